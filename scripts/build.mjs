@@ -1,0 +1,23 @@
+// Bundles the extension, the CLI, the demo generator and the tests with esbuild.
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+const common = { define: { ENVPROFILES_VERSION: JSON.stringify(version) }, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+rmSync(join(root, 'out'), { recursive: true, force: true });
+mkdirSync(join(root, 'dist'), { recursive: true });
+
+await esbuild.build({ ...common, entryPoints: [join(root, 'src/extension.ts')], outfile: join(root, 'dist/extension.js'), external: ['vscode'] });
+await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli.js'), banner: { js: '#!/usr/bin/env node' } });
+await esbuild.build({ ...common, entryPoints: [join(root, 'src/demo/main.ts')], outfile: join(root, 'dist/demo.js') });
+// sql.js loads its WASM at run time from beside the bundle.
+cpSync(join(root, 'node_modules/sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
+
+const testFiles = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).map((f) => join(root, 'test', f));
+await esbuild.build({ ...common, entryPoints: testFiles, outdir: join(root, 'out/test'), external: ['mocha'] });
+const benchFiles = readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.bench.ts')).map((f) => join(root, 'bench', f));
+await esbuild.build({ ...common, entryPoints: benchFiles, outdir: join(root, 'out/bench') });

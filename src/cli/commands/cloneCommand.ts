@@ -1,0 +1,25 @@
+import { cloneProfile } from '../../core/profileClone';
+import { choiceOption, stringOption } from '../cliArguments';
+import type { CliCommand } from '../cliCommand';
+
+export const cloneCommand: CliCommand = {
+  name: 'clone',
+  summary: 'Clone a profile; its databases are copied consistently (or created schema-only / empty)',
+  usage: 'envprofiles clone <source> <new-id> [--name N] [--type T] [--data copy|schema|empty] [--data-dir DIR]',
+  details: ['Databases go to data/<new-id>/ unless --data-dir is given. A copy is one committed state even while the application writes.'],
+  options: { name: { type: 'string' }, type: { type: 'string' }, data: { type: 'string' }, 'data-dir': { type: 'string' } },
+  positionals: [2, 2],
+  async run({ context, positionals, options }) {
+    const result = await cloneProfile(context, {
+      source: positionals[0],
+      id: positionals[1],
+      name: stringOption(options.name),
+      type: stringOption(options.type),
+      data: choiceOption(options.data, 'data', ['copy', 'schema', 'empty'] as const),
+      dataDir: stringOption(options['data-dir']),
+    });
+    const text = [`Cloned ${positionals[0]} into ${result.profile.id} (${result.profile.type}) in ${(result.durationMs / 1000).toFixed(2)} s`];
+    for (const [logical, written] of Object.entries(result.databases)) text.push(`  ${logical}: ${written}`);
+    return { json: { profile: result.profile, file: context.layout.relative(result.file), databases: result.databases, durationMs: result.durationMs }, text };
+  },
+};

@@ -1,0 +1,31 @@
+import { isProtected } from '../../core/profileModel';
+import { loadProfile } from '../../core/profileStore';
+import { switchProfile } from '../../core/switchTransaction';
+import { loadWorkspaceConfig } from '../../core/workspaceConfig';
+import { stringOption } from '../cliArguments';
+import type { CliCommand } from '../cliCommand';
+
+export const switchCommand: CliCommand = {
+  name: 'switch',
+  summary: 'Make a profile the active one (a transaction: all outputs change, or none)',
+  usage: 'envprofiles switch <id> [--confirm <id>]',
+  details: [
+    'A PRODUCTION or protected profile needs --confirm <its id>; in a terminal you may type the id instead.',
+    'Refused (exit 3) while the busy guard\'s lock file exists.',
+  ],
+  options: { confirm: { type: 'string' } },
+  positionals: [1, 1],
+  async run({ context, positionals, options, askToType }) {
+    const id = positionals[0];
+    let confirmedId = stringOption(options.confirm);
+    if (confirmedId === undefined) {
+      const { profile } = loadProfile(context.layout, loadWorkspaceConfig(context.layout), id);
+      if (isProtected(profile)) confirmedId = await askToType(`"${id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}. Type its id to switch to it: `, id);
+    }
+    const result = await switchProfile(context, id, { confirmedId });
+    const text = [`Switched to ${result.to} (${result.profile.type}, "${result.profile.name}")${result.from && result.from !== result.to ? ` from ${result.from}` : ''} in ${result.durationMs.toFixed(0)} ms.`];
+    text.push(`  wrote ${result.outputs.join(', ')}`);
+    if (result.envFileBackup) text.push(`  the previous env file was not written by Environment Profiles; it was saved to ${result.envFileBackup}`);
+    return { json: { from: result.from, to: result.to, outputs: result.outputs, envFileBackup: result.envFileBackup, durationMs: result.durationMs }, text };
+  },
+};

@@ -1,0 +1,30 @@
+import type { CliCommand } from './cliCommand';
+import { COMMANDS } from './commandTable';
+
+export const GLOBAL_OPTIONS = [
+  '  --workspace DIR   the workspace folder (default: the current directory)',
+  '  --json            print one JSON document on stdout',
+  '  --help, -h        help for a command',
+];
+
+export function generalHelp(version: string): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    `envprofiles ${version}: named, validated environment profiles for SQLite-backed applications`,
+    '',
+    'Usage: envprofiles <command> [arguments] [--workspace DIR] [--json]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    ...GLOBAL_OPTIONS,
+    '',
+    'Exit codes: 0 success; 1 the operation failed; 2 usage error; 3 refused by a safety rule.',
+    'Run "envprofiles <command> --help" for a command\'s options.',
+  ].join('\n');
+}
+
+export function commandHelp(command: CliCommand): string {
+  return [`${command.summary}.`, '', `Usage: ${command.usage}`, ...(command.details ? ['', ...command.details] : []), '', 'Options:', ...GLOBAL_OPTIONS].join('\n');
+}

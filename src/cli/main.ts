@@ -1,0 +1,131 @@
+import { parseArgs } from 'node:util';
+import * as path from 'node:path';
+import { EnvProfilesError, formatIssue, isEnvProfilesError } from '../core/errors';
+import { loadSqliteEngine } from '../core/sqlite/loadEngine';
+import { createWorkspaceContext, type Logger } from '../core/workspaceContext';
+import { requireInitialised } from '../core/workspaceInit';
+import { recoverIfIdle } from '../core/workspaceSession';
+import type { CliCommand, CommandOutput } from './cliCommand';
+import { COMMANDS } from './commandTable';
+import { commandHelp, generalHelp } from './helpText';
+import { askToType } from './terminalPrompt';
+import { stepHookFromEnvironment } from './testHooks';
+
+declare const ENVPROFILES_VERSION: string | undefined;
+const VERSION = typeof ENVPROFILES_VERSION === 'string' ? ENVPROFILES_VERSION : '0.0.0-dev';
+
+const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3 } as const;
+const GLOBAL_OPTIONS = {
+  workspace: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Finds the command word: the first argument that is neither an option nor an option's value. */
+function findCommand(argv: string[]): { name?: string; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--workspace') {
+      i++;
+      continue;
+    }
+    if (!arg.startsWith('-')) return { name: arg, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+  }
+  return { rest: argv };
+}
+
+function usageError(message: string, hint?: string): EnvProfilesError {
+  return new EnvProfilesError('USAGE', message, { kind: 'usage', hint });
+}
+
+function stderrLogger(verbose: boolean): Logger {
+  const write = (level: string) => (message: string) => process.stderr.write(`${level}: ${message}\n`);
+  return { debug: verbose ? write('debug') : () => {}, info: () => {}, warn: write('warning'), error: write('error') };
+}
+
+async function run(argv: string[]): Promise<number> {
+  const wantsJson = argv.includes('--json');
+  const { name, rest } = findCommand(argv);
+  if (!name) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(`${generalHelp(VERSION)}\n`);
+      return EXIT.ok;
+    }
+    if (argv.includes('--version')) {
+      process.stdout.write(`${VERSION}\n`);
+      return EXIT.ok;
+    }
+    process.stderr.write(`${generalHelp(VERSION)}\n`);
+    return EXIT.usage;
+  }
+  if (name === 'help') {
+    const topic = COMMANDS.find((c) => c.name === rest.find((a) => !a.startsWith('-')));
+    process.stdout.write(`${topic ? commandHelp(topic) : generalHelp(VERSION)}\n`);
+    return EXIT.ok;
+  }
+  let command: CliCommand | undefined;
+  try {
+    command = COMMANDS.find((c) => c.name === name);
+    if (!command) throw usageError(`Unknown command "${name}".`, `Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run "envprofiles --help".`);
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    } catch (error) {
+      throw usageError(`${(error as Error).message.split('\n')[0]}`, `Run "envprofiles ${command.name} --help".`);
+    }
+    if (parsed.values.help) {
+      process.stdout.write(`${commandHelp(command)}\n`);
+      return EXIT.ok;
+    }
+    const [min, max] = command.positionals;
+    if (parsed.positionals.length < min || parsed.positionals.length > max) {
+      throw usageError(`${command.name} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${parsed.positionals.length}.`, `Usage: ${command.usage}`);
+    }
+    const root = path.resolve(String(parsed.values.workspace ?? process.cwd()));
+    const engine = await loadSqliteEngine();
+    const context = createWorkspaceContext(root, engine, {
+      actor: 'cli',
+      logger: stderrLogger(process.env.ENVPROFILES_DEBUG === '1'),
+      onStep: stepHookFromEnvironment(process.env),
+      progress: process.stderr.isTTY && !wantsJson ? (message) => process.stderr.write(`… ${message}\n`) : undefined,
+    });
+    if (!command.worksUninitialised) requireInitialised(context.layout);
+    const recovered = recoverIfIdle(context);
+    for (const line of recovered) process.stderr.write(`note: ${line} (an earlier command was interrupted)\n`);
+    const output: CommandOutput = await command.run({ context, positionals: parsed.positionals, options: parsed.values, askToType });
+    if (wantsJson) process.stdout.write(`${JSON.stringify({ ok: (output.exitCode ?? 0) === 0, command: command.name, result: output.json, recovered }, null, 2)}\n`);
+    else process.stdout.write(`${output.text.join('\n')}\n`);
+    return output.exitCode ?? EXIT.ok;
+  } catch (error) {
+    return reportError(error, wantsJson, command?.name ?? name);
+  }
+}
+
+function reportError(error: unknown, wantsJson: boolean, commandName: string): number {
+  const known = isEnvProfilesError(error) ? error : undefined;
+  const code = known?.code ?? 'INTERNAL';
+  const message = known?.message ?? `Unexpected error: ${(error as Error)?.message ?? String(error)}`;
+  process.stderr.write(`error[${code}]: ${message}\n`);
+  if (known) {
+    for (const issue of known.issues.slice(1, 20)) process.stderr.write(`  also: ${formatIssue(issue)}\n`);
+    if (known.hint) process.stderr.write(`  ${known.hint}\n`);
+  } else {
+    process.stderr.write('  This is a bug in Environment Profiles. Set ENVPROFILES_DEBUG=1 to see where it happened.\n');
+    if (process.env.ENVPROFILES_DEBUG === '1') process.stderr.write(`${(error as Error)?.stack}\n`);
+  }
+  if (wantsJson) {
+    const body = known ? known.toJSON() : { code, kind: 'failure', message };
+    process.stdout.write(`${JSON.stringify({ ok: false, command: commandName, error: body }, null, 2)}\n`);
+  }
+  return known ? EXIT[known.kind] : EXIT.failure;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`error[INTERNAL]: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

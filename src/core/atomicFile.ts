@@ -1,0 +1,90 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** Every temporary file this tool creates carries this marker, so recovery can find leftovers. */
+export const TEMP_MARKER = '.envprofiles-tmp-';
+
+/** A temporary name in the same folder as `target`, so the final rename stays on one file system. */
+export function temporaryPathFor(target: string): string {
+  const dir = path.dirname(target);
+  return path.join(dir, `.${path.basename(target)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Flushes a directory entry so a rename survives a power loss. */
+export function fsyncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on directories; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Writes `data` to `target` atomically: temporary file in the same folder, fsync, rename, fsync folder. */
+export function writeFileAtomic(target: string, data: string | Uint8Array, mode?: number): void {
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const temp = temporaryPathFor(target);
+  try {
+    const fd = fs.openSync(temp, 'wx', mode ?? 0o644);
+    try {
+      fs.writeFileSync(fd, data);
+      if (mode !== undefined) fs.fchmodSync(fd, mode);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, target);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+  fsyncDirectory(path.dirname(target));
+}
+
+/** Points `linkPath` at `target` atomically (a new link under a temporary name, renamed over the old one). */
+export function replaceSymlinkAtomic(linkPath: string, target: string): void {
+  fs.mkdirSync(path.dirname(linkPath), { recursive: true });
+  const temp = temporaryPathFor(linkPath);
+  try {
+    fs.symlinkSync(target, temp);
+    fs.renameSync(temp, linkPath);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+  fsyncDirectory(path.dirname(linkPath));
+}
+
+/** Moves a finished temporary file into place and makes the rename durable. */
+export function commitTemporaryFile(temp: string, target: string): void {
+  const fd = fs.openSync(temp, 'r+');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temp, target);
+  fsyncDirectory(path.dirname(target));
+}
+
+/** Removes this tool's temporary files left in `dir` by a process that was killed. Returns what was removed. */
+export function removeTemporaryFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (name.includes(TEMP_MARKER)) {
+      fs.rmSync(path.join(dir, name), { force: true, recursive: true });
+      removed.push(path.join(dir, name));
+    }
+  }
+  return removed;
+}

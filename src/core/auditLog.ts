@@ -1,0 +1,44 @@
+import * as fs from 'node:fs';
+import type { WorkspaceContext } from './workspaceContext';
+
+export type AuditEvent = 'init' | 'create' | 'clone' | 'switch' | 'rollback' | 'recover' | 'delete' | 'validate';
+
+export interface AuditEntry {
+  time: string;
+  actor: string;
+  event: AuditEvent;
+  profile?: string;
+  outcome: 'ok' | 'failed' | 'refused' | 'rolled-back' | 'finished';
+  detail?: string;
+}
+
+/** Appends one line to audit.jsonl. The log is evidence, not state: failing to write it never fails an operation. */
+export function appendAudit(context: WorkspaceContext, entry: Omit<AuditEntry, 'time' | 'actor'>): void {
+  const line: AuditEntry = { time: context.now().toISOString(), actor: context.actor, ...entry };
+  try {
+    fs.mkdirSync(context.layout.storeDir, { recursive: true });
+    fs.appendFileSync(context.layout.auditFile, `${JSON.stringify(line)}\n`);
+  } catch (error) {
+    context.logger.warn(`Could not write the audit log: ${(error as Error).message}`);
+  }
+}
+
+/** Reads the audit log, newest last; unreadable lines are skipped. */
+export function readAudit(context: WorkspaceContext): AuditEntry[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(context.layout.auditFile, 'utf8');
+  } catch {
+    return [];
+  }
+  const entries: AuditEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      entries.push(JSON.parse(line) as AuditEntry);
+    } catch {
+      // A line torn by a crash is ignored.
+    }
+  }
+  return entries;
+}

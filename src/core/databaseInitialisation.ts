@@ -1,0 +1,84 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { commitTemporaryFile, temporaryPathFor } from './atomicFile';
+import { EnvProfilesError } from './errors';
+import type { SqliteEngine } from './sqlite/sqliteEngine';
+import { readSqliteHeader } from './sqlite/sqliteHeader';
+
+/** How a new profile's databases come to exist. */
+export type DatabaseSeed = { kind: 'empty' } | { kind: 'schema'; from: string } | { kind: 'copy'; from: string };
+
+function removeWithCompanions(file: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });
+}
+
+/**
+ * Creates `target` (which must not exist) from `seed`, under a temporary name first, checking the
+ * result before it is renamed into place. A copy uses the SQLite backup API: a committed state of the
+ * source even while the application writes to it.
+ */
+export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, target: string, label: string): Promise<void> {
+  if (fs.existsSync(target)) {
+    throw new EnvProfilesError('TARGET_EXISTS', `${label} already exists; it would be overwritten.`, { file: label, hint: 'Choose another id or data folder, or move the file away.' });
+  }
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const temp = temporaryPathFor(target);
+  try {
+    if (seed.kind === 'copy') await engine.snapshot(seed.from, temp);
+    else if (seed.kind === 'schema') copySchema(engine, seed.from, temp);
+    else createEmpty(engine, temp, 'wal');
+    checkCreated(engine, temp, label);
+    commitTemporaryFile(temp, target);
+  } catch (error) {
+    removeWithCompanions(temp);
+    throw error;
+  }
+}
+
+function createEmpty(engine: SqliteEngine, file: string, journalMode: 'wal' | 'delete', pageSize?: number, userVersion?: number): void {
+  const db = engine.open(file, { readOnly: false, create: true });
+  try {
+    if (pageSize) db.exec(`PRAGMA page_size = ${pageSize}`);
+    db.exec(`PRAGMA user_version = ${userVersion ?? 0}`);
+    // A table created and dropped makes SQLite write page 1, so the file is a real database, not 0 bytes.
+    db.exec('CREATE TABLE envprofiles_init (x); DROP TABLE envprofiles_init;');
+    if (journalMode === 'wal' && engine.name === 'node:sqlite') db.exec('PRAGMA journal_mode = WAL');
+  } finally {
+    db.close();
+  }
+}
+
+/** Creates an empty database with the same tables, indexes, triggers and views as `source`. */
+function copySchema(engine: SqliteEngine, source: string, file: string): void {
+  const header = readSqliteHeader(source);
+  const src = engine.open(source, { readOnly: true });
+  let statements: string[];
+  try {
+    statements = src
+      .all("SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid")
+      .map((row) => String(row.sql));
+  } finally {
+    src.close();
+  }
+  createEmpty(engine, file, header?.writeVersion === 2 ? 'wal' : 'delete', header?.pageSize, header?.userVersion);
+  const db = engine.open(file, { readOnly: false });
+  try {
+    db.exec('BEGIN');
+    for (const statement of statements) db.exec(statement);
+    db.exec('COMMIT');
+  } finally {
+    db.close();
+  }
+}
+
+/** Runs quick_check on the new file; opened read-write so that closing it checkpoints and removes its -wal. */
+function checkCreated(engine: SqliteEngine, file: string, label: string): void {
+  const db = engine.open(file, { readOnly: false });
+  try {
+    const result = db.all('PRAGMA quick_check');
+    const first = String(Object.values(result[0] ?? {})[0]);
+    if (first !== 'ok') throw new EnvProfilesError('DATABASE_INVALID', `The new copy of ${label} failed quick_check: ${first}.`, { file: label, hint: 'Check the source database with "envprofiles validate --full".' });
+  } finally {
+    db.close();
+  }
+}

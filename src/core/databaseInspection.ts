@@ -1,0 +1,123 @@
+import * as fs from 'node:fs';
+import type { SqliteConnection, SqliteEngine } from './sqlite/sqliteEngine';
+import { readSqliteHeader, walSize } from './sqlite/sqliteHeader';
+
+/** One check on one database file; `error` fails validation, `warning` and `info` do not. */
+export interface DatabaseCheck {
+  check: string;
+  severity: 'ok' | 'info' | 'warning' | 'error';
+  detail: string;
+}
+
+/** What the tables of a database look like: table name -> column names. */
+export type SchemaShape = Record<string, string[]>;
+
+/** Everything validation learns about one database. */
+export interface DatabaseInspection {
+  name: string;
+  path: string;
+  absolute: string;
+  sizeBytes?: number;
+  journalMode?: 'wal' | 'delete';
+  walBytes?: number;
+  pageSize?: number;
+  pageCount?: number;
+  userVersion?: number;
+  schema?: SchemaShape;
+  checks: DatabaseCheck[];
+}
+
+/** Quick checks: file, header, opens, journal mode, -wal, schema readable, required tables. */
+export function inspectDatabase(engine: SqliteEngine, name: string, written: string, absolute: string, requiredTables: readonly string[], full: boolean): DatabaseInspection {
+  const result: DatabaseInspection = { name, path: written, absolute, checks: [] };
+  const add = (check: string, severity: DatabaseCheck['severity'], detail: string): void => {
+    result.checks.push({ check, severity, detail });
+  };
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(absolute);
+  } catch {
+    add('exists', 'error', `${written} does not exist`);
+    return result;
+  }
+  if (!stat.isFile()) {
+    add('exists', 'error', `${written} is not a file`);
+    return result;
+  }
+  result.sizeBytes = stat.size;
+  add('exists', 'ok', `${stat.size} bytes`);
+  const header = stat.size >= 100 ? readSqliteHeader(absolute) : undefined;
+  if (!header) {
+    add('header', 'error', `${written} is not a SQLite 3 database (its header is missing or wrong)`);
+    return result;
+  }
+  result.pageSize = header.pageSize;
+  result.pageCount = header.pageCount;
+  result.userVersion = header.userVersion;
+  result.journalMode = header.writeVersion === 2 ? 'wal' : 'delete';
+  add('header', 'ok', `page size ${header.pageSize}, ${header.pageCount} pages, user_version ${header.userVersion}`);
+  result.walBytes = walSize(absolute);
+  add('journal-mode', 'ok', result.journalMode === 'wal' ? 'WAL' : 'rollback journal');
+  if (result.journalMode === 'wal') {
+    add('wal-file', 'info', result.walBytes > 0 ? `-wal present (${result.walBytes} bytes not yet checkpointed)` : 'no pending -wal data');
+  }
+
+  let connection: SqliteConnection;
+  try {
+    connection = engine.open(absolute, { readOnly: true });
+  } catch (error) {
+    add('opens', 'error', `${written} cannot be opened: ${(error as Error).message}`);
+    return result;
+  }
+  try {
+    add('opens', 'ok', `opened with ${engine.name}`);
+    try {
+      result.schema = readSchemaShape(connection);
+      add('schema', 'ok', `${Object.keys(result.schema).length} tables`);
+    } catch (error) {
+      add('schema', 'error', `the schema of ${written} cannot be read: ${(error as Error).message}`);
+      return result;
+    }
+    const missing = requiredTables.filter((table) => !(table in (result.schema ?? {})));
+    if (requiredTables.length > 0) {
+      if (missing.length > 0) add('required-tables', 'error', `${written} lacks required table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+      else add('required-tables', 'ok', `all ${requiredTables.length} required tables present`);
+    }
+    if (full) runFullChecks(connection, written, add);
+  } finally {
+    connection.close();
+  }
+  return result;
+}
+
+function runFullChecks(connection: SqliteConnection, written: string, add: (check: string, severity: DatabaseCheck['severity'], detail: string) => void): void {
+  try {
+    const rows = connection.all('PRAGMA integrity_check');
+    const messages = rows.map((row) => String(Object.values(row)[0]));
+    if (messages.length === 1 && messages[0] === 'ok') add('integrity', 'ok', 'integrity_check: ok');
+    else add('integrity', 'error', `integrity_check of ${written} found ${messages.length} problem(s): ${messages.slice(0, 3).join('; ')}`);
+  } catch (error) {
+    add('integrity', 'error', `integrity_check of ${written} failed: ${(error as Error).message}`);
+  }
+  try {
+    const rows = connection.all('PRAGMA foreign_key_check');
+    if (rows.length === 0) add('foreign-keys', 'ok', 'foreign_key_check: no violations');
+    else {
+      const sample = rows.slice(0, 3).map((row) => `${String(row.table)} row ${String(row.rowid)} -> ${String(row.parent)}`);
+      add('foreign-keys', 'error', `foreign_key_check of ${written} found ${rows.length} violation(s): ${sample.join('; ')}`);
+    }
+  } catch (error) {
+    add('foreign-keys', 'error', `foreign_key_check of ${written} failed: ${(error as Error).message}`);
+  }
+}
+
+/** Tables (not SQLite's own) and their columns. */
+export function readSchemaShape(connection: SqliteConnection): SchemaShape {
+  const shape: SchemaShape = {};
+  const tables = connection.all("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+  for (const row of tables) {
+    const table = String(row.name);
+    shape[table] = connection.all('SELECT name FROM pragma_table_info(?)', table).map((c) => String(c.name));
+  }
+  return shape;
+}

@@ -1,0 +1,76 @@
+import { inspectDatabase, type DatabaseInspection } from './databaseInspection';
+import type { Profile } from './profileModel';
+import { readAllProfileFiles } from './profileStore';
+import { compareSchemas, describeDifference, type SchemaDifference } from './schemaConsistency';
+import type { WorkspaceConfig } from './workspaceConfig';
+import type { WorkspaceContext } from './workspaceContext';
+
+export interface ValidationProblem {
+  file: string;
+  field?: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface ValidationReport {
+  profile: string;
+  level: 'quick' | 'full';
+  ok: boolean;
+  engine: string;
+  databases: DatabaseInspection[];
+  schemaDifferences: SchemaDifference[];
+  problems: ValidationProblem[];
+}
+
+function inspectAll(context: WorkspaceContext, profile: Profile, full: boolean): DatabaseInspection[] {
+  return Object.entries(profile.databases).map(([name, written]) => {
+    context.progress?.(`Checking ${name} (${written})`);
+    return inspectDatabase(context.engine, name, written, context.layout.resolve(written), profile.requiredTables[name] ?? [], full);
+  });
+}
+
+function collectProblems(context: WorkspaceContext, profile: Profile, databases: DatabaseInspection[]): ValidationProblem[] {
+  const file = context.layout.relative(context.layout.profileFile(profile.id));
+  const problems: ValidationProblem[] = [];
+  for (const db of databases) {
+    for (const check of db.checks) {
+      if (check.severity === 'error' || check.severity === 'warning') {
+        problems.push({ file, field: `profile.databases.${db.name}`, severity: check.severity, message: check.detail });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Quick validation: every database exists, is SQLite, opens, and its schema is readable and complete. */
+export function quickValidateProfile(context: WorkspaceContext, _config: WorkspaceConfig, profile: Profile): ValidationReport {
+  const databases = inspectAll(context, profile, false);
+  const problems = collectProblems(context, profile, databases);
+  return { profile: profile.id, level: 'quick', ok: !problems.some((p) => p.severity === 'error'), engine: context.engine.name, databases, schemaDifferences: [], problems };
+}
+
+/**
+ * Full validation: quick checks plus integrity_check, foreign_key_check, and schema consistency with
+ * the same logical databases of the workspace's other profiles (differences are warnings).
+ */
+export function fullValidateProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile): ValidationReport {
+  const databases = inspectAll(context, profile, true);
+  const problems = collectProblems(context, profile, databases);
+  const schemaDifferences: SchemaDifference[] = [];
+  const file = context.layout.relative(context.layout.profileFile(profile.id));
+  for (const other of readAllProfileFiles(context.layout, config)) {
+    if (!other.profile || other.profile.id === profile.id) continue;
+    for (const db of databases) {
+      const otherPath = other.profile.databases[db.name];
+      if (!db.schema || otherPath === undefined) continue;
+      const theirs = inspectDatabase(context.engine, db.name, otherPath, context.layout.resolve(otherPath), [], false);
+      if (!theirs.schema) continue;
+      const difference = compareSchemas(db.name, other.profile.id, db.schema, theirs.schema);
+      if (difference) {
+        schemaDifferences.push(difference);
+        problems.push({ file, field: `profile.databases.${db.name}`, severity: 'warning', message: describeDifference(difference) });
+      }
+    }
+  }
+  return { profile: profile.id, level: 'full', ok: !problems.some((p) => p.severity === 'error'), engine: context.engine.name, databases, schemaDifferences, problems };
+}

@@ -1,0 +1,106 @@
+/**
+ * Typed errors. Every error a user can cause carries a stable code, the file and field it concerns,
+ * and a hint that says what to do. Adapters (CLI, extension) map `kind` to exit codes and dialogs.
+ */
+
+/** `failure`: the operation failed; `refused`: a safety rule said no; `usage`: the request itself was malformed. */
+export type ErrorKind = 'failure' | 'refused' | 'usage';
+
+export type ErrorCode =
+  | 'NOT_INITIALISED'
+  | 'PROFILE_NOT_FOUND'
+  | 'PROFILE_EXISTS'
+  | 'PROFILE_INVALID'
+  | 'CONFIG_INVALID'
+  | 'TEMPLATE_NOT_FOUND'
+  | 'YAML_SYNTAX'
+  | 'PATH_OUTSIDE_WORKSPACE'
+  | 'GUARD_ACTIVE'
+  | 'CONFIRMATION_REQUIRED'
+  | 'WORKSPACE_BUSY'
+  | 'TARGET_EXISTS'
+  | 'OUTPUT_CONFLICT'
+  | 'DATABASE_MISSING'
+  | 'DATABASE_INVALID'
+  | 'WAL_NOT_EMPTY'
+  | 'VALIDATION_FAILED'
+  | 'SQLITE_UNAVAILABLE'
+  | 'IO_ERROR'
+  | 'INJECTED_FAULT'
+  | 'USAGE';
+
+/** One problem found in a file, with enough position to show it in an editor. */
+export interface Issue {
+  file: string;
+  field?: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+export interface ErrorDetails {
+  kind?: ErrorKind;
+  file?: string;
+  field?: string;
+  line?: number;
+  column?: number;
+  hint?: string;
+  issues?: Issue[];
+  cause?: unknown;
+}
+
+export class EnvProfilesError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+  readonly file?: string;
+  readonly field?: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly hint?: string;
+  readonly issues: Issue[];
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'EnvProfilesError';
+    this.code = code;
+    this.kind = details.kind ?? 'failure';
+    this.file = details.file;
+    this.field = details.field;
+    this.line = details.line;
+    this.column = details.column;
+    this.hint = details.hint;
+    this.issues = details.issues ?? [];
+  }
+
+  /** A plain object for `--json` output and logs. */
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      kind: this.kind,
+      message: this.message,
+      file: this.file,
+      field: this.field,
+      line: this.line,
+      column: this.column,
+      hint: this.hint,
+      issues: this.issues.length > 0 ? this.issues : undefined,
+    };
+  }
+}
+
+/** Formats an issue as `file:line:column field: message`. */
+export function formatIssue(issue: Issue): string {
+  const position = issue.line !== undefined ? `:${issue.line}${issue.column !== undefined ? `:${issue.column}` : ''}` : '';
+  const field = issue.field ? ` ${issue.field}:` : '';
+  return `${issue.file}${position}${field} ${issue.message}`;
+}
+
+export function isEnvProfilesError(error: unknown): error is EnvProfilesError {
+  return error instanceof EnvProfilesError;
+}
+
+/** Wraps a Node file-system error so the user sees which file failed and why. */
+export function ioError(action: string, file: string, cause: unknown): EnvProfilesError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new EnvProfilesError('IO_ERROR', `Could not ${action} ${file}: ${reason}`, { file, cause });
+}

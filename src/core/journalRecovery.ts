@@ -1,0 +1,64 @@
+import * as fs from 'node:fs';
+import { appendAudit } from './auditLog';
+import { removeTemporaryFiles } from './atomicFile';
+import { removeJournal, listJournals, journalPath, type CloneJournal } from './operationJournal';
+import { rollBackSwitch } from './switchRollback';
+import type { WorkspaceContext } from './workspaceContext';
+
+/**
+ * Finishes or rolls back every operation that a killed process left half done. The caller holds
+ * the workspace lock. Returns one line per recovered operation.
+ */
+export function recoverInterruptedOperations(context: WorkspaceContext): string[] {
+  const { layout } = context;
+  const done: string[] = [];
+  for (const { name, journal } of listJournals(layout)) {
+    if (!journal) {
+      // Torn while being written: the operation had not started changing anything.
+      fs.rmSync(journalPath(layout, name), { force: true });
+      continue;
+    }
+    if (journal.operation === 'switch') {
+      if (journal.phase === 'committed') {
+        removeJournal(layout, name);
+        appendAudit(context, { event: 'recover', profile: journal.to, outcome: 'finished', detail: 'switch was interrupted after it committed' });
+        done.push(`finished the interrupted switch to ${journal.to}`);
+      } else {
+        rollBackSwitch(context, journal);
+        appendAudit(context, { event: 'rollback', profile: journal.to, outcome: 'rolled-back', detail: 'switch was interrupted; outputs restored' });
+        done.push(`rolled back the interrupted switch to ${journal.to}`);
+      }
+    } else if (journal.operation === 'clone') {
+      if (journal.phase === 'committed') {
+        removeJournal(layout, name);
+        done.push(`finished the interrupted clone of ${journal.source} into ${journal.target}`);
+      } else {
+        rollBackClone(journal);
+        removeJournal(layout, name);
+        appendAudit(context, { event: 'rollback', profile: journal.target, outcome: 'rolled-back', detail: `clone from ${journal.source} was interrupted; its files were removed` });
+        done.push(`rolled back the interrupted clone of ${journal.source} into ${journal.target}`);
+      }
+    }
+  }
+  removeTemporaryFiles(layout.storeDir);
+  removeTemporaryFiles(layout.profilesDir);
+  removeTemporaryFiles(layout.journalDir);
+  for (const line of done) context.logger.warn(`Recovery: ${line}.`);
+  return done;
+}
+
+/** Removes what an unfinished clone created: the profile file, the copied databases, their folders if empty. */
+export function rollBackClone(journal: CloneJournal): void {
+  fs.rmSync(journal.profileFile, { force: true });
+  for (const file of journal.createdFiles) {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });
+  }
+  for (const dir of journal.workDirectories) removeTemporaryFiles(dir);
+  for (const dir of [...journal.createdDirectories].reverse()) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // Not empty (the user put something there) or already gone: leave it.
+    }
+  }
+}

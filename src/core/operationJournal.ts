@@ -1,0 +1,63 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from './atomicFile';
+import type { OutputSnapshot, PlannedOutput } from './switchOutputs';
+import type { WorkspaceLayout } from './workspaceLayout';
+
+/** A switch in progress: everything needed to undo it byte for byte, or to finish it. */
+export interface SwitchJournal {
+  operation: 'switch';
+  phase: 'prepared' | 'committed';
+  startedAt: string;
+  from: string | null;
+  to: string;
+  outputs: (PlannedOutput & { before: OutputSnapshot })[];
+}
+
+/** A clone in progress: the files it may have created, removed if it did not finish. */
+export interface CloneJournal {
+  operation: 'clone';
+  phase: 'prepared' | 'committed';
+  startedAt: string;
+  source: string;
+  target: string;
+  profileFile: string;
+  createdFiles: string[];
+  createdDirectories: string[];
+  /** Folders where the clone's temporary files may be. */
+  workDirectories: string[];
+}
+
+export type OperationJournal = SwitchJournal | CloneJournal;
+
+export function journalPath(layout: WorkspaceLayout, name: string): string {
+  return path.join(layout.journalDir, `${name}.json`);
+}
+
+export function writeJournal(layout: WorkspaceLayout, name: string, journal: OperationJournal): void {
+  writeFileAtomic(journalPath(layout, name), JSON.stringify(journal));
+}
+
+export function removeJournal(layout: WorkspaceLayout, name: string): void {
+  fs.rmSync(journalPath(layout, name), { force: true });
+}
+
+/** Every journal left in the workspace; a torn one (never completely written) is reported as undefined. */
+export function listJournals(layout: WorkspaceLayout): { name: string; journal?: OperationJournal }[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(layout.journalDir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => {
+      const name = n.slice(0, -'.json'.length);
+      try {
+        return { name, journal: JSON.parse(fs.readFileSync(path.join(layout.journalDir, n), 'utf8')) as OperationJournal };
+      } catch {
+        return { name };
+      }
+    });
+}

@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** True when `candidate` is `dir` itself or lies below it (both absolute, normalised). */
+export function isInside(dir: string, candidate: string): boolean {
+  const rel = path.relative(dir, candidate);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Resolves symlinks in `target` as far as the path exists, then appends the part that does not exist
+ * yet. This is where the file really is (or will be), which is what "inside the workspace" must judge.
+ */
+export function realLocation(target: string): string {
+  let existing = path.resolve(target);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      const real = fs.realpathSync(existing);
+      return path.join(real, ...rest.reverse());
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return path.resolve(target);
+      rest.push(path.basename(existing));
+      existing = parent;
+    }
+  }
+}
+
+export type PathVerdict = { ok: true; absolute: string } | { ok: false; reason: string };
+
+/**
+ * Judges a path written in a profile: it must stay inside the workspace folder (lexically and after
+ * following symlinks) unless it lies in one of the explicitly allowed directories.
+ */
+export function checkProfilePath(workspaceRoot: string, written: string, allowedDirectories: readonly string[]): PathVerdict {
+  if (written.trim() === '') return { ok: false, reason: 'is empty' };
+  if (written.includes('\0')) return { ok: false, reason: 'contains a NUL character' };
+  if (/^[A-Za-z]:[\\/]/.test(written) && process.platform !== 'win32') {
+    return { ok: false, reason: `"${written}" is a Windows drive path` };
+  }
+  const root = realLocation(workspaceRoot);
+  const absolute = path.resolve(workspaceRoot, written);
+  const allowed = allowedDirectories.map((dir) => realLocation(path.resolve(workspaceRoot, dir)));
+  const lexicalOk = isInside(path.resolve(workspaceRoot), absolute) || allowed.some((dir) => isInside(dir, absolute));
+  if (!lexicalOk) {
+    return { ok: false, reason: `"${written}" points outside the workspace folder` };
+  }
+  const real = realLocation(absolute);
+  if (!isInside(root, real) && !allowed.some((dir) => isInside(dir, real))) {
+    return { ok: false, reason: `"${written}" leads outside the workspace folder through a symbolic link (to ${real})` };
+  }
+  return { ok: true, absolute };
+}

@@ -1,0 +1,142 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { appendAudit } from './auditLog';
+import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
+import { EnvProfilesError } from './errors';
+import { rollBackClone } from './journalRecovery';
+import { removeJournal, writeJournal, type CloneJournal } from './operationJournal';
+import { PROFILE_TYPES, type Profile, type ProfileType } from './profileModel';
+import { invalidProfileError, loadProfile, parseProfileText, writeProfileDocument } from './profileStore';
+import { profileIdProblem } from './safeNames';
+import { loadWorkspaceConfig } from './workspaceConfig';
+import type { WorkspaceContext } from './workspaceContext';
+import { requireInitialised } from './workspaceInit';
+import { withWorkspaceLock } from './workspaceSession';
+
+export type CloneData = 'copy' | 'schema' | 'empty';
+
+export interface CloneRequest {
+  source: string;
+  id: string;
+  name?: string;
+  type?: string;
+  data?: CloneData;
+  /** Folder for the new databases, relative to the workspace; default `data/<id>`. */
+  dataDir?: string;
+}
+
+export interface CloneResult {
+  profile: Profile;
+  file: string;
+  databases: Record<string, string>;
+  durationMs: number;
+}
+
+/** File names for the new databases: the source's file names, made unique within the new folder. */
+function targetPaths(source: Profile, dataDir: string): Record<string, string> {
+  const used = new Set<string>();
+  const result: Record<string, string> = {};
+  for (const [logical, written] of Object.entries(source.databases)) {
+    let base = path.basename(written);
+    if (used.has(base)) base = `${logical}-${base}`;
+    used.add(base);
+    result[logical] = `${dataDir.replace(/\/+$/, '')}/${base}`;
+  }
+  return result;
+}
+
+/**
+ * Clones a profile: new id, name and type; its databases copied consistently (SQLite backup API) into
+ * the new profile's own folder, or created schema-only or empty. The profile file is written last;
+ * a journal lets the next command remove a half-made clone.
+ */
+export async function cloneProfile(context: WorkspaceContext, request: CloneRequest): Promise<CloneResult> {
+  requireInitialised(context.layout);
+  return withWorkspaceLock(context, `clone ${request.source} into ${request.id}`, () => runClone(context, request));
+}
+
+async function runClone(context: WorkspaceContext, request: CloneRequest): Promise<CloneResult> {
+  const started = performance.now();
+  const { layout } = context;
+  const step = (name: string): void => context.onStep?.(name);
+  const idProblem = profileIdProblem(request.id);
+  if (idProblem) throw new EnvProfilesError('PROFILE_INVALID', `Cannot clone into "${request.id}": ${idProblem}.`, { kind: 'usage', field: 'id' });
+  let type: ProfileType | undefined;
+  if (request.type !== undefined) {
+    type = PROFILE_TYPES.find((t) => t === request.type?.toUpperCase());
+    if (!type) throw new EnvProfilesError('USAGE', `"${request.type}" is not a profile type; use one of ${PROFILE_TYPES.join(', ')}.`, { kind: 'usage', field: 'type' });
+  }
+  const config = loadWorkspaceConfig(layout);
+  const { profile: source, document: sourceDocument } = loadProfile(layout, config, request.source);
+  const profileFile = layout.profileFile(request.id);
+  if (fs.existsSync(profileFile)) {
+    throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${request.id}" already exists (${layout.relative(profileFile)}).`, { file: layout.relative(profileFile), hint: 'Choose another id.' });
+  }
+  const databases = targetPaths(source, request.dataDir ?? `data/${request.id}`);
+
+  // The new profile document: the source's (comments and unknown keys kept) with the new identity.
+  const document = sourceDocument.clone();
+  document.setIn(['profile', 'id'], request.id);
+  document.setIn(['profile', 'name'], request.name ?? `${source.name} (copy)`);
+  if (type) document.setIn(['profile', 'type'], type);
+  if (type && type !== source.type && type !== 'PRODUCTION') document.deleteIn(['profile', 'protected']);
+  document.setIn(['profile', 'created_at'], context.now().toISOString());
+  document.setIn(['profile', 'cloned_from'], source.id);
+  for (const [logical, written] of Object.entries(databases)) document.setIn(['profile', 'databases', logical], written);
+  const parsed = parseProfileText(document.toString({ lineWidth: 0 }), layout.relative(profileFile), layout, config, request.id);
+  if (!parsed.profile) throw invalidProfileError(parsed.issues);
+
+  for (const written of Object.values(databases)) {
+    if (fs.existsSync(layout.resolve(written))) {
+      throw new EnvProfilesError('TARGET_EXISTS', `${written} already exists; cloning would overwrite it.`, { file: written, hint: 'Choose another id or pass --data-dir with an empty folder.' });
+    }
+  }
+  const workDirectories = [...new Set(Object.values(databases).map((w) => path.dirname(layout.resolve(w))))];
+  const createdDirectories = workDirectories.flatMap((dir) => missingAncestors(dir, layout.root));
+  const journal: CloneJournal = {
+    operation: 'clone',
+    phase: 'prepared',
+    startedAt: context.now().toISOString(),
+    source: source.id,
+    target: request.id,
+    profileFile,
+    createdFiles: Object.values(databases).map((w) => layout.resolve(w)),
+    createdDirectories: [...new Set(createdDirectories)].sort(),
+    workDirectories,
+  };
+  const journalName = `clone-${request.id}`;
+  writeJournal(layout, journalName, journal);
+  step('journal-written');
+  try {
+    const data = request.data ?? 'copy';
+    for (const [logical, written] of Object.entries(databases)) {
+      const from = layout.resolve(source.databases[logical]);
+      const seed: DatabaseSeed = data === 'copy' ? { kind: 'copy', from } : data === 'schema' ? { kind: 'schema', from } : { kind: 'empty' };
+      context.progress?.(`${data === 'copy' ? 'Copying' : 'Creating'} ${logical} -> ${written}`);
+      await createDatabase(context.engine, seed, layout.resolve(written), written);
+      step(`database:${logical}`);
+    }
+    writeProfileDocument(layout, request.id, parsed.document);
+    step('profile-written');
+    writeJournal(layout, journalName, { ...journal, phase: 'committed' });
+  } catch (error) {
+    rollBackClone(journal);
+    removeJournal(layout, journalName);
+    appendAudit(context, { event: 'clone', profile: request.id, outcome: 'failed', detail: (error as Error).message });
+    throw error;
+  }
+  appendAudit(context, { event: 'clone', profile: request.id, outcome: 'ok', detail: `from ${source.id} (${request.data ?? 'copy'})` });
+  removeJournal(layout, journalName);
+  return { profile: parsed.profile, file: profileFile, databases, durationMs: performance.now() - started };
+}
+
+/** The folders from `dir` up to (not including) `root` that do not exist yet, outermost first. */
+function missingAncestors(dir: string, root: string): string[] {
+  const missing: string[] = [];
+  let current = dir;
+  while (current !== root && current !== path.dirname(current) && !fs.existsSync(current)) {
+    missing.unshift(current);
+    current = path.dirname(current);
+  }
+  return missing;
+}

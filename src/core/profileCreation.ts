@@ -1,0 +1,140 @@
+import * as fs from 'node:fs';
+import { appendAudit } from './auditLog';
+import { parseConfigValue } from './configValueParsing';
+import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
+import { EnvProfilesError } from './errors';
+import { readActiveState } from './activeState';
+import type { ConfigValue, Profile, ProfileType } from './profileModel';
+import { PROFILE_TYPES } from './profileModel';
+import { invalidProfileError, loadProfile, newProfileDocument, parseProfileText, readAllProfileFiles, writeProfileDocument } from './profileStore';
+import { builtInTemplateFor, fillPlaceholders, findTemplate } from './profileTemplates';
+import { profileIdProblem } from './safeNames';
+import { loadWorkspaceConfig, type WorkspaceConfig } from './workspaceConfig';
+import type { WorkspaceContext } from './workspaceContext';
+import { requireInitialised } from './workspaceInit';
+import { withWorkspaceLock } from './workspaceSession';
+
+/** How to bring missing databases into existence: not at all, empty, or with another profile's schema. */
+export type InitialiseDatabases = { kind: 'none' } | { kind: 'empty' } | { kind: 'schema-from'; profile: string };
+
+export interface CreateProfileRequest {
+  id: string;
+  type?: string;
+  name?: string;
+  template?: string;
+  description?: string;
+  /** Logical name -> path; defaults to the template's, then to the logical names the workspace already uses. */
+  databases?: Record<string, string>;
+  /** KEY -> value text (as typed after `--set`); overrides the template's configurations. */
+  settings?: Record<string, string>;
+  initialise?: InitialiseDatabases;
+}
+
+export interface CreateResult {
+  profile: Profile;
+  file: string;
+  initialisedDatabases: string[];
+}
+
+function parseType(text: string | undefined): ProfileType | undefined {
+  if (text === undefined) return undefined;
+  const type = PROFILE_TYPES.find((t) => t === text.toUpperCase());
+  if (!type) throw new EnvProfilesError('USAGE', `"${text}" is not a profile type; use one of ${PROFILE_TYPES.join(', ')}.`, { kind: 'usage', field: 'type' });
+  return type;
+}
+
+/** The logical databases the workspace already uses (active profile first), placed under data/<id>/. */
+function defaultDatabases(context: WorkspaceContext, config: WorkspaceConfig, id: string): Record<string, string> {
+  const profiles = readAllProfileFiles(context.layout, config).flatMap((r) => (r.profile ? [r.profile] : []));
+  const active = readActiveState(context.layout).active;
+  const model = profiles.find((p) => p.id === active) ?? profiles[0];
+  const databases: Record<string, string> = {};
+  for (const logical of Object.keys(model?.databases ?? {})) databases[logical] = `data/${id}/${logical}.sqlite3`;
+  return databases;
+}
+
+/** Creates a profile from a template (built-in or the workspace's), with flags overriding it. */
+export async function createProfile(context: WorkspaceContext, request: CreateProfileRequest): Promise<CreateResult> {
+  requireInitialised(context.layout);
+  return withWorkspaceLock(context, `create ${request.id}`, () => {
+    const idProblem = profileIdProblem(request.id);
+    if (idProblem) throw new EnvProfilesError('PROFILE_INVALID', `Cannot create profile: ${idProblem}.`, { kind: 'usage', field: 'id', hint: 'Use at least 3 letters, digits, ".", "_" or "-".' });
+    const config = loadWorkspaceConfig(context.layout);
+    const type = parseType(request.type);
+    const template = request.template ? findTemplate(context.layout, request.template) : builtInTemplateFor(type ?? 'DEVELOPMENT');
+    const configurations: Record<string, ConfigValue> = { ...template.configurations };
+    for (const [key, value] of Object.entries(request.settings ?? {})) configurations[key] = parseConfigValue(value);
+    const templateDatabases = Object.fromEntries(Object.entries(template.databases).map(([k, v]) => [k, fillPlaceholders(String(v), request.id)]));
+    let databases = request.databases && Object.keys(request.databases).length > 0 ? request.databases : templateDatabases;
+    if (Object.keys(databases).length === 0) databases = defaultDatabases(context, config, request.id);
+    if (Object.keys(databases).length === 0) {
+      throw new EnvProfilesError('USAGE', `Profile "${request.id}" would have no databases.`, { kind: 'usage', field: 'databases', hint: 'Pass at least one --db NAME=PATH (e.g. --db settings=data/dev/settings.sqlite3).' });
+    }
+    const finalType = type ?? template.type;
+    const draft: Profile = {
+      id: request.id,
+      name: request.name ?? (template.profileName ? fillPlaceholders(template.profileName, request.id) : request.id),
+      type: finalType,
+      createdAt: context.now().toISOString(),
+      description: request.description ?? template.description,
+      protected: finalType === 'PRODUCTION' || template.protected,
+      databases,
+      configurations,
+      files: [],
+      requiredTables: {},
+      backupSchedule: template.backupSchedule,
+    };
+    return storeNewProfile(context, config, newProfileDocument(draft).toString({ lineWidth: 0 }), request.initialise ?? { kind: 'none' });
+  });
+}
+
+/** Creates a profile from a YAML file in the profile format (the specification's template loads as is). */
+export async function createProfileFromFile(context: WorkspaceContext, file: string, initialise: InitialiseDatabases = { kind: 'none' }): Promise<CreateResult> {
+  requireInitialised(context.layout);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new EnvProfilesError('IO_ERROR', `Cannot read ${file}: ${(error as Error).message}`, { file, kind: 'usage' });
+  }
+  return withWorkspaceLock(context, `create from ${file}`, () => storeNewProfile(context, loadWorkspaceConfig(context.layout), text, initialise, file));
+}
+
+async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfig, text: string, initialise: InitialiseDatabases, sourceLabel?: string): Promise<CreateResult> {
+  const { layout } = context;
+  const parsed = parseProfileText(text, sourceLabel ?? 'new profile', layout, config);
+  if (!parsed.profile) throw invalidProfileError(parsed.issues);
+  const profile = parsed.profile;
+  if (fs.existsSync(layout.profileFile(profile.id))) {
+    throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${profile.id}" already exists (${layout.relative(layout.profileFile(profile.id))}).`, {
+      file: layout.relative(layout.profileFile(profile.id)),
+      hint: 'Choose another id, or clone the existing profile with "envprofiles clone".',
+    });
+  }
+  const initialised = await initialiseMissingDatabases(context, config, profile, initialise);
+  const file = writeProfileDocument(layout, profile.id, parsed.document);
+  appendAudit(context, { event: 'create', profile: profile.id, outcome: 'ok', detail: initialised.length ? `initialised ${initialised.join(', ')}` : undefined });
+  return { profile, file, initialisedDatabases: initialised };
+}
+
+async function initialiseMissingDatabases(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, initialise: InitialiseDatabases): Promise<string[]> {
+  if (initialise.kind === 'none') return [];
+  const schemaSource = initialise.kind === 'schema-from' ? loadProfile(context.layout, config, initialise.profile).profile : undefined;
+  const done: string[] = [];
+  for (const [logical, written] of Object.entries(profile.databases)) {
+    const target = context.layout.resolve(written);
+    if (fs.existsSync(target)) continue;
+    let seed: DatabaseSeed = { kind: 'empty' };
+    if (schemaSource) {
+      const from = schemaSource.databases[logical];
+      if (from === undefined) {
+        throw new EnvProfilesError('USAGE', `Profile "${schemaSource.id}" has no database "${logical}" to take a schema from.`, { kind: 'usage', hint: 'Choose a profile with the same logical databases, or use --init-db empty.' });
+      }
+      seed = { kind: 'schema', from: context.layout.resolve(from) };
+    }
+    context.progress?.(`Initialising ${logical} (${written})`);
+    await createDatabase(context.engine, seed, target, written);
+    done.push(logical);
+  }
+  return done;
+}

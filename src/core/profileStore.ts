@@ -1,0 +1,132 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Document, LineCounter, parseDocument } from 'yaml';
+import { writeFileAtomic } from './atomicFile';
+import { EnvProfilesError, type Issue } from './errors';
+import type { LoadedProfile, Profile } from './profileModel';
+import { validateProfileDocument } from './profileValidation';
+import { profileIdProblem } from './safeNames';
+import type { WorkspaceConfig } from './workspaceConfig';
+import type { WorkspaceLayout } from './workspaceLayout';
+import { syntaxIssues } from './yamlPositions';
+
+/** The outcome of reading one profile file: the profile when valid, its problems otherwise. */
+export interface ProfileFileResult {
+  id: string;
+  file: string;
+  profile?: Profile;
+  issues: Issue[];
+  document?: Document;
+}
+
+/** Parses and validates profile YAML text. `fileLabel` is what messages call the file. */
+export function parseProfileText(
+  text: string,
+  fileLabel: string,
+  layout: WorkspaceLayout,
+  config: WorkspaceConfig,
+  expectedId?: string,
+): { profile?: Profile; issues: Issue[]; document: Document } {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, keepSourceTokens: false });
+  if (document.errors.length > 0) return { issues: syntaxIssues(fileLabel, document.errors), document };
+  const { profile, issues } = validateProfileDocument(document, lineCounter, fileLabel, {
+    workspaceRoot: layout.root,
+    allowedDirectories: config.allowedDirectories,
+    expectedId,
+  });
+  return { profile, issues, document };
+}
+
+/** Reads every `profiles/*.yaml` in the workspace, valid or not, sorted by id. */
+export function readAllProfileFiles(layout: WorkspaceLayout, config: WorkspaceConfig): ProfileFileResult[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(layout.profilesDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return names
+    .filter((name) => name.endsWith('.yaml') && !name.startsWith('.'))
+    .sort()
+    .map((name) => readProfileFile(layout, config, name.slice(0, -'.yaml'.length)));
+}
+
+export function readProfileFile(layout: WorkspaceLayout, config: WorkspaceConfig, id: string): ProfileFileResult {
+  const file = layout.profileFile(id);
+  const label = layout.relative(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    return { id, file, issues: [{ file: label, message: `cannot be read: ${(error as Error).message}` }] };
+  }
+  const { profile, issues, document } = parseProfileText(text, label, layout, config, id);
+  return { id, file, profile, issues, document };
+}
+
+/** Loads one valid profile or throws a typed error naming the file and field. */
+export function loadProfile(layout: WorkspaceLayout, config: WorkspaceConfig, id: string): LoadedProfile & { document: Document } {
+  const idProblem = profileIdProblem(id);
+  if (idProblem) throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${id}": ${idProblem}.`, { kind: 'usage', hint: 'Run "envprofiles list" to see the profiles.' });
+  const file = layout.profileFile(id);
+  if (!fs.existsSync(file)) {
+    const known = readAllProfileFiles(layout, config).map((r) => r.id);
+    throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${id}" in ${layout.relative(layout.profilesDir)}.`, {
+      file: layout.relative(file),
+      hint: known.length > 0 ? `Known profiles: ${known.join(', ')}.` : 'Create one with "envprofiles create <id>".',
+    });
+  }
+  const result = readProfileFile(layout, config, id);
+  if (!result.profile || !result.document) throw invalidProfileError(result.issues);
+  return { profile: result.profile, file, document: result.document };
+}
+
+export function invalidProfileError(issues: Issue[]): EnvProfilesError {
+  const first = issues[0];
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  const code = first.message.startsWith('YAML syntax error') ? 'YAML_SYNTAX' : 'PROFILE_INVALID';
+  return new EnvProfilesError(code, `${first.file}${first.line ? `:${first.line}:${first.column}` : ''}${first.field ? ` ${first.field}` : ''}: ${first.message}${more}`, {
+    file: first.file,
+    field: first.field,
+    line: first.line,
+    column: first.column,
+    issues,
+    hint: 'Fix the profile file and run the command again; nothing was changed.',
+  });
+}
+
+/** Builds the YAML document of a new profile, in the layout of the specification's template. */
+export function newProfileDocument(profile: Profile): Document {
+  const body: Record<string, unknown> = {
+    id: profile.id,
+    name: profile.name,
+    type: profile.type,
+    created_at: profile.createdAt ?? new Date().toISOString(),
+  };
+  if (profile.description) body.description = profile.description;
+  if (profile.protected && profile.type !== 'PRODUCTION') body.protected = true;
+  body.databases = { ...profile.databases };
+  body.configurations = { ...profile.configurations };
+  if (profile.files.length > 0) body.files = [...profile.files];
+  if (Object.keys(profile.requiredTables).length > 0) body.schema = { required_tables: profile.requiredTables };
+  if (profile.backupSchedule) body.backup_schedule = profile.backupSchedule;
+  const document = new Document({ profile: body });
+  document.commentBefore = ` Environment profile "${profile.id}" (Environment Profiles)`;
+  return document;
+}
+
+/** Writes a profile document atomically. Refuses to overwrite unless `overwrite` is set. */
+export function writeProfileDocument(layout: WorkspaceLayout, id: string, document: Document, overwrite = false): string {
+  const file = layout.profileFile(id);
+  if (!overwrite && fs.existsSync(file)) {
+    throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${id}" already exists (${layout.relative(file)}).`, {
+      file: layout.relative(file),
+      hint: 'Choose another id, or delete the existing profile first.',
+    });
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeFileAtomic(file, document.toString({ lineWidth: 0 }));
+  return file;
+}

@@ -1,0 +1,236 @@
+import type { Document, LineCounter } from 'yaml';
+import type { Issue } from './errors';
+import { checkProfilePath } from './pathSafety';
+import { PROFILE_TYPES, type ConfigValue, type Profile, type ProfileType } from './profileModel';
+import { isEnvironmentVariableName, profileIdProblem } from './safeNames';
+import { positionOf } from './yamlPositions';
+
+export interface ProfileValidationContext {
+  workspaceRoot: string;
+  allowedDirectories: readonly string[];
+  /** When the profile comes from `profiles/<id>.yaml`, the id in the file must match. */
+  expectedId?: string;
+}
+
+const FREQUENCIES = ['HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY'];
+
+/**
+ * Validates a parsed profile document and builds the `Profile`. All problems are collected, each
+ * with the field path (`profile.databases.settings`) and its position in the file.
+ */
+export function validateProfileDocument(
+  doc: Document,
+  lineCounter: LineCounter,
+  file: string,
+  context: ProfileValidationContext,
+): { profile?: Profile; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const report = (fieldPath: (string | number)[], message: string): void => {
+    issues.push({ file, field: fieldPath.join('.'), message, ...positionOf(doc, lineCounter, fieldPath) });
+  };
+  const root = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (!isRecord(root) || !isRecord(root.profile)) {
+    report(['profile'], 'the file must contain a "profile:" mapping (see the profile template)');
+    return { issues };
+  }
+  const raw = root.profile;
+
+  const id = stringField(raw, 'id', report, true);
+  if (id !== undefined) {
+    const problem = profileIdProblem(id);
+    if (problem) report(['profile', 'id'], problem);
+    else if (context.expectedId !== undefined && id !== context.expectedId) {
+      report(['profile', 'id'], `"${id}" does not match the file name (${context.expectedId}.yaml); rename the file or fix the id`);
+    }
+  }
+  const name = stringField(raw, 'name', report, true);
+  const typeText = stringField(raw, 'type', report, true);
+  let type: ProfileType | undefined;
+  if (typeText !== undefined) {
+    type = PROFILE_TYPES.find((t) => t === typeText.toUpperCase());
+    if (!type) report(['profile', 'type'], `"${typeText}" is not a profile type; use one of ${PROFILE_TYPES.join(', ')}`);
+  }
+  const createdAt = stringField(raw, 'created_at', report, false);
+  if (createdAt !== undefined && Number.isNaN(Date.parse(createdAt))) {
+    report(['profile', 'created_at'], `"${createdAt}" is not a date and time (use ISO 8601, e.g. 2025-08-08T20:00:00Z)`);
+  }
+  const description = stringField(raw, 'description', report, false);
+  let isProtectedFlag = false;
+  if (raw.protected !== undefined) {
+    if (typeof raw.protected !== 'boolean') report(['profile', 'protected'], 'must be true or false');
+    else isProtectedFlag = raw.protected;
+  }
+
+  const databases = validateDatabases(raw.databases, report, context);
+  const configurations = validateConfigurations(raw.configurations, report);
+  const files = validateFiles(raw.files, report, context);
+  const requiredTables = validateSchema(raw.schema, databases, report);
+  const backupSchedule = validateBackupSchedule(raw.backup_schedule, report);
+
+  if (issues.length > 0 || id === undefined || name === undefined || type === undefined) return { issues };
+  return {
+    issues,
+    profile: {
+      id,
+      name,
+      type,
+      createdAt,
+      description,
+      protected: type === 'PRODUCTION' || isProtectedFlag,
+      databases,
+      configurations,
+      files,
+      requiredTables,
+      backupSchedule,
+    },
+  };
+}
+
+type Report = (fieldPath: (string | number)[], message: string) => void;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringField(raw: Record<string, unknown>, key: string, report: Report, required: boolean): string | undefined {
+  const value = raw[key];
+  if (value === undefined || value === null) {
+    if (required) report(['profile', key], `is missing; add "${key}:" under "profile:"`);
+    return undefined;
+  }
+  if (typeof value !== 'string' || value.trim() === '') {
+    report(['profile', key], 'must be a non-empty text value');
+    return undefined;
+  }
+  return value;
+}
+
+function validateDatabases(value: unknown, report: Report, context: ProfileValidationContext): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (value === undefined || value === null) {
+    report(['profile', 'databases'], 'is missing; list at least one database as "name: path/to/file.sqlite3"');
+    return result;
+  }
+  if (!isRecord(value)) {
+    report(['profile', 'databases'], 'must be a mapping of logical name to SQLite file path');
+    return result;
+  }
+  const entries = Object.entries(value);
+  if (entries.length === 0) report(['profile', 'databases'], 'is empty; list at least one database');
+  const seenPaths = new Map<string, string>();
+  const seenUpper = new Map<string, string>();
+  for (const [logical, written] of entries) {
+    const field = ['profile', 'databases', logical];
+    if (!isEnvironmentVariableName(logical)) {
+      report(field, `"${logical}" is not a usable database name: use letters, digits and "_" (it becomes ENVPROFILE_DB_${logical.toUpperCase()})`);
+      continue;
+    }
+    const upper = logical.toUpperCase();
+    if (seenUpper.has(upper)) report(field, `"${logical}" and "${seenUpper.get(upper)}" would both become ENVPROFILE_DB_${upper}`);
+    seenUpper.set(upper, logical);
+    if (typeof written !== 'string') {
+      report(field, 'must be a file path (text)');
+      continue;
+    }
+    const verdict = checkProfilePath(context.workspaceRoot, written, context.allowedDirectories);
+    if (!verdict.ok) {
+      report(field, `${verdict.reason}; keep databases inside the workspace or allow the directory under "allowed_directories" in .envprofiles/config.yaml`);
+      continue;
+    }
+    const other = seenPaths.get(verdict.absolute);
+    if (other) report(field, `uses the same file as "${other}"`);
+    seenPaths.set(verdict.absolute, logical);
+    result[logical] = written;
+  }
+  return result;
+}
+
+function validateConfigurations(value: unknown, report: Report): Record<string, ConfigValue> {
+  const result: Record<string, ConfigValue> = {};
+  if (value === undefined || value === null) return result;
+  if (!isRecord(value)) {
+    report(['profile', 'configurations'], 'must be a mapping of KEY: value');
+    return result;
+  }
+  const seenUpper = new Map<string, string>();
+  for (const [key, item] of Object.entries(value)) {
+    const field = ['profile', 'configurations', key];
+    if (!isEnvironmentVariableName(key)) {
+      report(field, `"${key}" cannot be an environment variable name: use letters, digits and "_", not starting with a digit`);
+      continue;
+    }
+    const upper = key.toUpperCase();
+    if (upper.startsWith('ENVPROFILE_')) report(field, `"${key}" uses the reserved prefix ENVPROFILE_`);
+    if (seenUpper.has(upper)) report(field, `"${key}" and "${seenUpper.get(upper)}" would both become ${upper}`);
+    seenUpper.set(upper, key);
+    if (typeof item === 'string' || typeof item === 'boolean' || (typeof item === 'number' && Number.isFinite(item))) {
+      result[key] = item;
+    } else {
+      report(field, 'must be a text, number or true/false value (not a list, mapping or empty value)');
+    }
+  }
+  return result;
+}
+
+function validateFiles(value: unknown, report: Report, context: ProfileValidationContext): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    report(['profile', 'files'], 'must be a list of file paths');
+    return [];
+  }
+  const result: string[] = [];
+  value.forEach((item, index) => {
+    if (typeof item !== 'string') {
+      report(['profile', 'files', index], 'must be a file path (text)');
+      return;
+    }
+    const verdict = checkProfilePath(context.workspaceRoot, item, context.allowedDirectories);
+    if (!verdict.ok) report(['profile', 'files', index], verdict.reason);
+    else result.push(item);
+  });
+  return result;
+}
+
+function validateSchema(value: unknown, databases: Record<string, string>, report: Report): Record<string, string[]> {
+  const result: Record<string, string[]> = {};
+  if (value === undefined || value === null) return result;
+  if (!isRecord(value)) {
+    report(['profile', 'schema'], 'must be a mapping (e.g. "required_tables:")');
+    return result;
+  }
+  const required = value.required_tables;
+  if (required === undefined || required === null) return result;
+  if (!isRecord(required)) {
+    report(['profile', 'schema', 'required_tables'], 'must map a database name to a list of table names');
+    return result;
+  }
+  for (const [logical, tables] of Object.entries(required)) {
+    const field = ['profile', 'schema', 'required_tables', logical];
+    if (!(logical in databases)) report(field, `"${logical}" is not one of this profile's databases`);
+    if (!Array.isArray(tables) || tables.some((t) => typeof t !== 'string')) {
+      report(field, 'must be a list of table names');
+      continue;
+    }
+    result[logical] = tables as string[];
+  }
+  return result;
+}
+
+function validateBackupSchedule(value: unknown, report: Report): Record<string, unknown> | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isRecord(value)) {
+    report(['profile', 'backup_schedule'], 'must be a mapping (frequency, time, retention_days)');
+    return undefined;
+  }
+  const field = (key: string): (string | number)[] => ['profile', 'backup_schedule', key];
+  if (value.frequency !== undefined && (typeof value.frequency !== 'string' || !FREQUENCIES.includes(value.frequency.toUpperCase()))) {
+    report(field('frequency'), `must be one of ${FREQUENCIES.join(', ')}`);
+  }
+  if (value.time !== undefined && (typeof value.time !== 'string' || !/^([01]\d|2[0-3]):[0-5]\d$/.test(value.time))) {
+    report(field('time'), 'must be a time of day as "HH:MM" (24-hour clock), quoted');
+  }
+  if (value.retention_days !== undefined && (!Number.isInteger(value.retention_days) || (value.retention_days as number) < 1)) {
+    report(field('retention_days'), 'must be a whole number of days, at least 1');
+  }
+  return value;
+}

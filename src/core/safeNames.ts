@@ -1,0 +1,25 @@
+/** Names reserved by Windows for devices; a profile id becomes a file name, so these are refused everywhere. */
+const RESERVED_FILE_NAMES = new Set([
+  'con', 'prn', 'aux', 'nul',
+  'com1', 'com2', 'com3', 'com4', 'com5', 'com6', 'com7', 'com8', 'com9',
+  'lpt1', 'lpt2', 'lpt3', 'lpt4', 'lpt5', 'lpt6', 'lpt7', 'lpt8', 'lpt9',
+]);
+
+/** Returns why `id` is not a safe profile id, or undefined when it is. */
+export function profileIdProblem(id: string): string | undefined {
+  if (id.length < 3) return `"${id}" is too short: a profile id needs at least 3 characters`;
+  if (id.length > 64) return `"${id}" is too long: at most 64 characters`;
+  if (id.includes('/') || id.includes('\\')) return `"${id}" contains a path separator`;
+  if (id.includes('..')) return `"${id}" contains ".."`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) {
+    return `"${id}" may only use letters, digits, ".", "_" and "-", and must start with a letter or digit`;
+  }
+  if (id.endsWith('.')) return `"${id}" ends with "."`;
+  if (RESERVED_FILE_NAMES.has(id.split('.')[0].toLowerCase())) return `"${id}" is a reserved device name on Windows`;
+  return undefined;
+}
+
+/** Environment variable names: what POSIX shells and dotenv parsers accept. */
+export function isEnvironmentVariableName(key: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key);
+}

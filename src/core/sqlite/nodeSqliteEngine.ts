@@ -1,0 +1,53 @@
+import * as fs from 'node:fs';
+import { BUSY_TIMEOUT_MS, type OpenOptions, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
+
+type NodeSqlite = typeof import('node:sqlite');
+
+/** Loads `node:sqlite` if this runtime has it (Node >= 22.13), without printing its experimental warning. */
+export function loadNodeSqlite(): NodeSqlite | undefined {
+  const original = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (/SQLite/i.test(text)) return;
+    (original as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const module = require('node:sqlite') as NodeSqlite;
+    return typeof module.backup === 'function' ? module : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    process.emitWarning = original;
+  }
+}
+
+/** The primary engine: SQLite itself, as built into Node. Reads WAL files and locks like the application does. */
+export class NodeSqliteEngine implements SqliteEngine {
+  readonly name = 'node:sqlite' as const;
+
+  constructor(private readonly sqlite: NodeSqlite) {}
+
+  open(file: string, options: OpenOptions): SqliteConnection {
+    if (!options.create && !fs.existsSync(file)) {
+      throw Object.assign(new Error(`unable to open database file: ${file} does not exist`), { code: 'ENOENT' });
+    }
+    const db = new this.sqlite.DatabaseSync(file, { readOnly: options.readOnly, timeout: BUSY_TIMEOUT_MS });
+    return {
+      all: (sql: string, ...params: SqlParam[]): SqlRow[] => db.prepare(sql).all(...params) as SqlRow[],
+      exec: (sql: string): void => db.exec(sql),
+      close: (): void => db.close(),
+    };
+  }
+
+  async snapshot(source: string, destination: string): Promise<number> {
+    if (fs.existsSync(destination)) throw new Error(`${destination} already exists`);
+    const db = new this.sqlite.DatabaseSync(source, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
+    try {
+      // One step: the whole copy happens under one read transaction, so it is one committed state.
+      return await this.sqlite.backup(db, destination, { rate: 0x7fffffff });
+    } finally {
+      db.close();
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Database, SqlJsStatic } from 'sql.js';
+import { writeFileAtomic } from '../atomicFile';
+import { EnvProfilesError } from '../errors';
+import { hasHotJournal, parseSqliteHeader, walSize } from './sqliteHeader';
+import type { OpenOptions, SqliteConnection, SqliteEngine, SqlParam, SqlRow } from './sqliteEngine';
+
+/** Finds sql-wasm.wasm: beside the bundle in dist/, or in node_modules during development. */
+function locateWasm(): string {
+  const candidates = [path.join(__dirname, 'sql-wasm.wasm'), path.join(__dirname, '..', 'dist', 'sql-wasm.wasm')];
+  try {
+    candidates.push(require.resolve('sql.js/dist/sql-wasm.wasm'));
+  } catch {
+    // Not installed beside us: the bundled copy must be there.
+  }
+  const found = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!found) throw new EnvProfilesError('SQLITE_UNAVAILABLE', `sql-wasm.wasm was not found (looked in ${candidates.join(', ')}).`, { hint: 'Reinstall the extension or rebuild with "npm run build".' });
+  return found;
+}
+
+export async function loadSqlJs(): Promise<SqlJsStatic> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const initSqlJs = require('sql.js') as (config: { wasmBinary: ArrayBuffer }) => Promise<SqlJsStatic>;
+  const wasm = fs.readFileSync(locateWasm());
+  return initSqlJs({ wasmBinary: wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength) as ArrayBuffer });
+}
+
+/**
+ * The fallback engine for hosts without `node:sqlite`. sql.js works on an in-memory image of the file
+ * and knows nothing of `-wal` files or locks, so it refuses any database whose WAL still holds data
+ * (reading it would show stale data) and any database with an unfinished rollback journal.
+ */
+export class SqlJsEngine implements SqliteEngine {
+  readonly name = 'sql.js' as const;
+
+  constructor(private readonly sql: SqlJsStatic) {}
+
+  open(file: string, options: OpenOptions): SqliteConnection {
+    let image: Uint8Array | undefined;
+    if (fs.existsSync(file)) {
+      image = this.readStableImage(file);
+    } else if (!options.create) {
+      throw Object.assign(new Error(`unable to open database file: ${file} does not exist`), { code: 'ENOENT' });
+    }
+    const walMode = image !== undefined && parseSqliteHeader(image)?.writeVersion === 2;
+    const db: Database = new this.sql.Database(image ? asRollbackImage(image) : undefined);
+    let dirty = false;
+    return {
+      all: (sql: string, ...params: SqlParam[]): SqlRow[] => {
+        const statement = db.prepare(sql);
+        try {
+          statement.bind(params.map((p) => (typeof p === 'bigint' ? Number(p) : p)) as never);
+          const rows: SqlRow[] = [];
+          while (statement.step()) rows.push(statement.getAsObject() as SqlRow);
+          if (!options.readOnly && db.getRowsModified() > 0) dirty = true;
+          return rows;
+        } finally {
+          statement.free();
+        }
+      },
+      exec: (sql: string): void => {
+        if (options.readOnly && /^\s*(insert|update|delete|create|drop|alter|replace|vacuum)\b/i.test(sql)) {
+          throw new Error('attempt to write a readonly database');
+        }
+        db.exec(sql);
+        if (!options.readOnly) dirty = true;
+      },
+      close: (): void => {
+        try {
+          if (dirty && !options.readOnly) {
+            const out = db.export();
+            writeFileAtomic(file, walMode ? withWriteVersion(out, 2) : out);
+          }
+        } finally {
+          db.close();
+        }
+      },
+    };
+  }
+
+  async snapshot(source: string, destination: string): Promise<number> {
+    if (fs.existsSync(destination)) throw new Error(`${destination} already exists`);
+    const image = this.readStableImage(source);
+    fs.writeFileSync(destination, image, { flag: 'wx' });
+    const header = parseSqliteHeader(image);
+    return header ? Math.ceil(image.length / header.pageSize) : 0;
+  }
+
+  /** Reads the file, refusing states that sql.js would misread. */
+  private readStableImage(file: string): Uint8Array {
+    const refuse = (why: string): never => {
+      throw new EnvProfilesError('WAL_NOT_EMPTY', `${file} ${why}; the sql.js engine cannot read it safely.`, {
+        file,
+        hint: 'Stop the application (or let it checkpoint) and try again, or run under Node 22.13 or newer, which has node:sqlite.',
+      });
+    };
+    if (walSize(file) > 0) refuse('has a non-empty -wal file (committed data not yet in the database file)');
+    if (hasHotJournal(file)) refuse('has an unfinished rollback journal');
+    const image = fs.readFileSync(file);
+    if (walSize(file) > 0) refuse('was written to while being read');
+    return image;
+  }
+}
+
+/** sql.js has no WAL support; an image whose header says WAL is opened as a rollback-journal image. */
+function asRollbackImage(image: Uint8Array): Uint8Array {
+  const header = parseSqliteHeader(image);
+  return header && header.writeVersion === 2 ? withWriteVersion(image, 1) : image;
+}
+
+function withWriteVersion(image: Uint8Array, version: number): Uint8Array {
+  const copy = new Uint8Array(image);
+  copy[18] = version;
+  copy[19] = version;
+  return copy;
+}

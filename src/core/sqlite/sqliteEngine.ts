@@ -1,0 +1,33 @@
+/** A row as both engines return it: column name -> value. */
+export type SqlRow = Record<string, unknown>;
+export type SqlParam = string | number | bigint | null | Uint8Array;
+
+/** An open database. Both adapters behave the same for everything the core uses. */
+export interface SqliteConnection {
+  all(sql: string, ...params: SqlParam[]): SqlRow[];
+  exec(sql: string): void;
+  close(): void;
+}
+
+export interface OpenOptions {
+  /** Open without the right to write (validation never modifies the application's files). */
+  readOnly: boolean;
+  /** Create the file when it does not exist (only with readOnly false). */
+  create?: boolean;
+}
+
+export type EngineName = 'node:sqlite' | 'sql.js';
+
+/** The SQLite engine interface: `node:sqlite` when the runtime has it, sql.js otherwise. */
+export interface SqliteEngine {
+  readonly name: EngineName;
+  open(file: string, options: OpenOptions): SqliteConnection;
+  /**
+   * Copies `source` into `destination` (which must not exist) as one committed state, even while
+   * another process writes to the source. Returns the number of pages copied.
+   */
+  snapshot(source: string, destination: string): Promise<number>;
+}
+
+/** How long a connection waits for a lock held by the application before giving up. */
+export const BUSY_TIMEOUT_MS = 5000;

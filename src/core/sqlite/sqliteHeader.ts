@@ -1,0 +1,58 @@
+import * as fs from 'node:fs';
+
+const MAGIC = 'SQLite format 3\0';
+
+/** What the first 100 bytes of a database file say, read without opening it through SQLite. */
+export interface SqliteHeader {
+  pageSize: number;
+  /** 1 = rollback journal, 2 = WAL. */
+  writeVersion: number;
+  readVersion: number;
+  pageCount: number;
+  userVersion: number;
+}
+
+/** Reads the header; returns undefined when the file is not a SQLite 3 database. */
+export function readSqliteHeader(file: string): SqliteHeader | undefined {
+  const buffer = Buffer.alloc(100);
+  const fd = fs.openSync(file, 'r');
+  let read: number;
+  try {
+    read = fs.readSync(fd, buffer, 0, 100, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return parseSqliteHeader(buffer.subarray(0, read));
+}
+
+export function parseSqliteHeader(bytes: Uint8Array): SqliteHeader | undefined {
+  if (bytes.length < 100) return undefined;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (buffer.toString('latin1', 0, 16) !== MAGIC) return undefined;
+  const rawPageSize = buffer.readUInt16BE(16);
+  return {
+    pageSize: rawPageSize === 1 ? 65536 : rawPageSize,
+    writeVersion: buffer[18],
+    readVersion: buffer[19],
+    pageCount: buffer.readUInt32BE(28),
+    userVersion: buffer.readUInt32BE(60),
+  };
+}
+
+/** Size of the `-wal` file beside `file`, or 0 when there is none. */
+export function walSize(file: string): number {
+  try {
+    return fs.statSync(`${file}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** True when a rollback journal beside `file` holds an unfinished transaction. */
+export function hasHotJournal(file: string): boolean {
+  try {
+    return fs.statSync(`${file}-journal`).size > 0;
+  } catch {
+    return false;
+  }
+}

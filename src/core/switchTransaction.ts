@@ -1,0 +1,124 @@
+import * as path from 'node:path';
+import { readActiveState } from './activeState';
+import { appendAudit } from './auditLog';
+import { replaceSymlinkAtomic, writeFileAtomic } from './atomicFile';
+import { quickValidateProfile } from './databaseValidation';
+import { EnvProfilesError } from './errors';
+import { isGeneratedEnvFile } from './envFileFormat';
+import { removeJournal, writeJournal, type SwitchJournal } from './operationJournal';
+import { isProtected, type Profile } from './profileModel';
+import { loadProfile } from './profileStore';
+import { rollBackSwitch } from './switchRollback';
+import { captureOutput, planOutputs, type OutputSnapshot, type PlannedOutput } from './switchOutputs';
+import { checkBusyGuard } from './busyGuard';
+import { loadWorkspaceConfig } from './workspaceConfig';
+import type { WorkspaceContext } from './workspaceContext';
+import { withWorkspaceLock } from './workspaceSession';
+
+import { SWITCH_JOURNAL } from './switchRollback';
+
+export interface SwitchOptions {
+  /** The id the user typed to confirm a protected profile; must equal the target id. */
+  confirmedId?: string;
+}
+
+export interface SwitchResult {
+  from: string | null;
+  to: string;
+  profile: Profile;
+  outputs: string[];
+  envFileBackup?: string;
+  durationMs: number;
+}
+
+/**
+ * Switches the active profile as a transaction: validate, check guards, journal, apply every output
+ * atomically, commit. Any failure restores every output byte for byte; a killed process leaves the
+ * journal, from which the next command rolls back (or finishes a committed switch).
+ */
+export async function switchProfile(context: WorkspaceContext, id: string, options: SwitchOptions = {}): Promise<SwitchResult> {
+  return withWorkspaceLock(context, `switch to ${id}`, () => runSwitch(context, id, options));
+}
+
+function runSwitch(context: WorkspaceContext, id: string, options: SwitchOptions): SwitchResult {
+  const started = performance.now();
+  const { layout } = context;
+  const step = (name: string): void => context.onStep?.(name);
+  const config = loadWorkspaceConfig(layout);
+  const { profile } = loadProfile(layout, config, id);
+  const from = readActiveState(layout).active;
+
+  try {
+    const report = quickValidateProfile(context, config, profile);
+    if (!report.ok) {
+      const problems = report.problems.map((p) => p.message);
+      throw new EnvProfilesError('VALIDATION_FAILED', `Profile "${id}" failed validation: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}.`, {
+        hint: `Run "envprofiles validate ${id}" for the full report; nothing was changed.`,
+        issues: report.problems.map((p) => ({ file: p.file, field: p.field, message: p.message })),
+      });
+    }
+    step('validated');
+    checkBusyGuard(context, config, 'switch');
+    if (isProtected(profile) && options.confirmedId !== profile.id) {
+      throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${id}" is ${profile.type === 'PRODUCTION' ? 'a PRODUCTION profile' : 'protected'}; switching to it needs confirmation.`, {
+        kind: 'refused',
+        hint: `Repeat with --confirm ${id} (typing the id is the confirmation).`,
+      });
+    }
+    step('guards-checked');
+  } catch (error) {
+    appendAudit(context, { event: 'switch', profile: id, outcome: error instanceof EnvProfilesError && error.kind === 'refused' ? 'refused' : 'failed', detail: (error as Error).message });
+    throw error;
+  }
+
+  const switchedAt = context.now().toISOString();
+  const planned = planOutputs(layout, config, profile, switchedAt);
+  const outputs = planned.map((output) => ({ ...output, before: captureOutput(output.path, output.label) }));
+  for (const output of outputs) {
+    if (output.role === 'links' && output.before.kind === 'file') {
+      throw new EnvProfilesError('OUTPUT_CONFLICT', `${output.label} is a regular file, but config.yaml makes it a link to the active profile's database.`, {
+        file: output.label,
+        hint: `Move ${output.label} into a profile's folder (and point that profile at it), then switch again. Nothing was changed.`,
+      });
+    }
+  }
+  const envFileBackup = backUpForeignEnvFile(context, outputs);
+
+  const journal: SwitchJournal = { operation: 'switch', phase: 'prepared', startedAt: switchedAt, from, to: id, outputs };
+  writeJournal(layout, SWITCH_JOURNAL, journal);
+  step('journal-written');
+  try {
+    for (const output of outputs) {
+      applyOutput(output);
+      step(`applied:${output.role}:${output.label}`);
+    }
+    writeJournal(layout, SWITCH_JOURNAL, { ...journal, phase: 'committed' });
+    step('committed');
+  } catch (error) {
+    rollBackSwitch(context, journal);
+    appendAudit(context, { event: 'switch', profile: id, outcome: 'rolled-back', detail: (error as Error).message });
+    throw error;
+  }
+  appendAudit(context, { event: 'switch', profile: id, outcome: 'ok', detail: from ? `from ${from}` : undefined });
+  removeJournal(layout, SWITCH_JOURNAL);
+  context.logger.info(`Switched to ${id}${from ? ` from ${from}` : ''}.`);
+  return { from, to: id, profile, outputs: outputs.map((o) => o.label), envFileBackup, durationMs: performance.now() - started };
+}
+
+function applyOutput(output: PlannedOutput): void {
+  if (output.after.kind === 'symlink') replaceSymlinkAtomic(output.path, output.after.target);
+  else writeFileAtomic(output.path, output.after.content);
+}
+
+/** An env file that this tool did not write is copied aside before it is first replaced. */
+function backUpForeignEnvFile(context: WorkspaceContext, outputs: (PlannedOutput & { before: OutputSnapshot })[]): string | undefined {
+  const envOutput = outputs.find((o) => o.role === 'env-file');
+  if (!envOutput || envOutput.before.kind !== 'file') return undefined;
+  const content = Buffer.from(envOutput.before.contentBase64, 'base64');
+  if (isGeneratedEnvFile(content.toString('utf8'))) return undefined;
+  const stamp = context.now().toISOString().replace(/[:.]/g, '-');
+  const backup = path.join(context.layout.envBackupsDir, `${path.basename(envOutput.path)}.${stamp}`);
+  writeFileAtomic(backup, content, envOutput.before.mode);
+  context.logger.info(`Saved the existing ${envOutput.label} (not written by Environment Profiles) to ${context.layout.relative(backup)}.`);
+  return context.layout.relative(backup);
+}

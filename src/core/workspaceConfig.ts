@@ -1,0 +1,112 @@
+import * as fs from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import { EnvProfilesError, type Issue } from './errors';
+import { checkProfilePath } from './pathSafety';
+import { isEnvironmentVariableName } from './safeNames';
+import type { WorkspaceLayout } from './workspaceLayout';
+import { positionOf, syntaxIssues } from './yamlPositions';
+
+/** Workspace settings from `.envprofiles/config.yaml`. */
+export interface WorkspaceConfig {
+  /** The generated env file, relative to the workspace; `undefined` when disabled (`env_file: false`). */
+  envFile?: string;
+  /** Canonical path (relative) -> logical database name: a symlink that follows the active profile. */
+  links: Record<string, string>;
+  /** The busy guard: while this file exists the application is live and switching is refused. */
+  guardFile?: string;
+  /** Directories outside the workspace that profiles may point into. */
+  allowedDirectories: string[];
+}
+
+export const DEFAULT_CONFIG_TEXT = `# Environment Profiles workspace settings
+outputs:
+  # The env file written on every switch (set to false to write none).
+  env_file: .env
+  # Symlinks that always point at the active profile's databases, e.g.
+  #   data/settings.sqlite3: settings
+  links: {}
+guard:
+  # While this file exists the application is live: switching and restoring are refused.
+  lock_file: null
+# Directories outside the workspace folder that profiles may use (absolute or relative).
+allowed_directories: []
+`;
+
+export function defaultConfig(): WorkspaceConfig {
+  return { envFile: '.env', links: {}, allowedDirectories: [] };
+}
+
+/** Reads and validates config.yaml; a missing file means the defaults. */
+export function loadWorkspaceConfig(layout: WorkspaceLayout): WorkspaceConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(layout.configFile, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig();
+    throw error;
+  }
+  const { config, issues } = parseWorkspaceConfig(text, layout);
+  if (!config) {
+    throw new EnvProfilesError('CONFIG_INVALID', `${layout.relative(layout.configFile)} is not valid: ${issues[0].message}`, {
+      file: layout.configFile,
+      field: issues[0].field,
+      line: issues[0].line,
+      column: issues[0].column,
+      issues,
+      hint: 'Fix the file and run the command again; nothing was changed.',
+    });
+  }
+  return config;
+}
+
+export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { config?: WorkspaceConfig; issues: Issue[] } {
+  const file = layout.relative(layout.configFile);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  if (doc.errors.length > 0) return { issues: syntaxIssues(file, doc.errors) };
+  const issues: Issue[] = [];
+  const report = (fieldPath: string[], message: string): void => {
+    issues.push({ file, field: fieldPath.join('.'), message, ...positionOf(doc, lineCounter, fieldPath) });
+  };
+  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
+  const config = defaultConfig();
+  if (typeof raw !== 'object' || Array.isArray(raw)) return { issues: [{ file, message: 'must be a YAML mapping' }] };
+
+  const outputs = (raw.outputs ?? {}) as Record<string, unknown>;
+  if (typeof outputs !== 'object' || Array.isArray(outputs)) report(['outputs'], 'must be a mapping');
+  else {
+    if (outputs.env_file === false || outputs.env_file === null) config.envFile = undefined;
+    else if (outputs.env_file !== undefined) {
+      if (typeof outputs.env_file !== 'string') report(['outputs', 'env_file'], 'must be a file path or false');
+      else {
+        const verdict = checkProfilePath(layout.root, outputs.env_file, []);
+        if (!verdict.ok) report(['outputs', 'env_file'], `${verdict.reason}; the env file must be inside the workspace`);
+        else config.envFile = outputs.env_file;
+      }
+    }
+    const links = outputs.links ?? {};
+    if (typeof links !== 'object' || links === null || Array.isArray(links)) report(['outputs', 'links'], 'must map a path to a database name');
+    else {
+      for (const [linkPath, logical] of Object.entries(links)) {
+        const verdict = checkProfilePath(layout.root, linkPath, []);
+        if (!verdict.ok) report(['outputs', 'links', linkPath], `${verdict.reason}; links must be inside the workspace`);
+        else if (layout.relative(verdict.absolute).startsWith('.envprofiles')) report(['outputs', 'links', linkPath], 'cannot be inside .envprofiles/');
+        else if (typeof logical !== 'string' || !isEnvironmentVariableName(logical)) report(['outputs', 'links', linkPath], 'must name a logical database (e.g. settings)');
+        else config.links[linkPath] = logical;
+      }
+    }
+  }
+
+  const guard = (raw.guard ?? {}) as Record<string, unknown>;
+  if (typeof guard !== 'object' || Array.isArray(guard)) report(['guard'], 'must be a mapping');
+  else if (guard.lock_file !== undefined && guard.lock_file !== null) {
+    if (typeof guard.lock_file !== 'string' || guard.lock_file.trim() === '') report(['guard', 'lock_file'], 'must be a file path');
+    else config.guardFile = guard.lock_file;
+  }
+
+  const allowed = raw.allowed_directories ?? [];
+  if (!Array.isArray(allowed) || allowed.some((d) => typeof d !== 'string')) report(['allowed_directories'], 'must be a list of directory paths');
+  else config.allowedDirectories = allowed as string[];
+
+  return issues.length > 0 ? { issues } : { config, issues };
+}

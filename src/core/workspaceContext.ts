@@ -1,0 +1,47 @@
+import type { SqliteEngine } from './sqlite/sqliteEngine';
+import { WorkspaceLayout } from './workspaceLayout';
+
+/** Who performed an operation, as recorded in the audit log. */
+export type Actor = 'cli' | 'vscode';
+
+/** The small logger the core writes to; the CLI and the extension each supply one. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Progress reporting for long operations (one message per step). */
+export type ProgressReporter = (message: string) => void;
+
+/**
+ * Called at every named step of a transaction. Tests throw from it to inject a failure at that step
+ * or pause in it to kill the process there; production code passes nothing.
+ */
+export type StepHook = (step: string) => void;
+
+/** Everything an operation needs, handed in by the adapter; the core keeps no global state. */
+export interface WorkspaceContext {
+  layout: WorkspaceLayout;
+  engine: SqliteEngine;
+  actor: Actor;
+  logger: Logger;
+  now: () => Date;
+  onStep?: StepHook;
+  progress?: ProgressReporter;
+}
+
+export function createWorkspaceContext(root: string, engine: SqliteEngine, options: Partial<Omit<WorkspaceContext, 'layout' | 'engine'>> = {}): WorkspaceContext {
+  return {
+    layout: new WorkspaceLayout(root),
+    engine,
+    actor: options.actor ?? 'cli',
+    logger: options.logger ?? silentLogger,
+    now: options.now ?? (() => new Date()),
+    onStep: options.onStep,
+    progress: options.progress,
+  };
+}

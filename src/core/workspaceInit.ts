@@ -1,0 +1,53 @@
+import * as fs from 'node:fs';
+import { appendAudit } from './auditLog';
+import { writeFileAtomic } from './atomicFile';
+import { EnvProfilesError } from './errors';
+import { DEFAULT_CONFIG_TEXT } from './workspaceConfig';
+import type { WorkspaceContext } from './workspaceContext';
+import type { WorkspaceLayout } from './workspaceLayout';
+
+/** What must never be committed: machine state, journals, locks, backups, temporary files. */
+export const STORE_GITIGNORE = `# Written by Environment Profiles: machine-local state, never committed.
+state.json
+audit.jsonl
+lock
+journal/
+backups/
+env-backups/
+*.envprofiles-tmp-*
+`;
+
+export interface InitResult {
+  created: string[];
+  alreadyInitialised: boolean;
+}
+
+/** Creates `.envprofiles/` with its folders, config.yaml and .gitignore. Existing files are left as they are. */
+export function initialiseWorkspace(context: WorkspaceContext): InitResult {
+  const { layout } = context;
+  const alreadyInitialised = fs.existsSync(layout.storeDir);
+  const created: string[] = [];
+  for (const dir of [layout.storeDir, layout.profilesDir, layout.templatesDir]) {
+    if (!fs.existsSync(dir)) {
+      fs.mkdirSync(dir, { recursive: true });
+      created.push(layout.relative(dir) + '/');
+    }
+  }
+  for (const [file, content] of [[layout.configFile, DEFAULT_CONFIG_TEXT], [layout.gitignoreFile, STORE_GITIGNORE]] as const) {
+    if (!fs.existsSync(file)) {
+      writeFileAtomic(file, content);
+      created.push(layout.relative(file));
+    }
+  }
+  if (created.length > 0) appendAudit(context, { event: 'init', outcome: 'ok', detail: `created ${created.join(', ')}` });
+  return { created, alreadyInitialised };
+}
+
+/** Refuses to work on a folder that has no `.envprofiles/`. */
+export function requireInitialised(layout: WorkspaceLayout): void {
+  if (!fs.existsSync(layout.storeDir)) {
+    throw new EnvProfilesError('NOT_INITIALISED', `${layout.root} has no .envprofiles/ folder.`, {
+      hint: 'Run "envprofiles init" in the workspace folder (or pass --workspace DIR).',
+    });
+  }
+}

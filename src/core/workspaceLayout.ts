@@ -1,0 +1,45 @@
+import * as path from 'node:path';
+
+/** Where everything lives inside a workspace folder's `.envprofiles/`. */
+export class WorkspaceLayout {
+  readonly root: string;
+  readonly storeDir: string;
+  readonly profilesDir: string;
+  readonly templatesDir: string;
+  readonly journalDir: string;
+  readonly configFile: string;
+  readonly stateFile: string;
+  readonly auditFile: string;
+  readonly lockFile: string;
+  readonly envBackupsDir: string;
+  readonly gitignoreFile: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    this.storeDir = path.join(this.root, '.envprofiles');
+    this.profilesDir = path.join(this.storeDir, 'profiles');
+    this.templatesDir = path.join(this.storeDir, 'templates');
+    this.journalDir = path.join(this.storeDir, 'journal');
+    this.configFile = path.join(this.storeDir, 'config.yaml');
+    this.stateFile = path.join(this.storeDir, 'state.json');
+    this.auditFile = path.join(this.storeDir, 'audit.jsonl');
+    this.lockFile = path.join(this.storeDir, 'lock');
+    this.envBackupsDir = path.join(this.storeDir, 'env-backups');
+    this.gitignoreFile = path.join(this.storeDir, '.gitignore');
+  }
+
+  profileFile(id: string): string {
+    return path.join(this.profilesDir, `${id}.yaml`);
+  }
+
+  /** A path relative to the workspace root, with forward slashes, for messages and manifests. */
+  relative(absolute: string): string {
+    const rel = path.relative(this.root, absolute);
+    return rel.split(path.sep).join('/');
+  }
+
+  /** Resolves a workspace-relative path (as written in a profile) to an absolute one. */
+  resolve(relativePath: string): string {
+    return path.resolve(this.root, relativePath);
+  }
+}

@@ -1,0 +1,34 @@
+import { recoverInterruptedOperations } from './journalRecovery';
+import { listJournals } from './operationJournal';
+import { acquireWorkspaceLock, liveLockOwner } from './workspaceLock';
+import type { WorkspaceContext } from './workspaceContext';
+
+/**
+ * Runs a mutating operation under the workspace lock, after finishing or rolling back whatever an
+ * interrupted earlier operation left behind.
+ */
+export async function withWorkspaceLock<T>(context: WorkspaceContext, operation: string, run: () => T | Promise<T>): Promise<T> {
+  const release = acquireWorkspaceLock(context.layout, operation);
+  try {
+    recoverInterruptedOperations(context);
+    return await run();
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Called by every command, read-only ones included: if an earlier operation was interrupted and
+ * nobody is working on the workspace now, finish or roll it back so that what we read is consistent.
+ * Returns what was recovered.
+ */
+export function recoverIfIdle(context: WorkspaceContext): string[] {
+  if (listJournals(context.layout).length === 0) return [];
+  if (liveLockOwner(context.layout)) return [];
+  const release = acquireWorkspaceLock(context.layout, 'recovery');
+  try {
+    return recoverInterruptedOperations(context);
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import { readActiveState } from './activeState';
+import { isGuardActive } from './busyGuard';
+import type { Issue } from './errors';
+import { listJournals } from './operationJournal';
+import { isProtected, type ProfileType } from './profileModel';
+import { readAllProfileFiles, readProfileFile } from './profileStore';
+import { outputMatches, planOutputs } from './switchOutputs';
+import { loadWorkspaceConfig } from './workspaceConfig';
+import type { WorkspaceContext } from './workspaceContext';
+import { liveLockOwner } from './workspaceLock';
+
+export interface ProfileSummary {
+  id: string;
+  name?: string;
+  type?: ProfileType;
+  protected: boolean;
+  active: boolean;
+  valid: boolean;
+  databases: Record<string, string>;
+  file: string;
+  issues: Issue[];
+}
+
+/** Every profile of the workspace, valid or not, with the active one marked. */
+export function listProfiles(context: WorkspaceContext): ProfileSummary[] {
+  const config = loadWorkspaceConfig(context.layout);
+  const active = readActiveState(context.layout).active;
+  return readAllProfileFiles(context.layout, config).map((result) => ({
+    id: result.id,
+    name: result.profile?.name,
+    type: result.profile?.type,
+    protected: result.profile ? isProtected(result.profile) : false,
+    active: result.id === active,
+    valid: result.profile !== undefined,
+    databases: result.profile?.databases ?? {},
+    file: context.layout.relative(result.file),
+    issues: result.issues,
+  }));
+}
+
+export interface WorkspaceStatus {
+  workspace: string;
+  initialised: boolean;
+  active: string | null;
+  activeName?: string;
+  activeType?: ProfileType;
+  switchedAt?: string;
+  /** True when every output on disk is what the active profile would write. */
+  inSync: boolean;
+  drift: string[];
+  guardActive: boolean;
+  operationInProgress?: string;
+  pendingRecovery: string[];
+  engine: string;
+}
+
+/** The active profile and whether the outputs on disk (env file, links) match it. */
+export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
+  const { layout } = context;
+  const initialised = fs.existsSync(layout.storeDir);
+  const state = readActiveState(layout);
+  const status: WorkspaceStatus = {
+    workspace: layout.root,
+    initialised,
+    active: state.active,
+    switchedAt: state.switchedAt,
+    inSync: true,
+    drift: [],
+    guardActive: false,
+    pendingRecovery: listJournals(layout).map((j) => j.name),
+    engine: context.engine.name,
+  };
+  if (!initialised) return status;
+  const config = loadWorkspaceConfig(layout);
+  status.guardActive = isGuardActive(context, config);
+  status.operationInProgress = liveLockOwner(layout)?.operation;
+  if (!state.active) return status;
+  const result = readProfileFile(layout, config, state.active);
+  if (!result.profile) {
+    status.inSync = false;
+    status.drift.push(fs.existsSync(result.file) ? `the active profile "${state.active}" is not valid: ${result.issues[0]?.message}` : `the active profile "${state.active}" no longer exists`);
+    return status;
+  }
+  status.activeName = result.profile.name;
+  status.activeType = result.profile.type;
+  try {
+    for (const output of planOutputs(layout, config, result.profile, state.switchedAt ?? '')) {
+      if (output.role === 'state') continue;
+      if (!outputMatches(output)) status.drift.push(`${output.label} does not match profile "${state.active}"`);
+    }
+  } catch (error) {
+    status.drift.push((error as Error).message);
+  }
+  status.inSync = status.drift.length === 0;
+  return status;
+}

@@ -1,0 +1,23 @@
+import { Document, isNode, LineCounter, YAMLError } from 'yaml';
+import type { Issue } from './errors';
+
+/** Finds the line and column (1-based) of the node at `fieldPath`, or of its nearest existing parent. */
+export function positionOf(doc: Document, lineCounter: LineCounter, fieldPath: readonly (string | number)[]): { line?: number; column?: number } {
+  for (let depth = fieldPath.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(fieldPath.slice(0, depth), true);
+    if (isNode(node) && node.range) {
+      const { line, col } = lineCounter.linePos(node.range[0]);
+      return { line, column: col };
+    }
+  }
+  return {};
+}
+
+/** Turns the parser's syntax errors into issues that carry the file, line and column. */
+export function syntaxIssues(file: string, errors: readonly YAMLError[]): Issue[] {
+  return errors.map((error) => {
+    const pos = error.linePos?.[0];
+    const firstLine = error.message.split('\n')[0];
+    return { file, line: pos?.line, column: pos?.col, message: `YAML syntax error: ${firstLine}` };
+  });
+}
