@@ -21,12 +21,18 @@ export function profileVariables(profile: Profile, layout: WorkspaceLayout): [st
 }
 
 /**
- * Quotes a value so that dotenv parsers (Node dotenv, python-dotenv, docker compose) and POSIX shells
- * read back exactly the value: single quotes take everything literally; values that contain a single
- * quote or a line break use double quotes with backslash escapes.
+ * Quotes a value so that it reads back unchanged. No escaping is understood by every env-file reader,
+ * so the quoting depends on the value:
+ * - no `'` and no line break: single quotes, literal for POSIX shells, python-dotenv, Node's dotenv and
+ *   `util.parseEnv`, docker compose;
+ * - a `'` or a line break, but none of the characters `"`, `\`, `$` and backtick: double quotes, with `\n` for line breaks (every dotenv
+ *   reader expands it; a shell does not);
+ * - anything else: double quotes with backslash escapes, as POSIX shells and python-dotenv read them
+ *   (Node's dotenv keeps the backslashes: the README says so).
  */
 export function quoteEnvValue(value: string): string {
   if (!value.includes("'") && !/[\r\n]/.test(value)) return `'${value}'`;
+  if (!/["\\$`]/.test(value)) return `"${value.replace(/\r/g, '\\r').replace(/\n/g, '\\n')}"`;
   const escaped = value
     .replace(/\\/g, '\\\\')
     .replace(/"/g, '\\"')

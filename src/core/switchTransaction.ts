@@ -86,19 +86,20 @@ function runSwitch(context: WorkspaceContext, id: string, options: SwitchOptions
 
   const journal: SwitchJournal = { operation: 'switch', phase: 'prepared', startedAt: switchedAt, from, to: id, outputs };
   writeJournal(layout, SWITCH_JOURNAL, journal);
-  step('journal-written');
   try {
+    step('journal-written');
     for (const output of outputs) {
       applyOutput(output);
       step(`applied:${output.role}:${output.label}`);
     }
     writeJournal(layout, SWITCH_JOURNAL, { ...journal, phase: 'committed' });
-    step('committed');
   } catch (error) {
     rollBackSwitch(context, journal);
     appendAudit(context, { event: 'switch', profile: id, outcome: 'rolled-back', detail: (error as Error).message });
     throw error;
   }
+  // Past the commit point: an interruption from here on is finished, not rolled back, by the next command.
+  step('committed');
   appendAudit(context, { event: 'switch', profile: id, outcome: 'ok', detail: from ? `from ${from}` : undefined });
   removeJournal(layout, SWITCH_JOURNAL);
   context.logger.info(`Switched to ${id}${from ? ` from ${from}` : ''}.`);

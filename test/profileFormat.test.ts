@@ -1,0 +1,207 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EnvProfilesError } from '../src/core/errors';
+import { loadProfile, parseProfileText } from '../src/core/profileStore';
+import { defaultConfig, loadWorkspaceConfig } from '../src/core/workspaceConfig';
+import { WorkspaceLayout } from '../src/core/workspaceLayout';
+import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
+import { tempDir } from './support/workspaces';
+
+/** PRODUCT.md's template, read from the brief itself when it is beside the repository. */
+function specTemplateFromBrief(): string {
+  const brief = path.resolve(__dirname, '..', '..', '..', 'shared', 'PRODUCT.md');
+  if (!fs.existsSync(brief)) return SPEC_TEMPLATE;
+  const text = fs.readFileSync(brief, 'utf8');
+  const match = /```yaml\n([\s\S]*?)```/.exec(text);
+  assert.ok(match, 'PRODUCT.md holds a yaml block');
+  return match[1];
+}
+
+function parse(text: string, root = tempDir(), expectedId?: string) {
+  const layout = new WorkspaceLayout(root);
+  return parseProfileText(text, 'p.yaml', layout, defaultConfig(), expectedId);
+}
+
+/** The template with one line replaced, for error cases. */
+function variant(from: string, to: string): string {
+  assert.ok(SPEC_TEMPLATE.includes(from), `template contains ${from}`);
+  return SPEC_TEMPLATE.replace(from, to);
+}
+
+function issueFor(text: string, field: string, root?: string) {
+  const { profile, issues } = parse(text, root);
+  assert.equal(profile, undefined, 'the profile must be refused');
+  const issue = issues.find((i) => i.field === field);
+  assert.ok(issue, `expected an issue on ${field}, got ${JSON.stringify(issues)}`);
+  return issue;
+}
+
+describe('profile format', () => {
+  it('loads the specification template exactly as written, Korean name included', () => {
+    const text = specTemplateFromBrief();
+    assert.equal(text, SPEC_TEMPLATE, 'the demo carries the template verbatim');
+    const { profile, issues } = parse(text);
+    assert.deepEqual(issues, []);
+    assert.ok(profile);
+    assert.equal(profile.id, 'dev_environment_001');
+    assert.equal(profile.name, '개발 환경');
+    assert.equal(profile.type, 'DEVELOPMENT');
+    assert.equal(profile.createdAt, '2025-08-08T20:00:00Z');
+    assert.deepEqual(profile.databases, { settings: 'data/dev/settings.sqlite3', strategies: 'data/dev/strategies.sqlite3', market_data: 'data/dev/market_data.sqlite3' });
+    assert.deepEqual(profile.configurations, { api_mode: 'sandbox', log_level: 'DEBUG', auto_backup: true });
+    assert.deepEqual(profile.backupSchedule, { frequency: 'DAILY', time: '02:00', retention_days: 30 });
+    assert.equal(profile.protected, false);
+  });
+
+  it('accepts types case-insensitively and protects PRODUCTION', () => {
+    assert.equal(parse(variant('type: "DEVELOPMENT"', 'type: "testing"')).profile?.type, 'TESTING');
+    const prod = parse(variant('type: "DEVELOPMENT"', 'type: Production')).profile;
+    assert.equal(prod?.type, 'PRODUCTION');
+    assert.equal(prod?.protected, true);
+    assert.equal(parse(variant('type: "DEVELOPMENT"', 'type: BACKUP\n  protected: true')).profile?.protected, true);
+  });
+
+  it('refuses an unknown type and names the field and line', () => {
+    const issue = issueFor(variant('type: "DEVELOPMENT"', 'type: "STAGING"'), 'profile.type');
+    assert.match(issue.message, /STAGING.*DEVELOPMENT, TESTING, PRODUCTION, BACKUP/);
+    assert.equal(issue.line, 5);
+    assert.equal(issue.file, 'p.yaml');
+  });
+
+  const badIds: [string, RegExp][] = [
+    ['ab', /at least 3 characters/],
+    ['../etc', /path separator/],
+    ['a/b/c', /path separator/],
+    ['a\\\\bc', /path separator/],
+    ['abc..def', /"\.\."/],
+    ['con', /reserved/],
+    ['LPT1.txt', /reserved/],
+    ['-dash', /start with a letter or digit/],
+    ['has space', /letters, digits/],
+  ];
+  for (const [id, message] of badIds) {
+    it(`refuses the profile id "${id}"`, () => {
+      const issue = issueFor(variant('id: "dev_environment_001"', `id: "${id}"`), 'profile.id');
+      assert.match(issue.message, message);
+      assert.equal(issue.line, 3);
+    });
+  }
+
+  it('refuses an id that does not match the file name', () => {
+    const { issues } = parse(SPEC_TEMPLATE, tempDir(), 'other_name');
+    assert.match(issues[0].message, /does not match the file name \(other_name\.yaml\)/);
+  });
+
+  it('refuses missing required fields, naming each', () => {
+    const { issues } = parse('profile:\n  id: "abc"\n');
+    assert.deepEqual(issues.map((i) => i.field).sort(), ['profile.databases', 'profile.name', 'profile.type']);
+    assert.ok(issues.every((i) => /missing/.test(i.message)));
+  });
+
+  it('refuses a file without a profile mapping', () => {
+    assert.match(parse('- just\n- a list\n').issues[0].message, /"profile:" mapping/);
+  });
+
+  it('reports YAML syntax errors with line and column', () => {
+    const { issues } = parse(variant('  name: "개발 환경"', '  name: "개발 환경\n  oops: [unclosed'));
+    assert.ok(issues.length > 0);
+    assert.match(issues[0].message, /YAML syntax error/);
+    assert.equal(typeof issues[0].line, 'number');
+    assert.equal(typeof issues[0].column, 'number');
+  });
+
+  it('reports a duplicate key as a syntax error at its line', () => {
+    const { issues } = parse(variant('    log_level: "DEBUG"', '    log_level: "DEBUG"\n    log_level: "INFO"'));
+    assert.match(issues[0].message, /unique/i);
+    assert.equal(issues[0].line, 14);
+  });
+
+  it('refuses database paths that leave the workspace: "..", absolute, drive letters', () => {
+    for (const bad of ['../outside.sqlite3', 'data/../../outside.sqlite3', '/etc/passwd', 'C:/data/x.sqlite3']) {
+      const issue = issueFor(variant('settings: "data/dev/settings.sqlite3"', `settings: "${bad}"`), 'profile.databases.settings');
+      assert.match(issue.message, /outside the workspace|Windows drive/);
+      assert.match(issue.message, /allowed_directories/);
+      assert.equal(issue.line, 8);
+    }
+  });
+
+  it('refuses a database path that escapes through a symbolic link', () => {
+    const root = tempDir();
+    const outside = tempDir();
+    fs.mkdirSync(path.join(root, 'data'));
+    fs.symlinkSync(outside, path.join(root, 'data', 'dev'));
+    const issue = issueFor(SPEC_TEMPLATE, 'profile.databases.settings', root);
+    assert.match(issue.message, /through a symbolic link/);
+  });
+
+  it('accepts a path outside the workspace when config.yaml allows that directory', () => {
+    const root = tempDir();
+    const outside = tempDir();
+    const layout = new WorkspaceLayout(root);
+    fs.mkdirSync(layout.storeDir);
+    fs.writeFileSync(layout.configFile, `allowed_directories:\n  - ${outside}\n`);
+    const config = loadWorkspaceConfig(layout);
+    const text = variant('settings: "data/dev/settings.sqlite3"', `settings: "${outside}/settings.sqlite3"`);
+    assert.ok(parseProfileText(text, 'p.yaml', layout, config).profile);
+    const elsewhere = variant('settings: "data/dev/settings.sqlite3"', 'settings: "/var/other.sqlite3"');
+    assert.equal(parseProfileText(elsewhere, 'p.yaml', layout, config).profile, undefined);
+  });
+
+  it('refuses configuration keys that cannot be environment variables, and case collisions', () => {
+    assert.match(issueFor(variant('    log_level: "DEBUG"', '    log-level: "DEBUG"'), 'profile.configurations.log-level').message, /environment variable name/);
+    assert.match(issueFor(variant('    log_level: "DEBUG"', '    9lives: "x"'), 'profile.configurations.9lives').message, /environment variable name/);
+    assert.match(issueFor(variant('    log_level: "DEBUG"', '    LOG_LEVEL: "x"\n    log_level: "y"'), 'profile.configurations.log_level').message, /both become LOG_LEVEL/);
+    assert.match(issueFor(variant('    log_level: "DEBUG"', '    envprofile_id: "x"'), 'profile.configurations.envprofile_id').message, /reserved prefix/);
+    assert.match(issueFor(variant('    log_level: "DEBUG"', '    log_level: [a, b]'), 'profile.configurations.log_level').message, /text, number or true\/false/);
+  });
+
+  it('refuses database names that cannot become variable names and two names for one file', () => {
+    assert.match(issueFor(variant('    settings: "data/dev/settings.sqlite3"', '    my-db: "data/dev/settings.sqlite3"'), 'profile.databases.my-db').message, /not a usable database name/);
+    assert.match(issueFor(variant('    strategies: "data/dev/strategies.sqlite3"', '    strategies: "data/dev/settings.sqlite3"'), 'profile.databases.strategies').message, /same file/);
+  });
+
+  it('validates backup_schedule fields', () => {
+    assert.match(issueFor(variant('frequency: "DAILY"', 'frequency: "SOMETIMES"'), 'profile.backup_schedule.frequency').message, /DAILY/);
+    assert.match(issueFor(variant('time: "02:00"', 'time: "25:00"'), 'profile.backup_schedule.time').message, /HH:MM/);
+    assert.match(issueFor(variant('retention_days: 30', 'retention_days: 0'), 'profile.backup_schedule.retention_days').message, /at least 1/);
+  });
+
+  it('refuses required tables for a database the profile does not have', () => {
+    const text = SPEC_TEMPLATE.replace('  backup_schedule:', '  schema:\n    required_tables:\n      ledger: [entries]\n  backup_schedule:');
+    assert.match(issueFor(text, 'profile.schema.required_tables.ledger').message, /not one of this profile's databases/);
+  });
+
+  it('loadProfile throws a typed error naming file, field and position', () => {
+    const root = tempDir();
+    const layout = new WorkspaceLayout(root);
+    fs.mkdirSync(layout.profilesDir, { recursive: true });
+    fs.writeFileSync(layout.profileFile('dev_environment_001'), variant('type: "DEVELOPMENT"', 'type: "NOPE"'));
+    assert.throws(() => loadProfile(layout, defaultConfig(), 'dev_environment_001'), (error: unknown) => {
+      assert.ok(error instanceof EnvProfilesError);
+      assert.equal(error.code, 'PROFILE_INVALID');
+      assert.equal(error.file, '.envprofiles/profiles/dev_environment_001.yaml');
+      assert.equal(error.field, 'profile.type');
+      assert.equal(error.line, 5);
+      assert.match(error.message, /^\.envprofiles\/profiles\/dev_environment_001\.yaml:5:9 profile\.type: "NOPE"/);
+      return true;
+    });
+    assert.throws(() => loadProfile(layout, defaultConfig(), 'missing_one'), /No profile "missing_one"/);
+  });
+
+  it('reports config.yaml problems with file, field and line', () => {
+    const root = tempDir();
+    const layout = new WorkspaceLayout(root);
+    fs.mkdirSync(layout.storeDir);
+    fs.writeFileSync(layout.configFile, 'outputs:\n  env_file: ../outside.env\n');
+    assert.throws(() => loadWorkspaceConfig(layout), (error: unknown) => {
+      assert.ok(error instanceof EnvProfilesError);
+      assert.equal(error.code, 'CONFIG_INVALID');
+      assert.equal(error.field, 'outputs.env_file');
+      assert.equal(error.line, 2);
+      return true;
+    });
+    fs.writeFileSync(layout.configFile, 'outputs: [\n');
+    assert.throws(() => loadWorkspaceConfig(layout), /YAML syntax error/);
+  });
+});

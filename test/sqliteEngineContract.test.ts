@@ -1,0 +1,148 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readSqliteHeader } from '../src/core/sqlite/sqliteHeader';
+import type { EngineName, SqliteEngine } from '../src/core/sqlite/sqliteEngine';
+import { EnvProfilesError } from '../src/core/errors';
+import { engine, tempDir } from './support/workspaces';
+
+/** Writes a database with the primary engine (node:sqlite), in the given journal mode, and checkpoints it. */
+async function fixtureDatabase(file: string, journalMode: 'wal' | 'delete'): Promise<void> {
+  const writer = (await engine('node:sqlite')).open(file, { readOnly: false, create: true });
+  writer.exec(`PRAGMA journal_mode = ${journalMode}`);
+  writer.exec('CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT, balance INTEGER)');
+  writer.exec('CREATE TABLE transfers (id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES accounts(id), amount INTEGER)');
+  writer.exec("INSERT INTO accounts (owner, balance) VALUES ('아리', 100), ('bob', 250), (NULL, 0)");
+  writer.close();
+}
+
+const ENGINES: EngineName[] = ['node:sqlite', 'sql.js'];
+
+for (const name of ENGINES) {
+  describe(`SQLite engine contract: ${name}`, () => {
+    let sqlite: SqliteEngine;
+    before(async () => {
+      sqlite = await engine(name);
+      assert.equal(sqlite.name, name);
+    });
+
+    it('reads rows, text (UTF-8), integers and NULL', async () => {
+      const file = path.join(tempDir(), 'a.sqlite3');
+      await fixtureDatabase(file, 'wal');
+      const db = sqlite.open(file, { readOnly: true });
+      const rows = db.all('SELECT owner, balance FROM accounts ORDER BY id');
+      db.close();
+      assert.deepEqual(rows.map((r) => ({ ...r })), [{ owner: '아리', balance: 100 }, { owner: 'bob', balance: 250 }, { owner: null, balance: 0 }]);
+    });
+
+    it('binds parameters', async () => {
+      const file = path.join(tempDir(), 'a.sqlite3');
+      await fixtureDatabase(file, 'delete');
+      const db = sqlite.open(file, { readOnly: true });
+      assert.equal(db.all('SELECT balance FROM accounts WHERE owner = ?', 'bob')[0].balance, 250);
+      db.close();
+    });
+
+    it('writes, and the write is visible to the other engine', async () => {
+      const file = path.join(tempDir(), 'w.sqlite3');
+      await fixtureDatabase(file, 'delete');
+      const db = sqlite.open(file, { readOnly: false });
+      db.exec("INSERT INTO accounts (owner, balance) VALUES ('carol', 7)");
+      db.close();
+      const other = await engine(name === 'sql.js' ? 'node:sqlite' : 'sql.js');
+      const check = other.open(file, { readOnly: true });
+      assert.equal(check.all('SELECT count(*) AS n FROM accounts')[0].n, 4);
+      check.close();
+    });
+
+    it('creates a new database file when asked, and refuses to open a missing one otherwise', () => {
+      const dir = tempDir();
+      assert.throws(() => sqlite.open(path.join(dir, 'missing.sqlite3'), { readOnly: true }), /does not exist/);
+      const db = sqlite.open(path.join(dir, 'new.sqlite3'), { readOnly: false, create: true });
+      db.exec('CREATE TABLE t (x)');
+      db.close();
+      assert.ok(readSqliteHeader(path.join(dir, 'new.sqlite3')));
+    });
+
+    it('runs integrity_check and foreign_key_check, and finds a violation', async () => {
+      const file = path.join(tempDir(), 'fk.sqlite3');
+      await fixtureDatabase(file, 'delete');
+      const writer = (await engine('node:sqlite')).open(file, { readOnly: false });
+      writer.exec('PRAGMA foreign_keys = OFF');
+      writer.exec('INSERT INTO transfers (account_id, amount) VALUES (999, 5)');
+      writer.close();
+      const db = sqlite.open(file, { readOnly: true });
+      assert.equal(db.all('PRAGMA integrity_check')[0].integrity_check, 'ok');
+      const violations = db.all('PRAGMA foreign_key_check');
+      db.close();
+      assert.equal(violations.length, 1);
+      assert.equal(violations[0].table, 'transfers');
+      assert.equal(violations[0].parent, 'accounts');
+    });
+
+    it('refuses a file that is not a database', () => {
+      const file = path.join(tempDir(), 'junk.sqlite3');
+      fs.writeFileSync(file, 'this is not a database, just text long enough to fill a header.'.repeat(4));
+      assert.throws(() => {
+        const db = sqlite.open(file, { readOnly: true });
+        try {
+          db.all('SELECT * FROM sqlite_schema');
+        } finally {
+          db.close();
+        }
+      }, /not a database|file is not a database|malformed/i);
+    });
+
+    it('snapshots a database into a new file that keeps the page layout and content', async () => {
+      const dir = tempDir();
+      const file = path.join(dir, 's.sqlite3');
+      await fixtureDatabase(file, 'wal');
+      const copy = path.join(dir, 'copy.sqlite3');
+      const pages = await sqlite.snapshot(file, copy);
+      const header = readSqliteHeader(copy);
+      assert.ok(header);
+      assert.equal(pages, header.pageCount);
+      assert.equal(header.writeVersion, 2, 'the copy keeps WAL mode');
+      const db = sqlite.open(copy, { readOnly: true });
+      assert.equal(db.all('SELECT sum(balance) AS s FROM accounts')[0].s, 350);
+      db.close();
+      await assert.rejects(sqlite.snapshot(file, copy), /already exists/);
+    });
+
+    if (name === 'sql.js') {
+      it('refuses a database whose -wal file holds committed data instead of reading stale data', async () => {
+        const file = path.join(tempDir(), 'live.sqlite3');
+        await fixtureDatabase(file, 'wal');
+        const node = await engine('node:sqlite');
+        const live = node.open(file, { readOnly: false });
+        live.exec('PRAGMA wal_autocheckpoint = 0');
+        live.exec("INSERT INTO accounts (owner, balance) VALUES ('in-wal-only', 1)");
+        assert.ok(fs.statSync(`${file}-wal`).size > 0);
+        try {
+          assert.throws(() => sqlite.open(file, { readOnly: true }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'WAL_NOT_EMPTY' && /-wal/.test(error.message));
+          await assert.rejects(sqlite.snapshot(file, `${file}.copy`), (error: unknown) => error instanceof EnvProfilesError && error.code === 'WAL_NOT_EMPTY');
+        } finally {
+          live.close();
+        }
+      });
+    } else {
+      it('reads committed data that is still only in the -wal file', async () => {
+        const file = path.join(tempDir(), 'live.sqlite3');
+        await fixtureDatabase(file, 'wal');
+        const live = sqlite.open(file, { readOnly: false });
+        live.exec('PRAGMA wal_autocheckpoint = 0');
+        live.exec("INSERT INTO accounts (owner, balance) VALUES ('in-wal-only', 1)");
+        assert.ok(fs.statSync(`${file}-wal`).size > 0);
+        const reader = sqlite.open(file, { readOnly: true });
+        assert.equal(reader.all("SELECT count(*) AS n FROM accounts WHERE owner = 'in-wal-only'")[0].n, 1);
+        reader.close();
+        const copy = `${file}.copy`;
+        await sqlite.snapshot(file, copy);
+        live.close();
+        const check = sqlite.open(copy, { readOnly: true });
+        assert.equal(check.all("SELECT count(*) AS n FROM accounts WHERE owner = 'in-wal-only'")[0].n, 1);
+        check.close();
+      });
+    }
+  });
+}

@@ -1,0 +1,29 @@
+import { spawnSync } from 'node:child_process';
+import { CLI } from './workspaces';
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  json?: { ok: boolean; command: string; result?: any; error?: any; recovered?: string[] };
+}
+
+/** Runs the built CLI as a separate process, with stdin not a terminal (as in scripts and CI). */
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; node?: string; cwd?: string } = {}): CliResult {
+  const result = spawnSync(options.node ?? process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    cwd: options.cwd,
+    env: { ...process.env, ENVPROFILES_TEST_FAIL_AT: '', ENVPROFILES_TEST_STEP_DELAY_MS: '', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    input: '',
+  });
+  let json: CliResult['json'];
+  if (args.includes('--json')) {
+    try {
+      json = JSON.parse(result.stdout);
+    } catch {
+      json = undefined;
+    }
+  }
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, json };
+}

@@ -1,0 +1,184 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseEnv } from 'node:util';
+import { readAudit } from '../src/core/auditLog';
+import { EnvProfilesError } from '../src/core/errors';
+import { quoteEnvValue } from '../src/core/envFileFormat';
+import { switchProfile } from '../src/core/switchTransaction';
+import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
+import { workspaceStatus } from '../src/core/workspaceStatus';
+import { assertSameTree, demoWorkspace, snapshotTree, temporaryFiles } from './support/workspaces';
+
+const PROD = 'prod_environment_001';
+const DEV = 'dev_environment_001';
+const TEST = 'test_environment_001';
+
+/** Everything except what SQLite itself manages beside a database and the append-only audit log. */
+const outputsAndData = (root: string) => snapshotTree(root, (rel) => rel.endsWith('-shm') || rel.endsWith('-wal') || rel.endsWith('audit.jsonl'));
+
+function expectCode(code: string) {
+  return (error: unknown): boolean => {
+    assert.ok(error instanceof EnvProfilesError, `expected EnvProfilesError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    return true;
+  };
+}
+
+describe('switch transaction', () => {
+  it('writes state.json, the env file and the links, and status agrees', async () => {
+    const { root, context } = await demoWorkspace();
+    const result = await switchProfile(context, DEV);
+    assert.equal(result.to, DEV);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(root, '.envprofiles/state.json'), 'utf8')).active, DEV);
+    const env = parseEnv(fs.readFileSync(path.join(root, '.env'), 'utf8'));
+    assert.equal(env.ENVPROFILE_ID, DEV);
+    assert.equal(env.ENVPROFILE_TYPE, 'DEVELOPMENT');
+    assert.equal(env.ENVPROFILE_NAME, '개발 환경');
+    assert.equal(env.ENVPROFILE_DB_SETTINGS, path.join(root, 'data/dev/settings.sqlite3'));
+    assert.equal(env.ENVPROFILE_DB_MARKET_DATA, path.join(root, 'data/dev/market_data.sqlite3'));
+    assert.equal(env.API_MODE, 'sandbox');
+    assert.equal(env.LOG_LEVEL, 'DEBUG');
+    assert.equal(env.AUTO_BACKUP, 'true');
+    assert.equal(fs.readlinkSync(path.join(root, 'data/settings.sqlite3')), 'dev/settings.sqlite3');
+    assert.equal(fs.realpathSync(path.join(root, 'data/strategies.sqlite3')), fs.realpathSync(path.join(root, 'data/dev/strategies.sqlite3')));
+    const status = workspaceStatus(context);
+    assert.equal(status.active, DEV);
+    assert.equal(status.inSync, true, status.drift.join('; '));
+
+    await switchProfile(context, TEST);
+    assert.equal(fs.readlinkSync(path.join(root, 'data/settings.sqlite3')), 'test/settings.sqlite3');
+    assert.equal(parseEnv(fs.readFileSync(path.join(root, '.env'), 'utf8')).ENVPROFILE_ID, TEST);
+    const audit = readAudit(context).filter((e) => e.event === 'switch');
+    assert.deepEqual(audit.map((e) => [e.profile, e.outcome, e.actor]), [[DEV, 'ok', 'cli'], [TEST, 'ok', 'cli']]);
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+
+  it('status reports drift when an output is changed by hand', async () => {
+    const { root, context } = await demoWorkspace();
+    await switchProfile(context, DEV);
+    fs.appendFileSync(path.join(root, '.env'), 'EXTRA=1\n');
+    fs.rmSync(path.join(root, 'data/market_data.sqlite3'));
+    const status = workspaceStatus(context);
+    assert.equal(status.inSync, false);
+    assert.deepEqual(status.drift.sort(), ['.env does not match profile "dev_environment_001"', 'data/market_data.sqlite3 does not match profile "dev_environment_001"']);
+  });
+
+  it('backs up an env file it did not write before replacing it, once', async () => {
+    const { root, context } = await demoWorkspace();
+    fs.writeFileSync(path.join(root, '.env'), 'MY_OWN=secret\n', { mode: 0o600 });
+    const first = await switchProfile(context, DEV);
+    assert.ok(first.envFileBackup);
+    assert.equal(fs.readFileSync(path.join(root, first.envFileBackup), 'utf8'), 'MY_OWN=secret\n');
+    const second = await switchProfile(context, TEST);
+    assert.equal(second.envFileBackup, undefined, 'our own env file is not backed up again');
+  });
+
+  it('refuses while the busy guard is up, changing nothing', async () => {
+    const { root, context } = await demoWorkspace();
+    await switchProfile(context, DEV);
+    fs.writeFileSync(path.join(root, 'data/app.lock'), String(process.pid));
+    const before = outputsAndData(root);
+    await assert.rejects(switchProfile(context, TEST), (error: unknown) => expectCode('GUARD_ACTIVE')(error) && (error as EnvProfilesError).kind === 'refused');
+    assertSameTree(outputsAndData(root), before, 'nothing may change');
+    fs.rmSync(path.join(root, 'data/app.lock'));
+    await switchProfile(context, TEST);
+  });
+
+  it('needs the typed id to switch to PRODUCTION', async () => {
+    const { root, context } = await demoWorkspace();
+    const before = outputsAndData(root);
+    await assert.rejects(switchProfile(context, PROD), expectCode('CONFIRMATION_REQUIRED'));
+    await assert.rejects(switchProfile(context, PROD, { confirmedId: DEV }), expectCode('CONFIRMATION_REQUIRED'));
+    assertSameTree(outputsAndData(root), before, 'nothing may change');
+    await switchProfile(context, PROD, { confirmedId: PROD });
+    assert.equal(workspaceStatus(context).active, PROD);
+  });
+
+  it('needs confirmation for a profile marked protected: true', async () => {
+    const { root, context } = await demoWorkspace();
+    const file = path.join(root, '.envprofiles/profiles', `${TEST}.yaml`);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('  type: "TESTING"', '  type: "TESTING"\n  protected: true'));
+    await assert.rejects(switchProfile(context, TEST), expectCode('CONFIRMATION_REQUIRED'));
+    await switchProfile(context, TEST, { confirmedId: TEST });
+  });
+
+  it('refuses a target that fails quick validation, changing nothing', async () => {
+    const { root, context } = await demoWorkspace();
+    await switchProfile(context, DEV);
+    fs.rmSync(path.join(root, 'data/test/strategies.sqlite3'));
+    const before = outputsAndData(root);
+    await assert.rejects(switchProfile(context, TEST), (error: unknown) => expectCode('VALIDATION_FAILED')(error) && /strategies\.sqlite3 does not exist/.test((error as Error).message));
+    assertSameTree(outputsAndData(root), before, 'nothing may change');
+  });
+
+  it('refuses to replace a real database file with a link', async () => {
+    const { root, context } = await demoWorkspace();
+    fs.writeFileSync(path.join(root, 'data/settings.sqlite3'), 'the user keeps real data here');
+    const before = outputsAndData(root);
+    await assert.rejects(switchProfile(context, DEV), expectCode('OUTPUT_CONFLICT'));
+    assertSameTree(outputsAndData(root), before, 'nothing may change');
+  });
+
+  it('refuses an unknown profile with a hint listing the known ones', async () => {
+    const { context } = await demoWorkspace();
+    await assert.rejects(switchProfile(context, 'nope_profile'), (error: unknown) => expectCode('PROFILE_NOT_FOUND')(error) && /dev_environment_001/.test((error as EnvProfilesError).hint ?? ''));
+  });
+
+  for (const startFrom of ['a fresh workspace', 'an active profile', 'a foreign env file']) {
+    it(`restores every output byte for byte when a failure is injected at any step (from ${startFrom})`, async () => {
+      const { root, context } = await demoWorkspace();
+      if (startFrom === 'an active profile') await switchProfile(context, DEV);
+      if (startFrom === 'a foreign env file') fs.writeFileSync(path.join(root, '.env'), 'HAND_WRITTEN=1\n', { mode: 0o640 });
+      // Learn the steps from a successful switch in a copy of the workspace.
+      const steps: string[] = [];
+      const probeRoot = `${root}-probe`;
+      fs.cpSync(root, probeRoot, { recursive: true, verbatimSymlinks: true });
+      await switchProfile(createWorkspaceContext(probeRoot, context.engine, { onStep: (s) => steps.push(s) }), TEST);
+      fs.rmSync(probeRoot, { recursive: true, force: true });
+      assert.ok(steps.length >= 7, `steps: ${steps.join(', ')}`);
+      assert.ok(steps.includes('applied:env-file:.env') && steps.includes('applied:state:.envprofiles/state.json') && steps.includes('committed'));
+
+      const keep = (rel: string) => rel.startsWith('.envprofiles/env-backups');
+      const before = snapshotTree(root, (rel) => keep(rel) || rel.endsWith('-shm') || rel.endsWith('-wal') || rel.endsWith('audit.jsonl'));
+      for (const failAt of steps.filter((s) => s !== 'committed')) {
+        const failing: WorkspaceContext = { ...context, onStep: (s) => { if (s === failAt) throw new EnvProfilesError('INJECTED_FAULT', `fault at ${s}`); } };
+        await assert.rejects(switchProfile(failing, TEST), expectCode('INJECTED_FAULT'));
+        const after = snapshotTree(root, (rel) => keep(rel) || rel.endsWith('-shm') || rel.endsWith('-wal') || rel.endsWith('audit.jsonl'));
+        assertSameTree(after, before, `outputs changed after a failure at ${failAt}`);
+        assert.deepEqual(temporaryFiles(root), [], `temporary files left after a failure at ${failAt}`);
+        assert.ok(!fs.existsSync(path.join(root, '.envprofiles/journal/switch.json')), 'journal removed');
+      }
+      const rolledBack = readAudit(context).filter((e) => e.outcome === 'rolled-back');
+      assert.ok(rolledBack.length >= 5, 'each rollback is audited');
+    });
+  }
+
+  it('a failure after the commit point keeps the new profile', async () => {
+    const { context } = await demoWorkspace();
+    const failing: WorkspaceContext = { ...context, onStep: (s) => { if (s === 'committed') throw new EnvProfilesError('INJECTED_FAULT', 'late'); } };
+    await assert.rejects(switchProfile(failing, DEV), expectCode('INJECTED_FAULT'));
+    // The committed switch is complete on disk; the next command finishes it.
+    const status = workspaceStatus(context);
+    assert.equal(status.active, DEV);
+  });
+});
+
+describe('env file quoting', () => {
+  const values = ['plain', 'with space', 'dollar $HOME and ${X}', 'back\\slash', '한국어 값', "it's", 'say "hi"', "it's \"both\" $x `y` \\z", '', '#not-a-comment', 'a=b'];
+
+  it('reads back unchanged in a POSIX shell', () => {
+    const lines = values.map((v, i) => `V${i}=${quoteEnvValue(v)}`).join('\n');
+    const script = `set -a\n${lines}\nset +a\n${values.map((_, i) => `printf '%s\\0' "$V${i}"`).join('\n')}`;
+    const out = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    assert.deepEqual(out.stdout.split('\0').slice(0, -1), values);
+  });
+
+  it("reads back unchanged with Node's env-file parser (values without backslash escapes)", () => {
+    const portable = [...values.filter((v) => !(v.includes("'") && /["\\$`]/.test(v))), 'line one\nline two', "it's\nmultiline"];
+    const parsed = parseEnv(portable.map((v, i) => `V${i}=${quoteEnvValue(v)}`).join('\n'));
+    portable.forEach((v, i) => assert.equal(parsed[`V${i}`], v, `value ${JSON.stringify(v)}`));
+  });
+});
