@@ -88,3 +88,12 @@ export function removeTemporaryFiles(dir: string): string[] {
   }
   return removed;
 }
+
+/** True when `dir` holds temporary files of this tool. */
+export function hasTemporaryFiles(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).some((name) => name.includes(TEMP_MARKER));
+  } catch {
+    return false;
+  }
+}

@@ -63,7 +63,11 @@ export async function createProfile(context: WorkspaceContext, request: CreatePr
     const type = parseType(request.type);
     const template = request.template ? findTemplate(context.layout, request.template) : builtInTemplateFor(type ?? 'DEVELOPMENT');
     const configurations: Record<string, ConfigValue> = { ...template.configurations };
-    for (const [key, value] of Object.entries(request.settings ?? {})) configurations[key] = parseConfigValue(value);
+    for (const [key, value] of Object.entries(request.settings ?? {})) {
+      // --set LOG_LEVEL=… overrides the template's log_level: they are the same variable.
+      const existing = Object.keys(configurations).find((k) => k.toUpperCase() === key.toUpperCase());
+      configurations[existing ?? key] = parseConfigValue(value);
+    }
     const templateDatabases = Object.fromEntries(Object.entries(template.databases).map(([k, v]) => [k, fillPlaceholders(String(v), request.id)]));
     let databases = request.databases && Object.keys(request.databases).length > 0 ? request.databases : templateDatabases;
     if (Object.keys(databases).length === 0) databases = defaultDatabases(context, config, request.id);

@@ -67,3 +67,8 @@ function releaseLock(layout: WorkspaceLayout): void {
     // Already gone.
   }
 }
+
+/** Removes a lock file whose owner process is gone (killed), so it does not linger. */
+export function removeStaleLock(layout: WorkspaceLayout): void {
+  if (fs.existsSync(layout.lockFile) && !liveLockOwner(layout)) fs.rmSync(layout.lockFile, { force: true });
+}

@@ -1,6 +1,7 @@
+import { hasTemporaryFiles } from './atomicFile';
 import { recoverInterruptedOperations } from './journalRecovery';
 import { listJournals } from './operationJournal';
-import { acquireWorkspaceLock, liveLockOwner } from './workspaceLock';
+import { acquireWorkspaceLock, liveLockOwner, removeStaleLock } from './workspaceLock';
 import type { WorkspaceContext } from './workspaceContext';
 
 /**
@@ -23,8 +24,13 @@ export async function withWorkspaceLock<T>(context: WorkspaceContext, operation:
  * Returns what was recovered.
  */
 export function recoverIfIdle(context: WorkspaceContext): string[] {
-  if (listJournals(context.layout).length === 0) return [];
   if (liveLockOwner(context.layout)) return [];
+  const { layout } = context;
+  const leftovers = [layout.storeDir, layout.profilesDir, layout.journalDir].some((dir) => hasTemporaryFiles(dir));
+  if (listJournals(layout).length === 0 && !leftovers) {
+    removeStaleLock(layout);
+    return [];
+  }
   const release = acquireWorkspaceLock(context.layout, 'recovery');
   try {
     return recoverInterruptedOperations(context);

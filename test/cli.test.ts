@@ -1,0 +1,178 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runCli } from './support/cliRunner';
+import { demoWorkspace, tempDir } from './support/workspaces';
+
+const DEV = 'dev_environment_001';
+const PROD = 'prod_environment_001';
+
+describe('envprofiles CLI (spawned as a process)', () => {
+  it('prints help with exit 0, and usage with exit 2 when no command is given', () => {
+    const help = runCli(['--help']);
+    assert.equal(help.status, 0);
+    for (const command of ['init', 'create', 'clone', 'list', 'show', 'status', 'validate', 'switch']) assert.match(help.stdout, new RegExp(`\\n  ${command} `));
+    assert.match(help.stdout, /Exit codes: 0 success; 1 the operation failed; 2 usage error; 3 refused/);
+    const none = runCli([]);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /Usage: envprofiles <command>/);
+  });
+
+  it('has --help for every command', () => {
+    for (const command of ['init', 'create', 'clone', 'list', 'show', 'status', 'validate', 'switch']) {
+      const result = runCli([command, '--help']);
+      assert.equal(result.status, 0, command);
+      assert.match(result.stdout, new RegExp(`Usage: envprofiles ${command}`));
+    }
+  });
+
+  it('exits 2 on usage errors: unknown command, unknown option, wrong argument count, bad choice', async () => {
+    const { root } = await demoWorkspace();
+    const cases: [string[], RegExp][] = [
+      [['frobnicate'], /error\[USAGE\]: Unknown command "frobnicate"/],
+      [['list', '--bogus'], /error\[USAGE\]: Unknown option '--bogus'/],
+      [['show'], /error\[USAGE\]: show takes 1 argument, got 0/],
+      [['clone', DEV, 'copy_one', '--data', 'sideways'], /--data must be one of copy, schema, empty/],
+      [['create', 'abc', '--db', 'nonsense'], /--db expects NAME=VALUE/],
+    ];
+    for (const [args, message] of cases) {
+      const result = runCli([...args, '--workspace', root]);
+      assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
+
+  it('init creates the store, is idempotent, and other commands need it', () => {
+    const root = tempDir();
+    const before = runCli(['list', '--workspace', root]);
+    assert.equal(before.status, 1);
+    assert.match(before.stderr, /error\[NOT_INITIALISED\].*\n.*envprofiles init/);
+    const first = runCli(['init', '--workspace', root, '--json']);
+    assert.equal(first.status, 0, first.stderr);
+    assert.deepEqual(first.json?.result.created.sort(), ['.envprofiles/', '.envprofiles/.gitignore', '.envprofiles/config.yaml', '.envprofiles/profiles/', '.envprofiles/templates/'].sort());
+    const ignored = fs.readFileSync(path.join(root, '.envprofiles/.gitignore'), 'utf8').split('\n');
+    for (const entry of ['state.json', 'audit.jsonl', 'lock', 'journal/', 'backups/']) assert.ok(ignored.includes(entry), entry);
+    const second = runCli(['init', '--workspace', root, '--json']);
+    assert.deepEqual(second.json?.result.created, []);
+  });
+
+  it('list, show and status print one JSON document with --json', async () => {
+    const { root } = await demoWorkspace();
+    const list = runCli(['list', '--workspace', root, '--json']);
+    assert.equal(list.status, 0);
+    assert.equal(list.json?.ok, true);
+    assert.deepEqual(list.json?.result.profiles.map((p: { id: string }) => p.id), [DEV, PROD, 'test_environment_001']);
+    assert.equal(list.json?.result.profiles[1].protected, true);
+    const show = runCli(['show', DEV, '--workspace', root, '--json']);
+    assert.equal(show.json?.result.profile.name, '개발 환경');
+    assert.equal(show.json?.result.profile.databases.market_data, 'data/dev/market_data.sqlite3');
+    const status = runCli(['status', '--workspace', root, '--json']);
+    assert.equal(status.json?.result.active, null);
+    assert.equal(status.json?.result.engine, 'node:sqlite');
+  });
+
+  it('--workspace defaults to the current directory', async () => {
+    const { root } = await demoWorkspace();
+    const result = runCli(['list'], { cwd: root });
+    assert.equal(result.status, 0);
+    assert.match(result.stdout, /dev_environment_001/);
+  });
+
+  it('switch: exit 0; protected without --confirm exits 3 and never prompts when stdin is not a terminal', async () => {
+    const { root } = await demoWorkspace();
+    const ok = runCli(['switch', DEV, '--workspace', root, '--json']);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.json?.result.to, DEV);
+    const refused = runCli(['switch', PROD, '--workspace', root, '--json']);
+    assert.equal(refused.status, 3);
+    assert.match(refused.stderr, /error\[CONFIRMATION_REQUIRED\]/);
+    assert.match(refused.stderr, /--confirm prod_environment_001/);
+    assert.equal(refused.json?.ok, false);
+    assert.equal(refused.json?.error.code, 'CONFIRMATION_REQUIRED');
+    assert.equal(refused.json?.error.kind, 'refused');
+    const wrong = runCli(['switch', PROD, '--confirm', 'prod', '--workspace', root]);
+    assert.equal(wrong.status, 3);
+    const confirmed = runCli(['switch', PROD, '--confirm', PROD, '--workspace', root]);
+    assert.equal(confirmed.status, 0, confirmed.stderr);
+    assert.match(confirmed.stdout, /Switched to prod_environment_001 .*from dev_environment_001/);
+  });
+
+  it('switch is refused with exit 3 while the busy guard is up', async () => {
+    const { root } = await demoWorkspace();
+    fs.writeFileSync(path.join(root, 'data/app.lock'), '');
+    const result = runCli(['switch', DEV, '--workspace', root]);
+    assert.equal(result.status, 3);
+    assert.match(result.stderr, /error\[GUARD_ACTIVE\].*data\/app\.lock/);
+  });
+
+  it('exits 1 with the file, field and line for an invalid profile, and no stack trace', async () => {
+    const { root } = await demoWorkspace();
+    const file = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('type: "DEVELOPMENT"', 'type: "DEVELOPPMENT"'));
+    const result = runCli(['switch', DEV, '--workspace', root]);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^error\[PROFILE_INVALID\]: \.envprofiles\/profiles\/dev_environment_001\.yaml:5:9 profile\.type: "DEVELOPPMENT" is not a profile type/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+    const list = runCli(['list', '--workspace', root]);
+    assert.equal(list.status, 0, 'list still shows the other profiles');
+    assert.match(list.stdout, /dev_environment_001\s+INVALID/);
+  });
+
+  it('exits 1 for an unknown profile and lists the known ones', async () => {
+    const { root } = await demoWorkspace();
+    const result = runCli(['show', 'nope_profile', '--workspace', root]);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /error\[PROFILE_NOT_FOUND\][\s\S]*Known profiles: dev_environment_001, prod_environment_001, test_environment_001/);
+  });
+
+  it('validate exits 0 when valid and 1 when a check fails', async () => {
+    const { root } = await demoWorkspace();
+    assert.equal(runCli(['validate', DEV, '--workspace', root]).status, 0);
+    const full = runCli(['validate', DEV, '--full', '--workspace', root, '--json']);
+    assert.equal(full.status, 0, full.stderr);
+    assert.equal(full.json?.result.level, 'full');
+    fs.writeFileSync(path.join(root, 'data/dev/settings.sqlite3'), 'not a database at all'.repeat(10));
+    const bad = runCli(['validate', DEV, '--workspace', root, '--json']);
+    assert.equal(bad.status, 1);
+    assert.equal(bad.json?.ok, false);
+    assert.match(bad.json?.result.problems[0].message, /not a SQLite 3 database/);
+  });
+
+  it('create, clone and validate through the CLI', async () => {
+    const { root } = await demoWorkspace();
+    const created = runCli(['create', 'qa_env', '--type', 'testing', '--name', 'QA', '--set', 'LOG_LEVEL=WARN', '--set', 'retries=3', '--schema-from', DEV, '--workspace', root, '--json']);
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(created.json?.result.profile.type, 'TESTING');
+    assert.deepEqual(created.json?.result.initialisedDatabases, ['settings', 'strategies', 'market_data']);
+    assert.equal(created.json?.result.profile.configurations.retries, 3);
+    assert.equal(runCli(['validate', 'qa_env', '--full', '--workspace', root]).status, 0);
+    const cloned = runCli(['clone', DEV, 'dev_copy', '--workspace', root, '--json']);
+    assert.equal(cloned.status, 0, cloned.stderr);
+    assert.equal(cloned.json?.result.databases.settings, 'data/dev_copy/settings.sqlite3');
+    const again = runCli(['clone', DEV, 'dev_copy', '--workspace', root]);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /error\[PROFILE_EXISTS\]/);
+  });
+
+  it('runs under the machine\'s own Node (no node:sqlite) with the sql.js engine', async function () {
+    const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((candidate) => fs.existsSync(candidate));
+    const version = systemNode ? runCli(['--version'], { node: systemNode }) : undefined;
+    if (!systemNode || !version) this.skip(); // Reason: no second Node on this machine to run the fallback with.
+    const { root } = await demoWorkspace();
+    const status = runCli(['status', '--workspace', root, '--json'], { node: systemNode });
+    assert.equal(status.status, 0, status.stderr);
+    const [major, minor] = (await import('node:child_process')).execFileSync(systemNode as string, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim().split('.').map(Number);
+    const hasNodeSqlite = major > 22 || (major === 22 && minor >= 13);
+    assert.equal(status.json?.result.engine, hasNodeSqlite ? 'node:sqlite' : 'sql.js');
+    const switched = runCli(['switch', DEV, '--workspace', root], { node: systemNode });
+    assert.equal(switched.status, 0, switched.stderr);
+    assert.equal(runCli(['validate', DEV, '--full', '--workspace', root], { node: systemNode }).status, 0);
+  });
+
+  it('forcing sql.js with ENVPROFILES_SQLITE_ENGINE works and reports it', async () => {
+    const { root } = await demoWorkspace();
+    const status = runCli(['status', '--workspace', root, '--json'], { env: { ENVPROFILES_SQLITE_ENGINE: 'sql.js' } });
+    assert.equal(status.json?.result.engine, 'sql.js');
+  });
+});
