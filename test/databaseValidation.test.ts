@@ -1,0 +1,108 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fullValidateProfile, quickValidateProfile } from '../src/core/databaseValidation';
+import { loadProfile } from '../src/core/profileStore';
+import { loadWorkspaceConfig } from '../src/core/workspaceConfig';
+import type { WorkspaceContext } from '../src/core/workspaceContext';
+import { demoWorkspace, engine } from './support/workspaces';
+
+const DEV = 'dev_environment_001';
+const TEST = 'test_environment_001';
+
+function validate(context: WorkspaceContext, id: string, full: boolean) {
+  const config = loadWorkspaceConfig(context.layout);
+  const { profile } = loadProfile(context.layout, config, id);
+  return full ? fullValidateProfile(context, config, profile) : quickValidateProfile(context, config, profile);
+}
+
+function check(report: ReturnType<typeof validate>, database: string, name: string) {
+  const found = report.databases.find((d) => d.name === database)?.checks.find((c) => c.check === name);
+  assert.ok(found, `no ${name} check on ${database}`);
+  return found;
+}
+
+describe('database validation', () => {
+  it('quick: reports file, header, journal mode, -wal and schema for every database', async () => {
+    const { context } = await demoWorkspace();
+    const report = validate(context, DEV, false);
+    assert.equal(report.ok, true, JSON.stringify(report.problems));
+    assert.deepEqual(report.databases.map((d) => d.name), ['settings', 'strategies', 'market_data']);
+    const settings = report.databases[0];
+    assert.equal(settings.journalMode, 'wal');
+    assert.equal(settings.pageSize, 4096);
+    assert.equal(settings.userVersion, 3);
+    assert.deepEqual(Object.keys(settings.schema ?? {}).sort(), ['api_credentials', 'tv_comparison_groups', 'tv_help_texts', 'tv_trading_variables', 'tv_variable_parameters']);
+    assert.equal(check(report, 'settings', 'wal-file').severity, 'info');
+  });
+
+  it('quick: a missing file, a non-SQLite file and a missing required table are errors', async () => {
+    const { root, context } = await demoWorkspace();
+    fs.rmSync(path.join(root, 'data/test/settings.sqlite3'));
+    fs.writeFileSync(path.join(root, 'data/test/strategies.sqlite3'), Buffer.alloc(8192, 7));
+    const sqlite = await engine();
+    const db = sqlite.open(path.join(root, 'data/test/market_data.sqlite3'), { readOnly: false });
+    db.exec('DROP TABLE price_data');
+    db.close();
+    const report = validate(context, TEST, false);
+    assert.equal(report.ok, false);
+    assert.match(check(report, 'settings', 'exists').detail, /does not exist/);
+    assert.match(check(report, 'strategies', 'header').detail, /not a SQLite 3 database/);
+    assert.match(check(report, 'market_data', 'required-tables').detail, /lacks required table price_data/);
+    assert.equal(report.problems.filter((p) => p.severity === 'error').length, 3);
+    assert.ok(report.problems.every((p) => p.file === '.envprofiles/profiles/test_environment_001.yaml' && p.field?.startsWith('profile.databases.')));
+  });
+
+  it('quick validation never modifies the database files', async () => {
+    const { root, context } = await demoWorkspace();
+    const file = path.join(root, 'data/dev/market_data.sqlite3');
+    const before = fs.readFileSync(file);
+    validate(context, DEV, true);
+    assert.ok(fs.readFileSync(file).equals(before));
+  });
+
+  it('full: integrity_check finds a corrupted page', async () => {
+    const { root, context } = await demoWorkspace(400);
+    const file = path.join(root, 'data/dev/market_data.sqlite3');
+    const bytes = fs.readFileSync(file);
+    const pageSize = bytes.readUInt16BE(16);
+    // Scribble over the middle of a data page: the header stays readable, the b-tree does not.
+    bytes.fill(0xa5, pageSize * 20 + 8, pageSize * 20 + 600);
+    fs.writeFileSync(file, bytes);
+    const report = validate(context, DEV, true);
+    assert.equal(report.ok, false);
+    const integrity = check(report, 'market_data', 'integrity');
+    assert.equal(integrity.severity, 'error');
+    assert.match(integrity.detail, /integrity_check of data\/dev\/market_data\.sqlite3 found \d+ problem\(s\): .*page 21/);
+  });
+
+  it('full: foreign_key_check finds an orphan row', async () => {
+    const { root, context } = await demoWorkspace();
+    const db = (await engine()).open(path.join(root, 'data/dev/strategies.sqlite3'), { readOnly: false });
+    db.exec('PRAGMA foreign_keys = OFF');
+    db.exec("INSERT INTO trading_conditions (strategy_id, expression, weight) VALUES (404, 'orphan', 1)");
+    db.close();
+    assert.equal(validate(context, DEV, false).ok, true, 'quick validation does not run foreign_key_check');
+    const report = validate(context, DEV, true);
+    assert.equal(report.ok, false);
+    assert.match(check(report, 'strategies', 'foreign-keys').detail, /1 violation\(s\): trading_conditions row \d+ -> strategy_profiles/);
+  });
+
+  it('full: lists schema differences with the same logical database of other profiles, as warnings', async () => {
+    const { root, context } = await demoWorkspace();
+    const db = (await engine()).open(path.join(root, 'data/test/settings.sqlite3'), { readOnly: false });
+    db.exec('ALTER TABLE tv_trading_variables ADD COLUMN unit TEXT');
+    db.exec('CREATE TABLE feature_flags (name TEXT)');
+    db.exec('DROP TABLE tv_comparison_groups');
+    db.close();
+    const report = validate(context, TEST, true);
+    assert.equal(report.ok, true, 'differences are warnings, not errors');
+    const againstDev = report.schemaDifferences.find((d) => d.otherProfile === DEV && d.database === 'settings');
+    assert.ok(againstDev);
+    assert.deepEqual(againstDev.missingTables, ['tv_comparison_groups']);
+    assert.deepEqual(againstDev.extraTables, ['feature_flags']);
+    assert.deepEqual(againstDev.columnDifferences, { tv_trading_variables: 'extra columns unit' });
+    assert.ok(report.problems.some((p) => p.severity === 'warning' && /differs from profile "dev_environment_001"/.test(p.message)));
+    assert.equal(validate(context, DEV, true).schemaDifferences.length, 1, 'dev differs only from test');
+  });
+});

@@ -1,0 +1,174 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { readAudit } from '../src/core/auditLog';
+import { EnvProfilesError } from '../src/core/errors';
+import { cloneProfile } from '../src/core/profileClone';
+import { createProfile, createProfileFromFile } from '../src/core/profileCreation';
+import { loadProfile } from '../src/core/profileStore';
+import { defaultConfig } from '../src/core/workspaceConfig';
+import { initialiseWorkspace } from '../src/core/workspaceInit';
+import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
+import { demoWorkspace, emptyWorkspace, engine, tempDir } from './support/workspaces';
+
+const DEV = 'dev_environment_001';
+
+function rejectsWith(code: string) {
+  return (error: unknown): boolean => error instanceof EnvProfilesError && error.code === code;
+}
+
+describe('create', () => {
+  it('from a built-in template: production is protected with live API and INFO logs', async () => {
+    const { context } = await demoWorkspace();
+    const { profile } = await createProfile(context, { id: 'prod_eu', type: 'production', name: '운영 EU' });
+    assert.equal(profile.type, 'PRODUCTION');
+    assert.equal(profile.protected, true);
+    assert.equal(profile.configurations.api_mode, 'live');
+    assert.equal(profile.configurations.log_level, 'INFO');
+    assert.deepEqual(profile.databases, { settings: 'data/prod_eu/settings.sqlite3', strategies: 'data/prod_eu/strategies.sqlite3', market_data: 'data/prod_eu/market_data.sqlite3' });
+    const dev = await createProfile(context, { id: 'dev_two', db: undefined } as never);
+    assert.equal(dev.profile.configurations.api_mode, 'sandbox');
+    assert.equal(dev.profile.configurations.log_level, 'DEBUG');
+    assert.equal(readAudit(context).filter((e) => e.event === 'create').length, 2);
+  });
+
+  it('from flags: databases and settings, with typed values and case-insensitive overrides', async () => {
+    const { context } = await emptyWorkspace();
+    const { profile, file } = await createProfile(context, { id: 'bot_dev', databases: { main: 'db/main.sqlite3' }, settings: { LOG_LEVEL: 'TRACE', max_orders: '12', dry_run: 'true', label: '0012a' } });
+    assert.deepEqual(profile.configurations, { api_mode: 'sandbox', log_level: 'TRACE', auto_backup: true, max_orders: 12, dry_run: true, label: '0012a' });
+    const written = parse(fs.readFileSync(file, 'utf8'));
+    assert.equal(written.profile.id, 'bot_dev');
+    assert.equal(written.profile.databases.main, 'db/main.sqlite3');
+  });
+
+  it('refuses a profile without databases in an empty workspace, an unsafe id, a bad type and an existing id', async () => {
+    const { context } = await emptyWorkspace();
+    await assert.rejects(createProfile(context, { id: 'lonely' }), (e: unknown) => rejectsWith('USAGE')(e) && /--db NAME=PATH/.test((e as EnvProfilesError).hint ?? ''));
+    await assert.rejects(createProfile(context, { id: '../x', databases: { a: 'a.db' } }), rejectsWith('PROFILE_INVALID'));
+    await assert.rejects(createProfile(context, { id: 'abc', type: 'STAGING', databases: { a: 'a.db' } }), rejectsWith('USAGE'));
+    await assert.rejects(createProfile(context, { id: 'abc', databases: { a: '../../escape.db' } }), rejectsWith('PROFILE_INVALID'));
+    await createProfile(context, { id: 'abc', databases: { a: 'a.db' } });
+    await assert.rejects(createProfile(context, { id: 'abc', databases: { a: 'a.db' } }), rejectsWith('PROFILE_EXISTS'));
+  });
+
+  it('from a user template in .envprofiles/templates with ${id} placeholders', async () => {
+    const { root, context } = await emptyWorkspace();
+    fs.mkdirSync(path.join(root, '.envprofiles/templates'));
+    fs.writeFileSync(path.join(root, '.envprofiles/templates/bot.yaml'), 'profile:\n  name: "Bot ${id}"\n  type: testing\n  databases:\n    orders: "var/${id}/orders.sqlite3"\n  configurations:\n    exchange: kraken\n');
+    const { profile } = await createProfile(context, { id: 'bot_a', template: 'bot' });
+    assert.equal(profile.name, 'Bot bot_a');
+    assert.equal(profile.type, 'TESTING');
+    assert.deepEqual(profile.databases, { orders: 'var/bot_a/orders.sqlite3' });
+    assert.equal(profile.configurations.exchange, 'kraken');
+    await assert.rejects(createProfile(context, { id: 'bot_b', template: 'nope' }), (e: unknown) => rejectsWith('TEMPLATE_NOT_FOUND')(e) && /development, testing, production, backup, bot/.test((e as EnvProfilesError).hint ?? ''));
+  });
+
+  it('from a YAML file: the specification template, keeping its comment', async () => {
+    const { root, context } = await emptyWorkspace();
+    const source = path.join(tempDir(), 'profile_template.yaml');
+    fs.writeFileSync(source, SPEC_TEMPLATE);
+    const { file, profile } = await createProfileFromFile(context, source);
+    assert.equal(profile.name, '개발 환경');
+    assert.equal(fs.readFileSync(file, 'utf8'), SPEC_TEMPLATE, 'written as given');
+    assert.equal(file, path.join(root, '.envprofiles/profiles/dev_environment_001.yaml'));
+  });
+
+  it('initialises missing databases: empty, or with another profile\'s schema', async () => {
+    const { root, context } = await demoWorkspace();
+    const sqlite = await engine();
+    const empty = await createProfile(context, { id: 'blank_env', initialise: { kind: 'empty' } });
+    assert.deepEqual(empty.initialisedDatabases, ['settings', 'strategies', 'market_data']);
+    const blank = sqlite.open(path.join(root, 'data/blank_env/settings.sqlite3'), { readOnly: true });
+    assert.equal(blank.all("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'")[0].n, 0);
+    assert.equal(blank.all('PRAGMA journal_mode')[0].journal_mode, 'wal');
+    blank.close();
+    const shaped = await createProfile(context, { id: 'shaped_env', initialise: { kind: 'schema-from', profile: DEV } });
+    assert.deepEqual(fs.readdirSync(path.join(root, 'data/shaped_env')).sort(), ['market_data.sqlite3', 'settings.sqlite3', 'strategies.sqlite3'], 'no temporary or -wal files left');
+    const db = sqlite.open(path.join(root, 'data/shaped_env/strategies.sqlite3'), { readOnly: true });
+    const tables = db.all("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").map((r) => r.name);
+    assert.deepEqual(tables, ['backtest_results', 'performance_metrics', 'strategy_profiles', 'trading_conditions']);
+    assert.equal(db.all('SELECT count(*) AS n FROM strategy_profiles')[0].n, 0, 'schema only, no rows');
+    assert.equal(db.all('PRAGMA user_version')[0].user_version, 3);
+    db.close();
+    assert.deepEqual(shaped.initialisedDatabases, ['settings', 'strategies', 'market_data']);
+  });
+});
+
+describe('clone', () => {
+  it('copies the databases into data/<new-id>/, keeps comments and unknown keys, and records where it came from', async () => {
+    const { root, context } = await demoWorkspace();
+    const file = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('  configurations:', '  # the application reads these\n  owner_team: quant\n  configurations:'));
+    const result = await cloneProfile(context, { source: DEV, id: 'dev_copy', name: '개발 복사본', type: 'TESTING' });
+    assert.deepEqual(result.databases, { settings: 'data/dev_copy/settings.sqlite3', strategies: 'data/dev_copy/strategies.sqlite3', market_data: 'data/dev_copy/market_data.sqlite3' });
+    const text = fs.readFileSync(result.file, 'utf8');
+    assert.match(text, /^# profile_template\.yaml/);
+    assert.match(text, /# the application reads these\n  owner_team: quant/);
+    assert.match(text, /cloned_from: dev_environment_001/);
+    const { profile } = loadProfile(context.layout, defaultConfig(), 'dev_copy');
+    assert.equal(profile.name, '개발 복사본');
+    assert.equal(profile.type, 'TESTING');
+    const sqlite = await engine();
+    for (const [logical, written] of Object.entries(result.databases)) {
+      const a = sqlite.open(path.join(root, `data/dev/${logical}.sqlite3`), { readOnly: true });
+      const b = sqlite.open(path.join(root, written), { readOnly: true });
+      for (const table of a.all("SELECT name FROM sqlite_schema WHERE type = 'table'").map((r) => String(r.name))) {
+        assert.deepEqual(b.all(`SELECT * FROM "${table}"`), a.all(`SELECT * FROM "${table}"`), `${logical}.${table}`);
+      }
+      a.close();
+      b.close();
+    }
+    assert.equal(readAudit(context).find((e) => e.event === 'clone')?.outcome, 'ok');
+  });
+
+  it('a clone of PRODUCTION into another type drops protection; into PRODUCTION keeps it', async () => {
+    const { context } = await demoWorkspace();
+    const test = await cloneProfile(context, { source: 'prod_environment_001', id: 'prod_rehearsal', type: 'TESTING', data: 'schema' });
+    assert.equal(test.profile.protected, false);
+    const prod = await cloneProfile(context, { source: 'prod_environment_001', id: 'prod_two', data: 'empty' });
+    assert.equal(prod.profile.protected, true);
+  });
+
+  it('schema and empty modes create databases without rows', async () => {
+    const { root, context } = await demoWorkspace();
+    const sqlite = await engine();
+    await cloneProfile(context, { source: DEV, id: 'dev_schema', data: 'schema' });
+    const db = sqlite.open(path.join(root, 'data/dev_schema/market_data.sqlite3'), { readOnly: true });
+    assert.equal(db.all('SELECT count(*) AS n FROM price_data')[0].n, 0);
+    db.close();
+    await cloneProfile(context, { source: DEV, id: 'dev_empty', data: 'empty' });
+    const empty = sqlite.open(path.join(root, 'data/dev_empty/market_data.sqlite3'), { readOnly: true });
+    assert.equal(empty.all("SELECT count(*) AS n FROM sqlite_schema")[0].n, 0);
+    empty.close();
+  });
+
+  it('refuses to overwrite existing files or profiles, and leaves nothing behind when it fails', async () => {
+    const { root, context } = await demoWorkspace();
+    fs.mkdirSync(path.join(root, 'data/taken'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'data/taken/settings.sqlite3'), 'precious');
+    await assert.rejects(cloneProfile(context, { source: DEV, id: 'taken' }), rejectsWith('TARGET_EXISTS'));
+    assert.equal(fs.readFileSync(path.join(root, 'data/taken/settings.sqlite3'), 'utf8'), 'precious');
+    await assert.rejects(cloneProfile(context, { source: DEV, id: 'test_environment_001' }), rejectsWith('PROFILE_EXISTS'));
+    await assert.rejects(cloneProfile(context, { source: 'missing_src', id: 'whatever' }), rejectsWith('PROFILE_NOT_FOUND'));
+    const failing = { ...context, onStep: (step: string) => { if (step === 'database:strategies') throw new EnvProfilesError('INJECTED_FAULT', 'disk full'); } };
+    await assert.rejects(cloneProfile(failing, { source: DEV, id: 'half_done' }), rejectsWith('INJECTED_FAULT'));
+    assert.ok(!fs.existsSync(path.join(root, 'data/half_done')), 'copied databases removed');
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/half_done.yaml')));
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+  });
+});
+
+describe('init', () => {
+  it('creates the store and leaves existing files alone', async () => {
+    const root = tempDir();
+    const { context } = await emptyWorkspace();
+    const fresh = { ...context, layout: new (context.layout.constructor as new (r: string) => typeof context.layout)(root) };
+    const first = initialiseWorkspace(fresh);
+    assert.equal(first.alreadyInitialised, false);
+    fs.writeFileSync(path.join(root, '.envprofiles/config.yaml'), 'outputs:\n  env_file: custom.env\n');
+    const second = initialiseWorkspace(fresh);
+    assert.deepEqual(second.created, []);
+    assert.equal(fs.readFileSync(path.join(root, '.envprofiles/config.yaml'), 'utf8'), 'outputs:\n  env_file: custom.env\n');
+  });
+});
