@@ -24,19 +24,12 @@ export function fsyncDirectory(dir: string): void {
   }
 }
 
-/** Writes `data` to `target` atomically: temporary file in the same folder, fsync, rename, fsync folder. */
-export function writeFileAtomic(target: string, data: string | Uint8Array, mode?: number): void {
+/** Creates the new version of `target` under a temporary name with `create`, then renames it over `target`. */
+function replaceViaTemporary(target: string, create: (temp: string) => void): void {
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const temp = temporaryPathFor(target);
   try {
-    const fd = fs.openSync(temp, 'wx', mode ?? 0o644);
-    try {
-      fs.writeFileSync(fd, data);
-      if (mode !== undefined) fs.fchmodSync(fd, mode);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    create(temp);
     fs.renameSync(temp, target);
   } catch (error) {
     fs.rmSync(temp, { force: true });
@@ -45,18 +38,23 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, mode?
   fsyncDirectory(path.dirname(target));
 }
 
+/** Writes `data` to `target` atomically: temporary file in the same folder, fsync, rename, fsync folder. */
+export function writeFileAtomic(target: string, data: string | Uint8Array, mode?: number): void {
+  replaceViaTemporary(target, (temp) => {
+    const fd = fs.openSync(temp, 'wx', mode ?? 0o644);
+    try {
+      fs.writeFileSync(fd, data);
+      if (mode !== undefined) fs.fchmodSync(fd, mode);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+}
+
 /** Points `linkPath` at `target` atomically (a new link under a temporary name, renamed over the old one). */
 export function replaceSymlinkAtomic(linkPath: string, target: string): void {
-  fs.mkdirSync(path.dirname(linkPath), { recursive: true });
-  const temp = temporaryPathFor(linkPath);
-  try {
-    fs.symlinkSync(target, temp);
-    fs.renameSync(temp, linkPath);
-  } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
-  fsyncDirectory(path.dirname(linkPath));
+  replaceViaTemporary(linkPath, (temp) => fs.symlinkSync(target, temp));
 }
 
 /** Moves a finished temporary file into place and makes the rename durable. */
