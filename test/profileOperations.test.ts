@@ -93,6 +93,16 @@ describe('create', () => {
     db.close();
     assert.deepEqual(shaped.initialisedDatabases, ['settings', 'strategies', 'market_data']);
   });
+
+  it('a create that fails while initialising databases leaves nothing behind', async () => {
+    const { root, context } = await demoWorkspace();
+    // The second database's source is broken: the first one is already made when the create fails.
+    fs.writeFileSync(path.join(root, 'data/dev/strategies.sqlite3'), Buffer.alloc(4096, 1));
+    await assert.rejects(createProfile(context, { id: 'broken_env', initialise: { kind: 'schema-from', profile: DEV } }));
+    assert.ok(!fs.existsSync(path.join(root, 'data/broken_env')), 'no half-made data folder');
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/broken_env.yaml')));
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+  });
 });
 
 describe('clone', () => {

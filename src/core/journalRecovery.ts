@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { appendAudit } from './auditLog';
 import { removeTemporaryFiles } from './atomicFile';
-import { removeJournal, listJournals, journalPath, type CloneJournal } from './operationJournal';
+import { removeJournal, listJournals, journalPath, type NewProfileJournal } from './operationJournal';
 import { rollBackSwitch } from './switchRollback';
 import type { WorkspaceContext } from './workspaceContext';
 
@@ -28,15 +28,16 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
         appendAudit(context, { event: 'rollback', profile: journal.to, outcome: 'rolled-back', detail: 'switch was interrupted; outputs restored' });
         done.push(`rolled back the interrupted switch to ${journal.to}`);
       }
-    } else if (journal.operation === 'clone') {
+    } else {
+      const what = journal.operation === 'clone' ? `clone of ${journal.source} into ${journal.target}` : `creation of ${journal.target}`;
       if (journal.phase === 'committed') {
         removeJournal(layout, name);
-        done.push(`finished the interrupted clone of ${journal.source} into ${journal.target}`);
+        done.push(`finished the interrupted ${what}`);
       } else {
-        rollBackClone(journal);
+        rollBackNewProfile(journal);
         removeJournal(layout, name);
-        appendAudit(context, { event: 'rollback', profile: journal.target, outcome: 'rolled-back', detail: `clone from ${journal.source} was interrupted; its files were removed` });
-        done.push(`rolled back the interrupted clone of ${journal.source} into ${journal.target}`);
+        appendAudit(context, { event: 'rollback', profile: journal.target, outcome: 'rolled-back', detail: `${what} was interrupted; its files were removed` });
+        done.push(`rolled back the interrupted ${what}`);
       }
     }
   }
@@ -47,8 +48,8 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
   return done;
 }
 
-/** Removes what an unfinished clone created: the profile file, the copied databases, their folders if empty. */
-export function rollBackClone(journal: CloneJournal): void {
+/** Removes what an unfinished clone or create made: the profile file, the new databases, their folders if empty. */
+export function rollBackNewProfile(journal: NewProfileJournal): void {
   fs.rmSync(journal.profileFile, { force: true });
   for (const file of journal.createdFiles) {
     for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });

@@ -14,11 +14,12 @@ export interface SwitchJournal {
   outputs: (PlannedOutput & { before: OutputSnapshot })[];
 }
 
-/** A clone in progress: the files it may have created, removed if it did not finish. */
-export interface CloneJournal {
-  operation: 'clone';
+/** A clone or create in progress: the files it may have created, removed if it did not finish. */
+export interface NewProfileJournal {
+  operation: 'clone' | 'create';
   phase: 'prepared' | 'committed';
   startedAt: string;
+  /** The profile cloned from, or how the profile was created. */
   source: string;
   target: string;
   profileFile: string;
@@ -28,7 +29,7 @@ export interface CloneJournal {
   workDirectories: string[];
 }
 
-export type OperationJournal = SwitchJournal | CloneJournal;
+export type OperationJournal = SwitchJournal | NewProfileJournal;
 
 export function journalPath(layout: WorkspaceLayout, name: string): string {
   return path.join(layout.journalDir, `${name}.json`);

@@ -3,8 +3,7 @@ import * as path from 'node:path';
 import { appendAudit } from './auditLog';
 import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
 import { EnvProfilesError } from './errors';
-import { rollBackClone } from './journalRecovery';
-import { removeJournal, writeJournal, type CloneJournal } from './operationJournal';
+import { withNewProfileJournal } from './newProfileJournal';
 import { PROFILE_TYPES, type Profile, type ProfileType } from './profileModel';
 import { invalidProfileError, loadProfile, parseProfileText, writeProfileDocument } from './profileStore';
 import { profileIdProblem } from './safeNames';
@@ -91,52 +90,23 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
       throw new EnvProfilesError('TARGET_EXISTS', `${written} already exists; cloning would overwrite it.`, { file: written, hint: 'Choose another id or pass --data-dir with an empty folder.' });
     }
   }
-  const workDirectories = [...new Set(Object.values(databases).map((w) => path.dirname(layout.resolve(w))))];
-  const createdDirectories = workDirectories.flatMap((dir) => missingAncestors(dir, layout.root));
-  const journal: CloneJournal = {
-    operation: 'clone',
-    phase: 'prepared',
-    startedAt: context.now().toISOString(),
-    source: source.id,
-    target: request.id,
-    profileFile,
-    createdFiles: Object.values(databases).map((w) => layout.resolve(w)),
-    createdDirectories: [...new Set(createdDirectories)].sort(),
-    workDirectories,
-  };
-  const journalName = `clone-${request.id}`;
-  writeJournal(layout, journalName, journal);
-  step('journal-written');
+  const data = request.data ?? 'copy';
   try {
-    const data = request.data ?? 'copy';
-    for (const [logical, written] of Object.entries(databases)) {
-      const from = layout.resolve(source.databases[logical]);
-      const seed: DatabaseSeed = data === 'copy' ? { kind: 'copy', from } : data === 'schema' ? { kind: 'schema', from } : { kind: 'empty' };
-      context.progress?.(`${data === 'copy' ? 'Copying' : 'Creating'} ${logical} -> ${written}`);
-      await createDatabase(context.engine, seed, layout.resolve(written), written);
-      step(`database:${logical}`);
-    }
-    writeProfileDocument(layout, request.id, parsed.document);
-    step('profile-written');
-    writeJournal(layout, journalName, { ...journal, phase: 'committed' });
+    await withNewProfileJournal(context, { operation: 'clone', source: source.id, target: request.id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
+      for (const [logical, written] of Object.entries(databases)) {
+        const from = layout.resolve(source.databases[logical]);
+        const seed: DatabaseSeed = data === 'copy' ? { kind: 'copy', from } : data === 'schema' ? { kind: 'schema', from } : { kind: 'empty' };
+        context.progress?.(`${data === 'copy' ? 'Copying' : 'Creating'} ${logical} -> ${written}`);
+        await createDatabase(context.engine, seed, layout.resolve(written), written);
+        step(`database:${logical}`);
+      }
+      writeProfileDocument(layout, request.id, parsed.document);
+      step('profile-written');
+    });
   } catch (error) {
-    rollBackClone(journal);
-    removeJournal(layout, journalName);
     appendAudit(context, { event: 'clone', profile: request.id, outcome: 'failed', detail: (error as Error).message });
     throw error;
   }
-  appendAudit(context, { event: 'clone', profile: request.id, outcome: 'ok', detail: `from ${source.id} (${request.data ?? 'copy'})` });
-  removeJournal(layout, journalName);
+  appendAudit(context, { event: 'clone', profile: request.id, outcome: 'ok', detail: `from ${source.id} (${data})` });
   return { profile: parsed.profile, file: profileFile, databases, durationMs: performance.now() - started };
-}
-
-/** The folders from `dir` up to (not including) `root` that do not exist yet, outermost first. */
-function missingAncestors(dir: string, root: string): string[] {
-  const missing: string[] = [];
-  let current = dir;
-  while (current !== root && current !== path.dirname(current) && !fs.existsSync(current)) {
-    missing.unshift(current);
-    current = path.dirname(current);
-  }
-  return missing;
 }

@@ -13,6 +13,7 @@ import { loadWorkspaceConfig, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
+import { withNewProfileJournal } from './newProfileJournal';
 
 /** How to bring missing databases into existence: not at all, empty, or with another profile's schema. */
 export type InitialiseDatabases = { kind: 'none' } | { kind: 'empty' } | { kind: 'schema-from'; profile: string };
@@ -115,8 +116,11 @@ async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfi
       hint: 'Choose another id, or clone the existing profile with "envprofiles clone".',
     });
   }
-  const initialised = await initialiseMissingDatabases(context, config, profile, initialise);
-  const file = writeProfileDocument(layout, profile.id, parsed.document);
+  const newFiles = initialise.kind === 'none' ? [] : Object.values(profile.databases).map((w) => layout.resolve(w)).filter((file) => !fs.existsSync(file));
+  const { initialised, file } = await withNewProfileJournal(context, { operation: 'create', source: sourceLabel ?? 'flags', target: profile.id, newFiles }, async () => {
+    const made = await initialiseMissingDatabases(context, config, profile, initialise);
+    return { initialised: made, file: writeProfileDocument(layout, profile.id, parsed.document) };
+  });
   appendAudit(context, { event: 'create', profile: profile.id, outcome: 'ok', detail: initialised.length ? `initialised ${initialised.join(', ')}` : undefined });
   return { profile, file, initialisedDatabases: initialised };
 }
