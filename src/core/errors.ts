@@ -27,6 +27,13 @@ export type ErrorCode =
   | 'SQLITE_UNAVAILABLE'
   | 'IO_ERROR'
   | 'INJECTED_FAULT'
+  | 'BACKUP_NOT_FOUND'
+  | 'ARCHIVE_INVALID'
+  | 'ARCHIVE_HOSTILE'
+  | 'VERIFY_FAILED'
+  | 'CATALOG_MISMATCH'
+  | 'NEEDS_BACKUP'
+  | 'PROFILE_ACTIVE'
   | 'USAGE';
 
 /** One problem found in a file, with enough position to show it in an editor. */

@@ -3,6 +3,7 @@ import { appendAudit } from './auditLog';
 import { removeTemporaryFiles } from './atomicFile';
 import { removeJournal, listJournals, journalPath, type NewProfileJournal } from './operationJournal';
 import { rollBackSwitch } from './switchRollback';
+import { finishRestore, recoverBackup, rollBackRestore } from './backup/backupRecovery';
 import type { WorkspaceContext } from './workspaceContext';
 
 /**
@@ -28,6 +29,23 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
         appendAudit(context, { event: 'rollback', profile: journal.to, outcome: 'rolled-back', detail: 'switch was interrupted; outputs restored' });
         done.push(`rolled back the interrupted switch to ${journal.to}`);
       }
+    } else if (journal.operation === 'backup') {
+      recoverBackup(journal);
+      removeJournal(layout, name);
+      if (journal.phase !== 'committed') {
+        appendAudit(context, { event: 'rollback', profile: journal.profileId, outcome: 'rolled-back', detail: `backup ${journal.backupId} was interrupted; its partial archive was removed` });
+        done.push(`removed the partial backup ${journal.backupId} of an interrupted backup`);
+      }
+    } else if (journal.operation === 'restore') {
+      if (journal.phase === 'committed') {
+        finishRestore(journal);
+        done.push(`finished the interrupted restore of ${journal.profileId} from ${journal.backupId}`);
+      } else {
+        rollBackRestore(journal);
+        appendAudit(context, { event: 'rollback', profile: journal.profileId, outcome: 'rolled-back', detail: `restore from ${journal.backupId} was interrupted; the previous files were put back` });
+        done.push(`rolled back the interrupted restore of ${journal.profileId} from ${journal.backupId}`);
+      }
+      removeJournal(layout, name);
     } else {
       const what = journal.operation === 'clone' ? `clone of ${journal.source} into ${journal.target}` : `creation of ${journal.target}`;
       if (journal.phase === 'committed') {

@@ -29,7 +29,30 @@ export interface NewProfileJournal {
   workDirectories: string[];
 }
 
-export type OperationJournal = SwitchJournal | NewProfileJournal;
+/** A backup being written: its temporary archive and staging folder, removed if it did not finish. */
+export interface BackupJournal {
+  operation: 'backup';
+  phase: 'prepared' | 'committed';
+  startedAt: string;
+  profileId: string;
+  backupId: string;
+  archiveTemp: string;
+  archiveFinal: string;
+  stagingDir: string;
+}
+
+/** A restore swapping files: for each target, where the old file was kept, so it can be put back. */
+export interface RestoreJournal {
+  operation: 'restore';
+  phase: 'prepared' | 'committed';
+  startedAt: string;
+  profileId: string;
+  backupId: string;
+  stagingDir: string;
+  swaps: { target: string; incoming: string; keptOld: { path: string; from: string }[] }[];
+}
+
+export type OperationJournal = SwitchJournal | NewProfileJournal | BackupJournal | RestoreJournal;
 
 export function journalPath(layout: WorkspaceLayout, name: string): string {
   return path.join(layout.journalDir, `${name}.json`);

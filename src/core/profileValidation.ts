@@ -13,6 +13,7 @@ export interface ProfileValidationContext {
 }
 
 const FREQUENCIES = ['HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY'];
+const KEEP_RULES = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'];
 
 /**
  * Validates a parsed profile document and builds the `Profile`. All problems are collected, each
@@ -231,6 +232,16 @@ function validateBackupSchedule(value: unknown, report: Report): Record<string, 
   }
   if (value.retention_days !== undefined && (!Number.isInteger(value.retention_days) || (value.retention_days as number) < 1)) {
     report(field('retention_days'), 'must be a whole number of days, at least 1');
+  }
+  if (value.before_switch !== undefined && typeof value.before_switch !== 'boolean') report(field('before_switch'), 'must be true or false');
+  if (value.keep !== undefined) {
+    if (!isRecord(value.keep)) report(field('keep'), 'must be a mapping such as {last: 5, daily: 7, weekly: 4}');
+    else {
+      for (const [rule, count] of Object.entries(value.keep)) {
+        if (!KEEP_RULES.includes(rule)) report(['profile', 'backup_schedule', 'keep', rule], `is not a keep rule; use ${KEEP_RULES.join(', ')}`);
+        else if (!Number.isInteger(count) || (count as number) < 0) report(['profile', 'backup_schedule', 'keep', rule], 'must be a whole number, 0 or more');
+      }
+    }
   }
   return value;
 }

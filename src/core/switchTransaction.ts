@@ -7,11 +7,12 @@ import { EnvProfilesError } from './errors';
 import { isGeneratedEnvFile } from './envFileFormat';
 import { removeJournal, writeJournal, type SwitchJournal } from './operationJournal';
 import { isProtected, type Profile } from './profileModel';
-import { loadProfile } from './profileStore';
+import { loadProfile, readProfileFile } from './profileStore';
+import { backUpProfile } from './backup/backupCreation';
 import { rollBackSwitch } from './switchRollback';
 import { captureOutput, planOutputs, type OutputSnapshot, type PlannedOutput } from './switchOutputs';
 import { checkBusyGuard } from './busyGuard';
-import { loadWorkspaceConfig } from './workspaceConfig';
+import { loadWorkspaceConfig, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { withWorkspaceLock } from './workspaceSession';
 
@@ -28,6 +29,8 @@ export interface SwitchResult {
   profile: Profile;
   outputs: string[];
   envFileBackup?: string;
+  /** The backup taken of the profile being left, when one was asked for. */
+  beforeSwitchBackup?: string;
   durationMs: number;
 }
 
@@ -40,7 +43,7 @@ export async function switchProfile(context: WorkspaceContext, id: string, optio
   return withWorkspaceLock(context, `switch to ${id}`, () => runSwitch(context, id, options));
 }
 
-function runSwitch(context: WorkspaceContext, id: string, options: SwitchOptions): SwitchResult {
+async function runSwitch(context: WorkspaceContext, id: string, options: SwitchOptions): Promise<SwitchResult> {
   const started = performance.now();
   const { layout } = context;
   const step = (name: string): void => context.onStep?.(name);
@@ -71,6 +74,7 @@ function runSwitch(context: WorkspaceContext, id: string, options: SwitchOptions
     throw error;
   }
 
+  const beforeSwitchBackup = await backUpProfileBeingLeft(context, config, from, id);
   const switchedAt = context.now().toISOString();
   const planned = planOutputs(layout, config, profile, switchedAt);
   const outputs = planned.map((output) => ({ ...output, before: captureOutput(output.path, output.label) }));
@@ -103,7 +107,18 @@ function runSwitch(context: WorkspaceContext, id: string, options: SwitchOptions
   appendAudit(context, { event: 'switch', profile: id, outcome: 'ok', detail: from ? `from ${from}` : undefined });
   removeJournal(layout, SWITCH_JOURNAL);
   context.logger.info(`Switched to ${id}${from ? ` from ${from}` : ''}.`);
-  return { from, to: id, profile, outputs: outputs.map((o) => o.label), envFileBackup, durationMs: performance.now() - started };
+  return { from, to: id, profile, outputs: outputs.map((o) => o.label), envFileBackup, beforeSwitchBackup, durationMs: performance.now() - started };
+}
+
+/** Backs up the profile being left when config.yaml (backups.before_switch) or that profile (backup_schedule.before_switch) asks. */
+async function backUpProfileBeingLeft(context: WorkspaceContext, config: WorkspaceConfig, from: string | null, to: string): Promise<string | undefined> {
+  if (!from || from === to) return undefined;
+  const leaving = readProfileFile(context.layout, config, from).profile;
+  if (!leaving) return undefined;
+  if (!config.backups.beforeSwitch && leaving.backupSchedule?.before_switch !== true) return undefined;
+  context.progress?.(`Backing up ${from} before switching away from it`);
+  const result = await backUpProfile(context, config, leaving, 'auto', 'before-switch');
+  return result.entry.id;
 }
 
 function applyOutput(output: PlannedOutput): void {

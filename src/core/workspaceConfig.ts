@@ -16,6 +16,20 @@ export interface WorkspaceConfig {
   guardFile?: string;
   /** Directories outside the workspace that profiles may point into. */
   allowedDirectories: string[];
+  backups: BackupSettings;
+}
+
+export type CompressionSetting = 'store' | 'fast' | 'best';
+
+/** The `backups:` section: where archives go and how they are made. */
+export interface BackupSettings {
+  /** Folder of the archives, relative to the workspace or absolute (may be outside the workspace). */
+  directory: string;
+  compression: CompressionSetting;
+  /** Incremental backups after a full one before the next backup is full again. */
+  maxChain: number;
+  /** Back up the profile being left before every switch (a profile can also ask: backup_schedule.before_switch). */
+  beforeSwitch: boolean;
 }
 
 export const DEFAULT_CONFIG_TEXT = `# Environment Profiles workspace settings
@@ -30,10 +44,19 @@ guard:
   lock_file: null
 # Directories outside the workspace folder that profiles may use (absolute or relative).
 allowed_directories: []
+backups:
+  # Where backup archives go (may be outside the workspace, e.g. another disk).
+  directory: .envprofiles/backups
+  # store | fast | best
+  compression: fast
+  # Incremental backups after a full one before the next is full again.
+  max_chain: 7
+  # Back up the profile being left before every switch.
+  before_switch: false
 `;
 
 export function defaultConfig(): WorkspaceConfig {
-  return { envFile: '.env', links: {}, allowedDirectories: [] };
+  return { envFile: '.env', links: {}, allowedDirectories: [], backups: { directory: '.envprofiles/backups', compression: 'fast', maxChain: 7, beforeSwitch: false } };
 }
 
 /** Reads and validates config.yaml; a missing file means the defaults. */
@@ -107,6 +130,27 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
   const allowed = raw.allowed_directories ?? [];
   if (!Array.isArray(allowed) || allowed.some((d) => typeof d !== 'string')) report(['allowed_directories'], 'must be a list of directory paths');
   else config.allowedDirectories = allowed as string[];
+
+  const backups = (raw.backups ?? {}) as Record<string, unknown>;
+  if (typeof backups !== 'object' || backups === null || Array.isArray(backups)) report(['backups'], 'must be a mapping');
+  else {
+    if (backups.directory !== undefined) {
+      if (typeof backups.directory !== 'string' || backups.directory.trim() === '') report(['backups', 'directory'], 'must be a folder path');
+      else config.backups.directory = backups.directory;
+    }
+    if (backups.compression !== undefined) {
+      if (backups.compression !== 'store' && backups.compression !== 'fast' && backups.compression !== 'best') report(['backups', 'compression'], 'must be store, fast or best');
+      else config.backups.compression = backups.compression;
+    }
+    if (backups.max_chain !== undefined) {
+      if (!Number.isInteger(backups.max_chain) || (backups.max_chain as number) < 0 || (backups.max_chain as number) > 1000) report(['backups', 'max_chain'], 'must be a whole number from 0 to 1000');
+      else config.backups.maxChain = backups.max_chain as number;
+    }
+    if (backups.before_switch !== undefined) {
+      if (typeof backups.before_switch !== 'boolean') report(['backups', 'before_switch'], 'must be true or false');
+      else config.backups.beforeSwitch = backups.before_switch;
+    }
+  }
 
   return issues.length > 0 ? { issues } : { config, issues };
 }

@@ -1,0 +1,42 @@
+import { backUpAllProfiles } from '../../core/backup/allProfilesBackup';
+import { createBackup, type BackupResult, type RequestedKind } from '../../core/backup/backupCreation';
+import { EnvProfilesError } from '../../core/errors';
+import { stringOption } from '../cliArguments';
+import type { CliCommand } from '../cliCommand';
+
+function describe(result: BackupResult): string[] {
+  const e = result.entry;
+  const lines = [`Backed up ${e.profileId}: ${e.id} (${e.kind}, ${(e.sizeBytes / 1048576).toFixed(2)} MB, ${(result.durationMs / 1000).toFixed(2)} s)`];
+  for (const db of result.databases) lines.push(`  ${db.name}: ${db.storage === 'image' ? `whole image, ${db.pageCount} pages` : `${db.pagesStored} of ${db.pageCount} pages changed`}`);
+  if (result.note) lines.push(`  note: ${result.note}`);
+  lines.push(`  archive: ${result.archive}`, `  not yet verified: envprofiles verify ${e.id}`);
+  return lines;
+}
+
+export const backupCommand: CliCommand = {
+  name: 'backup',
+  summary: 'Back up a profile (full or incremental ZIP archive), or every profile with --all',
+  usage: 'envprofiles backup <id> [--full|--incremental] [--reason R]\n       envprofiles backup --all [--full|--incremental] [--reason R]',
+  details: [
+    'Without --full or --incremental: incremental when a chain exists and is shorter than backups.max_chain, full otherwise.',
+    'Databases are copied with the SQLite backup API while the application keeps writing. --all --reason emergency is the emergency backup.',
+  ],
+  options: { full: { type: 'boolean' }, incremental: { type: 'boolean' }, all: { type: 'boolean' }, reason: { type: 'string' } },
+  positionals: [0, 1],
+  async run({ context, positionals, options }) {
+    if (options.full && options.incremental) throw new EnvProfilesError('USAGE', 'Choose --full or --incremental, not both.', { kind: 'usage' });
+    const kind: RequestedKind = options.full ? 'full' : options.incremental ? 'incremental' : 'auto';
+    const reason = stringOption(options.reason) ?? (options.all ? 'all' : 'manual');
+    if (options.all) {
+      if (positionals.length > 0) throw new EnvProfilesError('USAGE', '--all backs up every profile; do not name one.', { kind: 'usage' });
+      const result = await backUpAllProfiles(context, kind, reason);
+      const text = result.results.flatMap(describe);
+      for (const failure of result.failures) text.push(`FAILED ${failure.profileId}: ${failure.message}`);
+      text.push(`${result.results.length} profile(s) backed up, ${result.failures.length} failed (reason: ${reason}).`);
+      return { json: { reason, backups: result.results.map((r) => ({ ...r.entry, databases: r.databases, note: r.note })), failures: result.failures }, text, exitCode: result.failures.length > 0 ? 1 : 0 };
+    }
+    if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'backup needs a profile id, or --all.', { kind: 'usage', hint: 'Example: envprofiles backup prod_environment_001 --full' });
+    const result = await createBackup(context, { profileId: positionals[0], kind, reason });
+    return { json: { ...result.entry, archive: result.archive, databaseDetails: result.databases, note: result.note, durationMs: result.durationMs }, text: describe(result) };
+  },
+};

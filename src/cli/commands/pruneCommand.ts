@@ -1,0 +1,23 @@
+import { pruneBackups } from '../../core/backup/backupPruning';
+import type { CliCommand } from '../cliCommand';
+import { table } from '../textFormat';
+
+export const pruneCommand: CliCommand = {
+  name: 'prune',
+  summary: 'Delete the backups that the profile\'s keep rules no longer keep (--dry-run shows the decisions)',
+  usage: 'envprofiles prune <id> [--dry-run]',
+  details: [
+    'Rules come from backup_schedule: retention_days and keep: {last, hourly, daily, weekly, monthly, yearly}, in local time.',
+    'Never deletes the newest verified backup or a backup a kept incremental depends on; refuses when the catalog and the disk disagree.',
+  ],
+  options: { 'dry-run': { type: 'boolean' } },
+  positionals: [1, 1],
+  async run({ context, positionals, options }) {
+    const result = await pruneBackups(context, positionals[0], options['dry-run'] === true);
+    const rows = [['ACTION', 'ID', 'KIND', 'WHY']];
+    for (const d of result.decisions) rows.push([d.action, d.id, d.kind, d.reasons.join('; ')]);
+    const doomed = result.decisions.filter((d) => d.action === 'delete').length;
+    const text = [...table(rows), result.dryRun ? `Dry run: ${doomed} backup(s) would be deleted (${(result.freedBytes / 1048576).toFixed(2)} MB). Nothing was changed.` : `Deleted ${result.deleted.length} backup(s), freed ${(result.freedBytes / 1048576).toFixed(2)} MB.`];
+    return { json: result, text };
+  },
+};

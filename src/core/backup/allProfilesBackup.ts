@@ -1,0 +1,37 @@
+import { readAllProfileFiles } from '../profileStore';
+import { loadWorkspaceConfig } from '../workspaceConfig';
+import type { WorkspaceContext } from '../workspaceContext';
+import { requireInitialised } from '../workspaceInit';
+import { withWorkspaceLock } from '../workspaceSession';
+import { backUpProfile, type BackupResult, type RequestedKind } from './backupCreation';
+
+export interface AllProfilesBackupResult {
+  reason: string;
+  results: BackupResult[];
+  failures: { profileId: string; message: string }[];
+}
+
+/**
+ * Backs up every valid profile at once (the emergency backup). One failing profile does not stop the
+ * others; every failure is reported.
+ */
+export async function backUpAllProfiles(context: WorkspaceContext, kind: RequestedKind, reason: string): Promise<AllProfilesBackupResult> {
+  requireInitialised(context.layout);
+  return withWorkspaceLock(context, `backup of every profile (${reason})`, async () => {
+    const config = loadWorkspaceConfig(context.layout);
+    const results: BackupResult[] = [];
+    const failures: AllProfilesBackupResult['failures'] = [];
+    for (const file of readAllProfileFiles(context.layout, config)) {
+      if (!file.profile) {
+        failures.push({ profileId: file.id, message: `not backed up: ${file.issues[0]?.message ?? 'invalid profile'}` });
+        continue;
+      }
+      try {
+        results.push(await backUpProfile(context, config, file.profile, kind, reason));
+      } catch (error) {
+        failures.push({ profileId: file.id, message: (error as Error).message });
+      }
+    }
+    return { reason, results, failures };
+  });
+}

@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import * as yauzl from 'yauzl';
+import { EnvProfilesError } from '../errors';
+import { listedEntries, MANIFEST_ENTRY, parseManifest, type BackupManifest } from './backupManifest';
+
+/** Deflate cannot compress better than about 1032:1; a declared ratio beyond this is a lie (a zip bomb). */
+const MAX_RATIO = 1100;
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
+function hostile(archive: string, entry: string, why: string): EnvProfilesError {
+  return new EnvProfilesError('ARCHIVE_HOSTILE', `${archive}: entry "${entry}" ${why}; the archive was refused and nothing was written.`, {
+    kind: 'refused',
+    file: archive,
+    field: entry,
+    hint: 'Do not use this archive. Backups written by Environment Profiles never contain such entries.',
+  });
+}
+
+function invalid(archive: string, why: string, entry?: string): EnvProfilesError {
+  return new EnvProfilesError('ARCHIVE_INVALID', `${archive}${entry ? `: entry "${entry}"` : ''}: ${why}.`, { file: archive, field: entry, hint: 'The archive is damaged; verify it or use another backup.' });
+}
+
+/** Why an entry name could escape the restore target, or undefined when it is safe. */
+export function unsafeEntryName(name: string): string | undefined {
+  if (name.length === 0) return 'has an empty name';
+  if (name.includes('\0')) return 'has a NUL character in its name';
+  if (name.includes('\\')) return 'has a backslash in its name';
+  if (name.startsWith('/')) return 'has an absolute path';
+  if (/^[A-Za-z]:/.test(name)) return 'has a drive letter';
+  if (name.split('/').some((part) => part === '..')) return 'climbs out with ".."';
+  if (path.posix.normalize(name) !== name || name.endsWith('/')) return 'has a name that is not a plain relative file path';
+  return undefined;
+}
+
+/**
+ * A backup archive opened for reading. Opening checks everything before anything is extracted:
+ * entry names, symlinks, duplicates, encryption, overlapping entries, sizes against the manifest,
+ * compression ratios, and that the manifest lists exactly the entries there are.
+ */
+export class ArchiveReader {
+  private constructor(
+    readonly file: string,
+    private readonly zip: yauzl.ZipFile,
+    private readonly entries: Map<string, yauzl.Entry>,
+    readonly manifest: BackupManifest,
+  ) {}
+
+  static async open(file: string): Promise<ArchiveReader> {
+    let zip: yauzl.ZipFile;
+    try {
+      zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true, decodeStrings: true });
+    } catch (error) {
+      throw invalid(file, `is not a readable ZIP archive (${(error as Error).message})`);
+    }
+    try {
+      const entries = await readEntries(file, zip);
+      const manifestEntry = entries.get(MANIFEST_ENTRY);
+      if (!manifestEntry) throw invalid(file, 'has no manifest.json');
+      if (manifestEntry.uncompressedSize > MAX_MANIFEST_BYTES) throw hostile(file, MANIFEST_ENTRY, 'is implausibly large');
+      const manifestText = (await readAll(zip, manifestEntry, file)).toString('utf8');
+      const manifest = parseManifest(manifestText, file);
+      checkAgainstManifest(file, entries, manifest);
+      return new ArchiveReader(file, zip, entries, manifest);
+    } catch (error) {
+      zip.close();
+      throw error;
+    }
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** Streams an entry's content, decompressed. */
+  async stream(name: string): Promise<Readable> {
+    const entry = this.entries.get(name);
+    if (!entry) throw invalid(this.file, 'is listed in the manifest but missing', name);
+    try {
+      return await this.zip.openReadStreamPromise(entry);
+    } catch (error) {
+      throw invalid(this.file, `cannot be read (${(error as Error).message})`, name);
+    }
+  }
+
+  /** Reads a (small) entry whole and checks it against the expected SHA-256. */
+  async readVerified(name: string, sha256: string): Promise<Buffer> {
+    const entry = this.entries.get(name);
+    if (!entry) throw invalid(this.file, 'is listed in the manifest but missing', name);
+    const data = await readAll(this.zip, entry, this.file);
+    const actual = createHash('sha256').update(data).digest('hex');
+    if (actual !== sha256) throw new EnvProfilesError('VERIFY_FAILED', `${this.file}: entry "${name}" is corrupt (its SHA-256 is ${actual.slice(0, 12)}…, the manifest says ${sha256.slice(0, 12)}…).`, { file: this.file, field: name, hint: 'Use another backup.' });
+    return data;
+  }
+
+  close(): void {
+    this.zip.close();
+  }
+}
+
+async function readEntries(file: string, zip: yauzl.ZipFile): Promise<Map<string, yauzl.Entry>> {
+  const entries = new Map<string, yauzl.Entry>();
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (entry: yauzl.Entry) => {
+      try {
+        const name = entry.fileName;
+        const unsafe = unsafeEntryName(name);
+        if (unsafe) throw hostile(file, name, unsafe);
+        const unixType = (entry.externalFileAttributes >>> 16) & 0o170000;
+        if (unixType === 0o120000) throw hostile(file, name, 'is a symbolic link');
+        if (unixType !== 0 && unixType !== 0o100000) throw hostile(file, name, 'is not a regular file');
+        if (entry.isEncrypted()) throw hostile(file, name, 'is encrypted');
+        if (entries.has(name)) throw hostile(file, name, 'appears twice');
+        if (entry.compressedSize > 0 && entry.uncompressedSize / entry.compressedSize > MAX_RATIO) throw hostile(file, name, `claims a compression ratio of ${Math.round(entry.uncompressedSize / entry.compressedSize)}:1 (a zip bomb)`);
+        entries.set(name, entry);
+        zip.readEntry();
+      } catch (error) {
+        reject(error);
+      }
+    });
+    zip.on('end', resolve);
+    zip.on('error', (error: Error) => reject(error instanceof EnvProfilesError ? error : invalid(file, error.message)));
+    zip.readEntry();
+  });
+  checkOverlaps(file, [...entries.values()]);
+  return entries;
+}
+
+/** Entries whose data overlap are the trick of non-recursive zip bombs. */
+function checkOverlaps(file: string, entries: yauzl.Entry[]): void {
+  const sorted = [...entries].sort((a, b) => a.relativeOffsetOfLocalHeader - b.relativeOffsetOfLocalHeader);
+  for (let i = 1; i < sorted.length; i++) {
+    const previous = sorted[i - 1];
+    // 30 bytes of local header at least, plus the name and the compressed data.
+    const end = previous.relativeOffsetOfLocalHeader + 30 + previous.fileNameLength + previous.compressedSize;
+    if (sorted[i].relativeOffsetOfLocalHeader < end) throw hostile(file, sorted[i].fileName, `overlaps entry "${previous.fileName}"`);
+  }
+}
+
+function checkAgainstManifest(file: string, entries: Map<string, yauzl.Entry>, manifest: BackupManifest): void {
+  const listed = listedEntries(manifest);
+  for (const name of entries.keys()) {
+    if (!listed.has(name)) throw hostile(file, name, 'is not listed in the manifest');
+  }
+  for (const record of manifest.files) {
+    if (record.role === 'database') {
+      const entry = entries.get(record.entry);
+      if (!entry) throw invalid(file, 'is listed in the manifest but missing', record.entry);
+      if (entry.uncompressedSize !== record.entrySize) throw hostile(file, record.entry, `is ${entry.uncompressedSize} bytes but the manifest says ${record.entrySize}`);
+      const index = entries.get(record.pageIndexEntry);
+      if (!index) throw invalid(file, 'is listed in the manifest but missing', record.pageIndexEntry);
+      if (index.uncompressedSize !== record.sqlite.pageCount * 16) throw hostile(file, record.pageIndexEntry, 'does not have one hash per page');
+    } else if (record.entry) {
+      const entry = entries.get(record.entry);
+      if (!entry) throw invalid(file, 'is listed in the manifest but missing', record.entry);
+      if (entry.uncompressedSize !== record.size) throw hostile(file, record.entry, `is ${entry.uncompressedSize} bytes but the manifest says ${record.size}`);
+    }
+  }
+}
+
+async function readAll(zip: yauzl.ZipFile, entry: yauzl.Entry, file: string): Promise<Buffer> {
+  let stream: Readable;
+  try {
+    stream = await zip.openReadStreamPromise(entry);
+  } catch (error) {
+    throw invalid(file, `cannot be read (${(error as Error).message})`, entry.fileName);
+  }
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+  } catch (error) {
+    throw invalid(file, `is damaged (${(error as Error).message})`, entry.fileName);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,59 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EnvProfilesError } from '../errors';
+import { profileIdProblem } from '../safeNames';
+import { ArchiveReader } from './archiveReader';
+import { readCatalog, profilesWithBackups, type CatalogEntry } from './backupCatalog';
+import type { BackupLayout } from './backupLayout';
+
+/** A backup named by id or by the path of its archive. */
+export interface LocatedBackup {
+  archive: string;
+  catalogEntry?: CatalogEntry;
+}
+
+/** Finds a backup by id (in any profile's catalog) or by archive path. */
+export function locateBackup(backups: BackupLayout, reference: string, cwd: string): LocatedBackup {
+  if (reference.endsWith('.zip') || reference.includes('/')) {
+    const archive = path.resolve(cwd, reference);
+    if (!fs.existsSync(archive)) throw new EnvProfilesError('BACKUP_NOT_FOUND', `There is no archive at ${archive}.`, { file: archive, hint: 'Check the path, or name the backup by its id ("envprofiles backups").' });
+    return { archive };
+  }
+  for (const profileId of profilesWithBackups(backups)) {
+    const entry = readCatalog(backups, profileId).find((e) => e.id === reference);
+    if (entry) return { archive: backups.archiveFile(profileId, entry.id), catalogEntry: entry };
+  }
+  throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}".`, { hint: 'List them with "envprofiles backups [<profile>]".' });
+}
+
+/**
+ * Opens a backup and every archive it depends on (full first). Parents are looked for beside the
+ * archive, by id. A missing parent is reported by name.
+ */
+export async function openChain(archive: string): Promise<ArchiveReader[]> {
+  const opened: ArchiveReader[] = [];
+  try {
+    const last = await ArchiveReader.open(archive);
+    opened.push(last);
+    const dir = path.dirname(archive);
+    for (const id of [...last.manifest.chain].reverse()) {
+      if (profileIdProblem(id.split('.')[0]) || id.includes('/') || id.includes('..')) throw new EnvProfilesError('ARCHIVE_INVALID', `${archive}: manifest.json names an unsafe parent id "${id}".`, { file: archive });
+      const parentFile = path.join(dir, `${id}.zip`);
+      if (!fs.existsSync(parentFile)) {
+        throw new EnvProfilesError('VERIFY_FAILED', `${archive} depends on backup ${id}, whose archive ${parentFile} is missing.`, { file: archive, field: id, hint: 'An incremental backup needs every archive of its chain; restore an older full backup instead.' });
+      }
+      const parent = await ArchiveReader.open(parentFile);
+      opened.unshift(parent);
+      if (parent.manifest.backupId !== id) throw new EnvProfilesError('VERIFY_FAILED', `${parentFile} holds backup ${parent.manifest.backupId}, not ${id}.`, { file: parentFile });
+    }
+    if (opened[0].manifest.kind !== 'full') throw new EnvProfilesError('VERIFY_FAILED', `The chain of ${archive} does not start with a full backup.`, { file: archive });
+    return opened;
+  } catch (error) {
+    for (const reader of opened) reader.close();
+    throw error;
+  }
+}
+
+export function closeChain(chain: ArchiveReader[]): void {
+  for (const reader of chain) reader.close();
+}

@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { appendAudit } from '../auditLog';
+import { EnvProfilesError } from '../errors';
+import { isGeneratedEnvFile } from '../envFileFormat';
+import { removeJournal, writeJournal, type BackupJournal } from '../operationJournal';
+import type { Profile } from '../profileModel';
+import { loadProfile } from '../profileStore';
+import { readSqliteHeader } from '../sqlite/sqliteHeader';
+import { loadWorkspaceConfig, type WorkspaceConfig } from '../workspaceConfig';
+import type { WorkspaceContext } from '../workspaceContext';
+import { requireInitialised } from '../workspaceInit';
+import { withWorkspaceLock } from '../workspaceSession';
+import { ArchiveReader } from './archiveReader';
+import { ArchiveWriter } from './archiveWriter';
+import { readCatalog, updateCatalog, type CatalogEntry } from './backupCatalog';
+import { BackupLayout, newBackupId } from './backupLayout';
+import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
+import { changedPages, hashPages, PAGE_HASH_BYTES } from './pageIndex';
+import { PageHashingTap } from './pageHashingTap';
+
+declare const ENVPROFILES_VERSION: string | undefined;
+const TOOL_VERSION = typeof ENVPROFILES_VERSION === 'string' ? ENVPROFILES_VERSION : '0.0.0-dev';
+
+export type RequestedKind = 'full' | 'incremental' | 'auto';
+
+export interface BackupRequest {
+  profileId: string;
+  kind?: RequestedKind;
+  reason?: string;
+}
+
+export interface BackupResult {
+  entry: CatalogEntry;
+  archive: string;
+  databases: { name: string; storage: 'image' | 'pages'; pagesStored: number; pageCount: number }[];
+  durationMs: number;
+  /** Why an incremental request became a full backup, if it did. */
+  note?: string;
+}
+
+/** Backs up one profile under the workspace lock. */
+export async function createBackup(context: WorkspaceContext, request: BackupRequest): Promise<BackupResult> {
+  requireInitialised(context.layout);
+  return withWorkspaceLock(context, `backup of ${request.profileId}`, () => {
+    const config = loadWorkspaceConfig(context.layout);
+    const { profile } = loadProfile(context.layout, config, request.profileId);
+    return backUpProfile(context, config, profile, request.kind ?? 'auto', request.reason ?? 'manual');
+  });
+}
+
+/** Chooses full or incremental: incremental needs a parent, and the chain must be shorter than max_chain. */
+function chooseParent(entries: CatalogEntry[], requested: RequestedKind, maxChain: number, backups: BackupLayout): { kind: BackupKind; parent?: CatalogEntry; note?: string } {
+  if (requested === 'full') return { kind: 'full' };
+  const parent = [...entries].reverse().find((e) => fs.existsSync(backups.archiveFile(e.profileId, e.id)));
+  if (!parent) return { kind: 'full', note: requested === 'incremental' ? 'no earlier backup to build on, so this one is full' : undefined };
+  if (parent.chain.length + 1 > maxChain) return { kind: 'full', note: requested === 'incremental' ? `the chain reached max_chain (${maxChain}), so this one is full` : undefined };
+  return { kind: 'incremental', parent };
+}
+
+/**
+ * The backup itself (the caller holds the lock): snapshot every database with the backup API into a
+ * staging folder, then write the archive (databases or changed pages, page indexes, files, manifest),
+ * then add it to the catalog. A journal lets the next command remove a half-written backup.
+ */
+export async function backUpProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, requested: RequestedKind, reason: string): Promise<BackupResult> {
+  const started = performance.now();
+  const { layout } = context;
+  const step = (name: string): void => context.onStep?.(name);
+  const backups = new BackupLayout(layout, config);
+  fs.mkdirSync(backups.profileDir(profile.id), { recursive: true });
+  const catalog = readCatalog(backups, profile.id);
+  const choice = chooseParent(catalog, requested, config.backups.maxChain, backups);
+  const now = context.now();
+  let backupId = newBackupId(profile.id, choice.kind, now);
+  if (catalog.some((e) => e.id === backupId)) backupId = newBackupId(profile.id, choice.kind, new Date(now.getTime() + 1));
+  const finalPath = backups.archiveFile(profile.id, backupId);
+  const stagingDir = backups.stagingDir(profile.id, 'backup');
+  const writer = new ArchiveWriter(finalPath, config.backups.compression, now);
+  const journal: BackupJournal = { operation: 'backup', phase: 'prepared', startedAt: now.toISOString(), profileId: profile.id, backupId, archiveTemp: writer.tempPath, archiveFinal: finalPath, stagingDir };
+  const journalName = `backup-${profile.id}`;
+  writeJournal(layout, journalName, journal);
+  let parentArchive: ArchiveReader | undefined;
+  let listed = false;
+  try {
+    step('journal-written');
+    fs.mkdirSync(stagingDir, { recursive: true });
+    parentArchive = choice.parent ? await ArchiveReader.open(backups.archiveFile(profile.id, choice.parent.id)) : undefined;
+    const records: (DatabaseRecord | FileRecord)[] = [];
+    const summary: BackupResult['databases'] = [];
+    for (const [logical, written] of Object.entries(profile.databases)) {
+      const source = layout.resolve(written);
+      if (!fs.existsSync(source)) {
+        throw new EnvProfilesError('DATABASE_MISSING', `${written} (database "${logical}" of ${profile.id}) does not exist, so it cannot be backed up.`, { file: written, hint: `Fix the path in the profile, or restore it from an earlier backup ("envprofiles backups ${profile.id}").` });
+      }
+      context.progress?.(`Snapshotting ${logical} (${written})`);
+      const snapshot = path.join(stagingDir, `${logical}.sqlite3`);
+      await context.engine.snapshot(source, snapshot);
+      step(`snapshot:${logical}`);
+      context.progress?.(`Archiving ${logical}`);
+      const record = await archiveDatabase(writer, logical, written, snapshot, parentArchive);
+      records.push(record);
+      summary.push({ name: logical, storage: record.storage, pagesStored: record.pagesStored, pageCount: record.sqlite.pageCount });
+      fs.rmSync(snapshot, { force: true });
+      step(`archived:${logical}`);
+    }
+    records.push(...(await archiveFiles(context, config, profile, writer, parentArchive)));
+    const manifest: BackupManifest = {
+      format: MANIFEST_FORMAT,
+      formatVersion: MANIFEST_VERSION,
+      backupId,
+      profileId: profile.id,
+      kind: choice.kind,
+      parent: choice.parent?.id ?? null,
+      chain: choice.parent ? [...choice.parent.chain, choice.parent.id] : [],
+      createdAt: now.toISOString(),
+      reason,
+      toolVersion: TOOL_VERSION,
+      consistency: CONSISTENCY_NOTE,
+      files: records,
+    };
+    writer.addBuffer(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+    const archive = await writer.finish();
+    step('archive-written');
+    const entry: CatalogEntry = {
+      id: backupId,
+      profileId: profile.id,
+      file: path.basename(finalPath),
+      kind: choice.kind,
+      parent: manifest.parent,
+      chain: manifest.chain,
+      createdAt: manifest.createdAt,
+      reason,
+      sizeBytes: archive.sizeBytes,
+      sha256: archive.sha256,
+      databases: Object.keys(profile.databases),
+      verified: null,
+    };
+    updateCatalog(backups, profile.id, (entries) => [...entries, entry]);
+    listed = true;
+    writeJournal(layout, journalName, { ...journal, phase: 'committed' });
+    step('catalog-updated');
+    appendAudit(context, { event: 'backup', profile: profile.id, outcome: 'ok', detail: `${backupId} (${choice.kind}, ${reason})` });
+    return { entry, archive: finalPath, databases: summary, durationMs: performance.now() - started, note: choice.note };
+  } catch (error) {
+    if (listed) throw error;
+    await writer.abort();
+    fs.rmSync(finalPath, { force: true });
+    appendAudit(context, { event: 'backup', profile: profile.id, outcome: 'failed', detail: (error as Error).message });
+    throw error;
+  } finally {
+    parentArchive?.close();
+    fs.rmSync(stagingDir, { recursive: true, force: true });
+    // After a failure the catalog was not touched; after success the journal is only a leftover.
+    removeJournal(layout, journalName);
+  }
+}
+
+/** Adds one database: the whole image (full, or no usable parent), or only the pages that changed. */
+async function archiveDatabase(writer: ArchiveWriter, logical: string, written: string, snapshot: string, parent: ArchiveReader | undefined): Promise<DatabaseRecord> {
+  const header = readSqliteHeader(snapshot);
+  if (!header) throw new EnvProfilesError('DATABASE_INVALID', `The snapshot of ${written} is not a SQLite database.`, { file: written, hint: `Run "envprofiles validate" on the profile.` });
+  const size = fs.statSync(snapshot).size;
+  const pageSize = header.pageSize;
+  const pageCount = Math.ceil(size / pageSize);
+  const sqlite = { pageSize, pageCount, userVersion: header.userVersion, journalMode: header.writeVersion === 2 ? ('wal' as const) : ('delete' as const) };
+  const parentRecord = parent?.manifest.files.find((f): f is DatabaseRecord => f.role === 'database' && f.logicalName === logical);
+  const indexEntry = `index/${logical}.pagehash`;
+  const atomicity = 'this file is one committed state; not atomic with the other databases';
+
+  if (!parent || !parentRecord || parentRecord.sqlite.pageSize !== pageSize) {
+    const entryName = `db/${logical}.sqlite3`;
+    const tap = new PageHashingTap(pageSize, pageCount);
+    const source = fs.createReadStream(snapshot, { highWaterMark: pageSize * 256 });
+    source.on('error', (error) => tap.destroy(error));
+    await writer.addStream(entryName, source.pipe(tap), size);
+    const sha256 = tap.sha256();
+    writer.addBuffer(indexEntry, tap.index);
+    return { role: 'database', logicalName: logical, originalPath: written, storage: 'image', entry: entryName, entrySize: size, entrySha256: sha256, size, sha256, sqlite, pagesStored: pageCount, pageIndexEntry: indexEntry, pageIndexSha256: createHash('sha256').update(tap.index).digest('hex'), atomicity };
+  }
+
+  // Incremental: hash every page of the snapshot, compare with the parent's index, store what differs.
+  const parentIndex = await parent.readVerified(parentRecord.pageIndexEntry, parentRecord.pageIndexSha256);
+  const index = Buffer.alloc(pageCount * PAGE_HASH_BYTES);
+  const fileHash = createHash('sha256');
+  const fd = fs.openSync(snapshot, 'r');
+  try {
+    const chunk = Buffer.alloc(pageSize * 256);
+    for (let page = 0; page < pageCount; page += 256) {
+      const read = fs.readSync(fd, chunk, 0, chunk.length, page * pageSize);
+      const data = chunk.subarray(0, read);
+      fileHash.update(data);
+      hashPages(data.subarray(0, Math.floor(read / pageSize) * pageSize), pageSize, index, page);
+    }
+    const changed = changedPages(index, parentIndex);
+    const entryName = `db/${logical}.pages`;
+    const entryHash = createHash('sha256');
+    const recordSize = 4 + pageSize;
+    const pagesStream = Readable.from((function* () {
+      const batch = 64;
+      for (let i = 0; i < changed.length; i += batch) {
+        const slice = changed.slice(i, i + batch);
+        const out = Buffer.alloc(slice.length * recordSize);
+        slice.forEach((page, j) => {
+          out.writeUInt32BE(page, j * recordSize);
+          fs.readSync(fd, out, j * recordSize + 4, pageSize, page * pageSize);
+        });
+        entryHash.update(out);
+        yield out;
+      }
+    })());
+    await writer.addStream(entryName, pagesStream, changed.length * recordSize);
+    writer.addBuffer(indexEntry, index);
+    return {
+      role: 'database', logicalName: logical, originalPath: written, storage: 'pages', entry: entryName, entrySize: changed.length * recordSize,
+      entrySha256: entryHash.digest('hex'), size, sha256: fileHash.digest('hex'), sqlite, pagesStored: changed.length, pageIndexEntry: indexEntry,
+      pageIndexSha256: createHash('sha256').update(index).digest('hex'), atomicity,
+    };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The profile YAML, its `files:`, and the env file when it was generated for this profile. Unchanged files are referenced, not stored. */
+async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, writer: ArchiveWriter, parent: ArchiveReader | undefined): Promise<FileRecord[]> {
+  const { layout } = context;
+  const candidates: { role: FileRecord['role']; written: string }[] = [{ role: 'profile', written: layout.relative(layout.profileFile(profile.id)) }];
+  for (const file of profile.files) candidates.push({ role: 'file', written: file });
+  if (config.envFile && fs.existsSync(layout.resolve(config.envFile))) {
+    const text = fs.readFileSync(layout.resolve(config.envFile), 'utf8');
+    if (isGeneratedEnvFile(text) && text.includes(`ENVPROFILE_ID='${profile.id}'`)) candidates.push({ role: 'env-file', written: config.envFile });
+  }
+  const records: FileRecord[] = [];
+  for (const { role, written } of candidates) {
+    const absolute = layout.resolve(written);
+    if (!fs.existsSync(absolute)) {
+      context.logger.warn(`${written} (listed by ${profile.id}) does not exist; it is not in the backup.`);
+      continue;
+    }
+    const content = fs.readFileSync(absolute);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    const previous = parent?.manifest.files.find((f): f is FileRecord => f.role !== 'database' && f.originalPath === written);
+    if (previous && previous.sha256 === sha256) {
+      records.push({ role, originalPath: written, size: content.length, sha256, entry: null, sameAs: previous.entry ? parent?.manifest.backupId : previous.sameAs });
+      continue;
+    }
+    const entry = `${role === 'profile' ? 'profile' : 'files'}/${written.replace(/^\.\//, '').replace(/\.\.\//g, '__/')}`;
+    writer.addBuffer(entry, content);
+    records.push({ role, originalPath: written, size: content.length, sha256, entry });
+  }
+  return records;
+}

@@ -1,0 +1,113 @@
+import { EnvProfilesError } from '../errors';
+
+export const MANIFEST_ENTRY = 'manifest.json';
+export const MANIFEST_FORMAT = 'envprofiles-backup';
+export const MANIFEST_VERSION = 1;
+
+export type BackupKind = 'full' | 'incremental';
+
+export interface SqliteFacts {
+  pageSize: number;
+  pageCount: number;
+  userVersion: number;
+  journalMode: 'wal' | 'delete';
+}
+
+/** A database in a backup: a whole image, or (incremental) only the pages that changed since the parent. */
+export interface DatabaseRecord {
+  role: 'database';
+  logicalName: string;
+  originalPath: string;
+  /** `image`: `entry` holds the whole file; `pages`: `entry` holds [u32 page number][page] records. */
+  storage: 'image' | 'pages';
+  entry: string;
+  entrySize: number;
+  entrySha256: string;
+  /** Size and SHA-256 of the whole database file this record restores to. */
+  size: number;
+  sha256: string;
+  sqlite: SqliteFacts;
+  pagesStored: number;
+  /** 16 bytes of SHA-256 per page, so the next incremental never re-reads this archive's databases. */
+  pageIndexEntry: string;
+  pageIndexSha256: string;
+  atomicity: string;
+}
+
+/** Another file of the environment: the profile YAML, its `files:`, the generated env file. */
+export interface FileRecord {
+  role: 'profile' | 'file' | 'env-file';
+  originalPath: string;
+  size: number;
+  sha256: string;
+  /** The entry holding the content; null when unchanged since the parent (then `sameAs` names where it is). */
+  entry: string | null;
+  sameAs?: string;
+}
+
+export interface BackupManifest {
+  format: typeof MANIFEST_FORMAT;
+  formatVersion: number;
+  backupId: string;
+  profileId: string;
+  kind: BackupKind;
+  parent: string | null;
+  /** Ancestors from the full backup to the parent (empty for a full backup). */
+  chain: string[];
+  createdAt: string;
+  reason: string;
+  toolVersion: string;
+  consistency: string;
+  files: (DatabaseRecord | FileRecord)[];
+}
+
+export const CONSISTENCY_NOTE =
+  'Each database is one committed state, copied with the SQLite backup API in one step. SQLite has no ' +
+  'transactions across files: the databases were captured one after another, not at one instant.';
+
+function fail(archive: string, message: string): never {
+  throw new EnvProfilesError('ARCHIVE_INVALID', `${archive}: manifest.json ${message}.`, { file: archive, hint: 'The archive is damaged or was not written by Environment Profiles; use another backup.' });
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** Parses manifest.json from an untrusted archive, checking every field it relies on. */
+export function parseManifest(text: string, archive: string): BackupManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    fail(archive, `is not JSON (${(error as Error).message})`);
+  }
+  const m = raw as Partial<BackupManifest>;
+  if (!m || typeof m !== 'object' || m.format !== MANIFEST_FORMAT) fail(archive, 'is not an Environment Profiles manifest');
+  if (m.formatVersion !== MANIFEST_VERSION) fail(archive, `has format version ${String(m.formatVersion)}; this tool reads version ${MANIFEST_VERSION}`);
+  if (typeof m.backupId !== 'string' || typeof m.profileId !== 'string') fail(archive, 'lacks backupId or profileId');
+  if (m.kind !== 'full' && m.kind !== 'incremental') fail(archive, 'has an unknown kind');
+  if (m.kind === 'incremental' && typeof m.parent !== 'string') fail(archive, 'is incremental but names no parent');
+  if (!Array.isArray(m.chain) || m.chain.some((c) => typeof c !== 'string')) fail(archive, 'has no chain');
+  if (!Array.isArray(m.files)) fail(archive, 'has no file list');
+  for (const file of m.files) {
+    if (!file || typeof file.originalPath !== 'string' || typeof file.size !== 'number' || !SHA256.test(String(file.sha256))) fail(archive, 'has a file record without path, size or SHA-256');
+    if (file.role === 'database') {
+      const db = file as DatabaseRecord;
+      if (typeof db.logicalName !== 'string' || typeof db.entry !== 'string' || !SHA256.test(String(db.entrySha256)) || typeof db.entrySize !== 'number') fail(archive, `has an incomplete record for database ${String(db.logicalName)}`);
+      if (db.storage !== 'image' && db.storage !== 'pages') fail(archive, `has an unknown storage for ${db.logicalName}`);
+      if (!db.sqlite || !Number.isInteger(db.sqlite.pageSize) || !Number.isInteger(db.sqlite.pageCount) || db.sqlite.pageSize < 512 || db.sqlite.pageSize > 65536) fail(archive, `has bad SQLite facts for ${db.logicalName}`);
+      if (db.size !== db.sqlite.pageSize * db.sqlite.pageCount) fail(archive, `says ${db.logicalName} is ${db.size} bytes, which is not its page count times its page size`);
+    } else if (file.role !== 'profile' && file.role !== 'file' && file.role !== 'env-file') fail(archive, `has an unknown role ${String((file as { role: unknown }).role)}`);
+  }
+  return m as BackupManifest;
+}
+
+/** Every entry name the manifest accounts for (anything else in the archive is refused). */
+export function listedEntries(manifest: BackupManifest): Set<string> {
+  const names = new Set<string>([MANIFEST_ENTRY]);
+  for (const file of manifest.files) {
+    if (file.role === 'database') {
+      names.add(file.entry);
+      names.add(file.pageIndexEntry);
+    } else if (file.entry) names.add(file.entry);
+  }
+  return names;
+}

@@ -1,0 +1,74 @@
+import * as fs from 'node:fs';
+import { appendAudit } from '../auditLog';
+import { EnvProfilesError } from '../errors';
+import { loadProfile } from '../profileStore';
+import { loadWorkspaceConfig } from '../workspaceConfig';
+import type { WorkspaceContext } from '../workspaceContext';
+import { requireInitialised } from '../workspaceInit';
+import { withWorkspaceLock } from '../workspaceSession';
+import { readCatalog, writeCatalog, type CatalogEntry } from './backupCatalog';
+import { BackupLayout } from './backupLayout';
+import { decideRetention, keepRulesFrom, type RetentionDecision } from './retentionPolicy';
+
+export interface PruneResult {
+  profileId: string;
+  dryRun: boolean;
+  timeZone: string;
+  decisions: RetentionDecision[];
+  deleted: string[];
+  freedBytes: number;
+}
+
+/** Lists where the catalog and the archives on disk disagree. */
+export function catalogDisagreements(backups: BackupLayout, profileId: string, entries: CatalogEntry[]): string[] {
+  const problems: string[] = [];
+  const dir = backups.profileDir(profileId);
+  for (const entry of entries) {
+    const file = backups.archiveFile(profileId, entry.id);
+    if (!fs.existsSync(file)) problems.push(`the catalog lists ${entry.id} but ${file} is missing`);
+    else if (fs.statSync(file).size !== entry.sizeBytes) problems.push(`${file} is ${fs.statSync(file).size} bytes, the catalog says ${entry.sizeBytes}`);
+  }
+  const listed = new Set(entries.map((e) => `${e.id}.zip`));
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    names = [];
+  }
+  for (const name of names) if (name.endsWith('.zip') && !listed.has(name)) problems.push(`${name} is in ${dir} but not in the catalog`);
+  return problems;
+}
+
+/** Applies the profile's retention rules; with `dryRun` only reports. Refuses when catalog and disk disagree. */
+export async function pruneBackups(context: WorkspaceContext, profileId: string, dryRun: boolean, timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone): Promise<PruneResult> {
+  requireInitialised(context.layout);
+  return withWorkspaceLock(context, `prune ${profileId}`, () => {
+    const config = loadWorkspaceConfig(context.layout);
+    const { profile } = loadProfile(context.layout, config, profileId);
+    const backups = new BackupLayout(context.layout, config);
+    const entries = readCatalog(backups, profileId);
+    const disagreements = catalogDisagreements(backups, profileId, entries);
+    if (disagreements.length > 0) {
+      throw new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog of ${profileId} disagrees with the archives on disk: ${disagreements.join('; ')}.`, {
+        file: backups.catalogFile(profileId),
+        hint: 'Nothing was deleted. Put the missing archives back (or remove their catalog entries by hand) and prune again.',
+      });
+    }
+    const decisions = decideRetention(entries, keepRulesFrom(profile.backupSchedule), context.now(), timeZone);
+    const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
+    let freedBytes = 0;
+    if (!dryRun && doomed.length > 0) {
+      // The catalog goes first: an archive no longer listed is harmless; a listed archive that is gone is not.
+      writeCatalog(backups, profileId, entries.filter((e) => !doomed.includes(e.id)));
+      for (const id of doomed) {
+        const file = backups.archiveFile(profileId, id);
+        freedBytes += fs.existsSync(file) ? fs.statSync(file).size : 0;
+        fs.rmSync(file, { force: true });
+      }
+      appendAudit(context, { event: 'prune', profile: profileId, outcome: 'ok', detail: `deleted ${doomed.join(', ')}` });
+    } else {
+      freedBytes = entries.filter((e) => doomed.includes(e.id)).reduce((sum, e) => sum + e.sizeBytes, 0);
+    }
+    return { profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes };
+  });
+}

@@ -1,0 +1,45 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { removeTemporaryFiles } from '../atomicFile';
+import type { BackupJournal, RestoreJournal } from '../operationJournal';
+
+/** Removes what an interrupted backup left: its temporary archive, its staging folder, and an archive the catalog never listed. */
+export function recoverBackup(journal: BackupJournal): void {
+  fs.rmSync(journal.archiveTemp, { force: true });
+  fs.rmSync(journal.stagingDir, { recursive: true, force: true });
+  if (journal.phase === 'committed' || !fs.existsSync(journal.archiveFinal)) return;
+  let listed = false;
+  try {
+    const catalog = JSON.parse(fs.readFileSync(path.join(path.dirname(journal.archiveFinal), 'catalog.json'), 'utf8')) as { backups: { id: string }[] };
+    listed = catalog.backups.some((b) => b.id === journal.backupId);
+  } catch {
+    listed = false;
+  }
+  if (!listed) fs.rmSync(journal.archiveFinal, { force: true });
+}
+
+/** Puts every file a restore had moved aside back in place, and removes what it brought in. */
+export function rollBackRestore(journal: RestoreJournal): void {
+  for (const swap of journal.swaps) {
+    const keptMain = swap.keptOld.some((k) => k.from === swap.target);
+    if (!keptMain && !fs.existsSync(swap.incoming) && fs.existsSync(swap.target)) {
+      // The target did not exist before the restore: what is there now came from the backup.
+      fs.rmSync(swap.target, { force: true });
+    }
+    // Renaming the kept file back replaces the incoming one in a single step.
+    for (const kept of swap.keptOld) if (fs.existsSync(kept.path)) fs.renameSync(kept.path, kept.from);
+    fs.rmSync(swap.incoming, { force: true });
+    removeTemporaryFiles(path.dirname(swap.target));
+  }
+  fs.rmSync(journal.stagingDir, { recursive: true, force: true });
+}
+
+/** A committed restore only has to drop the old files it kept aside. */
+export function finishRestore(journal: RestoreJournal): void {
+  for (const swap of journal.swaps) {
+    for (const kept of swap.keptOld) fs.rmSync(kept.path, { force: true });
+    fs.rmSync(swap.incoming, { force: true });
+    removeTemporaryFiles(path.dirname(swap.target));
+  }
+  fs.rmSync(journal.stagingDir, { recursive: true, force: true });
+}

@@ -1,0 +1,243 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseDocument } from 'yaml';
+import { appendAudit } from '../auditLog';
+import { commitTemporaryFile, temporaryPathFor, writeFileAtomic } from '../atomicFile';
+import { checkBusyGuard } from '../busyGuard';
+import { EnvProfilesError } from '../errors';
+import { withNewProfileJournal } from '../newProfileJournal';
+import { removeJournal, writeJournal, type RestoreJournal } from '../operationJournal';
+import { checkProfilePath } from '../pathSafety';
+import { isProtected, type Profile } from '../profileModel';
+import { invalidProfileError, parseProfileText, readProfileFile, writeProfileDocument } from '../profileStore';
+import { profileIdProblem } from '../safeNames';
+import { loadWorkspaceConfig, type WorkspaceConfig } from '../workspaceConfig';
+import type { WorkspaceContext } from '../workspaceContext';
+import { requireInitialised } from '../workspaceInit';
+import { withWorkspaceLock } from '../workspaceSession';
+import type { ArchiveReader } from './archiveReader';
+import { closeChain, locateBackup, openChain } from './backupChain';
+import { backUpProfile } from './backupCreation';
+import { finishRestore, rollBackRestore } from './backupRecovery';
+import { BackupLayout } from './backupLayout';
+import type { DatabaseRecord, FileRecord } from './backupManifest';
+import { rebuildDatabase } from './databaseReconstruction';
+
+export interface RestoreRequest {
+  /** A backup id or the path of an archive. */
+  reference: string;
+  /** Restore into a new profile with this id instead of over the original. */
+  asNew?: string;
+  /** Restore only this logical database. */
+  database?: string;
+  /** The id typed to confirm restoring over a protected profile. */
+  confirmedId?: string;
+  cwd?: string;
+}
+
+export interface RestoreResult {
+  backupId: string;
+  profileId: string;
+  databases: string[];
+  files: string[];
+  safetyBackup?: string;
+  notes: string[];
+  durationMs: number;
+}
+
+const COMPANIONS = ['', '-wal', '-shm', '-journal'];
+
+/** Restores a backup over its profile (or as a new profile, or one database), as a journaled swap. */
+export async function restoreBackup(context: WorkspaceContext, request: RestoreRequest): Promise<RestoreResult> {
+  requireInitialised(context.layout);
+  return withWorkspaceLock(context, `restore ${request.reference}`, () => runRestore(context, request));
+}
+
+async function runRestore(context: WorkspaceContext, request: RestoreRequest): Promise<RestoreResult> {
+  const started = performance.now();
+  const { layout } = context;
+  const config = loadWorkspaceConfig(layout);
+  const backups = new BackupLayout(layout, config);
+  if (request.asNew && request.database) throw new EnvProfilesError('USAGE', '--as-new restores a whole profile; it cannot be combined with --db.', { kind: 'usage' });
+  const located = locateBackup(backups, request.reference, request.cwd ?? process.cwd());
+  // Opening the chain checks every archive for hostile content before anything is written.
+  const chain = await openChain(located.archive);
+  try {
+    const last = chain[chain.length - 1];
+    const manifest = last.manifest;
+    checkBusyGuard(context, config, 'restoring');
+    const records = manifest.files.filter((f): f is DatabaseRecord => f.role === 'database');
+    if (request.database && !records.some((r) => r.logicalName === request.database)) {
+      throw new EnvProfilesError('BACKUP_NOT_FOUND', `Backup ${manifest.backupId} has no database "${request.database}".`, { kind: 'usage', hint: `It has: ${records.map((r) => r.logicalName).join(', ')}.` });
+    }
+    if (request.asNew) return await restoreAsNew(context, config, chain, request.asNew, started);
+
+    const current = readProfileFile(layout, config, manifest.profileId);
+    if (fs.existsSync(current.file) && !current.profile) throw invalidProfileError(current.issues);
+    const backedUpProfile = await profileFromBackup(context, config, chain, manifest.profileId);
+    const profile = current.profile ?? backedUpProfile;
+    if (profile && isProtected(profile) && request.confirmedId !== profile.id) {
+      throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Restoring over "${profile.id}" (${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}) replaces its data; it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
+    }
+    const notes: string[] = [];
+    let safetyBackup: string | undefined;
+    if (current.profile) {
+      const present = Object.fromEntries(Object.entries(current.profile.databases).filter(([, written]) => fs.existsSync(layout.resolve(written))));
+      if (Object.keys(present).length > 0) {
+        context.progress?.('Taking a safety backup of the current state');
+        safetyBackup = (await backUpProfile(context, config, { ...current.profile, databases: present }, 'auto', 'before-restore')).entry.id;
+      } else notes.push('no safety backup: none of the profile\'s databases exist now');
+    }
+    const selected = records.filter((r) => !request.database || r.logicalName === request.database);
+    const targets = selected.map((record) => ({ record, target: targetPath(context, config, record, current.profile) }));
+    const fileRecords = request.database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
+    const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
+    const journal: RestoreJournal = {
+      operation: 'restore',
+      phase: 'prepared',
+      startedAt: context.now().toISOString(),
+      profileId: manifest.profileId,
+      backupId: manifest.backupId,
+      stagingDir,
+      swaps: [...targets.map((t) => t.target), ...fileRecords.map((f) => layout.resolve(f.originalPath))].map((target) => ({
+        target,
+        incoming: temporaryPathFor(target),
+        keptOld: COMPANIONS.filter((suffix) => fs.existsSync(`${target}${suffix}`)).map((suffix) => ({ path: temporaryPathFor(`${target}${suffix}`), from: `${target}${suffix}` })),
+      })),
+    };
+    const journalName = `restore-${manifest.profileId}`;
+    writeJournal(layout, journalName, journal);
+    try {
+      context.onStep?.('journal-written');
+      // Extract and check everything beside its target before touching any existing file.
+      for (const [i, { record }] of targets.entries()) {
+        context.progress?.(`Rebuilding ${record.logicalName}`);
+        const incoming = journal.swaps[i].incoming;
+        fs.mkdirSync(path.dirname(incoming), { recursive: true });
+        await rebuildDatabase(chain, record.logicalName, incoming);
+        checkRebuilt(context, incoming, last.file, record.logicalName);
+        context.onStep?.(`rebuilt:${record.logicalName}`);
+      }
+      for (const [i, file] of fileRecords.entries()) {
+        const swap = journal.swaps[targets.length + i];
+        fs.mkdirSync(path.dirname(swap.incoming), { recursive: true });
+        fs.writeFileSync(swap.incoming, await fileContent(chain, file));
+      }
+      for (const swap of journal.swaps) {
+        for (const kept of swap.keptOld) fs.renameSync(kept.from, kept.path);
+        fs.renameSync(swap.incoming, swap.target);
+        context.onStep?.(`swapped:${layout.relative(swap.target)}`);
+      }
+      writeJournal(layout, journalName, { ...journal, phase: 'committed' });
+    } catch (error) {
+      rollBackRestore(journal);
+      removeJournal(layout, journalName);
+      appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'rolled-back', detail: (error as Error).message });
+      throw error;
+    }
+    context.onStep?.('committed');
+    finishRestore(journal);
+    removeJournal(layout, journalName);
+    if (!current.profile && backedUpProfile) {
+      writeFileAtomic(layout.profileFile(manifest.profileId), await fileContent(chain, profileRecord(chain)));
+      notes.push(`the profile file was missing and was restored from the backup`);
+    } else if (current.profile && !request.database) {
+      const record = profileRecord(chain);
+      if (record && fs.existsSync(current.file) && record.sha256 !== sha256Of(fs.readFileSync(current.file))) notes.push('the profile file in the backup differs from the current one; the current one was kept');
+    }
+    appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'ok', detail: `from ${manifest.backupId}${request.database ? ` (${request.database} only)` : ''}` });
+    return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), safetyBackup, notes, durationMs: performance.now() - started };
+  } finally {
+    closeChain(chain);
+  }
+}
+
+function sha256Of(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function profileRecord(chain: ArchiveReader[]): FileRecord | undefined {
+  return chain[chain.length - 1].manifest.files.find((f): f is FileRecord => f.role === 'profile');
+}
+
+/** The content of a file record, following `sameAs` back through the chain. */
+async function fileContent(chain: ArchiveReader[], record: FileRecord | undefined): Promise<Buffer> {
+  if (!record) throw new EnvProfilesError('ARCHIVE_INVALID', 'The backup has no profile file.', {});
+  let holder = chain[chain.length - 1];
+  let entry = record.entry;
+  if (!entry) {
+    const owner = chain.find((a) => a.manifest.backupId === record.sameAs);
+    const inOwner = owner?.manifest.files.find((f): f is FileRecord => f.role !== 'database' && f.originalPath === record.originalPath);
+    if (!owner || !inOwner?.entry) throw new EnvProfilesError('VERIFY_FAILED', `${holder.file}: ${record.originalPath} refers to backup ${String(record.sameAs)}, which does not hold it.`, { file: holder.file });
+    holder = owner;
+    entry = inOwner.entry;
+  }
+  return holder.readVerified(entry, record.sha256);
+}
+
+async function profileFromBackup(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], profileId: string): Promise<Profile | undefined> {
+  const record = profileRecord(chain);
+  if (!record) return undefined;
+  const text = (await fileContent(chain, record)).toString('utf8');
+  return parseProfileText(text, `${path.basename(chain[chain.length - 1].file)}:${record.entry ?? record.originalPath}`, context.layout, config, profileId).profile;
+}
+
+/** Where a database goes: the current profile's path for it, else the path recorded in the backup (checked: inside the workspace). */
+function targetPath(context: WorkspaceContext, config: WorkspaceConfig, record: DatabaseRecord, current: Profile | undefined): string {
+  const written = current?.databases[record.logicalName] ?? record.originalPath;
+  const verdict = checkProfilePath(context.layout.root, written, config.allowedDirectories);
+  if (!verdict.ok) throw new EnvProfilesError('ARCHIVE_HOSTILE', `The backup would restore "${record.logicalName}" to ${written}, which ${verdict.reason}; refused.`, { kind: 'refused', hint: 'Restore with --as-new <id> to put it inside the workspace.' });
+  return verdict.absolute;
+}
+
+function checkRebuilt(context: WorkspaceContext, file: string, archive: string, logical: string): void {
+  const db = context.engine.open(file, { readOnly: false });
+  try {
+    const result = db.all('PRAGMA integrity_check(5)').map((r) => String(Object.values(r)[0])).join('; ');
+    if (result !== 'ok') throw new EnvProfilesError('VERIFY_FAILED', `${archive}: database "${logical}" rebuilds, but integrity_check says: ${result}.`, { file: archive, hint: 'Nothing was changed. Use another backup.' });
+  } finally {
+    db.close();
+  }
+}
+
+/** Restores every database of a backup into a new profile, like a clone. */
+async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], id: string, started: number): Promise<RestoreResult> {
+  const { layout } = context;
+  const manifest = chain[chain.length - 1].manifest;
+  const problem = profileIdProblem(id);
+  if (problem) throw new EnvProfilesError('PROFILE_INVALID', `Cannot restore as "${id}": ${problem}.`, { kind: 'usage' });
+  if (fs.existsSync(layout.profileFile(id))) throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${id}" already exists.`, { hint: 'Choose another id for --as-new.' });
+  const record = profileRecord(chain);
+  const document = parseDocument((await fileContent(chain, record)).toString('utf8'));
+  const records = manifest.files.filter((f): f is DatabaseRecord => f.role === 'database');
+  const databases: Record<string, string> = {};
+  for (const r of records) databases[r.logicalName] = `data/${id}/${path.basename(r.originalPath)}`;
+  document.setIn(['profile', 'id'], id);
+  document.setIn(['profile', 'name'], `${String(document.getIn(['profile', 'name']) ?? manifest.profileId)} (restored ${manifest.createdAt.slice(0, 10)})`);
+  document.setIn(['profile', 'restored_from'], manifest.backupId);
+  document.setIn(['profile', 'created_at'], context.now().toISOString());
+  for (const [logical, written] of Object.entries(databases)) document.setIn(['profile', 'databases', logical], written);
+  const parsed = parseProfileText(document.toString({ lineWidth: 0 }), layout.relative(layout.profileFile(id)), layout, config, id);
+  if (!parsed.profile) throw invalidProfileError(parsed.issues);
+  for (const written of Object.values(databases)) {
+    if (fs.existsSync(layout.resolve(written))) throw new EnvProfilesError('TARGET_EXISTS', `${written} already exists.`, { file: written, hint: 'Choose another id for --as-new.' });
+  }
+  await withNewProfileJournal(context, { operation: 'create', source: manifest.backupId, target: id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
+    for (const r of records) {
+      const target = layout.resolve(databases[r.logicalName]);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      const incoming = temporaryPathFor(target);
+      try {
+        await rebuildDatabase(chain, r.logicalName, incoming);
+        checkRebuilt(context, incoming, chain[chain.length - 1].file, r.logicalName);
+        commitTemporaryFile(incoming, target);
+      } finally {
+        fs.rmSync(incoming, { force: true });
+      }
+    }
+    writeProfileDocument(layout, id, parsed.document);
+  });
+  appendAudit(context, { event: 'restore', profile: id, outcome: 'ok', detail: `as a new profile from ${manifest.backupId}` });
+  return { backupId: manifest.backupId, profileId: id, databases: records.map((r) => r.logicalName), files: [], notes: [`restored as the new profile ${id}`], durationMs: performance.now() - started };
+}

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { appendAudit } from '../auditLog';
+import { EnvProfilesError, isEnvProfilesError } from '../errors';
+import { loadWorkspaceConfig } from '../workspaceConfig';
+import type { WorkspaceContext } from '../workspaceContext';
+import { withWorkspaceLock } from '../workspaceSession';
+import type { ArchiveReader } from './archiveReader';
+import { updateCatalog } from './backupCatalog';
+import { closeChain, locateBackup, openChain } from './backupChain';
+import { BackupLayout } from './backupLayout';
+import type { DatabaseRecord } from './backupManifest';
+import { rebuildDatabase } from './databaseReconstruction';
+
+export interface VerificationResult {
+  backupId: string;
+  archive: string;
+  ok: boolean;
+  problems: string[];
+  databases: { name: string; sha256: string; integrity: string; foreignKeyViolations: number }[];
+  bytesChecked: number;
+  durationMs: number;
+}
+
+/** Streams every entry of one archive and checks it against the manifest's SHA-256. */
+async function checkEntries(archive: ArchiveReader): Promise<{ problems: string[]; bytes: number }> {
+  const problems: string[] = [];
+  let bytes = 0;
+  for (const record of archive.manifest.files) {
+    const checks: [string, string][] = record.role === 'database' ? [[record.entry, record.entrySha256], [record.pageIndexEntry, record.pageIndexSha256]] : record.entry ? [[record.entry, record.sha256]] : [];
+    for (const [entry, expected] of checks) {
+      try {
+        const hash = createHash('sha256');
+        for await (const chunk of await archive.stream(entry)) {
+          hash.update(chunk as Buffer);
+          bytes += (chunk as Buffer).length;
+        }
+        if (hash.digest('hex') !== expected) problems.push(`${archive.file}: entry "${entry}" does not match its SHA-256 in the manifest`);
+      } catch (error) {
+        problems.push(isEnvProfilesError(error) ? error.message : `${archive.file}: entry "${entry}" cannot be read: ${(error as Error).message}`);
+      }
+    }
+  }
+  return { problems, bytes };
+}
+
+/**
+ * Verifies a backup: every entry of it and of its chain streams and matches its SHA-256; every
+ * database is rebuilt into a temporary file, matches the whole-file SHA-256, and passes
+ * integrity_check and foreign_key_check. The result is recorded in the catalog.
+ */
+export async function verifyBackup(context: WorkspaceContext, reference: string, cwd = process.cwd()): Promise<VerificationResult> {
+  return withWorkspaceLock(context, `verify ${reference}`, () => verifyUnlocked(context, reference, cwd));
+}
+
+/** Verification for callers that already hold the workspace lock. */
+export async function verifyUnlocked(context: WorkspaceContext, reference: string, cwd = process.cwd()): Promise<VerificationResult> {
+  const started = performance.now();
+  const config = loadWorkspaceConfig(context.layout);
+  const backups = new BackupLayout(context.layout, config);
+  const located = locateBackup(backups, reference, cwd);
+  const problems: string[] = [];
+  const databases: VerificationResult['databases'] = [];
+  let bytesChecked = 0;
+  let backupId = located.catalogEntry?.id ?? path.basename(located.archive, '.zip');
+  let profileId = located.catalogEntry?.profileId;
+  let chain: ArchiveReader[] = [];
+  const staging = path.join(path.dirname(located.archive), `.verify.envprofiles-tmp-${process.pid}-${Date.now().toString(36)}`);
+  try {
+    chain = await openChain(located.archive);
+    const last = chain[chain.length - 1];
+    backupId = last.manifest.backupId;
+    profileId = last.manifest.profileId;
+    if (located.catalogEntry) {
+      const actual = await fileSha256(located.archive);
+      if (actual !== located.catalogEntry.sha256) problems.push(`${located.archive}: the archive's SHA-256 differs from the one the catalog recorded when it was written`);
+    }
+    for (const archive of chain) {
+      context.progress?.(`Checking ${archive.file}`);
+      const result = await checkEntries(archive);
+      problems.push(...result.problems);
+      bytesChecked += result.bytes;
+    }
+    fs.mkdirSync(staging, { recursive: true });
+    for (const record of last.manifest.files.filter((f): f is DatabaseRecord => f.role === 'database')) {
+      context.progress?.(`Rebuilding ${record.logicalName}`);
+      const target = path.join(staging, `${record.logicalName}.sqlite3`);
+      try {
+        await rebuildDatabase(chain, record.logicalName, target);
+        const db = context.engine.open(target, { readOnly: false });
+        try {
+          const integrity = db.all('PRAGMA integrity_check(20)').flatMap((r) => String(Object.values(r)[0]).split('\n')).join('; ');
+          const violations = db.all('PRAGMA foreign_key_check').length;
+          if (integrity !== 'ok') problems.push(`${located.archive}: database "${record.logicalName}" rebuilds but integrity_check says: ${integrity}`);
+          if (violations > 0) problems.push(`${located.archive}: database "${record.logicalName}" has ${violations} foreign key violation(s)`);
+          databases.push({ name: record.logicalName, sha256: record.sha256, integrity, foreignKeyViolations: violations });
+        } finally {
+          db.close();
+        }
+      } catch (error) {
+        problems.push(isEnvProfilesError(error) ? error.message : `${located.archive}: database "${record.logicalName}" cannot be rebuilt: ${(error as Error).message}`);
+      }
+      fs.rmSync(target, { force: true });
+    }
+  } catch (error) {
+    if (!isEnvProfilesError(error) || (error.code !== 'VERIFY_FAILED' && error.code !== 'ARCHIVE_INVALID' && error.code !== 'ARCHIVE_HOSTILE')) throw error;
+    problems.push(error.message);
+  } finally {
+    closeChain(chain);
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  const ok = problems.length === 0;
+  if (profileId && located.catalogEntry) {
+    const record = { at: context.now().toISOString(), ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0] };
+    updateCatalog(backups, profileId, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)));
+  }
+  appendAudit(context, { event: 'verify', profile: profileId, outcome: ok ? 'ok' : 'failed', detail: ok ? backupId : problems[0] });
+  return { backupId, archive: located.archive, ok, problems, databases, bytesChecked, durationMs: performance.now() - started };
+}
+
+async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Throws a typed error when a verification failed (for callers that must not go on). */
+export function requireVerified(result: VerificationResult): void {
+  if (!result.ok) throw new EnvProfilesError('VERIFY_FAILED', `Backup ${result.backupId} failed verification: ${result.problems[0]}`, { file: result.archive, hint: 'Nothing was changed. Use another backup.' });
+}

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { EnvProfilesError } from '../errors';
+import type { ArchiveReader } from './archiveReader';
+import type { DatabaseRecord } from './backupManifest';
+
+function corrupt(archive: string, entry: string, why: string): EnvProfilesError {
+  return new EnvProfilesError('VERIFY_FAILED', `${archive}: entry "${entry}" ${why}.`, { file: archive, field: entry, hint: 'This backup cannot be restored; use another one.' });
+}
+
+/**
+ * Rebuilds one database from a chain of archives (full first, the wanted backup last) into `target`:
+ * the newest whole image, then every later set of changed pages, then the final size. Every entry's
+ * SHA-256 is checked as it streams, and the result against the whole-file SHA-256 of the wanted backup.
+ */
+export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string): Promise<DatabaseRecord> {
+  const records = chain.map((archive) => archive.manifest.files.find((f): f is DatabaseRecord => f.role === 'database' && f.logicalName === logicalName));
+  const wanted = records[records.length - 1];
+  const last = chain[chain.length - 1];
+  if (!wanted) throw new EnvProfilesError('BACKUP_NOT_FOUND', `${last.file} has no database "${logicalName}".`, { file: last.file, hint: 'Check the name with "envprofiles backups".' });
+  let start = records.length - 1;
+  while (start >= 0 && records[start]?.storage !== 'image') start--;
+  if (start < 0) throw corrupt(last.file, wanted.entry, 'has no whole image anywhere in its chain');
+  const fd = fs.openSync(target, 'w');
+  try {
+    for (let i = start; i < chain.length; i++) {
+      const record = records[i];
+      if (!record) throw corrupt(chain[i].file, logicalName, 'is missing from an archive in the middle of the chain');
+      if (record.sqlite.pageSize !== wanted.sqlite.pageSize) throw corrupt(chain[i].file, record.entry, 'has a different page size than the rest of its chain');
+      const stream = await chain[i].stream(record.entry);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      if (record.storage === 'image') {
+        for await (const chunk of stream) {
+          const data = chunk as Buffer;
+          hash.update(data);
+          fs.writeSync(fd, data, 0, data.length, bytes);
+          bytes += data.length;
+        }
+      } else {
+        const recordSize = 4 + record.sqlite.pageSize;
+        let pending: Buffer = Buffer.alloc(0);
+        for await (const chunk of stream) {
+          const data = chunk as Buffer;
+          hash.update(data);
+          bytes += data.length;
+          pending = pending.length ? Buffer.concat([pending, data]) : data;
+          const whole = Math.floor(pending.length / recordSize) * recordSize;
+          for (let offset = 0; offset < whole; offset += recordSize) {
+            const page = pending.readUInt32BE(offset);
+            if (page >= record.sqlite.pageCount) throw corrupt(chain[i].file, record.entry, `names page ${page}, beyond the database's ${record.sqlite.pageCount} pages`);
+            fs.writeSync(fd, pending, offset + 4, record.sqlite.pageSize, page * record.sqlite.pageSize);
+          }
+          pending = Buffer.from(pending.subarray(whole));
+        }
+        if (pending.length !== 0) throw corrupt(chain[i].file, record.entry, 'ends in the middle of a page');
+      }
+      if (bytes !== record.entrySize) throw corrupt(chain[i].file, record.entry, `is ${bytes} bytes, the manifest says ${record.entrySize}`);
+      if (hash.digest('hex') !== record.entrySha256) throw corrupt(chain[i].file, record.entry, 'does not match its SHA-256 in the manifest (the archive is corrupt)');
+    }
+    fs.ftruncateSync(fd, wanted.size);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const check = createHash('sha256');
+  for await (const chunk of fs.createReadStream(target)) check.update(chunk as Buffer);
+  if (check.digest('hex') !== wanted.sha256) throw corrupt(last.file, wanted.entry, 'rebuilds to a file whose SHA-256 differs from the manifest (the chain is inconsistent)');
+  return wanted;
+}

@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto';
+
+/** Bytes of SHA-256 kept per page: enough to tell pages apart; restores are checked against the full-file SHA-256. */
+export const PAGE_HASH_BYTES = 16;
+
+/** Hashes each page of `data` (whose length is a whole number of pages) into `into` at page offset `firstPage`. */
+export function hashPages(data: Uint8Array, pageSize: number, into: Buffer, firstPage: number): void {
+  const pages = data.length / pageSize;
+  for (let i = 0; i < pages; i++) {
+    const digest = createHash('sha256').update(data.subarray(i * pageSize, (i + 1) * pageSize)).digest();
+    digest.copy(into, (firstPage + i) * PAGE_HASH_BYTES, 0, PAGE_HASH_BYTES);
+  }
+}
+
+/** Page numbers (0-based) whose hash differs from the parent's index, or that the parent did not have. */
+export function changedPages(current: Buffer, parent: Buffer | undefined): number[] {
+  const count = current.length / PAGE_HASH_BYTES;
+  const changed: number[] = [];
+  for (let page = 0; page < count; page++) {
+    const offset = page * PAGE_HASH_BYTES;
+    if (!parent || offset + PAGE_HASH_BYTES > parent.length || current.compare(parent, offset, offset + PAGE_HASH_BYTES, offset, offset + PAGE_HASH_BYTES) !== 0) changed.push(page);
+  }
+  return changed;
+}

@@ -1,0 +1,120 @@
+import type { CatalogEntry } from './backupCatalog';
+
+/** restic-style keep rules plus `retention_days` (restic's --keep-within), from the profile's backup_schedule. */
+export interface KeepRules {
+  last?: number;
+  hourly?: number;
+  daily?: number;
+  weekly?: number;
+  monthly?: number;
+  yearly?: number;
+  withinDays?: number;
+}
+
+export interface RetentionDecision {
+  id: string;
+  createdAt: string;
+  kind: CatalogEntry['kind'];
+  action: 'keep' | 'delete';
+  /** Every rule that kept it, or why it goes. */
+  reasons: string[];
+}
+
+type Bucket = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly';
+const BUCKETS: Bucket[] = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'];
+
+/** The local calendar parts of an instant in `timeZone` (DST included). */
+function localParts(iso: string, timeZone: string): { year: number; month: number; day: number; hour: number } {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
+  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour') };
+}
+
+/** ISO-8601 week of a calendar date (weeks start on Monday; week 1 holds the year's first Thursday). */
+function isoWeek(year: number, month: number, day: number): string {
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const weekday = date.getUTCDay() || 7;
+  date.setUTCDate(date.getUTCDate() + 4 - weekday);
+  const weekYear = date.getUTCFullYear();
+  const week = Math.ceil(((date.getTime() - Date.UTC(weekYear, 0, 1)) / 86400000 + 1) / 7);
+  return `${weekYear}-W${String(week).padStart(2, '0')}`;
+}
+
+function bucketOf(bucket: Bucket, iso: string, timeZone: string): string {
+  const p = localParts(iso, timeZone);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  switch (bucket) {
+    case 'hourly':
+      return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}h`;
+    case 'daily':
+      return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
+    case 'weekly':
+      return isoWeek(p.year, p.month, p.day);
+    case 'monthly':
+      return `${p.year}-${pad(p.month)}`;
+    case 'yearly':
+      return `${p.year}`;
+  }
+}
+
+/** True when no rule is set: then nothing is deleted. */
+export function hasRules(rules: KeepRules): boolean {
+  return Object.values(rules).some((v) => v !== undefined);
+}
+
+/**
+ * Decides, for every backup, keep or delete and why. Rules as in restic: `last n` keeps the n newest;
+ * each bucket rule keeps the newest backup of each of the n newest periods (local time); `withinDays`
+ * keeps everything younger. Then two safety rules override: the newest verified backup is always kept,
+ * and every backup that a kept incremental depends on is kept.
+ */
+export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: Date, timeZone: string): RetentionDecision[] {
+  const newestFirst = [...entries].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+  const reasons = new Map<string, string[]>(newestFirst.map((e) => [e.id, []]));
+  const add = (id: string, reason: string): void => {
+    reasons.get(id)?.push(reason);
+  };
+  if (!hasRules(rules)) for (const e of newestFirst) add(e.id, 'no keep rules: everything is kept');
+  newestFirst.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
+  for (const bucket of BUCKETS) {
+    const limit = rules[bucket] ?? 0;
+    const seen = new Set<string>();
+    for (const e of newestFirst) {
+      if (seen.size >= limit) break;
+      const key = bucketOf(bucket, e.createdAt, timeZone);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      add(e.id, `${bucket} ${seen.size}/${limit} (${key})`);
+    }
+  }
+  if (rules.withinDays !== undefined) {
+    const limit = now.getTime() - rules.withinDays * 86400000;
+    for (const e of newestFirst) if (Date.parse(e.createdAt) >= limit) add(e.id, `within ${rules.withinDays} days`);
+  }
+  const newestVerified = newestFirst.find((e) => e.verified?.ok);
+  if (newestVerified) add(newestVerified.id, 'newest verified backup (never deleted)');
+  // Dependencies: a kept incremental needs its whole chain.
+  const byId = new Map(newestFirst.map((e) => [e.id, e]));
+  for (const e of newestFirst) {
+    if ((reasons.get(e.id) ?? []).length === 0) continue;
+    for (const ancestor of e.chain) if (byId.has(ancestor) && !(reasons.get(ancestor) ?? []).some((r) => r === `needed by ${e.id}`)) add(ancestor, `needed by ${e.id}`);
+  }
+  return newestFirst.map((e) => {
+    const kept = reasons.get(e.id) ?? [];
+    return { id: e.id, createdAt: e.createdAt, kind: e.kind, action: kept.length > 0 ? 'keep' : 'delete', reasons: kept.length > 0 ? kept : ['no rule keeps it'] };
+  });
+}
+
+/** The rules of a profile's backup_schedule. */
+export function keepRulesFrom(schedule: Record<string, unknown> | undefined): KeepRules {
+  const keep = (schedule?.keep ?? {}) as Record<string, number>;
+  return {
+    last: keep.last,
+    hourly: keep.hourly,
+    daily: keep.daily,
+    weekly: keep.weekly,
+    monthly: keep.monthly,
+    yearly: keep.yearly,
+    withinDays: typeof schedule?.retention_days === 'number' ? schedule.retention_days : undefined,
+  };
+}

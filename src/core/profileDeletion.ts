@@ -1,0 +1,83 @@
+import * as fs from 'node:fs';
+import { readActiveState } from './activeState';
+import { appendAudit } from './auditLog';
+import { readCatalog } from './backup/backupCatalog';
+import { BackupLayout } from './backup/backupLayout';
+import { EnvProfilesError } from './errors';
+import { isProtected } from './profileModel';
+import { loadProfile } from './profileStore';
+import { loadWorkspaceConfig } from './workspaceConfig';
+import type { WorkspaceContext } from './workspaceContext';
+import { requireInitialised } from './workspaceInit';
+import { withWorkspaceLock } from './workspaceSession';
+
+export interface DeleteRequest {
+  id: string;
+  confirmedId?: string;
+  /** Also delete the database files (kept by default). */
+  deleteData?: boolean;
+}
+
+export interface DeleteResult {
+  id: string;
+  coveredBy: string;
+  deletedFiles: string[];
+  keptFiles: string[];
+}
+
+/** The last time the profile or any of its data changed: the newest mtime of its file, databases and their -wal. */
+function lastChange(context: WorkspaceContext, file: string, databases: string[]): Date {
+  let newest = fs.statSync(file).mtimeMs;
+  for (const written of databases) {
+    for (const suffix of ['', '-wal']) {
+      try {
+        newest = Math.max(newest, fs.statSync(`${context.layout.resolve(written)}${suffix}`).mtimeMs);
+      } catch {
+        // Missing files have nothing newer to say.
+      }
+    }
+  }
+  return new Date(newest);
+}
+
+/**
+ * Deletes a profile, only when a verified backup newer than its last change exists (otherwise
+ * NEEDS_BACKUP). PRODUCTION and protected profiles need the typed id; the active profile cannot be
+ * deleted. Database files are kept unless `deleteData`; backups are always kept.
+ */
+export async function deleteProfile(context: WorkspaceContext, request: DeleteRequest): Promise<DeleteResult> {
+  requireInitialised(context.layout);
+  return withWorkspaceLock(context, `delete ${request.id}`, () => {
+    const { layout } = context;
+    const config = loadWorkspaceConfig(layout);
+    const { profile, file } = loadProfile(layout, config, request.id);
+    if (readActiveState(layout).active === profile.id) {
+      throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });
+    }
+    const changed = lastChange(context, file, Object.values(profile.databases));
+    const covering = readCatalog(new BackupLayout(layout, config), profile.id)
+      .filter((e) => e.verified?.ok && Date.parse(e.createdAt) >= changed.getTime() - 1000)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    if (!covering) {
+      appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
+      throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${changed.toISOString()}), so it was not deleted.`, {
+        kind: 'refused',
+        hint: `Make one and verify it: envprofiles backup ${profile.id} --full, then envprofiles verify <backup-id>; then delete again.`,
+      });
+    }
+    if (isProtected(profile) && request.confirmedId !== profile.id) {
+      throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${profile.id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}; deleting it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
+    }
+    const deletedFiles = [layout.relative(file)];
+    const keptFiles: string[] = [];
+    fs.rmSync(file);
+    for (const written of Object.values(profile.databases)) {
+      if (request.deleteData) {
+        for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${layout.resolve(written)}${suffix}`, { force: true });
+        deletedFiles.push(written);
+      } else keptFiles.push(written);
+    }
+    appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'ok', detail: `covered by ${covering.id}${request.deleteData ? '; data deleted' : '; data kept'}` });
+    return { id: profile.id, coveredBy: covering.id, deletedFiles, keptFiles };
+  });
+}
