@@ -20,6 +20,7 @@ export function recoverBackup(journal: BackupJournal): void {
 
 /** Puts every file a restore had moved aside back in place, and removes what it brought in. */
 export function rollBackRestore(journal: RestoreJournal): void {
+  // First put every kept file back, for all targets; only then clean up (the kept files are temporary files too).
   for (const swap of journal.swaps) {
     const keptMain = swap.keptOld.some((k) => k.from === swap.target);
     if (!keptMain && !fs.existsSync(swap.incoming) && fs.existsSync(swap.target)) {
@@ -28,6 +29,8 @@ export function rollBackRestore(journal: RestoreJournal): void {
     }
     // Renaming the kept file back replaces the incoming one in a single step.
     for (const kept of swap.keptOld) if (fs.existsSync(kept.path)) fs.renameSync(kept.path, kept.from);
+  }
+  for (const swap of journal.swaps) {
     fs.rmSync(swap.incoming, { force: true });
     removeTemporaryFiles(path.dirname(swap.target));
   }

@@ -1,0 +1,318 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { backUpAllProfiles } from '../src/core/backup/allProfilesBackup';
+import { readCatalog } from '../src/core/backup/backupCatalog';
+import { createBackup } from '../src/core/backup/backupCreation';
+import { BackupLayout } from '../src/core/backup/backupLayout';
+import { restoreBackup } from '../src/core/backup/backupRestore';
+import { verifyBackup } from '../src/core/backup/backupVerification';
+import { EnvProfilesError } from '../src/core/errors';
+import { switchProfile } from '../src/core/switchTransaction';
+import { defaultConfig } from '../src/core/workspaceConfig';
+import type { WorkspaceContext } from '../src/core/workspaceContext';
+import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWriter';
+import { demoWorkspace, engine, temporaryFiles } from './support/workspaces';
+import { createWorkspaceContext } from '../src/core/workspaceContext';
+
+const DEV = 'dev_environment_001';
+
+/** Changes one setting in the demo workspace's config.yaml. */
+function editConfig(root: string, from: string, to: string): void {
+  const file = path.join(root, '.envprofiles/config.yaml');
+  const text = fs.readFileSync(file, 'utf8');
+  assert.ok(text.includes(from), `config.yaml has ${from}`);
+  fs.writeFileSync(file, text.replace(from, to));
+}
+
+function backupsOf(context: WorkspaceContext, profileId: string) {
+  return readCatalog(new BackupLayout(context.layout, defaultConfig()), profileId);
+}
+
+function sha256(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** A stable digest of every row of every table: equal databases have equal digests. */
+async function contentDigest(file: string): Promise<string> {
+  const db = (await engine()).open(file, { readOnly: true });
+  try {
+    const hash = createHash('sha256');
+    for (const { name } of db.all("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")) {
+      hash.update(String(name));
+      for (const row of db.all(`SELECT * FROM "${String(name)}" ORDER BY rowid`)) hash.update(JSON.stringify(row));
+    }
+    return hash.digest('hex');
+  } finally {
+    db.close();
+  }
+}
+
+async function mutate(root: string, sql: string, db = 'data/dev/market_data.sqlite3'): Promise<void> {
+  const connection = (await engine()).open(path.join(root, db), { readOnly: false });
+  connection.exec(sql);
+  connection.close();
+}
+
+describe('backup archives', () => {
+  it('a full backup is a standard ZIP: unzip -t and Python zipfile accept it, and the manifest describes every file', async () => {
+    const { root, context } = await demoWorkspace();
+    await switchProfile(context, DEV);
+    const result = await createBackup(context, { profileId: DEV, kind: 'full', reason: 'test' });
+    assert.equal(result.entry.kind, 'full');
+    const unzip = spawnSync('unzip', ['-t', result.archive], { encoding: 'utf8' });
+    assert.equal(unzip.status, 0, unzip.stdout + unzip.stderr);
+    assert.match(unzip.stdout, /No errors detected/);
+    const python = spawnSync('python3', ['-c', 'import sys, zipfile, json; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(json.dumps(json.loads(z.read("manifest.json"))))', result.archive], { encoding: 'utf8' });
+    assert.equal(python.status, 0, python.stderr);
+    const manifest = JSON.parse(python.stdout);
+    assert.equal(manifest.format, 'envprofiles-backup');
+    assert.equal(manifest.profileId, DEV);
+    assert.equal(manifest.kind, 'full');
+    assert.equal(manifest.parent, null);
+    assert.equal(manifest.reason, 'test');
+    assert.match(manifest.consistency, /no transactions across files/);
+    const settings = manifest.files.find((f: { logicalName?: string }) => f.logicalName === 'settings');
+    assert.equal(settings.originalPath, 'data/dev/settings.sqlite3');
+    assert.equal(settings.sqlite.pageSize, 4096);
+    assert.equal(settings.sqlite.userVersion, 3);
+    assert.equal(settings.sqlite.journalMode, 'wal');
+    assert.match(settings.sha256, /^[0-9a-f]{64}$/);
+    const roles = manifest.files.map((f: { role: string; originalPath: string }) => `${f.role}:${f.originalPath}`).sort();
+    assert.ok(roles.includes('profile:.envprofiles/profiles/dev_environment_001.yaml'));
+    assert.ok(roles.includes('env-file:.env'));
+    // The image unzip extracts is the committed database, byte for byte what the manifest says.
+    const extracted = spawnSync('unzip', ['-p', result.archive, 'db/settings.sqlite3']);
+    assert.equal(createHash('sha256').update(extracted.stdout).digest('hex'), settings.sha256);
+    assert.equal(await contentDigest(path.join(root, 'data/dev/settings.sqlite3')), await (async () => {
+      const copy = path.join(root, 'extracted.sqlite3');
+      fs.writeFileSync(copy, extracted.stdout);
+      return contentDigest(copy);
+    })());
+    const catalog = backupsOf(context, DEV);
+    assert.equal(catalog.length, 1);
+    assert.equal(catalog[0].sha256, sha256(result.archive));
+    assert.equal(catalog[0].verified, null);
+  });
+
+  it('an incremental backup holds only the changed pages and much less data', async () => {
+    const { root, context } = await demoWorkspace(3000);
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, 'UPDATE price_data SET close = close * 1.01 WHERE rowid % 100 = 0');
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    assert.equal(incremental.entry.kind, 'incremental');
+    assert.equal(incremental.entry.parent, full.entry.id);
+    const market = incremental.databases.find((d) => d.name === 'market_data');
+    assert.ok(market && market.storage === 'pages');
+    assert.ok(market.pagesStored > 0 && market.pagesStored < market.pageCount / 2, `${market.pagesStored} of ${market.pageCount}`);
+    assert.equal(incremental.databases.find((d) => d.name === 'settings')?.pagesStored, 0);
+    assert.ok(incremental.entry.sizeBytes < full.entry.sizeBytes / 2, `${incremental.entry.sizeBytes} vs ${full.entry.sizeBytes}`);
+    assert.equal(spawnSync('unzip', ['-tq', incremental.archive]).status, 0);
+  });
+
+  it('a chain of 10 incrementals restores every link exactly', async () => {
+    const { root, context } = await demoWorkspace(1000);
+    editConfig(root, 'max_chain: 7', 'max_chain: 20');
+    const expected: { id: string; digest: string }[] = [];
+    for (let i = 0; i < 11; i++) {
+      if (i > 0) await mutate(root, `UPDATE price_data SET close = close + ${i} WHERE rowid % ${7 + i} = 0; INSERT INTO real_time_feeds (symbol, source, last_update, status) VALUES ('S${i}', 'ws', '2025', 'ok')`);
+      const backup = await createBackup(context, { profileId: DEV, kind: i === 0 ? 'full' : 'incremental' });
+      assert.equal(backup.entry.chain.length, i, 'the chain grows by one each time');
+      expected.push({ id: backup.entry.id, digest: await contentDigest(path.join(root, 'data/dev/market_data.sqlite3')) });
+    }
+    for (const [i, { id, digest }] of expected.entries()) {
+      const restored = await restoreBackup(context, { reference: id, asNew: `chain_${i}` });
+      assert.deepEqual(restored.databases, ['settings', 'strategies', 'market_data']);
+      assert.equal(await contentDigest(path.join(root, `data/chain_${i}/market_data.sqlite3`)), digest, `link ${i}`);
+    }
+  });
+
+  it('max_chain makes the next backup full', async () => {
+    const { root, context } = await demoWorkspace();
+    editConfig(root, 'max_chain: 7', 'max_chain: 2');
+    const kinds: string[] = [];
+    for (let i = 0; i < 5; i++) kinds.push((await createBackup(context, { profileId: DEV })).entry.kind);
+    assert.deepEqual(kinds, ['full', 'incremental', 'incremental', 'full', 'incremental']);
+  });
+
+  it('100 backup -> change -> restore cycles: every restore equals its snapshot', async function () {
+    this.timeout(600_000);
+    const { root, context } = await demoWorkspace(20);
+    const file = path.join(root, 'data/dev/strategies.sqlite3');
+    for (let cycle = 0; cycle < 100; cycle++) {
+      const before = await contentDigest(file);
+      const backup = await createBackup(context, { profileId: DEV });
+      await mutate(root, `INSERT INTO strategy_profiles (name, created_at) VALUES ('cycle_${cycle}', '2025'); DELETE FROM backtest_results WHERE id % 5 = ${cycle % 5}`, 'data/dev/strategies.sqlite3');
+      assert.notEqual(await contentDigest(file), before);
+      await restoreBackup(context, { reference: backup.entry.id, database: 'strategies' });
+      assert.equal(await contentDigest(file), before, `cycle ${cycle}`);
+      // Keep the chain short so the cycle stays fast; prune is tested separately.
+      if (cycle % 10 === 9) for (const f of fs.readdirSync(path.join(root, '.envprofiles/backups', DEV))) if (f.endsWith('.zip') || f === 'catalog.json') fs.rmSync(path.join(root, '.envprofiles/backups', DEV, f));
+    }
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+
+  it('20 backups taken while another process writes: every restored copy keeps the invariant and passes integrity_check', async function () {
+    this.timeout(600_000);
+    const root = await bankWorkspace();
+    const sqlite = await engine();
+    const context = createWorkspaceContext(root, sqlite);
+    const writer = await startWriter(path.join(root, 'data/live/bank.sqlite3'));
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        ids.push((await createBackup(context, { profileId: 'live_bank' })).entry.id);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    } finally {
+      const summary = await stopWriter(writer);
+      assert.equal(summary.errors, 0, 'the application never failed to write because of a backup');
+      console.log(`      writer: ${summary.transactions} transactions during 20 backups, worst commit ${summary.worstCommitMs.toFixed(1)} ms`);
+    }
+    const counts = new Set<number>();
+    for (const [i, id] of ids.entries()) {
+      await restoreBackup(context, { reference: id, asNew: `bank_copy_${i}` });
+      const db = sqlite.open(path.join(root, `data/bank_copy_${i}/bank.sqlite3`), { readOnly: true });
+      try {
+        assert.equal(Number(db.all('SELECT sum(balance) AS s FROM accounts')[0].s), TOTAL, `backup ${i}`);
+        const transfers = Number(db.all('SELECT count(*) AS n FROM transfers')[0].n);
+        assert.equal(transfers, Number(db.all("SELECT value FROM counters WHERE name = 'transfers'")[0].value));
+        assert.equal(db.all('PRAGMA integrity_check')[0].integrity_check, 'ok');
+        counts.add(transfers);
+      } finally {
+        db.close();
+      }
+    }
+    assert.ok(counts.size > 10, 'the backups captured different moments');
+  });
+
+  it('backup --all backs up every profile (the emergency backup)', async () => {
+    const { context } = await demoWorkspace();
+    const result = await backUpAllProfiles(context, 'auto', 'emergency');
+    assert.deepEqual(result.results.map((r) => r.entry.profileId).sort(), [DEV, 'prod_environment_001', 'test_environment_001']);
+    assert.ok(result.results.every((r) => r.entry.reason === 'emergency'));
+    assert.deepEqual(result.failures, []);
+  });
+
+  it('backs up the profile being left before a switch when its schedule asks', async () => {
+    const { root, context } = await demoWorkspace();
+    await switchProfile(context, DEV);
+    const file = path.join(root, '.envprofiles/profiles/dev_environment_001.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('    retention_days: 30', '    retention_days: 30\n    before_switch: true'));
+    const result = await switchProfile(context, 'test_environment_001');
+    assert.ok(result.beforeSwitchBackup);
+    assert.equal(backupsOf(context, DEV)[0].reason, 'before-switch');
+  });
+});
+
+describe('verify', () => {
+  it('passes a sound backup and records it in the catalog', async () => {
+    const { context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    const result = await verifyBackup(context, backup.entry.id);
+    assert.equal(result.ok, true, result.problems.join('\n'));
+    assert.deepEqual(result.databases.map((d) => [d.name, d.integrity, d.foreignKeyViolations]), [['settings', 'ok', 0], ['strategies', 'ok', 0], ['market_data', 'ok', 0]]);
+    assert.equal(backupsOf(context, DEV)[0].verified?.ok, true);
+  });
+
+  const craft = (source: string, mode: string): string => {
+    const dest = path.join(path.dirname(source), `crafted-${mode}.zip`);
+    const run = spawnSync('python3', [path.join(__dirname, '..', '..', 'test/support/craftZip.py'), source, dest, mode], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    return dest;
+  };
+
+  for (const [mode, expected] of [
+    ['flip', /db\/settings\.sqlite3/],
+    ['truncate', /not a readable ZIP archive/],
+    ['sha-lie', /entry "db\/settings\.sqlite3" does not match its SHA-256/],
+  ] as const) {
+    it(`detects ${mode === 'flip' ? 'a flipped bit' : mode === 'truncate' ? 'a truncated archive' : 'a manifest that lies'} and names the archive and entry`, async () => {
+      const { context } = await demoWorkspace();
+      const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+      const damaged = craft(backup.archive, mode);
+      const result = await verifyBackup(context, damaged);
+      assert.equal(result.ok, false);
+      assert.ok(result.problems.some((p) => p.includes(damaged) && expected.test(p)), result.problems.join('\n'));
+    });
+  }
+
+  it('detects a missing parent and names it', async () => {
+    const { root, context } = await demoWorkspace();
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, 'UPDATE price_data SET close = 1 WHERE rowid < 10');
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    fs.renameSync(full.archive, `${full.archive}.moved`);
+    const result = await verifyBackup(context, incremental.entry.id);
+    assert.equal(result.ok, false);
+    assert.match(result.problems[0], new RegExp(`depends on backup ${full.entry.id.replace(/\./g, '\\.')}, whose archive .* is missing`));
+    assert.equal(backupsOf(context, DEV).find((e) => e.id === incremental.entry.id)?.verified?.ok, false);
+  });
+});
+
+describe('restore', () => {
+  it('takes a safety backup first, then puts every database back', async () => {
+    const { root, context } = await demoWorkspace();
+    const before = await contentDigest(path.join(root, 'data/dev/market_data.sqlite3'));
+    const backup = await createBackup(context, { profileId: DEV });
+    await mutate(root, 'DELETE FROM price_data');
+    const changed = await contentDigest(path.join(root, 'data/dev/market_data.sqlite3'));
+    const result = await restoreBackup(context, { reference: backup.entry.id });
+    assert.equal(await contentDigest(path.join(root, 'data/dev/market_data.sqlite3')), before);
+    assert.ok(result.safetyBackup);
+    const safety = backupsOf(context, DEV).find((e) => e.id === result.safetyBackup);
+    assert.equal(safety?.reason, 'before-restore');
+    // The safety backup holds the state that was replaced.
+    await restoreBackup(context, { reference: result.safetyBackup as string, asNew: 'what_was_there' });
+    assert.equal(await contentDigest(path.join(root, 'data/what_was_there/market_data.sqlite3')), changed);
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+
+  it('restores one database with --db, leaving the others', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    await mutate(root, "INSERT INTO api_credentials (exchange, key_id, secret_ref, mode) VALUES ('x', 'y', 'z', 'w')", 'data/dev/settings.sqlite3');
+    await mutate(root, 'DELETE FROM price_data');
+    const settingsAfterChange = await contentDigest(path.join(root, 'data/dev/settings.sqlite3'));
+    await restoreBackup(context, { reference: backup.entry.id, database: 'market_data' });
+    assert.equal(await contentDigest(path.join(root, 'data/dev/settings.sqlite3')), settingsAfterChange);
+    const db = (await engine()).open(path.join(root, 'data/dev/market_data.sqlite3'), { readOnly: true });
+    assert.ok(Number(db.all('SELECT count(*) AS n FROM price_data')[0].n) > 0);
+    db.close();
+  });
+
+  it('is refused while the busy guard is up, and over PRODUCTION without the typed id', async () => {
+    const { root, context } = await demoWorkspace();
+    const prod = await createBackup(context, { profileId: 'prod_environment_001' });
+    await assert.rejects(restoreBackup(context, { reference: prod.entry.id }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'CONFIRMATION_REQUIRED');
+    fs.writeFileSync(path.join(root, 'data/app.lock'), '');
+    await assert.rejects(restoreBackup(context, { reference: prod.entry.id, confirmedId: 'prod_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'GUARD_ACTIVE');
+    fs.rmSync(path.join(root, 'data/app.lock'));
+    await restoreBackup(context, { reference: prod.entry.id, confirmedId: 'prod_environment_001' });
+  });
+
+  it('a failure at any step of the swap leaves the old files byte for byte', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    await mutate(root, 'DELETE FROM price_data WHERE rowid % 2 = 0');
+    const steps: string[] = [];
+    const probe = { ...context, onStep: (s: string) => steps.push(s) };
+    const files = ['settings', 'strategies', 'market_data'].map((d) => path.join(root, `data/dev/${d}.sqlite3`));
+    const snapshot = () => files.map((f) => sha256(f));
+    const original = snapshot();
+    // Learn the restore's steps on a copy, then fail at each one on the real workspace.
+    const copyRoot = `${root}-probe`;
+    fs.cpSync(root, copyRoot, { recursive: true });
+    await restoreBackup({ ...probe, layout: createWorkspaceContext(copyRoot, context.engine).layout }, { reference: path.join(copyRoot, '.envprofiles/backups', DEV, `${backup.entry.id}.zip`) });
+    const restoreSteps = steps.filter((s) => s.startsWith('rebuilt:') || s.startsWith('swapped:') || s === 'journal-written');
+    assert.ok(restoreSteps.filter((s) => s.startsWith('swapped:')).length === 3, steps.join(', '));
+    for (const failAt of restoreSteps) {
+      const failing = { ...context, onStep: (s: string) => { if (s === failAt) throw new EnvProfilesError('INJECTED_FAULT', failAt); } };
+      await assert.rejects(restoreBackup(failing, { reference: backup.entry.id }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'INJECTED_FAULT');
+      assert.deepEqual(snapshot(), original, `files changed after a failure at ${failAt}`);
+      assert.deepEqual(temporaryFiles(path.join(root, 'data')), [], `leftovers after ${failAt}`);
+    }
+  });
+});

@@ -1,0 +1,86 @@
+"""Writes damaged or hostile variants of a real backup archive, for the tests.
+
+usage: craftZip.py SOURCE DEST MODE
+"""
+import json
+import struct
+import sys
+import zipfile
+
+source, dest, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+
+if mode == 'truncate':
+    data = open(source, 'rb').read()
+    open(dest, 'wb').write(data[: len(data) // 2])
+    sys.exit(0)
+
+src = zipfile.ZipFile(source)
+manifest = json.loads(src.read('manifest.json'))
+first_db = next(f for f in manifest['files'] if f['role'] == 'database')
+
+
+def copy_all(out, skip=(), manifest_override=None):
+    for info in src.infolist():
+        if info.filename in skip:
+            continue
+        data = src.read(info.filename)
+        if info.filename == 'manifest.json' and manifest_override is not None:
+            data = json.dumps(manifest_override).encode()
+        out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
+    if mode == 'dotdot':
+        copy_all(out)
+        out.writestr('../escape.txt', b'outside')
+    elif mode == 'absolute':
+        copy_all(out)
+        out.writestr('/tmp/envprofiles-absolute.txt', b'outside')
+    elif mode == 'drive':
+        copy_all(out)
+        out.writestr('C:/envprofiles-drive.txt', b'outside')
+    elif mode == 'symlink':
+        copy_all(out)
+        info = zipfile.ZipInfo('files/link')
+        info.external_attr = (0o120777 << 16)
+        out.writestr(info, b'/etc/passwd')
+    elif mode == 'duplicate':
+        copy_all(out)
+        out.writestr(first_db['entry'], b'second copy')
+    elif mode == 'unlisted':
+        copy_all(out)
+        out.writestr('extra.txt', b'not in the manifest')
+    elif mode == 'size-lie':
+        first_db['entrySize'] += 1
+        copy_all(out, manifest_override=manifest)
+    elif mode == 'sha-lie':
+        first_db['entrySha256'] = '0' * 64
+        copy_all(out, manifest_override=manifest)
+    elif mode in ('flip', 'bomb'):
+        copy_all(out)
+    else:
+        raise SystemExit('unknown mode ' + mode)
+
+if mode in ('flip', 'bomb'):
+    data = bytearray(open(dest, 'rb').read())
+    with zipfile.ZipFile(dest) as z:
+        info = z.getinfo(first_db['entry'])
+    if mode == 'flip':
+        # Local header: 30 bytes + name + extra; flip a bit in the middle of the compressed data.
+        name_len, extra_len = struct.unpack('<HH', data[info.header_offset + 26: info.header_offset + 30])
+        start = info.header_offset + 30 + name_len + extra_len
+        data[start + info.compress_size // 2] ^= 0x10
+    else:
+        # Central directory: declare an uncompressed size far beyond what deflate can produce.
+        cd = data.rfind(b'PK\x01\x02' + bytes(), 0)
+        pos = 0
+        while True:
+            pos = data.find(b'PK\x01\x02', pos)
+            if pos < 0:
+                raise SystemExit('entry not found')
+            name_len = struct.unpack('<H', data[pos + 28: pos + 30])[0]
+            if data[pos + 46: pos + 46 + name_len].decode() == first_db['entry']:
+                struct.pack_into('<I', data, pos + 24, min(0xFFFFFFFE, max(info.compress_size, 1) * 5000))
+                break
+            pos += 4
+    open(dest, 'wb').write(bytes(data))
