@@ -5,6 +5,9 @@ import { removeJournal, listJournals, journalPath, type NewProfileJournal } from
 import { rollBackSwitch } from './switchRollback';
 import { finishRestore, recoverBackup, rollBackRestore } from './backup/backupRecovery';
 import type { WorkspaceContext } from './workspaceContext';
+import { BackupLayout } from './backup/backupLayout';
+import { profilesWithBackups } from './backup/backupCatalog';
+import { loadWorkspaceConfig } from './workspaceConfig';
 
 /**
  * Finishes or rolls back every operation that a killed process left half done. The caller holds
@@ -59,11 +62,22 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
       }
     }
   }
-  removeTemporaryFiles(layout.storeDir);
-  removeTemporaryFiles(layout.profilesDir);
-  removeTemporaryFiles(layout.journalDir);
+  for (const dir of leftoverDirectories(context)) removeTemporaryFiles(dir);
   for (const line of done) context.logger.warn(`Recovery: ${line}.`);
   return done;
+}
+
+/** Folders where an interrupted operation can leave temporary files: the store and every profile's backup folder. */
+export function leftoverDirectories(context: WorkspaceContext): string[] {
+  const { layout } = context;
+  const dirs = [layout.storeDir, layout.profilesDir, layout.journalDir];
+  try {
+    const backups = new BackupLayout(layout, loadWorkspaceConfig(layout));
+    dirs.push(...profilesWithBackups(backups).map((id) => backups.profileDir(id)));
+  } catch {
+    // An invalid config.yaml is reported by the command itself.
+  }
+  return dirs;
 }
 
 /** Removes what an unfinished clone or create made: the profile file, the new databases, their folders if empty. */

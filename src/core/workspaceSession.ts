@@ -1,5 +1,5 @@
 import { hasTemporaryFiles } from './atomicFile';
-import { recoverInterruptedOperations } from './journalRecovery';
+import { leftoverDirectories, recoverInterruptedOperations } from './journalRecovery';
 import { listJournals } from './operationJournal';
 import { acquireWorkspaceLock, liveLockOwner, removeStaleLock } from './workspaceLock';
 import type { WorkspaceContext } from './workspaceContext';
@@ -26,7 +26,7 @@ export async function withWorkspaceLock<T>(context: WorkspaceContext, operation:
 export function recoverIfIdle(context: WorkspaceContext): string[] {
   if (liveLockOwner(context.layout)) return [];
   const { layout } = context;
-  const leftovers = [layout.storeDir, layout.profilesDir, layout.journalDir].some((dir) => hasTemporaryFiles(dir));
+  const leftovers = leftoverDirectories(context).some((dir) => hasTemporaryFiles(dir));
   if (listJournals(layout).length === 0 && !leftovers) {
     removeStaleLock(layout);
     return [];

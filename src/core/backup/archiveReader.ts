@@ -120,7 +120,12 @@ async function readEntries(file: string, zip: yauzl.ZipFile): Promise<Map<string
       }
     });
     zip.on('end', resolve);
-    zip.on('error', (error: Error) => reject(error instanceof EnvProfilesError ? error : invalid(file, error.message)));
+    zip.on('error', (error: Error) => {
+      // yauzl refuses some hostile names itself ("invalid relative path: ../x", "absolute path: /x").
+      const refusedName = /^(?:invalid relative path|absolute path|invalid characters in fileName): (.*)$/.exec(error.message);
+      if (refusedName) reject(hostile(file, refusedName[1], unsafeEntryName(refusedName[1]) ?? 'has an unsafe name'));
+      else reject(error instanceof EnvProfilesError ? error : invalid(file, error.message));
+    });
     zip.readEntry();
   });
   checkOverlaps(file, [...entries.values()]);

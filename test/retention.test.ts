@@ -1,0 +1,194 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CatalogEntry } from '../src/core/backup/backupCatalog';
+import { createBackup } from '../src/core/backup/backupCreation';
+import { pruneBackups } from '../src/core/backup/backupPruning';
+import { verifyBackup } from '../src/core/backup/backupVerification';
+import { decideRetention, type KeepRules } from '../src/core/backup/retentionPolicy';
+import { EnvProfilesError } from '../src/core/errors';
+import { deleteProfile } from '../src/core/profileDeletion';
+import { switchProfile } from '../src/core/switchTransaction';
+import { runCli } from './support/cliRunner';
+import { demoWorkspace } from './support/workspaces';
+
+const TZ = 'Europe/Berlin';
+const NOW = new Date('2025-11-01T12:00:00Z');
+
+/** A catalog entry with only what retention looks at. */
+function entry(id: string, createdAt: string, options: { kind?: 'full' | 'incremental'; chain?: string[]; verified?: boolean } = {}): CatalogEntry {
+  return {
+    id, profileId: 'p', file: `${id}.zip`, kind: options.kind ?? 'full', parent: options.chain?.at(-1) ?? null, chain: options.chain ?? [],
+    createdAt, reason: 'test', sizeBytes: 1, sha256: '0'.repeat(64), databases: [], verified: options.verified === undefined ? null : { at: createdAt, ok: options.verified, detail: '' },
+  };
+}
+
+/** The decisions as a compact table: "id action reason; reason". */
+function table(entries: CatalogEntry[], rules: KeepRules): string[] {
+  return decideRetention(entries, rules, NOW, TZ).map((d) => `${d.id} ${d.action} ${d.reasons.join('; ')}`);
+}
+
+describe('retention decisions (fixed tables, Europe/Berlin)', () => {
+  it('an empty catalog decides nothing', () => {
+    assert.deepEqual(table([], { last: 3 }), []);
+  });
+
+  it('without rules everything is kept', () => {
+    assert.deepEqual(table([entry('a', '2025-10-01T10:00:00Z')], {}), ['a keep no keep rules: everything is kept']);
+  });
+
+  it('last and daily, in local days', () => {
+    const entries = [
+      entry('d1-morning', '2025-10-20T06:00:00Z'),
+      entry('d1-evening', '2025-10-20T20:00:00Z'),
+      // 23:30 UTC on the 20th is already the 21st in Berlin (UTC+2).
+      entry('d2-local-midnight', '2025-10-20T23:30:00Z'),
+      entry('d3', '2025-10-22T09:00:00Z'),
+      entry('d4', '2025-10-23T09:00:00Z'),
+    ];
+    assert.deepEqual(table(entries, { last: 1, daily: 3 }), [
+      'd4 keep last 1/1; daily 1/3 (2025-10-23)',
+      'd3 keep daily 2/3 (2025-10-22)',
+      'd2-local-midnight keep daily 3/3 (2025-10-21)',
+      'd1-evening delete no rule keeps it',
+      'd1-morning delete no rule keeps it',
+    ]);
+  });
+
+  it('hourly across the autumn DST change: 02:30 CEST and 02:30 CET fall in the same local hour', () => {
+    const entries = [
+      entry('cest-0230', '2025-10-26T00:30:00Z'),
+      entry('cet-0230', '2025-10-26T01:30:00Z'),
+      entry('cet-0330', '2025-10-26T02:30:00Z'),
+    ];
+    assert.deepEqual(table(entries, { hourly: 2 }), [
+      'cet-0330 keep hourly 1/2 (2025-10-26 03h)',
+      'cet-0230 keep hourly 2/2 (2025-10-26 02h)',
+      'cest-0230 delete no rule keeps it',
+    ]);
+  });
+
+  it('daily across the spring DST change (a 23-hour day)', () => {
+    const entries = [entry('sat-2330', '2025-03-29T22:30:00Z'), entry('sun-0000', '2025-03-29T23:00:00Z'), entry('sun-2330', '2025-03-30T21:30:00Z')];
+    assert.deepEqual(table(entries, { daily: 5 }), [
+      'sun-2330 keep daily 1/5 (2025-03-30)',
+      'sun-0000 delete no rule keeps it',
+      'sat-2330 keep daily 2/5 (2025-03-29)',
+    ]);
+  });
+
+  it('weekly uses ISO weeks (2024-12-30 is in 2025-W01), monthly and yearly local calendar periods', () => {
+    const entries = [entry('2024-12-28', '2024-12-28T12:00:00Z'), entry('2024-12-30', '2024-12-30T12:00:00Z'), entry('2025-01-05', '2025-01-05T12:00:00Z'), entry('2025-02-01', '2025-02-01T12:00:00Z')];
+    assert.deepEqual(table(entries, { weekly: 3 }), [
+      '2025-02-01 keep weekly 1/3 (2025-W05)',
+      '2025-01-05 keep weekly 2/3 (2025-W01)',
+      '2024-12-30 delete no rule keeps it',
+      '2024-12-28 keep weekly 3/3 (2024-W52)',
+    ]);
+    assert.deepEqual(table(entries, { monthly: 2, yearly: 2 }), [
+      '2025-02-01 keep monthly 1/2 (2025-02); yearly 1/2 (2025)',
+      '2025-01-05 keep monthly 2/2 (2025-01)',
+      '2024-12-30 keep yearly 2/2 (2024)',
+      '2024-12-28 delete no rule keeps it',
+    ]);
+  });
+
+  it('retention_days keeps everything younger', () => {
+    assert.deepEqual(table([entry('old', '2025-09-01T00:00:00Z'), entry('young', '2025-10-25T00:00:00Z')], { withinDays: 30 }), ['young keep within 30 days', 'old delete no rule keeps it']);
+  });
+
+  it('never deletes the newest verified backup, nor what a kept incremental depends on', () => {
+    const entries = [
+      entry('full-1', '2025-10-01T00:00:00Z', { verified: true }),
+      entry('full-2', '2025-10-10T00:00:00Z'),
+      entry('incr-2a', '2025-10-11T00:00:00Z', { kind: 'incremental', chain: ['full-2'] }),
+      entry('incr-2b', '2025-10-12T00:00:00Z', { kind: 'incremental', chain: ['full-2', 'incr-2a'] }),
+    ];
+    assert.deepEqual(table(entries, { last: 1 }), [
+      'incr-2b keep last 1/1',
+      'incr-2a keep needed by incr-2b',
+      'full-2 keep needed by incr-2b; needed by incr-2a',
+      'full-1 keep newest verified backup (never deleted)',
+    ]);
+  });
+});
+
+describe('prune', () => {
+  async function workspaceWithBackups(count: number) {
+    const { root, context } = await demoWorkspace();
+    const file = path.join(root, '.envprofiles/profiles/dev_environment_001.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('    retention_days: 30\n', '    keep:\n      last: 2\n'));
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) ids.push((await createBackup(context, { profileId: 'dev_environment_001', kind: 'full' })).entry.id);
+    return { root, context, ids };
+  }
+
+  it('--dry-run lists every backup with its decision and changes nothing; prune deletes', async () => {
+    const { root, context, ids } = await workspaceWithBackups(4);
+    const dry = runCli(['prune', 'dev_environment_001', '--dry-run', '--workspace', root, '--json']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.deepEqual(dry.json?.result.decisions.map((d: { id: string; action: string }) => `${d.id}:${d.action}`), [`${ids[3]}:keep`, `${ids[2]}:keep`, `${ids[1]}:delete`, `${ids[0]}:delete`]);
+    assert.equal(fs.readdirSync(path.join(root, '.envprofiles/backups/dev_environment_001')).filter((f) => f.endsWith('.zip')).length, 4);
+    const result = await pruneBackups(context, 'dev_environment_001', false);
+    assert.deepEqual(result.deleted.sort(), [ids[0], ids[1]].sort());
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/backups/dev_environment_001')).filter((f) => f.endsWith('.zip')).sort(), [`${ids[2]}.zip`, `${ids[3]}.zip`]);
+  });
+
+  it('keeps the newest verified backup even when the rules would drop it', async () => {
+    const { context, ids } = await workspaceWithBackups(4);
+    await verifyBackup(context, ids[0]);
+    const result = await pruneBackups(context, 'dev_environment_001', false);
+    assert.deepEqual(result.deleted, [ids[1]]);
+  });
+
+  it('refuses when the catalog and the archives on disk disagree, saying what disagrees', async () => {
+    const { root, context, ids } = await workspaceWithBackups(3);
+    fs.rmSync(path.join(root, '.envprofiles/backups/dev_environment_001', `${ids[2]}.zip`));
+    fs.writeFileSync(path.join(root, '.envprofiles/backups/dev_environment_001/stray.zip'), 'x');
+    await assert.rejects(pruneBackups(context, 'dev_environment_001', true), (error: unknown) => {
+      assert.ok(error instanceof EnvProfilesError && error.code === 'CATALOG_MISMATCH');
+      assert.match(error.message, new RegExp(`lists ${ids[2].replace(/\./g, '\\.')} but .* is missing`));
+      assert.match(error.message, /stray\.zip is in .* but not in the catalog/);
+      return true;
+    });
+  });
+});
+
+describe('delete', () => {
+  it('needs a verified backup newer than the last change (NEEDS_BACKUP, exit 3), then deletes and keeps the data', async () => {
+    const { root, context } = await demoWorkspace();
+    const refused = runCli(['delete', 'test_environment_001', '--workspace', root]);
+    assert.equal(refused.status, 3);
+    assert.match(refused.stderr, /error\[NEEDS_BACKUP\][\s\S]*envprofiles backup test_environment_001 --full/);
+    const backup = await createBackup(context, { profileId: 'test_environment_001' });
+    await assert.rejects(deleteProfile(context, { id: 'test_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP', 'an unverified backup is not enough');
+    await verifyBackup(context, backup.entry.id);
+    const result = await deleteProfile(context, { id: 'test_environment_001' });
+    assert.equal(result.coveredBy, backup.entry.id);
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/test_environment_001.yaml')));
+    assert.ok(fs.existsSync(path.join(root, 'data/test/settings.sqlite3')), 'data kept by default');
+    assert.ok(fs.existsSync(path.join(root, '.envprofiles/backups/test_environment_001', `${backup.entry.id}.zip`)), 'backups kept');
+  });
+
+  it('a change after the backup needs a new one; --delete-data removes the databases', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: 'test_environment_001' });
+    await verifyBackup(context, backup.entry.id);
+    await new Promise((r) => setTimeout(r, 1100));
+    fs.appendFileSync(path.join(root, '.envprofiles/profiles/test_environment_001.yaml'), '# edited\n');
+    await assert.rejects(deleteProfile(context, { id: 'test_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP');
+    const fresh = await createBackup(context, { profileId: 'test_environment_001' });
+    await verifyBackup(context, fresh.entry.id);
+    await deleteProfile(context, { id: 'test_environment_001', deleteData: true });
+    assert.ok(!fs.existsSync(path.join(root, 'data/test/settings.sqlite3')));
+  });
+
+  it('PRODUCTION needs --confirm; the active profile cannot be deleted', async () => {
+    const { context } = await demoWorkspace();
+    const prod = await createBackup(context, { profileId: 'prod_environment_001' });
+    await verifyBackup(context, prod.entry.id);
+    await assert.rejects(deleteProfile(context, { id: 'prod_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'CONFIRMATION_REQUIRED');
+    await switchProfile(context, 'prod_environment_001', { confirmedId: 'prod_environment_001' });
+    await assert.rejects(deleteProfile(context, { id: 'prod_environment_001', confirmedId: 'prod_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'PROFILE_ACTIVE');
+  });
+});
