@@ -109,8 +109,8 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (process.env.BENCH_WRITE_DOCS !== '0') {
-    fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
-    fs.writeFileSync(path.join(ROOT, 'docs', 'benchmarks.md'), `# Benchmarks\n\nWritten by \`npm run bench\` (the latest run on a 2-core machine).\n\n## Switching\n\n${lines.join('\n')}\n`);
+    fs.mkdirSync(path.join(ROOT, 'docs', 'benchmarks'), { recursive: true });
+    fs.writeFileSync(path.join(ROOT, 'docs', 'benchmarks', 'switch.md'), `# Switch benchmarks\n\nWritten by \`npm run bench\` (the latest run on a 2-core machine).\n\n${lines.join('\n')}\n`);
   }
 }
 

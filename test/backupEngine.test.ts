@@ -97,6 +97,31 @@ describe('backup archives', () => {
     assert.equal(catalog[0].verified, null);
   });
 
+  it('ZIP64 archives (forced on a small backup) pass unzip -t, Python zipfile, verify and restore', async () => {
+    const { root, context } = await demoWorkspace();
+    process.env.ENVPROFILES_FORCE_ZIP64 = '1';
+    let archive: string;
+    let id: string;
+    try {
+      const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+      archive = backup.archive;
+      id = backup.entry.id;
+    } finally {
+      delete process.env.ENVPROFILES_FORCE_ZIP64;
+    }
+    const zipinfo = spawnSync('zipinfo', ['-v', archive], { encoding: 'utf8' });
+    assert.match(zipinfo.stdout, /minimum software version required to extract:\s+4\.5/);
+    assert.equal(spawnSync('unzip', ['-tq', archive]).status, 0);
+    const python = spawnSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(len(z.infolist()))', archive], { encoding: 'utf8' });
+    assert.equal(python.status, 0, python.stderr);
+    assert.equal((await verifyBackup(context, id)).ok, true);
+    await mutate(root, 'DELETE FROM price_data');
+    await restoreBackup(context, { reference: id, database: 'market_data' });
+    const db = (await engine()).open(path.join(root, 'data/dev/market_data.sqlite3'), { readOnly: true });
+    assert.ok(Number(db.all('SELECT count(*) AS n FROM price_data')[0].n) > 0);
+    db.close();
+  });
+
   it('an incremental backup holds only the changed pages and much less data', async () => {
     const { root, context } = await demoWorkspace(3000);
     const full = await createBackup(context, { profileId: DEV, kind: 'full' });

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
 import { appendAudit } from '../auditLog';
 import { EnvProfilesError } from '../errors';
 import { isGeneratedEnvFile } from '../envFileFormat';
@@ -19,7 +18,7 @@ import { readCatalog, updateCatalog, type CatalogEntry } from './backupCatalog';
 import { BackupLayout, newBackupId } from './backupLayout';
 import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { changedPages, hashPages, PAGE_HASH_BYTES } from './pageIndex';
-import { PageHashingTap } from './pageHashingTap';
+import { PageHasher } from './pageHasher';
 
 declare const ENVPROFILES_VERSION: string | undefined;
 const TOOL_VERSION = typeof ENVPROFILES_VERSION === 'string' ? ENVPROFILES_VERSION : '0.0.0-dev';
@@ -121,8 +120,8 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
       consistency: CONSISTENCY_NOTE,
       files: records,
     };
-    writer.addBuffer(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
-    const archive = await writer.finish();
+    await writer.addBuffer(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+    const archive = writer.finish();
     step('archive-written');
     const entry: CatalogEntry = {
       id: backupId,
@@ -146,7 +145,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
     return { entry, archive: finalPath, databases: summary, durationMs: performance.now() - started, note: choice.note };
   } catch (error) {
     if (listed) throw error;
-    await writer.abort();
+    writer.abort();
     fs.rmSync(finalPath, { force: true });
     appendAudit(context, { event: 'backup', profile: profile.id, outcome: 'failed', detail: (error as Error).message });
     throw error;
@@ -172,13 +171,11 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
 
   if (!parent || !parentRecord || parentRecord.sqlite.pageSize !== pageSize) {
     const entryName = `db/${logical}.sqlite3`;
-    const tap = new PageHashingTap(pageSize, pageCount);
-    const source = fs.createReadStream(snapshot, { highWaterMark: pageSize * 256 });
-    source.on('error', (error) => tap.destroy(error));
-    await writer.addStream(entryName, source.pipe(tap), size);
-    const sha256 = tap.sha256();
-    writer.addBuffer(indexEntry, tap.index);
-    return { role: 'database', logicalName: logical, originalPath: written, storage: 'image', entry: entryName, entrySize: size, entrySha256: sha256, size, sha256, sqlite, pagesStored: pageCount, pageIndexEntry: indexEntry, pageIndexSha256: createHash('sha256').update(tap.index).digest('hex'), atomicity };
+    const hasher = new PageHasher(pageSize, pageCount);
+    await writer.addStream(entryName, fs.createReadStream(snapshot, { highWaterMark: 1 << 20 }), size, (chunk) => hasher.update(chunk));
+    const sha256 = hasher.sha256();
+    await writer.addBuffer(indexEntry, hasher.index);
+    return { role: 'database', logicalName: logical, originalPath: written, storage: 'image', entry: entryName, entrySize: size, entrySha256: sha256, size, sha256, sqlite, pagesStored: pageCount, pageIndexEntry: indexEntry, pageIndexSha256: createHash('sha256').update(hasher.index).digest('hex'), atomicity };
   }
 
   // Incremental: hash every page of the snapshot, compare with the parent's index, store what differs.
@@ -198,7 +195,7 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
     const entryName = `db/${logical}.pages`;
     const entryHash = createHash('sha256');
     const recordSize = 4 + pageSize;
-    const pagesStream = Readable.from((function* () {
+    const pagesStream = (function* (): Generator<Buffer> {
       const batch = 64;
       for (let i = 0; i < changed.length; i += batch) {
         const slice = changed.slice(i, i + batch);
@@ -210,9 +207,9 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
         entryHash.update(out);
         yield out;
       }
-    })());
+    })();
     await writer.addStream(entryName, pagesStream, changed.length * recordSize);
-    writer.addBuffer(indexEntry, index);
+    await writer.addBuffer(indexEntry, index);
     return {
       role: 'database', logicalName: logical, originalPath: written, storage: 'pages', entry: entryName, entrySize: changed.length * recordSize,
       entrySha256: entryHash.digest('hex'), size, sha256: fileHash.digest('hex'), sqlite, pagesStored: changed.length, pageIndexEntry: indexEntry,
@@ -247,7 +244,7 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
       continue;
     }
     const entry = `${role === 'profile' ? 'profile' : 'files'}/${written.replace(/^\.\//, '').replace(/\.\.\//g, '__/')}`;
-    writer.addBuffer(entry, content);
+    await writer.addBuffer(entry, content);
     records.push({ role, originalPath: written, size: content.length, sha256, entry });
   }
   return records;

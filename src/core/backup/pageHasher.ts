@@ -1,24 +1,21 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
 import { hashPages, PAGE_HASH_BYTES } from './pageIndex';
 
 /**
- * Passes a database image through unchanged while computing, in the same pass, its SHA-256 and the
- * per-page hash index. Hashing runs on the main thread while zlib compresses in the thread pool,
- * which keeps both cores busy.
+ * Computes, from a database image fed in order, its SHA-256 and its per-page hash index. It runs on the
+ * main thread while the archive writer deflates in the thread pool, which keeps both cores busy.
  */
-export class PageHashingTap extends Transform {
+export class PageHasher {
   private readonly fileHash: Hash = createHash('sha256');
   private remainder: Buffer = Buffer.alloc(0);
   private page = 0;
   readonly index: Buffer;
 
   constructor(private readonly pageSize: number, pageCount: number) {
-    super();
     this.index = Buffer.alloc(pageCount * PAGE_HASH_BYTES);
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  update(chunk: Buffer): void {
     this.fileHash.update(chunk);
     const data = this.remainder.length > 0 ? Buffer.concat([this.remainder, chunk]) : chunk;
     const whole = Math.floor(data.length / this.pageSize) * this.pageSize;
@@ -27,10 +24,9 @@ export class PageHashingTap extends Transform {
       this.page += whole / this.pageSize;
     }
     this.remainder = Buffer.from(data.subarray(whole));
-    callback(null, chunk);
   }
 
-  /** The SHA-256 of everything that passed; call after the stream ended. */
+  /** The SHA-256 of everything fed; call once, at the end. */
   sha256(): string {
     return this.fileHash.digest('hex');
   }

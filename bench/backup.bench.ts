@@ -1,0 +1,169 @@
+// npm run bench (backup part): our full and incremental backups, restore and verify on a generated
+// 100 MB and 1 GiB database, each next to its peer measured in the same run (zip -1, unzip, restic).
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadSqliteEngine } from '../src/core/sqlite/loadEngine';
+import { DEFAULT_CONFIG_TEXT } from '../src/core/workspaceConfig';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const SIZES_MB = (process.env.BENCH_BACKUP_SIZES_MB ?? '100,1024').split(',').map(Number);
+
+interface Measured {
+  seconds: number;
+  peakMb: number;
+  stdout: string;
+}
+
+/** Runs a command under /usr/bin/time to get wall time and peak RSS of that process. */
+function measure(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Measured {
+  const timeFile = path.join(ROOT, '.bench', 'time.out');
+  const result = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%e %M', command, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  const [seconds, kb] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { seconds, peakMb: kb / 1024, stdout: result.stdout };
+}
+
+async function buildWorkspace(sizeMb: number): Promise<string> {
+  const dir = path.join(ROOT, '.bench', `backup-${sizeMb}mb`);
+  const marker = path.join(dir, '.ready');
+  if (fs.existsSync(marker)) return dir;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, '.envprofiles/profiles'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+  process.stderr.write(`building a ${sizeMb} MB database in ${dir} …\n`);
+  const engine = await loadSqliteEngine();
+  const file = path.join(dir, 'data/market_data.sqlite3');
+  const db = engine.open(file, { readOnly: false, create: true });
+  db.exec('PRAGMA journal_mode = WAL');
+  // One-minute bars with the indicator values the application caches beside them (a JSON text of ~600 bytes).
+  db.exec('CREATE TABLE price_data (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, ts INTEGER NOT NULL, open REAL, high REAL, low REAL, close REAL, volume INTEGER, indicators TEXT)');
+  const indicator = (name: string) => `'"${name}":' || printf('%.6f', (abs(random()) % 100000000) / 1000000.0)`;
+  const names = ['rsi14', 'rsi28', 'ema12', 'ema26', 'ema50', 'ema200', 'sma20', 'sma50', 'macd', 'macd_signal', 'macd_hist', 'bb_upper', 'bb_mid', 'bb_lower', 'atr14', 'adx14', 'cci20', 'stoch_k', 'stoch_d', 'obv', 'vwap', 'mfi14', 'roc10', 'willr14', 'kama', 'tema', 'trix', 'ultosc', 'aroon_up', 'aroon_down'];
+  const json = `'{' || ${names.map(indicator).join(" || ',' || ")} || '}'`;
+  let batch = 0;
+  while (fs.statSync(file).size < sizeMb * 1048576) {
+    db.exec(`BEGIN; WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 20000)
+      INSERT INTO price_data (symbol, ts, open, high, low, close, volume, indicators)
+      SELECT 'SYM' || ((${batch} * 20000 + i) % 400), 1722470400 + (${batch} * 20000 + i) * 60, 100 + (i % 997) / 10.0, 101 + (i % 991) / 10.0, 99 + (i % 983) / 10.0,
+             100 + (abs(random()) % 10000) / 100.0, abs(random()) % 1000000, ${json} FROM s; COMMIT;`);
+    batch++;
+  }
+  db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  db.close();
+  fs.writeFileSync(path.join(dir, '.envprofiles/config.yaml'), DEFAULT_CONFIG_TEXT);
+  fs.writeFileSync(path.join(dir, '.envprofiles/profiles/bench.yaml'), 'profile:\n  id: bench\n  name: Bench\n  type: TESTING\n  databases:\n    market_data: data/market_data.sqlite3\n');
+  fs.writeFileSync(marker, '');
+  return dir;
+}
+
+function dirSize(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    total += entry.isDirectory() ? dirSize(full) : fs.statSync(full).size;
+  }
+  return total;
+}
+
+function updateOnePercent(dir: string, round: number): void {
+  const node = process.execPath;
+  const script = `const {DatabaseSync}=require('node:sqlite');const db=new DatabaseSync(${JSON.stringify(path.join(dir, 'data/market_data.sqlite3'))});db.exec('UPDATE price_data SET close = close + ${round}, volume = volume + 1 WHERE abs(random()) % 100 = 0');db.close();`;
+  const result = spawnSync(node, ['-e', script]);
+  if (result.status !== 0) throw new Error(String(result.stderr));
+}
+
+async function databaseFacts(file: string): Promise<{ rows: number; rowBytes: number; rowsPerPage: number }> {
+  const engine = await loadSqliteEngine();
+  const db = engine.open(file, { readOnly: true });
+  try {
+    const rows = Number(db.all('SELECT count(*) AS n FROM price_data')[0].n);
+    const size = fs.statSync(file).size;
+    return { rows, rowBytes: Math.round(size / rows), rowsPerPage: Math.round((rows / size) * 4096) };
+  } finally {
+    db.close();
+  }
+}
+
+const cli = (dir: string, ...args: string[]): Measured => measure(process.execPath, [CLI, ...args, '--workspace', dir, '--json']);
+const mb = (bytes: number): string => (bytes / 1048576).toFixed(1);
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+
+async function benchSize(sizeMb: number): Promise<string[]> {
+  const dir = await buildWorkspace(sizeMb);
+  const dbFile = path.join(dir, 'data/market_data.sqlite3');
+  const dbBytes = fs.statSync(dbFile).size;
+  const scratch = path.join(ROOT, '.bench', `scratch-${sizeMb}`);
+  fs.rmSync(scratch, { recursive: true, force: true });
+  fs.mkdirSync(scratch, { recursive: true });
+  fs.rmSync(path.join(dir, '.envprofiles/backups'), { recursive: true, force: true });
+  for (const p of fs.readdirSync(path.join(dir, '.envprofiles/profiles'))) if (p !== 'bench.yaml') fs.rmSync(path.join(dir, '.envprofiles/profiles', p));
+  fs.rmSync(path.join(dir, 'data', 'restored'), { recursive: true, force: true });
+
+  const full = cli(dir, 'backup', 'bench', '--full');
+  const fullResult = JSON.parse(full.stdout).result;
+  const zip = measure('zip', ['-1', '-q', path.join(scratch, 'peer.zip'), 'data/market_data.sqlite3'], { cwd: dir });
+  const zipBytes = fs.statSync(path.join(scratch, 'peer.zip')).size;
+
+  updateOnePercent(dir, 1);
+  const incr = cli(dir, 'backup', 'bench', '--incremental');
+  const incrResult = JSON.parse(incr.stdout).result;
+
+  const verify = cli(dir, 'verify', fullResult.id);
+  const restore = cli(dir, 'restore', fullResult.id, '--as-new', 'restored');
+  const unzip = measure('unzip', ['-q', '-o', path.join(scratch, 'peer.zip'), '-d', path.join(scratch, 'unzipped')]);
+
+  // restic, same file, same two states.
+  const repo = path.join(scratch, 'restic');
+  const resticEnv = { RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: repo, RESTIC_CACHE_DIR: path.join(scratch, 'restic-cache') };
+  updateOnePercent(dir, 2);
+  spawnSync('restic', ['init', '-q'], { env: { ...process.env, ...resticEnv } });
+  const repoEmpty = dirSize(repo);
+  const resticFull = measure('restic', ['backup', '-q', 'data/market_data.sqlite3'], { cwd: dir, env: resticEnv });
+  const repoAfterFull = dirSize(repo);
+  const ourFull2 = cli(dir, 'backup', 'bench', '--full');
+  const ourFull2Result = JSON.parse(ourFull2.stdout).result;
+  updateOnePercent(dir, 3);
+  const resticIncr = measure('restic', ['backup', '-q', 'data/market_data.sqlite3'], { cwd: dir, env: resticEnv });
+  const repoAfterIncr = dirSize(repo);
+  const ourIncr2 = cli(dir, 'backup', 'bench', '--incremental');
+  const ourIncr2Result = JSON.parse(ourIncr2.stdout).result;
+
+  const verifyMbps = dbBytes / 1048576 / verify.seconds;
+  const facts = await databaseFacts(dbFile);
+  const touched = incrResult.databaseDetails.find((d: { name: string }) => d.name === 'market_data');
+  fs.rmSync(scratch, { recursive: true, force: true });
+  fs.rmSync(path.join(dir, 'data', 'restored'), { recursive: true, force: true });
+  return [
+    `### ${mb(dbBytes)} MB database (${new Date().toISOString().slice(0, 10)})`,
+    '',
+    `${facts.rows} rows of about ${facts.rowBytes} bytes (${facts.rowsPerPage} per 4 KiB page). The update changes a random 1 % of the rows, which touched ${touched.pagesStored} of ${touched.pageCount} pages (${(100 * touched.pagesStored / touched.pageCount).toFixed(1)} %).`,
+    '',
+    '| measurement | ours | peer | ratio (ours / peer) | peak RSS ours / peer |',
+    '|---|---|---|---|---|',
+    `| full backup, time | ${full.seconds.toFixed(2)} s | \`zip -1\` ${zip.seconds.toFixed(2)} s | ${ratio(full.seconds, zip.seconds)} (goal ≤ 0.8×) | ${full.peakMb.toFixed(0)} MB / ${zip.peakMb.toFixed(0)} MB |`,
+    `| full backup, size | ${mb(fullResult.sizeBytes)} MB | \`zip -1\` ${mb(zipBytes)} MB | ${ratio(fullResult.sizeBytes, zipBytes)} | |`,
+    `| incremental after 1 % of rows updated, size | ${mb(incrResult.sizeBytes)} MB | our full ${mb(fullResult.sizeBytes)} MB | ${(100 * incrResult.sizeBytes / fullResult.sizeBytes).toFixed(1)} % (goal ≤ 8 %) | |`,
+    `| incremental after 1 % of rows updated, time | ${incr.seconds.toFixed(2)} s | our full ${full.seconds.toFixed(2)} s | ${ratio(incr.seconds, full.seconds)} (goal ≤ 0.3×) | ${incr.peakMb.toFixed(0)} MB |`,
+    `| restore (rebuild, verify, write) | ${restore.seconds.toFixed(2)} s | \`unzip\` ${unzip.seconds.toFixed(2)} s | ${ratio(restore.seconds, unzip.seconds)} (goal ≤ 1.2×) | ${restore.peakMb.toFixed(0)} MB / ${unzip.peakMb.toFixed(0)} MB |`,
+    `| verify (SHA-256 of every entry, rebuild, integrity_check) | ${verify.seconds.toFixed(2)} s, ${verifyMbps.toFixed(0)} MB/s of database | | | ${verify.peakMb.toFixed(0)} MB |`,
+    `| full backup vs restic first backup, time | ${ourFull2.seconds.toFixed(2)} s | restic ${resticFull.seconds.toFixed(2)} s | ${ratio(ourFull2.seconds, resticFull.seconds)} | ${ourFull2.peakMb.toFixed(0)} MB / ${resticFull.peakMb.toFixed(0)} MB |`,
+    `| full backup vs restic first backup, bytes added | ${mb(ourFull2Result.sizeBytes)} MB | restic ${mb(repoAfterFull - repoEmpty)} MB | ${ratio(ourFull2Result.sizeBytes, repoAfterFull - repoEmpty)} | |`,
+    `| incremental vs restic second backup, time | ${ourIncr2.seconds.toFixed(2)} s | restic ${resticIncr.seconds.toFixed(2)} s | ${ratio(ourIncr2.seconds, resticIncr.seconds)} (goal < 1×) | ${ourIncr2.peakMb.toFixed(0)} MB / ${resticIncr.peakMb.toFixed(0)} MB |`,
+    `| incremental vs restic second backup, bytes added | ${mb(ourIncr2Result.sizeBytes)} MB | restic ${mb(repoAfterIncr - repoAfterFull)} MB | ${ratio(ourIncr2Result.sizeBytes, repoAfterIncr - repoAfterFull)} (goal < 1×) | |`,
+    '',
+  ];
+}
+
+async function main(): Promise<void> {
+  const lines = [`Backups (node:sqlite, Node ${process.version}, compression fast = deflate level 1, 2 cores; the CLI is a new process, so its times include starting Node)`, ''];
+  for (const size of SIZES_MB) lines.push(...(await benchSize(size)));
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (process.env.BENCH_WRITE_DOCS !== '0') {
+    fs.mkdirSync(path.join(ROOT, 'docs', 'benchmarks'), { recursive: true });
+    fs.writeFileSync(path.join(ROOT, 'docs', 'benchmarks', 'backup.md'), `# Backup benchmarks\n\nWritten by \`npm run bench\` (the latest run).\n\n${lines.join('\n')}\n`);
+  }
+}
+
+void main();

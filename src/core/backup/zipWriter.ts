@@ -1,0 +1,247 @@
+import * as fs from 'node:fs';
+import * as zlib from 'node:zlib';
+
+/** Raw deflate is compressed in chunks of this size, several at once, so both cores work. */
+const CHUNK = 1 << 20;
+/** Each chunk is primed with the 32 KiB before it, so compression loses nothing at the seams (as pigz does). */
+const WINDOW = 32 * 1024;
+const IN_FLIGHT = 4;
+const ZIP64_THRESHOLD = 0xffffffff - 0x4000000;
+
+const crcTable = ((): Uint32Array => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 as ZIP wants it: zlib's (Node >= 22.2), or a table version on older runtimes. */
+export function crc32(data: Uint8Array, previous = 0): number {
+  const native = (zlib as unknown as { crc32?: (d: Uint8Array, v: number) => number }).crc32;
+  if (native) return native(data, previous);
+  let c = (previous ^ 0xffffffff) >>> 0;
+  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function dosDateTime(date: Date): { date: number; time: number } {
+  const year = Math.max(1980, date.getFullYear());
+  return {
+    date: ((year - 1980) << 9) | ((date.getMonth() + 1) << 5) | date.getDate(),
+    time: (date.getHours() << 11) | (date.getMinutes() << 5) | Math.floor(date.getSeconds() / 2),
+  };
+}
+
+interface CentralRecord {
+  name: Buffer;
+  method: number;
+  crc: number;
+  compressedSize: number;
+  size: number;
+  offset: number;
+  zip64: boolean;
+}
+
+export interface ZipWriterOptions {
+  /** 0 stores; 1 to 9 deflate. */
+  level: number;
+  mtime: Date;
+  /** Always write ZIP64 structures (tests use it to exercise them without 4 GiB files). */
+  forceZip64?: boolean;
+}
+
+/**
+ * A streaming ZIP writer: local header, data, data descriptor per entry, then the central directory,
+ * with ZIP64 records when sizes, offsets or counts need them. Unlike yazl it deflates one entry on
+ * several threads at once (independent chunks primed with the previous window and joined with sync
+ * flushes, which yields one ordinary deflate stream). Everything is appended, so `onWrite` sees the
+ * archive's bytes in order (for its SHA-256).
+ */
+export class ZipWriter {
+  private readonly fd: number;
+  private offset = 0;
+  private readonly records: CentralRecord[] = [];
+  private readonly time: { date: number; time: number };
+
+  constructor(file: string, private readonly options: ZipWriterOptions, private readonly onWrite: (bytes: Buffer) => void) {
+    this.fd = fs.openSync(file, 'wx', 0o644);
+    this.time = dosDateTime(options.mtime);
+  }
+
+  private write(bytes: Buffer): void {
+    fs.writeSync(this.fd, bytes);
+    this.onWrite(bytes);
+    this.offset += bytes.length;
+  }
+
+  /**
+   * Adds one entry from `source`, whose total size must be `size`. `onChunk` sees the uncompressed
+   * bytes in order (for hashing them in the same pass).
+   */
+  async addEntry(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void): Promise<void> {
+    const nameBytes = Buffer.from(name, 'utf8');
+    const method = this.options.level === 0 ? 0 : 8;
+    const zip64 = this.options.forceZip64 === true || size >= ZIP64_THRESHOLD || this.offset >= ZIP64_THRESHOLD;
+    const localOffset = this.offset;
+    const extra = zip64 ? Buffer.alloc(20) : Buffer.alloc(0);
+    if (zip64) {
+      extra.writeUInt16LE(0x0001, 0);
+      extra.writeUInt16LE(16, 2);
+    }
+    const header = Buffer.alloc(30);
+    header.writeUInt32LE(0x04034b50, 0);
+    header.writeUInt16LE(zip64 ? 45 : 20, 4);
+    header.writeUInt16LE(0x0808, 6); // bit 3: sizes in the data descriptor; bit 11: UTF-8 name
+    header.writeUInt16LE(method, 8);
+    header.writeUInt16LE(this.time.time, 10);
+    header.writeUInt16LE(this.time.date, 12);
+    header.writeUInt32LE(0, 14);
+    header.writeUInt32LE(zip64 ? 0xffffffff : 0, 18);
+    header.writeUInt32LE(zip64 ? 0xffffffff : 0, 22);
+    header.writeUInt16LE(nameBytes.length, 26);
+    header.writeUInt16LE(extra.length, 28);
+    this.write(Buffer.concat([header, nameBytes, extra]));
+
+    let crc = 0;
+    let seen = 0;
+    let compressedSize = 0;
+    const pending: Promise<Buffer>[] = [];
+    let held: Buffer | undefined;
+    let window: Buffer = Buffer.alloc(0);
+    const flushOne = async (): Promise<void> => {
+      const out = await (pending.shift() as Promise<Buffer>);
+      this.write(out);
+      compressedSize += out.length;
+    };
+    const submit = (chunk: Buffer, last: boolean): void => {
+      const dictionary = window.length > 0 ? window : undefined;
+      pending.push(new Promise((resolve, reject) => {
+        zlib.deflateRaw(chunk, { level: this.options.level, memLevel: 9, dictionary, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (error, out) => (error ? reject(error) : resolve(out)));
+      }));
+      window = Buffer.from(chunk.subarray(Math.max(0, chunk.length - WINDOW)));
+    };
+    let buffered: Buffer[] = [];
+    let bufferedBytes = 0;
+    const takeChunk = (): Buffer => {
+      const all = buffered.length === 1 ? buffered[0] : Buffer.concat(buffered);
+      const chunk = all.subarray(0, CHUNK);
+      const rest = all.subarray(CHUNK);
+      buffered = rest.length > 0 ? [rest] : [];
+      bufferedBytes = rest.length;
+      return chunk;
+    };
+    const consume = async (chunk: Buffer): Promise<void> => {
+      if (method === 0) {
+        this.write(chunk);
+        compressedSize += chunk.length;
+        return;
+      }
+      if (held) submit(held, false);
+      held = chunk;
+      if (pending.length >= IN_FLIGHT) await flushOne();
+    };
+    for await (const piece of source) {
+      crc = crc32(piece, crc);
+      seen += piece.length;
+      onChunk?.(piece);
+      buffered.push(piece);
+      bufferedBytes += piece.length;
+      while (bufferedBytes >= CHUNK) await consume(takeChunk());
+    }
+    if (bufferedBytes > 0) await consume(takeChunk());
+    if (method === 8) {
+      submit(held ?? Buffer.alloc(0), true);
+      while (pending.length > 0) await flushOne();
+    }
+    if (seen !== size) throw new Error(`entry ${name}: expected ${size} bytes, got ${seen}`);
+
+    const descriptor = Buffer.alloc(zip64 ? 24 : 16);
+    descriptor.writeUInt32LE(0x08074b50, 0);
+    descriptor.writeUInt32LE(crc >>> 0, 4);
+    if (zip64) {
+      descriptor.writeBigUInt64LE(BigInt(compressedSize), 8);
+      descriptor.writeBigUInt64LE(BigInt(size), 16);
+    } else {
+      descriptor.writeUInt32LE(compressedSize, 8);
+      descriptor.writeUInt32LE(size, 12);
+    }
+    this.write(descriptor);
+    this.records.push({ name: nameBytes, method, crc: crc >>> 0, compressedSize, size, offset: localOffset, zip64: zip64 || compressedSize >= 0xffffffff });
+  }
+
+  addBuffer(name: string, data: Buffer): Promise<void> {
+    return this.addEntry(name, [data], data.length);
+  }
+
+  /** Writes the central directory and the end records, fsyncs and closes the file. */
+  finish(): void {
+    const cdStart = this.offset;
+    for (const r of this.records) {
+      const big = r.zip64 || r.offset >= 0xffffffff;
+      const extra = big ? Buffer.alloc(28) : Buffer.alloc(0);
+      if (big) {
+        extra.writeUInt16LE(0x0001, 0);
+        extra.writeUInt16LE(24, 2);
+        extra.writeBigUInt64LE(BigInt(r.size), 4);
+        extra.writeBigUInt64LE(BigInt(r.compressedSize), 12);
+        extra.writeBigUInt64LE(BigInt(r.offset), 20);
+      }
+      const header = Buffer.alloc(46);
+      header.writeUInt32LE(0x02014b50, 0);
+      header.writeUInt16LE((3 << 8) | 45, 4); // made by: Unix, spec 4.5
+      header.writeUInt16LE(big ? 45 : 20, 6);
+      header.writeUInt16LE(0x0808, 8);
+      header.writeUInt16LE(r.method, 10);
+      header.writeUInt16LE(this.time.time, 12);
+      header.writeUInt16LE(this.time.date, 14);
+      header.writeUInt32LE(r.crc, 16);
+      header.writeUInt32LE(big ? 0xffffffff : r.compressedSize, 20);
+      header.writeUInt32LE(big ? 0xffffffff : r.size, 24);
+      header.writeUInt16LE(r.name.length, 28);
+      header.writeUInt16LE(extra.length, 30);
+      header.writeUInt32LE((0o100644 << 16) >>> 0, 38);
+      header.writeUInt32LE(big ? 0xffffffff : r.offset, 42);
+      this.write(Buffer.concat([header, r.name, extra]));
+    }
+    const cdSize = this.offset - cdStart;
+    const needs64 = this.options.forceZip64 === true || this.records.length >= 0xffff || cdStart >= 0xffffffff || cdSize >= 0xffffffff || this.records.some((r) => r.zip64);
+    if (needs64) {
+      const eocd64Offset = this.offset;
+      const eocd64 = Buffer.alloc(56);
+      eocd64.writeUInt32LE(0x06064b50, 0);
+      eocd64.writeBigUInt64LE(44n, 4);
+      eocd64.writeUInt16LE((3 << 8) | 45, 12);
+      eocd64.writeUInt16LE(45, 14);
+      eocd64.writeBigUInt64LE(BigInt(this.records.length), 24);
+      eocd64.writeBigUInt64LE(BigInt(this.records.length), 32);
+      eocd64.writeBigUInt64LE(BigInt(cdSize), 40);
+      eocd64.writeBigUInt64LE(BigInt(cdStart), 48);
+      const locator = Buffer.alloc(20);
+      locator.writeUInt32LE(0x07064b50, 0);
+      locator.writeBigUInt64LE(BigInt(eocd64Offset), 8);
+      locator.writeUInt32LE(1, 16);
+      this.write(Buffer.concat([eocd64, locator]));
+    }
+    const eocd = Buffer.alloc(22);
+    eocd.writeUInt32LE(0x06054b50, 0);
+    eocd.writeUInt16LE(needs64 ? 0xffff : this.records.length, 8);
+    eocd.writeUInt16LE(needs64 ? 0xffff : this.records.length, 10);
+    eocd.writeUInt32LE(needs64 ? 0xffffffff : cdSize, 12);
+    eocd.writeUInt32LE(needs64 ? 0xffffffff : cdStart, 16);
+    this.write(eocd);
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+  }
+
+  /** Closes the file without finishing it (the caller removes it). */
+  abort(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // Already closed.
+    }
+  }
+}
