@@ -6,6 +6,9 @@ const CHUNK = 1 << 20;
 /** Each chunk is primed with the 32 KiB before it, so compression loses nothing at the seams (as pigz does). */
 const WINDOW = 32 * 1024;
 const IN_FLIGHT = 4;
+/** How many input chunks the writer may still hold (in flight, held back, being read): a buffer pool of this size can be reused safely. */
+export const RETAINED_CHUNKS = IN_FLIGHT + 3;
+export const CHUNK_SIZE = CHUNK;
 const ZIP64_THRESHOLD = 0xffffffff - 0x4000000;
 
 const crcTable = ((): Uint32Array => {
