@@ -7,7 +7,7 @@ import { finishRestore, recoverBackup, rollBackRestore } from './backup/backupRe
 import type { WorkspaceContext } from './workspaceContext';
 import { BackupLayout } from './backup/backupLayout';
 import { profilesWithBackups } from './backup/backupCatalog';
-import { loadWorkspaceConfig } from './workspaceConfig';
+import { workspaceConfigFor } from './workspaceConfig';
 
 /**
  * Finishes or rolls back every operation that a killed process left half done. The caller holds
@@ -72,7 +72,7 @@ export function leftoverDirectories(context: WorkspaceContext): string[] {
   const { layout } = context;
   const dirs = [layout.storeDir, layout.profilesDir, layout.journalDir];
   try {
-    const backups = new BackupLayout(layout, loadWorkspaceConfig(layout));
+    const backups = new BackupLayout(layout, workspaceConfigFor(context));
     dirs.push(...profilesWithBackups(backups).map((id) => backups.profileDir(id)));
   } catch {
     // An invalid config.yaml is reported by the command itself.

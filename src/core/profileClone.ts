@@ -7,7 +7,7 @@ import { withNewProfileJournal } from './newProfileJournal';
 import { PROFILE_TYPES, type Profile, type ProfileType } from './profileModel';
 import { invalidProfileError, loadProfile, parseProfileText, writeProfileDocument } from './profileStore';
 import { profileIdProblem } from './safeNames';
-import { loadWorkspaceConfig } from './workspaceConfig';
+import { workspaceConfigFor } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
@@ -65,7 +65,7 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
     type = PROFILE_TYPES.find((t) => t === request.type?.toUpperCase());
     if (!type) throw new EnvProfilesError('USAGE', `"${request.type}" is not a profile type; use one of ${PROFILE_TYPES.join(', ')}.`, { kind: 'usage', field: 'type' });
   }
-  const config = loadWorkspaceConfig(layout);
+  const config = workspaceConfigFor(context);
   const { profile: source, document: sourceDocument } = loadProfile(layout, config, request.source);
   const profileFile = layout.profileFile(request.id);
   if (fs.existsSync(profileFile)) {

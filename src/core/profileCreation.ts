@@ -9,7 +9,7 @@ import { PROFILE_TYPES } from './profileModel';
 import { invalidProfileError, loadProfile, newProfileDocument, parseProfileText, readAllProfileFiles, writeProfileDocument } from './profileStore';
 import { builtInTemplateFor, fillPlaceholders, findTemplate } from './profileTemplates';
 import { profileIdProblem } from './safeNames';
-import { loadWorkspaceConfig, type WorkspaceConfig } from './workspaceConfig';
+import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
@@ -60,7 +60,7 @@ export async function createProfile(context: WorkspaceContext, request: CreatePr
   return withWorkspaceLock(context, `create ${request.id}`, () => {
     const idProblem = profileIdProblem(request.id);
     if (idProblem) throw new EnvProfilesError('PROFILE_INVALID', `Cannot create profile: ${idProblem}.`, { kind: 'usage', field: 'id', hint: 'Use at least 3 letters, digits, ".", "_" or "-".' });
-    const config = loadWorkspaceConfig(context.layout);
+    const config = workspaceConfigFor(context);
     const type = parseType(request.type);
     const template = request.template ? findTemplate(context.layout, request.template) : builtInTemplateFor(type ?? 'DEVELOPMENT');
     const configurations: Record<string, ConfigValue> = { ...template.configurations };
@@ -102,7 +102,7 @@ export async function createProfileFromFile(context: WorkspaceContext, file: str
   } catch (error) {
     throw new EnvProfilesError('IO_ERROR', `Cannot read ${file}: ${(error as Error).message}`, { file, kind: 'usage' });
   }
-  return withWorkspaceLock(context, `create from ${file}`, () => storeNewProfile(context, loadWorkspaceConfig(context.layout), text, initialise, file));
+  return withWorkspaceLock(context, `create from ${file}`, () => storeNewProfile(context, workspaceConfigFor(context), text, initialise, file));
 }
 
 async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfig, text: string, initialise: InitialiseDatabases, sourceLabel?: string): Promise<CreateResult> {

@@ -6,7 +6,7 @@ import { BackupLayout } from './backup/backupLayout';
 import { EnvProfilesError } from './errors';
 import { isProtected } from './profileModel';
 import { loadProfile } from './profileStore';
-import { loadWorkspaceConfig } from './workspaceConfig';
+import { workspaceConfigFor } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
@@ -49,7 +49,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
   requireInitialised(context.layout);
   return withWorkspaceLock(context, `delete ${request.id}`, () => {
     const { layout } = context;
-    const config = loadWorkspaceConfig(layout);
+    const config = workspaceConfigFor(context);
     const { profile, file } = loadProfile(layout, config, request.id);
     if (readActiveState(layout).active === profile.id) {
       throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });

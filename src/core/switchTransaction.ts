@@ -12,7 +12,7 @@ import { backUpProfile } from './backup/backupCreation';
 import { rollBackSwitch } from './switchRollback';
 import { captureOutput, planOutputs, type OutputSnapshot, type PlannedOutput } from './switchOutputs';
 import { checkBusyGuard } from './busyGuard';
-import { loadWorkspaceConfig, type WorkspaceConfig } from './workspaceConfig';
+import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { withWorkspaceLock } from './workspaceSession';
 
@@ -47,7 +47,7 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   const started = performance.now();
   const { layout } = context;
   const step = (name: string): void => context.onStep?.(name);
-  const config = loadWorkspaceConfig(layout);
+  const config = workspaceConfigFor(context);
   const { profile } = loadProfile(layout, config, id);
   const from = readActiveState(layout).active;
 

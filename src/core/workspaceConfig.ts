@@ -154,3 +154,9 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
 
   return issues.length > 0 ? { issues } : { config, issues };
 }
+
+/** The settings an operation uses: config.yaml, adjusted by the adapter's overrides. */
+export function workspaceConfigFor(context: { layout: WorkspaceLayout; configOverrides?: (config: WorkspaceConfig) => WorkspaceConfig }): WorkspaceConfig {
+  const config = loadWorkspaceConfig(context.layout);
+  return context.configOverrides ? context.configOverrides(config) : config;
+}

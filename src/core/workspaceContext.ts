@@ -1,4 +1,5 @@
 import type { SqliteEngine } from './sqlite/sqliteEngine';
+import type { WorkspaceConfig } from './workspaceConfig';
 import { WorkspaceLayout } from './workspaceLayout';
 
 /** Who performed an operation, as recorded in the audit log. */
@@ -32,6 +33,8 @@ export interface WorkspaceContext {
   now: () => Date;
   onStep?: StepHook;
   progress?: ProgressReporter;
+  /** Adjusts config.yaml's settings for this adapter (the extension's settings override some of them). */
+  configOverrides?: (config: WorkspaceConfig) => WorkspaceConfig;
 }
 
 export function createWorkspaceContext(root: string, engine: SqliteEngine, options: Partial<Omit<WorkspaceContext, 'layout' | 'engine'>> = {}): WorkspaceContext {
@@ -43,5 +46,6 @@ export function createWorkspaceContext(root: string, engine: SqliteEngine, optio
     now: options.now ?? (() => new Date()),
     onStep: options.onStep,
     progress: options.progress,
+    configOverrides: options.configOverrides,
   };
 }

@@ -6,7 +6,7 @@ import { listJournals } from './operationJournal';
 import { isProtected, type ProfileType } from './profileModel';
 import { readAllProfileFiles, readProfileFile } from './profileStore';
 import { outputMatches, planOutputs } from './switchOutputs';
-import { loadWorkspaceConfig } from './workspaceConfig';
+import { workspaceConfigFor } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { liveLockOwner } from './workspaceLock';
 
@@ -24,7 +24,7 @@ export interface ProfileSummary {
 
 /** Every profile of the workspace, valid or not, with the active one marked. */
 export function listProfiles(context: WorkspaceContext): ProfileSummary[] {
-  const config = loadWorkspaceConfig(context.layout);
+  const config = workspaceConfigFor(context);
   const active = readActiveState(context.layout).active;
   return readAllProfileFiles(context.layout, config).map((result) => ({
     id: result.id,
@@ -72,7 +72,7 @@ export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
     engine: context.engine.name,
   };
   if (!initialised) return status;
-  const config = loadWorkspaceConfig(layout);
+  const config = workspaceConfigFor(context);
   status.guardActive = isGuardActive(context, config);
   status.operationInProgress = liveLockOwner(layout)?.operation;
   if (!state.active) return status;

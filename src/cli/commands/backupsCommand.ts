@@ -1,6 +1,6 @@
 import { profilesWithBackups, readCatalog } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
-import { loadWorkspaceConfig } from '../../core/workspaceConfig';
+import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand } from '../cliCommand';
 import { table } from '../textFormat';
 
@@ -11,7 +11,7 @@ export const backupsCommand: CliCommand = {
   options: {},
   positionals: [0, 1],
   async run({ context, positionals }) {
-    const config = loadWorkspaceConfig(context.layout);
+    const config = workspaceConfigFor(context);
     const backups = new BackupLayout(context.layout, config);
     const profiles = positionals.length ? positionals : profilesWithBackups(backups);
     const entries = profiles.flatMap((p) => readCatalog(backups, p)).sort((a, b) => b.createdAt.localeCompare(a.createdAt));

@@ -3,7 +3,7 @@ import { BackupLayout } from '../../core/backup/backupLayout';
 import { restoreBackup } from '../../core/backup/backupRestore';
 import { isProtected } from '../../core/profileModel';
 import { readProfileFile } from '../../core/profileStore';
-import { loadWorkspaceConfig } from '../../core/workspaceConfig';
+import { workspaceConfigFor } from '../../core/workspaceConfig';
 import { stringOption } from '../cliArguments';
 import type { CliCommand } from '../cliCommand';
 
@@ -20,7 +20,7 @@ export const restoreCommand: CliCommand = {
   async run({ context, positionals, options, askToType }) {
     let confirmedId = stringOption(options.confirm);
     if (confirmedId === undefined && !options['as-new']) {
-      const config = loadWorkspaceConfig(context.layout);
+      const config = workspaceConfigFor(context);
       const located = locateBackup(new BackupLayout(context.layout, config), positionals[0], process.cwd());
       const profileId = located.catalogEntry?.profileId;
       const profile = profileId ? readProfileFile(context.layout, config, profileId).profile : undefined;

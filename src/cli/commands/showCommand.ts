@@ -1,7 +1,7 @@
 import { readActiveState } from '../../core/activeState';
 import { isProtected } from '../../core/profileModel';
 import { loadProfile } from '../../core/profileStore';
-import { loadWorkspaceConfig } from '../../core/workspaceConfig';
+import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand } from '../cliCommand';
 
 export const showCommand: CliCommand = {
@@ -11,7 +11,7 @@ export const showCommand: CliCommand = {
   options: {},
   positionals: [1, 1],
   async run({ context, positionals }) {
-    const config = loadWorkspaceConfig(context.layout);
+    const config = workspaceConfigFor(context);
     const { profile, file } = loadProfile(context.layout, config, positionals[0]);
     const active = readActiveState(context.layout).active === profile.id;
     const text = [

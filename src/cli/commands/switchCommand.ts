@@ -1,7 +1,7 @@
 import { isProtected } from '../../core/profileModel';
 import { loadProfile } from '../../core/profileStore';
 import { switchProfile } from '../../core/switchTransaction';
-import { loadWorkspaceConfig } from '../../core/workspaceConfig';
+import { workspaceConfigFor } from '../../core/workspaceConfig';
 import { stringOption } from '../cliArguments';
 import type { CliCommand } from '../cliCommand';
 
@@ -19,7 +19,7 @@ export const switchCommand: CliCommand = {
     const id = positionals[0];
     let confirmedId = stringOption(options.confirm);
     if (confirmedId === undefined) {
-      const { profile } = loadProfile(context.layout, loadWorkspaceConfig(context.layout), id);
+      const { profile } = loadProfile(context.layout, workspaceConfigFor(context), id);
       if (isProtected(profile)) confirmedId = await askToType(`"${id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}. Type its id to switch to it: `, id);
     }
     const result = await switchProfile(context, id, { confirmedId });

@@ -1,6 +1,6 @@
 import { fullValidateProfile, quickValidateProfile } from '../../core/databaseValidation';
 import { loadProfile } from '../../core/profileStore';
-import { loadWorkspaceConfig } from '../../core/workspaceConfig';
+import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand } from '../cliCommand';
 
 const MARK = { ok: 'ok  ', info: 'info', warning: 'WARN', error: 'FAIL' } as const;
@@ -13,7 +13,7 @@ export const validateCommand: CliCommand = {
   options: { full: { type: 'boolean' } },
   positionals: [1, 1],
   async run({ context, positionals, options }) {
-    const config = loadWorkspaceConfig(context.layout);
+    const config = workspaceConfigFor(context);
     const { profile } = loadProfile(context.layout, config, positionals[0]);
     const report = options.full ? fullValidateProfile(context, config, profile) : quickValidateProfile(context, config, profile);
     const text = [`${report.level === 'full' ? 'Full' : 'Quick'} validation of ${profile.id} (${report.engine}):`];

@@ -1,5 +1,5 @@
 import { readAllProfileFiles } from '../profileStore';
-import { loadWorkspaceConfig } from '../workspaceConfig';
+import { workspaceConfigFor } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
@@ -18,7 +18,7 @@ export interface AllProfilesBackupResult {
 export async function backUpAllProfiles(context: WorkspaceContext, kind: RequestedKind, reason: string): Promise<AllProfilesBackupResult> {
   requireInitialised(context.layout);
   return withWorkspaceLock(context, `backup of every profile (${reason})`, async () => {
-    const config = loadWorkspaceConfig(context.layout);
+    const config = workspaceConfigFor(context);
     const results: BackupResult[] = [];
     const failures: AllProfilesBackupResult['failures'] = [];
     for (const file of readAllProfileFiles(context.layout, config)) {

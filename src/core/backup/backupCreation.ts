@@ -9,7 +9,7 @@ import { removeJournal, writeJournal, type BackupJournal } from '../operationJou
 import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
 import { readSqliteHeader } from '../sqlite/sqliteHeader';
-import { loadWorkspaceConfig, type WorkspaceConfig } from '../workspaceConfig';
+import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
@@ -46,7 +46,7 @@ export interface BackupResult {
 export async function createBackup(context: WorkspaceContext, request: BackupRequest): Promise<BackupResult> {
   requireInitialised(context.layout);
   return withWorkspaceLock(context, `backup of ${request.profileId}`, () => {
-    const config = loadWorkspaceConfig(context.layout);
+    const config = workspaceConfigFor(context);
     const { profile } = loadProfile(context.layout, config, request.profileId);
     return backUpProfile(context, config, profile, request.kind ?? 'auto', request.reason ?? 'manual');
   });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { appendAudit } from '../auditLog';
 import { EnvProfilesError } from '../errors';
 import { loadProfile } from '../profileStore';
-import { loadWorkspaceConfig } from '../workspaceConfig';
+import { workspaceConfigFor } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
@@ -43,7 +43,7 @@ export function catalogDisagreements(backups: BackupLayout, profileId: string, e
 export async function pruneBackups(context: WorkspaceContext, profileId: string, dryRun: boolean, timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone): Promise<PruneResult> {
   requireInitialised(context.layout);
   return withWorkspaceLock(context, `prune ${profileId}`, () => {
-    const config = loadWorkspaceConfig(context.layout);
+    const config = workspaceConfigFor(context);
     const { profile } = loadProfile(context.layout, config, profileId);
     const backups = new BackupLayout(context.layout, config);
     const entries = readCatalog(backups, profileId);

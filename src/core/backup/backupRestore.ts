@@ -12,7 +12,7 @@ import { checkProfilePath } from '../pathSafety';
 import { isProtected, type Profile } from '../profileModel';
 import { invalidProfileError, parseProfileText, readProfileFile, writeProfileDocument } from '../profileStore';
 import { profileIdProblem } from '../safeNames';
-import { loadWorkspaceConfig, type WorkspaceConfig } from '../workspaceConfig';
+import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
@@ -57,7 +57,7 @@ export async function restoreBackup(context: WorkspaceContext, request: RestoreR
 async function runRestore(context: WorkspaceContext, request: RestoreRequest): Promise<RestoreResult> {
   const started = performance.now();
   const { layout } = context;
-  const config = loadWorkspaceConfig(layout);
+  const config = workspaceConfigFor(context);
   const backups = new BackupLayout(layout, config);
   if (request.asNew && request.database) throw new EnvProfilesError('USAGE', '--as-new restores a whole profile; it cannot be combined with --db.', { kind: 'usage' });
   const located = locateBackup(backups, request.reference, request.cwd ?? process.cwd());

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appendAudit } from '../auditLog';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
-import { loadWorkspaceConfig } from '../workspaceConfig';
+import { workspaceConfigFor } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { withWorkspaceLock } from '../workspaceSession';
 import type { ArchiveReader } from './archiveReader';
@@ -57,7 +57,7 @@ export async function verifyBackup(context: WorkspaceContext, reference: string,
 /** Verification for callers that already hold the workspace lock. */
 export async function verifyUnlocked(context: WorkspaceContext, reference: string, cwd = process.cwd()): Promise<VerificationResult> {
   const started = performance.now();
-  const config = loadWorkspaceConfig(context.layout);
+  const config = workspaceConfigFor(context);
   const backups = new BackupLayout(context.layout, config);
   const located = locateBackup(backups, reference, cwd);
   const problems: string[] = [];
