@@ -6,7 +6,9 @@ import { createDemoWorkspace } from './demoWorkspace';
 
 /** `npm run demo [DIR]`: writes the demo workspace (replacing an earlier demo) and shows the CLI at work. */
 async function main(): Promise<void> {
-  const root = path.resolve(process.argv[2] ?? path.join(__dirname, '..', '.demo', 'workspace'));
+  const args = process.argv.slice(2);
+  const quiet = args.includes('--quiet');
+  const root = path.resolve(args.find((a) => !a.startsWith('--')) ?? path.join(__dirname, '..', '.demo', 'workspace'));
   if (fs.existsSync(root)) {
     if (!fs.existsSync(path.join(root, '.envprofiles'))) {
       process.stderr.write(`error: ${root} exists and is not a demo workspace; choose an empty folder.\n`);
@@ -17,6 +19,7 @@ async function main(): Promise<void> {
   const engine = await loadSqliteEngine();
   createDemoWorkspace(engine, root);
   process.stdout.write(`Demo workspace written to ${root} (SQLite engine: ${engine.name})\n`);
+  if (quiet) return;
   const cli = path.join(__dirname, 'cli.js');
   const show = (...args: string[]): void => {
     process.stdout.write(`\n$ envprofiles ${args.join(' ')}\n`);

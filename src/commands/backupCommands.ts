@@ -1,0 +1,113 @@
+import * as vscode from 'vscode';
+import { backUpAllProfiles } from '../core/backup/allProfilesBackup';
+import { createBackup, type BackupResult } from '../core/backup/backupCreation';
+import { pruneBackups } from '../core/backup/backupPruning';
+import { restoreBackup } from '../core/backup/backupRestore';
+import { requireVerified, verifyBackup } from '../core/backup/backupVerification';
+import { isProtected } from '../core/profileModel';
+import type { FolderModel } from '../folderModel';
+import { megabytes } from '../tree/profileAppearance';
+import { requireTrust, withOperationProgress } from './commandRunner';
+import { UserCancelled, type CommandServices } from './commandServices';
+import { argumentsOf, askToTypeId, resolveBackup, resolveProfile } from './commandTargets';
+
+function summary(result: BackupResult): string {
+  const e = result.entry;
+  return `Backed up ${e.profileId}: ${e.kind}, ${megabytes(e.sizeBytes)}, ${(result.durationMs / 1000).toFixed(1)} s${result.note ? ` (${result.note})` : ''}.`;
+}
+
+/** Used by delete when no verified backup covers the profile. */
+export async function backUpAndVerify(folder: FolderModel, profileId: string): Promise<void> {
+  const backup = await withOperationProgress(folder, `Backing up ${profileId}`, (context) => createBackup(context, { profileId, kind: 'full', reason: 'before-delete' }));
+  requireVerified(await withOperationProgress(folder, `Verifying ${backup.entry.id}`, (context) => verifyBackup(context, backup.entry.id)));
+}
+
+export async function backupCommand(services: CommandServices, target: unknown, kind: 'full' | 'incremental'): Promise<string> {
+  requireTrust('backing up');
+  const { folder, profile } = await resolveProfile(services, target, `Back up which profile (${kind})?`);
+  const result = await withOperationProgress(folder, `Backing up ${profile.name} (${kind})`, (context) => createBackup(context, { profileId: profile.id, kind, reason: 'manual' }));
+  services.log.info(`${summary(result)} ${result.archive}`);
+  void vscode.window.showInformationMessage(summary(result), 'Verify').then((choice) => {
+    if (choice === 'Verify') void vscode.commands.executeCommand('envProfiles.verifyBackup', { folder: folder.folder.uri.fsPath, backupId: result.entry.id });
+  });
+  return result.entry.id;
+}
+
+/** Every profile of every initialised folder at once. */
+export async function emergencyBackupCommand(services: CommandServices): Promise<number> {
+  requireTrust('backing up');
+  let count = 0;
+  const failures: string[] = [];
+  for (const folder of services.model.initialised()) {
+    const result = await withOperationProgress(folder, `Emergency backup of every profile in ${folder.name}`, (context) => backUpAllProfiles(context, 'auto', 'emergency'));
+    count += result.results.length;
+    failures.push(...result.failures.map((f) => `${f.profileId}: ${f.message}`));
+  }
+  for (const failure of failures) services.log.error(`emergency backup: ${failure}`);
+  if (failures.length > 0) throw new Error(`Emergency backup: ${count} profile(s) backed up, ${failures.length} failed (${failures[0]}).`);
+  void vscode.window.showInformationMessage(`Emergency backup: ${count} profile(s) backed up.`);
+  return count;
+}
+
+export async function verifyBackupCommand(services: CommandServices, target: unknown): Promise<boolean> {
+  requireTrust('verifying');
+  const { folder, entry } = await resolveBackup(services, target);
+  const result = await withOperationProgress(folder, `Verifying ${entry.id}`, (context) => verifyBackup(context, entry.id));
+  if (result.ok) void vscode.window.showInformationMessage(`Backup ${entry.id} is sound: ${result.databases.length} database(s) rebuilt and checked.`);
+  else {
+    for (const problem of result.problems) services.log.error(`verify ${entry.id}: ${problem}`);
+    throw new Error(`Backup ${entry.id} failed verification: ${result.problems[0]}`);
+  }
+  return result.ok;
+}
+
+/** Restore over the profile, as a new profile, or one database; a modal confirmation first, typed id for protected profiles. */
+export async function restoreBackupCommand(services: CommandServices, target: unknown, mode: 'over' | 'as-new' | 'database'): Promise<string> {
+  requireTrust('restoring');
+  const { folder, entry } = await resolveBackup(services, target);
+  const args = argumentsOf(target);
+  let asNew: string | undefined;
+  let database: string | undefined;
+  let confirmedId: string | undefined;
+  if (mode === 'as-new') {
+    asNew = args.newId ?? (await vscode.window.showInputBox({ prompt: 'Id of the new profile', value: `${entry.profileId}_restored`, ignoreFocusOut: true }));
+    if (!asNew) throw new UserCancelled();
+  } else {
+    if (mode === 'database') {
+      database = args.database ?? (await vscode.window.showQuickPick(entry.databases, { placeHolder: 'Restore which database?' }));
+      if (!database) throw new UserCancelled();
+    }
+    const profile = folder.profile(entry.profileId);
+    if (!args.backupId) {
+      const what = database ? `the database "${database}" of ${entry.profileId}` : `every database of ${entry.profileId}`;
+      const answer = await vscode.window.showWarningMessage(`Restore ${what} from the backup of ${new Date(entry.createdAt).toLocaleString()}?`, { modal: true, detail: 'The current state is backed up first (a safety backup), then replaced.' }, 'Restore');
+      if (answer !== 'Restore') throw new UserCancelled();
+    }
+    if (profile && isProtected(profile)) confirmedId = await askToTypeId(profile.id, `Restoring over "${profile.name}" (${profile.type}) replaces its data. Type its id to continue.`, args.confirm);
+  }
+  const result = await withOperationProgress(folder, `Restoring ${entry.id}`, (context) => restoreBackup(context, { reference: entry.id, asNew, database, confirmedId }));
+  const notes = result.notes.length ? ` ${result.notes.join('; ')}.` : '';
+  void vscode.window.showInformationMessage(`Restored ${result.databases.join(', ')} of ${result.profileId} in ${(result.durationMs / 1000).toFixed(1)} s.${result.safetyBackup ? ` The previous state is in ${result.safetyBackup}.` : ''}${notes}`);
+  return result.profileId;
+}
+
+/** Prune: shows the dry run first (every backup, keep or delete, and why), then deletes on confirmation. */
+export async function pruneBackupsCommand(services: CommandServices, target: unknown): Promise<string[]> {
+  requireTrust('pruning');
+  const { folder, profile } = await resolveProfile(services, target, 'Prune the backups of which profile?');
+  const dry = await withOperationProgress(folder, `Deciding what to prune for ${profile.name}`, (context) => pruneBackups(context, profile.id, true));
+  const doomed = dry.decisions.filter((d) => d.action === 'delete');
+  for (const d of dry.decisions) services.log.info(`prune ${profile.id}: ${d.action} ${d.id} — ${d.reasons.join('; ')}`);
+  if (doomed.length === 0) {
+    void vscode.window.showInformationMessage(`Nothing to prune for ${profile.name}: the keep rules keep all ${dry.decisions.length} backup(s).`);
+    return [];
+  }
+  if (!argumentsOf(target).confirm) {
+    const items = dry.decisions.map((d) => ({ label: `${d.action === 'delete' ? '$(trash)' : '$(check)'} ${new Date(d.createdAt).toLocaleString()}`, description: `${d.kind} · ${d.action}`, detail: d.reasons.join('; ') }));
+    const picked = await vscode.window.showQuickPick([...items, { label: `$(trash) Delete ${doomed.length} backup(s) (${megabytes(dry.freedBytes)})`, description: 'confirm', detail: 'The newest verified backup and every backup a kept one depends on are never deleted.' }], { placeHolder: `Prune ${profile.name}: review the decisions, then choose the last line to delete` });
+    if (!picked || picked.description !== 'confirm') throw new UserCancelled();
+  }
+  const result = await withOperationProgress(folder, `Pruning ${profile.name}`, (context) => pruneBackups(context, profile.id, false));
+  void vscode.window.showInformationMessage(`Pruned ${result.deleted.length} backup(s) of ${profile.name}, freed ${megabytes(result.freedBytes)}.`);
+  return result.deleted;
+}

@@ -1,0 +1,46 @@
+import * as vscode from 'vscode';
+import { isEnvProfilesError } from '../core/errors';
+import type { WorkspaceContext } from '../core/workspaceContext';
+import type { FolderModel } from '../folderModel';
+import { UserCancelled, type CommandServices } from './commandServices';
+
+/** Wraps a handler: logs, ignores user cancellation, shows errors with a "Show Log" button. */
+export function guarded(services: CommandServices, id: string, handler: (...args: unknown[]) => Promise<unknown>): (...args: unknown[]) => Promise<unknown> {
+  return async (...args) => {
+    try {
+      return await handler(...args);
+    } catch (error) {
+      if (error instanceof UserCancelled) return undefined;
+      const known = isEnvProfilesError(error) ? error : undefined;
+      const message = known ? `${known.message}${known.hint ? ` ${known.hint}` : ''}` : (error as Error).message;
+      services.log.error(`${id}: ${known ? `[${known.code}] ` : ''}${message}`);
+      if (!known && (error as Error).stack) services.log.debug((error as Error).stack as string);
+      services.lastError = message;
+      void vscode.window.showErrorMessage(message, 'Show Log').then((choice) => {
+        if (choice === 'Show Log') services.log.show();
+      });
+      return undefined;
+    }
+  };
+}
+
+/** Commands that change files refuse to run in an untrusted workspace (the views stay readable). */
+export function requireTrust(action: string): void {
+  if (!vscode.workspace.isTrusted) {
+    throw new Error(`This workspace is not trusted, so Environment Profiles is read-only here: ${action} was not run. Trust the workspace to enable it.`);
+  }
+}
+
+/**
+ * Runs a core operation under a progress notification, one message per step, and refreshes the
+ * folder at once afterwards so the tree and the status bar show the result.
+ */
+export async function withOperationProgress<T>(folder: FolderModel, title: string, operation: (context: WorkspaceContext) => Promise<T>): Promise<T> {
+  try {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
+      operation({ ...folder.context, progress: (message) => progress.report({ message }) }),
+    );
+  } finally {
+    folder.refresh();
+  }
+}

@@ -1,0 +1,35 @@
+import type * as vscode from 'vscode';
+import type { TerminalEnvironment } from '../terminal/terminalEnvironment';
+import type { WorkspaceModel } from '../workspaceModel';
+
+/** What command handlers are given (built once in activate, passed in; no globals). */
+export interface CommandServices {
+  model: WorkspaceModel;
+  log: vscode.LogOutputChannel;
+  terminals: TerminalEnvironment;
+  /** The last error message shown to the user (for the tests and the log). */
+  lastError?: string;
+}
+
+/** Thrown when the user dismisses a picker or an input: the command ends silently. */
+export class UserCancelled extends Error {
+  constructor() {
+    super('cancelled by the user');
+  }
+}
+
+/**
+ * Arguments a command accepts from scripts, keybindings and tests instead of a tree item or pickers
+ * (`vscode.commands.executeCommand('envProfiles.switchProfile', { profileId, confirm })`).
+ */
+export interface CommandArguments {
+  folder?: string;
+  profileId?: string;
+  backupId?: string;
+  database?: string;
+  newId?: string;
+  name?: string;
+  type?: string;
+  confirm?: string;
+  data?: 'copy' | 'schema' | 'empty';
+}

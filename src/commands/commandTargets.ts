@@ -1,0 +1,105 @@
+import * as vscode from 'vscode';
+import type { CatalogEntry } from '../core/backup/backupCatalog';
+import { isProtected, type Profile } from '../core/profileModel';
+import type { FolderModel } from '../folderModel';
+import { BackupNode } from '../tree/backupNode';
+import { DatabaseNode } from '../tree/databaseNode';
+import { FolderNode } from '../tree/folderNode';
+import { TYPE_ICON } from '../tree/profileAppearance';
+import { InvalidProfileNode, ProfileNode, ProfileSectionNode } from '../tree/profileNode';
+import type { TreeNode } from '../tree/treeNode';
+import { UserCancelled, type CommandArguments, type CommandServices } from './commandServices';
+
+function isTreeNode(value: unknown): value is TreeNode {
+  return value instanceof ProfileNode || value instanceof BackupNode || value instanceof DatabaseNode || value instanceof FolderNode || value instanceof ProfileSectionNode || value instanceof InvalidProfileNode;
+}
+
+export function argumentsOf(value: unknown): CommandArguments {
+  return value && typeof value === 'object' && !isTreeNode(value) ? (value as CommandArguments) : {};
+}
+
+/** The folder a command works on: the tree item's, the one named, the only one, or the user's choice. */
+export async function resolveFolder(services: CommandServices, target: unknown, options: { initialisedOnly?: boolean } = {}): Promise<FolderModel> {
+  if (isTreeNode(target)) return target.folder;
+  const args = argumentsOf(target);
+  if (args.folder) {
+    const named = services.model.byPath(args.folder);
+    if (!named) throw new Error(`${args.folder} is not a folder of this workspace.`);
+    return named;
+  }
+  const candidates = options.initialisedOnly === false ? services.model.all() : services.model.initialised();
+  if (candidates.length === 0) {
+    throw new Error(options.initialisedOnly === false ? 'Open a folder first: Environment Profiles works on workspace folders.' : 'No folder of this workspace has Environment Profiles yet. Run "Environment Profiles: Initialise" first.');
+  }
+  if (candidates.length === 1) return candidates[0];
+  const pick = await vscode.window.showQuickPick(candidates.map((f) => ({ label: f.name, description: f.folder.uri.fsPath, folder: f })), { placeHolder: 'Which workspace folder?' });
+  if (!pick) throw new UserCancelled();
+  return pick.folder;
+}
+
+/** A quick-pick item for a profile, with its type, description and warnings. */
+export function profileItem(folder: FolderModel, profile: Profile): vscode.QuickPickItem & { profile: Profile } {
+  const active = folder.data.status?.active === profile.id;
+  const warnings: string[] = [];
+  if (isProtected(profile)) warnings.push('$(lock) protected: you will be asked to type its id');
+  const report = folder.validation(profile);
+  if (!report.ok) warnings.push(`$(warning) ${report.problems[0]?.message ?? 'fails validation'}`);
+  return {
+    label: `$(${TYPE_ICON[profile.type]}) ${profile.name}`,
+    description: `${profile.id} · ${profile.type}${active ? ' · active' : ''}`,
+    detail: [profile.description, ...warnings].filter(Boolean).join('  ') || undefined,
+    profile,
+  };
+}
+
+/** The profile a command works on: the tree item's, the one named, or picked. */
+export async function resolveProfile(services: CommandServices, target: unknown, placeHolder: string): Promise<{ folder: FolderModel; profile: Profile }> {
+  if (target instanceof ProfileNode || target instanceof ProfileSectionNode) return { folder: target.folder, profile: target.profile };
+  const folder = await resolveFolder(services, target);
+  const args = argumentsOf(target);
+  if (args.profileId) {
+    const profile = folder.profile(args.profileId);
+    if (!profile) throw new Error(`No valid profile "${args.profileId}" in ${folder.name}.`);
+    return { folder, profile };
+  }
+  const profiles = folder.validProfiles();
+  if (profiles.length === 0) throw new Error(`${folder.name} has no valid profiles. Create one first.`);
+  const pick = await vscode.window.showQuickPick(profiles.map((p) => profileItem(folder, p)), { placeHolder, matchOnDescription: true, matchOnDetail: true });
+  if (!pick) throw new UserCancelled();
+  return { folder, profile: pick.profile };
+}
+
+/** The backup a command works on: the tree item's, the one named, or picked (newest first). */
+export async function resolveBackup(services: CommandServices, target: unknown): Promise<{ folder: FolderModel; entry: CatalogEntry }> {
+  if (target instanceof BackupNode) return { folder: target.folder, entry: target.entry };
+  const folder = await resolveFolder(services, target);
+  const args = argumentsOf(target);
+  const all = folder.validProfiles().flatMap((p) => folder.backups(p.id));
+  if (args.backupId) {
+    const entry = all.find((e) => e.id === args.backupId);
+    if (!entry) throw new Error(`No backup "${args.backupId}" in ${folder.name}.`);
+    return { folder, entry };
+  }
+  const scoped = args.profileId ? all.filter((e) => e.profileId === args.profileId) : all;
+  if (scoped.length === 0) throw new Error('There are no backups yet. Back up a profile first.');
+  const sorted = [...scoped].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const pick = await vscode.window.showQuickPick(
+    sorted.map((e) => ({ label: `${e.profileId}: ${new Date(e.createdAt).toLocaleString()}`, description: `${e.kind} · ${e.reason} · ${e.verified ? (e.verified.ok ? 'verified' : 'verification failed') : 'not verified'}`, detail: e.id, entry: e })),
+    { placeHolder: 'Which backup?', matchOnDetail: true },
+  );
+  if (!pick) throw new UserCancelled();
+  return { folder, entry: pick.entry };
+}
+
+/** Asks the user to type `id` (the friction grows with the risk); resolves only when it matches. */
+export async function askToTypeId(id: string, prompt: string, given?: string): Promise<string> {
+  if (given !== undefined) return given;
+  const typed = await vscode.window.showInputBox({
+    prompt,
+    placeHolder: id,
+    ignoreFocusOut: true,
+    validateInput: (value) => (value === id ? undefined : `Type ${id} exactly to confirm`),
+  });
+  if (typed === undefined) throw new UserCancelled();
+  return typed;
+}

@@ -1,0 +1,47 @@
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { Issue } from '../core/errors';
+import { parseWorkspaceConfig } from '../core/workspaceConfig';
+import type { WorkspaceModel } from '../workspaceModel';
+
+function toDiagnostic(issue: Issue): vscode.Diagnostic {
+  const line = Math.max(0, (issue.line ?? 1) - 1);
+  const column = Math.max(0, (issue.column ?? 1) - 1);
+  const diagnostic = new vscode.Diagnostic(new vscode.Range(line, column, line, Number.MAX_SAFE_INTEGER), issue.field ? `${issue.field}: ${issue.message}` : issue.message, vscode.DiagnosticSeverity.Error);
+  diagnostic.source = 'Environment Profiles';
+  return diagnostic;
+}
+
+/** Syntax and validation errors of profile files and config.yaml, in the Problems panel; cleared when fixed. */
+export class ProfileDiagnostics implements vscode.Disposable {
+  readonly collection = vscode.languages.createDiagnosticCollection('envProfiles');
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly model: WorkspaceModel) {
+    this.subscription = model.onDidChange(() => this.update());
+    this.update();
+  }
+
+  update(): void {
+    const next = new Map<string, vscode.Diagnostic[]>();
+    for (const folder of this.model.all()) {
+      const { layout } = folder.context;
+      for (const result of folder.data.profiles) {
+        if (result.issues.length > 0) next.set(vscode.Uri.file(result.file).toString(), result.issues.map(toDiagnostic));
+      }
+      if (fs.existsSync(layout.configFile)) {
+        const { issues } = parseWorkspaceConfig(fs.readFileSync(layout.configFile, 'utf8'), layout);
+        if (issues.length > 0) next.set(vscode.Uri.file(layout.configFile).toString(), issues.map(toDiagnostic));
+      }
+    }
+    this.collection.forEach((uri) => {
+      if (!next.has(uri.toString())) this.collection.delete(uri);
+    });
+    for (const [uri, diagnostics] of next) this.collection.set(vscode.Uri.parse(uri), diagnostics);
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.collection.dispose();
+  }
+}

@@ -1,0 +1,126 @@
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
+import { BackupLayout } from './core/backup/backupLayout';
+import { quickValidateProfile, type ValidationReport } from './core/databaseValidation';
+import type { Profile } from './core/profileModel';
+import { readAllProfileFiles, type ProfileFileResult } from './core/profileStore';
+import type { SqliteEngine } from './core/sqlite/sqliteEngine';
+import { workspaceConfigFor } from './core/workspaceConfig';
+import { createWorkspaceContext, type Logger, type WorkspaceContext } from './core/workspaceContext';
+import { recoverIfIdle } from './core/workspaceSession';
+import { workspaceStatus, type WorkspaceStatus } from './core/workspaceStatus';
+import { applySettings, readSettings } from './extensionSettings';
+
+/** What the views show of one workspace folder, read from disk by the core. */
+export interface FolderSnapshot {
+  initialised: boolean;
+  profiles: ProfileFileResult[];
+  status?: WorkspaceStatus;
+  /** Set when config.yaml cannot be read. */
+  configError?: string;
+}
+
+/**
+ * One workspace folder: its core context, a snapshot of its profiles and status, and caches of backups
+ * and validation results. It re-reads everything when `.envprofiles/` changes on disk (the CLI in a
+ * terminal, a text editor, a git checkout) and fires `onDidChange`.
+ */
+export class FolderModel implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  readonly context: WorkspaceContext;
+  private snapshot: FolderSnapshot = { initialised: false, profiles: [] };
+  private readonly validations = new Map<string, ValidationReport>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private pending: NodeJS.Timeout | undefined;
+
+  constructor(readonly folder: vscode.WorkspaceFolder, engine: SqliteEngine, logger: Logger) {
+    this.context = createWorkspaceContext(folder.uri.fsPath, engine, { actor: 'vscode', logger, configOverrides: (config) => applySettings(readSettings(folder.uri))(config) });
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.envprofiles/**'));
+    const envWatcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '{.env,data/*.sqlite3}'));
+    for (const w of [watcher, envWatcher]) {
+      this.disposables.push(w, w.onDidChange(() => this.scheduleRefresh()), w.onDidCreate(() => this.scheduleRefresh()), w.onDidDelete(() => this.scheduleRefresh()));
+    }
+    this.disposables.push(this.changed);
+    this.refresh();
+  }
+
+  get data(): FolderSnapshot {
+    return this.snapshot;
+  }
+
+  get name(): string {
+    return this.folder.name;
+  }
+
+  /** Coalesces bursts of file events (a switch writes several files) into one refresh. */
+  scheduleRefresh(): void {
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.refresh();
+    }, 100);
+  }
+
+  /** Re-reads profiles and status from disk (finishing an interrupted operation first, if one is left). */
+  refresh(): void {
+    const { layout } = this.context;
+    const initialised = fs.existsSync(layout.storeDir);
+    const next: FolderSnapshot = { initialised, profiles: [] };
+    if (initialised) {
+      try {
+        if (vscode.workspace.isTrusted) recoverIfIdle(this.context);
+        const config = workspaceConfigFor(this.context);
+        next.profiles = readAllProfileFiles(layout, config);
+        next.status = workspaceStatus(this.context);
+      } catch (error) {
+        next.configError = (error as Error).message;
+      }
+    }
+    this.snapshot = next;
+    this.validations.clear();
+    this.changed.fire();
+  }
+
+  validProfiles(): Profile[] {
+    return this.snapshot.profiles.flatMap((p) => (p.profile ? [p.profile] : []));
+  }
+
+  profile(id: string): Profile | undefined {
+    return this.validProfiles().find((p) => p.id === id);
+  }
+
+  activeProfile(): Profile | undefined {
+    const active = this.snapshot.status?.active;
+    return active ? this.profile(active) : undefined;
+  }
+
+  /** The backups of a profile, newest first. */
+  backups(profileId: string): CatalogEntry[] {
+    try {
+      return readCatalog(new BackupLayout(this.context.layout, workspaceConfigFor(this.context)), profileId).reverse();
+    } catch {
+      return [];
+    }
+  }
+
+  /** Quick validation of a profile, cached until the next change on disk. */
+  validation(profile: Profile): ValidationReport {
+    let report = this.validations.get(profile.id);
+    if (!report) {
+      report = quickValidateProfile(this.context, workspaceConfigFor(this.context), profile);
+      this.validations.set(profile.id, report);
+    }
+    return report;
+  }
+
+  rememberValidation(report: ValidationReport): void {
+    this.validations.set(report.profile, report);
+  }
+
+  dispose(): void {
+    if (this.pending) clearTimeout(this.pending);
+    for (const d of this.disposables) d.dispose();
+  }
+}

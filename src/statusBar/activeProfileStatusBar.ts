@@ -1,0 +1,71 @@
+import * as vscode from 'vscode';
+import type { Profile } from '../core/profileModel';
+import type { FolderModel } from '../folderModel';
+import { age, TYPE_SHORT } from '../tree/profileAppearance';
+import type { WorkspaceModel } from '../workspaceModel';
+import { COMMANDS } from '../commands/commandIds';
+
+/** The status-bar item that always shows the active environment; clicking it opens the switch picker. */
+export class ActiveProfileStatusBar implements vscode.Disposable {
+  readonly item: vscode.StatusBarItem;
+  private readonly subscription: vscode.Disposable;
+  private pending: NodeJS.Timeout | undefined;
+
+  constructor(private readonly model: WorkspaceModel) {
+    this.item = vscode.window.createStatusBarItem('envProfiles.active', vscode.StatusBarAlignment.Left, 100);
+    this.item.name = 'Environment Profiles: active environment';
+    this.item.command = COMMANDS.switchProfile;
+    this.subscription = model.onDidChange(() => this.scheduleUpdate());
+    this.update();
+  }
+
+  /** Several changes in a row (a switch writes several files) update the item once. */
+  private scheduleUpdate(): void {
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = setTimeout(() => this.update(), 20);
+  }
+
+  /** The folder whose environment is shown: the active editor's folder, else the first with profiles. */
+  private shownFolder(): FolderModel | undefined {
+    const editorUri = vscode.window.activeTextEditor?.document.uri;
+    const editorFolder = editorUri ? vscode.workspace.getWorkspaceFolder(editorUri) : undefined;
+    const withProfiles = this.model.all().filter((f) => f.data.profiles.length > 0);
+    return withProfiles.find((f) => f.folder.uri.toString() === editorFolder?.uri.toString()) ?? withProfiles[0];
+  }
+
+  update(): void {
+    this.pending = undefined;
+    const folder = this.shownFolder();
+    if (!folder) {
+      this.item.hide();
+      return;
+    }
+    const active = folder.activeProfile();
+    this.item.text = active ? `$(database) ${TYPE_SHORT[active.type]} · ${active.name}` : '$(database) No environment';
+    this.item.backgroundColor = active?.type === 'PRODUCTION' ? new vscode.ThemeColor('statusBarItem.errorBackground') : active?.type === 'TESTING' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.accessibilityInformation = { label: active ? `Active environment: ${active.type} ${active.name}. Click to switch.` : 'No active environment. Click to switch.', role: 'button' };
+    this.item.tooltip = this.tooltip(folder, active);
+    this.item.show();
+  }
+
+  private tooltip(folder: FolderModel, active: Profile | undefined): vscode.MarkdownString {
+    const md = new vscode.MarkdownString('', true);
+    if (!active) {
+      md.appendMarkdown(`No active profile in **${folder.name}**. Click to choose one.`);
+      return md;
+    }
+    md.appendMarkdown(`**${active.name}** (\`${active.id}\`, ${active.type}) in ${folder.name}\n\n`);
+    for (const [logical, written] of Object.entries(active.databases)) md.appendMarkdown(`- $(database) ${logical}: \`${written}\`\n`);
+    const verified = folder.backups(active.id).find((b) => b.verified?.ok);
+    md.appendMarkdown(`\n${verified ? `Last verified backup: ${age(verified.verified?.at ?? verified.createdAt)} (taken ${age(verified.createdAt)})` : '$(warning) No verified backup yet'}\n\n`);
+    if (folder.data.status && !folder.data.status.inSync) md.appendMarkdown(`$(warning) Outputs out of sync: ${folder.data.status.drift.join('; ')}\n\n`);
+    md.appendMarkdown('Click to switch environment.');
+    return md;
+  }
+
+  dispose(): void {
+    if (this.pending) clearTimeout(this.pending);
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,143 @@
+// Tests of the extension inside a real VS Code extension host (see scripts/run-host-tests.mjs).
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EnvironmentProfilesApi } from '../../extension';
+import type { TreeNode } from '../../tree/treeNode';
+
+const EXTENSION_ID = 'env-profiles.env-profiles';
+const DEV = 'dev_environment_001';
+const PROD = 'prod_environment_001';
+const TEST = 'test_environment_001';
+
+let api: EnvironmentProfilesApi;
+const workspace = (): string => (vscode.workspace.workspaceFolders ?? [])[0].uri.fsPath;
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function labelOf(node: TreeNode): string {
+  const label = node.getTreeItem().label;
+  return typeof label === 'string' ? label : label?.label ?? '';
+}
+
+function roots(): TreeNode[] {
+  return api.tree.getChildren() as TreeNode[];
+}
+
+function child(node: TreeNode, label: string): TreeNode {
+  const found = node.getChildren().find((c) => labelOf(c) === label);
+  assert.ok(found, `no child "${label}" under ${labelOf(node)}: ${node.getChildren().map(labelOf).join(', ')}`);
+  return found;
+}
+
+suite('Environment Profiles in a real VS Code', () => {
+  suiteSetup(async () => {
+    const extension = vscode.extensions.getExtension<EnvironmentProfilesApi>(EXTENSION_ID);
+    assert.ok(extension, `${EXTENSION_ID} is installed in the host`);
+    api = await extension.activate();
+    assert.equal(extension.isActive, true);
+  });
+
+  test('activates on the fixture workspace and reads it with node:sqlite', () => {
+    assert.ok(api.services.model.initialised().length === 1);
+    assert.ok(api.activatedInMs < 5000, `activated in ${api.activatedInMs} ms`);
+  });
+
+  test('every command in package.json is registered, and every registered command is declared', async () => {
+    const manifest = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { commands: { command: string }[] } };
+    const declared = manifest.contributes.commands.map((c) => c.command).sort();
+    // VS Code adds its own commands for the view (envProfiles.profiles.focus, …); those are not ours.
+    const registered = (await vscode.commands.getCommands(true)).filter((c) => c.startsWith('envProfiles.') && !c.startsWith('envProfiles.profiles.')).sort();
+    assert.deepEqual(registered, declared);
+    assert.ok(declared.length >= 19);
+  });
+
+  test('the tree lists the profiles with their databases, grouped configuration and backups', () => {
+    const profiles = roots();
+    assert.deepEqual(profiles.map(labelOf), ['개발 환경', '운영 환경', '테스트 환경']);
+    const prod = profiles[1].getTreeItem();
+    assert.match(String(prod.description), /prod_environment_001 · PRODUCTION · protected/);
+    assert.equal(prod.contextValue, 'envProfiles.profile');
+    const dev = profiles[0];
+    assert.deepEqual(dev.getChildren().map(labelOf), ['Databases', 'Configuration', 'Backups']);
+    const databases = child(dev, 'Databases').getChildren();
+    assert.deepEqual(databases.map(labelOf), ['settings', 'strategies', 'market_data']);
+    assert.match(String(databases[2].getTreeItem().description), /KB · WAL · valid/);
+    const configuration = child(dev, 'Configuration').getChildren();
+    assert.deepEqual(configuration.map(labelOf), ['Logging', 'API', 'System']);
+    assert.deepEqual(child(dev, 'Configuration').getChildren()[0].getChildren().map(labelOf), ['LOG_LEVEL = DEBUG']);
+    assert.deepEqual(child(dev, 'Backups').getChildren().map(labelOf), ['No backups yet']);
+  });
+
+  test('the status bar shows no environment before the first switch', () => {
+    assert.equal(api.statusBar.item.text, '$(database) No environment');
+  });
+
+  test('switching through the command changes the status bar text and colour and the files on disk', async () => {
+    const result = await vscode.commands.executeCommand('envProfiles.switchProfile', { profileId: PROD, confirm: PROD });
+    assert.equal(result, PROD);
+    await waitFor('the status bar to show production', () => api.statusBar.item.text === '$(database) PROD · 운영 환경');
+    assert.equal((api.statusBar.item.backgroundColor as unknown as { id: string } | undefined)?.id, 'statusBarItem.errorBackground');
+    const env = fs.readFileSync(path.join(workspace(), '.env'), 'utf8');
+    assert.match(env, /ENVPROFILE_ID='prod_environment_001'/);
+    assert.equal(fs.readlinkSync(path.join(workspace(), 'data/settings.sqlite3')), 'prod/settings.sqlite3');
+    assert.match(String((api.statusBar.item.tooltip as vscode.MarkdownString).value), /settings: `data\/prod\/settings\.sqlite3`/);
+    await vscode.commands.executeCommand('envProfiles.switchProfile', { profileId: TEST });
+    await waitFor('the status bar to show testing', () => api.statusBar.item.text === '$(database) TEST · 테스트 환경');
+    assert.equal((api.statusBar.item.backgroundColor as unknown as { id: string } | undefined)?.id, 'statusBarItem.warningBackground');
+    assert.equal(roots()[2].getTreeItem().contextValue, 'envProfiles.profile.active');
+  });
+
+  test('a failing operation shows an error message (and logs it)', async () => {
+    api.services.lastError = undefined;
+    await vscode.commands.executeCommand('envProfiles.switchProfile', { profileId: PROD, confirm: 'not-the-id' });
+    assert.match(api.services.lastError ?? '', /PRODUCTION profile; switching to it needs confirmation/);
+    api.services.lastError = undefined;
+    await vscode.commands.executeCommand('envProfiles.switchProfile', { profileId: 'no_such_profile' });
+    assert.match(api.services.lastError ?? '', /No valid profile "no_such_profile"/);
+  });
+
+  test('a backup made through the command appears under the profile, newest first', async () => {
+    const id = await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: DEV });
+    assert.ok(id);
+    const backups = await waitFor('the backup in the tree', () => {
+      const nodes = child(roots()[0], 'Backups').getChildren();
+      return nodes.length === 1 && labelOf(nodes[0]) !== 'No backups yet' ? nodes : undefined;
+    });
+    assert.match(String(backups[0].getTreeItem().description), /^full · .* · not verified$/);
+    assert.equal(await vscode.commands.executeCommand('envProfiles.verifyBackup', { backupId: id }), true);
+    await waitFor('the backup to show verified', () => /verified$/.test(String(child(roots()[0], 'Backups').getChildren()[0].getTreeItem().description)) && !/not verified/.test(String(child(roots()[0], 'Backups').getChildren()[0].getTreeItem().description)));
+  });
+
+  test('a change made on disk by the CLI appears in the tree', async () => {
+    const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)?.extensionPath ?? '', 'dist/cli.js');
+    const result = spawnSync(process.execPath, [cli, 'clone', DEV, 'cli_clone', '--name', 'Made by the CLI', '--workspace', workspace()], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    await waitFor('the clone in the tree', () => roots().some((n) => labelOf(n) === 'Made by the CLI'));
+  });
+
+  test('a validation error shows in the Problems panel at its line, and clears when fixed', async () => {
+    const file = path.join(workspace(), '.envprofiles/profiles', `${DEV}.yaml`);
+    const good = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, good.replace('type: "DEVELOPMENT"', 'type: "DEVELOPPMENT"'));
+    const uri = vscode.Uri.file(file);
+    const diagnostics = await waitFor('a diagnostic', () => {
+      const found = vscode.languages.getDiagnostics(uri);
+      return found.length > 0 ? found : undefined;
+    });
+    assert.equal(diagnostics[0].range.start.line, 4);
+    assert.match(diagnostics[0].message, /profile\.type: "DEVELOPPMENT" is not a profile type/);
+    fs.writeFileSync(file, good);
+    await waitFor('the diagnostic to clear', () => vscode.languages.getDiagnostics(uri).length === 0);
+  });
+});

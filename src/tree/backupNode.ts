@@ -1,0 +1,36 @@
+import * as vscode from 'vscode';
+import type { CatalogEntry } from '../core/backup/backupCatalog';
+import type { FolderModel } from '../folderModel';
+import { CONTEXT } from './contextValues';
+import { age, megabytes } from './profileAppearance';
+import type { TreeNode } from './treeNode';
+
+/** One backup: kind, size, age, verified or not; an incremental shows its place in its chain. */
+export class BackupNode implements TreeNode {
+  readonly id: string;
+
+  constructor(readonly folder: FolderModel, readonly entry: CatalogEntry) {
+    this.id = `${folder.folder.uri.toString()}/backup/${entry.id}`;
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const e = this.entry;
+    const when = new Date(e.createdAt);
+    const label = `${when.toLocaleDateString()} ${when.toLocaleTimeString()}`;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    item.contextValue = CONTEXT.backup;
+    const kind = e.kind === 'full' ? 'full' : `incremental ${e.chain.length + 1} in chain`;
+    const verified = e.verified ? (e.verified.ok ? 'verified' : 'verification FAILED') : 'not verified';
+    item.description = `${kind} · ${megabytes(e.sizeBytes)} · ${age(e.createdAt)} · ${verified}`;
+    item.iconPath = new vscode.ThemeIcon(e.verified?.ok ? 'verified' : e.verified ? 'error' : e.kind === 'full' ? 'package' : 'diff-added');
+    item.tooltip = new vscode.MarkdownString(
+      `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n- size: ${megabytes(e.sizeBytes)}\n- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
+    );
+    return item;
+  }
+
+  getChildren(): TreeNode[] {
+    return [];
+  }
+}

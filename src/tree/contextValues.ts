@@ -1,0 +1,15 @@
+/** The contextValue of every tree item, in one table (menus in package.json match on these). */
+export const CONTEXT = {
+  folder: 'envProfiles.folder',
+  profile: 'envProfiles.profile',
+  activeProfile: 'envProfiles.profile.active',
+  invalidProfile: 'envProfiles.profile.invalid',
+  databasesSection: 'envProfiles.section.databases',
+  configurationSection: 'envProfiles.section.configuration',
+  backupsSection: 'envProfiles.section.backups',
+  database: 'envProfiles.database',
+  configurationGroup: 'envProfiles.configurationGroup',
+  configurationItem: 'envProfiles.configurationItem',
+  backup: 'envProfiles.backup',
+  message: 'envProfiles.message',
+} as const;

@@ -1,0 +1,41 @@
+import * as vscode from 'vscode';
+import type { DatabaseInspection } from '../core/databaseInspection';
+import type { FolderModel } from '../folderModel';
+import { CONTEXT } from './contextValues';
+import { megabytes } from './profileAppearance';
+import type { TreeNode } from './treeNode';
+
+/** One database of a profile: size, journal mode and the last validation result. */
+export class DatabaseNode implements TreeNode {
+  readonly id: string;
+
+  constructor(readonly folder: FolderModel, readonly profileId: string, readonly logicalName: string, readonly written: string, private readonly inspection: DatabaseInspection | undefined) {
+    this.id = `${folder.folder.uri.toString()}/${profileId}/db/${logicalName}`;
+  }
+
+  get absolutePath(): string {
+    return this.folder.context.layout.resolve(this.written);
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.logicalName, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    item.contextValue = CONTEXT.database;
+    const problems = this.inspection?.checks.filter((c) => c.severity === 'error') ?? [];
+    const parts: string[] = [];
+    if (this.inspection?.sizeBytes !== undefined) parts.push(megabytes(this.inspection.sizeBytes));
+    if (this.inspection?.journalMode) parts.push(this.inspection.journalMode === 'wal' ? 'WAL' : 'rollback journal');
+    parts.push(problems.length > 0 ? 'invalid' : 'valid');
+    item.description = parts.join(' · ');
+    item.iconPath = new vscode.ThemeIcon(problems.length > 0 ? 'error' : 'database', problems.length > 0 ? new vscode.ThemeColor('errorForeground') : undefined);
+    const tooltip = new vscode.MarkdownString(`**${this.logicalName}** — \`${this.written}\`\n\n`);
+    for (const check of this.inspection?.checks ?? []) tooltip.appendMarkdown(`- ${check.severity === 'error' ? '❌' : check.severity === 'warning' ? '⚠️' : '✓'} ${check.check}: ${check.detail}\n`);
+    item.tooltip = tooltip;
+    item.resourceUri = vscode.Uri.file(this.absolutePath);
+    return item;
+  }
+
+  getChildren(): TreeNode[] {
+    return [];
+  }
+}

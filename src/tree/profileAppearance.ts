@@ -1,0 +1,26 @@
+import * as vscode from 'vscode';
+import type { ProfileType } from '../core/profileModel';
+
+/** Icon and colour of each profile type, used by the tree and the switch picker. */
+export const TYPE_ICON: Record<ProfileType, string> = { DEVELOPMENT: 'tools', TESTING: 'beaker', PRODUCTION: 'flame', BACKUP: 'archive' };
+export const TYPE_COLOR: Record<ProfileType, string> = { DEVELOPMENT: 'charts.green', TESTING: 'charts.yellow', PRODUCTION: 'charts.red', BACKUP: 'charts.blue' };
+export const TYPE_SHORT: Record<ProfileType, string> = { DEVELOPMENT: 'DEV', TESTING: 'TEST', PRODUCTION: 'PROD', BACKUP: 'BACKUP' };
+
+export function typeIcon(type: ProfileType): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(TYPE_ICON[type], new vscode.ThemeColor(TYPE_COLOR[type]));
+}
+
+/** "3 minutes ago" style ages for backups and validations. */
+export function age(iso: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds} s ago`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+export function megabytes(bytes: number): string {
+  return bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}

@@ -1,0 +1,108 @@
+import * as vscode from 'vscode';
+import { isProtected, type Profile } from '../core/profileModel';
+import type { FolderModel } from '../folderModel';
+import { BackupNode } from './backupNode';
+import { groupConfiguration } from './configurationCategories';
+import { ConfigurationGroupNode } from './configurationNodes';
+import { CONTEXT } from './contextValues';
+import { DatabaseNode } from './databaseNode';
+import { MessageNode } from './messageNode';
+import { typeIcon } from './profileAppearance';
+import type { TreeNode } from './treeNode';
+
+/** A valid profile: type icon and colour, active and protected marks; sections below. */
+export class ProfileNode implements TreeNode {
+  readonly id: string;
+
+  constructor(readonly folder: FolderModel, readonly profile: Profile) {
+    this.id = `${folder.folder.uri.toString()}/profile/${profile.id}`;
+  }
+
+  get active(): boolean {
+    return this.folder.data.status?.active === this.profile.id;
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const p = this.profile;
+    const item = new vscode.TreeItem(p.name, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = this.id;
+    item.contextValue = this.active ? CONTEXT.activeProfile : CONTEXT.profile;
+    item.iconPath = this.active ? new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('charts.green')) : typeIcon(p.type);
+    item.description = [p.id, p.type, this.active ? 'active' : '', isProtected(p) ? 'protected' : ''].filter(Boolean).join(' · ');
+    item.tooltip = new vscode.MarkdownString(`**${p.name}** (\`${p.id}\`)\n\n${p.type}${isProtected(p) ? ' — protected: switching needs the typed id' : ''}${this.active ? '\n\nThis is the active profile.' : ''}${p.description ? `\n\n${p.description}` : ''}`);
+    item.resourceUri = vscode.Uri.file(this.folder.context.layout.profileFile(p.id));
+    return item;
+  }
+
+  getChildren(): TreeNode[] {
+    return [new ProfileSectionNode(this.folder, this.profile, 'databases'), new ProfileSectionNode(this.folder, this.profile, 'configuration'), new ProfileSectionNode(this.folder, this.profile, 'backups')];
+  }
+}
+
+type Section = 'databases' | 'configuration' | 'backups';
+
+/** "Databases", "Configuration" and "Backups" under a profile. */
+export class ProfileSectionNode implements TreeNode {
+  readonly id: string;
+
+  constructor(readonly folder: FolderModel, readonly profile: Profile, readonly section: Section) {
+    this.id = `${folder.folder.uri.toString()}/profile/${profile.id}/${section}`;
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const labels: Record<Section, [string, string, string]> = {
+      databases: ['Databases', 'database', CONTEXT.databasesSection],
+      configuration: ['Configuration', 'settings', CONTEXT.configurationSection],
+      backups: ['Backups', 'history', CONTEXT.backupsSection],
+    };
+    const [label, icon, context] = labels[this.section];
+    const item = new vscode.TreeItem(label, this.section === 'backups' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
+    item.id = this.id;
+    item.iconPath = new vscode.ThemeIcon(icon);
+    item.contextValue = context;
+    if (this.section === 'databases') item.description = `${Object.keys(this.profile.databases).length}`;
+    if (this.section === 'configuration') item.description = `${Object.keys(this.profile.configurations).length}`;
+    if (this.section === 'backups') item.description = `${this.folder.backups(this.profile.id).length}`;
+    return item;
+  }
+
+  getChildren(): TreeNode[] {
+    if (this.section === 'databases') {
+      const report = this.folder.validation(this.profile);
+      return Object.entries(this.profile.databases).map(([logical, written]) => new DatabaseNode(this.folder, this.profile.id, logical, written, report.databases.find((d) => d.name === logical)));
+    }
+    if (this.section === 'configuration') {
+      const groups = groupConfiguration(this.profile.configurations);
+      if (groups.length === 0) return [new MessageNode(`${this.id}/empty`, this.folder, 'No configuration keys')];
+      return groups.map(([category, entries]) => new ConfigurationGroupNode(this.folder, this.profile.id, category, entries));
+    }
+    const backups = this.folder.backups(this.profile.id);
+    if (backups.length === 0) return [new MessageNode(`${this.id}/none`, this.folder, 'No backups yet')];
+    return backups.map((entry) => new BackupNode(this.folder, entry));
+  }
+}
+
+/** A profile file that does not validate: shown with its first problem. */
+export class InvalidProfileNode implements TreeNode {
+  readonly id: string;
+
+  constructor(readonly folder: FolderModel, readonly profileId: string, private readonly problem: string) {
+    this.id = `${folder.folder.uri.toString()}/profile/${profileId}`;
+  }
+
+  getTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.profileId, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
+    item.contextValue = CONTEXT.invalidProfile;
+    item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    item.description = 'invalid';
+    item.tooltip = this.problem;
+    item.resourceUri = vscode.Uri.file(this.folder.context.layout.profileFile(this.profileId));
+    item.command = { command: 'envProfiles.openProfileYaml', title: 'Open Profile YAML', arguments: [this] };
+    return item;
+  }
+
+  getChildren(): TreeNode[] {
+    return [];
+  }
+}
