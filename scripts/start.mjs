@@ -1,0 +1,39 @@
+// The main job: the demo workspace opened in a real VS Code (code-server) with the packaged extension.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { entry, node24, prepareState, root, startServer, stateEnv, waitForHealth } from './codeServerHost.mjs';
+
+const port = Number(process.env.PORT ?? 8080);
+const state = path.join(root, '.vscode-start');
+const workspace = path.resolve(process.argv[2] ?? path.join(root, '.demo', 'workspace'));
+
+prepareState(state, { 'workbench.colorTheme': 'Default Dark Modern' });
+const demo = spawnSync(node24, [path.join(root, 'dist/demo.js'), workspace, '--quiet'], { encoding: 'utf8' });
+if (demo.status !== 0) {
+  console.error(demo.stderr);
+  process.exit(1);
+}
+const install = spawnSync(node24, [entry, '--extensions-dir', path.join(state, 'extensions'), '--user-data-dir', path.join(state, 'user-data'), '--install-extension', path.join(root, 'env-profiles.vsix')], { encoding: 'utf8', env: stateEnv(state) });
+if (install.status !== 0) {
+  console.error(`could not install the extension: ${install.stderr}${install.stdout}`);
+  process.exit(1);
+}
+const server = startServer(state, port, ['--disable-workspace-trust', workspace], { inherit: true });
+await waitForHealth(port);
+const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
+console.log(`
+Environment Profiles is running in VS Code (code-server) on the demo workspace:
+
+  ${url}
+
+Open it in a browser (from another machine: ssh -L ${port}:127.0.0.1:${port} …). Look at:
+  - the "Environments" icon in the activity bar: profiles, databases, configuration, backups;
+  - the status bar (bottom left): the active environment; click it to switch;
+  - the command palette: "Environment Profiles: …".
+The demo workspace is ${workspace}; the CLI works on it too: node dist/cli.js status --workspace ${workspace}
+Press Ctrl+C to stop.`);
+process.on('SIGINT', () => {
+  server.stop();
+  process.exit(0);
+});
+await new Promise((resolve) => server.process.on('exit', resolve));
