@@ -2,6 +2,7 @@
 // driven by Debian's Chromium through playwright-core. Exit 0: pass; 1: a test failed; 2: the host
 // could not be started or timed out.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -18,10 +19,30 @@ try {
   prepareState(state);
   const demo = spawnSync(node24, [path.join(root, 'dist/demo.js'), workspace, '--quiet'], { encoding: 'utf8' });
   if (demo.status !== 0) throw new Error(`could not write the fixture workspace: ${demo.stderr}`);
+  if (process.env.HOST_FIXTURE === 'large-tree') writeLargeTree(workspace);
   server = startServer(state, port, ['--disable-workspace-trust', '--vscode-option', 'enable-smoke-test-driver', '--ignore-last-opened', workspace]);
 } catch (error) {
   console.error(String(error?.message ?? error));
   process.exit(2);
+}
+
+/** 50 profiles (over the demo databases) with 100 catalogued backups each, for the tree benchmark. */
+function writeLargeTree(dir) {
+  const template = fs.readFileSync(path.join(dir, '.envprofiles/profiles/test_environment_001.yaml'), 'utf8');
+  for (let i = 0; i < 47; i++) {
+    const id = `bench_profile_${String(i).padStart(2, '0')}`;
+    fs.writeFileSync(path.join(dir, '.envprofiles/profiles', `${id}.yaml`), template.replaceAll('test_environment_001', id).replace('테스트 환경', `Bench ${i}`));
+  }
+  for (const file of fs.readdirSync(path.join(dir, '.envprofiles/profiles'))) {
+    const id = file.replace(/\.yaml$/, '');
+    const backups = Array.from({ length: 100 }, (_, n) => {
+      const createdAt = new Date(Date.UTC(2025, 0, 1) + n * 3600_000).toISOString();
+      const kind = n % 7 === 0 ? 'full' : 'incremental';
+      return { id: `${id}.${n}`, profileId: id, file: `${id}.${n}.zip`, kind, parent: n % 7 === 0 ? null : `${id}.${n - 1}`, chain: [], createdAt, reason: 'bench', sizeBytes: 1048576, sha256: '0'.repeat(64), databases: ['settings'], verified: n % 3 === 0 ? { at: createdAt, ok: true, detail: '' } : null };
+    });
+    fs.mkdirSync(path.join(dir, '.envprofiles/backups', id), { recursive: true });
+    fs.writeFileSync(path.join(dir, '.envprofiles/backups', id, 'catalog.json'), JSON.stringify({ version: 1, profileId: id, backups }));
+  }
 }
 
 let exitCode = 2;
@@ -39,12 +60,12 @@ try {
     page.exposeFunction('codeAutomationLog', (type, args) => {
       const text = format(...(args ?? []));
       // The workbench logs a lot about itself; keep the tests' output (and everything with VERBOSE=1).
-      if (process.env.VERBOSE || /✔|✗|passing|failing|pending|^\s+\d+\)|Error|assert|Environment Profiles|^\s+at /.test(text)) console.log(text);
+      if (process.env.VERBOSE || /✔|✗|passing|failing|pending|^\s+\d+\)|Error|assert|Environment Profiles|ENVPROFILES_BENCH|^\s+at /.test(text)) console.log(text);
     });
     page.exposeFunction('codeAutomationExit', (code) => resolve(code));
   });
   const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
-  const payload = JSON.stringify([['extensionDevelopmentPath', remote(root)], ['extensionTestsPath', remote(path.join(root, 'out/host/index.js'))]]);
+  const payload = JSON.stringify([['extensionDevelopmentPath', remote(root)], ['extensionTestsPath', remote(path.join(root, process.env.HOST_ENTRY ?? 'out/host/index.js'))]]);
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
   const timeout = new Promise((resolve) => setTimeout(() => resolve('timeout'), timeoutMs));
   const result = await Promise.race([finished, timeout]);

@@ -9,8 +9,9 @@ import { chromiumArgs, chromiumPath, entry, node24, prepareState, root, startSer
 const port = Number(process.env.PORT ?? 8133);
 // Korean profile names need a CJK font in Debian's Chromium.
 if (spawnSync('fc-list', [':lang=ko'], { encoding: 'utf8' }).stdout.trim() === '') {
-  const asRoot = process.getuid?.() === 0 ? [] : ['sudo'];
-  spawnSync([...asRoot, 'apt-get'][0], [...asRoot.slice(1), 'apt-get', 'install', '-y', '-qq', 'fonts-noto-cjk'].slice(asRoot.length ? 0 : 1), { stdio: 'inherit' });
+  const install = ['apt-get', 'install', '-y', '-qq', 'fonts-noto-cjk'];
+  if (process.getuid?.() === 0) spawnSync(install[0], install.slice(1), { stdio: 'inherit' });
+  else spawnSync('sudo', install, { stdio: 'inherit' });
 }
 const state = path.join(root, '.vscode-shots');
 const workspace = path.join(state, 'workspace');

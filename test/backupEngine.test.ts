@@ -16,6 +16,7 @@ import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWriter';
 import { demoWorkspace, engine, temporaryFiles } from './support/workspaces';
 import { createWorkspaceContext } from '../src/core/workspaceContext';
+import { craftArchive } from './support/testHelpers';
 
 const DEV = 'dev_environment_001';
 
@@ -242,12 +243,6 @@ describe('verify', () => {
     assert.equal(backupsOf(context, DEV)[0].verified?.ok, true);
   });
 
-  const craft = (source: string, mode: string): string => {
-    const dest = path.join(path.dirname(source), `crafted-${mode}.zip`);
-    const run = spawnSync('python3', [path.join(__dirname, '..', '..', 'test/support/craftZip.py'), source, dest, mode], { encoding: 'utf8' });
-    assert.equal(run.status, 0, run.stderr);
-    return dest;
-  };
 
   for (const [mode, expected] of [
     ['flip', /db\/settings\.sqlite3/],
@@ -257,7 +252,7 @@ describe('verify', () => {
     it(`detects ${mode === 'flip' ? 'a flipped bit' : mode === 'truncate' ? 'a truncated archive' : 'a manifest that lies'} and names the archive and entry`, async () => {
       const { context } = await demoWorkspace();
       const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
-      const damaged = craft(backup.archive, mode);
+      const damaged = craftArchive(backup.archive, mode);
       const result = await verifyBackup(context, damaged);
       assert.equal(result.ok, false);
       assert.ok(result.problems.some((p) => p.includes(damaged) && expected.test(p)), result.problems.join('\n'));

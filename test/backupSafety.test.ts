@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,16 +8,11 @@ import { restoreBackup } from '../src/core/backup/backupRestore';
 import { EnvProfilesError } from '../src/core/errors';
 import { runCli } from './support/cliRunner';
 import { CLI, demoWorkspace, engine, snapshotTree, temporaryFiles, assertSameTree } from './support/workspaces';
+import { craftArchive, seeded } from './support/testHelpers';
 
 const DEV = 'dev_environment_001';
 const KILLS = Number(process.env.ENVPROFILES_KILL_RUNS ?? 24);
 
-function craft(source: string, mode: string): string {
-  const dest = path.join(path.dirname(source), `crafted-${mode}.zip`);
-  const run = spawnSync('python3', [path.join(__dirname, '..', '..', 'test/support/craftZip.py'), source, dest, mode], { encoding: 'utf8' });
-  assert.equal(run.status, 0, run.stderr);
-  return dest;
-}
 
 const ignoreSqliteCompanions = (rel: string): boolean => rel.endsWith('-shm') || rel.endsWith('-wal') || rel.endsWith('audit.jsonl') || rel.includes('.envprofiles/backups');
 
@@ -36,7 +31,7 @@ describe('hostile archives are refused before anything is written', () => {
     it(`${mode}`, async () => {
       const { root, context } = await demoWorkspace();
       const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
-      const hostile = craft(backup.archive, mode);
+      const hostile = craftArchive(backup.archive, mode);
       const before = snapshotTree(root, ignoreSqliteCompanions);
       await assert.rejects(restoreBackup(context, { reference: hostile }), (error: unknown) => {
         assert.ok(error instanceof EnvProfilesError, String(error));
@@ -70,10 +65,6 @@ function killAfter(args: string[], delayMs: number, stepDelayMs: number): Promis
   });
 }
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 0x100000000);
-}
 
 async function digest(file: string): Promise<string> {
   const db = (await engine()).open(file, { readOnly: true });

@@ -5,17 +5,13 @@ import * as path from 'node:path';
 import { parseEnv } from 'node:util';
 import { runCli } from './support/cliRunner';
 import { CLI, demoWorkspace, temporaryFiles } from './support/workspaces';
+import { seeded } from './support/testHelpers';
 
 const DEV = 'dev_environment_001';
 const TEST = 'test_environment_001';
 const KILLS = Number(process.env.ENVPROFILES_KILL_RUNS ?? 24);
 const STEP_DELAY_MS = 12;
 
-/** A small seeded generator so a failing run can be repeated (the seed is printed on failure). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 0x100000000);
-}
 
 /** Starts the CLI, kills it with SIGKILL after `delayMs`, resolves when it is gone. Returns whether it finished first. */
 function runAndKill(args: string[], delayMs: number): Promise<{ finished: boolean; code: number | null }> {
