@@ -20,6 +20,6 @@ cpSync(join(root, 'node_modules/sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sq
 const testFiles = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).map((f) => join(root, 'test', f));
 await esbuild.build({ ...common, entryPoints: testFiles, outdir: join(root, 'out/test'), external: ['mocha'] });
 // Tests that run inside the VS Code extension host (mocha from node_modules, vscode from the host).
-await esbuild.build({ ...common, entryPoints: [join(root, 'src/test/host/index.ts'), join(root, 'src/test/host/extension.test.ts'), join(root, 'src/test/host/treeBench.ts')], outdir: join(root, 'out/host'), external: ['vscode', 'mocha'] });
+await esbuild.build({ ...common, entryPoints: ['index', 'extension.test', 'multiRootIndex', 'multiRoot.test', 'untrustedIndex', 'untrusted.test', 'treeBench'].map((name) => join(root, `src/test/host/${name}.ts`)), outdir: join(root, 'out/host'), external: ['vscode', 'mocha'] });
 const benchFiles = readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.bench.ts')).map((f) => join(root, 'bench', f));
 await esbuild.build({ ...common, entryPoints: benchFiles, outdir: join(root, 'out/bench') });

@@ -15,15 +15,34 @@ const timeoutMs = Number(process.env.VSCODE_TEST_TIMEOUT_MS ?? 240000);
 // Fresh state and a fresh fixture workspace: the demo workspace (three profiles over real WAL databases).
 let server;
 const workspace = path.join(state, 'workspace');
+/** What the window opens: the workspace folder, or a .code-workspace file for the multi-root suite. */
+let opened = { kind: 'folder', path: workspace };
 try {
   prepareState(state);
   const demo = spawnSync(node24, [path.join(root, 'dist/demo.js'), workspace, '--quiet'], { encoding: 'utf8' });
   if (demo.status !== 0) throw new Error(`could not write the fixture workspace: ${demo.stderr}`);
   if (process.env.HOST_FIXTURE === 'large-tree') writeLargeTree(workspace);
-  server = startServer(state, port, ['--disable-workspace-trust', '--vscode-option', 'enable-smoke-test-driver', '--ignore-last-opened', workspace]);
+  if (process.env.HOST_FIXTURE === 'multi-root') opened = writeMultiRoot(workspace);
+  const trust = process.env.HOST_TRUST === 'untrusted' ? [] : ['--disable-workspace-trust'];
+  server = startServer(state, port, [...trust, '--vscode-option', 'enable-smoke-test-driver', '--ignore-last-opened', opened.path]);
 } catch (error) {
   console.error(String(error?.message ?? error));
   process.exit(2);
+}
+
+/** Two folders: the demo workspace as "trading-bot" and a second folder with one profile of its own. */
+function writeMultiRoot(demoDir) {
+  const parent = path.dirname(demoDir);
+  const bot = path.join(parent, 'trading-bot');
+  fs.renameSync(demoDir, bot);
+  const pipeline = path.join(parent, 'data-pipeline');
+  fs.mkdirSync(path.join(pipeline, '.envprofiles/profiles'), { recursive: true });
+  fs.mkdirSync(path.join(pipeline, 'db'), { recursive: true });
+  fs.copyFileSync(path.join(bot, 'data/dev/settings.sqlite3'), path.join(pipeline, 'db/jobs.sqlite3'));
+  fs.writeFileSync(path.join(pipeline, '.envprofiles/profiles/pipeline_dev.yaml'), 'profile:\n  id: pipeline_dev\n  name: Pipeline dev\n  type: DEVELOPMENT\n  databases:\n    jobs: db/jobs.sqlite3\n');
+  const file = path.join(parent, 'two-folders.code-workspace');
+  fs.writeFileSync(file, JSON.stringify({ folders: [{ path: 'trading-bot' }, { path: 'data-pipeline' }] }));
+  return { kind: 'workspace', path: file };
 }
 
 /** 50 profiles (over the demo databases) with 100 catalogued backups each, for the tree benchmark. */
@@ -66,7 +85,7 @@ try {
   });
   const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
   const payload = JSON.stringify([['extensionDevelopmentPath', remote(root)], ['extensionTestsPath', remote(path.join(root, process.env.HOST_ENTRY ?? 'out/host/index.js'))]]);
-  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
+  await page.goto(`http://127.0.0.1:${port}/?${opened.kind}=${encodeURIComponent(opened.path)}&payload=${encodeURIComponent(payload)}`);
   const timeout = new Promise((resolve) => setTimeout(() => resolve('timeout'), timeoutMs));
   const result = await Promise.race([finished, timeout]);
   if (result === 'timeout') {

@@ -18,7 +18,7 @@ const workspace = path.join(state, 'workspace');
 const out = path.join(root, 'docs', 'screenshots');
 fs.mkdirSync(out, { recursive: true });
 
-prepareState(state, { 'workbench.colorTheme': 'Default Dark Modern', 'window.zoomLevel': 0 });
+prepareState(state, { 'workbench.colorTheme': 'Default Dark Modern', 'window.zoomLevel': 0, 'workbench.secondarySideBar.defaultVisibility': 'hidden' });
 const run = (args) => {
   const r = spawnSync(node24, args, { encoding: 'utf8', env: stateEnv(state) });
   if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}${r.stdout}`);
@@ -41,6 +41,15 @@ try {
   await prod.click();
   await page.getByRole('treeitem', { name: /^Backups/ }).click();
   await page.getByRole('button', { name: /Active environment: PRODUCTION/ }).waitFor({ timeout: 30000 });
+  // Widen the side bar so the descriptions (type, size, age, verified) are readable.
+  const sash = page.locator('.monaco-sash.vertical').first();
+  const box = await sash.boundingBox();
+  if (box) {
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 330, box.y + box.height / 2, { steps: 10 });
+    await page.mouse.up();
+  }
   await page.waitForTimeout(1500);
   await page.screenshot({ path: path.join(out, 'explorer-and-status-bar.png') });
   await page.getByRole('button', { name: /Active environment: PRODUCTION/ }).click();

