@@ -21,6 +21,7 @@ import { BackupLayout, newBackupId } from './backupLayout';
 import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { changedPages, hashPages, PAGE_HASH_BYTES } from './pageIndex';
 import { PageHasher } from './pageHasher';
+import { sha256OfFileInWorker } from './fileHashWorker';
 
 declare const ENVPROFILES_VERSION: string | undefined;
 const TOOL_VERSION = typeof ENVPROFILES_VERSION === 'string' ? ENVPROFILES_VERSION : '0.0.0-dev';
@@ -127,7 +128,9 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
       files: records,
     };
     await writer.addBuffer(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+    const finishing = performance.now();
     const archive = writer.finish();
+    context.logger.debug(`archive finished (central directory, fsync, rename) in ${(performance.now() - finishing).toFixed(0)} ms`);
     step('archive-written');
     const entry: CatalogEntry = {
       id: backupId,
@@ -237,18 +240,17 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
     return { role: 'database', logicalName: logical, originalPath: written, storage: 'image', entry: entryName, entrySize: size, entrySha256: sha256, size, sha256, sqlite, pagesStored: pageCount, pageIndexEntry: indexEntry, pageIndexSha256: createHash('sha256').update(hasher.index).digest('hex'), atomicity };
   }
 
-  // Incremental: hash every page of the snapshot, compare with the parent's index, store what differs.
+  // Incremental: hash every page of the snapshot (here) and the whole file (on another thread), compare
+  // the page hashes with the parent's index, store what differs.
   const parentIndex = await parent.readVerified(parentRecord.pageIndexEntry, parentRecord.pageIndexSha256);
+  const fileSha256 = sha256OfFileInWorker(snapshot);
   const index = Buffer.alloc(pageCount * PAGE_HASH_BYTES);
-  const fileHash = createHash('sha256');
   const fd = fs.openSync(snapshot, 'r');
   try {
     const chunk = Buffer.alloc(pageSize * 256);
     for (let page = 0; page < pageCount; page += 256) {
       const read = fs.readSync(fd, chunk, 0, chunk.length, page * pageSize);
-      const data = chunk.subarray(0, read);
-      fileHash.update(data);
-      hashPages(data.subarray(0, Math.floor(read / pageSize) * pageSize), pageSize, index, page);
+      hashPages(chunk.subarray(0, Math.floor(read / pageSize) * pageSize), pageSize, index, page);
     }
     const changed = changedPages(index, parentIndex);
     const entryName = `db/${logical}.pages`;
@@ -271,7 +273,7 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
     await writer.addBuffer(indexEntry, index);
     return {
       role: 'database', logicalName: logical, originalPath: written, storage: 'pages', entry: entryName, entrySize: changed.length * recordSize,
-      entrySha256: entryHash.digest('hex'), size, sha256: fileHash.digest('hex'), sqlite, pagesStored: changed.length, pageIndexEntry: indexEntry,
+      entrySha256: entryHash.digest('hex'), size, sha256: await fileSha256, sqlite, pagesStored: changed.length, pageIndexEntry: indexEntry,
       pageIndexSha256: createHash('sha256').update(index).digest('hex'), atomicity,
     };
   } finally {

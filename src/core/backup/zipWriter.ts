@@ -3,8 +3,6 @@ import * as zlib from 'node:zlib';
 
 /** Raw deflate is compressed in chunks of this size, several at once, so both cores work. */
 const CHUNK = 1 << 20;
-/** Each chunk is primed with the 32 KiB before it, so compression loses nothing at the seams (as pigz does). */
-const WINDOW = 32 * 1024;
 const IN_FLIGHT = 4;
 /** How many input chunks the writer may still hold (in flight, held back, being read): a buffer pool of this size can be reused safely. */
 export const RETAINED_CHUNKS = IN_FLIGHT + 3;
@@ -29,6 +27,42 @@ export function crc32(data: Uint8Array, previous = 0): number {
   for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
+
+/**
+ * One long-lived raw-deflate stream. Each chunk it is given ends with a full flush: byte-aligned and
+ * independent of what came before, so chunks compressed by different lanes can be concatenated into
+ * one deflate stream. Reusing the stream (instead of one per chunk) keeps memory flat.
+ */
+class DeflateLane {
+  private readonly stream: zlib.DeflateRaw;
+  private output: Buffer[] = [];
+
+  constructor(level: number) {
+    this.stream = zlib.createDeflateRaw({ level, memLevel: 9 });
+    this.stream.on('data', (chunk: Buffer) => this.output.push(chunk));
+  }
+
+  compress(input: Buffer): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.stream.once('error', onError);
+      this.stream.write(input);
+      this.stream.flush(zlib.constants.Z_FULL_FLUSH, () => {
+        this.stream.off('error', onError);
+        const out = this.output.length === 1 ? this.output[0] : Buffer.concat(this.output);
+        this.output = [];
+        resolve(out);
+      });
+    });
+  }
+
+  close(): void {
+    this.stream.close();
+  }
+}
+
+/** The end of a deflate stream after a flush: a final, empty block with fixed codes. */
+const FINAL_EMPTY_BLOCK = Buffer.from([0x03, 0x00]);
 
 function dosDateTime(date: Date): { date: number; time: number } {
   const year = Math.max(1980, date.getFullYear());
@@ -111,20 +145,13 @@ export class ZipWriter {
     let crc = 0;
     let seen = 0;
     let compressedSize = 0;
+    const lanes = method === 8 ? Array.from({ length: IN_FLIGHT }, () => new DeflateLane(this.options.level)) : [];
     const pending: Promise<Buffer>[] = [];
-    let held: Buffer | undefined;
-    let window: Buffer = Buffer.alloc(0);
+    let next = 0;
     const flushOne = async (): Promise<void> => {
       const out = await (pending.shift() as Promise<Buffer>);
       this.write(out);
       compressedSize += out.length;
-    };
-    const submit = (chunk: Buffer, last: boolean): void => {
-      const dictionary = window.length > 0 ? window : undefined;
-      pending.push(new Promise((resolve, reject) => {
-        zlib.deflateRaw(chunk, { level: this.options.level, memLevel: 9, dictionary, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (error, out) => (error ? reject(error) : resolve(out)));
-      }));
-      window = Buffer.from(chunk.subarray(Math.max(0, chunk.length - WINDOW)));
     };
     let buffered: Buffer[] = [];
     let bufferedBytes = 0;
@@ -142,22 +169,27 @@ export class ZipWriter {
         compressedSize += chunk.length;
         return;
       }
-      if (held) submit(held, false);
-      held = chunk;
+      // Lane i takes chunks i, i + IN_FLIGHT, …; with IN_FLIGHT pending at most, a lane is free again.
       if (pending.length >= IN_FLIGHT) await flushOne();
+      pending.push(lanes[next++ % lanes.length].compress(chunk));
     };
-    for await (const piece of source) {
-      crc = crc32(piece, crc);
-      seen += piece.length;
-      onChunk?.(piece);
-      buffered.push(piece);
-      bufferedBytes += piece.length;
-      while (bufferedBytes >= CHUNK) await consume(takeChunk());
-    }
-    if (bufferedBytes > 0) await consume(takeChunk());
-    if (method === 8) {
-      submit(held ?? Buffer.alloc(0), true);
+    try {
+      for await (const piece of source) {
+        crc = crc32(piece, crc);
+        seen += piece.length;
+        onChunk?.(piece);
+        buffered.push(piece);
+        bufferedBytes += piece.length;
+        while (bufferedBytes >= CHUNK) await consume(takeChunk());
+      }
+      if (bufferedBytes > 0) await consume(takeChunk());
       while (pending.length > 0) await flushOne();
+      if (method === 8) {
+        this.write(FINAL_EMPTY_BLOCK);
+        compressedSize += FINAL_EMPTY_BLOCK.length;
+      }
+    } finally {
+      for (const lane of lanes) lane.close();
     }
     if (seen !== size) throw new Error(`entry ${name}: expected ${size} bytes, got ${seen}`);
 
