@@ -146,9 +146,9 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
       databases: Object.keys(profile.databases),
       verified: null,
     };
+    // The catalog is the commit point: recovery keeps an archive the catalog lists, and removes one it does not.
     updateCatalog(backups, profile.id, (entries) => [...entries, entry]);
     listed = true;
-    writeJournal(layout, journalName, { ...journal, phase: 'committed' });
     step('catalog-updated');
     appendAudit(context, { event: 'backup', profile: profile.id, outcome: 'ok', detail: `${backupId} (${choice.kind}, ${reason})` });
     return { entry, archive: finalPath, databases: summary, durationMs: performance.now() - started, note: choice.note };
@@ -256,11 +256,13 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
     const entryName = `db/${logical}.pages`;
     const entryHash = createHash('sha256');
     const recordSize = 4 + pageSize;
+    // Changed pages as [u32 page number][page] records, about a chunk at a time, in a small ring of reused buffers.
+    const perPiece = Math.max(1, Math.floor(CHUNK_SIZE / recordSize));
+    const pool = Array.from({ length: RETAINED_CHUNKS + 1 }, () => Buffer.allocUnsafe(perPiece * recordSize));
     const pagesStream = (function* (): Generator<Buffer> {
-      const batch = 64;
-      for (let i = 0; i < changed.length; i += batch) {
-        const slice = changed.slice(i, i + batch);
-        const out = Buffer.alloc(slice.length * recordSize);
+      for (let i = 0, n = 0; i < changed.length; i += perPiece, n++) {
+        const slice = changed.slice(i, i + perPiece);
+        const out = pool[n % pool.length].subarray(0, slice.length * recordSize);
         slice.forEach((page, j) => {
           out.writeUInt32BE(page, j * recordSize);
           fs.readSync(fd, out, j * recordSize + 4, pageSize, page * pageSize);

@@ -4,8 +4,8 @@ import * as zlib from 'node:zlib';
 /** Raw deflate is compressed in chunks of this size, several at once, so both cores work. */
 const CHUNK = 1 << 20;
 const IN_FLIGHT = 4;
-/** How many input chunks the writer may still hold (in flight, held back, being read): a buffer pool of this size can be reused safely. */
-export const RETAINED_CHUNKS = IN_FLIGHT + 3;
+/** How many input pieces the writer may still hold (in flight, being read): a buffer pool one larger can be reused safely. */
+export const RETAINED_CHUNKS = IN_FLIGHT + 1;
 export const CHUNK_SIZE = CHUNK;
 const ZIP64_THRESHOLD = 0xffffffff - 0x4000000;
 
@@ -153,16 +153,6 @@ export class ZipWriter {
       this.write(out);
       compressedSize += out.length;
     };
-    let buffered: Buffer[] = [];
-    let bufferedBytes = 0;
-    const takeChunk = (): Buffer => {
-      const all = buffered.length === 1 ? buffered[0] : Buffer.concat(buffered);
-      const chunk = all.subarray(0, CHUNK);
-      const rest = all.subarray(CHUNK);
-      buffered = rest.length > 0 ? [rest] : [];
-      bufferedBytes = rest.length;
-      return chunk;
-    };
     const consume = async (chunk: Buffer): Promise<void> => {
       if (method === 0) {
         this.write(chunk);
@@ -178,11 +168,9 @@ export class ZipWriter {
         crc = crc32(piece, crc);
         seen += piece.length;
         onChunk?.(piece);
-        buffered.push(piece);
-        bufferedBytes += piece.length;
-        while (bufferedBytes >= CHUNK) await consume(takeChunk());
+        // Pieces are compressed as they come (split when larger than a chunk): no copies, no garbage.
+        for (let offset = 0; offset < piece.length; offset += CHUNK) await consume(piece.subarray(offset, offset + CHUNK));
       }
-      if (bufferedBytes > 0) await consume(takeChunk());
       while (pending.length > 0) await flushOne();
       if (method === 8) {
         this.write(FINAL_EMPTY_BLOCK);
