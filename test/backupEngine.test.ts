@@ -172,7 +172,7 @@ describe('backup archives', () => {
       const backup = await createBackup(context, { profileId: DEV });
       await mutate(root, `INSERT INTO strategy_profiles (name, created_at) VALUES ('cycle_${cycle}', '2025'); DELETE FROM backtest_results WHERE id % 5 = ${cycle % 5}`, 'data/dev/strategies.sqlite3');
       assert.notEqual(await contentDigest(file), before);
-      await restoreBackup(context, { reference: backup.entry.id, database: 'strategies' });
+      await restoreBackup(context, { reference: backup.entry.id });
       assert.equal(await contentDigest(file), before, `cycle ${cycle}`);
       // Keep the chain short so the cycle stays fast; prune is tested separately.
       if (cycle % 10 === 9) for (const f of fs.readdirSync(path.join(root, '.envprofiles/backups', DEV))) if (f.endsWith('.zip') || f === 'catalog.json') fs.rmSync(path.join(root, '.envprofiles/backups', DEV, f));

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from './support/cliRunner';
-import { demoWorkspace, tempDir } from './support/workspaces';
+import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
+import { demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, tempDir } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 const PROD = 'prod_environment_001';
@@ -152,6 +153,19 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.equal(cloned.status, 0, cloned.stderr);
     assert.equal(cloned.json?.result.databases.settings, 'data/dev_copy/settings.sqlite3');
     const again = runCli(['clone', DEV, 'dev_copy', '--workspace', root]);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /error\[PROFILE_EXISTS\]/);
+  });
+
+  it('create --from-file takes the specification template as it is', async () => {
+    const { root } = await emptyWorkspaceRoot();
+    const file = path.join(root, 'profile_template.yaml');
+    fs.writeFileSync(file, SPEC_TEMPLATE);
+    const created = runCli(['create', '--from-file', file, '--workspace', root, '--json']);
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(created.json?.result.profile.name, '개발 환경');
+    assert.equal(fs.readFileSync(path.join(root, '.envprofiles/profiles/dev_environment_001.yaml'), 'utf8'), SPEC_TEMPLATE);
+    const again = runCli(['create', '--from-file', file, '--workspace', root]);
     assert.equal(again.status, 1);
     assert.match(again.stderr, /error\[PROFILE_EXISTS\]/);
   });

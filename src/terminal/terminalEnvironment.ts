@@ -32,6 +32,11 @@ export class TerminalEnvironment implements vscode.Disposable {
     }
   }
 
+  /** The variables new terminals of `folder` get (read by the tests in the extension host). */
+  scopedFor(folder: vscode.WorkspaceFolder): vscode.EnvironmentVariableCollection {
+    return this.collection.getScoped({ workspaceFolder: folder });
+  }
+
   /** After a switch: terminals that were already open still have the old variables. */
   async offerRelaunch(openBefore: readonly vscode.Terminal[], profileName: string): Promise<void> {
     const stale = openBefore.filter((t) => vscode.window.terminals.includes(t) && t.exitStatus === undefined);

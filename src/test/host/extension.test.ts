@@ -50,6 +50,7 @@ suite('Environment Profiles in a real VS Code', () => {
 
   test('activates on the fixture workspace and reads it with node:sqlite', () => {
     assert.ok(api.services.model.initialised().length === 1);
+    assert.equal(api.services.model.all()[0].context.engine.name, 'node:sqlite');
     assert.ok(api.activatedInMs < 5000, `activated in ${api.activatedInMs} ms`);
   });
 
@@ -96,6 +97,21 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the status bar to show testing', () => api.statusBar.item.text === '$(database) TEST · 테스트 환경');
     assert.equal((api.statusBar.item.backgroundColor as unknown as { id: string } | undefined)?.id, 'statusBarItem.warningBackground');
     assert.equal(roots()[2].getTreeItem().contextValue, 'envProfiles.profile.active');
+  });
+
+  test('new terminals get the active profile\'s variables; the setting turns this off', async () => {
+    const folder = (vscode.workspace.workspaceFolders ?? [])[0];
+    const scoped = api.services.terminals.scopedFor(folder);
+    assert.equal(scoped.get('ENVPROFILE_ID')?.value, TEST);
+    assert.equal(scoped.get('API_MODE')?.value, 'sandbox');
+    assert.equal(scoped.get('ENVPROFILE_DB_SETTINGS')?.value, path.join(workspace(), 'data/test/settings.sqlite3'));
+    await vscode.workspace.getConfiguration('envProfiles').update('terminal.applyVariables', false, vscode.ConfigurationTarget.Workspace);
+    try {
+      await waitFor('the variables to be withdrawn', () => scoped.get('ENVPROFILE_ID') === undefined);
+    } finally {
+      await vscode.workspace.getConfiguration('envProfiles').update('terminal.applyVariables', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await waitFor('the variables to come back', () => scoped.get('ENVPROFILE_ID')?.value === TEST);
   });
 
   test('a failing operation shows an error message (and logs it)', async () => {
