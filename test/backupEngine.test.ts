@@ -336,3 +336,34 @@ describe('restore', () => {
     }
   });
 });
+
+describe('cancellation', () => {
+  it('a cancelled backup stops at its next safe point and leaves nothing listed or behind', async () => {
+    const { root, context } = await demoWorkspace();
+    const controller = new AbortController();
+    const cancelling = { ...context, signal: controller.signal, onStep: (step: string) => { if (step === 'snapshot:strategies') controller.abort(); } };
+    await assert.rejects(createBackup(cancelling, { profileId: DEV, kind: 'full' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'CANCELLED');
+    assert.deepEqual(backupsOf(context, DEV), []);
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/backups', DEV)).filter((f) => f !== 'catalog.json'), []);
+    assert.deepEqual(temporaryFiles(root), []);
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+  });
+
+  it('a cancelled restore changes nothing; verify and clone honour the signal too', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    await mutate(root, 'DELETE FROM price_data');
+    const changed = await contentDigest(path.join(root, 'data/dev/market_data.sqlite3'));
+    const controller = new AbortController();
+    controller.abort();
+    const cancelled = { ...context, signal: controller.signal };
+    const isCancelled = (e: unknown): boolean => e instanceof EnvProfilesError && e.code === 'CANCELLED';
+    await assert.rejects(restoreBackup(cancelled, { reference: backup.entry.id }), isCancelled);
+    assert.equal(await contentDigest(path.join(root, 'data/dev/market_data.sqlite3')), changed);
+    await assert.rejects(verifyBackup(cancelled, backup.entry.id), isCancelled);
+    const { cloneProfile } = await import('../src/core/profileClone');
+    await assert.rejects(cloneProfile(cancelled, { source: DEV, id: 'never_made' }), isCancelled);
+    assert.ok(!fs.existsSync(path.join(root, 'data/never_made')));
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+});

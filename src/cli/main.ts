@@ -83,7 +83,15 @@ async function run(argv: string[]): Promise<number> {
     }
     const root = path.resolve(String(parsed.values.workspace ?? process.cwd()));
     const engine = await loadSqliteEngine();
+    // Ctrl+C asks the running operation to stop at its next safe point and clean up; a second one quits.
+    const cancel = new AbortController();
+    process.once('SIGINT', () => {
+      process.stderr.write('\nCancelling… (press Ctrl+C again to quit at once; the next command then cleans up)\n');
+      cancel.abort();
+      process.once('SIGINT', () => process.exit(130));
+    });
     const context = createWorkspaceContext(root, engine, {
+      signal: cancel.signal,
       actor: 'cli',
       logger: stderrLogger(process.env.ENVPROFILES_DEBUG === '1'),
       onStep: stepHookFromEnvironment(process.env),

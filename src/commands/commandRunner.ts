@@ -11,6 +11,11 @@ export function guarded(services: CommandServices, id: string, handler: (...args
       return await handler(...args);
     } catch (error) {
       if (error instanceof UserCancelled) return undefined;
+      if (isEnvProfilesError(error) && error.code === 'CANCELLED') {
+        services.log.info(`${id}: cancelled`);
+        void vscode.window.showInformationMessage(error.message);
+        return undefined;
+      }
       const known = isEnvProfilesError(error) ? error : undefined;
       const message = known ? `${known.message}${known.hint ? ` ${known.hint}` : ''}` : (error as Error).message;
       services.log.error(`${id}: ${known ? `[${known.code}] ` : ''}${message}`);
@@ -32,14 +37,17 @@ export function requireTrust(action: string): void {
 }
 
 /**
- * Runs a core operation under a progress notification, one message per step, and refreshes the
- * folder at once afterwards so the tree and the status bar show the result.
+ * Runs a core operation under a cancellable progress notification, one message per step, and
+ * refreshes the folder at once afterwards so the tree and the status bar show the result. Cancelling
+ * stops the operation at its next safe point (the core cleans up; a switch or a swap is never cut).
  */
 export async function withOperationProgress<T>(folder: FolderModel, title: string, operation: (context: WorkspaceContext) => Promise<T>): Promise<T> {
   try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
-      operation({ ...folder.context, progress: (message) => progress.report({ message }) }),
-    );
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      return operation({ ...folder.context, progress: (message) => progress.report({ message }), signal: controller.signal });
+    });
   } finally {
     folder.refresh();
   }

@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'CATALOG_MISMATCH'
   | 'NEEDS_BACKUP'
   | 'PROFILE_ACTIVE'
+  | 'CANCELLED'
   | 'USAGE';
 
 /** One problem found in a file, with enough position to show it in an editor. */

@@ -8,7 +8,7 @@ import { PROFILE_TYPES, type Profile, type ProfileType } from './profileModel';
 import { invalidProfileError, loadProfile, parseProfileText, writeProfileDocument } from './profileStore';
 import { profileIdProblem } from './safeNames';
 import { workspaceConfigFor } from './workspaceConfig';
-import type { WorkspaceContext } from './workspaceContext';
+import { throwIfCancelled, type WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
 
@@ -94,6 +94,7 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
   try {
     await withNewProfileJournal(context, { operation: 'clone', source: source.id, target: request.id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
       for (const [logical, written] of Object.entries(databases)) {
+        throwIfCancelled(context);
         const from = layout.resolve(source.databases[logical]);
         const seed: DatabaseSeed = data === 'copy' ? { kind: 'copy', from } : data === 'schema' ? { kind: 'schema', from } : { kind: 'empty' };
         context.progress?.(`${data === 'copy' ? 'Copying' : 'Creating'} ${logical} -> ${written}`);

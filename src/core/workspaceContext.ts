@@ -1,3 +1,4 @@
+import { EnvProfilesError } from './errors';
 import type { SqliteEngine } from './sqlite/sqliteEngine';
 import type { WorkspaceConfig } from './workspaceConfig';
 import { WorkspaceLayout } from './workspaceLayout';
@@ -33,6 +34,8 @@ export interface WorkspaceContext {
   now: () => Date;
   onStep?: StepHook;
   progress?: ProgressReporter;
+  /** Cancels a long operation (backup, verify, clone, restore) at its next safe point; it then cleans up. */
+  signal?: AbortSignal;
   /** Adjusts config.yaml's settings for this adapter (the extension's settings override some of them). */
   configOverrides?: (config: WorkspaceConfig) => WorkspaceConfig;
 }
@@ -46,6 +49,14 @@ export function createWorkspaceContext(root: string, engine: SqliteEngine, optio
     now: options.now ?? (() => new Date()),
     onStep: options.onStep,
     progress: options.progress,
+    signal: options.signal,
     configOverrides: options.configOverrides,
   };
+}
+
+/** Throws CANCELLED when the operation was asked to stop; callers clean up as after any failure. */
+export function throwIfCancelled(context: Pick<WorkspaceContext, 'signal'>): void {
+  if (context.signal?.aborted) {
+    throw new EnvProfilesError('CANCELLED', 'The operation was cancelled; what it had started was cleaned up and nothing was changed.', { hint: 'Run it again when you are ready.' });
+  }
 }

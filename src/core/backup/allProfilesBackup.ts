@@ -1,3 +1,4 @@
+import { EnvProfilesError } from '../errors';
 import { readAllProfileFiles } from '../profileStore';
 import { workspaceConfigFor } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
@@ -29,6 +30,7 @@ export async function backUpAllProfiles(context: WorkspaceContext, kind: Request
       try {
         results.push(await backUpProfile(context, config, file.profile, kind, reason));
       } catch (error) {
+        if (error instanceof EnvProfilesError && error.code === 'CANCELLED') throw error;
         failures.push({ profileId: file.id, message: (error as Error).message });
       }
     }

@@ -10,7 +10,7 @@ import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
 import { readSqliteHeader } from '../sqlite/sqliteHeader';
 import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
-import type { WorkspaceContext } from '../workspaceContext';
+import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import { ArchiveReader } from './archiveReader';
@@ -97,6 +97,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
       if (!fs.existsSync(source)) {
         throw new EnvProfilesError('DATABASE_MISSING', `${written} (database "${logical}" of ${profile.id}) does not exist, so it cannot be backed up.`, { file: written, hint: `Fix the path in the profile, or restore it from an earlier backup ("envprofiles backups ${profile.id}").` });
       }
+      throwIfCancelled(context);
       context.progress?.(`Snapshotting ${logical} (${written})`);
       const snapshot = path.join(stagingDir, `${logical}.sqlite3`);
       let phase = performance.now();
@@ -105,7 +106,8 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
       step(`snapshot:${logical}`);
       phase = performance.now();
       context.progress?.(`Archiving ${logical}`);
-      const record = await archiveDatabase(writer, logical, written, snapshot, parentArchive);
+      throwIfCancelled(context);
+      const record = await archiveDatabase(writer, logical, written, snapshot, parentArchive, () => throwIfCancelled(context));
       records.push(record);
       summary.push({ name: logical, storage: record.storage, pagesStored: record.pagesStored, pageCount: record.sqlite.pageCount });
       context.logger.debug(`${logical}: archived (${record.storage}, ${record.pagesStored} pages) in ${(performance.now() - phase).toFixed(0)} ms`);
@@ -220,7 +222,7 @@ function* pooledChunks(file: string): Generator<Buffer> {
 }
 
 /** Adds one database: the whole image (full, or no usable parent), or only the pages that changed. */
-async function archiveDatabase(writer: ArchiveWriter, logical: string, written: string, snapshot: string, parent: ArchiveReader | undefined): Promise<DatabaseRecord> {
+async function archiveDatabase(writer: ArchiveWriter, logical: string, written: string, snapshot: string, parent: ArchiveReader | undefined, checkCancelled: () => void): Promise<DatabaseRecord> {
   const header = readSqliteHeader(snapshot);
   if (!header) throw new EnvProfilesError('DATABASE_INVALID', `The snapshot of ${written} is not a SQLite database.`, { file: written, hint: `Run "envprofiles validate" on the profile.` });
   const size = fs.statSync(snapshot).size;
@@ -234,7 +236,10 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
   if (!parent || !parentRecord || parentRecord.sqlite.pageSize !== pageSize) {
     const entryName = `db/${logical}.sqlite3`;
     const hasher = new PageHasher(pageSize, pageCount);
-    await writer.addStream(entryName, pooledChunks(snapshot), size, (chunk) => hasher.update(chunk));
+    await writer.addStream(entryName, pooledChunks(snapshot), size, (chunk) => {
+      checkCancelled();
+      hasher.update(chunk);
+    });
     const sha256 = hasher.sha256();
     await writer.addBuffer(indexEntry, hasher.index);
     return { role: 'database', logicalName: logical, originalPath: written, storage: 'image', entry: entryName, entrySize: size, entrySha256: sha256, size, sha256, sqlite, pagesStored: pageCount, pageIndexEntry: indexEntry, pageIndexSha256: createHash('sha256').update(hasher.index).digest('hex'), atomicity };
@@ -249,6 +254,7 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
   try {
     const chunk = Buffer.alloc(pageSize * 256);
     for (let page = 0; page < pageCount; page += 256) {
+      if (page % 65536 === 0) checkCancelled();
       const read = fs.readSync(fd, chunk, 0, chunk.length, page * pageSize);
       hashPages(chunk.subarray(0, Math.floor(read / pageSize) * pageSize), pageSize, index, page);
     }

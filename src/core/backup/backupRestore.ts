@@ -13,7 +13,7 @@ import { isProtected, type Profile } from '../profileModel';
 import { invalidProfileError, parseProfileText, readProfileFile, writeProfileDocument } from '../profileStore';
 import { profileIdProblem } from '../safeNames';
 import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
-import type { WorkspaceContext } from '../workspaceContext';
+import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import type { ArchiveReader } from './archiveReader';
@@ -112,6 +112,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       context.onStep?.('journal-written');
       // Extract and check everything beside its target before touching any existing file.
       for (const [i, { record }] of targets.entries()) {
+        throwIfCancelled(context);
         context.progress?.(`Rebuilding ${record.logicalName}`);
         const incoming = journal.swaps[i].incoming;
         fs.mkdirSync(path.dirname(incoming), { recursive: true });
@@ -125,6 +126,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         fs.mkdirSync(path.dirname(swap.incoming), { recursive: true });
         fs.writeFileSync(swap.incoming, await fileContent(chain, file));
       }
+      // Last point where cancelling is honoured: the swaps below run to the end (or roll back).
+      throwIfCancelled(context);
       for (const swap of journal.swaps) {
         for (const kept of swap.keptOld) fs.renameSync(kept.from, kept.path);
         fs.renameSync(swap.incoming, swap.target);

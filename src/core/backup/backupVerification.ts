@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { appendAudit } from '../auditLog';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { workspaceConfigFor } from '../workspaceConfig';
-import type { WorkspaceContext } from '../workspaceContext';
+import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { withWorkspaceLock } from '../workspaceSession';
 import type { ArchiveReader } from './archiveReader';
 import { updateCatalog } from './backupCatalog';
@@ -77,6 +77,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
       if (actual !== located.catalogEntry.sha256) problems.push(`${located.archive}: the archive's SHA-256 differs from the one the catalog recorded when it was written`);
     }
     for (const archive of chain) {
+      throwIfCancelled(context);
       context.progress?.(`Checking ${archive.file}`);
       const result = await checkEntries(archive);
       problems.push(...result.problems);
@@ -84,6 +85,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     }
     fs.mkdirSync(staging, { recursive: true });
     for (const record of last.manifest.files.filter((f): f is DatabaseRecord => f.role === 'database')) {
+      throwIfCancelled(context);
       context.progress?.(`Rebuilding ${record.logicalName}`);
       const target = path.join(staging, `${record.logicalName}.sqlite3`);
       try {
