@@ -13,6 +13,14 @@ if (demo.status !== 0) {
   console.error(demo.stderr);
   process.exit(1);
 }
+// A few backups so the explorer has something to show under "Backups" (one verified, one incremental).
+const cli = (...args) => spawnSync(node24, [path.join(root, 'dist/cli.js'), ...args, '--workspace', workspace, '--json'], { encoding: 'utf8' });
+const full = cli('backup', 'dev_environment_001', '--full', '--reason', 'demo');
+if (full.status === 0) {
+  cli('verify', JSON.parse(full.stdout).result.id);
+  cli('backup', 'dev_environment_001', '--incremental', '--reason', 'demo');
+}
+cli('switch', 'dev_environment_001');
 const install = spawnSync(node24, [entry, '--extensions-dir', path.join(state, 'extensions'), '--user-data-dir', path.join(state, 'user-data'), '--install-extension', path.join(root, 'env-profiles.vsix')], { encoding: 'utf8', env: stateEnv(state) });
 if (install.status !== 0) {
   console.error(`could not install the extension: ${install.stderr}${install.stdout}`);
