@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
 import { BackupLayout } from './core/backup/backupLayout';
 import { quickValidateProfile, type ValidationReport } from './core/databaseValidation';
+import { isInside } from './core/pathSafety';
 import type { Profile } from './core/profileModel';
 import { readAllProfileFiles, type ProfileFileResult } from './core/profileStore';
 import type { SqliteEngine } from './core/sqlite/sqliteEngine';
@@ -32,8 +33,12 @@ export class FolderModel implements vscode.Disposable {
   readonly context: WorkspaceContext;
   private snapshot: FolderSnapshot = { initialised: false, profiles: [] };
   private readonly validations = new Map<string, ValidationReport>();
+  /** Catalogs read since the last refresh: the tree and the status bar ask for them often. */
+  private readonly catalogs = new Map<string, CatalogEntry[]>();
   private readonly disposables: vscode.Disposable[] = [];
   private pending: NodeJS.Timeout | undefined;
+  /** A watcher on the backups folder when config.yaml puts it outside `.envprofiles/` (another disk). */
+  private backupsWatcher: { root: string; watcher: vscode.FileSystemWatcher } | undefined;
 
   constructor(readonly folder: vscode.WorkspaceFolder, engine: SqliteEngine, logger: Logger) {
     this.context = createWorkspaceContext(folder.uri.fsPath, engine, { actor: 'vscode', logger, configOverrides: (config) => applySettings(readSettings(folder.uri))(config) });
@@ -72,6 +77,7 @@ export class FolderModel implements vscode.Disposable {
       try {
         if (vscode.workspace.isTrusted) recoverIfIdle(this.context);
         const config = workspaceConfigFor(this.context);
+        this.watchBackupsFolder(new BackupLayout(layout, config).root);
         next.profiles = readAllProfileFiles(layout, config);
         next.status = workspaceStatus(this.context);
       } catch (error) {
@@ -80,7 +86,21 @@ export class FolderModel implements vscode.Disposable {
     }
     this.snapshot = next;
     this.validations.clear();
+    this.catalogs.clear();
     this.changed.fire();
+  }
+
+  private watchBackupsFolder(root: string): void {
+    const inside = isInside(this.context.layout.storeDir, root);
+    if (this.backupsWatcher?.root === root || (inside && !this.backupsWatcher)) return;
+    this.backupsWatcher?.watcher.dispose();
+    this.backupsWatcher = undefined;
+    if (inside) return;
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '*/catalog.json'));
+    watcher.onDidChange(() => this.scheduleRefresh());
+    watcher.onDidCreate(() => this.scheduleRefresh());
+    watcher.onDidDelete(() => this.scheduleRefresh());
+    this.backupsWatcher = { root, watcher };
   }
 
   validProfiles(): Profile[] {
@@ -98,11 +118,16 @@ export class FolderModel implements vscode.Disposable {
 
   /** The backups of a profile, newest first. */
   backups(profileId: string): CatalogEntry[] {
-    try {
-      return readCatalog(new BackupLayout(this.context.layout, workspaceConfigFor(this.context)), profileId).reverse();
-    } catch {
-      return [];
+    let entries = this.catalogs.get(profileId);
+    if (!entries) {
+      try {
+        entries = readCatalog(new BackupLayout(this.context.layout, workspaceConfigFor(this.context)), profileId).reverse();
+      } catch {
+        entries = [];
+      }
+      this.catalogs.set(profileId, entries);
     }
+    return entries;
   }
 
   /** Quick validation of a profile, cached until the next change on disk. */
@@ -121,6 +146,7 @@ export class FolderModel implements vscode.Disposable {
 
   dispose(): void {
     if (this.pending) clearTimeout(this.pending);
+    this.backupsWatcher?.watcher.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -106,9 +106,3 @@ export function formatIssue(issue: Issue): string {
 export function isEnvProfilesError(error: unknown): error is EnvProfilesError {
   return error instanceof EnvProfilesError;
 }
-
-/** Wraps a Node file-system error so the user sees which file failed and why. */
-export function ioError(action: string, file: string, cause: unknown): EnvProfilesError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new EnvProfilesError('IO_ERROR', `Could not ${action} ${file}: ${reason}`, { file, cause });
-}
