@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import * as path from 'node:path';
 import { EnvProfilesError, formatIssue, isEnvProfilesError } from '../core/errors';
 import { loadSqliteEngine } from '../core/sqlite/loadEngine';
+import { TOOL_VERSION } from '../core/toolVersion';
 import { createWorkspaceContext, type Logger } from '../core/workspaceContext';
 import { requireInitialised } from '../core/workspaceInit';
 import { recoverIfIdle } from '../core/workspaceSession';
@@ -11,8 +12,7 @@ import { commandHelp, generalHelp } from './helpText';
 import { askToType } from './terminalPrompt';
 import { stepHookFromEnvironment } from './testHooks';
 
-declare const ENVPROFILES_VERSION: string | undefined;
-const VERSION = typeof ENVPROFILES_VERSION === 'string' ? ENVPROFILES_VERSION : '0.0.0-dev';
+const VERSION = TOOL_VERSION;
 
 const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3 } as const;
 const GLOBAL_OPTIONS = {

@@ -33,9 +33,9 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
         done.push(`rolled back the interrupted switch to ${journal.to}`);
       }
     } else if (journal.operation === 'backup') {
-      recoverBackup(journal);
+      const committed = recoverBackup(journal);
       removeJournal(layout, name);
-      if (journal.phase !== 'committed') {
+      if (!committed) {
         appendAudit(context, { event: 'rollback', profile: journal.profileId, outcome: 'rolled-back', detail: `backup ${journal.backupId} was interrupted; its partial archive was removed` });
         done.push(`removed the partial backup ${journal.backupId} of an interrupted backup`);
       }

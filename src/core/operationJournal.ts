@@ -29,10 +29,12 @@ export interface NewProfileJournal {
   workDirectories: string[];
 }
 
-/** A backup being written: its temporary archive and staging folder, removed if it did not finish. */
+/**
+ * A backup being written: its temporary archive and staging folder, removed if it did not finish.
+ * It has no phase: the catalog is the commit point (an archive the catalog lists is kept).
+ */
 export interface BackupJournal {
   operation: 'backup';
-  phase: 'prepared' | 'committed';
   startedAt: string;
   profileId: string;
   backupId: string;

@@ -69,10 +69,6 @@ export class ArchiveReader {
     }
   }
 
-  has(name: string): boolean {
-    return this.entries.has(name);
-  }
-
   /** Streams an entry's content, decompressed. */
   async stream(name: string): Promise<Readable> {
     const entry = this.entries.get(name);

@@ -8,11 +8,12 @@ import { isGeneratedEnvFile } from '../envFileFormat';
 import { removeJournal, writeJournal, type BackupJournal } from '../operationJournal';
 import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
-import { readSqliteHeader } from '../sqlite/sqliteHeader';
+import { readSqliteHeader, walSize } from '../sqlite/sqliteHeader';
 import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
+import { TOOL_VERSION } from '../toolVersion';
 import { ArchiveReader } from './archiveReader';
 import { ArchiveWriter } from './archiveWriter';
 import { CHUNK_SIZE, RETAINED_CHUNKS } from './zipWriter';
@@ -23,8 +24,6 @@ import { changedPages, hashPages, PAGE_HASH_BYTES } from './pageIndex';
 import { PageHasher } from './pageHasher';
 import { sha256OfFileInWorker } from './fileHashWorker';
 
-declare const ENVPROFILES_VERSION: string | undefined;
-const TOOL_VERSION = typeof ENVPROFILES_VERSION === 'string' ? ENVPROFILES_VERSION : '0.0.0-dev';
 
 export type RequestedKind = 'full' | 'incremental' | 'auto';
 
@@ -81,7 +80,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
   const finalPath = backups.archiveFile(profile.id, backupId);
   const stagingDir = chooseStagingDir(context, backups, profile);
   const writer = new ArchiveWriter(finalPath, config.backups.compression, now);
-  const journal: BackupJournal = { operation: 'backup', phase: 'prepared', startedAt: now.toISOString(), profileId: profile.id, backupId, archiveTemp: writer.tempPath, archiveFinal: finalPath, stagingDir };
+  const journal: BackupJournal = { operation: 'backup', startedAt: now.toISOString(), profileId: profile.id, backupId, archiveTemp: writer.tempPath, archiveFinal: finalPath, stagingDir };
   const journalName = `backup-${profile.id}`;
   writeJournal(layout, journalName, journal);
   let parentArchive: ArchiveReader | undefined;
@@ -179,15 +178,8 @@ function chooseStagingDir(context: WorkspaceContext, backups: BackupLayout, prof
   const override = process.env.ENVPROFILES_STAGING_DIR;
   if (override) return path.join(override, `${profile.id}${name}`);
   const total = Object.values(profile.databases).reduce((sum, written) => {
-    try {
-      return sum + fs.statSync(context.layout.resolve(written)).size + fs.statSync(`${context.layout.resolve(written)}-wal`).size;
-    } catch {
-      try {
-        return sum + fs.statSync(context.layout.resolve(written)).size;
-      } catch {
-        return sum;
-      }
-    }
+    const file = context.layout.resolve(written);
+    return sum + (fs.existsSync(file) ? fs.statSync(file).size : 0) + walSize(file);
   }, 0);
   try {
     const shm = fs.statfsSync('/dev/shm');

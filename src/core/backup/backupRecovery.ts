@@ -3,11 +3,14 @@ import * as path from 'node:path';
 import { removeTemporaryFiles } from '../atomicFile';
 import type { BackupJournal, RestoreJournal } from '../operationJournal';
 
-/** Removes what an interrupted backup left: its temporary archive, its staging folder, and an archive the catalog never listed. */
-export function recoverBackup(journal: BackupJournal): void {
+/**
+ * Removes what an interrupted backup left: its temporary archive, its staging folder, and an archive the
+ * catalog never listed. Returns whether the backup had been committed (listed) before the interruption.
+ */
+export function recoverBackup(journal: BackupJournal): boolean {
   fs.rmSync(journal.archiveTemp, { force: true });
   fs.rmSync(journal.stagingDir, { recursive: true, force: true });
-  if (journal.phase === 'committed' || !fs.existsSync(journal.archiveFinal)) return;
+  if (!fs.existsSync(journal.archiveFinal)) return false;
   let listed = false;
   try {
     const catalog = JSON.parse(fs.readFileSync(path.join(path.dirname(journal.archiveFinal), 'catalog.json'), 'utf8')) as { backups: { id: string }[] };
@@ -16,6 +19,7 @@ export function recoverBackup(journal: BackupJournal): void {
     listed = false;
   }
   if (!listed) fs.rmSync(journal.archiveFinal, { force: true });
+  return listed;
 }
 
 /** Puts every file a restore had moved aside back in place, and removes what it brought in. */
