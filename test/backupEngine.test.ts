@@ -14,9 +14,11 @@ import { switchProfile } from '../src/core/switchTransaction';
 import { defaultConfig } from '../src/core/workspaceConfig';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWriter';
-import { demoWorkspace, engine, temporaryFiles } from './support/workspaces';
+import { demoWorkspace, engine, tempDir, temporaryFiles } from './support/workspaces';
 import { createWorkspaceContext } from '../src/core/workspaceContext';
 import { craftArchive } from './support/testHelpers';
+import { changedPages, hashPages, PAGE_HASH_BYTES } from '../src/core/backup/pageIndex';
+import { SnapshotHasher } from '../src/core/backup/snapshotHasher';
 
 const DEV = 'dev_environment_001';
 
@@ -230,6 +232,41 @@ describe('backup archives', () => {
     const result = await switchProfile(context, 'test_environment_001');
     assert.ok(result.beforeSwitchBackup);
     assert.equal(backupsOf(context, DEV)[0].reason, 'before-switch');
+  });
+});
+
+describe('page index', () => {
+  it('the two-thread hasher gives the same page index and file SHA-256 as hashing on one thread', async () => {
+    const pageSize = 4096;
+    const pageCount = 256 * 5 + 17; // several blocks and a partial one
+    const file = path.join(tempDir(), 'image.bin');
+    const data = Buffer.alloc(pageSize * pageCount);
+    for (let page = 0; page < pageCount; page++) data.fill(page % 251, page * pageSize, page * pageSize + 100 + (page % 7));
+    fs.writeFileSync(file, data);
+    const expected = Buffer.alloc(pageCount * PAGE_HASH_BYTES);
+    hashPages(data, pageSize, expected, 0);
+    const hasher = new SnapshotHasher();
+    try {
+      for (let round = 0; round < 2; round++) {
+        const { sha256: whole, index } = await hasher.hash(file, pageSize, pageCount, () => {});
+        assert.equal(whole, createHash('sha256').update(data).digest('hex'));
+        assert.ok(index.equals(expected), 'same page index');
+      }
+      await assert.rejects(hasher.hash(file, pageSize, pageCount, () => { throw new Error('stop'); }), /stop/);
+    } finally {
+      hasher.close();
+    }
+  });
+
+  it('changed pages: differing entries, pages the parent lacks, and no parent at all', () => {
+    const entry = (byte: number) => Buffer.alloc(PAGE_HASH_BYTES, byte);
+    const parent = Buffer.concat([entry(1), entry(2), entry(3)]);
+    const lastByteDiffers = Buffer.from(entry(3));
+    lastByteDiffers[PAGE_HASH_BYTES - 1] = 9;
+    const current = Buffer.concat([entry(1), entry(7), lastByteDiffers, entry(4), entry(5)]);
+    assert.deepEqual(changedPages(current, parent), [1, 2, 3, 4]);
+    assert.deepEqual(changedPages(Buffer.concat([entry(1), entry(2)]), parent), []);
+    assert.deepEqual(changedPages(Buffer.concat([entry(1), entry(2)]), undefined), [0, 1]);
   });
 });
 

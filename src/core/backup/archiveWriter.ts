@@ -29,8 +29,9 @@ export class ArchiveWriter {
     return this.zip.addEntry(name, source, size, onChunk);
   }
 
-  addBuffer(name: string, data: Buffer): Promise<void> {
-    return this.zip.addBuffer(name, data);
+  /** Adds an entry held in memory; `store` keeps it uncompressed (for digests, which do not compress). */
+  addBuffer(name: string, data: Buffer, store = false): Promise<void> {
+    return this.zip.addBuffer(name, data, store);
   }
 
   /** Ends the archive, fsyncs and renames it; returns its size and SHA-256. */

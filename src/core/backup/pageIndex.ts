@@ -20,10 +20,15 @@ export function hashPages(data: Uint8Array, pageSize: number, into: Buffer, firs
 /** Page numbers (0-based) whose hash differs from the parent's index, or that the parent did not have. */
 export function changedPages(current: Buffer, parent: Buffer | undefined): number[] {
   const count = current.length / PAGE_HASH_BYTES;
+  const known = parent ? Math.min(count, Math.floor(parent.length / PAGE_HASH_BYTES)) : 0;
   const changed: number[] = [];
-  for (let page = 0; page < count; page++) {
-    const offset = page * PAGE_HASH_BYTES;
-    if (!parent || offset + PAGE_HASH_BYTES > parent.length || current.compare(parent, offset, offset + PAGE_HASH_BYTES, offset, offset + PAGE_HASH_BYTES) !== 0) changed.push(page);
+  // Four 32-bit reads per entry: far cheaper than a Buffer.compare call per page.
+  for (let page = 0; page < known; page++) {
+    const at = page * PAGE_HASH_BYTES;
+    let same = true;
+    for (let word = 0; word < PAGE_HASH_BYTES && same; word += 4) same = current.readUInt32LE(at + word) === (parent as Buffer).readUInt32LE(at + word);
+    if (!same) changed.push(page);
   }
+  for (let page = known; page < count; page++) changed.push(page);
   return changed;
 }

@@ -104,6 +104,11 @@ export class ZipWriter {
   private offset = 0;
   private readonly records: CentralRecord[] = [];
   private readonly time: { date: number; time: number };
+  /**
+   * Deflate lanes, made when first needed and shared by all entries: every chunk ends with a full flush,
+   * so a lane carries nothing from one entry to the next, and a small entry costs no new streams.
+   */
+  private readonly lanes: DeflateLane[] = [];
 
   constructor(file: string, private readonly options: ZipWriterOptions, private readonly onWrite: (bytes: Buffer) => void) {
     this.fd = fs.openSync(file, 'wx', 0o644);
@@ -118,11 +123,12 @@ export class ZipWriter {
 
   /**
    * Adds one entry from `source`, whose total size must be `size`. `onChunk` sees the uncompressed
-   * bytes in order (for hashing them in the same pass).
+   * bytes in order (for hashing them in the same pass). `store` skips compression for content that
+   * cannot shrink (hash digests).
    */
-  async addEntry(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void): Promise<void> {
+  async addEntry(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void, store = false): Promise<void> {
     const nameBytes = Buffer.from(name, 'utf8');
-    const method = this.options.level === 0 ? 0 : 8;
+    const method = this.options.level === 0 || store ? 0 : 8;
     const zip64 = this.options.forceZip64 === true || size >= ZIP64_THRESHOLD || this.offset >= ZIP64_THRESHOLD;
     const localOffset = this.offset;
     const extra = zip64 ? Buffer.alloc(20) : Buffer.alloc(0);
@@ -147,7 +153,6 @@ export class ZipWriter {
     let crc = 0;
     let seen = 0;
     let compressedSize = 0;
-    const lanes = method === 8 ? Array.from({ length: IN_FLIGHT }, () => new DeflateLane(this.options.level)) : [];
     const pending: Promise<Buffer>[] = [];
     let next = 0;
     const flushOne = async (): Promise<void> => {
@@ -163,23 +168,21 @@ export class ZipWriter {
       }
       // Lane i takes chunks i, i + IN_FLIGHT, …; with IN_FLIGHT pending at most, a lane is free again.
       if (pending.length >= IN_FLIGHT) await flushOne();
-      pending.push(lanes[next++ % lanes.length].compress(chunk));
+      const lane = next++ % IN_FLIGHT;
+      if (lane === this.lanes.length) this.lanes.push(new DeflateLane(this.options.level));
+      pending.push(this.lanes[lane].compress(chunk));
     };
-    try {
-      for await (const piece of source) {
-        crc = crc32(piece, crc);
-        seen += piece.length;
-        onChunk?.(piece);
-        // Pieces are compressed as they come (split when larger than a chunk): no copies, no garbage.
-        for (let offset = 0; offset < piece.length; offset += CHUNK) await consume(piece.subarray(offset, offset + CHUNK));
-      }
-      while (pending.length > 0) await flushOne();
-      if (method === 8) {
-        this.write(FINAL_EMPTY_BLOCK);
-        compressedSize += FINAL_EMPTY_BLOCK.length;
-      }
-    } finally {
-      for (const lane of lanes) lane.close();
+    for await (const piece of source) {
+      crc = crc32(piece, crc);
+      seen += piece.length;
+      onChunk?.(piece);
+      // Pieces are compressed as they come (split when larger than a chunk): no copies, no garbage.
+      for (let offset = 0; offset < piece.length; offset += CHUNK) await consume(piece.subarray(offset, offset + CHUNK));
+    }
+    while (pending.length > 0) await flushOne();
+    if (method === 8) {
+      this.write(FINAL_EMPTY_BLOCK);
+      compressedSize += FINAL_EMPTY_BLOCK.length;
     }
     if (seen !== size) throw new Error(`entry ${name}: expected ${size} bytes, got ${seen}`);
 
@@ -197,8 +200,8 @@ export class ZipWriter {
     this.records.push({ name: nameBytes, method, crc: crc >>> 0, compressedSize, size, offset: localOffset, zip64: zip64 || compressedSize >= 0xffffffff });
   }
 
-  addBuffer(name: string, data: Buffer): Promise<void> {
-    return this.addEntry(name, [data], data.length);
+  addBuffer(name: string, data: Buffer, store = false): Promise<void> {
+    return this.addEntry(name, [data], data.length, undefined, store);
   }
 
   /** Writes the central directory and the end records, fsyncs and closes the file. */
@@ -257,12 +260,18 @@ export class ZipWriter {
     eocd.writeUInt32LE(needs64 ? 0xffffffff : cdSize, 12);
     eocd.writeUInt32LE(needs64 ? 0xffffffff : cdStart, 16);
     this.write(eocd);
+    this.closeLanes();
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
   }
 
+  private closeLanes(): void {
+    for (const lane of this.lanes.splice(0)) lane.close();
+  }
+
   /** Closes the file without finishing it (the caller removes it). */
   abort(): void {
+    this.closeLanes();
     try {
       fs.closeSync(this.fd);
     } catch {
