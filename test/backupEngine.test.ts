@@ -19,6 +19,9 @@ import { createWorkspaceContext } from '../src/core/workspaceContext';
 import { craftArchive } from './support/testHelpers';
 import { changedPages, hashPages, PAGE_HASH_BYTES } from '../src/core/backup/pageIndex';
 import { SnapshotHasher } from '../src/core/backup/snapshotHasher';
+import { inflateSegments, segmentListProblem } from '../src/core/backup/segmentedInflate';
+import { FINAL_EMPTY_BLOCK, type DeflateSegment } from '../src/core/backup/zipWriter';
+import * as zlib from 'node:zlib';
 
 const DEV = 'dev_environment_001';
 
@@ -258,6 +261,44 @@ describe('page index', () => {
     }
   });
 
+  it('deflate pieces inflate in parallel to the original, and any disagreement with their list is an error', async () => {
+    const input = Buffer.alloc(3 * 1048576 + 12345);
+    for (let i = 0; i + 4 <= input.length; i += 4) input.writeUInt32LE(((i * 2654435761) >>> (i % 7)) >>> 0, i);
+    const pieces: Buffer[] = [];
+    const segments: DeflateSegment[] = [];
+    for (let offset = 0; offset < input.length; offset += 1048576) {
+      const chunk = input.subarray(offset, offset + 1048576);
+      const piece = zlib.deflateRawSync(chunk, { level: 1, finishFlush: zlib.constants.Z_FULL_FLUSH });
+      pieces.push(piece);
+      segments.push([piece.length, chunk.length]);
+    }
+    const raw = Buffer.concat([...pieces, FINAL_EMPTY_BLOCK]);
+    // The pieces joined are one ordinary deflate stream.
+    assert.ok(zlib.inflateRawSync(raw).equals(input));
+    const inflate = async (bytes: Buffer, list: DeflateSegment[]): Promise<Buffer> => {
+      const out: Buffer[] = [];
+      const source = (async function* () {
+        for (let i = 0; i < bytes.length; i += 70000) yield bytes.subarray(i, i + 70000);
+      })();
+      for await (const chunk of inflateSegments(source, list, (why) => new Error(why))) out.push(chunk);
+      return Buffer.concat(out);
+    };
+    assert.ok((await inflate(raw, segments)).equals(input));
+    const shifted: DeflateSegment[] = segments.map(([c, u], i) => [c, i === 0 ? u + 1 : i === 1 ? u - 1 : u]);
+    await assert.rejects(inflate(raw, shifted), /piece 1 inflates to 1048576 bytes, the manifest says 1048577/);
+    await assert.rejects(inflate(Buffer.concat([raw, Buffer.from([0])]), segments), /bytes after its last piece/);
+    await assert.rejects(inflate(raw.subarray(0, raw.length - 100), segments), /ends inside piece 4 of 4/);
+    // Pieces that hold a final block (whole deflate streams) end their inflater: the next piece on the
+    // same lane is an error, never a hang. (13 pieces on 4 lanes.)
+    const quarter = 262144;
+    const finals = Array.from({ length: Math.ceil(input.length / quarter) }, (_, i) => zlib.deflateRawSync(input.subarray(i * quarter, (i + 1) * quarter), { level: 1 }));
+    const finalSegments: DeflateSegment[] = finals.map((piece, i) => [piece.length, Math.min(quarter, input.length - i * quarter)]);
+    await assert.rejects(inflate(Buffer.concat([...finals, FINAL_EMPTY_BLOCK]), finalSegments), /piece \d does not inflate/);
+    assert.equal(segmentListProblem(segments, input.length), undefined);
+    assert.match(String(segmentListProblem(segments, input.length + 1)), /adds up to/);
+    assert.match(String(segmentListProblem([[10, 20 * 1048576]], 20 * 1048576)), /larger than 16 MiB/);
+  });
+
   it('changed pages: differing entries, pages the parent lacks, and no parent at all', () => {
     const entry = (byte: number) => Buffer.alloc(PAGE_HASH_BYTES, byte);
     const parent = Buffer.concat([entry(1), entry(2), entry(3)]);
@@ -283,10 +324,12 @@ describe('verify', () => {
 
   for (const [mode, expected] of [
     ['flip', /db\/settings\.sqlite3/],
+    ['flip-single-stream', /db\/settings\.sqlite3/],
     ['truncate', /not a readable ZIP archive/],
     ['sha-lie', /entry "db\/settings\.sqlite3" does not match its SHA-256/],
   ] as const) {
-    it(`detects ${mode === 'flip' ? 'a flipped bit' : mode === 'truncate' ? 'a truncated archive' : 'a manifest that lies'} and names the archive and entry`, async () => {
+    const what = { flip: 'a flipped bit (pieces inflated in parallel)', 'flip-single-stream': 'a flipped bit (one inflate stream)', truncate: 'a truncated archive', 'sha-lie': 'a manifest that lies' }[mode];
+    it(`detects ${what} and names the archive and entry`, async () => {
       const { context } = await demoWorkspace();
       const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
       const damaged = craftArchive(backup.archive, mode);

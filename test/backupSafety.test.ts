@@ -26,6 +26,7 @@ describe('hostile archives are refused before anything is written', () => {
     ['unlisted', /entry "extra\.txt" is not listed in the manifest/],
     ['size-lie', /entry "db\/settings\.sqlite3" is \d+ bytes but the manifest says \d+/],
     ['bomb', /entry "db\/settings\.sqlite3" claims a compression ratio of \d+:1 \(a zip bomb\)/],
+    ['segments-lie', /entry "db\/settings\.sqlite3" is \d+ compressed bytes but its pieces in the manifest add up to \d+/],
   ];
   for (const [mode, message] of cases) {
     it(`${mode}`, async () => {

@@ -14,9 +14,30 @@ if mode == 'truncate':
     open(dest, 'wb').write(data[: len(data) // 2])
     sys.exit(0)
 
+if mode == 'flip':
+    # A byte-exact copy with one bit flipped in the middle of the first database's compressed data, so
+    # the manifest's deflate pieces still describe the entry (the reader inflates them in parallel).
+    data = bytearray(open(source, 'rb').read())
+    with zipfile.ZipFile(source) as z:
+        first = next(f for f in json.loads(z.read('manifest.json'))['files'] if f['role'] == 'database')
+        info = z.getinfo(first['entry'])
+    name_len, extra_len = struct.unpack('<HH', data[info.header_offset + 26: info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len
+    data[start + info.compress_size // 2] ^= 0x10
+    open(dest, 'wb').write(data)
+    sys.exit(0)
+
 src = zipfile.ZipFile(source)
 manifest = json.loads(src.read('manifest.json'))
 first_db = next(f for f in manifest['files'] if f['role'] == 'database')
+
+
+def drop_segments(m):
+    # Entries are recompressed here (one deflate stream each), so the deflate pieces the manifest lists no
+    # longer describe them: they are dropped, and the reader inflates each entry in one stream.
+    for f in m['files']:
+        f.pop('segments', None)
+    return m
 
 
 def copy_all(out, skip=(), manifest_override=None):
@@ -24,8 +45,8 @@ def copy_all(out, skip=(), manifest_override=None):
         if info.filename in skip:
             continue
         data = src.read(info.filename)
-        if info.filename == 'manifest.json' and manifest_override is not None:
-            data = json.dumps(manifest_override).encode()
+        if info.filename == 'manifest.json':
+            data = json.dumps(manifest_override if manifest_override is not None else drop_segments(json.loads(data))).encode()
         out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
 
 
@@ -52,20 +73,23 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
         out.writestr('extra.txt', b'not in the manifest')
     elif mode == 'size-lie':
         first_db['entrySize'] += 1
-        copy_all(out, manifest_override=manifest)
+        copy_all(out, manifest_override=drop_segments(manifest))
     elif mode == 'sha-lie':
         first_db['entrySha256'] = '0' * 64
+        copy_all(out, manifest_override=drop_segments(manifest))
+    elif mode == 'segments-lie':
+        # Recompressed entries, but the manifest keeps the original pieces: they no longer add up.
         copy_all(out, manifest_override=manifest)
-    elif mode in ('flip', 'bomb'):
+    elif mode in ('flip-single-stream', 'bomb'):
         copy_all(out)
     else:
         raise SystemExit('unknown mode ' + mode)
 
-if mode in ('flip', 'bomb'):
+if mode in ('flip-single-stream', 'bomb'):
     data = bytearray(open(dest, 'rb').read())
     with zipfile.ZipFile(dest) as z:
         info = z.getinfo(first_db['entry'])
-    if mode == 'flip':
+    if mode == 'flip-single-stream':
         # Local header: 30 bytes + name + extra; flip a bit in the middle of the compressed data.
         name_len, extra_len = struct.unpack('<HH', data[info.header_offset + 26: info.header_offset + 30])
         start = info.header_offset + 30 + name_len + extra_len

@@ -4,6 +4,8 @@ import type { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
 import { EnvProfilesError } from '../errors';
 import { listedEntries, MANIFEST_ENTRY, parseManifest, type BackupManifest } from './backupManifest';
+import { inflateSegments } from './segmentedInflate';
+import { FINAL_EMPTY_BLOCK, type DeflateSegment } from './zipWriter';
 
 /** Deflate cannot compress better than about 1032:1; a declared ratio beyond this is a lie (a zip bomb). */
 const MAX_RATIO = 1100;
@@ -71,10 +73,25 @@ export class ArchiveReader {
 
   /** Streams an entry's content, decompressed. */
   async stream(name: string): Promise<Readable> {
+    return this.open(name, true);
+  }
+
+  /**
+   * An entry's content, decompressed. With the entry's deflate pieces (from the manifest) the pieces
+   * are inflated on several threads at once; without them, in one stream.
+   */
+  async content(name: string, segments: DeflateSegment[] | undefined): Promise<AsyncIterable<Buffer>> {
+    // Opening checked that the pieces add up to the entry's compressed size.
+    if (!segments || this.entries.get(name)?.compressionMethod !== 8) return this.stream(name);
+    return inflateSegments(await this.open(name, false), segments, (why) => invalid(this.file, `is damaged: its deflate stream ${why}`, name));
+  }
+
+  private async open(name: string, decompress: boolean): Promise<Readable> {
     const entry = this.entries.get(name);
     if (!entry) throw invalid(this.file, 'is listed in the manifest but missing', name);
     try {
-      return await this.zip.openReadStreamPromise(entry);
+      // yauzl takes `decompress` only for compressed entries (the raw bytes of one are wanted here).
+      return await (decompress ? this.zip.openReadStreamPromise(entry) : this.zip.openReadStreamPromise(entry, { decompress: false }));
     } catch (error) {
       throw invalid(this.file, `cannot be read (${(error as Error).message})`, name);
     }
@@ -149,6 +166,10 @@ function checkAgainstManifest(file: string, entries: Map<string, yauzl.Entry>, m
       const entry = entries.get(record.entry);
       if (!entry) throw invalid(file, 'is listed in the manifest but missing', record.entry);
       if (entry.uncompressedSize !== record.entrySize) throw hostile(file, record.entry, `is ${entry.uncompressedSize} bytes but the manifest says ${record.entrySize}`);
+      if (record.segments) {
+        const compressed = record.segments.reduce((sum, [bytes]) => sum + bytes, 0) + FINAL_EMPTY_BLOCK.length;
+        if (entry.compressionMethod !== 8 || compressed !== entry.compressedSize) throw hostile(file, record.entry, `is ${entry.compressedSize} compressed bytes but its pieces in the manifest add up to ${compressed}`);
+      }
       const index = entries.get(record.pageIndexEntry);
       if (!index) throw invalid(file, 'is listed in the manifest but missing', record.pageIndexEntry);
       if (index.uncompressedSize !== record.sqlite.pageCount * 16) throw hostile(file, record.pageIndexEntry, 'does not have one hash per page');

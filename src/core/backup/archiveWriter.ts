@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { commitTemporaryFile, temporaryPathFor } from '../atomicFile';
 import type { CompressionSetting } from '../workspaceConfig';
-import { ZipWriter } from './zipWriter';
+import { ZipWriter, type DeflateSegment } from './zipWriter';
 
 const LEVELS: Record<CompressionSetting, number> = { store: 0, fast: 1, best: 9 };
 
@@ -24,13 +24,16 @@ export class ArchiveWriter {
     });
   }
 
-  /** Adds an entry from `source` (`size` bytes in all); `onChunk` sees the uncompressed bytes in order. */
-  addStream(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void): Promise<void> {
+  /**
+   * Adds an entry from `source` (`size` bytes in all); `onChunk` sees the uncompressed bytes in order.
+   * Returns its deflate pieces, which the manifest keeps so that restores can inflate in parallel.
+   */
+  addStream(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void): Promise<DeflateSegment[]> {
     return this.zip.addEntry(name, source, size, onChunk);
   }
 
   /** Adds an entry held in memory; `store` keeps it uncompressed (for digests, which do not compress). */
-  addBuffer(name: string, data: Buffer, store = false): Promise<void> {
+  addBuffer(name: string, data: Buffer, store = false): Promise<DeflateSegment[]> {
     return this.zip.addBuffer(name, data, store);
   }
 

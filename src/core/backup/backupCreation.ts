@@ -16,7 +16,7 @@ import { withWorkspaceLock } from '../workspaceSession';
 import { TOOL_VERSION } from '../toolVersion';
 import { ArchiveReader } from './archiveReader';
 import { ArchiveWriter } from './archiveWriter';
-import { CHUNK_SIZE, RETAINED_CHUNKS } from './zipWriter';
+import { CHUNK_SIZE, RETAINED_CHUNKS, type DeflateSegment } from './zipWriter';
 import { readCatalog, updateCatalog, type CatalogEntry } from './backupCatalog';
 import { BackupLayout, newBackupId } from './backupLayout';
 import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
@@ -219,6 +219,11 @@ function* pooledChunks(file: string): Generator<Buffer> {
   }
 }
 
+/** The manifest keeps an entry's deflate pieces (so restores inflate in parallel); a stored entry has none. */
+function segmentsField(segments: DeflateSegment[]): { segments?: DeflateSegment[] } {
+  return segments.length > 0 ? { segments } : {};
+}
+
 /** Adds one database: the whole image (full, or no usable parent), or only the pages that changed. */
 async function archiveDatabase(writer: ArchiveWriter, logical: string, written: string, snapshot: string, parent: ArchiveReader | undefined, hasher: SnapshotHasher | undefined, checkCancelled: () => void): Promise<DatabaseRecord> {
   const header = readSqliteHeader(snapshot);
@@ -234,13 +239,13 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
   if (!parent || !hasher || !parentRecord || parentRecord.sqlite.pageSize !== pageSize) {
     const entryName = `db/${logical}.sqlite3`;
     const imageHasher = new PageHasher(pageSize, pageCount);
-    await writer.addStream(entryName, pooledChunks(snapshot), size, (chunk) => {
+    const segments = await writer.addStream(entryName, pooledChunks(snapshot), size, (chunk) => {
       checkCancelled();
       imageHasher.update(chunk);
     });
     const sha256 = imageHasher.sha256();
     await writer.addBuffer(indexEntry, imageHasher.index, true);
-    return { role: 'database', logicalName: logical, originalPath: written, storage: 'image', entry: entryName, entrySize: size, entrySha256: sha256, size, sha256, sqlite, pagesStored: pageCount, pageIndexEntry: indexEntry, pageIndexSha256: createHash('sha256').update(imageHasher.index).digest('hex'), atomicity };
+    return { role: 'database', logicalName: logical, originalPath: written, storage: 'image', entry: entryName, entrySize: size, entrySha256: sha256, size, sha256, sqlite, pagesStored: pageCount, pageIndexEntry: indexEntry, pageIndexSha256: createHash('sha256').update(imageHasher.index).digest('hex'), atomicity, ...segmentsField(segments) };
   }
 
   // Incremental: hash the whole file and every page of the snapshot (on both cores), compare the page
@@ -268,12 +273,12 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
         yield out;
       }
     })();
-    await writer.addStream(entryName, pagesStream, changed.length * recordSize);
+    const segments = await writer.addStream(entryName, pagesStream, changed.length * recordSize);
     await writer.addBuffer(indexEntry, index, true);
     return {
       role: 'database', logicalName: logical, originalPath: written, storage: 'pages', entry: entryName, entrySize: changed.length * recordSize,
       entrySha256: entryHash.digest('hex'), size, sha256: fileSha256, sqlite, pagesStored: changed.length, pageIndexEntry: indexEntry,
-      pageIndexSha256: createHash('sha256').update(index).digest('hex'), atomicity,
+      pageIndexSha256: createHash('sha256').update(index).digest('hex'), atomicity, ...segmentsField(segments),
     };
   } finally {
     fs.closeSync(fd);

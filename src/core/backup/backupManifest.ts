@@ -1,4 +1,6 @@
 import { EnvProfilesError } from '../errors';
+import { segmentListProblem } from './segmentedInflate';
+import type { DeflateSegment } from './zipWriter';
 
 export const MANIFEST_ENTRY = 'manifest.json';
 export const MANIFEST_FORMAT = 'envprofiles-backup';
@@ -32,6 +34,8 @@ export interface DatabaseRecord {
   pageIndexEntry: string;
   pageIndexSha256: string;
   atomicity: string;
+  /** The entry's deflate stream as pieces that inflate on their own (absent when stored): restores inflate them in parallel. */
+  segments?: DeflateSegment[];
 }
 
 /** Another file of the environment: the profile YAML, its `files:`, the generated env file. */
@@ -95,6 +99,8 @@ export function parseManifest(text: string, archive: string): BackupManifest {
       if (db.storage !== 'image' && db.storage !== 'pages') fail(archive, `has an unknown storage for ${db.logicalName}`);
       if (!db.sqlite || !Number.isInteger(db.sqlite.pageSize) || !Number.isInteger(db.sqlite.pageCount) || db.sqlite.pageSize < 512 || db.sqlite.pageSize > 65536) fail(archive, `has bad SQLite facts for ${db.logicalName}`);
       if (db.size !== db.sqlite.pageSize * db.sqlite.pageCount) fail(archive, `says ${db.logicalName} is ${db.size} bytes, which is not its page count times its page size`);
+      const badSegments = db.segments === undefined ? undefined : segmentListProblem(db.segments, db.entrySize);
+      if (badSegments) fail(archive, `has a list of deflate pieces for ${db.logicalName} that ${badSegments}`);
     } else if (file.role !== 'profile' && file.role !== 'file' && file.role !== 'env-file') fail(archive, `has an unknown role ${String((file as { role: unknown }).role)}`);
   }
   return m as BackupManifest;

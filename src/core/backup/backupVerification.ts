@@ -11,6 +11,7 @@ import { updateCatalog } from './backupCatalog';
 import { closeChain, locateBackup, openChain } from './backupChain';
 import { BackupLayout } from './backupLayout';
 import type { DatabaseRecord } from './backupManifest';
+import type { DeflateSegment } from './zipWriter';
 import { rebuildDatabase } from './databaseReconstruction';
 
 export interface VerificationResult {
@@ -28,11 +29,12 @@ async function checkEntries(archive: ArchiveReader): Promise<{ problems: string[
   const problems: string[] = [];
   let bytes = 0;
   for (const record of archive.manifest.files) {
-    const checks: [string, string][] = record.role === 'database' ? [[record.entry, record.entrySha256], [record.pageIndexEntry, record.pageIndexSha256]] : record.entry ? [[record.entry, record.sha256]] : [];
-    for (const [entry, expected] of checks) {
+    const checks: [string, string, DeflateSegment[] | undefined][] =
+      record.role === 'database' ? [[record.entry, record.entrySha256, record.segments], [record.pageIndexEntry, record.pageIndexSha256, undefined]] : record.entry ? [[record.entry, record.sha256, undefined]] : [];
+    for (const [entry, expected, segments] of checks) {
       try {
         const hash = createHash('sha256');
-        for await (const chunk of await archive.stream(entry)) {
+        for await (const chunk of await archive.content(entry, segments)) {
           hash.update(chunk as Buffer);
           bytes += (chunk as Buffer).length;
         }

@@ -27,16 +27,22 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
       const record = records[i];
       if (!record) throw corrupt(chain[i].file, logicalName, 'is missing from an archive in the middle of the chain');
       if (record.sqlite.pageSize !== wanted.sqlite.pageSize) throw corrupt(chain[i].file, record.entry, 'has a different page size than the rest of its chain');
-      const stream = await chain[i].stream(record.entry);
+      const stream = await chain[i].content(record.entry, record.segments);
       const hash = createHash('sha256');
       let bytes = 0;
       if (record.storage === 'image') {
-        // Inflate hands out small pieces; they are gathered into 1 MiB writes (far fewer system calls).
+        // A single inflate stream hands out small pieces; they are gathered into 1 MiB writes (far fewer
+        // system calls). Pieces inflated in parallel are already that large and are written as they are.
         const batch = Buffer.allocUnsafe(1 << 20);
         let filled = 0;
         for await (const chunk of stream) {
           const data = chunk as Buffer;
           hash.update(data);
+          if (filled === 0 && data.length >= batch.length) {
+            fs.writeSync(fd, data, 0, data.length, bytes);
+            bytes += data.length;
+            continue;
+          }
           let offset = 0;
           while (offset < data.length) {
             const take = Math.min(batch.length - filled, data.length - offset);

@@ -14,7 +14,7 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
-const pageDigest = crypto.hash ? (page) => crypto.hash('sha256', page, 'buffer') : (page) => crypto.createHash('sha256').update(page).digest();
+const pageDigest = crypto.hash ? (page) => crypto.hash('sha256', page, 'latin1') : (page) => crypto.createHash('sha256').update(page).digest('latin1');
 parentPort.on('message', ({ file, pageSize, pageCount, blockPages, hashBytes, index, counter }) => {
   let fd;
   try {
@@ -34,7 +34,7 @@ parentPort.on('message', ({ file, pageSize, pageCount, blockPages, hashBytes, in
       if (first >= pageCount) break;
       const read = fs.readSync(fd, buffer, 0, blockPages * pageSize, first * pageSize);
       const pages = Math.floor(read / pageSize);
-      for (let i = 0; i < pages; i++) pageDigest(buffer.subarray(i * pageSize, (i + 1) * pageSize)).copy(into, (first + i) * hashBytes, 0, hashBytes);
+      for (let i = 0; i < pages; i++) into.write(pageDigest(buffer.subarray(i * pageSize, (i + 1) * pageSize)), (first + i) * hashBytes, hashBytes, 'latin1');
     }
     parentPort.postMessage({ sha256: whole.digest('hex') });
   } catch (error) {

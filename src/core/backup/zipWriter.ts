@@ -38,9 +38,11 @@ class DeflateLane {
   private output: Buffer[] = [];
 
   constructor(level: number) {
-    // An output buffer that holds a whole compressed chunk: the chunk is then one job on the thread pool,
-    // instead of a round trip through the (busy) main thread per 16 KiB of output, which starved the lanes.
-    this.stream = zlib.createDeflateRaw({ level, memLevel: 9, chunkSize: CHUNK + (CHUNK >> 3) });
+    // 256 KiB output buffers: a compressed chunk then takes a job or two on the thread pool instead of a
+    // round trip through the (busy) main thread per 16 KiB of output, which starved the lanes. (Whole-chunk
+    // buffers were no faster and raised peak memory: measured 0.76 s / 104 MB vs 0.74 s / 106 MB at
+    // 100 MB, 6.7 s / 122 MB vs 6.8 s / 131 MB at 1 GiB.)
+    this.stream = zlib.createDeflateRaw({ level, memLevel: 9, chunkSize: 256 * 1024 });
     this.stream.on('data', (chunk: Buffer) => this.output.push(chunk));
   }
 
@@ -64,7 +66,7 @@ class DeflateLane {
 }
 
 /** The end of a deflate stream after a flush: a final, empty block with fixed codes. */
-const FINAL_EMPTY_BLOCK = Buffer.from([0x03, 0x00]);
+export const FINAL_EMPTY_BLOCK = Buffer.from([0x03, 0x00]);
 
 function dosDateTime(date: Date): { date: number; time: number } {
   const year = Math.max(1980, date.getFullYear());
@@ -83,6 +85,12 @@ interface CentralRecord {
   offset: number;
   zip64: boolean;
 }
+
+/**
+ * [compressed bytes, uncompressed bytes] of one piece of an entry's deflate stream. Each piece ends with
+ * a full flush, so it inflates on its own: a reader that knows the pieces can inflate them in parallel.
+ */
+export type DeflateSegment = [number, number];
 
 export interface ZipWriterOptions {
   /** 0 stores; 1 to 9 deflate. */
@@ -124,9 +132,9 @@ export class ZipWriter {
   /**
    * Adds one entry from `source`, whose total size must be `size`. `onChunk` sees the uncompressed
    * bytes in order (for hashing them in the same pass). `store` skips compression for content that
-   * cannot shrink (hash digests).
+   * cannot shrink (hash digests). Returns the deflate pieces (none when stored).
    */
-  async addEntry(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void, store = false): Promise<void> {
+  async addEntry(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void, store = false): Promise<DeflateSegment[]> {
     const nameBytes = Buffer.from(name, 'utf8');
     const method = this.options.level === 0 || store ? 0 : 8;
     const zip64 = this.options.forceZip64 === true || size >= ZIP64_THRESHOLD || this.offset >= ZIP64_THRESHOLD;
@@ -153,12 +161,15 @@ export class ZipWriter {
     let crc = 0;
     let seen = 0;
     let compressedSize = 0;
-    const pending: Promise<Buffer>[] = [];
+    const pending: { input: number; output: Promise<Buffer> }[] = [];
+    const segments: DeflateSegment[] = [];
     let next = 0;
     const flushOne = async (): Promise<void> => {
-      const out = await (pending.shift() as Promise<Buffer>);
+      const { input, output } = pending.shift() as { input: number; output: Promise<Buffer> };
+      const out = await output;
       this.write(out);
       compressedSize += out.length;
+      segments.push([out.length, input]);
     };
     const consume = async (chunk: Buffer): Promise<void> => {
       if (method === 0) {
@@ -170,7 +181,7 @@ export class ZipWriter {
       if (pending.length >= IN_FLIGHT) await flushOne();
       const lane = next++ % IN_FLIGHT;
       if (lane === this.lanes.length) this.lanes.push(new DeflateLane(this.options.level));
-      pending.push(this.lanes[lane].compress(chunk));
+      pending.push({ input: chunk.length, output: this.lanes[lane].compress(chunk) });
     };
     for await (const piece of source) {
       crc = crc32(piece, crc);
@@ -198,9 +209,10 @@ export class ZipWriter {
     }
     this.write(descriptor);
     this.records.push({ name: nameBytes, method, crc: crc >>> 0, compressedSize, size, offset: localOffset, zip64: zip64 || compressedSize >= 0xffffffff });
+    return segments;
   }
 
-  addBuffer(name: string, data: Buffer, store = false): Promise<void> {
+  addBuffer(name: string, data: Buffer, store = false): Promise<DeflateSegment[]> {
     return this.addEntry(name, [data], data.length, undefined, store);
   }
 
