@@ -339,6 +339,30 @@ describe('verify', () => {
     });
   }
 
+  it('checks an incremental page by page: no whole-file SHA-256 in its manifest, the rebuilt file SHA-256 is recorded; a lost page is named', async () => {
+    const { root, context } = await demoWorkspace(3000);
+    await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, 'UPDATE price_data SET close = close * 1.01 WHERE rowid % 50 = 0');
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    const listing = spawnSync('unzip', ['-p', incremental.archive, 'manifest.json'], { encoding: 'utf8' });
+    const market = JSON.parse(listing.stdout).files.find((f: { logicalName?: string }) => f.logicalName === 'market_data');
+    assert.equal(market.storage, 'pages');
+    assert.equal(market.sha256, undefined);
+    const result = await verifyBackup(context, incremental.entry.id);
+    assert.equal(result.ok, true, result.problems.join('\n'));
+    // The SHA-256 verify reports is the one of the file a restore writes.
+    await restoreBackup(context, { reference: incremental.entry.id, asNew: 'as_restored' });
+    const expected = sha256(path.join(root, 'data/as_restored/market_data.sqlite3'));
+    assert.equal(result.databases.find((d) => d.name === 'market_data')?.sha256, expected);
+    assert.equal(backupsOf(context, DEV).find((e) => e.id === incremental.entry.id)?.verified?.databaseSha256?.market_data, expected);
+    const damaged = craftArchive(incremental.archive, 'drop-page');
+    const broken = await verifyBackup(context, damaged);
+    assert.equal(broken.ok, false);
+    assert.ok(broken.problems.some((p) => p.includes(damaged) && /db\/market_data\.pages" rebuilds to a file whose page \d+ differs from the backup's page index/.test(p)), broken.problems.join('\n'));
+    await assert.rejects(restoreBackup(context, { reference: damaged, asNew: 'from_damaged' }), /differs from the backup's page index/);
+    assert.ok(!fs.existsSync(path.join(root, 'data/from_damaged')) || fs.readdirSync(path.join(root, 'data/from_damaged')).length === 0);
+  });
+
   it('detects a missing parent and names it', async () => {
     const { root, context } = await demoWorkspace();
     const full = await createBackup(context, { profileId: DEV, kind: 'full' });

@@ -2,6 +2,7 @@
 
 usage: craftZip.py SOURCE DEST MODE
 """
+import hashlib
 import json
 import struct
 import sys
@@ -77,6 +78,20 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
     elif mode == 'sha-lie':
         first_db['entrySha256'] = '0' * 64
         copy_all(out, manifest_override=drop_segments(manifest))
+    elif mode == 'drop-page':
+        # An incremental whose pages entry lost its first page, with a manifest that agrees with the
+        # entry (size, SHA-256): only the check of the rebuilt file against the page index can tell.
+        record = next(f for f in manifest['files'] if f['role'] == 'database' and f['storage'] == 'pages' and f['pagesStored'] > 0)
+        page_record = 4 + record['sqlite']['pageSize']
+        pages = src.read(record['entry'])[page_record:]
+        record['entrySize'] = len(pages)
+        record['entrySha256'] = hashlib.sha256(pages).hexdigest()
+        record['pagesStored'] -= 1
+        for info in src.infolist():
+            data = pages if info.filename == record['entry'] else src.read(info.filename)
+            if info.filename == 'manifest.json':
+                data = json.dumps(drop_segments(manifest)).encode()
+            out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
     elif mode == 'segments-lie':
         # Recompressed entries, but the manifest keeps the original pieces: they no longer add up.
         copy_all(out, manifest_override=manifest)

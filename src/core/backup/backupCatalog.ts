@@ -8,6 +8,8 @@ export interface VerificationRecord {
   at: string;
   ok: boolean;
   detail: string;
+  /** SHA-256 of each database file as rebuilt by the verification (an incremental's manifest has none). */
+  databaseSha256?: Record<string, string>;
 }
 
 /** One backup as the catalog knows it. */

@@ -248,10 +248,10 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
     return { role: 'database', logicalName: logical, originalPath: written, storage: 'image', entry: entryName, entrySize: size, entrySha256: sha256, size, sha256, sqlite, pagesStored: pageCount, pageIndexEntry: indexEntry, pageIndexSha256: createHash('sha256').update(imageHasher.index).digest('hex'), atomicity, ...segmentsField(segments) };
   }
 
-  // Incremental: hash the whole file and every page of the snapshot (on both cores), compare the page
-  // hashes with the parent's index, store what differs.
+  // Incremental: hash every page of the snapshot (on both cores), compare with the parent's index, store
+  // what differs. No whole-file SHA-256: the page index authenticates the image (see DatabaseRecord).
   const parentIndex = await parent.readVerified(parentRecord.pageIndexEntry, parentRecord.pageIndexSha256);
-  const { sha256: fileSha256, index } = await hasher.hash(snapshot, pageSize, pageCount, checkCancelled);
+  const { index } = await hasher.hash(snapshot, pageSize, pageCount, checkCancelled, false);
   const fd = fs.openSync(snapshot, 'r');
   try {
     const changed = changedPages(index, parentIndex);
@@ -277,7 +277,7 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
     await writer.addBuffer(indexEntry, index, true);
     return {
       role: 'database', logicalName: logical, originalPath: written, storage: 'pages', entry: entryName, entrySize: changed.length * recordSize,
-      entrySha256: entryHash.digest('hex'), size, sha256: fileSha256, sqlite, pagesStored: changed.length, pageIndexEntry: indexEntry,
+      entrySha256: entryHash.digest('hex'), size, sqlite, pagesStored: changed.length, pageIndexEntry: indexEntry,
       pageIndexSha256: createHash('sha256').update(index).digest('hex'), atomicity, ...segmentsField(segments),
     };
   } finally {

@@ -4,7 +4,12 @@ import type { DeflateSegment } from './zipWriter';
 
 export const MANIFEST_ENTRY = 'manifest.json';
 export const MANIFEST_FORMAT = 'envprofiles-backup';
-export const MANIFEST_VERSION = 1;
+/**
+ * 2: an incremental's database record has no whole-file SHA-256 (its image is checked page by page
+ * against the page index instead), and entries list their deflate pieces. Version 1 archives still read.
+ */
+export const MANIFEST_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 
 export type BackupKind = 'full' | 'incremental';
 
@@ -25,12 +30,17 @@ export interface DatabaseRecord {
   entry: string;
   entrySize: number;
   entrySha256: string;
-  /** Size and SHA-256 of the whole database file this record restores to. */
+  /**
+   * Size and SHA-256 of the whole database file this record restores to. An incremental (storage
+   * `pages`) has no SHA-256: hashing the whole file would double its work, and the file it rebuilds to
+   * is checked page by page against the page index, whose own SHA-256 is below. `verify` computes the
+   * whole-file SHA-256 of the rebuilt file and the catalog records it.
+   */
   size: number;
-  sha256: string;
+  sha256?: string;
   sqlite: SqliteFacts;
   pagesStored: number;
-  /** 16 bytes of SHA-256 per page, so the next incremental never re-reads this archive's databases. */
+  /** 16 bytes of SHA-256 per page: the next incremental compares against it, and a rebuilt file is checked with it. */
   pageIndexEntry: string;
   pageIndexSha256: string;
   atomicity: string;
@@ -85,14 +95,16 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   }
   const m = raw as Partial<BackupManifest>;
   if (!m || typeof m !== 'object' || m.format !== MANIFEST_FORMAT) fail(archive, 'is not an Environment Profiles manifest');
-  if (m.formatVersion !== MANIFEST_VERSION) fail(archive, `has format version ${String(m.formatVersion)}; this tool reads version ${MANIFEST_VERSION}`);
+  if (!READABLE_VERSIONS.includes(m.formatVersion as number)) fail(archive, `has format version ${String(m.formatVersion)}; this tool reads versions ${READABLE_VERSIONS.join(' and ')}`);
   if (typeof m.backupId !== 'string' || typeof m.profileId !== 'string') fail(archive, 'lacks backupId or profileId');
   if (m.kind !== 'full' && m.kind !== 'incremental') fail(archive, 'has an unknown kind');
   if (m.kind === 'incremental' && typeof m.parent !== 'string') fail(archive, 'is incremental but names no parent');
   if (!Array.isArray(m.chain) || m.chain.some((c) => typeof c !== 'string')) fail(archive, 'has no chain');
   if (!Array.isArray(m.files)) fail(archive, 'has no file list');
   for (const file of m.files) {
-    if (!file || typeof file.originalPath !== 'string' || typeof file.size !== 'number' || !SHA256.test(String(file.sha256))) fail(archive, 'has a file record without path, size or SHA-256');
+    if (!file || typeof file.originalPath !== 'string' || typeof file.size !== 'number') fail(archive, 'has a file record without path or size');
+    const pagesOnly = file.role === 'database' && (file as DatabaseRecord).storage === 'pages';
+    if (!SHA256.test(String(file.sha256)) && !(pagesOnly && file.sha256 === undefined)) fail(archive, `has a record for ${file.originalPath} without a SHA-256`);
     if (file.role === 'database') {
       const db = file as DatabaseRecord;
       if (typeof db.logicalName !== 'string' || typeof db.entry !== 'string' || !SHA256.test(String(db.entrySha256)) || typeof db.entrySize !== 'number') fail(archive, `has an incomplete record for database ${String(db.logicalName)}`);

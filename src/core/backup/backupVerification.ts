@@ -7,7 +7,7 @@ import { workspaceConfigFor } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { withWorkspaceLock } from '../workspaceSession';
 import type { ArchiveReader } from './archiveReader';
-import { updateCatalog } from './backupCatalog';
+import { updateCatalog, type VerificationRecord } from './backupCatalog';
 import { closeChain, locateBackup, openChain } from './backupChain';
 import { BackupLayout } from './backupLayout';
 import type { DatabaseRecord } from './backupManifest';
@@ -91,14 +91,14 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
       context.progress?.(`Rebuilding ${record.logicalName}`);
       const target = path.join(staging, `${record.logicalName}.sqlite3`);
       try {
-        await rebuildDatabase(chain, record.logicalName, target);
+        const rebuilt = await rebuildDatabase(chain, record.logicalName, target);
         const db = context.engine.open(target, { readOnly: false });
         try {
           const integrity = db.all('PRAGMA integrity_check(20)').flatMap((r) => String(Object.values(r)[0]).split('\n')).join('; ');
           const violations = db.all('PRAGMA foreign_key_check').length;
           if (integrity !== 'ok') problems.push(`${located.archive}: database "${record.logicalName}" rebuilds but integrity_check says: ${integrity}`);
           if (violations > 0) problems.push(`${located.archive}: database "${record.logicalName}" has ${violations} foreign key violation(s)`);
-          databases.push({ name: record.logicalName, sha256: record.sha256, integrity, foreignKeyViolations: violations });
+          databases.push({ name: record.logicalName, sha256: rebuilt.sha256, integrity, foreignKeyViolations: violations });
         } finally {
           db.close();
         }
@@ -116,7 +116,8 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   }
   const ok = problems.length === 0;
   if (profileId && located.catalogEntry) {
-    const record = { at: context.now().toISOString(), ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0] };
+    const record: VerificationRecord = { at: context.now().toISOString(), ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0] };
+    if (ok) record.databaseSha256 = Object.fromEntries(databases.map((d) => [d.name, d.sha256]));
     updateCatalog(backups, profileId, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)));
   }
   appendAudit(context, { event: 'verify', profile: profileId, outcome: ok ? 'ok' : 'failed', detail: ok ? backupId : problems[0] });

@@ -3,17 +3,26 @@ import * as fs from 'node:fs';
 import { EnvProfilesError } from '../errors';
 import type { ArchiveReader } from './archiveReader';
 import type { DatabaseRecord } from './backupManifest';
+import { changedPages, PAGE_HASH_BYTES } from './pageIndex';
+import { SnapshotHasher } from './snapshotHasher';
 
 function corrupt(archive: string, entry: string, why: string): EnvProfilesError {
   return new EnvProfilesError('VERIFY_FAILED', `${archive}: entry "${entry}" ${why}.`, { file: archive, field: entry, hint: 'This backup cannot be restored; use another one.' });
 }
 
+export interface RebuiltDatabase {
+  record: DatabaseRecord;
+  /** SHA-256 of the rebuilt file. */
+  sha256: string;
+}
+
 /**
  * Rebuilds one database from a chain of archives (full first, the wanted backup last) into `target`:
  * the newest whole image, then every later set of changed pages, then the final size. Every entry's
- * SHA-256 is checked as it streams, and the result against the whole-file SHA-256 of the wanted backup.
+ * SHA-256 is checked as it streams; the result is checked against the wanted backup's whole-file
+ * SHA-256, or (an incremental, which has none) page by page against its page index.
  */
-export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string): Promise<DatabaseRecord> {
+export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string): Promise<RebuiltDatabase> {
   const records = chain.map((archive) => archive.manifest.files.find((f): f is DatabaseRecord => f.role === 'database' && f.logicalName === logicalName));
   const wanted = records[records.length - 1];
   const last = chain[chain.length - 1];
@@ -85,9 +94,22 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
     fs.closeSync(fd);
   }
   // A lone image was already checked against the manifest as it streamed; a patched chain is re-read.
-  if (start === chain.length - 1 && wanted.entrySha256 === wanted.sha256 && wanted.entrySize === wanted.size) return wanted;
-  const check = createHash('sha256');
-  for await (const chunk of fs.createReadStream(target, { highWaterMark: 1 << 20 })) check.update(chunk as Buffer);
-  if (check.digest('hex') !== wanted.sha256) throw corrupt(last.file, wanted.entry, 'rebuilds to a file whose SHA-256 differs from the manifest (the chain is inconsistent)');
-  return wanted;
+  if (start === chain.length - 1 && wanted.sha256 !== undefined && wanted.entrySha256 === wanted.sha256 && wanted.entrySize === wanted.size) return { record: wanted, sha256: wanted.sha256 };
+  const hasher = new SnapshotHasher();
+  try {
+    const rebuilt = await hasher.hash(target, wanted.sqlite.pageSize, wanted.sqlite.pageCount, () => {});
+    const sha256 = rebuilt.sha256 as string;
+    if (wanted.sha256 !== undefined) {
+      if (sha256 !== wanted.sha256) throw corrupt(last.file, wanted.entry, 'rebuilds to a file whose SHA-256 differs from the manifest (the chain is inconsistent)');
+      return { record: wanted, sha256 };
+    }
+    const expected = await last.readVerified(wanted.pageIndexEntry, wanted.pageIndexSha256);
+    const differing = changedPages(rebuilt.index, expected);
+    if (differing.length > 0 || expected.length !== rebuilt.index.length) {
+      throw corrupt(last.file, wanted.entry, `rebuilds to a file whose page ${(differing[0] ?? rebuilt.index.length / PAGE_HASH_BYTES) + 1} differs from the backup's page index (${differing.length} page(s) differ; the chain is inconsistent)`);
+    }
+    return { record: wanted, sha256 };
+  } finally {
+    hasher.close();
+  }
 }

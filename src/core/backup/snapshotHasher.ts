@@ -15,13 +15,13 @@ const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const pageDigest = crypto.hash ? (page) => crypto.hash('sha256', page, 'latin1') : (page) => crypto.createHash('sha256').update(page).digest('latin1');
-parentPort.on('message', ({ file, pageSize, pageCount, blockPages, hashBytes, index, counter }) => {
+parentPort.on('message', ({ file, pageSize, pageCount, blockPages, hashBytes, index, counter, wholeFile }) => {
   let fd;
   try {
     fd = fs.openSync(file, 'r');
     const whole = crypto.createHash('sha256');
     const buffer = Buffer.allocUnsafe(Math.max(1 << 20, blockPages * pageSize));
-    for (let position = 0; ; ) {
+    for (let position = 0; wholeFile; ) {
       const read = fs.readSync(fd, buffer, 0, buffer.length, position);
       if (read === 0) break;
       whole.update(buffer.subarray(0, read));
@@ -36,7 +36,7 @@ parentPort.on('message', ({ file, pageSize, pageCount, blockPages, hashBytes, in
       const pages = Math.floor(read / pageSize);
       for (let i = 0; i < pages; i++) into.write(pageDigest(buffer.subarray(i * pageSize, (i + 1) * pageSize)), (first + i) * hashBytes, hashBytes, 'latin1');
     }
-    parentPort.postMessage({ sha256: whole.digest('hex') });
+    parentPort.postMessage({ sha256: wholeFile ? whole.digest('hex') : '' });
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message || error) });
   } finally {
@@ -46,16 +46,16 @@ parentPort.on('message', ({ file, pageSize, pageCount, blockPages, hashBytes, in
 `;
 
 export interface SnapshotHashes {
-  /** SHA-256 of the whole file, hex. */
-  sha256: string;
+  /** SHA-256 of the whole file, hex (when asked for). */
+  sha256?: string;
   /** The page index: PAGE_HASH_BYTES per page. */
   index: Buffer;
 }
 
 /**
- * Hashes database snapshots on both cores for incremental backups. The whole-file SHA-256 is one
- * sequential pass, so a worker does it while this thread hashes pages; then the worker joins in on the
- * pages still left. Pages go out in blocks from a shared counter, so the split balances itself on any
+ * Hashes database files on both cores: the page index (for incremental backups, and to check a rebuilt
+ * file against one), and when asked the whole-file SHA-256. That is one sequential pass, so a worker
+ * does it while this thread hashes pages; then the worker joins in on the pages still left. Pages go out in blocks from a shared counter, so the split balances itself on any
  * machine. Start it early (the worker takes ~25 ms to boot, which the snapshot hides) and close it after.
  */
 export class SnapshotHasher {
@@ -73,13 +73,13 @@ export class SnapshotHasher {
     this.worker.on('exit', (code) => fail(new Error(`the hashing thread stopped (code ${code})`)));
   }
 
-  /** Hashes `file` (a snapshot of `pageCount` pages). `checkCancelled` runs between blocks and may throw. */
-  async hash(file: string, pageSize: number, pageCount: number, checkCancelled: () => void): Promise<SnapshotHashes> {
+  /** Hashes `file` (`pageCount` pages). `checkCancelled` runs between blocks and may throw. */
+  async hash(file: string, pageSize: number, pageCount: number, checkCancelled: () => void, wholeFile = true): Promise<SnapshotHashes> {
     if (this.failure) throw this.failure;
     const shared = new SharedArrayBuffer(pageCount * PAGE_HASH_BYTES);
     const counter = new Int32Array(new SharedArrayBuffer(4));
     const reply = new Promise<{ sha256?: string; error?: string }>((resolve) => (this.waiting = resolve));
-    this.worker.postMessage({ file, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES, index: shared, counter: counter.buffer });
+    this.worker.postMessage({ file, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES, index: shared, counter: counter.buffer, wholeFile });
     const index = Buffer.from(shared);
     const fd = fs.openSync(file, 'r');
     try {
@@ -102,7 +102,7 @@ export class SnapshotHasher {
     this.waiting = undefined;
     if (error !== undefined || sha256 === undefined) throw new Error(`hashing ${file} failed: ${error ?? 'no answer'}`);
     // A copy in ordinary memory: the caller keeps it in the archive and compares it.
-    return { sha256, index: Buffer.from(index) };
+    return { sha256: wholeFile ? sha256 : undefined, index: Buffer.from(index) };
   }
 
   close(): void {
