@@ -116,8 +116,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         context.progress?.(`Rebuilding ${record.logicalName}`);
         const incoming = journal.swaps[i].incoming;
         fs.mkdirSync(path.dirname(incoming), { recursive: true });
-        // The rebuilt file is checked against the whole-file SHA-256 of the backed-up snapshot: it is that
-        // committed state, byte for byte. (integrity_check and foreign_key_check are what `verify` adds.)
+        // The rebuilt file is checked against the whole-file SHA-256 of the backed-up snapshot (an
+        // incremental: page by page against its page index): it is that committed state, byte for byte. (integrity_check and foreign_key_check are what `verify` adds.)
         await rebuildDatabase(chain, record.logicalName, incoming);
         context.onStep?.(`rebuilt:${record.logicalName}`);
       }

@@ -49,7 +49,8 @@ async function checkEntries(archive: ArchiveReader): Promise<{ problems: string[
 
 /**
  * Verifies a backup: every entry of it and of its chain streams and matches its SHA-256; every
- * database is rebuilt into a temporary file, matches the whole-file SHA-256, and passes
+ * database is rebuilt into a temporary file, matches the whole-file SHA-256 (or, an incremental, its
+ * page index), and passes
  * integrity_check and foreign_key_check. The result is recorded in the catalog.
  */
 export async function verifyBackup(context: WorkspaceContext, reference: string, cwd = process.cwd()): Promise<VerificationResult> {

@@ -9,7 +9,10 @@ type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'latin1') => 
 const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
 const sha256Page = oneShot ? (page: Uint8Array): string => oneShot('sha256', page, 'latin1') : (page: Uint8Array): string => crypto.createHash('sha256').update(page).digest('binary');
 
-/** Bytes of SHA-256 kept per page: enough to tell pages apart; restores are checked against the full-file SHA-256. */
+/**
+ * Bytes of SHA-256 kept per page: 128 bits tell pages apart (an accidental collision is out of reach) and
+ * keep the index small; the index also checks the files that incremental backups rebuild to.
+ */
 export const PAGE_HASH_BYTES = 16;
 
 /** Hashes each page of `data` (whose length is a whole number of pages) into `into` at page offset `firstPage`. */

@@ -101,8 +101,8 @@ export class SnapshotHasher {
     const { sha256, error } = await reply;
     this.waiting = undefined;
     if (error !== undefined || sha256 === undefined) throw new Error(`hashing ${file} failed: ${error ?? 'no answer'}`);
-    // A copy in ordinary memory: the caller keeps it in the archive and compares it.
-    return { sha256: wholeFile ? sha256 : undefined, index: Buffer.from(index) };
+    // The index stays in the shared memory both threads wrote (no copy: it grows with the database).
+    return { sha256: wholeFile ? sha256 : undefined, index };
   }
 
   close(): void {

@@ -46,14 +46,15 @@ class DeflateLane {
     this.stream.on('data', (chunk: Buffer) => this.output.push(chunk));
   }
 
-  compress(input: Buffer): Promise<Buffer> {
+  /** The compressed chunk, as the stream's output buffers (written as they are: no joining copy). */
+  compress(input: Buffer): Promise<Buffer[]> {
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       this.stream.once('error', onError);
       this.stream.write(input);
       this.stream.flush(zlib.constants.Z_FULL_FLUSH, () => {
         this.stream.off('error', onError);
-        const out = this.output.length === 1 ? this.output[0] : Buffer.concat(this.output);
+        const out = this.output;
         this.output = [];
         resolve(out);
       });
@@ -103,8 +104,9 @@ export interface ZipWriterOptions {
 /**
  * A streaming ZIP writer: local header, data, data descriptor per entry, then the central directory,
  * with ZIP64 records when sizes, offsets or counts need them. Unlike yazl it deflates one entry on
- * several threads at once (independent chunks primed with the previous window and joined with sync
- * flushes, which yields one ordinary deflate stream). Everything is appended, so `onWrite` sees the
+ * several threads at once (1 MiB chunks, each ended by a full flush so that none refers back into
+ * another; joined, they are one ordinary deflate stream, and `addEntry` returns the pieces so that a
+ * reader can inflate them in parallel too). Everything is appended, so `onWrite` sees the
  * archive's bytes in order (for its SHA-256).
  */
 export class ZipWriter {
@@ -161,15 +163,18 @@ export class ZipWriter {
     let crc = 0;
     let seen = 0;
     let compressedSize = 0;
-    const pending: { input: number; output: Promise<Buffer> }[] = [];
+    const pending: { input: number; output: Promise<Buffer[]> }[] = [];
     const segments: DeflateSegment[] = [];
     let next = 0;
     const flushOne = async (): Promise<void> => {
-      const { input, output } = pending.shift() as { input: number; output: Promise<Buffer> };
-      const out = await output;
-      this.write(out);
-      compressedSize += out.length;
-      segments.push([out.length, input]);
+      const { input, output } = pending.shift() as { input: number; output: Promise<Buffer[]> };
+      let length = 0;
+      for (const out of await output) {
+        this.write(out);
+        length += out.length;
+      }
+      compressedSize += length;
+      segments.push([length, input]);
     };
     const consume = async (chunk: Buffer): Promise<void> => {
       if (method === 0) {
