@@ -55,8 +55,9 @@ export interface SnapshotHashes {
 /**
  * Hashes database files on both cores: the page index (for incremental backups, and to check a rebuilt
  * file against one), and when asked the whole-file SHA-256. That is one sequential pass, so a worker
- * does it while this thread hashes pages; then the worker joins in on the pages still left. Pages go out in blocks from a shared counter, so the split balances itself on any
- * machine. Start it early (the worker takes ~25 ms to boot, which the snapshot hides) and close it after.
+ * does it while this thread hashes pages; then the worker joins in on the pages still left. Pages go
+ * out in blocks from a shared counter, so the split balances itself on any machine. Start it early (the
+ * worker takes ~25 ms to boot, which the snapshot hides) and close it after.
  */
 export class SnapshotHasher {
   private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
