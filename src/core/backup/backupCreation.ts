@@ -83,8 +83,10 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
   const journal: BackupJournal = { operation: 'backup', startedAt: now.toISOString(), profileId: profile.id, backupId, archiveTemp: writer.tempPath, archiveFinal: finalPath, stagingDir };
   const journalName = `backup-${profile.id}`;
   writeJournal(layout, journalName, journal);
+  // The parent archive opens and the hashing worker boots while the first snapshot is taken.
+  const parentOpening = choice.parent ? ArchiveReader.open(backups.archiveFile(profile.id, choice.parent.id)) : Promise.resolve(undefined);
+  parentOpening.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
   let parentArchive: ArchiveReader | undefined;
-  // Started now so that the worker boots while the first snapshot is taken.
   const hasher = choice.kind === 'incremental' ? new SnapshotHasher() : undefined;
   let listed = false;
   // Snapshots are removed in the background (a 100 MB one takes ~17 ms) while the backup goes on.
@@ -92,7 +94,6 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
   try {
     step('journal-written');
     fs.mkdirSync(stagingDir, { recursive: true });
-    parentArchive = choice.parent ? await ArchiveReader.open(backups.archiveFile(profile.id, choice.parent.id)) : undefined;
     const records: (DatabaseRecord | FileRecord)[] = [];
     const summary: BackupResult['databases'] = [];
     for (const [logical, written] of Object.entries(profile.databases)) {
@@ -107,6 +108,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
       await context.engine.snapshot(source, snapshot);
       context.logger.debug(`${logical}: snapshot in ${(performance.now() - phase).toFixed(0)} ms`);
       step(`snapshot:${logical}`);
+      parentArchive = await parentOpening;
       phase = performance.now();
       context.progress?.(`Archiving ${logical}`);
       throwIfCancelled(context);
@@ -117,6 +119,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
       removals.push(fs.promises.rm(snapshot, { force: true }));
       step(`archived:${logical}`);
     }
+    parentArchive = await parentOpening;
     records.push(...(await archiveFiles(context, config, profile, writer, parentArchive)));
     const manifest: BackupManifest = {
       format: MANIFEST_FORMAT,
@@ -165,7 +168,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
     throw error;
   } finally {
     hasher?.close();
-    parentArchive?.close();
+    (await parentOpening.catch(() => undefined))?.close();
     await Promise.allSettled(removals);
     fs.rmSync(stagingDir, { recursive: true, force: true });
     // After a failure the catalog was not touched; after success the journal is only a leftover.
