@@ -12,7 +12,8 @@ rmSync(join(root, 'out'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist'), { recursive: true });
 
 await esbuild.build({ ...common, entryPoints: [join(root, 'src/extension.ts')], outfile: join(root, 'dist/extension.js'), external: ['vscode'] });
-await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli.js'), banner: { js: '#!/usr/bin/env node' } });
+await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(root, 'dist/cli-main.js') });
+await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/launcher.ts')], outfile: join(root, 'dist/cli.js'), banner: { js: '#!/usr/bin/env node' }, external: ['./cli-main.js'] });
 await esbuild.build({ ...common, entryPoints: [join(root, 'src/demo/main.ts')], outfile: join(root, 'dist/demo.js') });
 // sql.js loads its WASM at run time from beside the bundle.
 cpSync(join(root, 'node_modules/sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
