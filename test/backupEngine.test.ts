@@ -17,7 +17,7 @@ import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWri
 import { demoWorkspace, engine, tempDir, temporaryFiles } from './support/workspaces';
 import { createWorkspaceContext } from '../src/core/workspaceContext';
 import { craftArchive } from './support/testHelpers';
-import { changedPages, hashPages, PAGE_HASH_BYTES } from '../src/core/backup/pageIndex';
+import { changedPagesAgainst, hashPages, PAGE_HASH_BYTES } from '../src/core/backup/pageIndex';
 import { SnapshotHasher } from '../src/core/backup/snapshotHasher';
 import { inflateSegments, segmentListProblem } from '../src/core/backup/segmentedInflate';
 import { FINAL_EMPTY_BLOCK, type DeflateSegment } from '../src/core/backup/zipWriter';
@@ -250,12 +250,13 @@ describe('page index', () => {
     hashPages(data, pageSize, expected, 0);
     const hasher = new SnapshotHasher();
     try {
-      for (let round = 0; round < 2; round++) {
-        const { sha256: whole, index } = await hasher.hash(file, pageSize, pageCount, () => {});
-        assert.equal(whole, createHash('sha256').update(data).digest('hex'));
-        assert.ok(index.equals(expected), 'same page index');
+      for (const wholeFile of [true, false]) {
+        const indexFile = `${file}.${String(wholeFile)}.pagehash`;
+        const { sha256: whole } = await hasher.hash(file, indexFile, pageSize, pageCount, () => {}, wholeFile);
+        assert.equal(whole, wholeFile ? createHash('sha256').update(data).digest('hex') : undefined);
+        assert.ok(fs.readFileSync(indexFile).equals(expected), 'same page index');
       }
-      await assert.rejects(hasher.hash(file, pageSize, pageCount, () => { throw new Error('stop'); }), /stop/);
+      await assert.rejects(hasher.hash(file, `${file}.stopped.pagehash`, pageSize, pageCount, () => { throw new Error('stop'); }), /stop/);
     } finally {
       hasher.close();
     }
@@ -299,15 +300,28 @@ describe('page index', () => {
     assert.match(String(segmentListProblem([[10, 20 * 1048576]], 20 * 1048576)), /larger than 16 MiB/);
   });
 
-  it('changed pages: differing entries, pages the parent lacks, and no parent at all', () => {
+  it('changed pages: differing entries, pages the parent lacks, no parent at all, any chunking of the parent, an index larger than one window', async () => {
+    const dir = tempDir();
     const entry = (byte: number) => Buffer.alloc(PAGE_HASH_BYTES, byte);
+    const indexFile = (name: string, entries: Buffer[]): string => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, Buffer.concat(entries));
+      return file;
+    };
+    const chunks = async function* (data: Buffer, size: number) {
+      for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+    };
     const parent = Buffer.concat([entry(1), entry(2), entry(3)]);
     const lastByteDiffers = Buffer.from(entry(3));
     lastByteDiffers[PAGE_HASH_BYTES - 1] = 9;
-    const current = Buffer.concat([entry(1), entry(7), lastByteDiffers, entry(4), entry(5)]);
-    assert.deepEqual(changedPages(current, parent), [1, 2, 3, 4]);
-    assert.deepEqual(changedPages(Buffer.concat([entry(1), entry(2)]), parent), []);
-    assert.deepEqual(changedPages(Buffer.concat([entry(1), entry(2)]), undefined), [0, 1]);
+    const current = indexFile('current', [entry(1), entry(7), lastByteDiffers, entry(4), entry(5)]);
+    for (const size of [1, 7, 16, 1000]) assert.deepEqual(await changedPagesAgainst(current, 5, chunks(parent, size)), [1, 2, 3, 4], `parent in pieces of ${size}`);
+    assert.deepEqual(await changedPagesAgainst(indexFile('same', [entry(1), entry(2)]), 2, chunks(parent, 16)), []);
+    assert.deepEqual(await changedPagesAgainst(indexFile('alone', [entry(1), entry(2)]), 2, undefined), [0, 1]);
+    // 10,000 entries: more than one read window of the index file.
+    const many = Array.from({ length: 10000 }, (_, i) => entry(i % 200));
+    const changedMany = many.map((e, i) => (i % 997 === 0 ? entry(255) : e));
+    assert.deepEqual(await changedPagesAgainst(indexFile('many', changedMany), 10000, chunks(Buffer.concat(many), 65536)), Array.from({ length: 11 }, (_, k) => k * 997));
   });
 });
 

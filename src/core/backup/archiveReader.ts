@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
-import { EnvProfilesError } from '../errors';
+import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { listedEntries, MANIFEST_ENTRY, parseManifest, type BackupManifest } from './backupManifest';
 import { inflateSegments } from './segmentedInflate';
 import { FINAL_EMPTY_BLOCK, type DeflateSegment } from './zipWriter';
@@ -22,6 +22,10 @@ function hostile(archive: string, entry: string, why: string): EnvProfilesError 
 
 function invalid(archive: string, why: string, entry?: string): EnvProfilesError {
   return new EnvProfilesError('ARCHIVE_INVALID', `${archive}${entry ? `: entry "${entry}"` : ''}: ${why}.`, { file: archive, field: entry, hint: 'The archive is damaged; verify it or use another backup.' });
+}
+
+function corruptEntry(archive: string, entry: string, actual: string, expected: string): EnvProfilesError {
+  return new EnvProfilesError('VERIFY_FAILED', `${archive}: entry "${entry}" is corrupt (its SHA-256 is ${actual.slice(0, 12)}…, the manifest says ${expected.slice(0, 12)}…).`, { file: archive, field: entry, hint: 'Use another backup.' });
 }
 
 /** Why an entry name could escape the restore target, or undefined when it is safe. */
@@ -103,8 +107,27 @@ export class ArchiveReader {
     if (!entry) throw invalid(this.file, 'is listed in the manifest but missing', name);
     const data = await readAll(this.zip, entry, this.file);
     const actual = createHash('sha256').update(data).digest('hex');
-    if (actual !== sha256) throw new EnvProfilesError('VERIFY_FAILED', `${this.file}: entry "${name}" is corrupt (its SHA-256 is ${actual.slice(0, 12)}…, the manifest says ${sha256.slice(0, 12)}…).`, { file: this.file, field: name, hint: 'Use another backup.' });
+    if (actual !== sha256) throw corruptEntry(this.file, name, actual, sha256);
     return data;
+  }
+
+  /**
+   * Streams an entry and checks it against the expected SHA-256 at its end (an error then): for entries
+   * too large to hold whole, like the page index of a big database. Use what it yields only once the
+   * iteration ended without an error.
+   */
+  async *verifiedChunks(name: string, sha256: string): AsyncGenerator<Buffer> {
+    const hash = createHash('sha256');
+    try {
+      for await (const chunk of await this.stream(name)) {
+        hash.update(chunk as Buffer);
+        yield chunk as Buffer;
+      }
+    } catch (error) {
+      throw isEnvProfilesError(error) ? error : invalid(this.file, `is damaged (${(error as Error).message})`, name);
+    }
+    const actual = hash.digest('hex');
+    if (actual !== sha256) throw corruptEntry(this.file, name, actual, sha256);
   }
 
   close(): void {

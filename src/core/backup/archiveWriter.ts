@@ -27,9 +27,10 @@ export class ArchiveWriter {
   /**
    * Adds an entry from `source` (`size` bytes in all); `onChunk` sees the uncompressed bytes in order.
    * Returns its deflate pieces, which the manifest keeps so that restores can inflate in parallel.
+   * `store` keeps it uncompressed (for digests, which do not compress).
    */
-  addStream(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void): Promise<DeflateSegment[]> {
-    return this.zip.addEntry(name, source, size, onChunk);
+  addStream(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void, store = false): Promise<DeflateSegment[]> {
+    return this.zip.addEntry(name, source, size, onChunk, store);
   }
 
   /** Adds an entry held in memory; `store` keeps it uncompressed (for digests, which do not compress). */

@@ -20,7 +20,7 @@ import { CHUNK_SIZE, RETAINED_CHUNKS, type DeflateSegment } from './zipWriter';
 import { readCatalog, updateCatalog, type CatalogEntry } from './backupCatalog';
 import { BackupLayout, newBackupId } from './backupLayout';
 import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
-import { changedPages } from './pageIndex';
+import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
 import { PageHasher } from './pageHasher';
 import { SnapshotHasher } from './snapshotHasher';
 
@@ -112,11 +112,12 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
       phase = performance.now();
       context.progress?.(`Archiving ${logical}`);
       throwIfCancelled(context);
-      const record = await archiveDatabase(writer, logical, written, snapshot, parentArchive, hasher, () => throwIfCancelled(context));
+      const indexFile = path.join(stagingDir, `${logical}.pagehash`);
+      const record = await archiveDatabase(writer, logical, written, snapshot, indexFile, parentArchive, hasher, () => throwIfCancelled(context));
       records.push(record);
       summary.push({ name: logical, storage: record.storage, pagesStored: record.pagesStored, pageCount: record.sqlite.pageCount });
       context.logger.debug(`${logical}: archived (${record.storage}, ${record.pagesStored} pages) in ${(performance.now() - phase).toFixed(0)} ms`);
-      removals.push(fs.promises.rm(snapshot, { force: true }));
+      removals.push(fs.promises.rm(snapshot, { force: true }), fs.promises.rm(indexFile, { force: true }));
       step(`archived:${logical}`);
     }
     parentArchive = await parentOpening;
@@ -227,8 +228,11 @@ function segmentsField(segments: DeflateSegment[]): { segments?: DeflateSegment[
   return segments.length > 0 ? { segments } : {};
 }
 
-/** Adds one database: the whole image (full, or no usable parent), or only the pages that changed. */
-async function archiveDatabase(writer: ArchiveWriter, logical: string, written: string, snapshot: string, parent: ArchiveReader | undefined, hasher: SnapshotHasher | undefined, checkCancelled: () => void): Promise<DatabaseRecord> {
+/**
+ * Adds one database: the whole image (full, or no usable parent), or only the pages that changed. Its
+ * page index is made in `indexFile` (in the staging folder, beside the snapshot), not in memory.
+ */
+async function archiveDatabase(writer: ArchiveWriter, logical: string, written: string, snapshot: string, indexFile: string, parent: ArchiveReader | undefined, hasher: SnapshotHasher | undefined, checkCancelled: () => void): Promise<DatabaseRecord> {
   const header = readSqliteHeader(snapshot);
   if (!header) throw new EnvProfilesError('DATABASE_INVALID', `The snapshot of ${written} is not a SQLite database.`, { file: written, hint: `Run "envprofiles validate" on the profile.` });
   const size = fs.statSync(snapshot).size;
@@ -241,23 +245,26 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
 
   if (!parent || !hasher || !parentRecord || parentRecord.sqlite.pageSize !== pageSize) {
     const entryName = `db/${logical}.sqlite3`;
-    const imageHasher = new PageHasher(pageSize, pageCount);
-    const segments = await writer.addStream(entryName, pooledChunks(snapshot), size, (chunk) => {
-      checkCancelled();
-      imageHasher.update(chunk);
-    });
-    const sha256 = imageHasher.sha256();
-    await writer.addBuffer(indexEntry, imageHasher.index, true);
-    return { role: 'database', logicalName: logical, originalPath: written, storage: 'image', entry: entryName, entrySize: size, entrySha256: sha256, size, sha256, sqlite, pagesStored: pageCount, pageIndexEntry: indexEntry, pageIndexSha256: createHash('sha256').update(imageHasher.index).digest('hex'), atomicity, ...segmentsField(segments) };
+    const imageHasher = new PageHasher(pageSize, pageCount, indexFile);
+    try {
+      const segments = await writer.addStream(entryName, pooledChunks(snapshot), size, (chunk) => {
+        checkCancelled();
+        imageHasher.update(chunk);
+      });
+      const { sha256, indexSha256 } = imageHasher.finish();
+      await writer.addStream(indexEntry, pooledChunks(indexFile), pageCount * PAGE_HASH_BYTES, undefined, true);
+      return { role: 'database', logicalName: logical, originalPath: written, storage: 'image', entry: entryName, entrySize: size, entrySha256: sha256, size, sha256, sqlite, pagesStored: pageCount, pageIndexEntry: indexEntry, pageIndexSha256: indexSha256, atomicity, ...segmentsField(segments) };
+    } finally {
+      imageHasher.close();
+    }
   }
 
   // Incremental: hash every page of the snapshot (on both cores), compare with the parent's index, store
   // what differs. No whole-file SHA-256: the page index authenticates the image (see DatabaseRecord).
-  const parentIndex = await parent.readVerified(parentRecord.pageIndexEntry, parentRecord.pageIndexSha256);
-  const { index } = await hasher.hash(snapshot, pageSize, pageCount, checkCancelled, false);
+  await hasher.hash(snapshot, indexFile, pageSize, pageCount, checkCancelled, false);
+  const changed = await changedPagesAgainst(indexFile, pageCount, parent.verifiedChunks(parentRecord.pageIndexEntry, parentRecord.pageIndexSha256));
   const fd = fs.openSync(snapshot, 'r');
   try {
-    const changed = changedPages(index, parentIndex);
     const entryName = `db/${logical}.pages`;
     const entryHash = createHash('sha256');
     const recordSize = 4 + pageSize;
@@ -277,11 +284,12 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
       }
     })();
     const segments = await writer.addStream(entryName, pagesStream, changed.length * recordSize);
-    await writer.addBuffer(indexEntry, index, true);
+    const indexHash = createHash('sha256');
+    await writer.addStream(indexEntry, pooledChunks(indexFile), pageCount * PAGE_HASH_BYTES, (chunk) => indexHash.update(chunk), true);
     return {
       role: 'database', logicalName: logical, originalPath: written, storage: 'pages', entry: entryName, entrySize: changed.length * recordSize,
       entrySha256: entryHash.digest('hex'), size, sqlite, pagesStored: changed.length, pageIndexEntry: indexEntry,
-      pageIndexSha256: createHash('sha256').update(index).digest('hex'), atomicity, ...segmentsField(segments),
+      pageIndexSha256: indexHash.digest('hex'), atomicity, ...segmentsField(segments),
     };
   } finally {
     fs.closeSync(fd);

@@ -118,7 +118,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         fs.mkdirSync(path.dirname(incoming), { recursive: true });
         // The rebuilt file is checked against the whole-file SHA-256 of the backed-up snapshot (an
         // incremental: page by page against its page index): it is that committed state, byte for byte. (integrity_check and foreign_key_check are what `verify` adds.)
-        await rebuildDatabase(chain, record.logicalName, incoming);
+        fs.mkdirSync(stagingDir, { recursive: true });
+        await rebuildDatabase(chain, record.logicalName, incoming, stagingDir);
         context.onStep?.(`rebuilt:${record.logicalName}`);
       }
       for (const [i, file] of fileRecords.entries()) {
@@ -217,17 +218,25 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   for (const written of Object.values(databases)) {
     if (fs.existsSync(layout.resolve(written))) throw new EnvProfilesError('TARGET_EXISTS', `${written} already exists.`, { file: written, hint: 'Choose another id for --as-new.' });
   }
+  // Scratch space for the check of each rebuilt file; its name marks it temporary, so the next command
+  // removes it if this one is killed.
+  const scratchDir = new BackupLayout(layout, config).stagingDir(manifest.profileId, 'restore');
   await withNewProfileJournal(context, { operation: 'create', source: manifest.backupId, target: id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
-    for (const r of records) {
-      const target = layout.resolve(databases[r.logicalName]);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      const incoming = temporaryPathFor(target);
-      try {
-        await rebuildDatabase(chain, r.logicalName, incoming);
-        commitTemporaryFile(incoming, target);
-      } finally {
-        fs.rmSync(incoming, { force: true });
+    fs.mkdirSync(scratchDir, { recursive: true });
+    try {
+      for (const r of records) {
+        const target = layout.resolve(databases[r.logicalName]);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        const incoming = temporaryPathFor(target);
+        try {
+          await rebuildDatabase(chain, r.logicalName, incoming, scratchDir);
+          commitTemporaryFile(incoming, target);
+        } finally {
+          fs.rmSync(incoming, { force: true });
+        }
       }
+    } finally {
+      fs.rmSync(scratchDir, { recursive: true, force: true });
     }
     writeProfileDocument(layout, id, parsed.document);
   });

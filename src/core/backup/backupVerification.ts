@@ -92,14 +92,14 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
       context.progress?.(`Rebuilding ${record.logicalName}`);
       const target = path.join(staging, `${record.logicalName}.sqlite3`);
       try {
-        const rebuilt = await rebuildDatabase(chain, record.logicalName, target);
+        const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, true);
         const db = context.engine.open(target, { readOnly: false });
         try {
           const integrity = db.all('PRAGMA integrity_check(20)').flatMap((r) => String(Object.values(r)[0]).split('\n')).join('; ');
           const violations = db.all('PRAGMA foreign_key_check').length;
           if (integrity !== 'ok') problems.push(`${located.archive}: database "${record.logicalName}" rebuilds but integrity_check says: ${integrity}`);
           if (violations > 0) problems.push(`${located.archive}: database "${record.logicalName}" has ${violations} foreign key violation(s)`);
-          databases.push({ name: record.logicalName, sha256: rebuilt.sha256, integrity, foreignKeyViolations: violations });
+          databases.push({ name: record.logicalName, sha256: rebuilt.sha256 as string, integrity, foreignKeyViolations: violations });
         } finally {
           db.close();
         }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
 import type { ArchiveReader } from './archiveReader';
 import type { DatabaseRecord } from './backupManifest';
-import { changedPages, PAGE_HASH_BYTES } from './pageIndex';
-import { SnapshotHasher } from './snapshotHasher';
+import { changedPagesAgainst } from './pageIndex';
+import { hashOnThisThread } from './snapshotHasher';
 
 function corrupt(archive: string, entry: string, why: string): EnvProfilesError {
   return new EnvProfilesError('VERIFY_FAILED', `${archive}: entry "${entry}" ${why}.`, { file: archive, field: entry, hint: 'This backup cannot be restored; use another one.' });
@@ -12,17 +13,18 @@ function corrupt(archive: string, entry: string, why: string): EnvProfilesError 
 
 export interface RebuiltDatabase {
   record: DatabaseRecord;
-  /** SHA-256 of the rebuilt file. */
-  sha256: string;
+  /** SHA-256 of the rebuilt file (an incremental's only when asked for: it costs a hash of the whole file). */
+  sha256?: string;
 }
 
 /**
  * Rebuilds one database from a chain of archives (full first, the wanted backup last) into `target`:
  * the newest whole image, then every later set of changed pages, then the final size. Every entry's
  * SHA-256 is checked as it streams; the result is checked against the wanted backup's whole-file
- * SHA-256, or (an incremental, which has none) page by page against its page index.
+ * SHA-256, or (an incremental, which has none) page by page against its page index. The rebuilt file's
+ * own page index is made in `scratchDir` (a temporary folder the caller owns and removes).
  */
-export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string): Promise<RebuiltDatabase> {
+export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string, scratchDir: string, wantWholeSha256 = false): Promise<RebuiltDatabase> {
   const records = chain.map((archive) => archive.manifest.files.find((f): f is DatabaseRecord => f.role === 'database' && f.logicalName === logicalName));
   const wanted = records[records.length - 1];
   const last = chain[chain.length - 1];
@@ -68,22 +70,36 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
         if (filled > 0) fs.writeSync(fd, batch, 0, filled, bytes);
         bytes += filled;
       } else {
-        const recordSize = 4 + record.sqlite.pageSize;
-        let pending: Buffer = Buffer.alloc(0);
+        // [u32 page number][page] records, written from the chunks as they come; a record split between
+        // two chunks is gathered in one reused buffer (no new buffer per chunk: memory stays flat).
+        const { pageSize, pageCount } = record.sqlite;
+        const recordSize = 4 + pageSize;
+        const split = Buffer.allocUnsafe(recordSize);
+        let splitFilled = 0;
+        const apply = (source: Buffer, offset: number): void => {
+          const page = source.readUInt32BE(offset);
+          if (page >= pageCount) throw corrupt(chain[i].file, record.entry, `names page ${page}, beyond the database's ${pageCount} pages`);
+          fs.writeSync(fd, source, offset + 4, pageSize, page * pageSize);
+        };
         for await (const chunk of stream) {
           const data = chunk as Buffer;
           hash.update(data);
           bytes += data.length;
-          pending = pending.length ? Buffer.concat([pending, data]) : data;
-          const whole = Math.floor(pending.length / recordSize) * recordSize;
-          for (let offset = 0; offset < whole; offset += recordSize) {
-            const page = pending.readUInt32BE(offset);
-            if (page >= record.sqlite.pageCount) throw corrupt(chain[i].file, record.entry, `names page ${page}, beyond the database's ${record.sqlite.pageCount} pages`);
-            fs.writeSync(fd, pending, offset + 4, record.sqlite.pageSize, page * record.sqlite.pageSize);
+          let offset = 0;
+          if (splitFilled > 0) {
+            const take = Math.min(recordSize - splitFilled, data.length);
+            data.copy(split, splitFilled, 0, take);
+            splitFilled += take;
+            offset = take;
+            if (splitFilled < recordSize) continue;
+            apply(split, 0);
+            splitFilled = 0;
           }
-          pending = Buffer.from(pending.subarray(whole));
+          for (; offset + recordSize <= data.length; offset += recordSize) apply(data, offset);
+          data.copy(split, 0, offset);
+          splitFilled = data.length - offset;
         }
-        if (pending.length !== 0) throw corrupt(chain[i].file, record.entry, 'ends in the middle of a page');
+        if (splitFilled !== 0) throw corrupt(chain[i].file, record.entry, 'ends in the middle of a page');
       }
       if (bytes !== record.entrySize) throw corrupt(chain[i].file, record.entry, `is ${bytes} bytes, the manifest says ${record.entrySize}`);
       if (hash.digest('hex') !== record.entrySha256) throw corrupt(chain[i].file, record.entry, 'does not match its SHA-256 in the manifest (the archive is corrupt)');
@@ -95,21 +111,22 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   }
   // A lone image was already checked against the manifest as it streamed; a patched chain is re-read.
   if (start === chain.length - 1 && wanted.sha256 !== undefined && wanted.entrySha256 === wanted.sha256 && wanted.entrySize === wanted.size) return { record: wanted, sha256: wanted.sha256 };
-  const hasher = new SnapshotHasher();
+  // Read back and hashed on this thread: a hashing worker's heap on top of the inflating would pass the
+  // memory goal. The whole-file SHA-256 only when the manifest has one to compare, or the caller asks.
+  const indexFile = path.join(scratchDir, `${path.basename(target)}.${process.pid}-${Date.now().toString(36)}.pagehash`);
   try {
-    const rebuilt = await hasher.hash(target, wanted.sqlite.pageSize, wanted.sqlite.pageCount, () => {});
-    const sha256 = rebuilt.sha256 as string;
+    const needWhole = wantWholeSha256 || wanted.sha256 !== undefined;
+    const rebuilt = hashOnThisThread(target, indexFile, wanted.sqlite.pageSize, wanted.sqlite.pageCount, needWhole);
     if (wanted.sha256 !== undefined) {
-      if (sha256 !== wanted.sha256) throw corrupt(last.file, wanted.entry, 'rebuilds to a file whose SHA-256 differs from the manifest (the chain is inconsistent)');
-      return { record: wanted, sha256 };
+      if (rebuilt.sha256 !== wanted.sha256) throw corrupt(last.file, wanted.entry, 'rebuilds to a file whose SHA-256 differs from the manifest (the chain is inconsistent)');
+      return { record: wanted, sha256: wanted.sha256 };
     }
-    const expected = await last.readVerified(wanted.pageIndexEntry, wanted.pageIndexSha256);
-    const differing = changedPages(rebuilt.index, expected);
-    if (differing.length > 0 || expected.length !== rebuilt.index.length) {
-      throw corrupt(last.file, wanted.entry, `rebuilds to a file whose page ${(differing[0] ?? rebuilt.index.length / PAGE_HASH_BYTES) + 1} differs from the backup's page index (${differing.length} page(s) differ; the chain is inconsistent)`);
+    const differing = await changedPagesAgainst(indexFile, wanted.sqlite.pageCount, last.verifiedChunks(wanted.pageIndexEntry, wanted.pageIndexSha256));
+    if (differing.length > 0) {
+      throw corrupt(last.file, wanted.entry, `rebuilds to a file whose page ${differing[0] + 1} differs from the backup's page index (${differing.length} page(s) differ; the chain is inconsistent)`);
     }
-    return { record: wanted, sha256 };
+    return { record: wanted, sha256: rebuilt.sha256 };
   } finally {
-    hasher.close();
+    fs.rmSync(indexFile, { force: true });
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { hashPages, PAGE_HASH_BYTES } from './pageIndex';
@@ -15,10 +16,12 @@ const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const pageDigest = crypto.hash ? (page) => crypto.hash('sha256', page, 'latin1') : (page) => crypto.createHash('sha256').update(page).digest('latin1');
-parentPort.on('message', ({ file, pageSize, pageCount, blockPages, hashBytes, index, counter, wholeFile }) => {
+parentPort.on('message', ({ job, file, indexFile, pageSize, pageCount, blockPages, hashBytes, counter, wholeFile }) => {
   let fd;
+  let indexFd;
   try {
     fd = fs.openSync(file, 'r');
+    indexFd = fs.openSync(indexFile, 'r+');
     const whole = crypto.createHash('sha256');
     const buffer = Buffer.allocUnsafe(Math.max(1 << 20, blockPages * pageSize));
     for (let position = 0; wholeFile; ) {
@@ -27,20 +30,22 @@ parentPort.on('message', ({ file, pageSize, pageCount, blockPages, hashBytes, in
       whole.update(buffer.subarray(0, read));
       position += read;
     }
-    const into = Buffer.from(index);
+    const digests = Buffer.allocUnsafe(blockPages * hashBytes);
     const claims = new Int32Array(counter);
     for (;;) {
       const first = Atomics.add(claims, 0, 1) * blockPages;
       if (first >= pageCount) break;
       const read = fs.readSync(fd, buffer, 0, blockPages * pageSize, first * pageSize);
       const pages = Math.floor(read / pageSize);
-      for (let i = 0; i < pages; i++) into.write(pageDigest(buffer.subarray(i * pageSize, (i + 1) * pageSize)), (first + i) * hashBytes, hashBytes, 'latin1');
+      for (let i = 0; i < pages; i++) digests.write(pageDigest(buffer.subarray(i * pageSize, (i + 1) * pageSize)), i * hashBytes, hashBytes, 'latin1');
+      fs.writeSync(indexFd, digests, 0, pages * hashBytes, first * hashBytes);
     }
-    parentPort.postMessage({ sha256: wholeFile ? whole.digest('hex') : '' });
+    parentPort.postMessage({ job, sha256: wholeFile ? whole.digest('hex') : '' });
   } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message || error) });
+    parentPort.postMessage({ job, error: String(error && error.message || error) });
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
+    if (indexFd !== undefined) fs.closeSync(indexFd);
   }
 });
 `;
@@ -48,8 +53,6 @@ parentPort.on('message', ({ file, pageSize, pageCount, blockPages, hashBytes, in
 export interface SnapshotHashes {
   /** SHA-256 of the whole file, hex (when asked for). */
   sha256?: string;
-  /** The page index: PAGE_HASH_BYTES per page. */
-  index: Buffer;
 }
 
 /**
@@ -63,9 +66,13 @@ export class SnapshotHasher {
   private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
   private failure: Error | undefined;
   private waiting: ((reply: { sha256?: string; error?: string }) => void) | undefined;
+  /** Numbers each request, so that a late answer to an abandoned one is never taken for the current one. */
+  private job = 0;
 
   constructor() {
-    this.worker.on('message', (reply: { sha256?: string; error?: string }) => this.waiting?.(reply));
+    this.worker.on('message', (reply: { job: number; sha256?: string; error?: string }) => {
+      if (reply.job === this.job) this.waiting?.(reply);
+    });
     const fail = (error: Error): void => {
       this.failure = error;
       this.waiting?.({ error: error.message });
@@ -74,40 +81,84 @@ export class SnapshotHasher {
     this.worker.on('exit', (code) => fail(new Error(`the hashing thread stopped (code ${code})`)));
   }
 
-  /** Hashes `file` (`pageCount` pages). `checkCancelled` runs between blocks and may throw. */
-  async hash(file: string, pageSize: number, pageCount: number, checkCancelled: () => void, wholeFile = true): Promise<SnapshotHashes> {
+  /**
+   * Hashes `file` (`pageCount` pages) and writes its page index to `indexFile` (created here; each
+   * thread writes the digests of its blocks in place, so the index is never whole in memory).
+   * `checkCancelled` runs between blocks and may throw.
+   */
+  async hash(file: string, indexFile: string, pageSize: number, pageCount: number, checkCancelled: () => void, wholeFile = true): Promise<SnapshotHashes> {
     if (this.failure) throw this.failure;
-    const shared = new SharedArrayBuffer(pageCount * PAGE_HASH_BYTES);
-    const counter = new Int32Array(new SharedArrayBuffer(4));
-    const reply = new Promise<{ sha256?: string; error?: string }>((resolve) => (this.waiting = resolve));
-    this.worker.postMessage({ file, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES, index: shared, counter: counter.buffer, wholeFile });
-    const index = Buffer.from(shared);
+    const indexFd = fs.openSync(indexFile, 'wx');
     const fd = fs.openSync(file, 'r');
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    let reply: Promise<{ sha256?: string; error?: string }> | undefined;
     try {
-      const buffer = Buffer.allocUnsafe(BLOCK_PAGES * pageSize);
-      for (;;) {
-        checkCancelled();
-        const first = Atomics.add(counter, 0, 1) * BLOCK_PAGES;
-        if (first >= pageCount) break;
-        const read = fs.readSync(fd, buffer, 0, buffer.length, first * pageSize);
-        hashPages(buffer.subarray(0, Math.floor(read / pageSize) * pageSize), pageSize, index, first);
-      }
+      fs.ftruncateSync(indexFd, pageCount * PAGE_HASH_BYTES);
+      reply = new Promise<{ sha256?: string; error?: string }>((resolve) => (this.waiting = resolve));
+      this.worker.postMessage({ job: ++this.job, file, indexFile, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES, counter: counter.buffer, wholeFile });
+      hashBlocks(fd, indexFd, pageSize, pageCount, () => Atomics.add(counter, 0, 1), checkCancelled);
     } catch (error) {
       // Stop the worker's page loop too; its answer is no longer wanted.
       Atomics.store(counter, 0, 0x3fffffff);
       throw error;
     } finally {
       fs.closeSync(fd);
+      fs.closeSync(indexFd);
     }
     const { sha256, error } = await reply;
     this.waiting = undefined;
     if (error !== undefined || sha256 === undefined) throw new Error(`hashing ${file} failed: ${error ?? 'no answer'}`);
-    // The index stays in the shared memory both threads wrote (no copy: it grows with the database).
-    return { sha256: wholeFile ? sha256 : undefined, index };
+    return { sha256: wholeFile ? sha256 : undefined };
   }
 
   close(): void {
     this.worker.removeAllListeners('exit');
     void this.worker.terminate();
+  }
+}
+
+/**
+ * Hashes blocks of `fd` into the index file until `claim` hands out a block past the end. With
+ * `onBlock`, every block read is also passed on (in claim order).
+ */
+function hashBlocks(fd: number, indexFd: number, pageSize: number, pageCount: number, claim: () => number, checkCancelled: () => void, onBlock?: (block: Buffer) => void): void {
+  const buffer = Buffer.allocUnsafe(BLOCK_PAGES * pageSize);
+  const digests = Buffer.allocUnsafe(BLOCK_PAGES * PAGE_HASH_BYTES);
+  for (;;) {
+    checkCancelled();
+    const first = claim() * BLOCK_PAGES;
+    if (first >= pageCount) return;
+    const read = fs.readSync(fd, buffer, 0, buffer.length, first * pageSize);
+    const pages = Math.floor(read / pageSize);
+    onBlock?.(buffer.subarray(0, read));
+    hashPages(buffer.subarray(0, pages * pageSize), pageSize, digests, 0);
+    fs.writeSync(indexFd, digests, 0, pages * PAGE_HASH_BYTES, first * PAGE_HASH_BYTES);
+  }
+}
+
+/**
+ * The same hashes on this thread alone, in order: slower than `SnapshotHasher`, but without a worker
+ * (whose own heap is ~20 MB). For checking a rebuilt file, where memory is already taken by inflating.
+ */
+export function hashOnThisThread(file: string, indexFile: string, pageSize: number, pageCount: number, wholeFile: boolean): SnapshotHashes {
+  const indexFd = fs.openSync(indexFile, 'wx');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const whole = wholeFile ? createHash('sha256') : undefined;
+    let next = 0;
+    hashBlocks(fd, indexFd, pageSize, pageCount, () => next++, () => {}, whole && ((block) => whole.update(block)));
+    // Bytes past the last whole page (none in a SQLite file) still belong to the file's SHA-256.
+    if (whole) {
+      const tail = fs.fstatSync(fd).size - pageCount * pageSize;
+      if (tail > 0) {
+        const rest = Buffer.alloc(tail);
+        fs.readSync(fd, rest, 0, tail, pageCount * pageSize);
+        whole.update(rest);
+      }
+    }
+    return { sha256: whole?.digest('hex') };
+  } finally {
+    fs.closeSync(fd);
+    fs.closeSync(indexFd);
   }
 }
