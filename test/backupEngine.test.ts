@@ -333,6 +333,10 @@ describe('verify', () => {
     assert.equal(result.ok, true, result.problems.join('\n'));
     assert.deepEqual(result.databases.map((d) => [d.name, d.integrity, d.foreignKeyViolations]), [['settings', 'ok', 0], ['strategies', 'ok', 0], ['market_data', 'ok', 0]]);
     assert.equal(backupsOf(context, DEV)[0].verified?.ok, true);
+    // Every entry is read once: the databases by the rebuild, the rest by the pass over the entries.
+    const manifest = JSON.parse(spawnSync('unzip', ['-p', backup.archive, 'manifest.json'], { encoding: 'utf8' }).stdout);
+    const entryBytes = manifest.files.reduce((sum: number, f: { role: string; entry: string | null; entrySize?: number; size: number; sqlite?: { pageCount: number } }) => sum + (f.role === 'database' ? (f.entrySize as number) + (f.sqlite as { pageCount: number }).pageCount * 16 : f.entry ? f.size : 0), 0);
+    assert.equal(result.bytesChecked, entryBytes);
   });
 
 

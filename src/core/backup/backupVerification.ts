@@ -24,14 +24,15 @@ export interface VerificationResult {
   durationMs: number;
 }
 
-/** Streams every entry of one archive and checks it against the manifest's SHA-256. */
-async function checkEntries(archive: ArchiveReader): Promise<{ problems: string[]; bytes: number }> {
+/** Streams every entry of one archive (but those in `alreadyChecked`) and checks it against the manifest's SHA-256. */
+async function checkEntries(archive: ArchiveReader, alreadyChecked: Set<string>): Promise<{ problems: string[]; bytes: number }> {
   const problems: string[] = [];
   let bytes = 0;
   for (const record of archive.manifest.files) {
     const checks: [string, string, DeflateSegment[] | undefined][] =
       record.role === 'database' ? [[record.entry, record.entrySha256, record.segments], [record.pageIndexEntry, record.pageIndexSha256, undefined]] : record.entry ? [[record.entry, record.sha256, undefined]] : [];
     for (const [entry, expected, segments] of checks) {
+      if (alreadyChecked.has(`${archive.file}\n${entry}`)) continue;
       try {
         const hash = createHash('sha256');
         for await (const chunk of await archive.content(entry, segments)) {
@@ -79,13 +80,9 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
       const actual = await fileSha256(located.archive);
       if (actual !== located.catalogEntry.sha256) problems.push(`${located.archive}: the archive's SHA-256 differs from the one the catalog recorded when it was written`);
     }
-    for (const archive of chain) {
-      throwIfCancelled(context);
-      context.progress?.(`Checking ${archive.file}`);
-      const result = await checkEntries(archive);
-      problems.push(...result.problems);
-      bytesChecked += result.bytes;
-    }
+    // The databases first: rebuilding streams their entries and checks each SHA-256, so the pass over
+    // every entry afterwards skips those (each entry is read once).
+    const alreadyChecked = new Set<string>();
     fs.mkdirSync(staging, { recursive: true });
     for (const record of last.manifest.files.filter((f): f is DatabaseRecord => f.role === 'database')) {
       throwIfCancelled(context);
@@ -93,6 +90,10 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
       const target = path.join(staging, `${record.logicalName}.sqlite3`);
       try {
         const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, true);
+        for (const checked of rebuilt.entriesChecked) {
+          alreadyChecked.add(`${checked.archive}\n${checked.entry}`);
+          bytesChecked += checked.bytes;
+        }
         const db = context.engine.open(target, { readOnly: false });
         try {
           const integrity = db.all('PRAGMA integrity_check(20)').flatMap((r) => String(Object.values(r)[0]).split('\n')).join('; ');
@@ -107,6 +108,13 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         problems.push(isEnvProfilesError(error) ? error.message : `${located.archive}: database "${record.logicalName}" cannot be rebuilt: ${(error as Error).message}`);
       }
       fs.rmSync(target, { force: true });
+    }
+    for (const archive of chain) {
+      throwIfCancelled(context);
+      context.progress?.(`Checking ${archive.file}`);
+      const result = await checkEntries(archive, alreadyChecked);
+      problems.push(...result.problems.filter((p) => !problems.includes(p)));
+      bytesChecked += result.bytes;
     }
   } catch (error) {
     if (!isEnvProfilesError(error) || (error.code !== 'VERIFY_FAILED' && error.code !== 'ARCHIVE_INVALID' && error.code !== 'ARCHIVE_HOSTILE')) throw error;

@@ -15,6 +15,8 @@ export interface RebuiltDatabase {
   record: DatabaseRecord;
   /** SHA-256 of the rebuilt file (an incremental's only when asked for: it costs a hash of the whole file). */
   sha256?: string;
+  /** The entries read and found to match their SHA-256 (so that `verify` need not read them again). */
+  entriesChecked: { archive: string; entry: string; bytes: number }[];
 }
 
 /**
@@ -32,6 +34,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   let start = records.length - 1;
   while (start >= 0 && records[start]?.storage !== 'image') start--;
   if (start < 0) throw corrupt(last.file, wanted.entry, 'has no whole image anywhere in its chain');
+  const entriesChecked: RebuiltDatabase['entriesChecked'] = [];
   const fd = fs.openSync(target, 'w');
   try {
     for (let i = start; i < chain.length; i++) {
@@ -103,6 +106,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
       }
       if (bytes !== record.entrySize) throw corrupt(chain[i].file, record.entry, `is ${bytes} bytes, the manifest says ${record.entrySize}`);
       if (hash.digest('hex') !== record.entrySha256) throw corrupt(chain[i].file, record.entry, 'does not match its SHA-256 in the manifest (the archive is corrupt)');
+      entriesChecked.push({ archive: chain[i].file, entry: record.entry, bytes });
     }
     fs.ftruncateSync(fd, wanted.size);
     fs.fsyncSync(fd);
@@ -110,7 +114,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
     fs.closeSync(fd);
   }
   // A lone image was already checked against the manifest as it streamed; a patched chain is re-read.
-  if (start === chain.length - 1 && wanted.sha256 !== undefined && wanted.entrySha256 === wanted.sha256 && wanted.entrySize === wanted.size) return { record: wanted, sha256: wanted.sha256 };
+  if (start === chain.length - 1 && wanted.sha256 !== undefined && wanted.entrySha256 === wanted.sha256 && wanted.entrySize === wanted.size) return { record: wanted, sha256: wanted.sha256, entriesChecked };
   // Read back and hashed on this thread: a hashing worker's heap on top of the inflating would pass the
   // memory goal. The whole-file SHA-256 only when the manifest has one to compare, or the caller asks.
   const indexFile = path.join(scratchDir, `${path.basename(target)}.${process.pid}-${Date.now().toString(36)}.pagehash`);
@@ -119,13 +123,13 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
     const rebuilt = hashOnThisThread(target, indexFile, wanted.sqlite.pageSize, wanted.sqlite.pageCount, needWhole);
     if (wanted.sha256 !== undefined) {
       if (rebuilt.sha256 !== wanted.sha256) throw corrupt(last.file, wanted.entry, 'rebuilds to a file whose SHA-256 differs from the manifest (the chain is inconsistent)');
-      return { record: wanted, sha256: wanted.sha256 };
+      return { record: wanted, sha256: wanted.sha256, entriesChecked };
     }
     const differing = await changedPagesAgainst(indexFile, wanted.sqlite.pageCount, last.verifiedChunks(wanted.pageIndexEntry, wanted.pageIndexSha256));
     if (differing.length > 0) {
       throw corrupt(last.file, wanted.entry, `rebuilds to a file whose page ${differing[0] + 1} differs from the backup's page index (${differing.length} page(s) differ; the chain is inconsistent)`);
     }
-    return { record: wanted, sha256: rebuilt.sha256 };
+    return { record: wanted, sha256: rebuilt.sha256, entriesChecked };
   } finally {
     fs.rmSync(indexFile, { force: true });
   }
