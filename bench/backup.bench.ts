@@ -120,7 +120,7 @@ async function benchSize(sizeMb: number): Promise<string[]> {
   const zips: Measured[] = [];
   const incrs: Measured[] = [];
   let fullResult: { id: string; sizeBytes: number } = { id: '', sizeBytes: 0 };
-  let incrResult: { sizeBytes: number; databaseDetails: { name: string; pagesStored: number; pageCount: number }[] } = { sizeBytes: 0, databaseDetails: [] };
+  let incrResult: { id: string; sizeBytes: number; databaseDetails: { name: string; pagesStored: number; pageCount: number }[] } = { id: '', sizeBytes: 0, databaseDetails: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const full = cli(dir, 'backup', 'bench', '--full');
     fulls.push(full);
@@ -149,6 +149,11 @@ async function benchSize(sizeMb: number): Promise<string[]> {
   }
   const restore = median(restores, (run) => run.seconds);
   const unzip = median(unzips, (run) => run.seconds);
+  // The incremental too (its chain: the full, then its pages), once each: for time and memory.
+  const incrVerify = cli(dir, 'verify', incrResult.id);
+  const incrRestore = cli(dir, 'restore', incrResult.id, '--as-new', 'restored_incr');
+  fs.rmSync(path.join(dir, 'data', 'restored_incr'), { recursive: true, force: true });
+  fs.rmSync(path.join(dir, '.envprofiles/profiles', 'restored_incr.yaml'), { force: true });
 
   // restic, same file, same two states.
   const repo = path.join(scratch, 'restic');
@@ -199,6 +204,8 @@ async function benchSize(sizeMb: number): Promise<string[]> {
     `| incremental after 1 % of rows updated, time | ${incr.seconds.toFixed(2)} s | our full ${full.seconds.toFixed(2)} s | ${ratio(incr.seconds, full.seconds)} (goal ≤ 0.3×) | ${incr.peakMb.toFixed(0)} MB |`,
     `| restore (rebuild, verify, write) | ${restore.seconds.toFixed(2)} s | \`unzip\` ${unzip.seconds.toFixed(2)} s | ${ratio(restore.seconds, unzip.seconds)} (goal ≤ 1.2×) | ${restore.peakMb.toFixed(0)} MB / ${unzip.peakMb.toFixed(0)} MB |`,
     `| verify (SHA-256 of every entry, rebuild, integrity_check) | ${verify.seconds.toFixed(2)} s, ${verifyMbps.toFixed(0)} MB/s of database | | | ${verify.peakMb.toFixed(0)} MB |`,
+    `| restore of the incremental (full + changed pages, checked page by page; one run) | ${incrRestore.seconds.toFixed(2)} s | \`unzip\` of the full ${unzip.seconds.toFixed(2)} s | ${ratio(incrRestore.seconds, unzip.seconds)} | ${incrRestore.peakMb.toFixed(0)} MB |`,
+    `| verify of the incremental (one run) | ${incrVerify.seconds.toFixed(2)} s, ${(dbBytes / 1048576 / incrVerify.seconds).toFixed(0)} MB/s of database | | | ${incrVerify.peakMb.toFixed(0)} MB |`,
     `| full backup vs restic first backup, time | ${ourFull2.seconds.toFixed(2)} s | restic ${resticFull.seconds.toFixed(2)} s | ${ratio(ourFull2.seconds, resticFull.seconds)} | ${ourFull2.peakMb.toFixed(0)} MB / ${resticFull.peakMb.toFixed(0)} MB |`,
     `| full backup vs restic first backup, bytes added | ${mb(ourFull2Result.sizeBytes)} MB | restic ${mb(repoAfterFull - repoEmpty)} MB | ${ratio(ourFull2Result.sizeBytes, repoAfterFull - repoEmpty)} | |`,
     `| incremental vs restic second backup, time | ${ourIncr2.seconds.toFixed(2)} s | restic ${resticIncr.seconds.toFixed(2)} s | ${ratio(ourIncr2.seconds, resticIncr.seconds)} (goal < 1×) | ${ourIncr2.peakMb.toFixed(0)} MB / ${resticIncr.peakMb.toFixed(0)} MB |`,
