@@ -33,9 +33,9 @@ export class ArchiveWriter {
     return this.zip.addEntry(name, source, size, onChunk, store);
   }
 
-  /** Adds an entry held in memory; `store` keeps it uncompressed (for digests, which do not compress). */
-  addBuffer(name: string, data: Buffer, store = false): Promise<DeflateSegment[]> {
-    return this.zip.addBuffer(name, data, store);
+  /** Adds an entry held in memory. */
+  addBuffer(name: string, data: Buffer): Promise<DeflateSegment[]> {
+    return this.zip.addBuffer(name, data);
   }
 
   /** Ends the archive, fsyncs and renames it; returns its size and SHA-256. */

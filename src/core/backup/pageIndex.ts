@@ -33,7 +33,7 @@ const WINDOW_ENTRIES = 4096;
  * that `other` does not have. Neither index is ever whole in memory: memory stays flat however large
  * the database (16 bytes per page would be 4 MB per GiB).
  */
-export async function changedPagesAgainst(indexFile: string, pageCount: number, other: AsyncIterable<Buffer> | undefined): Promise<number[]> {
+export async function changedPagesAgainst(indexFile: string, pageCount: number, other: AsyncIterable<Buffer>): Promise<number[]> {
   const changed: number[] = [];
   const fd = fs.openSync(indexFile, 'r');
   try {
@@ -51,7 +51,7 @@ export async function changedPagesAgainst(indexFile: string, pageCount: number, 
     };
     let page = 0;
     let carry = Buffer.alloc(0);
-    for await (const chunk of other ?? []) {
+    for await (const chunk of other) {
       const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
       const whole = Math.floor(data.length / PAGE_HASH_BYTES) * PAGE_HASH_BYTES;
       for (let at = 0; at < whole && page < pageCount; at += PAGE_HASH_BYTES, page++) {

@@ -217,8 +217,8 @@ export class ZipWriter {
     return segments;
   }
 
-  addBuffer(name: string, data: Buffer, store = false): Promise<DeflateSegment[]> {
-    return this.addEntry(name, [data], data.length, undefined, store);
+  addBuffer(name: string, data: Buffer): Promise<DeflateSegment[]> {
+    return this.addEntry(name, [data], data.length);
   }
 
   /** Writes the central directory and the end records, fsyncs and closes the file. */
