@@ -18,7 +18,7 @@ import { demoWorkspace, engine, tempDir, temporaryFiles } from './support/worksp
 import { createWorkspaceContext } from '../src/core/workspaceContext';
 import { craftArchive } from './support/testHelpers';
 import { changedPagesAgainst, hashPages, PAGE_HASH_BYTES } from '../src/core/backup/pageIndex';
-import { SnapshotHasher } from '../src/core/backup/snapshotHasher';
+import { hashOnThisThread, SnapshotHasher } from '../src/core/backup/snapshotHasher';
 import { inflateSegments, segmentListProblem } from '../src/core/backup/segmentedInflate';
 import { FINAL_EMPTY_BLOCK, type DeflateSegment } from '../src/core/backup/zipWriter';
 import * as zlib from 'node:zlib';
@@ -239,7 +239,7 @@ describe('backup archives', () => {
 });
 
 describe('page index', () => {
-  it('the two-thread hasher gives the same page index and file SHA-256 as hashing on one thread', async () => {
+  it('the two-thread hasher and the one-thread one give the page index of hashing page by page, and the file SHA-256', async () => {
     const pageSize = 4096;
     const pageCount = 256 * 5 + 17; // several blocks and a partial one
     const file = path.join(tempDir(), 'image.bin');
@@ -250,16 +250,18 @@ describe('page index', () => {
     hashPages(data, pageSize, expected, 0);
     const hasher = new SnapshotHasher();
     try {
-      for (const wholeFile of [true, false]) {
-        const indexFile = `${file}.${String(wholeFile)}.pagehash`;
-        const { sha256: whole } = await hasher.hash(file, indexFile, pageSize, pageCount, () => {}, wholeFile);
-        assert.equal(whole, wholeFile ? createHash('sha256').update(data).digest('hex') : undefined);
-        assert.ok(fs.readFileSync(indexFile).equals(expected), 'same page index');
+      for (let round = 0; round < 2; round++) {
+        await hasher.hash(file, `${file}.${round}.pagehash`, pageSize, pageCount, () => {});
+        assert.ok(fs.readFileSync(`${file}.${round}.pagehash`).equals(expected), 'same page index (two threads)');
       }
       await assert.rejects(hasher.hash(file, `${file}.stopped.pagehash`, pageSize, pageCount, () => { throw new Error('stop'); }), /stop/);
     } finally {
       hasher.close();
     }
+    const here = hashOnThisThread(file, `${file}.here.pagehash`, pageSize, pageCount, true);
+    assert.equal(here.sha256, createHash('sha256').update(data).digest('hex'));
+    assert.ok(fs.readFileSync(`${file}.here.pagehash`).equals(expected), 'same page index (one thread)');
+    assert.equal(hashOnThisThread(file, `${file}.nowhole.pagehash`, pageSize, pageCount, false).sha256, undefined);
   });
 
   it('deflate pieces inflate in parallel to the original, and any disagreement with their list is an error', async () => {

@@ -261,7 +261,7 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
 
   // Incremental: hash every page of the snapshot (on both cores), compare with the parent's index, store
   // what differs. No whole-file SHA-256: the page index authenticates the image (see DatabaseRecord).
-  await hasher.hash(snapshot, indexFile, pageSize, pageCount, checkCancelled, false);
+  await hasher.hash(snapshot, indexFile, pageSize, pageCount, checkCancelled);
   const changed = await changedPagesAgainst(indexFile, pageCount, parent.verifiedChunks(parentRecord.pageIndexEntry, parentRecord.pageIndexSha256));
   const fd = fs.openSync(snapshot, 'r');
   try {

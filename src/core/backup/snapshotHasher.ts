@@ -7,29 +7,21 @@ import { hashPages, PAGE_HASH_BYTES } from './pageIndex';
 const BLOCK_PAGES = 256;
 
 /**
- * The worker's code, inline so the bundles need no extra file. It first computes the whole file's
- * SHA-256 (one sequential pass), then claims page blocks from the shared counter like the main thread
- * does. Its page digest must be the one of `hashPages` (a test compares them).
+ * The worker's code, inline so the bundles need no extra file. It claims page blocks from the shared
+ * counter like the main thread does. Its page digest must be the one of `hashPages` (a test compares them).
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const pageDigest = crypto.hash ? (page) => crypto.hash('sha256', page, 'latin1') : (page) => crypto.createHash('sha256').update(page).digest('latin1');
-parentPort.on('message', ({ job, file, indexFile, pageSize, pageCount, blockPages, hashBytes, counter, wholeFile }) => {
+parentPort.on('message', ({ job, file, indexFile, pageSize, pageCount, blockPages, hashBytes, counter }) => {
   let fd;
   let indexFd;
   try {
     fd = fs.openSync(file, 'r');
     indexFd = fs.openSync(indexFile, 'r+');
-    const whole = crypto.createHash('sha256');
-    const buffer = Buffer.allocUnsafe(Math.max(1 << 20, blockPages * pageSize));
-    for (let position = 0; wholeFile; ) {
-      const read = fs.readSync(fd, buffer, 0, buffer.length, position);
-      if (read === 0) break;
-      whole.update(buffer.subarray(0, read));
-      position += read;
-    }
+    const buffer = Buffer.allocUnsafe(blockPages * pageSize);
     const digests = Buffer.allocUnsafe(blockPages * hashBytes);
     const claims = new Int32Array(counter);
     for (;;) {
@@ -40,7 +32,7 @@ parentPort.on('message', ({ job, file, indexFile, pageSize, pageCount, blockPage
       for (let i = 0; i < pages; i++) digests.write(pageDigest(buffer.subarray(i * pageSize, (i + 1) * pageSize)), i * hashBytes, hashBytes, 'latin1');
       fs.writeSync(indexFd, digests, 0, pages * hashBytes, first * hashBytes);
     }
-    parentPort.postMessage({ job, sha256: wholeFile ? whole.digest('hex') : '' });
+    parentPort.postMessage({ job });
   } catch (error) {
     parentPort.postMessage({ job, error: String(error && error.message || error) });
   } finally {
@@ -50,27 +42,20 @@ parentPort.on('message', ({ job, file, indexFile, pageSize, pageCount, blockPage
 });
 `;
 
-export interface SnapshotHashes {
-  /** SHA-256 of the whole file, hex (when asked for). */
-  sha256?: string;
-}
-
 /**
- * Hashes database files on both cores: the page index (for incremental backups, and to check a rebuilt
- * file against one), and when asked the whole-file SHA-256. That is one sequential pass, so a worker
- * does it while this thread hashes pages; then the worker joins in on the pages still left. Pages go
- * out in blocks from a shared counter, so the split balances itself on any machine. Start it early (the
- * worker takes ~25 ms to boot, which the snapshot hides) and close it after.
+ * Makes the page index of a database snapshot on both cores, for incremental backups: a worker thread
+ * and this one take blocks of pages from a shared counter, so the split balances itself on any machine.
+ * Start it early (the worker takes ~25 ms to boot, which the snapshot hides) and close it after.
  */
 export class SnapshotHasher {
   private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
   private failure: Error | undefined;
-  private waiting: ((reply: { sha256?: string; error?: string }) => void) | undefined;
+  private waiting: ((reply: { error?: string }) => void) | undefined;
   /** Numbers each request, so that a late answer to an abandoned one is never taken for the current one. */
   private job = 0;
 
   constructor() {
-    this.worker.on('message', (reply: { job: number; sha256?: string; error?: string }) => {
+    this.worker.on('message', (reply: { job: number; error?: string }) => {
       if (reply.job === this.job) this.waiting?.(reply);
     });
     const fail = (error: Error): void => {
@@ -86,16 +71,16 @@ export class SnapshotHasher {
    * thread writes the digests of its blocks in place, so the index is never whole in memory).
    * `checkCancelled` runs between blocks and may throw.
    */
-  async hash(file: string, indexFile: string, pageSize: number, pageCount: number, checkCancelled: () => void, wholeFile = true): Promise<SnapshotHashes> {
+  async hash(file: string, indexFile: string, pageSize: number, pageCount: number, checkCancelled: () => void): Promise<void> {
     if (this.failure) throw this.failure;
     const indexFd = fs.openSync(indexFile, 'wx');
     const fd = fs.openSync(file, 'r');
     const counter = new Int32Array(new SharedArrayBuffer(4));
-    let reply: Promise<{ sha256?: string; error?: string }> | undefined;
+    let reply: Promise<{ error?: string }> | undefined;
     try {
       fs.ftruncateSync(indexFd, pageCount * PAGE_HASH_BYTES);
-      reply = new Promise<{ sha256?: string; error?: string }>((resolve) => (this.waiting = resolve));
-      this.worker.postMessage({ job: ++this.job, file, indexFile, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES, counter: counter.buffer, wholeFile });
+      reply = new Promise<{ error?: string }>((resolve) => (this.waiting = resolve));
+      this.worker.postMessage({ job: ++this.job, file, indexFile, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES, counter: counter.buffer });
       hashBlocks(fd, indexFd, pageSize, pageCount, () => Atomics.add(counter, 0, 1), checkCancelled);
     } catch (error) {
       // Stop the worker's page loop too; its answer is no longer wanted.
@@ -105,10 +90,9 @@ export class SnapshotHasher {
       fs.closeSync(fd);
       fs.closeSync(indexFd);
     }
-    const { sha256, error } = await reply;
+    const { error } = await reply;
     this.waiting = undefined;
-    if (error !== undefined || sha256 === undefined) throw new Error(`hashing ${file} failed: ${error ?? 'no answer'}`);
-    return { sha256: wholeFile ? sha256 : undefined };
+    if (error !== undefined) throw new Error(`hashing ${file} failed: ${error}`);
   }
 
   close(): void {
@@ -137,10 +121,11 @@ function hashBlocks(fd: number, indexFd: number, pageSize: number, pageCount: nu
 }
 
 /**
- * The same hashes on this thread alone, in order: slower than `SnapshotHasher`, but without a worker
- * (whose own heap is ~20 MB). For checking a rebuilt file, where memory is already taken by inflating.
+ * The page index on this thread alone, in order, and with `wholeFile` the file's SHA-256 in the same
+ * pass: slower than `SnapshotHasher`, but without a worker (whose own heap is ~20 MB). For checking a
+ * rebuilt file, where memory is already taken by inflating.
  */
-export function hashOnThisThread(file: string, indexFile: string, pageSize: number, pageCount: number, wholeFile: boolean): SnapshotHashes {
+export function hashOnThisThread(file: string, indexFile: string, pageSize: number, pageCount: number, wholeFile: boolean): { sha256?: string } {
   const indexFd = fs.openSync(indexFile, 'wx');
   const fd = fs.openSync(file, 'r');
   try {
