@@ -133,6 +133,15 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.match(String(backups[0].getTreeItem().description), /^full · .* · not verified$/);
     assert.equal(await vscode.commands.executeCommand('envProfiles.verifyBackup', { backupId: id }), true);
     await waitFor('the backup to show verified', () => /verified$/.test(String(child(roots()[0], 'Backups').getChildren()[0].getTreeItem().description)) && !/not verified/.test(String(child(roots()[0], 'Backups').getChildren()[0].getTreeItem().description)));
+    // An incremental hashes its pages on a worker thread inside the extension host, and verify checks
+    // what it rebuilds to page by page.
+    const incremental = await vscode.commands.executeCommand<string>('envProfiles.backupIncremental', { profileId: DEV });
+    assert.match(String(incremental), /\.incr$/);
+    assert.equal(await vscode.commands.executeCommand('envProfiles.verifyBackup', { backupId: incremental }), true);
+    await waitFor('the incremental first, verified', () => {
+      const nodes = child(roots()[0], 'Backups').getChildren();
+      return nodes.length === 2 && /^incremental 2 in chain · .* · verified$/.test(String(nodes[0].getTreeItem().description));
+    });
   });
 
   test('a change made on disk by the CLI appears in the tree', async () => {
