@@ -103,17 +103,14 @@ export class ArchiveReader {
 
   /** Reads a (small) entry whole and checks it against the expected SHA-256. */
   async readVerified(name: string, sha256: string): Promise<Buffer> {
-    const entry = this.entries.get(name);
-    if (!entry) throw invalid(this.file, 'is listed in the manifest but missing', name);
-    const data = await readAll(this.zip, entry, this.file);
-    const actual = createHash('sha256').update(data).digest('hex');
-    if (actual !== sha256) throw corruptEntry(this.file, name, actual, sha256);
-    return data;
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.verifiedChunks(name, sha256)) chunks.push(chunk);
+    return Buffer.concat(chunks);
   }
 
   /**
-   * Streams an entry and checks it against the expected SHA-256 at its end (an error then): for entries
-   * too large to hold whole, like the page index of a big database. Use what it yields only once the
+   * Streams an entry and checks it against the expected SHA-256 at its end (an error then), for entries
+   * too large to hold whole, like the page index of a big database (`readVerified` gathers it). Use what it yields only once the
    * iteration ended without an error.
    */
   async *verifiedChunks(name: string, sha256: string): AsyncGenerator<Buffer> {
