@@ -1,9 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { acquireWorkspaceLock, liveLockOwner, takeOverStaleLock } from '../src/core/workspaceLock';
 import { runCli } from './support/cliRunner';
-import { CLI, demoWorkspace } from './support/workspaces';
+import { CLI, demoWorkspace, temporaryFiles } from './support/workspaces';
 
 function startCli(args: string[], stepDelayMs: number): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -43,4 +45,60 @@ describe('concurrent operations', function () {
     assert.equal(finished.code, 0, finished.stderr);
     assert.equal(runCli(['status', '--workspace', root, '--json']).json?.result.active, 'dev_environment_001');
   });
+
+  describe('the workspace lock left by a dead process', () => {
+    const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const lockText = (pid: number, operation: string): string => JSON.stringify({ pid, host: os.hostname(), since: new Date().toISOString(), operation });
+
+    it('is taken over only while it is still that very lock: a live lock that replaced it stays in place', async () => {
+      const { root, context } = await demoWorkspace();
+      const { layout } = context;
+      const stale = lockText(deadPid(), 'switch (killed)');
+      fs.writeFileSync(layout.lockFile, stale);
+      assert.equal(liveLockOwner(layout), undefined);
+      assert.equal(takeOverStaleLock(layout, stale), true);
+      assert.equal(fs.existsSync(layout.lockFile), false);
+      assert.equal(takeOverStaleLock(layout, stale), false, 'nothing left to take over');
+      // Another process saw the same stale lock and took it over first: its live lock is not removed.
+      const live = lockText(process.pid, 'backup of dev');
+      fs.writeFileSync(layout.lockFile, live);
+      assert.equal(takeOverStaleLock(layout, stale), false);
+      assert.equal(fs.readFileSync(layout.lockFile, 'utf8'), live);
+      assert.deepEqual(fs.readdirSync(layout.storeDir).filter((name) => name.includes('lock') && name !== 'lock'), [], 'no file set aside is left');
+      fs.rmSync(layout.lockFile);
+      assert.deepEqual(temporaryFiles(root), []);
+    });
+
+    it('a dead holder\'s lock is taken; an unreadable one counts as held until it is a minute old', async () => {
+      const { context } = await demoWorkspace();
+      const { layout } = context;
+      fs.writeFileSync(layout.lockFile, lockText(deadPid(), 'restore (killed)'));
+      const release = acquireWorkspaceLock(layout, 'test');
+      assert.equal(liveLockOwner(layout)?.operation, 'test');
+      release();
+      assert.equal(fs.existsSync(layout.lockFile), false);
+      fs.writeFileSync(layout.lockFile, '');
+      assert.throws(() => acquireWorkspaceLock(layout, 'test'), /Another operation is running in this workspace: an operation that is starting/);
+      const twoMinutesAgo = new Date(Date.now() - 120_000);
+      fs.utimesSync(layout.lockFile, twoMinutesAgo, twoMinutesAgo);
+      acquireWorkspaceLock(layout, 'test')();
+      assert.equal(fs.existsSync(layout.lockFile), false);
+    });
+
+    it('six commands started at once over a stale lock: exactly one runs, the others are refused (three rounds)', async () => {
+      const { root, context } = await demoWorkspace();
+      for (const [round, target] of [DEV_TARGETS[0], DEV_TARGETS[1], DEV_TARGETS[0]].entries()) {
+        fs.writeFileSync(context.layout.lockFile, lockText(deadPid(), `switch (killed in round ${round})`));
+        const results = await Promise.all(Array.from({ length: 6 }, () => startCli(['switch', target, '--workspace', root], 30)));
+        const codes = results.map((r) => r.code).sort();
+        assert.deepEqual(codes, [0, 3, 3, 3, 3, 3], results.map((r) => r.stderr).join('\n'));
+        const status = runCli(['status', '--workspace', root, '--json']);
+        assert.equal(status.json?.result.active, target);
+        assert.equal(status.json?.result.inSync, true);
+        assert.equal(fs.existsSync(context.layout.lockFile), false);
+      }
+    });
+  });
 });
+
+const DEV_TARGETS = ['dev_environment_001', 'test_environment_001'];

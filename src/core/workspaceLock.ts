@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { temporaryPathFor } from './atomicFile';
 import { EnvProfilesError } from './errors';
 import type { WorkspaceLayout } from './workspaceLayout';
 
@@ -19,16 +20,99 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** A lock file this young that cannot be read is taken to be in the middle of being written, so held. */
+const UNREADABLE_LOCK_GRACE_MS = 60_000;
+
+type LockState = { kind: 'none' } | { kind: 'live'; owner: LockOwner } | { kind: 'stale'; text: string };
+
+/**
+ * What the lock file says: nobody holds the lock, a live process does, or a dead one did (with the
+ * file's exact text, so that only that very file is taken over).
+ */
+function readLock(layout: WorkspaceLayout): LockState {
+  let text: string;
+  try {
+    text = fs.readFileSync(layout.lockFile, 'utf8');
+  } catch {
+    return { kind: 'none' };
+  }
+  let owner: LockOwner | undefined;
+  try {
+    owner = JSON.parse(text) as LockOwner;
+  } catch {
+    owner = undefined;
+  }
+  if (!owner || typeof owner.pid !== 'number') {
+    // Only a lock written without hard links can be seen half-written; an old unreadable one is abandoned.
+    const age = Date.now() - (fs.statSync(layout.lockFile, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    if (age > UNREADABLE_LOCK_GRACE_MS) return { kind: 'stale', text };
+    return { kind: 'live', owner: { pid: 0, host: 'unknown', since: 'just now', operation: 'an operation that is starting' } };
+  }
+  if (owner.host === os.hostname() && !isAlive(owner.pid)) return { kind: 'stale', text };
+  return { kind: 'live', owner };
+}
+
 /** Reads who holds the workspace lock; undefined when nobody does or the holder is dead. */
 export function liveLockOwner(layout: WorkspaceLayout): LockOwner | undefined {
-  let owner: LockOwner;
+  const state = readLock(layout);
+  return state.kind === 'live' ? state.owner : undefined;
+}
+
+/**
+ * Creates the lock file with its whole content in one step, or reports that it exists: the content goes
+ * to a temporary file first, which is then hard-linked to the lock's name (linking never replaces a
+ * file), so nobody ever reads a lock file that is still being written. Where hard links are not
+ * supported, an exclusive create and write.
+ */
+function createLockFile(layout: WorkspaceLayout, text: string): boolean {
+  const temp = temporaryPathFor(layout.lockFile);
   try {
-    owner = JSON.parse(fs.readFileSync(layout.lockFile, 'utf8')) as LockOwner;
-  } catch {
-    return undefined;
+    fs.writeFileSync(temp, text, { flag: 'wx' });
+    fs.linkSync(temp, layout.lockFile);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+  } finally {
+    fs.rmSync(temp, { force: true });
   }
-  if (owner.host === os.hostname() && !isAlive(owner.pid)) return undefined;
-  return owner;
+  try {
+    fs.writeFileSync(layout.lockFile, text, { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * Removes the lock file only if it is still exactly the stale one (`staleText`): it is first moved aside
+ * (a rename is atomic, so two processes cannot both take it), then checked. If another process had
+ * already replaced it with its own live lock, that lock is put back where it was. Returns whether the
+ * stale lock was removed by this call.
+ */
+export function takeOverStaleLock(layout: WorkspaceLayout, staleText: string): boolean {
+  const aside = temporaryPathFor(layout.lockFile);
+  try {
+    fs.renameSync(layout.lockFile, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // someone else took it over
+    throw error;
+  }
+  try {
+    if (fs.readFileSync(aside, 'utf8') === staleText) return true;
+    // A live lock that replaced the stale one in the meantime: back in place (unless yet another
+    // process created one in this instant, which then holds the lock).
+    try {
+      fs.linkSync(aside, layout.lockFile);
+    } catch {
+      // Nothing more to do: the lock is held either way.
+    }
+    return false;
+  } finally {
+    fs.rmSync(aside, { force: true });
+  }
 }
 
 /**
@@ -38,23 +122,19 @@ export function liveLockOwner(layout: WorkspaceLayout): LockOwner | undefined {
 export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string): () => void {
   fs.mkdirSync(layout.storeDir, { recursive: true });
   const owner: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      fs.writeFileSync(layout.lockFile, JSON.stringify(owner), { flag: 'wx' });
-      return () => releaseLock(layout);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const current = liveLockOwner(layout);
-    if (current) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (createLockFile(layout, JSON.stringify(owner))) return () => releaseLock(layout);
+    const state = readLock(layout);
+    if (state.kind === 'live') {
+      const current = state.owner;
       throw new EnvProfilesError('WORKSPACE_BUSY', `Another operation is running in this workspace: ${current.operation} (process ${current.pid} on ${current.host}, since ${current.since}).`, {
         kind: 'refused',
         file: layout.relative(layout.lockFile),
         hint: 'Wait for it to finish and try again. If no such process exists, delete the lock file.',
       });
     }
-    // The holder is dead: remove its lock and retry (another process may win the race; then we see it live).
-    fs.rmSync(layout.lockFile, { force: true });
+    // The holder is dead: take its lock over and try again (another process may win; then we see it live).
+    if (state.kind === 'stale') takeOverStaleLock(layout, state.text);
   }
   throw new EnvProfilesError('WORKSPACE_BUSY', 'Could not take the workspace lock.', { kind: 'refused', hint: 'Try again.' });
 }
@@ -62,7 +142,7 @@ export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string)
 function releaseLock(layout: WorkspaceLayout): void {
   try {
     const owner = JSON.parse(fs.readFileSync(layout.lockFile, 'utf8')) as LockOwner;
-    if (owner.pid === process.pid) fs.rmSync(layout.lockFile, { force: true });
+    if (owner.pid === process.pid && owner.host === os.hostname()) fs.rmSync(layout.lockFile, { force: true });
   } catch {
     // Already gone.
   }
@@ -70,5 +150,6 @@ function releaseLock(layout: WorkspaceLayout): void {
 
 /** Removes a lock file whose owner process is gone (killed), so it does not linger. */
 export function removeStaleLock(layout: WorkspaceLayout): void {
-  if (fs.existsSync(layout.lockFile) && !liveLockOwner(layout)) fs.rmSync(layout.lockFile, { force: true });
+  const state = readLock(layout);
+  if (state.kind === 'stale') takeOverStaleLock(layout, state.text);
 }

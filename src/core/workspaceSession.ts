@@ -1,4 +1,5 @@
 import { hasTemporaryFiles } from './atomicFile';
+import { isEnvProfilesError } from './errors';
 import { leftoverDirectories, recoverInterruptedOperations } from './journalRecovery';
 import { listJournals } from './operationJournal';
 import { acquireWorkspaceLock, liveLockOwner, removeStaleLock } from './workspaceLock';
@@ -31,7 +32,14 @@ export function recoverIfIdle(context: WorkspaceContext): string[] {
     removeStaleLock(layout);
     return [];
   }
-  const release = acquireWorkspaceLock(context.layout, 'recovery');
+  let release: () => void;
+  try {
+    release = acquireWorkspaceLock(context.layout, 'recovery');
+  } catch (error) {
+    // Another operation took the lock in the meantime: it recovers what needs recovering, not us.
+    if (isEnvProfilesError(error) && error.code === 'WORKSPACE_BUSY') return [];
+    throw error;
+  }
   try {
     return recoverInterruptedOperations(context);
   } finally {
