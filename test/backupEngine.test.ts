@@ -219,6 +219,34 @@ describe('backup archives', () => {
     assert.ok(counts.size > 10, 'the backups captured different moments');
   });
 
+  it('snapshots all databases of a profile at once (each starts before any ends), and a failing one fails the backup only after the others ended', async () => {
+    const { root, context } = await demoWorkspace();
+    const events: string[] = [];
+    const recording = (failing?: string): WorkspaceContext => ({
+      ...context,
+      engine: Object.assign(Object.create(context.engine) as typeof context.engine, {
+        snapshot: async (source: string, destination: string): Promise<number> => {
+          const name = path.basename(source, '.sqlite3');
+          events.push(`start ${name}`);
+          try {
+            if (name === failing) throw new EnvProfilesError('DATABASE_INVALID', `${name} cannot be read`);
+            return await context.engine.snapshot(source, destination);
+          } finally {
+            events.push(`end ${name}`);
+          }
+        },
+      }),
+    });
+    const result = await createBackup(recording(), { profileId: DEV, kind: 'full' });
+    assert.deepEqual(events.slice(0, 3).sort(), ['start market_data', 'start settings', 'start strategies'], events.join(', '));
+    assert.equal((await verifyBackup(context, result.entry.id)).ok, true);
+    events.length = 0;
+    await assert.rejects(createBackup(recording('settings'), { profileId: DEV, kind: 'full' }), /settings cannot be read/);
+    assert.equal(events.filter((e) => e.startsWith('end')).length, 3, 'every snapshot ended before the failure was reported');
+    assert.deepEqual(backupsOf(context, DEV).map((e) => e.id), [result.entry.id]);
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+
   it('backup --all backs up every profile (the emergency backup)', async () => {
     const { context } = await demoWorkspace();
     const result = await backUpAllProfiles(context, 'auto', 'emergency');

@@ -96,20 +96,18 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
     fs.mkdirSync(stagingDir, { recursive: true });
     const records: (DatabaseRecord | FileRecord)[] = [];
     const summary: BackupResult['databases'] = [];
-    for (const [logical, written] of Object.entries(profile.databases)) {
-      const source = layout.resolve(written);
+    const databases = Object.entries(profile.databases).map(([logical, written]) => ({ logical, written, source: layout.resolve(written), snapshot: path.join(stagingDir, `${logical}.sqlite3`) }));
+    for (const { logical, written, source } of databases) {
       if (!fs.existsSync(source)) {
         throw new EnvProfilesError('DATABASE_MISSING', `${written} (database "${logical}" of ${profile.id}) does not exist, so it cannot be backed up.`, { file: written, hint: `Fix the path in the profile, or restore it from an earlier backup ("envprofiles backups ${profile.id}").` });
       }
-      throwIfCancelled(context);
-      context.progress?.(`Snapshotting ${logical} (${written})`);
-      const snapshot = path.join(stagingDir, `${logical}.sqlite3`);
-      let phase = performance.now();
-      await context.engine.snapshot(source, snapshot);
-      context.logger.debug(`${logical}: snapshot in ${(performance.now() - phase).toFixed(0)} ms`);
-      step(`snapshot:${logical}`);
-      parentArchive = await parentOpening;
-      phase = performance.now();
+    }
+    throwIfCancelled(context);
+    context.progress?.(`Snapshotting ${databases.map((d) => `${d.logical} (${d.written})`).join(', ')}`);
+    await takeSnapshots(context, databases, step);
+    parentArchive = await parentOpening;
+    for (const { logical, written, snapshot } of databases) {
+      const phase = performance.now();
       context.progress?.(`Archiving ${logical}`);
       throwIfCancelled(context);
       const indexFile = path.join(stagingDir, `${logical}.pagehash`);
@@ -175,6 +173,26 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
     // After a failure the catalog was not touched; after success the journal is only a leftover.
     removeJournal(layout, journalName);
   }
+}
+
+/**
+ * Snapshots every database of the profile at once, each with the backup API in one step: the copies
+ * are then of (nearly) the same moment, which matters for databases that refer to one another (each is
+ * one committed state; SQLite gives no atomicity across files), and several files are copied on both
+ * cores. All snapshots end before the first failure is reported, so that none still writes into the
+ * staging folder when it is removed.
+ */
+async function takeSnapshots(context: WorkspaceContext, databases: { logical: string; source: string; snapshot: string }[], step: (name: string) => void): Promise<void> {
+  const started = performance.now();
+  const outcomes = await Promise.allSettled(
+    databases.map(async ({ logical, source, snapshot }) => {
+      await context.engine.snapshot(source, snapshot);
+      context.logger.debug(`${logical}: snapshot in ${(performance.now() - started).toFixed(0)} ms`);
+      step(`snapshot:${logical}`);
+    }),
+  );
+  const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /**
