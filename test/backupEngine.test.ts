@@ -518,4 +518,70 @@ describe('cancellation', () => {
     assert.ok(!fs.existsSync(path.join(root, 'data/never_made')));
     assert.deepEqual(temporaryFiles(root), []);
   });
+
+  it('cancelling in the middle of rebuilding a database stops verify (nothing recorded) and restore (nothing changed, nothing left)', async () => {
+    const { root, context } = await demoWorkspace(3000);
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, 'DELETE FROM price_data WHERE rowid % 3 = 0');
+    const before = await contentDigest(path.join(root, 'data/dev/market_data.sqlite3'));
+    const isCancelled = (e: unknown): boolean => e instanceof EnvProfilesError && e.code === 'CANCELLED';
+    // The signal goes up once a rebuild has started: the rebuild itself must notice it.
+    const heard: string[] = [];
+    const cancelledWhileRebuilding = (): WorkspaceContext => {
+      const controller = new AbortController();
+      heard.length = 0;
+      return {
+        ...context,
+        signal: controller.signal,
+        progress: (message) => {
+          heard.push(message);
+          if (message === 'Rebuilding market_data') controller.abort();
+        },
+        onStep: (step) => heard.push(step),
+      };
+    };
+    await assert.rejects(verifyBackup(cancelledWhileRebuilding(), backup.entry.id), isCancelled);
+    assert.deepEqual(heard.filter((m) => m.startsWith('Checking')), ['Checking settings (integrity_check, foreign_key_check)', 'Checking strategies (integrity_check, foreign_key_check)'], 'stopped inside the rebuild of market_data');
+    assert.equal(backupsOf(context, DEV).find((e) => e.id === backup.entry.id)?.verified, null, 'a cancelled verify records nothing');
+    const safetyBackups = backupsOf(context, DEV).length;
+    await assert.rejects(restoreBackup(cancelledWhileRebuilding(), { reference: backup.entry.id }), isCancelled);
+    assert.ok(heard.includes('rebuilt:strategies') && !heard.includes('rebuilt:market_data'), heard.join(', '));
+    assert.equal(await contentDigest(path.join(root, 'data/dev/market_data.sqlite3')), before);
+    await assert.rejects(restoreBackup(cancelledWhileRebuilding(), { reference: backup.entry.id, asNew: 'never_restored' }), isCancelled);
+    assert.ok(!fs.existsSync(path.join(root, 'data/never_restored')));
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/never_restored.yaml')));
+    assert.ok(backupsOf(context, DEV).length >= safetyBackups);
+    assert.deepEqual(temporaryFiles(root), []);
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+  });
+});
+
+describe('progress', () => {
+  it('a long step reports its share done: only on a new whole percent, at most every interval, never without a reporter', async () => {
+    const { progressMeter } = await import('../src/core/progressMeter');
+    const reports: [string, number | undefined][] = [];
+    const every = progressMeter({ progress: (message, share) => reports.push([message, share]) }, 'Archiving x', 1000, 0);
+    for (const done of [0, 5, 9, 10, 10, 11, 19, 20, 500, 999, 1000, 1200]) every(done);
+    assert.deepEqual(reports.map(([, share]) => share), [0.01, 0.02, 0.5, 0.999, 1]);
+    assert.ok(reports.every(([message]) => message === 'Archiving x'));
+    reports.length = 0;
+    const throttled = progressMeter({ progress: (message, share) => reports.push([message, share]) }, 'Archiving x', 1000);
+    for (let done = 0; done <= 1000; done += 10) throttled(done);
+    assert.deepEqual(reports, [], 'a step quicker than the interval shows nothing but its name');
+    progressMeter({}, 'nobody listens', 10, 0)(5);
+  });
+
+  it('on a terminal, a step\'s line is rewritten with its share and closed before anything else is written', async () => {
+    const { TerminalProgress } = await import('../src/cli/terminalProgress');
+    let written = '';
+    const progress = new TerminalProgress({ write: (text: string) => ((written += text), true) } as unknown as NodeJS.WriteStream);
+    progress.report('Snapshotting market_data');
+    progress.report('Archiving market_data');
+    progress.report('Archiving market_data', 0.42);
+    progress.report('Archiving market_data', 0.9);
+    progress.report('Checking archive');
+    progress.end();
+    progress.end();
+    assert.equal(written, '… Snapshotting market_data\n… Archiving market_data\r… Archiving market_data 42 %\x1b[K\r… Archiving market_data 90 %\x1b[K\n… Checking archive\n');
+  });
 });

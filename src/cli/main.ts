@@ -10,6 +10,7 @@ import type { CliCommand, CommandOutput } from './cliCommand';
 import { COMMANDS } from './commandTable';
 import { commandHelp, generalHelp } from './helpText';
 import { askToType } from './terminalPrompt';
+import { TerminalProgress } from './terminalProgress';
 import { stepHookFromEnvironment } from './testHooks';
 
 const VERSION = TOOL_VERSION;
@@ -38,8 +39,11 @@ function usageError(message: string, hint?: string): EnvProfilesError {
   return new EnvProfilesError('USAGE', message, { kind: 'usage', hint });
 }
 
-function stderrLogger(verbose: boolean): Logger {
-  const write = (level: string) => (message: string) => process.stderr.write(`${level}: ${message}\n`);
+function stderrLogger(verbose: boolean, progress: TerminalProgress | undefined): Logger {
+  const write = (level: string) => (message: string) => {
+    progress?.end();
+    process.stderr.write(`${level}: ${message}\n`);
+  };
   return { debug: verbose ? write('debug') : () => {}, info: () => {}, warn: write('warning'), error: write('error') };
 }
 
@@ -64,6 +68,7 @@ async function run(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   let command: CliCommand | undefined;
+  const progress = process.stderr.isTTY && !wantsJson ? new TerminalProgress(process.stderr) : undefined;
   try {
     command = COMMANDS.find((c) => c.name === name);
     if (!command) throw usageError(`Unknown command "${name}".`, `Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run "envprofiles --help".`);
@@ -93,18 +98,24 @@ async function run(argv: string[]): Promise<number> {
     const context = createWorkspaceContext(root, engine, {
       signal: cancel.signal,
       actor: 'cli',
-      logger: stderrLogger(process.env.ENVPROFILES_DEBUG === '1'),
+      logger: stderrLogger(process.env.ENVPROFILES_DEBUG === '1', progress),
       onStep: stepHookFromEnvironment(process.env),
-      progress: process.stderr.isTTY && !wantsJson ? (message) => process.stderr.write(`… ${message}\n`) : undefined,
+      progress: progress?.report,
     });
     if (!command.worksUninitialised) requireInitialised(context.layout);
     const recovered = recoverIfIdle(context);
     for (const line of recovered) process.stderr.write(`note: ${line} (an earlier command was interrupted)\n`);
-    const output: CommandOutput = await command.run({ context, positionals: parsed.positionals, options: parsed.values, askToType });
+    const ask = (question: string, expected: string): Promise<string | undefined> => {
+      progress?.end();
+      return askToType(question, expected);
+    };
+    const output: CommandOutput = await command.run({ context, positionals: parsed.positionals, options: parsed.values, askToType: ask });
+    progress?.end();
     if (wantsJson) process.stdout.write(`${JSON.stringify({ ok: (output.exitCode ?? 0) === 0, command: command.name, result: output.json, recovered }, null, 2)}\n`);
     else process.stdout.write(`${output.text.join('\n')}\n`);
     return output.exitCode ?? EXIT.ok;
   } catch (error) {
+    progress?.end();
     return reportError(error, wantsJson, command?.name ?? name);
   }
 }

@@ -46,7 +46,8 @@ export async function withOperationProgress<T>(folder: FolderModel, title: strin
     return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
-      return operation({ ...folder.context, progress: (message) => progress.report({ message }), signal: controller.signal });
+      const report = (message: string, share?: number): void => progress.report({ message: share === undefined ? message : `${message} (${Math.floor(share * 100)} %)` });
+      return operation({ ...folder.context, progress: report, signal: controller.signal });
     });
   } finally {
     folder.refresh();

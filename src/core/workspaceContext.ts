@@ -16,8 +16,11 @@ export interface Logger {
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Progress reporting for long operations (one message per step). */
-export type ProgressReporter = (message: string) => void;
+/**
+ * Progress reporting for long operations: one message per step, and for a long step the same message
+ * again now and then with the share of it done (0 to 1; see progressMeter).
+ */
+export type ProgressReporter = (message: string, share?: number) => void;
 
 /**
  * Called at every named step of a transaction. Tests throw from it to inject a failure at that step

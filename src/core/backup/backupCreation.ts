@@ -6,6 +6,7 @@ import { appendAudit } from '../auditLog';
 import { EnvProfilesError } from '../errors';
 import { isGeneratedEnvFile } from '../envFileFormat';
 import { removeJournal, writeJournal, type BackupJournal } from '../operationJournal';
+import { progressMeter } from '../progressMeter';
 import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
 import { readSqliteHeader, walSize } from '../sqlite/sqliteHeader';
@@ -111,7 +112,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
       context.progress?.(`Archiving ${logical}`);
       throwIfCancelled(context);
       const indexFile = path.join(stagingDir, `${logical}.pagehash`);
-      const record = await archiveDatabase(writer, logical, written, snapshot, indexFile, parentArchive, hasher, () => throwIfCancelled(context));
+      const record = await archiveDatabase(context, writer, logical, written, snapshot, indexFile, parentArchive, hasher);
       records.push(record);
       summary.push({ name: logical, storage: record.storage, pagesStored: record.pagesStored, pageCount: record.sqlite.pageCount });
       context.logger.debug(`${logical}: archived (${record.storage}, ${record.pagesStored} pages) in ${(performance.now() - phase).toFixed(0)} ms`);
@@ -250,7 +251,8 @@ function segmentsField(segments: DeflateSegment[]): { segments?: DeflateSegment[
  * Adds one database: the whole image (full, or no usable parent), or only the pages that changed. Its
  * page index is made in `indexFile` (in the staging folder, beside the snapshot), not in memory.
  */
-async function archiveDatabase(writer: ArchiveWriter, logical: string, written: string, snapshot: string, indexFile: string, parent: ArchiveReader | undefined, hasher: SnapshotHasher | undefined, checkCancelled: () => void): Promise<DatabaseRecord> {
+async function archiveDatabase(context: WorkspaceContext, writer: ArchiveWriter, logical: string, written: string, snapshot: string, indexFile: string, parent: ArchiveReader | undefined, hasher: SnapshotHasher | undefined): Promise<DatabaseRecord> {
+  const checkCancelled = (): void => throwIfCancelled(context);
   const header = readSqliteHeader(snapshot);
   if (!header) throw new EnvProfilesError('DATABASE_INVALID', `The snapshot of ${written} is not a SQLite database.`, { file: written, hint: `Run "envprofiles validate" on the profile.` });
   const size = fs.statSync(snapshot).size;
@@ -264,10 +266,13 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
   if (!parent || !hasher || !parentRecord || parentRecord.sqlite.pageSize !== pageSize) {
     const entryName = `db/${logical}.sqlite3`;
     const imageHasher = new PageHasher(pageSize, pageCount, indexFile);
+    const meter = progressMeter(context, `Archiving ${logical}`, size);
+    let done = 0;
     try {
       const segments = await writer.addStream(entryName, pooledChunks(snapshot), size, (chunk) => {
         checkCancelled();
         imageHasher.update(chunk);
+        meter((done += chunk.length));
       });
       const { sha256, indexSha256 } = imageHasher.finish();
       await writer.addStream(indexEntry, pooledChunks(indexFile), pageCount * PAGE_HASH_BYTES, undefined, true);
@@ -279,7 +284,7 @@ async function archiveDatabase(writer: ArchiveWriter, logical: string, written: 
 
   // Incremental: hash every page of the snapshot (on both cores), compare with the parent's index, store
   // what differs. No whole-file SHA-256: the page index authenticates the image (see DatabaseRecord).
-  await hasher.hash(snapshot, indexFile, pageSize, pageCount, checkCancelled);
+  await hasher.hash(snapshot, indexFile, pageSize, pageCount, checkCancelled, progressMeter(context, `Comparing the pages of ${logical}`, pageCount));
   const changed = await changedPagesAgainst(indexFile, pageCount, parent.verifiedChunks(parentRecord.pageIndexEntry, parentRecord.pageIndexSha256));
   const fd = fs.openSync(snapshot, 'r');
   try {

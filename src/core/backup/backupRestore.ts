@@ -23,6 +23,7 @@ import { finishRestore, rollBackRestore } from './backupRecovery';
 import { BackupLayout } from './backupLayout';
 import type { DatabaseRecord, FileRecord } from './backupManifest';
 import { rebuildDatabase } from './databaseReconstruction';
+import { watchStep } from '../progressMeter';
 
 export interface RestoreRequest {
   /** A backup id or the path of an archive. */
@@ -119,7 +120,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         // The rebuilt file is checked against the whole-file SHA-256 of the backed-up snapshot (an
         // incremental: page by page against its page index): it is that committed state, byte for byte. (integrity_check and foreign_key_check are what `verify` adds.)
         fs.mkdirSync(stagingDir, { recursive: true });
-        await rebuildDatabase(chain, record.logicalName, incoming, stagingDir);
+        await rebuildDatabase(chain, record.logicalName, incoming, stagingDir, false, watchStep(context, `Rebuilding ${record.logicalName}`));
         context.onStep?.(`rebuilt:${record.logicalName}`);
       }
       for (const [i, file] of fileRecords.entries()) {
@@ -228,8 +229,9 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
         const target = layout.resolve(databases[r.logicalName]);
         fs.mkdirSync(path.dirname(target), { recursive: true });
         const incoming = temporaryPathFor(target);
+        context.progress?.(`Rebuilding ${r.logicalName}`);
         try {
-          await rebuildDatabase(chain, r.logicalName, incoming, scratchDir);
+          await rebuildDatabase(chain, r.logicalName, incoming, scratchDir, false, watchStep(context, `Rebuilding ${r.logicalName}`));
           commitTemporaryFile(incoming, target);
         } finally {
           fs.rmSync(incoming, { force: true });

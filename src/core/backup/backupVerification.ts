@@ -13,6 +13,7 @@ import { BackupLayout } from './backupLayout';
 import type { DatabaseRecord } from './backupManifest';
 import type { DeflateSegment } from './zipWriter';
 import { rebuildDatabase } from './databaseReconstruction';
+import { watchStep } from '../progressMeter';
 
 export interface VerificationResult {
   backupId: string;
@@ -89,11 +90,12 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
       context.progress?.(`Rebuilding ${record.logicalName}`);
       const target = path.join(staging, `${record.logicalName}.sqlite3`);
       try {
-        const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, true);
+        const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, true, watchStep(context, `Rebuilding ${record.logicalName}`));
         for (const checked of rebuilt.entriesChecked) {
           alreadyChecked.add(`${checked.archive}\n${checked.entry}`);
           bytesChecked += checked.bytes;
         }
+        context.progress?.(`Checking ${record.logicalName} (integrity_check, foreign_key_check)`);
         const db = context.engine.open(target, { readOnly: false });
         try {
           const integrity = db.all('PRAGMA integrity_check(20)').flatMap((r) => String(Object.values(r)[0]).split('\n')).join('; ');
@@ -105,6 +107,8 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
           db.close();
         }
       } catch (error) {
+        // A cancelled verify says nothing about the backup: nothing is recorded.
+        if (isEnvProfilesError(error) && error.code === 'CANCELLED') throw error;
         problems.push(isEnvProfilesError(error) ? error.message : `${located.archive}: database "${record.logicalName}" cannot be rebuilt: ${(error as Error).message}`);
       }
       fs.rmSync(target, { force: true });

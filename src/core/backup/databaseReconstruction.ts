@@ -24,9 +24,11 @@ export interface RebuiltDatabase {
  * the newest whole image, then every later set of changed pages, then the final size. Every entry's
  * SHA-256 is checked as it streams; the result is checked against the wanted backup's whole-file
  * SHA-256, or (an incremental, which has none) page by page against its page index. The rebuilt file's
- * own page index is made in `scratchDir` (a temporary folder the caller owns and removes).
+ * own page index is made in `scratchDir` (a temporary folder the caller owns and removes). `watch`
+ * hears, after every piece written, how many bytes of entries are applied out of how many; it may
+ * throw (to cancel).
  */
-export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string, scratchDir: string, wantWholeSha256 = false): Promise<RebuiltDatabase> {
+export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string, scratchDir: string, wantWholeSha256 = false, watch?: (done: number, total: number) => void): Promise<RebuiltDatabase> {
   const records = chain.map((archive) => archive.manifest.files.find((f): f is DatabaseRecord => f.role === 'database' && f.logicalName === logicalName));
   const wanted = records[records.length - 1];
   const last = chain[chain.length - 1];
@@ -35,6 +37,8 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   while (start >= 0 && records[start]?.storage !== 'image') start--;
   if (start < 0) throw corrupt(last.file, wanted.entry, 'has no whole image anywhere in its chain');
   const entriesChecked: RebuiltDatabase['entriesChecked'] = [];
+  const total = records.slice(start).reduce((sum, record) => sum + (record?.entrySize ?? 0), 0);
+  let applied = 0;
   const fd = fs.openSync(target, 'w');
   try {
     for (let i = start; i < chain.length; i++) {
@@ -52,6 +56,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
         for await (const chunk of stream) {
           const data = chunk as Buffer;
           hash.update(data);
+          watch?.((applied += data.length), total);
           if (filled === 0 && data.length >= batch.length) {
             fs.writeSync(fd, data, 0, data.length, bytes);
             bytes += data.length;
@@ -88,6 +93,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
           const data = chunk as Buffer;
           hash.update(data);
           bytes += data.length;
+          watch?.((applied += data.length), total);
           let offset = 0;
           if (splitFilled > 0) {
             const take = Math.min(recordSize - splitFilled, data.length);

@@ -69,9 +69,10 @@ export class SnapshotHasher {
   /**
    * Hashes `file` (`pageCount` pages) and writes its page index to `indexFile` (created here; each
    * thread writes the digests of its blocks in place, so the index is never whole in memory).
-   * `checkCancelled` runs between blocks and may throw.
+   * `checkCancelled` runs between blocks and may throw; `onProgress` then hears how many pages the two
+   * threads have taken so far.
    */
-  async hash(file: string, indexFile: string, pageSize: number, pageCount: number, checkCancelled: () => void): Promise<void> {
+  async hash(file: string, indexFile: string, pageSize: number, pageCount: number, checkCancelled: () => void, onProgress?: (pages: number) => void): Promise<void> {
     if (this.failure) throw this.failure;
     const indexFd = fs.openSync(indexFile, 'wx');
     const fd = fs.openSync(file, 'r');
@@ -81,7 +82,11 @@ export class SnapshotHasher {
       fs.ftruncateSync(indexFd, pageCount * PAGE_HASH_BYTES);
       reply = new Promise<{ error?: string }>((resolve) => (this.waiting = resolve));
       this.worker.postMessage({ job: ++this.job, file, indexFile, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES, counter: counter.buffer });
-      hashBlocks(fd, indexFd, pageSize, pageCount, () => Atomics.add(counter, 0, 1), checkCancelled);
+      const betweenBlocks = (): void => {
+        checkCancelled();
+        onProgress?.(Math.min(pageCount, Atomics.load(counter, 0) * BLOCK_PAGES));
+      };
+      hashBlocks(fd, indexFd, pageSize, pageCount, () => Atomics.add(counter, 0, 1), betweenBlocks);
     } catch (error) {
       // Stop the worker's page loop too; its answer is no longer wanted.
       Atomics.store(counter, 0, 0x3fffffff);
