@@ -184,6 +184,19 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const switched = runCli(['switch', DEV, '--workspace', root], options);
     assert.equal(switched.status, 0, switched.stderr);
     assert.equal(runCli(['validate', DEV, '--full', '--workspace', root], options).status, 0);
+    // Backups there too (VS Code hosts before 1.101 run Node 20): the runtime's fallbacks for the page
+    // digests (no crypto.hash), CRC-32 (no zlib.crc32) and the hashing worker, end to end.
+    for (const kind of ['--full', '--incremental']) {
+      const backup = runCli(['backup', DEV, kind, '--workspace', root, '--json'], options);
+      assert.equal(backup.status, 0, backup.stderr);
+    }
+    const listed = runCli(['backups', DEV, '--workspace', root, '--json'], options).json?.result;
+    const newest = (Array.isArray(listed) ? listed : listed.backups)[0];
+    assert.equal(newest.kind, 'incremental');
+    const verified = runCli(['verify', newest.id, '--workspace', root], options);
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.equal(runCli(['restore', newest.id, '--as-new', 'from_node20', '--workspace', root], options).status, 0);
+    assert.ok(fs.existsSync(path.join(root, 'data/from_node20/market_data.sqlite3')));
   });
 
   it('forcing sql.js with ENVPROFILES_SQLITE_ENGINE works and reports it', async () => {
