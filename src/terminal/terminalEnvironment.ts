@@ -10,6 +10,11 @@ import type { WorkspaceModel } from '../workspaceModel';
 export class TerminalEnvironment implements vscode.Disposable {
   private readonly subscription: vscode.Disposable;
   private readonly applied = new Map<string, string>();
+  /**
+   * Asks whether to relaunch; the host tests replace it, since a test inside the extension host cannot
+   * click a notification (everything else about the relaunch runs for real there).
+   */
+  askToRelaunch = (message: string, action: string): Thenable<string | undefined> => vscode.window.showInformationMessage(message, action);
 
   constructor(private readonly model: WorkspaceModel, private readonly collection: vscode.GlobalEnvironmentVariableCollection) {
     this.subscription = model.onDidChange(() => this.apply());
@@ -42,7 +47,7 @@ export class TerminalEnvironment implements vscode.Disposable {
     const stale = openBefore.filter((t) => vscode.window.terminals.includes(t) && t.exitStatus === undefined);
     if (stale.length === 0 || !readSettings().terminalVariables) return;
     const names = stale.map((t) => `"${t.name}"`).join(', ');
-    const choice = await vscode.window.showInformationMessage(`${stale.length} open terminal${stale.length > 1 ? 's' : ''} (${names}) still ha${stale.length > 1 ? 've' : 's'} the previous environment; new terminals get ${profileName}.`, 'Relaunch Terminals');
+    const choice = await this.askToRelaunch(`${stale.length} open terminal${stale.length > 1 ? 's' : ''} (${names}) still ha${stale.length > 1 ? 've' : 's'} the previous environment; new terminals get ${profileName}.`, 'Relaunch Terminals');
     if (choice === 'Relaunch Terminals') for (const terminal of stale) this.relaunch(terminal);
   }
 

@@ -114,6 +114,38 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the variables to come back', () => scoped.get('ENVPROFILE_ID')?.value === TEST);
   });
 
+  test('terminals open before a switch are offered a relaunch, and a relaunched one has the new profile\'s variables', async () => {
+    const written = path.join(workspace(), 'relaunched-terminal.txt');
+    const before = vscode.window.createTerminal({ name: 'app shell' });
+    await before.processId;
+    const terminals = api.services.terminals;
+    const ask = terminals.askToRelaunch;
+    let asked = '';
+    terminals.askToRelaunch = async (message, action) => {
+      asked = message;
+      return action;
+    };
+    try {
+      await vscode.commands.executeCommand('envProfiles.switchProfile', { profileId: DEV });
+      await waitFor('the offer to relaunch', () => asked);
+      assert.match(asked, /^1 open terminal \("app shell"\) still has the previous environment; new terminals get 개발 환경\.$/);
+      const relaunched = await waitFor('the relaunched terminal', () => vscode.window.terminals.find((t) => t.name === 'app shell' && t !== before));
+      await waitFor('the stale terminal to close', () => !vscode.window.terminals.includes(before));
+      await relaunched.processId;
+      relaunched.sendText(`echo "$ENVPROFILE_ID $API_MODE" > '${written}'`);
+      const line = await waitFor('the relaunched terminal to write its variables', () => fs.existsSync(written) && fs.readFileSync(written, 'utf8').trim());
+      assert.equal(line, `${DEV} sandbox`);
+      relaunched.dispose();
+    } finally {
+      terminals.askToRelaunch = ask;
+      fs.rmSync(written, { force: true });
+    }
+    // Back to where the next tests expect to be; no terminal is open now, so nothing is offered.
+    asked = '';
+    await vscode.commands.executeCommand('envProfiles.switchProfile', { profileId: TEST });
+    await waitFor('the status bar to show testing', () => api.statusBar.item.text === '$(database) TEST · 테스트 환경');
+  });
+
   test('a failing operation shows an error message (and logs it)', async () => {
     api.services.lastError = undefined;
     await vscode.commands.executeCommand('envProfiles.switchProfile', { profileId: PROD, confirm: 'not-the-id' });
