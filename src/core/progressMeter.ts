@@ -25,10 +25,12 @@ export function progressMeter(context: Pick<WorkspaceContext, 'progress'>, messa
 }
 
 /**
- * For a step that learns its total only as it starts (rebuilding a database): the returned function
- * stops the operation at that point if it was cancelled, and otherwise reports like progressMeter.
+ * Announces a step that learns its total only as it starts (rebuilding a database); the returned
+ * function stops the operation at that point if it was cancelled, and otherwise reports like
+ * progressMeter.
  */
 export function watchStep(context: Pick<WorkspaceContext, 'progress' | 'signal'>, message: string): (done: number, total: number) => void {
+  context.progress?.(message);
   let meter: ((done: number) => void) | undefined;
   return (done, total) => {
     throwIfCancelled(context);

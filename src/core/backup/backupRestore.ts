@@ -114,7 +114,6 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       // Extract and check everything beside its target before touching any existing file.
       for (const [i, { record }] of targets.entries()) {
         throwIfCancelled(context);
-        context.progress?.(`Rebuilding ${record.logicalName}`);
         const incoming = journal.swaps[i].incoming;
         fs.mkdirSync(path.dirname(incoming), { recursive: true });
         // The rebuilt file is checked against the whole-file SHA-256 of the backed-up snapshot (an
@@ -229,7 +228,6 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
         const target = layout.resolve(databases[r.logicalName]);
         fs.mkdirSync(path.dirname(target), { recursive: true });
         const incoming = temporaryPathFor(target);
-        context.progress?.(`Rebuilding ${r.logicalName}`);
         try {
           await rebuildDatabase(chain, r.logicalName, incoming, scratchDir, false, watchStep(context, `Rebuilding ${r.logicalName}`));
           commitTemporaryFile(incoming, target);

@@ -87,7 +87,6 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     fs.mkdirSync(staging, { recursive: true });
     for (const record of last.manifest.files.filter((f): f is DatabaseRecord => f.role === 'database')) {
       throwIfCancelled(context);
-      context.progress?.(`Rebuilding ${record.logicalName}`);
       const target = path.join(staging, `${record.logicalName}.sqlite3`);
       try {
         const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, true, watchStep(context, `Rebuilding ${record.logicalName}`));
