@@ -72,7 +72,9 @@ function createLockFile(layout: WorkspaceLayout, text: string): boolean {
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
+    // EEXIST: the lock is there. ENOENT: a recovery running at that instant removed our temporary file
+    // (it is named as one); the caller looks at the lock and tries again.
+    if (code === 'EEXIST' || code === 'ENOENT') return false;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
   } finally {
     fs.rmSync(temp, { force: true });
@@ -101,7 +103,13 @@ export function takeOverStaleLock(layout: WorkspaceLayout, staleText: string): b
     throw error;
   }
   try {
-    if (fs.readFileSync(aside, 'utf8') === staleText) return true;
+    let moved: string;
+    try {
+      moved = fs.readFileSync(aside, 'utf8');
+    } catch {
+      return false; // a recovery holding the lock removed it as a temporary file; the caller looks again
+    }
+    if (moved === staleText) return true;
     // A live lock that replaced the stale one in the meantime: back in place (unless yet another
     // process created one in this instant, which then holds the lock).
     try {
