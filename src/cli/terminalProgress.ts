@@ -1,3 +1,5 @@
+import { percentDone } from '../core/progressMeter';
+
 /**
  * Progress on a terminal's stderr: one line per step, which the share done of a long step rewrites in
  * place ("… Archiving market_data 42 %"). A step's line stays open until the next step; `end` closes
@@ -16,7 +18,7 @@ export class TerminalProgress {
       return;
     }
     // \r and "erase to the end of the line": the step's line is rewritten, not repeated.
-    this.stream.write(`\r… ${message} ${Math.floor(share * 100)} %\x1b[K`);
+    this.stream.write(`\r… ${message} ${percentDone(share)}\x1b[K`);
     this.open = true;
   };
 

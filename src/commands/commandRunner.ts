@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { isEnvProfilesError } from '../core/errors';
+import { percentDone } from '../core/progressMeter';
 import type { WorkspaceContext } from '../core/workspaceContext';
 import type { FolderModel } from '../folderModel';
 import { UserCancelled, type CommandServices } from './commandServices';
@@ -46,7 +47,7 @@ export async function withOperationProgress<T>(folder: FolderModel, title: strin
     return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
-      const report = (message: string, share?: number): void => progress.report({ message: share === undefined ? message : `${message} (${Math.floor(share * 100)} %)` });
+      const report = (message: string, share?: number): void => progress.report({ message: share === undefined ? message : `${message} (${percentDone(share)})` });
       return operation({ ...folder.context, progress: report, signal: controller.signal });
     });
   } finally {

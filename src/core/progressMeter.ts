@@ -1,5 +1,10 @@
 import { throwIfCancelled, type WorkspaceContext } from './workspaceContext';
 
+/** A share done (0 to 1) as the adapters show it: whole percent, rounded down ("42 %"). */
+export function percentDone(share: number): string {
+  return `${Math.floor(share * 100)} %`;
+}
+
 /** Reports at most this often: a quick step shows nothing but its name, a slow one shows it moving. */
 const REPORT_EVERY_MS = 250;
 
