@@ -24,8 +24,30 @@ export function hashPages(data: Uint8Array, pageSize: number, into: Buffer, firs
   }
 }
 
-/** Entries of the index file read at a time: the comparison holds this much of it, not the whole index. */
+/** Entries compared at a time: the comparison holds this much of each index, not the whole of either. */
 const WINDOW_ENTRIES = 4096;
+const WORDS_PER_ENTRY = PAGE_HASH_BYTES / 4;
+
+/** A buffer of `entries` page index entries over an Int32Array, for `forEachDifferingEntry`. */
+export function indexWindow(entries: number): { words: Int32Array; bytes: Buffer } {
+  const words = new Int32Array(entries * WORDS_PER_ENTRY);
+  return { words, bytes: Buffer.from(words.buffer) };
+}
+
+/**
+ * Calls `onDiffer` with each of the first `entries` entries where two page index windows differ. Equal
+ * windows cost one memcmp; the others are compared as 32-bit words without a call per entry, which
+ * matters because this runs once per command, before the JIT has warmed up (a call per entry,
+ * Buffer.readUInt32LE, cost 10 to 28 ms at 100 MB instead of ~1).
+ */
+export function forEachDifferingEntry(mine: Int32Array, theirs: Int32Array, entries: number, onDiffer: (entry: number) => void): void {
+  const bytes = entries * PAGE_HASH_BYTES;
+  if (Buffer.from(mine.buffer, mine.byteOffset, bytes).equals(Buffer.from(theirs.buffer, theirs.byteOffset, bytes))) return;
+  // Four words per entry (PAGE_HASH_BYTES is 16), unrolled.
+  for (let entry = 0, w = 0; entry < entries; entry++, w += WORDS_PER_ENTRY) {
+    if (mine[w] !== theirs[w] || mine[w + 1] !== theirs[w + 1] || mine[w + 2] !== theirs[w + 2] || mine[w + 3] !== theirs[w + 3]) onDiffer(entry);
+  }
+}
 
 /**
  * Page numbers (0-based) whose entry in `indexFile` (a page index of `pageCount` pages) differs from
@@ -33,36 +55,37 @@ const WINDOW_ENTRIES = 4096;
  * that `other` does not have. Neither index is ever whole in memory: memory stays flat however large
  * the database (16 bytes per page would be 4 MB per GiB).
  */
-export async function changedPagesAgainst(indexFile: string, pageCount: number, other: AsyncIterable<Buffer>): Promise<number[]> {
+export async function changedPagesAgainst(indexFile: string, pageCount: number, other: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<number[]> {
   const changed: number[] = [];
   const fd = fs.openSync(indexFile, 'r');
   try {
-    const window = Buffer.allocUnsafe(WINDOW_ENTRIES * PAGE_HASH_BYTES);
-    let windowFirst = 0;
-    let windowCount = 0;
-    const offsetOf = (page: number): number => {
-      if (page >= windowFirst + windowCount) {
-        windowFirst = page;
-        const read = fs.readSync(fd, window, 0, window.length, page * PAGE_HASH_BYTES);
-        windowCount = Math.floor(read / PAGE_HASH_BYTES);
-        if (page >= windowFirst + windowCount) throw new Error(`${indexFile} ends before page ${page + 1}`);
-      }
-      return (page - windowFirst) * PAGE_HASH_BYTES;
-    };
+    // Both indexes go into aligned windows of the same pages (see forEachDifferingEntry).
+    const { words: mine, bytes: mineBytes } = indexWindow(WINDOW_ENTRIES);
+    const { words: theirs, bytes: theirsBytes } = indexWindow(WINDOW_ENTRIES);
+    let filled = 0;
     let page = 0;
-    let carry = Buffer.alloc(0);
+    const compareWindow = (entries: number): void => {
+      const bytes = entries * PAGE_HASH_BYTES;
+      const read = fs.readSync(fd, mineBytes, 0, bytes, page * PAGE_HASH_BYTES);
+      if (read < bytes) throw new Error(`${indexFile} ends before page ${page + Math.floor(read / PAGE_HASH_BYTES) + 1}`);
+      const first = page;
+      forEachDifferingEntry(mine, theirs, entries, (entry) => changed.push(first + entry));
+      page += entries;
+    };
     for await (const chunk of other) {
-      const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
-      const whole = Math.floor(data.length / PAGE_HASH_BYTES) * PAGE_HASH_BYTES;
-      for (let at = 0; at < whole && page < pageCount; at += PAGE_HASH_BYTES, page++) {
-        const mine = offsetOf(page);
-        // Four 32-bit reads per entry: far cheaper than a Buffer.compare call per page.
-        let same = true;
-        for (let word = 0; word < PAGE_HASH_BYTES && same; word += 4) same = window.readUInt32LE(mine + word) === data.readUInt32LE(at + word);
-        if (!same) changed.push(page);
+      for (let at = 0; at < chunk.length && page < pageCount; ) {
+        const take = Math.min(chunk.length - at, theirsBytes.length - filled);
+        chunk.copy(theirsBytes, filled, at, at + take);
+        filled += take;
+        at += take;
+        if (filled === theirsBytes.length) {
+          compareWindow(Math.min(WINDOW_ENTRIES, pageCount - page));
+          filled = 0;
+        }
       }
-      carry = Buffer.from(data.subarray(whole));
     }
+    const rest = Math.min(Math.floor(filled / PAGE_HASH_BYTES), pageCount - page);
+    if (rest > 0) compareWindow(rest);
     for (; page < pageCount; page++) changed.push(page);
   } finally {
     fs.closeSync(fd);
