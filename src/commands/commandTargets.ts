@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { CatalogEntry } from '../core/backup/backupCatalog';
+import { newestFirst, type CatalogEntry } from '../core/backup/backupCatalog';
 import { isProtected, type Profile } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
 import { BackupNode } from '../tree/backupNode';
@@ -82,7 +82,7 @@ export async function resolveBackup(services: CommandServices, target: unknown):
   }
   const scoped = args.profileId ? all.filter((e) => e.profileId === args.profileId) : all;
   if (scoped.length === 0) throw new Error('There are no backups yet. Back up a profile first.');
-  const sorted = [...scoped].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const sorted = [...scoped].sort(newestFirst);
   const pick = await vscode.window.showQuickPick(
     sorted.map((e) => ({ label: `${e.profileId}: ${new Date(e.createdAt).toLocaleString()}`, description: `${e.kind} · ${e.reason} · ${e.verified ? (e.verified.ok ? 'verified' : 'verification failed') : 'not verified'}`, detail: e.id, entry: e })),
     { placeHolder: 'Which backup?', matchOnDetail: true },

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
-import { readCatalog } from './backup/backupCatalog';
+import { newestFirst, readCatalog } from './backup/backupCatalog';
 import { BackupLayout } from './backup/backupLayout';
 import { EnvProfilesError } from './errors';
 import { isProtected } from './profileModel';
@@ -57,7 +57,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     const changed = lastChange(context, file, Object.values(profile.databases));
     const covering = readCatalog(new BackupLayout(layout, config), profile.id)
       .filter((e) => e.verified?.ok && Date.parse(e.createdAt) >= changed.getTime() - 1000)
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+      .sort(newestFirst)[0];
     if (!covering) {
       appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
       throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${changed.toISOString()}), so it was not deleted.`, {

@@ -1,4 +1,4 @@
-import { profilesWithBackups, readCatalog } from '../../core/backup/backupCatalog';
+import { newestFirst, profilesWithBackups, readCatalog } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand } from '../cliCommand';
@@ -14,7 +14,7 @@ export const backupsCommand: CliCommand = {
     const config = workspaceConfigFor(context);
     const backups = new BackupLayout(context.layout, config);
     const profiles = positionals.length ? positionals : profilesWithBackups(backups);
-    const entries = profiles.flatMap((p) => readCatalog(backups, p)).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const entries = profiles.flatMap((p) => readCatalog(backups, p)).sort(newestFirst);
     if (entries.length === 0) return { json: { directory: backups.root, backups: [] }, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}.`] };
     const rows = [['ID', 'KIND', 'SIZE', 'CREATED', 'REASON', 'VERIFIED']];
     for (const e of entries) {

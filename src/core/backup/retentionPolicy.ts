@@ -1,4 +1,4 @@
-import type { CatalogEntry } from './backupCatalog';
+import { newestFirst as byNewestFirst, type CatalogEntry } from './backupCatalog';
 
 /** restic-style keep rules plus `retention_days` (restic's --keep-within), from the profile's backup_schedule. */
 export interface KeepRules {
@@ -69,7 +69,7 @@ export function hasRules(rules: KeepRules): boolean {
  * and every backup that a kept incremental depends on is kept.
  */
 export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: Date, timeZone: string): RetentionDecision[] {
-  const newestFirst = [...entries].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+  const newestFirst = [...entries].sort(byNewestFirst);
   const reasons = new Map<string, string[]>(newestFirst.map((e) => [e.id, []]));
   const add = (id: string, reason: string): void => {
     reasons.get(id)?.push(reason);
