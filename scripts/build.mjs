@@ -5,7 +5,23 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
-const common = { define: { ENVPROFILES_VERSION: JSON.stringify(version) }, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+/**
+ * `import * as fs from 'node:fs'` in a CommonJS bundle copies fs's properties into a new namespace
+ * object in every module that imports it (esbuild's interop): 59 copies, ~5 ms of every CLI start.
+ * Routing Node's built-ins through one shared re-export makes that one copy per built-in.
+ */
+const sharedBuiltins = {
+  name: 'shared-builtins',
+  setup(build) {
+    // Only import statements: a require() (node:sqlite, which may be missing) stays as written.
+    build.onResolve({ filter: /^node:(fs|path|os|zlib|crypto)$/ }, (args) => {
+      if (args.namespace === 'shared-builtin') return { path: args.path, external: true };
+      return args.kind === 'import-statement' ? { path: args.path, namespace: 'shared-builtin' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'shared-builtin' }, (args) => ({ contents: `export * from ${JSON.stringify(args.path)};`, loader: 'js' }));
+  },
+};
+const common = { define: { ENVPROFILES_VERSION: JSON.stringify(version) }, bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', plugins: [sharedBuiltins] };
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 rmSync(join(root, 'out'), { recursive: true, force: true });
