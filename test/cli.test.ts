@@ -20,6 +20,43 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.match(none.stderr, /Usage: envprofiles <command>/);
   });
 
+  it('keeps a code cache per command in the user\'s cache folder, replaces a damaged one, and writes none when turned off', async () => {
+    const { root } = await demoWorkspace();
+    const cacheHome = tempDir();
+    const folder = path.join(cacheHome, 'envprofiles', 'code-cache');
+    const env = { XDG_CACHE_HOME: cacheHome, ENVPROFILES_CODE_CACHE: '' };
+    const caches = () => (fs.existsSync(folder) ? fs.readdirSync(folder).sort() : []);
+    const list = runCli(['list', '--workspace', root, '--json'], { env });
+    assert.equal(list.status, 0, list.stderr);
+    assert.equal(caches().length, 1);
+    assert.match(caches()[0], /^list-[0-9a-f]{16}-node[\d.]+-v8.+\.v8cache$/);
+    assert.equal((fs.statSync(folder).mode & 0o777).toString(8), '700', 'only the user may write code this command runs');
+    const written = fs.readFileSync(path.join(folder, caches()[0]));
+    assert.ok(written.length > 10000, `${written.length} bytes of bytecode`);
+    // With the cache, the same output; a second command gets its own cache.
+    assert.deepEqual(runCli(['list', '--workspace', root, '--json'], { env }).json, list.json);
+    assert.equal(runCli(['status', '--workspace', root], { env }).status, 0);
+    assert.equal(caches().length, 2);
+    // A damaged cache (one flipped byte of bytecode, or not a cache at all) is not used, the command
+    // runs as usual, and a sound cache replaces it.
+    const flipped = Buffer.from(written);
+    flipped[flipped.length - 100] ^= 0xff;
+    for (const damaged of [flipped, Buffer.from('not bytecode')]) {
+      fs.writeFileSync(path.join(folder, caches()[0]), damaged);
+      assert.deepEqual(runCli(['list', '--workspace', root, '--json'], { env }).json, list.json);
+      const replaced = fs.readFileSync(path.join(folder, caches()[0]));
+      assert.ok(replaced.length > 10000 && !replaced.equals(damaged), 'replaced');
+    }
+    // A cache of an older bundle is removed when a new one is written.
+    fs.writeFileSync(path.join(folder, 'list-0000000000000000-node0-v80-x64.v8cache'), 'old');
+    fs.rmSync(path.join(folder, caches().find((n) => n.startsWith('status-')) as string));
+    runCli(['status', '--workspace', root], { env });
+    assert.ok(!caches().some((n) => n.includes('0000000000000000')), caches().join(', '));
+    const offHome = tempDir();
+    assert.equal(runCli(['list', '--workspace', root], { env: { XDG_CACHE_HOME: offHome, ENVPROFILES_CODE_CACHE: 'off' } }).status, 0);
+    assert.equal(fs.existsSync(path.join(offHome, 'envprofiles')), false);
+  });
+
   it('has --help for every command', () => {
     for (const command of ALL_COMMANDS) {
       const result = runCli([command, '--help']);
