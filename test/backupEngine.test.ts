@@ -160,6 +160,45 @@ describe('backup archives', () => {
     }
   });
 
+  it('an incremental hashed on one thread (pages deflated as found) equals one hashed on two: same pages, index and restore', async () => {
+    const { root, context } = await demoWorkspace(3000);
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    // A twin of the workspace, parent backup included, so that both ways start from the same state.
+    const twinRoot = tempDir();
+    fs.cpSync(root, twinRoot, { recursive: true });
+    const twin = createWorkspaceContext(twinRoot, context.engine);
+    // Updates, and inserts that grow the database past the parent's page count.
+    const change = "UPDATE price_data SET close = close + 1 WHERE rowid % 37 = 0; INSERT INTO price_data (symbol, ts, open, high, low, close) SELECT symbol, ts + 86400000, open, high, low, close FROM price_data WHERE rowid <= 600";
+    await mutate(root, change);
+    await mutate(twinRoot, change);
+    const previous = process.env.ENVPROFILES_HASHING_THREAD_FROM_MB;
+    try {
+      process.env.ENVPROFILES_HASHING_THREAD_FROM_MB = '100000';
+      const alone = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+      process.env.ENVPROFILES_HASHING_THREAD_FROM_MB = '0';
+      const twoThreads = await createBackup(twin, { profileId: DEV, kind: 'incremental' });
+      const records = (archive: string) => JSON.parse(String(spawnSync('unzip', ['-p', archive, 'manifest.json']).stdout)).files.filter((f: { role: string }) => f.role === 'database');
+      const [a, b] = [records(alone.archive), records(twoThreads.archive)];
+      const market = a.find((f: { logicalName: string }) => f.logicalName === 'market_data');
+      assert.ok(market.pagesStored > 0 && market.sqlite.pageCount > 0, 'market_data changed');
+      const before = full.databases.find((d) => d.name === 'market_data')?.pageCount ?? 0;
+      const grew = alone.databases.find((d) => d.name === 'market_data');
+      assert.ok(grew && grew.pageCount > before && grew.pagesStored < grew.pageCount, `${grew?.pagesStored} of ${grew?.pageCount} pages stored, ${before} before`);
+      for (const field of ['logicalName', 'pagesStored', 'entrySize', 'entrySha256', 'pageIndexSha256', 'size', 'sqlite']) {
+        assert.deepEqual(b.map((f: Record<string, unknown>) => f[field]), a.map((f: Record<string, unknown>) => f[field]), field);
+      }
+      assert.equal(spawnSync('unzip', ['-tq', alone.archive]).status, 0);
+      for (const [ctx, backup, rootDir] of [[context, alone, root], [twin, twoThreads, twinRoot]] as const) {
+        assert.equal((await verifyBackup(ctx, backup.entry.id)).ok, true);
+        await restoreBackup(ctx, { reference: backup.entry.id, asNew: 'rebuilt' });
+        assert.equal(await contentDigest(path.join(rootDir, 'data/rebuilt/market_data.sqlite3')), await contentDigest(path.join(rootDir, 'data/dev/market_data.sqlite3')));
+      }
+    } finally {
+      if (previous === undefined) delete process.env.ENVPROFILES_HASHING_THREAD_FROM_MB;
+      else process.env.ENVPROFILES_HASHING_THREAD_FROM_MB = previous;
+    }
+  });
+
   it('max_chain makes the next backup full', async () => {
     const { root, context } = await demoWorkspace();
     editConfig(root, 'max_chain: 7', 'max_chain: 2');

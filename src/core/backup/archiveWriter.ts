@@ -25,11 +25,11 @@ export class ArchiveWriter {
   }
 
   /**
-   * Adds an entry from `source` (`size` bytes in all); `onChunk` sees the uncompressed bytes in order.
+   * Adds an entry from `source` (`size` bytes in all, or `atMost` when known only at the end); `onChunk` sees the uncompressed bytes in order.
    * Returns its deflate pieces, which the manifest keeps so that restores can inflate in parallel.
    * `store` keeps it uncompressed (for digests, which do not compress).
    */
-  addStream(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void, store = false): Promise<DeflateSegment[]> {
+  addStream(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number | { atMost: number }, onChunk?: (chunk: Buffer) => void, store = false): Promise<DeflateSegment[]> {
     return this.zip.addEntry(name, source, size, onChunk, store);
   }
 

@@ -132,14 +132,16 @@ export class ZipWriter {
   }
 
   /**
-   * Adds one entry from `source`, whose total size must be `size`. `onChunk` sees the uncompressed
-   * bytes in order (for hashing them in the same pass). `store` skips compression for content that
-   * cannot shrink (hash digests). Returns the deflate pieces (none when stored).
+   * Adds one entry from `source`, whose total size must be `size`, or at most `atMost` when it is known
+   * only at the end (sizes go in the data descriptor; the bound decides ZIP64 up front). `onChunk`
+   * sees the uncompressed bytes in order (for hashing them in the same pass). `store` skips
+   * compression for content that cannot shrink (hash digests). Returns the deflate pieces (none when stored).
    */
-  async addEntry(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number, onChunk?: (chunk: Buffer) => void, store = false): Promise<DeflateSegment[]> {
+  async addEntry(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number | { atMost: number }, onChunk?: (chunk: Buffer) => void, store = false): Promise<DeflateSegment[]> {
     const nameBytes = Buffer.from(name, 'utf8');
     const method = this.options.level === 0 || store ? 0 : 8;
-    const zip64 = this.options.forceZip64 === true || size >= ZIP64_THRESHOLD || this.offset >= ZIP64_THRESHOLD;
+    const bound = typeof size === 'number' ? size : size.atMost;
+    const zip64 = this.options.forceZip64 === true || bound >= ZIP64_THRESHOLD || this.offset >= ZIP64_THRESHOLD;
     const localOffset = this.offset;
     const extra = zip64 ? Buffer.alloc(20) : Buffer.alloc(0);
     if (zip64) {
@@ -200,20 +202,20 @@ export class ZipWriter {
       this.write(FINAL_EMPTY_BLOCK);
       compressedSize += FINAL_EMPTY_BLOCK.length;
     }
-    if (seen !== size) throw new Error(`entry ${name}: expected ${size} bytes, got ${seen}`);
+    if (typeof size === 'number' ? seen !== size : seen > bound) throw new Error(`entry ${name}: expected ${typeof size === 'number' ? '' : 'at most '}${bound} bytes, got ${seen}`);
 
     const descriptor = Buffer.alloc(zip64 ? 24 : 16);
     descriptor.writeUInt32LE(0x08074b50, 0);
     descriptor.writeUInt32LE(crc >>> 0, 4);
     if (zip64) {
       descriptor.writeBigUInt64LE(BigInt(compressedSize), 8);
-      descriptor.writeBigUInt64LE(BigInt(size), 16);
+      descriptor.writeBigUInt64LE(BigInt(seen), 16);
     } else {
       descriptor.writeUInt32LE(compressedSize, 8);
-      descriptor.writeUInt32LE(size, 12);
+      descriptor.writeUInt32LE(seen, 12);
     }
     this.write(descriptor);
-    this.records.push({ name: nameBytes, method, crc: crc >>> 0, compressedSize, size, offset: localOffset, zip64: zip64 || compressedSize >= 0xffffffff });
+    this.records.push({ name: nameBytes, method, crc: crc >>> 0, compressedSize, size: seen, offset: localOffset, zip64: zip64 || compressedSize >= 0xffffffff });
     return segments;
   }
 
