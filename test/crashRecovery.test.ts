@@ -65,15 +65,27 @@ describe('kill -9 at random moments', function () {
     const random = seeded(seed);
     const { root } = await demoWorkspace();
     assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
-    // How long an undisturbed switch takes with the step delay, to spread the kills across it.
+    // How long an undisturbed switch takes with the step delay, and when its journal exists, to spread
+    // the kills: every other one anywhere in the run, the others while the transaction runs (it is about
+    // half of the run, so kills drawn from the whole run alone left too few inside it now and then).
+    const journal = path.join(root, '.envprofiles/journal/switch.json');
     const started = Date.now();
+    let journalFrom = Number.POSITIVE_INFINITY;
+    let journalTo = 0;
+    const watch = setInterval(() => {
+      if (!fs.existsSync(journal)) return;
+      journalFrom = Math.min(journalFrom, Date.now() - started);
+      journalTo = Date.now() - started;
+    }, 1);
     await runAndKill(['switch', TEST, '--workspace', root], 60_000);
+    clearInterval(watch);
     const fullRun = Date.now() - started;
+    assert.ok(journalTo > journalFrom, `the switch's journal was seen (from ${journalFrom} to ${journalTo} ms of ${fullRun})`);
     let interrupted = 0;
     for (let run = 0; run < KILLS; run++) {
       const from = readActive(root) as string;
       const target = from === DEV ? TEST : DEV;
-      const delay = Math.floor(random() * fullRun);
+      const delay = run % 2 === 0 ? Math.floor(random() * fullRun) : Math.floor(journalFrom + random() * (journalTo - journalFrom));
       const { finished } = await runAndKill(['switch', target, '--workspace', root], delay);
       const journalLeft = fs.existsSync(path.join(root, '.envprofiles/journal/switch.json'));
       if (journalLeft) interrupted++;
@@ -85,7 +97,7 @@ describe('kill -9 at random moments', function () {
       assert.equal(next.json?.result.inSync, true, `${context}: ${next.json?.result.drift}`);
       if (finished) assert.equal(active, target, context);
     }
-    assert.ok(interrupted >= KILLS / 4, `only ${interrupted} of ${KILLS} kills landed inside a transaction (seed ${seed}, run ${fullRun} ms)`);
+    assert.ok(interrupted >= KILLS / 4, `only ${interrupted} of ${KILLS} kills landed inside a transaction (seed ${seed}, run ${fullRun} ms, journal from ${journalFrom} to ${journalTo} ms)`);
   });
 
   it(`during clone (${KILLS} runs): either the whole clone exists and validates, or nothing of it`, async () => {
