@@ -3,9 +3,6 @@ import { BUSY_TIMEOUT_MS, type OpenOptions, type SqliteConnection, type SqliteEn
 
 type NodeSqlite = typeof import('node:sqlite');
 
-/** SQLite caps it at its compile-time maximum (SQLITE_MAX_MMAP_SIZE, 2 GB in Node's build). */
-const SNAPSHOT_MMAP_BYTES = 1 << 40;
-
 /** Loads `node:sqlite` if this runtime has it (Node >= 22.13), without printing its experimental warning. */
 export function loadNodeSqlite(): NodeSqlite | undefined {
   const original = process.emitWarning;
@@ -47,9 +44,6 @@ export class NodeSqliteEngine implements SqliteEngine {
     if (fs.existsSync(destination)) throw new Error(`${destination} already exists`);
     const db = new this.sqlite.DatabaseSync(source, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
     try {
-      // The copy reads the source through memory mapping rather than one read() per page: measured at
-      // 100 MB, 80 ms instead of 97 (medians of 12). Only this read-only connection maps the file.
-      db.exec(`PRAGMA mmap_size = ${SNAPSHOT_MMAP_BYTES}`);
       // One step: the whole copy happens under one read transaction, so it is one committed state.
       return await this.sqlite.backup(db, destination, { rate: 0x7fffffff });
     } finally {
