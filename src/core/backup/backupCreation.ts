@@ -20,7 +20,7 @@ import { ArchiveWriter } from './archiveWriter';
 import { CHUNK_SIZE, RETAINED_CHUNKS, type DeflateSegment } from './zipWriter';
 import { readCatalog, updateCatalog, type CatalogEntry } from './backupCatalog';
 import { BackupLayout, newBackupId } from './backupLayout';
-import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
+import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, databaseRecordOf, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
 import { collectListedPages, hashAndCollectChangedPages, type ChangedPages } from './changedPages';
 import { PageHasher } from './pageHasher';
@@ -95,7 +95,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
   let listed = false;
   // Snapshots are removed in the background (a 100 MB one takes ~17 ms) while the backup goes on.
   const removals: Promise<void>[] = [];
-  let parentIndexesStaging: Promise<Map<string, string>> | undefined;
+  let parentIndexesStaging: Promise<Map<string, ParentPages>> | undefined;
   try {
     step('journal-written');
     fs.mkdirSync(stagingDir, { recursive: true });
@@ -113,16 +113,13 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
     parentIndexesStaging?.catch(() => {}); // awaited below, and in `finally` before the staging folder goes
     await takeSnapshots(context, databases, step);
     parentArchive = await parentOpening;
-    const parentIndexes = (await parentIndexesStaging) ?? new Map<string, string>();
+    const parentIndexes = (await parentIndexesStaging) ?? new Map<string, ParentPages>();
     for (const { logical, written, snapshot } of databases) {
       const phase = performance.now();
       context.progress?.(`Archiving ${logical}`);
       throwIfCancelled(context);
       const indexFile = path.join(stagingDir, `${logical}.pagehash`);
-      const parentRecord = parentArchive?.manifest.files.find((f): f is DatabaseRecord => f.role === 'database' && f.logicalName === logical);
-      const parentIndexFile = parentIndexes.get(logical);
-      const parentPages = parentRecord && parentIndexFile ? { record: parentRecord, indexFile: parentIndexFile } : undefined;
-      const record = await archiveDatabase(context, writer, logical, written, snapshot, indexFile, parentPages, hasher);
+      const record = await archiveDatabase(context, writer, logical, written, snapshot, indexFile, parentIndexes.get(logical), hasher);
       records.push(record);
       summary.push({ name: logical, storage: record.storage, pagesStored: record.pagesStored, pageCount: record.sqlite.pageCount });
       context.logger.debug(`${logical}: archived (${record.storage}, ${record.pagesStored} pages) in ${(performance.now() - phase).toFixed(0)} ms`);
@@ -207,17 +204,23 @@ async function takeSnapshots(context: WorkspaceContext, databases: { logical: st
   if (failure) throw failure.reason;
 }
 
+/** A database's record in the parent backup, and its page index copied into the staging folder. */
+interface ParentPages {
+  record: DatabaseRecord;
+  indexFile: string;
+}
+
 /**
  * Copies the parent backup's page index of each database into the staging folder, checked against
  * its SHA-256, while the snapshots are taken (this thread is idle then): the comparison after hashing
  * reads a local file instead of inflating the index out of the parent archive, ~15 ms at 100 MB.
  */
-async function stageParentIndexes(parentOpening: Promise<ArchiveReader | undefined>, databases: { logical: string }[], stagingDir: string): Promise<Map<string, string>> {
-  const staged = new Map<string, string>();
+async function stageParentIndexes(parentOpening: Promise<ArchiveReader | undefined>, databases: { logical: string }[], stagingDir: string): Promise<Map<string, ParentPages>> {
+  const staged = new Map<string, ParentPages>();
   const parent = await parentOpening;
   if (!parent) return staged;
   for (const { logical } of databases) {
-    const record = parent.manifest.files.find((f): f is DatabaseRecord => f.role === 'database' && f.logicalName === logical);
+    const record = databaseRecordOf(parent.manifest, logical);
     if (!record) continue;
     const file = path.join(stagingDir, `${logical}.parent.pagehash`);
     const fd = fs.openSync(file, 'wx');
@@ -226,7 +229,7 @@ async function stageParentIndexes(parentOpening: Promise<ArchiveReader | undefin
     } finally {
       fs.closeSync(fd);
     }
-    staged.set(logical, file);
+    staged.set(logical, { record, indexFile: file });
   }
   return staged;
 }
@@ -303,7 +306,7 @@ function segmentsField(segments: DeflateSegment[]): { segments?: DeflateSegment[
  * Adds one database: the whole image (full, or no usable parent), or only the pages that changed. Its
  * page index is made in `indexFile` (in the staging folder, beside the snapshot), not in memory.
  */
-async function archiveDatabase(context: WorkspaceContext, writer: ArchiveWriter, logical: string, written: string, snapshot: string, indexFile: string, parent: { record: DatabaseRecord; indexFile: string } | undefined, hasher: SnapshotHasher | undefined): Promise<DatabaseRecord> {
+async function archiveDatabase(context: WorkspaceContext, writer: ArchiveWriter, logical: string, written: string, snapshot: string, indexFile: string, parent: ParentPages | undefined, hasher: SnapshotHasher | undefined): Promise<DatabaseRecord> {
   const checkCancelled = (): void => throwIfCancelled(context);
   const header = readSqliteHeader(snapshot);
   if (!header) throw new EnvProfilesError('DATABASE_INVALID', `The snapshot of ${written} is not a SQLite database.`, { file: written, hint: `Run "envprofiles validate" on the profile.` });

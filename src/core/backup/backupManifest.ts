@@ -86,6 +86,11 @@ function fail(archive: string, message: string): never {
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /** Parses manifest.json from an untrusted archive, checking every field it relies on. */
+/** The record of the database `logicalName` in a manifest, if it has one. */
+export function databaseRecordOf(manifest: BackupManifest, logicalName: string): DatabaseRecord | undefined {
+  return manifest.files.find((f): f is DatabaseRecord => f.role === 'database' && f.logicalName === logicalName);
+}
+
 export function parseManifest(text: string, archive: string): BackupManifest {
   let raw: unknown;
   try {

@@ -26,18 +26,18 @@ class RecordPacker {
   readonly hash = createHash('sha256');
   pages = 0;
 
-  constructor(private readonly pageSize: number) {
+  constructor(pageSize: number) {
     this.recordSize = 4 + pageSize;
     this.perPiece = Math.max(1, Math.floor(CHUNK_SIZE / this.recordSize));
     this.ring = Array.from({ length: RETAINED_CHUNKS + 1 }, () => Buffer.allocUnsafe(this.perPiece * this.recordSize));
   }
 
-  /** Copies page `page` (its bytes at `from` in `source`) into the current piece. */
-  add(page: number, source: Buffer, from: number): Buffer | undefined {
+  /** Adds page `page` to the current piece; `fill` puts its bytes at `at` in `out`. */
+  add(page: number, fill: (out: Buffer, at: number) => void): Buffer | undefined {
     const out = this.ring[this.piece % this.ring.length];
     const at = this.filled * this.recordSize;
     out.writeUInt32BE(page, at);
-    source.copy(out, at + 4, from, from + this.pageSize);
+    fill(out, at + 4);
     this.pages++;
     return ++this.filled === this.perPiece ? this.flush() : undefined;
   }
@@ -94,7 +94,7 @@ export function hashAndCollectChangedPages(snapshot: SnapshotPages, indexFd: num
       forEachDifferingEntry(mine.words, theirs.words, compared, (entry) => changed.push(entry));
       for (let entry = compared; entry < pages; entry++) changed.push(entry);
       for (const entry of changed) {
-        const full = packer.add(first + entry, block, entry * pageSize);
+        const full = packer.add(first + entry, (out, at) => block.copy(out, at, entry * pageSize, (entry + 1) * pageSize));
         if (full) yield full;
       }
     }
@@ -109,11 +109,9 @@ export function hashAndCollectChangedPages(snapshot: SnapshotPages, indexFd: num
 export function collectListedPages(snapshot: SnapshotPages, changed: number[]): ChangedPages {
   const { fd, pageSize } = snapshot;
   const packer = new RecordPacker(pageSize);
-  const page = Buffer.allocUnsafe(pageSize);
   const pieces = (function* (): Generator<Buffer> {
     for (const number of changed) {
-      fs.readSync(fd, page, 0, pageSize, number * pageSize);
-      const full = packer.add(number, page, 0);
+      const full = packer.add(number, (out, at) => fs.readSync(fd, out, at, pageSize, number * pageSize));
       if (full) yield full;
     }
     const last = packer.flush();

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
 import type { ArchiveReader } from './archiveReader';
-import type { DatabaseRecord } from './backupManifest';
+import { databaseRecordOf, type DatabaseRecord } from './backupManifest';
 import { changedPagesAgainst } from './pageIndex';
 import { hashOnThisThread } from './snapshotHasher';
 
@@ -29,7 +29,7 @@ export interface RebuiltDatabase {
  * throw (to cancel).
  */
 export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string, scratchDir: string, wantWholeSha256 = false, watch?: (done: number, total: number) => void): Promise<RebuiltDatabase> {
-  const records = chain.map((archive) => archive.manifest.files.find((f): f is DatabaseRecord => f.role === 'database' && f.logicalName === logicalName));
+  const records = chain.map((archive) => databaseRecordOf(archive.manifest, logicalName));
   const wanted = records[records.length - 1];
   const last = chain[chain.length - 1];
   if (!wanted) throw new EnvProfilesError('BACKUP_NOT_FOUND', `${last.file} has no database "${logicalName}".`, { file: last.file, hint: 'Check the name with "envprofiles backups".' });
