@@ -8,7 +8,8 @@ type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'latin1') => 
  * no small native buffer per page behind for the collector (which raised peak memory).
  */
 const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
-const sha256Page = oneShot ? (page: Uint8Array): string => oneShot('sha256', page, 'latin1') : (page: Uint8Array): string => crypto.createHash('sha256').update(page).digest('binary');
+/** A page's SHA-256, as a latin1 string (the index keeps its first PAGE_HASH_BYTES bytes). */
+export const pageDigest = oneShot ? (page: Uint8Array): string => oneShot('sha256', page, 'latin1') : (page: Uint8Array): string => crypto.createHash('sha256').update(page).digest('binary');
 
 /**
  * Bytes of SHA-256 kept per page: 128 bits tell pages apart (an accidental collision is out of reach) and
@@ -20,7 +21,7 @@ export const PAGE_HASH_BYTES = 16;
 export function hashPages(data: Uint8Array, pageSize: number, into: Buffer, firstPage: number): void {
   const pages = data.length / pageSize;
   for (let i = 0; i < pages; i++) {
-    into.write(sha256Page(data.subarray(i * pageSize, (i + 1) * pageSize)), (firstPage + i) * PAGE_HASH_BYTES, PAGE_HASH_BYTES, 'latin1');
+    into.write(pageDigest(data.subarray(i * pageSize, (i + 1) * pageSize)), (firstPage + i) * PAGE_HASH_BYTES, PAGE_HASH_BYTES, 'latin1');
   }
 }
 

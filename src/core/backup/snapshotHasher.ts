@@ -1,37 +1,71 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { hashPages, PAGE_HASH_BYTES } from './pageIndex';
+import { PAGE_HASH_BYTES, pageDigest } from './pageIndex';
 
 /** Pages are handed out in blocks of this many (1 MiB of 4 KiB pages): small enough to balance, large enough to read well. */
 const BLOCK_PAGES = 256;
 
+type FileSystem = typeof fs;
+
+/** One run of the block loop. It also runs as source text in the worker, so it takes its tools as arguments. */
+interface BlockLoop {
+  fs: FileSystem;
+  /** A page's SHA-256 as a latin1 string (see pageIndex). */
+  pageDigest: (page: Uint8Array) => string;
+  fd: number;
+  indexFd: number;
+  pageSize: number;
+  pageCount: number;
+  blockPages: number;
+  hashBytes: number;
+  /** The next block to do; a block past the end stops the loop. */
+  claim: () => number;
+  /** Runs before each block (cancel checks, progress); may throw. */
+  between: () => void;
+  /** With it, every block read is also passed on (in claim order). */
+  onBlock?: (block: Buffer) => void;
+}
+
 /**
- * The worker's code, inline so the bundles need no extra file. It claims page blocks from the shared
- * counter like the main thread does. Its page digest must be the one of `hashPages` (a test compares them).
+ * Hashes blocks of `fd` into the index file (each block's digests written in place) until `claim` hands
+ * out a block past the end. Self-contained, with no names from outside it: the worker runs its source
+ * text, so both threads run the same loop.
+ */
+export function hashClaimedBlocks(loop: BlockLoop): void {
+  const { fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages, hashBytes, claim, between, onBlock } = loop;
+  const block = Buffer.allocUnsafe(blockPages * pageSize);
+  const digests = Buffer.allocUnsafe(blockPages * hashBytes);
+  for (;;) {
+    between();
+    const first = claim() * blockPages;
+    if (first >= pageCount) return;
+    const read = fs.readSync(fd, block, 0, block.length, first * pageSize);
+    const pages = Math.floor(read / pageSize);
+    onBlock?.(block.subarray(0, read));
+    for (let i = 0; i < pages; i++) digests.write(pageDigest(block.subarray(i * pageSize, (i + 1) * pageSize)), i * hashBytes, hashBytes, 'latin1');
+    fs.writeSync(indexFd, digests, 0, pages * hashBytes, first * hashBytes);
+  }
+}
+
+/**
+ * The worker: it claims page blocks from the shared counter like the main thread does. Its page digest
+ * must be the one of `pageDigest` (a test compares the indexes).
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const pageDigest = crypto.hash ? (page) => crypto.hash('sha256', page, 'latin1') : (page) => crypto.createHash('sha256').update(page).digest('latin1');
+const hashClaimedBlocks = ${hashClaimedBlocks.toString()};
 parentPort.on('message', ({ job, file, indexFile, pageSize, pageCount, blockPages, hashBytes, counter }) => {
   let fd;
   let indexFd;
   try {
     fd = fs.openSync(file, 'r');
     indexFd = fs.openSync(indexFile, 'r+');
-    const buffer = Buffer.allocUnsafe(blockPages * pageSize);
-    const digests = Buffer.allocUnsafe(blockPages * hashBytes);
     const claims = new Int32Array(counter);
-    for (;;) {
-      const first = Atomics.add(claims, 0, 1) * blockPages;
-      if (first >= pageCount) break;
-      const read = fs.readSync(fd, buffer, 0, blockPages * pageSize, first * pageSize);
-      const pages = Math.floor(read / pageSize);
-      for (let i = 0; i < pages; i++) digests.write(pageDigest(buffer.subarray(i * pageSize, (i + 1) * pageSize)), i * hashBytes, hashBytes, 'latin1');
-      fs.writeSync(indexFd, digests, 0, pages * hashBytes, first * hashBytes);
-    }
+    hashClaimedBlocks({ fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages, hashBytes, claim: () => Atomics.add(claims, 0, 1), between: () => {} });
     parentPort.postMessage({ job });
   } catch (error) {
     parentPort.postMessage({ job, error: String(error && error.message || error) });
@@ -86,7 +120,7 @@ export class SnapshotHasher {
         checkCancelled();
         onProgress?.(Math.min(pageCount, Atomics.load(counter, 0) * BLOCK_PAGES));
       };
-      hashBlocks(fd, indexFd, pageSize, pageCount, () => Atomics.add(counter, 0, 1), betweenBlocks);
+      hashClaimedBlocks({ fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES, claim: () => Atomics.add(counter, 0, 1), between: betweenBlocks });
     } catch (error) {
       // Stop the worker's page loop too; its answer is no longer wanted.
       Atomics.store(counter, 0, 0x3fffffff);
@@ -107,25 +141,6 @@ export class SnapshotHasher {
 }
 
 /**
- * Hashes blocks of `fd` into the index file until `claim` hands out a block past the end. With
- * `onBlock`, every block read is also passed on (in claim order).
- */
-function hashBlocks(fd: number, indexFd: number, pageSize: number, pageCount: number, claim: () => number, checkCancelled: () => void, onBlock?: (block: Buffer) => void): void {
-  const buffer = Buffer.allocUnsafe(BLOCK_PAGES * pageSize);
-  const digests = Buffer.allocUnsafe(BLOCK_PAGES * PAGE_HASH_BYTES);
-  for (;;) {
-    checkCancelled();
-    const first = claim() * BLOCK_PAGES;
-    if (first >= pageCount) return;
-    const read = fs.readSync(fd, buffer, 0, buffer.length, first * pageSize);
-    const pages = Math.floor(read / pageSize);
-    onBlock?.(buffer.subarray(0, read));
-    hashPages(buffer.subarray(0, pages * pageSize), pageSize, digests, 0);
-    fs.writeSync(indexFd, digests, 0, pages * PAGE_HASH_BYTES, first * PAGE_HASH_BYTES);
-  }
-}
-
-/**
  * The page index on this thread alone, in order, and with `wholeFile` the file's SHA-256 in the same
  * pass: slower than `SnapshotHasher`, but without a worker (whose own heap is ~20 MB). For checking a
  * rebuilt file, where memory is already taken by inflating.
@@ -136,7 +151,10 @@ export function hashOnThisThread(file: string, indexFile: string, pageSize: numb
   try {
     const whole = wholeFile ? createHash('sha256') : undefined;
     let next = 0;
-    hashBlocks(fd, indexFd, pageSize, pageCount, () => next++, () => {}, whole && ((block) => whole.update(block)));
+    hashClaimedBlocks({
+      fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES,
+      claim: () => next++, between: () => {}, onBlock: whole && ((block) => whole.update(block)),
+    });
     // Bytes past the last whole page (none in a SQLite file) still belong to the file's SHA-256.
     if (whole) {
       const tail = fs.fstatSync(fd).size - pageCount * pageSize;
