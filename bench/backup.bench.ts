@@ -20,8 +20,19 @@ interface Measured {
   stdout: string;
 }
 
-/** Runs a command under /usr/bin/time to get wall time and peak RSS of that process. */
+/**
+ * Writes out every dirty page before a timed run: otherwise a run pays for the write-back of what the
+ * step before it left (`zip` does not fsync its 425 MB at 1 GiB, the update leaves its checkpoint), and
+ * which run pays depends on the order of the steps. Measured at 1 GiB: an incremental right after
+ * `zip -1` and the update took 4.25 s (median of 5) in one run of the bench, 2.5 s after a `sync`.
+ */
+function settleDisk(): void {
+  spawnSync('sync');
+}
+
+/** Runs a command under /usr/bin/time to get wall time and peak RSS of that process (after `settleDisk`). */
 function measure(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Measured {
+  settleDisk();
   const timeFile = path.join(ROOT, '.bench', 'time.out');
   const result = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%e %M', command, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
@@ -179,10 +190,12 @@ async function benchSize(sizeMb: number): Promise<string[]> {
   const inProcessFulls: number[] = [];
   const inProcessIncrs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    settleDisk();
     let started = performance.now();
     await createBackup(context, { profileId: 'bench', kind: 'full', reason: 'bench' });
     inProcessFulls.push((performance.now() - started) / 1000);
     updateOnePercent(dir, 4 + round);
+    settleDisk();
     started = performance.now();
     await createBackup(context, { profileId: 'bench', kind: 'incremental', reason: 'bench' });
     inProcessIncrs.push((performance.now() - started) / 1000);
@@ -193,6 +206,7 @@ async function benchSize(sizeMb: number): Promise<string[]> {
   const verifyMbps = dbBytes / 1048576 / verify.seconds;
   const facts = await databaseFacts(dbFile);
   const touched = incrResult.databaseDetails.find((d: { name: string }) => d.name === 'market_data');
+  if (!touched) throw new Error('the incremental backup did not report the market_data database');
   fs.rmSync(scratch, { recursive: true, force: true });
   return [
     `### ${mb(dbBytes)} MB database (${new Date().toISOString().slice(0, 10)})`,
@@ -235,6 +249,7 @@ async function incrementalFloor(context: WorkspaceContext, dbFile: string, scrat
   const hashes: number[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
+      settleDisk();
       let started = performance.now();
       spawnSync(process.execPath, [CLI, '--version']);
       starts.push((performance.now() - started) / 1000);
@@ -259,7 +274,7 @@ async function incrementalFloor(context: WorkspaceContext, dbFile: string, scrat
 }
 
 async function main(): Promise<void> {
-  const lines = [`Backups (node:sqlite, Node ${process.version}, compression fast = deflate level 1, 2 cores; the CLI is a new process, so its times include starting Node; times are medians of ${ROUNDS} runs, after one unmeasured warm-up run)`, ''];
+  const lines = [`Backups (node:sqlite, Node ${process.version}, compression fast = deflate level 1, 2 cores; the CLI is a new process, so its times include starting Node; times are medians of ${ROUNDS} runs, after one unmeasured warm-up run; every timed run starts after a sync)`, ''];
   for (const size of SIZES_MB) lines.push(...(await benchSize(size)));
   process.stdout.write(`${lines.join('\n')}\n`);
   if (process.env.BENCH_WRITE_DOCS !== '0') {

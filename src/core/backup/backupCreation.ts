@@ -245,7 +245,7 @@ function databaseBytes(context: WorkspaceContext, profile: Profile): number {
 /**
  * An incremental hashes its pages on this thread alone, and the changed pages are deflated on the
  * thread pool as they are found, unless the databases are large: there hashing is most of the work,
- * and a second hashing thread pays for its start (~30 ms of CPU). Measured through the CLI: at 20 MB,
+ * and a second hashing thread pays for its start (30–50 ms of CPU). Measured through the CLI: at 20 MB,
  * 181 ms alone against 193 ms with the thread (medians of 15); at 100 MB, hashing and storing the
  * changed pages took 190–215 ms alone against 157–181 ms with it.
  * ENVPROFILES_HASHING_THREAD_FROM_MB moves the bound (tests use it to take each way).
