@@ -30,7 +30,8 @@ interface BlockLoop {
 /**
  * Hashes blocks of `fd` into the index file (each block's digests written in place) until `claim` hands
  * out a block past the end. Self-contained, with no names from outside it: the worker runs its source
- * text, so both threads run the same loop.
+ * text, so both threads run the same loop. (A build step that rewrites function bodies, such as coverage
+ * instrumentation, would break the worker; the tests that force the hashing thread would then fail.)
  */
 export function hashClaimedBlocks(loop: BlockLoop): void {
   const { fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages, hashBytes, claim, between, onBlock } = loop;
