@@ -8,7 +8,7 @@ import { createBackup } from '../src/core/backup/backupCreation';
 import { DEFAULT_CONFIG_TEXT } from '../src/core/workspaceConfig';
 import { SnapshotHasher } from '../src/core/backup/snapshotHasher';
 import { readSqliteHeader } from '../src/core/sqlite/sqliteHeader';
-import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
+import { createWorkspaceContext, silentLogger, type Logger, type WorkspaceContext } from '../src/core/workspaceContext';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -36,6 +36,7 @@ function measure(command: string, args: string[], options: { cwd?: string; env?:
   const timeFile = path.join(ROOT, '.bench', 'time.out');
   const result = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%e %M', command, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  if (process.env.BENCH_DEBUG === '1' && result.stderr) process.stderr.write(result.stderr);
   const [seconds, kb] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   return { seconds, peakMb: kb / 1024, stdout: result.stdout };
 }
@@ -101,6 +102,12 @@ async function databaseFacts(file: string): Promise<{ rows: number; rowBytes: nu
   }
 }
 
+/** With BENCH_DEBUG=1 the in-process backups print the core's phase timings on stderr, and the CLI runs print theirs (ENVPROFILES_DEBUG=1). */
+function benchLogger(): Logger {
+  const debug = process.env.BENCH_DEBUG === '1' ? (message: string) => process.stderr.write(`  in process: ${message}\n`) : () => {};
+  return { ...silentLogger, debug };
+}
+
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 /** The run with the median time (its peak RSS is reported with it). */
@@ -108,7 +115,7 @@ function median<T>(runs: T[], seconds: (run: T) => number): T {
   return [...runs].sort((a, b) => seconds(a) - seconds(b))[Math.floor(runs.length / 2)];
 }
 
-const cli = (dir: string, ...args: string[]): Measured => measure(process.execPath, [CLI, ...args, '--workspace', dir, '--json']);
+const cli = (dir: string, ...args: string[]): Measured => measure(process.execPath, [CLI, ...args, '--workspace', dir, '--json'], { env: process.env.BENCH_DEBUG === '1' ? { ENVPROFILES_DEBUG: '1' } : {} });
 const mb = (bytes: number): string => (bytes / 1048576).toFixed(1);
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
 
@@ -186,7 +193,7 @@ async function benchSize(sizeMb: number): Promise<string[]> {
 
   // The same backups in process, as the extension runs them (no Node start, no module loading); medians
   // of ROUNDS runs like the CLI figures.
-  const context = createWorkspaceContext(dir, await loadSqliteEngine());
+  const context = createWorkspaceContext(dir, await loadSqliteEngine(), { logger: benchLogger() });
   const inProcessFulls: number[] = [];
   const inProcessIncrs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
