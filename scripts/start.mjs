@@ -1,11 +1,24 @@
 // The main job: the demo workspace opened in a real VS Code (code-server) with the packaged extension.
 import { spawnSync } from 'node:child_process';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { entry, node24, prepareState, root, startServer, stateEnv, waitForHealth } from './codeServerHost.mjs';
 
 const port = Number(process.env.PORT ?? 8080);
 const state = path.join(root, '.vscode-start');
 const workspace = path.resolve(process.argv[2] ?? path.join(root, '.demo', 'workspace'));
+
+/** Whether something already listens on the port (often an earlier `npm start` still running). */
+const portTaken = (port) =>
+  new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(true));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
+  });
+if (await portTaken(port)) {
+  console.error(`Port ${port} is already in use (an earlier npm start still running?). Stop that, or choose another port: PORT=8081 npm start`);
+  process.exit(1);
+}
 
 prepareState(state, { 'workbench.colorTheme': 'Default Dark Modern' });
 const demo = spawnSync(node24, [path.join(root, 'dist/demo.js'), workspace, '--quiet'], { encoding: 'utf8' });
@@ -27,7 +40,19 @@ if (install.status !== 0) {
   process.exit(1);
 }
 const server = startServer(state, port, ['--disable-workspace-trust', workspace], { inherit: true });
-await waitForHealth(port);
+// code-server runs in its own process group: stop it whichever way this script ends (Ctrl+C, a
+// closed terminal, `kill`, `timeout`), or it would keep the port and run on unseen.
+const stopAndExit = (code) => {
+  server.stop();
+  process.exit(code);
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stopAndExit(0));
+try {
+  await waitForHealth(port);
+} catch (error) {
+  console.error(error.message);
+  stopAndExit(1);
+}
 const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
 console.log(`
 Environment Profiles is running in VS Code (code-server) on the demo workspace:
@@ -40,8 +65,4 @@ Open it in a browser (from another machine: ssh -L ${port}:127.0.0.1:${port} …
   - the command palette: "Environment Profiles: …".
 The demo workspace is ${workspace}; the CLI works on it too: node dist/cli.js status --workspace ${workspace}
 Press Ctrl+C to stop.`);
-process.on('SIGINT', () => {
-  server.stop();
-  process.exit(0);
-});
 await new Promise((resolve) => server.process.on('exit', resolve));
