@@ -69,6 +69,30 @@ describe('concurrent operations', function () {
       assert.deepEqual(temporaryFiles(root), []);
     });
 
+    it('a takeover in progress (its guard) is waited for, never raced; a guard left by a killed process is cleared after 10 s', async () => {
+      const { context } = await demoWorkspace();
+      const { layout } = context;
+      const guard = `${layout.lockFile}.takeover`;
+      const stale = lockText(deadPid(), 'switch (killed)');
+      fs.writeFileSync(layout.lockFile, stale);
+      // Another process is between its check and its removal: this one must not touch the lock.
+      fs.writeFileSync(guard, JSON.stringify({ pid: process.pid, host: 'elsewhere', nonce: 1 }));
+      assert.equal(takeOverStaleLock(layout, stale), false);
+      assert.equal(fs.readFileSync(layout.lockFile, 'utf8'), stale);
+      assert.ok(fs.existsSync(guard), 'a fresh guard is left to its holder');
+      const started = Date.now();
+      assert.throws(() => acquireWorkspaceLock(layout, 'test'), (error: Error & { code?: string }) => error.code === 'WORKSPACE_BUSY' && /is being taken over/.test(error.message));
+      assert.ok(Date.now() - started >= 50, 'it waited for the takeover before giving up');
+      // The guard's holder was killed 20 s ago: the guard is cleared, then the stale lock is taken over.
+      const twentySecondsAgo = new Date(Date.now() - 20_000);
+      fs.utimesSync(guard, twentySecondsAgo, twentySecondsAgo);
+      const release = acquireWorkspaceLock(layout, 'test');
+      assert.equal(liveLockOwner(layout)?.operation, 'test');
+      assert.equal(fs.existsSync(guard), false);
+      release();
+      assert.deepEqual(fs.readdirSync(layout.storeDir).filter((name) => name.includes('lock') && name !== 'lock'), [], 'nothing is left beside the lock');
+    });
+
     it('a dead holder\'s lock is taken; an unreadable one counts as held until it is a minute old', async () => {
       const { context } = await demoWorkspace();
       const { layout } = context;
@@ -89,7 +113,9 @@ describe('concurrent operations', function () {
       const { root, context } = await demoWorkspace();
       for (const [round, target] of [DEV_TARGETS[0], DEV_TARGETS[1], DEV_TARGETS[0]].entries()) {
         fs.writeFileSync(context.layout.lockFile, lockText(deadPid(), `switch (killed in round ${round})`));
-        const results = await Promise.all(Array.from({ length: 6 }, () => startCli(['switch', target, '--workspace', root], 30)));
+        // The winner holds the lock for ~9 steps of 100 ms: long enough that, on two loaded cores, all six
+        // have started before it ends (with 30 ms, a late sixth once found the lock free and ran after it).
+        const results = await Promise.all(Array.from({ length: 6 }, () => startCli(['switch', target, '--workspace', root], 100)));
         const codes = results.map((r) => r.code).sort();
         assert.deepEqual(codes, [0, 3, 3, 3, 3, 3], results.map((r) => r.stderr).join('\n'));
         const status = runCli(['status', '--workspace', root, '--json']);

@@ -65,61 +65,101 @@ export function liveLockOwner(layout: WorkspaceLayout): LockOwner | undefined {
  * supported, an exclusive create and write.
  */
 function createLockFile(layout: WorkspaceLayout, text: string): boolean {
-  const temp = temporaryPathFor(layout.lockFile);
+  return createExclusively(layout.lockFile, text);
+}
+
+/**
+ * A takeover holds this guard (created exclusively) for the few system calls between checking that the
+ * lock is still the stale one and removing it. Without it, a takeover that had read the stale lock could
+ * remove a live lock that another takeover had already put in its place, and two operations would run.
+ */
+function takeoverGuardFile(layout: WorkspaceLayout): string {
+  return `${layout.lockFile}.takeover`;
+}
+
+/** A guard this old was left by a process killed in the middle of a takeover (which takes microseconds). */
+const ABANDONED_GUARD_MS = 10_000;
+
+/**
+ * Removes the lock file only if it is still exactly the stale one (`staleText`), under the takeover
+ * guard. Returns whether the stale lock was removed by this call; false also when another process is
+ * taking it over at this instant (the caller then looks at the lock again).
+ */
+export function takeOverStaleLock(layout: WorkspaceLayout, staleText: string): boolean {
+  const guard = takeoverGuardFile(layout);
+  const guardText = JSON.stringify({ pid: process.pid, host: os.hostname(), nonce: Math.random() });
+  if (!createExclusively(guard, guardText)) {
+    removeAbandonedGuard(guard);
+    return false;
+  }
+  try {
+    let current: string;
+    try {
+      current = fs.readFileSync(layout.lockFile, 'utf8');
+    } catch {
+      return false; // already gone: the caller creates its own
+    }
+    if (current !== staleText) return false;
+    fs.rmSync(layout.lockFile, { force: true });
+    return true;
+  } finally {
+    // Ours unless it was taken for abandoned meanwhile (only if this process stalled for 10 s).
+    if (readText(guard) === guardText) fs.rmSync(guard, { force: true });
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes a takeover guard left by a killed process: moved aside (so two processes cannot both remove
+ * it), checked to be the very guard that was found old, otherwise put back.
+ */
+function removeAbandonedGuard(guard: string): void {
+  const found = readText(guard);
+  const age = Date.now() - (fs.statSync(guard, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+  if (found === undefined || age < ABANDONED_GUARD_MS) return;
+  const aside = temporaryPathFor(guard);
+  try {
+    fs.renameSync(guard, aside);
+  } catch {
+    return; // someone else removed it
+  }
+  try {
+    if (readText(aside) !== found) fs.linkSync(aside, guard);
+  } catch {
+    // A new guard is in place: it holds the takeover either way.
+  } finally {
+    fs.rmSync(aside, { force: true });
+  }
+}
+
+/** Creates `file` with its whole content, only if it does not exist (see createLockFile for how). */
+function createExclusively(file: string, text: string): boolean {
+  const temp = temporaryPathFor(file);
   try {
     fs.writeFileSync(temp, text, { flag: 'wx' });
-    fs.linkSync(temp, layout.lockFile);
+    fs.linkSync(temp, file);
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    // EEXIST: the lock is there. ENOENT: a recovery running at that instant removed our temporary file
-    // (it is named as one); the caller looks at the lock and tries again.
+    // EEXIST: it is there. ENOENT: a recovery running at that instant removed our temporary file.
     if (code === 'EEXIST' || code === 'ENOENT') return false;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
   } finally {
     fs.rmSync(temp, { force: true });
   }
   try {
-    fs.writeFileSync(layout.lockFile, text, { flag: 'wx' });
+    fs.writeFileSync(file, text, { flag: 'wx' });
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
-  }
-}
-
-/**
- * Removes the lock file only if it is still exactly the stale one (`staleText`): it is first moved aside
- * (a rename is atomic, so two processes cannot both take it), then checked. If another process had
- * already replaced it with its own live lock, that lock is put back where it was. Returns whether the
- * stale lock was removed by this call.
- */
-export function takeOverStaleLock(layout: WorkspaceLayout, staleText: string): boolean {
-  const aside = temporaryPathFor(layout.lockFile);
-  try {
-    fs.renameSync(layout.lockFile, aside);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // someone else took it over
-    throw error;
-  }
-  try {
-    let moved: string;
-    try {
-      moved = fs.readFileSync(aside, 'utf8');
-    } catch {
-      return false; // a recovery holding the lock removed it as a temporary file; the caller looks again
-    }
-    if (moved === staleText) return true;
-    // A live lock that replaced the stale one in the meantime: back in place (unless yet another
-    // process created one in this instant, which then holds the lock).
-    try {
-      fs.linkSync(aside, layout.lockFile);
-    } catch {
-      // Nothing more to do: the lock is held either way.
-    }
-    return false;
-  } finally {
-    fs.rmSync(aside, { force: true });
   }
 }
 
@@ -130,7 +170,7 @@ export function takeOverStaleLock(layout: WorkspaceLayout, staleText: string): b
 export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string): () => void {
   fs.mkdirSync(layout.storeDir, { recursive: true });
   const owner: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation };
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < 50; attempt++) {
     if (createLockFile(layout, JSON.stringify(owner))) return () => releaseLock(layout);
     const state = readLock(layout);
     if (state.kind === 'live') {
@@ -141,10 +181,15 @@ export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string)
         hint: 'Wait for it to finish and try again. If no such process exists, delete the lock file.',
       });
     }
-    // The holder is dead: take its lock over and try again (another process may win; then we see it live).
-    if (state.kind === 'stale') takeOverStaleLock(layout, state.text);
+    // The holder is dead: take its lock over and try again (another process may win; then we see it
+    // live). While another process is taking it over, wait a moment.
+    if (state.kind === 'stale' && !takeOverStaleLock(layout, state.text)) pauseMs(2);
   }
-  throw new EnvProfilesError('WORKSPACE_BUSY', 'Could not take the workspace lock.', { kind: 'refused', hint: 'Try again.' });
+  throw new EnvProfilesError('WORKSPACE_BUSY', 'Could not take the workspace lock: a lock left by a stopped process is being taken over.', { kind: 'refused', file: layout.relative(layout.lockFile), hint: 'Try again in a few seconds.' });
+}
+
+function pauseMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function releaseLock(layout: WorkspaceLayout): void {
