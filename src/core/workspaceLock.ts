@@ -59,16 +59,6 @@ export function liveLockOwner(layout: WorkspaceLayout): LockOwner | undefined {
 }
 
 /**
- * Creates the lock file with its whole content in one step, or reports that it exists: the content goes
- * to a temporary file first, which is then hard-linked to the lock's name (linking never replaces a
- * file), so nobody ever reads a lock file that is still being written. Where hard links are not
- * supported, an exclusive create and write.
- */
-function createLockFile(layout: WorkspaceLayout, text: string): boolean {
-  return createExclusively(layout.lockFile, text);
-}
-
-/**
  * A takeover holds this guard (created exclusively) for the few system calls between checking that the
  * lock is still the stale one and removing it. Without it, a takeover that had read the stale lock could
  * remove a live lock that another takeover had already put in its place, and two operations would run.
@@ -139,7 +129,12 @@ function removeAbandonedGuard(guard: string): void {
   }
 }
 
-/** Creates `file` with its whole content, only if it does not exist (see createLockFile for how). */
+/**
+ * Creates `file` (the lock, or the takeover guard) with its whole content in one step, or reports that it
+ * exists: the content goes to a temporary file first, which is then hard-linked to the name (linking
+ * never replaces a file), so nobody ever reads a lock file that is still being written. Where hard links
+ * are not supported, an exclusive create and write.
+ */
 function createExclusively(file: string, text: string): boolean {
   const temp = temporaryPathFor(file);
   try {
@@ -171,7 +166,7 @@ export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string)
   fs.mkdirSync(layout.storeDir, { recursive: true });
   const owner: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation };
   for (let attempt = 0; attempt < 50; attempt++) {
-    if (createLockFile(layout, JSON.stringify(owner))) return () => releaseLock(layout);
+    if (createExclusively(layout.lockFile, JSON.stringify(owner))) return () => releaseLock(layout);
     const state = readLock(layout);
     if (state.kind === 'live') {
       const current = state.owner;
