@@ -13,6 +13,8 @@ import { createWorkspaceContext, silentLogger, type Logger, type WorkspaceContex
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const SIZES_MB = (process.env.BENCH_BACKUP_SIZES_MB ?? '100,1024').split(',').map(Number);
+/** With BENCH_DEBUG=1 the in-process backups print the core's phase timings on stderr, and the CLI runs print theirs (ENVPROFILES_DEBUG=1). */
+const BENCH_DEBUG = process.env.BENCH_DEBUG === '1';
 
 interface Measured {
   seconds: number;
@@ -36,7 +38,7 @@ function measure(command: string, args: string[], options: { cwd?: string; env?:
   const timeFile = path.join(ROOT, '.bench', 'time.out');
   const result = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%e %M', command, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
-  if (process.env.BENCH_DEBUG === '1' && result.stderr) process.stderr.write(result.stderr);
+  if (BENCH_DEBUG && result.stderr) process.stderr.write(result.stderr);
   const [seconds, kb] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   return { seconds, peakMb: kb / 1024, stdout: result.stdout };
 }
@@ -102,9 +104,9 @@ async function databaseFacts(file: string): Promise<{ rows: number; rowBytes: nu
   }
 }
 
-/** With BENCH_DEBUG=1 the in-process backups print the core's phase timings on stderr, and the CLI runs print theirs (ENVPROFILES_DEBUG=1). */
+/** The in-process backups' phase timings on stderr (see BENCH_DEBUG). */
 function benchLogger(): Logger {
-  const debug = process.env.BENCH_DEBUG === '1' ? (message: string) => process.stderr.write(`  in process: ${message}\n`) : () => {};
+  const debug = BENCH_DEBUG ? (message: string) => process.stderr.write(`  in process: ${message}\n`) : () => {};
   return { ...silentLogger, debug };
 }
 
@@ -115,7 +117,7 @@ function median<T>(runs: T[], seconds: (run: T) => number): T {
   return [...runs].sort((a, b) => seconds(a) - seconds(b))[Math.floor(runs.length / 2)];
 }
 
-const cli = (dir: string, ...args: string[]): Measured => measure(process.execPath, [CLI, ...args, '--workspace', dir, '--json'], { env: process.env.BENCH_DEBUG === '1' ? { ENVPROFILES_DEBUG: '1' } : {} });
+const cli = (dir: string, ...args: string[]): Measured => measure(process.execPath, [CLI, ...args, '--workspace', dir, '--json'], { env: BENCH_DEBUG ? { ENVPROFILES_DEBUG: '1' } : {} });
 const mb = (bytes: number): string => (bytes / 1048576).toFixed(1);
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
 

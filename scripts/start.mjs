@@ -9,13 +9,13 @@ const state = path.join(root, '.vscode-start');
 const workspace = path.resolve(process.argv[2] ?? path.join(root, '.demo', 'workspace'));
 
 /** Whether something already listens on the port (often an earlier `npm start` still running). */
-const portTaken = (port) =>
+const portTaken = () =>
   new Promise((resolve) => {
     const probe = net.createServer();
     probe.once('error', () => resolve(true));
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
   });
-if (await portTaken(port)) {
+if (await portTaken()) {
   console.error(`Port ${port} is already in use (an earlier npm start still running?). Stop that, or choose another port: PORT=8081 npm start`);
   process.exit(1);
 }

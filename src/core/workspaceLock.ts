@@ -30,12 +30,8 @@ type LockState = { kind: 'none' } | { kind: 'live'; owner: LockOwner } | { kind:
  * file's exact text, so that only that very file is taken over).
  */
 function readLock(layout: WorkspaceLayout): LockState {
-  let text: string;
-  try {
-    text = fs.readFileSync(layout.lockFile, 'utf8');
-  } catch {
-    return { kind: 'none' };
-  }
+  const text = readText(layout.lockFile);
+  if (text === undefined) return { kind: 'none' };
   let owner: LockOwner | undefined;
   try {
     owner = JSON.parse(text) as LockOwner;
@@ -83,13 +79,8 @@ export function takeOverStaleLock(layout: WorkspaceLayout, staleText: string): b
     return false;
   }
   try {
-    let current: string;
-    try {
-      current = fs.readFileSync(layout.lockFile, 'utf8');
-    } catch {
-      return false; // already gone: the caller creates its own
-    }
-    if (current !== staleText) return false;
+    // Gone already (the caller then creates its own) or replaced by a live lock: not ours to remove.
+    if (readText(layout.lockFile) !== staleText) return false;
     fs.rmSync(layout.lockFile, { force: true });
     return true;
   } finally {
