@@ -49,6 +49,8 @@ export async function withNewProfileJournal<T>(
     removeJournal(layout, name);
     throw error;
   }
+  // Past the commit point: an interruption from here on is finished, not rolled back, by the next command.
+  context.onStep?.('committed');
   removeJournal(layout, name);
   return result;
 }
