@@ -1,5 +1,4 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,8 +6,9 @@ import { createBackup } from '../src/core/backup/backupCreation';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { EnvProfilesError } from '../src/core/errors';
 import { runCli } from './support/cliRunner';
-import { CLI, demoWorkspace, engine, snapshotTree, temporaryFiles, assertSameTree } from './support/workspaces';
+import { demoWorkspace, engine, snapshotTree, temporaryFiles, assertSameTree } from './support/workspaces';
 import { craftArchive, seeded } from './support/testHelpers';
+import { killAfter, killAtStep, stepsOf } from './support/steppedRuns';
 
 const DEV = 'dev_environment_001';
 const KILLS = Number(process.env.ENVPROFILES_KILL_RUNS ?? 24);
@@ -53,20 +53,6 @@ describe('hostile archives are refused before anything is written', () => {
   }
 });
 
-function killAfter(args: string[], delayMs: number, stepDelayMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ENVPROFILES_TEST_STEP_DELAY_MS: String(stepDelayMs) }, stdio: 'ignore' });
-    let finished = false;
-    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      finished = signal === null && code === 0;
-      resolve(finished);
-    });
-  });
-}
-
-
 async function digest(file: string): Promise<string> {
   const db = (await engine()).open(file, { readOnly: true });
   try {
@@ -76,69 +62,117 @@ async function digest(file: string): Promise<string> {
   }
 }
 
+const dataTree = (root: string): Record<string, string> => snapshotTree(path.join(root, 'data'), (rel) => rel.endsWith('-shm') || rel.endsWith('-wal'));
+
+/** After an interrupted backup and the next command: the data is untouched, the catalog and the archives agree, nothing is left over. Returns the listed ids. */
+function assertBackupsSettled(root: string, dataBefore: Record<string, string>, context: string): string[] {
+  const next = runCli(['backups', DEV, '--workspace', root, '--json']);
+  assert.equal(next.status, 0, next.stderr);
+  const listed: string[] = (next.json?.result.backups ?? []).map((b: { id: string }) => b.id).sort();
+  const dir = path.join(root, '.envprofiles/backups', DEV);
+  const onDisk = fs.readdirSync(dir).filter((f) => f.endsWith('.zip')).map((f) => f.slice(0, -4)).sort();
+  assert.deepEqual(onDisk, listed, `${context}: archives and catalog agree`);
+  assert.deepEqual(temporaryFiles(root), [], `${context}: leftovers`);
+  assertSameTree(dataTree(root), dataBefore, `${context}: the data must not change`);
+  return listed;
+}
+
+/** After an interrupted restore and the next command: market_data is one whole state, sound, and nothing is left over. Returns that state. */
+async function assertRestoreSettled(root: string, file: string, context: string): Promise<string> {
+  const next = runCli(['status', '--workspace', root, '--json']);
+  assert.equal(next.status, 0, next.stderr);
+  const check = (await engine()).open(file, { readOnly: true });
+  assert.equal(check.all('PRAGMA integrity_check')[0].integrity_check, 'ok', context);
+  check.close();
+  assert.deepEqual(temporaryFiles(root), [], `${context}: leftovers`);
+  assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), [], `${context}: journal left`);
+  return digest(file);
+}
+
+async function changeMarketData(file: string, close: number): Promise<string> {
+  const db = (await engine()).open(file, { readOnly: false });
+  db.exec(`UPDATE price_data SET close = ${close} WHERE rowid % 3 = 0`);
+  db.close();
+  return digest(file);
+}
+
 describe('kill -9 during backup and restore', function () {
   this.timeout(600_000);
 
-  it(`during backup (${KILLS} runs): the data is intact, no partial archive is listed, leftovers are cleaned by the next command`, async () => {
+  it('during backup, at every step: no partial archive is listed, the catalog is the commit point, the data is intact', async () => {
+    const { root } = await demoWorkspace(3000);
+    const dataBefore = dataTree(root);
+    const args = ['backup', DEV, '--full', '--workspace', root];
+    const steps = stepsOf(args);
+    const committedAt = steps.indexOf('catalog-updated');
+    assert.ok(committedAt > steps.indexOf('archive-written') && steps.indexOf('archive-written') > 0, `steps: ${steps.join(', ')}`);
+    let listedBefore = assertBackupsSettled(root, dataBefore, 'after the undisturbed backup');
+    for (const [index, step] of steps.entries()) {
+      killAtStep(args, index + 1);
+      const context = `killed at step ${index + 1} of ${steps.length} (${step})`;
+      const listed = assertBackupsSettled(root, dataBefore, context);
+      assert.equal(listed.length, listedBefore.length + (index >= committedAt ? 1 : 0), `${context}: ${index >= committedAt ? 'the backup is kept' : 'nothing is added'}`);
+      listedBefore = listed;
+    }
+    for (const id of listedBefore.slice(-2)) assert.equal(runCli(['verify', id, '--workspace', root]).status, 0, id);
+  });
+
+  it(`during backup, at random moments (${KILLS} runs): the data is intact, no partial archive is listed, leftovers are cleaned by the next command`, async () => {
     const seed = Number(process.env.ENVPROFILES_KILL_SEED ?? Date.now() % 100000);
     const random = seeded(seed);
     const { root } = await demoWorkspace(3000);
-    const dataBefore = snapshotTree(path.join(root, 'data'), (rel) => rel.endsWith('-shm') || rel.endsWith('-wal'));
+    const dataBefore = dataTree(root);
     const started = Date.now();
     assert.ok(await killAfter(['backup', DEV, '--workspace', root], 60_000, 15));
     const fullRun = Date.now() - started;
-    let interrupted = 0;
     for (let run = 0; run < KILLS; run++) {
       const delay = Math.floor(random() * fullRun);
-      const finished = await killAfter(['backup', DEV, '--workspace', root, ...(run % 3 === 0 ? ['--full'] : [])], delay, 15);
-      if (!finished) interrupted++;
-      const next = runCli(['backups', DEV, '--workspace', root, '--json']);
-      assert.equal(next.status, 0, next.stderr);
-      const context = `seed ${seed}, run ${run}, killed after ${delay} ms`;
-      const listed: { id: string }[] = next.json?.result.backups ?? [];
-      const dir = path.join(root, '.envprofiles/backups', DEV);
-      const onDisk = fs.readdirSync(dir).filter((f) => f.endsWith('.zip')).map((f) => f.slice(0, -4)).sort();
-      assert.deepEqual(onDisk, listed.map((b) => b.id).sort(), `${context}: archives and catalog agree`);
-      assert.deepEqual(temporaryFiles(root), [], `${context}: leftovers`);
-      assertSameTree(snapshotTree(path.join(root, 'data'), (rel) => rel.endsWith('-shm') || rel.endsWith('-wal')), dataBefore, `${context}: the data must not change`);
+      await killAfter(['backup', DEV, '--workspace', root, ...(run % 3 === 0 ? ['--full'] : [])], delay, 15);
+      assertBackupsSettled(root, dataBefore, `seed ${seed}, run ${run}, killed after ${delay} ms`);
     }
-    assert.ok(interrupted >= KILLS / 4, `only ${interrupted} kills interrupted a backup (seed ${seed})`);
     // Every listed backup is sound.
     for (const id of fs.readdirSync(path.join(root, '.envprofiles/backups', DEV)).filter((f) => f.endsWith('.zip')).map((f) => f.slice(0, -4)).slice(-3)) {
       assert.equal(runCli(['verify', id, '--workspace', root]).status, 0, id);
     }
   });
 
-  it(`during restore (${KILLS} runs): each database is either the old or the new state, never a mix; the next command settles it`, async () => {
+  it('during restore, at every step (its safety backup\'s too): the old state before the commit, the restored one after it', async () => {
+    const { root, context } = await demoWorkspace(3000);
+    const file = path.join(root, 'data/dev/market_data.sqlite3');
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const restoredState = await digest(file);
+    const args = ['restore', backup.entry.id, '--db', 'market_data', '--workspace', root];
+    await changeMarketData(file, 999);
+    const steps = stepsOf(args);
+    const committedAt = steps.lastIndexOf('committed');
+    assert.ok(steps.indexOf('catalog-updated') >= 0 && committedAt > steps.indexOf('catalog-updated'), `steps: ${steps.join(', ')}`);
+    for (const [index, step] of steps.entries()) {
+      const changedState = await changeMarketData(file, index + 1000);
+      killAtStep(args, index + 1);
+      const context = `killed at step ${index + 1} of ${steps.length} (${step})`;
+      const now = await assertRestoreSettled(root, file, context);
+      assert.equal(now, index >= committedAt ? restoredState : changedState, `${context}: ${index >= committedAt ? 'the restored' : 'the old'} state expected`);
+    }
+  });
+
+  it(`during restore, at random moments (${KILLS} runs): each database is either the old or the new state, never a mix; the next command settles it`, async () => {
     const seed = Number(process.env.ENVPROFILES_KILL_SEED ?? Date.now() % 100000);
     const random = seeded(seed);
     const { root, context } = await demoWorkspace(3000);
     const file = path.join(root, 'data/dev/market_data.sqlite3');
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
     const restoredState = await digest(file);
+    const args = ['restore', backup.entry.id, '--db', 'market_data', '--workspace', root];
     const started = Date.now();
-    assert.ok(await killAfter(['restore', backup.entry.id, '--db', 'market_data', '--workspace', root], 60_000, 15));
+    assert.ok(await killAfter(args, 60_000, 15));
     const fullRun = Date.now() - started;
-    let interrupted = 0;
     for (let run = 0; run < KILLS; run++) {
-      const sqlite = await engine();
-      const db = sqlite.open(file, { readOnly: false });
-      db.exec(`UPDATE price_data SET close = ${run + 1000} WHERE rowid % 3 = 0`);
-      db.close();
-      const changedState = await digest(file);
+      const changedState = await changeMarketData(file, run + 1000);
       const delay = Math.floor(random() * fullRun);
-      if (!(await killAfter(['restore', backup.entry.id, '--db', 'market_data', '--workspace', root], delay, 15))) interrupted++;
-      const next = runCli(['status', '--workspace', root, '--json']);
-      assert.equal(next.status, 0, next.stderr);
+      await killAfter(args, delay, 15);
       const context = `seed ${seed}, run ${run}, killed after ${delay} ms`;
-      const now = await digest(file);
+      const now = await assertRestoreSettled(root, file, context);
       assert.ok(now === restoredState || now === changedState, `${context}: market_data is neither the old nor the restored state`);
-      const check = sqlite.open(file, { readOnly: true });
-      assert.equal(check.all('PRAGMA integrity_check')[0].integrity_check, 'ok', context);
-      check.close();
-      assert.deepEqual(temporaryFiles(root), [], `${context}: leftovers`);
-      assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), [], `${context}: journal left`);
     }
-    assert.ok(interrupted >= KILLS / 4, `only ${interrupted} kills interrupted a restore (seed ${seed})`);
   });
 });

@@ -1,41 +1,17 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseEnv } from 'node:util';
 import { runCli } from './support/cliRunner';
-import { CLI, demoWorkspace, temporaryFiles } from './support/workspaces';
+import { killAfter, killAtStep, stepsOf } from './support/steppedRuns';
+import { demoWorkspace, temporaryFiles } from './support/workspaces';
 import { seeded } from './support/testHelpers';
 
 const DEV = 'dev_environment_001';
 const TEST = 'test_environment_001';
 const KILLS = Number(process.env.ENVPROFILES_KILL_RUNS ?? 24);
-/**
- * Each step of an operation pauses this long, so the transaction is a wide target: with 12 ms, the
- * start-up jitter of a loaded machine once moved it enough that only 5 of the 12 kills drawn inside
- * the calibrated window landed in a transaction (the check needs 6 of all 24).
- */
+/** Each step pauses this long in the runs killed at random moments, so more of them land inside a transaction. */
 const STEP_DELAY_MS = 25;
-
-
-/** Starts the CLI, kills it with SIGKILL after `delayMs`, resolves when it is gone. Returns whether it finished first. */
-function runAndKill(args: string[], delayMs: number): Promise<{ finished: boolean; code: number | null }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ENVPROFILES_TEST_STEP_DELAY_MS: String(STEP_DELAY_MS) },
-      stdio: 'ignore',
-    });
-    let finished = false;
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ finished, code });
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-    child.on('exit', () => {
-      finished = true;
-    });
-  });
-}
 
 function readActive(root: string): string | null {
   try {
@@ -62,38 +38,46 @@ function assertConsistent(root: string, allowed: string[], context: string): str
   return active;
 }
 
-describe('kill -9 at random moments', function () {
+describe('kill -9 during a switch or a clone', function () {
   this.timeout(300_000);
+  const journalFile = (root: string): string => path.join(root, '.envprofiles/journal/switch.json');
 
-  it(`during switch (${KILLS} runs): the next command leaves state, env file and links in agreement`, async () => {
+  it('during switch, at every step: before the commit the next command rolls it back, after it finishes it', async () => {
+    const { root } = await demoWorkspace();
+    assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    const steps = stepsOf(['switch', TEST, '--workspace', root]);
+    assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    const journalAt = steps.indexOf('journal-written');
+    const committedAt = steps.indexOf('committed');
+    assert.ok(journalAt >= 0 && committedAt > journalAt + 1, `steps: ${steps.join(', ')}`);
+    for (const [index, step] of steps.entries()) {
+      killAtStep(['switch', TEST, '--workspace', root], index + 1);
+      const context = `killed at step ${index + 1} of ${steps.length} (${step})`;
+      const journalLeft = fs.existsSync(journalFile(root));
+      assert.equal(journalLeft, index >= journalAt, `${context}: the journal exists from journal-written on`);
+      const next = runCli(['status', '--workspace', root, '--json']);
+      assert.equal(next.status, 0, next.stderr);
+      assert.equal(next.json?.recovered?.length, journalLeft ? 1 : 0, `${context}: ${next.json?.recovered}`);
+      assert.equal(assertConsistent(root, [DEV, TEST], context), index >= committedAt ? TEST : DEV, context);
+      assert.equal(next.json?.result.inSync, true, `${context}: ${next.json?.result.drift}`);
+      if (readActive(root) === TEST) assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    }
+  });
+
+  it(`during switch, at random moments (${KILLS} runs): the next command leaves state, env file and links in agreement`, async () => {
     const seed = Number(process.env.ENVPROFILES_KILL_SEED ?? Date.now() % 100000);
     const random = seeded(seed);
     const { root } = await demoWorkspace();
     assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
-    // How long an undisturbed switch takes with the step delay, and when its journal exists, to spread
-    // the kills: every other one anywhere in the run, the others while the transaction runs (it is about
-    // half of the run, so kills drawn from the whole run alone left too few inside it now and then).
-    const journal = path.join(root, '.envprofiles/journal/switch.json');
     const started = Date.now();
-    let journalFrom = Number.POSITIVE_INFINITY;
-    let journalTo = 0;
-    const watch = setInterval(() => {
-      if (!fs.existsSync(journal)) return;
-      journalFrom = Math.min(journalFrom, Date.now() - started);
-      journalTo = Date.now() - started;
-    }, 1);
-    await runAndKill(['switch', TEST, '--workspace', root], 60_000);
-    clearInterval(watch);
+    assert.ok(await killAfter(['switch', TEST, '--workspace', root], 60_000, STEP_DELAY_MS));
     const fullRun = Date.now() - started;
-    assert.ok(journalTo > journalFrom, `the switch's journal was seen (from ${journalFrom} to ${journalTo} ms of ${fullRun})`);
-    let interrupted = 0;
     for (let run = 0; run < KILLS; run++) {
       const from = readActive(root) as string;
       const target = from === DEV ? TEST : DEV;
-      const delay = run % 2 === 0 ? Math.floor(random() * fullRun) : Math.floor(journalFrom + random() * (journalTo - journalFrom));
-      const { finished } = await runAndKill(['switch', target, '--workspace', root], delay);
-      const journalLeft = fs.existsSync(path.join(root, '.envprofiles/journal/switch.json'));
-      if (journalLeft) interrupted++;
+      const delay = Math.floor(random() * fullRun);
+      const finished = await killAfter(['switch', target, '--workspace', root], delay, STEP_DELAY_MS);
+      const journalLeft = fs.existsSync(journalFile(root));
       const next = runCli(['status', '--workspace', root, '--json']);
       assert.equal(next.status, 0, next.stderr);
       const context = `seed ${seed}, run ${run}, killed after ${delay} ms (finished: ${finished})`;
@@ -102,39 +86,50 @@ describe('kill -9 at random moments', function () {
       assert.equal(next.json?.result.inSync, true, `${context}: ${next.json?.result.drift}`);
       if (finished) assert.equal(active, target, context);
     }
-    assert.ok(interrupted >= KILLS / 4, `only ${interrupted} of ${KILLS} kills landed inside a transaction (seed ${seed}, run ${fullRun} ms, journal from ${journalFrom} to ${journalTo} ms)`);
   });
 
-  it(`during clone (${KILLS} runs): either the whole clone exists and validates, or nothing of it`, async () => {
+  /** The outcome of an interrupted clone once the next command has run: the whole clone, or nothing of it. */
+  function assertWholeOrNothing(root: string, id: string, context: string): boolean {
+    const next = runCli(['list', '--workspace', root, '--json']);
+    assert.equal(next.status, 0, next.stderr);
+    const listed = next.json?.result.profiles.find((p: { id: string }) => p.id === id);
+    if (listed) {
+      assert.ok(listed.valid, `${context}: listed clone is invalid`);
+      const validation = runCli(['validate', id, '--full', '--workspace', root]);
+      assert.equal(validation.status, 0, `${context}: ${validation.stdout}`);
+    } else {
+      assert.ok(!fs.existsSync(path.join(root, 'data', id)), `${context}: data/${id} left behind without a profile`);
+    }
+    assert.deepEqual(temporaryFiles(root), [], `${context}: temporary files left`);
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), [], `${context}: journal left`);
+    return Boolean(listed);
+  }
+
+  it('during clone, at every step: nothing of it before the commit, the whole clone after it', async () => {
+    const { root } = await demoWorkspace(4000);
+    const steps = stepsOf(['clone', DEV, 'probe_clone', '--workspace', root]);
+    assert.equal(runCli(['validate', 'probe_clone', '--full', '--workspace', root]).status, 0);
+    const committedAt = steps.indexOf('committed');
+    assert.ok(steps.indexOf('profile-written') > 0 && committedAt > 0, `steps: ${steps.join(', ')}`);
+    for (const [index, step] of steps.entries()) {
+      const id = `clone_at_${index + 1}`;
+      killAtStep(['clone', DEV, id, '--workspace', root], index + 1);
+      const context = `killed at step ${index + 1} of ${steps.length} (${step})`;
+      assert.equal(assertWholeOrNothing(root, id, context), index >= committedAt, `${context}: ${index >= committedAt ? 'the whole clone' : 'nothing'} expected`);
+    }
+  });
+
+  it(`during clone, at random moments (${KILLS} runs): either the whole clone exists and validates, or nothing of it`, async () => {
     const seed = Number(process.env.ENVPROFILES_KILL_SEED ?? Date.now() % 100000);
     const random = seeded(seed);
     const { root } = await demoWorkspace(4000);
     const started = Date.now();
-    await runAndKill(['clone', DEV, 'probe_clone', '--workspace', root], 60_000);
+    assert.ok(await killAfter(['clone', DEV, 'probe_clone', '--workspace', root], 60_000, STEP_DELAY_MS));
     const fullRun = Date.now() - started;
-    assert.equal(runCli(['validate', 'probe_clone', '--full', '--workspace', root]).status, 0);
-    let complete = 0;
-    let absent = 0;
     for (let run = 0; run < KILLS; run++) {
-      const id = `clone_${run}`;
       const delay = Math.floor(random() * fullRun);
-      await runAndKill(['clone', DEV, id, '--workspace', root], delay);
-      const next = runCli(['list', '--workspace', root, '--json']);
-      assert.equal(next.status, 0, next.stderr);
-      const context = `seed ${seed}, run ${run}, killed after ${delay} ms`;
-      const listed = next.json?.result.profiles.find((p: { id: string }) => p.id === id);
-      if (listed) {
-        complete++;
-        assert.ok(listed.valid, `${context}: listed clone is invalid`);
-        const validation = runCli(['validate', id, '--full', '--workspace', root]);
-        assert.equal(validation.status, 0, `${context}: ${validation.stdout}`);
-      } else {
-        absent++;
-        assert.ok(!fs.existsSync(path.join(root, 'data', id)), `${context}: data/${id} left behind without a profile`);
-      }
-      assert.deepEqual(temporaryFiles(root), [], `${context}: temporary files left`);
-      assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), [], `${context}: journal left`);
+      await killAfter(['clone', DEV, `clone_${run}`, '--workspace', root], delay, STEP_DELAY_MS);
+      assertWholeOrNothing(root, `clone_${run}`, `seed ${seed}, run ${run}, killed after ${delay} ms`);
     }
-    assert.ok(complete > 0 && absent > 0, `kills should land both before and after the commit (complete ${complete}, absent ${absent}, seed ${seed})`);
   });
 });

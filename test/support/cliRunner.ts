@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { NO_TEST_HOOKS } from './steppedRuns';
 import { CLI } from './workspaces';
 
 export interface CliResult {
@@ -13,7 +14,7 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; node?
   const result = spawnSync(options.node ?? process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     cwd: options.cwd,
-    env: { ...process.env, ENVPROFILES_TEST_FAIL_AT: '', ENVPROFILES_TEST_STEP_DELAY_MS: '', ...options.env },
+    env: { ...process.env, ...NO_TEST_HOOKS, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
     input: '',
   });

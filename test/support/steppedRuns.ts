@@ -1,0 +1,104 @@
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CLI, tempDir } from './workspaces';
+
+/**
+ * Runs of the built CLI that stop at a known step (the hooks in src/cli/testHooks.ts) or at a random
+ * moment. A kill at a step is deterministic, so a test can require kills on both sides of a commit
+ * point; random kills add the moments between steps, inside a write.
+ */
+
+/** The test-hook variables, cleared so a run only has the ones a test gives it. */
+export const NO_TEST_HOOKS: NodeJS.ProcessEnv = {
+  ENVPROFILES_TEST_FAIL_AT: '',
+  ENVPROFILES_TEST_STEP_DELAY_MS: '',
+  ENVPROFILES_TEST_KILL_AT_STEP: '',
+  ENVPROFILES_TEST_STEP_LOG: '',
+  ENVPROFILES_TEST_HOLD_AT: '',
+  ENVPROFILES_TEST_HOLD_FILE: '',
+};
+
+function cliEnvironment(hooks: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, ...NO_TEST_HOOKS, ...hooks };
+}
+
+/** Runs the command to its end and returns the steps it reported, in order. */
+export function stepsOf(args: string[]): string[] {
+  const log = path.join(tempDir('envprofiles-steps-'), 'steps.log');
+  const run = spawnSync(process.execPath, [CLI, ...args], { env: cliEnvironment({ ENVPROFILES_TEST_STEP_LOG: log }), encoding: 'utf8', input: '' });
+  if (run.status !== 0) throw new Error(`${args.join(' ')} failed while its steps were learned: ${run.stderr}`);
+  return fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
+}
+
+/** Runs the command and kills it with SIGKILL at its `step`-th step (1-based). Throws if it got past it. */
+export function killAtStep(args: string[], step: number): void {
+  const run = spawnSync(process.execPath, [CLI, ...args], { env: cliEnvironment({ ENVPROFILES_TEST_KILL_AT_STEP: String(step) }), encoding: 'utf8', input: '' });
+  if (run.signal !== 'SIGKILL') throw new Error(`${args.join(' ')} was to be killed at step ${step} but ended with ${run.status}: ${run.stderr}`);
+}
+
+/** Starts the command, kills it with SIGKILL after `delayMs` (each step pausing `stepDelayMs`); resolves whether it finished first. */
+export function killAfter(args: string[], delayMs: number, stepDelayMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnvironment({ ENVPROFILES_TEST_STEP_DELAY_MS: String(stepDelayMs) }), stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(signal === null && code === 0);
+    });
+  });
+}
+
+export interface Finished {
+  code: number | null;
+  stderr: string;
+}
+
+/** Starts the command; resolves with its exit code and stderr. */
+export function startCli(args: string[], hooks: NodeJS.ProcessEnv = {}): Promise<Finished> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnvironment(hooks), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+export interface HeldRun {
+  /** Resolves when the command has reached the step and is waiting there. */
+  reached: Promise<void>;
+  /** Lets the held command go on. */
+  release(): void;
+  /** Resolves when the command has ended. */
+  finished: Promise<Finished>;
+}
+
+/** Starts the command and holds it at the first `step` of that name until released. */
+export function startHeld(args: string[], step: string): HeldRun {
+  const releaseFile = path.join(tempDir('envprofiles-hold-'), 'release');
+  return holdRun(startCli(args, { ENVPROFILES_TEST_HOLD_AT: step, ENVPROFILES_TEST_HOLD_FILE: releaseFile }), releaseFile);
+}
+
+/** Starts the same command `count` times at once, all holding at `step`: whichever gets there is held. */
+export function startManyHeld(args: string[], step: string, count: number): HeldRun & { all: Promise<Finished>[] } {
+  const releaseFile = path.join(tempDir('envprofiles-hold-'), 'release');
+  const all = Array.from({ length: count }, () => startCli(args, { ENVPROFILES_TEST_HOLD_AT: step, ENVPROFILES_TEST_HOLD_FILE: releaseFile }));
+  return { ...holdRun(Promise.all(all).then((results) => results[0]), releaseFile), all };
+}
+
+function holdRun(finished: Promise<Finished>, releaseFile: string): HeldRun {
+  let ended = false;
+  void finished.then(() => (ended = true));
+  const reached = new Promise<void>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (fs.existsSync(`${releaseFile}.reached`)) {
+        clearInterval(poll);
+        resolve();
+      } else if (ended) {
+        clearInterval(poll);
+        reject(new Error('the command ended without reaching the step it was to be held at'));
+      }
+    }, 5);
+  });
+  return { reached, release: () => fs.writeFileSync(releaseFile, ''), finished };
+}
