@@ -1,32 +1,25 @@
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { acquireWorkspaceLock, liveLockOwner, takeOverStaleLock } from '../src/core/workspaceLock';
 import { runCli } from './support/cliRunner';
-import { CLI, demoWorkspace, temporaryFiles } from './support/workspaces';
-
-function startCli(args: string[], stepDelayMs: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ENVPROFILES_TEST_STEP_DELAY_MS: String(stepDelayMs) }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
-}
+import { startCli, startManyHeld, startHeld, type Finished } from './support/steppedRuns';
+import { demoWorkspace, temporaryFiles } from './support/workspaces';
 
 describe('concurrent operations', function () {
   this.timeout(60_000);
 
   it('two switches at once: one runs, the other is refused with WORKSPACE_BUSY (exit 3); nothing collides', async () => {
     const { root } = await demoWorkspace();
-    const [a, b] = await Promise.all([
-      startCli(['switch', 'dev_environment_001', '--workspace', root], 40),
-      new Promise<{ code: number | null; stderr: string }>((resolve) => setTimeout(() => resolve(startCli(['switch', 'test_environment_001', '--workspace', root], 40)), 150)),
-    ]);
-    assert.deepEqual([a.code, b.code], [0, 3], `${a.stderr}\n${b.stderr}`);
-    assert.match(b.stderr, /error\[WORKSPACE_BUSY\]: Another operation is running in this workspace: switch to dev_environment_001/);
+    const first = startHeld(['switch', 'dev_environment_001', '--workspace', root], 'journal-written');
+    await first.reached;
+    const second = await startCli(['switch', 'test_environment_001', '--workspace', root]);
+    first.release();
+    const done = await first.finished;
+    assert.deepEqual([done.code, second.code], [0, 3], `${done.stderr}\n${second.stderr}`);
+    assert.match(second.stderr, /error\[WORKSPACE_BUSY\]: Another operation is running in this workspace: switch to dev_environment_001/);
     const status = runCli(['status', '--workspace', root, '--json']);
     assert.equal(status.json?.result.active, 'dev_environment_001');
     assert.equal(status.json?.result.inSync, true);
@@ -34,14 +27,15 @@ describe('concurrent operations', function () {
 
   it('a read-only command during a switch neither waits for it nor rolls it back', async () => {
     const { root } = await demoWorkspace();
-    const running = startCli(['switch', 'dev_environment_001', '--workspace', root], 40);
-    await new Promise((r) => setTimeout(r, 250));
+    const running = startHeld(['switch', 'dev_environment_001', '--workspace', root], 'journal-written');
+    await running.reached;
     assert.ok(fs.existsSync(path.join(root, '.envprofiles/journal/switch.json')), 'the switch is in progress');
     const status = runCli(['status', '--workspace', root, '--json']);
     assert.equal(status.status, 0);
     assert.match(status.json?.result.operationInProgress, /switch to dev_environment_001/);
     assert.deepEqual(status.json?.recovered, []);
-    const finished = await running;
+    running.release();
+    const finished = await running.finished;
     assert.equal(finished.code, 0, finished.stderr);
     assert.equal(runCli(['status', '--workspace', root, '--json']).json?.result.active, 'dev_environment_001');
   });
@@ -113,9 +107,15 @@ describe('concurrent operations', function () {
       const { root, context } = await demoWorkspace();
       for (const [round, target] of [DEV_TARGETS[0], DEV_TARGETS[1], DEV_TARGETS[0]].entries()) {
         fs.writeFileSync(context.layout.lockFile, lockText(deadPid(), `switch (killed in round ${round})`));
-        // The winner holds the lock for ~9 steps of 100 ms: long enough that, on two loaded cores, all six
-        // have started before it ends (with 30 ms, a late sixth once found the lock free and ran after it).
-        const results = await Promise.all(Array.from({ length: 6 }, () => startCli(['switch', target, '--workspace', root], 100)));
+        // The winner is held inside its switch until the other five have ended, so none can start late
+        // enough to find the lock free; a second winner would be held too, and show as a second 0.
+        const run = startManyHeld(['switch', target, '--workspace', root], 'validated', 6);
+        let ended = 0;
+        for (const one of run.all) void one.then(() => ended++);
+        await run.reached;
+        await until(() => ended >= 5, 20_000);
+        run.release();
+        const results: Finished[] = await Promise.all(run.all);
         const codes = results.map((r) => r.code).sort();
         assert.deepEqual(codes, [0, 3, 3, 3, 3, 3], results.map((r) => r.stderr).join('\n'));
         const status = runCli(['status', '--workspace', root, '--json']);
@@ -128,3 +128,9 @@ describe('concurrent operations', function () {
 });
 
 const DEV_TARGETS = ['dev_environment_001', 'test_environment_001'];
+
+/** Resolves once `condition` holds, or after `limitMs` (the assertions that follow then say what is wrong). */
+async function until(condition: () => boolean, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
