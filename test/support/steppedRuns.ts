@@ -64,41 +64,35 @@ export function startCli(args: string[], hooks: NodeJS.ProcessEnv = {}): Promise
   });
 }
 
-export interface HeldRun {
-  /** Resolves when the command has reached the step and is waiting there. */
+export interface Hold {
+  /** Resolves when a command has reached the step and is waiting there; rejects if all ended first. */
   reached: Promise<void>;
   /** Lets the held command go on. */
   release(): void;
-  /** Resolves when the command has ended. */
-  finished: Promise<Finished>;
 }
 
 /** Starts the command and holds it at the first `step` of that name until released. */
-export function startHeld(args: string[], step: string): HeldRun {
-  const releaseFile = path.join(tempDir('envprofiles-hold-'), 'release');
-  return holdRun(startCli(args, { ENVPROFILES_TEST_HOLD_AT: step, ENVPROFILES_TEST_HOLD_FILE: releaseFile }), releaseFile);
+export function startHeld(args: string[], step: string): Hold & { finished: Promise<Finished> } {
+  const { all, ...hold } = startManyHeld(args, step, 1);
+  return { ...hold, finished: all[0] };
 }
 
-/** Starts the same command `count` times at once, all holding at `step`: whichever gets there is held. */
-export function startManyHeld(args: string[], step: string, count: number): HeldRun & { all: Promise<Finished>[] } {
+/** Starts the same command `count` times at once, all to be held at `step`: whichever gets there is held. */
+export function startManyHeld(args: string[], step: string, count: number): Hold & { all: Promise<Finished>[] } {
   const releaseFile = path.join(tempDir('envprofiles-hold-'), 'release');
   const all = Array.from({ length: count }, () => startCli(args, { ENVPROFILES_TEST_HOLD_AT: step, ENVPROFILES_TEST_HOLD_FILE: releaseFile }));
-  return { ...holdRun(Promise.all(all).then((results) => results[0]), releaseFile), all };
-}
-
-function holdRun(finished: Promise<Finished>, releaseFile: string): HeldRun {
-  let ended = false;
-  void finished.then(() => (ended = true));
+  let allEnded = false;
+  void Promise.all(all).then(() => (allEnded = true));
   const reached = new Promise<void>((resolve, reject) => {
     const poll = setInterval(() => {
       if (fs.existsSync(`${releaseFile}.reached`)) {
         clearInterval(poll);
         resolve();
-      } else if (ended) {
+      } else if (allEnded) {
         clearInterval(poll);
-        reject(new Error('the command ended without reaching the step it was to be held at'));
+        reject(new Error(`${args.join(' ')} ended without reaching the step "${step}" it was to be held at`));
       }
     }, 5);
   });
-  return { reached, release: () => fs.writeFileSync(releaseFile, ''), finished };
+  return { reached, release: () => fs.writeFileSync(releaseFile, ''), all };
 }
