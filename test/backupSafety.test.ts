@@ -96,6 +96,33 @@ async function changeMarketData(file: string, close: number): Promise<string> {
   return digest(file);
 }
 
+/** A table of each of the profile's databases, and a change to it that `changeProfile` makes. */
+const PROFILE_TABLES: [database: string, table: string, change: string][] = [
+  ['settings', 'tv_trading_variables', "UPDATE tv_trading_variables SET value = 'v$'"],
+  ['strategies', 'strategy_profiles', "UPDATE strategy_profiles SET description = 'd$'"],
+  ['market_data', 'price_data', 'UPDATE price_data SET close = $ WHERE rowid % 3 = 0'],
+];
+
+/** Changes every database of the dev profile (so a restore that swapped only some of them shows). */
+async function changeProfile(root: string, mark: number): Promise<void> {
+  for (const [database, , change] of PROFILE_TABLES) {
+    const db = (await engine()).open(path.join(root, `data/dev/${database}.sqlite3`), { readOnly: false });
+    db.exec(change.replace('$', String(mark)));
+    db.close();
+  }
+}
+
+/** The rows of each changed table, all three databases together. */
+async function profileState(root: string): Promise<string> {
+  const rows: unknown[] = [];
+  for (const [database, table] of PROFILE_TABLES) {
+    const db = (await engine()).open(path.join(root, `data/dev/${database}.sqlite3`), { readOnly: true });
+    rows.push(db.all(`SELECT * FROM ${table} ORDER BY rowid`));
+    db.close();
+  }
+  return JSON.stringify(rows);
+}
+
 describe('kill -9 during backup and restore', function () {
   this.timeout(600_000);
 
@@ -152,6 +179,25 @@ describe('kill -9 during backup and restore', function () {
       const context = `killed at step ${index + 1} of ${steps.length} (${step})`;
       const now = await assertRestoreSettled(root, file, context);
       assert.equal(now, index >= committedAt ? restoredState : changedState, `${context}: ${index >= committedAt ? 'the restored' : 'the old'} state expected`);
+    }
+  });
+
+  it('during a restore of the whole profile, at every step: all three databases old before the commit, all restored after it, never a mix', async () => {
+    const { root, context } = await demoWorkspace(3000);
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const restoredState = await profileState(root);
+    const args = ['restore', backup.entry.id, '--workspace', root];
+    await changeProfile(root, 999);
+    const steps = stepsOf(args);
+    const committedAt = steps.lastIndexOf('committed');
+    assert.equal(steps.filter((step) => step.startsWith('swapped:')).length, 3, `steps: ${steps.join(', ')}`);
+    for (const [index, step] of steps.entries()) {
+      await changeProfile(root, index + 1000);
+      const changedState = await profileState(root);
+      killAtStep(args, index + 1);
+      const context = `killed at step ${index + 1} of ${steps.length} (${step})`;
+      await assertRestoreSettled(root, path.join(root, 'data/dev/market_data.sqlite3'), context);
+      assert.equal(await profileState(root), index >= committedAt ? restoredState : changedState, `${context}: ${index >= committedAt ? 'the restored' : 'the old'} state of every database expected`);
     }
   });
 
