@@ -265,9 +265,19 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.match(missing.stderr, /error\[BACKUP_NOT_FOUND\]/);
     assert.equal(runCli(['backup', '--workspace', root]).status, 2, 'backup needs an id or --all');
     assert.equal(runCli(['backup', DEV, '--full', '--incremental', '--workspace', root]).status, 2);
+    const listedBefore = runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.backups.length;
+    for (const [reason, problem] of [['  ', /is empty/], ['two\nlines', /line break/], ['x'.repeat(81), /81 characters long \(at most 80\)/]] as const) {
+      const badReason = runCli(['backup', DEV, '--reason', reason, '--workspace', root]);
+      assert.equal(badReason.status, 2, badReason.stderr);
+      assert.match(badReason.stderr, /error\[USAGE\]: The backup reason /);
+      assert.match(badReason.stderr, problem);
+      assert.equal(runCli(['backup', '--all', '--reason', reason, '--workspace', root]).status, 2);
+    }
+    assert.equal(runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.backups.length, listedBefore, 'a refused reason backs nothing up');
     const all = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root, '--json']);
     assert.equal(all.status, 0, all.stderr);
     assert.equal(all.json?.result.backups.length, 3);
+    assert.equal(runCli(['backup', DEV, '--reason', '  before migration ', '--workspace', root, '--json']).json?.result.reason, 'before migration', 'kept trimmed');
     const refused = runCli(['restore', id, '--workspace', root], { env: {} });
     assert.equal(refused.status, 0, 'dev is not protected');
     fs.writeFileSync(path.join(root, 'data/app.lock'), '');

@@ -32,8 +32,8 @@ export const backupCommand: CliCommand = {
       const result = await backUpAllProfiles(context, kind, reason);
       const text = result.results.flatMap(describe);
       for (const failure of result.failures) text.push(`FAILED ${failure.profileId}: ${failure.message}`);
-      text.push(`${result.results.length} profile(s) backed up, ${result.failures.length} failed (reason: ${reason}).`);
-      return { json: { reason, backups: result.results.map((r) => ({ ...r.entry, databases: r.databases, note: r.note })), failures: result.failures }, text, exitCode: result.failures.length > 0 ? 1 : 0 };
+      text.push(`${result.results.length} profile(s) backed up, ${result.failures.length} failed (reason: ${result.reason}).`);
+      return { json: { reason: result.reason, backups: result.results.map((r) => ({ ...r.entry, databases: r.databases, note: r.note })), failures: result.failures }, text, exitCode: result.failures.length > 0 ? 1 : 0 };
     }
     if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'backup needs a profile id, or --all.', { kind: 'usage', hint: 'Example: envprofiles backup prod_environment_001 --full' });
     const result = await createBackup(context, { profileId: positionals[0], kind, reason });

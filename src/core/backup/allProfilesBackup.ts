@@ -5,6 +5,7 @@ import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import { backUpProfile, type BackupResult, type RequestedKind } from './backupCreation';
+import { checkedBackupReason } from './backupReason';
 
 export interface AllProfilesBackupResult {
   reason: string;
@@ -16,8 +17,9 @@ export interface AllProfilesBackupResult {
  * Backs up every valid profile at once (the emergency backup). One failing profile does not stop the
  * others; every failure is reported.
  */
-export async function backUpAllProfiles(context: WorkspaceContext, kind: RequestedKind, reason: string): Promise<AllProfilesBackupResult> {
+export async function backUpAllProfiles(context: WorkspaceContext, kind: RequestedKind, requestedReason: string): Promise<AllProfilesBackupResult> {
   requireInitialised(context.layout);
+  const reason = checkedBackupReason(requestedReason);
   return withWorkspaceLock(context, `backup of every profile (${reason})`, async () => {
     const config = workspaceConfigFor(context);
     const results: BackupResult[] = [];

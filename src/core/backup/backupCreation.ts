@@ -17,6 +17,7 @@ import { withWorkspaceLock } from '../workspaceSession';
 import { TOOL_VERSION } from '../toolVersion';
 import { ArchiveReader } from './archiveReader';
 import { ArchiveWriter } from './archiveWriter';
+import { checkedBackupReason } from './backupReason';
 import { CHUNK_SIZE, RETAINED_CHUNKS, type DeflateSegment } from './zipWriter';
 import { readCatalog, updateCatalog, type CatalogEntry } from './backupCatalog';
 import { BackupLayout, newBackupId } from './backupLayout';
@@ -47,10 +48,11 @@ export interface BackupResult {
 /** Backs up one profile under the workspace lock. */
 export async function createBackup(context: WorkspaceContext, request: BackupRequest): Promise<BackupResult> {
   requireInitialised(context.layout);
+  const reason = checkedBackupReason(request.reason ?? 'manual');
   return withWorkspaceLock(context, `backup of ${request.profileId}`, () => {
     const config = workspaceConfigFor(context);
     const { profile } = loadProfile(context.layout, config, request.profileId);
-    return backUpProfile(context, config, profile, request.kind ?? 'auto', request.reason ?? 'manual');
+    return backUpProfile(context, config, profile, request.kind ?? 'auto', reason);
   });
 }
 

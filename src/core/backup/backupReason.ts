@@ -1,0 +1,24 @@
+import { EnvProfilesError } from '../errors';
+
+const MAX_REASON_LENGTH = 80;
+
+/**
+ * A backup's reason is shown in one column of `backups` and in the audit log, so it must be one short
+ * line; an empty one would leave the backup without a why. Returns the reason trimmed.
+ */
+export function checkedBackupReason(reason: string): string {
+  const trimmed = reason.trim();
+  const problem = trimmed === ''
+    ? 'is empty'
+    : /[\u0000-\u001f\u007f]/.test(trimmed)
+      ? 'holds a line break or another control character'
+      : trimmed.length > MAX_REASON_LENGTH
+        ? `is ${trimmed.length} characters long (at most ${MAX_REASON_LENGTH})`
+        : undefined;
+  if (!problem) return trimmed;
+  throw new EnvProfilesError('USAGE', `The backup reason ${problem}; nothing was backed up.`, {
+    kind: 'usage',
+    field: 'reason',
+    hint: 'Give a short one-line reason, such as --reason before-migration, or leave --reason out.',
+  });
+}
