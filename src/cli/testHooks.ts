@@ -40,7 +40,7 @@ export function stepHookFromEnvironment(env: NodeJS.ProcessEnv): StepHook | unde
 /** As `kill -9` from outside: no handler, no cleanup, no flush. */
 function killSelf(): never {
   process.kill(process.pid, 'SIGKILL');
-  // The signal is delivered before this thread runs on; never go past the step meanwhile.
+  // SIGKILL sent to oneself ends the process at once; should its delivery lag, nothing after the step runs.
   for (;;) pause(1000);
 }
 
