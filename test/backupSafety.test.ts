@@ -7,8 +7,8 @@ import { restoreBackup } from '../src/core/backup/backupRestore';
 import { EnvProfilesError } from '../src/core/errors';
 import { runCli } from './support/cliRunner';
 import { demoWorkspace, engine, snapshotTree, temporaryFiles, assertSameTree } from './support/workspaces';
-import { craftArchive, seeded } from './support/testHelpers';
-import { killAfter, killAtStep, stepsOf } from './support/steppedRuns';
+import { craftArchive } from './support/testHelpers';
+import { killAtRandomMoments, killAtStep, stepsOf } from './support/steppedRuns';
 
 const DEV = 'dev_environment_001';
 const KILLS = Number(process.env.ENVPROFILES_KILL_RUNS ?? 24);
@@ -145,18 +145,15 @@ describe('kill -9 during backup and restore', function () {
   });
 
   it(`during backup, at random moments (${KILLS} runs): the data is intact, no partial archive is listed, leftovers are cleaned by the next command`, async () => {
-    const seed = Number(process.env.ENVPROFILES_KILL_SEED ?? Date.now() % 100000);
-    const random = seeded(seed);
     const { root } = await demoWorkspace(3000);
     const dataBefore = dataTree(root);
-    const started = Date.now();
-    assert.ok(await killAfter(['backup', DEV, '--workspace', root], 60_000, 15));
-    const fullRun = Date.now() - started;
-    for (let run = 0; run < KILLS; run++) {
-      const delay = Math.floor(random() * fullRun);
-      await killAfter(['backup', DEV, '--workspace', root, ...(run % 3 === 0 ? ['--full'] : [])], delay, 15);
-      assertBackupsSettled(root, dataBefore, `seed ${seed}, run ${run}, killed after ${delay} ms`);
-    }
+    await killAtRandomMoments({
+      runs: KILLS,
+      stepDelayMs: 15,
+      undisturbed: ['backup', DEV, '--workspace', root],
+      prepare: (run) => ['backup', DEV, '--workspace', root, ...(run % 3 === 0 ? ['--full'] : [])],
+      check: ({ context }) => void assertBackupsSettled(root, dataBefore, context),
+    });
     // Every listed backup is sound.
     for (const id of fs.readdirSync(path.join(root, '.envprofiles/backups', DEV)).filter((f) => f.endsWith('.zip')).map((f) => f.slice(0, -4)).slice(-3)) {
       assert.equal(runCli(['verify', id, '--workspace', root]).status, 0, id);
@@ -202,23 +199,24 @@ describe('kill -9 during backup and restore', function () {
   });
 
   it(`during restore, at random moments (${KILLS} runs): each database is either the old or the new state, never a mix; the next command settles it`, async () => {
-    const seed = Number(process.env.ENVPROFILES_KILL_SEED ?? Date.now() % 100000);
-    const random = seeded(seed);
     const { root, context } = await demoWorkspace(3000);
     const file = path.join(root, 'data/dev/market_data.sqlite3');
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
     const restoredState = await digest(file);
     const args = ['restore', backup.entry.id, '--db', 'market_data', '--workspace', root];
-    const started = Date.now();
-    assert.ok(await killAfter(args, 60_000, 15));
-    const fullRun = Date.now() - started;
-    for (let run = 0; run < KILLS; run++) {
-      const changedState = await changeMarketData(file, run + 1000);
-      const delay = Math.floor(random() * fullRun);
-      await killAfter(args, delay, 15);
-      const context = `seed ${seed}, run ${run}, killed after ${delay} ms`;
-      const now = await assertRestoreSettled(root, file, context);
-      assert.ok(now === restoredState || now === changedState, `${context}: market_data is neither the old nor the restored state`);
-    }
+    let changedState = '';
+    await killAtRandomMoments({
+      runs: KILLS,
+      stepDelayMs: 15,
+      undisturbed: args,
+      prepare: async (run) => {
+        changedState = await changeMarketData(file, run + 1000);
+        return args;
+      },
+      check: async ({ context }) => {
+        const now = await assertRestoreSettled(root, file, context);
+        assert.ok(now === restoredState || now === changedState, `${context}: market_data is neither the old nor the restored state`);
+      },
+    });
   });
 });

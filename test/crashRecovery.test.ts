@@ -3,9 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseEnv } from 'node:util';
 import { runCli } from './support/cliRunner';
-import { killAfter, killAtStep, stepsOf } from './support/steppedRuns';
+import { killAtRandomMoments, killAtStep, stepsOf } from './support/steppedRuns';
 import { demoWorkspace, temporaryFiles } from './support/workspaces';
-import { seeded } from './support/testHelpers';
 
 const DEV = 'dev_environment_001';
 const TEST = 'test_environment_001';
@@ -65,27 +64,29 @@ describe('kill -9 during a switch or a clone', function () {
   });
 
   it(`during switch, at random moments (${KILLS} runs): the next command leaves state, env file and links in agreement`, async () => {
-    const seed = Number(process.env.ENVPROFILES_KILL_SEED ?? Date.now() % 100000);
-    const random = seeded(seed);
     const { root } = await demoWorkspace();
     assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
-    const started = Date.now();
-    assert.ok(await killAfter(['switch', TEST, '--workspace', root], 60_000, STEP_DELAY_MS));
-    const fullRun = Date.now() - started;
-    for (let run = 0; run < KILLS; run++) {
-      const from = readActive(root) as string;
-      const target = from === DEV ? TEST : DEV;
-      const delay = Math.floor(random() * fullRun);
-      const finished = await killAfter(['switch', target, '--workspace', root], delay, STEP_DELAY_MS);
-      const journalLeft = fs.existsSync(journalFile(root));
-      const next = runCli(['status', '--workspace', root, '--json']);
-      assert.equal(next.status, 0, next.stderr);
-      const context = `seed ${seed}, run ${run}, killed after ${delay} ms (finished: ${finished})`;
-      const active = assertConsistent(root, [from, target], context);
-      if (journalLeft) assert.ok(next.json?.recovered?.length === 1, `${context}: recovery reported`);
-      assert.equal(next.json?.result.inSync, true, `${context}: ${next.json?.result.drift}`);
-      if (finished) assert.equal(active, target, context);
-    }
+    let from = DEV;
+    let target = TEST;
+    await killAtRandomMoments({
+      runs: KILLS,
+      stepDelayMs: STEP_DELAY_MS,
+      undisturbed: ['switch', TEST, '--workspace', root],
+      prepare: () => {
+        from = readActive(root) as string;
+        target = from === DEV ? TEST : DEV;
+        return ['switch', target, '--workspace', root];
+      },
+      check: ({ finished, context }) => {
+        const journalLeft = fs.existsSync(journalFile(root));
+        const next = runCli(['status', '--workspace', root, '--json']);
+        assert.equal(next.status, 0, next.stderr);
+        const active = assertConsistent(root, [from, target], context);
+        if (journalLeft) assert.ok(next.json?.recovered?.length === 1, `${context}: recovery reported`);
+        assert.equal(next.json?.result.inSync, true, `${context}: ${next.json?.result.drift}`);
+        if (finished) assert.equal(active, target, context);
+      },
+    });
   });
 
   /** The outcome of an interrupted clone once the next command has run: the whole clone, or nothing of it. */
@@ -120,16 +121,13 @@ describe('kill -9 during a switch or a clone', function () {
   });
 
   it(`during clone, at random moments (${KILLS} runs): either the whole clone exists and validates, or nothing of it`, async () => {
-    const seed = Number(process.env.ENVPROFILES_KILL_SEED ?? Date.now() % 100000);
-    const random = seeded(seed);
     const { root } = await demoWorkspace(4000);
-    const started = Date.now();
-    assert.ok(await killAfter(['clone', DEV, 'probe_clone', '--workspace', root], 60_000, STEP_DELAY_MS));
-    const fullRun = Date.now() - started;
-    for (let run = 0; run < KILLS; run++) {
-      const delay = Math.floor(random() * fullRun);
-      await killAfter(['clone', DEV, `clone_${run}`, '--workspace', root], delay, STEP_DELAY_MS);
-      assertWholeOrNothing(root, `clone_${run}`, `seed ${seed}, run ${run}, killed after ${delay} ms`);
-    }
+    await killAtRandomMoments({
+      runs: KILLS,
+      stepDelayMs: STEP_DELAY_MS,
+      undisturbed: ['clone', DEV, 'probe_clone', '--workspace', root],
+      prepare: (run) => ['clone', DEV, `clone_${run}`, '--workspace', root],
+      check: ({ run, context }) => void assertWholeOrNothing(root, `clone_${run}`, context),
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { seeded } from './testHelpers';
 import { CLI, tempDir } from './workspaces';
 
 /**
@@ -38,7 +39,7 @@ export function killAtStep(args: string[], step: number): void {
 }
 
 /** Starts the command, kills it with SIGKILL after `delayMs` (each step pausing `stepDelayMs`); resolves whether it finished first. */
-export function killAfter(args: string[], delayMs: number, stepDelayMs: number): Promise<boolean> {
+function killAfter(args: string[], delayMs: number, stepDelayMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: cliEnvironment({ ENVPROFILES_TEST_STEP_DELAY_MS: String(stepDelayMs) }), stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
@@ -47,6 +48,31 @@ export function killAfter(args: string[], delayMs: number, stepDelayMs: number):
       resolve(signal === null && code === 0);
     });
   });
+}
+
+/**
+ * Kills `runs` runs of a command at random moments (steps pausing `stepDelayMs`): each run is prepared
+ * (which returns its arguments), killed after a random share of how long the undisturbed run took, then
+ * checked. Every check's context names the seed; ENVPROFILES_KILL_SEED repeats a failing one.
+ */
+export async function killAtRandomMoments(plan: {
+  runs: number;
+  stepDelayMs: number;
+  undisturbed: string[];
+  prepare: (run: number) => string[] | Promise<string[]>;
+  check: (outcome: { run: number; finished: boolean; context: string }) => void | Promise<void>;
+}): Promise<void> {
+  const seed = Number(process.env.ENVPROFILES_KILL_SEED ?? Date.now() % 100000);
+  const random = seeded(seed);
+  const started = Date.now();
+  if (!(await killAfter(plan.undisturbed, 60_000, plan.stepDelayMs))) throw new Error(`${plan.undisturbed.join(' ')} failed when left to finish`);
+  const fullRun = Date.now() - started;
+  for (let run = 0; run < plan.runs; run++) {
+    const args = await plan.prepare(run);
+    const delay = Math.floor(random() * fullRun);
+    const finished = await killAfter(args, delay, plan.stepDelayMs);
+    await plan.check({ run, finished, context: `seed ${seed}, run ${run}, killed after ${delay} ms of ${fullRun} (finished: ${finished})` });
+  }
 }
 
 export interface Finished {
