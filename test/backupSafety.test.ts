@@ -8,7 +8,7 @@ import { EnvProfilesError } from '../src/core/errors';
 import { runCli } from './support/cliRunner';
 import { demoWorkspace, engine, snapshotTree, temporaryFiles, assertSameTree } from './support/workspaces';
 import { craftArchive } from './support/testHelpers';
-import { killAtRandomMoments, killAtStep, stepsOf } from './support/steppedRuns';
+import { killAtEveryStep, killAtRandomMoments, stepsOf } from './support/steppedRuns';
 
 const DEV = 'dev_environment_001';
 const KILLS = Number(process.env.ENVPROFILES_KILL_RUNS ?? 24);
@@ -134,13 +134,15 @@ describe('kill -9 during backup and restore', function () {
     const committedAt = steps.indexOf('catalog-updated');
     assert.ok(committedAt > steps.indexOf('archive-written') && steps.indexOf('archive-written') > 0, `steps: ${steps.join(', ')}`);
     let listedBefore = assertBackupsSettled(root, dataBefore, 'after the undisturbed backup');
-    for (const [index, step] of steps.entries()) {
-      killAtStep(args, index + 1);
-      const context = `killed at step ${index + 1} of ${steps.length} (${step})`;
-      const listed = assertBackupsSettled(root, dataBefore, context);
-      assert.equal(listed.length, listedBefore.length + (index >= committedAt ? 1 : 0), `${context}: ${index >= committedAt ? 'the backup is kept' : 'nothing is added'}`);
-      listedBefore = listed;
-    }
+    await killAtEveryStep({
+      steps,
+      prepare: () => args,
+      check: ({ index, context }) => {
+        const listed = assertBackupsSettled(root, dataBefore, context);
+        assert.equal(listed.length, listedBefore.length + (index >= committedAt ? 1 : 0), `${context}: ${index >= committedAt ? 'the backup is kept' : 'nothing is added'}`);
+        listedBefore = listed;
+      },
+    });
     for (const id of listedBefore.slice(-2)) assert.equal(runCli(['verify', id, '--workspace', root]).status, 0, id);
   });
 
@@ -170,13 +172,18 @@ describe('kill -9 during backup and restore', function () {
     const steps = stepsOf(args);
     const committedAt = steps.lastIndexOf('committed');
     assert.ok(steps.indexOf('catalog-updated') >= 0 && committedAt > steps.indexOf('catalog-updated'), `steps: ${steps.join(', ')}`);
-    for (const [index, step] of steps.entries()) {
-      const changedState = await changeMarketData(file, index + 1000);
-      killAtStep(args, index + 1);
-      const context = `killed at step ${index + 1} of ${steps.length} (${step})`;
-      const now = await assertRestoreSettled(root, file, context);
-      assert.equal(now, index >= committedAt ? restoredState : changedState, `${context}: ${index >= committedAt ? 'the restored' : 'the old'} state expected`);
-    }
+    let changedState = '';
+    await killAtEveryStep({
+      steps,
+      prepare: async (index) => {
+        changedState = await changeMarketData(file, index + 1000);
+        return args;
+      },
+      check: async ({ index, context }) => {
+        const now = await assertRestoreSettled(root, file, context);
+        assert.equal(now, index >= committedAt ? restoredState : changedState, `${context}: ${index >= committedAt ? 'the restored' : 'the old'} state expected`);
+      },
+    });
   });
 
   it('during a restore of the whole profile, at every step: all three databases old before the commit, all restored after it, never a mix', async () => {
@@ -188,14 +195,19 @@ describe('kill -9 during backup and restore', function () {
     const steps = stepsOf(args);
     const committedAt = steps.lastIndexOf('committed');
     assert.equal(steps.filter((step) => step.startsWith('swapped:')).length, 3, `steps: ${steps.join(', ')}`);
-    for (const [index, step] of steps.entries()) {
-      await changeProfile(root, index + 1000);
-      const changedState = await profileState(root);
-      killAtStep(args, index + 1);
-      const context = `killed at step ${index + 1} of ${steps.length} (${step})`;
-      await assertRestoreSettled(root, path.join(root, 'data/dev/market_data.sqlite3'), context);
-      assert.equal(await profileState(root), index >= committedAt ? restoredState : changedState, `${context}: ${index >= committedAt ? 'the restored' : 'the old'} state of every database expected`);
-    }
+    let changedState = '';
+    await killAtEveryStep({
+      steps,
+      prepare: async (index) => {
+        await changeProfile(root, index + 1000);
+        changedState = await profileState(root);
+        return args;
+      },
+      check: async ({ index, context }) => {
+        await assertRestoreSettled(root, path.join(root, 'data/dev/market_data.sqlite3'), context);
+        assert.equal(await profileState(root), index >= committedAt ? restoredState : changedState, `${context}: ${index >= committedAt ? 'the restored' : 'the old'} state of every database expected`);
+      },
+    });
   });
 
   it(`during restore, at random moments (${KILLS} runs): each database is either the old or the new state, never a mix; the next command settles it`, async () => {

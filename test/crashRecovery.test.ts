@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseEnv } from 'node:util';
 import { runCli } from './support/cliRunner';
-import { killAtRandomMoments, killAtStep, stepsOf } from './support/steppedRuns';
+import { killAtEveryStep, killAtRandomMoments, stepsOf } from './support/steppedRuns';
 import { demoWorkspace, temporaryFiles } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
@@ -49,18 +49,20 @@ describe('kill -9 during a switch or a clone', function () {
     const journalAt = steps.indexOf('journal-written');
     const committedAt = steps.indexOf('committed');
     assert.ok(journalAt >= 0 && committedAt > journalAt + 1, `steps: ${steps.join(', ')}`);
-    for (const [index, step] of steps.entries()) {
-      killAtStep(['switch', TEST, '--workspace', root], index + 1);
-      const context = `killed at step ${index + 1} of ${steps.length} (${step})`;
-      const journalLeft = fs.existsSync(journalFile(root));
-      assert.equal(journalLeft, index >= journalAt, `${context}: the journal exists from journal-written on`);
-      const next = runCli(['status', '--workspace', root, '--json']);
-      assert.equal(next.status, 0, next.stderr);
-      assert.equal(next.json?.recovered?.length, journalLeft ? 1 : 0, `${context}: ${next.json?.recovered}`);
-      assert.equal(assertConsistent(root, [DEV, TEST], context), index >= committedAt ? TEST : DEV, context);
-      assert.equal(next.json?.result.inSync, true, `${context}: ${next.json?.result.drift}`);
-      if (readActive(root) === TEST) assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
-    }
+    await killAtEveryStep({
+      steps,
+      prepare: () => ['switch', TEST, '--workspace', root],
+      check: ({ index, context }) => {
+        const journalLeft = fs.existsSync(journalFile(root));
+        assert.equal(journalLeft, index >= journalAt, `${context}: the journal exists from journal-written on`);
+        const next = runCli(['status', '--workspace', root, '--json']);
+        assert.equal(next.status, 0, next.stderr);
+        assert.equal(next.json?.recovered?.length, journalLeft ? 1 : 0, `${context}: ${next.json?.recovered}`);
+        assert.equal(assertConsistent(root, [DEV, TEST], context), index >= committedAt ? TEST : DEV, context);
+        assert.equal(next.json?.result.inSync, true, `${context}: ${next.json?.result.drift}`);
+        if (readActive(root) === TEST) assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+      },
+    });
   });
 
   it(`during switch, at random moments (${KILLS} runs): the next command leaves state, env file and links in agreement`, async () => {
@@ -112,12 +114,14 @@ describe('kill -9 during a switch or a clone', function () {
     assert.equal(runCli(['validate', 'probe_clone', '--full', '--workspace', root]).status, 0);
     const committedAt = steps.indexOf('committed');
     assert.ok(steps.indexOf('profile-written') > 0 && committedAt > 0, `steps: ${steps.join(', ')}`);
-    for (const [index, step] of steps.entries()) {
-      const id = `clone_at_${index + 1}`;
-      killAtStep(['clone', DEV, id, '--workspace', root], index + 1);
-      const context = `killed at step ${index + 1} of ${steps.length} (${step})`;
-      assert.equal(assertWholeOrNothing(root, id, context), index >= committedAt, `${context}: ${index >= committedAt ? 'the whole clone' : 'nothing'} expected`);
-    }
+    const id = (index: number): string => `clone_at_${index + 1}`;
+    await killAtEveryStep({
+      steps,
+      prepare: (index) => ['clone', DEV, id(index), '--workspace', root],
+      check: ({ index, context }) => {
+        assert.equal(assertWholeOrNothing(root, id(index), context), index >= committedAt, `${context}: ${index >= committedAt ? 'the whole clone' : 'nothing'} expected`);
+      },
+    });
   });
 
   it(`during clone, at random moments (${KILLS} runs): either the whole clone exists and validates, or nothing of it`, async () => {

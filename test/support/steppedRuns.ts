@@ -33,9 +33,24 @@ export function stepsOf(args: string[]): string[] {
 }
 
 /** Runs the command and kills it with SIGKILL at its `step`-th step (1-based). Throws if it got past it. */
-export function killAtStep(args: string[], step: number): void {
+function killAtStep(args: string[], step: number): void {
   const run = spawnSync(process.execPath, [CLI, ...args], { env: cliEnvironment({ ENVPROFILES_TEST_KILL_AT_STEP: String(step) }), encoding: 'utf8', input: '' });
   if (run.signal !== 'SIGKILL') throw new Error(`${args.join(' ')} was to be killed at step ${step} but ended with ${run.status}: ${run.stderr}`);
+}
+
+/**
+ * Kills a command once at each of its `steps` (learned with `stepsOf`): each run is prepared (which
+ * returns its arguments), killed at its step, then checked with the step's index and a context to report.
+ */
+export async function killAtEveryStep(plan: {
+  steps: string[];
+  prepare: (index: number) => string[] | Promise<string[]>;
+  check: (kill: { index: number; context: string }) => void | Promise<void>;
+}): Promise<void> {
+  for (const [index, step] of plan.steps.entries()) {
+    killAtStep(await plan.prepare(index), index + 1);
+    await plan.check({ index, context: `killed at step ${index + 1} of ${plan.steps.length} (${step})` });
+  }
 }
 
 /** Starts the command, kills it with SIGKILL after `delayMs` (each step pausing `stepDelayMs`); resolves whether it finished first. */
