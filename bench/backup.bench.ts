@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { loadSqliteEngine } from '../src/core/sqlite/loadEngine';
 import { ArchiveWriter } from '../src/core/backup/archiveWriter';
 import { createBackup } from '../src/core/backup/backupCreation';
+import { collectListedPages } from '../src/core/backup/changedPages';
 import { DEFAULT_CONFIG_TEXT } from '../src/core/workspaceConfig';
 import { SnapshotHasher } from '../src/core/backup/snapshotHasher';
 import { readSqliteHeader } from '../src/core/sqlite/sqliteHeader';
@@ -250,7 +251,8 @@ async function benchSize(sizeMb: number): Promise<string[]> {
  * The parts no incremental backup can skip, each measured alone (medians of ROUNDS, warm): starting the
  * CLI, the backup-API snapshot of the database, hashing every page of it on both cores, and deflating
  * and writing as many pages as the incremental stored (`changedPages`, taken evenly across the
- * snapshot: this data compresses alike everywhere) on both cores, as the archive writer does. Set
+ * snapshot: this data compresses alike everywhere) on both cores, with the backup's own page packing
+ * and archive writer. Set
  * against the full backup, their sum shows how close an incremental can come to the full at this size.
  */
 async function incrementalFloor(context: WorkspaceContext, dbFile: string, scratch: string, changedPages: number): Promise<{ start: number; snapshot: number; hash: number; deflate: number; total: number }> {
@@ -276,9 +278,16 @@ async function incrementalFloor(context: WorkspaceContext, dbFile: string, scrat
       await hasher.hash(snapshot, index, pageSize, Math.ceil(fs.statSync(snapshot).size / pageSize), () => {});
       hashes.push((performance.now() - started) / 1000);
       started = performance.now();
-      const archive = new ArchiveWriter(path.join(place, 'pages.zip'), 'fast', new Date());
-      await archive.addStream('db/market_data.pages', spreadPages(snapshot, pageSize, changedPages), changedPages * (4 + pageSize));
-      archive.finish();
+      const pageCount = Math.floor(fs.statSync(snapshot).size / pageSize);
+      const fd = fs.openSync(snapshot, 'r');
+      try {
+        const archive = new ArchiveWriter(path.join(place, 'pages.zip'), 'fast', new Date());
+        const pages = collectListedPages({ fd, pageSize, pageCount }, spreadPageNumbers(pageCount, changedPages));
+        await archive.addStream('db/market_data.pages', pages.pieces, changedPages * (4 + pageSize));
+        archive.finish();
+      } finally {
+        fs.closeSync(fd);
+      }
       deflates.push((performance.now() - started) / 1000);
       fs.rmSync(path.join(place, 'pages.zip'));
       fs.rmSync(snapshot);
@@ -292,25 +301,9 @@ async function incrementalFloor(context: WorkspaceContext, dbFile: string, scrat
   return { start, snapshot, hash, deflate, total: start + snapshot + hash + deflate };
 }
 
-/** `count` pages of `file`, evenly spread, as [u32 page number][page] records in pieces of about 1 MiB (the `.pages` entry's format). */
-function* spreadPages(file: string, pageSize: number, count: number): Generator<Buffer> {
-  const pageCount = Math.floor(fs.statSync(file).size / pageSize);
-  const recordsPerPiece = Math.floor(1048576 / (4 + pageSize));
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (let first = 0; first < count; first += recordsPerPiece) {
-      const records = Math.min(recordsPerPiece, count - first);
-      const piece = Buffer.allocUnsafe(records * (4 + pageSize));
-      for (let i = 0; i < records; i++) {
-        const page = Math.floor(((first + i) * pageCount) / count);
-        piece.writeUInt32BE(page + 1, i * (4 + pageSize));
-        fs.readSync(fd, piece, i * (4 + pageSize) + 4, pageSize, page * pageSize);
-      }
-      yield piece;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
+/** `count` page numbers (0-based) of a file of `pageCount` pages, evenly spread. */
+function spreadPageNumbers(pageCount: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => Math.floor((i * pageCount) / count));
 }
 
 async function main(): Promise<void> {
