@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { blockingPause } from '../core/blockingPause';
 import { EnvProfilesError } from '../core/errors';
 import type { StepHook } from '../core/workspaceContext';
 
@@ -32,7 +33,7 @@ export function stepHookFromEnvironment(env: NodeJS.ProcessEnv): StepHook | unde
     if (stepLog) fs.appendFileSync(stepLog, `${step}\n`);
     if (stepsSeen === killAtStep) killSelf();
     if (holds && step === holdAt) holdUntilReleased(holdFile as string);
-    if (delay > 0) pause(delay);
+    if (delay > 0) blockingPause(delay);
     if (failAt && step.startsWith(failAt)) throw new EnvProfilesError('INJECTED_FAULT', `Injected failure at step ${step}.`);
   };
 }
@@ -41,17 +42,11 @@ export function stepHookFromEnvironment(env: NodeJS.ProcessEnv): StepHook | unde
 function killSelf(): never {
   process.kill(process.pid, 'SIGKILL');
   // SIGKILL sent to oneself ends the process at once; should its delivery lag, nothing after the step runs.
-  for (;;) pause(1000);
+  for (;;) blockingPause(1000);
 }
 
 function holdUntilReleased(releaseFile: string): void {
   fs.writeFileSync(`${releaseFile}.reached`, String(process.pid));
   const until = Date.now() + HOLD_LIMIT_MS;
-  while (!fs.existsSync(releaseFile) && Date.now() < until) pause(5);
-}
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-function pause(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
+  while (!fs.existsSync(releaseFile) && Date.now() < until) blockingPause(5);
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { temporaryPathFor } from './atomicFile';
+import { blockingPause } from './blockingPause';
 import { EnvProfilesError } from './errors';
 import type { WorkspaceLayout } from './workspaceLayout';
 
@@ -169,13 +170,9 @@ export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string)
     }
     // The holder is dead: take its lock over and try again (another process may win; then we see it
     // live). While another process is taking it over, wait a moment.
-    if (state.kind === 'stale' && !takeOverStaleLock(layout, state.text)) pauseMs(2);
+    if (state.kind === 'stale' && !takeOverStaleLock(layout, state.text)) blockingPause(2);
   }
   throw new EnvProfilesError('WORKSPACE_BUSY', 'Could not take the workspace lock: a lock left by a stopped process is being taken over.', { kind: 'refused', file: layout.relative(layout.lockFile), hint: 'Try again in a few seconds.' });
-}
-
-function pauseMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function releaseLock(layout: WorkspaceLayout): void {

@@ -8,17 +8,18 @@ const MAX_REASON_LENGTH = 80;
  */
 export function checkedBackupReason(reason: string): string {
   const trimmed = reason.trim();
-  const problem = trimmed === ''
-    ? 'is empty'
-    : /[\u0000-\u001f\u007f]/.test(trimmed)
-      ? 'holds a line break or another control character'
-      : trimmed.length > MAX_REASON_LENGTH
-        ? `is ${trimmed.length} characters long (at most ${MAX_REASON_LENGTH})`
-        : undefined;
+  const problem = reasonProblem(trimmed);
   if (!problem) return trimmed;
   throw new EnvProfilesError('USAGE', `The backup reason ${problem}; nothing was backed up.`, {
     kind: 'usage',
     field: 'reason',
     hint: 'Give a short one-line reason, such as --reason before-migration, or leave --reason out.',
   });
+}
+
+function reasonProblem(trimmed: string): string | undefined {
+  if (trimmed === '') return 'is empty';
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) return 'holds a line break or another control character';
+  if (trimmed.length > MAX_REASON_LENGTH) return `is ${trimmed.length} characters long (at most ${MAX_REASON_LENGTH})`;
+  return undefined;
 }
