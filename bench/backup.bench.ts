@@ -7,13 +7,11 @@ import { loadSqliteEngine } from '../src/core/sqlite/loadEngine';
 import { ArchiveWriter } from '../src/core/backup/archiveWriter';
 import { createBackup } from '../src/core/backup/backupCreation';
 import { collectListedPages } from '../src/core/backup/changedPages';
-import { DEFAULT_CONFIG_TEXT } from '../src/core/workspaceConfig';
 import { SnapshotHasher } from '../src/core/backup/snapshotHasher';
 import { readSqliteHeader } from '../src/core/sqlite/sqliteHeader';
+import { buildBackupWorkspace, CLI, ROOT, settleDisk } from './benchWorkspace';
 import { createWorkspaceContext, silentLogger, type Logger, type WorkspaceContext } from '../src/core/workspaceContext';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
 const SIZES_MB = (process.env.BENCH_BACKUP_SIZES_MB ?? '100,1024').split(',').map(Number);
 /** With BENCH_DEBUG=1 the in-process backups print the core's phase timings on stderr, and the CLI runs print theirs (ENVPROFILES_DEBUG=1). */
 const BENCH_DEBUG = process.env.BENCH_DEBUG === '1';
@@ -22,16 +20,6 @@ interface Measured {
   seconds: number;
   peakMb: number;
   stdout: string;
-}
-
-/**
- * Writes out every dirty page before a timed run: otherwise a run pays for the write-back of what the
- * step before it left (`zip` does not fsync its 425 MB at 1 GiB, the update leaves its checkpoint), and
- * which run pays depends on the order of the steps. Measured at 1 GiB: an incremental right after
- * `zip -1` and the update took 4.25 s (median of 5) in one run of the bench, 2.5 s after a `sync`.
- */
-function settleDisk(): void {
-  spawnSync('sync');
 }
 
 /** Runs a command under /usr/bin/time to get wall time and peak RSS of that process (after `settleDisk`). */
@@ -43,39 +31,6 @@ function measure(command: string, args: string[], options: { cwd?: string; env?:
   if (BENCH_DEBUG && result.stderr) process.stderr.write(result.stderr);
   const [seconds, kb] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   return { seconds, peakMb: kb / 1024, stdout: result.stdout };
-}
-
-async function buildWorkspace(sizeMb: number): Promise<string> {
-  const dir = path.join(ROOT, '.bench', `backup-${sizeMb}mb`);
-  const marker = path.join(dir, '.ready');
-  if (fs.existsSync(marker)) return dir;
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(path.join(dir, '.envprofiles/profiles'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
-  process.stderr.write(`building a ${sizeMb} MB database in ${dir} …\n`);
-  const engine = await loadSqliteEngine();
-  const file = path.join(dir, 'data/market_data.sqlite3');
-  const db = engine.open(file, { readOnly: false, create: true });
-  db.exec('PRAGMA journal_mode = WAL');
-  // One-minute bars with the indicator values the application caches beside them (a JSON text of ~600 bytes).
-  db.exec('CREATE TABLE price_data (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, ts INTEGER NOT NULL, open REAL, high REAL, low REAL, close REAL, volume INTEGER, indicators TEXT)');
-  const indicator = (name: string) => `'"${name}":' || printf('%.6f', (abs(random()) % 100000000) / 1000000.0)`;
-  const names = ['rsi14', 'rsi28', 'ema12', 'ema26', 'ema50', 'ema200', 'sma20', 'sma50', 'macd', 'macd_signal', 'macd_hist', 'bb_upper', 'bb_mid', 'bb_lower', 'atr14', 'adx14', 'cci20', 'stoch_k', 'stoch_d', 'obv', 'vwap', 'mfi14', 'roc10', 'willr14', 'kama', 'tema', 'trix', 'ultosc', 'aroon_up', 'aroon_down'];
-  const json = `'{' || ${names.map(indicator).join(" || ',' || ")} || '}'`;
-  let batch = 0;
-  while (fs.statSync(file).size < sizeMb * 1048576) {
-    db.exec(`BEGIN; WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 20000)
-      INSERT INTO price_data (symbol, ts, open, high, low, close, volume, indicators)
-      SELECT 'SYM' || ((${batch} * 20000 + i) % 400), 1722470400 + (${batch} * 20000 + i) * 60, 100 + (i % 997) / 10.0, 101 + (i % 991) / 10.0, 99 + (i % 983) / 10.0,
-             100 + (abs(random()) % 10000) / 100.0, abs(random()) % 1000000, ${json} FROM s; COMMIT;`);
-    batch++;
-  }
-  db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-  db.close();
-  fs.writeFileSync(path.join(dir, '.envprofiles/config.yaml'), DEFAULT_CONFIG_TEXT);
-  fs.writeFileSync(path.join(dir, '.envprofiles/profiles/bench.yaml'), 'profile:\n  id: bench\n  name: Bench\n  type: TESTING\n  databases:\n    market_data: data/market_data.sqlite3\n');
-  fs.writeFileSync(marker, '');
-  return dir;
 }
 
 function dirSize(dir: string): number {
@@ -124,7 +79,7 @@ const mb = (bytes: number): string => (bytes / 1048576).toFixed(1);
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
 
 async function benchSize(sizeMb: number): Promise<string[]> {
-  const dir = await buildWorkspace(sizeMb);
+  const dir = await buildBackupWorkspace(sizeMb);
   const dbFile = path.join(dir, 'data/market_data.sqlite3');
   const dbBytes = fs.statSync(dbFile).size;
   const scratch = path.join(ROOT, '.bench', `scratch-${sizeMb}`);
