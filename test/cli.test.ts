@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from './support/cliRunner';
+import { startHeld } from './support/steppedRuns';
 import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
 import { demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, tempDir } from './support/workspaces';
 
@@ -242,6 +243,27 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.equal(status.json?.result.engine, 'sql.js');
   });
 
+  it('backup lowers its CPU priority on every thread, the ones started before and after; switch keeps the normal one', async function () {
+    this.timeout(60_000);
+    const { root } = await demoWorkspace();
+    assert.equal(runCli(['backup', DEV, '--full', '--workspace', root]).status, 0);
+    // An incremental with the hashing thread (forced on these small databases), held once its first
+    // database is archived: by then the thread pool has deflated and the hashing thread has hashed.
+    const backup = startHeld(['backup', DEV, '--incremental', '--workspace', root], 'archived:settings', { ENVPROFILES_HASHING_THREAD_FROM_MB: '0' });
+    const backupThreads = threadNiceValues(await backup.reached);
+    backup.release();
+    assert.equal((await backup.finished).code, 0);
+    assert.ok(backupThreads.length >= 8, `Node's threads, the pool's and the hashing thread: ${JSON.stringify(backupThreads)}`);
+    assert.ok(backupThreads.some(([name]) => name === 'libuv-worker'), JSON.stringify(backupThreads));
+    assert.deepEqual(backupThreads.filter(([, nice]) => nice !== 10), [], 'every thread of the backup runs at nice 10');
+
+    const change = startHeld(['switch', PROD, '--confirm', PROD, '--workspace', root], 'journal-written');
+    const switchThreads = threadNiceValues(await change.reached);
+    change.release();
+    assert.equal((await change.finished).code, 0);
+    assert.deepEqual(switchThreads.filter(([, nice]) => nice !== 0), [], 'a switch runs at the normal priority');
+  });
+
   it('backup, backups, verify, restore through the CLI with --json and exit codes', async () => {
     const { root } = await demoWorkspace();
     const full = runCli(['backup', DEV, '--full', '--reason', 'nightly', '--workspace', root, '--json']);
@@ -286,3 +308,13 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.match(guarded.stderr, /error\[GUARD_ACTIVE\]/);
   });
 });
+
+/** Each thread of a process, as [name, nice value], from /proc (this suite runs on Linux). */
+function threadNiceValues(pid: number): [string, number][] {
+  return fs.readdirSync(`/proc/${pid}/task`).map((thread) => {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8');
+    // "tid (name) state ppid ...": the name may hold spaces; nice is the 19th field, the 17th after the name.
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    return [name, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+  });
+}

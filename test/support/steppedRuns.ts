@@ -106,29 +106,31 @@ export function startCli(args: string[], hooks: NodeJS.ProcessEnv = {}): Promise
 }
 
 export interface Hold {
-  /** Resolves when a command has reached the step and is waiting there; rejects if all ended first. */
-  reached: Promise<void>;
+  /** Resolves with the held process's id when a command has reached the step and is waiting there; rejects if all ended first. */
+  reached: Promise<number>;
   /** Lets the held command go on. */
   release(): void;
 }
 
 /** Starts the command and holds it at the first `step` of that name until released. */
-export function startHeld(args: string[], step: string): Hold & { finished: Promise<Finished> } {
-  const { all, ...hold } = startManyHeld(args, step, 1);
+export function startHeld(args: string[], step: string, env: NodeJS.ProcessEnv = {}): Hold & { finished: Promise<Finished> } {
+  const { all, ...hold } = startManyHeld(args, step, 1, env);
   return { ...hold, finished: all[0] };
 }
 
 /** Starts the same command `count` times at once, all to be held at `step`: whichever gets there is held. */
-export function startManyHeld(args: string[], step: string, count: number): Hold & { all: Promise<Finished>[] } {
+export function startManyHeld(args: string[], step: string, count: number, env: NodeJS.ProcessEnv = {}): Hold & { all: Promise<Finished>[] } {
   const releaseFile = path.join(tempDir('envprofiles-hold-'), 'release');
-  const all = Array.from({ length: count }, () => startCli(args, { ENVPROFILES_TEST_HOLD_AT: step, ENVPROFILES_TEST_HOLD_FILE: releaseFile }));
+  const all = Array.from({ length: count }, () => startCli(args, { ...env, ENVPROFILES_TEST_HOLD_AT: step, ENVPROFILES_TEST_HOLD_FILE: releaseFile }));
   let allEnded = false;
   void Promise.all(all).then(() => (allEnded = true));
-  const reached = new Promise<void>((resolve, reject) => {
+  const reached = new Promise<number>((resolve, reject) => {
     const poll = setInterval(() => {
-      if (fs.existsSync(`${releaseFile}.reached`)) {
+      // The held process writes its id there (an empty file is one still being written).
+      const pid = fs.existsSync(`${releaseFile}.reached`) ? Number(fs.readFileSync(`${releaseFile}.reached`, 'utf8')) : 0;
+      if (pid > 0) {
         clearInterval(poll);
-        resolve();
+        resolve(pid);
       } else if (allEnded) {
         clearInterval(poll);
         reject(new Error(`${args.join(' ')} ended without reaching the step "${step}" it was to be held at`));

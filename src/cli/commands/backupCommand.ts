@@ -3,6 +3,7 @@ import { createBackup, type BackupResult, type RequestedKind } from '../../core/
 import { EnvProfilesError } from '../../core/errors';
 import { stringOption } from '../cliArguments';
 import type { CliCommand } from '../cliCommand';
+import { lowerProcessPriority } from '../processPriority';
 
 function describe(result: BackupResult): string[] {
   const e = result.entry;
@@ -20,6 +21,7 @@ export const backupCommand: CliCommand = {
   details: [
     'Without --full or --incremental: incremental when a chain exists and is shorter than backups.max_chain, full otherwise.',
     'Databases are copied with the SQLite backup API while the application keeps writing. --all --reason emergency is the emergency backup.',
+    'Runs at lowered CPU priority (nice 10), so that the application sharing the machine is not slowed; on an idle machine it is as fast.',
   ],
   options: { full: { type: 'boolean' }, incremental: { type: 'boolean' }, all: { type: 'boolean' }, reason: { type: 'string' } },
   positionals: [0, 1],
@@ -27,6 +29,8 @@ export const backupCommand: CliCommand = {
     if (options.full && options.incremental) throw new EnvProfilesError('USAGE', 'Choose --full or --incremental, not both.', { kind: 'usage' });
     const kind: RequestedKind = options.full ? 'full' : options.incremental ? 'incremental' : 'auto';
     const reason = stringOption(options.reason) ?? (options.all ? 'all' : 'manual');
+    // The application keeps running beside a backup; it comes first for the CPU.
+    lowerProcessPriority();
     if (options.all) {
       if (positionals.length > 0) throw new EnvProfilesError('USAGE', '--all backs up every profile; do not name one.', { kind: 'usage' });
       const result = await backUpAllProfiles(context, kind, reason);
