@@ -308,7 +308,7 @@ describe('backup archives', () => {
 describe('page index', () => {
   it('the two-thread hasher and the one-thread one give the page index of hashing page by page, and the file SHA-256', async () => {
     const pageSize = 4096;
-    const pageCount = 256 * 5 + 17; // several blocks and a partial one
+    const pageCount = 256 * 9 + 17; // several blocks, more than one turn of the event loop's worth, and a partial one
     const file = path.join(tempDir(), 'image.bin');
     const data = Buffer.alloc(pageSize * pageCount);
     for (let page = 0; page < pageCount; page++) data.fill(page % 251, page * pageSize, page * pageSize + 100 + (page % 7));
@@ -325,10 +325,12 @@ describe('page index', () => {
     } finally {
       hasher.close();
     }
-    const here = hashOnThisThread(file, `${file}.here.pagehash`, pageSize, pageCount, true);
+    let here: { sha256?: string } = {};
+    const turns = await eventLoopTurnsDuring(async () => (here = await hashOnThisThread(file, `${file}.here.pagehash`, pageSize, pageCount, true)));
+    assert.ok(turns >= 1, 'hashing on this thread lets the event loop run between its turns');
     assert.equal(here.sha256, createHash('sha256').update(data).digest('hex'));
     assert.ok(fs.readFileSync(`${file}.here.pagehash`).equals(expected), 'same page index (one thread)');
-    assert.equal(hashOnThisThread(file, `${file}.nowhole.pagehash`, pageSize, pageCount, false).sha256, undefined);
+    assert.equal((await hashOnThisThread(file, `${file}.nowhole.pagehash`, pageSize, pageCount, false)).sha256, undefined);
   });
 
   it('deflate pieces inflate in parallel to the original, and any disagreement with their list is an error', async () => {
@@ -624,3 +626,18 @@ describe('progress', () => {
     assert.equal(written, '… Snapshotting market_data\n… Archiving market_data\r… Archiving market_data 42 %\x1b[K\r… Archiving market_data 90 %\x1b[K\n… Checking archive\n');
   });
 });
+
+/** How many turns the event loop had while `work` ran (none when the work never lets it run). */
+async function eventLoopTurnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let running = true;
+  const tick = (): void => {
+    if (!running) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  await work();
+  running = false;
+  return turns;
+}

@@ -25,28 +25,46 @@ interface BlockLoop {
   between: () => void;
   /** With it, every block read is also passed on (in claim order). */
   onBlock?: (block: Buffer) => void;
+  /** The read buffer (`blockPages` pages) and the digests' (`blockPages` digests), reused across calls. */
+  block: Buffer;
+  digests: Buffer;
+  /** At most this many blocks in this call (the main thread returns to its event loop in between). */
+  maxBlocks: number;
 }
 
 /**
  * Hashes blocks of `fd` into the index file (each block's digests written in place) until `claim` hands
- * out a block past the end. Self-contained, with no names from outside it: the worker runs its source
- * text, so both threads run the same loop. (A build step that rewrites function bodies, such as coverage
- * instrumentation, would break the worker; the tests that force the hashing thread would then fail.)
+ * out a block past the end (then it returns true), or `maxBlocks` are done (false: call it again).
+ * Self-contained, with no names from outside it: the worker runs its source text, so both threads run
+ * the same loop. (A build step that rewrites function bodies, such as coverage instrumentation, would
+ * break the worker; the tests that force the hashing thread would then fail.)
  */
-export function hashClaimedBlocks(loop: BlockLoop): void {
-  const { fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages, hashBytes, claim, between, onBlock } = loop;
-  const block = Buffer.allocUnsafe(blockPages * pageSize);
-  const digests = Buffer.allocUnsafe(blockPages * hashBytes);
-  for (;;) {
+export function hashClaimedBlocks(loop: BlockLoop): boolean {
+  const { fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages, hashBytes, claim, between, onBlock, block, digests, maxBlocks } = loop;
+  for (let done = 0; done < maxBlocks; done++) {
     between();
     const first = claim() * blockPages;
-    if (first >= pageCount) return;
+    if (first >= pageCount) return true;
     const read = fs.readSync(fd, block, 0, block.length, first * pageSize);
     const pages = Math.floor(read / pageSize);
     onBlock?.(block.subarray(0, read));
     for (let i = 0; i < pages; i++) digests.write(pageDigest(block.subarray(i * pageSize, (i + 1) * pageSize)), i * hashBytes, hashBytes, 'latin1');
     fs.writeSync(indexFd, digests, 0, pages * hashBytes, first * hashBytes);
   }
+  return false;
+}
+
+/**
+ * Blocks the main thread hashes before it lets its event loop run (8 MiB, about 10 ms): in the extension
+ * host, other extensions, progress and a click on Cancel are then never kept waiting longer than that.
+ */
+const BLOCKS_BETWEEN_TURNS = 8;
+
+/** Runs `hashClaimedBlocks` on this thread in turns of BLOCKS_BETWEEN_TURNS blocks, giving the event loop a turn in between. */
+async function hashInTurns(loop: Omit<BlockLoop, 'block' | 'digests' | 'maxBlocks'>): Promise<void> {
+  const block = Buffer.allocUnsafe(loop.blockPages * loop.pageSize);
+  const digests = Buffer.allocUnsafe(loop.blockPages * loop.hashBytes);
+  while (!hashClaimedBlocks({ ...loop, block, digests, maxBlocks: BLOCKS_BETWEEN_TURNS })) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -66,7 +84,9 @@ parentPort.on('message', ({ job, file, indexFile, pageSize, pageCount, blockPage
     fd = fs.openSync(file, 'r');
     indexFd = fs.openSync(indexFile, 'r+');
     const claims = new Int32Array(counter);
-    hashClaimedBlocks({ fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages, hashBytes, claim: () => Atomics.add(claims, 0, 1), between: () => {} });
+    const block = Buffer.allocUnsafe(blockPages * pageSize);
+    const digests = Buffer.allocUnsafe(blockPages * hashBytes);
+    hashClaimedBlocks({ fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages, hashBytes, claim: () => Atomics.add(claims, 0, 1), between: () => {}, block, digests, maxBlocks: Infinity });
     parentPort.postMessage({ job });
   } catch (error) {
     parentPort.postMessage({ job, error: String(error && error.message || error) });
@@ -121,7 +141,7 @@ export class SnapshotHasher {
         checkCancelled();
         onProgress?.(Math.min(pageCount, Atomics.load(counter, 0) * BLOCK_PAGES));
       };
-      hashClaimedBlocks({ fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES, claim: () => Atomics.add(counter, 0, 1), between: betweenBlocks });
+      await hashInTurns({ fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES, claim: () => Atomics.add(counter, 0, 1), between: betweenBlocks });
     } catch (error) {
       // Stop the worker's page loop too; its answer is no longer wanted.
       Atomics.store(counter, 0, 0x3fffffff);
@@ -146,13 +166,13 @@ export class SnapshotHasher {
  * pass: slower than `SnapshotHasher`, but without a worker (whose own heap is ~20 MB). For checking a
  * rebuilt file, where memory is already taken by inflating.
  */
-export function hashOnThisThread(file: string, indexFile: string, pageSize: number, pageCount: number, wholeFile: boolean): { sha256?: string } {
+export async function hashOnThisThread(file: string, indexFile: string, pageSize: number, pageCount: number, wholeFile: boolean): Promise<{ sha256?: string }> {
   const indexFd = fs.openSync(indexFile, 'wx');
   const fd = fs.openSync(file, 'r');
   try {
     const whole = wholeFile ? createHash('sha256') : undefined;
     let next = 0;
-    hashClaimedBlocks({
+    await hashInTurns({
       fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES,
       claim: () => next++, between: () => {}, onBlock: whole && ((block) => whole.update(block)),
     });
