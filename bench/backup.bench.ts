@@ -239,7 +239,7 @@ async function incrementalFloor(context: WorkspaceContext, dbFile: string, scrat
         const archive = new ArchiveWriter(path.join(place, 'pages.zip'), 'fast', new Date());
         const pages = collectListedPages({ fd, pageSize, pageCount }, spreadPageNumbers(pageCount, changedPages));
         await archive.addStream('db/market_data.pages', pages.pieces, changedPages * (4 + pageSize));
-        archive.finish();
+        await archive.finish();
       } finally {
         fs.closeSync(fd);
       }

@@ -80,6 +80,38 @@ for (const name of ENGINES) {
       assert.equal(violations[0].parent, 'accounts');
     });
 
+    it('checkIntegrity: ok for a sound file, counts foreign key violations, reports a scribbled page, rejects a file that is not a database', async () => {
+      const dir = tempDir();
+      const sound = path.join(dir, 'sound.sqlite3');
+      await fixtureDatabase(sound, 'wal');
+      assert.deepEqual(await sqlite.checkIntegrity(sound), { integrity: 'ok', foreignKeyViolations: 0 });
+
+      const orphan = path.join(dir, 'orphan.sqlite3');
+      await fixtureDatabase(orphan, 'delete');
+      const writer = (await engine('node:sqlite')).open(orphan, { readOnly: false });
+      writer.exec('PRAGMA foreign_keys = OFF');
+      writer.exec('INSERT INTO transfers (account_id, amount) VALUES (998, 5), (999, 6)');
+      writer.close();
+      assert.deepEqual(await sqlite.checkIntegrity(orphan), { integrity: 'ok', foreignKeyViolations: 2 });
+
+      const damaged = path.join(dir, 'damaged.sqlite3');
+      const builder = (await engine('node:sqlite')).open(damaged, { readOnly: false, create: true });
+      builder.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT); WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 2000) INSERT INTO t (note) SELECT printf('%0200d', i) FROM s");
+      builder.close();
+      const bytes = fs.readFileSync(damaged);
+      const pageSize = bytes.readUInt16BE(16);
+      // Scribble over the middle of a data page: the header stays readable, the b-tree does not.
+      bytes.fill(0xa5, pageSize * 20 + 8, pageSize * 20 + 600);
+      fs.writeFileSync(damaged, bytes);
+      const report = await sqlite.checkIntegrity(damaged);
+      assert.notEqual(report.integrity, 'ok');
+      assert.match(report.integrity, /page 21/);
+
+      const junk = path.join(dir, 'junk.sqlite3');
+      fs.writeFileSync(junk, 'this is not a database, just text long enough to fill a header.'.repeat(4));
+      await assert.rejects(sqlite.checkIntegrity(junk), /not a database|malformed/i);
+    });
+
     it('refuses a file that is not a database', () => {
       const file = path.join(tempDir(), 'junk.sqlite3');
       fs.writeFileSync(file, 'this is not a database, just text long enough to fill a header.'.repeat(4));

@@ -65,6 +65,11 @@ export function commitTemporaryFile(temp: string, target: string): void {
   } finally {
     fs.closeSync(fd);
   }
+  renameDurably(temp, target);
+}
+
+/** Renames a temporary file its writer has already fsynced into place, and flushes the folder. */
+export function renameDurably(temp: string, target: string): void {
   fs.renameSync(temp, target);
   fsyncDirectory(path.dirname(target));
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { commitTemporaryFile, temporaryPathFor } from '../atomicFile';
+import { renameDurably, temporaryPathFor } from '../atomicFile';
 import type { CompressionSetting } from '../workspaceConfig';
 import { ZipWriter, type DeflateSegment } from './zipWriter';
 
@@ -39,9 +39,9 @@ export class ArchiveWriter {
   }
 
   /** Ends the archive, fsyncs and renames it; returns its size and SHA-256. */
-  finish(): { sizeBytes: number; sha256: string } {
-    this.zip.finish();
-    commitTemporaryFile(this.tempPath, this.finalPath);
+  async finish(): Promise<{ sizeBytes: number; sha256: string }> {
+    await this.zip.finish();
+    renameDurably(this.tempPath, this.finalPath);
     return { sizeBytes: this.bytes, sha256: this.archiveHash.digest('hex') };
   }
 

@@ -146,7 +146,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
     };
     await writer.addBuffer(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
     const finishing = performance.now();
-    const archive = writer.finish();
+    const archive = await writer.finish();
     context.logger.debug(`archive finished (central directory, fsync, rename) in ${(performance.now() - finishing).toFixed(0)} ms`);
     step('archive-written');
     const entry: CatalogEntry = {

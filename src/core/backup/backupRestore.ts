@@ -119,7 +119,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         // The rebuilt file is checked against the whole-file SHA-256 of the backed-up snapshot (an
         // incremental: page by page against its page index): it is that committed state, byte for byte. (integrity_check and foreign_key_check are what `verify` adds.)
         fs.mkdirSync(stagingDir, { recursive: true });
-        await rebuildDatabase(chain, record.logicalName, incoming, stagingDir, false, watchStep(context, `Rebuilding ${record.logicalName}`));
+        await rebuildDatabase(chain, record.logicalName, incoming, stagingDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${record.logicalName}`) });
         context.onStep?.(`rebuilt:${record.logicalName}`);
       }
       for (const [i, file] of fileRecords.entries()) {
@@ -229,7 +229,7 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
         fs.mkdirSync(path.dirname(target), { recursive: true });
         const incoming = temporaryPathFor(target);
         try {
-          await rebuildDatabase(chain, r.logicalName, incoming, scratchDir, false, watchStep(context, `Rebuilding ${r.logicalName}`));
+          await rebuildDatabase(chain, r.logicalName, incoming, scratchDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${r.logicalName}`) });
           commitTemporaryFile(incoming, target);
         } finally {
           fs.rmSync(incoming, { force: true });

@@ -89,22 +89,16 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
       throwIfCancelled(context);
       const target = path.join(staging, `${record.logicalName}.sqlite3`);
       try {
-        const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, true, watchStep(context, `Rebuilding ${record.logicalName}`));
+        const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, { wholeSha256: true, durable: false, watch: watchStep(context, `Rebuilding ${record.logicalName}`) });
         for (const checked of rebuilt.entriesChecked) {
           alreadyChecked.add(`${checked.archive}\n${checked.entry}`);
           bytesChecked += checked.bytes;
         }
         context.progress?.(`Checking ${record.logicalName} (integrity_check, foreign_key_check)`);
-        const db = context.engine.open(target, { readOnly: false });
-        try {
-          const integrity = db.all('PRAGMA integrity_check(20)').flatMap((r) => String(Object.values(r)[0]).split('\n')).join('; ');
-          const violations = db.all('PRAGMA foreign_key_check').length;
-          if (integrity !== 'ok') problems.push(`${located.archive}: database "${record.logicalName}" rebuilds but integrity_check says: ${integrity}`);
-          if (violations > 0) problems.push(`${located.archive}: database "${record.logicalName}" has ${violations} foreign key violation(s)`);
-          databases.push({ name: record.logicalName, sha256: rebuilt.sha256 as string, integrity, foreignKeyViolations: violations });
-        } finally {
-          db.close();
-        }
+        const { integrity, foreignKeyViolations } = await context.engine.checkIntegrity(target);
+        if (integrity !== 'ok') problems.push(`${located.archive}: database "${record.logicalName}" rebuilds but integrity_check says: ${integrity}`);
+        if (foreignKeyViolations > 0) problems.push(`${located.archive}: database "${record.logicalName}" has ${foreignKeyViolations} foreign key violation(s)`);
+        databases.push({ name: record.logicalName, sha256: rebuilt.sha256 as string, integrity, foreignKeyViolations });
       } catch (error) {
         // A cancelled verify says nothing about the backup: nothing is recorded.
         if (isEnvProfilesError(error) && error.code === 'CANCELLED') throw error;

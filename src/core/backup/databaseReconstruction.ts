@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { EnvProfilesError } from '../errors';
 import type { ArchiveReader } from './archiveReader';
 import { databaseRecordOf, type DatabaseRecord } from './backupManifest';
@@ -28,7 +29,16 @@ export interface RebuiltDatabase {
  * hears, after every piece written, how many bytes of entries are applied out of how many; it may
  * throw (to cancel).
  */
-export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string, scratchDir: string, wantWholeSha256 = false, watch?: (done: number, total: number) => void): Promise<RebuiltDatabase> {
+export interface RebuildOptions {
+  /** Compute the rebuilt file's whole SHA-256 even where the manifest has none to compare (verify reports it). */
+  wholeSha256: boolean;
+  /** fsync the rebuilt file: a restore swaps it in; a check (verify) throws it away, and skips writing it to disk. */
+  durable: boolean;
+  watch?: (done: number, total: number) => void;
+}
+
+export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string, scratchDir: string, options: RebuildOptions): Promise<RebuiltDatabase> {
+  const { wholeSha256: wantWholeSha256, durable, watch } = options;
   const records = chain.map((archive) => databaseRecordOf(archive.manifest, logicalName));
   const wanted = records[records.length - 1];
   const last = chain[chain.length - 1];
@@ -115,7 +125,8 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
       entriesChecked.push({ archive: chain[i].file, entry: record.entry, bytes });
     }
     fs.ftruncateSync(fd, wanted.size);
-    fs.fsyncSync(fd);
+    // On the thread pool: flushing a gigabyte takes the disk a while, and the event loop goes on meanwhile.
+    if (durable) await promisify(fs.fsync)(fd);
   } finally {
     fs.closeSync(fd);
   }
@@ -126,7 +137,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   const indexFile = path.join(scratchDir, `${path.basename(target)}.${process.pid}-${Date.now().toString(36)}.pagehash`);
   try {
     const needWhole = wantWholeSha256 || wanted.sha256 !== undefined;
-    const rebuilt = hashOnThisThread(target, indexFile, wanted.sqlite.pageSize, wanted.sqlite.pageCount, needWhole);
+    const rebuilt = await hashOnThisThread(target, indexFile, wanted.sqlite.pageSize, wanted.sqlite.pageCount, needWhole);
     if (wanted.sha256 !== undefined) {
       if (rebuilt.sha256 !== wanted.sha256) throw corrupt(last.file, wanted.entry, 'rebuilds to a file whose SHA-256 differs from the manifest (the chain is inconsistent)');
       return { record: wanted, sha256: wanted.sha256, entriesChecked };

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 
 /** Raw deflate is compressed in chunks of this size, several at once, so both cores work. */
@@ -224,7 +225,8 @@ export class ZipWriter {
   }
 
   /** Writes the central directory and the end records, fsyncs and closes the file. */
-  finish(): void {
+  /** Writes the central directory and fsyncs the file (on the thread pool: the event loop goes on meanwhile). */
+  async finish(): Promise<void> {
     const cdStart = this.offset;
     for (const r of this.records) {
       const big = r.zip64 || r.offset >= 0xffffffff;
@@ -280,7 +282,7 @@ export class ZipWriter {
     eocd.writeUInt32LE(needs64 ? 0xffffffff : cdStart, 16);
     this.write(eocd);
     this.closeLanes();
-    fs.fsyncSync(this.fd);
+    await promisify(fs.fsync)(this.fd);
     fs.closeSync(this.fd);
   }
 

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { checkOnOwnThread, type IntegrityReport } from './databaseIntegrity';
 import { BUSY_TIMEOUT_MS, type OpenOptions, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
 
 type NodeSqlite = typeof import('node:sqlite');
@@ -38,6 +39,10 @@ export class NodeSqliteEngine implements SqliteEngine {
       exec: (sql: string): void => db.exec(sql),
       close: (): void => db.close(),
     };
+  }
+
+  checkIntegrity(file: string): Promise<IntegrityReport> {
+    return checkOnOwnThread(file, BUSY_TIMEOUT_MS);
   }
 
   async snapshot(source: string, destination: string): Promise<number> {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { writeFileAtomic } from '../atomicFile';
+import { checkOpenDatabase, type IntegrityReport } from './databaseIntegrity';
 import { EnvProfilesError } from '../errors';
 import { hasHotJournal, parseSqliteHeader, walSize } from './sqliteHeader';
 import type { OpenOptions, SqliteConnection, SqliteEngine, SqlParam, SqlRow } from './sqliteEngine';
@@ -77,6 +78,16 @@ export class SqlJsEngine implements SqliteEngine {
         }
       },
     };
+  }
+
+  /** On this thread: sql.js holds the whole database in this thread's memory anyway. */
+  async checkIntegrity(file: string): Promise<IntegrityReport> {
+    const db = this.open(file, { readOnly: false });
+    try {
+      return checkOpenDatabase(db);
+    } finally {
+      db.close();
+    }
   }
 
   async snapshot(source: string, destination: string): Promise<number> {

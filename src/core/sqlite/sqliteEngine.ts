@@ -1,3 +1,5 @@
+import type { IntegrityReport } from './databaseIntegrity';
+
 /** A row as both engines return it: column name -> value. */
 export type SqlRow = Record<string, unknown>;
 export type SqlParam = string | number | bigint | null | Uint8Array;
@@ -27,6 +29,11 @@ export interface SqliteEngine {
    * another process writes to the source. Returns the number of pages copied.
    */
   snapshot(source: string, destination: string): Promise<number>;
+  /**
+   * integrity_check and foreign_key_check of a database file no one else is using (a rebuilt copy),
+   * without holding up the event loop where the engine can run them on another thread.
+   */
+  checkIntegrity(file: string): Promise<IntegrityReport>;
 }
 
 /** How long a connection waits for a lock held by the application before giving up. */
