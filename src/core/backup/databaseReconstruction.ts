@@ -20,6 +20,14 @@ export interface RebuiltDatabase {
   entriesChecked: { archive: string; entry: string; bytes: number }[];
 }
 
+export interface RebuildOptions {
+  /** Compute the rebuilt file's whole SHA-256 even where the manifest has none to compare (verify reports it). */
+  wholeSha256: boolean;
+  /** fsync the rebuilt file: a restore swaps it in; a check (verify) throws it away, and skips writing it to disk. */
+  durable: boolean;
+  watch?: (done: number, total: number) => void;
+}
+
 /**
  * Rebuilds one database from a chain of archives (full first, the wanted backup last) into `target`:
  * the newest whole image, then every later set of changed pages, then the final size. Every entry's
@@ -29,14 +37,6 @@ export interface RebuiltDatabase {
  * hears, after every piece written, how many bytes of entries are applied out of how many; it may
  * throw (to cancel).
  */
-export interface RebuildOptions {
-  /** Compute the rebuilt file's whole SHA-256 even where the manifest has none to compare (verify reports it). */
-  wholeSha256: boolean;
-  /** fsync the rebuilt file: a restore swaps it in; a check (verify) throws it away, and skips writing it to disk. */
-  durable: boolean;
-  watch?: (done: number, total: number) => void;
-}
-
 export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string, scratchDir: string, options: RebuildOptions): Promise<RebuiltDatabase> {
   const { wholeSha256: wantWholeSha256, durable, watch } = options;
   const records = chain.map((archive) => databaseRecordOf(archive.manifest, logicalName));

@@ -224,8 +224,7 @@ export class ZipWriter {
     return this.addEntry(name, [data], data.length);
   }
 
-  /** Writes the central directory and the end records, fsyncs and closes the file. */
-  /** Writes the central directory and fsyncs the file (on the thread pool: the event loop goes on meanwhile). */
+  /** Writes the central directory and the end records, fsyncs (on the thread pool: the event loop goes on meanwhile) and closes the file. */
   async finish(): Promise<void> {
     const cdStart = this.offset;
     for (const r of this.records) {
