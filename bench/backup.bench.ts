@@ -9,7 +9,7 @@ import { createBackup } from '../src/core/backup/backupCreation';
 import { collectListedPages } from '../src/core/backup/changedPages';
 import { SnapshotHasher } from '../src/core/backup/snapshotHasher';
 import { readSqliteHeader } from '../src/core/sqlite/sqliteHeader';
-import { buildBackupWorkspace, CLI, ROOT, settleDisk } from './benchWorkspace';
+import { buildBackupWorkspace, CLI, ratio, ROOT, settleDisk } from './benchWorkspace';
 import { createWorkspaceContext, silentLogger, type Logger, type WorkspaceContext } from '../src/core/workspaceContext';
 
 const SIZES_MB = (process.env.BENCH_BACKUP_SIZES_MB ?? '100,1024').split(',').map(Number);
@@ -76,7 +76,6 @@ function median<T>(runs: T[], seconds: (run: T) => number): T {
 
 const cli = (dir: string, ...args: string[]): Measured => measure(process.execPath, [CLI, ...args, '--workspace', dir, '--json'], { env: BENCH_DEBUG ? { ENVPROFILES_DEBUG: '1' } : {} });
 const mb = (bytes: number): string => (bytes / 1048576).toFixed(1);
-const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
 
 async function benchSize(sizeMb: number): Promise<string[]> {
   const dir = await buildBackupWorkspace(sizeMb);

@@ -1,5 +1,6 @@
-// The benchmarks' shared ground: where the repository and the CLI are, the generated workspace of one
-// large database that the backup benchmarks run on, and the sync before every timed run.
+// The benchmarks' shared ground: where the repository and the CLI are, how a ratio is printed, the
+// generated workspace of one large database that the backup benchmarks run on, and the sync before
+// every timed run.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,6 +9,9 @@ import { DEFAULT_CONFIG_TEXT } from '../src/core/workspaceConfig';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+/** A figure against its peer, as the tables print it (`digits` after the point). */
+export const ratio = (ours: number, peer: number, digits = 2): string => `${(ours / peer).toFixed(digits)}×`;
 
 /**
  * Writes out every dirty page before a timed run: otherwise a run pays for the write-back of what the

@@ -10,7 +10,7 @@ import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { loadSqliteEngine } from '../src/core/sqlite/loadEngine';
 import { createWorkspaceContext, silentLogger } from '../src/core/workspaceContext';
-import { buildBackupWorkspace, ROOT, settleDisk } from './benchWorkspace';
+import { buildBackupWorkspace, ratio, ROOT, settleDisk } from './benchWorkspace';
 
 const SIZES_MB = (process.env.BENCH_BACKUP_SIZES_MB ?? '100,1024').split(',').map(Number);
 const RESTORED = 'stall_restore';
@@ -71,7 +71,7 @@ async function benchSize(sizeMb: number): Promise<string[]> {
     '',
     '| in process, as the extension runs it | time | longest the event loop waited for a turn | the idle loop\'s longest gap over as long | ratio |',
     '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.name} | ${r.seconds.toFixed(2)} s | ${r.worstGapMs.toFixed(0)} ms | ${r.idleGapMs.toFixed(0)} ms | ${(r.worstGapMs / r.idleGapMs).toFixed(1)}× |`),
+    ...rows.map((r) => `| ${r.name} | ${r.seconds.toFixed(2)} s | ${r.worstGapMs.toFixed(0)} ms | ${r.idleGapMs.toFixed(0)} ms | ${ratio(r.worstGapMs, r.idleGapMs, 1)} |`),
     '',
   ];
 }

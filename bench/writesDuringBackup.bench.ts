@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildBackupWorkspace, CLI, ROOT, settleDisk } from './benchWorkspace';
+import { buildBackupWorkspace, CLI, ratio, ROOT, settleDisk } from './benchWorkspace';
 
 const SIZES_MB = (process.env.BENCH_BACKUP_SIZES_MB ?? '100,1024').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -68,7 +68,6 @@ function pooled(windows: Window[]): Window {
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
-const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
 
 async function benchSize(sizeMb: number): Promise<string[]> {
   const dir = await buildBackupWorkspace(sizeMb);
