@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fullValidateProfile, quickValidateProfile } from '../src/core/databaseValidation';
+import { fullValidateProfile, quickValidateProfile, type ValidationReport } from '../src/core/databaseValidation';
 import { loadProfile } from '../src/core/profileStore';
 import { loadWorkspaceConfig } from '../src/core/workspaceConfig';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
@@ -10,13 +10,13 @@ import { demoWorkspace, engine } from './support/workspaces';
 const DEV = 'dev_environment_001';
 const TEST = 'test_environment_001';
 
-function validate(context: WorkspaceContext, id: string, full: boolean) {
+async function validate(context: WorkspaceContext, id: string, full: boolean): Promise<ValidationReport> {
   const config = loadWorkspaceConfig(context.layout);
   const { profile } = loadProfile(context.layout, config, id);
   return full ? fullValidateProfile(context, config, profile) : quickValidateProfile(context, config, profile);
 }
 
-function check(report: ReturnType<typeof validate>, database: string, name: string) {
+function check(report: ValidationReport, database: string, name: string) {
   const found = report.databases.find((d) => d.name === database)?.checks.find((c) => c.check === name);
   assert.ok(found, `no ${name} check on ${database}`);
   return found;
@@ -25,7 +25,7 @@ function check(report: ReturnType<typeof validate>, database: string, name: stri
 describe('database validation', () => {
   it('quick: reports file, header, journal mode, -wal and schema for every database', async () => {
     const { context } = await demoWorkspace();
-    const report = validate(context, DEV, false);
+    const report = await validate(context, DEV, false);
     assert.equal(report.ok, true, JSON.stringify(report.problems));
     assert.deepEqual(report.databases.map((d) => d.name), ['settings', 'strategies', 'market_data']);
     const settings = report.databases[0];
@@ -44,7 +44,7 @@ describe('database validation', () => {
     const db = sqlite.open(path.join(root, 'data/test/market_data.sqlite3'), { readOnly: false });
     db.exec('DROP TABLE price_data');
     db.close();
-    const report = validate(context, TEST, false);
+    const report = await validate(context, TEST, false);
     assert.equal(report.ok, false);
     assert.match(check(report, 'settings', 'exists').detail, /does not exist/);
     assert.match(check(report, 'strategies', 'header').detail, /not a SQLite 3 database/);
@@ -57,7 +57,7 @@ describe('database validation', () => {
     const { root, context } = await demoWorkspace();
     const file = path.join(root, 'data/dev/market_data.sqlite3');
     const before = fs.readFileSync(file);
-    validate(context, DEV, true);
+    await validate(context, DEV, true);
     assert.ok(fs.readFileSync(file).equals(before));
   });
 
@@ -69,11 +69,11 @@ describe('database validation', () => {
     // Scribble over the middle of a data page: the header stays readable, the b-tree does not.
     bytes.fill(0xa5, pageSize * 20 + 8, pageSize * 20 + 600);
     fs.writeFileSync(file, bytes);
-    const report = validate(context, DEV, true);
+    const report = await validate(context, DEV, true);
     assert.equal(report.ok, false);
     const integrity = check(report, 'market_data', 'integrity');
     assert.equal(integrity.severity, 'error');
-    assert.match(integrity.detail, /integrity_check of data\/dev\/market_data\.sqlite3 found \d+ problem\(s\): .*page 21/);
+    assert.match(integrity.detail, /integrity_check of data\/dev\/market_data\.sqlite3 found \d+( or more)? problem\(s\): .*page 21/);
   });
 
   it('full: foreign_key_check finds an orphan row', async () => {
@@ -82,10 +82,29 @@ describe('database validation', () => {
     db.exec('PRAGMA foreign_keys = OFF');
     db.exec("INSERT INTO trading_conditions (strategy_id, expression, weight) VALUES (404, 'orphan', 1)");
     db.close();
-    assert.equal(validate(context, DEV, false).ok, true, 'quick validation does not run foreign_key_check');
-    const report = validate(context, DEV, true);
+    assert.equal((await validate(context, DEV, false)).ok, true, 'quick validation does not run foreign_key_check');
+    const report = await validate(context, DEV, true);
     assert.equal(report.ok, false);
     assert.match(check(report, 'strategies', 'foreign-keys').detail, /1 violation\(s\): trading_conditions row \d+ -> strategy_profiles/);
+  });
+
+  it('full: counts many foreign key violations and shows three, on a checking thread (the event loop keeps turning)', async () => {
+    const { root, context } = await demoWorkspace();
+    const db = (await engine()).open(path.join(root, 'data/dev/strategies.sqlite3'), { readOnly: false });
+    db.exec('PRAGMA foreign_keys = OFF');
+    db.exec("WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 50000) INSERT INTO trading_conditions (strategy_id, expression, weight) SELECT 100000 + i, 'orphan', 1 FROM s");
+    db.close();
+    let turns = 0;
+    let checking = true;
+    const count = (): void => {
+      turns++;
+      if (checking) setImmediate(count);
+    };
+    setImmediate(count);
+    const report = await validate(context, DEV, true).finally(() => (checking = false));
+    const detail = check(report, 'strategies', 'foreign-keys').detail;
+    assert.match(detail, /found 50000 violation\(s\): (trading_conditions row \d+ -> strategy_profiles; ){2}trading_conditions row \d+ -> strategy_profiles; …$/);
+    assert.ok(turns > 1, `the event loop turned ${turns} time(s) during the checks`);
   });
 
   it('full: lists schema differences with the same logical database of other profiles, as warnings', async () => {
@@ -95,7 +114,7 @@ describe('database validation', () => {
     db.exec('CREATE TABLE feature_flags (name TEXT)');
     db.exec('DROP TABLE tv_comparison_groups');
     db.close();
-    const report = validate(context, TEST, true);
+    const report = await validate(context, TEST, true);
     assert.equal(report.ok, true, 'differences are warnings, not errors');
     const againstDev = report.schemaDifferences.find((d) => d.otherProfile === DEV && d.database === 'settings');
     assert.ok(againstDev);
@@ -103,6 +122,6 @@ describe('database validation', () => {
     assert.deepEqual(againstDev.extraTables, ['feature_flags']);
     assert.deepEqual(againstDev.columnDifferences, { tv_trading_variables: 'extra columns unit' });
     assert.ok(report.problems.some((p) => p.severity === 'warning' && /differs from profile "dev_environment_001"/.test(p.message)));
-    assert.equal(validate(context, DEV, true).schemaDifferences.length, 1, 'dev differs only from test');
+    assert.equal((await validate(context, DEV, true)).schemaDifferences.length, 1, 'dev differs only from test');
   });
 });

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { integrityText } from '../src/core/sqlite/databaseIntegrity';
 import { readSqliteHeader } from '../src/core/sqlite/sqliteHeader';
 import type { EngineName, SqliteEngine } from '../src/core/sqlite/sqliteEngine';
 import { EnvProfilesError } from '../src/core/errors';
@@ -84,7 +85,8 @@ for (const name of ENGINES) {
       const dir = tempDir();
       const sound = path.join(dir, 'sound.sqlite3');
       await fixtureDatabase(sound, 'wal');
-      assert.deepEqual(await sqlite.checkIntegrity(sound), { integrity: 'ok', foreignKeyViolations: 0 });
+      assert.deepEqual(await sqlite.checkIntegrity(sound, { readOnly: true }), { problems: [], foreignKeyViolations: 0, foreignKeySample: [] });
+      assert.deepEqual(await sqlite.checkIntegrity(sound, { readOnly: false }), { problems: [], foreignKeyViolations: 0, foreignKeySample: [] });
 
       const orphan = path.join(dir, 'orphan.sqlite3');
       await fixtureDatabase(orphan, 'delete');
@@ -92,13 +94,16 @@ for (const name of ENGINES) {
       writer.exec('PRAGMA foreign_keys = OFF');
       writer.exec('INSERT INTO transfers (account_id, amount) VALUES (998, 5), (999, 6)');
       writer.close();
-      assert.deepEqual(await sqlite.checkIntegrity(orphan), { integrity: 'ok', foreignKeyViolations: 2 });
+      const two = await sqlite.checkIntegrity(orphan, { readOnly: true });
+      assert.deepEqual({ ...two, foreignKeySample: two.foreignKeySample.map((line) => line.replace(/row \d+/, 'row R')) }, { problems: [], foreignKeyViolations: 2, foreignKeySample: ['transfers row R -> accounts', 'transfers row R -> accounts'] });
       // Many orphans are counted, not listed (the checking thread's heap is small).
       const more = (await engine('node:sqlite')).open(orphan, { readOnly: false });
       more.exec('PRAGMA foreign_keys = OFF');
       more.exec('WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 300000) INSERT INTO transfers (account_id, amount) SELECT 1000 + i, i FROM s');
       more.close();
-      assert.deepEqual(await sqlite.checkIntegrity(orphan), { integrity: 'ok', foreignKeyViolations: 300002 });
+      const many = await sqlite.checkIntegrity(orphan, { readOnly: false });
+      assert.equal(many.foreignKeyViolations, 300002);
+      assert.equal(many.foreignKeySample.length, 3, 'a sample of three, not the list');
 
       const damaged = path.join(dir, 'damaged.sqlite3');
       const builder = (await engine('node:sqlite')).open(damaged, { readOnly: false, create: true });
@@ -109,13 +114,14 @@ for (const name of ENGINES) {
       // Scribble over the middle of a data page: the header stays readable, the b-tree does not.
       bytes.fill(0xa5, pageSize * 20 + 8, pageSize * 20 + 600);
       fs.writeFileSync(damaged, bytes);
-      const report = await sqlite.checkIntegrity(damaged);
-      assert.notEqual(report.integrity, 'ok');
-      assert.match(report.integrity, /page 21/);
+      const report = await sqlite.checkIntegrity(damaged, { readOnly: true });
+      assert.ok(report.problems.length > 0);
+      assert.match(integrityText(report), /page 21/);
+      assert.ok(report.problems.every((line) => !line.startsWith('*** in database')), 'no heading lines among the problems');
 
       const junk = path.join(dir, 'junk.sqlite3');
       fs.writeFileSync(junk, 'this is not a database, just text long enough to fill a header.'.repeat(4));
-      await assert.rejects(sqlite.checkIntegrity(junk), /not a database|malformed/i);
+      await assert.rejects(sqlite.checkIntegrity(junk, { readOnly: true }), /not a database|malformed/i);
     });
 
     it('refuses a file that is not a database', () => {

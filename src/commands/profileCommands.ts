@@ -110,7 +110,10 @@ export async function deleteProfileCommand(services: CommandServices, target: un
 
 export async function validateProfileCommand(services: CommandServices, target: unknown, full: boolean): Promise<ValidationReport> {
   const { folder, profile } = await resolveProfile(services, target, `Validate which profile${full ? ' (full)' : ''}?`);
-  const report = await withOperationProgress(folder, `${full ? 'Full' : 'Quick'} validation of ${profile.name}`, async (context) => (full ? fullValidateProfile : quickValidateProfile)(context, workspaceConfigFor(context), profile));
+  const report = await withOperationProgress(folder, `${full ? 'Full' : 'Quick'} validation of ${profile.name}`, async (context) => {
+    const config = workspaceConfigFor(context);
+    return full ? fullValidateProfile(context, config, profile) : quickValidateProfile(context, config, profile);
+  });
   folder.rememberValidation(report);
   services.log.info(`${report.level} validation of ${profile.id}: ${report.ok ? 'valid' : 'NOT valid'}`);
   for (const problem of report.problems) services.log[problem.severity === 'error' ? 'error' : 'warn'](`  ${problem.message}`);

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { INTEGRITY_PROBLEMS_LISTED, type IntegrityReport } from './sqlite/databaseIntegrity';
 import type { SqliteConnection, SqliteEngine } from './sqlite/sqliteEngine';
 import { readSqliteHeader, walSize } from './sqlite/sqliteHeader';
 
@@ -28,7 +29,7 @@ export interface DatabaseInspection {
 }
 
 /** Quick checks: file, header, opens, journal mode, -wal, schema readable, required tables. */
-export function inspectDatabase(engine: SqliteEngine, name: string, written: string, absolute: string, requiredTables: readonly string[], full: boolean): DatabaseInspection {
+export function inspectDatabase(engine: SqliteEngine, name: string, written: string, absolute: string, requiredTables: readonly string[]): DatabaseInspection {
   const result: DatabaseInspection = { name, path: written, absolute, checks: [] };
   const add = (check: string, severity: DatabaseCheck['severity'], detail: string): void => {
     result.checks.push({ check, severity, detail });
@@ -83,32 +84,35 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
       if (missing.length > 0) add('required-tables', 'error', `${written} lacks required table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
       else add('required-tables', 'ok', `all ${requiredTables.length} required tables present`);
     }
-    if (full) runFullChecks(connection, written, add);
   } finally {
     connection.close();
   }
   return result;
 }
 
-function runFullChecks(connection: SqliteConnection, written: string, add: (check: string, severity: DatabaseCheck['severity'], detail: string) => void): void {
+/**
+ * The full checks of a database that passed the quick ones (its schema was read): integrity_check and
+ * foreign_key_check, read-only, on the engine's checking thread (a gigabyte takes about a second, which
+ * the extension host must not spend away from its event loop). Their results join `inspection.checks`.
+ */
+export async function runFullChecks(engine: SqliteEngine, inspection: DatabaseInspection): Promise<void> {
+  if (!inspection.schema) return;
+  const written = inspection.path;
+  const add = (check: string, severity: DatabaseCheck['severity'], detail: string): void => {
+    inspection.checks.push({ check, severity, detail });
+  };
+  let report: IntegrityReport;
   try {
-    const rows = connection.all('PRAGMA integrity_check(100)');
-    const messages = rows.flatMap((row) => String(Object.values(row)[0]).split('\n')).filter((line) => line && !line.startsWith('*** in database'));
-    if (messages.length === 1 && messages[0] === 'ok') add('integrity', 'ok', 'integrity_check: ok');
-    else add('integrity', 'error', `integrity_check of ${written} found ${messages.length} problem(s): ${messages.slice(0, 3).join('; ')}`);
+    report = await engine.checkIntegrity(inspection.absolute, { readOnly: true });
   } catch (error) {
     add('integrity', 'error', `integrity_check of ${written} failed: ${(error as Error).message}`);
+    return;
   }
-  try {
-    const rows = connection.all('PRAGMA foreign_key_check');
-    if (rows.length === 0) add('foreign-keys', 'ok', 'foreign_key_check: no violations');
-    else {
-      const sample = rows.slice(0, 3).map((row) => `${String(row.table)} row ${String(row.rowid)} -> ${String(row.parent)}`);
-      add('foreign-keys', 'error', `foreign_key_check of ${written} found ${rows.length} violation(s): ${sample.join('; ')}`);
-    }
-  } catch (error) {
-    add('foreign-keys', 'error', `foreign_key_check of ${written} failed: ${(error as Error).message}`);
-  }
+  const { problems, foreignKeyViolations, foreignKeySample } = report;
+  if (problems.length === 0) add('integrity', 'ok', 'integrity_check: ok');
+  else add('integrity', 'error', `integrity_check of ${written} found ${problems.length}${problems.length >= INTEGRITY_PROBLEMS_LISTED ? ' or more' : ''} problem(s): ${problems.slice(0, 3).join('; ')}`);
+  if (foreignKeyViolations === 0) add('foreign-keys', 'ok', 'foreign_key_check: no violations');
+  else add('foreign-keys', 'error', `foreign_key_check of ${written} found ${foreignKeyViolations} violation(s): ${foreignKeySample.join('; ')}${foreignKeyViolations > foreignKeySample.length ? '; …' : ''}`);
 }
 
 /** Tables (not SQLite's own) and their columns. */

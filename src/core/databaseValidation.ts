@@ -1,4 +1,4 @@
-import { inspectDatabase, type DatabaseInspection } from './databaseInspection';
+import { inspectDatabase, runFullChecks, type DatabaseInspection } from './databaseInspection';
 import type { Profile } from './profileModel';
 import { readAllProfileFiles } from './profileStore';
 import { compareSchemas, describeDifference, type SchemaDifference } from './schemaConsistency';
@@ -22,10 +22,10 @@ export interface ValidationReport {
   problems: ValidationProblem[];
 }
 
-function inspectAll(context: WorkspaceContext, profile: Profile, full: boolean): DatabaseInspection[] {
+function inspectAll(context: WorkspaceContext, profile: Profile): DatabaseInspection[] {
   return Object.entries(profile.databases).map(([name, written]) => {
     context.progress?.(`Checking ${name} (${written})`);
-    return inspectDatabase(context.engine, name, written, context.layout.resolve(written), profile.requiredTables[name] ?? [], full);
+    return inspectDatabase(context.engine, name, written, context.layout.resolve(written), profile.requiredTables[name] ?? []);
   });
 }
 
@@ -44,7 +44,7 @@ function collectProblems(context: WorkspaceContext, profile: Profile, databases:
 
 /** Quick validation: every database exists, is SQLite, opens, and its schema is readable and complete. */
 export function quickValidateProfile(context: WorkspaceContext, _config: WorkspaceConfig, profile: Profile): ValidationReport {
-  const databases = inspectAll(context, profile, false);
+  const databases = inspectAll(context, profile);
   const problems = collectProblems(context, profile, databases);
   return { profile: profile.id, level: 'quick', ok: !problems.some((p) => p.severity === 'error'), engine: context.engine.name, databases, schemaDifferences: [], problems };
 }
@@ -53,8 +53,12 @@ export function quickValidateProfile(context: WorkspaceContext, _config: Workspa
  * Full validation: quick checks plus integrity_check, foreign_key_check, and schema consistency with
  * the same logical databases of the workspace's other profiles (differences are warnings).
  */
-export function fullValidateProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile): ValidationReport {
-  const databases = inspectAll(context, profile, true);
+export async function fullValidateProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile): Promise<ValidationReport> {
+  const databases = inspectAll(context, profile);
+  for (const db of databases) {
+    context.progress?.(`Checking ${db.name} (integrity_check, foreign_key_check)`);
+    await runFullChecks(context.engine, db);
+  }
   const problems = collectProblems(context, profile, databases);
   const schemaDifferences: SchemaDifference[] = [];
   const file = context.layout.relative(context.layout.profileFile(profile.id));
@@ -63,7 +67,7 @@ export function fullValidateProfile(context: WorkspaceContext, config: Workspace
     for (const db of databases) {
       const otherPath = other.profile.databases[db.name];
       if (!db.schema || otherPath === undefined) continue;
-      const theirs = inspectDatabase(context.engine, db.name, otherPath, context.layout.resolve(otherPath), [], false);
+      const theirs = inspectDatabase(context.engine, db.name, otherPath, context.layout.resolve(otherPath), []);
       if (!theirs.schema) continue;
       const difference = compareSchemas(db.name, other.profile.id, db.schema, theirs.schema);
       if (difference) {

@@ -15,7 +15,7 @@ export const validateCommand: CliCommand = {
   async run({ context, positionals, options }) {
     const config = workspaceConfigFor(context);
     const { profile } = loadProfile(context.layout, config, positionals[0]);
-    const report = options.full ? fullValidateProfile(context, config, profile) : quickValidateProfile(context, config, profile);
+    const report = options.full ? await fullValidateProfile(context, config, profile) : quickValidateProfile(context, config, profile);
     const text = [`${report.level === 'full' ? 'Full' : 'Quick'} validation of ${profile.id} (${report.engine}):`];
     for (const db of report.databases) {
       text.push(`  ${db.name} (${db.path})`);

@@ -13,6 +13,7 @@ import { BackupLayout } from './backupLayout';
 import type { DatabaseRecord } from './backupManifest';
 import type { DeflateSegment } from './zipWriter';
 import { rebuildDatabase } from './databaseReconstruction';
+import { integrityText } from '../sqlite/databaseIntegrity';
 import { watchStep } from '../progressMeter';
 
 export interface VerificationResult {
@@ -95,7 +96,9 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
           bytesChecked += checked.bytes;
         }
         context.progress?.(`Checking ${record.logicalName} (integrity_check, foreign_key_check)`);
-        const { integrity, foreignKeyViolations } = await context.engine.checkIntegrity(target);
+        const report = await context.engine.checkIntegrity(target, { readOnly: false });
+        const integrity = integrityText(report);
+        const { foreignKeyViolations } = report;
         if (integrity !== 'ok') problems.push(`${located.archive}: database "${record.logicalName}" rebuilds but integrity_check says: ${integrity}`);
         if (foreignKeyViolations > 0) problems.push(`${located.archive}: database "${record.logicalName}" has ${foreignKeyViolations} foreign key violation(s)`);
         databases.push({ name: record.logicalName, sha256: rebuilt.sha256 as string, integrity, foreignKeyViolations });

@@ -2,9 +2,19 @@ import { Worker } from 'node:worker_threads';
 import type { SqliteConnection } from './sqliteEngine';
 
 export interface IntegrityReport {
-  /** 'ok', or the first problems integrity_check found, joined with '; '. */
-  integrity: string;
+  /** What integrity_check found wrong (its first INTEGRITY_PROBLEMS_LISTED problems); empty when it says ok. */
+  problems: string[];
   foreignKeyViolations: number;
+  /** The first few violations, as "table row R -> parent table". */
+  foreignKeySample: string[];
+}
+
+/** integrity_check stops listing after this many problems. */
+export const INTEGRITY_PROBLEMS_LISTED = 20;
+
+/** 'ok', or the problems integrity_check found, joined with '; ' (as reports show it). */
+export function integrityText(report: IntegrityReport): string {
+  return report.problems.length === 0 ? 'ok' : report.problems.join('; ');
 }
 
 /**
@@ -12,10 +22,13 @@ export interface IntegrityReport {
  * no names from outside it: the checking thread runs its source text.
  */
 export function checkOpenDatabase(db: Pick<SqliteConnection, 'all'>): IntegrityReport {
-  const integrity = db.all('PRAGMA integrity_check(20)').flatMap((row) => String(Object.values(row)[0]).split('\n')).join('; ');
+  const lines = db.all('PRAGMA integrity_check(20)').flatMap((row) => String(Object.values(row)[0]).split('\n'));
+  // SQLite heads some reports with "*** in database main ***", which is not a problem of its own.
+  const problems = lines.filter((line) => line !== '' && line !== 'ok' && !line.startsWith('*** in database'));
   // Counted by SQLite, not listed: a database with a million orphans must not need a million rows in memory.
   const foreignKeyViolations = Number(db.all('SELECT count(*) AS n FROM pragma_foreign_key_check')[0].n);
-  return { integrity, foreignKeyViolations };
+  const foreignKeySample = foreignKeyViolations === 0 ? [] : db.all('SELECT * FROM pragma_foreign_key_check LIMIT 3').map((row) => `${String(row.table)} row ${String(row.rowid)} -> ${String(row.parent)}`);
+  return { problems, foreignKeyViolations, foreignKeySample };
 }
 
 const WORKER_SOURCE = `
@@ -27,7 +40,7 @@ const { DatabaseSync } = require('node:sqlite');
 const checkOpenDatabase = ${checkOpenDatabase.toString()};
 let db;
 try {
-  db = new DatabaseSync(workerData.file, { readOnly: false, timeout: workerData.timeout });
+  db = new DatabaseSync(workerData.file, { readOnly: workerData.readOnly, timeout: workerData.timeout });
   parentPort.postMessage({ report: checkOpenDatabase({ all: (sql) => db.prepare(sql).all() }) });
 } catch (error) {
   parentPort.postMessage({ error: String(error && error.message || error) });
@@ -41,11 +54,11 @@ try {
  * about a second of CPU, which the main thread (in VS Code, the extension host every extension shares)
  * must not spend without returning to its event loop.
  */
-export function checkOnOwnThread(file: string, busyTimeoutMs: number): Promise<IntegrityReport> {
+export function checkOnOwnThread(file: string, readOnly: boolean, busyTimeoutMs: number): Promise<IntegrityReport> {
   return new Promise((resolve, reject) => {
     // A small heap is all it needs (SQLite's memory is not on it): the check runs when a rebuild's buffers
     // are still held, and a default heap would bring a 1 GiB verify from ~130 MB to ~143 MB of peak RSS.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, timeout: busyTimeoutMs }, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, readOnly, timeout: busyTimeoutMs }, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
     worker.once('message', (reply: { report?: IntegrityReport; error?: string }) => (reply.report ? resolve(reply.report) : reject(new Error(reply.error))));
     worker.once('error', reject);
     // After an answer this changes nothing; without one, the thread died.

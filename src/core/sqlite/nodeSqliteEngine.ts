@@ -41,8 +41,8 @@ export class NodeSqliteEngine implements SqliteEngine {
     };
   }
 
-  checkIntegrity(file: string): Promise<IntegrityReport> {
-    return checkOnOwnThread(file, BUSY_TIMEOUT_MS);
+  checkIntegrity(file: string, options: { readOnly: boolean }): Promise<IntegrityReport> {
+    return checkOnOwnThread(file, options.readOnly, BUSY_TIMEOUT_MS);
   }
 
   async snapshot(source: string, destination: string): Promise<number> {

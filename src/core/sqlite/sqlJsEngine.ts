@@ -81,8 +81,8 @@ export class SqlJsEngine implements SqliteEngine {
   }
 
   /** On this thread: sql.js holds the whole database in this thread's memory anyway. */
-  async checkIntegrity(file: string): Promise<IntegrityReport> {
-    const db = this.open(file, { readOnly: false });
+  async checkIntegrity(file: string, options: { readOnly: boolean }): Promise<IntegrityReport> {
+    const db = this.open(file, { readOnly: options.readOnly });
     try {
       return checkOpenDatabase(db);
     } finally {

@@ -30,10 +30,11 @@ export interface SqliteEngine {
    */
   snapshot(source: string, destination: string): Promise<number>;
   /**
-   * integrity_check and foreign_key_check of a database file no one else is using (a rebuilt copy),
-   * without holding up the event loop where the engine can run them on another thread.
+   * integrity_check and foreign_key_check of a database file, without holding up the event loop where
+   * the engine can run them on another thread. `readOnly` for the user's own databases (validation);
+   * a rebuilt copy no one else uses is opened for writing, so that closing it leaves no -wal behind.
    */
-  checkIntegrity(file: string): Promise<IntegrityReport>;
+  checkIntegrity(file: string, options: { readOnly: boolean }): Promise<IntegrityReport>;
 }
 
 /** How long a connection waits for a lock held by the application before giving up. */
