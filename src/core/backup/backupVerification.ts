@@ -13,7 +13,7 @@ import { BackupLayout } from './backupLayout';
 import type { DatabaseRecord } from './backupManifest';
 import type { DeflateSegment } from './zipWriter';
 import { rebuildDatabase } from './databaseReconstruction';
-import { integrityText } from '../sqlite/databaseIntegrity';
+import { integrityText, type IntegrityReport } from '../sqlite/databaseIntegrity';
 import { watchStep } from '../progressMeter';
 
 export interface VerificationResult {
@@ -89,14 +89,21 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     for (const record of last.manifest.files.filter((f): f is DatabaseRecord => f.role === 'database')) {
       throwIfCancelled(context);
       const target = path.join(staging, `${record.logicalName}.sqlite3`);
+      // integrity_check runs on its own thread while this one reads the rebuilt file back to check it.
+      let checking: Promise<IntegrityReport> | undefined;
+      const startChecking = (): void => {
+        checking = context.engine.checkIntegrity(target, { readOnly: false });
+        checking.catch(() => {}); // awaited below, or (after a failed rebuild) before the file goes
+      };
       try {
-        const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, { wholeSha256: true, durable: false, watch: watchStep(context, `Rebuilding ${record.logicalName}`) });
+        const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, { wholeSha256: true, durable: false, watch: watchStep(context, `Rebuilding ${record.logicalName}`), whenWritten: startChecking });
         for (const checked of rebuilt.entriesChecked) {
           alreadyChecked.add(`${checked.archive}\n${checked.entry}`);
           bytesChecked += checked.bytes;
         }
         context.progress?.(`Checking ${record.logicalName} (integrity_check, foreign_key_check)`);
-        const report = await context.engine.checkIntegrity(target, { readOnly: false });
+        if (!checking) startChecking();
+        const report = await (checking as Promise<IntegrityReport>);
         const integrity = integrityText(report);
         const { foreignKeyViolations } = report;
         if (integrity !== 'ok') problems.push(`${located.archive}: database "${record.logicalName}" rebuilds but integrity_check says: ${integrity}`);
@@ -106,6 +113,9 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         // A cancelled verify says nothing about the backup: nothing is recorded.
         if (isEnvProfilesError(error) && error.code === 'CANCELLED') throw error;
         problems.push(isEnvProfilesError(error) ? error.message : `${located.archive}: database "${record.logicalName}" cannot be rebuilt: ${(error as Error).message}`);
+      } finally {
+        // The checking thread must be done with the file before it is removed (Windows refuses otherwise).
+        await checking?.catch(() => undefined);
       }
       fs.rmSync(target, { force: true });
     }

@@ -26,6 +26,8 @@ export interface RebuildOptions {
   /** fsync the rebuilt file: a restore swaps it in; a check (verify) throws it away, and skips writing it to disk. */
   durable: boolean;
   watch?: (done: number, total: number) => void;
+  /** Hears when the file is whole, before it is read back and checked (verify starts integrity_check then). */
+  whenWritten?: () => void;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface RebuildOptions {
  * throw (to cancel).
  */
 export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string, scratchDir: string, options: RebuildOptions): Promise<RebuiltDatabase> {
-  const { wholeSha256: wantWholeSha256, durable, watch } = options;
+  const { wholeSha256: wantWholeSha256, durable, watch, whenWritten } = options;
   const records = chain.map((archive) => databaseRecordOf(archive.manifest, logicalName));
   const wanted = records[records.length - 1];
   const last = chain[chain.length - 1];
@@ -130,6 +132,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   } finally {
     fs.closeSync(fd);
   }
+  whenWritten?.();
   // A lone image was already checked against the manifest as it streamed; a patched chain is re-read.
   if (start === chain.length - 1 && wanted.sha256 !== undefined && wanted.entrySha256 === wanted.sha256 && wanted.entrySize === wanted.size) return { record: wanted, sha256: wanted.sha256, entriesChecked };
   // Read back and hashed on this thread: a hashing worker's heap on top of the inflating would pass the
