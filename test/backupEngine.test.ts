@@ -19,7 +19,7 @@ import { createWorkspaceContext } from '../src/core/workspaceContext';
 import { craftArchive } from './support/testHelpers';
 import { changedPagesAgainst, hashPages, PAGE_HASH_BYTES } from '../src/core/backup/pageIndex';
 import { hashOnThisThread, SnapshotHasher } from '../src/core/backup/snapshotHasher';
-import { inflateSegments, segmentListProblem } from '../src/core/backup/segmentedInflate';
+import { inflateSegments, SegmentInflater, segmentListProblem } from '../src/core/backup/segmentedInflate';
 import { FINAL_EMPTY_BLOCK, type DeflateSegment } from '../src/core/backup/zipWriter';
 import * as zlib from 'node:zlib';
 
@@ -347,12 +347,12 @@ describe('page index', () => {
     const raw = Buffer.concat([...pieces, FINAL_EMPTY_BLOCK]);
     // The pieces joined are one ordinary deflate stream.
     assert.ok(zlib.inflateRawSync(raw).equals(input));
+    const chunksOf = async function* (bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+      for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+    };
     const inflate = async (bytes: Buffer, list: DeflateSegment[]): Promise<Buffer> => {
       const out: Buffer[] = [];
-      const source = (async function* () {
-        for (let i = 0; i < bytes.length; i += 70000) yield bytes.subarray(i, i + 70000);
-      })();
-      for await (const chunk of inflateSegments(source, list, (why) => new Error(why))) out.push(chunk);
+      for await (const chunk of inflateSegments(chunksOf(bytes, 70000), list, (why) => new Error(why))) out.push(chunk);
       return Buffer.concat(out);
     };
     assert.ok((await inflate(raw, segments)).equals(input));
@@ -366,6 +366,27 @@ describe('page index', () => {
     const finals = Array.from({ length: Math.ceil(input.length / quarter) }, (_, i) => zlib.deflateRawSync(input.subarray(i * quarter, (i + 1) * quarter), { level: 1 }));
     const finalSegments: DeflateSegment[] = finals.map((piece, i) => [piece.length, Math.min(quarter, input.length - i * quarter)]);
     await assert.rejects(inflate(Buffer.concat([...finals, FINAL_EMPTY_BLOCK]), finalSegments), /piece \d does not inflate/);
+    // One inflater for several entries in a row, as a chain's rebuild uses it: each comes out whole,
+    // also after an entry that failed, a reader that stopped early, and entries of fewer pieces.
+    const inflater = new SegmentInflater();
+    const through = async (bytes: Buffer, list: DeflateSegment[], stopAfter = Infinity): Promise<Buffer> => {
+      const out: Buffer[] = [];
+      for await (const chunk of inflater.inflate(chunksOf(bytes, 70000), list, (why) => new Error(why))) {
+        out.push(Buffer.from(chunk));
+        if (out.length >= stopAfter) break;
+      }
+      return Buffer.concat(out);
+    };
+    try {
+      assert.ok((await through(raw, segments)).equals(input));
+      await assert.rejects(through(raw, shifted), /piece 1 inflates/);
+      await through(raw, segments, 1);
+      const short = Buffer.concat([pieces[0], FINAL_EMPTY_BLOCK]);
+      assert.ok((await through(short, segments.slice(0, 1))).equals(input.subarray(0, 1048576)));
+      assert.ok((await through(raw, segments)).equals(input));
+    } finally {
+      inflater.close();
+    }
     assert.equal(segmentListProblem(segments, input.length), undefined);
     assert.match(String(segmentListProblem(segments, input.length + 1)), /adds up to/);
     assert.match(String(segmentListProblem([[10, 20 * 1048576]], 20 * 1048576)), /larger than 16 MiB/);

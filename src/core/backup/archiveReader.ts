@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { listedEntries, MANIFEST_ENTRY, parseManifest, type BackupManifest } from './backupManifest';
-import { inflateSegments } from './segmentedInflate';
+import { inflateSegments, type SegmentInflater } from './segmentedInflate';
 import { FINAL_EMPTY_BLOCK, type DeflateSegment } from './zipWriter';
 
 /** Deflate cannot compress better than about 1032:1; a declared ratio beyond this is a lie (a zip bomb). */
@@ -82,12 +82,15 @@ export class ArchiveReader {
 
   /**
    * An entry's content, decompressed. With the entry's deflate pieces (from the manifest) the pieces
-   * are inflated on several threads at once; without them, in one stream.
+   * are inflated on several threads at once (by `inflater` when given: reading several entries one
+   * after another, pass the same one); without them, in one stream.
    */
-  async content(name: string, segments: DeflateSegment[] | undefined): Promise<AsyncIterable<Buffer>> {
+  async content(name: string, segments: DeflateSegment[] | undefined, inflater?: SegmentInflater): Promise<AsyncIterable<Buffer>> {
     // Opening checked that the pieces add up to the entry's compressed size.
     if (!segments || this.entries.get(name)?.compressionMethod !== 8) return this.stream(name);
-    return inflateSegments(await this.open(name, false), segments, (why) => invalid(this.file, `is damaged: its deflate stream ${why}`, name));
+    const fail = (why: string): EnvProfilesError => invalid(this.file, `is damaged: its deflate stream ${why}`, name);
+    const raw = await this.open(name, false);
+    return inflater ? inflater.inflate(raw, segments, fail) : inflateSegments(raw, segments, fail);
   }
 
   private async open(name: string, decompress: boolean): Promise<Readable> {

@@ -6,6 +6,7 @@ import { EnvProfilesError } from '../errors';
 import type { ArchiveReader } from './archiveReader';
 import { databaseRecordOf, type DatabaseRecord } from './backupManifest';
 import { changedPagesAgainst } from './pageIndex';
+import { SegmentInflater } from './segmentedInflate';
 import { hashOnThisThread } from './snapshotHasher';
 
 function corrupt(archive: string, entry: string, why: string): EnvProfilesError {
@@ -51,13 +52,14 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   const entriesChecked: RebuiltDatabase['entriesChecked'] = [];
   const total = records.slice(start).reduce((sum, record) => sum + (record?.entrySize ?? 0), 0);
   let applied = 0;
+  const inflater = new SegmentInflater();
   const fd = fs.openSync(target, 'w');
   try {
     for (let i = start; i < chain.length; i++) {
       const record = records[i];
       if (!record) throw corrupt(chain[i].file, logicalName, 'is missing from an archive in the middle of the chain');
       if (record.sqlite.pageSize !== wanted.sqlite.pageSize) throw corrupt(chain[i].file, record.entry, 'has a different page size than the rest of its chain');
-      const stream = await chain[i].content(record.entry, record.segments);
+      const stream = await chain[i].content(record.entry, record.segments, inflater);
       const hash = createHash('sha256');
       let bytes = 0;
       if (record.storage === 'image') {
@@ -130,6 +132,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
     // On the thread pool: flushing a gigabyte takes the disk a while, and the event loop goes on meanwhile.
     if (durable) await promisify(fs.fsync)(fd);
   } finally {
+    inflater.close();
     fs.closeSync(fd);
   }
   whenWritten?.();

@@ -86,20 +86,56 @@ class InflateLane {
  * bytes left over, a damaged piece) is reported through `fail`.
  */
 export async function* inflateSegments(raw: AsyncIterable<Buffer>, segments: DeflateSegment[], fail: (why: string) => Error): AsyncGenerator<Buffer> {
-  const lanes = Array.from({ length: Math.min(IN_FLIGHT, segments.length) }, () => new InflateLane());
+  const inflater = new SegmentInflater();
   try {
-    yield* inflateOnLanes(raw, segments, fail, lanes);
+    yield* inflater.inflate(raw, segments, fail);
   } finally {
-    for (const lane of lanes) lane.close();
+    inflater.close();
   }
 }
 
-async function* inflateOnLanes(raw: AsyncIterable<Buffer>, segments: DeflateSegment[], fail: (why: string) => Error, lanes: InflateLane[]): AsyncGenerator<Buffer> {
+/**
+ * `inflateSegments` for several entries one after another (the image and the page sets of a chain),
+ * with one set of lanes and piece buffers for all of them. A new set per entry piled up as garbage
+ * that the collector reclaims late: at 1 GiB, verifying a chain of eight archives peaked at 161–173 MB
+ * of RSS that way, and at 138–147 MB with one set. One entry at a time; `close` when done.
+ */
+export class SegmentInflater {
+  private lanes: InflateLane[] = [];
+  private readonly ring: Buffer[] = [];
+  private busy = false;
+
+  async *inflate(raw: AsyncIterable<Buffer>, segments: DeflateSegment[], fail: (why: string) => Error): AsyncGenerator<Buffer> {
+    if (this.busy) throw new Error('a SegmentInflater inflates one entry at a time');
+    this.busy = true;
+    let finished = false;
+    try {
+      while (this.lanes.length < Math.min(IN_FLIGHT, segments.length)) this.lanes.push(new InflateLane());
+      yield* inflateOnLanes(raw, segments, fail, this.lanes.slice(0, Math.min(IN_FLIGHT, segments.length)), this.ring);
+      finished = true;
+    } finally {
+      this.busy = false;
+      // Lanes that failed, or still inflate pieces nobody will read (the reader stopped early), are not reused.
+      if (!finished) this.closeLanes();
+    }
+  }
+
+  close(): void {
+    this.closeLanes();
+    this.ring.length = 0;
+  }
+
+  private closeLanes(): void {
+    for (const lane of this.lanes) lane.close();
+    this.lanes = [];
+  }
+}
+
+async function* inflateOnLanes(raw: AsyncIterable<Buffer>, segments: DeflateSegment[], fail: (why: string) => Error, lanes: InflateLane[], ring: Buffer[]): AsyncGenerator<Buffer> {
   const pending: Promise<Buffer[]>[] = [];
   let next = 0;
   // Compressed pieces are gathered in a ring of reused buffers (one more than can be in flight): big
   // buffers made and dropped per piece pile up as garbage faster than the collector returns them.
-  const ring: Buffer[] = [];
   const slot = (index: number): Buffer => {
     const size = segments[index]?.[0] ?? 0;
     const at = index % (IN_FLIGHT + 1);
