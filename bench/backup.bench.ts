@@ -10,6 +10,7 @@ import { collectListedPages } from '../src/core/backup/changedPages';
 import { SnapshotHasher } from '../src/core/backup/snapshotHasher';
 import { readSqliteHeader } from '../src/core/sqlite/sqliteHeader';
 import { buildBackupWorkspace, CLI, ratio, ROOT, settleDisk } from './benchWorkspace';
+import { workspaceConfigFor } from '../src/core/workspaceConfig';
 import { createWorkspaceContext, silentLogger, type Logger, type WorkspaceContext } from '../src/core/workspaceContext';
 
 const SIZES_MB = (process.env.BENCH_BACKUP_SIZES_MB ?? '100,1024').split(',').map(Number);
@@ -167,6 +168,21 @@ async function benchSize(sizeMb: number): Promise<string[]> {
   }
   const inProcessFull = median(inProcessFulls, (s) => s);
   const inProcessIncr = median(inProcessIncrs, (s) => s);
+
+  // The longest chain there can be (a full, then max_chain incrementals): verify and restore rebuild
+  // through every archive of it, which is where their memory is put to the test.
+  const maxChain = workspaceConfigFor(context).backups.maxChain;
+  cli(dir, 'backup', 'bench', '--full');
+  let chainEnd: { id: string; chain: string[] } = { id: '', chain: [] };
+  for (let k = 0; k < maxChain; k++) {
+    updateOnePercent(dir, 10 + k);
+    chainEnd = JSON.parse(cli(dir, 'backup', 'bench', '--incremental').stdout).result;
+  }
+  if (chainEnd.chain.length !== maxChain) throw new Error(`the chain has ${chainEnd.chain.length} archives before its last, not ${maxChain}`);
+  const chainVerify = cli(dir, 'verify', chainEnd.id);
+  const chainRestore = cli(dir, 'restore', chainEnd.id, '--as-new', 'restored_chain');
+  fs.rmSync(path.join(dir, 'data', 'restored_chain'), { recursive: true, force: true });
+  fs.rmSync(path.join(dir, '.envprofiles/profiles', 'restored_chain.yaml'), { force: true });
   const verifyMbps = dbBytes / 1048576 / verify.seconds;
   const facts = await databaseFacts(dbFile);
   const touched = incrResult.databaseDetails.find((d: { name: string }) => d.name === 'market_data');
@@ -188,6 +204,8 @@ async function benchSize(sizeMb: number): Promise<string[]> {
     `| verify (SHA-256 of every entry, rebuild, integrity_check) | ${verify.seconds.toFixed(2)} s, ${verifyMbps.toFixed(0)} MB/s of database | | | ${verify.peakMb.toFixed(0)} MB |`,
     `| restore of the incremental (full + changed pages, checked page by page; one run) | ${incrRestore.seconds.toFixed(2)} s | \`unzip\` of the full ${unzip.seconds.toFixed(2)} s | ${ratio(incrRestore.seconds, unzip.seconds)} | ${incrRestore.peakMb.toFixed(0)} MB |`,
     `| verify of the incremental (one run) | ${incrVerify.seconds.toFixed(2)} s, ${(dbBytes / 1048576 / incrVerify.seconds).toFixed(0)} MB/s of database | | | ${incrVerify.peakMb.toFixed(0)} MB |`,
+    `| restore of the last incremental of a chain of ${maxChain} (max_chain; one run) | ${chainRestore.seconds.toFixed(2)} s | \`unzip\` of the full ${unzip.seconds.toFixed(2)} s | ${ratio(chainRestore.seconds, unzip.seconds)} | ${chainRestore.peakMb.toFixed(0)} MB |`,
+    `| verify of that chain (one run) | ${chainVerify.seconds.toFixed(2)} s, ${(dbBytes / 1048576 / chainVerify.seconds).toFixed(0)} MB/s of database | | | ${chainVerify.peakMb.toFixed(0)} MB |`,
     `| full backup vs restic first backup, time | ${ourFull2.seconds.toFixed(2)} s | restic ${resticFull.seconds.toFixed(2)} s | ${ratio(ourFull2.seconds, resticFull.seconds)} | ${ourFull2.peakMb.toFixed(0)} MB / ${resticFull.peakMb.toFixed(0)} MB |`,
     `| full backup vs restic first backup, bytes added | ${mb(ourFull2Result.sizeBytes)} MB | restic ${mb(repoAfterFull - repoEmpty)} MB | ${ratio(ourFull2Result.sizeBytes, repoAfterFull - repoEmpty)} | |`,
     `| incremental vs restic second backup, time | ${ourIncr2.seconds.toFixed(2)} s | restic ${resticIncr.seconds.toFixed(2)} s | ${ratio(ourIncr2.seconds, resticIncr.seconds)} (goal < 1×) | ${ourIncr2.peakMb.toFixed(0)} MB / ${resticIncr.peakMb.toFixed(0)} MB |`,
