@@ -91,19 +91,18 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
       const target = path.join(staging, `${record.logicalName}.sqlite3`);
       // integrity_check runs on its own thread while this one reads the rebuilt file back to check it.
       let checking: Promise<IntegrityReport> | undefined;
-      const startChecking = (): void => {
+      const whenWritten = (): void => {
         checking = context.engine.checkIntegrity(target, { readOnly: false });
         checking.catch(() => {}); // awaited below, or (after a failed rebuild) before the file goes
       };
       try {
-        const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, { wholeSha256: true, durable: false, watch: watchStep(context, `Rebuilding ${record.logicalName}`), whenWritten: startChecking });
+        const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, { wholeSha256: true, durable: false, watch: watchStep(context, `Rebuilding ${record.logicalName}`), whenWritten });
         for (const checked of rebuilt.entriesChecked) {
           alreadyChecked.add(`${checked.archive}\n${checked.entry}`);
           bytesChecked += checked.bytes;
         }
         context.progress?.(`Checking ${record.logicalName} (integrity_check, foreign_key_check)`);
-        if (!checking) startChecking();
-        const report = await (checking as Promise<IntegrityReport>);
+        const report = await (checking ?? context.engine.checkIntegrity(target, { readOnly: false }));
         const integrity = integrityText(report);
         const { foreignKeyViolations } = report;
         if (integrity !== 'ok') problems.push(`${located.archive}: database "${record.logicalName}" rebuilds but integrity_check says: ${integrity}`);

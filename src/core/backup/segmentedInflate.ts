@@ -98,7 +98,7 @@ export async function* inflateSegments(raw: AsyncIterable<Buffer>, segments: Def
  * `inflateSegments` for several entries one after another (the image and the page sets of a chain),
  * with one set of lanes and piece buffers for all of them. A new set per entry piled up as garbage
  * that the collector reclaims late: at 1 GiB, verifying a chain of eight archives peaked at 161–173 MB
- * of RSS that way, and at 138–147 MB with one set. One entry at a time; `close` when done.
+ * of RSS that way, and at 144–148 MB with one set. One entry at a time; `close` when done.
  */
 export class SegmentInflater {
   private lanes: InflateLane[] = [];

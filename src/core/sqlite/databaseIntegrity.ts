@@ -22,6 +22,7 @@ export function integrityText(report: IntegrityReport): string {
  * no names from outside it: the checking thread runs its source text.
  */
 export function checkOpenDatabase(db: Pick<SqliteConnection, 'all'>): IntegrityReport {
+  // 20 is INTEGRITY_PROBLEMS_LISTED, written out: the checking thread runs this function's text alone.
   const lines = db.all('PRAGMA integrity_check(20)').flatMap((row) => String(Object.values(row)[0]).split('\n'));
   // SQLite heads some reports with "*** in database main ***", which is not a problem of its own.
   const problems = lines.filter((line) => line !== '' && line !== 'ok' && !line.startsWith('*** in database'));
