@@ -16,6 +16,14 @@ async function validate(context: WorkspaceContext, id: string, full: boolean): P
   return full ? fullValidateProfile(context, config, profile) : quickValidateProfile(context, config, profile);
 }
 
+/** Adds trading conditions whose strategy does not exist to dev's strategies database (`rows`: VALUES or SELECT). */
+async function insertOrphans(root: string, rows: string, withClause = ''): Promise<void> {
+  const db = (await engine()).open(path.join(root, 'data/dev/strategies.sqlite3'), { readOnly: false });
+  db.exec('PRAGMA foreign_keys = OFF');
+  db.exec(`${withClause}INSERT INTO trading_conditions (strategy_id, expression, weight) ${rows}`);
+  db.close();
+}
+
 function check(report: ValidationReport, database: string, name: string) {
   const found = report.databases.find((d) => d.name === database)?.checks.find((c) => c.check === name);
   assert.ok(found, `no ${name} check on ${database}`);
@@ -78,10 +86,7 @@ describe('database validation', () => {
 
   it('full: foreign_key_check finds an orphan row', async () => {
     const { root, context } = await demoWorkspace();
-    const db = (await engine()).open(path.join(root, 'data/dev/strategies.sqlite3'), { readOnly: false });
-    db.exec('PRAGMA foreign_keys = OFF');
-    db.exec("INSERT INTO trading_conditions (strategy_id, expression, weight) VALUES (404, 'orphan', 1)");
-    db.close();
+    await insertOrphans(root, "VALUES (404, 'orphan', 1)");
     assert.equal((await validate(context, DEV, false)).ok, true, 'quick validation does not run foreign_key_check');
     const report = await validate(context, DEV, true);
     assert.equal(report.ok, false);
@@ -90,10 +95,7 @@ describe('database validation', () => {
 
   it('full: counts many foreign key violations and shows three, on a checking thread (the event loop keeps turning)', async () => {
     const { root, context } = await demoWorkspace();
-    const db = (await engine()).open(path.join(root, 'data/dev/strategies.sqlite3'), { readOnly: false });
-    db.exec('PRAGMA foreign_keys = OFF');
-    db.exec("WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 50000) INSERT INTO trading_conditions (strategy_id, expression, weight) SELECT 100000 + i, 'orphan', 1 FROM s");
-    db.close();
+    await insertOrphans(root, "SELECT 100000 + i, 'orphan', 1 FROM s", 'WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 50000) ');
     let turns = 0;
     let checking = true;
     const count = (): void => {

@@ -28,12 +28,17 @@ export interface DatabaseInspection {
   checks: DatabaseCheck[];
 }
 
+/** Records one check's outcome on an inspection. */
+function checkAdder(inspection: DatabaseInspection): (check: string, severity: DatabaseCheck['severity'], detail: string) => void {
+  return (check, severity, detail) => {
+    inspection.checks.push({ check, severity, detail });
+  };
+}
+
 /** Quick checks: file, header, opens, journal mode, -wal, schema readable, required tables. */
 export function inspectDatabase(engine: SqliteEngine, name: string, written: string, absolute: string, requiredTables: readonly string[]): DatabaseInspection {
   const result: DatabaseInspection = { name, path: written, absolute, checks: [] };
-  const add = (check: string, severity: DatabaseCheck['severity'], detail: string): void => {
-    result.checks.push({ check, severity, detail });
-  };
+  const add = checkAdder(result);
   let stat: fs.Stats;
   try {
     stat = fs.statSync(absolute);
@@ -98,9 +103,7 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
 export async function runFullChecks(engine: SqliteEngine, inspection: DatabaseInspection): Promise<void> {
   if (!inspection.schema) return;
   const written = inspection.path;
-  const add = (check: string, severity: DatabaseCheck['severity'], detail: string): void => {
-    inspection.checks.push({ check, severity, detail });
-  };
+  const add = checkAdder(inspection);
   let report: IntegrityReport;
   try {
     report = await engine.checkIntegrity(inspection.absolute, { readOnly: true });
