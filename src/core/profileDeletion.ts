@@ -3,6 +3,7 @@ import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
 import { newestFirst, readCatalog } from './backup/backupCatalog';
 import { BackupLayout } from './backup/backupLayout';
+import { refuseIfDatabasesInUse } from './databaseInUse';
 import { EnvProfilesError } from './errors';
 import { isProtected } from './profileModel';
 import { loadProfile } from './profileStore';
@@ -67,6 +68,10 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     }
     if (isProtected(profile) && request.confirmedId !== profile.id) {
       throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${profile.id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}; deleting it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
+    }
+    if (request.deleteData) {
+      const databases = Object.entries(profile.databases).map(([logicalName, written]) => ({ logicalName, file: layout.resolve(written), written }));
+      refuseIfDatabasesInUse(context.engine, databases, `deleting ${profile.id} with its data`);
     }
     const deletedFiles = [layout.relative(file)];
     const keptFiles: string[] = [];

@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { appendAudit } from '../auditLog';
 import { commitTemporaryFile, temporaryPathFor, writeFileAtomic } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
+import { refuseIfDatabasesInUse } from '../databaseInUse';
 import { EnvProfilesError } from '../errors';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { removeJournal, writeJournal, type RestoreJournal } from '../operationJournal';
@@ -81,6 +82,11 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     if (profile && isProtected(profile) && request.confirmedId !== profile.id) {
       throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Restoring over "${profile.id}" (${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}) replaces its data; it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
     }
+    const selected = records.filter((r) => !request.database || r.logicalName === request.database);
+    const targets = selected.map((record) => ({ record, target: targetPath(context, config, record, current.profile) }));
+    const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
+    const operation = `restoring ${manifest.backupId} over it`;
+    refuseIfDatabasesInUse(context.engine, replaced, operation);
     const notes: string[] = [];
     let safetyBackup: string | undefined;
     if (current.profile) {
@@ -90,8 +96,6 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         safetyBackup = (await backUpProfile(context, config, { ...current.profile, databases: present }, 'auto', 'before-restore')).entry.id;
       } else notes.push('no safety backup: none of the profile\'s databases exist now');
     }
-    const selected = records.filter((r) => !request.database || r.logicalName === request.database);
-    const targets = selected.map((record) => ({ record, target: targetPath(context, config, record, current.profile) }));
     const fileRecords = request.database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
     const journal: RestoreJournal = {
@@ -104,7 +108,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       swaps: [...targets.map((t) => t.target), ...fileRecords.map((f) => layout.resolve(f.originalPath))].map((target) => ({
         target,
         incoming: temporaryPathFor(target),
-        keptOld: COMPANIONS.filter((suffix) => fs.existsSync(`${target}${suffix}`)).map((suffix) => ({ path: temporaryPathFor(`${target}${suffix}`), from: `${target}${suffix}` })),
+        keptOld: presentFilesOf(target),
       })),
     };
     const journalName = `restore-${manifest.profileId}`;
@@ -129,6 +133,12 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       }
       // Last point where cancelling is honoured: the swaps below run to the end (or roll back).
       throwIfCancelled(context);
+      // Again, right before the swaps: the application may have been started during the rebuild.
+      refuseIfDatabasesInUse(context.engine, replaced, operation);
+      // The check (and the application, if it ran meanwhile) may have checkpointed a -wal away or left
+      // one: what is set aside is what exists now, so no old -wal ever stays beside a restored file.
+      for (const swap of journal.swaps) swap.keptOld = presentFilesOf(swap.target);
+      writeJournal(layout, journalName, journal);
       for (const swap of journal.swaps) {
         for (const kept of swap.keptOld) fs.renameSync(kept.from, kept.path);
         fs.renameSync(swap.incoming, swap.target);
@@ -156,6 +166,11 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   } finally {
     closeChain(chain);
   }
+}
+
+/** The target and its companions (-wal, -shm, -journal) that exist now, each with the temporary name it is set aside under. */
+function presentFilesOf(target: string): { path: string; from: string }[] {
+  return COMPANIONS.filter((suffix) => fs.existsSync(`${target}${suffix}`)).map((suffix) => ({ path: temporaryPathFor(`${target}${suffix}`), from: `${target}${suffix}` }));
 }
 
 function sha256Of(data: Buffer): string {

@@ -45,6 +45,24 @@ export class NodeSqliteEngine implements SqliteEngine {
     return checkOnOwnThread(file, options.readOnly, BUSY_TIMEOUT_MS);
   }
 
+  isOpenElsewhere(file: string): boolean | undefined {
+    if (!fs.existsSync(file)) return false;
+    let db: InstanceType<NodeSqlite['DatabaseSync']> | undefined;
+    try {
+      db = new this.sqlite.DatabaseSync(file, { timeout: 0 });
+      // In exclusive locking mode the transaction asks for the file's exclusive lock itself, which
+      // any other connection's shared lock denies; without it, a WAL database lets readers stay.
+      db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      db.exec('BEGIN EXCLUSIVE');
+      db.exec('ROLLBACK');
+      return false;
+    } catch (error) {
+      return isBusy(error) ? true : undefined;
+    } finally {
+      db?.close();
+    }
+  }
+
   async snapshot(source: string, destination: string): Promise<number> {
     if (fs.existsSync(destination)) throw new Error(`${destination} already exists`);
     const db = new this.sqlite.DatabaseSync(source, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
@@ -55,4 +73,10 @@ export class NodeSqliteEngine implements SqliteEngine {
       db.close();
     }
   }
+}
+
+/** SQLITE_BUSY or SQLITE_LOCKED (primary codes 5 and 6): another connection holds the lock. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { errcode?: unknown }).errcode;
+  return typeof code === 'number' ? [5, 6].includes(code & 0xff) : /database is locked|database table is locked/i.test(String((error as Error)?.message));
 }

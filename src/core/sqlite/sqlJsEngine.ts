@@ -90,6 +90,11 @@ export class SqlJsEngine implements SqliteEngine {
     }
   }
 
+  /** sql.js reads the file into memory and takes no locks, so it cannot tell. */
+  isOpenElsewhere(): undefined {
+    return undefined;
+  }
+
   async snapshot(source: string, destination: string): Promise<number> {
     if (fs.existsSync(destination)) throw new Error(`${destination} already exists`);
     const image = this.readStableImage(source);

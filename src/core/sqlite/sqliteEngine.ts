@@ -35,6 +35,16 @@ export interface SqliteEngine {
    * a rebuilt copy no one else uses is opened for writing, so that closing it leaves no -wal behind.
    */
   checkIntegrity(file: string, options: { readOnly: boolean }): Promise<IntegrityReport>;
+  /**
+   * Whether another connection has `file` open, as SQLite's own locks tell: true when an exclusive
+   * lock cannot be had at once. That catches every connection to a WAL database (each holds a shared
+   * lock for as long as it is open) and a rollback-journal database only while a transaction is open.
+   * False when the lock was had or the file does not exist; undefined where the engine cannot tell
+   * (sql.js takes no locks) or the probe failed for another reason (a file that is not a database).
+   * Opening the file for writing may checkpoint its WAL on close, as any connection of the
+   * application does: use it only on a database that is about to be replaced or deleted.
+   */
+  isOpenElsewhere(file: string): boolean | undefined;
 }
 
 /** How long a connection waits for a lock held by the application before giving up. */

@@ -1,0 +1,41 @@
+import { EnvProfilesError } from './errors';
+import { processesHolding, type FileHolder } from './openFileHolders';
+import type { SqliteEngine } from './sqlite/sqliteEngine';
+
+/** A database that an operation is about to replace or delete. */
+export interface DatabaseInPlace {
+  logicalName: string;
+  /** Absolute path. */
+  file: string;
+  /** As the profile writes it (shown to the user). */
+  written: string;
+}
+
+/** The files a program that uses a database keeps open. */
+const OPEN_FILES = ['', '-wal', '-shm', '-journal'];
+
+/**
+ * Refuses `operation` (e.g. "restoring over it") while another program has one of the databases open.
+ * A program that keeps its connection while its file is replaced or deleted goes on reading and
+ * writing the old file, which no longer has a name: everything it writes from then on is lost, and it
+ * does not notice. Two ways of seeing it are combined: SQLite's locks (every connection to a WAL
+ * database; any open transaction), and on Linux the open files of every process this user can see
+ * (which also finds an idle connection to a rollback-journal database, and names the program).
+ */
+export function refuseIfDatabasesInUse(engine: SqliteEngine, databases: DatabaseInPlace[], operation: string): void {
+  for (const database of databases) {
+    const holders = processesHolding(OPEN_FILES.map((suffix) => `${database.file}${suffix}`)) ?? [];
+    if (holders.length === 0 && engine.isOpenElsewhere(database.file) !== true) continue;
+    throw new EnvProfilesError('DATABASE_IN_USE', `${database.logicalName} (${database.written}) is open in ${holdersText(holders)}, so ${operation} was refused; nothing was changed.`, {
+      kind: 'refused',
+      file: database.written,
+      hint: 'Stop the application (or close whatever has the database open) and try again. A program that keeps a database open while its file is replaced goes on writing to the old file, and those writes are lost.',
+    });
+  }
+}
+
+function holdersText(holders: FileHolder[]): string {
+  if (holders.length === 0) return 'another connection (SQLite reports it locked)';
+  const named = holders.slice(0, 3).map((h) => `${h.command} (pid ${h.pid})`).join(', ');
+  return `another program: ${named}${holders.length > 3 ? ` and ${holders.length - 3} more` : ''}`;
+}

@@ -1,0 +1,213 @@
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readCatalog } from '../src/core/backup/backupCatalog';
+import { createBackup } from '../src/core/backup/backupCreation';
+import { BackupLayout } from '../src/core/backup/backupLayout';
+import { restoreBackup } from '../src/core/backup/backupRestore';
+import { verifyBackup } from '../src/core/backup/backupVerification';
+import { EnvProfilesError } from '../src/core/errors';
+import { processesHolding } from '../src/core/openFileHolders';
+import { deleteProfile } from '../src/core/profileDeletion';
+import { defaultConfig } from '../src/core/workspaceConfig';
+import type { SqliteConnection } from '../src/core/sqlite/sqliteEngine';
+import type { WorkspaceContext } from '../src/core/workspaceContext';
+import { runCli } from './support/cliRunner';
+import { demoWorkspace, engine, snapshotTree, temporaryFiles } from './support/workspaces';
+
+const DEV = 'dev_environment_001';
+const MARKET = 'data/dev/market_data.sqlite3';
+
+/**
+ * Another process with a connection to `file` (a real `node:sqlite` connection, as the application
+ * has): it reads once, then stays idle until it is killed. `inTransaction` keeps a read transaction open.
+ */
+function holdOpen(file: string, inTransaction = false): Promise<ChildProcess> {
+  const script = `const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(${JSON.stringify(file)});
+${inTransaction ? "db.exec('BEGIN');" : ''}
+db.prepare('SELECT count(*) FROM sqlite_schema').get();
+process.stdout.write('ready\\n');
+setInterval(() => {}, 60000);`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout?.once('data', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`the holding process exited early (${code})`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+function isInUse(pattern: RegExp) {
+  return (error: unknown): boolean => {
+    assert.ok(error instanceof EnvProfilesError, String(error));
+    assert.equal(error.code, 'DATABASE_IN_USE');
+    assert.equal(error.kind, 'refused');
+    assert.match(error.message, pattern);
+    return true;
+  };
+}
+
+function backupCount(context: WorkspaceContext, profileId: string): number {
+  return readCatalog(new BackupLayout(context.layout, defaultConfig()), profileId).length;
+}
+
+/**
+ * The workspace's files and their bytes, without the audit log (a refusal is recorded there), the
+ * workspace lock, and the -wal and -shm files that connections create and remove as they come and go.
+ */
+function workspaceFiles(root: string): Record<string, string> {
+  return snapshotTree(root, (rel) => rel === '.envprofiles/audit.jsonl' || rel === '.envprofiles/lock' || /-(wal|shm)$/.test(rel));
+}
+
+/** Which files differ between two `workspaceFiles` (an assertion message that does not print megabytes of content). */
+function differingFiles(after: Record<string, string>, before: Record<string, string>): string[] {
+  return [...new Set([...Object.keys(after), ...Object.keys(before)])].filter((rel) => after[rel] !== before[rel]);
+}
+
+describe('a database another program has open is never replaced or deleted under it', () => {
+  it('restore is refused while the application has a WAL database open (idle), and names it; nothing changes, no safety backup is taken', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    const holder = await holdOpen(path.join(root, MARKET));
+    try {
+      const before = workspaceFiles(root);
+      const backups = backupCount(context, DEV);
+      await assert.rejects(restoreBackup(context, { reference: backup.entry.id }), isInUse(new RegExp(`market_data \\(${MARKET}\\) is open in another program: node \\(pid ${holder.pid}\\)`)));
+      assert.deepEqual(differingFiles(workspaceFiles(root), before), []);
+      assert.equal(backupCount(context, DEV), backups, 'no safety backup before the refusal');
+      // The CLI: exit 3 (refused), the code, and what to do.
+      const cli = runCli(['restore', backup.entry.id, '--workspace', root]);
+      assert.equal(cli.status, 3, cli.stderr);
+      assert.match(cli.stderr, /error\[DATABASE_IN_USE\][\s\S]*Stop the application/);
+    } finally {
+      await stop(holder);
+    }
+    await restoreBackup(context, { reference: backup.entry.id });
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+
+  it('an idle connection to a rollback-journal database holds no lock: the open files of the process find it (Linux)', async function () {
+    if (process.platform !== 'linux') this.skip(); // reason: /proc is Linux's; elsewhere only SQLite's locks are seen
+    const { root, context } = await demoWorkspace();
+    const file = path.join(root, MARKET);
+    const db = (await engine()).open(file, { readOnly: false });
+    db.exec('PRAGMA journal_mode = DELETE');
+    db.close();
+    const backup = await createBackup(context, { profileId: DEV });
+    const holder = await holdOpen(file);
+    try {
+      assert.equal(context.engine.isOpenElsewhere(file), false, "SQLite's locks cannot see this one");
+      assert.deepEqual(processesHolding([file]), [{ pid: holder.pid, command: 'node' }]);
+      await assert.rejects(restoreBackup(context, { reference: backup.entry.id, database: 'market_data' }), isInUse(new RegExp(`pid ${holder.pid}`)));
+    } finally {
+      await stop(holder);
+    }
+    assert.deepEqual(processesHolding([file]), []);
+    assert.equal(context.engine.isOpenElsewhere(file), false);
+  });
+
+  it("SQLite's locks see a connection of any process: an open transaction in rollback mode, any connection in WAL mode, one in this process", async () => {
+    const { root } = await demoWorkspace();
+    const sqlite = await engine();
+    const wal = path.join(root, MARKET);
+    const rollback = path.join(root, 'data/dev/settings.sqlite3');
+    const db = sqlite.open(rollback, { readOnly: false });
+    db.exec('PRAGMA journal_mode = DELETE');
+    db.close();
+    assert.equal(sqlite.isOpenElsewhere(wal), false);
+    assert.equal(sqlite.isOpenElsewhere(rollback), false);
+    assert.equal(sqlite.isOpenElsewhere(path.join(root, 'data/dev/none.sqlite3')), false, 'a missing file');
+    assert.ok(!fs.existsSync(path.join(root, 'data/dev/none.sqlite3')), 'the probe creates nothing');
+    fs.writeFileSync(path.join(root, 'data/dev/text.sqlite3'), 'not a database '.repeat(100));
+    assert.equal(sqlite.isOpenElsewhere(path.join(root, 'data/dev/text.sqlite3')), undefined, 'cannot tell for a file that is not a database');
+    const holders = [await holdOpen(wal), await holdOpen(rollback, true)];
+    try {
+      assert.equal(sqlite.isOpenElsewhere(wal), true);
+      assert.equal(sqlite.isOpenElsewhere(rollback), true);
+    } finally {
+      await Promise.all(holders.map(stop));
+    }
+    const own = sqlite.open(wal, { readOnly: true });
+    own.all('SELECT count(*) FROM sqlite_schema');
+    try {
+      assert.equal(sqlite.isOpenElsewhere(wal), true, 'a connection of this very process');
+    } finally {
+      own.close();
+    }
+    assert.equal((await engine('sql.js')).isOpenElsewhere(wal), undefined, 'sql.js takes no locks, so it cannot tell');
+  });
+
+  it('the application started while the backup was being rebuilt: checked again before the swap, rolled back, nothing changed', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    const before = workspaceFiles(root);
+    let started: SqliteConnection | undefined;
+    const late: WorkspaceContext = {
+      ...context,
+      onStep: (step) => {
+        // A connection of this process: the open-files scan leaves it out, SQLite's locks see it.
+        if (step === 'rebuilt:market_data' && !started) {
+          started = context.engine.open(path.join(root, MARKET), { readOnly: false });
+          started.all('SELECT count(*) FROM price_data');
+        }
+      },
+    };
+    try {
+      await assert.rejects(restoreBackup(late, { reference: backup.entry.id }), isInUse(/market_data \(data\/dev\/market_data\.sqlite3\) is open in another connection \(SQLite reports it locked\)/));
+    } finally {
+      started?.close();
+    }
+    const after = workspaceFiles(root);
+    // The safety backup was taken before the application started; everything else is as it was.
+    const added = Object.keys(after).filter((rel) => !(rel in before));
+    assert.ok(added.every((rel) => rel.startsWith(`.envprofiles/backups/${DEV}/`)), added.join(', '));
+    assert.deepEqual(differingFiles(after, before).filter((rel) => !rel.startsWith('.envprofiles/backups/')), []);
+    assert.deepEqual(temporaryFiles(root), []);
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/journal/restore-dev_environment_001.json')));
+  });
+
+  it('a restore over a WAL database that nothing has open leaves no -wal of the old file beside the new one', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    // A writer that stopped without closing leaves a -wal with committed frames.
+    const writer = spawn(process.execPath, ['-e', `const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(${JSON.stringify(path.join(root, MARKET))});
+db.exec('PRAGMA wal_autocheckpoint = 0');
+db.exec('DELETE FROM price_data');
+process.kill(process.pid, 'SIGKILL');`]);
+    await new Promise((resolve) => writer.once('exit', resolve));
+    assert.ok(fs.statSync(path.join(root, `${MARKET}-wal`)).size > 0, 'the writer left its -wal');
+    await restoreBackup(context, { reference: backup.entry.id });
+    assert.ok(!fs.existsSync(path.join(root, `${MARKET}-wal`)) || fs.statSync(path.join(root, `${MARKET}-wal`)).size === 0, 'no old -wal beside the restored file');
+    const db = (await engine()).open(path.join(root, MARKET), { readOnly: true });
+    assert.ok(Number(db.all('SELECT count(*) AS n FROM price_data')[0].n) > 0, 'the restored rows');
+    assert.equal(db.all('PRAGMA integrity_check')[0].integrity_check, 'ok');
+    db.close();
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+
+  it('delete --delete-data is refused while the application has a database open; without it the profile goes and the data stays', async () => {
+    const { root, context } = await demoWorkspace();
+    const id = 'test_environment_001';
+    const backup = await createBackup(context, { profileId: id });
+    await verifyBackup(context, backup.entry.id);
+    const holder = await holdOpen(path.join(root, 'data/test/strategies.sqlite3'));
+    try {
+      const before = workspaceFiles(root);
+      await assert.rejects(deleteProfile(context, { id, deleteData: true }), isInUse(/strategies \(data\/test\/strategies\.sqlite3\) is open in another program[\s\S]*deleting test_environment_001 with its data was refused/));
+      assert.deepEqual(differingFiles(workspaceFiles(root), before), []);
+      await deleteProfile(context, { id });
+    } finally {
+      await stop(holder);
+    }
+    assert.ok(!fs.existsSync(path.join(root, `.envprofiles/profiles/${id}.yaml`)));
+    assert.ok(fs.existsSync(path.join(root, 'data/test/strategies.sqlite3')));
+  });
+});
