@@ -12,6 +12,7 @@ import { verifyBackup } from '../src/core/backup/backupVerification';
 import { EnvProfilesError } from '../src/core/errors';
 import { switchProfile } from '../src/core/switchTransaction';
 import { defaultConfig } from '../src/core/workspaceConfig';
+import type { SnapshotResult } from '../src/core/sqlite/sqliteEngine';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWriter';
 import { demoWorkspace, engine, tempDir, temporaryFiles } from './support/workspaces';
@@ -264,7 +265,7 @@ describe('backup archives', () => {
     const recording = (failing?: string): WorkspaceContext => ({
       ...context,
       engine: Object.assign(Object.create(context.engine) as typeof context.engine, {
-        snapshot: async (source: string, destination: string): Promise<number> => {
+        snapshot: async (source: string, destination: string): Promise<SnapshotResult> => {
           const name = path.basename(source, '.sqlite3');
           events.push(`start ${name}`);
           try {

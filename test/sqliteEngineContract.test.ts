@@ -5,6 +5,7 @@ import { integrityText } from '../src/core/sqlite/databaseIntegrity';
 import { readSqliteHeader } from '../src/core/sqlite/sqliteHeader';
 import type { EngineName, SqliteEngine } from '../src/core/sqlite/sqliteEngine';
 import { EnvProfilesError } from '../src/core/errors';
+import { leaveHotJournal } from './support/crashedWriter';
 import { engine, tempDir } from './support/workspaces';
 
 /** Writes a database with the primary engine (node:sqlite), in the given journal mode, and checkpoints it. */
@@ -142,7 +143,8 @@ for (const name of ENGINES) {
       const file = path.join(dir, 's.sqlite3');
       await fixtureDatabase(file, 'wal');
       const copy = path.join(dir, 'copy.sqlite3');
-      const pages = await sqlite.snapshot(file, copy);
+      const { pages, rolledBackJournal } = await sqlite.snapshot(file, copy);
+      assert.equal(rolledBackJournal, false);
       const header = readSqliteHeader(copy);
       assert.ok(header);
       assert.equal(pages, header.pageCount);
@@ -151,6 +153,29 @@ for (const name of ENGINES) {
       assert.equal(db.all('SELECT sum(balance) AS s FROM accounts')[0].s, 350);
       db.close();
       await assert.rejects(sqlite.snapshot(file, copy), /already exists/);
+    });
+
+    it('a hot journal (a writer killed mid-transaction): never read as it is; node:sqlite rolls it back for a snapshot, sql.js refuses', async () => {
+      const file = path.join(tempDir(), 'crashed.sqlite3');
+      await fixtureDatabase(file, 'delete');
+      leaveHotJournal(file);
+      const copy = `${file}.copy`;
+      if (name === 'sql.js') {
+        await assert.rejects(sqlite.snapshot(file, copy), (error: unknown) => error instanceof EnvProfilesError && error.code === 'WAL_NOT_EMPTY' && /unfinished rollback journal/.test(error.message));
+        assert.ok(!fs.existsSync(copy));
+        return;
+      }
+      assert.throws(() => sqlite.open(file, { readOnly: true }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'HOT_JOURNAL' && error.file === file && /unfinished transaction/.test(error.message));
+      const { rolledBackJournal } = await sqlite.snapshot(file, copy);
+      assert.equal(rolledBackJournal, true);
+      for (const db of [sqlite.open(copy, { readOnly: true }), sqlite.open(file, { readOnly: true })]) {
+        assert.deepEqual({ ...db.all('SELECT count(*) AS n, sum(balance) AS s FROM accounts')[0] }, { n: 3, s: 350 }, 'the committed state');
+        assert.equal(db.all("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'uncommitted'")[0].n, 0);
+        assert.equal(db.all('PRAGMA integrity_check')[0].integrity_check, 'ok');
+        db.close();
+      }
+      assert.ok(!fs.existsSync(`${file}-journal`), 'the journal was played back and removed');
+      assert.equal((await sqlite.snapshot(file, `${file}.again`)).rolledBackJournal, false);
     });
 
     if (name === 'sql.js') {

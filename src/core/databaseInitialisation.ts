@@ -15,16 +15,18 @@ function removeWithCompanions(file: string): void {
 /**
  * Creates `target` (which must not exist) from `seed`, under a temporary name first, checking the
  * result before it is renamed into place. A copy uses the SQLite backup API: a committed state of the
- * source even while the application writes to it.
+ * source even while the application writes to it (`rolledBackJournal`: the source's hot journal was
+ * rolled back first, see `SqliteEngine.snapshot`).
  */
-export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, target: string, label: string): Promise<void> {
+export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, target: string, label: string): Promise<{ rolledBackJournal: boolean }> {
   if (fs.existsSync(target)) {
     throw new EnvProfilesError('TARGET_EXISTS', `${label} already exists; it would be overwritten.`, { file: label, hint: 'Choose another id or data folder, or move the file away.' });
   }
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const temp = temporaryPathFor(target);
+  let rolledBackJournal = false;
   try {
-    if (seed.kind === 'copy') await engine.snapshot(seed.from, temp);
+    if (seed.kind === 'copy') ({ rolledBackJournal } = await engine.snapshot(seed.from, temp));
     else if (seed.kind === 'schema') copySchema(engine, seed.from, temp);
     else createEmpty(engine, temp, 'wal');
     checkCreated(engine, temp, label);
@@ -33,6 +35,7 @@ export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, t
     removeWithCompanions(temp);
     throw error;
   }
+  return { rolledBackJournal };
 }
 
 function createEmpty(engine: SqliteEngine, file: string, journalMode: 'wal' | 'delete', pageSize?: number, userVersion?: number): void {

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { EnvProfilesError } from './errors';
 import { INTEGRITY_PROBLEMS_LISTED, type IntegrityReport } from './sqlite/databaseIntegrity';
 import type { SqliteConnection, SqliteEngine } from './sqlite/sqliteEngine';
 import { readSqliteHeader, walSize } from './sqlite/sqliteHeader';
@@ -72,7 +73,8 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
   try {
     connection = engine.open(absolute, { readOnly: true });
   } catch (error) {
-    add('opens', 'error', `${written} cannot be opened: ${(error as Error).message}`);
+    if (error instanceof EnvProfilesError && error.code === 'HOT_JOURNAL') add('opens', 'error', `${written} has the journal of an unfinished transaction: a program stopped in the middle of writing, and validation does not write. ${error.hint ?? ''}`.trim());
+    else add('opens', 'error', `${written} cannot be opened: ${(error as Error).message}`);
     return result;
   }
   try {

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'DATABASE_INVALID'
   | 'DATABASE_IN_USE'
   | 'WAL_NOT_EMPTY'
+  | 'HOT_JOURNAL'
   | 'VALIDATION_FAILED'
   | 'SQLITE_UNAVAILABLE'
   | 'IO_ERROR'

@@ -98,7 +98,8 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
         const from = layout.resolve(source.databases[logical]);
         const seed: DatabaseSeed = data === 'copy' ? { kind: 'copy', from } : data === 'schema' ? { kind: 'schema', from } : { kind: 'empty' };
         context.progress?.(`${data === 'copy' ? 'Copying' : 'Creating'} ${logical} -> ${written}`);
-        await createDatabase(context.engine, seed, layout.resolve(written), written);
+        const { rolledBackJournal } = await createDatabase(context.engine, seed, layout.resolve(written), written);
+        if (rolledBackJournal) context.logger.warn(`${source.databases[logical]} had the journal of an unfinished transaction (a program stopped in the middle of writing); it was rolled back to the last committed state before the copy, as SQLite does on the next open.`);
         step(`database:${logical}`);
       }
       writeProfileDocument(layout, request.id, parsed.document);

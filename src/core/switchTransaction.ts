@@ -55,7 +55,7 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
     const report = quickValidateProfile(context, config, profile);
     if (!report.ok) {
       const problems = report.problems.map((p) => p.message);
-      throw new EnvProfilesError('VALIDATION_FAILED', `Profile "${id}" failed validation: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}.`, {
+      throw new EnvProfilesError('VALIDATION_FAILED', `Profile "${id}" failed validation: ${problems[0].replace(/\.$/, '')}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}.`, {
         hint: `Run "envprofiles validate ${id}" for the full report; nothing was changed.`,
         issues: report.problems.map((p) => ({ file: p.file, field: p.field, message: p.message })),
       });

@@ -113,7 +113,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
     context.progress?.(`Snapshotting ${databases.map((d) => `${d.logical} (${d.written})`).join(', ')}`);
     parentIndexesStaging = incremental ? stageParentIndexes(parentOpening, databases, stagingDir) : undefined;
     parentIndexesStaging?.catch(() => {}); // awaited below, and in `finally` before the staging folder goes
-    await takeSnapshots(context, databases, step);
+    const snapshotNotes = await takeSnapshots(context, databases, step);
     parentArchive = await parentOpening;
     const parentIndexes = (await parentIndexesStaging) ?? new Map<string, ParentPages>();
     for (const { logical, written, snapshot } of databases) {
@@ -168,7 +168,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
     listed = true;
     step('catalog-updated');
     appendAudit(context, { event: 'backup', profile: profile.id, outcome: 'ok', detail: `${backupId} (${choice.kind}, ${reason})` });
-    return { entry, archive: finalPath, databases: summary, durationMs: performance.now() - started, note: choice.note };
+    return { entry, archive: finalPath, databases: summary, durationMs: performance.now() - started, note: [choice.note, ...snapshotNotes].filter((n) => n !== undefined).join('; ') || undefined };
   } catch (error) {
     if (listed) throw error;
     writer.abort();
@@ -193,17 +193,23 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
  * cores. All snapshots end before the first failure is reported, so that none still writes into the
  * staging folder when it is removed.
  */
-async function takeSnapshots(context: WorkspaceContext, databases: { logical: string; source: string; snapshot: string }[], step: (name: string) => void): Promise<void> {
+async function takeSnapshots(context: WorkspaceContext, databases: { logical: string; written: string; source: string; snapshot: string }[], step: (name: string) => void): Promise<string[]> {
   const started = performance.now();
+  const notes: string[] = [];
   const outcomes = await Promise.allSettled(
-    databases.map(async ({ logical, source, snapshot }) => {
-      await context.engine.snapshot(source, snapshot);
+    databases.map(async ({ logical, written, source, snapshot }) => {
+      const { rolledBackJournal } = await context.engine.snapshot(source, snapshot);
+      if (rolledBackJournal) {
+        notes.push(`${written} had the journal of an unfinished transaction (a program stopped in the middle of writing); it was rolled back to the last committed state before the snapshot, as SQLite does on the next open`);
+        context.logger.warn(`${logical}: ${written} had a hot journal; rolled back before the snapshot`);
+      }
       context.logger.debug(`${logical}: snapshot in ${(performance.now() - started).toFixed(0)} ms`);
       step(`snapshot:${logical}`);
     }),
   );
   const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
   if (failure) throw failure.reason;
+  return notes;
 }
 
 /** A database's record in the parent backup, and its page index copied into the staging folder. */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { checkOnOwnThread, type IntegrityReport } from './databaseIntegrity';
-import { BUSY_TIMEOUT_MS, type OpenOptions, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
+import { BUSY_TIMEOUT_MS, hotJournalError, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
 
 type NodeSqlite = typeof import('node:sqlite');
 
@@ -34,6 +34,16 @@ export class NodeSqliteEngine implements SqliteEngine {
       throw Object.assign(new Error(`unable to open database file: ${file} does not exist`), { code: 'ENOENT' });
     }
     const db = new this.sqlite.DatabaseSync(file, { readOnly: options.readOnly, timeout: BUSY_TIMEOUT_MS });
+    if (options.readOnly) {
+      // The first read is where SQLite finds a hot journal; say so here, in words, instead of letting
+      // the caller's first query fail with "attempt to write a readonly database".
+      try {
+        db.prepare('SELECT count(*) FROM sqlite_schema').get();
+      } catch (error) {
+        db.close();
+        throw isHotJournalRefusal(error) ? hotJournalError(file) : error;
+      }
+    }
     return {
       all: (sql: string, ...params: SqlParam[]): SqlRow[] => db.prepare(sql).all(...params) as SqlRow[],
       exec: (sql: string): void => db.exec(sql),
@@ -63,8 +73,27 @@ export class NodeSqliteEngine implements SqliteEngine {
     }
   }
 
-  async snapshot(source: string, destination: string): Promise<number> {
+  async snapshot(source: string, destination: string): Promise<SnapshotResult> {
     if (fs.existsSync(destination)) throw new Error(`${destination} already exists`);
+    try {
+      return { pages: await this.copyInOneStep(source, destination), rolledBackJournal: false };
+    } catch (error) {
+      if (!isHotJournalRefusal(error)) throw error;
+    }
+    // A program stopped in the middle of a transaction and left its journal: the committed state is
+    // the file with that journal rolled back, which SQLite does on the first open for writing (the
+    // application would do the same on its next start). Then the copy is taken as usual.
+    fs.rmSync(destination, { force: true });
+    const recovering = new this.sqlite.DatabaseSync(source, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      recovering.prepare('SELECT count(*) FROM sqlite_schema').get();
+    } finally {
+      recovering.close();
+    }
+    return { pages: await this.copyInOneStep(source, destination), rolledBackJournal: true };
+  }
+
+  private async copyInOneStep(source: string, destination: string): Promise<number> {
     const db = new this.sqlite.DatabaseSync(source, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
     try {
       // One step: the whole copy happens under one read transaction, so it is one committed state.
@@ -73,6 +102,11 @@ export class NodeSqliteEngine implements SqliteEngine {
       db.close();
     }
   }
+}
+
+/** SQLITE_READONLY_ROLLBACK: a read-only connection found a hot journal, which only a writer may roll back. */
+function isHotJournalRefusal(error: unknown): boolean {
+  return (error as { errcode?: unknown }).errcode === 776;
 }
 
 /** SQLITE_BUSY or SQLITE_LOCKED (primary codes 5 and 6): another connection holds the lock. */

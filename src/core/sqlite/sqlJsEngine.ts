@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../atomicFile';
 import { checkOpenDatabase, type IntegrityReport } from './databaseIntegrity';
 import { EnvProfilesError } from '../errors';
 import { hasHotJournal, parseSqliteHeader, walSize } from './sqliteHeader';
-import type { OpenOptions, SqliteConnection, SqliteEngine, SqlParam, SqlRow } from './sqliteEngine';
+import type { OpenOptions, SnapshotResult, SqliteConnection, SqliteEngine, SqlParam, SqlRow } from './sqliteEngine';
 
 /** Finds sql-wasm.wasm: beside the bundle in dist/, or in node_modules during development. */
 function locateWasm(): string {
@@ -95,12 +95,13 @@ export class SqlJsEngine implements SqliteEngine {
     return undefined;
   }
 
-  async snapshot(source: string, destination: string): Promise<number> {
+  /** A hot journal is refused (WAL_NOT_EMPTY): sql.js reads the file as bytes and cannot roll one back. */
+  async snapshot(source: string, destination: string): Promise<SnapshotResult> {
     if (fs.existsSync(destination)) throw new Error(`${destination} already exists`);
     const image = this.readStableImage(source);
     fs.writeFileSync(destination, image, { flag: 'wx' });
     const header = parseSqliteHeader(image);
-    return header ? Math.ceil(image.length / header.pageSize) : 0;
+    return { pages: header ? Math.ceil(image.length / header.pageSize) : 0, rolledBackJournal: false };
   }
 
   /** Reads the file, refusing states that sql.js would misread. */

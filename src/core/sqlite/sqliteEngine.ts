@@ -1,3 +1,5 @@
+import * as path from 'node:path';
+import { EnvProfilesError } from '../errors';
 import type { IntegrityReport } from './databaseIntegrity';
 
 /** A row as both engines return it: column name -> value. */
@@ -12,7 +14,10 @@ export interface SqliteConnection {
 }
 
 export interface OpenOptions {
-  /** Open without the right to write (validation never modifies the application's files). */
+  /**
+   * Open without the right to write (validation never modifies the application's files). Such an open
+   * of a database with a hot journal throws HOT_JOURNAL: reading it needs the journal rolled back.
+   */
   readOnly: boolean;
   /** Create the file when it does not exist (only with readOnly false). */
   create?: boolean;
@@ -20,15 +25,24 @@ export interface OpenOptions {
 
 export type EngineName = 'node:sqlite' | 'sql.js';
 
+export interface SnapshotResult {
+  /** Pages copied. */
+  pages: number;
+  /** The source had a hot journal, which was rolled back before the copy (the source file changed). */
+  rolledBackJournal: boolean;
+}
+
 /** The SQLite engine interface: `node:sqlite` when the runtime has it, sql.js otherwise. */
 export interface SqliteEngine {
   readonly name: EngineName;
   open(file: string, options: OpenOptions): SqliteConnection;
   /**
    * Copies `source` into `destination` (which must not exist) as one committed state, even while
-   * another process writes to the source. Returns the number of pages copied.
+   * another process writes to the source. A hot journal (a program stopped in the middle of a
+   * transaction) is first rolled back, as SQLite does on the next open for writing; an engine that
+   * cannot do that refuses instead.
    */
-  snapshot(source: string, destination: string): Promise<number>;
+  snapshot(source: string, destination: string): Promise<SnapshotResult>;
   /**
    * integrity_check and foreign_key_check of a database file, without holding up the event loop where
    * the engine can run them on another thread. `readOnly` for the user's own databases (validation);
@@ -45,6 +59,17 @@ export interface SqliteEngine {
    * application does: use it only on a database that is about to be replaced or deleted.
    */
   isOpenElsewhere(file: string): boolean | undefined;
+}
+
+/**
+ * A read of `file` found the journal of an unfinished transaction (a "hot journal"): a program stopped
+ * in the middle of writing. Reading needs it rolled back first, which needs write access.
+ */
+export function hotJournalError(file: string): EnvProfilesError {
+  return new EnvProfilesError('HOT_JOURNAL', `${file} has the journal of an unfinished transaction (${path.basename(file)}-journal): a program stopped in the middle of writing to it. It must be rolled back before the database can be read, and a read-only open does not write.`, {
+    file,
+    hint: 'Back the profile up ("envprofiles backup <profile>"): a backup rolls the transaction back first, as SQLite does on the next open for writing (the application does the same when it starts). Nothing committed is lost.',
+  });
 }
 
 /** How long a connection waits for a lock held by the application before giving up. */
