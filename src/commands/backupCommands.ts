@@ -3,6 +3,7 @@ import { backUpAllProfiles } from '../core/backup/allProfilesBackup';
 import { createBackup, type BackupResult } from '../core/backup/backupCreation';
 import { pruneBackups } from '../core/backup/backupPruning';
 import { restoreBackup } from '../core/backup/backupRestore';
+import { rebuildCatalog } from '../core/backup/catalogRebuild';
 import { requireVerified, verifyBackup } from '../core/backup/backupVerification';
 import { isProtected } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
@@ -110,4 +111,30 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
   const result = await withOperationProgress(folder, `Pruning ${profile.name}`, (context) => pruneBackups(context, profile.id, false));
   void vscode.window.showInformationMessage(`Pruned ${result.deleted.length} backup(s) of ${profile.name}, freed ${megabytes(result.freedBytes)}.`);
   return result.deleted;
+}
+
+/** Rebuilds a profile's catalog from its archives: what would change first, in the log and a modal, then the rebuild on confirmation. */
+export async function rebuildBackupCatalogCommand(services: CommandServices, target: unknown): Promise<number> {
+  requireTrust('rebuilding a backup catalog');
+  const { folder, profile } = await resolveProfile(services, target, 'Rebuild the backup catalog of which profile?');
+  const dry = await withOperationProgress(folder, `Reading the backup archives of ${profile.name}`, (context) => rebuildCatalog(context, profile.id, true));
+  const changes = [
+    dry.added.length && `list ${dry.added.length} archive(s) it does not list (not verified yet)`,
+    dry.dropped.length && `drop ${dry.dropped.length} entr${dry.dropped.length > 1 ? 'ies' : 'y'} whose archive is gone`,
+    dry.corrected.length && `re-read ${dry.corrected.length} archive(s) that changed (their verification is reset)`,
+  ].filter((c): c is string => typeof c === 'string');
+  for (const { file, reason } of dry.skipped) services.log.warn(`catalog of ${profile.id}: skipped ${file}: ${reason}`);
+  for (const broken of dry.brokenChains) services.log.warn(`catalog of ${profile.id}: cannot be restored: ${broken}`);
+  if (changes.length === 0 && !argumentsOf(target).confirm) {
+    void vscode.window.showInformationMessage(`The backup catalog of ${profile.name} already matches its ${dry.entries.length} archive(s).${dry.skipped.length ? ` ${dry.skipped.length} file(s) skipped (see the log).` : ''}`);
+    return dry.entries.length;
+  }
+  if (!argumentsOf(target).confirm) {
+    const detail = [`The catalog would ${changes.join('; ')}.`, dry.skipped.length ? `${dry.skipped.length} file(s) are not backups of this profile and are left alone (see the log).` : '', dry.brokenChains.length ? `${dry.brokenChains.length} backup(s) cannot be restored: ${dry.brokenChains[0]}.` : ''].filter(Boolean).join('\n');
+    const answer = await vscode.window.showWarningMessage(`Rebuild the backup catalog of ${profile.name} from its ${dry.entries.length} archive(s)?`, { modal: true, detail }, 'Rebuild');
+    if (answer !== 'Rebuild') throw new UserCancelled();
+  }
+  const result = await withOperationProgress(folder, `Rebuilding the backup catalog of ${profile.name}`, (context) => rebuildCatalog(context, profile.id, false));
+  void vscode.window.showInformationMessage(`Rebuilt the backup catalog of ${profile.name}: ${result.entries.length} backup(s).${result.unreadableCatalogMovedTo ? ` The unreadable catalog was kept as ${result.unreadableCatalogMovedTo}.` : ''}`);
+  return result.entries.length;
 }

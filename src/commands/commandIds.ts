@@ -15,6 +15,7 @@ export const COMMANDS = {
   restoreBackupAsNew: 'envProfiles.restoreBackupAsNew',
   restoreDatabase: 'envProfiles.restoreDatabase',
   pruneBackups: 'envProfiles.pruneBackups',
+  rebuildBackupCatalog: 'envProfiles.rebuildBackupCatalog',
   openProfileYaml: 'envProfiles.openProfileYaml',
   revealDatabase: 'envProfiles.revealDatabase',
   showLog: 'envProfiles.showLog',

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { WorkspaceContext } from './workspaceContext';
 
-export type AuditEvent = 'init' | 'create' | 'clone' | 'switch' | 'rollback' | 'recover' | 'delete' | 'validate' | 'backup' | 'verify' | 'restore' | 'prune';
+export type AuditEvent = 'init' | 'create' | 'clone' | 'switch' | 'rollback' | 'recover' | 'delete' | 'validate' | 'backup' | 'verify' | 'restore' | 'prune' | 'catalog-rebuilt';
 
 export interface AuditEntry {
   time: string;

@@ -1,25 +1,61 @@
-import { newestFirst, profilesWithBackups, readCatalog } from '../../core/backup/backupCatalog';
+import { newestFirst, profilesWithBackups, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
+import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
+import { EnvProfilesError } from '../../core/errors';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
-import type { CliCommand } from '../cliCommand';
+import type { CliCommand, CommandOutput } from '../cliCommand';
 import { table } from '../textFormat';
 
 export const backupsCommand: CliCommand = {
   name: 'backups',
   summary: 'List the backups of a profile (or of every profile), newest first',
-  usage: 'envprofiles backups [<id>]',
-  options: {},
+  usage: 'envprofiles backups [<id>] [--rebuild-catalog [--dry-run]]',
+  details: [
+    '--rebuild-catalog rebuilds the profile\'s catalog from the archives in its backup folder (for a catalog that was lost,',
+    'damaged, or that disagrees with the folder): each archive is opened and checked, and its SHA-256 computed; verification',
+    'results are kept for archives that are still the ones verified. An unreadable catalog is moved aside, never deleted.',
+  ],
+  options: { 'rebuild-catalog': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
   positionals: [0, 1],
-  async run({ context, positionals }) {
+  async run({ context, positionals, options }) {
+    const dryRun = options['dry-run'] === true;
+    if (options['rebuild-catalog'] === true) {
+      if (positionals.length !== 1) throw new EnvProfilesError('USAGE', '--rebuild-catalog needs the profile id.', { kind: 'usage', hint: 'Usage: envprofiles backups <id> --rebuild-catalog [--dry-run]' });
+      return rebuilt(await rebuildCatalog(context, positionals[0], dryRun));
+    }
+    if (dryRun) throw new EnvProfilesError('USAGE', '--dry-run goes with --rebuild-catalog.', { kind: 'usage' });
     const config = workspaceConfigFor(context);
     const backups = new BackupLayout(context.layout, config);
     const profiles = positionals.length ? positionals : profilesWithBackups(backups);
     const entries = profiles.flatMap((p) => readCatalog(backups, p)).sort(newestFirst);
     if (entries.length === 0) return { json: { directory: backups.root, backups: [] }, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}.`] };
-    const rows = [['ID', 'KIND', 'SIZE', 'CREATED', 'REASON', 'VERIFIED']];
-    for (const e of entries) {
-      rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', `${(e.sizeBytes / 1048576).toFixed(2)} MB`, e.createdAt, e.reason, e.verified ? (e.verified.ok ? `ok ${e.verified.at}` : 'FAILED') : 'no']);
-    }
-    return { json: { directory: backups.root, backups: entries }, text: table(rows) };
+    return { json: { directory: backups.root, backups: entries }, text: listing(entries) };
   },
 };
+
+function listing(entries: CatalogEntry[]): string[] {
+  const rows = [['ID', 'KIND', 'SIZE', 'CREATED', 'REASON', 'VERIFIED']];
+  for (const e of entries) {
+    rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', `${(e.sizeBytes / 1048576).toFixed(2)} MB`, e.createdAt, e.reason, e.verified ? (e.verified.ok ? `ok ${e.verified.at}` : 'FAILED') : 'no']);
+  }
+  return table(rows);
+}
+
+function rebuilt(result: CatalogRebuildResult): CommandOutput {
+  const text: string[] = [];
+  const list = (label: string, ids: string[]): void => {
+    if (ids.length > 0) text.push(`  ${label} (${ids.length}): ${ids.join(', ')}`);
+  };
+  text.push(`${result.dryRun ? 'Dry run: the catalog would list' : 'Rebuilt the catalog of'} ${result.profileId}${result.dryRun ? '' : ':'} ${result.entries.length} backup(s), from the archives in its folder.`);
+  list('added (not verified yet)', result.added);
+  list('dropped (archive gone)', result.dropped);
+  list('corrected (the archive is not the one listed; verification reset)', result.corrected);
+  list('unchanged', result.unchanged);
+  for (const { file, reason } of result.skipped) text.push(`  skipped ${file}: ${reason}`);
+  for (const broken of result.brokenChains) text.push(`  cannot be restored: ${broken}`);
+  if (result.unreadableCatalogMovedTo) text.push(`  the unreadable catalog was moved to ${result.unreadableCatalogMovedTo}`);
+  if (result.dryRun) text.push('Nothing was changed.');
+  else if (result.added.length + result.corrected.length > 0) text.push(`Verify the backups that are not verified: envprofiles verify <backup-id>.`);
+  if (result.entries.length > 0) text.push('', ...listing([...result.entries].sort(newestFirst)));
+  return { json: result, text };
+}

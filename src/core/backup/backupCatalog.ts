@@ -66,7 +66,7 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
     if (!Array.isArray(parsed.backups)) throw new Error('no backups list');
     return parsed.backups;
   } catch (error) {
-    throw new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog ${file} cannot be read: ${(error as Error).message}.`, { file, hint: 'Restore it from a copy, or move it away: the archives themselves are intact and can be verified one by one.' });
+    throw new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog ${file} cannot be read: ${(error as Error).message}.`, { file, hint: `Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside).` });
   }
 }
 

@@ -51,7 +51,7 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
     if (disagreements.length > 0) {
       throw new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog of ${profileId} disagrees with the archives on disk: ${disagreements.join('; ')}.`, {
         file: backups.catalogFile(profileId),
-        hint: 'Nothing was deleted. Put the missing archives back (or remove their catalog entries by hand) and prune again.',
+        hint: `Nothing was deleted. Put missing archives back if you have them, then make the catalog match the folder: envprofiles backups ${profileId} --rebuild-catalog (--dry-run shows what it would change); then prune again.`,
       });
     }
     const decisions = decideRetention(entries, keepRulesFrom(profile.backupSchedule), context.now(), timeZone);

@@ -15,6 +15,7 @@ import type { DeflateSegment } from './zipWriter';
 import { rebuildDatabase } from './databaseReconstruction';
 import { integrityText, type IntegrityReport } from '../sqlite/databaseIntegrity';
 import { watchStep } from '../progressMeter';
+import { fileSha256 } from '../fileDigest';
 
 export interface VerificationResult {
   backupId: string;
@@ -140,12 +141,6 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   }
   appendAudit(context, { event: 'verify', profile: profileId, outcome: ok ? 'ok' : 'failed', detail: ok ? backupId : problems[0] });
   return { backupId, archive: located.archive, ok, problems, databases, bytesChecked, durationMs: performance.now() - started };
-}
-
-async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** Throws a typed error when a verification failed (for callers that must not go on). */

@@ -176,6 +176,16 @@ suite('Environment Profiles in a real VS Code', () => {
     });
   });
 
+  test('a lost backup catalog is rebuilt from the archives through the command, and the tree lists them again', async () => {
+    fs.rmSync(path.join(workspace(), '.envprofiles/backups', DEV, 'catalog.json'));
+    await waitFor('the backups gone from the tree', () => labelOf(child(roots()[0], 'Backups').getChildren()[0]) === 'No backups yet');
+    assert.equal(await vscode.commands.executeCommand('envProfiles.rebuildBackupCatalog', { profileId: DEV, confirm: DEV }), 2);
+    await waitFor('both backups back, not verified', () => {
+      const nodes = child(roots()[0], 'Backups').getChildren();
+      return nodes.length === 2 && nodes.every((n) => /· not verified$/.test(String(n.getTreeItem().description)));
+    });
+  });
+
   test('a change made on disk by the CLI appears in the tree', async () => {
     const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)?.extensionPath ?? '', 'dist/cli.js');
     const result = spawnSync(process.execPath, [cli, 'clone', DEV, 'cli_clone', '--name', 'Made by the CLI', '--workspace', workspace()], { encoding: 'utf8' });

@@ -1,0 +1,128 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { appendAudit } from '../auditLog';
+import { EnvProfilesError } from '../errors';
+import { fileSha256 } from '../fileDigest';
+import { workspaceConfigFor } from '../workspaceConfig';
+import type { WorkspaceContext } from '../workspaceContext';
+import { requireInitialised } from '../workspaceInit';
+import { withWorkspaceLock } from '../workspaceSession';
+import { ArchiveReader } from './archiveReader';
+import { oldestFirst, readCatalog, writeCatalog, type CatalogEntry } from './backupCatalog';
+import type { DatabaseRecord } from './backupManifest';
+import { BackupLayout } from './backupLayout';
+
+/** What rebuilding a profile's catalog found and (unless a dry run) did. */
+export interface CatalogRebuildResult {
+  profileId: string;
+  catalogFile: string;
+  dryRun: boolean;
+  /** The catalog's new content, oldest first. */
+  entries: CatalogEntry[];
+  /** Archives in the folder that the catalog did not list (now listed, not yet verified). */
+  added: string[];
+  /** Catalog entries whose archive is gone (no longer listed). */
+  dropped: string[];
+  /** Entries whose archive is not the one the catalog describes (size or SHA-256): re-read, their verification reset. */
+  corrected: string[];
+  /** Entries confirmed as they were (their verification kept). */
+  unchanged: string[];
+  /** `.zip` files of the folder that are not backups of this profile, and why; left where they are. */
+  skipped: { file: string; reason: string }[];
+  /** Incrementals that cannot be restored because an archive of their chain is missing. */
+  brokenChains: string[];
+  /** Where a catalog that could not be read was moved (it is kept, never deleted). */
+  unreadableCatalogMovedTo?: string;
+}
+
+/**
+ * Rebuilds a profile's catalog from the archives in its backup folder: each archive is opened (with
+ * every check of a restore: a hostile or damaged archive is skipped, not listed), its manifest read and
+ * its SHA-256 computed. Verification results are kept for archives that are still the ones that were
+ * verified. For a catalog that was lost, damaged, or that disagrees with the folder (prune refuses then).
+ */
+export async function rebuildCatalog(context: WorkspaceContext, profileId: string, dryRun: boolean): Promise<CatalogRebuildResult> {
+  requireInitialised(context.layout);
+  return withWorkspaceLock(context, `rebuild the backup catalog of ${profileId}`, async () => {
+    const backups = new BackupLayout(context.layout, workspaceConfigFor(context));
+    const dir = backups.profileDir(profileId);
+    const catalogFile = backups.catalogFile(profileId);
+    if (!fs.existsSync(dir)) {
+      throw new EnvProfilesError('BACKUP_NOT_FOUND', `There is no backup folder for "${profileId}" (${dir}).`, { kind: 'usage', hint: 'Check the profile id, and backups.directory in config.yaml.' });
+    }
+    let previous: CatalogEntry[] = [];
+    let unreadable = false;
+    try {
+      previous = readCatalog(backups, profileId);
+    } catch (error) {
+      if (!(error instanceof EnvProfilesError && error.code === 'CATALOG_MISMATCH')) throw error;
+      unreadable = true;
+    }
+    const before = new Map(previous.map((e) => [e.id, e]));
+    const result: CatalogRebuildResult = { profileId, catalogFile, dryRun, entries: [], added: [], dropped: [], corrected: [], unchanged: [], skipped: [], brokenChains: [] };
+    const names = fs.readdirSync(dir).filter((name) => name.endsWith('.zip') && !name.startsWith('.')).sort();
+    for (const name of names) {
+      const file = path.join(dir, name);
+      const read = await readArchiveEntry(file, profileId);
+      if ('reason' in read) {
+        result.skipped.push({ file: name, reason: read.reason });
+        continue;
+      }
+      const known = before.get(read.entry.id);
+      const same = known !== undefined && known.sha256 === read.entry.sha256 && known.sizeBytes === read.entry.sizeBytes;
+      result.entries.push(same ? { ...read.entry, verified: known.verified } : read.entry);
+      (known === undefined ? result.added : same ? result.unchanged : result.corrected).push(read.entry.id);
+    }
+    const listed = new Set(result.entries.map((e) => e.id));
+    result.dropped = previous.filter((e) => !listed.has(e.id)).map((e) => e.id);
+    for (const entry of result.entries) {
+      const missing = [...entry.chain, ...(entry.parent ? [entry.parent] : [])].filter((id) => !listed.has(id));
+      if (missing.length > 0) result.brokenChains.push(`${entry.id} needs ${[...new Set(missing)].join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} missing`);
+    }
+    if (!dryRun) {
+      if (unreadable) {
+        result.unreadableCatalogMovedTo = `${catalogFile}.unreadable-${context.now().toISOString().replace(/[:.]/g, '-')}`;
+        fs.renameSync(catalogFile, result.unreadableCatalogMovedTo);
+      }
+      writeCatalog(backups, profileId, result.entries);
+      appendAudit(context, { event: 'catalog-rebuilt', profile: profileId, outcome: 'ok', detail: `${result.entries.length} listed; added ${result.added.length}, dropped ${result.dropped.length}, corrected ${result.corrected.length}` });
+    }
+    result.entries.sort(oldestFirst);
+    return result;
+  });
+}
+
+/** The catalog entry an archive makes, or why it is not one of this profile's backups. */
+async function readArchiveEntry(file: string, profileId: string): Promise<{ entry: CatalogEntry } | { reason: string }> {
+  let reader: ArchiveReader;
+  try {
+    reader = await ArchiveReader.open(file);
+  } catch (error) {
+    return { reason: (error as Error).message };
+  }
+  try {
+    const { manifest } = reader;
+    if (manifest.profileId !== profileId) return { reason: `it is a backup of "${manifest.profileId}", not of "${profileId}"` };
+    if (`${manifest.backupId}.zip` !== path.basename(file)) return { reason: `its manifest names it ${manifest.backupId}; rename it to ${manifest.backupId}.zip to list it` };
+    const sizeBytes = fs.statSync(file).size;
+    const sha256 = await fileSha256(file);
+    return {
+      entry: {
+        id: manifest.backupId,
+        profileId,
+        file: path.basename(file),
+        kind: manifest.kind,
+        parent: manifest.parent,
+        chain: manifest.chain,
+        createdAt: manifest.createdAt,
+        reason: manifest.reason,
+        sizeBytes,
+        sha256,
+        databases: manifest.files.filter((f): f is DatabaseRecord => f.role === 'database').map((f) => f.logicalName),
+        verified: null,
+      },
+    };
+  } finally {
+    reader.close();
+  }
+}

@@ -1,0 +1,102 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readCatalog, type CatalogEntry } from '../src/core/backup/backupCatalog';
+import { createBackup } from '../src/core/backup/backupCreation';
+import { BackupLayout } from '../src/core/backup/backupLayout';
+import { verifyBackup } from '../src/core/backup/backupVerification';
+import { rebuildCatalog } from '../src/core/backup/catalogRebuild';
+import { defaultConfig } from '../src/core/workspaceConfig';
+import type { WorkspaceContext } from '../src/core/workspaceContext';
+import { runCli } from './support/cliRunner';
+import { craftArchive } from './support/testHelpers';
+import { demoWorkspace } from './support/workspaces';
+
+const DEV = 'dev_environment_001';
+
+function catalogOf(context: WorkspaceContext, profileId = DEV): CatalogEntry[] {
+  return readCatalog(new BackupLayout(context.layout, defaultConfig()), profileId);
+}
+
+/** A demo workspace with a full backup of DEV and two incrementals after it, the first verified. */
+async function withChain() {
+  const workspace = await demoWorkspace();
+  const { context } = workspace;
+  const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+  const first = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+  const second = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+  await verifyBackup(context, first.entry.id);
+  const dir = path.join(workspace.root, '.envprofiles/backups', DEV);
+  return { ...workspace, dir, ids: [full.entry.id, first.entry.id, second.entry.id], catalogFile: path.join(dir, 'catalog.json') };
+}
+
+describe('rebuilding a backup catalog from the archives', () => {
+  it('a lost catalog: prune refuses and points at the rebuild; the dry run changes nothing; the rebuild lists every archive as it was', async () => {
+    const { root, context, ids, catalogFile } = await withChain();
+    const original = catalogOf(context);
+    fs.rmSync(catalogFile);
+    const prune = runCli(['prune', DEV, '--dry-run', '--workspace', root]);
+    assert.equal(prune.status, 1, prune.stderr);
+    assert.match(prune.stderr, /CATALOG_MISMATCH[\s\S]*envprofiles backups dev_environment_001 --rebuild-catalog/);
+
+    const dry = runCli(['backups', DEV, '--rebuild-catalog', '--dry-run', '--workspace', root, '--json']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.deepEqual(dry.json?.result?.added, ids);
+    assert.ok(!fs.existsSync(catalogFile), 'a dry run writes nothing');
+
+    const done = runCli(['backups', DEV, '--rebuild-catalog', '--workspace', root]);
+    assert.equal(done.status, 0, done.stderr);
+    assert.match(done.stdout, /Rebuilt the catalog of dev_environment_001: 3 backup\(s\)[\s\S]*added \(not verified yet\) \(3\)[\s\S]*envprofiles verify/);
+    // Everything the catalog knew comes back from the archives, except which ones were verified.
+    assert.deepEqual(catalogOf(context), original.map((e) => ({ ...e, verified: null })));
+    assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', root]).status, 0);
+  });
+
+  it('an unreadable catalog is moved aside (kept), and its backups listed again', async () => {
+    const { context, dir, ids, catalogFile } = await withChain();
+    fs.writeFileSync(catalogFile, '{"version": 1, "backups": [ {"id": ');
+    const result = await rebuildCatalog(context, DEV, false);
+    assert.ok(result.unreadableCatalogMovedTo?.startsWith(path.join(dir, 'catalog.json.unreadable-')));
+    assert.equal(fs.readFileSync(result.unreadableCatalogMovedTo as string, 'utf8'), '{"version": 1, "backups": [ {"id": ');
+    assert.deepEqual(catalogOf(context).map((e) => e.id), ids);
+  });
+
+  it('keeps what is still true (verification), drops entries whose archive is gone, resets a replaced archive, skips what is not a backup of this profile, reports broken chains', async () => {
+    const { context, dir, ids, catalogFile } = await withChain();
+    const [full, first, second] = ids;
+    await verifyBackup(context, second);
+    const verifiedBefore = catalogOf(context).find((e) => e.id === first)?.verified;
+    assert.ok(verifiedBefore?.ok);
+    // Another profile's backup, a renamed archive, a file that is no ZIP, a hostile archive.
+    const other = await createBackup(context, { profileId: 'test_environment_001' });
+    fs.copyFileSync(other.archive, path.join(dir, path.basename(other.archive)));
+    fs.copyFileSync(path.join(dir, `${second}.zip`), path.join(dir, 'renamed.zip'));
+    fs.writeFileSync(path.join(dir, 'notes.zip'), 'not a zip at all');
+    fs.renameSync(craftArchive(path.join(dir, `${second}.zip`), 'dotdot'), path.join(dir, 'hostile.zip'));
+    // The second incremental's archive is replaced by other bytes under its name; the full one is deleted.
+    const replacement = craftArchive(path.join(dir, `${second}.zip`), 'flip');
+    fs.renameSync(replacement, path.join(dir, `${second}.zip`));
+    fs.rmSync(path.join(dir, `${full}.zip`));
+    const catalogBefore = fs.readFileSync(catalogFile, 'utf8');
+
+    const dry = await rebuildCatalog(context, DEV, true);
+    assert.equal(fs.readFileSync(catalogFile, 'utf8'), catalogBefore, 'a dry run writes nothing');
+    const result = await rebuildCatalog(context, DEV, false);
+    assert.deepEqual({ ...dry, dryRun: false }, result, 'the dry run tells what the rebuild does');
+    assert.deepEqual(result.dropped, [full]);
+    assert.deepEqual(result.unchanged, [first]);
+    assert.deepEqual(result.added, []);
+    const skipped = Object.fromEntries(result.skipped.map((s) => [s.file, s.reason]));
+    assert.match(skipped[path.basename(other.archive)], /a backup of "test_environment_001", not of "dev_environment_001"/);
+    assert.match(skipped['renamed.zip'], new RegExp(`rename it to ${second}\\.zip`));
+    assert.match(skipped['notes.zip'], /not a readable ZIP archive/);
+    assert.match(skipped['hostile.zip'], /\.\./);
+    assert.ok(result.brokenChains.some((b) => b.startsWith(`${first} needs ${full}`)), result.brokenChains.join('; '));
+    const after = catalogOf(context);
+    assert.deepEqual(after.map((e) => e.id), [first, second]);
+    assert.deepEqual(after.find((e) => e.id === first)?.verified, verifiedBefore, 'the verification of an unchanged archive is kept');
+    assert.deepEqual(result.corrected, [second]);
+    assert.equal(after.find((e) => e.id === second)?.verified, null, 'a replaced archive is no longer the one that was verified');
+    assert.ok(fs.existsSync(path.join(dir, 'notes.zip')) && fs.existsSync(path.join(dir, 'hostile.zip')), 'skipped files are left where they are');
+  });
+});
