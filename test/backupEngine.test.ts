@@ -505,6 +505,23 @@ describe('restore', () => {
     assert.deepEqual(temporaryFiles(root), []);
   });
 
+  it('a database added to the profile after the backup is left as it is, and the restore says so', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    const added = path.join(root, 'data/dev/journal.sqlite3');
+    const db = (await engine()).open(added, { readOnly: false, create: true });
+    db.exec('CREATE TABLE entries (x); INSERT INTO entries VALUES (1)');
+    db.close();
+    const before = fs.readFileSync(added);
+    const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    market_data: "data/dev/market_data.sqlite3"\n', '    market_data: "data/dev/market_data.sqlite3"\n    journal: "data/dev/journal.sqlite3"\n'));
+    assert.match(fs.readFileSync(profileFile, 'utf8'), /journal: "data\/dev\/journal\.sqlite3"/);
+    const result = await restoreBackup(context, { reference: backup.entry.id });
+    assert.deepEqual(result.databases, ['settings', 'strategies', 'market_data']);
+    assert.ok(result.notes.includes('journal (data/dev/journal.sqlite3) is not in this backup (it was added to the profile later); it was left as it is'), result.notes.join('; '));
+    assert.deepEqual(fs.readFileSync(added), before);
+  });
+
   it('restores one database with --db, leaving the others', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });

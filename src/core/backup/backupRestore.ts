@@ -160,6 +160,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     } else if (current.profile && !request.database) {
       const record = profileRecord(chain);
       if (record && fs.existsSync(current.file) && record.sha256 !== sha256Of(fs.readFileSync(current.file))) notes.push('the profile file in the backup differs from the current one; the current one was kept');
+      // A database added to the profile after this backup: nothing to restore it from, so it is not touched.
+      const notInBackup = Object.entries(current.profile.databases).filter(([logical]) => !records.some((r) => r.logicalName === logical));
+      for (const [logical, written] of notInBackup) notes.push(`${logical} (${written}) is not in this backup (it was added to the profile later); it was left as it is`);
     }
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'ok', detail: `from ${manifest.backupId}${request.database ? ` (${request.database} only)` : ''}` });
     return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), safetyBackup, notes, durationMs: performance.now() - started };
