@@ -150,7 +150,7 @@ async function benchSize(sizeMb: number): Promise<string[]> {
   const ourIncr2 = cli(dir, 'backup', 'bench', '--incremental');
   const ourIncr2Result = JSON.parse(ourIncr2.stdout).result;
 
-  // The same backups in process, as the extension runs them (no Node start, no module loading); medians
+  // The same backups in process, the core without the CLI (no Node start, no module loading); medians
   // of ROUNDS runs like the CLI figures.
   const context = createWorkspaceContext(dir, await loadSqliteEngine(), { logger: benchLogger() });
   const inProcessFulls: number[] = [];
@@ -209,7 +209,7 @@ async function benchSize(sizeMb: number): Promise<string[]> {
     `| full backup vs restic first backup, time | ${ourFull2.seconds.toFixed(2)} s | restic ${resticFull.seconds.toFixed(2)} s | ${ratio(ourFull2.seconds, resticFull.seconds)} | ${ourFull2.peakMb.toFixed(0)} MB / ${resticFull.peakMb.toFixed(0)} MB |`,
     `| full backup vs restic first backup, bytes added | ${mb(ourFull2Result.sizeBytes)} MB | restic ${mb(repoAfterFull - repoEmpty)} MB | ${ratio(ourFull2Result.sizeBytes, repoAfterFull - repoEmpty)} | |`,
     `| incremental vs restic second backup, time | ${ourIncr2.seconds.toFixed(2)} s | restic ${resticIncr.seconds.toFixed(2)} s | ${ratio(ourIncr2.seconds, resticIncr.seconds)} (goal < 1×) | ${ourIncr2.peakMb.toFixed(0)} MB / ${resticIncr.peakMb.toFixed(0)} MB |`,
-    `| full backup in process (as the extension runs it), time | ${inProcessFull.toFixed(2)} s | \`zip -1\` ${zip.seconds.toFixed(2)} s | ${ratio(inProcessFull, zip.seconds)} | |`,
+    `| full backup in process (the core without the CLI), time | ${inProcessFull.toFixed(2)} s | \`zip -1\` ${zip.seconds.toFixed(2)} s | ${ratio(inProcessFull, zip.seconds)} | |`,
     `| incremental in process, time | ${inProcessIncr.toFixed(2)} s | in-process full ${inProcessFull.toFixed(2)} s | ${ratio(inProcessIncr, inProcessFull)} | |`,
     `| parts every incremental has, each alone and warm: starting the CLI ${floor.start.toFixed(2)} s, the backup-API snapshot ${floor.snapshot.toFixed(2)} s, SHA-256 of every page on both cores ${floor.hash.toFixed(2)} s, deflating and writing ${touched.pagesStored} pages on both cores ${floor.deflate.toFixed(2)} s | ${floor.total.toFixed(2)} s | our full ${full.seconds.toFixed(2)} s | ${ratio(floor.total, full.seconds)} | |`,
     `| the same parts without starting the CLI | ${(floor.total - floor.start).toFixed(2)} s | in-process full ${inProcessFull.toFixed(2)} s | ${ratio(floor.total - floor.start, inProcessFull)} | |`,

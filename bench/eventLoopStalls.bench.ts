@@ -1,5 +1,7 @@
-// npm run bench (the event loop during backups in process): the extension runs backup, verify and
-// restore inside VS Code's extension host, whose one event loop every extension shares. For each
+// npm run bench (the event loop during backups in process): the core's operations in process, as the
+// extension runs restore inside VS Code's extension host, whose one event loop every extension shares
+// (backup and verify run in a child process of the extension, but the core must stay usable in
+// process). For each
 // operation on the backup benchmark's database (100 MB and 1 GiB), the longest time the loop went without
 // a turn, next to its longest gap over as long with nothing running.
 import * as fs from 'node:fs';
@@ -69,7 +71,7 @@ async function benchSize(sizeMb: number): Promise<string[]> {
   return [
     `### ${(fs.statSync(dbFile).size / 1048576).toFixed(1)} MB database (${new Date().toISOString().slice(0, 10)})`,
     '',
-    '| in process, as the extension runs it | time | longest the event loop waited for a turn | the idle loop\'s longest gap over as long | ratio |',
+    '| in process (the core, as the extension runs restore) | time | longest the event loop waited for a turn | the idle loop\'s longest gap over as long | ratio |',
     '|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.name} | ${r.seconds.toFixed(2)} s | ${r.worstGapMs.toFixed(0)} ms | ${r.idleGapMs.toFixed(0)} ms | ${ratio(r.worstGapMs, r.idleGapMs, 1)} |`),
     '',

@@ -16,7 +16,8 @@ describe('the packaged extension (.vsix)', function () {
     const listing = spawnSync('unzip', ['-Z1', out], { encoding: 'utf8' });
     assert.equal(listing.status, 0, listing.stderr);
     const entries = listing.stdout.trim().split('\n').sort();
-    for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/sql-wasm.wasm', 'extension/media/environments.svg', 'extension/readme.md']) {
+    // The CLI is packaged too: the extension runs backups and verification in it, as a child process.
+    for (const required of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/cli-main.js', 'extension/dist/sql-wasm.wasm', 'extension/media/environments.svg', 'extension/readme.md']) {
       assert.ok(entries.includes(required), `${required} is in the package`);
     }
     assert.deepEqual(entries.filter((e) => /^extension\/(src|test|node_modules|scripts|bench|out)\//.test(e)), [], 'no sources, tests or node_modules');
@@ -24,10 +25,18 @@ describe('the packaged extension (.vsix)', function () {
     assert.equal(manifest.main, './dist/extension.js');
     assert.ok(!manifest.activationEvents.includes('*'), 'activation is lazy');
     // Everything the bundle loads at run time is in the package: only vscode and Node built-ins stay external.
-    const bundle = spawnSync('unzip', ['-p', out, 'extension/dist/extension.js'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout;
-    const required = new Set([...bundle.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]));
-    const external = [...required].filter((name) => name !== 'vscode' && !name.startsWith('node:') && !builtinModules.includes(name));
-    assert.deepEqual(external, [], 'the bundle needs nothing outside the package');
+    for (const [file, own] of [['extension.js', 'vscode'], ['cli.js', './cli-main.js'], ['cli-main.js', '']]) {
+      const bundle = spawnSync('unzip', ['-p', out, `extension/dist/${file}`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout;
+      const required = new Set([...bundle.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]));
+      const external = [...required].filter((name) => name !== own && !name.startsWith('node:') && !builtinModules.includes(name));
+      assert.deepEqual(external, [], `${file} needs nothing outside the package`);
+    }
+    // The packaged CLI runs on its own (unpacked, away from the repository's node_modules).
+    const unpacked = tempDir('envprofiles-vsix-');
+    assert.equal(spawnSync('unzip', ['-q', out, '-d', unpacked]).status, 0);
+    const version = spawnSync(process.execPath, [path.join(unpacked, 'extension/dist/cli.js'), '--version'], { encoding: 'utf8' });
+    assert.equal(version.status, 0, version.stderr);
+    assert.equal(version.stdout.trim(), manifest.version);
     assert.ok(fs.statSync(out).size < 5 * 1024 * 1024);
   });
 });

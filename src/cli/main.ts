@@ -11,11 +11,14 @@ import { COMMANDS } from './commandTable';
 import { commandHelp, generalHelp } from './helpText';
 import { askToType } from './terminalPrompt';
 import { TerminalProgress } from './terminalProgress';
+import { parentChannel } from './parentChannel';
 import { stepHookFromEnvironment } from './testHooks';
 
 const VERSION = TOOL_VERSION;
 
 const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3 } as const;
+/** Set when the extension runs this CLI as its child process. */
+const channel = parentChannel();
 const GLOBAL_OPTIONS = {
   workspace: { type: 'string' },
   json: { type: 'boolean' },
@@ -68,7 +71,7 @@ async function run(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   let command: CliCommand | undefined;
-  const progress = process.stderr.isTTY && !wantsJson ? new TerminalProgress(process.stderr) : undefined;
+  const progress = process.stderr.isTTY && !wantsJson && !channel ? new TerminalProgress(process.stderr) : undefined;
   try {
     command = COMMANDS.find((c) => c.name === name);
     if (!command) throw usageError(`Unknown command "${name}".`, `Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run "envprofiles --help".`);
@@ -95,12 +98,13 @@ async function run(argv: string[]): Promise<number> {
       cancel.abort();
       process.once('SIGINT', () => process.exit(130));
     });
+    channel?.onCancel(() => cancel.abort());
     const context = createWorkspaceContext(root, engine, {
       signal: cancel.signal,
       actor: 'cli',
       logger: stderrLogger(process.env.ENVPROFILES_DEBUG === '1', progress),
       onStep: stepHookFromEnvironment(process.env),
-      progress: progress?.report,
+      progress: channel?.report ?? progress?.report,
     });
     if (!command.worksUninitialised) requireInitialised(context.layout);
     const recovered = recoverIfIdle(context);
@@ -139,12 +143,14 @@ function reportError(error: unknown, wantsJson: boolean, commandName: string): n
   return known ? EXIT[known.kind] : EXIT.failure;
 }
 
-run(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error) => {
-    process.stderr.write(`error[INTERNAL]: ${(error as Error).message}\n`);
-    process.exitCode = 1;
-  },
-);
+run(process.argv.slice(2))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.stderr.write(`error[INTERNAL]: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  )
+  .finally(() => channel?.finish());

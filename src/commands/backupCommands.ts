@@ -1,37 +1,51 @@
 import * as vscode from 'vscode';
-import { backUpAllProfiles } from '../core/backup/allProfilesBackup';
-import { createBackup, type BackupResult } from '../core/backup/backupCreation';
+import type { AllBackupsJson, BackupJson } from '../cli/commands/backupCommand';
 import { pruneBackups } from '../core/backup/backupPruning';
 import { restoreBackup } from '../core/backup/backupRestore';
 import { rebuildCatalog } from '../core/backup/catalogRebuild';
-import { requireVerified, verifyBackup } from '../core/backup/backupVerification';
+import { requireVerified, type VerificationResult } from '../core/backup/backupVerification';
 import { isProtected } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
 import { megabytes } from '../tree/profileAppearance';
 import { requireTrust, withOperationProgress } from './commandRunner';
+import { runInChildProcess } from './childOperation';
 import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf, askToTypeId, resolveBackup, resolveProfile } from './commandTargets';
 
-function summary(result: BackupResult): string {
-  const e = result.entry;
-  return `Backed up ${e.profileId}: ${e.kind}, ${megabytes(e.sizeBytes)}, ${(result.durationMs / 1000).toFixed(1)} s${result.note ? ` (${result.note})` : ''}.`;
+function summary(backup: BackupJson): string {
+  return `Backed up ${backup.profileId}: ${backup.kind}, ${megabytes(backup.sizeBytes)}, ${(backup.durationMs / 1000).toFixed(1)} s${backup.note ? ` (${backup.note})` : ''}.`;
+}
+
+/** A backup, in a child process (see runInChildProcess). */
+function backUpInChild(services: CommandServices, folder: FolderModel, title: string, profileId: string, kind: 'full' | 'incremental', reason: string): Promise<BackupJson> {
+  return runInChildProcess<BackupJson>(services, folder, title, ['backup', profileId, `--${kind}`, '--reason', reason]);
+}
+
+/** A verification, in a child process; throws when the backup is not sound. */
+async function verifyInChild(services: CommandServices, folder: FolderModel, backupId: string): Promise<VerificationResult> {
+  const result = await runInChildProcess<VerificationResult>(services, folder, `Verifying ${backupId}`, ['verify', backupId]);
+  if (!result.ok) {
+    for (const problem of result.problems) services.log.error(`verify ${backupId}: ${problem}`);
+    requireVerified(result);
+  }
+  return result;
 }
 
 /** Used by delete when no verified backup covers the profile. */
-export async function backUpAndVerify(folder: FolderModel, profileId: string): Promise<void> {
-  const backup = await withOperationProgress(folder, `Backing up ${profileId}`, (context) => createBackup(context, { profileId, kind: 'full', reason: 'before-delete' }));
-  requireVerified(await withOperationProgress(folder, `Verifying ${backup.entry.id}`, (context) => verifyBackup(context, backup.entry.id)));
+export async function backUpAndVerify(services: CommandServices, folder: FolderModel, profileId: string): Promise<void> {
+  const backup = await backUpInChild(services, folder, `Backing up ${profileId}`, profileId, 'full', 'before-delete');
+  await verifyInChild(services, folder, backup.id);
 }
 
 export async function backupCommand(services: CommandServices, target: unknown, kind: 'full' | 'incremental'): Promise<string> {
   requireTrust('backing up');
   const { folder, profile } = await resolveProfile(services, target, `Back up which profile (${kind})?`);
-  const result = await withOperationProgress(folder, `Backing up ${profile.name} (${kind})`, (context) => createBackup(context, { profileId: profile.id, kind, reason: 'manual' }));
-  services.log.info(`${summary(result)} ${result.archive}`);
-  void vscode.window.showInformationMessage(summary(result), 'Verify').then((choice) => {
-    if (choice === 'Verify') void vscode.commands.executeCommand('envProfiles.verifyBackup', { folder: folder.folder.uri.fsPath, backupId: result.entry.id });
+  const backup = await backUpInChild(services, folder, `Backing up ${profile.name} (${kind})`, profile.id, kind, 'manual');
+  services.log.info(`${summary(backup)} ${backup.archive}`);
+  void vscode.window.showInformationMessage(summary(backup), 'Verify').then((choice) => {
+    if (choice === 'Verify') void vscode.commands.executeCommand('envProfiles.verifyBackup', { folder: folder.folder.uri.fsPath, backupId: backup.id });
   });
-  return result.entry.id;
+  return backup.id;
 }
 
 /** Every profile of every initialised folder at once. */
@@ -40,8 +54,8 @@ export async function emergencyBackupCommand(services: CommandServices): Promise
   let count = 0;
   const failures: string[] = [];
   for (const folder of services.model.initialised()) {
-    const result = await withOperationProgress(folder, `Emergency backup of every profile in ${folder.name}`, (context) => backUpAllProfiles(context, 'auto', 'emergency'));
-    count += result.results.length;
+    const result = await runInChildProcess<AllBackupsJson>(services, folder, `Emergency backup of every profile in ${folder.name}`, ['backup', '--all', '--reason', 'emergency']);
+    count += result.backups.length;
     failures.push(...result.failures.map((f) => `${f.profileId}: ${f.message}`));
   }
   for (const failure of failures) services.log.error(`emergency backup: ${failure}`);
@@ -53,12 +67,8 @@ export async function emergencyBackupCommand(services: CommandServices): Promise
 export async function verifyBackupCommand(services: CommandServices, target: unknown): Promise<boolean> {
   requireTrust('verifying');
   const { folder, entry } = await resolveBackup(services, target);
-  const result = await withOperationProgress(folder, `Verifying ${entry.id}`, (context) => verifyBackup(context, entry.id));
-  if (result.ok) void vscode.window.showInformationMessage(`Backup ${entry.id} is sound: ${result.databases.length} database(s) rebuilt and checked.`);
-  else {
-    for (const problem of result.problems) services.log.error(`verify ${entry.id}: ${problem}`);
-    throw new Error(`Backup ${entry.id} failed verification: ${result.problems[0]}`);
-  }
+  const result = await verifyInChild(services, folder, entry.id);
+  void vscode.window.showInformationMessage(`Backup ${entry.id} is sound: ${result.databases.length} database(s) rebuilt and checked.`);
   return result.ok;
 }
 

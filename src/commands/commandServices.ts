@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { TerminalEnvironment } from '../terminal/terminalEnvironment';
+import type { ChildProcessRun } from './childOperation';
 import type { WorkspaceModel } from '../workspaceModel';
 
 /** What command handlers are given (built once in activate, passed in; no globals). */
@@ -9,6 +10,8 @@ export interface CommandServices {
   terminals: TerminalEnvironment;
   /** The last error message shown to the user (for the tests and the log). */
   lastError?: string;
+  /** How the last operation run in a child process ran (for the tests and the log). */
+  lastChildProcess?: ChildProcessRun;
 }
 
 /** Thrown when the user dismisses a picker or an input: the command ends silently. */

@@ -102,7 +102,7 @@ export async function deleteProfileCommand(services: CommandServices, target: un
     if (!(error instanceof EnvProfilesError) || error.code !== 'NEEDS_BACKUP' || args.profileId) throw error;
     const choice = await vscode.window.showWarningMessage(`${profile.name} has no verified backup newer than its last change, so it was not deleted.`, { modal: true }, 'Back Up, Verify and Delete');
     if (!choice) throw new UserCancelled();
-    await backUpAndVerify(folder, profile.id);
+    await backUpAndVerify(services, folder, profile.id);
     const result = await attempt();
     void vscode.window.showInformationMessage(`Deleted ${profile.name}; it is covered by the verified backup ${result.coveredBy}.`);
   }

@@ -1,9 +1,19 @@
 import { backUpAllProfiles } from '../../core/backup/allProfilesBackup';
+import type { CatalogEntry } from '../../core/backup/backupCatalog';
 import { createBackup, type BackupResult, type RequestedKind } from '../../core/backup/backupCreation';
 import { EnvProfilesError } from '../../core/errors';
 import { stringOption } from '../cliArguments';
 import type { CliCommand } from '../cliCommand';
 import { lowerProcessPriority } from '../processPriority';
+
+/** `backup <id> --json`: the catalog entry, where the archive is, and what the backup says. */
+export type BackupJson = CatalogEntry & { archive: string; databaseDetails: BackupResult['databases']; note?: string; durationMs: number };
+/** `backup --all --json`. */
+export interface AllBackupsJson {
+  reason: string;
+  backups: (Omit<CatalogEntry, 'databases'> & { databases: BackupResult['databases']; note?: string })[];
+  failures: { profileId: string; message: string }[];
+}
 
 function describe(result: BackupResult): string[] {
   const e = result.entry;
@@ -37,10 +47,12 @@ export const backupCommand: CliCommand = {
       const text = result.results.flatMap(describe);
       for (const failure of result.failures) text.push(`FAILED ${failure.profileId}: ${failure.message}`);
       text.push(`${result.results.length} profile(s) backed up, ${result.failures.length} failed (reason: ${result.reason}).`);
-      return { json: { reason: result.reason, backups: result.results.map((r) => ({ ...r.entry, databases: r.databases, note: r.note })), failures: result.failures }, text, exitCode: result.failures.length > 0 ? 1 : 0 };
+      const json: AllBackupsJson = { reason: result.reason, backups: result.results.map((r) => ({ ...r.entry, databases: r.databases, note: r.note })), failures: result.failures };
+      return { json, text, exitCode: result.failures.length > 0 ? 1 : 0 };
     }
     if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'backup needs a profile id, or --all.', { kind: 'usage', hint: 'Example: envprofiles backup prod_environment_001 --full' });
     const result = await createBackup(context, { profileId: positionals[0], kind, reason });
-    return { json: { ...result.entry, archive: result.archive, databaseDetails: result.databases, note: result.note, durationMs: result.durationMs }, text: describe(result) };
+    const json: BackupJson = { ...result.entry, archive: result.archive, databaseDetails: result.databases, note: result.note, durationMs: result.durationMs };
+    return { json, text: describe(result) };
   },
 };

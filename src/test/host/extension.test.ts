@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EnvironmentProfilesApi } from '../../extension';
@@ -158,12 +159,19 @@ suite('Environment Profiles in a real VS Code', () => {
   test('a backup made through the command appears under the profile, newest first', async () => {
     const id = await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: DEV });
     assert.ok(id);
+    // It ran in a child process, at lowered priority; the extension host kept its own.
+    const run = api.services.lastChildProcess;
+    assert.equal(run?.command, 'backup');
+    assert.notEqual(run?.pid, process.pid);
+    assert.equal(run?.priority, 10);
+    assert.equal(os.getPriority(), 0, 'the extension host keeps its priority');
     const backups = await waitFor('the backup in the tree', () => {
       const nodes = child(roots()[0], 'Backups').getChildren();
       return nodes.length === 1 && labelOf(nodes[0]) !== 'No backups yet' ? nodes : undefined;
     });
     assert.match(String(backups[0].getTreeItem().description), /^full · .* · not verified$/);
     assert.equal(await vscode.commands.executeCommand('envProfiles.verifyBackup', { backupId: id }), true);
+    assert.equal(api.services.lastChildProcess?.command, 'verify');
     await waitFor('the backup to show verified', () => /verified$/.test(String(child(roots()[0], 'Backups').getChildren()[0].getTreeItem().description)) && !/not verified/.test(String(child(roots()[0], 'Backups').getChildren()[0].getTreeItem().description)));
     // An incremental hashes its pages on a worker thread inside the extension host, and verify checks
     // what it rebuilds to page by page.
