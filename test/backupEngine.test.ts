@@ -10,7 +10,9 @@ import { BackupLayout } from '../src/core/backup/backupLayout';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { EnvProfilesError } from '../src/core/errors';
+import { cloneProfile } from '../src/core/profileClone';
 import { switchProfile } from '../src/core/switchTransaction';
+import { recoverIfIdle } from '../src/core/workspaceSession';
 import { defaultConfig } from '../src/core/workspaceConfig';
 import type { SnapshotResult } from '../src/core/sqlite/sqliteEngine';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
@@ -520,6 +522,39 @@ describe('restore', () => {
     assert.deepEqual(result.databases, ['settings', 'strategies', 'market_data']);
     assert.ok(result.notes.includes('journal (data/dev/journal.sqlite3) is not in this backup (it was added to the profile later); it was left as it is'), result.notes.join('; '));
     assert.deepEqual(fs.readFileSync(added), before);
+  });
+
+  it('a file that is not a SQLite database: backup and clone refuse it by name; a restore over it keeps it beside the restored one, also when interrupted after its commit', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    const market = path.join(root, 'data/dev/market_data.sqlite3');
+    const junk = Buffer.from('not a database, maybe an encrypted one '.repeat(200));
+    fs.writeFileSync(market, junk);
+    fs.rmSync(`${market}-wal`, { force: true });
+    fs.rmSync(`${market}-shm`, { force: true });
+    const refusal = (pattern: RegExp) => (e: unknown) => e instanceof EnvProfilesError && e.code === 'DATABASE_INVALID' && pattern.test(e.message);
+    await assert.rejects(createBackup(context, { profileId: DEV }), refusal(/^data\/dev\/market_data\.sqlite3 \(database "market_data" of dev_environment_001\) is not a SQLite 3 database/));
+    await assert.rejects(cloneProfile(context, { source: DEV, id: 'copy_of_junk' }), refusal(/market_data\.sqlite3 is not a SQLite 3 database/));
+
+    // The restore's safety backup takes the other two; the junk is kept, byte for byte, under a new name.
+    const interrupted = { ...context, onStep: (s: string) => { if (s === 'committed') throw new EnvProfilesError('INJECTED_FAULT', s); } };
+    await assert.rejects(restoreBackup(interrupted, { reference: backup.entry.id }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'INJECTED_FAULT');
+    assert.deepEqual(recoverIfIdle(context).length, 1, 'the next command finishes the committed restore');
+    const kept = fs.readdirSync(path.join(root, 'data/dev')).filter((f) => f.startsWith('market_data.sqlite3.before-restore-'));
+    assert.equal(kept.length, 1, kept.join(', '));
+    assert.deepEqual(fs.readFileSync(path.join(root, 'data/dev', kept[0])), junk);
+    const restored = (await engine()).open(market, { readOnly: true });
+    assert.ok(Number(restored.all('SELECT count(*) AS n FROM price_data')[0].n) > 0);
+    restored.close();
+    assert.deepEqual(temporaryFiles(root), []);
+
+    fs.writeFileSync(market, junk);
+    const result = await restoreBackup(context, { reference: backup.entry.id });
+    assert.ok(result.safetyBackup, 'the other databases were backed up first');
+    assert.match(result.notes.join('; '), /data\/dev\/market_data\.sqlite3 is not a SQLite 3 database \(its header is missing or wrong\), so it could not be backed up first; it was kept as data\/dev\/market_data\.sqlite3\.before-restore-/);
+    // Its companions (here the -wal and -shm the restored file had) are kept with it, under the same name.
+    const keptNow = fs.readdirSync(path.join(root, 'data/dev')).filter((f) => f.startsWith('market_data.sqlite3.before-restore-'));
+    assert.equal(keptNow.filter((f) => !/-(wal|shm)$/.test(f)).length, 2, keptNow.join(', '));
   });
 
   it('restores one database with --db, leaving the others', async () => {

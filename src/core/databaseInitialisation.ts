@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { commitTemporaryFile, temporaryPathFor } from './atomicFile';
 import { EnvProfilesError } from './errors';
 import type { SqliteEngine } from './sqlite/sqliteEngine';
-import { readSqliteHeader } from './sqlite/sqliteHeader';
+import { databaseFileProblem, readSqliteHeader } from './sqlite/sqliteHeader';
 
 /** How a new profile's databases come to exist. */
 export type DatabaseSeed = { kind: 'empty' } | { kind: 'schema'; from: string } | { kind: 'copy'; from: string };
@@ -21,6 +21,10 @@ function removeWithCompanions(file: string): void {
 export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, target: string, label: string): Promise<{ rolledBackJournal: boolean }> {
   if (fs.existsSync(target)) {
     throw new EnvProfilesError('TARGET_EXISTS', `${label} already exists; it would be overwritten.`, { file: label, hint: 'Choose another id or data folder, or move the file away.' });
+  }
+  if (seed.kind !== 'empty') {
+    const problem = fs.existsSync(seed.from) ? databaseFileProblem(seed.from) : 'does not exist';
+    if (problem) throw new EnvProfilesError('DATABASE_INVALID', `${seed.from} ${problem}, so ${label} cannot be made from it.`, { file: seed.from, hint: 'Fix the path in the source profile ("envprofiles validate" shows every problem).' });
   }
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const temp = temporaryPathFor(target);

@@ -43,6 +43,17 @@ export interface BackupJournal {
   stagingDir: string;
 }
 
+/**
+ * A file a restore set aside (`from`, moved to the temporary `path`), so that it can be put back. After
+ * the commit it is deleted, or with `keepAs` kept under that name: a file that could not be backed up
+ * first (not a SQLite database) is never deleted.
+ */
+export interface KeptFile {
+  path: string;
+  from: string;
+  keepAs?: string;
+}
+
 /** A restore swapping files: for each target, where the old file was kept, so it can be put back. */
 export interface RestoreJournal {
   operation: 'restore';
@@ -51,7 +62,7 @@ export interface RestoreJournal {
   profileId: string;
   backupId: string;
   stagingDir: string;
-  swaps: { target: string; incoming: string; keptOld: { path: string; from: string }[] }[];
+  swaps: { target: string; incoming: string; keptOld: KeptFile[] }[];
 }
 
 export type OperationJournal = SwitchJournal | NewProfileJournal | BackupJournal | RestoreJournal;

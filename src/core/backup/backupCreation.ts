@@ -9,7 +9,7 @@ import { removeJournal, writeJournal, type BackupJournal } from '../operationJou
 import { progressMeter } from '../progressMeter';
 import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
-import { readSqliteHeader, walSize } from '../sqlite/sqliteHeader';
+import { databaseFileProblem, readSqliteHeader, walSize } from '../sqlite/sqliteHeader';
 import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
@@ -105,9 +105,10 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
     const summary: BackupResult['databases'] = [];
     const databases = Object.entries(profile.databases).map(([logical, written]) => ({ logical, written, source: layout.resolve(written), snapshot: path.join(stagingDir, `${logical}.sqlite3`) }));
     for (const { logical, written, source } of databases) {
-      if (!fs.existsSync(source)) {
-        throw new EnvProfilesError('DATABASE_MISSING', `${written} (database "${logical}" of ${profile.id}) does not exist, so it cannot be backed up.`, { file: written, hint: `Fix the path in the profile, or restore it from an earlier backup ("envprofiles backups ${profile.id}").` });
-      }
+      const hint = `Fix the path in the profile, or restore it from an earlier backup ("envprofiles backups ${profile.id}").`;
+      if (!fs.existsSync(source)) throw new EnvProfilesError('DATABASE_MISSING', `${written} (database "${logical}" of ${profile.id}) does not exist, so it cannot be backed up.`, { file: written, hint });
+      const problem = databaseFileProblem(source);
+      if (problem) throw new EnvProfilesError('DATABASE_INVALID', `${written} (database "${logical}" of ${profile.id}) ${problem}, so it cannot be backed up.`, { file: written, hint });
     }
     throwIfCancelled(context);
     context.progress?.(`Snapshotting ${databases.map((d) => `${d.logical} (${d.written})`).join(', ')}`);

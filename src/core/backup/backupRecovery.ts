@@ -41,10 +41,17 @@ export function rollBackRestore(journal: RestoreJournal): void {
   fs.rmSync(journal.stagingDir, { recursive: true, force: true });
 }
 
-/** A committed restore only has to drop the old files it kept aside. */
+/** A committed restore only has to drop the old files it kept aside (or keep those marked `keepAs` under that name). */
 export function finishRestore(journal: RestoreJournal): void {
+  // Every kept file first, for all targets: the sweep of temporary files below would take a kept one
+  // that is still to be renamed.
   for (const swap of journal.swaps) {
-    for (const kept of swap.keptOld) fs.rmSync(kept.path, { force: true });
+    for (const kept of swap.keptOld) {
+      if (!kept.keepAs) fs.rmSync(kept.path, { force: true });
+      else if (fs.existsSync(kept.path)) fs.renameSync(kept.path, kept.keepAs);
+    }
+  }
+  for (const swap of journal.swaps) {
     fs.rmSync(swap.incoming, { force: true });
     removeTemporaryFiles(path.dirname(swap.target));
   }

@@ -8,7 +8,7 @@ import { checkBusyGuard } from '../busyGuard';
 import { refuseIfDatabasesInUse } from '../databaseInUse';
 import { EnvProfilesError } from '../errors';
 import { withNewProfileJournal } from '../newProfileJournal';
-import { removeJournal, writeJournal, type RestoreJournal } from '../operationJournal';
+import { removeJournal, writeJournal, type KeptFile, type RestoreJournal } from '../operationJournal';
 import { checkProfilePath } from '../pathSafety';
 import { isProtected, type Profile } from '../profileModel';
 import { invalidProfileError, parseProfileText, readProfileFile, writeProfileDocument } from '../profileStore';
@@ -25,6 +25,7 @@ import { BackupLayout } from './backupLayout';
 import type { DatabaseRecord, FileRecord } from './backupManifest';
 import { rebuildDatabase } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
+import { databaseFileProblem } from '../sqlite/sqliteHeader';
 
 export interface RestoreRequest {
   /** A backup id or the path of an archive. */
@@ -89,12 +90,25 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     refuseIfDatabasesInUse(context.engine, replaced, operation);
     const notes: string[] = [];
     let safetyBackup: string | undefined;
+    // Files that are there but are not SQLite databases cannot be backed up: they are kept beside their
+    // target instead (never deleted), under this name.
+    const keptAs = new Map<string, string>();
     if (current.profile) {
-      const present = Object.fromEntries(Object.entries(current.profile.databases).filter(([, written]) => fs.existsSync(layout.resolve(written))));
+      const present: Record<string, string> = {};
+      for (const [logical, written] of Object.entries(current.profile.databases)) {
+        const file = layout.resolve(written);
+        if (!fs.existsSync(file)) continue;
+        const problem = databaseFileProblem(file);
+        if (!problem) present[logical] = written;
+        else if (fs.statSync(file).isFile() && replaced.some((r) => r.file === file)) {
+          keptAs.set(file, `${file}.before-restore-${context.now().toISOString().replace(/[:.]/g, '-')}`);
+          notes.push(`${written} ${problem}, so it could not be backed up first; it was kept as ${layout.relative(keptAs.get(file) as string)}`);
+        }
+      }
       if (Object.keys(present).length > 0) {
         context.progress?.('Taking a safety backup of the current state');
         safetyBackup = (await backUpProfile(context, config, { ...current.profile, databases: present }, 'auto', 'before-restore')).entry.id;
-      } else notes.push('no safety backup: none of the profile\'s databases exist now');
+      } else if (keptAs.size === 0) notes.push('no safety backup: none of the profile\'s databases exist now');
     }
     const fileRecords = request.database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
@@ -108,7 +122,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       swaps: [...targets.map((t) => t.target), ...fileRecords.map((f) => layout.resolve(f.originalPath))].map((target) => ({
         target,
         incoming: temporaryPathFor(target),
-        keptOld: presentFilesOf(target),
+        keptOld: presentFilesOf(target, keptAs.get(target)),
       })),
     };
     const journalName = `restore-${manifest.profileId}`;
@@ -137,7 +151,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       refuseIfDatabasesInUse(context.engine, replaced, operation);
       // The check (and the application, if it ran meanwhile) may have checkpointed a -wal away or left
       // one: what is set aside is what exists now, so no old -wal ever stays beside a restored file.
-      for (const swap of journal.swaps) swap.keptOld = presentFilesOf(swap.target);
+      for (const swap of journal.swaps) swap.keptOld = presentFilesOf(swap.target, keptAs.get(swap.target));
       writeJournal(layout, journalName, journal);
       for (const swap of journal.swaps) {
         for (const kept of swap.keptOld) fs.renameSync(kept.from, kept.path);
@@ -171,9 +185,16 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   }
 }
 
-/** The target and its companions (-wal, -shm, -journal) that exist now, each with the temporary name it is set aside under. */
-function presentFilesOf(target: string): { path: string; from: string }[] {
-  return COMPANIONS.filter((suffix) => fs.existsSync(`${target}${suffix}`)).map((suffix) => ({ path: temporaryPathFor(`${target}${suffix}`), from: `${target}${suffix}` }));
+/**
+ * The target and its companions (-wal, -shm, -journal) that exist now, each with the temporary name it
+ * is set aside under; with `keepAs`, each is kept under that name (plus its suffix) after the commit.
+ */
+function presentFilesOf(target: string, keepAs?: string): KeptFile[] {
+  return COMPANIONS.filter((suffix) => fs.existsSync(`${target}${suffix}`)).map((suffix) => ({
+    path: temporaryPathFor(`${target}${suffix}`),
+    from: `${target}${suffix}`,
+    ...(keepAs ? { keepAs: `${keepAs}${suffix}` } : {}),
+  }));
 }
 
 function sha256Of(data: Buffer): string {

@@ -39,6 +39,17 @@ export function parseSqliteHeader(bytes: Uint8Array): SqliteHeader | undefined {
   };
 }
 
+/**
+ * Why an existing `file` cannot be a SQLite database (a folder, or a file whose header is wrong), or
+ * undefined. An empty file is an empty database, as SQLite treats it.
+ */
+export function databaseFileProblem(file: string): string | undefined {
+  const stat = fs.statSync(file);
+  if (!stat.isFile()) return 'is not a file';
+  if (stat.size > 0 && !readSqliteHeader(file)) return 'is not a SQLite 3 database (its header is missing or wrong)';
+  return undefined;
+}
+
 /** Size of the `-wal` file beside `file`, or 0 when there is none. */
 export function walSize(file: string): number {
   try {
