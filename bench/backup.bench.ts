@@ -256,7 +256,7 @@ async function incrementalFloor(context: WorkspaceContext, dbFile: string, scrat
         const archive = new ArchiveWriter(path.join(place, 'pages.zip'), 'fast', new Date());
         const pages = collectListedPages({ fd, pageSize, pageCount }, spreadPageNumbers(pageCount, changedPages));
         await archive.addStream('db/market_data.pages', pages.pieces, changedPages * (4 + pageSize));
-        await archive.finish();
+        await archive.finish(0o644);
       } finally {
         fs.closeSync(fd);
       }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commitTemporaryFile, temporaryPathFor } from './atomicFile';
 import { EnvProfilesError } from './errors';
+import { narrowPermissions, permissionsOf } from './filePermissions';
 import type { SqliteEngine } from './sqlite/sqliteEngine';
 import { databaseFileProblem, readSqliteHeader } from './sqlite/sqliteHeader';
 
@@ -34,6 +35,8 @@ export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, t
     else if (seed.kind === 'schema') copySchema(engine, seed.from, temp);
     else createEmpty(engine, temp, 'wal');
     checkCreated(engine, temp, label);
+    // A copy is never readable by more people than its source (a database of credentials stays private).
+    if (seed.kind !== 'empty') narrowPermissions(temp, permissionsOf(seed.from));
     commitTemporaryFile(temp, target);
   } catch (error) {
     removeWithCompanions(temp);

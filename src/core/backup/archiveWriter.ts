@@ -38,9 +38,13 @@ export class ArchiveWriter {
     return this.zip.addBuffer(name, data);
   }
 
-  /** Ends the archive, fsyncs and renames it; returns its size and SHA-256. */
-  async finish(): Promise<{ sizeBytes: number; sha256: string }> {
+  /**
+   * Ends the archive, gives it `permissions` (it is written readable by its owner only), fsyncs and
+   * renames it; returns its size and SHA-256.
+   */
+  async finish(permissions: number): Promise<{ sizeBytes: number; sha256: string }> {
     await this.zip.finish();
+    fs.chmodSync(this.tempPath, permissions);
     renameDurably(this.tempPath, this.finalPath);
     return { sizeBytes: this.bytes, sha256: this.archiveHash.digest('hex') };
   }

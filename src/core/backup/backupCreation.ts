@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { appendAudit } from '../auditLog';
 import { EnvProfilesError } from '../errors';
+import { permissionsOf } from '../filePermissions';
 import { isGeneratedEnvFile } from '../envFileFormat';
 import { removeJournal, writeJournal, type BackupJournal } from '../operationJournal';
 import { progressMeter } from '../progressMeter';
@@ -100,7 +101,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
   let parentIndexesStaging: Promise<Map<string, ParentPages>> | undefined;
   try {
     step('journal-written');
-    fs.mkdirSync(stagingDir, { recursive: true });
+    fs.mkdirSync(stagingDir, { recursive: true, mode: 0o700 });
     const records: (DatabaseRecord | FileRecord)[] = [];
     const summary: BackupResult['databases'] = [];
     const databases = Object.entries(profile.databases).map(([logical, written]) => ({ logical, written, source: layout.resolve(written), snapshot: path.join(stagingDir, `${logical}.sqlite3`) }));
@@ -117,12 +118,12 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
     const snapshotNotes = await takeSnapshots(context, databases, step);
     parentArchive = await parentOpening;
     const parentIndexes = (await parentIndexesStaging) ?? new Map<string, ParentPages>();
-    for (const { logical, written, snapshot } of databases) {
+    for (const { logical, written, source, snapshot } of databases) {
       const phase = performance.now();
       context.progress?.(`Archiving ${logical}`);
       throwIfCancelled(context);
       const indexFile = path.join(stagingDir, `${logical}.pagehash`);
-      const record = await archiveDatabase(context, writer, logical, written, snapshot, indexFile, parentIndexes.get(logical), hasher);
+      const record: DatabaseRecord = { ...(await archiveDatabase(context, writer, logical, written, snapshot, indexFile, parentIndexes.get(logical), hasher)), mode: permissionsOf(source) };
       records.push(record);
       summary.push({ name: logical, storage: record.storage, pagesStored: record.pagesStored, pageCount: record.sqlite.pageCount });
       context.logger.debug(`${logical}: archived (${record.storage}, ${record.pagesStored} pages) in ${(performance.now() - phase).toFixed(0)} ms`);
@@ -147,7 +148,8 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
     };
     await writer.addBuffer(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
     const finishing = performance.now();
-    const archive = await writer.finish();
+    // No one may read the archive who could not read every file in it.
+    const archive = await writer.finish(records.reduce((most, r) => most & (r.mode ?? 0o666), 0o666));
     context.logger.debug(`archive finished (central directory, fsync, rename) in ${(performance.now() - finishing).toFixed(0)} ms`);
     step('archive-written');
     const entry: CatalogEntry = {
@@ -399,14 +401,15 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
     }
     const content = fs.readFileSync(absolute);
     const sha256 = createHash('sha256').update(content).digest('hex');
+    const mode = permissionsOf(absolute);
     const previous = parent?.manifest.files.find((f): f is FileRecord => f.role !== 'database' && f.originalPath === written);
     if (previous && previous.sha256 === sha256) {
-      records.push({ role, originalPath: written, size: content.length, sha256, entry: null, sameAs: previous.entry ? parent?.manifest.backupId : previous.sameAs });
+      records.push({ role, originalPath: written, size: content.length, sha256, mode, entry: null, sameAs: previous.entry ? parent?.manifest.backupId : previous.sameAs });
       continue;
     }
     const entry = `${role === 'profile' ? 'profile' : 'files'}/${written.replace(/^\.\//, '').replace(/\.\.\//g, '__/')}`;
     await writer.addBuffer(entry, content);
-    records.push({ role, originalPath: written, size: content.length, sha256, entry });
+    records.push({ role, originalPath: written, size: content.length, sha256, mode, entry });
   }
   return records;
 }

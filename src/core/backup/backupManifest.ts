@@ -46,6 +46,8 @@ export interface DatabaseRecord {
   atomicity: string;
   /** The entry's deflate stream as pieces that inflate on their own (absent when stored): restores inflate them in parallel. */
   segments?: DeflateSegment[];
+  /** The file's permission bits when it was backed up (archives before this field have none). */
+  mode?: number;
 }
 
 /** Another file of the environment: the profile YAML, its `files:`, the generated env file. */
@@ -57,6 +59,8 @@ export interface FileRecord {
   /** The entry holding the content; null when unchanged since the parent (then `sameAs` names where it is). */
   entry: string | null;
   sameAs?: string;
+  /** The file's permission bits when it was backed up (archives before this field have none). */
+  mode?: number;
 }
 
 export interface BackupManifest {
@@ -110,6 +114,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
     if (!file || typeof file.originalPath !== 'string' || typeof file.size !== 'number') fail(archive, 'has a file record without path or size');
     const pagesOnly = file.role === 'database' && (file as DatabaseRecord).storage === 'pages';
     if (!SHA256.test(String(file.sha256)) && !(pagesOnly && file.sha256 === undefined)) fail(archive, `has a record for ${file.originalPath} without a SHA-256`);
+    if (file.mode !== undefined && !(Number.isInteger(file.mode) && file.mode >= 0 && file.mode <= 0o777)) fail(archive, `has a record for ${file.originalPath} with permissions that are not permission bits`);
     if (file.role === 'database') {
       const db = file as DatabaseRecord;
       if (typeof db.logicalName !== 'string' || typeof db.entry !== 'string' || !SHA256.test(String(db.entrySha256)) || typeof db.entrySize !== 'number') fail(archive, `has an incomplete record for database ${String(db.logicalName)}`);

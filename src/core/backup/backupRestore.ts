@@ -7,6 +7,7 @@ import { commitTemporaryFile, temporaryPathFor, writeFileAtomic } from '../atomi
 import { checkBusyGuard } from '../busyGuard';
 import { refuseIfDatabasesInUse } from '../databaseInUse';
 import { EnvProfilesError } from '../errors';
+import { copyPermissions, permissionsOf } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { removeJournal, writeJournal, type KeptFile, type RestoreJournal } from '../operationJournal';
 import { checkProfilePath } from '../pathSafety';
@@ -136,14 +137,16 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         fs.mkdirSync(path.dirname(incoming), { recursive: true });
         // The rebuilt file is checked against the whole-file SHA-256 of the backed-up snapshot (an
         // incremental: page by page against its page index): it is that committed state, byte for byte. (integrity_check and foreign_key_check are what `verify` adds.)
-        fs.mkdirSync(stagingDir, { recursive: true });
-        await rebuildDatabase(chain, record.logicalName, incoming, stagingDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${record.logicalName}`) });
+        fs.mkdirSync(stagingDir, { recursive: true, mode: 0o700 });
+        await rebuildDatabase(chain, record.logicalName, incoming, stagingDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${record.logicalName}`), createMode: restoredPermissions(journal.swaps[i].target, record) });
+        matchPermissions(journal.swaps[i].target, incoming);
         context.onStep?.(`rebuilt:${record.logicalName}`);
       }
       for (const [i, file] of fileRecords.entries()) {
         const swap = journal.swaps[targets.length + i];
         fs.mkdirSync(path.dirname(swap.incoming), { recursive: true });
-        fs.writeFileSync(swap.incoming, await fileContent(chain, file));
+        fs.writeFileSync(swap.incoming, await fileContent(chain, file), { mode: restoredPermissions(swap.target, file) });
+        matchPermissions(swap.target, swap.incoming);
       }
       // Last point where cancelling is honoured: the swaps below run to the end (or roll back).
       throwIfCancelled(context);
@@ -183,6 +186,20 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   } finally {
     closeChain(chain);
   }
+}
+
+/**
+ * The permissions a restored file is created with: those of the file it replaces, else those it had
+ * when it was backed up (never more than a new file gets: the umask applies), else a new file's.
+ */
+function restoredPermissions(target: string, record: { mode?: number }): number {
+  if (fs.existsSync(target)) return permissionsOf(target);
+  return (record.mode ?? 0o666) & 0o666;
+}
+
+/** A restored file ends with exactly the permissions of the file it replaces (the umask may have narrowed them). */
+function matchPermissions(target: string, incoming: string): void {
+  if (fs.existsSync(target)) copyPermissions(target, incoming);
 }
 
 /**
@@ -261,14 +278,14 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   // removes it if this one is killed.
   const scratchDir = new BackupLayout(layout, config).stagingDir(manifest.profileId, 'restore');
   await withNewProfileJournal(context, { operation: 'create', source: manifest.backupId, target: id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
-    fs.mkdirSync(scratchDir, { recursive: true });
+    fs.mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
     try {
       for (const r of records) {
         const target = layout.resolve(databases[r.logicalName]);
         fs.mkdirSync(path.dirname(target), { recursive: true });
         const incoming = temporaryPathFor(target);
         try {
-          await rebuildDatabase(chain, r.logicalName, incoming, scratchDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${r.logicalName}`) });
+          await rebuildDatabase(chain, r.logicalName, incoming, scratchDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${r.logicalName}`), createMode: restoredPermissions(target, r) });
           commitTemporaryFile(incoming, target);
         } finally {
           fs.rmSync(incoming, { force: true });

@@ -86,7 +86,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     // The databases first: rebuilding streams their entries and checks each SHA-256, so the pass over
     // every entry afterwards skips those (each entry is read once).
     const alreadyChecked = new Set<string>();
-    fs.mkdirSync(staging, { recursive: true });
+    fs.mkdirSync(staging, { recursive: true, mode: 0o700 });
     for (const record of last.manifest.files.filter((f): f is DatabaseRecord => f.role === 'database')) {
       throwIfCancelled(context);
       const target = path.join(staging, `${record.logicalName}.sqlite3`);

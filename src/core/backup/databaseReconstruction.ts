@@ -29,6 +29,8 @@ export interface RebuildOptions {
   watch?: (done: number, total: number) => void;
   /** Hears when the file is whole, before it is read back and checked (verify starts integrity_check then). */
   whenWritten?: () => void;
+  /** The permissions the file is created with (the umask still applies); owner-only when absent. */
+  createMode?: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   const total = records.slice(start).reduce((sum, record) => sum + (record?.entrySize ?? 0), 0);
   let applied = 0;
   const inflater = new SegmentInflater();
-  const fd = fs.openSync(target, 'w');
+  const fd = fs.openSync(target, 'w', options.createMode ?? 0o600);
   try {
     for (let i = start; i < chain.length; i++) {
       const record = records[i];

@@ -122,7 +122,8 @@ export class ZipWriter {
   private readonly lanes: DeflateLane[] = [];
 
   constructor(file: string, private readonly options: ZipWriterOptions, private readonly onWrite: (bytes: Buffer) => void) {
-    this.fd = fs.openSync(file, 'wx', 0o644);
+    // Owner only while it is written; the finished archive gets the permissions of what it holds.
+    this.fd = fs.openSync(file, 'wx', 0o600);
     this.time = dosDateTime(options.mtime);
   }
 

@@ -1,0 +1,83 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createBackup } from '../src/core/backup/backupCreation';
+import { parseManifest } from '../src/core/backup/backupManifest';
+import { restoreBackup } from '../src/core/backup/backupRestore';
+import { verifyBackup } from '../src/core/backup/backupVerification';
+import { EnvProfilesError } from '../src/core/errors';
+import { cloneProfile } from '../src/core/profileClone';
+import type { WorkspaceContext } from '../src/core/workspaceContext';
+import { demoWorkspace } from './support/workspaces';
+
+const DEV = 'dev_environment_001';
+const SETTINGS = 'data/dev/settings.sqlite3';
+
+const permissions = (file: string): number => fs.statSync(file).mode & 0o777;
+const octal = (mode: number): string => mode.toString(8);
+
+/**
+ * Every temporary folder an operation makes (the one its journal names, and those in the profile's
+ * backup folder), and its permissions, seen at each of its steps and progress reports.
+ */
+function watchingFolders(context: WorkspaceContext, root: string, seen: Map<string, number>): WorkspaceContext {
+  const backups = path.join(root, '.envprofiles/backups', DEV);
+  const look = (): void => {
+    const folders: string[] = [];
+    for (const name of fs.readdirSync(path.join(root, '.envprofiles/journal'))) {
+      const journal = JSON.parse(fs.readFileSync(path.join(root, '.envprofiles/journal', name), 'utf8')) as { stagingDir?: string };
+      if (journal.stagingDir) folders.push(journal.stagingDir);
+    }
+    if (fs.existsSync(backups)) folders.push(...fs.readdirSync(backups).filter((name) => name.includes('.envprofiles-tmp-')).map((name) => path.join(backups, name)));
+    for (const folder of folders) if (fs.existsSync(folder) && fs.statSync(folder).isDirectory()) seen.set(folder, permissions(folder));
+  };
+  // Steps (backup) and progress reports (verify, while it rebuilds) both give a look.
+  return { ...context, onStep: look, progress: look };
+}
+
+describe('file permissions: a copy is never readable by more people than what it was made from', () => {
+  it('a backup of a private database (0600) is a private archive; its snapshot folder is private while it is taken; the manifest keeps each file\'s permissions', async () => {
+    const { root, context } = await demoWorkspace();
+    fs.chmodSync(path.join(root, SETTINGS), 0o600);
+    const seen = new Map<string, number>();
+    const backup = await createBackup(watchingFolders(context, root, seen), { profileId: DEV, kind: 'full' });
+    assert.equal(octal(permissions(backup.archive)), '600');
+    assert.ok(seen.size > 0, 'the staging folder was seen');
+    for (const [folder, mode] of seen) assert.equal(octal(mode), '700', folder);
+    const manifest = JSON.parse(spawnSync('unzip', ['-p', backup.archive, 'manifest.json'], { encoding: 'utf8' }).stdout) as { files: { originalPath: string; mode?: number }[] };
+    const modes = Object.fromEntries(manifest.files.map((f) => [f.originalPath, f.mode === undefined ? undefined : octal(f.mode)]));
+    assert.equal(modes[SETTINGS], '600');
+    assert.equal(modes['data/dev/market_data.sqlite3'], octal(permissions(path.join(root, 'data/dev/market_data.sqlite3'))));
+    // A verify rebuilds into a private folder too.
+    seen.clear();
+    assert.equal((await verifyBackup(watchingFolders(context, root, seen), backup.entry.id)).ok, true);
+    assert.ok([...seen.keys()].some((folder) => path.basename(folder).startsWith('.verify.')), [...seen.keys()].join(', '));
+    for (const [folder, mode] of seen) assert.equal(octal(mode), '700', folder);
+    // Readable by the group and others when every file in it is.
+    fs.chmodSync(path.join(root, SETTINGS), 0o644);
+    const open = await createBackup(context, { profileId: DEV, kind: 'full' });
+    assert.equal(octal(permissions(open.archive)), octal(0o644 & permissions(path.join(root, 'data/dev/strategies.sqlite3'))));
+  });
+
+  it('a restore keeps the permissions of the file it replaces; a new file takes those it was backed up with; a clone those of its source', async () => {
+    const { root, context } = await demoWorkspace();
+    const settings = path.join(root, SETTINGS);
+    fs.chmodSync(settings, 0o600);
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    fs.chmodSync(settings, 0o640);
+    await restoreBackup(context, { reference: backup.entry.id });
+    assert.equal(octal(permissions(settings)), '640', 'the current file\'s permissions win');
+    await restoreBackup(context, { reference: backup.entry.id, asNew: 'restored_private' });
+    assert.equal(octal(permissions(path.join(root, 'data/restored_private/settings.sqlite3'))), '600', 'as backed up');
+    fs.chmodSync(settings, 0o600);
+    await cloneProfile(context, { source: DEV, id: 'cloned_private' });
+    assert.equal(octal(permissions(path.join(root, 'data/cloned_private/settings.sqlite3'))), '600');
+  });
+
+  it('an archive whose manifest gives a file more than permission bits (setuid) is refused', () => {
+    const manifest = (mode: number) => JSON.stringify({ format: 'envprofiles-backup', formatVersion: 2, backupId: 'x.full', profileId: 'x', kind: 'full', parent: null, chain: [], files: [{ role: 'profile', originalPath: '.envprofiles/profiles/x.yaml', size: 1, sha256: 'a'.repeat(64), entry: 'profile/x.yaml', mode }] });
+    assert.equal(parseManifest(manifest(0o644), 'x.zip').files[0].mode, 0o644);
+    assert.throws(() => parseManifest(manifest(0o4755), 'x.zip'), (e: unknown) => e instanceof EnvProfilesError && e.code === 'ARCHIVE_INVALID' && /permissions that are not permission bits/.test(e.message));
+  });
+});
