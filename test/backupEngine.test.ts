@@ -557,6 +557,23 @@ describe('restore', () => {
     assert.equal(keptNow.filter((f) => !/-(wal|shm)$/.test(f)).length, 2, keptNow.join(', '));
   });
 
+  it('a database path that is a symbolic link: the restore replaces the file it leads to, and the link stays a link', async () => {
+    const { root, context } = await demoWorkspace();
+    const linked = path.join(root, 'data/dev/market_data.sqlite3');
+    const real = path.join(root, 'data/real/market_data.sqlite3');
+    fs.mkdirSync(path.dirname(real), { recursive: true });
+    for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(`${linked}${suffix}`)) fs.renameSync(`${linked}${suffix}`, `${real}${suffix}`);
+    fs.symlinkSync('../real/market_data.sqlite3', linked);
+    const backup = await createBackup(context, { profileId: DEV });
+    const before = await contentDigest(real);
+    await mutate(root, 'DELETE FROM price_data');
+    await restoreBackup(context, { reference: backup.entry.id });
+    assert.ok(fs.lstatSync(linked).isSymbolicLink(), 'still a link');
+    assert.equal(fs.readlinkSync(linked), '../real/market_data.sqlite3');
+    assert.equal(await contentDigest(real), before, 'the file the link leads to was restored');
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+
   it('restores one database with --db, leaving the others', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });

@@ -27,6 +27,9 @@ describe('hostile archives are refused before anything is written', () => {
     ['size-lie', /entry "db\/settings\.sqlite3" is \d+ bytes but the manifest says \d+/],
     ['bomb', /entry "db\/settings\.sqlite3" claims a compression ratio of \d+:1 \(a zip bomb\)/],
     ['segments-lie', /entry "db\/settings\.sqlite3" is \d+ compressed bytes but its pieces in the manifest add up to \d+/],
+    ['file-escape', /the backup would write a file at \.\.\/escape-file\.txt: "\.\.\/escape-file\.txt" points outside the workspace folder/],
+    ['profile-escape', /manifest\.json has a profile id that is not a safe name: "\.\.\/\.\.\/escape" contains a path separator/],
+    ['name-escape', /manifest\.json names a database "\.\.\/escape", which is not a database name/],
   ];
   for (const [mode, message] of cases) {
     it(`${mode}`, async () => {
@@ -46,6 +49,7 @@ describe('hostile archives are refused before anything is written', () => {
       assertSameTree(snapshotTree(root, ignoreSqliteCompanions), before, 'nothing may be written');
       assert.ok(!fs.existsSync(path.join(os.tmpdir(), 'envprofiles-absolute.txt')));
       assert.ok(!fs.existsSync(path.join(path.dirname(hostile), '..', 'escape.txt')));
+      assert.ok(!fs.existsSync(path.join(root, '..', 'escape-file.txt')));
       const cli = runCli(['restore', hostile, '--workspace', root]);
       assert.equal(cli.status, 3, cli.stderr);
       assert.match(cli.stderr, /error\[ARCHIVE_HOSTILE\]/);

@@ -92,6 +92,18 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
             if info.filename == 'manifest.json':
                 data = json.dumps(drop_segments(manifest)).encode()
             out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    elif mode == 'file-escape':
+        # A file record (and its entry) whose original path leads out of the workspace.
+        content = b'written outside'
+        manifest['files'].append({'role': 'file', 'originalPath': '../escape-file.txt', 'size': len(content), 'sha256': hashlib.sha256(content).hexdigest(), 'entry': 'files/escape-file.txt'})
+        copy_all(out, manifest_override=drop_segments(manifest))
+        out.writestr('files/escape-file.txt', content)
+    elif mode == 'profile-escape':
+        manifest['profileId'] = '../../escape'
+        copy_all(out, manifest_override=drop_segments(manifest))
+    elif mode == 'name-escape':
+        first_db['logicalName'] = '../escape'
+        copy_all(out, manifest_override=drop_segments(manifest))
     elif mode == 'segments-lie':
         # Recompressed entries, but the manifest keeps the original pieces: they no longer add up.
         copy_all(out, manifest_override=manifest)

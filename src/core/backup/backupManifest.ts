@@ -1,4 +1,6 @@
+import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
+import { isEnvironmentVariableName, profileIdProblem } from '../safeNames';
 import { segmentListProblem } from './segmentedInflate';
 import type { DeflateSegment } from './zipWriter';
 
@@ -87,7 +89,19 @@ function fail(archive: string, message: string): never {
   throw new EnvProfilesError('ARCHIVE_INVALID', `${archive}: manifest.json ${message}.`, { file: archive, hint: 'The archive is damaged or was not written by Environment Profiles; use another backup.' });
 }
 
+/** A manifest that would lead a write astray: refused like any other hostile archive. */
+function refuse(archive: string, message: string): never {
+  throw new EnvProfilesError('ARCHIVE_HOSTILE', `${archive}: manifest.json ${message}; the archive was refused and nothing was written.`, { kind: 'refused', file: archive, hint: 'Do not use this archive. Backups written by Environment Profiles never contain such a manifest.' });
+}
+
 const SHA256 = /^[0-9a-f]{64}$/;
+/** A backup id: `<profile>.<stamp>.<kind>`, one file name component (no separator). */
+const BACKUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+/** A name that is a file of its own in a folder (not empty, ".", ".." or a path). */
+function isPlainFileName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
+}
 
 /** Parses manifest.json from an untrusted archive, checking every field it relies on. */
 /** The record of the database `logicalName` in a manifest, if it has one. */
@@ -106,6 +120,13 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   if (!m || typeof m !== 'object' || m.format !== MANIFEST_FORMAT) fail(archive, 'is not an Environment Profiles manifest');
   if (!READABLE_VERSIONS.includes(m.formatVersion as number)) fail(archive, `has format version ${String(m.formatVersion)}; this tool reads versions ${READABLE_VERSIONS.join(' and ')}`);
   if (typeof m.backupId !== 'string' || typeof m.profileId !== 'string') fail(archive, 'lacks backupId or profileId');
+  // Ids and names become parts of paths (the profile's folders, archive and staging file names): a
+  // hostile manifest must not lead a write anywhere else.
+  const badProfileId = profileIdProblem(m.profileId);
+  if (badProfileId) refuse(archive, `has a profile id that is not a safe name: ${badProfileId}`);
+  for (const id of [m.backupId, ...(typeof m.parent === 'string' ? [m.parent] : []), ...(Array.isArray(m.chain) ? m.chain : [])]) {
+    if (typeof id !== 'string' || !BACKUP_ID.test(id)) refuse(archive, `names a backup "${String(id)}", which is not a backup id`);
+  }
   if (m.kind !== 'full' && m.kind !== 'incremental') fail(archive, 'has an unknown kind');
   if (m.kind === 'incremental' && typeof m.parent !== 'string') fail(archive, 'is incremental but names no parent');
   if (!Array.isArray(m.chain) || m.chain.some((c) => typeof c !== 'string')) fail(archive, 'has no chain');
@@ -118,6 +139,8 @@ export function parseManifest(text: string, archive: string): BackupManifest {
     if (file.role === 'database') {
       const db = file as DatabaseRecord;
       if (typeof db.logicalName !== 'string' || typeof db.entry !== 'string' || !SHA256.test(String(db.entrySha256)) || typeof db.entrySize !== 'number') fail(archive, `has an incomplete record for database ${String(db.logicalName)}`);
+      if (!isEnvironmentVariableName(db.logicalName)) refuse(archive, `names a database "${db.logicalName}", which is not a database name`);
+      if (!isPlainFileName(path.basename(db.originalPath))) refuse(archive, `gives database ${db.logicalName} the path "${db.originalPath}", which does not end in a file name`);
       if (db.storage !== 'image' && db.storage !== 'pages') fail(archive, `has an unknown storage for ${db.logicalName}`);
       if (!db.sqlite || !Number.isInteger(db.sqlite.pageSize) || !Number.isInteger(db.sqlite.pageCount) || db.sqlite.pageSize < 512 || db.sqlite.pageSize > 65536) fail(archive, `has bad SQLite facts for ${db.logicalName}`);
       if (db.size !== db.sqlite.pageSize * db.sqlite.pageCount) fail(archive, `says ${db.logicalName} is ${db.size} bytes, which is not its page count times its page size`);

@@ -10,7 +10,7 @@ import { EnvProfilesError } from '../errors';
 import { copyPermissions, permissionsOf } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { removeJournal, writeJournal, type KeptFile, type RestoreJournal } from '../operationJournal';
-import { checkProfilePath } from '../pathSafety';
+import { checkProfilePath, realLocation } from '../pathSafety';
 import { isProtected, type Profile } from '../profileModel';
 import { invalidProfileError, parseProfileText, readProfileFile, writeProfileDocument } from '../profileStore';
 import { profileIdProblem } from '../safeNames';
@@ -70,6 +70,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   try {
     const last = chain[chain.length - 1];
     const manifest = last.manifest;
+    // Every place a file of the backup would be written is judged before anything is written, also where
+    // this restore does not write it (--as-new, --db): a manifest that points outside is hostile.
+    for (const file of manifest.files) if (file.role !== 'database') restoreTarget(context, config, chain, file.originalPath, 'a file');
     checkBusyGuard(context, config, 'restoring');
     const records = manifest.files.filter((f): f is DatabaseRecord => f.role === 'database');
     if (request.database && !records.some((r) => r.logicalName === request.database)) {
@@ -85,7 +88,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Restoring over "${profile.id}" (${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}) replaces its data; it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
     }
     const selected = records.filter((r) => !request.database || r.logicalName === request.database);
-    const targets = selected.map((record) => ({ record, target: targetPath(context, config, record, current.profile) }));
+    const targets = selected.map((record) => ({ record, target: databaseTarget(context, config, chain, record, current.profile) }));
+    const fileRecords = request.database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
+    const fileTargets = fileRecords.map((f) => restoreTarget(context, config, chain, f.originalPath, 'a file'));
     const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
     const operation = `restoring ${manifest.backupId} over it`;
     refuseIfDatabasesInUse(context.engine, replaced, operation);
@@ -111,7 +116,6 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         safetyBackup = (await backUpProfile(context, config, { ...current.profile, databases: present }, 'auto', 'before-restore')).entry.id;
       } else if (keptAs.size === 0) notes.push('no safety backup: none of the profile\'s databases exist now');
     }
-    const fileRecords = request.database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
     const journal: RestoreJournal = {
       operation: 'restore',
@@ -120,7 +124,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       profileId: manifest.profileId,
       backupId: manifest.backupId,
       stagingDir,
-      swaps: [...targets.map((t) => t.target), ...fileRecords.map((f) => layout.resolve(f.originalPath))].map((target) => ({
+      swaps: [...targets.map((t) => t.target), ...fileTargets].map((target) => ({
         target,
         incoming: temporaryPathFor(target),
         keptOld: presentFilesOf(target, keptAs.get(target)),
@@ -244,12 +248,24 @@ async function profileFromBackup(context: WorkspaceContext, config: WorkspaceCon
   return parseProfileText(text, `${path.basename(chain[chain.length - 1].file)}:${record.entry ?? record.originalPath}`, context.layout, config, profileId).profile;
 }
 
-/** Where a database goes: the current profile's path for it, else the path recorded in the backup (checked: inside the workspace). */
-function targetPath(context: WorkspaceContext, config: WorkspaceConfig, record: DatabaseRecord, current: Profile | undefined): string {
-  const written = current?.databases[record.logicalName] ?? record.originalPath;
+/** Where a database goes: the current profile's path for it, else the path recorded in the backup. */
+function databaseTarget(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], record: DatabaseRecord, current: Profile | undefined): string {
+  return restoreTarget(context, config, chain, current?.databases[record.logicalName] ?? record.originalPath, `the database "${record.logicalName}"`);
+}
+
+/**
+ * Where a restored file is written: `written` (relative to the workspace), which must stay inside the
+ * workspace or an allowed directory, also through symbolic links. A path that is a link to the file
+ * (or goes through a linked folder) leads to the file itself: that is what is replaced, and the link
+ * stays a link.
+ */
+function restoreTarget(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], written: string, what: string): string {
   const verdict = checkProfilePath(context.layout.root, written, config.allowedDirectories);
-  if (!verdict.ok) throw new EnvProfilesError('ARCHIVE_HOSTILE', `The backup would restore "${record.logicalName}" to ${written}, which ${verdict.reason}; refused.`, { kind: 'refused', hint: 'Restore with --as-new <id> to put it inside the workspace.' });
-  return verdict.absolute;
+  if (!verdict.ok) {
+    const archive = chain[chain.length - 1].file;
+    throw new EnvProfilesError('ARCHIVE_HOSTILE', `${archive}: the backup would write ${what} at ${written}: ${verdict.reason}. The archive was refused and nothing was written.`, { kind: 'refused', file: archive, hint: what === 'a file' ? 'Do not use this archive: its files belong outside this workspace.' : 'Restore with --as-new <id> to put its databases inside the workspace.' });
+  }
+  return realLocation(verdict.absolute);
 }
 
 /** Restores every database of a backup into a new profile, like a clone. */
