@@ -27,6 +27,7 @@ describe('hostile archives are refused before anything is written', () => {
     ['size-lie', /entry "db\/settings\.sqlite3" is \d+ bytes but the manifest says \d+/],
     ['bomb', /entry "db\/settings\.sqlite3" claims a compression ratio of \d+:1 \(a zip bomb\)/],
     ['segments-lie', /entry "db\/settings\.sqlite3" is \d+ compressed bytes but its pieces in the manifest add up to \d+/],
+    ['image-size-claim', /entry "db\/settings\.sqlite3" is a whole image of \d+ bytes, but the manifest says the database is \d+/],
     ['file-escape', /the backup would write a file at \.\.\/escape-file\.txt: "\.\.\/escape-file\.txt" points outside the workspace folder/],
     ['profile-escape', /manifest\.json has a profile id that is not a safe name: "\.\.\/\.\.\/escape" contains a path separator/],
     ['name-escape', /manifest\.json names a database "\.\.\/escape", which is not a database name/],
@@ -55,6 +56,25 @@ describe('hostile archives are refused before anything is written', () => {
       assert.match(cli.stderr, /error\[ARCHIVE_HOSTILE\]/);
     });
   }
+});
+
+describe('an incremental that claims more pages than its chain holds', () => {
+  it('is refused before a huge sparse file is made, and nothing is left', async () => {
+    const { root, context } = await demoWorkspace();
+    await createBackup(context, { profileId: DEV, kind: 'full' });
+    const db = (await engine()).open(path.join(root, 'data/dev/market_data.sqlite3'), { readOnly: false });
+    db.exec('UPDATE price_data SET close = close + 1');
+    db.close();
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    const hostile = craftArchive(incremental.archive, 'pages-size-claim');
+    const before = snapshotTree(root, ignoreSqliteCompanions);
+    await assert.rejects(restoreBackup(context, { reference: hostile, asNew: 'from_claim' }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'VERIFY_FAILED' && /claims a database of \d+ bytes, but its chain holds at most \d+/.test(error.message));
+    await assert.rejects(restoreBackup(context, { reference: hostile }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'VERIFY_FAILED');
+    // The refused restore over the profile took its safety backup first: everything else is as it was.
+    const after = snapshotTree(root, ignoreSqliteCompanions);
+    assert.deepEqual(Object.keys(after).filter((rel) => !(rel in before) && !rel.startsWith(`.envprofiles/backups/${DEV}/`)), []);
+    assert.deepEqual(temporaryFiles(root), []);
+  });
 });
 
 async function digest(file: string): Promise<string> {

@@ -104,6 +104,20 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
     elif mode == 'name-escape':
         first_db['logicalName'] = '../escape'
         copy_all(out, manifest_override=drop_segments(manifest))
+    elif mode in ('image-size-claim', 'pages-size-claim'):
+        # A database that claims many more pages than its entries hold (with a page index to match):
+        # rebuilt as it says, it would be a huge sparse file.
+        storage = 'image' if mode == 'image-size-claim' else 'pages'
+        record = next(f for f in manifest['files'] if f['role'] == 'database' and f['storage'] == storage)
+        record['sqlite']['pageCount'] += 1 << 18
+        record['size'] = record['sqlite']['pageCount'] * record['sqlite']['pageSize']
+        index = src.read(record['pageIndexEntry']) + bytes(16 << 18)
+        record['pageIndexSha256'] = hashlib.sha256(index).hexdigest()
+        for info in src.infolist():
+            data = index if info.filename == record['pageIndexEntry'] else src.read(info.filename)
+            if info.filename == 'manifest.json':
+                data = json.dumps(drop_segments(manifest)).encode()
+            out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
     elif mode == 'segments-lie':
         # Recompressed entries, but the manifest keeps the original pieces: they no longer add up.
         copy_all(out, manifest_override=manifest)

@@ -189,6 +189,7 @@ function checkAgainstManifest(file: string, entries: Map<string, yauzl.Entry>, m
       const entry = entries.get(record.entry);
       if (!entry) throw invalid(file, 'is listed in the manifest but missing', record.entry);
       if (entry.uncompressedSize !== record.entrySize) throw hostile(file, record.entry, `is ${entry.uncompressedSize} bytes but the manifest says ${record.entrySize}`);
+      if (record.storage === 'image' && record.entrySize !== record.size) throw hostile(file, record.entry, `is a whole image of ${record.entrySize} bytes, but the manifest says the database is ${record.size}`);
       if (record.segments) {
         const compressed = record.segments.reduce((sum, [bytes]) => sum + bytes, 0) + FINAL_EMPTY_BLOCK.length;
         if (entry.compressionMethod !== 8 || compressed !== entry.compressedSize) throw hostile(file, record.entry, `is ${entry.compressedSize} compressed bytes but its pieces in the manifest add up to ${compressed}`);

@@ -51,6 +51,10 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   let start = records.length - 1;
   while (start >= 0 && records[start]?.storage !== 'image') start--;
   if (start < 0) throw corrupt(last.file, wanted.entry, 'has no whole image anywhere in its chain');
+  // Every page of the rebuilt file comes from the image or from a stored page: a size beyond what the
+  // chain holds would only make a huge sparse file (a hostile archive's way to fill a disk or hours).
+  const held = records.slice(start).reduce((sum, r) => sum + (r?.storage === 'image' ? r.size : (r?.pagesStored ?? 0) * (r?.sqlite.pageSize ?? 0)), 0);
+  if (wanted.size > held) throw corrupt(last.file, wanted.entry, `claims a database of ${wanted.size} bytes, but its chain holds at most ${held}`);
   const entriesChecked: RebuiltDatabase['entriesChecked'] = [];
   const total = records.slice(start).reduce((sum, record) => sum + (record?.entrySize ?? 0), 0);
   let applied = 0;
