@@ -572,6 +572,15 @@ describe('restore', () => {
     assert.equal(fs.readlinkSync(linked), '../real/market_data.sqlite3');
     assert.equal(await contentDigest(real), before, 'the file the link leads to was restored');
     assert.deepEqual(temporaryFiles(root), []);
+    // Through the link too, a file that is not a database is kept beside the restored one.
+    const junk = Buffer.from('overwritten '.repeat(100));
+    fs.writeFileSync(real, junk);
+    const result = await restoreBackup(context, { reference: backup.entry.id });
+    assert.match(result.notes.join('; '), /could not be backed up first; it was kept as data\/real\/market_data\.sqlite3\.before-restore-/);
+    const kept = fs.readdirSync(path.dirname(real)).filter((f) => f.startsWith('market_data.sqlite3.before-restore-') && !/-(wal|shm)$/.test(f));
+    assert.equal(kept.length, 1, kept.join(', '));
+    assert.deepEqual(fs.readFileSync(path.join(path.dirname(real), kept[0])), junk);
+    assert.equal(await contentDigest(real), before);
   });
 
   it('restores one database with --db, leaving the others', async () => {

@@ -94,28 +94,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
     const operation = `restoring ${manifest.backupId} over it`;
     refuseIfDatabasesInUse(context.engine, replaced, operation);
-    const notes: string[] = [];
-    let safetyBackup: string | undefined;
-    // Files that are there but are not SQLite databases cannot be backed up: they are kept beside their
-    // target instead (never deleted), under this name.
-    const keptAs = new Map<string, string>();
-    if (current.profile) {
-      const present: Record<string, string> = {};
-      for (const [logical, written] of Object.entries(current.profile.databases)) {
-        const file = layout.resolve(written);
-        if (!fs.existsSync(file)) continue;
-        const problem = databaseFileProblem(file);
-        if (!problem) present[logical] = written;
-        else if (fs.statSync(file).isFile() && replaced.some((r) => r.file === file)) {
-          keptAs.set(file, `${file}.before-restore-${context.now().toISOString().replace(/[:.]/g, '-')}`);
-          notes.push(`${written} ${problem}, so it could not be backed up first; it was kept as ${layout.relative(keptAs.get(file) as string)}`);
-        }
-      }
-      if (Object.keys(present).length > 0) {
-        context.progress?.('Taking a safety backup of the current state');
-        safetyBackup = (await backUpProfile(context, config, { ...current.profile, databases: present }, 'auto', 'before-restore')).entry.id;
-      } else if (keptAs.size === 0) notes.push('no safety backup: none of the profile\'s databases exist now');
-    }
+    const { safetyBackup, keptAs, notes } = current.profile ? await backUpWhatIsThere(context, config, current.profile, new Set(replaced.map((r) => r.file))) : { safetyBackup: undefined, keptAs: new Map<string, string>(), notes: [] };
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
     const journal: RestoreJournal = {
       operation: 'restore',
@@ -246,6 +225,36 @@ async function profileFromBackup(context: WorkspaceContext, config: WorkspaceCon
   if (!record) return undefined;
   const text = (await fileContent(chain, record)).toString('utf8');
   return parseProfileText(text, `${path.basename(chain[chain.length - 1].file)}:${record.entry ?? record.originalPath}`, context.layout, config, profileId).profile;
+}
+
+/**
+ * The safety backup before a restore over `profile`: every database of it that exists now. A file that
+ * is there but is not a SQLite database cannot be backed up; if the restore replaces it (`replaced`,
+ * real paths), it is kept beside its target instead, never deleted: `keptAs` gives the name.
+ */
+async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, replaced: Set<string>): Promise<{ safetyBackup?: string; keptAs: Map<string, string>; notes: string[] }> {
+  const { layout } = context;
+  const notes: string[] = [];
+  const keptAs = new Map<string, string>();
+  const present: Record<string, string> = {};
+  for (const [logical, written] of Object.entries(profile.databases)) {
+    const file = realLocation(layout.resolve(written));
+    if (!fs.existsSync(file)) continue;
+    const problem = databaseFileProblem(file);
+    if (!problem) present[logical] = written;
+    else if (fs.statSync(file).isFile() && replaced.has(file)) {
+      const keepAs = `${file}.before-restore-${context.now().toISOString().replace(/[:.]/g, '-')}`;
+      keptAs.set(file, keepAs);
+      notes.push(`${written} ${problem}, so it could not be backed up first; it was kept as ${layout.relative(keepAs)}`);
+    }
+  }
+  if (Object.keys(present).length === 0) {
+    if (keptAs.size === 0) notes.push('no safety backup: none of the profile\'s databases exist now');
+    return { keptAs, notes };
+  }
+  context.progress?.('Taking a safety backup of the current state');
+  const backup = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore');
+  return { safetyBackup: backup.entry.id, keptAs, notes };
 }
 
 /** Where a database goes: the current profile's path for it, else the path recorded in the backup. */
