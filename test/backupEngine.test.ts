@@ -146,6 +146,19 @@ describe('backup archives', () => {
     assert.equal(spawnSync('unzip', ['-tq', incremental.archive]).status, 0);
   });
 
+  it('a chain that lost an archive is not built on: the next backup is full, and says why', async () => {
+    const { context } = await demoWorkspace();
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    assert.equal(incremental.entry.kind, 'incremental');
+    fs.rmSync(full.archive);
+    const next = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    assert.equal(next.entry.kind, 'full');
+    assert.equal(next.note, `the chain of ${incremental.entry.id} lost the archive of ${full.entry.id}, so this one is full`);
+    const after = await createBackup(context, { profileId: DEV });
+    assert.equal(after.entry.parent, next.entry.id, 'the new chain starts from it');
+  });
+
   it('a chain of 10 incrementals restores every link exactly', async () => {
     const { root, context } = await demoWorkspace(1000);
     editConfig(root, 'max_chain: 7', 'max_chain: 20');

@@ -62,6 +62,9 @@ function chooseParent(entries: CatalogEntry[], requested: RequestedKind, maxChai
   if (requested === 'full') return { kind: 'full' };
   const parent = [...entries].reverse().find((e) => fs.existsSync(backups.archiveFile(e.profileId, e.id)));
   if (!parent) return { kind: 'full', note: requested === 'incremental' ? 'no earlier backup to build on, so this one is full' : undefined };
+  // An incremental on a chain that lost an archive could never be restored.
+  const lost = parent.chain.find((id) => !fs.existsSync(backups.archiveFile(parent.profileId, id)));
+  if (lost) return { kind: 'full', note: `the chain of ${parent.id} lost the archive of ${lost}, so this one is full` };
   if (parent.chain.length + 1 > maxChain) return { kind: 'full', note: requested === 'incremental' ? `the chain reached max_chain (${maxChain}), so this one is full` : undefined };
   return { kind: 'incremental', parent };
 }

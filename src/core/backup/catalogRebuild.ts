@@ -76,8 +76,8 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
     const listed = new Set(result.entries.map((e) => e.id));
     result.dropped = previous.filter((e) => !listed.has(e.id)).map((e) => e.id);
     for (const entry of result.entries) {
-      const missing = [...entry.chain, ...(entry.parent ? [entry.parent] : [])].filter((id) => !listed.has(id));
-      if (missing.length > 0) result.brokenChains.push(`${entry.id} needs ${[...new Set(missing)].join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} missing`);
+      const missing = [...new Set([...entry.chain, ...(entry.parent ? [entry.parent] : [])])].filter((id) => !listed.has(id));
+      if (missing.length > 0) result.brokenChains.push(`${entry.id} needs ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} missing`);
     }
     if (!dryRun) {
       if (unreadable) {
