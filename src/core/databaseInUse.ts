@@ -1,5 +1,5 @@
 import { EnvProfilesError } from './errors';
-import { processesHolding, type FileHolder } from './openFileHolders';
+import { holdersByFile, type FileHolder } from './openFileHolders';
 import type { SqliteEngine } from './sqlite/sqliteEngine';
 
 /** A database that an operation is about to replace or delete. */
@@ -23,8 +23,9 @@ const OPEN_FILES = ['', '-wal', '-shm', '-journal'];
  * (which also finds an idle connection to a rollback-journal database, and names the program).
  */
 export function refuseIfDatabasesInUse(engine: SqliteEngine, databases: DatabaseInPlace[], operation: string): void {
-  for (const database of databases) {
-    const holders = processesHolding(OPEN_FILES.map((suffix) => `${database.file}${suffix}`)) ?? [];
+  const holdersOf = holdersByFile(databases.map((database) => OPEN_FILES.map((suffix) => `${database.file}${suffix}`)));
+  for (const [i, database] of databases.entries()) {
+    const holders = holdersOf?.[i] ?? [];
     if (holders.length === 0 && engine.isOpenElsewhere(database.file) !== true) continue;
     throw new EnvProfilesError('DATABASE_IN_USE', `${database.logicalName} (${database.written}) is open in ${holdersText(holders)}, so ${operation} was refused; nothing was changed.`, {
       kind: 'refused',

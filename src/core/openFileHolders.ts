@@ -15,9 +15,19 @@ export interface FileHolder {
  * its own is what SQLite's locks report (see `SqliteEngine.isOpenElsewhere`).
  */
 export function processesHolding(files: string[], procRoot = '/proc'): FileHolder[] | undefined {
+  const byFile = holdersByFile([files], procRoot);
+  return byFile?.[0];
+}
+
+/**
+ * For each group of files, the other processes that have one of them open (see `processesHolding`),
+ * from one pass over `/proc`: one listing of every process's open files, however many groups.
+ */
+export function holdersByFile(groups: string[][], procRoot = '/proc'): FileHolder[][] | undefined {
   if (process.platform !== 'linux' || !fs.existsSync(path.join(procRoot, 'self', 'fd'))) return undefined;
-  const wanted = new Set(files.map((file) => realPathOrSelf(file)));
-  const holders: FileHolder[] = [];
+  const groupOf = new Map<string, number>();
+  groups.forEach((files, group) => files.forEach((file) => groupOf.set(realPathOrSelf(file), group)));
+  const holders: FileHolder[][] = groups.map(() => []);
   for (const name of fs.readdirSync(procRoot)) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     const fdDir = path.join(procRoot, name, 'fd');
@@ -27,14 +37,18 @@ export function processesHolding(files: string[], procRoot = '/proc'): FileHolde
     } catch {
       continue; // gone meanwhile, or not ours to look into
     }
-    const holds = descriptors.some((fd) => {
+    const held = new Set<number>();
+    for (const fd of descriptors) {
       try {
-        return wanted.has(fs.readlinkSync(path.join(fdDir, fd)));
+        const group = groupOf.get(fs.readlinkSync(path.join(fdDir, fd)));
+        if (group !== undefined) held.add(group);
       } catch {
-        return false;
+        // closed meanwhile
       }
-    });
-    if (holds) holders.push({ pid: Number(name), command: commandOf(procRoot, name) });
+    }
+    if (held.size === 0) continue;
+    const holder = { pid: Number(name), command: commandOf(procRoot, name) };
+    for (const group of held) holders[group].push(holder);
   }
   return holders;
 }

@@ -72,7 +72,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const manifest = last.manifest;
     // Every place a file of the backup would be written is judged before anything is written, also where
     // this restore does not write it (--as-new, --db): a manifest that points outside is hostile.
-    for (const file of manifest.files) if (file.role !== 'database') restoreTarget(context, config, chain, file.originalPath, 'a file');
+    const fileTargetOf = new Map(manifest.files.filter((f) => f.role !== 'database').map((f) => [f.originalPath, restoreTarget(context, config, chain, f.originalPath, 'a file')]));
     checkBusyGuard(context, config, 'restoring');
     const records = manifest.files.filter((f): f is DatabaseRecord => f.role === 'database');
     if (request.database && !records.some((r) => r.logicalName === request.database)) {
@@ -90,7 +90,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const selected = records.filter((r) => !request.database || r.logicalName === request.database);
     const targets = selected.map((record) => ({ record, target: databaseTarget(context, config, chain, record, current.profile) }));
     const fileRecords = request.database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
-    const fileTargets = fileRecords.map((f) => restoreTarget(context, config, chain, f.originalPath, 'a file'));
+    const fileTargets = fileRecords.map((f) => fileTargetOf.get(f.originalPath) as string);
     const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
     const operation = `restoring ${manifest.backupId} over it`;
     refuseIfDatabasesInUse(context.engine, replaced, operation);
