@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { EnvProfilesError, formatIssue, isEnvProfilesError } from '../core/errors';
 import { loadSqliteEngine } from '../core/sqlite/loadEngine';
 import { TOOL_VERSION } from '../core/toolVersion';
+import { typedSystemError } from '../core/systemErrors';
 import { createWorkspaceContext, type Logger } from '../core/workspaceContext';
 import { requireInitialised } from '../core/workspaceInit';
 import { recoverIfIdle } from '../core/workspaceSession';
@@ -125,7 +126,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 function reportError(error: unknown, wantsJson: boolean, commandName: string): number {
-  const known = isEnvProfilesError(error) ? error : undefined;
+  const known = isEnvProfilesError(error) ? error : typedSystemError(error);
   const code = known?.code ?? 'INTERNAL';
   const message = known?.message ?? `Unexpected error: ${(error as Error)?.message ?? String(error)}`;
   process.stderr.write(`error[${code}]: ${message}\n`);

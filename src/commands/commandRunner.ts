@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { isEnvProfilesError } from '../core/errors';
 import { percentDone } from '../core/progressMeter';
+import { typedSystemError } from '../core/systemErrors';
 import type { WorkspaceContext } from '../core/workspaceContext';
 import type { FolderModel } from '../folderModel';
 import { UserCancelled, type CommandServices } from './commandServices';
@@ -17,7 +18,7 @@ export function guarded(services: CommandServices, id: string, handler: (...args
         void vscode.window.showInformationMessage(error.message);
         return undefined;
       }
-      const known = isEnvProfilesError(error) ? error : undefined;
+      const known = isEnvProfilesError(error) ? error : typedSystemError(error);
       const message = known ? `${known.message}${known.hint ? ` ${known.hint}` : ''}` : (error as Error).message;
       services.log.error(`${id}: ${known ? `[${known.code}] ` : ''}${message}`);
       if (!known && (error as Error).stack) services.log.debug((error as Error).stack as string);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appendAudit } from './auditLog';
+import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from './diskSpace';
 import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
 import { EnvProfilesError } from './errors';
 import { withNewProfileJournal } from './newProfileJournal';
@@ -91,6 +92,14 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
     }
   }
   const data = request.data ?? 'copy';
+  const operation = `Cloning ${source.id} into ${request.id}`;
+  const folders = [...new Set(Object.values(databases).map((written) => path.dirname(layout.resolve(written))))];
+  if (data === 'copy') {
+    requireFreeSpace(operation, Object.entries(databases).map(([logical, written]) => {
+      const from = layout.resolve(source.databases[logical]);
+      return { folder: path.dirname(layout.resolve(written)), bytes: fs.existsSync(from) ? fs.statSync(from).size : 0, what: `the copy of ${logical}` };
+    }));
+  }
   try {
     await withNewProfileJournal(context, { operation: 'clone', source: source.id, target: request.id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
       for (const [logical, written] of Object.entries(databases)) {
@@ -107,6 +116,7 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
     });
   } catch (error) {
     appendAudit(context, { event: 'clone', profile: request.id, outcome: 'failed', detail: (error as Error).message });
+    if (isOutOfSpace(error)) throw outOfSpaceError(operation, folders, error, `The copies made so far were removed and no profile ${request.id} was created.`);
     throw error;
   }
   appendAudit(context, { event: 'clone', profile: request.id, outcome: 'ok', detail: `from ${source.id} (${data})` });

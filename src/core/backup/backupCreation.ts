@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { appendAudit } from '../auditLog';
+import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
+import { createFolder } from '../folderCreation';
 import { EnvProfilesError } from '../errors';
 import { permissionsOf } from '../filePermissions';
 import { isGeneratedEnvFile } from '../envFileFormat';
@@ -75,19 +77,35 @@ function chooseParent(entries: CatalogEntry[], requested: RequestedKind, maxChai
  * then add it to the catalog. A journal lets the next command remove a half-written backup.
  */
 export async function backUpProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, requested: RequestedKind, reason: string): Promise<BackupResult> {
+  const writing: string[] = [];
+  try {
+    return await writeBackup(context, config, profile, requested, reason, writing);
+  } catch (error) {
+    if (!isOutOfSpace(error)) throw error;
+    // Measured now that the partial archive and the snapshots are gone.
+    throw outOfSpaceError(`The backup of ${profile.id}`, writing, error, 'Nothing was kept of it: the partial archive and the snapshots were removed, and the catalog is as it was.', `Free some space on that disk (pruning old backups, "envprofiles prune ${profile.id}", may be enough), or set backups.directory in ${context.layout.relative(context.layout.configFile)} to a folder on a larger disk, then back up again.`);
+  }
+}
+
+/** backUpProfile's work; `writing` hears the folders it writes to (for the message if a disk fills up). */
+async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, requested: RequestedKind, reason: string, writing: string[]): Promise<BackupResult> {
   const started = performance.now();
   const { layout } = context;
   const step = (name: string): void => context.onStep?.(name);
   const backups = new BackupLayout(layout, config);
-  fs.mkdirSync(backups.profileDir(profile.id), { recursive: true });
+  createFolder(backups.profileDir(profile.id), `the backups of ${profile.id}`);
   const catalog = readCatalog(backups, profile.id);
   const choice = chooseParent(catalog, requested, config.backups.maxChain, backups);
   const now = context.now();
   let backupId = newBackupId(profile.id, choice.kind, now);
   if (catalog.some((e) => e.id === backupId)) backupId = newBackupId(profile.id, choice.kind, new Date(now.getTime() + 1));
   const finalPath = backups.archiveFile(profile.id, backupId);
-  const sourceBytes = databaseBytes(context, profile);
+  const sourceBytes = databaseBytes(context, profile, true);
   const stagingDir = chooseStagingDir(backups, profile, sourceBytes);
+  writing.push(backups.profileDir(profile.id), path.dirname(stagingDir));
+  // The snapshots are at least as large as the database files (a page index adds 1/256): refuse now
+  // rather than after copying most of them.
+  requireFreeSpace(`Backing up ${profile.id}`, [{ folder: path.dirname(stagingDir), bytes: Math.ceil(databaseBytes(context, profile, false) * (1 + 1 / 256)), what: 'the snapshots of its databases' }]);
   const writer = new ArchiveWriter(finalPath, config.backups.compression, now);
   const journal: BackupJournal = { operation: 'backup', startedAt: now.toISOString(), profileId: profile.id, backupId, archiveTemp: writer.tempPath, archiveFinal: finalPath, stagingDir };
   const journalName = `backup-${profile.id}`;
@@ -249,10 +267,11 @@ async function stageParentIndexes(parentOpening: Promise<ArchiveReader | undefin
 }
 
 /** The profile's databases and their WAL files, in bytes: about what the snapshots will take. */
-function databaseBytes(context: WorkspaceContext, profile: Profile): number {
+/** The size of the profile's databases, with their -wal files or without. */
+function databaseBytes(context: WorkspaceContext, profile: Profile, withWal: boolean): number {
   return Object.values(profile.databases).reduce((sum, written) => {
     const file = context.layout.resolve(written);
-    return sum + (fs.existsSync(file) ? fs.statSync(file).size : 0) + walSize(file);
+    return sum + (fs.existsSync(file) ? fs.statSync(file).size : 0) + (withWal ? walSize(file) : 0);
   }, 0);
 }
 

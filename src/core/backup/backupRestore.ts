@@ -6,7 +6,8 @@ import { appendAudit } from '../auditLog';
 import { commitTemporaryFile, temporaryPathFor, writeFileAtomic } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
 import { refuseIfDatabasesInUse } from '../databaseInUse';
-import { EnvProfilesError } from '../errors';
+import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
+import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { copyPermissions, permissionsOf } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { removeJournal, writeJournal, type KeptFile, type RestoreJournal } from '../operationJournal';
@@ -24,7 +25,7 @@ import { backUpProfile } from './backupCreation';
 import { finishRestore, rollBackRestore } from './backupRecovery';
 import { BackupLayout } from './backupLayout';
 import type { DatabaseRecord, FileRecord } from './backupManifest';
-import { rebuildDatabase } from './databaseReconstruction';
+import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
 import { databaseFileProblem } from '../sqlite/sqliteHeader';
 
@@ -94,6 +95,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
     const operation = `restoring ${manifest.backupId} over it`;
     refuseIfDatabasesInUse(context.engine, replaced, operation);
+    // Before the safety backup: a restore that cannot fit would only leave that backup behind.
+    requireRoomFor(`Restoring ${manifest.backupId}`, chain, targets.map(({ record, target }) => ({ logicalName: record.logicalName, target })), fileRecords.map((f, i) => ({ size: f.size, target: fileTargets[i] })));
     const { safetyBackup, keptAs, notes } = current.profile ? await backUpWhatIsThere(context, config, current.profile, new Set(replaced.map((r) => r.file))) : { safetyBackup: undefined, keptAs: new Map<string, string>(), notes: [] };
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
     const journal: RestoreJournal = {
@@ -149,6 +152,11 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       rollBackRestore(journal);
       removeJournal(layout, journalName);
       appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'rolled-back', detail: (error as Error).message });
+      // Also a rebuild's own refusal (DISK_FULL): by now the safety backup exists and a rollback ran.
+      if (isOutOfSpace(error) || (isEnvProfilesError(error) && error.code === 'DISK_FULL')) {
+        const kept = safetyBackup ? ` The safety backup ${safetyBackup} was kept.` : '';
+        throw outOfSpaceError(`Restoring ${manifest.backupId}`, [...new Set(journal.swaps.map((swap) => path.dirname(swap.target))), stagingDir], error, `It was rolled back: every file is as it was.${kept}`);
+      }
       throw error;
     }
     context.onStep?.('committed');
@@ -169,6 +177,17 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   } finally {
     closeChain(chain);
   }
+}
+
+/**
+ * Every rebuilt database and restored file is written beside its target while the old one is still
+ * there (the swaps come last), so each disk needs room for all that goes to it: refused up front.
+ */
+function requireRoomFor(operation: string, chain: ArchiveReader[], databases: { logicalName: string; target: string }[], files: { size: number; target: string }[]): void {
+  requireFreeSpace(operation, [
+    ...databases.map(({ logicalName, target }) => ({ folder: path.dirname(target), bytes: rebuiltSize(chain, logicalName), what: logicalName })),
+    ...files.map(({ size, target }) => ({ folder: path.dirname(target), bytes: size, what: path.basename(target) })),
+  ]);
 }
 
 /**
@@ -253,8 +272,13 @@ async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceCon
     return { keptAs, notes };
   }
   context.progress?.('Taking a safety backup of the current state');
-  const backup = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore');
-  return { safetyBackup: backup.entry.id, keptAs, notes };
+  try {
+    const backup = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore');
+    return { safetyBackup: backup.entry.id, keptAs, notes };
+  } catch (error) {
+    if (!isEnvProfilesError(error) || error.code !== 'DISK_FULL') throw error;
+    throw new EnvProfilesError('DISK_FULL', `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`, { file: error.file, hint: error.hint, cause: error });
+  }
 }
 
 /** Where a database goes: the current profile's path for it, else the path recorded in the backup. */
@@ -302,25 +326,32 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   // Scratch space for the check of each rebuilt file; its name marks it temporary, so the next command
   // removes it if this one is killed.
   const scratchDir = new BackupLayout(layout, config).stagingDir(manifest.profileId, 'restore');
-  await withNewProfileJournal(context, { operation: 'create', source: manifest.backupId, target: id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
-    fs.mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
-    try {
-      for (const r of records) {
-        const target = layout.resolve(databases[r.logicalName]);
-        fs.mkdirSync(path.dirname(target), { recursive: true });
-        const incoming = temporaryPathFor(target);
-        try {
-          await rebuildDatabase(chain, r.logicalName, incoming, scratchDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${r.logicalName}`), createMode: restoredPermissions(target, r) });
-          commitTemporaryFile(incoming, target);
-        } finally {
-          fs.rmSync(incoming, { force: true });
+  const operation = `Restoring ${manifest.backupId} as ${id}`;
+  requireRoomFor(operation, chain, records.map((r) => ({ logicalName: r.logicalName, target: layout.resolve(databases[r.logicalName]) })), []);
+  try {
+    await withNewProfileJournal(context, { operation: 'create', source: manifest.backupId, target: id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
+      fs.mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
+      try {
+        for (const r of records) {
+          const target = layout.resolve(databases[r.logicalName]);
+          fs.mkdirSync(path.dirname(target), { recursive: true });
+          const incoming = temporaryPathFor(target);
+          try {
+            await rebuildDatabase(chain, r.logicalName, incoming, scratchDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${r.logicalName}`), createMode: restoredPermissions(target, r) });
+            commitTemporaryFile(incoming, target);
+          } finally {
+            fs.rmSync(incoming, { force: true });
+          }
         }
+      } finally {
+        fs.rmSync(scratchDir, { recursive: true, force: true });
       }
-    } finally {
-      fs.rmSync(scratchDir, { recursive: true, force: true });
-    }
-    writeProfileDocument(layout, id, parsed.document);
-  });
+      writeProfileDocument(layout, id, parsed.document);
+    });
+  } catch (error) {
+    if (!isOutOfSpace(error)) throw error;
+    throw outOfSpaceError(operation, [...new Set(Object.values(databases).map((w) => path.dirname(layout.resolve(w))))], error, `The databases restored so far were removed and no profile ${id} was created.`);
+  }
   appendAudit(context, { event: 'restore', profile: id, outcome: 'ok', detail: `as a new profile from ${manifest.backupId}` });
   return { backupId: manifest.backupId, profileId: id, databases: records.map((r) => r.logicalName), files: [], notes: [`restored as the new profile ${id}`], durationMs: performance.now() - started };
 }

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isOutOfSpace, outOfSpaceError } from '../diskSpace';
+import { typedSystemError } from '../systemErrors';
 import { appendAudit } from '../auditLog';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { workspaceConfigFor } from '../workspaceConfig';
@@ -111,7 +113,11 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         databases.push({ name: record.logicalName, sha256: rebuilt.sha256 as string, integrity, foreignKeyViolations });
       } catch (error) {
         // A cancelled verify says nothing about the backup: nothing is recorded.
-        if (isEnvProfilesError(error) && error.code === 'CANCELLED') throw error;
+        if (isEnvProfilesError(error) && (error.code === 'CANCELLED' || error.code === 'DISK_FULL')) throw error;
+        // Neither does a full disk or a refused permission: the machine failed, not the backup.
+        if (isOutOfSpace(error)) throw outOfSpaceError(`Verifying ${backupId}`, [staging], error, 'Nothing was recorded about the backup.');
+        const environment = typedSystemError(error);
+        if (environment) throw environment;
         problems.push(isEnvProfilesError(error) ? error.message : `${located.archive}: database "${record.logicalName}" cannot be rebuilt: ${(error as Error).message}`);
       } finally {
         // The checking thread must be done with the file before it is removed (Windows refuses otherwise).

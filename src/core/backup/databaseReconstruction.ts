@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { requireFreeSpace } from '../diskSpace';
 import { EnvProfilesError } from '../errors';
 import type { ArchiveReader } from './archiveReader';
 import { databaseRecordOf, type DatabaseRecord } from './backupManifest';
-import { changedPagesAgainst } from './pageIndex';
+import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
 import { SegmentInflater } from './segmentedInflate';
 import { hashOnThisThread } from './snapshotHasher';
 
@@ -33,17 +34,8 @@ export interface RebuildOptions {
   createMode?: number;
 }
 
-/**
- * Rebuilds one database from a chain of archives (full first, the wanted backup last) into `target`:
- * the newest whole image, then every later set of changed pages, then the final size. Every entry's
- * SHA-256 is checked as it streams; the result is checked against the wanted backup's whole-file
- * SHA-256, or (an incremental, which has none) page by page against its page index. The rebuilt file's
- * own page index is made in `scratchDir` (a temporary folder the caller owns and removes). `watch`
- * hears, after every piece written, how many bytes of entries are applied out of how many; it may
- * throw (to cancel).
- */
-export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string, scratchDir: string, options: RebuildOptions): Promise<RebuiltDatabase> {
-  const { wholeSha256: wantWholeSha256, durable, watch, whenWritten } = options;
+/** Where a database's rebuild starts (its newest whole image), after checking the chain can hold what it claims. */
+function planRebuild(chain: ArchiveReader[], logicalName: string): { records: (DatabaseRecord | undefined)[]; wanted: DatabaseRecord; start: number; last: ArchiveReader } {
   const records = chain.map((archive) => databaseRecordOf(archive.manifest, logicalName));
   const wanted = records[records.length - 1];
   const last = chain[chain.length - 1];
@@ -55,6 +47,30 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   // chain holds would only make a huge sparse file (a hostile archive's way to fill a disk or hours).
   const held = records.slice(start).reduce((sum, r) => sum + (r?.storage === 'image' ? r.size : (r?.pagesStored ?? 0) * (r?.sqlite.pageSize ?? 0)), 0);
   if (wanted.size > held) throw corrupt(last.file, wanted.entry, `claims a database of ${wanted.size} bytes, but its chain holds at most ${held}`);
+  return { records, wanted, start, last };
+}
+
+/** The size a database of the chain rebuilds to (checked against what the chain holds). */
+export function rebuiltSize(chain: ArchiveReader[], logicalName: string): number {
+  return planRebuild(chain, logicalName).wanted.size;
+}
+
+/**
+ * Rebuilds one database from a chain of archives (full first, the wanted backup last) into `target`:
+ * the newest whole image, then every later set of changed pages, then the final size. Every entry's
+ * SHA-256 is checked as it streams; the result is checked against the wanted backup's whole-file
+ * SHA-256, or (an incremental, which has none) page by page against its page index. The rebuilt file's
+ * own page index is made in `scratchDir` (a temporary folder the caller owns and removes). `watch`
+ * hears, after every piece written, how many bytes of entries are applied out of how many; it may
+ * throw (to cancel).
+ */
+export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string, scratchDir: string, options: RebuildOptions): Promise<RebuiltDatabase> {
+  const { wholeSha256: wantWholeSha256, durable, watch, whenWritten } = options;
+  const { records, wanted, start, last } = planRebuild(chain, logicalName);
+  requireFreeSpace(`Rebuilding ${logicalName}`, [
+    { folder: path.dirname(target), bytes: wanted.size, what: 'the rebuilt database' },
+    { folder: scratchDir, bytes: (wanted.size / wanted.sqlite.pageSize) * PAGE_HASH_BYTES, what: 'its page index' },
+  ]);
   const entriesChecked: RebuiltDatabase['entriesChecked'] = [];
   const total = records.slice(start).reduce((sum, record) => sum + (record?.entrySize ?? 0), 0);
   let applied = 0;

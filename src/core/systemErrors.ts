@@ -1,0 +1,28 @@
+import { EnvProfilesError } from './errors';
+import { isOutOfSpace } from './diskSpace';
+
+/**
+ * What the operating system refused (a full disk, a permission, a read-only file system) is the user's
+ * to fix: the adapters show it as a typed error that names the file and says what to do, never as "a
+ * bug in Environment Profiles". Operations that know better (a backup, a restore) say more themselves.
+ */
+export function typedSystemError(error: unknown): EnvProfilesError | undefined {
+  const { code, path: file } = (error ?? {}) as { code?: unknown; path?: unknown };
+  const where = typeof file === 'string' ? file : undefined;
+  const message = (error as Error)?.message ?? String(error);
+  if (isOutOfSpace(error)) {
+    return new EnvProfilesError('DISK_FULL', `The disk is full${where ? ` (writing ${where})` : ''}: ${message}.`, { file: where, cause: error, hint: 'Free some space on that disk, then run it again.' });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new EnvProfilesError('PERMISSION_DENIED', `Permission denied${where ? ` for ${where}` : ''}: ${message}.`, { file: where, cause: error, hint: 'Check the owner and permissions of that file and its folder, then run it again.' });
+  }
+  if (code === 'EROFS') {
+    return new EnvProfilesError('PERMISSION_DENIED', `The file system is read-only${where ? ` (writing ${where})` : ''}: ${message}.`, { file: where, cause: error, hint: 'Use a folder on a writable disk, then run it again.' });
+  }
+  return undefined;
+}
+
+/** A failure of the machine, not of the data: it says nothing about whether a backup is sound. */
+export function isEnvironmentFailure(error: unknown): boolean {
+  return typedSystemError(error) !== undefined;
+}

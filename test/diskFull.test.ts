@@ -1,0 +1,231 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readCatalog } from '../src/core/backup/backupCatalog';
+import { createBackup } from '../src/core/backup/backupCreation';
+import { BackupLayout } from '../src/core/backup/backupLayout';
+import { restoreBackup } from '../src/core/backup/backupRestore';
+import { EnvProfilesError } from '../src/core/errors';
+import { cloneProfile } from '../src/core/profileClone';
+import { typedSystemError } from '../src/core/systemErrors';
+import { workspaceConfigFor } from '../src/core/workspaceConfig';
+import type { WorkspaceContext } from '../src/core/workspaceContext';
+import { runCli } from './support/cliRunner';
+import { demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+
+const DEV = 'dev_environment_001';
+const MARKET = 'data/dev/market_data.sqlite3';
+
+/**
+ * Real full disks: small tmpfs file systems, mounted for the test (this needs root on Linux, which the
+ * test machine and CI have). Nothing is simulated: the writes really fail with ENOSPC.
+ */
+const mounted: string[] = [];
+
+function smallDisk(megabytes: number, at = tempDir('envprofiles-small-disk-'), readOnly = false): string {
+  fs.mkdirSync(at, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${megabytes}m${readOnly ? ',ro' : ''}`, 'tmpfs', at]);
+  mounted.push(at);
+  return at;
+}
+
+/** Puts a workspace folder on a small disk of its own, keeping its files. */
+function moveOntoSmallDisk(folder: string, megabytes: number): void {
+  const aside = `${folder}.aside`;
+  fs.renameSync(folder, aside);
+  smallDisk(megabytes, folder);
+  fs.cpSync(aside, folder, { recursive: true });
+  fs.rmSync(aside, { recursive: true });
+}
+
+/** Adds `megabytes` of rows to the dev profile's market_data: random bytes (incompressible) or repeated text. */
+async function grow(root: string, megabytes: number, compressible: boolean): Promise<void> {
+  const db = (await engine()).open(path.join(root, MARKET), { readOnly: false });
+  try {
+    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)');
+    db.exec('BEGIN');
+    for (let i = 0; i < megabytes * 256; i++) {
+      const body = compressible ? Buffer.from(`row ${i} `.repeat(400).slice(0, 4000)) : randomBytes(4000);
+      db.all('INSERT INTO filler (body) VALUES (?)', body);
+    }
+    db.exec('COMMIT');
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+}
+
+function useBackupsFolder(root: string, folder: string): void {
+  const config = path.join(root, '.envprofiles/config.yaml');
+  const text = fs.readFileSync(config, 'utf8');
+  assert.match(text, /directory: \.envprofiles\/backups/);
+  fs.writeFileSync(config, text.replace('directory: .envprofiles/backups', `directory: ${folder}`));
+}
+
+function catalogOf(context: WorkspaceContext) {
+  return readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), DEV);
+}
+
+function isDiskFull(pattern: RegExp) {
+  return (error: unknown): boolean => {
+    assert.ok(error instanceof EnvProfilesError, String(error));
+    assert.equal(error.code, 'DISK_FULL');
+    assert.match(error.message, pattern);
+    return true;
+  };
+}
+
+/** The databases' files and bytes under `dir`, without the -wal and -shm files that connections create and remove. */
+function databaseFiles(dir: string): Record<string, string> {
+  return snapshotTree(dir, (rel) => /-(wal|shm)$/.test(rel));
+}
+
+/** Every file and folder under `dir` (a disk's content). */
+function contentOf(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true }).map(String).sort();
+}
+
+describe('a full disk is reported as such, never as a bug, and leaves everything as it was', function () {
+  before(function () {
+    if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+      // Mounting a small tmpfs needs root on Linux; elsewhere there is no full disk to make.
+      this.skip();
+    }
+  });
+
+  after(() => {
+    for (const at of mounted.reverse()) execFileSync('umount', [at]);
+  });
+
+  it('backup: the archive does not fit in the backups folder; the CLI says DISK_FULL with the folder and what to do; nothing is left there', async () => {
+    const { root } = await demoWorkspace();
+    await grow(root, 6, false);
+    const disk = smallDisk(4);
+    useBackupsFolder(root, disk);
+    const cli = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(cli.status, 1, cli.stderr);
+    assert.match(cli.stderr, new RegExp(`error\\[DISK_FULL\\]: The backup of ${DEV} stopped: the disk of ${disk}/${DEV} is full \\([\\d.]+ MB free after the clean-up\\)\\. Nothing was kept of it`));
+    assert.match(cli.stderr, /set backups\.directory in \.envprofiles\/config\.yaml to a folder on a larger disk/);
+    assert.doesNotMatch(cli.stderr, /bug/);
+    assert.deepEqual(contentOf(disk), [DEV], 'no archive, partial archive or catalog');
+    assert.deepEqual(temporaryFiles(root), []);
+    const json = runCli(['backup', DEV, '--workspace', root, '--json']).json;
+    assert.equal(json?.error?.code, 'DISK_FULL');
+  });
+
+  it('backup: snapshots that cannot fit are refused before anything is copied', async () => {
+    const { root } = await demoWorkspace();
+    await grow(root, 6, true);
+    const staging = smallDisk(3);
+    const cli = runCli(['backup', DEV, '--workspace', root], { env: { ENVPROFILES_STAGING_DIR: staging } });
+    assert.equal(cli.status, 1, cli.stderr);
+    assert.match(cli.stderr, new RegExp(`error\\[DISK_FULL\\]: Backing up ${DEV} needs [\\d.]+ MB on the disk of ${staging} \\(the snapshots of its databases\\), but it has [\\d.]+ MB free\\. Nothing was changed\\.`));
+    assert.deepEqual(contentOf(staging), []);
+  });
+
+  it('verify: no room to rebuild the database is not a verdict on the backup; nothing is recorded, and it verifies once there is room', async () => {
+    const { root, context } = await demoWorkspace();
+    await grow(root, 8, true);
+    const disk = smallDisk(5);
+    useBackupsFolder(root, disk);
+    const backup = await createBackup(context, { profileId: DEV });
+    assert.ok(backup.entry.sizeBytes < 2 * 1048576, 'the archive fits; the rebuilt database would not');
+    const cli = runCli(['verify', backup.entry.id, '--workspace', root]);
+    assert.equal(cli.status, 1, cli.stderr);
+    assert.match(cli.stderr, new RegExp(`error\\[DISK_FULL\\]: Rebuilding market_data needs [\\d.]+ MB on the disk of ${disk}/${DEV} `));
+    assert.equal(catalogOf(context)[0].verified, null, 'the catalog records no failed verification');
+    assert.deepEqual(contentOf(disk).filter((name) => name.includes('.verify.')), []);
+    execFileSync('mount', ['-o', 'remount,size=40m', disk]);
+    const again = runCli(['verify', backup.entry.id, '--workspace', root]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(catalogOf(context)[0].verified?.ok, true);
+  });
+
+  it('restore: the rebuilt databases cannot fit beside the old ones: refused before the safety backup, nothing changes (also --as-new)', async () => {
+    const { root, context } = await demoWorkspace();
+    await grow(root, 6, true);
+    const backup = await createBackup(context, { profileId: DEV });
+    moveOntoSmallDisk(path.join(root, 'data/dev'), 10);
+    const before = databaseFiles(path.join(root, 'data/dev'));
+    await assert.rejects(restoreBackup(context, { reference: backup.entry.id }), isDiskFull(new RegExp(`Restoring ${backup.entry.id} needs [\\d.]+ MB on the disk of ${root}/data/dev \\(settings, strategies, market_data\\), but it has [\\d.]+ MB free\\. Nothing was changed\\.`)));
+    assert.equal(catalogOf(context).length, 1, 'no safety backup was taken');
+    assert.deepEqual(databaseFiles(path.join(root, 'data/dev')), before);
+    smallDisk(3, path.join(root, 'data/copy_of_dev'));
+    await assert.rejects(restoreBackup(context, { reference: backup.entry.id, asNew: 'copy_of_dev' }), isDiskFull(/as copy_of_dev needs/));
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/copy_of_dev.yaml')));
+  });
+
+  it('restore: the disk fills up during the rebuild: rolled back, every file as it was, the safety backup kept and named', async () => {
+    const { root, context } = await demoWorkspace();
+    await grow(root, 4, true);
+    const backup = await createBackup(context, { profileId: DEV });
+    const data = path.join(root, 'data/dev');
+    moveOntoSmallDisk(data, 16);
+    const before = databaseFiles(data);
+    // Another program takes the room after the check, when the journal is written.
+    const hog = path.join(data, 'other-program.bin');
+    const filling: WorkspaceContext = {
+      ...context,
+      onStep: (step) => {
+        if (step !== 'journal-written') return;
+        const fd = fs.openSync(hog, 'w');
+        try {
+          for (;;) fs.writeSync(fd, Buffer.alloc(65536));
+        } catch (error) {
+          assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC');
+        } finally {
+          fs.closeSync(fd);
+        }
+      },
+    };
+    let message = '';
+    await assert.rejects(restoreBackup(filling, { reference: backup.entry.id }), (error: unknown) => {
+      message = (error as Error).message;
+      return isDiskFull(new RegExp(`Restoring ${backup.entry.id} stopped: the disk of ${data} is full .*It was rolled back: every file is as it was\\. The safety backup ${DEV}\\.\\S+ was kept\\.`))(error);
+    });
+    fs.rmSync(hog);
+    assert.deepEqual(databaseFiles(data), before, message);
+    assert.deepEqual(temporaryFiles(root), []);
+    assert.equal(catalogOf(context).length, 2, 'the safety backup is listed');
+    await restoreBackup(context, { reference: backup.entry.id });
+  });
+
+  it('clone: copies that cannot fit are refused before anything is copied', async () => {
+    const { root, context } = await demoWorkspace();
+    await grow(root, 6, true);
+    const target = path.join(root, 'data/clone');
+    smallDisk(3, target);
+    await assert.rejects(cloneProfile(context, { source: DEV, id: 'clone_of_dev', dataDir: 'data/clone' }), isDiskFull(new RegExp(`Cloning ${DEV} into clone_of_dev needs [\\d.]+ MB on the disk of ${target} \\(the copy of settings, the copy of strategies, the copy of market_data\\)`)));
+    assert.deepEqual(contentOf(target), []);
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/clone_of_dev.yaml')));
+  });
+
+  it('a read-only backups folder is a typed error that names it, not a bug', async () => {
+    const { root } = await demoWorkspace();
+    const disk = smallDisk(1, undefined, true);
+    useBackupsFolder(root, disk);
+    const cli = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(cli.status, 1, cli.stderr);
+    assert.match(cli.stderr, new RegExp(`error\\[PERMISSION_DENIED\\]: Cannot create ${disk}/${DEV} \\(the backups of ${DEV}\\): ${disk} is on a read-only file system\\.\n  Use a folder on a writable disk`));
+    assert.doesNotMatch(cli.stderr, /bug/);
+  });
+});
+
+describe('system errors become typed errors', () => {
+  it('ENOSPC, EDQUOT and SQLITE_FULL are DISK_FULL; EACCES, EPERM and EROFS are PERMISSION_DENIED; others are left alone', () => {
+    const fsError = (code: string): Error => Object.assign(new Error(`${code}: failed, open '/some/file'`), { code, path: '/some/file' });
+    assert.equal(typedSystemError(fsError('ENOSPC'))?.code, 'DISK_FULL');
+    assert.equal(typedSystemError(fsError('EDQUOT'))?.code, 'DISK_FULL');
+    assert.equal(typedSystemError(Object.assign(new Error('database or disk is full'), { code: 'ERR_SQLITE_ERROR', errcode: 13 }))?.code, 'DISK_FULL');
+    for (const code of ['EACCES', 'EPERM', 'EROFS']) {
+      const typed = typedSystemError(fsError(code));
+      assert.equal(typed?.code, 'PERMISSION_DENIED');
+      assert.equal(typed?.file, '/some/file');
+      assert.match(typed?.hint ?? '', /then run it again/);
+    }
+    assert.equal(typedSystemError(fsError('EIO')), undefined);
+    assert.equal(typedSystemError(new Error('something else')), undefined);
+  });
+});
