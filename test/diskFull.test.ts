@@ -113,6 +113,11 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
     assert.deepEqual(temporaryFiles(root), []);
     const json = runCli(['backup', DEV, '--workspace', root, '--json']).json;
     assert.equal(json?.error?.code, 'DISK_FULL');
+    // The emergency backup goes on with the profiles that fit, and says for the other what to do.
+    const all = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root]);
+    assert.equal(all.status, 1, all.stderr);
+    assert.match(all.stdout, new RegExp(`FAILED ${DEV} \\[DISK_FULL\\]: The backup of ${DEV} stopped: the disk of ${disk}/${DEV} is full.*\\n  Free some space on that disk`));
+    assert.match(all.stdout, /2 profile\(s\) backed up, 1 failed \(reason: emergency\)/);
   });
 
   it('backup: snapshots that cannot fit are refused before anything is copied', async () => {

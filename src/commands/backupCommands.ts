@@ -56,7 +56,7 @@ export async function emergencyBackupCommand(services: CommandServices): Promise
   for (const folder of services.model.initialised()) {
     const result = await runInChildProcess<AllBackupsJson>(services, folder, `Emergency backup of every profile in ${folder.name}`, ['backup', '--all', '--reason', 'emergency']);
     count += result.backups.length;
-    failures.push(...result.failures.map((f) => `${f.profileId}: ${f.message}`));
+    failures.push(...result.failures.map((f) => `${f.profileId}: ${f.message}${f.hint ? ` ${f.hint}` : ''}`));
   }
   for (const failure of failures) services.log.error(`emergency backup: ${failure}`);
   if (failures.length > 0) throw new Error(`Emergency backup: ${count} profile(s) backed up, ${failures.length} failed (${failures[0]}).`);

@@ -1,4 +1,4 @@
-import { backUpAllProfiles } from '../../core/backup/allProfilesBackup';
+import { backUpAllProfiles, type AllProfilesBackupResult } from '../../core/backup/allProfilesBackup';
 import type { CatalogEntry } from '../../core/backup/backupCatalog';
 import { createBackup, type BackupResult, type RequestedKind } from '../../core/backup/backupCreation';
 import { EnvProfilesError } from '../../core/errors';
@@ -12,7 +12,7 @@ export type BackupJson = CatalogEntry & { archive: string; databaseDetails: Back
 export interface AllBackupsJson {
   reason: string;
   backups: (Omit<CatalogEntry, 'databases'> & { databases: BackupResult['databases']; note?: string })[];
-  failures: { profileId: string; message: string }[];
+  failures: AllProfilesBackupResult['failures'];
 }
 
 function describe(result: BackupResult): string[] {
@@ -45,7 +45,10 @@ export const backupCommand: CliCommand = {
       if (positionals.length > 0) throw new EnvProfilesError('USAGE', '--all backs up every profile; do not name one.', { kind: 'usage' });
       const result = await backUpAllProfiles(context, kind, reason);
       const text = result.results.flatMap(describe);
-      for (const failure of result.failures) text.push(`FAILED ${failure.profileId}: ${failure.message}`);
+      for (const failure of result.failures) {
+        text.push(`FAILED ${failure.profileId}${failure.code ? ` [${failure.code}]` : ''}: ${failure.message}`);
+        if (failure.hint) text.push(`  ${failure.hint}`);
+      }
       text.push(`${result.results.length} profile(s) backed up, ${result.failures.length} failed (reason: ${result.reason}).`);
       const json: AllBackupsJson = { reason: result.reason, backups: result.results.map((r) => ({ ...r.entry, databases: r.databases, note: r.note })), failures: result.failures };
       return { json, text, exitCode: result.failures.length > 0 ? 1 : 0 };

@@ -1,5 +1,6 @@
 import { EnvProfilesError } from '../errors';
 import { readAllProfileFiles } from '../profileStore';
+import { typedSystemError } from '../systemErrors';
 import { workspaceConfigFor } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
@@ -10,7 +11,8 @@ import { checkedBackupReason } from './backupReason';
 export interface AllProfilesBackupResult {
   reason: string;
   results: BackupResult[];
-  failures: { profileId: string; message: string }[];
+  /** Each profile that was not backed up: why (`code` and `hint` when the error says what to do). */
+  failures: { profileId: string; message: string; code?: string; hint?: string }[];
 }
 
 /**
@@ -33,7 +35,8 @@ export async function backUpAllProfiles(context: WorkspaceContext, kind: Request
         results.push(await backUpProfile(context, config, file.profile, kind, reason));
       } catch (error) {
         if (error instanceof EnvProfilesError && error.code === 'CANCELLED') throw error;
-        failures.push({ profileId: file.id, message: (error as Error).message });
+        const typed = error instanceof EnvProfilesError ? error : typedSystemError(error);
+        failures.push({ profileId: file.id, message: typed?.message ?? (error as Error).message, ...(typed ? { code: typed.code } : {}), ...(typed?.hint ? { hint: typed.hint } : {}) });
       }
     }
     return { reason, results, failures };
