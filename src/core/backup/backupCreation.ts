@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { appendAudit } from '../auditLog';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
 import { createFolder } from '../folderCreation';
-import { EnvProfilesError } from '../errors';
+import { EnvProfilesError, isEnvProfilesError } from '../errors';
+import { typedSystemError } from '../systemErrors';
 import { permissionsOf } from '../filePermissions';
 import { isGeneratedEnvFile } from '../envFileFormat';
 import { removeJournal, writeJournal, type BackupJournal } from '../operationJournal';
@@ -136,7 +137,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     context.progress?.(`Snapshotting ${databases.map((d) => `${d.logical} (${d.written})`).join(', ')}`);
     parentIndexesStaging = incremental ? stageParentIndexes(parentOpening, databases, stagingDir) : undefined;
     parentIndexesStaging?.catch(() => {}); // awaited below, and in `finally` before the staging folder goes
-    const snapshotNotes = await takeSnapshots(context, databases, step);
+    const snapshotNotes = await takeSnapshots(context, profile.id, databases, step);
     parentArchive = await parentOpening;
     const parentIndexes = (await parentIndexesStaging) ?? new Map<string, ParentPages>();
     for (const { logical, written, source, snapshot } of databases) {
@@ -211,13 +212,28 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
 }
 
 /**
+ * A snapshot's failure as the user can act on it: typed errors and a full disk stay as they are; what
+ * SQLite or the system says otherwise is put in words that name the database (not "a bug").
+ */
+function snapshotError(profileId: string, { logical, written }: { logical: string; written: string }, error: unknown): unknown {
+  if (isEnvProfilesError(error) || isOutOfSpace(error)) return error;
+  const system = typedSystemError(error);
+  if (system) return system;
+  return new EnvProfilesError('IO_ERROR', `The snapshot of ${written} (database "${logical}") failed: ${(error as Error)?.message ?? String(error)}.`, {
+    file: written,
+    cause: error,
+    hint: `Check that the file is a readable SQLite database on a working disk ("envprofiles validate ${profileId} --full"), then back up again.`,
+  });
+}
+
+/**
  * Snapshots every database of the profile at once, each with the backup API in one step: the copies
  * are then of (nearly) the same moment, which matters for databases that refer to one another (each is
  * one committed state; SQLite gives no atomicity across files), and several files are copied on both
  * cores. All snapshots end before the first failure is reported, so that none still writes into the
  * staging folder when it is removed.
  */
-async function takeSnapshots(context: WorkspaceContext, databases: { logical: string; written: string; source: string; snapshot: string }[], step: (name: string) => void): Promise<string[]> {
+async function takeSnapshots(context: WorkspaceContext, profileId: string, databases: { logical: string; written: string; source: string; snapshot: string }[], step: (name: string) => void): Promise<string[]> {
   const started = performance.now();
   const notes: string[] = [];
   const outcomes = await Promise.allSettled(
@@ -231,8 +247,8 @@ async function takeSnapshots(context: WorkspaceContext, databases: { logical: st
       step(`snapshot:${logical}`);
     }),
   );
-  const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-  if (failure) throw failure.reason;
+  const failed = outcomes.findIndex((outcome) => outcome.status === 'rejected');
+  if (failed >= 0) throw snapshotError(profileId, databases[failed], (outcomes[failed] as PromiseRejectedResult).reason);
   return notes;
 }
 

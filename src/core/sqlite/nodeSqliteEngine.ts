@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { checkOnOwnThread, type IntegrityReport } from './databaseIntegrity';
+import { readOnlyLocation } from './readOnlyMedia';
 import { BUSY_TIMEOUT_MS, hotJournalError, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
 
 type NodeSqlite = typeof import('node:sqlite');
@@ -33,7 +34,7 @@ export class NodeSqliteEngine implements SqliteEngine {
     if (!options.create && !fs.existsSync(file)) {
       throw Object.assign(new Error(`unable to open database file: ${file} does not exist`), { code: 'ENOENT' });
     }
-    const db = new this.sqlite.DatabaseSync(file, { readOnly: options.readOnly, timeout: BUSY_TIMEOUT_MS });
+    const db = new this.sqlite.DatabaseSync(options.readOnly ? readOnlyLocation(file) : file, { readOnly: options.readOnly, timeout: BUSY_TIMEOUT_MS });
     if (options.readOnly) {
       // The first read is where SQLite finds a hot journal; say so here, in words, instead of letting
       // the caller's first query fail with "attempt to write a readonly database".
@@ -52,7 +53,7 @@ export class NodeSqliteEngine implements SqliteEngine {
   }
 
   checkIntegrity(file: string, options: { readOnly: boolean }): Promise<IntegrityReport> {
-    return checkOnOwnThread(file, options.readOnly, BUSY_TIMEOUT_MS);
+    return checkOnOwnThread(options.readOnly ? readOnlyLocation(file) : file, options.readOnly, BUSY_TIMEOUT_MS);
   }
 
   isOpenElsewhere(file: string): boolean | undefined {
@@ -94,7 +95,7 @@ export class NodeSqliteEngine implements SqliteEngine {
   }
 
   private async copyInOneStep(source: string, destination: string): Promise<number> {
-    const db = new this.sqlite.DatabaseSync(source, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
+    const db = new this.sqlite.DatabaseSync(readOnlyLocation(source), { readOnly: true, timeout: BUSY_TIMEOUT_MS });
     try {
       // One step: the whole copy happens under one read transaction, so it is one committed state.
       return await this.sqlite.backup(db, destination, { rate: 0x7fffffff });

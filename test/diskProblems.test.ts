@@ -31,6 +31,11 @@ function smallDisk(megabytes: number, at = tempDir('envprofiles-small-disk-'), r
   return at;
 }
 
+/** Unmounts the disks the tests mounted, newest first (some are mounted inside others' folders). */
+function unmountAll(): void {
+  for (let at = mounted.pop(); at !== undefined; at = mounted.pop()) execFileSync('umount', [at]);
+}
+
 /** Puts a workspace folder on a small disk of its own, keeping its files. */
 function moveOntoSmallDisk(folder: string, megabytes: number): void {
   const aside = `${folder}.aside`;
@@ -82,6 +87,17 @@ function databaseFiles(dir: string): Record<string, string> {
   return snapshotTree(dir, (rel) => /-(wal|shm)$/.test(rel));
 }
 
+/** Every row of every table of a database (read-only). */
+async function contentOfDatabase(file: string): Promise<Record<string, unknown[]>> {
+  const db = (await engine()).open(file, { readOnly: true });
+  try {
+    const tables = db.all("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").map((row) => String(row.name));
+    return Object.fromEntries(tables.map((table) => [table, db.all(`SELECT * FROM "${table}" ORDER BY rowid`)]));
+  } finally {
+    db.close();
+  }
+}
+
 /** Every file and folder under `dir` (a disk's content). */
 function contentOf(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true }).map(String).sort();
@@ -95,9 +111,7 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
     }
   });
 
-  after(() => {
-    for (const at of mounted.reverse()) execFileSync('umount', [at]);
-  });
+  after(unmountAll);
 
   it('backup: the archive does not fit in the backups folder; the CLI says DISK_FULL with the folder and what to do; nothing is left there', async () => {
     const { root } = await demoWorkspace();
@@ -215,6 +229,69 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
     assert.equal(cli.status, 1, cli.stderr);
     assert.match(cli.stderr, new RegExp(`error\\[PERMISSION_DENIED\\]: Cannot create ${disk}/${DEV} \\(the backups of ${DEV}\\): ${disk} is on a read-only file system\\.\n  Use a folder on a writable disk`));
     assert.doesNotMatch(cli.stderr, /bug/);
+  });
+});
+
+describe('a database on a read-only disk (a snapshot mount, a read-only volume)', function () {
+  before(function () {
+    if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+      // Mounting a read-only tmpfs needs root on Linux.
+      this.skip();
+    }
+  });
+
+  after(unmountAll);
+
+  /** The test profile's databases moved onto a disk that is then made read-only; returns that folder. */
+  async function testProfileOnReadOnlyDisk(root: string, beforeReadOnly: (disk: string) => void = () => {}): Promise<string> {
+    const disk = smallDisk(8);
+    for (const name of ['settings', 'strategies', 'market_data']) fs.copyFileSync(path.join(root, `data/test/${name}.sqlite3`), path.join(disk, `${name}.sqlite3`));
+    beforeReadOnly(disk);
+    execFileSync('mount', ['-o', 'remount,ro', disk]);
+    const profile = path.join(root, '.envprofiles/profiles/test_environment_001.yaml');
+    fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8').replaceAll('data/test/', `${disk}/`));
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('allowed_directories: []', `allowed_directories: ["${disk}"]`));
+    return disk;
+  }
+
+  it('a WAL database there (no -shm, none can be made) is validated, backed up and verified: nothing can write to it, so it is read as immutable', async () => {
+    const { root } = await demoWorkspace();
+    const disk = await testProfileOnReadOnlyDisk(root);
+    assert.equal(fs.existsSync(path.join(disk, 'settings.sqlite3-shm')), false);
+    const validate = runCli(['validate', 'test_environment_001', '--full', '--workspace', root]);
+    assert.equal(validate.status, 0, validate.stdout + validate.stderr);
+    const backup = runCli(['backup', 'test_environment_001', '--workspace', root, '--json']);
+    assert.equal(backup.status, 0, backup.stderr);
+    const verify = runCli(['verify', backup.json?.result.id, '--workspace', root]);
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+    // Rebuilt from the archive, each database holds what the one on the read-only disk holds.
+    const restored = runCli(['restore', backup.json?.result.id, '--as-new', 'copy_of_test', '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    for (const name of ['settings', 'strategies', 'market_data']) {
+      assert.deepEqual(await contentOfDatabase(path.join(root, `data/copy_of_test/${name}.sqlite3`)), await contentOfDatabase(path.join(disk, `${name}.sqlite3`)), name);
+    }
+  });
+
+  it('a -wal with committed data there cannot be read without its -shm: refused in words (WAL_NOT_EMPTY), never backed up stale', async () => {
+    const { root } = await demoWorkspace();
+    await testProfileOnReadOnlyDisk(root, (disk) => {
+      // A writer's committed transaction, still only in the -wal (the writer is gone; the -shm went with the copy).
+      const writer = path.join(tempDir(), 'writer.sqlite3');
+      fs.copyFileSync(path.join(disk, 'settings.sqlite3'), writer);
+      const script = `const { DatabaseSync } = require('node:sqlite'); const fs = require('node:fs');
+const db = new DatabaseSync(${JSON.stringify(writer)}); db.exec('PRAGMA wal_autocheckpoint = 0'); db.exec('CREATE TABLE late (x)');
+fs.copyFileSync(${JSON.stringify(writer)}, ${JSON.stringify(path.join(disk, 'settings.sqlite3'))});
+fs.copyFileSync(${JSON.stringify(`${writer}-wal`)}, ${JSON.stringify(path.join(disk, 'settings.sqlite3-wal'))});
+process.exit(0);`;
+      execFileSync(process.execPath, ['-e', script]);
+    });
+    const backup = runCli(['backup', 'test_environment_001', '--workspace', root]);
+    assert.equal(backup.status, 1, backup.stderr);
+    assert.match(backup.stderr, /error\[WAL_NOT_EMPTY\]: \S+settings\.sqlite3 is on a read-only disk and its -wal holds committed data, but there is no -shm beside it/);
+    assert.match(backup.stderr, /Mount the disk read-write, or copy the database with its -wal to a writable folder/);
+    const validate = runCli(['validate', 'test_environment_001', '--workspace', root]);
+    assert.match(validate.stdout, /FAIL\s+opens: .*settings\.sqlite3 is on a read-only disk/);
   });
 });
 
