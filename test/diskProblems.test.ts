@@ -271,6 +271,14 @@ describe('a database on a read-only disk (a snapshot mount, a read-only volume)'
     for (const name of ['settings', 'strategies', 'market_data']) {
       assert.deepEqual(await contentOfDatabase(path.join(root, `data/copy_of_test/${name}.sqlite3`)), await contentOfDatabase(path.join(disk, `${name}.sqlite3`)), name);
     }
+    // Restoring over it, or cloning onto that disk, cannot write there: refused before anything (no safety backup).
+    const over = runCli(['restore', backup.json?.result.id, '--workspace', root]);
+    assert.equal(over.status, 1, over.stderr);
+    assert.match(over.stderr, new RegExp(`error\\[PERMISSION_DENIED\\]: Restoring \\S+ needs to write to ${disk}: ${disk} is on a read-only file system\\. Nothing was changed\\.`));
+    assert.equal(runCli(['backups', 'test_environment_001', '--workspace', root, '--json']).json?.result.backups.length, 1, 'no safety backup');
+    const clone = runCli(['clone', 'dev_environment_001', 'onto_read_only', '--data-dir', `${disk}/clone`, '--workspace', root]);
+    assert.equal(clone.status, 1, clone.stderr);
+    assert.match(clone.stderr, /error\[PERMISSION_DENIED\]: Cloning dev_environment_001 into onto_read_only needs to write to /);
   });
 
   it('a -wal with committed data there cannot be read without its -shm: refused in words (WAL_NOT_EMPTY), never backed up stale', async () => {

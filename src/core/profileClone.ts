@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appendAudit } from './auditLog';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from './diskSpace';
+import { requireWritableFolders } from './folderAccess';
 import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
 import { EnvProfilesError } from './errors';
 import { withNewProfileJournal } from './newProfileJournal';
@@ -94,6 +95,7 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
   const data = request.data ?? 'copy';
   const operation = `Cloning ${source.id} into ${request.id}`;
   const folders = [...new Set(Object.values(databases).map((written) => path.dirname(layout.resolve(written))))];
+  requireWritableFolders(operation, folders);
   if (data === 'copy') {
     requireFreeSpace(operation, Object.entries(databases).map(([logical, written]) => {
       const from = layout.resolve(source.databases[logical]);

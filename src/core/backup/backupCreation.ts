@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { appendAudit } from '../auditLog';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
-import { createFolder } from '../folderCreation';
+import { createFolder } from '../folderAccess';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { typedSystemError } from '../systemErrors';
 import { permissionsOf } from '../filePermissions';

@@ -8,6 +8,7 @@ import { checkBusyGuard } from '../busyGuard';
 import { refuseIfDatabasesInUse } from '../databaseInUse';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
+import { requireWritableFolders } from '../folderAccess';
 import { copyPermissions, permissionsOf } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { removeJournal, writeJournal, type KeptFile, type RestoreJournal } from '../operationJournal';
@@ -181,9 +182,11 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
 
 /**
  * Every rebuilt database and restored file is written beside its target while the old one is still
- * there (the swaps come last), so each disk needs room for all that goes to it: refused up front.
+ * there (the swaps come last), so each folder must be writable and each disk needs room for all that
+ * goes to it: refused up front.
  */
 function requireRoomFor(operation: string, chain: ArchiveReader[], databases: { logicalName: string; target: string }[], files: { size: number; target: string }[]): void {
+  requireWritableFolders(operation, [...databases, ...files].map(({ target }) => path.dirname(target)));
   requireFreeSpace(operation, [
     ...databases.map(({ logicalName, target }) => ({ folder: path.dirname(target), bytes: rebuiltSize(chain, logicalName), what: logicalName })),
     ...files.map(({ size, target }) => ({ folder: path.dirname(target), bytes: size, what: path.basename(target) })),

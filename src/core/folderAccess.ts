@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EnvProfilesError } from './errors';
+import { typedSystemError } from './systemErrors';
+
+/** The folder itself, or its nearest ancestor that exists (where a new folder would be made). */
+function nearestExisting(dir: string): string {
+  let existing = path.resolve(dir);
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  return existing;
+}
+
+/** Why this process cannot write into `folder`, or undefined when it can. */
+function writeRefusal(folder: string): { existing: string; readOnly: boolean; error: unknown } | undefined {
+  const existing = nearestExisting(folder);
+  try {
+    fs.accessSync(existing, fs.constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return { existing, readOnly: (error as NodeJS.ErrnoException).code === 'EROFS', error };
+  }
+}
+
+function notWritableError(lead: string, refusal: { existing: string; readOnly: boolean; error: unknown }, file: string, tail = ''): EnvProfilesError {
+  const { existing, readOnly, error } = refusal;
+  return new EnvProfilesError('PERMISSION_DENIED', `${lead}: ${existing} ${readOnly ? 'is on a read-only file system' : 'is not writable'}.${tail}`, {
+    file,
+    cause: error,
+    hint: readOnly ? 'Use a folder on a writable disk, then run it again.' : `Check the owner and permissions of ${existing}, then run it again.`,
+  });
+}
+
+/** Refuses (PERMISSION_DENIED, before anything is written) when `operation` could not write into one of `folders`. */
+export function requireWritableFolders(operation: string, folders: string[]): void {
+  for (const folder of new Set(folders)) {
+    const refusal = writeRefusal(folder);
+    if (refusal) throw notWritableError(`${operation} needs to write to ${folder}`, refusal, folder, ' Nothing was changed.');
+  }
+}
+
+/**
+ * Creates `dir` and its parents, and says why it could not: Node's recursive mkdir reports a read-only
+ * or unwritable parent as ENOENT ("no such file or directory"), which would send the user looking for
+ * the wrong problem. `purpose` says what the folder is for ("the backups of dev").
+ */
+export function createFolder(dir: string, purpose: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    const refusal = writeRefusal(dir);
+    if (refusal) throw notWritableError(`Cannot create ${dir} (${purpose})`, { ...refusal, error }, dir);
+    throw typedSystemError(error) ?? error;
+  }
+}
