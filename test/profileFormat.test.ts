@@ -199,9 +199,22 @@ describe('profile format', () => {
       assert.equal(error.code, 'CONFIG_INVALID');
       assert.equal(error.field, 'outputs.env_file');
       assert.equal(error.line, 2);
+      // The message itself says where (as a profile's does), not only the --json fields.
+      assert.match(error.message, /^\.envprofiles\/config\.yaml:2:13 outputs\.env_file: /);
       return true;
     });
     fs.writeFileSync(layout.configFile, 'outputs: [\n');
     assert.throws(() => loadWorkspaceConfig(layout), /YAML syntax error/);
+    // A backups folder where a file stands (the folder itself, or a parent) is named at load time.
+    fs.writeFileSync(path.join(root, 'notes.txt'), 'not a folder');
+    for (const directory of ['notes.txt', 'notes.txt/backups']) {
+      fs.writeFileSync(layout.configFile, `backups:\n  directory: ${directory}\n`);
+      assert.throws(() => loadWorkspaceConfig(layout), (error: unknown) => {
+        assert.ok(error instanceof EnvProfilesError);
+        assert.equal(error.field, 'backups.directory');
+        assert.equal(error.message, `.envprofiles/config.yaml:2:14 backups.directory: ${path.join(root, 'notes.txt')} is a file, not a folder; choose a folder for the backups`);
+        return true;
+      });
+    }
   });
 });

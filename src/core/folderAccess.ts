@@ -3,6 +3,16 @@ import * as path from 'node:path';
 import { EnvProfilesError } from './errors';
 import { typedSystemError } from './systemErrors';
 
+/** The file that stands where `dir` or one of its parents should be a folder, if one does. */
+export function fileInTheWay(dir: string): string | undefined {
+  const existing = nearestExisting(dir);
+  try {
+    return fs.statSync(existing).isDirectory() ? undefined : existing;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The folder itself, or its nearest ancestor that exists (where a new folder would be made). */
 function nearestExisting(dir: string): string {
   let existing = path.resolve(dir);
@@ -47,6 +57,8 @@ export function createFolder(dir: string, purpose: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (error) {
+    const file = fileInTheWay(dir);
+    if (file) throw new EnvProfilesError('IO_ERROR', `Cannot create ${dir} (${purpose}): ${file} is a file, not a folder.`, { file: dir, cause: error, hint: 'Choose another folder, or move that file away, then run it again.' });
     const refusal = writeRefusal(dir);
     if (refusal) throw notWritableError(`Cannot create ${dir} (${purpose})`, { ...refusal, error }, dir);
     throw typedSystemError(error) ?? error;

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { EnvProfilesError, type Issue } from './errors';
+import { EnvProfilesError, formatIssue, type Issue } from './errors';
+import { fileInTheWay } from './folderAccess';
 import { checkProfilePath } from './pathSafety';
 import { isEnvironmentVariableName } from './safeNames';
 import type { WorkspaceLayout } from './workspaceLayout';
@@ -70,7 +72,7 @@ export function loadWorkspaceConfig(layout: WorkspaceLayout): WorkspaceConfig {
   }
   const { config, issues } = parseWorkspaceConfig(text, layout);
   if (!config) {
-    throw new EnvProfilesError('CONFIG_INVALID', `${layout.relative(layout.configFile)} is not valid: ${issues[0].message}`, {
+    throw new EnvProfilesError('CONFIG_INVALID', formatIssue(issues[0]), {
       file: layout.configFile,
       field: issues[0].field,
       line: issues[0].line,
@@ -136,7 +138,11 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
   else {
     if (backups.directory !== undefined) {
       if (typeof backups.directory !== 'string' || backups.directory.trim() === '') report(['backups', 'directory'], 'must be a folder path');
-      else config.backups.directory = backups.directory;
+      else {
+        const file = fileInTheWay(path.resolve(layout.root, backups.directory));
+        if (file) report(['backups', 'directory'], `${file} is a file, not a folder; choose a folder for the backups`);
+        else config.backups.directory = backups.directory;
+      }
     }
     if (backups.compression !== undefined) {
       if (backups.compression !== 'store' && backups.compression !== 'fast' && backups.compression !== 'best') report(['backups', 'compression'], 'must be store, fast or best');
