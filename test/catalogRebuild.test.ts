@@ -35,6 +35,13 @@ describe('rebuilding a backup catalog from the archives', () => {
     const { root, context, ids, catalogFile } = await withChain();
     const original = catalogOf(context);
     fs.rmSync(catalogFile);
+    // The listing does not just say "No backups" beside a folder of archives.
+    const listed = runCli(['backups', DEV, '--workspace', root, '--json']);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(listed.json?.result.backups, []);
+    assert.equal(listed.json?.result.disagreements[DEV].length, 3);
+    const text = runCli(['backups', DEV, '--workspace', root]).stdout;
+    assert.match(text, new RegExp(`No backups of ${DEV} in .*\\nnote: the catalog of ${DEV} disagrees with its folder: ${ids[0]}\\.zip is in \\S+ but not in the catalog; .*\\n  Rebuild it from the archives: envprofiles backups ${DEV} --rebuild-catalog`));
     const prune = runCli(['prune', DEV, '--dry-run', '--workspace', root]);
     assert.equal(prune.status, 1, prune.stderr);
     assert.match(prune.stderr, /CATALOG_MISMATCH[\s\S]*envprofiles backups dev_environment_001 --rebuild-catalog/);
@@ -50,6 +57,24 @@ describe('rebuilding a backup catalog from the archives', () => {
     // Everything the catalog knew comes back from the archives, except which ones were verified.
     assert.deepEqual(catalogOf(context), original.map((e) => ({ ...e, verified: null })));
     assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', root]).status, 0);
+  });
+
+  it('a catalog entry whose id is not a backup id (it would lead prune outside the folder) makes the catalog unreadable: refused, then rebuilt', async () => {
+    const { root, context, ids, dir, catalogFile } = await withChain();
+    // An archive outside the backup folder, of the very size the tampered entry claims.
+    const victim = path.join(root, 'victim.zip');
+    fs.copyFileSync(path.join(dir, `${ids[0]}.zip`), victim);
+    const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+    catalog.backups[0].id = path.relative(dir, victim).replace(/\.zip$/, '');
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    for (const args of [['backups', DEV], ['prune', DEV]]) {
+      const refused = runCli([...args, '--workspace', root]);
+      assert.equal(refused.status, 1, refused.stdout);
+      assert.match(refused.stderr, /error\[CATALOG_MISMATCH\]: The backup catalog \S+ cannot be read: entry 1 has an id that is not a backup id \("\.\.\/\.\.\/\.\.\/victim"\)[\s\S]*--rebuild-catalog/);
+    }
+    assert.ok(fs.existsSync(victim), 'nothing outside the folder was touched');
+    await rebuildCatalog(context, DEV, false);
+    assert.deepEqual(catalogOf(context).map((e) => e.id), ids);
   });
 
   it('an unreadable catalog is moved aside (kept), and its backups listed again', async () => {

@@ -1,4 +1,4 @@
-import { newestFirst, profilesWithBackups, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
+import { catalogDisagreements, newestFirst, profilesWithBackups, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
 import { EnvProfilesError } from '../../core/errors';
@@ -27,9 +27,22 @@ export const backupsCommand: CliCommand = {
     const config = workspaceConfigFor(context);
     const backups = new BackupLayout(context.layout, config);
     const profiles = positionals.length ? positionals : profilesWithBackups(backups);
-    const entries = profiles.flatMap((p) => readCatalog(backups, p)).sort(newestFirst);
-    if (entries.length === 0) return { json: { directory: backups.root, backups: [] }, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}.`] };
-    return { json: { directory: backups.root, backups: entries }, text: listing(entries) };
+    const catalogs = profiles.map((profileId) => ({ profileId, entries: readCatalog(backups, profileId) }));
+    const entries = catalogs.flatMap((c) => c.entries).sort(newestFirst);
+    // A catalog that lost track of its folder (lost, restored from elsewhere, edited) would make a list
+    // that is wrong without saying so; "No backups" beside a folder of archives would be alarming.
+    const disagreements: Record<string, string[]> = {};
+    for (const { profileId, entries: listed } of catalogs) {
+      const problems = catalogDisagreements(backups, profileId, listed);
+      if (problems.length > 0) disagreements[profileId] = problems;
+    }
+    const notes = Object.entries(disagreements).flatMap(([profileId, problems]) => [
+      `note: the catalog of ${profileId} disagrees with its folder: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}.`,
+      `  Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (--dry-run first shows what it would change).`,
+    ]);
+    const json = { directory: backups.root, backups: entries, disagreements };
+    if (entries.length === 0) return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}.`, ...notes] };
+    return { json, text: [...listing(entries), ...notes] };
   },
 };
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { writeFileAtomic } from '../atomicFile';
 import { EnvProfilesError } from '../errors';
 import type { BackupKind } from './backupManifest';
-import type { BackupLayout } from './backupLayout';
+import { isBackupId, type BackupLayout } from './backupLayout';
 
 export interface VerificationRecord {
   at: string;
@@ -51,6 +51,19 @@ function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * What is wrong with a catalog entry, if anything. Its ids become file names (prune deletes
+ * `<id>.zip`), so an id that is not one file name component is refused with the rest.
+ */
+function entryProblem(entry: Partial<CatalogEntry> | null): string | undefined {
+  if (!entry || typeof entry !== 'object') return 'is not an object';
+  if (!isBackupId(entry.id)) return `has an id that is not a backup id (${JSON.stringify(entry.id)})`;
+  if (entry.kind !== 'full' && entry.kind !== 'incremental') return `(${entry.id}) has an unknown kind`;
+  if (!(entry.parent === null || isBackupId(entry.parent)) || !Array.isArray(entry.chain) || !entry.chain.every(isBackupId)) return `(${entry.id}) names a parent or chain that is not backup ids`;
+  if (typeof entry.createdAt !== 'string' || typeof entry.sizeBytes !== 'number' || typeof entry.sha256 !== 'string') return `(${entry.id}) lacks its time, size or SHA-256`;
+  return undefined;
+}
+
 /** The catalog of one profile's backups, oldest first. Missing means empty. */
 export function readCatalog(backups: BackupLayout, profileId: string): CatalogEntry[] {
   const file = backups.catalogFile(profileId);
@@ -64,6 +77,10 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
   try {
     const parsed = JSON.parse(text) as CatalogFile;
     if (!Array.isArray(parsed.backups)) throw new Error('no backups list');
+    parsed.backups.forEach((entry, index) => {
+      const problem = entryProblem(entry);
+      if (problem) throw new Error(`entry ${index + 1} ${problem}`);
+    });
     return parsed.backups;
   } catch (error) {
     throw new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog ${file} cannot be read: ${(error as Error).message}.`, { file, hint: `Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside).` });
@@ -91,4 +108,24 @@ export function profilesWithBackups(backups: BackupLayout): string[] {
   } catch {
     return [];
   }
+}
+
+/** Lists where the catalog and the archives on disk disagree. */
+export function catalogDisagreements(backups: BackupLayout, profileId: string, entries: CatalogEntry[]): string[] {
+  const problems: string[] = [];
+  const dir = backups.profileDir(profileId);
+  for (const entry of entries) {
+    const file = backups.archiveFile(profileId, entry.id);
+    if (!fs.existsSync(file)) problems.push(`the catalog lists ${entry.id} but ${file} is missing`);
+    else if (fs.statSync(file).size !== entry.sizeBytes) problems.push(`${file} is ${fs.statSync(file).size} bytes, the catalog says ${entry.sizeBytes}`);
+  }
+  const listed = new Set(entries.map((e) => `${e.id}.zip`));
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    names = [];
+  }
+  for (const name of names) if (name.endsWith('.zip') && !listed.has(name)) problems.push(`${name} is in ${dir} but not in the catalog`);
+  return problems;
 }

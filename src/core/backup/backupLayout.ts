@@ -28,6 +28,11 @@ export class BackupLayout {
   }
 }
 
+/** A backup id (`<profile>.<stamp>.<kind>`) is one file name component: no separator, so it never leads a path elsewhere. */
+export function isBackupId(id: unknown): id is string {
+  return typeof id === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(id);
+}
+
 /** A backup id that sorts by time: `<profile>.<UTC stamp to the millisecond>.<full|incr>`. */
 export function newBackupId(profileId: string, kind: 'full' | 'incremental', now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('.', '-').replace('Z', 'Z');

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
 import { isEnvironmentVariableName, profileIdProblem } from '../safeNames';
 import { segmentListProblem } from './segmentedInflate';
+import { isBackupId } from './backupLayout';
 import type { DeflateSegment } from './zipWriter';
 
 export const MANIFEST_ENTRY = 'manifest.json';
@@ -95,8 +96,6 @@ function refuse(archive: string, message: string): never {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
-/** A backup id: `<profile>.<stamp>.<kind>`, one file name component (no separator). */
-const BACKUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 /** A name that is a file of its own in a folder (not empty, ".", ".." or a path). */
 function isPlainFileName(name: string): boolean {
@@ -125,7 +124,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   const badProfileId = profileIdProblem(m.profileId);
   if (badProfileId) refuse(archive, `has a profile id that is not a safe name: ${badProfileId}`);
   for (const id of [m.backupId, ...(typeof m.parent === 'string' ? [m.parent] : []), ...(Array.isArray(m.chain) ? m.chain : [])]) {
-    if (typeof id !== 'string' || !BACKUP_ID.test(id)) refuse(archive, `names a backup "${String(id)}", which is not a backup id`);
+    if (!isBackupId(id)) refuse(archive, `names a backup "${String(id)}", which is not a backup id`);
   }
   if (m.kind !== 'full' && m.kind !== 'incremental') fail(archive, 'has an unknown kind');
   if (m.kind === 'incremental' && typeof m.parent !== 'string') fail(archive, 'is incremental but names no parent');

@@ -6,7 +6,7 @@ import { workspaceConfigFor } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
-import { readCatalog, writeCatalog, type CatalogEntry } from './backupCatalog';
+import { catalogDisagreements, readCatalog, writeCatalog } from './backupCatalog';
 import { BackupLayout } from './backupLayout';
 import { decideRetention, keepRulesFrom, type RetentionDecision } from './retentionPolicy';
 
@@ -19,25 +19,6 @@ export interface PruneResult {
   freedBytes: number;
 }
 
-/** Lists where the catalog and the archives on disk disagree. */
-export function catalogDisagreements(backups: BackupLayout, profileId: string, entries: CatalogEntry[]): string[] {
-  const problems: string[] = [];
-  const dir = backups.profileDir(profileId);
-  for (const entry of entries) {
-    const file = backups.archiveFile(profileId, entry.id);
-    if (!fs.existsSync(file)) problems.push(`the catalog lists ${entry.id} but ${file} is missing`);
-    else if (fs.statSync(file).size !== entry.sizeBytes) problems.push(`${file} is ${fs.statSync(file).size} bytes, the catalog says ${entry.sizeBytes}`);
-  }
-  const listed = new Set(entries.map((e) => `${e.id}.zip`));
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    names = [];
-  }
-  for (const name of names) if (name.endsWith('.zip') && !listed.has(name)) problems.push(`${name} is in ${dir} but not in the catalog`);
-  return problems;
-}
 
 /** Applies the profile's retention rules; with `dryRun` only reports. Refuses when catalog and disk disagree. */
 export async function pruneBackups(context: WorkspaceContext, profileId: string, dryRun: boolean, timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone): Promise<PruneResult> {
