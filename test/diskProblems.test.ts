@@ -31,6 +31,17 @@ function smallDisk(megabytes: number, at = tempDir('envprofiles-small-disk-'), r
   return at;
 }
 
+/**
+ * Mounting a tmpfs needs root on Linux (the test machine and CI run as root). Elsewhere there is no
+ * real full or read-only disk to make, and a simulated one would test nothing: the suite is skipped,
+ * and says why.
+ */
+function needsMounting(this: Mocha.Context): void {
+  if (process.platform === 'linux' && process.getuid?.() === 0) return;
+  console.log(`    skipped: mounting a small tmpfs needs root on Linux (this is ${process.platform}, uid ${process.getuid?.() ?? 'unknown'})`);
+  this.skip();
+}
+
 /** Unmounts the disks the tests mounted, newest first (some are mounted inside others' folders). */
 function unmountAll(): void {
   for (let at = mounted.pop(); at !== undefined; at = mounted.pop()) execFileSync('umount', [at]);
@@ -104,12 +115,7 @@ function contentOf(dir: string): string[] {
 }
 
 describe('a full disk is reported as such, never as a bug, and leaves everything as it was', function () {
-  before(function () {
-    if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-      // Mounting a small tmpfs needs root on Linux; elsewhere there is no full disk to make.
-      this.skip();
-    }
-  });
+  before(needsMounting);
 
   after(unmountAll);
 
@@ -233,12 +239,7 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
 });
 
 describe('a database on a read-only disk (a snapshot mount, a read-only volume)', function () {
-  before(function () {
-    if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-      // Mounting a read-only tmpfs needs root on Linux.
-      this.skip();
-    }
-  });
+  before(needsMounting);
 
   after(unmountAll);
 
