@@ -126,7 +126,7 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
     useBackupsFolder(root, disk);
     const cli = runCli(['backup', DEV, '--workspace', root]);
     assert.equal(cli.status, 1, cli.stderr);
-    assert.match(cli.stderr, new RegExp(`error\\[DISK_FULL\\]: The backup of ${DEV} stopped: the disk of ${disk}/${DEV} is full \\([\\d.]+ MB free after the clean-up\\)\\. Nothing was kept of it`));
+    assert.match(cli.stderr, new RegExp(`error\\[DISK_FULL\\]: The backup of ${DEV} stopped: the disk of ${disk}/${DEV} is full \\([\\d.]+ MB free\\)\\. Nothing was kept of it`));
     assert.match(cli.stderr, /set backups\.directory in \.envprofiles\/config\.yaml to a folder on a larger disk/);
     assert.doesNotMatch(cli.stderr, /bug/);
     assert.deepEqual(contentOf(disk), [DEV], 'no archive, partial archive or catalog');

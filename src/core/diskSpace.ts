@@ -88,6 +88,6 @@ export function isOutOfSpace(error: unknown): boolean {
 export function outOfSpaceError(operation: string, folders: string[], cause: unknown, cleanedUp: string, hint = 'Free some space on that disk, then run it again.'): EnvProfilesError {
   const measured = [...new Set(folders.map(shownFolder))].map((folder) => ({ folder, free: diskOf(folder)?.free ?? Infinity }));
   const fullest = measured.reduce((a, b) => (b.free < a.free ? b : a));
-  const room = Number.isFinite(fullest.free) ? ` (${formatSize(fullest.free)} free after the clean-up)` : '';
+  const room = Number.isFinite(fullest.free) ? ` (${formatSize(fullest.free)} free)` : '';
   return new EnvProfilesError('DISK_FULL', `${operation} stopped: the disk of ${fullest.folder} is full${room}. ${cleanedUp}`, { file: fullest.folder, cause, hint });
 }

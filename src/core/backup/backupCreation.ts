@@ -83,7 +83,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
     return await writeBackup(context, config, profile, requested, reason, writing);
   } catch (error) {
     if (!isOutOfSpace(error)) throw error;
-    // Measured now that the partial archive and the snapshots are gone.
+    // Here the partial archive and the snapshots are gone: the free space it names is what is left.
     throw outOfSpaceError(`The backup of ${profile.id}`, writing, error, 'Nothing was kept of it: the partial archive and the snapshots were removed, and the catalog is as it was.', `Free some space on that disk (pruning old backups, "envprofiles prune ${profile.id}", may be enough), or set backups.directory in ${context.layout.relative(context.layout.configFile)} to a folder on a larger disk, then back up again.`);
   }
 }
@@ -282,8 +282,7 @@ async function stageParentIndexes(parentOpening: Promise<ArchiveReader | undefin
   return staged;
 }
 
-/** The profile's databases and their WAL files, in bytes: about what the snapshots will take. */
-/** The size of the profile's databases, with their -wal files or without. */
+/** The size of the profile's databases, with their -wal files (about what the snapshots take) or without. */
 function databaseBytes(context: WorkspaceContext, profile: Profile, withWal: boolean): number {
   return Object.values(profile.databases).reduce((sum, written) => {
     const file = context.layout.resolve(written);

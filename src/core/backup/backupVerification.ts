@@ -112,9 +112,9 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         if (foreignKeyViolations > 0) problems.push(`${located.archive}: database "${record.logicalName}" has ${foreignKeyViolations} foreign key violation(s)`);
         databases.push({ name: record.logicalName, sha256: rebuilt.sha256 as string, integrity, foreignKeyViolations });
       } catch (error) {
-        // A cancelled verify says nothing about the backup: nothing is recorded.
+        // A cancelled verify says nothing about the backup, and neither does a full disk or a refused
+        // permission (the machine failed, not the backup): nothing is recorded.
         if (isEnvProfilesError(error) && (error.code === 'CANCELLED' || error.code === 'DISK_FULL')) throw error;
-        // Neither does a full disk or a refused permission: the machine failed, not the backup.
         if (isOutOfSpace(error)) throw outOfSpaceError(`Verifying ${backupId}`, [staging], error, 'Nothing was recorded about the backup.');
         const environment = typedSystemError(error);
         if (environment) throw environment;
