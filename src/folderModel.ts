@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
+import { catalogDisagreements, readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
 import { BackupLayout } from './core/backup/backupLayout';
 import { quickValidateProfile, type ValidationReport } from './core/databaseValidation';
 import { isInside } from './core/pathSafety';
@@ -35,6 +35,8 @@ export class FolderModel implements vscode.Disposable {
   private readonly validations = new Map<string, ValidationReport>();
   /** Catalogs read since the last refresh: the tree and the status bar ask for them often. */
   private readonly catalogs = new Map<string, CatalogEntry[]>();
+  /** Why a catalog read since the last refresh may not list every backup (undefined: it does). */
+  private readonly catalogProblems = new Map<string, string | undefined>();
   private readonly disposables: vscode.Disposable[] = [];
   private pending: NodeJS.Timeout | undefined;
   /** A watcher on the backups folder when config.yaml puts it outside `.envprofiles/` (another disk). */
@@ -87,6 +89,7 @@ export class FolderModel implements vscode.Disposable {
     this.snapshot = next;
     this.validations.clear();
     this.catalogs.clear();
+    this.catalogProblems.clear();
     this.changed.fire();
   }
 
@@ -122,12 +125,32 @@ export class FolderModel implements vscode.Disposable {
     if (!entries) {
       try {
         entries = readCatalog(new BackupLayout(this.context.layout, workspaceConfigFor(this.context)), profileId).reverse();
-      } catch {
+      } catch (error) {
         entries = [];
+        this.catalogProblems.set(profileId, (error as Error).message);
       }
       this.catalogs.set(profileId, entries);
     }
     return entries;
+  }
+
+  /**
+   * Why the backups listed for a profile may not be all there are: its catalog cannot be read, or
+   * disagrees with the archives in its folder. Checked when the list is opened, not for every row.
+   */
+  catalogProblem(profileId: string): string | undefined {
+    const entries = this.backups(profileId);
+    if (!this.catalogProblems.has(profileId)) {
+      let problem: string | undefined;
+      try {
+        const problems = catalogDisagreements(new BackupLayout(this.context.layout, workspaceConfigFor(this.context)), profileId, entries);
+        if (problems.length > 0) problem = `the catalog disagrees with its folder: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`;
+      } catch (error) {
+        problem = (error as Error).message;
+      }
+      this.catalogProblems.set(profileId, problem);
+    }
+    return this.catalogProblems.get(profileId);
   }
 
   /** Quick validation of a profile, cached until the next change on disk. */

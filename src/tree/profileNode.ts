@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { isProtected, type Profile } from '../core/profileModel';
+import { COMMANDS } from '../commands/commandIds';
 import type { FolderModel } from '../folderModel';
 import { BackupNode } from './backupNode';
 import { groupConfiguration } from './configurationCategories';
@@ -77,8 +78,13 @@ export class ProfileSectionNode implements TreeNode {
       return groups.map(([category, entries]) => new ConfigurationGroupNode(this.folder, this.profile.id, category, entries));
     }
     const backups = this.folder.backups(this.profile.id);
-    if (backups.length === 0) return [new MessageNode(`${this.id}/none`, this.folder, 'No backups yet')];
-    return backups.map((entry) => new BackupNode(this.folder, entry));
+    // A catalog that is unreadable or lost track of its archives: say so above the list, and offer the rebuild.
+    const problem = this.folder.catalogProblem(this.profile.id);
+    const warning = problem
+      ? [new MessageNode(`${this.id}/catalog-problem`, this.folder, `This list may be incomplete: ${problem}`, 'warning', { command: COMMANDS.rebuildBackupCatalog, title: 'Rebuild the backup catalog from the archives', arguments: [{ folder: this.folder.folder.uri.fsPath, profileId: this.profile.id }] })]
+      : [];
+    if (backups.length === 0) return [...warning, new MessageNode(`${this.id}/none`, this.folder, 'No backups yet')];
+    return [...warning, ...backups.map((entry) => new BackupNode(this.folder, entry))];
   }
 }
 
