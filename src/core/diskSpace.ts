@@ -22,14 +22,17 @@ interface DiskOf {
   free: number;
 }
 
-/** The disk holding `folder` (or its nearest existing ancestor, for a folder not made yet). */
+/**
+ * The disk holding `folder` (or its nearest existing ancestor, for a folder not made yet). Unknown when
+ * the file system does not say: its parent may be another disk, whose free space would mislead.
+ */
 function diskOf(folder: string): DiskOf | undefined {
   for (let at = path.resolve(folder); ; at = path.dirname(at)) {
     try {
       const stats = fs.statfsSync(at);
       return { device: fs.statSync(at).dev, free: stats.bavail * stats.bsize };
-    } catch {
-      if (path.dirname(at) === at) return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(at) === at) return undefined;
     }
   }
 }
