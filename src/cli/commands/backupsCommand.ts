@@ -1,5 +1,6 @@
 import { catalogDisagreements, newestFirst, profilesWithBackups, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
+import { otherLiveWorkspace } from '../../core/backup/backupOrigin';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
 import { EnvProfilesError } from '../../core/errors';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
@@ -36,13 +37,25 @@ export const backupsCommand: CliCommand = {
       const problems = catalogDisagreements(backups, profileId, listed);
       if (problems.length > 0) disagreements[profileId] = problems;
     }
+    // Backups another workspace made into this folder (the same profile id, a shared backups.directory).
+    const sharedWith: Record<string, Record<string, number>> = {};
+    for (const { profileId, entries: listed } of catalogs) {
+      for (const entry of listed) {
+        const other = otherLiveWorkspace(entry.origin, context.layout);
+        if (other) (sharedWith[profileId] ??= {})[other] = (sharedWith[profileId]?.[other] ?? 0) + 1;
+      }
+    }
+    const sharingNotes = Object.entries(sharedWith).flatMap(([profileId, workspaces]) => Object.entries(workspaces).flatMap(([workspace, count]) => [
+      `note: ${count} of the backups listed for ${profileId} were made by the workspace at ${workspace}, which uses the same backups folder and profile id.`,
+      `  Prune here keeps them (that workspace's prune decides); restoring one here brings that workspace's data. Give each workspace its own backups.directory in .envprofiles/config.yaml.`,
+    ]));
     const notes = Object.entries(disagreements).flatMap(([profileId, problems]) => [
       `note: the catalog of ${profileId} disagrees with its folder: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}.`,
       `  Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (--dry-run first shows what it would change).`,
     ]);
-    const json = { directory: backups.root, backups: entries, disagreements };
+    const json = { directory: backups.root, backups: entries, disagreements, sharedWith };
     if (entries.length === 0) return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}.`, ...notes] };
-    return { json, text: [...listing(entries), ...notes] };
+    return { json, text: [...listing(entries), ...sharingNotes, ...notes] };
   },
 };
 

@@ -3,6 +3,7 @@ import { writeFileAtomic } from '../atomicFile';
 import { EnvProfilesError } from '../errors';
 import type { BackupKind } from './backupManifest';
 import { isBackupId, type BackupLayout } from './backupLayout';
+import type { BackupOrigin } from './backupOrigin';
 
 export interface VerificationRecord {
   at: string;
@@ -27,6 +28,8 @@ export interface CatalogEntry {
   sha256: string;
   databases: string[];
   verified: VerificationRecord | null;
+  /** Which workspace made it (absent in catalogs before this field, and in rebuilt entries of older archives). */
+  origin?: BackupOrigin;
 }
 
 interface CatalogFile {

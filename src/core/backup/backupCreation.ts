@@ -25,6 +25,7 @@ import { checkedBackupReason } from './backupReason';
 import { CHUNK_SIZE, RETAINED_CHUNKS, type DeflateSegment } from './zipWriter';
 import { readCatalog, updateCatalog, type CatalogEntry } from './backupCatalog';
 import { BackupLayout, newBackupId } from './backupLayout';
+import { currentOrigin } from './backupOrigin';
 import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, databaseRecordOf, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
 import { collectListedPages, hashAndCollectChangedPages, type ChangedPages } from './changedPages';
@@ -166,6 +167,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       reason,
       toolVersion: TOOL_VERSION,
       consistency: CONSISTENCY_NOTE,
+      origin: currentOrigin(layout),
       files: records,
     };
     await writer.addBuffer(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
@@ -187,6 +189,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       sha256: archive.sha256,
       databases: Object.keys(profile.databases),
       verified: null,
+      origin: manifest.origin,
     };
     // The catalog is the commit point: recovery keeps an archive the catalog lists, and removes one it does not.
     updateCatalog(backups, profile.id, (entries) => [...entries, entry]);

@@ -3,6 +3,7 @@ import { EnvProfilesError } from '../errors';
 import { isEnvironmentVariableName, profileIdProblem } from '../safeNames';
 import { segmentListProblem } from './segmentedInflate';
 import { isBackupId } from './backupLayout';
+import type { BackupOrigin } from './backupOrigin';
 import type { DeflateSegment } from './zipWriter';
 
 export const MANIFEST_ENTRY = 'manifest.json';
@@ -79,6 +80,8 @@ export interface BackupManifest {
   reason: string;
   toolVersion: string;
   consistency: string;
+  /** Which workspace made it (absent before this field). */
+  origin?: BackupOrigin;
   files: (DatabaseRecord | FileRecord)[];
 }
 

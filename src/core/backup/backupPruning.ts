@@ -8,6 +8,7 @@ import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import { catalogDisagreements, readCatalog, writeCatalog } from './backupCatalog';
 import { BackupLayout } from './backupLayout';
+import { otherLiveWorkspace } from './backupOrigin';
 import { decideRetention, keepRulesFrom, type RetentionDecision } from './retentionPolicy';
 
 export interface PruneResult {
@@ -35,7 +36,13 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
         hint: `Nothing was deleted. Put missing archives back if you have them, then make the catalog match the folder: envprofiles backups ${profileId} --rebuild-catalog (--dry-run shows what it would change); then prune again.`,
       });
     }
-    const decisions = decideRetention(entries, keepRulesFrom(profile.backupSchedule), context.now(), timeZone);
+    // Backups another workspace made into this shared folder follow that workspace's rules, not these.
+    const pinned = new Map<string, string>();
+    for (const entry of entries) {
+      const other = otherLiveWorkspace(entry.origin, context.layout);
+      if (other) pinned.set(entry.id, `made by the workspace at ${other}, which shares this backups folder (its own prune decides)`);
+    }
+    const decisions = decideRetention(entries, keepRulesFrom(profile.backupSchedule), context.now(), timeZone, pinned);
     const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
     let freedBytes = 0;
     if (!dryRun && doomed.length > 0) {

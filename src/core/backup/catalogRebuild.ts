@@ -11,6 +11,7 @@ import { ArchiveReader } from './archiveReader';
 import { oldestFirst, readCatalog, writeCatalog, type CatalogEntry } from './backupCatalog';
 import type { DatabaseRecord } from './backupManifest';
 import { BackupLayout } from './backupLayout';
+import { originFrom } from './backupOrigin';
 
 /** What rebuilding a profile's catalog found and (unless a dry run) did. */
 export interface CatalogRebuildResult {
@@ -106,6 +107,7 @@ async function readArchiveEntry(file: string, profileId: string): Promise<{ entr
     if (`${manifest.backupId}.zip` !== path.basename(file)) return { reason: `its manifest names it ${manifest.backupId}; rename it to ${manifest.backupId}.zip to list it` };
     const sizeBytes = fs.statSync(file).size;
     const sha256 = await fileSha256(file);
+    const origin = originFrom(manifest.origin);
     return {
       entry: {
         id: manifest.backupId,
@@ -120,6 +122,7 @@ async function readArchiveEntry(file: string, profileId: string): Promise<{ entr
         sha256,
         databases: manifest.files.filter((f): f is DatabaseRecord => f.role === 'database').map((f) => f.logicalName),
         verified: null,
+        ...(origin ? { origin } : {}),
       },
     };
   } finally {

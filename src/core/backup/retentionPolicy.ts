@@ -65,10 +65,10 @@ export function hasRules(rules: KeepRules): boolean {
 /**
  * Decides, for every backup, keep or delete and why. Rules as in restic: `last n` keeps the n newest;
  * each bucket rule keeps the newest backup of each of the n newest periods (local time); `withinDays`
- * keeps everything younger. Then two safety rules override: the newest verified backup is always kept,
- * and every backup that a kept incremental depends on is kept.
+ * keeps everything younger. Then the safety rules override: the newest verified backup is always kept,
+ * so is every backup in `pinned` (id to reason), and every backup that a kept incremental depends on.
  */
-export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: Date, timeZone: string): RetentionDecision[] {
+export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: Date, timeZone: string, pinned: ReadonlyMap<string, string> = new Map()): RetentionDecision[] {
   const newestFirst = [...entries].sort(byNewestFirst);
   const reasons = new Map<string, string[]>(newestFirst.map((e) => [e.id, []]));
   const add = (id: string, reason: string): void => {
@@ -93,6 +93,7 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   }
   const newestVerified = newestFirst.find((e) => e.verified?.ok);
   if (newestVerified) add(newestVerified.id, 'newest verified backup (never deleted)');
+  for (const [id, reason] of pinned) add(id, reason);
   // Dependencies: a kept incremental needs its whole chain.
   const byId = new Map(newestFirst.map((e) => [e.id, e]));
   for (const e of newestFirst) {

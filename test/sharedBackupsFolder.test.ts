@@ -1,0 +1,77 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readCatalog } from '../src/core/backup/backupCatalog';
+import { createBackup } from '../src/core/backup/backupCreation';
+import { BackupLayout } from '../src/core/backup/backupLayout';
+import { pruneBackups } from '../src/core/backup/backupPruning';
+import { restoreBackup } from '../src/core/backup/backupRestore';
+import { rebuildCatalog } from '../src/core/backup/catalogRebuild';
+import { workspaceConfigFor } from '../src/core/workspaceConfig';
+import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
+import { runCli } from './support/cliRunner';
+import { demoWorkspace, engine } from './support/workspaces';
+
+const DEV = 'dev_environment_001';
+
+/** Two workspaces whose dev profiles back up into one folder (the first one's), keeping only the last backup. */
+async function twoWorkspacesSharingBackups(): Promise<{ mine: { root: string; context: WorkspaceContext }; theirs: { root: string; context: WorkspaceContext }; shared: string }> {
+  const mine = await demoWorkspace();
+  const theirs = await demoWorkspace();
+  const shared = path.join(mine.root, '.envprofiles/backups');
+  const config = path.join(theirs.root, '.envprofiles/config.yaml');
+  fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('directory: .envprofiles/backups', `directory: ${shared}`));
+  for (const root of [mine.root, theirs.root]) {
+    const profile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8').replace('    retention_days: 30', '    keep:\n      last: 1'));
+  }
+  return { mine, theirs, shared };
+}
+
+function catalogOf(context: WorkspaceContext) {
+  return readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), DEV);
+}
+
+describe('two workspaces that share a backups folder and a profile id', () => {
+  it("each backup records the workspace that made it; listing says which are another's; prune keeps those (that workspace's rules decide); a restore of one says whose data it brought", async () => {
+    const { mine, theirs } = await twoWorkspacesSharingBackups();
+    const older = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    const theirBackup = await createBackup(theirs.context, { profileId: DEV, kind: 'full' });
+    const newest = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    assert.deepEqual(catalogOf(mine.context).map((e) => e.origin?.workspace), [mine.root, theirs.root, mine.root]);
+
+    const listed = runCli(['backups', DEV, '--workspace', mine.root, '--json']);
+    assert.deepEqual(listed.json?.result.sharedWith, { [DEV]: { [theirs.root]: 1 } });
+    assert.match(runCli(['backups', DEV, '--workspace', mine.root]).stdout, new RegExp(`note: 1 of the backups listed for ${DEV} were made by the workspace at ${theirs.root}, which uses the same backups folder and profile id\\.\\n  Prune here keeps them`));
+
+    // keep: {last: 1}: mine would delete everything but its newest; the other workspace's stays.
+    const plan = await pruneBackups(mine.context, DEV, true);
+    const decision = (id: string) => plan.decisions.find((d) => d.id === id);
+    assert.equal(decision(newest.entry.id)?.action, 'keep');
+    assert.equal(decision(older.entry.id)?.action, 'delete');
+    assert.equal(decision(theirBackup.entry.id)?.action, 'keep');
+    assert.deepEqual(decision(theirBackup.entry.id)?.reasons, [`made by the workspace at ${theirs.root}, which shares this backups folder (its own prune decides)`]);
+    await pruneBackups(mine.context, DEV, false);
+    assert.deepEqual(catalogOf(mine.context).map((e) => e.id), [theirBackup.entry.id, newest.entry.id]);
+
+    const restored = await restoreBackup(mine.context, { reference: theirBackup.entry.id });
+    assert.ok(restored.notes.includes(`this backup was made by the workspace at ${theirs.root}, which shares the backups folder: that workspace's data is now in this one`), restored.notes.join('\n'));
+
+    // The origin is in the manifest too, so a rebuilt catalog still knows it.
+    await rebuildCatalog(mine.context, DEV, false);
+    assert.equal(catalogOf(mine.context).find((e) => e.id === theirBackup.entry.id)?.origin?.workspace, theirs.root);
+  });
+
+  it('a workspace that was moved (its old folder is gone) is not another workspace: its backups follow the rules again', async () => {
+    const { mine, theirs } = await twoWorkspacesSharingBackups();
+    const theirBackup = await createBackup(theirs.context, { profileId: DEV, kind: 'full' });
+    await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    fs.renameSync(theirs.root, `${theirs.root}-moved`);
+    const plan = await pruneBackups(mine.context, DEV, true);
+    assert.equal(plan.decisions.find((d) => d.id === theirBackup.entry.id)?.action, 'delete');
+    assert.deepEqual(runCli(['backups', DEV, '--workspace', mine.root, '--json']).json?.result.sharedWith, {});
+    // And the moved workspace, at its new place, takes its backups for its own (the old folder is gone).
+    const moved = createWorkspaceContext(`${theirs.root}-moved`, await engine());
+    assert.equal((await pruneBackups(moved, DEV, true)).decisions.find((d) => d.id === theirBackup.entry.id)?.reasons.some((r) => r.startsWith('made by')), false);
+  });
+});
