@@ -6,6 +6,7 @@ import { createBackup } from '../src/core/backup/backupCreation';
 import { BackupLayout } from '../src/core/backup/backupLayout';
 import { pruneBackups } from '../src/core/backup/backupPruning';
 import { restoreBackup } from '../src/core/backup/backupRestore';
+import { verifyBackup } from '../src/core/backup/backupVerification';
 import { rebuildCatalog } from '../src/core/backup/catalogRebuild';
 import { workspaceConfigFor } from '../src/core/workspaceConfig';
 import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
@@ -60,6 +61,20 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     // The origin is in the manifest too, so a rebuilt catalog still knows it.
     await rebuildCatalog(mine.context, DEV, false);
     assert.equal(catalogOf(mine.context).find((e) => e.id === theirBackup.entry.id)?.origin?.workspace, theirs.root);
+  });
+
+  it("the rules decide among this workspace's own backups: the other's newer backups neither use up `last` nor stand in for this one's newest verified", async () => {
+    const { mine, theirs } = await twoWorkspacesSharingBackups();
+    const myOlder = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    const myNewest = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    await verifyBackup(mine.context, myOlder.entry.id);
+    const theirNewer = await createBackup(theirs.context, { profileId: DEV, kind: 'full' });
+    await verifyBackup(theirs.context, theirNewer.entry.id);
+    const plan = await pruneBackups(mine.context, DEV, true);
+    const reasons = (id: string) => plan.decisions.find((d) => d.id === id)?.reasons;
+    assert.deepEqual(reasons(myNewest.entry.id), ['last 1/1']);
+    assert.deepEqual(reasons(myOlder.entry.id), ['newest verified backup (never deleted)']);
+    assert.equal(plan.decisions.find((d) => d.id === theirNewer.entry.id)?.action, 'keep');
   });
 
   it('a workspace that was moved (its old folder is gone) is not another workspace: its backups follow the rules again', async () => {

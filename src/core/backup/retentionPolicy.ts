@@ -66,7 +66,8 @@ export function hasRules(rules: KeepRules): boolean {
  * Decides, for every backup, keep or delete and why. Rules as in restic: `last n` keeps the n newest;
  * each bucket rule keeps the newest backup of each of the n newest periods (local time); `withinDays`
  * keeps everything younger. Then the safety rules override: the newest verified backup is always kept,
- * so is every backup in `pinned` (id to reason), and every backup that a kept incremental depends on.
+ * and every backup that a kept incremental depends on is kept. Backups in `pinned` (id to reason: another
+ * workspace's) are kept and are not counted by the rules, which decide among the others only.
  */
 export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: Date, timeZone: string, pinned: ReadonlyMap<string, string> = new Map()): RetentionDecision[] {
   const newestFirst = [...entries].sort(byNewestFirst);
@@ -74,12 +75,14 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   const add = (id: string, reason: string): void => {
     reasons.get(id)?.push(reason);
   };
-  if (!hasRules(rules)) for (const e of newestFirst) add(e.id, 'no keep rules: everything is kept');
-  newestFirst.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
+  for (const [id, reason] of pinned) add(id, reason);
+  const ruled = newestFirst.filter((e) => !pinned.has(e.id));
+  if (!hasRules(rules)) for (const e of ruled) add(e.id, 'no keep rules: everything is kept');
+  ruled.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
   for (const bucket of BUCKETS) {
     const limit = rules[bucket] ?? 0;
     const seen = new Set<string>();
-    for (const e of newestFirst) {
+    for (const e of ruled) {
       if (seen.size >= limit) break;
       const key = bucketOf(bucket, e.createdAt, timeZone);
       if (seen.has(key)) continue;
@@ -89,11 +92,10 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   }
   if (rules.withinDays !== undefined) {
     const limit = now.getTime() - rules.withinDays * 86400000;
-    for (const e of newestFirst) if (Date.parse(e.createdAt) >= limit) add(e.id, `within ${rules.withinDays} days`);
+    for (const e of ruled) if (Date.parse(e.createdAt) >= limit) add(e.id, `within ${rules.withinDays} days`);
   }
-  const newestVerified = newestFirst.find((e) => e.verified?.ok);
+  const newestVerified = ruled.find((e) => e.verified?.ok);
   if (newestVerified) add(newestVerified.id, 'newest verified backup (never deleted)');
-  for (const [id, reason] of pinned) add(id, reason);
   // Dependencies: a kept incremental needs its whole chain.
   const byId = new Map(newestFirst.map((e) => [e.id, e]));
   for (const e of newestFirst) {
