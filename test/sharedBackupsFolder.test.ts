@@ -40,10 +40,14 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     const theirBackup = await createBackup(theirs.context, { profileId: DEV, kind: 'full' });
     const newest = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
     assert.deepEqual(catalogOf(mine.context).map((e) => e.origin?.workspace), [mine.root, theirs.root, mine.root]);
+    // Their next incremental builds on their own backup, not on mine (the newest in the shared catalog).
+    const theirNext = await createBackup(theirs.context, { profileId: DEV });
+    assert.equal(theirNext.entry.kind, 'incremental');
+    assert.equal(theirNext.entry.parent, theirBackup.entry.id);
 
     const listed = runCli(['backups', DEV, '--workspace', mine.root, '--json']);
-    assert.deepEqual(listed.json?.result.sharedWith, { [DEV]: { [theirs.root]: 1 } });
-    assert.match(runCli(['backups', DEV, '--workspace', mine.root]).stdout, new RegExp(`note: 1 of the backups listed for ${DEV} were made by the workspace at ${theirs.root}, which uses the same backups folder and profile id\\.\\n  Prune here keeps them`));
+    assert.deepEqual(listed.json?.result.sharedWith, { [DEV]: { [theirs.root]: 2 } });
+    assert.match(runCli(['backups', DEV, '--workspace', mine.root]).stdout, new RegExp(`note: 2 of the backups listed for ${DEV} were made by the workspace at ${theirs.root}, which uses the same backups folder and profile id\\.\\n  Prune here keeps them`));
 
     // keep: {last: 1}: mine would delete everything but its newest; the other workspace's stays.
     const plan = await pruneBackups(mine.context, DEV, true);
@@ -51,9 +55,9 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     assert.equal(decision(newest.entry.id)?.action, 'keep');
     assert.equal(decision(older.entry.id)?.action, 'delete');
     assert.equal(decision(theirBackup.entry.id)?.action, 'keep');
-    assert.deepEqual(decision(theirBackup.entry.id)?.reasons, [`made by the workspace at ${theirs.root}, which shares this backups folder (its own prune decides)`]);
+    assert.deepEqual(decision(theirBackup.entry.id)?.reasons, [`made by the workspace at ${theirs.root}, which shares this backups folder (its own prune decides)`, `needed by ${theirNext.entry.id}`]);
     await pruneBackups(mine.context, DEV, false);
-    assert.deepEqual(catalogOf(mine.context).map((e) => e.id), [theirBackup.entry.id, newest.entry.id]);
+    assert.deepEqual(catalogOf(mine.context).map((e) => e.id), [theirBackup.entry.id, newest.entry.id, theirNext.entry.id]);
 
     const restored = await restoreBackup(mine.context, { reference: theirBackup.entry.id });
     assert.ok(restored.notes.includes(`this backup was made by the workspace at ${theirs.root}, which shares the backups folder: that workspace's data is now in this one`), restored.notes.join('\n'));
@@ -75,6 +79,20 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     assert.deepEqual(reasons(myNewest.entry.id), ['last 1/1']);
     assert.deepEqual(reasons(myOlder.entry.id), ['newest verified backup (never deleted)']);
     assert.equal(plan.decisions.find((d) => d.id === theirNewer.entry.id)?.action, 'keep');
+  });
+
+  it('a copy of a workspace, with its own copy of the backups folder, is not another workspace sharing it', async () => {
+    const original = await demoWorkspace();
+    const first = await createBackup(original.context, { profileId: DEV, kind: 'full' });
+    const copyRoot = `${original.root}-copy`;
+    fs.cpSync(original.root, copyRoot, { recursive: true });
+    const copy = createWorkspaceContext(copyRoot, await engine());
+    // The copied catalog says the original made these backups, and the original still exists, but it
+    // writes its backups to its own folder: in the copy they are the copy's.
+    const next = await createBackup(copy, { profileId: DEV });
+    assert.equal(next.entry.parent, first.entry.id, 'the copy builds on the copied chain');
+    assert.deepEqual(runCli(['backups', DEV, '--workspace', copyRoot, '--json']).json?.result.sharedWith, {});
+    fs.rmSync(copyRoot, { recursive: true, force: true });
   });
 
   it('a workspace that was moved (its old folder is gone) is not another workspace: its backups follow the rules again', async () => {

@@ -1,6 +1,6 @@
 import { catalogDisagreements, newestFirst, profilesWithBackups, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
-import { otherLiveWorkspace } from '../../core/backup/backupOrigin';
+import { sharingWorkspaceFinder } from '../../core/backup/backupOrigin';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
 import { EnvProfilesError } from '../../core/errors';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
@@ -39,9 +39,10 @@ export const backupsCommand: CliCommand = {
     }
     // Backups another workspace made into this folder (the same profile id, a shared backups.directory).
     const sharedWith: Record<string, Record<string, number>> = {};
+    const otherLiveWorkspace = sharingWorkspaceFinder(context.layout, backups);
     for (const { profileId, entries: listed } of catalogs) {
       for (const entry of listed) {
-        const other = otherLiveWorkspace(entry.origin, context.layout);
+        const other = otherLiveWorkspace(entry.origin);
         if (other) (sharedWith[profileId] ??= {})[other] = (sharedWith[profileId]?.[other] ?? 0) + 1;
       }
     }

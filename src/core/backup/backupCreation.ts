@@ -25,7 +25,7 @@ import { checkedBackupReason } from './backupReason';
 import { CHUNK_SIZE, RETAINED_CHUNKS, type DeflateSegment } from './zipWriter';
 import { readCatalog, updateCatalog, type CatalogEntry } from './backupCatalog';
 import { BackupLayout, newBackupId } from './backupLayout';
-import { currentOrigin } from './backupOrigin';
+import { currentOrigin, sharingWorkspaceFinder } from './backupOrigin';
 import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, databaseRecordOf, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
 import { collectListedPages, hashAndCollectChangedPages, type ChangedPages } from './changedPages';
@@ -97,7 +97,10 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   const backups = new BackupLayout(layout, config);
   createFolder(backups.profileDir(profile.id), `the backups of ${profile.id}`);
   const catalog = readCatalog(backups, profile.id);
-  const choice = chooseParent(catalog, requested, config.backups.maxChain, backups);
+  // A chain is built on this workspace's own backups, not on another's in a shared folder (whose pages
+  // would all differ, and whose prune is not this one's).
+  const otherLiveWorkspace = sharingWorkspaceFinder(layout, backups);
+  const choice = chooseParent(catalog.filter((e) => !otherLiveWorkspace(e.origin)), requested, config.backups.maxChain, backups);
   const now = context.now();
   let backupId = newBackupId(profile.id, choice.kind, now);
   if (catalog.some((e) => e.id === backupId)) backupId = newBackupId(profile.id, choice.kind, new Date(now.getTime() + 1));

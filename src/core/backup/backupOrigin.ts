@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { WorkspaceLayout } from '../workspaceLayout';
+import { loadWorkspaceConfig } from '../workspaceConfig';
+import { WorkspaceLayout } from '../workspaceLayout';
+import { BackupLayout } from './backupLayout';
 
 /**
  * Which workspace made a backup. A backups folder may be outside the workspace (another disk, a synced
@@ -23,13 +25,37 @@ export function originFrom(value: unknown): BackupOrigin | undefined {
   return origin && typeof origin === 'object' && typeof origin.host === 'string' && typeof origin.workspace === 'string' ? { host: origin.host, workspace: origin.workspace } : undefined;
 }
 
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync.native(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
 /**
- * The folder of the other workspace that made a backup, when it is another workspace on this machine
- * that still exists. A workspace that was moved or deleted since is not "another" one (its backups are
- * this one's now); backups made on another machine cannot be told apart from a renamed one, so they
- * are not either.
+ * Finds, for a backup's origin, the other workspace that shares this backups folder: another workspace
+ * on this machine that still exists and whose config.yaml puts its backups in this same folder. Not
+ * another workspace: this one; one that was moved or deleted since (its backups are this one's now); a
+ * copy of this workspace that carries its own copy of the folder; a backup made on another machine (it
+ * cannot be told from a renamed one). Each workspace's config is read once per finder.
  */
-export function otherLiveWorkspace(origin: BackupOrigin | undefined, layout: WorkspaceLayout): string | undefined {
-  if (!origin || origin.host !== os.hostname() || path.resolve(origin.workspace) === path.resolve(layout.root)) return undefined;
-  return fs.existsSync(path.join(origin.workspace, '.envprofiles')) ? origin.workspace : undefined;
+export function sharingWorkspaceFinder(layout: WorkspaceLayout, backups: BackupLayout): (origin: BackupOrigin | undefined) => string | undefined {
+  const here = realPath(backups.root);
+  const thisWorkspace = realPath(layout.root);
+  const verdicts = new Map<string, boolean>();
+  const sharesThisFolder = (workspace: string): boolean => {
+    if (realPath(workspace) === thisWorkspace || !fs.existsSync(path.join(workspace, '.envprofiles'))) return false;
+    try {
+      const theirs = new WorkspaceLayout(workspace);
+      return realPath(new BackupLayout(theirs, loadWorkspaceConfig(theirs)).root) === here;
+    } catch {
+      return false;
+    }
+  };
+  return (origin) => {
+    if (!origin || origin.host !== os.hostname()) return undefined;
+    if (!verdicts.has(origin.workspace)) verdicts.set(origin.workspace, sharesThisFolder(origin.workspace));
+    return verdicts.get(origin.workspace) ? origin.workspace : undefined;
+  };
 }

@@ -8,7 +8,7 @@ import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import { catalogDisagreements, readCatalog, writeCatalog } from './backupCatalog';
 import { BackupLayout } from './backupLayout';
-import { otherLiveWorkspace } from './backupOrigin';
+import { sharingWorkspaceFinder } from './backupOrigin';
 import { decideRetention, keepRulesFrom, type RetentionDecision } from './retentionPolicy';
 
 export interface PruneResult {
@@ -38,8 +38,9 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
     }
     // Backups another workspace made into this shared folder follow that workspace's rules, not these.
     const pinned = new Map<string, string>();
+    const otherLiveWorkspace = sharingWorkspaceFinder(context.layout, backups);
     for (const entry of entries) {
-      const other = otherLiveWorkspace(entry.origin, context.layout);
+      const other = otherLiveWorkspace(entry.origin);
       if (other) pinned.set(entry.id, `made by the workspace at ${other}, which shares this backups folder (its own prune decides)`);
     }
     const decisions = decideRetention(entries, keepRulesFrom(profile.backupSchedule), context.now(), timeZone, pinned);

@@ -25,7 +25,7 @@ import { closeChain, locateBackup, openChain } from './backupChain';
 import { backUpProfile } from './backupCreation';
 import { finishRestore, rollBackRestore } from './backupRecovery';
 import { BackupLayout } from './backupLayout';
-import { originFrom, otherLiveWorkspace } from './backupOrigin';
+import { originFrom, sharingWorkspaceFinder } from './backupOrigin';
 import type { DatabaseRecord, FileRecord } from './backupManifest';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
@@ -174,7 +174,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       const notInBackup = Object.entries(current.profile.databases).filter(([logical]) => !records.some((r) => r.logicalName === logical));
       for (const [logical, written] of notInBackup) notes.push(`${logical} (${written}) is not in this backup (it was added to the profile later); it was left as it is`);
     }
-    const madeBy = otherLiveWorkspace(originFrom(manifest.origin), layout);
+    const madeBy = sharingWorkspaceFinder(layout, backups)(originFrom(manifest.origin));
     if (madeBy) notes.push(`this backup was made by the workspace at ${madeBy}, which shares the backups folder: that workspace's data is now in this one`);
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'ok', detail: `from ${manifest.backupId}${request.database ? ` (${request.database} only)` : ''}` });
     return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), safetyBackup, notes, durationMs: performance.now() - started };
