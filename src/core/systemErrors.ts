@@ -21,8 +21,3 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
   }
   return undefined;
 }
-
-/** A failure of the machine, not of the data: it says nothing about whether a backup is sound. */
-export function isEnvironmentFailure(error: unknown): boolean {
-  return typedSystemError(error) !== undefined;
-}
