@@ -9,6 +9,7 @@ import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { EnvProfilesError } from '../src/core/errors';
 import { processesHolding } from '../src/core/openFileHolders';
+import { cloneProfile } from '../src/core/profileClone';
 import { deleteProfile } from '../src/core/profileDeletion';
 import { defaultConfig } from '../src/core/workspaceConfig';
 import type { SqliteConnection } from '../src/core/sqlite/sqliteEngine';
@@ -213,5 +214,79 @@ process.kill(process.pid, 'SIGKILL');`]);
     }
     assert.ok(!fs.existsSync(path.join(root, `.envprofiles/profiles/${id}.yaml`)));
     assert.ok(fs.existsSync(path.join(root, 'data/test/strategies.sqlite3')));
+  });
+});
+
+/**
+ * Another process writing to `file` (switched to rollback-journal mode first) in a transaction it
+ * does not commit until told to on stdin: from its first write it keeps every reader out. It then
+ * says whether its commit went through.
+ */
+async function holdWriteLock(file: string): Promise<{ child: ChildProcess; commit: () => Promise<string> }> {
+  const switcher = (await engine()).open(file, { readOnly: false });
+  switcher.exec('PRAGMA journal_mode = DELETE');
+  switcher.close();
+  const script = `const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(${JSON.stringify(file)});
+db.exec('BEGIN EXCLUSIVE');
+db.exec('CREATE TABLE held_by_writer (x)');
+process.stdout.write('ready\\n');
+process.stdin.once('data', () => {
+  try { db.exec('COMMIT'); process.stdout.write('committed\\n'); } catch (error) { process.stdout.write('failed: ' + error.message + '\\n'); }
+  process.exit(0);
+});`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the writing process exited early (${code})`)));
+  });
+  const commit = (): Promise<string> =>
+    new Promise((resolve) => {
+      let said = '';
+      child.stdout?.on('data', (data: Buffer) => (said += data.toString()));
+      child.once('exit', () => resolve(said.trim()));
+      child.stdin?.write('commit\n');
+    });
+  return { child, commit };
+}
+
+describe('a database a writer keeps locked (rollback-journal mode, a transaction held longer than the busy timeout)', () => {
+  it('backup, clone and validate wait the busy timeout, then say which program holds the lock; nothing is written, and the writer commits afterwards', async function () {
+    this.timeout(60000);
+    const { root, context } = await demoWorkspace();
+    const settings = path.join(root, 'data/dev/settings.sqlite3');
+    const { child, commit } = await holdWriteLock(settings);
+    let committed: string;
+    try {
+      const before = workspaceFiles(root);
+      const backup = runCli(['backup', DEV, '--workspace', root]);
+      assert.equal(backup.status, 1, backup.stderr);
+      assert.match(backup.stderr, /^error\[DATABASE_LOCKED\]: data\/dev\/settings\.sqlite3 \(database "settings" of dev_environment_001\) is locked by another program: node \(pid (\d+)\), which kept readers out for more than 5 s/);
+      assert.equal(Number(/pid (\d+)/.exec(backup.stderr)?.[1]), child.pid);
+      assert.match(backup.stderr, /nothing was changed\.\n {2}Try again once that program has committed/);
+      assert.doesNotMatch(backup.stderr, /bug|not an error/);
+      assert.equal(backupCount(context, DEV), 0);
+
+      await assert.rejects(cloneProfile(context, { source: DEV, id: 'dev_copy' }), (error: unknown) => {
+        assert.ok(error instanceof EnvProfilesError, String(error));
+        assert.equal(error.code, 'DATABASE_LOCKED');
+        assert.match(error.message, /^data\/dev\/settings\.sqlite3 is locked by another program: node \(pid \d+\)[\s\S]*making data\/dev_copy\/settings\.sqlite3 from it could not read it/);
+        return true;
+      });
+
+      const validation = runCli(['validate', DEV, '--workspace', root]);
+      assert.equal(validation.status, 1);
+      assert.match(validation.stdout, /FAIL opens: data\/dev\/settings\.sqlite3 is locked: another program kept readers out for more than 5 s/);
+
+      assert.deepEqual(differingFiles(workspaceFiles(root), before), []);
+      assert.deepEqual(temporaryFiles(root), []);
+    } finally {
+      committed = await commit();
+    }
+    assert.equal(committed, 'committed', 'the application never notices the attempts');
+    // Once the lock is gone, the same backup goes through.
+    const again = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(backupCount(context, DEV), 1);
   });
 });

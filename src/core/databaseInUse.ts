@@ -1,6 +1,6 @@
 import { EnvProfilesError } from './errors';
 import { holdersByFile, type FileHolder } from './openFileHolders';
-import type { SqliteEngine } from './sqlite/sqliteEngine';
+import { BUSY_TIMEOUT_MS, type SqliteEngine } from './sqlite/sqliteEngine';
 
 /** A database that an operation is about to replace or delete. */
 export interface DatabaseInPlace {
@@ -33,6 +33,18 @@ export function refuseIfDatabasesInUse(engine: SqliteEngine, databases: Database
       hint: 'Stop the application (or close whatever has the database open) and try again. A program that keeps a database open while its file is replaced goes on writing to the old file, and those writes are lost.',
     });
   }
+}
+
+/**
+ * What a DatabaseLockedError means to the user: which program kept `file` locked (`shown` is how the
+ * message names it), and that nothing of `operation` was done.
+ */
+export function lockedDatabaseError(shown: string, file: string, operation: string): EnvProfilesError {
+  const holders = holdersByFile([OPEN_FILES.map((suffix) => `${file}${suffix}`)])?.[0] ?? [];
+  return new EnvProfilesError('DATABASE_LOCKED', `${shown} is locked by ${holdersText(holders)}, which kept readers out for more than ${BUSY_TIMEOUT_MS / 1000} s (a write transaction not yet committed), so ${operation} could not read it; nothing was changed.`, {
+    file: shown,
+    hint: 'Try again once that program has committed. In rollback-journal mode a writer keeps every reader waiting until it commits; in WAL mode (PRAGMA journal_mode = WAL) readers, backups among them, never wait for a writer.',
+  });
 }
 
 function holdersText(holders: FileHolder[]): string {

@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commitTemporaryFile, temporaryPathFor } from './atomicFile';
+import { lockedDatabaseError } from './databaseInUse';
 import { EnvProfilesError } from './errors';
 import { narrowPermissions, permissionsOf } from './filePermissions';
-import type { SqliteEngine } from './sqlite/sqliteEngine';
+import { DatabaseLockedError, type SqliteEngine } from './sqlite/sqliteEngine';
 import { databaseFileProblem, readSqliteHeader } from './sqlite/sqliteHeader';
 
-/** How a new profile's databases come to exist. */
-export type DatabaseSeed = { kind: 'empty' } | { kind: 'schema'; from: string } | { kind: 'copy'; from: string };
+/** How a new profile's databases come to exist (`shown`: the source as messages name it, e.g. as its profile writes it). */
+export type DatabaseSeed = { kind: 'empty' } | { kind: 'schema' | 'copy'; from: string; shown?: string };
 
 function removeWithCompanions(file: string): void {
   for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });
@@ -25,7 +26,7 @@ export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, t
   }
   if (seed.kind !== 'empty') {
     const problem = fs.existsSync(seed.from) ? databaseFileProblem(seed.from) : 'does not exist';
-    if (problem) throw new EnvProfilesError('DATABASE_INVALID', `${seed.from} ${problem}, so ${label} cannot be made from it.`, { file: seed.from, hint: 'Fix the path in the source profile ("envprofiles validate" shows every problem).' });
+    if (problem) throw new EnvProfilesError('DATABASE_INVALID', `${seed.shown ?? seed.from} ${problem}, so ${label} cannot be made from it.`, { file: seed.shown ?? seed.from, hint: 'Fix the path in the source profile ("envprofiles validate" shows every problem).' });
   }
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const temp = temporaryPathFor(target);
@@ -40,6 +41,7 @@ export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, t
     commitTemporaryFile(temp, target);
   } catch (error) {
     removeWithCompanions(temp);
+    if (error instanceof DatabaseLockedError) throw lockedDatabaseError(seed.kind === 'empty' ? label : (seed.shown ?? seed.from), error.file, `making ${label} from it`);
     throw error;
   }
   return { rolledBackJournal };

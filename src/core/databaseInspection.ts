@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { EnvProfilesError } from './errors';
 import { INTEGRITY_PROBLEMS_LISTED, type IntegrityReport } from './sqlite/databaseIntegrity';
-import type { SqliteConnection, SqliteEngine } from './sqlite/sqliteEngine';
+import { BUSY_TIMEOUT_MS, DatabaseLockedError, type SqliteConnection, type SqliteEngine } from './sqlite/sqliteEngine';
 import { readSqliteHeader, walSize } from './sqlite/sqliteHeader';
 
 /** One check on one database file; `error` fails validation, `warning` and `info` do not. */
@@ -74,6 +74,7 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
     connection = engine.open(absolute, { readOnly: true });
   } catch (error) {
     if (error instanceof EnvProfilesError && error.code === 'HOT_JOURNAL') add('opens', 'error', `${written} has the journal of an unfinished transaction: a program stopped in the middle of writing, and validation does not write. ${error.hint ?? ''}`.trim());
+    else if (error instanceof DatabaseLockedError) add('opens', 'error', `${written} is locked: another program kept readers out for more than ${BUSY_TIMEOUT_MS / 1000} s (a write transaction not yet committed). Validate again once it has committed.`);
     else add('opens', 'error', `${written} cannot be opened: ${(error as Error).message}`);
     return result;
   }

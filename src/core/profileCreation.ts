@@ -138,7 +138,7 @@ async function initialiseMissingDatabases(context: WorkspaceContext, config: Wor
       if (from === undefined) {
         throw new EnvProfilesError('USAGE', `Profile "${schemaSource.id}" has no database "${logical}" to take a schema from.`, { kind: 'usage', hint: 'Choose a profile with the same logical databases, or use --init-db empty.' });
       }
-      seed = { kind: 'schema', from: context.layout.resolve(from) };
+      seed = { kind: 'schema', from: context.layout.resolve(from), shown: from };
     }
     context.progress?.(`Initialising ${logical} (${written})`);
     await createDatabase(context.engine, seed, target, written);

@@ -1,12 +1,16 @@
+import { lockedDatabaseError } from './databaseInUse';
 import { EnvProfilesError } from './errors';
 import { isOutOfSpace } from './diskSpace';
+import { DatabaseLockedError } from './sqlite/sqliteEngine';
 
 /**
  * What the operating system refused (a full disk, a permission, a read-only file system) is the user's
  * to fix: the adapters show it as a typed error that names the file and says what to do, never as "a
  * bug in Environment Profiles". Operations that know better (a backup, a restore) say more themselves.
+ * So is a database that another program kept locked.
  */
 export function typedSystemError(error: unknown): EnvProfilesError | undefined {
+  if (error instanceof DatabaseLockedError) return lockedDatabaseError(error.file, error.file, 'the command');
   const { code, path: file } = (error ?? {}) as { code?: unknown; path?: unknown };
   const where = typeof file === 'string' ? file : undefined;
   const message = (error as Error)?.message ?? String(error);

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { appendAudit } from '../auditLog';
+import { lockedDatabaseError } from '../databaseInUse';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
 import { createFolder } from '../folderAccess';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
@@ -13,6 +14,7 @@ import { removeJournal, writeJournal, type BackupJournal } from '../operationJou
 import { progressMeter } from '../progressMeter';
 import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
+import { DatabaseLockedError } from '../sqlite/sqliteEngine';
 import { databaseFileProblem, readSqliteHeader, walSize } from '../sqlite/sqliteHeader';
 import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
@@ -222,6 +224,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
  * SQLite or the system says otherwise is put in words that name the database (not "a bug").
  */
 function snapshotError(profileId: string, { logical, written }: { logical: string; written: string }, error: unknown): unknown {
+  if (error instanceof DatabaseLockedError) return lockedDatabaseError(`${written} (database "${logical}" of ${profileId})`, error.file, `the backup of ${profileId}`);
   if (isEnvProfilesError(error) || isOutOfSpace(error)) return error;
   const system = typedSystemError(error);
   if (system) return system;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { checkOnOwnThread, type IntegrityReport } from './databaseIntegrity';
 import { readOnlyLocation } from './readOnlyMedia';
-import { BUSY_TIMEOUT_MS, hotJournalError, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
+import { BUSY_TIMEOUT_MS, DatabaseLockedError, hotJournalError, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
 
 type NodeSqlite = typeof import('node:sqlite');
 
@@ -42,7 +42,8 @@ export class NodeSqliteEngine implements SqliteEngine {
         db.prepare('SELECT count(*) FROM sqlite_schema').get();
       } catch (error) {
         db.close();
-        throw isHotJournalRefusal(error) ? hotJournalError(file) : error;
+        if (isHotJournalRefusal(error)) throw hotJournalError(file);
+        throw isBusy(error) ? new DatabaseLockedError(file) : error;
       }
     }
     return {
@@ -99,8 +100,28 @@ export class NodeSqliteEngine implements SqliteEngine {
     try {
       // One step: the whole copy happens under one read transaction, so it is one committed state.
       return await this.sqlite.backup(db, destination, { rate: 0x7fffffff });
+    } catch (error) {
+      // The step waits for a writer's lock like any reader (the busy timeout), but when it gives up,
+      // Node reports "not an error" (errcode 0): SQLite leaves that SQLITE_BUSY on neither connection.
+      // So the lock itself is asked.
+      if ((isBusy(error) || (error as { errcode?: unknown }).errcode === 0) && this.keepsReadersOut(source)) throw new DatabaseLockedError(source);
+      throw error;
     } finally {
       db.close();
+    }
+  }
+
+  /** Whether another connection holds a lock that a reader cannot get past right now. */
+  private keepsReadersOut(file: string): boolean {
+    let db: InstanceType<NodeSqlite['DatabaseSync']> | undefined;
+    try {
+      db = new this.sqlite.DatabaseSync(readOnlyLocation(file), { readOnly: true, timeout: 0 });
+      db.prepare('SELECT count(*) FROM sqlite_schema').get();
+      return false;
+    } catch (error) {
+      return isBusy(error);
+    } finally {
+      db?.close();
     }
   }
 }

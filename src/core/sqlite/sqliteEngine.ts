@@ -40,7 +40,8 @@ export interface SqliteEngine {
    * Copies `source` into `destination` (which must not exist) as one committed state, even while
    * another process writes to the source. A hot journal (a program stopped in the middle of a
    * transaction) is first rolled back, as SQLite does on the next open for writing; an engine that
-   * cannot do that refuses instead.
+   * cannot do that refuses instead. A lock that keeps readers out for longer than BUSY_TIMEOUT_MS
+   * fails it with DatabaseLockedError.
    */
   snapshot(source: string, destination: string): Promise<SnapshotResult>;
   /**
@@ -74,3 +75,15 @@ export function hotJournalError(file: string): EnvProfilesError {
 
 /** How long a connection waits for a lock held by the application before giving up. */
 export const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * `file` could not be read: another connection kept a lock that shuts readers out (in rollback-journal
+ * mode, a writer's transaction from its first write until it commits) for longer than BUSY_TIMEOUT_MS.
+ * Callers turn it into a typed error that names what holds the lock (`lockedDatabaseError`).
+ */
+export class DatabaseLockedError extends Error {
+  constructor(readonly file: string) {
+    super(`${file} stayed locked by another connection for more than ${BUSY_TIMEOUT_MS / 1000} s`);
+    this.name = 'DatabaseLockedError';
+  }
+}
