@@ -8,7 +8,7 @@ import { readCatalog } from '../src/core/backup/backupCatalog';
 import { createBackup } from '../src/core/backup/backupCreation';
 import { BackupLayout } from '../src/core/backup/backupLayout';
 import { restoreBackup } from '../src/core/backup/backupRestore';
-import { verifyBackup } from '../src/core/backup/backupVerification';
+import { verificationHint, verifyBackup } from '../src/core/backup/backupVerification';
 import { EnvProfilesError } from '../src/core/errors';
 import { cloneProfile } from '../src/core/profileClone';
 import { switchProfile } from '../src/core/switchTransaction';
@@ -499,6 +499,44 @@ describe('verify', () => {
     assert.equal(result.ok, false);
     assert.match(result.problems[0], new RegExp(`depends on backup ${full.entry.id.replace(/\./g, '\\.')}, whose archive .* is missing`));
     assert.equal(backupsOf(context, DEV).find((e) => e.id === incremental.entry.id)?.verified?.ok, false);
+  });
+
+  it('a database already damaged when it was backed up: the archive is intact, and verify says the damage was in the database then, and what to do (also given the path of the listed archive)', async () => {
+    const { root, context } = await demoWorkspace(3000);
+    const market = path.join(root, 'data/dev/market_data.sqlite3');
+    await mutate(root, 'PRAGMA wal_checkpoint(TRUNCATE)');
+    // Scribble over the middle of a page of rows, as a failing disk or a stray write would.
+    const pages = fs.statSync(market).size / 4096;
+    const fd = fs.openSync(market, 'r+');
+    fs.writeSync(fd, Buffer.alloc(300, 0xff), 0, 300, Math.floor(pages / 2) * 4096 + 200);
+    fs.closeSync(fd);
+    assert.notEqual((await (await engine()).checkIntegrity(market, { readOnly: true })).problems.length, 0, 'the live database is damaged');
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+
+    const result = await verifyBackup(context, backup.entry.id);
+    assert.equal(result.ok, false);
+    assert.deepEqual(result.damagedWhenBackedUp, ['market_data']);
+    assert.equal(result.problems.length, 1, result.problems.join('\n'));
+    assert.match(result.problems[0], /database "market_data" rebuilds to exactly what was backed up, so data\/dev\/market_data\.sqlite3 was already like this when the backup was taken \(the archive is intact\), but integrity_check says: /);
+    assert.match(verificationHint(result), /^Restoring it would bring market_data back as it was then, damage included\. Check the live database now \("envprofiles validate dev_environment_001 --full"\)/);
+    assert.equal(backupsOf(context, DEV)[0].verified?.ok, false);
+
+    // The path of the listed archive is the same backup as its id: same finding, recorded in the catalog.
+    const later = new Date('2031-01-01T00:00:00Z');
+    const byPath = await verifyBackup({ ...context, now: () => later }, path.relative(process.cwd(), backup.archive));
+    assert.deepEqual([byPath.backupId, byPath.damagedWhenBackedUp, byPath.problems], [backup.entry.id, ['market_data'], result.problems]);
+    assert.equal(backupsOf(context, DEV)[0].verified?.at, later.toISOString());
+    // Restoring it is still possible (the data as it was then may be what is wanted), and says so.
+    const restored = await restoreBackup(context, { reference: backup.entry.id, asNew: 'as_backed_up' });
+    assert.ok(restored.notes.some((n) => /^this backup failed its last verification \(2031-01-01T00:00:00\.000Z\): .*database "market_data" rebuilds to exactly what was backed up/.test(n)), restored.notes.join('\n'));
+
+    // A copy outside the catalog cannot be vouched for: it may have been damaged with its manifest.
+    const copy = path.join(tempDir(), 'copy.zip');
+    fs.copyFileSync(backup.archive, copy);
+    const unlisted = await verifyBackup(context, copy);
+    assert.deepEqual(unlisted.damagedWhenBackedUp, []);
+    assert.match(unlisted.problems[0], /database "market_data" rebuilds, but integrity_check says: /);
+    assert.match(verificationHint(unlisted), /^Do not restore from it\. "envprofiles backups dev_environment_001" shows the other backups/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { verifyBackup } from '../../core/backup/backupVerification';
+import { verificationHint, verifyBackup } from '../../core/backup/backupVerification';
 import { formatSize } from '../../core/diskSpace';
 import type { CliCommand } from '../cliCommand';
 
@@ -19,7 +19,7 @@ export const verifyCommand: CliCommand = {
           `${result.backupId} is sound: ${result.databases.length} database(s) rebuilt, SHA-256, integrity_check and foreign_key_check pass (${formatSize(result.bytesChecked)} checked in ${seconds.toFixed(2)} s${rate}).`,
           ...result.databases.map((d) => `  ${d.name}: SHA-256 of the rebuilt file ${d.sha256}`),
         ]
-      : [`${result.backupId} FAILED verification:`, ...result.problems.map((p) => `  - ${p}`)];
+      : [`${result.backupId} FAILED verification:`, ...result.problems.map((p) => `  - ${p}`), `  ${verificationHint(result)}`];
     return { json: result, text, exitCode: result.ok ? 0 : 1 };
   },
 };

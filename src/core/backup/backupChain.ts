@@ -12,18 +12,33 @@ export interface LocatedBackup {
   catalogEntry?: CatalogEntry;
 }
 
-/** Finds a backup by id (in any profile's catalog) or by archive path. */
+/**
+ * Finds a backup by id (in any profile's catalog) or by archive path. A path to an archive the catalog
+ * lists (in the backups folder) finds its catalog entry too, so it is the same as naming it by id.
+ */
 export function locateBackup(backups: BackupLayout, reference: string, cwd: string): LocatedBackup {
   if (reference.endsWith('.zip') || reference.includes('/')) {
     const archive = path.resolve(cwd, reference);
     if (!fs.existsSync(archive)) throw new EnvProfilesError('BACKUP_NOT_FOUND', `There is no archive at ${archive}.`, { file: archive, hint: 'Check the path, or name the backup by its id ("envprofiles backups").' });
-    return { archive };
+    return { archive, catalogEntry: listedEntryOf(backups, archive) };
   }
   for (const profileId of profilesWithBackups(backups)) {
     const entry = readCatalog(backups, profileId).find((e) => e.id === reference);
     if (entry) return { archive: backups.archiveFile(profileId, entry.id), catalogEntry: entry };
   }
   throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}".`, { hint: 'List them with "envprofiles backups [<profile>]".' });
+}
+
+/** The catalog entry whose archive is `archive` (the same file, however the path is written), if any. */
+function listedEntryOf(backups: BackupLayout, archive: string): CatalogEntry | undefined {
+  const id = path.basename(archive, '.zip');
+  const real = fs.realpathSync(archive);
+  for (const profileId of profilesWithBackups(backups)) {
+    const entry = readCatalog(backups, profileId).find((e) => e.id === id);
+    const listed = entry && backups.archiveFile(profileId, entry.id);
+    if (listed && fs.existsSync(listed) && fs.realpathSync(listed) === real) return entry;
+  }
+  return undefined;
 }
 
 /**

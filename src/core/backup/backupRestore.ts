@@ -81,7 +81,14 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     if (request.database && !records.some((r) => r.logicalName === request.database)) {
       throw new EnvProfilesError('BACKUP_NOT_FOUND', `Backup ${manifest.backupId} has no database "${request.database}".`, { kind: 'usage', hint: `It has: ${records.map((r) => r.logicalName).join(', ')}.` });
     }
-    if (request.asNew) return await restoreAsNew(context, config, chain, request.asNew, started);
+    // A backup that failed its last verification is restored all the same (that may be what the user
+    // wants: the data as it was then), but the result says so.
+    const failedVerification = located.catalogEntry?.verified?.ok === false ? `this backup failed its last verification (${located.catalogEntry.verified.at}): ${shortened(located.catalogEntry.verified.detail, 240)}` : undefined;
+    if (request.asNew) {
+      const restored = await restoreAsNew(context, config, chain, request.asNew, started);
+      if (failedVerification) restored.notes.push(failedVerification);
+      return restored;
+    }
 
     const current = readProfileFile(layout, config, manifest.profileId);
     if (fs.existsSync(current.file) && !current.profile) throw invalidProfileError(current.issues);
@@ -176,6 +183,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     }
     const madeBy = sharingWorkspaceFinder(layout, backups)(originFrom(manifest.origin));
     if (madeBy) notes.push(`this backup was made by the workspace at ${madeBy}, which shares the backups folder: that workspace's data is now in this one`);
+    if (failedVerification) notes.push(failedVerification);
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'ok', detail: `from ${manifest.backupId}${request.database ? ` (${request.database} only)` : ''}` });
     return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), safetyBackup, notes, durationMs: performance.now() - started };
   } finally {
@@ -360,4 +368,9 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   }
   appendAudit(context, { event: 'restore', profile: id, outcome: 'ok', detail: `as a new profile from ${manifest.backupId}` });
   return { backupId: manifest.backupId, profileId: id, databases: records.map((r) => r.logicalName), files: [], notes: [`restored as the new profile ${id}`], durationMs: performance.now() - started };
+}
+
+/** `text` cut to about `length` characters (a note stays one readable line). */
+function shortened(text: string, length: number): string {
+  return text.length <= length ? text : `${text.slice(0, length)}…`;
 }

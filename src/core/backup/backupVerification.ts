@@ -21,9 +21,16 @@ import { fileSha256 } from '../fileDigest';
 
 export interface VerificationResult {
   backupId: string;
+  /** The profile the backup is of (unknown only when the archive could not be read at all). */
+  profileId?: string;
   archive: string;
   ok: boolean;
   problems: string[];
+  /**
+   * Databases that rebuild to exactly what was backed up (the catalog vouches for the archive) but fail
+   * integrity_check or foreign_key_check: they were already so in the profile when the backup was taken.
+   */
+  damagedWhenBackedUp: string[];
   databases: { name: string; sha256: string; integrity: string; foreignKeyViolations: number }[];
   bytesChecked: number;
   durationMs: number;
@@ -71,6 +78,9 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   const located = locateBackup(backups, reference, cwd);
   const problems: string[] = [];
   const databases: VerificationResult['databases'] = [];
+  const damagedWhenBackedUp: string[] = [];
+  // The archive is the one the catalog recorded when it was written (false without a catalog entry).
+  let vouchedFor = false;
   let bytesChecked = 0;
   let backupId = located.catalogEntry?.id ?? path.basename(located.archive, '.zip');
   let profileId = located.catalogEntry?.profileId;
@@ -84,6 +94,9 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     if (located.catalogEntry) {
       const actual = await fileSha256(located.archive);
       if (actual !== located.catalogEntry.sha256) problems.push(`${located.archive}: the archive's SHA-256 differs from the one the catalog recorded when it was written`);
+      // Its manifest then says what the databases were: the whole file's SHA-256, or for an incremental
+      // the page index, which covers every page whichever archive of the chain holds it.
+      else vouchedFor = true;
     }
     // The databases first: rebuilding streams their entries and checks each SHA-256, so the pass over
     // every entry afterwards skips those (each entry is read once).
@@ -108,8 +121,12 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         const report = await (checking ?? context.engine.checkIntegrity(target, { readOnly: false }));
         const integrity = integrityText(report);
         const { foreignKeyViolations } = report;
-        if (integrity !== 'ok') problems.push(`${located.archive}: database "${record.logicalName}" rebuilds but integrity_check says: ${integrity}`);
-        if (foreignKeyViolations > 0) problems.push(`${located.archive}: database "${record.logicalName}" has ${foreignKeyViolations} foreign key violation(s)`);
+        // The rebuilt file matched every SHA-256: it is the database as it was backed up. With an
+        // archive the catalog vouches for, a failed check then tells of the profile's database, not the archive.
+        const asBackedUp = vouchedFor ? `rebuilds to exactly what was backed up, so ${record.originalPath} was already like this when the backup was taken (the archive is intact), but` : 'rebuilds, but';
+        if (integrity !== 'ok') problems.push(`${located.archive}: database "${record.logicalName}" ${asBackedUp} integrity_check says: ${integrity}`);
+        if (foreignKeyViolations > 0) problems.push(`${located.archive}: database "${record.logicalName}" ${asBackedUp} it has ${foreignKeyViolations} foreign key violation(s)`);
+        if (vouchedFor && (integrity !== 'ok' || foreignKeyViolations > 0)) damagedWhenBackedUp.push(record.logicalName);
         databases.push({ name: record.logicalName, sha256: rebuilt.sha256 as string, integrity, foreignKeyViolations });
       } catch (error) {
         // A cancelled verify says nothing about the backup, and neither does a full disk or a refused
@@ -146,10 +163,20 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     updateCatalog(backups, profileId, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)));
   }
   appendAudit(context, { event: 'verify', profile: profileId, outcome: ok ? 'ok' : 'failed', detail: ok ? backupId : problems[0] });
-  return { backupId, archive: located.archive, ok, problems, databases, bytesChecked, durationMs: performance.now() - started };
+  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, databases, bytesChecked, durationMs: performance.now() - started };
+}
+
+/** What to do about a backup that failed verification. */
+export function verificationHint(result: VerificationResult): string {
+  const profile = result.profileId;
+  const others = `"envprofiles backups${profile ? ` ${profile}` : ''}" shows the other backups and which of them verified`;
+  if (result.damagedWhenBackedUp.length > 0 && result.problems.every((p) => result.damagedWhenBackedUp.some((name) => p.includes(`database "${name}" rebuilds to exactly`)))) {
+    return `Restoring it would bring ${result.damagedWhenBackedUp.join(', ')} back as ${result.damagedWhenBackedUp.length === 1 ? 'it was' : 'they were'} then, damage included. Check the live database now ("envprofiles validate ${profile} --full"); ${others}.`;
+  }
+  return `Do not restore from it. ${others}; take a new full backup${profile ? ` ("envprofiles backup ${profile} --full")` : ''} and verify it.`;
 }
 
 /** Throws a typed error when a verification failed (for callers that must not go on). */
 export function requireVerified(result: VerificationResult): void {
-  if (!result.ok) throw new EnvProfilesError('VERIFY_FAILED', `Backup ${result.backupId} failed verification: ${result.problems[0]}`, { file: result.archive, hint: 'Nothing was changed. Use another backup.' });
+  if (!result.ok) throw new EnvProfilesError('VERIFY_FAILED', `Backup ${result.backupId} failed verification: ${result.problems[0]}`, { file: result.archive, hint: `Nothing was changed. ${verificationHint(result)}` });
 }
