@@ -17,9 +17,10 @@ import { defaultConfig } from '../src/core/workspaceConfig';
 import type { SnapshotResult } from '../src/core/sqlite/sqliteEngine';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWriter';
-import { demoWorkspace, engine, tempDir, temporaryFiles } from './support/workspaces';
+import { demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 import { createWorkspaceContext } from '../src/core/workspaceContext';
 import { craftArchive } from './support/testHelpers';
+import { runCli } from './support/cliRunner';
 import { changedPagesAgainst, hashPages, PAGE_HASH_BYTES } from '../src/core/backup/pageIndex';
 import { hashOnThisThread, SnapshotHasher } from '../src/core/backup/snapshotHasher';
 import { inflateSegments, SegmentInflater, segmentListProblem } from '../src/core/backup/segmentedInflate';
@@ -213,6 +214,32 @@ describe('backup archives', () => {
       if (previous === undefined) delete process.env.ENVPROFILES_HASHING_THREAD_FROM_MB;
       else process.env.ENVPROFILES_HASHING_THREAD_FROM_MB = previous;
     }
+  });
+
+  it('a backups folder outside the workspace that does not exist (a disk not mounted) is not created: the backup is refused, nothing is written; once the folder exists, backups go there', async () => {
+    const { root, context } = await demoWorkspace();
+    const disk = tempDir();
+    const folder = path.join(disk, 'usb', 'envprofiles-backups');
+    editConfig(root, 'directory: .envprofiles/backups', `directory: ${folder}`);
+    const refused = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.equal(refused.stderr, [
+      `error[BACKUPS_FOLDER_MISSING]: The backups folder ${folder} (backups.directory in .envprofiles/config.yaml) does not exist. It is outside the workspace, so it is not created: if it is on a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.`,
+      `  Mount the disk it is on; or, to start using that folder, create it once ("mkdir -p ${folder}"), then run the command again.`,
+      '',
+    ].join('\n'));
+    assert.deepEqual(fs.readdirSync(disk), []);
+    // A switch that backs up the profile it leaves is refused the same way, before it changes anything.
+    await switchProfile(context, 'test_environment_001');
+    editConfig(root, 'before_switch: false', 'before_switch: true');
+    const unchanging = (rel: string): boolean => rel === '.envprofiles/audit.jsonl' || rel === '.envprofiles/lock' || /-(wal|shm)$/.test(rel);
+    const before = snapshotTree(root, unchanging);
+    await assert.rejects(switchProfile(context, DEV), (error: unknown) => error instanceof EnvProfilesError && error.code === 'BACKUPS_FOLDER_MISSING');
+    assert.deepEqual(snapshotTree(root, unchanging), before);
+    assert.deepEqual(fs.readdirSync(disk), []);
+    fs.mkdirSync(folder, { recursive: true });
+    const backup = await createBackup(context, { profileId: DEV });
+    assert.equal(path.dirname(backup.archive), path.join(folder, DEV));
   });
 
   it('max_chain makes the next backup full', async () => {

@@ -20,6 +20,8 @@ async function twoWorkspacesSharingBackups(): Promise<{ mine: { root: string; co
   const mine = await demoWorkspace();
   const theirs = await demoWorkspace();
   const shared = path.join(mine.root, '.envprofiles/backups');
+  // A folder outside a workspace must exist before it takes backups (see BackupLayout.requireRoot).
+  fs.mkdirSync(shared, { recursive: true });
   const config = path.join(theirs.root, '.envprofiles/config.yaml');
   fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('directory: .envprofiles/backups', `directory: ${shared}`));
   for (const root of [mine.root, theirs.root]) {

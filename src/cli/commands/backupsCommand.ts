@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { catalogDisagreements, newestFirst, profilesWithBackups, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { sharingWorkspaceFinder } from '../../core/backup/backupOrigin';
@@ -55,7 +56,11 @@ export const backupsCommand: CliCommand = {
       `  Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (--dry-run first shows what it would change).`,
     ]);
     const json = { directory: backups.root, backups: entries, disagreements, sharedWith };
-    if (entries.length === 0) return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}.`, ...notes] };
+    if (entries.length === 0) {
+      // An outside folder that is not there may be on a disk that is not mounted: "No backups" would mislead.
+      const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isOutside(context.layout) ? '; if it is on a disk that is not mounted, mount it' : ''})`;
+      return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}${missing}.`, ...notes] };
+    }
     return { json, text: [...listing(entries), ...sharingNotes, ...notes] };
   },
 };

@@ -1,4 +1,7 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { EnvProfilesError } from '../errors';
+import { isInside } from '../pathSafety';
 import type { WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceLayout } from '../workspaceLayout';
 
@@ -20,6 +23,26 @@ export class BackupLayout {
 
   archiveFile(profileId: string, backupId: string): string {
     return path.join(this.profileDir(profileId), `${backupId}.zip`);
+  }
+
+  /**
+   * Refuses to write backups when the folder is outside the workspace and does not exist. It is never
+   * made there: on a disk that is not mounted, it would be made on the disk below the mount point, and
+   * the backups would silently go there. (Inside the workspace it is made as needed.)
+   */
+  requireRoot(layout: WorkspaceLayout): void {
+    if (!this.isOutside(layout) || fs.existsSync(this.root)) return;
+    const config = layout.relative(layout.configFile);
+    throw new EnvProfilesError('BACKUPS_FOLDER_MISSING', `The backups folder ${this.root} (backups.directory in ${config}) does not exist. It is outside the workspace, so it is not created: if it is on a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.`, {
+      file: config,
+      field: 'backups.directory',
+      hint: `Mount the disk it is on; or, to start using that folder, create it once ("mkdir -p ${this.root}"), then run the command again.`,
+    });
+  }
+
+  /** Whether the backups folder lies outside the workspace folder (backups.directory may put it anywhere). */
+  isOutside(layout: WorkspaceLayout): boolean {
+    return !isInside(layout.root, this.root);
   }
 
   /** Scratch space for snapshots and rebuilt databases; its name marks it temporary. */
