@@ -542,7 +542,7 @@ describe('verify', () => {
 
     const result = await verifyBackup(context, backup.entry.id);
     assert.equal(result.ok, false);
-    assert.deepEqual(result.damagedWhenBackedUp, ['market_data']);
+    assert.deepEqual([result.damagedWhenBackedUp, result.archiveSound], [['market_data'], true]);
     assert.equal(result.problems.length, 1, result.problems.join('\n'));
     assert.match(result.problems[0], /database "market_data" rebuilds to exactly what was backed up, so data\/dev\/market_data\.sqlite3 was already like this when the backup was taken \(the archive is intact\), but integrity_check says: /);
     assert.match(verificationHint(result), /^Restoring it would bring market_data back as it was then, damage included\. Check the live database now \("envprofiles validate dev_environment_001 --full"\)/);
@@ -561,7 +561,7 @@ describe('verify', () => {
     const copy = path.join(tempDir(), 'copy.zip');
     fs.copyFileSync(backup.archive, copy);
     const unlisted = await verifyBackup(context, copy);
-    assert.deepEqual(unlisted.damagedWhenBackedUp, []);
+    assert.deepEqual([unlisted.damagedWhenBackedUp, unlisted.archiveSound], [[], false]);
     assert.match(unlisted.problems[0], /database "market_data" rebuilds, but integrity_check says: /);
     assert.match(verificationHint(unlisted), /^Do not restore from it\. "envprofiles backups dev_environment_001" shows the other backups/);
   });

@@ -31,6 +31,8 @@ export interface VerificationResult {
    * integrity_check or foreign_key_check: they were already so in the profile when the backup was taken.
    */
   damagedWhenBackedUp: string[];
+  /** No problem but those of `damagedWhenBackedUp`: the archive itself is sound. */
+  archiveSound: boolean;
   databases: { name: string; sha256: string; integrity: string; foreignKeyViolations: number }[];
   bytesChecked: number;
   durationMs: number;
@@ -79,6 +81,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   const problems: string[] = [];
   const databases: VerificationResult['databases'] = [];
   const damagedWhenBackedUp: string[] = [];
+  let dataProblems = 0;
   // The archive is the one the catalog recorded when it was written (false without a catalog entry).
   let vouchedFor = false;
   let bytesChecked = 0;
@@ -124,9 +127,15 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         // The rebuilt file matched every SHA-256: it is the database as it was backed up. With an
         // archive the catalog vouches for, a failed check then tells of the profile's database, not the archive.
         const asBackedUp = vouchedFor ? `rebuilds to exactly what was backed up, so ${record.originalPath} was already like this when the backup was taken (the archive is intact), but` : 'rebuilds, but';
-        if (integrity !== 'ok') problems.push(`${located.archive}: database "${record.logicalName}" ${asBackedUp} integrity_check says: ${integrity}`);
-        if (foreignKeyViolations > 0) problems.push(`${located.archive}: database "${record.logicalName}" ${asBackedUp} it has ${foreignKeyViolations} foreign key violation(s)`);
-        if (vouchedFor && (integrity !== 'ok' || foreignKeyViolations > 0)) damagedWhenBackedUp.push(record.logicalName);
+        const found = [
+          ...(integrity !== 'ok' ? [`${located.archive}: database "${record.logicalName}" ${asBackedUp} integrity_check says: ${integrity}`] : []),
+          ...(foreignKeyViolations > 0 ? [`${located.archive}: database "${record.logicalName}" ${asBackedUp} it has ${foreignKeyViolations} foreign key violation(s)`] : []),
+        ];
+        problems.push(...found);
+        if (vouchedFor && found.length > 0) {
+          damagedWhenBackedUp.push(record.logicalName);
+          dataProblems += found.length;
+        }
         databases.push({ name: record.logicalName, sha256: rebuilt.sha256 as string, integrity, foreignKeyViolations });
       } catch (error) {
         // A cancelled verify says nothing about the backup, and neither does a full disk or a refused
@@ -163,14 +172,14 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     updateCatalog(backups, profileId, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)));
   }
   appendAudit(context, { event: 'verify', profile: profileId, outcome: ok ? 'ok' : 'failed', detail: ok ? backupId : problems[0] });
-  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, databases, bytesChecked, durationMs: performance.now() - started };
+  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound: problems.length === dataProblems, databases, bytesChecked, durationMs: performance.now() - started };
 }
 
 /** What to do about a backup that failed verification. */
 export function verificationHint(result: VerificationResult): string {
   const profile = result.profileId;
   const others = `"envprofiles backups${profile ? ` ${profile}` : ''}" shows the other backups and which of them verified`;
-  if (result.damagedWhenBackedUp.length > 0 && result.problems.every((p) => result.damagedWhenBackedUp.some((name) => p.includes(`database "${name}" rebuilds to exactly`)))) {
+  if (result.damagedWhenBackedUp.length > 0 && result.archiveSound) {
     return `Restoring it would bring ${result.damagedWhenBackedUp.join(', ')} back as ${result.damagedWhenBackedUp.length === 1 ? 'it was' : 'they were'} then, damage included. Check the live database now ("envprofiles validate ${profile} --full"); ${others}.`;
   }
   return `Do not restore from it. ${others}; take a new full backup${profile ? ` ("envprofiles backup ${profile} --full")` : ''} and verify it.`;
