@@ -6,6 +6,7 @@ import { readSqliteHeader } from '../src/core/sqlite/sqliteHeader';
 import type { EngineName, SqliteEngine } from '../src/core/sqlite/sqliteEngine';
 import { EnvProfilesError } from '../src/core/errors';
 import { leaveHotJournal } from './support/crashedWriter';
+import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWriter';
 import { engine, tempDir } from './support/workspaces';
 
 /** Writes a database with the primary engine (node:sqlite), in the given journal mode, and checkpoints it. */
@@ -176,6 +177,56 @@ for (const name of ENGINES) {
       }
       assert.ok(!fs.existsSync(`${file}-journal`), 'the journal was played back and removed');
       assert.equal((await sqlite.snapshot(file, `${file}.again`)).rolledBackJournal, false);
+    });
+
+    // sql.js takes no locks: it reads the file again until one read saw no write, so it needs moments
+    // without one (a commit every 20 ms here); node:sqlite takes its lock between commits 1 ms apart.
+    it(`snapshots of a rollback-journal database while a writer commits (${name === 'sql.js' ? 'every 20 ms' : 'all the time'}): each is one committed state, never a mix of two`, async function () {
+      this.timeout(120000);
+      const root = await bankWorkspace();
+      const file = path.join(root, 'data/live/bank.sqlite3');
+      const node = await engine('node:sqlite');
+      const setup = node.open(file, { readOnly: false });
+      setup.exec('PRAGMA journal_mode = DELETE');
+      // 20 MB between the accounts (at the start of the file) and the transfers (appended at its end):
+      // reading the file takes long enough for commits to land in the middle of it.
+      setup.exec('CREATE TABLE filler (x BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) INSERT INTO filler SELECT randomblob(4000) FROM n');
+      setup.close();
+      const writer = await startWriter(file, 'delete', name === 'sql.js' ? 20 : 1);
+      const copies = tempDir();
+      let taken = 0;
+      let refused = 0;
+      let summary = { transactions: 0, errors: 0 };
+      try {
+        // Three seconds of copies, at most 100.
+        const until = Date.now() + 3000;
+        for (let i = 0; i < 100 && Date.now() < until; i++) {
+          const copy = path.join(copies, `copy-${i}.sqlite3`);
+          try {
+            await sqlite.snapshot(file, copy);
+          } catch (error) {
+            assert.ok(name === 'sql.js' && error instanceof EnvProfilesError && error.code === 'WAL_NOT_EMPTY', String(error));
+            assert.ok(!fs.existsSync(copy));
+            refused++;
+            continue;
+          }
+          taken++;
+          const db = node.open(copy, { readOnly: true });
+          try {
+            assert.equal(db.all('PRAGMA integrity_check')[0].integrity_check, 'ok', `copy ${i}`);
+            assert.equal(db.all('SELECT sum(balance) AS s FROM accounts')[0].s, TOTAL, `copy ${i}: the sum of balances`);
+            assert.equal(db.all('SELECT count(*) AS n FROM transfers')[0].n, db.all("SELECT value FROM counters WHERE name = 'transfers'")[0].value, `copy ${i}: transfers and their counter`);
+          } finally {
+            db.close();
+          }
+          fs.rmSync(copy);
+        }
+      } finally {
+        summary = await stopWriter(writer);
+      }
+      assert.equal(summary.errors, 0, 'the writer never failed');
+      assert.ok(summary.transactions > 50, `the writer kept committing (${summary.transactions})`);
+      assert.ok(taken >= 10, `copies taken: ${taken}, refused: ${refused}`);
     });
 
     if (name === 'sql.js') {

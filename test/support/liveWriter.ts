@@ -25,9 +25,12 @@ export async function bankWorkspace(): Promise<string> {
   return root;
 }
 
-/** Starts the writer process (test/support/walWriter.mjs) on `file`. */
-export function startWriter(file: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/support/walWriter.mjs'), file], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the writer process (test/support/walWriter.mjs) on `file`, in WAL mode or in rollback-journal
+ * mode with a pause of `pauseMs` after each commit.
+ */
+export function startWriter(file: string, journalMode: 'wal' | 'delete' = 'wal', pauseMs = 1): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/support/walWriter.mjs'), file, journalMode, String(pauseMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     child.stdout?.once('data', () => resolve(child));
     child.once('exit', (code) => reject(new Error(`writer exited early with ${code}`)));

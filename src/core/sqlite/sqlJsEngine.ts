@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../atomicFile';
 import { checkOpenDatabase, type IntegrityReport } from './databaseIntegrity';
 import { EnvProfilesError } from '../errors';
 import { hasHotJournal, parseSqliteHeader, walSize } from './sqliteHeader';
-import type { OpenOptions, SnapshotResult, SqliteConnection, SqliteEngine, SqlParam, SqlRow } from './sqliteEngine';
+import { BUSY_TIMEOUT_MS, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
 
 /** Finds sql-wasm.wasm: beside the bundle in dist/, or in node_modules during development. */
 function locateWasm(): string {
@@ -40,7 +40,8 @@ export class SqlJsEngine implements SqliteEngine {
   open(file: string, options: OpenOptions): SqliteConnection {
     let image: Uint8Array | undefined;
     if (fs.existsSync(file)) {
-      image = this.readStableImage(file);
+      const read = stableImage(file);
+      image = typeof read === 'string' ? refuse(file, read) : read;
     } else if (!options.create) {
       throw Object.assign(new Error(`unable to open database file: ${file} does not exist`), { code: 'ENOENT' });
     }
@@ -95,29 +96,48 @@ export class SqlJsEngine implements SqliteEngine {
     return undefined;
   }
 
-  /** A hot journal is refused (WAL_NOT_EMPTY): sql.js reads the file as bytes and cannot roll one back. */
+  /**
+   * A hot journal is refused (WAL_NOT_EMPTY): sql.js reads the file as bytes and cannot roll one back.
+   * sql.js takes no locks, so a writer's transaction (its journal, or writes to the file) is waited
+   * out like a busy timeout: the file is read again until one read saw it still, for up to BUSY_TIMEOUT_MS.
+   */
   async snapshot(source: string, destination: string): Promise<SnapshotResult> {
     if (fs.existsSync(destination)) throw new Error(`${destination} already exists`);
-    const image = this.readStableImage(source);
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    let read = stableImage(source);
+    while (typeof read === 'string' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      read = stableImage(source);
+    }
+    const image = typeof read === 'string' ? refuse(source, read) : read;
     fs.writeFileSync(destination, image, { flag: 'wx' });
     const header = parseSqliteHeader(image);
     return { pages: header ? Math.ceil(image.length / header.pageSize) : 0, rolledBackJournal: false };
   }
+}
 
-  /** Reads the file, refusing states that sql.js would misread. */
-  private readStableImage(file: string): Uint8Array {
-    const refuse = (why: string): never => {
-      throw new EnvProfilesError('WAL_NOT_EMPTY', `${file} ${why}; the sql.js engine cannot read it safely.`, {
-        file,
-        hint: 'Stop the application (or let it checkpoint) and try again, or run under Node 22.13 or newer, which has node:sqlite.',
-      });
-    };
-    if (walSize(file) > 0) refuse('has a non-empty -wal file (committed data not yet in the database file)');
-    if (hasHotJournal(file)) refuse('has an unfinished rollback journal');
-    const image = fs.readFileSync(file);
-    if (walSize(file) > 0) refuse('was written to while being read');
-    return image;
+function refuse(file: string, why: string): never {
+  throw new EnvProfilesError('WAL_NOT_EMPTY', `${file} ${why}; the sql.js engine cannot read it safely.`, {
+    file,
+    hint: 'Stop the application (or let it checkpoint) and try again, or run under Node 22.13 or newer, which has node:sqlite.',
+  });
+}
+
+/**
+ * The file's bytes when they are one committed state, or why they may not be: sql.js would misread a
+ * -wal file's data or a journal's transaction, and a file written to while it was read is a mix of two
+ * states (every write changes the file's modification time, so a read between two equal stats saw none).
+ */
+function stableImage(file: string): Uint8Array | string {
+  if (walSize(file) > 0) return 'has a non-empty -wal file (committed data not yet in the database file)';
+  if (hasHotJournal(file)) return 'has an unfinished rollback journal';
+  const before = fs.statSync(file, { bigint: true });
+  const image = fs.readFileSync(file);
+  const after = fs.statSync(file, { bigint: true });
+  if (walSize(file) > 0 || hasHotJournal(file) || before.mtimeNs !== after.mtimeNs || before.ctimeNs !== after.ctimeNs || before.ino !== after.ino || BigInt(image.length) !== after.size) {
+    return 'was written to while being read';
   }
+  return image;
 }
 
 /** sql.js has no WAL support; an image whose header says WAL is opened as a rollback-journal image. */
