@@ -15,7 +15,7 @@ import { defaultConfig } from '../src/core/workspaceConfig';
 import type { SqliteConnection } from '../src/core/sqlite/sqliteEngine';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { runCli } from './support/cliRunner';
-import { demoWorkspace, engine, snapshotTree, temporaryFiles } from './support/workspaces';
+import { demoWorkspace, engine, pastLastWrite, snapshotTree, temporaryFiles } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 const MARKET = 'data/dev/market_data.sqlite3';
@@ -201,6 +201,7 @@ process.kill(process.pid, 'SIGKILL');`]);
   it('delete --delete-data is refused while the application has a database open; without it the profile goes and the data stays', async () => {
     const { root, context } = await demoWorkspace();
     const id = 'test_environment_001';
+    await pastLastWrite();
     const backup = await createBackup(context, { profileId: id });
     await verifyBackup(context, backup.entry.id);
     const holder = await holdOpen(path.join(root, 'data/test/strategies.sqlite3'));

@@ -10,7 +10,7 @@ import { EnvProfilesError } from '../src/core/errors';
 import { deleteProfile } from '../src/core/profileDeletion';
 import { switchProfile } from '../src/core/switchTransaction';
 import { runCli } from './support/cliRunner';
-import { demoWorkspace } from './support/workspaces';
+import { demoWorkspace, engine, pastLastWrite } from './support/workspaces';
 
 const TZ = 'Europe/Berlin';
 const NOW = new Date('2025-11-01T12:00:00Z');
@@ -160,7 +160,10 @@ describe('delete', () => {
     const refused = runCli(['delete', 'test_environment_001', '--workspace', root]);
     assert.equal(refused.status, 3);
     assert.match(refused.stderr, /error\[NEEDS_BACKUP\][\s\S]*envprofiles backup test_environment_001 --full/);
+    // The backup opens the WAL databases, which makes each an empty -wal file: that is no change.
+    for (const name of ['settings', 'strategies', 'market_data']) assert.ok(!fs.existsSync(path.join(root, `data/test/${name}.sqlite3-wal`)));
     const backup = await createBackup(context, { profileId: 'test_environment_001' });
+    assert.equal(fs.statSync(path.join(root, 'data/test/settings.sqlite3-wal')).size, 0);
     await assert.rejects(deleteProfile(context, { id: 'test_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP', 'an unverified backup is not enough');
     await verifyBackup(context, backup.entry.id);
     const result = await deleteProfile(context, { id: 'test_environment_001' });
@@ -170,13 +173,22 @@ describe('delete', () => {
     assert.ok(fs.existsSync(path.join(root, '.envprofiles/backups/test_environment_001', `${backup.entry.id}.zip`)), 'backups kept');
   });
 
-  it('a change after the backup needs a new one; --delete-data removes the databases', async () => {
+  it('a change after the backup needs a new one, also one made right after it (to its profile or its data); --delete-data removes the databases', async () => {
     const { root, context } = await demoWorkspace();
+    await pastLastWrite();
     const backup = await createBackup(context, { profileId: 'test_environment_001' });
     await verifyBackup(context, backup.entry.id);
-    await new Promise((r) => setTimeout(r, 1100));
     fs.appendFileSync(path.join(root, '.envprofiles/profiles/test_environment_001.yaml'), '# edited\n');
     await assert.rejects(deleteProfile(context, { id: 'test_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP');
+    await pastLastWrite();
+    const second = await createBackup(context, { profileId: 'test_environment_001' });
+    await verifyBackup(context, second.entry.id);
+    // The application writes a row the moment the backup is done: that row is in no backup.
+    const db = (await engine()).open(path.join(root, 'data/test/market_data.sqlite3'), { readOnly: false });
+    db.exec('UPDATE price_data SET close = close + 1 WHERE rowid = 1');
+    db.close();
+    await assert.rejects(deleteProfile(context, { id: 'test_environment_001', deleteData: true }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP');
+    await pastLastWrite();
     const fresh = await createBackup(context, { profileId: 'test_environment_001' });
     await verifyBackup(context, fresh.entry.id);
     await deleteProfile(context, { id: 'test_environment_001', deleteData: true });
@@ -185,6 +197,7 @@ describe('delete', () => {
 
   it('PRODUCTION needs --confirm; the active profile cannot be deleted', async () => {
     const { context } = await demoWorkspace();
+    await pastLastWrite();
     const prod = await createBackup(context, { profileId: 'prod_environment_001' });
     await verifyBackup(context, prod.entry.id);
     await assert.rejects(deleteProfile(context, { id: 'prod_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'CONFIRMATION_REQUIRED');

@@ -26,17 +26,25 @@ export interface DeleteResult {
   keptFiles: string[];
 }
 
-/** The last time the profile or any of its data changed: the newest mtime of its file, databases and their -wal. */
+/**
+ * The last time the profile or any of its data may have changed: the newest mtime of its file,
+ * databases and their non-empty -wal, taken as late as it may have been: Linux stamps files from a
+ * clock that moves once a tick (up to 10 ms behind the time a backup reads), so 10 ms are added; a time
+ * in whole seconds comes from a file system that keeps no finer ones (FAT keeps 2 s), so 2 s are added.
+ */
 function lastChange(context: WorkspaceContext, file: string, databases: string[]): Date {
-  let newest = fs.statSync(file).mtimeMs;
-  for (const written of databases) {
-    for (const suffix of ['', '-wal']) {
-      try {
-        newest = Math.max(newest, fs.statSync(`${context.layout.resolve(written)}${suffix}`).mtimeMs);
-      } catch {
-        // Missing files have nothing newer to say.
-      }
+  let newest = 0;
+  for (const candidate of [file, ...databases.flatMap((written) => ['', '-wal'].map((suffix) => `${context.layout.resolve(written)}${suffix}`))]) {
+    let stat: fs.BigIntStats;
+    try {
+      stat = fs.statSync(candidate, { bigint: true });
+    } catch {
+      continue; // Missing files have nothing newer to say.
     }
+    // Any connection to a WAL database makes an empty -wal when there is none (a backup's too): it holds no change.
+    if (candidate.endsWith('-wal') && stat.size === 0n) continue;
+    const coarse = stat.mtimeNs % 1_000_000_000n === 0n;
+    newest = Math.max(newest, Number(stat.mtimeNs / 1_000_000n) + (coarse ? 2000 : 10));
   }
   return new Date(newest);
 }
@@ -57,7 +65,8 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     }
     const changed = lastChange(context, file, Object.values(profile.databases));
     const covering = readCatalog(new BackupLayout(layout, config), profile.id)
-      .filter((e) => e.verified?.ok && Date.parse(e.createdAt) >= changed.getTime() - 1000)
+      // Taken after the change: a backup's time is that of its start, before its snapshots.
+      .filter((e) => e.verified?.ok && Date.parse(e.createdAt) > changed.getTime())
       .sort(newestFirst)[0];
     if (!covering) {
       appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });

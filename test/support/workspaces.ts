@@ -29,6 +29,15 @@ export function engine(name: EngineName = 'node:sqlite'): Promise<SqliteEngine> 
   return engines.get(name) as Promise<SqliteEngine>;
 }
 
+/**
+ * Waits past the clock tick of the last write. Linux stamps a file's time from a clock that moves once a
+ * tick (up to 10 ms behind the real time), so delete takes a change as up to 10 ms later than its stamp:
+ * a backup meant to cover a change just made is taken after this (see `lastChange` in profileDeletion).
+ */
+export function pastLastWrite(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 /** A demo workspace (three profiles over real WAL databases) in a fresh folder. */
 export async function demoWorkspace(marketRows = 50): Promise<{ root: string; context: WorkspaceContext }> {
   const root = tempDir();
