@@ -160,6 +160,27 @@ describe('backup archives', () => {
     assert.equal(after.entry.parent, next.entry.id, 'the new chain starts from it');
   });
 
+  it('nor is a chain with a damaged archive: one that failed verification, or whose size changed; the next backup is full, and says why', async () => {
+    const { root, context } = await demoWorkspace();
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, 'UPDATE price_data SET close = 1 WHERE rowid < 10');
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    // The full's archive loses its last bytes (a disk error, a copy cut short).
+    fs.truncateSync(full.archive, fs.statSync(full.archive).size - 10);
+    const afterTruncation = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    assert.equal(afterTruncation.entry.kind, 'full');
+    assert.equal(afterTruncation.note, `the archive of ${full.entry.id} (in the chain of ${incremental.entry.id}) is not the size the catalog recorded (damaged or replaced), so this one is full`);
+    // The newest fails verification (its archive was altered in place, same size): the next is full again.
+    const bytes = fs.readFileSync(afterTruncation.archive);
+    bytes[Math.floor(bytes.length / 3)] ^= 0xff;
+    fs.writeFileSync(afterTruncation.archive, bytes);
+    assert.equal((await verifyBackup(context, afterTruncation.entry.id)).ok, false);
+    const afterFailure = await createBackup(context, { profileId: DEV });
+    assert.equal(afterFailure.entry.kind, 'full');
+    assert.equal(afterFailure.note, `${afterTruncation.entry.id} failed its last verification, so this one is full`);
+    assert.equal((await createBackup(context, { profileId: DEV })).entry.parent, afterFailure.entry.id, 'a sound chain is built on again');
+  });
+
   it('a chain of 10 incrementals restores every link exactly', async () => {
     const { root, context } = await demoWorkspace(1000);
     editConfig(root, 'max_chain: 7', 'max_chain: 20');

@@ -71,6 +71,14 @@ function chooseParent(entries: CatalogEntry[], requested: RequestedKind, maxChai
   // An incremental on a chain that lost an archive could never be restored.
   const lost = parent.chain.find((id) => !fs.existsSync(backups.archiveFile(parent.profileId, id)));
   if (lost) return { kind: 'full', note: `the chain of ${parent.id} lost the archive of ${lost}, so this one is full` };
+  // Nor on one with an archive known or seen to be damaged: it failed its last verification, or it is
+  // no longer the size the catalog recorded. (A full backup is always sound to take.)
+  for (const link of [...parent.chain, parent.id].map((id) => entries.find((e) => e.id === id))) {
+    if (!link) continue;
+    const where = link.id === parent.id ? '' : ` (in the chain of ${parent.id})`;
+    if (link.verified?.ok === false) return { kind: 'full', note: `${link.id}${where} failed its last verification, so this one is full` };
+    if (fs.statSync(backups.archiveFile(link.profileId, link.id)).size !== link.sizeBytes) return { kind: 'full', note: `the archive of ${link.id}${where} is not the size the catalog recorded (damaged or replaced), so this one is full` };
+  }
   if (parent.chain.length + 1 > maxChain) return { kind: 'full', note: requested === 'incremental' ? `the chain reached max_chain (${maxChain}), so this one is full` : undefined };
   return { kind: 'incremental', parent };
 }
