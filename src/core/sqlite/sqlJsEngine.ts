@@ -4,7 +4,7 @@ import type { Database, SqlJsStatic } from 'sql.js';
 import { writeFileAtomic } from '../atomicFile';
 import { checkOpenDatabase, type IntegrityReport } from './databaseIntegrity';
 import { EnvProfilesError } from '../errors';
-import { hasHotJournal, parseSqliteHeader, walSize } from './sqliteHeader';
+import { hasHotJournal, parseSqliteHeader, readSqliteHeader, walSize } from './sqliteHeader';
 import { BUSY_TIMEOUT_MS, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
 
 /** Finds sql-wasm.wasm: beside the bundle in dist/, or in node_modules during development. */
@@ -126,7 +126,9 @@ function refuse(file: string, why: string): never {
 /**
  * The file's bytes when they are one committed state, or why they may not be: sql.js would misread a
  * -wal file's data or a journal's transaction, and a file written to while it was read is a mix of two
- * states (every write changes the file's modification time, so a read between two equal stats saw none).
+ * states. Every write changes the file's times (so a read between two equal stats saw none, on a
+ * kernel whose file clock is fine enough), and every commit in rollback-journal mode the change counter
+ * in the header (page 1, read first; so a commit after it shows there, whatever the clock).
  */
 function stableImage(file: string): Uint8Array | string {
   if (walSize(file) > 0) return 'has a non-empty -wal file (committed data not yet in the database file)';
@@ -134,10 +136,8 @@ function stableImage(file: string): Uint8Array | string {
   const before = fs.statSync(file, { bigint: true });
   const image = fs.readFileSync(file);
   const after = fs.statSync(file, { bigint: true });
-  if (walSize(file) > 0 || hasHotJournal(file) || before.mtimeNs !== after.mtimeNs || before.ctimeNs !== after.ctimeNs || before.ino !== after.ino || BigInt(image.length) !== after.size) {
-    return 'was written to while being read';
-  }
-  return image;
+  const changed = walSize(file) > 0 || hasHotJournal(file) || before.mtimeNs !== after.mtimeNs || before.ctimeNs !== after.ctimeNs || before.ino !== after.ino || BigInt(image.length) !== after.size;
+  return changed || readSqliteHeader(file)?.changeCounter !== parseSqliteHeader(image)?.changeCounter ? 'was written to while being read' : image;
 }
 
 /** sql.js has no WAL support; an image whose header says WAL is opened as a rollback-journal image. */

@@ -10,6 +10,8 @@ export interface SqliteHeader {
   readVersion: number;
   pageCount: number;
   userVersion: number;
+  /** The file change counter: every commit in rollback-journal mode increments it. */
+  changeCounter: number;
 }
 
 /** Reads the header; returns undefined when the file is not a SQLite 3 database. */
@@ -36,6 +38,7 @@ export function parseSqliteHeader(bytes: Uint8Array): SqliteHeader | undefined {
     readVersion: buffer[19],
     pageCount: buffer.readUInt32BE(28),
     userVersion: buffer.readUInt32BE(60),
+    changeCounter: buffer.readUInt32BE(24),
   };
 }
 
