@@ -225,8 +225,8 @@ for (const name of ENGINES) {
         summary = await stopWriter(writer);
       }
       assert.equal(summary.errors, 0, 'the writer never failed');
-      assert.ok(summary.transactions > 50, `the writer kept committing (${summary.transactions})`);
-      assert.ok(taken >= 10, `copies taken: ${taken}, refused: ${refused}`);
+      assert.ok(summary.transactions > 30, `the writer kept committing (${summary.transactions})`);
+      assert.ok(taken >= 5, `copies taken: ${taken}, refused: ${refused}`);
     });
 
     if (name === 'sql.js') {
