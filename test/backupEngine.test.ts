@@ -549,6 +549,25 @@ describe('verify', () => {
     assert.equal(backupsOf(context, DEV).find((e) => e.id === incremental.entry.id)?.verified?.ok, false);
   });
 
+  it('a listed backup whose archive is gone: verify and restore say so (not "damaged"), record nothing and change nothing', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    fs.renameSync(backup.archive, `${backup.archive}.elsewhere`);
+    const isMissing = (error: unknown): boolean => {
+      assert.ok(error instanceof EnvProfilesError, String(error));
+      assert.equal(error.code, 'BACKUP_NOT_FOUND');
+      assert.equal(error.message, `Backup ${backup.entry.id} is in the catalog, but its archive ${backup.archive} is missing (moved or deleted). Nothing was changed.`);
+      assert.match(error.hint ?? '', /^Put the archive back; or, if it is gone for good, drop it from the catalog: envprofiles backups dev_environment_001 --rebuild-catalog/);
+      return true;
+    };
+    await assert.rejects(verifyBackup(context, backup.entry.id), isMissing);
+    await assert.rejects(restoreBackup(context, { reference: backup.entry.id }), isMissing);
+    assert.equal(backupsOf(context, DEV)[0].verified, null, 'nothing recorded');
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/backups', DEV)).filter((f) => f.endsWith('.zip')), []);
+    fs.renameSync(`${backup.archive}.elsewhere`, backup.archive);
+    assert.equal((await verifyBackup(context, backup.entry.id)).ok, true, 'put back, it verifies');
+  });
+
   it('a database already damaged when it was backed up: the archive is intact, and verify says the damage was in the database then, and what to do (also given the path of the listed archive)', async () => {
     const { root, context } = await demoWorkspace(3000);
     const market = path.join(root, 'data/dev/market_data.sqlite3');

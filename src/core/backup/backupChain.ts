@@ -24,7 +24,15 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
   }
   for (const profileId of profilesWithBackups(backups)) {
     const entry = readCatalog(backups, profileId).find((e) => e.id === reference);
-    if (entry) return { archive: backups.archiveFile(profileId, entry.id), catalogEntry: entry };
+    if (!entry) continue;
+    const archive = backups.archiveFile(profileId, entry.id);
+    if (!fs.existsSync(archive)) {
+      throw new EnvProfilesError('BACKUP_NOT_FOUND', `Backup ${entry.id} is in the catalog, but its archive ${archive} is missing (moved or deleted). Nothing was changed.`, {
+        file: archive,
+        hint: `Put the archive back; or, if it is gone for good, drop it from the catalog: envprofiles backups ${profileId} --rebuild-catalog (--dry-run first shows what it would change).`,
+      });
+    }
+    return { archive, catalogEntry: entry };
   }
   throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}".`, { hint: 'List them with "envprofiles backups [<profile>]".' });
 }
