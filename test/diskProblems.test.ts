@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,7 +13,9 @@ import { typedSystemError } from '../src/core/systemErrors';
 import { workspaceConfigFor } from '../src/core/workspaceConfig';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { runCli } from './support/cliRunner';
-import { demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { NO_TEST_HOOKS } from './support/steppedRuns';
+import { stampOf, stillUnopened } from '../src/core/sqlite/readOnlyMedia';
+import { CLI, demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 const MARKET = 'data/dev/market_data.sqlite3';
@@ -32,15 +34,19 @@ function smallDisk(megabytes: number, at = tempDir('envprofiles-small-disk-'), r
 }
 
 /**
- * Mounting a tmpfs needs root on Linux (the test machine and CI run as root). Elsewhere there is no
- * real full or read-only disk to make, and a simulated one would test nothing: the suite is skipped,
- * and says why.
+ * Mounting a tmpfs, and making files of another user and running the CLI as that user, need root on
+ * Linux (the test machine and CI run as root). Elsewhere there is no real full or read-only disk, or
+ * other user, to make, and a simulated one would test nothing: the suite is skipped, and says why.
  */
-function needsMounting(this: Mocha.Context): void {
-  if (process.platform === 'linux' && process.getuid?.() === 0) return;
-  console.log(`    skipped: mounting a small tmpfs needs root on Linux (this is ${process.platform}, uid ${process.getuid?.() ?? 'unknown'})`);
-  this.skip();
+function needsRoot(what: string): (this: Mocha.Context) => void {
+  return function (this: Mocha.Context): void {
+    if (process.platform === 'linux' && process.getuid?.() === 0) return;
+    console.log(`    skipped: ${what} needs root on Linux (this is ${process.platform}, uid ${process.getuid?.() ?? 'unknown'})`);
+    this.skip();
+  };
 }
+
+const needsMounting = needsRoot('mounting a small tmpfs');
 
 /** Unmounts the disks the tests mounted, newest first (some are mounted inside others' folders). */
 function unmountAll(): void {
@@ -301,6 +307,91 @@ process.exit(0);`;
     assert.match(backup.stderr, /Mount the disk read-write, or copy the database with its -wal to a writable folder/);
     const validate = runCli(['validate', 'test_environment_001', '--workspace', root]);
     assert.match(validate.stdout, /FAIL\s+opens: .*settings\.sqlite3 is on a read-only disk/);
+  });
+});
+
+describe("a WAL database in a folder another user owns (a stopped service's), read by this user", function () {
+  before(needsRoot('making files of another user and running the CLI as that user'));
+
+  const NOBODY = 65534;
+
+  /** The CLI run as `nobody`, whose home (for its code cache) is `home`. */
+  function runAsNobody(args: string[], home: string) {
+    return spawnSync(process.execPath, [CLI, ...args], { uid: NOBODY, gid: NOBODY, encoding: 'utf8', env: { ...process.env, ...NO_TEST_HOOKS, HOME: home, XDG_CACHE_HOME: path.join(home, '.cache') } });
+  }
+
+  /** A workspace of `nobody` whose test profile's settings database is `database`, in a folder of root's. */
+  async function nobodysWorkspace(database: string): Promise<string> {
+    const { root } = await demoWorkspace();
+    fs.chmodSync(root, 0o755);
+    const profile = path.join(root, '.envprofiles/profiles/test_environment_001.yaml');
+    fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8').replace('data/test/settings.sqlite3', database));
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('allowed_directories: []', `allowed_directories: ["${path.dirname(database)}"]`));
+    execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, root]);
+    return root;
+  }
+
+  /** A folder of root's (others may read it, not write it) with a closed WAL database: no -wal, no -shm. */
+  async function servicesDatabase(): Promise<string> {
+    const folder = tempDir('envprofiles-service-');
+    fs.chmodSync(folder, 0o755);
+    const file = path.join(folder, 'settings.sqlite3');
+    const db = (await engine()).open(file, { readOnly: false, create: true });
+    db.exec("PRAGMA journal_mode = WAL; CREATE TABLE tv_trading_variables (name TEXT PRIMARY KEY, value TEXT); CREATE TABLE api_credentials (id INTEGER PRIMARY KEY, label TEXT); INSERT INTO tv_trading_variables VALUES ('owner', 'service')");
+    db.close();
+    fs.chmodSync(file, 0o644);
+    assert.ok(!fs.existsSync(`${file}-shm`) && !fs.existsSync(`${file}-wal`));
+    return file;
+  }
+
+  it('is validated, backed up and verified: with no -shm, no program has it open, so it is read as immutable', async () => {
+    const database = await servicesDatabase();
+    const root = await nobodysWorkspace(database);
+    const validate = runAsNobody(['validate', 'test_environment_001', '--workspace', root], root);
+    assert.equal(validate.status, 0, validate.stdout + validate.stderr);
+    const backup = runAsNobody(['backup', 'test_environment_001', '--workspace', root, '--json'], root);
+    assert.equal(backup.status, 0, backup.stderr);
+    const id = JSON.parse(backup.stdout).result.id;
+    const verify = runAsNobody(['verify', id, '--workspace', root], root);
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+    assert.ok(!fs.existsSync(`${database}-shm`), 'nothing was written beside it');
+    const restored = runCli(['restore', id, '--as-new', 'copy_of_test', '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.deepEqual(await contentOfDatabase(path.join(root, 'data/copy_of_test/settings.sqlite3')), await contentOfDatabase(database));
+  });
+
+  it('a -wal with committed data but no -shm (its program stopped without closing it) is refused in words, never backed up stale', async () => {
+    const database = await servicesDatabase();
+    const script = `const { DatabaseSync } = require('node:sqlite'); const fs = require('node:fs');
+const db = new DatabaseSync(${JSON.stringify(database)}); db.exec('PRAGMA wal_autocheckpoint = 0'); db.exec('CREATE TABLE late (x)');
+fs.rmSync(${JSON.stringify(`${database}-shm`)}); process.exit(0);`;
+    execFileSync(process.execPath, ['-e', script]);
+    assert.ok(fs.statSync(`${database}-wal`).size > 0);
+    fs.chmodSync(`${database}-wal`, 0o644);
+    const root = await nobodysWorkspace(database);
+    const backup = runAsNobody(['backup', 'test_environment_001', '--workspace', root], root);
+    assert.equal(backup.status, 1, backup.stderr);
+    assert.match(backup.stderr, /error\[WAL_NOT_EMPTY\]: \S+settings\.sqlite3 is in a folder this user cannot write to and its -wal holds committed data, but there is no -shm beside it/);
+    assert.match(backup.stderr, /Let the program that owns it open and close it once/);
+  });
+
+  it('a copy read that way is kept only when no program opened or wrote the database meanwhile', async () => {
+    const database = await servicesDatabase();
+    const before = stampOf(database);
+    assert.equal(stillUnopened(database, before), true);
+    const owner = (await engine()).open(database, { readOnly: false });
+    owner.all('SELECT count(*) FROM sqlite_schema');
+    try {
+      assert.equal(stillUnopened(database, before), false, 'its program opened it (a -shm appeared)');
+    } finally {
+      owner.close();
+    }
+    const db = (await engine()).open(database, { readOnly: false });
+    db.exec("UPDATE tv_trading_variables SET value = 'changed'");
+    db.close();
+    assert.ok(!fs.existsSync(`${database}-shm`));
+    assert.equal(stillUnopened(database, before), false, 'it was written (a checkpoint into the file)');
   });
 });
 

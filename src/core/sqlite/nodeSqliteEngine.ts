@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { checkOnOwnThread, type IntegrityReport } from './databaseIntegrity';
-import { readOnlyLocation } from './readOnlyMedia';
+import { isUnlocked, readOnlyLocation, stampOf, stillUnopened } from './readOnlyMedia';
 import { BUSY_TIMEOUT_MS, DatabaseLockedError, hotJournalError, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
 
 type NodeSqlite = typeof import('node:sqlite');
@@ -96,7 +96,9 @@ export class NodeSqliteEngine implements SqliteEngine {
   }
 
   private async copyInOneStep(source: string, destination: string): Promise<number> {
-    const db = new this.sqlite.DatabaseSync(readOnlyLocation(source), { readOnly: true, timeout: BUSY_TIMEOUT_MS });
+    const location = readOnlyLocation(source);
+    if (isUnlocked(location)) return this.copyUnopened(source, location, destination);
+    const db = new this.sqlite.DatabaseSync(location, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
     try {
       // One step: the whole copy happens under one read transaction, so it is one committed state.
       return await this.sqlite.backup(db, destination, { rate: 0x7fffffff });
@@ -109,6 +111,25 @@ export class NodeSqliteEngine implements SqliteEngine {
     } finally {
       db.close();
     }
+  }
+
+  /**
+   * The copy of a WAL database no connection has open, read without locks (see readOnlyLocation). Its
+   * owner may open and write it meanwhile: then the copy is dropped and taken again, the usual way.
+   */
+  private async copyUnopened(source: string, location: string, destination: string): Promise<number> {
+    const before = stampOf(source);
+    const db = new this.sqlite.DatabaseSync(location, { readOnly: true });
+    let pages: number;
+    try {
+      pages = await this.sqlite.backup(db, destination, { rate: 0x7fffffff });
+    } finally {
+      db.close();
+    }
+    if (stillUnopened(source, before)) return pages;
+    fs.rmSync(destination, { force: true });
+    if (isUnlocked(readOnlyLocation(source))) throw new Error(`${source} was written while it was copied; back it up again`);
+    return this.copyInOneStep(source, destination);
   }
 
   /** Whether another connection holds a lock that a reader cannot get past right now. */
