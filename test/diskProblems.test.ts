@@ -14,7 +14,8 @@ import { workspaceConfigFor } from '../src/core/workspaceConfig';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { runCli } from './support/cliRunner';
 import { NO_TEST_HOOKS } from './support/steppedRuns';
-import { stampOf, stillUnopened } from '../src/core/sqlite/readOnlyMedia';
+import { stampOf } from '../src/core/sqlite/fileStamp';
+import { stillUnopened } from '../src/core/sqlite/readOnlyMedia';
 import { CLI, demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
 const DEV = 'dev_environment_001';

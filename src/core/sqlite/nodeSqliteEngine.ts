@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { checkOnOwnThread, type IntegrityReport } from './databaseIntegrity';
-import { isUnlocked, readOnlyLocation, stampOf, stillUnopened } from './readOnlyMedia';
+import { stampOf } from './fileStamp';
+import { isUnlocked, readOnlyLocation, stillUnopened } from './readOnlyMedia';
 import { BUSY_TIMEOUT_MS, DatabaseLockedError, hotJournalError, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
 
 type NodeSqlite = typeof import('node:sqlite');

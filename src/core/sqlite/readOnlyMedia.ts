@@ -2,7 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EnvProfilesError } from '../errors';
+import { sameStamp, stampOf, type FileStamp } from './fileStamp';
 import { readSqliteHeader, walSize } from './sqliteHeader';
+
+/** The URI parameter that has SQLite read a file without locks and without a -shm. */
+const IMMUTABLE = '?immutable=1';
 
 /**
  * What SQLite should open to read `file`. A WAL database needs its -shm file, which SQLite creates on
@@ -32,28 +36,12 @@ export function readOnlyLocation(file: string): string {
       hint: readOnlyDisk ? 'Mount the disk read-write, or copy the database with its -wal to a writable folder, then run it again.' : 'Let the program that owns it open and close it once (that checkpoints the -wal), or run this as that user, then run it again.',
     });
   }
-  return immutableLocation(file);
-}
-
-function immutableLocation(file: string): string {
-  return `${pathToFileURL(file).href}?immutable=1`;
+  return `${pathToFileURL(file).href}${IMMUTABLE}`;
 }
 
 /** Whether `location` (from readOnlyLocation) reads the file without SQLite's locks. */
 export function isUnlocked(location: string): boolean {
-  return location.endsWith('?immutable=1');
-}
-
-/** What a file's times and size were; a write by anyone changes them. */
-export interface FileStamp {
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-  size: bigint;
-}
-
-export function stampOf(file: string): FileStamp {
-  const { mtimeNs, ctimeNs, size } = fs.statSync(file, { bigint: true });
-  return { mtimeNs, ctimeNs, size };
+  return location.endsWith(IMMUTABLE);
 }
 
 /**
@@ -61,7 +49,5 @@ export function stampOf(file: string): FileStamp {
  * and the file was not written (the same stamp), so what was read is the one state it had.
  */
 export function stillUnopened(file: string, before: FileStamp): boolean {
-  if (fs.existsSync(`${file}-shm`) || walSize(file) > 0) return false;
-  const after = stampOf(file);
-  return after.mtimeNs === before.mtimeNs && after.ctimeNs === before.ctimeNs && after.size === before.size;
+  return !fs.existsSync(`${file}-shm`) && walSize(file) === 0 && sameStamp(before, stampOf(file));
 }

@@ -4,6 +4,7 @@ import type { Database, SqlJsStatic } from 'sql.js';
 import { writeFileAtomic } from '../atomicFile';
 import { checkOpenDatabase, type IntegrityReport } from './databaseIntegrity';
 import { EnvProfilesError } from '../errors';
+import { sameStamp, stampOf } from './fileStamp';
 import { hasHotJournal, parseSqliteHeader, readSqliteHeader, walSize } from './sqliteHeader';
 import { BUSY_TIMEOUT_MS, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
 
@@ -133,10 +134,10 @@ function refuse(file: string, why: string): never {
 function stableImage(file: string): Uint8Array | string {
   if (walSize(file) > 0) return 'has a non-empty -wal file (committed data not yet in the database file)';
   if (hasHotJournal(file)) return 'has an unfinished rollback journal';
-  const before = fs.statSync(file, { bigint: true });
+  const before = stampOf(file);
   const image = fs.readFileSync(file);
-  const after = fs.statSync(file, { bigint: true });
-  const changed = walSize(file) > 0 || hasHotJournal(file) || before.mtimeNs !== after.mtimeNs || before.ctimeNs !== after.ctimeNs || before.ino !== after.ino || BigInt(image.length) !== after.size;
+  const after = stampOf(file);
+  const changed = walSize(file) > 0 || hasHotJournal(file) || !sameStamp(before, after) || BigInt(image.length) !== after.size;
   return changed || readSqliteHeader(file)?.changeCounter !== parseSqliteHeader(image)?.changeCounter ? 'was written to while being read' : image;
 }
 
