@@ -315,10 +315,30 @@ describe("a WAL database in a folder another user owns (a stopped service's), re
   before(needsRoot('making files of another user and running the CLI as that user'));
 
   const NOBODY = 65534;
+  /**
+   * Node and the CLI bundle where `nobody` can reach them: the checkout may be in a folder only root
+   * may enter (CI clones into a fresh `mktemp -d`, mode 0700).
+   */
+  const runtime = { node: '', cli: '' };
+  before(() => {
+    const folder = tempDir('envprofiles-runtime-');
+    fs.chmodSync(folder, 0o755);
+    runtime.node = path.join(folder, 'node');
+    try {
+      fs.linkSync(process.execPath, runtime.node);
+    } catch {
+      fs.copyFileSync(process.execPath, runtime.node);
+      fs.chmodSync(runtime.node, 0o755);
+    }
+    fs.cpSync(path.dirname(CLI), path.join(folder, 'dist'), { recursive: true });
+    runtime.cli = path.join(folder, 'dist', path.basename(CLI));
+  });
 
   /** The CLI run as `nobody`, whose home (for its code cache) is `home`. */
   function runAsNobody(args: string[], home: string) {
-    return spawnSync(process.execPath, [CLI, ...args], { uid: NOBODY, gid: NOBODY, encoding: 'utf8', env: { ...process.env, ...NO_TEST_HOOKS, HOME: home, XDG_CACHE_HOME: path.join(home, '.cache') } });
+    const run = spawnSync(runtime.node, [runtime.cli, ...args], { uid: NOBODY, gid: NOBODY, encoding: 'utf8', env: { ...process.env, ...NO_TEST_HOOKS, HOME: home, XDG_CACHE_HOME: path.join(home, '.cache') } });
+    assert.ok(run.error === undefined, String(run.error));
+    return run;
   }
 
   /** A workspace of `nobody` whose test profile's settings database is `database`, in a folder of root's. */
