@@ -135,6 +135,15 @@ export class FolderModel implements vscode.Disposable {
   }
 
   /**
+   * The backups folder, when config.yaml puts it outside the workspace and it does not exist (a disk
+   * that is not mounted): backups are refused then (BACKUPS_FOLDER_MISSING), and the list is empty.
+   */
+  missingBackupsFolder(): string | undefined {
+    const backups = new BackupLayout(this.context.layout, workspaceConfigFor(this.context));
+    return backups.isOutside(this.context.layout) && !fs.existsSync(backups.root) ? backups.root : undefined;
+  }
+
+  /**
    * Why the backups listed for a profile may not be all there are: its catalog cannot be read, or
    * disagrees with the archives in its folder. Checked when the list is opened, not for every row.
    */

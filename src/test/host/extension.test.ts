@@ -202,6 +202,29 @@ suite('Environment Profiles in a real VS Code', () => {
     });
   });
 
+  test('a backups folder on a disk that is not mounted: the Backups list says so, and a click opens config.yaml', async () => {
+    const config = path.join(workspace(), '.envprofiles/config.yaml');
+    const before = fs.readFileSync(config, 'utf8');
+    const missing = path.join(os.tmpdir(), `envprofiles-unmounted-${process.pid}`, 'backups');
+    fs.writeFileSync(config, before.replace(/directory: \S+/, `directory: ${missing}`));
+    try {
+      const [warning] = await waitFor('a warning in place of the list', () => {
+        const nodes = child(roots()[0], 'Backups').getChildren();
+        return nodes.length === 1 && /does not exist/.test(labelOf(nodes[0])) ? nodes : undefined;
+      });
+      const item = warning.getTreeItem();
+      assert.equal(item.label, `The backups folder ${missing} does not exist: mount its disk (or create it)`);
+      assert.equal(item.command?.command, 'vscode.open');
+      assert.equal((item.command?.arguments?.[0] as vscode.Uri).fsPath, config);
+      assert.equal(await vscode.commands.executeCommand('envProfiles.backupFull', { profileId: DEV }), undefined, 'the backup is refused');
+      assert.match(api.services.lastError ?? '', /^The backups folder \S+ \(backups\.directory in \.envprofiles\/config\.yaml\) does not exist/);
+      assert.ok(!fs.existsSync(missing), 'and not created');
+    } finally {
+      fs.writeFileSync(config, before);
+    }
+    await waitFor('the list back', () => child(roots()[0], 'Backups').getChildren().every((n) => !/does not exist/.test(labelOf(n))));
+  });
+
   test('a change made on disk by the CLI appears in the tree', async () => {
     const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)?.extensionPath ?? '', 'dist/cli.js');
     const result = spawnSync(process.execPath, [cli, 'clone', DEV, 'cli_clone', '--name', 'Made by the CLI', '--workspace', workspace()], { encoding: 'utf8' });
