@@ -140,7 +140,7 @@ export class FolderModel implements vscode.Disposable {
    */
   missingBackupsFolder(): string | undefined {
     const backups = new BackupLayout(this.context.layout, workspaceConfigFor(this.context));
-    return backups.isOutside(this.context.layout) && !fs.existsSync(backups.root) ? backups.root : undefined;
+    return backups.isMissingOutside(this.context.layout) ? backups.root : undefined;
   }
 
   /**

@@ -58,7 +58,7 @@ export const backupsCommand: CliCommand = {
     const json = { directory: backups.root, backups: entries, disagreements, sharedWith };
     if (entries.length === 0) {
       // An outside folder that is not there may be on a disk that is not mounted: "No backups" would mislead.
-      const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isOutside(context.layout) ? '; if it is on a disk that is not mounted, mount it' : ''})`;
+      const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isMissingOutside(context.layout) ? '; if it is on a disk that is not mounted, mount it' : ''})`;
       return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}${missing}.`, ...notes] };
     }
     return { json, text: [...listing(entries), ...sharingNotes, ...notes] };

@@ -31,7 +31,7 @@ export class BackupLayout {
    * the backups would silently go there. (Inside the workspace it is made as needed.)
    */
   requireRoot(layout: WorkspaceLayout): void {
-    if (!this.isOutside(layout) || fs.existsSync(this.root)) return;
+    if (!this.isMissingOutside(layout)) return;
     const config = layout.relative(layout.configFile);
     throw new EnvProfilesError('BACKUPS_FOLDER_MISSING', `The backups folder ${this.root} (backups.directory in ${config}) does not exist. It is outside the workspace, so it is not created: if it is on a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.`, {
       file: config,
@@ -40,9 +40,12 @@ export class BackupLayout {
     });
   }
 
-  /** Whether the backups folder lies outside the workspace folder (backups.directory may put it anywhere). */
-  isOutside(layout: WorkspaceLayout): boolean {
-    return !isInside(layout.root, this.root);
+  /**
+   * Whether the backups folder lies outside the workspace folder (backups.directory may put it
+   * anywhere) and does not exist: then it is never made (see requireRoot).
+   */
+  isMissingOutside(layout: WorkspaceLayout): boolean {
+    return !isInside(layout.root, this.root) && !fs.existsSync(this.root);
   }
 
   /** Scratch space for snapshots and rebuilt databases; its name marks it temporary. */
