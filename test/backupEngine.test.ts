@@ -585,7 +585,7 @@ describe('verify', () => {
     assert.deepEqual([result.damagedWhenBackedUp, result.archiveSound], [['market_data'], true]);
     assert.equal(result.problems.length, 1, result.problems.join('\n'));
     assert.match(result.problems[0], /database "market_data" rebuilds to exactly what was backed up, so data\/dev\/market_data\.sqlite3 was already like this when the backup was taken \(the archive is intact\), but integrity_check says: /);
-    assert.match(verificationHint(result), /^Restoring it would bring market_data back as it was then, damage included\. Check the live database now \("envprofiles validate dev_environment_001 --full"\)/);
+    assert.match(verificationHint(result), /^Restoring it would bring market_data back as it was then, problems included\. Check the live database now \("envprofiles validate dev_environment_001 --full"\)/);
     assert.equal(backupsOf(context, DEV)[0].verified?.ok, false);
 
     // The path of the listed archive is the same backup as its id: same finding, recorded in the catalog.

@@ -195,6 +195,37 @@ describe('delete', () => {
     assert.ok(!fs.existsSync(path.join(root, 'data/test/settings.sqlite3')));
   });
 
+  it('data with foreign key violations (an application that leaves foreign keys off): its backup fails verify for the data alone, and still covers delete, which says so; a damaged archive does not', async () => {
+    const { root, context } = await demoWorkspace();
+    const db = (await engine()).open(path.join(root, 'data/test/strategies.sqlite3'), { readOnly: false });
+    db.exec("PRAGMA foreign_keys = OFF; INSERT INTO trading_conditions (strategy_id, expression, weight) VALUES (999999, 'orphan', 1)");
+    db.close();
+    await pastLastWrite();
+    // A backup whose archive is then damaged: its failure is the archive's, so it covers nothing.
+    const damaged = await createBackup(context, { profileId: 'test_environment_001', kind: 'full' });
+    const bytes = fs.readFileSync(damaged.archive);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x10;
+    fs.writeFileSync(damaged.archive, bytes);
+    const damagedResult = await verifyBackup(context, damaged.entry.id);
+    assert.deepEqual([damagedResult.ok, damagedResult.archiveSound], [false, false]);
+    await assert.rejects(deleteProfile(context, { id: 'test_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP');
+
+    const sound = await createBackup(context, { profileId: 'test_environment_001', kind: 'full' });
+    const verify = runCli(['verify', sound.entry.id, '--workspace', root]);
+    assert.equal(verify.status, 1, 'the data itself fails foreign_key_check');
+    assert.match(verify.stdout, /database "strategies" rebuilds to exactly what was backed up, so data\/test\/strategies\.sqlite3 was already like this when the backup was taken \(the archive is intact\), but it has 1 foreign key violation\(s\): trading_conditions row \d+ -> strategy_profiles$/m);
+    assert.match(verify.stdout, /It is an exact copy of that data, so "envprofiles delete" accepts it as a verified backup\./);
+    const listed = runCli(['backups', 'test_environment_001', '--workspace', root]);
+    assert.match(listed.stdout, new RegExp(`${damaged.entry.id.replace(/\./g, '\\.')} .* FAILED\n`));
+    assert.match(listed.stdout, new RegExp(`${sound.entry.id.replace(/\./g, '\\.')} .* FAILED \\(data; archive intact\\)`));
+
+    const deleted = runCli(['delete', 'test_environment_001', '--workspace', root]);
+    assert.equal(deleted.status, 0, deleted.stderr);
+    assert.match(deleted.stdout, new RegExp(`covered by verified backup ${sound.entry.id.replace(/\./g, '\\.')}`));
+    assert.match(deleted.stdout, /note: .* holds the data exactly as it was backed up, but that data already had problems, which it keeps: .*1 foreign key violation/);
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/test_environment_001.yaml')));
+  });
+
   it('PRODUCTION needs --confirm; the active profile cannot be deleted', async () => {
     const { context } = await demoWorkspace();
     await pastLastWrite();

@@ -21,20 +21,24 @@ function backUpInChild(services: CommandServices, folder: FolderModel, title: st
   return runInChildProcess<BackupJson>(services, folder, title, ['backup', profileId, `--${kind}`, '--reason', reason]);
 }
 
-/** A verification, in a child process; throws when the backup is not sound. */
-async function verifyInChild(services: CommandServices, folder: FolderModel, backupId: string): Promise<VerificationResult> {
+/**
+ * A verification, in a child process; throws when the backup is not sound. With `acceptDataProblems`,
+ * a backup that failed only because of its data (the archive holds that data exactly) is accepted.
+ */
+async function verifyInChild(services: CommandServices, folder: FolderModel, backupId: string, acceptDataProblems = false): Promise<VerificationResult> {
   const result = await runInChildProcess<VerificationResult>(services, folder, `Verifying ${backupId}`, ['verify', backupId]);
   if (!result.ok) {
-    for (const problem of result.problems) services.log.error(`verify ${backupId}: ${problem}`);
-    requireVerified(result);
+    const dataOnly = acceptDataProblems && result.archiveSound;
+    for (const problem of result.problems) services.log[dataOnly ? 'warn' : 'error'](`verify ${backupId}: ${problem}`);
+    if (!dataOnly) requireVerified(result);
   }
   return result;
 }
 
-/** Used by delete when no verified backup covers the profile. */
+/** Used by delete when no verified backup covers the profile: delete accepts a backup whose only problems are its data's. */
 export async function backUpAndVerify(services: CommandServices, folder: FolderModel, profileId: string): Promise<void> {
   const backup = await backUpInChild(services, folder, `Backing up ${profileId}`, profileId, 'full', 'before-delete');
-  await verifyInChild(services, folder, backup.id);
+  await verifyInChild(services, folder, backup.id, true);
 }
 
 export async function backupCommand(services: CommandServices, target: unknown, kind: 'full' | 'incremental'): Promise<string> {

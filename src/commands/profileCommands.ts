@@ -3,7 +3,7 @@ import { fullValidateProfile, quickValidateProfile, type ValidationReport } from
 import { EnvProfilesError } from '../core/errors';
 import { cloneProfile, type CloneData } from '../core/profileClone';
 import { createProfile, type InitialiseDatabases } from '../core/profileCreation';
-import { deleteProfile } from '../core/profileDeletion';
+import { deleteProfile, type DeleteResult } from '../core/profileDeletion';
 import { isProtected, PROFILE_TYPES, type ProfileType } from '../core/profileModel';
 import { profileIdProblem } from '../core/safeNames';
 import { workspaceConfigFor } from '../core/workspaceConfig';
@@ -96,16 +96,24 @@ export async function deleteProfileCommand(services: CommandServices, target: un
   const confirmedId = isProtected(profile) ? await askToTypeId(profile.id, `"${profile.name}" is ${profile.type}. Type its id to delete it.`, args.confirm) : undefined;
   const attempt = () => withOperationProgress(folder, `Deleting ${profile.name}`, (context) => deleteProfile(context, { id: profile.id, confirmedId, deleteData }));
   try {
-    const result = await attempt();
-    void vscode.window.showInformationMessage(`Deleted ${profile.name}; it is covered by the verified backup ${result.coveredBy}.`);
+    reportDeleted(services, profile.name, await attempt());
   } catch (error) {
     if (!(error instanceof EnvProfilesError) || error.code !== 'NEEDS_BACKUP' || args.profileId) throw error;
     const choice = await vscode.window.showWarningMessage(`${profile.name} has no verified backup newer than its last change, so it was not deleted.`, { modal: true }, 'Back Up, Verify and Delete');
     if (!choice) throw new UserCancelled();
     await backUpAndVerify(services, folder, profile.id);
-    const result = await attempt();
-    void vscode.window.showInformationMessage(`Deleted ${profile.name}; it is covered by the verified backup ${result.coveredBy}.`);
+    reportDeleted(services, profile.name, await attempt());
   }
+}
+
+/** Says what covers the deleted profile; a warning when that backup keeps problems its data already had. */
+function reportDeleted(services: CommandServices, name: string, result: DeleteResult): void {
+  if (!result.note) {
+    void vscode.window.showInformationMessage(`Deleted ${name}; it is covered by the verified backup ${result.coveredBy}.`);
+    return;
+  }
+  services.log.warn(`delete ${result.id}: ${result.note}`);
+  void vscode.window.showWarningMessage(`Deleted ${name}; it is covered by the backup ${result.coveredBy}, an exact copy of its data, which already had problems (see the log).`, 'Show Log').then((c) => c && services.log.show());
 }
 
 export async function validateProfileCommand(services: CommandServices, target: unknown, full: boolean): Promise<ValidationReport> {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { EnvProfilesError } from './errors';
-import { INTEGRITY_PROBLEMS_LISTED, type IntegrityReport } from './sqlite/databaseIntegrity';
+import { foreignKeySampleText, INTEGRITY_PROBLEMS_LISTED, type IntegrityReport } from './sqlite/databaseIntegrity';
 import { BUSY_TIMEOUT_MS, DatabaseLockedError, type SqliteConnection, type SqliteEngine } from './sqlite/sqliteEngine';
 import { readSqliteHeader, walSize } from './sqlite/sqliteHeader';
 
@@ -114,11 +114,11 @@ export async function runFullChecks(engine: SqliteEngine, inspection: DatabaseIn
     add('integrity', 'error', `integrity_check of ${written} failed: ${(error as Error).message}`);
     return;
   }
-  const { problems, foreignKeyViolations, foreignKeySample } = report;
+  const { problems, foreignKeyViolations } = report;
   if (problems.length === 0) add('integrity', 'ok', 'integrity_check: ok');
   else add('integrity', 'error', `integrity_check of ${written} found ${problems.length}${problems.length >= INTEGRITY_PROBLEMS_LISTED ? ' or more' : ''} problem(s): ${problems.slice(0, 3).join('; ')}`);
   if (foreignKeyViolations === 0) add('foreign-keys', 'ok', 'foreign_key_check: no violations');
-  else add('foreign-keys', 'error', `foreign_key_check of ${written} found ${foreignKeyViolations} violation(s): ${foreignKeySample.join('; ')}${foreignKeyViolations > foreignKeySample.length ? '; …' : ''}`);
+  else add('foreign-keys', 'error', `foreign_key_check of ${written} found ${foreignKeyViolations} violation(s): ${foreignKeySampleText(report)}`);
 }
 
 /** Tables (not SQLite's own) and their columns. */

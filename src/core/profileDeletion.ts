@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
-import { newestFirst, readCatalog } from './backup/backupCatalog';
+import { holdsDataExactly, newestFirst, readCatalog } from './backup/backupCatalog';
 import { BackupLayout } from './backup/backupLayout';
 import { refuseIfDatabasesInUse } from './databaseInUse';
 import { EnvProfilesError } from './errors';
@@ -24,6 +24,8 @@ export interface DeleteResult {
   coveredBy: string;
   deletedFiles: string[];
   keptFiles: string[];
+  /** Set when the covering backup failed verification only because of problems the data already had. */
+  note?: string;
 }
 
 /**
@@ -51,7 +53,8 @@ function lastChange(context: WorkspaceContext, file: string, databases: string[]
 
 /**
  * Deletes a profile, only when a verified backup newer than its last change exists (otherwise
- * NEEDS_BACKUP). PRODUCTION and protected profiles need the typed id; the active profile cannot be
+ * NEEDS_BACKUP): one that passed verification, or that failed it only because of problems its data
+ * already had (see holdsDataExactly); the result then says so. PRODUCTION and protected profiles need the typed id; the active profile cannot be
  * deleted. Database files are kept unless `deleteData`; backups are always kept.
  */
 export async function deleteProfile(context: WorkspaceContext, request: DeleteRequest): Promise<DeleteResult> {
@@ -66,7 +69,9 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     const changed = lastChange(context, file, Object.values(profile.databases));
     const covering = readCatalog(new BackupLayout(layout, config), profile.id)
       // Taken after the change: a backup's time is that of its start, before its snapshots.
-      .filter((e) => e.verified?.ok && Date.parse(e.createdAt) > changed.getTime())
+      // A backup whose verification failed only because of the data's own problems (orphan rows of an
+      // application that never turns foreign keys on, say) holds that data exactly: it covers it too.
+      .filter((e) => holdsDataExactly(e) && Date.parse(e.createdAt) > changed.getTime())
       .sort(newestFirst)[0];
     if (!covering) {
       appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
@@ -91,7 +96,8 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
         deletedFiles.push(written);
       } else keptFiles.push(written);
     }
-    appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'ok', detail: `covered by ${covering.id}${request.deleteData ? '; data deleted' : '; data kept'}` });
-    return { id: profile.id, coveredBy: covering.id, deletedFiles, keptFiles };
+    const note = covering.verified?.ok ? undefined : `${covering.id} holds the data exactly as it was backed up, but that data already had problems, which it keeps: ${covering.verified?.detail}`;
+    appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'ok', detail: `covered by ${covering.id}${note ? ' (its data had problems when backed up)' : ''}${request.deleteData ? '; data deleted' : '; data kept'}` });
+    return { id: profile.id, coveredBy: covering.id, deletedFiles, keptFiles, ...(note ? { note } : {}) };
   });
 }

@@ -1,9 +1,17 @@
 import * as vscode from 'vscode';
-import type { CatalogEntry } from '../core/backup/backupCatalog';
+import { verificationStatus, type CatalogEntry, type VerificationStatus } from '../core/backup/backupCatalog';
 import type { FolderModel } from '../folderModel';
 import { CONTEXT } from './contextValues';
 import { age, megabytes } from './profileAppearance';
 import type { TreeNode } from './treeNode';
+
+const STATUS_TEXT: Record<VerificationStatus, string> = {
+  passed: 'verified',
+  'data-problems': 'archive intact, its data FAILED checks',
+  failed: 'verification FAILED',
+  'not-verified': 'not verified',
+};
+const STATUS_ICON: Record<Exclude<VerificationStatus, 'not-verified'>, string> = { passed: 'verified', 'data-problems': 'warning', failed: 'error' };
 
 /** One backup: kind, size, age, verified or not; an incremental shows its place in its chain. */
 export class BackupNode implements TreeNode {
@@ -21,9 +29,9 @@ export class BackupNode implements TreeNode {
     item.id = this.id;
     item.contextValue = CONTEXT.backup;
     const kind = e.kind === 'full' ? 'full' : `incremental ${e.chain.length + 1} in chain`;
-    const verified = e.verified ? (e.verified.ok ? 'verified' : 'verification FAILED') : 'not verified';
-    item.description = `${kind} · ${megabytes(e.sizeBytes)} · ${age(e.createdAt)} · ${verified}`;
-    item.iconPath = new vscode.ThemeIcon(e.verified?.ok ? 'verified' : e.verified ? 'error' : e.kind === 'full' ? 'package' : 'diff-added');
+    const status = verificationStatus(e);
+    item.description = `${kind} · ${megabytes(e.sizeBytes)} · ${age(e.createdAt)} · ${STATUS_TEXT[status]}`;
+    item.iconPath = new vscode.ThemeIcon(status === 'not-verified' ? (e.kind === 'full' ? 'package' : 'diff-added') : STATUS_ICON[status]);
     item.tooltip = new vscode.MarkdownString(
       `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n- size: ${megabytes(e.sizeBytes)}\n- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
     );

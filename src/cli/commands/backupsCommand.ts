@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { catalogDisagreements, newestFirst, profilesWithBackups, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
+import { catalogDisagreements, newestFirst, profilesWithBackups, readCatalog, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { sharingWorkspaceFinder } from '../../core/backup/backupOrigin';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
@@ -65,10 +65,18 @@ export const backupsCommand: CliCommand = {
   },
 };
 
+/** The VERIFIED column: a failure of the data alone (the archive holds it exactly) is told from one of the archive. */
+function verifiedColumn(entry: CatalogEntry): string {
+  const status = verificationStatus(entry);
+  if (status === 'passed') return `ok ${entry.verified?.at}`;
+  if (status === 'data-problems') return 'FAILED (data; archive intact)';
+  return status === 'failed' ? 'FAILED' : 'no';
+}
+
 function listing(entries: CatalogEntry[]): string[] {
   const rows = [['ID', 'KIND', 'SIZE', 'CREATED', 'REASON', 'VERIFIED']];
   for (const e of entries) {
-    rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', `${(e.sizeBytes / 1048576).toFixed(2)} MB`, e.createdAt, e.reason, e.verified ? (e.verified.ok ? `ok ${e.verified.at}` : 'FAILED') : 'no']);
+    rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', `${(e.sizeBytes / 1048576).toFixed(2)} MB`, e.createdAt, e.reason, verifiedColumn(e)]);
   }
   return table(rows);
 }

@@ -11,6 +11,29 @@ export interface VerificationRecord {
   detail: string;
   /** SHA-256 of each database file as rebuilt by the verification (an incremental's manifest has none). */
   databaseSha256?: Record<string, string>;
+  /**
+   * The archive is intact and rebuilds to exactly what was backed up: true when `ok`, and also when it
+   * failed only because of the data itself (already damaged, or with foreign key violations, when it
+   * was backed up). Absent in catalogs written before this field.
+   */
+  archiveSound?: boolean;
+}
+
+/**
+ * Whether the backup's last verification proved that it holds its data exactly as it was backed up:
+ * it passed, or it failed only because of problems the data already had then (which it keeps).
+ */
+export function holdsDataExactly(entry: CatalogEntry): boolean {
+  return entry.verified?.ok === true || entry.verified?.archiveSound === true;
+}
+
+/** A backup's verification as lists show it: passed, failed only because of its data, failed, or never run. */
+export type VerificationStatus = 'passed' | 'data-problems' | 'failed' | 'not-verified';
+
+export function verificationStatus(entry: CatalogEntry): VerificationStatus {
+  if (!entry.verified) return 'not-verified';
+  if (entry.verified.ok) return 'passed';
+  return entry.verified.archiveSound ? 'data-problems' : 'failed';
 }
 
 /** One backup as the catalog knows it. */

@@ -15,7 +15,7 @@ import { BackupLayout } from './backupLayout';
 import type { DatabaseRecord } from './backupManifest';
 import type { DeflateSegment } from './zipWriter';
 import { rebuildDatabase } from './databaseReconstruction';
-import { integrityText, type IntegrityReport } from '../sqlite/databaseIntegrity';
+import { foreignKeySampleText, integrityText, type IntegrityReport } from '../sqlite/databaseIntegrity';
 import { watchStep } from '../progressMeter';
 import { fileSha256 } from '../fileDigest';
 
@@ -129,7 +129,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         const asBackedUp = vouchedFor ? `rebuilds to exactly what was backed up, so ${record.originalPath} was already like this when the backup was taken (the archive is intact), but` : 'rebuilds, but';
         const found = [
           ...(integrity !== 'ok' ? [`${located.archive}: database "${record.logicalName}" ${asBackedUp} integrity_check says: ${integrity}`] : []),
-          ...(foreignKeyViolations > 0 ? [`${located.archive}: database "${record.logicalName}" ${asBackedUp} it has ${foreignKeyViolations} foreign key violation(s)`] : []),
+          ...(foreignKeyViolations > 0 ? [`${located.archive}: database "${record.logicalName}" ${asBackedUp} it has ${foreignKeyViolations} foreign key violation(s): ${foreignKeySampleText(report)}`] : []),
         ];
         problems.push(...found);
         if (vouchedFor && found.length > 0) {
@@ -166,13 +166,15 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     fs.rmSync(staging, { recursive: true, force: true });
   }
   const ok = problems.length === 0;
+  // Every problem, if any, is of the data as it was backed up: the archive holds that data exactly.
+  const archiveSound = problems.length === dataProblems;
   if (profileId && located.catalogEntry) {
-    const record: VerificationRecord = { at: context.now().toISOString(), ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0] };
+    const record: VerificationRecord = { at: context.now().toISOString(), ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound };
     if (ok) record.databaseSha256 = Object.fromEntries(databases.map((d) => [d.name, d.sha256]));
     updateCatalog(backups, profileId, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)));
   }
   appendAudit(context, { event: 'verify', profile: profileId, outcome: ok ? 'ok' : 'failed', detail: ok ? backupId : problems[0] });
-  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound: problems.length === dataProblems, databases, bytesChecked, durationMs: performance.now() - started };
+  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started };
 }
 
 /** What to do about a backup that failed verification. */
@@ -180,7 +182,7 @@ export function verificationHint(result: VerificationResult): string {
   const profile = result.profileId;
   const others = `"envprofiles backups${profile ? ` ${profile}` : ''}" shows the other backups and which of them verified`;
   if (result.damagedWhenBackedUp.length > 0 && result.archiveSound) {
-    return `Restoring it would bring ${result.damagedWhenBackedUp.join(', ')} back as ${result.damagedWhenBackedUp.length === 1 ? 'it was' : 'they were'} then, damage included. Check the live database now ("envprofiles validate ${profile} --full"); ${others}.`;
+    return `Restoring it would bring ${result.damagedWhenBackedUp.join(', ')} back as ${result.damagedWhenBackedUp.length === 1 ? 'it was' : 'they were'} then, problems included. Check the live database now ("envprofiles validate ${profile} --full"); ${others}. It is an exact copy of that data, so "envprofiles delete" accepts it as a verified backup.`;
   }
   return `Do not restore from it. ${others}; take a new full backup${profile ? ` ("envprofiles backup ${profile} --full")` : ''} and verify it.`;
 }

@@ -17,6 +17,11 @@ export function integrityText(report: IntegrityReport): string {
   return report.problems.length === 0 ? 'ok' : report.problems.join('; ');
 }
 
+/** The first violations foreign_key_check found, as "table row R -> parent; …" (for messages). */
+export function foreignKeySampleText(report: IntegrityReport): string {
+  return `${report.foreignKeySample.join('; ')}${report.foreignKeyViolations > report.foreignKeySample.length ? '; …' : ''}`;
+}
+
 /**
  * integrity_check (its first 20 problems) and foreign_key_check of an open database. Self-contained, with
  * no names from outside it: the checking thread runs its source text.

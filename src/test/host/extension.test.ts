@@ -246,4 +246,30 @@ suite('Environment Profiles in a real VS Code', () => {
     fs.writeFileSync(file, good);
     await waitFor('the diagnostic to clear', () => vscode.languages.getDiagnostics(uri).length === 0);
   });
+
+  test('data with a foreign key violation: its backup shows "archive intact, its data FAILED checks", and still covers Delete Profile', async () => {
+    const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)?.extensionPath ?? '', 'dist/cli.js');
+    const cloned = spawnSync(process.execPath, [cli, 'clone', DEV, 'orphan_rows', '--name', 'Orphan rows', '--workspace', workspace()], { encoding: 'utf8' });
+    assert.equal(cloned.status, 0, cloned.stderr);
+    // As an application that never turns foreign keys on would leave it.
+    const orphan = spawnSync(process.execPath, ['-e', `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(process.argv[1], { enableForeignKeyConstraints: false }); db.exec("INSERT INTO trading_conditions (strategy_id, expression, weight) VALUES (999999, 'orphan', 1)"); db.close();`, path.join(workspace(), 'data/orphan_rows/strategies.sqlite3')], { encoding: 'utf8' });
+    assert.equal(orphan.status, 0, orphan.stderr);
+    const profile = await waitFor('the clone in the tree', () => roots().find((n) => labelOf(n) === 'Orphan rows'));
+    await new Promise((r) => setTimeout(r, 50)); // the backup must start after the data's last change
+    const id = await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: 'orphan_rows' });
+    assert.ok(id);
+    api.services.lastError = undefined;
+    assert.equal(await vscode.commands.executeCommand('envProfiles.verifyBackup', { backupId: id }), undefined, 'verify reports a failure');
+    assert.match(api.services.lastError ?? '', /failed verification: .*database "strategies" rebuilds to exactly what was backed up, .* 1 foreign key violation\(s\): trading_conditions row \d+ -> strategy_profiles/);
+    const node = await waitFor('the backup marked as failing for its data', () => {
+      const [first] = child(profile, 'Backups').getChildren();
+      return first && /· archive intact, its data FAILED checks$/.test(String(first.getTreeItem().description)) ? first : undefined;
+    });
+    assert.equal((node.getTreeItem().iconPath as vscode.ThemeIcon).id, 'warning');
+    api.services.lastError = undefined;
+    await vscode.commands.executeCommand('envProfiles.deleteProfile', { profileId: 'orphan_rows' });
+    assert.equal(api.services.lastError, undefined);
+    assert.ok(!fs.existsSync(path.join(workspace(), '.envprofiles/profiles/orphan_rows.yaml')));
+    await waitFor('the profile gone from the tree', () => !roots().some((n) => labelOf(n) === 'Orphan rows'));
+  });
 });
