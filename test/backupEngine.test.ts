@@ -358,6 +358,48 @@ describe('backup archives', () => {
     assert.deepEqual(result.failures, []);
   });
 
+  it('backup --all saves what it can: past a profile file that does not parse (named, with its code, file and what to do), and without a database that is missing (named in the output and the manifest); that backup verifies, restores, and says what it lacks', async () => {
+    const { root, context } = await demoWorkspace();
+    const TEST = 'test_environment_001';
+    fs.writeFileSync(path.join(root, '.envprofiles/profiles/broken.yaml'), 'profile: [\n');
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(root, `data/test/settings.sqlite3${suffix}`), { force: true });
+    const all = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root, '--json']);
+    assert.equal(all.status, 1, 'something was not saved');
+    const backups = all.json?.result.backups as { id: string; profileId: string; databases: { name: string }[]; leftOut?: { logicalName: string; originalPath: string; code: string; reason: string }[] }[];
+    assert.deepEqual(backups.map((b) => b.profileId), [DEV, 'prod_environment_001', TEST]);
+    const [broken] = all.json?.result.failures as { profileId: string; message: string; code: string; hint: string }[];
+    assert.equal(all.json?.result.failures.length, 1);
+    assert.deepEqual([broken.profileId, broken.code], ['broken', 'YAML_SYNTAX']);
+    assert.match(broken.message, /^not backed up: \.envprofiles\/profiles\/broken\.yaml:2:1: YAML syntax error: [^\n]*[a-z\]]$/);
+    assert.equal(broken.hint, 'Fix the profile file, then back it up: envprofiles backup broken.');
+    const partial = backups[2];
+    assert.deepEqual(partial.databases.map((d) => d.name), ['strategies', 'market_data']);
+    const missing = 'data/test/settings.sqlite3 (database "settings" of test_environment_001) does not exist, so it cannot be backed up';
+    assert.deepEqual(partial.leftOut, [{ logicalName: 'settings', originalPath: 'data/test/settings.sqlite3', reason: missing, code: 'DATABASE_MISSING' }]);
+    const archive = path.join(root, '.envprofiles/backups', TEST, `${partial.id}.zip`);
+    const manifest = JSON.parse(spawnSync('unzip', ['-p', archive, 'manifest.json'], { encoding: 'utf8' }).stdout);
+    assert.deepEqual(manifest.leftOut, [{ logicalName: 'settings', originalPath: 'data/test/settings.sqlite3', reason: missing }]);
+    assert.deepEqual(backupsOf(context, TEST)[0].databases, ['strategies', 'market_data']);
+    const text = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root]);
+    assert.match(text.stdout, new RegExp(`note: settings was left out of this backup: ${missing.replace(/[.()]/g, '\\$&')}`));
+    assert.match(text.stdout, /^3 profile\(s\) backed up \(1 of them without every database: see the notes\), 1 failed \(reason: emergency\)\.$/m);
+
+    assert.equal((await verifyBackup(context, partial.id)).ok, true);
+    await assert.rejects(restoreBackup(context, { reference: partial.id, database: 'settings' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'BACKUP_NOT_FOUND' && e.message === `Backup ${partial.id} has no database "settings" (it was left out of it: ${missing}).`);
+    const restored = await restoreBackup(context, { reference: partial.id });
+    assert.deepEqual(restored.databases, ['strategies', 'market_data']);
+    assert.ok(restored.notes.includes(`settings (data/test/settings.sqlite3) is not in this backup (it was left out of it: ${missing}); it was left as it is`), restored.notes.join('\n'));
+    assert.ok(!fs.existsSync(path.join(root, 'data/test/settings.sqlite3')));
+    // Once the database is back, the next backup of the chain holds it whole, and the chain restores.
+    fs.copyFileSync(path.join(root, 'data/dev/settings.sqlite3'), path.join(root, 'data/test/settings.sqlite3'));
+    const next = await createBackup(context, { profileId: TEST, kind: 'incremental' });
+    assert.equal(next.entry.kind, 'incremental');
+    assert.deepEqual(next.databases.map((d) => `${d.name}:${d.storage}`), ['settings:image', 'strategies:pages', 'market_data:pages']);
+    assert.equal((await verifyBackup(context, next.entry.id)).ok, true);
+    const copy = await restoreBackup(context, { reference: next.entry.id, asNew: 'test_copy' });
+    assert.deepEqual(copy.databases, ['settings', 'strategies', 'market_data']);
+  });
+
   it('backs up the profile being left before a switch when its schedule asks', async () => {
     const { root, context } = await demoWorkspace();
     await switchProfile(context, DEV);
@@ -625,6 +667,21 @@ describe('restore', () => {
     assert.deepEqual(temporaryFiles(root), []);
   });
 
+  it('a safety backup taken while a database was missing holds the others; restored as a new profile, that database is left out of it, not shared with the old profile', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(root, `data/dev/settings.sqlite3${suffix}`), { force: true });
+    const result = await restoreBackup(context, { reference: backup.entry.id, database: 'strategies' });
+    assert.ok(result.safetyBackup);
+    const copy = await restoreBackup(context, { reference: result.safetyBackup as string, asNew: 'copy_of_dev' });
+    assert.deepEqual(copy.databases, ['strategies', 'market_data']);
+    assert.ok(copy.notes.includes('settings is not in this backup (it was missing, or not a SQLite database, when the backup was taken), so copy_of_dev has no settings database; add one to .envprofiles/profiles/copy_of_dev.yaml if it needs it'), copy.notes.join('; '));
+    // Before, the new profile kept settings: "data/dev/settings.sqlite3", the old profile's file.
+    const yaml = fs.readFileSync(path.join(root, '.envprofiles/profiles/copy_of_dev.yaml'), 'utf8');
+    assert.doesNotMatch(yaml, /data\/dev\//);
+    assert.match(yaml, /strategies: "data\/copy_of_dev\/strategies\.sqlite3"/);
+  });
+
   it('a database added to the profile after the backup is left as it is, and the restore says so', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });
@@ -638,7 +695,7 @@ describe('restore', () => {
     assert.match(fs.readFileSync(profileFile, 'utf8'), /journal: "data\/dev\/journal\.sqlite3"/);
     const result = await restoreBackup(context, { reference: backup.entry.id });
     assert.deepEqual(result.databases, ['settings', 'strategies', 'market_data']);
-    assert.ok(result.notes.includes('journal (data/dev/journal.sqlite3) is not in this backup (it was added to the profile later); it was left as it is'), result.notes.join('; '));
+    assert.ok(result.notes.includes('journal (data/dev/journal.sqlite3) is not in this backup (it was added to the profile later, or did not exist when the backup was taken); it was left as it is'), result.notes.join('; '));
     assert.deepEqual(fs.readFileSync(added), before);
   });
 

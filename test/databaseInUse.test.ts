@@ -252,7 +252,7 @@ process.stdin.once('data', () => {
 }
 
 describe('a database a writer keeps locked (rollback-journal mode, a transaction held longer than the busy timeout)', () => {
-  it('backup, clone and validate wait the busy timeout, then say which program holds the lock; nothing is written, and the writer commits afterwards', async function () {
+  it('backup, clone and validate wait the busy timeout, then say which program holds the lock; nothing is written; the emergency backup leaves that database out and saves the rest; the writer commits afterwards', async function () {
     this.timeout(60000);
     const { root, context } = await demoWorkspace();
     const settings = path.join(root, 'data/dev/settings.sqlite3');
@@ -281,6 +281,19 @@ describe('a database a writer keeps locked (rollback-journal mode, a transaction
 
       assert.deepEqual(differingFiles(workspaceFiles(root), before), []);
       assert.deepEqual(temporaryFiles(root), []);
+
+      // The emergency backup saves what it can: the locked database is left out, and named.
+      const emergency = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root, '--json']);
+      assert.equal(emergency.status, 1, emergency.stderr);
+      const backups = emergency.json?.result.backups as { profileId: string; databases: { name: string }[]; leftOut?: { logicalName: string; code: string; reason: string }[] }[];
+      assert.deepEqual(emergency.json?.result.failures, []);
+      assert.deepEqual(backups.map((b) => [b.profileId, b.databases.map((d) => d.name).join(','), (b.leftOut ?? []).map((l) => `${l.logicalName}:${l.code}`).join(',')]), [
+        [DEV, 'strategies,market_data', 'settings:DATABASE_LOCKED'],
+        ['prod_environment_001', 'settings,strategies,market_data', ''],
+        ['test_environment_001', 'settings,strategies,market_data', ''],
+      ]);
+      assert.match(backups[0].leftOut?.[0].reason ?? '', /^data\/dev\/settings\.sqlite3 \(database "settings" of dev_environment_001\) is locked by another program: node \(pid \d+\)/);
+      assert.equal(backupCount(context, DEV), 1);
     } finally {
       committed = await commit();
     }
@@ -288,6 +301,6 @@ describe('a database a writer keeps locked (rollback-journal mode, a transaction
     // Once the lock is gone, the same backup goes through.
     const again = runCli(['backup', DEV, '--workspace', root]);
     assert.equal(again.status, 0, again.stderr);
-    assert.equal(backupCount(context, DEV), 1);
+    assert.equal(backupCount(context, DEV), 2);
   });
 });

@@ -107,6 +107,8 @@ describe('profile format', () => {
     const { issues } = parse(variant('  name: "개발 환경"', '  name: "개발 환경\n  oops: [unclosed'));
     assert.ok(issues.length > 0);
     assert.match(issues[0].message, /YAML syntax error/);
+    // The position is the issue's (shown as file:line:column), not repeated at the end of the text.
+    assert.doesNotMatch(issues[0].message, /at line \d+, column \d+|:$/);
     assert.equal(typeof issues[0].line, 'number');
     assert.equal(typeof issues[0].column, 'number');
   });

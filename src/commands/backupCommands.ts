@@ -57,14 +57,20 @@ export async function emergencyBackupCommand(services: CommandServices): Promise
   requireTrust('backing up');
   let count = 0;
   const failures: string[] = [];
+  const leftOut: string[] = [];
   for (const folder of services.model.initialised()) {
     const result = await runInChildProcess<AllBackupsJson>(services, folder, `Emergency backup of every profile in ${folder.name}`, ['backup', '--all', '--reason', 'emergency']);
     count += result.backups.length;
     failures.push(...result.failures.map((f) => `${f.profileId}: ${f.message}${f.hint ? ` ${f.hint}` : ''}`));
+    leftOut.push(...result.backups.flatMap((b) => (b.leftOut ?? []).map((l) => `${b.profileId}: ${l.logicalName} was left out: ${l.reason}`)));
   }
   for (const failure of failures) services.log.error(`emergency backup: ${failure}`);
-  if (failures.length > 0) throw new Error(`Emergency backup: ${count} profile(s) backed up, ${failures.length} failed (${failures[0]}).`);
-  void vscode.window.showInformationMessage(`Emergency backup: ${count} profile(s) backed up.`);
+  for (const line of leftOut) services.log.warn(`emergency backup: ${line}`);
+  const without = leftOut.length > 0 ? `, ${leftOut.length} database(s) left out (${leftOut[0]})` : '';
+  if (failures.length > 0) throw new Error(`Emergency backup: ${count} profile(s) backed up${without}, ${failures.length} failed (${failures[0]}).`);
+  if (leftOut.length > 0) {
+    void vscode.window.showWarningMessage(`Emergency backup: ${count} profile(s) backed up${without}. See the log.`, 'Show Log').then((c) => c && services.log.show());
+  } else void vscode.window.showInformationMessage(`Emergency backup: ${count} profile(s) backed up.`);
   return count;
 }
 

@@ -17,7 +17,9 @@ export function positionOf(doc: Document, lineCounter: LineCounter, fieldPath: r
 export function syntaxIssues(file: string, errors: readonly YAMLError[]): Issue[] {
   return errors.map((error) => {
     const pos = error.linePos?.[0];
-    const firstLine = error.message.split('\n')[0];
+    // The parser ends its first line with " at line L, column C:" (a code frame followed): the issue
+    // carries the position, and messages put it before the text as file:line:column.
+    const firstLine = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     return { file, line: pos?.line, column: pos?.col, message: `YAML syntax error: ${firstLine}` };
   });
 }

@@ -11,7 +11,7 @@ export type BackupJson = CatalogEntry & { archive: string; databaseDetails: Back
 /** `backup --all --json`. */
 export interface AllBackupsJson {
   reason: string;
-  backups: (Omit<CatalogEntry, 'databases'> & { databases: BackupResult['databases']; note?: string })[];
+  backups: (Omit<CatalogEntry, 'databases'> & { databases: BackupResult['databases']; note?: string; leftOut?: BackupResult['leftOut'] })[];
   failures: AllProfilesBackupResult['failures'];
 }
 
@@ -31,6 +31,7 @@ export const backupCommand: CliCommand = {
   details: [
     'Without --full or --incremental: incremental when a chain exists and is shorter than backups.max_chain, full otherwise.',
     'Databases are copied with the SQLite backup API while the application keeps writing. --all --reason emergency is the emergency backup.',
+    'With --all a database that cannot be taken (missing, not SQLite, locked, unreadable) is left out of its profile\'s backup, named in the output and the manifest, and the rest is saved; the exit code is then 1.',
     'Runs at lowered CPU priority (nice 10), so that the application sharing the machine is not slowed; on an idle machine it is as fast.',
   ],
   options: { full: { type: 'boolean' }, incremental: { type: 'boolean' }, all: { type: 'boolean' }, reason: { type: 'string' } },
@@ -49,9 +50,11 @@ export const backupCommand: CliCommand = {
         text.push(`FAILED ${failure.profileId}${failure.code ? ` [${failure.code}]` : ''}: ${failure.message}`);
         if (failure.hint) text.push(`  ${failure.hint}`);
       }
-      text.push(`${result.results.length} profile(s) backed up, ${result.failures.length} failed (reason: ${result.reason}).`);
-      const json: AllBackupsJson = { reason: result.reason, backups: result.results.map((r) => ({ ...r.entry, databases: r.databases, note: r.note })), failures: result.failures };
-      return { json, text, exitCode: result.failures.length > 0 ? 1 : 0 };
+      const partial = result.results.filter((r) => r.leftOut).length;
+      text.push(`${result.results.length} profile(s) backed up${partial > 0 ? ` (${partial} of them without every database: see the notes)` : ''}, ${result.failures.length} failed (reason: ${result.reason}).`);
+      const json: AllBackupsJson = { reason: result.reason, backups: result.results.map((r) => ({ ...r.entry, databases: r.databases, note: r.note, ...(r.leftOut ? { leftOut: r.leftOut } : {}) })), failures: result.failures };
+      // Anything not saved is a failure for scripts, also a database left out of a profile's backup.
+      return { json, text, exitCode: result.failures.length > 0 || partial > 0 ? 1 : 0 };
     }
     if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'backup needs a profile id, or --all.', { kind: 'usage', hint: 'Example: envprofiles backup prod_environment_001 --full' });
     const result = await createBackup(context, { profileId: positionals[0], kind, reason });

@@ -1,5 +1,5 @@
 import { EnvProfilesError } from '../errors';
-import { readAllProfileFiles } from '../profileStore';
+import { invalidProfileError, readAllProfileFiles } from '../profileStore';
 import { typedSystemError } from '../systemErrors';
 import { workspaceConfigFor } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
@@ -17,7 +17,8 @@ export interface AllProfilesBackupResult {
 
 /**
  * Backs up every valid profile at once (the emergency backup). One failing profile does not stop the
- * others; every failure is reported.
+ * others, and a database that cannot be taken does not stop the rest of its profile (its result names
+ * it in `leftOut`); every failure is reported.
  */
 export async function backUpAllProfiles(context: WorkspaceContext, kind: RequestedKind, requestedReason: string): Promise<AllProfilesBackupResult> {
   requireInitialised(context.layout);
@@ -28,11 +29,13 @@ export async function backUpAllProfiles(context: WorkspaceContext, kind: Request
     const failures: AllProfilesBackupResult['failures'] = [];
     for (const file of readAllProfileFiles(context.layout, config)) {
       if (!file.profile) {
-        failures.push({ profileId: file.id, message: `not backed up: ${file.issues[0]?.message ?? 'invalid profile'}` });
+        const invalid = invalidProfileError(file.issues.length > 0 ? file.issues : [{ file: context.layout.relative(file.file), message: 'is not a valid profile' }]);
+        failures.push({ profileId: file.id, message: `not backed up: ${invalid.message}`, code: invalid.code, hint: `Fix the profile file, then back it up: envprofiles backup ${file.id}.` });
         continue;
       }
       try {
-        results.push(await backUpProfile(context, config, file.profile, kind, reason));
+        // In an emergency what can be saved is saved: a database that cannot be taken is left out (and named).
+        results.push(await backUpProfile(context, config, file.profile, kind, reason, { saveWhatCan: true }));
       } catch (error) {
         if (error instanceof EnvProfilesError && error.code === 'CANCELLED') throw error;
         const typed = error instanceof EnvProfilesError ? error : typedSystemError(error);

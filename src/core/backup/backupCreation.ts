@@ -43,13 +43,34 @@ export interface BackupRequest {
   reason?: string;
 }
 
+/** A database a backup could not take, when it was told to save what it can (see BackupOptions). */
+export interface LeftOutDatabase {
+  logicalName: string;
+  originalPath: string;
+  /** Why, as the error said it (its code apart). */
+  reason: string;
+  code: string;
+}
+
+export interface BackupOptions {
+  /**
+   * A database that cannot be backed up (missing, not a SQLite database, locked, unreadable) is left
+   * out, named in the manifest and the result, instead of failing the whole backup: the emergency
+   * backup saves what it can. A full disk, a missing backups folder or a cancel still fail it, and so
+   * does a profile none of whose databases could be taken.
+   */
+  saveWhatCan?: boolean;
+}
+
 export interface BackupResult {
   entry: CatalogEntry;
   archive: string;
   databases: { name: string; storage: 'image' | 'pages'; pagesStored: number; pageCount: number }[];
   durationMs: number;
-  /** Why an incremental request became a full backup, if it did. */
+  /** Why an incremental request became a full backup, if it did; which databases were left out. */
   note?: string;
+  /** Databases left out (only with `saveWhatCan`). */
+  leftOut?: LeftOutDatabase[];
 }
 
 /** Backs up one profile under the workspace lock. */
@@ -88,10 +109,10 @@ function chooseParent(entries: CatalogEntry[], requested: RequestedKind, maxChai
  * staging folder, then write the archive (databases or changed pages, page indexes, files, manifest),
  * then add it to the catalog. A journal lets the next command remove a half-written backup.
  */
-export async function backUpProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, requested: RequestedKind, reason: string): Promise<BackupResult> {
+export async function backUpProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, requested: RequestedKind, reason: string, options: BackupOptions = {}): Promise<BackupResult> {
   const writing: string[] = [];
   try {
-    return await writeBackup(context, config, profile, requested, reason, writing);
+    return await writeBackup(context, config, profile, requested, reason, options, writing);
   } catch (error) {
     if (!isOutOfSpace(error)) throw error;
     // Here the partial archive and the snapshots are gone: the free space it names is what is left.
@@ -100,7 +121,7 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
 }
 
 /** backUpProfile's work; `writing` hears the folders it writes to (for the message if a disk fills up). */
-async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, requested: RequestedKind, reason: string, writing: string[]): Promise<BackupResult> {
+async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, requested: RequestedKind, reason: string, options: BackupOptions, writing: string[]): Promise<BackupResult> {
   const started = performance.now();
   const { layout } = context;
   const step = (name: string): void => context.onStep?.(name);
@@ -141,18 +162,33 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     fs.mkdirSync(stagingDir, { recursive: true, mode: 0o700 });
     const records: (DatabaseRecord | FileRecord)[] = [];
     const summary: BackupResult['databases'] = [];
-    const databases = Object.entries(profile.databases).map(([logical, written]) => ({ logical, written, source: layout.resolve(written), snapshot: path.join(stagingDir, `${logical}.sqlite3`) }));
-    for (const { logical, written, source } of databases) {
+    let databases = Object.entries(profile.databases).map(([logical, written]) => ({ logical, written, source: layout.resolve(written), snapshot: path.join(stagingDir, `${logical}.sqlite3`) }));
+    const leftOut: { database: (typeof databases)[number]; error: EnvProfilesError }[] = [];
+    /** With saveWhatCan, a database's own problem leaves it out; anything else (or without it) fails the backup. */
+    const leaveOutOrThrow = (database: (typeof databases)[number], error: unknown): void => {
+      if (!options.saveWhatCan || !isDatabaseProblem(error)) throw error;
+      leftOut.push({ database, error });
+    };
+    for (const database of databases) {
+      const { logical, written, source } = database;
       const hint = `Fix the path in the profile, or restore it from an earlier backup ("envprofiles backups ${profile.id}").`;
-      if (!fs.existsSync(source)) throw new EnvProfilesError('DATABASE_MISSING', `${written} (database "${logical}" of ${profile.id}) does not exist, so it cannot be backed up.`, { file: written, hint });
-      const problem = databaseFileProblem(source);
-      if (problem) throw new EnvProfilesError('DATABASE_INVALID', `${written} (database "${logical}" of ${profile.id}) ${problem}, so it cannot be backed up.`, { file: written, hint });
+      if (!fs.existsSync(source)) leaveOutOrThrow(database, new EnvProfilesError('DATABASE_MISSING', `${written} (database "${logical}" of ${profile.id}) does not exist, so it cannot be backed up.`, { file: written, hint }));
+      else {
+        const problem = databaseFileProblem(source);
+        if (problem) leaveOutOrThrow(database, new EnvProfilesError('DATABASE_INVALID', `${written} (database "${logical}" of ${profile.id}) ${problem}, so it cannot be backed up.`, { file: written, hint }));
+      }
     }
+    databases = databases.filter((d) => !leftOut.some((l) => l.database === d));
     throwIfCancelled(context);
     context.progress?.(`Snapshotting ${databases.map((d) => `${d.logical} (${d.written})`).join(', ')}`);
     parentIndexesStaging = incremental ? stageParentIndexes(parentOpening, databases, stagingDir) : undefined;
     parentIndexesStaging?.catch(() => {}); // awaited below, and in `finally` before the staging folder goes
-    const snapshotNotes = await takeSnapshots(context, profile.id, databases, step);
+    const snapshots = await takeSnapshots(context, profile.id, databases, step);
+    for (const { index, error } of snapshots.failures) leaveOutOrThrow(databases[index], error);
+    databases = databases.filter((d) => !leftOut.some((l) => l.database === d));
+    // A backup of none of the profile's databases would be no backup of it.
+    if (databases.length === 0 && leftOut.length > 0) throw leftOut[0].error;
+    const leftOutDatabases: LeftOutDatabase[] = leftOut.map(({ database, error }) => ({ logicalName: database.logical, originalPath: database.written, reason: error.message.replace(/\.$/, ''), code: error.code }));
     parentArchive = await parentOpening;
     const parentIndexes = (await parentIndexesStaging) ?? new Map<string, ParentPages>();
     for (const { logical, written, source, snapshot } of databases) {
@@ -183,6 +219,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       consistency: CONSISTENCY_NOTE,
       origin: currentOrigin(layout),
       files: records,
+      ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases.map(({ logicalName, originalPath, reason }) => ({ logicalName, originalPath, reason })) } : {}),
     };
     await writer.addBuffer(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
     const finishing = performance.now();
@@ -201,7 +238,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       reason,
       sizeBytes: archive.sizeBytes,
       sha256: archive.sha256,
-      databases: Object.keys(profile.databases),
+      databases: databases.map((d) => d.logical),
       verified: null,
       origin: manifest.origin,
     };
@@ -210,7 +247,12 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     listed = true;
     step('catalog-updated');
     appendAudit(context, { event: 'backup', profile: profile.id, outcome: 'ok', detail: `${backupId} (${choice.kind}, ${reason})` });
-    return { entry, archive: finalPath, databases: summary, durationMs: performance.now() - started, note: [choice.note, ...snapshotNotes].filter((n) => n !== undefined).join('; ') || undefined };
+    const leftOutNotes = leftOutDatabases.map((l) => `${l.logicalName} was left out of this backup: ${l.reason}`);
+    return {
+      entry, archive: finalPath, databases: summary, durationMs: performance.now() - started,
+      note: [choice.note, ...snapshots.notes, ...leftOutNotes].filter((n) => n !== undefined).join('; ') || undefined,
+      ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases } : {}),
+    };
   } catch (error) {
     if (listed) throw error;
     writer.abort();
@@ -248,10 +290,11 @@ function snapshotError(profileId: string, { logical, written }: { logical: strin
  * Snapshots every database of the profile at once, each with the backup API in one step: the copies
  * are then of (nearly) the same moment, which matters for databases that refer to one another (each is
  * one committed state; SQLite gives no atomicity across files), and several files are copied on both
- * cores. All snapshots end before the first failure is reported, so that none still writes into the
- * staging folder when it is removed.
+ * cores. All snapshots end before their failures are returned (in the databases' order, for the
+ * caller to throw or to leave those databases out), so that none still writes into the staging folder
+ * when it is removed.
  */
-async function takeSnapshots(context: WorkspaceContext, profileId: string, databases: { logical: string; written: string; source: string; snapshot: string }[], step: (name: string) => void): Promise<string[]> {
+async function takeSnapshots(context: WorkspaceContext, profileId: string, databases: { logical: string; written: string; source: string; snapshot: string }[], step: (name: string) => void): Promise<{ notes: string[]; failures: { index: number; error: unknown }[] }> {
   const started = performance.now();
   const notes: string[] = [];
   const outcomes = await Promise.allSettled(
@@ -265,9 +308,13 @@ async function takeSnapshots(context: WorkspaceContext, profileId: string, datab
       step(`snapshot:${logical}`);
     }),
   );
-  const failed = outcomes.findIndex((outcome) => outcome.status === 'rejected');
-  if (failed >= 0) throw snapshotError(profileId, databases[failed], (outcomes[failed] as PromiseRejectedResult).reason);
-  return notes;
+  const failures = outcomes.flatMap((outcome, index) => (outcome.status === 'rejected' ? [{ index, error: snapshotError(profileId, databases[index], outcome.reason) }] : []));
+  return { notes, failures };
+}
+
+/** A failure that is one database's own (the backup can go on without it), not the disk's, the backups folder's, or a cancel. */
+function isDatabaseProblem(error: unknown): error is EnvProfilesError {
+  return isEnvProfilesError(error) && !isOutOfSpace(error) && !['DISK_FULL', 'CANCELLED', 'BACKUPS_FOLDER_MISSING'].includes(error.code);
 }
 
 /** A database's record in the parent backup, and its page index copied into the staging folder. */

@@ -83,6 +83,13 @@ export interface BackupManifest {
   /** Which workspace made it (absent before this field). */
   origin?: BackupOrigin;
   files: (DatabaseRecord | FileRecord)[];
+  /** Databases of the profile this backup could not take (the emergency backup saves what it can); absent when none. */
+  leftOut?: { logicalName: string; originalPath: string; reason: string }[];
+}
+
+/** Why the backup does not hold the database `logicalName`, when it was left out of it. */
+export function leftOutReason(manifest: BackupManifest, logicalName: string): string | undefined {
+  return manifest.leftOut?.find((l) => l.logicalName === logicalName)?.reason;
 }
 
 export const CONSISTENCY_NOTE =
@@ -150,6 +157,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
       if (badSegments) fail(archive, `has a list of deflate pieces for ${db.logicalName} that ${badSegments}`);
     } else if (file.role !== 'profile' && file.role !== 'file' && file.role !== 'env-file') fail(archive, `has an unknown role ${String((file as { role: unknown }).role)}`);
   }
+  if (m.leftOut !== undefined && (!Array.isArray(m.leftOut) || m.leftOut.some((l) => !l || typeof l.logicalName !== 'string' || typeof l.originalPath !== 'string' || typeof l.reason !== 'string'))) fail(archive, 'has a malformed list of databases left out');
   return m as BackupManifest;
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseDocument } from 'yaml';
+import { isMap, parseDocument, type Document } from 'yaml';
 import { appendAudit } from '../auditLog';
 import { commitTemporaryFile, temporaryPathFor, writeFileAtomic } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
@@ -26,7 +26,7 @@ import { backUpProfile } from './backupCreation';
 import { finishRestore, rollBackRestore } from './backupRecovery';
 import { BackupLayout } from './backupLayout';
 import { originFrom, sharingWorkspaceFinder } from './backupOrigin';
-import type { DatabaseRecord, FileRecord } from './backupManifest';
+import { leftOutReason, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
 import { databaseFileProblem } from '../sqlite/sqliteHeader';
@@ -79,7 +79,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     checkBusyGuard(context, config, 'restoring');
     const records = manifest.files.filter((f): f is DatabaseRecord => f.role === 'database');
     if (request.database && !records.some((r) => r.logicalName === request.database)) {
-      throw new EnvProfilesError('BACKUP_NOT_FOUND', `Backup ${manifest.backupId} has no database "${request.database}".`, { kind: 'usage', hint: `It has: ${records.map((r) => r.logicalName).join(', ')}.` });
+      const why = leftOutReason(manifest, request.database);
+      throw new EnvProfilesError('BACKUP_NOT_FOUND', `Backup ${manifest.backupId} has no database "${request.database}"${why ? ` (it was left out of it: ${why})` : ''}.`, { kind: 'usage', hint: `It has: ${records.map((r) => r.logicalName).join(', ')}.` });
     }
     // A backup that failed its last verification is restored all the same (that may be what the user
     // wants: the data as it was then), but the result says so.
@@ -179,7 +180,10 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       if (record && fs.existsSync(current.file) && record.sha256 !== sha256Of(fs.readFileSync(current.file))) notes.push('the profile file in the backup differs from the current one; the current one was kept');
       // A database added to the profile after this backup: nothing to restore it from, so it is not touched.
       const notInBackup = Object.entries(current.profile.databases).filter(([logical]) => !records.some((r) => r.logicalName === logical));
-      for (const [logical, written] of notInBackup) notes.push(`${logical} (${written}) is not in this backup (it was added to the profile later); it was left as it is`);
+      for (const [logical, written] of notInBackup) {
+        const why = leftOutReason(manifest, logical);
+        notes.push(`${logical} (${written}) is not in this backup (${why ? `it was left out of it: ${why}` : 'it was added to the profile later, or did not exist when the backup was taken'}); it was left as it is`);
+      }
     }
     const madeBy = sharingWorkspaceFinder(layout, backups)(originFrom(manifest.origin));
     if (madeBy) notes.push(`this backup was made by the workspace at ${madeBy}, which shares the backups folder: that workspace's data is now in this one`);
@@ -332,6 +336,11 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   document.setIn(['profile', 'restored_from'], manifest.backupId);
   document.setIn(['profile', 'created_at'], context.now().toISOString());
   for (const [logical, written] of Object.entries(databases)) document.setIn(['profile', 'databases', logical], written);
+  // A database the backed-up profile names but the backup does not hold (a safety backup takes only
+  // the databases that existed then) would keep its old path, so the new profile would share that
+  // database with the old one: it is left out of the new profile instead.
+  const leftOut = Object.keys(profileDatabasesIn(document)).filter((logical) => !(logical in databases));
+  for (const logical of leftOut) document.deleteIn(['profile', 'databases', logical]);
   const parsed = parseProfileText(document.toString({ lineWidth: 0 }), layout.relative(layout.profileFile(id)), layout, config, id);
   if (!parsed.profile) throw invalidProfileError(parsed.issues);
   for (const written of Object.values(databases)) {
@@ -367,7 +376,18 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
     throw outOfSpaceError(operation, [...new Set(Object.values(databases).map((w) => path.dirname(layout.resolve(w))))], error, `The databases restored so far were removed and no profile ${id} was created.`);
   }
   appendAudit(context, { event: 'restore', profile: id, outcome: 'ok', detail: `as a new profile from ${manifest.backupId}` });
-  return { backupId: manifest.backupId, profileId: id, databases: records.map((r) => r.logicalName), files: [], notes: [`restored as the new profile ${id}`], durationMs: performance.now() - started };
+  const notes = [`restored as the new profile ${id}`];
+  for (const logical of leftOut) {
+    const why = leftOutReason(manifest, logical) ?? 'it was missing, or not a SQLite database, when the backup was taken';
+    notes.push(`${logical} is not in this backup (${why}), so ${id} has no ${logical} database; add one to ${layout.relative(layout.profileFile(id))} if it needs it`);
+  }
+  return { backupId: manifest.backupId, profileId: id, databases: records.map((r) => r.logicalName), files: [], notes, durationMs: performance.now() - started };
+}
+
+/** The `databases:` mapping of a profile document (empty when it has none). */
+function profileDatabasesIn(document: Document): Record<string, unknown> {
+  const databases = document.getIn(['profile', 'databases']);
+  return isMap(databases) ? (databases.toJSON() as Record<string, unknown>) : {};
 }
 
 /** `text` cut to about `length` characters (a note stays one readable line). */
