@@ -272,4 +272,14 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.ok(!fs.existsSync(path.join(workspace(), '.envprofiles/profiles/orphan_rows.yaml')));
     await waitFor('the profile gone from the tree', () => !roots().some((n) => labelOf(n) === 'Orphan rows'));
   });
+
+  test('the emergency backup saves every profile, one of them without the database it lost (a warning, not an error)', async () => {
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(workspace(), `data/cli_clone/settings.sqlite3${suffix}`), { force: true });
+    const profiles = fs.readdirSync(path.join(workspace(), '.envprofiles/profiles')).filter((f) => f.endsWith('.yaml')).length;
+    api.services.lastError = undefined;
+    assert.equal(await vscode.commands.executeCommand('envProfiles.emergencyBackup'), profiles);
+    assert.equal(api.services.lastError, undefined);
+    const catalog = JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups/cli_clone/catalog.json'), 'utf8')) as { backups: { reason: string; databases: string[] }[] };
+    assert.deepEqual(catalog.backups.map((b) => [b.reason, b.databases.join(',')]), [['emergency', 'strategies,market_data']]);
+  });
 });
