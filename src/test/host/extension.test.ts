@@ -1,6 +1,6 @@
 // Tests of the extension inside a real VS Code extension host (see scripts/run-host-tests.mjs).
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -271,6 +271,43 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.equal(api.services.lastError, undefined);
     assert.ok(!fs.existsSync(path.join(workspace(), '.envprofiles/profiles/orphan_rows.yaml')));
     await waitFor('the profile gone from the tree', () => !roots().some((n) => labelOf(n) === 'Orphan rows'));
+  });
+
+  test('a restore through the command, in the extension host itself: the data comes back, after a safety backup; refused while the application has the database open', async () => {
+    const market = path.join(workspace(), 'data/test/market_data.sqlite3');
+    const sql = (statement: string): string => {
+      const run = spawnSync(process.execPath, ['-e', `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(process.argv[1]); const rows = db.prepare(process.argv[2]).all(); db.close(); process.stdout.write(JSON.stringify(rows));`, market, statement], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      return run.stdout;
+    };
+    const before = sql('SELECT count(*) AS n FROM price_data');
+    await new Promise((r) => setTimeout(r, 50));
+    const id = await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: TEST });
+    assert.ok(id);
+    sql('DELETE FROM price_data');
+    assert.notEqual(sql('SELECT count(*) AS n FROM price_data'), before);
+    api.services.lastError = undefined;
+    assert.equal(await vscode.commands.executeCommand('envProfiles.restoreBackup', { backupId: id }), TEST);
+    assert.equal(api.services.lastError, undefined);
+    assert.equal(sql('SELECT count(*) AS n FROM price_data'), before);
+    const catalog = JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups', TEST, 'catalog.json'), 'utf8')) as { backups: { reason: string }[] };
+    assert.equal(catalog.backups.at(-1)?.reason, 'before-restore');
+
+    // The application keeps a connection open: the restore is refused and changes nothing.
+    const app = spawn(process.execPath, ['-e', `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(process.argv[1]); db.prepare('SELECT 1 FROM price_data LIMIT 1').all(); process.stdout.write('open\\n'); process.stdin.once('data', () => { db.close(); process.exit(0); });`, market], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        app.stdout?.once('data', () => resolve());
+        app.once('exit', (code) => reject(new Error(`the application exited early (${code})`)));
+      });
+      const backups = catalog.backups.length;
+      assert.equal(await vscode.commands.executeCommand('envProfiles.restoreBackup', { backupId: id }), undefined);
+      assert.match(api.services.lastError ?? '', new RegExp(`^market_data \\(data/test/market_data\\.sqlite3\\) is open in .*pid ${app.pid}.*, so restoring ${id.replace(/\./g, '\\.')} over it was refused; nothing was changed\\.`));
+      const after = JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups', TEST, 'catalog.json'), 'utf8')) as { backups: unknown[] };
+      assert.equal(after.backups.length, backups, 'not even a safety backup');
+    } finally {
+      app.stdin?.write('close\n');
+    }
   });
 
   test('the emergency backup saves every profile, one of them without the database it lost (a warning, not an error)', async () => {
