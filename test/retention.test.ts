@@ -16,10 +16,11 @@ const TZ = 'Europe/Berlin';
 const NOW = new Date('2025-11-01T12:00:00Z');
 
 /** A catalog entry with only what retention looks at. */
-function entry(id: string, createdAt: string, options: { kind?: 'full' | 'incremental'; chain?: string[]; verified?: boolean } = {}): CatalogEntry {
+function entry(id: string, createdAt: string, options: { kind?: 'full' | 'incremental'; chain?: string[]; verified?: boolean; archiveSound?: boolean } = {}): CatalogEntry {
   return {
     id, profileId: 'p', file: `${id}.zip`, kind: options.kind ?? 'full', parent: options.chain?.at(-1) ?? null, chain: options.chain ?? [],
-    createdAt, reason: 'test', sizeBytes: 1, sha256: '0'.repeat(64), databases: [], verified: options.verified === undefined ? null : { at: createdAt, ok: options.verified, detail: '' },
+    createdAt, reason: 'test', sizeBytes: 1, sha256: '0'.repeat(64), databases: [],
+    verified: options.verified === undefined ? null : { at: createdAt, ok: options.verified, detail: '', ...(options.archiveSound === undefined ? {} : { archiveSound: options.archiveSound }) },
   };
 }
 
@@ -108,6 +109,23 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
       'incr-2b keep last 1/1',
       'incr-2a keep needed by incr-2b',
       'full-2 keep needed by incr-2b; needed by incr-2a',
+      'full-1 keep newest verified backup (never deleted)',
+    ]);
+  });
+
+  it('also keeps the newest backup that failed verify for its data alone (it holds that data exactly), but not one whose archive failed', () => {
+    const entries = [
+      entry('full-1', '2025-10-01T00:00:00Z', { verified: true, archiveSound: true }),
+      entry('full-2', '2025-10-10T00:00:00Z', { verified: false, archiveSound: true }),
+      entry('full-3', '2025-10-11T00:00:00Z', { verified: false, archiveSound: false }),
+      entry('full-4', '2025-10-12T00:00:00Z', { verified: false }),
+      entry('full-5', '2025-10-13T00:00:00Z'),
+    ];
+    assert.deepEqual(table(entries, { last: 1 }), [
+      'full-5 keep last 1/1',
+      'full-4 delete no rule keeps it',
+      'full-3 delete no rule keeps it',
+      'full-2 keep newest backup verified to hold its data exactly, problems the data already had included (never deleted)',
       'full-1 keep newest verified backup (never deleted)',
     ]);
   });

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { holdsDataExactly } from '../core/backup/backupCatalog';
 import type { Profile } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
 import { age, TYPE_SHORT } from '../tree/profileAppearance';
@@ -56,8 +57,9 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     }
     md.appendMarkdown(`**${active.name}** (\`${active.id}\`, ${active.type}) in ${folder.name}\n\n`);
     for (const [logical, written] of Object.entries(active.databases)) md.appendMarkdown(`- $(database) ${logical}: \`${written}\`\n`);
-    const verified = folder.backups(active.id).find((b) => b.verified?.ok);
-    md.appendMarkdown(`\n${verified ? `Last verified backup: ${age(verified.verified?.at ?? verified.createdAt)} (taken ${age(verified.createdAt)})` : '$(warning) No verified backup yet'}\n\n`);
+    const verified = folder.backups(active.id).find(holdsDataExactly);
+    const dataProblems = verified && !verified.verified?.ok ? '; $(warning) its data had problems when it was backed up (see the backup)' : '';
+    md.appendMarkdown(`\n${verified ? `Last verified backup: ${age(verified.verified?.at ?? verified.createdAt)} (taken ${age(verified.createdAt)}${dataProblems})` : '$(warning) No verified backup yet'}\n\n`);
     if (folder.data.status && !folder.data.status.inSync) md.appendMarkdown(`$(warning) Outputs out of sync: ${folder.data.status.drift.join('; ')}\n\n`);
     md.appendMarkdown('Click to switch environment.');
     return md;

@@ -1,4 +1,4 @@
-import { newestFirst as byNewestFirst, type CatalogEntry } from './backupCatalog';
+import { holdsDataExactly, newestFirst as byNewestFirst, type CatalogEntry } from './backupCatalog';
 
 /** restic-style keep rules plus `retention_days` (restic's --keep-within), from the profile's backup_schedule. */
 export interface KeepRules {
@@ -65,7 +65,8 @@ export function hasRules(rules: KeepRules): boolean {
 /**
  * Decides, for every backup, keep or delete and why. Rules as in restic: `last n` keeps the n newest;
  * each bucket rule keeps the newest backup of each of the n newest periods (local time); `withinDays`
- * keeps everything younger. Then the safety rules override: the newest verified backup is always kept,
+ * keeps everything younger. Then the safety rules override: the newest verified backup is always kept
+ * (and the newest that holds its data exactly, when its data failed the checks),
  * and every backup that a kept incremental depends on is kept. Backups in `pinned` (id to reason: another
  * workspace's) are kept and are not counted by the rules, which decide among the others only.
  */
@@ -96,6 +97,10 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   }
   const newestVerified = ruled.find((e) => e.verified?.ok);
   if (newestVerified) add(newestVerified.id, 'newest verified backup (never deleted)');
+  // Where every backup fails verify for its data alone (an application without foreign keys), the newest
+  // one verified to hold its data exactly is what delete relied on: it is kept too.
+  const newestExact = ruled.find(holdsDataExactly);
+  if (newestExact && newestExact !== newestVerified) add(newestExact.id, 'newest backup verified to hold its data exactly, problems the data already had included (never deleted)');
   // Dependencies: a kept incremental needs its whole chain.
   const byId = new Map(newestFirst.map((e) => [e.id, e]));
   for (const e of newestFirst) {
