@@ -400,6 +400,39 @@ describe('backup archives', () => {
     assert.deepEqual(copy.databases, ['settings', 'strategies', 'market_data']);
   });
 
+  it('files: a missing one is noted by the backup and validate; a folder refuses the backup (PROFILE_INVALID, not "a bug"), validate and the switch; the emergency backup leaves it out and saves the rest', async () => {
+    const { root, context } = await demoWorkspace();
+    const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    const yaml = fs.readFileSync(profileFile, 'utf8');
+    const withFiles = (...files: string[]) => fs.writeFileSync(profileFile, yaml.replace('  configurations:', `  files:\n${files.map((f) => `    - ${f}\n`).join('')}  configurations:`));
+    fs.mkdirSync(path.join(root, 'config/dir'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'config/app.json'), '{"mode":"dev"}\n');
+    withFiles('config/app.json', 'config/missing.json');
+    const first = await createBackup(context, { profileId: DEV, kind: 'full' });
+    assert.equal(first.note, 'config/missing.json (in files:) does not exist, so it is not in this backup');
+    const manifest = JSON.parse(spawnSync('unzip', ['-p', first.archive, 'manifest.json'], { encoding: 'utf8' }).stdout) as { files: { originalPath: string }[] };
+    assert.ok(manifest.files.some((f) => f.originalPath === 'config/app.json'));
+
+    withFiles('config/app.json', 'config/missing.json', 'config/dir');
+    const refused = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^error\[PROFILE_INVALID\]: config\/dir \(in files:\) is a folder, and files: lists files, so dev_environment_001 cannot be backed up; nothing was written\.\n {2}List the files in config\/dir that belong to the environment instead of the folder\. Then back up again\.\n$/);
+    assert.deepEqual(backupsOf(context, DEV).map((e) => e.id), [first.entry.id]);
+    assert.deepEqual(temporaryFiles(root), []);
+    const validation = runCli(['validate', DEV, '--workspace', root]);
+    assert.equal(validation.status, 1);
+    assert.match(validation.stdout, /^ {2}FAIL config\/dir \(in files:\) is a folder, and files: lists files: List the files in config\/dir/m);
+    assert.match(validation.stdout, /^ {2}WARN config\/missing\.json does not exist, so backups of the profile will not hold it$/m);
+    const switched = runCli(['switch', DEV, '--workspace', root]);
+    assert.match(switched.stderr, /^error\[VALIDATION_FAILED\]: Profile "dev_environment_001" failed validation: config\/dir \(in files:\) is a folder/);
+
+    const all = await backUpAllProfiles(context, 'auto', 'emergency');
+    assert.deepEqual(all.failures, []);
+    const dev = all.results.find((r) => r.entry.profileId === DEV);
+    assert.match(dev?.note ?? '', /config\/dir \(in files:\) is a folder, and files: lists files, so it was left out of this backup/);
+    assert.equal(dev?.databases.length, 3);
+  });
+
   it('backs up the profile being left before a switch when its schedule asks', async () => {
     const { root, context } = await demoWorkspace();
     await switchProfile(context, DEV);

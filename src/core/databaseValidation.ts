@@ -4,6 +4,7 @@ import { readAllProfileFiles } from './profileStore';
 import { compareSchemas, describeDifference, type SchemaDifference } from './schemaConsistency';
 import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
+import { listedFileState, notAFileProblem } from './profileFiles';
 
 export interface ValidationProblem {
   file: string;
@@ -39,6 +40,14 @@ function collectProblems(context: WorkspaceContext, profile: Profile, databases:
       }
     }
   }
+  profile.files.forEach((written, index) => {
+    const state = listedFileState(context.layout.resolve(written));
+    if (state === 'missing') problems.push({ file, field: `profile.files.${index}`, severity: 'warning', message: `${written} does not exist, so backups of the profile will not hold it` });
+    else if (state !== 'file') {
+      const { message, hint } = notAFileProblem(written, state);
+      problems.push({ file, field: `profile.files.${index}`, severity: 'error', message: `${message}: ${hint}` });
+    }
+  });
   return problems;
 }
 

@@ -54,10 +54,12 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   try {
     const report = quickValidateProfile(context, config, profile);
     if (!report.ok) {
-      const problems = report.problems.map((p) => p.message);
-      throw new EnvProfilesError('VALIDATION_FAILED', `Profile "${id}" failed validation: ${problems[0].replace(/\.$/, '')}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}.`, {
+      // What refuses the switch comes first (the errors); warnings follow for the record.
+      const ordered = [...report.problems.filter((p) => p.severity === 'error'), ...report.problems.filter((p) => p.severity !== 'error')];
+      const errors = ordered.filter((p) => p.severity === 'error').length;
+      throw new EnvProfilesError('VALIDATION_FAILED', `Profile "${id}" failed validation: ${ordered[0].message.replace(/\.$/, '')}${errors > 1 ? ` (and ${errors - 1} more)` : ''}.`, {
         hint: `Run "envprofiles validate ${id}" for the full report; nothing was changed.`,
-        issues: report.problems.map((p) => ({ file: p.file, field: p.field, message: p.message })),
+        issues: ordered.map((p) => ({ file: p.file, field: p.field, message: p.message })),
       });
     }
     step('validated');

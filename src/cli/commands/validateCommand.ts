@@ -21,6 +21,8 @@ export const validateCommand: CliCommand = {
       text.push(`  ${db.name} (${db.path})`);
       for (const check of db.checks) text.push(`    ${MARK[check.severity]} ${check.check}: ${check.detail}`);
     }
+    // Errors of a database are its checks' lines above; the others (its files: list) are listed here.
+    for (const problem of report.problems.filter((p) => p.severity === 'error' && !p.field?.startsWith('profile.databases.'))) text.push(`  FAIL ${problem.message}`);
     for (const problem of report.problems.filter((p) => p.severity === 'warning')) text.push(`  WARN ${problem.message}`);
     text.push(report.ok ? `${profile.id} is valid.` : `${profile.id} is NOT valid: ${report.problems.filter((p) => p.severity === 'error').length} problem(s).`);
     return { json: report, text, exitCode: report.ok ? 0 : 1 };

@@ -9,6 +9,7 @@ import { createFolder } from '../folderAccess';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { typedSystemError } from '../systemErrors';
 import { permissionsOf } from '../filePermissions';
+import { listedFileState, notAFileProblem } from '../profileFiles';
 import { isGeneratedEnvFile } from '../envFileFormat';
 import { removeJournal, writeJournal, type BackupJournal } from '../operationJournal';
 import { progressMeter } from '../progressMeter';
@@ -204,7 +205,8 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       step(`archived:${logical}`);
     }
     parentArchive = await parentOpening;
-    records.push(...(await archiveFiles(context, config, profile, writer, parentArchive)));
+    const files = await archiveFiles(context, config, profile, writer, parentArchive, options);
+    records.push(...files.records);
     const manifest: BackupManifest = {
       format: MANIFEST_FORMAT,
       formatVersion: MANIFEST_VERSION,
@@ -250,7 +252,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const leftOutNotes = leftOutDatabases.map((l) => `${l.logicalName} was left out of this backup: ${l.reason}`);
     return {
       entry, archive: finalPath, databases: summary, durationMs: performance.now() - started,
-      note: [choice.note, ...snapshots.notes, ...leftOutNotes].filter((n) => n !== undefined).join('; ') || undefined,
+      note: [choice.note, ...snapshots.notes, ...leftOutNotes, ...files.notes].filter((n) => n !== undefined).join('; ') || undefined,
       ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases } : {}),
     };
   } catch (error) {
@@ -486,7 +488,7 @@ async function archiveDatabase(context: WorkspaceContext, writer: ArchiveWriter,
 }
 
 /** The profile YAML, its `files:`, and the env file when it was generated for this profile. Unchanged files are referenced, not stored. */
-async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, writer: ArchiveWriter, parent: ArchiveReader | undefined): Promise<FileRecord[]> {
+async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, writer: ArchiveWriter, parent: ArchiveReader | undefined, options: BackupOptions): Promise<{ records: FileRecord[]; notes: string[] }> {
   const { layout } = context;
   const candidates: { role: FileRecord['role']; written: string }[] = [{ role: 'profile', written: layout.relative(layout.profileFile(profile.id)) }];
   for (const file of profile.files) candidates.push({ role: 'file', written: file });
@@ -495,11 +497,22 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
     if (isGeneratedEnvFile(text) && text.includes(`ENVPROFILE_ID='${profile.id}'`)) candidates.push({ role: 'env-file', written: config.envFile });
   }
   const records: FileRecord[] = [];
+  const notes: string[] = [];
   for (const { role, written } of candidates) {
     const absolute = layout.resolve(written);
-    if (!fs.existsSync(absolute)) {
-      context.logger.warn(`${written} (listed by ${profile.id}) does not exist; it is not in the backup.`);
+    const state = listedFileState(absolute);
+    if (state === 'missing') {
+      notes.push(`${written} (in files:) does not exist, so it is not in this backup`);
       continue;
+    }
+    if (state !== 'file') {
+      const { message, hint } = notAFileProblem(written, state);
+      // In an emergency the rest is saved; otherwise the profile is fixed first.
+      if (options.saveWhatCan) {
+        notes.push(`${message}, so it was left out of this backup`);
+        continue;
+      }
+      throw new EnvProfilesError('PROFILE_INVALID', `${message}, so ${profile.id} cannot be backed up; nothing was written.`, { file: layout.relative(layout.profileFile(profile.id)), hint: `${hint} Then back up again.` });
     }
     const content = fs.readFileSync(absolute);
     const sha256 = createHash('sha256').update(content).digest('hex');
@@ -513,5 +526,5 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
     await writer.addBuffer(entry, content);
     records.push({ role, originalPath: written, size: content.length, sha256, mode, entry });
   }
-  return records;
+  return { records, notes };
 }
