@@ -425,6 +425,9 @@ describe('backup archives', () => {
     assert.match(validation.stdout, /^ {2}WARN config\/missing\.json does not exist, so backups of the profile will not hold it$/m);
     const switched = runCli(['switch', DEV, '--workspace', root]);
     assert.match(switched.stderr, /^error\[VALIDATION_FAILED\]: Profile "dev_environment_001" failed validation: config\/dir \(in files:\) is a folder/);
+    // A restore starts with a safety backup, which cannot be made: it says so first.
+    await assert.rejects(restoreBackup(context, { reference: first.entry.id }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'PROFILE_INVALID' && /^Nothing was restored: the safety backup of the current state comes first, and it could not be made\. config\/dir \(in files:\) is a folder/.test(e.message));
+    assert.deepEqual(backupsOf(context, DEV).map((e) => e.id), [first.entry.id]);
 
     const all = await backUpAllProfiles(context, 'auto', 'emergency');
     assert.deepEqual(all.failures, []);

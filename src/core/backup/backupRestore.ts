@@ -294,8 +294,9 @@ async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceCon
     const backup = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore');
     return { safetyBackup: backup.entry.id, keptAs, notes };
   } catch (error) {
-    if (!isEnvProfilesError(error) || error.code !== 'DISK_FULL') throw error;
-    throw new EnvProfilesError('DISK_FULL', `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`, { file: error.file, hint: error.hint, cause: error });
+    // Whatever stopped it (a full disk, a locked database, a folder in files:) is said as it is, after what it means for the restore.
+    if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
+    throw new EnvProfilesError(error.code, `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`, { kind: error.kind, file: error.file, hint: error.hint, cause: error });
   }
 }
 
