@@ -718,6 +718,42 @@ describe('restore', () => {
     assert.match(yaml, /strategies: "data\/copy_of_dev\/strategies\.sqlite3"/);
   });
 
+  it('a database the profile no longer lists is not restored over its old path (that file may be another\'s now; before, it was replaced with no safety backup), --db of it is refused; with the profile file gone, the safety backup holds every file the restore replaces', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    market_data: "data/dev/market_data.sqlite3"\n', ''));
+    await mutate(root, 'CREATE TABLE precious (x); INSERT INTO precious VALUES (42)');
+    const precious = async (): Promise<number> => {
+      const db = (await engine()).open(path.join(root, 'data/dev/market_data.sqlite3'), { readOnly: true });
+      try {
+        return db.all("SELECT name FROM sqlite_master WHERE name = 'precious'").length;
+      } finally {
+        db.close();
+      }
+    };
+    const result = await restoreBackup(context, { reference: backup.entry.id });
+    assert.deepEqual(result.databases, ['settings', 'strategies']);
+    assert.ok(result.notes.includes('market_data is in this backup but no longer in the profile, so it was not restored (its old path data/dev/market_data.sqlite3 was left as it is); to get it back, restore the backup as a new profile (--as-new <id>)'), result.notes.join('\n'));
+    assert.equal(await precious(), 1);
+    await assert.rejects(restoreBackup(context, { reference: backup.entry.id, database: 'market_data' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'USAGE' && /^"market_data" is in backup \S+ but no longer in the profile dev_environment_001, so it has nowhere to be restored to; nothing was changed\.$/.test(e.message));
+    assert.equal(await precious(), 1);
+
+    // The profile file is gone (the application still writes its data): the backup's profile says where
+    // each database goes, and what is there now goes into the safety backup first.
+    fs.rmSync(profileFile);
+    const again = await restoreBackup(context, { reference: backup.entry.id });
+    assert.deepEqual(again.databases, ['settings', 'strategies', 'market_data']);
+    assert.equal(await precious(), 0, 'restored');
+    assert.ok(again.safetyBackup, 'before, none was taken');
+    const safety = backupsOf(context, DEV).find((e) => e.id === again.safetyBackup);
+    assert.deepEqual(safety?.databases, ['settings', 'strategies', 'market_data']);
+    await restoreBackup(context, { reference: again.safetyBackup as string, asNew: 'what_was_there' });
+    const kept = (await engine()).open(path.join(root, 'data/what_was_there/market_data.sqlite3'), { readOnly: true });
+    assert.deepEqual(kept.all('SELECT x FROM precious').map((row) => row.x), [42]);
+    kept.close();
+  });
+
   it('a database added to the profile after the backup is left as it is, and the restore says so', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });

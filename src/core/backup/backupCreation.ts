@@ -61,6 +61,11 @@ export interface BackupOptions {
    * does a profile none of whose databases could be taken.
    */
   saveWhatCan?: boolean;
+  /**
+   * What the profile file holds, for when the file itself is gone: a restore's safety backup is taken
+   * before the restore puts it back, and must still be restorable as a profile.
+   */
+  profileFileContent?: Buffer;
 }
 
 export interface BackupResult {
@@ -501,8 +506,12 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
   for (const { role, written } of candidates) {
     const absolute = layout.resolve(written);
     const state = listedFileState(absolute);
+    if (state === 'missing' && role === 'profile' && options.profileFileContent) {
+      records.push(await archiveFileContent(writer, parent, role, written, options.profileFileContent, 0o644));
+      continue;
+    }
     if (state === 'missing') {
-      notes.push(`${written} (in files:) does not exist, so it is not in this backup`);
+      notes.push(`${written}${role === 'file' ? ' (in files:)' : ''} does not exist, so it is not in this backup`);
       continue;
     }
     if (state !== 'file') {
@@ -514,17 +523,17 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
       }
       throw new EnvProfilesError('PROFILE_INVALID', `${message}, so ${profile.id} cannot be backed up; nothing was written.`, { file: layout.relative(layout.profileFile(profile.id)), hint: `${hint} Then back up again.` });
     }
-    const content = fs.readFileSync(absolute);
-    const sha256 = createHash('sha256').update(content).digest('hex');
-    const mode = permissionsOf(absolute);
-    const previous = parent?.manifest.files.find((f): f is FileRecord => f.role !== 'database' && f.originalPath === written);
-    if (previous && previous.sha256 === sha256) {
-      records.push({ role, originalPath: written, size: content.length, sha256, mode, entry: null, sameAs: previous.entry ? parent?.manifest.backupId : previous.sameAs });
-      continue;
-    }
-    const entry = `${role === 'profile' ? 'profile' : 'files'}/${written.replace(/^\.\//, '').replace(/\.\.\//g, '__/')}`;
-    await writer.addBuffer(entry, content);
-    records.push({ role, originalPath: written, size: content.length, sha256, mode, entry });
+    records.push(await archiveFileContent(writer, parent, role, written, fs.readFileSync(absolute), permissionsOf(absolute)));
   }
   return { records, notes };
+}
+
+/** One file of the environment into the archive, or (unchanged since the parent) a reference to where it is. */
+async function archiveFileContent(writer: ArchiveWriter, parent: ArchiveReader | undefined, role: FileRecord['role'], written: string, content: Buffer, mode: number): Promise<FileRecord> {
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  const previous = parent?.manifest.files.find((f): f is FileRecord => f.role !== 'database' && f.originalPath === written);
+  if (previous && previous.sha256 === sha256) return { role, originalPath: written, size: content.length, sha256, mode, entry: null, sameAs: previous.entry ? parent?.manifest.backupId : previous.sameAs };
+  const entry = `${role === 'profile' ? 'profile' : 'files'}/${written.replace(/^\.\//, '').replace(/\.\.\//g, '__/')}`;
+  await writer.addBuffer(entry, content);
+  return { role, originalPath: written, size: content.length, sha256, mode, entry };
 }

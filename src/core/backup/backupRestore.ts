@@ -98,7 +98,13 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     if (profile && isProtected(profile) && request.confirmedId !== profile.id) {
       throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Restoring over "${profile.id}" (${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}) replaces its data; it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
     }
-    const selected = records.filter((r) => !request.database || r.logicalName === request.database);
+    // The current profile says where its databases are. One it no longer lists has no place: writing it
+    // to its old path could replace a file that is now someone else's, so it is not restored.
+    const noLongerListed = current.profile ? records.filter((r) => !(r.logicalName in (current.profile as Profile).databases)) : [];
+    if (request.database && noLongerListed.some((r) => r.logicalName === request.database)) {
+      throw new EnvProfilesError('USAGE', `"${request.database}" is in backup ${manifest.backupId} but no longer in the profile ${manifest.profileId}, so it has nowhere to be restored to; nothing was changed.`, { kind: 'usage', hint: `Restore the backup as a new profile (--as-new <id>), or add ${request.database} to ${layout.relative(current.file)} again.` });
+    }
+    const selected = records.filter((r) => (!request.database || r.logicalName === request.database) && !noLongerListed.includes(r));
     const targets = selected.map((record) => ({ record, target: databaseTarget(context, config, chain, record, current.profile) }));
     const fileRecords = request.database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
     const fileTargets = fileRecords.map((f) => fileTargetOf.get(f.originalPath) as string);
@@ -107,7 +113,11 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     refuseIfDatabasesInUse(context.engine, replaced, operation);
     // Before the safety backup: a restore that cannot fit would only leave that backup behind.
     requireRoomFor(`Restoring ${manifest.backupId}`, chain, targets.map(({ record, target }) => ({ logicalName: record.logicalName, target })), fileRecords.map((f, i) => ({ size: f.size, target: fileTargets[i] })));
-    const { safetyBackup, keptAs, notes } = current.profile ? await backUpWhatIsThere(context, config, current.profile, new Set(replaced.map((r) => r.file))) : { safetyBackup: undefined, keptAs: new Map<string, string>(), notes: [] };
+    // The safety backup holds every database file this restore replaces (also when the profile file is
+    // gone and the backup's own profile says where they go).
+    const profileFileContent = current.profile || !profileRecord(chain) ? undefined : await fileContent(chain, profileRecord(chain));
+    const { safetyBackup, keptAs, notes } = profile ? await backUpWhatIsThere(context, config, profile, replaced, profileFileContent) : { safetyBackup: undefined, keptAs: new Map<string, string>(), notes: [] };
+    for (const r of noLongerListed) notes.push(`${r.logicalName} is in this backup but no longer in the profile, so it was not restored (its old path ${r.originalPath} was left as it is); to get it back, restore the backup as a new profile (--as-new <id>)`);
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
     const journal: RestoreJournal = {
       operation: 'restore',
@@ -244,7 +254,10 @@ function profileRecord(chain: ArchiveReader[]): FileRecord | undefined {
 
 /** The content of a file record, following `sameAs` back through the chain. */
 async function fileContent(chain: ArchiveReader[], record: FileRecord | undefined): Promise<Buffer> {
-  if (!record) throw new EnvProfilesError('ARCHIVE_INVALID', 'The backup has no profile file.', {});
+  if (!record) {
+    const archive = chain[chain.length - 1].file;
+    throw new EnvProfilesError('ARCHIVE_INVALID', `${archive} holds no profile file, so no profile can be made from it.`, { file: archive, hint: 'Restore it over its profile (without --as-new), or restore another backup of it as a new profile.' });
+  }
   let holder = chain[chain.length - 1];
   let entry = record.entry;
   if (!entry) {
@@ -265,21 +278,26 @@ async function profileFromBackup(context: WorkspaceContext, config: WorkspaceCon
 }
 
 /**
- * The safety backup before a restore over `profile`: every database of it that exists now. A file that
- * is there but is not a SQLite database cannot be backed up; if the restore replaces it (`replaced`,
- * real paths), it is kept beside its target instead, never deleted: `keptAs` gives the name.
+ * The safety backup before a restore over `profile`: every database file the restore replaces
+ * (`replaced`, real paths) and every other database of the profile (the whole state before the
+ * restore), those that exist now. A file that is there but is not a SQLite database cannot be backed
+ * up; if the restore replaces it, it is kept beside its target instead, never deleted: `keptAs` gives
+ * the name.
  */
-async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, replaced: Set<string>): Promise<{ safetyBackup?: string; keptAs: Map<string, string>; notes: string[] }> {
+async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, replaced: { logicalName: string; file: string; written: string }[], profileFileContent: Buffer | undefined): Promise<{ safetyBackup?: string; keptAs: Map<string, string>; notes: string[] }> {
   const { layout } = context;
   const notes: string[] = [];
   const keptAs = new Map<string, string>();
   const present: Record<string, string> = {};
-  for (const [logical, written] of Object.entries(profile.databases)) {
-    const file = realLocation(layout.resolve(written));
+  const replacedFiles = new Set(replaced.map((r) => r.file));
+  const others = Object.entries(profile.databases)
+    .map(([logicalName, written]) => ({ logicalName, written, file: realLocation(layout.resolve(written)) }))
+    .filter((d) => !replacedFiles.has(d.file) && !replaced.some((r) => r.logicalName === d.logicalName));
+  for (const { logicalName: logical, file, written } of [...replaced, ...others]) {
     if (!fs.existsSync(file)) continue;
     const problem = databaseFileProblem(file);
     if (!problem) present[logical] = written;
-    else if (fs.statSync(file).isFile() && replaced.has(file)) {
+    else if (fs.statSync(file).isFile() && replacedFiles.has(file)) {
       const keepAs = `${file}.before-restore-${context.now().toISOString().replace(/[:.]/g, '-')}`;
       keptAs.set(file, keepAs);
       notes.push(`${written} ${problem}, so it could not be backed up first; it was kept as ${layout.relative(keepAs)}`);
@@ -291,7 +309,7 @@ async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceCon
   }
   context.progress?.('Taking a safety backup of the current state');
   try {
-    const backup = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore');
+    const backup = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore', { profileFileContent });
     return { safetyBackup: backup.entry.id, keptAs, notes };
   } catch (error) {
     // Whatever stopped it (a full disk, a locked database, a folder in files:) is said as it is, after what it means for the restore.
