@@ -754,6 +754,25 @@ describe('restore', () => {
     kept.close();
   });
 
+  it('a file the profile no longer lists in files: is not restored over (the safety backup would not hold it); the listed ones are', async () => {
+    const { root, context } = await demoWorkspace();
+    const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    const yaml = fs.readFileSync(profileFile, 'utf8');
+    fs.mkdirSync(path.join(root, 'config'));
+    fs.writeFileSync(path.join(root, 'config/app.json'), 'backed up\n');
+    fs.writeFileSync(path.join(root, 'config/old.json'), 'backed up\n');
+    fs.writeFileSync(profileFile, yaml.replace('  configurations:', '  files:\n    - config/app.json\n    - config/old.json\n  configurations:'));
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    fs.writeFileSync(profileFile, yaml.replace('  configurations:', '  files:\n    - config/app.json\n  configurations:'));
+    fs.writeFileSync(path.join(root, 'config/app.json'), 'changed\n');
+    fs.writeFileSync(path.join(root, 'config/old.json'), 'now used by something else\n');
+    const result = await restoreBackup(context, { reference: backup.entry.id });
+    assert.deepEqual(result.files, ['config/app.json']);
+    assert.equal(fs.readFileSync(path.join(root, 'config/app.json'), 'utf8'), 'backed up\n');
+    assert.equal(fs.readFileSync(path.join(root, 'config/old.json'), 'utf8'), 'now used by something else\n');
+    assert.ok(result.notes.includes("config/old.json is in this backup but no longer in the profile's files:, so it was not restored (it was left as it is)"), result.notes.join('\n'));
+  });
+
   it('a database added to the profile after the backup is left as it is, and the restore says so', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });

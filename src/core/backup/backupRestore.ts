@@ -106,7 +106,10 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     }
     const selected = records.filter((r) => (!request.database || r.logicalName === request.database) && !noLongerListed.includes(r));
     const targets = selected.map((record) => ({ record, target: databaseTarget(context, config, chain, record, current.profile) }));
-    const fileRecords = request.database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
+    // Files too: one the profile no longer lists may be another's now, and the safety backup would not hold it.
+    const backedUpFiles = request.database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
+    const fileRecords = backedUpFiles.filter((f) => !current.profile || current.profile.files.includes(f.originalPath));
+    const filesNoLongerListed = backedUpFiles.filter((f) => !fileRecords.includes(f));
     const fileTargets = fileRecords.map((f) => fileTargetOf.get(f.originalPath) as string);
     const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
     const operation = `restoring ${manifest.backupId} over it`;
@@ -117,6 +120,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // gone and the backup's own profile says where they go).
     const profileFileContent = current.profile || !profileRecord(chain) ? undefined : await fileContent(chain, profileRecord(chain));
     const { safetyBackup, keptAs, notes } = profile ? await backUpWhatIsThere(context, config, profile, replaced, profileFileContent) : { safetyBackup: undefined, keptAs: new Map<string, string>(), notes: [] };
+    for (const f of filesNoLongerListed) notes.push(`${f.originalPath} is in this backup but no longer in the profile's files:, so it was not restored (it was left as it is)`);
     for (const r of noLongerListed) notes.push(`${r.logicalName} is in this backup but no longer in the profile, so it was not restored (its old path ${r.originalPath} was left as it is); to get it back, restore the backup as a new profile (--as-new <id>)`);
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
     const journal: RestoreJournal = {
