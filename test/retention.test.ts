@@ -244,6 +244,21 @@ describe('delete', () => {
     assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/test_environment_001.yaml')));
   });
 
+  it('--delete-data keeps a database file another profile also uses, and says whose it is', async () => {
+    const { root, context } = await demoWorkspace();
+    // test_environment_001 shares dev's settings database.
+    const testFile = path.join(root, '.envprofiles/profiles/test_environment_001.yaml');
+    fs.writeFileSync(testFile, fs.readFileSync(testFile, 'utf8').replace('settings: "data/test/settings.sqlite3"', 'settings: "data/dev/settings.sqlite3"'));
+    await pastLastWrite();
+    const backup = await createBackup(context, { profileId: 'test_environment_001', kind: 'full' });
+    await verifyBackup(context, backup.entry.id);
+    const result = await deleteProfile(context, { id: 'test_environment_001', deleteData: true });
+    assert.deepEqual(result.keptFiles, ['data/dev/settings.sqlite3']);
+    assert.equal(result.note, 'data/dev/settings.sqlite3 was kept: it is also the database of dev_environment_001');
+    assert.ok(fs.existsSync(path.join(root, 'data/dev/settings.sqlite3')), "dev's database is still there");
+    assert.ok(!fs.existsSync(path.join(root, 'data/test/market_data.sqlite3')), 'its own databases are deleted');
+  });
+
   it('PRODUCTION needs --confirm; the active profile cannot be deleted', async () => {
     const { context } = await demoWorkspace();
     await pastLastWrite();

@@ -106,14 +106,14 @@ export async function deleteProfileCommand(services: CommandServices, target: un
   }
 }
 
-/** Says what covers the deleted profile; a warning when that backup keeps problems its data already had. */
+/** Says what covers the deleted profile; a warning with the note when there is one (the backup keeps problems its data had, a shared database file was kept). */
 function reportDeleted(services: CommandServices, name: string, result: DeleteResult): void {
   if (!result.note) {
     void vscode.window.showInformationMessage(`Deleted ${name}; it is covered by the verified backup ${result.coveredBy}.`);
     return;
   }
   services.log.warn(`delete ${result.id}: ${result.note}`);
-  void vscode.window.showWarningMessage(`Deleted ${name}; it is covered by the backup ${result.coveredBy}, an exact copy of its data, which already had problems (see the log).`, 'Show Log').then((c) => c && services.log.show());
+  void vscode.window.showWarningMessage(`Deleted ${name}; it is covered by the backup ${result.coveredBy}. Note: ${result.note}.`, 'Show Log').then((c) => c && services.log.show());
 }
 
 export async function validateProfileCommand(services: CommandServices, target: unknown, full: boolean): Promise<ValidationReport> {

@@ -6,7 +6,8 @@ import { BackupLayout } from './backup/backupLayout';
 import { refuseIfDatabasesInUse } from './databaseInUse';
 import { EnvProfilesError } from './errors';
 import { isProtected } from './profileModel';
-import { loadProfile } from './profileStore';
+import { loadProfile, readAllProfileFiles } from './profileStore';
+import { realLocation } from './pathSafety';
 import { workspaceConfigFor } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
@@ -24,8 +25,18 @@ export interface DeleteResult {
   coveredBy: string;
   deletedFiles: string[];
   keptFiles: string[];
-  /** Set when the covering backup failed verification only because of problems the data already had. */
+  /** Set when the covering backup failed verification only because of problems the data already had, or a database file was kept because another profile uses it. */
   note?: string;
+}
+
+/** The real path of every database file of the other valid profiles, to the id of one that uses it. */
+function databasesOfOtherProfiles(context: WorkspaceContext, profileId: string): Map<string, string> {
+  const used = new Map<string, string>();
+  for (const other of readAllProfileFiles(context.layout, workspaceConfigFor(context))) {
+    if (!other.profile || other.profile.id === profileId) continue;
+    for (const written of Object.values(other.profile.databases)) used.set(realLocation(context.layout.resolve(written)), other.profile.id);
+  }
+  return used;
 }
 
 /**
@@ -89,15 +100,23 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     }
     const deletedFiles = [layout.relative(file)];
     const keptFiles: string[] = [];
+    const sharedNotes: string[] = [];
+    // A database file another profile also uses is that profile's data too: --delete-data keeps it.
+    const usedElsewhere = request.deleteData ? databasesOfOtherProfiles(context, profile.id) : new Map<string, string>();
     fs.rmSync(file);
     for (const written of Object.values(profile.databases)) {
-      if (request.deleteData) {
+      const sharedWith = usedElsewhere.get(realLocation(layout.resolve(written)));
+      if (request.deleteData && !sharedWith) {
         for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${layout.resolve(written)}${suffix}`, { force: true });
         deletedFiles.push(written);
-      } else keptFiles.push(written);
+      } else {
+        keptFiles.push(written);
+        if (sharedWith) sharedNotes.push(`${written} was kept: it is also the database of ${sharedWith}`);
+      }
     }
-    const note = covering.verified?.ok ? undefined : `${covering.id} holds the data exactly as it was backed up, but that data already had problems, which it keeps: ${covering.verified?.detail}`;
-    appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'ok', detail: `covered by ${covering.id}${note ? ' (its data had problems when backed up)' : ''}${request.deleteData ? '; data deleted' : '; data kept'}` });
+    const dataNote = covering.verified?.ok ? undefined : `${covering.id} holds the data exactly as it was backed up, but that data already had problems, which it keeps: ${covering.verified?.detail}`;
+    const note = [dataNote, ...sharedNotes].filter((n) => n !== undefined).join('; ') || undefined;
+    appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'ok', detail: `covered by ${covering.id}${dataNote ? ' (its data had problems when backed up)' : ''}${request.deleteData ? '; data deleted' : '; data kept'}` });
     return { id: profile.id, coveredBy: covering.id, deletedFiles, keptFiles, ...(note ? { note } : {}) };
   });
 }
