@@ -380,6 +380,12 @@ describe('backup archives', () => {
     const manifest = JSON.parse(spawnSync('unzip', ['-p', archive, 'manifest.json'], { encoding: 'utf8' }).stdout);
     assert.deepEqual(manifest.leftOut, [{ logicalName: 'settings', originalPath: 'data/test/settings.sqlite3', reason: missing }]);
     assert.deepEqual(backupsOf(context, TEST)[0].databases, ['strategies', 'market_data']);
+    assert.deepEqual(backupsOf(context, TEST)[0].leftOut, ['settings']);
+    assert.match(runCli(['backups', TEST, '--workspace', root]).stdout, new RegExp(`${partial.id.replace(/\./g, '\\.')} .* emergency \\(without settings\\) `));
+    // A catalog rebuilt from the archives knows it too (from the manifest).
+    fs.rmSync(path.join(root, '.envprofiles/backups', TEST, 'catalog.json'));
+    assert.equal(runCli(['backups', TEST, '--rebuild-catalog', '--workspace', root]).status, 0);
+    assert.deepEqual(backupsOf(context, TEST)[0].leftOut, ['settings']);
     const text = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root]);
     assert.match(text.stdout, new RegExp(`note: settings was left out of this backup: ${missing.replace(/[.()]/g, '\\$&')}`));
     assert.match(text.stdout, /^3 profile\(s\) backed up \(1 of them without every database: see the notes\), 1 failed \(reason: emergency\)\.$/m);

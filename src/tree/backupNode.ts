@@ -30,10 +30,11 @@ export class BackupNode implements TreeNode {
     item.contextValue = CONTEXT.backup;
     const kind = e.kind === 'full' ? 'full' : `incremental ${e.chain.length + 1} in chain`;
     const status = verificationStatus(e);
-    item.description = `${kind} · ${megabytes(e.sizeBytes)} · ${age(e.createdAt)} · ${STATUS_TEXT[status]}`;
+    const without = e.leftOut ? ` · without ${e.leftOut.join(', ')}` : '';
+    item.description = `${kind} · ${megabytes(e.sizeBytes)} · ${age(e.createdAt)}${without} · ${STATUS_TEXT[status]}`;
     item.iconPath = new vscode.ThemeIcon(status === 'not-verified' ? (e.kind === 'full' ? 'package' : 'diff-added') : STATUS_ICON[status]);
     item.tooltip = new vscode.MarkdownString(
-      `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n- size: ${megabytes(e.sizeBytes)}\n- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
+      `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n- databases: ${e.databases.join(', ')}${e.leftOut ? ` (left out: ${e.leftOut.join(', ')})` : ''}\n- size: ${megabytes(e.sizeBytes)}\n- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
     );
     return item;
   }

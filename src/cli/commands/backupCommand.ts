@@ -11,7 +11,7 @@ export type BackupJson = CatalogEntry & { archive: string; databaseDetails: Back
 /** `backup --all --json`. */
 export interface AllBackupsJson {
   reason: string;
-  backups: (Omit<CatalogEntry, 'databases'> & { databases: BackupResult['databases']; note?: string; leftOut?: BackupResult['leftOut'] })[];
+  backups: (Omit<CatalogEntry, 'databases' | 'leftOut'> & { databases: BackupResult['databases']; note?: string; leftOut?: BackupResult['leftOut'] })[];
   failures: AllProfilesBackupResult['failures'];
 }
 
@@ -52,7 +52,7 @@ export const backupCommand: CliCommand = {
       }
       const partial = result.results.filter((r) => r.leftOut).length;
       text.push(`${result.results.length} profile(s) backed up${partial > 0 ? ` (${partial} of them without every database: see the notes)` : ''}, ${result.failures.length} failed (reason: ${result.reason}).`);
-      const json: AllBackupsJson = { reason: result.reason, backups: result.results.map((r) => ({ ...r.entry, databases: r.databases, note: r.note, ...(r.leftOut ? { leftOut: r.leftOut } : {}) })), failures: result.failures };
+      const json: AllBackupsJson = { reason: result.reason, backups: result.results.map(({ entry: { leftOut: _names, ...entry }, databases, note, leftOut }) => ({ ...entry, databases, note, ...(leftOut ? { leftOut } : {}) })), failures: result.failures };
       // Anything not saved is a failure for scripts, also a database left out of a profile's backup.
       return { json, text, exitCode: result.failures.length > 0 || partial > 0 ? 1 : 0 };
     }

@@ -76,7 +76,7 @@ function verifiedColumn(entry: CatalogEntry): string {
 function listing(entries: CatalogEntry[]): string[] {
   const rows = [['ID', 'KIND', 'SIZE', 'CREATED', 'REASON', 'VERIFIED']];
   for (const e of entries) {
-    rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', `${(e.sizeBytes / 1048576).toFixed(2)} MB`, e.createdAt, e.reason, verifiedColumn(e)]);
+    rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', `${(e.sizeBytes / 1048576).toFixed(2)} MB`, e.createdAt, e.leftOut ? `${e.reason} (without ${e.leftOut.join(', ')})` : e.reason, verifiedColumn(e)]);
   }
   return table(rows);
 }

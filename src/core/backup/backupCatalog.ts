@@ -50,6 +50,8 @@ export interface CatalogEntry {
   /** SHA-256 of the archive file itself. */
   sha256: string;
   databases: string[];
+  /** Databases of the profile the backup could not take (an emergency backup saves what it can); absent when none. */
+  leftOut?: string[];
   verified: VerificationRecord | null;
   /** Which workspace made it (absent in catalogs before this field, and in rebuilt entries of older archives). */
   origin?: BackupOrigin;

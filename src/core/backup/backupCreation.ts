@@ -246,6 +246,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       sizeBytes: archive.sizeBytes,
       sha256: archive.sha256,
       databases: databases.map((d) => d.logical),
+      ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases.map((l) => l.logicalName) } : {}),
       verified: null,
       origin: manifest.origin,
     };

@@ -121,6 +121,7 @@ async function readArchiveEntry(file: string, profileId: string): Promise<{ entr
         sizeBytes,
         sha256,
         databases: manifest.files.filter((f): f is DatabaseRecord => f.role === 'database').map((f) => f.logicalName),
+        ...(manifest.leftOut?.length ? { leftOut: manifest.leftOut.map((l) => l.logicalName) } : {}),
         verified: null,
         ...(origin ? { origin } : {}),
       },
