@@ -152,6 +152,18 @@ describe('prune', () => {
     assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/backups/dev_environment_001')).filter((f) => f.endsWith('.zip')).sort(), [`${ids[2]}.zip`, `${ids[3]}.zip`]);
   });
 
+  it('a deleted profile\'s backups are pruned by the keep rules in its newest backup (before, prune refused: no profile)', async () => {
+    const { root, context, ids } = await workspaceWithBackups(4);
+    fs.rmSync(path.join(root, '.envprofiles/profiles/dev_environment_001.yaml'));
+    const dry = runCli(['prune', 'dev_environment_001', '--dry-run', '--workspace', root]);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`^The profile file of dev_environment_001 is gone: its keep rules were taken from its newest backup, ${ids[3].replace(/\./g, '\\.')}\\.$`, 'm'));
+    const result = await pruneBackups(context, 'dev_environment_001', false);
+    assert.equal(result.rulesFrom, ids[3]);
+    assert.deepEqual(result.deleted.sort(), [ids[0], ids[1]].sort());
+    assert.equal(runCli(['prune', 'no_such_profile', '--workspace', root]).status, 1, 'a profile with no file and no backups is still unknown');
+  });
+
   it('keeps the newest verified backup even when the rules would drop it', async () => {
     const { context, ids } = await workspaceWithBackups(4);
     await verifyBackup(context, ids[0]);

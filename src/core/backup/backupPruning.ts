@@ -2,14 +2,16 @@ import * as fs from 'node:fs';
 import { appendAudit } from '../auditLog';
 import { EnvProfilesError } from '../errors';
 import { loadProfile } from '../profileStore';
-import { workspaceConfigFor } from '../workspaceConfig';
+import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
-import { catalogDisagreements, readCatalog, writeCatalog } from './backupCatalog';
+import { catalogDisagreements, newestFirst, readCatalog, writeCatalog, type CatalogEntry } from './backupCatalog';
+import { closeChain, openChain } from './backupChain';
+import { profileFromBackup } from './backedUpFiles';
 import { BackupLayout } from './backupLayout';
 import { sharingWorkspaceFinder } from './backupOrigin';
-import { decideRetention, keepRulesFrom, type RetentionDecision } from './retentionPolicy';
+import { decideRetention, keepRulesFrom, type KeepRules, type RetentionDecision } from './retentionPolicy';
 
 export interface PruneResult {
   profileId: string;
@@ -18,15 +20,39 @@ export interface PruneResult {
   decisions: RetentionDecision[];
   deleted: string[];
   freedBytes: number;
+  /** Set when the profile file is gone: the backup whose copy of it gave the keep rules. */
+  rulesFrom?: string;
+}
+
+/**
+ * The keep rules of a profile: from its file, or, when the profile was deleted (its backups stay), from
+ * the newest backup's copy of it, so that those backups can still be pruned.
+ */
+async function keepRulesOf(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, entries: CatalogEntry[], backups: BackupLayout): Promise<{ rules: KeepRules; rulesFrom?: string }> {
+  if (fs.existsSync(context.layout.profileFile(profileId)) || entries.length === 0) {
+    return { rules: keepRulesFrom(loadProfile(context.layout, config, profileId).profile.backupSchedule) };
+  }
+  const newest = [...entries].sort(newestFirst)[0];
+  const chain = await openChain(backups.archiveFile(profileId, newest.id));
+  try {
+    const profile = await profileFromBackup(context, config, chain, profileId);
+    if (!profile) {
+      throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${profileId}" in ${context.layout.relative(context.layout.profilesDir)}, and its newest backup ${newest.id} holds no readable copy of it, so there are no keep rules to prune its backups by; nothing was deleted.`, {
+        hint: `Restore the profile (envprofiles restore ${newest.id}), or delete the backups you no longer want from ${backups.profileDir(profileId)} and rebuild the catalog (envprofiles backups ${profileId} --rebuild-catalog).`,
+      });
+    }
+    return { rules: keepRulesFrom(profile.backupSchedule), rulesFrom: newest.id };
+  } finally {
+    closeChain(chain);
+  }
 }
 
 
 /** Applies the profile's retention rules; with `dryRun` only reports. Refuses when catalog and disk disagree. */
 export async function pruneBackups(context: WorkspaceContext, profileId: string, dryRun: boolean, timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone): Promise<PruneResult> {
   requireInitialised(context.layout);
-  return withWorkspaceLock(context, `prune ${profileId}`, () => {
+  return withWorkspaceLock(context, `prune ${profileId}`, async () => {
     const config = workspaceConfigFor(context);
-    const { profile } = loadProfile(context.layout, config, profileId);
     const backups = new BackupLayout(context.layout, config);
     const entries = readCatalog(backups, profileId);
     const disagreements = catalogDisagreements(backups, profileId, entries);
@@ -43,7 +69,8 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
       const other = otherLiveWorkspace(entry.origin);
       if (other) pinned.set(entry.id, `made by the workspace at ${other}, which shares this backups folder (its own prune decides)`);
     }
-    const decisions = decideRetention(entries, keepRulesFrom(profile.backupSchedule), context.now(), timeZone, pinned);
+    const { rules, rulesFrom } = await keepRulesOf(context, config, profileId, entries.filter((e) => !pinned.has(e.id)), backups);
+    const decisions = decideRetention(entries, rules, context.now(), timeZone, pinned);
     const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
     let freedBytes = 0;
     if (!dryRun && doomed.length > 0) {
@@ -58,6 +85,6 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
     } else {
       freedBytes = entries.filter((e) => doomed.includes(e.id)).reduce((sum, e) => sum + e.sizeBytes, 0);
     }
-    return { profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes };
+    return { profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, ...(rulesFrom ? { rulesFrom } : {}) };
   });
 }

@@ -1,0 +1,39 @@
+import * as path from 'node:path';
+import { EnvProfilesError } from '../errors';
+import type { Profile } from '../profileModel';
+import { parseProfileText } from '../profileStore';
+import type { WorkspaceConfig } from '../workspaceConfig';
+import type { WorkspaceContext } from '../workspaceContext';
+import type { ArchiveReader } from './archiveReader';
+import type { FileRecord } from './backupManifest';
+
+/** The profile file's record in the last backup of `chain`, if the backup holds one. */
+export function profileRecord(chain: ArchiveReader[]): FileRecord | undefined {
+  return chain[chain.length - 1].manifest.files.find((f): f is FileRecord => f.role === 'profile');
+}
+
+/** The content of a file record, following `sameAs` back through the chain. */
+export async function fileContent(chain: ArchiveReader[], record: FileRecord | undefined): Promise<Buffer> {
+  if (!record) {
+    const archive = chain[chain.length - 1].file;
+    throw new EnvProfilesError('ARCHIVE_INVALID', `${archive} holds no profile file, so no profile can be made from it.`, { file: archive, hint: 'Restore it over its profile (without --as-new), or restore another backup of it as a new profile.' });
+  }
+  let holder = chain[chain.length - 1];
+  let entry = record.entry;
+  if (!entry) {
+    const owner = chain.find((a) => a.manifest.backupId === record.sameAs);
+    const inOwner = owner?.manifest.files.find((f): f is FileRecord => f.role !== 'database' && f.originalPath === record.originalPath);
+    if (!owner || !inOwner?.entry) throw new EnvProfilesError('VERIFY_FAILED', `${holder.file}: ${record.originalPath} refers to backup ${String(record.sameAs)}, which does not hold it.`, { file: holder.file });
+    holder = owner;
+    entry = inOwner.entry;
+  }
+  return holder.readVerified(entry, record.sha256);
+}
+
+/** The profile as the last backup of `chain` holds it (undefined when it holds none, or one that does not parse). */
+export async function profileFromBackup(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], profileId: string): Promise<Profile | undefined> {
+  const record = profileRecord(chain);
+  if (!record) return undefined;
+  const text = (await fileContent(chain, record)).toString('utf8');
+  return parseProfileText(text, `${path.basename(chain[chain.length - 1].file)}:${record.entry ?? record.originalPath}`, context.layout, config, profileId).profile;
+}
