@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { catalogDisagreements, readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
+import { catalogDisagreements, profilesWithBackups, readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
+import { sharingWorkspaceFinder } from './core/backup/backupOrigin';
 import { BackupLayout } from './core/backup/backupLayout';
 import { quickValidateProfile, type ValidationReport } from './core/databaseValidation';
 import { isInside } from './core/pathSafety';
@@ -117,6 +118,18 @@ export class FolderModel implements vscode.Disposable {
   activeProfile(): Profile | undefined {
     const active = this.snapshot.status?.active;
     return active ? this.profile(active) : undefined;
+  }
+
+  /**
+   * Profiles whose file is gone but whose backups this workspace made are still listed (delete keeps
+   * backups): their ids, so that those backups can be seen and restored.
+   */
+  deletedProfilesWithBackups(): string[] {
+    if (!this.snapshot.initialised) return [];
+    const backups = new BackupLayout(this.context.layout, workspaceConfigFor(this.context));
+    const otherWorkspace = sharingWorkspaceFinder(this.context.layout, backups);
+    const present = new Set(this.snapshot.profiles.map((p) => p.id));
+    return profilesWithBackups(backups).filter((id) => !present.has(id) && this.backups(id).some((e) => !otherWorkspace(e.origin)));
   }
 
   /** The backups of a profile, newest first. */

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { AllBackupsJson, BackupJson } from '../cli/commands/backupCommand';
 import { pruneBackups } from '../core/backup/backupPruning';
-import { restoreBackup } from '../core/backup/backupRestore';
+import { restoreBackup, type RestoreResult } from '../core/backup/backupRestore';
+import { EnvProfilesError } from '../core/errors';
 import { rebuildCatalog } from '../core/backup/catalogRebuild';
 import { requireVerified, type VerificationResult } from '../core/backup/backupVerification';
 import { isProtected } from '../core/profileModel';
@@ -106,7 +107,15 @@ export async function restoreBackupCommand(services: CommandServices, target: un
     }
     if (profile && isProtected(profile)) confirmedId = await askToTypeId(profile.id, `Restoring over "${profile.name}" (${profile.type}) replaces its data. Type its id to continue.`, args.confirm);
   }
-  const result = await withOperationProgress(folder, `Restoring ${entry.id}`, (context) => restoreBackup(context, { reference: entry.id, asNew, database, confirmedId }));
+  const restore = (confirmed: string | undefined) => withOperationProgress(folder, `Restoring ${entry.id}`, (context) => restoreBackup(context, { reference: entry.id, asNew, database, confirmedId: confirmed }));
+  let result: RestoreResult;
+  try {
+    result = await restore(confirmedId);
+  } catch (error) {
+    // A deleted profile is not in the model: that it is protected shows only now (from its backup).
+    if (!(error instanceof EnvProfilesError) || error.code !== 'CONFIRMATION_REQUIRED' || confirmedId !== undefined) throw error;
+    result = await restore(await askToTypeId(entry.profileId, `${error.message} Type ${entry.profileId} to continue.`, args.confirm));
+  }
   const notes = result.notes.length ? ` ${result.notes.join('; ')}.` : '';
   void vscode.window.showInformationMessage(`Restored ${result.databases.join(', ')} of ${result.profileId} in ${(result.durationMs / 1000).toFixed(1)} s.${result.safetyBackup ? ` The previous state is in ${result.safetyBackup}.` : ''}${notes}`);
   return result.profileId;

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { newestFirst, type CatalogEntry } from '../core/backup/backupCatalog';
+import { newestFirst, verificationStatus, type CatalogEntry } from '../core/backup/backupCatalog';
 import { isProtected, type Profile } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
-import { BackupNode } from '../tree/backupNode';
+import { BackupNode, VERIFICATION_TEXT } from '../tree/backupNode';
 import { DatabaseNode } from '../tree/databaseNode';
 import { FolderNode } from '../tree/folderNode';
 import { TYPE_ICON } from '../tree/profileAppearance';
@@ -74,7 +74,9 @@ export async function resolveBackup(services: CommandServices, target: unknown):
   if (target instanceof BackupNode) return { folder: target.folder, entry: target.entry };
   const folder = await resolveFolder(services, target);
   const args = argumentsOf(target);
-  const all = folder.validProfiles().flatMap((p) => folder.backups(p.id));
+  // Also the backups of deleted profiles (delete keeps them): restoring one brings the profile back.
+  const deleted = new Set(folder.deletedProfilesWithBackups());
+  const all = [...folder.validProfiles().map((p) => p.id), ...deleted].flatMap((id) => folder.backups(id));
   if (args.backupId) {
     const entry = all.find((e) => e.id === args.backupId);
     if (!entry) throw new Error(`No backup "${args.backupId}" in ${folder.name}.`);
@@ -84,7 +86,7 @@ export async function resolveBackup(services: CommandServices, target: unknown):
   if (scoped.length === 0) throw new Error('There are no backups yet. Back up a profile first.');
   const sorted = [...scoped].sort(newestFirst);
   const pick = await vscode.window.showQuickPick(
-    sorted.map((e) => ({ label: `${e.profileId}: ${new Date(e.createdAt).toLocaleString()}`, description: `${e.kind} · ${e.reason} · ${e.verified ? (e.verified.ok ? 'verified' : 'verification failed') : 'not verified'}`, detail: e.id, entry: e })),
+    sorted.map((e) => ({ label: `${e.profileId}${deleted.has(e.profileId) ? ' (deleted)' : ''}: ${new Date(e.createdAt).toLocaleString()}`, description: `${e.kind} · ${e.reason} · ${VERIFICATION_TEXT[verificationStatus(e)]}`, detail: e.id, entry: e })),
     { placeHolder: 'Which backup?', matchOnDetail: true },
   );
   if (!pick) throw new UserCancelled();

@@ -5,7 +5,8 @@ import { CONTEXT } from './contextValues';
 import { age, megabytes } from './profileAppearance';
 import type { TreeNode } from './treeNode';
 
-const STATUS_TEXT: Record<VerificationStatus, string> = {
+/** How a backup's verification reads in lists (the tree, the pickers). */
+export const VERIFICATION_TEXT: Record<VerificationStatus, string> = {
   passed: 'verified',
   'data-problems': 'archive intact, its data FAILED checks',
   failed: 'verification FAILED',
@@ -31,7 +32,7 @@ export class BackupNode implements TreeNode {
     const kind = e.kind === 'full' ? 'full' : `incremental ${e.chain.length + 1} in chain`;
     const status = verificationStatus(e);
     const without = e.leftOut ? ` · without ${e.leftOut.join(', ')}` : '';
-    item.description = `${kind} · ${megabytes(e.sizeBytes)} · ${age(e.createdAt)}${without} · ${STATUS_TEXT[status]}`;
+    item.description = `${kind} · ${megabytes(e.sizeBytes)} · ${age(e.createdAt)}${without} · ${VERIFICATION_TEXT[status]}`;
     item.iconPath = new vscode.ThemeIcon(status === 'not-verified' ? (e.kind === 'full' ? 'package' : 'diff-added') : STATUS_ICON[status]);
     item.tooltip = new vscode.MarkdownString(
       `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n- databases: ${e.databases.join(', ')}${e.leftOut ? ` (left out: ${e.leftOut.join(', ')})` : ''}\n- size: ${megabytes(e.sizeBytes)}\n- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,

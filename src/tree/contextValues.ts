@@ -4,6 +4,7 @@ export const CONTEXT = {
   profile: 'envProfiles.profile',
   activeProfile: 'envProfiles.profile.active',
   invalidProfile: 'envProfiles.profile.invalid',
+  deletedProfile: 'envProfiles.profile.deleted',
   databasesSection: 'envProfiles.section.databases',
   configurationSection: 'envProfiles.section.configuration',
   backupsSection: 'envProfiles.section.backups',

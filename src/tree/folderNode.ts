@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { FolderModel } from '../folderModel';
 import { CONTEXT } from './contextValues';
 import { MessageNode } from './messageNode';
+import { DeletedProfileNode } from './deletedProfileNode';
 import { InvalidProfileNode, ProfileNode } from './profileNode';
 import type { TreeNode } from './treeNode';
 
@@ -10,7 +11,8 @@ export function profileNodes(folder: FolderModel): TreeNode[] {
   const data = folder.data;
   if (data.configError) return [new MessageNode(`${folder.folder.uri.toString()}/config-error`, folder, data.configError, 'error')];
   if (!data.initialised) return [new MessageNode(`${folder.folder.uri.toString()}/uninitialised`, folder, 'Not initialised (no .envprofiles/)')];
-  return data.profiles.map((p) => (p.profile ? new ProfileNode(folder, p.profile) : new InvalidProfileNode(folder, p.id, p.issues[0]?.message ?? 'invalid')));
+  const profiles = data.profiles.map((p) => (p.profile ? new ProfileNode(folder, p.profile) : new InvalidProfileNode(folder, p.id, p.issues[0]?.message ?? 'invalid')));
+  return [...profiles, ...folder.deletedProfilesWithBackups().map((id) => new DeletedProfileNode(folder, id))];
 }
 
 /** A workspace folder (multi-root workspaces): each folder has its own profiles. */

@@ -247,7 +247,7 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the diagnostic to clear', () => vscode.languages.getDiagnostics(uri).length === 0);
   });
 
-  test('data with a foreign key violation: its backup shows "archive intact, its data FAILED checks", and still covers Delete Profile', async () => {
+  test('data with a foreign key violation: its backup shows "archive intact, its data FAILED checks", and still covers Delete Profile; the deleted profile\'s backups stay listed, and a restore brings it back', async () => {
     const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)?.extensionPath ?? '', 'dist/cli.js');
     const cloned = spawnSync(process.execPath, [cli, 'clone', DEV, 'orphan_rows', '--name', 'Orphan rows', '--workspace', workspace()], { encoding: 'utf8' });
     assert.equal(cloned.status, 0, cloned.stderr);
@@ -271,6 +271,14 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.equal(api.services.lastError, undefined);
     assert.ok(!fs.existsSync(path.join(workspace(), '.envprofiles/profiles/orphan_rows.yaml')));
     await waitFor('the profile gone from the tree', () => !roots().some((n) => labelOf(n) === 'Orphan rows'));
+    // Its backups are kept, and listed under the deleted profile; restoring one brings the profile back.
+    const deleted = await waitFor('the deleted profile with its backup', () => roots().find((n) => labelOf(n) === 'orphan_rows'));
+    assert.equal(deleted.getTreeItem().description, 'deleted · 1 backup kept');
+    assert.deepEqual(deleted.getChildren().map((n) => (n.getTreeItem().id ?? '').endsWith(`/backup/${id}`)), [true]);
+    api.services.lastError = undefined;
+    assert.equal(await vscode.commands.executeCommand('envProfiles.restoreBackup', { backupId: id }), 'orphan_rows');
+    assert.equal(api.services.lastError, undefined);
+    await waitFor('the profile back in the tree', () => roots().some((n) => labelOf(n) === 'Orphan rows') && !roots().some((n) => labelOf(n) === 'orphan_rows'));
   });
 
   test('a restore through the command, in the extension host itself: the data comes back, after a safety backup; refused while the application has the database open', async () => {
