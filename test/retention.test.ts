@@ -271,6 +271,24 @@ describe('delete', () => {
     assert.ok(!fs.existsSync(path.join(root, 'data/test/market_data.sqlite3')), 'its own databases are deleted');
   });
 
+  it('a backup dated after now (taken while the clock was ahead) does not cover a change made since the clock was put right', async () => {
+    const { root, context } = await demoWorkspace();
+    const ahead = { ...context, now: () => new Date(Date.now() + 86_400_000) };
+    await pastLastWrite();
+    const backup = await createBackup(ahead, { profileId: 'test_environment_001', kind: 'full' });
+    await verifyBackup(ahead, backup.entry.id);
+    // The clock is right again; the application writes a row that no backup holds.
+    const db = (await engine()).open(path.join(root, 'data/test/market_data.sqlite3'), { readOnly: false });
+    db.exec('UPDATE price_data SET close = close + 1 WHERE rowid = 1');
+    db.close();
+    await assert.rejects(deleteProfile(context, { id: 'test_environment_001', deleteData: true }), (e: unknown) => {
+      assert.ok(e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP', String(e));
+      assert.match(e.message, new RegExp(`\\(backup ${backup.entry.id.replace(/\./g, '\\.')} is dated after now, \\S+: taken while the clock was ahead, it does not count\\)`));
+      return true;
+    });
+    assert.ok(fs.existsSync(path.join(root, 'data/test/market_data.sqlite3')));
+  });
+
   it('PRODUCTION needs --confirm; the active profile cannot be deleted', async () => {
     const { context } = await demoWorkspace();
     await pastLastWrite();

@@ -78,15 +78,21 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
       throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });
     }
     const changed = lastChange(context, file, Object.values(profile.databases));
-    const covering = readCatalog(new BackupLayout(layout, config), profile.id)
+    const now = context.now().getTime();
+    const entries = readCatalog(new BackupLayout(layout, config), profile.id);
+    // A backup dated after now was taken while the clock was ahead: its date cannot show that it
+    // followed the last change (a change made since the clock was put right would look older).
+    const futureDated = entries.filter((e) => Date.parse(e.createdAt) > now);
+    const covering = entries
       // Taken after the change: a backup's time is that of its start, before its snapshots.
       // A backup whose verification failed only because of the data's own problems (orphan rows of an
       // application that never turns foreign keys on, say) holds that data exactly: it covers it too.
-      .filter((e) => holdsDataExactly(e) && Date.parse(e.createdAt) > changed.getTime())
+      .filter((e) => holdsDataExactly(e) && Date.parse(e.createdAt) > changed.getTime() && !futureDated.includes(e))
       .sort(newestFirst)[0];
     if (!covering) {
       appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
-      throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${changed.toISOString()}), so it was not deleted.`, {
+      const clock = futureDated.length > 0 ? ` (${futureDated.length === 1 ? `backup ${futureDated[0].id} is` : `${futureDated.length} backups are`} dated after now, ${new Date(now).toISOString()}: taken while the clock was ahead, ${futureDated.length === 1 ? 'it does' : 'they do'} not count)` : '';
+      throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${changed.toISOString()})${clock}, so it was not deleted.`, {
         kind: 'refused',
         hint: `Make one and verify it: envprofiles backup ${profile.id} --full, then envprofiles verify <backup-id>; then delete again.`,
       });
