@@ -289,6 +289,32 @@ describe('delete', () => {
     assert.ok(fs.existsSync(path.join(root, 'data/test/market_data.sqlite3')));
   });
 
+  it('a profile whose database file is gone: backup --skip-missing holds the rest, and covers delete only while that file stays missing', async () => {
+    const { root, context } = await demoWorkspace();
+    const TEST = 'test_environment_001';
+    const settings = path.join(root, 'data/test/settings.sqlite3');
+    const saved = fs.readFileSync(settings);
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${settings}${suffix}`, { force: true });
+    const refused = runCli(['delete', TEST, '--workspace', root]);
+    assert.equal(refused.status, 3);
+    assert.match(refused.stderr, /envprofiles backup test_environment_001 --full --skip-missing, then envprofiles verify <backup-id>; then delete again\. \(data\/test\/settings\.sqlite3 does not exist: --skip-missing backs up the rest/);
+    await pastLastWrite();
+    assert.equal(runCli(['backup', TEST, '--full', '--workspace', root]).status, 1, 'without --skip-missing the backup is refused');
+    const backup = runCli(['backup', TEST, '--full', '--skip-missing', '--workspace', root, '--json']);
+    assert.equal(backup.status, 0, backup.stderr);
+    assert.deepEqual([backup.json?.result.databases, backup.json?.result.leftOut], [['strategies', 'market_data'], ['settings']]);
+    assert.match(backup.json?.result.note, /^settings was left out of this backup: data\/test\/settings\.sqlite3 \(database "settings" of test_environment_001\) does not exist/);
+    assert.equal((await verifyBackup(context, backup.json?.result.id)).ok, true);
+    // The file comes back with its old time (a copy that keeps times): the backup does not hold it.
+    fs.writeFileSync(settings, saved);
+    fs.utimesSync(settings, new Date('2020-01-01'), new Date('2020-01-01'));
+    await assert.rejects(deleteProfile(context, { id: TEST, deleteData: true }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP');
+    assert.ok(fs.existsSync(settings));
+    fs.rmSync(settings);
+    const result = await deleteProfile(context, { id: TEST, deleteData: true });
+    assert.equal(result.coveredBy, backup.json?.result.id);
+  });
+
   it('PRODUCTION needs --confirm; the active profile cannot be deleted', async () => {
     const { context } = await demoWorkspace();
     await pastLastWrite();

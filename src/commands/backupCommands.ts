@@ -17,9 +17,9 @@ function summary(backup: BackupJson): string {
   return `Backed up ${backup.profileId}: ${backup.kind}, ${megabytes(backup.sizeBytes)}, ${(backup.durationMs / 1000).toFixed(1)} s${backup.note ? ` (${backup.note})` : ''}.`;
 }
 
-/** A backup, in a child process (see runInChildProcess). */
-function backUpInChild(services: CommandServices, folder: FolderModel, title: string, profileId: string, kind: 'full' | 'incremental', reason: string): Promise<BackupJson> {
-  return runInChildProcess<BackupJson>(services, folder, title, ['backup', profileId, `--${kind}`, '--reason', reason]);
+/** A backup, in a child process (see runInChildProcess); `skipMissing`: a database file that does not exist is left out. */
+function backUpInChild(services: CommandServices, folder: FolderModel, title: string, profileId: string, kind: 'full' | 'incremental', reason: string, skipMissing = false): Promise<BackupJson> {
+  return runInChildProcess<BackupJson>(services, folder, title, ['backup', profileId, `--${kind}`, '--reason', reason, ...(skipMissing ? ['--skip-missing'] : [])]);
 }
 
 /**
@@ -38,7 +38,8 @@ async function verifyInChild(services: CommandServices, folder: FolderModel, bac
 
 /** Used by delete when no verified backup covers the profile: delete accepts a backup whose only problems are its data's. */
 export async function backUpAndVerify(services: CommandServices, folder: FolderModel, profileId: string): Promise<void> {
-  const backup = await backUpInChild(services, folder, `Backing up ${profileId}`, profileId, 'full', 'before-delete');
+  // A database file that is gone has nothing to lose: the backup before a delete holds the rest.
+  const backup = await backUpInChild(services, folder, `Backing up ${profileId}`, profileId, 'full', 'before-delete', true);
   await verifyInChild(services, folder, backup.id, true);
 }
 

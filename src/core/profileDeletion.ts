@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
-import { holdsDataExactly, newestFirst, readCatalog } from './backup/backupCatalog';
+import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
 import { BackupLayout } from './backup/backupLayout';
 import { refuseIfDatabasesInUse } from './databaseInUse';
 import { EnvProfilesError } from './errors';
-import { isProtected } from './profileModel';
+import { isProtected, type Profile } from './profileModel';
 import { loadProfile, readAllProfileFiles } from './profileStore';
 import { realLocation } from './pathSafety';
 import { workspaceConfigFor } from './workspaceConfig';
@@ -27,6 +27,17 @@ export interface DeleteResult {
   keptFiles: string[];
   /** Set when the covering backup failed verification only because of problems the data already had, or a database file was kept because another profile uses it. */
   note?: string;
+}
+
+/**
+ * A backup that left databases out covers the profile only while their files are still missing (then
+ * nothing of them can be lost); one left out for another reason (locked, damaged) covers nothing.
+ */
+function leftOutStillMissing(context: WorkspaceContext, entry: CatalogEntry, profile: Profile): boolean {
+  return (entry.leftOut ?? []).every((logical) => {
+    const written = profile.databases[logical];
+    return written === undefined || !fs.existsSync(context.layout.resolve(written));
+  });
 }
 
 /** The real path of every database file of the other valid profiles, to the id of one that uses it. */
@@ -87,14 +98,15 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
       // Taken after the change: a backup's time is that of its start, before its snapshots.
       // A backup whose verification failed only because of the data's own problems (orphan rows of an
       // application that never turns foreign keys on, say) holds that data exactly: it covers it too.
-      .filter((e) => holdsDataExactly(e) && Date.parse(e.createdAt) > changed.getTime() && !futureDated.includes(e))
+      .filter((e) => holdsDataExactly(e) && Date.parse(e.createdAt) > changed.getTime() && !futureDated.includes(e) && leftOutStillMissing(context, e, profile))
       .sort(newestFirst)[0];
     if (!covering) {
       appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
+      const missingNow = Object.values(profile.databases).filter((written) => !fs.existsSync(layout.resolve(written)));
       const clock = futureDated.length > 0 ? ` (${futureDated.length === 1 ? `backup ${futureDated[0].id} is` : `${futureDated.length} backups are`} dated after now, ${new Date(now).toISOString()}: taken while the clock was ahead, ${futureDated.length === 1 ? 'it does' : 'they do'} not count)` : '';
       throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${changed.toISOString()})${clock}, so it was not deleted.`, {
         kind: 'refused',
-        hint: `Make one and verify it: envprofiles backup ${profile.id} --full, then envprofiles verify <backup-id>; then delete again.`,
+        hint: `Make one and verify it: envprofiles backup ${profile.id} --full${missingNow.length > 0 ? ' --skip-missing' : ''}, then envprofiles verify <backup-id>; then delete again.${missingNow.length > 0 ? ` (${missingNow.join(', ')} ${missingNow.length === 1 ? 'does' : 'do'} not exist: --skip-missing backs up the rest, and such a backup covers the profile while ${missingNow.length === 1 ? 'it stays' : 'they stay'} missing.)` : ''}`,
       });
     }
     if (isProtected(profile) && request.confirmedId !== profile.id) {

@@ -27,14 +27,15 @@ function describe(result: BackupResult): string[] {
 export const backupCommand: CliCommand = {
   name: 'backup',
   summary: 'Back up a profile (full or incremental ZIP archive), or every profile with --all',
-  usage: 'envprofiles backup <id> [--full|--incremental] [--reason R]\n       envprofiles backup --all [--full|--incremental] [--reason R]',
+  usage: 'envprofiles backup <id> [--full|--incremental] [--reason R] [--skip-missing]\n       envprofiles backup --all [--full|--incremental] [--reason R]',
   details: [
     'Without --full or --incremental: incremental when a chain exists and is shorter than backups.max_chain, full otherwise.',
     'Databases are copied with the SQLite backup API while the application keeps writing. --all --reason emergency is the emergency backup.',
     'With --all a database that cannot be taken (missing, not SQLite, locked, unreadable) is left out of its profile\'s backup, named in the output and the manifest, and the rest is saved; the exit code is then 1.',
+    '--skip-missing backs up a profile one of whose database files does not exist (named in the output and the manifest); without it such a backup is refused. Delete accepts such a backup while the file stays missing.',
     'Runs at lowered CPU priority (nice 10), so that the application sharing the machine is not slowed; on an idle machine it is as fast.',
   ],
-  options: { full: { type: 'boolean' }, incremental: { type: 'boolean' }, all: { type: 'boolean' }, reason: { type: 'string' } },
+  options: { full: { type: 'boolean' }, incremental: { type: 'boolean' }, all: { type: 'boolean' }, reason: { type: 'string' }, 'skip-missing': { type: 'boolean' } },
   positionals: [0, 1],
   async run({ context, positionals, options }) {
     if (options.full && options.incremental) throw new EnvProfilesError('USAGE', 'Choose --full or --incremental, not both.', { kind: 'usage' });
@@ -57,7 +58,7 @@ export const backupCommand: CliCommand = {
       return { json, text, exitCode: result.failures.length > 0 || partial > 0 ? 1 : 0 };
     }
     if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'backup needs a profile id, or --all.', { kind: 'usage', hint: 'Example: envprofiles backup prod_environment_001 --full' });
-    const result = await createBackup(context, { profileId: positionals[0], kind, reason });
+    const result = await createBackup(context, { profileId: positionals[0], kind, reason, leaveOutMissing: options['skip-missing'] === true });
     const json: BackupJson = { ...result.entry, archive: result.archive, databaseDetails: result.databases, note: result.note, durationMs: result.durationMs };
     return { json, text: describe(result) };
   },

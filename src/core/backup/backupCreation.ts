@@ -42,6 +42,8 @@ export interface BackupRequest {
   profileId: string;
   kind?: RequestedKind;
   reason?: string;
+  /** See BackupOptions.leaveOutMissing. */
+  leaveOutMissing?: boolean;
 }
 
 /** A database a backup could not take, when it was told to save what it can (see BackupOptions). */
@@ -61,6 +63,11 @@ export interface BackupOptions {
    * does a profile none of whose databases could be taken.
    */
   saveWhatCan?: boolean;
+  /**
+   * Only a database whose file does not exist is left out (and named): nothing of it can be lost, so
+   * such a backup still covers the profile for delete (while the file stays missing).
+   */
+  leaveOutMissing?: boolean;
   /**
    * What the profile file holds, for when the file itself is gone: a restore's safety backup is taken
    * before the restore puts it back, and must still be restorable as a profile.
@@ -86,7 +93,7 @@ export async function createBackup(context: WorkspaceContext, request: BackupReq
   return withWorkspaceLock(context, `backup of ${request.profileId}`, () => {
     const config = workspaceConfigFor(context);
     const { profile } = loadProfile(context.layout, config, request.profileId);
-    return backUpProfile(context, config, profile, request.kind ?? 'auto', reason);
+    return backUpProfile(context, config, profile, request.kind ?? 'auto', reason, { leaveOutMissing: request.leaveOutMissing });
   });
 }
 
@@ -172,7 +179,8 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const leftOut: { database: (typeof databases)[number]; error: EnvProfilesError }[] = [];
     /** With saveWhatCan, a database's own problem leaves it out; anything else (or without it) fails the backup. */
     const leaveOutOrThrow = (database: (typeof databases)[number], error: unknown): void => {
-      if (!options.saveWhatCan || !isDatabaseProblem(error)) throw error;
+      const missing = isEnvProfilesError(error) && error.code === 'DATABASE_MISSING';
+      if (!(options.saveWhatCan && isDatabaseProblem(error)) && !(options.leaveOutMissing && missing)) throw error;
       leftOut.push({ database, error });
     };
     for (const database of databases) {
@@ -192,8 +200,10 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const snapshots = await takeSnapshots(context, profile.id, databases, step);
     for (const { index, error } of snapshots.failures) leaveOutOrThrow(databases[index], error);
     databases = databases.filter((d) => !leftOut.some((l) => l.database === d));
-    // A backup of none of the profile's databases would be no backup of it.
-    if (databases.length === 0 && leftOut.length > 0) throw leftOut[0].error;
+    // A backup of none of the profile's databases would be no backup of it, unless none of them exists:
+    // then its files are all there is to save.
+    const firstNotMissing = leftOut.find((l) => l.error.code !== 'DATABASE_MISSING');
+    if (databases.length === 0 && firstNotMissing) throw firstNotMissing.error;
     const leftOutDatabases: LeftOutDatabase[] = leftOut.map(({ database, error }) => ({ logicalName: database.logical, originalPath: database.written, reason: error.message.replace(/\.$/, ''), code: error.code }));
     parentArchive = await parentOpening;
     const parentIndexes = (await parentIndexesStaging) ?? new Map<string, ParentPages>();
