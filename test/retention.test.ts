@@ -16,10 +16,10 @@ const TZ = 'Europe/Berlin';
 const NOW = new Date('2025-11-01T12:00:00Z');
 
 /** A catalog entry with only what retention looks at. */
-function entry(id: string, createdAt: string, options: { kind?: 'full' | 'incremental'; chain?: string[]; verified?: boolean; archiveSound?: boolean } = {}): CatalogEntry {
+function entry(id: string, createdAt: string, options: { kind?: 'full' | 'incremental'; chain?: string[]; verified?: boolean; archiveSound?: boolean; leftOut?: string[] } = {}): CatalogEntry {
   return {
     id, profileId: 'p', file: `${id}.zip`, kind: options.kind ?? 'full', parent: options.chain?.at(-1) ?? null, chain: options.chain ?? [],
-    createdAt, reason: 'test', sizeBytes: 1, sha256: '0'.repeat(64), databases: [],
+    createdAt, reason: 'test', sizeBytes: 1, sha256: '0'.repeat(64), databases: [], ...(options.leftOut ? { leftOut: options.leftOut } : {}),
     verified: options.verified === undefined ? null : { at: createdAt, ok: options.verified, detail: '', ...(options.archiveSound === undefined ? {} : { archiveSound: options.archiveSound }) },
   };
 }
@@ -110,6 +110,21 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
       'incr-2a keep needed by incr-2b',
       'full-2 keep needed by incr-2b; needed by incr-2a',
       'full-1 keep newest verified backup (never deleted)',
+    ]);
+  });
+
+  it('when the newest verified backup left a database out (emergency), also keeps the newest verified one that holds every database', () => {
+    const entries = [
+      entry('full-1', '2025-10-01T00:00:00Z', { verified: true }),
+      entry('full-2', '2025-10-10T00:00:00Z', { verified: true }),
+      entry('emergency', '2025-10-11T00:00:00Z', { verified: true, leftOut: ['settings'] }),
+      entry('full-4', '2025-10-12T00:00:00Z'),
+    ];
+    assert.deepEqual(table(entries, { last: 1 }), [
+      'full-4 keep last 1/1',
+      'emergency keep newest verified backup (never deleted)',
+      'full-2 keep newest verified backup that holds every database (never deleted)',
+      'full-1 delete no rule keeps it',
     ]);
   });
 

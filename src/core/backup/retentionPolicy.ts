@@ -97,6 +97,10 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   }
   const newestVerified = ruled.find((e) => e.verified?.ok);
   if (newestVerified) add(newestVerified.id, 'newest verified backup (never deleted)');
+  // When that one left a database out (an emergency backup saves what it can), the newest verified
+  // backup that holds every database is kept as well.
+  const newestWhole = newestVerified?.leftOut ? ruled.find((e) => e.verified?.ok && !e.leftOut) : undefined;
+  if (newestWhole) add(newestWhole.id, 'newest verified backup that holds every database (never deleted)');
   // Where every backup fails verify for its data alone (an application without foreign keys), the newest
   // one verified to hold its data exactly is what delete relied on: it is kept too.
   const newestExact = ruled.find(holdsDataExactly);
