@@ -31,6 +31,7 @@ describe('hostile archives are refused before anything is written', () => {
     ['file-escape', /the backup would write a file at \.\.\/escape-file\.txt: "\.\.\/escape-file\.txt" points outside the workspace folder/],
     ['profile-escape', /manifest\.json has a profile id that is not a safe name: "\.\.\/\.\.\/escape" contains a path separator/],
     ['name-escape', /manifest\.json names a database "\.\.\/escape", which is not a database name/],
+    ['control-path', /manifest\.json gives database settings the path "data\/dev\/\\u001b\[2Jsettings\.sqlite3" \(in JSON notation\), which holds a control character/],
   ];
   for (const [mode, message] of cases) {
     it(`${mode}`, async () => {
@@ -56,6 +57,20 @@ describe('hostile archives are refused before anything is written', () => {
       assert.match(cli.stderr, /error\[ARCHIVE_HOSTILE\]/);
     });
   }
+});
+
+describe('text from an archive reaches the terminal with its control characters escaped', () => {
+  it('a manifest whose reason holds escape sequences: listed after a catalog rebuild, printed as \\x1b, never as the raw byte', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const crafted = craftArchive(backup.archive, 'terminal-escape');
+    fs.renameSync(crafted, backup.archive);
+    assert.equal(runCli(['backups', DEV, '--rebuild-catalog', '--workspace', root]).status, 0);
+    const listed = runCli(['backups', DEV, '--workspace', root]);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.ok(!listed.stdout.includes('\x1b') && !listed.stdout.includes('\x07'), 'no raw control character');
+    assert.match(listed.stdout, /manual\\x1b\]0;pwned\\x07\\x1b\[2J/);
+  });
 });
 
 describe('an incremental that claims more pages than its chain holds', () => {

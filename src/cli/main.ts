@@ -12,6 +12,7 @@ import { COMMANDS } from './commandTable';
 import { commandHelp, generalHelp } from './helpText';
 import { askToType } from './terminalPrompt';
 import { TerminalProgress } from './terminalProgress';
+import { terminalSafe } from './textFormat';
 import { parentChannel } from './parentChannel';
 import { stepHookFromEnvironment } from './testHooks';
 
@@ -46,7 +47,7 @@ function usageError(message: string, hint?: string): EnvProfilesError {
 function stderrLogger(verbose: boolean, progress: TerminalProgress | undefined): Logger {
   const write = (level: string) => (message: string) => {
     progress?.end();
-    process.stderr.write(`${level}: ${message}\n`);
+    process.stderr.write(`${level}: ${terminalSafe(message)}\n`);
   };
   return { debug: verbose ? write('debug') : () => {}, info: () => {}, warn: write('warning'), error: write('error') };
 }
@@ -109,7 +110,7 @@ async function run(argv: string[]): Promise<number> {
     });
     if (!command.worksUninitialised) requireInitialised(context.layout);
     const recovered = recoverIfIdle(context);
-    for (const line of recovered) process.stderr.write(`note: ${line} (an earlier command was interrupted)\n`);
+    for (const line of recovered) process.stderr.write(`note: ${terminalSafe(line)} (an earlier command was interrupted)\n`);
     const ask = (question: string, expected: string): Promise<string | undefined> => {
       progress?.end();
       return askToType(question, expected);
@@ -117,7 +118,7 @@ async function run(argv: string[]): Promise<number> {
     const output: CommandOutput = await command.run({ context, positionals: parsed.positionals, options: parsed.values, askToType: ask });
     progress?.end();
     if (wantsJson) process.stdout.write(`${JSON.stringify({ ok: (output.exitCode ?? 0) === 0, command: command.name, result: output.json, recovered }, null, 2)}\n`);
-    else process.stdout.write(`${output.text.join('\n')}\n`);
+    else process.stdout.write(`${terminalSafe(output.text.join('\n'))}\n`);
     return output.exitCode ?? EXIT.ok;
   } catch (error) {
     progress?.end();
@@ -129,10 +130,10 @@ function reportError(error: unknown, wantsJson: boolean, commandName: string): n
   const known = isEnvProfilesError(error) ? error : typedSystemError(error);
   const code = known?.code ?? 'INTERNAL';
   const message = known?.message ?? `Unexpected error: ${(error as Error)?.message ?? String(error)}`;
-  process.stderr.write(`error[${code}]: ${message}\n`);
+  process.stderr.write(`error[${code}]: ${terminalSafe(message)}\n`);
   if (known) {
-    for (const issue of known.issues.slice(1, 20)) process.stderr.write(`  also: ${formatIssue(issue)}\n`);
-    if (known.hint) process.stderr.write(`  ${known.hint}\n`);
+    for (const issue of known.issues.slice(1, 20)) process.stderr.write(`  also: ${terminalSafe(formatIssue(issue))}\n`);
+    if (known.hint) process.stderr.write(`  ${terminalSafe(known.hint)}\n`);
   } else {
     process.stderr.write('  This is a bug in Environment Profiles. Set ENVPROFILES_DEBUG=1 to see where it happened.\n');
     if (process.env.ENVPROFILES_DEBUG === '1') process.stderr.write(`${(error as Error)?.stack}\n`);

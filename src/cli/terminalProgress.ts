@@ -1,4 +1,5 @@
 import { percentDone } from '../core/progressMeter';
+import { terminalSafe } from './textFormat';
 
 /**
  * Progress on a terminal's stderr: one line per step, which the share done of a long step rewrites in
@@ -10,7 +11,8 @@ export class TerminalProgress {
 
   constructor(private readonly stream: NodeJS.WriteStream) {}
 
-  readonly report = (message: string, share?: number): void => {
+  readonly report = (step: string, share?: number): void => {
+    const message = terminalSafe(step);
     if (share === undefined) {
       this.end();
       this.stream.write(`… ${message}`);

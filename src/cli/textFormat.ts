@@ -1,5 +1,14 @@
 import type { ProfileSummary } from '../core/workspaceStatus';
 
+/**
+ * Text bound for the terminal with its control characters shown as escapes (line breaks and tabs
+ * kept): names and reasons can come from files anyone may have written (a hostile archive's manifest,
+ * a profile file), and an escape sequence in them must not reach the terminal.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Pads columns so a table reads well in a terminal. */
 export function table(rows: string[][]): string[] {
   if (rows.length === 0) return [];

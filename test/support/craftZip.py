@@ -104,6 +104,14 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
     elif mode == 'name-escape':
         first_db['logicalName'] = '../escape'
         copy_all(out, manifest_override=drop_segments(manifest))
+    elif mode == 'control-path':
+        # A file name with a terminal escape sequence in it: it would end up on disk and in messages.
+        first_db['originalPath'] = 'data/dev/\x1b[2Jsettings.sqlite3'
+        copy_all(out, manifest_override=drop_segments(manifest))
+    elif mode == 'terminal-escape':
+        # A reason that would retitle and clear the terminal it is printed in (a valid archive otherwise).
+        manifest['reason'] = 'manual\x1b]0;pwned\x07\x1b[2J'
+        copy_all(out, manifest_override=drop_segments(manifest))
     elif mode in ('image-size-claim', 'pages-size-claim'):
         # A database that claims many more pages than its entries hold (with a page index to match):
         # rebuilt as it says, it would be a huge sparse file.

@@ -142,6 +142,8 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   if (!Array.isArray(m.files)) fail(archive, 'has no file list');
   for (const file of m.files) {
     if (!file || typeof file.originalPath !== 'string' || typeof file.size !== 'number') fail(archive, 'has a file record without path or size');
+    // A control character in a path would end up in a file name on disk and in every message naming it.
+    if (/[\u0000-\u001f\u007f]/.test(file.originalPath)) refuse(archive, `gives ${file.role === 'database' ? `database ${String((file as DatabaseRecord).logicalName)}` : 'a file'} the path ${JSON.stringify(file.originalPath)} (in JSON notation), which holds a control character`);
     const pagesOnly = file.role === 'database' && (file as DatabaseRecord).storage === 'pages';
     if (!SHA256.test(String(file.sha256)) && !(pagesOnly && file.sha256 === undefined)) fail(archive, `has a record for ${file.originalPath} without a SHA-256`);
     if (file.mode !== undefined && !(Number.isInteger(file.mode) && file.mode >= 0 && file.mode <= 0o777)) fail(archive, `has a record for ${file.originalPath} with permissions that are not permission bits`);
