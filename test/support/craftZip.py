@@ -51,6 +51,16 @@ def copy_all(out, skip=(), manifest_override=None):
         out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
 
 
+# Manifests that differ from the real one in one field: (record, field, value).
+ONE_FIELD_LIES = {
+    'profile-escape': (manifest, 'profileId', '../../escape'),
+    'name-escape': (first_db, 'logicalName', '../escape'),
+    # A file name with a terminal escape sequence in it: it would end up on disk and in messages.
+    'control-path': (first_db, 'originalPath', 'data/dev/\x1b[2Jsettings.sqlite3'),
+    # A reason that would retitle and clear the terminal it is printed in (a valid archive otherwise).
+    'terminal-escape': (manifest, 'reason', 'manual\x1b]0;pwned\x07\x1b[2J'),
+}
+
 with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
     if mode == 'dotdot':
         copy_all(out)
@@ -98,19 +108,9 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
         manifest['files'].append({'role': 'file', 'originalPath': '../escape-file.txt', 'size': len(content), 'sha256': hashlib.sha256(content).hexdigest(), 'entry': 'files/escape-file.txt'})
         copy_all(out, manifest_override=drop_segments(manifest))
         out.writestr('files/escape-file.txt', content)
-    elif mode == 'profile-escape':
-        manifest['profileId'] = '../../escape'
-        copy_all(out, manifest_override=drop_segments(manifest))
-    elif mode == 'name-escape':
-        first_db['logicalName'] = '../escape'
-        copy_all(out, manifest_override=drop_segments(manifest))
-    elif mode == 'control-path':
-        # A file name with a terminal escape sequence in it: it would end up on disk and in messages.
-        first_db['originalPath'] = 'data/dev/\x1b[2Jsettings.sqlite3'
-        copy_all(out, manifest_override=drop_segments(manifest))
-    elif mode == 'terminal-escape':
-        # A reason that would retitle and clear the terminal it is printed in (a valid archive otherwise).
-        manifest['reason'] = 'manual\x1b]0;pwned\x07\x1b[2J'
+    elif mode in ONE_FIELD_LIES:
+        record, field, value = ONE_FIELD_LIES[mode]
+        record[field] = value
         copy_all(out, manifest_override=drop_segments(manifest))
     elif mode in ('image-size-claim', 'pages-size-claim'):
         # A database that claims many more pages than its entries hold (with a page index to match):
