@@ -760,6 +760,24 @@ describe('restore', () => {
     kept.close();
   });
 
+  it('a profile renamed (its old id\'s file gone): a backup of the old id is not restored over the renamed profile\'s databases', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const oldFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    fs.writeFileSync(path.join(root, '.envprofiles/profiles/dev_renamed.yaml'), fs.readFileSync(oldFile, 'utf8').replace(`id: "${DEV}"`, 'id: "dev_renamed"'));
+    fs.rmSync(oldFile);
+    await mutate(root, 'DELETE FROM price_data');
+    const before = snapshotTree(root);
+    await assert.rejects(restoreBackup(context, { reference: backup.entry.id }), (e: unknown) => {
+      assert.ok(e instanceof EnvProfilesError && e.code === 'TARGET_EXISTS', String(e));
+      assert.match(e.message, /^data\/dev\/settings\.sqlite3 is now a database of the profile dev_renamed, and dev_environment_001 \(whose backup this is\) no longer has a profile file: restoring it would replace that profile's data; nothing was changed\.$/);
+      assert.match(e.hint ?? '', /--as-new <id>/);
+      return true;
+    });
+    assert.deepEqual(snapshotTree(root), before);
+    assert.equal((await restoreBackup(context, { reference: backup.entry.id, asNew: 'dev_old' })).profileId, 'dev_old');
+  });
+
   it('a file the profile no longer lists in files: is not restored over (the safety backup would not hold it); the listed ones are', async () => {
     const { root, context } = await demoWorkspace();
     const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);

@@ -6,8 +6,9 @@ import { BackupLayout } from './backup/backupLayout';
 import { refuseIfDatabasesInUse } from './databaseInUse';
 import { EnvProfilesError } from './errors';
 import { isProtected, type Profile } from './profileModel';
-import { loadProfile, readAllProfileFiles } from './profileStore';
+import { loadProfile } from './profileStore';
 import { realLocation } from './pathSafety';
+import { databasesOfOtherProfiles } from './databaseOwners';
 import { workspaceConfigFor } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
@@ -38,16 +39,6 @@ function leftOutStillMissing(context: WorkspaceContext, entry: CatalogEntry, pro
     const written = profile.databases[logical];
     return written === undefined || !fs.existsSync(context.layout.resolve(written));
   });
-}
-
-/** The real path of every database file of the other valid profiles, to the id of one that uses it. */
-function databasesOfOtherProfiles(context: WorkspaceContext, profileId: string): Map<string, string> {
-  const used = new Map<string, string>();
-  for (const other of readAllProfileFiles(context.layout, workspaceConfigFor(context))) {
-    if (!other.profile || other.profile.id === profileId) continue;
-    for (const written of Object.values(other.profile.databases)) used.set(realLocation(context.layout.resolve(written)), other.profile.id);
-  }
-  return used;
 }
 
 /**

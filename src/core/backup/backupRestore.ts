@@ -28,6 +28,7 @@ import { BackupLayout } from './backupLayout';
 import { originFrom, sharingWorkspaceFinder } from './backupOrigin';
 import { leftOutReason, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
+import { databasesOfOtherProfiles } from '../databaseOwners';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
 import { databaseFileProblem } from '../sqlite/sqliteHeader';
@@ -113,6 +114,19 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const filesNoLongerListed = backedUpFiles.filter((f) => !fileRecords.includes(f));
     const fileTargets = fileRecords.map((f) => fileTargetOf.get(f.originalPath) as string);
     const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
+    // With its profile file gone (deleted, or renamed to another id), the backup's paths may now be
+    // another profile's databases: restoring would replace that profile's data under this one's name.
+    if (!current.profile) {
+      const owners = databasesOfOtherProfiles(context, manifest.profileId);
+      const taken = replaced.find((r) => owners.has(r.file));
+      if (taken) {
+        throw new EnvProfilesError('TARGET_EXISTS', `${taken.written} is now a database of the profile ${owners.get(taken.file)}, and ${manifest.profileId} (whose backup this is) no longer has a profile file: restoring it would replace that profile's data; nothing was changed.`, {
+          kind: 'refused',
+          file: taken.written,
+          hint: `Restore the backup as a new profile instead (envprofiles restore ${manifest.backupId} --as-new <id>).`,
+        });
+      }
+    }
     const operation = `restoring ${manifest.backupId} over it`;
     refuseIfDatabasesInUse(context.engine, replaced, operation);
     // Before the safety backup: a restore that cannot fit would only leave that backup behind.
