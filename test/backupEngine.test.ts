@@ -451,6 +451,18 @@ describe('backup archives', () => {
     assert.ok(result.beforeSwitchBackup);
     assert.equal(backupsOf(context, DEV)[0].reason, 'before-switch');
   });
+
+  it('a profile one of whose database files is gone can still be left: its before-switch backup leaves that database out and says so (before, the switch was refused)', async () => {
+    const { root, context } = await demoWorkspace();
+    await switchProfile(context, DEV);
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('before_switch: false', 'before_switch: true'));
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(root, `data/dev/settings.sqlite3${suffix}`), { force: true });
+    const switched = runCli(['switch', 'test_environment_001', '--workspace', root]);
+    assert.equal(switched.status, 0, switched.stderr);
+    assert.match(switched.stdout, /^ {2}backed up dev_environment_001 first: \S+ \(settings was left out of this backup: data\/dev\/settings\.sqlite3 \(database "settings" of dev_environment_001\) does not exist, so it cannot be backed up\)$/m);
+    assert.deepEqual([backupsOf(context, DEV)[0].reason, backupsOf(context, DEV)[0].leftOut], ['before-switch', ['settings']]);
+  });
 });
 
 describe('page index', () => {

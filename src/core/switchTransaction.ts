@@ -31,6 +31,8 @@ export interface SwitchResult {
   envFileBackup?: string;
   /** The backup taken of the profile being left, when one was asked for. */
   beforeSwitchBackup?: string;
+  /** What that backup says (a database file of the profile left that was gone, and so left out). */
+  beforeSwitchNote?: string;
   durationMs: number;
 }
 
@@ -76,7 +78,7 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
     throw error;
   }
 
-  const beforeSwitchBackup = await backUpProfileBeingLeft(context, config, from, id);
+  const { id: beforeSwitchBackup, note: beforeSwitchNote } = (await backUpProfileBeingLeft(context, config, from, id)) ?? {};
   const switchedAt = context.now().toISOString();
   const planned = planOutputs(layout, config, profile, switchedAt);
   const outputs = planned.map((output) => ({ ...output, before: captureOutput(output.path, output.label) }));
@@ -109,18 +111,20 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   appendAudit(context, { event: 'switch', profile: id, outcome: 'ok', detail: from ? `from ${from}` : undefined });
   removeJournal(layout, SWITCH_JOURNAL);
   context.logger.info(`Switched to ${id}${from ? ` from ${from}` : ''}.`);
-  return { from, to: id, profile, outputs: outputs.map((o) => o.label), envFileBackup, beforeSwitchBackup, durationMs: performance.now() - started };
+  return { from, to: id, profile, outputs: outputs.map((o) => o.label), envFileBackup, beforeSwitchBackup, beforeSwitchNote, durationMs: performance.now() - started };
 }
 
 /** Backs up the profile being left when config.yaml (backups.before_switch) or that profile (backup_schedule.before_switch) asks. */
-async function backUpProfileBeingLeft(context: WorkspaceContext, config: WorkspaceConfig, from: string | null, to: string): Promise<string | undefined> {
+async function backUpProfileBeingLeft(context: WorkspaceContext, config: WorkspaceConfig, from: string | null, to: string): Promise<{ id: string; note?: string } | undefined> {
   if (!from || from === to) return undefined;
   const leaving = readProfileFile(context.layout, config, from).profile;
   if (!leaving) return undefined;
   if (!config.backups.beforeSwitch && leaving.backupSchedule?.before_switch !== true) return undefined;
   context.progress?.(`Backing up ${from} before switching away from it`);
-  const result = await backUpProfile(context, config, leaving, 'auto', 'before-switch');
-  return result.entry.id;
+  // A database file of the profile left that is gone has nothing to save, and must not keep the user
+  // from switching away from a broken profile: it is left out (and named).
+  const result = await backUpProfile(context, config, leaving, 'auto', 'before-switch', { leaveOutMissing: true });
+  return { id: result.entry.id, note: result.note };
 }
 
 function applyOutput(output: PlannedOutput): void {

@@ -26,6 +26,7 @@ export const switchCommand: CliCommand = {
     const text = [`Switched to ${result.to} (${result.profile.type}, "${result.profile.name}")${result.from && result.from !== result.to ? ` from ${result.from}` : ''} in ${result.durationMs.toFixed(0)} ms.`];
     text.push(`  wrote ${result.outputs.join(', ')}`);
     if (result.envFileBackup) text.push(`  the previous env file was not written by Environment Profiles; it was saved to ${result.envFileBackup}`);
-    return { json: { from: result.from, to: result.to, outputs: result.outputs, envFileBackup: result.envFileBackup, durationMs: result.durationMs }, text };
+    if (result.beforeSwitchBackup) text.push(`  backed up ${result.from} first: ${result.beforeSwitchBackup}${result.beforeSwitchNote ? ` (${result.beforeSwitchNote})` : ''}`);
+    return { json: { from: result.from, to: result.to, outputs: result.outputs, envFileBackup: result.envFileBackup, beforeSwitchBackup: result.beforeSwitchBackup, beforeSwitchNote: result.beforeSwitchNote, durationMs: result.durationMs }, text };
   },
 };
