@@ -9,7 +9,7 @@ import { isProtected, type Profile } from './profileModel';
 import { loadProfile } from './profileStore';
 import { realLocation } from './pathSafety';
 import { databasesOfOtherProfiles } from './databaseOwners';
-import { workspaceConfigFor } from './workspaceConfig';
+import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
@@ -65,10 +65,39 @@ function lastChange(context: WorkspaceContext, file: string, databases: string[]
 }
 
 /**
- * Deletes a profile, only when a verified backup newer than its last change exists (otherwise
- * NEEDS_BACKUP): one that passed verification, or that failed it only because of problems its data
- * already had (see holdsDataExactly); the result then says so. PRODUCTION and protected profiles need the typed id; the active profile cannot be
- * deleted. Database files are kept unless `deleteData`; backups are always kept.
+ * The newest backup that covers everything delete would remove: it holds its data exactly (see
+ * holdsDataExactly), it was taken after the profile's last change, and not while the clock was ahead;
+ * a database it left out must still be missing. Otherwise NEEDS_BACKUP, saying how to make one.
+ */
+function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, file: string): CatalogEntry {
+  const { layout } = context;
+  const changed = lastChange(context, file, Object.values(profile.databases));
+  const now = context.now().getTime();
+  const entries = readCatalog(new BackupLayout(layout, config), profile.id);
+  // A backup dated after now was taken while the clock was ahead: its date cannot show that it
+  // followed the last change (a change made since the clock was put right would look older).
+  const futureDated = entries.filter((e) => Date.parse(e.createdAt) > now);
+  const covering = entries
+    // Taken after the change: a backup's time is that of its start, before its snapshots.
+    // A backup whose verification failed only because of the data's own problems (orphan rows of an
+    // application that never turns foreign keys on, say) holds that data exactly: it covers it too.
+    .filter((e) => holdsDataExactly(e) && Date.parse(e.createdAt) > changed.getTime() && !futureDated.includes(e) && leftOutStillMissing(context, e, profile))
+    .sort(newestFirst)[0];
+  if (covering) return covering;
+  appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
+  const missingNow = Object.values(profile.databases).filter((written) => !fs.existsSync(layout.resolve(written)));
+  const clock = futureDated.length > 0 ? ` (${futureDated.length === 1 ? `backup ${futureDated[0].id} is` : `${futureDated.length} backups are`} dated after now, ${new Date(now).toISOString()}: taken while the clock was ahead, ${futureDated.length === 1 ? 'it does' : 'they do'} not count)` : '';
+  const skipMissing = missingNow.length > 0 ? ` (${missingNow.join(', ')} ${missingNow.length === 1 ? 'does' : 'do'} not exist: --skip-missing backs up the rest, and such a backup covers the profile while ${missingNow.length === 1 ? 'it stays' : 'they stay'} missing.)` : '';
+  throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${changed.toISOString()})${clock}, so it was not deleted.`, {
+    kind: 'refused',
+    hint: `Make one and verify it: envprofiles backup ${profile.id} --full${missingNow.length > 0 ? ' --skip-missing' : ''}, then envprofiles verify <backup-id>; then delete again.${skipMissing}`,
+  });
+}
+
+/**
+ * Deletes a profile, only when a backup covers it (requireCoveringBackup; the result says when that
+ * backup keeps problems its data had). PRODUCTION and protected profiles need the typed id; the active
+ * profile cannot be deleted. Database files are kept unless `deleteData`; backups are always kept.
  */
 export async function deleteProfile(context: WorkspaceContext, request: DeleteRequest): Promise<DeleteResult> {
   requireInitialised(context.layout);
@@ -79,27 +108,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     if (readActiveState(layout).active === profile.id) {
       throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });
     }
-    const changed = lastChange(context, file, Object.values(profile.databases));
-    const now = context.now().getTime();
-    const entries = readCatalog(new BackupLayout(layout, config), profile.id);
-    // A backup dated after now was taken while the clock was ahead: its date cannot show that it
-    // followed the last change (a change made since the clock was put right would look older).
-    const futureDated = entries.filter((e) => Date.parse(e.createdAt) > now);
-    const covering = entries
-      // Taken after the change: a backup's time is that of its start, before its snapshots.
-      // A backup whose verification failed only because of the data's own problems (orphan rows of an
-      // application that never turns foreign keys on, say) holds that data exactly: it covers it too.
-      .filter((e) => holdsDataExactly(e) && Date.parse(e.createdAt) > changed.getTime() && !futureDated.includes(e) && leftOutStillMissing(context, e, profile))
-      .sort(newestFirst)[0];
-    if (!covering) {
-      appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
-      const missingNow = Object.values(profile.databases).filter((written) => !fs.existsSync(layout.resolve(written)));
-      const clock = futureDated.length > 0 ? ` (${futureDated.length === 1 ? `backup ${futureDated[0].id} is` : `${futureDated.length} backups are`} dated after now, ${new Date(now).toISOString()}: taken while the clock was ahead, ${futureDated.length === 1 ? 'it does' : 'they do'} not count)` : '';
-      throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${changed.toISOString()})${clock}, so it was not deleted.`, {
-        kind: 'refused',
-        hint: `Make one and verify it: envprofiles backup ${profile.id} --full${missingNow.length > 0 ? ' --skip-missing' : ''}, then envprofiles verify <backup-id>; then delete again.${missingNow.length > 0 ? ` (${missingNow.join(', ')} ${missingNow.length === 1 ? 'does' : 'do'} not exist: --skip-missing backs up the rest, and such a backup covers the profile while ${missingNow.length === 1 ? 'it stays' : 'they stay'} missing.)` : ''}`,
-      });
-    }
+    const covering = requireCoveringBackup(context, config, profile, file);
     if (isProtected(profile) && request.confirmedId !== profile.id) {
       throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${profile.id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}; deleting it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
     }
