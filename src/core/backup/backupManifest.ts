@@ -113,6 +113,11 @@ function isPlainFileName(name: string): boolean {
 }
 
 /** Parses manifest.json from an untrusted archive, checking every field it relies on. */
+/** The database records of a manifest, in its order. */
+export function databaseRecordsOf(manifest: BackupManifest): DatabaseRecord[] {
+  return manifest.files.filter((f): f is DatabaseRecord => f.role === 'database');
+}
+
 /** The record of the database `logicalName` in a manifest, if it has one. */
 export function databaseRecordOf(manifest: BackupManifest, logicalName: string): DatabaseRecord | undefined {
   return manifest.files.find((f): f is DatabaseRecord => f.role === 'database' && f.logicalName === logicalName);

@@ -26,7 +26,7 @@ import { backUpProfile } from './backupCreation';
 import { finishRestore, rollBackRestore } from './backupRecovery';
 import { BackupLayout } from './backupLayout';
 import { originFrom, sharingWorkspaceFinder } from './backupOrigin';
-import { leftOutReason, type DatabaseRecord, type FileRecord } from './backupManifest';
+import { databaseRecordsOf, leftOutReason, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
 import { databasesOfOtherProfiles } from '../databaseOwners';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
@@ -79,7 +79,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // this restore does not write it (--as-new, --db): a manifest that points outside is hostile.
     const fileTargetOf = new Map(manifest.files.filter((f) => f.role !== 'database').map((f) => [f.originalPath, restoreTarget(context, config, chain, f.originalPath, 'a file')]));
     checkBusyGuard(context, config, 'restoring');
-    const records = manifest.files.filter((f): f is DatabaseRecord => f.role === 'database');
+    const records = databaseRecordsOf(manifest);
     if (request.database && !records.some((r) => r.logicalName === request.database)) {
       const why = leftOutReason(manifest, request.database);
       throw new EnvProfilesError('BACKUP_NOT_FOUND', `Backup ${manifest.backupId} has no database "${request.database}"${why ? ` (it was left out of it: ${why})` : ''}.`, { kind: 'usage', hint: `It has: ${records.map((r) => r.logicalName).join(', ')}.` });
@@ -100,33 +100,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     if (profile && isProtected(profile) && request.confirmedId !== profile.id) {
       throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Restoring over "${profile.id}" (${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}) replaces its data; it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
     }
-    // The current profile says where its databases are. One it no longer lists has no place: writing it
-    // to its old path could replace a file that is now someone else's, so it is not restored.
-    const noLongerListed = current.profile ? records.filter((r) => !(r.logicalName in (current.profile as Profile).databases)) : [];
-    if (request.database && noLongerListed.some((r) => r.logicalName === request.database)) {
-      throw new EnvProfilesError('USAGE', `"${request.database}" is in backup ${manifest.backupId} but no longer in the profile ${manifest.profileId}, so it has nowhere to be restored to; nothing was changed.`, { kind: 'usage', hint: `Restore the backup as a new profile (--as-new <id>), or add ${request.database} to ${layout.relative(current.file)} again.` });
-    }
-    const selected = records.filter((r) => (!request.database || r.logicalName === request.database) && !noLongerListed.includes(r));
-    const targets = selected.map((record) => ({ record, target: databaseTarget(context, config, chain, record, current.profile) }));
-    // Files too: one the profile no longer lists may be another's now, and the safety backup would not hold it.
-    const backedUpFiles = request.database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
-    const fileRecords = backedUpFiles.filter((f) => !current.profile || current.profile.files.includes(f.originalPath));
-    const filesNoLongerListed = backedUpFiles.filter((f) => !fileRecords.includes(f));
-    const fileTargets = fileRecords.map((f) => fileTargetOf.get(f.originalPath) as string);
-    const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
-    // With its profile file gone (deleted, or renamed to another id), the backup's paths may now be
-    // another profile's databases: restoring would replace that profile's data under this one's name.
-    if (!current.profile) {
-      const owners = databasesOfOtherProfiles(context, manifest.profileId);
-      const taken = replaced.find((r) => owners.has(r.file));
-      if (taken) {
-        throw new EnvProfilesError('TARGET_EXISTS', `${taken.written} is now a database of the profile ${owners.get(taken.file)}, and ${manifest.profileId} (whose backup this is) no longer has a profile file: restoring it would replace that profile's data; nothing was changed.`, {
-          kind: 'refused',
-          file: taken.written,
-          hint: `Restore the backup as a new profile instead (envprofiles restore ${manifest.backupId} --as-new <id>).`,
-        });
-      }
-    }
+    const { targets, fileRecords, fileTargets, replaced, leftAlone } = planReplacements(context, config, chain, request.database, current, fileTargetOf);
     const operation = `restoring ${manifest.backupId} over it`;
     refuseIfDatabasesInUse(context.engine, replaced, operation);
     // Before the safety backup: a restore that cannot fit would only leave that backup behind.
@@ -135,8 +109,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // gone and the backup's own profile says where they go).
     const profileFileContent = current.profile || !profileRecord(chain) ? undefined : await fileContent(chain, profileRecord(chain));
     const { safetyBackup, keptAs, notes } = profile ? await backUpWhatIsThere(context, config, profile, replaced, profileFileContent) : { safetyBackup: undefined, keptAs: new Map<string, string>(), notes: [] };
-    for (const f of filesNoLongerListed) notes.push(`${f.originalPath} is in this backup but no longer in the profile's files:, so it was not restored (it was left as it is)`);
-    for (const r of noLongerListed) notes.push(`${r.logicalName} is in this backup but no longer in the profile, so it was not restored (its old path ${r.originalPath} was left as it is); to get it back, restore the backup as a new profile (--as-new <id>)`);
+    notes.push(...leftAlone);
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
     const journal: RestoreJournal = {
       operation: 'restore',
@@ -222,6 +195,47 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   } finally {
     closeChain(chain);
   }
+}
+
+/**
+ * What a restore over its profile replaces: the databases and `files:` the current profile lists (one
+ * it no longer lists has no place: writing it to its old path could replace a file that is now someone
+ * else's, and the safety backup would not hold it; `leftAlone` says so), each at the current profile's
+ * path, or with the profile file gone at the backup's, unless that path is now another profile's
+ * database (TARGET_EXISTS).
+ */
+function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], database: string | undefined, current: { file: string; profile?: Profile }, fileTargetOf: Map<string, string>) {
+  const { layout } = context;
+  const manifest = chain[chain.length - 1].manifest;
+  const records = databaseRecordsOf(manifest);
+  const noLongerListed = current.profile ? records.filter((r) => !(r.logicalName in (current.profile as Profile).databases)) : [];
+  if (database && noLongerListed.some((r) => r.logicalName === database)) {
+    throw new EnvProfilesError('USAGE', `"${database}" is in backup ${manifest.backupId} but no longer in the profile ${manifest.profileId}, so it has nowhere to be restored to; nothing was changed.`, { kind: 'usage', hint: `Restore the backup as a new profile (--as-new <id>), or add ${database} to ${layout.relative(current.file)} again.` });
+  }
+  const selected = records.filter((r) => (!database || r.logicalName === database) && !noLongerListed.includes(r));
+  const targets = selected.map((record) => ({ record, target: databaseTarget(context, config, chain, record, current.profile) }));
+  const backedUpFiles = database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
+  const fileRecords = backedUpFiles.filter((f) => !current.profile || current.profile.files.includes(f.originalPath));
+  const fileTargets = fileRecords.map((f) => fileTargetOf.get(f.originalPath) as string);
+  const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
+  // With its profile file gone (deleted, or renamed to another id), the backup's paths may now be
+  // another profile's databases: restoring would replace that profile's data under this one's name.
+  if (!current.profile) {
+    const owners = databasesOfOtherProfiles(context, manifest.profileId);
+    const taken = replaced.find((r) => owners.has(r.file));
+    if (taken) {
+      throw new EnvProfilesError('TARGET_EXISTS', `${taken.written} is now a database of the profile ${owners.get(taken.file)}, and ${manifest.profileId} (whose backup this is) no longer has a profile file: restoring it would replace that profile's data; nothing was changed.`, {
+        kind: 'refused',
+        file: taken.written,
+        hint: `Restore the backup as a new profile instead (envprofiles restore ${manifest.backupId} --as-new <id>).`,
+      });
+    }
+  }
+  const leftAlone = [
+    ...backedUpFiles.filter((f) => !fileRecords.includes(f)).map((f) => `${f.originalPath} is in this backup but no longer in the profile's files:, so it was not restored (it was left as it is)`),
+    ...noLongerListed.map((r) => `${r.logicalName} is in this backup but no longer in the profile, so it was not restored (its old path ${r.originalPath} was left as it is); to get it back, restore the backup as a new profile (--as-new <id>)`),
+  ];
+  return { targets, fileRecords, fileTargets, replaced, leftAlone };
 }
 
 /**
@@ -337,7 +351,7 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   if (fs.existsSync(layout.profileFile(id))) throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${id}" already exists.`, { hint: 'Choose another id for --as-new.' });
   const record = profileRecord(chain);
   const document = parseDocument((await fileContent(chain, record)).toString('utf8'));
-  const records = manifest.files.filter((f): f is DatabaseRecord => f.role === 'database');
+  const records = databaseRecordsOf(manifest);
   const databases: Record<string, string> = {};
   for (const r of records) databases[r.logicalName] = `data/${id}/${path.basename(r.originalPath)}`;
   document.setIn(['profile', 'id'], id);

@@ -12,7 +12,7 @@ import type { ArchiveReader } from './archiveReader';
 import { updateCatalog, type VerificationRecord } from './backupCatalog';
 import { closeChain, locateBackup, openChain } from './backupChain';
 import { BackupLayout } from './backupLayout';
-import type { DatabaseRecord } from './backupManifest';
+import { databaseRecordsOf } from './backupManifest';
 import type { DeflateSegment } from './zipWriter';
 import { rebuildDatabase } from './databaseReconstruction';
 import { foreignKeySampleText, integrityText, type IntegrityReport } from '../sqlite/databaseIntegrity';
@@ -105,7 +105,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     // every entry afterwards skips those (each entry is read once).
     const alreadyChecked = new Set<string>();
     fs.mkdirSync(staging, { recursive: true, mode: 0o700 });
-    for (const record of last.manifest.files.filter((f): f is DatabaseRecord => f.role === 'database')) {
+    for (const record of databaseRecordsOf(last.manifest)) {
       throwIfCancelled(context);
       const target = path.join(staging, `${record.logicalName}.sqlite3`);
       // integrity_check runs on its own thread while this one reads the rebuilt file back to check it.

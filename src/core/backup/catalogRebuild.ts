@@ -9,7 +9,7 @@ import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import { ArchiveReader } from './archiveReader';
 import { oldestFirst, readCatalog, writeCatalog, type CatalogEntry } from './backupCatalog';
-import type { DatabaseRecord } from './backupManifest';
+import { databaseRecordsOf } from './backupManifest';
 import { BackupLayout } from './backupLayout';
 import { originFrom } from './backupOrigin';
 
@@ -120,7 +120,7 @@ async function readArchiveEntry(file: string, profileId: string): Promise<{ entr
         reason: manifest.reason,
         sizeBytes,
         sha256,
-        databases: manifest.files.filter((f): f is DatabaseRecord => f.role === 'database').map((f) => f.logicalName),
+        databases: databaseRecordsOf(manifest).map((f) => f.logicalName),
         ...(manifest.leftOut?.length ? { leftOut: manifest.leftOut.map((l) => l.logicalName) } : {}),
         verified: null,
         ...(origin ? { origin } : {}),
