@@ -170,6 +170,9 @@ describe('prune', () => {
   it('a deleted profile\'s backups are pruned by the keep rules in its newest backup (before, prune refused: no profile)', async () => {
     const { root, context, ids } = await workspaceWithBackups(4);
     fs.rmSync(path.join(root, '.envprofiles/profiles/dev_environment_001.yaml'));
+    const listed = runCli(['backups', '--workspace', root, '--json']);
+    assert.deepEqual(listed.json?.result.deletedProfiles, ['dev_environment_001']);
+    assert.match(runCli(['backups', '--workspace', root]).stdout, /^note: dev_environment_001 has no profile file \(it was deleted\); its backups were kept\.$/m);
     const dry = runCli(['prune', 'dev_environment_001', '--dry-run', '--workspace', root]);
     assert.equal(dry.status, 0, dry.stderr);
     assert.match(dry.stdout, new RegExp(`^The profile file of dev_environment_001 is gone: its keep rules were taken from its newest backup, ${ids[3].replace(/\./g, '\\.')}\\.$`, 'm'));

@@ -55,13 +55,19 @@ export const backupsCommand: CliCommand = {
       `note: the catalog of ${profileId} disagrees with its folder: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}.`,
       `  Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (--dry-run first shows what it would change).`,
     ]);
-    const json = { directory: backups.root, backups: entries, disagreements, sharedWith };
+    // A profile that was deleted keeps its backups: say how to get it back, and how to prune them.
+    const deleted = catalogs.filter(({ profileId, entries: listed }) => listed.some((e) => !otherLiveWorkspace(e.origin)) && !fs.existsSync(context.layout.profileFile(profileId))).map((c) => c.profileId);
+    const deletedNotes = deleted.flatMap((profileId) => [
+      `note: ${profileId} has no profile file (it was deleted); its backups were kept.`,
+      `  Restoring one over its profile brings it back (envprofiles restore <backup-id>); "envprofiles prune ${profileId}" prunes them by the keep rules in its newest backup.`,
+    ]);
+    const json = { directory: backups.root, backups: entries, disagreements, sharedWith, deletedProfiles: deleted };
     if (entries.length === 0) {
       // An outside folder that is not there may be on a disk that is not mounted: "No backups" would mislead.
       const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isMissingOutside(context.layout) ? '; if it is on a disk that is not mounted, mount it' : ''})`;
       return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}${missing}.`, ...notes] };
     }
-    return { json, text: [...listing(entries), ...sharingNotes, ...notes] };
+    return { json, text: [...listing(entries), ...deletedNotes, ...sharingNotes, ...notes] };
   },
 };
 
