@@ -300,7 +300,8 @@ async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceCon
   for (const { logicalName: logical, file, written } of [...replaced, ...others]) {
     if (!fs.existsSync(file)) continue;
     const problem = databaseFileProblem(file);
-    if (!problem) present[logical] = written;
+    // Under the path the profile gives it (a link stays a link in the manifest), else where it is.
+    if (!problem) present[logical] = profile.databases[logical] ?? written;
     else if (fs.statSync(file).isFile() && replacedFiles.has(file)) {
       const keepAs = `${file}.before-restore-${context.now().toISOString().replace(/[:.]/g, '-')}`;
       keptAs.set(file, keepAs);
