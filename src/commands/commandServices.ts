@@ -35,4 +35,6 @@ export interface CommandArguments {
   type?: string;
   confirm?: string;
   data?: 'copy' | 'schema' | 'empty';
+  /** Delete Profile: when no verified backup covers the profile, back up, verify and delete without asking. */
+  backUpFirst?: boolean;
 }

@@ -98,9 +98,11 @@ export async function deleteProfileCommand(services: CommandServices, target: un
   try {
     reportDeleted(services, profile.name, await attempt());
   } catch (error) {
-    if (!(error instanceof EnvProfilesError) || error.code !== 'NEEDS_BACKUP' || args.profileId) throw error;
-    const choice = await vscode.window.showWarningMessage(`${profile.name} has no verified backup newer than its last change, so it was not deleted.`, { modal: true }, 'Back Up, Verify and Delete');
-    if (!choice) throw new UserCancelled();
+    if (!(error instanceof EnvProfilesError) || error.code !== 'NEEDS_BACKUP' || (args.profileId && !args.backUpFirst)) throw error;
+    if (!args.backUpFirst) {
+      const choice = await vscode.window.showWarningMessage(`${profile.name} has no verified backup newer than its last change, so it was not deleted.`, { modal: true }, 'Back Up, Verify and Delete');
+      if (!choice) throw new UserCancelled();
+    }
     await backUpAndVerify(services, folder, profile.id);
     reportDeleted(services, profile.name, await attempt());
   }

@@ -327,4 +327,15 @@ suite('Environment Profiles in a real VS Code', () => {
     const catalog = JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups/cli_clone/catalog.json'), 'utf8')) as { backups: { reason: string; databases: string[] }[] };
     assert.deepEqual(catalog.backups.map((b) => [b.reason, b.databases.join(',')]), [['emergency', 'strategies,market_data']]);
   });
+
+  test('Delete Profile of a profile whose database file is gone: "Back Up, Verify and Delete" backs up the rest (--skip-missing) and deletes it', async () => {
+    api.services.lastError = undefined;
+    await vscode.commands.executeCommand('envProfiles.deleteProfile', { profileId: 'cli_clone', backUpFirst: true });
+    assert.equal(api.services.lastError, undefined);
+    assert.ok(!fs.existsSync(path.join(workspace(), '.envprofiles/profiles/cli_clone.yaml')));
+    const catalog = JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups/cli_clone/catalog.json'), 'utf8')) as { backups: { reason: string; leftOut?: string[]; verified: { ok: boolean } | null }[] };
+    const last = catalog.backups.at(-1);
+    assert.deepEqual([last?.reason, last?.leftOut, last?.verified?.ok], ['before-delete', ['settings'], true]);
+    await waitFor('the deleted profile listed with its two backups', () => roots().some((n) => labelOf(n) === 'cli_clone' && n.getTreeItem().description === 'deleted · 2 backups kept'));
+  });
 });
