@@ -181,6 +181,17 @@ describe('backup archives', () => {
     assert.equal((await createBackup(context, { profileId: DEV })).entry.parent, afterFailure.entry.id, 'a sound chain is built on again');
   });
 
+  it('a link that failed verify only for its data (orphan rows) does not break the chain: the next backup is incremental', async () => {
+    const { root, context } = await demoWorkspace();
+    await mutate(root, "PRAGMA foreign_keys = OFF; INSERT INTO trading_conditions (strategy_id, expression, weight) VALUES (999999, 'orphan', 1)", 'data/dev/strategies.sqlite3');
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const verified = await verifyBackup(context, full.entry.id);
+    assert.deepEqual([verified.ok, verified.archiveSound], [false, true]);
+    await mutate(root, 'UPDATE price_data SET close = 1 WHERE rowid < 10');
+    const next = await createBackup(context, { profileId: DEV });
+    assert.deepEqual([next.entry.kind, next.entry.parent, next.note], ['incremental', full.entry.id, undefined]);
+  });
+
   it('a chain of 10 incrementals restores every link exactly', async () => {
     const { root, context } = await demoWorkspace(1000);
     editConfig(root, 'max_chain: 7', 'max_chain: 20');

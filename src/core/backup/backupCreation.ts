@@ -26,7 +26,7 @@ import { ArchiveReader } from './archiveReader';
 import { ArchiveWriter } from './archiveWriter';
 import { checkedBackupReason } from './backupReason';
 import { CHUNK_SIZE, RETAINED_CHUNKS, type DeflateSegment } from './zipWriter';
-import { readCatalog, updateCatalog, type CatalogEntry } from './backupCatalog';
+import { readCatalog, updateCatalog, verificationStatus, type CatalogEntry } from './backupCatalog';
 import { BackupLayout, newBackupId } from './backupLayout';
 import { currentOrigin, sharingWorkspaceFinder } from './backupOrigin';
 import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, databaseRecordOf, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
@@ -110,7 +110,8 @@ function chooseParent(entries: CatalogEntry[], requested: RequestedKind, maxChai
   for (const link of [...parent.chain, parent.id].map((id) => entries.find((e) => e.id === id))) {
     if (!link) continue;
     const where = link.id === parent.id ? '' : ` (in the chain of ${parent.id})`;
-    if (link.verified?.ok === false) return { kind: 'full', note: `${link.id}${where} failed its last verification, so this one is full` };
+    // One that failed only because of its data (orphan rows, say) is an intact archive: the chain goes on.
+    if (verificationStatus(link) === 'failed') return { kind: 'full', note: `${link.id}${where} failed its last verification, so this one is full` };
     if (fs.statSync(backups.archiveFile(link.profileId, link.id)).size !== link.sizeBytes) return { kind: 'full', note: `the archive of ${link.id}${where} is not the size the catalog recorded (damaged or replaced), so this one is full` };
   }
   if (parent.chain.length + 1 > maxChain) return { kind: 'full', note: requested === 'incremental' ? `the chain reached max_chain (${maxChain}), so this one is full` : undefined };
