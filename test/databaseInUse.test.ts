@@ -245,7 +245,8 @@ process.stdin.once('data', () => {
     new Promise((resolve) => {
       let said = '';
       child.stdout?.on('data', (data: Buffer) => (said += data.toString()));
-      child.once('exit', () => resolve(said.trim()));
+      // 'close', not 'exit': the child's output may still be on its way when it has exited.
+      child.once('close', () => resolve(said.trim()));
       child.stdin?.write('commit\n');
     });
   return { child, commit };

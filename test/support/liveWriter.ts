@@ -42,7 +42,8 @@ export function stopWriter(child: ChildProcess): Promise<{ transactions: number;
   return new Promise((resolve) => {
     let out = '';
     child.stdout?.on('data', (chunk) => (out += String(chunk)));
-    child.once('exit', () => resolve(JSON.parse(out.trim().split('\n').pop() as string)));
+    // 'close', not 'exit': the summary may still be on its way when the writer has exited.
+    child.once('close', () => resolve(JSON.parse(out.trim().split('\n').pop() as string)));
     child.kill('SIGTERM');
   });
 }
