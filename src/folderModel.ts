@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { catalogDisagreements, profilesWithBackups, readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
-import { sharingWorkspaceFinder } from './core/backup/backupOrigin';
+import { catalogDisagreements, readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
+import { deletedProfilesWithBackups } from './core/backup/deletedProfiles';
 import { BackupLayout } from './core/backup/backupLayout';
 import { quickValidateProfile, type ValidationReport } from './core/databaseValidation';
 import { isInside } from './core/pathSafety';
@@ -38,6 +38,8 @@ export class FolderModel implements vscode.Disposable {
   private readonly catalogs = new Map<string, CatalogEntry[]>();
   /** Why a catalog read since the last refresh may not list every backup (undefined: it does). */
   private readonly catalogProblems = new Map<string, string | undefined>();
+  /** deletedProfilesWithBackups since the last refresh. */
+  private deletedProfiles: string[] | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private pending: NodeJS.Timeout | undefined;
   /** A watcher on the backups folder when config.yaml puts it outside `.envprofiles/` (another disk). */
@@ -91,6 +93,7 @@ export class FolderModel implements vscode.Disposable {
     this.validations.clear();
     this.catalogs.clear();
     this.catalogProblems.clear();
+    this.deletedProfiles = undefined;
     this.changed.fire();
   }
 
@@ -126,10 +129,9 @@ export class FolderModel implements vscode.Disposable {
    */
   deletedProfilesWithBackups(): string[] {
     if (!this.snapshot.initialised) return [];
-    const backups = new BackupLayout(this.context.layout, workspaceConfigFor(this.context));
-    const otherWorkspace = sharingWorkspaceFinder(this.context.layout, backups);
-    const present = new Set(this.snapshot.profiles.map((p) => p.id));
-    return profilesWithBackups(backups).filter((id) => !present.has(id) && this.backups(id).some((e) => !otherWorkspace(e.origin)));
+    // Read once per refresh: the tree asks for its roots often.
+    this.deletedProfiles ??= deletedProfilesWithBackups(this.context.layout, new BackupLayout(this.context.layout, workspaceConfigFor(this.context)), (id) => this.backups(id));
+    return this.deletedProfiles;
   }
 
   /** The backups of a profile, newest first. */

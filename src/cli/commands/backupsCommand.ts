@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { catalogDisagreements, newestFirst, profilesWithBackups, readCatalog, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { sharingWorkspaceFinder } from '../../core/backup/backupOrigin';
+import { deletedProfilesWithBackups } from '../../core/backup/deletedProfiles';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
 import { EnvProfilesError } from '../../core/errors';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
@@ -56,7 +57,7 @@ export const backupsCommand: CliCommand = {
       `  Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (--dry-run first shows what it would change).`,
     ]);
     // A profile that was deleted keeps its backups: say how to get it back, and how to prune them.
-    const deleted = catalogs.filter(({ profileId, entries: listed }) => listed.some((e) => !otherLiveWorkspace(e.origin)) && !fs.existsSync(context.layout.profileFile(profileId))).map((c) => c.profileId);
+    const deleted = deletedProfilesWithBackups(context.layout, backups, (id) => catalogs.find((c) => c.profileId === id)?.entries ?? []);
     const deletedNotes = deleted.flatMap((profileId) => [
       `note: ${profileId} has no profile file (it was deleted); its backups were kept.`,
       `  Restoring one over its profile brings it back (envprofiles restore <backup-id>); "envprofiles prune ${profileId}" prunes them by the keep rules in its newest backup.`,
