@@ -20,6 +20,9 @@ describe('concurrent operations', function () {
     const done = await first.finished;
     assert.deepEqual([done.code, second.code], [0, 3], `${done.stderr}\n${second.stderr}`);
     assert.match(second.stderr, /error\[WORKSPACE_BUSY\]: Another operation is running in this workspace: switch to dev_environment_001/);
+    // The lock file is named, both as the file the error concerns and in what to do.
+    assert.match(second.stderr, /\n  file: \.envprofiles\/\S*lock\S*\n/);
+    assert.match(second.stderr, /If no such process exists, delete \.envprofiles\/\S*lock/);
     const status = runCli(['status', '--workspace', root, '--json']);
     assert.equal(status.json?.result.active, 'dev_environment_001');
     assert.equal(status.json?.result.inSync, true);
