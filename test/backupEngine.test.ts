@@ -433,7 +433,7 @@ describe('backup archives', () => {
     withFiles('config/app.json', 'config/missing.json', 'config/dir');
     const refused = runCli(['backup', DEV, '--workspace', root]);
     assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /^error\[PROFILE_INVALID\]: config\/dir \(in files:\) is a folder, and files: lists files, so dev_environment_001 cannot be backed up; nothing was written\.\n {2}List the files in config\/dir that belong to the environment instead of the folder\. Then back up again\.\n$/);
+    assert.match(refused.stderr, /^error\[PROFILE_INVALID\]: config\/dir \(in files:\) is a folder, and files: lists files, so dev_environment_001 cannot be backed up; nothing was written\.\n {2}file: \.envprofiles\/profiles\/dev_environment_001\.yaml\n {2}List the files in config\/dir that belong to the environment instead of the folder\. Then back up again\.\n$/);
     assert.deepEqual(backupsOf(context, DEV).map((e) => e.id), [first.entry.id]);
     assert.deepEqual(temporaryFiles(root), []);
     const validation = runCli(['validate', DEV, '--workspace', root]);
