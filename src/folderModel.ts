@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { catalogDisagreements, readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
 import { deletedProfilesWithBackups } from './core/backup/deletedProfiles';
+import { backupsOfEarlierProfile } from './core/backup/earlierProfile';
 import { BackupLayout } from './core/backup/backupLayout';
 import { quickValidateProfile, type ValidationReport } from './core/databaseValidation';
 import { isInside } from './core/pathSafety';
@@ -132,6 +133,12 @@ export class FolderModel implements vscode.Disposable {
     // Read once per refresh: the tree asks for its roots often.
     this.deletedProfiles ??= deletedProfilesWithBackups(this.context.layout, new BackupLayout(this.context.layout, workspaceConfigFor(this.context)), (id) => this.backups(id));
     return this.deletedProfiles;
+  }
+
+  /** Whether a backup was made of an earlier profile whose id the current profile took (see earlierProfile). */
+  isOfEarlierProfile(entry: CatalogEntry): boolean {
+    const profile = this.profile(entry.profileId);
+    return profile !== undefined && backupsOfEarlierProfile([entry], profile, this.context.now()).length > 0;
   }
 
   /** The backups of a profile, newest first. */

@@ -11,7 +11,7 @@ import { megabytes } from '../tree/profileAppearance';
 import { requireTrust, withOperationProgress } from './commandRunner';
 import { runInChildProcess } from './childOperation';
 import { UserCancelled, type CommandServices } from './commandServices';
-import { argumentsOf, askToTypeId, resolveBackup, resolveProfile } from './commandTargets';
+import { argumentsOf, askToTypeId, resolveBackup, resolveBackupOwner, resolveProfile } from './commandTargets';
 
 function summary(backup: BackupJson): string {
   return `Backed up ${backup.profileId}: ${backup.kind}, ${megabytes(backup.sizeBytes)}, ${(backup.durationMs / 1000).toFixed(1)} s${backup.note ? ` (${backup.note})` : ''}.`;
@@ -103,7 +103,8 @@ export async function restoreBackupCommand(services: CommandServices, target: un
     const profile = folder.profile(entry.profileId);
     if (!args.backupId) {
       const what = database ? `the database "${database}" of ${entry.profileId}` : `every database of ${entry.profileId}`;
-      const answer = await vscode.window.showWarningMessage(`Restore ${what} from the backup of ${new Date(entry.createdAt).toLocaleString()}?`, { modal: true, detail: 'The current state is backed up first (a safety backup), then replaced.' }, 'Restore');
+      const earlier = folder.isOfEarlierProfile(entry) ? `This backup was made before the current ${entry.profileId} was created: it holds the data of an earlier profile with this id, which was deleted. (Restore as New Profile keeps the two apart.) ` : '';
+      const answer = await vscode.window.showWarningMessage(`Restore ${what} from the backup of ${new Date(entry.createdAt).toLocaleString()}?`, { modal: true, detail: `${earlier}The current state is backed up first (a safety backup), then replaced.` }, 'Restore');
       if (answer !== 'Restore') throw new UserCancelled();
     }
     if (profile && isProtected(profile)) confirmedId = await askToTypeId(profile.id, `Restoring over "${profile.name}" (${profile.type}) replaces its data. Type its id to continue.`, args.confirm);
@@ -125,8 +126,12 @@ export async function restoreBackupCommand(services: CommandServices, target: un
 /** Prune: shows the dry run first (every backup, keep or delete, and why), then deletes on confirmation. */
 export async function pruneBackupsCommand(services: CommandServices, target: unknown): Promise<string[]> {
   requireTrust('pruning');
-  const { folder, profile } = await resolveProfile(services, target, 'Prune the backups of which profile?');
+  const owner = await resolveBackupOwner(services, target, 'Prune the backups of which profile?');
+  const { folder } = owner;
+  const profile = { id: owner.profileId, name: owner.name };
   const dry = await withOperationProgress(folder, `Deciding what to prune for ${profile.name}`, (context) => pruneBackups(context, profile.id, true));
+  if (dry.rulesFrom) services.log.info(`prune ${profile.id}: the profile file is gone; its keep rules come from its newest backup, ${dry.rulesFrom}`);
+  if (dry.earlierProfileRulesFrom) services.log.info(`prune ${profile.id}: the backups of an earlier profile with this id are decided by that profile's keep rules, from ${dry.earlierProfileRulesFrom}`);
   const doomed = dry.decisions.filter((d) => d.action === 'delete');
   for (const d of dry.decisions) services.log.info(`prune ${profile.id}: ${d.action} ${d.id} — ${d.reasons.join('; ')}`);
   if (doomed.length === 0) {

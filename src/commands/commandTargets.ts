@@ -2,9 +2,10 @@ import * as vscode from 'vscode';
 import { newestFirst, verificationStatus, type CatalogEntry } from '../core/backup/backupCatalog';
 import { isProtected, type Profile } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
-import { BackupNode, VERIFICATION_TEXT } from '../tree/backupNode';
+import { BackupNode, EARLIER_PROFILE_TEXT, VERIFICATION_TEXT } from '../tree/backupNode';
 import { DatabaseNode } from '../tree/databaseNode';
 import { FolderNode } from '../tree/folderNode';
+import { DeletedProfileNode } from '../tree/deletedProfileNode';
 import { TYPE_ICON } from '../tree/profileAppearance';
 import { InvalidProfileNode, ProfileNode, ProfileSectionNode } from '../tree/profileNode';
 import type { TreeNode } from '../tree/treeNode';
@@ -69,6 +70,30 @@ export async function resolveProfile(services: CommandServices, target: unknown,
   return { folder, profile: pick.profile };
 }
 
+/**
+ * The profile whose backups a command works on (prune): like resolveProfile, and also a deleted profile
+ * whose backups were kept (its tree node, its id, or picked with the others).
+ */
+export async function resolveBackupOwner(services: CommandServices, target: unknown, placeHolder: string): Promise<{ folder: FolderModel; profileId: string; name: string }> {
+  if (target instanceof DeletedProfileNode) return { folder: target.folder, profileId: target.profileId, name: `${target.profileId} (deleted)` };
+  if (target instanceof ProfileNode || target instanceof ProfileSectionNode) return { folder: target.folder, profileId: target.profile.id, name: target.profile.name };
+  const folder = await resolveFolder(services, target);
+  const args = argumentsOf(target);
+  const deleted = folder.deletedProfilesWithBackups();
+  if (args.profileId && deleted.includes(args.profileId)) return { folder, profileId: args.profileId, name: `${args.profileId} (deleted)` };
+  if (args.profileId || deleted.length === 0) {
+    const { profile } = await resolveProfile(services, target, placeHolder);
+    return { folder, profileId: profile.id, name: profile.name };
+  }
+  const items = [
+    ...folder.validProfiles().map((p) => ({ ...profileItem(folder, p), profileId: p.id, name: p.name })),
+    ...deleted.map((id) => ({ label: `$(trash) ${id}`, description: `deleted · ${folder.backups(id).length} backup(s) kept`, profileId: id, name: `${id} (deleted)` })),
+  ];
+  const pick = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true });
+  if (!pick) throw new UserCancelled();
+  return { folder, profileId: pick.profileId, name: pick.name };
+}
+
 /** The backup a command works on: the tree item's, the one named, or picked (newest first). */
 export async function resolveBackup(services: CommandServices, target: unknown): Promise<{ folder: FolderModel; entry: CatalogEntry }> {
   if (target instanceof BackupNode) return { folder: target.folder, entry: target.entry };
@@ -86,7 +111,7 @@ export async function resolveBackup(services: CommandServices, target: unknown):
   if (scoped.length === 0) throw new Error('There are no backups yet. Back up a profile first.');
   const sorted = [...scoped].sort(newestFirst);
   const pick = await vscode.window.showQuickPick(
-    sorted.map((e) => ({ label: `${e.profileId}${deleted.has(e.profileId) ? ' (deleted)' : ''}: ${new Date(e.createdAt).toLocaleString()}`, description: `${e.kind} · ${e.reason} · ${VERIFICATION_TEXT[verificationStatus(e)]}`, detail: e.id, entry: e })),
+    sorted.map((e) => ({ label: `${e.profileId}${deleted.has(e.profileId) ? ' (deleted)' : ''}: ${new Date(e.createdAt).toLocaleString()}`, description: `${e.kind} · ${e.reason}${folder.isOfEarlierProfile(e) ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[verificationStatus(e)]}`, detail: e.id, entry: e })),
     { placeHolder: 'Which backup?', matchOnDetail: true },
   );
   if (!pick) throw new UserCancelled();

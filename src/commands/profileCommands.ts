@@ -44,6 +44,12 @@ export async function initialiseCommand(services: CommandServices, target: unkno
   void vscode.window.showInformationMessage(result.created.length ? `Initialised Environment Profiles in ${folder.name}: created ${result.created.join(', ')}.` : `${folder.name} was already initialised.`);
 }
 
+/** A result, as a warning when it has notes (they say something the user should act on or know). */
+function showWithNotes(message: string, notes: string[]): void {
+  if (notes.length === 0) void vscode.window.showInformationMessage(message);
+  else void vscode.window.showWarningMessage(`${message} ${notes.join(' ')}`);
+}
+
 /** Create, as a multi-step input: id, type, name, how to bring missing databases into existence. */
 export async function createProfileCommand(services: CommandServices, target: unknown): Promise<string> {
   requireTrust('creating a profile');
@@ -66,7 +72,7 @@ export async function createProfileCommand(services: CommandServices, target: un
     initialise = choice.initialise;
   }
   const result = await withOperationProgress(folder, `Creating ${id}`, (context) => createProfile(context, { id, type, name, initialise }));
-  void vscode.window.showInformationMessage(`Created profile ${result.profile.name} (${result.profile.type}).`);
+  showWithNotes(`Created profile ${result.profile.name} (${result.profile.type}).`, result.notes);
   return result.profile.id;
 }
 
@@ -78,7 +84,7 @@ export async function cloneProfileCommand(services: CommandServices, target: unk
   const type = await pickType(args.type ?? (args.newId ? profile.type : undefined), 'Type of the new environment');
   const data: CloneData = args.data ?? ((await pick([{ label: 'copy', description: 'a consistent copy of every database' }, { label: 'schema', description: 'empty tables, same schema' }, { label: 'empty', description: 'empty databases' }], 'Databases of the clone')).label as CloneData);
   const result = await withOperationProgress(folder, `Cloning ${profile.name} into ${id}`, (context) => cloneProfile(context, { source: profile.id, id, type, data, name: args.name }));
-  void vscode.window.showInformationMessage(`Cloned ${profile.name} into ${result.profile.id} in ${(result.durationMs / 1000).toFixed(1)} s.`);
+  showWithNotes(`Cloned ${profile.name} into ${result.profile.id} in ${(result.durationMs / 1000).toFixed(1)} s.`, result.notes);
   return result.profile.id;
 }
 

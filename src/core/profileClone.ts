@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { earlierBackupsNoteFor } from './backup/earlierProfile';
 import * as path from 'node:path';
 import { appendAudit } from './auditLog';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from './diskSpace';
@@ -31,6 +32,8 @@ export interface CloneResult {
   file: string;
   databases: Record<string, string>;
   durationMs: number;
+  /** Worth telling the user (e.g. that backups of an earlier profile with this id exist). */
+  notes: string[];
 }
 
 /** File names for the new databases: the source's file names, made unique within the new folder. */
@@ -122,5 +125,6 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
     throw error;
   }
   appendAudit(context, { event: 'clone', profile: request.id, outcome: 'ok', detail: `from ${source.id} (${data})` });
-  return { profile: parsed.profile, file: profileFile, databases, durationMs: performance.now() - started };
+  const earlier = earlierBackupsNoteFor(layout, config, parsed.profile, context.now());
+  return { profile: parsed.profile, file: profileFile, databases, durationMs: performance.now() - started, notes: earlier ? [earlier] : [] };
 }

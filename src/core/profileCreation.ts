@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { appendAudit } from './auditLog';
+import { earlierBackupsNoteFor } from './backup/earlierProfile';
 import { parseConfigValue } from './configValueParsing';
 import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
 import { EnvProfilesError } from './errors';
@@ -35,6 +36,8 @@ export interface CreateResult {
   profile: Profile;
   file: string;
   initialisedDatabases: string[];
+  /** Worth telling the user (e.g. that backups of an earlier profile with this id exist). */
+  notes: string[];
 }
 
 function parseType(text: string | undefined): ProfileType | undefined {
@@ -110,6 +113,12 @@ async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfi
   const parsed = parseProfileText(text, sourceLabel ?? 'new profile', layout, config);
   if (!parsed.profile) throw invalidProfileError(parsed.issues);
   const profile = parsed.profile;
+  // Every new profile says when it was made: that is what tells its backups from those of an earlier
+  // profile with the same id (see earlierProfile). A file that gives a time keeps it.
+  if (profile.createdAt === undefined) {
+    profile.createdAt = context.now().toISOString();
+    parsed.document.setIn(['profile', 'created_at'], profile.createdAt);
+  }
   if (fs.existsSync(layout.profileFile(profile.id))) {
     throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${profile.id}" already exists (${layout.relative(layout.profileFile(profile.id))}).`, {
       file: layout.relative(layout.profileFile(profile.id)),
@@ -122,7 +131,8 @@ async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfi
     return { initialised: made, file: writeProfileDocument(layout, profile.id, parsed.document) };
   });
   appendAudit(context, { event: 'create', profile: profile.id, outcome: 'ok', detail: initialised.length ? `initialised ${initialised.join(', ')}` : undefined });
-  return { profile, file, initialisedDatabases: initialised };
+  const earlier = earlierBackupsNoteFor(layout, config, profile, context.now());
+  return { profile, file, initialisedDatabases: initialised, notes: earlier ? [earlier] : [] };
 }
 
 async function initialiseMissingDatabases(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, initialise: InitialiseDatabases): Promise<string[]> {

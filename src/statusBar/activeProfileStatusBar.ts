@@ -57,7 +57,8 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     }
     md.appendMarkdown(`**${active.name}** (\`${active.id}\`, ${active.type}) in ${folder.name}\n\n`);
     for (const [logical, written] of Object.entries(active.databases)) md.appendMarkdown(`- $(database) ${logical}: \`${written}\`\n`);
-    const verified = folder.backups(active.id).find(holdsDataExactly);
+    // A backup of an earlier profile with this id does not hold this profile's data.
+    const verified = folder.backups(active.id).find((e) => holdsDataExactly(e) && !folder.isOfEarlierProfile(e));
     const dataProblems = verified && !verified.verified?.ok ? '; $(warning) its data had problems when it was backed up (see the backup)' : '';
     md.appendMarkdown(`\n${verified ? `Last verified backup: ${age(verified.verified?.at ?? verified.createdAt)} (taken ${age(verified.createdAt)}${dataProblems})` : '$(warning) No verified backup yet'}\n\n`);
     if (folder.data.status && !folder.data.status.inSync) md.appendMarkdown(`$(warning) Outputs out of sync: ${folder.data.status.drift.join('; ')}\n\n`);

@@ -12,6 +12,8 @@ export const VERIFICATION_TEXT: Record<VerificationStatus, string> = {
   failed: 'verification FAILED',
   'not-verified': 'not verified',
 };
+/** How a backup of an earlier profile with the same id (deleted, then the id reused) is marked in lists. */
+export const EARLIER_PROFILE_TEXT = 'earlier profile (deleted)';
 const STATUS_ICON: Record<Exclude<VerificationStatus, 'not-verified'>, string> = { passed: 'verified', 'data-problems': 'warning', failed: 'error' };
 
 /** One backup: kind, size, age, verified or not; an incremental shows its place in its chain. */
@@ -32,10 +34,11 @@ export class BackupNode implements TreeNode {
     const kind = e.kind === 'full' ? 'full' : `incremental ${e.chain.length + 1} in chain`;
     const status = verificationStatus(e);
     const without = e.leftOut ? ` · without ${e.leftOut.join(', ')}` : '';
-    item.description = `${kind} · ${megabytes(e.sizeBytes)} · ${age(e.createdAt)}${without} · ${VERIFICATION_TEXT[status]}`;
+    const earlier = this.folder.isOfEarlierProfile(e);
+    item.description = `${kind} · ${megabytes(e.sizeBytes)} · ${age(e.createdAt)}${without}${earlier ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[status]}`;
     item.iconPath = new vscode.ThemeIcon(status === 'not-verified' ? (e.kind === 'full' ? 'package' : 'diff-added') : STATUS_ICON[status]);
     item.tooltip = new vscode.MarkdownString(
-      `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n- databases: ${e.databases.join(', ')}${e.leftOut ? ` (left out: ${e.leftOut.join(', ')})` : ''}\n- size: ${megabytes(e.sizeBytes)}\n- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
+      `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n${earlier ? `- made before this profile was created: it holds the data of an earlier profile with the id ${e.profileId}, which was deleted\n` : ''}- databases: ${e.databases.join(', ')}${e.leftOut ? ` (left out: ${e.leftOut.join(', ')})` : ''}\n- size: ${megabytes(e.sizeBytes)}\n- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
     );
     return item;
   }

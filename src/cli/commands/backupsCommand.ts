@@ -3,6 +3,7 @@ import { catalogDisagreements, newestFirst, profilesWithBackups, readCatalog, ve
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { sharingWorkspaceFinder } from '../../core/backup/backupOrigin';
 import { deletedProfilesWithBackups } from '../../core/backup/deletedProfiles';
+import { earlierProfileBackupIds } from '../../core/backup/earlierProfile';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
 import { EnvProfilesError } from '../../core/errors';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
@@ -62,13 +63,24 @@ export const backupsCommand: CliCommand = {
       `note: ${profileId} has no profile file (it was deleted); its backups were kept.`,
       `  Restoring one over its profile brings it back (envprofiles restore <backup-id>); "envprofiles prune ${profileId}" prunes them by the keep rules in its newest backup.`,
     ]);
-    const json = { directory: backups.root, backups: entries, disagreements, sharedWith, deletedProfiles: deleted };
+    // Backups of an earlier profile whose id a new profile took (the new one's created_at tells them apart).
+    const earlierProfile: Record<string, string[]> = {};
+    for (const { profileId, entries: listed } of catalogs) {
+      const ids = deleted.includes(profileId) ? [] : earlierProfileBackupIds(context.layout, config, profileId, listed.filter((e) => !otherLiveWorkspace(e.origin)), context.now());
+      if (ids.length > 0) earlierProfile[profileId] = ids;
+    }
+    const earlierNotes = Object.entries(earlierProfile).flatMap(([profileId, ids]) => [
+      `note: ${ids.length} of the backups listed for ${profileId} (marked "earlier profile") were made before the current ${profileId} was created: they hold the data of an earlier profile with this id, which was deleted.`,
+      `  Restoring one over ${profileId} replaces its databases with that data (after a safety backup); "envprofiles restore <backup-id> --as-new <id>" keeps them apart.`,
+    ]);
+    const json = { directory: backups.root, backups: entries, disagreements, sharedWith, deletedProfiles: deleted, earlierProfile };
     if (entries.length === 0) {
       // An outside folder that is not there may be on a disk that is not mounted: "No backups" would mislead.
       const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isMissingOutside(context.layout) ? '; if it is on a disk that is not mounted, mount it' : ''})`;
       return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}${missing}.`, ...notes] };
     }
-    return { json, text: [...listing(entries), ...deletedNotes, ...sharingNotes, ...notes] };
+    const earlierIds = new Set(Object.values(earlierProfile).flat());
+    return { json, text: [...listing(entries, earlierIds), ...deletedNotes, ...earlierNotes, ...sharingNotes, ...notes] };
   },
 };
 
@@ -80,10 +92,11 @@ function verifiedColumn(entry: CatalogEntry): string {
   return status === 'failed' ? 'FAILED' : 'no';
 }
 
-function listing(entries: CatalogEntry[]): string[] {
+function listing(entries: CatalogEntry[], ofEarlierProfile = new Set<string>()): string[] {
   const rows = [['ID', 'KIND', 'SIZE', 'CREATED', 'REASON', 'VERIFIED']];
   for (const e of entries) {
-    rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', `${(e.sizeBytes / 1048576).toFixed(2)} MB`, e.createdAt, e.leftOut ? `${e.reason} (without ${e.leftOut.join(', ')})` : e.reason, verifiedColumn(e)]);
+    const reason = `${e.reason}${e.leftOut ? ` (without ${e.leftOut.join(', ')})` : ''}${ofEarlierProfile.has(e.id) ? ' (earlier profile)' : ''}`;
+    rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', `${(e.sizeBytes / 1048576).toFixed(2)} MB`, e.createdAt, reason, verifiedColumn(e)]);
   }
   return table(rows);
 }

@@ -20,6 +20,7 @@ export const cloneCommand: CliCommand = {
     });
     const text = [`Cloned ${positionals[0]} into ${result.profile.id} (${result.profile.type}) in ${(result.durationMs / 1000).toFixed(2)} s`];
     for (const [logical, written] of Object.entries(result.databases)) text.push(`  ${logical}: ${written}`);
-    return { json: { profile: result.profile, file: context.layout.relative(result.file), databases: result.databases, durationMs: result.durationMs }, text };
+    for (const note of result.notes) text.push(`note: ${note}`);
+    return { json: { profile: result.profile, file: context.layout.relative(result.file), databases: result.databases, durationMs: result.durationMs, notes: result.notes }, text };
   },
 };

@@ -56,6 +56,7 @@ export const createCommand: CliCommand = {
     const { profile } = result;
     const text = [`Created profile ${profile.id} (${profile.type}, "${profile.name}") in ${context.layout.relative(result.file)}`];
     for (const [logical, written] of Object.entries(profile.databases)) text.push(`  ${logical}: ${written}${result.initialisedDatabases.includes(logical) ? ' (initialised)' : ''}`);
-    return { json: { profile, file: context.layout.relative(result.file), initialisedDatabases: result.initialisedDatabases }, text };
+    for (const note of result.notes) text.push(`note: ${note}`);
+    return { json: { profile, file: context.layout.relative(result.file), initialisedDatabases: result.initialisedDatabases, notes: result.notes }, text };
   },
 };

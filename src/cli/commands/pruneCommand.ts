@@ -7,7 +7,8 @@ export const pruneCommand: CliCommand = {
   summary: 'Delete the backups that the profile\'s keep rules no longer keep (--dry-run shows the decisions)',
   usage: 'envprofiles prune <id> [--dry-run]',
   details: [
-    'Rules come from backup_schedule: retention_days and keep: {last, hourly, daily, weekly, monthly, yearly}, in local time. A deleted profile\'s backups are pruned by the rules in its newest backup.',
+    'Rules come from backup_schedule: retention_days and keep: {last, hourly, daily, weekly, monthly, yearly}, in local time. A deleted profile\'s backups are pruned by the rules in its newest backup,',
+    'and so are those of an earlier profile whose id a new profile took (made before the new one\'s created_at).',
     'Never deletes the newest verified backup or a backup a kept incremental depends on; refuses when the catalog and the disk disagree.',
   ],
   options: { 'dry-run': { type: 'boolean' } },
@@ -18,6 +19,7 @@ export const pruneCommand: CliCommand = {
     for (const d of result.decisions) rows.push([d.action, d.id, d.kind, d.reasons.join('; ')]);
     const doomed = result.decisions.filter((d) => d.action === 'delete').length;
     const from = result.rulesFrom ? [`The profile file of ${result.profileId} is gone: its keep rules were taken from its newest backup, ${result.rulesFrom}.`] : [];
+    if (result.earlierProfileRulesFrom) from.push(`Some backups (marked "earlier profile") are of an earlier profile with the id ${result.profileId}, which was deleted: they are pruned by that profile's keep rules, taken from its newest backup ${result.earlierProfileRulesFrom}, and its newest verified backup is kept.`);
     const text = [...from, ...table(rows), result.dryRun ? `Dry run: ${doomed} backup(s) would be deleted (${(result.freedBytes / 1048576).toFixed(2)} MB). Nothing was changed.` : `Deleted ${result.deleted.length} backup(s), freed ${(result.freedBytes / 1048576).toFixed(2)} MB.`];
     return { json: result, text };
   },

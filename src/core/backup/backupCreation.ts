@@ -27,6 +27,7 @@ import { ArchiveWriter } from './archiveWriter';
 import { checkedBackupReason } from './backupReason';
 import { CHUNK_SIZE, RETAINED_CHUNKS, type DeflateSegment } from './zipWriter';
 import { readCatalog, updateCatalog, verificationStatus, type CatalogEntry } from './backupCatalog';
+import { backupsOfEarlierProfile } from './earlierProfile';
 import { BackupLayout, newBackupId } from './backupLayout';
 import { currentOrigin, sharingWorkspaceFinder } from './backupOrigin';
 import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, databaseRecordOf, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
@@ -146,8 +147,13 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   // A chain is built on this workspace's own backups, not on another's in a shared folder (whose pages
   // would all differ, and whose prune is not this one's).
   const otherLiveWorkspace = sharingWorkspaceFinder(layout, backups);
-  const choice = chooseParent(catalog.filter((e) => !otherLiveWorkspace(e.origin)), requested, config.backups.maxChain, backups);
   const now = context.now();
+  // Nor on the backups of an earlier profile that had this id (deleted, then the id reused).
+  const earlier = backupsOfEarlierProfile(catalog, profile, now);
+  const choice = chooseParent(catalog.filter((e) => !otherLiveWorkspace(e.origin) && !earlier.includes(e)), requested, config.backups.maxChain, backups);
+  if (choice.kind === 'full' && !choice.parent && requested !== 'full' && earlier.length > 0 && earlier.length === catalog.length) {
+    choice.note = `the backups under ${profile.id} are of an earlier profile with this id (made before ${profile.createdAt}, when this one was created), so this one is full`;
+  }
   let backupId = newBackupId(profile.id, choice.kind, now);
   if (catalog.some((e) => e.id === backupId)) backupId = newBackupId(profile.id, choice.kind, new Date(now.getTime() + 1));
   const finalPath = backups.archiveFile(profile.id, backupId);

@@ -11,6 +11,7 @@ import { closeChain, openChain } from './backupChain';
 import { profileFromBackup } from './backedUpFiles';
 import { BackupLayout } from './backupLayout';
 import { sharingWorkspaceFinder } from './backupOrigin';
+import { backupsOfEarlierProfile } from './earlierProfile';
 import { decideRetention, keepRulesFrom, type KeepRules, type RetentionDecision } from './retentionPolicy';
 
 export interface PruneResult {
@@ -22,6 +23,11 @@ export interface PruneResult {
   freedBytes: number;
   /** Set when the profile file is gone: the backup whose copy of it gave the keep rules. */
   rulesFrom?: string;
+  /**
+   * Set when some backups are of an earlier profile with this id (deleted, then the id reused): the
+   * backup whose copy of that profile gave their keep rules. They are decided apart from the others.
+   */
+  earlierProfileRulesFrom?: string;
 }
 
 /**
@@ -32,6 +38,11 @@ async function keepRulesOf(context: WorkspaceContext, config: WorkspaceConfig, p
   if (fs.existsSync(context.layout.profileFile(profileId)) || entries.length === 0) {
     return { rules: keepRulesFrom(loadProfile(context.layout, config, profileId).profile.backupSchedule) };
   }
+  return keepRulesInNewest(context, config, profileId, entries, backups);
+}
+
+/** The keep rules in the copy of the profile file that the newest of `entries` holds. */
+async function keepRulesInNewest(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, entries: CatalogEntry[], backups: BackupLayout): Promise<{ rules: KeepRules; rulesFrom: string }> {
   const newest = [...entries].sort(newestFirst)[0];
   const chain = await openChain(backups.archiveFile(profileId, newest.id));
   try {
@@ -70,7 +81,23 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
       if (other) pinned.set(entry.id, `made by the workspace at ${other}, which shares this backups folder (its own prune decides)`);
     }
     const { rules, rulesFrom } = await keepRulesOf(context, config, profileId, entries.filter((e) => !pinned.has(e.id)), backups);
-    const decisions = decideRetention(entries, rules, context.now(), timeZone, pinned);
+    // The backups of an earlier profile with this id keep that profile's rules, as a deleted profile's
+    // would, and its own newest verified backup: the new profile's rules and backups never sweep them away.
+    const current = rulesFrom ? undefined : loadProfile(context.layout, config, profileId).profile;
+    const earlier = current ? backupsOfEarlierProfile(entries.filter((e) => !pinned.has(e.id)), current, context.now()) : [];
+    let decisions = decideRetention(entries, rules, context.now(), timeZone, earlier.length > 0 ? new Map([...pinned, ...earlier.map((e) => [e.id, 'of an earlier profile'] as const)]) : pinned);
+    let earlierProfileRulesFrom: string | undefined;
+    if (earlier.length > 0) {
+      const earlierRules = await keepRulesInNewest(context, config, profileId, earlier, backups);
+      earlierProfileRulesFrom = earlierRules.rulesFrom;
+      // Everything else counts as kept here, so whatever depends on an earlier backup keeps it.
+      const others = new Map(entries.filter((e) => !earlier.includes(e)).map((e) => [e.id, 'not of the earlier profile'] as const));
+      const earlierDecisions = new Map(decideRetention(entries, earlierRules.rules, context.now(), timeZone, others).map((d) => [d.id, d]));
+      decisions = decisions.map((d) => {
+        const fromEarlier = earlierDecisions.get(d.id);
+        return earlier.some((e) => e.id === d.id) && fromEarlier ? { ...fromEarlier, reasons: fromEarlier.reasons.map((r) => `earlier profile: ${r}`) } : d;
+      });
+    }
     const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
     let freedBytes = 0;
     if (!dryRun && doomed.length > 0) {
@@ -85,6 +112,6 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
     } else {
       freedBytes = entries.filter((e) => doomed.includes(e.id)).reduce((sum, e) => sum + e.sizeBytes, 0);
     }
-    return { profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, ...(rulesFrom ? { rulesFrom } : {}) };
+    return { profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, ...(rulesFrom ? { rulesFrom } : {}), ...(earlierProfileRulesFrom ? { earlierProfileRulesFrom } : {}) };
   });
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { backupsOfEarlierProfile, earlierBackupsNoteFor } from './earlierProfile';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, parseDocument, type Document } from 'yaml';
@@ -189,6 +190,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     }
     const madeBy = sharingWorkspaceFinder(layout, backups)(originFrom(manifest.origin));
     if (madeBy) notes.push(`this backup was made by the workspace at ${madeBy}, which shares the backups folder: that workspace's data is now in this one`);
+    if (current.profile && backupsOfEarlierProfile([{ createdAt: manifest.createdAt }], current.profile, context.now()).length > 0) {
+      notes.push(`this backup was made of an earlier profile with the id ${manifest.profileId}, before this one was created (${current.profile.createdAt}): that profile's data is now in this one${safetyBackup ? `; the safety backup ${safetyBackup} holds what was replaced` : ''}`);
+    }
     if (failedVerification) notes.push(failedVerification);
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'ok', detail: `from ${manifest.backupId}${request.database ? ` (${request.database} only)` : ''}` });
     return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), safetyBackup, notes, durationMs: performance.now() - started };
@@ -401,6 +405,8 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   }
   appendAudit(context, { event: 'restore', profile: id, outcome: 'ok', detail: `as a new profile from ${manifest.backupId}` });
   const notes = [`restored as the new profile ${id}`];
+  const earlier = earlierBackupsNoteFor(layout, config, parsed.profile, context.now());
+  if (earlier) notes.push(earlier);
   for (const logical of leftOut) {
     const why = leftOutReason(manifest, logical) ?? 'it was missing, or not a SQLite database, when the backup was taken';
     notes.push(`${logical} is not in this backup (${why}), so ${id} has no ${logical} database; add one to ${layout.relative(layout.profileFile(id))} if it needs it`);

@@ -338,4 +338,34 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.deepEqual([last?.reason, last?.leftOut, last?.verified?.ok], ['before-delete', ['settings'], true]);
     await waitFor('the deleted profile listed with its two backups', () => roots().some((n) => labelOf(n) === 'cli_clone' && n.getTreeItem().description === 'deleted · 2 backups kept'));
   });
+
+  test('Prune Backups works on a deleted profile, from its tree node (before: "No valid profile")', async () => {
+    const deleted = await waitFor('the deleted profile', () => roots().find((n) => labelOf(n) === 'cli_clone'));
+    api.services.lastError = undefined;
+    // Its keep rules (from its newest backup: retention_days 30) keep both backups.
+    assert.deepEqual(await vscode.commands.executeCommand('envProfiles.pruneBackups', deleted), []);
+    assert.equal(api.services.lastError, undefined);
+    assert.deepEqual(await vscode.commands.executeCommand('envProfiles.pruneBackups', { profileId: 'cli_clone', confirm: true }), []);
+    assert.equal(api.services.lastError, undefined);
+  });
+
+  test('a new profile with the deleted one\'s id: its backups are marked as an earlier profile\'s, and its first backup is full', async () => {
+    api.services.lastError = undefined;
+    assert.equal(await vscode.commands.executeCommand('envProfiles.createProfile', { newId: 'cli_clone', type: 'DEVELOPMENT', name: 'Recreated' }), 'cli_clone');
+    assert.equal(api.services.lastError, undefined);
+    const profile = await waitFor('the new profile in the tree', () => roots().find((n) => labelOf(n) === 'Recreated'));
+    assert.ok(!roots().some((n) => labelOf(n) === 'cli_clone'), 'no longer listed as deleted');
+    const marked = () => child(profile, 'Backups').getChildren().map((n) => String(n.getTreeItem().description).includes('· earlier profile (deleted) ·'));
+    assert.deepEqual(marked(), [true, true]);
+    // Its databases are the ones the deleted profile left in data/cli_clone/, but for settings, which was lost.
+    fs.copyFileSync(path.join(workspace(), 'data/dev/settings.sqlite3'), path.join(workspace(), 'data/cli_clone/settings.sqlite3'));
+    await new Promise((r) => setTimeout(r, 50)); // created_at and the backup's time must differ
+    const id = await vscode.commands.executeCommand<string>('envProfiles.backupIncremental', { profileId: 'cli_clone' });
+    assert.equal(api.services.lastError, undefined);
+    assert.match(id ?? '', /^cli_clone\.\S+\.full$/, 'an incremental on the deleted profile\'s backups would hold a different profile\'s pages');
+    await waitFor('the new backup, not marked, above the two', () => {
+      const now = child(roots().find((n) => labelOf(n) === 'Recreated') as typeof profile, 'Backups').getChildren().map((n) => String(n.getTreeItem().description).includes('earlier profile'));
+      return now.length === 3 && now.join() === 'false,true,true';
+    });
+  });
 });

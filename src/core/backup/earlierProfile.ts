@@ -1,0 +1,56 @@
+import type { Profile } from '../profileModel';
+import { readProfileFile } from '../profileStore';
+import type { WorkspaceConfig } from '../workspaceConfig';
+import type { WorkspaceLayout } from '../workspaceLayout';
+import { readCatalog, type CatalogEntry } from './backupCatalog';
+import { BackupLayout } from './backupLayout';
+
+/**
+ * A profile that was deleted keeps its backups, under its id. When a new profile is made with that id
+ * (create, clone, restore --as-new), those backups list under it, but they hold the data of the earlier
+ * profile. The new profile's `created_at` tells them apart: a backup made before it is of the earlier
+ * profile. A `created_at` that is missing, or later than now (a clock that was ahead), tells nothing.
+ */
+export function currentProfileSince(profile: Pick<Profile, 'createdAt'>, now: Date): number | undefined {
+  if (profile.createdAt === undefined) return undefined;
+  const since = Date.parse(profile.createdAt);
+  return Number.isNaN(since) || since > now.getTime() ? undefined : since;
+}
+
+/** The backups (of `entries`, the profile's catalog) made of an earlier profile that had the same id. */
+export function backupsOfEarlierProfile<Entry extends Pick<CatalogEntry, 'createdAt'>>(entries: Entry[], profile: Pick<Profile, 'createdAt'>, now: Date): Entry[] {
+  const since = currentProfileSince(profile, now);
+  return since === undefined ? [] : entries.filter((entry) => Date.parse(entry.createdAt) < since);
+}
+
+/** What a new profile that reuses the id of a deleted one is told about the backups it finds under that id. */
+export function earlierBackupsNote(profileId: string, earlier: CatalogEntry[]): string | undefined {
+  if (earlier.length === 0) return undefined;
+  const newest = earlier[earlier.length - 1];
+  return `${earlier.length} backup(s) of an earlier profile with the id ${profileId} (deleted; the newest from ${newest.createdAt}) are kept and list under this profile. ` +
+    `They hold that profile's data: restoring one over ${profileId} replaces this profile's databases (after a safety backup); restore one with --as-new <id> to keep them apart. ` +
+    `This profile's first backup is a full one.`;
+}
+
+/**
+ * For a profile just made (create, clone, restore --as-new): the note on the backups of an earlier profile
+ * with its id, if there are any. A catalog that cannot be read is left to the backup commands to report.
+ */
+export function earlierBackupsNoteFor(layout: WorkspaceLayout, config: WorkspaceConfig, profile: Pick<Profile, 'id' | 'createdAt'>, now: Date): string | undefined {
+  let entries: CatalogEntry[];
+  try {
+    entries = readCatalog(new BackupLayout(layout, config), profile.id);
+  } catch {
+    return undefined;
+  }
+  return earlierBackupsNote(profile.id, backupsOfEarlierProfile(entries, profile, now));
+}
+
+/**
+ * The ids of the backups in `entries` (a profile's catalog) made of an earlier profile with its id, judged
+ * by the profile file there now (none when there is no readable one: then they are a deleted profile's).
+ */
+export function earlierProfileBackupIds(layout: WorkspaceLayout, config: WorkspaceConfig, profileId: string, entries: CatalogEntry[], now: Date): string[] {
+  const { profile } = readProfileFile(layout, config, profileId);
+  return profile ? backupsOfEarlierProfile(entries, profile, now).map((entry) => entry.id) : [];
+}

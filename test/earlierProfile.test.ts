@@ -1,0 +1,111 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CatalogEntry } from '../src/core/backup/backupCatalog';
+import { createBackup } from '../src/core/backup/backupCreation';
+import { backupsOfEarlierProfile } from '../src/core/backup/earlierProfile';
+import { verifyBackup } from '../src/core/backup/backupVerification';
+import { deleteProfile } from '../src/core/profileDeletion';
+import type { WorkspaceContext } from '../src/core/workspaceContext';
+import { runCli } from './support/cliRunner';
+import { demoWorkspace } from './support/workspaces';
+
+const DEV = 'dev_environment_001';
+
+/**
+ * dev with keep rules `last: 1`, three full backups of its data (the middle one verified), then deleted:
+ * its backups stay under its id, as delete keeps them.
+ */
+async function deletedDevWithBackups(): Promise<{ root: string; context: WorkspaceContext; earlier: string[] }> {
+  const { root, context } = await demoWorkspace();
+  const file = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('    retention_days: 30\n', '    keep:\n      last: 1\n'));
+  const earlier: string[] = [];
+  for (let i = 0; i < 3; i++) earlier.push((await createBackup(context, { profileId: DEV, kind: 'full' })).entry.id);
+  await verifyBackup(context, earlier[1]);
+  await verifyBackup(context, earlier[2]);
+  await deleteProfile(context, { id: DEV });
+  // Delete needed the newest verified; afterwards only the middle one is left verified, so that prune's
+  // "newest verified" and "last 1" rules pick different backups.
+  const catalogFile = path.join(root, `.envprofiles/backups/${DEV}/catalog.json`);
+  const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+  for (const entry of catalog.backups) if (entry.id === earlier[2]) entry.verified = null;
+  fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+  return { root, context, earlier };
+}
+
+describe('a new profile that takes the id of a deleted one', function () {
+  this.timeout(120_000);
+
+  it('is told about the earlier backups; its first backup is full and its chain never builds on them (before: an incremental on the deleted profile\'s full)', async () => {
+    const { root, earlier } = await deletedDevWithBackups();
+    const created = runCli(['create', DEV, '--type', 'DEVELOPMENT', '--init-db', 'empty', '--workspace', root, '--json']);
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(created.json?.result.notes.length, 1);
+    assert.match(created.json?.result.notes[0], new RegExp(`^3 backup\\(s\\) of an earlier profile with the id ${DEV} \\(deleted; the newest from `));
+    assert.match(runCli(['backups', DEV, '--workspace', root]).stdout, /\(earlier profile\)/);
+
+    const first = runCli(['backup', DEV, '--workspace', root, '--json']);
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(first.json?.result.kind, 'full');
+    assert.equal(first.json?.result.parent, null);
+    assert.match(first.json?.result.note, /are of an earlier profile with this id .*, so this one is full/);
+    const second = runCli(['backup', DEV, '--workspace', root, '--json']);
+    assert.equal(second.json?.result.kind, 'incremental');
+    assert.equal(second.json?.result.parent, first.json?.result.id);
+
+    const listed = runCli(['backups', DEV, '--workspace', root, '--json']);
+    assert.deepEqual([...listed.json?.result.earlierProfile[DEV]].sort(), [...earlier].sort());
+    assert.deepEqual(listed.json?.result.deletedProfiles, []);
+  });
+
+  it('prune decides the earlier backups by the deleted profile\'s own rules and keeps its newest verified one; the new rules never sweep them away', async () => {
+    const { root, earlier } = await deletedDevWithBackups();
+    assert.equal(runCli(['create', DEV, '--type', 'DEVELOPMENT', '--init-db', 'empty', '--workspace', root]).status, 0);
+    // The new profile keeps only its last backup; before, that rule counted the earlier ones too and
+    // deleted every one of them, the deleted profile's only verified backup included.
+    const file = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(file, `${fs.readFileSync(file, 'utf8').replace(/\n  backup_schedule:[\s\S]*$/, '\n')}  backup_schedule:\n    keep:\n      last: 1\n`);
+    const ours = [runCli(['backup', DEV, '--full', '--workspace', root, '--json']), runCli(['backup', DEV, '--full', '--workspace', root, '--json'])].map((r) => r.json?.result.id as string);
+    const pruned = runCli(['prune', DEV, '--workspace', root, '--json']);
+    assert.equal(pruned.status, 0, pruned.stderr);
+    const decisions = Object.fromEntries(pruned.json?.result.decisions.map((d: { id: string; action: string; reasons: string[] }) => [d.id, `${d.action}: ${d.reasons.join('; ')}`]));
+    assert.deepEqual(decisions, {
+      [ours[1]]: 'keep: last 1/1',
+      [ours[0]]: 'delete: no rule keeps it',
+      [earlier[2]]: 'keep: earlier profile: last 1/1',
+      [earlier[1]]: 'keep: earlier profile: newest verified backup (never deleted)',
+      [earlier[0]]: 'delete: earlier profile: no rule keeps it',
+    });
+    assert.equal(pruned.json?.result.earlierProfileRulesFrom, earlier[2]);
+    assert.match(runCli(['prune', DEV, '--dry-run', '--workspace', root]).stdout, /are of an earlier profile with the id dev_environment_001, which was deleted: they are pruned by that profile's keep rules/);
+  });
+
+  it('restoring an earlier backup over it says whose data came back; clone and restore --as-new into the id are told too', async () => {
+    const { root, earlier } = await deletedDevWithBackups();
+    assert.equal(runCli(['clone', 'test_environment_001', DEV, '--workspace', root, '--json']).json?.result.notes.length, 1);
+    const restored = runCli(['restore', earlier[1], '--workspace', root, '--json']);
+    assert.equal(restored.status, 0, restored.stderr);
+    const notes: string[] = restored.json?.result.notes;
+    assert.ok(notes.some((n) => new RegExp(`^this backup was made of an earlier profile with the id ${DEV}, before this one was created .*; the safety backup ${DEV}\\.\\S+ holds what was replaced$`).test(n)), notes.join('\n'));
+
+    // A second deleted id (test), taken by restore --as-new.
+    const testBackup = runCli(['backup', 'test_environment_001', '--full', '--workspace', root, '--json']).json?.result.id;
+    assert.equal(runCli(['verify', testBackup, '--workspace', root]).status, 0);
+    assert.equal(runCli(['delete', 'test_environment_001', '--workspace', root]).status, 0);
+    const asNew = runCli(['restore', earlier[1], '--as-new', 'test_environment_001', '--workspace', root, '--json']);
+    assert.equal(asNew.status, 0, asNew.stderr);
+    assert.equal(asNew.json?.result.notes[0], 'restored as the new profile test_environment_001');
+    assert.match(asNew.json?.result.notes[1], /^1 backup\(s\) of an earlier profile with the id test_environment_001 \(deleted; /);
+    assert.equal(runCli(['restore', earlier[1], '--as-new', 'dev_copy_001', '--workspace', root, '--json']).json?.result.notes.length, 1, 'no backups under that id: nothing more to tell');
+  });
+
+  it('tells nothing by a created_at that is missing or later than now (a clock that was ahead)', () => {
+    const entries = [{ createdAt: '2026-01-01T00:00:00.000Z' }, { createdAt: '2026-03-01T00:00:00.000Z' }] as CatalogEntry[];
+    const now = new Date('2026-06-01T00:00:00Z');
+    assert.deepEqual(backupsOfEarlierProfile(entries, { createdAt: '2026-02-01T00:00:00Z' }, now), [entries[0]]);
+    assert.deepEqual(backupsOfEarlierProfile(entries, { createdAt: undefined }, now), []);
+    assert.deepEqual(backupsOfEarlierProfile(entries, { createdAt: '2026-07-01T00:00:00Z' }, now), []);
+    assert.deepEqual(backupsOfEarlierProfile(entries, { createdAt: '2025-07-01T00:00:00+09:00' }, now), []);
+  });
+});
