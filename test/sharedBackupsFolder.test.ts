@@ -109,4 +109,19 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     const moved = createWorkspaceContext(`${theirs.root}-moved`, await engine());
     assert.equal((await pruneBackups(moved, DEV, true)).decisions.find((d) => d.id === theirBackup.entry.id)?.reasons.some((r) => r.startsWith('made by')), false);
   });
+
+  it('an archive of another workspace restored by its path: the restore says whose data it brought (before: nothing); one of this workspace says nothing of the kind', async () => {
+    const mine = await demoWorkspace();
+    const theirs = await demoWorkspace();
+    const theirArchive = (await createBackup(theirs.context, { profileId: DEV, kind: 'full' })).archive;
+    const restored = runCli(['restore', theirArchive, '--workspace', mine.root, '--json']);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.ok(restored.json?.result.notes.includes(`this backup was made by the workspace at ${theirs.root}, not this one (or before this workspace was moved): that data is now in this one`), restored.stdout);
+    const asNew = runCli(['restore', theirArchive, '--as-new', 'dev_from_theirs', '--workspace', mine.root, '--json']);
+    assert.deepEqual(asNew.json?.result.notes, [`restored as the new profile dev_from_theirs, from a backup made by the workspace at ${theirs.root}`]);
+    const own = (await createBackup(mine.context, { profileId: DEV, kind: 'full' })).archive;
+    const ownRestore = runCli(['restore', own, '--workspace', mine.root, '--json']);
+    assert.equal(ownRestore.status, 0, ownRestore.stderr);
+    assert.ok(!ownRestore.json?.result.notes.some((n: string) => n.includes('made by')), ownRestore.stdout);
+  });
 });

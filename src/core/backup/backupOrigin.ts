@@ -34,6 +34,16 @@ function realPath(file: string): string {
 }
 
 /**
+ * Where a backup came from when that is not this workspace (an archive restored by its path from
+ * another workspace or machine, or a workspace that was moved since): "the workspace at X[ on host]".
+ */
+export function elsewhereText(layout: WorkspaceLayout, origin: BackupOrigin | undefined): string | undefined {
+  if (!origin) return undefined;
+  if (origin.host === os.hostname() && realPath(origin.workspace) === realPath(layout.root)) return undefined;
+  return `the workspace at ${origin.workspace}${origin.host === os.hostname() ? '' : ` on ${origin.host}`}`;
+}
+
+/**
  * Finds, for a backup's origin, the other workspace that shares this backups folder: another workspace
  * on this machine that still exists and whose config.yaml puts its backups in this same folder. Not
  * another workspace: this one; one that was moved or deleted since (its backups are this one's now); a

@@ -26,7 +26,7 @@ import { closeChain, locateBackup, openChain } from './backupChain';
 import { backUpProfile } from './backupCreation';
 import { finishRestore, rollBackRestore } from './backupRecovery';
 import { BackupLayout } from './backupLayout';
-import { originFrom, sharingWorkspaceFinder } from './backupOrigin';
+import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigin';
 import { databaseRecordsOf, leftOutReason, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
 import { databasesOfOtherProfiles } from '../databaseOwners';
@@ -188,8 +188,11 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         notes.push(`${logical} (${written}) is not in this backup (${why ? `it was left out of it: ${why}` : 'it was added to the profile later, or did not exist when the backup was taken'}); it was left as it is`);
       }
     }
-    const madeBy = sharingWorkspaceFinder(layout, backups)(originFrom(manifest.origin));
+    const origin = originFrom(manifest.origin);
+    const madeBy = sharingWorkspaceFinder(layout, backups)(origin);
+    const elsewhere = elsewhereText(layout, origin);
     if (madeBy) notes.push(`this backup was made by the workspace at ${madeBy}, which shares the backups folder: that workspace's data is now in this one`);
+    else if (elsewhere) notes.push(`this backup was made by ${elsewhere}, not this one (or before this workspace was moved): that data is now in this one`);
     if (current.profile && backupsOfEarlierProfile([{ createdAt: manifest.createdAt }], current.profile, context.now()).length > 0) {
       notes.push(`this backup was made of an earlier profile with the id ${manifest.profileId}, before this one was created (${current.profile.createdAt}): that profile's data is now in this one${safetyBackup ? `; the safety backup ${safetyBackup} holds what was replaced` : ''}`);
     }
@@ -404,7 +407,8 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
     throw outOfSpaceError(operation, [...new Set(Object.values(databases).map((w) => path.dirname(layout.resolve(w))))], error, `The databases restored so far were removed and no profile ${id} was created.`);
   }
   appendAudit(context, { event: 'restore', profile: id, outcome: 'ok', detail: `as a new profile from ${manifest.backupId}` });
-  const notes = [`restored as the new profile ${id}`];
+  const elsewhere = elsewhereText(layout, originFrom(manifest.origin));
+  const notes = [`restored as the new profile ${id}${elsewhere ? `, from a backup made by ${elsewhere}` : ''}`];
   const earlier = earlierBackupsNoteFor(layout, config, parsed.profile, context.now());
   if (earlier) notes.push(earlier);
   for (const logical of leftOut) {
