@@ -147,11 +147,12 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   // A chain is built on this workspace's own backups, not on another's in a shared folder (whose pages
   // would all differ, and whose prune is not this one's).
   const otherLiveWorkspace = sharingWorkspaceFinder(layout, backups);
+  const own = catalog.filter((e) => !otherLiveWorkspace(e.origin));
   const now = context.now();
   // Nor on the backups of an earlier profile that had this id (deleted, then the id reused).
-  const earlier = backupsOfEarlierProfile(catalog, profile, now);
-  const choice = chooseParent(catalog.filter((e) => !otherLiveWorkspace(e.origin) && !earlier.includes(e)), requested, config.backups.maxChain, backups);
-  if (choice.kind === 'full' && !choice.parent && requested !== 'full' && earlier.length > 0 && earlier.length === catalog.length) {
+  const earlier = backupsOfEarlierProfile(own, profile, now);
+  const choice = chooseParent(own.filter((e) => !earlier.includes(e)), requested, config.backups.maxChain, backups);
+  if (choice.kind === 'full' && requested !== 'full' && earlier.length > 0 && earlier.length === own.length) {
     choice.note = `the backups under ${profile.id} are of an earlier profile with this id (made before ${profile.createdAt}, when this one was created), so this one is full`;
   }
   let backupId = newBackupId(profile.id, choice.kind, now);

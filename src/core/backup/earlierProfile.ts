@@ -4,6 +4,7 @@ import type { WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceLayout } from '../workspaceLayout';
 import { readCatalog, type CatalogEntry } from './backupCatalog';
 import { BackupLayout } from './backupLayout';
+import { sharingWorkspaceFinder } from './backupOrigin';
 
 /**
  * A profile that was deleted keeps its backups, under its id. When a new profile is made with that id
@@ -37,13 +38,16 @@ export function earlierBackupsNote(profileId: string, earlier: CatalogEntry[]): 
  * with its id, if there are any. A catalog that cannot be read is left to the backup commands to report.
  */
 export function earlierBackupsNoteFor(layout: WorkspaceLayout, config: WorkspaceConfig, profile: Pick<Profile, 'id' | 'createdAt'>, now: Date): string | undefined {
+  const backups = new BackupLayout(layout, config);
   let entries: CatalogEntry[];
   try {
-    entries = readCatalog(new BackupLayout(layout, config), profile.id);
+    entries = readCatalog(backups, profile.id);
   } catch {
     return undefined;
   }
-  return earlierBackupsNote(profile.id, backupsOfEarlierProfile(entries, profile, now));
+  // Another workspace's backups in a shared folder are that workspace's live profile's, not a deleted one's.
+  const otherWorkspace = sharingWorkspaceFinder(layout, backups);
+  return earlierBackupsNote(profile.id, backupsOfEarlierProfile(entries.filter((e) => !otherWorkspace(e.origin)), profile, now));
 }
 
 /**
