@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CatalogEntry } from '../src/core/backup/backupCatalog';
 import { createBackup } from '../src/core/backup/backupCreation';
@@ -98,6 +99,33 @@ describe('a new profile that takes the id of a deleted one', function () {
     assert.equal(asNew.json?.result.notes[0], 'restored as the new profile test_environment_001');
     assert.match(asNew.json?.result.notes[1], /^1 backup\(s\) of an earlier profile with the id test_environment_001 \(deleted; /);
     assert.equal(runCli(['restore', earlier[1], '--as-new', 'dev_copy_001', '--workspace', root, '--json']).json?.result.notes.length, 1, 'no backups under that id: nothing more to tell');
+  });
+
+  it('without a readable copy of the profile file in the backups (its database was in a folder no longer allowed), a deleted profile\'s prune is refused and an earlier profile\'s backups are all kept', async () => {
+    const { root, context } = await demoWorkspace();
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'envprofiles-allowed-'));
+    const config = path.join(root, '.envprofiles/config.yaml');
+    const allowing = fs.readFileSync(config, 'utf8');
+    fs.writeFileSync(config, allowing.replace('allowed_directories: []', `allowed_directories: [${JSON.stringify(outside)}]`));
+    fs.copyFileSync(path.join(root, 'data/dev/market_data.sqlite3'), path.join(outside, 'market_data.sqlite3'));
+    const file = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"data/dev/market_data.sqlite3"', JSON.stringify(path.join(outside, 'market_data.sqlite3'))).replace('    retention_days: 30\n', '    keep:\n      last: 1\n'));
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) ids.push((await createBackup(context, { profileId: DEV, kind: 'full' })).entry.id);
+    await verifyBackup(context, ids[1]);
+    await deleteProfile(context, { id: DEV });
+    fs.writeFileSync(config, allowing);
+    const refused = runCli(['prune', DEV, '--workspace', root]);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`error\\[PROFILE_NOT_FOUND\\]: No profile "${DEV}" in \\.envprofiles/profiles, and its newest backup ${ids[1].replace(/\./g, '\\.')} holds no readable copy of it`));
+    assert.equal(runCli(['create', DEV, '--type', 'DEVELOPMENT', '--init-db', 'empty', '--workspace', root]).status, 0);
+    const pruned = runCli(['prune', DEV, '--workspace', root, '--json']);
+    assert.equal(pruned.status, 0, pruned.stderr);
+    assert.deepEqual(pruned.json?.result.decisions.map((d: { id: string; action: string; reasons: string[] }) => `${d.id} ${d.action}: ${d.reasons[0]}`), [
+      `${ids[1]} keep: earlier profile: no keep rules: everything is kept`,
+      `${ids[0]} keep: earlier profile: no keep rules: everything is kept`,
+    ]);
+    fs.rmSync(outside, { recursive: true, force: true });
   });
 
   it('tells nothing by a created_at that is missing or later than now (a clock that was ahead)', () => {

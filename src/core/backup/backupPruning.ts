@@ -38,21 +38,22 @@ async function keepRulesOf(context: WorkspaceContext, config: WorkspaceConfig, p
   if (fs.existsSync(context.layout.profileFile(profileId)) || entries.length === 0) {
     return { rules: keepRulesFrom(loadProfile(context.layout, config, profileId).profile.backupSchedule) };
   }
-  return keepRulesInNewest(context, config, profileId, entries, backups);
+  const found = await keepRulesInNewest(context, config, profileId, entries, backups);
+  if (!found.rules) {
+    throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${profileId}" in ${context.layout.relative(context.layout.profilesDir)}, and its newest backup ${found.rulesFrom} holds no readable copy of it, so there are no keep rules to prune its backups by; nothing was deleted.`, {
+      hint: `Restore the profile (envprofiles restore ${found.rulesFrom}), or delete the backups you no longer want from ${backups.profileDir(profileId)} and rebuild the catalog (envprofiles backups ${profileId} --rebuild-catalog).`,
+    });
+  }
+  return { rules: found.rules, rulesFrom: found.rulesFrom };
 }
 
-/** The keep rules in the copy of the profile file that the newest of `entries` holds. */
-async function keepRulesInNewest(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, entries: CatalogEntry[], backups: BackupLayout): Promise<{ rules: KeepRules; rulesFrom: string }> {
+/** The keep rules in the copy of the profile file that the newest of `entries` holds (none when it holds no readable copy). */
+async function keepRulesInNewest(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, entries: CatalogEntry[], backups: BackupLayout): Promise<{ rules?: KeepRules; rulesFrom: string }> {
   const newest = [...entries].sort(newestFirst)[0];
   const chain = await openChain(backups.archiveFile(profileId, newest.id));
   try {
     const profile = await profileFromBackup(context, config, chain, profileId);
-    if (!profile) {
-      throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${profileId}" in ${context.layout.relative(context.layout.profilesDir)}, and its newest backup ${newest.id} holds no readable copy of it, so there are no keep rules to prune its backups by; nothing was deleted.`, {
-        hint: `Restore the profile (envprofiles restore ${newest.id}), or delete the backups you no longer want from ${backups.profileDir(profileId)} and rebuild the catalog (envprofiles backups ${profileId} --rebuild-catalog).`,
-      });
-    }
-    return { rules: keepRulesFrom(profile.backupSchedule), rulesFrom: newest.id };
+    return { rules: profile ? keepRulesFrom(profile.backupSchedule) : undefined, rulesFrom: newest.id };
   } finally {
     closeChain(chain);
   }
@@ -90,9 +91,11 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
     if (earlier.length > 0) {
       const earlierRules = await keepRulesInNewest(context, config, profileId, earlier, backups);
       earlierProfileRulesFrom = earlierRules.rulesFrom;
+      // Without a copy of that profile's file there are no rules for them: each is kept (the safe side).
+      const rules = earlierRules.rules ?? {};
       // Everything else counts as kept here, so whatever depends on an earlier backup keeps it.
       const others = new Map(entries.filter((e) => !earlier.includes(e)).map((e) => [e.id, 'not of the earlier profile'] as const));
-      const earlierDecisions = new Map(decideRetention(entries, earlierRules.rules, context.now(), timeZone, others).map((d) => [d.id, d]));
+      const earlierDecisions = new Map(decideRetention(entries, rules, context.now(), timeZone, others).map((d) => [d.id, d]));
       decisions = decisions.map((d) => {
         const fromEarlier = earlierDecisions.get(d.id);
         return earlier.some((e) => e.id === d.id) && fromEarlier ? { ...fromEarlier, reasons: fromEarlier.reasons.map((r) => `earlier profile: ${r}`) } : d;
