@@ -12,7 +12,7 @@ import { sharingWorkspaceFinder } from './backupOrigin';
  * profile. The new profile's `created_at` tells them apart: a backup made before it is of the earlier
  * profile. A `created_at` that is missing, or later than now (a clock that was ahead), tells nothing.
  */
-export function currentProfileSince(profile: Pick<Profile, 'createdAt'>, now: Date): number | undefined {
+function currentProfileSince(profile: Pick<Profile, 'createdAt'>, now: Date): number | undefined {
   if (profile.createdAt === undefined) return undefined;
   const since = Date.parse(profile.createdAt);
   return Number.isNaN(since) || since > now.getTime() ? undefined : since;
