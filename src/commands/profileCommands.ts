@@ -12,6 +12,7 @@ import { DatabaseNode } from '../tree/databaseNode';
 import { InvalidProfileNode } from '../tree/profileNode';
 import { backUpAndVerify } from './backupCommands';
 import { requireTrust, withOperationProgress } from './commandRunner';
+import type { FolderModel } from '../folderModel';
 import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf, askToTypeId, resolveFolder, resolveProfile } from './commandTargets';
 
@@ -34,7 +35,20 @@ async function pickType(given?: string, placeHolder = 'Which kind of environment
   return (await pick(PROFILE_TYPES.map((t) => ({ label: t, description: descriptions[t] })), placeHolder)).label as ProfileType;
 }
 
-const validateId = (value: string): string | undefined => profileIdProblem(value);
+/**
+ * Checks a new profile's id as it is typed: not a safe name, or taken, is an error; the id of a deleted
+ * profile whose backups were kept is a warning (they will list under the new profile).
+ */
+export function idValidator(folder: FolderModel): (value: string) => string | vscode.InputBoxValidationMessage | undefined {
+  return (value) => {
+    const problem = profileIdProblem(value);
+    if (problem) return problem;
+    if (folder.data.profiles.some((p) => p.id === value)) return `A profile "${value}" already exists.`;
+    if (!folder.deletedProfilesWithBackups().includes(value)) return undefined;
+    const count = folder.backups(value).length;
+    return { message: `A deleted profile had this id; its ${count} backup(s) will list under the new profile, marked "earlier profile". Its first backup will be full.`, severity: vscode.InputBoxValidationSeverity.Warning };
+  };
+}
 
 export async function initialiseCommand(services: CommandServices, target: unknown): Promise<void> {
   requireTrust('initialising');
@@ -55,7 +69,7 @@ export async function createProfileCommand(services: CommandServices, target: un
   requireTrust('creating a profile');
   const folder = await resolveFolder(services, target);
   const args = argumentsOf(target);
-  const id = await input({ title: 'New profile (1/4): id', prompt: 'A safe file name: letters, digits, ".", "_", "-"; at least 3 characters', validateInput: validateId }, args.newId);
+  const id = await input({ title: 'New profile (1/4): id', prompt: 'A safe file name: letters, digits, ".", "_", "-"; at least 3 characters', validateInput: idValidator(folder) }, args.newId);
   const type = await pickType(args.type, 'New profile (2/4): type');
   const name = await input({ title: 'New profile (3/4): name', value: id, prompt: 'The name shown in the tree and the status bar' }, args.name);
   let initialise: InitialiseDatabases = { kind: 'none' };
@@ -80,7 +94,7 @@ export async function cloneProfileCommand(services: CommandServices, target: unk
   requireTrust('cloning');
   const { folder, profile } = await resolveProfile(services, target, 'Clone which profile?');
   const args = argumentsOf(target);
-  const id = await input({ title: `Clone ${profile.name}: new id`, value: `${profile.id}_copy`, validateInput: validateId }, args.newId);
+  const id = await input({ title: `Clone ${profile.name}: new id`, value: `${profile.id}_copy`, validateInput: idValidator(folder) }, args.newId);
   const type = await pickType(args.type ?? (args.newId ? profile.type : undefined), 'Type of the new environment');
   const data: CloneData = args.data ?? ((await pick([{ label: 'copy', description: 'a consistent copy of every database' }, { label: 'schema', description: 'empty tables, same schema' }, { label: 'empty', description: 'empty databases' }], 'Databases of the clone')).label as CloneData);
   const result = await withOperationProgress(folder, `Cloning ${profile.name} into ${id}`, (context) => cloneProfile(context, { source: profile.id, id, type, data, name: args.name }));

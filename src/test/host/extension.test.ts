@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { idValidator } from '../../commands/profileCommands';
 import type { EnvironmentProfilesApi } from '../../extension';
 import type { TreeNode } from '../../tree/treeNode';
 
@@ -350,6 +351,11 @@ suite('Environment Profiles in a real VS Code', () => {
   });
 
   test('a new profile with the deleted one\'s id: its backups are marked as an earlier profile\'s, and its first backup is full', async () => {
+    // Typing the id in Create Profile or Clone Profile warns first (an existing id is an error).
+    const validate = idValidator(api.services.model.initialised()[0]);
+    assert.deepEqual(validate('cli_clone'), { message: 'A deleted profile had this id; its 2 backup(s) will list under the new profile, marked "earlier profile". Its first backup will be full.', severity: vscode.InputBoxValidationSeverity.Warning });
+    assert.equal(validate(DEV), `A profile "${DEV}" already exists.`);
+    assert.equal(validate('a_fresh_id'), undefined);
     api.services.lastError = undefined;
     assert.equal(await vscode.commands.executeCommand('envProfiles.createProfile', { newId: 'cli_clone', type: 'DEVELOPMENT', name: 'Recreated' }), 'cli_clone');
     assert.equal(api.services.lastError, undefined);
