@@ -267,6 +267,11 @@ describe('backup archives', () => {
     const unchanging = (rel: string): boolean => rel === '.envprofiles/audit.jsonl' || rel === '.envprofiles/lock' || /-(wal|shm)$/.test(rel);
     const before = snapshotTree(root, unchanging);
     await assert.rejects(switchProfile(context, DEV), (error: unknown) => error instanceof EnvProfilesError && error.code === 'BACKUPS_FOLDER_MISSING');
+    // It says that the switch stopped, who asked for the backup, and how to switch without it.
+    const switching = runCli(['switch', DEV, '--workspace', root]);
+    assert.equal(switching.status, 1);
+    assert.match(switching.stderr, /^error\[BACKUPS_FOLDER_MISSING\]: The switch to dev_environment_001 was refused: backups\.before_switch in \.envprofiles\/config\.yaml asks for a backup of test_environment_001 first, and it could not be made\. The backups folder /);
+    assert.match(switching.stderr, /\n {2}Mount the disk it is on; .* To switch without that backup, set backups\.before_switch to false\.\n$/);
     assert.deepEqual(snapshotTree(root, unchanging), before);
     assert.deepEqual(fs.readdirSync(disk), []);
     fs.mkdirSync(folder, { recursive: true });

@@ -3,7 +3,7 @@ import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
 import { replaceSymlinkAtomic, writeFileAtomic } from './atomicFile';
 import { quickValidateProfile } from './databaseValidation';
-import { EnvProfilesError } from './errors';
+import { EnvProfilesError, isEnvProfilesError } from './errors';
 import { isGeneratedEnvFile } from './envFileFormat';
 import { removeJournal, writeJournal, type SwitchJournal } from './operationJournal';
 import { isProtected, type Profile } from './profileModel';
@@ -123,8 +123,20 @@ async function backUpProfileBeingLeft(context: WorkspaceContext, config: Workspa
   context.progress?.(`Backing up ${from} before switching away from it`);
   // A database file of the profile left that is gone has nothing to save, and must not keep the user
   // from switching away from a broken profile: it is left out (and named).
-  const result = await backUpProfile(context, config, leaving, 'auto', 'before-switch', { leaveOutMissing: true });
-  return { id: result.entry.id, note: result.note };
+  try {
+    const result = await backUpProfile(context, config, leaving, 'auto', 'before-switch', { leaveOutMissing: true });
+    return { id: result.entry.id, note: result.note };
+  } catch (error) {
+    if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
+    // Say that it was the switch that stopped, why a backup was taken, and how to switch without one.
+    const [setting, file] = config.backups.beforeSwitch ? ['backups.before_switch', context.layout.configFile] : ['backup_schedule.before_switch', context.layout.profileFile(from)];
+    throw new EnvProfilesError(error.code, `The switch to ${to} was refused: ${setting} in ${context.layout.relative(file)} asks for a backup of ${from} first, and it could not be made. ${error.message}`, {
+      kind: error.kind,
+      file: error.file,
+      cause: error,
+      hint: `${error.hint ? `${error.hint} ` : ''}To switch without that backup, set ${setting} to false.`,
+    });
+  }
 }
 
 function applyOutput(output: PlannedOutput): void {
