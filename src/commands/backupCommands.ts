@@ -102,9 +102,14 @@ export async function restoreBackupCommand(services: CommandServices, target: un
     }
     const profile = folder.profile(entry.profileId);
     if (!args.backupId) {
-      const what = database ? `the database "${database}" of ${entry.profileId}` : `every database of ${entry.profileId}`;
-      const earlier = folder.isOfEarlierProfile(entry) ? `This backup was made before the current ${entry.profileId} was created: it holds the data of an earlier profile with this id, which was deleted. (Restore as New Profile keeps the two apart.) ` : '';
-      const answer = await vscode.window.showWarningMessage(`Restore ${what} from the backup of ${new Date(entry.createdAt).toLocaleString()}?`, { modal: true, detail: `${earlier}The current state is backed up first (a safety backup), then replaced.` }, 'Restore');
+      // The confirmation says exactly what the restore will replace and what it will say (a dry run).
+      const { plan, notes } = await restoreBackup(folder.context, { reference: entry.id, database, dryRun: true });
+      if (plan && plan.wouldRefuse.length > 0) throw new Error(plan.wouldRefuse[0]);
+      const what = database ? `the database "${database}" of ${entry.profileId}` : `${entry.profileId}`;
+      const replaces = plan ? `It replaces ${plan.writes.map((w) => w.path).join(', ')}.` : '';
+      const told = notes.length > 0 ? `\n\n${notes.map((n) => `${n[0].toUpperCase()}${n.slice(1)}.`).join('\n')}` : '';
+      const safety = plan?.safetyBackupFirst ? 'The current state is backed up first (a safety backup).' : 'There is no current state to back up first.';
+      const answer = await vscode.window.showWarningMessage(`Restore ${what} from the backup of ${new Date(entry.createdAt).toLocaleString()}?`, { modal: true, detail: `${replaces} ${safety}${told}` }, 'Restore');
       if (answer !== 'Restore') throw new UserCancelled();
     }
     if (profile && isProtected(profile)) confirmedId = await askToTypeId(profile.id, `Restoring over "${profile.name}" (${profile.type}) replaces its data. Type its id to continue.`, args.confirm);

@@ -1,32 +1,36 @@
 import { locateBackup } from '../../core/backup/backupChain';
 import { BackupLayout } from '../../core/backup/backupLayout';
-import { restoreBackup } from '../../core/backup/backupRestore';
+import { restoreBackup, type RestorePlan, type RestoreResult } from '../../core/backup/backupRestore';
 import { isProtected } from '../../core/profileModel';
 import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import { stringOption } from '../cliArguments';
-import type { CliCommand } from '../cliCommand';
+import type { CliCommand, CommandOutput } from '../cliCommand';
 
 export const restoreCommand: CliCommand = {
   name: 'restore',
   summary: 'Restore a backup over its profile (after a safety backup), as a new profile, or one database',
-  usage: 'envprofiles restore <backup-id|archive-path> [--as-new <id>] [--db NAME] [--confirm <id>]',
+  usage: 'envprofiles restore <backup-id|archive-path> [--as-new <id>] [--db NAME] [--confirm <id>] [--dry-run]',
   details: [
     'Over the profile: a safety backup of the current state is taken first; files are swapped atomically under a journal.',
     'Refused (exit 3) while the busy guard is up, for a protected profile without --confirm <its id>, and for a hostile archive.',
+    '--dry-run checks the archive and shows every file the restore would write or replace, whether a safety backup comes first,',
+    'and what would refuse it now (exit 3 then); nothing is changed and no confirmation is asked.',
   ],
-  options: { 'as-new': { type: 'string' }, db: { type: 'string' }, confirm: { type: 'string' } },
+  options: { 'as-new': { type: 'string' }, db: { type: 'string' }, confirm: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   positionals: [1, 1],
   async run({ context, positionals, options, askToType }) {
+    const dryRun = options['dry-run'] === true;
     let confirmedId = stringOption(options.confirm);
-    if (confirmedId === undefined && !options['as-new']) {
+    if (confirmedId === undefined && !options['as-new'] && !dryRun) {
       const config = workspaceConfigFor(context);
       const located = locateBackup(new BackupLayout(context.layout, config), positionals[0], process.cwd());
       const profileId = located.catalogEntry?.profileId;
       const profile = profileId ? readProfileFile(context.layout, config, profileId).profile : undefined;
       if (profile && isProtected(profile)) confirmedId = await askToType(`Restoring over "${profile.id}" replaces its data. Type its id to continue: `, profile.id);
     }
-    const result = await restoreBackup(context, { reference: positionals[0], asNew: stringOption(options['as-new']), database: stringOption(options.db), confirmedId });
+    const result = await restoreBackup(context, { reference: positionals[0], asNew: stringOption(options['as-new']), database: stringOption(options.db), confirmedId, dryRun });
+    if (result.plan) return describePlan(result, result.plan, options['as-new'] !== undefined);
     const text = [`Restored ${result.databases.join(', ')} of ${result.profileId} from ${result.backupId} in ${(result.durationMs / 1000).toFixed(2)} s.`];
     if (result.files.length) text.push(`  files: ${result.files.join(', ')}`);
     if (result.safetyBackup) text.push(`  the state before the restore is in backup ${result.safetyBackup}`);
@@ -34,3 +38,16 @@ export const restoreCommand: CliCommand = {
     return { json: result, text };
   },
 };
+
+/** A dry run: what the restore would write, in order, and what would stop it now. */
+function describePlan(result: RestoreResult, plan: RestorePlan, asNew: boolean): CommandOutput {
+  const text = [`Dry run: restoring ${result.backupId} ${asNew ? `as the new profile ${result.profileId} would create` : `over ${result.profileId} would write`}:`];
+  if (plan.safetyBackupFirst) text.push(`  first, a safety backup of ${result.profileId}'s current state`);
+  for (const write of plan.writes) text.push(`  ${write.exists ? 'replace' : 'create '} ${write.path} (${write.name})`);
+  for (const note of result.notes) text.push(`  note: ${note}`);
+  if (plan.confirmationNeeded) text.push(`  ${plan.confirmationNeeded} is protected: the restore needs --confirm ${plan.confirmationNeeded} (or typing its id when asked).`);
+  for (const refusal of plan.wouldRefuse) text.push(`  it would be refused now: ${refusal}`);
+  text.push('Nothing was changed.');
+  // 3, as the restore itself would exit when refused.
+  return { json: result, text, exitCode: plan.wouldRefuse.length > 0 ? 3 : 0 };
+}

@@ -43,6 +43,8 @@ export interface RestoreRequest {
   database?: string;
   /** The id typed to confirm restoring over a protected profile. */
   confirmedId?: string;
+  /** Check and plan only: say what the restore would write and replace, and change nothing. */
+  dryRun?: boolean;
   cwd?: string;
 }
 
@@ -54,6 +56,26 @@ export interface RestoreResult {
   safetyBackup?: string;
   notes: string[];
   durationMs: number;
+  /** Set by a dry run, which changed nothing: what the restore would write (each replaced, or made new). */
+  plan?: RestorePlan;
+}
+
+export interface RestorePlan {
+  /** Every file the restore would write: a database (its logical name), a `files:` entry, the profile file. */
+  writes: { name: string; path: string; exists: boolean }[];
+  /** Whether a safety backup of the current state would be taken first. */
+  safetyBackupFirst: boolean;
+  /** Set when the restore needs `--confirm <this id>` (a protected profile). */
+  confirmationNeeded?: string;
+  /** What would refuse the restore if it ran now (each as its error says it), e.g. the application is live. */
+  wouldRefuse: string[];
+}
+
+/** Whether notes tell what a restore did, or (a dry run) what it would do. */
+type Outcome = 'done' | 'planned';
+
+function told(outcome: Outcome, done: string, planned: string): string {
+  return outcome === 'done' ? done : planned;
 }
 
 const COMPANIONS = ['', '-wal', '-shm', '-journal'];
@@ -79,7 +101,19 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // Every place a file of the backup would be written is judged before anything is written, also where
     // this restore does not write it (--as-new, --db): a manifest that points outside is hostile.
     const fileTargetOf = new Map(manifest.files.filter((f) => f.role !== 'database').map((f) => [f.originalPath, restoreTarget(context, config, chain, f.originalPath, 'a file')]));
-    checkBusyGuard(context, config, 'restoring');
+    // A dry run goes on past what would refuse the restore now (the application is live, a database is
+    // open, no room), to show the whole plan, and says what would refuse it.
+    const wouldRefuse: string[] = [];
+    const refusalCheck = (check: () => void): void => {
+      if (!request.dryRun) return check();
+      try {
+        check();
+      } catch (error) {
+        if (!isEnvProfilesError(error)) throw error;
+        wouldRefuse.push(`${error.message}${error.hint ? ` ${error.hint}` : ''}`);
+      }
+    };
+    refusalCheck(() => checkBusyGuard(context, config, 'restoring'));
     const records = databaseRecordsOf(manifest);
     if (request.database && !records.some((r) => r.logicalName === request.database)) {
       const why = leftOutReason(manifest, request.database);
@@ -89,7 +123,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // wants: the data as it was then), but the result says so.
     const failedVerification = located.catalogEntry?.verified?.ok === false ? `this backup failed its last verification (${located.catalogEntry.verified.at}): ${shortened(located.catalogEntry.verified.detail, 240)}` : undefined;
     if (request.asNew) {
-      const restored = await restoreAsNew(context, config, chain, request.asNew, started);
+      const restored = await restoreAsNew(context, config, chain, request.asNew, started, request.dryRun === true);
+      restored.plan?.wouldRefuse.unshift(...wouldRefuse);
       if (failedVerification) restored.notes.push(failedVerification);
       return restored;
     }
@@ -98,17 +133,34 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     if (fs.existsSync(current.file) && !current.profile) throw invalidProfileError(current.issues);
     const backedUpProfile = await profileFromBackup(context, config, chain, manifest.profileId);
     const profile = current.profile ?? backedUpProfile;
-    if (profile && isProtected(profile) && request.confirmedId !== profile.id) {
+    const confirmationNeeded = profile && isProtected(profile) && request.confirmedId !== profile.id ? profile : undefined;
+    // A dry run changes nothing, so it needs no confirmation: it says that the restore will.
+    if (confirmationNeeded && !request.dryRun) {
+      const profile = confirmationNeeded;
       throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Restoring over "${profile.id}" (${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}) replaces its data; it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
     }
-    const { targets, fileRecords, fileTargets, replaced, leftAlone } = planReplacements(context, config, chain, request.database, current, fileTargetOf);
+    const outcome: Outcome = request.dryRun ? 'planned' : 'done';
+    const { targets, fileRecords, fileTargets, replaced, leftAlone } = planReplacements(context, config, chain, request.database, current, fileTargetOf, outcome);
     const operation = `restoring ${manifest.backupId} over it`;
-    refuseIfDatabasesInUse(context.engine, replaced, operation);
+    refusalCheck(() => refuseIfDatabasesInUse(context.engine, replaced, operation));
     // Before the safety backup: a restore that cannot fit would only leave that backup behind.
-    requireRoomFor(`Restoring ${manifest.backupId}`, chain, targets.map(({ record, target }) => ({ logicalName: record.logicalName, target })), fileRecords.map((f, i) => ({ size: f.size, target: fileTargets[i] })));
+    refusalCheck(() => requireRoomFor(`Restoring ${manifest.backupId}`, chain, targets.map(({ record, target }) => ({ logicalName: record.logicalName, target })), fileRecords.map((f, i) => ({ size: f.size, target: fileTargets[i] }))));
     // The safety backup holds every database file this restore replaces (also when the profile file is
     // gone and the backup's own profile says where they go).
     const profileFileContent = current.profile || !profileRecord(chain) ? undefined : await fileContent(chain, profileRecord(chain));
+    const restoresProfileFile = !current.profile && backedUpProfile !== undefined;
+    const outcomeOf = (safetyBackup: string | undefined): string[] => outcomeNotes(context, backups, chain, records, current, request.database, restoresProfileFile, safetyBackup, failedVerification, outcome);
+    if (request.dryRun) {
+      const safety = profile ? safetyBackupPlan(context, profile, replaced, 'planned') : undefined;
+      const writes = [
+        ...targets.map(({ record, target }) => ({ name: record.logicalName, path: layout.relative(target), exists: fs.existsSync(target) })),
+        ...fileRecords.map((f, i) => ({ name: f.originalPath, path: layout.relative(fileTargets[i]), exists: fs.existsSync(fileTargets[i]) })),
+        ...(restoresProfileFile ? [{ name: 'profile file', path: layout.relative(current.file), exists: false }] : []),
+      ];
+      const plan: RestorePlan = { writes, safetyBackupFirst: safety !== undefined && Object.keys(safety.present).length > 0, wouldRefuse, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
+      const notes = [...(safety?.notes ?? []), ...leftAlone, ...outcomeOf(undefined)];
+      return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
+    }
     const { safetyBackup, keptAs, notes } = profile ? await backUpWhatIsThere(context, config, profile, replaced, profileFileContent) : { safetyBackup: undefined, keptAs: new Map<string, string>(), notes: [] };
     notes.push(...leftAlone);
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
@@ -175,28 +227,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     context.onStep?.('committed');
     finishRestore(journal);
     removeJournal(layout, journalName);
-    if (!current.profile && backedUpProfile) {
-      writeFileAtomic(layout.profileFile(manifest.profileId), await fileContent(chain, profileRecord(chain)));
-      notes.push(`the profile file was missing and was restored from the backup`);
-    } else if (current.profile && !request.database) {
-      const record = profileRecord(chain);
-      if (record && fs.existsSync(current.file) && record.sha256 !== sha256Of(fs.readFileSync(current.file))) notes.push('the profile file in the backup differs from the current one; the current one was kept');
-      // A database added to the profile after this backup: nothing to restore it from, so it is not touched.
-      const notInBackup = Object.entries(current.profile.databases).filter(([logical]) => !records.some((r) => r.logicalName === logical));
-      for (const [logical, written] of notInBackup) {
-        const why = leftOutReason(manifest, logical);
-        notes.push(`${logical} (${written}) is not in this backup (${why ? `it was left out of it: ${why}` : 'it was added to the profile later, or did not exist when the backup was taken'}); it was left as it is`);
-      }
-    }
-    const origin = originFrom(manifest.origin);
-    const madeBy = sharingWorkspaceFinder(layout, backups)(origin);
-    const elsewhere = elsewhereText(layout, origin);
-    if (madeBy) notes.push(`this backup was made by the workspace at ${madeBy}, which shares the backups folder: that workspace's data is now in this one`);
-    else if (elsewhere) notes.push(`this backup was made by ${elsewhere}, not this one (or before this workspace was moved): that data is now in this one`);
-    if (current.profile && backupsOfEarlierProfile([{ createdAt: manifest.createdAt }], current.profile, context.now()).length > 0) {
-      notes.push(`this backup was made of an earlier profile with the id ${manifest.profileId}, before this one was created (${current.profile.createdAt}): that profile's data is now in this one${safetyBackup ? `; the safety backup ${safetyBackup} holds what was replaced` : ''}`);
-    }
-    if (failedVerification) notes.push(failedVerification);
+    if (restoresProfileFile) writeFileAtomic(layout.profileFile(manifest.profileId), await fileContent(chain, profileRecord(chain)));
+    notes.push(...outcomeOf(safetyBackup));
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'ok', detail: `from ${manifest.backupId}${request.database ? ` (${request.database} only)` : ''}` });
     return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), safetyBackup, notes, durationMs: performance.now() - started };
   } finally {
@@ -211,7 +243,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
  * path, or with the profile file gone at the backup's, unless that path is now another profile's
  * database (TARGET_EXISTS).
  */
-function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], database: string | undefined, current: { file: string; profile?: Profile }, fileTargetOf: Map<string, string>) {
+function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], database: string | undefined, current: { file: string; profile?: Profile }, fileTargetOf: Map<string, string>, outcome: Outcome) {
   const { layout } = context;
   const manifest = chain[chain.length - 1].manifest;
   const records = databaseRecordsOf(manifest);
@@ -239,8 +271,8 @@ function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, ch
     }
   }
   const leftAlone = [
-    ...backedUpFiles.filter((f) => !fileRecords.includes(f)).map((f) => `${f.originalPath} is in this backup but no longer in the profile's files:, so it was not restored (it was left as it is)`),
-    ...noLongerListed.map((r) => `${r.logicalName} is in this backup but no longer in the profile, so it was not restored (its old path ${r.originalPath} was left as it is); to get it back, restore the backup as a new profile (--as-new <id>)`),
+    ...backedUpFiles.filter((f) => !fileRecords.includes(f)).map((f) => `${f.originalPath} is in this backup but no longer in the profile's files:, so it ${told(outcome, 'was not restored (it was left as it is)', 'would not be restored (it would be left as it is)')}`),
+    ...noLongerListed.map((r) => `${r.logicalName} is in this backup but no longer in the profile, so it ${told(outcome, 'was not restored', 'would not be restored')} (its old path ${r.originalPath} ${told(outcome, 'was', 'would be')} left as it is); to get it back, restore the backup as a new profile (--as-new <id>)`),
   ];
   return { targets, fileRecords, fileTargets, replaced, leftAlone };
 }
@@ -284,6 +316,39 @@ function presentFilesOf(target: string, keepAs?: string): KeptFile[] {
   }));
 }
 
+/**
+ * What a restore over a profile says after its swaps (or, `planned`, what it would do): the profile file,
+ * the profile's databases the backup does not hold, whose data this is, and a failed verification.
+ */
+function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, chain: ArchiveReader[], records: DatabaseRecord[], current: { file: string; profile?: Profile }, database: string | undefined, restoresProfileFile: boolean, safetyBackup: string | undefined, failedVerification: string | undefined, outcome: Outcome): string[] {
+  const { layout } = context;
+  const manifest = chain[chain.length - 1].manifest;
+  const notes: string[] = [];
+  if (restoresProfileFile) {
+    notes.push(told(outcome, 'the profile file was missing and was restored from the backup', 'the profile file is missing and would be restored from the backup'));
+  } else if (current.profile && !database) {
+    const record = profileRecord(chain);
+    if (record && fs.existsSync(current.file) && record.sha256 !== sha256Of(fs.readFileSync(current.file))) notes.push(`the profile file in the backup differs from the current one; the current one ${told(outcome, 'was', 'would be')} kept`);
+    // A database added to the profile after this backup: nothing to restore it from, so it is not touched.
+    const notInBackup = Object.entries(current.profile.databases).filter(([logical]) => !records.some((r) => r.logicalName === logical));
+    for (const [logical, written] of notInBackup) {
+      const why = leftOutReason(manifest, logical);
+      notes.push(`${logical} (${written}) is not in this backup (${why ? `it was left out of it: ${why}` : 'it was added to the profile later, or did not exist when the backup was taken'}); it ${told(outcome, 'was', 'would be')} left as it is`);
+    }
+  }
+  const arrives = told(outcome, 'is now in this one', 'would replace this one\'s');
+  const origin = originFrom(manifest.origin);
+  const madeBy = sharingWorkspaceFinder(layout, backups)(origin);
+  const elsewhere = elsewhereText(layout, origin);
+  if (madeBy) notes.push(`this backup was made by the workspace at ${madeBy}, which shares the backups folder: that workspace's data ${arrives}`);
+  else if (elsewhere) notes.push(`this backup was made by ${elsewhere}, not this one (or before this workspace was moved): that data ${arrives}`);
+  if (current.profile && backupsOfEarlierProfile([{ createdAt: manifest.createdAt }], current.profile, context.now()).length > 0) {
+    notes.push(`this backup was made of an earlier profile with the id ${manifest.profileId}, before this one was created (${current.profile.createdAt}): that profile's data ${arrives}${safetyBackup ? `; the safety backup ${safetyBackup} holds what was replaced` : ''}`);
+  }
+  if (failedVerification) notes.push(failedVerification);
+  return notes;
+}
+
 function sha256Of(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -296,6 +361,21 @@ function sha256Of(data: Buffer): string {
  * the name.
  */
 async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, replaced: { logicalName: string; file: string; written: string }[], profileFileContent: Buffer | undefined): Promise<{ safetyBackup?: string; keptAs: Map<string, string>; notes: string[] }> {
+  const { present, keptAs, notes } = safetyBackupPlan(context, profile, replaced, 'done');
+  if (Object.keys(present).length === 0) return { keptAs, notes };
+  context.progress?.('Taking a safety backup of the current state');
+  try {
+    const backup = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore', { profileFileContent });
+    return { safetyBackup: backup.entry.id, keptAs, notes };
+  } catch (error) {
+    // Whatever stopped it (a full disk, a locked database, a folder in files:) is said as it is, after what it means for the restore.
+    if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
+    throw new EnvProfilesError(error.code, `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`, { kind: error.kind, file: error.file, hint: error.hint, cause: error });
+  }
+}
+
+/** What the safety backup holds (`present`: logical name to path), and what is kept aside instead of backed up (`keptAs`). */
+function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced: { logicalName: string; file: string; written: string }[], outcome: Outcome): { present: Record<string, string>; keptAs: Map<string, string>; notes: string[] } {
   const { layout } = context;
   const notes: string[] = [];
   const keptAs = new Map<string, string>();
@@ -312,22 +392,11 @@ async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceCon
     else if (fs.statSync(file).isFile() && replacedFiles.has(file)) {
       const keepAs = `${file}.before-restore-${context.now().toISOString().replace(/[:.]/g, '-')}`;
       keptAs.set(file, keepAs);
-      notes.push(`${written} ${problem}, so it could not be backed up first; it was kept as ${layout.relative(keepAs)}`);
+      notes.push(`${written} ${problem}, so it ${told(outcome, 'could not be backed up first; it was kept', 'cannot be backed up first; it would be kept')} as ${layout.relative(keepAs)}`);
     }
   }
-  if (Object.keys(present).length === 0) {
-    if (keptAs.size === 0) notes.push('no safety backup: none of the profile\'s databases exist now');
-    return { keptAs, notes };
-  }
-  context.progress?.('Taking a safety backup of the current state');
-  try {
-    const backup = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore', { profileFileContent });
-    return { safetyBackup: backup.entry.id, keptAs, notes };
-  } catch (error) {
-    // Whatever stopped it (a full disk, a locked database, a folder in files:) is said as it is, after what it means for the restore.
-    if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
-    throw new EnvProfilesError(error.code, `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`, { kind: error.kind, file: error.file, hint: error.hint, cause: error });
-  }
+  if (Object.keys(present).length === 0 && keptAs.size === 0) notes.push(`no safety backup${told(outcome, '', ' would be taken')}: none of the profile's databases exist now`);
+  return { present, keptAs, notes };
 }
 
 /** Where a database goes: the current profile's path for it, else the path recorded in the backup. */
@@ -351,7 +420,7 @@ function restoreTarget(context: WorkspaceContext, config: WorkspaceConfig, chain
 }
 
 /** Restores every database of a backup into a new profile, like a clone. */
-async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], id: string, started: number): Promise<RestoreResult> {
+async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], id: string, started: number, dryRun: boolean): Promise<RestoreResult> {
   const { layout } = context;
   const manifest = chain[chain.length - 1].manifest;
   const problem = profileIdProblem(id);
@@ -381,7 +450,27 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   // removes it if this one is killed.
   const scratchDir = new BackupLayout(layout, config).stagingDir(manifest.profileId, 'restore');
   const operation = `Restoring ${manifest.backupId} as ${id}`;
-  requireRoomFor(operation, chain, records.map((r) => ({ logicalName: r.logicalName, target: layout.resolve(databases[r.logicalName]) })), []);
+  const wouldRefuse: string[] = [];
+  try {
+    requireRoomFor(operation, chain, records.map((r) => ({ logicalName: r.logicalName, target: layout.resolve(databases[r.logicalName]) })), []);
+  } catch (error) {
+    if (!dryRun || !isEnvProfilesError(error)) throw error;
+    wouldRefuse.push(`${error.message}${error.hint ? ` ${error.hint}` : ''}`);
+  }
+  const outcome: Outcome = dryRun ? 'planned' : 'done';
+  const elsewhere = elsewhereText(layout, originFrom(manifest.origin));
+  const notes = [`${told(outcome, 'restored', 'would restore')} as the new profile ${id}${elsewhere ? `, from a backup made by ${elsewhere}` : ''}`];
+  const earlier = earlierBackupsNoteFor(layout, config, parsed.profile, context.now());
+  if (earlier) notes.push(earlier);
+  for (const logical of leftOut) {
+    const why = leftOutReason(manifest, logical) ?? 'it was missing, or not a SQLite database, when the backup was taken';
+    notes.push(`${logical} is not in this backup (${why}), so ${id} ${told(outcome, 'has', 'would have')} no ${logical} database; add one to ${layout.relative(layout.profileFile(id))} if it needs it`);
+  }
+  const result = { backupId: manifest.backupId, profileId: id, databases: records.map((r) => r.logicalName), files: [], notes };
+  if (dryRun) {
+    const writes = [...records.map((r) => ({ name: r.logicalName, path: databases[r.logicalName], exists: false })), { name: 'profile file', path: layout.relative(layout.profileFile(id)), exists: false }];
+    return { ...result, durationMs: performance.now() - started, plan: { writes, safetyBackupFirst: false, wouldRefuse } };
+  }
   try {
     await withNewProfileJournal(context, { operation: 'create', source: manifest.backupId, target: id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
       fs.mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
@@ -407,15 +496,7 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
     throw outOfSpaceError(operation, [...new Set(Object.values(databases).map((w) => path.dirname(layout.resolve(w))))], error, `The databases restored so far were removed and no profile ${id} was created.`);
   }
   appendAudit(context, { event: 'restore', profile: id, outcome: 'ok', detail: `as a new profile from ${manifest.backupId}` });
-  const elsewhere = elsewhereText(layout, originFrom(manifest.origin));
-  const notes = [`restored as the new profile ${id}${elsewhere ? `, from a backup made by ${elsewhere}` : ''}`];
-  const earlier = earlierBackupsNoteFor(layout, config, parsed.profile, context.now());
-  if (earlier) notes.push(earlier);
-  for (const logical of leftOut) {
-    const why = leftOutReason(manifest, logical) ?? 'it was missing, or not a SQLite database, when the backup was taken';
-    notes.push(`${logical} is not in this backup (${why}), so ${id} has no ${logical} database; add one to ${layout.relative(layout.profileFile(id))} if it needs it`);
-  }
-  return { backupId: manifest.backupId, profileId: id, databases: records.map((r) => r.logicalName), files: [], notes, durationMs: performance.now() - started };
+  return { ...result, durationMs: performance.now() - started };
 }
 
 /** The `databases:` mapping of a profile document (empty when it has none). */

@@ -282,6 +282,33 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the profile back in the tree', () => roots().some((n) => labelOf(n) === 'Orphan rows') && !roots().some((n) => labelOf(n) === 'orphan_rows'));
   });
 
+  test('Restore Backup asks with what it will replace, from a dry run (the pick and the modal answered by the test: nothing can click them here)', async () => {
+    const id = await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: TEST });
+    assert.ok(id);
+    const window = vscode.window as { showQuickPick: unknown; showWarningMessage: unknown };
+    const { showQuickPick, showWarningMessage } = window;
+    const asked: { message: string; detail?: string }[] = [];
+    window.showQuickPick = async (items: readonly vscode.QuickPickItem[]) => (await items).find((item) => item.detail === id);
+    window.showWarningMessage = async (message: string, options: vscode.MessageOptions) => {
+      asked.push({ message, detail: options.detail });
+      return undefined; // "Cancel": nothing is restored
+    };
+    try {
+      const catalog = path.join(workspace(), '.envprofiles/backups', TEST, 'catalog.json');
+      const before = fs.readFileSync(catalog, 'utf8');
+      api.services.lastError = undefined;
+      assert.equal(await vscode.commands.executeCommand('envProfiles.restoreBackup', { profileId: TEST }), undefined);
+      assert.equal(api.services.lastError, undefined);
+      assert.equal(asked.length, 1);
+      assert.match(asked[0].message, /^Restore test_environment_001 from the backup of /);
+      assert.match(asked[0].detail ?? '', /^It replaces data\/test\/settings\.sqlite3, data\/test\/strategies\.sqlite3, data\/test\/market_data\.sqlite3\. The current state is backed up first \(a safety backup\)\./);
+      assert.equal(fs.readFileSync(catalog, 'utf8'), before, 'cancelled: no safety backup either');
+    } finally {
+      window.showQuickPick = showQuickPick;
+      window.showWarningMessage = showWarningMessage;
+    }
+  });
+
   test('a restore through the command, in the extension host itself: the data comes back, after a safety backup; refused while the application has the database open', async () => {
     const market = path.join(workspace(), 'data/test/market_data.sqlite3');
     const sql = (statement: string): string => {

@@ -1,0 +1,80 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createBackup } from '../src/core/backup/backupCreation';
+import { runCli } from './support/cliRunner';
+import { demoWorkspace, snapshotTree } from './support/workspaces';
+
+const DEV = 'dev_environment_001';
+const PROD = 'prod_environment_001';
+/** What a command may touch without changing anything: the audit log, the lock, SQLite's own -wal/-shm. */
+const unchanging = (rel: string): boolean => rel === '.envprofiles/audit.jsonl' || rel === '.envprofiles/lock' || /-(wal|shm)$/.test(rel);
+
+describe('restore --dry-run', function () {
+  this.timeout(60_000);
+
+  it('lists every file the restore would write, the safety backup first and what it would say, and changes nothing; the restore then does and says just that', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    // A database added to the profile since: the backup has nothing for it.
+    const file = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('    market_data: "data/dev/market_data.sqlite3"\n', '    market_data: "data/dev/market_data.sqlite3"\n    journal: "data/dev/journal.sqlite3"\n'));
+    fs.copyFileSync(path.join(root, 'data/dev/settings.sqlite3'), path.join(root, 'data/dev/journal.sqlite3'));
+    const before = snapshotTree(root, unchanging);
+
+    const dry = runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root, '--json']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.deepEqual(snapshotTree(root, unchanging), before, 'a dry run changes nothing, and takes no safety backup');
+    const plan = dry.json?.result.plan;
+    assert.deepEqual(plan.writes, ['settings', 'strategies', 'market_data'].map((name) => ({ name, path: `data/dev/${name}.sqlite3`, exists: true })));
+    assert.equal(plan.safetyBackupFirst, true);
+    assert.deepEqual(plan.wouldRefuse, []);
+    assert.equal(plan.confirmationNeeded, undefined);
+    assert.deepEqual(dry.json?.result.notes, [
+      'the profile file in the backup differs from the current one; the current one would be kept',
+      'journal (data/dev/journal.sqlite3) is not in this backup (it was added to the profile later, or did not exist when the backup was taken); it would be left as it is',
+    ]);
+    assert.match(runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]).stdout, /^Dry run: restoring \S+ over dev_environment_001 would write:\n {2}first, a safety backup of dev_environment_001's current state\n {2}replace data\/dev\/settings\.sqlite3 \(settings\)\n[\s\S]*\nNothing was changed\.\n$/);
+
+    const restored = runCli(['restore', backup.entry.id, '--workspace', root, '--json']);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.deepEqual(restored.json?.result.databases, ['settings', 'strategies', 'market_data']);
+    assert.ok(restored.json?.result.safetyBackup);
+    assert.deepEqual(restored.json?.result.notes, [
+      'the profile file in the backup differs from the current one; the current one was kept',
+      'journal (data/dev/journal.sqlite3) is not in this backup (it was added to the profile later, or did not exist when the backup was taken); it was left as it is',
+    ]);
+  });
+
+  it('goes on past what would refuse the restore now (the application is live) and says it, with exit 3; a protected profile needs no confirmation for it, and is told it will', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: PROD, kind: 'full' });
+    fs.writeFileSync(path.join(root, 'data/app.lock'), '');
+    const before = snapshotTree(root, unchanging);
+    const dry = runCli(['restore', backup.entry.id, '--db', 'settings', '--dry-run', '--workspace', root, '--json']);
+    assert.equal(dry.status, 3, dry.stderr);
+    assert.deepEqual(snapshotTree(root, unchanging), before);
+    const plan = dry.json?.result.plan;
+    assert.deepEqual(plan.writes, [{ name: 'settings', path: 'data/prod/settings.sqlite3', exists: true }]);
+    assert.equal(plan.confirmationNeeded, PROD);
+    assert.equal(plan.wouldRefuse.length, 1);
+    assert.match(plan.wouldRefuse[0], /^The application is live \(its lock file data\/app\.lock exists\), so restoring is refused\./);
+    assert.match(runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]).stdout, /\n {2}prod_environment_001 is protected: the restore needs --confirm prod_environment_001 .*\n {2}it would be refused now: The application is live/);
+    // The restore itself is refused as the dry run said.
+    assert.equal(runCli(['restore', backup.entry.id, '--confirm', PROD, '--workspace', root]).status, 3);
+  });
+
+  it('--as-new: lists the databases and the profile file it would create, and creates none of them', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const before = snapshotTree(root, unchanging);
+    const dry = runCli(['restore', backup.entry.id, '--as-new', 'dev_copy', '--dry-run', '--workspace', root, '--json']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.deepEqual(snapshotTree(root, unchanging), before);
+    assert.deepEqual(dry.json?.result.plan.writes.map((w: { path: string; exists: boolean }) => `${w.path} ${w.exists}`), [
+      'data/dev_copy/settings.sqlite3 false', 'data/dev_copy/strategies.sqlite3 false', 'data/dev_copy/market_data.sqlite3 false', '.envprofiles/profiles/dev_copy.yaml false',
+    ]);
+    assert.deepEqual(dry.json?.result.notes, ['would restore as the new profile dev_copy']);
+    assert.equal(runCli(['restore', backup.entry.id, '--as-new', DEV, '--dry-run', '--workspace', root]).status, 1, 'an id that exists is still an error');
+  });
+});
