@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import { earlierBackupsNoteFor } from './backup/earlierProfile';
 import * as path from 'node:path';
 import { appendAudit } from './auditLog';
+import { earlierBackupsNoteFor } from './backup/earlierProfile';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from './diskSpace';
 import { requireWritableFolders } from './folderAccess';
 import { createDatabase, type DatabaseSeed } from './databaseInitialisation';

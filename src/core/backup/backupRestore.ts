@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { backupsOfEarlierProfile, earlierBackupsNoteFor } from './earlierProfile';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, parseDocument, type Document } from 'yaml';
@@ -28,6 +27,7 @@ import { finishRestore, rollBackRestore } from './backupRecovery';
 import { BackupLayout } from './backupLayout';
 import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigin';
 import { databaseRecordsOf, leftOutReason, type DatabaseRecord, type FileRecord } from './backupManifest';
+import { backupsOfEarlierProfile, earlierBackupsNoteFor } from './earlierProfile';
 import { fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
 import { databasesOfOtherProfiles } from '../databaseOwners';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
