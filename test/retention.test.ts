@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CatalogEntry } from '../src/core/backup/backupCatalog';
+import { readCatalog, type CatalogEntry } from '../src/core/backup/backupCatalog';
+import { BackupLayout } from '../src/core/backup/backupLayout';
 import { createBackup } from '../src/core/backup/backupCreation';
 import { pruneBackups } from '../src/core/backup/backupPruning';
 import { verifyBackup } from '../src/core/backup/backupVerification';
@@ -9,6 +10,7 @@ import { decideRetention, type KeepRules } from '../src/core/backup/retentionPol
 import { EnvProfilesError } from '../src/core/errors';
 import { deleteProfile } from '../src/core/profileDeletion';
 import { switchProfile } from '../src/core/switchTransaction';
+import { workspaceConfigFor } from '../src/core/workspaceConfig';
 import { runCli } from './support/cliRunner';
 import { demoWorkspace, engine, pastLastWrite } from './support/workspaces';
 
@@ -258,7 +260,11 @@ describe('delete', () => {
     assert.deepEqual([damagedResult.ok, damagedResult.archiveSound], [false, false]);
     await assert.rejects(deleteProfile(context, { id: 'test_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP');
 
-    const sound = await createBackup(context, { profileId: 'test_environment_001', kind: 'full' });
+    // backup --verify: the backup is written, its verification fails for the data, and the exit code says so.
+    const backedUp = runCli(['backup', 'test_environment_001', '--full', '--verify', '--workspace', root]);
+    assert.equal(backedUp.status, 1, backedUp.stderr);
+    const sound = { entry: { id: /^Backed up test_environment_001: (\S+) \(full, /.exec(backedUp.stdout)?.[1] as string } };
+    assert.match(backedUp.stdout, /\n {2}verification FAILED:\n {4}- .*database "strategies" rebuilds to exactly what was backed up, .* 1 foreign key violation\(s\): trading_conditions row \d+ -> strategy_profiles\n/);
     const verify = runCli(['verify', sound.entry.id, '--workspace', root]);
     assert.equal(verify.status, 1, 'the data itself fails foreign_key_check');
     assert.match(verify.stdout, /database "strategies" rebuilds to exactly what was backed up, so data\/test\/strategies\.sqlite3 was already like this when the backup was taken \(the archive is intact\), but it has 1 foreign key violation\(s\): trading_conditions row \d+ -> strategy_profiles$/m);
@@ -315,14 +321,16 @@ describe('delete', () => {
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${settings}${suffix}`, { force: true });
     const refused = runCli(['delete', TEST, '--workspace', root]);
     assert.equal(refused.status, 3);
-    assert.match(refused.stderr, /envprofiles backup test_environment_001 --full --skip-missing, then envprofiles verify <backup-id>; then delete again\. \(data\/test\/settings\.sqlite3 does not exist: --skip-missing backs up the rest/);
+    assert.match(refused.stderr, /envprofiles backup test_environment_001 --full --verify --skip-missing; then delete again\. \(data\/test\/settings\.sqlite3 does not exist: --skip-missing backs up the rest/);
     await pastLastWrite();
     assert.equal(runCli(['backup', TEST, '--full', '--workspace', root]).status, 1, 'without --skip-missing the backup is refused');
-    const backup = runCli(['backup', TEST, '--full', '--skip-missing', '--workspace', root, '--json']);
+    // The command the refusal gives, as given: it backs up and verifies.
+    const backup = runCli(['backup', TEST, '--full', '--verify', '--skip-missing', '--workspace', root, '--json']);
     assert.equal(backup.status, 0, backup.stderr);
     assert.deepEqual([backup.json?.result.databases, backup.json?.result.leftOut], [['strategies', 'market_data'], ['settings']]);
     assert.match(backup.json?.result.note, /^settings was left out of this backup: data\/test\/settings\.sqlite3 \(database "settings" of test_environment_001\) does not exist/);
-    assert.equal((await verifyBackup(context, backup.json?.result.id)).ok, true);
+    assert.equal(backup.json?.result.verification.ok, true);
+    assert.equal(readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), TEST).find((e) => e.id === backup.json?.result.id)?.verified?.ok, true, 'the catalog records it');
     // The file comes back with its old time (a copy that keeps times): the backup does not hold it.
     fs.writeFileSync(settings, saved);
     fs.utimesSync(settings, new Date('2020-01-01'), new Date('2020-01-01'));

@@ -90,7 +90,7 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
   const skipMissing = missingNow.length > 0 ? ` (${missingNow.join(', ')} ${missingNow.length === 1 ? 'does' : 'do'} not exist: --skip-missing backs up the rest, and such a backup covers the profile while ${missingNow.length === 1 ? 'it stays' : 'they stay'} missing.)` : '';
   throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${changed.toISOString()})${clock}, so it was not deleted.`, {
     kind: 'refused',
-    hint: `Make one and verify it: envprofiles backup ${profile.id} --full${missingNow.length > 0 ? ' --skip-missing' : ''}, then envprofiles verify <backup-id>; then delete again.${skipMissing}`,
+    hint: `Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}; then delete again.${skipMissing}`,
   });
 }
 

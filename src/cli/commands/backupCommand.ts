@@ -1,41 +1,55 @@
 import { backUpAllProfiles, type AllProfilesBackupResult } from '../../core/backup/allProfilesBackup';
 import type { CatalogEntry } from '../../core/backup/backupCatalog';
 import { createBackup, type BackupResult, type RequestedKind } from '../../core/backup/backupCreation';
+import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
 import { EnvProfilesError } from '../../core/errors';
+import type { WorkspaceContext } from '../../core/workspaceContext';
 import { stringOption } from '../cliArguments';
 import type { CliCommand } from '../cliCommand';
 import { lowerProcessPriority } from '../processPriority';
 
-/** `backup <id> --json`: the catalog entry, where the archive is, and what the backup says. */
-export type BackupJson = CatalogEntry & { archive: string; databaseDetails: BackupResult['databases']; note?: string; durationMs: number };
+/** `backup <id> --json`: the catalog entry, where the archive is, and what the backup says (and, with --verify, its verification). */
+export type BackupJson = CatalogEntry & { archive: string; databaseDetails: BackupResult['databases']; note?: string; durationMs: number; verification?: VerificationResult };
 /** `backup --all --json`. */
 export interface AllBackupsJson {
   reason: string;
-  backups: (Omit<CatalogEntry, 'databases' | 'leftOut'> & { databases: BackupResult['databases']; note?: string; leftOut?: BackupResult['leftOut'] })[];
+  backups: (Omit<CatalogEntry, 'databases' | 'leftOut'> & { databases: BackupResult['databases']; note?: string; leftOut?: BackupResult['leftOut']; verification?: VerificationResult })[];
   failures: AllProfilesBackupResult['failures'];
 }
 
-function describe(result: BackupResult): string[] {
+function describe(result: BackupResult, verification?: VerificationResult): string[] {
   const e = result.entry;
   const lines = [`Backed up ${e.profileId}: ${e.id} (${e.kind}, ${(e.sizeBytes / 1048576).toFixed(2)} MB, ${(result.durationMs / 1000).toFixed(2)} s)`];
   for (const db of result.databases) lines.push(`  ${db.name}: ${db.storage === 'image' ? `whole image, ${db.pageCount} pages` : `${db.pagesStored} of ${db.pageCount} pages changed`}`);
   if (result.note) lines.push(`  note: ${result.note}`);
-  lines.push(`  archive: ${result.archive}`, `  not yet verified: envprofiles verify ${e.id}`);
+  lines.push(`  archive: ${result.archive}`);
+  if (!verification) lines.push(`  not yet verified: envprofiles verify ${e.id} (or back up with --verify)`);
+  else if (verification.ok) lines.push(`  verified: sound, ${verification.databases.length} database(s) rebuilt and checked (SHA-256, integrity_check, foreign_key_check)`);
+  else lines.push('  verification FAILED:', ...verification.problems.map((p) => `    - ${p}`), `    ${verificationHint(verification)}`);
   return lines;
+}
+
+/** With --verify, each new backup is verified right after it is written (as `envprofiles verify` does). */
+async function verifiedIfAsked(context: WorkspaceContext, asked: boolean, results: BackupResult[]): Promise<Map<string, VerificationResult>> {
+  const verified = new Map<string, VerificationResult>();
+  if (!asked) return verified;
+  for (const result of results) verified.set(result.entry.id, await verifyBackup(context, result.entry.id));
+  return verified;
 }
 
 export const backupCommand: CliCommand = {
   name: 'backup',
   summary: 'Back up a profile (full or incremental ZIP archive), or every profile with --all',
-  usage: 'envprofiles backup <id> [--full|--incremental] [--reason R] [--skip-missing]\n       envprofiles backup --all [--full|--incremental] [--reason R]',
+  usage: 'envprofiles backup <id> [--full|--incremental] [--reason R] [--skip-missing] [--verify]\n       envprofiles backup --all [--full|--incremental] [--reason R] [--verify]',
   details: [
     'Without --full or --incremental: incremental when a chain exists and is shorter than backups.max_chain, full otherwise.',
     'Databases are copied with the SQLite backup API while the application keeps writing. --all --reason emergency is the emergency backup.',
     'With --all a database that cannot be taken (missing, not SQLite, locked, unreadable) is left out of its profile\'s backup, named in the output and the manifest, and the rest is saved; the exit code is then 1.',
     '--skip-missing backs up a profile one of whose database files does not exist (named in the output and the manifest); without it such a backup is refused. Delete accepts such a backup while the file stays missing.',
     'Runs at lowered CPU priority (nice 10), so that the application sharing the machine is not slowed; on an idle machine it is as fast.',
+    '--verify verifies each new backup right after it is written, as "envprofiles verify" does; the exit code is 1 when one fails.',
   ],
-  options: { full: { type: 'boolean' }, incremental: { type: 'boolean' }, all: { type: 'boolean' }, reason: { type: 'string' }, 'skip-missing': { type: 'boolean' } },
+  options: { full: { type: 'boolean' }, incremental: { type: 'boolean' }, all: { type: 'boolean' }, reason: { type: 'string' }, 'skip-missing': { type: 'boolean' }, verify: { type: 'boolean' } },
   positionals: [0, 1],
   async run({ context, positionals, options }) {
     if (options.full && options.incremental) throw new EnvProfilesError('USAGE', 'Choose --full or --incremental, not both.', { kind: 'usage' });
@@ -46,20 +60,24 @@ export const backupCommand: CliCommand = {
     if (options.all) {
       if (positionals.length > 0) throw new EnvProfilesError('USAGE', '--all backs up every profile; do not name one.', { kind: 'usage' });
       const result = await backUpAllProfiles(context, kind, reason);
-      const text = result.results.flatMap(describe);
+      const verified = await verifiedIfAsked(context, options.verify === true, result.results);
+      const text = result.results.flatMap((r) => describe(r, verified.get(r.entry.id)));
       for (const failure of result.failures) {
         text.push(`FAILED ${failure.profileId}${failure.code ? ` [${failure.code}]` : ''}: ${failure.message}`);
         if (failure.hint) text.push(`  ${failure.hint}`);
       }
       const partial = result.results.filter((r) => r.leftOut).length;
       text.push(`${result.results.length} profile(s) backed up${partial > 0 ? ` (${partial} of them without every database: see the notes)` : ''}, ${result.failures.length} failed (reason: ${result.reason}).`);
-      const json: AllBackupsJson = { reason: result.reason, backups: result.results.map(({ entry: { leftOut: _names, ...entry }, databases, note, leftOut }) => ({ ...entry, databases, note, ...(leftOut ? { leftOut } : {}) })), failures: result.failures };
-      // Anything not saved is a failure for scripts, also a database left out of a profile's backup.
-      return { json, text, exitCode: result.failures.length > 0 || partial > 0 ? 1 : 0 };
+      const failedVerification = [...verified.values()].filter((v) => !v.ok).length;
+      if (failedVerification > 0) text.push(`${failedVerification} of the new backups FAILED verification (see above).`);
+      const json: AllBackupsJson = { reason: result.reason, backups: result.results.map(({ entry: { leftOut: _names, ...entry }, databases, note, leftOut }) => ({ ...entry, databases, note, ...(leftOut ? { leftOut } : {}), ...(verified.has(entry.id) ? { verification: verified.get(entry.id) } : {}) })), failures: result.failures };
+      // Anything not saved is a failure for scripts, also a database left out of a profile's backup (and a backup that failed --verify).
+      return { json, text, exitCode: result.failures.length > 0 || partial > 0 || failedVerification > 0 ? 1 : 0 };
     }
     if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'backup needs a profile id, or --all.', { kind: 'usage', hint: 'Example: envprofiles backup prod_environment_001 --full' });
     const result = await createBackup(context, { profileId: positionals[0], kind, reason, leaveOutMissing: options['skip-missing'] === true });
-    const json: BackupJson = { ...result.entry, archive: result.archive, databaseDetails: result.databases, note: result.note, durationMs: result.durationMs };
-    return { json, text: describe(result) };
+    const verification = (await verifiedIfAsked(context, options.verify === true, [result])).get(result.entry.id);
+    const json: BackupJson = { ...result.entry, archive: result.archive, databaseDetails: result.databases, note: result.note, durationMs: result.durationMs, ...(verification ? { verification } : {}) };
+    return { json, text: describe(result, verification), exitCode: verification && !verification.ok ? 1 : 0 };
   },
 };
