@@ -112,6 +112,19 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.equal(status.json?.result.engine, 'node:sqlite');
   });
 
+  it('status names the active profile\'s backups: none yet, then the newest and that none is verified, then the last verified one', async () => {
+    const { root } = await demoWorkspace();
+    assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    const line = (): string => runCli(['status', '--workspace', root]).stdout.split('\n').find((l) => l.startsWith('Backups:')) ?? '';
+    assert.equal(line(), `Backups: none yet. Back up with: envprofiles backup ${DEV} --verify`);
+    const first = runCli(['backup', DEV, '--workspace', root, '--json']).json?.result.id;
+    assert.equal(line(), `Backups: 1, newest ${first}; NONE VERIFIED yet (envprofiles verify ${first})`);
+    const second = runCli(['backup', DEV, '--verify', '--workspace', root, '--json']).json?.result.id;
+    const third = runCli(['backup', DEV, '--workspace', root, '--json']).json?.result.id;
+    assert.equal(line(), `Backups: 3, newest ${third}; last verified ${second}`);
+    assert.deepEqual(runCli(['status', '--workspace', root, '--json']).json?.result.activeBackups, { count: 3, newest: third, lastVerified: second });
+  });
+
   it('--workspace defaults to the current directory', async () => {
     const { root } = await demoWorkspace();
     const result = runCli(['list'], { cwd: root });

@@ -57,6 +57,9 @@ describe('a new profile that takes the id of a deleted one', function () {
 
     const listed = runCli(['backups', DEV, '--workspace', root, '--json']);
     assert.deepEqual([...listed.json?.result.earlierProfile[DEV]].sort(), [...earlier].sort());
+    // The earlier profile's verified backup is not this profile's last verified backup.
+    assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    assert.equal(runCli(['status', '--workspace', root, '--json']).json?.result.activeBackups.lastVerified, undefined);
     assert.deepEqual(listed.json?.result.deletedProfiles, []);
   });
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { holdsDataExactly } from '../core/backup/backupCatalog';
+import { lastVerifiedBackup } from '../core/backup/lastVerifiedBackup';
 import type { Profile } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
 import { age, TYPE_SHORT } from '../tree/profileAppearance';
@@ -57,8 +57,7 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     }
     md.appendMarkdown(`**${active.name}** (\`${active.id}\`, ${active.type}) in ${folder.name}\n\n`);
     for (const [logical, written] of Object.entries(active.databases)) md.appendMarkdown(`- $(database) ${logical}: \`${written}\`\n`);
-    // A backup of an earlier profile with this id does not hold this profile's data.
-    const verified = folder.backups(active.id).find((e) => holdsDataExactly(e) && !folder.isOfEarlierProfile(e));
+    const verified = lastVerifiedBackup(folder.backups(active.id), active, folder.context.now());
     const dataProblems = verified && !verified.verified?.ok ? '; $(warning) its data had problems when it was backed up (see the backup)' : '';
     md.appendMarkdown(`\n${verified ? `Last verified backup: ${age(verified.verified?.at ?? verified.createdAt)} (taken ${age(verified.createdAt)}${dataProblems})` : '$(warning) No verified backup yet'}\n\n`);
     if (folder.data.status && !folder.data.status.inSync) md.appendMarkdown(`$(warning) Outputs out of sync: ${folder.data.status.drift.join('; ')}\n\n`);

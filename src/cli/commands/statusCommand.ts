@@ -1,3 +1,9 @@
+import { newestFirst, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
+import { BackupLayout } from '../../core/backup/backupLayout';
+import { lastVerifiedBackup } from '../../core/backup/lastVerifiedBackup';
+import { readProfileFile } from '../../core/profileStore';
+import { workspaceConfigFor } from '../../core/workspaceConfig';
+import type { WorkspaceContext } from '../../core/workspaceContext';
 import { workspaceStatus } from '../../core/workspaceStatus';
 import type { CliCommand } from '../cliCommand';
 
@@ -13,9 +19,30 @@ export const statusCommand: CliCommand = {
     if (!status.active) text.push('No active profile. Switch with: envprofiles switch <id>');
     else text.push(`Active: ${status.active}${status.activeType ? ` (${status.activeType}, "${status.activeName}")` : ''}${status.switchedAt ? `, since ${status.switchedAt}` : ''}`);
     if (status.active) text.push(status.inSync ? 'Outputs: in sync' : `Outputs: out of sync\n${status.drift.map((d) => `  - ${d}`).join('\n')}\n  Run "envprofiles switch ${status.active}" to rewrite them.`);
+    const backups = status.active ? activeBackups(context, status.active) : undefined;
+    if (backups) text.push(backups.text);
     text.push(`Busy guard: ${status.guardActive ? 'ACTIVE (the application is live; switching is refused)' : 'clear'}`);
     if (status.operationInProgress) text.push(`Operation in progress: ${status.operationInProgress}`);
     text.push(`SQLite engine: ${status.engine}`);
-    return { json: status, text };
+    return { json: { ...status, ...(backups ? { activeBackups: backups.json } : {}) }, text };
   },
 };
+
+/** The active profile's backups in one line: how many, the newest, and the last verified one (or that there is none). */
+function activeBackups(context: WorkspaceContext, profileId: string): { text: string; json: { count: number; newest?: string; lastVerified?: string } } | undefined {
+  const config = workspaceConfigFor(context);
+  const { profile } = readProfileFile(context.layout, config, profileId);
+  if (!profile) return undefined;
+  let entries: CatalogEntry[];
+  try {
+    entries = readCatalog(new BackupLayout(context.layout, config), profileId);
+  } catch (error) {
+    return { text: `Backups: the catalog cannot be read (${(error as Error).message})`, json: { count: 0 } };
+  }
+  const newest = [...entries].sort(newestFirst)[0];
+  const verified = lastVerifiedBackup(entries, profile, context.now());
+  const json = { count: entries.length, ...(newest ? { newest: newest.id } : {}), ...(verified ? { lastVerified: verified.id } : {}) };
+  if (!newest) return { text: `Backups: none yet. Back up with: envprofiles backup ${profileId} --verify`, json };
+  const last = verified ? `last verified ${verified.id}${verified.verified?.ok ? '' : ' (its data had problems when it was backed up)'}` : `NONE VERIFIED yet (envprofiles verify ${newest.id})`;
+  return { text: `Backups: ${entries.length}, newest ${newest.id}; ${last}`, json };
+}
