@@ -53,10 +53,18 @@ describe('rebuilding a backup catalog from the archives', () => {
 
     const done = runCli(['backups', DEV, '--rebuild-catalog', '--workspace', root]);
     assert.equal(done.status, 0, done.stderr);
-    assert.match(done.stdout, /Rebuilt the catalog of dev_environment_001: 3 backup\(s\)[\s\S]*added \(not verified yet\) \(3\)[\s\S]*envprofiles verify/);
+    assert.match(done.stdout, /Rebuilt the catalog of dev_environment_001: 3 backup\(s\)[\s\S]*added \(not verified yet\) \(3\)[\s\S]*Verify the backups that are not verified: envprofiles verify --unverified dev_environment_001\n/);
     // Everything the catalog knew comes back from the archives, except which ones were verified.
     assert.deepEqual(catalogOf(context), original.map((e) => ({ ...e, verified: null })));
     assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', root]).status, 0);
+    // The command it gives verifies them all, oldest first; run again, it has nothing left to do.
+    const verified = runCli(['verify', '--unverified', DEV, '--workspace', root]);
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.deepEqual(verified.stdout.trim().split('\n'), [...ids.map((id) => `${id}: sound (3 database(s) rebuilt and checked)`), `Verified 3 backup(s) of ${DEV}: 3 sound, 0 FAILED.`]);
+    assert.deepEqual(catalogOf(context).map((e) => e.verified?.ok), [true, true, true]);
+    assert.match(runCli(['verify', '--unverified', DEV, '--workspace', root]).stdout, /^Every backup of dev_environment_001 \(3\) has been verified already/);
+    assert.equal(runCli(['verify', '--unverified', 'no_such_profile', '--workspace', root]).status, 1, 'an unknown profile is an error');
+    assert.equal(runCli(['verify', '--workspace', root]).status, 2, 'a backup or --unverified is needed');
   });
 
   it('a catalog entry whose id is not a backup id (it would lead prune outside the folder) makes the catalog unreadable: refused, then rebuilt', async () => {

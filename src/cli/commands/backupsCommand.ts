@@ -115,7 +115,7 @@ function rebuilt(result: CatalogRebuildResult): CommandOutput {
   for (const broken of result.brokenChains) text.push(`  cannot be restored: ${broken}`);
   if (result.unreadableCatalogMovedTo) text.push(`  the unreadable catalog was moved to ${result.unreadableCatalogMovedTo}`);
   if (result.dryRun) text.push('Nothing was changed.');
-  else if (result.added.length + result.corrected.length > 0) text.push(`Verify the backups that are not verified: envprofiles verify <backup-id>.`);
+  else if (result.added.length + result.corrected.length > 0) text.push(`Verify the backups that are not verified: envprofiles verify --unverified ${result.profileId}`);
   if (result.entries.length > 0) text.push('', ...listing([...result.entries].sort(newestFirst)));
   return { json: result, text };
 }

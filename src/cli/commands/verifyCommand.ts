@@ -1,15 +1,31 @@
-import { verificationHint, verifyBackup } from '../../core/backup/backupVerification';
+import { readCatalog } from '../../core/backup/backupCatalog';
+import { BackupLayout } from '../../core/backup/backupLayout';
+import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
 import { formatSize } from '../../core/diskSpace';
-import type { CliCommand } from '../cliCommand';
+import { EnvProfilesError } from '../../core/errors';
+import { loadProfile } from '../../core/profileStore';
+import { workspaceConfigFor } from '../../core/workspaceConfig';
+import type { WorkspaceContext } from '../../core/workspaceContext';
+import { stringOption } from '../cliArguments';
+import type { CliCommand, CommandOutput } from '../cliCommand';
 
 export const verifyCommand: CliCommand = {
   name: 'verify',
   summary: 'Verify a backup: every entry\'s SHA-256, every database rebuilt and checked (integrity, foreign keys)',
-  usage: 'envprofiles verify <backup-id|archive-path>',
-  details: ['Exit 0 when the backup is sound, 1 when any problem is found (each names the archive and entry).'],
-  options: {},
-  positionals: [1, 1],
-  async run({ context, positionals }) {
+  usage: 'envprofiles verify <backup-id|archive-path>\n       envprofiles verify --unverified <profile-id>',
+  details: [
+    'Exit 0 when the backup is sound, 1 when any problem is found (each names the archive and entry).',
+    '--unverified verifies, oldest first, every backup of the profile that was never verified (after a catalog rebuild, say); exit 1 when any fails.',
+  ],
+  options: { unverified: { type: 'string' } },
+  positionals: [0, 1],
+  async run({ context, positionals, options }) {
+    const profileId = stringOption(options.unverified);
+    if (profileId !== undefined) {
+      if (positionals.length > 0) throw new EnvProfilesError('USAGE', '--unverified verifies the backups of the profile it names; do not name a backup too.', { kind: 'usage' });
+      return verifyUnverified(context, profileId);
+    }
+    if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'verify needs a backup id or an archive path, or --unverified <profile-id>.', { kind: 'usage', hint: 'List the backups with "envprofiles backups".' });
     const result = await verifyBackup(context, positionals[0]);
     const seconds = result.durationMs / 1000;
     // A rate over a fraction of a second says more about starting up than about reading.
@@ -23,3 +39,26 @@ export const verifyCommand: CliCommand = {
     return { json: result, text, exitCode: result.ok ? 0 : 1 };
   },
 };
+
+/** Verifies every backup of `profileId` that has never been verified, oldest first (a chain's links before what builds on them). */
+async function verifyUnverified(context: WorkspaceContext, profileId: string): Promise<CommandOutput> {
+  const config = workspaceConfigFor(context);
+  const backups = new BackupLayout(context.layout, config);
+  const entries = readCatalog(backups, profileId);
+  // A profile that is neither in the workspace nor in the backups folder is a typo: say so.
+  if (entries.length === 0) loadProfile(context.layout, config, profileId);
+  const pending = entries.filter((entry) => entry.verified === null);
+  const results: VerificationResult[] = [];
+  const text: string[] = [];
+  for (const entry of pending) {
+    const result = await verifyBackup(context, entry.id);
+    results.push(result);
+    text.push(result.ok ? `${entry.id}: sound (${result.databases.length} database(s) rebuilt and checked)` : `${entry.id}: FAILED verification:`);
+    if (!result.ok) text.push(...result.problems.map((p) => `  - ${p}`), `  ${verificationHint(result)}`);
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  text.push(pending.length === 0
+    ? `Every backup of ${profileId} (${entries.length}) has been verified already; "envprofiles backups ${profileId}" shows the results.`
+    : `Verified ${pending.length} backup(s) of ${profileId}: ${pending.length - failed} sound, ${failed} FAILED.`);
+  return { json: { profileId, results }, text, exitCode: failed > 0 ? 1 : 0 };
+}
