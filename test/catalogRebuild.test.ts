@@ -64,6 +64,7 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.deepEqual(catalogOf(context).map((e) => e.verified?.ok), [true, true, true]);
     assert.match(runCli(['verify', '--unverified', DEV, '--workspace', root]).stdout, /^Every backup of dev_environment_001 \(3\) has been verified already/);
     assert.equal(runCli(['verify', '--unverified', 'no_such_profile', '--workspace', root]).status, 1, 'an unknown profile is an error');
+    assert.equal(runCli(['verify', '--unverified', 'test_environment_001', '--workspace', root]).stdout, 'test_environment_001 has no backups yet: nothing to verify.\n');
     assert.equal(runCli(['verify', '--workspace', root]).status, 2, 'a backup or --unverified is needed');
   });
 

@@ -57,8 +57,8 @@ async function verifyUnverified(context: WorkspaceContext, profileId: string): P
     if (!result.ok) text.push(...result.problems.map((p) => `  - ${p}`), `  ${verificationHint(result)}`);
   }
   const failed = results.filter((r) => !r.ok).length;
-  text.push(pending.length === 0
-    ? `Every backup of ${profileId} (${entries.length}) has been verified already; "envprofiles backups ${profileId}" shows the results.`
-    : `Verified ${pending.length} backup(s) of ${profileId}: ${pending.length - failed} sound, ${failed} FAILED.`);
+  if (entries.length === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
+  else if (pending.length === 0) text.push(`Every backup of ${profileId} (${entries.length}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
+  else text.push(`Verified ${pending.length} backup(s) of ${profileId}: ${pending.length - failed} sound, ${failed} FAILED.`);
   return { json: { profileId, results }, text, exitCode: failed > 0 ? 1 : 0 };
 }
