@@ -8,6 +8,7 @@ import { requireVerified, type VerificationResult } from '../core/backup/backupV
 import { isProtected } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
 import { megabytes } from '../tree/profileAppearance';
+import { COMMANDS } from './commandIds';
 import { requireTrust, withOperationProgress } from './commandRunner';
 import { runInChildProcess } from './childOperation';
 import { UserCancelled, type CommandServices } from './commandServices';
@@ -175,6 +176,30 @@ export async function rebuildBackupCatalogCommand(services: CommandServices, tar
     if (answer !== 'Rebuild') throw new UserCancelled();
   }
   const result = await withOperationProgress(folder, `Rebuilding the backup catalog of ${profile.name}`, (context) => rebuildCatalog(context, profile.id, false));
-  void vscode.window.showInformationMessage(`Rebuilt the backup catalog of ${profile.name}: ${result.entries.length} backup(s).${result.unreadableCatalogMovedTo ? ` The unreadable catalog was kept as ${result.unreadableCatalogMovedTo}.` : ''}`);
+  const rebuilt = `Rebuilt the backup catalog of ${profile.name}: ${result.entries.length} backup(s).${result.unreadableCatalogMovedTo ? ` The unreadable catalog was kept as ${result.unreadableCatalogMovedTo}.` : ''}`;
+  const unverified = result.entries.filter((e) => e.verified === null).length;
+  if (unverified === 0) void vscode.window.showInformationMessage(rebuilt);
+  else {
+    void vscode.window.showInformationMessage(`${rebuilt} ${unverified} of them are not verified.`, 'Verify Them').then((choice) => {
+      if (choice === 'Verify Them') void vscode.commands.executeCommand(COMMANDS.verifyUnverifiedBackups, { folder: folder.folder.uri.fsPath, profileId: profile.id });
+    });
+  }
   return result.entries.length;
+}
+
+/** Verifies every backup of a profile that was never verified (what a catalog rebuild leaves), oldest first, in a child process. Returns how many failed. */
+export async function verifyUnverifiedBackupsCommand(services: CommandServices, target: unknown): Promise<number> {
+  requireTrust('verifying');
+  const { folder, profileId, name } = await resolveBackupOwner(services, target, 'Verify the unverified backups of which profile?');
+  const { results } = await runInChildProcess<{ results: VerificationResult[] }>(services, folder, `Verifying the unverified backups of ${name}`, ['verify', '--unverified', profileId]);
+  const failed = results.filter((r) => !r.ok);
+  for (const result of failed) for (const problem of result.problems) services.log.error(`verify ${result.backupId}: ${problem}`);
+  if (results.length === 0) void vscode.window.showInformationMessage(`Every backup of ${name} has been verified already.`);
+  else if (failed.length === 0) void vscode.window.showInformationMessage(`Verified ${results.length} backup(s) of ${name}: all sound.`);
+  else {
+    void vscode.window.showWarningMessage(`Verified ${results.length} backup(s) of ${name}: ${failed.length} FAILED (${failed.map((r) => r.backupId).join(', ')}).`, 'Show Log').then((choice) => {
+      if (choice === 'Show Log') services.log.show();
+    });
+  }
+  return failed.length;
 }

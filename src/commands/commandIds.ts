@@ -16,6 +16,7 @@ export const COMMANDS = {
   restoreDatabase: 'envProfiles.restoreDatabase',
   pruneBackups: 'envProfiles.pruneBackups',
   rebuildBackupCatalog: 'envProfiles.rebuildBackupCatalog',
+  verifyUnverifiedBackups: 'envProfiles.verifyUnverifiedBackups',
   openProfileYaml: 'envProfiles.openProfileYaml',
   revealDatabase: 'envProfiles.revealDatabase',
   showLog: 'envProfiles.showLog',

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { COMMANDS, type CommandId } from './commandIds';
 import { guarded } from './commandRunner';
 import type { CommandServices } from './commandServices';
-import { backupCommand, emergencyBackupCommand, pruneBackupsCommand, rebuildBackupCatalogCommand, restoreBackupCommand, verifyBackupCommand } from './backupCommands';
+import { backupCommand, emergencyBackupCommand, pruneBackupsCommand, rebuildBackupCatalogCommand, restoreBackupCommand, verifyBackupCommand, verifyUnverifiedBackupsCommand } from './backupCommands';
 import { cloneProfileCommand, createProfileCommand, deleteProfileCommand, initialiseCommand, openProfileYamlCommand, revealDatabaseCommand, validateProfileCommand } from './profileCommands';
 import { switchProfileCommand } from './switchProfileCommand';
 
@@ -26,6 +26,7 @@ const HANDLERS: Record<CommandId, Handler> = {
   [COMMANDS.restoreDatabase]: (s, t) => restoreBackupCommand(s, t, 'database'),
   [COMMANDS.pruneBackups]: pruneBackupsCommand,
   [COMMANDS.rebuildBackupCatalog]: rebuildBackupCatalogCommand,
+  [COMMANDS.verifyUnverifiedBackups]: verifyUnverifiedBackupsCommand,
   [COMMANDS.openProfileYaml]: openProfileYamlCommand,
   [COMMANDS.revealDatabase]: revealDatabaseCommand,
   [COMMANDS.showLog]: async (s) => s.log.show(),

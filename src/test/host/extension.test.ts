@@ -196,10 +196,32 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.match(String(item.label), /^This list may be incomplete: the catalog disagrees with its folder: \S+\.full\.zip is in \S+ but not in the catalog \(and 1 more\)$/);
     assert.equal(item.command?.command, 'envProfiles.rebuildBackupCatalog');
     assert.deepEqual(item.command?.arguments, [{ folder: workspace(), profileId: DEV }]);
-    assert.equal(await vscode.commands.executeCommand('envProfiles.rebuildBackupCatalog', { ...item.command?.arguments?.[0], confirm: DEV }), 2);
+    // The message after the rebuild offers to verify them (answered by the test: nothing can click it here).
+    const window = vscode.window as { showInformationMessage: unknown };
+    const { showInformationMessage } = window;
+    const offered: string[][] = [];
+    window.showInformationMessage = async (message: string, ...items: string[]) => {
+      offered.push([message, ...items]);
+      return undefined;
+    };
+    try {
+      assert.equal(await vscode.commands.executeCommand('envProfiles.rebuildBackupCatalog', { ...item.command?.arguments?.[0], confirm: DEV }), 2);
+    } finally {
+      window.showInformationMessage = showInformationMessage;
+    }
+    assert.deepEqual(offered.map((o) => o.slice(1)), [['Verify Them']]);
+    assert.match(offered[0][0], /: 2 backup\(s\)\. 2 of them are not verified\.$/);
     await waitFor('both backups back, not verified, and no warning', () => {
       const nodes = child(roots()[0], 'Backups').getChildren();
       return nodes.length === 2 && nodes.every((n) => /· not verified$/.test(String(n.getTreeItem().description)));
+    });
+    // What "Verify Them" runs: every unverified backup of the profile, in a child process.
+    api.services.lastError = undefined;
+    assert.equal(await vscode.commands.executeCommand('envProfiles.verifyUnverifiedBackups', { profileId: DEV }), 0, 'none failed');
+    assert.equal(api.services.lastError, undefined);
+    await waitFor('both backups verified in the tree', () => {
+      const nodes = child(roots()[0], 'Backups').getChildren();
+      return nodes.length === 2 && nodes.every((n) => /· verified$/.test(String(n.getTreeItem().description)));
     });
   });
 
