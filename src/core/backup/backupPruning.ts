@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { appendAudit } from '../auditLog';
 import { EnvProfilesError } from '../errors';
+import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
 import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
@@ -34,9 +35,10 @@ export interface PruneResult {
  * The keep rules of a profile: from its file, or, when the profile was deleted (its backups stay), from
  * the newest backup's copy of it, so that those backups can still be pruned.
  */
-async function keepRulesOf(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, entries: CatalogEntry[], backups: BackupLayout): Promise<{ rules: KeepRules; rulesFrom?: string }> {
+async function keepRulesOf(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, entries: CatalogEntry[], backups: BackupLayout): Promise<{ rules: KeepRules; rulesFrom?: string; profile?: Profile }> {
   if (fs.existsSync(context.layout.profileFile(profileId)) || entries.length === 0) {
-    return { rules: keepRulesFrom(loadProfile(context.layout, config, profileId).profile.backupSchedule) };
+    const { profile } = loadProfile(context.layout, config, profileId);
+    return { rules: keepRulesFrom(profile.backupSchedule), profile };
   }
   const found = await keepRulesInNewest(context, config, profileId, entries, backups);
   if (!found.rules) {
@@ -81,11 +83,11 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
       const other = otherLiveWorkspace(entry.origin);
       if (other) pinned.set(entry.id, `made by the workspace at ${other}, which shares this backups folder (its own prune decides)`);
     }
-    const { rules, rulesFrom } = await keepRulesOf(context, config, profileId, entries.filter((e) => !pinned.has(e.id)), backups);
+    const own = entries.filter((e) => !pinned.has(e.id));
+    const { rules, rulesFrom, profile: current } = await keepRulesOf(context, config, profileId, own, backups);
     // The backups of an earlier profile with this id keep that profile's rules, as a deleted profile's
     // would, and its own newest verified backup: the new profile's rules and backups never sweep them away.
-    const current = rulesFrom ? undefined : loadProfile(context.layout, config, profileId).profile;
-    const earlier = current ? backupsOfEarlierProfile(entries.filter((e) => !pinned.has(e.id)), current, context.now()) : [];
+    const earlier = current ? backupsOfEarlierProfile(own, current, context.now()) : [];
     let decisions = decideRetention(entries, rules, context.now(), timeZone, earlier.length > 0 ? new Map([...pinned, ...earlier.map((e) => [e.id, 'of an earlier profile'] as const)]) : pinned);
     let earlierProfileRulesFrom: string | undefined;
     if (earlier.length > 0) {

@@ -25,7 +25,7 @@ export function backupsOfEarlierProfile<Entry extends Pick<CatalogEntry, 'create
 }
 
 /** What a new profile that reuses the id of a deleted one is told about the backups it finds under that id. */
-export function earlierBackupsNote(profileId: string, earlier: CatalogEntry[]): string | undefined {
+function earlierBackupsNote(profileId: string, earlier: CatalogEntry[]): string | undefined {
   if (earlier.length === 0) return undefined;
   const newest = earlier[earlier.length - 1];
   return `${earlier.length} backup(s) of an earlier profile with the id ${profileId} (deleted; the newest from ${newest.createdAt}) are kept and list under this profile. ` +
