@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from './support/cliRunner';
@@ -159,7 +160,7 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.match(result.stderr, /error\[GUARD_ACTIVE\].*data\/app\.lock/);
   });
 
-  it('exits 1 with the file, field and line for an invalid profile, and no stack trace', async () => {
+  it('exits 1 with the file, field and line for an invalid profile or config.yaml, named once, and no stack trace', async () => {
     const { root } = await demoWorkspace();
     const file = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('type: "DEVELOPMENT"', 'type: "DEVELOPPMENT"'));
@@ -167,9 +168,16 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.equal(result.status, 1);
     assert.match(result.stderr, /^error\[PROFILE_INVALID\]: \.envprofiles\/profiles\/dev_environment_001\.yaml:5:9 profile\.type: "DEVELOPPMENT" is not a profile type/);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
+    assert.doesNotMatch(result.stderr, /\n  file: /, 'the message names the file already');
     const list = runCli(['list', '--workspace', root]);
     assert.equal(list.status, 0, 'list still shows the other profiles');
     assert.match(list.stdout, /dev_environment_001\s+INVALID/);
+    // The same for config.yaml, whose error carries the file's absolute path.
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('compression: fast', 'compression: ultra'));
+    const badConfig = runCli(['backup', 'test_environment_001', '--workspace', root]);
+    assert.equal(badConfig.status, 1);
+    assert.match(badConfig.stderr, /^error\[CONFIG_INVALID\]: \.envprofiles\/config\.yaml:\d+:\d+ backups\.compression: must be store, fast or best\n  Fix the file/);
   });
 
   it('exits 1 for an unknown profile and lists the known ones', async () => {
@@ -177,6 +185,22 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const result = runCli(['show', 'nope_profile', '--workspace', root]);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /error\[PROFILE_NOT_FOUND\][\s\S]*Known profiles: dev_environment_001, prod_environment_001, test_environment_001/);
+  });
+
+  it('restore and verify of a folder or of a ZIP archive that is not a backup say so, and what to give instead', async () => {
+    const { root } = await demoWorkspace();
+    const folder = runCli(['restore', path.join(root, 'data'), '--workspace', root]);
+    assert.equal(folder.status, 1);
+    assert.match(folder.stderr, /^error\[ARCHIVE_INVALID\]: \S+\/data: is a folder, not a backup archive\.\n  Give the id of a backup or the path of its \.zip file/);
+    const foreign = path.join(root, 'notes.zip');
+    const made = spawnSync('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w").writestr("notes.txt", "not a backup")', foreign], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const restored = runCli(['restore', foreign, '--workspace', root]);
+    assert.equal(restored.status, 1);
+    assert.match(restored.stderr, /notes\.zip: is a ZIP archive without a manifest\.json: not an Environment Profiles backup/);
+    const verified = runCli(['verify', foreign, '--workspace', root]);
+    assert.equal(verified.status, 1);
+    assert.match(verified.stdout + verified.stderr, /not an Environment Profiles backup/);
   });
 
   it('validate exits 0 when valid and 1 when a check fails', async () => {

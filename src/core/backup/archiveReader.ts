@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
@@ -20,9 +21,11 @@ function hostile(archive: string, entry: string, why: string): EnvProfilesError 
   });
 }
 
-function invalid(archive: string, why: string, entry?: string): EnvProfilesError {
-  return new EnvProfilesError('ARCHIVE_INVALID', `${archive}${entry ? `: entry "${entry}"` : ''}: ${why}.`, { file: archive, field: entry, hint: 'The archive is damaged; verify it or use another backup.' });
+function invalid(archive: string, why: string, entry?: string, hint = 'The archive is damaged; verify it or use another backup.'): EnvProfilesError {
+  return new EnvProfilesError('ARCHIVE_INVALID', `${archive}${entry ? `: entry "${entry}"` : ''}: ${why}.`, { file: archive, field: entry, hint });
 }
+
+const NOT_A_BACKUP_HINT = 'Give the id of a backup or the path of its .zip file ("envprofiles backups" lists them).';
 
 function corruptEntry(archive: string, entry: string, actual: string, expected: string): EnvProfilesError {
   return new EnvProfilesError('VERIFY_FAILED', `${archive}: entry "${entry}" is corrupt (its SHA-256 is ${actual.slice(0, 12)}…, the manifest says ${expected.slice(0, 12)}…).`, { file: archive, field: entry, hint: 'Use another backup.' });
@@ -55,6 +58,7 @@ export class ArchiveReader {
 
   static async open(file: string): Promise<ArchiveReader> {
     let zip: yauzl.ZipFile;
+    if (isFolder(file)) throw invalid(file, 'is a folder, not a backup archive', undefined, NOT_A_BACKUP_HINT);
     try {
       zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true, decodeStrings: true });
     } catch (error) {
@@ -63,7 +67,7 @@ export class ArchiveReader {
     try {
       const entries = await readEntries(file, zip);
       const manifestEntry = entries.get(MANIFEST_ENTRY);
-      if (!manifestEntry) throw invalid(file, 'has no manifest.json');
+      if (!manifestEntry) throw invalid(file, 'is a ZIP archive without a manifest.json: not an Environment Profiles backup, or one that lost its manifest', undefined, `${NOT_A_BACKUP_HINT} A backup whose manifest is gone cannot be read: use another one.`);
       if (manifestEntry.uncompressedSize > MAX_MANIFEST_BYTES) throw hostile(file, MANIFEST_ENTRY, 'is implausibly large');
       const manifestText = (await readAll(zip, manifestEntry, file)).toString('utf8');
       const manifest = parseManifest(manifestText, file);
@@ -219,4 +223,12 @@ async function readAll(zip: yauzl.ZipFile, entry: yauzl.Entry, file: string): Pr
     throw invalid(file, `is damaged (${(error as Error).message})`, entry.fileName);
   }
   return Buffer.concat(chunks);
+}
+
+function isFolder(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
