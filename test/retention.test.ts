@@ -182,6 +182,10 @@ describe('prune', () => {
     assert.equal(result.rulesFrom, ids[3]);
     assert.deepEqual(result.deleted.sort(), [ids[0], ids[1]].sort());
     assert.equal(runCli(['prune', 'no_such_profile', '--workspace', root]).status, 1, 'a profile with no file and no backups is still unknown');
+    // A profile without backups: a sentence, not an empty table.
+    const none = runCli(['prune', 'test_environment_001', '--dry-run', '--workspace', root]);
+    assert.equal(none.status, 0, none.stderr);
+    assert.equal(none.stdout, 'test_environment_001 has no backups: nothing to prune.\n');
   });
 
   it('keeps the newest verified backup even when the rules would drop it', async () => {
