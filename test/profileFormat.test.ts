@@ -169,6 +169,20 @@ describe('profile format', () => {
     assert.match(issueFor(variant('retention_days: 30', 'retention_days: 0'), 'profile.backup_schedule.retention_days').message, /at least 1/);
   });
 
+  it('warns about a backup_schedule key it does not know, at its line, and keeps the profile usable', () => {
+    const misspelt = parse(SPEC_TEMPLATE.replace('retention_days: 30', 'retention_day: 30'));
+    assert.ok(misspelt.profile, 'still a valid profile');
+    assert.deepEqual(misspelt.issues, []);
+    assert.equal(misspelt.warnings?.length, 1);
+    const [warning] = misspelt.warnings ?? [];
+    assert.equal(warning.field, 'profile.backup_schedule.retention_day');
+    assert.equal(warning.line, SPEC_TEMPLATE.split('\n').findIndex((line) => line.includes('retention_days: 30')) + 1);
+    assert.match(warning.message, /is not a backup_schedule key \(frequency, time, retention_days, keep, before_switch\), so it is ignored; check its spelling/);
+    const cron = parse(SPEC_TEMPLATE.replace('retention_days: 30', 'retention_days: 30\n    cron: "0 2 * * *"'));
+    assert.match(cron.warnings?.[0].message ?? '', /scheduled backups \(cron, interval\) are not in this version yet, so "cron" is ignored/);
+    assert.deepEqual(parse(SPEC_TEMPLATE).warnings, [], 'the template has none');
+  });
+
   it('refuses required tables for a database the profile does not have', () => {
     const text = SPEC_TEMPLATE.replace('  backup_schedule:', '  schema:\n    required_tables:\n      ledger: [entries]\n  backup_schedule:');
     assert.match(issueFor(text, 'profile.schema.required_tables.ledger').message, /not one of this profile's databases/);

@@ -188,6 +188,23 @@ describe('prune', () => {
     assert.equal(none.stdout, 'test_environment_001 has no backups: nothing to prune.\n');
   });
 
+  it('a misspelt backup_schedule key is ignored, and prune and validate say so (it could turn retention off)', async () => {
+    const { root, context } = await workspaceWithBackups(2);
+    const file = path.join(root, '.envprofiles/profiles/dev_environment_001.yaml');
+    // Meant: keep the last 2, and everything younger than 30 days. As written, only the last 2.
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('      last: 2\n', '      last: 2\n    retention_dayz: 30\n'));
+    const expected = /\.envprofiles\/profiles\/dev_environment_001\.yaml: backup_schedule\.retention_dayz: is not a backup_schedule key \(.*\), so it is ignored; check its spelling/;
+    const dry = runCli(['prune', 'dev_environment_001', '--dry-run', '--workspace', root]);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout.split('\n')[0], new RegExp(`^note: ${expected.source}`));
+    const result = await pruneBackups(context, 'dev_environment_001', true);
+    assert.equal(result.notes.length, 1);
+    assert.match(result.notes[0], expected);
+    const validated = runCli(['validate', 'dev_environment_001', '--workspace', root]);
+    assert.equal(validated.status, 0, 'a warning does not fail validation');
+    assert.match(validated.stdout, /\n  WARN backup_schedule\.retention_dayz: is not a backup_schedule key .*check its spelling\n/);
+  });
+
   it('keeps the newest verified backup even when the rules would drop it', async () => {
     const { context, ids } = await workspaceWithBackups(4);
     await verifyBackup(context, ids[0]);

@@ -139,14 +139,19 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
   if (dry.rulesFrom) services.log.info(`prune ${profile.id}: the profile file is gone; its keep rules come from its newest backup, ${dry.rulesFrom}`);
   if (dry.earlierProfileRulesFrom) services.log.info(`prune ${profile.id}: the backups of an earlier profile with this id are decided by that profile's keep rules, from ${dry.earlierProfileRulesFrom}`);
   const doomed = dry.decisions.filter((d) => d.action === 'delete');
+  for (const note of dry.notes) services.log.warn(`prune ${profile.id}: ${note}`);
   for (const d of dry.decisions) services.log.info(`prune ${profile.id}: ${d.action} ${d.id} — ${d.reasons.join('; ')}`);
   if (doomed.length === 0) {
-    void vscode.window.showInformationMessage(`Nothing to prune for ${profile.name}: the keep rules keep all ${dry.decisions.length} backup(s).`);
+    const message = `Nothing to prune for ${profile.name}: the keep rules keep all ${dry.decisions.length} backup(s).`;
+    // A misspelt rule is ignored, which may be why nothing goes: say so where it is seen.
+    if (dry.notes.length > 0) void vscode.window.showWarningMessage(`${message} But ${dry.notes.join(' ')}`);
+    else void vscode.window.showInformationMessage(message);
     return [];
   }
   if (!argumentsOf(target).confirm) {
     const items = dry.decisions.map((d) => ({ label: `${d.action === 'delete' ? '$(trash)' : '$(check)'} ${new Date(d.createdAt).toLocaleString()}`, description: `${d.kind} · ${d.action}`, detail: d.reasons.join('; ') }));
-    const picked = await vscode.window.showQuickPick([...items, { label: `$(trash) Delete ${doomed.length} backup(s) (${megabytes(dry.freedBytes)})`, description: 'confirm', detail: 'The newest verified backup and every backup a kept one depends on are never deleted.' }], { placeHolder: `Prune ${profile.name}: review the decisions, then choose the last line to delete` });
+    const warnings = dry.notes.map((note) => ({ label: '$(warning) Check the profile first', description: 'note', detail: note }));
+    const picked = await vscode.window.showQuickPick([...warnings, ...items, { label: `$(trash) Delete ${doomed.length} backup(s) (${megabytes(dry.freedBytes)})`, description: 'confirm', detail: 'The newest verified backup and every backup a kept one depends on are never deleted.' }], { placeHolder: `Prune ${profile.name}: review the decisions, then choose the last line to delete` });
     if (!picked || picked.description !== 'confirm') throw new UserCancelled();
   }
   const result = await withOperationProgress(folder, `Pruning ${profile.name}`, (context) => pruneBackups(context, profile.id, false));

@@ -1,5 +1,6 @@
 import { inspectDatabase, runFullChecks, type DatabaseInspection } from './databaseInspection';
 import type { Profile } from './profileModel';
+import { unknownBackupScheduleKeys } from './profileValidation';
 import { readAllProfileFiles } from './profileStore';
 import { compareSchemas, describeDifference, type SchemaDifference } from './schemaConsistency';
 import type { WorkspaceConfig } from './workspaceConfig';
@@ -40,6 +41,7 @@ function collectProblems(context: WorkspaceContext, profile: Profile, databases:
       }
     }
   }
+  for (const { key, message } of unknownBackupScheduleKeys(profile.backupSchedule)) problems.push({ file, field: `profile.backup_schedule.${key}`, severity: 'warning', message: `backup_schedule.${key}: ${message}` });
   profile.files.forEach((written, index) => {
     const state = listedFileState(context.layout.resolve(written));
     if (state === 'missing') problems.push({ file, field: `profile.files.${index}`, severity: 'warning', message: `${written} does not exist, so backups of the profile will not hold it` });

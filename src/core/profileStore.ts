@@ -16,6 +16,8 @@ export interface ProfileFileResult {
   file: string;
   profile?: Profile;
   issues: Issue[];
+  /** Problems that leave the profile usable (an unknown backup_schedule key), with their positions. */
+  warnings?: Issue[];
   document?: Document;
 }
 
@@ -26,16 +28,16 @@ export function parseProfileText(
   layout: WorkspaceLayout,
   config: WorkspaceConfig,
   expectedId?: string,
-): { profile?: Profile; issues: Issue[]; document: Document } {
+): { profile?: Profile; issues: Issue[]; warnings?: Issue[]; document: Document } {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: true, keepSourceTokens: false });
   if (document.errors.length > 0) return { issues: syntaxIssues(fileLabel, document.errors), document };
-  const { profile, issues } = validateProfileDocument(document, lineCounter, fileLabel, {
+  const { profile, issues, warnings } = validateProfileDocument(document, lineCounter, fileLabel, {
     workspaceRoot: layout.root,
     allowedDirectories: config.allowedDirectories,
     expectedId,
   });
-  return { profile, issues, document };
+  return { profile, issues, warnings, document };
 }
 
 /** Reads every `profiles/*.yaml` in the workspace, valid or not, sorted by id. */
@@ -62,8 +64,8 @@ export function readProfileFile(layout: WorkspaceLayout, config: WorkspaceConfig
   } catch (error) {
     return { id, file, issues: [{ file: label, message: `cannot be read: ${(error as Error).message}` }] };
   }
-  const { profile, issues, document } = parseProfileText(text, label, layout, config, id);
-  return { id, file, profile, issues, document };
+  const { profile, issues, warnings, document } = parseProfileText(text, label, layout, config, id);
+  return { id, file, profile, issues, warnings, document };
 }
 
 /** Loads one valid profile or throws a typed error naming the file and field. */

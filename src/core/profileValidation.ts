@@ -14,6 +14,21 @@ export interface ProfileValidationContext {
 
 const FREQUENCIES = ['HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY'];
 const KEEP_RULES = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'];
+const BACKUP_SCHEDULE_KEYS = ['frequency', 'time', 'retention_days', 'keep', 'before_switch'];
+
+/**
+ * What is wrong with each key of `backup_schedule` this version does not know. Such a key is kept and
+ * ignored, not refused (a later version may know it), but a misspelt `retention_days` would silently
+ * turn retention off, so validate and prune say so.
+ */
+export function unknownBackupScheduleKeys(schedule: Record<string, unknown> | undefined): { key: string; message: string }[] {
+  return Object.keys(schedule ?? {}).filter((key) => !BACKUP_SCHEDULE_KEYS.includes(key)).map((key) => ({
+    key,
+    message: ['cron', 'interval'].includes(key)
+      ? `scheduled backups (cron, interval) are not in this version yet, so "${key}" is ignored; back up with "envprofiles backup" meanwhile`
+      : `is not a backup_schedule key (${BACKUP_SCHEDULE_KEYS.join(', ')}), so it is ignored; check its spelling`,
+  }));
+}
 
 /**
  * Validates a parsed profile document and builds the `Profile`. All problems are collected, each
@@ -24,7 +39,7 @@ export function validateProfileDocument(
   lineCounter: LineCounter,
   file: string,
   context: ProfileValidationContext,
-): { profile?: Profile; issues: Issue[] } {
+): { profile?: Profile; issues: Issue[]; warnings: Issue[] } {
   const issues: Issue[] = [];
   const report = (fieldPath: (string | number)[], message: string): void => {
     issues.push({ file, field: fieldPath.join('.'), message, ...positionOf(doc, lineCounter, fieldPath) });
@@ -32,7 +47,7 @@ export function validateProfileDocument(
   const root = doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (!isRecord(root) || !isRecord(root.profile)) {
     report(['profile'], 'the file must contain a "profile:" mapping (see the profile template)');
-    return { issues };
+    return { issues, warnings: [] };
   }
   const raw = root.profile;
 
@@ -68,9 +83,15 @@ export function validateProfileDocument(
   const requiredTables = validateSchema(raw.schema, databases, report);
   const backupSchedule = validateBackupSchedule(raw.backup_schedule, report);
 
-  if (issues.length > 0 || id === undefined || name === undefined || type === undefined) return { issues };
+  // Problems that leave the profile usable: shown (Problems panel, validate, prune), never refused.
+  const warnings = unknownBackupScheduleKeys(backupSchedule).map(({ key, message }) => {
+    const fieldPath = ['profile', 'backup_schedule', key];
+    return { file, field: fieldPath.join('.'), message, ...positionOf(doc, lineCounter, fieldPath) };
+  });
+  if (issues.length > 0 || id === undefined || name === undefined || type === undefined) return { issues, warnings };
   return {
     issues,
+    warnings,
     profile: {
       id,
       name,

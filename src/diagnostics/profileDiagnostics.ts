@@ -4,15 +4,15 @@ import type { Issue } from '../core/errors';
 import { parseWorkspaceConfig } from '../core/workspaceConfig';
 import type { WorkspaceModel } from '../workspaceModel';
 
-function toDiagnostic(issue: Issue): vscode.Diagnostic {
+function toDiagnostic(issue: Issue, severity = vscode.DiagnosticSeverity.Error): vscode.Diagnostic {
   const line = Math.max(0, (issue.line ?? 1) - 1);
   const column = Math.max(0, (issue.column ?? 1) - 1);
-  const diagnostic = new vscode.Diagnostic(new vscode.Range(line, column, line, Number.MAX_SAFE_INTEGER), issue.field ? `${issue.field}: ${issue.message}` : issue.message, vscode.DiagnosticSeverity.Error);
+  const diagnostic = new vscode.Diagnostic(new vscode.Range(line, column, line, Number.MAX_SAFE_INTEGER), issue.field ? `${issue.field}: ${issue.message}` : issue.message, severity);
   diagnostic.source = 'Environment Profiles';
   return diagnostic;
 }
 
-/** Syntax and validation errors of profile files and config.yaml, in the Problems panel; cleared when fixed. */
+/** Syntax and validation errors (and warnings) of profile files and config.yaml, in the Problems panel; cleared when fixed. */
 export class ProfileDiagnostics implements vscode.Disposable {
   readonly collection = vscode.languages.createDiagnosticCollection('envProfiles');
   private readonly subscription: vscode.Disposable;
@@ -27,7 +27,8 @@ export class ProfileDiagnostics implements vscode.Disposable {
     for (const folder of this.model.all()) {
       const { layout } = folder.context;
       for (const result of folder.data.profiles) {
-        if (result.issues.length > 0) next.set(vscode.Uri.file(result.file).toString(), result.issues.map(toDiagnostic));
+        const diagnostics = [...result.issues.map((issue) => toDiagnostic(issue)), ...(result.warnings ?? []).map((issue) => toDiagnostic(issue, vscode.DiagnosticSeverity.Warning))];
+        if (diagnostics.length > 0) next.set(vscode.Uri.file(result.file).toString(), diagnostics);
       }
       if (fs.existsSync(layout.configFile)) {
         const { issues } = parseWorkspaceConfig(fs.readFileSync(layout.configFile, 'utf8'), layout);

@@ -3,6 +3,7 @@ import { appendAudit } from '../auditLog';
 import { EnvProfilesError } from '../errors';
 import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
+import { unknownBackupScheduleKeys } from '../profileValidation';
 import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
@@ -29,6 +30,8 @@ export interface PruneResult {
    * backup whose copy of that profile gave their keep rules. They are decided apart from the others.
    */
   earlierProfileRulesFrom?: string;
+  /** Keys of the profile's backup_schedule this version does not know (a misspelt rule is ignored): one line each. */
+  notes: string[];
 }
 
 /**
@@ -85,6 +88,8 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
     }
     const own = entries.filter((e) => !pinned.has(e.id));
     const { rules, rulesFrom, profile: current } = await keepRulesOf(context, config, profileId, own, backups);
+    const profileFile = context.layout.relative(context.layout.profileFile(profileId));
+    const notes = unknownBackupScheduleKeys(current?.backupSchedule).map(({ key, message }) => `${profileFile}: backup_schedule.${key}: ${message}`);
     // The backups of an earlier profile with this id keep that profile's rules, as a deleted profile's
     // would, and its own newest verified backup: the new profile's rules and backups never sweep them away.
     const earlier = current ? backupsOfEarlierProfile(own, current, context.now()) : [];
@@ -117,6 +122,6 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
     } else {
       freedBytes = entries.filter((e) => doomed.includes(e.id)).reduce((sum, e) => sum + e.sizeBytes, 0);
     }
-    return { profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, ...(rulesFrom ? { rulesFrom } : {}), ...(earlierProfileRulesFrom ? { earlierProfileRulesFrom } : {}) };
+    return { profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, notes, ...(rulesFrom ? { rulesFrom } : {}), ...(earlierProfileRulesFrom ? { earlierProfileRulesFrom } : {}) };
   });
 }

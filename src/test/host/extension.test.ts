@@ -255,7 +255,7 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the clone in the tree', () => roots().some((n) => labelOf(n) === 'Made by the CLI'));
   });
 
-  test('a validation error shows in the Problems panel at its line, and clears when fixed', async () => {
+  test('a validation error shows in the Problems panel at its line, and clears when fixed; an unknown backup_schedule key is a warning', async () => {
     const file = path.join(workspace(), '.envprofiles/profiles', `${DEV}.yaml`);
     const good = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(file, good.replace('type: "DEVELOPMENT"', 'type: "DEVELOPPMENT"'));
@@ -268,6 +268,14 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.match(diagnostics[0].message, /profile\.type: "DEVELOPPMENT" is not a profile type/);
     fs.writeFileSync(file, good);
     await waitFor('the diagnostic to clear', () => vscode.languages.getDiagnostics(uri).length === 0);
+    // A misspelt backup_schedule key leaves the profile usable, but would turn retention off: a warning at its line.
+    fs.writeFileSync(file, good.replace('retention_days: 30', 'retention_day: 30'));
+    const warning = await waitFor('a warning', () => vscode.languages.getDiagnostics(uri)[0]);
+    assert.equal(warning.severity, vscode.DiagnosticSeverity.Warning);
+    assert.equal(warning.range.start.line, good.split('\n').findIndex((line) => line.includes('retention_days: 30')));
+    assert.match(warning.message, /profile\.backup_schedule\.retention_day: is not a backup_schedule key .*check its spelling/);
+    fs.writeFileSync(file, good);
+    await waitFor('the warning to clear', () => vscode.languages.getDiagnostics(uri).length === 0);
   });
 
   test('data with a foreign key violation: its backup shows "archive intact, its data FAILED checks", and still covers Delete Profile; the deleted profile\'s backups stay listed, and a restore brings it back', async () => {
