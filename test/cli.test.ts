@@ -178,6 +178,12 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const badConfig = runCli(['backup', 'test_environment_001', '--workspace', root]);
     assert.equal(badConfig.status, 1);
     assert.match(badConfig.stderr, /^error\[CONFIG_INVALID\]: \.envprofiles\/config\.yaml:\d+:\d+ backups\.compression: must be store, fast or best\n  Fix the file/);
+    // A misspelt key is not an error, but every command warns about it (stderr; stdout stays as it was).
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('compression: ultra', 'compresion: best'));
+    const warned = runCli(['list', '--workspace', root, '--json']);
+    assert.equal(warned.status, 0, warned.stderr);
+    assert.equal(warned.json?.ok, true);
+    assert.match(warned.stderr, /^warning: \.envprofiles\/config\.yaml:\d+:3 backups\.compresion: is not a key of backups \(directory, compression, max_chain, before_switch\), so it is ignored; check its spelling\n$/);
   });
 
   it('exits 1 for an unknown profile and lists the known ones', async () => {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EnvProfilesError } from '../src/core/errors';
 import { loadProfile, parseProfileText } from '../src/core/profileStore';
-import { defaultConfig, loadWorkspaceConfig } from '../src/core/workspaceConfig';
+import { DEFAULT_CONFIG_TEXT, defaultConfig, loadWorkspaceConfig, workspaceConfigWarnings } from '../src/core/workspaceConfig';
 import { WorkspaceLayout } from '../src/core/workspaceLayout';
 import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
 import { tempDir } from './support/workspaces';
@@ -203,6 +203,21 @@ describe('profile format', () => {
       return true;
     });
     assert.throws(() => loadProfile(layout, defaultConfig(), 'missing_one'), /No profile "missing_one"/);
+  });
+
+  it('warns about config.yaml keys it does not have, at the key, and still loads the file', () => {
+    const root = tempDir();
+    const layout = new WorkspaceLayout(root);
+    fs.mkdirSync(layout.storeDir);
+    fs.writeFileSync(layout.configFile, 'outputs:\n  env_file: .env\nbackup:\n  directory: /mnt/nas/backups\nguard:\n  lockfile: data/app.lock\n');
+    const config = loadWorkspaceConfig(layout);
+    assert.equal(config.backups.directory, '.envprofiles/backups', 'the misspelt section is ignored');
+    assert.deepEqual(workspaceConfigWarnings(layout).map((w) => [w.field, w.line, w.column, w.message]), [
+      ['backup', 3, 1, 'is not a config.yaml section (outputs, guard, allowed_directories, backups), so it is ignored; check its spelling'],
+      ['guard.lockfile', 6, 3, 'is not a key of guard (lock_file), so it is ignored; check its spelling'],
+    ]);
+    fs.writeFileSync(layout.configFile, DEFAULT_CONFIG_TEXT);
+    assert.deepEqual(workspaceConfigWarnings(layout), [], 'the default file has none');
   });
 
   it('reports config.yaml problems with file, field and line', () => {

@@ -4,6 +4,7 @@ import { EnvProfilesError, formatIssue, isEnvProfilesError } from '../core/error
 import { loadSqliteEngine } from '../core/sqlite/loadEngine';
 import { TOOL_VERSION } from '../core/toolVersion';
 import { typedSystemError } from '../core/systemErrors';
+import { workspaceConfigWarnings } from '../core/workspaceConfig';
 import { createWorkspaceContext, type Logger } from '../core/workspaceContext';
 import { requireInitialised } from '../core/workspaceInit';
 import { recoverIfIdle } from '../core/workspaceSession';
@@ -110,6 +111,8 @@ async function run(argv: string[]): Promise<number> {
     });
     if (!command.worksUninitialised) requireInitialised(context.layout);
     const recovered = recoverIfIdle(context);
+    // A misspelt key of config.yaml is ignored: say so on every command (stderr), since any may depend on it.
+    for (const warning of workspaceConfigWarnings(context.layout)) context.logger.warn(formatIssue(warning));
     for (const line of recovered) process.stderr.write(`note: ${terminalSafe(line)} (an earlier command was interrupted)\n`);
     const ask = (question: string, expected: string): Promise<string | undefined> => {
       progress?.end();

@@ -3,7 +3,7 @@ import type { Issue } from './errors';
 import { checkProfilePath } from './pathSafety';
 import { PROFILE_TYPES, type ConfigValue, type Profile, type ProfileType } from './profileModel';
 import { isEnvironmentVariableName, profileIdProblem } from './safeNames';
-import { positionOf } from './yamlPositions';
+import { keyPositionOf, positionOf } from './yamlPositions';
 
 export interface ProfileValidationContext {
   workspaceRoot: string;
@@ -86,7 +86,7 @@ export function validateProfileDocument(
   // Problems that leave the profile usable: shown (Problems panel, validate, prune), never refused.
   const warnings = unknownBackupScheduleKeys(backupSchedule).map(({ key, message }) => {
     const fieldPath = ['profile', 'backup_schedule', key];
-    return { file, field: fieldPath.join('.'), message, ...positionOf(doc, lineCounter, fieldPath) };
+    return { file, field: fieldPath.join('.'), message, ...keyPositionOf(doc, lineCounter, fieldPath) };
   });
   if (issues.length > 0 || id === undefined || name === undefined || type === undefined) return { issues, warnings };
   return {

@@ -6,7 +6,7 @@ import { fileInTheWay } from './folderAccess';
 import { checkProfilePath } from './pathSafety';
 import { isEnvironmentVariableName } from './safeNames';
 import type { WorkspaceLayout } from './workspaceLayout';
-import { positionOf, syntaxIssues } from './yamlPositions';
+import { keyPositionOf, positionOf, syntaxIssues } from './yamlPositions';
 
 /** Workspace settings from `.envprofiles/config.yaml`. */
 export interface WorkspaceConfig {
@@ -84,7 +84,46 @@ export function loadWorkspaceConfig(layout: WorkspaceLayout): WorkspaceConfig {
   return config;
 }
 
-export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { config?: WorkspaceConfig; issues: Issue[] } {
+/** The keys config.yaml has, by section (null: a section that is not a mapping). */
+const CONFIG_KEYS: Record<string, string[] | null> = {
+  outputs: ['env_file', 'links'],
+  guard: ['lock_file'],
+  allowed_directories: null,
+  backups: ['directory', 'compression', 'max_chain', 'before_switch'],
+};
+
+/**
+ * Keys config.yaml does not have: kept and ignored (a later version may know them), but warned about,
+ * because a misspelt `backups:` would silently put the backups back into the workspace.
+ */
+function unknownConfigKeys(raw: Record<string, unknown>): { fieldPath: string[]; message: string }[] {
+  const found: { fieldPath: string[]; message: string }[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if (!(key in CONFIG_KEYS)) {
+      found.push({ fieldPath: [key], message: `is not a config.yaml section (${Object.keys(CONFIG_KEYS).join(', ')}), so it is ignored; check its spelling` });
+      continue;
+    }
+    const known = CONFIG_KEYS[key];
+    if (!known || typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+    for (const inner of Object.keys(value)) {
+      if (!known.includes(inner)) found.push({ fieldPath: [key, inner], message: `is not a key of ${key} (${known.join(', ')}), so it is ignored; check its spelling` });
+    }
+  }
+  return found;
+}
+
+/** The warnings of config.yaml (keys it does not have), with their positions; none when it is missing or does not parse. */
+export function workspaceConfigWarnings(layout: WorkspaceLayout): Issue[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(layout.configFile, 'utf8');
+  } catch {
+    return [];
+  }
+  return parseWorkspaceConfig(text, layout).warnings ?? [];
+}
+
+export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { config?: WorkspaceConfig; issues: Issue[]; warnings?: Issue[] } {
   const file = layout.relative(layout.configFile);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
@@ -158,7 +197,8 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
     }
   }
 
-  return issues.length > 0 ? { issues } : { config, issues };
+  const warnings = unknownConfigKeys(raw).map(({ fieldPath, message }) => ({ file, field: fieldPath.join('.'), message, ...keyPositionOf(doc, lineCounter, fieldPath) }));
+  return issues.length > 0 ? { issues, warnings } : { config, issues, warnings };
 }
 
 /** The settings an operation uses: config.yaml, adjusted by the adapter's overrides. */

@@ -1,4 +1,4 @@
-import { Document, isNode, LineCounter, YAMLError } from 'yaml';
+import { Document, isMap, isNode, isScalar, LineCounter, YAMLError } from 'yaml';
 import type { Issue } from './errors';
 
 /** Finds the line and column (1-based) of the node at `fieldPath`, or of its nearest existing parent. */
@@ -11,6 +11,22 @@ export function positionOf(doc: Document, lineCounter: LineCounter, fieldPath: r
     }
   }
   return {};
+}
+
+/**
+ * The line and column of the key at `fieldPath` itself (for a key that is wrong, rather than its value);
+ * the value's position when the key cannot be found.
+ */
+export function keyPositionOf(doc: Document, lineCounter: LineCounter, fieldPath: readonly (string | number)[]): { line?: number; column?: number } {
+  const parent = fieldPath.length === 1 ? doc.contents : doc.getIn(fieldPath.slice(0, -1), true);
+  if (isMap(parent)) {
+    const key = parent.items.map((pair) => pair.key).find((k) => isScalar(k) && k.value === fieldPath[fieldPath.length - 1]);
+    if (isNode(key) && key.range) {
+      const { line, col } = lineCounter.linePos(key.range[0]);
+      return { line, column: col };
+    }
+  }
+  return positionOf(doc, lineCounter, fieldPath);
 }
 
 /** Turns the parser's syntax errors into issues that carry the file, line and column. */

@@ -31,8 +31,9 @@ export class ProfileDiagnostics implements vscode.Disposable {
         if (diagnostics.length > 0) next.set(vscode.Uri.file(result.file).toString(), diagnostics);
       }
       if (fs.existsSync(layout.configFile)) {
-        const { issues } = parseWorkspaceConfig(fs.readFileSync(layout.configFile, 'utf8'), layout);
-        if (issues.length > 0) next.set(vscode.Uri.file(layout.configFile).toString(), issues.map(toDiagnostic));
+        const { issues, warnings = [] } = parseWorkspaceConfig(fs.readFileSync(layout.configFile, 'utf8'), layout);
+        const diagnostics = [...issues.map((issue) => toDiagnostic(issue)), ...warnings.map((issue) => toDiagnostic(issue, vscode.DiagnosticSeverity.Warning))];
+        if (diagnostics.length > 0) next.set(vscode.Uri.file(layout.configFile).toString(), diagnostics);
       }
     }
     this.collection.forEach((uri) => {

@@ -255,7 +255,7 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the clone in the tree', () => roots().some((n) => labelOf(n) === 'Made by the CLI'));
   });
 
-  test('a validation error shows in the Problems panel at its line, and clears when fixed; an unknown backup_schedule key is a warning', async () => {
+  test('a validation error shows in the Problems panel at its line, and clears when fixed, and an unknown key of backup_schedule or config.yaml is a warning', async () => {
     const file = path.join(workspace(), '.envprofiles/profiles', `${DEV}.yaml`);
     const good = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(file, good.replace('type: "DEVELOPMENT"', 'type: "DEVELOPPMENT"'));
@@ -276,6 +276,17 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.match(warning.message, /profile\.backup_schedule\.retention_day: is not a backup_schedule key .*check its spelling/);
     fs.writeFileSync(file, good);
     await waitFor('the warning to clear', () => vscode.languages.getDiagnostics(uri).length === 0);
+    // The same for config.yaml: a misspelt section is ignored, so it is a warning at its key.
+    const configFile = path.join(workspace(), '.envprofiles/config.yaml');
+    const configUri = vscode.Uri.file(configFile);
+    const goodConfig = fs.readFileSync(configFile, 'utf8');
+    fs.writeFileSync(configFile, goodConfig.replace(/^backups:/m, 'backup:'));
+    const configWarning = await waitFor('a config.yaml warning', () => vscode.languages.getDiagnostics(configUri)[0]);
+    assert.equal(configWarning.severity, vscode.DiagnosticSeverity.Warning);
+    assert.equal(configWarning.range.start.line, goodConfig.split('\n').indexOf('backups:'));
+    assert.match(configWarning.message, /^backup: is not a config\.yaml section/);
+    fs.writeFileSync(configFile, goodConfig);
+    await waitFor('the config.yaml warning to clear', () => vscode.languages.getDiagnostics(configUri).length === 0);
   });
 
   test('data with a foreign key violation: its backup shows "archive intact, its data FAILED checks", and still covers Delete Profile; the deleted profile\'s backups stay listed, and a restore brings it back', async () => {
