@@ -183,7 +183,7 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const warned = runCli(['list', '--workspace', root, '--json']);
     assert.equal(warned.status, 0, warned.stderr);
     assert.equal(warned.json?.ok, true);
-    assert.match(warned.stderr, /^warning: \.envprofiles\/config\.yaml:\d+:3 backups\.compresion: is not a key of backups \(directory, compression, max_chain, before_switch\), so it is ignored; check its spelling\n$/);
+    assert.match(warned.stderr, /^warning: \.envprofiles\/config\.yaml:\d+:3 backups\.compresion: is not a key of backups \(directory, compression, max_chain, before_switch\), so it is ignored; did you mean compression\?\n$/);
   });
 
   it('exits 1 for an unknown profile and lists the known ones', async () => {

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EnvProfilesError } from '../src/core/errors';
+import { likelyMeant } from '../src/core/nearMiss';
 import { loadProfile, parseProfileText } from '../src/core/profileStore';
 import { DEFAULT_CONFIG_TEXT, defaultConfig, loadWorkspaceConfig, workspaceConfigWarnings } from '../src/core/workspaceConfig';
 import { WorkspaceLayout } from '../src/core/workspaceLayout';
@@ -177,10 +178,29 @@ describe('profile format', () => {
     const [warning] = misspelt.warnings ?? [];
     assert.equal(warning.field, 'profile.backup_schedule.retention_day');
     assert.equal(warning.line, SPEC_TEMPLATE.split('\n').findIndex((line) => line.includes('retention_days: 30')) + 1);
-    assert.match(warning.message, /is not a backup_schedule key \(frequency, time, retention_days, keep, before_switch\), so it is ignored; check its spelling/);
+    assert.match(warning.message, /is not a backup_schedule key \(frequency, time, retention_days, keep, before_switch\), so it is ignored; did you mean retention_days\?/);
     const cron = parse(SPEC_TEMPLATE.replace('retention_days: 30', 'retention_days: 30\n    cron: "0 2 * * *"'));
     assert.match(cron.warnings?.[0].message ?? '', /scheduled backups \(cron, interval\) are not in this version yet, so "cron" is ignored/);
     assert.deepEqual(parse(SPEC_TEMPLATE).warnings, [], 'the template has none');
+  });
+
+  it('warns about a profile key that looks misspelt (protect: true protects nothing), and not about a key of the user\'s own', () => {
+    const text = SPEC_TEMPLATE.replace('  type: "DEVELOPMENT"\n', '  type: "DEVELOPMENT"\n  protect: true\n  createdAt: "2025-08-08T20:00:00Z"\n  owner: "ops team"\n  ticket: "OPS-12"\n');
+    const { profile, issues, warnings } = parse(text);
+    assert.deepEqual(issues, []);
+    assert.equal(profile?.protected, false, 'as written, the profile is not protected');
+    const line = (key: string): number => text.split('\n').findIndex((l) => l.startsWith(`  ${key}:`)) + 1;
+    assert.deepEqual(warnings?.map((w) => [w.field, w.line, w.message]), [
+      ['profile.protect', line('protect'), 'is not a profile key, so it is ignored (and kept in the file); did you mean protected?'],
+      ['profile.createdAt', line('createdAt'), 'is not a profile key, so it is ignored (and kept in the file); did you mean created_at?'],
+    ]);
+  });
+
+  it('likelyMeant finds the key a typo meant, and leaves names of the user\'s own alone', () => {
+    const known = ['id', 'name', 'type', 'files', 'protected', 'retention_days', 'lock_file'];
+    for (const [typo, meant] of [['protect', 'protected'], ['Protected', 'protected'], ['file', 'files'], ['retention', 'retention_days'], ['lockfile', 'lock_file'], ['nmae', undefined], ['ip', undefined], ['owner', undefined], ['notes', undefined], ['retension_days', 'retention_days']] as const) {
+      assert.equal(likelyMeant(typo, known), meant, typo);
+    }
   });
 
   it('refuses required tables for a database the profile does not have', () => {
@@ -209,12 +229,13 @@ describe('profile format', () => {
     const root = tempDir();
     const layout = new WorkspaceLayout(root);
     fs.mkdirSync(layout.storeDir);
-    fs.writeFileSync(layout.configFile, 'outputs:\n  env_file: .env\nbackup:\n  directory: /mnt/nas/backups\nguard:\n  lockfile: data/app.lock\n');
+    fs.writeFileSync(layout.configFile, 'outputs:\n  env_file: .env\nbackup:\n  directory: /mnt/nas/backups\nguard:\n  lockfile: data/app.lock\n  owner: ops\n');
     const config = loadWorkspaceConfig(layout);
     assert.equal(config.backups.directory, '.envprofiles/backups', 'the misspelt section is ignored');
     assert.deepEqual(workspaceConfigWarnings(layout).map((w) => [w.field, w.line, w.column, w.message]), [
-      ['backup', 3, 1, 'is not a config.yaml section (outputs, guard, allowed_directories, backups), so it is ignored; check its spelling'],
-      ['guard.lockfile', 6, 3, 'is not a key of guard (lock_file), so it is ignored; check its spelling'],
+      ['backup', 3, 1, 'is not a config.yaml section (outputs, guard, allowed_directories, backups), so it is ignored; did you mean backups?'],
+      ['guard.lockfile', 6, 3, 'is not a key of guard (lock_file), so it is ignored; did you mean lock_file?'],
+      ['guard.owner', 7, 3, 'is not a key of guard (lock_file), so it is ignored; check its spelling'],
     ]);
     fs.writeFileSync(layout.configFile, DEFAULT_CONFIG_TEXT);
     assert.deepEqual(workspaceConfigWarnings(layout), [], 'the default file has none');

@@ -192,8 +192,8 @@ describe('prune', () => {
     const { root, context } = await workspaceWithBackups(2);
     const file = path.join(root, '.envprofiles/profiles/dev_environment_001.yaml');
     // Meant: keep the last 2, and everything younger than 30 days. As written, only the last 2.
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('      last: 2\n', '      last: 2\n    retention_dayz: 30\n'));
-    const expected = /\.envprofiles\/profiles\/dev_environment_001\.yaml: backup_schedule\.retention_dayz: is not a backup_schedule key \(.*\), so it is ignored; check its spelling/;
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('      last: 2\n', '      last: 2\n    retention_dayz: 30\n').replace('  type: "DEVELOPMENT"\n', '  type: "DEVELOPMENT"\n  protect: true\n'));
+    const expected = /\.envprofiles\/profiles\/dev_environment_001\.yaml: backup_schedule\.retention_dayz: is not a backup_schedule key \(.*\), so it is ignored; did you mean retention_days\?/;
     const dry = runCli(['prune', 'dev_environment_001', '--dry-run', '--workspace', root]);
     assert.equal(dry.status, 0, dry.stderr);
     assert.match(dry.stdout.split('\n')[0], new RegExp(`^note: ${expected.source}`));
@@ -202,7 +202,8 @@ describe('prune', () => {
     assert.match(result.notes[0], expected);
     const validated = runCli(['validate', 'dev_environment_001', '--workspace', root]);
     assert.equal(validated.status, 0, 'a warning does not fail validation');
-    assert.match(validated.stdout, /\n  WARN backup_schedule\.retention_dayz: is not a backup_schedule key .*check its spelling\n/);
+    assert.match(validated.stdout, /\n  WARN backup_schedule\.retention_dayz: is not a backup_schedule key .*did you mean retention_days\?\n/);
+    assert.match(validated.stdout, /\n  WARN protect: is not a profile key, so it is ignored \(and kept in the file\); did you mean protected\?\n/);
   });
 
   it('keeps the newest verified backup even when the rules would drop it', async () => {

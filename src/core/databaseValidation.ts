@@ -1,7 +1,6 @@
 import { inspectDatabase, runFullChecks, type DatabaseInspection } from './databaseInspection';
 import type { Profile } from './profileModel';
-import { unknownBackupScheduleKeys } from './profileValidation';
-import { readAllProfileFiles } from './profileStore';
+import { readAllProfileFiles, readProfileFile } from './profileStore';
 import { compareSchemas, describeDifference, type SchemaDifference } from './schemaConsistency';
 import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
@@ -31,7 +30,7 @@ function inspectAll(context: WorkspaceContext, profile: Profile): DatabaseInspec
   });
 }
 
-function collectProblems(context: WorkspaceContext, profile: Profile, databases: DatabaseInspection[]): ValidationProblem[] {
+function collectProblems(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, databases: DatabaseInspection[]): ValidationProblem[] {
   const file = context.layout.relative(context.layout.profileFile(profile.id));
   const problems: ValidationProblem[] = [];
   for (const db of databases) {
@@ -41,7 +40,10 @@ function collectProblems(context: WorkspaceContext, profile: Profile, databases:
       }
     }
   }
-  for (const { key, message } of unknownBackupScheduleKeys(profile.backupSchedule)) problems.push({ file, field: `profile.backup_schedule.${key}`, severity: 'warning', message: `backup_schedule.${key}: ${message}` });
+  // The file's warnings (a misspelt key), as its parse found them.
+  for (const warning of readProfileFile(context.layout, config, profile.id).warnings ?? []) {
+    problems.push({ file, field: warning.field, severity: 'warning', message: `${warning.field?.replace(/^profile\./, '')}: ${warning.message}` });
+  }
   profile.files.forEach((written, index) => {
     const state = listedFileState(context.layout.resolve(written));
     if (state === 'missing') problems.push({ file, field: `profile.files.${index}`, severity: 'warning', message: `${written} does not exist, so backups of the profile will not hold it` });
@@ -54,9 +56,9 @@ function collectProblems(context: WorkspaceContext, profile: Profile, databases:
 }
 
 /** Quick validation: every database exists, is SQLite, opens, and its schema is readable and complete. */
-export function quickValidateProfile(context: WorkspaceContext, _config: WorkspaceConfig, profile: Profile): ValidationReport {
+export function quickValidateProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile): ValidationReport {
   const databases = inspectAll(context, profile);
-  const problems = collectProblems(context, profile, databases);
+  const problems = collectProblems(context, config, profile, databases);
   return { profile: profile.id, level: 'quick', ok: !problems.some((p) => p.severity === 'error'), engine: context.engine.name, databases, schemaDifferences: [], problems };
 }
 
@@ -70,7 +72,7 @@ export async function fullValidateProfile(context: WorkspaceContext, config: Wor
     context.progress?.(`Checking ${db.name} (integrity_check, foreign_key_check)`);
     await runFullChecks(context.engine, db);
   }
-  const problems = collectProblems(context, profile, databases);
+  const problems = collectProblems(context, config, profile, databases);
   const schemaDifferences: SchemaDifference[] = [];
   const file = context.layout.relative(context.layout.profileFile(profile.id));
   for (const other of readAllProfileFiles(context.layout, config)) {

@@ -3,6 +3,7 @@ import type { Issue } from './errors';
 import { checkProfilePath } from './pathSafety';
 import { PROFILE_TYPES, type ConfigValue, type Profile, type ProfileType } from './profileModel';
 import { isEnvironmentVariableName, profileIdProblem } from './safeNames';
+import { likelyMeant, unknownKeyMessage } from './nearMiss';
 import { keyPositionOf, positionOf } from './yamlPositions';
 
 export interface ProfileValidationContext {
@@ -26,7 +27,21 @@ export function unknownBackupScheduleKeys(schedule: Record<string, unknown> | un
     key,
     message: ['cron', 'interval'].includes(key)
       ? `scheduled backups (cron, interval) are not in this version yet, so "${key}" is ignored; back up with "envprofiles backup" meanwhile`
-      : `is not a backup_schedule key (${BACKUP_SCHEDULE_KEYS.join(', ')}), so it is ignored; check its spelling`,
+      : unknownKeyMessage(key, 'a backup_schedule key', BACKUP_SCHEDULE_KEYS),
+  }));
+}
+
+/** The keys of `profile:` this version reads or writes. */
+const PROFILE_KEYS = ['id', 'name', 'type', 'created_at', 'description', 'protected', 'databases', 'configurations', 'files', 'schema', 'backup_schedule', 'cloned_from', 'restored_from'];
+
+/**
+ * Keys of `profile:` that look like a misspelt key of it (`protect: true` protects nothing). Other
+ * unknown keys are the user's own and are kept without a word, as the README promises.
+ */
+function misspeltProfileKeys(raw: Record<string, unknown>): { key: string; message: string }[] {
+  return Object.keys(raw).filter((key) => !PROFILE_KEYS.includes(key) && likelyMeant(key, PROFILE_KEYS)).map((key) => ({
+    key,
+    message: `is not a profile key, so it is ignored (and kept in the file); did you mean ${likelyMeant(key, PROFILE_KEYS)}?`,
   }));
 }
 
@@ -84,10 +99,11 @@ export function validateProfileDocument(
   const backupSchedule = validateBackupSchedule(raw.backup_schedule, report);
 
   // Problems that leave the profile usable: shown (Problems panel, validate, prune), never refused.
-  const warnings = unknownBackupScheduleKeys(backupSchedule).map(({ key, message }) => {
-    const fieldPath = ['profile', 'backup_schedule', key];
-    return { file, field: fieldPath.join('.'), message, ...keyPositionOf(doc, lineCounter, fieldPath) };
-  });
+  const warning = (fieldPath: string[], message: string): Issue => ({ file, field: fieldPath.join('.'), message, ...keyPositionOf(doc, lineCounter, fieldPath) });
+  const warnings = [
+    ...misspeltProfileKeys(raw).map(({ key, message }) => warning(['profile', key], message)),
+    ...unknownBackupScheduleKeys(backupSchedule).map(({ key, message }) => warning(['profile', 'backup_schedule', key], message)),
+  ];
   if (issues.length > 0 || id === undefined || name === undefined || type === undefined) return { issues, warnings };
   return {
     issues,

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { EnvProfilesError, formatIssue, type Issue } from './errors';
 import { fileInTheWay } from './folderAccess';
+import { unknownKeyMessage } from './nearMiss';
 import { checkProfilePath } from './pathSafety';
 import { isEnvironmentVariableName } from './safeNames';
 import type { WorkspaceLayout } from './workspaceLayout';
@@ -100,13 +101,13 @@ function unknownConfigKeys(raw: Record<string, unknown>): { fieldPath: string[];
   const found: { fieldPath: string[]; message: string }[] = [];
   for (const [key, value] of Object.entries(raw)) {
     if (!(key in CONFIG_KEYS)) {
-      found.push({ fieldPath: [key], message: `is not a config.yaml section (${Object.keys(CONFIG_KEYS).join(', ')}), so it is ignored; check its spelling` });
+      found.push({ fieldPath: [key], message: unknownKeyMessage(key, 'a config.yaml section', Object.keys(CONFIG_KEYS)) });
       continue;
     }
     const known = CONFIG_KEYS[key];
     if (!known || typeof value !== 'object' || value === null || Array.isArray(value)) continue;
     for (const inner of Object.keys(value)) {
-      if (!known.includes(inner)) found.push({ fieldPath: [key, inner], message: `is not a key of ${key} (${known.join(', ')}), so it is ignored; check its spelling` });
+      if (!known.includes(inner)) found.push({ fieldPath: [key, inner], message: unknownKeyMessage(inner, `a key of ${key}`, known) });
     }
   }
   return found;

@@ -273,7 +273,7 @@ suite('Environment Profiles in a real VS Code', () => {
     const warning = await waitFor('a warning', () => vscode.languages.getDiagnostics(uri)[0]);
     assert.equal(warning.severity, vscode.DiagnosticSeverity.Warning);
     assert.equal(warning.range.start.line, good.split('\n').findIndex((line) => line.includes('retention_days: 30')));
-    assert.match(warning.message, /profile\.backup_schedule\.retention_day: is not a backup_schedule key .*check its spelling/);
+    assert.match(warning.message, /profile\.backup_schedule\.retention_day: is not a backup_schedule key .*did you mean retention_days\?/);
     fs.writeFileSync(file, good);
     await waitFor('the warning to clear', () => vscode.languages.getDiagnostics(uri).length === 0);
     // The same for config.yaml: a misspelt section is ignored, so it is a warning at its key.
