@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CatalogEntry } from '../src/core/backup/backupCatalog';
 import { createBackup } from '../src/core/backup/backupCreation';
-import { backupsOfEarlierProfile } from '../src/core/backup/earlierProfile';
+import { backupsOfEarlierProfile, generationsOf } from '../src/core/backup/earlierProfile';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { deleteProfile } from '../src/core/profileDeletion';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
@@ -77,12 +77,66 @@ describe('a new profile that takes the id of a deleted one', function () {
     assert.deepEqual(decisions, {
       [ours[1]]: 'keep: last 1/1',
       [ours[0]]: 'delete: no rule keeps it',
-      [earlier[2]]: 'keep: earlier profile: last 1/1',
-      [earlier[1]]: 'keep: earlier profile: newest verified backup (never deleted)',
-      [earlier[0]]: 'delete: earlier profile: no rule keeps it',
+      [earlier[2]]: 'keep: earlier profile (created 2025-08-08T20:00:00Z): last 1/1',
+      [earlier[1]]: 'keep: earlier profile (created 2025-08-08T20:00:00Z): newest verified backup (never deleted)',
+      [earlier[0]]: 'delete: earlier profile (created 2025-08-08T20:00:00Z): no rule keeps it',
     });
     assert.equal(pruned.json?.result.earlierProfileRulesFrom, earlier[2]);
     assert.match(runCli(['prune', DEV, '--dry-run', '--workspace', root]).stdout, /are of an earlier profile with the id dev_environment_001, which was deleted: they are pruned by that profile's keep rules/);
+  });
+
+  it('each earlier profile under a reused id is pruned apart, by its own rules, keeping its own newest verified backup (before: the two earlier profiles were one group)', async () => {
+    const { root, context, earlier } = await deletedDevWithBackups();
+    const file = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    const keepLastOne = (): void => fs.writeFileSync(file, `${fs.readFileSync(file, 'utf8').replace(/\n  backup_schedule:[\s\S]*$/, '\n')}  backup_schedule:\n    keep:\n      last: 1\n`);
+    const fullBackup = (): string => runCli(['backup', DEV, '--full', '--workspace', root, '--json']).json?.result.id as string;
+    // The second profile with the id: three backups, the middle one verified, then deleted.
+    assert.equal(runCli(['create', DEV, '--type', 'DEVELOPMENT', '--init-db', 'empty', '--workspace', root]).status, 0);
+    keepLastOne();
+    const second = [fullBackup(), fullBackup(), fullBackup()];
+    await verifyBackup(context, second[1]);
+    await verifyBackup(context, second[2]);
+    assert.equal(runCli(['delete', DEV, '--workspace', root]).status, 0);
+    const catalogFile = path.join(root, `.envprofiles/backups/${DEV}/catalog.json`);
+    const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+    for (const entry of catalog.backups) if (entry.id === second[2]) entry.verified = null;
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    const secondCreated: string = catalog.backups.find((e: CatalogEntry) => e.id === second[0]).profileCreatedAt;
+    assert.ok(secondCreated > '2025-08-08T20:00:00Z', 'each backup records its profile\'s created_at');
+
+    const decide = (): Record<string, string> => {
+      const pruned = runCli(['prune', DEV, '--dry-run', '--workspace', root, '--json']);
+      assert.equal(pruned.status, 0, pruned.stderr);
+      return Object.fromEntries(pruned.json?.result.decisions.map((d: { id: string; action: string; reasons: string[] }) => [d.id, `${d.action}: ${d.reasons.join('; ')}`]));
+    };
+    const firstProfile = {
+      [earlier[2]]: 'keep: earlier profile (created 2025-08-08T20:00:00Z): last 1/1',
+      [earlier[1]]: 'keep: earlier profile (created 2025-08-08T20:00:00Z): newest verified backup (never deleted)',
+      [earlier[0]]: 'delete: earlier profile (created 2025-08-08T20:00:00Z): no rule keeps it',
+    };
+    // Both deleted: the newer one's backups by the rules in its newest backup, the older one's apart.
+    assert.deepEqual(decide(), {
+      ...firstProfile,
+      [second[2]]: 'keep: last 1/1',
+      [second[1]]: 'keep: newest verified backup (never deleted)',
+      [second[0]]: 'delete: no rule keeps it',
+    });
+    // A third profile takes the id: the two earlier ones are still decided apart.
+    assert.equal(runCli(['create', DEV, '--type', 'DEVELOPMENT', '--init-db', 'empty', '--workspace', root]).status, 0);
+    keepLastOne();
+    const third = [fullBackup(), fullBackup()];
+    const decisions = decide();
+    assert.deepEqual(decisions, {
+      ...firstProfile,
+      [second[2]]: `keep: earlier profile (created ${secondCreated}): last 1/1`,
+      [second[1]]: `keep: earlier profile (created ${secondCreated}): newest verified backup (never deleted)`,
+      [second[0]]: `delete: earlier profile (created ${secondCreated}): no rule keeps it`,
+      [third[1]]: 'keep: last 1/1',
+      [third[0]]: 'delete: no rule keeps it',
+    });
+    const text = runCli(['prune', DEV, '--dry-run', '--workspace', root]).stdout;
+    assert.match(text, new RegExp(`3 backup\\(s\\) \\(marked "earlier profile \\(created ${secondCreated.replace(/\./g, '\\.')}\\)"\\) are of an earlier profile with the id ${DEV}, which was deleted: they are pruned by that profile's keep rules, taken from its newest backup ${second[2].replace(/\./g, '\\.')}`));
+    assert.match(text, /3 backup\(s\) \(marked "earlier profile \(created 2025-08-08T20:00:00Z\)"\)/);
   });
 
   it('restoring an earlier backup over it says whose data came back; clone and restore --as-new into the id are told too', async () => {
@@ -125,10 +179,27 @@ describe('a new profile that takes the id of a deleted one', function () {
     const pruned = runCli(['prune', DEV, '--workspace', root, '--json']);
     assert.equal(pruned.status, 0, pruned.stderr);
     assert.deepEqual(pruned.json?.result.decisions.map((d: { id: string; action: string; reasons: string[] }) => `${d.id} ${d.action}: ${d.reasons[0]}`), [
-      `${ids[1]} keep: earlier profile: no keep rules: everything is kept`,
-      `${ids[0]} keep: earlier profile: no keep rules: everything is kept`,
+      `${ids[1]} keep: earlier profile (created 2025-08-08T20:00:00Z): no keep rules: everything is kept`,
+      `${ids[0]} keep: earlier profile (created 2025-08-08T20:00:00Z): no keep rules: everything is kept`,
     ]);
     fs.rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('splits earlier backups into their profiles by the created_at each records; older backups without it go to the profile created before them', () => {
+    const entry = (id: string, createdAt: string, profileCreatedAt?: string): CatalogEntry => ({ id, createdAt, ...(profileCreatedAt ? { profileCreatedAt } : {}) }) as CatalogEntry;
+    const backups = [
+      entry('a', '2026-01-01T00:00:00Z'),
+      entry('b', '2026-02-01T00:00:00Z', '2026-01-15T00:00:00Z'),
+      entry('c', '2026-02-10T00:00:00Z'),
+      entry('d', '2026-03-05T00:00:00Z', '2026-03-01T00:00:00Z'),
+      entry('e', '2026-03-09T00:00:00Z'),
+    ];
+    assert.deepEqual(generationsOf(backups).map((g) => [g.createdAt, g.backups.map((b) => b.id)]), [
+      [undefined, ['a']],
+      ['2026-01-15T00:00:00Z', ['b', 'c']],
+      ['2026-03-01T00:00:00Z', ['d', 'e']],
+    ]);
+    assert.deepEqual(generationsOf(backups.filter((b) => !b.profileCreatedAt)).map((g) => g.backups.map((b) => b.id)), [['a', 'c', 'e']], 'none recorded: one group, as before');
   });
 
   it('tells nothing by a created_at that is missing or later than now (a clock that was ahead)', () => {

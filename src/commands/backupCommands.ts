@@ -137,7 +137,7 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
   const profile = { id: owner.profileId, name: owner.name };
   const dry = await withOperationProgress(folder, `Deciding what to prune for ${profile.name}`, (context) => pruneBackups(context, profile.id, true));
   if (dry.rulesFrom) services.log.info(`prune ${profile.id}: the profile file is gone; its keep rules come from its newest backup, ${dry.rulesFrom}`);
-  if (dry.earlierProfileRulesFrom) services.log.info(`prune ${profile.id}: the backups of an earlier profile with this id are decided by that profile's keep rules, from ${dry.earlierProfileRulesFrom}`);
+  for (const earlier of dry.earlierProfiles ?? []) services.log.info(`prune ${profile.id}: the ${earlier.backups} backup(s) of an earlier profile with this id${earlier.createdAt ? ` (created ${earlier.createdAt})` : ''} are decided by ${earlier.hasRules ? `that profile's keep rules, from ${earlier.rulesFrom}` : `no rules (${earlier.rulesFrom} holds no readable copy of that profile): all are kept`}`);
   const doomed = dry.decisions.filter((d) => d.action === 'delete');
   for (const note of dry.notes) services.log.warn(`prune ${profile.id}: ${note}`);
   for (const d of dry.decisions) services.log.info(`prune ${profile.id}: ${d.action} ${d.id} — ${d.reasons.join('; ')}`);

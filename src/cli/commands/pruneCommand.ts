@@ -19,7 +19,12 @@ export const pruneCommand: CliCommand = {
     for (const d of result.decisions) rows.push([d.action, d.id, d.kind, d.reasons.join('; ')]);
     const doomed = result.decisions.filter((d) => d.action === 'delete').length;
     const from = result.rulesFrom ? [`The profile file of ${result.profileId} is gone: its keep rules were taken from its newest backup, ${result.rulesFrom}.`] : [];
-    if (result.earlierProfileRulesFrom) from.push(`Some backups (marked "earlier profile") are of an earlier profile with the id ${result.profileId}, which was deleted: they are pruned by that profile's keep rules, taken from its newest backup ${result.earlierProfileRulesFrom}, and its newest verified backup is kept.`);
+    for (const earlier of result.earlierProfiles ?? []) {
+      const which = `${earlier.backups} backup(s) (marked "earlier profile${earlier.createdAt ? ` (created ${earlier.createdAt})` : ''}") are of an earlier profile with the id ${result.profileId}, which was deleted`;
+      from.push(earlier.hasRules
+        ? `${which}: they are pruned by that profile's keep rules, taken from its newest backup ${earlier.rulesFrom}, and its newest verified backup is kept.`
+        : `${which}: its newest backup ${earlier.rulesFrom} holds no readable copy of that profile, so there are no keep rules for them, and every one is kept.`);
+    }
     const notes = result.notes.map((note) => `note: ${note}`);
     if (result.decisions.length === 0) return { json: result, text: [...notes, `${result.profileId} has no backups: nothing to prune${result.dryRun ? '' : ', nothing was deleted'}.`] };
     const text = [...notes, ...from, ...table(rows), result.dryRun ? `Dry run: ${doomed} backup(s) would be deleted (${(result.freedBytes / 1048576).toFixed(2)} MB). Nothing was changed.` : `Deleted ${result.deleted.length} backup(s), freed ${(result.freedBytes / 1048576).toFixed(2)} MB.`];

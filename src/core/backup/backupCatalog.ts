@@ -55,6 +55,8 @@ export interface CatalogEntry {
   verified: VerificationRecord | null;
   /** Which workspace made it (absent in catalogs before this field, and in rebuilt entries of older archives). */
   origin?: BackupOrigin;
+  /** The backed-up profile's `created_at`, as in the manifest (absent when it had none, and before this field). */
+  profileCreatedAt?: string;
 }
 
 interface CatalogFile {

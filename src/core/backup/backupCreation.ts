@@ -243,6 +243,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       toolVersion: TOOL_VERSION,
       consistency: CONSISTENCY_NOTE,
       origin: currentOrigin(layout),
+      ...(profile.createdAt !== undefined ? { profileCreatedAt: profile.createdAt } : {}),
       files: records,
       ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases.map(({ logicalName, originalPath, reason }) => ({ logicalName, originalPath, reason })) } : {}),
     };
@@ -267,6 +268,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases.map((l) => l.logicalName) } : {}),
       verified: null,
       origin: manifest.origin,
+      ...(manifest.profileCreatedAt !== undefined ? { profileCreatedAt: manifest.profileCreatedAt } : {}),
     };
     // The catalog is the commit point: recovery keeps an archive the catalog lists, and removes one it does not.
     updateCatalog(backups, profile.id, (entries) => [...entries, entry]);

@@ -82,6 +82,11 @@ export interface BackupManifest {
   consistency: string;
   /** Which workspace made it (absent before this field). */
   origin?: BackupOrigin;
+  /**
+   * The `created_at` of the profile backed up (absent when it had none, and before this field): tells
+   * apart the backups of profiles that had the same id one after another.
+   */
+  profileCreatedAt?: string;
   files: (DatabaseRecord | FileRecord)[];
   /** Databases of the profile this backup could not take (the emergency backup saves what it can); absent when none. */
   leftOut?: { logicalName: string; originalPath: string; reason: string }[];
@@ -145,6 +150,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   if (m.kind === 'incremental' && typeof m.parent !== 'string') fail(archive, 'is incremental but names no parent');
   if (!Array.isArray(m.chain) || m.chain.some((c) => typeof c !== 'string')) fail(archive, 'has no chain');
   if (!Array.isArray(m.files)) fail(archive, 'has no file list');
+  if (m.profileCreatedAt !== undefined && (typeof m.profileCreatedAt !== 'string' || Number.isNaN(Date.parse(m.profileCreatedAt)))) fail(archive, 'has a profileCreatedAt that is not a date');
   for (const file of m.files) {
     if (!file || typeof file.originalPath !== 'string' || typeof file.size !== 'number') fail(archive, 'has a file record without path or size');
     // A control character in a path would end up in a file name on disk and in every message naming it.

@@ -13,8 +13,18 @@ import { closeChain, openChain } from './backupChain';
 import { profileFromBackup } from './backedUpFiles';
 import { BackupLayout } from './backupLayout';
 import { sharingWorkspaceFinder } from './backupOrigin';
-import { backupsOfEarlierProfile } from './earlierProfile';
+import { backupsOfEarlierProfile, generationsOf, type ProfileGeneration } from './earlierProfile';
 import { decideRetention, keepRulesFrom, type KeepRules, type RetentionDecision } from './retentionPolicy';
+
+/** An earlier profile with the id: when it was created (if known), whose rules decided, how many backups. */
+export interface EarlierProfileRules {
+  createdAt?: string;
+  /** The backup whose copy of that profile gave the keep rules. */
+  rulesFrom: string;
+  backups: number;
+  /** False when that copy could not be read: then every backup of that profile is kept. */
+  hasRules: boolean;
+}
 
 export interface PruneResult {
   profileId: string;
@@ -30,26 +40,18 @@ export interface PruneResult {
    * backup whose copy of that profile gave their keep rules. They are decided apart from the others.
    */
   earlierProfileRulesFrom?: string;
+  /** Each earlier profile with this id whose backups are kept, newest first (set with earlierProfileRulesFrom). */
+  earlierProfiles?: EarlierProfileRules[];
   /** Keys of the profile's backup_schedule this version does not know (a misspelt rule is ignored): one line each. */
   notes: string[];
 }
 
-/**
- * The keep rules of a profile: from its file, or, when the profile was deleted (its backups stay), from
- * the newest backup's copy of it, so that those backups can still be pruned.
- */
-async function keepRulesOf(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, entries: CatalogEntry[], backups: BackupLayout): Promise<{ rules: KeepRules; rulesFrom?: string; profile?: Profile }> {
-  if (fs.existsSync(context.layout.profileFile(profileId)) || entries.length === 0) {
-    const { profile } = loadProfile(context.layout, config, profileId);
-    return { rules: keepRulesFrom(profile.backupSchedule), profile };
-  }
-  const found = await keepRulesInNewest(context, config, profileId, entries, backups);
-  if (!found.rules) {
-    throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${profileId}" in ${context.layout.relative(context.layout.profilesDir)}, and its newest backup ${found.rulesFrom} holds no readable copy of it, so there are no keep rules to prune its backups by; nothing was deleted.`, {
-      hint: `Restore the profile (envprofiles restore ${found.rulesFrom}), or delete the backups you no longer want from ${backups.profileDir(profileId)} and rebuild the catalog (envprofiles backups ${profileId} --rebuild-catalog).`,
-    });
-  }
-  return { rules: found.rules, rulesFrom: found.rulesFrom };
+/** A group of backups decided together: one profile's, by that profile's keep rules. */
+interface PruneGroup {
+  backups: CatalogEntry[];
+  rules: KeepRules;
+  /** Put before each reason, for the backups of an earlier profile with the id. */
+  label?: string;
 }
 
 /** The keep rules in the copy of the profile file that the newest of `entries` holds (none when it holds no readable copy). */
@@ -64,6 +66,61 @@ async function keepRulesInNewest(context: WorkspaceContext, config: WorkspaceCon
   }
 }
 
+/**
+ * The groups `own` (this workspace's backups of the profile) is decided in: the profile's own backups by
+ * its file's rules; when the profile file is gone, the newest deleted profile's by the rules in its
+ * newest backup; and the backups of each earlier profile with the id (deleted, then the id reused) by
+ * that profile's rules, from its own newest backup (each is kept when there is no readable copy).
+ */
+async function pruneGroups(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, own: CatalogEntry[], backups: BackupLayout): Promise<{ groups: PruneGroup[]; current?: Profile; rulesFrom?: string; earlierProfiles: EarlierProfileRules[] }> {
+  let current: Profile | undefined;
+  let generations: ProfileGeneration[];
+  const groups: PruneGroup[] = [];
+  let rulesFrom: string | undefined;
+  if (fs.existsSync(context.layout.profileFile(profileId)) || own.length === 0) {
+    current = loadProfile(context.layout, config, profileId).profile;
+    const earlier = backupsOfEarlierProfile(own, current, context.now());
+    groups.push({ backups: own.filter((e) => !earlier.includes(e)), rules: keepRulesFrom(current.backupSchedule) });
+    generations = generationsOf(earlier);
+  } else {
+    generations = generationsOf(own);
+    const deleted = generations.pop() as ProfileGeneration;
+    const found = await keepRulesInNewest(context, config, profileId, deleted.backups, backups);
+    if (!found.rules) {
+      throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${profileId}" in ${context.layout.relative(context.layout.profilesDir)}, and its newest backup ${found.rulesFrom} holds no readable copy of it, so there are no keep rules to prune its backups by; nothing was deleted.`, {
+        hint: `Restore the profile (envprofiles restore ${found.rulesFrom}), or delete the backups you no longer want from ${backups.profileDir(profileId)} and rebuild the catalog (envprofiles backups ${profileId} --rebuild-catalog).`,
+      });
+    }
+    groups.push({ backups: deleted.backups, rules: found.rules });
+    rulesFrom = found.rulesFrom;
+  }
+  const earlierProfiles: EarlierProfileRules[] = [];
+  for (const generation of generations.reverse()) {
+    const found = await keepRulesInNewest(context, config, profileId, generation.backups, backups);
+    earlierProfiles.push({ ...(generation.createdAt !== undefined ? { createdAt: generation.createdAt } : {}), rulesFrom: found.rulesFrom, backups: generation.backups.length, hasRules: found.rules !== undefined });
+    const since = generation.createdAt ? ` (created ${generation.createdAt})` : '';
+    // Without a copy of that profile's file there are no rules for them: each is kept (the safe side).
+    groups.push({ backups: generation.backups, rules: found.rules ?? {}, label: `earlier profile${since}` });
+  }
+  return { groups, current, rulesFrom, earlierProfiles };
+}
+
+/**
+ * Decides every backup: each group by its rules, with everything outside the group counted as kept (so
+ * whatever depends on it keeps it) and out of its rules; `pinned` backups (another workspace's) are kept.
+ */
+function decideGroups(entries: CatalogEntry[], groups: PruneGroup[], pinned: ReadonlyMap<string, string>, now: Date, timeZone: string): RetentionDecision[] {
+  const decided = new Map<string, RetentionDecision>();
+  for (const group of groups) {
+    const inGroup = new Set(group.backups.map((e) => e.id));
+    const others = new Map([...pinned, ...entries.filter((e) => !inGroup.has(e.id) && !pinned.has(e.id)).map((e) => [e.id, 'not of this profile'] as const)]);
+    for (const d of decideRetention(entries, group.rules, now, timeZone, others)) {
+      if (inGroup.has(d.id)) decided.set(d.id, group.label ? { ...d, reasons: d.reasons.map((r) => `${group.label}: ${r}`) } : d);
+    }
+  }
+  // Another workspace's backups, and the order: as decided with everything pinned but them.
+  return decideRetention(entries, {}, now, timeZone, pinned).map((d) => decided.get(d.id) ?? d);
+}
 
 /** Applies the profile's retention rules; with `dryRun` only reports. Refuses when catalog and disk disagree. */
 export async function pruneBackups(context: WorkspaceContext, profileId: string, dryRun: boolean, timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone): Promise<PruneResult> {
@@ -87,27 +144,10 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
       if (other) pinned.set(entry.id, `made by the workspace at ${other}, which shares this backups folder (its own prune decides)`);
     }
     const own = entries.filter((e) => !pinned.has(e.id));
-    const { rules, rulesFrom, profile: current } = await keepRulesOf(context, config, profileId, own, backups);
+    const { groups, current, rulesFrom, earlierProfiles } = await pruneGroups(context, config, profileId, own, backups);
     const profileFile = context.layout.relative(context.layout.profileFile(profileId));
     const notes = unknownBackupScheduleKeys(current?.backupSchedule).map(({ key, message }) => `${profileFile}: backup_schedule.${key}: ${message}`);
-    // The backups of an earlier profile with this id keep that profile's rules, as a deleted profile's
-    // would, and its own newest verified backup: the new profile's rules and backups never sweep them away.
-    const earlier = current ? backupsOfEarlierProfile(own, current, context.now()) : [];
-    let decisions = decideRetention(entries, rules, context.now(), timeZone, earlier.length > 0 ? new Map([...pinned, ...earlier.map((e) => [e.id, 'of an earlier profile'] as const)]) : pinned);
-    let earlierProfileRulesFrom: string | undefined;
-    if (earlier.length > 0) {
-      const earlierRules = await keepRulesInNewest(context, config, profileId, earlier, backups);
-      earlierProfileRulesFrom = earlierRules.rulesFrom;
-      // Without a copy of that profile's file there are no rules for them: each is kept (the safe side).
-      const rules = earlierRules.rules ?? {};
-      // Everything else counts as kept here, so whatever depends on an earlier backup keeps it.
-      const others = new Map(entries.filter((e) => !earlier.includes(e)).map((e) => [e.id, 'not of the earlier profile'] as const));
-      const earlierDecisions = new Map(decideRetention(entries, rules, context.now(), timeZone, others).map((d) => [d.id, d]));
-      decisions = decisions.map((d) => {
-        const fromEarlier = earlierDecisions.get(d.id);
-        return earlier.some((e) => e.id === d.id) && fromEarlier ? { ...fromEarlier, reasons: fromEarlier.reasons.map((r) => `earlier profile: ${r}`) } : d;
-      });
-    }
+    const decisions = decideGroups(entries, groups, pinned, context.now(), timeZone);
     const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
     let freedBytes = 0;
     if (!dryRun && doomed.length > 0) {
@@ -122,6 +162,9 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
     } else {
       freedBytes = entries.filter((e) => doomed.includes(e.id)).reduce((sum, e) => sum + e.sizeBytes, 0);
     }
-    return { profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, notes, ...(rulesFrom ? { rulesFrom } : {}), ...(earlierProfileRulesFrom ? { earlierProfileRulesFrom } : {}) };
+    return {
+      profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, notes, ...(rulesFrom ? { rulesFrom } : {}),
+      ...(earlierProfiles.length > 0 ? { earlierProfileRulesFrom: earlierProfiles[0].rulesFrom, earlierProfiles } : {}),
+    };
   });
 }

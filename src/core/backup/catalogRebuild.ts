@@ -124,6 +124,7 @@ async function readArchiveEntry(file: string, profileId: string): Promise<{ entr
         ...(manifest.leftOut?.length ? { leftOut: manifest.leftOut.map((l) => l.logicalName) } : {}),
         verified: null,
         ...(origin ? { origin } : {}),
+        ...(manifest.profileCreatedAt !== undefined ? { profileCreatedAt: manifest.profileCreatedAt } : {}),
       },
     };
   } finally {

@@ -2,7 +2,7 @@ import type { Profile } from '../profileModel';
 import { readProfileFile } from '../profileStore';
 import type { WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceLayout } from '../workspaceLayout';
-import { readCatalog, type CatalogEntry } from './backupCatalog';
+import { oldestFirst, readCatalog, type CatalogEntry } from './backupCatalog';
 import { BackupLayout } from './backupLayout';
 import { sharingWorkspaceFinder } from './backupOrigin';
 
@@ -22,6 +22,37 @@ function currentProfileSince(profile: Pick<Profile, 'createdAt'>, now: Date): nu
 export function backupsOfEarlierProfile<Entry extends Pick<CatalogEntry, 'createdAt'>>(entries: Entry[], profile: Pick<Profile, 'createdAt'>, now: Date): Entry[] {
   const since = currentProfileSince(profile, now);
   return since === undefined ? [] : entries.filter((entry) => Date.parse(entry.createdAt) < since);
+}
+
+/** The backups of one profile among several that had the same id one after another. */
+export interface ProfileGeneration {
+  /** That profile's `created_at`; undefined for backups older than every one known. */
+  createdAt?: string;
+  /** Oldest first. */
+  backups: CatalogEntry[];
+}
+
+function isDate(text: string | undefined): text is string {
+  return text !== undefined && !Number.isNaN(Date.parse(text));
+}
+
+/**
+ * Splits the backups of profiles that had one id (deleted one after another) into each profile's, oldest
+ * profile first. A backup records its profile's `created_at`; one made before backups recorded it
+ * belongs to the newest profile created at or before it was made, and those made before every known
+ * `created_at` form one group (as all did before).
+ */
+export function generationsOf(entries: CatalogEntry[]): ProfileGeneration[] {
+  const starts = [...new Set(entries.map((e) => e.profileCreatedAt).filter(isDate))].sort((a, b) => Date.parse(a) - Date.parse(b));
+  const groups = new Map<string | undefined, CatalogEntry[]>();
+  for (const entry of [...entries].sort(oldestFirst)) {
+    const made = Date.parse(entry.createdAt);
+    const key = isDate(entry.profileCreatedAt) ? entry.profileCreatedAt : starts.filter((start) => Date.parse(start) <= made).pop();
+    groups.set(key, [...(groups.get(key) ?? []), entry]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a === undefined ? -Infinity : Date.parse(a)) - (b === undefined ? -Infinity : Date.parse(b)))
+    .map(([createdAt, backups]) => ({ ...(createdAt !== undefined ? { createdAt } : {}), backups }));
 }
 
 /** What a new profile that reuses the id of a deleted one is told about the backups it finds under that id. */
