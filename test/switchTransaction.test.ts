@@ -62,7 +62,16 @@ describe('switch transaction', () => {
     fs.rmSync(path.join(root, 'data/market_data.sqlite3'));
     const status = workspaceStatus(context);
     assert.equal(status.inSync, false);
-    assert.deepEqual(status.drift.sort(), ['.env does not match profile "dev_environment_001"', 'data/market_data.sqlite3 does not match profile "dev_environment_001"']);
+    assert.deepEqual(status.drift.sort(), ['.env differs in EXTRA', 'data/market_data.sqlite3 is missing (it should be a link to dev/market_data.sqlite3)']);
+    // A link pointed elsewhere, and a workspace folder moved: what differs, and why it may.
+    fs.symlinkSync('test/market_data.sqlite3', path.join(root, 'data/market_data.sqlite3'));
+    const moved = `${root}-moved`;
+    fs.renameSync(root, moved);
+    const after = workspaceStatus(createWorkspaceContext(moved, context.engine));
+    assert.deepEqual(after.drift.sort(), [
+      `.env differs in ENVPROFILE_DB_SETTINGS, ENVPROFILE_DB_STRATEGIES, ENVPROFILE_DB_MARKET_DATA, EXTRA (its database paths are outside ${moved}: was the workspace folder moved or copied?)`,
+      'data/market_data.sqlite3 points at test/market_data.sqlite3, not at dev/market_data.sqlite3',
+    ]);
   });
 
   it('backs up an env file it did not write before replacing it, once', async () => {

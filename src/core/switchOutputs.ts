@@ -60,9 +60,37 @@ export function captureOutput(target: string, label: string): OutputSnapshot {
   throw new EnvProfilesError('OUTPUT_CONFLICT', `${label} is a directory, where the switch must write a file.`, { file: label, hint: 'Move it away or change the output path in .envprofiles/config.yaml.' });
 }
 
-/** True when what is on disk at the output already equals what the switch would write. */
-export function outputMatches(output: PlannedOutput): boolean {
-  const now = captureOutput(output.path, output.label);
-  if (output.after.kind === 'symlink') return now.kind === 'symlink' && now.target === output.after.target;
-  return now.kind === 'file' && Buffer.from(now.contentBase64, 'base64').toString('utf8') === output.after.content;
+/** The variable each `KEY=value` line of an env file sets, to its line. */
+function envLines(text: string): Map<string, string> {
+  const lines = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const key = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(line)?.[1];
+    if (key) lines.set(key, line);
+  }
+  return lines;
 }
+
+/**
+ * How the output on disk differs from what the switch would write, in words (undefined when it does
+ * not): which link points elsewhere, which variables of the env file differ. `root` is the workspace
+ * folder: database paths of the env file outside it mean the folder was moved or copied.
+ */
+export function outputDrift(output: PlannedOutput, root: string): string | undefined {
+  const now = captureOutput(output.path, output.label);
+  const { label, after } = output;
+  if (after.kind === 'symlink') {
+    if (now.kind === 'symlink') return now.target === after.target ? undefined : `${label} points at ${now.target}, not at ${after.target}`;
+    return now.kind === 'absent' ? `${label} is missing (it should be a link to ${after.target})` : `${label} is a file, not a link to ${after.target}`;
+  }
+  if (now.kind === 'absent') return `${label} is missing`;
+  if (now.kind === 'symlink') return `${label} is a link to ${now.target}, not the file a switch writes`;
+  const text = Buffer.from(now.contentBase64, 'base64').toString('utf8');
+  if (text === after.content) return undefined;
+  const [have, want] = [envLines(text), envLines(after.content)];
+  const differing = [...new Set([...have.keys(), ...want.keys()])].filter((key) => have.get(key) !== want.get(key));
+  if (differing.length === 0) return `${label} differs from what a switch writes (in its comments or layout)`;
+  const shown = `${differing.slice(0, 5).join(', ')}${differing.length > 5 ? ` and ${differing.length - 5} more` : ''}`;
+  const elsewhere = [...have.entries()].some(([key, line]) => key.startsWith('ENVPROFILE_DB_') && want.has(key) && !line.includes(`${root}${path.sep}`));
+  return `${label} differs in ${shown}${elsewhere ? ` (its database paths are outside ${root}: was the workspace folder moved or copied?)` : ''}`;
+}
+

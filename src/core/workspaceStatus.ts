@@ -5,7 +5,7 @@ import type { Issue } from './errors';
 import { listJournals } from './operationJournal';
 import { isProtected, type ProfileType } from './profileModel';
 import { readAllProfileFiles, readProfileFile } from './profileStore';
-import { outputMatches, planOutputs } from './switchOutputs';
+import { outputDrift, planOutputs } from './switchOutputs';
 import { workspaceConfigFor } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { liveLockOwner } from './workspaceLock';
@@ -87,7 +87,8 @@ export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
   try {
     for (const output of planOutputs(layout, config, result.profile, state.switchedAt ?? '')) {
       if (output.role === 'state') continue;
-      if (!outputMatches(output)) status.drift.push(`${output.label} does not match profile "${state.active}"`);
+      const drift = outputDrift(output, layout.root);
+      if (drift) status.drift.push(drift);
     }
   } catch (error) {
     status.drift.push((error as Error).message);
