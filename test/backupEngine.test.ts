@@ -17,7 +17,7 @@ import { defaultConfig } from '../src/core/workspaceConfig';
 import type { SnapshotResult } from '../src/core/sqlite/sqliteEngine';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWriter';
-import { demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { assertSameTree, demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 import { createWorkspaceContext } from '../src/core/workspaceContext';
 import { craftArchive } from './support/testHelpers';
 import { runCli } from './support/cliRunner';
@@ -786,6 +786,30 @@ describe('restore', () => {
     const kept = (await engine()).open(path.join(root, 'data/what_was_there/market_data.sqlite3'), { readOnly: true });
     assert.deepEqual(kept.all('SELECT x FROM precious').map((row) => row.x), [42]);
     kept.close();
+  });
+
+  it('a broken profile file: restore changes nothing and says how to have the backup\'s copy back; doing as it says restores the file and the data', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    const good = fs.readFileSync(profileFile, 'utf8');
+    fs.writeFileSync(profileFile, good.replace('type: "DEVELOPMENT"', 'type: "DEVELOPPMENT"'));
+    await mutate(root, 'DELETE FROM price_data');
+    const before = snapshotTree(root);
+    const relative = `.envprofiles/profiles/${DEV}.yaml`;
+    await assert.rejects(restoreBackup(context, { reference: backup.entry.id }), (e: unknown) => {
+      assert.ok(e instanceof EnvProfilesError && e.code === 'PROFILE_INVALID', String(e));
+      assert.equal(e.hint, `Fix ${relative} and restore again; nothing was changed. Or, to have this backup's copy of the profile file back as well, move the broken one aside (mv ${relative} ${relative}.broken) and restore again: a restore puts the profile file back when there is none.`);
+      return true;
+    });
+    assertSameTree(snapshotTree(root), before);
+    fs.renameSync(profileFile, `${profileFile}.broken`);
+    const restored = await restoreBackup(context, { reference: backup.entry.id });
+    assert.deepEqual(restored.databases, ['settings', 'strategies', 'market_data']);
+    assert.equal(fs.readFileSync(profileFile, 'utf8'), good);
+    const db = (await engine()).open(path.join(root, 'data/dev/market_data.sqlite3'), { readOnly: true });
+    assert.ok(Number(db.all('SELECT count(*) AS n FROM price_data')[0].n) > 0, 'the rows are back');
+    db.close();
   });
 
   it('a profile renamed (its old id\'s file gone): a backup of the old id is not restored over the renamed profile\'s databases', async () => {

@@ -85,7 +85,7 @@ export function loadProfile(layout: WorkspaceLayout, config: WorkspaceConfig, id
   return { profile: result.profile, file, document: result.document };
 }
 
-export function invalidProfileError(issues: Issue[]): EnvProfilesError {
+export function invalidProfileError(issues: Issue[], hint = 'Fix the profile file and run the command again; nothing was changed.'): EnvProfilesError {
   const first = issues[0];
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
   const code = first.message.startsWith('YAML syntax error') ? 'YAML_SYNTAX' : 'PROFILE_INVALID';
@@ -95,7 +95,7 @@ export function invalidProfileError(issues: Issue[]): EnvProfilesError {
     line: first.line,
     column: first.column,
     issues,
-    hint: 'Fix the profile file and run the command again; nothing was changed.',
+    hint,
   });
 }
 

@@ -130,7 +130,13 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     }
 
     const current = readProfileFile(layout, config, manifest.profileId);
-    if (fs.existsSync(current.file) && !current.profile) throw invalidProfileError(current.issues);
+    if (fs.existsSync(current.file) && !current.profile) {
+      // The backup's copy of the profile file may be what the user wants back: say how.
+      const file = layout.relative(current.file);
+      throw invalidProfileError(current.issues, profileRecord(chain)
+        ? `Fix ${file} and restore again; nothing was changed. Or, to have this backup's copy of the profile file back as well, move the broken one aside (mv ${file} ${file}.broken) and restore again: a restore puts the profile file back when there is none.`
+        : undefined);
+    }
     const backedUpProfile = await profileFromBackup(context, config, chain, manifest.profileId);
     const profile = current.profile ?? backedUpProfile;
     const confirmationNeeded = profile && isProtected(profile) && request.confirmedId !== profile.id ? profile : undefined;
