@@ -802,7 +802,7 @@ describe('restore', () => {
       assert.equal(e.hint, `Fix ${relative} and restore again; nothing was changed. Or, to have this backup's copy of the profile file back as well, move the broken one aside (mv ${relative} ${relative}.broken) and restore again: a restore puts the profile file back when there is none.`);
       return true;
     });
-    assertSameTree(snapshotTree(root), before);
+    assertSameTree(snapshotTree(root), before, 'a refused restore changes nothing');
     fs.renameSync(profileFile, `${profileFile}.broken`);
     const restored = await restoreBackup(context, { reference: backup.entry.id });
     assert.deepEqual(restored.databases, ['settings', 'strategies', 'market_data']);

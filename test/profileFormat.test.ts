@@ -198,7 +198,7 @@ describe('profile format', () => {
 
   it('likelyMeant finds the key a typo meant, and leaves names of the user\'s own alone', () => {
     const known = ['id', 'name', 'type', 'files', 'protected', 'retention_days', 'lock_file'];
-    for (const [typo, meant] of [['protect', 'protected'], ['Protected', 'protected'], ['file', 'files'], ['retention', 'retention_days'], ['lockfile', 'lock_file'], ['nmae', undefined], ['ip', undefined], ['owner', undefined], ['notes', undefined], ['retension_days', 'retention_days']] as const) {
+    for (const [typo, meant] of [['protect', 'protected'], ['Protected', 'protected'], ['file', 'files'], ['retention', 'retention_days'], ['lockfile', 'lock_file'], ['nmae', undefined], ['ip', undefined], ['owner', undefined], ['notes', undefined], ['retension_days', 'retention_days'], ['protected_since', undefined], ['files_extra', undefined]] as const) {
       assert.equal(likelyMeant(typo, known), meant, typo);
     }
   });

@@ -17,7 +17,7 @@ function editDistance(a: string, b: string): number {
 /**
  * The known key that `key` most likely misspells (`protect` → `protected`, `retention_day` →
  * `retention_days`, `createdAt` → `created_at`), or undefined when none is close. Close means equal
- * but for case and separators, a prefix of at least 5 letters, or at most 2 edits away (1 for keys of
+ * but for case and separators, the known key cut short (at least 5 letters), or at most 2 edits away (1 for keys of
  * up to 5 letters, none for up to 3), so that a name of the user's own (`owner`) is not taken for a typo.
  */
 export function likelyMeant(key: string, known: readonly string[]): string | undefined {
@@ -26,7 +26,8 @@ export function likelyMeant(key: string, known: readonly string[]): string | und
   for (const candidate of known) {
     const target = normalised(candidate);
     if (wanted === target) return candidate;
-    const prefix = wanted.length >= 5 && (target.startsWith(wanted) || wanted.startsWith(target));
+    // A key cut short (`retention` for `retention_days`); not one made longer (`schema_version` is a name of its own).
+    const prefix = wanted.length >= 5 && target.startsWith(wanted);
     const distance = prefix ? 1 : editDistance(wanted, target);
     const shorter = Math.min(wanted.length, target.length);
     const allowed = shorter <= 3 ? 0 : shorter <= 5 ? 1 : 2;

@@ -96,7 +96,9 @@ async function pruneGroups(context: WorkspaceContext, config: WorkspaceConfig, p
   }
   const earlierProfiles: EarlierProfileRules[] = [];
   for (const generation of generations.reverse()) {
-    const found = await keepRulesInNewest(context, config, profileId, generation.backups, backups);
+    // An archive that cannot be read gives no rules: that profile's backups are then all kept, and the
+    // profile's own backups can still be pruned.
+    const found = await keepRulesInNewest(context, config, profileId, generation.backups, backups).catch(() => ({ rules: undefined, rulesFrom: [...generation.backups].sort(newestFirst)[0].id }));
     earlierProfiles.push({ ...(generation.createdAt !== undefined ? { createdAt: generation.createdAt } : {}), rulesFrom: found.rulesFrom, backups: generation.backups.length, hasRules: found.rules !== undefined });
     const since = generation.createdAt ? ` (created ${generation.createdAt})` : '';
     // Without a copy of that profile's file there are no rules for them: each is kept (the safe side).
