@@ -649,7 +649,7 @@ describe('verify', () => {
     assert.ok(!fs.existsSync(path.join(root, 'data/from_damaged')) || fs.readdirSync(path.join(root, 'data/from_damaged')).length === 0);
   });
 
-  it('detects a missing parent and names it', async () => {
+  it('detects a missing parent and names it; a restore names the backups to restore instead', async () => {
     const { root, context } = await demoWorkspace();
     const full = await createBackup(context, { profileId: DEV, kind: 'full' });
     await mutate(root, 'UPDATE price_data SET close = 1 WHERE rowid < 10');
@@ -659,6 +659,17 @@ describe('verify', () => {
     assert.equal(result.ok, false);
     assert.match(result.problems[0], new RegExp(`depends on backup ${full.entry.id.replace(/\./g, '\\.')}, whose archive .* is missing`));
     assert.equal(backupsOf(context, DEV).find((e) => e.id === incremental.entry.id)?.verified?.ok, false);
+    // A restore of it changes nothing and names the backups that can be restored instead.
+    const other = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await verifyBackup(context, other.entry.id);
+    const before = snapshotTree(root);
+    await assert.rejects(restoreBackup(context, { reference: incremental.entry.id }), (e: unknown) => {
+      assert.ok(e instanceof EnvProfilesError && e.code === 'VERIFY_FAILED', String(e));
+      assert.match(e.message, /is missing\. Nothing was changed\.$/);
+      assert.equal(e.hint, `Backups of ${DEV} whose archives are all there: ${other.entry.id} (verified). Restore one of them, or put the missing archive back.`);
+      return true;
+    });
+    assertSameTree(snapshotTree(root), before, 'a refused restore changes nothing');
   });
 
   it('a listed backup whose archive is gone: verify and restore say so (not "damaged"), record nothing and change nothing', async () => {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
 import { profileIdProblem } from '../safeNames';
 import { ArchiveReader } from './archiveReader';
-import { readCatalog, profilesWithBackups, type CatalogEntry } from './backupCatalog';
+import { newestFirst, readCatalog, profilesWithBackups, type CatalogEntry } from './backupCatalog';
 import type { BackupLayout } from './backupLayout';
 
 /** A backup named by id or by the path of its archive. */
@@ -47,6 +47,22 @@ function listedEntryOf(backups: BackupLayout, archive: string): CatalogEntry | u
     if (listed && fs.existsSync(listed) && fs.realpathSync(listed) === real) return entry;
   }
   return undefined;
+}
+
+/**
+ * The backups of `profileId` a restore could use instead of `unusable` (whose chain is broken): those
+ * whose archive and every archive of its chain are there, and that did not fail verification for a
+ * damaged archive; newest first, verified ones named as such. At most `limit`.
+ */
+export function restorableInstead(backups: BackupLayout, profileId: string, unusable: string, limit = 3): string[] {
+  const entries = readCatalog(backups, profileId);
+  const present = (id: string): boolean => fs.existsSync(backups.archiveFile(profileId, id));
+  const damaged = new Set(entries.filter((e) => e.verified?.ok === false && !e.verified.archiveSound).map((e) => e.id));
+  return [...entries]
+    .sort(newestFirst)
+    .filter((e) => e.id !== unusable && [e.id, ...e.chain].every((id) => present(id) && !damaged.has(id)))
+    .slice(0, limit)
+    .map((e) => `${e.id}${e.verified?.ok ? ' (verified)' : ''}`);
 }
 
 /**

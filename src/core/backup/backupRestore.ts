@@ -21,7 +21,7 @@ import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import type { ArchiveReader } from './archiveReader';
-import { closeChain, locateBackup, openChain } from './backupChain';
+import { closeChain, locateBackup, openChain, restorableInstead } from './backupChain';
 import { backUpProfile } from './backupCreation';
 import { finishRestore, rollBackRestore } from './backupRecovery';
 import { BackupLayout } from './backupLayout';
@@ -94,7 +94,16 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   if (request.asNew && request.database) throw new EnvProfilesError('USAGE', '--as-new restores a whole profile; it cannot be combined with --db.', { kind: 'usage' });
   const located = locateBackup(backups, request.reference, request.cwd ?? process.cwd());
   // Opening the chain checks every archive for hostile content before anything is written.
-  const chain = await openChain(located.archive);
+  const chain = await openChain(located.archive).catch((error: unknown) => {
+    const entry = located.catalogEntry;
+    if (!isEnvProfilesError(error) || error.code !== 'VERIFY_FAILED' || !entry) throw error;
+    // A chain that lost an archive: name the backups that can be restored instead.
+    const instead = restorableInstead(backups, entry.profileId, entry.id);
+    throw new EnvProfilesError(error.code, `${error.message} Nothing was changed.`, {
+      kind: error.kind, file: error.file, field: error.field,
+      hint: instead.length > 0 ? `Backups of ${entry.profileId} whose archives are all there: ${instead.join(', ')}. Restore one of them, or put the missing archive back.` : `No other backup of ${entry.profileId} has all its archives; put the missing one back if you have it.`,
+    });
+  });
   try {
     const last = chain[chain.length - 1];
     const manifest = last.manifest;
