@@ -209,6 +209,22 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.match(verified.stdout + verified.stderr, /not an Environment Profiles backup/);
   });
 
+  it('a profile id that leads outside the backups folder is refused before anything is read or written; a typo of an id gets "did you mean"', async () => {
+    const { root } = await demoWorkspace();
+    const rebuilt = runCli(['backups', '../profiles', '--rebuild-catalog', '--workspace', root]);
+    assert.equal(rebuilt.status, 2, rebuilt.stderr);
+    assert.match(rebuilt.stderr, /^error\[PROFILE_NOT_FOUND\]: No profile "\.\.\/profiles": "\.\.\/profiles" contains a path separator\./);
+    assert.equal(fs.existsSync(path.join(root, '.envprofiles/profiles/catalog.json')), false, 'before, the rebuild wrote a catalog there');
+    const typo = runCli(['backups', 'dev_environment_01', '--workspace', root]);
+    assert.equal(typo.status, 1, 'before: "No backups of dev_environment_01", exit 0');
+    assert.match(typo.stderr, /Did you mean dev_environment_001\? Known profiles: /);
+    // A folder in the backups folder that no profile could have (a disk's own lost+found) is not listed as one.
+    fs.mkdirSync(path.join(root, '.envprofiles/backups/lost+found'), { recursive: true });
+    const listed = runCli(['backups', '--workspace', root, '--json']);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual([listed.json?.result.backups, listed.json?.result.deletedProfiles], [[], []]);
+  });
+
   it('validate exits 0 when valid and 1 when a check fails', async () => {
     const { root } = await demoWorkspace();
     assert.equal(runCli(['validate', DEV, '--workspace', root]).status, 0);

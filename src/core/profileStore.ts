@@ -9,6 +9,7 @@ import { profileIdProblem } from './safeNames';
 import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceLayout } from './workspaceLayout';
 import { syntaxIssues } from './yamlPositions';
+import { likelyMeant } from './nearMiss';
 
 /** The outcome of reading one profile file: the profile when valid, its problems otherwise. */
 export interface ProfileFileResult {
@@ -68,18 +69,22 @@ export function readProfileFile(layout: WorkspaceLayout, config: WorkspaceConfig
   return { id, file, profile, issues, warnings, document };
 }
 
+/** "No profile <id>", with the id it most likely misspells and the known ones. */
+export function profileNotFoundError(layout: WorkspaceLayout, config: WorkspaceConfig, id: string): EnvProfilesError {
+  const known = readAllProfileFiles(layout, config).map((r) => r.id);
+  const meant = likelyMeant(id, known);
+  return new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${id}" in ${layout.relative(layout.profilesDir)}.`, {
+    file: layout.relative(layout.profileFile(id)),
+    hint: known.length > 0 ? `${meant ? `Did you mean ${meant}? ` : ''}Known profiles: ${known.join(', ')}.` : 'Create one with "envprofiles create <id>".',
+  });
+}
+
 /** Loads one valid profile or throws a typed error naming the file and field. */
 export function loadProfile(layout: WorkspaceLayout, config: WorkspaceConfig, id: string): LoadedProfile & { document: Document } {
   const idProblem = profileIdProblem(id);
   if (idProblem) throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${id}": ${idProblem}.`, { kind: 'usage', hint: 'Run "envprofiles list" to see the profiles.' });
   const file = layout.profileFile(id);
-  if (!fs.existsSync(file)) {
-    const known = readAllProfileFiles(layout, config).map((r) => r.id);
-    throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${id}" in ${layout.relative(layout.profilesDir)}.`, {
-      file: layout.relative(file),
-      hint: known.length > 0 ? `Known profiles: ${known.join(', ')}.` : 'Create one with "envprofiles create <id>".',
-    });
-  }
+  if (!fs.existsSync(file)) throw profileNotFoundError(layout, config, id);
   const result = readProfileFile(layout, config, id);
   if (!result.profile || !result.document) throw invalidProfileError(result.issues);
   return { profile: result.profile, file, document: result.document };

@@ -6,6 +6,7 @@ import { deletedProfilesWithBackups } from '../../core/backup/deletedProfiles';
 import { earlierProfileBackupIds } from '../../core/backup/earlierProfile';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
 import { EnvProfilesError } from '../../core/errors';
+import { profileNotFoundError } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand, CommandOutput } from '../cliCommand';
 import { table } from '../textFormat';
@@ -75,6 +76,8 @@ export const backupsCommand: CliCommand = {
     ]);
     const json = { directory: backups.root, backups: entries, disagreements, sharedWith, deletedProfiles: deleted, earlierProfile };
     if (entries.length === 0) {
+      // No backups and no profile of that name: most likely a typo of an id.
+      if (positionals.length > 0 && !fs.existsSync(context.layout.profileFile(positionals[0]))) throw profileNotFoundError(context.layout, config, positionals[0]);
       // An outside folder that is not there may be on a disk that is not mounted: "No backups" would mislead.
       const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isMissingOutside(context.layout) ? '; if it is on a disk that is not mounted, mount it' : ''})`;
       return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}${missing}.`, ...notes] };

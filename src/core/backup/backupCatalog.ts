@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { writeFileAtomic } from '../atomicFile';
 import { EnvProfilesError } from '../errors';
+import { profileIdProblem } from '../safeNames';
 import type { BackupKind } from './backupManifest';
 import { isBackupId, type BackupLayout } from './backupLayout';
 import type { BackupOrigin } from './backupOrigin';
@@ -134,7 +135,8 @@ export function updateCatalog(backups: BackupLayout, profileId: string, change: 
 /** Every profile that has a backup folder. */
 export function profilesWithBackups(backups: BackupLayout): string[] {
   try {
-    return fs.readdirSync(backups.root, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
+    // Only folders named as a profile can be: a disk's own (lost+found) or a user's are none of ours.
+    return fs.readdirSync(backups.root, { withFileTypes: true }).filter((d) => d.isDirectory() && !profileIdProblem(d.name)).map((d) => d.name).sort();
   } catch {
     return [];
   }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
 import { isInside } from '../pathSafety';
+import { profileIdProblem } from '../safeNames';
 import type { WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceLayout } from '../workspaceLayout';
 
@@ -13,7 +14,10 @@ export class BackupLayout {
     this.root = path.resolve(layout.root, config.backups.directory);
   }
 
+  /** A profile's folder. An id that is not a safe name (`../profiles`) is refused: it would lead outside. */
   profileDir(profileId: string): string {
+    const problem = profileIdProblem(profileId);
+    if (problem) throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${profileId}": ${problem}.`, { kind: 'usage', hint: 'Run "envprofiles list" to see the profiles, or "envprofiles backups" for every profile with backups.' });
     return path.join(this.root, profileId);
   }
 
