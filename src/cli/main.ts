@@ -136,8 +136,8 @@ function reportError(error: unknown, wantsJson: boolean, commandName: string): n
   process.stderr.write(`error[${code}]: ${terminalSafe(message)}\n`);
   if (known) {
     // The file the error concerns, when the message itself does not name it (e.g. the lock file of WORKSPACE_BUSY);
-    // a message that names it relative to the workspace ("config.yaml:20:16 ...") names it already.
-    if (known.file && !message.includes(path.basename(known.file))) process.stderr.write(`  file: ${terminalSafe(`${known.file}${known.line !== undefined ? `:${known.line}` : ''}${known.field ? ` (${known.field})` : ''}`)}\n`);
+    // a message that names it relative to the workspace (".envprofiles/config.yaml:20:16 ...") names it already.
+    if (known.file && !message.includes(known.file.split(/[\\/]/).slice(-2).join('/'))) process.stderr.write(`  file: ${terminalSafe(`${known.file}${known.line !== undefined ? `:${known.line}` : ''}${known.field ? ` (${known.field})` : ''}`)}\n`);
     for (const issue of known.issues.slice(1, 20)) process.stderr.write(`  also: ${terminalSafe(formatIssue(issue))}\n`);
     if (known.hint) process.stderr.write(`  ${terminalSafe(known.hint)}\n`);
   } else {

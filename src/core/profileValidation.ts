@@ -39,10 +39,11 @@ const PROFILE_KEYS = ['id', 'name', 'type', 'created_at', 'description', 'protec
  * unknown keys are the user's own and are kept without a word, as the README promises.
  */
 function misspeltProfileKeys(raw: Record<string, unknown>): { key: string; message: string }[] {
-  return Object.keys(raw).filter((key) => !PROFILE_KEYS.includes(key) && likelyMeant(key, PROFILE_KEYS)).map((key) => ({
-    key,
-    message: `is not a profile key, so it is ignored (and kept in the file); did you mean ${likelyMeant(key, PROFILE_KEYS)}?`,
-  }));
+  return Object.keys(raw)
+    .filter((key) => !PROFILE_KEYS.includes(key))
+    .map((key) => ({ key, meant: likelyMeant(key, PROFILE_KEYS) }))
+    .filter(({ meant }) => meant !== undefined)
+    .map(({ key, meant }) => ({ key, message: `is not a profile key, so it is ignored (and kept in the file); did you mean ${meant}?` }));
 }
 
 /**
