@@ -422,6 +422,48 @@ describe('backup archives', () => {
     assert.deepEqual(copy.databases, ['settings', 'strategies', 'market_data']);
   });
 
+  it('backup --all saves the databases of a profile whose file does not validate, by its databases: list; restoring that backup takes a safety backup first (before: none, with no readable profile)', async () => {
+    const { root, context } = await demoWorkspace();
+    const TEST = 'test_environment_001';
+    const profileFile = path.join(root, '.envprofiles/profiles', `${TEST}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('type: "TESTING"', 'type: "TESTINGG"'));
+    const all = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root, '--json']);
+    assert.equal(all.status, 0, all.stderr);
+    assert.deepEqual(all.json?.result.failures, [], 'before: "not backed up"');
+    assert.deepEqual(all.json?.result.brokenProfileFiles, [TEST]);
+    const saved = (all.json?.result.backups as { id: string; profileId: string; note?: string; databases: { name: string }[] }[]).find((b) => b.profileId === TEST);
+    assert.deepEqual(saved?.databases.map((d) => d.name), ['settings', 'strategies', 'market_data']);
+    assert.match(saved?.note ?? '', /^its profile file does not validate \(\.envprofiles\/profiles\/test_environment_001\.yaml:5:9 profile\.type: "TESTINGG" is not a profile type; .*\); its databases were saved from its databases: list, and the file as it is\./);
+    assert.match(runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root]).stdout, /^3 profile\(s\) backed up \(1 of them with a profile file that does not validate: see the notes\), 0 failed \(reason: emergency\)\.$/m);
+    const id = saved?.id as string;
+    assert.equal((await verifyBackup(context, id)).ok, true);
+
+    // The data goes wrong; the profile file is still broken: the restore says how to go on, and changes nothing.
+    await mutate(root, 'DELETE FROM price_data', 'data/test/market_data.sqlite3');
+    await assert.rejects(restoreBackup(context, { reference: id }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'PROFILE_INVALID' && /This backup's copy of it does not validate either: to restore the databases without fixing it, move the broken one aside/.test(e.hint ?? ''));
+    fs.renameSync(profileFile, `${profileFile}.broken`);
+    const restored = await restoreBackup(context, { reference: id });
+    assert.deepEqual(restored.databases, ['settings', 'strategies', 'market_data']);
+    assert.ok(restored.safetyBackup, 'the current databases were backed up first');
+    assert.ok(restored.notes.some((n) => n.startsWith('the backup\'s copy of the profile file does not validate, so it was not put back')), restored.notes.join('\n'));
+    assert.equal(fs.existsSync(profileFile), false);
+    const count = async (file: string): Promise<number> => {
+      const db = (await engine()).open(path.join(root, file), { readOnly: true });
+      try {
+        return Number(db.all('SELECT count(*) AS n FROM price_data')[0].n);
+      } finally {
+        db.close();
+      }
+    };
+    assert.ok((await count('data/test/market_data.sqlite3')) > 0, 'the rows are back');
+    // The safety backup holds what was replaced: the emptied table.
+    // (Its profile copy is the broken one, so --as-new makes the new profile from the manifest.)
+    const asNew = await restoreBackup(context, { reference: restored.safetyBackup as string, asNew: 'what_was_there' });
+    assert.ok(asNew.notes.some((n) => /^the backup's copy of the profile file does not validate \(.*\), so what_was_there was made from the backup's manifest: its databases, type BACKUP, no configuration$/.test(n)), asNew.notes.join('\n'));
+    assert.equal(await count('data/what_was_there/market_data.sqlite3'), 0);
+    assert.equal(runCli(['validate', 'what_was_there', '--workspace', root]).status, 0);
+  });
+
   it('files: a missing one is noted by the backup and validate; a folder refuses the backup (PROFILE_INVALID, not "a bug"), validate and the switch; the emergency backup leaves it out and saves the rest', async () => {
     const { root, context } = await demoWorkspace();
     const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);

@@ -66,10 +66,12 @@ export async function emergencyBackupCommand(services: CommandServices): Promise
     count += result.backups.length;
     failures.push(...result.failures.map((f) => `${f.profileId}: ${f.message}${f.hint ? ` ${f.hint}` : ''}`));
     leftOut.push(...result.backups.flatMap((b) => (b.leftOut ?? []).map((l) => `${b.profileId}: ${l.logicalName} was left out: ${l.reason}`)));
+    // Saved by its databases: list although its profile file does not validate: a warning, like a left-out database.
+    leftOut.push(...result.backups.filter((b) => result.brokenProfileFiles.includes(b.profileId)).map((b) => `${b.profileId}: ${b.note ?? 'its profile file does not validate'}`));
   }
   for (const failure of failures) services.log.error(`emergency backup: ${failure}`);
   for (const line of leftOut) services.log.warn(`emergency backup: ${line}`);
-  const without = leftOut.length > 0 ? `, ${leftOut.length} database(s) left out (${leftOut[0]})` : '';
+  const without = leftOut.length > 0 ? `, with ${leftOut.length} problem(s) to look at (${leftOut[0]})` : '';
   if (failures.length > 0) throw new Error(`Emergency backup: ${count} profile(s) backed up${without}, ${failures.length} failed (${failures[0]}).`);
   if (leftOut.length > 0) {
     void vscode.window.showWarningMessage(`Emergency backup: ${count} profile(s) backed up${without}. See the log.`, 'Show Log').then((c) => c && services.log.show());

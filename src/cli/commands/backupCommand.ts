@@ -15,6 +15,7 @@ export interface AllBackupsJson {
   reason: string;
   backups: (Omit<CatalogEntry, 'databases' | 'leftOut'> & { databases: BackupResult['databases']; note?: string; leftOut?: BackupResult['leftOut']; verification?: VerificationResult })[];
   failures: AllProfilesBackupResult['failures'];
+  brokenProfileFiles: string[];
 }
 
 function describe(result: BackupResult, verification?: VerificationResult): string[] {
@@ -67,10 +68,12 @@ export const backupCommand: CliCommand = {
         if (failure.hint) text.push(`  ${failure.hint}`);
       }
       const partial = result.results.filter((r) => r.leftOut).length;
-      text.push(`${result.results.length} profile(s) backed up${partial > 0 ? ` (${partial} of them without every database: see the notes)` : ''}, ${result.failures.length} failed (reason: ${result.reason}).`);
+      const broken = result.brokenProfileFiles.length;
+      const caveats = [...(partial > 0 ? [`${partial} of them without every database`] : []), ...(broken > 0 ? [`${broken} of them with a profile file that does not validate`] : [])];
+      text.push(`${result.results.length} profile(s) backed up${caveats.length > 0 ? ` (${caveats.join('; ')}: see the notes)` : ''}, ${result.failures.length} failed (reason: ${result.reason}).`);
       const failedVerification = [...verified.values()].filter((v) => !v.ok).length;
       if (failedVerification > 0) text.push(`${failedVerification} of the new backups FAILED verification (see above).`);
-      const json: AllBackupsJson = { reason: result.reason, backups: result.results.map(({ entry: { leftOut: _names, ...entry }, databases, note, leftOut }) => ({ ...entry, databases, note, ...(leftOut ? { leftOut } : {}), ...(verified.has(entry.id) ? { verification: verified.get(entry.id) } : {}) })), failures: result.failures };
+      const json: AllBackupsJson = { reason: result.reason, backups: result.results.map(({ entry: { leftOut: _names, ...entry }, databases, note, leftOut }) => ({ ...entry, databases, note, ...(leftOut ? { leftOut } : {}), ...(verified.has(entry.id) ? { verification: verified.get(entry.id) } : {}) })), failures: result.failures, brokenProfileFiles: result.brokenProfileFiles };
       // Anything not saved is a failure for scripts, also a database left out of a profile's backup (and a backup that failed --verify).
       return { json, text, exitCode: result.failures.length > 0 || partial > 0 || failedVerification > 0 ? 1 : 0 };
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMap, parseDocument, type Document } from 'yaml';
+import { Document, isMap, parseDocument } from 'yaml';
 import { appendAudit } from '../auditLog';
 import { commitTemporaryFile, temporaryPathFor, writeFileAtomic } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
@@ -26,7 +26,7 @@ import { backUpProfile } from './backupCreation';
 import { finishRestore, rollBackRestore } from './backupRecovery';
 import { BackupLayout } from './backupLayout';
 import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigin';
-import { databaseRecordsOf, leftOutReason, type DatabaseRecord, type FileRecord } from './backupManifest';
+import { databaseRecordsOf, leftOutReason, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { backupsOfEarlierProfile, earlierBackupsNoteFor } from './earlierProfile';
 import { fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
 import { databasesOfOtherProfiles } from '../databaseOwners';
@@ -139,15 +139,19 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     }
 
     const current = readProfileFile(layout, config, manifest.profileId);
+    const backedUpProfile = await profileFromBackup(context, config, chain, manifest.profileId);
     if (fs.existsSync(current.file) && !current.profile) {
       // The backup's copy of the profile file may be what the user wants back: say how.
       const file = layout.relative(current.file);
-      throw invalidProfileError(current.issues, profileRecord(chain)
-        ? `Fix ${file} and restore again; nothing was changed. Or, to have this backup's copy of the profile file back as well, move the broken one aside (mv ${file} ${file}.broken) and restore again: a restore puts the profile file back when there is none.`
-        : undefined);
+      const moveAside = `move the broken one aside (mv ${file} ${file}.broken) and restore again`;
+      throw invalidProfileError(current.issues, backedUpProfile
+        ? `Fix ${file} and restore again; nothing was changed. Or, to have this backup's copy of the profile file back as well, ${moveAside}: a restore puts the profile file back when there is none.`
+        : `Fix ${file} and restore again; nothing was changed. (This backup's copy of it does not validate either: to restore the databases without fixing it, ${moveAside}; they go back where the backup found them.)`);
     }
-    const backedUpProfile = await profileFromBackup(context, config, chain, manifest.profileId);
     const profile = current.profile ?? backedUpProfile;
+    // With neither a profile file nor a readable copy of it in the backup (an emergency backup of a broken
+    // one), the manifest still says which database is where: the safety backup holds them all the same.
+    const safetyProfile = profile ?? profileFromManifest(manifest);
     const confirmationNeeded = profile && isProtected(profile) && request.confirmedId !== profile.id ? profile : undefined;
     // A dry run changes nothing, so it needs no confirmation: it says that the restore will.
     if (confirmationNeeded && !request.dryRun) {
@@ -166,17 +170,17 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const restoresProfileFile = !current.profile && backedUpProfile !== undefined;
     const outcomeOf = (safetyBackup: string | undefined): string[] => outcomeNotes(context, backups, chain, records, current, request.database, restoresProfileFile, safetyBackup, failedVerification, outcome);
     if (request.dryRun) {
-      const safety = profile ? safetyBackupPlan(context, profile, replaced, 'planned') : undefined;
+      const safety = safetyBackupPlan(context, safetyProfile, replaced, 'planned');
       const writes = [
         ...targets.map(({ record, target }) => ({ name: record.logicalName, path: layout.relative(target), exists: fs.existsSync(target) })),
         ...fileRecords.map((f, i) => ({ name: f.originalPath, path: layout.relative(fileTargets[i]), exists: fs.existsSync(fileTargets[i]) })),
         ...(restoresProfileFile ? [{ name: 'profile file', path: layout.relative(current.file), exists: false }] : []),
       ];
-      const plan: RestorePlan = { writes, safetyBackupFirst: safety !== undefined && Object.keys(safety.present).length > 0, wouldRefuse, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
-      const notes = [...(safety?.notes ?? []), ...leftAlone, ...outcomeOf(undefined)];
+      const plan: RestorePlan = { writes, safetyBackupFirst: Object.keys(safety.present).length > 0, wouldRefuse, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
+      const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined)];
       return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
     }
-    const { safetyBackup, keptAs, notes } = profile ? await backUpWhatIsThere(context, config, profile, replaced, profileFileContent) : { safetyBackup: undefined, keptAs: new Map<string, string>(), notes: [] };
+    const { safetyBackup, keptAs, notes } = await backUpWhatIsThere(context, config, safetyProfile, replaced, profileFileContent);
     notes.push(...leftAlone);
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
     const journal: RestoreJournal = {
@@ -341,6 +345,9 @@ function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, chain: A
   const notes: string[] = [];
   if (restoresProfileFile) {
     notes.push(told(outcome, 'the profile file was missing and was restored from the backup', 'the profile file is missing and would be restored from the backup'));
+  } else if (!current.profile && !fs.existsSync(current.file) && profileRecord(chain)) {
+    // An emergency backup of a profile whose file was broken holds that file as it was.
+    notes.push(`the backup's copy of the profile file does not validate, so it ${told(outcome, 'was not put back', 'would not be put back')}: the databases ${told(outcome, 'went', 'would go')} where the backup found them, and ${manifest.profileId} has no profile file until you write one (the backup keeps the broken copy, under profile/ in its archive)`);
   } else if (current.profile && !database) {
     const record = profileRecord(chain);
     if (record && fs.existsSync(current.file) && record.sha256 !== sha256Of(fs.readFileSync(current.file))) notes.push(`the profile file in the backup differs from the current one; the current one ${told(outcome, 'was', 'would be')} kept`);
@@ -414,6 +421,12 @@ function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced:
   return { present, keptAs, notes };
 }
 
+/** The profile as far as a manifest tells it: its id, when it was created, and where each database was. */
+function profileFromManifest(manifest: BackupManifest): Profile {
+  const databases = Object.fromEntries(databaseRecordsOf(manifest).map((r) => [r.logicalName, r.originalPath]));
+  return { id: manifest.profileId, name: manifest.profileId, type: 'BACKUP', ...(manifest.profileCreatedAt ? { createdAt: manifest.profileCreatedAt } : {}), protected: false, databases, configurations: {}, files: [], requiredTables: {} };
+}
+
 /** Where a database goes: the current profile's path for it, else the path recorded in the backup. */
 function databaseTarget(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], record: DatabaseRecord, current: Profile | undefined): string {
   return restoreTarget(context, config, chain, current?.databases[record.logicalName] ?? record.originalPath, `the database "${record.logicalName}"`);
@@ -456,8 +469,20 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   // database with the old one: it is left out of the new profile instead.
   const leftOut = Object.keys(profileDatabasesIn(document)).filter((logical) => !(logical in databases));
   for (const logical of leftOut) document.deleteIn(['profile', 'databases', logical]);
-  const parsed = parseProfileText(document.toString({ lineWidth: 0 }), layout.relative(layout.profileFile(id)), layout, config, id);
-  if (!parsed.profile) throw invalidProfileError(parsed.issues);
+  const label = layout.relative(layout.profileFile(id));
+  let parsed = parseProfileText(document.toString({ lineWidth: 0 }), label, layout, config, id);
+  let madeFromManifest: string | undefined;
+  if (!parsed.profile) {
+    // The backup's copy of the profile file does not validate (an emergency backup of a broken one): the
+    // new profile is made from the manifest, which says which database is which.
+    const fallback = new Document({ profile: { id, name: `${manifest.profileId} (restored ${manifest.createdAt.slice(0, 10)})`, type: 'BACKUP', created_at: context.now().toISOString(), restored_from: manifest.backupId, databases } });
+    const again = parseProfileText(fallback.toString({ lineWidth: 0 }), label, layout, config, id);
+    if (!again.profile) throw invalidProfileError(parsed.issues);
+    madeFromManifest = `the backup's copy of the profile file does not validate (${parsed.issues[0]?.message}), so ${id} ${told(dryRun ? 'planned' : 'done', 'was', 'would be')} made from the backup's manifest: its databases, type BACKUP, no configuration`;
+    parsed = again;
+  }
+  const newProfile = parsed.profile;
+  if (!newProfile) throw invalidProfileError(parsed.issues);
   for (const written of Object.values(databases)) {
     if (fs.existsSync(layout.resolve(written))) throw new EnvProfilesError('TARGET_EXISTS', `${written} already exists.`, { file: written, hint: 'Choose another id for --as-new.' });
   }
@@ -475,8 +500,9 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   const outcome: Outcome = dryRun ? 'planned' : 'done';
   const elsewhere = elsewhereText(layout, originFrom(manifest.origin));
   const notes = [`${told(outcome, 'restored', 'would restore')} as the new profile ${id}${elsewhere ? `, from a backup made by ${elsewhere}` : ''}`];
-  const earlier = earlierBackupsNoteFor(layout, config, parsed.profile, context.now());
+  const earlier = earlierBackupsNoteFor(layout, config, newProfile, context.now());
   if (earlier) notes.push(earlier);
+  if (madeFromManifest) notes.push(madeFromManifest);
   for (const logical of leftOut) {
     const why = leftOutReason(manifest, logical) ?? 'it was missing, or not a SQLite database, when the backup was taken';
     notes.push(`${logical} is not in this backup (${why}), so ${id} ${told(outcome, 'has', 'would have')} no ${logical} database; add one to ${layout.relative(layout.profileFile(id))} if it needs it`);
