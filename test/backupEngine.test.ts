@@ -442,7 +442,9 @@ describe('backup archives', () => {
     await mutate(root, 'DELETE FROM price_data', 'data/test/market_data.sqlite3');
     await assert.rejects(restoreBackup(context, { reference: id }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'PROFILE_INVALID' && /This backup's copy of it does not validate either: to restore the databases without fixing it, move the broken one aside/.test(e.hint ?? ''));
     fs.renameSync(profileFile, `${profileFile}.broken`);
-    const restored = await restoreBackup(context, { reference: id });
+    // Its type cannot be read for sure ("TESTINGG"), so it could be a production profile: the typed id is asked for.
+    await assert.rejects(restoreBackup(context, { reference: id }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'CONFIRMATION_REQUIRED');
+    const restored = await restoreBackup(context, { reference: id, confirmedId: TEST });
     assert.deepEqual(restored.databases, ['settings', 'strategies', 'market_data']);
     assert.ok(restored.safetyBackup, 'the current databases were backed up first');
     assert.ok(restored.notes.some((n) => n.startsWith('the backup\'s copy of the profile file does not validate, so it was not put back')), restored.notes.join('\n'));

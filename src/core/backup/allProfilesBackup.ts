@@ -1,13 +1,10 @@
 import { EnvProfilesError } from '../errors';
-import { checkProfilePath } from '../pathSafety';
-import { PROFILE_TYPES, type Profile } from '../profileModel';
-import { invalidProfileError, readAllProfileFiles, type ProfileFileResult } from '../profileStore';
-import { isEnvironmentVariableName } from '../safeNames';
+import { salvagedProfile } from '../profileSalvage';
+import { invalidProfileError, readAllProfileFiles } from '../profileStore';
 import { typedSystemError } from '../systemErrors';
-import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
+import { workspaceConfigFor } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
-import type { WorkspaceLayout } from '../workspaceLayout';
 import { withWorkspaceLock } from '../workspaceSession';
 import { backUpProfile, type BackupResult, type RequestedKind } from './backupCreation';
 import { checkedBackupReason } from './backupReason';
@@ -41,7 +38,8 @@ export async function backUpAllProfiles(context: WorkspaceContext, kind: Request
       if (!profile) {
         const invalid = invalidProfileError(file.issues.length > 0 ? file.issues : [{ file: context.layout.relative(file.file), message: 'is not a valid profile' }]);
         // Its databases are saved all the same when its databases: list still says where they are.
-        profile = salvagedProfile(context.layout, config, file);
+        const salvaged = file.document ? salvagedProfile(file.id, file.document, context.layout, config) : undefined;
+        profile = salvaged && Object.keys(salvaged.databases).length > 0 ? salvaged : undefined;
         if (!profile) {
           failures.push({ profileId: file.id, message: `not backed up: ${invalid.message}`, code: invalid.code, hint: `Fix the profile file, then back it up: envprofiles backup ${file.id}.` });
           continue;
@@ -61,27 +59,4 @@ export async function backUpAllProfiles(context: WorkspaceContext, kind: Request
     }
     return { reason, results, failures, brokenProfileFiles };
   });
-}
-
-/**
- * For the emergency backup, a profile whose file does not validate, as far as its databases can still
- * be found: the entries of its `databases:` with a name that can be a variable and a path inside the
- * workspace (or an allowed folder). Undefined when the file does not parse or no entry is usable.
- */
-function salvagedProfile(layout: WorkspaceLayout, config: WorkspaceConfig, file: ProfileFileResult): Profile | undefined {
-  if (!file.document || file.document.errors.length > 0) return undefined;
-  const raw = (file.document.toJS({ maxAliasCount: 100 }) as { profile?: unknown } | null)?.profile;
-  if (!isMapping(raw) || !isMapping(raw.databases)) return undefined;
-  const databases: Record<string, string> = {};
-  for (const [logical, written] of Object.entries(raw.databases)) {
-    if (isEnvironmentVariableName(logical) && typeof written === 'string' && checkProfilePath(layout.root, written, config.allowedDirectories).ok) databases[logical] = written;
-  }
-  if (Object.keys(databases).length === 0) return undefined;
-  const type = PROFILE_TYPES.find((t) => t === String(raw.type).toUpperCase()) ?? 'BACKUP';
-  const createdAt = typeof raw.created_at === 'string' && !Number.isNaN(Date.parse(raw.created_at)) ? raw.created_at : undefined;
-  return { id: file.id, name: typeof raw.name === 'string' ? raw.name : file.id, type, ...(createdAt ? { createdAt } : {}), protected: type === 'PRODUCTION' || raw.protected === true, databases, configurations: {}, files: [], requiredTables: {} };
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

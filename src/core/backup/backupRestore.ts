@@ -14,6 +14,7 @@ import { withNewProfileJournal } from '../newProfileJournal';
 import { removeJournal, writeJournal, type KeptFile, type RestoreJournal } from '../operationJournal';
 import { checkProfilePath, realLocation } from '../pathSafety';
 import { isProtected, type Profile } from '../profileModel';
+import { salvagedProfile } from '../profileSalvage';
 import { invalidProfileError, parseProfileText, readProfileFile, writeProfileDocument } from '../profileStore';
 import { profileIdProblem } from '../safeNames';
 import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
@@ -148,11 +149,12 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         ? `Fix ${file} and restore again; nothing was changed. Or, to have this backup's copy of the profile file back as well, ${moveAside}: a restore puts the profile file back when there is none.`
         : `Fix ${file} and restore again; nothing was changed. (This backup's copy of it does not validate either: to restore the databases without fixing it, ${moveAside}; they go back where the backup found them.)`);
     }
-    const profile = current.profile ?? backedUpProfile;
     // With neither a profile file nor a readable copy of it in the backup (an emergency backup of a broken
-    // one), the manifest still says which database is where: the safety backup holds them all the same.
-    const safetyProfile = profile ?? profileFromManifest(manifest);
-    const confirmationNeeded = profile && isProtected(profile) && request.confirmedId !== profile.id ? profile : undefined;
+    // one), what that copy still says (its type, protection) and the manifest (which database is where)
+    // stand in: the safety backup holds every database all the same, and a protected one is still asked for.
+    const profile = current.profile ?? backedUpProfile ?? (profileRecord(chain) ? await profileFromManifest(context, config, chain) : undefined);
+    const safetyProfile = profile ?? manifestOnlyProfile(manifest);
+    const confirmationNeeded = isProtected(safetyProfile) && request.confirmedId !== safetyProfile.id ? safetyProfile : undefined;
     // A dry run changes nothing, so it needs no confirmation: it says that the restore will.
     if (confirmationNeeded && !request.dryRun) {
       const profile = confirmationNeeded;
@@ -421,10 +423,22 @@ function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced:
   return { present, keptAs, notes };
 }
 
-/** The profile as far as a manifest tells it: its id, when it was created, and where each database was. */
-function profileFromManifest(manifest: BackupManifest): Profile {
+/** The profile as far as the manifest alone tells: its id, and where each database was; no settings. */
+function manifestOnlyProfile(manifest: BackupManifest): Profile {
   const databases = Object.fromEntries(databaseRecordsOf(manifest).map((r) => [r.logicalName, r.originalPath]));
-  return { id: manifest.profileId, name: manifest.profileId, type: 'BACKUP', ...(manifest.profileCreatedAt ? { createdAt: manifest.profileCreatedAt } : {}), protected: false, databases, configurations: {}, files: [], requiredTables: {} };
+  return { id: manifest.profileId, name: manifest.profileId, type: 'BACKUP', protected: false, databases, configurations: {}, files: [], requiredTables: {} };
+}
+
+/**
+ * The profile of a backup whose copy of the profile file does not validate: what that copy still says
+ * (name, type, protection, created_at), with the databases where the manifest says they were.
+ */
+async function profileFromManifest(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[]): Promise<Profile> {
+  const manifest = chain[chain.length - 1].manifest;
+  const text = (await fileContent(chain, profileRecord(chain))).toString('utf8');
+  const salvaged = salvagedProfile(manifest.profileId, parseDocument(text), context.layout, config);
+  const known = manifestOnlyProfile(manifest);
+  return { ...known, ...salvaged, databases: known.databases };
 }
 
 /** Where a database goes: the current profile's path for it, else the path recorded in the backup. */
