@@ -431,6 +431,9 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.ok(!roots().some((n) => labelOf(n) === 'cli_clone'), 'no longer listed as deleted');
     const marked = () => child(profile, 'Backups').getChildren().map((n) => String(n.getTreeItem().description).includes('· earlier profile (deleted) ·'));
     assert.deepEqual(marked(), [true, true]);
+    // The tooltip says which earlier profile: each backup records its profile's created_at.
+    const tooltip = child(profile, 'Backups').getChildren()[0].getTreeItem().tooltip as vscode.MarkdownString;
+    assert.match(tooltip.value, /earlier profile with the id cli_clone \(created \d{4}-\d\d-\d\dT[^)]*\), which was deleted/);
     // Its databases are the ones the deleted profile left in data/cli_clone/, but for settings, which was lost.
     fs.copyFileSync(path.join(workspace(), 'data/dev/settings.sqlite3'), path.join(workspace(), 'data/cli_clone/settings.sqlite3'));
     await new Promise((r) => setTimeout(r, 50)); // created_at and the backup's time must differ
