@@ -426,7 +426,7 @@ function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced:
 /** The profile as far as the manifest alone tells: its id, and where each database was; no settings. */
 function manifestOnlyProfile(manifest: BackupManifest): Profile {
   const databases = Object.fromEntries(databaseRecordsOf(manifest).map((r) => [r.logicalName, r.originalPath]));
-  return { id: manifest.profileId, name: manifest.profileId, type: 'BACKUP', protected: false, databases, configurations: {}, files: [], requiredTables: {} };
+  return { id: manifest.profileId, name: manifest.profileId, type: 'BACKUP', ...(manifest.profileCreatedAt ? { createdAt: manifest.profileCreatedAt } : {}), protected: false, databases, configurations: {}, files: [], requiredTables: {} };
 }
 
 /**
@@ -438,7 +438,8 @@ async function profileFromManifest(context: WorkspaceContext, config: WorkspaceC
   const text = (await fileContent(chain, profileRecord(chain))).toString('utf8');
   const salvaged = salvagedProfile(manifest.profileId, parseDocument(text), context.layout, config);
   const known = manifestOnlyProfile(manifest);
-  return { ...known, ...salvaged, databases: known.databases };
+  // A copy that does not even parse says nothing of its protection: it is taken as protected.
+  return salvaged ? { ...known, ...salvaged, databases: known.databases } : { ...known, protected: true };
 }
 
 /** Where a database goes: the current profile's path for it, else the path recorded in the backup. */
