@@ -466,6 +466,35 @@ describe('backup archives', () => {
     assert.equal(runCli(['validate', 'what_was_there', '--workspace', root]).status, 0);
   });
 
+  it('backup --all saves the databases of a profile whose file has a YAML error, as far as the parser got, and takes it as protected (before: "not backed up")', async () => {
+    const { root, context } = await demoWorkspace();
+    const TEST = 'test_environment_001';
+    const profileFile = path.join(root, '.envprofiles/profiles', `${TEST}.yaml`);
+    const yaml = fs.readFileSync(profileFile, 'utf8');
+    // An unclosed quote after the databases: list (a file saved in the middle of an edit).
+    fs.writeFileSync(profileFile, yaml.replace('log_level: "INFO"', 'log_level: "INFO'));
+    const all = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root, '--json']);
+    assert.equal(all.status, 0, all.stderr);
+    assert.deepEqual(all.json?.result.failures, []);
+    assert.deepEqual(all.json?.result.brokenProfileFiles, [TEST]);
+    const saved = (all.json?.result.backups as { id: string; profileId: string; note?: string; databases: { name: string }[] }[]).find((b) => b.profileId === TEST);
+    assert.deepEqual(saved?.databases.map((d) => d.name), ['settings', 'strategies', 'market_data']);
+    assert.match(saved?.note ?? '', /^its profile file does not validate \(\.envprofiles\/profiles\/test_environment_001\.yaml:13:\d+: YAML syntax error: Missing closing "quote\); its databases were saved from its databases: list as far as it could be read \(settings, strategies, market_data; any listed at or after the error may be missing\), and the file as it is\./);
+    const id = saved?.id as string;
+    assert.equal((await verifyBackup(context, id)).ok, true);
+    // Its type reads TESTING, but a YAML error may have swallowed another line: a restore asks for the typed id.
+    fs.renameSync(profileFile, `${profileFile}.broken`);
+    await assert.rejects(restoreBackup(context, { reference: id }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'CONFIRMATION_REQUIRED');
+    assert.deepEqual((await restoreBackup(context, { reference: id, confirmedId: TEST })).databases, ['settings', 'strategies', 'market_data']);
+
+    // An error in the list that leaves nothing of it (a tab as indentation): not backed up, and said so.
+    fs.writeFileSync(profileFile, yaml.replace('    settings: "data/test/', '\tsettings: "data/test/'));
+    const none = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root, '--json']);
+    assert.equal(none.status, 1, none.stderr);
+    assert.deepEqual((none.json?.result.failures as { profileId: string; message: string }[]).map((f) => f.profileId), [TEST]);
+    assert.match((none.json?.result.failures as { message: string }[])[0].message, /^not backed up: .*YAML syntax error/);
+  });
+
   it('files: a missing one is noted by the backup and validate; a folder refuses the backup (PROFILE_INVALID, not "a bug"), validate and the switch; the emergency backup leaves it out and saves the rest', async () => {
     const { root, context } = await demoWorkspace();
     const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);

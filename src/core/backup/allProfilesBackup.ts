@@ -44,7 +44,8 @@ export async function backUpAllProfiles(context: WorkspaceContext, kind: Request
           failures.push({ profileId: file.id, message: `not backed up: ${invalid.message}`, code: invalid.code, hint: `Fix the profile file, then back it up: envprofiles backup ${file.id}.` });
           continue;
         }
-        brokenFile = `its profile file does not validate (${invalid.message}); its databases were saved from its databases: list, and the file as it is. Fix the file, then back the profile up again (envprofiles backup ${file.id})`;
+        const saved = `its databases were saved from its databases: list${file.document?.errors.length ? ` as far as it could be read (${Object.keys(profile.databases).join(', ')}; any listed at or after the error may be missing)` : ''}, and the file as it is`;
+        brokenFile = `its profile file does not validate (${invalid.message}); ${saved}. Fix the file, then back the profile up again (envprofiles backup ${file.id})`;
       }
       try {
         // In an emergency what can be saved is saved: a database that cannot be taken is left out (and named).
