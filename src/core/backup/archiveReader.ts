@@ -27,6 +27,11 @@ function invalid(archive: string, why: string, entry?: string, hint = 'The archi
 
 const NOT_A_BACKUP_HINT = 'Give the id of a backup or the path of its .zip file ("envprofiles backups" lists them).';
 
+/** The hint of an error that says a file is not a backup at all (a folder, a ZIP without a manifest), or undefined. */
+export function notABackupHint(error: EnvProfilesError): string | undefined {
+  return error.code === 'ARCHIVE_INVALID' && error.hint?.startsWith(NOT_A_BACKUP_HINT) ? error.hint : undefined;
+}
+
 function corruptEntry(archive: string, entry: string, actual: string, expected: string): EnvProfilesError {
   return new EnvProfilesError('VERIFY_FAILED', `${archive}: entry "${entry}" is corrupt (its SHA-256 is ${actual.slice(0, 12)}…, the manifest says ${expected.slice(0, 12)}…).`, { file: archive, field: entry, hint: 'Use another backup.' });
 }
@@ -225,7 +230,7 @@ async function readAll(zip: yauzl.ZipFile, entry: yauzl.Entry, file: string): Pr
   return Buffer.concat(chunks);
 }
 
-function isFolder(file: string): boolean {
+export function isFolder(file: string): boolean {
   try {
     return fs.statSync(file).isDirectory();
   } catch {

@@ -8,7 +8,7 @@ import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { workspaceConfigFor } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { withWorkspaceLock } from '../workspaceSession';
-import type { ArchiveReader } from './archiveReader';
+import { isFolder, notABackupHint, type ArchiveReader } from './archiveReader';
 import { updateCatalog, type VerificationRecord } from './backupCatalog';
 import { closeChain, locateBackup, openChain } from './backupChain';
 import { BackupLayout } from './backupLayout';
@@ -36,6 +36,8 @@ export interface VerificationResult {
   databases: { name: string; sha256: string; integrity: string; foreignKeyViolations: number }[];
   bytesChecked: number;
   durationMs: number;
+  /** The given file is a ZIP archive without a manifest (another program's, or a backup that lost it): what to give instead. */
+  notABackup?: string;
 }
 
 /** Streams every entry of one archive (but those in `alreadyChecked`) and checks it against the manifest's SHA-256. */
@@ -88,6 +90,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   let backupId = located.catalogEntry?.id ?? path.basename(located.archive, '.zip');
   let profileId = located.catalogEntry?.profileId;
   let chain: ArchiveReader[] = [];
+  let notABackup: string | undefined;
   const staging = path.join(path.dirname(located.archive), `.verify.envprofiles-tmp-${process.pid}-${Date.now().toString(36)}`);
   try {
     chain = await openChain(located.archive);
@@ -160,6 +163,11 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     }
   } catch (error) {
     if (!isEnvProfilesError(error) || (error.code !== 'VERIFY_FAILED' && error.code !== 'ARCHIVE_INVALID' && error.code !== 'ARCHIVE_HOSTILE')) throw error;
+    // A file given by its path that is no backup (a catalogued one that lost its manifest is a damaged backup).
+    const given = error.file === located.archive && !located.catalogEntry ? notABackupHint(error) : undefined;
+    // A folder is no backup at all: that is said as a restore says it, not as a failed verification.
+    if (given && isFolder(located.archive)) throw error;
+    notABackup = given;
     problems.push(error.message);
   } finally {
     closeChain(chain);
@@ -174,12 +182,13 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     updateCatalog(backups, profileId, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)));
   }
   appendAudit(context, { event: 'verify', profile: profileId, outcome: ok ? 'ok' : 'failed', detail: ok ? backupId : problems[0] });
-  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started };
+  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started, ...(notABackup ? { notABackup } : {}) };
 }
 
 /** What to do about a backup that failed verification. */
 export function verificationHint(result: VerificationResult): string {
   const profile = result.profileId;
+  if (result.notABackup) return `Do not restore from it. ${result.notABackup}`;
   const others = `"envprofiles backups${profile ? ` ${profile}` : ''}" shows the other backups and which of them verified`;
   if (result.damagedWhenBackedUp.length > 0 && result.archiveSound) {
     return `Restoring it would bring ${result.damagedWhenBackedUp.join(', ')} back as ${result.damagedWhenBackedUp.length === 1 ? 'it was' : 'they were'} then, problems included. Check the live database now ("envprofiles validate ${profile} --full"); ${others}. It is an exact copy of that data, so "envprofiles delete" accepts it as a verified backup.`;
