@@ -531,6 +531,35 @@ describe('backup archives', () => {
     assert.equal(dev?.databases.length, 3);
   });
 
+  it('a clone shares its source\'s files: and says so; restoring either profile names the other one whose file it replaces, and its safety backup holds what was there (before: replaced without a word)', async () => {
+    const { root, context } = await demoWorkspace();
+    const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('  configurations:', '  files:\n    - config/app.json\n  configurations:'));
+    fs.mkdirSync(path.join(root, 'config'));
+    fs.writeFileSync(path.join(root, 'config/app.json'), '{"mode":"dev"}\n');
+    const clone = await cloneProfile(context, { source: DEV, id: 'dev_copy_01' });
+    assert.deepEqual(clone.notes, [`files: config/app.json is shared with ${DEV}: restoring a backup of either profile puts its copy back for both; to keep them apart, give dev_copy_01 its own copies and change its files: list`]);
+    const backup = await createBackup(context, { profileId: 'dev_copy_01', kind: 'full' });
+    fs.writeFileSync(path.join(root, 'config/app.json'), '{"mode":"changed for dev"}\n');
+    const shared = `config/app.json is also in the files: of ${DEV}: `;
+    const plan = await restoreBackup(context, { reference: backup.entry.id, dryRun: true });
+    assert.ok(plan.notes.includes(`${shared}it would be replaced for that profile too`), plan.notes.join('\n'));
+    const restored = await restoreBackup(context, { reference: backup.entry.id });
+    assert.ok(restored.notes.includes(`${shared}it was replaced for that profile too; the safety backup ${restored.safetyBackup} holds what was there`), restored.notes.join('\n'));
+    assert.equal(fs.readFileSync(path.join(root, 'config/app.json'), 'utf8'), '{"mode":"dev"}\n');
+    const held = spawnSync('unzip', ['-p', path.join(root, '.envprofiles/backups/dev_copy_01', `${restored.safetyBackup}.zip`), 'files/config/app.json'], { encoding: 'utf8' });
+    assert.equal(held.stdout, '{"mode":"changed for dev"}\n', held.stderr);
+    // --as-new keeps the files: paths and does not write over them; it says so.
+    const asNew = await restoreBackup(context, { reference: backup.entry.id, asNew: 'dev_copy_02' });
+    assert.ok(asNew.notes.includes('dev_copy_02 lists the same files: as the backup\'s profile (config/app.json); the backup\'s copies of them were not written over the ones in place (they are in the archive, under files/): to keep them apart, give dev_copy_02 its own copies and change its files: list'), asNew.notes.join('\n'));
+    assert.equal(fs.readFileSync(path.join(root, 'config/app.json'), 'utf8'), '{"mode":"dev"}\n');
+    // A file no other profile lists gets no such note.
+    fs.writeFileSync(path.join(root, '.envprofiles/profiles/dev_copy_01.yaml'), fs.readFileSync(path.join(root, '.envprofiles/profiles/dev_copy_01.yaml'), 'utf8').replace('config/app.json', 'config/copy.json'));
+    fs.writeFileSync(path.join(root, 'config/copy.json'), '{"mode":"copy"}\n');
+    const own = await createBackup(context, { profileId: 'dev_copy_01', kind: 'full' });
+    assert.ok(!(await restoreBackup(context, { reference: own.entry.id })).notes.some((n) => n.includes('is also in the files: of')));
+  });
+
   it('backs up the profile being left before a switch when its schedule asks', async () => {
     const { root, context } = await demoWorkspace();
     await switchProfile(context, DEV);

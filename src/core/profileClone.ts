@@ -126,5 +126,8 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
   }
   appendAudit(context, { event: 'clone', profile: request.id, outcome: 'ok', detail: `from ${source.id} (${data})` });
   const earlier = earlierBackupsNoteFor(layout, config, parsed.profile, context.now());
-  return { profile: parsed.profile, file: profileFile, databases, durationMs: performance.now() - started, notes: earlier ? [earlier] : [] };
+  // The files: list is copied as it is: the clone's environment uses the same files, which is often
+  // meant, but a restore of either profile then puts its copy of them back for both.
+  const shared = parsed.profile.files.length > 0 ? `files: ${parsed.profile.files.join(', ')} ${parsed.profile.files.length === 1 ? 'is' : 'are'} shared with ${source.id}: restoring a backup of either profile puts its copy back for both; to keep them apart, give ${request.id} its own copies and change its files: list` : undefined;
+  return { profile: parsed.profile, file: profileFile, databases, durationMs: performance.now() - started, notes: [earlier, shared].filter((n): n is string => n !== undefined) };
 }

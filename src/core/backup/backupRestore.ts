@@ -30,7 +30,7 @@ import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigi
 import { databaseRecordsOf, leftOutReason, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { backupsOfEarlierProfile, earlierBackupsNoteFor } from './earlierProfile';
 import { fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
-import { databasesOfOtherProfiles } from '../databaseOwners';
+import { databasesOfOtherProfiles, filesOfOtherProfiles } from '../databaseOwners';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
 import { databaseFileProblem } from '../sqlite/sqliteHeader';
@@ -179,7 +179,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         ...(restoresProfileFile ? [{ name: 'profile file', path: layout.relative(current.file), exists: false }] : []),
       ];
       const plan: RestorePlan = { writes, safetyBackupFirst: Object.keys(safety.present).length > 0, wouldRefuse, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
-      const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined)];
+      const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined), ...sharedFileNotes(context, manifest.profileId, fileRecords, fileTargets, outcome, undefined)];
       return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
     }
     const { safetyBackup, keptAs, notes } = await backUpWhatIsThere(context, config, safetyProfile, replaced, profileFileContent);
@@ -249,7 +249,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     finishRestore(journal);
     removeJournal(layout, journalName);
     if (restoresProfileFile) writeFileAtomic(layout.profileFile(manifest.profileId), await fileContent(chain, profileRecord(chain)));
-    notes.push(...outcomeOf(safetyBackup));
+    notes.push(...outcomeOf(safetyBackup), ...sharedFileNotes(context, manifest.profileId, fileRecords, fileTargets, outcome, safetyBackup));
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'ok', detail: `from ${manifest.backupId}${request.database ? ` (${request.database} only)` : ''}` });
     return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), safetyBackup, notes, durationMs: performance.now() - started };
   } finally {
@@ -371,6 +371,18 @@ function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, chain: A
   }
   if (failedVerification) notes.push(failedVerification);
   return notes;
+}
+
+/** A restored file that other profiles list in their `files:` too (a clone keeps its source's): it is theirs as well. */
+function sharedFileNotes(context: WorkspaceContext, profileId: string, fileRecords: FileRecord[], fileTargets: string[], outcome: Outcome, safetyBackup: string | undefined): string[] {
+  if (fileRecords.length === 0) return [];
+  const listedElsewhere = filesOfOtherProfiles(context, profileId);
+  return fileRecords.flatMap((file, i) => {
+    const others = listedElsewhere.get(realLocation(fileTargets[i]));
+    if (!others) return [];
+    const held = safetyBackup ? `; the safety backup ${safetyBackup} holds what was there` : '';
+    return [`${file.originalPath} is also in the files: of ${others.join(', ')}: ${told(outcome, 'it was replaced for', 'it would be replaced for')} ${others.length === 1 ? 'that profile' : 'those profiles'} too${held}`];
+  });
 }
 
 function sha256Of(data: Buffer): string {
@@ -518,6 +530,12 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   const earlier = earlierBackupsNoteFor(layout, config, newProfile, context.now());
   if (earlier) notes.push(earlier);
   if (madeFromManifest) notes.push(madeFromManifest);
+  // The files: paths are kept: writing the backup's copies there would replace files that are (or may
+  // be) another profile's, without a safety backup of them.
+  if (newProfile.files.length > 0) {
+    const list = newProfile.files.join(', ');
+    notes.push(`${id} lists the same files: as the backup's profile (${list}); the backup's copies of them ${told(outcome, 'were', 'would be')} not written over the ones in place (they are in the archive, under files/): to keep them apart, give ${id} its own copies and change its files: list`);
+  }
   for (const logical of leftOut) {
     const why = leftOutReason(manifest, logical) ?? 'it was missing, or not a SQLite database, when the backup was taken';
     notes.push(`${logical} is not in this backup (${why}), so ${id} ${told(outcome, 'has', 'would have')} no ${logical} database; add one to ${layout.relative(layout.profileFile(id))} if it needs it`);
