@@ -8,7 +8,7 @@ import { EnvProfilesError } from './errors';
 import { isProtected, type Profile } from './profileModel';
 import { loadProfile } from './profileStore';
 import { realLocation } from './pathSafety';
-import { databasesOfOtherProfiles } from './databaseOwners';
+import { databasesOfOtherProfiles } from './pathOwners';
 import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';

@@ -30,7 +30,7 @@ import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigi
 import { databaseRecordsOf, leftOutReason, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { backupsOfEarlierProfile, earlierBackupsNoteFor } from './earlierProfile';
 import { fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
-import { databasesOfOtherProfiles, filesOfOtherProfiles } from '../databaseOwners';
+import { databasesOfOtherProfiles, filesOfOtherProfiles } from '../pathOwners';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
 import { databaseFileProblem } from '../sqlite/sqliteHeader';

@@ -1,3 +1,4 @@
+// Which other profiles use a path: as one of their databases, or in their files: list.
 import { realLocation } from './pathSafety';
 import type { Profile } from './profileModel';
 import { readAllProfileFiles } from './profileStore';
