@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { catalogDisagreements, readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
 import { deletedProfilesWithBackups } from './core/backup/deletedProfiles';
 import { backupsOfEarlierProfile } from './core/backup/earlierProfile';
+import { unmarkedFolderProblem } from './core/backup/backupsFolderMark';
 import { BackupLayout } from './core/backup/backupLayout';
 import { quickValidateProfile, type ValidationReport } from './core/databaseValidation';
 import { isInside } from './core/pathSafety';
@@ -157,12 +158,14 @@ export class FolderModel implements vscode.Disposable {
   }
 
   /**
-   * The backups folder, when config.yaml puts it outside the workspace and it does not exist (a disk
-   * that is not mounted): backups are refused then (BACKUPS_FOLDER_MISSING), and the list is empty.
+   * Why the backups folder cannot be listed or written to: config.yaml puts it outside the workspace
+   * and it does not exist, or it lost the mark this workspace left there (a disk that is not mounted,
+   * in both cases). Backups are refused then (BACKUPS_FOLDER_MISSING), and the list is empty.
    */
-  missingBackupsFolder(): string | undefined {
+  backupsFolderProblem(): string | undefined {
     const backups = new BackupLayout(this.context.layout, workspaceConfigFor(this.context));
-    return backups.isMissingOutside(this.context.layout) ? backups.root : undefined;
+    if (backups.isMissingOutside(this.context.layout)) return `The backups folder ${backups.root} does not exist: mount its disk (or create it)`;
+    return unmarkedFolderProblem(this.context.layout, backups) ? `The backups folder ${backups.root} is not the one this workspace backed up into (its mark is gone): mount its disk` : undefined;
   }
 
   /**

@@ -279,6 +279,64 @@ describe('backup archives', () => {
     assert.equal(path.dirname(backup.archive), path.join(folder, DEV));
   });
 
+  it('a backups folder outside the workspace that lost the mark of this workspace (an empty mount point) is not written to: the backup is refused and says why; the listing says so; once the folder is back, or the record is removed, backups go there (before: written to the disk below)', async () => {
+    const { root, context } = await demoWorkspace();
+    const disk = tempDir();
+    const folder = path.join(disk, 'backups');
+    fs.mkdirSync(folder);
+    editConfig(root, 'directory: .envprofiles/backups', `directory: ${folder}`);
+    // A workspace whose .gitignore predates the record file gets the line added.
+    const gitignore = path.join(root, '.envprofiles/.gitignore');
+    fs.writeFileSync(gitignore, fs.readFileSync(gitignore, 'utf8').replace('backups-folder.json\n', ''));
+    const first = await createBackup(context, { profileId: DEV });
+    const mark = JSON.parse(fs.readFileSync(path.join(folder, '.envprofiles-backups-folder'), 'utf8')) as { format: string; id: string };
+    assert.equal(mark.format, 'envprofiles-backups-folder');
+    const record = JSON.parse(fs.readFileSync(path.join(root, '.envprofiles/backups-folder.json'), 'utf8')) as { directory: string; mark: string; markedAt: string };
+    assert.deepEqual([record.directory, record.mark], [folder, mark.id]);
+    assert.match(fs.readFileSync(gitignore, 'utf8'), /^backups-folder\.json$/m);
+
+    // The disk is not mounted: its mount point is an empty folder on the disk below.
+    fs.renameSync(folder, `${folder}.on-the-disk`);
+    fs.mkdirSync(folder);
+    const refused = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.equal(refused.stderr, [
+      `error[BACKUPS_FOLDER_MISSING]: The backups folder ${folder} (backups.directory in .envprofiles/config.yaml) is not the one this workspace has backed up into: the mark this workspace left there (.envprofiles-backups-folder, since ${record.markedAt}) is gone, and with it, most likely, the backups made there. If it is the mount point of a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.`,
+      '  Mount the disk it is on, then run the command again. If the folder was emptied or replaced on purpose, remove .envprofiles/backups-folder.json once, then run the command again.',
+      '',
+    ].join('\n'));
+    assert.deepEqual(fs.readdirSync(folder), []);
+    const listed = runCli(['backups', DEV, '--workspace', root]);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`^No backups of ${DEV} in ${folder}\\.\nnote: The backups folder ${folder} .* is not the one this workspace has backed up into: `, 'm'));
+    // A safety backup is refused the same way, so a restore changes nothing.
+    await assert.rejects(restoreBackup(context, { reference: path.join(`${folder}.on-the-disk`, DEV, `${first.entry.id}.zip`) }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'BACKUPS_FOLDER_MISSING');
+    assert.deepEqual(fs.readdirSync(folder), []);
+    // Another disk, with another folder's mark, is refused too.
+    fs.writeFileSync(path.join(folder, '.envprofiles-backups-folder'), JSON.stringify({ format: 'envprofiles-backups-folder', id: 'another' }));
+    await assert.rejects(createBackup(context, { profileId: DEV }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'BACKUPS_FOLDER_MISSING' && /its mark \(\.envprofiles-backups-folder\) is another folder's/.test(e.message));
+
+    // The disk is back: backups go there again, into the same chain.
+    fs.rmSync(folder, { recursive: true });
+    fs.renameSync(`${folder}.on-the-disk`, folder);
+    const again = await createBackup(context, { profileId: DEV });
+    assert.equal(again.entry.parent, first.entry.id);
+    // An emptied folder, on purpose: with the record removed, it is marked anew.
+    fs.rmSync(folder, { recursive: true });
+    fs.mkdirSync(folder);
+    await assert.rejects(createBackup(context, { profileId: DEV }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'BACKUPS_FOLDER_MISSING');
+    fs.rmSync(path.join(root, '.envprofiles/backups-folder.json'));
+    const fresh = await createBackup(context, { profileId: DEV });
+    assert.equal(fresh.entry.kind, 'full');
+    const newMark = JSON.parse(fs.readFileSync(path.join(folder, '.envprofiles-backups-folder'), 'utf8')) as { id: string };
+    assert.notEqual(newMark.id, mark.id);
+    assert.equal((JSON.parse(fs.readFileSync(path.join(root, '.envprofiles/backups-folder.json'), 'utf8')) as { mark: string }).mark, newMark.id);
+    // A folder inside the workspace (the default) is never marked.
+    editConfig(root, `directory: ${folder}`, 'directory: .envprofiles/backups');
+    await createBackup(context, { profileId: DEV });
+    assert.equal(fs.existsSync(path.join(root, '.envprofiles/backups/.envprofiles-backups-folder')), false);
+  });
+
   it('max_chain makes the next backup full', async () => {
     const { root, context } = await demoWorkspace();
     editConfig(root, 'max_chain: 7', 'max_chain: 2');

@@ -245,6 +245,39 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
   });
 });
 
+describe('a backups disk that is not mounted, its mount point empty (a real mount, unmounted)', function () {
+  before(needsMounting);
+
+  after(unmountAll);
+
+  it('backups go to the disk while it is mounted; unmounted, its empty mount point is refused (nothing written to the disk below); mounted again, the chain goes on', async () => {
+    const { root, context } = await demoWorkspace();
+    const disk = smallDisk(20);
+    const mountPoint = tempDir('envprofiles-mount-point-');
+    useBackupsFolder(root, mountPoint);
+    const mount = (): void => {
+      execFileSync('mount', ['--bind', disk, mountPoint]);
+      mounted.push(mountPoint);
+    };
+    const unmount = (): void => {
+      execFileSync('umount', [mountPoint]);
+      mounted.splice(mounted.indexOf(mountPoint), 1);
+    };
+    mount();
+    const first = await createBackup(context, { profileId: DEV });
+    assert.ok(fs.existsSync(path.join(disk, DEV, `${first.entry.id}.zip`)));
+    unmount();
+    assert.deepEqual(contentOf(mountPoint), []);
+    const refused = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /^error\[BACKUPS_FOLDER_MISSING\]: The backups folder .* is not the one this workspace has backed up into: the mark this workspace left there \(\.envprofiles-backups-folder, since .*\) is gone/);
+    assert.deepEqual(contentOf(mountPoint), [], 'nothing on the disk below the mount point');
+    mount();
+    const next = await createBackup(context, { profileId: DEV });
+    assert.equal(next.entry.parent, first.entry.id);
+  });
+});
+
 describe('a database on a read-only disk (a snapshot mount, a read-only volume)', function () {
   before(needsMounting);
 

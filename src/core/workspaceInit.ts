@@ -14,6 +14,7 @@ lock
 journal/
 backups/
 env-backups/
+backups-folder.json
 *.envprofiles-tmp-*
 `;
 
@@ -41,6 +42,21 @@ export function initialiseWorkspace(context: WorkspaceContext): InitResult {
   }
   if (created.length > 0) appendAudit(context, { event: 'init', outcome: 'ok', detail: `created ${created.join(', ')}` });
   return { created, alreadyInitialised };
+}
+
+/**
+ * Adds `entry` to `.envprofiles/.gitignore` when a file that is machine-local state is first written in
+ * a workspace whose .gitignore predates it (the file is ours; the user's lines stay as they are).
+ */
+export function ignoreInStore(layout: WorkspaceLayout, entry: string): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(layout.gitignoreFile, 'utf8');
+  } catch {
+    return;
+  }
+  if (text.split(/\r?\n/).includes(entry)) return;
+  writeFileAtomic(layout.gitignoreFile, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${entry}\n`);
 }
 
 /** Refuses to work on a folder that has no `.envprofiles/`. */

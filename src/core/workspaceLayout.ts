@@ -13,6 +13,8 @@ export class WorkspaceLayout {
   readonly lockFile: string;
   readonly envBackupsDir: string;
   readonly gitignoreFile: string;
+  /** Which backups folder outside the workspace it last backed up into, and the mark it left there. */
+  readonly backupsFolderFile: string;
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -26,6 +28,7 @@ export class WorkspaceLayout {
     this.lockFile = path.join(this.storeDir, 'lock');
     this.envBackupsDir = path.join(this.storeDir, 'env-backups');
     this.gitignoreFile = path.join(this.storeDir, '.gitignore');
+    this.backupsFolderFile = path.join(this.storeDir, 'backups-folder.json');
   }
 
   profileFile(id: string): string {

@@ -79,10 +79,10 @@ export class ProfileSectionNode implements TreeNode {
     }
     const backups = this.folder.backups(this.profile.id);
     // A backups folder on a disk that is not mounted: say so (a click opens config.yaml, which names it).
-    const missingFolder = this.folder.missingBackupsFolder();
-    if (missingFolder) {
+    const folderProblem = this.folder.backupsFolderProblem();
+    if (folderProblem) {
       const config = vscode.Uri.file(this.folder.context.layout.configFile);
-      return [new MessageNode(`${this.id}/backups-folder-missing`, this.folder, `The backups folder ${missingFolder} does not exist: mount its disk (or create it)`, 'warning', { command: 'vscode.open', title: 'Open config.yaml (backups.directory)', arguments: [config] })];
+      return [new MessageNode(`${this.id}/backups-folder-missing`, this.folder, folderProblem, 'warning', { command: 'vscode.open', title: 'Open config.yaml (backups.directory)', arguments: [config] })];
     }
     // A catalog that is unreadable or lost track of its archives: say so above the list, and offer the rebuild.
     const problem = this.folder.catalogProblem(this.profile.id);

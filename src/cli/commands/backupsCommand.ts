@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { catalogDisagreements, newestFirst, profilesWithBackups, readCatalog, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
+import { unmarkedFolderProblem } from '../../core/backup/backupsFolderMark';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { sharingWorkspaceFinder } from '../../core/backup/backupOrigin';
 import { deletedProfilesWithBackups } from '../../core/backup/deletedProfiles';
@@ -74,7 +75,10 @@ export const backupsCommand: CliCommand = {
       `note: ${ids.length} of the backups listed for ${profileId} (marked "earlier profile") were made before the current ${profileId} was created: they hold the data of an earlier profile with this id, which was deleted.`,
       `  Restoring one over ${profileId} replaces its databases with that data (after a safety backup); "envprofiles restore <backup-id> --as-new <id>" keeps them apart.`,
     ]);
-    const json = { directory: backups.root, backups: entries, disagreements, sharedWith, deletedProfiles: deleted, earlierProfile };
+    // An empty mount point where this workspace's backups were: "No backups" would mislead.
+    const unmarked = unmarkedFolderProblem(context.layout, backups);
+    if (unmarked) notes.unshift(`note: ${unmarked.message.replace(/ Nothing was written\.$/, '')}`, `  ${unmarked.hint}`);
+    const json = { directory: backups.root, backups: entries, disagreements, sharedWith, deletedProfiles: deleted, earlierProfile, ...(unmarked ? { folderProblem: unmarked.message } : {}) };
     if (entries.length === 0) {
       // No backups and no profile of that name: most likely a typo of an id.
       if (positionals.length > 0 && !fs.existsSync(context.layout.profileFile(positionals[0]))) throw profileNotFoundError(context.layout, config, positionals[0]);

@@ -35,6 +35,7 @@ import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
 import { collectListedPages, hashAndCollectChangedPages, type ChangedPages } from './changedPages';
 import { PageHasher } from './pageHasher';
 import { SnapshotHasher } from './snapshotHasher';
+import { markBackupsFolder } from './backupsFolderMark';
 
 
 export type RequestedKind = 'full' | 'incremental' | 'auto';
@@ -273,6 +274,12 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     // The catalog is the commit point: recovery keeps an archive the catalog lists, and removes one it does not.
     updateCatalog(backups, profile.id, (entries) => [...entries, entry]);
     listed = true;
+    try {
+      markBackupsFolder(layout, backups, now);
+    } catch (error) {
+      // The backup is made; only the safeguard for a later unmounted disk is missing (tried again next time).
+      context.logger.warn(`The backups folder ${backups.root} could not be marked: ${(error as Error).message}`);
+    }
     step('catalog-updated');
     appendAudit(context, { event: 'backup', profile: profile.id, outcome: 'ok', detail: `${backupId} (${choice.kind}, ${reason})` });
     const leftOutNotes = leftOutDatabases.map((l) => `${l.logicalName} was left out of this backup: ${l.reason}`);

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
 import { isInside } from '../pathSafety';
 import { profileIdProblem } from '../safeNames';
+import { unmarkedFolderProblem } from './backupsFolderMark';
 import type { WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceLayout } from '../workspaceLayout';
 
@@ -32,9 +33,12 @@ export class BackupLayout {
   /**
    * Refuses to write backups when the folder is outside the workspace and does not exist. It is never
    * made there: on a disk that is not mounted, it would be made on the disk below the mount point, and
-   * the backups would silently go there. (Inside the workspace it is made as needed.)
+   * the backups would silently go there. (Inside the workspace it is made as needed.) Nor is a folder
+   * written to that this workspace backed up into before but that lost its mark (an empty mount point).
    */
   requireRoot(layout: WorkspaceLayout): void {
+    const unmarked = unmarkedFolderProblem(layout, this);
+    if (unmarked) throw unmarked;
     if (!this.isMissingOutside(layout)) return;
     const config = layout.relative(layout.configFile);
     throw new EnvProfilesError('BACKUPS_FOLDER_MISSING', `The backups folder ${this.root} (backups.directory in ${config}) does not exist. It is outside the workspace, so it is not created: if it is on a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.`, {

@@ -242,8 +242,25 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.equal(await vscode.commands.executeCommand('envProfiles.backupFull', { profileId: DEV }), undefined, 'the backup is refused');
       assert.match(api.services.lastError ?? '', /^The backups folder \S+ \(backups\.directory in \.envprofiles\/config\.yaml\) does not exist/);
       assert.ok(!fs.existsSync(missing), 'and not created');
+      // Once made and backed up into, the folder holds this workspace's mark; an empty one in its place
+      // (the mount point of a disk that is not mounted) is said to be one, and not written to.
+      fs.mkdirSync(missing, { recursive: true });
+      await vscode.commands.executeCommand('envProfiles.backupFull', { profileId: DEV });
+      assert.ok(fs.existsSync(path.join(missing, '.envprofiles-backups-folder')));
+      fs.renameSync(missing, `${missing}.mounted`);
+      fs.mkdirSync(missing);
+      await vscode.commands.executeCommand('envProfiles.refresh');
+      const [unmarked] = await waitFor('a warning in place of the list', () => {
+        const nodes = child(roots()[0], 'Backups').getChildren();
+        return nodes.length === 1 && /mark is gone/.test(labelOf(nodes[0])) ? nodes : undefined;
+      });
+      assert.equal(labelOf(unmarked), `The backups folder ${missing} is not the one this workspace backed up into (its mark is gone): mount its disk`);
+      assert.equal(await vscode.commands.executeCommand('envProfiles.backupFull', { profileId: DEV }), undefined, 'the backup is refused');
+      assert.match(api.services.lastError ?? '', /is not the one this workspace has backed up into/);
+      assert.deepEqual(fs.readdirSync(missing), []);
     } finally {
       fs.writeFileSync(config, before);
+      fs.rmSync(path.join(workspace(), '.envprofiles/backups-folder.json'), { force: true });
     }
     await waitFor('the list back', () => child(roots()[0], 'Backups').getChildren().every((n) => !/does not exist/.test(labelOf(n))));
   });
