@@ -165,7 +165,7 @@ export class FolderModel implements vscode.Disposable {
   backupsFolderProblem(): string | undefined {
     const backups = new BackupLayout(this.context.layout, workspaceConfigFor(this.context));
     if (backups.isMissingOutside(this.context.layout)) return `The backups folder ${backups.root} does not exist: mount its disk (or create it)`;
-    return unmarkedFolderProblem(this.context.layout, backups) ? `The backups folder ${backups.root} is not the one this workspace backed up into (its mark is gone): mount its disk` : undefined;
+    return unmarkedFolderProblem(this.context.layout, backups) ? `The backups folder ${backups.root} is not the one this workspace backed up into (this workspace's mark is not there): mount its disk` : undefined;
   }
 
   /**

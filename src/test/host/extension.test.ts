@@ -252,9 +252,9 @@ suite('Environment Profiles in a real VS Code', () => {
       await vscode.commands.executeCommand('envProfiles.refresh');
       const [unmarked] = await waitFor('a warning in place of the list', () => {
         const nodes = child(roots()[0], 'Backups').getChildren();
-        return nodes.length === 1 && /mark is gone/.test(labelOf(nodes[0])) ? nodes : undefined;
+        return nodes.length === 1 && /mark is not there/.test(labelOf(nodes[0])) ? nodes : undefined;
       });
-      assert.equal(labelOf(unmarked), `The backups folder ${missing} is not the one this workspace backed up into (its mark is gone): mount its disk`);
+      assert.equal(labelOf(unmarked), `The backups folder ${missing} is not the one this workspace backed up into (this workspace's mark is not there): mount its disk`);
       assert.equal(await vscode.commands.executeCommand('envProfiles.backupFull', { profileId: DEV }), undefined, 'the backup is refused');
       assert.match(api.services.lastError ?? '', /is not the one this workspace has backed up into/);
       assert.deepEqual(fs.readdirSync(missing), []);
