@@ -261,6 +261,7 @@ describe('backup archives', () => {
       '',
     ].join('\n'));
     assert.deepEqual(fs.readdirSync(disk), []);
+    assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', root]).stdout, `note: the backups folder ${folder} does not exist: if it is on a disk that is not mounted, mount it\n${DEV} has no backups: nothing to prune.\n`);
     // A switch that backs up the profile it leaves is refused the same way, before it changes anything.
     await switchProfile(context, 'test_environment_001');
     editConfig(root, 'before_switch: false', 'before_switch: true');
@@ -309,6 +310,18 @@ describe('backup archives', () => {
     const listed = runCli(['backups', DEV, '--workspace', root]);
     assert.equal(listed.status, 0, listed.stderr);
     assert.match(listed.stdout, new RegExp(`^No backups of ${DEV} in ${folder}\\.\nnote: The backups folder ${folder} .* is not the one this workspace has backed up into: `, 'm'));
+    // What would only say "no backups" says why there are none to be seen.
+    const absence = `the backups folder ${folder} is not the one this workspace backed up into (its mark is not there): if it is on a disk that is not mounted, mount it`;
+    const byId = runCli(['restore', first.entry.id, '--workspace', root]);
+    assert.equal(byId.status, 1);
+    assert.equal(byId.stderr, `error[BACKUP_NOT_FOUND]: No backup with id "${first.entry.id}": ${absence}.\n  Then run the command again.\n`);
+    assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', root]).stdout, `note: ${absence}\n${DEV} has no backups: nothing to prune.\n`);
+    await switchProfile(context, DEV);
+    assert.match(runCli(['status', '--workspace', root]).stdout, new RegExp(`^Backups: none to be seen: ${absence.replace(/[()]/g, '\\$&')}$`, 'm'));
+    await switchProfile(context, 'test_environment_001');
+    const deleting = runCli(['delete', DEV, '--workspace', root]);
+    assert.equal(deleting.status, 3);
+    assert.match(deleting.stderr, /\n {2}The backups folder .* is not the one this workspace backed up into \(its mark is not there\): if it is on a disk that is not mounted, mount it\. Make one and verify it: /);
     // A safety backup is refused the same way, so a restore changes nothing.
     await assert.rejects(restoreBackup(context, { reference: path.join(`${folder}.on-the-disk`, DEV, `${first.entry.id}.zip`) }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'BACKUPS_FOLDER_MISSING');
     assert.deepEqual(fs.readdirSync(folder), []);

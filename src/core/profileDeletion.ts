@@ -64,6 +64,11 @@ function lastChange(context: WorkspaceContext, file: string, databases: string[]
   return new Date(newest);
 }
 
+/** "The backups folder … mount it. " before a hint, when the folder shows none of its backups (see BackupLayout.absence). */
+function absenceFirst(absence: string | undefined): string {
+  return absence ? `${absence.charAt(0).toUpperCase()}${absence.slice(1)}. ` : '';
+}
+
 /**
  * The newest backup that covers everything delete would remove: it holds its data exactly (see
  * holdsDataExactly), it was taken after the profile's last change, and not while the clock was ahead;
@@ -73,7 +78,8 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
   const { layout } = context;
   const changed = lastChange(context, file, Object.values(profile.databases));
   const now = context.now().getTime();
-  const entries = readCatalog(new BackupLayout(layout, config), profile.id);
+  const backups = new BackupLayout(layout, config);
+  const entries = readCatalog(backups, profile.id);
   // A backup dated after now was taken while the clock was ahead: its date cannot show that it
   // followed the last change (a change made since the clock was put right would look older).
   const futureDated = entries.filter((e) => Date.parse(e.createdAt) > now);
@@ -90,7 +96,7 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
   const skipMissing = missingNow.length > 0 ? ` (${missingNow.join(', ')} ${missingNow.length === 1 ? 'does' : 'do'} not exist: --skip-missing backs up the rest, and such a backup covers the profile while ${missingNow.length === 1 ? 'it stays' : 'they stay'} missing.)` : '';
   throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${changed.toISOString()})${clock}, so it was not deleted.`, {
     kind: 'refused',
-    hint: `Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}; then delete again.${skipMissing}`,
+    hint: `${absenceFirst(backups.absence())}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}; then delete again.${skipMissing}`,
   });
 }
 

@@ -34,14 +34,17 @@ function activeBackups(context: WorkspaceContext, profileId: string): { text: st
   const { profile } = readProfileFile(context.layout, config, profileId);
   if (!profile) return undefined;
   let entries: CatalogEntry[];
+  const backups = new BackupLayout(context.layout, config);
   try {
-    entries = readCatalog(new BackupLayout(context.layout, config), profileId);
+    entries = readCatalog(backups, profileId);
   } catch (error) {
     return { text: `Backups: the catalog cannot be read (${(error as Error).message})`, json: { count: 0 } };
   }
   const newest = [...entries].sort(newestFirst)[0];
   const verified = lastVerifiedBackup(entries, profile, context.now());
   const json = { count: entries.length, ...(newest ? { newest: newest.id } : {}), ...(verified ? { lastVerified: verified.id } : {}) };
+  const absence = newest ? undefined : backups.absence();
+  if (absence) return { text: `Backups: none to be seen: ${absence}`, json };
   if (!newest) return { text: `Backups: none yet. Back up with: envprofiles backup ${profileId} --verify`, json };
   const last = verified ? `last verified ${verified.id}${verified.verified?.ok ? '' : ' (its data had problems when it was backed up)'}` : `NONE VERIFIED yet (envprofiles verify ${newest.id})`;
   return { text: `Backups: ${entries.length}, newest ${newest.id}; ${last}`, json };

@@ -34,7 +34,8 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
     }
     return { archive, catalogEntry: entry };
   }
-  throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}".`, { hint: 'List them with "envprofiles backups [<profile>]".' });
+  const absence = backups.absence();
+  throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}"${absence ? `: ${absence}` : ''}.`, { hint: absence ? 'Then run the command again.' : 'List them with "envprofiles backups [<profile>]".' });
 }
 
 /** The catalog entry whose archive is `archive` (the same file, however the path is written), if any. */

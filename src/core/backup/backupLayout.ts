@@ -11,8 +11,8 @@ import type { WorkspaceLayout } from '../workspaceLayout';
 export class BackupLayout {
   readonly root: string;
 
-  constructor(layout: WorkspaceLayout, config: WorkspaceConfig) {
-    this.root = path.resolve(layout.root, config.backups.directory);
+  constructor(private readonly workspace: WorkspaceLayout, config: WorkspaceConfig) {
+    this.root = path.resolve(workspace.root, config.backups.directory);
   }
 
   /** A profile's folder. An id that is not a safe name (`../profiles`) is refused: it would lead outside. */
@@ -54,6 +54,17 @@ export class BackupLayout {
    */
   isMissingOutside(layout: WorkspaceLayout): boolean {
     return !isInside(layout.root, this.root) && !fs.existsSync(this.root);
+  }
+
+  /**
+   * Why no backup may show in the folder although there are some: it is outside the workspace and does
+   * not exist, or it lost this workspace's mark (a disk that is not mounted, either way). For the
+   * messages that would otherwise only say "no backups".
+   */
+  absence(): string | undefined {
+    if (this.isMissingOutside(this.workspace)) return `the backups folder ${this.root} does not exist: if it is on a disk that is not mounted, mount it`;
+    if (unmarkedFolderProblem(this.workspace, this)) return `the backups folder ${this.root} is not the one this workspace backed up into (its mark is not there): if it is on a disk that is not mounted, mount it`;
+    return undefined;
   }
 
   /** Scratch space for snapshots and rebuilt databases; its name marks it temporary. */

@@ -150,6 +150,9 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
     const profileFile = context.layout.relative(context.layout.profileFile(profileId));
     const notes = unknownBackupScheduleKeys(current?.backupSchedule).map(({ key, message }) => `${profileFile}: backup_schedule.${key}: ${message}`);
     const decisions = decideGroups(entries, groups, pinned, context.now(), timeZone);
+    // "No backups" from a disk that is not mounted would mislead.
+    const absence = entries.length === 0 ? backups.absence() : undefined;
+    if (absence) notes.push(absence);
     const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
     let freedBytes = 0;
     if (!dryRun && doomed.length > 0) {
