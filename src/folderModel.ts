@@ -3,7 +3,6 @@ import * as vscode from 'vscode';
 import { catalogDisagreements, readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
 import { deletedProfilesWithBackups } from './core/backup/deletedProfiles';
 import { backupsOfEarlierProfile } from './core/backup/earlierProfile';
-import { unmarkedFolderProblem } from './core/backup/backupsFolderMark';
 import { BackupLayout } from './core/backup/backupLayout';
 import { quickValidateProfile, type ValidationReport } from './core/databaseValidation';
 import { isInside } from './core/pathSafety';
@@ -164,8 +163,9 @@ export class FolderModel implements vscode.Disposable {
    */
   backupsFolderProblem(): string | undefined {
     const backups = new BackupLayout(this.context.layout, workspaceConfigFor(this.context));
-    if (backups.isMissingOutside(this.context.layout)) return `The backups folder ${backups.root} does not exist: mount its disk (or create it)`;
-    return unmarkedFolderProblem(this.context.layout, backups) ? `The backups folder ${backups.root} is not the one this workspace backed up into (this workspace's mark is not there): mount its disk` : undefined;
+    const kind = backups.absenceKind();
+    if (kind === 'missing') return `The backups folder ${backups.root} does not exist: mount its disk (or create it)`;
+    return kind === 'unmarked' ? `The backups folder ${backups.root} is not the one this workspace backed up into (this workspace's mark is not there): mount its disk` : undefined;
   }
 
   /**

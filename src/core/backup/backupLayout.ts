@@ -62,9 +62,16 @@ export class BackupLayout {
    * messages that would otherwise only say "no backups".
    */
   absence(): string | undefined {
-    if (this.isMissingOutside(this.workspace)) return `the backups folder ${this.root} does not exist: if it is on a disk that is not mounted, mount it`;
-    if (unmarkedFolderProblem(this.workspace, this)) return `the backups folder ${this.root} is not the one this workspace backed up into (its mark is not there): if it is on a disk that is not mounted, mount it`;
-    return undefined;
+    const kind = this.absenceKind();
+    if (kind === undefined) return undefined;
+    const what = kind === 'missing' ? 'does not exist' : 'is not the one this workspace backed up into (its mark is not there)';
+    return `the backups folder ${this.root} ${what}: if it is on a disk that is not mounted, mount it`;
+  }
+
+  /** Which of the two absences (see `absence`), for callers that word it their own way. */
+  absenceKind(): 'missing' | 'unmarked' | undefined {
+    if (this.isMissingOutside(this.workspace)) return 'missing';
+    return unmarkedFolderProblem(this.workspace, this) ? 'unmarked' : undefined;
   }
 
   /** Scratch space for snapshots and rebuilt databases; its name marks it temporary. */
