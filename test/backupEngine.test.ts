@@ -921,6 +921,79 @@ describe('restore', () => {
     assert.deepEqual(temporaryFiles(root), []);
   });
 
+  it('verifies the safety backup before anything is replaced: the catalog records it, the CLI says so', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    await mutate(root, 'DELETE FROM price_data');
+    const steps: string[] = [];
+    const result = await restoreBackup({ ...context, onStep: (step) => steps.push(step) }, { reference: backup.entry.id });
+    assert.equal(result.safetyBackupVerified, true);
+    const safety = backupsOf(context, DEV).find((e) => e.id === result.safetyBackup);
+    assert.equal(safety?.verified?.ok, true, 'recorded as verified');
+    // Verified before the journal exists, so before any file is touched.
+    assert.ok(steps.indexOf('safety-backup-written') >= 0 && steps.indexOf('safety-backup-written') < steps.lastIndexOf('journal-written'), steps.join(', '));
+    const cli = runCli(['restore', backup.entry.id, '--workspace', root]);
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, /^  the state before the restore is in backup dev_environment_001\.\S+\.incr, verified$/m);
+    assert.match(runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]).stdout, /^  first, a safety backup of dev_environment_001's current state, verified before anything is replaced$/m);
+  });
+
+  it('a safety backup that fails verification (damaged on the way to disk) stops the restore: nothing is replaced, the backup is kept and marked failed', async () => {
+    const { root, context } = await demoWorkspace(3000);
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, 'DELETE FROM price_data WHERE rowid % 2 = 0');
+    const market = path.join(root, 'data/dev/market_data.sqlite3');
+    const current = await contentDigest(market);
+    // What a failing disk under the backups folder would do: a byte of the new archive changes after it was written.
+    const damageNewestArchive = (step: string): void => {
+      if (step !== 'safety-backup-written') return;
+      const safety = backupsOf(context, DEV).find((e) => e.reason === 'before-restore');
+      const archive = path.join(root, '.envprofiles/backups', DEV, `${safety?.id}.zip`);
+      const fd = fs.openSync(archive, 'r+');
+      const at = Math.floor(fs.statSync(archive).size / 3);
+      const byte = Buffer.alloc(1);
+      fs.readSync(fd, byte, 0, 1, at);
+      fs.writeSync(fd, Buffer.from([byte[0] ^ 0x10]), 0, 1, at);
+      fs.closeSync(fd);
+    };
+    await assert.rejects(restoreBackup({ ...context, onStep: damageNewestArchive }, { reference: backup.entry.id }), (error: unknown) => {
+      assert.ok(error instanceof EnvProfilesError, String(error));
+      assert.equal(error.code, 'VERIFY_FAILED');
+      assert.match(error.message, /^Nothing was restored: the safety backup dev_environment_001\.\S+ of the current state failed verification, so it could not give the current data back: /);
+      assert.match(error.hint ?? '', /^The current data is as it was\. Check the disk of the backups folder, then take a new full backup \("envprofiles backup dev_environment_001 --full --verify"\) and restore again\.$/);
+      return true;
+    });
+    assert.equal(await contentDigest(market), current, 'the current data is untouched');
+    const safety = backupsOf(context, DEV).find((e) => e.reason === 'before-restore');
+    assert.equal(safety?.verified?.ok, false, 'kept, and marked as failed');
+    assert.deepEqual(temporaryFiles(root), []);
+    // As the hint says: a new full backup, then the restore goes through.
+    await createBackup(context, { profileId: DEV, kind: 'full' });
+    const restored = await restoreBackup(context, { reference: backup.entry.id });
+    assert.equal(restored.safetyBackupVerified, true);
+    assert.notEqual(await contentDigest(market), current);
+  });
+
+  it('a safety backup of data that was already damaged holds it exactly: the restore goes on (that damage may be why) and says so', async () => {
+    const { root, context } = await demoWorkspace(3000);
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const market = path.join(root, 'data/dev/market_data.sqlite3');
+    await mutate(root, 'PRAGMA wal_checkpoint(TRUNCATE)');
+    const scribbled = Math.floor(fs.statSync(market).size / 4096 / 2) * 4096 + 200;
+    const fd = fs.openSync(market, 'r+');
+    fs.writeSync(fd, Buffer.alloc(300, 0xff), 0, 300, scribbled);
+    fs.closeSync(fd);
+    const result = await restoreBackup(context, { reference: backup.entry.id });
+    assert.equal(result.safetyBackupVerified, false);
+    assert.ok(result.notes.includes(`the safety backup ${result.safetyBackup} holds the data that was replaced exactly, but market_data already failed integrity_check or foreign_key_check before the restore ("envprofiles verify ${result.safetyBackup}" says what)`), result.notes.join('\n'));
+    assert.equal((await (await engine()).checkIntegrity(market, { readOnly: true })).problems.length, 0, 'the restored database is sound');
+    const safety = backupsOf(context, DEV).find((e) => e.id === result.safetyBackup);
+    assert.deepEqual([safety?.verified?.ok, safety?.verified?.archiveSound], [false, true]);
+    // And it does give the damaged data back, scribble included.
+    await restoreBackup(context, { reference: result.safetyBackup as string, asNew: 'what_was_there' });
+    assert.deepEqual(fs.readFileSync(path.join(root, 'data/what_was_there/market_data.sqlite3')).subarray(scribbled, scribbled + 300), Buffer.alloc(300, 0xff));
+  });
+
   it('a safety backup taken while a database was missing holds the others; restored as a new profile, that database is left out of it, not shared with the old profile', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });
@@ -1194,7 +1267,8 @@ describe('cancellation', () => {
     const isCancelled = (e: unknown): boolean => e instanceof EnvProfilesError && e.code === 'CANCELLED';
     // The signal goes up once a rebuild has started: the rebuild itself must notice it.
     const heard: string[] = [];
-    const cancelledWhileRebuilding = (): WorkspaceContext => {
+    // `when`: only a rebuild when it holds (a restore first rebuilds its safety backup to verify it).
+    const cancelledWhileRebuilding = (when: () => boolean = () => true): WorkspaceContext => {
       const controller = new AbortController();
       heard.length = 0;
       return {
@@ -1202,7 +1276,7 @@ describe('cancellation', () => {
         signal: controller.signal,
         progress: (message) => {
           heard.push(message);
-          if (message === 'Rebuilding market_data') controller.abort();
+          if (message === 'Rebuilding market_data' && when()) controller.abort();
         },
         onStep: (step) => heard.push(step),
       };
@@ -1211,7 +1285,13 @@ describe('cancellation', () => {
     assert.deepEqual(heard.filter((m) => m.startsWith('Checking')), ['Checking settings (integrity_check, foreign_key_check)', 'Checking strategies (integrity_check, foreign_key_check)'], 'stopped inside the rebuild of market_data');
     assert.equal(backupsOf(context, DEV).find((e) => e.id === backup.entry.id)?.verified, null, 'a cancelled verify records nothing');
     const safetyBackups = backupsOf(context, DEV).length;
+    // While the safety backup is verified: the restore stops before its journal.
     await assert.rejects(restoreBackup(cancelledWhileRebuilding(), { reference: backup.entry.id }), isCancelled);
+    assert.ok(heard.includes('safety-backup-written') && heard.lastIndexOf('journal-written') < heard.indexOf('safety-backup-written'), heard.join(', '));
+    assert.equal(await contentDigest(path.join(root, 'data/dev/market_data.sqlite3')), before);
+    // While the restore rebuilds the backup's databases.
+    const restoreJournalWritten = (): boolean => heard.includes('safety-backup-written') && heard.lastIndexOf('journal-written') > heard.indexOf('safety-backup-written');
+    await assert.rejects(restoreBackup(cancelledWhileRebuilding(restoreJournalWritten), { reference: backup.entry.id }), isCancelled);
     assert.ok(heard.includes('rebuilt:strategies') && !heard.includes('rebuilt:market_data'), heard.join(', '));
     assert.equal(await contentDigest(path.join(root, 'data/dev/market_data.sqlite3')), before);
     await assert.rejects(restoreBackup(cancelledWhileRebuilding(), { reference: backup.entry.id, asNew: 'never_restored' }), isCancelled);

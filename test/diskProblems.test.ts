@@ -175,6 +175,26 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
     assert.equal(catalogOf(context)[0].verified?.ok, true);
   });
 
+  it('restore: no room to verify the safety backup in the backups folder: refused before the safety backup, nothing changes; with room, it is verified', async () => {
+    const { root, context } = await demoWorkspace();
+    await grow(root, 8, true);
+    const disk = smallDisk(5);
+    useBackupsFolder(root, disk);
+    const backup = await createBackup(context, { profileId: DEV });
+    const before = databaseFiles(path.join(root, 'data/dev'));
+    const cli = runCli(['restore', backup.entry.id, '--workspace', root]);
+    assert.equal(cli.status, 1, cli.stderr);
+    assert.match(cli.stderr, new RegExp(`error\\[DISK_FULL\\]: Restoring ${backup.entry.id} needs [\\d.]+ MB on the disk of ${disk}/${DEV} \\(verifying the safety backup \\(its largest database, rebuilt\\)\\), but it has [\\d.]+ MB free\\. Nothing was changed\\.`));
+    assert.equal(catalogOf(context).length, 1, 'no safety backup was taken');
+    assert.deepEqual(databaseFiles(path.join(root, 'data/dev')), before);
+    const dryRun = runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]);
+    assert.equal(dryRun.status, 3, dryRun.stderr);
+    assert.match(dryRun.stdout, /it would be refused now: Restoring \S+ needs [\d.]+ MB .*verifying the safety backup/);
+    execFileSync('mount', ['-o', 'remount,size=40m', disk]);
+    const restored = await restoreBackup(context, { reference: backup.entry.id });
+    assert.equal(restored.safetyBackupVerified, true);
+  });
+
   it('restore: the rebuilt databases cannot fit beside the old ones: refused before the safety backup, nothing changes (also --as-new)', async () => {
     const { root, context } = await demoWorkspace();
     await grow(root, 6, true);

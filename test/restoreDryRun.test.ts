@@ -34,7 +34,7 @@ describe('restore --dry-run', function () {
       'the profile file in the backup differs from the current one; the current one would be kept',
       'journal (data/dev/journal.sqlite3) is not in this backup (it was added to the profile later, or did not exist when the backup was taken); it would be left as it is',
     ]);
-    assert.match(runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]).stdout, /^Dry run: restoring \S+ over dev_environment_001 would write:\n {2}first, a safety backup of dev_environment_001's current state\n {2}replace data\/dev\/settings\.sqlite3 \(settings\)\n[\s\S]*\nNothing was changed\.\n$/);
+    assert.match(runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]).stdout, /^Dry run: restoring \S+ over dev_environment_001 would write:\n {2}first, a safety backup of dev_environment_001's current state, verified before anything is replaced\n {2}replace data\/dev\/settings\.sqlite3 \(settings\)\n[\s\S]*\nNothing was changed\.\n$/);
 
     const restored = runCli(['restore', backup.entry.id, '--workspace', root, '--json']);
     assert.equal(restored.status, 0, restored.stderr);

@@ -111,7 +111,7 @@ export async function restoreBackupCommand(services: CommandServices, target: un
       const what = database ? `the database "${database}" of ${entry.profileId}` : `${entry.profileId}`;
       const replaces = plan ? `It replaces ${plan.writes.map((w) => w.path).join(', ')}.` : '';
       const told = notes.length > 0 ? `\n\n${notes.map((n) => `${n[0].toUpperCase()}${n.slice(1)}.`).join('\n')}` : '';
-      const safety = plan?.safetyBackupFirst ? 'The current state is backed up first (a safety backup).' : 'There is no current state to back up first.';
+      const safety = plan?.safetyBackupFirst ? 'The current state is backed up first, and that safety backup verified.' : 'There is no current state to back up first.';
       const answer = await vscode.window.showWarningMessage(`Restore ${what} from the backup of ${new Date(entry.createdAt).toLocaleString()}?`, { modal: true, detail: `${replaces} ${safety}${told}` }, 'Restore');
       if (answer !== 'Restore') throw new UserCancelled();
     }
@@ -127,7 +127,7 @@ export async function restoreBackupCommand(services: CommandServices, target: un
     result = await restore(await askToTypeId(entry.profileId, `${error.message} Type ${entry.profileId} to continue.`, args.confirm));
   }
   const notes = result.notes.length ? ` ${result.notes.join('; ')}.` : '';
-  void vscode.window.showInformationMessage(`Restored ${result.databases.join(', ')} of ${result.profileId} in ${(result.durationMs / 1000).toFixed(1)} s.${result.safetyBackup ? ` The previous state is in ${result.safetyBackup}.` : ''}${notes}`);
+  void vscode.window.showInformationMessage(`Restored ${result.databases.join(', ')} of ${result.profileId} in ${(result.durationMs / 1000).toFixed(1)} s.${result.safetyBackup ? ` The previous state is in ${result.safetyBackup}${result.safetyBackupVerified ? ' (verified)' : ''}.` : ''}${notes}`);
   return result.profileId;
 }
 

@@ -12,7 +12,7 @@ export const restoreCommand: CliCommand = {
   summary: 'Restore a backup over its profile (after a safety backup), as a new profile, or one database',
   usage: 'envprofiles restore <backup-id|archive-path> [--as-new <id>] [--db NAME] [--confirm <id>] [--dry-run]',
   details: [
-    'Over the profile: a safety backup of the current state is taken first; files are swapped atomically under a journal.',
+    'Over the profile: a safety backup of the current state is taken and verified first; files are swapped atomically under a journal.',
     'Refused (exit 3) while the busy guard is up, for a protected profile without --confirm <its id>, and for a hostile archive.',
     '--dry-run checks the archive and shows every file the restore would write or replace, whether a safety backup comes first,',
     'and what would refuse it now (exit 3 then); nothing is changed and no confirmation is asked.',
@@ -33,7 +33,7 @@ export const restoreCommand: CliCommand = {
     if (result.plan) return describePlan(result, result.plan, options['as-new'] !== undefined);
     const text = [`Restored ${result.databases.join(', ')} of ${result.profileId} from ${result.backupId} in ${(result.durationMs / 1000).toFixed(2)} s.`];
     if (result.files.length) text.push(`  files: ${result.files.join(', ')}`);
-    if (result.safetyBackup) text.push(`  the state before the restore is in backup ${result.safetyBackup}`);
+    if (result.safetyBackup) text.push(`  the state before the restore is in backup ${result.safetyBackup}${result.safetyBackupVerified ? ', verified' : ''}`);
     for (const note of result.notes) text.push(`  note: ${note}`);
     return { json: result, text };
   },
@@ -42,7 +42,7 @@ export const restoreCommand: CliCommand = {
 /** A dry run: what the restore would write, in order, and what would stop it now. */
 function describePlan(result: RestoreResult, plan: RestorePlan, asNew: boolean): CommandOutput {
   const text = [`Dry run: restoring ${result.backupId} ${asNew ? `as the new profile ${result.profileId} would create` : `over ${result.profileId} would write`}:`];
-  if (plan.safetyBackupFirst) text.push(`  first, a safety backup of ${result.profileId}'s current state`);
+  if (plan.safetyBackupFirst) text.push(`  first, a safety backup of ${result.profileId}'s current state, verified before anything is replaced`);
   for (const write of plan.writes) text.push(`  ${write.exists ? 'replace' : 'create '} ${write.path} (${write.name})`);
   for (const note of result.notes) text.push(`  note: ${note}`);
   if (plan.confirmationNeeded) text.push(`  ${plan.confirmationNeeded} is protected: the restore needs --confirm ${plan.confirmationNeeded} (or typing its id when asked).`);

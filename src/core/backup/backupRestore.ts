@@ -34,6 +34,7 @@ import { databasesOfOtherProfiles, filesOfOtherProfiles } from '../pathOwners';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
 import { databaseFileProblem } from '../sqlite/sqliteHeader';
+import { requireRoomToVerify, verifySafetyBackup } from './safetyBackupCheck';
 
 export interface RestoreRequest {
   /** A backup id or the path of an archive. */
@@ -55,6 +56,8 @@ export interface RestoreResult {
   databases: string[];
   files: string[];
   safetyBackup?: string;
+  /** Whether the safety backup passed verification (false: it holds the replaced data exactly, but that data was already damaged; a note says so). */
+  safetyBackupVerified?: boolean;
   notes: string[];
   durationMs: number;
   /** Set by a dry run, which changed nothing: what the restore would write (each replaced, or made new). */
@@ -166,13 +169,14 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     refusalCheck(() => refuseIfDatabasesInUse(context.engine, replaced, operation));
     // Before the safety backup: a restore that cannot fit would only leave that backup behind.
     refusalCheck(() => requireRoomFor(`Restoring ${manifest.backupId}`, chain, targets.map(({ record, target }) => ({ logicalName: record.logicalName, target })), fileRecords.map((f, i) => ({ size: f.size, target: fileTargets[i] }))));
+    const safety = safetyBackupPlan(context, safetyProfile, replaced, outcome);
+    refusalCheck(() => requireRoomToVerify(`Restoring ${manifest.backupId}`, backups.profileDir(manifest.profileId), Object.values(safety.present).map((written) => layout.resolve(written))));
     // The safety backup holds every database file this restore replaces (also when the profile file is
     // gone and the backup's own profile says where they go).
     const profileFileContent = current.profile || !profileRecord(chain) ? undefined : await fileContent(chain, profileRecord(chain));
     const restoresProfileFile = !current.profile && backedUpProfile !== undefined;
     const outcomeOf = (safetyBackup: string | undefined): string[] => outcomeNotes(context, backups, chain, records, current, request.database, restoresProfileFile, safetyBackup, failedVerification, outcome);
     if (request.dryRun) {
-      const safety = safetyBackupPlan(context, safetyProfile, replaced, 'planned');
       const writes = [
         ...targets.map(({ record, target }) => ({ name: record.logicalName, path: layout.relative(target), exists: fs.existsSync(target) })),
         ...fileRecords.map((f, i) => ({ name: f.originalPath, path: layout.relative(fileTargets[i]), exists: fs.existsSync(fileTargets[i]) })),
@@ -182,7 +186,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined), ...sharedFileNotes(context, manifest.profileId, fileRecords, fileTargets, outcome, undefined)];
       return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
     }
-    const { safetyBackup, keptAs, notes } = await backUpWhatIsThere(context, config, safetyProfile, replaced, profileFileContent);
+    const { safetyBackup, safetyBackupVerified, keptAs, notes } = await backUpWhatIsThere(context, config, safetyProfile, safety, profileFileContent);
     notes.push(...leftAlone);
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
     const journal: RestoreJournal = {
@@ -251,7 +255,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     if (restoresProfileFile) writeFileAtomic(layout.profileFile(manifest.profileId), await fileContent(chain, profileRecord(chain)));
     notes.push(...outcomeOf(safetyBackup), ...sharedFileNotes(context, manifest.profileId, fileRecords, fileTargets, outcome, safetyBackup));
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'ok', detail: `from ${manifest.backupId}${request.database ? ` (${request.database} only)` : ''}` });
-    return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), safetyBackup, notes, durationMs: performance.now() - started };
+    return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), safetyBackup, safetyBackupVerified, notes, durationMs: performance.now() - started };
   } finally {
     closeChain(chain);
   }
@@ -396,22 +400,32 @@ function sha256Of(data: Buffer): string {
  * up; if the restore replaces it, it is kept beside its target instead, never deleted: `keptAs` gives
  * the name.
  */
-async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, replaced: { logicalName: string; file: string; written: string }[], profileFileContent: Buffer | undefined): Promise<{ safetyBackup?: string; keptAs: Map<string, string>; notes: string[] }> {
-  const { present, keptAs, notes } = safetyBackupPlan(context, profile, replaced, 'done');
+async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, plan: SafetyBackupPlan, profileFileContent: Buffer | undefined): Promise<{ safetyBackup?: string; safetyBackupVerified?: boolean; keptAs: Map<string, string>; notes: string[] }> {
+  const { present, keptAs, notes } = plan;
   if (Object.keys(present).length === 0) return { keptAs, notes };
   context.progress?.('Taking a safety backup of the current state');
+  let safetyBackup: string;
   try {
-    const backup = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore', { profileFileContent });
-    return { safetyBackup: backup.entry.id, keptAs, notes };
+    safetyBackup = (await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore', { profileFileContent })).entry.id;
   } catch (error) {
     // Whatever stopped it (a full disk, a locked database, a folder in files:) is said as it is, after what it means for the restore.
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
     throw new EnvProfilesError(error.code, `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`, { kind: error.kind, file: error.file, hint: error.hint, cause: error });
   }
+  context.onStep?.('safety-backup-written');
+  const check = await verifySafetyBackup(context, safetyBackup);
+  return { safetyBackup, safetyBackupVerified: check.verified, keptAs, notes: [...notes, ...check.notes] };
 }
 
 /** What the safety backup holds (`present`: logical name to path), and what is kept aside instead of backed up (`keptAs`). */
-function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced: { logicalName: string; file: string; written: string }[], outcome: Outcome): { present: Record<string, string>; keptAs: Map<string, string>; notes: string[] } {
+interface SafetyBackupPlan {
+  present: Record<string, string>;
+  keptAs: Map<string, string>;
+  notes: string[];
+}
+
+/** The safety backup a restore over `profile` takes, from the files there now (`outcome` words the notes). */
+function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced: { logicalName: string; file: string; written: string }[], outcome: Outcome): SafetyBackupPlan {
   const { layout } = context;
   const notes: string[] = [];
   const keptAs = new Map<string, string>();

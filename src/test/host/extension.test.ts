@@ -359,7 +359,7 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.equal(api.services.lastError, undefined);
       assert.equal(asked.length, 1);
       assert.match(asked[0].message, /^Restore test_environment_001 from the backup of /);
-      assert.match(asked[0].detail ?? '', /^It replaces data\/test\/settings\.sqlite3, data\/test\/strategies\.sqlite3, data\/test\/market_data\.sqlite3\. The current state is backed up first \(a safety backup\)\./);
+      assert.match(asked[0].detail ?? '', /^It replaces data\/test\/settings\.sqlite3, data\/test\/strategies\.sqlite3, data\/test\/market_data\.sqlite3\. The current state is backed up first, and that safety backup verified\./);
       assert.equal(fs.readFileSync(catalog, 'utf8'), before, 'cancelled: no safety backup either');
     } finally {
       window.showQuickPick = showQuickPick;
@@ -384,8 +384,9 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.equal(await vscode.commands.executeCommand('envProfiles.restoreBackup', { backupId: id }), TEST);
     assert.equal(api.services.lastError, undefined);
     assert.equal(sql('SELECT count(*) AS n FROM price_data'), before);
-    const catalog = JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups', TEST, 'catalog.json'), 'utf8')) as { backups: { reason: string }[] };
+    const catalog = JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups', TEST, 'catalog.json'), 'utf8')) as { backups: { reason: string; verified: { ok: boolean } | null }[] };
     assert.equal(catalog.backups.at(-1)?.reason, 'before-restore');
+    assert.equal(catalog.backups.at(-1)?.verified?.ok, true, 'the safety backup was verified');
 
     // The application keeps a connection open: the restore is refused and changes nothing.
     const app = spawn(process.execPath, ['-e', `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(process.argv[1]); db.prepare('SELECT 1 FROM price_data LIMIT 1').all(); process.stdout.write('open\\n'); process.stdin.once('data', () => { db.close(); process.exit(0); });`, market], { stdio: ['pipe', 'pipe', 'inherit'] });
