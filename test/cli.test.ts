@@ -54,6 +54,9 @@ describe('envprofiles CLI (spawned as a process)', () => {
     fs.rmSync(path.join(folder, caches().find((n) => n.startsWith('status-')) as string));
     runCli(['status', '--workspace', root], { env });
     assert.ok(!caches().some((n) => n.includes('0000000000000000')), caches().join(', '));
+    // Commands that stream database images run without it (their peak memory was higher with it).
+    assert.equal(runCli(['backup', 'dev_environment_001', '--verify', '--workspace', root], { env }).status, 0);
+    assert.deepEqual(caches().filter((n) => /^(backup|verify|restore)-/.test(n)), []);
     const offHome = tempDir();
     assert.equal(runCli(['list', '--workspace', root], { env: { XDG_CACHE_HOME: offHome, ENVPROFILES_CODE_CACHE: 'off' } }).status, 0);
     assert.equal(fs.existsSync(path.join(offHome, 'envprofiles')), false);

@@ -2,8 +2,8 @@
 // of a run: that cache holds the bytecode of every function the run compiled. Node's compile cache
 // (used when ours is off or fails) is made when the file is compiled, so it holds only the few
 // functions compiled up front; all the others (most of the bundle: YAML, ZIP, backup) were compiled
-// again on first call in every command. Measured with a warm cache: `status` 75 → 63 ms,
-// an incremental backup of 100 MB 413 → 382 ms (medians of 25 and 15 runs).
+// again on first call in every command. Measured with a warm cache: `status` 75 → 63 ms (median of
+// 25 runs, 2026-11-23). The commands that stream database images do without it (DATA_COMMANDS).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodeModule from 'node:module';
@@ -12,6 +12,16 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 
 const BUNDLE = path.join(__dirname, 'cli-main.js');
+
+/**
+ * Commands that stream archives of database images load the bundle the usual way, with Node's compile cache: run
+ * from a script compiled with ours, the same work held more memory at its peak (measured 2026-12-01:
+ * a full backup of 1 GiB 118 against 96–101 MB, its verify 160 against 135–139 MB, a verify of 100 MB
+ * 120–134 against 112–114 MB), while ours saved them no time worth it (an incremental backup of 100 MB,
+ * medians of 8: 265 against 270 ms). The short commands keep it (`status` 48 against 53 ms); so does
+ * `clone`, which holds no more with it (67 against 64 MB for 1 GiB).
+ */
+const DATA_COMMANDS = new Set(['backup', 'verify', 'restore']);
 
 /**
  * One cache per command (each compiles different functions) and per bundle, Node and platform, in the
@@ -65,7 +75,8 @@ function writeCache(folder: string, file: string, data: Buffer, bundleKey: strin
 }
 
 function launch(): void {
-  const folder = cacheFolder();
+  const command = commandWord(process.argv.slice(2));
+  const folder = DATA_COMMANDS.has(command) ? undefined : cacheFolder();
   const source = folder ? fs.readFileSync(BUNDLE, 'utf8') : undefined;
   if (!folder || source === undefined) {
     (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
@@ -73,7 +84,7 @@ function launch(): void {
     return;
   }
   const bundleKey = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const file = path.join(folder, `${commandWord(process.argv.slice(2))}-${bundleKey}-node${process.versions.node}-v8${process.versions.v8}-${process.arch}.v8cache`);
+  const file = path.join(folder, `${command}-${bundleKey}-node${process.versions.node}-v8${process.versions.v8}-${process.arch}.v8cache`);
   const cached = readCache(file);
   const script = new vm.Script(nodeModule.wrap(source), { filename: BUNDLE, cachedData: cached });
   if (!cached || script.cachedDataRejected) process.once('exit', () => writeCache(folder, file, script.createCachedData(), bundleKey));
