@@ -354,6 +354,14 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const missing = runCli(['verify', 'no_such_backup', '--workspace', root]);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /error\[BACKUP_NOT_FOUND\]/);
+    // A profile's id where a backup's belongs, a typo, and the beginning of several ids each get a way on.
+    const safety = restore.json?.result.safetyBackup as string;
+    const byProfile = runCli(['restore', DEV, '--workspace', root]);
+    assert.equal(byProfile.status, 1);
+    assert.equal(byProfile.stderr, `error[BACKUP_NOT_FOUND]: No backup with id "${DEV}".\n  "${DEV}" is a profile; name one of its backups by id. Its newest: ${safety} (verified), ${incremental.json?.result.id} (verified), ${id} (all of them: envprofiles backups ${DEV}).\n`);
+    const typo = `${id.slice(0, -3)}x${id.slice(-2)}`;
+    assert.match(runCli(['verify', typo, '--workspace', root]).stderr, new RegExp(`Did you mean ${id.replace(/\./g, '\\.')}\\?`));
+    assert.match(runCli(['restore', `${DEV}.`, '--workspace', root]).stderr, /3 backups begin with it, such as .*; give the whole id/);
     assert.equal(runCli(['backup', '--workspace', root]).status, 2, 'backup needs an id or --all');
     assert.equal(runCli(['backup', DEV, '--full', '--incremental', '--workspace', root]).status, 2);
     const listedBefore = runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.backups.length;

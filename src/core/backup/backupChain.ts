@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
+import { likelyMeant } from '../nearMiss';
 import { profileIdProblem } from '../safeNames';
 import { ArchiveReader } from './archiveReader';
 import { newestFirst, readCatalog, profilesWithBackups, type CatalogEntry } from './backupCatalog';
@@ -35,7 +36,27 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
     return { archive, catalogEntry: entry };
   }
   const absence = backups.absence();
-  throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}"${absence ? `: ${absence}` : ''}.`, { hint: absence ? 'Then run the command again.' : 'List them with "envprofiles backups [<profile>]".' });
+  if (absence) throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}": ${absence}.`, { hint: 'Then run the command again.' });
+  throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}".`, { hint: unknownBackupHint(backups, reference) });
+}
+
+/**
+ * What to do about a backup id that is not there: a profile's id given for a backup's gets that
+ * profile's newest backups; a misspelt id gets the one it most likely meant.
+ */
+function unknownBackupHint(backups: BackupLayout, reference: string): string {
+  const profiles = profilesWithBackups(backups);
+  if (profiles.includes(reference)) {
+    const newest = restorableInstead(backups, reference, '');
+    return newest.length > 0
+      ? `"${reference}" is a profile; name one of its backups by id. Its newest: ${newest.join(', ')} (all of them: envprofiles backups ${reference}).`
+      : `"${reference}" is a profile, and it has no backup that can be used: envprofiles backups ${reference} shows what there is.`;
+  }
+  const ids = profiles.flatMap((profileId) => readCatalog(backups, profileId).map((e) => e.id));
+  const beginning = ids.filter((id) => id.startsWith(reference));
+  if (beginning.length > 1) return `${beginning.length} backups begin with it, such as ${beginning.slice(-3).join(', ')}; give the whole id (envprofiles backups lists them).`;
+  const meant = likelyMeant(reference, ids);
+  return meant ? `Did you mean ${meant}? (envprofiles backups lists them all.)` : 'List them with "envprofiles backups [<profile>]".';
 }
 
 /** The catalog entry whose archive is `archive` (the same file, however the path is written), if any. */
