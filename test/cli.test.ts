@@ -9,6 +9,7 @@ import { demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, tempDir } from './
 
 const DEV = 'dev_environment_001';
 const PROD = 'prod_environment_001';
+const TEST = 'test_environment_001';
 const ALL_COMMANDS = ['init', 'create', 'clone', 'list', 'show', 'status', 'validate', 'switch', 'backup', 'backups', 'verify', 'restore', 'prune', 'delete'];
 
 describe('envprofiles CLI (spawned as a process)', () => {
@@ -106,7 +107,7 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const list = runCli(['list', '--workspace', root, '--json']);
     assert.equal(list.status, 0);
     assert.equal(list.json?.ok, true);
-    assert.deepEqual(list.json?.result.profiles.map((p: { id: string }) => p.id), [DEV, PROD, 'test_environment_001']);
+    assert.deepEqual(list.json?.result.profiles.map((p: { id: string }) => p.id), [DEV, PROD, TEST]);
     assert.equal(list.json?.result.profiles[1].protected, true);
     const show = runCli(['show', DEV, '--workspace', root, '--json']);
     assert.equal(show.json?.result.profile.name, '개발 환경');
@@ -178,7 +179,7 @@ describe('envprofiles CLI (spawned as a process)', () => {
     // The same for config.yaml, whose error carries the file's absolute path.
     const config = path.join(root, '.envprofiles/config.yaml');
     fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('compression: fast', 'compression: ultra'));
-    const badConfig = runCli(['backup', 'test_environment_001', '--workspace', root]);
+    const badConfig = runCli(['backup', TEST, '--workspace', root]);
     assert.equal(badConfig.status, 1);
     assert.match(badConfig.stderr, /^error\[CONFIG_INVALID\]: \.envprofiles\/config\.yaml:\d+:\d+ backups\.compression: must be store, fast or best\n  Fix the file/);
     // A misspelt key is not an error, but every command warns about it (stderr; stdout stays as it was).
@@ -359,6 +360,7 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const byProfile = runCli(['restore', DEV, '--workspace', root]);
     assert.equal(byProfile.status, 1);
     assert.equal(byProfile.stderr, `error[BACKUP_NOT_FOUND]: No backup with id "${DEV}".\n  "${DEV}" is a profile; name one of its backups by id. Its newest: ${safety} (verified), ${incremental.json?.result.id} (verified), ${id} (all of them: envprofiles backups ${DEV}).\n`);
+    assert.match(runCli(['verify', TEST, '--workspace', root]).stderr, new RegExp(`"${TEST}" is a profile, and it has no backups yet\\. Make one: envprofiles backup ${TEST} --full --verify`));
     const typo = `${id.slice(0, -3)}x${id.slice(-2)}`;
     assert.match(runCli(['verify', typo, '--workspace', root]).stderr, new RegExp(`Did you mean ${id.replace(/\./g, '\\.')}\\?`));
     assert.match(runCli(['restore', `${DEV}.`, '--workspace', root]).stderr, /3 backups begin with it, such as .*; give the whole id/);

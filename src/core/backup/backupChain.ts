@@ -52,6 +52,7 @@ function unknownBackupHint(backups: BackupLayout, reference: string): string {
       ? `"${reference}" is a profile; name one of its backups by id. Its newest: ${newest.join(', ')} (all of them: envprofiles backups ${reference}).`
       : `"${reference}" is a profile, and it has no backup that can be used: envprofiles backups ${reference} shows what there is.`;
   }
+  if (backups.isWorkspaceProfile(reference)) return `"${reference}" is a profile, and it has no backups yet. Make one: envprofiles backup ${reference} --full --verify`;
   const ids = profiles.flatMap((profileId) => readCatalog(backups, profileId).map((e) => e.id));
   const beginning = ids.filter((id) => id.startsWith(reference));
   if (beginning.length > 1) return `${beginning.length} backups begin with it, such as ${beginning.slice(-3).join(', ')}; give the whole id (envprofiles backups lists them).`;

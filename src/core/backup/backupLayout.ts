@@ -22,6 +22,11 @@ export class BackupLayout {
     return path.join(this.root, profileId);
   }
 
+  /** Whether `id` is one of this workspace's profiles (its file is there), backed up or not. */
+  isWorkspaceProfile(id: string): boolean {
+    return !profileIdProblem(id) && fs.existsSync(this.workspace.profileFile(id));
+  }
+
   catalogFile(profileId: string): string {
     return path.join(this.profileDir(profileId), 'catalog.json');
   }
