@@ -42,7 +42,8 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
 
 /**
  * What to do about a backup id that is not there: a profile's id given for a backup's gets that
- * profile's newest backups; a misspelt id gets the one it most likely meant.
+ * profile's newest backups (or how to make one); the beginning of several ids, how many; a misspelt
+ * id, the one it most likely meant.
  */
 function unknownBackupHint(backups: BackupLayout, reference: string): string {
   const profiles = profilesWithBackups(backups);
