@@ -49,6 +49,16 @@ function needsRoot(what: string): (this: Mocha.Context) => void {
 
 const needsMounting = needsRoot('mounting a small tmpfs');
 
+/** A demo workspace whose market_data grew by 8 MB of compressible rows, backed up into a backups folder on a 5 MB disk: the archive fits, a rebuilt database would not. */
+async function backupOnSmallDisk() {
+  const { root, context } = await demoWorkspace();
+  await grow(root, 8, true);
+  const disk = smallDisk(5);
+  useBackupsFolder(root, disk);
+  const backup = await createBackup(context, { profileId: DEV });
+  return { root, context, disk, backup };
+}
+
 /** Unmounts the disks the tests mounted, newest first (some are mounted inside others' folders). */
 function unmountAll(): void {
   for (let at = mounted.pop(); at !== undefined; at = mounted.pop()) execFileSync('umount', [at]);
@@ -158,11 +168,7 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
   });
 
   it('verify: no room to rebuild the database is not a verdict on the backup; nothing is recorded, and it verifies once there is room', async () => {
-    const { root, context } = await demoWorkspace();
-    await grow(root, 8, true);
-    const disk = smallDisk(5);
-    useBackupsFolder(root, disk);
-    const backup = await createBackup(context, { profileId: DEV });
+    const { root, context, disk, backup } = await backupOnSmallDisk();
     assert.ok(backup.entry.sizeBytes < 2 * 1048576, 'the archive fits; the rebuilt database would not');
     const cli = runCli(['verify', backup.entry.id, '--workspace', root]);
     assert.equal(cli.status, 1, cli.stderr);
@@ -176,11 +182,7 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
   });
 
   it('restore: no room to verify the safety backup in the backups folder: refused before the safety backup, nothing changes; with room, it is verified', async () => {
-    const { root, context } = await demoWorkspace();
-    await grow(root, 8, true);
-    const disk = smallDisk(5);
-    useBackupsFolder(root, disk);
-    const backup = await createBackup(context, { profileId: DEV });
+    const { root, context, disk, backup } = await backupOnSmallDisk();
     const before = databaseFiles(path.join(root, 'data/dev'));
     const cli = runCli(['restore', backup.entry.id, '--workspace', root]);
     assert.equal(cli.status, 1, cli.stderr);
