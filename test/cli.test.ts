@@ -346,6 +346,17 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.equal(incremental.json?.result.parent, id);
     const list = runCli(['backups', DEV, '--workspace', root, '--json']);
     assert.deepEqual(list.json?.result.backups.map((b: { kind: string }) => b.kind), ['incremental', 'full']);
+    // People read local time (prune's daily rules count in it) and sizes in KB or MB; --json keeps UTC and bytes.
+    const seoul = (iso: string): string => new Date(Date.parse(iso) + 9 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+    const kilobytes = (bytes: number): string => (bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`);
+    const seoulEnv = { env: { TZ: 'Asia/Seoul' } };
+    const listed = runCli(['backups', DEV, '--workspace', root], seoulEnv).stdout.split('\n');
+    assert.match(listed[0], /^ID +KIND +SIZE +CREATED \(Asia\/Seoul\) +REASON +VERIFIED$/);
+    const fullRow = listed.find((line) => line.startsWith(`${id} `)) ?? '';
+    assert.match(fullRow, new RegExp(`^${id.replace(/\./g, '\\.')} +full +${kilobytes(full.json?.result.sizeBytes)} +${seoul(full.json?.result.createdAt)} +nightly +no$`), fullRow);
+    const pruneRows = runCli(['prune', DEV, '--dry-run', '--workspace', root], seoulEnv).stdout.split('\n');
+    assert.match(pruneRows[0], /^ACTION +ID +CREATED \(Asia\/Seoul\) +KIND +WHY$/);
+    assert.ok(pruneRows.some((line) => line.startsWith(`keep    ${id} `) && line.includes(` ${seoul(full.json?.result.createdAt)} `)), pruneRows.join('\n'));
     const verify = runCli(['verify', incremental.json?.result.id, '--workspace', root, '--json']);
     assert.equal(verify.status, 0, verify.stderr);
     assert.equal(verify.json?.result.ok, true);

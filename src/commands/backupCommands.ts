@@ -2,12 +2,13 @@ import * as vscode from 'vscode';
 import type { AllBackupsJson, BackupJson } from '../cli/commands/backupCommand';
 import { pruneBackups } from '../core/backup/backupPruning';
 import { restoreBackup, type RestoreResult } from '../core/backup/backupRestore';
+import { formatSize } from '../core/diskSpace';
 import { EnvProfilesError } from '../core/errors';
 import { rebuildCatalog } from '../core/backup/catalogRebuild';
 import { requireVerified, type VerificationResult } from '../core/backup/backupVerification';
 import { isProtected } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
-import { megabytes } from '../tree/profileAppearance';
+
 import { COMMANDS } from './commandIds';
 import { requireTrust, withOperationProgress } from './commandRunner';
 import { runInChildProcess } from './childOperation';
@@ -15,7 +16,7 @@ import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf, askToTypeId, resolveBackup, resolveBackupOwner, resolveProfile } from './commandTargets';
 
 function summary(backup: BackupJson): string {
-  return `Backed up ${backup.profileId}: ${backup.kind}, ${megabytes(backup.sizeBytes)}, ${(backup.durationMs / 1000).toFixed(1)} s${backup.note ? ` (${backup.note})` : ''}.`;
+  return `Backed up ${backup.profileId}: ${backup.kind}, ${formatSize(backup.sizeBytes)}, ${(backup.durationMs / 1000).toFixed(1)} s${backup.note ? ` (${backup.note})` : ''}.`;
 }
 
 /** A backup, in a child process (see runInChildProcess); `skipMissing`: a database file that does not exist is left out. */
@@ -153,11 +154,11 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
   if (!argumentsOf(target).confirm) {
     const items = dry.decisions.map((d) => ({ label: `${d.action === 'delete' ? '$(trash)' : '$(check)'} ${new Date(d.createdAt).toLocaleString()}`, description: `${d.kind} · ${d.action}`, detail: d.reasons.join('; ') }));
     const warnings = dry.notes.map((note) => ({ label: '$(warning) Check the profile first', description: 'note', detail: note }));
-    const picked = await vscode.window.showQuickPick([...warnings, ...items, { label: `$(trash) Delete ${doomed.length} backup(s) (${megabytes(dry.freedBytes)})`, description: 'confirm', detail: 'The newest verified backup and every backup a kept one depends on are never deleted.' }], { placeHolder: `Prune ${profile.name}: review the decisions, then choose the last line to delete` });
+    const picked = await vscode.window.showQuickPick([...warnings, ...items, { label: `$(trash) Delete ${doomed.length} backup(s) (${formatSize(dry.freedBytes)})`, description: 'confirm', detail: 'The newest verified backup and every backup a kept one depends on are never deleted.' }], { placeHolder: `Prune ${profile.name}: review the decisions, then choose the last line to delete` });
     if (!picked || picked.description !== 'confirm') throw new UserCancelled();
   }
   const result = await withOperationProgress(folder, `Pruning ${profile.name}`, (context) => pruneBackups(context, profile.id, false));
-  void vscode.window.showInformationMessage(`Pruned ${result.deleted.length} backup(s) of ${profile.name}, freed ${megabytes(result.freedBytes)}.`);
+  void vscode.window.showInformationMessage(`Pruned ${result.deleted.length} backup(s) of ${profile.name}, freed ${formatSize(result.freedBytes)}.`);
   return result.deleted;
 }
 

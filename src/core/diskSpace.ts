@@ -44,6 +44,7 @@ function shownFolder(folder: string): string {
   return shown;
 }
 
+/** A size as people read it: KB below 1 MB, MB with one decimal, GB with two (the CLI, the tree, the messages). */
 export function formatSize(bytes: number): string {
   if (bytes >= 1073741824) return `${(bytes / 1073741824).toFixed(2)} GB`;
   if (bytes >= 1048576) return `${(bytes / 1048576).toFixed(1)} MB`;

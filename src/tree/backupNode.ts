@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import { verificationStatus, type CatalogEntry, type VerificationStatus } from '../core/backup/backupCatalog';
+import { formatSize } from '../core/diskSpace';
 import type { FolderModel } from '../folderModel';
 import { CONTEXT } from './contextValues';
-import { age, megabytes } from './profileAppearance';
+import { age } from './profileAppearance';
 import type { TreeNode } from './treeNode';
 
 /** How a backup's verification reads in lists (the tree, the pickers). */
@@ -35,10 +36,10 @@ export class BackupNode implements TreeNode {
     const status = verificationStatus(e);
     const without = e.leftOut ? ` · without ${e.leftOut.join(', ')}` : '';
     const earlier = this.folder.isOfEarlierProfile(e);
-    item.description = `${kind} · ${megabytes(e.sizeBytes)} · ${age(e.createdAt)}${without}${earlier ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[status]}`;
+    item.description = `${kind} · ${formatSize(e.sizeBytes)} · ${age(e.createdAt)}${without}${earlier ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[status]}`;
     item.iconPath = new vscode.ThemeIcon(status === 'not-verified' ? (e.kind === 'full' ? 'package' : 'diff-added') : STATUS_ICON[status]);
     item.tooltip = new vscode.MarkdownString(
-      `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n${earlier ? `- made before this profile was created: it holds the data of an earlier profile with the id ${e.profileId}${e.profileCreatedAt ? ` (created ${e.profileCreatedAt})` : ''}, which was deleted\n` : ''}- databases: ${e.databases.join(', ')}${e.leftOut ? ` (left out: ${e.leftOut.join(', ')})` : ''}\n- size: ${megabytes(e.sizeBytes)}\n- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
+      `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n${earlier ? `- made before this profile was created: it holds the data of an earlier profile with the id ${e.profileId}${e.profileCreatedAt ? ` (created ${e.profileCreatedAt})` : ''}, which was deleted\n` : ''}- databases: ${e.databases.join(', ')}${e.leftOut ? ` (left out: ${e.leftOut.join(', ')})` : ''}\n- size: ${formatSize(e.sizeBytes)}\n- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
     );
     return item;
   }

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import type { DatabaseInspection } from '../core/databaseInspection';
+import { formatSize } from '../core/diskSpace';
 import type { FolderModel } from '../folderModel';
 import { CONTEXT } from './contextValues';
-import { megabytes } from './profileAppearance';
 import type { TreeNode } from './treeNode';
 
 /** One database of a profile: size, journal mode and the last validation result. */
@@ -23,7 +23,7 @@ export class DatabaseNode implements TreeNode {
     item.contextValue = CONTEXT.database;
     const problems = this.inspection?.checks.filter((c) => c.severity === 'error') ?? [];
     const parts: string[] = [];
-    if (this.inspection?.sizeBytes !== undefined) parts.push(megabytes(this.inspection.sizeBytes));
+    if (this.inspection?.sizeBytes !== undefined) parts.push(formatSize(this.inspection.sizeBytes));
     if (this.inspection?.journalMode) parts.push(this.inspection.journalMode === 'wal' ? 'WAL' : 'rollback journal');
     parts.push(problems.length > 0 ? 'invalid' : 'valid');
     item.description = parts.join(' · ');

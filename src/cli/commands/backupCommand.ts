@@ -2,6 +2,7 @@ import { backUpAllProfiles, type AllProfilesBackupResult } from '../../core/back
 import type { CatalogEntry } from '../../core/backup/backupCatalog';
 import { createBackup, type BackupResult, type RequestedKind } from '../../core/backup/backupCreation';
 import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
+import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError } from '../../core/errors';
 import type { WorkspaceContext } from '../../core/workspaceContext';
 import { stringOption } from '../cliArguments';
@@ -20,7 +21,7 @@ export interface AllBackupsJson {
 
 function describe(result: BackupResult, verification?: VerificationResult): string[] {
   const e = result.entry;
-  const lines = [`Backed up ${e.profileId}: ${e.id} (${e.kind}, ${(e.sizeBytes / 1048576).toFixed(2)} MB, ${(result.durationMs / 1000).toFixed(2)} s)`];
+  const lines = [`Backed up ${e.profileId}: ${e.id} (${e.kind}, ${formatSize(e.sizeBytes)}, ${(result.durationMs / 1000).toFixed(2)} s)`];
   for (const db of result.databases) lines.push(`  ${db.name}: ${db.storage === 'image' ? `whole image, ${db.pageCount} pages` : `${db.pagesStored} of ${db.pageCount} pages changed`}`);
   if (result.note) lines.push(`  note: ${result.note}`);
   lines.push(`  archive: ${result.archive}`);

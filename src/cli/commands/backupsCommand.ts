@@ -6,7 +6,9 @@ import { sharingWorkspaceFinder } from '../../core/backup/backupOrigin';
 import { deletedProfilesWithBackups } from '../../core/backup/deletedProfiles';
 import { earlierProfileBackupIds } from '../../core/backup/earlierProfile';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
+import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError } from '../../core/errors';
+import { localTimestamp, localTimeZone } from '../../core/localTime';
 import { profileNotFoundError } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand, CommandOutput } from '../cliCommand';
@@ -94,16 +96,17 @@ export const backupsCommand: CliCommand = {
 /** The VERIFIED column: a failure of the data alone (the archive holds it exactly) is told from one of the archive. */
 function verifiedColumn(entry: CatalogEntry): string {
   const status = verificationStatus(entry);
-  if (status === 'passed') return `ok ${entry.verified?.at}`;
+  if (status === 'passed' && entry.verified) return `ok ${localTimestamp(entry.verified.at)}`;
   if (status === 'data-problems') return 'FAILED (data; archive intact)';
   return status === 'failed' ? 'FAILED' : 'no';
 }
 
 function listing(entries: CatalogEntry[], ofEarlierProfile = new Set<string>()): string[] {
-  const rows = [['ID', 'KIND', 'SIZE', 'CREATED', 'REASON', 'VERIFIED']];
+  // Local time, as prune's hourly/daily/weekly rules count it; --json keeps UTC.
+  const rows = [['ID', 'KIND', 'SIZE', `CREATED (${localTimeZone()})`, 'REASON', 'VERIFIED']];
   for (const e of entries) {
     const reason = `${e.reason}${e.leftOut ? ` (without ${e.leftOut.join(', ')})` : ''}${ofEarlierProfile.has(e.id) ? ' (earlier profile)' : ''}`;
-    rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', `${(e.sizeBytes / 1048576).toFixed(2)} MB`, e.createdAt, reason, verifiedColumn(e)]);
+    rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', formatSize(e.sizeBytes), localTimestamp(e.createdAt), reason, verifiedColumn(e)]);
   }
   return table(rows);
 }

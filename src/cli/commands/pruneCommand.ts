@@ -1,4 +1,6 @@
 import { pruneBackups } from '../../core/backup/backupPruning';
+import { formatSize } from '../../core/diskSpace';
+import { localTimestamp } from '../../core/localTime';
 import type { CliCommand } from '../cliCommand';
 import { table } from '../textFormat';
 
@@ -15,8 +17,9 @@ export const pruneCommand: CliCommand = {
   positionals: [1, 1],
   async run({ context, positionals, options }) {
     const result = await pruneBackups(context, positionals[0], options['dry-run'] === true);
-    const rows = [['ACTION', 'ID', 'KIND', 'WHY']];
-    for (const d of result.decisions) rows.push([d.action, d.id, d.kind, d.reasons.join('; ')]);
+    // Local time: the zone the hourly/daily/weekly rules count in.
+    const rows = [['ACTION', 'ID', `CREATED (${result.timeZone})`, 'KIND', 'WHY']];
+    for (const d of result.decisions) rows.push([d.action, d.id, localTimestamp(d.createdAt, result.timeZone), d.kind, d.reasons.join('; ')]);
     const doomed = result.decisions.filter((d) => d.action === 'delete').length;
     const from = result.rulesFrom ? [`The profile file of ${result.profileId} is gone: its keep rules were taken from its newest backup, ${result.rulesFrom}.`] : [];
     for (const earlier of result.earlierProfiles ?? []) {
@@ -27,7 +30,7 @@ export const pruneCommand: CliCommand = {
     }
     const notes = result.notes.map((note) => `note: ${note}`);
     if (result.decisions.length === 0) return { json: result, text: [...notes, `${result.profileId} has no backups: nothing to prune${result.dryRun ? '' : ', nothing was deleted'}.`] };
-    const text = [...notes, ...from, ...table(rows), result.dryRun ? `Dry run: ${doomed} backup(s) would be deleted (${(result.freedBytes / 1048576).toFixed(2)} MB). Nothing was changed.` : `Deleted ${result.deleted.length} backup(s), freed ${(result.freedBytes / 1048576).toFixed(2)} MB.`];
+    const text = [...notes, ...from, ...table(rows), result.dryRun ? `Dry run: ${doomed} backup(s) would be deleted (${formatSize(result.freedBytes)}). Nothing was changed.` : `Deleted ${result.deleted.length} backup(s), freed ${formatSize(result.freedBytes)}.`];
     return { json: result, text };
   },
 };

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { appendAudit } from '../auditLog';
 import { EnvProfilesError } from '../errors';
+import { localTimeZone } from '../localTime';
 import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
 import { unknownBackupScheduleKeys } from '../profileValidation';
@@ -125,7 +126,7 @@ function decideGroups(entries: CatalogEntry[], groups: PruneGroup[], pinned: Rea
 }
 
 /** Applies the profile's retention rules; with `dryRun` only reports. Refuses when catalog and disk disagree. */
-export async function pruneBackups(context: WorkspaceContext, profileId: string, dryRun: boolean, timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone): Promise<PruneResult> {
+export async function pruneBackups(context: WorkspaceContext, profileId: string, dryRun: boolean, timeZone = localTimeZone()): Promise<PruneResult> {
   requireInitialised(context.layout);
   return withWorkspaceLock(context, `prune ${profileId}`, async () => {
     const config = workspaceConfigFor(context);

@@ -1,3 +1,4 @@
+import { localParts } from '../localTime';
 import { holdsDataExactly, newestFirst as byNewestFirst, type CatalogEntry } from './backupCatalog';
 
 /** restic-style keep rules plus `retention_days` (restic's --keep-within), from the profile's backup_schedule. */
@@ -22,13 +23,6 @@ export interface RetentionDecision {
 
 type Bucket = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly';
 const BUCKETS: Bucket[] = ['hourly', 'daily', 'weekly', 'monthly', 'yearly'];
-
-/** The local calendar parts of an instant in `timeZone` (DST included). */
-function localParts(iso: string, timeZone: string): { year: number; month: number; day: number; hour: number } {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso));
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
-  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour') };
-}
 
 /** ISO-8601 week of a calendar date (weeks start on Monday; week 1 holds the year's first Thursday). */
 function isoWeek(year: number, month: number, day: number): string {

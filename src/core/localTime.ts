@@ -1,0 +1,32 @@
+/**
+ * Instants as the user's calendar and clock show them. Catalogs and JSON keep UTC (ISO-8601); what a
+ * person reads, and what retention's hourly/daily/weekly rules count, is in the local time zone.
+ */
+
+export interface LocalParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** The local calendar parts of an instant in `timeZone` (DST included). */
+export function localParts(iso: string, timeZone: string): LocalParts {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
+  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
+}
+
+/** The machine's time zone (TZ, or the system's). */
+export function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** `2026-12-02 05:19:43`: an instant on the local clock of `timeZone`, to the second. */
+export function localTimestamp(iso: string, timeZone = localTimeZone()): string {
+  const p = localParts(iso, timeZone);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+}
