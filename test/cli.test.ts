@@ -120,6 +120,10 @@ describe('envprofiles CLI (spawned as a process)', () => {
   it('status names the active profile\'s backups: none yet, then the newest and that none is verified, then the last verified one', async () => {
     const { root } = await demoWorkspace();
     assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    // When, in local time (the state file keeps UTC).
+    const switchedAt = runCli(['status', '--workspace', root, '--json']).json?.result.switchedAt as string;
+    const seoul = new Date(Date.parse(switchedAt) + 9 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+    assert.equal(runCli(['status', '--workspace', root], { env: { TZ: 'Asia/Seoul' } }).stdout.split('\n')[0], `Active: ${DEV} (DEVELOPMENT, "개발 환경"), since ${seoul} (Asia/Seoul)`);
     const line = (): string => runCli(['status', '--workspace', root]).stdout.split('\n').find((l) => l.startsWith('Backups:')) ?? '';
     assert.equal(line(), `Backups: none yet. Back up with: envprofiles backup ${DEV} --verify`);
     const first = runCli(['backup', DEV, '--workspace', root, '--json']).json?.result.id;

@@ -1,6 +1,7 @@
 import { newestFirst, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { lastVerifiedBackup } from '../../core/backup/lastVerifiedBackup';
+import { localTimestamp, localTimeZone } from '../../core/localTime';
 import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { WorkspaceContext } from '../../core/workspaceContext';
@@ -17,7 +18,7 @@ export const statusCommand: CliCommand = {
     const status = workspaceStatus(context);
     const text: string[] = [];
     if (!status.active) text.push('No active profile. Switch with: envprofiles switch <id>');
-    else text.push(`Active: ${status.active}${status.activeType ? ` (${status.activeType}, "${status.activeName}")` : ''}${status.switchedAt ? `, since ${status.switchedAt}` : ''}`);
+    else text.push(`Active: ${status.active}${status.activeType ? ` (${status.activeType}, "${status.activeName}")` : ''}${status.switchedAt ? `, since ${localTimestamp(status.switchedAt)} (${localTimeZone()})` : ''}`);
     if (status.active) text.push(status.inSync ? 'Outputs: in sync' : `Outputs: out of sync\n${status.drift.map((d) => `  - ${d}`).join('\n')}\n  Run "envprofiles switch ${status.active}" to rewrite them.`);
     const backups = status.active ? activeBackups(context, status.active) : undefined;
     if (backups) text.push(backups.text);
