@@ -8,7 +8,6 @@ import { rebuildCatalog } from '../core/backup/catalogRebuild';
 import { requireVerified, type VerificationResult } from '../core/backup/backupVerification';
 import { isProtected } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
-
 import { COMMANDS } from './commandIds';
 import { requireTrust, withOperationProgress } from './commandRunner';
 import { runInChildProcess } from './childOperation';
