@@ -85,7 +85,7 @@ export const backupsCommand: CliCommand = {
       // No backups and no profile of that name: most likely a typo of an id.
       if (positionals.length > 0 && !fs.existsSync(context.layout.profileFile(positionals[0]))) throw profileNotFoundError(context.layout, config, positionals[0]);
       // An outside folder that is not there may be on a disk that is not mounted: "No backups" would mislead.
-      const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isMissingOutside(context.layout) ? '; if it is on a disk that is not mounted, mount it' : ''})`;
+      const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isMissingOutside() ? '; if it is on a disk that is not mounted, mount it' : ''})`;
       return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}${missing}.`, ...notes] };
     }
     const earlierIds = new Set(Object.values(earlierProfile).flat());

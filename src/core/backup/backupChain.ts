@@ -23,9 +23,15 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
     if (!fs.existsSync(archive)) throw new EnvProfilesError('BACKUP_NOT_FOUND', `There is no archive at ${archive}.`, { file: archive, hint: 'Check the path, or name the backup by its id ("envprofiles backups").' });
     return { archive, catalogEntry: listedEntryOf(backups, archive) };
   }
-  for (const profileId of profilesWithBackups(backups)) {
-    const entry = readCatalog(backups, profileId).find((e) => e.id === reference);
-    if (!entry) continue;
+  const profiles = profilesWithBackups(backups);
+  const knownIds: string[] = [];
+  for (const profileId of profiles) {
+    const entries = readCatalog(backups, profileId);
+    const entry = entries.find((e) => e.id === reference);
+    if (!entry) {
+      knownIds.push(...entries.map((e) => e.id));
+      continue;
+    }
     const archive = backups.archiveFile(profileId, entry.id);
     if (!fs.existsSync(archive)) {
       throw new EnvProfilesError('BACKUP_NOT_FOUND', `Backup ${entry.id} is in the catalog, but its archive ${archive} is missing (moved or deleted). Nothing was changed.`, {
@@ -37,16 +43,15 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
   }
   const absence = backups.absence();
   if (absence) throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}": ${absence}.`, { hint: 'Then run the command again.' });
-  throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}".`, { hint: unknownBackupHint(backups, reference) });
+  throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}".`, { hint: unknownBackupHint(backups, reference, profiles, knownIds) });
 }
 
 /**
  * What to do about a backup id that is not there: a profile's id given for a backup's gets that
  * profile's newest backups (or how to make one); the beginning of several ids, how many; a misspelt
- * id, the one it most likely meant.
+ * id, the one it most likely meant. `profiles` and `ids` are those the search went through.
  */
-function unknownBackupHint(backups: BackupLayout, reference: string): string {
-  const profiles = profilesWithBackups(backups);
+function unknownBackupHint(backups: BackupLayout, reference: string, profiles: string[], ids: string[]): string {
   if (profiles.includes(reference)) {
     const newest = restorableInstead(backups, reference, '');
     return newest.length > 0
@@ -54,7 +59,6 @@ function unknownBackupHint(backups: BackupLayout, reference: string): string {
       : `"${reference}" is a profile, and it has no backup that can be used: envprofiles backups ${reference} shows what there is.`;
   }
   if (backups.isWorkspaceProfile(reference)) return `"${reference}" is a profile, and it has no backups yet. Make one: envprofiles backup ${reference} --full --verify`;
-  const ids = profiles.flatMap((profileId) => readCatalog(backups, profileId).map((e) => e.id));
   const beginning = ids.filter((id) => id.startsWith(reference));
   if (beginning.length > 1) return `${beginning.length} backups begin with it, such as ${beginning.slice(-3).join(', ')}; give the whole id (envprofiles backups lists them).`;
   const meant = likelyMeant(reference, ids);

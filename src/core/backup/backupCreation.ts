@@ -142,7 +142,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   const { layout } = context;
   const step = (name: string): void => context.onStep?.(name);
   const backups = new BackupLayout(layout, config);
-  backups.requireRoot(layout);
+  backups.requireRoot();
   createFolder(backups.profileDir(profile.id), `the backups of ${profile.id}`);
   const catalog = readCatalog(backups, profile.id);
   // A chain is built on this workspace's own backups, not on another's in a shared folder (whose pages

@@ -41,11 +41,11 @@ export class BackupLayout {
    * the backups would silently go there. (Inside the workspace it is made as needed.) Nor is a folder
    * written to that this workspace backed up into before but that lost its mark (an empty mount point).
    */
-  requireRoot(layout: WorkspaceLayout): void {
-    const unmarked = unmarkedFolderProblem(layout, this);
+  requireRoot(): void {
+    const unmarked = unmarkedFolderProblem(this.workspace, this);
     if (unmarked) throw unmarked;
-    if (!this.isMissingOutside(layout)) return;
-    const config = layout.relative(layout.configFile);
+    if (!this.isMissingOutside()) return;
+    const config = this.workspace.relative(this.workspace.configFile);
     throw new EnvProfilesError('BACKUPS_FOLDER_MISSING', `The backups folder ${this.root} (backups.directory in ${config}) does not exist. It is outside the workspace, so it is not created: if it is on a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.`, {
       file: config,
       field: 'backups.directory',
@@ -57,8 +57,8 @@ export class BackupLayout {
    * Whether the backups folder lies outside the workspace folder (backups.directory may put it
    * anywhere) and does not exist: then it is never made (see requireRoot).
    */
-  isMissingOutside(layout: WorkspaceLayout): boolean {
-    return !isInside(layout.root, this.root) && !fs.existsSync(this.root);
+  isMissingOutside(): boolean {
+    return !isInside(this.workspace.root, this.root) && !fs.existsSync(this.root);
   }
 
   /**
@@ -75,7 +75,7 @@ export class BackupLayout {
 
   /** Which of the two absences (see `absence`), for callers that word it their own way. */
   absenceKind(): 'missing' | 'unmarked' | undefined {
-    if (this.isMissingOutside(this.workspace)) return 'missing';
+    if (this.isMissingOutside()) return 'missing';
     return unmarkedFolderProblem(this.workspace, this) ? 'unmarked' : undefined;
   }
 
