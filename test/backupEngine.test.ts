@@ -838,11 +838,45 @@ describe('verify', () => {
     const before = snapshotTree(root);
     await assert.rejects(restoreBackup(context, { reference: incremental.entry.id }), (e: unknown) => {
       assert.ok(e instanceof EnvProfilesError && e.code === 'VERIFY_FAILED', String(e));
-      assert.match(e.message, /is missing\. Nothing was changed\.$/);
+      assert.match(e.message, /is missing \(looked in [^)]+\)\. Nothing was changed\.$/);
       assert.equal(e.hint, `Backups of ${DEV} whose archives are all there: ${other.entry.id} (verified). Restore one of them, or put the missing archive back.`);
       return true;
     });
     assertSameTree(snapshotTree(root), before, 'a refused restore changes nothing');
+  });
+
+  it('an incremental given by its path finds its parents in the backups folder; without them anywhere, verify names the backup, the parent and where it looked', async () => {
+    const { root, context } = await demoWorkspace();
+    await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, 'UPDATE price_data SET close = 2 WHERE rowid < 10');
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    const [full] = incremental.entry.chain;
+    const copied = path.join(tempDir(), 'sent-alone.zip');
+    fs.copyFileSync(incremental.archive, copied);
+    const found = await verifyBackup(context, copied);
+    assert.equal(found.ok, true, found.problems.join('\n'));
+    assert.equal(found.backupId, incremental.entry.id);
+    const restored = await restoreBackup(context, { reference: copied, asNew: 'from_copy' });
+    assert.deepEqual(restored.databases, ['settings', 'strategies', 'market_data']);
+    // In another workspace, whose backups folder does not have the parent either.
+    const other = await demoWorkspace();
+    const lost = await verifyBackup(other.context, copied);
+    assert.equal(lost.ok, false);
+    assert.equal(lost.backupId, incremental.entry.id, 'named by its id, not by the file name');
+    assert.equal(lost.profileId, DEV);
+    assert.equal(lost.problems[0], `${copied} depends on backup ${full}, whose archive ${full}.zip is missing (looked in ${path.dirname(copied)} and in ${path.join(other.root, '.envprofiles/backups', DEV)}).`);
+    assert.equal(lost.missingParent, full);
+    assert.equal(verificationHint(lost), `Its chain is incomplete: put ${full}.zip beside sent-alone.zip and verify again, or restore another backup ("envprofiles backups ${DEV}" shows the other backups and which of them verified).`);
+    const before = snapshotTree(other.root);
+    await assert.rejects(restoreBackup(other.context, { reference: copied, asNew: 'from_copy' }), (e: unknown) => {
+      assert.ok(e instanceof EnvProfilesError && e.code === 'VERIFY_FAILED', String(e));
+      assert.equal(e.hint, `An incremental backup needs every archive of its chain: put ${full}.zip beside it, or restore an older full backup instead.`);
+      return true;
+    });
+    assertSameTree(snapshotTree(other.root), before, 'the refused restore changed nothing in the other workspace');
+    // Put beside it, the parent is found there.
+    fs.copyFileSync(path.join(root, '.envprofiles/backups', DEV, `${full}.zip`), path.join(path.dirname(copied), `${full}.zip`));
+    assert.equal((await verifyBackup(other.context, copied)).ok, true);
   });
 
   it('a listed backup whose archive is gone: verify and restore say so (not "damaged"), record nothing and change nothing', async () => {

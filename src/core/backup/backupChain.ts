@@ -93,21 +93,51 @@ export function restorableInstead(backups: BackupLayout, profileId: string, unus
     .map((e) => `${e.id}${e.verified?.ok ? ' (verified)' : ''}`);
 }
 
+/** An incremental whose chain lacks an archive (`parentId`): the archive itself may be sound. */
+export class MissingParentError extends EnvProfilesError {
+  constructor(archive: string, readonly parentId: string, placesLookedIn: string[]) {
+    super('VERIFY_FAILED', `${archive} depends on backup ${parentId}, whose archive ${parentId}.zip is missing (looked in ${placesLookedIn.join(' and in ')}).`, {
+      file: archive,
+      field: parentId,
+      hint: `An incremental backup needs every archive of its chain: put ${parentId}.zip beside it, or restore an older full backup instead.`,
+    });
+  }
+}
+
 /**
- * Opens a backup and every archive it depends on (full first). Parents are looked for beside the
- * archive, by id. A missing parent is reported by name.
+ * Opens a backup and every archive it depends on (full first); see `openParentsOf`.
  */
-export async function openChain(archive: string): Promise<ArchiveReader[]> {
-  const opened: ArchiveReader[] = [];
+export async function openChain(archive: string, backups?: BackupLayout): Promise<ArchiveReader[]> {
+  const last = await ArchiveReader.open(archive);
   try {
-    const last = await ArchiveReader.open(archive);
-    opened.push(last);
-    const dir = path.dirname(archive);
+    return await openParentsOf(last, backups);
+  } catch (error) {
+    last.close();
+    throw error;
+  }
+}
+
+/**
+ * The chain that ends with `last` (already open), full first. Each parent is looked for by id beside
+ * `last`'s archive, then in `backups` (the workspace's backups folder of the profile `last` belongs to):
+ * an incremental copied out of that folder, or given by its path, still finds its parents there. Each
+ * parent must hold the backup its name says; the rebuild then checks every page against `last`'s index.
+ * A missing parent is reported by name, with the places looked in. On failure the parents opened here
+ * are closed again (`last` is the caller's).
+ */
+export async function openParentsOf(last: ArchiveReader, backups?: BackupLayout): Promise<ArchiveReader[]> {
+  const archive = last.file;
+  const opened: ArchiveReader[] = [last];
+  const ownProfile = last.manifest.profileId;
+  try {
     for (const id of [...last.manifest.chain].reverse()) {
       if (profileIdProblem(id.split('.')[0]) || id.includes('/') || id.includes('..')) throw new EnvProfilesError('ARCHIVE_INVALID', `${archive}: manifest.json names an unsafe parent id "${id}".`, { file: archive });
-      const parentFile = path.join(dir, `${id}.zip`);
-      if (!fs.existsSync(parentFile)) {
-        throw new EnvProfilesError('VERIFY_FAILED', `${archive} depends on backup ${id}, whose archive ${parentFile} is missing.`, { file: archive, field: id, hint: 'An incremental backup needs every archive of its chain; restore an older full backup instead.' });
+      const candidates = [path.join(path.dirname(archive), `${id}.zip`)];
+      if (backups && !profileIdProblem(ownProfile)) candidates.push(backups.archiveFile(ownProfile, id));
+      const parentFile = candidates.find((file) => fs.existsSync(file));
+      if (!parentFile) {
+        const places = [...new Set(candidates.map((file) => path.dirname(file)))];
+        throw new MissingParentError(archive, id, places);
       }
       const parent = await ArchiveReader.open(parentFile);
       opened.unshift(parent);
@@ -116,7 +146,7 @@ export async function openChain(archive: string): Promise<ArchiveReader[]> {
     if (opened[0].manifest.kind !== 'full') throw new EnvProfilesError('VERIFY_FAILED', `The chain of ${archive} does not start with a full backup.`, { file: archive });
     return opened;
   } catch (error) {
-    for (const reader of opened) reader.close();
+    for (const reader of opened) if (reader !== last) reader.close();
     throw error;
   }
 }

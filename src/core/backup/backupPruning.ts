@@ -58,7 +58,7 @@ interface PruneGroup {
 /** The keep rules in the copy of the profile file that the newest of `entries` holds (none when it holds no readable copy). */
 async function keepRulesInNewest(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, entries: CatalogEntry[], backups: BackupLayout): Promise<{ rules?: KeepRules; rulesFrom: string }> {
   const newest = [...entries].sort(newestFirst)[0];
-  const chain = await openChain(backups.archiveFile(profileId, newest.id));
+  const chain = await openChain(backups.archiveFile(profileId, newest.id), backups);
   try {
     const profile = await profileFromBackup(context, config, chain, profileId);
     return { rules: profile ? keepRulesFrom(profile.backupSchedule) : undefined, rulesFrom: newest.id };

@@ -98,7 +98,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   if (request.asNew && request.database) throw new EnvProfilesError('USAGE', '--as-new restores a whole profile; it cannot be combined with --db.', { kind: 'usage' });
   const located = locateBackup(backups, request.reference, request.cwd ?? process.cwd());
   // Opening the chain checks every archive for hostile content before anything is written.
-  const chain = await openChain(located.archive).catch((error: unknown) => {
+  const chain = await openChain(located.archive, backups).catch((error: unknown) => {
     const entry = located.catalogEntry;
     if (!isEnvProfilesError(error) || error.code !== 'VERIFY_FAILED' || !entry) throw error;
     // A chain that lost an archive: name the backups that can be restored instead.

@@ -8,9 +8,9 @@ import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { workspaceConfigFor } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { withWorkspaceLock } from '../workspaceSession';
-import { isFolder, notABackupHint, type ArchiveReader } from './archiveReader';
+import { ArchiveReader, isFolder, notABackupHint } from './archiveReader';
 import { updateCatalog, type VerificationRecord } from './backupCatalog';
-import { closeChain, locateBackup, openChain } from './backupChain';
+import { closeChain, locateBackup, MissingParentError, openParentsOf } from './backupChain';
 import { BackupLayout } from './backupLayout';
 import { databaseRecordsOf } from './backupManifest';
 import type { DeflateSegment } from './zipWriter';
@@ -38,6 +38,8 @@ export interface VerificationResult {
   durationMs: number;
   /** The given file is a ZIP archive without a manifest (another program's, or a backup that lost it): what to give instead. */
   notABackup?: string;
+  /** The backup of the chain whose archive is missing (nothing could be rebuilt without it). */
+  missingParent?: string;
 }
 
 /** Streams every entry of one archive (but those in `alreadyChecked`) and checks it against the manifest's SHA-256. */
@@ -91,12 +93,15 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   let profileId = located.catalogEntry?.profileId;
   let chain: ArchiveReader[] = [];
   let notABackup: string | undefined;
+  let missingParent: string | undefined;
   const staging = path.join(path.dirname(located.archive), `.verify.envprofiles-tmp-${process.pid}-${Date.now().toString(36)}`);
   try {
-    chain = await openChain(located.archive);
-    const last = chain[chain.length - 1];
+    // The last archive first, so that a broken chain is still reported under the backup's own id.
+    const last = await ArchiveReader.open(located.archive);
+    chain = [last];
     backupId = last.manifest.backupId;
     profileId = last.manifest.profileId;
+    chain = await openParentsOf(last, backups);
     if (located.catalogEntry) {
       const actual = await fileSha256(located.archive);
       if (actual !== located.catalogEntry.sha256) problems.push(`${located.archive}: the archive's SHA-256 differs from the one the catalog recorded when it was written`);
@@ -168,6 +173,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     // A folder is no backup at all: that is said as a restore says it, not as a failed verification.
     if (given && isFolder(located.archive)) throw error;
     notABackup = given;
+    if (error instanceof MissingParentError) missingParent = error.parentId;
     problems.push(error.message);
   } finally {
     closeChain(chain);
@@ -182,7 +188,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     updateCatalog(backups, profileId, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)));
   }
   appendAudit(context, { event: 'verify', profile: profileId, outcome: ok ? 'ok' : 'failed', detail: ok ? backupId : problems[0] });
-  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started, ...(notABackup ? { notABackup } : {}) };
+  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started, ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}) };
 }
 
 /** What to do about a backup that failed verification. */
@@ -190,6 +196,7 @@ export function verificationHint(result: VerificationResult): string {
   const profile = result.profileId;
   if (result.notABackup) return `Do not restore from it. ${result.notABackup}`;
   const others = `"envprofiles backups${profile ? ` ${profile}` : ''}" shows the other backups and which of them verified`;
+  if (result.missingParent) return `Its chain is incomplete: put ${result.missingParent}.zip beside ${path.basename(result.archive)} and verify again, or restore another backup (${others}).`;
   if (result.damagedWhenBackedUp.length > 0 && result.archiveSound) {
     return `Restoring it would bring ${result.damagedWhenBackedUp.join(', ')} back as ${result.damagedWhenBackedUp.length === 1 ? 'it was' : 'they were'} then, problems included. Check the live database now ("envprofiles validate ${profile} --full"); ${others}. It is an exact copy of that data, so "envprofiles delete" accepts it as a verified backup.`;
   }
