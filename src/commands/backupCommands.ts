@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AllBackupsJson, BackupJson } from '../cli/commands/backupCommand';
 import { pruneBackups } from '../core/backup/backupPruning';
@@ -27,11 +28,11 @@ function backUpInChild(services: CommandServices, folder: FolderModel, title: st
  * A verification, in a child process; throws when the backup is not sound. With `acceptDataProblems`,
  * a backup that failed only because of its data (the archive holds that data exactly) is accepted.
  */
-async function verifyInChild(services: CommandServices, folder: FolderModel, backupId: string, acceptDataProblems = false): Promise<VerificationResult> {
-  const result = await runInChildProcess<VerificationResult>(services, folder, `Verifying ${backupId}`, ['verify', backupId]);
+async function verifyInChild(services: CommandServices, folder: FolderModel, reference: string, acceptDataProblems = false): Promise<VerificationResult> {
+  const result = await runInChildProcess<VerificationResult>(services, folder, `Verifying ${path.basename(reference, '.zip')}`, ['verify', reference]);
   if (!result.ok) {
     const dataOnly = acceptDataProblems && result.archiveSound;
-    for (const problem of result.problems) services.log[dataOnly ? 'warn' : 'error'](`verify ${backupId}: ${problem}`);
+    for (const problem of result.problems) services.log[dataOnly ? 'warn' : 'error'](`verify ${result.backupId}: ${problem}`);
     if (!dataOnly) requireVerified(result);
   }
   return result;
@@ -81,50 +82,50 @@ export async function emergencyBackupCommand(services: CommandServices): Promise
 
 export async function verifyBackupCommand(services: CommandServices, target: unknown): Promise<boolean> {
   requireTrust('verifying');
-  const { folder, entry } = await resolveBackup(services, target);
-  const result = await verifyInChild(services, folder, entry.id);
-  void vscode.window.showInformationMessage(`Backup ${entry.id} is sound: ${result.databases.length} database(s) rebuilt and checked.`);
+  const { folder, backup } = await resolveBackup(services, target);
+  const result = await verifyInChild(services, folder, backup.reference);
+  void vscode.window.showInformationMessage(`Backup ${backup.id} is sound: ${result.databases.length} database(s) rebuilt and checked.`);
   return result.ok;
 }
 
 /** Restore over the profile, as a new profile, or one database; a modal confirmation first, typed id for protected profiles. */
 export async function restoreBackupCommand(services: CommandServices, target: unknown, mode: 'over' | 'as-new' | 'database'): Promise<string> {
   requireTrust('restoring');
-  const { folder, entry } = await resolveBackup(services, target);
+  const { folder, backup } = await resolveBackup(services, target);
   const args = argumentsOf(target);
   let asNew: string | undefined;
   let database: string | undefined;
   let confirmedId: string | undefined;
   if (mode === 'as-new') {
-    asNew = args.newId ?? (await vscode.window.showInputBox({ prompt: 'Id of the new profile', value: `${entry.profileId}_restored`, ignoreFocusOut: true }));
+    asNew = args.newId ?? (await vscode.window.showInputBox({ prompt: 'Id of the new profile', value: `${backup.profileId}_restored`, ignoreFocusOut: true }));
     if (!asNew) throw new UserCancelled();
   } else {
     if (mode === 'database') {
-      database = args.database ?? (await vscode.window.showQuickPick(entry.databases, { placeHolder: 'Restore which database?' }));
+      database = args.database ?? (await vscode.window.showQuickPick(backup.databases, { placeHolder: 'Restore which database?' }));
       if (!database) throw new UserCancelled();
     }
-    const profile = folder.profile(entry.profileId);
-    if (!args.backupId) {
+    const profile = folder.profile(backup.profileId);
+    if (!args.backupId && !args.archive) {
       // The confirmation says exactly what the restore will replace and what it will say (a dry run).
-      const { plan, notes } = await restoreBackup(folder.context, { reference: entry.id, database, dryRun: true });
+      const { plan, notes } = await restoreBackup(folder.context, { reference: backup.reference, database, dryRun: true });
       if (plan && plan.wouldRefuse.length > 0) throw new Error(plan.wouldRefuse[0]);
-      const what = database ? `the database "${database}" of ${entry.profileId}` : `${entry.profileId}`;
+      const what = database ? `the database "${database}" of ${backup.profileId}` : `${backup.profileId}`;
       const replaces = plan ? `It replaces ${plan.writes.map((w) => w.path).join(', ')}.` : '';
       const told = notes.length > 0 ? `\n\n${notes.map((n) => `${n[0].toUpperCase()}${n.slice(1)}.`).join('\n')}` : '';
       const safety = plan?.safetyBackupFirst ? 'The current state is backed up first, and that safety backup verified.' : 'There is no current state to back up first.';
-      const answer = await vscode.window.showWarningMessage(`Restore ${what} from the backup of ${new Date(entry.createdAt).toLocaleString()}?`, { modal: true, detail: `${replaces} ${safety}${told}` }, 'Restore');
+      const answer = await vscode.window.showWarningMessage(`Restore ${what} from ${backup.reference === backup.id ? 'the backup' : `the archive ${path.basename(backup.reference)}, a backup`} of ${new Date(backup.createdAt).toLocaleString()}?`, { modal: true, detail: `${replaces} ${safety}${told}` }, 'Restore');
       if (answer !== 'Restore') throw new UserCancelled();
     }
     if (profile && isProtected(profile)) confirmedId = await askToTypeId(profile.id, `Restoring over "${profile.name}" (${profile.type}) replaces its data. Type its id to continue.`, args.confirm);
   }
-  const restore = (confirmed: string | undefined) => withOperationProgress(folder, `Restoring ${entry.id}`, (context) => restoreBackup(context, { reference: entry.id, asNew, database, confirmedId: confirmed }));
+  const restore = (confirmed: string | undefined) => withOperationProgress(folder, `Restoring ${backup.id}`, (context) => restoreBackup(context, { reference: backup.reference, asNew, database, confirmedId: confirmed }));
   let result: RestoreResult;
   try {
     result = await restore(confirmedId);
   } catch (error) {
     // A deleted profile is not in the model: that it is protected shows only now (from its backup).
     if (!(error instanceof EnvProfilesError) || error.code !== 'CONFIRMATION_REQUIRED' || confirmedId !== undefined) throw error;
-    result = await restore(await askToTypeId(entry.profileId, `${error.message} Type ${entry.profileId} to continue.`, args.confirm));
+    result = await restore(await askToTypeId(backup.profileId, `${error.message} Type ${backup.profileId} to continue.`, args.confirm));
   }
   const notes = result.notes.length ? ` ${result.notes.join('; ')}.` : '';
   void vscode.window.showInformationMessage(`Restored ${result.databases.join(', ')} of ${result.profileId} in ${(result.durationMs / 1000).toFixed(1)} s.${result.safetyBackup ? ` The previous state is in ${result.safetyBackup}${result.safetyBackupVerified ? ' (verified)' : ''}.` : ''}${notes}`);

@@ -29,6 +29,8 @@ export interface CommandArguments {
   folder?: string;
   profileId?: string;
   backupId?: string;
+  /** A backup archive's path (instead of `backupId`): one copied, kept off-site, or from another workspace. */
+  archive?: string;
   database?: string;
   newId?: string;
   name?: string;

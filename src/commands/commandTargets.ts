@@ -1,5 +1,8 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { ArchiveReader } from '../core/backup/archiveReader';
 import { newestFirst, verificationStatus, type CatalogEntry } from '../core/backup/backupCatalog';
+import { databaseRecordsOf } from '../core/backup/backupManifest';
 import { isProtected, type Profile } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
 import { BackupNode, EARLIER_PROFILE_TEXT, VERIFICATION_TEXT } from '../tree/backupNode';
@@ -94,28 +97,61 @@ export async function resolveBackupOwner(services: CommandServices, target: unkn
   return { folder, profileId: pick.profileId, name: pick.name };
 }
 
-/** The backup a command works on: the tree item's, the one named, or picked (newest first). */
-export async function resolveBackup(services: CommandServices, target: unknown): Promise<{ folder: FolderModel; entry: CatalogEntry }> {
-  if (target instanceof BackupNode) return { folder: target.folder, entry: target.entry };
+/** The backup a command works on: one the catalog lists, or an archive file given by its path. */
+export interface ChosenBackup {
+  /** What the core takes to find it: the backup's id, or the archive's absolute path. */
+  reference: string;
+  id: string;
+  profileId: string;
+  databases: string[];
+  createdAt: string;
+}
+
+function listedBackup(entry: CatalogEntry): ChosenBackup {
+  return { reference: entry.id, id: entry.id, profileId: entry.profileId, databases: entry.databases, createdAt: entry.createdAt };
+}
+
+/** The backup in an archive file, from its manifest (opening it checks the archive for hostile content first). */
+async function backupInArchive(file: string): Promise<ChosenBackup> {
+  const reader = await ArchiveReader.open(file);
+  try {
+    const { manifest } = reader;
+    return { reference: file, id: manifest.backupId, profileId: manifest.profileId, databases: databaseRecordsOf(manifest).map((r) => r.logicalName), createdAt: manifest.createdAt };
+  } finally {
+    reader.close();
+  }
+}
+
+const ARCHIVE_FILE_ITEM = { label: '$(file-zip) Archive file…', description: 'a backup archive on disk: copied, kept off-site, or from another workspace', archiveFile: true as const };
+
+/** The backup a command works on: the tree item's, the one named (by id or archive path), or picked (newest first, or an archive file). */
+export async function resolveBackup(services: CommandServices, target: unknown): Promise<{ folder: FolderModel; backup: ChosenBackup }> {
+  if (target instanceof BackupNode) return { folder: target.folder, backup: listedBackup(target.entry) };
   const folder = await resolveFolder(services, target);
   const args = argumentsOf(target);
+  if (args.archive) return { folder, backup: await backupInArchive(path.resolve(folder.folder.uri.fsPath, args.archive)) };
   // Also the backups of deleted profiles (delete keeps them): restoring one brings the profile back.
   const deleted = new Set(folder.deletedProfilesWithBackups());
   const all = [...folder.validProfiles().map((p) => p.id), ...deleted].flatMap((id) => folder.backups(id));
   if (args.backupId) {
     const entry = all.find((e) => e.id === args.backupId);
     if (!entry) throw new Error(`No backup "${args.backupId}" in ${folder.name}.`);
-    return { folder, entry };
+    return { folder, backup: listedBackup(entry) };
   }
   const scoped = args.profileId ? all.filter((e) => e.profileId === args.profileId) : all;
-  if (scoped.length === 0) throw new Error('There are no backups yet. Back up a profile first.');
   const sorted = [...scoped].sort(newestFirst);
   const pick = await vscode.window.showQuickPick(
-    sorted.map((e) => ({ label: `${e.profileId}${deleted.has(e.profileId) ? ' (deleted)' : ''}: ${new Date(e.createdAt).toLocaleString()}`, description: `${e.kind} · ${e.reason}${folder.isOfEarlierProfile(e) ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[verificationStatus(e)]}`, detail: e.id, entry: e })),
-    { placeHolder: 'Which backup?', matchOnDetail: true },
+    [
+      ...sorted.map((e) => ({ label: `${e.profileId}${deleted.has(e.profileId) ? ' (deleted)' : ''}: ${new Date(e.createdAt).toLocaleString()}`, description: `${e.kind} · ${e.reason}${folder.isOfEarlierProfile(e) ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[verificationStatus(e)]}`, detail: e.id, entry: e })),
+      ARCHIVE_FILE_ITEM,
+    ],
+    { placeHolder: sorted.length > 0 ? 'Which backup?' : 'There are no backups here yet: back up a profile first, or choose an archive file', matchOnDetail: true },
   );
   if (!pick) throw new UserCancelled();
-  return { folder, entry: pick.entry };
+  if ('entry' in pick) return { folder, backup: listedBackup(pick.entry) };
+  const [file] = (await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: false, canSelectMany: false, filters: { 'Backup archives': ['zip'] }, defaultUri: folder.folder.uri, openLabel: 'Choose Backup', title: 'Choose a backup archive' })) ?? [];
+  if (!file) throw new UserCancelled();
+  return { folder, backup: await backupInArchive(file.fsPath) };
 }
 
 /** Asks the user to type `id` (the friction grows with the risk); resolves only when it matches. */

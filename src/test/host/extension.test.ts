@@ -225,6 +225,50 @@ suite('Environment Profiles in a real VS Code', () => {
     });
   });
 
+  test('a backup archive on disk, copied out of the backups folder: picked as "Archive file…" it verifies, and by its path it restores as a new profile', async () => {
+    const folder = path.join(workspace(), '.envprofiles/backups', DEV);
+    const [incremental] = fs.readdirSync(folder).filter((name) => name.endsWith('.incr.zip'));
+    assert.ok(incremental, 'an incremental from the tests above');
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'envprofiles-sent-'));
+    const archive = path.join(elsewhere, 'sent.zip');
+    fs.copyFileSync(path.join(folder, incremental), archive);
+    // Picked through the command's own quick pick and file dialog (answered by the test).
+    const window = vscode.window as unknown as Record<string, unknown>;
+    const { showQuickPick, showOpenDialog } = window;
+    const offered: string[] = [];
+    window.showQuickPick = async (items: readonly (vscode.QuickPickItem & { archiveFile?: boolean })[]) => {
+      offered.push(...items.map((i) => i.label));
+      return items.find((i) => i.archiveFile);
+    };
+    window.showOpenDialog = async (options: vscode.OpenDialogOptions) => {
+      assert.deepEqual(options.filters, { 'Backup archives': ['zip'] });
+      return [vscode.Uri.file(archive)];
+    };
+    try {
+      api.services.lastError = undefined;
+      assert.equal(await vscode.commands.executeCommand('envProfiles.verifyBackup'), true, api.services.lastError);
+    } finally {
+      window.showQuickPick = showQuickPick;
+      window.showOpenDialog = showOpenDialog;
+    }
+    assert.equal(offered[offered.length - 1], '$(file-zip) Archive file…', 'offered after the listed backups');
+    assert.ok(offered.length > 1);
+    const run = api.services.lastChildProcess;
+    assert.equal(run?.command, 'verify');
+    // Its parent is found in the backups folder; restored by its path as a new profile.
+    const newId = 'dev_from_archive';
+    try {
+      assert.equal(await vscode.commands.executeCommand('envProfiles.restoreBackupAsNew', { archive, newId }), newId, api.services.lastError);
+      assert.ok(fs.existsSync(path.join(workspace(), '.envprofiles/profiles', `${newId}.yaml`)));
+      assert.ok(fs.statSync(path.join(workspace(), 'data', newId, 'market_data.sqlite3')).size > 0);
+    } finally {
+      fs.rmSync(path.join(workspace(), '.envprofiles/profiles', `${newId}.yaml`), { force: true });
+      fs.rmSync(path.join(workspace(), 'data', newId), { recursive: true, force: true });
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+      await vscode.commands.executeCommand('envProfiles.refresh');
+    }
+  });
+
   test('a backups folder on a disk that is not mounted: the Backups list says so, and a click opens config.yaml', async () => {
     const config = path.join(workspace(), '.envprofiles/config.yaml');
     const before = fs.readFileSync(config, 'utf8');
