@@ -64,6 +64,27 @@ describe('restore --dry-run', function () {
     assert.equal(runCli(['restore', backup.entry.id, '--confirm', PROD, '--workspace', root]).status, 3);
   });
 
+  it('a database the profile has moved since the backup: restored at its new path, the old file left as it is, and both say so', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const file = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('market_data: "data/dev/market_data.sqlite3"', 'market_data: "data/dev/market_v2.sqlite3"'));
+    fs.renameSync(path.join(root, 'data/dev/market_data.sqlite3'), path.join(root, 'data/dev/market_v2.sqlite3'));
+    fs.writeFileSync(path.join(root, 'data/dev/market_data.sqlite3'), 'another program\'s file now');
+    const note = (verb: string, left: string): string => `market_data was at data/dev/market_data.sqlite3 when it was backed up; the profile now has it at data/dev/market_v2.sqlite3, so it ${verb} restored there (data/dev/market_data.sqlite3 ${left} left as it is)`;
+    const dry = runCli(['restore', backup.entry.id, '--db', 'market_data', '--dry-run', '--workspace', root, '--json']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.deepEqual(dry.json?.result.plan.writes, [{ name: 'market_data', path: 'data/dev/market_v2.sqlite3', exists: true }]);
+    assert.deepEqual(dry.json?.result.notes, [note('would be', 'would be')]);
+    const restored = runCli(['restore', backup.entry.id, '--db', 'market_data', '--workspace', root, '--json']);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.deepEqual(restored.json?.result.notes, [note('was', 'was')]);
+    assert.equal(fs.readFileSync(path.join(root, 'data/dev/market_data.sqlite3'), 'utf8'), 'another program\'s file now');
+    assert.equal(fs.readFileSync(path.join(root, 'data/dev/market_v2.sqlite3')).subarray(0, 15).toString(), 'SQLite format 3');
+    // An unmoved database gets no such note.
+    assert.ok(!runCli(['restore', backup.entry.id, '--db', 'settings', '--dry-run', '--workspace', root, '--json']).json?.result.notes.some((n: string) => n.includes('when it was backed up')));
+  });
+
   it('--as-new: lists the databases and the profile file it would create, and creates none of them', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });

@@ -295,7 +295,10 @@ function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, ch
       });
     }
   }
+  // A database the profile has moved since the backup goes to its new path; the old file is not touched.
+  const moved = current.profile ? selected.filter((r) => path.normalize((current.profile as Profile).databases[r.logicalName]) !== path.normalize(r.originalPath)) : [];
   const leftAlone = [
+    ...moved.map((r) => `${r.logicalName} was at ${r.originalPath} when it was backed up; the profile now has it at ${(current.profile as Profile).databases[r.logicalName]}, so it ${told(outcome, 'was restored there', 'would be restored there')} (${r.originalPath} ${told(outcome, 'was', 'would be')} left as it is)`),
     ...backedUpFiles.filter((f) => !fileRecords.includes(f)).map((f) => `${f.originalPath} is in this backup but no longer in the profile's files:, so it ${told(outcome, 'was not restored (it was left as it is)', 'would not be restored (it would be left as it is)')}`),
     ...noLongerListed.map((r) => `${r.logicalName} is in this backup but no longer in the profile, so it ${told(outcome, 'was not restored', 'would not be restored')} (its old path ${r.originalPath} ${told(outcome, 'was', 'would be')} left as it is); to get it back, restore the backup as a new profile (--as-new <id>)`),
   ];
