@@ -13,6 +13,7 @@ export const restoreCommand: CliCommand = {
   usage: 'envprofiles restore <backup-id|archive-path> [--as-new <id>] [--db NAME] [--confirm <id>] [--dry-run]',
   details: [
     'Over the profile: a safety backup of the current state is taken and verified first; files are swapped atomically under a journal.',
+    'An incremental given by its archive path finds the archives of its chain beside it, or in this workspace\'s backups folder.',
     'Refused (exit 3) while the busy guard is up, for a protected profile without --confirm <its id>, and for a hostile archive.',
     '--dry-run checks the archive and shows every file the restore would write or replace, whether a safety backup comes first,',
     'and what would refuse it now (exit 3 then); nothing is changed and no confirmation is asked.',

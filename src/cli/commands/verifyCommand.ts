@@ -15,6 +15,7 @@ export const verifyCommand: CliCommand = {
   usage: 'envprofiles verify <backup-id|archive-path>\n       envprofiles verify --unverified <profile-id>',
   details: [
     'Exit 0 when the backup is sound, 1 when any problem is found (each names the archive and entry).',
+    'An incremental given by its archive path finds the archives of its chain beside it, or in this workspace\'s backups folder.',
     '--unverified verifies, oldest first, every backup of the profile that was never verified (after a catalog rebuild, say); exit 1 when any fails.',
   ],
   options: { unverified: { type: 'string' } },
