@@ -123,7 +123,7 @@ describe('rebuilding a backup catalog from the archives', () => {
     const skipped = Object.fromEntries(result.skipped.map((s) => [s.file, s.reason]));
     assert.match(skipped[path.basename(other.archive)], /a backup of "test_environment_001", not of "dev_environment_001"/);
     assert.match(skipped['renamed.zip'], new RegExp(`rename it to ${second}\\.zip`));
-    assert.match(skipped['notes.zip'], /not a readable ZIP archive/);
+    assert.match(skipped['notes.zip'], /is not a ZIP archive, so not a backup/);
     assert.match(skipped['hostile.zip'], /\.\./);
     assert.ok(result.brokenChains.includes(`${first} needs ${full}, which is missing`), result.brokenChains.join('; '));
     const after = catalogOf(context);

@@ -222,6 +222,22 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.equal(verifiedFolder.status, 1);
     assert.match(verifiedFolder.stderr, /^error\[ARCHIVE_INVALID\]: \S+\/data: is a folder, not a backup archive\.\n  Give the id of a backup or the path of its \.zip file/);
     assert.equal(verifiedFolder.stdout, '');
+    // So is a file that is not a ZIP archive, or an empty one; a ZIP cut short is a damaged archive.
+    const text = path.join(root, 'notes.txt.zip');
+    fs.writeFileSync(text, 'a text file given by mistake\n');
+    const empty = path.join(root, 'empty.zip');
+    fs.writeFileSync(empty, '');
+    for (const command of ['restore', 'verify']) {
+      const notZip = runCli([command, text, '--workspace', root]);
+      assert.equal(notZip.status, 1);
+      assert.equal(notZip.stderr, `error[ARCHIVE_INVALID]: ${text}: is not a ZIP archive, so not a backup.\n  Give the id of a backup or the path of its .zip file ("envprofiles backups" lists them).\n`);
+      assert.match(runCli([command, empty, '--workspace', root]).stderr, /^error\[ARCHIVE_INVALID\]: \S+empty\.zip: is empty, not a backup archive\.\n  Give the id of a backup or the path of its \.zip file \("envprofiles backups" lists them\)\. An archive left empty by an interrupted copy cannot be read: use another one\.\n$/);
+    }
+    const cut = path.join(root, 'cut.zip');
+    fs.writeFileSync(cut, fs.readFileSync(foreign).subarray(0, 40));
+    const verifiedCut = runCli(['verify', cut, '--workspace', root]);
+    assert.equal(verifiedCut.status, 1);
+    assert.match(verifiedCut.stdout, /cut\.zip: is not a readable ZIP archive: it begins like one, but its end is missing or damaged \(cut short, as by an interrupted copy\?\)/);
   });
 
   it('a profile id that leads outside the backups folder is refused before anything is read or written; a typo of an id gets "did you mean"', async () => {

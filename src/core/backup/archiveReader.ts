@@ -27,7 +27,38 @@ function invalid(archive: string, why: string, entry?: string, hint = 'The archi
 
 const NOT_A_BACKUP_HINT = 'Give the id of a backup or the path of its .zip file ("envprofiles backups" lists them).';
 
-/** The hint of an error that says a file is not a backup at all (a folder, a ZIP without a manifest), or undefined. */
+/** A file given as a backup that is no archive at all: a folder, an empty file, a file that is not a ZIP. */
+export class NotAnArchiveError extends EnvProfilesError {
+  constructor(file: string, what: string, hint = NOT_A_BACKUP_HINT) {
+    super('ARCHIVE_INVALID', `${file}: ${what}.`, { file, hint });
+  }
+}
+
+/**
+ * Why yauzl could not open `file`: a file that does not begin as a ZIP archive does (an empty one, a
+ * text file given by mistake) is no backup at all; one that does but has no end (a copy cut short)
+ * is a damaged archive.
+ */
+function unreadableZip(file: string, error: Error): EnvProfilesError {
+  const start = Buffer.alloc(4);
+  let read = 0;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      read = fs.readSync(fd, start, 0, 4, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return invalid(file, `is not a readable ZIP archive (${error.message})`);
+  }
+  if (read === 0) return new NotAnArchiveError(file, 'is empty, not a backup archive', `${NOT_A_BACKUP_HINT} An archive left empty by an interrupted copy cannot be read: use another one.`);
+  const zipStart = read === 4 && start[0] === 0x50 && start[1] === 0x4b && [0x0304, 0x0506, 0x0708].includes(start.readUInt16BE(2));
+  if (!zipStart) return new NotAnArchiveError(file, 'is not a ZIP archive, so not a backup');
+  return invalid(file, `is not a readable ZIP archive: it begins like one, but its end is missing or damaged (cut short, as by an interrupted copy?) (${error.message})`);
+}
+
+/** The hint of an error that says a file is not a backup at all (no archive, or a ZIP without a manifest), or undefined. */
 export function notABackupHint(error: EnvProfilesError): string | undefined {
   return error.code === 'ARCHIVE_INVALID' && error.hint?.startsWith(NOT_A_BACKUP_HINT) ? error.hint : undefined;
 }
@@ -63,11 +94,11 @@ export class ArchiveReader {
 
   static async open(file: string): Promise<ArchiveReader> {
     let zip: yauzl.ZipFile;
-    if (isFolder(file)) throw invalid(file, 'is a folder, not a backup archive', undefined, NOT_A_BACKUP_HINT);
+    if (isFolder(file)) throw new NotAnArchiveError(file, 'is a folder, not a backup archive');
     try {
       zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true, decodeStrings: true });
     } catch (error) {
-      throw invalid(file, `is not a readable ZIP archive (${(error as Error).message})`);
+      throw unreadableZip(file, error as Error);
     }
     try {
       const entries = await readEntries(file, zip);
@@ -230,7 +261,7 @@ async function readAll(zip: yauzl.ZipFile, entry: yauzl.Entry, file: string): Pr
   return Buffer.concat(chunks);
 }
 
-export function isFolder(file: string): boolean {
+function isFolder(file: string): boolean {
   try {
     return fs.statSync(file).isDirectory();
   } catch {

@@ -8,7 +8,7 @@ import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { workspaceConfigFor } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { withWorkspaceLock } from '../workspaceSession';
-import { ArchiveReader, isFolder, notABackupHint } from './archiveReader';
+import { ArchiveReader, notABackupHint, NotAnArchiveError } from './archiveReader';
 import { updateCatalog, type VerificationRecord } from './backupCatalog';
 import { closeChain, locateBackup, MissingParentError, openParentsOf } from './backupChain';
 import { BackupLayout } from './backupLayout';
@@ -170,8 +170,8 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     if (!isEnvProfilesError(error) || (error.code !== 'VERIFY_FAILED' && error.code !== 'ARCHIVE_INVALID' && error.code !== 'ARCHIVE_HOSTILE')) throw error;
     // A file given by its path that is no backup (a catalogued one that lost its manifest is a damaged backup).
     const given = error.file === located.archive && !located.catalogEntry ? notABackupHint(error) : undefined;
-    // A folder is no backup at all: that is said as a restore says it, not as a failed verification.
-    if (given && isFolder(located.archive)) throw error;
+    // No archive at all (a folder, an empty or non-ZIP file): that is said as a restore says it, not as a failed verification.
+    if (given && error instanceof NotAnArchiveError) throw error;
     notABackup = given;
     if (error instanceof MissingParentError) missingParent = error.parentId;
     problems.push(error.message);
