@@ -898,6 +898,30 @@ describe('verify', () => {
     assert.equal((await verifyBackup(context, backup.entry.id)).ok, true, 'put back, it verifies');
   });
 
+  it('a listed backup whose archive was emptied or cut short: restore by id says the archive is damaged and names the backups to restore instead; changes nothing', async () => {
+    const { root, context } = await demoWorkspace();
+    const good = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await verifyBackup(context, good.entry.id);
+    const damaged = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const notTheArchive = (rel: string): boolean => rel === path.relative(root, damaged.archive);
+    const before = snapshotTree(root, notTheArchive);
+    const whole = fs.readFileSync(damaged.archive);
+    for (const [what, bytes, message] of [
+      ['emptied', Buffer.alloc(0), 'is empty, not a backup archive'],
+      ['cut short', whole.subarray(0, whole.length - 100), 'is not a readable ZIP archive: it begins like one, but its end is missing or damaged'],
+    ] as const) {
+      fs.writeFileSync(damaged.archive, bytes);
+      await assert.rejects(restoreBackup(context, { reference: damaged.entry.id }), (e: unknown) => {
+        assert.ok(e instanceof EnvProfilesError && e.code === 'ARCHIVE_INVALID', `${what}: ${String(e)}`);
+        assert.ok(e.message.startsWith(`${damaged.archive}: ${message}`), e.message);
+        assert.ok(e.message.endsWith(' Nothing was changed.'), e.message);
+        assert.equal(e.hint, `Backups of ${DEV} whose archives are all there: ${good.entry.id} (verified). Restore one of them, or put an intact copy of that archive back.`);
+        return true;
+      });
+    }
+    assertSameTree(snapshotTree(root, notTheArchive), before, 'a refused restore changes nothing');
+  });
+
   it('a database already damaged when it was backed up: the archive is intact, and verify says the damage was in the database then, and what to do (also given the path of the listed archive)', async () => {
     const { root, context } = await demoWorkspace(3000);
     const market = path.join(root, 'data/dev/market_data.sqlite3');

@@ -100,12 +100,14 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   // Opening the chain checks every archive for hostile content before anything is written.
   const chain = await openChain(located.archive, backups).catch((error: unknown) => {
     const entry = located.catalogEntry;
-    if (!isEnvProfilesError(error) || error.code !== 'VERIFY_FAILED' || !entry) throw error;
-    // A chain that lost an archive: name the backups that can be restored instead.
+    if (!isEnvProfilesError(error) || (error.code !== 'VERIFY_FAILED' && error.code !== 'ARCHIVE_INVALID') || !entry) throw error;
+    // A listed backup whose chain lost an archive, or one that is no longer readable (emptied, cut
+    // short, overwritten): name the backups that can be restored instead.
     const instead = restorableInstead(backups, entry.profileId, entry.id);
+    const putBack = error.code === 'ARCHIVE_INVALID' ? 'an intact copy of that archive' : 'the missing archive';
     throw new EnvProfilesError(error.code, `${error.message} Nothing was changed.`, {
       kind: error.kind, file: error.file, field: error.field,
-      hint: instead.length > 0 ? `Backups of ${entry.profileId} whose archives are all there: ${instead.join(', ')}. Restore one of them, or put the missing archive back.` : `No other backup of ${entry.profileId} has all its archives; put the missing one back if you have it.`,
+      hint: instead.length > 0 ? `Backups of ${entry.profileId} whose archives are all there: ${instead.join(', ')}. Restore one of them, or put ${putBack} back.` : `No other backup of ${entry.profileId} can be restored; put ${putBack} back if you have it.`,
     });
   });
   try {
