@@ -14,6 +14,7 @@ import { commandHelp, generalHelp } from './helpText';
 import { askToType } from './terminalPrompt';
 import { TerminalProgress } from './terminalProgress';
 import { terminalSafe } from './textFormat';
+import { optionProblem } from './optionErrors';
 import { parentChannel } from './parentChannel';
 import { stepHookFromEnvironment } from './testHooks';
 
@@ -82,7 +83,8 @@ async function run(argv: string[]): Promise<number> {
     try {
       parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
     } catch (error) {
-      throw usageError(`${(error as Error).message.split('\n')[0]}`, `Run "envprofiles ${command.name} --help".`);
+      const { message, hint } = optionProblem(command, Object.keys(GLOBAL_OPTIONS).map((name) => `--${name}`), error as Error);
+      throw usageError(message, hint);
     }
     if (parsed.values.help) {
       process.stdout.write(`${commandHelp(command)}\n`);
