@@ -6,7 +6,7 @@ import { BackupLayout } from '../src/core/backup/backupLayout';
 import { createBackup } from '../src/core/backup/backupCreation';
 import { pruneBackups } from '../src/core/backup/backupPruning';
 import { verifyBackup } from '../src/core/backup/backupVerification';
-import { decideRetention, type KeepRules } from '../src/core/backup/retentionPolicy';
+import { decideRetention, reasonsText, type KeepRules } from '../src/core/backup/retentionPolicy';
 import { EnvProfilesError } from '../src/core/errors';
 import { deleteProfile } from '../src/core/profileDeletion';
 import { switchProfile } from '../src/core/switchTransaction';
@@ -113,6 +113,11 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
       'full-2 keep needed by incr-2b; needed by incr-2a',
       'full-1 keep newest verified backup (never deleted)',
     ]);
+    // For people (prune's table, VS Code), the later backups that need one are folded into one reason.
+    const [, second, third] = decideRetention(entries, { last: 1 }, NOW, TZ);
+    assert.equal(reasonsText(second.reasons), 'needed by incr-2b');
+    assert.equal(reasonsText(third.reasons), 'needed by incr-2b and 1 later backup of its chain');
+    assert.equal(reasonsText(['within 30 days', 'needed by c', 'needed by b', 'needed by a']), 'within 30 days; needed by c and 2 later backups of its chain');
   });
 
   it('when the newest verified backup left a database out (emergency), also keeps the newest verified one that holds every database', () => {

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AllBackupsJson, BackupJson } from '../cli/commands/backupCommand';
 import { pruneBackups } from '../core/backup/backupPruning';
+import { reasonsText } from '../core/backup/retentionPolicy';
 import { restoreBackup, type RestoreResult } from '../core/backup/backupRestore';
 import { formatSize } from '../core/diskSpace';
 import { EnvProfilesError } from '../core/errors';
@@ -143,7 +144,7 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
   for (const earlier of dry.earlierProfiles ?? []) services.log.info(`prune ${profile.id}: the ${earlier.backups} backup(s) of an earlier profile with this id${earlier.createdAt ? ` (created ${earlier.createdAt})` : ''} are decided by ${earlier.hasRules ? `that profile's keep rules, from ${earlier.rulesFrom}` : `no rules (${earlier.rulesFrom} holds no readable copy of that profile): all are kept`}`);
   const doomed = dry.decisions.filter((d) => d.action === 'delete');
   for (const note of dry.notes) services.log.warn(`prune ${profile.id}: ${note}`);
-  for (const d of dry.decisions) services.log.info(`prune ${profile.id}: ${d.action} ${d.id} — ${d.reasons.join('; ')}`);
+  for (const d of dry.decisions) services.log.info(`prune ${profile.id}: ${d.action} ${d.id} — ${reasonsText(d.reasons)}`);
   if (doomed.length === 0) {
     const message = `Nothing to prune for ${profile.name}: the keep rules keep all ${dry.decisions.length} backup(s).`;
     // A misspelt rule is ignored, which may be why nothing goes: say so where it is seen.
@@ -152,7 +153,7 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
     return [];
   }
   if (!argumentsOf(target).confirm) {
-    const items = dry.decisions.map((d) => ({ label: `${d.action === 'delete' ? '$(trash)' : '$(check)'} ${new Date(d.createdAt).toLocaleString()}`, description: `${d.kind} · ${d.action}`, detail: d.reasons.join('; ') }));
+    const items = dry.decisions.map((d) => ({ label: `${d.action === 'delete' ? '$(trash)' : '$(check)'} ${new Date(d.createdAt).toLocaleString()}`, description: `${d.kind} · ${d.action}`, detail: reasonsText(d.reasons) }));
     const warnings = dry.notes.map((note) => ({ label: '$(warning) Check the profile first', description: 'note', detail: note }));
     const picked = await vscode.window.showQuickPick([...warnings, ...items, { label: `$(trash) Delete ${doomed.length} backup(s) (${formatSize(dry.freedBytes)})`, description: 'confirm', detail: 'The newest verified backup and every backup a kept one depends on are never deleted.' }], { placeHolder: `Prune ${profile.name}: review the decisions, then choose the last line to delete` });
     if (!picked || picked.description !== 'confirm') throw new UserCancelled();

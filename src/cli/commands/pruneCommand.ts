@@ -1,4 +1,5 @@
 import { pruneBackups } from '../../core/backup/backupPruning';
+import { reasonsText } from '../../core/backup/retentionPolicy';
 import { formatSize } from '../../core/diskSpace';
 import { localTimestamp } from '../../core/localTime';
 import type { CliCommand } from '../cliCommand';
@@ -19,7 +20,7 @@ export const pruneCommand: CliCommand = {
     const result = await pruneBackups(context, positionals[0], options['dry-run'] === true);
     // Local time: the zone the hourly/daily/weekly rules count in.
     const rows = [['ACTION', 'ID', `CREATED (${result.timeZone})`, 'KIND', 'WHY']];
-    for (const d of result.decisions) rows.push([d.action, d.id, localTimestamp(d.createdAt, result.timeZone), d.kind, d.reasons.join('; ')]);
+    for (const d of result.decisions) rows.push([d.action, d.id, localTimestamp(d.createdAt, result.timeZone), d.kind, reasonsText(d.reasons)]);
     const doomed = result.decisions.filter((d) => d.action === 'delete').length;
     const from = result.rulesFrom ? [`The profile file of ${result.profileId} is gone: its keep rules were taken from its newest backup, ${result.rulesFrom}.`] : [];
     for (const earlier of result.earlierProfiles ?? []) {

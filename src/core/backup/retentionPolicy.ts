@@ -111,6 +111,18 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   });
 }
 
+/**
+ * A decision's reasons in one line, for people: the later backups that need this one are folded into
+ * one reason (the newest named), so that a full backup under a long chain is one line, not seven.
+ */
+export function reasonsText(reasons: string[]): string {
+  const neededBy = reasons.filter((r) => r.startsWith('needed by '));
+  if (neededBy.length < 2) return reasons.join('; ');
+  const more = neededBy.length - 1;
+  const folded = `${neededBy[0]} and ${more} later backup${more === 1 ? '' : 's'} of its chain`;
+  return [...reasons.filter((r) => !neededBy.includes(r)), folded].join('; ');
+}
+
 /** The rules of a profile's backup_schedule. */
 export function keepRulesFrom(schedule: Record<string, unknown> | undefined): KeepRules {
   const keep = (schedule?.keep ?? {}) as Record<string, number>;
