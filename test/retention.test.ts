@@ -12,7 +12,7 @@ import { deleteProfile } from '../src/core/profileDeletion';
 import { switchProfile } from '../src/core/switchTransaction';
 import { workspaceConfigFor } from '../src/core/workspaceConfig';
 import { runCli } from './support/cliRunner';
-import { demoWorkspace, engine, pastLastWrite } from './support/workspaces';
+import { demoWorkspace, engine, pastLastWrite, snapshotTree } from './support/workspaces';
 
 const TZ = 'Europe/Berlin';
 const NOW = new Date('2025-11-01T12:00:00Z');
@@ -248,6 +248,30 @@ describe('delete', () => {
     assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/test_environment_001.yaml')));
     assert.ok(fs.existsSync(path.join(root, 'data/test/settings.sqlite3')), 'data kept by default');
     assert.ok(fs.existsSync(path.join(root, '.envprofiles/backups/test_environment_001', `${backup.entry.id}.zip`)), 'backups kept');
+  });
+
+  it('--dry-run says what would be removed and kept, what covers the profile, and what would refuse it now (exit 3), and changes nothing', async () => {
+    const { root, context } = await demoWorkspace();
+    const PROD = 'prod_environment_001';
+    const before = snapshotTree(root, (rel) => rel === '.envprofiles/lock');
+    const refused = runCli(['delete', PROD, '--dry-run', '--delete-data', '--workspace', root]);
+    assert.equal(refused.status, 3, refused.stderr);
+    assert.match(refused.stdout, /^Dry run: deleting profile prod_environment_001 would remove \.envprofiles\/profiles\/prod_environment_001\.yaml, data\/prod\/settings\.sqlite3, data\/prod\/strategies\.sqlite3, data\/prod\/market_data\.sqlite3\.\n {2}it needs --confirm prod_environment_001 \(a protected profile\)\n {2}it would be refused now: Profile "prod_environment_001" has no verified backup newer than its last change \([^)]+\), so it cannot be deleted now\. Make one and verify it: envprofiles backup prod_environment_001 --full --verify; then delete again\.\nNothing was changed\.\n$/);
+    assert.deepEqual(snapshotTree(root, (rel) => rel === '.envprofiles/lock'), before, 'a dry run changes nothing, not even the audit log');
+    const backup = await createBackup(context, { profileId: PROD });
+    await verifyBackup(context, backup.entry.id);
+    const covered = runCli(['delete', PROD, '--dry-run', '--workspace', root, '--json']);
+    assert.equal(covered.status, 0, covered.stderr);
+    assert.deepEqual(covered.json?.result, {
+      id: PROD, coveredBy: backup.entry.id, deletedFiles: ['.envprofiles/profiles/prod_environment_001.yaml'],
+      keptFiles: ['data/prod/settings.sqlite3', 'data/prod/strategies.sqlite3', 'data/prod/market_data.sqlite3'], plan: { wouldRefuse: [], confirmationNeeded: PROD },
+    });
+    assert.ok(fs.existsSync(path.join(root, '.envprofiles/profiles/prod_environment_001.yaml')));
+    // The active profile: refused for that first.
+    await switchProfile(context, 'test_environment_001');
+    const active = runCli(['delete', 'test_environment_001', '--dry-run', '--workspace', root]);
+    assert.equal(active.status, 3);
+    assert.match(active.stdout, /\n {2}it would be refused now: Profile "test_environment_001" is the active profile and cannot be deleted\. Switch to another profile first\.\n/);
   });
 
   it('a change after the backup needs a new one, also one made right after it (to its profile or its data); --delete-data removes the databases', async () => {

@@ -109,7 +109,12 @@ export async function deleteProfileCommand(services: CommandServices, target: un
   const args = argumentsOf(target);
   let deleteData = false;
   if (!args.profileId) {
-    const answer = await vscode.window.showWarningMessage(`Delete the profile "${profile.name}" (${profile.id})?`, { modal: true, detail: 'Its backups are always kept. Its database files are kept unless you choose to delete them too.' }, 'Delete Profile', 'Delete Profile and Data');
+    // The confirmation says which backup covers the profile, from a dry run; what else would refuse it is said now.
+    const { coveredBy, plan } = await deleteProfile(folder.context, { id: profile.id, dryRun: true });
+    const otherRefusals = (plan?.wouldRefuse.length ?? 0) - (coveredBy ? 0 : 1);
+    if (plan && otherRefusals > 0) throw new Error(plan.wouldRefuse[0]);
+    const covered = coveredBy ? `It is covered by the verified backup ${coveredBy}.` : 'It has no verified backup newer than its last change: you will be asked to let one be made and verified first.';
+    const answer = await vscode.window.showWarningMessage(`Delete the profile "${profile.name}" (${profile.id})?`, { modal: true, detail: `${covered} Its backups are always kept. Its database files are kept unless you choose to delete them too.` }, 'Delete Profile', 'Delete Profile and Data');
     if (!answer) throw new UserCancelled();
     deleteData = answer === 'Delete Profile and Data';
   }

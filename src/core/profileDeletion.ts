@@ -4,7 +4,7 @@ import { appendAudit } from './auditLog';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
 import { BackupLayout } from './backup/backupLayout';
 import { refuseIfDatabasesInUse } from './databaseInUse';
-import { EnvProfilesError } from './errors';
+import { EnvProfilesError, isEnvProfilesError } from './errors';
 import { isProtected, type Profile } from './profileModel';
 import { loadProfile } from './profileStore';
 import { realLocation } from './pathSafety';
@@ -19,15 +19,21 @@ export interface DeleteRequest {
   confirmedId?: string;
   /** Also delete the database files (kept by default). */
   deleteData?: boolean;
+  /** Say what the delete would do and what would refuse it now, and change nothing. */
+  dryRun?: boolean;
 }
 
 export interface DeleteResult {
   id: string;
-  coveredBy: string;
+  /** The backup that covers the profile (absent only from a dry run that would be refused for want of one). */
+  coveredBy?: string;
+  /** The files deleted (a dry run: that would be). */
   deletedFiles: string[];
   keptFiles: string[];
   /** Set when the covering backup failed verification only because of problems the data already had, or a database file was kept because another profile uses it. */
   note?: string;
+  /** Set by a dry run: what would refuse the delete now (each as its error says it), and the id to confirm a protected profile with. */
+  plan?: { wouldRefuse: string[]; confirmationNeeded?: string };
 }
 
 /**
@@ -74,7 +80,7 @@ function absenceFirst(absence: string | undefined): string {
  * holdsDataExactly), it was taken after the profile's last change, and not while the clock was ahead;
  * a database it left out must still be missing. Otherwise NEEDS_BACKUP, saying how to make one.
  */
-function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, file: string): CatalogEntry {
+function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, file: string, dryRun: boolean): CatalogEntry {
   const { layout } = context;
   const changed = lastChange(context, file, Object.values(profile.databases));
   const now = context.now().getTime();
@@ -90,11 +96,11 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
     .filter((e) => holdsDataExactly(e) && Date.parse(e.createdAt) > changed.getTime() && !futureDated.includes(e) && leftOutStillMissing(context, e, profile))
     .sort(newestFirst)[0];
   if (covering) return covering;
-  appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
+  if (!dryRun) appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
   const missingNow = Object.values(profile.databases).filter((written) => !fs.existsSync(layout.resolve(written)));
   const clock = futureDated.length > 0 ? ` (${futureDated.length === 1 ? `backup ${futureDated[0].id} is` : `${futureDated.length} backups are`} dated after now, ${new Date(now).toISOString()}: taken while the clock was ahead, ${futureDated.length === 1 ? 'it does' : 'they do'} not count)` : '';
   const skipMissing = missingNow.length > 0 ? ` (${missingNow.join(', ')} ${missingNow.length === 1 ? 'does' : 'do'} not exist: --skip-missing backs up the rest, and such a backup covers the profile while ${missingNow.length === 1 ? 'it stays' : 'they stay'} missing.)` : '';
-  throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${changed.toISOString()})${clock}, so it was not deleted.`, {
+  throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${changed.toISOString()})${clock}, so it ${dryRun ? 'cannot be deleted now' : 'was not deleted'}.`, {
     kind: 'refused',
     hint: `${absenceFirst(backups.absence())}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}; then delete again.${skipMissing}`,
   });
@@ -104,6 +110,8 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
  * Deletes a profile, only when a backup covers it (requireCoveringBackup; the result says when that
  * backup keeps problems its data had). PRODUCTION and protected profiles need the typed id; the active
  * profile cannot be deleted. Database files are kept unless `deleteData`; backups are always kept.
+ * With `dryRun` nothing is changed: the result says what would be deleted and kept, and `plan` what
+ * would refuse the delete now.
  */
 export async function deleteProfile(context: WorkspaceContext, request: DeleteRequest): Promise<DeleteResult> {
   requireInitialised(context.layout);
@@ -111,36 +119,54 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     const { layout } = context;
     const config = workspaceConfigFor(context);
     const { profile, file } = loadProfile(layout, config, request.id);
-    if (readActiveState(layout).active === profile.id) {
-      throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });
-    }
-    const covering = requireCoveringBackup(context, config, profile, file);
-    if (isProtected(profile) && request.confirmedId !== profile.id) {
+    const dryRun = request.dryRun === true;
+    // A dry run goes on past what would refuse the delete now, to show the whole plan, and says what would.
+    const wouldRefuse: string[] = [];
+    const refusalCheck = <T>(check: () => T): T | undefined => {
+      if (!dryRun) return check();
+      try {
+        return check();
+      } catch (error) {
+        if (!isEnvProfilesError(error)) throw error;
+        wouldRefuse.push(error.hint ? `${error.message} ${error.hint}` : error.message);
+        return undefined;
+      }
+    };
+    refusalCheck(() => {
+      if (readActiveState(layout).active === profile.id) {
+        throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });
+      }
+    });
+    const covering = refusalCheck(() => requireCoveringBackup(context, config, profile, file, dryRun));
+    const confirmationNeeded = isProtected(profile) && request.confirmedId !== profile.id ? profile.id : undefined;
+    if (confirmationNeeded && !dryRun) {
       throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${profile.id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}; deleting it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
     }
     if (request.deleteData) {
       const databases = Object.entries(profile.databases).map(([logicalName, written]) => ({ logicalName, file: layout.resolve(written), written }));
-      refuseIfDatabasesInUse(context.engine, databases, `deleting ${profile.id} with its data`);
+      refusalCheck(() => refuseIfDatabasesInUse(context.engine, databases, `deleting ${profile.id} with its data`));
     }
     const deletedFiles = [layout.relative(file)];
     const keptFiles: string[] = [];
     const sharedNotes: string[] = [];
     // A database file another profile also uses is that profile's data too: --delete-data keeps it.
     const usedElsewhere = request.deleteData ? databasesOfOtherProfiles(context, profile.id) : new Map<string, string>();
-    fs.rmSync(file);
+    if (!dryRun) fs.rmSync(file);
     for (const written of Object.values(profile.databases)) {
       const sharedWith = usedElsewhere.get(realLocation(layout.resolve(written)));
       if (request.deleteData && !sharedWith) {
-        for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${layout.resolve(written)}${suffix}`, { force: true });
+        if (!dryRun) for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${layout.resolve(written)}${suffix}`, { force: true });
         deletedFiles.push(written);
       } else {
         keptFiles.push(written);
-        if (sharedWith) sharedNotes.push(`${written} was kept: it is also the database of ${sharedWith}`);
+        if (sharedWith) sharedNotes.push(`${written} ${dryRun ? 'would be' : 'was'} kept: it is also the database of ${sharedWith}`);
       }
     }
-    const dataNote = covering.verified?.ok ? undefined : `${covering.id} holds the data exactly as it was backed up, but that data already had problems, which it keeps: ${covering.verified?.detail}`;
+    const dataNote = !covering || covering.verified?.ok ? undefined : `${covering.id} holds the data exactly as it was backed up, but that data already had problems, which it keeps: ${covering.verified?.detail}`;
     const note = [dataNote, ...sharedNotes].filter((n) => n !== undefined).join('; ') || undefined;
-    appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'ok', detail: `covered by ${covering.id}${dataNote ? ' (its data had problems when backed up)' : ''}${request.deleteData ? '; data deleted' : '; data kept'}` });
-    return { id: profile.id, coveredBy: covering.id, deletedFiles, keptFiles, ...(note ? { note } : {}) };
+    const result = { id: profile.id, ...(covering ? { coveredBy: covering.id } : {}), deletedFiles, keptFiles, ...(note ? { note } : {}) };
+    if (dryRun) return { ...result, plan: { wouldRefuse, ...(confirmationNeeded ? { confirmationNeeded } : {}) } };
+    appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'ok', detail: `covered by ${covering?.id}${dataNote ? ' (its data had problems when backed up)' : ''}${request.deleteData ? '; data deleted' : '; data kept'}` });
+    return result;
   });
 }

@@ -411,6 +411,39 @@ suite('Environment Profiles in a real VS Code', () => {
     }
   });
 
+  test('Delete Profile asks naming the verified backup that covers the profile, from a dry run (answered by the test: Cancel, so nothing is deleted); the active profile is refused before any question', async () => {
+    const active = api.services.model.initialised()[0].data.status?.active;
+    assert.ok(active, 'a profile is active after the switching tests above');
+    const target = [DEV, TEST].find((id) => id !== active) as string;
+    const id = await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: target });
+    assert.equal(await vscode.commands.executeCommand('envProfiles.verifyBackup', { backupId: id }), true);
+    const window = vscode.window as { showQuickPick: unknown; showWarningMessage: unknown };
+    const { showQuickPick, showWarningMessage } = window;
+    const asked: { message: string; detail?: string }[] = [];
+    let picking = target;
+    window.showQuickPick = async (items: readonly (vscode.QuickPickItem & { profile?: { id: string } })[]) => (await items).find((item) => item.profile?.id === picking);
+    window.showWarningMessage = async (message: string, options: vscode.MessageOptions) => {
+      asked.push({ message, detail: options.detail });
+      return undefined;
+    };
+    try {
+      api.services.lastError = undefined;
+      await vscode.commands.executeCommand('envProfiles.deleteProfile');
+      assert.equal(api.services.lastError, undefined);
+      assert.equal(asked.length, 1);
+      assert.match(asked[0].message, new RegExp(`^Delete the profile ".+" \\(${target}\\)\\?$`));
+      assert.equal(asked[0].detail, `It is covered by the verified backup ${id}. Its backups are always kept. Its database files are kept unless you choose to delete them too.`);
+      assert.ok(fs.existsSync(path.join(workspace(), '.envprofiles/profiles', `${target}.yaml`)), 'cancelled: nothing deleted');
+      picking = active;
+      await vscode.commands.executeCommand('envProfiles.deleteProfile');
+      assert.match(api.services.lastError ?? '', new RegExp(`^Profile "${active}" is the active profile and cannot be deleted\\. Switch to another profile first\\.`));
+      assert.equal(asked.length, 1, 'refused before the question');
+    } finally {
+      window.showQuickPick = showQuickPick;
+      window.showWarningMessage = showWarningMessage;
+    }
+  });
+
   test('a restore through the command, in the extension host itself: the data comes back, after a safety backup; refused while the application has the database open', async () => {
     const market = path.join(workspace(), 'data/test/market_data.sqlite3');
     const sql = (statement: string): string => {
