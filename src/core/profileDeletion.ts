@@ -4,7 +4,8 @@ import { appendAudit } from './auditLog';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
 import { BackupLayout } from './backup/backupLayout';
 import { refuseIfDatabasesInUse } from './databaseInUse';
-import { EnvProfilesError, isEnvProfilesError } from './errors';
+import { RefusalChecks } from './dryRunRefusals';
+import { EnvProfilesError } from './errors';
 import { isProtected, type Profile } from './profileModel';
 import { loadProfile } from './profileStore';
 import { realLocation } from './pathSafety';
@@ -121,17 +122,8 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     const { profile, file } = loadProfile(layout, config, request.id);
     const dryRun = request.dryRun === true;
     // A dry run goes on past what would refuse the delete now, to show the whole plan, and says what would.
-    const wouldRefuse: string[] = [];
-    const refusalCheck = <T>(check: () => T): T | undefined => {
-      if (!dryRun) return check();
-      try {
-        return check();
-      } catch (error) {
-        if (!isEnvProfilesError(error)) throw error;
-        wouldRefuse.push(error.hint ? `${error.message} ${error.hint}` : error.message);
-        return undefined;
-      }
-    };
+    const refusals = new RefusalChecks(dryRun);
+    const refusalCheck = <T>(check: () => T): T | undefined => refusals.check(check);
     refusalCheck(() => {
       if (readActiveState(layout).active === profile.id) {
         throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });
@@ -165,7 +157,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     const dataNote = !covering || covering.verified?.ok ? undefined : `${covering.id} holds the data exactly as it was backed up, but that data already had problems, which it keeps: ${covering.verified?.detail}`;
     const note = [dataNote, ...sharedNotes].filter((n) => n !== undefined).join('; ') || undefined;
     const result = { id: profile.id, ...(covering ? { coveredBy: covering.id } : {}), deletedFiles, keptFiles, ...(note ? { note } : {}) };
-    if (dryRun) return { ...result, plan: { wouldRefuse, ...(confirmationNeeded ? { confirmationNeeded } : {}) } };
+    if (dryRun) return { ...result, plan: { wouldRefuse: refusals.wouldRefuse, ...(confirmationNeeded ? { confirmationNeeded } : {}) } };
     appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'ok', detail: `covered by ${covering?.id}${dataNote ? ' (its data had problems when backed up)' : ''}${request.deleteData ? '; data deleted' : '; data kept'}` });
     return result;
   });

@@ -8,6 +8,7 @@ import { checkBusyGuard } from '../busyGuard';
 import { refuseIfDatabasesInUse } from '../databaseInUse';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
+import { RefusalChecks } from '../dryRunRefusals';
 import { requireWritableFolders } from '../folderAccess';
 import { copyPermissions, permissionsOf } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
@@ -118,16 +119,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const fileTargetOf = new Map(manifest.files.filter((f) => f.role !== 'database').map((f) => [f.originalPath, restoreTarget(context, config, chain, f.originalPath, 'a file')]));
     // A dry run goes on past what would refuse the restore now (the application is live, a database is
     // open, no room), to show the whole plan, and says what would refuse it.
-    const wouldRefuse: string[] = [];
-    const refusalCheck = (check: () => void): void => {
-      if (!request.dryRun) return check();
-      try {
-        check();
-      } catch (error) {
-        if (!isEnvProfilesError(error)) throw error;
-        wouldRefuse.push(`${error.message}${error.hint ? ` ${error.hint}` : ''}`);
-      }
-    };
+    const refusals = new RefusalChecks(request.dryRun === true);
+    const { wouldRefuse } = refusals;
+    const refusalCheck = (check: () => void): void => void refusals.check(check);
     refusalCheck(() => checkBusyGuard(context, config, 'restoring'));
     const records = databaseRecordsOf(manifest);
     if (request.database && !records.some((r) => r.logicalName === request.database)) {
@@ -536,13 +530,9 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   // removes it if this one is killed.
   const scratchDir = new BackupLayout(layout, config).stagingDir(manifest.profileId, 'restore');
   const operation = `Restoring ${manifest.backupId} as ${id}`;
-  const wouldRefuse: string[] = [];
-  try {
-    requireRoomFor(operation, chain, records.map((r) => ({ logicalName: r.logicalName, target: layout.resolve(databases[r.logicalName]) })), []);
-  } catch (error) {
-    if (!dryRun || !isEnvProfilesError(error)) throw error;
-    wouldRefuse.push(`${error.message}${error.hint ? ` ${error.hint}` : ''}`);
-  }
+  const refusals = new RefusalChecks(dryRun);
+  const { wouldRefuse } = refusals;
+  refusals.check(() => requireRoomFor(operation, chain, records.map((r) => ({ logicalName: r.logicalName, target: layout.resolve(databases[r.logicalName]) })), []));
   const outcome: Outcome = dryRun ? 'planned' : 'done';
   const elsewhere = elsewhereText(layout, originFrom(manifest.origin));
   const notes = [`${told(outcome, 'restored', 'would restore')} as the new profile ${id}${elsewhere ? `, from a backup made by ${elsewhere}` : ''}`];
