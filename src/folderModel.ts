@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { catalogDisagreements, readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
+import { catalogDisagreements, missingArchives, readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
 import { deletedProfilesWithBackups } from './core/backup/deletedProfiles';
 import { backupsOfEarlierProfile } from './core/backup/earlierProfile';
 import { BackupLayout } from './core/backup/backupLayout';
@@ -39,6 +39,7 @@ export class FolderModel implements vscode.Disposable {
   private readonly catalogs = new Map<string, CatalogEntry[]>();
   /** Why a catalog read since the last refresh may not list every backup (undefined: it does). */
   private readonly catalogProblems = new Map<string, string | undefined>();
+  private readonly missing = new Map<string, Map<string, string[]>>();
   /** deletedProfilesWithBackups since the last refresh. */
   private deletedProfiles: string[] | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -94,6 +95,7 @@ export class FolderModel implements vscode.Disposable {
     this.validations.clear();
     this.catalogs.clear();
     this.catalogProblems.clear();
+    this.missing.clear();
     this.deletedProfiles = undefined;
     this.changed.fire();
   }
@@ -185,6 +187,23 @@ export class FolderModel implements vscode.Disposable {
       this.catalogProblems.set(profileId, problem);
     }
     return this.catalogProblems.get(profileId);
+  }
+
+  /**
+   * The archives a listed backup needs that are gone from the folder (its own, or its chain's): it
+   * cannot be restored now. Empty when all are there. One folder listing per profile, until the next change.
+   */
+  missingArchivesOf(entry: CatalogEntry): string[] {
+    let forProfile = this.missing.get(entry.profileId);
+    if (!forProfile) {
+      try {
+        forProfile = missingArchives(new BackupLayout(this.context.layout, workspaceConfigFor(this.context)), entry.profileId, this.backups(entry.profileId));
+      } catch {
+        forProfile = new Map();
+      }
+      this.missing.set(entry.profileId, forProfile);
+    }
+    return forProfile.get(entry.id) ?? [];
   }
 
   /** Quick validation of a profile, cached until the next change on disk. */

@@ -828,6 +828,12 @@ describe('verify', () => {
     await mutate(root, 'UPDATE price_data SET close = 1 WHERE rowid < 10');
     const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
     fs.renameSync(full.archive, `${full.archive}.moved`);
+    // The list says which backups cannot be restored now, and why.
+    const listed = runCli(['backups', DEV, '--workspace', root]);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`\\n${incremental.entry.id.replace(/\./g, '\\.')} +incr \\(2\\) .* no; chain broken\\n${full.entry.id.replace(/\./g, '\\.')} +full .* archive missing\\n`));
+    assert.ok(listed.stdout.includes(`note: 1 backup(s) of ${DEV} cannot be restored now: their chain needs ${full.entry.id}, whose archive is missing (marked "chain broken").`), listed.stdout);
+    assert.deepEqual(runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.unrestorable, { [DEV]: { [incremental.entry.id]: [full.entry.id], [full.entry.id]: [full.entry.id] } });
     const result = await verifyBackup(context, incremental.entry.id);
     assert.equal(result.ok, false);
     assert.match(result.problems[0], new RegExp(`depends on backup ${full.entry.id.replace(/\./g, '\\.')}, whose archive .* is missing`));

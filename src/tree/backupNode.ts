@@ -36,8 +36,10 @@ export class BackupNode implements TreeNode {
     const status = verificationStatus(e);
     const without = e.leftOut ? ` · without ${e.leftOut.join(', ')}` : '';
     const earlier = this.folder.isOfEarlierProfile(e);
-    item.description = `${kind} · ${formatSize(e.sizeBytes)} · ${age(e.createdAt)}${without}${earlier ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[status]}`;
-    item.iconPath = new vscode.ThemeIcon(status === 'not-verified' ? (e.kind === 'full' ? 'package' : 'diff-added') : STATUS_ICON[status]);
+    const missing = this.folder.missingArchivesOf(e);
+    const unusable = missing.length === 0 ? '' : missing.includes(e.id) ? ' · its archive is missing' : ` · cannot be restored: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`;
+    item.description = `${kind} · ${formatSize(e.sizeBytes)} · ${age(e.createdAt)}${without}${earlier ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[status]}${unusable}`;
+    item.iconPath = new vscode.ThemeIcon(missing.length > 0 ? 'error' : status === 'not-verified' ? (e.kind === 'full' ? 'package' : 'diff-added') : STATUS_ICON[status]);
     item.tooltip = new vscode.MarkdownString(
       `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n${earlier ? `- made before this profile was created: it holds the data of an earlier profile with the id ${e.profileId}${e.profileCreatedAt ? ` (created ${e.profileCreatedAt})` : ''}, which was deleted\n` : ''}- databases: ${e.databases.join(', ')}${e.leftOut ? ` (left out: ${e.leftOut.join(', ')})` : ''}\n- size: ${formatSize(e.sizeBytes)}\n- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
     );

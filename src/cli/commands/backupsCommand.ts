@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { catalogDisagreements, newestFirst, profilesWithBackups, readCatalog, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
+import { catalogDisagreements, missingArchives, newestFirst, profilesWithBackups, readCatalog, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { unmarkedFolderProblem } from '../../core/backup/backupsFolderMark';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { sharingWorkspaceFinder } from '../../core/backup/backupOrigin';
@@ -44,6 +44,20 @@ export const backupsCommand: CliCommand = {
       const problems = catalogDisagreements(backups, profileId, listed);
       if (problems.length > 0) disagreements[profileId] = problems;
     }
+    // Backups that cannot be restored now: their own archive, or one their chain builds on, is gone.
+    const unrestorable: Record<string, Record<string, string[]>> = {};
+    for (const { profileId, entries: listed } of catalogs) {
+      const missing = missingArchives(backups, profileId, listed);
+      if (missing.size > 0) unrestorable[profileId] = Object.fromEntries(missing);
+    }
+    const gapOf = (entry: CatalogEntry): string[] | undefined => unrestorable[entry.profileId]?.[entry.id];
+    const unrestorableNotes = Object.entries(unrestorable).flatMap(([profileId, gaps]) => {
+      const needing = Object.entries(gaps).filter(([id, gone]) => !gone.includes(id));
+      if (needing.length === 0) return [];
+      const lost = [...new Set(needing.flatMap(([, gone]) => gone))];
+      return [`note: ${needing.length} backup(s) of ${profileId} cannot be restored now: their chain needs ${lost.join(', ')}, whose archive${lost.length > 1 ? 's are' : ' is'} missing (marked "chain broken").`,
+        `  Put ${lost.length > 1 ? 'those archives' : 'that archive'} back to restore them; the backups whose archives are all there can be restored as they are.`];
+    });
     // Backups another workspace made into this folder (the same profile id, a shared backups.directory).
     const sharedWith: Record<string, Record<string, number>> = {};
     const otherLiveWorkspace = sharingWorkspaceFinder(context.layout, backups);
@@ -80,7 +94,7 @@ export const backupsCommand: CliCommand = {
     // An empty mount point where this workspace's backups were: "No backups" would mislead.
     const unmarked = unmarkedFolderProblem(context.layout, backups);
     if (unmarked) notes.unshift(`note: ${unmarked.message.replace(/ Nothing was written\.$/, '')}`, `  ${unmarked.hint}`);
-    const json = { directory: backups.root, backups: entries, disagreements, sharedWith, deletedProfiles: deleted, earlierProfile, ...(unmarked ? { folderProblem: unmarked.message } : {}) };
+    const json = { directory: backups.root, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, ...(unmarked ? { folderProblem: unmarked.message } : {}) };
     if (entries.length === 0) {
       // No backups and no profile of that name: most likely a typo of an id.
       if (positionals.length > 0 && !fs.existsSync(context.layout.profileFile(positionals[0]))) throw profileNotFoundError(context.layout, config, positionals[0]);
@@ -89,7 +103,7 @@ export const backupsCommand: CliCommand = {
       return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}${missing}.`, ...notes] };
     }
     const earlierIds = new Set(Object.values(earlierProfile).flat());
-    return { json, text: [...listing(entries, earlierIds), ...deletedNotes, ...earlierNotes, ...sharingNotes, ...notes] };
+    return { json, text: [...listing(entries, earlierIds, gapOf), ...deletedNotes, ...earlierNotes, ...sharingNotes, ...unrestorableNotes, ...notes] };
   },
 };
 
@@ -101,12 +115,14 @@ function verifiedColumn(entry: CatalogEntry): string {
   return status === 'failed' ? 'FAILED' : 'no';
 }
 
-function listing(entries: CatalogEntry[], ofEarlierProfile = new Set<string>()): string[] {
+function listing(entries: CatalogEntry[], ofEarlierProfile: Set<string>, gapOf: (entry: CatalogEntry) => string[] | undefined): string[] {
   // Local time, as prune's hourly/daily/weekly rules count it; --json keeps UTC.
   const rows = [['ID', 'KIND', 'SIZE', `CREATED (${localTimeZone()})`, 'REASON', 'VERIFIED']];
   for (const e of entries) {
     const reason = `${e.reason}${e.leftOut ? ` (without ${e.leftOut.join(', ')})` : ''}${ofEarlierProfile.has(e.id) ? ' (earlier profile)' : ''}`;
-    rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', formatSize(e.sizeBytes), localTimestamp(e.createdAt), reason, verifiedColumn(e)]);
+    const gap = gapOf(e);
+    const verified = !gap ? verifiedColumn(e) : gap.includes(e.id) ? 'archive missing' : `${verifiedColumn(e)}; chain broken`;
+    rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', formatSize(e.sizeBytes), localTimestamp(e.createdAt), reason, verified]);
   }
   return table(rows);
 }
@@ -126,6 +142,6 @@ function rebuilt(result: CatalogRebuildResult): CommandOutput {
   if (result.unreadableCatalogMovedTo) text.push(`  the unreadable catalog was moved to ${result.unreadableCatalogMovedTo}`);
   if (result.dryRun) text.push('Nothing was changed.');
   else if (result.added.length + result.corrected.length > 0) text.push(`Verify the backups that are not verified: envprofiles verify --unverified ${result.profileId}`);
-  if (result.entries.length > 0) text.push('', ...listing([...result.entries].sort(newestFirst)));
+  if (result.entries.length > 0) text.push('', ...listing([...result.entries].sort(newestFirst), new Set(), () => undefined));
   return { json: result, text };
 }

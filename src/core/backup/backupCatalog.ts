@@ -142,6 +142,26 @@ export function profilesWithBackups(backups: BackupLayout): string[] {
   }
 }
 
+/**
+ * For each listed backup that cannot be restored now, the archives it needs that are not in the folder:
+ * its own, or one of its chain's (a full or incremental it builds on). Backups with every archive there
+ * are not in the map. One directory listing, however long the catalog.
+ */
+export function missingArchives(backups: BackupLayout, profileId: string, entries: CatalogEntry[]): Map<string, string[]> {
+  let names: Set<string>;
+  try {
+    names = new Set(fs.readdirSync(backups.profileDir(profileId)));
+  } catch {
+    names = new Set();
+  }
+  const missing = new Map<string, string[]>();
+  for (const entry of entries) {
+    const gone = [...entry.chain, entry.id].filter((id) => !names.has(`${id}.zip`));
+    if (gone.length > 0) missing.set(entry.id, gone);
+  }
+  return missing;
+}
+
 /** Lists where the catalog and the archives on disk disagree. */
 export function catalogDisagreements(backups: BackupLayout, profileId: string, entries: CatalogEntry[]): string[] {
   const problems: string[] = [];

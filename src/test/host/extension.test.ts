@@ -269,6 +269,27 @@ suite('Environment Profiles in a real VS Code', () => {
     }
   });
 
+  test('a backup whose chain lost an archive says it cannot be restored (and which archive is missing), until it is back', async () => {
+    const folder = path.join(workspace(), '.envprofiles/backups', DEV);
+    const [full] = fs.readdirSync(folder).filter((name) => name.endsWith('.full.zip'));
+    assert.ok(full, 'a full backup from the tests above');
+    const fullId = full.replace(/\.zip$/, '');
+    const aside = path.join(os.tmpdir(), `envprofiles-aside-${process.pid}.zip`);
+    fs.renameSync(path.join(folder, full), aside);
+    try {
+      await vscode.commands.executeCommand('envProfiles.refresh');
+      const descriptions = await waitFor('the missing archive in the Backups list', () => {
+        const texts = child(roots()[0], 'Backups').getChildren().map((n) => String(n.getTreeItem().description ?? ''));
+        return texts.some((t) => t.endsWith(' · its archive is missing')) ? texts : undefined;
+      });
+      assert.ok(descriptions.some((t) => t.startsWith('incremental') && t.endsWith(` · cannot be restored: ${fullId} is missing`)), descriptions.join('\n'));
+    } finally {
+      fs.renameSync(aside, path.join(folder, full));
+    }
+    await vscode.commands.executeCommand('envProfiles.refresh');
+    await waitFor('the list whole again', () => child(roots()[0], 'Backups').getChildren().every((n) => !/missing/.test(String(n.getTreeItem().description ?? ''))));
+  });
+
   test('a backups folder on a disk that is not mounted: the Backups list says so, and a click opens config.yaml', async () => {
     const config = path.join(workspace(), '.envprofiles/config.yaml');
     const before = fs.readFileSync(config, 'utf8');
