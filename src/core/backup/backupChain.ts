@@ -4,7 +4,7 @@ import { EnvProfilesError } from '../errors';
 import { likelyMeant } from '../nearMiss';
 import { profileIdProblem } from '../safeNames';
 import { ArchiveReader } from './archiveReader';
-import { newestFirst, readCatalog, profilesWithBackups, type CatalogEntry } from './backupCatalog';
+import { missingArchives, newestFirst, readCatalog, profilesWithBackups, type CatalogEntry } from './backupCatalog';
 import type { BackupLayout } from './backupLayout';
 
 /** A backup named by id or by the path of its archive. */
@@ -84,11 +84,11 @@ function listedEntryOf(backups: BackupLayout, archive: string): CatalogEntry | u
  */
 export function restorableInstead(backups: BackupLayout, profileId: string, unusable: string, limit = 3): string[] {
   const entries = readCatalog(backups, profileId);
-  const present = (id: string): boolean => fs.existsSync(backups.archiveFile(profileId, id));
+  const missing = missingArchives(backups, profileId, entries);
   const damaged = new Set(entries.filter((e) => e.verified?.ok === false && !e.verified.archiveSound).map((e) => e.id));
   return [...entries]
     .sort(newestFirst)
-    .filter((e) => e.id !== unusable && [e.id, ...e.chain].every((id) => present(id) && !damaged.has(id)))
+    .filter((e) => e.id !== unusable && !missing.has(e.id) && [e.id, ...e.chain].every((id) => !damaged.has(id)))
     .slice(0, limit)
     .map((e) => `${e.id}${e.verified?.ok ? ' (verified)' : ''}`);
 }
