@@ -109,7 +109,8 @@ export async function deleteProfileCommand(services: CommandServices, target: un
   const args = argumentsOf(target);
   let deleteData = false;
   if (!args.profileId) {
-    // The confirmation says which backup covers the profile, from a dry run; what else would refuse it is said now.
+    // The confirmation says which backup covers the profile, from a dry run. Without one, the dry run's
+    // refusals include NEEDS_BACKUP (offered below: back up, verify, delete); any other is said now.
     const { coveredBy, plan } = await deleteProfile(folder.context, { id: profile.id, dryRun: true });
     const otherRefusals = (plan?.wouldRefuse.length ?? 0) - (coveredBy ? 0 : 1);
     if (plan && otherRefusals > 0) throw new Error(plan.wouldRefuse[0]);

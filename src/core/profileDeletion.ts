@@ -123,20 +123,19 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     const dryRun = request.dryRun === true;
     // A dry run goes on past what would refuse the delete now, to show the whole plan, and says what would.
     const refusals = new RefusalChecks(dryRun);
-    const refusalCheck = <T>(check: () => T): T | undefined => refusals.check(check);
-    refusalCheck(() => {
+    refusals.check(() => {
       if (readActiveState(layout).active === profile.id) {
         throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });
       }
     });
-    const covering = refusalCheck(() => requireCoveringBackup(context, config, profile, file, dryRun));
+    const covering = refusals.check(() => requireCoveringBackup(context, config, profile, file, dryRun));
     const confirmationNeeded = isProtected(profile) && request.confirmedId !== profile.id ? profile.id : undefined;
     if (confirmationNeeded && !dryRun) {
       throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${profile.id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}; deleting it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
     }
     if (request.deleteData) {
       const databases = Object.entries(profile.databases).map(([logicalName, written]) => ({ logicalName, file: layout.resolve(written), written }));
-      refusalCheck(() => refuseIfDatabasesInUse(context.engine, databases, `deleting ${profile.id} with its data`));
+      refusals.check(() => refuseIfDatabasesInUse(context.engine, databases, `deleting ${profile.id} with its data`));
     }
     const deletedFiles = [layout.relative(file)];
     const keptFiles: string[] = [];
