@@ -218,7 +218,7 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.match(restored.stderr, /notes\.zip: is a ZIP archive without a manifest\.json: not an Environment Profiles backup/);
     const verified = runCli(['verify', foreign, '--workspace', root]);
     assert.equal(verified.status, 1);
-    assert.match(verified.stdout, /not an Environment Profiles backup/);
+    assert.match(verified.stdout, /^\S+notes\.zip is not a backup:\n {2}- \S+notes\.zip: is a ZIP archive without a manifest\.json: not an Environment Profiles backup/);
     // What to do is what restore says (before: "take a new full backup and verify it").
     assert.match(verified.stdout, /^ {2}Do not restore from it\. Give the id of a backup or the path of its \.zip file \("envprofiles backups" lists them\)\. A backup whose manifest is gone cannot be read: use another one\.$/m);
     // A folder is no backup at all: verify says so as restore does (before: "FAILED verification").
