@@ -10,6 +10,12 @@ const PROD = 'prod_environment_001';
 /** What a command may touch without changing anything: the audit log, the lock, SQLite's own -wal/-shm. */
 const unchanging = (rel: string): boolean => rel === '.envprofiles/audit.jsonl' || rel === '.envprofiles/lock' || /-(wal|shm)$/.test(rel);
 
+/** Replaces `from` with `to` in the development profile's file. */
+function editDevProfile(root: string, from: string, to: string): void {
+  const file = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(from, to));
+}
+
 describe('restore --dry-run', function () {
   this.timeout(60_000);
 
@@ -17,8 +23,7 @@ describe('restore --dry-run', function () {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
     // A database added to the profile since: the backup has nothing for it.
-    const file = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('    market_data: "data/dev/market_data.sqlite3"\n', '    market_data: "data/dev/market_data.sqlite3"\n    journal: "data/dev/journal.sqlite3"\n'));
+    editDevProfile(root, '    market_data: "data/dev/market_data.sqlite3"\n', '    market_data: "data/dev/market_data.sqlite3"\n    journal: "data/dev/journal.sqlite3"\n');
     fs.copyFileSync(path.join(root, 'data/dev/settings.sqlite3'), path.join(root, 'data/dev/journal.sqlite3'));
     const before = snapshotTree(root, unchanging);
 
@@ -67,8 +72,7 @@ describe('restore --dry-run', function () {
   it('a database the profile has moved since the backup: restored at its new path, the old file left as it is, and both say so', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
-    const file = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('market_data: "data/dev/market_data.sqlite3"', 'market_data: "data/dev/market_v2.sqlite3"'));
+    editDevProfile(root, 'market_data: "data/dev/market_data.sqlite3"', 'market_data: "data/dev/market_v2.sqlite3"');
     fs.renameSync(path.join(root, 'data/dev/market_data.sqlite3'), path.join(root, 'data/dev/market_v2.sqlite3'));
     fs.writeFileSync(path.join(root, 'data/dev/market_data.sqlite3'), 'another program\'s file now');
     const note = (verb: string, left: string): string => `market_data was at data/dev/market_data.sqlite3 when it was backed up; the profile now has it at data/dev/market_v2.sqlite3, so it ${verb} restored there (data/dev/market_data.sqlite3 ${left} left as it is)`;
