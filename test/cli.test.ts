@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { runCli } from './support/cliRunner';
 import { startHeld } from './support/steppedRuns';
 import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
-import { demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, tempDir } from './support/workspaces';
+import { assertSameTree, demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, snapshotTree, tempDir } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 const PROD = 'prod_environment_001';
@@ -420,6 +420,72 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const guarded = runCli(['restore', id, '--workspace', root]);
     assert.equal(guarded.status, 3);
     assert.match(guarded.stderr, /error\[GUARD_ACTIVE\]/);
+  });
+
+  it('prune --all prunes every profile by its own rules (a deleted one too), goes on past one whose catalog disagrees, and exits 1 naming it', async () => {
+    const { root } = await demoWorkspace();
+    const cli = (...args: string[]) => runCli([...args, '--workspace', root]);
+    const keepLastOne = (id: string): void => {
+      const file = path.join(root, '.envprofiles/profiles', `${id}.yaml`);
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('    retention_days: 30', '    keep: { last: 1 }'));
+    };
+    keepLastOne(TEST);
+    assert.equal(cli('clone', TEST, 'old_profile').status, 0);
+    for (let i = 0; i < 2; i++) assert.equal(cli('backup', '--all', '--full').status, 0);
+    const ids = (profile: string): string[] => cli('backups', profile, '--json').json?.result.backups.map((b: { id: string }) => b.id);
+    // old_profile is deleted (its newest backup verified first), so its keep rules come from that backup.
+    const [oldNewest, oldOldest] = ids('old_profile');
+    assert.equal(cli('verify', oldNewest).status, 0);
+    assert.equal(cli('delete', 'old_profile').status, 0);
+    // A stray archive makes dev's catalog disagree with its folder.
+    const devFolder = path.join(root, '.envprofiles/backups', DEV);
+    fs.copyFileSync(path.join(devFolder, `${ids(DEV)[0]}.zip`), path.join(devFolder, 'stray.zip'));
+    const backupsTree = () => snapshotTree(path.join(root, '.envprofiles/backups'));
+    const before = backupsTree();
+
+    const dry = cli('prune', '--all', '--dry-run');
+    assert.equal(dry.status, 1, dry.stderr);
+    assertSameTree(backupsTree(), before, 'a dry run deletes nothing');
+    assert.match(dry.stdout, /^old_profile: 1 kept, 1 to delete$/m);
+    assert.match(dry.stdout, new RegExp(`^ {2}The profile file of old_profile is gone: its keep rules were taken from its newest backup, ${oldNewest.replace(/\./g, '\\.')}\\.$`, 'm'));
+    assert.match(dry.stdout, new RegExp(`^${PROD}: 2 kept, 0 to delete$`, 'm'));
+    assert.match(dry.stdout, new RegExp(`^${TEST}: 1 kept, 1 to delete$`, 'm'));
+    assert.match(dry.stdout, new RegExp(`^FAILED ${DEV} \\[CATALOG_MISMATCH\\]: The backup catalog of ${DEV} disagrees with the archives on disk: stray\\.zip is in .* but not in the catalog\\.$`, 'm'));
+    assert.match(dry.stdout, /^Dry run: 2 backup\(s\) of 3 profile\(s\) would be deleted \(\d+ KB\)\. Nothing was changed\. 1 profile\(s\) could not be pruned \(see above\); their backups were all kept\.$/m);
+    const json = cli('prune', '--all', '--dry-run', '--json').json?.result;
+    assert.deepEqual(json.results.map((r: { profileId: string }) => r.profileId), ['old_profile', PROD, TEST]);
+    assert.deepEqual(json.failures.map((f: { profileId: string; code: string }) => [f.profileId, f.code]), [[DEV, 'CATALOG_MISMATCH']]);
+
+    const [testNewest, testOldest] = ids(TEST);
+    const devBefore = ids(DEV);
+    const pruned = cli('prune', '--all');
+    assert.equal(pruned.status, 1, pruned.stderr);
+    assert.match(pruned.stdout, /^Deleted 2 backup\(s\) of 3 profile\(s\), freed \d+ KB\. 1 profile\(s\) could not be pruned/m);
+    assert.deepEqual(ids(TEST), [testNewest]);
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/backups', TEST, `${testOldest}.zip`)), 'its archive is gone too');
+    assert.deepEqual(ids('old_profile'), [oldNewest]);
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/backups/old_profile', `${oldOldest}.zip`)));
+    assert.equal(ids(PROD).length, 2);
+    assert.deepEqual(ids(DEV), devBefore, 'the profile that could not be pruned keeps every backup');
+    assert.ok(fs.existsSync(path.join(devFolder, 'stray.zip')), 'nor is anything of its folder touched');
+    // The rebuild the refusal points at cannot list the stray copy, and says what to do with it.
+    const rebuilt = cli('backups', DEV, '--rebuild-catalog');
+    assert.equal(rebuilt.status, 0, rebuilt.stderr);
+    assert.match(rebuilt.stdout, new RegExp(`^ {2}skipped stray\\.zip: it is an identical copy of ${devBefore[0].replace(/\./g, '\\.')}\\.zip, which is in this folder; remove it, or move it out of the folder$`, 'm'));
+    assert.match(rebuilt.stdout, /^ {2}prune refuses while a skipped \.zip file is in .*dev_environment_001: do what each line says$/m);
+    assert.equal(cli('prune', DEV, '--dry-run').status, 1);
+    // Once it is gone, --all prunes dev too (nothing more goes) and exits 0. A hidden file (macOS's
+    // "._" files beside a copied archive) is no backup, for prune as for the rebuild.
+    fs.rmSync(path.join(devFolder, 'stray.zip'));
+    fs.writeFileSync(path.join(devFolder, `._${devBefore[0]}.zip`), 'Mac OS X resource fork');
+    const again = cli('prune', '--all');
+    assert.equal(again.status, 0, again.stdout);
+    assert.match(again.stdout, /^Deleted 0 backup\(s\) of 4 profile\(s\), freed 0 KB\.$/m);
+
+    assert.equal(cli('prune', '--all', DEV).status, 2, '--all names no profile');
+    const neither = cli('prune');
+    assert.equal(neither.status, 2);
+    assert.match(neither.stderr, /^error\[USAGE\]: prune needs a profile id, or --all\./);
   });
 });
 

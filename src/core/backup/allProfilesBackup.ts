@@ -1,19 +1,18 @@
-import { EnvProfilesError } from '../errors';
 import { salvagedProfile } from '../profileSalvage';
 import { invalidProfileError, readAllProfileFiles } from '../profileStore';
-import { typedSystemError } from '../systemErrors';
 import { workspaceConfigFor } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import { backUpProfile, type BackupResult, type RequestedKind } from './backupCreation';
 import { checkedBackupReason } from './backupReason';
+import { profileFailure, type ProfileFailure } from './profileFailure';
 
 export interface AllProfilesBackupResult {
   reason: string;
   results: BackupResult[];
   /** Each profile that was not backed up: why (`code` and `hint` when the error says what to do). */
-  failures: { profileId: string; message: string; code?: string; hint?: string }[];
+  failures: ProfileFailure[];
   /** Profiles backed up although their file does not validate (by its databases: list; their notes say why). */
   brokenProfileFiles: string[];
 }
@@ -53,9 +52,7 @@ export async function backUpAllProfiles(context: WorkspaceContext, kind: Request
         results.push(brokenFile ? { ...result, note: [brokenFile, result.note].filter((n) => n !== undefined).join('; ') } : result);
         if (brokenFile) brokenProfileFiles.push(file.id);
       } catch (error) {
-        if (error instanceof EnvProfilesError && error.code === 'CANCELLED') throw error;
-        const typed = error instanceof EnvProfilesError ? error : typedSystemError(error);
-        failures.push({ profileId: file.id, message: typed?.message ?? (error as Error).message, ...(typed ? { code: typed.code } : {}), ...(typed?.hint ? { hint: typed.hint } : {}) });
+        failures.push(profileFailure(file.id, error));
       }
     }
     return { reason, results, failures, brokenProfileFiles };

@@ -128,49 +128,51 @@ function decideGroups(entries: CatalogEntry[], groups: PruneGroup[], pinned: Rea
 /** Applies the profile's retention rules; with `dryRun` only reports. Refuses when catalog and disk disagree. */
 export async function pruneBackups(context: WorkspaceContext, profileId: string, dryRun: boolean, timeZone = localTimeZone()): Promise<PruneResult> {
   requireInitialised(context.layout);
-  return withWorkspaceLock(context, `prune ${profileId}`, async () => {
-    const config = workspaceConfigFor(context);
-    const backups = new BackupLayout(context.layout, config);
-    const entries = readCatalog(backups, profileId);
-    const disagreements = catalogDisagreements(backups, profileId, entries);
-    if (disagreements.length > 0) {
-      throw new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog of ${profileId} disagrees with the archives on disk: ${disagreements.join('; ')}.`, {
-        file: backups.catalogFile(profileId),
-        hint: `Nothing was deleted. Put missing archives back if you have them, then make the catalog match the folder: envprofiles backups ${profileId} --rebuild-catalog (--dry-run shows what it would change); then prune again.`,
-      });
+  return withWorkspaceLock(context, `prune ${profileId}`, () => pruneProfileBackups(context, workspaceConfigFor(context), profileId, dryRun, timeZone));
+}
+
+/** pruneBackups's work, for a caller that holds the workspace lock (the prune of every profile takes it once). */
+export async function pruneProfileBackups(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, dryRun: boolean, timeZone: string): Promise<PruneResult> {
+  const backups = new BackupLayout(context.layout, config);
+  const entries = readCatalog(backups, profileId);
+  const disagreements = catalogDisagreements(backups, profileId, entries);
+  if (disagreements.length > 0) {
+    throw new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog of ${profileId} disagrees with the archives on disk: ${disagreements.join('; ')}.`, {
+      file: backups.catalogFile(profileId),
+      hint: `Nothing was deleted. Put missing archives back if you have them, then make the catalog match the folder: envprofiles backups ${profileId} --rebuild-catalog (--dry-run shows what it would change), and move out of the folder any file the rebuild skips (it says why); then prune again.`,
+    });
+  }
+  // Backups another workspace made into this shared folder follow that workspace's rules, not these.
+  const pinned = new Map<string, string>();
+  const otherLiveWorkspace = sharingWorkspaceFinder(context.layout, backups);
+  for (const entry of entries) {
+    const other = otherLiveWorkspace(entry.origin);
+    if (other) pinned.set(entry.id, `made by the workspace at ${other}, which shares this backups folder (its own prune decides)`);
+  }
+  const own = entries.filter((e) => !pinned.has(e.id));
+  const { groups, current, rulesFrom, earlierProfiles } = await pruneGroups(context, config, profileId, own, backups);
+  const profileFile = context.layout.relative(context.layout.profileFile(profileId));
+  const notes = unknownBackupScheduleKeys(current?.backupSchedule).map(({ key, message }) => `${profileFile}: backup_schedule.${key}: ${message}`);
+  const decisions = decideGroups(entries, groups, pinned, context.now(), timeZone);
+  // "No backups" from a disk that is not mounted would mislead.
+  const absence = entries.length === 0 ? backups.absence() : undefined;
+  if (absence) notes.push(absence);
+  const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
+  let freedBytes = 0;
+  if (!dryRun && doomed.length > 0) {
+    // The catalog goes first: an archive no longer listed is harmless; a listed archive that is gone is not.
+    writeCatalog(backups, profileId, entries.filter((e) => !doomed.includes(e.id)));
+    for (const id of doomed) {
+      const file = backups.archiveFile(profileId, id);
+      freedBytes += fs.existsSync(file) ? fs.statSync(file).size : 0;
+      fs.rmSync(file, { force: true });
     }
-    // Backups another workspace made into this shared folder follow that workspace's rules, not these.
-    const pinned = new Map<string, string>();
-    const otherLiveWorkspace = sharingWorkspaceFinder(context.layout, backups);
-    for (const entry of entries) {
-      const other = otherLiveWorkspace(entry.origin);
-      if (other) pinned.set(entry.id, `made by the workspace at ${other}, which shares this backups folder (its own prune decides)`);
-    }
-    const own = entries.filter((e) => !pinned.has(e.id));
-    const { groups, current, rulesFrom, earlierProfiles } = await pruneGroups(context, config, profileId, own, backups);
-    const profileFile = context.layout.relative(context.layout.profileFile(profileId));
-    const notes = unknownBackupScheduleKeys(current?.backupSchedule).map(({ key, message }) => `${profileFile}: backup_schedule.${key}: ${message}`);
-    const decisions = decideGroups(entries, groups, pinned, context.now(), timeZone);
-    // "No backups" from a disk that is not mounted would mislead.
-    const absence = entries.length === 0 ? backups.absence() : undefined;
-    if (absence) notes.push(absence);
-    const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
-    let freedBytes = 0;
-    if (!dryRun && doomed.length > 0) {
-      // The catalog goes first: an archive no longer listed is harmless; a listed archive that is gone is not.
-      writeCatalog(backups, profileId, entries.filter((e) => !doomed.includes(e.id)));
-      for (const id of doomed) {
-        const file = backups.archiveFile(profileId, id);
-        freedBytes += fs.existsSync(file) ? fs.statSync(file).size : 0;
-        fs.rmSync(file, { force: true });
-      }
-      appendAudit(context, { event: 'prune', profile: profileId, outcome: 'ok', detail: `deleted ${doomed.join(', ')}` });
-    } else {
-      freedBytes = entries.filter((e) => doomed.includes(e.id)).reduce((sum, e) => sum + e.sizeBytes, 0);
-    }
-    return {
-      profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, notes, ...(rulesFrom ? { rulesFrom } : {}),
-      ...(earlierProfiles.length > 0 ? { earlierProfileRulesFrom: earlierProfiles[0].rulesFrom, earlierProfiles } : {}),
-    };
-  });
+    appendAudit(context, { event: 'prune', profile: profileId, outcome: 'ok', detail: `deleted ${doomed.join(', ')}` });
+  } else {
+    freedBytes = entries.filter((e) => doomed.includes(e.id)).reduce((sum, e) => sum + e.sizeBytes, 0);
+  }
+  return {
+    profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, notes, ...(rulesFrom ? { rulesFrom } : {}),
+    ...(earlierProfiles.length > 0 ? { earlierProfileRulesFrom: earlierProfiles[0].rulesFrom, earlierProfiles } : {}),
+  };
 }
