@@ -110,6 +110,9 @@ describe('rebuilding a backup catalog from the archives', () => {
     // The second incremental's archive is replaced by other bytes under its name; the full one is deleted.
     const replacement = craftArchive(path.join(dir, `${second}.zip`), 'flip');
     fs.renameSync(replacement, path.join(dir, `${second}.zip`));
+    // The full's archive survives only under another name; the first incremental's also has an identical copy.
+    fs.copyFileSync(path.join(dir, `${full}.zip`), path.join(dir, 'moved.zip'));
+    fs.copyFileSync(path.join(dir, `${first}.zip`), path.join(dir, 'copy.zip'));
     fs.rmSync(path.join(dir, `${full}.zip`));
     const catalogBefore = fs.readFileSync(catalogFile, 'utf8');
 
@@ -122,7 +125,10 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.deepEqual(result.added, []);
     const skipped = Object.fromEntries(result.skipped.map((s) => [s.file, s.reason]));
     assert.match(skipped[path.basename(other.archive)], /a backup of "test_environment_001", not of "dev_environment_001"/);
-    assert.match(skipped['renamed.zip'], new RegExp(`rename it to ${second}\\.zip`));
+    assert.match(skipped['moved.zip'], new RegExp(`its manifest names it ${full}; rename it to ${full}\\.zip to list it`));
+    assert.match(skipped['copy.zip'], new RegExp(`it is an identical copy of ${first}\\.zip, which is in this folder; remove it, or move it out of the folder`));
+    // renamed.zip is the original of the second incremental, whose archive was replaced: which is sound only a verify tells.
+    assert.match(skipped['renamed.zip'], new RegExp(`it holds the backup ${second} too, but is not the same file as ${second}\\.zip in this folder; verify both .*, keep the sound one as ${second}\\.zip, and move the other out of the folder`));
     assert.match(skipped['notes.zip'], /is not a ZIP archive, so not a backup/);
     assert.match(skipped['hostile.zip'], /\.\./);
     assert.ok(result.brokenChains.includes(`${first} needs ${full}, which is missing`), result.brokenChains.join('; '));

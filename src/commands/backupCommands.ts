@@ -176,11 +176,11 @@ export async function rebuildBackupCatalogCommand(services: CommandServices, tar
   for (const { file, reason } of dry.skipped) services.log.warn(`catalog of ${profile.id}: skipped ${file}: ${reason}`);
   for (const broken of dry.brokenChains) services.log.warn(`catalog of ${profile.id}: cannot be restored: ${broken}`);
   if (changes.length === 0 && !argumentsOf(target).confirm) {
-    void vscode.window.showInformationMessage(`The backup catalog of ${profile.name} already matches its ${dry.entries.length} archive(s).${dry.skipped.length ? ` ${dry.skipped.length} file(s) skipped (see the log).` : ''}`);
+    void vscode.window.showInformationMessage(`The backup catalog of ${profile.name} already matches its ${dry.entries.length} archive(s).${dry.skipped.length ? ` ${dry.skipped.length} file(s) skipped: prune refuses while they are in the folder (the log says what to do with each).` : ''}`);
     return dry.entries.length;
   }
   if (!argumentsOf(target).confirm) {
-    const detail = [`The catalog would ${changes.join('; ')}.`, dry.skipped.length ? `${dry.skipped.length} file(s) are not backups of this profile and are left alone (see the log).` : '', dry.brokenChains.length ? `${dry.brokenChains.length} backup(s) cannot be restored: ${dry.brokenChains[0]}.` : ''].filter(Boolean).join('\n');
+    const detail = [`The catalog would ${changes.join('; ')}.`, dry.skipped.length ? `${dry.skipped.length} file(s) are not listable backups of this profile and are left alone; prune refuses while they are in the folder (the log says what to do with each).` : '', dry.brokenChains.length ? `${dry.brokenChains.length} backup(s) cannot be restored: ${dry.brokenChains[0]}.` : ''].filter(Boolean).join('\n');
     const answer = await vscode.window.showWarningMessage(`Rebuild the backup catalog of ${profile.name} from its ${dry.entries.length} archive(s)?`, { modal: true, detail }, 'Rebuild');
     if (answer !== 'Rebuild') throw new UserCancelled();
   }

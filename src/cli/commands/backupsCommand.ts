@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { catalogDisagreements, missingArchives, newestFirst, profilesWithBackups, readCatalog, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { unmarkedFolderProblem } from '../../core/backup/backupsFolderMark';
 import { BackupLayout } from '../../core/backup/backupLayout';
@@ -138,6 +139,7 @@ function rebuilt(result: CatalogRebuildResult): CommandOutput {
   list('corrected (the archive is not the one listed; verification reset)', result.corrected);
   list('unchanged', result.unchanged);
   for (const { file, reason } of result.skipped) text.push(`  skipped ${file}: ${reason}`);
+  if (result.skipped.length > 0) text.push(`  prune refuses while a skipped .zip file is in ${path.dirname(result.catalogFile)}: do what each line says`);
   for (const broken of result.brokenChains) text.push(`  cannot be restored: ${broken}`);
   if (result.unreadableCatalogMovedTo) text.push(`  the unreadable catalog was moved to ${result.unreadableCatalogMovedTo}`);
   if (result.dryRun) text.push('Nothing was changed.');

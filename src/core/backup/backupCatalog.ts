@@ -178,6 +178,7 @@ export function catalogDisagreements(backups: BackupLayout, profileId: string, e
   } catch {
     names = [];
   }
-  for (const name of names) if (name.endsWith('.zip') && !listed.has(name)) problems.push(`${name} is in ${dir} but not in the catalog`);
+  // Hidden files (an operating system's, such as macOS's "._x.zip") are no backups, as for the rebuild.
+  for (const name of names) if (name.endsWith('.zip') && !name.startsWith('.') && !listed.has(name)) problems.push(`${name} is in ${dir} but not in the catalog`);
   return problems;
 }

@@ -104,7 +104,13 @@ async function readArchiveEntry(file: string, profileId: string): Promise<{ entr
   try {
     const { manifest } = reader;
     if (manifest.profileId !== profileId) return { reason: `it is a backup of "${manifest.profileId}", not of "${profileId}"` };
-    if (`${manifest.backupId}.zip` !== path.basename(file)) return { reason: `its manifest names it ${manifest.backupId}; rename it to ${manifest.backupId}.zip to list it` };
+    if (`${manifest.backupId}.zip` !== path.basename(file)) {
+      const named = path.join(path.dirname(file), `${manifest.backupId}.zip`);
+      if (!fs.existsSync(named)) return { reason: `its manifest names it ${manifest.backupId}; rename it to ${manifest.backupId}.zip to list it` };
+      if ((await fileSha256(named)) === (await fileSha256(file))) return { reason: `it is an identical copy of ${manifest.backupId}.zip, which is in this folder; remove it, or move it out of the folder` };
+      // Either may be the damaged one (a replaced archive, a copy kept aside): only a verify tells.
+      return { reason: `it holds the backup ${manifest.backupId} too, but is not the same file as ${manifest.backupId}.zip in this folder; verify both ("envprofiles verify <archive path>"), keep the sound one as ${manifest.backupId}.zip, and move the other out of the folder` };
+    }
     const sizeBytes = fs.statSync(file).size;
     const sha256 = await fileSha256(file);
     const origin = originFrom(manifest.origin);
