@@ -15,6 +15,7 @@ export const COMMANDS = {
   restoreBackupAsNew: 'envProfiles.restoreBackupAsNew',
   restoreDatabase: 'envProfiles.restoreDatabase',
   pruneBackups: 'envProfiles.pruneBackups',
+  pruneAllBackups: 'envProfiles.pruneAllBackups',
   rebuildBackupCatalog: 'envProfiles.rebuildBackupCatalog',
   verifyUnverifiedBackups: 'envProfiles.verifyUnverifiedBackups',
   openProfileYaml: 'envProfiles.openProfileYaml',

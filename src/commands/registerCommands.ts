@@ -4,6 +4,7 @@ import { guarded } from './commandRunner';
 import type { CommandServices } from './commandServices';
 import { backupCommand, emergencyBackupCommand, pruneBackupsCommand, rebuildBackupCatalogCommand, restoreBackupCommand, verifyBackupCommand, verifyUnverifiedBackupsCommand } from './backupCommands';
 import { cloneProfileCommand, createProfileCommand, deleteProfileCommand, initialiseCommand, openProfileYamlCommand, revealDatabaseCommand, validateProfileCommand } from './profileCommands';
+import { pruneAllBackupsCommand } from './pruneAllCommand';
 import { switchProfileCommand } from './switchProfileCommand';
 
 type Handler = (services: CommandServices, target: unknown) => Promise<unknown>;
@@ -25,6 +26,7 @@ const HANDLERS: Record<CommandId, Handler> = {
   [COMMANDS.restoreBackupAsNew]: (s, t) => restoreBackupCommand(s, t, 'as-new'),
   [COMMANDS.restoreDatabase]: (s, t) => restoreBackupCommand(s, t, 'database'),
   [COMMANDS.pruneBackups]: pruneBackupsCommand,
+  [COMMANDS.pruneAllBackups]: pruneAllBackupsCommand,
   [COMMANDS.rebuildBackupCatalog]: rebuildBackupCatalogCommand,
   [COMMANDS.verifyUnverifiedBackups]: verifyUnverifiedBackupsCommand,
   [COMMANDS.openProfileYaml]: openProfileYamlCommand,

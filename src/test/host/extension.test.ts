@@ -534,6 +534,48 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.equal(api.services.lastError, undefined);
   });
 
+  test('Prune Backups of Every Profile deletes what each profile\'s own rules no longer keep, and nothing of the others', async () => {
+    const profileFile = path.join(workspace(), '.envprofiles/profiles', `${TEST}.yaml`);
+    const original = fs.readFileSync(profileFile, 'utf8');
+    const catalogOf = (id: string) => (JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups', id, 'catalog.json'), 'utf8')) as { backups: { id: string }[] }).backups.map((b) => b.id);
+    try {
+      for (let i = 0; i < 2; i++) assert.ok(await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: TEST }));
+      fs.writeFileSync(profileFile, original.replace('    retention_days: 30', '    keep: { last: 1 }'));
+      const before = catalogOf(TEST);
+      const devBefore = catalogOf(DEV);
+      // Asked first (the modal answered by the test: nothing can click it here): Cancel deletes nothing.
+      const window = vscode.window as { showWarningMessage: unknown };
+      const { showWarningMessage } = window;
+      const asked: { message: string; detail?: string }[] = [];
+      window.showWarningMessage = async (message: string, options: vscode.MessageOptions) => {
+        asked.push({ message, detail: options.detail });
+        return undefined;
+      };
+      try {
+        api.services.lastError = undefined;
+        await vscode.commands.executeCommand('envProfiles.pruneAllBackups');
+      } finally {
+        window.showWarningMessage = showWarningMessage;
+      }
+      assert.equal(api.services.lastError, undefined, 'a cancel is no error');
+      assert.equal(asked.length, 1);
+      assert.match(asked[0].message, /^Delete \d+ backup\(s\) of 1 profile\(s\) \(\d+ KB\) that their keep rules no longer keep\?$/);
+      assert.match(asked[0].detail ?? '', new RegExp(`^${TEST}: \\d+ of ${before.length} \\(\\d+ KB\\)\n\nThe newest verified backup of each profile`));
+      assert.deepEqual(catalogOf(TEST), before, 'cancelled: nothing deleted');
+      const deleted = await vscode.commands.executeCommand<string[]>('envProfiles.pruneAllBackups', { confirm: true });
+      assert.equal(api.services.lastError, undefined);
+      assert.ok(deleted.length >= 1 && deleted.length < before.length, `${deleted.length} of ${before.length}`);
+      assert.deepEqual(catalogOf(TEST), before.filter((id) => !deleted.includes(id)));
+      assert.ok(catalogOf(TEST).includes(before.at(-1) as string), 'the newest is kept (last 1)');
+      for (const id of deleted) assert.ok(!fs.existsSync(path.join(workspace(), '.envprofiles/backups', TEST, `${id}.zip`)), id);
+      assert.deepEqual(catalogOf(DEV), devBefore, 'retention_days 30 keeps every backup of dev');
+      // Run again: nothing left to delete.
+      assert.deepEqual(await vscode.commands.executeCommand('envProfiles.pruneAllBackups', { confirm: true }), []);
+    } finally {
+      fs.writeFileSync(profileFile, original);
+    }
+  });
+
   test('a new profile with the deleted one\'s id: its backups are marked as an earlier profile\'s, and its first backup is full', async () => {
     // Typing the id in Create Profile or Clone Profile warns first (an existing id is an error).
     const validate = idValidator(api.services.model.initialised()[0]);
