@@ -42,6 +42,35 @@ function child(node: TreeNode, label: string): TreeNode {
   return found;
 }
 
+/** What a command asked in a warning (a modal's message and detail). */
+interface Asked {
+  message: string;
+  detail?: string;
+}
+
+/**
+ * Runs `run` while the test answers for the user (nothing can click a picker or a modal here): a quick
+ * pick takes what `pick` chooses (it is not stubbed without one), and every warning is answered with
+ * Cancel and recorded. Returns what was asked.
+ */
+async function answeringAsTheUser<Item extends vscode.QuickPickItem>(pick: ((items: readonly Item[]) => Item | undefined) | undefined, run: (asked: Asked[]) => Promise<void>): Promise<Asked[]> {
+  const window = vscode.window as { showQuickPick: unknown; showWarningMessage: unknown };
+  const { showQuickPick, showWarningMessage } = window;
+  const asked: Asked[] = [];
+  if (pick) window.showQuickPick = async (items: readonly Item[] | Thenable<readonly Item[]>) => pick(await items);
+  window.showWarningMessage = async (message: string, options: vscode.MessageOptions) => {
+    asked.push({ message, detail: options.detail });
+    return undefined;
+  };
+  try {
+    await run(asked);
+  } finally {
+    window.showQuickPick = showQuickPick;
+    window.showWarningMessage = showWarningMessage;
+  }
+  return asked;
+}
+
 suite('Environment Profiles in a real VS Code', () => {
   suiteSetup(async () => {
     const extension = vscode.extensions.getExtension<EnvironmentProfilesApi>(EXTENSION_ID);
@@ -408,15 +437,8 @@ suite('Environment Profiles in a real VS Code', () => {
   test('Restore Backup asks with what it will replace, from a dry run (the pick and the modal answered by the test: nothing can click them here)', async () => {
     const id = await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: TEST });
     assert.ok(id);
-    const window = vscode.window as { showQuickPick: unknown; showWarningMessage: unknown };
-    const { showQuickPick, showWarningMessage } = window;
-    const asked: { message: string; detail?: string }[] = [];
-    window.showQuickPick = async (items: readonly vscode.QuickPickItem[]) => (await items).find((item) => item.detail === id);
-    window.showWarningMessage = async (message: string, options: vscode.MessageOptions) => {
-      asked.push({ message, detail: options.detail });
-      return undefined; // "Cancel": nothing is restored
-    };
-    try {
+    // "Cancel" to the modal: nothing is restored.
+    await answeringAsTheUser((items) => items.find((item) => item.detail === id), async (asked) => {
       const catalog = path.join(workspace(), '.envprofiles/backups', TEST, 'catalog.json');
       const before = fs.readFileSync(catalog, 'utf8');
       api.services.lastError = undefined;
@@ -426,10 +448,7 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.match(asked[0].message, /^Restore test_environment_001 from the backup of /);
       assert.match(asked[0].detail ?? '', /^It replaces data\/test\/settings\.sqlite3, data\/test\/strategies\.sqlite3, data\/test\/market_data\.sqlite3\. The current state is backed up first, and that safety backup verified\./);
       assert.equal(fs.readFileSync(catalog, 'utf8'), before, 'cancelled: no safety backup either');
-    } finally {
-      window.showQuickPick = showQuickPick;
-      window.showWarningMessage = showWarningMessage;
-    }
+    });
   });
 
   test('Delete Profile asks naming the verified backup that covers the profile, from a dry run (answered by the test: Cancel, so nothing is deleted); the active profile is refused before any question', async () => {
@@ -438,16 +457,8 @@ suite('Environment Profiles in a real VS Code', () => {
     const target = [DEV, TEST].find((id) => id !== active) as string;
     const id = await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: target });
     assert.equal(await vscode.commands.executeCommand('envProfiles.verifyBackup', { backupId: id }), true);
-    const window = vscode.window as { showQuickPick: unknown; showWarningMessage: unknown };
-    const { showQuickPick, showWarningMessage } = window;
-    const asked: { message: string; detail?: string }[] = [];
     let picking = target;
-    window.showQuickPick = async (items: readonly (vscode.QuickPickItem & { profile?: { id: string } })[]) => (await items).find((item) => item.profile?.id === picking);
-    window.showWarningMessage = async (message: string, options: vscode.MessageOptions) => {
-      asked.push({ message, detail: options.detail });
-      return undefined;
-    };
-    try {
+    await answeringAsTheUser((items: readonly (vscode.QuickPickItem & { profile?: { id: string } })[]) => items.find((item) => item.profile?.id === picking), async (asked) => {
       api.services.lastError = undefined;
       await vscode.commands.executeCommand('envProfiles.deleteProfile');
       assert.equal(api.services.lastError, undefined);
@@ -459,10 +470,7 @@ suite('Environment Profiles in a real VS Code', () => {
       await vscode.commands.executeCommand('envProfiles.deleteProfile');
       assert.match(api.services.lastError ?? '', new RegExp(`^Profile "${active}" is the active profile and cannot be deleted\\. Switch to another profile first\\.`));
       assert.equal(asked.length, 1, 'refused before the question');
-    } finally {
-      window.showQuickPick = showQuickPick;
-      window.showWarningMessage = showWarningMessage;
-    }
+    });
   });
 
   test('a restore through the command, in the extension host itself: the data comes back, after a safety backup; refused while the application has the database open', async () => {
@@ -544,19 +552,10 @@ suite('Environment Profiles in a real VS Code', () => {
       const before = catalogOf(TEST);
       const devBefore = catalogOf(DEV);
       // Asked first (the modal answered by the test: nothing can click it here): Cancel deletes nothing.
-      const window = vscode.window as { showWarningMessage: unknown };
-      const { showWarningMessage } = window;
-      const asked: { message: string; detail?: string }[] = [];
-      window.showWarningMessage = async (message: string, options: vscode.MessageOptions) => {
-        asked.push({ message, detail: options.detail });
-        return undefined;
-      };
-      try {
+      const asked = await answeringAsTheUser(undefined, async () => {
         api.services.lastError = undefined;
         await vscode.commands.executeCommand('envProfiles.pruneAllBackups');
-      } finally {
-        window.showWarningMessage = showWarningMessage;
-      }
+      });
       assert.equal(api.services.lastError, undefined, 'a cancel is no error');
       assert.equal(asked.length, 1);
       assert.match(asked[0].message, /^Delete \d+ backup\(s\) of 1 profile\(s\) \(\d+ KB\) that their keep rules no longer keep\?$/);
