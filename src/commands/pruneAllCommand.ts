@@ -30,14 +30,16 @@ function logFailures(services: CommandServices, failures: ProfileFailure[]): voi
 export async function pruneAllBackupsCommand(services: CommandServices, target: unknown): Promise<string[]> {
   requireTrust('pruning');
   const dry = await pruneEveryFolder(services, true);
-  const results = dry.flatMap(({ result }) => result.results);
-  const failures = dry.flatMap(({ result }) => result.failures);
+  // With several folders, a profile is named with its folder (two folders may have the same id).
+  const shown = (folder: FolderModel, id: string): string => (dry.length > 1 ? `${folder.name}: ${id}` : id);
+  const results = dry.flatMap(({ folder, result }) => result.results.map((r) => ({ ...r, shown: shown(folder, r.profileId) })));
+  const failures = dry.flatMap(({ folder, result }) => result.failures.map((f) => ({ ...f, profileId: shown(folder, f.profileId) })));
   for (const r of results) {
-    for (const note of r.notes) services.log.warn(`prune ${r.profileId}: ${note}`);
-    for (const d of r.decisions) services.log.info(`prune ${r.profileId}: ${d.action} ${d.id} — ${reasonsText(d.reasons)}`);
+    for (const note of r.notes) services.log.warn(`prune ${r.shown}: ${note}`);
+    for (const d of r.decisions) services.log.info(`prune ${r.shown}: ${d.action} ${d.id} — ${reasonsText(d.reasons)}`);
   }
   logFailures(services, failures);
-  const doomed = results.map((r) => ({ profileId: r.profileId, count: r.decisions.filter((d) => d.action === 'delete').length, of: r.decisions.length, bytes: r.freedBytes })).filter((p) => p.count > 0);
+  const doomed = results.map((r) => ({ profileId: r.shown, count: r.decisions.filter((d) => d.action === 'delete').length, of: r.decisions.length, bytes: r.freedBytes })).filter((p) => p.count > 0);
   const total = doomed.reduce((sum, p) => sum + p.count, 0);
   const cannot = failures.length > 0 ? `${failures.length} profile(s) cannot be pruned and keep all their backups: ${failures.map((f) => `${f.profileId} (${f.message})`).join('; ')}` : '';
   if (total === 0) {
@@ -62,7 +64,7 @@ export async function pruneAllBackupsCommand(services: CommandServices, target: 
   const done = await pruneEveryFolder(services, false);
   const deleted = done.flatMap(({ result }) => result.results.flatMap((r) => r.deleted));
   const freed = formatSize(done.flatMap(({ result }) => result.results).reduce((sum, r) => sum + r.freedBytes, 0));
-  const stillFailing = done.flatMap(({ result }) => result.failures);
+  const stillFailing = done.flatMap(({ folder, result }) => result.failures.map((f) => ({ ...f, profileId: shown(folder, f.profileId) })));
   logFailures(services, stillFailing);
   const message = `Pruned ${deleted.length} backup(s), freed ${freed}.`;
   if (stillFailing.length > 0) void vscode.window.showWarningMessage(`${message} ${stillFailing.length} profile(s) could not be pruned and keep all their backups (see the log).`, 'Show Log').then((c) => c && services.log.show());

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { idValidator } from '../../commands/profileCommands';
 import type { EnvironmentProfilesApi } from '../../extension';
 import type { TreeNode } from '../../tree/treeNode';
+import { answeringAsTheUser } from './answering';
 
 const EXTENSION_ID = 'env-profiles.env-profiles';
 const DEV = 'dev_environment_001';
@@ -40,35 +41,6 @@ function child(node: TreeNode, label: string): TreeNode {
   const found = node.getChildren().find((c) => labelOf(c) === label);
   assert.ok(found, `no child "${label}" under ${labelOf(node)}: ${node.getChildren().map(labelOf).join(', ')}`);
   return found;
-}
-
-/** What a command asked in a warning (a modal's message and detail). */
-interface Asked {
-  message: string;
-  detail?: string;
-}
-
-/**
- * Runs `run` while the test answers for the user (nothing can click a picker or a modal here): a quick
- * pick takes what `pick` chooses (it is not stubbed without one), and every warning is answered with
- * Cancel and recorded. Returns what was asked.
- */
-async function answeringAsTheUser<Item extends vscode.QuickPickItem>(pick: ((items: readonly Item[]) => Item | undefined) | undefined, run: (asked: Asked[]) => Promise<void>): Promise<Asked[]> {
-  const window = vscode.window as { showQuickPick: unknown; showWarningMessage: unknown };
-  const { showQuickPick, showWarningMessage } = window;
-  const asked: Asked[] = [];
-  if (pick) window.showQuickPick = async (items: readonly Item[] | Thenable<readonly Item[]>) => pick(await items);
-  window.showWarningMessage = async (message: string, options: vscode.MessageOptions) => {
-    asked.push({ message, detail: options.detail });
-    return undefined;
-  };
-  try {
-    await run(asked);
-  } finally {
-    window.showQuickPick = showQuickPick;
-    window.showWarningMessage = showWarningMessage;
-  }
-  return asked;
 }
 
 suite('Environment Profiles in a real VS Code', () => {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EnvironmentProfilesApi } from '../../extension';
 import type { TreeNode } from '../../tree/treeNode';
+import { answeringAsTheUser } from './answering';
 
 const label = (node: TreeNode): string => {
   const l = node.getTreeItem().label;
@@ -35,5 +36,28 @@ suite('Environment Profiles in a multi-root workspace', () => {
     assert.ok(!fs.existsSync(path.join(bot, '.envprofiles/state.json')), 'the other folder is untouched');
     const roots = api.tree.getChildren() as TreeNode[];
     assert.match(String(roots[1].getTreeItem().description), /active: Pipeline dev/);
+  });
+
+  test('Prune Backups of Every Profile prunes every folder, naming each profile with its folder', async () => {
+    const [bot, pipeline] = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const TEST = 'test_environment_001';
+    const testFile = path.join(bot, '.envprofiles/profiles', `${TEST}.yaml`);
+    fs.writeFileSync(testFile, fs.readFileSync(testFile, 'utf8').replace('    retention_days: 30', '    keep: { last: 1 }'));
+    fs.appendFileSync(path.join(pipeline, '.envprofiles/profiles/pipeline_dev.yaml'), '  backup_schedule:\n    keep: { last: 1 }\n');
+    const catalogOf = (folder: string, id: string): string[] => (JSON.parse(fs.readFileSync(path.join(folder, '.envprofiles/backups', id, 'catalog.json'), 'utf8')) as { backups: { id: string }[] }).backups.map((b) => b.id);
+    for (const [folder, profileId] of [[bot, TEST], [pipeline, 'pipeline_dev']]) {
+      for (let i = 0; i < 2; i++) assert.ok(await vscode.commands.executeCommand<string>('envProfiles.backupFull', { folder, profileId }), `${profileId} backed up`);
+    }
+    const newest = [catalogOf(bot, TEST).at(-1), catalogOf(pipeline, 'pipeline_dev').at(-1)];
+    const asked = await answeringAsTheUser(undefined, async () => {
+      await vscode.commands.executeCommand('envProfiles.pruneAllBackups');
+    });
+    assert.equal(asked.length, 1);
+    assert.match(asked[0].message, /^Delete 2 backup\(s\) of 2 profile\(s\) \(\d+ KB\)/);
+    assert.match(asked[0].detail ?? '', new RegExp(`^trading-bot: ${TEST}: 1 of 2 \\(\\d+ KB\\)\ndata-pipeline: pipeline_dev: 1 of 2 \\(\\d+ KB\\)\n`));
+    assert.equal(catalogOf(pipeline, 'pipeline_dev').length, 2, 'cancelled: nothing deleted');
+    const deleted = await vscode.commands.executeCommand<string[]>('envProfiles.pruneAllBackups', { confirm: true });
+    assert.equal(deleted.length, 2);
+    assert.deepEqual([catalogOf(bot, TEST), catalogOf(pipeline, 'pipeline_dev')], [[newest[0]], [newest[1]]]);
   });
 });
