@@ -23,7 +23,8 @@ import { craftArchive } from './support/testHelpers';
 import { runCli } from './support/cliRunner';
 import { changedPagesAgainst, hashPages, PAGE_HASH_BYTES } from '../src/core/backup/pageIndex';
 import { hashOnThisThread, SnapshotHasher } from '../src/core/backup/snapshotHasher';
-import { inflateSegments, SegmentInflater, segmentListProblem } from '../src/core/backup/segmentedInflate';
+import { inflateSegments, outputChunkSize, SegmentInflater, segmentListProblem } from '../src/core/backup/segmentedInflate';
+import { hasSmallYoungGeneration, SMALL_YOUNG_GENERATION_FLAG } from '../src/core/youngGeneration';
 import { FINAL_EMPTY_BLOCK, type DeflateSegment } from '../src/core/backup/zipWriter';
 import * as zlib from 'node:zlib';
 
@@ -682,6 +683,15 @@ describe('page index', () => {
     assert.equal((await hashOnThisThread(file, `${file}.nowhole.pagehash`, pageSize, pageCount, false)).sha256, undefined);
   });
 
+  it('a small young generation is recognised on the command line and in NODE_OPTIONS, and only when it is at most 1 MiB', () => {
+    assert.equal(hasSmallYoungGeneration([SMALL_YOUNG_GENERATION_FLAG], ''), true);
+    assert.equal(hasSmallYoungGeneration([], `--trace-warnings ${SMALL_YOUNG_GENERATION_FLAG}`), true);
+    assert.equal(hasSmallYoungGeneration(['--max_semi_space_size=1'], ''), true);
+    assert.equal(hasSmallYoungGeneration(['--max-semi-space-size=16'], ''), false);
+    assert.equal(hasSmallYoungGeneration(['--max-old-space-size=1'], '--max-semi-space-size'), false);
+    assert.equal(hasSmallYoungGeneration([], ''), false);
+  });
+
   it('deflate pieces inflate in parallel to the original, and any disagreement with their list is an error', async () => {
     const input = Buffer.alloc(3 * 1048576 + 12345);
     for (let i = 0; i + 4 <= input.length; i += 4) input.writeUInt32LE(((i * 2654435761) >>> (i % 7)) >>> 0, i);
@@ -715,6 +725,20 @@ describe('page index', () => {
     const finals = Array.from({ length: Math.ceil(input.length / quarter) }, (_, i) => zlib.deflateRawSync(input.subarray(i * quarter, (i + 1) * quarter), { level: 1 }));
     const finalSegments: DeflateSegment[] = finals.map((piece, i) => [piece.length, Math.min(quarter, input.length - i * quarter)]);
     await assert.rejects(inflate(Buffer.concat([...finals, FINAL_EMPTY_BLOCK]), finalSegments), /piece \d does not inflate/);
+    // zlib's output in 16 KiB pieces (Node's usual young generation) or 64 KiB ones (a small one, as
+    // the CLI processes the extension starts have): the same bytes.
+    assert.deepEqual([outputChunkSize(false), outputChunkSize(true)], [16384, 65536]);
+    for (const size of [outputChunkSize(false), outputChunkSize(true)]) {
+      const sized = new SegmentInflater(size);
+      const out: Buffer[] = [];
+      try {
+        for await (const chunk of sized.inflate(chunksOf(raw, 70000), segments, (why) => new Error(why))) out.push(Buffer.from(chunk));
+      } finally {
+        sized.close();
+      }
+      assert.ok(Buffer.concat(out).equals(input), `${size}-byte output pieces`);
+      assert.ok(out.some((chunk) => chunk.length === size), `zlib handed out ${size}-byte pieces`);
+    }
     // One inflater for several entries in a row, as a chain's rebuild uses it: each comes out whole,
     // also after an entry that failed, a reader that stopped early, and entries of fewer pieces.
     const inflater = new SegmentInflater();

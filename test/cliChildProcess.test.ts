@@ -6,6 +6,7 @@ import type { ToParent } from '../src/cli/parentChannel';
 import { readCatalog } from '../src/core/backup/backupCatalog';
 import { BackupLayout } from '../src/core/backup/backupLayout';
 import { defaultConfig } from '../src/core/workspaceConfig';
+import { SMALL_YOUNG_GENERATION_FLAG } from '../src/core/youngGeneration';
 import { NO_TEST_HOOKS } from './support/steppedRuns';
 import { CLI, demoWorkspace, tempDir, temporaryFiles } from './support/workspaces';
 
@@ -19,7 +20,7 @@ interface ChildRun {
 
 /** The CLI forked as the extension forks it: an IPC channel, --json on stdout. */
 function forkCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildRun {
-  const child = fork(CLI, [...args, '--json'], { execArgv: [], env: { ...process.env, ...NO_TEST_HOOKS, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = fork(CLI, [...args, '--json'], { execArgv: [SMALL_YOUNG_GENERATION_FLAG], env: { ...process.env, ...NO_TEST_HOOKS, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const messages: ToParent[] = [];
   child.on('message', (message: ToParent) => messages.push(message));
   let stdout = '';
@@ -67,5 +68,21 @@ describe('the CLI as the extension\'s child process (IPC channel)', () => {
     assert.equal(json.error.kind, 'failure');
     assert.match(json.error.hint, /envprofiles backups/);
     assert.equal(run.messages.filter((m) => m.type === 'finished').length, 1);
+  });
+
+  it('a verify of an incremental in a child with a small young generation (64 KiB inflate pieces) rebuilds and checks every database', async () => {
+    const { root } = await demoWorkspace(5000);
+    assert.equal((await forkCli(['backup', DEV, '--full', '--workspace', root]).done).code, 0);
+    const { DatabaseSync } = require('node:sqlite') as typeof import('node:sqlite');
+    const db = new DatabaseSync(path.join(root, 'data/dev/market_data.sqlite3'));
+    db.exec('UPDATE price_data SET close = close + 1 WHERE rowid % 10 = 0');
+    db.close();
+    const incremental = await forkCli(['backup', DEV, '--incremental', '--workspace', root]).done;
+    assert.equal(incremental.json.result.kind, 'incremental');
+    const { code, json } = await forkCli(['verify', incremental.json.result.id, '--workspace', root]).done;
+    assert.equal(code, 0, JSON.stringify(json.error ?? json.result?.problems));
+    assert.equal(json.result.ok, true);
+    assert.deepEqual(json.result.databases.map((d: { name: string }) => d.name).sort(), ['market_data', 'settings', 'strategies']);
+    assert.ok(json.result.bytesChecked > 1048576, `${json.result.bytesChecked} bytes: several pieces of output`);
   });
 });

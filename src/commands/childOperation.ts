@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { ToChild, ToParent } from '../cli/parentChannel';
 import { EnvProfilesError, type ErrorCode, type ErrorDetails } from '../core/errors';
 import { percentDone } from '../core/progressMeter';
+import { SMALL_YOUNG_GENERATION_FLAG } from '../core/youngGeneration';
 import type { FolderModel } from '../folderModel';
 import type { CommandServices } from './commandServices';
 
@@ -35,7 +36,8 @@ export async function runInChildProcess<T>(services: CommandServices, folder: Fo
     return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
       new Promise<T>((resolve, reject) => {
         const child = fork(CLI, [...args, '--json', '--workspace', folder.context.layout.root], {
-          execArgv: [],
+          // A small young generation: its rebuilds (verify) free zlib's buffers sooner, and take larger ones (see segmentedInflate.ts).
+          execArgv: [SMALL_YOUNG_GENERATION_FLAG],
           // In VS Code the extension host's executable is Electron's; this makes it run as Node.
           env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
           stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
