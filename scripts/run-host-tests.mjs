@@ -66,6 +66,8 @@ function writeLargeTree(dir) {
 
 let exitCode = 2;
 let browser;
+/** What the suite said when it ended (see src/test/host/runSuite.ts); none when the extension host stopped before. */
+let suiteResult;
 try {
   await waitForHealth(port, server.log);
   browser = await chromium.launch({
@@ -80,6 +82,8 @@ try {
       const text = format(...(args ?? []));
       // The workbench logs a lot about itself; keep the tests' output (and everything with VERBOSE=1).
       if (process.env.VERBOSE || /✔|✗|passing|failing|pending|^\s+\d+\)|Error|assert|Environment Profiles|ENVPROFILES_BENCH|^\s+at /.test(text)) console.log(text);
+      const ended = /ENVPROFILES_SUITE_RESULT failures=(\d+) passes=(\d+) tests=(\d+)/.exec(text);
+      if (ended) suiteResult = { failures: Number(ended[1]), passes: Number(ended[2]), tests: Number(ended[3]) };
     });
     page.exposeFunction('codeAutomationExit', (code) => resolve(code));
   });
@@ -92,6 +96,12 @@ try {
     console.error(`the extension tests did not finish within ${timeoutMs} ms`);
     if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
     exitCode = 2;
+  } else if (result === 0 && !suiteResult) {
+    console.error('the extension host stopped before the suite reported its end (a crash or a lost connection): counted as a failure');
+    exitCode = 1;
+  } else if (result === 0 && (suiteResult.failures > 0 || suiteResult.passes === 0)) {
+    console.error(`the suite reported ${suiteResult.failures} failure(s) and ${suiteResult.passes} passing of ${suiteResult.tests} test(s)`);
+    exitCode = 1;
   } else exitCode = result === 0 ? 0 : 1;
 } catch (error) {
   console.error(String(error?.stack ?? error));

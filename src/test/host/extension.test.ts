@@ -119,7 +119,9 @@ suite('Environment Profiles in a real VS Code', () => {
 
   test('terminals open before a switch are offered a relaunch, and a relaunched one has the new profile\'s variables', async () => {
     const written = path.join(workspace(), 'relaunched-terminal.txt');
-    const before = vscode.window.createTerminal({ name: 'app shell' });
+    // A shell that reads no rc files: a user's ~/.bashrc (here it runs pyenv, which waits up to 60 s on a
+    // lock a killed shell left) is not what is tested. The relaunch keeps the terminal's options.
+    const before = vscode.window.createTerminal({ name: 'app shell', shellPath: '/bin/bash', shellArgs: ['--norc', '--noprofile'] });
     await before.processId;
     const terminals = api.services.terminals;
     const ask = terminals.askToRelaunch;
