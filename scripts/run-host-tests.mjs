@@ -66,7 +66,7 @@ function writeLargeTree(dir) {
 
 let exitCode = 2;
 let browser;
-/** What the suite said when it ended (see src/test/host/runSuite.ts); none when the extension host stopped before. */
+/** What the suite said when it ended (the line of src/test/host/suiteResult.ts); none when the extension host stopped before. */
 let suiteResult;
 try {
   await waitForHealth(port, server.log);
