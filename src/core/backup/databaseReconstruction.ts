@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { requireFreeSpace } from '../diskSpace';
+import { EarlyWriteback } from '../earlyWriteback';
 import { EnvProfilesError } from '../errors';
 import type { ArchiveReader } from './archiveReader';
 import { databaseRecordOf, type DatabaseRecord } from './backupManifest';
@@ -76,6 +76,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   let applied = 0;
   const inflater = new SegmentInflater();
   const fd = fs.openSync(target, 'w', options.createMode ?? 0o600);
+  const writeback = durable ? new EarlyWriteback(fd) : undefined;
   try {
     for (let i = start; i < chain.length; i++) {
       const record = records[i];
@@ -95,6 +96,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
           watch?.((applied += data.length), total);
           if (filled === 0 && data.length >= batch.length) {
             fs.writeSync(fd, data, 0, data.length, bytes);
+            writeback?.wrote(data.length);
             bytes += data.length;
             continue;
           }
@@ -106,6 +108,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
             offset += take;
             if (filled === batch.length) {
               fs.writeSync(fd, batch, 0, filled, bytes);
+              writeback?.wrote(filled);
               bytes += filled;
               filled = 0;
             }
@@ -124,6 +127,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
           const page = source.readUInt32BE(offset);
           if (page >= pageCount) throw corrupt(chain[i].file, record.entry, `names page ${page}, beyond the database's ${pageCount} pages`);
           fs.writeSync(fd, source, offset + 4, pageSize, page * pageSize);
+          writeback?.wrote(pageSize);
         };
         for await (const chunk of stream) {
           const data = chunk as Buffer;
@@ -152,9 +156,10 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
     }
     fs.ftruncateSync(fd, wanted.size);
     // On the thread pool: flushing a gigabyte takes the disk a while, and the event loop goes on meanwhile.
-    if (durable) await promisify(fs.fsync)(fd);
+    await writeback?.finish();
   } finally {
     inflater.close();
+    await writeback?.settle();
     fs.closeSync(fd);
   }
   whenWritten?.();

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
+import { EarlyWriteback } from '../earlyWriteback';
 
 /** Raw deflate is compressed in chunks of this size, several at once, so both cores work. */
 const CHUNK = 1 << 20;
@@ -120,15 +120,18 @@ export class ZipWriter {
    * so a lane carries nothing from one entry to the next, and a small entry costs no new streams.
    */
   private readonly lanes: DeflateLane[] = [];
+  private readonly writeback: EarlyWriteback;
 
   constructor(file: string, private readonly options: ZipWriterOptions, private readonly onWrite: (bytes: Buffer) => void) {
     // Owner only while it is written; the finished archive gets the permissions of what it holds.
     this.fd = fs.openSync(file, 'wx', 0o600);
+    this.writeback = new EarlyWriteback(this.fd);
     this.time = dosDateTime(options.mtime);
   }
 
   private write(bytes: Buffer): void {
     fs.writeSync(this.fd, bytes);
+    this.writeback.wrote(bytes.length);
     this.onWrite(bytes);
     this.offset += bytes.length;
   }
@@ -282,7 +285,7 @@ export class ZipWriter {
     eocd.writeUInt32LE(needs64 ? 0xffffffff : cdStart, 16);
     this.write(eocd);
     this.closeLanes();
-    await promisify(fs.fsync)(this.fd);
+    await this.writeback.finish();
     fs.closeSync(this.fd);
   }
 
@@ -293,6 +296,8 @@ export class ZipWriter {
   /** Closes the file without finishing it (the caller removes it). */
   abort(): void {
     this.closeLanes();
+    // An early flush may still be queued on the thread pool: at worst it flushes a file that took this
+    // descriptor number since, which does no harm; its outcome is no longer wanted.
     try {
       fs.closeSync(this.fd);
     } catch {
