@@ -10,6 +10,7 @@ import * as nodeModule from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { rebuildsDatabases, restartWithSmallYoungGeneration } from './youngGenerationRestart';
 
 const BUNDLE = path.join(__dirname, 'cli-main.js');
 
@@ -76,6 +77,7 @@ function writeCache(folder: string, file: string, data: Buffer, bundleKey: strin
 
 function launch(): void {
   const command = commandWord(process.argv.slice(2));
+  if (rebuildsDatabases(command, process.argv.slice(2))) restartWithSmallYoungGeneration(__filename);
   const folder = DATA_COMMANDS.has(command) ? undefined : cacheFolder();
   const source = folder ? fs.readFileSync(BUNDLE, 'utf8') : undefined;
   if (!folder || source === undefined) {

@@ -92,16 +92,18 @@ export async function killAtRandomMoments(plan: {
 
 export interface Finished {
   code: number | null;
+  signal: NodeJS.Signals | null;
   stderr: string;
 }
 
-/** Starts the command; resolves with its exit code and stderr. */
-export function startCli(args: string[], hooks: NodeJS.ProcessEnv = {}): Promise<Finished> {
+/** Starts the command; resolves with its exit code and stderr. `started` hears the id of the process started. */
+export function startCli(args: string[], hooks: NodeJS.ProcessEnv = {}, started?: (pid: number) => void): Promise<Finished> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: cliEnvironment(hooks), stdio: ['ignore', 'ignore', 'pipe'] });
+    if (child.pid !== undefined) started?.(child.pid);
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    child.on('exit', (code) => resolve({ code, stderr }));
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
   });
 }
 
@@ -112,16 +114,17 @@ export interface Hold {
   release(): void;
 }
 
-/** Starts the command and holds it at the first `step` of that name until released. */
-export function startHeld(args: string[], step: string, env: NodeJS.ProcessEnv = {}): Hold & { finished: Promise<Finished> } {
-  const { all, ...hold } = startManyHeld(args, step, 1, env);
-  return { ...hold, finished: all[0] };
+/** Starts the command and holds it at the first `step` of that name until released. `pid`: the process started. */
+export function startHeld(args: string[], step: string, env: NodeJS.ProcessEnv = {}): Hold & { finished: Promise<Finished>; pid: number } {
+  const { all, pids, ...hold } = startManyHeld(args, step, 1, env);
+  return { ...hold, finished: all[0], pid: pids[0] };
 }
 
 /** Starts the same command `count` times at once, all to be held at `step`: whichever gets there is held. */
-export function startManyHeld(args: string[], step: string, count: number, env: NodeJS.ProcessEnv = {}): Hold & { all: Promise<Finished>[] } {
+export function startManyHeld(args: string[], step: string, count: number, env: NodeJS.ProcessEnv = {}): Hold & { all: Promise<Finished>[]; pids: number[] } {
   const releaseFile = path.join(tempDir('envprofiles-hold-'), 'release');
-  const all = Array.from({ length: count }, () => startCli(args, { ...env, ENVPROFILES_TEST_HOLD_AT: step, ENVPROFILES_TEST_HOLD_FILE: releaseFile }));
+  const pids: number[] = [];
+  const all = Array.from({ length: count }, () => startCli(args, { ...env, ENVPROFILES_TEST_HOLD_AT: step, ENVPROFILES_TEST_HOLD_FILE: releaseFile }, (pid) => pids.push(pid)));
   let allEnded = false;
   void Promise.all(all).then(() => (allEnded = true));
   const reached = new Promise<number>((resolve, reject) => {
@@ -137,5 +140,5 @@ export function startManyHeld(args: string[], step: string, count: number, env: 
       }
     }, 5);
   });
-  return { reached, release: () => fs.writeFileSync(releaseFile, ''), all };
+  return { reached, release: () => fs.writeFileSync(releaseFile, ''), all, pids };
 }
