@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { flushWhileGrowing } from '../earlyWriteback';
 import { checkOnOwnThread, type IntegrityReport } from './databaseIntegrity';
 import { stampOf } from './fileStamp';
 import { isUnlocked, readOnlyLocation, stillUnopened } from './readOnlyMedia';
@@ -102,7 +103,7 @@ export class NodeSqliteEngine implements SqliteEngine {
     const db = new this.sqlite.DatabaseSync(location, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
     try {
       // One step: the whole copy happens under one read transaction, so it is one committed state.
-      return await this.sqlite.backup(db, destination, { rate: 0x7fffffff });
+      return await this.copyWithBackupApi(db, destination);
     } catch (error) {
       // The step waits for a writer's lock like any reader (the busy timeout), but when it gives up,
       // Node reports "not an error" (errcode 0): SQLite leaves that SQLITE_BUSY on neither connection.
@@ -123,7 +124,7 @@ export class NodeSqliteEngine implements SqliteEngine {
     const db = new this.sqlite.DatabaseSync(location, { readOnly: true });
     let pages: number;
     try {
-      pages = await this.sqlite.backup(db, destination, { rate: 0x7fffffff });
+      pages = await this.copyWithBackupApi(db, destination);
     } finally {
       db.close();
     }
@@ -131,6 +132,23 @@ export class NodeSqliteEngine implements SqliteEngine {
     fs.rmSync(destination, { force: true });
     if (isUnlocked(readOnlyLocation(source))) throw new Error(`${source} was written while it was copied; back it up again`);
     return this.copyInOneStep(source, destination);
+  }
+
+  /**
+   * The backup API's copy of `db` into `destination`, in one step, flushed to the disk while it grows:
+   * SQLite's fsync at the end of the step then no longer waits for the whole file (see flushWhileGrowing).
+   */
+  private async copyWithBackupApi(db: InstanceType<NodeSqlite['DatabaseSync']>, destination: string): Promise<number> {
+    const flusher = flushWhileGrowing(destination);
+    let pages: number;
+    try {
+      pages = await this.sqlite.backup(db, destination, { rate: 0x7fffffff });
+    } catch (error) {
+      await flusher.stop().catch(() => undefined);
+      throw error;
+    }
+    await flusher.stop();
+    return pages;
   }
 
   /** Whether another connection holds a lock that a reader cannot get past right now. */
