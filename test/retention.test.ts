@@ -234,14 +234,16 @@ describe('prune', () => {
 describe('delete', () => {
   it('needs a verified backup newer than the last change (NEEDS_BACKUP, exit 3), then deletes and keeps the data', async () => {
     const { root, context } = await demoWorkspace();
-    const refused = runCli(['delete', 'test_environment_001', '--workspace', root]);
+    const refused = runCli(['delete', 'test_environment_001', '--workspace', root], { env: { TZ: 'Asia/Tokyo' } });
     assert.equal(refused.status, 3);
     assert.match(refused.stderr, /error\[NEEDS_BACKUP\][\s\S]*envprofiles backup test_environment_001 --full/);
+    // The last change in local time, its zone named; and what backups there are.
+    assert.match(refused.stderr, /its last change \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, Asia\/Tokyo time\); it has no backups,/);
     // The backup opens the WAL databases, which makes each an empty -wal file: that is no change.
     for (const name of ['settings', 'strategies', 'market_data']) assert.ok(!fs.existsSync(path.join(root, `data/test/${name}.sqlite3-wal`)));
     const backup = await createBackup(context, { profileId: 'test_environment_001' });
     assert.equal(fs.statSync(path.join(root, 'data/test/settings.sqlite3-wal')).size, 0);
-    await assert.rejects(deleteProfile(context, { id: 'test_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP', 'an unverified backup is not enough');
+    await assert.rejects(deleteProfile(context, { id: 'test_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP' && /none of its 1 backup\(s\) is verified/.test(e.message), 'an unverified backup is not enough');
     await verifyBackup(context, backup.entry.id);
     const result = await deleteProfile(context, { id: 'test_environment_001' });
     assert.equal(result.coveredBy, backup.entry.id);
@@ -256,7 +258,7 @@ describe('delete', () => {
     const before = snapshotTree(root, (rel) => rel === '.envprofiles/lock');
     const refused = runCli(['delete', PROD, '--dry-run', '--delete-data', '--workspace', root]);
     assert.equal(refused.status, 3, refused.stderr);
-    assert.match(refused.stdout, /^Dry run: deleting profile prod_environment_001 would remove \.envprofiles\/profiles\/prod_environment_001\.yaml, data\/prod\/settings\.sqlite3, data\/prod\/strategies\.sqlite3, data\/prod\/market_data\.sqlite3\.\n {2}it needs --confirm prod_environment_001 \(a protected profile\)\n {2}it would be refused now: Profile "prod_environment_001" has no verified backup newer than its last change \([^)]+\), so it cannot be deleted now\. Make one and verify it: envprofiles backup prod_environment_001 --full --verify; then delete again\.\nNothing was changed\.\n$/);
+    assert.match(refused.stdout, /^Dry run: deleting profile prod_environment_001 would remove \.envprofiles\/profiles\/prod_environment_001\.yaml, data\/prod\/settings\.sqlite3, data\/prod\/strategies\.sqlite3, data\/prod\/market_data\.sqlite3\.\n {2}it needs --confirm prod_environment_001 \(a protected profile\)\n {2}it would be refused now: Profile "prod_environment_001" has no verified backup newer than its last change \([^)]+\); it has no backups, so it cannot be deleted now\. Make one and verify it: envprofiles backup prod_environment_001 --full --verify; then delete again\.\nNothing was changed\.\n$/);
     assert.deepEqual(snapshotTree(root, (rel) => rel === '.envprofiles/lock'), before, 'a dry run changes nothing, not even the audit log');
     const backup = await createBackup(context, { profileId: PROD });
     await verifyBackup(context, backup.entry.id);
@@ -358,7 +360,7 @@ describe('delete', () => {
     db.close();
     await assert.rejects(deleteProfile(context, { id: 'test_environment_001', deleteData: true }), (e: unknown) => {
       assert.ok(e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP', String(e));
-      assert.match(e.message, new RegExp(`\\(backup ${backup.entry.id.replace(/\./g, '\\.')} is dated after now, \\S+: taken while the clock was ahead, it does not count\\)`));
+      assert.match(e.message, new RegExp(`\\(backup ${backup.entry.id.replace(/\./g, '\\.')} is dated after now, \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d: taken while the clock was ahead, it does not count\\)`));
       return true;
     });
     assert.ok(fs.existsSync(path.join(root, 'data/test/market_data.sqlite3')));

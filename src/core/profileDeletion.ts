@@ -6,6 +6,7 @@ import { BackupLayout } from './backup/backupLayout';
 import { refuseIfDatabasesInUse } from './databaseInUse';
 import { RefusalChecks } from './dryRunRefusals';
 import { EnvProfilesError } from './errors';
+import { localTimeZone, localTimestamp } from './localTime';
 import { isProtected, type Profile } from './profileModel';
 import { loadProfile } from './profileStore';
 import { realLocation } from './pathSafety';
@@ -99,9 +100,19 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
   if (covering) return covering;
   if (!dryRun) appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
   const missingNow = Object.values(profile.databases).filter((written) => !fs.existsSync(layout.resolve(written)));
-  const clock = futureDated.length > 0 ? ` (${futureDated.length === 1 ? `backup ${futureDated[0].id} is` : `${futureDated.length} backups are`} dated after now, ${new Date(now).toISOString()}: taken while the clock was ahead, ${futureDated.length === 1 ? 'it does' : 'they do'} not count)` : '';
+  // People read local time; the zone is named, as the catalog and JSON keep UTC.
+  const zone = localTimeZone();
+  const clock = futureDated.length > 0 ? ` (${futureDated.length === 1 ? `backup ${futureDated[0].id} is` : `${futureDated.length} backups are`} dated after now, ${localTimestamp(new Date(now).toISOString(), zone)}: taken while the clock was ahead, ${futureDated.length === 1 ? 'it does' : 'they do'} not count)` : '';
+  const newestSound = entries.filter((e) => holdsDataExactly(e) && !futureDated.includes(e)).sort(newestFirst)[0];
+  const newest = newestSound
+    ? `; its newest verified backup, ${newestSound.id}, is from ${localTimestamp(newestSound.createdAt, zone)}`
+    : entries.length > futureDated.length
+      ? `; none of its ${entries.length - futureDated.length} backup(s) is verified`
+      : entries.length === 0
+        ? '; it has no backups'
+        : '';
   const skipMissing = missingNow.length > 0 ? ` (${missingNow.join(', ')} ${missingNow.length === 1 ? 'does' : 'do'} not exist: --skip-missing backs up the rest, and such a backup covers the profile while ${missingNow.length === 1 ? 'it stays' : 'they stay'} missing.)` : '';
-  throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${changed.toISOString()})${clock}, so it ${dryRun ? 'cannot be deleted now' : 'was not deleted'}.`, {
+  throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${localTimestamp(changed.toISOString(), zone)}, ${zone} time)${newest}${clock}, so it ${dryRun ? 'cannot be deleted now' : 'was not deleted'}.`, {
     kind: 'refused',
     hint: `${absenceFirst(backups.absence())}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}; then delete again.${skipMissing}`,
   });
