@@ -422,6 +422,40 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.match(guarded.stderr, /error\[GUARD_ACTIVE\]/);
   });
 
+  it('verify --all verifies every profile\'s backups, --unverified only those never verified; a damaged archive is named and fails it (exit 1), the others are still verified', async () => {
+    const { root } = await demoWorkspace();
+    const backupOf = (id: string, ...flags: string[]): string => {
+      const made = runCli(['backup', id, ...flags, '--workspace', root, '--json']);
+      assert.equal(made.status, 0, made.stderr);
+      return made.json?.result.id;
+    };
+    const devBackup = backupOf(DEV);
+    backupOf(TEST, '--verify');
+    const prodBackup = backupOf(PROD);
+    const unverified = runCli(['verify', '--all', '--unverified', '--workspace', root, '--json']);
+    assert.equal(unverified.status, 0, unverified.stderr);
+    const verifiedIds = (unverified.json?.result.profiles as { profileId: string; results: { backupId: string; ok: boolean }[] }[]).map((p) => [p.profileId, p.results.map((r) => `${r.backupId}:${r.ok}`)]);
+    assert.deepEqual(verifiedIds, [[DEV, [`${devBackup}:true`]], [PROD, [`${prodBackup}:true`]]], 'the test profile\'s backup was verified already');
+    const nothingLeft = runCli(['verify', '--all', '--unverified', '--workspace', root]);
+    assert.equal(nothingLeft.status, 0);
+    assert.match(nothingLeft.stdout, /Every backup \(3\) has been verified already/);
+
+    // A byte of prod's archive changes on the disk: a scrub of everything finds it, and goes on.
+    const archive = path.join(root, '.envprofiles/backups', PROD, `${prodBackup}.zip`);
+    const bytes = fs.readFileSync(archive);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    fs.writeFileSync(archive, bytes);
+    const scrub = runCli(['verify', '--all', '--workspace', root]);
+    assert.equal(scrub.status, 1, scrub.stderr);
+    assert.match(scrub.stdout, new RegExp(`${prodBackup.replace(/\./g, '\\.')}: FAILED verification:`));
+    assert.match(scrub.stdout, /Verified 3 backup\(s\) of 3 profile\(s\): 2 sound, 1 FAILED\./);
+    const catalog = JSON.parse(fs.readFileSync(path.join(root, '.envprofiles/backups', PROD, 'catalog.json'), 'utf8'));
+    const recorded = (catalog.backups as { id: string; verified: { ok: boolean } | null }[]).find((b) => b.id === prodBackup);
+    assert.equal(recorded?.verified?.ok, false, 'the failure is recorded in the catalog');
+
+    for (const args of [['verify', '--all', DEV], ['verify', '--unverified']]) assert.equal(runCli([...args, '--workspace', root]).status, 2, args.join(' '));
+  });
+
   it('prune --all prunes every profile by its own rules (a deleted one too), goes on past one whose catalog disagrees, and exits 1 naming it', async () => {
     const { root } = await demoWorkspace();
     const cli = (...args: string[]) => runCli([...args, '--workspace', root]);

@@ -1,4 +1,5 @@
-import { readCatalog } from '../../core/backup/backupCatalog';
+import { readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
+import { workspaceProfilesWithBackups } from '../../core/backup/deletedProfiles';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
 import { formatSize } from '../../core/diskSpace';
@@ -6,27 +7,31 @@ import { EnvProfilesError } from '../../core/errors';
 import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { WorkspaceContext } from '../../core/workspaceContext';
-import { stringOption } from '../cliArguments';
+import { requireInitialised } from '../../core/workspaceInit';
 import type { CliCommand, CommandOutput } from '../cliCommand';
 
 export const verifyCommand: CliCommand = {
   name: 'verify',
   summary: 'Verify a backup: every entry\'s SHA-256, every database rebuilt and checked (integrity, foreign keys)',
-  usage: 'envprofiles verify <backup-id|archive-path>\n       envprofiles verify --unverified <profile-id>',
+  usage: 'envprofiles verify <backup-id|archive-path>\n       envprofiles verify --unverified <profile-id>\n       envprofiles verify --all [--unverified]',
   details: [
     'Exit 0 when the backup is sound, 1 when any problem is found (each names the archive and entry).',
     'An incremental given by its archive path finds the archives of its chain beside it, or in this workspace\'s backups folder.',
     '--unverified verifies, oldest first, every backup of the profile that was never verified (after a catalog rebuild, say); exit 1 when any fails.',
+    '--all verifies every backup of every profile that has backups (deleted ones too), oldest first, one backup at a time (other commands can run in between): a check that archives kept for a long time can still be restored. With --unverified, only those never verified. Exit 1 when any fails.',
   ],
-  options: { unverified: { type: 'string' } },
+  options: { unverified: { type: 'boolean' }, all: { type: 'boolean' } },
   positionals: [0, 1],
   async run({ context, positionals, options }) {
-    const profileId = stringOption(options.unverified);
-    if (profileId !== undefined) {
-      if (positionals.length > 0) throw new EnvProfilesError('USAGE', '--unverified verifies the backups of the profile it names; do not name a backup too.', { kind: 'usage' });
-      return verifyUnverified(context, profileId);
+    if (options.all === true) {
+      if (positionals.length > 0) throw new EnvProfilesError('USAGE', '--all verifies the backups of every profile; do not name a backup or a profile too.', { kind: 'usage' });
+      return verifyEveryProfile(context, options.unverified === true);
     }
-    if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'verify needs a backup id or an archive path, or --unverified <profile-id>.', { kind: 'usage', hint: 'List the backups with "envprofiles backups".' });
+    if (options.unverified === true) {
+      if (positionals.length === 0) throw new EnvProfilesError('USAGE', '--unverified needs the profile whose backups it verifies.', { kind: 'usage', hint: 'envprofiles verify --unverified <profile-id>, or envprofiles verify --all --unverified for every profile.' });
+      return verifyProfile(context, positionals[0]);
+    }
+    if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'verify needs a backup id or an archive path, --unverified <profile-id>, or --all.', { kind: 'usage', hint: 'List the backups with "envprofiles backups".' });
     const result = await verifyBackup(context, positionals[0]);
     const seconds = result.durationMs / 1000;
     // A rate over a fraction of a second says more about starting up than about reading.
@@ -41,25 +46,61 @@ export const verifyCommand: CliCommand = {
   },
 };
 
-/** Verifies every backup of `profileId` that has never been verified, oldest first (a chain's links before what builds on them). */
-async function verifyUnverified(context: WorkspaceContext, profileId: string): Promise<CommandOutput> {
-  const config = workspaceConfigFor(context);
-  const backups = new BackupLayout(context.layout, config);
+/** The backups of `profileId` to verify (oldest first: a chain's links before what builds on them) and how many it has. */
+function backupsToVerify(backups: BackupLayout, profileId: string, onlyUnverified: boolean): { pending: CatalogEntry[]; total: number } {
   const entries = readCatalog(backups, profileId);
-  // A profile that is neither in the workspace nor in the backups folder is a typo: say so.
-  if (entries.length === 0) loadProfile(context.layout, config, profileId);
-  const pending = entries.filter((entry) => entry.verified === null);
+  return { pending: onlyUnverified ? entries.filter((entry) => entry.verified === null) : entries, total: entries.length };
+}
+
+/** Verifies `pending` one at a time (each under its own lock), with a line per backup. */
+async function verifyEach(context: WorkspaceContext, pending: CatalogEntry[], indent: string): Promise<{ results: VerificationResult[]; text: string[] }> {
   const results: VerificationResult[] = [];
   const text: string[] = [];
   for (const entry of pending) {
     const result = await verifyBackup(context, entry.id);
     results.push(result);
-    text.push(result.ok ? `${entry.id}: sound (${result.databases.length} database(s) rebuilt and checked)` : `${entry.id}: FAILED verification:`);
-    if (!result.ok) text.push(...result.problems.map((p) => `  - ${p}`), `  ${verificationHint(result)}`);
+    text.push(result.ok ? `${indent}${entry.id}: sound (${result.databases.length} database(s) rebuilt and checked)` : `${indent}${entry.id}: FAILED verification:`);
+    if (!result.ok) text.push(...result.problems.map((p) => `${indent}  - ${p}`), `${indent}  ${verificationHint(result)}`);
   }
+  return { results, text };
+}
+
+/** Verifies every backup of `profileId` that has never been verified, oldest first. */
+async function verifyProfile(context: WorkspaceContext, profileId: string): Promise<CommandOutput> {
+  const config = workspaceConfigFor(context);
+  const backups = new BackupLayout(context.layout, config);
+  const { pending, total } = backupsToVerify(backups, profileId, true);
+  // A profile that is neither in the workspace nor in the backups folder is a typo: say so.
+  if (total === 0) loadProfile(context.layout, config, profileId);
+  const { results, text } = await verifyEach(context, pending, '');
   const failed = results.filter((r) => !r.ok).length;
-  if (entries.length === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
-  else if (pending.length === 0) text.push(`Every backup of ${profileId} (${entries.length}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
+  if (total === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
+  else if (pending.length === 0) text.push(`Every backup of ${profileId} (${total}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
   else text.push(`Verified ${pending.length} backup(s) of ${profileId}: ${pending.length - failed} sound, ${failed} FAILED.`);
   return { json: { profileId, results }, text, exitCode: failed > 0 ? 1 : 0 };
+}
+
+/** Verifies the backups of every profile that has some (the workspace's and its deleted ones'), profile by profile. */
+async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boolean): Promise<CommandOutput> {
+  requireInitialised(context.layout);
+  const config = workspaceConfigFor(context);
+  const backups = new BackupLayout(context.layout, config);
+  const profiles: { profileId: string; results: VerificationResult[] }[] = [];
+  const text: string[] = [];
+  let backupsSeen = 0;
+  for (const profileId of workspaceProfilesWithBackups(context.layout, backups)) {
+    const { pending, total } = backupsToVerify(backups, profileId, onlyUnverified);
+    backupsSeen += total;
+    if (pending.length === 0) continue;
+    text.push(`${profileId}:`);
+    const verified = await verifyEach(context, pending, '  ');
+    text.push(...verified.text);
+    profiles.push({ profileId, results: verified.results });
+  }
+  const all = profiles.flatMap((p) => p.results);
+  const failed = all.filter((r) => !r.ok).length;
+  const absence = backups.absence();
+  if (all.length === 0) text.push(absence ?? (backupsSeen > 0 ? `Every backup (${backupsSeen}) has been verified already; "envprofiles backups" shows the results.` : 'No profile has backups yet: nothing to verify.'));
+  else text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failed} sound, ${failed} FAILED.`);
+  return { json: { onlyUnverified, profiles, ...(absence && all.length === 0 ? { absence } : {}) }, text, exitCode: failed > 0 ? 1 : 0 };
 }

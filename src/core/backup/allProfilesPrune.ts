@@ -1,12 +1,10 @@
-import * as fs from 'node:fs';
 import { localTimeZone } from '../localTime';
 import { workspaceConfigFor } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
-import { profilesWithBackups, readCatalog } from './backupCatalog';
 import { BackupLayout } from './backupLayout';
-import { deletedProfilesWithBackups } from './deletedProfiles';
+import { workspaceProfilesWithBackups } from './deletedProfiles';
 import { pruneProfileBackups, type PruneResult } from './backupPruning';
 import { profileFailure, type ProfileFailure } from './profileFailure';
 
@@ -31,9 +29,8 @@ export async function pruneAllProfiles(context: WorkspaceContext, dryRun: boolea
   return withWorkspaceLock(context, 'prune of every profile', async () => {
     const config = workspaceConfigFor(context);
     const backups = new BackupLayout(context.layout, config);
-    const deleted = new Set(deletedProfilesWithBackups(context.layout, backups, (id) => readCatalog(backups, id)));
     // A folder of a profile this workspace never had is another workspace's (a shared backups folder): its prune decides.
-    const ids = profilesWithBackups(backups).filter((id) => deleted.has(id) || fs.existsSync(context.layout.profileFile(id)));
+    const ids = workspaceProfilesWithBackups(context.layout, backups);
     const results: PruneResult[] = [];
     const failures: AllProfilesPruneResult['failures'] = [];
     for (const profileId of ids) {
