@@ -452,6 +452,12 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const catalog = JSON.parse(fs.readFileSync(path.join(root, '.envprofiles/backups', PROD, 'catalog.json'), 'utf8'));
     const recorded = (catalog.backups as { id: string; verified: { ok: boolean } | null }[]).find((b) => b.id === prodBackup);
     assert.equal(recorded?.verified?.ok, false, 'the failure is recorded in the catalog');
+    // An archive that is gone cannot be verified at all: it is named with what to do, and the scrub goes on past it.
+    fs.renameSync(path.join(root, '.envprofiles/backups', DEV, `${devBackup}.zip`), path.join(root, 'moved-away.zip'));
+    const past = runCli(['verify', '--all', '--workspace', root, '--json']);
+    assert.equal(past.status, 1);
+    const outcomes = (past.json?.result.profiles as { profileId: string; results: { ok: boolean }[]; errors: { backupId: string; code: string }[] }[]).map((p) => [p.profileId, p.results.map((r) => r.ok), p.errors.map((e) => `${e.backupId}:${e.code}`)]);
+    assert.deepEqual(outcomes, [[DEV, [], [`${devBackup}:BACKUP_NOT_FOUND`]], [PROD, [false], []], [TEST, [true], []]]);
 
     for (const args of [['verify', '--all', DEV], ['verify', '--unverified']]) assert.equal(runCli([...args, '--workspace', root]).status, 2, args.join(' '));
   });

@@ -2,6 +2,7 @@ import { readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog'
 import { workspaceProfilesWithBackups } from '../../core/backup/deletedProfiles';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
+import { profileFailure, type ProfileFailure } from '../../core/backup/profileFailure';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError } from '../../core/errors';
 import { loadProfile } from '../../core/profileStore';
@@ -52,17 +53,33 @@ function backupsToVerify(backups: BackupLayout, profileId: string, onlyUnverifie
   return { pending: onlyUnverified ? entries.filter((entry) => entry.verified === null) : entries, total: entries.length };
 }
 
-/** Verifies `pending` one at a time (each under its own lock), with a line per backup. */
-async function verifyEach(context: WorkspaceContext, pending: CatalogEntry[], indent: string): Promise<{ results: VerificationResult[]; text: string[] }> {
+/** A backup that could not be verified at all (its archive is gone, say): the scrub goes on past it. */
+type BackupFailure = ProfileFailure & { backupId: string };
+
+/**
+ * Verifies `pending` one at a time (each under its own lock), with a line per backup. One that cannot
+ * be verified (its archive missing, say) is reported as failed and the others are still verified; a
+ * cancel stops them all.
+ */
+async function verifyEach(context: WorkspaceContext, profileId: string, pending: CatalogEntry[], indent: string): Promise<{ results: VerificationResult[]; errors: BackupFailure[]; text: string[] }> {
   const results: VerificationResult[] = [];
+  const errors: BackupFailure[] = [];
   const text: string[] = [];
   for (const entry of pending) {
-    const result = await verifyBackup(context, entry.id);
+    let result: VerificationResult;
+    try {
+      result = await verifyBackup(context, entry.id);
+    } catch (error) {
+      const failure = { backupId: entry.id, ...profileFailure(profileId, error) };
+      errors.push(failure);
+      text.push(`${indent}${entry.id}: FAILED${failure.code ? ` [${failure.code}]` : ''}: ${failure.message}`, ...(failure.hint ? [`${indent}  ${failure.hint}`] : []));
+      continue;
+    }
     results.push(result);
     text.push(result.ok ? `${indent}${entry.id}: sound (${result.databases.length} database(s) rebuilt and checked)` : `${indent}${entry.id}: FAILED verification:`);
     if (!result.ok) text.push(...result.problems.map((p) => `${indent}  - ${p}`), `${indent}  ${verificationHint(result)}`);
   }
-  return { results, text };
+  return { results, errors, text };
 }
 
 /** Verifies every backup of `profileId` that has never been verified, oldest first. */
@@ -72,12 +89,12 @@ async function verifyProfile(context: WorkspaceContext, profileId: string): Prom
   const { pending, total } = backupsToVerify(backups, profileId, true);
   // A profile that is neither in the workspace nor in the backups folder is a typo: say so.
   if (total === 0) loadProfile(context.layout, config, profileId);
-  const { results, text } = await verifyEach(context, pending, '');
-  const failed = results.filter((r) => !r.ok).length;
+  const { results, errors, text } = await verifyEach(context, profileId, pending, '');
+  const failed = results.filter((r) => !r.ok).length + errors.length;
   if (total === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
   else if (pending.length === 0) text.push(`Every backup of ${profileId} (${total}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
   else text.push(`Verified ${pending.length} backup(s) of ${profileId}: ${pending.length - failed} sound, ${failed} FAILED.`);
-  return { json: { profileId, results }, text, exitCode: failed > 0 ? 1 : 0 };
+  return { json: { profileId, results, errors }, text, exitCode: failed > 0 ? 1 : 0 };
 }
 
 /** Verifies the backups of every profile that has some (the workspace's and its deleted ones'), profile by profile. */
@@ -85,7 +102,7 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
   requireInitialised(context.layout);
   const config = workspaceConfigFor(context);
   const backups = new BackupLayout(context.layout, config);
-  const profiles: { profileId: string; results: VerificationResult[] }[] = [];
+  const profiles: { profileId: string; results: VerificationResult[]; errors: BackupFailure[] }[] = [];
   const text: string[] = [];
   let backupsSeen = 0;
   for (const profileId of workspaceProfilesWithBackups(context.layout, backups)) {
@@ -93,12 +110,12 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
     backupsSeen += total;
     if (pending.length === 0) continue;
     text.push(`${profileId}:`);
-    const verified = await verifyEach(context, pending, '  ');
+    const verified = await verifyEach(context, profileId, pending, '  ');
     text.push(...verified.text);
-    profiles.push({ profileId, results: verified.results });
+    profiles.push({ profileId, results: verified.results, errors: verified.errors });
   }
-  const all = profiles.flatMap((p) => p.results);
-  const failed = all.filter((r) => !r.ok).length;
+  const all = profiles.flatMap((p) => [...p.results, ...p.errors]);
+  const failed = profiles.reduce((sum, p) => sum + p.results.filter((r) => !r.ok).length + p.errors.length, 0);
   const absence = backups.absence();
   if (all.length === 0) text.push(absence ?? (backupsSeen > 0 ? `Every backup (${backupsSeen}) has been verified already; "envprofiles backups" shows the results.` : 'No profile has backups yet: nothing to verify.'));
   else text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failed} sound, ${failed} FAILED.`);
