@@ -13,6 +13,8 @@ import type { FolderModel } from '../folderModel';
 import { COMMANDS } from './commandIds';
 import { requireTrust, withOperationProgress } from './commandRunner';
 import { runInChildProcess } from './childOperation';
+import { sortFailedVerifications } from './verifyAllCommand';
+import type { BackupFailure } from '../core/backup/profileFailure';
 import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf, askToTypeId, resolveBackup, resolveBackupOwner, resolveProfile } from './commandTargets';
 
@@ -200,13 +202,15 @@ export async function rebuildBackupCatalogCommand(services: CommandServices, tar
 export async function verifyUnverifiedBackupsCommand(services: CommandServices, target: unknown): Promise<number> {
   requireTrust('verifying');
   const { folder, profileId, name } = await resolveBackupOwner(services, target, 'Verify the unverified backups of which profile?');
-  const { results } = await runInChildProcess<{ results: VerificationResult[] }>(services, folder, `Verifying the unverified backups of ${name}`, ['verify', '--unverified', profileId]);
-  const failed = results.filter((r) => !r.ok);
-  for (const result of failed) for (const problem of result.problems) services.log.error(`verify ${result.backupId}: ${problem}`);
-  if (results.length === 0) void vscode.window.showInformationMessage(`Every backup of ${name} has been verified already.`);
-  else if (failed.length === 0) void vscode.window.showInformationMessage(`Verified ${results.length} backup(s) of ${name}: all sound.`);
+  const { results, errors } = await runInChildProcess<{ results: VerificationResult[]; errors?: BackupFailure[] }>(services, folder, `Verifying the unverified backups of ${name}`, ['verify', '--unverified', profileId]);
+  // A backup that could not be verified at all (its archive gone) is a failure too.
+  const sorted = sortFailedVerifications(services, results, errors);
+  const failed = [...sorted.failed, ...sorted.dataOnly];
+  const checked = results.length + (errors?.length ?? 0);
+  if (checked === 0) void vscode.window.showInformationMessage(`Every backup of ${name} has been verified already.`);
+  else if (failed.length === 0) void vscode.window.showInformationMessage(`Verified ${checked} backup(s) of ${name}: all sound.`);
   else {
-    void vscode.window.showWarningMessage(`Verified ${results.length} backup(s) of ${name}: ${failed.length} FAILED (${failed.map((r) => r.backupId).join(', ')}).`, 'Show Log').then((choice) => {
+    void vscode.window.showWarningMessage(`Verified ${checked} backup(s) of ${name}: ${failed.length} FAILED (${failed.join(', ')}).`, 'Show Log').then((choice) => {
       if (choice === 'Show Log') services.log.show();
     });
   }

@@ -18,6 +18,7 @@ export const COMMANDS = {
   pruneAllBackups: 'envProfiles.pruneAllBackups',
   rebuildBackupCatalog: 'envProfiles.rebuildBackupCatalog',
   verifyUnverifiedBackups: 'envProfiles.verifyUnverifiedBackups',
+  verifyAllBackups: 'envProfiles.verifyAllBackups',
   openProfileYaml: 'envProfiles.openProfileYaml',
   revealDatabase: 'envProfiles.revealDatabase',
   showLog: 'envProfiles.showLog',

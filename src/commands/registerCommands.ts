@@ -5,6 +5,7 @@ import type { CommandServices } from './commandServices';
 import { backupCommand, emergencyBackupCommand, pruneBackupsCommand, rebuildBackupCatalogCommand, restoreBackupCommand, verifyBackupCommand, verifyUnverifiedBackupsCommand } from './backupCommands';
 import { cloneProfileCommand, createProfileCommand, deleteProfileCommand, initialiseCommand, openProfileYamlCommand, revealDatabaseCommand, validateProfileCommand } from './profileCommands';
 import { pruneAllBackupsCommand } from './pruneAllCommand';
+import { verifyAllBackupsCommand } from './verifyAllCommand';
 import { switchProfileCommand } from './switchProfileCommand';
 
 type Handler = (services: CommandServices, target: unknown) => Promise<unknown>;
@@ -29,6 +30,7 @@ const HANDLERS: Record<CommandId, Handler> = {
   [COMMANDS.pruneAllBackups]: pruneAllBackupsCommand,
   [COMMANDS.rebuildBackupCatalog]: rebuildBackupCatalogCommand,
   [COMMANDS.verifyUnverifiedBackups]: verifyUnverifiedBackupsCommand,
+  [COMMANDS.verifyAllBackups]: verifyAllBackupsCommand,
   [COMMANDS.openProfileYaml]: openProfileYamlCommand,
   [COMMANDS.revealDatabase]: revealDatabaseCommand,
   [COMMANDS.showLog]: async (s) => s.log.show(),

@@ -2,7 +2,7 @@ import { readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog'
 import { workspaceProfilesWithBackups } from '../../core/backup/deletedProfiles';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
-import { profileFailure, type ProfileFailure } from '../../core/backup/profileFailure';
+import { profileFailure, type BackupFailure } from '../../core/backup/profileFailure';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError } from '../../core/errors';
 import { loadProfile } from '../../core/profileStore';
@@ -52,9 +52,6 @@ function backupsToVerify(backups: BackupLayout, profileId: string, onlyUnverifie
   const entries = readCatalog(backups, profileId);
   return { pending: onlyUnverified ? entries.filter((entry) => entry.verified === null) : entries, total: entries.length };
 }
-
-/** A backup that could not be verified at all (its archive is gone, say): the scrub goes on past it. */
-type BackupFailure = ProfileFailure & { backupId: string };
 
 /**
  * Verifies `pending` one at a time (each under its own lock), with a line per backup. One that cannot
@@ -118,6 +115,10 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
   const failed = profiles.reduce((sum, p) => sum + p.results.filter((r) => !r.ok).length + p.errors.length, 0);
   const absence = backups.absence();
   if (all.length === 0) text.push(absence ?? (backupsSeen > 0 ? `Every backup (${backupsSeen}) has been verified already; "envprofiles backups" shows the results.` : 'No profile has backups yet: nothing to verify.'));
-  else text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failed} sound, ${failed} FAILED.`);
+  else {
+    // Archives that are intact but hold data that failed its checks when it was backed up (orphan rows, say) are told apart.
+    const dataOnly = profiles.reduce((sum, p) => sum + p.results.filter((r) => !r.ok && r.archiveSound).length, 0);
+    text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failed} sound, ${failed} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}.`);
+  }
   return { json: { onlyUnverified, profiles, ...(absence && all.length === 0 ? { absence } : {}) }, text, exitCode: failed > 0 ? 1 : 0 };
 }

@@ -9,6 +9,9 @@ export interface ProfileFailure {
   hint?: string;
 }
 
+/** A backup of an every-backup operation (verify --all) that could not be handled at all (its archive gone, say). */
+export type BackupFailure = ProfileFailure & { backupId: string };
+
 /** The failure `error` makes of `profileId`'s part; a cancel is no one profile's failure and is thrown on. */
 export function profileFailure(profileId: string, error: unknown): ProfileFailure {
   if (error instanceof EnvProfilesError && error.code === 'CANCELLED') throw error;

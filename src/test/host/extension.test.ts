@@ -516,6 +516,33 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.equal(api.services.lastError, undefined);
   });
 
+  test('Verify Every Backup of Every Profile verifies them all in a child process, and names an archive damaged on the disk', async () => {
+    const catalogOf = (id: string) => (JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups', id, 'catalog.json'), 'utf8')) as { backups: { id: string; file: string }[] }).backups;
+    assert.ok(await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: TEST }));
+    api.services.lastError = undefined;
+    assert.deepEqual(await vscode.commands.executeCommand('envProfiles.verifyAllBackups'), [], 'none failed');
+    assert.equal(api.services.lastError, undefined);
+    // One byte of an archive changes on the disk: the scrub names that backup.
+    const damaged = catalogOf(TEST).at(-1) as { id: string; file: string };
+    const archive = path.join(workspace(), '.envprofiles/backups', TEST, damaged.file);
+    const original = fs.readFileSync(archive);
+    const changed = Buffer.from(original);
+    changed[Math.floor(changed.length / 2)] ^= 0x01;
+    fs.writeFileSync(archive, changed);
+    try {
+      let returned: unknown;
+      const failed = await answeringAsTheUser(undefined, async () => {
+        returned = await vscode.commands.executeCommand('envProfiles.verifyAllBackups');
+      });
+      assert.deepEqual(returned, [damaged.id]);
+      assert.ok(failed.some((m) => new RegExp(`^Verified \\d+ backup\\(s\\): 1 FAILED \\(${damaged.id.replace(/\./g, '\\.')}\\)(; .*)?\\. See the log\\.$`).test(m.message)), JSON.stringify(failed));
+    } finally {
+      fs.writeFileSync(archive, original);
+    }
+    // Put back, it verifies again (and the catalog records it so).
+    assert.deepEqual(await vscode.commands.executeCommand('envProfiles.verifyAllBackups'), []);
+  });
+
   test('Prune Backups of Every Profile deletes what each profile\'s own rules no longer keep, and nothing of the others', async () => {
     const profileFile = path.join(workspace(), '.envprofiles/profiles', `${TEST}.yaml`);
     const original = fs.readFileSync(profileFile, 'utf8');
