@@ -58,7 +58,7 @@ function backupsToVerify(backups: BackupLayout, profileId: string, onlyUnverifie
  * be verified (its archive missing, say) is reported as failed and the others are still verified; a
  * cancel stops them all.
  */
-async function verifyEach(context: WorkspaceContext, profileId: string, pending: CatalogEntry[], indent: string): Promise<{ results: VerificationResult[]; errors: BackupFailure[]; text: string[] }> {
+async function verifyEach(context: WorkspaceContext, profileId: string, pending: CatalogEntry[], indent: string): Promise<{ results: VerificationResult[]; errors: BackupFailure[]; failed: number; text: string[] }> {
   const results: VerificationResult[] = [];
   const errors: BackupFailure[] = [];
   const text: string[] = [];
@@ -76,7 +76,7 @@ async function verifyEach(context: WorkspaceContext, profileId: string, pending:
     text.push(result.ok ? `${indent}${entry.id}: sound (${result.databases.length} database(s) rebuilt and checked)` : `${indent}${entry.id}: FAILED verification:`);
     if (!result.ok) text.push(...result.problems.map((p) => `${indent}  - ${p}`), `${indent}  ${verificationHint(result)}`);
   }
-  return { results, errors, text };
+  return { results, errors, failed: results.filter((r) => !r.ok).length + errors.length, text };
 }
 
 /** Verifies every backup of `profileId` that has never been verified, oldest first. */
@@ -86,8 +86,7 @@ async function verifyProfile(context: WorkspaceContext, profileId: string): Prom
   const { pending, total } = backupsToVerify(backups, profileId, true);
   // A profile that is neither in the workspace nor in the backups folder is a typo: say so.
   if (total === 0) loadProfile(context.layout, config, profileId);
-  const { results, errors, text } = await verifyEach(context, profileId, pending, '');
-  const failed = results.filter((r) => !r.ok).length + errors.length;
+  const { results, errors, failed, text } = await verifyEach(context, profileId, pending, '');
   if (total === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
   else if (pending.length === 0) text.push(`Every backup of ${profileId} (${total}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
   else text.push(`Verified ${pending.length} backup(s) of ${profileId}: ${pending.length - failed} sound, ${failed} FAILED.`);
@@ -102,6 +101,7 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
   const profiles: { profileId: string; results: VerificationResult[]; errors: BackupFailure[] }[] = [];
   const text: string[] = [];
   let backupsSeen = 0;
+  let failed = 0;
   for (const profileId of workspaceProfilesWithBackups(context.layout, backups)) {
     const { pending, total } = backupsToVerify(backups, profileId, onlyUnverified);
     backupsSeen += total;
@@ -110,15 +110,16 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
     const verified = await verifyEach(context, profileId, pending, '  ');
     text.push(...verified.text);
     profiles.push({ profileId, results: verified.results, errors: verified.errors });
+    failed += verified.failed;
   }
   const all = profiles.flatMap((p) => [...p.results, ...p.errors]);
-  const failed = profiles.reduce((sum, p) => sum + p.results.filter((r) => !r.ok).length + p.errors.length, 0);
-  const absence = backups.absence();
+  // Why nothing was verified, when the backups folder itself is not there (a disk not mounted).
+  const absence = all.length === 0 ? backups.absence() : undefined;
   if (all.length === 0) text.push(absence ?? (backupsSeen > 0 ? `Every backup (${backupsSeen}) has been verified already; "envprofiles backups" shows the results.` : 'No profile has backups yet: nothing to verify.'));
   else {
     // Archives that are intact but hold data that failed its checks when it was backed up (orphan rows, say) are told apart.
     const dataOnly = profiles.reduce((sum, p) => sum + p.results.filter((r) => !r.ok && r.archiveSound).length, 0);
     text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failed} sound, ${failed} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}.`);
   }
-  return { json: { onlyUnverified, profiles, ...(absence && all.length === 0 ? { absence } : {}) }, text, exitCode: failed > 0 ? 1 : 0 };
+  return { json: { onlyUnverified, profiles, ...(absence ? { absence } : {}) }, text, exitCode: failed > 0 ? 1 : 0 };
 }
