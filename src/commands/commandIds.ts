@@ -21,6 +21,8 @@ export const COMMANDS = {
   verifyAllBackups: 'envProfiles.verifyAllBackups',
   openProfileYaml: 'envProfiles.openProfileYaml',
   revealDatabase: 'envProfiles.revealDatabase',
+  revealArchive: 'envProfiles.revealArchive',
+  copyArchivePath: 'envProfiles.copyArchivePath',
   showLog: 'envProfiles.showLog',
   refresh: 'envProfiles.refresh',
 } as const;

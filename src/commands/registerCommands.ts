@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { copyArchivePathCommand, revealArchiveCommand } from './archiveLocationCommands';
 import { COMMANDS, type CommandId } from './commandIds';
 import { guarded } from './commandRunner';
 import type { CommandServices } from './commandServices';
@@ -33,6 +34,8 @@ const HANDLERS: Record<CommandId, Handler> = {
   [COMMANDS.verifyAllBackups]: verifyAllBackupsCommand,
   [COMMANDS.openProfileYaml]: openProfileYamlCommand,
   [COMMANDS.revealDatabase]: revealDatabaseCommand,
+  [COMMANDS.revealArchive]: revealArchiveCommand,
+  [COMMANDS.copyArchivePath]: copyArchivePathCommand,
   [COMMANDS.showLog]: async (s) => s.log.show(),
   [COMMANDS.refresh]: async (s) => s.model.refreshAll(),
 };

@@ -293,6 +293,42 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the list whole again', () => child(roots()[0], 'Backups').getChildren().every((n) => !/missing/.test(String(n.getTreeItem().description ?? ''))));
   });
 
+  test('Reveal Backup Archive and Copy Backup Archive Path: from a backup in the tree, or an archive outside the workspace; a missing archive is named', async () => {
+    const node = child(roots()[0], 'Backups').getChildren()[0];
+    const id = (node as unknown as { entry: { id: string } }).entry.id;
+    const archive = path.join(workspace(), '.envprofiles/backups', DEV, `${id}.zip`);
+    assert.ok(fs.existsSync(archive));
+    assert.ok(((node.getTreeItem().tooltip as vscode.MarkdownString).value).includes(`- archive: \`${archive}\``), 'the tooltip names the archive');
+    api.services.lastError = undefined;
+    await vscode.env.clipboard.writeText('');
+    assert.equal(await vscode.commands.executeCommand('envProfiles.copyArchivePath', node), archive);
+    assert.equal(await vscode.env.clipboard.readText(), archive);
+    // The default backups folder is in the workspace: the Explorer shows the archive.
+    assert.equal(await vscode.commands.executeCommand('envProfiles.revealArchive', node), 'explorer');
+    assert.equal(api.services.lastError, undefined);
+    // An archive kept elsewhere: this host is VS Code in a browser (code-server), which cannot open the
+    // server's file manager, so a message names the path (a desktop VS Code opens the file manager).
+    const outside = path.join(os.tmpdir(), `envprofiles-reveal-${process.pid}.zip`);
+    fs.copyFileSync(archive, outside);
+    try {
+      const expected = vscode.env.uiKind === vscode.UIKind.Web || vscode.env.remoteName !== undefined ? 'message' : 'file-manager';
+      assert.equal(await vscode.commands.executeCommand('envProfiles.revealArchive', { archive: outside }), expected);
+      assert.equal(await vscode.commands.executeCommand('envProfiles.copyArchivePath', { archive: outside }), outside);
+      assert.equal(api.services.lastError, undefined);
+    } finally {
+      fs.rmSync(outside, { force: true });
+    }
+    // An archive the catalog lists but that is gone: an error that names it and the way out.
+    const aside = `${archive}.aside`;
+    fs.renameSync(archive, aside);
+    try {
+      assert.equal(await vscode.commands.executeCommand('envProfiles.revealArchive', node), undefined);
+      assert.match(api.services.lastError ?? '', new RegExp(`^Backup ${id.replace(/\./g, '\\.')} is in the catalog, but its archive \\S+ is missing \\(moved or deleted\\)\\. Nothing was changed\\. Put the archive back`));
+    } finally {
+      fs.renameSync(aside, archive);
+    }
+  });
+
   test('a backups folder on a disk that is not mounted: the Backups list says so, and a click opens config.yaml', async () => {
     const config = path.join(workspace(), '.envprofiles/config.yaml');
     const before = fs.readFileSync(config, 'utf8');
