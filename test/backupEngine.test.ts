@@ -470,6 +470,8 @@ describe('backup archives', () => {
     assert.deepEqual(backupsOf(context, TEST)[0].databases, ['strategies', 'market_data']);
     assert.deepEqual(backupsOf(context, TEST)[0].leftOut, ['settings']);
     assert.match(runCli(['backups', TEST, '--workspace', root]).stdout, new RegExp(`${partial.id.replace(/\./g, '\\.')} .* emergency \\(without settings\\) `));
+    // Backups of several profiles: the line under the table says where each profile's archives are.
+    assert.ok(runCli(['backups', '--workspace', root]).stdout.includes(`\nArchives: ${path.join(root, '.envprofiles/backups/<profile id>/<ID>.zip')}\n`));
     // A catalog rebuilt from the archives knows it too (from the manifest).
     fs.rmSync(path.join(root, '.envprofiles/backups', TEST, 'catalog.json'));
     assert.equal(runCli(['backups', TEST, '--rebuild-catalog', '--workspace', root]).status, 0);

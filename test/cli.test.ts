@@ -378,6 +378,9 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.match(listed[0], /^ID +KIND +SIZE +CREATED \(Asia\/Seoul\) +REASON +VERIFIED$/);
     const fullRow = listed.find((line) => line.startsWith(`${id} `)) ?? '';
     assert.match(fullRow, new RegExp(`^${id.replace(/\./g, '\\.')} +full +${kilobytes(full.json?.result.sizeBytes)} +${seoul(full.json?.result.createdAt)} +nightly +no$`), fullRow);
+    // The table names backups by id; the line under it says where their archives are.
+    assert.equal(listed[listed.indexOf(fullRow) + 1], `Archives: ${path.join(root, '.envprofiles/backups', DEV, '<ID>.zip')}`);
+    assert.ok(fs.existsSync(path.join(root, '.envprofiles/backups', DEV, `${id}.zip`)));
     const pruneRows = runCli(['prune', DEV, '--dry-run', '--workspace', root], seoulEnv).stdout.split('\n');
     assert.match(pruneRows[0], /^ACTION +ID +CREATED \(Asia\/Seoul\) +KIND +WHY$/);
     assert.ok(pruneRows.some((line) => line.startsWith(`keep    ${id} `) && line.includes(` ${seoul(full.json?.result.createdAt)} `)), pruneRows.join('\n'));

@@ -104,7 +104,9 @@ export const backupsCommand: CliCommand = {
       return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}${missing}.`, ...notes] };
     }
     const earlierIds = new Set(Object.values(earlierProfile).flat());
-    return { json, text: [...listing(entries, earlierIds, gapOf), ...deletedNotes, ...earlierNotes, ...sharingNotes, ...unrestorableNotes, ...notes] };
+    // Where to find an archive (to test it with unzip, or copy it off-site): the table names backups by id.
+    const where = profiles.length === 1 ? backups.profileDir(profiles[0]) : path.join(backups.root, '<profile id>');
+    return { json, text: [...listing(entries, earlierIds, gapOf), `Archives: ${path.join(where, '<ID>.zip')}`, ...deletedNotes, ...earlierNotes, ...sharingNotes, ...unrestorableNotes, ...notes] };
   },
 };
 
