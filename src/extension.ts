@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { BackupManifestProvider, MANIFEST_SCHEME } from './backupManifestDocument';
 import type { CommandServices } from './commands/commandServices';
 import { registerCommands } from './commands/registerCommands';
 import { loadSqliteEngine } from './core/sqlite/loadEngine';
@@ -45,6 +46,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Enviro
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => model.refreshAll()),
     vscode.window.onDidChangeActiveTextEditor(() => statusBar.update()),
+    vscode.workspace.registerTextDocumentContentProvider(MANIFEST_SCHEME, new BackupManifestProvider()),
   );
   registerCommands(context, services);
   updateContextKeys();

@@ -23,6 +23,7 @@ export const COMMANDS = {
   revealDatabase: 'envProfiles.revealDatabase',
   revealArchive: 'envProfiles.revealArchive',
   copyArchivePath: 'envProfiles.copyArchivePath',
+  showBackupManifest: 'envProfiles.showBackupManifest',
   showLog: 'envProfiles.showLog',
   refresh: 'envProfiles.refresh',
 } as const;

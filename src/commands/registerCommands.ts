@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { copyArchivePathCommand, revealArchiveCommand } from './archiveLocationCommands';
+import { copyArchivePathCommand, revealArchiveCommand, showBackupManifestCommand } from './backupArchiveCommands';
 import { COMMANDS, type CommandId } from './commandIds';
 import { guarded } from './commandRunner';
 import type { CommandServices } from './commandServices';
@@ -36,6 +36,7 @@ const HANDLERS: Record<CommandId, Handler> = {
   [COMMANDS.revealDatabase]: revealDatabaseCommand,
   [COMMANDS.revealArchive]: revealArchiveCommand,
   [COMMANDS.copyArchivePath]: copyArchivePathCommand,
+  [COMMANDS.showBackupManifest]: showBackupManifestCommand,
   [COMMANDS.showLog]: async (s) => s.log.show(),
   [COMMANDS.refresh]: async (s) => s.model.refreshAll(),
 };

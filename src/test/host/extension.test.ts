@@ -33,6 +33,13 @@ function labelOf(node: TreeNode): string {
   return typeof label === 'string' ? label : label?.label ?? '';
 }
 
+/** An entry of a ZIP archive as Info-ZIP's unzip reads it. */
+function execUnzip(archive: string, entry: string): string {
+  const run = spawnSync('unzip', ['-p', archive, entry], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  return run.stdout;
+}
+
 function roots(): TreeNode[] {
   return api.tree.getChildren() as TreeNode[];
 }
@@ -293,7 +300,7 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the list whole again', () => child(roots()[0], 'Backups').getChildren().every((n) => !/missing/.test(String(n.getTreeItem().description ?? ''))));
   });
 
-  test('Reveal Backup Archive and Copy Backup Archive Path: from a backup in the tree, or an archive outside the workspace; a missing archive is named', async () => {
+  test('Show Backup Manifest, Reveal Backup Archive and Copy Backup Archive Path: from a backup in the tree, or an archive outside the workspace; a damaged or missing archive is named', async () => {
     const node = child(roots()[0], 'Backups').getChildren()[0];
     const id = (node as unknown as { entry: { id: string } }).entry.id;
     const archive = path.join(workspace(), '.envprofiles/backups', DEV, `${id}.zip`);
@@ -303,6 +310,17 @@ suite('Environment Profiles in a real VS Code', () => {
     await vscode.env.clipboard.writeText('');
     assert.equal(await vscode.commands.executeCommand('envProfiles.copyArchivePath', node), archive);
     assert.equal(await vscode.env.clipboard.readText(), archive);
+    // Its manifest, read out of the archive, in a read-only JSON document.
+    const manifest = await vscode.commands.executeCommand<vscode.TextDocument>('envProfiles.showBackupManifest', node);
+    assert.equal(manifest.uri.scheme, 'envprofiles-manifest');
+    assert.equal(manifest.languageId, 'json');
+    assert.equal(vscode.window.activeTextEditor?.document, manifest);
+    const shown = JSON.parse(manifest.getText()) as { backupId: string; profileId: string; files: { role: string; entrySha256?: string; sha256?: string }[] };
+    assert.deepEqual([shown.backupId, shown.profileId], [id, DEV]);
+    assert.deepEqual(shown.files.filter((f) => f.role === 'database').length, 3);
+    assert.ok(shown.files.every((f) => /^[0-9a-f]{64}$/.test(f.role === 'database' ? f.entrySha256 ?? '' : f.sha256 ?? '')), manifest.getText());
+    assert.equal(manifest.getText(), `${JSON.stringify(JSON.parse(execUnzip(archive, 'manifest.json')), null, 2)}\n`, 'the same as unzip reads');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     // The default backups folder is in the workspace: the Explorer shows the archive.
     assert.equal(await vscode.commands.executeCommand('envProfiles.revealArchive', node), 'explorer');
     assert.equal(api.services.lastError, undefined);
@@ -315,6 +333,11 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.equal(await vscode.commands.executeCommand('envProfiles.revealArchive', { archive: outside }), expected);
       assert.equal(await vscode.commands.executeCommand('envProfiles.copyArchivePath', { archive: outside }), outside);
       assert.equal(api.services.lastError, undefined);
+      // A damaged archive: its manifest is not shown, and the error says what is wrong with the file.
+      fs.truncateSync(outside, fs.statSync(outside).size - 100);
+      assert.equal(await vscode.commands.executeCommand('envProfiles.showBackupManifest', { archive: outside }), undefined);
+      assert.match(api.services.lastError ?? '', /is not a readable ZIP archive/);
+      api.services.lastError = undefined;
     } finally {
       fs.rmSync(outside, { force: true });
     }

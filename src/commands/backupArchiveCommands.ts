@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { manifestUri } from '../backupManifestDocument';
 import { locateBackup } from '../core/backup/backupChain';
 import { BackupLayout } from '../core/backup/backupLayout';
 import { workspaceConfigFor } from '../core/workspaceConfig';
@@ -47,4 +48,15 @@ export async function revealArchiveCommand(services: CommandServices, target: un
     if (choice === 'Copy Path') await vscode.env.clipboard.writeText(file);
   });
   return 'message';
+}
+
+/**
+ * Opens the manifest of a backup's archive as a read-only JSON document: what it holds, file by file,
+ * with sizes and SHA-256 (databases: page size and count, user_version, journal mode).
+ */
+export async function showBackupManifestCommand(services: CommandServices, target: unknown): Promise<vscode.TextDocument> {
+  const { id, file } = await archiveOf(services, target);
+  const document = await vscode.workspace.openTextDocument(manifestUri(file, id));
+  await vscode.window.showTextDocument(document, { preview: true });
+  return document;
 }
