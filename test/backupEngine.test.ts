@@ -920,6 +920,8 @@ describe('verify', () => {
       assert.equal(error.code, 'BACKUP_NOT_FOUND');
       assert.equal(error.message, `Backup ${backup.entry.id} is in the catalog, but its archive ${backup.archive} is missing (moved or deleted). Nothing was changed.`);
       assert.match(error.hint ?? '', /^Put the archive back; or, if it is gone for good, drop it from the catalog: envprofiles backups dev_environment_001 --rebuild-catalog/);
+      // The same fix as data, for an adapter to offer (VS Code: a button).
+      assert.deepEqual(error.nextStep, { action: 'rebuild-catalog', profileId: DEV });
       return true;
     };
     await assert.rejects(verifyBackup(context, backup.entry.id), isMissing);

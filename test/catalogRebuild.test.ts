@@ -80,6 +80,7 @@ describe('rebuilding a backup catalog from the archives', () => {
       const refused = runCli([...args, '--workspace', root]);
       assert.equal(refused.status, 1, refused.stdout);
       assert.match(refused.stderr, /error\[CATALOG_MISMATCH\]: The backup catalog \S+ cannot be read: entry 1 has an id that is not a backup id \("\.\.\/\.\.\/\.\.\/victim"\)[\s\S]*--rebuild-catalog/);
+      assert.deepEqual(runCli([...args, '--workspace', root, '--json']).json?.error.nextStep, { action: 'rebuild-catalog', profileId: DEV });
     }
     assert.ok(fs.existsSync(victim), 'nothing outside the folder was touched');
     await rebuildCatalog(context, DEV, false);

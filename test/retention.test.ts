@@ -237,6 +237,10 @@ describe('delete', () => {
     const refused = runCli(['delete', 'test_environment_001', '--workspace', root], { env: { TZ: 'Asia/Tokyo' } });
     assert.equal(refused.status, 3);
     assert.match(refused.stderr, /error\[NEEDS_BACKUP\][\s\S]*envprofiles backup test_environment_001 --full/);
+    // --json carries the fix as data too (what a script or an editor can offer as an action).
+    const refusedJson = runCli(['delete', 'test_environment_001', '--workspace', root, '--json']);
+    assert.equal(refusedJson.status, 3);
+    assert.deepEqual(refusedJson.json?.error.nextStep, { action: 'backup', profileId: 'test_environment_001' });
     // The last change in local time, its zone named; and what backups there are.
     assert.match(refused.stderr, /its last change \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d, Asia\/Tokyo time\); it has no backups,/);
     // The backup opens the WAL databases, which makes each an empty -wal file: that is no change.

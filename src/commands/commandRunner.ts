@@ -5,8 +5,9 @@ import { typedSystemError } from '../core/systemErrors';
 import type { WorkspaceContext } from '../core/workspaceContext';
 import type { FolderModel } from '../folderModel';
 import { UserCancelled, type CommandServices } from './commandServices';
+import { nextStepAction } from './nextStepActions';
 
-/** Wraps a handler: logs, ignores user cancellation, shows errors with a "Show Log" button. */
+/** Wraps a handler: logs, ignores user cancellation, shows errors with a "Show Log" button (and one for the next step an error names). */
 export function guarded(services: CommandServices, id: string, handler: (...args: unknown[]) => Promise<unknown>): (...args: unknown[]) => Promise<unknown> {
   return async (...args) => {
     try {
@@ -23,8 +24,11 @@ export function guarded(services: CommandServices, id: string, handler: (...args
       services.log.error(`${id}: ${known ? `[${known.code}] ` : ''}${message}`);
       if (!known && (error as Error).stack) services.log.debug((error as Error).stack as string);
       services.lastError = message;
-      void vscode.window.showErrorMessage(message, 'Show Log').then((choice) => {
+      // The fix the error names, as a button (its hint says it as a command line).
+      const step = known?.nextStep ? nextStepAction(known.nextStep) : undefined;
+      void vscode.window.showErrorMessage(message, ...(step ? [step.label] : []), 'Show Log').then((choice) => {
         if (choice === 'Show Log') services.log.show();
+        else if (step && choice === step.label) void vscode.commands.executeCommand(step.command, step.args);
       });
       return undefined;
     }

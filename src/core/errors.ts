@@ -52,6 +52,15 @@ export interface Issue {
   message: string;
 }
 
+/**
+ * The command that fixes what an error names, as data: the hint says it in words (the CLI's command
+ * line), and an adapter can offer it as an action (VS Code: a button on the error).
+ */
+export type NextStep =
+  | { action: 'rebuild-catalog'; profileId: string }
+  | { action: 'backup'; profileId: string }
+  | { action: 'validate-full'; profileId: string };
+
 export interface ErrorDetails {
   kind?: ErrorKind;
   file?: string;
@@ -59,6 +68,7 @@ export interface ErrorDetails {
   line?: number;
   column?: number;
   hint?: string;
+  nextStep?: NextStep;
   issues?: Issue[];
   cause?: unknown;
 }
@@ -71,6 +81,7 @@ export class EnvProfilesError extends Error {
   readonly line?: number;
   readonly column?: number;
   readonly hint?: string;
+  readonly nextStep?: NextStep;
   readonly issues: Issue[];
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
@@ -83,6 +94,7 @@ export class EnvProfilesError extends Error {
     this.line = details.line;
     this.column = details.column;
     this.hint = details.hint;
+    this.nextStep = details.nextStep;
     this.issues = details.issues ?? [];
   }
 
@@ -97,6 +109,7 @@ export class EnvProfilesError extends Error {
       line: this.line,
       column: this.column,
       hint: this.hint,
+      nextStep: this.nextStep,
       issues: this.issues.length > 0 ? this.issues : undefined,
     };
   }

@@ -115,6 +115,7 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
   throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${localTimestamp(changed.toISOString(), zone)}, ${zone} time)${newest}${clock}, so it ${dryRun ? 'cannot be deleted now' : 'was not deleted'}.`, {
     kind: 'refused',
     hint: `${absenceFirst(backups.absence())}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}; then delete again.${skipMissing}`,
+    nextStep: { action: 'backup', profileId: profile.id },
   });
 }
 

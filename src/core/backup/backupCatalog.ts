@@ -114,7 +114,7 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
     });
     return parsed.backups;
   } catch (error) {
-    throw new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog ${file} cannot be read: ${(error as Error).message}.`, { file, hint: `Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside).` });
+    throw new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog ${file} cannot be read: ${(error as Error).message}.`, { file, hint: `Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside).`, nextStep: { action: 'rebuild-catalog', profileId } });
   }
 }
 

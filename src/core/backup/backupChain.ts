@@ -37,6 +37,7 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
       throw new EnvProfilesError('BACKUP_NOT_FOUND', `Backup ${entry.id} is in the catalog, but its archive ${archive} is missing (moved or deleted). Nothing was changed.`, {
         file: archive,
         hint: `Put the archive back; or, if it is gone for good, drop it from the catalog: envprofiles backups ${profileId} --rebuild-catalog (--dry-run first shows what it would change).`,
+        nextStep: { action: 'rebuild-catalog', profileId },
       });
     }
     return { archive, catalogEntry: entry };

@@ -318,6 +318,7 @@ function snapshotError(profileId: string, { logical, written }: { logical: strin
     file: written,
     cause: error,
     hint: `Check that the file is a readable SQLite database on a working disk ("envprofiles validate ${profileId} --full"), then back up again.`,
+    nextStep: { action: 'validate-full', profileId },
   });
 }
 

@@ -140,6 +140,7 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
     throw new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog of ${profileId} disagrees with the archives on disk: ${disagreements.join('; ')}.`, {
       file: backups.catalogFile(profileId),
       hint: `Nothing was deleted. Put missing archives back if you have them, then make the catalog match the folder: envprofiles backups ${profileId} --rebuild-catalog (--dry-run shows what it would change), and move out of the folder any file the rebuild skips (it says why); then prune again.`,
+      nextStep: { action: 'rebuild-catalog', profileId },
     });
   }
   // Backups another workspace made into this shared folder follow that workspace's rules, not these.

@@ -51,5 +51,6 @@ export async function verifySafetyBackup(context: WorkspaceContext, backupId: st
   throw new EnvProfilesError('VERIFY_FAILED', stopped(`failed verification, so it could not give the current data back: ${result.problems[0]}`), {
     file: result.archive,
     hint: `The current data is as it was. Check the disk of the backups folder, then take a new full backup ("envprofiles backup ${result.profileId ?? '<profile>'} --full --verify") and restore again.`,
+    nextStep: result.profileId ? { action: 'backup', profileId: result.profileId } : undefined,
   });
 }

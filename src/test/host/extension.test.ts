@@ -352,6 +352,37 @@ suite('Environment Profiles in a real VS Code', () => {
     }
   });
 
+  test('an error that names its fix offers it as a button: an unreadable catalog, and Rebuild Backup Catalog… runs for that profile', async () => {
+    const catalog = path.join(workspace(), '.envprofiles/backups', DEV, 'catalog.json');
+    const before = fs.readFileSync(catalog);
+    fs.writeFileSync(catalog, '{ "backups": [');
+    const window = vscode.window as { showErrorMessage: unknown };
+    const { showErrorMessage } = window;
+    const shown: { message: string; items: string[] }[] = [];
+    // Nothing can click the error's button here: the test chooses it, as the user would.
+    window.showErrorMessage = async (message: string, ...items: string[]) => {
+      shown.push({ message, items });
+      return items[0];
+    };
+    try {
+      const asked = await answeringAsTheUser(undefined, async (questions) => {
+        assert.equal(await vscode.commands.executeCommand('envProfiles.pruneBackups', { profileId: DEV, confirm: true }), undefined);
+        await waitFor('the rebuild, started from the button, to ask', () => questions.length > 0);
+      });
+      assert.equal(shown.length, 1);
+      assert.match(shown[0].message, /^The backup catalog \S+catalog\.json cannot be read: .* Rebuild it from the archives: envprofiles backups dev_environment_001 --rebuild-catalog/);
+      assert.deepEqual(shown[0].items, ['Rebuild Backup Catalog…', 'Show Log']);
+      // The button ran the rebuild of that profile, which showed what it would change first (answered Cancel).
+      assert.equal(asked.length, 1, JSON.stringify(asked));
+      assert.match(asked[0].message, /^Rebuild the backup catalog of 개발 환경 from its \d+ archive\(s\)\?$/);
+      assert.equal(fs.readFileSync(catalog, 'utf8'), '{ "backups": [', 'cancelled: nothing changed');
+    } finally {
+      window.showErrorMessage = showErrorMessage;
+      fs.writeFileSync(catalog, before);
+    }
+    await vscode.commands.executeCommand('envProfiles.refresh');
+  });
+
   test('a backups folder on a disk that is not mounted: the Backups list says so, and a click opens config.yaml', async () => {
     const config = path.join(workspace(), '.envprofiles/config.yaml');
     const before = fs.readFileSync(config, 'utf8');
