@@ -281,6 +281,19 @@ describe('backup archives', () => {
     assert.equal(path.dirname(backup.archive), path.join(folder, DEV));
   });
 
+  it('the fix an error names (nextStep) survives the switch that wraps it: an unreadable catalog of the profile left', async () => {
+    const { root, context } = await demoWorkspace();
+    await switchProfile(context, 'test_environment_001');
+    await createBackup(context, { profileId: 'test_environment_001', kind: 'full' });
+    fs.writeFileSync(path.join(root, '.envprofiles/backups/test_environment_001/catalog.json'), '{ "backups": [');
+    editConfig(root, 'before_switch: false', 'before_switch: true');
+    const switching = runCli(['switch', DEV, '--workspace', root, '--json']);
+    assert.equal(switching.status, 1, switching.stderr);
+    assert.equal(switching.json?.error.code, 'CATALOG_MISMATCH');
+    assert.match(switching.json?.error.message, /^The switch to dev_environment_001 was refused: backups\.before_switch .* The backup catalog \S+ cannot be read/);
+    assert.deepEqual(switching.json?.error.nextStep, { action: 'rebuild-catalog', profileId: 'test_environment_001' });
+  });
+
   it('a backups folder outside the workspace that lost the mark of this workspace (an empty mount point) is not written to: the backup is refused and says why; the listing says so; once the folder is back, or the record is removed, backups go there (before: written to the disk below)', async () => {
     const { root, context } = await demoWorkspace();
     const disk = tempDir();

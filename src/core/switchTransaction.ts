@@ -135,6 +135,7 @@ async function backUpProfileBeingLeft(context: WorkspaceContext, config: Workspa
       file: error.file,
       cause: error,
       hint: `${error.hint ? `${error.hint} ` : ''}To switch without that backup, set ${setting} to false.`,
+      nextStep: error.nextStep,
     });
   }
 }

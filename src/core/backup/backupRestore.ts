@@ -409,7 +409,7 @@ async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceCon
   } catch (error) {
     // Whatever stopped it (a full disk, a locked database, a folder in files:) is said as it is, after what it means for the restore.
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
-    throw new EnvProfilesError(error.code, `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`, { kind: error.kind, file: error.file, hint: error.hint, cause: error });
+    throw new EnvProfilesError(error.code, `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`, { kind: error.kind, file: error.file, hint: error.hint, nextStep: error.nextStep, cause: error });
   }
   context.onStep?.('safety-backup-written');
   const check = await verifySafetyBackup(context, safetyBackup);

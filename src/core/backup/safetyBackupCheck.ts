@@ -38,7 +38,7 @@ export async function verifySafetyBackup(context: WorkspaceContext, backupId: st
   } catch (error) {
     // A full disk, a cancel: the backup is kept, unverified, and the data is untouched.
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
-    throw new EnvProfilesError(error.code, `${stopped('was made but could not be verified.')} ${error.message}`, { kind: error.kind, file: error.file, hint: error.hint, cause: error });
+    throw new EnvProfilesError(error.code, `${stopped('was made but could not be verified.')} ${error.message}`, { kind: error.kind, file: error.file, hint: error.hint, nextStep: error.nextStep, cause: error });
   }
   if (result.ok) return { verified: true, notes: [] };
   if (result.archiveSound) {
