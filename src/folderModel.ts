@@ -40,6 +40,8 @@ export class FolderModel implements vscode.Disposable {
   /** Why a catalog read since the last refresh may not list every backup (undefined: it does). */
   private readonly catalogProblems = new Map<string, string | undefined>();
   private readonly missing = new Map<string, Map<string, string[]>>();
+  /** The backups folder as config.yaml and the settings put it at the last refresh (none while config.yaml does not load). */
+  private backupLayout: BackupLayout | undefined;
   /** deletedProfilesWithBackups since the last refresh. */
   private deletedProfiles: string[] | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -80,11 +82,13 @@ export class FolderModel implements vscode.Disposable {
     const { layout } = this.context;
     const initialised = fs.existsSync(layout.storeDir);
     const next: FolderSnapshot = { initialised, profiles: [] };
+    this.backupLayout = undefined;
     if (initialised) {
       try {
         if (vscode.workspace.isTrusted) recoverIfIdle(this.context);
         const config = workspaceConfigFor(this.context);
-        this.watchBackupsFolder(new BackupLayout(layout, config).root);
+        this.backupLayout = new BackupLayout(layout, config);
+        this.watchBackupsFolder(this.backupLayout.root);
         next.profiles = readAllProfileFiles(layout, config);
         next.status = workspaceStatus(this.context);
       } catch (error) {
@@ -135,6 +139,11 @@ export class FolderModel implements vscode.Disposable {
     // Read once per refresh: the tree asks for its roots often.
     this.deletedProfiles ??= deletedProfilesWithBackups(this.context.layout, new BackupLayout(this.context.layout, workspaceConfigFor(this.context)), (id) => this.backups(id));
     return this.deletedProfiles;
+  }
+
+  /** Where a listed backup's archive is (or was), without reading config.yaml again: the tree asks for every row. */
+  archiveFileOf(entry: CatalogEntry): string | undefined {
+    return this.backupLayout?.archiveFile(entry.profileId, entry.id);
   }
 
   /** Whether a backup was made of an earlier profile whose id the current profile took (see earlierProfile). */

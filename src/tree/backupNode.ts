@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
 import { verificationStatus, type CatalogEntry, type VerificationStatus } from '../core/backup/backupCatalog';
-import { BackupLayout } from '../core/backup/backupLayout';
 import { formatSize } from '../core/diskSpace';
-import { workspaceConfigFor } from '../core/workspaceConfig';
 import type { FolderModel } from '../folderModel';
 import { CONTEXT } from './contextValues';
 import { age } from './profileAppearance';
@@ -39,18 +37,14 @@ export class BackupNode implements TreeNode {
     const without = e.leftOut ? ` · without ${e.leftOut.join(', ')}` : '';
     const earlier = this.folder.isOfEarlierProfile(e);
     const missing = this.folder.missingArchivesOf(e);
+    const archive = this.folder.archiveFileOf(e);
     const unusable = missing.length === 0 ? '' : missing.includes(e.id) ? ' · its archive is missing' : ` · cannot be restored: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`;
     item.description = `${kind} · ${formatSize(e.sizeBytes)} · ${age(e.createdAt)}${without}${earlier ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[status]}${unusable}`;
     item.iconPath = new vscode.ThemeIcon(missing.length > 0 ? 'error' : status === 'not-verified' ? (e.kind === 'full' ? 'package' : 'diff-added') : STATUS_ICON[status]);
     item.tooltip = new vscode.MarkdownString(
-      `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n${earlier ? `- made before this profile was created: it holds the data of an earlier profile with the id ${e.profileId}${e.profileCreatedAt ? ` (created ${e.profileCreatedAt})` : ''}, which was deleted\n` : ''}- databases: ${e.databases.join(', ')}${e.leftOut ? ` (left out: ${e.leftOut.join(', ')})` : ''}\n- size: ${formatSize(e.sizeBytes)}\n- archive: \`${this.archiveFile()}\`\n- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
+      `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n${earlier ? `- made before this profile was created: it holds the data of an earlier profile with the id ${e.profileId}${e.profileCreatedAt ? ` (created ${e.profileCreatedAt})` : ''}, which was deleted\n` : ''}- databases: ${e.databases.join(', ')}${e.leftOut ? ` (left out: ${e.leftOut.join(', ')})` : ''}\n- size: ${formatSize(e.sizeBytes)}\n${archive ? `- archive: \`${archive}\`\n` : ''}- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
     );
     return item;
-  }
-
-  /** Where the backup's archive is (or was: the description says when it is missing). */
-  archiveFile(): string {
-    return new BackupLayout(this.folder.context.layout, workspaceConfigFor(this.folder.context)).archiveFile(this.entry.profileId, this.entry.id);
   }
 
   getChildren(): TreeNode[] {
