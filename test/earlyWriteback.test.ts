@@ -28,6 +28,22 @@ function heldFlushes(): { flush: (fd: number) => Promise<void>; calls: number[];
   };
 }
 
+/** A new file and an EarlyWriteback over it that flushes every MiB through flushes the test ends; the file is closed after `run`. */
+async function withHeldWriteback(file: string, run: (fd: number, writeback: EarlyWriteback, held: ReturnType<typeof heldFlushes>) => Promise<void>): Promise<void> {
+  const fd = fs.openSync(file, 'w');
+  try {
+    const held = heldFlushes();
+    await run(fd, new EarlyWriteback(fd, { everyBytes: MIB, flush: held.flush }), held);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** What a failed writeback looks like to fdatasync. */
+function diskError(): NodeJS.ErrnoException {
+  return Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+}
+
 describe('early writeback: a large file is flushed to disk while it is written', () => {
   let dir: string;
   beforeEach(() => (dir = tempDir('early-writeback-')));
@@ -60,34 +76,24 @@ describe('early writeback: a large file is flushed to disk while it is written',
   });
 
   it('a failed early flush makes the final fsync fail too, though fsync itself would succeed (Linux reports a failed writeback once)', async () => {
-    const fd = fs.openSync(path.join(dir, 'data.bin'), 'w');
-    try {
-      const held = heldFlushes();
-      const writeback = new EarlyWriteback(fd, { everyBytes: MIB, flush: held.flush });
+    await withHeldWriteback(path.join(dir, 'data.bin'), async (fd, writeback, held) => {
       writePieces(fd, writeback, 0, 1);
-      held.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      held.release(diskError());
       await writeback.settle();
       // A later flush succeeds; the first failure still decides.
       writePieces(fd, writeback, 1, 1);
       held.release();
       await assert.rejects(writeback.finish(), (error: NodeJS.ErrnoException) => error.code === 'EIO');
-    } finally {
-      fs.closeSync(fd);
-    }
+    });
   });
 
   it('finish, called while a flush is in progress, waits for it and fails when it fails', async () => {
-    const fd = fs.openSync(path.join(dir, 'data.bin'), 'w');
-    try {
-      const held = heldFlushes();
-      const writeback = new EarlyWriteback(fd, { everyBytes: MIB, flush: held.flush });
+    await withHeldWriteback(path.join(dir, 'data.bin'), async (fd, writeback, held) => {
       writePieces(fd, writeback, 0, 1);
       const finishing = writeback.finish();
-      held.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      held.release(diskError());
       await assert.rejects(finishing, (error: NodeJS.ErrnoException) => error.code === 'EIO');
-    } finally {
-      fs.closeSync(fd);
-    }
+    });
   });
 
   it('flushes a real file with fdatasync and fsync, and leaves it as written', async () => {
@@ -135,7 +141,7 @@ describe('early writeback of a file another writer fills (SQLite\'s backup API)'
 
   it('a failed flush makes stop fail, so the copy is not taken as written to the disk', async () => {
     const file = path.join(dir, 'snapshot.sqlite3');
-    const flusher = flushWhileGrowing(file, { everyBytes: MIB, flush: () => Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })) });
+    const flusher = flushWhileGrowing(file, { everyBytes: MIB, flush: () => Promise.reject(diskError()) });
     await growFile(file, 3);
     await assert.rejects(flusher.stop(), (error: NodeJS.ErrnoException) => error.code === 'EIO');
   });
