@@ -281,6 +281,30 @@ describe('backup archives', () => {
     assert.equal(path.dirname(backup.archive), path.join(folder, DEV));
   });
 
+  it('a backups folder removed while a backup is written: the error names the folder and what to do (before: "a bug"), nothing is listed or left behind, and the next backup is made as usual', async () => {
+    const { root, context } = await demoWorkspace();
+    await createBackup(context, { profileId: DEV, kind: 'full' });
+    const profileDir = path.join(root, '.envprofiles/backups', DEV);
+    // Another program (a clean-up script, say) removes the folder after the databases went into the archive.
+    const removing = { ...context, onStep: (step: string) => { if (step === 'archived:market_data') fs.rmSync(profileDir, { recursive: true, force: true }); } };
+    await assert.rejects(createBackup(removing, { profileId: DEV, kind: 'full' }), (error: unknown) => {
+      assert.ok(error instanceof EnvProfilesError && error.code === 'IO_ERROR', String(error));
+      assert.ok(error.message.startsWith(`The backup of ${DEV} could not be finished: ${profileDir}${path.sep}`), error.message);
+      assert.ok(error.message.endsWith(` was gone when the backup came back to it, so the backups folder of ${DEV} (${profileDir}) was removed, moved or unmounted while the backup was being written. Nothing of this backup was kept or listed.`), error.message);
+      assert.equal(error.file, profileDir);
+      assert.equal(error.hint, `Make sure that no other program or script removes the backups folder of ${DEV} while a backup runs, and that its disk stays mounted, then back up again.`);
+      return true;
+    });
+    assert.equal(fs.existsSync(profileDir), false);
+    assert.deepEqual(temporaryFiles(root), []);
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+    // The next backup makes the folder again; with no catalog left, it is full.
+    const next = await createBackup(context, { profileId: DEV });
+    assert.equal(next.entry.kind, 'full');
+    assert.deepEqual(backupsOf(context, DEV).map((e) => e.id), [next.entry.id]);
+    assert.ok(fs.existsSync(next.archive));
+  });
+
   it('the fix an error names (nextStep) survives the switch that wraps it: an unreadable catalog of the profile left', async () => {
     const { root, context } = await demoWorkspace();
     await switchProfile(context, 'test_environment_001');
