@@ -3,12 +3,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createBackup } from '../src/core/backup/backupCreation';
 import { runCli } from './support/cliRunner';
-import { demoWorkspace, snapshotTree } from './support/workspaces';
+import { demoWorkspace, snapshotTree, tempDir } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 const PROD = 'prod_environment_001';
 /** What a command may touch without changing anything: the audit log, the lock, SQLite's own -wal/-shm. */
 const unchanging = (rel: string): boolean => rel === '.envprofiles/audit.jsonl' || rel === '.envprofiles/lock' || /-(wal|shm)$/.test(rel);
+
+/** A dry run's line on a backup that has not passed a verification; `reference` as the command line names it. */
+const notVerifiedLine = (reference: string): string => `  note: this backup has not passed a verification, and a dry run reads only its manifest, not its data: the restore itself checks every entry (SHA-256) before anything is replaced; "envprofiles verify ${reference}" checks the whole backup now`;
 
 /** Replaces `from` with `to` in the development profile's file. */
 function editDevProfile(root: string, from: string, to: string): void {
@@ -39,6 +42,7 @@ describe('restore --dry-run', function () {
       'the profile file in the backup differs from the current one; the current one would be kept',
       'journal (data/dev/journal.sqlite3) is not in this backup (it was added to the profile later, or did not exist when the backup was taken); it would be left as it is',
     ]);
+    assert.equal(plan.notVerified, true);
     assert.match(runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]).stdout, /^Dry run: restoring \S+ over dev_environment_001 would write:\n {2}first, a safety backup of dev_environment_001's current state, verified before anything is replaced\n {2}replace data\/dev\/settings\.sqlite3 \(settings\)\n[\s\S]*\nNothing was changed\.\n$/);
 
     const restored = runCli(['restore', backup.entry.id, '--workspace', root, '--json']);
@@ -100,6 +104,39 @@ describe('restore --dry-run', function () {
       'data/dev_copy/settings.sqlite3 false', 'data/dev_copy/strategies.sqlite3 false', 'data/dev_copy/market_data.sqlite3 false', '.envprofiles/profiles/dev_copy.yaml false',
     ]);
     assert.deepEqual(dry.json?.result.notes, ['would restore as the new profile dev_copy']);
+    assert.equal(dry.json?.result.plan.notVerified, true);
     assert.equal(runCli(['restore', backup.entry.id, '--as-new', DEV, '--dry-run', '--workspace', root]).status, 1, 'an id that exists is still an error');
+  });
+
+  it('says when the backup has not passed a verification (the dry run read only its manifest) and how to check it now; a damaged archive is then refused by the restore itself, which says that every file is as it was and where its safety backup is', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    // A copy of the archive with one bit flipped inside an entry, given by a path that needs quoting.
+    const damaged = path.join(tempDir(), 'copy of the backup.zip');
+    const bytes = fs.readFileSync(path.join(root, '.envprofiles/backups', DEV, `${backup.entry.id}.zip`));
+    bytes[Math.floor(bytes.length / 2)] ^= 0x10;
+    fs.writeFileSync(damaged, bytes);
+    const dry = runCli(['restore', damaged, '--dry-run', '--workspace', root, '--json']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.equal(dry.json?.result.plan.notVerified, true);
+    assert.ok(runCli(['restore', damaged, '--dry-run', '--workspace', root]).stdout.endsWith(`\n${notVerifiedLine(`'${damaged}'`)}\nNothing was changed.\n`));
+
+    const data = (): Record<string, string> => Object.fromEntries(['settings', 'strategies', 'market_data'].map((name) => [name, fs.readFileSync(path.join(root, `data/dev/${name}.sqlite3`)).toString('base64')]));
+    const before = data();
+    const refused = runCli(['restore', damaged, '--workspace', root, '--json']);
+    assert.equal(refused.status, 1, refused.stderr);
+    const error = refused.json?.error;
+    assert.ok(['ARCHIVE_INVALID', 'VERIFY_FAILED'].includes(error.code), JSON.stringify(error));
+    const safety = runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.backups.find((b: { reason: string }) => b.reason !== 'manual');
+    assert.ok(safety, 'the safety backup is listed');
+    assert.match(error.message, new RegExp(`^${damaged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: entry "[^"]+"[: ].* The restore was rolled back: every file is as it was\. The safety backup ${safety.id} taken before it was kept\.$`));
+    assert.deepEqual(data(), before);
+
+    // Not verified, the listed backup gets the line too, under its id; verified, it does not.
+    assert.ok(runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]).stdout.includes(`\n${notVerifiedLine(backup.entry.id)}\n`));
+    assert.equal(runCli(['verify', backup.entry.id, '--workspace', root]).status, 0);
+    const verified = runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root, '--json']);
+    assert.equal(verified.json?.result.plan.notVerified, false);
+    assert.ok(!runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]).stdout.includes('has not passed a verification'));
   });
 });

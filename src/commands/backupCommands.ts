@@ -91,6 +91,9 @@ export async function verifyBackupCommand(services: CommandServices, target: unk
   return result.ok;
 }
 
+/** The restore confirmation's second button, for a backup that has not passed a verification. */
+const VERIFY_THEN_RESTORE = 'Verify, Then Restore';
+
 /** Restore over the profile, as a new profile, or one database; a modal confirmation first, typed id for protected profiles. */
 export async function restoreBackupCommand(services: CommandServices, target: unknown, mode: 'over' | 'as-new' | 'database'): Promise<string> {
   requireTrust('restoring');
@@ -116,8 +119,12 @@ export async function restoreBackupCommand(services: CommandServices, target: un
       const replaces = plan ? `It replaces ${plan.writes.map((w) => w.path).join(', ')}.` : '';
       const told = notes.length > 0 ? `\n\n${notes.map((n) => `${n[0].toUpperCase()}${n.slice(1)}.`).join('\n')}` : '';
       const safety = plan?.safetyBackupFirst ? 'The current state is backed up first, and that safety backup verified.' : 'There is no current state to back up first.';
-      const answer = await vscode.window.showWarningMessage(`Restore ${what} from ${backup.reference === backup.id ? 'the backup' : `the archive ${path.basename(backup.reference)}, a backup`} of ${new Date(backup.createdAt).toLocaleString()}?`, { modal: true, detail: `${replaces} ${safety}${told}` }, 'Restore');
-      if (answer !== 'Restore') throw new UserCancelled();
+      // The dry run read only the manifest: a backup never verified can be, before anything is touched.
+      const unverified = plan?.notVerified ? ` This backup has not passed a verification: the restore checks every entry before it replaces anything; "${VERIFY_THEN_RESTORE}" also rebuilds and checks each database (integrity_check, foreign_key_check) first, and restores only if it is sound.` : '';
+      const answer = await vscode.window.showWarningMessage(`Restore ${what} from ${backup.reference === backup.id ? 'the backup' : `the archive ${path.basename(backup.reference)}, a backup`} of ${new Date(backup.createdAt).toLocaleString()}?`, { modal: true, detail: `${replaces} ${safety}${unverified}${told}` }, 'Restore', ...(plan?.notVerified ? [VERIFY_THEN_RESTORE] : []));
+      // A backup that is not sound stops here, with the verification's error: nothing is restored.
+      if (answer === VERIFY_THEN_RESTORE) services.log.info(`verify ${backup.id}: ${(await verifyInChild(services, folder, backup.reference)).databases.length} database(s) rebuilt and checked; restoring`);
+      else if (answer !== 'Restore') throw new UserCancelled();
     }
     if (profile && isProtected(profile)) confirmedId = await askToTypeId(profile.id, `Restoring over "${profile.name}" (${profile.type}) replaces its data. Type its id to continue.`, args.confirm);
   }

@@ -6,6 +6,7 @@ import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import { stringOption } from '../cliArguments';
 import type { CliCommand, CommandOutput } from '../cliCommand';
+import { shellArgument } from '../textFormat';
 
 export const restoreCommand: CliCommand = {
   name: 'restore',
@@ -31,7 +32,7 @@ export const restoreCommand: CliCommand = {
       if (profile && isProtected(profile)) confirmedId = await askToType(`Restoring over "${profile.id}" replaces its data. Type its id to continue: `, profile.id);
     }
     const result = await restoreBackup(context, { reference: positionals[0], asNew: stringOption(options['as-new']), database: stringOption(options.db), confirmedId, dryRun });
-    if (result.plan) return describePlan(result, result.plan, options['as-new'] !== undefined);
+    if (result.plan) return describePlan(result, result.plan, options['as-new'] !== undefined, positionals[0]);
     const text = [`Restored ${result.databases.join(', ')} of ${result.profileId} from ${result.backupId} in ${(result.durationMs / 1000).toFixed(2)} s.`];
     if (result.files.length) text.push(`  files: ${result.files.join(', ')}`);
     if (result.safetyBackup) text.push(`  the state before the restore is in backup ${result.safetyBackup}${result.safetyBackupVerified ? ', verified' : ''}`);
@@ -41,11 +42,12 @@ export const restoreCommand: CliCommand = {
 };
 
 /** A dry run: what the restore would write, in order, and what would stop it now. */
-function describePlan(result: RestoreResult, plan: RestorePlan, asNew: boolean): CommandOutput {
+function describePlan(result: RestoreResult, plan: RestorePlan, asNew: boolean, reference: string): CommandOutput {
   const text = [`Dry run: restoring ${result.backupId} ${asNew ? `as the new profile ${result.profileId} would create` : `over ${result.profileId} would write`}:`];
   if (plan.safetyBackupFirst) text.push(`  first, a safety backup of ${result.profileId}'s current state, verified before anything is replaced`);
   for (const write of plan.writes) text.push(`  ${write.exists ? 'replace' : 'create '} ${write.path} (${write.name})`);
   for (const note of result.notes) text.push(`  note: ${note}`);
+  if (plan.notVerified) text.push(`  note: this backup has not passed a verification, and a dry run reads only its manifest, not its data: the restore itself checks every entry (SHA-256) before anything is replaced; "envprofiles verify ${shellArgument(reference)}" checks the whole backup now`);
   if (plan.confirmationNeeded) text.push(`  ${plan.confirmationNeeded} is protected: the restore needs --confirm ${plan.confirmationNeeded} (or typing its id when asked).`);
   for (const refusal of plan.wouldRefuse) text.push(`  it would be refused now: ${refusal}`);
   text.push('Nothing was changed.');

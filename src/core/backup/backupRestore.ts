@@ -74,6 +74,11 @@ export interface RestorePlan {
   confirmationNeeded?: string;
   /** What would refuse the restore if it ran now (each as its error says it), e.g. the application is live. */
   wouldRefuse: string[];
+  /**
+   * The backup has not passed a verification (never verified, or an archive the catalog does not list),
+   * and a dry run reads only its manifest: the plan says nothing of its data. (One that failed has a note.)
+   */
+  notVerified: boolean;
 }
 
 /** Whether notes tell what a restore did, or (a dry run) what it would do. */
@@ -131,8 +136,10 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // A backup that failed its last verification is restored all the same (that may be what the user
     // wants: the data as it was then), but the result says so.
     const failedVerification = located.catalogEntry?.verified?.ok === false ? `this backup failed its last verification (${located.catalogEntry.verified.at}): ${shortened(located.catalogEntry.verified.detail, 240)}` : undefined;
+    // A dry run reads the manifest, not the data: "would write" must not be taken for "verified".
+    const notVerified = !failedVerification && located.catalogEntry?.verified?.ok !== true;
     if (request.asNew) {
-      const restored = await restoreAsNew(context, config, chain, request.asNew, started, request.dryRun === true);
+      const restored = await restoreAsNew(context, config, chain, request.asNew, started, request.dryRun === true, notVerified);
       restored.plan?.wouldRefuse.unshift(...wouldRefuse);
       if (failedVerification) restored.notes.push(failedVerification);
       return restored;
@@ -178,7 +185,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         ...fileRecords.map((f, i) => ({ name: f.originalPath, path: layout.relative(fileTargets[i]), exists: fs.existsSync(fileTargets[i]) })),
         ...(restoresProfileFile ? [{ name: 'profile file', path: layout.relative(current.file), exists: false }] : []),
       ];
-      const plan: RestorePlan = { writes, safetyBackupFirst: Object.keys(safety.present).length > 0, wouldRefuse, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
+      const plan: RestorePlan = { writes, safetyBackupFirst: Object.keys(safety.present).length > 0, wouldRefuse, notVerified, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
       const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined), ...sharedFileNotes(context, manifest.profileId, fileRecords, fileTargets, outcome, undefined)];
       return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
     }
@@ -243,7 +250,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         const kept = safetyBackup ? ` The safety backup ${safetyBackup} was kept.` : '';
         throw outOfSpaceError(`Restoring ${manifest.backupId}`, [...new Set(journal.swaps.map((swap) => path.dirname(swap.target))), stagingDir], error, `It was rolled back: every file is as it was.${kept}`);
       }
-      throw error;
+      throw isEnvProfilesError(error) ? rolledBackError(error, safetyBackup) : error;
     }
     context.onStep?.('committed');
     finishRestore(journal);
@@ -488,7 +495,7 @@ function restoreTarget(context: WorkspaceContext, config: WorkspaceConfig, chain
 }
 
 /** Restores every database of a backup into a new profile, like a clone. */
-async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], id: string, started: number, dryRun: boolean): Promise<RestoreResult> {
+async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], id: string, started: number, dryRun: boolean, notVerified: boolean): Promise<RestoreResult> {
   const { layout } = context;
   const manifest = chain[chain.length - 1].manifest;
   const problem = profileIdProblem(id);
@@ -552,7 +559,7 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   const result = { backupId: manifest.backupId, profileId: id, databases: records.map((r) => r.logicalName), files: [], notes };
   if (dryRun) {
     const writes = [...records.map((r) => ({ name: r.logicalName, path: databases[r.logicalName], exists: false })), { name: 'profile file', path: layout.relative(layout.profileFile(id)), exists: false }];
-    return { ...result, durationMs: performance.now() - started, plan: { writes, safetyBackupFirst: false, wouldRefuse } };
+    return { ...result, durationMs: performance.now() - started, plan: { writes, safetyBackupFirst: false, wouldRefuse, notVerified } };
   }
   try {
     await withNewProfileJournal(context, { operation: 'create', source: manifest.backupId, target: id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
@@ -589,6 +596,19 @@ function profileDatabasesIn(document: Document): Record<string, unknown> {
 }
 
 /** `text` cut to about `length` characters (a note stays one readable line). */
+/**
+ * A restore's own failure after its safety backup (a damaged entry found while rebuilding, a database
+ * opened meanwhile, a cancel): the same error, also saying that every file is as it was and which
+ * backup holds the state from before, so that nobody has to wonder whether their data changed.
+ */
+function rolledBackError(error: EnvProfilesError, safetyBackup: string | undefined): EnvProfilesError {
+  const kept = safetyBackup ? ` The safety backup ${safetyBackup} taken before it was kept.` : '';
+  // A cancel already says that nothing was changed.
+  const rolledBack = error.code === 'CANCELLED' ? '' : ' The restore was rolled back: every file is as it was.';
+  if (!kept && !rolledBack) return error;
+  return new EnvProfilesError(error.code, `${error.message}${rolledBack}${kept}`, { kind: error.kind, file: error.file, field: error.field, line: error.line, column: error.column, hint: error.hint, nextStep: error.nextStep, issues: error.issues, cause: error });
+}
+
 function shortened(text: string, length: number): string {
   return text.length <= length ? text : `${text.slice(0, length)}…`;
 }

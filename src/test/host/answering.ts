@@ -1,25 +1,27 @@
 // Answers for the user in the host tests: nothing can click a picker or a modal here.
 import * as vscode from 'vscode';
 
-/** What a command asked in a warning (a modal's message and detail). */
+/** What a command asked in a warning (a modal's message, detail and buttons). */
 export interface Asked {
   message: string;
   detail?: string;
+  buttons: string[];
 }
 
 /**
  * Runs `run` while the test answers for the user (nothing can click a picker or a modal here): a quick
- * pick takes what `pick` chooses (it is not stubbed without one), and every warning is answered with
- * Cancel and recorded. Returns what was asked.
+ * pick takes what `pick` chooses (it is not stubbed without one), and every warning is recorded and
+ * answered with the button `answer` chooses (Cancel without it). Returns what was asked.
  */
-export async function answeringAsTheUser<Item extends vscode.QuickPickItem>(pick: ((items: readonly Item[]) => Item | undefined) | undefined, run: (asked: Asked[]) => Promise<void>): Promise<Asked[]> {
+export async function answeringAsTheUser<Item extends vscode.QuickPickItem>(pick: ((items: readonly Item[]) => Item | undefined) | undefined, run: (asked: Asked[]) => Promise<void>, answer?: (asked: Asked) => string | undefined): Promise<Asked[]> {
   const window = vscode.window as { showQuickPick: unknown; showWarningMessage: unknown };
   const { showQuickPick, showWarningMessage } = window;
   const asked: Asked[] = [];
   if (pick) window.showQuickPick = async (items: readonly Item[] | Thenable<readonly Item[]>) => pick(await items);
-  window.showWarningMessage = async (message: string, options: vscode.MessageOptions) => {
-    asked.push({ message, detail: options.detail });
-    return undefined;
+  window.showWarningMessage = async (message: string, options: vscode.MessageOptions, ...buttons: string[]) => {
+    const question = { message, detail: options.detail, buttons };
+    asked.push(question);
+    return answer?.(question);
   };
   try {
     await run(asked);

@@ -510,9 +510,52 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.equal(api.services.lastError, undefined);
       assert.equal(asked.length, 1);
       assert.match(asked[0].message, /^Restore test_environment_001 from the backup of /);
-      assert.match(asked[0].detail ?? '', /^It replaces data\/test\/settings\.sqlite3, data\/test\/strategies\.sqlite3, data\/test\/market_data\.sqlite3\. The current state is backed up first, and that safety backup verified\./);
+      assert.match(asked[0].detail ?? '', /^It replaces data\/test\/settings\.sqlite3, data\/test\/strategies\.sqlite3, data\/test\/market_data\.sqlite3\. The current state is backed up first, and that safety backup verified\. This backup has not passed a verification: the restore checks every entry before it replaces anything; "Verify, Then Restore" also rebuilds and checks each database/);
+      assert.deepEqual(asked[0].buttons, ['Restore', 'Verify, Then Restore']);
       assert.equal(fs.readFileSync(catalog, 'utf8'), before, 'cancelled: no safety backup either');
     });
+  });
+
+  test('Verify, Then Restore: a sound backup is verified (recorded), then restored; a damaged one stops at its verification with nothing restored; a verified backup is not offered it', async () => {
+    const catalogOf = (): { id: string; reason: string; verified: { ok: boolean } | null }[] => JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups', TEST, 'catalog.json'), 'utf8')).backups;
+    const dataOf = (): string[] => ['settings', 'strategies', 'market_data'].map((name) => fs.readFileSync(path.join(workspace(), `data/test/${name}.sqlite3`)).toString('base64'));
+    const sound = await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: TEST });
+    assert.ok(sound);
+    const pickIt = (id: string) => (items: readonly vscode.QuickPickItem[]) => items.find((item) => item.detail === id);
+    await answeringAsTheUser(pickIt(sound), async (asked) => {
+      api.services.lastError = undefined;
+      assert.equal(await vscode.commands.executeCommand('envProfiles.restoreBackup', { profileId: TEST }), TEST);
+      assert.equal(api.services.lastError, undefined);
+      assert.deepEqual(asked.map((a) => a.buttons), [['Restore', 'Verify, Then Restore']]);
+    }, () => 'Verify, Then Restore');
+    assert.equal(catalogOf().find((e) => e.id === sound)?.verified?.ok, true, 'verified first, and recorded');
+    assert.ok(catalogOf().some((e) => e.reason !== 'manual'), 'then restored, after its safety backup');
+    // Verified now: the confirmation has no second button, and says nothing of it.
+    await answeringAsTheUser(pickIt(sound), async (asked) => {
+      await vscode.commands.executeCommand('envProfiles.restoreBackup', { profileId: TEST });
+      assert.deepEqual(asked.map((a) => a.buttons), [['Restore']]);
+      assert.doesNotMatch(asked[0].detail ?? '', /has not passed a verification/);
+    });
+    // A backup whose archive was damaged after it was written (one byte changed, same size).
+    const damaged = await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: TEST });
+    assert.ok(damaged);
+    const archive = path.join(workspace(), '.envprofiles/backups', TEST, `${damaged}.zip`);
+    const bytes = fs.readFileSync(archive);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x10;
+    fs.writeFileSync(archive, bytes);
+    const before = dataOf();
+    const backupsBefore = catalogOf().length;
+    await answeringAsTheUser(pickIt(damaged), async () => {
+      api.services.lastError = undefined;
+      assert.equal(await vscode.commands.executeCommand('envProfiles.restoreBackup', { profileId: TEST }), undefined);
+      assert.match(api.services.lastError ?? '', new RegExp(`${damaged}`));
+    }, () => 'Verify, Then Restore');
+    assert.deepEqual(dataOf(), before, 'nothing restored');
+    assert.equal(catalogOf().length, backupsBefore, 'no safety backup either');
+    assert.equal(catalogOf().find((e) => e.id === damaged)?.verified?.ok, false, 'the failed verification is recorded');
+    // The byte put back, for the tests after this one (which verify and prune every backup).
+    bytes[Math.floor(bytes.length / 2)] ^= 0x10;
+    fs.writeFileSync(archive, bytes);
   });
 
   test('Delete Profile asks naming the verified backup that covers the profile, from a dry run (answered by the test: Cancel, so nothing is deleted); the active profile is refused before any question', async () => {
@@ -649,8 +692,9 @@ suite('Environment Profiles in a real VS Code', () => {
       });
       assert.equal(api.services.lastError, undefined, 'a cancel is no error');
       assert.equal(asked.length, 1);
-      assert.match(asked[0].message, /^Delete \d+ backup\(s\) of 1 profile\(s\) \(\d+ KB\) that their keep rules no longer keep\?$/);
-      assert.match(asked[0].detail ?? '', new RegExp(`^${TEST}: \\d+ of ${before.length} \\(\\d+ KB\\)\n\nThe newest verified backup of each profile`));
+      // The sizes in KB or MB (as formatSize gives them): how many backups the tests before made moves it.
+      assert.match(asked[0].message, /^Delete \d+ backup\(s\) of 1 profile\(s\) \([\d.]+ [KM]B\) that their keep rules no longer keep\?$/);
+      assert.match(asked[0].detail ?? '', new RegExp(`^${TEST}: \\d+ of ${before.length} \\([\\d.]+ [KM]B\\)\n\nThe newest verified backup of each profile`));
       assert.deepEqual(catalogOf(TEST), before, 'cancelled: nothing deleted');
       const deleted = await vscode.commands.executeCommand<string[]>('envProfiles.pruneAllBackups', { confirm: true });
       assert.equal(api.services.lastError, undefined);
