@@ -13,6 +13,15 @@ if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $missing >/dev/null; else sudo apt-get update -qq && sudo apt-get install -y -qq $missing >/dev/null; fi
 fi
 mkdir -p .bench
+# One run at a time: two would measure each other, and collide on .bench/ (one resets a workspace the
+# other is backing up). The lock goes with this shell when it ends, however it ends.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>.bench/.running
+  if ! flock -n 9; then
+    echo "npm run bench: another run is using .bench/ (each would slow the other and reset its workspaces); wait for it to end, then run it again." >&2
+    exit 1
+  fi
+fi
 node scripts/build.mjs
 for bench in out/bench/*.bench.js; do
   sh scripts/with-node24.sh "$bench"
