@@ -1334,6 +1334,26 @@ describe('restore', () => {
     await restoreBackup(context, { reference: prod.entry.id, confirmedId: 'prod_environment_001' });
   });
 
+  it('a restore that fails after its safety backup says that it was rolled back and names that safety backup: a typed error, and a system one put in words (a refused permission)', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, 'DELETE FROM price_data WHERE rowid % 3 = 0');
+    const files = ['settings', 'strategies', 'market_data'].map((d) => path.join(root, `data/dev/${d}.sqlite3`));
+    const original = files.map((f) => sha256(f));
+    const denied = Object.assign(new Error(`EACCES: permission denied, rename '${files[0]}'`), { code: 'EACCES', path: files[0] });
+    for (const [fault, code] of [[new EnvProfilesError('INJECTED_FAULT', 'Injected at rebuilt:settings.'), 'INJECTED_FAULT'], [denied, 'PERMISSION_DENIED']] as const) {
+      const failing = { ...context, onStep: (step: string) => { if (step === 'rebuilt:settings') throw fault; } };
+      await assert.rejects(restoreBackup(failing, { reference: backup.entry.id }), (error: unknown) => {
+        assert.ok(error instanceof EnvProfilesError && error.code === code, String(error));
+        const safety = backupsOf(context, DEV).at(-1);
+        assert.notEqual(safety?.id, backup.entry.id, 'a safety backup was taken');
+        assert.ok(error.message.endsWith(` The restore was rolled back: every file is as it was. The safety backup ${safety?.id} taken before it was kept.`), error.message);
+        return true;
+      });
+      assert.deepEqual(files.map((f) => sha256(f)), original);
+    }
+  });
+
   it('a failure at any step of the swap leaves the old files byte for byte', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });

@@ -9,6 +9,7 @@ import { refuseIfDatabasesInUse } from '../databaseInUse';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { RefusalChecks } from '../dryRunRefusals';
+import { typedSystemError } from '../systemErrors';
 import { requireWritableFolders } from '../folderAccess';
 import { copyPermissions, permissionsOf } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
@@ -250,7 +251,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         const kept = safetyBackup ? ` The safety backup ${safetyBackup} was kept.` : '';
         throw outOfSpaceError(`Restoring ${manifest.backupId}`, [...new Set(journal.swaps.map((swap) => path.dirname(swap.target))), stagingDir], error, `It was rolled back: every file is as it was.${kept}`);
       }
-      throw isEnvProfilesError(error) ? rolledBackError(error, safetyBackup) : error;
+      // A refused permission or a read-only disk is put in words too (as it would be anyway), with the rollback said.
+      const typed = isEnvProfilesError(error) ? error : typedSystemError(error);
+      throw typed ? rolledBackError(typed, safetyBackup) : error;
     }
     context.onStep?.('committed');
     finishRestore(journal);
