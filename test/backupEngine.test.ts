@@ -290,9 +290,9 @@ describe('backup archives', () => {
     await assert.rejects(createBackup(removing, { profileId: DEV, kind: 'full' }), (error: unknown) => {
       assert.ok(error instanceof EnvProfilesError && error.code === 'IO_ERROR', String(error));
       assert.ok(error.message.startsWith(`The backup of ${DEV} could not be finished: ${profileDir}${path.sep}`), error.message);
-      assert.ok(error.message.endsWith(` was gone when the backup came back to it, so the backups folder of ${DEV} (${profileDir}) was removed, moved or unmounted while the backup was being written. Nothing of this backup was kept or listed.`), error.message);
+      assert.ok(error.message.endsWith(` was gone when it came back to it, so the backups folder of ${DEV} (${profileDir}) was removed, moved or unmounted while the backup was being written. Nothing of this backup was kept or listed.`), error.message);
       assert.equal(error.file, profileDir);
-      assert.equal(error.hint, `Make sure that no other program or script removes the backups folder of ${DEV} while a backup runs, and that its disk stays mounted, then back up again.`);
+      assert.equal(error.hint, `Make sure that no other program or script removes the backups folder of ${DEV} meanwhile, and that its disk stays mounted, then run it again.`);
       return true;
     });
     assert.equal(fs.existsSync(profileDir), false);
@@ -830,6 +830,29 @@ describe('page index', () => {
 });
 
 describe('verify', () => {
+  it('a folder removed while a verify runs (its staging folder, or the backups folder with the catalog): said in words that name it (before: recorded as a failed verification, or "a bug"), nothing recorded', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const profileDir = path.join(root, '.envprofiles/backups', DEV);
+    const stagingOf = (): string => path.join(profileDir, fs.readdirSync(profileDir).find((f) => f.startsWith('.verify.')) as string);
+    for (const [remove, folder, what] of [[stagingOf, '', 'the staging folder beside the archive'], [() => profileDir, profileDir, 'the folder of the archive']] as const) {
+      let removed = '';
+      const removing = { ...context, progress: (message: string) => {
+        if (!removed && message.startsWith('Checking settings')) fs.rmSync((removed = remove()), { recursive: true, force: true });
+      } };
+      await assert.rejects(verifyBackup(removing, backup.entry.id), (error: unknown) => {
+        assert.ok(error instanceof EnvProfilesError && error.code === 'IO_ERROR', String(error));
+        assert.ok(error.message.startsWith(`Verifying ${backup.entry.id} could not be finished: ${removed}${path.sep}`), error.message);
+        assert.ok(error.message.endsWith(`was gone when it came back to it, so ${what} (${folder || removed}) was removed, moved or unmounted while it ran. Nothing was recorded about the backup.`), error.message);
+        return true;
+      });
+      // The first time the catalog is still there, and it records no result.
+      if (!folder) assert.equal(backupsOf(context, DEV).find((e) => e.id === backup.entry.id)?.verified, null);
+    }
+    assert.equal(fs.existsSync(profileDir), false);
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+
   it('passes a sound backup and records it in the catalog', async () => {
     const { context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });

@@ -36,6 +36,7 @@ import { collectListedPages, hashAndCollectChangedPages, type ChangedPages } fro
 import { PageHasher } from './pageHasher';
 import { SnapshotHasher } from './snapshotHasher';
 import { markBackupsFolder } from './backupsFolderMark';
+import { vanishedFolderError } from './vanishedFolder';
 
 
 export type RequestedKind = 'full' | 'incremental' | 'auto';
@@ -293,7 +294,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     writer.abort();
     fs.rmSync(finalPath, { force: true });
     appendAudit(context, { event: 'backup', profile: profile.id, outcome: 'failed', detail: (error as Error).message });
-    throw vanishedWhileWritingError(profile.id, [{ folder: backups.profileDir(profile.id), what: `the backups folder of ${profile.id}` }, { folder: stagingDir, what: 'the staging folder of its snapshots' }], error) ?? error;
+    throw vanishedFolderError(`The backup of ${profile.id} could not be finished`, 'while the backup was being written. Nothing of this backup was kept or listed', [{ folder: backups.profileDir(profile.id), what: `the backups folder of ${profile.id}` }, { folder: stagingDir, what: 'the staging folder of its snapshots' }], error) ?? error;
   } finally {
     hasher?.close();
     await parentIndexesStaging?.catch(() => undefined);
@@ -303,23 +304,6 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     // After a failure the catalog was not touched; after success the journal is only a leftover.
     removeJournal(layout, journalName);
   }
-}
-
-/**
- * A file of the backup's own (its archive under its temporary name, a snapshot, a page index) that was
- * gone when the backup came back to it: its folder was removed, moved or unmounted meanwhile. That is
- * said in words that name the folder, not as a bug; undefined for any other error.
- */
-function vanishedWhileWritingError(profileId: string, folders: { folder: string; what: string }[], error: unknown): EnvProfilesError | undefined {
-  const { code, path: file } = (error ?? {}) as { code?: unknown; path?: unknown };
-  if (code !== 'ENOENT' || typeof file !== 'string') return undefined;
-  const gone = folders.find(({ folder }) => file.startsWith(folder + path.sep));
-  if (!gone) return undefined;
-  return new EnvProfilesError('IO_ERROR', `The backup of ${profileId} could not be finished: ${file} was gone when the backup came back to it, so ${gone.what} (${gone.folder}) was removed, moved or unmounted while the backup was being written. Nothing of this backup was kept or listed.`, {
-    file: gone.folder,
-    cause: error,
-    hint: `Make sure that no other program or script removes ${gone.what} while a backup runs, and that its disk stays mounted, then back up again.`,
-  });
 }
 
 /**

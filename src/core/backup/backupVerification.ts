@@ -11,6 +11,7 @@ import { withWorkspaceLock } from '../workspaceSession';
 import { ArchiveReader, notABackupHint, NotAnArchiveError } from './archiveReader';
 import { updateCatalog, type VerificationRecord } from './backupCatalog';
 import { closeChain, locateBackup, MissingParentError, openParentsOf } from './backupChain';
+import { vanishedFolderError, type OwnFolder } from './vanishedFolder';
 import { BackupLayout } from './backupLayout';
 import { databaseRecordsOf } from './backupManifest';
 import type { DeflateSegment } from './zipWriter';
@@ -95,6 +96,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   let notABackup: string | undefined;
   let missingParent: string | undefined;
   const staging = path.join(path.dirname(located.archive), `.verify.envprofiles-tmp-${process.pid}-${Date.now().toString(36)}`);
+  const ownFolders: OwnFolder[] = [{ folder: path.dirname(located.archive), what: 'the folder of the archive' }, { folder: staging, what: 'the staging folder beside the archive' }];
   try {
     // The last archive first, so that a broken chain is still reported under the backup's own id.
     const last = await ArchiveReader.open(located.archive);
@@ -150,7 +152,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         // permission (the machine failed, not the backup): nothing is recorded.
         if (isEnvProfilesError(error) && (error.code === 'CANCELLED' || error.code === 'DISK_FULL')) throw error;
         if (isOutOfSpace(error)) throw outOfSpaceError(`Verifying ${backupId}`, [staging], error, 'Nothing was recorded about the backup.');
-        const environment = typedSystemError(error);
+        const environment = typedSystemError(error) ?? vanishedFolderError(`Verifying ${backupId} could not be finished`, 'while it ran. Nothing was recorded about the backup', ownFolders, error);
         if (environment) throw environment;
         problems.push(isEnvProfilesError(error) ? error.message : `${located.archive}: database "${record.logicalName}" cannot be rebuilt: ${(error as Error).message}`);
       } finally {
@@ -185,7 +187,11 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   if (profileId && located.catalogEntry) {
     const record: VerificationRecord = { at: context.now().toISOString(), ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound };
     if (ok) record.databaseSha256 = Object.fromEntries(databases.map((d) => [d.name, d.sha256]));
-    updateCatalog(backups, profileId, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)));
+    try {
+      updateCatalog(backups, profileId, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)));
+    } catch (error) {
+      throw vanishedFolderError(`The result of verifying ${backupId} (${ok ? 'sound' : 'failed'}) could not be recorded`, 'while it ran', ownFolders, error) ?? error;
+    }
   }
   appendAudit(context, { event: 'verify', profile: profileId, outcome: ok ? 'ok' : 'failed', detail: ok ? backupId : problems[0] });
   return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started, ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}) };
