@@ -598,7 +598,6 @@ function profileDatabasesIn(document: Document): Record<string, unknown> {
   return isMap(databases) ? (databases.toJSON() as Record<string, unknown>) : {};
 }
 
-/** `text` cut to about `length` characters (a note stays one readable line). */
 /**
  * A restore's own failure after its safety backup (a damaged entry found while rebuilding, a database
  * opened meanwhile, a cancel): the same error, also saying that every file is as it was and which
@@ -612,6 +611,7 @@ function rolledBackError(error: EnvProfilesError, safetyBackup: string | undefin
   return new EnvProfilesError(error.code, `${error.message}${rolledBack}${kept}`, { kind: error.kind, file: error.file, field: error.field, line: error.line, column: error.column, hint: error.hint, nextStep: error.nextStep, issues: error.issues, cause: error });
 }
 
+/** `text` cut to about `length` characters (a note stays one readable line). */
 function shortened(text: string, length: number): string {
   return text.length <= length ? text : `${text.slice(0, length)}…`;
 }
