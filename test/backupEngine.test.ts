@@ -923,7 +923,9 @@ describe('verify', () => {
     const result = await verifyBackup(context, incremental.entry.id);
     assert.equal(result.ok, false);
     assert.match(result.problems[0], new RegExp(`depends on backup ${full.entry.id.replace(/\./g, '\\.')}, whose archive .* is missing`));
-    assert.equal(backupsOf(context, DEV).find((e) => e.id === incremental.entry.id)?.verified?.ok, false);
+    // That says nothing of its own archive, so nothing is recorded (before: "FAILED" for good, also once the parent was back).
+    assert.equal(backupsOf(context, DEV).find((e) => e.id === incremental.entry.id)?.verified, null);
+    assert.match(runCli(['backups', DEV, '--workspace', root]).stdout, new RegExp(`\n${incremental.entry.id.replace(/\./g, '\\.')} +incr \\(2\\) .* no; chain broken\n`));
     // A restore of it changes nothing and names the backups that can be restored instead.
     const other = await createBackup(context, { profileId: DEV, kind: 'full' });
     await verifyBackup(context, other.entry.id);
@@ -935,6 +937,10 @@ describe('verify', () => {
       return true;
     });
     assertSameTree(snapshotTree(root), before, 'a refused restore changes nothing');
+    // The parent put back, the chain is whole again: it verifies, and the list says so.
+    fs.renameSync(`${full.archive}.moved`, full.archive);
+    assert.equal((await verifyBackup(context, incremental.entry.id)).ok, true);
+    assert.doesNotMatch(runCli(['backups', DEV, '--workspace', root]).stdout, /chain broken|FAILED/);
   });
 
   it('an incremental given by its path finds its parents in the backups folder; without them anywhere, verify names the backup, the parent and where it looked', async () => {

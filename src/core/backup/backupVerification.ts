@@ -184,7 +184,9 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   const ok = problems.length === 0;
   // Every problem, if any, is of the data as it was backed up: the archive holds that data exactly.
   const archiveSound = problems.length === dataProblems;
-  if (profileId && located.catalogEntry) {
+  // A parent whose archive is missing says nothing of this archive (as its own archive gone says
+  // nothing of the backup): nothing is recorded, and the list says "chain broken" while it is missing.
+  if (profileId && located.catalogEntry && !missingParent) {
     const record: VerificationRecord = { at: context.now().toISOString(), ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound };
     if (ok) record.databaseSha256 = Object.fromEntries(databases.map((d) => [d.name, d.sha256]));
     try {
