@@ -115,6 +115,15 @@ export class EnvProfilesError extends Error {
   }
 }
 
+/**
+ * The same error (code, kind, file, position, next step, issues) told in other words, for a caller that
+ * says what the failure meant for its own operation; `hint` replaces the hint when given. The original
+ * error is its cause.
+ */
+export function reworded(error: EnvProfilesError, message: string, hint = error.hint): EnvProfilesError {
+  return new EnvProfilesError(error.code, message, { kind: error.kind, file: error.file, field: error.field, line: error.line, column: error.column, hint, nextStep: error.nextStep, issues: error.issues, cause: error });
+}
+
 /** Formats an issue as `file:line:column field: message`. */
 export function formatIssue(issue: Issue): string {
   const position = issue.line !== undefined ? `:${issue.line}${issue.column !== undefined ? `:${issue.column}` : ''}` : '';

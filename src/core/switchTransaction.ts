@@ -3,7 +3,7 @@ import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
 import { replaceSymlinkAtomic, writeFileAtomic } from './atomicFile';
 import { quickValidateProfile } from './databaseValidation';
-import { EnvProfilesError, isEnvProfilesError } from './errors';
+import { EnvProfilesError, isEnvProfilesError, reworded } from './errors';
 import { isGeneratedEnvFile } from './envFileFormat';
 import { removeJournal, writeJournal, type SwitchJournal } from './operationJournal';
 import { isProtected, type Profile } from './profileModel';
@@ -130,13 +130,7 @@ async function backUpProfileBeingLeft(context: WorkspaceContext, config: Workspa
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
     // Say that it was the switch that stopped, why a backup was taken, and how to switch without one.
     const [setting, file] = config.backups.beforeSwitch ? ['backups.before_switch', context.layout.configFile] : ['backup_schedule.before_switch', context.layout.profileFile(from)];
-    throw new EnvProfilesError(error.code, `The switch to ${to} was refused: ${setting} in ${context.layout.relative(file)} asks for a backup of ${from} first, and it could not be made. ${error.message}`, {
-      kind: error.kind,
-      file: error.file,
-      cause: error,
-      hint: `${error.hint ? `${error.hint} ` : ''}To switch without that backup, set ${setting} to false.`,
-      nextStep: error.nextStep,
-    });
+    throw reworded(error, `The switch to ${to} was refused: ${setting} in ${context.layout.relative(file)} asks for a backup of ${from} first, and it could not be made. ${error.message}`, `${error.hint ? `${error.hint} ` : ''}To switch without that backup, set ${setting} to false.`);
   }
 }
 

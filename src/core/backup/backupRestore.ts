@@ -7,7 +7,7 @@ import { commitTemporaryFile, temporaryPathFor, writeFileAtomic } from '../atomi
 import { checkBusyGuard } from '../busyGuard';
 import { refuseIfDatabasesInUse } from '../databaseInUse';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
-import { EnvProfilesError, isEnvProfilesError } from '../errors';
+import { EnvProfilesError, isEnvProfilesError, reworded } from '../errors';
 import { RefusalChecks } from '../dryRunRefusals';
 import { typedSystemError } from '../systemErrors';
 import { requireWritableFolders } from '../folderAccess';
@@ -419,7 +419,7 @@ async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceCon
   } catch (error) {
     // Whatever stopped it (a full disk, a locked database, a folder in files:) is said as it is, after what it means for the restore.
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
-    throw new EnvProfilesError(error.code, `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`, { kind: error.kind, file: error.file, hint: error.hint, nextStep: error.nextStep, cause: error });
+    throw reworded(error, `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`);
   }
   context.onStep?.('safety-backup-written');
   const check = await verifySafetyBackup(context, safetyBackup);
@@ -608,7 +608,7 @@ function rolledBackError(error: EnvProfilesError, safetyBackup: string | undefin
   // A cancel already says that nothing was changed.
   const rolledBack = error.code === 'CANCELLED' ? '' : ' The restore was rolled back: every file is as it was.';
   if (!kept && !rolledBack) return error;
-  return new EnvProfilesError(error.code, `${error.message}${rolledBack}${kept}`, { kind: error.kind, file: error.file, field: error.field, line: error.line, column: error.column, hint: error.hint, nextStep: error.nextStep, issues: error.issues, cause: error });
+  return reworded(error, `${error.message}${rolledBack}${kept}`);
 }
 
 /** `text` cut to about `length` characters (a note stays one readable line). */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { requireFreeSpace } from '../diskSpace';
-import { EnvProfilesError, isEnvProfilesError } from '../errors';
+import { EnvProfilesError, isEnvProfilesError, reworded } from '../errors';
 import { walSize } from '../sqlite/sqliteHeader';
 import type { WorkspaceContext } from '../workspaceContext';
 import { verifyUnlocked } from './backupVerification';
@@ -38,7 +38,7 @@ export async function verifySafetyBackup(context: WorkspaceContext, backupId: st
   } catch (error) {
     // A full disk, a cancel: the backup is kept, unverified, and the data is untouched.
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
-    throw new EnvProfilesError(error.code, `${stopped('was made but could not be verified.')} ${error.message}`, { kind: error.kind, file: error.file, hint: error.hint, nextStep: error.nextStep, cause: error });
+    throw reworded(error, `${stopped('was made but could not be verified.')} ${error.message}`);
   }
   if (result.ok) return { verified: true, notes: [] };
   if (result.archiveSound) {
