@@ -12,6 +12,8 @@ const unchanging = (rel: string): boolean => rel === '.envprofiles/audit.jsonl' 
 
 /** A dry run's line on a backup that has not passed a verification; `reference` as the command line names it. */
 const notVerifiedLine = (reference: string): string => `  note: this backup has not passed a verification, and a dry run reads only its manifest, not its data: the restore itself checks every entry (SHA-256) before anything is replaced; "envprofiles verify ${reference}" checks the whole backup now`;
+/** The same line for an archive the catalog does not list (a copy), whose verification is not recorded. */
+const unlistedLine = (reference: string): string => `  note: this archive is not one the catalog lists, so no verification of it is on record, and a dry run reads only its manifest, not its data: the restore itself checks every entry (SHA-256) before anything is replaced; "envprofiles verify ${reference}" checks the whole backup now (its result is shown, not recorded)`;
 
 /** Replaces `from` with `to` in the development profile's file. */
 function editDevProfile(root: string, from: string, to: string): void {
@@ -119,7 +121,8 @@ describe('restore --dry-run', function () {
     const dry = runCli(['restore', damaged, '--dry-run', '--workspace', root, '--json']);
     assert.equal(dry.status, 0, dry.stderr);
     assert.equal(dry.json?.result.plan.notVerified, true);
-    assert.ok(runCli(['restore', damaged, '--dry-run', '--workspace', root]).stdout.endsWith(`\n${notVerifiedLine(`'${damaged}'`)}\nNothing was changed.\n`));
+    assert.equal(dry.json?.result.plan.listed, false);
+    assert.ok(runCli(['restore', damaged, '--dry-run', '--workspace', root]).stdout.endsWith(`\n${unlistedLine(`'${damaged}'`)}\nNothing was changed.\n`));
 
     const data = (): Record<string, string> => Object.fromEntries(['settings', 'strategies', 'market_data'].map((name) => [name, fs.readFileSync(path.join(root, `data/dev/${name}.sqlite3`)).toString('base64')]));
     const before = data();
@@ -132,11 +135,24 @@ describe('restore --dry-run', function () {
     assert.match(error.message, new RegExp(`^${damaged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: entry "[^"]+"[: ].* The restore was rolled back: every file is as it was\. The safety backup ${safety.id} taken before it was kept\.$`));
     assert.deepEqual(data(), before);
 
+    // An intact copy verifies, but its result is not recorded (it is not the listed archive), and both say so.
+    const copy = path.join(tempDir(), 'intact copy.zip');
+    fs.copyFileSync(path.join(root, '.envprofiles/backups', DEV, `${backup.entry.id}.zip`), copy);
+    const copyVerified = runCli(['verify', copy, '--workspace', root]);
+    assert.equal(copyVerified.status, 0, copyVerified.stderr);
+    assert.ok(copyVerified.stdout.endsWith(`\n  not recorded: ${copy} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.\n`), copyVerified.stdout);
+    assert.equal(runCli(['verify', copy, '--workspace', root, '--json']).json?.result.recorded, false);
+    assert.ok(runCli(['restore', copy, '--dry-run', '--workspace', root]).stdout.includes(`\n${unlistedLine(`'${copy}'`)}\n`));
+
     // Not verified, the listed backup gets the line too, under its id; verified, it does not.
     assert.ok(runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]).stdout.includes(`\n${notVerifiedLine(backup.entry.id)}\n`));
-    assert.equal(runCli(['verify', backup.entry.id, '--workspace', root]).status, 0);
+    const listedVerified = runCli(['verify', backup.entry.id, '--workspace', root, '--json']);
+    assert.equal(listedVerified.status, 0);
+    assert.equal(listedVerified.json?.result.recorded, true);
+    assert.ok(!runCli(['verify', backup.entry.id, '--workspace', root]).stdout.includes('not recorded'));
     const verified = runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root, '--json']);
     assert.equal(verified.json?.result.plan.notVerified, false);
+    assert.equal(verified.json?.result.plan.listed, true);
     assert.ok(!runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]).stdout.includes('has not passed a verification'));
   });
 });

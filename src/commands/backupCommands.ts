@@ -87,7 +87,8 @@ export async function verifyBackupCommand(services: CommandServices, target: unk
   requireTrust('verifying');
   const { folder, backup } = await resolveBackup(services, target);
   const result = await verifyInChild(services, folder, backup.reference);
-  void vscode.window.showInformationMessage(`Backup ${backup.id} is sound: ${result.databases.length} database(s) rebuilt and checked.`);
+  const kept = result.recorded ? '' : ' The archive is not one the catalog lists, so the result is not recorded.';
+  void vscode.window.showInformationMessage(`Backup ${backup.id} is sound: ${result.databases.length} database(s) rebuilt and checked.${kept}`);
   return result.ok;
 }
 
@@ -120,7 +121,7 @@ export async function restoreBackupCommand(services: CommandServices, target: un
       const told = notes.length > 0 ? `\n\n${notes.map((n) => `${n[0].toUpperCase()}${n.slice(1)}.`).join('\n')}` : '';
       const safety = plan?.safetyBackupFirst ? 'The current state is backed up first, and that safety backup verified.' : 'There is no current state to back up first.';
       // The dry run read only the manifest: a backup never verified can be, before anything is touched.
-      const unverified = plan?.notVerified ? ` This backup has not passed a verification: the restore checks every entry before it replaces anything; "${VERIFY_THEN_RESTORE}" also rebuilds and checks each database (integrity_check, foreign_key_check) first, and restores only if it is sound.` : '';
+      const unverified = plan?.notVerified ? ` ${plan.listed ? 'This backup has not passed a verification' : 'This archive is not one the catalog lists, so no verification of it is on record'}: the restore checks every entry before it replaces anything; "${VERIFY_THEN_RESTORE}" also rebuilds and checks each database (integrity_check, foreign_key_check) first, and restores only if it is sound.` : '';
       const answer = await vscode.window.showWarningMessage(`Restore ${what} from ${backup.reference === backup.id ? 'the backup' : `the archive ${path.basename(backup.reference)}, a backup`} of ${new Date(backup.createdAt).toLocaleString()}?`, { modal: true, detail: `${replaces} ${safety}${unverified}${told}` }, 'Restore', ...(plan?.notVerified ? [VERIFY_THEN_RESTORE] : []));
       // A backup that is not sound stops here, with the verification's error: nothing is restored.
       if (answer === VERIFY_THEN_RESTORE) services.log.info(`verify ${backup.id}: ${(await verifyInChild(services, folder, backup.reference)).databases.length} database(s) rebuilt and checked; restoring`);

@@ -47,7 +47,10 @@ function describePlan(result: RestoreResult, plan: RestorePlan, asNew: boolean, 
   if (plan.safetyBackupFirst) text.push(`  first, a safety backup of ${result.profileId}'s current state, verified before anything is replaced`);
   for (const write of plan.writes) text.push(`  ${write.exists ? 'replace' : 'create '} ${write.path} (${write.name})`);
   for (const note of result.notes) text.push(`  note: ${note}`);
-  if (plan.notVerified) text.push(`  note: this backup has not passed a verification, and a dry run reads only its manifest, not its data: the restore itself checks every entry (SHA-256) before anything is replaced; "envprofiles verify ${shellArgument(reference)}" checks the whole backup now`);
+  const checkNow = `the restore itself checks every entry (SHA-256) before anything is replaced; "envprofiles verify ${shellArgument(reference)}" checks the whole backup now`;
+  if (plan.notVerified && plan.listed) text.push(`  note: this backup has not passed a verification, and a dry run reads only its manifest, not its data: ${checkNow}`);
+  // A copy's verification is not recorded, so verifying it would not take this note away: it says why.
+  else if (plan.notVerified) text.push(`  note: this archive is not one the catalog lists, so no verification of it is on record, and a dry run reads only its manifest, not its data: ${checkNow} (its result is shown, not recorded)`);
   if (plan.confirmationNeeded) text.push(`  ${plan.confirmationNeeded} is protected: the restore needs --confirm ${plan.confirmationNeeded} (or typing its id when asked).`);
   for (const refusal of plan.wouldRefuse) text.push(`  it would be refused now: ${refusal}`);
   text.push('Nothing was changed.');

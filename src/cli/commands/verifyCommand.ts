@@ -43,6 +43,7 @@ export const verifyCommand: CliCommand = {
           ...result.databases.map((d) => `  ${d.name}: SHA-256 of the rebuilt file ${d.sha256}`),
         ]
       : [result.notABackup ? `${result.archive} is not a backup:` : `${result.backupId} FAILED verification:`, ...result.problems.map((p) => `  - ${p}`), `  ${verificationHint(result)}`];
+    if (!result.recorded && !result.notABackup && !result.missingParent) text.push(`  not recorded: ${result.archive} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.`);
     return { json: result, text, exitCode: result.ok ? 0 : 1 };
   },
 };

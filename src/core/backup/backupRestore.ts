@@ -80,6 +80,8 @@ export interface RestorePlan {
    * and a dry run reads only its manifest: the plan says nothing of its data. (One that failed has a note.)
    */
   notVerified: boolean;
+  /** Whether the archive is the one the catalog lists: only then can a verification of it be on record (`verify` records none for a copy). */
+  listed: boolean;
 }
 
 /** Whether notes tell what a restore did, or (a dry run) what it would do. */
@@ -140,7 +142,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // A dry run reads the manifest, not the data: "would write" must not be taken for "verified".
     const notVerified = !failedVerification && located.catalogEntry?.verified?.ok !== true;
     if (request.asNew) {
-      const restored = await restoreAsNew(context, config, chain, request.asNew, started, request.dryRun === true, notVerified);
+      const restored = await restoreAsNew(context, config, chain, request.asNew, started, request.dryRun === true, { notVerified, listed: located.catalogEntry !== undefined });
       restored.plan?.wouldRefuse.unshift(...wouldRefuse);
       if (failedVerification) restored.notes.push(failedVerification);
       return restored;
@@ -186,7 +188,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         ...fileRecords.map((f, i) => ({ name: f.originalPath, path: layout.relative(fileTargets[i]), exists: fs.existsSync(fileTargets[i]) })),
         ...(restoresProfileFile ? [{ name: 'profile file', path: layout.relative(current.file), exists: false }] : []),
       ];
-      const plan: RestorePlan = { writes, safetyBackupFirst: Object.keys(safety.present).length > 0, wouldRefuse, notVerified, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
+      const plan: RestorePlan = { writes, safetyBackupFirst: Object.keys(safety.present).length > 0, wouldRefuse, notVerified, listed: located.catalogEntry !== undefined, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
       const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined), ...sharedFileNotes(context, manifest.profileId, fileRecords, fileTargets, outcome, undefined)];
       return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
     }
@@ -498,7 +500,7 @@ function restoreTarget(context: WorkspaceContext, config: WorkspaceConfig, chain
 }
 
 /** Restores every database of a backup into a new profile, like a clone. */
-async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], id: string, started: number, dryRun: boolean, notVerified: boolean): Promise<RestoreResult> {
+async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], id: string, started: number, dryRun: boolean, verification: Pick<RestorePlan, 'notVerified' | 'listed'>): Promise<RestoreResult> {
   const { layout } = context;
   const manifest = chain[chain.length - 1].manifest;
   const problem = profileIdProblem(id);
@@ -562,7 +564,7 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   const result = { backupId: manifest.backupId, profileId: id, databases: records.map((r) => r.logicalName), files: [], notes };
   if (dryRun) {
     const writes = [...records.map((r) => ({ name: r.logicalName, path: databases[r.logicalName], exists: false })), { name: 'profile file', path: layout.relative(layout.profileFile(id)), exists: false }];
-    return { ...result, durationMs: performance.now() - started, plan: { writes, safetyBackupFirst: false, wouldRefuse, notVerified } };
+    return { ...result, durationMs: performance.now() - started, plan: { writes, safetyBackupFirst: false, wouldRefuse, ...verification } };
   }
   try {
     await withNewProfileJournal(context, { operation: 'create', source: manifest.backupId, target: id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {

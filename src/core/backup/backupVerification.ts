@@ -41,6 +41,11 @@ export interface VerificationResult {
   notABackup?: string;
   /** The backup of the chain whose archive is missing (nothing could be rebuilt without it). */
   missingParent?: string;
+  /**
+   * Whether the result was written into the catalog: only for the archive the catalog lists (not for a
+   * copy of it elsewhere, or an archive of another workspace), and not while a parent's archive is missing.
+   */
+  recorded: boolean;
 }
 
 /** Streams every entry of one archive (but those in `alreadyChecked`) and checks it against the manifest's SHA-256. */
@@ -186,7 +191,8 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   const archiveSound = problems.length === dataProblems;
   // A parent whose archive is missing says nothing of this archive (as its own archive gone says
   // nothing of the backup): nothing is recorded, and the list says "chain broken" while it is missing.
-  if (profileId && located.catalogEntry && !missingParent) {
+  const recorded = profileId !== undefined && located.catalogEntry !== undefined && !missingParent;
+  if (recorded && profileId) {
     const record: VerificationRecord = { at: context.now().toISOString(), ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound };
     if (ok) record.databaseSha256 = Object.fromEntries(databases.map((d) => [d.name, d.sha256]));
     try {
@@ -196,7 +202,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     }
   }
   appendAudit(context, { event: 'verify', profile: profileId, outcome: ok ? 'ok' : 'failed', detail: ok ? backupId : problems[0] });
-  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started, ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}) };
+  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started, recorded, ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}) };
 }
 
 /** What to do about a backup that failed verification. */
