@@ -1383,6 +1383,41 @@ describe('restore', () => {
     }
   });
 
+  it('a restore whose databases\' folder is moved away while it runs says so (IO_ERROR naming the folder), does not make the folder again, and leaves the moved files as they were; moved during the swaps, it says that files there may be the backup\'s', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, 'DELETE FROM price_data WHERE rowid % 3 = 0');
+    const folder = path.join(root, 'data/dev');
+    const moved = `${folder}-moved`;
+    const names = ['settings', 'strategies', 'market_data'].map((d) => `${d}.sqlite3`);
+    const original = names.map((n) => sha256(path.join(folder, n)));
+    const movingAt = (at: string) => ({ ...context, onStep: (step: string) => { if (step === at) fs.renameSync(folder, moved); } });
+    await assert.rejects(restoreBackup(movingAt('rebuilt:settings'), { reference: backup.entry.id }), (error: unknown) => {
+      assert.ok(error instanceof EnvProfilesError && error.code === 'IO_ERROR', String(error));
+      const safety = backupsOf(context, DEV).at(-1);
+      assert.equal(error.file, folder);
+      assert.match(error.message, /^Restoring \S+ could not be finished: .* so a folder the restore writes into \(.*\) was removed, moved or unmounted while the restore was writing into it\. No file was replaced: the files that were in that folder went with it as they were, beside the restore's unfinished copies .*; every other file is as it was\. The safety backup (\S+) taken before it was kept\.$/);
+      assert.ok(error.message.includes(`The safety backup ${safety?.id} taken`), error.message);
+      return true;
+    });
+    assert.ok(!fs.existsSync(folder), 'the folder is not made again where it was');
+    assert.deepEqual(names.map((n) => sha256(path.join(moved, n))), original);
+    assert.equal(fs.readdirSync(path.join(root, '.envprofiles/journal')).length, 0, 'no journal is left');
+
+    fs.renameSync(moved, folder);
+    await assert.rejects(restoreBackup(movingAt('swapped:data/dev/settings.sqlite3'), { reference: backup.entry.id }), (error: unknown) => {
+      assert.ok(error instanceof EnvProfilesError && error.code === 'IO_ERROR', String(error));
+      assert.match(error.message, /while the restore was replacing files\. It was rolled back in every folder still there; in the one that went, files may already be the backup's, with the ones they replaced set aside under temporary names .*: put the folder back and restore again\. The safety backup \S+ taken before it was kept\.$/);
+      return true;
+    });
+    fs.renameSync(moved, folder);
+    // The next restore finishes the job.
+    await restoreBackup(context, { reference: backup.entry.id });
+    const restored = (await engine()).open(path.join(folder, 'market_data.sqlite3'), { readOnly: true });
+    assert.equal(Number(restored.all('SELECT count(*) AS n FROM price_data WHERE rowid % 3 = 0')[0].n) > 0, true);
+    restored.close();
+  });
+
   it('a failure at any step of the swap leaves the old files byte for byte', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });

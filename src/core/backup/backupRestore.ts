@@ -37,6 +37,7 @@ import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
 import { databaseFileProblem } from '../sqlite/sqliteHeader';
 import { requireRoomToVerify, verifySafetyBackup } from './safetyBackupCheck';
+import { vanishedFolderError } from './vanishedFolder';
 
 export interface RestoreRequest {
   /** A backup id or the path of an archive. */
@@ -209,6 +210,10 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       })),
     };
     const journalName = `restore-${manifest.profileId}`;
+    // Only a folder missing now is made: one that goes while the restore runs (removed, moved, unmounted) is not made again, empty, where it was.
+    const foldersToMake = new Set(journal.swaps.map((swap) => path.dirname(swap.incoming)).filter((folder) => !fs.existsSync(folder)));
+    const makeIfMissingAtStart = (folder: string): void => void (foldersToMake.has(folder) && fs.mkdirSync(folder, { recursive: true }));
+    let swapped = 0;
     writeJournal(layout, journalName, journal);
     try {
       context.onStep?.('journal-written');
@@ -216,7 +221,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       for (const [i, { record }] of targets.entries()) {
         throwIfCancelled(context);
         const incoming = journal.swaps[i].incoming;
-        fs.mkdirSync(path.dirname(incoming), { recursive: true });
+        makeIfMissingAtStart(path.dirname(incoming));
         // The rebuilt file is checked against the whole-file SHA-256 of the backed-up snapshot (an
         // incremental: page by page against its page index): it is that committed state, byte for byte. (integrity_check and foreign_key_check are what `verify` adds.)
         fs.mkdirSync(stagingDir, { recursive: true, mode: 0o700 });
@@ -226,7 +231,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       }
       for (const [i, file] of fileRecords.entries()) {
         const swap = journal.swaps[targets.length + i];
-        fs.mkdirSync(path.dirname(swap.incoming), { recursive: true });
+        makeIfMissingAtStart(path.dirname(swap.incoming));
         fs.writeFileSync(swap.incoming, await fileContent(chain, file), { mode: restoredPermissions(swap.target, file) });
         matchPermissions(swap.target, swap.incoming);
       }
@@ -241,6 +246,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       for (const swap of journal.swaps) {
         for (const kept of swap.keptOld) fs.renameSync(kept.from, kept.path);
         fs.renameSync(swap.incoming, swap.target);
+        swapped += 1;
         context.onStep?.(`swapped:${layout.relative(swap.target)}`);
       }
       writeJournal(layout, journalName, { ...journal, phase: 'committed' });
@@ -253,6 +259,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         const kept = safetyBackup ? ` The safety backup ${safetyBackup} was kept.` : '';
         throw outOfSpaceError(`Restoring ${manifest.backupId}`, [...new Set(journal.swaps.map((swap) => path.dirname(swap.target))), stagingDir], error, `It was rolled back: every file is as it was.${kept}`);
       }
+      const vanished = vanishedDuringRestore(manifest.backupId, journal, swapped, safetyBackup, error);
+      if (vanished) throw vanished;
       // A refused permission or a read-only disk is put in words too (as it would be anyway), with the rollback said.
       const typed = isEnvProfilesError(error) ? error : typedSystemError(error);
       throw typed ? rolledBackError(typed, safetyBackup) : error;
@@ -611,6 +619,26 @@ function rolledBackError(error: EnvProfilesError, safetyBackup: string | undefin
   const rolledBack = error.code === 'CANCELLED' ? '' : ' The restore was rolled back: every file is as it was.';
   if (!kept && !rolledBack) return error;
   return reworded(error, `${error.message}${rolledBack}${kept}`);
+}
+
+/**
+ * A folder the restore writes in that was removed, moved or unmounted while it ran (a clean-up script, a
+ * disk pulled out), said with what became of the files; undefined for any other error. The rollback
+ * cannot reach into a folder that went: what was in it went with it.
+ */
+function vanishedDuringRestore(backupId: string, journal: RestoreJournal, swapped: number, safetyBackup: string | undefined, error: unknown): EnvProfilesError | undefined {
+  // vanishedFolderError ends the sentence.
+  const kept = safetyBackup ? `. The safety backup ${safetyBackup} taken before it was kept` : '';
+  const failed = `Restoring ${backupId} could not be finished`;
+  const unfinished = "the restore's unfinished copies (.<name>.envprofiles-tmp-*, which can be deleted)";
+  const targetFolders = [...new Set(journal.swaps.map((swap) => path.dirname(swap.target)))]
+    .sort((a, b) => a.length - b.length)
+    .map((folder) => ({ folder, what: 'a folder the restore writes into' }));
+  const inTargets = swapped === 0
+    ? `while the restore was writing into it. No file was replaced: the files that were in that folder went with it as they were, beside ${unfinished}; every other file is as it was${kept}`
+    : `while the restore was replacing files. It was rolled back in every folder still there; in the one that went, files may already be the backup's, with the ones they replaced set aside under temporary names (.<name>.envprofiles-tmp-*): put the folder back and restore again${kept}`;
+  return vanishedFolderError(failed, inTargets, targetFolders, error)
+    ?? vanishedFolderError(failed, `while the restore was rebuilding the databases in it. The restore was rolled back: every file is as it was${kept}`, [{ folder: journal.stagingDir, what: 'its staging folder in the backups folder' }], error);
 }
 
 /** `text` cut to about `length` characters (a note stays one readable line). */
