@@ -108,6 +108,11 @@ describe('restore --dry-run', function () {
     assert.deepEqual(dry.json?.result.notes, ['would restore as the new profile dev_copy']);
     assert.equal(dry.json?.result.plan.notVerified, true);
     assert.equal(runCli(['restore', backup.entry.id, '--as-new', DEV, '--dry-run', '--workspace', root]).status, 1, 'an id that exists is still an error');
+    // An id that cannot be a file name: a usage error that says what an id may be, with one that would do.
+    const unsafe = runCli(['restore', backup.entry.id, '--as-new', '../outside', '--workspace', root]);
+    assert.equal(unsafe.status, 2);
+    assert.equal(unsafe.stderr, `error[PROFILE_INVALID]: Cannot restore as "../outside": "../outside" contains a path separator. Nothing was changed.\n  Give --as-new an id of 3 to 64 letters, digits, ".", "_" or "-", such as ${DEV}_restored.\n`);
+    assert.deepEqual(snapshotTree(root, unchanging), before);
   });
 
   it('says when the backup has not passed a verification (the dry run read only its manifest) and how to check it now; a damaged archive is then refused by the restore itself, which says that every file is as it was and where its safety backup is', async () => {

@@ -512,7 +512,10 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   const { layout } = context;
   const manifest = chain[chain.length - 1].manifest;
   const problem = profileIdProblem(id);
-  if (problem) throw new EnvProfilesError('PROFILE_INVALID', `Cannot restore as "${id}": ${problem}.`, { kind: 'usage' });
+  if (problem) {
+    const example = profileIdProblem(`${manifest.profileId}_restored`) ? 'restored_profile' : `${manifest.profileId}_restored`;
+    throw new EnvProfilesError('PROFILE_INVALID', `Cannot restore as "${id}": ${problem}. Nothing was changed.`, { kind: 'usage', hint: `Give --as-new an id of 3 to 64 letters, digits, ".", "_" or "-", such as ${example}.` });
+  }
   if (fs.existsSync(layout.profileFile(id))) throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${id}" already exists.`, { hint: 'Choose another id for --as-new.' });
   const record = profileRecord(chain);
   const document = parseDocument((await fileContent(chain, record)).toString('utf8'));
