@@ -212,7 +212,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const journalName = `restore-${manifest.profileId}`;
     // Only a folder missing now is made: one that goes while the restore runs (removed, moved, unmounted) is not made again, empty, where it was.
     const foldersToMake = new Set(journal.swaps.map((swap) => path.dirname(swap.incoming)).filter((folder) => !fs.existsSync(folder)));
-    const makeIfMissingAtStart = (folder: string): void => void (foldersToMake.has(folder) && fs.mkdirSync(folder, { recursive: true }));
+    const makeIfMissingAtStart = (folder: string): void => {
+      if (foldersToMake.has(folder)) fs.mkdirSync(folder, { recursive: true });
+    };
     let swapped = 0;
     writeJournal(layout, journalName, journal);
     try {
