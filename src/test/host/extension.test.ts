@@ -244,8 +244,10 @@ suite('Environment Profiles in a real VS Code', () => {
     fs.copyFileSync(path.join(folder, incremental), archive);
     // Picked through the command's own quick pick and file dialog (answered by the test).
     const window = vscode.window as unknown as Record<string, unknown>;
-    const { showQuickPick, showOpenDialog } = window;
+    const { showQuickPick, showOpenDialog, showInformationMessage } = window;
     const offered: string[] = [];
+    const told: string[] = [];
+    window.showInformationMessage = async (message: string) => void told.push(message);
     window.showQuickPick = async (items: readonly (vscode.QuickPickItem & { archiveFile?: boolean })[]) => {
       offered.push(...items.map((i) => i.label));
       return items.find((i) => i.archiveFile);
@@ -260,7 +262,10 @@ suite('Environment Profiles in a real VS Code', () => {
     } finally {
       window.showQuickPick = showQuickPick;
       window.showOpenDialog = showOpenDialog;
+      window.showInformationMessage = showInformationMessage;
     }
+    // A copy's result is not recorded in the catalog, and the message says so.
+    assert.deepEqual(told.map((m) => m.replace(/^Backup \S+ is sound: \d+ database\(s\) rebuilt and checked\./, '')), [' The archive is not one the catalog lists, so the result is not recorded.']);
     assert.equal(offered[offered.length - 1], '$(file-zip) Archive file…', 'offered after the listed backups');
     assert.ok(offered.length > 1);
     const run = api.services.lastChildProcess;
