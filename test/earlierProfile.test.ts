@@ -44,7 +44,7 @@ describe('a new profile that takes the id of a deleted one', function () {
     assert.equal(created.status, 0, created.stderr);
     assert.equal(created.json?.result.notes.length, 1);
     assert.match(created.json?.result.notes[0], new RegExp(`^3 backup\\(s\\) of an earlier profile with the id ${DEV} \\(deleted; the newest from `));
-    assert.match(runCli(['backups', DEV, '--workspace', root]).stdout, /\(earlier profile\)/);
+    assert.match(runCli(['backups', DEV, '--workspace', root]).stdout, new RegExp(`\\(earlier profile\\)[^]*\\nnote: 3 of the backups listed for ${DEV} \\(marked "earlier profile"\\) were made before the current ${DEV} was created: they hold the data of an earlier profile with this id, which was deleted\\.\\n`));
 
     const first = runCli(['backup', DEV, '--workspace', root, '--json']);
     assert.equal(first.status, 0, first.stderr);

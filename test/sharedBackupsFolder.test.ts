@@ -42,6 +42,7 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     const theirBackup = await createBackup(theirs.context, { profileId: DEV, kind: 'full' });
     const newest = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
     assert.deepEqual(catalogOf(mine.context).map((e) => e.origin?.workspace), [mine.root, theirs.root, mine.root]);
+    assert.match(runCli(['backups', DEV, '--workspace', mine.root]).stdout, new RegExp(`note: 1 of the backups listed for ${DEV} was made by the workspace at ${theirs.root}, `));
     // Their next incremental builds on their own backup, not on mine (the newest in the shared catalog).
     const theirNext = await createBackup(theirs.context, { profileId: DEV });
     assert.equal(theirNext.entry.kind, 'incremental');

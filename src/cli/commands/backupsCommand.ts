@@ -69,7 +69,7 @@ export const backupsCommand: CliCommand = {
       }
     }
     const sharingNotes = Object.entries(sharedWith).flatMap(([profileId, workspaces]) => Object.entries(workspaces).flatMap(([workspace, count]) => [
-      `note: ${count} of the backups listed for ${profileId} were made by the workspace at ${workspace}, which uses the same backups folder and profile id.`,
+      `note: ${count} of the backups listed for ${profileId} ${count === 1 ? 'was' : 'were'} made by the workspace at ${workspace}, which uses the same backups folder and profile id.`,
       `  Prune here keeps them (that workspace's prune decides); restoring one here brings that workspace's data. Give each workspace its own backups.directory in .envprofiles/config.yaml.`,
     ]));
     const notes = Object.entries(disagreements).flatMap(([profileId, problems]) => [
@@ -89,7 +89,7 @@ export const backupsCommand: CliCommand = {
       if (ids.length > 0) earlierProfile[profileId] = ids;
     }
     const earlierNotes = Object.entries(earlierProfile).flatMap(([profileId, ids]) => [
-      `note: ${ids.length} of the backups listed for ${profileId} (marked "earlier profile") were made before the current ${profileId} was created: they hold the data of an earlier profile with this id, which was deleted.`,
+      `note: ${ids.length} of the backups listed for ${profileId} (marked "earlier profile") ${ids.length === 1 ? 'was' : 'were'} made before the current ${profileId} was created: ${ids.length === 1 ? 'it holds' : 'they hold'} the data of an earlier profile with this id, which was deleted.`,
       `  Restoring one over ${profileId} replaces its databases with that data (after a safety backup); "envprofiles restore <backup-id> --as-new <id>" keeps them apart.`,
     ]);
     // An empty mount point where this workspace's backups were: "No backups" would mislead.
