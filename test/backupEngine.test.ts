@@ -483,6 +483,14 @@ describe('backup archives', () => {
     assert.deepEqual(result.failures, []);
   });
 
+  it('backup --all in a workspace without profiles says that there was nothing to back up and how to make one', () => {
+    const root = tempDir();
+    assert.equal(runCli(['init', '--workspace', root]).status, 0);
+    const all = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root]);
+    assert.equal(all.status, 0, all.stderr);
+    assert.equal(all.stdout, 'There are no profiles in .envprofiles/profiles: nothing to back up. Create one first: envprofiles create <id>\n');
+  });
+
   it('backup --all saves what it can: past a profile file that does not parse (named, with its code, file and what to do), and without a database that is missing (named in the output and the manifest); that backup verifies, restores, and says what it lacks', async () => {
     const { root, context } = await demoWorkspace();
     const TEST = 'test_environment_001';

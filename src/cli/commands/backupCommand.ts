@@ -71,7 +71,8 @@ export const backupCommand: CliCommand = {
       const partial = result.results.filter((r) => r.leftOut).length;
       const broken = result.brokenProfileFiles.length;
       const caveats = [...(partial > 0 ? [`${partial} of them without every database`] : []), ...(broken > 0 ? [`${broken} of them with a profile file that does not validate`] : [])];
-      text.push(`${result.results.length} profile(s) backed up${caveats.length > 0 ? ` (${caveats.join('; ')}: see the notes)` : ''}, ${result.failures.length} failed (reason: ${result.reason}).`);
+      if (result.results.length === 0 && result.failures.length === 0) text.push(`There are no profiles in ${context.layout.relative(context.layout.profilesDir)}: nothing to back up. Create one first: envprofiles create <id>`);
+      else text.push(`${result.results.length} profile(s) backed up${caveats.length > 0 ? ` (${caveats.join('; ')}: see the notes)` : ''}, ${result.failures.length} failed (reason: ${result.reason}).`);
       const failedVerification = [...verified.values()].filter((v) => !v.ok).length;
       if (failedVerification > 0) text.push(`${failedVerification} of the new backups FAILED verification (see above).`);
       const json: AllBackupsJson = { reason: result.reason, backups: result.results.map(({ entry: { leftOut: _names, ...entry }, databases, note, leftOut }) => ({ ...entry, databases, note, ...(leftOut ? { leftOut } : {}), ...(verified.has(entry.id) ? { verification: verified.get(entry.id) } : {}) })), failures: result.failures, brokenProfileFiles: result.brokenProfileFiles };
