@@ -79,7 +79,7 @@ export async function emergencyBackupCommand(services: CommandServices): Promise
   if (failures.length > 0) throw new Error(`Emergency backup: ${count} profile(s) backed up${without}, ${failures.length} failed (${failures[0]}).`);
   if (leftOut.length > 0) {
     void vscode.window.showWarningMessage(`Emergency backup: ${count} profile(s) backed up${without}. See the log.`, 'Show Log').then((c) => c && services.log.show());
-  } else void vscode.window.showInformationMessage(`Emergency backup: ${count} profile(s) backed up.`);
+  } else void vscode.window.showInformationMessage(count > 0 ? `Emergency backup: ${count} profile(s) backed up.` : 'Emergency backup: there are no profiles to back up. Create one first (Environment Profiles: Create Profile…).');
   return count;
 }
 
