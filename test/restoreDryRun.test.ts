@@ -115,6 +115,32 @@ describe('restore --dry-run', function () {
     assert.deepEqual(snapshotTree(root, unchanging), before);
   });
 
+  it('--as-new with the id of a deleted profile whose data was kept: refused (nothing is overwritten), and told that a restore without --as-new brings it back, which it does', async () => {
+    const { root } = await demoWorkspace();
+    // A clone keeps its databases in data/<its id>/, where --as-new with that id would put them too.
+    const COPY = 'dev_copy';
+    assert.equal(runCli(['clone', DEV, COPY, '--workspace', root]).status, 0);
+    const backedUp = runCli(['backup', COPY, '--full', '--verify', '--workspace', root, '--json']);
+    assert.equal(backedUp.status, 0, backedUp.stderr);
+    const id = backedUp.json?.result.id as string;
+    assert.equal(runCli(['delete', COPY, '--workspace', root]).status, 0);
+    const before = snapshotTree(root, unchanging);
+    const refused = runCli(['restore', id, '--as-new', COPY, '--workspace', root]);
+    assert.equal(refused.status, 1);
+    assert.equal(refused.stderr, [
+      `error[TARGET_EXISTS]: data/${COPY}/settings.sqlite3 already exists; nothing was changed.`,
+      `  Choose another id for --as-new. Or, as ${COPY} has no profile file now (deleted, its data kept?), bring it back where it was by restoring without --as-new ("envprofiles restore ${id}"): what is there now is backed up first.`,
+      '',
+    ].join('\n'));
+    assert.deepEqual(snapshotTree(root, unchanging), before);
+    const restored = runCli(['restore', id, '--workspace', root, '--json']);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.ok(restored.json?.result.safetyBackup, 'what was there is backed up first');
+    assert.ok(fs.existsSync(path.join(root, `.envprofiles/profiles/${COPY}.yaml`)));
+    // With the profile back, the id is taken: the other refusal, with its own hint.
+    assert.equal(runCli(['restore', id, '--as-new', COPY, '--workspace', root]).stderr, `error[PROFILE_EXISTS]: Profile "${COPY}" already exists.\n  Choose another id for --as-new.\n`);
+  });
+
   it('says when the backup has not passed a verification (the dry run read only its manifest) and how to check it now; a damaged archive is then refused by the restore itself, which says that every file is as it was and where its safety backup is', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
