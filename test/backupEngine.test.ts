@@ -1426,6 +1426,49 @@ describe('restore', () => {
     restored.close();
   });
 
+  it('a database written while the restore runs (opened, written and closed after its safety backup began) is not replaced: refused, nothing changed, and a restore once it is quiet goes through', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const settings = path.join(root, 'data/dev/settings.sqlite3');
+    const files = ['settings', 'strategies', 'market_data'].map((d) => path.join(root, `data/dev/${d}.sqlite3`));
+    const sqlite = await engine();
+    const write = (): void => {
+      const db = sqlite.open(settings, { readOnly: false });
+      db.exec('CREATE TABLE IF NOT EXISTS written_meanwhile (n INTEGER); INSERT INTO written_meanwhile VALUES (1)');
+      db.close();
+    };
+    const rows = (): number => {
+      const db = sqlite.open(settings, { readOnly: true });
+      try {
+        return Number(db.all('SELECT count(*) AS n FROM written_meanwhile')[0].n);
+      } finally {
+        db.close();
+      }
+    };
+    // A write during the safety backup (a snapshot may or may not hold it), and one during the rebuild.
+    for (const at of ['snapshot:settings', 'rebuilt:market_data']) {
+      const before = files.map((f) => sha256(f));
+      const writing = { ...context, onStep: (step: string) => { if (step === at) write(); } };
+      await assert.rejects(restoreBackup(writing, { reference: backup.entry.id }), (error: unknown) => {
+        assert.ok(error instanceof EnvProfilesError && error.code === 'DATABASE_IN_USE' && error.kind === 'refused', String(error));
+        assert.equal(error.file, 'data/dev/settings.sqlite3');
+        assert.match(error.message, /^settings \(data\/dev\/settings\.sqlite3\) was written while the restore ran, after its safety backup was begun, so replacing it would lose what was written: the restore was refused\. The restore was rolled back: every file is as it was\. The safety backup \S+ taken before it was kept\.$/);
+        return true;
+      });
+      assert.notDeepEqual(files.map((f) => sha256(f)), before, 'the write is there');
+      assert.deepEqual(files.slice(1).map((f) => sha256(f)), before.slice(1), 'the other files are as they were');
+    }
+    assert.equal(rows(), 2);
+    // Quiet again: the restore goes through, and its safety backup holds both writes.
+    const restored = await restoreBackup(context, { reference: backup.entry.id });
+    assert.throws(rows, /no such table/, 'settings is the backup\'s again');
+    const safety = await restoreBackup(context, { reference: restored.safetyBackup as string, asNew: 'dev_before' });
+    const kept = sqlite.open(path.join(root, 'data/dev_before/settings.sqlite3'), { readOnly: true });
+    assert.equal(Number(kept.all('SELECT count(*) AS n FROM written_meanwhile')[0].n), 2);
+    kept.close();
+    assert.equal(safety.profileId, 'dev_before');
+  });
+
   it('a failure at any step of the swap leaves the old files byte for byte', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });

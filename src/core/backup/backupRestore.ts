@@ -5,7 +5,7 @@ import { Document, isMap, parseDocument } from 'yaml';
 import { appendAudit } from '../auditLog';
 import { commitTemporaryFile, temporaryPathFor, writeFileAtomic } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
-import { refuseIfDatabasesInUse } from '../databaseInUse';
+import { refuseIfDatabasesInUse, type DatabaseInPlace } from '../databaseInUse';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
 import { EnvProfilesError, isEnvProfilesError, reworded } from '../errors';
 import { RefusalChecks } from '../dryRunRefusals';
@@ -36,6 +36,7 @@ import { databasesOfOtherProfiles, filesOfOtherProfiles } from '../pathOwners';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
 import { databaseFileProblem } from '../sqlite/sqliteHeader';
+import { databaseWriteStamp } from '../sqlite/fileStamp';
 import { requireRoomToVerify, verifySafetyBackup } from './safetyBackupCheck';
 import { vanishedFolderError } from './vanishedFolder';
 
@@ -193,6 +194,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined), ...sharedFileNotes(context, manifest.profileId, fileRecords, fileTargets, outcome, undefined)];
       return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
     }
+    // Taken before the safety backup: a write after this point may be missing from it (see below).
+    const writeStamps = new Map(replaced.map((database) => [database.file, databaseWriteStamp(database.file)]));
     const { safetyBackup, safetyBackupVerified, keptAs, notes } = await backUpWhatIsThere(context, config, safetyProfile, safety, profileFileContent);
     notes.push(...leftAlone);
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
@@ -239,6 +242,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       }
       // Last point where cancelling is honoured: the swaps below run to the end (or roll back).
       throwIfCancelled(context);
+      // A program that opened a database, wrote and closed it while the safety backup and the rebuild
+      // ran is no longer seen as open below, but what it wrote may not be in the safety backup.
+      refuseIfWrittenSince(writeStamps, replaced);
       // Again, right before the swaps: the application may have been started during the rebuild.
       refuseIfDatabasesInUse(context.engine, replaced, operation);
       // The check (and the application, if it ran meanwhile) may have checkpointed a -wal away or left
@@ -646,6 +652,17 @@ function vanishedDuringRestore(backupId: string, journal: RestoreJournal, swappe
     : `while the restore was replacing files. It was rolled back in every folder still there; in the one that went, files may already be the backup's, with the ones they replaced set aside under temporary names (.<name>.envprofiles-tmp-*): put the folder back and restore again${kept}`;
   return vanishedFolderError(failed, inTargets, targetFolders, error)
     ?? vanishedFolderError(failed, `while the restore was rebuilding the databases in it. The restore was rolled back: every file is as it was${kept}`, [{ folder: journal.stagingDir, what: 'its staging folder in the backups folder' }], error);
+}
+
+/** Refuses the swaps when a database to be replaced was written since `stamps` were taken (before the safety backup). */
+function refuseIfWrittenSince(stamps: Map<string, string>, replaced: DatabaseInPlace[]): void {
+  const written = replaced.find((database) => databaseWriteStamp(database.file) !== stamps.get(database.file));
+  if (!written) return;
+  throw new EnvProfilesError('DATABASE_IN_USE', `${written.logicalName} (${written.written}) was written while the restore ran, after its safety backup was begun, so replacing it would lose what was written: the restore was refused.`, {
+    kind: 'refused',
+    file: written.written,
+    hint: 'Stop the application (or whatever wrote to it), then restore again: the new safety backup holds what was written.',
+  });
 }
 
 /** `text` cut to about `length` characters (a note stays one readable line). */
