@@ -393,6 +393,9 @@ suite('Environment Profiles in a real VS Code', () => {
     const before = fs.readFileSync(config, 'utf8');
     const missing = path.join(os.tmpdir(), `envprofiles-unmounted-${process.pid}`, 'backups');
     fs.writeFileSync(config, before.replace(/directory: \S+/, `directory: ${missing}`));
+    // Refreshed at once, not left to the file watcher, whose events can come late on a busy machine (one
+    // run timed out here after the heavier tests above); the watcher has its own test below.
+    await vscode.commands.executeCommand('envProfiles.refresh');
     try {
       const [warning] = await waitFor('a warning in place of the list', () => {
         const nodes = child(roots()[0], 'Backups').getChildren();
@@ -425,6 +428,7 @@ suite('Environment Profiles in a real VS Code', () => {
       fs.writeFileSync(config, before);
       fs.rmSync(path.join(workspace(), '.envprofiles/backups-folder.json'), { force: true });
     }
+    await vscode.commands.executeCommand('envProfiles.refresh');
     await waitFor('the list back', () => child(roots()[0], 'Backups').getChildren().every((n) => !/does not exist/.test(labelOf(n))));
   });
 
