@@ -18,7 +18,9 @@ const TEST = 'test_environment_001';
 let api: EnvironmentProfilesApi;
 const workspace = (): string => (vscode.workspace.workspaceFolders ?? [])[0].uri.fsPath;
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15000): Promise<T> {
+// 30 s: file-watcher events can come late on a busy machine (a run once waited more than 15 s); a
+// probe that holds returns at once, so only a failure waits this long.
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
