@@ -143,8 +143,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const failedVerification = located.catalogEntry?.verified?.ok === false ? `this backup failed its last verification (${located.catalogEntry.verified.at}): ${shortened(located.catalogEntry.verified.detail, 240)}` : undefined;
     // A dry run reads the manifest, not the data: "would write" must not be taken for "verified".
     const notVerified = !failedVerification && located.catalogEntry?.verified?.ok !== true;
+    const listed = located.catalogEntry !== undefined;
     if (request.asNew) {
-      const restored = await restoreAsNew(context, config, chain, request.asNew, started, request.dryRun === true, { notVerified, listed: located.catalogEntry !== undefined });
+      const restored = await restoreAsNew(context, config, chain, request.asNew, started, request.dryRun === true, { notVerified, listed });
       restored.plan?.wouldRefuse.unshift(...wouldRefuse);
       if (failedVerification) restored.notes.push(failedVerification);
       return restored;
@@ -190,7 +191,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         ...fileRecords.map((f, i) => ({ name: f.originalPath, path: layout.relative(fileTargets[i]), exists: fs.existsSync(fileTargets[i]) })),
         ...(restoresProfileFile ? [{ name: 'profile file', path: layout.relative(current.file), exists: false }] : []),
       ];
-      const plan: RestorePlan = { writes, safetyBackupFirst: Object.keys(safety.present).length > 0, wouldRefuse, notVerified, listed: located.catalogEntry !== undefined, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
+      const plan: RestorePlan = { writes, safetyBackupFirst: Object.keys(safety.present).length > 0, wouldRefuse, notVerified, listed, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
       const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined), ...sharedFileNotes(context, manifest.profileId, fileRecords, fileTargets, outcome, undefined)];
       return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
     }
@@ -643,13 +644,13 @@ function vanishedDuringRestore(backupId: string, journal: RestoreJournal, swappe
   // vanishedFolderError ends the sentence.
   const kept = safetyBackup ? `. The safety backup ${safetyBackup} taken before it was kept` : '';
   const failed = `Restoring ${backupId} could not be finished`;
-  const unfinished = "the restore's unfinished copies (.<name>.envprofiles-tmp-*, which can be deleted)";
+  const temporaryNames = '.<name>.envprofiles-tmp-*';
   const targetFolders = [...new Set(journal.swaps.map((swap) => path.dirname(swap.target)))]
     .sort((a, b) => a.length - b.length)
     .map((folder) => ({ folder, what: 'a folder the restore writes into' }));
   const inTargets = swapped === 0
-    ? `while the restore was writing into it. No file was replaced: the files that were in that folder went with it as they were, beside ${unfinished}; every other file is as it was${kept}`
-    : `while the restore was replacing files. It was rolled back in every folder still there; in the one that went, files may already be the backup's, with the ones they replaced set aside under temporary names (.<name>.envprofiles-tmp-*): put the folder back and restore again${kept}`;
+    ? `while the restore was writing into it. No file was replaced: the files that were in that folder went with it as they were, beside the restore's unfinished copies (${temporaryNames}, which can be deleted); every other file is as it was${kept}`
+    : `while the restore was replacing files. It was rolled back in every folder still there; in the one that went, files may already be the backup's, with the ones they replaced set aside under temporary names (${temporaryNames}): put the folder back and restore again${kept}`;
   return vanishedFolderError(failed, inTargets, targetFolders, error)
     ?? vanishedFolderError(failed, `while the restore was rebuilding the databases in it. The restore was rolled back: every file is as it was${kept}`, [{ folder: journal.stagingDir, what: 'its staging folder in the backups folder' }], error);
 }

@@ -22,18 +22,16 @@ export function sameStamp(a: FileStamp, b: FileStamp): boolean {
 }
 
 /**
- * What changes when a database is written: its file's stamp, and its -wal's while that holds frames
- * (in WAL mode a commit goes to the -wal first). An absent and an empty -wal are the same, since a
- * read-only connection may leave an empty one behind. Only a writer changes it: readers write to the
- * -shm alone, which is left out. Unlike `stampOf`, the change time is left out too: permissions copied
- * from the file change it, not its data.
+ * What changes when a database is written: its file's identity, modification time and size, and its
+ * -wal's while that holds frames (in WAL mode a commit goes to the -wal first). An absent and an empty
+ * -wal are the same, since a read-only connection may leave an empty one behind. Readers write to the
+ * -shm alone, which is left out; so is the change time, which a chmod moves without writing data.
  */
 export function databaseWriteStamp(file: string): string {
-  const part = (path: string): string => {
+  const stamp = (path: string): string | undefined => {
     const stat = fs.statSync(path, { bigint: true, throwIfNoEntry: false });
-    return stat ? `${stat.ino}:${stat.mtimeNs}:${stat.size}` : 'none';
+    return stat ? `${stat.ino}:${stat.mtimeNs}:${stat.size}` : undefined;
   };
-  const wal = `${file}-wal`;
-  const walHoldsFrames = (fs.statSync(wal, { throwIfNoEntry: false })?.size ?? 0) > 0;
-  return `${part(file)}|${walHoldsFrames ? part(wal) : 'empty'}`;
+  const wal = stamp(`${file}-wal`);
+  return `${stamp(file) ?? 'none'}|${wal && !wal.endsWith(':0') ? wal : 'empty'}`;
 }
