@@ -94,16 +94,19 @@ export interface Finished {
   code: number | null;
   signal: NodeJS.Signals | null;
   stderr: string;
+  stdout: string;
 }
 
-/** Starts the command; resolves with its exit code and stderr. `started` hears the id of the process started. */
+/** Starts the command; resolves with its exit code, stderr and stdout. `started` hears the id of the process started. */
 export function startCli(args: string[], hooks: NodeJS.ProcessEnv = {}, started?: (pid: number) => void): Promise<Finished> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnvironment(hooks), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnvironment(hooks), stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid !== undefined) started?.(child.pid);
     let stderr = '';
+    let stdout = '';
     child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
+    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+    child.on('close', (code, signal) => resolve({ code, signal, stderr, stdout }));
   });
 }
 

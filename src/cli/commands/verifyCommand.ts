@@ -4,7 +4,8 @@ import { BackupLayout } from '../../core/backup/backupLayout';
 import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
 import { profileFailure, type BackupFailure } from '../../core/backup/profileFailure';
 import { formatSize } from '../../core/diskSpace';
-import { EnvProfilesError } from '../../core/errors';
+import { EnvProfilesError, isEnvProfilesError } from '../../core/errors';
+import { whenLockIsFree } from '../../core/lockWait';
 import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { WorkspaceContext } from '../../core/workspaceContext';
@@ -19,7 +20,7 @@ export const verifyCommand: CliCommand = {
     'Exit 0 when the backup is sound, 1 when any problem is found (each names the archive and entry).',
     'An incremental given by its archive path finds the archives of its chain beside it, or in this workspace\'s backups folder.',
     '--unverified verifies, oldest first, every backup of the profile that was never verified (after a catalog rebuild, say); exit 1 when any fails.',
-    '--all verifies every backup of every profile that has backups (deleted ones too), oldest first, one backup at a time (other commands can run in between): a check that archives kept for a long time can still be restored. With --unverified, only those never verified. Exit 1 when any fails.',
+    '--all verifies every backup of every profile that has backups (deleted ones too), oldest first, one backup at a time (other commands can run in between; one still running is waited for, and a backup it deleted is skipped): a check that archives kept for a long time can still be restored. With --unverified, only those never verified. Exit 1 when any fails.',
   ],
   options: { unverified: { type: 'boolean' }, all: { type: 'boolean' } },
   positionals: [0, 1],
@@ -57,27 +58,39 @@ function backupsToVerify(backups: BackupLayout, profileId: string, onlyUnverifie
 /**
  * Verifies `pending` one at a time (each under its own lock), with a line per backup. One that cannot
  * be verified (its archive missing, say) is reported as failed and the others are still verified; a
- * cancel stops them all.
+ * cancel stops them all. The lock is free between two backups, so another command may run there: one
+ * that holds the lock is waited for, and a backup it deleted (a prune) is skipped, neither a failure.
  */
-async function verifyEach(context: WorkspaceContext, profileId: string, pending: CatalogEntry[], indent: string): Promise<{ results: VerificationResult[]; errors: BackupFailure[]; failed: number; text: string[] }> {
+async function verifyEach(context: WorkspaceContext, backups: BackupLayout, profileId: string, pending: CatalogEntry[], indent: string): Promise<{ results: VerificationResult[]; errors: BackupFailure[]; deletedMeanwhile: string[]; failed: number; text: string[] }> {
   const results: VerificationResult[] = [];
   const errors: BackupFailure[] = [];
+  const deletedMeanwhile: string[] = [];
   const text: string[] = [];
   for (const entry of pending) {
     let result: VerificationResult;
     try {
-      result = await verifyBackup(context, entry.id);
+      // Other commands may take the lock between two backups: this one waits for them, not fails.
+      result = await whenLockIsFree(context, () => verifyBackup(context, entry.id));
     } catch (error) {
+      // Pruned (or deleted with its profile's backups) by a command that ran in between: not a failure.
+      if (isEnvProfilesError(error) && error.code === 'BACKUP_NOT_FOUND' && !readCatalog(backups, profileId).some((e) => e.id === entry.id)) {
+        deletedMeanwhile.push(entry.id);
+        text.push(`${indent}${entry.id}: deleted since this verification began (pruned, say): skipped`);
+        continue;
+      }
       const failure = { backupId: entry.id, ...profileFailure(profileId, error) };
       errors.push(failure);
       text.push(`${indent}${entry.id}: FAILED${failure.code ? ` [${failure.code}]` : ''}: ${failure.message}`, ...(failure.hint ? [`${indent}  ${failure.hint}`] : []));
       continue;
+    } finally {
+      // Between two backups the lock is free: tests hold here to run another command in between.
+      context.onStep?.('between-backups');
     }
     results.push(result);
     text.push(result.ok ? `${indent}${entry.id}: sound (${result.databases.length} database(s) rebuilt and checked)` : `${indent}${entry.id}: FAILED verification:`);
     if (!result.ok) text.push(...result.problems.map((p) => `${indent}  - ${p}`), `${indent}  ${verificationHint(result)}`);
   }
-  return { results, errors, failed: results.filter((r) => !r.ok).length + errors.length, text };
+  return { results, errors, deletedMeanwhile, failed: results.filter((r) => !r.ok).length + errors.length, text };
 }
 
 /** Verifies every backup of `profileId` that has never been verified, oldest first. */
@@ -87,11 +100,11 @@ async function verifyProfile(context: WorkspaceContext, profileId: string): Prom
   const { pending, total } = backupsToVerify(backups, profileId, true);
   // A profile that is neither in the workspace nor in the backups folder is a typo: say so.
   if (total === 0) loadProfile(context.layout, config, profileId);
-  const { results, errors, failed, text } = await verifyEach(context, profileId, pending, '');
+  const { results, errors, deletedMeanwhile, failed, text } = await verifyEach(context, backups, profileId, pending, '');
   if (total === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
   else if (pending.length === 0) text.push(`Every backup of ${profileId} (${total}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
-  else text.push(`Verified ${pending.length} backup(s) of ${profileId}: ${pending.length - failed} sound, ${failed} FAILED.`);
-  return { json: { profileId, results, errors }, text, exitCode: failed > 0 ? 1 : 0 };
+  else text.push(`Verified ${results.length + errors.length} backup(s) of ${profileId}: ${results.length + errors.length - failed} sound, ${failed} FAILED${skippedText(deletedMeanwhile.length)}.`);
+  return { json: { profileId, results, errors, deletedMeanwhile }, text, exitCode: failed > 0 ? 1 : 0 };
 }
 
 /** Verifies the backups of every profile that has some (the workspace's and its deleted ones'), profile by profile. */
@@ -99,7 +112,7 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
   requireInitialised(context.layout);
   const config = workspaceConfigFor(context);
   const backups = new BackupLayout(context.layout, config);
-  const profiles: { profileId: string; results: VerificationResult[]; errors: BackupFailure[] }[] = [];
+  const profiles: { profileId: string; results: VerificationResult[]; errors: BackupFailure[]; deletedMeanwhile: string[] }[] = [];
   const text: string[] = [];
   let backupsSeen = 0;
   let failed = 0;
@@ -108,19 +121,26 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
     backupsSeen += total;
     if (pending.length === 0) continue;
     text.push(`${profileId}:`);
-    const verified = await verifyEach(context, profileId, pending, '  ');
+    const verified = await verifyEach(context, backups, profileId, pending, '  ');
     text.push(...verified.text);
-    profiles.push({ profileId, results: verified.results, errors: verified.errors });
+    profiles.push({ profileId, results: verified.results, errors: verified.errors, deletedMeanwhile: verified.deletedMeanwhile });
     failed += verified.failed;
   }
   const all = profiles.flatMap((p) => [...p.results, ...p.errors]);
+  const deleted = profiles.reduce((sum, p) => sum + p.deletedMeanwhile.length, 0);
   // Why nothing was verified, when the backups folder itself is not there (a disk not mounted).
   const absence = all.length === 0 ? backups.absence() : undefined;
-  if (all.length === 0) text.push(absence ?? (backupsSeen > 0 ? `Every backup (${backupsSeen}) has been verified already; "envprofiles backups" shows the results.` : 'No profile has backups yet: nothing to verify.'));
+  if (all.length === 0 && deleted > 0) text.push(`Nothing was verified: the ${deleted} backup(s) to verify were deleted since this verification began.`);
+  else if (all.length === 0) text.push(absence ?? (backupsSeen > 0 ? `Every backup (${backupsSeen}) has been verified already; "envprofiles backups" shows the results.` : 'No profile has backups yet: nothing to verify.'));
   else {
     // Archives that are intact but hold data that failed its checks when it was backed up (orphan rows, say) are told apart.
     const dataOnly = profiles.reduce((sum, p) => sum + p.results.filter((r) => !r.ok && r.archiveSound).length, 0);
-    text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failed} sound, ${failed} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}.`);
+    text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failed} sound, ${failed} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}${skippedText(deleted)}.`);
   }
   return { json: { onlyUnverified, profiles, ...(absence ? { absence } : {}) }, text, exitCode: failed > 0 ? 1 : 0 };
+}
+
+/** The end of a summary line for backups deleted (pruned, say) by a command that ran between two verifications. */
+function skippedText(deleted: number): string {
+  return deleted > 0 ? `; ${deleted} deleted since this verification began, skipped` : '';
 }

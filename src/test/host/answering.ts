@@ -31,3 +31,27 @@ export async function answeringAsTheUser<Item extends vscode.QuickPickItem>(pick
   }
   return asked;
 }
+
+/**
+ * Runs `run` with the warning and error lines the extension logs collected, so that a failing
+ * assertion can show why (the log is otherwise only in the Output panel of a host nobody sees).
+ */
+export async function collectingLogLines<T>(log: vscode.LogOutputChannel, run: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
+  const channel = log as { warn: (message: string) => void; error: (message: string | Error) => void };
+  const { warn, error } = channel;
+  const lines: string[] = [];
+  channel.warn = (message) => {
+    lines.push(`warning: ${message}`);
+    warn.call(log, message);
+  };
+  channel.error = (message) => {
+    lines.push(`error: ${String(message)}`);
+    error.call(log, message);
+  };
+  try {
+    return { value: await run(), lines };
+  } finally {
+    channel.warn = warn;
+    channel.error = error;
+  }
+}
