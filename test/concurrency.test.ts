@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { whenLockIsFree } from '../src/core/lockWait';
 import { acquireWorkspaceLock, liveLockOwner, takeOverStaleLock } from '../src/core/workspaceLock';
 import { runCli } from './support/cliRunner';
 import { startCli, startManyHeld, startHeld, type Finished } from './support/steppedRuns';
@@ -41,6 +42,80 @@ describe('concurrent operations', function () {
     const finished = await running.finished;
     assert.equal(finished.code, 0, finished.stderr);
     assert.equal(runCli(['status', '--workspace', root, '--json']).json?.result.active, 'dev_environment_001');
+  });
+
+  it('verify --all lets other commands run between two backups: it waits for one that holds the workspace, and skips a backup a prune deleted (before: each one FAILED [WORKSPACE_BUSY])', async () => {
+    const { root } = await demoWorkspace();
+    const profileFile = path.join(root, '.envprofiles/profiles/dev_environment_001.yaml');
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    retention_days: 30', '    keep: { last: 1 }'));
+    for (let i = 0; i < 3; i++) assert.equal(runCli(['backup', 'dev_environment_001', '--full', '--workspace', root]).status, 0);
+    const [first, second, third] = runCli(['backups', 'dev_environment_001', '--workspace', root, '--json']).json?.result.backups.map((b: { id: string }) => b.id).sort();
+    // Held after its first backup (the oldest), with the workspace lock free.
+    const verifying = startHeld(['verify', '--all', '--workspace', root], 'between-backups');
+    await verifying.reached;
+    // A prune runs in between: keep last 1 (and the newest verified, the first) deletes the second.
+    const prune = runCli(['prune', 'dev_environment_001', '--workspace', root, '--json']);
+    assert.equal(prune.status, 0, prune.stderr);
+    assert.deepEqual(prune.json?.result.deleted, [second]);
+    // Then a backup that holds the workspace lock while the verification goes on.
+    const backingUp = startHeld(['backup', 'test_environment_001', '--workspace', root], 'archive-written');
+    await backingUp.reached;
+    verifying.release();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    backingUp.release();
+    const [verified, backedUp] = await Promise.all([verifying.finished, backingUp.finished]);
+    assert.equal(backedUp.code, 0, backedUp.stderr);
+    assert.equal(verified.code, 0, `${verified.stdout}\n${verified.stderr}`);
+    assert.match(verified.stderr, /^warning: Another operation is running in this workspace: backup of test_environment_001 \(process \d+ .*\): waiting for it to finish, then going on\.$/m);
+    assert.match(verified.stdout, new RegExp(`^  ${first.replace(/\./g, '\\.')}: sound`, 'm'));
+    assert.match(verified.stdout, new RegExp(`^  ${second.replace(/\./g, '\\.')}: deleted since this verification began \\(pruned, say\\): skipped$`, 'm'));
+    assert.match(verified.stdout, new RegExp(`^  ${third.replace(/\./g, '\\.')}: sound`, 'm'));
+    assert.doesNotMatch(verified.stdout, /FAILED \[/);
+    assert.match(verified.stdout, /: \d+ sound, 0 FAILED; 1 deleted since this verification began, skipped\.$/m);
+  });
+
+  it('waiting for the lock: goes on once it is free, stops on a cancel, and gives up with WORKSPACE_BUSY after its limit', async () => {
+    const { context } = await demoWorkspace();
+    const warnings: string[] = [];
+    const cancel = new AbortController();
+    const waiting = { ...context, logger: { ...context.logger, warn: (m: string) => warnings.push(m) }, signal: cancel.signal };
+    const takeAndRelease = async (): Promise<string> => {
+      acquireWorkspaceLock(context.layout, 'the waiting step')();
+      return 'done';
+    };
+    let release = acquireWorkspaceLock(context.layout, 'a long backup');
+    setTimeout(release, 600);
+    assert.equal(await whenLockIsFree(waiting, takeAndRelease), 'done');
+    assert.equal(warnings.length, 1, 'said once, not at every try');
+    assert.match(warnings[0], /^Another operation is running in this workspace: a long backup \(process \d+ .*\): waiting for it to finish, then going on\.$/);
+    release = acquireWorkspaceLock(context.layout, 'a long backup');
+    try {
+      setTimeout(() => cancel.abort(), 300);
+      await assert.rejects(whenLockIsFree(waiting, takeAndRelease), (error: Error & { code?: string }) => error.code === 'CANCELLED');
+      await assert.rejects(whenLockIsFree(context, takeAndRelease, 500), (error: Error & { code?: string }) => error.code === 'WORKSPACE_BUSY' && /a long backup/.test(error.message));
+    } finally {
+      release();
+    }
+  });
+
+  it('recovery removes the temporary files of a killed process, never those of a running one (the lock it is creating, a catalog of a workspace that shares the backups folder)', async () => {
+    const { root } = await demoWorkspace();
+    assert.equal(runCli(['backup', 'dev_environment_001', '--workspace', root]).status, 0);
+    const running = spawn('sleep', ['60']);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    try {
+      const temporary = (dir: string, base: string, pid: number) => path.join(root, '.envprofiles', dir, `.${base}.envprofiles-tmp-${pid}-0a1b2c3d`);
+      const live = [temporary('', 'lock', running.pid as number), temporary('backups/dev_environment_001', 'catalog.json', running.pid as number)];
+      const left = [temporary('', 'lock', dead), temporary('backups/dev_environment_001', 'catalog.json', dead)];
+      for (const file of [...live, ...left]) fs.writeFileSync(file, '{');
+      // A read-only command recovers what a killed process left; a backup does so under the lock again.
+      assert.equal(runCli(['status', '--workspace', root]).status, 0);
+      assert.deepEqual(left.filter((file) => fs.existsSync(file)), [], 'a killed process\'s files are removed');
+      assert.equal(runCli(['backup', 'dev_environment_001', '--workspace', root]).status, 0);
+      assert.deepEqual(live.filter((file) => fs.existsSync(file)), live, 'a running process\'s files are its writes in progress');
+    } finally {
+      running.kill();
+    }
   });
 
   describe('the workspace lock left by a dead process', () => {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isProcessAlive } from './processAlive';
 
 /** Every temporary file this tool creates carries this marker, so recovery can find leftovers. */
 export const TEMP_MARKER = '.envprofiles-tmp-';
@@ -74,7 +75,19 @@ export function renameDurably(temp: string, target: string): void {
   fsyncDirectory(path.dirname(target));
 }
 
-/** Removes this tool's temporary files left in `dir` by a process that was killed. Returns what was removed. */
+/**
+ * Whether `name` is a temporary file (or folder) of this tool that no running process is writing: its
+ * writer (the process id in its name) was killed, or is this process. Another live process's is a write
+ * in progress: the lock file it is creating, or a catalog of a workspace that shares the backups folder.
+ */
+function isLeftBehind(name: string): boolean {
+  const at = name.indexOf(TEMP_MARKER);
+  if (at < 0) return false;
+  const writer = Number.parseInt(name.slice(at + TEMP_MARKER.length), 10);
+  return !(writer > 0 && writer !== process.pid && isProcessAlive(writer));
+}
+
+/** Removes this tool's temporary files left in `dir` by a process that was killed (or by this one). Returns what was removed. */
 export function removeTemporaryFiles(dir: string): string[] {
   let names: string[];
   try {
@@ -83,19 +96,17 @@ export function removeTemporaryFiles(dir: string): string[] {
     return [];
   }
   const removed: string[] = [];
-  for (const name of names) {
-    if (name.includes(TEMP_MARKER)) {
-      fs.rmSync(path.join(dir, name), { force: true, recursive: true });
-      removed.push(path.join(dir, name));
-    }
+  for (const name of names.filter(isLeftBehind)) {
+    fs.rmSync(path.join(dir, name), { force: true, recursive: true });
+    removed.push(path.join(dir, name));
   }
   return removed;
 }
 
-/** True when `dir` holds temporary files of this tool. */
+/** True when `dir` holds temporary files of this tool that no running process is writing. */
 export function hasTemporaryFiles(dir: string): boolean {
   try {
-    return fs.readdirSync(dir).some((name) => name.includes(TEMP_MARKER));
+    return fs.readdirSync(dir).some(isLeftBehind);
   } catch {
     return false;
   }

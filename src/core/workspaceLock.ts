@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import { temporaryPathFor } from './atomicFile';
 import { blockingPause } from './blockingPause';
 import { EnvProfilesError } from './errors';
+import { isProcessAlive } from './processAlive';
 import type { WorkspaceLayout } from './workspaceLayout';
 
 interface LockOwner {
@@ -10,15 +11,6 @@ interface LockOwner {
   host: string;
   since: string;
   operation: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A lock file this young that cannot be read is taken to be in the middle of being written, so held. */
@@ -45,7 +37,7 @@ function readLock(layout: WorkspaceLayout): LockState {
     if (age > UNREADABLE_LOCK_GRACE_MS) return { kind: 'stale', text };
     return { kind: 'live', owner: { pid: 0, host: 'unknown', since: 'just now', operation: 'an operation that is starting' } };
   }
-  if (owner.host === os.hostname() && !isAlive(owner.pid)) return { kind: 'stale', text };
+  if (owner.host === os.hostname() && !isProcessAlive(owner.pid)) return { kind: 'stale', text };
   return { kind: 'live', owner };
 }
 
