@@ -33,25 +33,25 @@ export async function answeringAsTheUser<Item extends vscode.QuickPickItem>(pick
 }
 
 /**
- * Runs `run` with the warning and error lines the extension logs collected, so that a failing
- * assertion can show why (the log is otherwise only in the Output panel of a host nobody sees).
+ * Runs `run` with the lines the extension logs collected (a child process's stderr is logged as info),
+ * so that a failing assertion can show why (the log is otherwise only in the Output panel of a host
+ * nobody sees).
  */
 export async function collectingLogLines<T>(log: vscode.LogOutputChannel, run: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
-  const channel = log as { warn: (message: string) => void; error: (message: string | Error) => void };
-  const { warn, error } = channel;
+  type Level = 'info' | 'warn' | 'error';
+  const channel = log as unknown as Record<Level, (message: string | Error) => void>;
+  const levels: Level[] = ['info', 'warn', 'error'];
+  const originals = levels.map((level) => channel[level]);
   const lines: string[] = [];
-  channel.warn = (message) => {
-    lines.push(`warning: ${message}`);
-    warn.call(log, message);
-  };
-  channel.error = (message) => {
-    lines.push(`error: ${String(message)}`);
-    error.call(log, message);
-  };
+  levels.forEach((level, i) => {
+    channel[level] = (message) => {
+      lines.push(`${level}: ${String(message)}`);
+      originals[i].call(log, message);
+    };
+  });
   try {
     return { value: await run(), lines };
   } finally {
-    channel.warn = warn;
-    channel.error = error;
+    levels.forEach((level, i) => (channel[level] = originals[i]));
   }
 }

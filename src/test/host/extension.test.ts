@@ -666,6 +666,8 @@ suite('Environment Profiles in a real VS Code', () => {
     api.services.lastError = undefined;
     const everyBackup = await collectingLogLines(api.services.log, () => Promise.resolve(vscode.commands.executeCommand('envProfiles.verifyAllBackups')));
     assert.deepEqual(everyBackup.value, [], `none failed; the log said:\n${everyBackup.lines.join('\n')}`);
+    // Another operation the scrub had to wait for is worth knowing of (it once made every backup fail here).
+    for (const line of everyBackup.lines.filter((l) => l.includes('waiting for it to finish'))) console.log(`      (the scrub waited) ${line}`);
     assert.equal(api.services.lastError, undefined);
     // One byte of an archive changes on the disk: the scrub names that backup.
     const damaged = catalogOf(TEST).at(-1) as { id: string; file: string };
