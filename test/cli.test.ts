@@ -75,10 +75,10 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const { root } = await demoWorkspace();
     const cases: [string[], RegExp][] = [
       [['frobnicate'], /error\[USAGE\]: Unknown command "frobnicate"/],
-      [['list', '--bogus'], /^error\[USAGE\]: list has no option --bogus\.\n {2}It takes only --workspace, --json, --help\. Run "envprofiles list --help"\.\n$/],
-      [['delete', DEV, '--force'], /^error\[USAGE\]: delete has no option --force\.\n {2}It takes --confirm, --delete-data, --dry-run, and --workspace, --json, --help\./],
+      [['list', '--bogus'], /^error\[USAGE\]: list has no option --bogus\.\n {2}It takes only --workspace, --json, --wait, --help\. Run "envprofiles list --help"\.\n$/],
+      [['delete', DEV, '--force'], /^error\[USAGE\]: delete has no option --force\.\n {2}It takes --confirm, --delete-data, --dry-run, and --workspace, --json, --wait, --help\./],
       [['backup', DEV, '--increm'], /^error\[USAGE\]: backup has no option --increm\.\n {2}Did you mean --incremental\? It takes --full, --incremental,/],
-      [['status', '--verbose'], /^error\[USAGE\]: status has no option --verbose\.\n {2}It takes only --workspace, --json, --help\./],
+      [['status', '--verbose'], /^error\[USAGE\]: status has no option --verbose\.\n {2}It takes only --workspace, --json, --wait, --help\./],
       [['restore', 'x', '--confirm'], /^error\[USAGE\]: --confirm needs a value, as in --confirm <id>\.\n {2}Usage: envprofiles restore <backup-id\|archive-path> \[--as-new <id>\]/],
       [['show'], /error\[USAGE\]: show takes 1 argument, got 0/],
       [['clone', DEV, 'copy_one', '--data', 'sideways'], /--data must be one of copy, schema, empty/],

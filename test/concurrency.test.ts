@@ -74,6 +74,28 @@ describe('concurrent operations', function () {
     assert.match(verified.stdout, /: \d+ sound, 0 FAILED; 1 deleted since this verification began, skipped\.$/m);
   });
 
+  it('--wait MINUTES: a backup started while another operation holds the workspace waits for it, then runs; when the wait runs out it is refused (exit 3) saying how long it waited; a bad value is a usage error', async () => {
+    const { root } = await demoWorkspace();
+    const holding = startHeld(['backup', 'test_environment_001', '--workspace', root], 'archive-written');
+    await holding.reached;
+    const refused = runCli(['backup', 'dev_environment_001', '--wait', '0.02', '--workspace', root]);
+    assert.equal(refused.status, 3, refused.stderr);
+    assert.match(refused.stderr, /^error\[WORKSPACE_BUSY\]: Another operation is running in this workspace: backup of test_environment_001 \(.*\)\. This waited 1 second for it\.$/m);
+    assert.deepEqual(runCli(['backups', 'dev_environment_001', '--workspace', root, '--json']).json?.result.backups, [], 'refused: nothing backed up');
+    const waiting = startCli(['--wait', '1', 'backup', 'dev_environment_001', '--workspace', root]);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    holding.release();
+    const [held, waited] = await Promise.all([holding.finished, waiting]);
+    assert.deepEqual([held.code, waited.code], [0, 0], `${held.stderr}\n${waited.stderr}`);
+    assert.match(waited.stderr, /^warning: Another operation is running in this workspace: backup of test_environment_001 \(.*\): waiting for it to finish, then going on\.$/m);
+    assert.match(waited.stdout, /^Backed up dev_environment_001: /);
+    for (const bad of ['soon', '-1', '1441']) {
+      const usage = runCli(['backup', 'dev_environment_001', `--wait=${bad}`, '--workspace', root]);
+      assert.equal(usage.status, 2, `--wait "${bad}": ${usage.stderr}`);
+      assert.match(usage.stderr, /^error\[USAGE\]: --wait takes the minutes to wait for another operation \(0 to 1440\), got ".*"\./);
+    }
+  });
+
   it('waiting for the lock: goes on once it is free, stops on a cancel, and gives up with WORKSPACE_BUSY after its limit', async () => {
     const { context } = await demoWorkspace();
     const warnings: string[] = [];

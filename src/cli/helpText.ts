@@ -4,6 +4,7 @@ import { COMMANDS } from './commandTable';
 export const GLOBAL_OPTIONS = [
   '  --workspace DIR   the workspace folder (default: the current directory)',
   '  --json            print one JSON document on stdout',
+  '  --wait MINUTES    when another operation holds the workspace, wait up to MINUTES for it (default: refuse at once, exit 3)',
   '  --help, -h        help for a command',
 ];
 

@@ -26,14 +26,28 @@ const channel = parentChannel();
 const GLOBAL_OPTIONS = {
   workspace: { type: 'string' },
   json: { type: 'boolean' },
+  wait: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The longest `--wait`: a day. */
+const LONGEST_WAIT_MINUTES = 24 * 60;
+
+/** `--wait MINUTES` in milliseconds (undefined without it). */
+function lockWaitFrom(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const minutes = Number(value);
+  if (String(value).trim() === '' || !Number.isFinite(minutes) || minutes < 0 || minutes > LONGEST_WAIT_MINUTES) {
+    throw usageError(`--wait takes the minutes to wait for another operation (0 to ${LONGEST_WAIT_MINUTES}), got "${String(value)}".`, 'For example --wait 30; fractions are allowed (--wait 0.5 is half a minute).');
+  }
+  return minutes * 60_000;
+}
 
 /** Finds the command word: the first argument that is neither an option nor an option's value. */
 function findCommand(argv: string[]): { name?: string; rest: string[] } {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--workspace') {
+    if (arg === '--workspace' || arg === '--wait') {
       i++;
       continue;
     }
@@ -95,6 +109,7 @@ async function run(argv: string[]): Promise<number> {
       throw usageError(`${command.name} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${parsed.positionals.length}.`, `Usage: ${command.usage}`);
     }
     const root = path.resolve(String(parsed.values.workspace ?? process.cwd()));
+    const lockWaitMs = lockWaitFrom(parsed.values.wait);
     const engine = await loadSqliteEngine();
     // Ctrl+C asks the running operation to stop at its next safe point and clean up; a second one quits.
     const cancel = new AbortController();
@@ -106,6 +121,7 @@ async function run(argv: string[]): Promise<number> {
     channel?.onCancel(() => cancel.abort());
     const context = createWorkspaceContext(root, engine, {
       signal: cancel.signal,
+      lockWaitMs,
       actor: 'cli',
       logger: stderrLogger(process.env.ENVPROFILES_DEBUG === '1', progress),
       onStep: stepHookFromEnvironment(process.env),

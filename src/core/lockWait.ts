@@ -1,4 +1,4 @@
-import { isEnvProfilesError } from './errors';
+import { EnvProfilesError, isEnvProfilesError } from './errors';
 import { throwIfCancelled, type WorkspaceContext } from './workspaceContext';
 
 /** How long a run of many locked steps waits for another operation before it gives up. */
@@ -21,7 +21,8 @@ export async function whenLockIsFree<T>(context: Pick<WorkspaceContext, 'logger'
     try {
       return await step();
     } catch (error) {
-      if (!isEnvProfilesError(error) || error.code !== 'WORKSPACE_BUSY' || Date.now() - started >= limitMs) throw error;
+      if (!isEnvProfilesError(error) || error.code !== 'WORKSPACE_BUSY') throw error;
+      if (Date.now() - started >= limitMs) throw new EnvProfilesError(error.code, `${error.message} This waited ${waitedText(limitMs)} for it.`, { kind: error.kind, file: error.file, hint: error.hint });
       if (error.message !== announced) {
         announced = error.message;
         context.logger.warn(`${error.message.replace(/\.$/, '')}: waiting for it to finish, then going on.`);
@@ -31,4 +32,12 @@ export async function whenLockIsFree<T>(context: Pick<WorkspaceContext, 'logger'
       throwIfCancelled(context);
     }
   }
+}
+
+/** "30 minutes", "1 minute", "5 seconds": how long a wait lasted, as a person says it. */
+function waitedText(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes >= 1) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  return `${seconds} second${seconds === 1 ? '' : 's'}`;
 }

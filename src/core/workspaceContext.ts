@@ -39,6 +39,8 @@ export interface WorkspaceContext {
   progress?: ProgressReporter;
   /** Cancels a long operation (backup, verify, clone, restore) at its next safe point; it then cleans up. */
   signal?: AbortSignal;
+  /** How long an operation waits for the workspace lock while another operation holds it (`--wait`); without it, it is refused at once. */
+  lockWaitMs?: number;
   /** Adjusts config.yaml's settings for this adapter (the extension's settings override some of them). */
   configOverrides?: (config: WorkspaceConfig) => WorkspaceConfig;
 }
@@ -53,6 +55,7 @@ export function createWorkspaceContext(root: string, engine: SqliteEngine, optio
     onStep: options.onStep,
     progress: options.progress,
     signal: options.signal,
+    lockWaitMs: options.lockWaitMs,
     configOverrides: options.configOverrides,
   };
 }

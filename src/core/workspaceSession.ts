@@ -1,16 +1,19 @@
 import { hasTemporaryFiles } from './atomicFile';
 import { isEnvProfilesError } from './errors';
 import { leftoverDirectories, recoverInterruptedOperations } from './journalRecovery';
+import { whenLockIsFree } from './lockWait';
 import { listJournals } from './operationJournal';
 import { acquireWorkspaceLock, liveLockOwner, removeStaleLock } from './workspaceLock';
 import type { WorkspaceContext } from './workspaceContext';
 
 /**
  * Runs a mutating operation under the workspace lock, after finishing or rolling back whatever an
- * interrupted earlier operation left behind.
+ * interrupted earlier operation left behind. While another operation holds the lock it is refused
+ * (WORKSPACE_BUSY), or, with `context.lockWaitMs`, waits that long for it.
  */
 export async function withWorkspaceLock<T>(context: WorkspaceContext, operation: string, run: () => T | Promise<T>): Promise<T> {
-  const release = acquireWorkspaceLock(context.layout, operation);
+  const take = async (): Promise<() => void> => acquireWorkspaceLock(context.layout, operation);
+  const release = context.lockWaitMs ? await whenLockIsFree(context, take, context.lockWaitMs) : acquireWorkspaceLock(context.layout, operation);
   try {
     recoverInterruptedOperations(context);
     return await run();
