@@ -5,7 +5,7 @@ import { verificationHint, verifyBackup, type VerificationResult } from '../../c
 import { profileFailure, type BackupFailure } from '../../core/backup/profileFailure';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError, isEnvProfilesError } from '../../core/errors';
-import { whenLockIsFree } from '../../core/lockWait';
+import { LOCK_WAIT_LIMIT_MS, whenLockIsFree } from '../../core/lockWait';
 import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { WorkspaceContext } from '../../core/workspaceContext';
@@ -69,9 +69,12 @@ async function verifyEach(context: WorkspaceContext, backups: BackupLayout, prof
   for (const entry of pending) {
     let result: VerificationResult;
     try {
-      // Other commands may take the lock between two backups: this one waits for them, not fails.
-      result = await whenLockIsFree(context, () => verifyBackup(context, entry.id));
+      // Other commands may take the lock between two backups: this one waits for them (up to 30
+      // minutes, or --wait when longer), not fails; the wait is this loop's, not each verify's.
+      result = await whenLockIsFree(context, () => verifyBackup({ ...context, lockWaitMs: undefined }, entry.id), Math.max(LOCK_WAIT_LIMIT_MS, context.lockWaitMs ?? 0));
     } catch (error) {
+      // The wait ran out: the next backup would wait as long again, so the run ends here (exit 3).
+      if (isEnvProfilesError(error) && error.code === 'WORKSPACE_BUSY') throw error;
       // Pruned (or deleted with its profile's backups) by a command that ran in between: not a failure.
       if (isEnvProfilesError(error) && error.code === 'BACKUP_NOT_FOUND' && !readCatalog(backups, profileId).some((e) => e.id === entry.id)) {
         deletedMeanwhile.push(entry.id);
