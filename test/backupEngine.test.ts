@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { backUpAllProfiles } from '../src/core/backup/allProfilesBackup';
 import { readCatalog } from '../src/core/backup/backupCatalog';
 import { createBackup } from '../src/core/backup/backupCreation';
+import { ArchiveReader } from '../src/core/backup/archiveReader';
 import { BackupLayout } from '../src/core/backup/backupLayout';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verificationHint, verifyBackup } from '../src/core/backup/backupVerification';
@@ -1467,6 +1468,40 @@ describe('restore', () => {
     assert.equal(Number(kept.all('SELECT count(*) AS n FROM written_meanwhile')[0].n), 2);
     kept.close();
     assert.equal(safety.profileId, 'dev_before');
+  });
+
+  it('a configuration file (files:) edited while the restore runs is not replaced: refused (FILE_CHANGED), nothing changed, and a restore once it is quiet goes through', async () => {
+    const { root, context } = await demoWorkspace();
+    const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('  configurations:', '  files:\n    - config/app.json\n  configurations:'));
+    const config = path.join(root, 'config/app.json');
+    fs.mkdirSync(path.dirname(config), { recursive: true });
+    fs.writeFileSync(config, '{"mode": "backed up"}\n');
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    fs.writeFileSync(config, '{"mode": "before the restore"}\n');
+    const databases = ['settings', 'strategies', 'market_data'].map((d) => path.join(root, `data/dev/${d}.sqlite3`));
+    const before = databases.map((f) => sha256(f));
+    // Edited during the rebuild, after the safety backup took the file as it was.
+    const editing = { ...context, onStep: (step: string) => { if (step === 'rebuilt:market_data') fs.writeFileSync(config, '{"mode": "edited meanwhile"}\n'); } };
+    await assert.rejects(restoreBackup(editing, { reference: backup.entry.id }), (error: unknown) => {
+      assert.ok(error instanceof EnvProfilesError && error.code === 'FILE_CHANGED' && error.kind === 'refused', String(error));
+      assert.equal(error.file, 'config/app.json');
+      assert.match(error.message, /^config\/app\.json \(in files:\) was changed while the restore ran, after its safety backup was begun, so replacing it would lose that change: the restore was refused\. The restore was rolled back: every file is as it was\. The safety backup \S+ taken before it was kept\.$/);
+      return true;
+    });
+    assert.equal(fs.readFileSync(config, 'utf8'), '{"mode": "edited meanwhile"}\n', 'the edit is kept');
+    assert.deepEqual(databases.map((f) => sha256(f)), before, 'no database was replaced');
+    // Quiet again: the restore goes through, and its safety backup holds the edit.
+    const restored = await restoreBackup(context, { reference: backup.entry.id });
+    assert.equal(fs.readFileSync(config, 'utf8'), '{"mode": "backed up"}\n');
+    const reader = await ArchiveReader.open(path.join(root, '.envprofiles/backups', DEV, `${restored.safetyBackup}.zip`));
+    try {
+      const entry = reader.manifest.files.find((f) => f.originalPath === 'config/app.json');
+      assert.ok(entry && entry.role === 'file' && entry.entry, 'the safety backup holds the file');
+      assert.equal((await reader.readVerified(entry.entry, entry.sha256)).toString('utf8'), '{"mode": "edited meanwhile"}\n');
+    } finally {
+      reader.close();
+    }
   });
 
   it('a failure at any step of the swap leaves the old files byte for byte', async () => {

@@ -36,7 +36,8 @@ import { databasesOfOtherProfiles, filesOfOtherProfiles } from '../pathOwners';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
 import { databaseFileProblem } from '../sqlite/sqliteHeader';
-import { databaseWriteStamp } from '../sqlite/fileStamp';
+import { databaseWriteStamp, fileWriteStamp } from '../sqlite/fileStamp';
+import type { WorkspaceLayout } from '../workspaceLayout';
 import { requireRoomToVerify, verifySafetyBackup } from './safetyBackupCheck';
 import { vanishedFolderError } from './vanishedFolder';
 
@@ -197,6 +198,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     }
     // Taken before the safety backup: a write after this point may be missing from it (see below).
     const writeStamps = new Map(replaced.map((database) => [database.file, databaseWriteStamp(database.file)]));
+    const fileStamps = new Map(fileTargets.map((target) => [target, fileWriteStamp(target)]));
     const { safetyBackup, safetyBackupVerified, keptAs, notes } = await backUpWhatIsThere(context, config, safetyProfile, safety, profileFileContent);
     notes.push(...leftAlone);
     const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
@@ -246,6 +248,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       // A program that opened a database, wrote and closed it while the safety backup and the rebuild
       // ran is no longer seen as open below, but what it wrote may not be in the safety backup.
       refuseIfWrittenSince(writeStamps, replaced);
+      refuseIfFilesChangedSince(fileStamps, layout);
       // Again, right before the swaps: the application may have been started during the rebuild.
       refuseIfDatabasesInUse(context.engine, replaced, operation);
       // The check (and the application, if it ran meanwhile) may have checkpointed a -wal away or left
@@ -663,6 +666,17 @@ function refuseIfWrittenSince(stamps: Map<string, string>, replaced: DatabaseInP
     kind: 'refused',
     file: written.written,
     hint: 'Stop the application (or whatever wrote to it), then restore again: the new safety backup holds what was written.',
+  });
+}
+
+/** The same for the configuration files (`files:`) the restore replaces: an edit made meanwhile is not in the safety backup. */
+function refuseIfFilesChangedSince(stamps: Map<string, string | undefined>, layout: WorkspaceLayout): void {
+  const changed = [...stamps].find(([target, stamp]) => fileWriteStamp(target) !== stamp)?.[0];
+  if (!changed) return;
+  throw new EnvProfilesError('FILE_CHANGED', `${layout.relative(changed)} (in files:) was changed while the restore ran, after its safety backup was begun, so replacing it would lose that change: the restore was refused.`, {
+    kind: 'refused',
+    file: layout.relative(changed),
+    hint: 'Restore again when nothing is editing it: the new safety backup holds the change.',
   });
 }
 

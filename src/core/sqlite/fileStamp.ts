@@ -28,10 +28,12 @@ export function sameStamp(a: FileStamp, b: FileStamp): boolean {
  * -shm alone, which is left out; so is the change time, which a chmod moves without writing data.
  */
 export function databaseWriteStamp(file: string): string {
-  const stamp = (path: string): string | undefined => {
-    const stat = fs.statSync(path, { bigint: true, throwIfNoEntry: false });
-    return stat ? `${stat.ino}:${stat.mtimeNs}:${stat.size}` : undefined;
-  };
-  const wal = stamp(`${file}-wal`);
-  return `${stamp(file) ?? 'none'}|${wal && !wal.endsWith(':0') ? wal : 'empty'}`;
+  const wal = fileWriteStamp(`${file}-wal`);
+  return `${fileWriteStamp(file) ?? 'none'}|${wal && !wal.endsWith(':0') ? wal : 'empty'}`;
+}
+
+/** What changes when a file is written or replaced: its identity, modification time and size (undefined: there is none). */
+export function fileWriteStamp(file: string): string | undefined {
+  const stat = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  return stat ? `${stat.ino}:${stat.mtimeNs}:${stat.size}` : undefined;
 }
