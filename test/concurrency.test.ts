@@ -96,6 +96,26 @@ describe('concurrent operations', function () {
     }
   });
 
+  it('verify --all lets a command that waits for the workspace (--wait) run between two backups, instead of after them all', async () => {
+    const { root } = await demoWorkspace();
+    for (let i = 0; i < 4; i++) assert.equal(runCli(['backup', 'dev_environment_001', '--full', '--workspace', root]).status, 0);
+    // Held inside its first verification, with the lock taken.
+    const verifying = startHeld(['verify', '--all', '--workspace', root], 'verify-started');
+    await verifying.reached;
+    const backingUp = startCli(['backup', 'test_environment_001', '--wait', '1', '--workspace', root]);
+    const store = path.join(root, '.envprofiles');
+    for (let i = 0; i < 200 && !fs.readdirSync(store).some((name) => name.startsWith('lock.waiting-')); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.ok(fs.readdirSync(store).some((name) => name.startsWith('lock.waiting-')), 'the backup marks itself waiting');
+    verifying.release();
+    const [verified, backedUp] = await Promise.all([verifying.finished, backingUp]);
+    assert.deepEqual([verified.code, backedUp.code], [0, 0], `${verified.stderr}\n${backedUp.stderr}`);
+    assert.match(backedUp.stderr, /^warning: Another operation is running in this workspace: verify dev_environment_001\.\S+ \(.*\): waiting for it to finish, then going on\.$/m);
+    // The backup ran in between: the verification waited for it before its next backup.
+    assert.match(verified.stderr, /^warning: Another operation is running in this workspace: backup of test_environment_001 \(.*\): waiting for it to finish, then going on\.$/m);
+    assert.match(verified.stdout, /^Verified 4 backup\(s\) of 1 profile\(s\): 4 sound, 0 FAILED\.$/m);
+    assert.deepEqual(fs.readdirSync(store).filter((name) => name.startsWith('lock.')), [], 'no mark is left');
+  });
+
   it('waiting for the lock: goes on once it is free, stops on a cancel, and gives up with WORKSPACE_BUSY after its limit', async () => {
     const { context } = await demoWorkspace();
     const warnings: string[] = [];

@@ -11,6 +11,7 @@ export const STORE_GITIGNORE = `# Written by Environment Profiles: machine-local
 state.json
 audit.jsonl
 lock
+lock.*
 journal/
 backups/
 env-backups/

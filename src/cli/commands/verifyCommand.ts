@@ -5,7 +5,7 @@ import { verificationHint, verifyBackup, type VerificationResult } from '../../c
 import { profileFailure, type BackupFailure } from '../../core/backup/profileFailure';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError, isEnvProfilesError } from '../../core/errors';
-import { LOCK_WAIT_LIMIT_MS, whenLockIsFree } from '../../core/lockWait';
+import { letWaitersIn, LOCK_WAIT_LIMIT_MS, whenLockIsFree } from '../../core/lockWait';
 import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { WorkspaceContext } from '../../core/workspaceContext';
@@ -68,6 +68,8 @@ async function verifyEach(context: WorkspaceContext, backups: BackupLayout, prof
   const text: string[] = [];
   for (const entry of pending) {
     let result: VerificationResult;
+    // A command waiting for the lock runs now, between two backups, rather than after them all.
+    await letWaitersIn(context.layout);
     try {
       // Other commands may take the lock between two backups: this one waits for them (up to 30
       // minutes, or --wait when longer), not fails; the wait is this loop's, not each verify's.

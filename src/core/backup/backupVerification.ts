@@ -85,6 +85,7 @@ export async function verifyBackup(context: WorkspaceContext, reference: string,
 /** Verification for callers that already hold the workspace lock. */
 export async function verifyUnlocked(context: WorkspaceContext, reference: string, cwd = process.cwd()): Promise<VerificationResult> {
   const started = performance.now();
+  context.onStep?.('verify-started');
   const config = workspaceConfigFor(context);
   const backups = new BackupLayout(context.layout, config);
   const located = locateBackup(backups, reference, cwd);
