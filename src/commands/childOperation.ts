@@ -11,6 +11,9 @@ import type { CommandServices } from './commandServices';
 /** The CLI, bundled beside the extension in dist/ (and packaged with it). */
 const CLI = path.join(__dirname, 'cli.js');
 
+/** How long a backup or verification started here waits for another operation that holds the workspace. */
+const CHILD_LOCK_WAIT_MINUTES = 30;
+
 /** How the last operation run in a child process ran: its pid and the CPU priority it ended with. */
 export interface ChildProcessRun {
   command: string;
@@ -35,7 +38,9 @@ export async function runInChildProcess<T>(services: CommandServices, folder: Fo
   try {
     return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
       new Promise<T>((resolve, reject) => {
-        const child = fork(CLI, [...args, '--json', '--workspace', folder.context.layout.root], {
+        // Another operation holding the workspace (a CLI job, a verification between two backups) is
+        // waited for, under this notification (which says so and can cancel), rather than an error.
+        const child = fork(CLI, [...args, '--json', '--wait', String(CHILD_LOCK_WAIT_MINUTES), '--workspace', folder.context.layout.root], {
           // A small young generation: its rebuilds (verify) free zlib's buffers sooner, and take larger ones (see segmentedInflate.ts).
           execArgv: [SMALL_YOUNG_GENERATION_FLAG],
           // In VS Code the extension host's executable is Electron's; this makes it run as Node.

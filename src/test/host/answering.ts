@@ -55,3 +55,21 @@ export async function collectingLogLines<T>(log: vscode.LogOutputChannel, run: (
     levels.forEach((level, i) => (channel[level] = originals[i]));
   }
 }
+
+/** Runs `run` with the messages of every progress notification shown meanwhile collected. */
+export async function collectingProgress<T>(run: () => Promise<T>): Promise<{ value: T; messages: string[] }> {
+  const window = vscode.window as { withProgress: typeof vscode.window.withProgress };
+  const { withProgress } = window;
+  const messages: string[] = [];
+  window.withProgress = (options, task) =>
+    withProgress(options, (progress, token) =>
+      task({ report: (value) => {
+        if (value.message) messages.push(value.message);
+        progress.report(value);
+      } }, token));
+  try {
+    return { value: await run(), messages };
+  } finally {
+    window.withProgress = withProgress;
+  }
+}

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { idValidator } from '../../commands/profileCommands';
 import type { EnvironmentProfilesApi } from '../../extension';
 import type { TreeNode } from '../../tree/treeNode';
-import { answeringAsTheUser, collectingLogLines } from './answering';
+import { answeringAsTheUser, collectingLogLines, collectingProgress } from './answering';
 
 const EXTENSION_ID = 'env-profiles.env-profiles';
 const DEV = 'dev_environment_001';
@@ -658,6 +658,24 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.equal(api.services.lastError, undefined);
     assert.deepEqual(await vscode.commands.executeCommand('envProfiles.pruneBackups', { profileId: 'cli_clone', confirm: true }), []);
     assert.equal(api.services.lastError, undefined);
+  });
+
+  test('a backup started while another operation holds the workspace waits for it (its notification says so), then runs', async () => {
+    // The lock taken as a CLI job would take it (this process stands in for that job).
+    const lockFile = path.join(workspace(), '.envprofiles/lock');
+    fs.writeFileSync(lockFile, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation: 'a job of the test' }));
+    const released = new Promise<void>((resolve) => setTimeout(() => {
+      fs.rmSync(lockFile, { force: true });
+      resolve();
+    }, 1500));
+    api.services.lastError = undefined;
+    const shown = await collectingProgress(() => collectingLogLines(api.services.log, () => Promise.resolve(vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: TEST }))));
+    const backup = shown.value;
+    await released;
+    assert.ok(shown.messages.includes('Waiting for another operation to finish'), JSON.stringify(shown.messages));
+    assert.equal(api.services.lastError, undefined);
+    assert.ok(backup.value, 'backed up');
+    assert.ok(backup.lines.some((line) => /Another operation is running in this workspace: a job of the test .*: waiting for it to finish, then going on\./.test(line)), backup.lines.join('\n'));
   });
 
   test('Verify Every Backup of Every Profile verifies them all in a child process, and names an archive damaged on the disk', async () => {
