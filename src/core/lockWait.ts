@@ -12,10 +12,10 @@ const RETRY_EVERY_MS = 200;
 
 /**
  * Runs `step` (which takes the workspace lock), and while another operation holds the lock, waits for
- * it and tries again: for commands that take the lock once per item (verify --all) so that other
- * commands can run in between, and must not then count an item as failed because one did; and for
- * `--wait`. Says once per holder what it waits for, and marks itself waiting (lockWaiters.ts) so that
- * such a run lets it in; a cancel stops the wait; after `limitMs` the WORKSPACE_BUSY error is thrown on.
+ * it and tries again: for `--wait`, and for commands that take the lock once per item (verify --all) so
+ * that other commands can run in between, and must not then count an item as failed because one did.
+ * Says once per holder what it waits for, and marks itself waiting (lockWaiters.ts) so that such a run
+ * lets it in; a cancel stops the wait; after `limitMs` the WORKSPACE_BUSY error is thrown on.
  */
 export async function whenLockIsFree<T>(context: Pick<WorkspaceContext, 'layout' | 'logger' | 'progress' | 'signal'>, step: () => Promise<T>, limitMs = LOCK_WAIT_LIMIT_MS): Promise<T> {
   const started = Date.now();

@@ -5,7 +5,7 @@ import { verificationHint, verifyBackup, type VerificationResult } from '../../c
 import { profileFailure, type BackupFailure } from '../../core/backup/profileFailure';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError, isEnvProfilesError } from '../../core/errors';
-import { letWaitersIn, LOCK_WAIT_LIMIT_MS, whenLockIsFree } from '../../core/lockWait';
+import { letWaitersIn, LOCK_WAIT_LIMIT_MS } from '../../core/lockWait';
 import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { WorkspaceContext } from '../../core/workspaceContext';
@@ -72,8 +72,8 @@ async function verifyEach(context: WorkspaceContext, backups: BackupLayout, prof
     await letWaitersIn(context.layout);
     try {
       // Other commands may take the lock between two backups: this one waits for them (up to 30
-      // minutes, or --wait when longer), not fails; the wait is this loop's, not each verify's.
-      result = await whenLockIsFree(context, () => verifyBackup({ ...context, lockWaitMs: undefined }, entry.id), Math.max(LOCK_WAIT_LIMIT_MS, context.lockWaitMs ?? 0));
+      // minutes, or --wait when longer), not fails.
+      result = await verifyBackup({ ...context, lockWaitMs: Math.max(LOCK_WAIT_LIMIT_MS, context.lockWaitMs ?? 0) }, entry.id);
     } catch (error) {
       // The wait ran out: the next backup would wait as long again, so the run ends here (exit 3).
       if (isEnvProfilesError(error) && error.code === 'WORKSPACE_BUSY') throw error;
