@@ -6,13 +6,11 @@ import { EnvProfilesError, type ErrorCode, type ErrorDetails } from '../core/err
 import { percentDone } from '../core/progressMeter';
 import { SMALL_YOUNG_GENERATION_FLAG } from '../core/youngGeneration';
 import type { FolderModel } from '../folderModel';
+import { LOCK_WAIT_MINUTES } from './commandRunner';
 import type { CommandServices } from './commandServices';
 
 /** The CLI, bundled beside the extension in dist/ (and packaged with it). */
 const CLI = path.join(__dirname, 'cli.js');
-
-/** How long a backup or verification started here waits for another operation that holds the workspace. */
-const CHILD_LOCK_WAIT_MINUTES = 30;
 
 /** How the last operation run in a child process ran: its pid and the CPU priority it ended with. */
 export interface ChildProcessRun {
@@ -40,7 +38,7 @@ export async function runInChildProcess<T>(services: CommandServices, folder: Fo
       new Promise<T>((resolve, reject) => {
         // Another operation holding the workspace (a CLI job, a verification between two backups) is
         // waited for, under this notification (which says so and can cancel), rather than an error.
-        const child = fork(CLI, [...args, '--json', '--wait', String(CHILD_LOCK_WAIT_MINUTES), '--workspace', folder.context.layout.root], {
+        const child = fork(CLI, [...args, '--json', '--wait', String(LOCK_WAIT_MINUTES), '--workspace', folder.context.layout.root], {
           // A small young generation: its rebuilds (verify) free zlib's buffers sooner, and take larger ones (see segmentedInflate.ts).
           execArgv: [SMALL_YOUNG_GENERATION_FLAG],
           // In VS Code the extension host's executable is Electron's; this makes it run as Node.

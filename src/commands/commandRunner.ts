@@ -43,9 +43,16 @@ export function requireTrust(action: string): void {
 }
 
 /**
+ * How long an operation started here waits for another one that holds the workspace (a CLI job, a
+ * verification between two backups), under its cancellable notification, before it is refused.
+ */
+export const LOCK_WAIT_MINUTES = 30;
+
+/**
  * Runs a core operation under a cancellable progress notification, one message per step, and
  * refreshes the folder at once afterwards so the tree and the status bar show the result. Cancelling
  * stops the operation at its next safe point (the core cleans up; a switch or a swap is never cut).
+ * Another operation holding the workspace is waited for (the notification says so).
  */
 export async function withOperationProgress<T>(folder: FolderModel, title: string, operation: (context: WorkspaceContext) => Promise<T>): Promise<T> {
   try {
@@ -53,7 +60,7 @@ export async function withOperationProgress<T>(folder: FolderModel, title: strin
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
       const report = (message: string, share?: number): void => progress.report({ message: share === undefined ? message : `${message} (${percentDone(share)})` });
-      return operation({ ...folder.context, progress: report, signal: controller.signal });
+      return operation({ ...folder.context, progress: report, signal: controller.signal, lockWaitMs: LOCK_WAIT_MINUTES * 60_000 });
     });
   } finally {
     folder.refresh();

@@ -660,22 +660,27 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.equal(api.services.lastError, undefined);
   });
 
-  test('a backup started while another operation holds the workspace waits for it (its notification says so), then runs', async () => {
+  test('a backup (in a child process) and a prune (in the extension host) started while another operation holds the workspace wait for it (their notification says so), then run', async () => {
     // The lock taken as a CLI job would take it (this process stands in for that job).
     const lockFile = path.join(workspace(), '.envprofiles/lock');
-    fs.writeFileSync(lockFile, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation: 'a job of the test' }));
-    const released = new Promise<void>((resolve) => setTimeout(() => {
-      fs.rmSync(lockFile, { force: true });
-      resolve();
-    }, 1500));
-    api.services.lastError = undefined;
-    const shown = await collectingProgress(() => collectingLogLines(api.services.log, () => Promise.resolve(vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: TEST }))));
-    const backup = shown.value;
-    await released;
-    assert.ok(shown.messages.includes('Waiting for another operation to finish'), JSON.stringify(shown.messages));
-    assert.equal(api.services.lastError, undefined);
-    assert.ok(backup.value, 'backed up');
-    assert.ok(backup.lines.some((line) => /Another operation is running in this workspace: a job of the test .*: waiting for it to finish, then going on\./.test(line)), backup.lines.join('\n'));
+    const holdTheWorkspace = (): Promise<void> => {
+      fs.writeFileSync(lockFile, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation: 'a job of the test' }));
+      return new Promise<void>((resolve) => setTimeout(() => {
+        fs.rmSync(lockFile, { force: true });
+        resolve();
+      }, 1500));
+    };
+    const waitedFor = /Another operation is running in this workspace: a job of the test .*: waiting for it to finish, then going on\./;
+    for (const [what, command, args] of [['backup', 'envProfiles.backupFull', { profileId: TEST }], ['prune', 'envProfiles.pruneBackups', { profileId: TEST, confirm: true }]] as const) {
+      const released = holdTheWorkspace();
+      api.services.lastError = undefined;
+      const shown = await collectingProgress(() => collectingLogLines(api.services.log, () => Promise.resolve(vscode.commands.executeCommand(command, args))));
+      await released;
+      assert.equal(api.services.lastError, undefined, what);
+      assert.ok(shown.value.value !== undefined, `${what} returned its result`);
+      assert.ok(shown.messages.includes('Waiting for another operation to finish'), `${what}: ${JSON.stringify(shown.messages)}`);
+      assert.ok(shown.value.lines.some((line) => waitedFor.test(line)), `${what}: ${shown.value.lines.join('\n')}`);
+    }
   });
 
   test('Verify Every Backup of Every Profile verifies them all in a child process, and names an archive damaged on the disk', async () => {
