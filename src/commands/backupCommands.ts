@@ -114,7 +114,7 @@ export async function restoreBackupCommand(services: CommandServices, target: un
     const profile = folder.profile(backup.profileId);
     if (!args.backupId && !args.archive) {
       // The confirmation says exactly what the restore will replace and what it will say (a dry run).
-      const { plan, notes } = await restoreBackup(folder.context, { reference: backup.reference, database, dryRun: true });
+      const { plan, notes } = await withOperationProgress(folder, `Reading what restoring ${backup.id} would replace`, (context) => restoreBackup(context, { reference: backup.reference, database, dryRun: true }));
       if (plan && plan.wouldRefuse.length > 0) throw new Error(plan.wouldRefuse[0]);
       const what = database ? `the database "${database}" of ${backup.profileId}` : `${backup.profileId}`;
       const replaces = plan ? `It replaces ${plan.writes.map((w) => w.path).join(', ')}.` : '';

@@ -111,7 +111,7 @@ export async function deleteProfileCommand(services: CommandServices, target: un
   if (!args.profileId) {
     // The confirmation says which backup covers the profile, from a dry run. Without one, the dry run's
     // refusals include NEEDS_BACKUP (offered below: back up, verify, delete); any other is said now.
-    const { coveredBy, plan } = await deleteProfile(folder.context, { id: profile.id, dryRun: true });
+    const { coveredBy, plan } = await withOperationProgress(folder, `Checking what deleting ${profile.name} would remove`, (context) => deleteProfile(context, { id: profile.id, dryRun: true }));
     const otherRefusals = (plan?.wouldRefuse.length ?? 0) - (coveredBy ? 0 : 1);
     if (plan && otherRefusals > 0) throw new Error(plan.wouldRefuse[0]);
     const covered = coveredBy ? `It is covered by the verified backup ${coveredBy}.` : 'It has no verified backup newer than its last change: you will be asked to let one be made and verified first.';

@@ -660,7 +660,7 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.equal(api.services.lastError, undefined);
   });
 
-  test('a backup (in a child process) and a prune (in the extension host) started while another operation holds the workspace wait for it (their notification says so), then run', async () => {
+  test('a backup (in a child process), a prune (in the extension host) and the dry run of a Delete confirmation started while another operation holds the workspace wait for it (their notification says so), then run', async () => {
     // The lock taken as a CLI job would take it (this process stands in for that job).
     const lockFile = path.join(workspace(), '.envprofiles/lock');
     const holdTheWorkspace = (): Promise<void> => {
@@ -681,6 +681,19 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.ok(shown.messages.includes('Waiting for another operation to finish'), `${what}: ${JSON.stringify(shown.messages)}`);
       assert.ok(shown.value.lines.some((line) => waitedFor.test(line)), `${what}: ${shown.value.lines.join('\n')}`);
     }
+    // The dry run a Delete confirmation is made from waits too, then asks (answered by the test: Cancel).
+    const active = api.services.model.initialised()[0].data.status?.active;
+    const target = [DEV, TEST].find((id) => id !== active) as string;
+    const released = holdTheWorkspace();
+    const shown = await collectingProgress(() => answeringAsTheUser((items: readonly (vscode.QuickPickItem & { profile?: { id: string } })[]) => items.find((item) => item.profile?.id === target), async (asked) => {
+      api.services.lastError = undefined;
+      await vscode.commands.executeCommand('envProfiles.deleteProfile');
+      assert.equal(api.services.lastError, undefined);
+      assert.equal(asked.length, 1, 'asked once the workspace was free');
+    }));
+    await released;
+    assert.ok(shown.messages.includes('Waiting for another operation to finish'), `delete: ${JSON.stringify(shown.messages)}`);
+    assert.ok(fs.existsSync(path.join(workspace(), '.envprofiles/profiles', `${target}.yaml`)), 'cancelled: nothing deleted');
   });
 
   test('Verify Every Backup of Every Profile verifies them all in a child process, and names an archive damaged on the disk', async () => {
