@@ -12,8 +12,8 @@ import type { WorkspaceContext } from './workspaceContext';
  * (WORKSPACE_BUSY), or, with `context.lockWaitMs`, waits that long for it.
  */
 export async function withWorkspaceLock<T>(context: WorkspaceContext, operation: string, run: () => T | Promise<T>): Promise<T> {
-  const take = async (): Promise<() => void> => acquireWorkspaceLock(context.layout, operation);
-  const release = context.lockWaitMs ? await whenLockIsFree(context, take, context.lockWaitMs) : acquireWorkspaceLock(context.layout, operation);
+  const take = (): (() => void) => acquireWorkspaceLock(context.layout, operation);
+  const release = context.lockWaitMs ? await whenLockIsFree(context, async () => take(), context.lockWaitMs) : take();
   try {
     recoverInterruptedOperations(context);
     return await run();

@@ -660,7 +660,8 @@ function vanishedDuringRestore(backupId: string, journal: RestoreJournal, swappe
 
 /** Refuses the swaps when a database to be replaced was written since `stamps` were taken (before the safety backup). */
 function refuseIfWrittenSince(stamps: Map<string, string>, replaced: DatabaseInPlace[]): void {
-  const written = replaced.find((database) => databaseWriteStamp(database.file) !== stamps.get(database.file));
+  const file = firstChangedSince(stamps, databaseWriteStamp);
+  const written = replaced.find((database) => database.file === file);
   if (!written) return;
   throw new EnvProfilesError('DATABASE_IN_USE', `${written.logicalName} (${written.written}) was written while the restore ran, after its safety backup was begun, so replacing it would lose what was written: the restore was refused.`, {
     kind: 'refused',
@@ -671,13 +672,18 @@ function refuseIfWrittenSince(stamps: Map<string, string>, replaced: DatabaseInP
 
 /** The same for the configuration files (`files:`) the restore replaces: an edit made meanwhile is not in the safety backup. */
 function refuseIfFilesChangedSince(stamps: Map<string, string | undefined>, layout: WorkspaceLayout): void {
-  const changed = [...stamps].find(([target, stamp]) => fileWriteStamp(target) !== stamp)?.[0];
+  const changed = firstChangedSince(stamps, fileWriteStamp);
   if (!changed) return;
   throw new EnvProfilesError('FILE_CHANGED', `${layout.relative(changed)} (in files:) was changed while the restore ran, after its safety backup was begun, so replacing it would lose that change: the restore was refused.`, {
     kind: 'refused',
     file: layout.relative(changed),
     hint: 'Restore again when nothing is editing it: the new safety backup holds the change.',
   });
+}
+
+/** The first file whose stamp (taken again with `stampNow`) differs from the one in `stamps`. */
+function firstChangedSince<Stamp>(stamps: Map<string, Stamp>, stampNow: (file: string) => Stamp): string | undefined {
+  return [...stamps].find(([file, stamp]) => stampNow(file) !== stamp)?.[0];
 }
 
 /** `text` cut to about `length` characters (a note stays one readable line). */
