@@ -263,7 +263,23 @@ describe('backup archives', () => {
       '',
     ].join('\n'));
     assert.deepEqual(fs.readdirSync(disk), []);
-    assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', root]).stdout, `note: the backups folder ${folder} does not exist: if it is on a disk that is not mounted, mount it\n${DEV} has no backups: nothing to prune.\n`);
+    // A scrub or a prune that sees no backups because the folder is not there fails (exit 1), so that a job on a timetable does not pass while its disk is away.
+    const missing = (outcome: string): string => [
+      `error[BACKUPS_FOLDER_MISSING]: The backups folder ${folder} (backups.directory in .envprofiles/config.yaml) does not exist, so ${outcome}. It is outside the workspace: if it is on a disk that is not mounted, the backups are on that disk.`,
+      '  Mount the disk it is on (or correct backups.directory in .envprofiles/config.yaml), then run the command again.',
+      '',
+    ].join('\n');
+    for (const [args, outcome] of [
+      [['prune', DEV, '--dry-run'], 'the dry run has nothing to list'],
+      [['prune', DEV], 'nothing was pruned'],
+      [['prune', '--all'], 'nothing was pruned'],
+      [['verify', '--all'], 'nothing was verified'],
+      [['verify', '--all', '--unverified'], 'nothing was verified'],
+      [['verify', '--unverified', DEV], 'nothing was verified'],
+    ] as const) {
+      const refusedToo = runCli([...args, '--workspace', root]);
+      assert.deepEqual([refusedToo.status, refusedToo.stdout, refusedToo.stderr], [1, '', missing(outcome)], args.join(' '));
+    }
     // A switch that backs up the profile it leaves is refused the same way, before it changes anything.
     await switchProfile(context, 'test_environment_001');
     editConfig(root, 'before_switch: false', 'before_switch: true');
@@ -354,7 +370,13 @@ describe('backup archives', () => {
     const byId = runCli(['restore', first.entry.id, '--workspace', root]);
     assert.equal(byId.status, 1);
     assert.equal(byId.stderr, `error[BACKUP_NOT_FOUND]: No backup with id "${first.entry.id}": ${absence}.\n  Then run the command again.\n`);
-    assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', root]).stdout, `note: ${absence}\n${DEV} has no backups: nothing to prune.\n`);
+    for (const [args, outcome] of [[['prune', DEV, '--dry-run'], 'The dry run has nothing to list.'], [['prune', '--all'], 'Nothing was pruned.'], [['verify', '--all'], 'Nothing was verified.'], [['verify', '--unverified', DEV], 'Nothing was verified.']] as const) {
+      const unseen = runCli([...args, '--workspace', root, '--json']);
+      assert.equal(unseen.status, 1, args.join(' '));
+      assert.equal(unseen.json?.error.code, 'BACKUPS_FOLDER_MISSING');
+      assert.ok(unseen.json?.error.message.endsWith(`is gone, and with it, most likely, the backups made there. ${outcome}`), unseen.json?.error.message);
+      assert.equal(unseen.json?.error.hint, 'Mount the disk it is on, then run the command again. If the folder was emptied or replaced on purpose, remove .envprofiles/backups-folder.json once, then run the command again.');
+    }
     await switchProfile(context, DEV);
     assert.match(runCli(['status', '--workspace', root]).stdout, new RegExp(`^Backups: none to be seen: ${absence.replace(/[()]/g, '\\$&')}$`, 'm'));
     await switchProfile(context, 'test_environment_001');

@@ -58,7 +58,6 @@ export const pruneCommand: CliCommand = {
         text.push(`FAILED ${failure.profileId}${failure.code ? ` [${failure.code}]` : ''}: ${failure.message}`);
         if (failure.hint) text.push(`  ${failure.hint}`);
       }
-      if (all.absence) text.push(`note: ${all.absence}`);
       const pruned = all.results.length;
       text.push(pruned === 0 && all.failures.length === 0
         ? 'No profile has backups: nothing to prune.'

@@ -104,7 +104,10 @@ async function verifyProfile(context: WorkspaceContext, profileId: string): Prom
   const backups = new BackupLayout(context.layout, config);
   const { pending, total } = backupsToVerify(backups, profileId, true);
   // A profile that is neither in the workspace nor in the backups folder is a typo: say so.
-  if (total === 0) loadProfile(context.layout, config, profileId);
+  if (total === 0) {
+    loadProfile(context.layout, config, profileId);
+    backups.requireVisible('nothing was verified');
+  }
   const { results, errors, deletedMeanwhile, failed, text } = await verifyEach(context, backups, profileId, pending, '');
   if (total === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
   else if (pending.length === 0) text.push(`Every backup of ${profileId} (${total}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
@@ -121,7 +124,9 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
   const text: string[] = [];
   let backupsSeen = 0;
   let failed = 0;
-  for (const profileId of workspaceProfilesWithBackups(context.layout, backups)) {
+  const profileIds = workspaceProfilesWithBackups(context.layout, backups);
+  if (profileIds.length === 0) backups.requireVisible('nothing was verified');
+  for (const profileId of profileIds) {
     const { pending, total } = backupsToVerify(backups, profileId, onlyUnverified);
     backupsSeen += total;
     if (pending.length === 0) continue;
@@ -133,16 +138,14 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
   }
   const all = profiles.flatMap((p) => [...p.results, ...p.errors]);
   const deleted = profiles.reduce((sum, p) => sum + p.deletedMeanwhile.length, 0);
-  // Why nothing was verified, when the backups folder itself is not there (a disk not mounted).
-  const absence = all.length === 0 ? backups.absence() : undefined;
   if (all.length === 0 && deleted > 0) text.push(`Nothing was verified: the ${deleted} backup(s) to verify were deleted since this verification began.`);
-  else if (all.length === 0) text.push(absence ?? (backupsSeen > 0 ? `Every backup (${backupsSeen}) has been verified already; "envprofiles backups" shows the results.` : 'No profile has backups yet: nothing to verify.'));
+  else if (all.length === 0) text.push(backupsSeen > 0 ? `Every backup (${backupsSeen}) has been verified already; "envprofiles backups" shows the results.` : 'No profile has backups yet: nothing to verify.');
   else {
     // Archives that are intact but hold data that failed its checks when it was backed up (orphan rows, say) are told apart.
     const dataOnly = profiles.reduce((sum, p) => sum + p.results.filter((r) => !r.ok && r.archiveSound).length, 0);
     text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failed} sound, ${failed} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}${skippedText(deleted)}.`);
   }
-  return { json: { onlyUnverified, profiles, ...(absence ? { absence } : {}) }, text, exitCode: failed > 0 ? 1 : 0 };
+  return { json: { onlyUnverified, profiles }, text, exitCode: failed > 0 ? 1 : 0 };
 }
 
 /** The end of a summary line for backups deleted (pruned, say) by a command that ran between two verifications. */

@@ -15,8 +15,6 @@ export interface AllProfilesPruneResult {
   results: PruneResult[];
   /** Each profile that was not pruned, and why (its catalog disagrees with its folder, its file does not load, …). */
   failures: ProfileFailure[];
-  /** Why there is nothing to prune when the backups folder itself is not there (a disk not mounted). */
-  absence?: string;
 }
 
 /**
@@ -31,6 +29,7 @@ export async function pruneAllProfiles(context: WorkspaceContext, dryRun: boolea
     const backups = new BackupLayout(context.layout, config);
     // A folder of a profile this workspace never had is another workspace's (a shared backups folder): its prune decides.
     const ids = workspaceProfilesWithBackups(context.layout, backups);
+    if (ids.length === 0) backups.requireVisible(dryRun ? 'the dry run has nothing to list' : 'nothing was pruned');
     const results: PruneResult[] = [];
     const failures: AllProfilesPruneResult['failures'] = [];
     for (const profileId of ids) {
@@ -41,7 +40,6 @@ export async function pruneAllProfiles(context: WorkspaceContext, dryRun: boolea
         failures.push(profileFailure(profileId, error));
       }
     }
-    const absence = ids.length === 0 ? backups.absence() : undefined;
-    return { dryRun, timeZone, results, failures, ...(absence ? { absence } : {}) };
+    return { dryRun, timeZone, results, failures };
   });
 }

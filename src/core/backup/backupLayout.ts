@@ -54,6 +54,25 @@ export class BackupLayout {
   }
 
   /**
+   * Refuses a command that acts on the backups already made (a scrub, a prune) and found none, when
+   * that is because the folder is not there: outside the workspace and missing, or without this
+   * workspace's mark (a disk that is not mounted, either way). "Nothing to do" and exit 0 would let a
+   * timetabled job pass for good while its disk is away. `outcome` says what did not happen
+   * ("nothing was verified").
+   */
+  requireVisible(outcome: string): void {
+    const unmarked = unmarkedFolderProblem(this.workspace, this, `${outcome.charAt(0).toUpperCase()}${outcome.slice(1)}.`);
+    if (unmarked) throw unmarked;
+    if (!this.isMissingOutside()) return;
+    const config = this.workspace.relative(this.workspace.configFile);
+    throw new EnvProfilesError('BACKUPS_FOLDER_MISSING', `The backups folder ${this.root} (backups.directory in ${config}) does not exist, so ${outcome}. It is outside the workspace: if it is on a disk that is not mounted, the backups are on that disk.`, {
+      file: config,
+      field: 'backups.directory',
+      hint: `Mount the disk it is on (or correct backups.directory in ${config}), then run the command again.`,
+    });
+  }
+
+  /**
    * Whether the backups folder lies outside the workspace folder (backups.directory may put it
    * anywhere) and does not exist: then it is never made (see requireRoot).
    */

@@ -156,8 +156,7 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
   const notes = unknownBackupScheduleKeys(current?.backupSchedule).map(({ key, message }) => `${profileFile}: backup_schedule.${key}: ${message}`);
   const decisions = decideGroups(entries, groups, pinned, context.now(), timeZone);
   // "No backups" from a disk that is not mounted would mislead.
-  const absence = entries.length === 0 ? backups.absence() : undefined;
-  if (absence) notes.push(absence);
+  if (entries.length === 0) backups.requireVisible(dryRun ? 'the dry run has nothing to list' : 'nothing was pruned');
   const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
   let freedBytes = 0;
   if (!dryRun && doomed.length > 0) {

@@ -43,12 +43,16 @@ function readRecord(layout: WorkspaceLayout): FolderRecord | undefined {
   }
 }
 
+/** What a backup refused for an unmarked or missing folder says of its consequence. */
+export const WRITE_REFUSED = 'If it is the mount point of a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.';
+
 /**
  * Why the backups folder is not the one this workspace has backed up into (its mark is gone, or it is
- * another's), as the error that refuses a backup; undefined when it is, or when nothing says otherwise
- * (a folder inside the workspace, one never backed up into, one that does not exist).
+ * another's), as the error that refuses a command; undefined when it is, or when nothing says otherwise
+ * (a folder inside the workspace, one never backed up into, one that does not exist). `consequence`
+ * ends the message: what became of the command (by default, a backup's refusal).
  */
-export function unmarkedFolderProblem(layout: WorkspaceLayout, backups: BackupLayout): EnvProfilesError | undefined {
+export function unmarkedFolderProblem(layout: WorkspaceLayout, backups: BackupLayout, consequence = WRITE_REFUSED): EnvProfilesError | undefined {
   if (isInside(layout.root, backups.root) || !fs.existsSync(backups.root)) return undefined;
   const record = readRecord(layout);
   if (!record || path.resolve(record.directory) !== backups.root) return undefined;
@@ -56,7 +60,7 @@ export function unmarkedFolderProblem(layout: WorkspaceLayout, backups: BackupLa
   if (mark === record.mark) return undefined;
   const config = layout.relative(layout.configFile);
   const what = mark === undefined ? `the mark this workspace left there (${MARK_FILE}, since ${record.markedAt}) is gone, and with it, most likely, the backups made there` : `its mark (${MARK_FILE}) is another folder's, not the one this workspace left there on ${record.markedAt}`;
-  return new EnvProfilesError('BACKUPS_FOLDER_MISSING', `The backups folder ${backups.root} (backups.directory in ${config}) is not the one this workspace has backed up into: ${what}. If it is the mount point of a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.`, {
+  return new EnvProfilesError('BACKUPS_FOLDER_MISSING', `The backups folder ${backups.root} (backups.directory in ${config}) is not the one this workspace has backed up into: ${what}. ${consequence}`, {
     file: config,
     field: 'backups.directory',
     hint: `Mount the disk it is on, then run the command again. If the folder was emptied or replaced on purpose, remove ${layout.relative(layout.backupsFolderFile)} once, then run the command again.`,

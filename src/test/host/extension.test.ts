@@ -425,6 +425,11 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.equal(labelOf(unmarked), `The backups folder ${missing} is not the one this workspace backed up into (this workspace's mark is not there): mount its disk`);
       assert.equal(await vscode.commands.executeCommand('envProfiles.backupFull', { profileId: DEV }), undefined, 'the backup is refused');
       assert.match(api.services.lastError ?? '', /is not the one this workspace has backed up into/);
+      // A scrub and a prune of every profile fail too, instead of "No profile has backups yet".
+      assert.equal(await vscode.commands.executeCommand('envProfiles.verifyAllBackups'), undefined);
+      assert.match(api.services.lastError ?? '', /is not the one this workspace has backed up into: .* Nothing was verified\. Mount the disk it is on/);
+      assert.equal(await vscode.commands.executeCommand('envProfiles.pruneAllBackups'), undefined);
+      assert.match(api.services.lastError ?? '', /is not the one this workspace has backed up into: .* The dry run has nothing to list\. Mount the disk it is on/);
       assert.deepEqual(fs.readdirSync(missing), []);
     } finally {
       fs.writeFileSync(config, before);
