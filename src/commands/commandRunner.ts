@@ -5,9 +5,10 @@ import { typedSystemError } from '../core/systemErrors';
 import type { WorkspaceContext } from '../core/workspaceContext';
 import type { FolderModel } from '../folderModel';
 import { UserCancelled, type CommandServices } from './commandServices';
+import { errorFileAction } from './errorFileAction';
 import { nextStepAction } from './nextStepActions';
 
-/** Wraps a handler: logs, ignores user cancellation, shows errors with a "Show Log" button (and one for the next step an error names). */
+/** Wraps a handler: logs, ignores user cancellation, shows errors with a "Show Log" button (and one for the next step an error names, or one that opens the file it names). */
 export function guarded(services: CommandServices, id: string, handler: (...args: unknown[]) => Promise<unknown>): (...args: unknown[]) => Promise<unknown> {
   return async (...args) => {
     try {
@@ -24,11 +25,14 @@ export function guarded(services: CommandServices, id: string, handler: (...args
       services.log.error(`${id}: ${known ? `[${known.code}] ` : ''}${message}`);
       if (!known && (error as Error).stack) services.log.debug((error as Error).stack as string);
       services.lastError = message;
-      // The fix the error names, as a button (its hint says it as a command line).
+      // The fix the error names, as a button (its hint says it as a command line); else the file it names, to edit.
       const step = known?.nextStep ? nextStepAction(known.nextStep) : undefined;
-      void vscode.window.showErrorMessage(message, ...(step ? [step.label] : []), 'Show Log').then((choice) => {
+      const file = known && !step ? errorFileAction(known, services.model.all()) : undefined;
+      const buttons = [...(step ? [step.label] : []), ...(file ? [file.label] : []), 'Show Log'];
+      void vscode.window.showErrorMessage(message, ...buttons).then((choice) => {
         if (choice === 'Show Log') services.log.show();
         else if (step && choice === step.label) void vscode.commands.executeCommand(step.command, step.args);
+        else if (file && choice === file.label) void file.open();
       });
       return undefined;
     }

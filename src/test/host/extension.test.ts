@@ -390,6 +390,48 @@ suite('Environment Profiles in a real VS Code', () => {
     await vscode.commands.executeCommand('envProfiles.refresh');
   });
 
+  test('an error that names a file to edit offers to open it there: a wrong value in config.yaml, and the editor opens at its line', async () => {
+    const config = path.join(workspace(), '.envprofiles/config.yaml');
+    const before = fs.readFileSync(config, 'utf8');
+    fs.writeFileSync(config, before.replace(/compression: \S+/, 'compression: zstd'));
+    const line = before.split('\n').findIndex((l) => /compression: /.test(l)) + 1;
+    const window = vscode.window as { showErrorMessage: unknown };
+    const { showErrorMessage } = window;
+    const shown: { message: string; items: string[] }[] = [];
+    window.showErrorMessage = async (message: string, ...items: string[]) => {
+      shown.push({ message, items });
+      return items.find((item) => item.startsWith('Open '));
+    };
+    try {
+      assert.equal(await vscode.commands.executeCommand('envProfiles.backupFull', { profileId: DEV }), undefined);
+      assert.equal(shown.length, 1);
+      assert.match(shown[0].message, new RegExp(`^\\.envprofiles/config\\.yaml:${line}:\\d+ backups\\.compression: must be store, fast or best`));
+      assert.deepEqual(shown[0].items, ['Open config.yaml', 'Show Log']);
+      const editor = await waitFor('config.yaml open in an editor', () => (vscode.window.activeTextEditor?.document.uri.fsPath === config ? vscode.window.activeTextEditor : undefined));
+      assert.equal(editor.selection.active.line, line - 1, 'at the line of the wrong value');
+      // A file that is no text to edit (a database) is never offered.
+      shown.length = 0;
+      fs.writeFileSync(config, before);
+      await vscode.commands.executeCommand('envProfiles.refresh');
+      const database = path.join(workspace(), 'data/dev/settings.sqlite3');
+      const saved = fs.readFileSync(database);
+      fs.writeFileSync(database, Buffer.concat([Buffer.from('not a database\0'), Buffer.alloc(4096)]));
+      try {
+        assert.equal(await vscode.commands.executeCommand('envProfiles.backupFull', { profileId: DEV }), undefined);
+      } finally {
+        fs.writeFileSync(database, saved);
+      }
+      assert.equal(shown.length, 1, JSON.stringify(shown));
+      assert.match(shown[0].message, /^data\/dev\/settings\.sqlite3 .* is not a SQLite 3 database/);
+      assert.deepEqual(shown[0].items.filter((item) => item.startsWith('Open ')), [], shown[0].message);
+    } finally {
+      window.showErrorMessage = showErrorMessage;
+      fs.writeFileSync(config, before);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.commands.executeCommand('envProfiles.refresh');
+    }
+  });
+
   test('a backups folder on a disk that is not mounted: the Backups list says so, and a click opens config.yaml', async () => {
     const config = path.join(workspace(), '.envprofiles/config.yaml');
     const before = fs.readFileSync(config, 'utf8');
