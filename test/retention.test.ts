@@ -120,6 +120,29 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
     assert.equal(reasonsText(['within 30 days', 'needed by c', 'needed by b', 'needed by a']), 'within 30 days; needed by c and 2 later backups of its chain');
   });
 
+  it('a backup dated after now (made while the clock was ahead) is kept and counts for no rule: the backups made since are decided among themselves (before, with last 1, the newest of them went)', () => {
+    const entries = [
+      entry('full-1', '2025-10-30T10:00:00Z', { verified: true }),
+      // The clock was a day ahead for this one; it was put right before the next two.
+      entry('ahead', '2025-11-02T09:00:00Z', { kind: 'incremental', chain: ['full-1'], verified: true }),
+      entry('since-1', '2025-11-01T09:00:00Z', { kind: 'incremental', chain: ['full-1', 'ahead'] }),
+      entry('since-2', '2025-11-01T11:00:00Z', { kind: 'incremental', chain: ['full-1', 'ahead', 'since-1'] }),
+    ];
+    assert.deepEqual(table(entries, { last: 1 }), [
+      'ahead keep dated after now (made while the clock was ahead): its age cannot be judged; needed by since-2; needed by since-1',
+      'since-2 keep last 1/1',
+      'since-1 keep needed by since-2',
+      'full-1 keep newest verified backup (never deleted); needed by ahead; needed by since-2; needed by since-1',
+    ]);
+    // Once now has passed its date, its date counts again, like any backup's.
+    assert.deepEqual(decideRetention(entries, { last: 1 }, new Date('2025-11-03T00:00:00Z'), TZ).map((d) => `${d.id} ${d.action} ${d.reasons.join('; ')}`), [
+      'ahead keep last 1/1; newest verified backup (never deleted)',
+      'since-2 delete no rule keeps it',
+      'since-1 delete no rule keeps it',
+      'full-1 keep needed by ahead',
+    ]);
+  });
+
   it('when the newest verified backup left a database out (emergency), also keeps the newest verified one that holds every database', () => {
     const entries = [
       entry('full-1', '2025-10-01T00:00:00Z', { verified: true }),

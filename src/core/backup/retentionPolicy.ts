@@ -62,7 +62,8 @@ export function hasRules(rules: KeepRules): boolean {
  * keeps everything younger. Then the safety rules override: the newest verified backup is always kept
  * (and the newest that holds its data exactly, when its data failed the checks),
  * and every backup that a kept incremental depends on is kept. Backups in `pinned` (id to reason: another
- * workspace's) are kept and are not counted by the rules, which decide among the others only.
+ * workspace's) and backups dated after `now` are kept and are not counted by the rules, which decide
+ * among the others only.
  */
 export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: Date, timeZone: string, pinned: ReadonlyMap<string, string> = new Map()): RetentionDecision[] {
   const newestFirst = [...entries].sort(byNewestFirst);
@@ -71,7 +72,12 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
     reasons.get(id)?.push(reason);
   };
   for (const [id, reason] of pinned) add(id, reason);
-  const ruled = newestFirst.filter((e) => !pinned.has(e.id));
+  // A backup dated after now was made while the clock was ahead (or before it was set back): its date
+  // says nothing of its age, and sorted by it, it would pass for newer than the backups made since
+  // (with `last: 1`, the newest one would go). So it is kept, and the rules decide among the others.
+  const undatable = new Set(newestFirst.filter((e) => !pinned.has(e.id) && Date.parse(e.createdAt) > now.getTime()).map((e) => e.id));
+  for (const id of undatable) add(id, 'dated after now (made while the clock was ahead): its age cannot be judged');
+  const ruled = newestFirst.filter((e) => !pinned.has(e.id) && !undatable.has(e.id));
   if (!hasRules(rules)) for (const e of ruled) add(e.id, 'no keep rules: everything is kept');
   ruled.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
   for (const bucket of BUCKETS) {
