@@ -5,6 +5,7 @@ import { readCatalog, type CatalogEntry } from '../src/core/backup/backupCatalog
 import { BackupLayout } from '../src/core/backup/backupLayout';
 import { createBackup } from '../src/core/backup/backupCreation';
 import { pruneBackups } from '../src/core/backup/backupPruning';
+import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { decideRetention, reasonsText, type KeepRules } from '../src/core/backup/retentionPolicy';
 import { EnvProfilesError } from '../src/core/errors';
@@ -195,6 +196,38 @@ describe('prune', () => {
     const result = await pruneBackups(context, 'dev_environment_001', false);
     assert.deepEqual(result.deleted.sort(), [ids[0], ids[1]].sort());
     assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/backups/dev_environment_001')).filter((f) => f.endsWith('.zip')).sort(), [`${ids[2]}.zip`, `${ids[3]}.zip`]);
+  });
+
+  it('after a backup made while the clock was ahead: the backups made since chain on each other, not each on that one; prune with last 1 keeps the newest of them, which restores to the data as it is', async () => {
+    const { root, context } = await demoWorkspace();
+    const DEV = 'dev_environment_001';
+    const file = path.join(root, '.envprofiles/profiles/dev_environment_001.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('    retention_days: 30\n', '    keep:\n      last: 1\n'));
+    const database = path.join(root, 'data/dev/market_data.sqlite3');
+    const write = async (close: number): Promise<void> => {
+      const db = (await engine()).open(database, { readOnly: false });
+      db.exec(`UPDATE price_data SET close = ${close} WHERE rowid = 1`);
+      db.close();
+    };
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await write(101);
+    const ahead = await createBackup({ ...context, now: () => new Date(Date.now() + 86_400_000) }, { profileId: DEV });
+    assert.equal(ahead.entry.parent, full.entry.id);
+    // The clock is right again.
+    await write(102);
+    const first = await createBackup(context, { profileId: DEV });
+    await write(103);
+    const second = await createBackup(context, { profileId: DEV });
+    assert.equal(second.entry.parent, first.entry.id, 'before: on the backup dated after now, as was every backup until the clock passed its date');
+    const result = await pruneBackups(context, DEV, false);
+    assert.deepEqual(result.decisions.map((d) => `${d.id} ${d.action}`), [`${ahead.entry.id} keep`, `${second.entry.id} keep`, `${first.entry.id} keep`, `${full.entry.id} keep`]);
+    await restoreBackup(context, { reference: second.entry.id, asNew: 'restored' });
+    const db = (await engine()).open(path.join(root, 'data/restored/market_data.sqlite3'), { readOnly: true });
+    try {
+      assert.equal(db.all('SELECT close FROM price_data WHERE rowid = 1')[0]?.close, 103);
+    } finally {
+      db.close();
+    }
   });
 
   it('a deleted profile\'s backups are pruned by the keep rules in its newest backup (before, prune refused: no profile)', async () => {

@@ -101,9 +101,12 @@ export async function createBackup(context: WorkspaceContext, request: BackupReq
 }
 
 /** Chooses full or incremental: incremental needs a parent, and the chain must be shorter than max_chain. */
-function chooseParent(entries: CatalogEntry[], requested: RequestedKind, maxChain: number, backups: BackupLayout): { kind: BackupKind; parent?: CatalogEntry; note?: string } {
+function chooseParent(entries: CatalogEntry[], requested: RequestedKind, maxChain: number, backups: BackupLayout, now: Date): { kind: BackupKind; parent?: CatalogEntry; note?: string } {
   if (requested === 'full') return { kind: 'full' };
-  const parent = [...entries].reverse().find((e) => fs.existsSync(backups.archiveFile(e.profileId, e.id)));
+  const present = [...entries].reverse().filter((e) => fs.existsSync(backups.archiveFile(e.profileId, e.id)));
+  // The newest by its date, unless that date is after now (made while the clock was ahead): that one
+  // would stay the newest, and every backup until now passes its date would be a first link on it.
+  const parent = present.find((e) => Date.parse(e.createdAt) <= now.getTime()) ?? present[0];
   if (!parent) return { kind: 'full', note: requested === 'incremental' ? 'no earlier backup to build on, so this one is full' : undefined };
   // An incremental on a chain that lost an archive could never be restored.
   const lost = parent.chain.find((id) => !fs.existsSync(backups.archiveFile(parent.profileId, id)));
@@ -153,7 +156,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   const now = context.now();
   // Nor on the backups of an earlier profile that had this id (deleted, then the id reused).
   const earlier = backupsOfEarlierProfile(own, profile, now);
-  const choice = chooseParent(own.filter((e) => !earlier.includes(e)), requested, config.backups.maxChain, backups);
+  const choice = chooseParent(own.filter((e) => !earlier.includes(e)), requested, config.backups.maxChain, backups, now);
   if (choice.kind === 'full' && requested !== 'full' && earlier.length > 0 && earlier.length === own.length) {
     choice.note = `the backups under ${profile.id} are of an earlier profile with this id (made before ${profile.createdAt}, when this one was created), so this one is full`;
   }
