@@ -9,6 +9,7 @@ import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { decideRetention, reasonsText, type KeepRules } from '../src/core/backup/retentionPolicy';
 import { EnvProfilesError } from '../src/core/errors';
+import { age } from '../src/core/localTime';
 import { deleteProfile } from '../src/core/profileDeletion';
 import { switchProfile } from '../src/core/switchTransaction';
 import { workspaceConfigFor } from '../src/core/workspaceConfig';
@@ -177,6 +178,14 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
   });
 });
 
+describe('ages shown in VS Code', () => {
+  it('counts back from now, and a time after now (a clock that was ahead) says so instead of "0 s ago"', () => {
+    const now = Date.parse('2025-11-01T12:00:00Z');
+    assert.deepEqual(['2025-11-01T11:59:30Z', '2025-11-01T11:15:00Z', '2025-10-31T00:00:00Z', '2025-10-20T12:00:00Z', '2025-11-01T12:00:30Z', '2025-11-02T12:00:00Z'].map((iso) => age(iso, now)),
+      ['30 s ago', '45 min ago', '36 h ago', '12 days ago', '0 s ago', 'dated after now']);
+  });
+});
+
 describe('prune', () => {
   async function workspaceWithBackups(count: number) {
     const { root, context } = await demoWorkspace();
@@ -219,6 +228,10 @@ describe('prune', () => {
     await write(103);
     const second = await createBackup(context, { profileId: DEV });
     assert.equal(second.entry.parent, first.entry.id, 'before: on the backup dated after now, as was every backup until the clock passed its date');
+    // Listed first by its date, it says why it is not the newest.
+    const listed = runCli(['backups', DEV, '--workspace', root]).stdout.split('\n');
+    assert.match(listed[1], new RegExp(`^${ahead.entry.id.replace(/\./g, '\\.')} .* manual \\(dated after now: the clock was ahead\\) `));
+    assert.deepEqual(listed.filter((line) => line.includes('dated after now')).length, 1, listed.join('\n'));
     const result = await pruneBackups(context, DEV, false);
     assert.deepEqual(result.decisions.map((d) => `${d.id} ${d.action}`), [`${ahead.entry.id} keep`, `${second.entry.id} keep`, `${first.entry.id} keep`, `${full.entry.id} keep`]);
     await restoreBackup(context, { reference: second.entry.id, asNew: 'restored' });

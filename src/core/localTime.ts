@@ -30,3 +30,19 @@ export function localTimestamp(iso: string, timeZone = localTimeZone()): string 
   const pad = (n: number): string => String(n).padStart(2, '0');
   return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
 }
+
+/**
+ * "3 min ago" style ages for backups and validations. A time more than a minute after `now` (a backup
+ * made while the clock was ahead) has no age to show: it says so rather than "0 s ago".
+ */
+export function age(iso: string, now = Date.now()): string {
+  const ahead = Date.parse(iso) - now;
+  if (ahead > 60_000) return 'dated after now';
+  const seconds = Math.max(0, Math.round(-ahead / 1000));
+  if (seconds < 60) return `${seconds} s ago`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}

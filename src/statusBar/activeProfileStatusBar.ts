@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { lastVerifiedBackup } from '../core/backup/lastVerifiedBackup';
 import type { Profile } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
-import { age, TYPE_SHORT } from '../tree/profileAppearance';
+import { age } from '../core/localTime';
+import { TYPE_SHORT } from '../tree/profileAppearance';
 import type { WorkspaceModel } from '../workspaceModel';
 import { COMMANDS } from '../commands/commandIds';
 
@@ -59,7 +60,7 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     for (const [logical, written] of Object.entries(active.databases)) md.appendMarkdown(`- $(database) ${logical}: \`${written}\`\n`);
     const verified = lastVerifiedBackup(folder.backups(active.id), active, folder.context.now());
     const dataProblems = verified && !verified.verified?.ok ? '; $(warning) its data had problems when it was backed up (see the backup)' : '';
-    md.appendMarkdown(`\n${verified ? `Last verified backup: ${age(verified.verified?.at ?? verified.createdAt)} (taken ${age(verified.createdAt)}${dataProblems})` : '$(warning) No verified backup yet'}\n\n`);
+    md.appendMarkdown(`\n${verified ? `Last verified backup: ${age(verified.verified?.at ?? verified.createdAt)} (${taken(verified.createdAt)}${dataProblems})` : '$(warning) No verified backup yet'}\n\n`);
     if (folder.data.status && !folder.data.status.inSync) md.appendMarkdown(`$(warning) Outputs out of sync: ${folder.data.status.drift.join('; ')}\n\n`);
     md.appendMarkdown('Click to switch environment.');
     return md;
@@ -70,4 +71,10 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     this.subscription.dispose();
     this.item.dispose();
   }
+}
+
+/** "taken 2 h ago", or "dated after now" for a backup made while the clock was ahead. */
+function taken(createdAt: string): string {
+  const ago = age(createdAt);
+  return ago === 'dated after now' ? ago : `taken ${ago}`;
 }

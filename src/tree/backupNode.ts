@@ -3,7 +3,7 @@ import { verificationStatus, type CatalogEntry, type VerificationStatus } from '
 import { formatSize } from '../core/diskSpace';
 import type { FolderModel } from '../folderModel';
 import { CONTEXT } from './contextValues';
-import { age } from './profileAppearance';
+import { age } from '../core/localTime';
 import type { TreeNode } from './treeNode';
 
 /** How a backup's verification reads in lists (the tree, the pickers). */

@@ -10,13 +10,3 @@ export function typeIcon(type: ProfileType): vscode.ThemeIcon {
   return new vscode.ThemeIcon(TYPE_ICON[type], new vscode.ThemeColor(TYPE_COLOR[type]));
 }
 
-/** "3 minutes ago" style ages for backups and validations. */
-export function age(iso: string, now = Date.now()): string {
-  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (seconds < 60) return `${seconds} s ago`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return `${hours} h ago`;
-  return `${Math.round(hours / 24)} days ago`;
-}

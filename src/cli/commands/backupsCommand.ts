@@ -30,7 +30,7 @@ export const backupsCommand: CliCommand = {
     const dryRun = options['dry-run'] === true;
     if (options['rebuild-catalog'] === true) {
       if (positionals.length !== 1) throw new EnvProfilesError('USAGE', '--rebuild-catalog needs the profile id.', { kind: 'usage', hint: 'Usage: envprofiles backups <id> --rebuild-catalog [--dry-run]' });
-      return rebuilt(await rebuildCatalog(context, positionals[0], dryRun));
+      return rebuilt(await rebuildCatalog(context, positionals[0], dryRun), context.now());
     }
     if (dryRun) throw new EnvProfilesError('USAGE', '--dry-run goes with --rebuild-catalog.', { kind: 'usage' });
     const config = workspaceConfigFor(context);
@@ -106,7 +106,7 @@ export const backupsCommand: CliCommand = {
     const earlierIds = new Set(Object.values(earlierProfile).flat());
     // Where to find an archive (to test it with unzip, or copy it off-site): the table names backups by id.
     const where = profiles.length === 1 ? backups.profileDir(profiles[0]) : path.join(backups.root, '<profile id>');
-    return { json, text: [...listing(entries, earlierIds, gapOf), `Archives: ${path.join(where, '<ID>.zip')}`, ...deletedNotes, ...earlierNotes, ...sharingNotes, ...unrestorableNotes, ...notes] };
+    return { json, text: [...listing(entries, earlierIds, gapOf, context.now()), `Archives: ${path.join(where, '<ID>.zip')}`, ...deletedNotes, ...earlierNotes, ...sharingNotes, ...unrestorableNotes, ...notes] };
   },
 };
 
@@ -118,11 +118,13 @@ function verifiedColumn(entry: CatalogEntry): string {
   return status === 'failed' ? 'FAILED' : 'no';
 }
 
-function listing(entries: CatalogEntry[], ofEarlierProfile: Set<string>, gapOf: (entry: CatalogEntry) => string[] | undefined): string[] {
+function listing(entries: CatalogEntry[], ofEarlierProfile: Set<string>, gapOf: (entry: CatalogEntry) => string[] | undefined, now: Date): string[] {
   // Local time, as prune's hourly/daily/weekly rules count it; --json keeps UTC.
   const rows = [['ID', 'KIND', 'SIZE', `CREATED (${localTimeZone()})`, 'REASON', 'VERIFIED']];
   for (const e of entries) {
-    const reason = `${e.reason}${e.leftOut ? ` (without ${e.leftOut.join(', ')})` : ''}${ofEarlierProfile.has(e.id) ? ' (earlier profile)' : ''}`;
+    // Listed first by its date, though it may not be the newest: say why (prune keeps it, see decideRetention).
+    const ahead = Date.parse(e.createdAt) > now.getTime() ? ' (dated after now: the clock was ahead)' : '';
+    const reason = `${e.reason}${e.leftOut ? ` (without ${e.leftOut.join(', ')})` : ''}${ofEarlierProfile.has(e.id) ? ' (earlier profile)' : ''}${ahead}`;
     const gap = gapOf(e);
     const verified = !gap ? verifiedColumn(e) : gap.includes(e.id) ? 'archive missing' : `${verifiedColumn(e)}; chain broken`;
     rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', formatSize(e.sizeBytes), localTimestamp(e.createdAt), reason, verified]);
@@ -130,7 +132,7 @@ function listing(entries: CatalogEntry[], ofEarlierProfile: Set<string>, gapOf: 
   return table(rows);
 }
 
-function rebuilt(result: CatalogRebuildResult): CommandOutput {
+function rebuilt(result: CatalogRebuildResult, now: Date): CommandOutput {
   const text: string[] = [];
   const list = (label: string, ids: string[]): void => {
     if (ids.length > 0) text.push(`  ${label} (${ids.length}): ${ids.join(', ')}`);
@@ -146,6 +148,6 @@ function rebuilt(result: CatalogRebuildResult): CommandOutput {
   if (result.unreadableCatalogMovedTo) text.push(`  the unreadable catalog was moved to ${result.unreadableCatalogMovedTo}`);
   if (result.dryRun) text.push('Nothing was changed.');
   else if (result.added.length + result.corrected.length > 0) text.push(`Verify the backups that are not verified: envprofiles verify --unverified ${result.profileId}`);
-  if (result.entries.length > 0) text.push('', ...listing([...result.entries].sort(newestFirst), new Set(), () => undefined));
+  if (result.entries.length > 0) text.push('', ...listing([...result.entries].sort(newestFirst), new Set(), () => undefined, now));
   return { json: result, text };
 }
