@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { readCatalog } from '../src/core/backup/backupCatalog';
 import { createBackup } from '../src/core/backup/backupCreation';
@@ -11,6 +13,7 @@ import { rebuildCatalog } from '../src/core/backup/catalogRebuild';
 import { workspaceConfigFor } from '../src/core/workspaceConfig';
 import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
 import { runCli } from './support/cliRunner';
+import { startCli, startHeld } from './support/steppedRuns';
 import { demoWorkspace, engine } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
@@ -124,5 +127,54 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     const ownRestore = runCli(['restore', own, '--workspace', mine.root, '--json']);
     assert.equal(ownRestore.status, 0, ownRestore.stderr);
     assert.ok(!ownRestore.json?.result.notes.some((n: string) => n.includes('made by')), ownRestore.stdout);
+  });
+  it('backups of both at the same moment: each waits for the other\'s change of the catalog (its lock), and both are listed (before: the later write dropped the other\'s backup)', async function () {
+    this.timeout(60_000);
+    const { mine, theirs, shared } = await twoWorkspacesSharingBackups();
+    const lock = path.join(shared, DEV, 'catalog.json.lock');
+    // Mine has read the catalog under its lock and is about to write it back.
+    const held = startHeld(['backup', DEV, '--full', '--workspace', mine.root], 'catalog-locked');
+    const heldPid = await held.reached;
+    assert.equal((JSON.parse(fs.readFileSync(lock, 'utf8')) as { pid: number }).pid, heldPid);
+    let theirsDone = false;
+    const theirRun = startCli(['backup', DEV, '--full', '--workspace', theirs.root]).then((done) => {
+      theirsDone = true;
+      return done;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(theirsDone, false, 'their backup waits for the catalog');
+    held.release();
+    const [ours, their] = await Promise.all([held.finished, theirRun]);
+    assert.deepEqual([ours.code, their.code], [0, 0], `${ours.stderr}\n${their.stderr}`);
+    assert.deepEqual(catalogOf(mine.context).map((e) => e.origin?.workspace).sort(), [mine.root, theirs.root].sort());
+    assert.equal(fs.existsSync(lock), false);
+    const listed = runCli(['backups', DEV, '--workspace', mine.root, '--json']);
+    assert.deepEqual(listed.json?.result.disagreements, {}, JSON.stringify(listed.json?.result));
+    assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', theirs.root]).status, 0);
+  });
+
+  it('a catalog lock left by a killed process is taken over by the next change, and removed by the next command; one of another machine counts as held until it is ten minutes old', async () => {
+    const { mine, shared } = await twoWorkspacesSharingBackups();
+    await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    const lock = path.join(shared, DEV, 'catalog.json.lock');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const stale = JSON.stringify({ pid: dead, host: os.hostname(), since: new Date().toISOString(), operation: 'backup (killed)' });
+    fs.writeFileSync(lock, stale);
+    assert.equal(runCli(['status', '--workspace', mine.root]).status, 0);
+    assert.equal(fs.existsSync(lock), false, 'recovery removed it');
+    fs.writeFileSync(lock, stale);
+    const next = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    assert.ok(catalogOf(mine.context).some((e) => e.id === next.entry.id));
+    assert.equal(fs.existsSync(lock), false);
+    // Another machine's: alive for all anyone here can tell, until it is ten minutes old.
+    const elsewhere = JSON.stringify({ pid: 1, host: `not-${os.hostname()}`, since: new Date().toISOString(), operation: 'backup' });
+    fs.writeFileSync(lock, elsewhere);
+    assert.equal(runCli(['status', '--workspace', mine.root]).status, 0);
+    assert.equal(fs.readFileSync(lock, 'utf8'), elsewhere, 'recovery leaves it');
+    const old = new Date(Date.now() - 11 * 60_000);
+    fs.utimesSync(lock, old, old);
+    const after = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    assert.ok(catalogOf(mine.context).some((e) => e.id === after.entry.id));
+    assert.equal(fs.existsSync(lock), false);
   });
 });

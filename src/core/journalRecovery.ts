@@ -7,6 +7,7 @@ import { finishRestore, recoverBackup, rollBackRestore } from './backup/backupRe
 import type { WorkspaceContext } from './workspaceContext';
 import { BackupLayout } from './backup/backupLayout';
 import { profilesWithBackups } from './backup/backupCatalog';
+import { removeStaleCatalogLock } from './backup/catalogLock';
 import { workspaceConfigFor } from './workspaceConfig';
 
 /**
@@ -62,7 +63,10 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
       }
     }
   }
-  for (const dir of leftoverDirectories(context)) removeTemporaryFiles(dir);
+  for (const dir of leftoverDirectories(context)) {
+    removeTemporaryFiles(dir);
+    removeStaleCatalogLock(dir);
+  }
   for (const line of done) context.logger.warn(`Recovery: ${line}.`);
   return done;
 }

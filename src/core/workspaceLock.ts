@@ -1,44 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { temporaryPathFor } from './atomicFile';
 import { blockingPause } from './blockingPause';
 import { EnvProfilesError } from './errors';
-import { isProcessAlive } from './processAlive';
+import { createExclusively, readLockFile, releaseLockFile, takeOverStaleLockFile, type LockOwner, type LockState } from './fileLock';
 import type { WorkspaceLayout } from './workspaceLayout';
 
-interface LockOwner {
-  pid: number;
-  host: string;
-  since: string;
-  operation: string;
-}
-
-/** A lock file this young that cannot be read is taken to be in the middle of being written, so held. */
-const UNREADABLE_LOCK_GRACE_MS = 60_000;
-
-type LockState = { kind: 'none' } | { kind: 'live'; owner: LockOwner } | { kind: 'stale'; text: string };
-
-/**
- * What the lock file says: nobody holds the lock, a live process does, or a dead one did (with the
- * file's exact text, so that only that very file is taken over).
- */
 function readLock(layout: WorkspaceLayout): LockState {
-  const text = readText(layout.lockFile);
-  if (text === undefined) return { kind: 'none' };
-  let owner: LockOwner | undefined;
-  try {
-    owner = JSON.parse(text) as LockOwner;
-  } catch {
-    owner = undefined;
-  }
-  if (!owner || typeof owner.pid !== 'number') {
-    // Only a lock written without hard links can be seen half-written; an old unreadable one is abandoned.
-    const age = Date.now() - (fs.statSync(layout.lockFile, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-    if (age > UNREADABLE_LOCK_GRACE_MS) return { kind: 'stale', text };
-    return { kind: 'live', owner: { pid: 0, host: 'unknown', since: 'just now', operation: 'an operation that is starting' } };
-  }
-  if (owner.host === os.hostname() && !isProcessAlive(owner.pid)) return { kind: 'stale', text };
-  return { kind: 'live', owner };
+  return readLockFile(layout.lockFile);
 }
 
 /** Reads who holds the workspace lock; undefined when nobody does or the holder is dead. */
@@ -47,99 +15,9 @@ export function liveLockOwner(layout: WorkspaceLayout): LockOwner | undefined {
   return state.kind === 'live' ? state.owner : undefined;
 }
 
-/**
- * A takeover holds this guard (created exclusively) for the few system calls between checking that the
- * lock is still the stale one and removing it. Without it, a takeover that had read the stale lock could
- * remove a live lock that another takeover had already put in its place, and two operations would run.
- */
-function takeoverGuardFile(layout: WorkspaceLayout): string {
-  return `${layout.lockFile}.takeover`;
-}
-
-/** A guard this old was left by a process killed in the middle of a takeover (which takes microseconds). */
-const ABANDONED_GUARD_MS = 10_000;
-
-/**
- * Removes the lock file only if it is still exactly the stale one (`staleText`), under the takeover
- * guard. Returns whether the stale lock was removed by this call; false also when another process is
- * taking it over at this instant (the caller then looks at the lock again).
- */
+/** Removes the workspace lock only if it is still exactly the stale one (see takeOverStaleLockFile). */
 export function takeOverStaleLock(layout: WorkspaceLayout, staleText: string): boolean {
-  const guard = takeoverGuardFile(layout);
-  const guardText = JSON.stringify({ pid: process.pid, host: os.hostname(), nonce: Math.random() });
-  if (!createExclusively(guard, guardText)) {
-    removeAbandonedGuard(guard);
-    return false;
-  }
-  try {
-    // Gone already (the caller then creates its own) or replaced by a live lock: not ours to remove.
-    if (readText(layout.lockFile) !== staleText) return false;
-    fs.rmSync(layout.lockFile, { force: true });
-    return true;
-  } finally {
-    // Ours unless it was taken for abandoned meanwhile (only if this process stalled for 10 s).
-    if (readText(guard) === guardText) fs.rmSync(guard, { force: true });
-  }
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Removes a takeover guard left by a killed process: moved aside (so two processes cannot both remove
- * it), checked to be the very guard that was found old, otherwise put back.
- */
-function removeAbandonedGuard(guard: string): void {
-  const found = readText(guard);
-  const age = Date.now() - (fs.statSync(guard, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-  if (found === undefined || age < ABANDONED_GUARD_MS) return;
-  const aside = temporaryPathFor(guard);
-  try {
-    fs.renameSync(guard, aside);
-  } catch {
-    return; // someone else removed it
-  }
-  try {
-    if (readText(aside) !== found) fs.linkSync(aside, guard);
-  } catch {
-    // A new guard is in place: it holds the takeover either way.
-  } finally {
-    fs.rmSync(aside, { force: true });
-  }
-}
-
-/**
- * Creates `file` (the lock, or the takeover guard) with its whole content in one step, or reports that it
- * exists: the content goes to a temporary file first, which is then hard-linked to the name (linking
- * never replaces a file), so nobody ever reads a lock file that is still being written. Where hard links
- * are not supported, an exclusive create and write.
- */
-function createExclusively(file: string, text: string): boolean {
-  const temp = temporaryPathFor(file);
-  try {
-    fs.writeFileSync(temp, text, { flag: 'wx' });
-    fs.linkSync(temp, file);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // EEXIST: it is there. ENOENT: a recovery running at that instant removed our temporary file.
-    if (code === 'EEXIST' || code === 'ENOENT') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
-  } finally {
-    fs.rmSync(temp, { force: true });
-  }
-  try {
-    fs.writeFileSync(file, text, { flag: 'wx' });
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
+  return takeOverStaleLockFile(layout.lockFile, staleText);
 }
 
 /**
@@ -168,12 +46,7 @@ export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string)
 }
 
 function releaseLock(layout: WorkspaceLayout): void {
-  try {
-    const owner = JSON.parse(fs.readFileSync(layout.lockFile, 'utf8')) as LockOwner;
-    if (owner.pid === process.pid && owner.host === os.hostname()) fs.rmSync(layout.lockFile, { force: true });
-  } catch {
-    // Already gone.
-  }
+  releaseLockFile(layout.lockFile);
 }
 
 /** Removes a lock file whose owner process is gone (killed), so it does not linger. */

@@ -1,4 +1,5 @@
 import { hasTemporaryFiles } from './atomicFile';
+import { hasStaleCatalogLock } from './backup/catalogLock';
 import { isEnvProfilesError } from './errors';
 import { leftoverDirectories, recoverInterruptedOperations } from './journalRecovery';
 import { whenLockIsFree } from './lockWait';
@@ -30,7 +31,7 @@ export async function withWorkspaceLock<T>(context: WorkspaceContext, operation:
 export function recoverIfIdle(context: WorkspaceContext): string[] {
   if (liveLockOwner(context.layout)) return [];
   const { layout } = context;
-  const leftovers = leftoverDirectories(context).some((dir) => hasTemporaryFiles(dir));
+  const leftovers = leftoverDirectories(context).some((dir) => hasTemporaryFiles(dir) || hasStaleCatalogLock(dir));
   if (listJournals(layout).length === 0 && !leftovers) {
     removeStaleLock(layout);
     return [];

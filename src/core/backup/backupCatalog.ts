@@ -5,6 +5,7 @@ import { profileIdProblem } from '../safeNames';
 import type { BackupKind } from './backupManifest';
 import { isBackupId, type BackupLayout } from './backupLayout';
 import type { BackupOrigin } from './backupOrigin';
+import { withCatalogLock } from './catalogLock';
 
 export interface VerificationRecord {
   at: string;
@@ -125,11 +126,18 @@ export function writeCatalog(backups: BackupLayout, profileId: string, entries: 
   writeFileAtomic(backups.catalogFile(profileId), `${JSON.stringify(content, null, 2)}\n`);
 }
 
-/** Applies `change` to the catalog under one read-modify-write. */
-export function updateCatalog(backups: BackupLayout, profileId: string, change: (entries: CatalogEntry[]) => CatalogEntry[]): CatalogEntry[] {
-  const next = change(readCatalog(backups, profileId));
-  writeCatalog(backups, profileId, next);
-  return next;
+/**
+ * Applies `change` to the catalog as it is now, under the catalog's lock (another workspace sharing the
+ * backups folder may change it at the same moment). `step` hears 'catalog-locked' once the catalog is
+ * read under the lock (for tests).
+ */
+export async function updateCatalog(backups: BackupLayout, profileId: string, operation: string, change: (entries: CatalogEntry[]) => CatalogEntry[], step?: (name: string) => void): Promise<CatalogEntry[]> {
+  return withCatalogLock(backups, profileId, operation, () => {
+    const next = change(readCatalog(backups, profileId));
+    step?.('catalog-locked');
+    writeCatalog(backups, profileId, next);
+    return next;
+  });
 }
 
 /** Every profile that has a backup folder. */

@@ -276,7 +276,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       ...(manifest.profileCreatedAt !== undefined ? { profileCreatedAt: manifest.profileCreatedAt } : {}),
     };
     // The catalog is the commit point: recovery keeps an archive the catalog lists, and removes one it does not.
-    updateCatalog(backups, profile.id, (entries) => [...entries, entry]);
+    await updateCatalog(backups, profile.id, `backup ${profile.id}`, (entries) => [...entries, entry], step);
     listed = true;
     try {
       markBackupsFolder(layout, backups, now);

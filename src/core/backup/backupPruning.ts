@@ -9,7 +9,7 @@ import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
-import { catalogDisagreements, newestFirst, readCatalog, writeCatalog, type CatalogEntry } from './backupCatalog';
+import { catalogDisagreements, newestFirst, readCatalog, updateCatalog, type CatalogEntry } from './backupCatalog';
 import { closeChain, openChain } from './backupChain';
 import { profileFromBackup } from './backedUpFiles';
 import { BackupLayout } from './backupLayout';
@@ -161,7 +161,8 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
   let freedBytes = 0;
   if (!dryRun && doomed.length > 0) {
     // The catalog goes first: an archive no longer listed is harmless; a listed archive that is gone is not.
-    writeCatalog(backups, profileId, entries.filter((e) => !doomed.includes(e.id)));
+    // As it is now: a workspace sharing the folder may have listed a backup since it was read.
+    await updateCatalog(backups, profileId, `prune ${profileId}`, (current) => current.filter((e) => !doomed.includes(e.id)));
     for (const id of doomed) {
       const file = backups.archiveFile(profileId, id);
       freedBytes += fs.existsSync(file) ? fs.statSync(file).size : 0;

@@ -197,7 +197,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     const record: VerificationRecord = { at: context.now().toISOString(), ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound };
     if (ok) record.databaseSha256 = Object.fromEntries(databases.map((d) => [d.name, d.sha256]));
     try {
-      updateCatalog(backups, profileId, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)));
+      await updateCatalog(backups, profileId, `verify ${backupId}`, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)));
     } catch (error) {
       throw vanishedFolderError(`The result of verifying ${backupId} (${ok ? 'sound' : 'failed'}) could not be recorded`, 'while it ran', ownFolders, error) ?? error;
     }

@@ -12,6 +12,7 @@ import { oldestFirst, readCatalog, writeCatalog, type CatalogEntry } from './bac
 import { databaseRecordsOf } from './backupManifest';
 import { BackupLayout } from './backupLayout';
 import { originFrom } from './backupOrigin';
+import { withCatalogLock } from './catalogLock';
 
 /** What rebuilding a profile's catalog found and (unless a dry run) did. */
 export interface CatalogRebuildResult {
@@ -81,11 +82,14 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
       if (missing.length > 0) result.brokenChains.push(`${entry.id} needs ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} missing`);
     }
     if (!dryRun) {
-      if (unreadable) {
-        result.unreadableCatalogMovedTo = `${catalogFile}.unreadable-${context.now().toISOString().replace(/[:.]/g, '-')}`;
-        fs.renameSync(catalogFile, result.unreadableCatalogMovedTo);
-      }
-      writeCatalog(backups, profileId, result.entries);
+      // Under the catalog's lock, as every change of it (a workspace may share the backups folder).
+      await withCatalogLock(backups, profileId, `rebuild the catalog of ${profileId}`, () => {
+        if (unreadable) {
+          result.unreadableCatalogMovedTo = `${catalogFile}.unreadable-${context.now().toISOString().replace(/[:.]/g, '-')}`;
+          fs.renameSync(catalogFile, result.unreadableCatalogMovedTo);
+        }
+        writeCatalog(backups, profileId, result.entries);
+      });
       appendAudit(context, { event: 'catalog-rebuilt', profile: profileId, outcome: 'ok', detail: `${result.entries.length} listed; added ${result.added.length}, dropped ${result.dropped.length}, corrected ${result.corrected.length}` });
     }
     result.entries.sort(oldestFirst);

@@ -1,0 +1,63 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EnvProfilesError } from '../errors';
+import { createExclusively, readLockFile, releaseLockFile, takeOverStaleLockFile, type LockOwner } from '../fileLock';
+import type { BackupLayout } from './backupLayout';
+
+/**
+ * The workspace lock keeps one workspace's operations apart, but a backups folder may be shared by two
+ * workspaces (backups.directory outside both), whose nightly jobs can run at the same minute. Each
+ * change of a profile's catalog (a backup listed, a verification recorded, a prune, a rebuild) is a
+ * read, a change and a write: two at once would lose one of them (a backup no longer listed). So each
+ * takes this lock beside the catalog for those few milliseconds.
+ */
+export function catalogLockFile(backups: BackupLayout, profileId: string): string {
+  return path.join(backups.profileDir(profileId), CATALOG_LOCK_NAME);
+}
+
+const CATALOG_LOCK_NAME = 'catalog.json.lock';
+
+/** Held for milliseconds; a wait this long means the holder is stuck, and the caller is refused. */
+const LONGEST_WAIT_MS = 120_000;
+/** A holder on another machine cannot be asked whether it lives: after this long, its lock is abandoned. */
+const OTHER_HOST_ABANDONED_MS = 10 * 60_000;
+const POLL_MS = 10;
+
+/** Runs `change` (a read, change and write of the catalog) while holding the profile's catalog lock. */
+export async function withCatalogLock<T>(backups: BackupLayout, profileId: string, operation: string, change: () => T): Promise<T> {
+  const file = catalogLockFile(backups, profileId);
+  const owner: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation };
+  const giveUpAt = Date.now() + LONGEST_WAIT_MS;
+  while (!createExclusively(file, JSON.stringify(owner))) {
+    const state = readLockFile(file, OTHER_HOST_ABANDONED_MS);
+    // A killed holder's lock is taken over at once (another process may win the takeover: then it holds it).
+    if (state.kind === 'stale' && takeOverStaleLockFile(file, state.text)) continue;
+    if (state.kind === 'live' && Date.now() > giveUpAt) {
+      const holder = state.owner;
+      throw new EnvProfilesError('WORKSPACE_BUSY', `The backup catalog of ${profileId} (${backups.catalogFile(profileId)}) has been held for over ${LONGEST_WAIT_MS / 60_000} minutes by another operation: ${holder.operation} (process ${holder.pid} on ${holder.host}, since ${holder.since}). Nothing was changed in it.`, {
+        kind: 'refused',
+        file,
+        hint: `A workspace that shares this backups folder runs it. Wait for it to finish and try again. If no such process exists, delete ${file}.`,
+      });
+    }
+    await sleep(POLL_MS);
+  }
+  try {
+    return change();
+  } finally {
+    releaseLockFile(file);
+  }
+}
+
+/** Removes the catalog lock in `folder` (a profile's backups folder) if its holder was killed (recovery), so that it does not linger. */
+export function removeStaleCatalogLock(folder: string): void {
+  const file = path.join(folder, CATALOG_LOCK_NAME);
+  const state = readLockFile(file, OTHER_HOST_ABANDONED_MS);
+  if (state.kind === 'stale') takeOverStaleLockFile(file, state.text);
+}
+
+/** Whether `folder` holds a catalog lock whose holder was killed, for recovery to remove. */
+export function hasStaleCatalogLock(folder: string): boolean {
+  return readLockFile(path.join(folder, CATALOG_LOCK_NAME), OTHER_HOST_ABANDONED_MS).kind === 'stale';
+}
