@@ -10,6 +10,7 @@ import { pruneBackups } from '../src/core/backup/backupPruning';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { rebuildCatalog } from '../src/core/backup/catalogRebuild';
+import { EnvProfilesError } from '../src/core/errors';
 import { workspaceConfigFor } from '../src/core/workspaceConfig';
 import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
 import { runCli } from './support/cliRunner';
@@ -176,5 +177,50 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     const after = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
     assert.ok(catalogOf(mine.context).some((e) => e.id === after.entry.id));
     assert.equal(fs.existsSync(lock), false);
+  });
+  it('backups of both started in the same millisecond take two ids: the later one no longer replaces the earlier one\'s archive under their one name', async function () {
+    this.timeout(60_000);
+    const { mine, theirs, shared } = await twoWorkspacesSharingBackups();
+    const folder = path.join(shared, DEV);
+    fs.mkdirSync(folder, { recursive: true });
+    // Mine has started its archive (under a temporary name that carries its id) and waits there.
+    const held = startHeld(['backup', DEV, '--full', '--workspace', mine.root], 'journal-written');
+    await held.reached;
+    const temporary = fs.readdirSync(folder).find((name) => name.includes('.zip.envprofiles-tmp-'));
+    const id = /^\.(.+)\.zip\.envprofiles-tmp-/.exec(temporary ?? '')?.[1] ?? '';
+    const stamp = /\.(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)-(\d{3})Z\.full$/.exec(id);
+    assert.ok(stamp, `${temporary}`);
+    const sameMillisecond = new Date(`${stamp[1]}-${stamp[2]}-${stamp[3]}T${stamp[4]}:${stamp[5]}:${stamp[6]}.${stamp[7]}Z`);
+    // Theirs starts in that very millisecond.
+    const their = await createBackup({ ...theirs.context, now: () => sameMillisecond }, { profileId: DEV, kind: 'full' });
+    assert.notEqual(their.entry.id, id);
+    held.release();
+    const ours = await held.finished;
+    assert.equal(ours.code, 0, ours.stderr);
+    const listed = catalogOf(mine.context);
+    assert.deepEqual(listed.map((e) => e.id).sort(), [id, their.entry.id].sort());
+    for (const entry of listed) {
+      const result = await verifyBackup(mine.context, entry.id);
+      assert.equal(result.ok, true, `${entry.id}: ${result.problems.join('; ')}`);
+    }
+  });
+  it('an archive that appears under the new backup\'s name while it is written (another tool\'s) is never replaced: the backup fails (TARGET_EXISTS), that archive stays as it was, nothing is listed', async () => {
+    const { mine, shared } = await twoWorkspacesSharingBackups();
+    const folder = path.join(shared, DEV);
+    let intruder = '';
+    const appearing = { ...mine.context, onStep: (step: string) => {
+      if (step !== 'journal-written') return;
+      const temporary = fs.readdirSync(folder).find((name) => name.includes('.zip.envprofiles-tmp-')) ?? '';
+      intruder = path.join(folder, temporary.slice(1, temporary.indexOf('.envprofiles-tmp-')));
+      fs.writeFileSync(intruder, 'another backup');
+    } };
+    await assert.rejects(createBackup(appearing, { profileId: DEV, kind: 'full' }), (error: unknown) => {
+      assert.ok(error instanceof EnvProfilesError && error.code === 'TARGET_EXISTS', String(error));
+      assert.match(error.message, /appeared while this backup was being written: .* It was left as it is, and this backup was not kept\.$/);
+      return true;
+    });
+    assert.equal(fs.readFileSync(intruder, 'utf8'), 'another backup');
+    assert.deepEqual(catalogOf(mine.context), []);
+    assert.deepEqual(fs.readdirSync(folder).filter((name) => name.includes('envprofiles-tmp')), []);
   });
 });

@@ -76,6 +76,40 @@ export function renameDurably(temp: string, target: string): void {
 }
 
 /**
+ * renameDurably that never replaces a file already at `target`: a hard link (which fails if the name is
+ * taken), then the temporary name removed. Where the file system has no hard links (FAT, exFAT), a check
+ * and a rename. Returns false, leaving both files as they are, when `target` exists.
+ */
+export function renameDurablyWithoutReplacing(temp: string, target: string): boolean {
+  try {
+    fs.linkSync(temp, target);
+    fs.rmSync(temp, { force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+    if (fs.existsSync(target)) return false;
+    fs.renameSync(temp, target);
+  }
+  fsyncDirectory(path.dirname(target));
+  return true;
+}
+
+/** Whether a running process (this one included) is writing `target` under a temporary name now. */
+export function isBeingWritten(target: string): boolean {
+  const prefix = `.${path.basename(target)}${TEMP_MARKER}`;
+  try {
+    return fs.readdirSync(path.dirname(target)).some((name) => {
+      if (!name.startsWith(prefix)) return false;
+      const writer = Number.parseInt(name.slice(prefix.length), 10);
+      return writer > 0 && isProcessAlive(writer);
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Whether `name` is a temporary file (or folder) of this tool that no running process is writing: its
  * writer (the process id in its name) was killed, or is this process. Another live process's is a write
  * in progress: the lock file it is creating, or a catalog of a workspace that shares the backups folder.

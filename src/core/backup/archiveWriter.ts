@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { renameDurably, temporaryPathFor } from '../atomicFile';
+import { renameDurablyWithoutReplacing, temporaryPathFor } from '../atomicFile';
+import { EnvProfilesError } from '../errors';
 import type { CompressionSetting } from '../workspaceConfig';
 import { ZipWriter, type DeflateSegment } from './zipWriter';
 
@@ -45,7 +46,13 @@ export class ArchiveWriter {
   async finish(permissions: number): Promise<{ sizeBytes: number; sha256: string }> {
     await this.zip.finish();
     fs.chmodSync(this.tempPath, permissions);
-    renameDurably(this.tempPath, this.finalPath);
+    // Never over an archive of the same name: it is another backup (see reserveBackupId), not ours to replace.
+    if (!renameDurablyWithoutReplacing(this.tempPath, this.finalPath)) {
+      throw new EnvProfilesError('TARGET_EXISTS', `The archive ${this.finalPath} appeared while this backup was being written: another backup took the same id (a workspace sharing this backups folder, with an older version of this tool?). It was left as it is, and this backup was not kept.`, {
+        file: this.finalPath,
+        hint: 'Run the backup again: it takes a new id.',
+      });
+    }
     return { sizeBytes: this.bytes, sha256: this.archiveHash.digest('hex') };
   }
 

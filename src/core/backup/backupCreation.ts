@@ -28,7 +28,7 @@ import { checkedBackupReason } from './backupReason';
 import { CHUNK_SIZE, RETAINED_CHUNKS, type DeflateSegment } from './zipWriter';
 import { readCatalog, updateCatalog, verificationStatus, type CatalogEntry } from './backupCatalog';
 import { backupsOfEarlierProfile } from './earlierProfile';
-import { BackupLayout, newBackupId } from './backupLayout';
+import { BackupLayout } from './backupLayout';
 import { currentOrigin, sharingWorkspaceFinder } from './backupOrigin';
 import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, databaseRecordOf, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
@@ -37,6 +37,7 @@ import { PageHasher } from './pageHasher';
 import { SnapshotHasher } from './snapshotHasher';
 import { markBackupsFolder } from './backupsFolderMark';
 import { vanishedFolderError } from './vanishedFolder';
+import { reserveBackupId } from './backupIdReservation';
 
 
 export type RequestedKind = 'full' | 'incremental' | 'auto';
@@ -160,16 +161,14 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   if (choice.kind === 'full' && requested !== 'full' && earlier.length > 0 && earlier.length === own.length) {
     choice.note = `the backups under ${profile.id} are of an earlier profile with this id (made before ${profile.createdAt}, when this one was created), so this one is full`;
   }
-  let backupId = newBackupId(profile.id, choice.kind, now);
-  if (catalog.some((e) => e.id === backupId)) backupId = newBackupId(profile.id, choice.kind, new Date(now.getTime() + 1));
-  const finalPath = backups.archiveFile(profile.id, backupId);
   const sourceBytes = databaseBytes(context, profile, true);
   const stagingDir = chooseStagingDir(backups, profile, sourceBytes);
   writing.push(backups.profileDir(profile.id), path.dirname(stagingDir));
   // The snapshots are at least as large as the database files (a page index adds 1/256): refuse now
   // rather than after copying most of them.
   requireFreeSpace(`Backing up ${profile.id}`, [{ folder: path.dirname(stagingDir), bytes: Math.ceil(databaseBytes(context, profile, false) * (1 + 1 / 256)), what: 'the snapshots of its databases' }]);
-  const writer = new ArchiveWriter(finalPath, config.backups.compression, now);
+  const { backupId, writer } = await reserveBackupId(backups, profile.id, choice.kind, now, config.backups.compression);
+  const finalPath = writer.finalPath;
   const journal: BackupJournal = { operation: 'backup', startedAt: now.toISOString(), profileId: profile.id, backupId, archiveTemp: writer.tempPath, archiveFinal: finalPath, stagingDir };
   const journalName = `backup-${profile.id}`;
   writeJournal(layout, journalName, journal);
@@ -180,6 +179,8 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   const incremental = choice.kind === 'incremental';
   const hasher = incremental && usesHashingThread(sourceBytes) ? new SnapshotHasher() : undefined;
   let listed = false;
+  // Whether the archive under its final name is ours: before, a file there is another backup's.
+  let archived = false;
   // Snapshots are removed in the background (a 100 MB one takes ~17 ms) while the backup goes on.
   const removals: Promise<void>[] = [];
   let parentIndexesStaging: Promise<Map<string, ParentPages>> | undefined;
@@ -256,6 +257,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const finishing = performance.now();
     // No one may read the archive who could not read every file in it.
     const archive = await writer.finish(records.reduce((most, r) => most & (r.mode ?? 0o666), 0o666));
+    archived = true;
     context.logger.debug(`archive finished (central directory, fsync, rename) in ${(performance.now() - finishing).toFixed(0)} ms`);
     step('archive-written');
     const entry: CatalogEntry = {
@@ -295,7 +297,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   } catch (error) {
     if (listed) throw error;
     writer.abort();
-    fs.rmSync(finalPath, { force: true });
+    if (archived) fs.rmSync(finalPath, { force: true });
     appendAudit(context, { event: 'backup', profile: profile.id, outcome: 'failed', detail: (error as Error).message });
     throw vanishedFolderError(`The backup of ${profile.id} could not be finished`, 'while the backup was being written. Nothing of this backup was kept or listed', [{ folder: backups.profileDir(profile.id), what: `the backups folder of ${profile.id}` }, { folder: stagingDir, what: 'the staging folder of its snapshots' }], error) ?? error;
   } finally {
