@@ -100,13 +100,20 @@ export function isBeingWritten(target: string): boolean {
   const prefix = `.${path.basename(target)}${TEMP_MARKER}`;
   try {
     return fs.readdirSync(path.dirname(target)).some((name) => {
-      if (!name.startsWith(prefix)) return false;
-      const writer = Number.parseInt(name.slice(prefix.length), 10);
-      return writer > 0 && isProcessAlive(writer);
+      const writer = name.startsWith(prefix) ? temporaryFileWriter(name) : undefined;
+      return writer !== undefined && isProcessAlive(writer);
     });
   } catch {
     return false;
   }
+}
+
+/** The process id a temporary file's name carries (see temporaryPathFor); undefined for any other name. */
+function temporaryFileWriter(name: string): number | undefined {
+  const at = name.indexOf(TEMP_MARKER);
+  if (at < 0) return undefined;
+  const writer = Number.parseInt(name.slice(at + TEMP_MARKER.length), 10);
+  return writer > 0 ? writer : undefined;
 }
 
 /**
@@ -115,10 +122,9 @@ export function isBeingWritten(target: string): boolean {
  * in progress: the lock file it is creating, or a catalog of a workspace that shares the backups folder.
  */
 function isLeftBehind(name: string): boolean {
-  const at = name.indexOf(TEMP_MARKER);
-  if (at < 0) return false;
-  const writer = Number.parseInt(name.slice(at + TEMP_MARKER.length), 10);
-  return !(writer > 0 && writer !== process.pid && isProcessAlive(writer));
+  if (!name.includes(TEMP_MARKER)) return false;
+  const writer = temporaryFileWriter(name);
+  return !(writer !== undefined && writer !== process.pid && isProcessAlive(writer));
 }
 
 /** Removes this tool's temporary files left in `dir` by a process that was killed (or by this one). Returns what was removed. */

@@ -18,13 +18,9 @@ import { withCatalogLock } from './catalogLock';
 export async function reserveBackupId(backups: BackupLayout, profileId: string, kind: BackupKind, now: Date, compression: CompressionSetting): Promise<{ backupId: string; writer: ArchiveWriter }> {
   return withCatalogLock(backups, profileId, `backup ${profileId}`, () => {
     const listed = new Set(readCatalog(backups, profileId).map((e) => e.id));
-    const taken = (id: string): boolean => listed.has(id) || isBeingWritten(backups.archiveFile(profileId, id)) || existsAsArchive(backups, profileId, id);
+    const taken = (id: string): boolean => listed.has(id) || fs.existsSync(backups.archiveFile(profileId, id)) || isBeingWritten(backups.archiveFile(profileId, id));
     let backupId = newBackupId(profileId, kind, now);
     for (let later = 1; taken(backupId); later++) backupId = newBackupId(profileId, kind, new Date(now.getTime() + later));
     return { backupId, writer: new ArchiveWriter(backups.archiveFile(profileId, backupId), compression, now) };
   });
-}
-
-function existsAsArchive(backups: BackupLayout, profileId: string, id: string): boolean {
-  return fs.existsSync(backups.archiveFile(profileId, id));
 }
