@@ -298,6 +298,30 @@ describe('backup archives', () => {
     assert.equal(path.dirname(backup.archive), path.join(folder, DEV));
   });
 
+  it('backups.directory may not be this tool\'s own folder or one it keeps its files in (a profile named "journal" put its catalog among the journals, and every command then failed with INTERNAL); a VS Code setting is refused the same way; a file in the journal folder that is not a journal is left alone', async () => {
+    const { root, context } = await demoWorkspace();
+    const configFile = path.join(root, '.envprofiles/config.yaml');
+    const setDirectory = (folder: string): void => fs.writeFileSync(configFile, fs.readFileSync(configFile, 'utf8').replace(/directory: \S+/, `directory: ${folder}`));
+    for (const folder of ['.envprofiles', '.envprofiles/journal', '.envprofiles/profiles/old', '.envprofiles/templates']) {
+      setDirectory(folder);
+      const refused = runCli(['backup', DEV, '--workspace', root]);
+      assert.equal(refused.status, 1, folder);
+      assert.match(refused.stderr, new RegExp(`^error\\[CONFIG_INVALID\\]: \\.envprofiles/config\\.yaml:\\d+:\\d+ backups\\.directory: ${folder.replace(/\./g, '\\.')}: this tool keeps its own files there; use \\.envprofiles/backups or a folder of its own\n`), folder);
+    }
+    setDirectory('.envprofiles/backups');
+    const fromSetting = { ...context, configOverrides: (config: ReturnType<typeof defaultConfig>) => ({ ...config, backups: { ...config.backups, directory: '.envprofiles/journal' } }) };
+    await assert.rejects(createBackup(fromSetting, { profileId: DEV }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'CONFIG_INVALID' && error.message === 'The backups folder cannot be .envprofiles/journal: this tool keeps its own files there; use .envprofiles/backups or a folder of its own. Nothing was written.');
+    assert.equal(fs.existsSync(path.join(root, '.envprofiles/journal', DEV)), false, 'nothing written');
+    // Whatever else is in the journal folder is not acted on, nor removed (before: read as a journal).
+    const foreign = path.join(root, '.envprofiles/journal/catalog.json');
+    fs.mkdirSync(path.dirname(foreign), { recursive: true });
+    fs.writeFileSync(foreign, '{ "version": 1, "profileId": "journal", "backups": [] }\n');
+    const status = runCli(['status', '--workspace', root]);
+    assert.equal(status.status, 0, status.stderr);
+    assert.equal(runCli(['backup', DEV, '--workspace', root]).status, 0);
+    assert.equal(fs.readFileSync(foreign, 'utf8'), '{ "version": 1, "profileId": "journal", "backups": [] }\n');
+  });
+
   it('a backups folder removed while a backup is written: the error names the folder and what to do (before: "a bug"), nothing is listed or left behind, and the next backup is made as usual', async () => {
     const { root, context } = await demoWorkspace();
     await createBackup(context, { profileId: DEV, kind: 'full' });

@@ -88,7 +88,7 @@ export function listJournals(layout: WorkspaceLayout): { name: string; journal?:
     return [];
   }
   return names
-    .filter((n) => n.endsWith('.json'))
+    .filter((n) => JOURNAL_FILE_NAME.test(n))
     .map((n) => {
       const name = n.slice(0, -'.json'.length);
       try {
@@ -96,5 +96,12 @@ export function listJournals(layout: WorkspaceLayout): { name: string; journal?:
       } catch {
         return { name };
       }
-    });
+    })
+    // Whole (journals are written atomically) but of no operation we know: not ours, so never acted on
+    // or removed (recovery removes a torn journal of ours, and would have removed it).
+    .filter(({ journal }) => journal === undefined || KNOWN_OPERATIONS.has((journal as { operation?: unknown }).operation));
 }
+
+/** The names this tool gives its journals (see writeJournal's callers); any other file there is not one. */
+const JOURNAL_FILE_NAME = /^(switch|(backup|restore|clone|create)-[^/\\]+)\.json$/;
+const KNOWN_OPERATIONS = new Set<unknown>(['switch', 'backup', 'restore', 'clone', 'create']);

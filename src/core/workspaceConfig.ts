@@ -180,7 +180,9 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
       if (typeof backups.directory !== 'string' || backups.directory.trim() === '') report(['backups', 'directory'], 'must be a folder path');
       else {
         const file = fileInTheWay(path.resolve(layout.root, backups.directory));
+        const own = layout.backupsFolderProblem(path.resolve(layout.root, backups.directory));
         if (file) report(['backups', 'directory'], `${file} is a file, not a folder; choose a folder for the backups`);
+        else if (own) report(['backups', 'directory'], own);
         else config.backups.directory = backups.directory;
       }
     }

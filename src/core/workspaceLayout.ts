@@ -31,6 +31,19 @@ export class WorkspaceLayout {
     this.backupsFolderFile = path.join(this.storeDir, 'backups-folder.json');
   }
 
+  /**
+   * Why `folder` cannot hold backups: it is this tool's own folder, or one of those it keeps its files
+   * in. Backups go into a folder per profile id there, so a profile named "journal" would put its
+   * catalog among the journals, which recovery reads (and removes). Undefined for any other folder.
+   */
+  backupsFolderProblem(folder: string): string | undefined {
+    const own = [this.profilesDir, this.templatesDir, this.journalDir];
+    if (folder === this.storeDir || own.some((dir) => folder === dir || folder.startsWith(dir + path.sep))) {
+      return `${this.relative(folder)}: this tool keeps its own files there; use ${this.relative(path.join(this.storeDir, 'backups'))} or a folder of its own`;
+    }
+    return undefined;
+  }
+
   profileFile(id: string): string {
     return path.join(this.profilesDir, `${id}.yaml`);
   }

@@ -42,6 +42,9 @@ export class BackupLayout {
    * written to that this workspace backed up into before but that lost its mark (an empty mount point).
    */
   requireRoot(): void {
+    // config.yaml is checked for this when read; a VS Code setting can set the folder too.
+    const own = this.workspace.backupsFolderProblem(this.root);
+    if (own) throw new EnvProfilesError('CONFIG_INVALID', `The backups folder cannot be ${own}. Nothing was written.`, { field: 'backups.directory', hint: 'Set backups.directory in .envprofiles/config.yaml (or the envProfiles.backup.directory setting) to another folder, then run the command again.' });
     const unmarked = unmarkedFolderProblem(this.workspace, this);
     if (unmarked) throw unmarked;
     if (!this.isMissingOutside()) return;
