@@ -129,6 +129,15 @@ describe('profile format', () => {
     }
   });
 
+  it('refuses a database or a file inside .envprofiles, where this tool keeps its own files (a restore would replace them: state, config, another profile)', () => {
+    for (const bad of ['.envprofiles/state.json', '.envprofiles/profiles/prod_environment_001.yaml', './.envprofiles']) {
+      const issue = issueFor(variant('settings: "data/dev/settings.sqlite3"', `settings: "${bad}"`), 'profile.databases.settings');
+      assert.equal(issue.message, `"${bad}" is inside .envprofiles, where this tool keeps its own files; keep databases inside the workspace or allow the directory under "allowed_directories" in .envprofiles/config.yaml`);
+    }
+    const file = issueFor(variant('  configurations:', '  files:\n    - .envprofiles/config.yaml\n  configurations:'), 'profile.files.0');
+    assert.equal(file.message, '".envprofiles/config.yaml" is inside .envprofiles, where this tool keeps its own files');
+  });
+
   it('refuses a database path that escapes through a symbolic link', () => {
     const root = tempDir();
     const outside = tempDir();
@@ -255,6 +264,11 @@ describe('profile format', () => {
       assert.match(error.message, /^\.envprofiles\/config\.yaml:2:13 outputs\.env_file: /);
       return true;
     });
+    // Nor may an output be written over one of this tool's own files (before, a switch wrote the env file over config.yaml).
+    for (const [text, field] of [['outputs:\n  env_file: .envprofiles/config.yaml\n', 'outputs.env_file'], ['outputs:\n  links:\n    .envprofiles/state.json: settings\n', 'outputs.links..envprofiles/state.json']]) {
+      fs.writeFileSync(layout.configFile, text);
+      assert.throws(() => loadWorkspaceConfig(layout), (error: unknown) => error instanceof EnvProfilesError && error.field === field && /is inside \.envprofiles, where this tool keeps its own files/.test(error.message), text);
+    }
     fs.writeFileSync(layout.configFile, 'outputs: [\n');
     assert.throws(() => loadWorkspaceConfig(layout), /YAML syntax error/);
     // A backups folder where a file stands (the folder itself, or a parent) is named at load time.

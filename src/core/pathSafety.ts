@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { STORE_FOLDER } from './workspaceLayout';
 
 /** True when `candidate` is `dir` itself or lies below it (both absolute, normalised). */
 export function isInside(dir: string, candidate: string): boolean {
@@ -49,6 +50,11 @@ export function checkProfilePath(workspaceRoot: string, written: string, allowed
   const real = realLocation(absolute);
   if (!isInside(root, real) && !allowed.some((dir) => isInside(dir, real))) {
     return { ok: false, reason: `"${written}" leads outside the workspace folder through a symbolic link (to ${real})` };
+  }
+  // The store holds this tool's own files (profiles, state, config, journals, backups): a profile's file
+  // or an output there would be overwritten by a restore or a switch, or overwrite one of them.
+  if (isInside(path.join(path.resolve(workspaceRoot), STORE_FOLDER), absolute) || isInside(path.join(root, STORE_FOLDER), real)) {
+    return { ok: false, reason: `"${written}" is inside ${STORE_FOLDER}, where this tool keeps its own files` };
   }
   return { ok: true, absolute };
 }

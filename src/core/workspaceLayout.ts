@@ -1,5 +1,8 @@
 import * as path from 'node:path';
 
+/** The folder of a workspace that holds this tool's own files. */
+export const STORE_FOLDER = '.envprofiles';
+
 /** Where everything lives inside a workspace folder's `.envprofiles/`. */
 export class WorkspaceLayout {
   readonly root: string;
@@ -18,7 +21,7 @@ export class WorkspaceLayout {
 
   constructor(root: string) {
     this.root = path.resolve(root);
-    this.storeDir = path.join(this.root, '.envprofiles');
+    this.storeDir = path.join(this.root, STORE_FOLDER);
     this.profilesDir = path.join(this.storeDir, 'profiles');
     this.templatesDir = path.join(this.storeDir, 'templates');
     this.journalDir = path.join(this.storeDir, 'journal');
