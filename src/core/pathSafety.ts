@@ -32,9 +32,10 @@ export type PathVerdict = { ok: true; absolute: string } | { ok: false; reason: 
 
 /**
  * Judges a path written in a profile: it must stay inside the workspace folder (lexically and after
- * following symlinks) unless it lies in one of the explicitly allowed directories.
+ * following symlinks) unless it lies in one of the explicitly allowed directories, and outside
+ * `.envprofiles/` unless `storeAllowed` (the one path of this tool's own there: a backed-up profile YAML).
  */
-export function checkProfilePath(workspaceRoot: string, written: string, allowedDirectories: readonly string[]): PathVerdict {
+export function checkProfilePath(workspaceRoot: string, written: string, allowedDirectories: readonly string[], storeAllowed = false): PathVerdict {
   if (written.trim() === '') return { ok: false, reason: 'is empty' };
   if (written.includes('\0')) return { ok: false, reason: 'contains a NUL character' };
   if (/^[A-Za-z]:[\\/]/.test(written) && process.platform !== 'win32') {
@@ -53,7 +54,7 @@ export function checkProfilePath(workspaceRoot: string, written: string, allowed
   }
   // The store holds this tool's own files (profiles, state, config, journals, backups): a profile's file
   // or an output there would be overwritten by a restore or a switch, or overwrite one of them.
-  if (isInside(path.join(path.resolve(workspaceRoot), STORE_FOLDER), absolute) || isInside(path.join(root, STORE_FOLDER), real)) {
+  if (!storeAllowed && (isInside(path.join(path.resolve(workspaceRoot), STORE_FOLDER), absolute) || isInside(path.join(root, STORE_FOLDER), real))) {
     return { ok: false, reason: `"${written}" is inside ${STORE_FOLDER}, where this tool keeps its own files` };
   }
   return { ok: true, absolute };

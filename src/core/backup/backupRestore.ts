@@ -127,7 +127,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const manifest = last.manifest;
     // Every place a file of the backup would be written is judged before anything is written, also where
     // this restore does not write it (--as-new, --db): a manifest that points outside is hostile.
-    const fileTargetOf = new Map(manifest.files.filter((f) => f.role !== 'database').map((f) => [f.originalPath, restoreTarget(context, config, chain, f.originalPath, 'a file')]));
+    // (The profile's own YAML is in .envprofiles; it is written to the profile file of the backup's id, not to its recorded path.)
+    const fileTargetOf = new Map(manifest.files.filter((f) => f.role !== 'database').map((f) => [f.originalPath, restoreTarget(context, config, chain, f.originalPath, 'a file', f.role === 'profile')]));
     // A dry run goes on past what would refuse the restore now (the application is live, a database is
     // open, no room), to show the whole plan, and says what would refuse it.
     const refusals = new RefusalChecks(request.dryRun === true);
@@ -510,8 +511,8 @@ function databaseTarget(context: WorkspaceContext, config: WorkspaceConfig, chai
  * (or goes through a linked folder) leads to the file itself: that is what is replaced, and the link
  * stays a link.
  */
-function restoreTarget(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], written: string, what: string): string {
-  const verdict = checkProfilePath(context.layout.root, written, config.allowedDirectories);
+function restoreTarget(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], written: string, what: string, storeAllowed = false): string {
+  const verdict = checkProfilePath(context.layout.root, written, config.allowedDirectories, storeAllowed);
   if (!verdict.ok) {
     const archive = chain[chain.length - 1].file;
     throw new EnvProfilesError('ARCHIVE_HOSTILE', `${archive}: the backup would write ${what} at ${written}: ${verdict.reason}. The archive was refused and nothing was written.`, { kind: 'refused', file: archive, hint: what === 'a file' ? 'Do not use this archive: its files belong outside this workspace.' : 'Restore with --as-new <id> to put its databases inside the workspace.' });
