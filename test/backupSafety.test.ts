@@ -29,6 +29,7 @@ describe('hostile archives are refused before anything is written', () => {
     ['segments-lie', /entry "db\/settings\.sqlite3" is \d+ compressed bytes but its pieces in the manifest add up to \d+/],
     ['image-size-claim', /entry "db\/settings\.sqlite3" is a whole image of \d+ bytes, but the manifest says the database is \d+/],
     ['file-escape', /the backup would write a file at \.\.\/escape-file\.txt: "\.\.\/escape-file\.txt" points outside the workspace folder/],
+    ['file-into-store', /the backup would write a file at \.envprofiles\/config\.yaml: "\.envprofiles\/config\.yaml" is inside \.envprofiles, where this tool keeps its own files/],
     ['profile-escape', /manifest\.json has a profile id that is not a safe name: "\.\.\/\.\.\/escape" contains a path separator/],
     ['name-escape', /manifest\.json names a database "\.\.\/escape", which is not a database name/],
     ['control-path', /manifest\.json gives database settings the path "data\/dev\/\\u001b\[2Jsettings\.sqlite3" \(in JSON notation\), which holds a control character/],

@@ -102,10 +102,12 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
             if info.filename == 'manifest.json':
                 data = json.dumps(drop_segments(manifest)).encode()
             out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
-    elif mode == 'file-escape':
-        # A file record (and its entry) whose original path leads out of the workspace.
+    elif mode in ('file-escape', 'file-into-store'):
+        # A file record (and its entry) whose original path leads out of the workspace, or into the
+        # tool's own folder (over its config.yaml).
         content = b'written outside'
-        manifest['files'].append({'role': 'file', 'originalPath': '../escape-file.txt', 'size': len(content), 'sha256': hashlib.sha256(content).hexdigest(), 'entry': 'files/escape-file.txt'})
+        target = '../escape-file.txt' if mode == 'file-escape' else '.envprofiles/config.yaml'
+        manifest['files'].append({'role': 'file', 'originalPath': target, 'size': len(content), 'sha256': hashlib.sha256(content).hexdigest(), 'entry': 'files/escape-file.txt'})
         copy_all(out, manifest_override=drop_segments(manifest))
         out.writestr('files/escape-file.txt', content)
     elif mode in ONE_FIELD_LIES:
