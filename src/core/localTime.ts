@@ -31,13 +31,16 @@ export function localTimestamp(iso: string, timeZone = localTimeZone()): string 
   return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
 }
 
+/** What `age` says of a time after now. */
+export const DATED_AFTER_NOW = 'dated after now';
+
 /**
  * "3 min ago" style ages for backups and validations. A time more than a minute after `now` (a backup
  * made while the clock was ahead) has no age to show: it says so rather than "0 s ago".
  */
 export function age(iso: string, now = Date.now()): string {
   const ahead = Date.parse(iso) - now;
-  if (ahead > 60_000) return 'dated after now';
+  if (ahead > 60_000) return DATED_AFTER_NOW;
   const seconds = Math.max(0, Math.round(-ahead / 1000));
   if (seconds < 60) return `${seconds} s ago`;
   const minutes = Math.round(seconds / 60);

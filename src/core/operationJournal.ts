@@ -102,6 +102,6 @@ export function listJournals(layout: WorkspaceLayout): { name: string; journal?:
     .filter(({ journal }) => journal === undefined || KNOWN_OPERATIONS.has((journal as { operation?: unknown }).operation));
 }
 
-/** The names this tool gives its journals (see writeJournal's callers); any other file there is not one. */
-const JOURNAL_FILE_NAME = /^(switch|(backup|restore|clone|create)-[^/\\]+)\.json$/;
+/** The operations that keep a journal, and the names they give it (see writeJournal's callers): `switch`, or `<operation>-<id>`. Any other file there is not one. */
 const KNOWN_OPERATIONS = new Set<unknown>(['switch', 'backup', 'restore', 'clone', 'create']);
+const JOURNAL_FILE_NAME = /^(switch|(backup|restore|clone|create)-[^/\\]+)\.json$/;

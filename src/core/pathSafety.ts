@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { STORE_FOLDER } from './workspaceLayout';
+import { STORE_FOLDER } from './storeFolder';
 
 /** True when `candidate` is `dir` itself or lies below it (both absolute, normalised). */
 export function isInside(dir: string, candidate: string): boolean {

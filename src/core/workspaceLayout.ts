@@ -1,7 +1,6 @@
 import * as path from 'node:path';
-
-/** The folder of a workspace that holds this tool's own files. */
-export const STORE_FOLDER = '.envprofiles';
+import { isInside } from './pathSafety';
+import { STORE_FOLDER } from './storeFolder';
 
 /** Where everything lives inside a workspace folder's `.envprofiles/`. */
 export class WorkspaceLayout {
@@ -40,8 +39,7 @@ export class WorkspaceLayout {
    * catalog among the journals, which recovery reads (and removes). Undefined for any other folder.
    */
   backupsFolderProblem(folder: string): string | undefined {
-    const own = [this.profilesDir, this.templatesDir, this.journalDir];
-    if (folder === this.storeDir || own.some((dir) => folder === dir || folder.startsWith(dir + path.sep))) {
+    if (folder === this.storeDir || [this.profilesDir, this.templatesDir, this.journalDir].some((dir) => isInside(dir, folder))) {
       return `${this.relative(folder)}: this tool keeps its own files there; use ${this.relative(path.join(this.storeDir, 'backups'))} or a folder of its own`;
     }
     return undefined;

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { lastVerifiedBackup } from '../core/backup/lastVerifiedBackup';
 import type { Profile } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
-import { age } from '../core/localTime';
+import { age, DATED_AFTER_NOW } from '../core/localTime';
 import { TYPE_SHORT } from '../tree/profileAppearance';
 import type { WorkspaceModel } from '../workspaceModel';
 import { COMMANDS } from '../commands/commandIds';
@@ -76,5 +76,5 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
 /** "taken 2 h ago", or "dated after now" for a backup made while the clock was ahead. */
 function taken(createdAt: string): string {
   const ago = age(createdAt);
-  return ago === 'dated after now' ? ago : `taken ${ago}`;
+  return ago === DATED_AFTER_NOW ? ago : `taken ${ago}`;
 }
