@@ -298,6 +298,36 @@ describe('backup archives', () => {
     assert.equal(path.dirname(backup.archive), path.join(folder, DEV));
   });
 
+  it('a path written with ~ (backups.directory, allowed_directories, a database of a profile) is under the home folder, as in a shell (before: a folder named "~" inside the workspace)', async () => {
+    const { root } = await demoWorkspace();
+    const home = tempDir();
+    fs.mkdirSync(path.join(home, 'backups'));
+    fs.mkdirSync(path.join(home, 'appdata'));
+    fs.copyFileSync(path.join(root, 'data/dev/settings.sqlite3'), path.join(home, 'appdata/settings.sqlite3'));
+    editConfig(root, 'directory: .envprofiles/backups', 'directory: ~/backups');
+    editConfig(root, 'allowed_directories: []', 'allowed_directories: [~/appdata]');
+    const profile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8').replace('"data/dev/settings.sqlite3"', '"~/appdata/settings.sqlite3"'));
+    const env = { HOME: home };
+    const validated = runCli(['validate', DEV, '--workspace', root], { env });
+    assert.equal(validated.status, 0, validated.stderr);
+    const backedUp = runCli(['backup', DEV, '--verify', '--json', '--workspace', root], { env });
+    assert.equal(backedUp.status, 0, backedUp.stderr);
+    assert.equal(path.dirname(backedUp.json?.result.archive), path.join(home, 'backups', DEV));
+    assert.equal(fs.existsSync(path.join(root, '~')), false);
+    // The backup holds the database from the home folder, and a restore puts it back there.
+    const digest = await contentDigest(path.join(home, 'appdata/settings.sqlite3'));
+    fs.writeFileSync(path.join(home, 'appdata/settings.sqlite3'), 'not a database any more');
+    const restored = runCli(['restore', backedUp.json?.result.id, '--db', 'settings', '--workspace', root], { env });
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.equal(await contentDigest(path.join(home, 'appdata/settings.sqlite3')), digest);
+    // Without allowed_directories, ~/appdata is outside the workspace, and said to be.
+    editConfig(root, 'allowed_directories: [~/appdata]', 'allowed_directories: []');
+    const refused = runCli(['validate', DEV, '--workspace', root], { env });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stdout + refused.stderr, /"~\/appdata\/settings\.sqlite3" points outside the workspace folder/);
+  });
+
   it('backups.directory may not be this tool\'s own folder or one it keeps its files in (a profile named "journal" put its catalog among the journals, and every command then failed with INTERNAL); a VS Code setting is refused the same way; a file in the journal folder that is not a journal is left alone', async () => {
     const { root, context } = await demoWorkspace();
     const configFile = path.join(root, '.envprofiles/config.yaml');

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { resolveWritten } from './homePath';
 import { STORE_FOLDER } from './storeFolder';
 
 /** True when `candidate` is `dir` itself or lies below it (both absolute, normalised). */
@@ -42,8 +43,8 @@ export function checkProfilePath(workspaceRoot: string, written: string, allowed
     return { ok: false, reason: `"${written}" is a Windows drive path` };
   }
   const root = realLocation(workspaceRoot);
-  const absolute = path.resolve(workspaceRoot, written);
-  const allowed = allowedDirectories.map((dir) => realLocation(path.resolve(workspaceRoot, dir)));
+  const absolute = resolveWritten(workspaceRoot, written);
+  const allowed = allowedDirectories.map((dir) => realLocation(resolveWritten(workspaceRoot, dir)));
   const lexicalOk = isInside(path.resolve(workspaceRoot), absolute) || allowed.some((dir) => isInside(dir, absolute));
   if (!lexicalOk) {
     return { ok: false, reason: `"${written}" points outside the workspace folder` };

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { EnvProfilesError, formatIssue, type Issue } from './errors';
 import { fileInTheWay } from './folderAccess';
@@ -179,8 +178,8 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
     if (backups.directory !== undefined) {
       if (typeof backups.directory !== 'string' || backups.directory.trim() === '') report(['backups', 'directory'], 'must be a folder path');
       else {
-        const file = fileInTheWay(path.resolve(layout.root, backups.directory));
-        const own = layout.backupsFolderProblem(path.resolve(layout.root, backups.directory));
+        const file = fileInTheWay(layout.resolve(backups.directory));
+        const own = layout.backupsFolderProblem(layout.resolve(backups.directory));
         if (file) report(['backups', 'directory'], `${file} is a file, not a folder; choose a folder for the backups`);
         else if (own) report(['backups', 'directory'], own);
         else config.backups.directory = backups.directory;

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { resolveWritten } from './homePath';
 import { isInside } from './pathSafety';
 import { STORE_FOLDER } from './storeFolder';
 
@@ -55,8 +56,8 @@ export class WorkspaceLayout {
     return rel.split(path.sep).join('/');
   }
 
-  /** Resolves a workspace-relative path (as written in a profile) to an absolute one. */
-  resolve(relativePath: string): string {
-    return path.resolve(this.root, relativePath);
+  /** Resolves a path as written in a profile or config.yaml (workspace-relative, absolute, or under `~`) to an absolute one. */
+  resolve(written: string): string {
+    return resolveWritten(this.root, written);
   }
 }

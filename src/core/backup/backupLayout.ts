@@ -12,7 +12,7 @@ export class BackupLayout {
   readonly root: string;
 
   constructor(private readonly workspace: WorkspaceLayout, config: WorkspaceConfig) {
-    this.root = path.resolve(workspace.root, config.backups.directory);
+    this.root = workspace.resolve(config.backups.directory);
   }
 
   /** A profile's folder. An id that is not a safe name (`../profiles`) is refused: it would lead outside. */
