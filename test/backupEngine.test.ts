@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,7 +19,8 @@ import { defaultConfig } from '../src/core/workspaceConfig';
 import type { SnapshotResult } from '../src/core/sqlite/sqliteEngine';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWriter';
-import { assertSameTree, demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { assertSameTree, CLI, demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { NO_TEST_HOOKS } from './support/steppedRuns';
 import { createWorkspaceContext } from '../src/core/workspaceContext';
 import { craftArchive } from './support/testHelpers';
 import { runCli } from './support/cliRunner';
@@ -30,6 +32,18 @@ import { FINAL_EMPTY_BLOCK, type DeflateSegment } from '../src/core/backup/zipWr
 import * as zlib from 'node:zlib';
 
 const DEV = 'dev_environment_001';
+
+/**
+ * Runs the CLI and measures its peak resident memory (and that of any process it starts), which Node
+ * cannot tell of a child: Python's getrusage(RUSAGE_CHILDREN) can.
+ */
+function cliWithPeakMemory(args: string[]): { status: number | null; stderr: string; json: any; peakKb: number } {
+  const script = 'import resource, subprocess, sys\nr = subprocess.run(sys.argv[1:], capture_output=True, text=True)\nsys.stdout.write(r.stdout)\nsys.stderr.write(r.stderr)\nsys.stderr.write("\\npeak-kb=%d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\nsys.exit(r.returncode)\n';
+  const result = spawnSync('python3', ['-c', script, process.execPath, CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...NO_TEST_HOOKS } });
+  const peak = /\npeak-kb=(\d+)\n$/.exec(result.stderr);
+  assert.ok(peak, result.stderr);
+  return { status: result.status, stderr: result.stderr.slice(0, peak.index), json: JSON.parse(result.stdout), peakKb: Number(peak[1]) };
+}
 
 /** Changes one setting in the demo workspace's config.yaml. */
 function editConfig(root: string, from: string, to: string): void {
@@ -296,6 +310,36 @@ describe('backup archives', () => {
     fs.mkdirSync(folder, { recursive: true });
     const backup = await createBackup(context, { profileId: DEV });
     assert.equal(path.dirname(backup.archive), path.join(folder, DEV));
+  });
+
+  it('a large file of `files:` is streamed, not held in memory: the backup, an incremental and the restore stay well below its size (before: a 300 MB file took 437 MB)', async function () {
+    this.timeout(300_000);
+    const { root } = await demoWorkspace();
+    const big = path.join(root, 'data/dev/big.bin');
+    // 256 MiB that deflate cannot shrink (a random MiB repeated: its window is 32 KiB), so the archive holds all of it.
+    const block = crypto.randomBytes(1 << 20);
+    const fd = fs.openSync(big, 'w');
+    for (let i = 0; i < 256; i++) fs.writeSync(fd, block);
+    fs.closeSync(fd);
+    const digest = sha256(big);
+    const profile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8').replace('  databases:', '  files: [data/dev/big.bin]\n  databases:'));
+    const limitKb = 220 * 1024;
+    const full = cliWithPeakMemory(['backup', DEV, '--full', '--json', '--workspace', root]);
+    assert.equal(full.status, 0, full.stderr);
+    assert.ok(full.peakKb < limitKb, `the full backup's peak memory was ${full.peakKb} KB`);
+    assert.ok(full.json.result.sizeBytes > 256 * (1 << 20), 'the archive holds the file');
+    // Unchanged, the file is only referenced by the next backup.
+    const unchanged = cliWithPeakMemory(['backup', DEV, '--json', '--workspace', root]);
+    assert.equal(unchanged.status, 0, unchanged.stderr);
+    assert.ok(unchanged.json.result.sizeBytes < 1 << 20, `the incremental is ${unchanged.json.result.sizeBytes} bytes`);
+    assert.ok(unchanged.peakKb < limitKb, `the incremental's peak memory was ${unchanged.peakKb} KB`);
+    fs.writeFileSync(big, 'replaced by something small');
+    const restored = cliWithPeakMemory(['restore', unchanged.json.result.id, '--json', '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.ok(restored.peakKb < limitKb, `the restore's peak memory was ${restored.peakKb} KB`);
+    assert.equal(sha256(big), digest);
+    assert.equal(spawnSync('unzip', ['-tq', full.json.result.archive]).status, 0);
   });
 
   it('a path written with ~ (backups.directory, allowed_directories, a database of a profile) is under the home folder, as in a shell (before: a folder named "~" inside the workspace)', async () => {

@@ -53,6 +53,20 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, mode?
   });
 }
 
+/**
+ * Writes `chunks` to `file` (a temporary file of the caller's, created or emptied) and fsyncs it, so
+ * that a later rename of it cannot leave an empty file after a power loss.
+ */
+export async function writeChunksDurably(file: string, chunks: AsyncIterable<Buffer>, mode: number): Promise<void> {
+  const fd = fs.openSync(file, 'w', mode);
+  try {
+    for await (const chunk of chunks) fs.writeSync(fd, chunk);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Points `linkPath` at `target` atomically (a new link under a temporary name, renamed over the old one). */
 export function replaceSymlinkAtomic(linkPath: string, target: string): void {
   replaceViaTemporary(linkPath, (temp) => fs.symlinkSync(target, temp));

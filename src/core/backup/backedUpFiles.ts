@@ -14,6 +14,16 @@ export function profileRecord(chain: ArchiveReader[]): FileRecord | undefined {
 
 /** The content of a file record, following `sameAs` back through the chain. */
 export async function fileContent(chain: ArchiveReader[], record: FileRecord | undefined): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of fileChunks(chain, record)) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * fileContent as a stream, for a file that may be large (a `files:` entry): its SHA-256 is checked at
+ * the end, so what it yields may be used only once the iteration ended without an error.
+ */
+export async function* fileChunks(chain: ArchiveReader[], record: FileRecord | undefined): AsyncGenerator<Buffer> {
   if (!record) {
     const archive = chain[chain.length - 1].file;
     throw new EnvProfilesError('ARCHIVE_INVALID', `${archive} holds no profile file, so no profile can be made from it.`, { file: archive, hint: 'Restore it over its profile (without --as-new), or restore another backup of it as a new profile.' });
@@ -27,7 +37,7 @@ export async function fileContent(chain: ArchiveReader[], record: FileRecord | u
     holder = owner;
     entry = inOwner.entry;
   }
-  return holder.readVerified(entry, record.sha256);
+  yield* holder.verifiedChunks(entry, record.sha256);
 }
 
 /** The profile as the last backup of `chain` holds it (undefined when it holds none, or one that does not parse). */

@@ -8,6 +8,7 @@ import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
 import { createFolder } from '../folderAccess';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { typedSystemError } from '../systemErrors';
+import { fileSha256 } from '../fileDigest';
 import { permissionsOf } from '../filePermissions';
 import { listedFileState, notAFileProblem } from '../profileFiles';
 import { isGeneratedEnvFile } from '../envFileFormat';
@@ -435,14 +436,14 @@ function chooseStagingDir(backups: BackupLayout, profile: Profile, total: number
  * Reads a file in ZIP-writer-sized chunks into a small ring of reused buffers instead of a new buffer per
  * read: a gigabyte read then leaves no gigabyte of garbage, which keeps peak memory flat.
  */
-function* pooledChunks(file: string): Generator<Buffer> {
+function* pooledChunks(file: string, limit = Number.POSITIVE_INFINITY): Generator<Buffer> {
   const pool = Array.from({ length: RETAINED_CHUNKS + 1 }, () => Buffer.allocUnsafe(CHUNK_SIZE));
   const fd = fs.openSync(file, 'r');
   try {
     let position = 0;
-    for (let i = 0; ; i++) {
+    for (let i = 0; position < limit; i++) {
       const buffer = pool[i % pool.length];
-      const read = fs.readSync(fd, buffer, 0, CHUNK_SIZE, position);
+      const read = fs.readSync(fd, buffer, 0, Math.min(CHUNK_SIZE, limit - position), position);
       if (read === 0) return;
       position += read;
       yield buffer.subarray(0, read);
@@ -558,7 +559,7 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
       }
       throw new EnvProfilesError('PROFILE_INVALID', `${message}, so ${profile.id} cannot be backed up; nothing was written.`, { file: layout.relative(layout.profileFile(profile.id)), hint: `${hint} Then back up again.` });
     }
-    records.push(await archiveFileContent(writer, parent, role, written, fs.readFileSync(absolute), permissionsOf(absolute)));
+    records.push(await archiveFileFromDisk(writer, parent, role, written, absolute));
   }
   return { records, notes };
 }
@@ -566,9 +567,46 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
 /** One file of the environment into the archive, or (unchanged since the parent) a reference to where it is. */
 async function archiveFileContent(writer: ArchiveWriter, parent: ArchiveReader | undefined, role: FileRecord['role'], written: string, content: Buffer, mode: number): Promise<FileRecord> {
   const sha256 = createHash('sha256').update(content).digest('hex');
-  const previous = parent?.manifest.files.find((f): f is FileRecord => f.role !== 'database' && f.originalPath === written);
-  if (previous && previous.sha256 === sha256) return { role, originalPath: written, size: content.length, sha256, mode, entry: null, sameAs: previous.entry ? parent?.manifest.backupId : previous.sameAs };
-  const entry = `${role === 'profile' ? 'profile' : 'files'}/${written.replace(/^\.\//, '').replace(/\.\.\//g, '__/')}`;
+  const previous = parentRecordOf(parent, written);
+  if (previous && previous.sha256 === sha256) return referenceTo(parent, previous, { role, originalPath: written, size: content.length, sha256, mode });
+  const entry = fileEntryName(role, written);
   await writer.addBuffer(entry, content);
   return { role, originalPath: written, size: content.length, sha256, mode, entry };
+}
+
+/**
+ * archiveFileContent for a file on disk, streamed: a `files:` entry may be large (a data file, a log),
+ * and memory stays flat however large (before, it was read whole: a 300 MB file took 437 MB). It is
+ * read once to compare with the parent's when their sizes agree, then once into the archive, hashing
+ * what is archived; a file that grows meanwhile is archived up to the size it had when this began.
+ */
+async function archiveFileFromDisk(writer: ArchiveWriter, parent: ArchiveReader | undefined, role: FileRecord['role'], written: string, absolute: string): Promise<FileRecord> {
+  const mode = permissionsOf(absolute);
+  const size = fs.statSync(absolute).size;
+  const previous = parentRecordOf(parent, written);
+  if (previous && previous.size === size) {
+    const sha256 = await fileSha256(absolute);
+    if (previous.sha256 === sha256) return referenceTo(parent, previous, { role, originalPath: written, size, sha256, mode });
+  }
+  const entry = fileEntryName(role, written);
+  const hash = createHash('sha256');
+  let archived = 0;
+  await writer.addStream(entry, pooledChunks(absolute, size), { atMost: size }, (chunk) => {
+    hash.update(chunk);
+    archived += chunk.length;
+  });
+  return { role, originalPath: written, size: archived, sha256: hash.digest('hex'), mode, entry };
+}
+
+function parentRecordOf(parent: ArchiveReader | undefined, written: string): FileRecord | undefined {
+  return parent?.manifest.files.find((f): f is FileRecord => f.role !== 'database' && f.originalPath === written);
+}
+
+/** A record that holds no copy: the file is the one the parent holds (or refers to in turn). */
+function referenceTo(parent: ArchiveReader | undefined, previous: FileRecord, record: Omit<FileRecord, 'entry' | 'sameAs'>): FileRecord {
+  return { ...record, entry: null, sameAs: previous.entry ? parent?.manifest.backupId : previous.sameAs };
+}
+
+function fileEntryName(role: FileRecord['role'], written: string): string {
+  return `${role === 'profile' ? 'profile' : 'files'}/${written.replace(/^\.\//, '').replace(/\.\.\//g, '__/')}`;
 }

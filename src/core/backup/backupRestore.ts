@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Document, isMap, parseDocument } from 'yaml';
 import { appendAudit } from '../auditLog';
-import { commitTemporaryFile, temporaryPathFor, writeFileAtomic } from '../atomicFile';
+import { commitTemporaryFile, fsyncDirectory, temporaryPathFor, writeChunksDurably, writeFileAtomic } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
 import { refuseIfDatabasesInUse, type DatabaseInPlace } from '../databaseInUse';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
@@ -31,7 +31,7 @@ import { BackupLayout } from './backupLayout';
 import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigin';
 import { databaseRecordsOf, leftOutReason, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { backupsOfEarlierProfile, earlierBackupsNoteFor } from './earlierProfile';
-import { fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
+import { fileChunks, fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
 import { databasesOfOtherProfiles, filesOfOtherProfiles } from '../pathOwners';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
@@ -241,7 +241,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       for (const [i, file] of fileRecords.entries()) {
         const swap = journal.swaps[targets.length + i];
         makeIfMissingAtStart(path.dirname(swap.incoming));
-        fs.writeFileSync(swap.incoming, await fileContent(chain, file), { mode: restoredPermissions(swap.target, file) });
+        await writeChunksDurably(swap.incoming, fileChunks(chain, file), restoredPermissions(swap.target, file));
         matchPermissions(swap.target, swap.incoming);
       }
       // Last point where cancelling is honoured: the swaps below run to the end (or roll back).
@@ -262,6 +262,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         swapped += 1;
         context.onStep?.(`swapped:${layout.relative(swap.target)}`);
       }
+      // The renames reach the disk before the journal says committed (after which the old files go).
+      for (const dir of new Set(journal.swaps.map((swap) => path.dirname(swap.target)))) fsyncDirectory(dir);
       writeJournal(layout, journalName, { ...journal, phase: 'committed' });
     } catch (error) {
       rollBackRestore(journal);
