@@ -414,7 +414,14 @@ describe('delete', () => {
     await pastLastWrite();
     const backup = await createBackup(context, { profileId: 'test_environment_001', kind: 'full' });
     await verifyBackup(context, backup.entry.id);
-    const result = await deleteProfile(context, { id: 'test_environment_001', deleteData: true });
+    // The dry run and the output say why it is kept (before: "use --delete-data to remove them", which was given).
+    const dryRun = runCli(['delete', 'test_environment_001', '--delete-data', '--dry-run', '--workspace', root]);
+    assert.equal(dryRun.status, 0, dryRun.stderr);
+    assert.match(dryRun.stdout, /\n {2}it would keep data\/dev\/settings\.sqlite3 \(another profile uses it\)\n/);
+    assert.match(dryRun.stdout, /\n {2}note: data\/dev\/settings\.sqlite3 would be kept: it is also the database of dev_environment_001\n/);
+    const deleted = runCli(['delete', 'test_environment_001', '--delete-data', '--json', '--workspace', root]);
+    assert.equal(deleted.status, 0, deleted.stderr);
+    const result = deleted.json?.result;
     assert.deepEqual(result.keptFiles, ['data/dev/settings.sqlite3']);
     assert.equal(result.note, 'data/dev/settings.sqlite3 was kept: it is also the database of dev_environment_001');
     assert.ok(fs.existsSync(path.join(root, 'data/dev/settings.sqlite3')), "dev's database is still there");

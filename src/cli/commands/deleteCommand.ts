@@ -15,17 +15,18 @@ export const deleteCommand: CliCommand = {
   positionals: [1, 1],
   async run({ context, positionals, options }) {
     const result = await deleteProfile(context, { id: positionals[0], confirmedId: stringOption(options.confirm), deleteData: options['delete-data'] === true, dryRun: options['dry-run'] === true });
-    if (result.plan) return dryRunOutput(result, result.plan);
+    if (result.plan) return dryRunOutput(result, result.plan, options['delete-data'] === true);
     const text = [`Deleted profile ${result.id} (covered by verified backup ${result.coveredBy}).`, `  removed: ${result.deletedFiles.join(', ')}`];
-    if (result.keptFiles.length) text.push(`  kept: ${result.keptFiles.join(', ')} (use --delete-data to remove them)`);
+    // With --delete-data, only a file another profile also uses is kept (the note says whose).
+    if (result.keptFiles.length) text.push(`  kept: ${result.keptFiles.join(', ')} (${options['delete-data'] ? 'another profile uses it' : 'use --delete-data to remove them'})`);
     if (result.note) text.push(`note: ${result.note}`);
     return { json: result, text };
   },
 };
 
-function dryRunOutput(result: DeleteResult, plan: NonNullable<DeleteResult['plan']>): CommandOutput {
+function dryRunOutput(result: DeleteResult, plan: NonNullable<DeleteResult['plan']>, deleteData: boolean): CommandOutput {
   const text = [`Dry run: deleting profile ${result.id} would remove ${result.deletedFiles.join(', ')}.`];
-  if (result.keptFiles.length) text.push(`  it would keep ${result.keptFiles.join(', ')} (--delete-data removes them)`);
+  if (result.keptFiles.length) text.push(`  it would keep ${result.keptFiles.join(', ')} (${deleteData ? 'another profile uses it' : '--delete-data removes them'})`);
   if (result.coveredBy) text.push(`  covered by the verified backup ${result.coveredBy}`);
   if (plan.confirmationNeeded) text.push(`  it needs --confirm ${plan.confirmationNeeded} (a protected profile)`);
   for (const refusal of plan.wouldRefuse) text.push(`  it would be refused now: ${refusal}`);
