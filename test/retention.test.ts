@@ -42,6 +42,13 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
     assert.deepEqual(table([entry('a', '2025-10-01T10:00:00Z')], {}), ['a keep no keep rules: everything is kept']);
   });
 
+  it('rules that are all 0 are no rules, as in restic: everything is kept (before: nothing was, and the newest unverified backup went)', () => {
+    const entries = [entry('b', '2025-10-02T10:00:00Z'), entry('a', '2025-10-01T10:00:00Z', { verified: true })];
+    assert.deepEqual(table(entries, { last: 0, daily: 0 }), ['b keep every keep rule is 0 (none): everything is kept', 'a keep every keep rule is 0 (none): everything is kept; newest verified backup (never deleted)']);
+    // A 0 beside a rule above 0 is simply that rule not used.
+    assert.deepEqual(table(entries, { last: 1, daily: 0 }), ['b keep last 1/1', 'a keep newest verified backup (never deleted)']);
+  });
+
   it('last and daily, in local days', () => {
     const entries = [
       entry('d1-morning', '2025-10-20T06:00:00Z'),
@@ -278,6 +285,20 @@ describe('prune', () => {
     assert.equal(validated.status, 0, 'a warning does not fail validation');
     assert.match(validated.stdout, /\n  WARN backup_schedule\.retention_dayz: is not a backup_schedule key .*did you mean retention_days\?\n/);
     assert.match(validated.stdout, /\n  WARN protect: is not a profile key, so it is ignored \(and kept in the file\); did you mean protected\?\n/);
+  });
+
+  it('keep: {last: 0} alone keeps every backup, and prune and validate say why (before: prune deleted all but the newest verified one)', async () => {
+    const { root, ids } = await workspaceWithBackups(3);
+    const file = path.join(root, '.envprofiles/profiles/dev_environment_001.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('      last: 2\n', '      last: 0\n'));
+    const pruned = runCli(['prune', 'dev_environment_001', '--json', '--workspace', root]);
+    assert.equal(pruned.status, 0, pruned.stderr);
+    assert.deepEqual(pruned.json?.result.deleted, []);
+    assert.deepEqual(pruned.json?.result.notes, ['.envprofiles/profiles/dev_environment_001.yaml: backup_schedule.keep: every rule is 0, which counts as no rule (as in restic), so prune keeps every backup; to keep only the newest, write last: 1 (or more)']);
+    assert.equal(fs.readdirSync(path.join(root, '.envprofiles/backups/dev_environment_001')).filter((f) => f.endsWith('.zip')).length, ids.length);
+    const validated = runCli(['validate', 'dev_environment_001', '--workspace', root]);
+    assert.equal(validated.status, 0, 'a warning does not fail validation');
+    assert.match(validated.stdout, /\n {2}WARN backup_schedule\.keep: every rule is 0, which counts as no rule/);
   });
 
   it('keeps the newest verified backup even when the rules would drop it', async () => {

@@ -22,13 +22,27 @@ const BACKUP_SCHEDULE_KEYS = ['frequency', 'time', 'retention_days', 'keep', 'be
  * ignored, not refused (a later version may know it), but a misspelt `retention_days` would silently
  * turn retention off, so validate and prune say so.
  */
-export function unknownBackupScheduleKeys(schedule: Record<string, unknown> | undefined): { key: string; message: string }[] {
-  return Object.keys(schedule ?? {}).filter((key) => !BACKUP_SCHEDULE_KEYS.includes(key)).map((key) => ({
+/**
+ * What in a `backup_schedule` does not do what it seems to (a misspelt key, a `keep:` of zeros): shown
+ * by validate, prune and the Problems panel, since it could turn retention off without a word.
+ */
+export function backupScheduleWarnings(schedule: Record<string, unknown> | undefined): { key: string; message: string }[] {
+  const unknown = Object.keys(schedule ?? {}).filter((key) => !BACKUP_SCHEDULE_KEYS.includes(key)).map((key) => ({
     key,
     message: ['cron', 'interval'].includes(key)
       ? `scheduled backups (cron, interval) are not in this version yet, so "${key}" is ignored; back up with "envprofiles backup" meanwhile`
       : unknownKeyMessage(key, 'a backup_schedule key', BACKUP_SCHEDULE_KEYS),
   }));
+  const zeros = keepsNothing(schedule) ? [{ key: 'keep', message: 'every rule is 0, which counts as no rule (as in restic), so prune keeps every backup; to keep only the newest, write last: 1 (or more)' }] : [];
+  return [...unknown, ...zeros];
+}
+
+/** A `keep:` mapping with rules, all of them 0 (and no retention_days): read as no rule, which its writer may not expect. */
+function keepsNothing(schedule: Record<string, unknown> | undefined): boolean {
+  const keep = schedule?.keep;
+  if (!isRecord(keep) || schedule?.retention_days !== undefined) return false;
+  const counts = Object.values(keep);
+  return counts.length > 0 && counts.every((count) => count === 0);
 }
 
 /** The keys of `profile:` this version reads or writes. */
@@ -103,7 +117,7 @@ export function validateProfileDocument(
   const warning = (fieldPath: string[], message: string): Issue => ({ file, field: fieldPath.join('.'), message, ...keyPositionOf(doc, lineCounter, fieldPath) });
   const warnings = [
     ...misspeltProfileKeys(raw).map(({ key, message }) => warning(['profile', key], message)),
-    ...unknownBackupScheduleKeys(backupSchedule).map(({ key, message }) => warning(['profile', 'backup_schedule', key], message)),
+    ...backupScheduleWarnings(backupSchedule).map(({ key, message }) => warning(['profile', 'backup_schedule', key], message)),
   ];
   if (issues.length > 0 || id === undefined || name === undefined || type === undefined) return { issues, warnings };
   return {

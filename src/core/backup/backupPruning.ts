@@ -4,7 +4,7 @@ import { EnvProfilesError } from '../errors';
 import { localTimeZone } from '../localTime';
 import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
-import { unknownBackupScheduleKeys } from '../profileValidation';
+import { backupScheduleWarnings } from '../profileValidation';
 import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
@@ -153,7 +153,7 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
   const own = entries.filter((e) => !pinned.has(e.id));
   const { groups, current, rulesFrom, earlierProfiles } = await pruneGroups(context, config, profileId, own, backups);
   const profileFile = context.layout.relative(context.layout.profileFile(profileId));
-  const notes = unknownBackupScheduleKeys(current?.backupSchedule).map(({ key, message }) => `${profileFile}: backup_schedule.${key}: ${message}`);
+  const notes = backupScheduleWarnings(current?.backupSchedule).map(({ key, message }) => `${profileFile}: backup_schedule.${key}: ${message}`);
   const decisions = decideGroups(entries, groups, pinned, context.now(), timeZone);
   // "No backups" from a disk that is not mounted would mislead.
   if (entries.length === 0) backups.requireVisible(dryRun ? 'the dry run has nothing to list' : 'nothing was pruned');

@@ -53,7 +53,9 @@ function bucketOf(bucket: Bucket, iso: string, timeZone: string): string {
 
 /** True when no rule is set: then nothing is deleted. */
 export function hasRules(rules: KeepRules): boolean {
-  return Object.values(rules).some((v) => v !== undefined);
+  // As in restic, 0 is "not this rule": `keep: {last: 0}` alone is no rule (before, it kept nothing,
+  // and prune deleted every backup but the newest verified one, the newest backup included).
+  return Object.values(rules).some((v) => v !== undefined && v > 0);
 }
 
 /**
@@ -78,7 +80,7 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   const undatable = new Set(newestFirst.filter((e) => !pinned.has(e.id) && Date.parse(e.createdAt) > now.getTime()).map((e) => e.id));
   for (const id of undatable) add(id, 'dated after now (made while the clock was ahead): its age cannot be judged');
   const ruled = newestFirst.filter((e) => !pinned.has(e.id) && !undatable.has(e.id));
-  if (!hasRules(rules)) for (const e of ruled) add(e.id, 'no keep rules: everything is kept');
+  if (!hasRules(rules)) for (const e of ruled) add(e.id, Object.keys(rules).length > 0 ? 'every keep rule is 0 (none): everything is kept' : 'no keep rules: everything is kept');
   ruled.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
   for (const bucket of BUCKETS) {
     const limit = rules[bucket] ?? 0;
