@@ -381,6 +381,17 @@ describe('envprofiles CLI (spawned as a process)', () => {
     // The table names backups by id; the line under it says where their archives are.
     assert.equal(listed[listed.indexOf(fullRow) + 1], `Archives: ${path.join(root, '.envprofiles/backups', DEV, '<ID>.zip')}`);
     assert.ok(fs.existsSync(path.join(root, '.envprofiles/backups', DEV, `${id}.zip`)));
+    // A TZ the time zone database does not know reads as UTC, as the C library reads it (before: an empty
+    // TZ failed every command that shows a time with INTERNAL; a misspelt one was shown as "undefined").
+    const utc = (iso: string): string => iso.slice(0, 19).replace('T', ' ');
+    for (const [tz, zone, time] of [['', 'UTC', utc], ['Nowhere/Nothing', 'UTC', utc], ['Asia/Seoul', 'Asia/Seoul', seoul]] as const) {
+      for (const command of [['backups', DEV], ['prune', DEV, '--dry-run']]) {
+        const shown = runCli([...command, '--workspace', root], { env: { TZ: tz } });
+        assert.equal(shown.status, 0, `TZ=${tz} ${command[0]}: ${shown.stderr}`);
+        assert.ok(shown.stdout.includes(`(${zone})`), `TZ=${tz} ${command[0]}: ${shown.stdout}`);
+        if (command[0] === 'backups') assert.ok(shown.stdout.includes(` ${time(full.json?.result.createdAt)} `), shown.stdout);
+      }
+    }
     const pruneRows = runCli(['prune', DEV, '--dry-run', '--workspace', root], seoulEnv).stdout.split('\n');
     assert.match(pruneRows[0], /^ACTION +ID +CREATED \(Asia\/Seoul\) +KIND +WHY$/);
     assert.ok(pruneRows.some((line) => line.startsWith(`keep    ${id} `) && line.includes(` ${seoul(full.json?.result.createdAt)} `)), pruneRows.join('\n'));

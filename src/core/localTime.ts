@@ -19,9 +19,24 @@ export function localParts(iso: string, timeZone: string): LocalParts {
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
 }
 
-/** The machine's time zone (TZ, or the system's). */
+/**
+ * The machine's time zone (TZ, or the system's). A TZ the time zone database does not know reads as
+ * UTC, as the C library reads it and as Node's clock then runs: an empty TZ (which made every command
+ * that shows a time fail with INTERNAL, "Invalid time zone specified: Etc/Unknown"), a misspelt name
+ * (shown as "undefined").
+ */
 export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const resolved = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
+  return resolved && isKnownTimeZone(resolved) ? resolved : 'UTC';
+}
+
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `2026-12-02 05:19:43`: an instant on the local clock of `timeZone`, to the second. */
