@@ -1,11 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from './support/cliRunner';
-import { startHeld } from './support/steppedRuns';
+import { NO_TEST_HOOKS, startHeld } from './support/steppedRuns';
 import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
-import { assertSameTree, demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, snapshotTree, tempDir } from './support/workspaces';
+import { assertSameTree, CLI, demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, snapshotTree, tempDir } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 const PROD = 'prod_environment_001';
@@ -21,6 +21,26 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const none = runCli([]);
     assert.equal(none.status, 2);
     assert.match(none.stderr, /Usage: envprofiles <command>/);
+  });
+
+  it('output with nowhere to go: a reader that closed the pipe (| head) is no error, and the command runs to its end; a full disk under > file is said, exit 1 (before: an unhandled EPIPE with a stack trace)', async () => {
+    const { root } = await demoWorkspace();
+    const child = spawn(process.execPath, [CLI, 'backup', 'dev_environment_001', '--json', '--workspace', root], { env: { ...process.env, ...NO_TEST_HOOKS }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reading end is closed before the command writes a byte.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    assert.deepEqual([status, stderr], [0, '']);
+    const listed = runCli(['backups', 'dev_environment_001', '--json', '--workspace', root]);
+    assert.equal(listed.json?.result.backups.length, 1, 'the backup was made and listed');
+    const full = fs.openSync('/dev/full', 'w');
+    try {
+      const result = spawnSync(process.execPath, [CLI, 'backups', '--workspace', root], { env: { ...process.env, ...NO_TEST_HOOKS }, stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+      assert.deepEqual([result.status, result.stderr], [1, 'error[OUTPUT_FAILED]: The output could not be written (ENOSPC). What the command did is done and not affected by it; to see its output, send it somewhere that can take it.\n']);
+    } finally {
+      fs.closeSync(full);
+    }
   });
 
   it('keeps a code cache per command in the user\'s cache folder, replaces a damaged one, and writes none when turned off', async () => {

@@ -15,6 +15,7 @@ import { askToType } from './terminalPrompt';
 import { TerminalProgress } from './terminalProgress';
 import { terminalSafe } from './textFormat';
 import { optionProblem } from './optionErrors';
+import { tolerateClosedOutput } from './closedOutput';
 import { parentChannel } from './parentChannel';
 import { stepHookFromEnvironment } from './testHooks';
 
@@ -169,10 +170,12 @@ function reportError(error: unknown, wantsJson: boolean, commandName: string): n
   return known ? EXIT[known.kind] : EXIT.failure;
 }
 
+tolerateClosedOutput();
 run(process.argv.slice(2))
   .then(
     (code) => {
-      process.exitCode = code;
+      // A failure to write the output (closedOutput.ts) may have set 1 already: a command's own failure wins.
+      process.exitCode = code !== 0 ? code : (process.exitCode ?? 0);
     },
     (error) => {
       process.stderr.write(`error[INTERNAL]: ${(error as Error).message}\n`);
