@@ -1191,6 +1191,44 @@ describe('verify', () => {
 });
 
 describe('restore', () => {
+  it('two files whose paths make one entry name (../x is files/__/x, like a folder named __) each get their own entry; the backup verifies and the restore puts each back (before: the archive held the name twice and failed its own verify)', async () => {
+    const { root, context } = await demoWorkspace();
+    const outside = tempDir();
+    fs.writeFileSync(path.join(outside, 'app.yaml'), 'outside: 1\n');
+    fs.mkdirSync(path.join(root, '__', path.basename(outside)), { recursive: true });
+    const inside = path.join(root, '__', path.basename(outside), 'app.yaml');
+    fs.writeFileSync(inside, 'inside: 1\n');
+    const fromRoot = path.relative(root, path.join(outside, 'app.yaml'));
+    editConfig(root, 'allowed_directories: []', `allowed_directories: [${outside}]`);
+    const profile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8').replace('  databases:', `  files: ["${fromRoot}", "__/${path.basename(outside)}/app.yaml"]\n  databases:`));
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    assert.equal((await verifyBackup(context, backup.entry.id)).ok, true);
+    assert.equal(spawnSync('unzip', ['-tq', backup.archive]).status, 0);
+    fs.writeFileSync(path.join(outside, 'app.yaml'), 'changed\n');
+    fs.writeFileSync(inside, 'changed\n');
+    await restoreBackup(context, { reference: backup.entry.id });
+    assert.deepEqual([fs.readFileSync(path.join(outside, 'app.yaml'), 'utf8'), fs.readFileSync(inside, 'utf8')], ['outside: 1\n', 'inside: 1\n']);
+  });
+
+  it('a file of files: that is another profile\'s database is not put back over it as a plain copy: refused (TARGET_EXISTS, exit 3), nothing changed', async () => {
+    const { root } = await demoWorkspace();
+    const profile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8').replace('  databases:', '  files: [data/prod/settings.sqlite3]\n  databases:'));
+    const backup = runCli(['backup', DEV, '--json', '--workspace', root]);
+    assert.equal(backup.status, 0, backup.stderr);
+    const before = snapshotTree(root, (rel) => rel.startsWith('.envprofiles/') || /-(wal|shm)$/.test(rel));
+    const refused = runCli(['restore', backup.json?.result.id, '--workspace', root]);
+    assert.equal(refused.status, 3);
+    assert.equal(refused.stderr, [
+      `error[TARGET_EXISTS]: data/prod/settings.sqlite3, in the files: of ${DEV}, is a database of the profile prod_environment_001: restoring it as a plain file would replace that database with a copy that is not a consistent snapshot of it; nothing was changed.`,
+      `  file: ${profile}`,
+      `  Remove it from files: in .envprofiles/profiles/${DEV}.yaml (a restore puts back only the files the profile lists now), then restore again.`,
+      '',
+    ].join('\n'));
+    assert.deepEqual(snapshotTree(root, (rel) => rel.startsWith('.envprofiles/') || /-(wal|shm)$/.test(rel)), before);
+  });
+
   it('takes a safety backup first, then puts every database back', async () => {
     const { root, context } = await demoWorkspace();
     const before = await contentDigest(path.join(root, 'data/dev/market_data.sqlite3'));

@@ -129,6 +129,22 @@ describe('profile format', () => {
     }
   });
 
+  it('files: lists each file once, and none that is backed up or written otherwise: a database of the profile, the env file, a link (before: such a backup failed its own verify, "appears twice")', () => {
+    const layout = new WorkspaceLayout(tempDir());
+    const config = { ...defaultConfig(), links: { 'data/settings.sqlite3': 'settings' } };
+    const text = variant('  configurations:', '  files:\n    - config/app.yaml\n    - ./config/app.yaml\n    - data/dev/settings.sqlite3\n    - .env\n    - data/settings.sqlite3\n  configurations:');
+    const { profile, issues } = parseProfileText(text, 'p.yaml', layout, config);
+    assert.equal(profile, undefined);
+    assert.deepEqual(issues.map((i) => `${i.field}: ${i.message}`), [
+      'profile.files.1: "./config/app.yaml" is listed already (files[0] is the same file); list each file once',
+      'profile.files.2: "data/dev/settings.sqlite3" is the database "settings" of this profile, which is backed up as a consistent SQLite snapshot; remove it from files:',
+      'profile.files.3: ".env" is written by this tool on every switch (outputs.env_file in .envprofiles/config.yaml), and backed up with the profile it was generated for; remove it from files:',
+      'profile.files.4: "data/settings.sqlite3" is written by this tool on every switch (outputs.links in .envprofiles/config.yaml); remove it from files:',
+    ]);
+    // Without an env file in config.yaml, .env is a file like any other.
+    assert.deepEqual(parseProfileText(variant('  configurations:', '  files:\n    - .env\n  configurations:'), 'p.yaml', layout, { ...defaultConfig(), envFile: undefined }).issues, []);
+  });
+
   it('refuses a database or a file inside .envprofiles, where this tool keeps its own files (a restore would replace them: state, config, another profile)', () => {
     for (const bad of ['.envprofiles/state.json', '.envprofiles/profiles/prod_environment_001.yaml', './.envprofiles']) {
       const issue = issueFor(variant('settings: "data/dev/settings.sqlite3"', `settings: "${bad}"`), 'profile.databases.settings');

@@ -37,6 +37,7 @@ export function parseProfileText(
     workspaceRoot: layout.root,
     allowedDirectories: config.allowedDirectories,
     expectedId,
+    outputs: [...(config.envFile ? [{ written: config.envFile, setting: 'outputs.env_file' }] : []), ...Object.keys(config.links).map((written) => ({ written, setting: 'outputs.links' }))],
   });
   return { profile, issues, warnings, document };
 }

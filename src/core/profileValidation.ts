@@ -1,5 +1,6 @@
 import type { Document, LineCounter } from 'yaml';
 import type { Issue } from './errors';
+import { resolveWritten } from './homePath';
 import { checkProfilePath } from './pathSafety';
 import { PROFILE_TYPES, type ConfigValue, type Profile, type ProfileType } from './profileModel';
 import { isEnvironmentVariableName, profileIdProblem } from './safeNames';
@@ -11,6 +12,8 @@ export interface ProfileValidationContext {
   allowedDirectories: readonly string[];
   /** When the profile comes from `profiles/<id>.yaml`, the id in the file must match. */
   expectedId?: string;
+  /** What config.yaml has this tool write on every switch (env_file, links), which `files:` may not list. */
+  outputs?: { written: string; setting: string }[];
 }
 
 const FREQUENCIES = ['HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY'];
@@ -109,7 +112,7 @@ export function validateProfileDocument(
 
   const databases = validateDatabases(raw.databases, report, context);
   const configurations = validateConfigurations(raw.configurations, report);
-  const files = validateFiles(raw.files, report, context);
+  const files = validateFiles(raw.files, databases, report, context);
   const requiredTables = validateSchema(raw.schema, databases, report);
   const backupSchedule = validateBackupSchedule(raw.backup_schedule, report);
 
@@ -225,12 +228,23 @@ function validateConfigurations(value: unknown, report: Report): Record<string, 
   return result;
 }
 
-function validateFiles(value: unknown, report: Report, context: ProfileValidationContext): string[] {
+/**
+ * `files:` entries: paths as for databases, each file once, and none that this tool backs up or writes
+ * otherwise. A file listed twice (`app.yaml`, `./app.yaml`), or the generated env file listed too, went
+ * into the archive twice under one entry name, and the backup then failed its own verify ("appears
+ * twice"); a database listed here would be copied as a plain file, not a consistent snapshot, and put
+ * back over the database by a restore.
+ */
+function validateFiles(value: unknown, databases: Record<string, string>, report: Report, context: ProfileValidationContext): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
     report(['profile', 'files'], 'must be a list of file paths');
     return [];
   }
+  const resolve = (written: string): string => resolveWritten(context.workspaceRoot, written);
+  const taken = new Map<string, string>();
+  for (const [logical, written] of Object.entries(databases)) taken.set(resolve(written), `the database "${logical}" of this profile, which is backed up as a consistent SQLite snapshot; remove it from files:`);
+  for (const { written, setting } of context.outputs ?? []) taken.set(resolve(written), `written by this tool on every switch (${setting} in .envprofiles/config.yaml)${setting === 'outputs.env_file' ? ', and backed up with the profile it was generated for' : ''}; remove it from files:`);
   const result: string[] = [];
   value.forEach((item, index) => {
     if (typeof item !== 'string') {
@@ -238,8 +252,17 @@ function validateFiles(value: unknown, report: Report, context: ProfileValidatio
       return;
     }
     const verdict = checkProfilePath(context.workspaceRoot, item, context.allowedDirectories);
-    if (!verdict.ok) report(['profile', 'files', index], verdict.reason);
-    else result.push(item);
+    if (!verdict.ok) {
+      report(['profile', 'files', index], verdict.reason);
+      return;
+    }
+    const other = taken.get(verdict.absolute);
+    if (other) {
+      report(['profile', 'files', index], `"${item}" is ${other}`);
+      return;
+    }
+    taken.set(verdict.absolute, `listed already (files[${index}] is the same file); list each file once`);
+    result.push(item);
   });
   return result;
 }

@@ -15,6 +15,7 @@ export class ArchiveWriter {
   private readonly zip: ZipWriter;
   private readonly archiveHash = createHash('sha256');
   private bytes = 0;
+  private readonly names = new Set<string>();
   readonly tempPath: string;
 
   constructor(readonly finalPath: string, compression: CompressionSetting, mtime: Date, forceZip64 = process.env.ENVPROFILES_FORCE_ZIP64 === '1') {
@@ -31,12 +32,31 @@ export class ArchiveWriter {
    * `store` keeps it uncompressed (for digests, which do not compress).
    */
   addStream(name: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, size: number | { atMost: number }, onChunk?: (chunk: Buffer) => void, store = false): Promise<DeflateSegment[]> {
+    this.claim(name);
     return this.zip.addEntry(name, source, size, onChunk, store);
   }
 
   /** Adds an entry held in memory. */
   addBuffer(name: string, data: Buffer): Promise<DeflateSegment[]> {
+    this.claim(name);
     return this.zip.addBuffer(name, data);
+  }
+
+  /**
+   * `name`, or when an entry has it already, `name~2`, `name~3`, …: two files whose paths make one
+   * entry name (`../x` is `files/__/x`, like a folder named `__`) each get their own; the manifest
+   * records which is which.
+   */
+  freeName(name: string): string {
+    let candidate = name;
+    for (let n = 2; this.names.has(candidate); n++) candidate = `${name}~${n}`;
+    return candidate;
+  }
+
+  /** An archive with one name twice is refused by every reader of ours (a hostile archive): never written. */
+  private claim(name: string): void {
+    if (this.names.has(name)) throw new Error(`archive entry ${name} written twice`);
+    this.names.add(name);
   }
 
   /**

@@ -11,6 +11,7 @@ import { typedSystemError } from '../systemErrors';
 import { fileSha256 } from '../fileDigest';
 import { permissionsOf } from '../filePermissions';
 import { listedFileState, notAFileProblem } from '../profileFiles';
+import { realLocation } from '../pathSafety';
 import { isGeneratedEnvFile } from '../envFileFormat';
 import { removeJournal, writeJournal, type BackupJournal } from '../operationJournal';
 import { progressMeter } from '../progressMeter';
@@ -539,8 +540,13 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
   }
   const records: FileRecord[] = [];
   const notes: string[] = [];
+  // Validation refuses a file listed twice, but a profile that does not validate is still backed up
+  // (backup --all): each file goes in once, so the archive never holds an entry name twice.
+  const seen = new Set<string>();
   for (const { role, written } of candidates) {
     const absolute = layout.resolve(written);
+    if (seen.has(realLocation(absolute))) continue;
+    seen.add(realLocation(absolute));
     const state = listedFileState(absolute);
     if (state === 'missing' && role === 'profile' && options.profileFileContent) {
       records.push(await archiveFileContent(writer, parent, role, written, options.profileFileContent, 0o644));
@@ -569,7 +575,7 @@ async function archiveFileContent(writer: ArchiveWriter, parent: ArchiveReader |
   const sha256 = createHash('sha256').update(content).digest('hex');
   const previous = parentRecordOf(parent, written);
   if (previous && previous.sha256 === sha256) return referenceTo(parent, previous, { role, originalPath: written, size: content.length, sha256, mode });
-  const entry = fileEntryName(role, written);
+  const entry = writer.freeName(fileEntryName(role, written));
   await writer.addBuffer(entry, content);
   return { role, originalPath: written, size: content.length, sha256, mode, entry };
 }
@@ -588,7 +594,7 @@ async function archiveFileFromDisk(writer: ArchiveWriter, parent: ArchiveReader 
     const sha256 = await fileSha256(absolute);
     if (previous.sha256 === sha256) return referenceTo(parent, previous, { role, originalPath: written, size, sha256, mode });
   }
-  const entry = fileEntryName(role, written);
+  const entry = writer.freeName(fileEntryName(role, written));
   const hash = createHash('sha256');
   let archived = 0;
   await writer.addStream(entry, pooledChunks(absolute, size), { atMost: size }, (chunk) => {

@@ -326,6 +326,19 @@ function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, ch
       });
     }
   }
+  // A file of `files:` that is a database (another profile's, or one this restore replaces) would be put
+  // back over it as a plain copy: no consistent snapshot, and without that profile's safety backup.
+  const databaseOwners = databasesOfOtherProfiles(context, manifest.profileId);
+  for (const r of replaced) databaseOwners.set(realLocation(r.file), manifest.profileId);
+  const clash = fileRecords.findIndex((_, i) => databaseOwners.has(realLocation(fileTargets[i])));
+  if (clash >= 0) {
+    const owner = databaseOwners.get(realLocation(fileTargets[clash]));
+    throw new EnvProfilesError('TARGET_EXISTS', `${fileRecords[clash].originalPath}, in the files: of ${manifest.profileId}, is a database of the profile ${owner}: restoring it as a plain file would replace that database with a copy that is not a consistent snapshot of it; nothing was changed.`, {
+      kind: 'refused',
+      file: current.file,
+      hint: `Remove it from files: in ${layout.relative(current.file)} (a restore puts back only the files the profile lists now), then restore again.`,
+    });
+  }
   // A database the profile has moved since the backup goes to its new path; the old file is not touched.
   const moved = current.profile ? selected.filter((r) => path.normalize((current.profile as Profile).databases[r.logicalName]) !== path.normalize(r.originalPath)) : [];
   const leftAlone = [
