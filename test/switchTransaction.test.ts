@@ -9,7 +9,8 @@ import { quoteEnvValue } from '../src/core/envFileFormat';
 import { switchProfile } from '../src/core/switchTransaction';
 import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
 import { workspaceStatus } from '../src/core/workspaceStatus';
-import { assertSameTree, demoWorkspace, snapshotTree, temporaryFiles } from './support/workspaces';
+import { runCli } from './support/cliRunner';
+import { assertSameTree, demoWorkspace, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
 const PROD = 'prod_environment_001';
 const DEV = 'dev_environment_001';
@@ -53,6 +54,32 @@ describe('switch transaction', () => {
     const audit = readAudit(context).filter((e) => e.event === 'switch');
     assert.deepEqual(audit.map((e) => [e.profile, e.outcome, e.actor]), [[DEV, 'ok', 'cli'], [TEST, 'ok', 'cli']]);
     assert.deepEqual(temporaryFiles(root), []);
+  });
+
+  it('a profile whose databases are in an allowed directory outside the workspace: after the switch its links lead there, and every command still works (before: config.yaml was then invalid, and every command failed)', async () => {
+    const { root } = await demoWorkspace();
+    const outside = tempDir();
+    for (const name of ['settings', 'strategies', 'market_data']) fs.copyFileSync(path.join(root, `data/dev/${name}.sqlite3`), path.join(outside, `${name}.sqlite3`));
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('allowed_directories: []', `allowed_directories: [${JSON.stringify(outside)}]`));
+    const profile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8').replaceAll('"data/dev/', `"${outside}/`));
+    const switched = runCli(['switch', DEV, '--workspace', root]);
+    assert.equal(switched.status, 0, switched.stderr);
+    assert.equal(fs.realpathSync(path.join(root, 'data/settings.sqlite3')), fs.realpathSync(path.join(outside, 'settings.sqlite3')));
+    const status = runCli(['status', '--workspace', root]);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /^Outputs: in sync$/m);
+    const back = runCli(['switch', TEST, '--workspace', root]);
+    assert.equal(back.status, 0, back.stderr);
+    assert.equal(fs.readlinkSync(path.join(root, 'data/settings.sqlite3')), 'test/settings.sqlite3');
+    // A link whose own folder leads outside is still refused.
+    fs.rmSync(path.join(root, 'data/settings.sqlite3'));
+    fs.symlinkSync(outside, path.join(root, 'linked'));
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('\n    data/settings.sqlite3: settings', '\n    linked/settings.sqlite3: settings'));
+    const refused = runCli(['status', '--workspace', root]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^error\[CONFIG_INVALID\]: \.envprofiles\/config\.yaml:\d+:\d+ outputs\.links\.linked\/settings\.sqlite3: "linked\/settings\.sqlite3" leads outside the workspace folder through a symbolic link/);
   });
 
   it('status reports drift when an output is changed by hand', async () => {

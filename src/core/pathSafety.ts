@@ -31,12 +31,25 @@ export function realLocation(target: string): string {
 
 export type PathVerdict = { ok: true; absolute: string } | { ok: false; reason: string };
 
+export interface PathCheckOptions {
+  /** The one path of this tool's own in `.envprofiles/` that may be named: a backed-up profile YAML. */
+  storeAllowed?: boolean;
+  /**
+   * Judge where the file itself is, not where it leads if it is a symbolic link: for the links this
+   * tool makes (outputs.links), which point at the active profile's database, and that may be in an
+   * allowed directory outside the workspace. Followed, such a link made config.yaml invalid, and every
+   * command failed, right after a switch to such a profile.
+   */
+  ownLocation?: boolean;
+}
+
 /**
  * Judges a path written in a profile: it must stay inside the workspace folder (lexically and after
  * following symlinks) unless it lies in one of the explicitly allowed directories, and outside
- * `.envprofiles/` unless `storeAllowed` (the one path of this tool's own there: a backed-up profile YAML).
+ * `.envprofiles/` unless `storeAllowed`.
  */
-export function checkProfilePath(workspaceRoot: string, written: string, allowedDirectories: readonly string[], storeAllowed = false): PathVerdict {
+export function checkProfilePath(workspaceRoot: string, written: string, allowedDirectories: readonly string[], options: PathCheckOptions = {}): PathVerdict {
+  const { storeAllowed = false, ownLocation = false } = options;
   if (written.trim() === '') return { ok: false, reason: 'is empty' };
   if (written.includes('\0')) return { ok: false, reason: 'contains a NUL character' };
   if (/^[A-Za-z]:[\\/]/.test(written) && process.platform !== 'win32') {
@@ -49,7 +62,7 @@ export function checkProfilePath(workspaceRoot: string, written: string, allowed
   if (!lexicalOk) {
     return { ok: false, reason: `"${written}" points outside the workspace folder` };
   }
-  const real = realLocation(absolute);
+  const real = ownLocation ? path.join(realLocation(path.dirname(absolute)), path.basename(absolute)) : realLocation(absolute);
   if (!isInside(root, real) && !allowed.some((dir) => isInside(dir, real))) {
     return { ok: false, reason: `"${written}" leads outside the workspace folder through a symbolic link (to ${real})` };
   }

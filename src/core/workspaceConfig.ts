@@ -152,7 +152,7 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
     if (typeof links !== 'object' || links === null || Array.isArray(links)) report(['outputs', 'links'], 'must map a path to a database name');
     else {
       for (const [linkPath, logical] of Object.entries(links)) {
-        const verdict = checkProfilePath(layout.root, linkPath, []);
+        const verdict = checkProfilePath(layout.root, linkPath, [], { ownLocation: true });
         if (!verdict.ok) report(['outputs', 'links', linkPath], `${verdict.reason}; links must be inside the workspace`);
         else if (layout.relative(verdict.absolute).startsWith('.envprofiles')) report(['outputs', 'links', linkPath], 'cannot be inside .envprofiles/');
         else if (typeof logical !== 'string' || !isEnvironmentVariableName(logical)) report(['outputs', 'links', linkPath], 'must name a logical database (e.g. settings)');

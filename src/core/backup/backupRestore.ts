@@ -527,7 +527,7 @@ function databaseTarget(context: WorkspaceContext, config: WorkspaceConfig, chai
  * stays a link.
  */
 function restoreTarget(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], written: string, what: string, storeAllowed = false): string {
-  const verdict = checkProfilePath(context.layout.root, written, config.allowedDirectories, storeAllowed);
+  const verdict = checkProfilePath(context.layout.root, written, config.allowedDirectories, { storeAllowed });
   if (!verdict.ok) {
     const archive = chain[chain.length - 1].file;
     throw new EnvProfilesError('ARCHIVE_HOSTILE', `${archive}: the backup would write ${what} at ${written}: ${verdict.reason}. The archive was refused and nothing was written.`, { kind: 'refused', file: archive, hint: what === 'a file' ? 'Do not use this archive: its files belong outside this workspace.' : 'Restore with --as-new <id> to put its databases inside the workspace.' });
