@@ -163,6 +163,19 @@ describe('profile format', () => {
     assert.match(issue.message, /through a symbolic link/);
   });
 
+  it('refuses a database path through a symbolic link to a folder that does not exist yet, outside (before: read as a folder inside)', () => {
+    const root = tempDir();
+    const outside = path.join(tempDir(), 'not-yet');
+    fs.mkdirSync(path.join(root, 'data'));
+    fs.symlinkSync(outside, path.join(root, 'data', 'dev'));
+    const issue = issueFor(SPEC_TEMPLATE, 'profile.databases.settings', root);
+    assert.equal(issue.message, `"data/dev/settings.sqlite3" leads outside the workspace folder through a symbolic link (to ${path.join(outside, 'settings.sqlite3')}); keep databases inside the workspace or allow the directory under "allowed_directories" in .envprofiles/config.yaml`);
+    // A link that leads to itself is not followed for ever: it is a name inside the workspace.
+    fs.rmSync(path.join(root, 'data', 'dev'));
+    fs.symlinkSync('dev', path.join(root, 'data', 'dev'));
+    assert.equal(parse(SPEC_TEMPLATE, root).issues.find((i) => i.field === 'profile.databases.settings'), undefined);
+  });
+
   it('accepts a path outside the workspace when config.yaml allows that directory', () => {
     const root = tempDir();
     const outside = tempDir();

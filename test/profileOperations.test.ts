@@ -167,6 +167,21 @@ describe('clone', () => {
     assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/half_done.yaml')));
     assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
   });
+
+  it('--data-dir outside the workspace, in .envprofiles, or through a link leading outside is refused up front, naming the option (before: errors about a profile file that was never written)', async () => {
+    const { root, context } = await demoWorkspace();
+    fs.symlinkSync(path.join(tempDir(), 'missing'), path.join(root, 'elsewhere'));
+    for (const [dataDir, why] of [[tempDir(), 'it points outside the workspace folder'], ['.envprofiles/data', 'it is inside .envprofiles, where this tool keeps its own files'], ['elsewhere/c', 'it leads outside the workspace folder through a symbolic link']] as const) {
+      await assert.rejects(cloneProfile(context, { source: DEV, id: 'copy_one', dataDir }), (error: unknown) => {
+        assert.ok(error instanceof EnvProfilesError);
+        assert.deepEqual([error.code, error.kind, error.field], ['USAGE', 'usage', 'data-dir']);
+        assert.ok(error.message.startsWith(`--data-dir ${dataDir} cannot hold the clone's databases: ${why}`), error.message);
+        assert.equal(error.hint, 'Choose a folder inside the workspace, or add it to allowed_directories in .envprofiles/config.yaml.');
+        return true;
+      });
+    }
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/copy_one.yaml')));
+  });
 });
 
 describe('init', () => {

@@ -12,8 +12,10 @@ export function isInside(dir: string, candidate: string): boolean {
 /**
  * Resolves symlinks in `target` as far as the path exists, then appends the part that does not exist
  * yet. This is where the file really is (or will be), which is what "inside the workspace" must judge.
+ * A symbolic link whose target does not exist (yet) leads there all the same: read as a plain name, a
+ * link to a missing folder outside passed for a folder inside.
  */
-export function realLocation(target: string): string {
+export function realLocation(target: string, depth = 0): string {
   let existing = path.resolve(target);
   const rest: string[] = [];
   for (;;) {
@@ -21,11 +23,23 @@ export function realLocation(target: string): string {
       const real = fs.realpathSync(existing);
       return path.join(real, ...rest.reverse());
     } catch {
+      const leadsTo = danglingLinkTarget(existing);
+      // 40 links in a row is what the system itself follows before it gives up (ELOOP).
+      if (leadsTo !== undefined && depth < 40) return realLocation(path.join(leadsTo, ...rest.reverse()), depth + 1);
       const parent = path.dirname(existing);
       if (parent === existing) return path.resolve(target);
       rest.push(path.basename(existing));
       existing = parent;
     }
+  }
+}
+
+/** Where the symbolic link `file` points (resolved against its folder), when it is one. */
+function danglingLinkTarget(file: string): string | undefined {
+  try {
+    return fs.lstatSync(file).isSymbolicLink() ? path.resolve(path.dirname(file), fs.readlinkSync(file)) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

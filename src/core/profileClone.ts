@@ -9,6 +9,7 @@ import { EnvProfilesError } from './errors';
 import { withNewProfileJournal } from './newProfileJournal';
 import { PROFILE_TYPES, type Profile, type ProfileType } from './profileModel';
 import { invalidProfileError, loadProfile, parseProfileText, writeProfileDocument } from './profileStore';
+import { checkProfilePath } from './pathSafety';
 import { profileIdProblem } from './safeNames';
 import { workspaceConfigFor } from './workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from './workspaceContext';
@@ -75,6 +76,18 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
   const profileFile = layout.profileFile(request.id);
   if (fs.existsSync(profileFile)) {
     throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${request.id}" already exists (${layout.relative(profileFile)}).`, { file: layout.relative(profileFile), hint: 'Choose another id.' });
+  }
+  if (request.dataDir !== undefined) {
+    // Judged here, before the new profile is built: its paths' errors named a file that was never
+    // written (cloned_two.yaml:8) and said to fix it.
+    const verdict = checkProfilePath(layout.root, request.dataDir, config.allowedDirectories);
+    if (!verdict.ok) {
+      throw new EnvProfilesError('USAGE', `--data-dir ${request.dataDir} cannot hold the clone's databases: ${verdict.reason.replace(/^"[^"]*" /, 'it ')}. Nothing was written.`, {
+        kind: 'usage',
+        field: 'data-dir',
+        hint: `Choose a folder inside the workspace, or add it to allowed_directories in ${layout.relative(layout.configFile)}.`,
+      });
+    }
   }
   const databases = targetPaths(source, request.dataDir ?? `data/${request.id}`);
 

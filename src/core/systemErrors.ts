@@ -20,6 +20,9 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
   if (code === 'EACCES' || code === 'EPERM') {
     return new EnvProfilesError('PERMISSION_DENIED', `Permission denied${where ? ` for ${where}` : ''}: ${message}.`, { file: where, cause: error, hint: 'Check the owner and permissions of that file and its folder, then run it again.' });
   }
+  if (code === 'ENOENT' && (error as { syscall?: unknown }).syscall === 'mkdir') {
+    return new EnvProfilesError('IO_ERROR', `A folder could not be made${where ? ` (${where})` : ''}: a folder on its way is a symbolic link that leads nowhere, or was removed meanwhile.`, { file: where, cause: error, hint: 'Check the folders on that path (a broken symbolic link: ls -l), then run it again.' });
+  }
   if (code === 'EROFS') {
     return new EnvProfilesError('PERMISSION_DENIED', `The file system is read-only${where ? ` (writing ${where})` : ''}: ${message}.`, { file: where, cause: error, hint: 'Use a folder on a writable disk, then run it again.' });
   }
