@@ -265,6 +265,24 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
     assert.match(cli.stderr, new RegExp(`error\\[PERMISSION_DENIED\\]: Cannot create ${disk}/${DEV} \\(the backups of ${DEV}\\): ${disk} is on a read-only file system\\.\n  Use a folder on a writable disk`));
     assert.doesNotMatch(cli.stderr, /bug/);
   });
+
+  it('an archive on a read-only disk verifies (its databases are rebuilt in the temporary folder; before: it failed, nothing rebuilt); a database path there that cannot be made says read-only, not a bug', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    const disk = smallDisk(8);
+    fs.copyFileSync(backup.archive, path.join(disk, path.basename(backup.archive)));
+    execFileSync('mount', ['-o', 'remount,ro', disk]);
+    const tmp = tempDir();
+    const verified = runCli(['verify', path.join(disk, path.basename(backup.archive)), '--workspace', root], { env: { TMPDIR: tmp } });
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.match(verified.stdout, /is sound: 3 database\(s\) rebuilt/);
+    assert.deepEqual(fs.readdirSync(tmp).filter((name) => name.includes('envprofiles-tmp')), [], 'the staging folder is removed');
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('allowed_directories: []', `allowed_directories: [${JSON.stringify(disk)}]`));
+    const created = runCli(['create', 'on_read_only', '--db', `settings=${disk}/new/settings.sqlite3`, '--init-db', 'empty', '--workspace', root]);
+    assert.equal(created.status, 1);
+    assert.match(created.stderr, new RegExp(`^error\\[PERMISSION_DENIED\\]: The file system is read-only \\(writing ${disk}/new\\)`));
+  });
 });
 
 describe('a backups disk that is not mounted, its mount point empty (a real mount, unmounted)', function () {

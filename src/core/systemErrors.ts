@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { lockedDatabaseError } from './databaseInUse';
 import { EnvProfilesError } from './errors';
 import { isOutOfSpace } from './diskSpace';
@@ -20,11 +22,31 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
   if (code === 'EACCES' || code === 'EPERM') {
     return new EnvProfilesError('PERMISSION_DENIED', `Permission denied${where ? ` for ${where}` : ''}: ${message}.`, { file: where, cause: error, hint: 'Check the owner and permissions of that file and its folder, then run it again.' });
   }
-  if (code === 'ENOENT' && (error as { syscall?: unknown }).syscall === 'mkdir') {
-    return new EnvProfilesError('IO_ERROR', `A folder could not be made${where ? ` (${where})` : ''}: a folder on its way is a symbolic link that leads nowhere, or was removed meanwhile.`, { file: where, cause: error, hint: 'Check the folders on that path (a broken symbolic link: ls -l), then run it again.' });
+  if (code === 'ENOENT' && (error as { syscall?: unknown }).syscall === 'mkdir' && where) {
+    // Node's recursive mkdir says ENOENT for what stopped it, a read-only disk included: ask the folder that exists.
+    const refusal = writeRefusalOf(nearestExistingFolder(where));
+    if (refusal) return typedSystemError(Object.assign(new Error(`${refusal.message}, mkdir '${where}'`), { code: refusal.code, path: where }));
+    return new EnvProfilesError('IO_ERROR', `A folder could not be made (${where}): a folder on its way is a symbolic link that leads nowhere, or was removed meanwhile.`, { file: where, cause: error, hint: 'Check the folders on that path (a broken symbolic link: ls -l), then run it again.' });
   }
   if (code === 'EROFS') {
     return new EnvProfilesError('PERMISSION_DENIED', `The file system is read-only${where ? ` (writing ${where})` : ''}: ${message}.`, { file: where, cause: error, hint: 'Use a folder on a writable disk, then run it again.' });
   }
   return undefined;
+}
+
+function nearestExistingFolder(file: string): string {
+  let at = path.dirname(path.resolve(file));
+  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  return at;
+}
+
+/** Why `folder` cannot be written (EROFS, EACCES), if it cannot. */
+function writeRefusalOf(folder: string): { code: string; message: string } | undefined {
+  try {
+    fs.accessSync(folder, fs.constants.W_OK);
+    return undefined;
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    return code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? { code, message: message.split(',')[0] } : undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { isOutOfSpace, outOfSpaceError } from '../diskSpace';
 import { typedSystemError } from '../systemErrors';
@@ -82,6 +83,15 @@ export async function verifyBackup(context: WorkspaceContext, reference: string,
   return withWorkspaceLock(context, `verify ${reference}`, () => verifyUnlocked(context, reference, cwd));
 }
 
+function isWritableFolder(folder: string): boolean {
+  try {
+    fs.accessSync(folder, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Verification for callers that already hold the workspace lock. */
 export async function verifyUnlocked(context: WorkspaceContext, reference: string, cwd = process.cwd()): Promise<VerificationResult> {
   const started = performance.now();
@@ -101,8 +111,12 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   let chain: ArchiveReader[] = [];
   let notABackup: string | undefined;
   let missingParent: string | undefined;
-  const staging = path.join(path.dirname(located.archive), `.verify.envprofiles-tmp-${process.pid}-${Date.now().toString(36)}`);
-  const ownFolders: OwnFolder[] = [{ folder: path.dirname(located.archive), what: 'the folder of the archive' }, { folder: staging, what: 'the staging folder beside the archive' }];
+  // The databases are rebuilt beside the archive (its disk has room for backups), unless that folder
+  // cannot be written (an archive on a read-only disk, which failed to verify at all): then in the
+  // system's temporary folder.
+  const besideArchive = isWritableFolder(path.dirname(located.archive));
+  const staging = path.join(besideArchive ? path.dirname(located.archive) : os.tmpdir(), `.verify.envprofiles-tmp-${process.pid}-${Date.now().toString(36)}`);
+  const ownFolders: OwnFolder[] = [{ folder: path.dirname(located.archive), what: 'the folder of the archive' }, { folder: staging, what: besideArchive ? 'the staging folder beside the archive' : 'the staging folder in the temporary folder' }];
   try {
     // The last archive first, so that a broken chain is still reported under the backup's own id.
     const last = await ArchiveReader.open(located.archive);
