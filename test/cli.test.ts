@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { runCli } from './support/cliRunner';
 import { NO_TEST_HOOKS, startHeld } from './support/steppedRuns';
 import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
-import { assertSameTree, CLI, demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, snapshotTree, tempDir } from './support/workspaces';
+import { assertSameTree, CLI, demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 const PROD = 'prod_environment_001';
@@ -21,6 +21,20 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const none = runCli([]);
     assert.equal(none.status, 2);
     assert.match(none.stderr, /Usage: envprofiles <command>/);
+  });
+
+  it('Ctrl+C (SIGINT) stops a backup at its next safe point and exits 130, as shells report an interrupted command (before: 1, like a failure); nothing is listed or left behind', async () => {
+    const { root } = await demoWorkspace();
+    const held = startHeld(['backup', 'dev_environment_001', '--full', '--workspace', root], 'snapshot:market_data');
+    await held.reached;
+    process.kill(held.pid, 'SIGINT');
+    held.release();
+    const finished = await held.finished;
+    assert.equal(finished.code, 130, finished.stderr);
+    assert.match(finished.stderr, /Cancelling… \(press Ctrl\+C again to quit at once; the next command then cleans up\)\nerror\[CANCELLED\]: The operation was cancelled; what it had started was cleaned up and nothing was changed\./);
+    const listed = runCli(['backups', 'dev_environment_001', '--json', '--workspace', root]);
+    assert.deepEqual(listed.json?.result.backups, []);
+    assert.deepEqual(temporaryFiles(root), []);
   });
 
   it('output with nowhere to go: a reader that closed the pipe (| head) is no error, and the command runs to its end; a full disk under > file is said, exit 1 (before: an unhandled EPIPE with a stack trace)', async () => {

@@ -21,7 +21,7 @@ export function generalHelp(version: string): string {
     'Options:',
     ...GLOBAL_OPTIONS,
     '',
-    'Exit codes: 0 success; 1 the operation failed; 2 usage error; 3 refused by a safety rule.',
+    'Exit codes: 0 success; 1 the operation failed; 2 usage error; 3 refused by a safety rule; 130 stopped by Ctrl+C.',
     'Run "envprofiles <command> --help" for a command\'s options.',
   ].join('\n');
 }

@@ -22,6 +22,10 @@ import { stepHookFromEnvironment } from './testHooks';
 const VERSION = TOOL_VERSION;
 
 const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3 } as const;
+/** What shells give a command stopped by Ctrl+C (128 + SIGINT), so that a script can tell it from a failure. */
+const EXIT_INTERRUPTED = 130;
+/** Set by the first Ctrl+C: the operation then stops at its next safe point (CANCELLED). */
+let interrupted = false;
 /** Set when the extension runs this CLI as its child process. */
 const channel = parentChannel();
 const GLOBAL_OPTIONS = {
@@ -115,9 +119,10 @@ async function run(argv: string[]): Promise<number> {
     // Ctrl+C asks the running operation to stop at its next safe point and clean up; a second one quits.
     const cancel = new AbortController();
     process.once('SIGINT', () => {
+      interrupted = true;
       process.stderr.write('\nCancelling… (press Ctrl+C again to quit at once; the next command then cleans up)\n');
       cancel.abort();
-      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGINT', () => process.exit(EXIT_INTERRUPTED));
     });
     channel?.onCancel(() => cancel.abort());
     const context = createWorkspaceContext(root, engine, {
@@ -144,7 +149,8 @@ async function run(argv: string[]): Promise<number> {
     return output.exitCode ?? EXIT.ok;
   } catch (error) {
     progress?.end();
-    return reportError(error, wantsJson, command?.name ?? name);
+    const code = reportError(error, wantsJson, command?.name ?? name);
+    return interrupted && isEnvProfilesError(error) && error.code === 'CANCELLED' ? EXIT_INTERRUPTED : code;
   }
 }
 
