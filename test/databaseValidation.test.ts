@@ -61,6 +61,20 @@ describe('database validation', () => {
     assert.ok(report.problems.every((p) => p.file === '.envprofiles/profiles/test_environment_001.yaml' && p.field?.startsWith('profile.databases.')));
   });
 
+  it('an empty (0-byte) database file is what SQLite makes on open, a database with no tables: a warning, not an error, as backup takes it too (before: validate failed it, and switching to it was refused); it is left at 0 bytes', async () => {
+    const { root, context } = await demoWorkspace();
+    const file = path.join(root, 'data/dev/settings.sqlite3');
+    fs.writeFileSync(file, '');
+    for (const suffix of ['-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
+    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace(/ {2}schema:[\s\S]*?(?=\n {2}\w)/, ''));
+    const report = await validate(context, DEV, true);
+    assert.equal(report.ok, true, JSON.stringify(report.problems));
+    assert.deepEqual([check(report, 'settings', 'header').severity, check(report, 'settings', 'header').detail], ['warning', 'data/dev/settings.sqlite3 is empty (0 bytes): SQLite reads it as a database with no tables, and writes its header on the first change']);
+    assert.equal(check(report, 'settings', 'schema').detail, '0 tables');
+    assert.equal(fs.statSync(file).size, 0);
+  });
+
   it('quick validation never modifies the database files', async () => {
     const { root, context } = await demoWorkspace();
     const file = path.join(root, 'data/dev/market_data.sqlite3');

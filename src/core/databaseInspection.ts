@@ -54,19 +54,24 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
   result.sizeBytes = stat.size;
   add('exists', 'ok', `${stat.size} bytes`);
   const header = stat.size >= 100 ? readSqliteHeader(absolute) : undefined;
-  if (!header) {
+  if (stat.size === 0) {
+    // What SQLite makes when it opens a new file, and reads as a database with no tables: a backup
+    // holds it as that (before, validate failed it while backup, clone and restore took it).
+    add('header', 'warning', `${written} is empty (0 bytes): SQLite reads it as a database with no tables, and writes its header on the first change`);
+  } else if (!header) {
     add('header', 'error', `${written} is not a SQLite 3 database (its header is missing or wrong)`);
     return result;
-  }
-  result.pageSize = header.pageSize;
-  result.pageCount = header.pageCount;
-  result.userVersion = header.userVersion;
-  result.journalMode = header.writeVersion === 2 ? 'wal' : 'delete';
-  add('header', 'ok', `page size ${header.pageSize}, ${header.pageCount} pages, user_version ${header.userVersion}`);
-  result.walBytes = walSize(absolute);
-  add('journal-mode', 'ok', result.journalMode === 'wal' ? 'WAL' : 'rollback journal');
-  if (result.journalMode === 'wal') {
-    add('wal-file', 'info', result.walBytes > 0 ? `-wal present (${result.walBytes} bytes not yet checkpointed)` : 'no pending -wal data');
+  } else {
+    result.pageSize = header.pageSize;
+    result.pageCount = header.pageCount;
+    result.userVersion = header.userVersion;
+    result.journalMode = header.writeVersion === 2 ? 'wal' : 'delete';
+    add('header', 'ok', `page size ${header.pageSize}, ${header.pageCount} pages, user_version ${header.userVersion}`);
+    result.walBytes = walSize(absolute);
+    add('journal-mode', 'ok', result.journalMode === 'wal' ? 'WAL' : 'rollback journal');
+    if (result.journalMode === 'wal') {
+      add('wal-file', 'info', result.walBytes > 0 ? `-wal present (${result.walBytes} bytes not yet checkpointed)` : 'no pending -wal data');
+    }
   }
 
   let connection: SqliteConnection;
