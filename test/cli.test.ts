@@ -126,6 +126,21 @@ describe('envprofiles CLI (spawned as a process)', () => {
     }
   });
 
+  it('a --workspace that is a file, or does not exist, is said to be so (exit 2; before: "has no .envprofiles/ folder", and init of a file failed as a bug); init makes a folder that does not exist yet', () => {
+    const file = path.join(tempDir(), 'notes.txt');
+    fs.writeFileSync(file, 'not a workspace');
+    const missing = path.join(tempDir(), 'no', 'such');
+    const hint = '  Pass the folder of your workspace with --workspace DIR (or run the command in it).\n';
+    for (const command of [['status'], ['init'], ['backup', '--all']]) {
+      const onFile = runCli([...command, '--workspace', file]);
+      assert.deepEqual([onFile.status, onFile.stderr], [2, `error[NOT_INITIALISED]: ${file} is a file, not a workspace folder.\n${hint}`], command.join(' '));
+    }
+    const onMissing = runCli(['list', '--workspace', missing]);
+    assert.deepEqual([onMissing.status, onMissing.stderr], [2, `error[NOT_INITIALISED]: The workspace folder ${missing} does not exist.\n${hint}`]);
+    assert.equal(runCli(['init', '--workspace', missing]).status, 0);
+    assert.ok(fs.existsSync(path.join(missing, '.envprofiles/config.yaml')));
+  });
+
   it('init creates the store, is idempotent, and other commands need it', () => {
     const root = tempDir();
     const before = runCli(['list', '--workspace', root]);

@@ -27,6 +27,8 @@ export interface InitResult {
 /** Creates `.envprofiles/` with its folders, config.yaml and .gitignore. Existing files are left as they are. */
 export function initialiseWorkspace(context: WorkspaceContext): InitResult {
   const { layout } = context;
+  // A folder that does not exist yet is made (as git init makes one); a file is not a workspace.
+  if (fs.existsSync(layout.root)) requireWorkspaceFolder(layout);
   const alreadyInitialised = fs.existsSync(layout.storeDir);
   const created: string[] = [];
   for (const dir of [layout.storeDir, layout.profilesDir, layout.templatesDir]) {
@@ -62,9 +64,21 @@ export function ignoreInStore(layout: WorkspaceLayout, entry: string): void {
 
 /** Refuses to work on a folder that has no `.envprofiles/`. */
 export function requireInitialised(layout: WorkspaceLayout): void {
+  requireWorkspaceFolder(layout);
   if (!fs.existsSync(layout.storeDir)) {
     throw new EnvProfilesError('NOT_INITIALISED', `${layout.root} has no .envprofiles/ folder.`, {
       hint: 'Run "envprofiles init" in the workspace folder (or pass --workspace DIR).',
     });
   }
+}
+
+/** The workspace must be a folder: a file, or nothing, there is said as such (before: "has no .envprofiles/ folder", or for init a bug). */
+function requireWorkspaceFolder(layout: WorkspaceLayout): void {
+  let isFolder: boolean;
+  try {
+    isFolder = fs.statSync(layout.root).isDirectory();
+  } catch {
+    throw new EnvProfilesError('NOT_INITIALISED', `The workspace folder ${layout.root} does not exist.`, { kind: 'usage', hint: 'Pass the folder of your workspace with --workspace DIR (or run the command in it).' });
+  }
+  if (!isFolder) throw new EnvProfilesError('NOT_INITIALISED', `${layout.root} is a file, not a workspace folder.`, { kind: 'usage', hint: 'Pass the folder of your workspace with --workspace DIR (or run the command in it).' });
 }
