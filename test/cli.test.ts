@@ -139,6 +139,12 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.deepEqual([onMissing.status, onMissing.stderr], [2, `error[NOT_INITIALISED]: The workspace folder ${missing} does not exist.\n${hint}`]);
     assert.equal(runCli(['init', '--workspace', missing]).status, 0);
     assert.ok(fs.existsSync(path.join(missing, '.envprofiles/config.yaml')));
+    // A file where a folder of a database path should be is said as such (before: INTERNAL, ENOTDIR).
+    fs.writeFileSync(path.join(missing, 'config'), 'a file');
+    const created = runCli(['create', 'through_a_file', '--db', 'settings=config/x.sqlite3', '--init-db', 'empty', '--workspace', missing]);
+    assert.equal(created.status, 1);
+    assert.match(created.stderr, /^error\[IO_ERROR\]: A file stands where a folder is needed on the way to .*config\/x\.sqlite3: ENOTDIR/);
+    assert.ok(!fs.existsSync(path.join(missing, '.envprofiles/profiles/through_a_file.yaml')));
   });
 
   it('init creates the store, is idempotent, and other commands need it', () => {
