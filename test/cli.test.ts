@@ -143,8 +143,22 @@ describe('envprofiles CLI (spawned as a process)', () => {
     fs.writeFileSync(path.join(missing, 'config'), 'a file');
     const created = runCli(['create', 'through_a_file', '--db', 'settings=config/x.sqlite3', '--init-db', 'empty', '--workspace', missing]);
     assert.equal(created.status, 1);
-    assert.match(created.stderr, /^error\[IO_ERROR\]: A file stands where a folder is needed on the way to .*config\/x\.sqlite3: ENOTDIR/);
+    assert.match(created.stderr, /^error\[IO_ERROR\]: A file stands where a folder is needed \(.*\/config, or a folder on the way to it\): EEXIST/);
     assert.ok(!fs.existsSync(path.join(missing, '.envprofiles/profiles/through_a_file.yaml')));
+    // Its rollback went through (before: it failed on the same path, and the journal it left failed every command after).
+    assert.deepEqual(fs.readdirSync(path.join(missing, '.envprofiles/journal')), []);
+    const listed = runCli(['list', '--workspace', missing]);
+    assert.deepEqual([listed.status, listed.stderr], [0, '']);
+    // Such a journal left by an earlier version is rolled back by the next command.
+    fs.writeFileSync(path.join(missing, '.envprofiles/journal/create-left_behind.json'), JSON.stringify({ operation: 'create', phase: 'prepared', startedAt: new Date().toISOString(), source: 'flags', target: 'left_behind', profileFile: path.join(missing, '.envprofiles/profiles/left_behind.yaml'), createdFiles: [path.join(missing, 'config/y.sqlite3'), path.join(missing, `data/${'n'.repeat(300)}.sqlite3`)], createdDirectories: [], workDirectories: [path.join(missing, 'config')] }));
+    const recovered = runCli(['list', '--workspace', missing]);
+    assert.equal(recovered.status, 0, recovered.stderr);
+    assert.match(recovered.stderr, /rolled back the interrupted creation of left_behind/);
+    assert.deepEqual(fs.readdirSync(path.join(missing, '.envprofiles/journal')), []);
+    // A name longer than file systems take is refused up front.
+    const tooLong = runCli(['create', 'long_name', '--db', `settings=data/${'n'.repeat(300)}.sqlite3`, '--init-db', 'empty', '--workspace', missing]);
+    assert.equal(tooLong.status, 1);
+    assert.match(tooLong.stderr, /has a name longer than 255 bytes, which file systems refuse\n/);
   });
 
   it('init creates the store, is idempotent, and other commands need it', () => {

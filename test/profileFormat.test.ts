@@ -148,7 +148,7 @@ describe('profile format', () => {
   it('refuses a database or a file inside .envprofiles, where this tool keeps its own files (a restore would replace them: state, config, another profile)', () => {
     for (const bad of ['.envprofiles/state.json', '.envprofiles/profiles/prod_environment_001.yaml', './.envprofiles']) {
       const issue = issueFor(variant('settings: "data/dev/settings.sqlite3"', `settings: "${bad}"`), 'profile.databases.settings');
-      assert.equal(issue.message, `"${bad}" is inside .envprofiles, where this tool keeps its own files; keep databases inside the workspace or allow the directory under "allowed_directories" in .envprofiles/config.yaml`);
+      assert.equal(issue.message, `"${bad}" is inside .envprofiles, where this tool keeps its own files`);
     }
     const file = issueFor(variant('  configurations:', '  files:\n    - .envprofiles/config.yaml\n  configurations:'), 'profile.files.0');
     assert.equal(file.message, '".envprofiles/config.yaml" is inside .envprofiles, where this tool keeps its own files');

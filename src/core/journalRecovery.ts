@@ -86,9 +86,9 @@ export function leftoverDirectories(context: WorkspaceContext): string[] {
 
 /** Removes what an unfinished clone or create made: the profile file, the new databases, their folders if empty. */
 export function rollBackNewProfile(journal: NewProfileJournal): void {
-  fs.rmSync(journal.profileFile, { force: true });
+  removeIfThere(journal.profileFile);
   for (const file of journal.createdFiles) {
-    for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });
+    for (const suffix of ['', '-wal', '-shm', '-journal']) removeIfThere(`${file}${suffix}`);
   }
   for (const dir of journal.workDirectories) removeTemporaryFiles(dir);
   for (const dir of [...journal.createdDirectories].reverse()) {
@@ -99,3 +99,18 @@ export function rollBackNewProfile(journal: NewProfileJournal): void {
     }
   }
 }
+
+/**
+ * Removes `file` if it is there. A path that cannot name a file (through a file, a name too long, a
+ * loop of links) holds none: that is "not there" too (before, it failed the rollback, and the journal
+ * left behind then failed every command).
+ */
+function removeIfThere(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch (error) {
+    if (!NO_SUCH_PATH.includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  }
+}
+
+const NO_SUCH_PATH = ['ENOTDIR', 'ENAMETOOLONG', 'ELOOP'];

@@ -43,7 +43,8 @@ function danglingLinkTarget(file: string): string | undefined {
   }
 }
 
-export type PathVerdict = { ok: true; absolute: string } | { ok: false; reason: string };
+/** `outside`: refused only because it is outside the workspace, which allowed_directories can change. */
+export type PathVerdict = { ok: true; absolute: string } | { ok: false; reason: string; outside?: boolean };
 
 export interface PathCheckOptions {
   /** The one path of this tool's own in `.envprofiles/` that may be named: a backed-up profile YAML. */
@@ -66,6 +67,8 @@ export function checkProfilePath(workspaceRoot: string, written: string, allowed
   const { storeAllowed = false, ownLocation = false } = options;
   if (written.trim() === '') return { ok: false, reason: 'is empty' };
   if (written.includes('\0')) return { ok: false, reason: 'contains a NUL character' };
+  // File systems refuse a name longer than 255 bytes (and before, a create left a journal behind that then failed every command).
+  if (written.split(/[\\/]/).some((name) => Buffer.byteLength(name) > 255)) return { ok: false, reason: `"${written.length > 80 ? `${written.slice(0, 77)}…` : written}" has a name longer than 255 bytes, which file systems refuse` };
   if (/^[A-Za-z]:[\\/]/.test(written) && process.platform !== 'win32') {
     return { ok: false, reason: `"${written}" is a Windows drive path` };
   }
@@ -74,11 +77,11 @@ export function checkProfilePath(workspaceRoot: string, written: string, allowed
   const allowed = allowedDirectories.map((dir) => realLocation(resolveWritten(workspaceRoot, dir)));
   const lexicalOk = isInside(path.resolve(workspaceRoot), absolute) || allowed.some((dir) => isInside(dir, absolute));
   if (!lexicalOk) {
-    return { ok: false, reason: `"${written}" points outside the workspace folder` };
+    return { ok: false, reason: `"${written}" points outside the workspace folder`, outside: true };
   }
   const real = ownLocation ? path.join(realLocation(path.dirname(absolute)), path.basename(absolute)) : realLocation(absolute);
   if (!isInside(root, real) && !allowed.some((dir) => isInside(dir, real))) {
-    return { ok: false, reason: `"${written}" leads outside the workspace folder through a symbolic link (to ${real})` };
+    return { ok: false, reason: `"${written}" leads outside the workspace folder through a symbolic link (to ${real})`, outside: true };
   }
   // The store holds this tool's own files (profiles, state, config, journals, backups): a profile's file
   // or an output there would be overwritten by a restore or a switch, or overwrite one of them.

@@ -190,7 +190,7 @@ function validateDatabases(value: unknown, report: Report, context: ProfileValid
     }
     const verdict = checkProfilePath(context.workspaceRoot, written, context.allowedDirectories);
     if (!verdict.ok) {
-      report(field, `${verdict.reason}; keep databases inside the workspace or allow the directory under "allowed_directories" in .envprofiles/config.yaml`);
+      report(field, verdict.outside ? `${verdict.reason}; keep databases inside the workspace or allow the directory under "allowed_directories" in .envprofiles/config.yaml` : verdict.reason);
       continue;
     }
     const other = seenPaths.get(verdict.absolute);
