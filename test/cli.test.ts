@@ -295,6 +295,14 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.equal(verifiedFolder.status, 1);
     assert.match(verifiedFolder.stderr, /^error\[ARCHIVE_INVALID\]: \S+\/data: is a folder, not a backup archive\.\n  Give the id of a backup or the path of its \.zip file/);
     assert.equal(verifiedFolder.stdout, '');
+    // A named pipe is not opened (that waits for a writer for ever: before, verify and restore hung), nor is a device.
+    const pipe = path.join(root, 'pipe.zip');
+    spawnSync('mkfifo', [pipe]);
+    for (const [command, special] of [['verify', pipe], ['restore', pipe], ['verify', '/dev/zero']]) {
+      const refused = spawnSync(process.execPath, [CLI, command, special, '--workspace', root], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...NO_TEST_HOOKS } });
+      assert.deepEqual([refused.status, refused.signal], [1, null], `${command} ${special}`);
+      assert.match(refused.stderr, new RegExp(`^error\\[ARCHIVE_INVALID\\]: ${special.replace(/[.]/g, '\\.')}: is not a regular file \\(a pipe, a socket or a device\\), so not a backup archive\\.\n`));
+    }
     // So is a file that is not a ZIP archive, or an empty one; a ZIP cut short is a damaged archive.
     const text = path.join(root, 'notes.txt.zip');
     fs.writeFileSync(text, 'a text file given by mistake\n');

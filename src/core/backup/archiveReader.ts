@@ -94,7 +94,10 @@ export class ArchiveReader {
 
   static async open(file: string): Promise<ArchiveReader> {
     let zip: yauzl.ZipFile;
-    if (isFolder(file)) throw new NotAnArchiveError(file, 'is a folder, not a backup archive');
+    const kind = fileKind(file);
+    if (kind === 'folder') throw new NotAnArchiveError(file, 'is a folder, not a backup archive');
+    // Opening a named pipe waits for a writer, for ever; a device is no archive either.
+    if (kind === 'special') throw new NotAnArchiveError(file, 'is not a regular file (a pipe, a socket or a device), so not a backup archive');
     try {
       zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true, decodeStrings: true });
     } catch (error) {
@@ -261,10 +264,12 @@ async function readAll(zip: yauzl.ZipFile, entry: yauzl.Entry, file: string): Pr
   return Buffer.concat(chunks);
 }
 
-function isFolder(file: string): boolean {
+/** What is at `file` (symbolic links followed); undefined when nothing is, which opening then says. */
+function fileKind(file: string): 'folder' | 'file' | 'special' | undefined {
   try {
-    return fs.statSync(file).isDirectory();
+    const stat = fs.statSync(file);
+    return stat.isDirectory() ? 'folder' : stat.isFile() ? 'file' : 'special';
   } catch {
-    return false;
+    return undefined;
   }
 }
