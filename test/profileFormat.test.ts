@@ -124,7 +124,8 @@ describe('profile format', () => {
     for (const bad of ['../outside.sqlite3', 'data/../../outside.sqlite3', '/etc/passwd', 'C:/data/x.sqlite3']) {
       const issue = issueFor(variant('settings: "data/dev/settings.sqlite3"', `settings: "${bad}"`), 'profile.databases.settings');
       assert.match(issue.message, /outside the workspace|Windows drive/);
-      assert.match(issue.message, /allowed_directories/);
+      // allowed_directories is the way on for a path outside, not for a Windows drive on this system.
+      if (!bad.startsWith('C:')) assert.match(issue.message, /allowed_directories/);
       assert.equal(issue.line, 8);
     }
   });
