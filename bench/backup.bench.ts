@@ -282,7 +282,17 @@ function spreadPageNumbers(pageCount: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => Math.floor((i * pageCount) / count));
 }
 
+/** The peers and the timer this benchmark runs: without one, it says so before an hour of work, not with a crash in it. */
+function requirePeers(): void {
+  const missing = ['zip', 'unzip', 'restic'].filter((tool) => spawnSync('/bin/sh', ['-c', `command -v ${tool}`]).status !== 0);
+  if (!fs.existsSync('/usr/bin/time')) missing.push('time (/usr/bin/time)');
+  if (missing.length === 0) return;
+  process.stderr.write(`The backup benchmark measures each figure next to its peer, and needs: ${missing.join(', ')}. Run "npm run bench", which installs them (Debian's packages), or install them yourself.\n`);
+  process.exit(1);
+}
+
 async function main(): Promise<void> {
+  requirePeers();
   const lines = [`Backups (node:sqlite, Node ${process.version}, compression fast = deflate level 1, 2 cores; the CLI is a new process, so its times include starting Node; times are medians of ${ROUNDS} runs, after one unmeasured warm-up run; every timed run starts after a sync)`, ''];
   for (const size of SIZES_MB) lines.push(...(await benchSize(size)));
   process.stdout.write(`${lines.join('\n')}\n`);
