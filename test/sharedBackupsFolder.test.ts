@@ -142,11 +142,14 @@ describe('two workspaces that share a backups folder and a profile id', () => {
       theirsDone = true;
       return done;
     });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     assert.equal(theirsDone, false, 'their backup waits for the catalog');
     held.release();
     const [ours, their] = await Promise.all([held.finished, theirRun]);
     assert.deepEqual([ours.code, their.code], [0, 0], `${ours.stderr}\n${their.stderr}`);
+    // It said what it waited for, once (before: nothing until its 2-minute limit).
+    assert.equal(their.stderr.match(/^warning: The backup catalog of dev_environment_001 is held by another operation: backup dev_environment_001 \(process (\d+) on .*\), likely a workspace that shares this backups folder; waiting for it \(at most 2 minutes\)\.$/gm)?.length, 1, their.stderr);
+    assert.ok(their.stderr.includes(`(process ${heldPid} on `), their.stderr);
     assert.deepEqual(catalogOf(mine.context).map((e) => e.origin?.workspace).sort(), [mine.root, theirs.root].sort());
     assert.equal(fs.existsSync(lock), false);
     const listed = runCli(['backups', DEV, '--workspace', mine.root, '--json']);

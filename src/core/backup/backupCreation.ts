@@ -169,7 +169,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   // The snapshots are at least as large as the database files (a page index adds 1/256): refuse now
   // rather than after copying most of them.
   requireFreeSpace(`Backing up ${profile.id}`, [{ folder: path.dirname(stagingDir), bytes: Math.ceil(databaseBytes(context, profile, false) * (1 + 1 / 256)), what: 'the snapshots of its databases' }]);
-  const { backupId, writer } = await reserveBackupId(backups, profile.id, choice.kind, now, config.backups.compression);
+  const { backupId, writer } = await reserveBackupId(backups, profile.id, choice.kind, now, config.backups.compression, (message) => context.logger.warn(message));
   const finalPath = writer.finalPath;
   const journal: BackupJournal = { operation: 'backup', startedAt: now.toISOString(), profileId: profile.id, backupId, archiveTemp: writer.tempPath, archiveFinal: finalPath, stagingDir };
   const journalName = `backup-${profile.id}`;
@@ -280,7 +280,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       ...(manifest.profileCreatedAt !== undefined ? { profileCreatedAt: manifest.profileCreatedAt } : {}),
     };
     // The catalog is the commit point: recovery keeps an archive the catalog lists, and removes one it does not.
-    await updateCatalog(backups, profile.id, `backup ${profile.id}`, (entries) => [...entries, entry], step);
+    await updateCatalog(backups, profile.id, `backup ${profile.id}`, (entries) => [...entries, entry], { step, onWait: (message) => context.logger.warn(message) });
     listed = true;
     try {
       markBackupsFolder(layout, backups, now);

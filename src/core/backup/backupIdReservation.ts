@@ -15,12 +15,12 @@ import { withCatalogLock } from './catalogLock';
  * taken when the catalog lists it, its archive exists, or a running process is writing that archive;
  * then the next millisecond is tried.
  */
-export async function reserveBackupId(backups: BackupLayout, profileId: string, kind: BackupKind, now: Date, compression: CompressionSetting): Promise<{ backupId: string; writer: ArchiveWriter }> {
+export async function reserveBackupId(backups: BackupLayout, profileId: string, kind: BackupKind, now: Date, compression: CompressionSetting, onWait?: (message: string) => void): Promise<{ backupId: string; writer: ArchiveWriter }> {
   return withCatalogLock(backups, profileId, `backup ${profileId}`, () => {
     const listed = new Set(readCatalog(backups, profileId).map((e) => e.id));
     const taken = (id: string): boolean => listed.has(id) || fs.existsSync(backups.archiveFile(profileId, id)) || isBeingWritten(backups.archiveFile(profileId, id));
     let backupId = newBackupId(profileId, kind, now);
     for (let later = 1; taken(backupId); later++) backupId = newBackupId(profileId, kind, new Date(now.getTime() + later));
     return { backupId, writer: new ArchiveWriter(backups.archiveFile(profileId, backupId), compression, now) };
-  });
+  }, onWait);
 }

@@ -162,7 +162,7 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
   if (!dryRun && doomed.length > 0) {
     // The catalog goes first: an archive no longer listed is harmless; a listed archive that is gone is not.
     // As it is now: a workspace sharing the folder may have listed a backup since it was read.
-    await updateCatalog(backups, profileId, `prune ${profileId}`, (current) => current.filter((e) => !doomed.includes(e.id)));
+    await updateCatalog(backups, profileId, `prune ${profileId}`, (current) => current.filter((e) => !doomed.includes(e.id)), { onWait: (message) => context.logger.warn(message) });
     for (const id of doomed) {
       const file = backups.archiveFile(profileId, id);
       freedBytes += fs.existsSync(file) ? fs.statSync(file).size : 0;

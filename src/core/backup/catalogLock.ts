@@ -24,15 +24,28 @@ const LONGEST_WAIT_MS = 120_000;
 const OTHER_HOST_ABANDONED_MS = 10 * 60_000;
 const POLL_MS = 10;
 
-/** Runs `change` (a read, change and write of the catalog) while holding the profile's catalog lock. */
-export async function withCatalogLock<T>(backups: BackupLayout, profileId: string, operation: string, change: () => T): Promise<T> {
+/** A wait this long for the lock (held for milliseconds otherwise) is said once, so that nobody stares at a silent command. */
+const SAY_WAITING_AFTER_MS = 1_000;
+
+/**
+ * Runs `change` (a read, change and write of the catalog) while holding the profile's catalog lock.
+ * `onWait` hears once, after a second, what it waits for (before: nothing, until the 2-minute limit).
+ */
+export async function withCatalogLock<T>(backups: BackupLayout, profileId: string, operation: string, change: () => T, onWait?: (message: string) => void): Promise<T> {
   const file = catalogLockFile(backups, profileId);
   const owner: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation };
-  const giveUpAt = Date.now() + LONGEST_WAIT_MS;
+  const started = Date.now();
+  const giveUpAt = started + LONGEST_WAIT_MS;
+  let said = false;
   while (!createExclusively(file, JSON.stringify(owner))) {
     const state = readLockFile(file, OTHER_HOST_ABANDONED_MS);
     // A killed holder's lock is taken over at once (another process may win the takeover: then it holds it).
     if (state.kind === 'stale' && takeOverStaleLockFile(file, state.text)) continue;
+    if (state.kind === 'live' && !said && Date.now() - started >= SAY_WAITING_AFTER_MS) {
+      said = true;
+      const holder = state.owner;
+      onWait?.(`The backup catalog of ${profileId} is held by another operation: ${holder.operation} (process ${holder.pid} on ${holder.host}, since ${holder.since}), likely a workspace that shares this backups folder; waiting for it (at most ${LONGEST_WAIT_MS / 60_000} minutes).`);
+    }
     if (state.kind === 'live' && Date.now() > giveUpAt) {
       const holder = state.owner;
       throw new EnvProfilesError('WORKSPACE_BUSY', `The backup catalog of ${profileId} (${backups.catalogFile(profileId)}) has been held for over ${LONGEST_WAIT_MS / 60_000} minutes by another operation: ${holder.operation} (process ${holder.pid} on ${holder.host}, since ${holder.since}). Nothing was changed in it.`, {

@@ -89,7 +89,7 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
           fs.renameSync(catalogFile, result.unreadableCatalogMovedTo);
         }
         writeCatalog(backups, profileId, result.entries);
-      });
+      }, (message) => context.logger.warn(message));
       appendAudit(context, { event: 'catalog-rebuilt', profile: profileId, outcome: 'ok', detail: `${result.entries.length} listed; added ${result.added.length}, dropped ${result.dropped.length}, corrected ${result.corrected.length}` });
     }
     result.entries.sort(oldestFirst);
