@@ -23,6 +23,19 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.match(none.stderr, /Usage: envprofiles <command>/);
   });
 
+  it('an option with one value given twice is a usage error, not the last one taken without a word (restore --db a --db b restored b only); a flag twice, and --db of create, which takes several, are fine', async () => {
+    const { root } = await demoWorkspace();
+    const backup = runCli(['backup', 'dev_environment_001', '--json', '--workspace', root]);
+    assert.equal(backup.status, 0, backup.stderr);
+    const before = snapshotTree(root, (rel) => rel.startsWith('.envprofiles/') || /-(wal|shm)$/.test(rel));
+    const twice = runCli(['restore', backup.json?.result.id, '--db', 'settings', '--db=strategies', '--workspace', root]);
+    assert.deepEqual([twice.status, twice.stderr.split('\n')[0]], [2, 'error[USAGE]: --db was given more than once; it takes one value.']);
+    assert.deepEqual(snapshotTree(root, (rel) => rel.startsWith('.envprofiles/') || /-(wal|shm)$/.test(rel)), before);
+    assert.equal(runCli(['list', '--json', '--json', '--workspace', root]).status, 0);
+    const created = runCli(['create', 'two_dbs', '--db', 'a=data/two/a.sqlite3', '--db', 'b=data/two/b.sqlite3', '--init-db', 'empty', '--workspace', root]);
+    assert.equal(created.status, 0, created.stderr);
+  });
+
   it('Ctrl+C (SIGINT) stops a backup at its next safe point and exits 130, as shells report an interrupted command (before: 1, like a failure); nothing is listed or left behind', async () => {
     const { root } = await demoWorkspace();
     const held = startHeld(['backup', 'dev_environment_001', '--full', '--workspace', root], 'snapshot:market_data');

@@ -61,6 +61,18 @@ function findCommand(argv: string[]): { name?: string; rest: string[] } {
   return { rest: argv };
 }
 
+/** The first option with a value given twice that does not take several values (`multiple`), if any. */
+function repeatedOption(tokens: NonNullable<ReturnType<typeof parseArgs>['tokens']>, options: Record<string, { type: string; multiple?: boolean }>): string | undefined {
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    // A flag twice (--json --json) means what it means once.
+    if (token.kind !== 'option' || options[token.name]?.multiple || options[token.name]?.type === 'boolean') continue;
+    if (seen.has(token.name)) return token.name;
+    seen.add(token.name);
+  }
+  return undefined;
+}
+
 function usageError(message: string, hint?: string): EnvProfilesError {
   return new EnvProfilesError('USAGE', message, { kind: 'usage', hint });
 }
@@ -99,12 +111,16 @@ async function run(argv: string[]): Promise<number> {
     command = COMMANDS.find((c) => c.name === name);
     if (!command) throw usageError(`Unknown command "${name}".`, `Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run "envprofiles --help".`);
     let parsed: ReturnType<typeof parseArgs>;
+    const options = { ...GLOBAL_OPTIONS, ...command.options };
     try {
-      parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+      parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true, tokens: true });
     } catch (error) {
       const { message, hint } = optionProblem(command, Object.keys(GLOBAL_OPTIONS).map((name) => `--${name}`), error as Error);
       throw usageError(message, hint);
     }
+    // An option that takes one value, given twice, kept the last one without a word (restore --db a --db b restored b only).
+    const repeated = repeatedOption(parsed.tokens ?? [], options);
+    if (repeated) throw usageError(`--${repeated} was given more than once; it takes one value.`, `Usage: ${command.usage}`);
     if (parsed.values.help) {
       process.stdout.write(`${commandHelp(command)}\n`);
       return EXIT.ok;
