@@ -72,6 +72,27 @@ describe('text from an archive reaches the terminal with its control characters 
     assert.ok(!listed.stdout.includes('\x1b') && !listed.stdout.includes('\x07'), 'no raw control character');
     assert.match(listed.stdout, /manual\\x1b\]0;pwned\\x07\\x1b\[2J/);
   });
+
+  it('a reason with a right-to-left override is printed as \\u202e (it made the rest of its line read backwards), and the columns after it stay in line; --reason refuses one', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    fs.renameSync(craftArchive(backup.archive, 'bidi-reason'), backup.archive);
+    assert.equal(runCli(['backups', DEV, '--rebuild-catalog', '--workspace', root]).status, 0);
+    // A second backup with a Korean reason: wide characters take two columns each.
+    assert.equal(runCli(['backup', DEV, '--reason', '마이그레이션 전', '--workspace', root]).status, 0);
+    const listed = runCli(['backups', DEV, '--workspace', root]);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.ok(!listed.stdout.includes('\u202e'), 'no raw override');
+    const rows = listed.stdout.split('\n').slice(0, 3);
+    assert.match(rows[2], /manual\\u202e\)deifirev\( ko {2}no$/);
+    // VERIFIED starts in the same terminal column on every row (a Hangul syllable takes two).
+    const columns = (text: string): number => [...text].reduce((n, c) => n + (/[\uac00-\ud7a3]/.test(c) ? 2 : 1), 0);
+    const column = (row: string): number => columns(row.slice(0, row.lastIndexOf(row.endsWith('VERIFIED') ? 'VERIFIED' : 'no')));
+    assert.deepEqual(rows.map(column), [column(rows[0]), column(rows[0]), column(rows[0])], rows.join('\n'));
+    const refused = runCli(['backup', DEV, '--reason', 'x\u202ey', '--workspace', root]);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /holds a character that reorders text \(a right-to-left override or isolate\)/);
+  });
 });
 
 describe('an incremental that claims more pages than its chain holds', () => {

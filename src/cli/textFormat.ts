@@ -1,4 +1,5 @@
 import type { ProfileSummary } from '../core/workspaceStatus';
+import { displayWidth, padToWidth } from './displayWidth';
 
 /**
  * Text bound for the terminal with its control characters shown as escapes (line breaks and tabs
@@ -6,14 +7,23 @@ import type { ProfileSummary } from '../core/workspaceStatus';
  * a profile file), and an escape sequence in them must not reach the terminal.
  */
 export function terminalSafe(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(BIDI_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Pads columns so a table reads well in a terminal. */
+/**
+ * Characters that reorder the text around them (right-to-left overrides, isolates): in a name or a
+ * reason from a hostile archive they make a line read other than it is, so they are shown as escapes.
+ */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Pads columns so a table reads well in a terminal (its cells as terminalSafe shows them, which the padding must count). */
 export function table(rows: string[][]): string[] {
   if (rows.length === 0) return [];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd());
+  const shown = rows.map((row) => row.map(terminalSafe));
+  const widths = shown[0].map((_, i) => Math.max(...shown.map((r) => displayWidth(r[i] ?? ''))));
+  return shown.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : padToWidth(cell, widths[i]))).join('  ').trimEnd());
 }
 
 export function profileMarker(summary: Pick<ProfileSummary, 'active' | 'protected'>): string {

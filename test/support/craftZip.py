@@ -59,6 +59,8 @@ ONE_FIELD_LIES = {
     'control-path': (first_db, 'originalPath', 'data/dev/\x1b[2Jsettings.sqlite3'),
     # A reason that would retitle and clear the terminal it is printed in (a valid archive otherwise).
     'terminal-escape': (manifest, 'reason', 'manual\x1b]0;pwned\x07\x1b[2J'),
+    # A reason with a right-to-left override: the rest of its line would read backwards.
+    'bidi-reason': (manifest, 'reason', 'manual\u202e)deifirev( ko'),
 }
 
 with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
