@@ -342,6 +342,30 @@ describe('backup archives', () => {
     assert.equal(spawnSync('unzip', ['-tq', full.json.result.archive]).status, 0);
   });
 
+  it('a backups folder that is a symbolic link to a disk not mounted is that disk\'s folder: refused as missing, with where it leads (before: an error making the folder through the broken link); once there, backups go there', async () => {
+    const { root, context } = await demoWorkspace();
+    const disk = path.join(tempDir(), 'not-mounted', 'backups');
+    fs.symlinkSync(disk, path.join(root, '.envprofiles/backups'));
+    const refused = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(refused.status, 1);
+    assert.equal(refused.stderr, [
+      `error[BACKUPS_FOLDER_MISSING]: The backups folder ${path.join(root, '.envprofiles/backups')} (backups.directory in .envprofiles/config.yaml; a symbolic link to ${disk}) does not exist. It is outside the workspace, so it is not created: if it is on a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.`,
+      `  Mount the disk it is on; or, to start using that folder, create it once ("mkdir -p ${disk}"), then run the command again.`,
+      '',
+    ].join('\n'));
+    assert.equal(runCli(['verify', '--all', '--workspace', root]).status, 1);
+    fs.mkdirSync(disk, { recursive: true });
+    const backup = await createBackup(context, { profileId: DEV });
+    assert.equal(fs.realpathSync(path.dirname(backup.archive)), fs.realpathSync(path.join(disk, DEV)));
+    // It is marked as a folder outside is (before: not, being "inside"), so an empty one in its place is refused.
+    assert.ok(fs.existsSync(path.join(disk, '.envprofiles-backups-folder')));
+    fs.renameSync(disk, `${disk}.elsewhere`);
+    fs.mkdirSync(disk);
+    const unmarked = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(unmarked.status, 1);
+    assert.match(unmarked.stderr, /^error\[BACKUPS_FOLDER_MISSING\]: .* is not the one this workspace has backed up into: the mark this workspace left there/);
+  });
+
   it('a path written with ~ (backups.directory, allowed_directories, a database of a profile) is under the home folder, as in a shell (before: a folder named "~" inside the workspace)', async () => {
     const { root } = await demoWorkspace();
     const home = tempDir();

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
-import { isInside } from '../pathSafety';
+import { isInside, realLocation } from '../pathSafety';
 import { profileIdProblem } from '../safeNames';
 import { unmarkedFolderProblem } from './backupsFolderMark';
 import type { WorkspaceConfig } from '../workspaceConfig';
@@ -49,10 +49,10 @@ export class BackupLayout {
     if (unmarked) throw unmarked;
     if (!this.isMissingOutside()) return;
     const config = this.workspace.relative(this.workspace.configFile);
-    throw new EnvProfilesError('BACKUPS_FOLDER_MISSING', `The backups folder ${this.root} (backups.directory in ${config}) does not exist. It is outside the workspace, so it is not created: if it is on a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.`, {
+    throw new EnvProfilesError('BACKUPS_FOLDER_MISSING', `The backups folder ${this.shownRoot(config)} does not exist. It is outside the workspace, so it is not created: if it is on a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.`, {
       file: config,
       field: 'backups.directory',
-      hint: `Mount the disk it is on; or, to start using that folder, create it once ("mkdir -p ${this.root}"), then run the command again.`,
+      hint: `Mount the disk it is on; or, to start using that folder, create it once ("mkdir -p ${realLocation(this.root)}"), then run the command again.`,
     });
   }
 
@@ -68,7 +68,7 @@ export class BackupLayout {
     if (unmarked) throw unmarked;
     if (!this.isMissingOutside()) return;
     const config = this.workspace.relative(this.workspace.configFile);
-    throw new EnvProfilesError('BACKUPS_FOLDER_MISSING', `The backups folder ${this.root} (backups.directory in ${config}) does not exist, so ${outcome}. It is outside the workspace: if it is on a disk that is not mounted, the backups are on that disk.`, {
+    throw new EnvProfilesError('BACKUPS_FOLDER_MISSING', `The backups folder ${this.shownRoot(config)} does not exist, so ${outcome}. It is outside the workspace: if it is on a disk that is not mounted, the backups are on that disk.`, {
       file: config,
       field: 'backups.directory',
       hint: `Mount the disk it is on (or correct backups.directory in ${config}), then run the command again.`,
@@ -80,7 +80,22 @@ export class BackupLayout {
    * anywhere) and does not exist: then it is never made (see requireRoot).
    */
   isMissingOutside(): boolean {
-    return !isInside(this.workspace.root, this.root) && !fs.existsSync(this.root);
+    return this.isOutsideWorkspace() && !fs.existsSync(this.root);
+  }
+
+  /**
+   * Whether the folder really is outside the workspace: `.envprofiles/backups` may be a symbolic link to
+   * another disk (before, one to a disk not mounted passed for a folder inside, and the backup failed
+   * making it; one to a mount point was never marked).
+   */
+  isOutsideWorkspace(): boolean {
+    return !isInside(realLocation(this.workspace.root), realLocation(this.root));
+  }
+
+  /** The folder as messages name it: where it is set, and where it leads when that is elsewhere (a symbolic link). */
+  private shownRoot(config: string): string {
+    const real = realLocation(this.root);
+    return `${this.root} (backups.directory in ${config}${real === this.root ? '' : `; a symbolic link to ${real}`})`;
   }
 
   /**

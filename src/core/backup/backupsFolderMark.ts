@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { EnvProfilesError } from '../errors';
-import { isInside } from '../pathSafety';
 import { ignoreInStore } from '../workspaceInit';
 import type { WorkspaceLayout } from '../workspaceLayout';
 import type { BackupLayout } from './backupLayout';
@@ -53,7 +52,7 @@ export const WRITE_REFUSED = 'If it is the mount point of a disk that is not mou
  * ends the message: what became of the command (by default, a backup's refusal).
  */
 export function unmarkedFolderProblem(layout: WorkspaceLayout, backups: BackupLayout, consequence = WRITE_REFUSED): EnvProfilesError | undefined {
-  if (isInside(layout.root, backups.root) || !fs.existsSync(backups.root)) return undefined;
+  if (!backups.isOutsideWorkspace() || !fs.existsSync(backups.root)) return undefined;
   const record = readRecord(layout);
   if (!record || path.resolve(record.directory) !== backups.root) return undefined;
   const mark = readMark(backups.root);
@@ -69,7 +68,7 @@ export function unmarkedFolderProblem(layout: WorkspaceLayout, backups: BackupLa
 
 /** After a backup into a folder outside the workspace: leaves the mark there (once) and records it. */
 export function markBackupsFolder(layout: WorkspaceLayout, backups: BackupLayout, now: Date): void {
-  if (isInside(layout.root, backups.root)) return;
+  if (!backups.isOutsideWorkspace()) return;
   let mark = readMark(backups.root);
   if (mark === undefined) {
     const file = path.join(backups.root, MARK_FILE);
