@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { EnvProfilesError } from './errors';
+import { nearestExisting, writeRefusal } from './folderProbe';
 import { typedSystemError } from './systemErrors';
 
 /** The file that stands where `dir` or one of its parents should be a folder, if one does. */
@@ -10,24 +10,6 @@ export function fileInTheWay(dir: string): string | undefined {
     return fs.statSync(existing).isDirectory() ? undefined : existing;
   } catch {
     return undefined;
-  }
-}
-
-/** The folder itself, or its nearest ancestor that exists (where a new folder would be made). */
-function nearestExisting(dir: string): string {
-  let existing = path.resolve(dir);
-  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
-  return existing;
-}
-
-/** Why this process cannot write into `folder`, or undefined when it can. */
-function writeRefusal(folder: string): { existing: string; readOnly: boolean; error: unknown } | undefined {
-  const existing = nearestExisting(folder);
-  try {
-    fs.accessSync(existing, fs.constants.W_OK);
-    return undefined;
-  } catch (error) {
-    return { existing, readOnly: (error as NodeJS.ErrnoException).code === 'EROFS', error };
   }
 }
 

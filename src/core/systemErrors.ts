@@ -1,8 +1,8 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lockedDatabaseError } from './databaseInUse';
 import { EnvProfilesError } from './errors';
 import { isOutOfSpace } from './diskSpace';
+import { writeRefusal } from './folderProbe';
 import { DatabaseLockedError } from './sqlite/sqliteEngine';
 
 /**
@@ -22,38 +22,24 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
   if (code === 'EACCES' || code === 'EPERM') {
     return new EnvProfilesError('PERMISSION_DENIED', `Permission denied${where ? ` for ${where}` : ''}: ${message}.`, { file: where, cause: error, hint: 'Check the owner and permissions of that file and its folder, then run it again.' });
   }
-  if (code === 'ENOENT' && (error as { syscall?: unknown }).syscall === 'mkdir' && where) {
+  const syscall = (error as { syscall?: unknown })?.syscall;
+  if (code === 'ENOENT' && syscall === 'mkdir' && where) {
     // Node's recursive mkdir says ENOENT for what stopped it, a read-only disk included: ask the folder that exists.
-    const refusal = writeRefusalOf(nearestExistingFolder(where));
-    if (refusal) return typedSystemError(Object.assign(new Error(`${refusal.message}, mkdir '${where}'`), { code: refusal.code, path: where }));
+    const refusal = writeRefusal(path.dirname(where))?.error as NodeJS.ErrnoException | undefined;
+    // Said of the folder that was to be made, as the mkdir that failed would have said it.
+    const refused = refusal && typedSystemError(Object.assign(new Error(`${refusal.message.split(',')[0]}, mkdir '${where}'`), { code: refusal.code, path: where }));
+    if (refused) return refused;
     return new EnvProfilesError('IO_ERROR', `A folder could not be made (${where}): a folder on its way is a symbolic link that leads nowhere, or was removed meanwhile.`, { file: where, cause: error, hint: 'Check the folders on that path (a broken symbolic link: ls -l), then run it again.' });
   }
   if (code === 'ENAMETOOLONG' || code === 'ELOOP') {
     const why = code === 'ELOOP' ? 'it goes through symbolic links that lead to each other' : 'a name in it is longer than the file system allows (255 bytes)';
     return new EnvProfilesError('IO_ERROR', `The path${where ? ` ${where}` : ''} cannot be used: ${why}.`, { file: where, cause: error, hint: 'Use a shorter path, or fix the links on it, then run it again.' });
   }
-  if (code === 'ENOTDIR' || (code === 'EEXIST' && (error as { syscall?: unknown }).syscall === 'mkdir')) {
+  if (code === 'ENOTDIR' || (code === 'EEXIST' && syscall === 'mkdir')) {
     return new EnvProfilesError('IO_ERROR', `A file stands where a folder is needed${where ? ` (${where}, or a folder on the way to it)` : ''}: ${message}.`, { file: where, cause: error, hint: 'Check the folders on that path (one of them is a file), then run it again.' });
   }
   if (code === 'EROFS') {
     return new EnvProfilesError('PERMISSION_DENIED', `The file system is read-only${where ? ` (writing ${where})` : ''}: ${message}.`, { file: where, cause: error, hint: 'Use a folder on a writable disk, then run it again.' });
   }
   return undefined;
-}
-
-function nearestExistingFolder(file: string): string {
-  let at = path.dirname(path.resolve(file));
-  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
-  return at;
-}
-
-/** Why `folder` cannot be written (EROFS, EACCES), if it cannot. */
-function writeRefusalOf(folder: string): { code: string; message: string } | undefined {
-  try {
-    fs.accessSync(folder, fs.constants.W_OK);
-    return undefined;
-  } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    return code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? { code, message: message.split(',')[0] } : undefined;
-  }
 }

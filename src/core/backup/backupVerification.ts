@@ -20,6 +20,7 @@ import { rebuildDatabase } from './databaseReconstruction';
 import { foreignKeySampleText, integrityText, type IntegrityReport } from '../sqlite/databaseIntegrity';
 import { watchStep } from '../progressMeter';
 import { fileSha256 } from '../fileDigest';
+import { writeRefusal } from '../folderProbe';
 
 export interface VerificationResult {
   backupId: string;
@@ -83,15 +84,6 @@ export async function verifyBackup(context: WorkspaceContext, reference: string,
   return withWorkspaceLock(context, `verify ${reference}`, () => verifyUnlocked(context, reference, cwd));
 }
 
-function isWritableFolder(folder: string): boolean {
-  try {
-    fs.accessSync(folder, fs.constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Verification for callers that already hold the workspace lock. */
 export async function verifyUnlocked(context: WorkspaceContext, reference: string, cwd = process.cwd()): Promise<VerificationResult> {
   const started = performance.now();
@@ -114,7 +106,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   // The databases are rebuilt beside the archive (its disk has room for backups), unless that folder
   // cannot be written (an archive on a read-only disk, which failed to verify at all): then in the
   // system's temporary folder.
-  const besideArchive = isWritableFolder(path.dirname(located.archive));
+  const besideArchive = writeRefusal(path.dirname(located.archive)) === undefined;
   const staging = path.join(besideArchive ? path.dirname(located.archive) : os.tmpdir(), `.verify.envprofiles-tmp-${process.pid}-${Date.now().toString(36)}`);
   const ownFolders: OwnFolder[] = [{ folder: path.dirname(located.archive), what: 'the folder of the archive' }, { folder: staging, what: besideArchive ? 'the staging folder beside the archive' : 'the staging folder in the temporary folder' }];
   try {
