@@ -1,3 +1,4 @@
+import { REORDERING_CHARACTERS } from '../core/reorderingCharacters';
 import type { ProfileSummary } from '../core/workspaceStatus';
 import { displayWidth, padToWidth } from './displayWidth';
 
@@ -12,11 +13,7 @@ export function terminalSafe(text: string): string {
     .replace(BIDI_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/**
- * Characters that reorder the text around them (right-to-left overrides, isolates): in a name or a
- * reason from a hostile archive they make a line read other than it is, so they are shown as escapes.
- */
-const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const BIDI_CONTROLS = new RegExp(REORDERING_CHARACTERS.source, 'g');
 
 /** Pads columns so a table reads well in a terminal (its cells as terminalSafe shows them, which the padding must count). */
 export function table(rows: string[][]): string[] {

@@ -1,3 +1,4 @@
+import { REORDERING_CHARACTERS } from '../reorderingCharacters';
 import { EnvProfilesError } from '../errors';
 
 const MAX_REASON_LENGTH = 80;
@@ -21,7 +22,7 @@ function reasonProblem(trimmed: string): string | undefined {
   if (trimmed === '') return 'is empty';
   if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) return 'holds a line break or another control character';
   // A right-to-left override makes the listing read other than it is.
-  if (/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(trimmed)) return 'holds a character that reorders text (a right-to-left override or isolate)';
+  if (REORDERING_CHARACTERS.test(trimmed)) return 'holds a character that reorders text (a right-to-left override or isolate)';
   if (trimmed.length > MAX_REASON_LENGTH) return `is ${trimmed.length} characters long (at most ${MAX_REASON_LENGTH})`;
   return undefined;
 }
