@@ -14,9 +14,8 @@ export function profileRecord(chain: ArchiveReader[]): FileRecord | undefined {
 
 /** The content of a file record, following `sameAs` back through the chain. */
 export async function fileContent(chain: ArchiveReader[], record: FileRecord | undefined): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of fileChunks(chain, record)) chunks.push(chunk);
-  return Buffer.concat(chunks);
+  const { holder, entry, sha256 } = fileEntryOf(chain, record);
+  return holder.readVerified(entry, sha256);
 }
 
 /**
@@ -24,20 +23,22 @@ export async function fileContent(chain: ArchiveReader[], record: FileRecord | u
  * the end, so what it yields may be used only once the iteration ended without an error.
  */
 export async function* fileChunks(chain: ArchiveReader[], record: FileRecord | undefined): AsyncGenerator<Buffer> {
+  const { holder, entry, sha256 } = fileEntryOf(chain, record);
+  yield* holder.verifiedChunks(entry, sha256);
+}
+
+/** The archive of the chain that holds a file record's content, and its entry there (`sameAs` followed back). */
+function fileEntryOf(chain: ArchiveReader[], record: FileRecord | undefined): { holder: ArchiveReader; entry: string; sha256: string } {
   if (!record) {
     const archive = chain[chain.length - 1].file;
     throw new EnvProfilesError('ARCHIVE_INVALID', `${archive} holds no profile file, so no profile can be made from it.`, { file: archive, hint: 'Restore it over its profile (without --as-new), or restore another backup of it as a new profile.' });
   }
-  let holder = chain[chain.length - 1];
-  let entry = record.entry;
-  if (!entry) {
-    const owner = chain.find((a) => a.manifest.backupId === record.sameAs);
-    const inOwner = owner?.manifest.files.find((f): f is FileRecord => f.role !== 'database' && f.originalPath === record.originalPath);
-    if (!owner || !inOwner?.entry) throw new EnvProfilesError('VERIFY_FAILED', `${holder.file}: ${record.originalPath} refers to backup ${String(record.sameAs)}, which does not hold it.`, { file: holder.file });
-    holder = owner;
-    entry = inOwner.entry;
-  }
-  yield* holder.verifiedChunks(entry, record.sha256);
+  const last = chain[chain.length - 1];
+  if (record.entry) return { holder: last, entry: record.entry, sha256: record.sha256 };
+  const owner = chain.find((a) => a.manifest.backupId === record.sameAs);
+  const inOwner = owner?.manifest.files.find((f): f is FileRecord => f.role !== 'database' && f.originalPath === record.originalPath);
+  if (!owner || !inOwner?.entry) throw new EnvProfilesError('VERIFY_FAILED', `${last.file}: ${record.originalPath} refers to backup ${String(record.sameAs)}, which does not hold it.`, { file: last.file });
+  return { holder: owner, entry: inOwner.entry, sha256: record.sha256 };
 }
 
 /** The profile as the last backup of `chain` holds it (undefined when it holds none, or one that does not parse). */

@@ -545,8 +545,9 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
   const seen = new Set<string>();
   for (const { role, written } of candidates) {
     const absolute = layout.resolve(written);
-    if (seen.has(realLocation(absolute))) continue;
-    seen.add(realLocation(absolute));
+    const real = realLocation(absolute);
+    if (seen.has(real)) continue;
+    seen.add(real);
     const state = listedFileState(absolute);
     if (state === 'missing' && role === 'profile' && options.profileFileContent) {
       records.push(await archiveFileContent(writer, parent, role, written, options.profileFileContent, 0o644));
