@@ -1808,9 +1808,16 @@ describe('progress', () => {
     progress.report('Archiving market_data', 0.42);
     progress.report('Archiving market_data', 0.9);
     progress.report('Checking archive');
+    progress.report('Archiving settings', 0.5);
+    progress.end({ finished: true });
+    progress.end({ finished: true });
+    // A finished step's line ends at 100 %, not at its last report; a step cut short keeps its share.
+    assert.equal(written, '… Snapshotting market_data\n… Archiving market_data\r… Archiving market_data 42 %\x1b[K\r… Archiving market_data 90 %\x1b[K\r… Archiving market_data 100 %\x1b[K\n… Checking archive\r… Archiving settings 50 %\x1b[K\r… Archiving settings 100 %\x1b[K\n');
+    written = '';
+    progress.report('Restoring settings');
+    progress.report('Restoring settings', 0.3);
     progress.end();
-    progress.end();
-    assert.equal(written, '… Snapshotting market_data\n… Archiving market_data\r… Archiving market_data 42 %\x1b[K\r… Archiving market_data 90 %\x1b[K\n… Checking archive\n');
+    assert.equal(written, '… Restoring settings\r… Restoring settings 30 %\x1b[K\n');
   });
 });
 

@@ -159,7 +159,7 @@ async function run(argv: string[]): Promise<number> {
       return askToType(question, expected);
     };
     const output: CommandOutput = await command.run({ context, positionals: parsed.positionals, options: parsed.values, askToType: ask });
-    progress?.end();
+    progress?.end({ finished: true });
     if (wantsJson) process.stdout.write(`${JSON.stringify({ ok: (output.exitCode ?? 0) === 0, command: command.name, result: output.json, recovered }, null, 2)}\n`);
     else process.stdout.write(`${terminalSafe(output.text.join('\n'))}\n`);
     return output.exitCode ?? EXIT.ok;

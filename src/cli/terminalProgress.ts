@@ -8,24 +8,39 @@ import { terminalSafe } from './textFormat';
  */
 export class TerminalProgress {
   private open = false;
+  /** The open step's message and the share last shown on its line, when a share was shown. */
+  private shown: { message: string; share: number } | undefined;
 
   constructor(private readonly stream: NodeJS.WriteStream) {}
 
   readonly report = (step: string, share?: number): void => {
     const message = terminalSafe(step);
     if (share === undefined) {
-      this.end();
+      // A new step means the one before it finished.
+      this.end({ finished: true });
       this.stream.write(`… ${message}`);
       this.open = true;
       return;
     }
+    this.rewrite(message, share);
+  };
+
+  /**
+   * Closes the open step's line. A step that `finished` shows 100 % (its last report came before its
+   * last bytes, so its line would stay at "87 %"); otherwise, before an error, a prompt or a warning, the
+   * line keeps the share it reached, which says where the step stopped.
+   */
+  end(options: { finished?: boolean } = {}): void {
+    if (options.finished && this.shown && this.shown.share < 1) this.rewrite(this.shown.message, 1);
+    if (this.open) this.stream.write('\n');
+    this.open = false;
+    this.shown = undefined;
+  }
+
+  private rewrite(message: string, share: number): void {
     // \r and "erase to the end of the line": the step's line is rewritten, not repeated.
     this.stream.write(`\r… ${message} ${percentDone(share)}\x1b[K`);
     this.open = true;
-  };
-
-  end(): void {
-    if (this.open) this.stream.write('\n');
-    this.open = false;
+    this.shown = { message, share };
   }
 }
