@@ -188,6 +188,34 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.deepEqual(second.json?.result.created, []);
   });
 
+  it('without --workspace, a command run in a folder of the workspace acts on it, as git finds its repository (before: "data/dev has no .envprofiles/ folder"); init there makes a nested workspace and says so', async () => {
+    const { root } = await demoWorkspace();
+    const inside = path.join(root, 'data', 'dev');
+    const listed = runCli(['list', '--json'], { cwd: inside });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(listed.json?.result.profiles.map((p: { id: string }) => p.id), [DEV, PROD, TEST]);
+    const backedUp = runCli(['backup', DEV, '--json'], { cwd: inside });
+    assert.equal(backedUp.status, 0, backedUp.stderr);
+    assert.ok(backedUp.json?.result.archive.startsWith(path.join(root, '.envprofiles', 'backups', DEV)), backedUp.json?.result.archive);
+    // An archive path is still the shell's: relative to the folder the command runs in.
+    const verified = runCli(['verify', path.relative(inside, backedUp.json?.result.archive)], { cwd: inside });
+    assert.equal(verified.status, 0, verified.stderr);
+    // --workspace names the folder itself: no search above it.
+    const named = runCli(['list', '--workspace', inside]);
+    assert.deepEqual([named.status, named.stderr.split('\n')[0]], [1, `error[NOT_INITIALISED]: ${inside} has no .envprofiles/ folder.`]);
+    const nowhere = tempDir();
+    const outside = runCli(['list'], { cwd: nowhere });
+    assert.deepEqual([outside.status, outside.stderr.split('\n')[0]], [1, `error[NOT_INITIALISED]: ${nowhere} has no .envprofiles/ folder, nor has any folder above it.`]);
+    // init works on the folder it runs in, and says which workspace it now stands in for below it.
+    const nested = path.join(root, 'tools');
+    fs.mkdirSync(nested);
+    const initialised = runCli(['init', '--json'], { cwd: nested });
+    assert.equal(initialised.status, 0, initialised.stderr);
+    assert.deepEqual([initialised.json?.result.workspace, initialised.json?.result.enclosingWorkspace], [nested, root]);
+    assert.match(runCli(['init'], { cwd: path.join(root, 'data') }).stdout, new RegExp(`note: this folder is inside the workspace ${root}; commands run in it \\(and below\\) now act on this new workspace`));
+    assert.deepEqual(runCli(['list', '--json'], { cwd: nested }).json?.result.profiles, []);
+  });
+
   it('list, show and status print one JSON document with --json', async () => {
     const { root } = await demoWorkspace();
     const list = runCli(['list', '--workspace', root, '--json']);

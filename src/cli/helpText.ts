@@ -2,7 +2,7 @@ import type { CliCommand } from './cliCommand';
 import { COMMANDS } from './commandTable';
 
 export const GLOBAL_OPTIONS = [
-  '  --workspace DIR   the workspace folder (default: the current directory)',
+  '  --workspace DIR   the workspace folder (default: the one the current folder is in, searched upwards)',
   '  --json            print one JSON document on stdout',
   '  --wait MINUTES    when another operation holds the workspace, wait up to MINUTES for it (default: refuse at once, exit 3)',
   '  --help, -h        help for a command',

@@ -6,6 +6,7 @@ import { TOOL_VERSION } from '../core/toolVersion';
 import { typedSystemError } from '../core/systemErrors';
 import { workspaceConfigWarnings } from '../core/workspaceConfig';
 import { createWorkspaceContext, type Logger } from '../core/workspaceContext';
+import { enclosingWorkspace } from '../core/workspaceDiscovery';
 import { requireInitialised } from '../core/workspaceInit';
 import { recoverIfIdle } from '../core/workspaceSession';
 import type { CliCommand, CommandOutput } from './cliCommand';
@@ -129,7 +130,9 @@ async function run(argv: string[]): Promise<number> {
     if (parsed.positionals.length < min || parsed.positionals.length > max) {
       throw usageError(`${command.name} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${parsed.positionals.length}.`, `Usage: ${command.usage}`);
     }
-    const root = path.resolve(String(parsed.values.workspace ?? process.cwd()));
+    // Without --workspace, a command run in a folder of the workspace finds it above (as git does); init makes one here.
+    const searchAbove = parsed.values.workspace === undefined && !command.worksUninitialised;
+    const root = path.resolve(String(parsed.values.workspace ?? (searchAbove ? (enclosingWorkspace(process.cwd()) ?? process.cwd()) : process.cwd())));
     const lockWaitMs = lockWaitFrom(parsed.values.wait);
     const engine = await loadSqliteEngine();
     // Ctrl+C asks the running operation to stop at its next safe point and clean up; a second one quits.
@@ -149,7 +152,7 @@ async function run(argv: string[]): Promise<number> {
       onStep: stepHookFromEnvironment(process.env),
       progress: channel?.report ?? progress?.report,
     });
-    if (!command.worksUninitialised) requireInitialised(context.layout);
+    if (!command.worksUninitialised) requireInitialised(context.layout, { searchedAbove: searchAbove });
     const recovered = recoverIfIdle(context);
     // A misspelt key of config.yaml is ignored: say so on every command (stderr), since any may depend on it.
     for (const warning of workspaceConfigWarnings(context.layout)) context.logger.warn(formatIssue(warning));

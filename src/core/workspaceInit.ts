@@ -63,10 +63,10 @@ export function ignoreInStore(layout: WorkspaceLayout, entry: string): void {
 }
 
 /** Refuses to work on a folder that has no `.envprofiles/`. */
-export function requireInitialised(layout: WorkspaceLayout): void {
+export function requireInitialised(layout: WorkspaceLayout, options: { searchedAbove?: boolean } = {}): void {
   requireWorkspaceFolder(layout);
   if (!fs.existsSync(layout.storeDir)) {
-    throw new EnvProfilesError('NOT_INITIALISED', `${layout.root} has no .envprofiles/ folder.`, {
+    throw new EnvProfilesError('NOT_INITIALISED', `${layout.root} has no .envprofiles/ folder${options.searchedAbove ? ', nor has any folder above it' : ''}.`, {
       hint: 'Run "envprofiles init" in the workspace folder (or pass --workspace DIR).',
     });
   }

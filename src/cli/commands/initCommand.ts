@@ -1,3 +1,5 @@
+import * as path from 'node:path';
+import { enclosingWorkspace } from '../../core/workspaceDiscovery';
 import { initialiseWorkspace } from '../../core/workspaceInit';
 import type { CliCommand } from '../cliCommand';
 
@@ -11,7 +13,10 @@ export const initCommand: CliCommand = {
   async run({ context }) {
     const result = initialiseWorkspace(context);
     const text = result.created.length > 0 ? [`Initialised ${context.layout.storeDir}`, ...result.created.map((c) => `  created ${c}`)] : [`${context.layout.storeDir} is already initialised; nothing changed.`];
+    // Commands run in a folder find the nearest workspace above: one made inside another takes its folders from it.
+    const enclosing = enclosingWorkspace(path.dirname(context.layout.root));
+    if (result.created.length > 0 && enclosing) text.push(`  note: this folder is inside the workspace ${enclosing}; commands run in it (and below) now act on this new workspace, not on that one`);
     text.push('Next: envprofiles create <id> --type DEVELOPMENT --db settings=data/dev/settings.sqlite3');
-    return { json: { workspace: context.layout.root, ...result }, text };
+    return { json: { workspace: context.layout.root, ...result, ...(enclosing ? { enclosingWorkspace: enclosing } : {}) }, text };
   },
 };
