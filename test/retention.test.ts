@@ -449,6 +449,32 @@ describe('delete', () => {
     assert.ok(!fs.existsSync(path.join(root, 'data/test/market_data.sqlite3')), 'its own databases are deleted');
   });
 
+  it('--delete-data of a database whose path is a symbolic link removes the file it leads to, with its -wal and -shm, and says so (before: the link only, the data left behind)', async () => {
+    const { root, context } = await demoWorkspace();
+    // test_environment_001's strategies database is reached through a link in another folder.
+    fs.mkdirSync(path.join(root, 'links'));
+    fs.symlinkSync('../data/test/strategies.sqlite3', path.join(root, 'links/strategies.sqlite3'));
+    const testFile = path.join(root, '.envprofiles/profiles/test_environment_001.yaml');
+    fs.writeFileSync(testFile, fs.readFileSync(testFile, 'utf8').replace('strategies: "data/test/strategies.sqlite3"', 'strategies: "links/strategies.sqlite3"'));
+    const db = (await engine()).open(path.join(root, 'links/strategies.sqlite3'), { readOnly: false });
+    db.exec('CREATE TABLE kept_by_the_wal (x)');
+    db.close();
+    await pastLastWrite();
+    const backup = await createBackup(context, { profileId: 'test_environment_001', kind: 'full' });
+    await verifyBackup(context, backup.entry.id);
+    const note = (would: string) => `links/strategies.sqlite3 is a symbolic link: the database it leads to, data/test/strategies.sqlite3, ${would} removed with it`;
+    const dryRun = runCli(['delete', 'test_environment_001', '--delete-data', '--dry-run', '--workspace', root]);
+    assert.equal(dryRun.status, 0, dryRun.stderr);
+    assert.match(dryRun.stdout, /would remove \.envprofiles\/profiles\/test_environment_001\.yaml, data\/test\/settings\.sqlite3, links\/strategies\.sqlite3, data\/test\/strategies\.sqlite3, data\/test\/market_data\.sqlite3\./);
+    assert.ok(dryRun.stdout.includes(`  note: ${note('would be')}\n`), dryRun.stdout);
+    const deleted = runCli(['delete', 'test_environment_001', '--delete-data', '--json', '--workspace', root]);
+    assert.equal(deleted.status, 0, deleted.stderr);
+    assert.deepEqual(deleted.json?.result.deletedFiles, ['.envprofiles/profiles/test_environment_001.yaml', 'data/test/settings.sqlite3', 'links/strategies.sqlite3', 'data/test/strategies.sqlite3', 'data/test/market_data.sqlite3']);
+    assert.equal(deleted.json?.result.note, note('was'));
+    assert.deepEqual(fs.readdirSync(path.join(root, 'links')), []);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'data/test')), [], 'the database the link led to is gone, and so are its -wal and -shm');
+  });
+
   it('a backup dated after now (taken while the clock was ahead) does not cover a change made since the clock was put right', async () => {
     const { root, context } = await demoWorkspace();
     const ahead = { ...context, now: () => new Date(Date.now() + 86_400_000) };

@@ -151,22 +151,29 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     }
     const deletedFiles = [layout.relative(file)];
     const keptFiles: string[] = [];
-    const sharedNotes: string[] = [];
+    const notes: string[] = [];
     // A database file another profile also uses is that profile's data too: --delete-data keeps it.
     const usedElsewhere = request.deleteData ? databasesOfOtherProfiles(context, profile.id) : new Map<string, string>();
     if (!dryRun) fs.rmSync(file);
     for (const written of Object.values(profile.databases)) {
       const sharedWith = usedElsewhere.get(realLocation(layout.resolve(written)));
       if (request.deleteData && !sharedWith) {
-        if (!dryRun) for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${layout.resolve(written)}${suffix}`, { force: true });
+        // A path that is a symbolic link leads to the database: removing the link alone left the data
+        // (and SQLite's -wal and -shm, which sit beside the file the link leads to) where it was.
+        const files = [...new Set([realLocation(layout.resolve(written)), layout.resolve(written)])];
+        if (!dryRun) for (const database of files) for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${database}${suffix}`, { force: true });
         deletedFiles.push(written);
+        if (files.length > 1) {
+          deletedFiles.push(layout.relative(files[0]));
+          notes.push(`${written} is a symbolic link: the database it leads to, ${layout.relative(files[0])}, ${dryRun ? 'would be' : 'was'} removed with it`);
+        }
       } else {
         keptFiles.push(written);
-        if (sharedWith) sharedNotes.push(`${written} ${dryRun ? 'would be' : 'was'} kept: it is also the database of ${sharedWith}`);
+        if (sharedWith) notes.push(`${written} ${dryRun ? 'would be' : 'was'} kept: it is also the database of ${sharedWith}`);
       }
     }
     const dataNote = !covering || covering.verified?.ok ? undefined : `${covering.id} holds the data exactly as it was backed up, but that data already had problems, which it keeps: ${covering.verified?.detail}`;
-    const note = [dataNote, ...sharedNotes].filter((n) => n !== undefined).join('; ') || undefined;
+    const note = [dataNote, ...notes].filter((n) => n !== undefined).join('; ') || undefined;
     const result = { id: profile.id, ...(covering ? { coveredBy: covering.id } : {}), deletedFiles, keptFiles, ...(note ? { note } : {}) };
     if (dryRun) return { ...result, plan: { wouldRefuse: refusals.wouldRefuse, ...(confirmationNeeded ? { confirmationNeeded } : {}) } };
     appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'ok', detail: `covered by ${covering?.id}${dataNote ? ' (its data had problems when backed up)' : ''}${request.deleteData ? '; data deleted' : '; data kept'}` });
