@@ -26,6 +26,7 @@ describe('hostile archives are refused before anything is written', () => {
     ['unlisted', /entry "extra\.txt" is not listed in the manifest/],
     ['size-lie', /entry "db\/settings\.sqlite3" is \d+ bytes but the manifest says \d+/],
     ['bomb', /entry "db\/settings\.sqlite3" claims a compression ratio of \d+:1 \(a zip bomb\)/],
+    ['many-entries', /\.zip has 100,0\d\d entries, more than any backup holds \(at most 100,000\); the archive was refused/],
     ['segments-lie', /entry "db\/settings\.sqlite3" is \d+ compressed bytes but its pieces in the manifest add up to \d+/],
     ['image-size-claim', /entry "db\/settings\.sqlite3" is a whole image of \d+ bytes, but the manifest says the database is \d+/],
     ['file-escape', /the backup would write a file at \.\.\/escape-file\.txt: "\.\.\/escape-file\.txt" points outside the workspace folder/],

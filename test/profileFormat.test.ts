@@ -146,6 +146,19 @@ describe('profile format', () => {
     assert.deepEqual(parseProfileText(variant('  configurations:', '  files:\n    - .env\n  configurations:'), 'p.yaml', layout, { ...defaultConfig(), envFile: undefined }).issues, []);
   });
 
+  it('a profile lists at most as many databases and files as a backup archive may hold (an archive over 100,000 entries is refused as hostile)', () => {
+    const layout = new WorkspaceLayout(tempDir());
+    const files = Array.from({ length: 20_001 }, (_, i) => `    - config/f${i}.yaml`).join('\n');
+    // The profile has settings and strategies besides these.
+    const databases = Array.from({ length: 998 }, (_, i) => `    db_${i}: "data/db_${i}.sqlite3"`).join('\n');
+    const withFiles = variant('  configurations:', `  files:\n${files}\n  configurations:`);
+    assert.deepEqual(parseProfileText(withFiles, 'p.yaml', layout, defaultConfig()).issues.map((i) => `${i.field}: ${i.message}`), ['profile.files: lists 20001 files, more than a backup may hold (at most 20000); list the configuration files the environment needs, not whole folders of data']);
+    const atMost = variant('    market_data: "data/dev/market_data.sqlite3"', databases);
+    assert.deepEqual(parseProfileText(atMost, 'p.yaml', layout, defaultConfig()).issues, [], 'a thousand databases are fine');
+    const over = variant('    market_data: "data/dev/market_data.sqlite3"', `${databases}\n    db_extra: "data/db_extra.sqlite3"`);
+    assert.deepEqual(parseProfileText(over, 'p.yaml', layout, defaultConfig()).issues.map((i) => `${i.field}: ${i.message}`), ['profile.databases: lists 1001 databases, more than a backup may hold (at most 1000); split them over several profiles']);
+  });
+
   it('refuses a database or a file inside .envprofiles, where this tool keeps its own files (a restore would replace them: state, config, another profile)', () => {
     for (const bad of ['.envprofiles/state.json', '.envprofiles/profiles/prod_environment_001.yaml', './.envprofiles']) {
       const issue = issueFor(variant('settings: "data/dev/settings.sqlite3"', `settings: "${bad}"`), 'profile.databases.settings');

@@ -1,3 +1,4 @@
+import { MAX_PROFILE_DATABASES, MAX_PROFILE_FILES } from './backup/archiveLimits';
 import type { Document, LineCounter } from 'yaml';
 import type { Issue } from './errors';
 import { resolveWritten } from './homePath';
@@ -173,6 +174,7 @@ function validateDatabases(value: unknown, report: Report, context: ProfileValid
   }
   const entries = Object.entries(value);
   if (entries.length === 0) report(['profile', 'databases'], 'is empty; list at least one database');
+  if (entries.length > MAX_PROFILE_DATABASES) report(['profile', 'databases'], `lists ${entries.length} databases, more than a backup may hold (at most ${MAX_PROFILE_DATABASES}); split them over several profiles`);
   const seenPaths = new Map<string, string>();
   const seenUpper = new Map<string, string>();
   for (const [logical, written] of entries) {
@@ -241,6 +243,7 @@ function validateFiles(value: unknown, databases: Record<string, string>, report
     report(['profile', 'files'], 'must be a list of file paths');
     return [];
   }
+  if (value.length > MAX_PROFILE_FILES) report(['profile', 'files'], `lists ${value.length} files, more than a backup may hold (at most ${MAX_PROFILE_FILES}); list the configuration files the environment needs, not whole folders of data`);
   const resolve = (written: string): string => resolveWritten(context.workspaceRoot, written);
   const taken = new Map<string, string>();
   for (const [logical, written] of Object.entries(databases)) taken.set(resolve(written), `the database "${logical}" of this profile, which is backed up as a consistent SQLite snapshot; remove it from files:`);

@@ -67,6 +67,11 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
     if mode == 'dotdot':
         copy_all(out)
         out.writestr('../escape.txt', b'outside')
+    elif mode == 'many-entries':
+        # More entries than any backup holds: refused before they are read (600,000 took 53 s and 517 MB to read).
+        copy_all(out)
+        for i in range(100_001):
+            out.writestr(zipfile.ZipInfo(f'many/{i}'), b'')
     elif mode == 'absolute':
         copy_all(out)
         out.writestr('/tmp/envprofiles-absolute.txt', b'outside')

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
+import { MAX_ARCHIVE_ENTRIES } from './archiveLimits';
 import { listedEntries, MANIFEST_ENTRY, parseManifest, type BackupManifest } from './backupManifest';
 import { inflateSegments, type SegmentInflater } from './segmentedInflate';
 import { FINAL_EMPTY_BLOCK, type DeflateSegment } from './zipWriter';
@@ -104,6 +105,13 @@ export class ArchiveReader {
       throw unreadableZip(file, error as Error);
     }
     try {
+      if (zip.entryCount > MAX_ARCHIVE_ENTRIES) {
+        throw new EnvProfilesError('ARCHIVE_HOSTILE', `${file} has ${zip.entryCount.toLocaleString('en-US')} entries, more than any backup holds (at most ${MAX_ARCHIVE_ENTRIES.toLocaleString('en-US')}); the archive was refused and nothing was written.`, {
+          kind: 'refused',
+          file,
+          hint: 'Do not use this archive. Backups written by Environment Profiles never hold that many entries.',
+        });
+      }
       const entries = await readEntries(file, zip);
       const manifestEntry = entries.get(MANIFEST_ENTRY);
       if (!manifestEntry) throw invalid(file, 'is a ZIP archive without a manifest.json: not an Environment Profiles backup, or one that lost its manifest', undefined, `${NOT_A_BACKUP_HINT} A backup whose manifest is gone cannot be read: use another one.`);
