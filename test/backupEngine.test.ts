@@ -1061,6 +1061,23 @@ describe('verify', () => {
     assert.ok(!fs.existsSync(path.join(root, 'data/from_damaged')) || fs.readdirSync(path.join(root, 'data/from_damaged')).length === 0);
   });
 
+  it('refuses a manifest whose chain is not a chain (an ancestor named 20,000 times, a full backup with one) as damaged, without blaming the full backup', async () => {
+    const { root, context } = await demoWorkspace();
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, 'UPDATE price_data SET close = 1 WHERE rowid < 10');
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    const repeated = craftArchive(incremental.archive, 'chain-repeat');
+    const result = await verifyBackup(context, repeated);
+    // Before: "<full>.zip: is not a readable ZIP archive (EMFILE: too many open files)".
+    assert.deepEqual(result.problems, [`${repeated}: manifest.json has a chain of 20000 backups, longer than max_chain allows (1000).`]);
+    const restored = runCli(['restore', repeated, '--workspace', root]);
+    assert.equal(restored.status, 1);
+    assert.match(restored.stderr, /^error\[ARCHIVE_INVALID\]: .*manifest\.json has a chain of 20000 backups/);
+    const fullWithChain = craftArchive(full.archive, 'full-with-chain');
+    assert.deepEqual((await verifyBackup(context, fullWithChain)).problems, [`${fullWithChain}: manifest.json is a full backup but names a parent or a chain.`]);
+    assert.equal((await verifyBackup(context, incremental.entry.id)).ok, true, 'the real chain verifies');
+  });
+
   it('detects a missing parent and names it; a restore names the backups to restore instead', async () => {
     const { root, context } = await demoWorkspace();
     const full = await createBackup(context, { profileId: DEV, kind: 'full' });

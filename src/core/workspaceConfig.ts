@@ -1,3 +1,4 @@
+import { MAX_CHAIN } from './backup/archiveLimits';
 import * as fs from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { EnvProfilesError, formatIssue, type Issue } from './errors';
@@ -190,7 +191,7 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
       else config.backups.compression = backups.compression;
     }
     if (backups.max_chain !== undefined) {
-      if (!Number.isInteger(backups.max_chain) || (backups.max_chain as number) < 0 || (backups.max_chain as number) > 1000) report(['backups', 'max_chain'], 'must be a whole number from 0 to 1000');
+      if (!Number.isInteger(backups.max_chain) || (backups.max_chain as number) < 0 || (backups.max_chain as number) > MAX_CHAIN) report(['backups', 'max_chain'], `must be a whole number from 0 to ${MAX_CHAIN}`);
       else config.backups.maxChain = backups.max_chain as number;
     }
     if (backups.before_switch !== undefined) {

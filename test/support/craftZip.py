@@ -61,6 +61,10 @@ ONE_FIELD_LIES = {
     'terminal-escape': (manifest, 'reason', 'manual\x1b]0;pwned\x07\x1b[2J'),
     # A reason with a right-to-left override: the rest of its line would read backwards.
     'bidi-reason': (manifest, 'reason', 'manual\u202e)deifirev( ko'),
+    # An incremental's chain that names its ancestors over and over (it opened the full backup 20,000 times).
+    'chain-repeat': (manifest, 'chain', manifest['chain'] * 20000),
+    # A full backup that claims a chain.
+    'full-with-chain': (manifest, 'chain', [manifest['backupId']]),
 }
 
 with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:

@@ -12,3 +12,6 @@ export const MAX_PROFILE_DATABASES = 1_000;
 
 /** The most files a profile's `files:` may list (an archive entry each). */
 export const MAX_PROFILE_FILES = 20_000;
+
+/** The longest chain `backups.max_chain` may ask for: an incremental's manifest names at most this many ancestors. */
+export const MAX_CHAIN = 1_000;
