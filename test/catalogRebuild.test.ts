@@ -87,6 +87,51 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.deepEqual(catalogOf(context).map((e) => e.id), ids);
   });
 
+  it('a catalog that cannot be read stops neither the other profiles (list, verify, restore by id) nor a backup of its own, which is saved as a full backup, unlisted, until a rebuild lists it', async () => {
+    const { root, context, ids, catalogFile } = await withChain();
+    const prod = await createBackup(context, { profileId: 'prod_environment_001', kind: 'full' });
+    await verifyBackup(context, prod.entry.id);
+    const damaged = '{"version": 1, "backups": [ {"id": ';
+    fs.writeFileSync(catalogFile, damaged);
+    // Before: every one of these failed with the dev catalog's CATALOG_MISMATCH.
+    const listed = runCli(['backups', '--workspace', root, '--json']);
+    assert.equal(listed.status, 1);
+    assert.deepEqual(listed.json?.result.backups.map((e: CatalogEntry) => e.id), [prod.entry.id]);
+    assert.match(listed.json?.result.unreadableCatalogs[DEV], /catalog\.json cannot be read/);
+    assert.match(runCli(['backups', '--workspace', root]).stdout, new RegExp(`\\nFAILED ${DEV} \\[CATALOG_MISMATCH\\]: The backup catalog .* cannot be read: .* Its backups are not listed\\.\\n  Rebuild it from the archives`));
+    assert.equal(runCli(['verify', prod.entry.id, '--workspace', root]).status, 0);
+    const restoreProd = runCli(['restore', prod.entry.id, '--dry-run', '--workspace', root]);
+    assert.equal(restoreProd.status, 0, restoreProd.stderr);
+    const scrub = runCli(['verify', '--all', '--json', '--workspace', root]);
+    assert.equal(scrub.status, 1, 'a scrub that could not read a catalog fails');
+    assert.deepEqual([scrub.json?.result.profiles.map((p: { profileId: string }) => p.profileId), Object.keys(scrub.json?.result.unreadableCatalogs)], [['prod_environment_001'], [DEV]]);
+    assert.match(runCli(['verify', '--all', '--workspace', root]).stdout, /\nFAILED dev_environment_001 \[CATALOG_MISMATCH\]: .* Its backups were not verified\.\n[\s\S]*Verified 1 backup\(s\) of 1 profile\(s\): 1 sound, 0 FAILED; 1 profile\(s\) could not be verified \(see above\)\.\n$/);
+    // A backup id of the profile whose catalog cannot be read is answered with that catalog's error.
+    assert.match(runCli(['verify', ids[0], '--workspace', root]).stderr, /^error\[CATALOG_MISMATCH\]: The backup catalog .*dev_environment_001\/catalog\.json cannot be read/);
+    // Its own backup saves the data: full (no chain without the catalog), verified by its archive, not listed.
+    const backedUp = runCli(['backup', DEV, '--incremental', '--verify', '--json', '--workspace', root]);
+    assert.equal(backedUp.status, 0, backedUp.stderr);
+    const made = backedUp.json?.result;
+    assert.deepEqual([made.kind, made.verification.ok, made.verification.recorded], ['full', true, false]);
+    assert.match(made.unlisted, /catalog\.json cannot be read/);
+    assert.match(made.note, /So this backup is full \(no chain can be trusted without the catalog\) and is not listed in it; its archive is kept, and rebuilding the catalog from the archives lists it/);
+    assert.ok(fs.existsSync(made.archive));
+    assert.equal(fs.readFileSync(catalogFile, 'utf8'), damaged, 'the catalog is left as it was, for the rebuild');
+    const emergency = runCli(['backup', '--all', '--reason', 'emergency', '--json', '--workspace', root]);
+    assert.equal(emergency.status, 0, emergency.stderr);
+    assert.equal(emergency.json?.result.backups.length, 3);
+    // Verify and restore by the archive's path; the verification says why it is not recorded.
+    const verified = runCli(['verify', made.archive, '--workspace', root]);
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.match(verified.stdout, /not recorded: The backup catalog .* cannot be read: .* Rebuild it from the archives: .* Then verify again to record the result\./);
+    const restored = runCli(['restore', made.archive, '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.match(restored.stdout, /note: the safety backup \S+ is not listed in the catalog of dev_environment_001, which cannot be read; rebuilding the catalog lists it/);
+    const rebuilt = await rebuildCatalog(context, DEV, false);
+    assert.equal(rebuilt.entries.length, ids.length + 3, 'the three chain backups, the unlisted backup, the emergency one and the safety backup');
+    assert.ok(rebuilt.entries.some((e) => e.id === made.id));
+  });
+
   it('an unreadable catalog is moved aside (kept), and its backups listed again', async () => {
     const { context, dir, ids, catalogFile } = await withChain();
     fs.writeFileSync(catalogFile, '{"version": 1, "backups": [ {"id": ');

@@ -10,11 +10,11 @@ import type { CliCommand } from '../cliCommand';
 import { lowerProcessPriority } from '../processPriority';
 
 /** `backup <id> --json`: the catalog entry, where the archive is, and what the backup says (and, with --verify, its verification). */
-export type BackupJson = CatalogEntry & { archive: string; databaseDetails: BackupResult['databases']; note?: string; durationMs: number; verification?: VerificationResult };
+export type BackupJson = CatalogEntry & { archive: string; databaseDetails: BackupResult['databases']; note?: string; unlisted?: string; durationMs: number; verification?: VerificationResult };
 /** `backup --all --json`. */
 export interface AllBackupsJson {
   reason: string;
-  backups: (Omit<CatalogEntry, 'databases' | 'leftOut'> & { databases: BackupResult['databases']; note?: string; leftOut?: BackupResult['leftOut']; verification?: VerificationResult })[];
+  backups: (Omit<CatalogEntry, 'databases' | 'leftOut'> & { databases: BackupResult['databases']; note?: string; leftOut?: BackupResult['leftOut']; unlisted?: string; verification?: VerificationResult })[];
   failures: AllProfilesBackupResult['failures'];
   brokenProfileFiles: string[];
 }
@@ -25,8 +25,8 @@ function describe(result: BackupResult, verification?: VerificationResult): stri
   for (const db of result.databases) lines.push(`  ${db.name}: ${db.storage === 'image' ? `whole image, ${db.pageCount} pages` : `${db.pagesStored} of ${db.pageCount} pages changed`}`);
   if (result.note) lines.push(`  note: ${result.note}`);
   lines.push(`  archive: ${result.archive}`);
-  if (!verification) lines.push(`  not yet verified: envprofiles verify ${e.id} (or back up with --verify)`);
-  else if (verification.ok) lines.push(`  verified: sound, ${verification.databases.length} database(s) rebuilt and checked (SHA-256, integrity_check, foreign_key_check)`);
+  if (!verification) lines.push(`  not yet verified: envprofiles verify ${result.unlisted ? result.archive : e.id} (or back up with --verify)`);
+  else if (verification.ok) lines.push(`  verified: sound, ${verification.databases.length} database(s) rebuilt and checked (SHA-256, integrity_check, foreign_key_check)${verification.unreadableCatalog ? '; not recorded, since the catalog cannot be read (verify it again after the rebuild)' : ''}`);
   else lines.push('  verification FAILED:', ...verification.problems.map((p) => `    - ${p}`), `    ${verificationHint(verification)}`);
   return lines;
 }
@@ -35,7 +35,8 @@ function describe(result: BackupResult, verification?: VerificationResult): stri
 async function verifiedIfAsked(context: WorkspaceContext, asked: boolean, results: BackupResult[]): Promise<Map<string, VerificationResult>> {
   const verified = new Map<string, VerificationResult>();
   if (!asked) return verified;
-  for (const result of results) verified.set(result.entry.id, await verifyBackup(context, result.entry.id));
+  // By its archive: a backup into a catalog that cannot be read is not listed, and is verified all the same.
+  for (const result of results) verified.set(result.entry.id, await verifyBackup(context, result.archive));
   return verified;
 }
 
@@ -75,14 +76,14 @@ export const backupCommand: CliCommand = {
       else text.push(`${result.results.length} profile(s) backed up${caveats.length > 0 ? ` (${caveats.join('; ')}: see the notes)` : ''}, ${result.failures.length} failed (reason: ${result.reason}).`);
       const failedVerification = [...verified.values()].filter((v) => !v.ok).length;
       if (failedVerification > 0) text.push(`${failedVerification} of the new backups FAILED verification (see above).`);
-      const json: AllBackupsJson = { reason: result.reason, backups: result.results.map(({ entry: { leftOut: _names, ...entry }, databases, note, leftOut }) => ({ ...entry, databases, note, ...(leftOut ? { leftOut } : {}), ...(verified.has(entry.id) ? { verification: verified.get(entry.id) } : {}) })), failures: result.failures, brokenProfileFiles: result.brokenProfileFiles };
+      const json: AllBackupsJson = { reason: result.reason, backups: result.results.map(({ entry: { leftOut: _names, ...entry }, databases, note, leftOut, unlisted }) => ({ ...entry, databases, note, ...(leftOut ? { leftOut } : {}), ...(unlisted ? { unlisted } : {}), ...(verified.has(entry.id) ? { verification: verified.get(entry.id) } : {}) })), failures: result.failures, brokenProfileFiles: result.brokenProfileFiles };
       // Anything not saved is a failure for scripts, also a database left out of a profile's backup (and a backup that failed --verify).
       return { json, text, exitCode: result.failures.length > 0 || partial > 0 || failedVerification > 0 ? 1 : 0 };
     }
     if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'backup needs a profile id, or --all.', { kind: 'usage', hint: 'Example: envprofiles backup prod_environment_001 --full' });
     const result = await createBackup(context, { profileId: positionals[0], kind, reason, leaveOutMissing: options['skip-missing'] === true });
     const verification = (await verifiedIfAsked(context, options.verify === true, [result])).get(result.entry.id);
-    const json: BackupJson = { ...result.entry, archive: result.archive, databaseDetails: result.databases, note: result.note, durationMs: result.durationMs, ...(verification ? { verification } : {}) };
+    const json: BackupJson = { ...result.entry, archive: result.archive, databaseDetails: result.databases, note: result.note, ...(result.unlisted ? { unlisted: result.unlisted } : {}), durationMs: result.durationMs, ...(verification ? { verification } : {}) };
     return { json, text: describe(result, verification), exitCode: verification && !verification.ok ? 1 : 0 };
   },
 };

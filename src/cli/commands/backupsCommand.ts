@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { catalogDisagreements, missingArchives, newestFirst, profilesWithBackups, readCatalog, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
+import { catalogDisagreements, missingArchives, newestFirst, profilesWithBackups, readCatalog, readCatalogOrProblem, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { unmarkedFolderProblem } from '../../core/backup/backupsFolderMark';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { sharingWorkspaceFinder } from '../../core/backup/backupOrigin';
@@ -36,7 +36,11 @@ export const backupsCommand: CliCommand = {
     const config = workspaceConfigFor(context);
     const backups = new BackupLayout(context.layout, config);
     const profiles = positionals.length ? positionals : profilesWithBackups(backups);
-    const catalogs = profiles.map((profileId) => ({ profileId, entries: readCatalog(backups, profileId) }));
+    // The list of every profile's backups goes on past a catalog that cannot be read (named below, exit
+    // 1): before, one damaged catalog hid the backups of every profile. A profile named alone is refused.
+    const read = profiles.map((profileId) => (positionals.length ? { profileId, entries: readCatalog(backups, profileId) } : { profileId, ...readCatalogOrProblem(backups, profileId) }));
+    const unreadable = read.flatMap((c) => (c.unreadable ? [c.unreadable] : []));
+    const catalogs = read.filter((c) => !c.unreadable);
     const entries = catalogs.flatMap((c) => c.entries).sort(newestFirst);
     // A catalog that lost track of its folder (lost, restored from elsewhere, edited) would make a list
     // that is wrong without saying so; "No backups" beside a folder of archives would be alarming.
@@ -95,18 +99,20 @@ export const backupsCommand: CliCommand = {
     // An empty mount point where this workspace's backups were: "No backups" would mislead.
     const unmarked = unmarkedFolderProblem(context.layout, backups);
     if (unmarked) notes.unshift(`note: ${unmarked.message.replace(/ Nothing was written\.$/, '')}`, `  ${unmarked.hint}`);
-    const json = { directory: backups.root, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, ...(unmarked ? { folderProblem: unmarked.message } : {}) };
+    const unreadableLines = unreadable.flatMap((problem) => [`FAILED ${problem.profileId} [${problem.code}]: ${problem.message} Its backups are not listed.`, `  ${problem.hint}`]);
+    const exitCode = unreadable.length > 0 ? 1 : 0;
+    const json = { directory: backups.root, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, ...(unmarked ? { folderProblem: unmarked.message } : {}), ...(unreadable.length > 0 ? { unreadableCatalogs: Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message])) } : {}) };
     if (entries.length === 0) {
       // No backups and no profile of that name: most likely a typo of an id.
       if (positionals.length > 0 && !fs.existsSync(context.layout.profileFile(positionals[0]))) throw profileNotFoundError(context.layout, config, positionals[0]);
       // An outside folder that is not there may be on a disk that is not mounted: "No backups" would mislead.
       const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isMissingOutside() ? '; if it is on a disk that is not mounted, mount it' : ''})`;
-      return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''} in ${backups.root}${missing}.`, ...notes] };
+      return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''}${unreadable.length > 0 ? ' that can be listed' : ''} in ${backups.root}${missing}.`, ...notes, ...unreadableLines], exitCode };
     }
     const earlierIds = new Set(Object.values(earlierProfile).flat());
     // Where to find an archive (to test it with unzip, or copy it off-site): the table names backups by id.
     const where = profiles.length === 1 ? backups.profileDir(profiles[0]) : path.join(backups.root, '<profile id>');
-    return { json, text: [...listing(entries, earlierIds, gapOf, context.now()), `Archives: ${path.join(where, '<ID>.zip')}`, ...deletedNotes, ...earlierNotes, ...sharingNotes, ...unrestorableNotes, ...notes] };
+    return { json, text: [...listing(entries, earlierIds, gapOf, context.now()), `Archives: ${path.join(where, '<ID>.zip')}`, ...deletedNotes, ...earlierNotes, ...sharingNotes, ...unrestorableNotes, ...notes, ...unreadableLines], exitCode };
   },
 };
 

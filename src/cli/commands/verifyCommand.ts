@@ -1,4 +1,4 @@
-import { readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
+import { readCatalog, UnreadableCatalogError, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { workspaceProfilesWithBackups } from '../../core/backup/deletedProfiles';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
@@ -44,7 +44,8 @@ export const verifyCommand: CliCommand = {
           ...result.databases.map((d) => `  ${d.name}: SHA-256 of the rebuilt file ${d.sha256}`),
         ]
       : [result.notABackup ? `${result.archive} is not a backup:` : `${result.backupId} FAILED verification:`, ...result.problems.map((p) => `  - ${p}`), `  ${verificationHint(result)}`];
-    if (!result.recorded && !result.notABackup && !result.missingParent) text.push(`  not recorded: ${result.archive} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.`);
+    if (result.unreadableCatalog) text.push(`  not recorded: ${result.unreadableCatalog.message} ${result.unreadableCatalog.hint ?? ''} Then verify again to record the result.`);
+    else if (!result.recorded && !result.notABackup && !result.missingParent) text.push(`  not recorded: ${result.archive} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.`);
     return { json: result, text, exitCode: result.ok ? 0 : 1 };
   },
 };
@@ -126,8 +127,18 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
   let failed = 0;
   const profileIds = workspaceProfilesWithBackups(context.layout, backups);
   if (profileIds.length === 0) backups.requireVisible('nothing was verified');
+  const unreadable: UnreadableCatalogError[] = [];
   for (const profileId of profileIds) {
-    const { pending, total } = backupsToVerify(backups, profileId, onlyUnverified);
+    let toVerify: ReturnType<typeof backupsToVerify>;
+    try {
+      toVerify = backupsToVerify(backups, profileId, onlyUnverified);
+    } catch (error) {
+      // One catalog that cannot be read does not stop the scrub of the others (before, it ended the run).
+      if (!(error instanceof UnreadableCatalogError)) throw error;
+      unreadable.push(error);
+      continue;
+    }
+    const { pending, total } = toVerify;
     backupsSeen += total;
     if (pending.length === 0) continue;
     text.push(`${profileId}:`);
@@ -136,16 +147,21 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
     profiles.push({ profileId, results: verified.results, errors: verified.errors, deletedMeanwhile: verified.deletedMeanwhile });
     failed += verified.failed;
   }
+  for (const problem of unreadable) text.push(`FAILED ${problem.profileId} [${problem.code}]: ${problem.message} Its backups were not verified.`, `  ${problem.hint}`);
+  failed += unreadable.length;
   const all = profiles.flatMap((p) => [...p.results, ...p.errors]);
   const deleted = profiles.reduce((sum, p) => sum + p.deletedMeanwhile.length, 0);
-  if (all.length === 0 && deleted > 0) text.push(`Nothing was verified: the ${deleted} backup(s) to verify were deleted since this verification began.`);
+  if (all.length === 0 && unreadable.length > 0) text.push(`Nothing was verified; ${unreadable.length} profile(s) could not be (see above).`);
+  else if (all.length === 0 && deleted > 0) text.push(`Nothing was verified: the ${deleted} backup(s) to verify were deleted since this verification began.`);
   else if (all.length === 0) text.push(backupsSeen > 0 ? `Every backup (${backupsSeen}) has been verified already; "envprofiles backups" shows the results.` : 'No profile has backups yet: nothing to verify.');
   else {
     // Archives that are intact but hold data that failed its checks when it was backed up (orphan rows, say) are told apart.
     const dataOnly = profiles.reduce((sum, p) => sum + p.results.filter((r) => !r.ok && r.archiveSound).length, 0);
-    text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failed} sound, ${failed} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}${skippedText(deleted)}.`);
+    const failedBackups = failed - unreadable.length;
+    text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failedBackups} sound, ${failedBackups} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}${skippedText(deleted)}${unreadable.length > 0 ? `; ${unreadable.length} profile(s) could not be verified (see above)` : ''}.`);
   }
-  return { json: { onlyUnverified, profiles }, text, exitCode: failed > 0 ? 1 : 0 };
+  const unreadableCatalogs = Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message]));
+  return { json: { onlyUnverified, profiles, ...(unreadable.length > 0 ? { unreadableCatalogs } : {}) }, text, exitCode: failed > 0 ? 1 : 0 };
 }
 
 /** The end of a summary line for backups deleted (pruned, say) by a command that ran between two verifications. */

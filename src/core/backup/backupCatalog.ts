@@ -115,7 +115,28 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
     });
     return parsed.backups;
   } catch (error) {
-    throw new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog ${file} cannot be read: ${(error as Error).message}.`, { file, hint: `Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside).`, nextStep: { action: 'rebuild-catalog', profileId } });
+    throw new UnreadableCatalogError(profileId, file, (error as Error).message);
+  }
+}
+
+/** A catalog that exists but cannot be read (damaged, or not a catalog), as the error readCatalog throws for it. */
+export class UnreadableCatalogError extends EnvProfilesError {
+  constructor(readonly profileId: string, file: string, why: string) {
+    super('CATALOG_MISMATCH', `The backup catalog ${file} cannot be read: ${why}.`, { file, hint: `Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside).`, nextStep: { action: 'rebuild-catalog', profileId } });
+  }
+}
+
+/**
+ * A profile's catalog for a search through every profile's (a backup id, an archive's entry): one that
+ * cannot be read is given back as its error, so that it does not stop the search for the others (a
+ * damaged catalog of the dev profile made every restore of production by id fail).
+ */
+export function readCatalogOrProblem(backups: BackupLayout, profileId: string): { entries: CatalogEntry[]; unreadable?: UnreadableCatalogError } {
+  try {
+    return { entries: readCatalog(backups, profileId) };
+  } catch (error) {
+    if (error instanceof UnreadableCatalogError) return { entries: [], unreadable: error };
+    throw error;
   }
 }
 

@@ -2,15 +2,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
 import { likelyMeant } from '../nearMiss';
+import { realLocation } from '../pathSafety';
 import { profileIdProblem } from '../safeNames';
 import { ArchiveReader } from './archiveReader';
-import { missingArchives, newestFirst, readCatalog, profilesWithBackups, type CatalogEntry } from './backupCatalog';
+import { missingArchives, newestFirst, readCatalog, readCatalogOrProblem, profilesWithBackups, type CatalogEntry, type UnreadableCatalogError } from './backupCatalog';
 import type { BackupLayout } from './backupLayout';
 
 /** A backup named by id or by the path of its archive. */
 export interface LocatedBackup {
   archive: string;
   catalogEntry?: CatalogEntry;
+  /** Set when the archive is in a profile's backups folder whose catalog cannot be read (so it may be listed there, but nothing can be recorded). */
+  unreadableCatalog?: UnreadableCatalogError;
 }
 
 /**
@@ -21,12 +24,14 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
   if (reference.endsWith('.zip') || reference.includes('/')) {
     const archive = path.resolve(cwd, reference);
     if (!fs.existsSync(archive)) throw new EnvProfilesError('BACKUP_NOT_FOUND', `There is no archive at ${archive}.`, { file: archive, hint: 'Check the path, or name the backup by its id ("envprofiles backups").' });
-    return { archive, catalogEntry: listedEntryOf(backups, archive) };
+    return { archive, ...listedEntryOf(backups, archive) };
   }
   const profiles = profilesWithBackups(backups);
   const knownIds: string[] = [];
+  const unreadable: UnreadableCatalogError[] = [];
   for (const profileId of profiles) {
-    const entries = readCatalog(backups, profileId);
+    const { entries, unreadable: problem } = readCatalogOrProblem(backups, profileId);
+    if (problem) unreadable.push(problem);
     const entry = entries.find((e) => e.id === reference);
     if (!entry) {
       knownIds.push(...entries.map((e) => e.id));
@@ -42,6 +47,9 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
     }
     return { archive, catalogEntry: entry };
   }
+  // A backup's id begins with its profile's: when that profile's catalog cannot be read, it is what to fix.
+  const ownCatalog = unreadable.find((problem) => reference.startsWith(`${problem.profileId}.`));
+  if (ownCatalog) throw ownCatalog;
   const absence = backups.absence();
   if (absence) throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}": ${absence}.`, { hint: 'Then run the command again.' });
   throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}".`, { hint: unknownBackupHint(backups, reference, profiles, knownIds) });
@@ -67,15 +75,18 @@ function unknownBackupHint(backups: BackupLayout, reference: string, profiles: s
 }
 
 /** The catalog entry whose archive is `archive` (the same file, however the path is written), if any. */
-function listedEntryOf(backups: BackupLayout, archive: string): CatalogEntry | undefined {
+function listedEntryOf(backups: BackupLayout, archive: string): Pick<LocatedBackup, 'catalogEntry' | 'unreadableCatalog'> {
   const id = path.basename(archive, '.zip');
   const real = fs.realpathSync(archive);
+  let unreadableCatalog: UnreadableCatalogError | undefined;
   for (const profileId of profilesWithBackups(backups)) {
-    const entry = readCatalog(backups, profileId).find((e) => e.id === id);
+    const { entries, unreadable } = readCatalogOrProblem(backups, profileId);
+    if (unreadable && path.dirname(real) === realLocation(backups.profileDir(profileId))) unreadableCatalog = unreadable;
+    const entry = entries.find((e) => e.id === id);
     const listed = entry && backups.archiveFile(profileId, entry.id);
-    if (listed && fs.existsSync(listed) && fs.realpathSync(listed) === real) return entry;
+    if (listed && fs.existsSync(listed) && fs.realpathSync(listed) === real) return { catalogEntry: entry };
   }
-  return undefined;
+  return unreadableCatalog ? { unreadableCatalog } : {};
 }
 
 /**

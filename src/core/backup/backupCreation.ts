@@ -28,7 +28,7 @@ import { ArchiveReader } from './archiveReader';
 import { ArchiveWriter } from './archiveWriter';
 import { checkedBackupReason } from './backupReason';
 import { CHUNK_SIZE, RETAINED_CHUNKS, type DeflateSegment } from './zipWriter';
-import { readCatalog, updateCatalog, verificationStatus, type CatalogEntry } from './backupCatalog';
+import { readCatalogOrProblem, updateCatalog, verificationStatus, type CatalogEntry } from './backupCatalog';
 import { backupsOfEarlierProfile } from './earlierProfile';
 import { BackupLayout } from './backupLayout';
 import { currentOrigin, sharingWorkspaceFinder } from './backupOrigin';
@@ -90,6 +90,8 @@ export interface BackupResult {
   note?: string;
   /** Databases left out (only with `saveWhatCan`). */
   leftOut?: LeftOutDatabase[];
+  /** Why the backup is not in the catalog (which cannot be read): its archive is kept, and a catalog rebuild lists it. */
+  unlisted?: string;
 }
 
 /** Backs up one profile under the workspace lock. */
@@ -151,7 +153,9 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   const backups = new BackupLayout(layout, config);
   backups.requireRoot();
   createFolder(backups.profileDir(profile.id), `the backups of ${profile.id}`);
-  const catalog = readCatalog(backups, profile.id);
+  // A catalog that cannot be read does not stop the backup (an emergency one least of all): the data
+  // is saved as a full backup, which needs no chain, and the catalog is left as it is for a rebuild.
+  const { entries: catalog, unreadable: unreadableCatalog } = readCatalogOrProblem(backups, profile.id);
   // A chain is built on this workspace's own backups, not on another's in a shared folder (whose pages
   // would all differ, and whose prune is not this one's).
   const otherLiveWorkspace = sharingWorkspaceFinder(layout, backups);
@@ -160,7 +164,9 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   // Nor on the backups of an earlier profile that had this id (deleted, then the id reused).
   const earlier = backupsOfEarlierProfile(own, profile, now);
   const choice = chooseParent(own.filter((e) => !earlier.includes(e)), requested, config.backups.maxChain, backups, now);
-  if (choice.kind === 'full' && requested !== 'full' && earlier.length > 0 && earlier.length === own.length) {
+  if (unreadableCatalog) {
+    choice.note = `${unreadableCatalog.message} So this backup is full (no chain can be trusted without the catalog) and is not listed in it; its archive is kept, and rebuilding the catalog from the archives lists it with the others: envprofiles backups ${profile.id} --rebuild-catalog (the unreadable file is kept aside)`;
+  } else if (choice.kind === 'full' && requested !== 'full' && earlier.length > 0 && earlier.length === own.length) {
     choice.note = `the backups under ${profile.id} are of an earlier profile with this id (made before ${profile.createdAt}, when this one was created), so this one is full`;
   }
   const sourceBytes = databaseBytes(context, profile, true);
@@ -280,7 +286,8 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       ...(manifest.profileCreatedAt !== undefined ? { profileCreatedAt: manifest.profileCreatedAt } : {}),
     };
     // The catalog is the commit point: recovery keeps an archive the catalog lists, and removes one it does not.
-    await updateCatalog(backups, profile.id, `backup ${profile.id}`, (entries) => [...entries, entry], { step, onWait: (message) => context.logger.warn(message) });
+    // (Not into a catalog that cannot be read: the backup is committed by its archive alone then, and a rebuild lists it.)
+    if (!unreadableCatalog) await updateCatalog(backups, profile.id, `backup ${profile.id}`, (entries) => [...entries, entry], { step, onWait: (message) => context.logger.warn(message) });
     listed = true;
     try {
       markBackupsFolder(layout, backups, now);
@@ -293,6 +300,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const leftOutNotes = leftOutDatabases.map((l) => `${l.logicalName} was left out of this backup: ${l.reason}`);
     return {
       entry, archive: finalPath, databases: summary, durationMs: performance.now() - started,
+      ...(unreadableCatalog ? { unlisted: unreadableCatalog.message } : {}),
       note: [choice.note, ...snapshots.notes, ...leftOutNotes, ...files.notes].filter((n) => n !== undefined).join('; ') || undefined,
       ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases } : {}),
     };

@@ -452,16 +452,22 @@ async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceCon
   if (Object.keys(present).length === 0) return { keptAs, notes };
   context.progress?.('Taking a safety backup of the current state');
   let safetyBackup: string;
+  let safetyArchive: string;
+  let unlistedNote: string | undefined;
   try {
-    safetyBackup = (await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore', { profileFileContent })).entry.id;
+    const made = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore', { profileFileContent });
+    safetyBackup = made.entry.id;
+    safetyArchive = made.archive;
+    if (made.unlisted) unlistedNote = `the safety backup ${made.entry.id} is not listed in the catalog of ${profile.id}, which cannot be read; rebuilding the catalog lists it (envprofiles backups ${profile.id} --rebuild-catalog)`;
   } catch (error) {
     // Whatever stopped it (a full disk, a locked database, a folder in files:) is said as it is, after what it means for the restore.
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
     throw reworded(error, `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`);
   }
   context.onStep?.('safety-backup-written');
-  const check = await verifySafetyBackup(context, safetyBackup);
-  return { safetyBackup, safetyBackupVerified: check.verified, keptAs, notes: [...notes, ...check.notes] };
+  const check = await verifySafetyBackup(context, safetyBackup, safetyArchive);
+  const unlisted = unlistedNote ? [unlistedNote] : [];
+  return { safetyBackup, safetyBackupVerified: check.verified, keptAs, notes: [...notes, ...check.notes, ...unlisted] };
 }
 
 /** What the safety backup holds (`present`: logical name to path), and what is kept aside instead of backed up (`keptAs`). */

@@ -48,6 +48,8 @@ export interface VerificationResult {
    * copy of it elsewhere, or an archive of another workspace), and not while a parent's archive is missing.
    */
   recorded: boolean;
+  /** The archive is in a profile's backups folder whose catalog cannot be read: why nothing was recorded, and what to do. */
+  unreadableCatalog?: { message: string; hint?: string };
 }
 
 /** Streams every entry of one archive (but those in `alreadyChecked`) and checks it against the manifest's SHA-256. */
@@ -209,7 +211,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     }
   }
   appendAudit(context, { event: 'verify', profile: profileId, outcome: ok ? 'ok' : 'failed', detail: ok ? backupId : problems[0] });
-  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started, recorded, ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}) };
+  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started, recorded, ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}), ...(located.unreadableCatalog ? { unreadableCatalog: { message: located.unreadableCatalog.message, hint: located.unreadableCatalog.hint } } : {}) };
 }
 
 /** What to do about a backup that failed verification. */

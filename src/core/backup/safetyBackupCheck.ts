@@ -28,13 +28,14 @@ export function requireRoomToVerify(operation: string, backupsFolder: string, da
   if (largest > 0) requireFreeSpace(operation, [{ folder: backupsFolder, bytes: largest, what: 'verifying the safety backup (its largest database, rebuilt)' }]);
 }
 
-/** Verifies the safety backup `backupId`; throws, with nothing restored yet, when it could not give the current data back. */
-export async function verifySafetyBackup(context: WorkspaceContext, backupId: string): Promise<SafetyBackupCheck> {
+/** Verifies the safety backup `backupId` (its archive `archive`); throws, with nothing restored yet, when it could not give the current data back. */
+export async function verifySafetyBackup(context: WorkspaceContext, backupId: string, archive: string): Promise<SafetyBackupCheck> {
   context.progress?.(`Verifying the safety backup ${backupId}`);
   const stopped = (why: string): string => `Nothing was restored: the safety backup ${backupId} of the current state ${why}`;
   let result;
   try {
-    result = await verifyUnlocked(context, backupId);
+    // By its archive: a backup into a catalog that cannot be read is not listed there, and is verified all the same.
+    result = await verifyUnlocked(context, archive);
   } catch (error) {
     // A full disk, a cancel: the backup is kept, unverified, and the data is untouched.
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
