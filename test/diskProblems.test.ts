@@ -2,15 +2,17 @@ import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { readCatalog } from '../src/core/backup/backupCatalog';
-import { createBackup } from '../src/core/backup/backupCreation';
+import { createBackup, diskStagingDir } from '../src/core/backup/backupCreation';
 import { BackupLayout } from '../src/core/backup/backupLayout';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { EnvProfilesError } from '../src/core/errors';
 import { cloneProfile } from '../src/core/profileClone';
 import { typedSystemError } from '../src/core/systemErrors';
-import { workspaceConfigFor } from '../src/core/workspaceConfig';
+import { defaultConfig, workspaceConfigFor } from '../src/core/workspaceConfig';
+import { WorkspaceLayout } from '../src/core/workspaceLayout';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { runCli } from './support/cliRunner';
 import { NO_TEST_HOOKS } from './support/steppedRuns';
@@ -381,6 +383,53 @@ process.exit(0);`;
     assert.match(backup.stderr, /Mount the disk read-write, or copy the database with its -wal to a writable folder/);
     const validate = runCli(['validate', 'test_environment_001', '--workspace', root]);
     assert.match(validate.stdout, /FAIL\s+opens: .*settings\.sqlite3 is on a read-only disk/);
+  });
+});
+
+describe('a backups folder on a FAT disk (a USB stick): no permission bits, no hard links, no locks SQLite can use', function () {
+  before(needsRoot('mounting a FAT image through FUSE'));
+  let disk = '';
+  before(function () {
+    // Real FAT32, through fusefat (FUSE): the kernel here has no vfat driver. npm test installs it.
+    const image = path.join(tempDir('envprofiles-fat-image-'), 'stick.img');
+    execFileSync('truncate', ['-s', '64M', image]);
+    execFileSync('mkfs.vfat', ['-F', '32', image], { stdio: 'ignore' });
+    disk = tempDir('envprofiles-fat-');
+    execFileSync('fusefat', ['-o', 'rw+', image, disk], { stdio: 'ignore' });
+  });
+  after(() => {
+    if (disk) execFileSync('fusermount', ['-u', disk]);
+  });
+
+  it('backs up, verifies and restores there; says that the archive of private files cannot be made private (before: "a bug", ENOSYS from chmod, then every verification recorded as FAILED, "disk I/O error")', async () => {
+    const { root } = await demoWorkspace();
+    const folder = path.join(disk, 'backups');
+    fs.mkdirSync(folder);
+    useBackupsFolder(root, folder);
+    for (const file of fs.readdirSync(path.join(root, 'data/dev'))) fs.chmodSync(path.join(root, 'data/dev', file), 0o600);
+    const full = runCli(['backup', DEV, '--full', '--verify', '--json', '--workspace', root]);
+    assert.equal(full.status, 0, full.stderr);
+    assert.equal(full.json?.result.verification.ok, true, full.json?.result.verification.problems.join('\n'));
+    assert.match(full.json?.result.note, /the file system of the backups folder keeps no file permissions \(FAT or exFAT, say\), so this archive could not be made readable by its owner only, as the files in it are/);
+    // SQLite cannot check a database on this file system: verify rebuilt it in the temporary folder instead.
+    assert.deepEqual(fs.readdirSync(path.join(folder, DEV)).filter((name) => name.startsWith('.')), [], 'no staging folder left on the stick');
+    const db = (await engine()).open(path.join(root, MARKET), { readOnly: false });
+    db.exec('UPDATE price_data SET close = close + 1 WHERE rowid < 50');
+    db.close();
+    const incremental = runCli(['backup', DEV, '--verify', '--json', '--workspace', root]);
+    assert.equal(incremental.status, 0, incremental.stderr);
+    assert.deepEqual([incremental.json?.result.kind, incremental.json?.result.verification.ok], ['incremental', true]);
+    const scrub = runCli(['verify', '--all', '--workspace', root]);
+    assert.equal(scrub.status, 0, scrub.stdout);
+    assert.match(scrub.stdout, /Verified 2 backup\(s\) of 1 profile\(s\): 2 sound, 0 FAILED\./);
+    const restored = runCli(['restore', full.json?.result.id, '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.match(restored.stdout, /the state before the restore is in backup \S+, verified/);
+    // Snapshots too large for memory go beside the archives, but not onto this disk.
+    const onStick = new BackupLayout(new WorkspaceLayout(root), { ...defaultConfig(), backups: { ...defaultConfig().backups, directory: folder } });
+    assert.equal(path.dirname(diskStagingDir(onStick, DEV)), os.tmpdir());
+    const onLocalDisk = new BackupLayout(new WorkspaceLayout(root), defaultConfig());
+    assert.equal(path.dirname(diskStagingDir(onLocalDisk, DEV)), path.join(root, '.envprofiles/backups', DEV));
   });
 });
 

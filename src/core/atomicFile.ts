@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { setPermissions } from './filePermissions';
 import { isProcessAlive } from './processAlive';
 
 /** Every temporary file this tool creates carries this marker, so recovery can find leftovers. */
@@ -45,7 +46,7 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, mode?
     const fd = fs.openSync(temp, 'wx', mode ?? 0o644);
     try {
       fs.writeFileSync(fd, data);
-      if (mode !== undefined) fs.fchmodSync(fd, mode);
+      if (mode !== undefined) setPermissions(fd, mode);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

@@ -30,6 +30,9 @@ function diskOf(folder: string): DiskOf | undefined {
   for (let at = path.resolve(folder); ; at = path.dirname(at)) {
     try {
       const stats = fs.statfsSync(at);
+      // A file system that says it has no blocks at all says nothing of its space (df shows "-" for
+      // it: some FUSE file systems, fusefat among them); "0 KB free" would refuse every write there.
+      if (stats.blocks === 0) return undefined;
       return { device: fs.statSync(at).dev, free: stats.bavail * stats.bsize };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(at) === at) return undefined;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { renameDurablyWithoutReplacing, temporaryPathFor } from '../atomicFile';
 import { EnvProfilesError } from '../errors';
+import { setPermissions } from '../filePermissions';
 import type { CompressionSetting } from '../workspaceConfig';
 import { ZipWriter, type DeflateSegment } from './zipWriter';
 
@@ -61,11 +62,11 @@ export class ArchiveWriter {
 
   /**
    * Ends the archive, gives it `permissions` (it is written readable by its owner only), fsyncs and
-   * renames it; returns its size and SHA-256.
+   * renames it; returns its size and SHA-256, and whether its file system kept those permissions.
    */
-  async finish(permissions: number): Promise<{ sizeBytes: number; sha256: string }> {
+  async finish(permissions: number): Promise<{ sizeBytes: number; sha256: string; permissionsKept: boolean }> {
     await this.zip.finish();
-    fs.chmodSync(this.tempPath, permissions);
+    const permissionsKept = setPermissions(this.tempPath, permissions);
     // Never over an archive of the same name: it is another backup (see reserveBackupId), not ours to replace.
     if (!renameDurablyWithoutReplacing(this.tempPath, this.finalPath)) {
       throw new EnvProfilesError('TARGET_EXISTS', `The archive ${this.finalPath} appeared while this backup was being written: another backup took the same id (a workspace sharing this backups folder, with an older version of this tool?). It was left as it is, and this backup was not kept.`, {
@@ -73,7 +74,7 @@ export class ArchiveWriter {
         hint: 'Run the backup again: it takes a new id.',
       });
     }
-    return { sizeBytes: this.bytes, sha256: this.archiveHash.digest('hex') };
+    return { sizeBytes: this.bytes, sha256: this.archiveHash.digest('hex'), permissionsKept };
   }
 
   /** Abandons the archive and removes the temporary file. */

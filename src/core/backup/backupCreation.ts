@@ -10,6 +10,7 @@ import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { typedSystemError } from '../systemErrors';
 import { fileSha256 } from '../fileDigest';
 import { permissionsOf } from '../filePermissions';
+import { unsuitableForStaging } from '../stagingFolder';
 import { listedFileState, notAFileProblem } from '../profileFiles';
 import { realLocation } from '../pathSafety';
 import { isGeneratedEnvFile } from '../envFileFormat';
@@ -264,7 +265,10 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     await writer.addBuffer(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
     const finishing = performance.now();
     // No one may read the archive who could not read every file in it.
-    const archive = await writer.finish(records.reduce((most, r) => most & (r.mode ?? 0o666), 0o666));
+    const permissions = records.reduce((most, r) => most & (r.mode ?? 0o666), 0o666);
+    const archive = await writer.finish(permissions);
+    // Files only their owner may read, in an archive that anyone who can read that disk can read: say so.
+    const exposed = !archive.permissionsKept && (permissions & 0o044) === 0 ? [`the file system of the backups folder keeps no file permissions (FAT or exFAT, say), so this archive could not be made readable by its owner only, as the files in it are: the disk's mount options decide who can read it`] : [];
     archived = true;
     context.logger.debug(`archive finished (central directory, fsync, rename) in ${(performance.now() - finishing).toFixed(0)} ms`);
     step('archive-written');
@@ -301,7 +305,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     return {
       entry, archive: finalPath, databases: summary, durationMs: performance.now() - started,
       ...(unreadableCatalog ? { unlisted: unreadableCatalog.message } : {}),
-      note: [choice.note, ...snapshots.notes, ...leftOutNotes, ...files.notes].filter((n) => n !== undefined).join('; ') || undefined,
+      note: [choice.note, ...snapshots.notes, ...leftOutNotes, ...files.notes, ...exposed].filter((n) => n !== undefined).join('; ') || undefined,
       ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases } : {}),
     };
   } catch (error) {
@@ -422,7 +426,8 @@ function usesHashingThread(sourceBytes: number): boolean {
 
 /**
  * Snapshots are temporary and read right back: when the databases fit comfortably in RAM they go to
- * /dev/shm (tmpfs), which spares the disk a write of their whole size; otherwise beside the archives.
+ * /dev/shm (tmpfs), which spares the disk a write of their whole size; otherwise beside the archives,
+ * unless those are on a file system SQLite cannot count on (FUSE, network): then in the temporary folder.
  * ENVPROFILES_STAGING_DIR overrides the choice.
  */
 function chooseStagingDir(backups: BackupLayout, profile: Profile, total: number): string {
@@ -438,7 +443,13 @@ function chooseStagingDir(backups: BackupLayout, profile: Profile, total: number
   } catch {
     // No usable tmpfs here.
   }
-  return inBackups;
+  return diskStagingDir(backups, profile.id);
+}
+
+/** Where snapshots go when not in memory: beside the archives, or in the temporary folder when those are on FUSE or a network disk. */
+export function diskStagingDir(backups: BackupLayout, profileId: string): string {
+  const inBackups = backups.stagingDir(profileId, 'backup');
+  return unsuitableForStaging(backups.profileDir(profileId)) ? path.join(os.tmpdir(), `${profileId}${path.basename(inBackups)}`) : inBackups;
 }
 
 /**

@@ -21,6 +21,7 @@ import { foreignKeySampleText, integrityText, type IntegrityReport } from '../sq
 import { watchStep } from '../progressMeter';
 import { fileSha256 } from '../fileDigest';
 import { writeRefusal } from '../folderProbe';
+import { unsuitableForStaging } from '../stagingFolder';
 
 export interface VerificationResult {
   backupId: string;
@@ -106,9 +107,9 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   let notABackup: string | undefined;
   let missingParent: string | undefined;
   // The databases are rebuilt beside the archive (its disk has room for backups), unless that folder
-  // cannot be written (an archive on a read-only disk, which failed to verify at all): then in the
-  // system's temporary folder.
-  const besideArchive = writeRefusal(path.dirname(located.archive)) === undefined;
+  // cannot be written (an archive on a read-only disk, which failed to verify at all) or is on a file
+  // system SQLite cannot count on (FUSE, network: see stagingFolder): then in the system's temporary folder.
+  const besideArchive = writeRefusal(path.dirname(located.archive)) === undefined && !unsuitableForStaging(path.dirname(located.archive));
   const staging = path.join(besideArchive ? path.dirname(located.archive) : os.tmpdir(), `.verify.envprofiles-tmp-${process.pid}-${Date.now().toString(36)}`);
   const ownFolders: OwnFolder[] = [{ folder: path.dirname(located.archive), what: 'the folder of the archive' }, { folder: staging, what: besideArchive ? 'the staging folder beside the archive' : 'the staging folder in the temporary folder' }];
   try {
