@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { renameDurablyWithoutReplacing, temporaryPathFor } from '../atomicFile';
 import { EnvProfilesError } from '../errors';
-import { setPermissions } from '../filePermissions';
+import { permissionsOf, setPermissions } from '../filePermissions';
 import type { CompressionSetting } from '../workspaceConfig';
 import { ZipWriter, type DeflateSegment } from './zipWriter';
 
@@ -66,7 +66,8 @@ export class ArchiveWriter {
    */
   async finish(permissions: number): Promise<{ sizeBytes: number; sha256: string; permissionsKept: boolean }> {
     await this.zip.finish();
-    const permissionsKept = setPermissions(this.tempPath, permissions);
+    // Some file systems refuse chmod, others (exFAT through FUSE) take it and keep nothing.
+    const permissionsKept = setPermissions(this.tempPath, permissions) && permissionsOf(this.tempPath) === permissions;
     // Never over an archive of the same name: it is another backup (see reserveBackupId), not ours to replace.
     if (!renameDurablyWithoutReplacing(this.tempPath, this.finalPath)) {
       throw new EnvProfilesError('TARGET_EXISTS', `The archive ${this.finalPath} appeared while this backup was being written: another backup took the same id (a workspace sharing this backups folder, with an older version of this tool?). It was left as it is, and this backup was not kept.`, {
