@@ -61,6 +61,24 @@ describe('hostile archives are refused before anything is written', () => {
   }
 });
 
+describe('one file under two names', () => {
+  it('a restore by the backup\'s own paths that would write one file twice (two databases, one through a folder link) is refused before anything is written (before: replaced twice, and the rollback lost the data)', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const aliased = craftArchive(backup.archive, 'db-alias');
+    fs.symlinkSync('dev', path.join(root, 'data/devlink'));
+    // Without its profile file, a restore goes by the backup's paths.
+    fs.rmSync(path.join(root, `.envprofiles/profiles/${DEV}.yaml`));
+    const before = snapshotTree(root, ignoreSqliteCompanions);
+    const refused = runCli(['restore', aliased, '--workspace', root]);
+    assert.equal(refused.status, 3, refused.stderr);
+    assert.match(refused.stderr, /^error\[TARGET_EXISTS\]: settings and strategies of backup \S+ would both be restored to data\/dev\/settings\.sqlite3 \(one file, reached through a symbolic link\); nothing was changed\.\n {2}Restore the backup as a new profile instead/);
+    assertSameTree(snapshotTree(root, ignoreSqliteCompanions), before, 'nothing may be written');
+    const asNew = runCli(['restore', aliased, '--as-new', 'dev_apart', '--workspace', root]);
+    assert.equal(asNew.status, 0, asNew.stderr);
+  });
+});
+
 describe('text from an archive reaches the terminal with its control characters escaped', () => {
   it('a manifest whose reason holds escape sequences: listed after a catalog rebuild, printed as \\x1b, never as the raw byte', async () => {
     const { root, context } = await demoWorkspace();

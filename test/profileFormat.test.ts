@@ -159,6 +159,22 @@ describe('profile format', () => {
     assert.deepEqual(parseProfileText(over, 'p.yaml', layout, defaultConfig()).issues.map((i) => `${i.field}: ${i.message}`), ['profile.databases: lists 1001 databases, more than a backup may hold (at most 1000); split them over several profiles']);
   });
 
+  it('one file under two names, through a folder that is a symbolic link, is refused: as two databases, as a file listed twice, as a file that is a database (before: valid, and a restore then replaced that file twice)', () => {
+    const root = tempDir();
+    fs.mkdirSync(path.join(root, 'data', 'dev'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'config'));
+    fs.symlinkSync('dev', path.join(root, 'data', 'devlink'));
+    fs.symlinkSync('config', path.join(root, 'conf'));
+    const layout = new WorkspaceLayout(root);
+    const text = variant('strategies: "data/dev/strategies.sqlite3"', 'strategies: "data/devlink/settings.sqlite3"').replace('  configurations:', '  files:\n    - config/app.yaml\n    - conf/app.yaml\n    - data/devlink/market_data.sqlite3\n  configurations:');
+    const { issues } = parseProfileText(text, 'p.yaml', layout, defaultConfig());
+    assert.deepEqual(issues.map((i) => `${i.field}: ${i.message}`), [
+      `profile.databases.strategies: uses the same file as "settings" (it leads to ${path.join(fs.realpathSync(root), 'data/dev/settings.sqlite3')} through a symbolic link)`,
+      'profile.files.1: "conf/app.yaml" is listed already (files[0] is the same file); list each file once',
+      'profile.files.2: "data/devlink/market_data.sqlite3" is the database "market_data" of this profile, which is backed up as a consistent SQLite snapshot; remove it from files:',
+    ]);
+  });
+
   it('refuses a database or a file inside .envprofiles, where this tool keeps its own files (a restore would replace them: state, config, another profile)', () => {
     for (const bad of ['.envprofiles/state.json', '.envprofiles/profiles/prod_environment_001.yaml', './.envprofiles']) {
       const issue = issueFor(variant('settings: "data/dev/settings.sqlite3"', `settings: "${bad}"`), 'profile.databases.settings');

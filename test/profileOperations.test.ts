@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { readAudit } from '../src/core/auditLog';
 import { EnvProfilesError } from '../src/core/errors';
+import { databasePathsIn } from '../src/core/newDatabasePaths';
 import { cloneProfile } from '../src/core/profileClone';
 import { createProfile, createProfileFromFile } from '../src/core/profileCreation';
 import { loadProfile } from '../src/core/profileStore';
@@ -106,6 +107,15 @@ describe('create', () => {
 });
 
 describe('clone', () => {
+  it('a new profile\'s databases keep their file names, made unique in its folder (also for a restore as a new profile, which gave two databases one path)', () => {
+    assert.deepEqual(databasePathsIn('data/copy/', { a: 'data/x/app.sqlite3', c: 'data/z/b-app.sqlite3', b: 'data/y/app.sqlite3', d: 'd.sqlite3' }), {
+      a: 'data/copy/app.sqlite3',
+      c: 'data/copy/b-app.sqlite3',
+      b: 'data/copy/b-2-app.sqlite3',
+      d: 'data/copy/d.sqlite3',
+    });
+  });
+
   it('copies the databases into data/<new-id>/, keeps comments and unknown keys, and records where it came from', async () => {
     const { root, context } = await demoWorkspace();
     const file = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);

@@ -44,7 +44,8 @@ function danglingLinkTarget(file: string): string | undefined {
 }
 
 /** `outside`: refused only because it is outside the workspace, which allowed_directories can change. */
-export type PathVerdict = { ok: true; absolute: string } | { ok: false; reason: string; outside?: boolean };
+/** `absolute` is the path as written, resolved; `real`, where it leads once symbolic links are followed. */
+export type PathVerdict = { ok: true; absolute: string; real: string } | { ok: false; reason: string; outside?: boolean };
 
 export interface PathCheckOptions {
   /** The one path of this tool's own in `.envprofiles/` that may be named: a backed-up profile YAML. */
@@ -88,5 +89,5 @@ export function checkProfilePath(workspaceRoot: string, written: string, allowed
   if (!storeAllowed && (isInside(path.join(path.resolve(workspaceRoot), STORE_FOLDER), absolute) || isInside(path.join(root, STORE_FOLDER), real))) {
     return { ok: false, reason: `"${written}" is inside ${STORE_FOLDER}, where this tool keeps its own files` };
   }
-  return { ok: true, absolute };
+  return { ok: true, absolute, real };
 }

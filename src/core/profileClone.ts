@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appendAudit } from './auditLog';
+import { databasePathsIn } from './newDatabasePaths';
 import { earlierBackupsNoteFor } from './backup/earlierProfile';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from './diskSpace';
 import { requireWritableFolders } from './folderAccess';
@@ -35,19 +36,6 @@ export interface CloneResult {
   durationMs: number;
   /** Worth telling the user (e.g. that backups of an earlier profile with this id exist). */
   notes: string[];
-}
-
-/** File names for the new databases: the source's file names, made unique within the new folder. */
-function targetPaths(source: Profile, dataDir: string): Record<string, string> {
-  const used = new Set<string>();
-  const result: Record<string, string> = {};
-  for (const [logical, written] of Object.entries(source.databases)) {
-    let base = path.basename(written);
-    if (used.has(base)) base = `${logical}-${base}`;
-    used.add(base);
-    result[logical] = `${dataDir.replace(/\/+$/, '')}/${base}`;
-  }
-  return result;
 }
 
 /**
@@ -89,7 +77,7 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
       });
     }
   }
-  const databases = targetPaths(source, request.dataDir ?? `data/${request.id}`);
+  const databases = databasePathsIn(request.dataDir ?? `data/${request.id}`, source.databases);
 
   // The new profile document: the source's (comments and unknown keys kept) with the new identity.
   const document = sourceDocument.clone();

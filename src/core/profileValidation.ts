@@ -2,7 +2,7 @@ import { MAX_PROFILE_DATABASES, MAX_PROFILE_FILES } from './backup/archiveLimits
 import type { Document, LineCounter } from 'yaml';
 import type { Issue } from './errors';
 import { resolveWritten } from './homePath';
-import { checkProfilePath } from './pathSafety';
+import { checkProfilePath, realLocation } from './pathSafety';
 import { PROFILE_TYPES, type ConfigValue, type Profile, type ProfileType } from './profileModel';
 import { isEnvironmentVariableName, profileIdProblem } from './safeNames';
 import { likelyMeant, unknownKeyMessage } from './nearMiss';
@@ -195,9 +195,11 @@ function validateDatabases(value: unknown, report: Report, context: ProfileValid
       report(field, verdict.outside ? `${verdict.reason}; keep databases inside the workspace or allow the directory under "allowed_directories" in .envprofiles/config.yaml` : verdict.reason);
       continue;
     }
-    const other = seenPaths.get(verdict.absolute);
-    if (other) report(field, `uses the same file as "${other}"`);
-    seenPaths.set(verdict.absolute, logical);
+    // By where the path leads: one file under two names (a folder reached through a symbolic link) was
+    // snapshotted twice, and a restore then replaced it twice and could not roll the second back.
+    const other = seenPaths.get(verdict.real);
+    if (other) report(field, `uses the same file as "${other}"${verdict.real !== verdict.absolute ? ` (it leads to ${verdict.real} through a symbolic link)` : ''}`);
+    seenPaths.set(verdict.real, logical);
     result[logical] = written;
   }
   return result;
@@ -246,7 +248,11 @@ function validateFiles(value: unknown, databases: Record<string, string>, report
   if (value.length > MAX_PROFILE_FILES) report(['profile', 'files'], `lists ${value.length} files, more than a backup may hold (at most ${MAX_PROFILE_FILES}); list the configuration files the environment needs, not whole folders of data`);
   const resolve = (written: string): string => resolveWritten(context.workspaceRoot, written);
   const taken = new Map<string, string>();
-  for (const [logical, written] of Object.entries(databases)) taken.set(resolve(written), `the database "${logical}" of this profile, which is backed up as a consistent SQLite snapshot; remove it from files:`);
+  for (const [logical, written] of Object.entries(databases)) {
+    const database = `the database "${logical}" of this profile, which is backed up as a consistent SQLite snapshot; remove it from files:`;
+    taken.set(resolve(written), database);
+    taken.set(realLocation(resolve(written)), database);
+  }
   for (const { written, setting } of context.outputs ?? []) taken.set(resolve(written), `written by this tool on every switch (${setting} in .envprofiles/config.yaml)${setting === 'outputs.env_file' ? ', and backed up with the profile it was generated for' : ''}; remove it from files:`);
   const result: string[] = [];
   value.forEach((item, index) => {
@@ -259,12 +265,15 @@ function validateFiles(value: unknown, databases: Record<string, string>, report
       report(['profile', 'files', index], verdict.reason);
       return;
     }
-    const other = taken.get(verdict.absolute);
+    // Also by where it leads: the same file reached through a folder that is a symbolic link.
+    const other = taken.get(verdict.absolute) ?? taken.get(verdict.real);
     if (other) {
       report(['profile', 'files', index], `"${item}" is ${other}`);
       return;
     }
-    taken.set(verdict.absolute, `listed already (files[${index}] is the same file); list each file once`);
+    const listed = `listed already (files[${index}] is the same file); list each file once`;
+    taken.set(verdict.absolute, listed);
+    taken.set(verdict.real, listed);
     result.push(item);
   });
   return result;

@@ -31,6 +31,7 @@ if mode == 'flip':
 src = zipfile.ZipFile(source)
 manifest = json.loads(src.read('manifest.json'))
 first_db = next(f for f in manifest['files'] if f['role'] == 'database')
+second_db = [f for f in manifest['files'] if f['role'] == 'database'][1]
 
 
 def drop_segments(m):
@@ -63,6 +64,9 @@ ONE_FIELD_LIES = {
     'bidi-reason': (manifest, 'reason', 'manual\u202e)deifirev( ko'),
     # An incremental's chain that names its ancestors over and over (it opened the full backup 20,000 times).
     'chain-repeat': (manifest, 'chain', manifest['chain'] * 20000),
+    # A second database at the first one's file, reached through a folder link (data/devlink -> dev), as a
+    # backup of a profile that listed one file twice was written before profiles refused that.
+    'db-alias': (second_db, 'originalPath', 'data/devlink/' + first_db['originalPath'].split('/')[-1]),
     # A full backup that claims a chain.
     'full-with-chain': (manifest, 'chain', [manifest['backupId']]),
 }

@@ -14,6 +14,7 @@ import { requireWritableFolders } from '../folderAccess';
 import { copyPermissions, permissionsOf } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { removeJournal, writeJournal, type KeptFile, type RestoreJournal } from '../operationJournal';
+import { databasePathsIn } from '../newDatabasePaths';
 import { checkProfilePath, realLocation } from '../pathSafety';
 import { isProtected, type Profile } from '../profileModel';
 import { salvagedProfile } from '../profileSalvage';
@@ -313,6 +314,22 @@ function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, ch
   const fileRecords = backedUpFiles.filter((f) => !current.profile || current.profile.files.includes(f.originalPath));
   const fileTargets = fileRecords.map((f) => fileTargetOf.get(f.originalPath) as string);
   const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
+  // One file under two names (a folder reached through a symbolic link; profiles refuse it now, but a
+  // backup made before, restored by its own paths, has them): it would be replaced twice, and the second
+  // replacement could not be rolled back.
+  const targetOwners = new Map<string, string>();
+  for (const [name, target] of [...replaced.map((r): [string, string] => [r.logicalName, r.file]), ...fileRecords.map((f, i): [string, string] => [f.originalPath, fileTargets[i]])]) {
+    const real = realLocation(target);
+    const other = targetOwners.get(real);
+    if (other) {
+      throw new EnvProfilesError('TARGET_EXISTS', `${other} and ${name} of backup ${manifest.backupId} would both be restored to ${layout.relative(real)} (one file, reached through a symbolic link); nothing was changed.`, {
+        kind: 'refused',
+        file: layout.relative(real),
+        hint: `Restore the backup as a new profile instead (envprofiles restore ${manifest.backupId} --as-new <id>): each database then gets a file of its own.`,
+      });
+    }
+    targetOwners.set(real, name);
+  }
   // With its profile file gone (deleted, or renamed to another id), the backup's paths may now be
   // another profile's databases: restoring would replace that profile's data under this one's name.
   if (!current.profile) {
@@ -554,8 +571,7 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   const record = profileRecord(chain);
   const document = parseDocument((await fileContent(chain, record)).toString('utf8'));
   const records = databaseRecordsOf(manifest);
-  const databases: Record<string, string> = {};
-  for (const r of records) databases[r.logicalName] = `data/${id}/${path.basename(r.originalPath)}`;
+  const databases = databasePathsIn(`data/${id}`, Object.fromEntries(records.map((r) => [r.logicalName, r.originalPath])));
   document.setIn(['profile', 'id'], id);
   document.setIn(['profile', 'name'], `${String(document.getIn(['profile', 'name']) ?? manifest.profileId)} (restored ${manifest.createdAt.slice(0, 10)})`);
   document.setIn(['profile', 'restored_from'], manifest.backupId);
