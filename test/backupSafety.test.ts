@@ -61,6 +61,41 @@ describe('hostile archives are refused before anything is written', () => {
   }
 });
 
+describe('a folder where a restored file goes', () => {
+  it('is refused before anything is written, also in a dry run (before: moved aside, then its removal failed as "a bug")', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const target = path.join(root, 'data/dev/settings.sqlite3');
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${target}${suffix}`, { force: true });
+    fs.mkdirSync(target);
+    fs.writeFileSync(path.join(target, 'notes.txt'), 'the user\'s');
+    const before = snapshotTree(root, ignoreSqliteCompanions);
+    for (const extra of [[], ['--dry-run'], ['--db', 'settings']]) {
+      const refused = runCli(['restore', backup.entry.id, ...extra, '--workspace', root]);
+      assert.equal(refused.status, 3, refused.stderr);
+      assert.equal(refused.stderr, `error[TARGET_EXISTS]: data/dev/settings.sqlite3, where settings of backup ${backup.entry.id} would be restored, is a folder, not a file; nothing was changed.\n  Move it away (or give settings another path in the profile), then restore again.\n`);
+    }
+    assertSameTree(snapshotTree(root, ignoreSqliteCompanions), before, 'nothing may be written');
+  });
+
+  it('moved aside by an earlier version\'s committed restore, is kept beside its target by the next command, which then works (before: every command failed on it)', async () => {
+    const { root } = await demoWorkspace();
+    const target = path.join(root, 'data/dev/settings.sqlite3');
+    const aside = path.join(root, 'data/dev/.settings.sqlite3.envprofiles-tmp-99999-0000');
+    fs.mkdirSync(aside);
+    fs.writeFileSync(path.join(aside, 'notes.txt'), 'the user\'s');
+    const journal = { operation: 'restore', phase: 'committed', startedAt: new Date().toISOString(), profileId: DEV, backupId: `${DEV}.20260101T000000-000Z.full`, stagingDir: path.join(root, 'data/dev/.restore-staging'), swaps: [{ target, incoming: `${target}.incoming`, keptOld: [{ path: aside, from: target }] }] };
+    fs.mkdirSync(path.join(root, '.envprofiles/journal'), { recursive: true });
+    fs.writeFileSync(path.join(root, `.envprofiles/journal/restore-${DEV}.json`), JSON.stringify(journal));
+    const listed = runCli(['list', '--workspace', root]);
+    assert.equal(listed.status, 0, listed.stderr);
+    const kept = fs.readdirSync(path.join(root, 'data/dev')).filter((name) => name.startsWith('settings.sqlite3.before-restore-folder-'));
+    assert.equal(kept.length, 1);
+    assert.equal(fs.readFileSync(path.join(root, 'data/dev', kept[0], 'notes.txt'), 'utf8'), 'the user\'s');
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+  });
+});
+
 describe('one file under two names', () => {
   it('a restore by the backup\'s own paths that would write one file twice (two databases, one through a folder link) is refused before anything is written (before: replaced twice, and the rollback lost the data)', async () => {
     const { root, context } = await demoWorkspace();

@@ -47,7 +47,10 @@ export function finishRestore(journal: RestoreJournal): void {
   // that is still to be renamed.
   for (const swap of journal.swaps) {
     for (const kept of swap.keptOld) {
-      if (!kept.keepAs) fs.rmSync(kept.path, { force: true });
+      // A folder that an earlier version moved aside from a database's path is the user's: never removed
+      // (removing it failed, and every command after it), but put beside the target under a name of its own.
+      if (isFolder(kept.path)) fs.renameSync(kept.path, kept.keepAs ?? `${kept.from}.before-restore-folder-${Date.now().toString(36)}`);
+      else if (!kept.keepAs) fs.rmSync(kept.path, { force: true });
       else if (fs.existsSync(kept.path)) fs.renameSync(kept.path, kept.keepAs);
     }
   }
@@ -56,4 +59,12 @@ export function finishRestore(journal: RestoreJournal): void {
     removeTemporaryFiles(path.dirname(swap.target));
   }
   fs.rmSync(journal.stagingDir, { recursive: true, force: true });
+}
+
+function isFolder(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }

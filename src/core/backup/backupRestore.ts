@@ -314,6 +314,18 @@ function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, ch
   const fileRecords = backedUpFiles.filter((f) => !current.profile || current.profile.files.includes(f.originalPath));
   const fileTargets = fileRecords.map((f) => fileTargetOf.get(f.originalPath) as string);
   const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
+  // A folder (or a pipe, a device) where a file goes is never moved aside or replaced: before, a restore
+  // moved a folder at a database's path aside, then failed to remove it, and every command after failed.
+  for (const [name, target] of [...replaced.map((r): [string, string] => [r.logicalName, r.file]), ...fileRecords.map((f, i): [string, string] => [f.originalPath, fileTargets[i]])]) {
+    const kind = nonFileAt(target);
+    if (kind) {
+      throw new EnvProfilesError('TARGET_EXISTS', `${layout.relative(target)}, where ${name} of backup ${manifest.backupId} would be restored, is ${kind}, not a file; nothing was changed.`, {
+        kind: 'refused',
+        file: layout.relative(target),
+        hint: `Move it away (or give ${name} another path in the profile), then restore again.`,
+      });
+    }
+  }
   // One file under two names (a folder reached through a symbolic link; profiles refuse it now, but a
   // backup made before, restored by its own paths, has them): it would be replaced twice, and the second
   // replacement could not be rolled back.
@@ -397,6 +409,18 @@ function matchPermissions(target: string, incoming: string): void {
  * The target and its companions (-wal, -shm, -journal) that exist now, each with the temporary name it
  * is set aside under; with `keepAs`, each is kept under that name (plus its suffix) after the commit.
  */
+/** What stands at `target` when it is there but is no file (links followed): "a folder", "a pipe, a socket or a device". */
+function nonFileAt(target: string): string | undefined {
+  let stats: fs.Stats;
+  try {
+    stats = fs.statSync(target);
+  } catch {
+    return undefined;
+  }
+  if (stats.isFile()) return undefined;
+  return stats.isDirectory() ? 'a folder' : 'a pipe, a socket or a device';
+}
+
 function presentFilesOf(target: string, keepAs?: string): KeptFile[] {
   return COMPANIONS.filter((suffix) => fs.existsSync(`${target}${suffix}`)).map((suffix) => ({
     path: temporaryPathFor(`${target}${suffix}`),
