@@ -132,6 +132,18 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.ok(rebuilt.entries.some((e) => e.id === made.id));
   });
 
+  it('a folder named catalog.json is a catalog that cannot be read (before: "a bug", EISDIR), and the rebuild moves it aside', async () => {
+    const { root, context, ids, catalogFile } = await withChain();
+    fs.rmSync(catalogFile);
+    fs.mkdirSync(catalogFile);
+    const listed = runCli(['backups', DEV, '--workspace', root]);
+    assert.equal(listed.status, 1);
+    assert.match(listed.stderr, /^error\[CATALOG_MISMATCH\]: The backup catalog \S+ cannot be read: it is a folder, not a file\.\n {2}Rebuild it from the archives/);
+    const rebuilt = await rebuildCatalog(context, DEV, false);
+    assert.ok(fs.statSync(rebuilt.unreadableCatalogMovedTo as string).isDirectory());
+    assert.deepEqual(catalogOf(context).map((e) => e.id), ids);
+  });
+
   it('an unreadable catalog is moved aside (kept), and its backups listed again', async () => {
     const { context, dir, ids, catalogFile } = await withChain();
     fs.writeFileSync(catalogFile, '{"version": 1, "backups": [ {"id": ');

@@ -104,6 +104,8 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    // A folder of that name (a sync tool's conflict copy, say) is a catalog that cannot be read: it was "a bug".
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw new UnreadableCatalogError(profileId, file, 'it is a folder, not a file');
     throw error;
   }
   try {
