@@ -29,6 +29,16 @@ describe('concurrent operations', function () {
     assert.equal(status.json?.result.inSync, true);
   });
 
+  it('a folder where the lock file goes is said to be one, once (before: "a lock left by a stopped process is being taken over, try again in a few seconds", for ever)', async () => {
+    const { root } = await demoWorkspace();
+    const lock = path.join(root, '.envprofiles/lock');
+    fs.mkdirSync(lock);
+    const refused = runCli(['backup', 'dev_environment_001', '--workspace', root]);
+    assert.deepEqual([refused.status, refused.stderr], [1, `error[IO_ERROR]: ${lock} is a folder, not a lock file of this tool, so no operation can take the lock; nothing was changed.\n  This tool never makes a folder there: remove ${lock}, then run the command again.\n`]);
+    fs.rmdirSync(lock);
+    assert.equal(runCli(['backup', 'dev_environment_001', '--workspace', root]).status, 0);
+  });
+
   it('a read-only command during a switch neither waits for it nor rolls it back', async () => {
     const { root } = await demoWorkspace();
     const running = startHeld(['switch', 'dev_environment_001', '--workspace', root], 'journal-written');

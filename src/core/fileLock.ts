@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { EnvProfilesError } from './errors';
 import { temporaryPathFor } from './atomicFile';
 import { isProcessAlive } from './processAlive';
 
@@ -114,6 +115,11 @@ function removeAbandonedGuard(guard: string): void {
  * are not supported, an exclusive create and write.
  */
 export function createExclusively(file: string, text: string): boolean {
+  // A folder in the lock file's place never goes away by itself: waiting for it (the workspace's lock
+  // said "being taken over, try again in a few seconds" for ever) would not help.
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new EnvProfilesError('IO_ERROR', `${file} is a folder, not a lock file of this tool, so no operation can take the lock; nothing was changed.`, { file, hint: `This tool never makes a folder there: remove ${file}, then run the command again.` });
+  }
   const temp = temporaryPathFor(file);
   try {
     fs.writeFileSync(temp, text, { flag: 'wx' });
