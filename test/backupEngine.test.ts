@@ -123,6 +123,23 @@ describe('backup archives', () => {
     assert.equal(catalog[0].verified, null);
   });
 
+  it('an env-file path that holds a folder or a named pipe is no env file of ours: the backup goes on without it (before: "a bug", EISDIR; a pipe made it wait for ever)', async () => {
+    const { root, context } = await demoWorkspace();
+    await switchProfile(context, DEV);
+    const envFile = path.join(root, '.env');
+    fs.rmSync(envFile);
+    fs.mkdirSync(envFile);
+    const withFolder = runCli(['backup', DEV, '--full', '--json', '--workspace', root]);
+    assert.equal(withFolder.status, 0, withFolder.stderr);
+    const listing = (archive: string): string => spawnSync('unzip', ['-Z1', archive], { encoding: 'utf8' }).stdout;
+    assert.doesNotMatch(listing(withFolder.json?.result.archive), /files\/\.env/);
+    fs.rmdirSync(envFile);
+    spawnSync('mkfifo', [envFile]);
+    const withPipe = spawnSync(process.execPath, [CLI, 'backup', DEV, '--full', '--json', '--workspace', root], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...NO_TEST_HOOKS } });
+    assert.equal(withPipe.status, 0, withPipe.stderr);
+    assert.doesNotMatch(listing(JSON.parse(withPipe.stdout).result.archive), /files\/\.env/);
+  });
+
   it('ZIP64 archives (forced on a small backup) pass unzip -t, Python zipfile, verify and restore', async () => {
     const { root, context } = await demoWorkspace();
     process.env.ENVPROFILES_FORCE_ZIP64 = '1';

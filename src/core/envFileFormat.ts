@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { Profile } from './profileModel';
 import type { WorkspaceLayout } from './workspaceLayout';
 
@@ -56,4 +57,19 @@ export function renderEnvFile(profile: Profile, layout: WorkspaceLayout): string
 /** True when `content` is an env file that this tool wrote. */
 export function isGeneratedEnvFile(content: string): boolean {
   return content.startsWith(ENV_FILE_MARKER);
+}
+
+/** An env file this tool writes is a few kilobytes; a larger file at that path is someone else's. */
+const MAX_GENERATED_ENV_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The text of the env file at `file` when it is one this tool wrote: a regular file, not larger than
+ * an env file gets, that starts with its marker; otherwise undefined. (A folder there made a backup
+ * fail as "a bug", EISDIR; a named pipe would have made it wait for ever.)
+ */
+export function readGeneratedEnvFile(file: string): string | undefined {
+  const stats = fs.statSync(file, { throwIfNoEntry: false });
+  if (!stats?.isFile() || stats.size > MAX_GENERATED_ENV_FILE_BYTES) return undefined;
+  const text = fs.readFileSync(file, 'utf8');
+  return isGeneratedEnvFile(text) ? text : undefined;
 }

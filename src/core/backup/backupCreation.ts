@@ -13,7 +13,7 @@ import { permissionsOf } from '../filePermissions';
 import { unsuitableForStaging } from '../stagingFolder';
 import { listedFileState, notAFileProblem } from '../profileFiles';
 import { realLocation } from '../pathSafety';
-import { isGeneratedEnvFile } from '../envFileFormat';
+import { readGeneratedEnvFile } from '../envFileFormat';
 import { removeJournal, writeJournal, type BackupJournal } from '../operationJournal';
 import { progressMeter } from '../progressMeter';
 import type { Profile } from '../profileModel';
@@ -553,10 +553,8 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
   const { layout } = context;
   const candidates: { role: FileRecord['role']; written: string }[] = [{ role: 'profile', written: layout.relative(layout.profileFile(profile.id)) }];
   for (const file of profile.files) candidates.push({ role: 'file', written: file });
-  if (config.envFile && fs.existsSync(layout.resolve(config.envFile))) {
-    const text = fs.readFileSync(layout.resolve(config.envFile), 'utf8');
-    if (isGeneratedEnvFile(text) && text.includes(`ENVPROFILE_ID='${profile.id}'`)) candidates.push({ role: 'env-file', written: config.envFile });
-  }
+  const envText = config.envFile ? readGeneratedEnvFile(layout.resolve(config.envFile)) : undefined;
+  if (config.envFile && envText?.includes(`ENVPROFILE_ID='${profile.id}'`)) candidates.push({ role: 'env-file', written: config.envFile });
   const records: FileRecord[] = [];
   const notes: string[] = [];
   // Validation refuses a file listed twice, but a profile that does not validate is still backed up
