@@ -216,6 +216,16 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.deepEqual(runCli(['list', '--json'], { cwd: nested }).json?.result.profiles, []);
   });
 
+  it('a named pipe or a folder among the profile files is listed as no profile file (before: a pipe made list, and every command that reads the profiles, wait for ever)', async () => {
+    const { root } = await demoWorkspace();
+    spawnSync('mkfifo', [path.join(root, '.envprofiles/profiles/piped.yaml')]);
+    fs.mkdirSync(path.join(root, '.envprofiles/profiles/folder.yaml'));
+    const listed = spawnSync(process.execPath, [CLI, 'list', '--workspace', root], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...NO_TEST_HOOKS } });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /\n {4}folder {16}INVALID +- +is a folder, not a profile file; move it out of \.envprofiles\/profiles\n/);
+    assert.match(listed.stdout, /\n {4}piped {17}INVALID +- +is a pipe, a socket or a device, not a profile file; move it out of \.envprofiles\/profiles\n/);
+  });
+
   it('list, show and status print one JSON document with --json', async () => {
     const { root } = await demoWorkspace();
     const list = runCli(['list', '--workspace', root, '--json']);

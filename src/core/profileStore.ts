@@ -62,6 +62,9 @@ export function readProfileFile(layout: WorkspaceLayout, config: WorkspaceConfig
   const label = layout.relative(file);
   let text: string;
   try {
+    // A named pipe there would make every listing wait for a writer, for ever; a folder is no file either.
+    const stats = fs.statSync(file);
+    if (!stats.isFile()) return { id, file, issues: [{ file: label, message: `is ${stats.isDirectory() ? 'a folder' : 'a pipe, a socket or a device'}, not a profile file; move it out of ${layout.relative(layout.profilesDir)}` }] };
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     return { id, file, issues: [{ file: label, message: `cannot be read: ${(error as Error).message}` }] };
