@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readCatalog, type CatalogEntry } from '../src/core/backup/backupCatalog';
@@ -9,8 +10,9 @@ import { rebuildCatalog } from '../src/core/backup/catalogRebuild';
 import { defaultConfig } from '../src/core/workspaceConfig';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { runCli } from './support/cliRunner';
+import { NO_TEST_HOOKS } from './support/steppedRuns';
 import { craftArchive } from './support/testHelpers';
-import { demoWorkspace } from './support/workspaces';
+import { CLI, demoWorkspace } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 
@@ -132,7 +134,7 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.ok(rebuilt.entries.some((e) => e.id === made.id));
   });
 
-  it('a folder named catalog.json is a catalog that cannot be read (before: "a bug", EISDIR), and the rebuild moves it aside', async () => {
+  it('a folder or a named pipe named catalog.json is a catalog that cannot be read (before: "a bug", EISDIR; a pipe made commands wait for ever), and the rebuild moves it aside', async () => {
     const { root, context, ids, catalogFile } = await withChain();
     fs.rmSync(catalogFile);
     fs.mkdirSync(catalogFile);
@@ -142,6 +144,12 @@ describe('rebuilding a backup catalog from the archives', () => {
     const rebuilt = await rebuildCatalog(context, DEV, false);
     assert.ok(fs.statSync(rebuilt.unreadableCatalogMovedTo as string).isDirectory());
     assert.deepEqual(catalogOf(context).map((e) => e.id), ids);
+    // A named pipe there made every command that reads the catalog wait for ever.
+    fs.rmSync(catalogFile);
+    spawnSync('mkfifo', [catalogFile]);
+    const piped = spawnSync(process.execPath, [CLI, 'backups', DEV, '--workspace', root], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...NO_TEST_HOOKS } });
+    assert.equal(piped.status, 1, piped.stderr);
+    assert.match(piped.stderr, /cannot be read: it is a pipe, a socket or a device, not a file\./);
   });
 
   it('an unreadable catalog is moved aside (kept), and its backups listed again', async () => {

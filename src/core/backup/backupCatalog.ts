@@ -99,13 +99,15 @@ function entryProblem(entry: Partial<CatalogEntry> | null): string | undefined {
 /** The catalog of one profile's backups, oldest first. Missing means empty. */
 export function readCatalog(backups: BackupLayout, profileId: string): CatalogEntry[] {
   const file = backups.catalogFile(profileId);
+  const stats = fs.statSync(file, { throwIfNoEntry: false });
+  if (!stats) return [];
+  // A folder of that name (a sync tool's conflict copy, say) was "a bug"; a named pipe made every command wait for ever.
+  if (!stats.isFile()) throw new UnreadableCatalogError(profileId, file, `it is ${stats.isDirectory() ? 'a folder' : 'a pipe, a socket or a device'}, not a file`);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    // A folder of that name (a sync tool's conflict copy, say) is a catalog that cannot be read: it was "a bug".
-    if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw new UnreadableCatalogError(profileId, file, 'it is a folder, not a file');
     throw error;
   }
   try {
