@@ -216,7 +216,7 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.deepEqual(runCli(['list', '--json'], { cwd: nested }).json?.result.profiles, []);
   });
 
-  it('a named pipe or a folder among the profile files is listed as no profile file (before: a pipe made list, and every command that reads the profiles, wait for ever)', async () => {
+  it('a named pipe or a folder among the profile files is listed as no profile file, and one at config.yaml refuses the command (before: a pipe made list, and every command that reads them, wait for ever)', async () => {
     const { root } = await demoWorkspace();
     spawnSync('mkfifo', [path.join(root, '.envprofiles/profiles/piped.yaml')]);
     fs.mkdirSync(path.join(root, '.envprofiles/profiles/folder.yaml'));
@@ -224,6 +224,14 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.equal(listed.status, 0, listed.stderr);
     assert.match(listed.stdout, /\n {4}folder {16}INVALID +- +is a folder, not a profile file; move it out of \.envprofiles\/profiles\n/);
     assert.match(listed.stdout, /\n {4}piped {17}INVALID +- +is a pipe, a socket or a device, not a profile file; move it out of \.envprofiles\/profiles\n/);
+    // So is config.yaml, which every command reads (a folder there was "a bug").
+    const config = path.join(root, '.envprofiles/config.yaml');
+    for (const [make, what] of [[() => spawnSync('mkfifo', [config]), 'a pipe, a socket or a device'], [() => fs.mkdirSync(config), 'a folder']] as const) {
+      fs.rmSync(config, { recursive: true, force: true });
+      make();
+      const refused = spawnSync(process.execPath, [CLI, 'status', '--workspace', root], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...NO_TEST_HOOKS } });
+      assert.deepEqual([refused.status, refused.stderr], [1, `error[CONFIG_INVALID]: .envprofiles/config.yaml is ${what}, not a file.\n  Move it away; "envprofiles init" then writes a config.yaml with the defaults.\n`]);
+    }
   });
 
   it('list, show and status print one JSON document with --json', async () => {

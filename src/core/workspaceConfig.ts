@@ -62,15 +62,28 @@ export function defaultConfig(): WorkspaceConfig {
   return { envFile: '.env', links: {}, allowedDirectories: [], backups: { directory: '.envprofiles/backups', compression: 'fast', maxChain: 7, beforeSwitch: false } };
 }
 
-/** Reads and validates config.yaml; a missing file means the defaults. */
-export function loadWorkspaceConfig(layout: WorkspaceLayout): WorkspaceConfig {
-  let text: string;
+/**
+ * config.yaml's text; undefined when there is none. Something there that is not a file is refused: a
+ * folder was "a bug" (EISDIR), and a named pipe made every command wait for ever.
+ */
+export function readConfigText(layout: WorkspaceLayout): string | undefined {
+  const stats = fs.statSync(layout.configFile, { throwIfNoEntry: false });
+  if (!stats) return undefined;
+  if (!stats.isFile()) {
+    throw new EnvProfilesError('CONFIG_INVALID', `${layout.relative(layout.configFile)} is ${stats.isDirectory() ? 'a folder' : 'a pipe, a socket or a device'}, not a file.`, { file: layout.configFile, hint: `Move it away; "envprofiles init" then writes a config.yaml with the defaults.` });
+  }
   try {
-    text = fs.readFileSync(layout.configFile, 'utf8');
+    return fs.readFileSync(layout.configFile, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig();
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** Reads and validates config.yaml; a missing file means the defaults. */
+export function loadWorkspaceConfig(layout: WorkspaceLayout): WorkspaceConfig {
+  const text = readConfigText(layout);
+  if (text === undefined) return defaultConfig();
   const { config, issues } = parseWorkspaceConfig(text, layout);
   if (!config) {
     throw new EnvProfilesError('CONFIG_INVALID', formatIssue(issues[0]), {
@@ -115,13 +128,13 @@ function unknownConfigKeys(raw: Record<string, unknown>): { fieldPath: string[];
 
 /** The warnings of config.yaml (keys it does not have), with their positions; none when it is missing or does not parse. */
 export function workspaceConfigWarnings(layout: WorkspaceLayout): Issue[] {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = fs.readFileSync(layout.configFile, 'utf8');
+    text = readConfigText(layout);
   } catch {
     return [];
   }
-  return parseWorkspaceConfig(text, layout).warnings ?? [];
+  return text === undefined ? [] : (parseWorkspaceConfig(text, layout).warnings ?? []);
 }
 
 export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { config?: WorkspaceConfig; issues: Issue[]; warnings?: Issue[] } {

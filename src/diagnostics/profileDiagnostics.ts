@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { Issue } from '../core/errors';
-import { parseWorkspaceConfig } from '../core/workspaceConfig';
+import { parseWorkspaceConfig, readConfigText } from '../core/workspaceConfig';
 import type { WorkspaceModel } from '../workspaceModel';
 
 function toDiagnostic(issue: Issue, severity = vscode.DiagnosticSeverity.Error): vscode.Diagnostic {
@@ -30,8 +29,15 @@ export class ProfileDiagnostics implements vscode.Disposable {
         const diagnostics = [...result.issues.map((issue) => toDiagnostic(issue)), ...(result.warnings ?? []).map((issue) => toDiagnostic(issue, vscode.DiagnosticSeverity.Warning))];
         if (diagnostics.length > 0) next.set(vscode.Uri.file(result.file).toString(), diagnostics);
       }
-      if (fs.existsSync(layout.configFile)) {
-        const { issues, warnings = [] } = parseWorkspaceConfig(fs.readFileSync(layout.configFile, 'utf8'), layout);
+      // Read as every command reads it: never a named pipe there, which would hold up the extension host.
+      let configText: string | undefined;
+      try {
+        configText = readConfigText(layout);
+      } catch {
+        configText = undefined;
+      }
+      if (configText !== undefined) {
+        const { issues, warnings = [] } = parseWorkspaceConfig(configText, layout);
         const diagnostics = [...issues.map((issue) => toDiagnostic(issue)), ...warnings.map((issue) => toDiagnostic(issue, vscode.DiagnosticSeverity.Warning))];
         if (diagnostics.length > 0) next.set(vscode.Uri.file(layout.configFile).toString(), diagnostics);
       }
