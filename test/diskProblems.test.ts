@@ -393,7 +393,8 @@ describe('a backups folder on a FAT disk (a USB stick): no permission bits, no h
     // Real FAT32, through fusefat (FUSE): the kernel here has no vfat driver. npm test installs it.
     const image = path.join(tempDir('envprofiles-fat-image-'), 'stick.img');
     execFileSync('truncate', ['-s', '64M', image]);
-    execFileSync('mkfs.vfat', ['-F', '32', image], { stdio: 'ignore' });
+    // In /usr/sbin, which a PATH may lack.
+    execFileSync(fs.existsSync('/usr/sbin/mkfs.vfat') ? '/usr/sbin/mkfs.vfat' : 'mkfs.vfat', ['-F', '32', image], { stdio: 'ignore' });
     disk = tempDir('envprofiles-fat-');
     execFileSync('fusefat', ['-o', 'rw+', image, disk], { stdio: 'ignore' });
   });
