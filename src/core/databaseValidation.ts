@@ -4,7 +4,8 @@ import { readAllProfileFiles, readProfileFile } from './profileStore';
 import { compareSchemas, describeDifference, type SchemaDifference } from './schemaConsistency';
 import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
-import { listedFileState, notAFileProblem } from './profileFiles';
+import { pathKind } from './pathKind';
+import { notAFileProblem } from './profileFiles';
 
 export interface ValidationProblem {
   file: string;
@@ -45,7 +46,7 @@ function collectProblems(context: WorkspaceContext, config: WorkspaceConfig, pro
     problems.push({ file, field: warning.field, severity: 'warning', message: `${warning.field?.replace(/^profile\./, '')}: ${warning.message}` });
   }
   profile.files.forEach((written, index) => {
-    const state = listedFileState(context.layout.resolve(written));
+    const state = pathKind(context.layout.resolve(written));
     if (state === 'missing') problems.push({ file, field: `profile.files.${index}`, severity: 'warning', message: `${written} does not exist, so backups of the profile will not hold it` });
     else if (state !== 'file') {
       const { message, hint } = notAFileProblem(written, state);

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { EnvProfilesError } from './errors';
 import { temporaryPathFor } from './atomicFile';
+import { pathKind } from './pathKind';
 import { isProcessAlive } from './processAlive';
 
 /** Who holds a lock file: written into it as JSON. */
@@ -117,7 +118,7 @@ function removeAbandonedGuard(guard: string): void {
 export function createExclusively(file: string, text: string): boolean {
   // A folder in the lock file's place never goes away by itself: waiting for it (the workspace's lock
   // said "being taken over, try again in a few seconds" for ever) would not help.
-  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
+  if (pathKind(file) === 'folder') {
     throw new EnvProfilesError('IO_ERROR', `${file} is a folder, not a lock file of this tool, so no operation can take the lock; nothing was changed.`, { file, hint: `This tool never makes a folder there: remove ${file}, then run the command again.` });
   }
   const temp = temporaryPathFor(file);

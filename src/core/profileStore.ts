@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Document, LineCounter, parseDocument } from 'yaml';
 import { writeFileAtomic } from './atomicFile';
 import { EnvProfilesError, type Issue } from './errors';
+import { nonFileInWords, pathKind } from './pathKind';
 import type { LoadedProfile, Profile } from './profileModel';
 import { validateProfileDocument } from './profileValidation';
 import { profileIdProblem } from './safeNames';
@@ -63,8 +64,8 @@ export function readProfileFile(layout: WorkspaceLayout, config: WorkspaceConfig
   let text: string;
   try {
     // A named pipe there would make every listing wait for a writer, for ever; a folder is no file either.
-    const stats = fs.statSync(file);
-    if (!stats.isFile()) return { id, file, issues: [{ file: label, message: `is ${stats.isDirectory() ? 'a folder' : 'a pipe, a socket or a device'}, not a profile file; move it out of ${layout.relative(layout.profilesDir)}` }] };
+    const kind = pathKind(file);
+    if (kind === 'folder' || kind === 'not-a-file') return { id, file, issues: [{ file: label, message: `is ${nonFileInWords(kind)}, not a profile file; move it out of ${layout.relative(layout.profilesDir)}` }] };
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     return { id, file, issues: [{ file: label, message: `cannot be read: ${(error as Error).message}` }] };

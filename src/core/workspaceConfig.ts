@@ -4,6 +4,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { EnvProfilesError, formatIssue, type Issue } from './errors';
 import { fileInTheWay } from './folderAccess';
 import { unknownKeyMessage } from './nearMiss';
+import { nonFileInWords, pathKind } from './pathKind';
 import { checkProfilePath } from './pathSafety';
 import { isEnvironmentVariableName } from './safeNames';
 import type { WorkspaceLayout } from './workspaceLayout';
@@ -67,10 +68,10 @@ export function defaultConfig(): WorkspaceConfig {
  * folder was "a bug" (EISDIR), and a named pipe made every command wait for ever.
  */
 export function readConfigText(layout: WorkspaceLayout): string | undefined {
-  const stats = fs.statSync(layout.configFile, { throwIfNoEntry: false });
-  if (!stats) return undefined;
-  if (!stats.isFile()) {
-    throw new EnvProfilesError('CONFIG_INVALID', `${layout.relative(layout.configFile)} is ${stats.isDirectory() ? 'a folder' : 'a pipe, a socket or a device'}, not a file.`, { file: layout.configFile, hint: `Move it away; "envprofiles init" then writes a config.yaml with the defaults.` });
+  const kind = pathKind(layout.configFile);
+  if (kind === 'missing') return undefined;
+  if (kind !== 'file') {
+    throw new EnvProfilesError('CONFIG_INVALID', `${layout.relative(layout.configFile)} is ${nonFileInWords(kind)}, not a file.`, { file: layout.configFile, hint: `Move it away; "envprofiles init" then writes a config.yaml with the defaults.` });
   }
   try {
     return fs.readFileSync(layout.configFile, 'utf8');

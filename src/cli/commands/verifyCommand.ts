@@ -1,4 +1,4 @@
-import { readCatalog, UnreadableCatalogError, type CatalogEntry } from '../../core/backup/backupCatalog';
+import { readCatalog, readCatalogOrProblem, type CatalogEntry, type UnreadableCatalogError } from '../../core/backup/backupCatalog';
 import { workspaceProfilesWithBackups } from '../../core/backup/deletedProfiles';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
@@ -51,9 +51,9 @@ export const verifyCommand: CliCommand = {
 };
 
 /** The backups of `profileId` to verify (oldest first: a chain's links before what builds on them) and how many it has. */
-function backupsToVerify(backups: BackupLayout, profileId: string, onlyUnverified: boolean): { pending: CatalogEntry[]; total: number } {
-  const entries = readCatalog(backups, profileId);
-  return { pending: onlyUnverified ? entries.filter((entry) => entry.verified === null) : entries, total: entries.length };
+function backupsToVerify(backups: BackupLayout, profileId: string, onlyUnverified: boolean): { pending: CatalogEntry[]; total: number; unreadable?: UnreadableCatalogError } {
+  const { entries, unreadable } = readCatalogOrProblem(backups, profileId);
+  return { pending: onlyUnverified ? entries.filter((entry) => entry.verified === null) : entries, total: entries.length, ...(unreadable ? { unreadable } : {}) };
 }
 
 /**
@@ -103,7 +103,8 @@ async function verifyEach(context: WorkspaceContext, backups: BackupLayout, prof
 async function verifyProfile(context: WorkspaceContext, profileId: string): Promise<CommandOutput> {
   const config = workspaceConfigFor(context);
   const backups = new BackupLayout(context.layout, config);
-  const { pending, total } = backupsToVerify(backups, profileId, true);
+  const { pending, total, unreadable } = backupsToVerify(backups, profileId, true);
+  if (unreadable) throw unreadable;
   // A profile that is neither in the workspace nor in the backups folder is a typo: say so.
   if (total === 0) {
     loadProfile(context.layout, config, profileId);
@@ -129,16 +130,12 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
   if (profileIds.length === 0) backups.requireVisible('nothing was verified');
   const unreadable: UnreadableCatalogError[] = [];
   for (const profileId of profileIds) {
-    let toVerify: ReturnType<typeof backupsToVerify>;
-    try {
-      toVerify = backupsToVerify(backups, profileId, onlyUnverified);
-    } catch (error) {
-      // One catalog that cannot be read does not stop the scrub of the others (before, it ended the run).
-      if (!(error instanceof UnreadableCatalogError)) throw error;
-      unreadable.push(error);
+    const { pending, total, unreadable: problem } = backupsToVerify(backups, profileId, onlyUnverified);
+    // One catalog that cannot be read does not stop the scrub of the others (before, it ended the run).
+    if (problem) {
+      unreadable.push(problem);
       continue;
     }
-    const { pending, total } = toVerify;
     backupsSeen += total;
     if (pending.length === 0) continue;
     text.push(`${profileId}:`);

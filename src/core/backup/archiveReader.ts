@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
+import { pathKind } from '../pathKind';
 import { MAX_ARCHIVE_ENTRIES } from './archiveLimits';
 import { listedEntries, MANIFEST_ENTRY, parseManifest, type BackupManifest } from './backupManifest';
 import { inflateSegments, type SegmentInflater } from './segmentedInflate';
@@ -95,10 +96,10 @@ export class ArchiveReader {
 
   static async open(file: string): Promise<ArchiveReader> {
     let zip: yauzl.ZipFile;
-    const kind = fileKind(file);
+    const kind = pathKind(file);
     if (kind === 'folder') throw new NotAnArchiveError(file, 'is a folder, not a backup archive');
     // Opening a named pipe waits for a writer, for ever; a device is no archive either.
-    if (kind === 'special') throw new NotAnArchiveError(file, 'is not a regular file (a pipe, a socket or a device), so not a backup archive');
+    if (kind === 'not-a-file') throw new NotAnArchiveError(file, 'is not a regular file (a pipe, a socket or a device), so not a backup archive');
     try {
       zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true, decodeStrings: true });
     } catch (error) {
@@ -270,14 +271,4 @@ async function readAll(zip: yauzl.ZipFile, entry: yauzl.Entry, file: string): Pr
     throw invalid(file, `is damaged (${(error as Error).message})`, entry.fileName);
   }
   return Buffer.concat(chunks);
-}
-
-/** What is at `file` (symbolic links followed); undefined when nothing is, which opening then says. */
-function fileKind(file: string): 'folder' | 'file' | 'special' | undefined {
-  try {
-    const stat = fs.statSync(file);
-    return stat.isDirectory() ? 'folder' : stat.isFile() ? 'file' : 'special';
-  } catch {
-    return undefined;
-  }
 }

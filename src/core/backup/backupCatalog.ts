@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { writeFileAtomic } from '../atomicFile';
 import { EnvProfilesError } from '../errors';
+import { nonFileInWords, pathKind } from '../pathKind';
 import { profileIdProblem } from '../safeNames';
 import type { BackupKind } from './backupManifest';
 import { isBackupId, type BackupLayout } from './backupLayout';
@@ -99,10 +100,10 @@ function entryProblem(entry: Partial<CatalogEntry> | null): string | undefined {
 /** The catalog of one profile's backups, oldest first. Missing means empty. */
 export function readCatalog(backups: BackupLayout, profileId: string): CatalogEntry[] {
   const file = backups.catalogFile(profileId);
-  const stats = fs.statSync(file, { throwIfNoEntry: false });
-  if (!stats) return [];
+  const kind = pathKind(file);
+  if (kind === 'missing') return [];
   // A folder of that name (a sync tool's conflict copy, say) was "a bug"; a named pipe made every command wait for ever.
-  if (!stats.isFile()) throw new UnreadableCatalogError(profileId, file, `it is ${stats.isDirectory() ? 'a folder' : 'a pipe, a socket or a device'}, not a file`);
+  if (kind !== 'file') throw new UnreadableCatalogError(profileId, file, `it is ${nonFileInWords(kind)}, not a file`);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

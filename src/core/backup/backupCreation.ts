@@ -11,7 +11,8 @@ import { typedSystemError } from '../systemErrors';
 import { fileSha256 } from '../fileDigest';
 import { permissionsOf } from '../filePermissions';
 import { unsuitableForStaging } from '../stagingFolder';
-import { listedFileState, notAFileProblem } from '../profileFiles';
+import { pathKind } from '../pathKind';
+import { notAFileProblem } from '../profileFiles';
 import { realLocation } from '../pathSafety';
 import { readGeneratedEnvFile } from '../envFileFormat';
 import { removeJournal, writeJournal, type BackupJournal } from '../operationJournal';
@@ -565,7 +566,7 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
     const real = realLocation(absolute);
     if (seen.has(real)) continue;
     seen.add(real);
-    const state = listedFileState(absolute);
+    const state = pathKind(absolute);
     if (state === 'missing' && role === 'profile' && options.profileFileContent) {
       records.push(await archiveFileContent(writer, parent, role, written, options.profileFileContent, 0o644));
       continue;

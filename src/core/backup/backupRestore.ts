@@ -9,6 +9,7 @@ import { refuseIfDatabasesInUse, type DatabaseInPlace } from '../databaseInUse';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
 import { EnvProfilesError, isEnvProfilesError, reworded } from '../errors';
 import { RefusalChecks } from '../dryRunRefusals';
+import { nonFileInWords, pathKind } from '../pathKind';
 import { typedSystemError } from '../systemErrors';
 import { requireWritableFolders } from '../folderAccess';
 import { copyPermissions, permissionsOf } from '../filePermissions';
@@ -317,9 +318,9 @@ function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, ch
   // A folder (or a pipe, a device) where a file goes is never moved aside or replaced: before, a restore
   // moved a folder at a database's path aside, then failed to remove it, and every command after failed.
   for (const [name, target] of [...replaced.map((r): [string, string] => [r.logicalName, r.file]), ...fileRecords.map((f, i): [string, string] => [f.originalPath, fileTargets[i]])]) {
-    const kind = nonFileAt(target);
-    if (kind) {
-      throw new EnvProfilesError('TARGET_EXISTS', `${layout.relative(target)}, where ${name} of backup ${manifest.backupId} would be restored, is ${kind}, not a file; nothing was changed.`, {
+    const kind = pathKind(target);
+    if (kind === 'folder' || kind === 'not-a-file') {
+      throw new EnvProfilesError('TARGET_EXISTS', `${layout.relative(target)}, where ${name} of backup ${manifest.backupId} would be restored, is ${nonFileInWords(kind)}, not a file; nothing was changed.`, {
         kind: 'refused',
         file: layout.relative(target),
         hint: `Move it away (or give ${name} another path in the profile), then restore again.`,
@@ -409,18 +410,6 @@ function matchPermissions(target: string, incoming: string): void {
  * The target and its companions (-wal, -shm, -journal) that exist now, each with the temporary name it
  * is set aside under; with `keepAs`, each is kept under that name (plus its suffix) after the commit.
  */
-/** What stands at `target` when it is there but is no file (links followed): "a folder", "a pipe, a socket or a device". */
-function nonFileAt(target: string): string | undefined {
-  let stats: fs.Stats;
-  try {
-    stats = fs.statSync(target);
-  } catch {
-    return undefined;
-  }
-  if (stats.isFile()) return undefined;
-  return stats.isDirectory() ? 'a folder' : 'a pipe, a socket or a device';
-}
-
 function presentFilesOf(target: string, keepAs?: string): KeptFile[] {
   return COMPANIONS.filter((suffix) => fs.existsSync(`${target}${suffix}`)).map((suffix) => ({
     path: temporaryPathFor(`${target}${suffix}`),

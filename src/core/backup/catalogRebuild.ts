@@ -8,7 +8,7 @@ import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import { ArchiveReader } from './archiveReader';
-import { oldestFirst, readCatalog, writeCatalog, type CatalogEntry } from './backupCatalog';
+import { oldestFirst, readCatalogOrProblem, writeCatalog, type CatalogEntry } from './backupCatalog';
 import { databaseRecordsOf } from './backupManifest';
 import { BackupLayout } from './backupLayout';
 import { originFrom } from './backupOrigin';
@@ -52,14 +52,8 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
     if (!fs.existsSync(dir)) {
       throw new EnvProfilesError('BACKUP_NOT_FOUND', `There is no backup folder for "${profileId}" (${dir}).`, { kind: 'usage', hint: 'Check the profile id, and backups.directory in config.yaml.' });
     }
-    let previous: CatalogEntry[] = [];
-    let unreadable = false;
-    try {
-      previous = readCatalog(backups, profileId);
-    } catch (error) {
-      if (!(error instanceof EnvProfilesError && error.code === 'CATALOG_MISMATCH')) throw error;
-      unreadable = true;
-    }
+    const { entries: previous, unreadable: unreadableCatalog } = readCatalogOrProblem(backups, profileId);
+    const unreadable = unreadableCatalog !== undefined;
     const before = new Map(previous.map((e) => [e.id, e]));
     const result: CatalogRebuildResult = { profileId, catalogFile, dryRun, entries: [], added: [], dropped: [], corrected: [], unchanged: [], skipped: [], brokenChains: [] };
     const names = fs.readdirSync(dir).filter((name) => name.endsWith('.zip') && !name.startsWith('.')).sort();

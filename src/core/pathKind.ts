@@ -1,0 +1,25 @@
+import * as fs from 'node:fs';
+
+/**
+ * What is at a path, links followed: a regular file, nothing, a folder, or something else that is no
+ * file (a named pipe, a socket, a device). Reading a pipe waits for a writer, for ever, and reading a
+ * folder fails: a file this tool reads is checked with this first.
+ */
+export type PathKind = 'file' | 'missing' | 'folder' | 'not-a-file';
+
+export function pathKind(absolute: string): PathKind {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(absolute);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
+    throw error;
+  }
+  return stat.isFile() ? 'file' : stat.isDirectory() ? 'folder' : 'not-a-file';
+}
+
+/** A kind that is no file, in words: "a folder", "a pipe, a socket or a device". */
+export function nonFileInWords(kind: 'folder' | 'not-a-file'): string {
+  return kind === 'folder' ? 'a folder' : 'a pipe, a socket or a device';
+}
