@@ -234,6 +234,24 @@ describe('envprofiles CLI (spawned as a process)', () => {
     }
   });
 
+  it('a named pipe at the tool\'s own small files (state, audit log) never makes a command wait: the audit line is skipped with a warning, the state is said to be in the way', async () => {
+    const { root } = await demoWorkspace();
+    const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args, '--workspace', root], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...NO_TEST_HOOKS } });
+    const audit = path.join(root, '.envprofiles/audit.jsonl');
+    fs.rmSync(audit, { force: true });
+    spawnSync('mkfifo', [audit]);
+    const backedUp = run('backup', DEV);
+    assert.equal(backedUp.status, 0, backedUp.stderr);
+    assert.match(backedUp.stderr, /warning: Could not write the audit log: \S+audit\.jsonl is a pipe, a socket or a device, not a file/);
+    fs.rmSync(audit);
+    const state = path.join(root, '.envprofiles/state.json');
+    fs.rmSync(state, { force: true });
+    spawnSync('mkfifo', [state]);
+    assert.equal(run('status').status, 0);
+    const switched = run('switch', DEV);
+    assert.deepEqual([switched.status, switched.stderr.split('\n')[0]], [1, 'error[OUTPUT_CONFLICT]: .envprofiles/state.json is a pipe, a socket or a device, where the switch must write a file.']);
+  });
+
   it('list, show and status print one JSON document with --json', async () => {
     const { root } = await demoWorkspace();
     const list = runCli(['list', '--workspace', root, '--json']);

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
 import type { WorkspaceLayout } from './workspaceLayout';
+import { readFileIfRegular } from './pathKind';
 
 /** The content of state.json: which profile is active. */
 export interface ActiveState {
@@ -11,7 +11,7 @@ export interface ActiveState {
 
 export function readActiveState(layout: WorkspaceLayout): ActiveState {
   try {
-    const parsed = JSON.parse(fs.readFileSync(layout.stateFile, 'utf8')) as Partial<ActiveState>;
+    const parsed = JSON.parse(readFileIfRegular(layout.stateFile) ?? '{}') as Partial<ActiveState>;
     return { active: typeof parsed.active === 'string' ? parsed.active : null, switchedAt: parsed.switchedAt, envFile: parsed.envFile };
   } catch {
     return { active: null };

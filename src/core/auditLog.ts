@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import type { WorkspaceContext } from './workspaceContext';
+import { nonFileInWords, pathKind, readFileIfRegular } from './pathKind';
 
 export type AuditEvent = 'init' | 'create' | 'clone' | 'switch' | 'rollback' | 'recover' | 'delete' | 'validate' | 'backup' | 'verify' | 'restore' | 'prune' | 'catalog-rebuilt';
 
@@ -17,6 +18,9 @@ export function appendAudit(context: WorkspaceContext, entry: Omit<AuditEntry, '
   const line: AuditEntry = { time: context.now().toISOString(), actor: context.actor, ...entry };
   try {
     fs.mkdirSync(context.layout.storeDir, { recursive: true });
+    // Appending to a named pipe waits for a reader, for ever: only a file (or none yet) is written.
+    const kind = pathKind(context.layout.auditFile);
+    if (kind !== 'file' && kind !== 'missing') throw new Error(`${context.layout.auditFile} is ${nonFileInWords(kind)}, not a file`);
     fs.appendFileSync(context.layout.auditFile, `${JSON.stringify(line)}\n`);
   } catch (error) {
     context.logger.warn(`Could not write the audit log: ${(error as Error).message}`);
@@ -27,7 +31,7 @@ export function appendAudit(context: WorkspaceContext, entry: Omit<AuditEntry, '
 export function readAudit(context: WorkspaceContext): AuditEntry[] {
   let text: string;
   try {
-    text = fs.readFileSync(context.layout.auditFile, 'utf8');
+    text = readFileIfRegular(context.layout.auditFile) ?? '';
   } catch {
     return [];
   }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile';
 import type { OutputSnapshot, PlannedOutput } from './switchOutputs';
 import type { WorkspaceLayout } from './workspaceLayout';
+import { readFileIfRegular } from './pathKind';
 
 /** A switch in progress: everything needed to undo it byte for byte, or to finish it. */
 export interface SwitchJournal {
@@ -92,7 +93,7 @@ export function listJournals(layout: WorkspaceLayout): { name: string; journal?:
     .map((n) => {
       const name = n.slice(0, -'.json'.length);
       try {
-        return { name, journal: JSON.parse(fs.readFileSync(path.join(layout.journalDir, n), 'utf8')) as OperationJournal };
+        return { name, journal: JSON.parse(readFileIfRegular(path.join(layout.journalDir, n)) ?? '') as OperationJournal };
       } catch {
         return { name };
       }

@@ -23,3 +23,12 @@ export function pathKind(absolute: string): PathKind {
 export function nonFileInWords(kind: 'folder' | 'not-a-file'): string {
   return kind === 'folder' ? 'a folder' : 'a pipe, a socket or a device';
 }
+
+/**
+ * The text of `file` when it is a regular file; undefined when it is missing or something else (for
+ * the tool's own small files: state, journals, audit log, marks, where a named pipe would make every
+ * command wait for ever and a folder would fail it).
+ */
+export function readFileIfRegular(file: string): string | undefined {
+  return pathKind(file) === 'file' ? fs.readFileSync(file, 'utf8') : undefined;
+}

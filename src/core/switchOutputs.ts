@@ -6,6 +6,7 @@ import { renderEnvFile } from './envFileFormat';
 import type { Profile } from './profileModel';
 import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceLayout } from './workspaceLayout';
+import { nonFileInWords } from './pathKind';
 
 /** What a switch writes: a file with content, or a symlink with a target. */
 export type OutputContent = { kind: 'file'; content: string } | { kind: 'symlink'; target: string };
@@ -57,7 +58,7 @@ export function captureOutput(target: string, label: string): OutputSnapshot {
   }
   if (stat.isSymbolicLink()) return { kind: 'symlink', target: fs.readlinkSync(target) };
   if (stat.isFile()) return { kind: 'file', contentBase64: fs.readFileSync(target).toString('base64'), mode: stat.mode & 0o777 };
-  throw new EnvProfilesError('OUTPUT_CONFLICT', `${label} is a directory, where the switch must write a file.`, { file: label, hint: 'Move it away or change the output path in .envprofiles/config.yaml.' });
+  throw new EnvProfilesError('OUTPUT_CONFLICT', `${label} is ${nonFileInWords(stat.isDirectory() ? 'folder' : 'not-a-file')}, where the switch must write a file.`, { file: label, hint: 'Move it away or change the output path in .envprofiles/config.yaml.' });
 }
 
 /** The variable each `KEY=value` line of an env file sets, to its line. */

@@ -6,6 +6,7 @@ import { EnvProfilesError } from '../errors';
 import { ignoreInStore } from '../workspaceInit';
 import type { WorkspaceLayout } from '../workspaceLayout';
 import type { BackupLayout } from './backupLayout';
+import { readFileIfRegular } from '../pathKind';
 
 /**
  * A backups folder outside the workspace may be the mount point of a disk. When the disk is not
@@ -25,7 +26,7 @@ interface FolderRecord {
 
 function readMark(root: string): string | undefined {
   try {
-    const parsed = JSON.parse(fs.readFileSync(path.join(root, MARK_FILE), 'utf8')) as { format?: unknown; id?: unknown };
+    const parsed = JSON.parse(readFileIfRegular(path.join(root, MARK_FILE)) ?? '') as { format?: unknown; id?: unknown };
     return parsed.format === MARK_FORMAT && typeof parsed.id === 'string' ? parsed.id : undefined;
   } catch {
     return undefined;
@@ -34,7 +35,7 @@ function readMark(root: string): string | undefined {
 
 function readRecord(layout: WorkspaceLayout): FolderRecord | undefined {
   try {
-    const parsed = JSON.parse(fs.readFileSync(layout.backupsFolderFile, 'utf8')) as Partial<FolderRecord>;
+    const parsed = JSON.parse(readFileIfRegular(layout.backupsFolderFile) ?? '') as Partial<FolderRecord>;
     if (typeof parsed.directory !== 'string' || typeof parsed.mark !== 'string') return undefined;
     return { directory: parsed.directory, mark: parsed.mark, markedAt: typeof parsed.markedAt === 'string' ? parsed.markedAt : 'an earlier backup' };
   } catch {
