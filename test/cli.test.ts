@@ -250,6 +250,15 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.equal(run('status').status, 0);
     const switched = run('switch', DEV);
     assert.deepEqual([switched.status, switched.stderr.split('\n')[0]], [1, 'error[OUTPUT_CONFLICT]: .envprofiles/state.json is a pipe, a socket or a device, where the switch must write a file.']);
+    fs.rmSync(state);
+    // A folder under a journal's name is no journal: left alone (before, every command failed removing it
+    // as a torn one), and a backup that would write that journal says what is in the way (before, "a bug").
+    const journal = path.join(root, `.envprofiles/journal/backup-${DEV}.json`);
+    fs.mkdirSync(journal, { recursive: true });
+    assert.equal(run('list').status, 0);
+    const blocked = run('backup', DEV);
+    assert.deepEqual([blocked.status, blocked.stderr.split('\n')[0].replace(/: EISDIR.*$/, '')], [1, `error[IO_ERROR]: A folder stands where a file is needed (${journal})`]);
+    assert.ok(fs.statSync(journal).isDirectory());
   });
 
   it('list, show and status print one JSON document with --json', async () => {

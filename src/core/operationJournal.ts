@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile';
 import type { OutputSnapshot, PlannedOutput } from './switchOutputs';
 import type { WorkspaceLayout } from './workspaceLayout';
-import { readFileIfRegular } from './pathKind';
+import { pathKind } from './pathKind';
 
 /** A switch in progress: everything needed to undo it byte for byte, or to finish it. */
 export interface SwitchJournal {
@@ -89,11 +89,13 @@ export function listJournals(layout: WorkspaceLayout): { name: string; journal?:
     return [];
   }
   return names
-    .filter((n) => JOURNAL_FILE_NAME.test(n))
+    // A folder or a named pipe under a journal's name was never written by this tool: not ours, left
+    // alone (a folder made every command fail, removing it as a torn journal).
+    .filter((n) => JOURNAL_FILE_NAME.test(n) && pathKind(path.join(layout.journalDir, n)) === 'file')
     .map((n) => {
       const name = n.slice(0, -'.json'.length);
       try {
-        return { name, journal: JSON.parse(readFileIfRegular(path.join(layout.journalDir, n)) ?? '') as OperationJournal };
+        return { name, journal: JSON.parse(fs.readFileSync(path.join(layout.journalDir, n), 'utf8')) as OperationJournal };
       } catch {
         return { name };
       }

@@ -38,6 +38,12 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
   if (code === 'ENOTDIR' || (code === 'EEXIST' && syscall === 'mkdir')) {
     return new EnvProfilesError('IO_ERROR', `A file stands where a folder is needed${where ? ` (${where}, or a folder on the way to it)` : ''}: ${message}.`, { file: where, cause: error, hint: 'Check the folders on that path (one of them is a file), then run it again.' });
   }
+  if (code === 'EISDIR') {
+    // A rename onto a folder names the folder as its destination.
+    const dest = (error as { dest?: unknown })?.dest;
+    const folder = typeof dest === 'string' ? dest : where;
+    return new EnvProfilesError('IO_ERROR', `A folder stands where a file is needed${folder ? ` (${folder})` : ''}: ${message}.`, { file: folder, cause: error, hint: 'Move that folder away (this tool writes a file there), then run it again.' });
+  }
   if (code === 'EROFS') {
     return new EnvProfilesError('PERMISSION_DENIED', `The file system is read-only${where ? ` (writing ${where})` : ''}: ${message}.`, { file: where, cause: error, hint: 'Use a folder on a writable disk, then run it again.' });
   }
