@@ -116,11 +116,6 @@ function removeAbandonedGuard(guard: string): void {
  * are not supported, an exclusive create and write.
  */
 export function createExclusively(file: string, text: string): boolean {
-  // A folder in the lock file's place never goes away by itself: waiting for it (the workspace's lock
-  // said "being taken over, try again in a few seconds" for ever) would not help.
-  if (pathKind(file) === 'folder') {
-    throw new EnvProfilesError('IO_ERROR', `${file} is a folder, not a lock file of this tool, so no operation can take the lock; nothing was changed.`, { file, hint: `This tool never makes a folder there: remove ${file}, then run the command again.` });
-  }
   const temp = temporaryPathFor(file);
   try {
     fs.writeFileSync(temp, text, { flag: 'wx' });
@@ -129,7 +124,8 @@ export function createExclusively(file: string, text: string): boolean {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // EEXIST: it is there. ENOENT: a recovery running at that instant removed our temporary file.
-    if (code === 'EEXIST' || code === 'ENOENT') return false;
+    if (code === 'EEXIST') return refuseFolder(file);
+    if (code === 'ENOENT') return false;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
   } finally {
     fs.rmSync(temp, { force: true });
@@ -138,9 +134,19 @@ export function createExclusively(file: string, text: string): boolean {
     fs.writeFileSync(file, text, { flag: 'wx' });
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return refuseFolder(file);
     throw error;
   }
+}
+
+/**
+ * What is there when `file` could not be created: false (a lock someone holds), or, for a folder in the
+ * lock file's place, an error. A folder never goes away by itself: waiting for it (the workspace's lock
+ * said "being taken over, try again in a few seconds" for ever) would not help.
+ */
+function refuseFolder(file: string): false {
+  if (pathKind(file) !== 'folder') return false;
+  throw new EnvProfilesError('IO_ERROR', `${file} is a folder, not a lock file of this tool, so no operation can take the lock; nothing was changed.`, { file, hint: `This tool never makes a folder there: remove ${file}, then run the command again.` });
 }
 
 /** Removes the lock file if this process holds it. */

@@ -317,7 +317,8 @@ function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, ch
   const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
   // A folder (or a pipe, a device) where a file goes is never moved aside or replaced: before, a restore
   // moved a folder at a database's path aside, then failed to remove it, and every command after failed.
-  for (const [name, target] of [...replaced.map((r): [string, string] => [r.logicalName, r.file]), ...fileRecords.map((f, i): [string, string] => [f.originalPath, fileTargets[i]])]) {
+  const namedTargets = [...replaced.map((r): [string, string] => [r.logicalName, r.file]), ...fileRecords.map((f, i): [string, string] => [f.originalPath, fileTargets[i]])];
+  for (const [name, target] of namedTargets) {
     const kind = pathKind(target);
     if (kind === 'folder' || kind === 'not-a-file') {
       throw new EnvProfilesError('TARGET_EXISTS', `${layout.relative(target)}, where ${name} of backup ${manifest.backupId} would be restored, is ${nonFileInWords(kind)}, not a file; nothing was changed.`, {
@@ -331,7 +332,7 @@ function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, ch
   // backup made before, restored by its own paths, has them): it would be replaced twice, and the second
   // replacement could not be rolled back.
   const targetOwners = new Map<string, string>();
-  for (const [name, target] of [...replaced.map((r): [string, string] => [r.logicalName, r.file]), ...fileRecords.map((f, i): [string, string] => [f.originalPath, fileTargets[i]])]) {
+  for (const [name, target] of namedTargets) {
     const real = realLocation(target);
     const other = targetOwners.get(real);
     if (other) {
