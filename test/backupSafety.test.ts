@@ -96,6 +96,82 @@ describe('a folder where a restored file goes', () => {
   });
 });
 
+describe('file names near the file system\'s 255-byte limit', () => {
+  // 80 Korean syllables: 240 bytes, a name the file system takes but ".<name>.envprofiles-tmp-…" exceeded.
+  const LONG = `${'설정'.repeat(40)}.sqlite3`;
+  const namesIn = (dir: string): string[] => fs.readdirSync(dir);
+
+  async function longNamedWorkspace(): Promise<{ root: string; context: Awaited<ReturnType<typeof demoWorkspace>>['context']; file: string }> {
+    const { root, context } = await demoWorkspace();
+    const file = path.join(root, 'data/dev', LONG);
+    fs.renameSync(path.join(root, 'data/dev/settings.sqlite3'), file);
+    for (const suffix of ['-wal', '-shm']) fs.rmSync(path.join(root, `data/dev/settings.sqlite3${suffix}`), { force: true });
+    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('data/dev/settings.sqlite3', `data/dev/${LONG}`));
+    return { root, context, file };
+  }
+
+  it('a database with a 240-byte file name is restored (before: its temporary name was too long, and the journal left behind failed every command)', async () => {
+    const { root, context, file } = await longNamedWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const tables = async (): Promise<string> => {
+      const db = (await engine()).open(file, { readOnly: true });
+      try {
+        return JSON.stringify(db.all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"));
+      } finally {
+        db.close();
+      }
+    };
+    const backedUp = await tables();
+    const db = (await engine()).open(file, { readOnly: false });
+    db.exec('CREATE TABLE after_backup (x)');
+    db.close();
+    assert.notEqual(await tables(), backedUp);
+    const restored = runCli(['restore', backup.entry.id, '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.equal(await tables(), backedUp, 'the database is the backup\'s again');
+    assert.deepEqual(temporaryFiles(root), []);
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+  });
+
+  it('a damaged database with a 240-byte file name is kept beside it under a name that fits', async () => {
+    const { root, context, file } = await longNamedWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    fs.writeFileSync(file, 'not a database any more');
+    const restored = runCli(['restore', backup.entry.id, '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    const kept = namesIn(path.join(root, 'data/dev')).filter((name) => name.includes('.before-restore-') && !/-(wal|shm)$/.test(name));
+    assert.equal(kept.length, 1, kept.join(', '));
+    assert.ok(Buffer.byteLength(kept[0]) <= 255 - '-journal'.length, `${Buffer.byteLength(kept[0])} bytes`);
+    assert.ok(kept[0].startsWith('설정설정'), kept[0]);
+    assert.equal(fs.readFileSync(path.join(root, 'data/dev', kept[0]), 'utf8'), 'not a database any more');
+    assert.ok(restored.stdout.includes(kept[0]), 'the note names the kept file');
+  });
+
+  it('a restore journal of an earlier version naming a temporary file too long to exist is rolled back by the next command (before: every command failed on it)', async () => {
+    const { root, file } = await longNamedWorkspace();
+    const before = fs.readFileSync(file);
+    const tooLong = path.join(root, 'data/dev', `.${LONG}.envprofiles-tmp-99999-0000abcd`);
+    const journal = { operation: 'restore', phase: 'prepared', startedAt: new Date().toISOString(), profileId: DEV, backupId: `${DEV}.20260101T000000-000Z.full`, stagingDir: path.join(root, '.envprofiles/backups/.restore-staging'), swaps: [{ target: file, incoming: tooLong, keptOld: [{ path: `${tooLong}-kept`, from: file }] }] };
+    fs.mkdirSync(path.join(root, '.envprofiles/journal'), { recursive: true });
+    fs.writeFileSync(path.join(root, `.envprofiles/journal/restore-${DEV}.json`), JSON.stringify(journal));
+    const listed = runCli(['list', '--workspace', root]);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stderr, /rolled back the interrupted restore/);
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+    assert.ok(fs.readFileSync(file).equals(before));
+  });
+
+  it('a database name longer than 64 characters is refused by validation (before: every backup failed on its snapshot\'s name)', async () => {
+    const { root } = await demoWorkspace();
+    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    settings: ', `    ${'s'.repeat(65)}: `));
+    const refused = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /error\[PROFILE_INVALID\]: .*profile\.databases\.s{65}: "s{20}…" is 65 characters long: a database name may have at most 64\n/);
+  });
+});
+
 describe('one file under two names', () => {
   it('a restore by the backup\'s own paths that would write one file twice (two databases, one through a folder link) is refused before anything is written (before: replaced twice, and the rollback lost the data)', async () => {
     const { root, context } = await demoWorkspace();

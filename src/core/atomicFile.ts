@@ -3,14 +3,22 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setPermissions } from './filePermissions';
 import { isProcessAlive } from './processAlive';
+import { fittingName } from './fittingName';
 
 /** Every temporary file this tool creates carries this marker, so recovery can find leftovers. */
 export const TEMP_MARKER = '.envprofiles-tmp-';
 
+/** What follows the marker: the writer's process id (at most 7 digits on Linux), a dash and 8 random hex digits. */
+const WRITER_AND_RANDOM_BYTES = 16;
+
+/** How every temporary name of `target` starts; a name near the file system's limit is cut to leave room for the rest. */
+function temporaryPrefixFor(target: string): string {
+  return `.${fittingName(path.basename(target), 1 + TEMP_MARKER.length + WRITER_AND_RANDOM_BYTES)}${TEMP_MARKER}`;
+}
+
 /** A temporary name in the same folder as `target`, so the final rename stays on one file system. */
 export function temporaryPathFor(target: string): string {
-  const dir = path.dirname(target);
-  return path.join(dir, `.${path.basename(target)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`);
+  return path.join(path.dirname(target), `${temporaryPrefixFor(target)}${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
 /** Flushes a directory entry so a rename survives a power loss. */
@@ -112,7 +120,7 @@ export function renameDurablyWithoutReplacing(temp: string, target: string): boo
 
 /** Whether a running process (this one included) is writing `target` under a temporary name now. */
 export function isBeingWritten(target: string): boolean {
-  const prefix = `.${path.basename(target)}${TEMP_MARKER}`;
+  const prefix = temporaryPrefixFor(target);
   try {
     return fs.readdirSync(path.dirname(target)).some((name) => {
       const writer = name.startsWith(prefix) ? temporaryFileWriter(name) : undefined;

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { appendAudit } from './auditLog';
 import { removeTemporaryFiles } from './atomicFile';
+import { removeIfThere } from './pathKind';
 import { removeJournal, listJournals, journalPath, type NewProfileJournal } from './operationJournal';
 import { rollBackSwitch } from './switchRollback';
 import { finishRestore, recoverBackup, rollBackRestore } from './backup/backupRecovery';
@@ -100,17 +101,3 @@ export function rollBackNewProfile(journal: NewProfileJournal): void {
   }
 }
 
-/**
- * Removes `file` if it is there. A path that cannot name a file (through a file, a name too long, a
- * loop of links) holds none: that is "not there" too (before, it failed the rollback, and the journal
- * left behind then failed every command).
- */
-function removeIfThere(file: string): void {
-  try {
-    fs.rmSync(file, { force: true });
-  } catch (error) {
-    if (!NO_SUCH_PATH.includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
-  }
-}
-
-const NO_SUCH_PATH = ['ENOTDIR', 'ENAMETOOLONG', 'ELOOP'];

@@ -32,3 +32,18 @@ export function nonFileInWords(kind: 'folder' | 'not-a-file'): string {
 export function readFileIfRegular(file: string): string | undefined {
   return pathKind(file) === 'file' ? fs.readFileSync(file, 'utf8') : undefined;
 }
+
+/**
+ * Removes `file` if it is there. A path that cannot name a file (through a file, a name too long, a
+ * loop of links) holds none: that is "not there" too (before, it failed the rollback, and the journal
+ * left behind then failed every command).
+ */
+export function removeIfThere(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch (error) {
+    if (!NO_SUCH_PATH.includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  }
+}
+
+const NO_SUCH_PATH = ['ENOTDIR', 'ENAMETOOLONG', 'ELOOP'];

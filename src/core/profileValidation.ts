@@ -162,6 +162,9 @@ function stringField(raw: Record<string, unknown>, key: string, report: Report, 
   return value;
 }
 
+/** The longest logical database name, as long as a profile id may be. */
+const MAX_DATABASE_NAME = 64;
+
 function validateDatabases(value: unknown, report: Report, context: ProfileValidationContext): Record<string, string> {
   const result: Record<string, string> = {};
   if (value === undefined || value === null) {
@@ -181,6 +184,11 @@ function validateDatabases(value: unknown, report: Report, context: ProfileValid
     const field = ['profile', 'databases', logical];
     if (!isEnvironmentVariableName(logical)) {
       report(field, `"${logical}" is not a usable database name: use letters, digits and "_" (it becomes ENVPROFILE_DB_${logical.toUpperCase()})`);
+      continue;
+    }
+    if (logical.length > MAX_DATABASE_NAME) {
+      // It names the database's snapshot file in a backup (plus SQLite's -journal): a long one failed every backup.
+      report(field, `"${logical.slice(0, 20)}…" is ${logical.length} characters long: a database name may have at most ${MAX_DATABASE_NAME}`);
       continue;
     }
     const upper = logical.toUpperCase();

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { removeTemporaryFiles } from '../atomicFile';
+import { siblingPath } from '../fittingName';
+import { removeIfThere } from '../pathKind';
 import type { BackupJournal, RestoreJournal } from '../operationJournal';
 
 /**
@@ -35,7 +37,7 @@ export function rollBackRestore(journal: RestoreJournal): void {
     for (const kept of swap.keptOld) if (fs.existsSync(kept.path)) fs.renameSync(kept.path, kept.from);
   }
   for (const swap of journal.swaps) {
-    fs.rmSync(swap.incoming, { force: true });
+    removeIfThere(swap.incoming);
     removeTemporaryFiles(path.dirname(swap.target));
   }
   fs.rmSync(journal.stagingDir, { recursive: true, force: true });
@@ -49,13 +51,13 @@ export function finishRestore(journal: RestoreJournal): void {
     for (const kept of swap.keptOld) {
       // A folder that an earlier version moved aside from a database's path is the user's: never removed
       // (removing it failed, and every command after it), but put beside the target under a name of its own.
-      if (isFolder(kept.path)) fs.renameSync(kept.path, kept.keepAs ?? `${kept.from}.before-restore-folder-${Date.now().toString(36)}`);
+      if (isFolder(kept.path)) fs.renameSync(kept.path, kept.keepAs ?? siblingPath(kept.from, `.before-restore-folder-${Date.now().toString(36)}`));
       else if (!kept.keepAs) fs.rmSync(kept.path, { force: true });
       else if (fs.existsSync(kept.path)) fs.renameSync(kept.path, kept.keepAs);
     }
   }
   for (const swap of journal.swaps) {
-    fs.rmSync(swap.incoming, { force: true });
+    removeIfThere(swap.incoming);
     removeTemporaryFiles(path.dirname(swap.target));
   }
   fs.rmSync(journal.stagingDir, { recursive: true, force: true });

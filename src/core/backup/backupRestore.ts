@@ -12,6 +12,7 @@ import { RefusalChecks } from '../dryRunRefusals';
 import { nonFileInWords, pathKind } from '../pathKind';
 import { typedSystemError } from '../systemErrors';
 import { requireWritableFolders } from '../folderAccess';
+import { siblingPath } from '../fittingName';
 import { copyPermissions, permissionsOf } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { removeJournal, writeJournal, type KeptFile, type RestoreJournal } from '../operationJournal';
@@ -97,6 +98,7 @@ function told(outcome: Outcome, done: string, planned: string): string {
 }
 
 const COMPANIONS = ['', '-wal', '-shm', '-journal'];
+const LONGEST_COMPANION_BYTES = Math.max(...COMPANIONS.map((suffix) => suffix.length));
 
 /** Restores a backup over its profile (or as a new profile, or one database), as a journaled swap. */
 export async function restoreBackup(context: WorkspaceContext, request: RestoreRequest): Promise<RestoreResult> {
@@ -524,7 +526,8 @@ function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced:
     // Under the path the profile gives it (a link stays a link in the manifest), else where it is.
     if (!problem) present[logical] = profile.databases[logical] ?? written;
     else if (fs.statSync(file).isFile() && replacedFiles.has(file)) {
-      const keepAs = `${file}.before-restore-${context.now().toISOString().replace(/[:.]/g, '-')}`;
+      // Room is left for its companions' suffixes, kept under the same name.
+      const keepAs = siblingPath(file, `.before-restore-${context.now().toISOString().replace(/[:.]/g, '-')}`, LONGEST_COMPANION_BYTES);
       keptAs.set(file, keepAs);
       notes.push(`${written} ${problem}, so it ${told(outcome, 'could not be backed up first; it was kept', 'cannot be backed up first; it would be kept')} as ${layout.relative(keepAs)}`);
     }
