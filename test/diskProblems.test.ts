@@ -287,6 +287,55 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
   });
 });
 
+describe('backups on a disk mounted read-only (a backup medium kept write-protected)', function () {
+  before(needsMounting);
+
+  after(unmountAll);
+
+  it('its backups verify, the result said as not recorded (before: verify failed on the catalog lock); a restore over a profile is refused before anything, its safety backup having nowhere to go, and says how (also in a dry run); as a new profile it restores', async () => {
+    const { root, context } = await demoWorkspace();
+    const disk = smallDisk(8);
+    useBackupsFolder(root, disk);
+    const backup = await createBackup(context, { profileId: DEV });
+    execFileSync('mount', ['-o', 'remount,ro', disk]);
+    const tmp = tempDir();
+    const env = { TMPDIR: tmp };
+    const onDisk = contentOf(disk);
+    const notRecorded = `not recorded: the result could not be written into the catalog: ${disk}/${DEV} is on a read-only file system. The archive was checked all the same; verify again where the folder can be written to record the result.`;
+    const verified = runCli(['verify', backup.entry.id, '--workspace', root], { env });
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.match(verified.stdout, /is sound: 3 database\(s\) rebuilt/);
+    assert.ok(verified.stdout.endsWith(`\n  ${notRecorded}\n`), verified.stdout);
+    const all = runCli(['verify', '--all', '--workspace', root], { env });
+    assert.equal(all.status, 0, all.stderr);
+    assert.ok(all.stdout.includes(`${backup.entry.id}: sound (3 database(s) rebuilt and checked)\n    ${notRecorded}\n`), all.stdout);
+
+    const before = databaseFiles(path.join(root, 'data'));
+    const refusal = `error[PERMISSION_DENIED]: Restoring ${backup.entry.id} takes a safety backup of the current state of ${DEV} first, which needs to write to ${disk}/${DEV}: ${disk}/${DEV} is on a read-only file system. Nothing was changed.\n  To restore from backups that cannot be written to, set backups.directory in .envprofiles/config.yaml to a writable folder and restore by the archive's path (envprofiles restore ${backup.archive}); or restore it as a new profile (--as-new <id>), which replaces nothing.\n`;
+    for (const extra of [[], ['--db', 'settings']]) {
+      const refused = runCli(['restore', backup.entry.id, ...extra, '--workspace', root], { env });
+      assert.equal(refused.status, 1, refused.stderr);
+      assert.equal(refused.stderr, refusal);
+    }
+    const dryRun = runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root], { env });
+    assert.equal(dryRun.status, 3, dryRun.stderr);
+    assert.match(dryRun.stdout, /\n {2}it would be refused now: Restoring \S+ takes a safety backup of the current state of dev_environment_001 first/);
+    assert.deepEqual(databaseFiles(path.join(root, 'data')), before);
+
+    const asNew = runCli(['restore', backup.entry.id, '--as-new', 'dev_from_disk', '--workspace', root], { env });
+    assert.equal(asNew.status, 0, asNew.stderr);
+    assert.deepEqual(await contentOfDatabase(path.join(root, 'data/dev_from_disk/settings.sqlite3')), await contentOfDatabase(path.join(root, 'data/dev/settings.sqlite3')));
+    // The way the refusal gives: a writable backups folder, and the archive by its path.
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(`directory: ${disk}`, 'directory: .envprofiles/backups'));
+    const byPath = runCli(['restore', backup.archive, '--workspace', root], { env });
+    assert.equal(byPath.status, 0, byPath.stderr);
+    assert.match(byPath.stdout, /the state before the restore is in backup \S+, verified/);
+    assert.deepEqual(contentOf(disk), onDisk, 'nothing written to the read-only disk');
+    assert.deepEqual(fs.readdirSync(tmp).filter((name) => name.includes('envprofiles-tmp')), [], 'no staging folder left in the temporary folder');
+  });
+});
+
 describe('a backups disk that is not mounted, its mount point empty (a real mount, unmounted)', function () {
   before(needsMounting);
 

@@ -87,7 +87,7 @@ export async function verifyBackupCommand(services: CommandServices, target: unk
   requireTrust('verifying');
   const { folder, backup } = await resolveBackup(services, target);
   const result = await verifyInChild(services, folder, backup.reference);
-  const kept = result.recorded ? '' : ' The archive is not one the catalog lists, so the result is not recorded.';
+  const kept = result.notRecorded ? ` Not recorded: ${result.notRecorded}` : '';
   void vscode.window.showInformationMessage(`Backup ${backup.id} is sound: ${result.databases.length} database(s) rebuilt and checked.${kept}`);
   return result.ok;
 }

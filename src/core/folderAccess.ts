@@ -13,20 +13,23 @@ export function fileInTheWay(dir: string): string | undefined {
   }
 }
 
-function notWritableError(lead: string, refusal: { existing: string; readOnly: boolean; error: unknown }, file: string, tail = ''): EnvProfilesError {
+function notWritableError(lead: string, refusal: { existing: string; readOnly: boolean; error: unknown }, file: string, tail = '', hint?: string): EnvProfilesError {
   const { existing, readOnly, error } = refusal;
   return new EnvProfilesError('PERMISSION_DENIED', `${lead}: ${existing} ${readOnly ? 'is on a read-only file system' : 'is not writable'}.${tail}`, {
     file,
     cause: error,
-    hint: readOnly ? 'Use a folder on a writable disk, then run it again.' : `Check the owner and permissions of ${existing}, then run it again.`,
+    hint: hint ?? (readOnly ? 'Use a folder on a writable disk, then run it again.' : `Check the owner and permissions of ${existing}, then run it again.`),
   });
 }
 
-/** Refuses (PERMISSION_DENIED, before anything is written) when `operation` could not write into one of `folders`. */
-export function requireWritableFolders(operation: string, folders: string[]): void {
+/**
+ * Refuses (PERMISSION_DENIED, before anything is written) when `operation` could not write into one of
+ * `folders`; `hint` replaces the general one when the caller knows a better way.
+ */
+export function requireWritableFolders(operation: string, folders: string[], hint?: string): void {
   for (const folder of new Set(folders)) {
     const refusal = writeRefusal(folder);
-    if (refusal) throw notWritableError(`${operation} needs to write to ${folder}`, refusal, folder, ' Nothing was changed.');
+    if (refusal) throw notWritableError(`${operation} needs to write to ${folder}`, refusal, folder, ' Nothing was changed.', hint);
   }
 }
 

@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
-import { nearestExisting } from './folderProbe';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { nearestExisting, writeRefusal } from './folderProbe';
 
 /**
  * File systems whose files SQLite and the rebuild of a database cannot count on: FUSE (FAT or exFAT
@@ -26,4 +28,14 @@ export function unsuitableForStaging(folder: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A scratch folder named `name` in `preferred` (the disk of the backups, which has room for them), or in
+ * the system's temporary folder when `preferred` cannot be written (backups on a read-only disk, which
+ * could then not be verified or restored at all) or is on a file system SQLite cannot count on.
+ */
+export function stagingFolderIn(preferred: string, name: string): { folder: string; inPreferred: boolean } {
+  const inPreferred = writeRefusal(preferred) === undefined && !unsuitableForStaging(preferred);
+  return { folder: path.join(inPreferred ? preferred : os.tmpdir(), name), inPreferred };
 }

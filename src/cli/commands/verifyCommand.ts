@@ -44,8 +44,7 @@ export const verifyCommand: CliCommand = {
           ...result.databases.map((d) => `  ${d.name}: SHA-256 of the rebuilt file ${d.sha256}`),
         ]
       : [result.notABackup ? `${result.archive} is not a backup:` : `${result.backupId} FAILED verification:`, ...result.problems.map((p) => `  - ${p}`), `  ${verificationHint(result)}`];
-    if (result.unreadableCatalog) text.push(`  not recorded: ${result.unreadableCatalog.message} ${result.unreadableCatalog.hint ?? ''} Then verify again to record the result.`);
-    else if (!result.recorded && !result.notABackup && !result.missingParent) text.push(`  not recorded: ${result.archive} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.`);
+    if (result.notRecorded) text.push(`  not recorded: ${result.notRecorded}`);
     return { json: result, text, exitCode: result.ok ? 0 : 1 };
   },
 };
@@ -95,6 +94,7 @@ async function verifyEach(context: WorkspaceContext, backups: BackupLayout, prof
     results.push(result);
     text.push(result.ok ? `${indent}${entry.id}: sound (${result.databases.length} database(s) rebuilt and checked)` : `${indent}${entry.id}: FAILED verification:`);
     if (!result.ok) text.push(...result.problems.map((p) => `${indent}  - ${p}`), `${indent}  ${verificationHint(result)}`);
+    if (result.notRecorded) text.push(`${indent}  not recorded: ${result.notRecorded}`);
   }
   return { results, errors, deletedMeanwhile, failed: results.filter((r) => !r.ok).length + errors.length, text };
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
 import { isInside, realLocation } from '../pathSafety';
 import { profileIdProblem } from '../safeNames';
+import { stagingFolderIn } from '../stagingFolder';
 import { unmarkedFolderProblem } from './backupsFolderMark';
 import type { WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceLayout } from '../workspaceLayout';
@@ -119,6 +120,15 @@ export class BackupLayout {
   /** Scratch space for snapshots and rebuilt databases; its name marks it temporary. */
   stagingDir(profileId: string, purpose: string): string {
     return path.join(this.profileDir(profileId), `.${purpose}.envprofiles-tmp-${process.pid}-${Date.now().toString(36)}`);
+  }
+
+  /**
+   * Scratch space for a restore's page indexes: in the profile's backups folder, or in the system's
+   * temporary folder when that one cannot be written (a restore from a read-only backup disk) or is on
+   * FUSE or a network disk (see stagingFolderIn).
+   */
+  restoreScratchDir(profileId: string): string {
+    return stagingFolderIn(this.profileDir(profileId), path.basename(this.stagingDir(profileId, 'restore'))).folder;
   }
 }
 

@@ -185,6 +185,11 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // Before the safety backup: a restore that cannot fit would only leave that backup behind.
     refusalCheck(() => requireRoomFor(`Restoring ${manifest.backupId}`, chain, targets.map(({ record, target }) => ({ logicalName: record.logicalName, target })), fileRecords.map((f, i) => ({ size: f.size, target: fileTargets[i] }))));
     const safety = safetyBackupPlan(context, safetyProfile, replaced, outcome);
+    // Backups on a read-only disk can be restored, but not over a profile here: its safety backup goes there.
+    if (Object.keys(safety.present).length > 0) {
+      refusalCheck(() => requireWritableFolders(`Restoring ${manifest.backupId} takes a safety backup of the current state of ${safetyProfile.id} first, which`, [backups.profileDir(manifest.profileId)],
+        `To restore from backups that cannot be written to, set backups.directory in .envprofiles/config.yaml to a writable folder and restore by the archive's path (envprofiles restore ${located.archive}); or restore it as a new profile (--as-new <id>), which replaces nothing.`));
+    }
     refusalCheck(() => requireRoomToVerify(`Restoring ${manifest.backupId}`, backups.profileDir(manifest.profileId), Object.values(safety.present).map((written) => layout.resolve(written))));
     // The safety backup holds every database file this restore replaces (also when the profile file is
     // gone and the backup's own profile says where they go).
@@ -206,7 +211,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const fileStamps = new Map(fileTargets.map((target) => [target, fileWriteStamp(target)]));
     const { safetyBackup, safetyBackupVerified, keptAs, notes } = await backUpWhatIsThere(context, config, safetyProfile, safety, profileFileContent);
     notes.push(...leftAlone);
-    const stagingDir = backups.stagingDir(manifest.profileId, 'restore');
+    const stagingDir = backups.restoreScratchDir(manifest.profileId);
     const journal: RestoreJournal = {
       operation: 'restore',
       phase: 'prepared',
@@ -620,7 +625,7 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   }
   // Scratch space for the check of each rebuilt file; its name marks it temporary, so the next command
   // removes it if this one is killed.
-  const scratchDir = new BackupLayout(layout, config).stagingDir(manifest.profileId, 'restore');
+  const scratchDir = new BackupLayout(layout, config).restoreScratchDir(manifest.profileId);
   const operation = `Restoring ${manifest.backupId} as ${id}`;
   const refusals = new RefusalChecks(dryRun);
   const { wouldRefuse } = refusals;
@@ -710,7 +715,7 @@ function vanishedDuringRestore(backupId: string, journal: RestoreJournal, swappe
     ? `while the restore was writing into it. No file was replaced: the files that were in that folder went with it as they were, beside the restore's unfinished copies (${temporaryNames}, which can be deleted); every other file is as it was${kept}`
     : `while the restore was replacing files. It was rolled back in every folder still there; in the one that went, files may already be the backup's, with the ones they replaced set aside under temporary names (${temporaryNames}): put the folder back and restore again${kept}`;
   return vanishedFolderError(failed, inTargets, targetFolders, error)
-    ?? vanishedFolderError(failed, `while the restore was rebuilding the databases in it. The restore was rolled back: every file is as it was${kept}`, [{ folder: journal.stagingDir, what: 'its staging folder in the backups folder' }], error);
+    ?? vanishedFolderError(failed, `while the restore was rebuilding the databases in it. The restore was rolled back: every file is as it was${kept}`, [{ folder: journal.stagingDir, what: 'its staging folder' }], error);
 }
 
 /** Refuses the swaps when a database to be replaced was written since `stamps` were taken (before the safety backup). */

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { isOutOfSpace, outOfSpaceError } from '../diskSpace';
 import { typedSystemError } from '../systemErrors';
@@ -21,7 +20,7 @@ import { foreignKeySampleText, integrityText, type IntegrityReport } from '../sq
 import { watchStep } from '../progressMeter';
 import { fileSha256 } from '../fileDigest';
 import { writeRefusal } from '../folderProbe';
-import { unsuitableForStaging } from '../stagingFolder';
+import { stagingFolderIn } from '../stagingFolder';
 
 export interface VerificationResult {
   backupId: string;
@@ -49,6 +48,8 @@ export interface VerificationResult {
    * copy of it elsewhere, or an archive of another workspace), and not while a parent's archive is missing.
    */
   recorded: boolean;
+  /** Why a sound or failed result of a backup was not recorded (a copy, an unreadable catalog, a read-only backups folder), as a sentence. */
+  notRecorded?: string;
   /** The archive is in a profile's backups folder whose catalog cannot be read: why nothing was recorded, and what to do. */
   unreadableCatalog?: { message: string; hint?: string };
 }
@@ -109,8 +110,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   // The databases are rebuilt beside the archive (its disk has room for backups), unless that folder
   // cannot be written (an archive on a read-only disk, which failed to verify at all) or is on a file
   // system SQLite cannot count on (FUSE, network: see stagingFolder): then in the system's temporary folder.
-  const besideArchive = writeRefusal(path.dirname(located.archive)) === undefined && !unsuitableForStaging(path.dirname(located.archive));
-  const staging = path.join(besideArchive ? path.dirname(located.archive) : os.tmpdir(), `.verify.envprofiles-tmp-${process.pid}-${Date.now().toString(36)}`);
+  const { folder: staging, inPreferred: besideArchive } = stagingFolderIn(path.dirname(located.archive), `.verify.envprofiles-tmp-${process.pid}-${Date.now().toString(36)}`);
   const ownFolders: OwnFolder[] = [{ folder: path.dirname(located.archive), what: 'the folder of the archive' }, { folder: staging, what: besideArchive ? 'the staging folder beside the archive' : 'the staging folder in the temporary folder' }];
   try {
     // The last archive first, so that a broken chain is still reported under the backup's own id.
@@ -201,7 +201,10 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   const archiveSound = problems.length === dataProblems;
   // A parent whose archive is missing says nothing of this archive (as its own archive gone says
   // nothing of the backup): nothing is recorded, and the list says "chain broken" while it is missing.
-  const recorded = profileId !== undefined && located.catalogEntry !== undefined && !missingParent;
+  const listed = profileId !== undefined && located.catalogEntry !== undefined && !missingParent;
+  // Backups on a read-only disk (a mounted backup medium) are verified all the same; only the record is left out.
+  const unwritable = listed && profileId ? writeRefusal(backups.profileDir(profileId)) : undefined;
+  const recorded = listed && !unwritable;
   if (recorded && profileId) {
     const record: VerificationRecord = { at: context.now().toISOString(), ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound };
     if (ok) record.databaseSha256 = Object.fromEntries(databases.map((d) => [d.name, d.sha256]));
@@ -212,7 +215,11 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     }
   }
   appendAudit(context, { event: 'verify', profile: profileId, outcome: ok ? 'ok' : 'failed', detail: ok ? backupId : problems[0] });
-  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started, recorded, ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}), ...(located.unreadableCatalog ? { unreadableCatalog: { message: located.unreadableCatalog.message, hint: located.unreadableCatalog.hint } } : {}) };
+  const notRecorded = recorded || notABackup || missingParent ? undefined
+    : located.unreadableCatalog ? `${located.unreadableCatalog.message} ${located.unreadableCatalog.hint ?? ''} Then verify again to record the result.`
+    : unwritable && profileId ? `the result could not be written into the catalog: ${backups.profileDir(profileId)} ${unwritable.readOnly ? 'is on a read-only file system' : `cannot be written (${(unwritable.error as NodeJS.ErrnoException).code ?? 'refused'})`}. The archive was checked all the same; verify again where the folder can be written to record the result.`
+    : `${located.archive} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.`;
+  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started, recorded, ...(notRecorded ? { notRecorded } : {}), ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}), ...(located.unreadableCatalog ? { unreadableCatalog: { message: located.unreadableCatalog.message, hint: located.unreadableCatalog.hint } } : {}) };
 }
 
 /** What to do about a backup that failed verification. */

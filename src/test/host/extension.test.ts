@@ -267,7 +267,7 @@ suite('Environment Profiles in a real VS Code', () => {
       window.showInformationMessage = showInformationMessage;
     }
     // A copy's result is not recorded in the catalog, and the message says so.
-    assert.deepEqual(told.map((m) => m.replace(/^Backup \S+ is sound: \d+ database\(s\) rebuilt and checked\./, '')), [' The archive is not one the catalog lists, so the result is not recorded.']);
+    assert.deepEqual(told.map((m) => m.replace(/^Backup \S+ is sound: \d+ database\(s\) rebuilt and checked\./, '')), [` Not recorded: ${archive} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.`]);
     assert.equal(offered[offered.length - 1], '$(file-zip) Archive file…', 'offered after the listed backups');
     assert.ok(offered.length > 1);
     const run = api.services.lastChildProcess;
