@@ -19,6 +19,7 @@ import { NO_TEST_HOOKS } from './support/steppedRuns';
 import { stampOf } from '../src/core/sqlite/fileStamp';
 import { stillUnopened } from '../src/core/sqlite/readOnlyMedia';
 import { CLI, demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { needsRoot } from './support/needsRoot';
 
 const DEV = 'dev_environment_001';
 const MARKET = 'data/dev/market_data.sqlite3';
@@ -34,19 +35,6 @@ function smallDisk(megabytes: number, at = tempDir('envprofiles-small-disk-'), r
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${megabytes}m${readOnly ? ',ro' : ''}`, 'tmpfs', at]);
   mounted.push(at);
   return at;
-}
-
-/**
- * Mounting a tmpfs, and making files of another user and running the CLI as that user, need root on
- * Linux (the test machine and CI run as root). Elsewhere there is no real full or read-only disk, or
- * other user, to make, and a simulated one would test nothing: the suite is skipped, and says why.
- */
-function needsRoot(what: string): (this: Mocha.Context) => void {
-  return function (this: Mocha.Context): void {
-    if (process.platform === 'linux' && process.getuid?.() === 0) return;
-    console.log(`    skipped: ${what} needs root on Linux (this is ${process.platform}, uid ${process.getuid?.() ?? 'unknown'})`);
-    this.skip();
-  };
 }
 
 const needsMounting = needsRoot('mounting a small tmpfs');

@@ -10,6 +10,8 @@ import { EnvProfilesError } from '../src/core/errors';
 import { cloneProfile } from '../src/core/profileClone';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { demoWorkspace } from './support/workspaces';
+import { runCli } from './support/cliRunner';
+import { needsRoot } from './support/needsRoot';
 
 const DEV = 'dev_environment_001';
 const SETTINGS = 'data/dev/settings.sqlite3';
@@ -79,5 +81,42 @@ describe('file permissions: a copy is never readable by more people than what it
     const manifest = (mode: number) => JSON.stringify({ format: 'envprofiles-backup', formatVersion: 2, backupId: 'xyz.20260101T000000-000Z.full', profileId: 'xyz', kind: 'full', parent: null, chain: [], files: [{ role: 'profile', originalPath: '.envprofiles/profiles/xyz.yaml', size: 1, sha256: 'a'.repeat(64), entry: 'profile/xyz.yaml', mode }] });
     assert.equal(parseManifest(manifest(0o644), 'x.zip').files[0].mode, 0o644);
     assert.throws(() => parseManifest(manifest(0o4755), 'x.zip'), (e: unknown) => e instanceof EnvProfilesError && e.code === 'ARCHIVE_INVALID' && /permissions that are not permission bits/.test(e.message));
+  });
+});
+
+describe('a file replaced keeps its owner and permissions', () => {
+  it('a switch keeps a private (0600) env file private (before: every switch made it 0644, readable by all)', async () => {
+    const { root } = await demoWorkspace();
+    const envFile = path.join(root, '.env');
+    assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    fs.chmodSync(envFile, 0o600);
+    for (const id of ['test_environment_001', DEV]) {
+      const switched = runCli(['switch', id, '--workspace', root]);
+      assert.equal(switched.status, 0, switched.stderr);
+      assert.equal(octal(permissions(envFile)), '600');
+    }
+  });
+
+  describe('run as root (sudo) on the files of a service\'s user', function () {
+    before(needsRoot('giving files to another owner'));
+    const NOBODY = 65534;
+    const ownerOf = (file: string): string => `${fs.statSync(file).uid}:${fs.statSync(file).gid}`;
+
+    it('a restore gives each database and file back to its owner, and a switch its env file (before: all became root\'s, and the service could no longer write its database)', async () => {
+      const { root, context } = await demoWorkspace();
+      const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+      fs.writeFileSync(path.join(root, 'app.ini'), 'mode = sandbox\n');
+      fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('  configurations:', '  files:\n    - app.ini\n  configurations:'));
+      const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+      assert.equal(runCli(['switch', 'test_environment_001', '--workspace', root]).status, 0);
+      const owned = [...fs.readdirSync(path.join(root, 'data/dev')).map((name) => path.join(root, 'data/dev', name)), path.join(root, 'app.ini'), path.join(root, '.env')];
+      for (const file of owned) fs.chownSync(file, NOBODY, NOBODY);
+      const restored = runCli(['restore', backup.entry.id, '--workspace', root]);
+      assert.equal(restored.status, 0, restored.stderr);
+      for (const file of [path.join(root, SETTINGS), path.join(root, 'data/dev/market_data.sqlite3'), path.join(root, 'app.ini')]) assert.equal(ownerOf(file), `${NOBODY}:${NOBODY}`, file);
+      const switched = runCli(['switch', DEV, '--workspace', root]);
+      assert.equal(switched.status, 0, switched.stderr);
+      assert.equal(ownerOf(path.join(root, '.env')), `${NOBODY}:${NOBODY}`);
+    });
   });
 });

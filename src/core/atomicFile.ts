@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { setPermissions } from './filePermissions';
+import { fileAttributesOf, giveAttributes, setPermissions } from './filePermissions';
 import { isProcessAlive } from './processAlive';
 import { fittingName } from './fittingName';
 
@@ -48,13 +48,18 @@ function replaceViaTemporary(target: string, create: (temp: string) => void): vo
   fsyncDirectory(path.dirname(target));
 }
 
-/** Writes `data` to `target` atomically: temporary file in the same folder, fsync, rename, fsync folder. */
+/**
+ * Writes `data` to `target` atomically: temporary file in the same folder, fsync, rename, fsync folder.
+ * A file replaced keeps its owner and permissions (`mode`, when given, sets them instead).
+ */
 export function writeFileAtomic(target: string, data: string | Uint8Array, mode?: number): void {
+  const replaced = fileAttributesOf(target);
   replaceViaTemporary(target, (temp) => {
-    const fd = fs.openSync(temp, 'wx', mode ?? 0o644);
+    const fd = fs.openSync(temp, 'wx', mode ?? replaced?.mode ?? 0o644);
     try {
       fs.writeFileSync(fd, data);
-      if (mode !== undefined) setPermissions(fd, mode);
+      if (replaced) giveAttributes(fd, { ...replaced, mode: mode ?? replaced.mode });
+      else if (mode !== undefined) setPermissions(fd, mode);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

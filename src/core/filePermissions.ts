@@ -37,7 +37,41 @@ export function narrowPermissions(file: string, most: number): void {
   if ((now & most) !== now) setPermissions(file, now & most);
 }
 
-/** Gives `file` the permissions `like` has (a restored file takes those of the file it replaces). */
-export function copyPermissions(like: string, file: string): void {
-  setPermissions(file, permissionsOf(like));
+/** Who owns a file, and its permission bits: what its replacement is given. */
+export interface FileAttributes {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** The owner and permissions of `file` when it is a regular file (links followed); undefined otherwise. */
+export function fileAttributesOf(file: string): FileAttributes | undefined {
+  try {
+    const stat = fs.statSync(file);
+    return stat.isFile() ? { mode: stat.mode & 0o777, uid: stat.uid, gid: stat.gid } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What chown says when this process may not give a file away (not root) or the file system keeps no owners. */
+const NO_OWNER_CHANGE = new Set(['EPERM', 'EINVAL', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP']);
+
+/**
+ * Gives `file` (a path or an open descriptor) the owner and permissions of the file it replaces, so a
+ * replacement changes content only. Run as root (sudo) for a service's files, a restore or a switch
+ * made them root's, and the service could no longer write its database; a private (600) env file
+ * became readable by all. The owner is given only where this process may (root, or its own group).
+ */
+export function giveAttributes(file: string | number, attributes: FileAttributes): void {
+  const now = typeof file === 'number' ? fs.fstatSync(file) : fs.statSync(file);
+  if (now.uid !== attributes.uid || now.gid !== attributes.gid) {
+    try {
+      if (typeof file === 'number') fs.fchownSync(file, attributes.uid, attributes.gid);
+      else fs.chownSync(file, attributes.uid, attributes.gid);
+    } catch (error) {
+      if (!NO_OWNER_CHANGE.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    }
+  }
+  setPermissions(file, attributes.mode);
 }

@@ -13,7 +13,7 @@ import { nonFileInWords, pathKind } from '../pathKind';
 import { typedSystemError } from '../systemErrors';
 import { requireWritableFolders } from '../folderAccess';
 import { siblingPath } from '../fittingName';
-import { copyPermissions, permissionsOf } from '../filePermissions';
+import { fileAttributesOf, giveAttributes, permissionsOf } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { removeJournal, writeJournal, type KeptFile, type RestoreJournal } from '../operationJournal';
 import { databasePathsIn } from '../newDatabasePaths';
@@ -411,7 +411,8 @@ function restoredPermissions(target: string, record: { mode?: number }): number 
 
 /** A restored file ends with exactly the permissions of the file it replaces (the umask may have narrowed them). */
 function matchPermissions(target: string, incoming: string): void {
-  if (fs.existsSync(target)) copyPermissions(target, incoming);
+  const replaced = fileAttributesOf(target);
+  if (replaced) giveAttributes(incoming, replaced);
 }
 
 /**
