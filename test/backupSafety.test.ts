@@ -172,6 +172,35 @@ describe('file names near the file system\'s 255-byte limit', () => {
   });
 });
 
+describe('a path of the backup that a symbolic link in the workspace now leads outside', () => {
+  it('is refused naming the link, not the archive, before anything is written (before: ARCHIVE_HOSTILE, "do not use this archive"); --as-new, which does not write there, restores', async () => {
+    const { root, context } = await demoWorkspace();
+    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(path.join(root, 'app.ini'), 'mode = sandbox\n');
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('  configurations:', '  files:\n    - app.ini\n  configurations:'));
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const outside = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'envprofiles-outside-')), 'app.ini');
+    fs.writeFileSync(outside, 'not the workspace\'s\n');
+    fs.rmSync(path.join(root, 'app.ini'));
+    fs.symlinkSync(outside, path.join(root, 'app.ini'));
+    // With the profile file, its own validation names the link.
+    const withProfile = runCli(['restore', backup.entry.id, '--workspace', root]);
+    assert.equal(withProfile.status, 1, withProfile.stderr);
+    assert.match(withProfile.stderr, /^error\[PROFILE_INVALID\]: .*profile\.files\.0: "app\.ini" leads outside the workspace folder through a symbolic link/);
+    // Without it, the restore goes by the backup's paths, and says the link is at fault.
+    fs.rmSync(profileFile);
+    const before = snapshotTree(root, ignoreSqliteCompanions);
+    const refused = runCli(['restore', backup.entry.id, '--workspace', root]);
+    assert.equal(refused.status, 3, refused.stderr);
+    assert.equal(refused.stderr, `error[TARGET_EXISTS]: app.ini, where a file of backup ${backup.entry.id} would be restored, leads outside the workspace folder through a symbolic link (to ${outside}); nothing was changed.\n  The backup is not at fault: a symbolic link in the workspace leads elsewhere. Remove or correct that link, then restore again.\n`);
+    assertSameTree(snapshotTree(root, ignoreSqliteCompanions), before, 'nothing may be written');
+    assert.equal(fs.readFileSync(outside, 'utf8'), 'not the workspace\'s\n');
+    const asNew = runCli(['restore', backup.entry.id, '--as-new', 'dev_again', '--workspace', root]);
+    assert.equal(asNew.status, 0, asNew.stderr);
+    assert.equal(fs.readFileSync(outside, 'utf8'), 'not the workspace\'s\n');
+  });
+});
+
 describe('one file under two names', () => {
   it('a restore by the backup\'s own paths that would write one file twice (two databases, one through a folder link) is refused before anything is written (before: replaced twice, and the rollback lost the data)', async () => {
     const { root, context } = await demoWorkspace();

@@ -45,7 +45,8 @@ function danglingLinkTarget(file: string): string | undefined {
 
 /** `outside`: refused only because it is outside the workspace, which allowed_directories can change. */
 /** `absolute` is the path as written, resolved; `real`, where it leads once symbolic links are followed. */
-export type PathVerdict = { ok: true; absolute: string; real: string } | { ok: false; reason: string; outside?: boolean };
+/** `throughLink`: the path as written is sound; a symbolic link on the disk makes it lead where it may not. */
+export type PathVerdict = { ok: true; absolute: string; real: string } | { ok: false; reason: string; outside?: boolean; throughLink?: boolean };
 
 export interface PathCheckOptions {
   /** The one path of this tool's own in `.envprofiles/` that may be named: a backed-up profile YAML. */
@@ -82,12 +83,13 @@ export function checkProfilePath(workspaceRoot: string, written: string, allowed
   }
   const real = ownLocation ? path.join(realLocation(path.dirname(absolute)), path.basename(absolute)) : realLocation(absolute);
   if (!isInside(root, real) && !allowed.some((dir) => isInside(dir, real))) {
-    return { ok: false, reason: `"${written}" leads outside the workspace folder through a symbolic link (to ${real})`, outside: true };
+    return { ok: false, reason: `"${written}" leads outside the workspace folder through a symbolic link (to ${real})`, outside: true, throughLink: true };
   }
   // The store holds this tool's own files (profiles, state, config, journals, backups): a profile's file
   // or an output there would be overwritten by a restore or a switch, or overwrite one of them.
   if (!storeAllowed && (isInside(path.join(path.resolve(workspaceRoot), STORE_FOLDER), absolute) || isInside(path.join(root, STORE_FOLDER), real))) {
-    return { ok: false, reason: `"${written}" is inside ${STORE_FOLDER}, where this tool keeps its own files` };
+    const writtenThere = isInside(path.join(path.resolve(workspaceRoot), STORE_FOLDER), absolute);
+    return { ok: false, reason: `"${written}" is inside ${STORE_FOLDER}, where this tool keeps its own files`, ...(writtenThere ? {} : { throughLink: true }) };
   }
   return { ok: true, absolute, real };
 }

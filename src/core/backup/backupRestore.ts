@@ -132,7 +132,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // Every place a file of the backup would be written is judged before anything is written, also where
     // this restore does not write it (--as-new, --db): a manifest that points outside is hostile.
     // (The profile's own YAML is in .envprofiles; it is written to the profile file of the backup's id, not to its recorded path.)
-    const fileTargetOf = new Map(manifest.files.filter((f) => f.role !== 'database').map((f) => [f.originalPath, restoreTarget(context, config, chain, f.originalPath, 'a file', f.role === 'profile')]));
+    const fileTargetOf = new Map(manifest.files.filter((f) => f.role !== 'database').map((f) => [f.originalPath, judgeRestoreTarget(context, config, chain, f.originalPath, 'a file', f.role === 'profile')]));
+    for (const judged of fileTargetOf.values()) if (judged instanceof EnvProfilesError && judged.code === 'ARCHIVE_HOSTILE') throw judged;
     // A dry run goes on past what would refuse the restore now (the application is live, a database is
     // open, no room), to show the whole plan, and says what would refuse it.
     const refusals = new RefusalChecks(request.dryRun === true);
@@ -308,7 +309,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
  * path, or with the profile file gone at the backup's, unless that path is now another profile's
  * database (TARGET_EXISTS).
  */
-function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], database: string | undefined, current: { file: string; profile?: Profile }, fileTargetOf: Map<string, string>, outcome: Outcome) {
+function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], database: string | undefined, current: { file: string; profile?: Profile }, fileTargetOf: Map<string, string | EnvProfilesError>, outcome: Outcome) {
   const { layout } = context;
   const manifest = chain[chain.length - 1].manifest;
   const records = databaseRecordsOf(manifest);
@@ -320,7 +321,11 @@ function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, ch
   const targets = selected.map((record) => ({ record, target: databaseTarget(context, config, chain, record, current.profile) }));
   const backedUpFiles = database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
   const fileRecords = backedUpFiles.filter((f) => !current.profile || current.profile.files.includes(f.originalPath));
-  const fileTargets = fileRecords.map((f) => fileTargetOf.get(f.originalPath) as string);
+  const fileTargets = fileRecords.map((f) => {
+    const judged = fileTargetOf.get(f.originalPath) as string | EnvProfilesError;
+    if (judged instanceof EnvProfilesError) throw judged;
+    return judged;
+  });
   const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
   // A folder (or a pipe, a device) where a file goes is never moved aside or replaced: before, a restore
   // moved a folder at a database's path aside, then failed to remove it, and every command after failed.
@@ -573,12 +578,29 @@ function databaseTarget(context: WorkspaceContext, config: WorkspaceConfig, chai
  * stays a link.
  */
 function restoreTarget(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], written: string, what: string, storeAllowed = false): string {
+  const judged = judgeRestoreTarget(context, config, chain, written, what, storeAllowed);
+  if (judged instanceof EnvProfilesError) throw judged;
+  return judged;
+}
+
+/**
+ * As restoreTarget, but a path that is sound in the backup and leads elsewhere only through a symbolic
+ * link in the workspace now is returned as its refusal, to be thrown when that file is to be written:
+ * the link, not the archive, is at fault (before, the archive was called hostile, "do not use it").
+ * A path the manifest itself points outside with is hostile, and thrown at once.
+ */
+function judgeRestoreTarget(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], written: string, what: string, storeAllowed = false): string | EnvProfilesError {
   const verdict = checkProfilePath(context.layout.root, written, config.allowedDirectories, { storeAllowed });
-  if (!verdict.ok) {
-    const archive = chain[chain.length - 1].file;
-    throw new EnvProfilesError('ARCHIVE_HOSTILE', `${archive}: the backup would write ${what} at ${written}: ${verdict.reason}. The archive was refused and nothing was written.`, { kind: 'refused', file: archive, hint: what === 'a file' ? 'Do not use this archive: its files belong outside this workspace.' : 'Restore with --as-new <id> to put its databases inside the workspace.' });
+  if (verdict.ok) return realLocation(verdict.absolute);
+  const archive = chain[chain.length - 1].file;
+  if (verdict.throughLink) {
+    return new EnvProfilesError('TARGET_EXISTS', `${written}, where ${what} of backup ${chain[chain.length - 1].manifest.backupId} would be restored, ${verdict.reason.replace(/^"[^"]*" /, '')}; nothing was changed.`, {
+      kind: 'refused',
+      file: written,
+      hint: `The backup is not at fault: a symbolic link in the workspace leads elsewhere. Remove or correct that link, then restore again${what === 'a file' ? '' : ' (or restore the backup as a new profile: --as-new <id>)'}.`,
+    });
   }
-  return realLocation(verdict.absolute);
+  return new EnvProfilesError('ARCHIVE_HOSTILE', `${archive}: the backup would write ${what} at ${written}: ${verdict.reason}. The archive was refused and nothing was written.`, { kind: 'refused', file: archive, hint: what === 'a file' ? 'Do not use this archive: its files belong outside this workspace.' : 'Restore with --as-new <id> to put its databases inside the workspace.' });
 }
 
 /** Restores every database of a backup into a new profile, like a clone. */
