@@ -6,7 +6,7 @@ import { createBackup } from '../src/core/backup/backupCreation';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { EnvProfilesError } from '../src/core/errors';
 import { runCli } from './support/cliRunner';
-import { demoWorkspace, engine, snapshotTree, temporaryFiles, assertSameTree } from './support/workspaces';
+import { demoWorkspace, engine, listFilesInProfile, snapshotTree, temporaryFiles, assertSameTree } from './support/workspaces';
 import { craftArchive } from './support/testHelpers';
 import { killAtEveryStep, killAtRandomMoments, stepsOf } from './support/steppedRuns';
 
@@ -177,7 +177,7 @@ describe('a path of the backup that a symbolic link in the workspace now leads o
     const { root, context } = await demoWorkspace();
     const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
     fs.writeFileSync(path.join(root, 'app.ini'), 'mode = sandbox\n');
-    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('  configurations:', '  files:\n    - app.ini\n  configurations:'));
+    listFilesInProfile(root, DEV, ['app.ini']);
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
     const outside = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'envprofiles-outside-')), 'app.ini');
     fs.writeFileSync(outside, 'not the workspace\'s\n');

@@ -9,7 +9,7 @@ import { verifyBackup } from '../src/core/backup/backupVerification';
 import { EnvProfilesError } from '../src/core/errors';
 import { cloneProfile } from '../src/core/profileClone';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
-import { demoWorkspace } from './support/workspaces';
+import { demoWorkspace, listFilesInProfile } from './support/workspaces';
 import { runCli } from './support/cliRunner';
 import { needsRoot } from './support/needsRoot';
 
@@ -104,9 +104,8 @@ describe('a file replaced keeps its owner and permissions', () => {
 
     it('a restore gives each database and file back to its owner, and a switch its env file (before: all became root\'s, and the service could no longer write its database)', async () => {
       const { root, context } = await demoWorkspace();
-      const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
       fs.writeFileSync(path.join(root, 'app.ini'), 'mode = sandbox\n');
-      fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('  configurations:', '  files:\n    - app.ini\n  configurations:'));
+      listFilesInProfile(root, DEV, ['app.ini']);
       const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
       assert.equal(runCli(['switch', 'test_environment_001', '--workspace', root]).status, 0);
       const owned = [...fs.readdirSync(path.join(root, 'data/dev')).map((name) => path.join(root, 'data/dev', name)), path.join(root, 'app.ini'), path.join(root, '.env')];

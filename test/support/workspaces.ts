@@ -92,3 +92,9 @@ export function assertSameTree(after: Record<string, string>, before: Record<str
   const differing = [...paths].filter((p) => before[p] !== after[p]).map((p) => `${p} (${p in before ? (p in after ? 'changed' : 'removed') : 'added'})`);
   if (differing.length > 0) throw new Error(`${message}: ${differing.join(', ')}`);
 }
+
+/** Lists `files` under `files:` in the profile file of `profileId` (the demo profiles have none). */
+export function listFilesInProfile(root: string, profileId: string, files: string[]): void {
+  const profileFile = path.join(root, `.envprofiles/profiles/${profileId}.yaml`);
+  fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('  configurations:', `  files:\n${files.map((file) => `    - ${file}\n`).join('')}  configurations:`));
+}
