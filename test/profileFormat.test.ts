@@ -130,6 +130,17 @@ describe('profile format', () => {
     }
   });
 
+  it('refuses a path with a line break or another control character, as a backup manifest may hold none (before: valid and backed up, and that backup then refused as hostile by every restore)', () => {
+    const layout = new WorkspaceLayout(tempDir());
+    const text = variant('settings: "data/dev/settings.sqlite3"', 'settings: "data/dev/a\\nb.sqlite3"').replace('  configurations:', '  files:\n    - "config/\\tapp.yaml"\n  configurations:');
+    const { profile, issues } = parseProfileText(text, 'p.yaml', layout, defaultConfig());
+    assert.equal(profile, undefined);
+    assert.deepEqual(issues.map((i) => `${i.field}: ${i.message}`), [
+      'profile.databases.settings: "data/dev/a\\nb.sqlite3" (in JSON notation) holds a line break or another control character, which a backup cannot restore: rename the file',
+      'profile.files.0: "config/\\tapp.yaml" (in JSON notation) holds a line break or another control character, which a backup cannot restore: rename the file',
+    ]);
+  });
+
   it('files: lists each file once, and none that is backed up or written otherwise: a database of the profile, the env file, a link (before: such a backup failed its own verify, "appears twice")', () => {
     const layout = new WorkspaceLayout(tempDir());
     const config = { ...defaultConfig(), links: { 'data/settings.sqlite3': 'settings' } };
