@@ -130,13 +130,14 @@ describe('profile format', () => {
     }
   });
 
-  it('refuses a path with a line break or another control character, as a backup manifest may hold none (before: valid and backed up, and that backup then refused as hostile by every restore)', () => {
+  it('refuses a path with a line break or another control character, or (but on Windows) a backslash, as a backup manifest may hold none (before: valid and backed up, and that backup then refused as hostile by every restore)', () => {
     const layout = new WorkspaceLayout(tempDir());
-    const text = variant('settings: "data/dev/settings.sqlite3"', 'settings: "data/dev/a\\nb.sqlite3"').replace('  configurations:', '  files:\n    - "config/\\tapp.yaml"\n  configurations:');
+    const text = variant('settings: "data/dev/settings.sqlite3"', 'settings: "data/dev/a\\nb.sqlite3"').replace('strategies: "data/dev/strategies.sqlite3"', "strategies: 'data\\dev\\strategies.sqlite3'").replace('  configurations:', '  files:\n    - "config/\\tapp.yaml"\n  configurations:');
     const { profile, issues } = parseProfileText(text, 'p.yaml', layout, defaultConfig());
     assert.equal(profile, undefined);
     assert.deepEqual(issues.map((i) => `${i.field}: ${i.message}`), [
       'profile.databases.settings: "data/dev/a\\nb.sqlite3" (in JSON notation) holds a line break or another control character, which a backup cannot restore: rename the file',
+      'profile.databases.strategies: "data\\dev\\strategies.sqlite3" holds a backslash: separate folders with "/" (Windows takes it too); a file whose name has one cannot be restored from a backup, so rename it',
       'profile.files.0: "config/\\tapp.yaml" (in JSON notation) holds a line break or another control character, which a backup cannot restore: rename the file',
     ]);
   });

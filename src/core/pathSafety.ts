@@ -58,6 +58,11 @@ export interface PathCheckOptions {
    * command failed, right after a switch to such a profile.
    */
   ownLocation?: boolean;
+  /**
+   * The path is a restore's target from a backup's manifest: a backslash in a name, which earlier
+   * versions let a profile's files have, is restored as it is rather than refused.
+   */
+  fromBackup?: boolean;
 }
 
 /**
@@ -66,7 +71,7 @@ export interface PathCheckOptions {
  * `.envprofiles/` unless `storeAllowed`.
  */
 export function checkProfilePath(workspaceRoot: string, written: string, allowedDirectories: readonly string[], options: PathCheckOptions = {}): PathVerdict {
-  const { storeAllowed = false, ownLocation = false } = options;
+  const { storeAllowed = false, ownLocation = false, fromBackup = false } = options;
   if (written.trim() === '') return { ok: false, reason: 'is empty' };
   if (written.includes('\0')) return { ok: false, reason: 'contains a NUL character' };
   // As a backup's manifest may not hold one (a backup of such a path could never be restored).
@@ -75,6 +80,11 @@ export function checkProfilePath(workspaceRoot: string, written: string, allowed
   if (written.split(/[\\/]/).some((name) => Buffer.byteLength(name) > 255)) return { ok: false, reason: `"${written.length > 80 ? `${written.slice(0, 77)}…` : written}" has a name longer than 255 bytes, which file systems refuse` };
   if (/^[A-Za-z]:[\\/]/.test(written) && process.platform !== 'win32') {
     return { ok: false, reason: `"${written}" is a Windows drive path` };
+  }
+  // Elsewhere than on Windows a backslash is part of a name, which no backup manifest may hold (such a
+  // profile was backed up, and every restore of that backup refused it); on Windows it is a separator.
+  if (written.includes('\\') && process.platform !== 'win32' && !fromBackup) {
+    return { ok: false, reason: `"${written}" holds a backslash: separate folders with "/" (Windows takes it too); a file whose name has one cannot be restored from a backup, so rename it` };
   }
   const root = realLocation(workspaceRoot);
   const absolute = resolveWritten(workspaceRoot, written);

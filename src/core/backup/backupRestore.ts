@@ -590,7 +590,7 @@ function restoreTarget(context: WorkspaceContext, config: WorkspaceConfig, chain
  * A path the manifest itself points outside with is hostile, and thrown at once.
  */
 function judgeRestoreTarget(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], written: string, what: string, storeAllowed = false): string | EnvProfilesError {
-  const verdict = checkProfilePath(context.layout.root, written, config.allowedDirectories, { storeAllowed });
+  const verdict = checkProfilePath(context.layout.root, written, config.allowedDirectories, { storeAllowed, fromBackup: true });
   if (verdict.ok) return realLocation(verdict.absolute);
   const archive = chain[chain.length - 1].file;
   if (verdict.throughLink) {
