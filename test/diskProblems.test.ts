@@ -275,6 +275,40 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
   });
 });
 
+describe('a file larger than the file system takes (EFBIG: FAT32 takes at most 4 GiB)', () => {
+  /**
+   * The kernel's own EFBIG, without writing 4 GiB to a FAT disk: a file size limit (ulimit -f) with
+   * SIGXFSZ ignored makes every write past it fail with EFBIG, as FAT32 does past 4 GiB.
+   */
+  function cliWithFileSizeLimit(bytes: number, args: string[]) {
+    const script = `trap '' XFSZ; ulimit -f ${Math.floor(bytes / 1024)}; exec "$0" "$@"`;
+    return spawnSync('bash', ['-c', script, process.execPath, CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...NO_TEST_HOOKS }, input: '' });
+  }
+
+  it('a backup whose archive outgrows it says so, with what to do, and keeps nothing (before: "a bug")', async () => {
+    const { root } = await demoWorkspace(2000);
+    const config = path.join(root, '.envprofiles/config.yaml');
+    // Stored, the archive is larger than the largest database (whose snapshot must still fit).
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('compression: fast', 'compression: store'));
+    const largest = Math.max(...fs.readdirSync(path.join(root, 'data/dev')).filter((name) => name.endsWith('.sqlite3')).map((name) => fs.statSync(path.join(root, 'data/dev', name)).size));
+    const before = snapshotTree(root, (rel) => /-(wal|shm)$/.test(rel));
+    const refused = cliWithFileSizeLimit(largest + 16 * 1024, ['backup', DEV, '--full', '--workspace', root]);
+    assert.equal(refused.status, 1, refused.stderr);
+    const folder = path.join(root, '.envprofiles/backups', DEV);
+    assert.equal(refused.stderr, `error[IO_ERROR]: The backup of ${DEV} stopped: a file grew larger than the file system of ${folder} takes (FAT32, common on USB sticks, takes files of at most 4 GiB). Nothing was kept of it: the partial archive and the snapshots were removed, and the catalog is as it was.\n  Set backups.directory in .envprofiles/config.yaml to a folder on a disk formatted with exFAT, NTFS or ext4 (or format the stick as exFAT), then back up again. A full backup holds every database whole; an incremental one only the pages that changed.\n`);
+    assert.deepEqual(snapshotTree(root, (rel) => /-(wal|shm)$/.test(rel) || rel.endsWith('audit.jsonl')), Object.fromEntries(Object.entries(before).filter(([rel]) => !rel.endsWith('audit.jsonl'))));
+    assert.deepEqual(temporaryFiles(root), []);
+    const backedUp = runCli(['backup', DEV, '--full', '--workspace', root]);
+    assert.equal(backedUp.status, 0, backedUp.stderr);
+  });
+
+  it('typedSystemError says EFBIG in words', () => {
+    const typed = typedSystemError(Object.assign(new Error('EFBIG: file too large, write'), { code: 'EFBIG' }));
+    assert.equal(typed?.code, 'IO_ERROR');
+    assert.equal(typed?.message, 'The write was refused: a file grew larger than the file system takes (FAT32, common on USB sticks, takes files of at most 4 GiB): EFBIG: file too large, write.');
+  });
+});
+
 describe('backups on a disk mounted read-only (a backup medium kept write-protected)', function () {
   before(needsMounting);
 

@@ -44,8 +44,23 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
     const folder = typeof dest === 'string' ? dest : where;
     return new EnvProfilesError('IO_ERROR', `A folder stands where a file is needed${folder ? ` (${folder})` : ''}: ${message}.`, { file: folder, cause: error, hint: 'Move that folder away (this tool writes a file there), then run it again.' });
   }
+  if (code === 'EFBIG') {
+    return new EnvProfilesError('IO_ERROR', `The write was refused: ${fileTooLargeText(where)}: ${message}.`, { file: where, cause: error, hint: FILE_TOO_LARGE_HINT });
+  }
   if (code === 'EROFS') {
     return new EnvProfilesError('PERMISSION_DENIED', `The file system is read-only${where ? ` (writing ${where})` : ''}: ${message}.`, { file: where, cause: error, hint: 'Use a folder on a writable disk, then run it again.' });
   }
   return undefined;
 }
+
+/** Whether the system refused a write because the file grew past what its file system takes (EFBIG). */
+export function isFileTooLarge(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'EFBIG';
+}
+
+/** What EFBIG means, said of the folder written to when known: nearly always a FAT32 disk (a USB stick). */
+export function fileTooLargeText(where: string | undefined): string {
+  return `a file grew larger than the file system${where ? ` of ${where}` : ''} takes (FAT32, common on USB sticks, takes files of at most 4 GiB)`;
+}
+
+export const FILE_TOO_LARGE_HINT = 'Use a disk formatted with exFAT, NTFS or ext4 (or format the stick as exFAT), then run it again.';

@@ -7,7 +7,7 @@ import { lockedDatabaseError } from '../databaseInUse';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
 import { createFolder } from '../folderAccess';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
-import { typedSystemError } from '../systemErrors';
+import { fileTooLargeText, isFileTooLarge, typedSystemError } from '../systemErrors';
 import { fileSha256 } from '../fileDigest';
 import { permissionsOf } from '../filePermissions';
 import { unsuitableForStaging } from '../stagingFolder';
@@ -141,6 +141,15 @@ export async function backUpProfile(context: WorkspaceContext, config: Workspace
   try {
     return await writeBackup(context, config, profile, requested, reason, options, writing);
   } catch (error) {
+    if (isFileTooLarge(error)) {
+      // The archive, in the backups folder (writing[0]): snapshots go to /dev/shm or the temporary folder, or beside it.
+      const folder = writing[0];
+      throw new EnvProfilesError('IO_ERROR', `The backup of ${profile.id} stopped: ${fileTooLargeText(folder)}. Nothing was kept of it: the partial archive and the snapshots were removed, and the catalog is as it was.`, {
+        file: folder,
+        cause: error,
+        hint: `Set backups.directory in ${context.layout.relative(context.layout.configFile)} to a folder on a disk formatted with exFAT, NTFS or ext4 (or format the stick as exFAT), then back up again. A full backup holds every database whole; an incremental one only the pages that changed.`,
+      });
+    }
     if (!isOutOfSpace(error)) throw error;
     // Here the partial archive and the snapshots are gone: the free space it names is what is left.
     throw outOfSpaceError(`The backup of ${profile.id}`, writing, error, 'Nothing was kept of it: the partial archive and the snapshots were removed, and the catalog is as it was.', `Free some space on that disk (pruning old backups, "envprofiles prune ${profile.id}", may be enough), or set backups.directory in ${context.layout.relative(context.layout.configFile)} to a folder on a larger disk, then back up again.`);
