@@ -302,6 +302,12 @@ describe('a file larger than the file system takes (EFBIG: FAT32 takes at most 4
     assert.equal(backedUp.status, 0, backedUp.stderr);
   });
 
+  it('typedSystemError says EIO (a failing or pulled-out disk) in words', () => {
+    const typed = typedSystemError(Object.assign(new Error("EIO: i/o error, read"), { code: 'EIO', path: '/media/stick/backups' }));
+    assert.equal(typed?.code, 'IO_ERROR');
+    assert.equal(typed?.message, 'The disk reported an input/output error (at /media/stick/backups): it may be failing, or was disconnected: EIO: i/o error, read.');
+  });
+
   it('typedSystemError says EFBIG in words', () => {
     const typed = typedSystemError(Object.assign(new Error('EFBIG: file too large, write'), { code: 'EFBIG' }));
     assert.equal(typed?.code, 'IO_ERROR');
@@ -611,7 +617,7 @@ fs.rmSync(${JSON.stringify(`${database}-shm`)}); process.exit(0);`;
 });
 
 describe('system errors become typed errors', () => {
-  it('ENOSPC, EDQUOT and SQLITE_FULL are DISK_FULL; EACCES, EPERM and EROFS are PERMISSION_DENIED; others are left alone', () => {
+  it('ENOSPC, EDQUOT and SQLITE_FULL are DISK_FULL; EACCES, EPERM and EROFS are PERMISSION_DENIED; others (EBADF: a mistake of this tool) are left alone', () => {
     const fsError = (code: string): Error => Object.assign(new Error(`${code}: failed, open '/some/file'`), { code, path: '/some/file' });
     assert.equal(typedSystemError(fsError('ENOSPC'))?.code, 'DISK_FULL');
     assert.equal(typedSystemError(fsError('EDQUOT'))?.code, 'DISK_FULL');
@@ -622,7 +628,7 @@ describe('system errors become typed errors', () => {
       assert.equal(typed?.file, '/some/file');
       assert.match(typed?.hint ?? '', /then run it again/);
     }
-    assert.equal(typedSystemError(fsError('EIO')), undefined);
+    assert.equal(typedSystemError(fsError('EBADF')), undefined);
     assert.equal(typedSystemError(new Error('something else')), undefined);
   });
 });

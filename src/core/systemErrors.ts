@@ -44,6 +44,10 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
     const folder = typeof dest === 'string' ? dest : where;
     return new EnvProfilesError('IO_ERROR', `A folder stands where a file is needed${folder ? ` (${folder})` : ''}: ${message}.`, { file: folder, cause: error, hint: 'Move that folder away (this tool writes a file there), then run it again.' });
   }
+  if (code === 'EIO') {
+    // What a failing or pulled-out disk (a USB stick, a network disk gone) answers.
+    return new EnvProfilesError('IO_ERROR', `The disk reported an input/output error${where ? ` (at ${where})` : ''}: it may be failing, or was disconnected: ${message}.`, { file: where, cause: error, hint: 'Check that the disk is connected and healthy (the system log, "dmesg", says more), then run it again.' });
+  }
   if (code === 'EFBIG') {
     return new EnvProfilesError('IO_ERROR', `The write was refused: ${fileTooLargeText(where)}: ${message}.`, { file: where, cause: error, hint: FILE_TOO_LARGE_HINT });
   }
