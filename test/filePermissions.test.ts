@@ -117,5 +117,25 @@ describe('a file replaced keeps its owner and permissions', () => {
       assert.equal(switched.status, 0, switched.stderr);
       assert.equal(ownerOf(path.join(root, '.env')), `${NOBODY}:${NOBODY}`);
     });
+
+    it('a database restored where there is none, and the folder made for it, take the owner of the folder they are made in (before: root\'s, and the service could not write there)', async () => {
+      const { root, context } = await demoWorkspace();
+      const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+      fs.rmSync(path.join(root, 'data/dev'), { recursive: true });
+      fs.chownSync(path.join(root, 'data'), NOBODY, NOBODY);
+      const restored = runCli(['restore', backup.entry.id, '--workspace', root]);
+      assert.equal(restored.status, 0, restored.stderr);
+      assert.equal(ownerOf(path.join(root, 'data/dev')), `${NOBODY}:${NOBODY}`);
+      assert.equal(ownerOf(path.join(root, SETTINGS)), `${NOBODY}:${NOBODY}`);
+      const asNew = runCli(['restore', backup.entry.id, '--as-new', 'dev_for_service', '--workspace', root]);
+      assert.equal(asNew.status, 0, asNew.stderr);
+      assert.equal(ownerOf(path.join(root, 'data/dev_for_service')), `${NOBODY}:${NOBODY}`);
+      assert.equal(ownerOf(path.join(root, 'data/dev_for_service/settings.sqlite3')), `${NOBODY}:${NOBODY}`);
+      // In a folder of this user's, a new file is this user's.
+      fs.rmSync(path.join(root, 'data/dev'), { recursive: true });
+      fs.chownSync(path.join(root, 'data'), 0, 0);
+      assert.equal(runCli(['restore', backup.entry.id, '--workspace', root]).status, 0);
+      assert.equal(ownerOf(path.join(root, SETTINGS)), '0:0');
+    });
   });
 });

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /** The permission bits of a file (read, write, execute for owner, group and others). */
 export function permissionsOf(file: string): number {
@@ -74,4 +75,32 @@ export function giveAttributes(file: string | number, attributes: FileAttributes
     }
   }
   setPermissions(file, attributes.mode);
+}
+
+/**
+ * Gives what this tool has just made (`made`: a restored file with none before it, or a folder made
+ * for it) the owner of the folder `within` that holds it, when this process runs as root and that folder
+ * is another user's: run with sudo in a service's folder, a restore made root's database (or folder)
+ * there, and the service could not write it (nor make its -wal beside it). Otherwise it stays this
+ * user's, as any new file.
+ */
+export function takeOwnerOfFolder(made: string, within: string): void {
+  if (process.getuid?.() !== 0) return;
+  const owner = fs.statSync(within);
+  const now = fs.statSync(made);
+  if (now.uid === owner.uid && now.gid === owner.gid) return;
+  try {
+    fs.chownSync(made, owner.uid, owner.gid);
+  } catch (error) {
+    if (!NO_OWNER_CHANGE.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  }
+}
+
+/** Makes `folder` and its missing parents, each taking the owner of the folder it is made in (see takeOwnerOfFolder). */
+export function makeFolderAsItsParent(folder: string): void {
+  const first = fs.mkdirSync(folder, { recursive: true });
+  if (first === undefined) return;
+  const made = [folder];
+  while (made[made.length - 1] !== first) made.push(path.dirname(made[made.length - 1]));
+  for (const dir of made.reverse()) takeOwnerOfFolder(dir, path.dirname(dir));
 }

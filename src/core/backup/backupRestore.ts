@@ -13,7 +13,7 @@ import { nonFileInWords, pathKind } from '../pathKind';
 import { typedSystemError } from '../systemErrors';
 import { requireWritableFolders } from '../folderAccess';
 import { siblingPath } from '../fittingName';
-import { fileAttributesOf, giveAttributes, permissionsOf } from '../filePermissions';
+import { fileAttributesOf, giveAttributes, makeFolderAsItsParent, permissionsOf, takeOwnerOfFolder } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { removeJournal, writeJournal, type KeptFile, type RestoreJournal } from '../operationJournal';
 import { databasePathsIn } from '../newDatabasePaths';
@@ -230,7 +230,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // Only a folder missing now is made: one that goes while the restore runs (removed, moved, unmounted) is not made again, empty, where it was.
     const foldersToMake = new Set(journal.swaps.map((swap) => path.dirname(swap.incoming)).filter((folder) => !fs.existsSync(folder)));
     const makeIfMissingAtStart = (folder: string): void => {
-      if (foldersToMake.has(folder)) fs.mkdirSync(folder, { recursive: true });
+      if (foldersToMake.has(folder)) makeFolderAsItsParent(folder);
     };
     let swapped = 0;
     writeJournal(layout, journalName, journal);
@@ -414,10 +414,14 @@ function restoredPermissions(target: string, record: { mode?: number }): number 
   return (record.mode ?? 0o666) & 0o666;
 }
 
-/** A restored file ends with exactly the permissions of the file it replaces (the umask may have narrowed them). */
+/**
+ * A restored file ends with exactly the owner and permissions of the file it replaces (the umask may
+ * have narrowed them); with none there, it takes the owner of its folder (see takeOwnerOfFolder).
+ */
 function matchPermissions(target: string, incoming: string): void {
   const replaced = fileAttributesOf(target);
   if (replaced) giveAttributes(incoming, replaced);
+  else takeOwnerOfFolder(incoming, path.dirname(target));
 }
 
 /**
@@ -680,10 +684,11 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
       try {
         for (const r of records) {
           const target = layout.resolve(databases[r.logicalName]);
-          fs.mkdirSync(path.dirname(target), { recursive: true });
+          makeFolderAsItsParent(path.dirname(target));
           const incoming = temporaryPathFor(target);
           try {
             await rebuildDatabase(chain, r.logicalName, incoming, scratchDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${r.logicalName}`), createMode: restoredPermissions(target, r) });
+            takeOwnerOfFolder(incoming, path.dirname(target));
             commitTemporaryFile(incoming, target);
           } finally {
             fs.rmSync(incoming, { force: true });
