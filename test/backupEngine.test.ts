@@ -842,6 +842,21 @@ describe('backup archives', () => {
     assert.ok(!(await restoreBackup(context, { reference: own.entry.id })).notes.some((n) => n.includes('is also in the files: of')));
   });
 
+  it('a database two profiles share: restoring one of them names the other, whose database it replaces too, and its safety backup holds what was there (before: replaced without a word)', async () => {
+    const { root, context } = await demoWorkspace();
+    const testProfile = path.join(root, '.envprofiles/profiles/test_environment_001.yaml');
+    fs.writeFileSync(testProfile, fs.readFileSync(testProfile, 'utf8').replace('data/test/settings.sqlite3', 'data/dev/settings.sqlite3'));
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const shared = 'data/dev/settings.sqlite3 (settings) is also a database of test_environment_001: ';
+    const plan = await restoreBackup(context, { reference: backup.entry.id, dryRun: true });
+    assert.ok(plan.notes.includes(`${shared}it would be replaced for that profile too`), plan.notes.join('\n'));
+    const restored = await restoreBackup(context, { reference: backup.entry.id });
+    assert.ok(restored.notes.includes(`${shared}it was replaced for that profile too; the safety backup ${restored.safetyBackup} holds what was there`), restored.notes.join('\n'));
+    // A database no other profile uses gets no such note.
+    const one = await restoreBackup(context, { reference: backup.entry.id, database: 'strategies' });
+    assert.ok(!one.notes.some((n) => n.includes('is also a database of')), one.notes.join('\n'));
+  });
+
   it('backs up the profile being left before a switch when its schedule asks', async () => {
     const { root, context } = await demoWorkspace();
     await switchProfile(context, DEV);

@@ -204,7 +204,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         ...(restoresProfileFile ? [{ name: 'profile file', path: layout.relative(current.file), exists: false }] : []),
       ];
       const plan: RestorePlan = { writes, safetyBackupFirst: Object.keys(safety.present).length > 0, wouldRefuse, notVerified, listed, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
-      const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined), ...sharedFileNotes(context, manifest.profileId, fileRecords, fileTargets, outcome, undefined)];
+      const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined), ...sharedPathNotes(context, manifest.profileId, replaced, fileRecords, fileTargets, outcome, undefined)];
       return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
     }
     // Taken before the safety backup: a write after this point may be missing from it (see below).
@@ -294,7 +294,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     finishRestore(journal);
     removeJournal(layout, journalName);
     if (restoresProfileFile) writeFileAtomic(layout.profileFile(manifest.profileId), await fileContent(chain, profileRecord(chain)));
-    notes.push(...outcomeOf(safetyBackup), ...sharedFileNotes(context, manifest.profileId, fileRecords, fileTargets, outcome, safetyBackup));
+    notes.push(...outcomeOf(safetyBackup), ...sharedPathNotes(context, manifest.profileId, replaced, fileRecords, fileTargets, outcome, safetyBackup));
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'ok', detail: `from ${manifest.backupId}${request.database ? ` (${request.database} only)` : ''}` });
     return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), safetyBackup, safetyBackupVerified, notes, durationMs: performance.now() - started };
   } finally {
@@ -472,16 +472,24 @@ function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, chain: A
   return notes;
 }
 
-/** A restored file that other profiles list in their `files:` too (a clone keeps its source's): it is theirs as well. */
-function sharedFileNotes(context: WorkspaceContext, profileId: string, fileRecords: FileRecord[], fileTargets: string[], outcome: Outcome, safetyBackup: string | undefined): string[] {
-  if (fileRecords.length === 0) return [];
-  const listedElsewhere = filesOfOtherProfiles(context, profileId);
-  return fileRecords.flatMap((file, i) => {
-    const others = listedElsewhere.get(realLocation(fileTargets[i]));
-    if (!others) return [];
-    const held = safetyBackup ? `; the safety backup ${safetyBackup} holds what was there` : '';
-    return [`${file.originalPath} is also in the files: of ${others.join(', ')}: ${told(outcome, 'it was replaced for', 'it would be replaced for')} ${others.length === 1 ? 'that profile' : 'those profiles'} too${held}`];
+/**
+ * A restored database or file that other profiles use too (a database two profiles share; a clone keeps
+ * its source's files:): it is theirs as well, and is replaced for them (before, without a word).
+ */
+function sharedPathNotes(context: WorkspaceContext, profileId: string, replaced: DatabaseInPlace[], fileRecords: FileRecord[], fileTargets: string[], outcome: Outcome, safetyBackup: string | undefined): string[] {
+  const held = safetyBackup ? `; the safety backup ${safetyBackup} holds what was there` : '';
+  const replacedFor = (others: string[]): string => `${told(outcome, 'it was replaced for', 'it would be replaced for')} ${others.length === 1 ? 'that profile' : 'those profiles'} too${held}`;
+  const databaseOwners = replaced.length > 0 ? databasesOfOtherProfiles(context, profileId) : new Map<string, string>();
+  const databaseNotes = replaced.flatMap((database) => {
+    const other = databaseOwners.get(database.file);
+    return other ? [`${database.written} (${database.logicalName}) is also a database of ${other}: ${replacedFor([other])}`] : [];
   });
+  if (fileRecords.length === 0) return databaseNotes;
+  const listedElsewhere = filesOfOtherProfiles(context, profileId);
+  return [...databaseNotes, ...fileRecords.flatMap((file, i) => {
+    const others = listedElsewhere.get(realLocation(fileTargets[i]));
+    return others ? [`${file.originalPath} is also in the files: of ${others.join(', ')}: ${replacedFor(others)}`] : [];
+  })];
 }
 
 function sha256Of(data: Buffer): string {
