@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createBackup } from '../src/core/backup/backupCreation';
@@ -116,6 +116,24 @@ describe('a file replaced keeps its owner and permissions', () => {
       const switched = runCli(['switch', DEV, '--workspace', root]);
       assert.equal(switched.status, 0, switched.stderr);
       assert.equal(ownerOf(path.join(root, '.env')), `${NOBODY}:${NOBODY}`);
+    });
+
+    it('a database marked immutable (chattr +i) stops the restore, which is rolled back; the hint says how to see and clear the mark (before: "check the owner and permissions", which root passes)', async () => {
+      const { root, context } = await demoWorkspace();
+      const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+      const strategies = path.join(root, 'data/dev/strategies.sqlite3');
+      const before = fs.readFileSync(path.join(root, SETTINGS));
+      execFileSync('chattr', ['+i', strategies]);
+      try {
+        const refused = runCli(['restore', backup.entry.id, '--workspace', root]);
+        assert.equal(refused.status, 1, refused.stderr);
+        assert.match(refused.stderr, /^error\[PERMISSION_DENIED\]: Permission denied for .*strategies\.sqlite3: EPERM.* The restore was rolled back: every file is as it was\./);
+        assert.match(refused.stderr, /\n {2}Check the owner and permissions of that file and its folder \(run as root, this means the file or its folder is marked immutable or append-only: "lsattr" shows it, "chattr -i" clears it\), then run it again\.\n$/);
+        assert.ok(fs.readFileSync(path.join(root, SETTINGS)).equals(before), 'settings is as it was');
+      } finally {
+        execFileSync('chattr', ['-i', strategies]);
+      }
+      assert.equal(runCli(['restore', backup.entry.id, '--workspace', root]).status, 0);
     });
 
     it('a database restored where there is none, and the folder made for it, take the owner of the folder they are made in (before: root\'s, and the service could not write there)', async () => {

@@ -20,7 +20,9 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
     return new EnvProfilesError('DISK_FULL', `The disk is full${where ? ` (writing ${where})` : ''}: ${message}.`, { file: where, cause: error, hint: 'Free some space on that disk, then run it again.' });
   }
   if (code === 'EACCES' || code === 'EPERM') {
-    return new EnvProfilesError('PERMISSION_DENIED', `Permission denied${where ? ` for ${where}` : ''}: ${message}.`, { file: where, cause: error, hint: 'Check the owner and permissions of that file and its folder, then run it again.' });
+    // Root passes every permission check: what still refuses it is a file marked immutable or append-only.
+    const attributes = code === 'EPERM' && process.getuid?.() === 0 ? ' (run as root, this means the file or its folder is marked immutable or append-only: "lsattr" shows it, "chattr -i" clears it)' : '';
+    return new EnvProfilesError('PERMISSION_DENIED', `Permission denied${where ? ` for ${where}` : ''}: ${message}.`, { file: where, cause: error, hint: `Check the owner and permissions of that file and its folder${attributes}, then run it again.` });
   }
   const syscall = (error as { syscall?: unknown })?.syscall;
   if (code === 'ENOENT' && syscall === 'mkdir' && where) {
