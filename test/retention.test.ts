@@ -15,6 +15,9 @@ import { switchProfile } from '../src/core/switchTransaction';
 import { workspaceConfigFor } from '../src/core/workspaceConfig';
 import { runCli } from './support/cliRunner';
 import { demoWorkspace, engine, pastLastWrite, snapshotTree } from './support/workspaces';
+import { needsRoot } from './support/needsRoot';
+import { killAtEveryStep, stepsOf } from './support/steppedRuns';
+import { execFileSync } from 'node:child_process';
 
 const TZ = 'Europe/Berlin';
 const NOW = new Date('2025-11-01T12:00:00Z');
@@ -317,6 +320,77 @@ describe('prune', () => {
       assert.match(error.message, new RegExp(`lists ${ids[2].replace(/\./g, '\\.')} but .* is missing`));
       assert.match(error.message, /stray\.zip is in .* but not in the catalog/);
       return true;
+    });
+  });
+});
+
+describe('a prune that cannot finish', () => {
+  const DEV = 'dev_environment_001';
+  const DAY = 86_400_000;
+
+  /** dev with a full and an incremental of ten days ago (to be pruned) and a full of now (kept: keep last 1, retention 1 day). */
+  async function workspaceWithOldChain() {
+    const { root, context } = await demoWorkspace();
+    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    retention_days: 30', '    retention_days: 1\n    keep:\n      last: 1'));
+    const tenDaysAgo = { ...context, now: () => new Date(Date.now() - 10 * DAY) };
+    const oldFull = await createBackup(tenDaysAgo, { profileId: DEV, kind: 'full' });
+    const oldIncremental = await createBackup(tenDaysAgo, { profileId: DEV, kind: 'incremental' });
+    const current = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const folder = path.join(root, '.envprofiles/backups', DEV);
+    const listed = (): string[] => readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), DEV).map((e) => e.id).sort();
+    const archives = (): string[] => fs.readdirSync(folder).filter((name) => name.endsWith('.zip')).map((name) => name.slice(0, -4)).sort();
+    return { root, context, folder, listed, archives, oldFull: oldFull.entry.id, oldIncremental: oldIncremental.entry.id, current: current.entry.id };
+  }
+
+  it('killed at each of its steps: the next command deletes what the catalog no longer lists, so catalog and folder agree and the next prune runs (before: the archives stayed, and every prune refused)', async () => {
+    let made: Awaited<ReturnType<typeof workspaceWithOldChain>> | undefined;
+    const first = await workspaceWithOldChain();
+    const steps = stepsOf(['prune', DEV, '--workspace', first.root]);
+    assert.ok(steps.includes('prune-catalog-written'), steps.join(', '));
+    await killAtEveryStep({
+      steps,
+      prepare: async () => {
+        made = await workspaceWithOldChain();
+        return ['prune', DEV, '--workspace', made.root];
+      },
+      check: ({ context }) => {
+        const { root, listed, archives, current } = made as NonNullable<typeof made>;
+        const next = runCli(['list', '--workspace', root]);
+        assert.equal(next.status, 0, `${context}: ${next.stderr}`);
+        assert.deepEqual(archives(), listed(), `${context}: the catalog lists exactly the archives in the folder`);
+        assert.ok(listed().includes(current), context);
+        const pruned = runCli(['prune', DEV, '--workspace', root]);
+        assert.equal(pruned.status, 0, `${context}: ${pruned.stderr}`);
+        assert.deepEqual(archives(), [current], context);
+        assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), [], context);
+      },
+    });
+  });
+
+  describe('as root', function () {
+    before(needsRoot('marking a file immutable (chattr +i)'));
+
+    it('an archive that cannot be deleted (marked immutable) stays listed with the backup it builds on; the others are deleted; the next prune runs (before: the first failure stopped it, those archives unlisted, and every prune after refused)', async () => {
+      const { root, folder, listed, archives, oldFull, oldIncremental, current } = await workspaceWithOldChain();
+      const stuck = path.join(folder, `${oldIncremental}.zip`);
+      execFileSync('chattr', ['+i', stuck]);
+      try {
+        const refused = runCli(['prune', DEV, '--workspace', root]);
+        assert.equal(refused.status, 1, refused.stderr);
+        assert.match(refused.stderr, new RegExp(`^error\\[PERMISSION_DENIED\\]: Pruning ${DEV} deleted 0 of 2 backup\\(s\\): ${oldIncremental.replace(/\./g, '\\.')} could not be deleted and stays listed; ${oldFull.replace(/\./g, '\\.')}, which it builds on, was kept too\\. Permission denied for `));
+        assert.match(refused.stderr, /The catalog lists every archive still in the folder\.\n$/);
+        assert.deepEqual(listed(), [oldFull, oldIncremental, current].sort());
+        assert.deepEqual(archives(), listed());
+        const dryRun = runCli(['prune', DEV, '--dry-run', '--workspace', root]);
+        assert.equal(dryRun.status, 0, dryRun.stderr);
+      } finally {
+        execFileSync('chattr', ['-i', stuck]);
+      }
+      const pruned = runCli(['prune', DEV, '--workspace', root]);
+      assert.equal(pruned.status, 0, pruned.stderr);
+      assert.deepEqual(archives(), [current]);
+      assert.deepEqual(listed(), [current]);
     });
   });
 });

@@ -4,7 +4,7 @@ import { removeTemporaryFiles } from './atomicFile';
 import { removeIfThere } from './pathKind';
 import { removeJournal, listJournals, journalPath, type NewProfileJournal } from './operationJournal';
 import { rollBackSwitch } from './switchRollback';
-import { finishRestore, recoverBackup, rollBackRestore } from './backup/backupRecovery';
+import { finishPrune, finishRestore, recoverBackup, rollBackRestore } from './backup/backupRecovery';
 import type { WorkspaceContext } from './workspaceContext';
 import { BackupLayout } from './backup/backupLayout';
 import { profilesWithBackups } from './backup/backupCatalog';
@@ -51,6 +51,13 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
         done.push(`rolled back the interrupted restore of ${journal.profileId} from ${journal.backupId}`);
       }
       removeJournal(layout, name);
+    } else if (journal.operation === 'prune') {
+      const deleted = finishPrune(journal);
+      removeJournal(layout, name);
+      if (deleted.length > 0) {
+        appendAudit(context, { event: 'recover', profile: journal.profileId, outcome: 'finished', detail: `prune was interrupted; deleted ${deleted.join(', ')}` });
+        done.push(`finished the interrupted prune of ${journal.profileId} (${deleted.length} archive(s) it had taken out of the catalog deleted)`);
+      }
     } else {
       const what = journal.operation === 'clone' ? `clone of ${journal.source} into ${journal.target}` : `creation of ${journal.target}`;
       if (journal.phase === 'committed') {

@@ -66,7 +66,20 @@ export interface RestoreJournal {
   swaps: { target: string; incoming: string; keptOld: KeptFile[] }[];
 }
 
-export type OperationJournal = SwitchJournal | NewProfileJournal | BackupJournal | RestoreJournal;
+/**
+ * A prune deleting archives. The catalog is the commit point: once it no longer lists a backup, its
+ * archive is deleted; an interrupted prune's next command deletes those the catalog does not list
+ * (before, they stayed, and every prune after refused: "the catalog disagrees with the folder").
+ */
+export interface PruneJournal {
+  operation: 'prune';
+  startedAt: string;
+  profileId: string;
+  catalogFile: string;
+  archives: { id: string; file: string }[];
+}
+
+export type OperationJournal = SwitchJournal | NewProfileJournal | BackupJournal | RestoreJournal | PruneJournal;
 
 export function journalPath(layout: WorkspaceLayout, name: string): string {
   return path.join(layout.journalDir, `${name}.json`);
@@ -106,5 +119,5 @@ export function listJournals(layout: WorkspaceLayout): { name: string; journal?:
 }
 
 /** The operations that keep a journal, and the names they give it (see writeJournal's callers): `switch`, or `<operation>-<id>`. Any other file there is not one. */
-const KNOWN_OPERATIONS = new Set<unknown>(['switch', 'backup', 'restore', 'clone', 'create']);
-const JOURNAL_FILE_NAME = /^(switch|(backup|restore|clone|create)-[^/\\]+)\.json$/;
+const KNOWN_OPERATIONS = new Set<unknown>(['switch', 'backup', 'restore', 'clone', 'create', 'prune']);
+const JOURNAL_FILE_NAME = /^(switch|(backup|restore|clone|create|prune)-[^/\\]+)\.json$/;

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import { appendAudit } from '../auditLog';
 import { EnvProfilesError } from '../errors';
+import { removeJournal, writeJournal } from '../operationJournal';
+import { typedSystemError } from '../systemErrors';
 import { localTimeZone } from '../localTime';
 import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
@@ -160,15 +162,23 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
   const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
   let freedBytes = 0;
   if (!dryRun && doomed.length > 0) {
+    const journalName = `prune-${profileId}`;
+    writeJournal(context.layout, journalName, { operation: 'prune', startedAt: context.now().toISOString(), profileId, catalogFile: backups.catalogFile(profileId), archives: doomed.map((id) => ({ id, file: backups.archiveFile(profileId, id) })) });
     // The catalog goes first: an archive no longer listed is harmless; a listed archive that is gone is not.
     // As it is now: a workspace sharing the folder may have listed a backup since it was read.
     await updateCatalog(backups, profileId, `prune ${profileId}`, (current) => current.filter((e) => !doomed.includes(e.id)), { onWait: (message) => context.logger.warn(message) });
-    for (const id of doomed) {
-      const file = backups.archiveFile(profileId, id);
-      freedBytes += fs.existsSync(file) ? fs.statSync(file).size : 0;
-      fs.rmSync(file, { force: true });
+    context.onStep?.('prune-catalog-written');
+    const { freed, undeletable } = deleteArchives(backups, profileId, entries.filter((e) => doomed.includes(e.id)));
+    freedBytes = freed;
+    if (undeletable.length > 0) {
+      // Still there and whole: listed again (with the backups they build on), so catalog and folder agree.
+      const kept = new Set(undeletable.map((u) => u.entry.id));
+      await updateCatalog(backups, profileId, `prune ${profileId}`, (current) => [...current, ...entries.filter((e) => kept.has(e.id) && !current.some((c) => c.id === e.id))], { onWait: (message) => context.logger.warn(message) });
     }
-    appendAudit(context, { event: 'prune', profile: profileId, outcome: 'ok', detail: `deleted ${doomed.join(', ')}` });
+    removeJournal(context.layout, journalName);
+    const deleted = doomed.filter((id) => !undeletable.some((u) => u.entry.id === id));
+    appendAudit(context, { event: 'prune', profile: profileId, outcome: undeletable.length > 0 ? 'failed' : 'ok', detail: `deleted ${deleted.join(', ') || 'none'}` });
+    if (undeletable.length > 0) throw undeletableError(profileId, deleted.length, doomed.length, undeletable);
   } else {
     freedBytes = entries.filter((e) => doomed.includes(e.id)).reduce((sum, e) => sum + e.sizeBytes, 0);
   }
@@ -176,4 +186,54 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
     profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, notes, ...(rulesFrom ? { rulesFrom } : {}),
     ...(earlierProfiles.length > 0 ? { earlierProfileRulesFrom: earlierProfiles[0].rulesFrom, earlierProfiles } : {}),
   };
+}
+
+/** A pruned archive that could not be deleted (`error`), or that a backup which could not be deleted builds on (`error` undefined). */
+interface UndeletableArchive {
+  entry: CatalogEntry;
+  error?: unknown;
+}
+
+/**
+ * Deletes the archives of `pruned`, each after every backup that builds on it: when one cannot be
+ * deleted (a file marked immutable, a disk gone read-only), the backups its chain needs are kept too,
+ * and the others are still deleted. Before, the first failure stopped the prune with those archives
+ * no longer listed, and every prune after refused ("the catalog disagrees with the folder").
+ */
+function deleteArchives(backups: BackupLayout, profileId: string, pruned: CatalogEntry[]): { freed: number; undeletable: UndeletableArchive[] } {
+  let freed = 0;
+  const undeletable: UndeletableArchive[] = [];
+  const needed = new Set<string>();
+  // Longer chains first: an incremental comes before every backup it builds on.
+  for (const entry of [...pruned].sort((a, b) => b.chain.length - a.chain.length || newestFirst(a, b))) {
+    if (needed.has(entry.id)) {
+      undeletable.push({ entry });
+      for (const id of entry.chain) needed.add(id);
+      continue;
+    }
+    const file = backups.archiveFile(profileId, entry.id);
+    try {
+      const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
+      fs.rmSync(file, { force: true });
+      freed += size;
+    } catch (error) {
+      undeletable.push({ entry, error });
+      for (const id of entry.chain) needed.add(id);
+    }
+  }
+  return { freed, undeletable };
+}
+
+function undeletableError(profileId: string, deleted: number, doomed: number, undeletable: UndeletableArchive[]): EnvProfilesError {
+  const failed = undeletable.filter((u) => u.error !== undefined);
+  const first = failed[0].error;
+  const typed = typedSystemError(first);
+  const why = typed?.message ?? (first as Error)?.message ?? String(first);
+  const needed = undeletable.filter((u) => u.error === undefined).map((u) => u.entry.id);
+  const keptToo = needed.length > 0 ? `; ${needed.join(', ')}, which ${needed.length === 1 ? 'it builds' : 'they build'} on, ${needed.length === 1 ? 'was' : 'were'} kept too` : '';
+  return new EnvProfilesError(typed?.code ?? 'IO_ERROR', `Pruning ${profileId} deleted ${deleted} of ${doomed} backup(s): ${failed.map((u) => u.entry.id).join(', ')} could not be deleted and ${failed.length === 1 ? 'stays' : 'stay'} listed${keptToo}. ${why}`, {
+    file: typed?.file,
+    cause: first,
+    hint: `${typed?.hint ?? 'Check the disk of the backups folder, then prune again.'} The catalog lists every archive still in the folder.`,
+  });
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { removeTemporaryFiles } from '../atomicFile';
 import { siblingPath } from '../fittingName';
 import { removeIfThere } from '../pathKind';
-import type { BackupJournal, RestoreJournal } from '../operationJournal';
+import type { BackupJournal, PruneJournal, RestoreJournal } from '../operationJournal';
 
 /**
  * Removes what an interrupted backup left: its temporary archive, its staging folder, and an archive the
@@ -22,6 +22,32 @@ export function recoverBackup(journal: BackupJournal): boolean {
   }
   if (!listed) fs.rmSync(journal.archiveFinal, { force: true });
   return listed;
+}
+
+/**
+ * Finishes an interrupted prune: deletes each of its archives that the catalog no longer lists (the
+ * prune had committed that far); one still listed is kept. With a catalog that cannot be read, nothing
+ * is deleted. Returns the ids of the archives deleted.
+ */
+export function finishPrune(journal: PruneJournal): string[] {
+  let listed: Set<string>;
+  try {
+    const catalog = JSON.parse(fs.readFileSync(journal.catalogFile, 'utf8')) as { backups: { id: string }[] };
+    listed = new Set(catalog.backups.map((b) => b.id));
+  } catch {
+    return [];
+  }
+  const deleted: string[] = [];
+  for (const { id, file } of journal.archives) {
+    if (listed.has(id) || !fs.existsSync(file)) continue;
+    try {
+      fs.rmSync(file, { force: true });
+      deleted.push(id);
+    } catch {
+      // Left in place: the next prune names it as an archive the catalog does not list.
+    }
+  }
+  return deleted;
 }
 
 /** Puts every file a restore had moved aside back in place, and removes what it brought in. */
