@@ -166,7 +166,13 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
     writeJournal(context.layout, journalName, { operation: 'prune', startedAt: context.now().toISOString(), profileId, catalogFile: backups.catalogFile(profileId), archives: doomed.map((id) => ({ id, file: backups.archiveFile(profileId, id) })) });
     // The catalog goes first: an archive no longer listed is harmless; a listed archive that is gone is not.
     // As it is now: a workspace sharing the folder may have listed a backup since it was read.
-    await updateCatalog(backups, profileId, `prune ${profileId}`, (current) => current.filter((e) => !doomed.includes(e.id)), { onWait: (message) => context.logger.warn(message) });
+    try {
+      await updateCatalog(backups, profileId, `prune ${profileId}`, (current) => current.filter((e) => !doomed.includes(e.id)), { onWait: (message) => context.logger.warn(message) });
+    } catch (error) {
+      // Nothing was taken out of the catalog (a read-only backups folder, say): nothing to finish.
+      removeJournal(context.layout, journalName);
+      throw error;
+    }
     context.onStep?.('prune-catalog-written');
     const { freed, undeletable } = deleteArchives(backups, profileId, entries.filter((e) => doomed.includes(e.id)));
     freedBytes = freed;
