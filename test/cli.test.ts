@@ -36,18 +36,68 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.equal(created.status, 0, created.stderr);
   });
 
-  it('Ctrl+C (SIGINT) stops a backup at its next safe point and exits 130, as shells report an interrupted command (before: 1, like a failure); nothing is listed or left behind', async () => {
+  const stopSignals: [NodeJS.Signals, number, string][] = [
+    ['SIGINT', 130, 'Cancelling… (press Ctrl+C again to quit at once; the next command then cleans up)'],
+    ['SIGTERM', 143, 'Cancelling (SIGTERM)… (send SIGTERM again to quit at once; the next command then cleans up)'],
+    ['SIGHUP', 129, 'Cancelling (SIGHUP)… (send SIGHUP again to quit at once; the next command then cleans up)'],
+  ];
+  for (const [signal, exitCode, said] of stopSignals) {
+    it(`${signal} stops a backup at its next safe point and exits ${exitCode}, as shells report a command stopped by it (before: 1, like a failure, for Ctrl+C; killed mid-write for SIGTERM, from systemd or timeout, and SIGHUP); nothing is listed or left behind`, async () => {
+      const { root } = await demoWorkspace();
+      const held = startHeld(['backup', 'dev_environment_001', '--full', '--workspace', root], 'snapshot:market_data');
+      await held.reached;
+      process.kill(held.pid, signal);
+      held.release();
+      const finished = await held.finished;
+      assert.equal(finished.code, exitCode, finished.stderr);
+      assert.ok(finished.stderr.includes(`${said}\nerror[CANCELLED]: The operation was cancelled; what it had started was cleaned up and nothing was changed.`), finished.stderr);
+      const listed = runCli(['backups', 'dev_environment_001', '--json', '--workspace', root]);
+      assert.deepEqual(listed.json?.result.backups, []);
+      assert.deepEqual(temporaryFiles(root), []);
+      assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+    });
+  }
+
+  it('Ctrl+C, or SIGTERM, at the confirmation a terminal asks for cancels (exit 130, 143), nothing changed (before: Ctrl+C was "a bug", exit 1)', async () => {
     const { root } = await demoWorkspace();
-    const held = startHeld(['backup', 'dev_environment_001', '--full', '--workspace', root], 'snapshot:market_data');
-    await held.reached;
-    process.kill(held.pid, 'SIGINT');
-    held.release();
-    const finished = await held.finished;
-    assert.equal(finished.code, 130, finished.stderr);
-    assert.match(finished.stderr, /Cancelling… \(press Ctrl\+C again to quit at once; the next command then cleans up\)\nerror\[CANCELLED\]: The operation was cancelled; what it had started was cleaned up and nothing was changed\./);
-    const listed = runCli(['backups', 'dev_environment_001', '--json', '--workspace', root]);
-    assert.deepEqual(listed.json?.result.backups, []);
-    assert.deepEqual(temporaryFiles(root), []);
+    const backup = runCli(['backup', PROD, '--json', '--workspace', root]);
+    assert.equal(backup.status, 0, backup.stderr);
+    const before = snapshotTree(root, (rel) => rel.startsWith('.envprofiles/') || /-(wal|shm)$/.test(rel));
+    // A real terminal: Python's pty gives the CLI one, types at its prompt, or sends it the signal.
+    const driver = `
+import os, pty, signal, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:5] + ['--workspace', sys.argv[6]])
+out = b''
+def read_until(done, seconds):
+    global out
+    end = time.time() + seconds
+    while time.time() < end and not done():
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+read_until(lambda: b'Type its id' in out, 20)
+if sys.argv[5] == 'ctrl-c':
+    os.write(fd, b'\\x03')
+else:
+    os.kill(pid, signal.SIGTERM)
+read_until(lambda: False, 20)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_to_exitcode(status))
+`;
+    for (const [how, exitCode] of [['ctrl-c', 130], ['sigterm', 143]] as const) {
+      const run = spawnSync('python3', ['-c', driver, process.execPath, CLI, 'restore', backup.json?.result.id, how, root], { encoding: 'utf8', env: { ...process.env, ...NO_TEST_HOOKS }, timeout: 60_000 });
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /Restoring over "prod_environment_001" replaces its data\. Type its id to continue: /, run.stdout);
+      assert.match(run.stdout, /error\[CANCELLED\]: The operation was cancelled; what it had started was cleaned up and nothing was changed\./, run.stdout);
+      assert.ok(run.stdout.endsWith(`\nexit ${exitCode}\n`), run.stdout);
+    }
+    assertSameTree(snapshotTree(root, (rel) => rel.startsWith('.envprofiles/') || /-(wal|shm)$/.test(rel)), before, 'nothing may change');
   });
 
   it('output with nowhere to go: a reader that closed the pipe (| head) is no error, and the command runs to its end; a full disk under > file is said, exit 1 (before: an unhandled EPIPE with a stack trace)', async () => {

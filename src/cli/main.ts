@@ -23,10 +23,14 @@ import { stepHookFromEnvironment } from './testHooks';
 const VERSION = TOOL_VERSION;
 
 const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3 } as const;
-/** What shells give a command stopped by Ctrl+C (128 + SIGINT), so that a script can tell it from a failure. */
-const EXIT_INTERRUPTED = 130;
-/** Set by the first Ctrl+C: the operation then stops at its next safe point (CANCELLED). */
-let interrupted = false;
+/**
+ * The signals that ask a command to stop, and what shells give a command stopped by each (128 + its
+ * number), so that a script can tell it from a failure: Ctrl+C; kill, systemd, timeout(1); a closed
+ * terminal. Each stops the operation at its next safe point, cleaned up; a second one quits at once.
+ */
+const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+/** Set by the first stop signal: the exit code of a command it stopped (CANCELLED). */
+let stoppedWith: number | undefined;
 /** Set when the extension runs this CLI as its child process. */
 const channel = parentChannel();
 const GLOBAL_OPTIONS = {
@@ -135,14 +139,19 @@ async function run(argv: string[]): Promise<number> {
     const root = path.resolve(String(parsed.values.workspace ?? (searchAbove ? (enclosingWorkspace(process.cwd()) ?? process.cwd()) : process.cwd())));
     const lockWaitMs = lockWaitFrom(parsed.values.wait);
     const engine = await loadSqliteEngine();
-    // Ctrl+C asks the running operation to stop at its next safe point and clean up; a second one quits.
+    // Ctrl+C (or SIGTERM, SIGHUP) asks the running operation to stop at its next safe point and clean
+    // up; a second one quits. Before, SIGTERM and SIGHUP killed it mid-write, left for the next command to clean.
     const cancel = new AbortController();
-    process.once('SIGINT', () => {
-      interrupted = true;
-      process.stderr.write('\nCancelling… (press Ctrl+C again to quit at once; the next command then cleans up)\n');
-      cancel.abort();
-      process.once('SIGINT', () => process.exit(EXIT_INTERRUPTED));
-    });
+    for (const [signal, exitCode] of Object.entries(STOP_SIGNALS)) {
+      process.once(signal, () => {
+        if (stoppedWith !== undefined) process.exit(stoppedWith);
+        stoppedWith = exitCode;
+        const again = signal === 'SIGINT' ? 'press Ctrl+C again' : `send ${signal} again`;
+        process.stderr.write(`\nCancelling${signal === 'SIGINT' ? '' : ` (${signal})`}… (${again} to quit at once; the next command then cleans up)\n`);
+        cancel.abort();
+        process.once(signal, () => process.exit(exitCode));
+      });
+    }
     channel?.onCancel(() => cancel.abort());
     const context = createWorkspaceContext(root, engine, {
       signal: cancel.signal,
@@ -159,7 +168,7 @@ async function run(argv: string[]): Promise<number> {
     for (const line of recovered) process.stderr.write(`note: ${terminalSafe(line)} (an earlier command was interrupted)\n`);
     const ask = (question: string, expected: string): Promise<string | undefined> => {
       progress?.end();
-      return askToType(question, expected);
+      return askToType(question, expected, cancel.signal);
     };
     const output: CommandOutput = await command.run({ context, positionals: parsed.positionals, options: parsed.values, askToType: ask });
     progress?.end({ finished: true });
@@ -169,7 +178,7 @@ async function run(argv: string[]): Promise<number> {
   } catch (error) {
     progress?.end();
     const code = reportError(error, wantsJson, command?.name ?? name);
-    return interrupted && isEnvProfilesError(error) && error.code === 'CANCELLED' ? EXIT_INTERRUPTED : code;
+    return stoppedWith !== undefined && isEnvProfilesError(error) && error.code === 'CANCELLED' ? stoppedWith : code;
   }
 }
 
