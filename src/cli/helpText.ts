@@ -21,7 +21,7 @@ export function generalHelp(version: string): string {
     'Options:',
     ...GLOBAL_OPTIONS,
     '',
-    'Exit codes: 0 success; 1 the operation failed; 2 usage error; 3 refused by a safety rule; 130 stopped by Ctrl+C.',
+    'Exit codes: 0 success; 1 the operation failed; 2 usage error; 3 refused by a safety rule; 130 stopped by Ctrl+C (143 SIGTERM, 129 SIGHUP).',
     'Run "envprofiles <command> --help" for a command\'s options.',
   ].join('\n');
 }
