@@ -110,6 +110,14 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
 
   it('retention_days keeps everything younger', () => {
     assert.deepEqual(table([entry('old', '2025-09-01T00:00:00Z'), entry('young', '2025-10-25T00:00:00Z')], { withinDays: 30 }), ['young keep within 30 days', 'old delete no rule keeps it']);
+    // Backups that stopped for longer than that, none verified: the newest is kept all the same, with its
+    // chain (before: every backup was deleted).
+    const stopped = [entry('incr', '2025-09-02T00:00:00Z', { kind: 'incremental', chain: ['full'] }), entry('full', '2025-09-01T00:00:00Z'), entry('older', '2025-08-01T00:00:00Z')];
+    assert.deepEqual(table(stopped, { withinDays: 30 }), [
+      'incr keep newest backup (never deleted: the profile\'s latest state)',
+      'full keep needed by incr',
+      'older delete no rule keeps it',
+    ]);
   });
 
   it('never deletes the newest verified backup, nor what a kept incremental depends on', () => {

@@ -165,7 +165,7 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
   if (!argumentsOf(target).confirm) {
     const items = dry.decisions.map((d) => ({ label: `${d.action === 'delete' ? '$(trash)' : '$(check)'} ${new Date(d.createdAt).toLocaleString()}`, description: `${d.kind} · ${d.action}`, detail: reasonsText(d.reasons) }));
     const warnings = dry.notes.map((note) => ({ label: '$(warning) Check the profile first', description: 'note', detail: note }));
-    const picked = await vscode.window.showQuickPick([...warnings, ...items, { label: `$(trash) Delete ${doomed.length} backup(s) (${formatSize(dry.freedBytes)})`, description: 'confirm', detail: 'The newest verified backup and every backup a kept one depends on are never deleted.' }], { placeHolder: `Prune ${profile.name}: review the decisions, then choose the last line to delete` });
+    const picked = await vscode.window.showQuickPick([...warnings, ...items, { label: `$(trash) Delete ${doomed.length} backup(s) (${formatSize(dry.freedBytes)})`, description: 'confirm', detail: 'The newest backup, the newest verified one and every backup a kept one depends on are never deleted.' }], { placeHolder: `Prune ${profile.name}: review the decisions, then choose the last line to delete` });
     if (!picked || picked.description !== 'confirm') throw new UserCancelled();
   }
   const result = await withOperationProgress(folder, `Pruning ${profile.name}`, (context) => pruneBackups(context, profile.id, false));

@@ -53,7 +53,7 @@ export async function pruneAllBackupsCommand(services: CommandServices, target: 
     const detail = [
       ...doomed.map((p) => `${p.profileId}: ${p.count} of ${p.of} (${formatSize(p.bytes)})`),
       '',
-      'The newest verified backup of each profile and every backup a kept one depends on are never deleted. Every decision and its rule is in the log.',
+      'The newest backup of each profile, its newest verified one and every backup a kept one depends on are never deleted. Every decision and its rule is in the log.',
       ...(cannot ? ['', `${cannot}.`] : []),
     ].join('\n');
     const button = `Delete ${total} Backup(s)`;

@@ -37,7 +37,7 @@ export const pruneCommand: CliCommand = {
   details: [
     'Rules come from backup_schedule: retention_days and keep: {last, hourly, daily, weekly, monthly, yearly}, in local time. A deleted profile\'s backups are pruned by the rules in its newest backup,',
     'and so are those of an earlier profile whose id a new profile took (made before the new one\'s created_at).',
-    'Never deletes the newest verified backup or a backup a kept incremental depends on; refuses when the catalog and the disk disagree.',
+    'Never deletes the newest backup, the newest verified one, or a backup a kept incremental depends on; refuses when the catalog and the disk disagree.',
     '--all prunes every profile with backups (deleted ones too), each by its own rules; a profile that cannot be pruned keeps all its backups,',
     'is named in the output, and makes the exit code 1, while the others are pruned.',
   ],

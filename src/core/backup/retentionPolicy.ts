@@ -61,8 +61,8 @@ export function hasRules(rules: KeepRules): boolean {
 /**
  * Decides, for every backup, keep or delete and why. Rules as in restic: `last n` keeps the n newest;
  * each bucket rule keeps the newest backup of each of the n newest periods (local time); `withinDays`
- * keeps everything younger. Then the safety rules override: the newest verified backup is always kept
- * (and the newest that holds its data exactly, when its data failed the checks),
+ * keeps everything younger. Then the safety rules override: the newest backup and the newest verified
+ * one are always kept (and the newest that holds its data exactly, when its data failed the checks),
  * and every backup that a kept incremental depends on is kept. Backups in `pinned` (id to reason: another
  * workspace's) and backups dated after `now` are kept and are not counted by the rules, which decide
  * among the others only.
@@ -107,6 +107,10 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   // one verified to hold its data exactly is what delete relied on: it is kept too.
   const newestExact = ruled.find(holdsDataExactly);
   if (newestExact && newestExact !== newestVerified) add(newestExact.id, 'newest backup verified to hold its data exactly, problems the data already had included (never deleted)');
+  // A prune never leaves the profile without its latest state: with backups that stopped for longer
+  // than retention_days (and none verified), the rules kept nothing, and every backup went.
+  const newest = ruled[0];
+  if (newest && (reasons.get(newest.id) ?? []).length === 0) add(newest.id, 'newest backup (never deleted: the profile\'s latest state)');
   // Dependencies: a kept incremental needs its whole chain.
   const byId = new Map(newestFirst.map((e) => [e.id, e]));
   for (const e of newestFirst) {
