@@ -350,6 +350,10 @@ describe('backups on a disk mounted read-only (a backup medium kept write-protec
     assert.match(dryRun.stdout, /\n {2}it would be refused now: Restoring \S+ takes a safety backup of the current state of dev_environment_001 first/);
     assert.deepEqual(databaseFiles(path.join(root, 'data')), before);
 
+    // Its backups cannot be verified on record there, so a delete says what to change first.
+    const deleting = runCli(['delete', 'test_environment_001', '--dry-run', '--workspace', root], { env });
+    assert.equal(deleting.status, 3, deleting.stderr);
+    assert.ok(deleting.stdout.includes(`The backups folder cannot take a backup, nor record a verification: ${disk} is on a read-only file system. Set backups.directory in .envprofiles/config.yaml to a writable folder first. Make one and verify it`), deleting.stdout);
     const asNew = runCli(['restore', backup.entry.id, '--as-new', 'dev_from_disk', '--workspace', root], { env });
     assert.equal(asNew.status, 0, asNew.stderr);
     assert.deepEqual(await contentOfDatabase(path.join(root, 'data/dev_from_disk/settings.sqlite3')), await contentOfDatabase(path.join(root, 'data/dev/settings.sqlite3')));

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { writeRefusal } from './folderProbe';
 import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
@@ -114,9 +115,16 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
   const skipMissing = missingNow.length > 0 ? ` (${missingNow.join(', ')} ${missingNow.length === 1 ? 'does' : 'do'} not exist: --skip-missing backs up the rest, and such a backup covers the profile while ${missingNow.length === 1 ? 'it stays' : 'they stay'} missing.)` : '';
   throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${localTimestamp(changed.toISOString(), zone)}, ${zone} time)${newest}${clock}, so it ${dryRun ? 'cannot be deleted now' : 'was not deleted'}.`, {
     kind: 'refused',
-    hint: `${absenceFirst(backups.absence())}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}; then delete again.${skipMissing}`,
+    hint: `${absenceFirst(backups.absence())}${unwritableFirst(backups, profile.id)}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}; then delete again.${skipMissing}`,
     nextStep: { action: 'backup', profileId: profile.id },
   });
+}
+
+/** When the profile's backups folder cannot be written (a read-only disk), what must change before a backup can be made and verified there. */
+function unwritableFirst(backups: BackupLayout, profileId: string): string {
+  const refusal = writeRefusal(backups.profileDir(profileId));
+  if (!refusal) return '';
+  return `The backups folder cannot take a backup, nor record a verification: ${refusal.existing} ${refusal.readOnly ? 'is on a read-only file system' : 'is not writable'}. Set backups.directory in .envprofiles/config.yaml to a writable folder first. `;
 }
 
 /**
