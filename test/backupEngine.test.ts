@@ -413,7 +413,7 @@ describe('backup archives', () => {
     assert.match(refused.stdout + refused.stderr, /"~\/appdata\/settings\.sqlite3" points outside the workspace folder/);
   });
 
-  it('backups.directory may not be this tool\'s own folder or one it keeps its files in (a profile named "journal" put its catalog among the journals, and every command then failed with INTERNAL); a VS Code setting is refused the same way; a file in the journal folder that is not a journal is left alone', async () => {
+  it('backups.directory may not be this tool\'s own folder or one it keeps its files in (a profile named "journal" put its catalog among the journals, and every command then failed with INTERNAL), nor the workspace folder itself; a VS Code setting is refused the same way; a file in the journal folder that is not a journal is left alone', async () => {
     const { root, context } = await demoWorkspace();
     const configFile = path.join(root, '.envprofiles/config.yaml');
     const setDirectory = (folder: string): void => fs.writeFileSync(configFile, fs.readFileSync(configFile, 'utf8').replace(/directory: \S+/, `directory: ${folder}`));
@@ -422,6 +422,13 @@ describe('backup archives', () => {
       const refused = runCli(['backup', DEV, '--workspace', root]);
       assert.equal(refused.status, 1, folder);
       assert.match(refused.stderr, new RegExp(`^error\\[CONFIG_INVALID\\]: \\.envprofiles/config\\.yaml:\\d+:\\d+ backups\\.directory: ${folder.replace(/\./g, '\\.')}: this tool keeps its own files there; use \\.envprofiles/backups or a folder of its own\n`), folder);
+    }
+    // Nor the workspace folder itself: a profile named "data" put its archives among the databases.
+    for (const folder of ['.', root]) {
+      setDirectory(folder);
+      const refused = runCli(['backup', DEV, '--workspace', root]);
+      assert.equal(refused.status, 1, folder);
+      assert.ok(refused.stderr.startsWith(`error[CONFIG_INVALID]: .envprofiles/config.yaml:18:14 backups.directory: ${root} is the workspace folder itself, where backups would be mixed with your own files (a folder per profile id: a profile named like one of your folders would write into it); use .envprofiles/backups or a folder of its own\n`), refused.stderr);
     }
     setDirectory('.envprofiles/backups');
     const fromSetting = { ...context, configOverrides: (config: ReturnType<typeof defaultConfig>) => ({ ...config, backups: { ...config.backups, directory: '.envprofiles/journal' } }) };

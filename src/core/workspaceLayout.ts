@@ -43,6 +43,9 @@ export class WorkspaceLayout {
     if (folder === this.storeDir || [this.profilesDir, this.templatesDir, this.journalDir].some((dir) => isInside(dir, folder))) {
       return `${this.relative(folder)}: this tool keeps its own files there; use ${this.relative(path.join(this.storeDir, 'backups'))} or a folder of its own`;
     }
+    // A folder per profile id in the workspace folder itself would mix backups with the user's files:
+    // a profile named "data" or "src" put its archives and catalog.json among them.
+    if (folder === this.root) return `${folder} is the workspace folder itself, where backups would be mixed with your own files (a folder per profile id: a profile named like one of your folders would write into it); use ${this.relative(path.join(this.storeDir, 'backups'))} or a folder of its own`;
     return undefined;
   }
 
