@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { backUpAllProfiles } from '../src/core/backup/allProfilesBackup';
 import { readCatalog } from '../src/core/backup/backupCatalog';
@@ -19,7 +20,7 @@ import { defaultConfig } from '../src/core/workspaceConfig';
 import type { SnapshotResult } from '../src/core/sqlite/sqliteEngine';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWriter';
-import { assertSameTree, CLI, demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { assertSameTree, CLI, demoWorkspace, engine, listFilesInProfile, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 import { NO_TEST_HOOKS } from './support/steppedRuns';
 import { createWorkspaceContext } from '../src/core/workspaceContext';
 import { craftArchive } from './support/testHelpers';
@@ -847,6 +848,38 @@ describe('backup archives', () => {
     fs.writeFileSync(path.join(root, 'config/copy.json'), '{"mode":"copy"}\n');
     const own = await createBackup(context, { profileId: 'dev_copy_01', kind: 'full' });
     assert.ok(!(await restoreBackup(context, { reference: own.entry.id })).notes.some((n) => n.includes('is also in the files: of')));
+  });
+
+  it('a files: path outside the workspace (an allowed directory, by absolute path or under ~) is archived under a plain name, verifies, chains and restores (before: "files//srv/…", which the reader refuses: every such backup failed its verify and restore, and so did every incremental after it); an archive an earlier version wrote that way restores', async () => {
+    const { root, context } = await demoWorkspace();
+    const outside = tempDir('envprofiles-outside-files-');
+    const configFile = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(configFile, fs.readFileSync(configFile, 'utf8').replace('allowed_directories: []', `allowed_directories: [${JSON.stringify(outside)}]`));
+    const absolute = path.join(outside, 'app.ini');
+    fs.writeFileSync(absolute, 'mode = live\n');
+    const underHome = `~/${path.relative(os.homedir(), path.join(outside, 'home.ini'))}`;
+    fs.writeFileSync(path.join(outside, 'home.ini'), 'from home\n');
+    listFilesInProfile(root, DEV, [absolute, underHome]);
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const names = spawnSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print("\\n".join(n for n in z.namelist() if n.startswith("files/")))', full.archive], { encoding: 'utf8' });
+    assert.equal(names.status, 0, names.stderr);
+    assert.deepEqual(names.stdout.trim().split('\n'), [`files/_root_${absolute}`, `files/${underHome.replace(/\.\.\//g, '__/')}`]);
+    assert.equal(spawnSync('unzip', ['-tq', full.archive]).status, 0);
+    fs.writeFileSync(absolute, 'mode = changed\n');
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    assert.equal(incremental.entry.kind, 'incremental');
+    for (const backup of [full, incremental]) assert.ok((await verifyBackup(context, backup.entry.id)).ok, backup.entry.id);
+    fs.writeFileSync(absolute, 'mode = lost\n');
+    await restoreBackup(context, { reference: incremental.entry.id });
+    assert.equal(fs.readFileSync(absolute, 'utf8'), 'mode = changed\n');
+    // As an earlier version wrote it: still verified and restored.
+    const legacy = craftArchive(full.archive, 'legacy-absolute-file');
+    assert.match(spawnSync('unzip', ['-l', legacy], { encoding: 'utf8' }).stdout, new RegExp(`files/${absolute.replace(/\./g, '\\.')}`));
+    const verified = runCli(['verify', legacy, '--workspace', root]);
+    assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+    const restored = runCli(['restore', legacy, '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.equal(fs.readFileSync(absolute, 'utf8'), 'mode = live\n');
   });
 
   it('a database two profiles share: restoring one of them names the other, whose database it replaces too, and its safety backup holds what was there (before: replaced without a word)', async () => {

@@ -143,6 +143,15 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
             if info.filename == 'manifest.json':
                 data = json.dumps(drop_segments(manifest)).encode()
             out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    elif mode == 'legacy-absolute-file':
+        # A backup of a files: path outside the workspace as earlier versions named its entry: "files//srv/…".
+        record = next(f for f in manifest['files'] if f['role'] == 'file' and f.get('entry'))
+        old_entry, record['entry'] = record['entry'], 'files/' + record['originalPath']
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == 'manifest.json':
+                data = json.dumps(drop_segments(manifest)).encode()
+            out.writestr(record['entry'] if info.filename == old_entry else info.filename, data, compress_type=zipfile.ZIP_DEFLATED)
     elif mode == 'segments-lie':
         # Recompressed entries, but the manifest keeps the original pieces: they no longer add up.
         copy_all(out, manifest_override=manifest)

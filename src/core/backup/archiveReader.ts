@@ -77,7 +77,9 @@ export function unsafeEntryName(name: string): string | undefined {
   if (name.startsWith('/')) return 'has an absolute path';
   if (/^[A-Za-z]:/.test(name)) return 'has a drive letter';
   if (name.split('/').some((part) => part === '..')) return 'climbs out with ".."';
-  if (path.posix.normalize(name) !== name || name.endsWith('/')) return 'has a name that is not a plain relative file path';
+  // Doubled slashes are let through: earlier versions named a file of files: with an absolute path
+  // "files//srv/app.ini", and those backups must still restore. The name stays inside: no root, no "..".
+  if (path.posix.normalize(name) !== name.replace(/\/{2,}/g, '/') || name.endsWith('/')) return 'has a name that is not a plain relative file path';
   return undefined;
 }
 

@@ -641,6 +641,16 @@ function referenceTo(parent: ArchiveReader | undefined, previous: FileRecord, re
   return { ...record, entry: null, sameAs: previous.entry ? parent?.manifest.backupId : previous.sameAs };
 }
 
-function fileEntryName(role: FileRecord['role'], written: string): string {
-  return `${role === 'profile' ? 'profile' : 'files'}/${written.replace(/^\.\//, '').replace(/\.\.\//g, '__/')}`;
+/**
+ * The archive entry of a file: its path as written, made a plain relative name (the manifest keeps the
+ * path itself). A path outside the workspace (`/srv/app/app.ini`, `C:\\app.ini`, in an allowed
+ * directory) goes under `_root_/`; `..` becomes `__`. Before, an absolute path gave "files//srv/…",
+ * which the reader refuses, so every such backup failed its verify and restore, and so did the
+ * incrementals after it.
+ */
+export function fileEntryName(role: FileRecord['role'], written: string): string {
+  const slashed = written.replace(/\\/g, '/');
+  const absolute = slashed.startsWith('/') || /^[A-Za-z]:\//.test(slashed);
+  const parts = slashed.replace(/^([A-Za-z]):\//, '$1_/').split('/').filter((part) => part !== '' && part !== '.').map((part) => (part === '..' ? '__' : part));
+  return [role === 'profile' ? 'profile' : 'files', ...(absolute ? ['_root_'] : []), ...parts].join('/');
 }
