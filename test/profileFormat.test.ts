@@ -142,6 +142,22 @@ describe('profile format', () => {
     ]);
   });
 
+  it('refuses a database or a file among the backups (the backups folder\'s top, or a profile\'s folder there), not elsewhere in a broad backups folder (before: files: could list a catalog.json, which a restore put back old)', () => {
+    const layout = new WorkspaceLayout(tempDir());
+    const backups = tempDir('envprofiles-backups-');
+    fs.mkdirSync(path.join(backups, 'dev_environment_001'));
+    fs.writeFileSync(path.join(backups, 'dev_environment_001/catalog.json'), '{"version":1,"backups":[]}');
+    fs.mkdirSync(path.join(backups, 'app/config'), { recursive: true });
+    const config = { ...defaultConfig(), allowedDirectories: [backups], backups: { ...defaultConfig().backups, directory: backups } };
+    const text = variant('settings: "data/dev/settings.sqlite3"', `settings: "${backups}/settings.sqlite3"`)
+      .replace('  configurations:', `  files:\n    - ${backups}/dev_environment_001/catalog.json\n    - ${backups}/app/config/app.ini\n  configurations:`);
+    const { issues } = parseProfileText(text, 'p.yaml', layout, config);
+    assert.deepEqual(issues.map((i) => `${i.field}: ${i.message}`), [
+      `profile.databases.settings: "${backups}/settings.sqlite3" is among the backups (${backups}, backups.directory in .envprofiles/config.yaml), where this tool keeps the archives and their catalogs: a restore would put an old copy back over the one in use; keep it elsewhere`,
+      `profile.files.0: "${backups}/dev_environment_001/catalog.json" is among the backups (${backups}/dev_environment_001, backups.directory in .envprofiles/config.yaml), where this tool keeps the archives and their catalogs: a restore would put an old copy back over the one in use; keep it elsewhere`,
+    ]);
+  });
+
   it('files: lists each file once, and none that is backed up or written otherwise: a database of the profile, the env file, a link (before: such a backup failed its own verify, "appears twice")', () => {
     const layout = new WorkspaceLayout(tempDir());
     const config = { ...defaultConfig(), links: { 'data/settings.sqlite3': 'settings' } };

@@ -39,6 +39,7 @@ export function parseProfileText(
     allowedDirectories: config.allowedDirectories,
     expectedId,
     outputs: [...(config.envFile ? [{ written: config.envFile, setting: 'outputs.env_file' }] : []), ...Object.keys(config.links).map((written) => ({ written, setting: 'outputs.links' }))],
+    backupsFolder: layout.resolve(config.backups.directory),
   });
   return { profile, issues, warnings, document };
 }

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { MAX_PROFILE_DATABASES, MAX_PROFILE_FILES } from './backup/archiveLimits';
 import type { Document, LineCounter } from 'yaml';
 import type { Issue } from './errors';
@@ -15,6 +17,23 @@ export interface ProfileValidationContext {
   expectedId?: string;
   /** What config.yaml has this tool write on every switch (env_file, links), which `files:` may not list. */
   outputs?: { written: string; setting: string }[];
+  /** Where the backups go (backups.directory, absolute), which no database or file of a profile may be in. */
+  backupsFolder?: string;
+}
+
+/**
+ * Why a path of a profile may not be where it leads (`verdict`), or undefined: among this tool's own
+ * files in the backups folder (its top, or a profile's folder there, which holds a catalog.json). A
+ * restore would put an old copy of such a file (a catalog) back over the one in use. Only those
+ * folders: a backups folder may be a broad one (/srv) that also holds the application's data.
+ */
+function inBackupsFolder(written: string, verdict: { absolute: string; real: string }, context: ProfileValidationContext): string | undefined {
+  if (!context.backupsFolder) return undefined;
+  const root = realLocation(context.backupsFolder);
+  const folder = path.dirname(verdict.real);
+  const own = folder === root || (path.dirname(folder) === root && fs.existsSync(path.join(folder, 'catalog.json')));
+  if (!own) return undefined;
+  return `"${written}" is among the backups (${folder}, backups.directory in .envprofiles/config.yaml), where this tool keeps the archives and their catalogs: a restore would put an old copy back over the one in use; keep it elsewhere`;
 }
 
 const FREQUENCIES = ['HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY'];
@@ -203,6 +222,11 @@ function validateDatabases(value: unknown, report: Report, context: ProfileValid
       report(field, verdict.outside ? `${verdict.reason}; keep databases inside the workspace or allow the directory under "allowed_directories" in .envprofiles/config.yaml` : verdict.reason);
       continue;
     }
+    const amongBackups = inBackupsFolder(written, verdict, context);
+    if (amongBackups) {
+      report(field, amongBackups);
+      continue;
+    }
     // By where the path leads: one file under two names (a folder reached through a symbolic link) was
     // snapshotted twice, and a restore then replaced it twice and could not roll the second back.
     const other = seenPaths.get(verdict.real);
@@ -271,6 +295,11 @@ function validateFiles(value: unknown, databases: Record<string, string>, report
     const verdict = checkProfilePath(context.workspaceRoot, item, context.allowedDirectories);
     if (!verdict.ok) {
       report(['profile', 'files', index], verdict.reason);
+      return;
+    }
+    const amongBackups = inBackupsFolder(item, verdict, context);
+    if (amongBackups) {
+      report(['profile', 'files', index], amongBackups);
       return;
     }
     // Also by where it leads: the same file reached through a folder that is a symbolic link.
