@@ -158,6 +158,20 @@ describe('profile format', () => {
     ]);
   });
 
+  it('files: may not list the -wal, -shm or -journal of a SQLite database, the profile\'s or another (before: valid; copied as plain files, and a restore put old frames beside the newer database)', () => {
+    const root = tempDir();
+    const layout = new WorkspaceLayout(root);
+    fs.mkdirSync(path.join(root, 'data/other'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'data/other/app.db'), Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(84)]));
+    fs.writeFileSync(path.join(root, 'data/other/notes.txt-journal'), 'not a database\'s');
+    const text = variant('  configurations:', '  files:\n    - data/dev/settings.sqlite3-wal\n    - data/other/app.db-shm\n    - data/other/notes.txt-journal\n  configurations:');
+    const { issues } = parseProfileText(text, 'p.yaml', layout, defaultConfig());
+    assert.deepEqual(issues.map((i) => `${i.field}: ${i.message}`), [
+      'profile.files.0: "data/dev/settings.sqlite3-wal" is the -wal file of the SQLite database data/dev/settings.sqlite3, which SQLite manages (a backup takes its committed data with the database; put back by a restore, it would damage the database); remove it from files:',
+      'profile.files.1: "data/other/app.db-shm" is the -shm file of the SQLite database data/other/app.db, which SQLite manages (a backup takes its committed data with the database; put back by a restore, it would damage the database); remove it from files:',
+    ]);
+  });
+
   it('files: lists each file once, and none that is backed up or written otherwise: a database of the profile, the env file, a link (before: such a backup failed its own verify, "appears twice")', () => {
     const layout = new WorkspaceLayout(tempDir());
     const config = { ...defaultConfig(), links: { 'data/settings.sqlite3': 'settings' } };

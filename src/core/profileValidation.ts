@@ -7,6 +7,7 @@ import { resolveWritten } from './homePath';
 import { checkProfilePath, realLocation } from './pathSafety';
 import { PROFILE_TYPES, type ConfigValue, type Profile, type ProfileType } from './profileModel';
 import { isEnvironmentVariableName, profileIdProblem } from './safeNames';
+import { isSqliteDatabaseFile } from './sqlite/sqliteHeader';
 import { likelyMeant, unknownKeyMessage } from './nearMiss';
 import { keyPositionOf, positionOf } from './yamlPositions';
 
@@ -279,6 +280,7 @@ function validateFiles(value: unknown, databases: Record<string, string>, report
   }
   if (value.length > MAX_PROFILE_FILES) report(['profile', 'files'], `lists ${value.length} files, more than a backup may hold (at most ${MAX_PROFILE_FILES}); list the configuration files the environment needs, not whole folders of data`);
   const resolve = (written: string): string => resolveWritten(context.workspaceRoot, written);
+  const databaseFiles = new Set(Object.values(databases).map((written) => realLocation(resolve(written))));
   const taken = new Map<string, string>();
   for (const [logical, written] of Object.entries(databases)) {
     const database = `the database "${logical}" of this profile, which is backed up as a consistent SQLite snapshot; remove it from files:`;
@@ -297,7 +299,7 @@ function validateFiles(value: unknown, databases: Record<string, string>, report
       report(['profile', 'files', index], verdict.reason);
       return;
     }
-    const amongBackups = inBackupsFolder(item, verdict, context);
+    const amongBackups = inBackupsFolder(item, verdict, context) ?? sqliteCompanionProblem(item, verdict.real, databaseFiles);
     if (amongBackups) {
       report(['profile', 'files', index], amongBackups);
       return;
@@ -314,6 +316,21 @@ function validateFiles(value: unknown, databases: Record<string, string>, report
     result.push(item);
   });
   return result;
+}
+
+/**
+ * Why a file of `files:` (`real`: where it leads) may not be listed when it is the -wal, -shm or
+ * -journal of a SQLite database (one of the profile's, `databaseFiles`, or any database there): SQLite
+ * manages it. A backup takes the committed data with the database's snapshot; copied as a plain file
+ * and put back by a restore, old frames or an old journal beside a newer database would corrupt it.
+ */
+function sqliteCompanionProblem(written: string, real: string, databaseFiles: ReadonlySet<string>): string | undefined {
+  const companion = /-(wal|shm|journal)$/.exec(real);
+  if (!companion) return undefined;
+  const database = real.slice(0, -companion[0].length);
+  if (!databaseFiles.has(database) && !isSqliteDatabaseFile(database)) return undefined;
+  const shown = written.endsWith(companion[0]) ? written.slice(0, -companion[0].length) : database;
+  return `"${written}" is the -${companion[1]} file of the SQLite database ${shown}, which SQLite manages (a backup takes its committed data with the database; put back by a restore, it would damage the database); remove it from files:`;
 }
 
 function validateSchema(value: unknown, databases: Record<string, string>, report: Report): Record<string, string[]> {

@@ -53,6 +53,15 @@ export function databaseFileProblem(file: string): string | undefined {
   return undefined;
 }
 
+/** Whether `file` is there and is a SQLite 3 database by its header (no error for anything else). */
+export function isSqliteDatabaseFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile() && readSqliteHeader(file) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** Size of the `-wal` file beside `file`, or 0 when there is none. */
 export function walSize(file: string): number {
   try {
