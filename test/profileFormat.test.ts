@@ -158,7 +158,7 @@ describe('profile format', () => {
     ]);
   });
 
-  it('files: may not list the -wal, -shm or -journal of a SQLite database, the profile\'s or another (before: valid; copied as plain files, and a restore put old frames beside the newer database)', () => {
+  it('files: may not list the -wal, -shm or -journal of a SQLite database, the profile\'s or another (before: valid; copied as plain files, and a restore put old frames beside the newer database); a database itself there is warned about', () => {
     const root = tempDir();
     const layout = new WorkspaceLayout(root);
     fs.mkdirSync(path.join(root, 'data/other'), { recursive: true });
@@ -170,6 +170,10 @@ describe('profile format', () => {
       'profile.files.0: "data/dev/settings.sqlite3-wal" is the -wal file of the SQLite database data/dev/settings.sqlite3, which SQLite manages (a backup takes its committed data with the database; put back by a restore, it would damage the database); remove it from files:',
       'profile.files.1: "data/other/app.db-shm" is the -shm file of the SQLite database data/other/app.db, which SQLite manages (a backup takes its committed data with the database; put back by a restore, it would damage the database); remove it from files:',
     ]);
+    // A database itself in files: is copied, not snapshotted: said, but allowed (a read-only reference database).
+    const listed = parseProfileText(variant('  configurations:', '  files:\n    - data/other/app.db\n  configurations:'), 'p.yaml', layout, defaultConfig());
+    assert.deepEqual(listed.issues, []);
+    assert.deepEqual(listed.warnings?.map((w) => `${w.field}: ${w.message}`), ['profile.files.0: "data/other/app.db" is a SQLite database: as a file it is copied byte for byte, which is a consistent copy only while nothing writes it; list it under databases: to have it snapshotted as one committed state']);
   });
 
   it('files: lists each file once, and none that is backed up or written otherwise: a database of the profile, the env file, a link (before: such a backup failed its own verify, "appears twice")', () => {

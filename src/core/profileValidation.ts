@@ -142,6 +142,10 @@ export function validateProfileDocument(
   const warnings = [
     ...misspeltProfileKeys(raw).map(({ key, message }) => warning(['profile', key], message)),
     ...backupScheduleWarnings(backupSchedule).map(({ key, message }) => warning(['profile', 'backup_schedule', key], message)),
+    // A database in files: is copied byte for byte, not snapshotted: whole only while nothing writes it.
+    ...files.flatMap((written, index) => (isSqliteDatabaseFile(realLocation(resolveWritten(context.workspaceRoot, written)))
+      ? [warning(['profile', 'files', String(index)], `"${written}" is a SQLite database: as a file it is copied byte for byte, which is a consistent copy only while nothing writes it; list it under databases: to have it snapshotted as one committed state`)]
+      : [])),
   ];
   if (issues.length > 0 || id === undefined || name === undefined || type === undefined) return { issues, warnings };
   return {
