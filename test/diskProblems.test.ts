@@ -419,6 +419,45 @@ describe('a database on a read-only disk (a snapshot mount, a read-only volume)'
     return disk;
   }
 
+  it('delete --delete-data of a profile whose databases are there is refused before anything is removed, also in a dry run, and says how to keep the data (before: the profile file went, then removing the data failed as "a bug"); without --delete-data it deletes', async () => {
+    const { root } = await demoWorkspace();
+    const disk = await testProfileOnReadOnlyDisk(root);
+    const backedUp = runCli(['backup', 'test_environment_001', '--verify', '--workspace', root]);
+    assert.equal(backedUp.status, 0, backedUp.stderr);
+    assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    const profileFile = path.join(root, '.envprofiles/profiles/test_environment_001.yaml');
+    const refusal = `Deleting test_environment_001 with its data needs to write to ${disk}: ${disk} is on a read-only file system. Nothing was changed.`;
+    const dryRun = runCli(['delete', 'test_environment_001', '--delete-data', '--dry-run', '--workspace', root]);
+    assert.equal(dryRun.status, 3, dryRun.stderr);
+    assert.ok(dryRun.stdout.includes(`it would be refused now: ${refusal}`), dryRun.stdout);
+    const refused = runCli(['delete', 'test_environment_001', '--delete-data', '--workspace', root]);
+    assert.equal(refused.stderr, `error[PERMISSION_DENIED]: ${refusal}\n  To delete the profile and keep its data, leave out --delete-data; to delete the data too, make that folder writable first.\n`);
+    assert.ok(fs.existsSync(profileFile), 'the profile file is kept');
+    const kept = runCli(['delete', 'test_environment_001', '--workspace', root]);
+    assert.equal(kept.status, 0, kept.stderr);
+    assert.ok(!fs.existsSync(profileFile));
+    assert.ok(fs.existsSync(path.join(disk, 'settings.sqlite3')));
+  });
+
+  it('an error Node gives without its code (fs.rmSync on a read-only disk: code "", "Unknown error: Read-only file system") is still said in words, not "a bug"', async () => {
+    const disk = smallDisk(1);
+    fs.writeFileSync(path.join(disk, 'file'), 'x');
+    execFileSync('mount', ['-o', 'remount,ro', disk]);
+    let thrown: unknown;
+    try {
+      fs.rmSync(path.join(disk, 'file'), { force: true });
+    } catch (error) {
+      thrown = error;
+    }
+    assert.ok(thrown, 'a read-only disk refuses the removal');
+    const typed = typedSystemError(thrown);
+    assert.equal(typed?.code, 'PERMISSION_DENIED', String(thrown));
+    assert.match(typed?.message ?? '', new RegExp(`^The file system is read-only \\(writing ${disk}/file\\): EROFS`));
+    // The same when Node leaves the code out (as Node 24's rm does), from the words alone.
+    const codeless = typedSystemError(Object.assign(new Error(`, Unknown error: Read-only file system '${disk}/file'`), { code: '', path: `${disk}/file` }));
+    assert.equal(codeless?.message, `The file system is read-only (writing ${disk}/file): EROFS: Read-only file system '${disk}/file'.`);
+  });
+
   it('a WAL database there (no -shm, none can be made) is validated, backed up and verified: nothing can write to it, so it is read as immutable', async () => {
     const { root } = await demoWorkspace();
     const disk = await testProfileOnReadOnlyDisk(root);

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { systemErrorCode } from './systemErrorCode';
 import * as path from 'node:path';
 import { TEMP_MARKER } from './atomicFile';
 import { EnvProfilesError } from './errors';
@@ -84,7 +85,8 @@ const SPARE_BYTES = 1048576;
 
 /** ENOSPC or EDQUOT from Node, SQLITE_FULL from SQLite. */
 export function isOutOfSpace(error: unknown): boolean {
-  const { code, errcode } = (error ?? {}) as { code?: unknown; errcode?: unknown };
+  const { errcode } = (error ?? {}) as { errcode?: unknown };
+  const code = systemErrorCode(error);
   return code === 'ENOSPC' || code === 'EDQUOT' || (typeof errcode === 'number' && (errcode & 0xff) === 13);
 }
 

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { systemErrorCode } from './systemErrorCode';
 
 /**
  * What is at a path, links followed: a regular file, nothing, a folder, or something else that is no
@@ -42,7 +43,7 @@ export function removeIfThere(file: string): void {
   try {
     fs.rmSync(file, { force: true });
   } catch (error) {
-    if (!NO_SUCH_PATH.includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    if (!NO_SUCH_PATH.includes(systemErrorCode(error) ?? '')) throw error;
   }
 }
 

@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { writeRefusal } from './folderProbe';
+import { requireWritableFolders } from './folderAccess';
 import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
@@ -162,6 +164,12 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     const notes: string[] = [];
     // A database file another profile also uses is that profile's data too: --delete-data keeps it.
     const usedElsewhere = request.deleteData ? databasesOfOtherProfiles(context, profile.id) : new Map<string, string>();
+    // Every folder a file is removed from can be written (before, on a read-only disk the profile file
+    // went, then removing its data failed as "a bug").
+    const dataFolders = request.deleteData
+      ? Object.values(profile.databases).filter((written) => !usedElsewhere.has(realLocation(layout.resolve(written)))).flatMap((written) => [path.dirname(layout.resolve(written)), path.dirname(realLocation(layout.resolve(written)))])
+      : [];
+    refusals.check(() => requireWritableFolders(`Deleting ${profile.id}${request.deleteData ? ' with its data' : ''}`, [path.dirname(file), ...dataFolders], request.deleteData ? 'To delete the profile and keep its data, leave out --delete-data; to delete the data too, make that folder writable first.' : undefined));
     if (!dryRun) fs.rmSync(file);
     for (const written of Object.values(profile.databases)) {
       const sharedWith = usedElsewhere.get(realLocation(layout.resolve(written)));

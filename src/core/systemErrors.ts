@@ -4,6 +4,7 @@ import { EnvProfilesError } from './errors';
 import { isOutOfSpace } from './diskSpace';
 import { writeRefusal } from './folderProbe';
 import { DatabaseLockedError } from './sqlite/sqliteEngine';
+import { systemErrorCode } from './systemErrorCode';
 
 /**
  * What the operating system refused (a full disk, a permission, a read-only file system) is the user's
@@ -13,9 +14,11 @@ import { DatabaseLockedError } from './sqlite/sqliteEngine';
  */
 export function typedSystemError(error: unknown): EnvProfilesError | undefined {
   if (error instanceof DatabaseLockedError) return lockedDatabaseError(error.file, error.file, 'the command');
-  const { code, path: file } = (error ?? {}) as { code?: unknown; path?: unknown };
+  const { path: file } = (error ?? {}) as { path?: unknown };
+  const code = systemErrorCode(error);
   const where = typeof file === 'string' ? file : undefined;
-  const message = (error as Error)?.message ?? String(error);
+  // Node's rm gave some errors no code, only ", Unknown error: <text>": said with the code found.
+  const message = ((error as Error)?.message ?? String(error)).replace(/^, Unknown error: /, `${code ?? 'Unknown error'}: `);
   if (isOutOfSpace(error)) {
     return new EnvProfilesError('DISK_FULL', `The disk is full${where ? ` (writing ${where})` : ''}: ${message}.`, { file: where, cause: error, hint: 'Free some space on that disk, then run it again.' });
   }
@@ -61,7 +64,7 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
 
 /** Whether the system refused a write because the file grew past what its file system takes (EFBIG). */
 export function isFileTooLarge(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === 'EFBIG';
+  return systemErrorCode(error) === 'EFBIG';
 }
 
 /** What EFBIG means, said of the folder written to when known: nearly always a FAT32 disk (a USB stick). */
