@@ -6,6 +6,8 @@ import { readAudit } from '../src/core/auditLog';
 import { EnvProfilesError } from '../src/core/errors';
 import { databasePathsIn } from '../src/core/newDatabasePaths';
 import { cloneProfile } from '../src/core/profileClone';
+import { createBackup } from '../src/core/backup/backupCreation';
+import { restoreBackup } from '../src/core/backup/backupRestore';
 import { createProfile, createProfileFromFile } from '../src/core/profileCreation';
 import { loadProfile } from '../src/core/profileStore';
 import { defaultConfig } from '../src/core/workspaceConfig';
@@ -176,6 +178,25 @@ describe('clone', () => {
     assert.ok(!fs.existsSync(path.join(root, 'data/half_done')), 'copied databases removed');
     assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/half_done.yaml')));
     assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+  });
+
+  it('an id that differs from a profile\'s, or from a deleted profile\'s backups, only in case is refused by clone, create and restore --as-new (before: accepted; on a disk that does not tell case apart, one profile file and one backups folder, whose catalog each wrote over the other\'s)', async () => {
+    const { root, context } = await demoWorkspace();
+    const differsInCase = (error: unknown): boolean => {
+      assert.ok(error instanceof EnvProfilesError && error.code === 'PROFILE_EXISTS', String(error));
+      assert.match(error.message, /^Profile id "\S+" differs from (the profile "dev_environment_001"|the backups of "old_profile" \(a deleted profile's\)) only in case: on a disk that does not tell case apart \(macOS, Windows, a FAT or exFAT stick\) both would be one profile file and one backups folder\.$/);
+      return true;
+    };
+    await assert.rejects(cloneProfile(context, { source: DEV, id: 'DEV_Environment_001' }), differsInCase);
+    await assert.rejects(createProfile(context, { id: 'Dev_environment_001', type: 'DEVELOPMENT', databases: { settings: 'data/x/settings.sqlite3' }, initialise: { kind: 'empty' } }), differsInCase);
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await assert.rejects(restoreBackup(context, { reference: backup.entry.id, asNew: 'DEV_ENVIRONMENT_001' }), differsInCase);
+    // A deleted profile's backups folder counts too.
+    fs.mkdirSync(path.join(root, '.envprofiles/backups/old_profile'));
+    await assert.rejects(cloneProfile(context, { source: DEV, id: 'Old_Profile' }), differsInCase);
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/profiles')).sort(), ['dev_environment_001.yaml', 'prod_environment_001.yaml', 'test_environment_001.yaml']);
+    // An id of its own in any case is fine.
+    await cloneProfile(context, { source: DEV, id: 'Dev_Copy' });
   });
 
   it('--data-dir outside the workspace, in .envprofiles, or through a link leading outside is refused up front, naming the option (before: errors about a profile file that was never written)', async () => {

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { requireNewProfileId } from './newProfileId';
 import * as path from 'node:path';
 import { appendAudit } from './auditLog';
 import { databasePathsIn } from './newDatabasePaths';
@@ -62,9 +63,7 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
   const config = workspaceConfigFor(context);
   const { profile: source, document: sourceDocument } = loadProfile(layout, config, request.source);
   const profileFile = layout.profileFile(request.id);
-  if (fs.existsSync(profileFile)) {
-    throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${request.id}" already exists (${layout.relative(profileFile)}).`, { file: layout.relative(profileFile), hint: 'Choose another id.' });
-  }
+  requireNewProfileId(layout, config, request.id, 'Choose another id.');
   if (request.dataDir !== undefined) {
     // Judged here, before the new profile is built: its paths' errors named a file that was never
     // written (cloned_two.yaml:8) and said to fix it.

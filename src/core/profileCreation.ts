@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { requireNewProfileId } from './newProfileId';
 import { appendAudit } from './auditLog';
 import { earlierBackupsNoteFor } from './backup/earlierProfile';
 import { parseConfigValue } from './configValueParsing';
@@ -119,12 +120,7 @@ async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfi
     profile.createdAt = context.now().toISOString();
     parsed.document.setIn(['profile', 'created_at'], profile.createdAt);
   }
-  if (fs.existsSync(layout.profileFile(profile.id))) {
-    throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${profile.id}" already exists (${layout.relative(layout.profileFile(profile.id))}).`, {
-      file: layout.relative(layout.profileFile(profile.id)),
-      hint: 'Choose another id, or clone the existing profile with "envprofiles clone".',
-    });
-  }
+  requireNewProfileId(layout, config, profile.id, 'Choose another id, or clone the existing profile with "envprofiles clone".');
   const newFiles = initialise.kind === 'none' ? [] : Object.values(profile.databases).map((w) => layout.resolve(w)).filter((file) => !fs.existsSync(file));
   const { initialised, file } = await withNewProfileJournal(context, { operation: 'create', source: sourceLabel ?? 'flags', target: profile.id, newFiles }, async () => {
     const made = await initialiseMissingDatabases(context, config, profile, initialise);

@@ -15,6 +15,7 @@ import { requireWritableFolders } from '../folderAccess';
 import { siblingPath } from '../fittingName';
 import { fileAttributesOf, giveAttributes, makeFolderAsItsParent, permissionsOf, takeOwnerOfFolder } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
+import { requireNewProfileId } from '../newProfileId';
 import { removeJournal, writeJournal, type KeptFile, type RestoreJournal } from '../operationJournal';
 import { databasePathsIn } from '../newDatabasePaths';
 import { checkProfilePath, realLocation } from '../pathSafety';
@@ -624,7 +625,7 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
     const example = profileIdProblem(`${manifest.profileId}_restored`) ? 'restored_profile' : `${manifest.profileId}_restored`;
     throw new EnvProfilesError('PROFILE_INVALID', `Cannot restore as "${id}": ${problem}. Nothing was changed.`, { kind: 'usage', hint: `Give --as-new an id of 3 to 64 letters, digits, ".", "_" or "-", such as ${example}.` });
   }
-  if (fs.existsSync(layout.profileFile(id))) throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${id}" already exists.`, { hint: 'Choose another id for --as-new.' });
+  requireNewProfileId(layout, config, id, 'Choose another id for --as-new.');
   const record = profileRecord(chain);
   const document = parseDocument((await fileContent(chain, record)).toString('utf8'));
   const records = databaseRecordsOf(manifest);
