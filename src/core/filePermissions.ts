@@ -65,16 +65,20 @@ const NO_OWNER_CHANGE = new Set(['EPERM', 'EINVAL', 'ENOSYS', 'ENOTSUP', 'EOPNOT
  * became readable by all. The owner is given only where this process may (root, or its own group).
  */
 export function giveAttributes(file: string | number, attributes: FileAttributes): void {
-  const now = typeof file === 'number' ? fs.fstatSync(file) : fs.statSync(file);
-  if (now.uid !== attributes.uid || now.gid !== attributes.gid) {
-    try {
-      if (typeof file === 'number') fs.fchownSync(file, attributes.uid, attributes.gid);
-      else fs.chownSync(file, attributes.uid, attributes.gid);
-    } catch (error) {
-      if (!NO_OWNER_CHANGE.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-    }
-  }
+  giveOwner(file, attributes);
   setPermissions(file, attributes.mode);
+}
+
+/** Gives `file` (a path or an open descriptor) the owner `uid`/`gid` unless it has it, where this process may. */
+function giveOwner(file: string | number, { uid, gid }: { uid: number; gid: number }): void {
+  const now = typeof file === 'number' ? fs.fstatSync(file) : fs.statSync(file);
+  if (now.uid === uid && now.gid === gid) return;
+  try {
+    if (typeof file === 'number') fs.fchownSync(file, uid, gid);
+    else fs.chownSync(file, uid, gid);
+  } catch (error) {
+    if (!NO_OWNER_CHANGE.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  }
 }
 
 /**
@@ -85,15 +89,7 @@ export function giveAttributes(file: string | number, attributes: FileAttributes
  * user's, as any new file.
  */
 export function takeOwnerOfFolder(made: string, within: string): void {
-  if (process.getuid?.() !== 0) return;
-  const owner = fs.statSync(within);
-  const now = fs.statSync(made);
-  if (now.uid === owner.uid && now.gid === owner.gid) return;
-  try {
-    fs.chownSync(made, owner.uid, owner.gid);
-  } catch (error) {
-    if (!NO_OWNER_CHANGE.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
-  }
+  if (process.getuid?.() === 0) giveOwner(made, fs.statSync(within));
 }
 
 /** Makes `folder` and its missing parents, each taking the owner of the folder it is made in (see takeOwnerOfFolder). */

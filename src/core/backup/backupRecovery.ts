@@ -4,6 +4,7 @@ import { removeTemporaryFiles } from '../atomicFile';
 import { siblingPath } from '../fittingName';
 import { removeIfThere } from '../pathKind';
 import type { BackupJournal, PruneJournal, RestoreJournal } from '../operationJournal';
+import { isBackupId } from './backupLayout';
 
 /**
  * Removes what an interrupted backup left: its temporary archive, its staging folder, and an archive the
@@ -39,7 +40,9 @@ export function finishPrune(journal: PruneJournal): string[] {
   }
   const deleted: string[] = [];
   for (const { id, file } of journal.archives) {
-    if (listed.has(id) || !fs.existsSync(file)) continue;
+    // Only an archive beside that catalog, named by its id, is ever deleted, whatever the journal says.
+    const ours = isBackupId(id) && file === path.join(path.dirname(journal.catalogFile), `${id}.zip`);
+    if (!ours || listed.has(id) || !fs.existsSync(file)) continue;
     try {
       fs.rmSync(file, { force: true });
       deleted.push(id);
