@@ -138,7 +138,7 @@ describe('restore --dry-run', function () {
     assert.ok(restored.json?.result.safetyBackup, 'what was there is backed up first');
     assert.ok(fs.existsSync(path.join(root, `.envprofiles/profiles/${COPY}.yaml`)));
     // With the profile back, the id is taken: the other refusal, with its own hint.
-    assert.equal(runCli(['restore', id, '--as-new', COPY, '--workspace', root]).stderr, `error[PROFILE_EXISTS]: Profile "${COPY}" already exists.\n  Choose another id for --as-new.\n`);
+    assert.equal(runCli(['restore', id, '--as-new', COPY, '--workspace', root]).stderr, `error[PROFILE_EXISTS]: Profile "${COPY}" already exists (.envprofiles/profiles/${COPY}.yaml).\n  Choose another id for --as-new.\n`);
   });
 
   it('says when the backup has not passed a verification (the dry run read only its manifest) and how to check it now; a damaged archive is then refused by the restore itself, which says that every file is as it was and where its safety backup is', async () => {
