@@ -2,17 +2,9 @@ import * as fs from 'node:fs';
 import { EnvProfilesError } from './errors';
 import { profilesWithBackups } from './backup/backupCatalog';
 import { BackupLayout } from './backup/backupLayout';
+import { profileFileIds } from './profileStore';
 import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceLayout } from './workspaceLayout';
-
-/** The ids of the workspace's profile files (valid or not). */
-function profileFileIds(layout: WorkspaceLayout): string[] {
-  try {
-    return fs.readdirSync(layout.profilesDir).filter((name) => name.endsWith('.yaml') && !name.startsWith('.')).map((name) => name.slice(0, -'.yaml'.length));
-  } catch {
-    return [];
-  }
-}
 
 /**
  * Refuses (PROFILE_EXISTS) an id for a new profile that a profile has, or that differs only in case

@@ -44,8 +44,8 @@ export function parseProfileText(
   return { profile, issues, warnings, document };
 }
 
-/** Reads every `profiles/*.yaml` in the workspace, valid or not, sorted by id. */
-export function readAllProfileFiles(layout: WorkspaceLayout, config: WorkspaceConfig): ProfileFileResult[] {
+/** The id of every `profiles/*.yaml` in the workspace (valid or not), sorted. */
+export function profileFileIds(layout: WorkspaceLayout): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(layout.profilesDir);
@@ -53,10 +53,12 @@ export function readAllProfileFiles(layout: WorkspaceLayout, config: WorkspaceCo
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  return names
-    .filter((name) => name.endsWith('.yaml') && !name.startsWith('.'))
-    .sort()
-    .map((name) => readProfileFile(layout, config, name.slice(0, -'.yaml'.length)));
+  return names.filter((name) => name.endsWith('.yaml') && !name.startsWith('.')).sort().map((name) => name.slice(0, -'.yaml'.length));
+}
+
+/** Reads every `profiles/*.yaml` in the workspace, valid or not, sorted by id. */
+export function readAllProfileFiles(layout: WorkspaceLayout, config: WorkspaceConfig): ProfileFileResult[] {
+  return profileFileIds(layout).map((id) => readProfileFile(layout, config, id));
 }
 
 export function readProfileFile(layout: WorkspaceLayout, config: WorkspaceConfig, id: string): ProfileFileResult {
