@@ -315,6 +315,24 @@ describe('a file larger than the file system takes (EFBIG: FAT32 takes at most 4
   });
 });
 
+describe('a workspace on a disk mounted read-only', function () {
+  before(needsMounting);
+
+  after(unmountAll);
+
+  it('a command that takes the workspace lock says so, and which commands work there (before: "use a folder on a writable disk", naming the lock\'s temporary file); reading commands work', async () => {
+    const { root } = await demoWorkspace();
+    moveOntoSmallDisk(root, 8);
+    execFileSync('mount', ['-o', 'remount,ro', root]);
+    const refused = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(refused.stderr, `error[PERMISSION_DENIED]: The workspace ${root} is on a read-only file system, so "backup of ${DEV}" cannot take its lock (.envprofiles/lock); nothing was changed.\n  Commands that only read (list, show, status, validate, backups) work here; for this one, mount the workspace read-write, or copy it to a writable disk and run it there.\n`);
+    for (const command of [['list'], ['show', DEV], ['validate', DEV], ['backups']]) {
+      const read = runCli([...command, '--workspace', root]);
+      assert.equal(read.status, 0, `${command.join(' ')}: ${read.stderr}`);
+    }
+  });
+});
+
 describe('backups on a disk mounted read-only (a backup medium kept write-protected)', function () {
   before(needsMounting);
 

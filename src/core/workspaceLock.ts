@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { blockingPause } from './blockingPause';
 import { EnvProfilesError } from './errors';
+import { systemErrorCode } from './systemErrorCode';
 import { createExclusively, readLockFile, releaseLockFile, takeOverStaleLockFile, type LockOwner, type LockState } from './fileLock';
 import type { WorkspaceLayout } from './workspaceLayout';
 
@@ -28,7 +29,7 @@ export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string)
   fs.mkdirSync(layout.storeDir, { recursive: true });
   const owner: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation };
   for (let attempt = 0; attempt < 50; attempt++) {
-    if (createExclusively(layout.lockFile, JSON.stringify(owner))) return () => releaseLock(layout);
+    if (createLockFile(layout, operation, JSON.stringify(owner))) return () => releaseLock(layout);
     const state = readLock(layout);
     if (state.kind === 'live') {
       const current = state.owner;
@@ -43,6 +44,24 @@ export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string)
     if (state.kind === 'stale' && !takeOverStaleLock(layout, state.text)) blockingPause(2);
   }
   throw new EnvProfilesError('WORKSPACE_BUSY', 'Could not take the workspace lock: a lock left by a stopped process is being taken over.', { kind: 'refused', file: layout.relative(layout.lockFile), hint: 'Try again in a few seconds.' });
+}
+
+/**
+ * createExclusively for the workspace lock; on a read-only workspace (a read-only mount, a snapshot)
+ * says that no command that takes the lock can run there, and which can (before: "use a folder on a
+ * writable disk", naming the lock's temporary file).
+ */
+function createLockFile(layout: WorkspaceLayout, operation: string, text: string): boolean {
+  try {
+    return createExclusively(layout.lockFile, text);
+  } catch (error) {
+    if (systemErrorCode(error) !== 'EROFS') throw error;
+    throw new EnvProfilesError('PERMISSION_DENIED', `The workspace ${layout.root} is on a read-only file system, so "${operation}" cannot take its lock (${layout.relative(layout.lockFile)}); nothing was changed.`, {
+      file: layout.relative(layout.lockFile),
+      cause: error,
+      hint: 'Commands that only read (list, show, status, validate, backups) work here; for this one, mount the workspace read-write, or copy it to a writable disk and run it there.',
+    });
+  }
 }
 
 function releaseLock(layout: WorkspaceLayout): void {
