@@ -10,7 +10,6 @@ import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { fileTooLargeText, isFileTooLarge, typedSystemError } from '../systemErrors';
 import { fileSha256 } from '../fileDigest';
 import { permissionsOf } from '../filePermissions';
-import { unsuitableForStaging } from '../stagingFolder';
 import { pathKind } from '../pathKind';
 import { notAFileProblem } from '../profileFiles';
 import { realLocation } from '../pathSafety';
@@ -456,10 +455,9 @@ function chooseStagingDir(backups: BackupLayout, profile: Profile, total: number
   return diskStagingDir(backups, profile.id);
 }
 
-/** Where snapshots go when not in memory: beside the archives, or in the temporary folder when those are on FUSE or a network disk. */
+/** Where snapshots go when not in memory: beside the archives, unless that folder cannot take them (BackupLayout.scratchDir). */
 export function diskStagingDir(backups: BackupLayout, profileId: string): string {
-  const inBackups = backups.stagingDir(profileId, 'backup');
-  return unsuitableForStaging(backups.profileDir(profileId)) ? path.join(os.tmpdir(), `${profileId}${path.basename(inBackups)}`) : inBackups;
+  return backups.scratchDir(profileId, 'backup');
 }
 
 /**

@@ -123,12 +123,12 @@ export class BackupLayout {
   }
 
   /**
-   * Scratch space for a restore's page indexes: in the profile's backups folder, or in the system's
-   * temporary folder when that one cannot be written (a restore from a read-only backup disk) or is on
-   * FUSE or a network disk (see stagingFolderIn).
+   * Scratch space on disk (snapshots too large for memory, a restore's page indexes): in the profile's
+   * backups folder, or in the system's temporary folder when that one cannot be written (a restore
+   * from a read-only backup disk) or is on FUSE or a network disk (see stagingFolderIn).
    */
-  restoreScratchDir(profileId: string): string {
-    return stagingFolderIn(this.profileDir(profileId), path.basename(this.stagingDir(profileId, 'restore'))).folder;
+  scratchDir(profileId: string, purpose: string): string {
+    return stagingFolderIn(this.profileDir(profileId), path.basename(this.stagingDir(profileId, purpose))).folder;
   }
 }
 

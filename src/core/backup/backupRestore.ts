@@ -213,7 +213,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const fileStamps = new Map(fileTargets.map((target) => [target, fileWriteStamp(target)]));
     const { safetyBackup, safetyBackupVerified, keptAs, notes } = await backUpWhatIsThere(context, config, safetyProfile, safety, profileFileContent);
     notes.push(...leftAlone);
-    const stagingDir = backups.restoreScratchDir(manifest.profileId);
+    const stagingDir = backups.scratchDir(manifest.profileId, 'restore');
     const journal: RestoreJournal = {
       operation: 'restore',
       phase: 'prepared',
@@ -661,7 +661,7 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   }
   // Scratch space for the check of each rebuilt file; its name marks it temporary, so the next command
   // removes it if this one is killed.
-  const scratchDir = new BackupLayout(layout, config).restoreScratchDir(manifest.profileId);
+  const scratchDir = new BackupLayout(layout, config).scratchDir(manifest.profileId, 'restore');
   const operation = `Restoring ${manifest.backupId} as ${id}`;
   const refusals = new RefusalChecks(dryRun);
   const { wouldRefuse } = refusals;
