@@ -194,6 +194,27 @@ describe('backup archives', () => {
     assert.equal(after.entry.parent, next.entry.id, 'the new chain starts from it');
   });
 
+  it('a parent damaged in place and not yet known to be (same size, never verified) is not built on: the backup is taken again, full, and says why', async () => {
+    for (const damage of ['flip-manifest', 'flip-page-index']) {
+      const { root, context } = await demoWorkspace();
+      const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+      fs.renameSync(craftArchive(full.archive, damage), full.archive);
+      await mutate(root, 'UPDATE price_data SET close = 2 WHERE rowid < 10');
+      // Before, this failed, and so did every later backup of the profile (the emergency one too).
+      const next = await createBackup(context, { profileId: DEV });
+      assert.equal(next.entry.kind, 'full', damage);
+      assert.match(next.note ?? '', new RegExp(`^the archive of ${full.entry.id}, which this backup would have built on, cannot be read \\(.+\\), so this one is full; check that one: envprofiles verify ${full.entry.id}$`), damage);
+      assert.deepEqual(backupsOf(context, DEV).map((e) => e.id), [full.entry.id, next.entry.id]);
+      assert.deepEqual(fs.readdirSync(path.dirname(full.archive)).sort(), ['catalog.json', path.basename(full.archive), path.basename(next.archive)].sort(), 'the incremental begun first left nothing');
+      assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+      const audit = fs.readFileSync(path.join(root, '.envprofiles/audit.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line)).filter((e) => e.event === 'backup');
+      assert.deepEqual(audit.map((e) => e.outcome), ['ok', 'ok'], 'the first attempt is no failed backup');
+      assert.equal((await verifyBackup(context, next.entry.id)).ok, true);
+      assert.equal((await verifyBackup(context, full.entry.id)).ok, false, 'the damage is real');
+      assert.equal((await createBackup(context, { profileId: DEV })).entry.parent, next.entry.id, 'the chain goes on from the new full');
+    }
+  });
+
   it('nor is a chain with a damaged archive: one that failed verification, or whose size changed; the next backup is full, and says why', async () => {
     const { root, context } = await demoWorkspace();
     const full = await createBackup(context, { profileId: DEV, kind: 'full' });
@@ -1109,6 +1130,18 @@ describe('verify', () => {
       assert.ok(result.problems.some((p) => p.includes(damaged) && expected.test(p)), result.problems.join('\n'));
     });
   }
+
+  it('an archive of a newer manifest format is not called damaged (that had the user throw away a sound backup): verify and restore say to update', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const newer = craftArchive(backup.archive, 'newer-format');
+    for (const args of [['verify', newer], ['restore', newer, '--as-new', 'from_newer']]) {
+      const run = runCli([...args, '--workspace', root]);
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(run.stderr, /^error\[ARCHIVE_INVALID\]: \S+crafted-newer-format\.zip was written by a newer version of Environment Profiles \(manifest format version 9; this version reads versions 1 and 2\)\.\n {2}Update Environment Profiles \(the extension and the envprofiles command\) to verify or restore it\. The archive was not changed\.\n$/, args[0]);
+    }
+    assert.equal(fs.existsSync(path.join(root, 'data/from_newer')), false);
+  });
 
   it('checks an incremental page by page: no whole-file SHA-256 in its manifest, the rebuilt file SHA-256 is recorded; a lost page is named', async () => {
     const { root, context } = await demoWorkspace(3000);

@@ -134,6 +134,26 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.ok(rebuilt.entries.some((e) => e.id === made.id));
   });
 
+  it('a catalog written by a newer version is neither read nor rewritten: each command says to update (not to rebuild), a backup saves the data as full and unlisted; a version that is no version is a catalog that cannot be read', async () => {
+    const { root, ids, catalogFile } = await withChain();
+    const newer = fs.readFileSync(catalogFile, 'utf8').replace('"version": 1', '"version": 2').replace('"backups": [', '"retentionLocks": ["x"], "backups": [');
+    fs.writeFileSync(catalogFile, newer);
+    const update = /^error\[CATALOG_MISMATCH\]: The backup catalog \S+ was written by a newer version of Environment Profiles \(catalog version 2; this version reads version 1\), so it is left as it is\.\n {2}Update Environment Profiles \(the extension and the envprofiles command\) to list, verify, restore or prune the backups of dev_environment_001\./;
+    // Before, each of these read it as version 1, and prune and verify rewrote it so (dropping what they did not know).
+    for (const args of [['backups', DEV], ['prune', DEV], ['verify', ids[0]], ['restore', ids[0], '--dry-run'], ['delete', DEV]]) {
+      const run = runCli([...args, '--workspace', root]);
+      assert.equal(run.status, 1, args.join(' '));
+      assert.match(run.stderr, update, args.join(' '));
+    }
+    const backedUp = runCli(['backup', DEV, '--json', '--workspace', root]);
+    assert.equal(backedUp.status, 0, backedUp.stderr);
+    assert.equal(backedUp.json?.result.kind, 'full');
+    assert.match(backedUp.json?.result.note, /was written by a newer version .* So this backup is full .* and is not listed in it; its archive is kept, and the newer version lists it with the others once it rebuilds the catalog/);
+    assert.equal(fs.readFileSync(catalogFile, 'utf8'), newer, 'the newer catalog keeps every byte');
+    fs.writeFileSync(catalogFile, newer.replace('"version": 2', '"version": "1"'));
+    assert.match(runCli(['backups', DEV, '--workspace', root]).stderr, /^error\[CATALOG_MISMATCH\]: The backup catalog \S+ cannot be read: it has version "1", not 1\.\n {2}Rebuild it from the archives/);
+  });
+
   it('a folder or a named pipe named catalog.json is a catalog that cannot be read (before: "a bug", EISDIR; a pipe made commands wait for ever), and the rebuild moves it aside', async () => {
     const { root, context, ids, catalogFile } = await withChain();
     fs.rmSync(catalogFile);

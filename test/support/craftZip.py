@@ -15,18 +15,37 @@ if mode == 'truncate':
     open(dest, 'wb').write(data[: len(data) // 2])
     sys.exit(0)
 
-if mode == 'flip':
-    # A byte-exact copy with one bit flipped in the middle of the first database's compressed data, so
-    # the manifest's deflate pieces still describe the entry (the reader inflates them in parallel).
+def flip_bit_in(entry_of, at_start=False):
+    """
+    A byte-exact copy with one bit flipped in the middle of one entry's compressed data, or at its start
+    (the first deflate block's type becomes the reserved 3: the entry cannot be inflated at all).
+    """
     data = bytearray(open(source, 'rb').read())
     with zipfile.ZipFile(source) as z:
-        first = next(f for f in json.loads(z.read('manifest.json'))['files'] if f['role'] == 'database')
-        info = z.getinfo(first['entry'])
+        info = z.getinfo(entry_of(z))
     name_len, extra_len = struct.unpack('<HH', data[info.header_offset + 26: info.header_offset + 30])
     start = info.header_offset + 30 + name_len + extra_len
-    data[start + info.compress_size // 2] ^= 0x10
+    if at_start:
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+        data[start] ^= 0x04
+    else:
+        data[start + info.compress_size // 2] ^= 0x10
     open(dest, 'wb').write(data)
     sys.exit(0)
+
+
+def first_database(z):
+    return next(f for f in json.loads(z.read('manifest.json'))['files'] if f['role'] == 'database')
+
+
+if mode == 'flip':
+    # In the first database's data, so the manifest's deflate pieces still describe the entry (the
+    # reader inflates them in parallel).
+    flip_bit_in(lambda z: first_database(z)['entry'])
+if mode == 'flip-manifest':
+    flip_bit_in(lambda z: 'manifest.json', at_start=True)
+if mode == 'flip-page-index':
+    flip_bit_in(lambda z: first_database(z)['pageIndexEntry'])  # stored: its SHA-256 no longer matches
 
 src = zipfile.ZipFile(source)
 manifest = json.loads(src.read('manifest.json'))
@@ -100,6 +119,9 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
     elif mode == 'size-lie':
         first_db['entrySize'] += 1
         copy_all(out, manifest_override=drop_segments(manifest))
+    elif mode == 'newer-format':
+        manifest['formatVersion'] = 9
+        copy_all(out, manifest_override=manifest)
     elif mode == 'sha-lie':
         first_db['entrySha256'] = '0' * 64
         copy_all(out, manifest_override=drop_segments(manifest))

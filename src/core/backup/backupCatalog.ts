@@ -62,8 +62,11 @@ export interface CatalogEntry {
   profileCreatedAt?: string;
 }
 
+/** The catalog format this version writes and reads; a newer one is left alone (see NewerCatalogError). */
+const CATALOG_VERSION = 1;
+
 interface CatalogFile {
-  version: 1;
+  version: typeof CATALOG_VERSION;
   profileId: string;
   backups: CatalogEntry[];
 }
@@ -113,6 +116,10 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
   }
   try {
     const parsed = JSON.parse(text) as CatalogFile;
+    const version: unknown = parsed?.version;
+    // A newer version's catalog may record what this one cannot read back: rewriting it would drop that.
+    if (typeof version === 'number' && Number.isInteger(version) && version > CATALOG_VERSION) throw new NewerCatalogError(profileId, file, version);
+    if (version !== undefined && version !== CATALOG_VERSION) throw new Error(`it has version ${JSON.stringify(version)}, not ${CATALOG_VERSION}`);
     if (!Array.isArray(parsed.backups)) throw new Error('no backups list');
     parsed.backups.forEach((entry, index) => {
       const problem = entryProblem(entry);
@@ -120,14 +127,30 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
     });
     return parsed.backups;
   } catch (error) {
+    if (error instanceof NewerCatalogError) throw error;
     throw new UnreadableCatalogError(profileId, file, (error as Error).message);
   }
 }
 
 /** A catalog that exists but cannot be read (damaged, or not a catalog), as the error readCatalog throws for it. */
 export class UnreadableCatalogError extends EnvProfilesError {
-  constructor(readonly profileId: string, file: string, why: string) {
-    super('CATALOG_MISMATCH', `The backup catalog ${file} cannot be read: ${why}.`, { file, hint: `Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside).`, nextStep: { action: 'rebuild-catalog', profileId } });
+  /** What lists a backup made while the catalog cannot be read, for a backup's note. */
+  readonly listedBy: string;
+
+  constructor(readonly profileId: string, file: string, why: string, details?: { message: string; hint: string; listedBy: string }) {
+    super('CATALOG_MISMATCH', details?.message ?? `The backup catalog ${file} cannot be read: ${why}.`, details ? { file, hint: details.hint } : { file, hint: `Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside).`, nextStep: { action: 'rebuild-catalog', profileId } });
+    this.listedBy = details?.listedBy ?? `rebuilding the catalog from the archives lists it with the others: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside)`;
+  }
+}
+
+/** A catalog written by a newer version of Environment Profiles: read by none of this version's commands, and never rewritten. */
+export class NewerCatalogError extends UnreadableCatalogError {
+  constructor(profileId: string, file: string, readonly version: number) {
+    super(profileId, file, 'newer', {
+      message: `The backup catalog ${file} was written by a newer version of Environment Profiles (catalog version ${version}; this version reads version ${CATALOG_VERSION}), so it is left as it is.`,
+      hint: `Update Environment Profiles (the extension and the envprofiles command) to list, verify, restore or prune the backups of ${profileId}. Rebuilding the catalog with this version would drop what the newer one recorded.`,
+      listedBy: `the newer version lists it with the others once it rebuilds the catalog`,
+    });
   }
 }
 
@@ -148,7 +171,7 @@ export function readCatalogOrProblem(backups: BackupLayout, profileId: string): 
 /** Replaces the catalog atomically. */
 export function writeCatalog(backups: BackupLayout, profileId: string, entries: CatalogEntry[]): void {
   const sorted = [...entries].sort(oldestFirst);
-  const content: CatalogFile = { version: 1, profileId, backups: sorted };
+  const content: CatalogFile = { version: CATALOG_VERSION, profileId, backups: sorted };
   writeFileAtomic(backups.catalogFile(profileId), `${JSON.stringify(content, null, 2)}\n`);
 }
 

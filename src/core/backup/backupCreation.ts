@@ -41,6 +41,7 @@ import { SnapshotHasher } from './snapshotHasher';
 import { markBackupsFolder } from './backupsFolderMark';
 import { vanishedFolderError } from './vanishedFolder';
 import { reserveBackupId } from './backupIdReservation';
+import { asParentRead, UnreadableParentError } from './unreadableParent';
 
 
 export type RequestedKind = 'full' | 'incremental' | 'auto';
@@ -138,7 +139,13 @@ function chooseParent(entries: CatalogEntry[], requested: RequestedKind, maxChai
 export async function backUpProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, requested: RequestedKind, reason: string, options: BackupOptions = {}): Promise<BackupResult> {
   const writing: string[] = [];
   try {
-    return await writeBackup(context, config, profile, requested, reason, options, writing);
+    try {
+      return await writeBackup(context, config, profile, requested, reason, options, writing);
+    } catch (error) {
+      if (!(error instanceof UnreadableParentError)) throw error;
+      const full = await writeBackup(context, config, profile, 'full', reason, options, writing);
+      return { ...full, note: [error.note, full.note].filter((n) => n !== undefined).join('; ') };
+    }
   } catch (error) {
     if (isFileTooLarge(error)) {
       // The archive, in the backups folder (writing[0]): snapshots go to /dev/shm or the temporary folder, or beside it.
@@ -175,7 +182,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   const earlier = backupsOfEarlierProfile(own, profile, now);
   const choice = chooseParent(own.filter((e) => !earlier.includes(e)), requested, config.backups.maxChain, backups, now);
   if (unreadableCatalog) {
-    choice.note = `${unreadableCatalog.message} So this backup is full (no chain can be trusted without the catalog) and is not listed in it; its archive is kept, and rebuilding the catalog from the archives lists it with the others: envprofiles backups ${profile.id} --rebuild-catalog (the unreadable file is kept aside)`;
+    choice.note = `${unreadableCatalog.message} So this backup is full (no chain can be trusted without the catalog) and is not listed in it; its archive is kept, and ${unreadableCatalog.listedBy}`;
   } else if (choice.kind === 'full' && requested !== 'full' && earlier.length > 0 && earlier.length === own.length) {
     choice.note = `the backups under ${profile.id} are of an earlier profile with this id (made before ${profile.createdAt}, when this one was created), so this one is full`;
   }
@@ -191,7 +198,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   const journalName = `backup-${profile.id}`;
   writeJournal(layout, journalName, journal);
   // The parent archive opens and the hashing worker boots while the first snapshot is taken.
-  const parentOpening = choice.parent ? ArchiveReader.open(backups.archiveFile(profile.id, choice.parent.id)) : Promise.resolve(undefined);
+  const parentOpening = choice.parent ? asParentRead(choice.parent.id, ArchiveReader.open(backups.archiveFile(profile.id, choice.parent.id))) : Promise.resolve(undefined);
   parentOpening.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
   let parentArchive: ArchiveReader | undefined;
   const incremental = choice.kind === 'incremental';
@@ -227,7 +234,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     databases = databases.filter((d) => !leftOut.some((l) => l.database === d));
     throwIfCancelled(context);
     context.progress?.(`Snapshotting ${databases.map((d) => `${d.logical} (${d.written})`).join(', ')}`);
-    parentIndexesStaging = incremental ? stageParentIndexes(parentOpening, databases, stagingDir) : undefined;
+    parentIndexesStaging = choice.parent ? asParentRead(choice.parent.id, stageParentIndexes(parentOpening, databases, stagingDir)) : undefined;
     parentIndexesStaging?.catch(() => {}); // awaited below, and in `finally` before the staging folder goes
     const snapshots = await takeSnapshots(context, profile.id, databases, step);
     for (const { index, error } of snapshots.failures) leaveOutOrThrow(databases[index], error);
@@ -321,6 +328,8 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     if (listed) throw error;
     writer.abort();
     if (archived) fs.rmSync(finalPath, { force: true });
+    // Not a failure of the backup: it is taken again, full.
+    if (error instanceof UnreadableParentError) throw error;
     appendAudit(context, { event: 'backup', profile: profile.id, outcome: 'failed', detail: (error as Error).message });
     throw vanishedFolderError(`The backup of ${profile.id} could not be finished`, 'while the backup was being written. Nothing of this backup was kept or listed', [{ folder: backups.profileDir(profile.id), what: `the backups folder of ${profile.id}` }, { folder: stagingDir, what: 'the staging folder of its snapshots' }], error) ?? error;
   } finally {

@@ -102,6 +102,13 @@ export const CONSISTENCY_NOTE =
   'Each database is one committed state, copied with the SQLite backup API in one step. SQLite has no ' +
   'transactions across files: the databases were captured one after another, not at one instant.';
 
+/** An archive written by a newer version of Environment Profiles: sound, as far as anyone knows, but not for this version to read. */
+export class NewerFormatError extends EnvProfilesError {
+  constructor(archive: string, version: number) {
+    super('ARCHIVE_INVALID', `${archive} was written by a newer version of Environment Profiles (manifest format version ${version}; this version reads versions ${READABLE_VERSIONS.join(' and ')}).`, { file: archive, hint: 'Update Environment Profiles (the extension and the envprofiles command) to verify or restore it. The archive was not changed.' });
+  }
+}
+
 function fail(archive: string, message: string): never {
   throw new EnvProfilesError('ARCHIVE_INVALID', `${archive}: manifest.json ${message}.`, { file: archive, hint: 'The archive is damaged or was not written by Environment Profiles; use another backup.' });
 }
@@ -152,6 +159,10 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   }
   const m = raw as Partial<BackupManifest>;
   if (!m || typeof m !== 'object' || m.format !== MANIFEST_FORMAT) fail(archive, 'is not an Environment Profiles manifest');
+  if (typeof m.formatVersion === 'number' && Number.isInteger(m.formatVersion) && m.formatVersion > MANIFEST_VERSION) {
+    // Not damaged: the hint that says so would have the user throw away a sound backup.
+    throw new NewerFormatError(archive, m.formatVersion);
+  }
   if (!READABLE_VERSIONS.includes(m.formatVersion as number)) fail(archive, `has format version ${String(m.formatVersion)}; this tool reads versions ${READABLE_VERSIONS.join(' and ')}`);
   if (typeof m.backupId !== 'string' || typeof m.profileId !== 'string') fail(archive, 'lacks backupId or profileId');
   // Ids and names become parts of paths (the profile's folders, archive and staging file names): a

@@ -13,7 +13,7 @@ import { updateCatalog, type VerificationRecord } from './backupCatalog';
 import { closeChain, locateBackup, MissingParentError, openParentsOf } from './backupChain';
 import { vanishedFolderError, type OwnFolder } from './vanishedFolder';
 import { BackupLayout } from './backupLayout';
-import { databaseRecordsOf } from './backupManifest';
+import { databaseRecordsOf, NewerFormatError } from './backupManifest';
 import type { DeflateSegment } from './zipWriter';
 import { rebuildDatabase } from './databaseReconstruction';
 import { foreignKeySampleText, integrityText, type IntegrityReport } from '../sqlite/databaseIntegrity';
@@ -185,6 +185,8 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     }
   } catch (error) {
     if (!isEnvProfilesError(error) || (error.code !== 'VERIFY_FAILED' && error.code !== 'ARCHIVE_INVALID' && error.code !== 'ARCHIVE_HOSTILE')) throw error;
+    // Not verified, rather than failed: recorded as failed, a sound backup would be pruned first and built on never.
+    if (error instanceof NewerFormatError) throw error;
     // A file given by its path that is no backup (a catalogued one that lost its manifest is a damaged backup).
     const given = error.file === located.archive && !located.catalogEntry ? notABackupHint(error) : undefined;
     // No archive at all (a folder, an empty or non-ZIP file): that is said as a restore says it, not as a failed verification.
