@@ -306,16 +306,21 @@ describe('backup archives', () => {
   it('a backups folder outside the workspace that does not exist (a disk not mounted) is not created: the backup is refused, nothing is written; once the folder exists, backups go there', async () => {
     const { root, context } = await demoWorkspace();
     const disk = tempDir();
-    const folder = path.join(disk, 'usb', 'envprofiles-backups');
+    // A name with a space and a quote: the command the hint suggests is quoted for the shell (before, pasted as printed, it made two folders).
+    const folder = path.join(disk, 'USB disk', "Sam's backups");
     editConfig(root, 'directory: .envprofiles/backups', `directory: ${folder}`);
     const refused = runCli(['backup', DEV, '--workspace', root]);
     assert.equal(refused.status, 1, refused.stderr);
     assert.equal(refused.stderr, [
       `error[BACKUPS_FOLDER_MISSING]: The backups folder ${folder} (backups.directory in .envprofiles/config.yaml) does not exist. It is outside the workspace, so it is not created: if it is on a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.`,
-      `  Mount the disk it is on; or, to start using that folder, create it once ("mkdir -p ${folder}"), then run the command again.`,
+      `  Mount the disk it is on; or, to start using that folder, create it once ("mkdir -p '${folder.replace("'", `'\\''`)}'"), then run the command again.`,
       '',
     ].join('\n'));
     assert.deepEqual(fs.readdirSync(disk), []);
+    const suggested = /\("(mkdir -p .*)"\)/.exec(refused.stderr)?.[1] as string;
+    assert.equal(spawnSync('sh', ['-c', suggested]).status, 0);
+    assert.deepEqual([fs.readdirSync(disk), fs.readdirSync(path.dirname(folder))], [['USB disk'], ["Sam's backups"]]);
+    fs.rmSync(path.join(disk, 'USB disk'), { recursive: true });
     // A scrub or a prune that sees no backups because the folder is not there fails (exit 1), so that a job on a timetable does not pass while its disk is away.
     const missing = (outcome: string): string => [
       `error[BACKUPS_FOLDER_MISSING]: The backups folder ${folder} (backups.directory in .envprofiles/config.yaml) does not exist, so ${outcome}. It is outside the workspace: if it is on a disk that is not mounted, the backups are on that disk.`,

@@ -26,8 +26,3 @@ export function table(rows: string[][]): string[] {
 export function profileMarker(summary: Pick<ProfileSummary, 'active' | 'protected'>): string {
   return `${summary.active ? '*' : ' '}${summary.protected ? '!' : ' '}`;
 }
-
-/** An argument as a POSIX shell reads it back: as it is when it needs no quoting, else in single quotes. */
-export function shellArgument(text: string): string {
-  return /^[\w./@:+=-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}

@@ -8,6 +8,7 @@ import type { WorkspaceContext } from '../../core/workspaceContext';
 import { stringOption } from '../cliArguments';
 import type { CliCommand } from '../cliCommand';
 import { lowerProcessPriority } from '../processPriority';
+import { shellArgument } from '../../core/shellArgument';
 
 /** `backup <id> --json`: the catalog entry, where the archive is, and what the backup says (and, with --verify, its verification). */
 export type BackupJson = CatalogEntry & { archive: string; databaseDetails: BackupResult['databases']; note?: string; unlisted?: string; durationMs: number; verification?: VerificationResult };
@@ -25,7 +26,7 @@ function describe(result: BackupResult, verification?: VerificationResult): stri
   for (const db of result.databases) lines.push(`  ${db.name}: ${db.storage === 'image' ? `whole image, ${db.pageCount} pages` : `${db.pagesStored} of ${db.pageCount} pages changed`}`);
   if (result.note) lines.push(`  note: ${result.note}`);
   lines.push(`  archive: ${result.archive}`);
-  if (!verification) lines.push(`  not yet verified: envprofiles verify ${result.unlisted ? result.archive : e.id} (or back up with --verify)`);
+  if (!verification) lines.push(`  not yet verified: envprofiles verify ${result.unlisted ? shellArgument(result.archive) : e.id} (or back up with --verify)`);
   else if (verification.ok) lines.push(`  verified: sound, ${verification.databases.length} database(s) rebuilt and checked (SHA-256, integrity_check, foreign_key_check)${verification.unreadableCatalog ? '; not recorded, since the catalog cannot be read (verify it again after the rebuild)' : ''}`);
   else lines.push('  verification FAILED:', ...verification.problems.map((p) => `    - ${p}`), `    ${verificationHint(verification)}`);
   return lines;

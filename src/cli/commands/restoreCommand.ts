@@ -6,7 +6,7 @@ import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import { stringOption } from '../cliArguments';
 import type { CliCommand, CommandOutput } from '../cliCommand';
-import { shellArgument } from '../textFormat';
+import { shellArgument } from '../../core/shellArgument';
 
 export const restoreCommand: CliCommand = {
   name: 'restore',

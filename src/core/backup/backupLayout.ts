@@ -7,6 +7,7 @@ import { stagingFolderIn } from '../stagingFolder';
 import { unmarkedFolderProblem } from './backupsFolderMark';
 import type { WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceLayout } from '../workspaceLayout';
+import { shellArgument } from '../shellArgument';
 
 /** Where one workspace's backups live: `<backups dir>/<profile id>/<backup id>.zip` plus `catalog.json`. */
 export class BackupLayout {
@@ -53,7 +54,7 @@ export class BackupLayout {
     throw new EnvProfilesError('BACKUPS_FOLDER_MISSING', `The backups folder ${this.shownRoot(config)} does not exist. It is outside the workspace, so it is not created: if it is on a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.`, {
       file: config,
       field: 'backups.directory',
-      hint: `Mount the disk it is on; or, to start using that folder, create it once ("mkdir -p ${realLocation(this.root)}"), then run the command again.`,
+      hint: `Mount the disk it is on; or, to start using that folder, create it once ("mkdir -p ${shellArgument(realLocation(this.root))}"), then run the command again.`,
     });
   }
 

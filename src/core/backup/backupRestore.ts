@@ -44,6 +44,7 @@ import { databaseWriteStamp, fileWriteStamp } from '../sqlite/fileStamp';
 import type { WorkspaceLayout } from '../workspaceLayout';
 import { requireRoomToVerify, verifySafetyBackup } from './safetyBackupCheck';
 import { vanishedFolderError } from './vanishedFolder';
+import { shellArgument } from '../shellArgument';
 
 export interface RestoreRequest {
   /** A backup id or the path of an archive. */
@@ -164,7 +165,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     if (fs.existsSync(current.file) && !current.profile) {
       // The backup's copy of the profile file may be what the user wants back: say how.
       const file = layout.relative(current.file);
-      const moveAside = `move the broken one aside (mv ${file} ${file}.broken) and restore again`;
+      const moveAside = `move the broken one aside (mv ${shellArgument(file)} ${shellArgument(`${file}.broken`)}) and restore again`;
       throw invalidProfileError(current.issues, backedUpProfile
         ? `Fix ${file} and restore again; nothing was changed. Or, to have this backup's copy of the profile file back as well, ${moveAside}: a restore puts the profile file back when there is none.`
         : `Fix ${file} and restore again; nothing was changed. (This backup's copy of it does not validate either: to restore the databases without fixing it, ${moveAside}; they go back where the backup found them.)`);
@@ -190,7 +191,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // Backups on a read-only disk can be restored, but not over a profile here: its safety backup goes there.
     if (Object.keys(safety.present).length > 0) {
       refusalCheck(() => requireWritableFolders(`Restoring ${manifest.backupId} takes a safety backup of the current state of ${safetyProfile.id} first, which`, [backups.profileDir(manifest.profileId)],
-        `To restore from backups that cannot be written to, set backups.directory in .envprofiles/config.yaml to a writable folder and restore by the archive's path (envprofiles restore ${located.archive}); or restore it as a new profile (--as-new <id>), which replaces nothing.`));
+        `To restore from backups that cannot be written to, set backups.directory in .envprofiles/config.yaml to a writable folder and restore by the archive's path (envprofiles restore ${shellArgument(located.archive)}); or restore it as a new profile (--as-new <id>), which replaces nothing.`));
     }
     refusalCheck(() => requireRoomToVerify(`Restoring ${manifest.backupId}`, backups.profileDir(manifest.profileId), Object.values(safety.present).map((written) => layout.resolve(written))));
     // The safety backup holds every database file this restore replaces (also when the profile file is
