@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { shellArgument } from '../core/shellArgument';
 import { loadSqliteEngine } from '../core/sqlite/loadEngine';
 import { createDemoWorkspace } from './demoWorkspace';
 
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   show('switch', 'prod_environment_001', '--confirm', 'prod_environment_001');
   show('status');
   show('switch', 'test_environment_001');
-  process.stdout.write(`\nTry it yourself:\n  node ${path.relative(process.cwd(), cli)} list --workspace ${root}\n  cat ${path.join(root, '.env')}\n`);
+  process.stdout.write(`\nTry it yourself:\n  node ${shellArgument(path.relative(process.cwd(), cli))} list --workspace ${shellArgument(root)}\n  cat ${shellArgument(path.join(root, '.env'))}\n`);
 }
 
 void main();
