@@ -154,6 +154,20 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.match(runCli(['backups', DEV, '--workspace', root]).stderr, /^error\[CATALOG_MISMATCH\]: The backup catalog \S+ cannot be read: it has version "1", not 1\.\n {2}Rebuild it from the archives/);
   });
 
+  it('a catalog of another profile (its backups folder copied or renamed) is one that cannot be read: before, its backups were built on and pruned as this profile\'s', async () => {
+    const { root, dir } = await withChain();
+    const other = path.join(path.dirname(dir), 'test_environment_001');
+    fs.cpSync(dir, other, { recursive: true });
+    const listed = runCli(['backups', 'test_environment_001', '--workspace', root]);
+    assert.equal(listed.status, 1);
+    assert.match(listed.stderr, /^error\[CATALOG_MISMATCH\]: The backup catalog \S+test_environment_001\/catalog\.json cannot be read: it lists backups of the profile "dev_environment_001", not of test_environment_001 \(a backups folder renamed or copied\?\)\.\n {2}Rebuild it from the archives/);
+    const backedUp = runCli(['backup', 'test_environment_001', '--incremental', '--json', '--workspace', root]);
+    assert.equal(backedUp.status, 0, backedUp.stderr);
+    assert.equal(backedUp.json?.result.kind, 'full');
+    assert.equal(runCli(['prune', 'test_environment_001', '--workspace', root]).status, 1);
+    assert.equal(fs.readdirSync(other).filter((name) => name.startsWith(DEV)).length, 3, 'nothing of the copy was deleted');
+  });
+
   it('a folder or a named pipe named catalog.json is a catalog that cannot be read (before: "a bug", EISDIR; a pipe made commands wait for ever), and the rebuild moves it aside', async () => {
     const { root, context, ids, catalogFile } = await withChain();
     fs.rmSync(catalogFile);

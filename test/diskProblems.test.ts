@@ -570,6 +570,35 @@ describe('a backups folder on a FAT disk (a USB stick): no permission bits, no h
     const onLocalDisk = new BackupLayout(new WorkspaceLayout(root), defaultConfig());
     assert.equal(path.dirname(diskStagingDir(onLocalDisk, DEV)), path.join(root, '.envprofiles/backups', DEV));
   });
+
+  it('two profiles whose ids differ only in case share one backups folder there: neither builds on, lists nor prunes the other\'s backups (before: one catalog listed the backups of both under each, and an incremental of one was built on the other\'s full)', async () => {
+    const { root, context } = await demoWorkspace();
+    const folder = path.join(disk, 'case-backups');
+    fs.mkdirSync(folder);
+    useBackupsFolder(root, folder);
+    // Such a pair is refused by create and clone now; one made before (or by hand) is still there.
+    const UPPER = DEV.toUpperCase();
+    const yaml = fs.readFileSync(path.join(root, `.envprofiles/profiles/${DEV}.yaml`), 'utf8');
+    fs.writeFileSync(path.join(root, `.envprofiles/profiles/${UPPER}.yaml`), yaml.replace(`id: "${DEV}"`, `id: "${UPPER}"`).replaceAll('data/dev/', 'data/dev_upper/'));
+    fs.cpSync(path.join(root, 'data/dev'), path.join(root, 'data/dev_upper'), { recursive: true });
+    const lower = runCli(['backup', DEV, '--verify', '--json', '--workspace', root]);
+    assert.equal(lower.status, 0, lower.stderr);
+    const upper = runCli(['backup', UPPER, '--json', '--workspace', root]);
+    assert.equal(upper.status, 0, upper.stderr);
+    assert.equal(upper.json?.result.kind, 'full', 'not built on the other profile\'s backup');
+    assert.match(upper.json?.result.note, new RegExp(`holds backups of ${DEV}, not only of ${UPPER}: the two profile ids differ only in case, and the backups folder is on a disk that does not tell case apart .* So this backup is full .* and is not listed in it`));
+    assert.ok(fs.existsSync(upper.json?.result.archive));
+    // Before, the shared catalog listed both profiles' backups under each.
+    const listed = readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), DEV);
+    assert.deepEqual(listed.map((e) => e.id), [lower.json?.result.id], 'the catalog is as the first profile left it');
+    for (const args of [['backups', UPPER], ['prune', UPPER]]) {
+      const run = runCli([...args, '--workspace', root]);
+      assert.equal(run.status, 1, args.join(' '));
+      assert.match(run.stderr, /^error\[CATALOG_MISMATCH\]: .* differ only in case[\s\S]*\n {2}Set backups\.directory in \.envprofiles\/config\.yaml to a folder on a disk that tells case apart/, args.join(' '));
+    }
+    assert.equal(runCli(['prune', DEV, '--workspace', root]).status, 1, 'the other profile\'s archive in its folder stops a prune of the first, too');
+    assert.deepEqual(fs.readdirSync(path.join(folder, DEV)).filter((name) => name.endsWith('.zip')).sort(), [path.basename(lower.json?.result.archive), path.basename(upper.json?.result.archive)].sort(), 'nothing was deleted');
+  });
 });
 
 describe("a WAL database in a folder another user owns (a stopped service's), read by this user", function () {

@@ -125,9 +125,12 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
       const problem = entryProblem(entry);
       if (problem) throw new Error(`entry ${index + 1} ${problem}`);
     });
+    // Another profile's backups, read as this one's, would be built on and pruned by its rules.
+    const owner = [parsed.profileId, ...parsed.backups.map((e) => e.profileId)].find((id) => id !== undefined && id !== profileId);
+    if (owner !== undefined) throw owner.toLowerCase() === profileId.toLowerCase() ? new CaseOnlyCatalogError(profileId, file, owner) : new Error(`it lists backups of the profile ${JSON.stringify(owner)}, not of ${profileId} (a backups folder renamed or copied?)`);
     return parsed.backups;
   } catch (error) {
-    if (error instanceof NewerCatalogError) throw error;
+    if (error instanceof NewerCatalogError || error instanceof CaseOnlyCatalogError) throw error;
     throw new UnreadableCatalogError(profileId, file, (error as Error).message);
   }
 }
@@ -140,6 +143,22 @@ export class UnreadableCatalogError extends EnvProfilesError {
   constructor(readonly profileId: string, file: string, why: string, details?: { message: string; hint: string; listedBy: string }) {
     super('CATALOG_MISMATCH', details?.message ?? `The backup catalog ${file} cannot be read: ${why}.`, details ? { file, hint: details.hint } : { file, hint: `Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside).`, nextStep: { action: 'rebuild-catalog', profileId } });
     this.listedBy = details?.listedBy ?? `rebuilding the catalog from the archives lists it with the others: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside)`;
+  }
+}
+
+/**
+ * The catalog of a profile whose id differs from this one's only in case (`DEV_x` beside `dev_x`), read
+ * through a backups folder on a disk that ignores case (FAT, exFAT, and by default macOS and Windows):
+ * the two profiles' backups share one folder and one catalog. Before, an incremental of one was built on
+ * the other's backups, and a prune of either deleted both profiles' by its rules.
+ */
+export class CaseOnlyCatalogError extends UnreadableCatalogError {
+  constructor(profileId: string, file: string, owner: string) {
+    super(profileId, file, 'shared', {
+      message: `The backup catalog ${file} holds backups of ${owner}, not only of ${profileId}: the two profile ids differ only in case, and the backups folder is on a disk that does not tell case apart (FAT, exFAT, macOS, Windows), so both profiles' backups go into one folder and one catalog. It is left as it is.`,
+      hint: `Set backups.directory in .envprofiles/config.yaml to a folder on a disk that tells case apart (ext4, say); then, to keep the two apart on any disk, give one profile another id: envprofiles clone ${profileId} <new-id>, back the clone up, and delete ${profileId}. Until then, a backup of either is saved as a full one, not listed.`,
+      listedBy: `it is listed once the two profiles no longer share a backups folder (rebuild the catalog then: envprofiles backups ${profileId} --rebuild-catalog)`,
+    });
   }
 }
 
