@@ -14,6 +14,7 @@ import { defaultConfig } from '../src/core/workspaceConfig';
 import { initialiseWorkspace } from '../src/core/workspaceInit';
 import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
 import { demoWorkspace, emptyWorkspace, engine, tempDir } from './support/workspaces';
+import { runCli } from './support/cliRunner';
 
 const DEV = 'dev_environment_001';
 
@@ -197,6 +198,25 @@ describe('clone', () => {
     assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/profiles')).sort(), ['dev_environment_001.yaml', 'prod_environment_001.yaml', 'test_environment_001.yaml']);
     // An id of its own in any case is fine.
     await cloneProfile(context, { source: DEV, id: 'Dev_Copy' });
+  });
+
+  it('a pair of ids that differ only in case, made before that was refused (or by hand), is warned of: list and validate name the other and say what to do (the same warnings go to the Problems panel)', async () => {
+    const { root } = await demoWorkspace();
+    const twin = 'DEV_ENVIRONMENT_001';
+    const yaml = fs.readFileSync(path.join(root, `.envprofiles/profiles/${DEV}.yaml`), 'utf8');
+    fs.writeFileSync(path.join(root, `.envprofiles/profiles/${twin}.yaml`), yaml.replace(`id: "${DEV}"`, `id: "${twin}"`));
+    const warning = (id: string, other: string): string => `"${id}" differs from the profile "${other}" only in case: on a disk that does not tell case apart (macOS, Windows, a FAT or exFAT stick) the two are one profile file, and their backups share one folder. Give one of them another id: envprofiles clone ${id} <new-id>, back the clone up, then delete ${id}`;
+    const listed = runCli(['list', '--json', '--workspace', root]);
+    assert.equal(listed.status, 0, listed.stderr);
+    const byId = new Map(listed.json?.result.profiles.map((p: { id: string; valid: boolean; warnings: { field: string; message: string }[] }) => [p.id, p]));
+    assert.deepEqual(byId.get(twin), { ...(byId.get(twin) as object), valid: true, warnings: [{ file: `.envprofiles/profiles/${twin}.yaml`, field: 'profile.id', message: warning(twin, DEV), line: 3, column: 3 }] });
+    assert.deepEqual((byId.get(DEV) as { warnings: { message: string }[] }).warnings.map((w) => w.message), [warning(DEV, twin)]);
+    assert.deepEqual((byId.get('prod_environment_001') as { warnings: unknown[] }).warnings, []);
+    const text = runCli(['list', '--workspace', root]).stdout;
+    assert.ok(text.endsWith(`\nwarning: ${twin}: id: ${warning(twin, DEV)}\nwarning: ${DEV}: id: ${warning(DEV, twin)}\n`), text);
+    const validated = runCli(['validate', twin, '--workspace', root]);
+    assert.equal(validated.status, 0, validated.stderr);
+    assert.match(validated.stdout, new RegExp(`\\n {2}WARN id: "${twin}" differs from the profile "${DEV}" only in case`));
   });
 
   it('--data-dir outside the workspace, in .envprofiles, or through a link leading outside is refused up front, naming the option (before: errors about a profile file that was never written)', async () => {

@@ -40,6 +40,7 @@ export function parseProfileText(
     expectedId,
     outputs: [...(config.envFile ? [{ written: config.envFile, setting: 'outputs.env_file' }] : []), ...Object.keys(config.links).map((written) => ({ written, setting: 'outputs.links' }))],
     backupsFolder: layout.resolve(config.backups.directory),
+    profileIds: profileFileIds(layout),
   });
   return { profile, issues, warnings, document };
 }

@@ -20,6 +20,8 @@ export interface ProfileValidationContext {
   outputs?: { written: string; setting: string }[];
   /** Where the backups go (backups.directory, absolute), which no database or file of a profile may be in. */
   backupsFolder?: string;
+  /** The ids of the workspace's profile files, to warn of one that differs from this one's only in case. */
+  profileIds?: readonly string[];
 }
 
 /**
@@ -146,6 +148,7 @@ export function validateProfileDocument(
     ...files.flatMap((written, index) => (isSqliteDatabaseFile(realLocation(resolveWritten(context.workspaceRoot, written)))
       ? [warning(['profile', 'files', String(index)], `"${written}" is a SQLite database: as a file it is copied byte for byte, which is a consistent copy only while nothing writes it; list it under databases: to have it snapshotted as one committed state`)]
       : [])),
+    ...caseTwinsOf(id, context.profileIds).map((twin) => warning(['profile', 'id'], `"${id}" differs from the profile "${twin}" only in case: on a disk that does not tell case apart (macOS, Windows, a FAT or exFAT stick) the two are one profile file, and their backups share one folder. Give one of them another id: envprofiles clone ${id} <new-id>, back the clone up, then delete ${id}`)),
   ];
   if (issues.length > 0 || id === undefined || name === undefined || type === undefined) return { issues, warnings };
   return {
@@ -389,4 +392,11 @@ function validateBackupSchedule(value: unknown, report: Report): Record<string, 
     }
   }
   return value;
+}
+
+/** The other ids among `ids` that differ from `id` only in case (made before create and clone refused them, or by hand). */
+function caseTwinsOf(id: string | undefined, ids: readonly string[] | undefined): string[] {
+  if (id === undefined || !ids) return [];
+  const lower = id.toLowerCase();
+  return ids.filter((other) => other !== id && other.toLowerCase() === lower);
 }

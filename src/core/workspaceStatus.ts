@@ -20,6 +20,8 @@ export interface ProfileSummary {
   databases: Record<string, string>;
   file: string;
   issues: Issue[];
+  /** What leaves the profile usable but should be fixed (a misspelt key, an id that differs from another's only in case). */
+  warnings: Issue[];
 }
 
 /** Every profile of the workspace, valid or not, with the active one marked. */
@@ -36,6 +38,7 @@ export function listProfiles(context: WorkspaceContext): ProfileSummary[] {
     databases: result.profile?.databases ?? {},
     file: context.layout.relative(result.file),
     issues: result.issues,
+    warnings: result.warnings ?? [],
   }));
 }
 

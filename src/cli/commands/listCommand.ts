@@ -1,6 +1,6 @@
 import { listProfiles } from '../../core/workspaceStatus';
 import type { CliCommand } from '../cliCommand';
-import { profileMarker, table } from '../textFormat';
+import { profileMarker, table, terminalSafe } from '../textFormat';
 
 export const listCommand: CliCommand = {
   name: 'list',
@@ -15,6 +15,8 @@ export const listCommand: CliCommand = {
     for (const p of profiles) {
       rows.push([profileMarker(p), p.id, p.type ?? 'INVALID', p.valid ? String(Object.keys(p.databases).length) : '-', p.valid ? (p.name ?? '') : p.issues[0]?.message ?? '']);
     }
-    return { json: { profiles }, text: table(rows) };
+    // Usable, so listed as valid; said here so that they are seen without a validate of each.
+    const warnings = profiles.flatMap((p) => p.warnings.map((w) => terminalSafe(`warning: ${p.id}: ${w.field ? `${w.field.replace(/^profile\./, '')}: ` : ''}${w.message}`)));
+    return { json: { profiles }, text: [...table(rows), ...warnings] };
   },
 };
