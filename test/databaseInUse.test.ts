@@ -305,3 +305,38 @@ describe('a database a writer keeps locked (rollback-journal mode, a transaction
     assert.equal(backupCount(context, DEV), 2);
   });
 });
+
+describe('a WAL database another program opened in exclusive locking mode', () => {
+  it('the backup and validate say that (in WAL mode no writer keeps readers out), not "switch to WAL mode" or "once it has committed"; nothing is written', async function () {
+    this.timeout(60000);
+    const { root, context } = await demoWorkspace();
+    const settings = path.join(root, 'data/dev/settings.sqlite3');
+    const script = `const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(${JSON.stringify(settings)});
+db.exec('PRAGMA locking_mode = EXCLUSIVE');
+db.exec('CREATE TABLE held_by_app (x)');
+process.stdout.write('ready\\n');
+process.stdin.once('data', () => process.exit(0));`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('close', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout?.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`the application process exited early (${code})`)));
+      });
+      const before = workspaceFiles(root);
+      const backup = runCli(['backup', DEV, '--workspace', root]);
+      assert.equal(backup.status, 1, backup.stderr);
+      assert.match(backup.stderr, /^error\[DATABASE_LOCKED\]: data\/dev\/settings\.sqlite3 \(database "settings" of dev_environment_001\) is locked by another program: node \(pid \d+\), which kept readers out for more than 5 s\. The database is in WAL mode, where writers never keep readers out, so that program most likely opened it in exclusive locking mode \(PRAGMA locking_mode = EXCLUSIVE\), which keeps every other connection out for as long as it has the database open; so the backup of dev_environment_001 could not read it\. Nothing was changed\.\n {2}Stop that program \(or have it open the database in normal locking mode\), then try again\.\n$/);
+      const validation = runCli(['validate', DEV, '--workspace', root]);
+      assert.match(validation.stdout, /FAIL opens: data\/dev\/settings\.sqlite3 is locked: another program kept readers out for more than 5 s, which in WAL mode only a connection in exclusive locking mode \(PRAGMA locking_mode = EXCLUSIVE\) does, for as long as it has the database open\. Validate again once that program has stopped\./);
+      assert.deepEqual(differingFiles(workspaceFiles(root), before), []);
+      assert.equal(backupCount(context, DEV), 0);
+    } finally {
+      child.stdin?.write('done\n');
+      await exited;
+    }
+    const again = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(again.status, 0, again.stderr);
+  });
+});

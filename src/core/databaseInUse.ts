@@ -1,6 +1,7 @@
 import { EnvProfilesError } from './errors';
 import { holdersByFile, type FileHolder } from './openFileHolders';
 import { BUSY_TIMEOUT_MS, type SqliteEngine } from './sqlite/sqliteEngine';
+import { readSqliteHeader } from './sqlite/sqliteHeader';
 
 /** A database that an operation is about to replace or delete. */
 export interface DatabaseInPlace {
@@ -41,6 +42,14 @@ export function refuseIfDatabasesInUse(engine: SqliteEngine, databases: Database
  */
 export function lockedDatabaseError(shown: string, file: string, operation: string): EnvProfilesError {
   const holders = holdersByFile([OPEN_FILES.map((suffix) => `${file}${suffix}`)])?.[0] ?? [];
+  // In WAL mode no writer keeps readers out: only a connection in exclusive locking mode does, for as
+  // long as it is open (the hint for rollback-journal mode, "switch to WAL", was no help there).
+  if (isWalDatabase(file)) {
+    return new EnvProfilesError('DATABASE_LOCKED', `${shown} is locked by ${holdersText(holders)}, which kept readers out for more than ${BUSY_TIMEOUT_MS / 1000} s. The database is in WAL mode, where writers never keep readers out, so that program most likely opened it in exclusive locking mode (PRAGMA locking_mode = EXCLUSIVE), which keeps every other connection out for as long as it has the database open; so ${operation} could not read it. Nothing was changed.`, {
+      file: shown,
+      hint: 'Stop that program (or have it open the database in normal locking mode), then try again.',
+    });
+  }
   return new EnvProfilesError('DATABASE_LOCKED', `${shown} is locked by ${holdersText(holders)}, which kept readers out for more than ${BUSY_TIMEOUT_MS / 1000} s (a write transaction not yet committed), so ${operation} could not read it; nothing was changed.`, {
     file: shown,
     hint: 'Try again once that program has committed. In rollback-journal mode a writer keeps every reader waiting until it commits; in WAL mode (PRAGMA journal_mode = WAL) readers, backups among them, never wait for a writer.',
@@ -51,4 +60,14 @@ function holdersText(holders: FileHolder[]): string {
   if (holders.length === 0) return 'another connection (SQLite reports it locked)';
   const named = holders.slice(0, 3).map((h) => `${h.command} (pid ${h.pid})`).join(', ');
   return `another program: ${named}${holders.length > 3 ? ` and ${holders.length - 3} more` : ''}`;
+}
+
+/** Whether the file's header says WAL mode (read and write versions 2); false when it cannot be read. */
+function isWalDatabase(file: string): boolean {
+  try {
+    const header = readSqliteHeader(file);
+    return header?.readVersion === 2 && header.writeVersion === 2;
+  } catch {
+    return false;
+  }
 }

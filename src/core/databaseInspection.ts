@@ -79,7 +79,11 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
     connection = engine.open(absolute, { readOnly: true });
   } catch (error) {
     if (error instanceof EnvProfilesError && error.code === 'HOT_JOURNAL') add('opens', 'error', `${written} has the journal of an unfinished transaction: a program stopped in the middle of writing, and validation does not write. ${error.hint ?? ''}`.trim());
-    else if (error instanceof DatabaseLockedError) add('opens', 'error', `${written} is locked: another program kept readers out for more than ${BUSY_TIMEOUT_MS / 1000} s (a write transaction not yet committed). Validate again once it has committed.`);
+    else if (error instanceof DatabaseLockedError) {
+      add('opens', 'error', result.journalMode === 'wal'
+        ? `${written} is locked: another program kept readers out for more than ${BUSY_TIMEOUT_MS / 1000} s, which in WAL mode only a connection in exclusive locking mode (PRAGMA locking_mode = EXCLUSIVE) does, for as long as it has the database open. Validate again once that program has stopped.`
+        : `${written} is locked: another program kept readers out for more than ${BUSY_TIMEOUT_MS / 1000} s (a write transaction not yet committed). Validate again once it has committed.`);
+    }
     else add('opens', 'error', `${written} cannot be opened: ${(error as Error).message}`);
     return result;
   }
