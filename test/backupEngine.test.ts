@@ -1633,6 +1633,59 @@ describe('restore', () => {
     assert.equal(keptNow.filter((f) => !/-(wal|shm)$/.test(f)).length, 2, keptNow.join(', '));
   });
 
+  it('a database SQLite finds damaged (its header sound, the file cut short): a backup refuses it as damaged and says to restore; a restore, the very thing for it, keeps it aside instead of backing it up (before: the restore was refused, its safety backup failing on it)', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const file = (name: string): string => path.join(root, `data/dev/${name}.sqlite3`);
+    const damage = (name: string): Buffer => {
+      fs.truncateSync(file(name), Math.floor(fs.statSync(file(name)).size / 2));
+      for (const suffix of ['-wal', '-shm']) fs.rmSync(`${file(name)}${suffix}`, { force: true });
+      return fs.readFileSync(file(name));
+    };
+    const damagedMarket = damage('market_data');
+    await assert.rejects(createBackup(context, { profileId: DEV }), (e: unknown) => {
+      assert.ok(e instanceof EnvProfilesError, String(e));
+      assert.equal(e.code, 'DATABASE_INVALID');
+      assert.equal(e.message, 'data/dev/market_data.sqlite3 (database "market_data" of dev_environment_001) is damaged (SQLite: database disk image is malformed), so it cannot be backed up.');
+      assert.match(e.hint ?? '', /"envprofiles restore <backup-id> --db market_data" restores only it\): the restore keeps the damaged file beside it/);
+      return true;
+    });
+    // A restore of another database leaves it as it is, and says so.
+    const settingsOnly = await restoreBackup(context, { reference: backup.entry.id, database: 'settings' });
+    assert.ok(settingsOnly.notes.includes('data/dev/market_data.sqlite3 (database "market_data" of dev_environment_001) is damaged (SQLite: database disk image is malformed), so it cannot be backed up with the rest first; this restore does not replace it, and left it as it is'), settingsOnly.notes.join('\n'));
+    assert.deepEqual(fs.readFileSync(file('market_data')), damagedMarket);
+    // A restore of it keeps it beside the restored one, byte for byte; the others are in the safety backup.
+    const restored = await restoreBackup(context, { reference: backup.entry.id });
+    assert.ok(restored.safetyBackup);
+    const keptNote = restored.notes.find((n) => n.includes('market_data'));
+    assert.match(keptNote ?? '', /^data\/dev\/market_data\.sqlite3 \(database "market_data" of dev_environment_001\) is damaged \(SQLite: database disk image is malformed\), so it cannot be backed up first; it was kept as data\/dev\/market_data\.sqlite3\.before-restore-\S+$/);
+    const keptAs = path.join(root, (/kept as (\S+)$/.exec(keptNote as string) as RegExpExecArray)[1]);
+    assert.deepEqual(fs.readFileSync(keptAs), damagedMarket);
+    assert.equal((await verifyBackup(context, restored.safetyBackup as string)).ok, true);
+    assert.deepEqual(backupsOf(context, DEV).find((e) => e.id === restored.safetyBackup)?.leftOut, ['market_data']);
+    const reopened = (await engine()).open(file('market_data'), { readOnly: true });
+    assert.equal(reopened.all('PRAGMA integrity_check')[0].integrity_check, 'ok');
+    reopened.close();
+    // Every database damaged: the safety backup holds the files (the profile file, the env file), and each database is kept aside.
+    const all = ['settings', 'strategies', 'market_data'].map((name) => [name, damage(name)] as const);
+    const fromAllDamaged = await restoreBackup(context, { reference: backup.entry.id });
+    assert.ok(fromAllDamaged.safetyBackup);
+    for (const [name, bytes] of all) {
+      const note = fromAllDamaged.notes.find((n) => n.startsWith(`data/dev/${name}.sqlite3 `)) as string;
+      assert.deepEqual(fs.readFileSync(path.join(root, (/kept as (\S+)$/.exec(note) as RegExpExecArray)[1])), bytes, name);
+    }
+    assert.deepEqual(temporaryFiles(root), []);
+    // The sql.js engine (Node before 22.13) copies the bytes, so it checks the length itself (before: "This is a bug in Environment Profiles", from the page hashing; and the restore was refused).
+    damage('market_data');
+    const sqlJs = { env: { ENVPROFILES_SQLITE_ENGINE: 'sql.js' } };
+    const refused = runCli(['backup', DEV, '--workspace', root], sqlJs);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/market_data\.sqlite3 \(database "market_data" of dev_environment_001\) is damaged \(the file ends within page \d+ of the \d+ its header counts\), so it cannot be backed up\.\n/);
+    const restoredBySqlJs = runCli(['restore', backup.entry.id, '--workspace', root], sqlJs);
+    assert.equal(restoredBySqlJs.status, 0, restoredBySqlJs.stderr);
+    assert.match(restoredBySqlJs.stdout, /note: data\/dev\/market_data\.sqlite3 .* is damaged \(the file ends within page \d+ of the \d+ its header counts\), so it cannot be backed up first; it was kept as /);
+  });
+
   it('a database path that is a symbolic link: the restore replaces the file it leads to, and the link stays a link', async () => {
     const { root, context } = await demoWorkspace();
     const linked = path.join(root, 'data/dev/market_data.sqlite3');

@@ -18,7 +18,7 @@ import { removeJournal, writeJournal, type BackupJournal } from '../operationJou
 import { progressMeter } from '../progressMeter';
 import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
-import { DatabaseLockedError } from '../sqlite/sqliteEngine';
+import { damagedDatabaseDetail, DatabaseLockedError } from '../sqlite/sqliteEngine';
 import { databaseFileProblem, readSqliteHeader, walSize } from '../sqlite/sqliteHeader';
 import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
@@ -71,6 +71,13 @@ export interface BackupOptions {
    * does a profile none of whose databases could be taken.
    */
   saveWhatCan?: boolean;
+  /**
+   * Only a database that is damaged (DATABASE_INVALID: SQLite calls it malformed, or it is no SQLite
+   * database) is left out, and named: a restore's safety backup cannot hold such a file, which the
+   * restore keeps beside its target instead. (Before, a damaged database, the very case a restore is
+   * for, stopped the restore.) A safety backup of none of the databases then still holds the files.
+   */
+  leaveOutDamaged?: boolean;
   /**
    * Only a database whose file does not exist is left out (and named): nothing of it can be lost, so
    * such a backup still covers the profile for delete (while the file stays missing).
@@ -219,7 +226,8 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     /** With saveWhatCan, a database's own problem leaves it out; anything else (or without it) fails the backup. */
     const leaveOutOrThrow = (database: (typeof databases)[number], error: unknown): void => {
       const missing = isEnvProfilesError(error) && error.code === 'DATABASE_MISSING';
-      if (!(options.saveWhatCan && isDatabaseProblem(error)) && !(options.leaveOutMissing && missing)) throw error;
+      const damaged = isEnvProfilesError(error) && error.code === 'DATABASE_INVALID';
+      if (!(options.saveWhatCan && isDatabaseProblem(error)) && !(options.leaveOutMissing && missing) && !(options.leaveOutDamaged && damaged)) throw error;
       leftOut.push({ database, error });
     };
     for (const database of databases) {
@@ -241,7 +249,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     databases = databases.filter((d) => !leftOut.some((l) => l.database === d));
     // A backup of none of the profile's databases would be no backup of it, unless none of them exists:
     // then its files are all there is to save.
-    const firstNotMissing = leftOut.find((l) => l.error.code !== 'DATABASE_MISSING');
+    const firstNotMissing = leftOut.find((l) => l.error.code !== 'DATABASE_MISSING' && !(options.leaveOutDamaged && l.error.code === 'DATABASE_INVALID'));
     if (databases.length === 0 && firstNotMissing) throw firstNotMissing.error;
     const leftOutDatabases: LeftOutDatabase[] = leftOut.map(({ database, error }) => ({ logicalName: database.logical, originalPath: database.written, reason: error.message.replace(/\.$/, ''), code: error.code }));
     parentArchive = await parentOpening;
@@ -352,6 +360,14 @@ function snapshotError(profileId: string, { logical, written }: { logical: strin
   if (isEnvProfilesError(error) || isOutOfSpace(error)) return error;
   const system = typedSystemError(error);
   if (system) return system;
+  const damage = damagedDatabaseDetail(error);
+  if (damage) {
+    return new EnvProfilesError('DATABASE_INVALID', `${written} (database "${logical}" of ${profileId}) is damaged (${damage}), so it cannot be backed up.`, {
+      file: written,
+      cause: error,
+      hint: `Restore it from a backup ("envprofiles backups ${profileId}" lists them; "envprofiles restore <backup-id> --db ${logical}" restores only it): the restore keeps the damaged file beside it. "envprofiles validate ${profileId} --full" says what SQLite finds wrong.`,
+    });
+  }
   return new EnvProfilesError('IO_ERROR', `The snapshot of ${written} (database "${logical}") failed: ${(error as Error)?.message ?? String(error)}.`, {
     file: written,
     cause: error,

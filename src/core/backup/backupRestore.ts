@@ -29,7 +29,7 @@ import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import type { ArchiveReader } from './archiveReader';
 import { closeChain, locateBackup, openChain, restorableInstead } from './backupChain';
-import { backUpProfile } from './backupCreation';
+import { backUpProfile, type LeftOutDatabase } from './backupCreation';
 import { finishRestore, rollBackRestore } from './backupRecovery';
 import { BackupLayout } from './backupLayout';
 import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigin';
@@ -513,9 +513,10 @@ async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceCon
   let safetyArchive: string;
   let unlistedNote: string | undefined;
   try {
-    const made = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore', { profileFileContent });
+    const made = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore', { profileFileContent, leaveOutDamaged: true });
     safetyBackup = made.entry.id;
     safetyArchive = made.archive;
+    for (const damaged of made.leftOut ?? []) notes.push(keepDamagedAside(context, damaged, plan));
     if (made.unlisted) unlistedNote = `the safety backup ${made.entry.id} is not listed in the catalog of ${profile.id}, which cannot be read; rebuilding the catalog lists it (envprofiles backups ${profile.id} --rebuild-catalog)`;
   } catch (error) {
     // Whatever stopped it (a full disk, a locked database, a folder in files:) is said as it is, after what it means for the restore.
@@ -533,6 +534,25 @@ interface SafetyBackupPlan {
   present: Record<string, string>;
   keptAs: Map<string, string>;
   notes: string[];
+  /** The database files the restore replaces (real paths). */
+  replacedFiles: Set<string>;
+}
+
+/** Where a database file the restore replaces but cannot back up first is kept: beside it, with room for its companions' suffixes. */
+function keptAsideName(context: WorkspaceContext, file: string): string {
+  return siblingPath(file, `.before-restore-${context.now().toISOString().replace(/[:.]/g, '-')}`, LONGEST_COMPANION_BYTES);
+}
+
+/**
+ * A database the safety backup found damaged (SQLite: malformed): one the restore replaces is kept
+ * beside its target, byte for byte, instead; one it does not replace is left as it is. Says which.
+ */
+function keepDamagedAside(context: WorkspaceContext, damaged: LeftOutDatabase, plan: SafetyBackupPlan): string {
+  const file = realLocation(context.layout.resolve(damaged.originalPath));
+  if (!plan.replacedFiles.has(file)) return `${damaged.reason} with the rest first; this restore does not replace it, and left it as it is`;
+  const keepAs = keptAsideName(context, file);
+  plan.keptAs.set(file, keepAs);
+  return `${damaged.reason} first; it was kept as ${context.layout.relative(keepAs)}`;
 }
 
 /** The safety backup a restore over `profile` takes, from the files there now (`outcome` words the notes). */
@@ -551,14 +571,13 @@ function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced:
     // Under the path the profile gives it (a link stays a link in the manifest), else where it is.
     if (!problem) present[logical] = profile.databases[logical] ?? written;
     else if (fs.statSync(file).isFile() && replacedFiles.has(file)) {
-      // Room is left for its companions' suffixes, kept under the same name.
-      const keepAs = siblingPath(file, `.before-restore-${context.now().toISOString().replace(/[:.]/g, '-')}`, LONGEST_COMPANION_BYTES);
+      const keepAs = keptAsideName(context, file);
       keptAs.set(file, keepAs);
       notes.push(`${written} ${problem}, so it ${told(outcome, 'could not be backed up first; it was kept', 'cannot be backed up first; it would be kept')} as ${layout.relative(keepAs)}`);
     }
   }
   if (Object.keys(present).length === 0 && keptAs.size === 0) notes.push(`no safety backup${told(outcome, '', ' would be taken')}: none of the profile's databases exist now`);
-  return { present, keptAs, notes };
+  return { present, keptAs, notes, replacedFiles };
 }
 
 /** The profile as far as the manifest alone tells: its id, and where each database was; no settings. */

@@ -6,7 +6,7 @@ import { checkOpenDatabase, type IntegrityReport } from './databaseIntegrity';
 import { EnvProfilesError } from '../errors';
 import { sameStamp, stampOf } from './fileStamp';
 import { hasHotJournal, parseSqliteHeader, readSqliteHeader, walSize } from './sqliteHeader';
-import { BUSY_TIMEOUT_MS, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
+import { BUSY_TIMEOUT_MS, DatabaseDamagedError, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
 
 /** Finds sql-wasm.wasm: beside the bundle in dist/, or in node_modules during development. */
 function locateWasm(): string {
@@ -111,8 +111,10 @@ export class SqlJsEngine implements SqliteEngine {
       read = stableImage(source);
     }
     const image = typeof read === 'string' ? refuse(source, read) : read;
-    fs.writeFileSync(destination, image, { flag: 'wx' });
     const header = parseSqliteHeader(image);
+    // The bytes are copied as they are: a file cut short is found here (node:sqlite's backup API says "malformed").
+    if (header && header.pageCount * header.pageSize > image.length) throw new DatabaseDamagedError(source, `the file ends within page ${Math.floor(image.length / header.pageSize) + 1} of the ${header.pageCount} its header counts`);
+    fs.writeFileSync(destination, image, { flag: 'wx' });
     return { pages: header ? Math.ceil(image.length / header.pageSize) : 0, rolledBackJournal: false };
   }
 }

@@ -81,6 +81,26 @@ export const BUSY_TIMEOUT_MS = 5000;
  * mode, a writer's transaction from its first write until it commits) for longer than BUSY_TIMEOUT_MS.
  * Callers turn it into a typed error that names what holds the lock (`lockedDatabaseError`).
  */
+/**
+ * A snapshot failed because the database file itself is damaged: SQLite's SQLITE_CORRUPT or
+ * SQLITE_NOTADB (primary codes 11 and 26, as node:sqlite gives them), or, for sql.js, which copies the
+ * bytes, a file cut short of the pages its header counts. `detail` says which, for the message.
+ */
+export function damagedDatabaseDetail(error: unknown): string | undefined {
+  if (error instanceof DatabaseDamagedError) return error.detail;
+  const code = (error as { errcode?: unknown })?.errcode;
+  const message = String((error as Error)?.message ?? error);
+  const damaged = typeof code === 'number' ? [11, 26].includes(code & 0xff) : /database disk image is malformed|file is not a database/i.test(message);
+  return damaged ? `SQLite: ${message}` : undefined;
+}
+
+export class DatabaseDamagedError extends Error {
+  constructor(readonly file: string, readonly detail: string) {
+    super(`${file} is damaged: ${detail}`);
+    this.name = 'DatabaseDamagedError';
+  }
+}
+
 export class DatabaseLockedError extends Error {
   constructor(readonly file: string) {
     super(`${file} stayed locked by another connection for more than ${BUSY_TIMEOUT_MS / 1000} s`);
