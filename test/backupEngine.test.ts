@@ -1633,7 +1633,7 @@ describe('restore', () => {
     assert.equal(keptNow.filter((f) => !/-(wal|shm)$/.test(f)).length, 2, keptNow.join(', '));
   });
 
-  it('a database SQLite finds damaged (its header sound, the file cut short): a backup refuses it as damaged and says to restore; a restore, the very thing for it, keeps it aside instead of backing it up (before: the restore was refused, its safety backup failing on it)', async () => {
+  it('a database SQLite finds damaged (its header sound, the file cut short): a backup and a clone refuse it as damaged and say to restore; a restore, the very thing for it, keeps it aside instead of backing it up (before: the restore was refused, its safety backup failing on it)', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
     const file = (name: string): string => path.join(root, `data/dev/${name}.sqlite3`);
@@ -1681,6 +1681,13 @@ describe('restore', () => {
     const refused = runCli(['backup', DEV, '--workspace', root], sqlJs);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/market_data\.sqlite3 \(database "market_data" of dev_environment_001\) is damaged \(the file ends within page \d+ of the \d+ its header counts\), so it cannot be backed up\.\n/);
+    // A clone of it says the same, under both engines (before: "This is a bug").
+    for (const env of [{}, sqlJs.env]) {
+      const clone = runCli(['clone', DEV, 'copy_of_damaged', '--workspace', root], { env });
+      assert.equal(clone.status, 1, clone.stderr);
+      assert.match(clone.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/market_data\.sqlite3 is damaged \((SQLite: database disk image is malformed|the file ends within page \d+ of the \d+ its header counts)\), so data\/copy_of_damaged\/market_data\.sqlite3 cannot be made from it; nothing was written\.\n {2}Restore that database from a backup first/);
+    }
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/copy_of_damaged.yaml')));
     const restoredBySqlJs = runCli(['restore', backup.entry.id, '--workspace', root], sqlJs);
     assert.equal(restoredBySqlJs.status, 0, restoredBySqlJs.stderr);
     assert.match(restoredBySqlJs.stdout, /note: data\/dev\/market_data\.sqlite3 .* is damaged \(the file ends within page \d+ of the \d+ its header counts\), so it cannot be backed up first; it was kept as /);

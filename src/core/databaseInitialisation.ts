@@ -4,7 +4,7 @@ import { commitTemporaryFile, temporaryPathFor } from './atomicFile';
 import { lockedDatabaseError } from './databaseInUse';
 import { EnvProfilesError } from './errors';
 import { narrowPermissions, permissionsOf } from './filePermissions';
-import { DatabaseLockedError, type SqliteEngine } from './sqlite/sqliteEngine';
+import { damagedDatabaseDetail, DatabaseLockedError, type SqliteEngine } from './sqlite/sqliteEngine';
 import { databaseFileProblem, readSqliteHeader } from './sqlite/sqliteHeader';
 
 /** How a new profile's databases come to exist (`shown`: the source as messages name it, e.g. as its profile writes it). */
@@ -42,6 +42,8 @@ export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, t
   } catch (error) {
     removeWithCompanions(temp);
     if (error instanceof DatabaseLockedError) throw lockedDatabaseError(seed.kind === 'empty' ? label : (seed.shown ?? seed.from), error.file, `making ${label} from it`);
+    const damage = damagedDatabaseDetail(error);
+    if (damage && seed.kind !== 'empty') throw new EnvProfilesError('DATABASE_INVALID', `${seed.shown ?? seed.from} is damaged (${damage}), so ${label} cannot be made from it; nothing was written.`, { file: seed.shown ?? seed.from, cause: error, hint: 'Restore that database from a backup first ("envprofiles backups <profile>" lists them; "envprofiles restore <backup-id> --db <name>" restores only it), then try again.' });
     throw error;
   }
   return { rolledBackJournal };

@@ -3,7 +3,7 @@ import { lockedDatabaseError } from './databaseInUse';
 import { EnvProfilesError } from './errors';
 import { isOutOfSpace } from './diskSpace';
 import { writeRefusal } from './folderProbe';
-import { DatabaseLockedError } from './sqlite/sqliteEngine';
+import { damagedDatabaseDetail, DatabaseDamagedError, DatabaseLockedError } from './sqlite/sqliteEngine';
 import { systemErrorCode } from './systemErrorCode';
 
 /**
@@ -14,6 +14,11 @@ import { systemErrorCode } from './systemErrorCode';
  */
 export function typedSystemError(error: unknown): EnvProfilesError | undefined {
   if (error instanceof DatabaseLockedError) return lockedDatabaseError(error.file, error.file, 'the command');
+  const damage = damagedDatabaseDetail(error);
+  if (damage) {
+    const damagedFile = error instanceof DatabaseDamagedError ? error.file : undefined;
+    return new EnvProfilesError('DATABASE_INVALID', `A database${damagedFile ? ` (${damagedFile})` : ''} is damaged: ${damage}.`, { file: damagedFile, cause: error, hint: '"envprofiles validate <profile> --full" says which database and what SQLite finds wrong; restore it from a backup ("envprofiles restore <backup-id> --db <name>").' });
+  }
   const { path: file } = (error ?? {}) as { path?: unknown };
   const code = systemErrorCode(error);
   const where = typeof file === 'string' ? file : undefined;

@@ -358,8 +358,6 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
 function snapshotError(profileId: string, { logical, written }: { logical: string; written: string }, error: unknown): unknown {
   if (error instanceof DatabaseLockedError) return lockedDatabaseError(`${written} (database "${logical}" of ${profileId})`, error.file, `the backup of ${profileId}`);
   if (isEnvProfilesError(error) || isOutOfSpace(error)) return error;
-  const system = typedSystemError(error);
-  if (system) return system;
   const damage = damagedDatabaseDetail(error);
   if (damage) {
     return new EnvProfilesError('DATABASE_INVALID', `${written} (database "${logical}" of ${profileId}) is damaged (${damage}), so it cannot be backed up.`, {
@@ -368,6 +366,8 @@ function snapshotError(profileId: string, { logical, written }: { logical: strin
       hint: `Restore it from a backup ("envprofiles backups ${profileId}" lists them; "envprofiles restore <backup-id> --db ${logical}" restores only it): the restore keeps the damaged file beside it. "envprofiles validate ${profileId} --full" says what SQLite finds wrong.`,
     });
   }
+  const system = typedSystemError(error);
+  if (system) return system;
   return new EnvProfilesError('IO_ERROR', `The snapshot of ${written} (database "${logical}") failed: ${(error as Error)?.message ?? String(error)}.`, {
     file: written,
     cause: error,
