@@ -61,6 +61,25 @@ describe('database validation', () => {
     assert.ok(report.problems.every((p) => p.file === '.envprofiles/profiles/test_environment_001.yaml' && p.field?.startsWith('profile.databases.')));
   });
 
+  it('quick: a database cut short (shorter than the pages its header counts, as SQLite itself calls corrupt) is an error that says to restore it (before: "header ok", then "cannot be opened: database disk image is malformed"); a file whose header count is stale (from SQLite before 3.7.0) is not', async () => {
+    const { root, context } = await demoWorkspace();
+    const market = path.join(root, 'data/dev/market_data.sqlite3');
+    const whole = fs.readFileSync(market);
+    const cut = Math.floor(whole.length / 2) + 100;
+    fs.truncateSync(market, cut);
+    const report = await validate(context, DEV, false);
+    assert.equal(report.ok, false);
+    const header = check(report, 'market_data', 'header');
+    assert.equal(header.severity, 'error');
+    assert.match(header.detail, /^data\/dev\/market_data\.sqlite3 is \d+ bytes, shorter than the \d+ pages of 4096 bytes its header counts: it was cut short \(a copy that stopped, a failing disk\)\. Restore it from a backup \("envprofiles restore <backup-id> --db market_data"; the restore keeps the damaged file beside it\)$/);
+    // A count that SQLite does not take as the size (version-valid-for differs from the change counter) says nothing of the length.
+    const stale = Buffer.from(whole);
+    stale.writeUInt32BE(stale.readUInt32BE(28) + 10, 28);
+    stale.writeUInt32BE(stale.readUInt32BE(24) + 1, 92);
+    fs.writeFileSync(market, stale);
+    assert.equal(check(await validate(context, DEV, false), 'market_data', 'header').severity, 'ok');
+  });
+
   it('an empty (0-byte) database file is what SQLite makes on open, a database with no tables: a warning, not an error, as backup takes it too (before: validate failed it, and switching to it was refused); it is left at 0 bytes', async () => {
     const { root, context } = await demoWorkspace();
     const file = path.join(root, 'data/dev/settings.sqlite3');

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { EnvProfilesError } from './errors';
 import { foreignKeySampleText, INTEGRITY_PROBLEMS_LISTED, type IntegrityReport } from './sqlite/databaseIntegrity';
-import { BUSY_TIMEOUT_MS, DatabaseLockedError, type SqliteConnection, type SqliteEngine } from './sqlite/sqliteEngine';
+import { BUSY_TIMEOUT_MS, damagedDatabaseDetail, DatabaseLockedError, type SqliteConnection, type SqliteEngine } from './sqlite/sqliteEngine';
 import { readSqliteHeader, walSize } from './sqlite/sqliteHeader';
 
 /** One check on one database file; `error` fails validation, `warning` and `info` do not. */
@@ -28,6 +28,9 @@ export interface DatabaseInspection {
   schema?: SchemaShape;
   checks: DatabaseCheck[];
 }
+
+/** What to do about a damaged database, said after what is wrong with it. */
+const RESTORE_DAMAGED = (name: string): string => `Restore it from a backup ("envprofiles restore <backup-id> --db ${name}"; the restore keeps the damaged file beside it)`;
 
 /** Records one check's outcome on an inspection. */
 function checkAdder(inspection: DatabaseInspection): (check: string, severity: DatabaseCheck['severity'], detail: string) => void {
@@ -66,8 +69,14 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
     result.pageCount = header.pageCount;
     result.userVersion = header.userVersion;
     result.journalMode = header.writeVersion === 2 ? 'wal' : 'delete';
-    add('header', 'ok', `page size ${header.pageSize}, ${header.pageCount} pages, user_version ${header.userVersion}`);
     result.walBytes = walSize(absolute);
+    // With no -wal data and no journal, no write is under way that could leave the file shorter for a moment (a checkpoint, a commit).
+    const settled = result.walBytes === 0 && !fs.existsSync(`${absolute}-journal`);
+    if (settled && header.pageCountValid && header.pageCount * header.pageSize > stat.size) {
+      add('header', 'error', `${written} is ${stat.size} bytes, shorter than the ${header.pageCount} pages of ${header.pageSize} bytes its header counts: it was cut short (a copy that stopped, a failing disk). ${RESTORE_DAMAGED(name)}`);
+      return result;
+    }
+    add('header', 'ok', `page size ${header.pageSize}, ${header.pageCount} pages, user_version ${header.userVersion}`);
     add('journal-mode', 'ok', result.journalMode === 'wal' ? 'WAL' : 'rollback journal');
     if (result.journalMode === 'wal') {
       add('wal-file', 'info', result.walBytes > 0 ? `-wal present (${result.walBytes} bytes not yet checkpointed)` : 'no pending -wal data');
@@ -84,7 +93,7 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
         ? `${written} is locked: another program kept readers out for more than ${BUSY_TIMEOUT_MS / 1000} s, which in WAL mode only a connection in exclusive locking mode (PRAGMA locking_mode = EXCLUSIVE) does, for as long as it has the database open. Validate again once that program has stopped.`
         : `${written} is locked: another program kept readers out for more than ${BUSY_TIMEOUT_MS / 1000} s (a write transaction not yet committed). Validate again once it has committed.`);
     }
-    else add('opens', 'error', `${written} cannot be opened: ${(error as Error).message}`);
+    else add('opens', 'error', `${written} cannot be opened: ${(error as Error).message}${damagedDatabaseDetail(error) ? `. ${RESTORE_DAMAGED(name)}` : ''}`);
     return result;
   }
   try {
@@ -93,7 +102,7 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
       result.schema = readSchemaShape(connection);
       add('schema', 'ok', `${Object.keys(result.schema).length} tables`);
     } catch (error) {
-      add('schema', 'error', `the schema of ${written} cannot be read: ${(error as Error).message}`);
+      add('schema', 'error', `the schema of ${written} cannot be read: ${(error as Error).message}${damagedDatabaseDetail(error) ? `. ${RESTORE_DAMAGED(name)}` : ''}`);
       return result;
     }
     const missing = requiredTables.filter((table) => !(table in (result.schema ?? {})));

@@ -12,6 +12,8 @@ export interface SqliteHeader {
   userVersion: number;
   /** The file change counter: every commit in rollback-journal mode increments it. */
   changeCounter: number;
+  /** Whether `pageCount` is the database's size: set by SQLite 3.7.0 and later (its "version-valid-for" equals the change counter). */
+  pageCountValid: boolean;
 }
 
 /** Reads the header; returns undefined when the file is not a SQLite 3 database. */
@@ -39,6 +41,7 @@ export function parseSqliteHeader(bytes: Uint8Array): SqliteHeader | undefined {
     pageCount: buffer.readUInt32BE(28),
     userVersion: buffer.readUInt32BE(60),
     changeCounter: buffer.readUInt32BE(24),
+    pageCountValid: buffer.readUInt32BE(28) > 0 && buffer.readUInt32BE(92) === buffer.readUInt32BE(24),
   };
 }
 
