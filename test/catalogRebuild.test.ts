@@ -186,6 +186,25 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.match(piped.stderr, /cannot be read: it is a pipe, a socket or a device, not a file\./);
   });
 
+  it('a catalog that lists a backup twice cannot be read (before: listed, decided by prune and verified twice); its rebuild, like that of any catalog with a bad entry, keeps what the good entries say of verification (before: every backup lost it)', async () => {
+    const { root, context, ids, catalogFile } = await withChain();
+    const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+    assert.equal(catalog.backups[1].verified?.ok, true, 'the first incremental is verified');
+    catalog.backups.push({ ...catalog.backups[0] }, { id: 'not a backup id' });
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    const listed = runCli(['backups', DEV, '--workspace', root]);
+    assert.equal(listed.status, 1);
+    assert.match(listed.stderr, new RegExp(`cannot be read: entry 5 has an id that is not a backup id`));
+    catalog.backups.pop();
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    assert.match(runCli(['backups', DEV, '--workspace', root]).stderr, new RegExp(`^error\\[CATALOG_MISMATCH\\]: The backup catalog \\S+ cannot be read: it lists ${ids[0].replace(/\./g, '\\.')} twice\\.\\n {2}Rebuild it from the archives`));
+    catalog.backups.push({ id: 'not a backup id' });
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    const rebuilt = await rebuildCatalog(context, DEV, false);
+    assert.deepEqual([rebuilt.unchanged, rebuilt.added], [ids, []]);
+    assert.deepEqual(catalogOf(context).map((e) => e.verified?.ok ?? null), [null, true, null], 'the verification of the first incremental is kept');
+  });
+
   it('an unreadable catalog is moved aside (kept), and its backups listed again', async () => {
     const { context, dir, ids, catalogFile } = await withChain();
     fs.writeFileSync(catalogFile, '{"version": 1, "backups": [ {"id": ');

@@ -125,6 +125,12 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
       const problem = entryProblem(entry);
       if (problem) throw new Error(`entry ${index + 1} ${problem}`);
     });
+    // One backup listed twice (a hand merge, a sync tool's) was listed, decided by prune and verified twice.
+    const ids = new Set<string>();
+    for (const entry of parsed.backups) {
+      if (ids.has(entry.id)) throw new Error(`it lists ${entry.id} twice`);
+      ids.add(entry.id);
+    }
     // Another profile's backups, read as this one's, would be built on and pruned by its rules.
     const owner = [parsed.profileId, ...parsed.backups.map((e) => e.profileId)].find((id) => id !== undefined && id !== profileId);
     if (owner !== undefined) throw owner.toLowerCase() === profileId.toLowerCase() ? new CaseOnlyCatalogError(profileId, file, owner) : new Error(`it lists backups of the profile ${JSON.stringify(owner)}, not of ${profileId} (a backups folder renamed or copied?)`);
@@ -133,6 +139,29 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
     if (error instanceof NewerCatalogError || error instanceof CaseOnlyCatalogError) throw error;
     throw new UnreadableCatalogError(profileId, file, (error as Error).message);
   }
+}
+
+/**
+ * What a catalog that cannot be read still says, entry by entry: each well-formed entry of this
+ * profile, first of its id. For a rebuild, which keeps the verification of an archive that is still
+ * the one an entry describes (same SHA-256 and size): before, every backup lost its verification
+ * when the catalog had one bad entry, and with it what `delete` needs.
+ */
+export function salvageCatalogEntries(backups: BackupLayout, profileId: string): CatalogEntry[] {
+  let parsed: Partial<CatalogFile> | null;
+  try {
+    if (pathKind(backups.catalogFile(profileId)) !== 'file') return [];
+    parsed = JSON.parse(fs.readFileSync(backups.catalogFile(profileId), 'utf8')) as Partial<CatalogFile> | null;
+  } catch {
+    return [];
+  }
+  if (!parsed || !Array.isArray(parsed.backups)) return [];
+  const seen = new Set<string>();
+  return parsed.backups.filter((entry) => {
+    if (entryProblem(entry) !== undefined || entry.profileId !== profileId || seen.has(entry.id)) return false;
+    seen.add(entry.id);
+    return true;
+  });
 }
 
 /** A catalog that exists but cannot be read (damaged, or not a catalog), as the error readCatalog throws for it. */

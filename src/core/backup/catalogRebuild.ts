@@ -8,7 +8,7 @@ import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import { ArchiveReader } from './archiveReader';
-import { oldestFirst, readCatalogOrProblem, writeCatalog, type CatalogEntry } from './backupCatalog';
+import { oldestFirst, readCatalogOrProblem, salvageCatalogEntries, writeCatalog, type CatalogEntry } from './backupCatalog';
 import { databaseRecordsOf } from './backupManifest';
 import { BackupLayout } from './backupLayout';
 import { originFrom } from './backupOrigin';
@@ -52,8 +52,9 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
     if (!fs.existsSync(dir)) {
       throw new EnvProfilesError('BACKUP_NOT_FOUND', `There is no backup folder for "${profileId}" (${dir}).`, { kind: 'usage', hint: 'Check the profile id, and backups.directory in config.yaml.' });
     }
-    const { entries: previous, unreadable: unreadableCatalog } = readCatalogOrProblem(backups, profileId);
+    const { entries: readable, unreadable: unreadableCatalog } = readCatalogOrProblem(backups, profileId);
     const unreadable = unreadableCatalog !== undefined;
+    const previous = unreadable ? salvageCatalogEntries(backups, profileId) : readable;
     const before = new Map(previous.map((e) => [e.id, e]));
     const result: CatalogRebuildResult = { profileId, catalogFile, dryRun, entries: [], added: [], dropped: [], corrected: [], unchanged: [], skipped: [], brokenChains: [] };
     const names = fs.readdirSync(dir).filter((name) => name.endsWith('.zip') && !name.startsWith('.')).sort();
