@@ -70,6 +70,37 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.equal(runCli(['verify', '--workspace', root]).status, 2, 'a backup or --unverified is needed');
   });
 
+  it('a record that says less than its archive of what a backup builds on (a catalog edited or merged by hand): prune refuses before deleting what an incremental needs, a backup does not build on it, and the rebuild amends it, keeping its verification', async () => {
+    const { root, context, ids, catalogFile } = await withChain();
+    const [full, first, second] = ids;
+    await verifyBackup(context, second);
+    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    retention_days: 30', '    retention_days: 1\n    keep: {last: 1}'));
+    const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+    const longAgo = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    catalog.backups[0].createdAt = longAgo;
+    Object.assign(catalog.backups[1], { createdAt: longAgo, verified: null });
+    Object.assign(catalog.backups[2], { kind: 'full', parent: null, chain: [] });
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    // Before: the full and the first incremental were deleted, and the newest could never be restored.
+    for (const args of [['prune', DEV, '--dry-run'], ['prune', DEV]]) {
+      const refused = runCli([...args, '--workspace', root]);
+      assert.equal(refused.status, 1, refused.stdout);
+      assert.match(refused.stderr, new RegExp(`^error\\[CATALOG_MISMATCH\\]: The backup catalog of ${DEV} disagrees with the archives on disk: the catalog records ${second} as full, its archive as incremental on ${full}, ${first}\\.\\n`));
+    }
+    assert.deepEqual(catalogOf(context).map((e) => e.id), ids, 'nothing was deleted');
+    // Nor is a backup built on that record (its chain would have lacked the full).
+    const next = runCli(['backup', DEV, '--verify', '--json', '--workspace', root]);
+    assert.equal(next.status, 0, next.stderr);
+    assert.equal(next.json?.result.kind, 'full');
+    assert.equal(next.json?.result.verification.ok, true);
+    assert.match(next.json?.result.note, new RegExp(`^the catalog's record of ${second}, which this backup would have built on, disagrees with its archive \\(its archive builds on ${full}, ${first}, the catalog says on nothing\\), so this one is full; make the catalog match the archives: envprofiles backups ${DEV} --rebuild-catalog`));
+    const rebuilt = await rebuildCatalog(context, DEV, false);
+    assert.deepEqual(rebuilt.amended, [full, first, second]);
+    assert.deepEqual(catalogOf(context).slice(0, 3).map((e) => [e.kind, e.chain.length, e.verified?.ok ?? null]), [['full', 0, null], ['incremental', 1, null], ['incremental', 2, true]]);
+    assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', root]).status, 0);
+  });
+
   it('a catalog entry whose id is not a backup id (it would lead prune outside the folder) makes the catalog unreadable: refused, then rebuilt', async () => {
     const { root, context, ids, dir, catalogFile } = await withChain();
     // An archive outside the backup folder, of the very size the tampered entry claims.

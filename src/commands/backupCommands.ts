@@ -182,6 +182,7 @@ export async function rebuildBackupCatalogCommand(services: CommandServices, tar
     dry.added.length && `list ${dry.added.length} archive(s) it does not list (not verified yet)`,
     dry.dropped.length && `drop ${dry.dropped.length} entr${dry.dropped.length > 1 ? 'ies' : 'y'} whose archive is gone`,
     dry.corrected.length && `re-read ${dry.corrected.length} archive(s) that changed (their verification is reset)`,
+    dry.amended.length && `correct ${dry.amended.length} entr${dry.amended.length > 1 ? 'ies' : 'y'} that disagreed with their archive (kind, parent, chain or time; verification kept)`,
   ].filter((c): c is string => typeof c === 'string');
   for (const { file, reason } of dry.skipped) services.log.warn(`catalog of ${profile.id}: skipped ${file}: ${reason}`);
   for (const broken of dry.brokenChains) services.log.warn(`catalog of ${profile.id}: cannot be restored: ${broken}`);

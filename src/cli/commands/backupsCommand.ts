@@ -147,6 +147,7 @@ function rebuilt(result: CatalogRebuildResult, now: Date): CommandOutput {
   list('added (not verified yet)', result.added);
   list('dropped (archive gone)', result.dropped);
   list('corrected (the archive is not the one listed; verification reset)', result.corrected);
+  list('amended (the record disagreed with its archive: kind, parent, chain or time taken from the archive; verification kept)', result.amended);
   list('unchanged', result.unchanged);
   for (const { file, reason } of result.skipped) text.push(`  skipped ${file}: ${reason}`);
   if (result.skipped.length > 0) text.push(`  prune refuses while a skipped .zip file is in ${path.dirname(result.catalogFile)}: do what each line says`);

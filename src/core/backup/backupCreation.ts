@@ -41,7 +41,7 @@ import { SnapshotHasher } from './snapshotHasher';
 import { markBackupsFolder } from './backupsFolderMark';
 import { vanishedFolderError } from './vanishedFolder';
 import { reserveBackupId } from './backupIdReservation';
-import { asParentRead, UnreadableParentError } from './unreadableParent';
+import { asParentRead, matchingParent, UnreadableParentError } from './unreadableParent';
 
 
 export type RequestedKind = 'full' | 'incremental' | 'auto';
@@ -205,7 +205,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   const journalName = `backup-${profile.id}`;
   writeJournal(layout, journalName, journal);
   // The parent archive opens and the hashing worker boots while the first snapshot is taken.
-  const parentOpening = choice.parent ? asParentRead(choice.parent.id, ArchiveReader.open(backups.archiveFile(profile.id, choice.parent.id))) : Promise.resolve(undefined);
+  const parentOpening = choice.parent ? asParentRead(choice.parent.id, matchingParent(profile.id, choice.parent.id, choice.parent.chain, ArchiveReader.open(backups.archiveFile(profile.id, choice.parent.id)))) : Promise.resolve(undefined);
   parentOpening.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
   let parentArchive: ArchiveReader | undefined;
   const incremental = choice.kind === 'incremental';

@@ -18,6 +18,7 @@ import { BackupLayout } from './backupLayout';
 import { sharingWorkspaceFinder } from './backupOrigin';
 import { backupsOfEarlierProfile, generationsOf, type ProfileGeneration } from './earlierProfile';
 import { decideRetention, keepRulesFrom, type KeepRules, type RetentionDecision } from './retentionPolicy';
+import { recordsDisagreeingWithArchives } from './catalogRecordCheck';
 
 /** An earlier profile with the id: when it was created (if known), whose rules decided, how many backups. */
 export interface EarlierProfileRules {
@@ -138,13 +139,7 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
   const backups = new BackupLayout(context.layout, config);
   const entries = readCatalog(backups, profileId);
   const disagreements = catalogDisagreements(backups, profileId, entries);
-  if (disagreements.length > 0) {
-    throw new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog of ${profileId} disagrees with the archives on disk: ${disagreements.join('; ')}.`, {
-      file: backups.catalogFile(profileId),
-      hint: `Nothing was deleted. Put missing archives back if you have them, then make the catalog match the folder: envprofiles backups ${profileId} --rebuild-catalog (--dry-run shows what it would change), and move out of the folder any file the rebuild skips (it says why); then prune again.`,
-      nextStep: { action: 'rebuild-catalog', profileId },
-    });
-  }
+  if (disagreements.length > 0) throw catalogDisagreementError(backups, profileId, disagreements);
   // Backups another workspace made into this shared folder follow that workspace's rules, not these.
   const pinned = new Map<string, string>();
   const otherLiveWorkspace = sharingWorkspaceFinder(context.layout, backups);
@@ -160,6 +155,9 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
   // "No backups" from a disk that is not mounted would mislead.
   if (entries.length === 0) backups.requireVisible(dryRun ? 'the dry run has nothing to list' : 'nothing was pruned');
   const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
+  // What a kept backup needs is decided from its record: each is checked against its archive before anything goes.
+  const wrongRecords = doomed.length > 0 ? await recordsDisagreeingWithArchives(backups, profileId, entries.filter((e) => !doomed.includes(e.id))) : [];
+  if (wrongRecords.length > 0) throw catalogDisagreementError(backups, profileId, wrongRecords);
   let freedBytes = 0;
   if (!dryRun && doomed.length > 0) {
     const journalName = `prune-${profileId}`;
@@ -241,5 +239,14 @@ function undeletableError(profileId: string, deleted: number, doomed: number, un
     file: typed?.file,
     cause: first,
     hint: `${typed?.hint ?? 'Check the disk of the backups folder, then prune again.'} The catalog lists every archive still in the folder.`,
+  });
+}
+
+/** Prune's refusal when the catalog and the archives disagree: nothing was deleted; rebuild the catalog. */
+function catalogDisagreementError(backups: BackupLayout, profileId: string, disagreements: string[]): EnvProfilesError {
+  return new EnvProfilesError('CATALOG_MISMATCH', `The backup catalog of ${profileId} disagrees with the archives on disk: ${disagreements.join('; ')}.`, {
+    file: backups.catalogFile(profileId),
+    hint: `Nothing was deleted. Put missing archives back if you have them, then make the catalog match the folder: envprofiles backups ${profileId} --rebuild-catalog (--dry-run shows what it would change), and move out of the folder any file the rebuild skips (it says why); then prune again.`,
+    nextStep: { action: 'rebuild-catalog', profileId },
   });
 }

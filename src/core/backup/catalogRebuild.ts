@@ -27,6 +27,12 @@ export interface CatalogRebuildResult {
   dropped: string[];
   /** Entries whose archive is not the one the catalog describes (size or SHA-256): re-read, their verification reset. */
   corrected: string[];
+  /**
+   * Entries whose archive is the one described, but whose record of it (kind, parent, chain, time)
+   * differs from what the archive's manifest says: taken from the archive, their verification kept.
+   * Before, such a record was "unchanged", and a backup built on a wrong chain was never restorable.
+   */
+  amended: string[];
   /** Entries confirmed as they were (their verification kept). */
   unchanged: string[];
   /** `.zip` files of the folder that are not backups of this profile, and why; left where they are. */
@@ -56,7 +62,7 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
     const unreadable = unreadableCatalog !== undefined;
     const previous = unreadable ? salvageCatalogEntries(backups, profileId) : readable;
     const before = new Map(previous.map((e) => [e.id, e]));
-    const result: CatalogRebuildResult = { profileId, catalogFile, dryRun, entries: [], added: [], dropped: [], corrected: [], unchanged: [], skipped: [], brokenChains: [] };
+    const result: CatalogRebuildResult = { profileId, catalogFile, dryRun, entries: [], added: [], dropped: [], corrected: [], amended: [], unchanged: [], skipped: [], brokenChains: [] };
     const names = fs.readdirSync(dir).filter((name) => name.endsWith('.zip') && !name.startsWith('.')).sort();
     for (const name of names) {
       const file = path.join(dir, name);
@@ -68,7 +74,7 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
       const known = before.get(read.entry.id);
       const same = known !== undefined && known.sha256 === read.entry.sha256 && known.sizeBytes === read.entry.sizeBytes;
       result.entries.push(same ? { ...read.entry, verified: known.verified } : read.entry);
-      (known === undefined ? result.added : same ? result.unchanged : result.corrected).push(read.entry.id);
+      (known === undefined ? result.added : !same ? result.corrected : sameRecord(known, read.entry) ? result.unchanged : result.amended).push(read.entry.id);
     }
     const listed = new Set(result.entries.map((e) => e.id));
     result.dropped = previous.filter((e) => !listed.has(e.id)).map((e) => e.id);
@@ -85,7 +91,7 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
         }
         writeCatalog(backups, profileId, result.entries);
       }, (message) => context.logger.warn(message));
-      appendAudit(context, { event: 'catalog-rebuilt', profile: profileId, outcome: 'ok', detail: `${result.entries.length} listed; added ${result.added.length}, dropped ${result.dropped.length}, corrected ${result.corrected.length}` });
+      appendAudit(context, { event: 'catalog-rebuilt', profile: profileId, outcome: 'ok', detail: `${result.entries.length} listed; added ${result.added.length}, dropped ${result.dropped.length}, corrected ${result.corrected.length}, amended ${result.amended.length}` });
     }
     result.entries.sort(oldestFirst);
     return result;
@@ -135,4 +141,9 @@ async function readArchiveEntry(file: string, profileId: string): Promise<{ entr
   } finally {
     reader.close();
   }
+}
+
+/** Whether a catalog entry says of its backup what the archive's manifest says (kind, parent, chain, time). */
+function sameRecord(known: CatalogEntry, read: CatalogEntry): boolean {
+  return known.kind === read.kind && known.parent === read.parent && known.chain.join(' ') === read.chain.join(' ') && known.createdAt === read.createdAt;
 }

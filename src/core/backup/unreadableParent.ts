@@ -14,6 +14,7 @@ export class UnreadableParentError extends Error {
   /** Why the backup is full, for its note. */
   get note(): string {
     const why = (this.reason as Error)?.message ?? String(this.reason);
+    if (this.reason instanceof ParentRecordMismatch) return `the catalog's record of ${this.parentId}, which this backup would have built on, disagrees with its archive (${why}), so this one is full; make the catalog match the archives: envprofiles backups ${this.reason.profileId} --rebuild-catalog`;
     return `the archive of ${this.parentId}, which this backup would have built on, cannot be read (${why.replace(/\.$/, '')}), so this one is full; check that one: envprofiles verify ${this.parentId}`;
   }
 }
@@ -27,4 +28,28 @@ export function asParentRead<T>(parentId: string, reading: Promise<T>): Promise<
     if (isOutOfSpace(error) || (isEnvProfilesError(error) && error.code === 'CANCELLED')) throw error;
     throw new UnreadableParentError(parentId, error);
   });
+}
+
+/**
+ * The parent's archive is not what the catalog says of it: another backup under its name, or a chain
+ * that differs (a catalog edited or merged by hand). The chain of the new backup comes from the
+ * parent's manifest; built on the catalog's word instead, a backup lacked its full and was never
+ * restorable.
+ */
+export class ParentRecordMismatch extends Error {
+  constructor(readonly profileId: string, message: string) {
+    super(message);
+  }
+}
+
+/** `opening`, the parent's archive, checked against what the catalog says of it (`id`, `chain`). */
+export async function matchingParent<T extends { manifest: { backupId: string; profileId: string; chain: string[] }; close(): void }>(profileId: string, id: string, chain: string[], opening: Promise<T>): Promise<T> {
+  const reader = await opening;
+  const { manifest } = reader;
+  const problem = manifest.backupId !== id || manifest.profileId !== profileId ? `the archive holds ${manifest.backupId} of ${manifest.profileId}`
+    : manifest.chain.join(' ') !== chain.join(' ') ? `its archive builds on ${manifest.chain.length > 0 ? manifest.chain.join(', ') : 'nothing'}, the catalog says on ${chain.length > 0 ? chain.join(', ') : 'nothing'}`
+    : undefined;
+  if (!problem) return reader;
+  reader.close();
+  throw new ParentRecordMismatch(profileId, problem);
 }
