@@ -32,8 +32,8 @@ export function asParentRead<T>(parentId: string, reading: Promise<T>): Promise<
 
 /**
  * The parent's archive is not what the catalog says of it: another backup under its name, or a chain
- * that differs (a catalog edited or merged by hand). The chain of the new backup comes from the
- * parent's manifest; built on the catalog's word instead, a backup lacked its full and was never
+ * that differs (a catalog edited or merged by hand). The new backup's chain is the parent's record's
+ * plus the parent: built on a record that lost its chain, a backup lacked its full and was never
  * restorable.
  */
 export class ParentRecordMismatch extends Error {
