@@ -158,7 +158,7 @@ export function salvageCatalogEntries(backups: BackupLayout, profileId: string):
   if (!parsed || !Array.isArray(parsed.backups)) return [];
   const seen = new Set<string>();
   return parsed.backups.filter((entry) => {
-    if (entryProblem(entry) !== undefined || entry.profileId !== profileId || seen.has(entry.id)) return false;
+    if (entryProblem(entry) !== undefined || (entry.profileId ?? profileId) !== profileId || seen.has(entry.id)) return false;
     seen.add(entry.id);
     return true;
   });
