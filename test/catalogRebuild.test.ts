@@ -159,7 +159,7 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.match(verified.stdout, /not recorded: The backup catalog .* cannot be read: .* Rebuild it from the archives: .* Then verify again to record the result\./);
     const restored = runCli(['restore', made.archive, '--workspace', root]);
     assert.equal(restored.status, 0, restored.stderr);
-    assert.match(restored.stdout, /note: the safety backup \S+ is not listed in the catalog of dev_environment_001, which cannot be read; rebuilding the catalog lists it/);
+    assert.match(restored.stdout, /note: the safety backup \S+ is not listed in the catalog of dev_environment_001, which cannot be read; rebuilding the catalog from the archives lists it with the others: envprofiles backups dev_environment_001 --rebuild-catalog/);
     const rebuilt = await rebuildCatalog(context, DEV, false);
     assert.equal(rebuilt.entries.length, ids.length + 3, 'the three chain backups, the unlisted backup, the emergency one and the safety backup');
     assert.ok(rebuilt.entries.some((e) => e.id === made.id));
@@ -181,6 +181,11 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.equal(backedUp.json?.result.kind, 'full');
     assert.match(backedUp.json?.result.note, /was written by a newer version .* So this backup is full .* and is not listed in it; its archive is kept, and the newer version lists it with the others once it rebuilds the catalog/);
     assert.equal(fs.readFileSync(catalogFile, 'utf8'), newer, 'the newer catalog keeps every byte');
+    // A restore by the archive's path works, and its safety backup, unlisted, is said to be listed by the newer version (not by a rebuild with this one).
+    const restored = runCli(['restore', backedUp.json?.result.archive, '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.match(restored.stdout, /note: the safety backup \S+ is not listed in the catalog of dev_environment_001, which cannot be read; the newer version lists it with the others once it rebuilds the catalog\n/);
+    assert.equal(fs.readFileSync(catalogFile, 'utf8'), newer);
     fs.writeFileSync(catalogFile, newer.replace('"version": 2', '"version": "1"'));
     assert.match(runCli(['backups', DEV, '--workspace', root]).stderr, /^error\[CATALOG_MISMATCH\]: The backup catalog \S+ cannot be read: it has version "1", not 1\.\n {2}Rebuild it from the archives/);
   });

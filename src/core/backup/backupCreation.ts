@@ -101,6 +101,8 @@ export interface BackupResult {
   leftOut?: LeftOutDatabase[];
   /** Why the backup is not in the catalog (which cannot be read): its archive is kept, and a catalog rebuild lists it. */
   unlisted?: string;
+  /** With `unlisted`: what lists it later (a rebuild; for a newer version's catalog, that version). */
+  listedBy?: string;
 }
 
 /** Backs up one profile under the workspace lock. */
@@ -328,7 +330,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const leftOutNotes = leftOutDatabases.map((l) => `${l.logicalName} was left out of this backup: ${l.reason}`);
     return {
       entry, archive: finalPath, databases: summary, durationMs: performance.now() - started,
-      ...(unreadableCatalog ? { unlisted: unreadableCatalog.message } : {}),
+      ...(unreadableCatalog ? { unlisted: unreadableCatalog.message, listedBy: unreadableCatalog.listedBy } : {}),
       note: [choice.note, ...snapshots.notes, ...leftOutNotes, ...files.notes, ...exposed].filter((n) => n !== undefined).join('; ') || undefined,
       ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases } : {}),
     };

@@ -517,7 +517,7 @@ async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceCon
     safetyBackup = made.entry.id;
     safetyArchive = made.archive;
     for (const damaged of made.leftOut ?? []) notes.push(keepDamagedAside(context, damaged, plan));
-    if (made.unlisted) unlistedNote = `the safety backup ${made.entry.id} is not listed in the catalog of ${profile.id}, which cannot be read; rebuilding the catalog lists it (envprofiles backups ${profile.id} --rebuild-catalog)`;
+    if (made.unlisted) unlistedNote = `the safety backup ${made.entry.id} is not listed in the catalog of ${profile.id}, which cannot be read; ${made.listedBy}`;
   } catch (error) {
     // Whatever stopped it (a full disk, a locked database, a folder in files:) is said as it is, after what it means for the restore.
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
