@@ -135,3 +135,25 @@ describe('kill -9 during a switch or a clone', function () {
     });
   });
 });
+
+describe('a journal damaged after it was written', () => {
+  it('is kept aside, not deleted without a word: the next command says which operation was neither finished nor rolled back and what to check; the audit log records it', async () => {
+    const { root } = await demoWorkspace();
+    const journal = path.join(root, '.envprofiles/journal/restore-dev_environment_001.json');
+    // Journals are written whole (temporary file, fsync, rename): this one was damaged on the disk since.
+    fs.mkdirSync(path.dirname(journal), { recursive: true });
+    fs.writeFileSync(journal, '{"operation":"restore","phase":"sw');
+    const status = runCli(['status', '--json', '--workspace', root]);
+    assert.equal(status.status, 0, status.stderr);
+    const [aside] = fs.readdirSync(path.dirname(journal));
+    assert.match(aside, /^restore-dev_environment_001\.json\.unreadable-\S+$/);
+    assert.equal(fs.readFileSync(path.join(path.dirname(journal), aside), 'utf8'), '{"operation":"restore","phase":"sw');
+    const said = `the journal .envprofiles/journal/restore-dev_environment_001.json could not be read (damaged), so the restore it describes was neither finished nor rolled back; it was kept as .envprofiles/journal/${aside}. Check that operation's files ("envprofiles validate"; a restore's safety backup, listed by "envprofiles backups", holds the state before it), then delete that file`;
+    assert.equal(status.stderr, `warning: Recovery: ${said}.\n`, 'said once');
+    assert.deepEqual(status.json?.recovered, [said]);
+    const audit = fs.readFileSync(path.join(root, '.envprofiles/audit.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    assert.deepEqual([audit.at(-1).event, audit.at(-1).outcome], ['recover', 'failed']);
+    // Once aside, it is no journal: the next command says nothing.
+    assert.equal(runCli(['status', '--workspace', root]).stderr, '');
+  });
+});

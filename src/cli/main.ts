@@ -162,10 +162,11 @@ async function run(argv: string[]): Promise<number> {
       progress: channel?.report ?? progress?.report,
     });
     if (!command.worksUninitialised) requireInitialised(context.layout, { searchedAbove: searchAbove });
+    // What it finished or rolled back is said by the logger (a "warning: Recovery:" line on stderr), as
+    // under the lock, and listed in the JSON output.
     const recovered = recoverIfIdle(context);
     // A misspelt key of config.yaml is ignored: say so on every command (stderr), since any may depend on it.
     for (const warning of workspaceConfigWarnings(context.layout)) context.logger.warn(formatIssue(warning));
-    for (const line of recovered) process.stderr.write(`note: ${terminalSafe(line)} (an earlier command was interrupted)\n`);
     const ask = (question: string, expected: string): Promise<string | undefined> => {
       progress?.end();
       return askToType(question, expected, cancel.signal);

@@ -20,8 +20,14 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
   const done: string[] = [];
   for (const { name, journal } of listJournals(layout)) {
     if (!journal) {
-      // Torn while being written: the operation had not started changing anything.
-      fs.rmSync(journalPath(layout, name), { force: true });
+      // Journals are written whole (temporary file, fsync, rename), so one that cannot be read was
+      // damaged since (a failing disk, a hand edit): the operation it describes may have changed files.
+      // Before, it was deleted without a word; it is kept aside now, and said.
+      const file = journalPath(layout, name);
+      const aside = `${file}.unreadable-${context.now().toISOString().replace(/[:.]/g, '-')}`;
+      fs.renameSync(file, aside);
+      appendAudit(context, { event: 'recover', outcome: 'failed', detail: `journal ${name} could not be read; kept as ${layout.relative(aside)}` });
+      done.push(`the journal ${layout.relative(file)} could not be read (damaged), so the ${name.split('-')[0]} it describes was neither finished nor rolled back; it was kept as ${layout.relative(aside)}. Check that operation's files ("envprofiles validate"; a restore's safety backup, listed by "envprofiles backups", holds the state before it), then delete that file`);
       continue;
     }
     if (journal.operation === 'switch') {
