@@ -284,6 +284,26 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     }
   });
 
+  it('a damaged state.json or audit log (a crash, a failing disk): status says which profile is active is unknown and how to write it again (before: "No active profile", as if none had been switched to); an audit line torn by a crash does not swallow the next one', async () => {
+    const { root } = await demoWorkspace();
+    assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    const state = path.join(root, '.envprofiles/state.json');
+    fs.writeFileSync(state, '{"active": "dev_envi');
+    const status = runCli(['status', '--workspace', root]);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /^No active profile known: \.envprofiles\/state\.json, which says which one is, cannot be read \(damaged: [^\n]+\)\. Switch to the profile in use to write it again: envprofiles switch <id>\n/);
+    assert.match(runCli(['status', '--json', '--workspace', root]).json?.result.stateUnreadable, /JSON/);
+    assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    assert.match(runCli(['status', '--workspace', root]).stdout, /^Active: dev_environment_001 /);
+    const audit = path.join(root, '.envprofiles/audit.jsonl');
+    fs.appendFileSync(audit, '{"time":"2026-12-03T00:00:00.000Z","event":"swi');
+    assert.equal(runCli(['backup', DEV, '--workspace', root]).status, 0);
+    const lines = fs.readFileSync(audit, 'utf8').split('\n');
+    assert.equal(lines.at(-1), '');
+    assert.equal(lines.at(-3), '{"time":"2026-12-03T00:00:00.000Z","event":"swi', 'the torn line is kept as it was');
+    assert.equal(JSON.parse(lines.at(-2) as string).event, 'backup', 'the new line is whole, on a line of its own');
+  });
+
   it('a named pipe at the tool\'s own small files (state, audit log) never makes a command wait: the audit line is skipped with a warning, the state is said to be in the way', async () => {
     const { root } = await demoWorkspace();
     const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args, '--workspace', root], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...NO_TEST_HOOKS } });

@@ -7,14 +7,16 @@ export interface ActiveState {
   switchedAt?: string;
   /** Set when the env file at this path was last written by a switch. */
   envFile?: string;
+  /** Why state.json could not be read (damaged), when it could not: which profile is active is then unknown. */
+  unreadable?: string;
 }
 
 export function readActiveState(layout: WorkspaceLayout): ActiveState {
   try {
     const parsed = JSON.parse(readFileIfRegular(layout.stateFile) ?? '{}') as Partial<ActiveState>;
     return { active: typeof parsed.active === 'string' ? parsed.active : null, switchedAt: parsed.switchedAt, envFile: parsed.envFile };
-  } catch {
-    return { active: null };
+  } catch (error) {
+    return { active: null, unreadable: (error as Error).message };
   }
 }
 

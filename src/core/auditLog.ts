@@ -21,9 +21,25 @@ export function appendAudit(context: WorkspaceContext, entry: Omit<AuditEntry, '
     // Appending to a named pipe waits for a reader, for ever: only a file (or none yet) is written.
     const kind = pathKind(context.layout.auditFile);
     if (kind !== 'file' && kind !== 'missing') throw new Error(`${context.layout.auditFile} is ${nonFileInWords(kind)}, not a file`);
-    fs.appendFileSync(context.layout.auditFile, `${JSON.stringify(line)}\n`);
+    // After a line torn by a crash (no newline at its end), a new line would be glued to it and lost with it.
+    const separator = kind === 'file' && !endsWithNewline(context.layout.auditFile) ? '\n' : '';
+    fs.appendFileSync(context.layout.auditFile, `${separator}${JSON.stringify(line)}\n`);
   } catch (error) {
     context.logger.warn(`Could not write the audit log: ${(error as Error).message}`);
+  }
+}
+
+/** Whether the file is empty or its last byte is a newline. */
+function endsWithNewline(file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size === 0) return true;
+    const last = Buffer.alloc(1);
+    fs.readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

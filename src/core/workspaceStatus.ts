@@ -46,6 +46,8 @@ export interface WorkspaceStatus {
   workspace: string;
   initialised: boolean;
   active: string | null;
+  /** Why state.json, which says which profile is active, could not be read (damaged). */
+  stateUnreadable?: string;
   activeName?: string;
   activeType?: ProfileType;
   switchedAt?: string;
@@ -67,6 +69,7 @@ export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
     workspace: layout.root,
     initialised,
     active: state.active,
+    ...(state.unreadable ? { stateUnreadable: state.unreadable } : {}),
     switchedAt: state.switchedAt,
     inSync: true,
     drift: [],

@@ -17,7 +17,8 @@ export const statusCommand: CliCommand = {
   async run({ context }) {
     const status = workspaceStatus(context);
     const text: string[] = [];
-    if (!status.active) text.push('No active profile. Switch with: envprofiles switch <id>');
+    if (status.stateUnreadable) text.push(`No active profile known: ${context.layout.relative(context.layout.stateFile)}, which says which one is, cannot be read (damaged: ${status.stateUnreadable}). Switch to the profile in use to write it again: envprofiles switch <id>`);
+    else if (!status.active) text.push('No active profile. Switch with: envprofiles switch <id>');
     else text.push(`Active: ${status.active}${status.activeType ? ` (${status.activeType}, "${status.activeName}")` : ''}${status.switchedAt ? `, since ${localTimestamp(status.switchedAt)} (${localTimeZone()})` : ''}`);
     if (status.active) text.push(status.inSync ? 'Outputs: in sync' : `Outputs: out of sync\n${status.drift.map((d) => `  - ${d}`).join('\n')}\n  Run "envprofiles switch ${status.active}" to rewrite them.`);
     const backups = status.active ? activeBackups(context, status.active) : undefined;
