@@ -130,6 +130,11 @@ export class FolderModel implements vscode.Disposable {
     return active ? this.profile(active) : undefined;
   }
 
+  /** Why state.json, which says which profile is active, cannot be read (damaged), if it cannot. */
+  stateUnreadable(): string | undefined {
+    return this.snapshot.status?.stateUnreadable;
+  }
+
   /**
    * Profiles whose file is gone but whose backups this workspace made are still listed (delete keeps
    * backups): their ids, so that those backups can be seen and restored.

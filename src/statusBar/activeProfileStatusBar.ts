@@ -43,15 +43,22 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
       return;
     }
     const active = folder.activeProfile();
-    this.item.text = active ? `$(database) ${TYPE_SHORT[active.type]} · ${active.name}` : '$(database) No environment';
+    const unknown = !active && folder.stateUnreadable() !== undefined;
+    this.item.text = active ? `$(database) ${TYPE_SHORT[active.type]} · ${active.name}` : unknown ? '$(warning) Environment unknown' : '$(database) No environment';
     this.item.backgroundColor = active?.type === 'PRODUCTION' ? new vscode.ThemeColor('statusBarItem.errorBackground') : active?.type === 'TESTING' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.accessibilityInformation = { label: active ? `Active environment: ${active.type} ${active.name}. Click to switch.` : 'No active environment. Click to switch.', role: 'button' };
+    this.item.accessibilityInformation = { label: active ? `Active environment: ${active.type} ${active.name}. Click to switch.` : unknown ? 'Active environment unknown: its state file is damaged. Click to switch.' : 'No active environment. Click to switch.', role: 'button' };
     this.item.tooltip = this.tooltip(folder, active);
     this.item.show();
   }
 
   private tooltip(folder: FolderModel, active: Profile | undefined): vscode.MarkdownString {
     const md = new vscode.MarkdownString('', true);
+    const unreadable = folder.stateUnreadable();
+    if (!active && unreadable !== undefined) {
+      // Not "no active profile": one may well be in use, its links and env file in place.
+      md.appendMarkdown(`Which profile is active in **${folder.name}** is unknown: \`.envprofiles/state.json\` cannot be read (damaged). Click to switch to the profile in use, which writes it again.`);
+      return md;
+    }
     if (!active) {
       md.appendMarkdown(`No active profile in **${folder.name}**. Click to choose one.`);
       return md;

@@ -111,6 +111,18 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.equal(roots()[2].getTreeItem().contextValue, 'envProfiles.profile.active');
   });
 
+  test('a damaged state.json shows the environment as unknown, not as none; a switch writes it again', async () => {
+    const state = path.join(workspace(), '.envprofiles/state.json');
+    const before = fs.readFileSync(state, 'utf8');
+    fs.writeFileSync(state, '{"active": "test_envi');
+    await vscode.commands.executeCommand('envProfiles.refresh');
+    await waitFor('the status bar to show the environment as unknown', () => api.statusBar.item.text === '$(warning) Environment unknown');
+    assert.match(String((api.statusBar.item.tooltip as vscode.MarkdownString).value), /is unknown: `\.envprofiles\/state\.json` cannot be read \(damaged\)/);
+    await vscode.commands.executeCommand('envProfiles.switchProfile', { profileId: TEST });
+    await waitFor('the status bar to show testing again', () => api.statusBar.item.text === '$(database) TEST · 테스트 환경');
+    assert.equal(JSON.parse(fs.readFileSync(state, 'utf8')).active, JSON.parse(before).active);
+  });
+
   test('new terminals get the active profile\'s variables; the setting turns this off', async () => {
     const folder = (vscode.workspace.workspaceFolders ?? [])[0];
     const scoped = api.services.terminals.scopedFor(folder);
