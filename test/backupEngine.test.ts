@@ -1633,62 +1633,87 @@ describe('restore', () => {
     assert.equal(keptNow.filter((f) => !/-(wal|shm)$/.test(f)).length, 2, keptNow.join(', '));
   });
 
-  it('a database SQLite finds damaged (its header sound, the file cut short): a backup and a clone refuse it as damaged and say to restore; a restore, the very thing for it, keeps it aside instead of backing it up (before: the restore was refused, its safety backup failing on it)', async () => {
+  it('a damaged database (cut short, or with a header SQLite refuses): a backup and a clone refuse it as damaged and say to restore; a restore, the very thing for it, keeps it aside instead of backing it up (before: the restore was refused, its safety backup failing on it; under sql.js, "a bug")', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
     const file = (name: string): string => path.join(root, `data/dev/${name}.sqlite3`);
-    const damage = (name: string): Buffer => {
-      fs.truncateSync(file(name), Math.floor(fs.statSync(file(name)).size / 2));
+    const withoutCompanions = (name: string): Buffer => {
       for (const suffix of ['-wal', '-shm']) fs.rmSync(`${file(name)}${suffix}`, { force: true });
       return fs.readFileSync(file(name));
     };
-    const damagedMarket = damage('market_data');
-    await assert.rejects(createBackup(context, { profileId: DEV }), (e: unknown) => {
-      assert.ok(e instanceof EnvProfilesError, String(e));
-      assert.equal(e.code, 'DATABASE_INVALID');
-      assert.equal(e.message, 'data/dev/market_data.sqlite3 (database "market_data" of dev_environment_001) is damaged (SQLite: database disk image is malformed), so it cannot be backed up.');
-      assert.match(e.hint ?? '', /"envprofiles restore <backup-id> --db market_data" restores only it\): the restore keeps the damaged file beside it/);
-      return true;
-    });
+    // Cut short: found from the header and the size, before any copy (a dry run says so too).
+    const cutShort = (name: string): Buffer => {
+      fs.truncateSync(file(name), Math.floor(fs.statSync(file(name)).size / 2));
+      return withoutCompanions(name);
+    };
+    // A header SQLite refuses (its payload fraction, which must be 64, is 0): found by the snapshot ("file is not a database").
+    const notADatabase = (name: string): Buffer => {
+      const fd = fs.openSync(file(name), 'r+');
+      fs.writeSync(fd, Buffer.from([0]), 0, 1, 21);
+      fs.closeSync(fd);
+      return withoutCompanions(name);
+    };
+    const keptAsIn = (note: string | undefined): string => path.join(root, (/kept as (\S+)$/.exec(note ?? '') as RegExpExecArray)[1]);
+    const isCutShort = /is cut short: \d+ bytes, shorter than the \d+ pages of 4096 bytes its header counts \(a copy that stopped, a failing disk\)/;
+
+    const market = cutShort('market_data');
+    await assert.rejects(createBackup(context, { profileId: DEV }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'DATABASE_INVALID' && e.message.startsWith('data/dev/market_data.sqlite3 (database "market_data" of dev_environment_001) is cut short: '));
+    const dry = await restoreBackup(context, { reference: backup.entry.id, dryRun: true });
+    assert.ok(dry.notes.some((n) => isCutShort.test(n) && /so it cannot be backed up first; it would be kept as /.test(n)), dry.notes.join('\n'));
     // A restore of another database leaves it as it is, and says so.
     const settingsOnly = await restoreBackup(context, { reference: backup.entry.id, database: 'settings' });
-    assert.ok(settingsOnly.notes.includes('data/dev/market_data.sqlite3 (database "market_data" of dev_environment_001) is damaged (SQLite: database disk image is malformed), so it cannot be backed up with the rest first; this restore does not replace it, and left it as it is'), settingsOnly.notes.join('\n'));
-    assert.deepEqual(fs.readFileSync(file('market_data')), damagedMarket);
+    assert.ok(settingsOnly.notes.some((n) => n.startsWith('data/dev/market_data.sqlite3 is cut short: ') && n.endsWith('so it cannot be backed up with the rest first; this restore does not replace it, and left it as it is')), settingsOnly.notes.join('\n'));
+    assert.deepEqual(fs.readFileSync(file('market_data')), market);
     // A restore of it keeps it beside the restored one, byte for byte; the others are in the safety backup.
     const restored = await restoreBackup(context, { reference: backup.entry.id });
     assert.ok(restored.safetyBackup);
-    const keptNote = restored.notes.find((n) => n.includes('market_data'));
-    assert.match(keptNote ?? '', /^data\/dev\/market_data\.sqlite3 \(database "market_data" of dev_environment_001\) is damaged \(SQLite: database disk image is malformed\), so it cannot be backed up first; it was kept as data\/dev\/market_data\.sqlite3\.before-restore-\S+$/);
-    const keptAs = path.join(root, (/kept as (\S+)$/.exec(keptNote as string) as RegExpExecArray)[1]);
-    assert.deepEqual(fs.readFileSync(keptAs), damagedMarket);
-    assert.equal((await verifyBackup(context, restored.safetyBackup as string)).ok, true);
-    assert.deepEqual(backupsOf(context, DEV).find((e) => e.id === restored.safetyBackup)?.leftOut, ['market_data']);
+    const keptNote = restored.notes.find((n) => n.startsWith('data/dev/market_data.sqlite3 '));
+    assert.match(keptNote ?? '', /so it could not be backed up first; it was kept as data\/dev\/market_data\.sqlite3\.before-restore-\S+$/);
+    assert.deepEqual(fs.readFileSync(keptAsIn(keptNote)), market);
     const reopened = (await engine()).open(file('market_data'), { readOnly: true });
     assert.equal(reopened.all('PRAGMA integrity_check')[0].integrity_check, 'ok');
     reopened.close();
+
+    // Found only by the snapshot: the same, through the safety backup, which leaves it out.
+    const strategies = notADatabase('strategies');
+    await assert.rejects(createBackup(context, { profileId: DEV }), (e: unknown) => {
+      assert.ok(e instanceof EnvProfilesError, String(e));
+      assert.equal(e.code, 'DATABASE_INVALID');
+      assert.equal(e.message, 'data/dev/strategies.sqlite3 (database "strategies" of dev_environment_001) is damaged (SQLite: file is not a database), so it cannot be backed up.');
+      assert.match(e.hint ?? '', /"envprofiles restore <backup-id> --db strategies" restores only it\): the restore keeps the damaged file beside it/);
+      return true;
+    });
+    const marketOnly = await restoreBackup(context, { reference: backup.entry.id, database: 'market_data' });
+    assert.ok(marketOnly.notes.includes('data/dev/strategies.sqlite3 (database "strategies" of dev_environment_001) is damaged (SQLite: file is not a database), so it cannot be backed up with the rest first; this restore does not replace it, and left it as it is'), marketOnly.notes.join('\n'));
+    assert.equal((await verifyBackup(context, marketOnly.safetyBackup as string)).ok, true);
+    assert.deepEqual(backupsOf(context, DEV).find((e) => e.id === marketOnly.safetyBackup)?.leftOut, ['strategies']);
+    const fromSnapshot = await restoreBackup(context, { reference: backup.entry.id });
+    const snapshotNote = fromSnapshot.notes.find((n) => n.startsWith('data/dev/strategies.sqlite3 '));
+    assert.match(snapshotNote ?? '', /^data\/dev\/strategies\.sqlite3 \(database "strategies" of dev_environment_001\) is damaged \(SQLite: file is not a database\), so it cannot be backed up first; it was kept as data\/dev\/strategies\.sqlite3\.before-restore-\S+$/);
+    assert.deepEqual(fs.readFileSync(keptAsIn(snapshotNote)), strategies);
+
     // Every database damaged: the safety backup holds the files (the profile file, the env file), and each database is kept aside.
-    const all = ['settings', 'strategies', 'market_data'].map((name) => [name, damage(name)] as const);
+    const all = [['settings', notADatabase('settings')], ['strategies', cutShort('strategies')], ['market_data', notADatabase('market_data')]] as const;
     const fromAllDamaged = await restoreBackup(context, { reference: backup.entry.id });
     assert.ok(fromAllDamaged.safetyBackup);
-    for (const [name, bytes] of all) {
-      const note = fromAllDamaged.notes.find((n) => n.startsWith(`data/dev/${name}.sqlite3 `)) as string;
-      assert.deepEqual(fs.readFileSync(path.join(root, (/kept as (\S+)$/.exec(note) as RegExpExecArray)[1])), bytes, name);
-    }
+    for (const [name, bytes] of all) assert.deepEqual(fs.readFileSync(keptAsIn(fromAllDamaged.notes.find((n) => n.startsWith(`data/dev/${name}.sqlite3 `)))), bytes, name);
     assert.deepEqual(temporaryFiles(root), []);
-    // The sql.js engine (Node before 22.13) copies the bytes, so it checks the length itself (before: "This is a bug in Environment Profiles", from the page hashing; and the restore was refused).
-    damage('market_data');
-    const sqlJs = { env: { ENVPROFILES_SQLITE_ENGINE: 'sql.js' } };
-    const refused = runCli(['backup', DEV, '--workspace', root], sqlJs);
-    assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/market_data\.sqlite3 \(database "market_data" of dev_environment_001\) is damaged \(the file ends within page \d+ of the \d+ its header counts\), so it cannot be backed up\.\n/);
+
     // A clone of it says the same, under both engines (before: "This is a bug").
-    for (const env of [{}, sqlJs.env]) {
+    cutShort('market_data');
+    const sqlJs = { ENVPROFILES_SQLITE_ENGINE: 'sql.js' };
+    for (const env of [{}, sqlJs]) {
       const clone = runCli(['clone', DEV, 'copy_of_damaged', '--workspace', root], { env });
       assert.equal(clone.status, 1, clone.stderr);
-      assert.match(clone.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/market_data\.sqlite3 is damaged \((SQLite: database disk image is malformed|the file ends within page \d+ of the \d+ its header counts)\), so data\/copy_of_damaged\/market_data\.sqlite3 cannot be made from it; nothing was written\.\n {2}Restore that database from a backup first/);
+      assert.match(clone.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/market_data\.sqlite3 is cut short: [^\n]*, so data\/copy_of_damaged\/market_data\.sqlite3 cannot be made from it\.\n {2}Fix the path in the source profile, or restore that database from a backup/);
     }
     assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/copy_of_damaged.yaml')));
-    const restoredBySqlJs = runCli(['restore', backup.entry.id, '--workspace', root], sqlJs);
+    // While a journal beside it is there (a write may be under way), the size says nothing; sql.js, which copies the bytes, then checks them itself.
+    fs.writeFileSync(`${file('market_data')}-journal`, '');
+    const refused = runCli(['backup', DEV, '--workspace', root], { env: sqlJs });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/market_data\.sqlite3 \(database "market_data" of dev_environment_001\) is damaged \(the file ends within page \d+ of the \d+ its header counts\), so it cannot be backed up\.\n/);
+    const restoredBySqlJs = runCli(['restore', backup.entry.id, '--workspace', root], { env: sqlJs });
     assert.equal(restoredBySqlJs.status, 0, restoredBySqlJs.stderr);
     assert.match(restoredBySqlJs.stdout, /note: data\/dev\/market_data\.sqlite3 .* is damaged \(the file ends within page \d+ of the \d+ its header counts\), so it cannot be backed up first; it was kept as /);
   });

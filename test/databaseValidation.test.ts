@@ -71,7 +71,7 @@ describe('database validation', () => {
     assert.equal(report.ok, false);
     const header = check(report, 'market_data', 'header');
     assert.equal(header.severity, 'error');
-    assert.match(header.detail, /^data\/dev\/market_data\.sqlite3 is \d+ bytes, shorter than the \d+ pages of 4096 bytes its header counts: it was cut short \(a copy that stopped, a failing disk\)\. Restore it from a backup \("envprofiles restore <backup-id> --db market_data"; the restore keeps the damaged file beside it\)$/);
+    assert.match(header.detail, /^data\/dev\/market_data\.sqlite3 is cut short: \d+ bytes, shorter than the \d+ pages of 4096 bytes its header counts \(a copy that stopped, a failing disk\)\. Restore it from a backup \("envprofiles restore <backup-id> --db market_data"; the restore keeps the damaged file beside it\)$/);
     // A count that SQLite does not take as the size (version-valid-for differs from the change counter) says nothing of the length.
     const stale = Buffer.from(whole);
     stale.writeUInt32BE(stale.readUInt32BE(28) + 10, 28);

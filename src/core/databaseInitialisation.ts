@@ -26,7 +26,7 @@ export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, t
   }
   if (seed.kind !== 'empty') {
     const problem = fs.existsSync(seed.from) ? databaseFileProblem(seed.from) : 'does not exist';
-    if (problem) throw new EnvProfilesError('DATABASE_INVALID', `${seed.shown ?? seed.from} ${problem}, so ${label} cannot be made from it.`, { file: seed.shown ?? seed.from, hint: 'Fix the path in the source profile ("envprofiles validate" shows every problem).' });
+    if (problem) throw new EnvProfilesError('DATABASE_INVALID', `${seed.shown ?? seed.from} ${problem}, so ${label} cannot be made from it.`, { file: seed.shown ?? seed.from, hint: 'Fix the path in the source profile, or restore that database from a backup ("envprofiles validate" shows every problem).' });
   }
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const temp = temporaryPathFor(target);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { EnvProfilesError } from './errors';
 import { foreignKeySampleText, INTEGRITY_PROBLEMS_LISTED, type IntegrityReport } from './sqlite/databaseIntegrity';
 import { BUSY_TIMEOUT_MS, damagedDatabaseDetail, DatabaseLockedError, type SqliteConnection, type SqliteEngine } from './sqlite/sqliteEngine';
-import { readSqliteHeader, walSize } from './sqlite/sqliteHeader';
+import { cutShortProblem, readSqliteHeader, walSize } from './sqlite/sqliteHeader';
 
 /** One check on one database file; `error` fails validation, `warning` and `info` do not. */
 export interface DatabaseCheck {
@@ -70,10 +70,9 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
     result.userVersion = header.userVersion;
     result.journalMode = header.writeVersion === 2 ? 'wal' : 'delete';
     result.walBytes = walSize(absolute);
-    // With no -wal data and no journal, no write is under way that could leave the file shorter for a moment (a checkpoint, a commit).
-    const settled = result.walBytes === 0 && !fs.existsSync(`${absolute}-journal`);
-    if (settled && header.pageCountValid && header.pageCount * header.pageSize > stat.size) {
-      add('header', 'error', `${written} is ${stat.size} bytes, shorter than the ${header.pageCount} pages of ${header.pageSize} bytes its header counts: it was cut short (a copy that stopped, a failing disk). ${RESTORE_DAMAGED(name)}`);
+    const cutShort = cutShortProblem(absolute, header, stat.size);
+    if (cutShort) {
+      add('header', 'error', `${written} ${cutShort}. ${RESTORE_DAMAGED(name)}`);
       return result;
     }
     add('header', 'ok', `page size ${header.pageSize}, ${header.pageCount} pages, user_version ${header.userVersion}`);

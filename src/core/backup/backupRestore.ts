@@ -574,6 +574,8 @@ function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced:
       const keepAs = keptAsideName(context, file);
       keptAs.set(file, keepAs);
       notes.push(`${written} ${problem}, so it ${told(outcome, 'could not be backed up first; it was kept', 'cannot be backed up first; it would be kept')} as ${layout.relative(keepAs)}`);
+    } else if (fs.statSync(file).isFile()) {
+      notes.push(`${written} ${problem}, so it cannot be backed up with the rest first; this restore does not replace it, and ${told(outcome, 'left it', 'would leave it')} as it is`);
     }
   }
   if (Object.keys(present).length === 0 && keptAs.size === 0) notes.push(`no safety backup${told(outcome, '', ' would be taken')}: none of the profile's databases exist now`);

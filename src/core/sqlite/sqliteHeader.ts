@@ -52,8 +52,22 @@ export function parseSqliteHeader(bytes: Uint8Array): SqliteHeader | undefined {
 export function databaseFileProblem(file: string): string | undefined {
   const stat = fs.statSync(file);
   if (!stat.isFile()) return 'is not a file';
-  if (stat.size > 0 && !readSqliteHeader(file)) return 'is not a SQLite 3 database (its header is missing or wrong)';
-  return undefined;
+  if (stat.size === 0) return undefined;
+  const header = readSqliteHeader(file);
+  if (!header) return 'is not a SQLite 3 database (its header is missing or wrong)';
+  return cutShortProblem(file, header, stat.size);
+}
+
+/**
+ * Why the file is damaged, if it is shorter than the pages its header counts (which SQLite itself calls
+ * corrupt): cut short by a copy that stopped or a failing disk. Only while no write is under way (no
+ * -wal data, no journal), when a checkpoint or a commit cannot leave it shorter for a moment; and only
+ * when the count is one SQLite takes as the size (3.7.0 and later set it so).
+ */
+export function cutShortProblem(file: string, header: SqliteHeader, size: number): string | undefined {
+  const settled = walSize(file) === 0 && !fs.existsSync(`${file}-journal`);
+  if (!settled || !header.pageCountValid || header.pageCount * header.pageSize <= size) return undefined;
+  return `is cut short: ${size} bytes, shorter than the ${header.pageCount} pages of ${header.pageSize} bytes its header counts (a copy that stopped, a failing disk)`;
 }
 
 /** Whether `file` is there and is a SQLite 3 database by its header (no error for anything else). */
