@@ -811,16 +811,20 @@ describe('backup archives', () => {
     assert.match((none.json?.result.failures as { message: string }[])[0].message, /^not backed up: .*YAML syntax error/);
   });
 
-  it('files: a missing one is noted by the backup and validate; a folder refuses the backup (PROFILE_INVALID, not "a bug"), validate and the switch; the emergency backup leaves it out and saves the rest', async () => {
+  it('files: a missing one (or a pattern, which is not expanded) is noted by the backup and validate; a folder refuses the backup (PROFILE_INVALID, not "a bug"), validate and the switch; the emergency backup leaves it out and saves the rest', async () => {
     const { root, context } = await demoWorkspace();
     const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
     const yaml = fs.readFileSync(profileFile, 'utf8');
     const withFiles = (...files: string[]) => fs.writeFileSync(profileFile, yaml.replace('  configurations:', `  files:\n${files.map((f) => `    - ${f}\n`).join('')}  configurations:`));
     fs.mkdirSync(path.join(root, 'config/dir'), { recursive: true });
     fs.writeFileSync(path.join(root, 'config/app.json'), '{"mode":"dev"}\n');
-    withFiles('config/app.json', 'config/missing.json');
+    // A pattern is not expanded, and says so (before: only "does not exist", as if nothing matched).
+    withFiles('config/app.json', 'config/missing.json', '"config/*.ini"');
+    fs.writeFileSync(path.join(root, 'config/a.ini'), 'a=1\n');
     const first = await createBackup(context, { profileId: DEV, kind: 'full' });
-    assert.equal(first.note, 'config/missing.json (in files:) does not exist, so it is not in this backup');
+    assert.equal(first.note, 'config/missing.json (in files:) does not exist, so it is not in this backup; config/*.ini (in files:) does not exist (files: takes paths, not patterns: * ? [ ] { } are not expanded; list each file), so it is not in this backup');
+    assert.match(runCli(['validate', DEV, '--workspace', root]).stdout, /^ {2}WARN config\/\*\.ini does not exist \(files: takes paths, not patterns: \* \? \[ \] \{ \} are not expanded; list each file\), so backups of the profile will not hold it$/m);
+    withFiles('config/app.json', 'config/missing.json');
     const manifest = JSON.parse(spawnSync('unzip', ['-p', first.archive, 'manifest.json'], { encoding: 'utf8' }).stdout) as { files: { originalPath: string }[] };
     assert.ok(manifest.files.some((f) => f.originalPath === 'config/app.json'));
 

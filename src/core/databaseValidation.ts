@@ -5,7 +5,7 @@ import { compareSchemas, describeDifference, type SchemaDifference } from './sch
 import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { pathKind } from './pathKind';
-import { notAFileProblem } from './profileFiles';
+import { missingFileReason, notAFileProblem } from './profileFiles';
 
 export interface ValidationProblem {
   file: string;
@@ -47,7 +47,7 @@ function collectProblems(context: WorkspaceContext, config: WorkspaceConfig, pro
   }
   profile.files.forEach((written, index) => {
     const state = pathKind(context.layout.resolve(written));
-    if (state === 'missing') problems.push({ file, field: `profile.files.${index}`, severity: 'warning', message: `${written} does not exist, so backups of the profile will not hold it` });
+    if (state === 'missing') problems.push({ file, field: `profile.files.${index}`, severity: 'warning', message: `${written} ${missingFileReason(written)}, so backups of the profile will not hold it` });
     else if (state !== 'file') {
       const { message, hint } = notAFileProblem(written, state);
       problems.push({ file, field: `profile.files.${index}`, severity: 'error', message: `${message}: ${hint}` });

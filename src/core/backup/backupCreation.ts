@@ -11,7 +11,7 @@ import { fileTooLargeText, isFileTooLarge, typedSystemError } from '../systemErr
 import { fileSha256 } from '../fileDigest';
 import { permissionsOf } from '../filePermissions';
 import { pathKind } from '../pathKind';
-import { notAFileProblem } from '../profileFiles';
+import { missingFileReason, notAFileProblem } from '../profileFiles';
 import { realLocation } from '../pathSafety';
 import { readGeneratedEnvFile } from '../envFileFormat';
 import { removeJournal, writeJournal, type BackupJournal } from '../operationJournal';
@@ -606,7 +606,7 @@ async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, 
       continue;
     }
     if (state === 'missing') {
-      notes.push(`${written}${role === 'file' ? ' (in files:)' : ''} does not exist, so it is not in this backup`);
+      notes.push(`${written}${role === 'file' ? ' (in files:)' : ''} ${missingFileReason(written)}, so it is not in this backup`);
       continue;
     }
     if (state !== 'file') {
