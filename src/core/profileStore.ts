@@ -30,6 +30,7 @@ export function parseProfileText(
   layout: WorkspaceLayout,
   config: WorkspaceConfig,
   expectedId?: string,
+  profileIds: readonly string[] = profileFileIds(layout),
 ): { profile?: Profile; issues: Issue[]; warnings?: Issue[]; document: Document } {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: true, keepSourceTokens: false });
@@ -40,7 +41,7 @@ export function parseProfileText(
     expectedId,
     outputs: [...(config.envFile ? [{ written: config.envFile, setting: 'outputs.env_file' }] : []), ...Object.keys(config.links).map((written) => ({ written, setting: 'outputs.links' }))],
     backupsFolder: layout.resolve(config.backups.directory),
-    profileIds: profileFileIds(layout),
+    profileIds,
   });
   return { profile, issues, warnings, document };
 }
@@ -59,10 +60,12 @@ export function profileFileIds(layout: WorkspaceLayout): string[] {
 
 /** Reads every `profiles/*.yaml` in the workspace, valid or not, sorted by id. */
 export function readAllProfileFiles(layout: WorkspaceLayout, config: WorkspaceConfig): ProfileFileResult[] {
-  return profileFileIds(layout).map((id) => readProfileFile(layout, config, id));
+  // The folder is listed once, for the files to read and for each file's check of its id against the others.
+  const ids = profileFileIds(layout);
+  return ids.map((id) => readProfileFile(layout, config, id, ids));
 }
 
-export function readProfileFile(layout: WorkspaceLayout, config: WorkspaceConfig, id: string): ProfileFileResult {
+export function readProfileFile(layout: WorkspaceLayout, config: WorkspaceConfig, id: string, profileIds?: readonly string[]): ProfileFileResult {
   const file = layout.profileFile(id);
   const label = layout.relative(file);
   let text: string;
@@ -74,7 +77,7 @@ export function readProfileFile(layout: WorkspaceLayout, config: WorkspaceConfig
   } catch (error) {
     return { id, file, issues: [{ file: label, message: `cannot be read: ${(error as Error).message}` }] };
   }
-  const { profile, issues, warnings, document } = parseProfileText(text, label, layout, config, id);
+  const { profile, issues, warnings, document } = parseProfileText(text, label, layout, config, id, profileIds);
   return { id, file, profile, issues, warnings, document };
 }
 

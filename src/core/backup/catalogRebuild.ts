@@ -13,6 +13,7 @@ import { databaseRecordsOf } from './backupManifest';
 import { BackupLayout } from './backupLayout';
 import { originFrom } from './backupOrigin';
 import { withCatalogLock } from './catalogLock';
+import { sameLineage } from './catalogRecordCheck';
 
 /** What rebuilding a profile's catalog found and (unless a dry run) did. */
 export interface CatalogRebuildResult {
@@ -145,5 +146,5 @@ async function readArchiveEntry(file: string, profileId: string): Promise<{ entr
 
 /** Whether a catalog entry says of its backup what the archive's manifest says (kind, parent, chain, time). */
 function sameRecord(known: CatalogEntry, read: CatalogEntry): boolean {
-  return known.kind === read.kind && known.parent === read.parent && known.chain.join(' ') === read.chain.join(' ') && known.createdAt === read.createdAt;
+  return sameLineage(known, read) && known.createdAt === read.createdAt;
 }

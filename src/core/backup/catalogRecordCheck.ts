@@ -20,9 +20,26 @@ export async function recordsDisagreeingWithArchives(backups: BackupLayout, prof
     const { manifest } = archive;
     archive.close();
     const said = (kind: string, chain: string[]): string => `${kind}${chain.length > 0 ? ` on ${chain.join(', ')}` : ''}`;
-    if (manifest.kind !== entry.kind || manifest.parent !== entry.parent || manifest.chain.join(' ') !== entry.chain.join(' ')) {
+    if (!sameLineage(manifest, entry)) {
       found.push(`the catalog records ${entry.id} as ${said(entry.kind, entry.chain)}, its archive as ${said(manifest.kind, manifest.chain)}`);
     }
   }
   return found;
+}
+
+/** What a backup builds on, as a catalog entry or a manifest says it. */
+interface Lineage {
+  kind: string;
+  parent: string | null;
+  chain: string[];
+}
+
+/** Whether two chains name the same backups in the same order. */
+export function sameChain(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+/** Whether two records say the same of what a backup builds on (kind, parent, chain). */
+export function sameLineage(a: Lineage, b: Lineage): boolean {
+  return a.kind === b.kind && a.parent === b.parent && sameChain(a.chain, b.chain);
 }

@@ -1,5 +1,6 @@
 import { isOutOfSpace } from '../diskSpace';
 import { isEnvProfilesError } from '../errors';
+import { sameChain } from './catalogRecordCheck';
 
 /**
  * The archive an incremental backup builds on could not be read: damaged in a way its size does not
@@ -47,7 +48,7 @@ export async function matchingParent<T extends { manifest: { backupId: string; p
   const reader = await opening;
   const { manifest } = reader;
   const problem = manifest.backupId !== id || manifest.profileId !== profileId ? `the archive holds ${manifest.backupId} of ${manifest.profileId}`
-    : manifest.chain.join(' ') !== chain.join(' ') ? `its archive builds on ${manifest.chain.length > 0 ? manifest.chain.join(', ') : 'nothing'}, the catalog says on ${chain.length > 0 ? chain.join(', ') : 'nothing'}`
+    : !sameChain(manifest.chain, chain) ? `its archive builds on ${manifest.chain.length > 0 ? manifest.chain.join(', ') : 'nothing'}, the catalog says on ${chain.length > 0 ? chain.join(', ') : 'nothing'}`
     : undefined;
   if (!problem) return reader;
   reader.close();
