@@ -169,9 +169,11 @@ export class UnreadableCatalogError extends EnvProfilesError {
   /** What lists a backup made while the catalog cannot be read, for a backup's note. */
   readonly listedBy: string;
 
-  constructor(readonly profileId: string, file: string, why: string, details?: { message: string; hint: string; listedBy: string }) {
-    super('CATALOG_MISMATCH', details?.message ?? `The backup catalog ${file} cannot be read: ${why}.`, details ? { file, hint: details.hint } : { file, hint: `Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside).`, nextStep: { action: 'rebuild-catalog', profileId } });
-    this.listedBy = details?.listedBy ?? `rebuilding the catalog from the archives lists it with the others: envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside)`;
+  /** `why` it cannot be read, or (for a catalog a rebuild is not the answer to) the whole of what to say. */
+  constructor(readonly profileId: string, file: string, why: string | { message: string; hint: string; listedBy: string }) {
+    const rebuild = `envprofiles backups ${profileId} --rebuild-catalog (the unreadable file is kept aside)`;
+    super('CATALOG_MISMATCH', typeof why === 'string' ? `The backup catalog ${file} cannot be read: ${why}.` : why.message, typeof why === 'string' ? { file, hint: `Rebuild it from the archives: ${rebuild}.`, nextStep: { action: 'rebuild-catalog', profileId } } : { file, hint: why.hint });
+    this.listedBy = typeof why === 'string' ? `rebuilding the catalog from the archives lists it with the others: ${rebuild}` : why.listedBy;
   }
 }
 
@@ -183,7 +185,7 @@ export class UnreadableCatalogError extends EnvProfilesError {
  */
 export class CaseOnlyCatalogError extends UnreadableCatalogError {
   constructor(profileId: string, file: string, owner: string) {
-    super(profileId, file, 'shared', {
+    super(profileId, file, {
       message: `The backup catalog ${file} holds backups of ${owner}, not only of ${profileId}: the two profile ids differ only in case, and the backups folder is on a disk that does not tell case apart (FAT, exFAT, macOS, Windows), so both profiles' backups go into one folder and one catalog. It is left as it is.`,
       hint: `Set backups.directory in .envprofiles/config.yaml to a folder on a disk that tells case apart (ext4, say); then, to keep the two apart on any disk, give one profile another id: envprofiles clone ${profileId} <new-id>, back the clone up, and delete ${profileId}. Until then, a backup of either is saved as a full one, not listed.`,
       listedBy: `it is listed once the two profiles no longer share a backups folder (rebuild the catalog then: envprofiles backups ${profileId} --rebuild-catalog)`,
@@ -194,7 +196,7 @@ export class CaseOnlyCatalogError extends UnreadableCatalogError {
 /** A catalog written by a newer version of Environment Profiles: read by none of this version's commands, and never rewritten. */
 export class NewerCatalogError extends UnreadableCatalogError {
   constructor(profileId: string, file: string, readonly version: number) {
-    super(profileId, file, 'newer', {
+    super(profileId, file, {
       message: `The backup catalog ${file} was written by a newer version of Environment Profiles (catalog version ${version}; this version reads version ${CATALOG_VERSION}), so it is left as it is.`,
       hint: `Update Environment Profiles (the extension and the envprofiles command) to list, verify, restore or prune the backups of ${profileId}. Rebuilding the catalog with this version would drop what the newer one recorded.`,
       listedBy: `the newer version lists it with the others once it rebuilds the catalog`,
