@@ -65,8 +65,10 @@ export function databaseFileProblem(file: string): string | undefined {
  * when the count is one SQLite takes as the size (3.7.0 and later set it so).
  */
 export function cutShortProblem(file: string, header: SqliteHeader, size: number): string | undefined {
+  // The comparison first: the -wal and journal are looked at only for a file that is short (almost never).
+  if (!header.pageCountValid || header.pageCount * header.pageSize <= size) return undefined;
   const settled = walSize(file) === 0 && !fs.existsSync(`${file}-journal`);
-  if (!settled || !header.pageCountValid || header.pageCount * header.pageSize <= size) return undefined;
+  if (!settled) return undefined;
   return `is cut short: ${size} bytes, shorter than the ${header.pageCount} pages of ${header.pageSize} bytes its header counts (a copy that stopped, a failing disk)`;
 }
 
