@@ -1152,6 +1152,36 @@ describe('verify', () => {
     assert.equal(fs.existsSync(path.join(root, 'data/from_newer')), false);
   });
 
+  it('a listed backup whose archive a newer version wrote (a backups folder shared with it) is not verified, rather than FAILED, by verify --all; the next backup is full and says why', async () => {
+    const { root, context } = await demoWorkspace();
+    const sound = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const newer = await createBackup(context, { profileId: DEV, kind: 'full' });
+    fs.renameSync(craftArchive(newer.archive, 'newer-format'), newer.archive);
+    // As the newer version records it in the shared catalog: its archive's size and SHA-256.
+    const catalogFile = new BackupLayout(context.layout, defaultConfig()).catalogFile(DEV);
+    const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+    Object.assign(catalog.backups.find((e: { id: string }) => e.id === newer.entry.id), { sizeBytes: fs.statSync(newer.archive).size, sha256: createHash('sha256').update(fs.readFileSync(newer.archive)).digest('hex') });
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    const scrub = runCli(['verify', '--all', '--json', '--workspace', root]);
+    assert.equal(scrub.status, 1, scrub.stderr);
+    assert.deepEqual(scrub.json?.result.profiles.map((p: { profileId: string; newerFormat: string[]; errors: unknown[] }) => [p.profileId, p.newerFormat, p.errors.length]), [[DEV, [newer.entry.id], 0]]);
+    const text = runCli(['verify', '--all', '--workspace', root]);
+    assert.equal(text.status, 1, text.stderr);
+    assert.match(text.stdout, new RegExp(`${newer.entry.id}: not verified: \\S+ was written by a newer version of Environment Profiles \\(manifest format version 9`));
+    assert.match(text.stdout, /Verified 1 backup\(s\) of 1 profile\(s\): 1 sound, 0 FAILED; 1 not verified \(written by a newer version of Environment Profiles: update it to verify that one\)\.\n$/);
+    // Nothing is recorded of it: recorded as FAILED, a sound backup would be pruned first.
+    assert.equal(backupsOf(context, DEV).find((e) => e.id === newer.entry.id)?.verified, null);
+    assert.equal(backupsOf(context, DEV).find((e) => e.id === sound.entry.id)?.verified?.ok, true);
+    const again = runCli(['verify', '--unverified', DEV, '--workspace', root]);
+    assert.equal(again.status, 1, again.stderr);
+    assert.match(again.stdout, /Nothing was verified: 1 backup\(s\) were written by a newer version of Environment Profiles \(update it to verify that one\)\.\n$/);
+    // An incremental cannot build on it (this version could not restore one): the backup is full, and its note says why (not "check that one").
+    const next = runCli(['backup', DEV, '--incremental', '--json', '--workspace', root]);
+    assert.equal(next.status, 0, next.stderr);
+    assert.equal(next.json?.result.kind, 'full');
+    assert.match(next.json?.result.note, new RegExp(`the archive of ${newer.entry.id}, which this backup would have built on, was written by a newer version of Environment Profiles, which this one cannot build on, so this one is full; update Environment Profiles to verify or restore ${newer.entry.id}`));
+  });
+
   it('checks an incremental page by page: no whole-file SHA-256 in its manifest, the rebuilt file SHA-256 is recorded; a lost page is named', async () => {
     const { root, context } = await demoWorkspace(3000);
     await createBackup(context, { profileId: DEV, kind: 'full' });

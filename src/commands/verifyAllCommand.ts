@@ -11,6 +11,8 @@ interface ProfileVerification {
   results: VerificationResult[];
   /** Backups that could not be verified at all (an archive gone, say). */
   errors: BackupFailure[];
+  /** Backups whose archives a newer version wrote: not verified, not failed. */
+  newerFormat?: string[];
 }
 
 /**
@@ -47,6 +49,7 @@ export async function verifyAllBackupsCommand(services: CommandServices): Promis
   requireTrust('verifying');
   const failed: string[] = [];
   const dataOnly: string[] = [];
+  const newerFormat: string[] = [];
   let checked = 0;
   for (const folder of services.model.initialised()) {
     const { profiles } = await runInChildProcess<{ profiles: ProfileVerification[] }>(services, folder, `Verifying every backup in ${folder.name}`, ['verify', '--all']);
@@ -55,14 +58,19 @@ export async function verifyAllBackupsCommand(services: CommandServices): Promis
       const sorted = sortFailedVerifications(services, profile.results, profile.errors);
       failed.push(...sorted.failed);
       dataOnly.push(...sorted.dataOnly);
+      newerFormat.push(...(profile.newerFormat ?? []));
     }
   }
-  if (checked === 0) void vscode.window.showInformationMessage('No profile has backups yet: nothing to verify.');
-  else if (failed.length + dataOnly.length === 0) void vscode.window.showInformationMessage(`Verified ${checked} backup(s): all sound.`);
+  for (const id of newerFormat) services.log.warn(`verify ${id}: not verified: its archive was written by a newer version of Environment Profiles; update the extension to verify it.`);
+  const newerText = `${newerFormat.length} not verified: written by a newer version of Environment Profiles, update it to verify ${newerFormat.length === 1 ? 'that one' : 'those'} (${newerFormat.join(', ')})`;
+  if (checked === 0 && newerFormat.length > 0) void vscode.window.showWarningMessage(`Nothing was verified: ${newerText}.`);
+  else if (checked === 0) void vscode.window.showInformationMessage('No profile has backups yet: nothing to verify.');
+  else if (failed.length + dataOnly.length + newerFormat.length === 0) void vscode.window.showInformationMessage(`Verified ${checked} backup(s): all sound.`);
   else {
     const parts = [
       ...(failed.length > 0 ? [`${failed.length} FAILED (${failed.join(', ')})`] : []),
       ...(dataOnly.length > 0 ? [`${dataOnly.length} with an intact archive of data that fails its checks, as it did when it was backed up (${dataOnly.join(', ')})`] : []),
+      ...(newerFormat.length > 0 ? [newerText] : []),
     ];
     void vscode.window.showWarningMessage(`Verified ${checked} backup(s): ${parts.join('; ')}. See the log.`, 'Show Log').then((choice) => {
       if (choice === 'Show Log') services.log.show();

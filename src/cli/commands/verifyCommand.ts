@@ -2,6 +2,7 @@ import { readCatalog, readCatalogOrProblem, type CatalogEntry, type UnreadableCa
 import { workspaceProfilesWithBackups } from '../../core/backup/deletedProfiles';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
+import { NewerFormatError } from '../../core/backup/backupManifest';
 import { profileFailure, type BackupFailure } from '../../core/backup/profileFailure';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError, isEnvProfilesError } from '../../core/errors';
@@ -61,10 +62,11 @@ function backupsToVerify(backups: BackupLayout, profileId: string, onlyUnverifie
  * cancel stops them all. The lock is free between two backups, so another command may run there: one
  * that holds the lock is waited for, and a backup it deleted (a prune) is skipped, neither a failure.
  */
-async function verifyEach(context: WorkspaceContext, backups: BackupLayout, profileId: string, pending: CatalogEntry[], indent: string): Promise<{ results: VerificationResult[]; errors: BackupFailure[]; deletedMeanwhile: string[]; failed: number; text: string[] }> {
+async function verifyEach(context: WorkspaceContext, backups: BackupLayout, profileId: string, pending: CatalogEntry[], indent: string): Promise<VerifiedProfile> {
   const results: VerificationResult[] = [];
   const errors: BackupFailure[] = [];
   const deletedMeanwhile: string[] = [];
+  const newerFormat: string[] = [];
   const text: string[] = [];
   for (const entry of pending) {
     let result: VerificationResult;
@@ -83,6 +85,13 @@ async function verifyEach(context: WorkspaceContext, backups: BackupLayout, prof
         text.push(`${indent}${entry.id}: deleted since this verification began (pruned, say): skipped`);
         continue;
       }
+      // Written by a newer version (a backups folder shared with another machine, say): this version
+      // cannot tell whether it is sound, so it is not verified rather than FAILED (it may well be sound).
+      if (error instanceof NewerFormatError) {
+        newerFormat.push(entry.id);
+        text.push(`${indent}${entry.id}: not verified: ${error.message}`);
+        continue;
+      }
       const failure = { backupId: entry.id, ...profileFailure(profileId, error) };
       errors.push(failure);
       text.push(`${indent}${entry.id}: FAILED${failure.code ? ` [${failure.code}]` : ''}: ${failure.message}`, ...(failure.hint ? [`${indent}  ${failure.hint}`] : []));
@@ -96,7 +105,18 @@ async function verifyEach(context: WorkspaceContext, backups: BackupLayout, prof
     if (!result.ok) text.push(...result.problems.map((p) => `${indent}  - ${p}`), `${indent}  ${verificationHint(result)}`);
     if (result.notRecorded) text.push(`${indent}  not recorded: ${result.notRecorded}`);
   }
-  return { results, errors, deletedMeanwhile, failed: results.filter((r) => !r.ok).length + errors.length, text };
+  return { results, errors, deletedMeanwhile, newerFormat, failed: results.filter((r) => !r.ok).length + errors.length, text };
+}
+
+/** What verifying the backups of one profile found. */
+interface VerifiedProfile {
+  results: VerificationResult[];
+  errors: BackupFailure[];
+  deletedMeanwhile: string[];
+  /** Backups this version cannot verify: their archives were written by a newer one. */
+  newerFormat: string[];
+  failed: number;
+  text: string[];
 }
 
 /** Verifies every backup of `profileId` that has never been verified, oldest first. */
@@ -110,11 +130,12 @@ async function verifyProfile(context: WorkspaceContext, profileId: string): Prom
     loadProfile(context.layout, config, profileId);
     backups.requireVisible('nothing was verified');
   }
-  const { results, errors, deletedMeanwhile, failed, text } = await verifyEach(context, backups, profileId, pending, '');
+  const { results, errors, deletedMeanwhile, newerFormat, failed, text } = await verifyEach(context, backups, profileId, pending, '');
   if (total === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
   else if (pending.length === 0) text.push(`Every backup of ${profileId} (${total}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
-  else text.push(`Verified ${results.length + errors.length} backup(s) of ${profileId}: ${results.length + errors.length - failed} sound, ${failed} FAILED${skippedText(deletedMeanwhile.length)}.`);
-  return { json: { profileId, results, errors, deletedMeanwhile }, text, exitCode: failed > 0 ? 1 : 0 };
+  else if (results.length + errors.length === 0 && newerFormat.length > 0) text.push(`Nothing was verified: ${newerWritten(newerFormat.length)}${skippedText(deletedMeanwhile.length)}.`);
+  else text.push(`Verified ${results.length + errors.length} backup(s) of ${profileId}: ${results.length + errors.length - failed} sound, ${failed} FAILED${skippedText(deletedMeanwhile.length)}${newerText(newerFormat.length)}.`);
+  return { json: { profileId, results, errors, deletedMeanwhile, newerFormat }, text, exitCode: failed > 0 || newerFormat.length > 0 ? 1 : 0 };
 }
 
 /** Verifies the backups of every profile that has some (the workspace's and its deleted ones'), profile by profile. */
@@ -122,7 +143,7 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
   requireInitialised(context.layout);
   const config = workspaceConfigFor(context);
   const backups = new BackupLayout(context.layout, config);
-  const profiles: { profileId: string; results: VerificationResult[]; errors: BackupFailure[]; deletedMeanwhile: string[] }[] = [];
+  const profiles: { profileId: string; results: VerificationResult[]; errors: BackupFailure[]; deletedMeanwhile: string[]; newerFormat: string[] }[] = [];
   const text: string[] = [];
   let backupsSeen = 0;
   let failed = 0;
@@ -141,24 +162,40 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
     text.push(`${profileId}:`);
     const verified = await verifyEach(context, backups, profileId, pending, '  ');
     text.push(...verified.text);
-    profiles.push({ profileId, results: verified.results, errors: verified.errors, deletedMeanwhile: verified.deletedMeanwhile });
+    profiles.push({ profileId, results: verified.results, errors: verified.errors, deletedMeanwhile: verified.deletedMeanwhile, newerFormat: verified.newerFormat });
     failed += verified.failed;
   }
   for (const problem of unreadable) text.push(`FAILED ${problem.profileId} [${problem.code}]: ${problem.message} Its backups were not verified.`, `  ${problem.hint}`);
   failed += unreadable.length;
   const all = profiles.flatMap((p) => [...p.results, ...p.errors]);
   const deleted = profiles.reduce((sum, p) => sum + p.deletedMeanwhile.length, 0);
-  if (all.length === 0 && unreadable.length > 0) text.push(`Nothing was verified; ${unreadable.length} profile(s) could not be (see above).`);
+  const newer = profiles.reduce((sum, p) => sum + p.newerFormat.length, 0);
+  if (all.length === 0 && newer > 0) text.push(`Nothing was verified: ${newerWritten(newer)}${skippedText(deleted)}${unreadable.length > 0 ? `; ${unreadable.length} profile(s) could not be verified (see above)` : ''}.`);
+  else if (all.length === 0 && unreadable.length > 0) text.push(`Nothing was verified; ${unreadable.length} profile(s) could not be (see above).`);
   else if (all.length === 0 && deleted > 0) text.push(`Nothing was verified: the ${deleted} backup(s) to verify were deleted since this verification began.`);
   else if (all.length === 0) text.push(backupsSeen > 0 ? `Every backup (${backupsSeen}) has been verified already; "envprofiles backups" shows the results.` : 'No profile has backups yet: nothing to verify.');
   else {
     // Archives that are intact but hold data that failed its checks when it was backed up (orphan rows, say) are told apart.
     const dataOnly = profiles.reduce((sum, p) => sum + p.results.filter((r) => !r.ok && r.archiveSound).length, 0);
     const failedBackups = failed - unreadable.length;
-    text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failedBackups} sound, ${failedBackups} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}${skippedText(deleted)}${unreadable.length > 0 ? `; ${unreadable.length} profile(s) could not be verified (see above)` : ''}.`);
+    text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failedBackups} sound, ${failedBackups} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}${skippedText(deleted)}${newerText(newer)}${unreadable.length > 0 ? `; ${unreadable.length} profile(s) could not be verified (see above)` : ''}.`);
   }
   const unreadableCatalogs = Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message]));
-  return { json: { onlyUnverified, profiles, ...(unreadable.length > 0 ? { unreadableCatalogs } : {}) }, text, exitCode: failed > 0 ? 1 : 0 };
+  return { json: { onlyUnverified, profiles, ...(unreadable.length > 0 ? { unreadableCatalogs } : {}) }, text, exitCode: failed > 0 || newer > 0 ? 1 : 0 };
+}
+
+/** The end of a summary line for backups whose archives a newer version wrote (not verified, not failed). */
+function newerText(newer: number): string {
+  return newer > 0 ? `; ${newer} not verified (written by a newer version of Environment Profiles: ${updateToVerify(newer)})` : '';
+}
+
+/** Why nothing was verified when every backup to verify was written by a newer version. */
+function newerWritten(newer: number): string {
+  return `${newer} backup(s) were written by a newer version of Environment Profiles (${updateToVerify(newer)})`;
+}
+
+function updateToVerify(count: number): string {
+  return `update it to verify ${count === 1 ? 'that one' : 'them'}`;
 }
 
 /** The end of a summary line for backups deleted (pruned, say) by a command that ran between two verifications. */

@@ -1,5 +1,6 @@
 import { isOutOfSpace } from '../diskSpace';
 import { isEnvProfilesError } from '../errors';
+import { NewerFormatError } from './backupManifest';
 import { sameChain } from './catalogRecordCheck';
 
 /**
@@ -15,6 +16,8 @@ export class UnreadableParentError extends Error {
   /** Why the backup is full, for its note. */
   get note(): string {
     const why = (this.reason as Error)?.message ?? String(this.reason);
+    // Not damaged: this version cannot read it (a backups folder shared with a newer one), nor restore what builds on it.
+    if (this.reason instanceof NewerFormatError) return `the archive of ${this.parentId}, which this backup would have built on, was written by a newer version of Environment Profiles, which this one cannot build on, so this one is full; update Environment Profiles to verify or restore ${this.parentId}`;
     if (this.reason instanceof ParentRecordMismatch) return `the catalog's record of ${this.parentId}, which this backup would have built on, disagrees with its archive (${why}), so this one is full; make the catalog match the archives: envprofiles backups ${this.reason.profileId} --rebuild-catalog`;
     return `the archive of ${this.parentId}, which this backup would have built on, cannot be read (${why.replace(/\.$/, '')}), so this one is full; check that one: envprofiles verify ${this.parentId}`;
   }

@@ -783,6 +783,21 @@ suite('Environment Profiles in a real VS Code', () => {
     }
     // Put back, it verifies again (and the catalog records it so).
     assert.deepEqual(await vscode.commands.executeCommand('envProfiles.verifyAllBackups'), []);
+    // Written by a newer version (a backups folder shared with it): not verified, and not called FAILED.
+    const rewrite = 'import json, sys, zipfile\nsrc = zipfile.ZipFile(sys.argv[1])\nm = json.loads(src.read("manifest.json"))\nm["formatVersion"] = 9\nfor f in m["files"]: f.pop("segments", None)\nwith zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as out:\n    for info in src.infolist(): out.writestr(info.filename, json.dumps(m) if info.filename == "manifest.json" else src.read(info.filename))\n';
+    const newer = `${archive}.newer`;
+    assert.equal(spawnSync('python3', ['-c', rewrite, archive, newer], { encoding: 'utf8' }).status, 0);
+    fs.renameSync(newer, archive);
+    try {
+      let returned: unknown;
+      const told = await answeringAsTheUser(undefined, async () => {
+        returned = await vscode.commands.executeCommand('envProfiles.verifyAllBackups');
+      });
+      assert.deepEqual(returned, []);
+      assert.ok(told.some((m) => new RegExp(`^Verified \\d+ backup\\(s\\): (.*; )?1 not verified: written by a newer version of Environment Profiles, update it to verify that one \\(${damaged.id.replace(/\./g, '\\.')}\\)\\. See the log\\.$`).test(m.message)), JSON.stringify(told));
+    } finally {
+      fs.writeFileSync(archive, original);
+    }
   });
 
   test('Prune Backups of Every Profile deletes what each profile\'s own rules no longer keep, and nothing of the others', async () => {
