@@ -1180,6 +1180,14 @@ describe('verify', () => {
     assert.equal(next.status, 0, next.stderr);
     assert.equal(next.json?.result.kind, 'full');
     assert.match(next.json?.result.note, new RegExp(`the archive of ${newer.entry.id}, which this backup would have built on, was written by a newer version of Environment Profiles, which this one cannot build on, so this one is full; update Environment Profiles to verify or restore ${newer.entry.id}`));
+    // A rebuild of the catalog keeps its record as it is (before, it was dropped as if its archive were gone), and prune goes on.
+    const recorded = backupsOf(context, DEV);
+    const rebuilt = runCli(['backups', DEV, '--rebuild-catalog', '--workspace', root]);
+    assert.equal(rebuilt.status, 0, rebuilt.stderr);
+    assert.match(rebuilt.stdout, new RegExp(`\\n  kept as recorded \\(written by a newer version of Environment Profiles, which this one cannot read; update it to check them\\) \\(1\\): ${newer.entry.id}\\n`));
+    assert.doesNotMatch(rebuilt.stdout, /dropped|skipped/);
+    assert.deepEqual(backupsOf(context, DEV), recorded);
+    assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', root]).status, 0);
   });
 
   it('checks an incremental page by page: no whole-file SHA-256 in its manifest, the rebuilt file SHA-256 is recorded; a lost page is named', async () => {

@@ -149,6 +149,7 @@ function rebuilt(result: CatalogRebuildResult, now: Date): CommandOutput {
   list('corrected (the archive is not the one listed; verification reset)', result.corrected);
   list('amended (the record disagreed with its archive: kind, parent, chain or time taken from the archive; verification kept)', result.amended);
   list('unchanged', result.unchanged);
+  list('kept as recorded (written by a newer version of Environment Profiles, which this one cannot read; update it to check them)', result.newerFormat);
   for (const { file, reason } of result.skipped) text.push(`  skipped ${file}: ${reason}`);
   if (result.skipped.length > 0) text.push(`  prune refuses while a skipped .zip file is in ${path.dirname(result.catalogFile)}: do what each line says`);
   for (const broken of result.brokenChains) text.push(`  cannot be restored: ${broken}`);

@@ -9,7 +9,7 @@ import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import { ArchiveReader } from './archiveReader';
 import { oldestFirst, readCatalogOrProblem, salvageCatalogEntries, writeCatalog, type CatalogEntry } from './backupCatalog';
-import { databaseRecordsOf } from './backupManifest';
+import { databaseRecordsOf, NewerFormatError } from './backupManifest';
 import { BackupLayout } from './backupLayout';
 import { originFrom } from './backupOrigin';
 import { withCatalogLock } from './catalogLock';
@@ -36,6 +36,11 @@ export interface CatalogRebuildResult {
   amended: string[];
   /** Entries confirmed as they were (their verification kept). */
   unchanged: string[];
+  /**
+   * Entries kept as recorded because a newer version wrote their archives (a backups folder shared
+   * with it): this version cannot read them. Before, they were dropped as if their archives were gone.
+   */
+  newerFormat: string[];
   /** `.zip` files of the folder that are not backups of this profile, and why; left where they are. */
   skipped: { file: string; reason: string }[];
   /** Incrementals that cannot be restored because an archive of their chain is missing. */
@@ -63,13 +68,17 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
     const unreadable = unreadableCatalog !== undefined;
     const previous = unreadable ? salvageCatalogEntries(backups, profileId) : readable;
     const before = new Map(previous.map((e) => [e.id, e]));
-    const result: CatalogRebuildResult = { profileId, catalogFile, dryRun, entries: [], added: [], dropped: [], corrected: [], amended: [], unchanged: [], skipped: [], brokenChains: [] };
+    const result: CatalogRebuildResult = { profileId, catalogFile, dryRun, entries: [], added: [], dropped: [], corrected: [], amended: [], unchanged: [], newerFormat: [], skipped: [], brokenChains: [] };
     const names = fs.readdirSync(dir).filter((name) => name.endsWith('.zip') && !name.startsWith('.')).sort();
     for (const name of names) {
       const file = path.join(dir, name);
       const read = await readArchiveEntry(file, profileId);
       if ('reason' in read) {
-        result.skipped.push({ file: name, reason: read.reason });
+        const recorded = read.newerFormat ? previous.find((e) => `${e.id}.zip` === name) : undefined;
+        if (recorded) {
+          result.entries.push(recorded);
+          result.newerFormat.push(recorded.id);
+        } else result.skipped.push({ file: name, reason: read.newerFormat ? `${read.reason} Update Environment Profiles to list it (the newer version lists it when it rebuilds this catalog).` : read.reason });
         continue;
       }
       const known = before.get(read.entry.id);
@@ -100,12 +109,12 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
 }
 
 /** The catalog entry an archive makes, or why it is not one of this profile's backups. */
-async function readArchiveEntry(file: string, profileId: string): Promise<{ entry: CatalogEntry } | { reason: string }> {
+async function readArchiveEntry(file: string, profileId: string): Promise<{ entry: CatalogEntry } | { reason: string; newerFormat?: boolean }> {
   let reader: ArchiveReader;
   try {
     reader = await ArchiveReader.open(file);
   } catch (error) {
-    return { reason: (error as Error).message };
+    return { reason: (error as Error).message, ...(error instanceof NewerFormatError ? { newerFormat: true } : {}) };
   }
   try {
     const { manifest } = reader;
