@@ -61,6 +61,36 @@ describe('hostile archives are refused before anything is written', () => {
   }
 });
 
+describe('a manifest with a field of the wrong kind (damaged, or made by hand)', () => {
+  const cases: [string, RegExp][] = [
+    ['created-not-time', /manifest\.json has a createdAt that is not a time \(null\)\./],
+    ['created-date-only', /manifest\.json has a createdAt that is not a time \("2026-12-03"\)\./],
+    ['reason-object', /manifest\.json has a reason that is not text \(\{\}\)\./],
+    ['pages-stored-negative', /manifest\.json has a count of stored pages for settings that is not a count \(-1\)\./],
+    ['format-version-object', /manifest\.json has format version \{"major":2\}; this tool reads versions 1 and 2\./],
+  ];
+  for (const [mode, message] of cases) {
+    it(`${mode}: verify, restore and a catalog rebuild call it damaged and name the field (before, a restore of a createdAt that is not a time failed as "a bug")`, async () => {
+      const { root, context } = await demoWorkspace();
+      const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+      const damaged = craftArchive(backup.archive, mode);
+      const before = snapshotTree(root, ignoreSqliteCompanions);
+      for (const args of [['restore', damaged, '--as-new', 'from_damaged'], ['restore', damaged, '--as-new', 'from_damaged', '--dry-run'], ['verify', damaged]]) {
+        const run = runCli([...args, '--workspace', root]);
+        assert.equal(run.status, 1, `${args.join(' ')}: ${run.stderr}`);
+        assert.match(`${run.stdout}${run.stderr}`, message, args.join(' '));
+        assert.doesNotMatch(run.stderr, /a bug|INTERNAL/);
+      }
+      assertSameTree(snapshotTree(root, ignoreSqliteCompanions), before, 'nothing may be written');
+      // In the backups folder under its own name, a rebuild skips it rather than listing what it says.
+      fs.renameSync(damaged, backup.archive);
+      const rebuilt = runCli(['backups', DEV, '--rebuild-catalog', '--dry-run', '--workspace', root]);
+      assert.equal(rebuilt.status, 0, rebuilt.stderr);
+      assert.match(rebuilt.stdout, new RegExp(`skipped ${backup.entry.id.replace(/\./g, '\\.')}\\.zip: \\S+: ${message.source}`));
+    });
+  }
+});
+
 describe('a folder where a restored file goes', () => {
   it('is refused before anything is written, also in a dry run (before: moved aside, then its removal failed as "a bug")', async () => {
     const { root, context } = await demoWorkspace();

@@ -88,6 +88,12 @@ ONE_FIELD_LIES = {
     'db-alias': (second_db, 'originalPath', 'data/devlink/' + first_db['originalPath'].split('/')[-1]),
     # A full backup that claims a chain.
     'full-with-chain': (manifest, 'chain', [manifest['backupId']]),
+    # Fields of the wrong kind, as a damaged or hand-made manifest has them.
+    'created-not-time': (manifest, 'createdAt', None),
+    'created-date-only': (manifest, 'createdAt', '2026-12-03'),
+    'reason-object': (manifest, 'reason', {}),
+    'pages-stored-negative': (first_db, 'pagesStored', -1),
+    'format-version-object': (manifest, 'formatVersion', {'major': 2}),
 }
 
 with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:

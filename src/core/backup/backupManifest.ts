@@ -119,6 +119,18 @@ function refuse(archive: string, message: string): never {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** The shape of a time as `Date.toISOString` writes it (a date alone, or a number, is not a backup's time). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A size or count: a whole number, not negative. */
+function isByteCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** A value read from an untrusted manifest, for a message: as JSON (text quoted), or "nothing" when missing. */
+function shown(value: unknown): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value).slice(0, 80);
+}
 
 /**
  * What is wrong with a manifest's chain, if anything: a full backup has none; an incremental's runs
@@ -127,9 +139,9 @@ const SHA256 = /^[0-9a-f]{64}$/;
  * the sound full backup ("not a readable ZIP archive (EMFILE: too many open files)").
  */
 function chainShapeProblem(m: BackupManifest): string | undefined {
-  if (m.kind === 'full') return m.chain.length > 0 || m.parent ? 'is a full backup but names a parent or a chain' : undefined;
+  if (m.kind === 'full') return m.chain.length > 0 || (m.parent !== null && m.parent !== undefined) ? 'is a full backup but names a parent or a chain' : undefined;
   if (m.chain.length > MAX_CHAIN) return `has a chain of ${m.chain.length} backups, longer than max_chain allows (${MAX_CHAIN})`;
-  if (m.chain[m.chain.length - 1] !== m.parent) return `has a chain that does not end with its parent ${String(m.parent)}`;
+  if (m.chain[m.chain.length - 1] !== m.parent) return `has a chain that does not end with its parent ${shown(m.parent)}`;
   if (new Set(m.chain).size !== m.chain.length || m.chain.includes(m.backupId)) return 'has a chain that names a backup twice';
   return undefined;
 }
@@ -163,14 +175,14 @@ export function parseManifest(text: string, archive: string): BackupManifest {
     // Not damaged: the hint that says so would have the user throw away a sound backup.
     throw new NewerFormatError(archive, m.formatVersion);
   }
-  if (!READABLE_VERSIONS.includes(m.formatVersion as number)) fail(archive, `has format version ${String(m.formatVersion)}; this tool reads versions ${READABLE_VERSIONS.join(' and ')}`);
+  if (!READABLE_VERSIONS.includes(m.formatVersion as number)) fail(archive, `has format version ${shown(m.formatVersion)}; this tool reads versions ${READABLE_VERSIONS.join(' and ')}`);
   if (typeof m.backupId !== 'string' || typeof m.profileId !== 'string') fail(archive, 'lacks backupId or profileId');
   // Ids and names become parts of paths (the profile's folders, archive and staging file names): a
   // hostile manifest must not lead a write anywhere else.
   const badProfileId = profileIdProblem(m.profileId);
   if (badProfileId) refuse(archive, `has a profile id that is not a safe name: ${badProfileId}`);
   for (const id of [m.backupId, ...(typeof m.parent === 'string' ? [m.parent] : []), ...(Array.isArray(m.chain) ? m.chain : [])]) {
-    if (!isBackupId(id)) refuse(archive, `names a backup "${String(id)}", which is not a backup id`);
+    if (!isBackupId(id)) refuse(archive, `names a backup ${shown(id)}, which is not a backup id`);
   }
   if (m.kind !== 'full' && m.kind !== 'incremental') fail(archive, 'has an unknown kind');
   if (m.kind === 'incremental' && typeof m.parent !== 'string') fail(archive, 'is incremental but names no parent');
@@ -178,9 +190,13 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   const chainProblem = chainShapeProblem(m as BackupManifest);
   if (chainProblem) fail(archive, chainProblem);
   if (!Array.isArray(m.files)) fail(archive, 'has no file list');
+  // Both are written into the catalog by a rebuild, and into a restored profile's name: a record that
+  // is not a date made a restore fail as "a bug" and a rebuilt catalog sort and prune by nothing.
+  if (typeof m.createdAt !== 'string' || !ISO_TIME.test(m.createdAt) || Number.isNaN(Date.parse(m.createdAt))) fail(archive, `has a createdAt that is not a time (${shown(m.createdAt)})`);
+  if (typeof m.reason !== 'string') fail(archive, `has a reason that is not text (${shown(m.reason)})`);
   if (m.profileCreatedAt !== undefined && (typeof m.profileCreatedAt !== 'string' || Number.isNaN(Date.parse(m.profileCreatedAt)))) fail(archive, 'has a profileCreatedAt that is not a date');
   for (const file of m.files) {
-    if (!file || typeof file.originalPath !== 'string' || typeof file.size !== 'number') fail(archive, 'has a file record without path or size');
+    if (!file || typeof file.originalPath !== 'string' || !isByteCount(file.size)) fail(archive, 'has a file record without path or size');
     // A control character in a path would end up in a file name on disk and in every message naming it.
     if (/[\u0000-\u001f\u007f]/.test(file.originalPath)) refuse(archive, `gives ${file.role === 'database' ? `database ${String((file as DatabaseRecord).logicalName)}` : 'a file'} the path ${JSON.stringify(file.originalPath)} (in JSON notation), which holds a control character`);
     const pagesOnly = file.role === 'database' && (file as DatabaseRecord).storage === 'pages';
@@ -188,7 +204,8 @@ export function parseManifest(text: string, archive: string): BackupManifest {
     if (file.mode !== undefined && !(Number.isInteger(file.mode) && file.mode >= 0 && file.mode <= 0o777)) fail(archive, `has a record for ${file.originalPath} with permissions that are not permission bits`);
     if (file.role === 'database') {
       const db = file as DatabaseRecord;
-      if (typeof db.logicalName !== 'string' || typeof db.entry !== 'string' || !SHA256.test(String(db.entrySha256)) || typeof db.entrySize !== 'number') fail(archive, `has an incomplete record for database ${String(db.logicalName)}`);
+      if (typeof db.logicalName !== 'string' || typeof db.entry !== 'string' || !SHA256.test(String(db.entrySha256)) || !isByteCount(db.entrySize)) fail(archive, `has an incomplete record for database ${shown(db.logicalName)}`);
+      if (db.pagesStored !== undefined && !isByteCount(db.pagesStored)) fail(archive, `has a count of stored pages for ${db.logicalName} that is not a count (${shown(db.pagesStored)})`);
       if (!isEnvironmentVariableName(db.logicalName)) refuse(archive, `names a database "${db.logicalName}", which is not a database name`);
       if (!isPlainFileName(path.basename(db.originalPath))) refuse(archive, `gives database ${db.logicalName} the path "${db.originalPath}", which does not end in a file name`);
       if (db.storage !== 'image' && db.storage !== 'pages') fail(archive, `has an unknown storage for ${db.logicalName}`);
@@ -196,7 +213,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
       if (db.size !== db.sqlite.pageSize * db.sqlite.pageCount) fail(archive, `says ${db.logicalName} is ${db.size} bytes, which is not its page count times its page size`);
       const badSegments = db.segments === undefined ? undefined : segmentListProblem(db.segments, db.entrySize);
       if (badSegments) fail(archive, `has a list of deflate pieces for ${db.logicalName} that ${badSegments}`);
-    } else if (file.role !== 'profile' && file.role !== 'file' && file.role !== 'env-file') fail(archive, `has an unknown role ${String((file as { role: unknown }).role)}`);
+    } else if (file.role !== 'profile' && file.role !== 'file' && file.role !== 'env-file') fail(archive, `has an unknown role ${shown((file as { role: unknown }).role)}`);
   }
   if (m.leftOut !== undefined && (!Array.isArray(m.leftOut) || m.leftOut.some((l) => !l || typeof l.logicalName !== 'string' || typeof l.originalPath !== 'string' || typeof l.reason !== 'string'))) fail(archive, 'has a malformed list of databases left out');
   return m as BackupManifest;
