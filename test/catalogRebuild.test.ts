@@ -120,6 +120,36 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.deepEqual(catalogOf(context).map((e) => e.id), ids);
   });
 
+  it('a catalog entry with a field of the wrong kind (a time that is not one, a reason that is not text, an origin without its folder) is a catalog that cannot be read, naming the field (before: listing, prune and delete failed as "a bug"); a rebuild keeps the good entries\' verification', async () => {
+    const { root, context, ids, catalogFile } = await withChain();
+    const original = fs.readFileSync(catalogFile, 'utf8');
+    const cases: [(entry: Record<string, any>) => void, RegExp][] = [
+      [(e) => (e.createdAt = 'yesterday'), new RegExp(`entry 1 \\(${ids[0].replace(/\./g, '\\.')}\\) has a createdAt that is not a time \\("yesterday"\\)`)],
+      [(e) => (e.verified = { ...e.verified, at: 'x', ok: true, detail: '' }), /entry 1 \(\S+\) has a verification record that is not one: its time is "x"/],
+      [(e) => (e.reason = {}), /entry 1 \(\S+\) has a reason that is not text \(\{\}\)/],
+      [(e) => (e.origin = { host: 'vm', workspace: null }), /entry 1 \(\S+\) has an origin that is not a host and a workspace folder \(\{"host":"vm","workspace":null\}\)/],
+      [(e) => (e.profileId = null), /entry 1 \(\S+\) has a profile id that is not text \(null\)/],
+    ];
+    for (const [damage, expected] of cases) {
+      const catalog = JSON.parse(original);
+      damage(catalog.backups[0]);
+      fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+      for (const args of [['backups', DEV], ['prune', DEV, '--dry-run'], ['restore', ids[2], '--dry-run']]) {
+        const refused = runCli([...args, '--workspace', root]);
+        assert.equal(refused.status, 1, `${args.join(' ')}: ${refused.stdout}`);
+        assert.match(refused.stderr, /^error\[CATALOG_MISMATCH\]: The backup catalog \S+ cannot be read: /, args.join(' '));
+        assert.match(refused.stderr, expected, args.join(' '));
+      }
+      // delete's dry run names it among what would refuse the delete now.
+      const deleting = runCli(['delete', DEV, '--dry-run', '--workspace', root]);
+      assert.equal(deleting.status, 3, deleting.stderr);
+      assert.match(deleting.stdout, expected);
+    }
+    const rebuilt = await rebuildCatalog(context, DEV, false);
+    assert.deepEqual([rebuilt.added, rebuilt.unchanged], [[ids[0]], ids.slice(1)], 'the entry that is not one is listed again from its archive');
+    assert.deepEqual(catalogOf(context).map((e) => e.verified?.ok ?? null), [null, true, null], 'the verification of the first incremental is kept');
+  });
+
   it('a catalog that cannot be read stops neither the other profiles (list, verify, restore by id) nor a backup of its own, which is saved as a full backup, unlisted, until a rebuild lists it', async () => {
     const { root, context, ids, catalogFile } = await withChain();
     const prod = await createBackup(context, { profileId: 'prod_environment_001', kind: 'full' });

@@ -94,6 +94,7 @@ ONE_FIELD_LIES = {
     'reason-object': (manifest, 'reason', {}),
     'pages-stored-negative': (first_db, 'pagesStored', -1),
     'format-version-object': (manifest, 'formatVersion', {'major': 2}),
+    'page-index-sha-missing': (first_db, 'pageIndexSha256', None),
 }
 
 with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:

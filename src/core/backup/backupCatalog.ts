@@ -5,8 +5,9 @@ import { nonFileInWords, pathKind } from '../pathKind';
 import { profileIdProblem } from '../safeNames';
 import type { BackupKind } from './backupManifest';
 import { isBackupId, type BackupLayout } from './backupLayout';
-import type { BackupOrigin } from './backupOrigin';
+import { originFrom, type BackupOrigin } from './backupOrigin';
 import { withCatalogLock } from './catalogLock';
+import { isCount, isIsoTime, isTextList, shownValue } from '../untrustedValues';
 
 export interface VerificationRecord {
   at: string;
@@ -93,10 +94,32 @@ function compareCodeUnits(a: string, b: string): number {
  */
 function entryProblem(entry: Partial<CatalogEntry> | null): string | undefined {
   if (!entry || typeof entry !== 'object') return 'is not an object';
-  if (!isBackupId(entry.id)) return `has an id that is not a backup id (${JSON.stringify(entry.id)})`;
+  if (!isBackupId(entry.id)) return `has an id that is not a backup id (${shownValue(entry.id)})`;
+  if (entry.profileId !== undefined && typeof entry.profileId !== 'string') return `(${entry.id}) has a profile id that is not text (${shownValue(entry.profileId)})`;
   if (entry.kind !== 'full' && entry.kind !== 'incremental') return `(${entry.id}) has an unknown kind`;
   if (!(entry.parent === null || isBackupId(entry.parent)) || !Array.isArray(entry.chain) || !entry.chain.every(isBackupId)) return `(${entry.id}) names a parent or chain that is not backup ids`;
   if (typeof entry.createdAt !== 'string' || typeof entry.sizeBytes !== 'number' || typeof entry.sha256 !== 'string') return `(${entry.id}) lacks its time, size or SHA-256`;
+  // Every field a listing, prune or delete reads is checked for its kind: a time that was not one
+  // made them fail as "a bug" ("Invalid time value"), and a reason that was not text showed as [object Object].
+  if (!isIsoTime(entry.createdAt)) return `(${entry.id}) has a createdAt that is not a time (${shownValue(entry.createdAt)})`;
+  if (!isCount(entry.sizeBytes) || !/^[0-9a-f]{64}$/.test(entry.sha256)) return `(${entry.id}) has a size or SHA-256 that is not one`;
+  if (typeof entry.reason !== 'string') return `(${entry.id}) has a reason that is not text (${shownValue(entry.reason)})`;
+  if (!isTextList(entry.databases) || (entry.leftOut !== undefined && !isTextList(entry.leftOut))) return `(${entry.id}) has a list of databases that is not a list of names`;
+  if (entry.profileCreatedAt !== undefined && (typeof entry.profileCreatedAt !== 'string' || Number.isNaN(Date.parse(entry.profileCreatedAt)))) return `(${entry.id}) has a profileCreatedAt that is not a date (${shownValue(entry.profileCreatedAt)})`;
+  if (entry.origin !== undefined && originFrom(entry.origin) === undefined) return `(${entry.id}) has an origin that is not a host and a workspace folder (${shownValue(entry.origin)})`;
+  const badVerification = verificationProblem(entry.verified);
+  return badVerification ? `(${entry.id}) has a verification record that is not one: ${badVerification}` : undefined;
+}
+
+/** What is wrong with an entry's record of its verification, if anything (null: never verified). */
+function verificationProblem(verified: unknown): string | undefined {
+  if (verified === null) return undefined;
+  const record = verified as Partial<VerificationRecord> | undefined;
+  if (!record || typeof record !== 'object') return `it is ${shownValue(verified)}`;
+  if (!isIsoTime(record.at)) return `its time is ${shownValue(record.at)}`;
+  if (typeof record.ok !== 'boolean' || typeof record.detail !== 'string') return 'it lacks its result or detail';
+  if (record.archiveSound !== undefined && typeof record.archiveSound !== 'boolean') return 'its archiveSound is not true or false';
+  if (record.databaseSha256 !== undefined && (!record.databaseSha256 || typeof record.databaseSha256 !== 'object' || !Object.values(record.databaseSha256).every((sha) => typeof sha === 'string'))) return 'its database SHA-256 are not texts';
   return undefined;
 }
 
@@ -132,6 +155,7 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
       ids.add(entry.id);
     }
     // Another profile's backups, read as this one's, would be built on and pruned by its rules.
+    if (parsed.profileId !== undefined && typeof parsed.profileId !== 'string') throw new Error(`its profile id is not text (${shownValue(parsed.profileId)})`);
     const owner = [parsed.profileId, ...parsed.backups.map((e) => e.profileId)].find((id) => id !== undefined && id !== profileId);
     if (owner !== undefined) throw owner.toLowerCase() === profileId.toLowerCase() ? new CaseOnlyCatalogError(profileId, file, owner) : new Error(`it lists backups of the profile ${JSON.stringify(owner)}, not of ${profileId} (a backups folder renamed or copied?)`);
     return parsed.backups;

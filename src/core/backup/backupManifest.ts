@@ -6,6 +6,7 @@ import { segmentListProblem } from './segmentedInflate';
 import { isBackupId } from './backupLayout';
 import type { BackupOrigin } from './backupOrigin';
 import type { DeflateSegment } from './zipWriter';
+import { isCount, isIsoTime, shownValue as shown } from '../untrustedValues';
 
 export const MANIFEST_ENTRY = 'manifest.json';
 export const MANIFEST_FORMAT = 'envprofiles-backup';
@@ -119,19 +120,6 @@ function refuse(archive: string, message: string): never {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
-/** The shape of a time as `Date.toISOString` writes it (a date alone, or a number, is not a backup's time). */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** A size or count: a whole number, not negative. */
-function isByteCount(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
-}
-
-/** A value read from an untrusted manifest, for a message: as JSON (text quoted), or "nothing" when missing. */
-function shown(value: unknown): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value).slice(0, 80);
-}
-
 /**
  * What is wrong with a manifest's chain, if anything: a full backup has none; an incremental's runs
  * from its full backup to its parent, each backup once, never itself, and no longer than max_chain
@@ -192,11 +180,11 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   if (!Array.isArray(m.files)) fail(archive, 'has no file list');
   // Both are written into the catalog by a rebuild, and into a restored profile's name: a record that
   // is not a date made a restore fail as "a bug" and a rebuilt catalog sort and prune by nothing.
-  if (typeof m.createdAt !== 'string' || !ISO_TIME.test(m.createdAt) || Number.isNaN(Date.parse(m.createdAt))) fail(archive, `has a createdAt that is not a time (${shown(m.createdAt)})`);
+  if (!isIsoTime(m.createdAt)) fail(archive, `has a createdAt that is not a time (${shown(m.createdAt)})`);
   if (typeof m.reason !== 'string') fail(archive, `has a reason that is not text (${shown(m.reason)})`);
   if (m.profileCreatedAt !== undefined && (typeof m.profileCreatedAt !== 'string' || Number.isNaN(Date.parse(m.profileCreatedAt)))) fail(archive, 'has a profileCreatedAt that is not a date');
   for (const file of m.files) {
-    if (!file || typeof file.originalPath !== 'string' || !isByteCount(file.size)) fail(archive, 'has a file record without path or size');
+    if (!file || typeof file.originalPath !== 'string' || !isCount(file.size)) fail(archive, 'has a file record without path or size');
     // A control character in a path would end up in a file name on disk and in every message naming it.
     if (/[\u0000-\u001f\u007f]/.test(file.originalPath)) refuse(archive, `gives ${file.role === 'database' ? `database ${String((file as DatabaseRecord).logicalName)}` : 'a file'} the path ${JSON.stringify(file.originalPath)} (in JSON notation), which holds a control character`);
     const pagesOnly = file.role === 'database' && (file as DatabaseRecord).storage === 'pages';
@@ -204,8 +192,9 @@ export function parseManifest(text: string, archive: string): BackupManifest {
     if (file.mode !== undefined && !(Number.isInteger(file.mode) && file.mode >= 0 && file.mode <= 0o777)) fail(archive, `has a record for ${file.originalPath} with permissions that are not permission bits`);
     if (file.role === 'database') {
       const db = file as DatabaseRecord;
-      if (typeof db.logicalName !== 'string' || typeof db.entry !== 'string' || !SHA256.test(String(db.entrySha256)) || !isByteCount(db.entrySize)) fail(archive, `has an incomplete record for database ${shown(db.logicalName)}`);
-      if (db.pagesStored !== undefined && !isByteCount(db.pagesStored)) fail(archive, `has a count of stored pages for ${db.logicalName} that is not a count (${shown(db.pagesStored)})`);
+      if (typeof db.logicalName !== 'string' || typeof db.entry !== 'string' || !SHA256.test(String(db.entrySha256)) || !isCount(db.entrySize)) fail(archive, `has an incomplete record for database ${shown(db.logicalName)}`);
+      if (typeof db.pageIndexEntry !== 'string' || !SHA256.test(String(db.pageIndexSha256))) fail(archive, `has a record for database ${db.logicalName} without its page index or the page index's SHA-256`);
+      if (db.pagesStored !== undefined && !isCount(db.pagesStored)) fail(archive, `has a count of stored pages for ${db.logicalName} that is not a count (${shown(db.pagesStored)})`);
       if (!isEnvironmentVariableName(db.logicalName)) refuse(archive, `names a database "${db.logicalName}", which is not a database name`);
       if (!isPlainFileName(path.basename(db.originalPath))) refuse(archive, `gives database ${db.logicalName} the path "${db.originalPath}", which does not end in a file name`);
       if (db.storage !== 'image' && db.storage !== 'pages') fail(archive, `has an unknown storage for ${db.logicalName}`);
