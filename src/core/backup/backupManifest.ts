@@ -203,6 +203,9 @@ export function parseManifest(text: string, archive: string): BackupManifest {
       const badSegments = db.segments === undefined ? undefined : segmentListProblem(db.segments, db.entrySize);
       if (badSegments) fail(archive, `has a list of deflate pieces for ${db.logicalName} that ${badSegments}`);
     } else if (file.role !== 'profile' && file.role !== 'file' && file.role !== 'env-file') fail(archive, `has an unknown role ${shown((file as { role: unknown }).role)}`);
+    else if (file.entry !== null && typeof file.entry !== 'string') fail(archive, `has a record for ${file.originalPath} whose entry is neither a name nor null (${shown(file.entry)})`);
+    // Unchanged since an earlier backup of the chain: that backup must be named (it is looked up in the chain).
+    else if (file.entry === null && !isBackupId(file.sameAs)) fail(archive, `has a record for ${file.originalPath} that holds no entry and names no earlier backup that does (${shown(file.sameAs)})`);
   }
   if (m.leftOut !== undefined && (!Array.isArray(m.leftOut) || m.leftOut.some((l) => !l || typeof l.logicalName !== 'string' || typeof l.originalPath !== 'string' || typeof l.reason !== 'string'))) fail(archive, 'has a malformed list of databases left out');
   return m as BackupManifest;
