@@ -6,6 +6,7 @@ import { createBackup } from '../src/core/backup/backupCreation';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { isEnvProfilesError } from '../src/core/errors';
+import { runCli } from './support/cliRunner';
 import { demoWorkspace, engine, REPO_ROOT, tempDir } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
@@ -73,4 +74,46 @@ describe('manifests with a field of another kind, every field in turn', () => {
       assert.equal(fs.existsSync(path.join(root, 'data/from_variant')), false, 'a dry run writes nothing');
     });
   }
+});
+
+/** Every path to a value inside `value` (objects and lists), outermost first. */
+function fieldPaths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) => {
+    const at = [...prefix, Array.isArray(value) ? Number(key) : key];
+    return [at, ...fieldPaths(inner, at)];
+  });
+}
+
+describe('a catalog entry with a field of another kind, every field in turn', () => {
+  // Catalogs are the file people edit and merge by hand. Each field of a verified entry is replaced by
+  // null, text, an object, or removed: listing, prune's and delete's dry runs must each give a typed
+  // answer. Found this way: a time that was not one made all three fail as "a bug".
+  it('backups, prune --dry-run and delete --dry-run answer each one as a backup tool does', async function () {
+    this.timeout(600_000);
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await verifyBackup(context, backup.entry.id);
+    const catalogFile = path.join(root, '.envprofiles/backups', DEV, 'catalog.json');
+    const original = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+    const untyped: string[] = [];
+    let answers = 0;
+    for (const at of fieldPaths(original.backups[0]).map((p) => ['backups', 0, ...p])) {
+      for (const value of [null, 'x', {}, undefined]) {
+        const catalog = structuredClone(original);
+        const holder = at.slice(0, -1).reduce((inner: any, key) => inner[key], catalog);
+        if (value === undefined) delete holder[at[at.length - 1]];
+        else holder[at[at.length - 1]] = value;
+        fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+        for (const args of [['backups', DEV], ['prune', DEV, '--dry-run'], ['delete', DEV, '--dry-run']]) {
+          const run = runCli([...args, '--workspace', root]);
+          answers++;
+          const said = `${run.stdout}${run.stderr}`;
+          if (![0, 1, 3].includes(run.status ?? -1) || CODE_SPEAKING.test(said) || /a bug/.test(said)) untyped.push(`${args[0]}, ${at.join('/')} = ${JSON.stringify(value) ?? 'removed'}: exit ${run.status}: ${said.slice(0, 300)}`);
+        }
+      }
+    }
+    assert.ok(answers > 150, `${answers} answers`);
+    assert.deepEqual(untyped, [], `${untyped.length} of ${answers} answers were not typed:\n${untyped.slice(0, 20).join('\n')}`);
+  });
 });
