@@ -293,6 +293,16 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     assert.equal(status.status, 0, status.stderr);
     assert.match(status.stdout, /^No active profile known: \.envprofiles\/state\.json, which says which one is, cannot be read \(damaged: [^\n]+\)\. Switch to the profile in use to write it again: envprofiles switch <id>\n/);
     assert.match(runCli(['status', '--json', '--workspace', root]).json?.result.stateUnreadable, /JSON/);
+    // JSON, but with an active profile that is no id (read as "no active profile" before), or no state at all.
+    for (const [content, why] of [['{"active": 5}', 'its active profile is 5, not a profile id'], ['null', 'it holds null, not a state']]) {
+      fs.writeFileSync(state, content);
+      assert.match(runCli(['status', '--workspace', root]).stdout, new RegExp(`^No active profile known: .* cannot be read \\(damaged: ${why}\\)\\.`));
+    }
+    // A time that is not one is left out (before: status failed as "a bug", "Invalid time value").
+    fs.writeFileSync(state, JSON.stringify({ active: DEV, switchedAt: 'x' }));
+    const noTime = runCli(['status', '--workspace', root]);
+    assert.equal(noTime.status, 0, noTime.stderr);
+    assert.match(noTime.stdout, /^Active: dev_environment_001 /);
     assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
     assert.match(runCli(['status', '--workspace', root]).stdout, /^Active: dev_environment_001 /);
     const audit = path.join(root, '.envprofiles/audit.jsonl');

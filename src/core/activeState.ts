@@ -1,5 +1,6 @@
 import type { WorkspaceLayout } from './workspaceLayout';
 import { readFileIfRegular } from './pathKind';
+import { isIsoTime, shownValue } from './untrustedValues';
 
 /** The content of state.json: which profile is active. */
 export interface ActiveState {
@@ -13,8 +14,12 @@ export interface ActiveState {
 
 export function readActiveState(layout: WorkspaceLayout): ActiveState {
   try {
-    const parsed = JSON.parse(readFileIfRegular(layout.stateFile) ?? '{}') as Partial<ActiveState>;
-    return { active: typeof parsed.active === 'string' ? parsed.active : null, switchedAt: parsed.switchedAt, envFile: parsed.envFile };
+    const parsed = JSON.parse(readFileIfRegular(layout.stateFile) ?? '{}') as Partial<ActiveState> | null;
+    if (!parsed || typeof parsed !== 'object') throw new Error(`it holds ${shownValue(parsed)}, not a state`);
+    // Another kind of value is damage (or a hand edit): read as "no active profile", it was not said.
+    if (parsed.active !== undefined && parsed.active !== null && typeof parsed.active !== 'string') throw new Error(`its active profile is ${shownValue(parsed.active)}, not a profile id`);
+    // The time is only shown: one that is not a time (it made status fail as "a bug") is left out.
+    return { active: parsed.active ?? null, switchedAt: isIsoTime(parsed.switchedAt) ? parsed.switchedAt : undefined, envFile: typeof parsed.envFile === 'string' ? parsed.envFile : undefined };
   } catch (error) {
     return { active: null, unreadable: (error as Error).message };
   }
