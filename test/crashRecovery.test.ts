@@ -156,4 +156,27 @@ describe('a journal damaged after it was written', () => {
     // Once aside, it is no journal: the next command says nothing.
     assert.equal(runCli(['status', '--workspace', root]).stderr, '');
   });
+
+  it('whole but with fields recovery cannot act on (a hand edit), of every operation, is kept aside the same way (before: every command failed as "a bug" until it was removed)', async () => {
+    const { root } = await demoWorkspace();
+    const dir = path.join(root, '.envprofiles/journal');
+    fs.mkdirSync(dir, { recursive: true });
+    const journals: Record<string, unknown> = {
+      switch: { operation: 'switch', phase: 'prepared', startedAt: '2026-12-03T00:00:00.000Z', from: null, to: DEV, outputs: [{ path: 5, before: { kind: 'absent' } }] },
+      'backup-x': { operation: 'backup', startedAt: '2026-12-03T00:00:00.000Z', profileId: DEV, backupId: 'x', archiveTemp: null },
+      'restore-x': { operation: 'restore', phase: 'prepared', profileId: DEV, backupId: 'x', stagingDir: '/nowhere', swaps: {} },
+      'prune-x': { operation: 'prune', profileId: DEV, catalogFile: 'c', archives: [{ id: 'x' }] },
+      'clone-x': { operation: 'clone', phase: 'prepared', source: DEV, target: 'x', profileFile: 'p', createdFiles: [7], createdDirectories: [], workDirectories: [] },
+    };
+    for (const [name, journal] of Object.entries(journals)) fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(journal));
+    const status = runCli(['status', '--json', '--workspace', root]);
+    assert.equal(status.status, 0, status.stderr);
+    assert.doesNotMatch(status.stderr, /a bug/);
+    assert.equal(status.json?.recovered?.length, 5, status.stderr);
+    for (const name of Object.keys(journals)) {
+      assert.ok(status.json?.recovered?.some((line: string) => line.startsWith(`the journal .envprofiles/journal/${name}.json could not be read (damaged)`)), name);
+    }
+    assert.deepEqual(fs.readdirSync(dir).map((file) => file.replace(/\.unreadable-.*$/, '')).sort(), Object.keys(journals).map((name) => `${name}.json`).sort(), 'each kept aside');
+    assert.equal(runCli(['list', '--workspace', root]).status, 0);
+  });
 });

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile';
 import type { OutputSnapshot, PlannedOutput } from './switchOutputs';
 import type { WorkspaceLayout } from './workspaceLayout';
+import { journalShapeProblem } from './journalShape';
 import { pathKind } from './pathKind';
 
 /** A switch in progress: everything needed to undo it byte for byte, or to finish it. */
@@ -107,15 +108,19 @@ export function listJournals(layout: WorkspaceLayout): { name: string; journal?:
     .filter((n) => JOURNAL_FILE_NAME.test(n) && pathKind(path.join(layout.journalDir, n)) === 'file')
     .map((n) => {
       const name = n.slice(0, -'.json'.length);
+      let journal: unknown;
       try {
-        return { name, journal: JSON.parse(fs.readFileSync(path.join(layout.journalDir, n), 'utf8')) as OperationJournal };
+        journal = JSON.parse(fs.readFileSync(path.join(layout.journalDir, n), 'utf8'));
       } catch {
         return { name };
       }
+      // Whole (journals are written atomically) but of no operation we know: not ours, so never acted on
+      // or removed (recovery keeps a damaged journal of ours aside, and would have moved it).
+      if (!KNOWN_OPERATIONS.has((journal as { operation?: unknown } | null)?.operation)) return undefined;
+      // Ours, but with fields recovery cannot act on: as one that cannot be read (kept aside, said).
+      return journalShapeProblem(journal) ? { name } : { name, journal: journal as OperationJournal };
     })
-    // Whole (journals are written atomically) but of no operation we know: not ours, so never acted on
-    // or removed (recovery removes a torn journal of ours, and would have removed it).
-    .filter(({ journal }) => journal === undefined || KNOWN_OPERATIONS.has((journal as { operation?: unknown }).operation));
+    .filter((entry): entry is { name: string; journal?: OperationJournal } => entry !== undefined);
 }
 
 /** The operations that keep a journal, and the names they give it (see writeJournal's callers): `switch`, or `<operation>-<id>`. Any other file there is not one. */
