@@ -177,6 +177,9 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
       [['backup', DEV, '--increm'], /^error\[USAGE\]: backup has no option --increm\.\n {2}Did you mean --incremental\? It takes --full, --incremental,/],
       [['status', '--verbose'], /^error\[USAGE\]: status has no option --verbose\.\n {2}It takes only --workspace, --json, --wait, --help\./],
       [['restore', 'x', '--confirm'], /^error\[USAGE\]: --confirm needs a value, as in --confirm <id>\.\n {2}Usage: envprofiles restore <backup-id\|archive-path> \[--as-new <id>\]/],
+      // A value that begins with "-" reads as an option: how to give one is said (before, only "needs a value", though one was given).
+      [['backup', DEV, '--wait', '-1'], /^error\[USAGE\]: --wait needs a value \(a value that begins with "-" is written --wait=-1\)\.\n/],
+      [['backup', DEV, '--wait=-1'], /^error\[USAGE\]: --wait takes the minutes to wait for another operation \(0 to 1440\), got "-1"\./],
       [['show'], /error\[USAGE\]: show takes 1 argument, got 0/],
       [['clone', DEV, 'copy_one', '--data', 'sideways'], /--data must be one of copy, schema, empty/],
       [['create', 'abc', '--db', 'nonsense'], /--db expects NAME=VALUE/],

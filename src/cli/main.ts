@@ -120,7 +120,7 @@ async function run(argv: string[]): Promise<number> {
     try {
       parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true, tokens: true });
     } catch (error) {
-      const { message, hint } = optionProblem(command, Object.keys(GLOBAL_OPTIONS).map((name) => `--${name}`), error as Error);
+      const { message, hint } = optionProblem(command, Object.keys(GLOBAL_OPTIONS).map((name) => `--${name}`), error as Error, rest);
       throw usageError(message, hint);
     }
     // An option that takes one value, given twice, kept the last one without a word (restore --db a --db b restored b only).
