@@ -78,7 +78,7 @@ describe('file permissions: a copy is never readable by more people than what it
   });
 
   it('an archive whose manifest gives a file more than permission bits (setuid) is refused', () => {
-    const manifest = (mode: number) => JSON.stringify({ format: 'envprofiles-backup', formatVersion: 2, backupId: 'xyz.20260101T000000-000Z.full', profileId: 'xyz', kind: 'full', parent: null, chain: [], files: [{ role: 'profile', originalPath: '.envprofiles/profiles/xyz.yaml', size: 1, sha256: 'a'.repeat(64), entry: 'profile/xyz.yaml', mode }] });
+    const manifest = (mode: number) => JSON.stringify({ format: 'envprofiles-backup', formatVersion: 2, backupId: 'xyz.20260101T000000-000Z.full', profileId: 'xyz', kind: 'full', parent: null, chain: [], createdAt: '2026-01-01T00:00:00.000Z', reason: 'manual', files: [{ role: 'profile', originalPath: '.envprofiles/profiles/xyz.yaml', size: 1, sha256: 'a'.repeat(64), entry: 'profile/xyz.yaml', mode }] });
     assert.equal(parseManifest(manifest(0o644), 'x.zip').files[0].mode, 0o644);
     assert.throws(() => parseManifest(manifest(0o4755), 'x.zip'), (e: unknown) => e instanceof EnvProfilesError && e.code === 'ARCHIVE_INVALID' && /permissions that are not permission bits/.test(e.message));
   });

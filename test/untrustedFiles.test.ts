@@ -44,7 +44,7 @@ describe('manifests with a field of another kind, every field in turn', () => {
   // this way: a restore failed as "a bug" on a createdAt that was not text, verify on a record without
   // its page index's SHA-256, and messages showed [object Object] and undefined.
   for (const kind of ['full', 'incremental'] as const) {
-    it(`of a ${kind} backup: verify and restore --dry-run answer each one as a backup tool does`, async function () {
+    it(`of ${kind === 'full' ? 'a full' : 'an incremental'} backup: verify and restore --dry-run answer each one as a backup tool does`, async function () {
       this.timeout(600_000);
       const { root, context } = await demoWorkspace();
       const full = await createBackup(context, { profileId: DEV, kind: 'full' });
