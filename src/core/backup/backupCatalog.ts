@@ -7,7 +7,7 @@ import type { BackupKind } from './backupManifest';
 import { isBackupId, type BackupLayout } from './backupLayout';
 import { originFrom, type BackupOrigin } from './backupOrigin';
 import { withCatalogLock } from './catalogLock';
-import { isCount, isIsoTime, isTextList, shownValue } from '../untrustedValues';
+import { isCount, isDateText, isIsoTime, isSha256, isTextList, shownValue } from '../untrustedValues';
 
 export interface VerificationRecord {
   at: string;
@@ -98,14 +98,13 @@ function entryProblem(entry: Partial<CatalogEntry> | null): string | undefined {
   if (entry.profileId !== undefined && typeof entry.profileId !== 'string') return `(${entry.id}) has a profile id that is not text (${shownValue(entry.profileId)})`;
   if (entry.kind !== 'full' && entry.kind !== 'incremental') return `(${entry.id}) has an unknown kind`;
   if (!(entry.parent === null || isBackupId(entry.parent)) || !Array.isArray(entry.chain) || !entry.chain.every(isBackupId)) return `(${entry.id}) names a parent or chain that is not backup ids`;
-  if (typeof entry.createdAt !== 'string' || typeof entry.sizeBytes !== 'number' || typeof entry.sha256 !== 'string') return `(${entry.id}) lacks its time, size or SHA-256`;
   // Every field a listing, prune or delete reads is checked for its kind: a time that was not one
   // made them fail as "a bug" ("Invalid time value"), and a reason that was not text showed as [object Object].
   if (!isIsoTime(entry.createdAt)) return `(${entry.id}) has a createdAt that is not a time (${shownValue(entry.createdAt)})`;
-  if (!isCount(entry.sizeBytes) || !/^[0-9a-f]{64}$/.test(entry.sha256)) return `(${entry.id}) has a size or SHA-256 that is not one`;
+  if (!isCount(entry.sizeBytes) || !isSha256(entry.sha256)) return `(${entry.id}) lacks its size or SHA-256, or has one that is not one`;
   if (typeof entry.reason !== 'string') return `(${entry.id}) has a reason that is not text (${shownValue(entry.reason)})`;
   if (!isTextList(entry.databases) || (entry.leftOut !== undefined && !isTextList(entry.leftOut))) return `(${entry.id}) has a list of databases that is not a list of names`;
-  if (entry.profileCreatedAt !== undefined && (typeof entry.profileCreatedAt !== 'string' || Number.isNaN(Date.parse(entry.profileCreatedAt)))) return `(${entry.id}) has a profileCreatedAt that is not a date (${shownValue(entry.profileCreatedAt)})`;
+  if (entry.profileCreatedAt !== undefined && !isDateText(entry.profileCreatedAt)) return `(${entry.id}) has a profileCreatedAt that is not a date (${shownValue(entry.profileCreatedAt)})`;
   if (entry.origin !== undefined && originFrom(entry.origin) === undefined) return `(${entry.id}) has an origin that is not a host and a workspace folder (${shownValue(entry.origin)})`;
   const badVerification = verificationProblem(entry.verified);
   return badVerification ? `(${entry.id}) has a verification record that is not one: ${badVerification}` : undefined;

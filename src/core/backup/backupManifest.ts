@@ -6,7 +6,7 @@ import { segmentListProblem } from './segmentedInflate';
 import { isBackupId } from './backupLayout';
 import type { BackupOrigin } from './backupOrigin';
 import type { DeflateSegment } from './zipWriter';
-import { isCount, isIsoTime, shownValue as shown } from '../untrustedValues';
+import { isCount, isDateText, isIsoTime, isSha256, shownValue as shown } from '../untrustedValues';
 
 export const MANIFEST_ENTRY = 'manifest.json';
 export const MANIFEST_FORMAT = 'envprofiles-backup';
@@ -119,7 +119,6 @@ function refuse(archive: string, message: string): never {
   throw new EnvProfilesError('ARCHIVE_HOSTILE', `${archive}: manifest.json ${message}; the archive was refused and nothing was written.`, { kind: 'refused', file: archive, hint: 'Do not use this archive. Backups written by Environment Profiles never contain such a manifest.' });
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
 /**
  * What is wrong with a manifest's chain, if anything: a full backup has none; an incremental's runs
  * from its full backup to its parent, each backup once, never itself, and no longer than max_chain
@@ -182,18 +181,18 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   // is not a date made a restore fail as "a bug" and a rebuilt catalog sort and prune by nothing.
   if (!isIsoTime(m.createdAt)) fail(archive, `has a createdAt that is not a time (${shown(m.createdAt)})`);
   if (typeof m.reason !== 'string') fail(archive, `has a reason that is not text (${shown(m.reason)})`);
-  if (m.profileCreatedAt !== undefined && (typeof m.profileCreatedAt !== 'string' || Number.isNaN(Date.parse(m.profileCreatedAt)))) fail(archive, 'has a profileCreatedAt that is not a date');
+  if (m.profileCreatedAt !== undefined && !isDateText(m.profileCreatedAt)) fail(archive, 'has a profileCreatedAt that is not a date');
   for (const file of m.files) {
     if (!file || typeof file.originalPath !== 'string' || !isCount(file.size)) fail(archive, 'has a file record without path or size');
     // A control character in a path would end up in a file name on disk and in every message naming it.
     if (/[\u0000-\u001f\u007f]/.test(file.originalPath)) refuse(archive, `gives ${file.role === 'database' ? `database ${String((file as DatabaseRecord).logicalName)}` : 'a file'} the path ${JSON.stringify(file.originalPath)} (in JSON notation), which holds a control character`);
     const pagesOnly = file.role === 'database' && (file as DatabaseRecord).storage === 'pages';
-    if (!SHA256.test(String(file.sha256)) && !(pagesOnly && file.sha256 === undefined)) fail(archive, `has a record for ${file.originalPath} without a SHA-256`);
+    if (!isSha256(file.sha256) && !(pagesOnly && file.sha256 === undefined)) fail(archive, `has a record for ${file.originalPath} without a SHA-256`);
     if (file.mode !== undefined && !(Number.isInteger(file.mode) && file.mode >= 0 && file.mode <= 0o777)) fail(archive, `has a record for ${file.originalPath} with permissions that are not permission bits`);
     if (file.role === 'database') {
       const db = file as DatabaseRecord;
-      if (typeof db.logicalName !== 'string' || typeof db.entry !== 'string' || !SHA256.test(String(db.entrySha256)) || !isCount(db.entrySize)) fail(archive, `has an incomplete record for database ${shown(db.logicalName)}`);
-      if (typeof db.pageIndexEntry !== 'string' || !SHA256.test(String(db.pageIndexSha256))) fail(archive, `has a record for database ${db.logicalName} without its page index or the page index's SHA-256`);
+      if (typeof db.logicalName !== 'string' || typeof db.entry !== 'string' || !isSha256(db.entrySha256) || !isCount(db.entrySize)) fail(archive, `has an incomplete record for database ${shown(db.logicalName)}`);
+      if (typeof db.pageIndexEntry !== 'string' || !isSha256(db.pageIndexSha256)) fail(archive, `has a record for database ${db.logicalName} without its page index or the page index's SHA-256`);
       if (db.pagesStored !== undefined && !isCount(db.pagesStored)) fail(archive, `has a count of stored pages for ${db.logicalName} that is not a count (${shown(db.pagesStored)})`);
       if (!isEnvironmentVariableName(db.logicalName)) refuse(archive, `names a database "${db.logicalName}", which is not a database name`);
       if (!isPlainFileName(path.basename(db.originalPath))) refuse(archive, `gives database ${db.logicalName} the path "${db.originalPath}", which does not end in a file name`);
