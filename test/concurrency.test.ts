@@ -193,6 +193,18 @@ describe('concurrent operations', function () {
       assert.deepEqual(temporaryFiles(root), []);
     });
 
+    it('a lock whose process or machine is not a number and a text (a hand edit) is one that cannot be read: held while it may be being written, taken over after a minute (before: another machine\'s, held for ever)', async () => {
+      const { context } = await demoWorkspace();
+      const { layout } = context;
+      fs.writeFileSync(layout.lockFile, JSON.stringify({ pid: deadPid(), host: 5, since: 'then', operation: 'switch' }));
+      assert.throws(() => acquireWorkspaceLock(layout, 'test'), (error: Error & { code?: string }) => error.code === 'WORKSPACE_BUSY' && /an operation that is starting/.test(error.message));
+      const twoMinutesAgo = new Date(Date.now() - 120_000);
+      fs.utimesSync(layout.lockFile, twoMinutesAgo, twoMinutesAgo);
+      const release = acquireWorkspaceLock(layout, 'test');
+      assert.equal(liveLockOwner(layout)?.operation, 'test');
+      release();
+    });
+
     it('a takeover in progress (its guard) is waited for, never raced; a guard left by a killed process is cleared after 10 s', async () => {
       const { context } = await demoWorkspace();
       const { layout } = context;

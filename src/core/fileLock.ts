@@ -33,7 +33,9 @@ export function readLockFile(file: string, otherHostAbandonedAfterMs?: number): 
     owner = undefined;
   }
   const age = (): number => Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-  if (!owner || typeof owner.pid !== 'number') {
+  // A lock of ours names its process and machine as a number and text: anything else is no owner (a
+  // host that was not text passed for another machine's lock, held for ever).
+  if (!owner || typeof owner !== 'object' || typeof owner.pid !== 'number' || typeof owner.host !== 'string') {
     // Only a lock written without hard links can be seen half-written; an old unreadable one is abandoned.
     if (age() > UNREADABLE_LOCK_GRACE_MS) return { kind: 'stale', text };
     return { kind: 'live', owner: { pid: 0, host: 'unknown', since: 'just now', operation: 'an operation that is starting' } };
