@@ -143,7 +143,7 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
   requireInitialised(context.layout);
   const config = workspaceConfigFor(context);
   const backups = new BackupLayout(context.layout, config);
-  const profiles: { profileId: string; results: VerificationResult[]; errors: BackupFailure[]; deletedMeanwhile: string[]; newerFormat: string[] }[] = [];
+  const profiles: (Omit<VerifiedProfile, 'failed' | 'text'> & { profileId: string })[] = [];
   const text: string[] = [];
   let backupsSeen = 0;
   let failed = 0;
@@ -160,10 +160,10 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
     backupsSeen += total;
     if (pending.length === 0) continue;
     text.push(`${profileId}:`);
-    const verified = await verifyEach(context, backups, profileId, pending, '  ');
-    text.push(...verified.text);
-    profiles.push({ profileId, results: verified.results, errors: verified.errors, deletedMeanwhile: verified.deletedMeanwhile, newerFormat: verified.newerFormat });
-    failed += verified.failed;
+    const { text: lines, failed: failedHere, ...verified } = await verifyEach(context, backups, profileId, pending, '  ');
+    text.push(...lines);
+    profiles.push({ profileId, ...verified });
+    failed += failedHere;
   }
   for (const problem of unreadable) text.push(`FAILED ${problem.profileId} [${problem.code}]: ${problem.message} Its backups were not verified.`, `  ${problem.hint}`);
   failed += unreadable.length;

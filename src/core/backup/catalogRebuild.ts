@@ -74,7 +74,7 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
       const file = path.join(dir, name);
       const read = await readArchiveEntry(file, profileId);
       if ('reason' in read) {
-        const recorded = read.newerFormat ? previous.find((e) => `${e.id}.zip` === name) : undefined;
+        const recorded = read.newerFormat ? before.get(name.slice(0, -'.zip'.length)) : undefined;
         if (recorded) {
           result.entries.push(recorded);
           result.newerFormat.push(recorded.id);
