@@ -1513,6 +1513,34 @@ describe('restore', () => {
     assert.deepEqual(fs.readFileSync(path.join(root, 'data/what_was_there/market_data.sqlite3')).subarray(scribbled, scribbled + 300), Buffer.alloc(300, 0xff));
   });
 
+  it('damage SQLite stops its checks at (page 1 of a database broken): verify records the data as damaged when backed up, the archive intact, and a restore over that database goes on', async () => {
+    const { root, context } = await demoWorkspace();
+    const sound = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const market = path.join(root, 'data/dev/market_data.sqlite3');
+    await mutate(root, 'PRAGMA wal_checkpoint(TRUNCATE)');
+    const fd = fs.openSync(market, 'r+');
+    fs.writeSync(fd, Buffer.from([0x77]), 0, 1, 100); // page 1's b-tree page type: integrity_check cannot start
+    fs.closeSync(fd);
+    const damaged = await createBackup(context, { profileId: DEV, kind: 'full' });
+
+    // Before, verify ended in "A database is damaged: SQLite: database disk image is malformed" with nothing recorded.
+    const result = await verifyBackup(context, damaged.entry.id);
+    assert.deepEqual([result.ok, result.damagedWhenBackedUp, result.archiveSound], [false, ['market_data'], true]);
+    assert.match(result.problems.join('\n'), /database "market_data" rebuilds to exactly what was backed up, .* but integrity_check says: SQLite stopped integrity_check at damage it cannot read past: database disk image is malformed/);
+    const recorded = backupsOf(context, DEV).find((e) => e.id === damaged.entry.id)?.verified;
+    assert.deepEqual([recorded?.ok, recorded?.archiveSound], [false, true]);
+    const cli = runCli(['verify', damaged.entry.id], { cwd: root });
+    assert.equal(cli.status, 1, cli.stderr);
+    assert.match(cli.stdout, /FAILED verification:\n .*SQLite stopped integrity_check at damage it cannot read past/);
+    assert.doesNotMatch(cli.stderr, /error\[/);
+
+    // Before, the restore that would repair it was refused: its safety backup "could not be verified".
+    const restored = await restoreBackup(context, { reference: sound.entry.id });
+    assert.equal(restored.safetyBackupVerified, false);
+    assert.ok(restored.notes.includes(`the safety backup ${restored.safetyBackup} holds the data that was replaced exactly, but market_data already failed integrity_check or foreign_key_check before the restore ("envprofiles verify ${restored.safetyBackup}" says what)`), restored.notes.join('\n'));
+    assert.deepEqual((await (await engine()).checkIntegrity(market, { readOnly: true })).problems, [], 'the restored database is sound');
+  });
+
   it('a safety backup taken while a database was missing holds the others; restored as a new profile, that database is left out of it, not shared with the old profile', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });

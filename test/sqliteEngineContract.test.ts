@@ -83,7 +83,7 @@ for (const name of ENGINES) {
       assert.equal(violations[0].parent, 'accounts');
     });
 
-    it('checkIntegrity: ok for a sound file, counts foreign key violations, reports a scribbled page, rejects a file that is not a database', async () => {
+    it('checkIntegrity: ok for a sound file, counts foreign key violations, reports a scribbled page, and a file that is not a database', async () => {
       const dir = tempDir();
       const sound = path.join(dir, 'sound.sqlite3');
       await fixtureDatabase(sound, 'wal');
@@ -123,7 +123,35 @@ for (const name of ENGINES) {
 
       const junk = path.join(dir, 'junk.sqlite3');
       fs.writeFileSync(junk, 'this is not a database, just text long enough to fill a header.'.repeat(4));
-      await assert.rejects(sqlite.checkIntegrity(junk, { readOnly: true }), /not a database|malformed/i);
+      const notDatabase = await sqlite.checkIntegrity(junk, { readOnly: true });
+      assert.match(notDatabase.problems.join('; '), /^SQLite stopped integrity_check at damage it cannot read past: .*(file is not a database|malformed)/);
+    });
+
+    it('checkIntegrity: damage SQLite stops a check at (page 1\'s b-tree header, a schema that does not parse) is a problem found, not an error', async () => {
+      const dir = tempDir();
+      const pageOneBroken = path.join(dir, 'page-one.sqlite3');
+      await fixtureDatabase(pageOneBroken, 'wal');
+      const bytes = fs.readFileSync(pageOneBroken);
+      bytes[100] = 0x77; // page 1's b-tree page type: no such type
+      fs.writeFileSync(pageOneBroken, bytes);
+      const unparsable = path.join(dir, 'schema.sqlite3');
+      await fixtureDatabase(unparsable, 'delete');
+      // The table's CREATE statement in sqlite_schema, its closing parenthesis made a comma (same length: the record stays whole).
+      const schemaBytes = fs.readFileSync(unparsable);
+      const statement = 'CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT, balance INTEGER)';
+      const at = schemaBytes.indexOf(statement);
+      assert.ok(at > 0, 'the statement is stored as written');
+      schemaBytes[at + statement.length - 1] = 0x2c;
+      fs.writeFileSync(unparsable, schemaBytes);
+      for (const [file, what] of [[pageOneBroken, /database disk image is malformed/], [unparsable, /malformed database schema \(accounts\)/]] as const) {
+        for (const readOnly of [true, false]) {
+          const report = await sqlite.checkIntegrity(file, { readOnly });
+          assert.equal(report.problems.length, 1, `${path.basename(file)}: ${report.problems.join('; ')}`);
+          assert.match(report.problems[0], /^SQLite stopped integrity_check at damage it cannot read past: /);
+          assert.match(report.problems[0], what);
+          assert.deepEqual([report.foreignKeyViolations, report.foreignKeySample], [0, []]);
+        }
+      }
     });
 
     it('refuses a file that is not a database', () => {

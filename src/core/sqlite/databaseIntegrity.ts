@@ -25,16 +25,40 @@ export function foreignKeySampleText(report: IntegrityReport): string {
 /**
  * integrity_check (its first 20 problems) and foreign_key_check of an open database. Self-contained, with
  * no names from outside it: the checking thread runs its source text.
+ *
+ * Damage SQLite cannot read past (a broken b-tree page header on page 1, a schema that does not parse)
+ * makes it stop a check with SQLITE_CORRUPT or SQLITE_NOTADB (codes 11 and 26; sql.js gives only the
+ * message) instead of listing it: that is what the check found, and is reported as a problem. Before, it
+ * escaped as an error: a verify of such a backup ended in a bare "A database is damaged" with nothing
+ * recorded, a restore over such a database was refused (its safety backup "could not be verified"),
+ * and some damage (a cell pointing out of its page) went either way from one run to the next.
  */
 export function checkOpenDatabase(db: Pick<SqliteConnection, 'all'>): IntegrityReport {
-  // 20 is INTEGRITY_PROBLEMS_LISTED, written out: the checking thread runs this function's text alone.
-  const lines = db.all('PRAGMA integrity_check(20)').flatMap((row) => String(Object.values(row)[0]).split('\n'));
-  // SQLite heads some reports with "*** in database main ***", which is not a problem of its own.
-  const problems = lines.filter((line) => line !== '' && line !== 'ok' && !line.startsWith('*** in database'));
-  // Counted by SQLite, not listed: a database with a million orphans must not need a million rows in memory.
-  const foreignKeyViolations = Number(db.all('SELECT count(*) AS n FROM pragma_foreign_key_check')[0].n);
-  const foreignKeySample = foreignKeyViolations === 0 ? [] : db.all('SELECT * FROM pragma_foreign_key_check LIMIT 3').map((row) => `${String(row.table)} row ${String(row.rowid)} -> ${String(row.parent)}`);
-  return { problems, foreignKeyViolations, foreignKeySample };
+  const stoppedByDamage = (check: string, error: unknown): string => {
+    const code = (error as { errcode?: unknown } | null)?.errcode;
+    const message = String((error as Error | null)?.message ?? error);
+    const damage = typeof code === 'number' ? [11, 26].includes(code & 0xff) : /malformed|file is not a database/i.test(message);
+    if (!damage) throw error;
+    return `SQLite stopped ${check} at damage it cannot read past: ${message}`;
+  };
+  let problems: string[];
+  try {
+    // 20 is INTEGRITY_PROBLEMS_LISTED, written out: the checking thread runs this function's text alone.
+    const lines = db.all('PRAGMA integrity_check(20)').flatMap((row) => String(Object.values(row)[0]).split('\n'));
+    // SQLite heads some reports with "*** in database main ***", which is not a problem of its own.
+    problems = lines.filter((line) => line !== '' && line !== 'ok' && !line.startsWith('*** in database'));
+  } catch (error) {
+    // foreign_key_check would stop at the same damage.
+    return { problems: [stoppedByDamage('integrity_check', error)], foreignKeyViolations: 0, foreignKeySample: [] };
+  }
+  try {
+    // Counted by SQLite, not listed: a database with a million orphans must not need a million rows in memory.
+    const foreignKeyViolations = Number(db.all('SELECT count(*) AS n FROM pragma_foreign_key_check')[0].n);
+    const foreignKeySample = foreignKeyViolations === 0 ? [] : db.all('SELECT * FROM pragma_foreign_key_check LIMIT 3').map((row) => `${String(row.table)} row ${String(row.rowid)} -> ${String(row.parent)}`);
+    return { problems, foreignKeyViolations, foreignKeySample };
+  } catch (error) {
+    return { problems: [...problems, stoppedByDamage('foreign_key_check', error)], foreignKeyViolations: 0, foreignKeySample: [] };
+  }
 }
 
 const WORKER_SOURCE = `
