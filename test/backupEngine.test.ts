@@ -1513,7 +1513,7 @@ describe('restore', () => {
     assert.deepEqual(fs.readFileSync(path.join(root, 'data/what_was_there/market_data.sqlite3')).subarray(scribbled, scribbled + 300), Buffer.alloc(300, 0xff));
   });
 
-  it('damage SQLite stops its checks at (page 1 of a database broken): verify records the data as damaged when backed up, the archive intact, and a restore over that database goes on', async () => {
+  it('damage SQLite stops its checks at (page 1 of a database broken, a schema format it does not know): verify records the data as damaged when backed up, the archive intact, and a restore over that database goes on', async () => {
     const { root, context } = await demoWorkspace();
     const sound = await createBackup(context, { profileId: DEV, kind: 'full' });
     const market = path.join(root, 'data/dev/market_data.sqlite3');
@@ -1526,12 +1526,12 @@ describe('restore', () => {
     // Before, verify ended in "A database is damaged: SQLite: database disk image is malformed" with nothing recorded.
     const result = await verifyBackup(context, damaged.entry.id);
     assert.deepEqual([result.ok, result.damagedWhenBackedUp, result.archiveSound], [false, ['market_data'], true]);
-    assert.match(result.problems.join('\n'), /database "market_data" rebuilds to exactly what was backed up, .* but integrity_check says: SQLite stopped integrity_check at damage it cannot read past: database disk image is malformed/);
+    assert.match(result.problems.join('\n'), /database "market_data" rebuilds to exactly what was backed up, .* but integrity_check says: SQLite stopped integrity_check at what it cannot read past: database disk image is malformed/);
     const recorded = backupsOf(context, DEV).find((e) => e.id === damaged.entry.id)?.verified;
     assert.deepEqual([recorded?.ok, recorded?.archiveSound], [false, true]);
     const cli = runCli(['verify', damaged.entry.id], { cwd: root });
     assert.equal(cli.status, 1, cli.stderr);
-    assert.match(cli.stdout, /FAILED verification:\n .*SQLite stopped integrity_check at damage it cannot read past/);
+    assert.match(cli.stdout, /FAILED verification:\n .*SQLite stopped integrity_check at what it cannot read past/);
     assert.doesNotMatch(cli.stderr, /error\[/);
 
     // Before, the restore that would repair it was refused: its safety backup "could not be verified".
@@ -1539,6 +1539,16 @@ describe('restore', () => {
     assert.equal(restored.safetyBackupVerified, false);
     assert.ok(restored.notes.includes(`the safety backup ${restored.safetyBackup} holds the data that was replaced exactly, but market_data already failed integrity_check or foreign_key_check before the restore ("envprofiles verify ${restored.safetyBackup}" says what)`), restored.notes.join('\n'));
     assert.deepEqual((await (await engine()).checkIntegrity(market, { readOnly: true })).problems, [], 'the restored database is sound');
+
+    // A schema format number SQLite does not know (1 to 4): SQLite says "unsupported file format". Before, that restore was refused too.
+    await mutate(root, 'PRAGMA wal_checkpoint(TRUNCATE)');
+    const header = fs.openSync(market, 'r+');
+    fs.writeSync(header, Buffer.from([0, 0, 0, 0xff]), 0, 4, 44);
+    fs.closeSync(header);
+    const again = runCli(['restore', sound.entry.id], { cwd: root });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /market_data already failed integrity_check or foreign_key_check before the restore/);
+    assert.deepEqual((await (await engine()).checkIntegrity(market, { readOnly: true })).problems, [], 'restored again, and sound');
   });
 
   it('a safety backup taken while a database was missing holds the others; restored as a new profile, that database is left out of it, not shared with the old profile', async () => {

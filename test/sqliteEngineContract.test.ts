@@ -124,10 +124,10 @@ for (const name of ENGINES) {
       const junk = path.join(dir, 'junk.sqlite3');
       fs.writeFileSync(junk, 'this is not a database, just text long enough to fill a header.'.repeat(4));
       const notDatabase = await sqlite.checkIntegrity(junk, { readOnly: true });
-      assert.match(notDatabase.problems.join('; '), /^SQLite stopped integrity_check at damage it cannot read past: .*(file is not a database|malformed)/);
+      assert.match(notDatabase.problems.join('; '), /^SQLite stopped integrity_check at what it cannot read past: .*(file is not a database|malformed)/);
     });
 
-    it('checkIntegrity: damage SQLite stops a check at (page 1\'s b-tree header, a schema that does not parse) is a problem found, not an error', async () => {
+    it('checkIntegrity: damage SQLite stops a check at (page 1\'s b-tree header, a schema that does not parse, a schema format it does not know) is a problem found, not an error', async () => {
       const dir = tempDir();
       const pageOneBroken = path.join(dir, 'page-one.sqlite3');
       await fixtureDatabase(pageOneBroken, 'wal');
@@ -143,11 +143,16 @@ for (const name of ENGINES) {
       assert.ok(at > 0, 'the statement is stored as written');
       schemaBytes[at + statement.length - 1] = 0x2c;
       fs.writeFileSync(unparsable, schemaBytes);
-      for (const [file, what] of [[pageOneBroken, /database disk image is malformed/], [unparsable, /malformed database schema \(accounts\)/]] as const) {
+      const unknownFormat = path.join(dir, 'format.sqlite3');
+      await fixtureDatabase(unknownFormat, 'delete');
+      const formatBytes = fs.readFileSync(unknownFormat);
+      formatBytes.writeUInt32BE(255, 44); // the schema format number: SQLite knows 1 to 4
+      fs.writeFileSync(unknownFormat, formatBytes);
+      for (const [file, what] of [[pageOneBroken, /database disk image is malformed/], [unparsable, /malformed database schema \(accounts\)/], [unknownFormat, /unsupported file format/]] as const) {
         for (const readOnly of [true, false]) {
           const report = await sqlite.checkIntegrity(file, { readOnly });
           assert.equal(report.problems.length, 1, `${path.basename(file)}: ${report.problems.join('; ')}`);
-          assert.match(report.problems[0], /^SQLite stopped integrity_check at damage it cannot read past: /);
+          assert.match(report.problems[0], /^SQLite stopped integrity_check at what it cannot read past: /);
           assert.match(report.problems[0], what);
           assert.deepEqual([report.foreignKeyViolations, report.foreignKeySample], [0, []]);
         }

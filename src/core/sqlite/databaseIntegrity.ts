@@ -28,7 +28,8 @@ export function foreignKeySampleText(report: IntegrityReport): string {
  *
  * Damage SQLite cannot read past (a broken b-tree page header on page 1, a schema that does not parse)
  * makes it stop a check with SQLITE_CORRUPT or SQLITE_NOTADB (codes 11 and 26; sql.js gives only the
- * message) instead of listing it: that is what the check found, and is reported as a problem. Before, it
+ * message), or "unsupported file format" (a schema format number in the header that is not 1 to 4),
+ * instead of listing it: that is what the check found, and is reported as a problem. Before, it
  * escaped as an error: a verify of such a backup ended in a bare "A database is damaged" with nothing
  * recorded, a restore over such a database was refused (its safety backup "could not be verified"),
  * and some damage (a cell pointing out of its page) went either way from one run to the next.
@@ -37,9 +38,9 @@ export function checkOpenDatabase(db: Pick<SqliteConnection, 'all'>): IntegrityR
   const stoppedByDamage = (check: string, error: unknown): string => {
     const code = (error as { errcode?: unknown } | null)?.errcode;
     const message = String((error as Error | null)?.message ?? error);
-    const damage = typeof code === 'number' ? [11, 26].includes(code & 0xff) : /malformed|file is not a database/i.test(message);
+    const damage = (typeof code === 'number' ? [11, 26].includes(code & 0xff) : /malformed|file is not a database/i.test(message)) || /unsupported file format/i.test(message);
     if (!damage) throw error;
-    return `SQLite stopped ${check} at damage it cannot read past: ${message}`;
+    return `SQLite stopped ${check} at what it cannot read past: ${message}`;
   };
   let problems: string[];
   try {
