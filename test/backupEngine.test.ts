@@ -1513,7 +1513,7 @@ describe('restore', () => {
     assert.deepEqual(fs.readFileSync(path.join(root, 'data/what_was_there/market_data.sqlite3')).subarray(scribbled, scribbled + 300), Buffer.alloc(300, 0xff));
   });
 
-  it('damage SQLite stops its checks at (page 1 of a database broken, a schema format it does not know): verify records the data as damaged when backed up, the archive intact, and a restore over that database goes on', async () => {
+  it('damage SQLite stops its checks at (page 1 of a database broken, a schema format it does not know): verify records the data as damaged when backed up, the archive intact, a clone says so, and a restore over that database goes on', async () => {
     const { root, context } = await demoWorkspace();
     const sound = await createBackup(context, { profileId: DEV, kind: 'full' });
     const market = path.join(root, 'data/dev/market_data.sqlite3');
@@ -1545,6 +1545,13 @@ describe('restore', () => {
     const header = fs.openSync(market, 'r+');
     fs.writeSync(header, Buffer.from([0, 0, 0, 0xff]), 0, 4, 44);
     fs.closeSync(header);
+    // A clone of it says what it is, under both engines (before: "This is a bug").
+    for (const env of [{}, { ENVPROFILES_SQLITE_ENGINE: 'sql.js' }]) {
+      const clone = runCli(['clone', DEV, 'copy_of_damaged'], { cwd: root, env });
+      assert.equal(clone.status, 1, clone.stderr);
+      assert.match(clone.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/market_data\.sqlite3 is damaged \(SQLite: unsupported file format\), so data\/copy_of_damaged\/market_data\.sqlite3 cannot be made from it; nothing was written\.\n/);
+    }
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/copy_of_damaged.yaml')));
     const again = runCli(['restore', sound.entry.id], { cwd: root });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /market_data already failed integrity_check or foreign_key_check before the restore/);

@@ -83,14 +83,16 @@ export const BUSY_TIMEOUT_MS = 5000;
  */
 /**
  * A snapshot failed because the database file itself is damaged: SQLite's SQLITE_CORRUPT or
- * SQLITE_NOTADB (primary codes 11 and 26, as node:sqlite gives them), or, for sql.js, which copies the
+ * SQLITE_NOTADB (primary codes 11 and 26, as node:sqlite gives them), a schema format SQLite does not
+ * know ("unsupported file format"), or, for sql.js, which copies the
  * bytes, a file cut short of the pages its header counts. `detail` says which, for the message.
  */
 export function damagedDatabaseDetail(error: unknown): string | undefined {
   if (error instanceof DatabaseDamagedError) return error.detail;
   const code = (error as { errcode?: unknown })?.errcode;
   const message = String((error as Error)?.message ?? error);
-  const damaged = typeof code === 'number' ? [11, 26].includes(code & 0xff) : /database disk image is malformed|file is not a database/i.test(message);
+  // "unsupported file format" (SQLITE_ERROR): a schema format number in the header that is not 1 to 4.
+  const damaged = (typeof code === 'number' ? [11, 26].includes(code & 0xff) : /database disk image is malformed|file is not a database/i.test(message)) || /unsupported file format/i.test(message);
   return damaged ? `SQLite: ${message}` : undefined;
 }
 
