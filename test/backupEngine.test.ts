@@ -9,6 +9,7 @@ import { backUpAllProfiles } from '../src/core/backup/allProfilesBackup';
 import { readCatalog } from '../src/core/backup/backupCatalog';
 import { createBackup } from '../src/core/backup/backupCreation';
 import { ArchiveReader } from '../src/core/backup/archiveReader';
+import { parseManifest } from '../src/core/backup/backupManifest';
 import { BackupLayout } from '../src/core/backup/backupLayout';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verificationHint, verifyBackup } from '../src/core/backup/backupVerification';
@@ -738,6 +739,60 @@ describe('backup archives', () => {
     assert.deepEqual(copy.databases, ['settings', 'strategies', 'market_data']);
   });
 
+  it('backup --all keeps a damaged database\'s files byte for byte (its file and its -wal) in the archive, and says where: Python\'s zipfile reads them, verify checks them (a changed byte fails it), the manifest is format 3 only then, a restore names them', async () => {
+    const { root, context } = await demoWorkspace();
+    const TEST = 'test_environment_001';
+    const market = path.join(root, 'data/test/market_data.sqlite3');
+    const bytes = fs.readFileSync(market);
+    bytes.write('not a database!!', 0);
+    fs.writeFileSync(market, bytes);
+    const wal = Buffer.alloc(3000, 0x5a);
+    fs.writeFileSync(`${market}-wal`, wal);
+    const all = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root, '--json']);
+    assert.equal(all.status, 1, 'not everything was saved as a database');
+    const backups = all.json?.result.backups as { id: string; profileId: string; leftOut?: { logicalName: string; code: string }[] }[];
+    const partial = backups.find((b) => b.profileId === TEST);
+    assert.deepEqual(partial?.leftOut?.map((l) => [l.logicalName, l.code]), [['market_data', 'DATABASE_INVALID']]);
+    const archive = path.join(root, '.envprofiles/backups', TEST, `${partial?.id}.zip`);
+    const entries = ['damaged/market_data/market_data.sqlite3', 'damaged/market_data/market_data.sqlite3-wal'];
+    const read = spawnSync('python3', ['-c', 'import sys, zipfile, hashlib; z = zipfile.ZipFile(sys.argv[1]); print(" ".join(hashlib.sha256(z.read(n)).hexdigest() for n in sys.argv[2:]))', archive, ...entries], { encoding: 'utf8' });
+    assert.equal(read.stdout.trim(), [bytes, wal].map((b) => createHash('sha256').update(b).digest('hex')).join(' '), read.stderr);
+    const manifest = JSON.parse(spawnSync('unzip', ['-p', archive, 'manifest.json'], { encoding: 'utf8' }).stdout);
+    assert.equal(manifest.formatVersion, 3);
+    assert.deepEqual(manifest.leftOut[0].rawCopies.map((c: { suffix: string; entry: string; size: number }) => [c.suffix, c.entry, c.size]), [['', entries[0], bytes.length], ['-wal', entries[1], wal.length]]);
+    const sound = backups.find((b) => b.profileId === DEV);
+    assert.equal(JSON.parse(spawnSync('unzip', ['-p', path.join(root, '.envprofiles/backups', DEV, `${sound?.id}.zip`), 'manifest.json'], { encoding: 'utf8' }).stdout).formatVersion, 2, 'without raw copies, the format versions before read it');
+    const text = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root]);
+    assert.ok(text.stdout.includes(`its files are in the archive as found, byte for byte (${entries.join(', ')}: "unzip -p <archive> <entry> > <file>" takes one out)`), text.stdout);
+
+    const verified = runCli(['verify', partial?.id as string, '--workspace', root]);
+    assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+    assert.match(verified.stdout, /\n {2}market_data: not in this backup \(data\/test\/market_data\.sqlite3 .* is not a SQLite 3 database .*damaged\/market_data\/market_data\.sqlite3, /);
+    await assert.rejects(restoreBackup(context, { reference: partial?.id as string, database: 'market_data' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'BACKUP_NOT_FOUND' && e.message.includes(entries[0]));
+
+    // A byte of the raw copy changed in the archive: verify says which entry.
+    const flipped = spawnSync('python3', ['-c', [
+      'import sys, struct, zipfile',
+      'z = zipfile.ZipFile(sys.argv[1]); info = z.getinfo(sys.argv[2]); z.close()',
+      'data = bytearray(open(sys.argv[1], "rb").read())',
+      'name, extra = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])',
+      'data[info.header_offset + 30 + name + extra + info.compress_size // 2] ^= 0x10',
+      'open(sys.argv[1], "wb").write(data)',
+    ].join('\n'), archive, entries[0]], { encoding: 'utf8' });
+    assert.equal(flipped.status, 0, flipped.stderr);
+    const failed = await verifyBackup(context, partial?.id as string);
+    assert.equal(failed.ok, false);
+    assert.ok(failed.problems.some((p) => p.includes(`entry "${entries[0]}"`)), failed.problems.join('\n'));
+
+    // A list of raw copies that is not one (a hand edit, damage) makes the manifest damaged, the database named.
+    const copy = manifest.leftOut[0].rawCopies[0];
+    for (const wrong of [{ ...copy, entry: '../market_data.sqlite3' }, { ...copy, size: -1 }, { ...copy, sha256: 'x' }, { ...copy, suffix: '-shm' }, null]) {
+      const text = JSON.stringify({ ...manifest, leftOut: [{ ...manifest.leftOut[0], rawCopies: [wrong] }] });
+      assert.throws(() => parseManifest(text, 'a.zip'), (e: unknown) => e instanceof EnvProfilesError && e.code === 'ARCHIVE_INVALID' && e.message === 'a.zip: manifest.json has a malformed list of raw copies of market_data.', JSON.stringify(wrong));
+    }
+    assert.throws(() => parseManifest(JSON.stringify({ ...manifest, leftOut: [{ ...manifest.leftOut[0], rawCopies: 'damaged/x' }] }), 'a.zip'), /malformed list of raw copies of market_data/);
+  });
+
   it('backup --all saves the databases of a profile whose file does not validate, by its databases: list; restoring that backup takes a safety backup first (before: none, with no readable profile)', async () => {
     const { root, context } = await demoWorkspace();
     const TEST = 'test_environment_001';
@@ -1147,7 +1202,7 @@ describe('verify', () => {
     for (const args of [['verify', newer], ['restore', newer, '--as-new', 'from_newer']]) {
       const run = runCli([...args, '--workspace', root]);
       assert.equal(run.status, 1, run.stderr);
-      assert.match(run.stderr, /^error\[ARCHIVE_INVALID\]: \S+crafted-newer-format\.zip was written by a newer version of Environment Profiles \(manifest format version 9; this version reads versions 1 and 2\)\.\n {2}Update Environment Profiles \(the extension and the envprofiles command\) to verify or restore it\. The archive was not changed\.\n$/, args[0]);
+      assert.match(run.stderr, /^error\[ARCHIVE_INVALID\]: \S+crafted-newer-format\.zip was written by a newer version of Environment Profiles \(manifest format version 9; this version reads versions 1, 2 and 3\)\.\n {2}Update Environment Profiles \(the extension and the envprofiles command\) to verify or restore it\. The archive was not changed\.\n$/, args[0]);
     }
     assert.equal(fs.existsSync(path.join(root, 'data/from_newer')), false);
   });

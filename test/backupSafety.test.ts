@@ -67,7 +67,7 @@ describe('a manifest with a field of the wrong kind (damaged, or made by hand)',
     ['created-date-only', /manifest\.json has a createdAt that is not a time \("2026-12-03"\)\./],
     ['reason-object', /manifest\.json has a reason that is not text \(\{\}\)\./],
     ['pages-stored-negative', /manifest\.json has a count of stored pages for settings that is not a count \(-1\)\./],
-    ['format-version-object', /manifest\.json has format version \{"major":2\}; this tool reads versions 1 and 2\./],
+    ['format-version-object', /manifest\.json has format version \{"major":2\}; this tool reads versions 1, 2 and 3\./],
     ['page-index-sha-missing', /manifest\.json has a record for database settings without its page index or the page index's SHA-256\./],
   ];
   for (const [mode, message] of cases) {

@@ -43,6 +43,7 @@ export const verifyCommand: CliCommand = {
       ? [
           `${result.backupId} is sound: ${result.databases.length} database(s) rebuilt, SHA-256, integrity_check and foreign_key_check pass (${formatSize(result.bytesChecked)} checked in ${seconds.toFixed(2)} s${rate}).`,
           ...result.databases.map((d) => `  ${d.name}: SHA-256 of the rebuilt file ${d.sha256}`),
+          ...(result.leftOut ?? []).map((l) => `  ${l.name}: not in this backup (${l.reason})`),
         ]
       : [result.notABackup ? `${result.archive} is not a backup:` : `${result.backupId} FAILED verification:`, ...result.problems.map((p) => `  - ${p}`), `  ${verificationHint(result)}`];
     if (result.notRecorded) text.push(`  not recorded: ${result.notRecorded}`);

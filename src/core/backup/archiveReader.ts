@@ -6,7 +6,7 @@ import * as yauzl from 'yauzl';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { pathKind } from '../pathKind';
 import { MAX_ARCHIVE_ENTRIES } from './archiveLimits';
-import { listedEntries, MANIFEST_ENTRY, parseManifest, type BackupManifest } from './backupManifest';
+import { listedEntries, MANIFEST_ENTRY, parseManifest, rawCopiesOf, type BackupManifest } from './backupManifest';
 import { inflateSegments, type SegmentInflater } from './segmentedInflate';
 import { FINAL_EMPTY_BLOCK, type DeflateSegment } from './zipWriter';
 
@@ -252,11 +252,17 @@ function checkAgainstManifest(file: string, entries: Map<string, yauzl.Entry>, m
       if (!index) throw invalid(file, 'is listed in the manifest but missing', record.pageIndexEntry);
       if (index.uncompressedSize !== record.sqlite.pageCount * 16) throw hostile(file, record.pageIndexEntry, 'does not have one hash per page');
     } else if (record.entry) {
-      const entry = entries.get(record.entry);
-      if (!entry) throw invalid(file, 'is listed in the manifest but missing', record.entry);
-      if (entry.uncompressedSize !== record.size) throw hostile(file, record.entry, `is ${entry.uncompressedSize} bytes but the manifest says ${record.size}`);
+      checkSizeOf(file, entries, record.entry, record.size);
     }
   }
+  for (const copy of rawCopiesOf(manifest)) checkSizeOf(file, entries, copy.entry, copy.size);
+}
+
+/** The entry `name` the manifest lists is there, and has the size it says. */
+function checkSizeOf(file: string, entries: Map<string, yauzl.Entry>, name: string, size: number): void {
+  const entry = entries.get(name);
+  if (!entry) throw invalid(file, 'is listed in the manifest but missing', name);
+  if (entry.uncompressedSize !== size) throw hostile(file, name, `is ${entry.uncompressedSize} bytes but the manifest says ${size}`);
 }
 
 async function readAll(zip: yauzl.ZipFile, entry: yauzl.Entry, file: string): Promise<Buffer> {

@@ -33,7 +33,7 @@ import { readCatalogOrProblem, updateCatalog, verificationStatus, type CatalogEn
 import { backupsOfEarlierProfile } from './earlierProfile';
 import { BackupLayout } from './backupLayout';
 import { currentOrigin, sharingWorkspaceFinder } from './backupOrigin';
-import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, databaseRecordOf, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
+import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, MANIFEST_VERSION_WITHOUT_RAW_COPIES, RAW_COPY_FOLDER, databaseRecordOf, leftOutReason, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord, type LeftOutRecord, type RawCopy } from './backupManifest';
 import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
 import { collectListedPages, hashAndCollectChangedPages, type ChangedPages } from './changedPages';
 import { PageHasher } from './pageHasher';
@@ -271,9 +271,16 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     parentArchive = await parentOpening;
     const files = await archiveFiles(context, config, profile, writer, parentArchive, options);
     records.push(...files.records);
+    const leftOutRecords: LeftOutRecord[] = [];
+    for (const [i, { logicalName, originalPath, reason, code }] of leftOutDatabases.entries()) {
+      // Saving what it can, a backup keeps a damaged database's files as they are (not one that is missing, or locked: that is no damage).
+      const rawCopies = options.saveWhatCan && code === 'DATABASE_INVALID' ? await archiveRawCopies(context, writer, logicalName, leftOut[i].database.source) : [];
+      leftOutRecords.push({ logicalName, originalPath, reason, ...(rawCopies.length > 0 ? { rawCopies } : {}) });
+    }
+    const anyRawCopy = leftOutRecords.some((l) => l.rawCopies);
     const manifest: BackupManifest = {
       format: MANIFEST_FORMAT,
-      formatVersion: MANIFEST_VERSION,
+      formatVersion: anyRawCopy ? MANIFEST_VERSION : MANIFEST_VERSION_WITHOUT_RAW_COPIES,
       backupId,
       profileId: profile.id,
       kind: choice.kind,
@@ -286,7 +293,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       origin: currentOrigin(layout),
       ...(profile.createdAt !== undefined ? { profileCreatedAt: profile.createdAt } : {}),
       files: records,
-      ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases.map(({ logicalName, originalPath, reason }) => ({ logicalName, originalPath, reason })) } : {}),
+      ...(leftOutRecords.length > 0 ? { leftOut: leftOutRecords } : {}),
     };
     await writer.addBuffer(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
     const finishing = performance.now();
@@ -327,7 +334,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     }
     step('catalog-updated');
     appendAudit(context, { event: 'backup', profile: profile.id, outcome: 'ok', detail: `${backupId} (${choice.kind}, ${reason})` });
-    const leftOutNotes = leftOutDatabases.map((l) => `${l.logicalName} was left out of this backup: ${l.reason}`);
+    const leftOutNotes = leftOutRecords.map((l) => `${l.logicalName} was left out of this backup: ${leftOutReason(manifest, l.logicalName)}`);
     return {
       entry, archive: finalPath, databases: summary, durationMs: performance.now() - started,
       ...(unreadableCatalog ? { unlisted: unreadableCatalog.message, listedBy: unreadableCatalog.listedBy } : {}),
@@ -648,13 +655,37 @@ async function archiveFileFromDisk(writer: ArchiveWriter, parent: ArchiveReader 
     if (previous.sha256 === sha256) return referenceTo(parent, previous, { role, originalPath: written, size, sha256, mode });
   }
   const entry = writer.freeName(fileEntryName(role, written));
+  return { role, originalPath: written, ...(await streamIntoArchive(writer, entry, absolute, size)), mode, entry };
+}
+
+/** `file`'s first `size` bytes into the entry `entry`, streamed and hashed: what was archived (fewer bytes if it shrank meanwhile). */
+async function streamIntoArchive(writer: ArchiveWriter, entry: string, file: string, size: number): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let archived = 0;
-  await writer.addStream(entry, pooledChunks(absolute, size), { atMost: size }, (chunk) => {
+  await writer.addStream(entry, pooledChunks(file, size), { atMost: size }, (chunk) => {
     hash.update(chunk);
     archived += chunk.length;
   });
-  return { role, originalPath: written, size: archived, sha256: hash.digest('hex'), mode, entry };
+  return { size: archived, sha256: hash.digest('hex') };
+}
+
+/**
+ * A damaged database cannot be backed up as a database, but a backup that saves what it can (the
+ * emergency one) keeps its files as they are: the file, and its -wal or -journal, which hold part of its
+ * data. It may be all that is left of them, and a tool that mends databases can start from it.
+ */
+async function archiveRawCopies(context: WorkspaceContext, writer: ArchiveWriter, logical: string, source: string): Promise<RawCopy[]> {
+  const copies: RawCopy[] = [];
+  for (const suffix of ['', '-wal', '-journal'] as const) {
+    const file = `${source}${suffix}`;
+    if (pathKind(file) !== 'file') continue;
+    const size = fs.statSync(file).size;
+    if (suffix !== '' && size === 0) continue;
+    context.progress?.(`Keeping ${path.basename(file)} as it is (damaged)`);
+    const entry = writer.freeName(`${RAW_COPY_FOLDER}/${logical}/${path.basename(source)}${suffix}`);
+    copies.push({ suffix, entry, ...(await streamIntoArchive(writer, entry, file, size)) });
+  }
+  return copies;
 }
 
 function parentRecordOf(parent: ArchiveReader | undefined, written: string): FileRecord | undefined {

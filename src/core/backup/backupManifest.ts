@@ -13,9 +13,13 @@ export const MANIFEST_FORMAT = 'envprofiles-backup';
 /**
  * 2: an incremental's database record has no whole-file SHA-256 (its image is checked page by page
  * against the page index instead), and entries list their deflate pieces. Version 1 archives still read.
+ * 3: a database left out of an emergency backup may come with raw copies of its files (`rawCopies`).
+ * Only archives that hold such copies are written as 3: the others stay readable by versions before it.
  */
-export const MANIFEST_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
+export const MANIFEST_VERSION = 3;
+export const MANIFEST_VERSION_WITHOUT_RAW_COPIES = 2;
+const READABLE_VERSIONS = [1, 2, 3];
+const READABLE_IN_WORDS = `${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_VERSIONS[READABLE_VERSIONS.length - 1]}`;
 
 export type BackupKind = 'full' | 'incremental';
 
@@ -91,12 +95,43 @@ export interface BackupManifest {
   profileCreatedAt?: string;
   files: (DatabaseRecord | FileRecord)[];
   /** Databases of the profile this backup could not take (the emergency backup saves what it can); absent when none. */
-  leftOut?: { logicalName: string; originalPath: string; reason: string }[];
+  leftOut?: LeftOutRecord[];
 }
 
-/** Why the backup does not hold the database `logicalName`, when it was left out of it. */
+export interface LeftOutRecord {
+  logicalName: string;
+  originalPath: string;
+  reason: string;
+  /** Damaged files an emergency backup kept byte for byte instead (format 3); absent when none. */
+  rawCopies?: RawCopy[];
+}
+
+/**
+ * A database file (or its -wal or -journal) that could not be backed up as a database, damaged, kept as
+ * it was found: never restored by this tool (it is not a database SQLite can read), but in the archive
+ * for whoever can mend it (`unzip -p`). Its entry is checked like any other.
+ */
+export interface RawCopy {
+  suffix: '' | '-wal' | '-journal';
+  entry: string;
+  size: number;
+  sha256: string;
+}
+
+/** The folder of the archive that raw copies go in. */
+export const RAW_COPY_FOLDER = 'damaged';
+
+/** Every raw copy of a manifest. */
+export function rawCopiesOf(manifest: BackupManifest): RawCopy[] {
+  return (manifest.leftOut ?? []).flatMap((l) => l.rawCopies ?? []);
+}
+
+/** Why the backup does not hold the database `logicalName`, when it was left out of it (and where its raw copy is, if it has one). */
 export function leftOutReason(manifest: BackupManifest, logicalName: string): string | undefined {
-  return manifest.leftOut?.find((l) => l.logicalName === logicalName)?.reason;
+  const record = manifest.leftOut?.find((l) => l.logicalName === logicalName);
+  if (!record) return undefined;
+  const copies = record.rawCopies ?? [];
+  return copies.length === 0 ? record.reason : `${record.reason}; its file${copies.length > 1 ? 's are' : ' is'} in the archive as found, byte for byte (${copies.map((c) => c.entry).join(', ')}: "unzip -p <archive> <entry> > <file>" takes one out)`;
 }
 
 export const CONSISTENCY_NOTE =
@@ -106,7 +141,7 @@ export const CONSISTENCY_NOTE =
 /** An archive written by a newer version of Environment Profiles: sound, as far as anyone knows, but not for this version to read. */
 export class NewerFormatError extends EnvProfilesError {
   constructor(archive: string, version: number) {
-    super('ARCHIVE_INVALID', `${archive} was written by a newer version of Environment Profiles (manifest format version ${version}; this version reads versions ${READABLE_VERSIONS.join(' and ')}).`, { file: archive, hint: 'Update Environment Profiles (the extension and the envprofiles command) to verify or restore it. The archive was not changed.' });
+    super('ARCHIVE_INVALID', `${archive} was written by a newer version of Environment Profiles (manifest format version ${version}; this version reads versions ${READABLE_IN_WORDS}).`, { file: archive, hint: 'Update Environment Profiles (the extension and the envprofiles command) to verify or restore it. The archive was not changed.' });
   }
 }
 
@@ -162,7 +197,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
     // Not damaged: the hint that says so would have the user throw away a sound backup.
     throw new NewerFormatError(archive, m.formatVersion);
   }
-  if (!READABLE_VERSIONS.includes(m.formatVersion as number)) fail(archive, `has format version ${shown(m.formatVersion)}; this tool reads versions ${READABLE_VERSIONS.join(' and ')}`);
+  if (!READABLE_VERSIONS.includes(m.formatVersion as number)) fail(archive, `has format version ${shown(m.formatVersion)}; this tool reads versions ${READABLE_IN_WORDS}`);
   if (typeof m.backupId !== 'string' || typeof m.profileId !== 'string') fail(archive, 'lacks backupId or profileId');
   // Ids and names become parts of paths (the profile's folders, archive and staging file names): a
   // hostile manifest must not lead a write anywhere else.
@@ -207,12 +242,20 @@ export function parseManifest(text: string, archive: string): BackupManifest {
     else if (file.entry === null && !isBackupId(file.sameAs)) fail(archive, `has a record for ${file.originalPath} that holds no entry and names no earlier backup that does (${shown(file.sameAs)})`);
   }
   if (m.leftOut !== undefined && (!Array.isArray(m.leftOut) || m.leftOut.some((l) => !l || typeof l.logicalName !== 'string' || typeof l.originalPath !== 'string' || typeof l.reason !== 'string'))) fail(archive, 'has a malformed list of databases left out');
+  for (const l of m.leftOut ?? []) {
+    if (l.rawCopies !== undefined && (!Array.isArray(l.rawCopies) || !l.rawCopies.every(isRawCopy))) fail(archive, `has a malformed list of raw copies of ${l.logicalName}`);
+  }
   return m as BackupManifest;
+}
+
+function isRawCopy(value: unknown): value is RawCopy {
+  const copy = value as Partial<RawCopy> | null;
+  return !!copy && ['', '-wal', '-journal'].includes(copy.suffix as string) && typeof copy.entry === 'string' && copy.entry.startsWith(`${RAW_COPY_FOLDER}/`) && isCount(copy.size) && isSha256(copy.sha256);
 }
 
 /** Every entry name the manifest accounts for (anything else in the archive is refused). */
 export function listedEntries(manifest: BackupManifest): Set<string> {
-  const names = new Set<string>([MANIFEST_ENTRY]);
+  const names = new Set<string>([MANIFEST_ENTRY, ...rawCopiesOf(manifest).map((c) => c.entry)]);
   for (const file of manifest.files) {
     if (file.role === 'database') {
       names.add(file.entry);

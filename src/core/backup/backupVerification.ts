@@ -13,7 +13,7 @@ import { updateCatalog, type VerificationRecord } from './backupCatalog';
 import { closeChain, locateBackup, MissingParentError, openParentsOf } from './backupChain';
 import { vanishedFolderError, type OwnFolder } from './vanishedFolder';
 import { BackupLayout } from './backupLayout';
-import { databaseRecordsOf, NewerFormatError } from './backupManifest';
+import { databaseRecordsOf, leftOutReason, NewerFormatError, rawCopiesOf } from './backupManifest';
 import type { DeflateSegment } from './zipWriter';
 import { rebuildDatabase } from './databaseReconstruction';
 import { foreignKeySampleText, integrityText, type IntegrityReport } from '../sqlite/databaseIntegrity';
@@ -34,6 +34,8 @@ export interface VerificationResult {
    * integrity_check or foreign_key_check: they were already so in the profile when the backup was taken.
    */
   damagedWhenBackedUp: string[];
+  /** Databases of the profile this backup does not hold (a backup that saved what it could left them out), and why; absent when none. */
+  leftOut?: { name: string; reason: string }[];
   /** No problem but those of `damagedWhenBackedUp`: the archive itself is sound. */
   archiveSound: boolean;
   databases: { name: string; sha256: string; integrity: string; foreignKeyViolations: number }[];
@@ -58,21 +60,22 @@ export interface VerificationResult {
 async function checkEntries(archive: ArchiveReader, alreadyChecked: Set<string>): Promise<{ problems: string[]; bytes: number }> {
   const problems: string[] = [];
   let bytes = 0;
-  for (const record of archive.manifest.files) {
-    const checks: [string, string, DeflateSegment[] | undefined][] =
-      record.role === 'database' ? [[record.entry, record.entrySha256, record.segments], [record.pageIndexEntry, record.pageIndexSha256, undefined]] : record.entry ? [[record.entry, record.sha256, undefined]] : [];
-    for (const [entry, expected, segments] of checks) {
-      if (alreadyChecked.has(`${archive.file}\n${entry}`)) continue;
-      try {
-        const hash = createHash('sha256');
-        for await (const chunk of await archive.content(entry, segments)) {
-          hash.update(chunk as Buffer);
-          bytes += (chunk as Buffer).length;
-        }
-        if (hash.digest('hex') !== expected) problems.push(`${archive.file}: entry "${entry}" does not match its SHA-256 in the manifest`);
-      } catch (error) {
-        problems.push(isEnvProfilesError(error) ? error.message : `${archive.file}: entry "${entry}" cannot be read: ${(error as Error).message}`);
+  const checks: [string, string, DeflateSegment[] | undefined][] = [
+    ...archive.manifest.files.flatMap((record): [string, string, DeflateSegment[] | undefined][] =>
+      record.role === 'database' ? [[record.entry, record.entrySha256, record.segments], [record.pageIndexEntry, record.pageIndexSha256, undefined]] : record.entry ? [[record.entry, record.sha256, undefined]] : []),
+    ...rawCopiesOf(archive.manifest).map((copy): [string, string, undefined] => [copy.entry, copy.sha256, undefined]),
+  ];
+  for (const [entry, expected, segments] of checks) {
+    if (alreadyChecked.has(`${archive.file}\n${entry}`)) continue;
+    try {
+      const hash = createHash('sha256');
+      for await (const chunk of await archive.content(entry, segments)) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
       }
+      if (hash.digest('hex') !== expected) problems.push(`${archive.file}: entry "${entry}" does not match its SHA-256 in the manifest`);
+    } catch (error) {
+      problems.push(isEnvProfilesError(error) ? error.message : `${archive.file}: entry "${entry}" cannot be read: ${(error as Error).message}`);
     }
   }
   return { problems, bytes };
@@ -99,6 +102,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   const databases: VerificationResult['databases'] = [];
   const damagedWhenBackedUp: string[] = [];
   let dataProblems = 0;
+  let leftOut: VerificationResult['leftOut'];
   // The archive is the one the catalog recorded when it was written (false without a catalog entry).
   let vouchedFor = false;
   let bytesChecked = 0;
@@ -115,6 +119,8 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   try {
     // The last archive first, so that a broken chain is still reported under the backup's own id.
     const last = await ArchiveReader.open(located.archive);
+    const { manifest } = last;
+    if (manifest.leftOut?.length) leftOut = manifest.leftOut.map((l) => ({ name: l.logicalName, reason: leftOutReason(manifest, l.logicalName) as string }));
     chain = [last];
     backupId = last.manifest.backupId;
     profileId = last.manifest.profileId;
@@ -221,7 +227,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     : located.unreadableCatalog ? `${located.unreadableCatalog.message} ${located.unreadableCatalog.hint ?? ''} Then verify again to record the result.`
     : unwritable && profileId ? `the result could not be written into the catalog: ${backups.profileDir(profileId)} ${unwritable.readOnly ? 'is on a read-only file system' : `cannot be written (${(unwritable.error as NodeJS.ErrnoException).code ?? 'refused'})`}. The archive was checked all the same; verify again where the folder can be written to record the result.`
     : `${located.archive} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.`;
-  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, archiveSound, databases, bytesChecked, durationMs: performance.now() - started, recorded, ...(notRecorded ? { notRecorded } : {}), ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}), ...(located.unreadableCatalog ? { unreadableCatalog: { message: located.unreadableCatalog.message, hint: located.unreadableCatalog.hint } } : {}) };
+  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, ...(leftOut ? { leftOut } : {}), archiveSound, databases, bytesChecked, durationMs: performance.now() - started, recorded, ...(notRecorded ? { notRecorded } : {}), ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}), ...(located.unreadableCatalog ? { unreadableCatalog: { message: located.unreadableCatalog.message, hint: located.unreadableCatalog.hint } } : {}) };
 }
 
 /** What to do about a backup that failed verification. */
