@@ -750,9 +750,11 @@ describe('backup archives', () => {
     fs.writeFileSync(`${market}-wal`, wal);
     const all = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root, '--json']);
     assert.equal(all.status, 1, 'not everything was saved as a database');
-    const backups = all.json?.result.backups as { id: string; profileId: string; leftOut?: { logicalName: string; code: string }[] }[];
+    const backups = all.json?.result.backups as { id: string; profileId: string; leftOut?: { logicalName: string; code: string; reason: string }[] }[];
     const partial = backups.find((b) => b.profileId === TEST);
     assert.deepEqual(partial?.leftOut?.map((l) => [l.logicalName, l.code]), [['market_data', 'DATABASE_INVALID']]);
+    // What VS Code's Emergency Backup warns with: the reason, and where the files are.
+    assert.match(partial?.leftOut?.[0].reason ?? '', /^data\/test\/market_data\.sqlite3 .* so it cannot be backed up; its files are in the archive as found, byte for byte \(damaged\/market_data\/market_data\.sqlite3, /);
     const archive = path.join(root, '.envprofiles/backups', TEST, `${partial?.id}.zip`);
     const entries = ['damaged/market_data/market_data.sqlite3', 'damaged/market_data/market_data.sqlite3-wal'];
     const read = spawnSync('python3', ['-c', 'import sys, zipfile, hashlib; z = zipfile.ZipFile(sys.argv[1]); print(" ".join(hashlib.sha256(z.read(n)).hexdigest() for n in sys.argv[2:]))', archive, ...entries], { encoding: 'utf8' });

@@ -58,7 +58,7 @@ export interface BackupRequest {
 export interface LeftOutDatabase {
   logicalName: string;
   originalPath: string;
-  /** Why, as the error said it (its code apart). */
+  /** Why, as the error said it (its code apart), and where the archive keeps its files as found, if it does (raw copies). */
   reason: string;
   code: string;
 }
@@ -339,7 +339,8 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       entry, archive: finalPath, databases: summary, durationMs: performance.now() - started,
       ...(unreadableCatalog ? { unlisted: unreadableCatalog.message, listedBy: unreadableCatalog.listedBy } : {}),
       note: [choice.note, ...snapshots.notes, ...leftOutNotes, ...files.notes, ...exposed].filter((n) => n !== undefined).join('; ') || undefined,
-      ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases } : {}),
+      // Each reason as the manifest gives it (with where a damaged database's raw copies are).
+      ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases.map((l) => ({ ...l, reason: leftOutReason(manifest, l.logicalName) as string })) } : {}),
     };
   } catch (error) {
     if (listed) throw error;
