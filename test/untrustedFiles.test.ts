@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { backUpAllProfiles } from '../src/core/backup/allProfilesBackup';
 import { createBackup } from '../src/core/backup/backupCreation';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
@@ -43,15 +44,23 @@ describe('manifests with a field of another kind, every field in turn', () => {
   // dry run must each give a typed answer (sound, damaged, hostile), never fail as code does. Found
   // this way: a restore failed as "a bug" on a createdAt that was not text, verify on a record without
   // its page index's SHA-256, and messages showed [object Object] and undefined.
-  for (const kind of ['full', 'incremental'] as const) {
-    it(`of ${kind === 'full' ? 'a full' : 'an incremental'} backup: verify and restore --dry-run answer each one as a backup tool does`, async function () {
+  const kinds = { full: 'a full backup', incremental: 'an incremental backup', emergency: 'an emergency backup that kept a damaged database\'s files as found (raw copies)' };
+  for (const [kind, described] of Object.entries(kinds)) {
+    it(`of ${described}: verify and restore --dry-run answer each one as a backup tool does`, async function () {
       this.timeout(600_000);
       const { root, context } = await demoWorkspace();
       const full = await createBackup(context, { profileId: DEV, kind: 'full' });
       const connection = (await engine()).open(path.join(root, 'data/dev/market_data.sqlite3'), { readOnly: false });
       connection.exec('UPDATE price_data SET close = close + 1 WHERE rowid % 10 = 0');
       connection.close();
-      const backup = kind === 'full' ? full : await createBackup(context, { profileId: DEV, kind: 'incremental' });
+      if (kind === 'emergency') {
+        const strategies = path.join(root, 'data/dev/strategies.sqlite3');
+        fs.writeFileSync(strategies, Buffer.concat([Buffer.from('not a database!!'), fs.readFileSync(strategies).subarray(16)]));
+        fs.writeFileSync(`${strategies}-wal`, 'a -wal that holds something');
+      }
+      const backup = kind === 'full' ? full : kind === 'incremental' ? await createBackup(context, { profileId: DEV, kind: 'incremental' }) : (await backUpAllProfiles(context, 'auto', 'emergency')).results.find((r) => r.entry.profileId === DEV);
+      assert.ok(backup);
+      if (kind === 'emergency') assert.equal(JSON.parse(spawnSync('unzip', ['-p', backup.archive, 'manifest.json'], { encoding: 'utf8' }).stdout).leftOut[0].rawCopies.length, 2);
       const variants = variantsOf(backup.archive);
       assert.ok(variants.length > 200, `${variants.length} variants`);
       const untyped: string[] = [];
