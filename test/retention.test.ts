@@ -596,11 +596,30 @@ describe('delete', () => {
     // The file comes back with its old time (a copy that keeps times): the backup does not hold it.
     fs.writeFileSync(settings, saved);
     fs.utimesSync(settings, new Date('2020-01-01'), new Date('2020-01-01'));
-    await assert.rejects(deleteProfile(context, { id: TEST, deleteData: true }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP');
+    await assert.rejects(deleteProfile(context, { id: TEST, deleteData: true }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP' && e.message.includes(`its newest verified backup, ${backup.json?.result.id}, is from `) && e.message.includes(', but it left out settings, which exists now, so it was not deleted.'));
     assert.ok(fs.existsSync(settings));
     fs.rmSync(settings);
     const result = await deleteProfile(context, { id: TEST, deleteData: true });
     assert.equal(result.coveredBy, backup.json?.result.id);
+  });
+
+  it('a profile with a damaged database: an emergency backup that kept its files as found (raw copies) covers delete, and the note says a restore does not bring it back', async () => {
+    const { root, context } = await demoWorkspace();
+    const TEST = 'test_environment_001';
+    const market = path.join(root, 'data/test/market_data.sqlite3');
+    const damaged = Buffer.concat([Buffer.from('not a database!!'), fs.readFileSync(market).subarray(16)]);
+    fs.writeFileSync(market, damaged);
+    await pastLastWrite();
+    const emergency = runCli(['backup', '--all', '--reason', 'emergency', '--verify', '--workspace', root, '--json']);
+    const made = (emergency.json?.result.backups as { id: string; profileId: string }[]).find((b) => b.profileId === TEST);
+    assert.ok(made, emergency.stdout + emergency.stderr);
+    const planned = await deleteProfile(context, { id: TEST, deleteData: true, dryRun: true });
+    assert.deepEqual([planned.coveredBy, planned.plan?.wouldRefuse], [made.id, []]);
+    assert.equal(planned.note, `market_data is in ${made.id} only as found, damaged, byte for byte: a restore does not bring it back ("unzip -p" takes the files out of the archive, under damaged/)`);
+    await deleteProfile(context, { id: TEST, deleteData: true });
+    assert.ok(!fs.existsSync(market));
+    const archive = path.join(root, '.envprofiles/backups', TEST, `${made.id}.zip`);
+    assert.deepEqual(execFileSync('unzip', ['-p', archive, 'damaged/market_data/market_data.sqlite3'], { maxBuffer: 64 * 1048576 }), damaged);
   });
 
   it('PRODUCTION needs --confirm; the active profile cannot be deleted', async () => {
