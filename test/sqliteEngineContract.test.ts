@@ -189,6 +189,52 @@ for (const name of ENGINES) {
       await assert.rejects(sqlite.snapshot(file, copy), /already exists/);
     });
 
+    it('snapshots an empty file as an empty database, and a file with bytes after its last whole page as its whole pages (before, under sql.js, a backup of either failed)', async () => {
+      const dir = tempDir();
+      const empty = path.join(dir, 'empty.sqlite3');
+      fs.writeFileSync(empty, '');
+      const emptyCopy = path.join(dir, 'empty-copy.sqlite3');
+      await sqlite.snapshot(empty, emptyCopy);
+      const emptyHeader = readSqliteHeader(emptyCopy);
+      assert.ok(emptyHeader, 'the snapshot is a database');
+      assert.equal(fs.statSync(emptyCopy).size % emptyHeader.pageSize, 0);
+      const reopened = sqlite.open(emptyCopy, { readOnly: true });
+      assert.deepEqual(reopened.all("SELECT count(*) AS n FROM sqlite_schema")[0].n, 0);
+      reopened.close();
+
+      const trailing = path.join(dir, 'trailing.sqlite3');
+      await fixtureDatabase(trailing, 'delete');
+      const whole = fs.statSync(trailing).size;
+      fs.appendFileSync(trailing, Buffer.alloc(5000, 0x13));
+      const copy = path.join(dir, 'trailing-copy.sqlite3');
+      const { pages } = await sqlite.snapshot(trailing, copy);
+      const header = readSqliteHeader(copy);
+      assert.ok(header);
+      assert.equal(fs.statSync(copy).size, pages * header.pageSize, 'whole pages only');
+      assert.ok(fs.statSync(copy).size >= whole);
+      const db = sqlite.open(copy, { readOnly: true });
+      assert.equal(db.all('SELECT sum(balance) AS s FROM accounts')[0].s, 350);
+      db.close();
+    });
+
+    it('a header whose page size is not one SQLite knows (0, 1000) is no SQLite header (before, sql.js took a page size of 0 and a backup failed as "a bug")', () => {
+      const file = path.join(tempDir(), 'page-size.sqlite3');
+      for (const raw of [0, 1000, 256]) {
+        const bytes = Buffer.alloc(4096);
+        bytes.write('SQLite format 3\0', 0, 'latin1');
+        bytes.writeUInt16BE(raw, 16);
+        fs.writeFileSync(file, bytes);
+        assert.equal(readSqliteHeader(file), undefined, String(raw));
+      }
+      for (const [raw, size] of [[1, 65536], [512, 512], [4096, 4096], [32768, 32768]]) {
+        const bytes = Buffer.alloc(4096);
+        bytes.write('SQLite format 3\0', 0, 'latin1');
+        bytes.writeUInt16BE(raw, 16);
+        fs.writeFileSync(file, bytes);
+        assert.equal(readSqliteHeader(file)?.pageSize, size, String(raw));
+      }
+    });
+
     it('a hot journal (a writer killed mid-transaction): never read as it is; node:sqlite rolls it back for a snapshot, sql.js refuses', async () => {
       const file = path.join(tempDir(), 'crashed.sqlite3');
       await fixtureDatabase(file, 'delete');

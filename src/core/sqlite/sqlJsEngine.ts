@@ -82,6 +82,16 @@ export class SqlJsEngine implements SqliteEngine {
     };
   }
 
+  /** The image of a new, empty database. */
+  private emptyImage(): Uint8Array {
+    const db = new this.sql.Database();
+    try {
+      return db.export();
+    } finally {
+      db.close();
+    }
+  }
+
   /** On this thread: sql.js holds the whole database in this thread's memory anyway. */
   async checkIntegrity(file: string, options: { readOnly: boolean }): Promise<IntegrityReport> {
     const db = this.open(file, { readOnly: options.readOnly });
@@ -110,12 +120,16 @@ export class SqlJsEngine implements SqliteEngine {
       await new Promise((resolve) => setTimeout(resolve, 10));
       read = stableImage(source);
     }
-    const image = typeof read === 'string' ? refuse(source, read) : read;
+    const copied = typeof read === 'string' ? refuse(source, read) : read;
+    // An empty file is an empty database to SQLite: its snapshot is one, as node:sqlite's backup API makes it.
+    const image = copied.length === 0 ? this.emptyImage() : copied;
     const header = parseSqliteHeader(image);
     // The bytes are copied as they are: a file cut short is found here (node:sqlite's backup API says "malformed").
     if (header && header.pageCount * header.pageSize > image.length) throw new DatabaseDamagedError(source, `the file ends within page ${Math.floor(image.length / header.pageSize) + 1} of the ${header.pageCount} its header counts`);
-    fs.writeFileSync(destination, image, { flag: 'wx' });
-    return { pages: header ? Math.ceil(image.length / header.pageSize) : 0, rolledBackJournal: false };
+    // Bytes after the last whole page are no part of the database (SQLite never reads them); the backup API leaves them out too.
+    const pages = header ? Math.floor(image.length / header.pageSize) : 0;
+    fs.writeFileSync(destination, header ? image.subarray(0, pages * header.pageSize) : image, { flag: 'wx' });
+    return { pages, rolledBackJournal: false };
   }
 }
 

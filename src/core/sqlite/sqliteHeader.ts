@@ -34,6 +34,9 @@ export function parseSqliteHeader(bytes: Uint8Array): SqliteHeader | undefined {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   if (buffer.toString('latin1', 0, 16) !== MAGIC) return undefined;
   const rawPageSize = buffer.readUInt16BE(16);
+  // A power of two from 512 to 32768, or 1 for 65536: SQLite calls any other "not a database" (the sql.js
+  // engine, which copies the bytes, met 0 as a page size of 0 and failed as "a bug").
+  if (rawPageSize !== 1 && (rawPageSize < 512 || (rawPageSize & (rawPageSize - 1)) !== 0)) return undefined;
   return {
     pageSize: rawPageSize === 1 ? 65536 : rawPageSize,
     writeVersion: buffer[18],
