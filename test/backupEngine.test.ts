@@ -766,6 +766,12 @@ describe('backup archives', () => {
     assert.equal(JSON.parse(spawnSync('unzip', ['-p', path.join(root, '.envprofiles/backups', DEV, `${sound?.id}.zip`), 'manifest.json'], { encoding: 'utf8' }).stdout).formatVersion, 2, 'without raw copies, the format versions before read it');
     const text = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root]);
     assert.ok(text.stdout.includes(`its files are in the archive as found, byte for byte (${entries.join(', ')}: "unzip -p <archive> <entry> > <file>" takes one out)`), text.stdout);
+    // The catalog records it (delete reads it there), a rebuilt catalog too, and the list says it.
+    assert.deepEqual(backupsOf(context, TEST).find((e) => e.id === partial?.id)?.keptAsFound, ['market_data']);
+    fs.rmSync(path.join(root, '.envprofiles/backups', TEST, 'catalog.json'));
+    assert.equal(runCli(['backups', TEST, '--rebuild-catalog', '--workspace', root]).status, 0);
+    assert.deepEqual(backupsOf(context, TEST).find((e) => e.id === partial?.id)?.keptAsFound, ['market_data']);
+    assert.match(runCli(['backups', TEST, '--workspace', root]).stdout, new RegExp(`${partial?.id.replace(/\./g, '\\.')} .* emergency \\(without market_data; market_data kept as found\\) `));
 
     const verified = runCli(['verify', partial?.id as string, '--workspace', root]);
     assert.equal(verified.status, 0, verified.stdout + verified.stderr);

@@ -5,7 +5,6 @@ import { requireWritableFolders } from './folderAccess';
 import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
-import { ArchiveReader } from './backup/archiveReader';
 import { BackupLayout } from './backup/backupLayout';
 import { refuseIfDatabasesInUse } from './databaseInUse';
 import { RefusalChecks } from './dryRunRefusals';
@@ -44,12 +43,17 @@ export interface DeleteResult {
 
 /**
  * A backup that left databases out covers the profile only while their files are still missing (then
- * nothing of them can be lost), or when it kept them as found (raw copies of a damaged database, in
- * `keptAsFound`; taken after the last change like the rest, so they are the files as they are now); one
- * left out for another reason (locked) covers nothing.
+ * nothing of them can be lost), or when it kept them as found (raw copies of a damaged database, taken
+ * after the last change like the rest, so they are the files as they are now); one left out for another
+ * reason (locked) covers nothing.
  */
-function leftOutHeld(context: WorkspaceContext, entry: CatalogEntry, profile: Profile, keptAsFound: Map<string, Set<string>>): boolean {
-  return leftOutPresent(context, entry, profile).every((logical) => keptAsFound.get(entry.id)?.has(logical));
+function leftOutHeld(context: WorkspaceContext, entry: CatalogEntry, profile: Profile): boolean {
+  return notHeld(context, entry, profile).length === 0;
+}
+
+/** The databases `entry` left out whose files exist now and that it did not keep as found. */
+function notHeld(context: WorkspaceContext, entry: CatalogEntry, profile: Profile): string[] {
+  return leftOutPresent(context, entry, profile).filter((logical) => !entry.keptAsFound?.includes(logical));
 }
 
 /** The databases `entry` left out whose files exist now. */
@@ -58,32 +62,6 @@ function leftOutPresent(context: WorkspaceContext, entry: CatalogEntry, profile:
     const written = profile.databases[logical];
     return written !== undefined && fs.existsSync(context.layout.resolve(written));
   });
-}
-
-/**
- * For each verified backup that left out a database whose file exists now, those of them it kept as
- * found (raw copies), read from its manifest. An archive that cannot be read keeps nothing.
- */
-async function databasesKeptAsFound(context: WorkspaceContext, backups: BackupLayout, profile: Profile): Promise<Map<string, Set<string>>> {
-  const kept = new Map<string, Set<string>>();
-  let entries: CatalogEntry[];
-  try {
-    entries = readCatalog(backups, profile.id);
-  } catch {
-    return kept; // Said by the delete's own reading of the catalog.
-  }
-  for (const entry of entries.filter((e) => holdsDataExactly(e) && leftOutPresent(context, e, profile).length > 0)) {
-    let reader: ArchiveReader | undefined;
-    try {
-      reader = await ArchiveReader.open(backups.archiveFile(profile.id, entry.id));
-      kept.set(entry.id, new Set((reader.manifest.leftOut ?? []).filter((l) => l.rawCopies?.some((c) => c.suffix === '')).map((l) => l.logicalName)));
-    } catch {
-      // Not readable now: it covers nothing it left out.
-    } finally {
-      reader?.close();
-    }
-  }
-  return kept;
 }
 
 /**
@@ -119,7 +97,7 @@ function absenceFirst(absence: string | undefined): string {
  * holdsDataExactly), it was taken after the profile's last change, and not while the clock was ahead;
  * a database it left out must still be missing. Otherwise NEEDS_BACKUP, saying how to make one.
  */
-function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, file: string, dryRun: boolean, keptAsFound: Map<string, Set<string>>): CatalogEntry {
+function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, file: string, dryRun: boolean): CatalogEntry {
   const { layout } = context;
   const changed = lastChange(context, file, Object.values(profile.databases));
   const now = context.now().getTime();
@@ -132,7 +110,7 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
     // Taken after the change: a backup's time is that of its start, before its snapshots.
     // A backup whose verification failed only because of the data's own problems (orphan rows of an
     // application that never turns foreign keys on, say) holds that data exactly: it covers it too.
-    .filter((e) => holdsDataExactly(e) && Date.parse(e.createdAt) > changed.getTime() && !futureDated.includes(e) && leftOutHeld(context, e, profile, keptAsFound))
+    .filter((e) => holdsDataExactly(e) && Date.parse(e.createdAt) > changed.getTime() && !futureDated.includes(e) && leftOutHeld(context, e, profile))
     .sort(newestFirst)[0];
   if (covering) return covering;
   if (!dryRun) appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
@@ -141,9 +119,9 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
   const zone = localTimeZone();
   const clock = futureDated.length > 0 ? ` (${futureDated.length === 1 ? `backup ${futureDated[0].id} is` : `${futureDated.length} backups are`} dated after now, ${localTimestamp(new Date(now).toISOString(), zone)}: taken while the clock was ahead, ${futureDated.length === 1 ? 'it does' : 'they do'} not count)` : '';
   const newestSound = entries.filter((e) => holdsDataExactly(e) && !futureDated.includes(e)).sort(newestFirst)[0];
-  const notHeld = newestSound && Date.parse(newestSound.createdAt) > changed.getTime() ? leftOutPresent(context, newestSound, profile).filter((logical) => !keptAsFound.get(newestSound.id)?.has(logical)) : [];
+  const unheld = newestSound && Date.parse(newestSound.createdAt) > changed.getTime() ? notHeld(context, newestSound, profile) : [];
   const newest = newestSound
-    ? `; its newest verified backup, ${newestSound.id}, is from ${localTimestamp(newestSound.createdAt, zone)}${notHeld.length > 0 ? `, but it left out ${notHeld.join(', ')}, which ${notHeld.length === 1 ? 'exists' : 'exist'} now` : ''}`
+    ? `; its newest verified backup, ${newestSound.id}, is from ${localTimestamp(newestSound.createdAt, zone)}${unheld.length > 0 ? `, but it left out ${unheld.join(', ')}, which ${unheld.length === 1 ? 'exists' : 'exist'} now` : ''}`
     : entries.length > futureDated.length
       ? `; none of its ${entries.length - futureDated.length} backup(s) is verified`
       : entries.length === 0
@@ -173,11 +151,10 @@ function unwritableFirst(backups: BackupLayout, profileId: string): string {
  */
 export async function deleteProfile(context: WorkspaceContext, request: DeleteRequest): Promise<DeleteResult> {
   requireInitialised(context.layout);
-  return withWorkspaceLock(context, `delete ${request.id}`, async () => {
+  return withWorkspaceLock(context, `delete ${request.id}`, () => {
     const { layout } = context;
     const config = workspaceConfigFor(context);
     const { profile, file } = loadProfile(layout, config, request.id);
-    const keptAsFound = await databasesKeptAsFound(context, new BackupLayout(layout, config), profile);
     const dryRun = request.dryRun === true;
     // A dry run goes on past what would refuse the delete now, to show the whole plan, and says what would.
     const refusals = new RefusalChecks(dryRun);
@@ -186,7 +163,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
         throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });
       }
     });
-    const covering = refusals.check(() => requireCoveringBackup(context, config, profile, file, dryRun, keptAsFound));
+    const covering = refusals.check(() => requireCoveringBackup(context, config, profile, file, dryRun));
     const confirmationNeeded = isProtected(profile) && request.confirmedId !== profile.id ? profile.id : undefined;
     if (confirmationNeeded && !dryRun) {
       throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${profile.id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}; deleting it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });

@@ -130,7 +130,7 @@ function listing(entries: CatalogEntry[], ofEarlierProfile: Set<string>, gapOf: 
   for (const e of entries) {
     // Listed first by its date, though it may not be the newest: say why (prune keeps it, see decideRetention).
     const ahead = Date.parse(e.createdAt) > now.getTime() ? ' (dated after now: the clock was ahead)' : '';
-    const reason = `${e.reason}${e.leftOut ? ` (without ${e.leftOut.join(', ')})` : ''}${ofEarlierProfile.has(e.id) ? ' (earlier profile)' : ''}${ahead}`;
+    const reason = `${e.reason}${e.leftOut ? ` (without ${e.leftOut.join(', ')}${e.keptAsFound ? `; ${e.keptAsFound.join(', ')} kept as found` : ''})` : ''}${ofEarlierProfile.has(e.id) ? ' (earlier profile)' : ''}${ahead}`;
     const gap = gapOf(e);
     const verified = !gap ? verifiedColumn(e) : gap.includes(e.id) ? 'archive missing' : `${verifiedColumn(e)}; chain broken`;
     rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', formatSize(e.sizeBytes), localTimestamp(e.createdAt), reason, verified]);

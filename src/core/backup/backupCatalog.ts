@@ -56,6 +56,8 @@ export interface CatalogEntry {
   databases: string[];
   /** Databases of the profile the backup could not take (an emergency backup saves what it can); absent when none. */
   leftOut?: string[];
+  /** Of `leftOut`, the damaged databases whose files the archive keeps as found (raw copies); absent when none. */
+  keptAsFound?: string[];
   verified: VerificationRecord | null;
   /** Which workspace made it (absent in catalogs before this field, and in rebuilt entries of older archives). */
   origin?: BackupOrigin;
@@ -103,7 +105,7 @@ function entryProblem(entry: Partial<CatalogEntry> | null): string | undefined {
   if (!isIsoTime(entry.createdAt)) return `(${entry.id}) has a createdAt that is not a time (${shownValue(entry.createdAt)})`;
   if (!isCount(entry.sizeBytes) || !isSha256(entry.sha256)) return `(${entry.id}) lacks its size or SHA-256, or has one that is not one`;
   if (typeof entry.reason !== 'string') return `(${entry.id}) has a reason that is not text (${shownValue(entry.reason)})`;
-  if (!isTextList(entry.databases) || (entry.leftOut !== undefined && !isTextList(entry.leftOut))) return `(${entry.id}) has a list of databases that is not a list of names`;
+  if (!isTextList(entry.databases) || [entry.leftOut, entry.keptAsFound].some((list) => list !== undefined && !isTextList(list))) return `(${entry.id}) has a list of databases that is not a list of names`;
   if (entry.profileCreatedAt !== undefined && !isDateText(entry.profileCreatedAt)) return `(${entry.id}) has a profileCreatedAt that is not a date (${shownValue(entry.profileCreatedAt)})`;
   if (entry.origin !== undefined && originFrom(entry.origin) === undefined) return `(${entry.id}) has an origin that is not a host and a workspace folder (${shownValue(entry.origin)})`;
   const badVerification = verificationProblem(entry.verified);

@@ -33,7 +33,7 @@ import { readCatalogOrProblem, updateCatalog, verificationStatus, type CatalogEn
 import { backupsOfEarlierProfile } from './earlierProfile';
 import { BackupLayout } from './backupLayout';
 import { currentOrigin, sharingWorkspaceFinder } from './backupOrigin';
-import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, MANIFEST_VERSION_WITHOUT_RAW_COPIES, RAW_COPY_FOLDER, databaseRecordOf, leftOutReason, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord, type LeftOutRecord, type RawCopy } from './backupManifest';
+import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, MANIFEST_VERSION_WITHOUT_RAW_COPIES, RAW_COPY_FOLDER, databaseRecordOf, keptAsFoundField, leftOutReason, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord, type LeftOutRecord, type RawCopy } from './backupManifest';
 import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
 import { collectListedPages, hashAndCollectChangedPages, type ChangedPages } from './changedPages';
 import { PageHasher } from './pageHasher';
@@ -318,6 +318,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       sha256: archive.sha256,
       databases: databases.map((d) => d.logical),
       ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases.map((l) => l.logicalName) } : {}),
+      ...keptAsFoundField(manifest),
       verified: null,
       origin: manifest.origin,
       ...(manifest.profileCreatedAt !== undefined ? { profileCreatedAt: manifest.profileCreatedAt } : {}),

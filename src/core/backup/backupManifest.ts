@@ -126,6 +126,12 @@ export function rawCopiesOf(manifest: BackupManifest): RawCopy[] {
   return (manifest.leftOut ?? []).flatMap((l) => l.rawCopies ?? []);
 }
 
+/** The catalog's record of the left-out databases whose files the archive keeps as found (raw copies), when there are any. */
+export function keptAsFoundField(manifest: BackupManifest): { keptAsFound?: string[] } {
+  const kept = (manifest.leftOut ?? []).filter((l) => l.rawCopies?.some((c) => c.suffix === '')).map((l) => l.logicalName);
+  return kept.length > 0 ? { keptAsFound: kept } : {};
+}
+
 /** Why the backup does not hold the database `logicalName`, when it was left out of it (and where its raw copy is, if it has one). */
 export function leftOutReason(manifest: BackupManifest, logicalName: string): string | undefined {
   const record = manifest.leftOut?.find((l) => l.logicalName === logicalName);

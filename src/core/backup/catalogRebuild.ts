@@ -9,7 +9,7 @@ import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import { ArchiveReader } from './archiveReader';
 import { oldestFirst, readCatalogOrProblem, salvageCatalogEntries, writeCatalog, type CatalogEntry } from './backupCatalog';
-import { databaseRecordsOf, NewerFormatError } from './backupManifest';
+import { databaseRecordsOf, keptAsFoundField, NewerFormatError } from './backupManifest';
 import { BackupLayout } from './backupLayout';
 import { originFrom } from './backupOrigin';
 import { withCatalogLock } from './catalogLock';
@@ -143,6 +143,7 @@ async function readArchiveEntry(file: string, profileId: string): Promise<{ entr
         sha256,
         databases: databaseRecordsOf(manifest).map((f) => f.logicalName),
         ...(manifest.leftOut?.length ? { leftOut: manifest.leftOut.map((l) => l.logicalName) } : {}),
+        ...keptAsFoundField(manifest),
         verified: null,
         ...(origin ? { origin } : {}),
         ...(manifest.profileCreatedAt !== undefined ? { profileCreatedAt: manifest.profileCreatedAt } : {}),
