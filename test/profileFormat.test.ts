@@ -162,7 +162,8 @@ describe('profile format', () => {
     const root = tempDir();
     const layout = new WorkspaceLayout(root);
     fs.mkdirSync(path.join(root, 'data/other'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'data/other/app.db'), Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(84)]));
+    // A SQLite header as SQLite writes one: the magic text, then a page size of 4096.
+    fs.writeFileSync(path.join(root, 'data/other/app.db'), Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.from([0x10, 0x00]), Buffer.alloc(82)]));
     fs.writeFileSync(path.join(root, 'data/other/notes.txt-journal'), 'not a database\'s');
     const text = variant('  configurations:', '  files:\n    - data/dev/settings.sqlite3-wal\n    - data/other/app.db-shm\n    - data/other/notes.txt-journal\n  configurations:');
     const { issues } = parseProfileText(text, 'p.yaml', layout, defaultConfig());
