@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { SqliteConnection } from './sqliteEngine';
+import { isDamageError, type SqliteConnection } from './sqliteEngine';
 
 export interface IntegrityReport {
   /** What integrity_check found wrong (its first INTEGRITY_PROBLEMS_LISTED problems); empty when it says ok. */
@@ -24,7 +24,8 @@ export function foreignKeySampleText(report: IntegrityReport): string {
 
 /**
  * integrity_check (its first 20 problems) and foreign_key_check of an open database. Self-contained, with
- * no names from outside it: the checking thread runs its source text.
+ * no names from outside it (`isDamage` is sqliteEngine's isDamageError, passed in): the checking thread
+ * runs its source text.
  *
  * Damage SQLite cannot read past (a broken b-tree page header on page 1, a schema that does not parse)
  * makes it stop a check with SQLITE_CORRUPT or SQLITE_NOTADB (codes 11 and 26; sql.js gives only the
@@ -34,13 +35,10 @@ export function foreignKeySampleText(report: IntegrityReport): string {
  * recorded, a restore over such a database was refused (its safety backup "could not be verified"),
  * and some damage (a cell pointing out of its page) went either way from one run to the next.
  */
-export function checkOpenDatabase(db: Pick<SqliteConnection, 'all'>): IntegrityReport {
+export function checkOpenDatabase(db: Pick<SqliteConnection, 'all'>, isDamage: (error: unknown) => boolean): IntegrityReport {
   const stoppedByDamage = (check: string, error: unknown): string => {
-    const code = (error as { errcode?: unknown } | null)?.errcode;
-    const message = String((error as Error | null)?.message ?? error);
-    const damage = (typeof code === 'number' ? [11, 26].includes(code & 0xff) : /malformed|file is not a database/i.test(message)) || /unsupported file format/i.test(message);
-    if (!damage) throw error;
-    return `SQLite stopped ${check} at what it cannot read past: ${message}`;
+    if (!isDamage(error)) throw error;
+    return `SQLite stopped ${check} at what it cannot read past: ${String((error as Error | null)?.message ?? error)}`;
   };
   let problems: string[];
   try {
@@ -69,10 +67,11 @@ const emitWarning = process.emitWarning;
 process.emitWarning = (warning, ...rest) => (/SQLite/i.test(String(warning && warning.message || warning)) ? undefined : emitWarning.call(process, warning, ...rest));
 const { DatabaseSync } = require('node:sqlite');
 const checkOpenDatabase = ${checkOpenDatabase.toString()};
+const isDamageError = ${isDamageError.toString()};
 let db;
 try {
   db = new DatabaseSync(workerData.file, { readOnly: workerData.readOnly, timeout: workerData.timeout });
-  parentPort.postMessage({ report: checkOpenDatabase({ all: (sql) => db.prepare(sql).all() }) });
+  parentPort.postMessage({ report: checkOpenDatabase({ all: (sql) => db.prepare(sql).all() }, isDamageError) });
 } catch (error) {
   parentPort.postMessage({ error: String(error && error.message || error) });
 } finally {

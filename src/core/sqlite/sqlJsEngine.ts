@@ -6,7 +6,7 @@ import { checkOpenDatabase, type IntegrityReport } from './databaseIntegrity';
 import { EnvProfilesError } from '../errors';
 import { sameStamp, stampOf } from './fileStamp';
 import { hasHotJournal, parseSqliteHeader, readSqliteHeader, walSize } from './sqliteHeader';
-import { BUSY_TIMEOUT_MS, DatabaseDamagedError, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
+import { BUSY_TIMEOUT_MS, DatabaseDamagedError, isDamageError, type OpenOptions, type SnapshotResult, type SqliteConnection, type SqliteEngine, type SqlParam, type SqlRow } from './sqliteEngine';
 
 /** Finds sql-wasm.wasm: beside the bundle in dist/, or in node_modules during development. */
 function locateWasm(): string {
@@ -96,7 +96,7 @@ export class SqlJsEngine implements SqliteEngine {
   async checkIntegrity(file: string, options: { readOnly: boolean }): Promise<IntegrityReport> {
     const db = this.open(file, { readOnly: options.readOnly });
     try {
-      return checkOpenDatabase(db);
+      return checkOpenDatabase(db, isDamageError);
     } finally {
       db.close();
     }

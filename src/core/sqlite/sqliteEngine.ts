@@ -89,11 +89,18 @@ export const BUSY_TIMEOUT_MS = 5000;
  */
 export function damagedDatabaseDetail(error: unknown): string | undefined {
   if (error instanceof DatabaseDamagedError) return error.detail;
-  const code = (error as { errcode?: unknown })?.errcode;
-  const message = String((error as Error)?.message ?? error);
+  return isDamageError(error) ? `SQLite: ${String((error as Error)?.message ?? error)}` : undefined;
+}
+
+/**
+ * Whether SQLite refused `error`'s read because the file is damaged (see damagedDatabaseDetail).
+ * Self-contained, with no names from outside it: the checking thread runs its source text.
+ */
+export function isDamageError(error: unknown): boolean {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  const message = String((error as Error | null)?.message ?? error);
   // "unsupported file format" (SQLITE_ERROR): a schema format number in the header that is not 1 to 4.
-  const damaged = (typeof code === 'number' ? [11, 26].includes(code & 0xff) : /database disk image is malformed|file is not a database/i.test(message)) || /unsupported file format/i.test(message);
-  return damaged ? `SQLite: ${message}` : undefined;
+  return (typeof code === 'number' ? [11, 26].includes(code & 0xff) : /malformed|file is not a database/i.test(message)) || /unsupported file format/i.test(message);
 }
 
 export class DatabaseDamagedError extends Error {
