@@ -874,6 +874,88 @@ describe('backup archives', () => {
     assert.match((none.json?.result.failures as { message: string }[])[0].message, /^not backed up: .*YAML syntax error/);
   });
 
+  it('backup <id> --keep-damaged backs up a profile with a damaged database: refused without it (the hint names it, and delete\'s refusal too), it keeps the file as found, verifies, and covers the profile for delete; a profile whose every database is damaged is backed up by it and by the emergency backup (before: FAILED, nothing saved)', async () => {
+    const { root } = await demoWorkspace();
+    const damage = (name: string): Buffer => {
+      const file = path.join(root, `data/dev/${name}.sqlite3`);
+      for (const suffix of ['-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
+      const bytes = fs.readFileSync(file);
+      bytes.write('not a database!!', 0);
+      fs.writeFileSync(file, bytes);
+      return bytes;
+    };
+    const settings = damage('settings');
+    const refused = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/settings\.sqlite3 .* is not a SQLite 3 database .*\n(.*\n)* {2}.* To back up the rest now and keep the damaged file as it is: envprofiles backup dev_environment_001 --keep-damaged\.\n$/);
+    const deleteRefused = runCli(['delete', DEV, '--workspace', root]);
+    assert.equal(deleteRefused.status, 3);
+    assert.match(deleteRefused.stderr, /Make one and verify it: envprofiles backup dev_environment_001 --full --verify --keep-damaged; then delete again\. \(settings is damaged: --keep-damaged keeps its file in the backup as found, which a restore does not write back\.\)/);
+
+    const kept = runCli(['backup', DEV, '--full', '--verify', '--keep-damaged', '--workspace', root, '--json']);
+    assert.equal(kept.status, 0, kept.stdout + kept.stderr);
+    const made = kept.json?.result as { id: string; archive: string; leftOut: string[]; keptAsFound: string[]; note: string; verification: { ok: boolean } };
+    assert.deepEqual([made.leftOut, made.keptAsFound, made.verification.ok], [['settings'], ['settings'], true]);
+    assert.match(made.note, /^settings was left out of this backup: .* its file is in the archive as found, byte for byte \(damaged\/settings\/settings\.sqlite3: /);
+    const read = spawnSync('python3', ['-c', 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))', made.archive, 'damaged/settings/settings.sqlite3'], { maxBuffer: 64 * 1024 * 1024 });
+    assert.ok(read.stdout.equals(settings), read.stderr.toString());
+    const plan = runCli(['delete', DEV, '--dry-run', '--workspace', root]);
+    assert.equal(plan.status, 0, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, new RegExp(`covered by the verified backup ${made.id.replace(/\./g, '\\.')}\n`));
+
+    // Every database damaged: what is there is the damaged files (and the profile's own), and both keep them.
+    const all = [settings, damage('strategies'), damage('market_data')];
+    const emergency = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root, '--json']);
+    assert.equal(emergency.status, 1, 'not everything was saved as a database');
+    assert.deepEqual(emergency.json?.result.failures, []);
+    const ofDev = (emergency.json?.result.backups as { profileId: string; databases: unknown[]; leftOut: { logicalName: string }[] }[]).find((b) => b.profileId === DEV);
+    assert.deepEqual([ofDev?.databases, ofDev?.leftOut.map((l) => l.logicalName)], [[], ['settings', 'strategies', 'market_data']]);
+    const everyOne = runCli(['backup', DEV, '--full', '--verify', '--keep-damaged', '--workspace', root, '--json']);
+    assert.equal(everyOne.status, 0, everyOne.stdout + everyOne.stderr);
+    const archive = everyOne.json?.result.archive as string;
+    for (const [i, name] of ['settings', 'strategies', 'market_data'].entries()) {
+      assert.ok(spawnSync('unzip', ['-p', archive, `damaged/${name}/${name}.sqlite3`], { maxBuffer: 64 * 1024 * 1024 }).stdout.equals(all[i]), name);
+    }
+    // Restoring it writes nothing (it holds no database), and says so.
+    const outsideEnvprofiles = (rel: string): boolean => rel.startsWith('.envprofiles');
+    const before = snapshotTree(root, outsideEnvprofiles);
+    const restored = runCli(['restore', everyOne.json?.result.id as string, '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stdout + restored.stderr);
+    assert.match(restored.stdout, /^Restored nothing \(the backup holds no database, nor a file of the profile's files:\) of dev_environment_001 from /);
+    assert.ok(restored.stdout.includes('note: no safety backup: none of the profile\'s databases can be backed up (see above)'), restored.stdout);
+    assertSameTree(snapshotTree(root, outsideEnvprofiles), before, 'a restore of nothing');
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+
+  it('a restore over a profile none of whose databases exist still takes a safety backup of the files: it replaces (before: a changed config file was overwritten with no backup of it)', async () => {
+    const { root, context } = await demoWorkspace();
+    const config = path.join(root, 'config/app.ini');
+    fs.mkdirSync(path.dirname(config));
+    fs.writeFileSync(config, 'mode=1\n');
+    listFilesInProfile(root, DEV, ['config/app.ini']);
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    for (const name of ['settings', 'strategies', 'market_data']) for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(root, `data/dev/${name}.sqlite3${suffix}`), { force: true });
+    fs.writeFileSync(config, 'mode=2, changed since\n');
+    const dry = runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root, '--json']);
+    assert.equal(dry.json?.result.plan.safetyBackupFirst, true);
+    assert.ok(dry.json?.result.notes.includes('the safety backup would hold the profile\'s files (config/app.ini among them) and none of its databases: none of the profile\'s databases exist now'), dry.stdout);
+    const restored = await restoreBackup(context, { reference: backup.entry.id });
+    assert.deepEqual(fs.readFileSync(config, 'utf8'), 'mode=1\n');
+    assert.ok(restored.safetyBackup, restored.notes.join('\n'));
+    assert.equal(restored.safetyBackupVerified, true);
+    const safety = backupsOf(context, DEV).find((e) => e.id === restored.safetyBackup);
+    assert.deepEqual(safety?.databases, []);
+    assert.match(runCli(['backups', DEV, '--workspace', root]).stdout, new RegExp(`${restored.safetyBackup?.replace(/\./g, '\\.')} .* before-restore \\(files only, no database\\) `));
+    assert.equal(spawnSync('unzip', ['-p', path.join(root, '.envprofiles/backups', DEV, `${restored.safetyBackup}.zip`), 'files/config/app.ini'], { encoding: 'utf8' }).stdout, 'mode=2, changed since\n');
+    // Restoring the safety backup puts the changed file back, and only it.
+    fs.writeFileSync(config, 'mode=3\n');
+    const back = runCli(['restore', restored.safetyBackup as string, '--workspace', root]);
+    assert.equal(back.status, 0, back.stdout + back.stderr);
+    assert.match(back.stdout, /^Restored the file config\/app\.ini \(no database: the backup holds none\) of dev_environment_001 from /);
+    assert.equal(fs.readFileSync(config, 'utf8'), 'mode=2, changed since\n');
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+
   it('files: a missing one (or a pattern, which is not expanded) is noted by the backup and validate; a folder refuses the backup (PROFILE_INVALID, not "a bug"), validate and the switch; the emergency backup leaves it out and saves the rest', async () => {
     const { root, context } = await demoWorkspace();
     const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
@@ -1000,7 +1082,7 @@ describe('backup archives', () => {
     assert.equal(backupsOf(context, DEV)[0].reason, 'before-switch');
   });
 
-  it('a profile one of whose database files is gone can still be left: its before-switch backup leaves that database out and says so (before, the switch was refused)', async () => {
+  it('a profile one of whose database files is gone, or damaged, can still be left: its before-switch backup leaves that database out (a damaged one kept as found) and says so (before, the switch was refused)', async () => {
     const { root, context } = await demoWorkspace();
     await switchProfile(context, DEV);
     const config = path.join(root, '.envprofiles/config.yaml');
@@ -1010,6 +1092,19 @@ describe('backup archives', () => {
     assert.equal(switched.status, 0, switched.stderr);
     assert.match(switched.stdout, /^ {2}backed up dev_environment_001 first: \S+ \(settings was left out of this backup: data\/dev\/settings\.sqlite3 \(database "settings" of dev_environment_001\) does not exist, so it cannot be backed up\)$/m);
     assert.deepEqual([backupsOf(context, DEV)[0].reason, backupsOf(context, DEV)[0].leftOut], ['before-switch', ['settings']]);
+
+    // One damaged (not SQLite by its header): kept in that backup as found, and the switch goes on (before: refused, the hint run into the next sentence).
+    const damaged = path.join(root, 'data/test/strategies.sqlite3');
+    for (const suffix of ['-wal', '-shm']) fs.rmSync(`${damaged}${suffix}`, { force: true });
+    const bytes = fs.readFileSync(damaged);
+    bytes.write('not a database!!', 0);
+    fs.writeFileSync(damaged, bytes);
+    const away = runCli(['switch', 'prod_environment_001', '--confirm', 'prod_environment_001', '--workspace', root]);
+    assert.equal(away.status, 0, away.stderr);
+    assert.match(away.stdout, /^ {2}backed up test_environment_001 first: \S+ \(strategies was left out of this backup: .* its file is in the archive as found, byte for byte \(damaged\/strategies\/strategies\.sqlite3: /m);
+    const leftBackup = backupsOf(context, 'test_environment_001').at(-1);
+    assert.deepEqual([leftBackup?.reason, leftBackup?.keptAsFound], ['before-switch', ['strategies']]);
+    assert.ok(spawnSync('unzip', ['-p', path.join(root, '.envprofiles/backups/test_environment_001', leftBackup?.file ?? ''), 'damaged/strategies/strategies.sqlite3'], { maxBuffer: 64 * 1024 * 1024 }).stdout.equals(bytes));
   });
 });
 

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { AllBackupsJson, BackupJson } from '../cli/commands/backupCommand';
 import { pruneBackups } from '../core/backup/backupPruning';
 import { reasonsText } from '../core/backup/retentionPolicy';
-import { restoreBackup, type RestoreResult } from '../core/backup/backupRestore';
+import { restoreBackup, restoredWhat, type RestoreResult } from '../core/backup/backupRestore';
 import { formatSize } from '../core/diskSpace';
 import { EnvProfilesError } from '../core/errors';
 import { rebuildCatalog } from '../core/backup/catalogRebuild';
@@ -22,9 +22,9 @@ function summary(backup: BackupJson): string {
   return `Backed up ${backup.profileId}: ${backup.kind}, ${formatSize(backup.sizeBytes)}, ${(backup.durationMs / 1000).toFixed(1)} s${backup.note ? ` (${backup.note})` : ''}.`;
 }
 
-/** A backup, in a child process (see runInChildProcess); `skipMissing`: a database file that does not exist is left out. */
-function backUpInChild(services: CommandServices, folder: FolderModel, title: string, profileId: string, kind: 'full' | 'incremental', reason: string, skipMissing = false): Promise<BackupJson> {
-  return runInChildProcess<BackupJson>(services, folder, title, ['backup', profileId, `--${kind}`, '--reason', reason, ...(skipMissing ? ['--skip-missing'] : [])]);
+/** A backup, in a child process (see runInChildProcess); `flags`: --skip-missing, --keep-damaged. */
+function backUpInChild(services: CommandServices, folder: FolderModel, title: string, profileId: string, kind: 'full' | 'incremental', reason: string, flags: string[] = []): Promise<BackupJson> {
+  return runInChildProcess<BackupJson>(services, folder, title, ['backup', profileId, `--${kind}`, '--reason', reason, ...flags]);
 }
 
 /**
@@ -43,15 +43,18 @@ async function verifyInChild(services: CommandServices, folder: FolderModel, ref
 
 /** Used by delete when no verified backup covers the profile: delete accepts a backup whose only problems are its data's. */
 export async function backUpAndVerify(services: CommandServices, folder: FolderModel, profileId: string): Promise<void> {
-  // A database file that is gone has nothing to lose: the backup before a delete holds the rest.
-  const backup = await backUpInChild(services, folder, `Backing up ${profileId}`, profileId, 'full', 'before-delete', true);
+  // A database file that is gone has nothing to lose: the backup before a delete holds the rest, and a
+  // damaged one as it is (a restore does not bring that back; the delete's note says so).
+  const backup = await backUpInChild(services, folder, `Backing up ${profileId}`, profileId, 'full', 'before-delete', ['--skip-missing', '--keep-damaged']);
   await verifyInChild(services, folder, backup.id, true);
 }
 
 export async function backupCommand(services: CommandServices, target: unknown, kind: 'full' | 'incremental'): Promise<string> {
   requireTrust('backing up');
   const { folder, profile } = await resolveProfile(services, target, `Back up which profile (${kind})?`);
-  const backup = await backUpInChild(services, folder, `Backing up ${profile.name} (${kind})`, profile.id, kind, 'manual');
+  // Asked by the button on a backup refused for a damaged database.
+  const keepDamaged = argumentsOf(target).keepDamaged === true;
+  const backup = await backUpInChild(services, folder, `Backing up ${profile.name} (${kind})`, profile.id, kind, 'manual', keepDamaged ? ['--keep-damaged'] : []);
   services.log.info(`${summary(backup)} ${backup.archive}`);
   void vscode.window.showInformationMessage(summary(backup), 'Verify').then((choice) => {
     if (choice === 'Verify') void vscode.commands.executeCommand('envProfiles.verifyBackup', { folder: folder.folder.uri.fsPath, backupId: backup.id });
@@ -139,7 +142,7 @@ export async function restoreBackupCommand(services: CommandServices, target: un
     result = await restore(await askToTypeId(backup.profileId, `${error.message} Type ${backup.profileId} to continue.`, args.confirm));
   }
   const notes = result.notes.length ? ` ${result.notes.join('; ')}.` : '';
-  void vscode.window.showInformationMessage(`Restored ${result.databases.join(', ')} of ${result.profileId} in ${(result.durationMs / 1000).toFixed(1)} s.${result.safetyBackup ? ` The previous state is in ${result.safetyBackup}${result.safetyBackupVerified ? ' (verified)' : ''}.` : ''}${notes}`);
+  void vscode.window.showInformationMessage(`Restored ${restoredWhat(result)} of ${result.profileId} in ${(result.durationMs / 1000).toFixed(1)} s.${result.safetyBackup ? ` The previous state is in ${result.safetyBackup}${result.safetyBackupVerified ? ' (verified)' : ''}.` : ''}${notes}`);
   return result.profileId;
 }
 

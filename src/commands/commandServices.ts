@@ -39,4 +39,6 @@ export interface CommandArguments {
   data?: 'copy' | 'schema' | 'empty';
   /** Delete Profile: when no verified backup covers the profile, back up, verify and delete without asking. */
   backUpFirst?: boolean;
+  /** Back Up: a damaged database is left out and its file kept in the archive as found (backup --keep-damaged). */
+  keepDamaged?: boolean;
 }

@@ -5,7 +5,7 @@ import { COMMANDS, type CommandId } from './commandIds';
 export interface NextStepAction {
   label: string;
   command: CommandId;
-  args: { profileId: string };
+  args: { profileId: string; keepDamaged?: boolean };
 }
 
 /**
@@ -18,6 +18,8 @@ export function nextStepAction(step: NextStep): NextStepAction {
       return { label: 'Rebuild Backup Catalog…', command: COMMANDS.rebuildBackupCatalog, args: { profileId: step.profileId } };
     case 'backup':
       return { label: `Back Up ${step.profileId} (Full)`, command: COMMANDS.backupFull, args: { profileId: step.profileId } };
+    case 'backup-keeping-damaged':
+      return { label: `Back Up ${step.profileId}, Keeping the Damaged File`, command: COMMANDS.backupFull, args: { profileId: step.profileId, keepDamaged: true } };
     case 'validate-full':
       return { label: `Validate ${step.profileId} (Full)`, command: COMMANDS.validateProfileFull, args: { profileId: step.profileId } };
   }

@@ -60,6 +60,8 @@ export interface Issue {
 export type NextStep =
   | { action: 'rebuild-catalog'; profileId: string }
   | { action: 'backup'; profileId: string }
+  /** A backup that keeps a damaged database's file as found (backup --keep-damaged). */
+  | { action: 'backup-keeping-damaged'; profileId: string }
   | { action: 'validate-full'; profileId: string };
 
 export interface ErrorDetails {

@@ -8,6 +8,7 @@ import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from '.
 import { BackupLayout } from './backup/backupLayout';
 import { refuseIfDatabasesInUse } from './databaseInUse';
 import { RefusalChecks } from './dryRunRefusals';
+import { databaseFileProblem } from './sqlite/sqliteHeader';
 import { EnvProfilesError } from './errors';
 import { localTimeZone, localTimestamp } from './localTime';
 import { isProtected, type Profile } from './profileModel';
@@ -127,12 +128,23 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
       : entries.length === 0
         ? '; it has no backups'
         : '';
+  const damagedNow = Object.entries(profile.databases).filter(([, written]) => isDamagedFile(layout.resolve(written))).map(([logical]) => logical);
   const skipMissing = missingNow.length > 0 ? ` (${missingNow.join(', ')} ${missingNow.length === 1 ? 'does' : 'do'} not exist: --skip-missing backs up the rest, and such a backup covers the profile while ${missingNow.length === 1 ? 'it stays' : 'they stay'} missing.)` : '';
+  const keepDamaged = damagedNow.length > 0 ? ` (${damagedNow.join(', ')} ${damagedNow.length === 1 ? 'is' : 'are'} damaged: --keep-damaged keeps ${damagedNow.length === 1 ? 'its file' : 'their files'} in the backup as found, which a restore does not write back.)` : '';
   throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${localTimestamp(changed.toISOString(), zone)}, ${zone} time)${newest}${clock}, so it ${dryRun ? 'cannot be deleted now' : 'was not deleted'}.`, {
     kind: 'refused',
-    hint: `${absenceFirst(backups.absence())}${unwritableFirst(backups, profile.id)}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}; then delete again.${skipMissing}`,
+    hint: `${absenceFirst(backups.absence())}${unwritableFirst(backups, profile.id)}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}${damagedNow.length > 0 ? ' --keep-damaged' : ''}; then delete again.${skipMissing}${keepDamaged}`,
     nextStep: { action: 'backup', profileId: profile.id },
   });
+}
+
+/** A file whose header says it is no (whole) SQLite database: what `backup --keep-damaged` keeps as found. */
+function isDamagedFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile() && databaseFileProblem(file) !== undefined;
+  } catch {
+    return false; // Missing or unreadable: not what --keep-damaged is for.
+  }
 }
 
 /** When the profile's backups folder cannot be written (a read-only disk), what must change before a backup can be made and verified there. */

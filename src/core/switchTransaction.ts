@@ -122,9 +122,9 @@ async function backUpProfileBeingLeft(context: WorkspaceContext, config: Workspa
   if (!config.backups.beforeSwitch && leaving.backupSchedule?.before_switch !== true) return undefined;
   context.progress?.(`Backing up ${from} before switching away from it`);
   // A database file of the profile left that is gone has nothing to save, and must not keep the user
-  // from switching away from a broken profile: it is left out (and named).
+  // from switching away from a broken profile: it is left out (and named); a damaged one is kept as found.
   try {
-    const result = await backUpProfile(context, config, leaving, 'auto', 'before-switch', { leaveOutMissing: true });
+    const result = await backUpProfile(context, config, leaving, 'auto', 'before-switch', { leaveOutMissing: true, keepDamaged: true });
     return { id: result.entry.id, note: result.note };
   } catch (error) {
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;

@@ -44,16 +44,17 @@ async function verifiedIfAsked(context: WorkspaceContext, asked: boolean, result
 export const backupCommand: CliCommand = {
   name: 'backup',
   summary: 'Back up a profile (full or incremental ZIP archive), or every profile with --all',
-  usage: 'envprofiles backup <id> [--full|--incremental] [--reason R] [--skip-missing] [--verify]\n       envprofiles backup --all [--full|--incremental] [--reason R] [--verify]',
+  usage: 'envprofiles backup <id> [--full|--incremental] [--reason R] [--skip-missing] [--keep-damaged] [--verify]\n       envprofiles backup --all [--full|--incremental] [--reason R] [--verify]',
   details: [
     'Without --full or --incremental: incremental when a chain exists and is shorter than backups.max_chain, full otherwise.',
     'Databases are copied with the SQLite backup API while the application keeps writing. --all --reason emergency is the emergency backup.',
     'With --all a database that cannot be taken (missing, not SQLite, locked, unreadable) is left out of its profile\'s backup, named in the output and the manifest, and the rest is saved; the exit code is then 1.',
     '--skip-missing backs up a profile one of whose database files does not exist (named in the output and the manifest); without it such a backup is refused. Delete accepts such a backup while the file stays missing.',
+    '--keep-damaged backs up a profile one of whose databases is damaged (SQLite cannot read it, or it is no SQLite database): that database is left out of the images and its file (and a -wal or -journal that is not empty) is kept byte for byte as found, under damaged/<name>/ in the archive (unzip -p takes it out); a restore does not write it back. Without it such a backup is refused. --all always does so. Delete accepts such a backup.',
     'Runs at lowered CPU priority (nice 10), so that the application sharing the machine is not slowed; on an idle machine it is as fast.',
     '--verify verifies each new backup right after it is written, as "envprofiles verify" does; the exit code is 1 when one fails.',
   ],
-  options: { full: { type: 'boolean' }, incremental: { type: 'boolean' }, all: { type: 'boolean' }, reason: { type: 'string' }, 'skip-missing': { type: 'boolean' }, verify: { type: 'boolean' } },
+  options: { full: { type: 'boolean' }, incremental: { type: 'boolean' }, all: { type: 'boolean' }, reason: { type: 'string' }, 'skip-missing': { type: 'boolean' }, 'keep-damaged': { type: 'boolean' }, verify: { type: 'boolean' } },
   positionals: [0, 1],
   async run({ context, positionals, options }) {
     if (options.full && options.incremental) throw new EnvProfilesError('USAGE', 'Choose --full or --incremental, not both.', { kind: 'usage' });
@@ -82,7 +83,7 @@ export const backupCommand: CliCommand = {
       return { json, text, exitCode: result.failures.length > 0 || partial > 0 || failedVerification > 0 ? 1 : 0 };
     }
     if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'backup needs a profile id, or --all.', { kind: 'usage', hint: 'Example: envprofiles backup prod_environment_001 --full' });
-    const result = await createBackup(context, { profileId: positionals[0], kind, reason, leaveOutMissing: options['skip-missing'] === true });
+    const result = await createBackup(context, { profileId: positionals[0], kind, reason, leaveOutMissing: options['skip-missing'] === true, keepDamaged: options['keep-damaged'] === true });
     const verification = (await verifiedIfAsked(context, options.verify === true, [result])).get(result.entry.id);
     const json: BackupJson = { ...result.entry, archive: result.archive, databaseDetails: result.databases, note: result.note, ...(result.unlisted ? { unlisted: result.unlisted } : {}), durationMs: result.durationMs, ...(verification ? { verification } : {}) };
     return { json, text: describe(result, verification), exitCode: verification && !verification.ok ? 1 : 0 };

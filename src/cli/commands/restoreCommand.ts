@@ -1,6 +1,6 @@
 import { locateBackup } from '../../core/backup/backupChain';
 import { BackupLayout } from '../../core/backup/backupLayout';
-import { restoreBackup, type RestorePlan, type RestoreResult } from '../../core/backup/backupRestore';
+import { restoreBackup, restoredWhat, type RestorePlan, type RestoreResult } from '../../core/backup/backupRestore';
 import { isProtected } from '../../core/profileModel';
 import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
@@ -33,7 +33,7 @@ export const restoreCommand: CliCommand = {
     }
     const result = await restoreBackup(context, { reference: positionals[0], asNew: stringOption(options['as-new']), database: stringOption(options.db), confirmedId, dryRun });
     if (result.plan) return describePlan(result, result.plan, options['as-new'] !== undefined, positionals[0]);
-    const text = [`Restored ${result.databases.join(', ')} of ${result.profileId} from ${result.backupId} in ${(result.durationMs / 1000).toFixed(2)} s.`];
+    const text = [`Restored ${restoredWhat(result)} of ${result.profileId} from ${result.backupId} in ${(result.durationMs / 1000).toFixed(2)} s.`];
     if (result.files.length) text.push(`  files: ${result.files.join(', ')}`);
     if (result.safetyBackup) text.push(`  the state before the restore is in backup ${result.safetyBackup}${result.safetyBackupVerified ? ', verified' : ''}`);
     for (const note of result.notes) text.push(`  note: ${note}`);

@@ -52,6 +52,8 @@ export interface BackupRequest {
   reason?: string;
   /** See BackupOptions.leaveOutMissing. */
   leaveOutMissing?: boolean;
+  /** See BackupOptions.keepDamaged. */
+  keepDamaged?: boolean;
 }
 
 /** A database a backup could not take, when it was told to save what it can (see BackupOptions). */
@@ -84,6 +86,12 @@ export interface BackupOptions {
    */
   leaveOutMissing?: boolean;
   /**
+   * Only a database that is damaged (DATABASE_INVALID) is left out of the images, and its file (with a
+   * non-empty -wal or -journal) is kept byte for byte as found, as saveWhatCan keeps it: a backup of a
+   * profile whose database is damaged, before deleting it, say. Such a backup covers the profile for delete.
+   */
+  keepDamaged?: boolean;
+  /**
    * What the profile file holds, for when the file itself is gone: a restore's safety backup is taken
    * before the restore puts it back, and must still be restorable as a profile.
    */
@@ -112,7 +120,7 @@ export async function createBackup(context: WorkspaceContext, request: BackupReq
   return withWorkspaceLock(context, `backup of ${request.profileId}`, () => {
     const config = workspaceConfigFor(context);
     const { profile } = loadProfile(context.layout, config, request.profileId);
-    return backUpProfile(context, config, profile, request.kind ?? 'auto', reason, { leaveOutMissing: request.leaveOutMissing });
+    return backUpProfile(context, config, profile, request.kind ?? 'auto', reason, { leaveOutMissing: request.leaveOutMissing, keepDamaged: request.keepDamaged });
   });
 }
 
@@ -226,19 +234,21 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     let databases = Object.entries(profile.databases).map(([logical, written]) => ({ logical, written, source: layout.resolve(written), snapshot: path.join(stagingDir, `${logical}.sqlite3`) }));
     const leftOut: { database: (typeof databases)[number]; error: EnvProfilesError }[] = [];
     /** With saveWhatCan, a database's own problem leaves it out; anything else (or without it) fails the backup. */
+    /** Whether a left-out database's files go into the archive as they are (see keepDamaged). */
+    const keptAsFound = ({ database, error }: (typeof leftOut)[number]): boolean => (options.saveWhatCan === true || options.keepDamaged === true) && error.code === 'DATABASE_INVALID' && pathKind(database.source) === 'file';
     const leaveOutOrThrow = (database: (typeof databases)[number], error: unknown): void => {
       const missing = isEnvProfilesError(error) && error.code === 'DATABASE_MISSING';
       const damaged = isEnvProfilesError(error) && error.code === 'DATABASE_INVALID';
-      if (!(options.saveWhatCan && isDatabaseProblem(error)) && !(options.leaveOutMissing && missing) && !(options.leaveOutDamaged && damaged)) throw error;
+      if (!(options.saveWhatCan && isDatabaseProblem(error)) && !(options.leaveOutMissing && missing) && !(options.leaveOutDamaged && damaged) && !(options.keepDamaged && damaged && pathKind(database.source) === 'file')) throw error;
       leftOut.push({ database, error });
     };
     for (const database of databases) {
       const { logical, written, source } = database;
       const hint = `Fix the path in the profile, or restore it from an earlier backup ("envprofiles backups ${profile.id}").`;
-      if (!fs.existsSync(source)) leaveOutOrThrow(database, new EnvProfilesError('DATABASE_MISSING', `${written} (database "${logical}" of ${profile.id}) does not exist, so it cannot be backed up.`, { file: written, hint }));
+      if (!fs.existsSync(source)) leaveOutOrThrow(database, new EnvProfilesError('DATABASE_MISSING', `${written} (database "${logical}" of ${profile.id}) does not exist, so it cannot be backed up.`, { file: written, hint: `${hint} To back up the rest: envprofiles backup ${profile.id} --skip-missing.` }));
       else {
         const problem = databaseFileProblem(source);
-        if (problem) leaveOutOrThrow(database, new EnvProfilesError('DATABASE_INVALID', `${written} (database "${logical}" of ${profile.id}) ${problem}, so it cannot be backed up.`, { file: written, hint }));
+        if (problem) leaveOutOrThrow(database, new EnvProfilesError('DATABASE_INVALID', `${written} (database "${logical}" of ${profile.id}) ${problem}, so it cannot be backed up.`, { file: written, hint: `${hint} ${keepDamagedHint(profile.id)}`, nextStep: { action: 'backup-keeping-damaged', profileId: profile.id } }));
       }
     }
     databases = databases.filter((d) => !leftOut.some((l) => l.database === d));
@@ -249,9 +259,9 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const snapshots = await takeSnapshots(context, profile.id, databases, step);
     for (const { index, error } of snapshots.failures) leaveOutOrThrow(databases[index], error);
     databases = databases.filter((d) => !leftOut.some((l) => l.database === d));
-    // A backup of none of the profile's databases would be no backup of it, unless none of them exists:
-    // then its files are all there is to save.
-    const firstNotMissing = leftOut.find((l) => l.error.code !== 'DATABASE_MISSING' && !(options.leaveOutDamaged && l.error.code === 'DATABASE_INVALID'));
+    // A backup of none of the profile's databases would be no backup of it, unless none of them exists
+    // or the damaged ones are kept as found: then its files and those copies are all there is to save.
+    const firstNotMissing = leftOut.find((l) => l.error.code !== 'DATABASE_MISSING' && !(options.leaveOutDamaged && l.error.code === 'DATABASE_INVALID') && !keptAsFound(l));
     if (databases.length === 0 && firstNotMissing) throw firstNotMissing.error;
     const leftOutDatabases: LeftOutDatabase[] = leftOut.map(({ database, error }) => ({ logicalName: database.logical, originalPath: database.written, reason: error.message.replace(/\.$/, ''), code: error.code }));
     parentArchive = await parentOpening;
@@ -272,9 +282,9 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const files = await archiveFiles(context, config, profile, writer, parentArchive, options);
     records.push(...files.records);
     const leftOutRecords: LeftOutRecord[] = [];
-    for (const [i, { logicalName, originalPath, reason, code }] of leftOutDatabases.entries()) {
-      // Saving what it can, a backup keeps a damaged database's files as they are (not one that is missing, or locked: that is no damage).
-      const rawCopies = options.saveWhatCan && code === 'DATABASE_INVALID' ? await archiveRawCopies(context, writer, logicalName, leftOut[i].database.source) : [];
+    for (const [i, { logicalName, originalPath, reason }] of leftOutDatabases.entries()) {
+      // Saving what it can (or told to keep damaged ones), a backup keeps a damaged database's files as they are (not one that is missing, or locked: that is no damage).
+      const rawCopies = keptAsFound(leftOut[i]) ? await archiveRawCopies(context, writer, logicalName, leftOut[i].database.source) : [];
       leftOutRecords.push({ logicalName, originalPath, reason, ...(rawCopies.length > 0 ? { rawCopies } : {}) });
     }
     const anyRawCopy = leftOutRecords.some((l) => l.rawCopies);
@@ -362,6 +372,11 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   }
 }
 
+/** How to back up a profile whose database is damaged anyway (BackupOptions.keepDamaged). */
+function keepDamagedHint(profileId: string): string {
+  return `To back up the rest now and keep the damaged file as it is: envprofiles backup ${profileId} --keep-damaged.`;
+}
+
 /**
  * A snapshot's failure as the user can act on it: typed errors and a full disk stay as they are; what
  * SQLite or the system says otherwise is put in words that name the database (not "a bug").
@@ -374,7 +389,8 @@ function snapshotError(profileId: string, { logical, written }: { logical: strin
     return new EnvProfilesError('DATABASE_INVALID', `${written} (database "${logical}" of ${profileId}) is damaged (${damage}), so it cannot be backed up.`, {
       file: written,
       cause: error,
-      hint: `Restore it from a backup ("envprofiles backups ${profileId}" lists them; "envprofiles restore <backup-id> --db ${logical}" restores only it): the restore keeps the damaged file beside it. "envprofiles validate ${profileId} --full" says what SQLite finds wrong.`,
+      hint: `Restore it from a backup ("envprofiles backups ${profileId}" lists them; "envprofiles restore <backup-id> --db ${logical}" restores only it): the restore keeps the damaged file beside it. "envprofiles validate ${profileId} --full" says what SQLite finds wrong. ${keepDamagedHint(profileId)}`,
+      nextStep: { action: 'backup-keeping-damaged', profileId },
     });
   }
   const system = typedSystemError(error);

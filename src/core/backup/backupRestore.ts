@@ -74,6 +74,13 @@ export interface RestoreResult {
   plan?: RestorePlan;
 }
 
+/** What a restore wrote, for its one-line summary: its databases, else its files (a backup that holds no database: its databases were all missing or damaged). */
+export function restoredWhat(result: Pick<RestoreResult, 'databases' | 'files'>): string {
+  if (result.databases.length > 0) return result.databases.join(', ');
+  // The notes say why the backup holds no database.
+  return result.files.length > 0 ? `${result.files.length === 1 ? 'the file' : 'the files'} ${result.files.join(', ')} (no database: the backup holds none)` : 'nothing (the backup holds no database, nor a file of the profile\'s files:)';
+}
+
 export interface RestorePlan {
   /** Every file the restore would write: a database (its logical name), a `files:` entry, the profile file. */
   writes: { name: string; path: string; exists: boolean }[];
@@ -187,9 +194,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     refusalCheck(() => refuseIfDatabasesInUse(context.engine, replaced, operation));
     // Before the safety backup: a restore that cannot fit would only leave that backup behind.
     refusalCheck(() => requireRoomFor(`Restoring ${manifest.backupId}`, chain, targets.map(({ record, target }) => ({ logicalName: record.logicalName, target })), fileRecords.map((f, i) => ({ size: f.size, target: fileTargets[i] }))));
-    const safety = safetyBackupPlan(context, safetyProfile, replaced, outcome);
+    const safety = safetyBackupPlan(context, safetyProfile, replaced, fileTargets.filter((target) => fs.existsSync(target)), outcome);
     // Backups on a read-only disk can be restored, but not over a profile here: its safety backup goes there.
-    if (Object.keys(safety.present).length > 0) {
+    if (safety.takesBackup) {
       refusalCheck(() => requireWritableFolders(`Restoring ${manifest.backupId} takes a safety backup of the current state of ${safetyProfile.id} first, which`, [backups.profileDir(manifest.profileId)],
         `To restore from backups that cannot be written to, set backups.directory in .envprofiles/config.yaml to a writable folder and restore by the archive's path (envprofiles restore ${shellArgument(located.archive)}); or restore it as a new profile (--as-new <id>), which replaces nothing.`));
     }
@@ -205,7 +212,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         ...fileRecords.map((f, i) => ({ name: f.originalPath, path: layout.relative(fileTargets[i]), exists: fs.existsSync(fileTargets[i]) })),
         ...(restoresProfileFile ? [{ name: 'profile file', path: layout.relative(current.file), exists: false }] : []),
       ];
-      const plan: RestorePlan = { writes, safetyBackupFirst: Object.keys(safety.present).length > 0, wouldRefuse, notVerified, listed, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
+      const plan: RestorePlan = { writes, safetyBackupFirst: safety.takesBackup, wouldRefuse, notVerified, listed, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
       const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined), ...sharedPathNotes(context, manifest.profileId, replaced, fileRecords, fileTargets, outcome, undefined)];
       return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
     }
@@ -507,7 +514,7 @@ function sha256Of(data: Buffer): string {
  */
 async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, plan: SafetyBackupPlan, profileFileContent: Buffer | undefined): Promise<{ safetyBackup?: string; safetyBackupVerified?: boolean; keptAs: Map<string, string>; notes: string[] }> {
   const { present, keptAs, notes } = plan;
-  if (Object.keys(present).length === 0) return { keptAs, notes };
+  if (!plan.takesBackup) return { keptAs, notes };
   context.progress?.('Taking a safety backup of the current state');
   let safetyBackup: string;
   let safetyArchive: string;
@@ -536,6 +543,8 @@ interface SafetyBackupPlan {
   notes: string[];
   /** The database files the restore replaces (real paths). */
   replacedFiles: Set<string>;
+  /** Whether there is anything to back up: a database in `present`, or a file of the profile's files: that the restore replaces. */
+  takesBackup: boolean;
 }
 
 /** Where a database file the restore replaces but cannot back up first is kept: beside it, with room for its companions' suffixes. */
@@ -556,7 +565,7 @@ function keepDamagedAside(context: WorkspaceContext, damaged: LeftOutDatabase, p
 }
 
 /** The safety backup a restore over `profile` takes, from the files there now (`outcome` words the notes). */
-function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced: { logicalName: string; file: string; written: string }[], outcome: Outcome): SafetyBackupPlan {
+function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced: { logicalName: string; file: string; written: string }[], replacedFilesNow: string[], outcome: Outcome): SafetyBackupPlan {
   const { layout } = context;
   const notes: string[] = [];
   const keptAs = new Map<string, string>();
@@ -578,8 +587,12 @@ function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced:
       notes.push(`${written} ${problem}, so it cannot be backed up with the rest first; this restore does not replace it, and ${told(outcome, 'left it', 'would leave it')} as it is`);
     }
   }
-  if (Object.keys(present).length === 0 && keptAs.size === 0) notes.push(`no safety backup${told(outcome, '', ' would be taken')}: none of the profile's databases exist now`);
-  return { present, keptAs, notes, replacedFiles };
+  // Without a database to back up, the files of its files: that the restore replaces still are (before, they were replaced without one).
+  const takesBackup = Object.keys(present).length > 0 || replacedFilesNow.length > 0;
+  const noDatabase = Object.values(profile.databases).some((written) => fs.existsSync(layout.resolve(written))) ? 'none of the profile\'s databases can be backed up (see above)' : 'none of the profile\'s databases exist now';
+  if (Object.keys(present).length === 0 && takesBackup) notes.push(`the safety backup ${told(outcome, 'holds', 'would hold')} the profile's files (${replacedFilesNow.map((file) => layout.relative(file)).join(', ')} among them) and none of its databases: ${noDatabase}`);
+  else if (!takesBackup && keptAs.size === 0) notes.push(`no safety backup${told(outcome, '', ' would be taken')}: ${noDatabase}`);
+  return { present, keptAs, notes, replacedFiles, takesBackup };
 }
 
 /** The profile as far as the manifest alone tells: its id, and where each database was; no settings. */

@@ -402,7 +402,7 @@ suite('Environment Profiles in a real VS Code', () => {
     await vscode.commands.executeCommand('envProfiles.refresh');
   });
 
-  test('an error that names a file to edit offers to open it there: a wrong value in config.yaml, and the editor opens at its line', async () => {
+  test('an error that names a file to edit offers to open it there: a wrong value in config.yaml, and the editor opens at its line; a damaged database offers the backup that keeps it as found instead', async () => {
     const config = path.join(workspace(), '.envprofiles/config.yaml');
     const before = fs.readFileSync(config, 'utf8');
     fs.writeFileSync(config, before.replace(/compression: \S+/, 'compression: zstd'));
@@ -412,7 +412,7 @@ suite('Environment Profiles in a real VS Code', () => {
     const shown: { message: string; items: string[] }[] = [];
     window.showErrorMessage = async (message: string, ...items: string[]) => {
       shown.push({ message, items });
-      return items.find((item) => item.startsWith('Open '));
+      return items.find((item) => item.startsWith('Open ') || item.endsWith('Keeping the Damaged File'));
     };
     try {
       assert.equal(await vscode.commands.executeCommand('envProfiles.backupFull', { profileId: DEV }), undefined);
@@ -427,15 +427,24 @@ suite('Environment Profiles in a real VS Code', () => {
       await vscode.commands.executeCommand('envProfiles.refresh');
       const database = path.join(workspace(), 'data/dev/settings.sqlite3');
       const saved = fs.readFileSync(database);
-      fs.writeFileSync(database, Buffer.concat([Buffer.from('not a database\0'), Buffer.alloc(4096)]));
+      const damaged = Buffer.concat([Buffer.from('not a database\0'), Buffer.alloc(4096)]);
+      fs.writeFileSync(database, damaged);
+      const catalogFile = path.join(workspace(), '.envprofiles/backups', DEV, 'catalog.json');
+      const backupsNow = (): { file: string; leftOut?: string[]; keptAsFound?: string[] }[] => (JSON.parse(fs.readFileSync(catalogFile, 'utf8')) as { backups: { file: string; leftOut?: string[]; keptAsFound?: string[] }[] }).backups;
+      const count = backupsNow().length;
       try {
         assert.equal(await vscode.commands.executeCommand('envProfiles.backupFull', { profileId: DEV }), undefined);
+        // Its button backs up the rest and keeps the damaged file as found (backup --keep-damaged).
+        const made = await waitFor('the backup the button started', () => (backupsNow().length > count ? backupsNow().at(-1) : undefined));
+        assert.deepEqual([made.leftOut, made.keptAsFound], [['settings'], ['settings']]);
+        const kept = spawnSync('unzip', ['-p', path.join(workspace(), '.envprofiles/backups', DEV, made.file), 'damaged/settings/settings.sqlite3'], { maxBuffer: 64 * 1024 * 1024 });
+        assert.ok(kept.stdout.equals(damaged), `byte for byte (unzip: ${kept.stderr})`);
       } finally {
         fs.writeFileSync(database, saved);
       }
       assert.equal(shown.length, 1, JSON.stringify(shown));
       assert.match(shown[0].message, /^data\/dev\/settings\.sqlite3 .* is not a SQLite 3 database/);
-      assert.deepEqual(shown[0].items.filter((item) => item.startsWith('Open ')), [], shown[0].message);
+      assert.deepEqual(shown[0].items, ['Back Up dev_environment_001, Keeping the Damaged File', 'Show Log'], 'no file to open (a database is no text to edit), the backup that keeps it');
     } finally {
       window.showErrorMessage = showErrorMessage;
       fs.writeFileSync(config, before);
@@ -698,14 +707,26 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.deepEqual(catalog.backups.map((b) => [b.reason, b.databases.join(',')]), [['emergency', 'strategies,market_data']]);
   });
 
-  test('Delete Profile of a profile whose database file is gone: "Back Up, Verify and Delete" backs up the rest (--skip-missing) and deletes it', async () => {
+  test('Delete Profile of a profile whose database file is gone and another damaged: "Back Up, Verify and Delete" backs up the rest (--skip-missing), keeps the damaged file as found (--keep-damaged) and deletes it', async () => {
+    // Before, a damaged database made that backup fail, so the profile could not be deleted from VS Code.
+    const damaged = path.join(workspace(), 'data/cli_clone/strategies.sqlite3');
+    for (const suffix of ['-wal', '-shm']) fs.rmSync(`${damaged}${suffix}`, { force: true });
+    const sound = fs.readFileSync(damaged);
+    const handle = fs.openSync(damaged, 'r+');
+    fs.writeSync(handle, Buffer.from('not SQLite'), 0, 10, 0);
+    fs.closeSync(handle);
+    const bytes = fs.readFileSync(damaged);
     api.services.lastError = undefined;
     await vscode.commands.executeCommand('envProfiles.deleteProfile', { profileId: 'cli_clone', backUpFirst: true });
     assert.equal(api.services.lastError, undefined);
     assert.ok(!fs.existsSync(path.join(workspace(), '.envprofiles/profiles/cli_clone.yaml')));
-    const catalog = JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups/cli_clone/catalog.json'), 'utf8')) as { backups: { reason: string; leftOut?: string[]; verified: { ok: boolean } | null }[] };
+    const catalog = JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups/cli_clone/catalog.json'), 'utf8')) as { backups: { file: string; reason: string; leftOut?: string[]; keptAsFound?: string[]; verified: { ok: boolean } | null }[] };
     const last = catalog.backups.at(-1);
-    assert.deepEqual([last?.reason, last?.leftOut, last?.verified?.ok], ['before-delete', ['settings'], true]);
+    assert.deepEqual([last?.reason, last?.leftOut, last?.keptAsFound, last?.verified?.ok], ['before-delete', ['settings', 'strategies'], ['strategies'], true]);
+    const kept = spawnSync('unzip', ['-p', path.join(workspace(), '.envprofiles/backups/cli_clone', last?.file ?? ''), 'damaged/strategies/strategies.sqlite3'], { maxBuffer: 64 * 1024 * 1024 });
+    assert.ok(kept.stdout.equals(bytes), `the damaged file, byte for byte (unzip: ${kept.stderr})`);
+    // Mended: a later test makes a new profile over these files.
+    fs.writeFileSync(damaged, sound);
     await waitFor('the deleted profile listed with its two backups', () => roots().some((n) => labelOf(n) === 'cli_clone' && n.getTreeItem().description === 'deleted · 2 backups kept'));
   });
 
