@@ -921,7 +921,7 @@ describe('backup archives', () => {
     const before = snapshotTree(root, outsideEnvprofiles);
     const restored = runCli(['restore', everyOne.json?.result.id as string, '--workspace', root]);
     assert.equal(restored.status, 0, restored.stdout + restored.stderr);
-    assert.match(restored.stdout, /^Restored nothing \(the backup holds no database, nor a file of the profile's files:\) of dev_environment_001 from /);
+    assert.match(restored.stdout, /^Restored no database \(the backup holds none\) of dev_environment_001 from /);
     assert.ok(restored.stdout.includes('note: no safety backup: none of the profile\'s databases can be backed up (see above)'), restored.stdout);
     assertSameTree(snapshotTree(root, outsideEnvprofiles), before, 'a restore of nothing');
     assert.deepEqual(temporaryFiles(root), []);

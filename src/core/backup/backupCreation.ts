@@ -233,9 +233,9 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const summary: BackupResult['databases'] = [];
     let databases = Object.entries(profile.databases).map(([logical, written]) => ({ logical, written, source: layout.resolve(written), snapshot: path.join(stagingDir, `${logical}.sqlite3`) }));
     const leftOut: { database: (typeof databases)[number]; error: EnvProfilesError }[] = [];
-    /** With saveWhatCan, a database's own problem leaves it out; anything else (or without it) fails the backup. */
     /** Whether a left-out database's files go into the archive as they are (see keepDamaged). */
     const keptAsFound = ({ database, error }: (typeof leftOut)[number]): boolean => (options.saveWhatCan === true || options.keepDamaged === true) && error.code === 'DATABASE_INVALID' && pathKind(database.source) === 'file';
+    /** With saveWhatCan, a database's own problem leaves it out; so does one missing or damaged when told (leaveOutMissing, leaveOutDamaged, keepDamaged); anything else fails the backup. */
     const leaveOutOrThrow = (database: (typeof databases)[number], error: unknown): void => {
       const missing = isEnvProfilesError(error) && error.code === 'DATABASE_MISSING';
       const damaged = isEnvProfilesError(error) && error.code === 'DATABASE_INVALID';

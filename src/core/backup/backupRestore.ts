@@ -77,8 +77,8 @@ export interface RestoreResult {
 /** What a restore wrote, for its one-line summary: its databases, else its files (a backup that holds no database: its databases were all missing or damaged). */
 export function restoredWhat(result: Pick<RestoreResult, 'databases' | 'files'>): string {
   if (result.databases.length > 0) return result.databases.join(', ');
-  // The notes say why the backup holds no database.
-  return result.files.length > 0 ? `${result.files.length === 1 ? 'the file' : 'the files'} ${result.files.join(', ')} (no database: the backup holds none)` : 'nothing (the backup holds no database, nor a file of the profile\'s files:)';
+  // The notes say why the backup holds no database (and whether the profile file was put back).
+  return result.files.length > 0 ? `${result.files.length === 1 ? 'the file' : 'the files'} ${result.files.join(', ')} (no database: the backup holds none)` : 'no database (the backup holds none)';
 }
 
 export interface RestorePlan {
