@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { verificationStatus, type CatalogEntry, type VerificationStatus } from '../core/backup/backupCatalog';
+import { missingContents } from '../core/backup/backupContents';
 import { formatSize } from '../core/diskSpace';
 import type { FolderModel } from '../folderModel';
 import { CONTEXT } from './contextValues';
@@ -34,7 +35,8 @@ export class BackupNode implements TreeNode {
     item.contextValue = CONTEXT.backup;
     const kind = e.kind === 'full' ? 'full' : `incremental ${e.chain.length + 1} in chain`;
     const status = verificationStatus(e);
-    const without = e.leftOut ? ` · without ${e.leftOut.join(', ')}` : '';
+    const lessThanAll = missingContents(e);
+    const without = lessThanAll ? ` · ${lessThanAll}` : '';
     const earlier = this.folder.isOfEarlierProfile(e);
     const missing = this.folder.missingArchivesOf(e);
     const archive = this.folder.archiveFileOf(e);
@@ -42,7 +44,7 @@ export class BackupNode implements TreeNode {
     item.description = `${kind} · ${formatSize(e.sizeBytes)} · ${age(e.createdAt)}${without}${earlier ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[status]}${unusable}`;
     item.iconPath = new vscode.ThemeIcon(missing.length > 0 ? 'error' : status === 'not-verified' ? (e.kind === 'full' ? 'package' : 'diff-added') : STATUS_ICON[status]);
     item.tooltip = new vscode.MarkdownString(
-      `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n${earlier ? `- made before this profile was created: it holds the data of an earlier profile with the id ${e.profileId}${e.profileCreatedAt ? ` (created ${e.profileCreatedAt})` : ''}, which was deleted\n` : ''}- databases: ${e.databases.join(', ')}${e.leftOut ? ` (left out: ${e.leftOut.join(', ')})` : ''}\n- size: ${formatSize(e.sizeBytes)}\n${archive ? `- archive: \`${archive}\`\n` : ''}- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
+      `**${e.id}**\n\n- kind: ${e.kind}${e.parent ? `, parent \`${e.parent}\`` : ''}\n- chain: ${e.chain.length ? e.chain.map((c) => `\`${c}\``).join(' → ') + ' → this' : 'starts here'}\n- reason: ${e.reason}\n${earlier ? `- made before this profile was created: it holds the data of an earlier profile with the id ${e.profileId}${e.profileCreatedAt ? ` (created ${e.profileCreatedAt})` : ''}, which was deleted\n` : ''}- databases: ${e.databases.join(', ') || 'none'}${lessThanAll ? ` (${lessThanAll}${e.keptAsFound ? ': byte for byte under damaged/ in the archive, which a restore does not write back' : ''})` : ''}\n- size: ${formatSize(e.sizeBytes)}\n${archive ? `- archive: \`${archive}\`\n` : ''}- ${e.verified ? `verified ${age(e.verified.at)}: ${e.verified.ok ? 'ok' : e.verified.detail}` : 'not verified yet'}`,
     );
     return item;
   }

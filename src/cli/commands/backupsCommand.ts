@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { catalogDisagreements, missingArchives, newestFirst, profilesWithBackups, readCatalog, readCatalogOrProblem, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { unmarkedFolderProblem } from '../../core/backup/backupsFolderMark';
 import { BackupLayout } from '../../core/backup/backupLayout';
+import { missingContents } from '../../core/backup/backupContents';
 import { sharingWorkspaceFinder } from '../../core/backup/backupOrigin';
 import { deletedProfilesWithBackups } from '../../core/backup/deletedProfiles';
 import { earlierProfileBackupIds } from '../../core/backup/earlierProfile';
@@ -130,9 +131,8 @@ function listing(entries: CatalogEntry[], ofEarlierProfile: Set<string>, gapOf: 
   for (const e of entries) {
     // Listed first by its date, though it may not be the newest: say why (prune keeps it, see decideRetention).
     const ahead = Date.parse(e.createdAt) > now.getTime() ? ' (dated after now: the clock was ahead)' : '';
-    // A backup of no database (a restore's safety backup when none existed) holds only the profile's files.
-    const without = e.leftOut ? ` (without ${e.leftOut.join(', ')}${e.keptAsFound ? `; ${e.keptAsFound.join(', ')} kept as found` : ''})` : e.databases.length === 0 ? ' (files only, no database)' : '';
-    const reason = `${e.reason}${without}${ofEarlierProfile.has(e.id) ? ' (earlier profile)' : ''}${ahead}`;
+    const missing = missingContents(e);
+    const reason = `${e.reason}${missing ? ` (${missing})` : ''}${ofEarlierProfile.has(e.id) ? ' (earlier profile)' : ''}${ahead}`;
     const gap = gapOf(e);
     const verified = !gap ? verifiedColumn(e) : gap.includes(e.id) ? 'archive missing' : `${verifiedColumn(e)}; chain broken`;
     rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', formatSize(e.sizeBytes), localTimestamp(e.createdAt), reason, verified]);

@@ -439,6 +439,10 @@ suite('Environment Profiles in a real VS Code', () => {
         assert.deepEqual([made.leftOut, made.keptAsFound], [['settings'], ['settings']]);
         const kept = spawnSync('unzip', ['-p', path.join(workspace(), '.envprofiles/backups', DEV, made.file), 'damaged/settings/settings.sqlite3'], { maxBuffer: 64 * 1024 * 1024 });
         assert.ok(kept.stdout.equals(damaged), `byte for byte (unzip: ${kept.stderr})`);
+        // The tree says what it holds, as `envprofiles backups` does.
+        const node = await waitFor('the backup in the tree', () => child(roots().find((n) => n.getTreeItem().description?.toString().startsWith(DEV)) ?? roots()[0], 'Backups').getChildren().find((n) => n.getTreeItem().tooltip instanceof vscode.MarkdownString && (n.getTreeItem().tooltip as vscode.MarkdownString).value.includes(made.file.replace(/\.zip$/, ''))));
+        assert.match(String(node.getTreeItem().description), / · without settings; settings kept as found · /);
+        assert.match((node.getTreeItem().tooltip as vscode.MarkdownString).value, /- databases: strategies, market_data \(without settings; settings kept as found: byte for byte under damaged\/ in the archive, which a restore does not write back\)/);
       } finally {
         fs.writeFileSync(database, saved);
       }
