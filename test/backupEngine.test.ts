@@ -923,6 +923,11 @@ describe('backup archives', () => {
     assert.equal(restored.status, 0, restored.stdout + restored.stderr);
     assert.match(restored.stdout, /^Restored no database \(the backup holds none\) of dev_environment_001 from /);
     assert.ok(restored.stdout.includes('note: no safety backup: none of the profile\'s databases can be backed up (see above)'), restored.stdout);
+    // Nor can it make a new profile (which lists at least one database): refused as such, not as a profile file to fix.
+    const asNew = runCli(['restore', everyOne.json?.result.id as string, '--as-new', 'copy_of_dev', '--workspace', root]);
+    assert.equal(asNew.status, 3, asNew.stderr);
+    assert.match(asNew.stderr, /^error\[BACKUP_NOT_FOUND\]: Backup \S+ holds no database \(settings, strategies, market_data were left out of it\), so it cannot be restored as a new profile, which needs at least one; nothing was changed\.\n {2}Its damaged files are in the archive as found \(damaged\/settings\/settings\.sqlite3, /);
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/copy_of_dev.yaml')));
     assertSameTree(snapshotTree(root, outsideEnvprofiles), before, 'a restore of nothing');
     assert.deepEqual(temporaryFiles(root), []);
   });
@@ -952,6 +957,7 @@ describe('backup archives', () => {
     const back = runCli(['restore', restored.safetyBackup as string, '--workspace', root]);
     assert.equal(back.status, 0, back.stdout + back.stderr);
     assert.match(back.stdout, /^Restored the file config\/app\.ini \(no database: the backup holds none\) of dev_environment_001 from /);
+    await assert.rejects(restoreBackup(context, { reference: restored.safetyBackup as string, asNew: 'copy_of_dev' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'BACKUP_NOT_FOUND' && e.message.includes('holds no database (none of the profile\'s databases existed when it was taken)'));
     assert.equal(fs.readFileSync(config, 'utf8'), 'mode=2, changed since\n');
     assert.deepEqual(temporaryFiles(root), []);
   });

@@ -33,7 +33,7 @@ import { backUpProfile, type LeftOutDatabase } from './backupCreation';
 import { finishRestore, rollBackRestore } from './backupRecovery';
 import { BackupLayout } from './backupLayout';
 import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigin';
-import { databaseRecordsOf, leftOutReason, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
+import { databaseRecordsOf, leftOutReason, rawCopiesOf, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { backupsOfEarlierProfile, earlierBackupsNoteFor } from './earlierProfile';
 import { fileChunks, fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
 import { databasesOfOtherProfiles, filesOfOtherProfiles } from '../pathOwners';
@@ -661,6 +661,17 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
     throw new EnvProfilesError('PROFILE_INVALID', `Cannot restore as "${id}": ${problem}. Nothing was changed.`, { kind: 'usage', hint: `Give --as-new an id of 3 to 64 letters, digits, ".", "_" or "-", such as ${example}.` });
   }
   requireNewProfileId(layout, config, id, 'Choose another id for --as-new.');
+  // A profile lists at least one database: a backup that holds none (each was missing or damaged then) makes none.
+  if (databaseRecordsOf(manifest).length === 0) {
+    const names = (manifest.leftOut ?? []).map((l) => l.logicalName);
+    const why = names.length > 0 ? `${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} left out of it` : 'none of the profile\'s databases existed when it was taken';
+    const kept = rawCopiesOf(manifest).map((copy) => copy.entry);
+    const others = `"envprofiles backups ${manifest.profileId}" lists the backups that hold its databases.`;
+    throw new EnvProfilesError('BACKUP_NOT_FOUND', `Backup ${manifest.backupId} holds no database (${why}), so it cannot be restored as a new profile, which needs at least one; nothing was changed.`, {
+      kind: 'refused',
+      hint: kept.length > 0 ? `Its damaged files are in the archive as found (${kept.join(', ')}): "unzip -p <archive> <entry> > <file>" takes one out. ${others}` : others,
+    });
+  }
   const record = profileRecord(chain);
   const document = parseDocument((await fileContent(chain, record)).toString('utf8'));
   const records = databaseRecordsOf(manifest);
