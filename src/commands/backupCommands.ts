@@ -55,8 +55,10 @@ export async function backupCommand(services: CommandServices, target: unknown, 
   // Asked by the button on a backup refused for a damaged database.
   const keepDamaged = argumentsOf(target).keepDamaged === true;
   const backup = await backUpInChild(services, folder, `Backing up ${profile.name} (${kind})`, profile.id, kind, 'manual', keepDamaged ? ['--keep-damaged'] : []);
-  services.log.info(`${summary(backup)} ${backup.archive}`);
-  void vscode.window.showInformationMessage(summary(backup), 'Verify').then((choice) => {
+  services.log[backup.leftOut ? 'warn' : 'info'](`${summary(backup)} ${backup.archive}`);
+  // A backup without every database (one damaged, kept as found) is a warning, as the emergency backup's is.
+  const shown = backup.leftOut ? vscode.window.showWarningMessage(summary(backup), 'Verify') : vscode.window.showInformationMessage(summary(backup), 'Verify');
+  void shown.then((choice) => {
     if (choice === 'Verify') void vscode.commands.executeCommand('envProfiles.verifyBackup', { folder: folder.folder.uri.fsPath, backupId: backup.id });
   });
   return backup.id;

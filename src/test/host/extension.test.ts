@@ -432,6 +432,12 @@ suite('Environment Profiles in a real VS Code', () => {
       const catalogFile = path.join(workspace(), '.envprofiles/backups', DEV, 'catalog.json');
       const backupsNow = (): { file: string; leftOut?: string[]; keptAsFound?: string[] }[] => (JSON.parse(fs.readFileSync(catalogFile, 'utf8')) as { backups: { file: string; leftOut?: string[]; keptAsFound?: string[] }[] }).backups;
       const count = backupsNow().length;
+      const warnings: string[] = [];
+      const { showWarningMessage } = vscode.window;
+      (vscode.window as { showWarningMessage: unknown }).showWarningMessage = async (message: string) => {
+        warnings.push(message);
+        return undefined;
+      };
       try {
         assert.equal(await vscode.commands.executeCommand('envProfiles.backupFull', { profileId: DEV }), undefined);
         // Its button backs up the rest and keeps the damaged file as found (backup --keep-damaged).
@@ -443,7 +449,11 @@ suite('Environment Profiles in a real VS Code', () => {
         const node = await waitFor('the backup in the tree', () => child(roots().find((n) => n.getTreeItem().description?.toString().startsWith(DEV)) ?? roots()[0], 'Backups').getChildren().find((n) => n.getTreeItem().tooltip instanceof vscode.MarkdownString && (n.getTreeItem().tooltip as vscode.MarkdownString).value.includes(made.file.replace(/\.zip$/, ''))));
         assert.match(String(node.getTreeItem().description), / · without settings; settings kept as found · /);
         assert.match((node.getTreeItem().tooltip as vscode.MarkdownString).value, /- databases: strategies, market_data \(without settings; settings kept as found: byte for byte under damaged\/ in the archive, which a restore does not write back\)/);
+        // Its message is a warning that says so (not the information a whole backup gets).
+        const warning = await waitFor('the backup\'s warning', () => warnings.find((w) => w.startsWith('Backed up dev_environment_001: ')));
+        assert.match(warning, /\(settings was left out of this backup: .* its file is in the archive as found, byte for byte \(damaged\/settings\/settings\.sqlite3: /);
       } finally {
+        (vscode.window as { showWarningMessage: unknown }).showWarningMessage = showWarningMessage;
         fs.writeFileSync(database, saved);
       }
       assert.equal(shown.length, 1, JSON.stringify(shown));
