@@ -84,6 +84,26 @@ describe('concurrent operations', function () {
     assert.match(verified.stdout, /: \d+ sound, 0 FAILED; 1 deleted since this verification began, skipped\.$/m);
   });
 
+  it('verify --all whose wait for another operation runs out (30 minutes; shortened here) ends there with exit 3, naming the operation, how long it waited and what it verified before (recorded), and how to verify the rest', async () => {
+    const { root } = await demoWorkspace();
+    for (let i = 0; i < 2; i++) assert.equal(runCli(['backup', 'dev_environment_001', '--full', '--workspace', root]).status, 0);
+    const [first, second] = runCli(['backups', 'dev_environment_001', '--workspace', root, '--json']).json?.result.backups.map((b: { id: string }) => b.id).sort();
+    const verifying = startHeld(['verify', '--all', '--workspace', root], 'between-backups', { ENVPROFILES_TEST_LOCK_WAIT_LIMIT_MS: '1500' });
+    await verifying.reached;
+    const backingUp = startHeld(['backup', 'test_environment_001', '--workspace', root], 'archive-written');
+    await backingUp.reached;
+    verifying.release();
+    const verified = await verifying.finished;
+    backingUp.release();
+    assert.equal((await backingUp.finished).code, 0);
+    assert.equal(verified.code, 3, `${verified.stdout}\n${verified.stderr}`);
+    // What it verified before is said (before: only the busy workspace, the lines of the verified ones lost), and how to go on.
+    assert.match(verified.stderr, /^error\[WORKSPACE_BUSY\]: The verification stopped after verifying 1 backup\(s\), recorded: 1 sound, 0 FAILED; at least 1 left\. Another operation is running in this workspace: backup of test_environment_001 \(.*\)\. This waited 2 seconds for it\.$/m);
+    assert.match(verified.stderr, /^ {2}Once that operation has finished, "envprofiles verify --all --unverified" verifies the ones left\.$/m);
+    const catalog = runCli(['backups', 'dev_environment_001', '--workspace', root, '--json']).json?.result.backups as { id: string; verified: { ok: boolean } | null }[];
+    assert.deepEqual(catalog.map((b) => [b.id, b.verified?.ok ?? null]).sort(), [[first, true], [second, null]]);
+  });
+
   it('--wait MINUTES: a backup started while another operation holds the workspace waits for it, then runs; when the wait runs out it is refused (exit 3) saying how long it waited; a bad value is a usage error', async () => {
     const { root } = await demoWorkspace();
     const holding = startHeld(['backup', 'test_environment_001', '--workspace', root], 'archive-written');

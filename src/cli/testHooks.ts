@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { blockingPause } from '../core/blockingPause';
 import { EnvProfilesError } from '../core/errors';
+import { LOCK_WAIT_LIMIT_MS } from '../core/lockWait';
 import type { StepHook } from '../core/workspaceContext';
 
 /** How long a held step waits for its release file before it goes on by itself. */
@@ -36,6 +37,15 @@ export function stepHookFromEnvironment(env: NodeJS.ProcessEnv): StepHook | unde
     if (delay > 0) blockingPause(delay);
     if (failAt && step.startsWith(failAt)) throw new EnvProfilesError('INJECTED_FAULT', `Injected failure at step ${step}.`);
   };
+}
+
+/**
+ * How long `verify --all` waits for another operation between two backups (LOCK_WAIT_LIMIT_MS, 30
+ * minutes), unless ENVPROFILES_TEST_LOCK_WAIT_LIMIT_MS=<ms> shortens it so that a test sees it run out.
+ */
+export function lockWaitLimitFromEnvironment(env: NodeJS.ProcessEnv): number {
+  const shortened = Number(env.ENVPROFILES_TEST_LOCK_WAIT_LIMIT_MS ?? 0);
+  return shortened > 0 ? shortened : LOCK_WAIT_LIMIT_MS;
 }
 
 /** As `kill -9` from outside: no handler, no cleanup, no flush. */

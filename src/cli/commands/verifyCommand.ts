@@ -5,8 +5,9 @@ import { verificationHint, verifyBackup, type VerificationResult } from '../../c
 import { NewerFormatError } from '../../core/backup/backupManifest';
 import { profileFailure, type BackupFailure } from '../../core/backup/profileFailure';
 import { formatSize } from '../../core/diskSpace';
-import { EnvProfilesError, isEnvProfilesError } from '../../core/errors';
-import { letWaitersIn, LOCK_WAIT_LIMIT_MS } from '../../core/lockWait';
+import { EnvProfilesError, isEnvProfilesError, reworded } from '../../core/errors';
+import { letWaitersIn } from '../../core/lockWait';
+import { lockWaitLimitFromEnvironment } from '../testHooks';
 import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { WorkspaceContext } from '../../core/workspaceContext';
@@ -76,10 +77,10 @@ async function verifyEach(context: WorkspaceContext, backups: BackupLayout, prof
     try {
       // Other commands may take the lock between two backups: this one waits for them (up to 30
       // minutes, or --wait when longer), not fails.
-      result = await verifyBackup({ ...context, lockWaitMs: Math.max(LOCK_WAIT_LIMIT_MS, context.lockWaitMs ?? 0) }, entry.id);
+      result = await verifyBackup({ ...context, lockWaitMs: Math.max(lockWaitLimitFromEnvironment(process.env), context.lockWaitMs ?? 0) }, entry.id);
     } catch (error) {
-      // The wait ran out: the next backup would wait as long again, so the run ends here (exit 3).
-      if (isEnvProfilesError(error) && error.code === 'WORKSPACE_BUSY') throw error;
+      // The wait ran out: the next backup would wait as long again, so the run ends here (exit 3), saying what it did.
+      if (isEnvProfilesError(error) && error.code === 'WORKSPACE_BUSY') throw new StoppedVerification(error, { results, errors, left: pending.length - pending.indexOf(entry) });
       // Pruned (or deleted with its profile's backups) by a command that ran in between: not a failure.
       if (isEnvProfilesError(error) && error.code === 'BACKUP_NOT_FOUND' && !readCatalog(backups, profileId).some((e) => e.id === entry.id)) {
         deletedMeanwhile.push(entry.id);
@@ -109,6 +110,26 @@ async function verifyEach(context: WorkspaceContext, backups: BackupLayout, prof
   return { results, errors, deletedMeanwhile, newerFormat, failed: results.filter((r) => !r.ok).length + errors.length, text };
 }
 
+/** A run of verifications stopped because another operation held the workspace longer than it waits: what it verified before. */
+class StoppedVerification extends Error {
+  constructor(readonly busy: EnvProfilesError, readonly done: { results: VerificationResult[]; errors: BackupFailure[]; left: number }) {
+    super(busy.message);
+  }
+}
+
+/**
+ * The WORKSPACE_BUSY that stopped a run, with what the run verified before it (recorded) and which
+ * FAILED, so that the lines it printed for them are not all the user lost (before: only the error).
+ */
+function stoppedError(stopped: StoppedVerification, earlier: { results: VerificationResult[]; errors: BackupFailure[] }[], rerun: string): EnvProfilesError {
+  const results = [...earlier.flatMap((e) => e.results), ...stopped.done.results];
+  const errors = [...earlier.flatMap((e) => e.errors), ...stopped.done.errors];
+  const failed = [...results.filter((r) => !r.ok).map((r) => r.backupId), ...errors.map((e) => e.backupId)];
+  const done = results.length + errors.length;
+  const before = done === 0 ? 'before verifying any backup' : `after verifying ${done} backup(s), recorded: ${done - failed.length} sound, ${failed.length} FAILED${failed.length > 0 ? ` (${failed.join(', ')})` : ''}`;
+  return reworded(stopped.busy, `The verification stopped ${before}; at least ${stopped.done.left} left. ${stopped.busy.message}`, `Once that operation has finished, "${rerun}" verifies the ones left.`);
+}
+
 /** What verifying the backups of one profile found. */
 interface VerifiedProfile {
   results: VerificationResult[];
@@ -131,7 +152,9 @@ async function verifyProfile(context: WorkspaceContext, profileId: string): Prom
     loadProfile(context.layout, config, profileId);
     backups.requireVisible('nothing was verified');
   }
-  const { results, errors, deletedMeanwhile, newerFormat, failed, text } = await verifyEach(context, backups, profileId, pending, '');
+  const { results, errors, deletedMeanwhile, newerFormat, failed, text } = await verifyEach(context, backups, profileId, pending, '').catch((error: unknown) => {
+    throw error instanceof StoppedVerification ? stoppedError(error, [], `envprofiles verify --unverified ${profileId}`) : error;
+  });
   if (total === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
   else if (pending.length === 0) text.push(`Every backup of ${profileId} (${total}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
   else if (results.length + errors.length === 0 && newerFormat.length > 0) text.push(`Nothing was verified: ${newerWritten(newerFormat.length)}${skippedText(deletedMeanwhile.length)}.`);
@@ -161,7 +184,9 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
     backupsSeen += total;
     if (pending.length === 0) continue;
     text.push(`${profileId}:`);
-    const { text: lines, failed: failedHere, ...verified } = await verifyEach(context, backups, profileId, pending, '  ');
+    const { text: lines, failed: failedHere, ...verified } = await verifyEach(context, backups, profileId, pending, '  ').catch((error: unknown) => {
+      throw error instanceof StoppedVerification ? stoppedError(error, profiles, 'envprofiles verify --all --unverified') : error;
+    });
     text.push(...lines);
     profiles.push({ profileId, ...verified });
     failed += failedHere;
