@@ -11,6 +11,7 @@ import { restoreBackup } from '../src/core/backup/backupRestore';
 import { EnvProfilesError } from '../src/core/errors';
 import { cloneProfile } from '../src/core/profileClone';
 import { typedSystemError } from '../src/core/systemErrors';
+import { makeFolders } from '../src/core/makeFolders';
 import { defaultConfig, workspaceConfigFor } from '../src/core/workspaceConfig';
 import { WorkspaceLayout } from '../src/core/workspaceLayout';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
@@ -312,6 +313,30 @@ describe('a file larger than the file system takes (EFBIG: FAT32 takes at most 4
     const typed = typedSystemError(Object.assign(new Error('EFBIG: file too large, write'), { code: 'EFBIG' }));
     assert.equal(typed?.code, 'IO_ERROR');
     assert.equal(typed?.message, 'The write was refused: a file grew larger than the file system takes (FAT32, common on USB sticks, takes files of at most 4 GiB): EFBIG: file too large, write.');
+  });
+});
+
+describe('folders that cannot be made', () => {
+  it('a backups folder on a file system that takes no folders (/proc): refused as not writable, at once (before: every backup spun for ever at full CPU, in Node\'s recursive mkdir)', async () => {
+    const { root } = await demoWorkspace();
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/directory: \S+/, 'directory: /proc/self'));
+    // Killed after 30 s if it spins again (a synchronous spin would also hang this test's own process).
+    const backup = runCli(['backup', DEV, '--workspace', root], { timeoutMs: 30_000 });
+    assert.equal(backup.status, 1, `ended by itself: ${backup.stderr}`);
+    assert.match(backup.stderr, /^error\[PERMISSION_DENIED\]: Cannot create \/proc\/self\/dev_environment_001 \(the backups of dev_environment_001\): \/proc\/self is not writable\.$/m);
+  });
+
+  it('makeFolders makes every missing level and says the first (as Node\'s recursive mkdir), and throws each level\'s own error', () => {
+    const root = tempDir();
+    assert.equal(makeFolders(path.join(root, 'a/b/c'), 0o700), path.join(root, 'a'));
+    assert.equal(fs.statSync(path.join(root, 'a/b/c')).mode & 0o777, 0o700);
+    assert.equal(makeFolders(path.join(root, 'a/b/c')), undefined, 'there already');
+    fs.writeFileSync(path.join(root, 'file'), '');
+    assert.throws(() => makeFolders(path.join(root, 'file')), { code: 'EEXIST' });
+    assert.throws(() => makeFolders(path.join(root, 'file/x/y')), { code: 'ENOTDIR' });
+    fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'dangling'));
+    assert.throws(() => makeFolders(path.join(root, 'dangling/x')), { code: 'ENOENT' });
   });
 });
 

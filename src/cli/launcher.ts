@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { rebuildsDatabases, restartWithSmallYoungGeneration } from './youngGenerationRestart';
+import { makeFolders } from '../core/makeFolders';
 
 const BUNDLE = path.join(__dirname, 'cli-main.js');
 
@@ -64,7 +65,7 @@ function readCache(file: string): Buffer | undefined {
 /** Writes the cache whole (temporary file, rename) and removes the caches of other bundles (older versions). */
 function writeCache(folder: string, file: string, data: Buffer, bundleKey: string): void {
   try {
-    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+    makeFolders(folder, 0o700);
     const temp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(temp, Buffer.concat([createHash('sha256').update(data).digest(), data]), { mode: 0o600 });
     fs.renameSync(temp, file);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { fileAttributesOf, giveAttributes, setPermissions } from './filePermissions';
 import { isProcessAlive } from './processAlive';
 import { fittingName } from './fittingName';
+import { makeFolders } from './makeFolders';
 
 /** Every temporary file this tool creates carries this marker, so recovery can find leftovers. */
 export const TEMP_MARKER = '.envprofiles-tmp-';
@@ -36,7 +37,7 @@ export function fsyncDirectory(dir: string): void {
 
 /** Creates the new version of `target` under a temporary name with `create`, then renames it over `target`. */
 function replaceViaTemporary(target: string, create: (temp: string) => void): void {
-  fs.mkdirSync(path.dirname(target), { recursive: true });
+  makeFolders(path.dirname(target));
   const temp = temporaryPathFor(target);
   try {
     create(temp);

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { WorkspaceContext } from './workspaceContext';
 import { nonFileInWords, pathKind, readFileIfRegular } from './pathKind';
+import { makeFolders } from './makeFolders';
 
 export type AuditEvent = 'init' | 'create' | 'clone' | 'switch' | 'rollback' | 'recover' | 'delete' | 'validate' | 'backup' | 'verify' | 'restore' | 'prune' | 'catalog-rebuilt';
 
@@ -17,7 +18,7 @@ export interface AuditEntry {
 export function appendAudit(context: WorkspaceContext, entry: Omit<AuditEntry, 'time' | 'actor'>): void {
   const line: AuditEntry = { time: context.now().toISOString(), actor: context.actor, ...entry };
   try {
-    fs.mkdirSync(context.layout.storeDir, { recursive: true });
+    makeFolders(context.layout.storeDir);
     // Appending to a named pipe waits for a reader, for ever: only a file (or none yet) is written.
     const kind = pathKind(context.layout.auditFile);
     if (kind !== 'file' && kind !== 'missing') throw new Error(`${context.layout.auditFile} is ${nonFileInWords(kind)}, not a file`);

@@ -6,6 +6,7 @@ import { EnvProfilesError } from './errors';
 import { narrowPermissions, permissionsOf } from './filePermissions';
 import { damagedDatabaseDetail, DatabaseLockedError, type SqliteEngine } from './sqlite/sqliteEngine';
 import { databaseFileProblem, readSqliteHeader } from './sqlite/sqliteHeader';
+import { makeFolders } from './makeFolders';
 
 /** How a new profile's databases come to exist (`shown`: the source as messages name it, e.g. as its profile writes it). */
 export type DatabaseSeed = { kind: 'empty' } | { kind: 'schema' | 'copy'; from: string; shown?: string };
@@ -28,7 +29,7 @@ export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, t
     const problem = fs.existsSync(seed.from) ? databaseFileProblem(seed.from) : 'does not exist';
     if (problem) throw new EnvProfilesError('DATABASE_INVALID', `${seed.shown ?? seed.from} ${problem}, so ${label} cannot be made from it.`, { file: seed.shown ?? seed.from, hint: 'Fix the path in the source profile, or restore that database from a backup ("envprofiles validate" shows every problem).' });
   }
-  fs.mkdirSync(path.dirname(target), { recursive: true });
+  makeFolders(path.dirname(target));
   const temp = temporaryPathFor(target);
   let rolledBackJournal = false;
   try {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { makeFolders } from './makeFolders';
 
 /** The permission bits of a file (read, write, execute for owner, group and others). */
 export function permissionsOf(file: string): number {
@@ -94,9 +95,9 @@ export function takeOwnerOfFolder(made: string, within: string): void {
 
 /** Makes `folder` and its missing parents, each taking the owner of the folder it is made in (see takeOwnerOfFolder). */
 export function makeFolderAsItsParent(folder: string): void {
-  const first = fs.mkdirSync(folder, { recursive: true });
+  const first = makeFolders(folder);
   if (first === undefined) return;
-  const made = [folder];
+  const made = [path.resolve(folder)];
   while (made[made.length - 1] !== first) made.push(path.dirname(made[made.length - 1]));
   for (const dir of made.reverse()) takeOwnerOfFolder(dir, path.dirname(dir));
 }

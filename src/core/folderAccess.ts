@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { EnvProfilesError } from './errors';
 import { nearestExisting, writeRefusal } from './folderProbe';
 import { typedSystemError } from './systemErrors';
+import { makeFolders } from './makeFolders';
 
 /** The file that stands where `dir` or one of its parents should be a folder, if one does. */
 export function fileInTheWay(dir: string): string | undefined {
@@ -34,13 +35,13 @@ export function requireWritableFolders(operation: string, folders: string[], hin
 }
 
 /**
- * Creates `dir` and its parents, and says why it could not: Node's recursive mkdir reports a read-only
- * or unwritable parent as ENOENT ("no such file or directory"), which would send the user looking for
- * the wrong problem. `purpose` says what the folder is for ("the backups of dev").
+ * Creates `dir` and its parents, and says why it could not, of the folder that refused it (a file in the
+ * way, a read-only or unwritable parent), not as a bare "no such file or directory", which would send
+ * the user looking for the wrong problem. `purpose` says what the folder is for ("the backups of dev").
  */
 export function createFolder(dir: string, purpose: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
   } catch (error) {
     const file = fileInTheWay(dir);
     if (file) throw new EnvProfilesError('IO_ERROR', `Cannot create ${dir} (${purpose}): ${file} is a file, not a folder.`, { file: dir, cause: error, hint: 'Choose another folder, or move that file away, then run it again.' });

@@ -11,6 +11,7 @@ import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceLayout } from './workspaceLayout';
 import { syntaxIssues } from './yamlPositions';
 import { likelyMeant } from './nearMiss';
+import { makeFolders } from './makeFolders';
 
 /** The outcome of reading one profile file: the profile when valid, its problems otherwise. */
 export interface ProfileFileResult {
@@ -145,7 +146,7 @@ export function writeProfileDocument(layout: WorkspaceLayout, id: string, docume
       hint: 'Choose another id, or delete the existing profile first.',
     });
   }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeFolders(path.dirname(file));
   writeFileAtomic(file, document.toString({ lineWidth: 0 }));
   return file;
 }

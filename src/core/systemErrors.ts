@@ -34,7 +34,8 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
   }
   const syscall = (error as { syscall?: unknown })?.syscall;
   if (code === 'ENOENT' && syscall === 'mkdir' && where) {
-    // Node's recursive mkdir says ENOENT for what stopped it, a read-only disk included: ask the folder that exists.
+    // A folder that exists refused a child with ENOENT (a virtual file system such as /proc; Node's own
+    // recursive mkdir says so of a read-only disk too): ask the folder that exists.
     const refusal = writeRefusal(path.dirname(where))?.error as NodeJS.ErrnoException | undefined;
     // Said of the folder that was to be made, as the mkdir that failed would have said it.
     const refused = refusal && typedSystemError(Object.assign(new Error(`${refusal.message.split(',')[0]}, mkdir '${where}'`), { code: refusal.code, path: where }));

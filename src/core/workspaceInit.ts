@@ -5,6 +5,7 @@ import { EnvProfilesError } from './errors';
 import { DEFAULT_CONFIG_TEXT } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import type { WorkspaceLayout } from './workspaceLayout';
+import { makeFolders } from './makeFolders';
 
 /** What must never be committed: machine state, journals, locks, backups, temporary files. */
 export const STORE_GITIGNORE = `# Written by Environment Profiles: machine-local state, never committed.
@@ -33,7 +34,7 @@ export function initialiseWorkspace(context: WorkspaceContext): InitResult {
   const created: string[] = [];
   for (const dir of [layout.storeDir, layout.profilesDir, layout.templatesDir]) {
     if (!fs.existsSync(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
+      makeFolders(dir);
       created.push(layout.relative(dir) + '/');
     }
   }

@@ -1,10 +1,10 @@
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { blockingPause } from './blockingPause';
 import { EnvProfilesError } from './errors';
 import { systemErrorCode } from './systemErrorCode';
 import { createExclusively, readLockFile, releaseLockFile, takeOverStaleLockFile, type LockOwner, type LockState } from './fileLock';
 import type { WorkspaceLayout } from './workspaceLayout';
+import { makeFolders } from './makeFolders';
 
 function readLock(layout: WorkspaceLayout): LockState {
   return readLockFile(layout.lockFile);
@@ -26,7 +26,7 @@ export function takeOverStaleLock(layout: WorkspaceLayout, staleText: string): b
  * interleave. A lock left by a dead process is taken over. Returns the release function.
  */
 export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string): () => void {
-  fs.mkdirSync(layout.storeDir, { recursive: true });
+  makeFolders(layout.storeDir);
   const owner: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation };
   for (let attempt = 0; attempt < 50; attempt++) {
     if (createLockFile(layout, operation, JSON.stringify(owner))) return () => releaseLock(layout);

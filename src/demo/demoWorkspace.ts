@@ -4,6 +4,7 @@ import type { SqliteConnection, SqliteEngine } from '../core/sqlite/sqliteEngine
 import { DEFAULT_CONFIG_TEXT } from '../core/workspaceConfig';
 import { STORE_GITIGNORE } from '../core/workspaceInit';
 import { DEMO_SCHEMA } from './demoSchema';
+import { makeFolders } from '../core/makeFolders';
 
 /** The specification's profile template, verbatim (Korean name included). */
 export const SPEC_TEMPLATE = `# profile_template.yaml
@@ -116,7 +117,7 @@ export function fillMarketData(db: SqliteConnection, random: () => number, rowsP
 
 /** Creates one database in WAL mode with the reference schema, filled by `fill`. */
 export function createReferenceDatabase(engine: SqliteEngine, file: string, schema: string, fill: (db: SqliteConnection) => void): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeFolders(path.dirname(file));
   const db = engine.open(file, { readOnly: false, create: true });
   try {
     if (engine.name === 'node:sqlite') db.exec('PRAGMA journal_mode = WAL');
@@ -142,8 +143,8 @@ export interface DemoOptions {
  */
 export function createDemoWorkspace(engine: SqliteEngine, root: string, options: DemoOptions = {}): void {
   const store = path.join(root, '.envprofiles');
-  fs.mkdirSync(path.join(store, 'profiles'), { recursive: true });
-  fs.mkdirSync(path.join(store, 'templates'), { recursive: true });
+  makeFolders(path.join(store, 'profiles'));
+  makeFolders(path.join(store, 'templates'));
   const environments = [
     { folder: 'dev', mode: 'sandbox', seed: 1, rows: options.marketRows ?? 500 },
     { folder: 'test', mode: 'sandbox', seed: 2, rows: options.marketRows ?? 500 },

@@ -42,6 +42,7 @@ import { markBackupsFolder } from './backupsFolderMark';
 import { vanishedFolderError } from './vanishedFolder';
 import { reserveBackupId } from './backupIdReservation';
 import { asParentRead, matchingParent, UnreadableParentError } from './unreadableParent';
+import { makeFolders } from '../makeFolders';
 
 
 export type RequestedKind = 'full' | 'incremental' | 'auto';
@@ -228,7 +229,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   let parentIndexesStaging: Promise<Map<string, ParentPages>> | undefined;
   try {
     step('journal-written');
-    fs.mkdirSync(stagingDir, { recursive: true, mode: 0o700 });
+    makeFolders(stagingDir, 0o700);
     const records: (DatabaseRecord | FileRecord)[] = [];
     const summary: BackupResult['databases'] = [];
     let databases = Object.entries(profile.databases).map(([logical, written]) => ({ logical, written, source: layout.resolve(written), snapshot: path.join(stagingDir, `${logical}.sqlite3`) }));

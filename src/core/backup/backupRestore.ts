@@ -45,6 +45,7 @@ import type { WorkspaceLayout } from '../workspaceLayout';
 import { requireRoomToVerify, verifySafetyBackup } from './safetyBackupCheck';
 import { vanishedFolderError } from './vanishedFolder';
 import { shellArgument } from '../shellArgument';
+import { makeFolders } from '../makeFolders';
 
 export interface RestoreRequest {
   /** A backup id or the path of an archive. */
@@ -252,7 +253,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         makeIfMissingAtStart(path.dirname(incoming));
         // The rebuilt file is checked against the whole-file SHA-256 of the backed-up snapshot (an
         // incremental: page by page against its page index): it is that committed state, byte for byte. (integrity_check and foreign_key_check are what `verify` adds.)
-        fs.mkdirSync(stagingDir, { recursive: true, mode: 0o700 });
+        makeFolders(stagingDir, 0o700);
         await rebuildDatabase(chain, record.logicalName, incoming, stagingDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${record.logicalName}`), createMode: restoredPermissions(journal.swaps[i].target, record) });
         matchPermissions(journal.swaps[i].target, incoming);
         context.onStep?.(`rebuilt:${record.logicalName}`);
@@ -735,7 +736,7 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   }
   try {
     await withNewProfileJournal(context, { operation: 'create', source: manifest.backupId, target: id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
-      fs.mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
+      makeFolders(scratchDir, 0o700);
       try {
         for (const r of records) {
           const target = layout.resolve(databases[r.logicalName]);

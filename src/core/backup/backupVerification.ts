@@ -21,6 +21,7 @@ import { watchStep } from '../progressMeter';
 import { fileSha256 } from '../fileDigest';
 import { writeRefusal } from '../folderProbe';
 import { stagingFolderIn } from '../stagingFolder';
+import { makeFolders } from '../makeFolders';
 
 export interface VerificationResult {
   backupId: string;
@@ -135,7 +136,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     // The databases first: rebuilding streams their entries and checks each SHA-256, so the pass over
     // every entry afterwards skips those (each entry is read once).
     const alreadyChecked = new Set<string>();
-    fs.mkdirSync(staging, { recursive: true, mode: 0o700 });
+    makeFolders(staging, 0o700);
     for (const record of databaseRecordsOf(last.manifest)) {
       throwIfCancelled(context);
       const target = path.join(staging, `${record.logicalName}.sqlite3`);
