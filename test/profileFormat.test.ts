@@ -114,6 +114,17 @@ describe('profile format', () => {
     assert.equal(typeof issues[0].column, 'number');
   });
 
+  it('an alias to no anchor, or aliases nested past 100, is a YAML error at its position (before: "a bug", which stopped every command that lists profiles)', () => {
+    const { issues } = parse(variant('    log_level: "DEBUG"', '    log_level: *level'));
+    assert.deepEqual(issues.map((i) => [i.line, i.column, i.message]), [[13, 16, 'YAML error: the alias *level refers to no anchor &level before it; define the anchor first, or write the value itself']]);
+    // A "billion laughs": each level doubles the one before.
+    const laughs = ['a: &a0 [x, x]', ...Array.from({ length: 12 }, (_, i) => `b${i + 1}: &a${i + 1} [*a${i}, *a${i}]`)].join('\n');
+    const bomb = parse(variant('    log_level: "DEBUG"', `    log_level: "DEBUG"\n  extra:\n${laughs.split('\n').map((l) => `    ${l}`).join('\n')}`));
+    assert.match(bomb.issues[0].message, /^YAML error: .*alias.*; write the values themselves instead of aliases$/i);
+    // An alias to an anchor before it is fine.
+    assert.deepEqual(parse(variant('    log_level: "DEBUG"', '    log_level: &level "DEBUG"\n    other_level: *level')).issues, []);
+  });
+
   it('reports a duplicate key as a syntax error at its line', () => {
     const { issues } = parse(variant('    log_level: "DEBUG"', '    log_level: "DEBUG"\n    log_level: "INFO"'));
     assert.match(issues[0].message, /unique/i);
@@ -377,6 +388,13 @@ describe('profile format', () => {
     }
     fs.writeFileSync(layout.configFile, 'outputs: [\n');
     assert.throws(() => loadWorkspaceConfig(layout), /YAML syntax error/);
+    // An alias to no anchor (before: "a bug" from every command), and a path with a NUL character (before: "a bug" from backup and prune).
+    fs.writeFileSync(layout.configFile, 'backups:\n  compression: *fast\n');
+    assert.throws(() => loadWorkspaceConfig(layout), (error: unknown) => error instanceof EnvProfilesError && error.code === 'CONFIG_INVALID' && error.message === '.envprofiles/config.yaml:2:16 YAML error: the alias *fast refers to no anchor &fast before it; define the anchor first, or write the value itself');
+    for (const [text, field] of [['backups:\n  directory: "a\\0b"\n', 'backups.directory'], ['guard:\n  lock_file: "a\\0b"\n', 'guard.lock_file'], ['allowed_directories: ["/srv", "a\\0b"]\n', 'allowed_directories.1']]) {
+      fs.writeFileSync(layout.configFile, text);
+      assert.throws(() => loadWorkspaceConfig(layout), (error: unknown) => error instanceof EnvProfilesError && error.code === 'CONFIG_INVALID' && error.field === field && error.message.endsWith(': contains a NUL character, which no path can hold'), text);
+    }
     // A backups folder where a file stands (the folder itself, or a parent) is named at load time.
     fs.writeFileSync(path.join(root, 'notes.txt'), 'not a folder');
     for (const directory of ['notes.txt', 'notes.txt/backups']) {

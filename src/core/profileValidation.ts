@@ -9,7 +9,7 @@ import { PROFILE_TYPES, type ConfigValue, type Profile, type ProfileType } from 
 import { isEnvironmentVariableName, profileIdProblem } from './safeNames';
 import { isSqliteDatabaseFile } from './sqlite/sqliteHeader';
 import { likelyMeant, unknownKeyMessage } from './nearMiss';
-import { keyPositionOf, positionOf } from './yamlPositions';
+import { keyPositionOf, plainData, positionOf } from './yamlPositions';
 
 export interface ProfileValidationContext {
   workspaceRoot: string;
@@ -100,7 +100,9 @@ export function validateProfileDocument(
   const report = (fieldPath: (string | number)[], message: string): void => {
     issues.push({ file, field: fieldPath.join('.'), message, ...positionOf(doc, lineCounter, fieldPath) });
   };
-  const root = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const plain = plainData(doc, lineCounter, file);
+  if ('issue' in plain) return { issues: [plain.issue], warnings: [] };
+  const root = plain.data;
   if (!isRecord(root) || !isRecord(root.profile)) {
     report(['profile'], 'the file must contain a "profile:" mapping (see the profile template)');
     return { issues, warnings: [] };

@@ -8,7 +8,7 @@ import { nonFileInWords, pathKind } from './pathKind';
 import { checkProfilePath } from './pathSafety';
 import { isEnvironmentVariableName } from './safeNames';
 import type { WorkspaceLayout } from './workspaceLayout';
-import { keyPositionOf, positionOf, syntaxIssues } from './yamlPositions';
+import { keyPositionOf, plainData, positionOf, syntaxIssues } from './yamlPositions';
 
 /** Workspace settings from `.envprofiles/config.yaml`. */
 export interface WorkspaceConfig {
@@ -138,6 +138,9 @@ export function workspaceConfigWarnings(layout: WorkspaceLayout): Issue[] {
   return text === undefined ? [] : (parseWorkspaceConfig(text, layout).warnings ?? []);
 }
 
+/** No file system takes a path with a NUL character (Node refuses it before asking). */
+const NUL_IN_PATH = 'contains a NUL character, which no path can hold';
+
 export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { config?: WorkspaceConfig; issues: Issue[]; warnings?: Issue[] } {
   const file = layout.relative(layout.configFile);
   const lineCounter = new LineCounter();
@@ -147,7 +150,9 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
   const report = (fieldPath: string[], message: string): void => {
     issues.push({ file, field: fieldPath.join('.'), message, ...positionOf(doc, lineCounter, fieldPath) });
   };
-  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
+  const plain = plainData(doc, lineCounter, file);
+  if ('issue' in plain) return { issues: [plain.issue] };
+  const raw = (plain.data ?? {}) as Record<string, unknown>;
   const config = defaultConfig();
   if (typeof raw !== 'object' || Array.isArray(raw)) return { issues: [{ file, message: 'must be a YAML mapping' }] };
 
@@ -180,11 +185,13 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
   if (typeof guard !== 'object' || Array.isArray(guard)) report(['guard'], 'must be a mapping');
   else if (guard.lock_file !== undefined && guard.lock_file !== null) {
     if (typeof guard.lock_file !== 'string' || guard.lock_file.trim() === '') report(['guard', 'lock_file'], 'must be a file path');
+    else if (guard.lock_file.includes('\0')) report(['guard', 'lock_file'], NUL_IN_PATH);
     else config.guardFile = guard.lock_file;
   }
 
   const allowed = raw.allowed_directories ?? [];
   if (!Array.isArray(allowed) || allowed.some((d) => typeof d !== 'string')) report(['allowed_directories'], 'must be a list of directory paths');
+  else if (allowed.some((d) => (d as string).includes('\0'))) report(['allowed_directories', String(allowed.findIndex((d) => (d as string).includes('\0')))], NUL_IN_PATH);
   else config.allowedDirectories = allowed as string[];
 
   const backups = (raw.backups ?? {}) as Record<string, unknown>;
@@ -192,6 +199,7 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
   else {
     if (backups.directory !== undefined) {
       if (typeof backups.directory !== 'string' || backups.directory.trim() === '') report(['backups', 'directory'], 'must be a folder path');
+      else if (backups.directory.includes('\0')) report(['backups', 'directory'], NUL_IN_PATH);
       else {
         const file = fileInTheWay(layout.resolve(backups.directory));
         const own = layout.backupsFolderProblem(layout.resolve(backups.directory));

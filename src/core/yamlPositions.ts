@@ -1,4 +1,4 @@
-import { Document, isMap, isNode, isScalar, LineCounter, YAMLError } from 'yaml';
+import { Document, isAlias, isMap, isNode, isScalar, LineCounter, visit, YAMLError, type Alias } from 'yaml';
 import type { Issue } from './errors';
 
 /** Finds the line and column (1-based) of the node at `fieldPath`, or of its nearest existing parent. */
@@ -27,6 +27,36 @@ export function keyPositionOf(doc: Document, lineCounter: LineCounter, fieldPath
     }
   }
   return positionOf(doc, lineCounter, fieldPath);
+}
+
+/** Aliases are expanded at most this many times: a document of nested aliases (a "billion laughs") would otherwise fill the memory. */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The document as plain data, or the issue that stops it, with its position: an alias to an anchor that
+ * is not defined before it (`*name` without `&name`), or too many aliases. The parser reports neither as
+ * an error; converting threw, which every command said as "a bug" (one such profile file stopped `list`).
+ */
+export function plainData(doc: Document, lineCounter: LineCounter, file: string): { data: unknown } | { issue: Issue } {
+  try {
+    return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (error) {
+    let unresolved: Alias | undefined;
+    visit(doc, {
+      Alias(_key, node) {
+        if (isAlias(node) && node.resolve(doc) === undefined) {
+          unresolved = node;
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    if (unresolved) {
+      const at = unresolved.range ? lineCounter.linePos(unresolved.range[0]) : undefined;
+      return { issue: { file, line: at?.line, column: at?.col, message: `YAML error: the alias *${unresolved.source} refers to no anchor &${unresolved.source} before it; define the anchor first, or write the value itself` } };
+    }
+    return { issue: { file, message: `YAML error: ${(error as Error).message}; write the values themselves instead of aliases` } };
+  }
 }
 
 /** Turns the parser's syntax errors into issues that carry the file, line and column. */
