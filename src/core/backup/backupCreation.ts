@@ -233,15 +233,16 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const records: (DatabaseRecord | FileRecord)[] = [];
     const summary: BackupResult['databases'] = [];
     let databases = Object.entries(profile.databases).map(([logical, written]) => ({ logical, written, source: layout.resolve(written), snapshot: path.join(stagingDir, `${logical}.sqlite3`) }));
-    const leftOut: { database: (typeof databases)[number]; error: EnvProfilesError }[] = [];
-    /** Whether a left-out database's files go into the archive as they are (see keepDamaged). */
-    const keptAsFound = ({ database, error }: (typeof leftOut)[number]): boolean => (options.saveWhatCan === true || options.keepDamaged === true) && error.code === 'DATABASE_INVALID' && pathKind(database.source) === 'file';
+    /** Databases left out, and whether each one's files go into the archive as they are (`keptAsFound`, see keepDamaged). */
+    const leftOut: { database: (typeof databases)[number]; error: EnvProfilesError; keptAsFound: boolean }[] = [];
     /** With saveWhatCan, a database's own problem leaves it out; so does one missing or damaged when told (leaveOutMissing, leaveOutDamaged, keepDamaged); anything else fails the backup. */
     const leaveOutOrThrow = (database: (typeof databases)[number], error: unknown): void => {
-      const missing = isEnvProfilesError(error) && error.code === 'DATABASE_MISSING';
-      const damaged = isEnvProfilesError(error) && error.code === 'DATABASE_INVALID';
-      if (!(options.saveWhatCan && isDatabaseProblem(error)) && !(options.leaveOutMissing && missing) && !(options.leaveOutDamaged && damaged) && !(options.keepDamaged && damaged && pathKind(database.source) === 'file')) throw error;
-      leftOut.push({ database, error });
+      if (!isEnvProfilesError(error)) throw error;
+      const missing = error.code === 'DATABASE_MISSING';
+      const damaged = error.code === 'DATABASE_INVALID';
+      const keptAsFound = damaged && (options.saveWhatCan === true || options.keepDamaged === true) && pathKind(database.source) === 'file';
+      if (!(options.saveWhatCan && isDatabaseProblem(error)) && !(options.leaveOutMissing && missing) && !(options.leaveOutDamaged && damaged) && !(options.keepDamaged && keptAsFound)) throw error;
+      leftOut.push({ database, error, keptAsFound });
     };
     for (const database of databases) {
       const { logical, written, source } = database;
@@ -262,7 +263,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     databases = databases.filter((d) => !leftOut.some((l) => l.database === d));
     // A backup of none of the profile's databases would be no backup of it, unless none of them exists
     // or the damaged ones are kept as found: then its files and those copies are all there is to save.
-    const firstNotMissing = leftOut.find((l) => l.error.code !== 'DATABASE_MISSING' && !(options.leaveOutDamaged && l.error.code === 'DATABASE_INVALID') && !keptAsFound(l));
+    const firstNotMissing = leftOut.find((l) => l.error.code !== 'DATABASE_MISSING' && !(options.leaveOutDamaged && l.error.code === 'DATABASE_INVALID') && !l.keptAsFound);
     if (databases.length === 0 && firstNotMissing) throw firstNotMissing.error;
     const leftOutDatabases: LeftOutDatabase[] = leftOut.map(({ database, error }) => ({ logicalName: database.logical, originalPath: database.written, reason: error.message.replace(/\.$/, ''), code: error.code }));
     parentArchive = await parentOpening;
@@ -285,7 +286,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const leftOutRecords: LeftOutRecord[] = [];
     for (const [i, { logicalName, originalPath, reason }] of leftOutDatabases.entries()) {
       // Saving what it can (or told to keep damaged ones), a backup keeps a damaged database's files as they are (not one that is missing, or locked: that is no damage).
-      const rawCopies = keptAsFound(leftOut[i]) ? await archiveRawCopies(context, writer, logicalName, leftOut[i].database.source) : [];
+      const rawCopies = leftOut[i].keptAsFound ? await archiveRawCopies(context, writer, logicalName, leftOut[i].database.source) : [];
       leftOutRecords.push({ logicalName, originalPath, reason, ...(rawCopies.length > 0 ? { rawCopies } : {}) });
     }
     const anyRawCopy = leftOutRecords.some((l) => l.rawCopies);
