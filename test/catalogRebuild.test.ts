@@ -150,6 +150,21 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.deepEqual(catalogOf(context).map((e) => e.verified?.ok ?? null), [null, true, null], 'the verification of the first incremental is kept');
   });
 
+  it('a catalog entry without its profile id belongs to the catalog\'s profile: listed, built on and pruned, and written back with it (before: the next backup failed as "a bug")', async () => {
+    const { root, ids, catalogFile } = await withChain();
+    const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+    for (const entry of catalog.backups) delete entry.profileId;
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    const listed = runCli(['backups', DEV, '--workspace', root, '--json']);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(listed.json?.result.backups.map((b: CatalogEntry) => b.profileId), [DEV, DEV, DEV]);
+    const next = runCli(['backup', DEV, '--workspace', root, '--json']);
+    assert.equal(next.status, 0, next.stderr);
+    assert.deepEqual(next.json?.result.chain, ids, 'the incremental builds on the entries without a profile id');
+    assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', root]).status, 0);
+    assert.deepEqual(JSON.parse(fs.readFileSync(catalogFile, 'utf8')).backups.map((e: CatalogEntry) => e.profileId), [DEV, DEV, DEV, DEV]);
+  });
+
   it('a catalog that cannot be read stops neither the other profiles (list, verify, restore by id) nor a backup of its own, which is saved as a full backup, unlisted, until a rebuild lists it', async () => {
     const { root, context, ids, catalogFile } = await withChain();
     const prod = await createBackup(context, { profileId: 'prod_environment_001', kind: 'full' });

@@ -159,7 +159,7 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
     if (parsed.profileId !== undefined && typeof parsed.profileId !== 'string') throw new Error(`its profile id is not text (${shownValue(parsed.profileId)})`);
     const owner = [parsed.profileId, ...parsed.backups.map((e) => e.profileId)].find((id) => id !== undefined && id !== profileId);
     if (owner !== undefined) throw owner.toLowerCase() === profileId.toLowerCase() ? new CaseOnlyCatalogError(profileId, file, owner) : new Error(`it lists backups of the profile ${JSON.stringify(owner)}, not of ${profileId} (a backups folder renamed or copied?)`);
-    return parsed.backups;
+    return parsed.backups.map((entry) => ownedBy(entry, profileId));
   } catch (error) {
     if (error instanceof NewerCatalogError || error instanceof CaseOnlyCatalogError) throw error;
     throw new UnreadableCatalogError(profileId, file, (error as Error).message);
@@ -186,7 +186,15 @@ export function salvageCatalogEntries(backups: BackupLayout, profileId: string):
     if (entryProblem(entry) !== undefined || (entry.profileId ?? profileId) !== profileId || seen.has(entry.id)) return false;
     seen.add(entry.id);
     return true;
-  });
+  }).map((entry) => ownedBy(entry, profileId));
+}
+
+/**
+ * An entry without its profile id (which a catalog may leave out) belongs to the catalog's profile:
+ * filled in on reading, since a backup built on such an entry failed as "a bug" where it used it.
+ */
+function ownedBy(entry: CatalogEntry, profileId: string): CatalogEntry {
+  return entry.profileId === undefined ? { ...entry, profileId } : entry;
 }
 
 /** A catalog that exists but cannot be read (damaged, or not a catalog), as the error readCatalog throws for it. */
