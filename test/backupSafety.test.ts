@@ -33,6 +33,8 @@ describe('hostile archives are refused before anything is written', () => {
     ['file-into-store', /the backup would write a file at \.envprofiles\/config\.yaml: "\.envprofiles\/config\.yaml" is inside \.envprofiles, where this tool keeps its own files/],
     ['profile-escape', /manifest\.json has a profile id that is not a safe name: "\.\.\/\.\.\/escape" contains a path separator/],
     ['name-escape', /manifest\.json names a database "\.\.\/escape", which is not a database name/],
+    // Before: verify failed on its staging file's name (IO_ERROR), restore --as-new on the profile it wrote.
+    ['name-too-long', /manifest\.json names a database "a{79}, which is not a database name/],
     ['control-path', /manifest\.json gives database settings the path "data\/dev\/\\u001b\[2Jsettings\.sqlite3" \(in JSON notation\), which holds a control character/],
   ];
   for (const [mode, message] of cases) {
@@ -69,6 +71,10 @@ describe('a manifest with a field of the wrong kind (damaged, or made by hand)',
     ['pages-stored-negative', /manifest\.json has a count of stored pages for settings that is not a count \(-1\)\./],
     ['format-version-object', /manifest\.json has format version \{"major":2\}; this tool reads versions 1, 2 and 3\./],
     ['page-index-sha-missing', /manifest\.json has a record for database settings without its page index or the page index's SHA-256\./],
+    // Before: verified as four databases, and restored twice as a new profile.
+    ['database-twice', /manifest\.json lists the database settings twice\./],
+    ['left-out-and-backed-up', /manifest\.json lists the database settings both as backed up and as left out\./],
+    ['database-same-variable', /manifest\.json lists the databases settings and SETTINGS, which a profile cannot both have \(both would be ENVPROFILE_DB_SETTINGS\)\./],
   ];
   for (const [mode, message] of cases) {
     it(`${mode}: verify, restore and a catalog rebuild call it damaged and name the field (before, a restore of a createdAt that is not a time failed as "a bug")`, async () => {

@@ -6,7 +6,7 @@ import type { Issue } from './errors';
 import { resolveWritten } from './homePath';
 import { checkProfilePath, realLocation } from './pathSafety';
 import { PROFILE_TYPES, type ConfigValue, type Profile, type ProfileType } from './profileModel';
-import { isEnvironmentVariableName, profileIdProblem } from './safeNames';
+import { isEnvironmentVariableName, MAX_DATABASE_NAME, profileIdProblem } from './safeNames';
 import { isSqliteDatabaseFile } from './sqlite/sqliteHeader';
 import { likelyMeant, unknownKeyMessage } from './nearMiss';
 import { keyPositionOf, plainData, positionOf } from './yamlPositions';
@@ -190,9 +190,6 @@ function stringField(raw: Record<string, unknown>, key: string, report: Report, 
   }
   return value;
 }
-
-/** The longest logical database name, as long as a profile id may be. */
-const MAX_DATABASE_NAME = 64;
 
 function validateDatabases(value: unknown, report: Report, context: ProfileValidationContext): Record<string, string> {
   const result: Record<string, string> = {};

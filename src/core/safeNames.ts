@@ -23,3 +23,14 @@ export function profileIdProblem(id: string): string | undefined {
 export function isEnvironmentVariableName(key: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key);
 }
+
+/** The longest logical database name, as long as a profile id may be. */
+export const MAX_DATABASE_NAME = 64;
+
+/**
+ * A logical database name: it becomes ENVPROFILE_DB_<NAME> and names the database's files in a backup
+ * (its snapshot, plus SQLite's -journal), so a profile and a backup's manifest hold it to one rule.
+ */
+export function isDatabaseName(name: string): boolean {
+  return isEnvironmentVariableName(name) && name.length <= MAX_DATABASE_NAME;
+}

@@ -95,6 +95,12 @@ ONE_FIELD_LIES = {
     'pages-stored-negative': (first_db, 'pagesStored', -1),
     'format-version-object': (manifest, 'formatVersion', {'major': 2}),
     'page-index-sha-missing': (first_db, 'pageIndexSha256', None),
+    # A name longer than a profile may give a database (it became a staging file's name in verify).
+    'name-too-long': (first_db, 'logicalName', 'a' * 3000),
+    # Two databases a profile cannot both have: both would be ENVPROFILE_DB_SETTINGS.
+    'database-same-variable': (second_db, 'logicalName', first_db['logicalName'].upper()),
+    # A database both in the archive and in its list of databases left out.
+    'left-out-and-backed-up': (manifest, 'leftOut', [{'logicalName': first_db['logicalName'], 'originalPath': first_db['originalPath'], 'reason': 'it was damaged'}]),
 }
 
 with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
@@ -154,6 +160,10 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
         manifest['files'].append({'role': 'file', 'originalPath': target, 'size': len(content), 'sha256': hashlib.sha256(content).hexdigest(), 'entry': 'files/escape-file.txt'})
         copy_all(out, manifest_override=drop_segments(manifest))
         out.writestr('files/escape-file.txt', content)
+    elif mode == 'database-twice':
+        # One database listed twice: it was rebuilt, counted and restored twice.
+        manifest['files'].append(dict(first_db))
+        copy_all(out, manifest_override=drop_segments(manifest))
     elif mode in ONE_FIELD_LIES:
         record, field, value = ONE_FIELD_LIES[mode]
         record[field] = value

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
-import { isEnvironmentVariableName, profileIdProblem } from '../safeNames';
+import { isDatabaseName, profileIdProblem } from '../safeNames';
 import { MAX_CHAIN } from './archiveLimits';
 import { segmentListProblem } from './segmentedInflate';
 import { isBackupId } from './backupLayout';
@@ -223,6 +223,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   if (!isIsoTime(m.createdAt)) fail(archive, `has a createdAt that is not a time (${shown(m.createdAt)})`);
   if (typeof m.reason !== 'string') fail(archive, `has a reason that is not text (${shown(m.reason)})`);
   if (m.profileCreatedAt !== undefined && !isDateText(m.profileCreatedAt)) fail(archive, 'has a profileCreatedAt that is not a date');
+  const databaseVariables = new Map<string, string>();
   for (const file of m.files) {
     if (!file || typeof file.originalPath !== 'string' || !isCount(file.size)) fail(archive, 'has a file record without path or size');
     // A control character in a path would end up in a file name on disk and in every message naming it.
@@ -235,7 +236,12 @@ export function parseManifest(text: string, archive: string): BackupManifest {
       if (typeof db.logicalName !== 'string' || typeof db.entry !== 'string' || !isSha256(db.entrySha256) || !isCount(db.entrySize)) fail(archive, `has an incomplete record for database ${shown(db.logicalName)}`);
       if (typeof db.pageIndexEntry !== 'string' || !isSha256(db.pageIndexSha256)) fail(archive, `has a record for database ${db.logicalName} without its page index or the page index's SHA-256`);
       if (db.pagesStored !== undefined && !isCount(db.pagesStored)) fail(archive, `has a count of stored pages for ${db.logicalName} that is not a count (${shown(db.pagesStored)})`);
-      if (!isEnvironmentVariableName(db.logicalName)) refuse(archive, `names a database "${db.logicalName}", which is not a database name`);
+      // The profile's own rule: a longer name failed verify on its staging file's name, and restore --as-new on the profile it wrote.
+      if (!isDatabaseName(db.logicalName)) refuse(archive, `names a database ${shown(db.logicalName)}, which is not a database name`);
+      // Listed twice, one database was rebuilt, counted and restored twice (or both onto one file).
+      const sameVariable = databaseVariables.get(db.logicalName.toUpperCase());
+      if (sameVariable !== undefined) fail(archive, sameVariable === db.logicalName ? `lists the database ${db.logicalName} twice` : `lists the databases ${sameVariable} and ${db.logicalName}, which a profile cannot both have (both would be ENVPROFILE_DB_${db.logicalName.toUpperCase()})`);
+      databaseVariables.set(db.logicalName.toUpperCase(), db.logicalName);
       if (!isPlainFileName(path.basename(db.originalPath))) refuse(archive, `gives database ${db.logicalName} the path "${db.originalPath}", which does not end in a file name`);
       if (db.storage !== 'image' && db.storage !== 'pages') fail(archive, `has an unknown storage for ${db.logicalName}`);
       if (!db.sqlite || !Number.isInteger(db.sqlite.pageSize) || !Number.isInteger(db.sqlite.pageCount) || db.sqlite.pageSize < 512 || db.sqlite.pageSize > 65536) fail(archive, `has bad SQLite facts for ${db.logicalName}`);
@@ -249,6 +255,8 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   }
   if (m.leftOut !== undefined && (!Array.isArray(m.leftOut) || m.leftOut.some((l) => !l || typeof l.logicalName !== 'string' || typeof l.originalPath !== 'string' || typeof l.reason !== 'string'))) fail(archive, 'has a malformed list of databases left out');
   for (const l of m.leftOut ?? []) {
+    if (!isDatabaseName(l.logicalName)) refuse(archive, `names a database left out ${shown(l.logicalName)}, which is not a database name`);
+    if (databaseVariables.has(l.logicalName.toUpperCase())) fail(archive, `lists the database ${l.logicalName} both as backed up and as left out`);
     if (l.rawCopies !== undefined && (!Array.isArray(l.rawCopies) || !l.rawCopies.every(isRawCopy))) fail(archive, `has a malformed list of raw copies of ${l.logicalName}`);
   }
   return m as BackupManifest;
