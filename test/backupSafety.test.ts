@@ -35,6 +35,8 @@ describe('hostile archives are refused before anything is written', () => {
     ['name-escape', /manifest\.json names a database "\.\.\/escape", which is not a database name/],
     // Before: verify failed on its staging file's name (IO_ERROR), restore --as-new on the profile it wrote.
     ['name-too-long', /manifest\.json names a database "a{79}, which is not a database name/],
+    // Before: restore --as-new failed on the profile it wrote, naming that file (never written).
+    ['db-file-name-too-long', /manifest\.json gives database settings the path "data\/dev\/a{70}, which does not end in a file name \(of at most 255 bytes\)/],
     ['control-path', /manifest\.json gives database settings the path "data\/dev\/\\u001b\[2Jsettings\.sqlite3" \(in JSON notation\), which holds a control character/],
   ];
   for (const [mode, message] of cases) {

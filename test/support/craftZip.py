@@ -97,6 +97,8 @@ ONE_FIELD_LIES = {
     'page-index-sha-missing': (first_db, 'pageIndexSha256', None),
     # A name longer than a profile may give a database (it became a staging file's name in verify).
     'name-too-long': (first_db, 'logicalName', 'a' * 3000),
+    # A database file name longer than file systems take (restore --as-new names the new file after it).
+    'db-file-name-too-long': (first_db, 'originalPath', 'data/dev/' + 'a' * 300),
     # Two databases a profile cannot both have: both would be ENVPROFILE_DB_SETTINGS.
     'database-same-variable': (second_db, 'logicalName', first_db['logicalName'].upper()),
     # A database both in the archive and in its list of databases left out.

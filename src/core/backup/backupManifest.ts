@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
 import { isDatabaseName, profileIdProblem } from '../safeNames';
+import { MAX_NAME_BYTES } from '../fittingName';
 import { MAX_CHAIN } from './archiveLimits';
 import { segmentListProblem } from './segmentedInflate';
 import { isBackupId } from './backupLayout';
@@ -174,12 +175,14 @@ function chainShapeProblem(m: BackupManifest): string | undefined {
   return undefined;
 }
 
-/** A name that is a file of its own in a folder (not empty, ".", ".." or a path). */
+/**
+ * A name that is a file of its own in a folder (not empty, ".", ".." or a path), short enough for file
+ * systems: a restore as a new profile names the database's file after it (a longer one failed there).
+ */
 function isPlainFileName(name: string): boolean {
-  return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name) && Buffer.byteLength(name) <= MAX_NAME_BYTES;
 }
 
-/** Parses manifest.json from an untrusted archive, checking every field it relies on. */
 /** The database records of a manifest, in its order. */
 export function databaseRecordsOf(manifest: BackupManifest): DatabaseRecord[] {
   return manifest.files.filter((f): f is DatabaseRecord => f.role === 'database');
@@ -190,6 +193,7 @@ export function databaseRecordOf(manifest: BackupManifest, logicalName: string):
   return manifest.files.find((f): f is DatabaseRecord => f.role === 'database' && f.logicalName === logicalName);
 }
 
+/** Parses manifest.json from an untrusted archive, checking every field it relies on. */
 export function parseManifest(text: string, archive: string): BackupManifest {
   let raw: unknown;
   try {
@@ -242,7 +246,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
       const sameVariable = databaseVariables.get(db.logicalName.toUpperCase());
       if (sameVariable !== undefined) fail(archive, sameVariable === db.logicalName ? `lists the database ${db.logicalName} twice` : `lists the databases ${sameVariable} and ${db.logicalName}, which a profile cannot both have (both would be ENVPROFILE_DB_${db.logicalName.toUpperCase()})`);
       databaseVariables.set(db.logicalName.toUpperCase(), db.logicalName);
-      if (!isPlainFileName(path.basename(db.originalPath))) refuse(archive, `gives database ${db.logicalName} the path "${db.originalPath}", which does not end in a file name`);
+      if (!isPlainFileName(path.basename(db.originalPath))) refuse(archive, `gives database ${db.logicalName} the path ${shown(db.originalPath)}, which does not end in a file name (of at most ${MAX_NAME_BYTES} bytes)`);
       if (db.storage !== 'image' && db.storage !== 'pages') fail(archive, `has an unknown storage for ${db.logicalName}`);
       if (!db.sqlite || !Number.isInteger(db.sqlite.pageSize) || !Number.isInteger(db.sqlite.pageCount) || db.sqlite.pageSize < 512 || db.sqlite.pageSize > 65536) fail(archive, `has bad SQLite facts for ${db.logicalName}`);
       if (db.size !== db.sqlite.pageSize * db.sqlite.pageCount) fail(archive, `says ${db.logicalName} is ${db.size} bytes, which is not its page count times its page size`);
