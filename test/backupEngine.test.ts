@@ -1292,8 +1292,10 @@ describe('verify', () => {
     ['flip-single-stream', /db\/settings\.sqlite3/],
     ['truncate', /not a readable ZIP archive/],
     ['sha-lie', /entry "db\/settings\.sqlite3" does not match its SHA-256/],
+    // Before: sound, though every incremental built on it would restore wrong pages.
+    ['index-lie', /entry "db\/settings\.sqlite3" rebuilds to a file whose page 2 differs from the backup's page index \(1 page\(s\) differ; the index, which the next incremental compares pages against, does not describe the image\)/],
   ] as const) {
-    const what = { flip: 'a flipped bit (pieces inflated in parallel)', 'flip-single-stream': 'a flipped bit (one inflate stream)', truncate: 'a truncated archive', 'sha-lie': 'a manifest that lies' }[mode];
+    const what = { flip: 'a flipped bit (pieces inflated in parallel)', 'flip-single-stream': 'a flipped bit (one inflate stream)', truncate: 'a truncated archive', 'sha-lie': 'a manifest that lies', 'index-lie': 'a page index that does not describe its image' }[mode];
     it(`detects ${what} and names the archive and entry`, async () => {
       const { context } = await demoWorkspace();
       const backup = await createBackup(context, { profileId: DEV, kind: 'full' });

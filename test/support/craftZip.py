@@ -162,6 +162,17 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
         manifest['files'].append({'role': 'file', 'originalPath': target, 'size': len(content), 'sha256': hashlib.sha256(content).hexdigest(), 'entry': 'files/escape-file.txt'})
         copy_all(out, manifest_override=drop_segments(manifest))
         out.writestr('files/escape-file.txt', content)
+    elif mode == 'index-lie':
+        # A page index that does not describe its image (page 2's hash changed), with a manifest that
+        # agrees with the index entry: the image still matches its SHA-256.
+        index = bytearray(src.read(first_db['pageIndexEntry']))
+        index[16] ^= 0xff
+        first_db['pageIndexSha256'] = hashlib.sha256(index).hexdigest()
+        for info in src.infolist():
+            data = bytes(index) if info.filename == first_db['pageIndexEntry'] else src.read(info.filename)
+            if info.filename == 'manifest.json':
+                data = json.dumps(drop_segments(manifest)).encode()
+            out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
     elif mode == 'database-twice':
         # One database listed twice: it was rebuilt, counted and restored twice.
         manifest['files'].append(dict(first_db))

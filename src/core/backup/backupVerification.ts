@@ -147,7 +147,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         checking.catch(() => {}); // awaited below, or (after a failed rebuild) before the file goes
       };
       try {
-        const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, { wholeSha256: true, durable: false, watch: watchStep(context, `Rebuilding ${record.logicalName}`), whenWritten });
+        const rebuilt = await rebuildDatabase(chain, record.logicalName, target, staging, { wholeSha256: true, durable: false, pageIndex: true, watch: watchStep(context, `Rebuilding ${record.logicalName}`), whenWritten });
         for (const checked of rebuilt.entriesChecked) {
           alreadyChecked.add(`${checked.archive}\n${checked.entry}`);
           bytesChecked += checked.bytes;

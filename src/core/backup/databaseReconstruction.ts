@@ -32,6 +32,12 @@ export interface RebuildOptions {
   whenWritten?: () => void;
   /** The permissions the file is created with (the umask still applies); owner-only when absent. */
   createMode?: number;
+  /**
+   * Check a whole image against its page index too (verify): a restore needs only the image's SHA-256,
+   * but the next incremental compares pages against the index, so an index that does not describe the
+   * image would make every incremental built on it restore wrong pages.
+   */
+  pageIndex?: boolean;
 }
 
 /** Where a database's rebuild starts (its newest whole image), after checking the chain can hold what it claims. */
@@ -65,7 +71,7 @@ export function rebuiltSize(chain: ArchiveReader[], logicalName: string): number
  * throw (to cancel).
  */
 export async function rebuildDatabase(chain: ArchiveReader[], logicalName: string, target: string, scratchDir: string, options: RebuildOptions): Promise<RebuiltDatabase> {
-  const { wholeSha256: wantWholeSha256, durable, watch, whenWritten } = options;
+  const { wholeSha256: wantWholeSha256, durable, watch, whenWritten, pageIndex: checkPageIndex = false } = options;
   const { records, wanted, start, last } = planRebuild(chain, logicalName);
   requireFreeSpace(`Rebuilding ${logicalName}`, [
     { folder: path.dirname(target), bytes: wanted.size, what: 'the rebuilt database' },
@@ -164,22 +170,23 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   }
   whenWritten?.();
   // A lone image was already checked against the manifest as it streamed; a patched chain is re-read.
-  if (start === chain.length - 1 && wanted.sha256 !== undefined && wanted.entrySha256 === wanted.sha256 && wanted.entrySize === wanted.size) return { record: wanted, sha256: wanted.sha256, entriesChecked };
+  const loneImageChecked = start === chain.length - 1 && wanted.sha256 !== undefined && wanted.entrySha256 === wanted.sha256 && wanted.entrySize === wanted.size;
+  if (loneImageChecked && !checkPageIndex) return { record: wanted, sha256: wanted.sha256, entriesChecked };
   // Read back and hashed on this thread: a hashing worker's heap on top of the inflating would pass the
-  // memory goal. The whole-file SHA-256 only when the manifest has one to compare, or the caller asks.
+  // memory goal. The whole-file SHA-256 only when the manifest has one not yet compared, or the caller asks.
   const indexFile = path.join(scratchDir, `${path.basename(target)}.${process.pid}-${Date.now().toString(36)}.pagehash`);
   try {
-    const needWhole = wantWholeSha256 || wanted.sha256 !== undefined;
+    const needWhole = !loneImageChecked && (wantWholeSha256 || wanted.sha256 !== undefined);
     const rebuilt = await hashOnThisThread(target, indexFile, wanted.sqlite.pageSize, wanted.sqlite.pageCount, needWhole);
-    if (wanted.sha256 !== undefined) {
-      if (rebuilt.sha256 !== wanted.sha256) throw corrupt(last.file, wanted.entry, 'rebuilds to a file whose SHA-256 differs from the manifest (the chain is inconsistent)');
-      return { record: wanted, sha256: wanted.sha256, entriesChecked };
+    if (wanted.sha256 !== undefined && !loneImageChecked && rebuilt.sha256 !== wanted.sha256) throw corrupt(last.file, wanted.entry, 'rebuilds to a file whose SHA-256 differs from the manifest (the chain is inconsistent)');
+    if (wanted.sha256 === undefined || checkPageIndex) {
+      const differing = await changedPagesAgainst(indexFile, wanted.sqlite.pageCount, last.verifiedChunks(wanted.pageIndexEntry, wanted.pageIndexSha256));
+      if (differing.length > 0) {
+        const why = wanted.sha256 === undefined ? 'the chain is inconsistent' : 'the index, which the next incremental compares pages against, does not describe the image';
+        throw corrupt(last.file, wanted.entry, `rebuilds to a file whose page ${differing[0] + 1} differs from the backup's page index (${differing.length} page(s) differ; ${why})`);
+      }
     }
-    const differing = await changedPagesAgainst(indexFile, wanted.sqlite.pageCount, last.verifiedChunks(wanted.pageIndexEntry, wanted.pageIndexSha256));
-    if (differing.length > 0) {
-      throw corrupt(last.file, wanted.entry, `rebuilds to a file whose page ${differing[0] + 1} differs from the backup's page index (${differing.length} page(s) differ; the chain is inconsistent)`);
-    }
-    return { record: wanted, sha256: rebuilt.sha256, entriesChecked };
+    return { record: wanted, sha256: wanted.sha256 ?? rebuilt.sha256, entriesChecked };
   } finally {
     fs.rmSync(indexFile, { force: true });
   }
