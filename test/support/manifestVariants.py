@@ -12,7 +12,8 @@ source, outdir = sys.argv[1], sys.argv[2]
 src = zipfile.ZipFile(source)
 manifest = json.loads(src.read('manifest.json'))
 REMOVE = object()
-VALUES = [None, -1, 1.5, 'x', [], {}, REMOVE]
+# 'a' * 300: longer than a database name (64) or a file name (255 bytes) may be.
+VALUES = [None, -1, 1.5, 'x', 'a' * 300, [], {}, REMOVE]
 
 # One record of each role stands for the others (the same code reads them all).
 firsts = {}
