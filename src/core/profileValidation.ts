@@ -6,7 +6,7 @@ import type { Issue } from './errors';
 import { resolveWritten } from './homePath';
 import { checkProfilePath, realLocation } from './pathSafety';
 import { PROFILE_TYPES, type ConfigValue, type Profile, type ProfileType } from './profileModel';
-import { isEnvironmentVariableName, MAX_DATABASE_NAME, profileIdProblem } from './safeNames';
+import { databaseNameProblem, isEnvironmentVariableName, profileIdProblem } from './safeNames';
 import { isSqliteDatabaseFile } from './sqlite/sqliteHeader';
 import { likelyMeant, unknownKeyMessage } from './nearMiss';
 import { keyPositionOf, plainData, positionOf } from './yamlPositions';
@@ -208,13 +208,9 @@ function validateDatabases(value: unknown, report: Report, context: ProfileValid
   const seenUpper = new Map<string, string>();
   for (const [logical, written] of entries) {
     const field = ['profile', 'databases', logical];
-    if (!isEnvironmentVariableName(logical)) {
-      report(field, `"${logical}" is not a usable database name: use letters, digits and "_" (it becomes ENVPROFILE_DB_${logical.toUpperCase()})`);
-      continue;
-    }
-    if (logical.length > MAX_DATABASE_NAME) {
-      // It names the database's snapshot file in a backup (plus SQLite's -journal): a long one failed every backup.
-      report(field, `"${logical.slice(0, 20)}…" is ${logical.length} characters long: a database name may have at most ${MAX_DATABASE_NAME}`);
+    const nameProblem = databaseNameProblem(logical);
+    if (nameProblem) {
+      report(field, nameProblem);
       continue;
     }
     const upper = logical.toUpperCase();

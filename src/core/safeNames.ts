@@ -25,12 +25,15 @@ export function isEnvironmentVariableName(key: string): boolean {
 }
 
 /** The longest logical database name, as long as a profile id may be. */
-export const MAX_DATABASE_NAME = 64;
+const MAX_DATABASE_NAME = 64;
 
 /**
- * A logical database name: it becomes ENVPROFILE_DB_<NAME> and names the database's files in a backup
- * (its snapshot, plus SQLite's -journal), so a profile and a backup's manifest hold it to one rule.
+ * Returns why `name` is not a logical database name, or undefined when it is. It becomes
+ * ENVPROFILE_DB_<NAME> and names the database's files in a backup (its snapshot, plus SQLite's
+ * -journal: a long one failed every backup), so a profile and a backup's manifest hold it to this rule.
  */
-export function isDatabaseName(name: string): boolean {
-  return isEnvironmentVariableName(name) && name.length <= MAX_DATABASE_NAME;
+export function databaseNameProblem(name: string): string | undefined {
+  if (!isEnvironmentVariableName(name)) return `"${name}" is not a usable database name: use letters, digits and "_" (it becomes ENVPROFILE_DB_${name.toUpperCase()})`;
+  if (name.length > MAX_DATABASE_NAME) return `"${name.slice(0, 20)}…" is ${name.length} characters long: a database name may have at most ${MAX_DATABASE_NAME}`;
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
-import { isDatabaseName, profileIdProblem } from '../safeNames';
+import { databaseNameProblem, profileIdProblem } from '../safeNames';
 import { MAX_NAME_BYTES } from '../fittingName';
 import { MAX_CHAIN } from './archiveLimits';
 import { segmentListProblem } from './segmentedInflate';
@@ -241,7 +241,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
       if (typeof db.pageIndexEntry !== 'string' || !isSha256(db.pageIndexSha256)) fail(archive, `has a record for database ${db.logicalName} without its page index or the page index's SHA-256`);
       if (db.pagesStored !== undefined && !isCount(db.pagesStored)) fail(archive, `has a count of stored pages for ${db.logicalName} that is not a count (${shown(db.pagesStored)})`);
       // The profile's own rule: a longer name failed verify on its staging file's name, and restore --as-new on the profile it wrote.
-      if (!isDatabaseName(db.logicalName)) refuse(archive, `names a database ${shown(db.logicalName)}, which is not a database name`);
+      if (databaseNameProblem(db.logicalName) !== undefined) refuse(archive, `names a database ${shown(db.logicalName)}, which is not a database name`);
       // Listed twice, one database was rebuilt, counted and restored twice (or both onto one file).
       const sameVariable = databaseVariables.get(db.logicalName.toUpperCase());
       if (sameVariable !== undefined) fail(archive, sameVariable === db.logicalName ? `lists the database ${db.logicalName} twice` : `lists the databases ${sameVariable} and ${db.logicalName}, which a profile cannot both have (both would be ENVPROFILE_DB_${db.logicalName.toUpperCase()})`);
@@ -259,7 +259,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   }
   if (m.leftOut !== undefined && (!Array.isArray(m.leftOut) || m.leftOut.some((l) => !l || typeof l.logicalName !== 'string' || typeof l.originalPath !== 'string' || typeof l.reason !== 'string'))) fail(archive, 'has a malformed list of databases left out');
   for (const l of m.leftOut ?? []) {
-    if (!isDatabaseName(l.logicalName)) refuse(archive, `names a database left out ${shown(l.logicalName)}, which is not a database name`);
+    if (databaseNameProblem(l.logicalName) !== undefined) refuse(archive, `names a database left out ${shown(l.logicalName)}, which is not a database name`);
     if (databaseVariables.has(l.logicalName.toUpperCase())) fail(archive, `lists the database ${l.logicalName} both as backed up and as left out`);
     if (l.rawCopies !== undefined && (!Array.isArray(l.rawCopies) || !l.rawCopies.every(isRawCopy))) fail(archive, `has a malformed list of raw copies of ${l.logicalName}`);
   }

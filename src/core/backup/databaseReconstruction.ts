@@ -176,10 +176,11 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   // memory goal. The whole-file SHA-256 only when the manifest has one not yet compared, or the caller asks.
   const indexFile = path.join(scratchDir, `${path.basename(target)}.${process.pid}-${Date.now().toString(36)}.pagehash`);
   try {
-    const needWhole = !loneImageChecked && (wantWholeSha256 || wanted.sha256 !== undefined);
-    const rebuilt = await hashOnThisThread(target, indexFile, wanted.sqlite.pageSize, wanted.sqlite.pageCount, needWhole);
-    if (wanted.sha256 !== undefined && !loneImageChecked && rebuilt.sha256 !== wanted.sha256) throw corrupt(last.file, wanted.entry, 'rebuilds to a file whose SHA-256 differs from the manifest (the chain is inconsistent)');
-    if (wanted.sha256 === undefined || checkPageIndex) {
+    const compareWhole = wanted.sha256 !== undefined && !loneImageChecked;
+    const compareIndex = wanted.sha256 === undefined || checkPageIndex;
+    const rebuilt = await hashOnThisThread(target, indexFile, wanted.sqlite.pageSize, wanted.sqlite.pageCount, compareWhole || (wantWholeSha256 && !loneImageChecked));
+    if (compareWhole && rebuilt.sha256 !== wanted.sha256) throw corrupt(last.file, wanted.entry, 'rebuilds to a file whose SHA-256 differs from the manifest (the chain is inconsistent)');
+    if (compareIndex) {
       const differing = await changedPagesAgainst(indexFile, wanted.sqlite.pageCount, last.verifiedChunks(wanted.pageIndexEntry, wanted.pageIndexSha256));
       if (differing.length > 0) {
         const why = wanted.sha256 === undefined ? 'the chain is inconsistent' : 'the index, which the next incremental compares pages against, does not describe the image';
