@@ -190,8 +190,9 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
   }
 
   const allowed = raw.allowed_directories ?? [];
+  const withNul = Array.isArray(allowed) ? allowed.findIndex((d) => typeof d === 'string' && d.includes('\0')) : -1;
   if (!Array.isArray(allowed) || allowed.some((d) => typeof d !== 'string')) report(['allowed_directories'], 'must be a list of directory paths');
-  else if (allowed.some((d) => (d as string).includes('\0'))) report(['allowed_directories', String(allowed.findIndex((d) => (d as string).includes('\0')))], NUL_IN_PATH);
+  else if (withNul >= 0) report(['allowed_directories', String(withNul)], NUL_IN_PATH);
   else config.allowedDirectories = allowed as string[];
 
   const backups = (raw.backups ?? {}) as Record<string, unknown>;
