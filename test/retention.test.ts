@@ -9,7 +9,7 @@ import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { decideRetention, reasonsText, type KeepRules } from '../src/core/backup/retentionPolicy';
 import { EnvProfilesError } from '../src/core/errors';
-import { age } from '../src/core/localTime';
+import { age, localTimestamp, localTimeZone } from '../src/core/localTime';
 import { deleteProfile } from '../src/core/profileDeletion';
 import { switchProfile } from '../src/core/switchTransaction';
 import { workspaceConfigFor } from '../src/core/workspaceConfig';
@@ -201,6 +201,23 @@ describe('ages shown in VS Code', () => {
     const now = Date.parse('2025-11-01T12:00:00Z');
     assert.deepEqual(['2025-11-01T11:59:30Z', '2025-11-01T11:15:00Z', '2025-10-31T00:00:00Z', '2025-10-20T12:00:00Z', '2025-11-01T12:00:30Z', '2025-11-02T12:00:00Z'].map((iso) => age(iso, now)),
       ['30 s ago', '45 min ago', '36 h ago', '12 days ago', '0 s ago', 'dated after now']);
+  });
+});
+
+describe('local time', () => {
+  it('follows a TZ changed while the process runs, and each zone keeps its own clock (both are resolved once and kept)', () => {
+    const before = process.env.TZ;
+    try {
+      const shown: string[] = [];
+      for (const zone of ['Asia/Seoul', 'America/New_York', 'Asia/Seoul', 'Not/A_Zone']) {
+        process.env.TZ = zone;
+        shown.push(`${localTimeZone()} ${localTimestamp('2025-11-01T12:00:00Z')}`);
+      }
+      assert.deepEqual(shown, ['Asia/Seoul 2025-11-01 21:00:00', 'America/New_York 2025-11-01 08:00:00', 'Asia/Seoul 2025-11-01 21:00:00', 'UTC 2025-11-01 12:00:00']);
+    } finally {
+      if (before === undefined) delete process.env.TZ;
+      else process.env.TZ = before;
+    }
   });
 });
 

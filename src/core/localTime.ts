@@ -14,9 +14,22 @@ export interface LocalParts {
 
 /** The local calendar parts of an instant in `timeZone` (DST included). */
 export function localParts(iso: string, timeZone: string): LocalParts {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso));
+  const parts = partsFormatter(timeZone).formatToParts(new Date(iso));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
+}
+
+// Making a formatter costs about 0.1 ms (ICU loads the zone's rules); a list of a year of hourly backups
+// called for tens of thousands of them (`backups` of 1,000 took 0.9 s, 0.35 s of it here).
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function partsFormatter(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
 }
 
 /**
@@ -26,9 +39,16 @@ export function localParts(iso: string, timeZone: string): LocalParts {
  * (shown as "undefined").
  */
 export function localTimeZone(): string {
+  // Resolved once per value of TZ (Node follows a TZ changed at run time, so must this).
+  const tz = process.env.TZ;
+  if (lastZone && lastZone.tz === tz) return lastZone.zone;
   const resolved = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
-  return resolved && isKnownTimeZone(resolved) ? resolved : 'UTC';
+  const zone = resolved && isKnownTimeZone(resolved) ? resolved : 'UTC';
+  lastZone = { tz, zone };
+  return zone;
 }
+
+let lastZone: { tz: string | undefined; zone: string } | undefined;
 
 function isKnownTimeZone(zone: string): boolean {
   try {

@@ -155,8 +155,11 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
   // "No backups" from a disk that is not mounted would mislead.
   if (entries.length === 0) backups.requireVisible(dryRun ? 'the dry run has nothing to list' : 'nothing was pruned');
   const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
+  // A set: a year of hourly backups is thousands of ids, and a list's `includes` for each made it quadratic.
+  const isDoomed = (entry: { id: string }): boolean => doomedIds.has(entry.id);
+  const doomedIds = new Set(doomed);
   // What a kept backup needs is decided from its record: each is checked against its archive before anything goes.
-  const wrongRecords = doomed.length > 0 ? await recordsDisagreeingWithArchives(backups, profileId, entries.filter((e) => !doomed.includes(e.id))) : [];
+  const wrongRecords = doomed.length > 0 ? await recordsDisagreeingWithArchives(backups, profileId, entries.filter((e) => !isDoomed(e))) : [];
   if (wrongRecords.length > 0) throw catalogDisagreementError(backups, profileId, wrongRecords);
   let freedBytes = 0;
   if (!dryRun && doomed.length > 0) {
@@ -165,26 +168,26 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
     // The catalog goes first: an archive no longer listed is harmless; a listed archive that is gone is not.
     // As it is now: a workspace sharing the folder may have listed a backup since it was read.
     try {
-      await updateCatalog(backups, profileId, `prune ${profileId}`, (current) => current.filter((e) => !doomed.includes(e.id)), { onWait: (message) => context.logger.warn(message) });
+      await updateCatalog(backups, profileId, `prune ${profileId}`, (current) => current.filter((e) => !isDoomed(e)), { onWait: (message) => context.logger.warn(message) });
     } catch (error) {
       // Nothing was taken out of the catalog (a read-only backups folder, say): nothing to finish.
       removeJournal(context.layout, journalName);
       throw error;
     }
     context.onStep?.('prune-catalog-written');
-    const { freed, undeletable } = deleteArchives(backups, profileId, entries.filter((e) => doomed.includes(e.id)));
+    const { freed, undeletable } = deleteArchives(backups, profileId, entries.filter(isDoomed));
     freedBytes = freed;
+    const kept = new Set(undeletable.map((u) => u.entry.id));
     if (undeletable.length > 0) {
       // Still there and whole: listed again (with the backups they build on), so catalog and folder agree.
-      const kept = new Set(undeletable.map((u) => u.entry.id));
       await updateCatalog(backups, profileId, `prune ${profileId}`, (current) => [...current, ...entries.filter((e) => kept.has(e.id) && !current.some((c) => c.id === e.id))], { onWait: (message) => context.logger.warn(message) });
     }
     removeJournal(context.layout, journalName);
-    const deleted = doomed.filter((id) => !undeletable.some((u) => u.entry.id === id));
+    const deleted = doomed.filter((id) => !kept.has(id));
     appendAudit(context, { event: 'prune', profile: profileId, outcome: undeletable.length > 0 ? 'failed' : 'ok', detail: `deleted ${deleted.join(', ') || 'none'}` });
     if (undeletable.length > 0) throw undeletableError(profileId, deleted.length, doomed.length, undeletable);
   } else {
-    freedBytes = entries.filter((e) => doomed.includes(e.id)).reduce((sum, e) => sum + e.sizeBytes, 0);
+    freedBytes = entries.filter(isDoomed).reduce((sum, e) => sum + e.sizeBytes, 0);
   }
   return {
     profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, notes, ...(rulesFrom ? { rulesFrom } : {}),
