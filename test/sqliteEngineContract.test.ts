@@ -127,6 +127,31 @@ for (const name of ENGINES) {
       assert.match(notDatabase.problems.join('; '), /^SQLite stopped integrity_check at what it cannot read past: .*(file is not a database|malformed)/);
     });
 
+    it('checkIntegrity of many files, at once and one after another: each report is its own file\'s (node:sqlite reuses its checking threads)', async () => {
+      const dir = tempDir();
+      const sound = path.join(dir, 'sound.sqlite3');
+      await fixtureDatabase(sound, 'wal');
+      const orphan = path.join(dir, 'orphan.sqlite3');
+      await fixtureDatabase(orphan, 'delete');
+      const writer = (await engine('node:sqlite')).open(orphan, { readOnly: false });
+      writer.exec('PRAGMA foreign_keys = OFF');
+      writer.exec('INSERT INTO transfers (account_id, amount) VALUES (998, 5)');
+      writer.close();
+      const junk = path.join(dir, 'junk.sqlite3');
+      fs.writeFileSync(junk, 'not a database, text long enough to fill a header. '.repeat(4));
+      const summary = (report: { problems: string[]; foreignKeyViolations: number }): string => (report.problems.length > 0 ? 'damaged' : `fk ${report.foreignKeyViolations}`);
+      const expected = { [sound]: 'fk 0', [orphan]: 'fk 1', [junk]: 'damaged' };
+      const files = Array.from({ length: 24 }, (_, i) => [sound, orphan, junk][i % 3]);
+      const together = await Promise.all(files.map((file) => sqlite.checkIntegrity(file, { readOnly: true })));
+      assert.deepEqual(together.map(summary), files.map((file) => expected[file]));
+      const inTurn: string[] = [];
+      for (const file of files) inTurn.push(summary(await sqlite.checkIntegrity(file, { readOnly: true })));
+      assert.deepEqual(inTurn, files.map((file) => expected[file]));
+      // A folder cannot be opened: an error of its own check, which leaves the next check (on the same thread) alone.
+      await assert.rejects(async () => sqlite.checkIntegrity(dir, { readOnly: false }));
+      assert.equal(summary(await sqlite.checkIntegrity(orphan, { readOnly: true })), 'fk 1');
+    });
+
     it('checkIntegrity: damage SQLite stops a check at (page 1\'s b-tree header, a schema that does not parse, a schema format it does not know) is a problem found, not an error', async () => {
       const dir = tempDir();
       const pageOneBroken = path.join(dir, 'page-one.sqlite3');
