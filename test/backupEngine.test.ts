@@ -1079,6 +1079,31 @@ describe('backup archives', () => {
     assert.ok(!(await restoreBackup(context, { reference: own.entry.id })).notes.some((n) => n.includes('is also in the files: of')));
   });
 
+  it('a profile of 600 files shared with a clone: the restore says so in one note, and its text names the first files and counts the rest; --json lists every one (before: 600 notes and a line of 600 names)', async () => {
+    const { root, context } = await demoWorkspace();
+    const names = Array.from({ length: 600 }, (_, i) => `config/part${i % 6}/f${i}.json`);
+    for (const name of names) {
+      fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+      fs.writeFileSync(path.join(root, name), `{"n":"${name}"}\n`);
+    }
+    const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('  configurations:', `  files:\n${names.map((name) => `    - ${name}\n`).join('')}  configurations:`));
+    const clone = await cloneProfile(context, { source: DEV, id: 'dev_copy_01' });
+    assert.deepEqual(clone.notes, [`files: config/part0/f0.json, config/part1/f1.json, config/part2/f2.json, config/part3/f3.json, config/part4/f4.json and 595 more are shared with ${DEV}: restoring a backup of either profile puts its copy back for both; to keep them apart, give dev_copy_01 its own copies and change its files: list`]);
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    fs.writeFileSync(path.join(root, names[599]), '{"changed":true}\n');
+    const restored = runCli(['restore', backup.entry.id, '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    const lines = restored.stdout.split('\n');
+    assert.ok(lines.some((line) => line === `  files: ${names.slice(0, 20).join(', ')} and 580 more (--json lists every one)`), restored.stdout);
+    const shared = lines.filter((line) => line.includes('are also in the files: of'));
+    assert.deepEqual(shared.map((line) => line.replace(/backup \S+ holds/, 'backup B holds')), ['  note: 600 files (config/part0/f0.json, config/part1/f1.json, config/part2/f2.json and 597 more) are also in the files: of dev_copy_01: they were replaced for that profile too; the safety backup B holds what was there']);
+    assert.ok(restored.stdout.length < 2000, `${restored.stdout.length} characters`);
+    assert.equal(fs.readFileSync(path.join(root, names[599]), 'utf8'), `{"n":"${names[599]}"}\n`);
+    const json = runCli(['restore', backup.entry.id, '--json', '--workspace', root]);
+    assert.deepEqual(JSON.parse(json.stdout).result.files, names);
+  });
+
   it('a files: path outside the workspace (an allowed directory, by absolute path or under ~) is archived under a plain name, verifies, chains and restores (before: "files//srv/…", which the reader refuses: every such backup failed its verify and restore, and so did every incremental after it); an archive an earlier version wrote that way restores', async () => {
     const { root, context } = await demoWorkspace();
     const outside = tempDir('envprofiles-outside-files-');

@@ -2,6 +2,7 @@ import { EnvProfilesError } from './errors';
 import { holdersByFile, type FileHolder } from './openFileHolders';
 import { BUSY_TIMEOUT_MS, type SqliteEngine } from './sqlite/sqliteEngine';
 import { readSqliteHeader } from './sqlite/sqliteHeader';
+import { namedFew } from './namedFew';
 
 /** A database that an operation is about to replace or delete. */
 export interface DatabaseInPlace {
@@ -58,8 +59,7 @@ export function lockedDatabaseError(shown: string, file: string, operation: stri
 
 function holdersText(holders: FileHolder[]): string {
   if (holders.length === 0) return 'another connection (SQLite reports it locked)';
-  const named = holders.slice(0, 3).map((h) => `${h.command} (pid ${h.pid})`).join(', ');
-  return `another program: ${named}${holders.length > 3 ? ` and ${holders.length - 3} more` : ''}`;
+  return `another program: ${namedFew(holders.map((h) => `${h.command} (pid ${h.pid})`))}`;
 }
 
 /** Whether the file's header says WAL mode (read and write versions 2); false when it cannot be read. */

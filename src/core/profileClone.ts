@@ -17,6 +17,7 @@ import { workspaceConfigFor } from './workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
+import { namedFew } from './namedFew';
 
 export type CloneData = 'copy' | 'schema' | 'empty';
 
@@ -128,6 +129,6 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
   const earlier = earlierBackupsNoteFor(layout, config, parsed.profile, context.now());
   // The files: list is copied as it is: the clone's environment uses the same files, which is often
   // meant, but a restore of either profile then puts its copy of them back for both.
-  const shared = parsed.profile.files.length > 0 ? `files: ${parsed.profile.files.join(', ')} ${parsed.profile.files.length === 1 ? 'is' : 'are'} shared with ${source.id}: restoring a backup of either profile puts its copy back for both; to keep them apart, give ${request.id} its own copies and change its files: list` : undefined;
+  const shared = parsed.profile.files.length > 0 ? `files: ${namedFew(parsed.profile.files, 5)} ${parsed.profile.files.length === 1 ? 'is' : 'are'} shared with ${source.id}: restoring a backup of either profile puts its copy back for both; to keep them apart, give ${request.id} its own copies and change its files: list` : undefined;
   return { profile: parsed.profile, file: profileFile, databases, durationMs: performance.now() - started, notes: [earlier, shared].filter((n): n is string => n !== undefined) };
 }

@@ -7,6 +7,7 @@ import type { Profile } from './profileModel';
 import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceLayout } from './workspaceLayout';
 import { nonFileInWords } from './pathKind';
+import { namedFew } from './namedFew';
 
 /** What a switch writes: a file with content, or a symlink with a target. */
 export type OutputContent = { kind: 'file'; content: string } | { kind: 'symlink'; target: string };
@@ -90,7 +91,7 @@ export function outputDrift(output: PlannedOutput, root: string): string | undef
   const [have, want] = [envLines(text), envLines(after.content)];
   const differing = [...new Set([...have.keys(), ...want.keys()])].filter((key) => have.get(key) !== want.get(key));
   if (differing.length === 0) return `${label} differs from what a switch writes (in its comments or layout)`;
-  const shown = `${differing.slice(0, 5).join(', ')}${differing.length > 5 ? ` and ${differing.length - 5} more` : ''}`;
+  const shown = namedFew(differing, 5);
   const elsewhere = [...have.entries()].some(([key, line]) => key.startsWith('ENVPROFILE_DB_') && want.has(key) && !line.includes(`${root}${path.sep}`));
   return `${label} differs in ${shown}${elsewhere ? ` (its database paths are outside ${root}: was the workspace folder moved or copied?)` : ''}`;
 }

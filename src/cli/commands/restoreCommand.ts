@@ -7,6 +7,7 @@ import { workspaceConfigFor } from '../../core/workspaceConfig';
 import { stringOption } from '../cliArguments';
 import type { CliCommand, CommandOutput } from '../cliCommand';
 import { shellArgument } from '../../core/shellArgument';
+import { namedFew } from '../../core/namedFew';
 
 export const restoreCommand: CliCommand = {
   name: 'restore',
@@ -34,7 +35,8 @@ export const restoreCommand: CliCommand = {
     const result = await restoreBackup(context, { reference: positionals[0], asNew: stringOption(options['as-new']), database: stringOption(options.db), confirmedId, dryRun });
     if (result.plan) return describePlan(result, result.plan, options['as-new'] !== undefined, positionals[0]);
     const text = [`Restored ${restoredWhat(result)} of ${result.profileId} from ${result.backupId} in ${(result.durationMs / 1000).toFixed(2)} s.`];
-    if (result.files.length) text.push(`  files: ${result.files.join(', ')}`);
+    // Named up to a screenful: a profile may list thousands (--json lists every one).
+    if (result.files.length) text.push(`  files: ${namedFew(result.files, 20)}${result.files.length > 20 ? ' (--json lists every one)' : ''}`);
     if (result.safetyBackup) text.push(`  the state before the restore is in backup ${result.safetyBackup}${result.safetyBackupVerified ? ', verified' : ''}`);
     for (const note of result.notes) text.push(`  note: ${note}`);
     return { json: result, text };

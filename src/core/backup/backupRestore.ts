@@ -46,6 +46,7 @@ import { requireRoomToVerify, verifySafetyBackup } from './safetyBackupCheck';
 import { vanishedFolderError } from './vanishedFolder';
 import { shellArgument } from '../shellArgument';
 import { makeFolders } from '../makeFolders';
+import { namedFew } from '../namedFew';
 
 export interface RestoreRequest {
   /** A backup id or the path of an archive. */
@@ -79,7 +80,7 @@ export interface RestoreResult {
 export function restoredWhat(result: Pick<RestoreResult, 'databases' | 'files'>): string {
   if (result.databases.length > 0) return result.databases.join(', ');
   // The notes say why the backup holds no database (and whether the profile file was put back).
-  return result.files.length > 0 ? `${result.files.length === 1 ? 'the file' : 'the files'} ${result.files.join(', ')} (no database: the backup holds none)` : 'no database (the backup holds none)';
+  return result.files.length > 0 ? `${result.files.length === 1 ? 'the file' : 'the files'} ${namedFew(result.files, 5)} (no database: the backup holds none)` : 'no database (the backup holds none)';
 }
 
 export interface RestorePlan {
@@ -488,7 +489,7 @@ function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, chain: A
  */
 function sharedPathNotes(context: WorkspaceContext, profileId: string, replaced: DatabaseInPlace[], fileRecords: FileRecord[], fileTargets: string[], outcome: Outcome, safetyBackup: string | undefined): string[] {
   const held = safetyBackup ? `; the safety backup ${safetyBackup} holds what was there` : '';
-  const replacedFor = (others: string[]): string => `${told(outcome, 'it was replaced for', 'it would be replaced for')} ${others.length === 1 ? 'that profile' : 'those profiles'} too${held}`;
+  const replacedFor = (others: string[], count = 1): string => `${count === 1 ? told(outcome, 'it was replaced for', 'it would be replaced for') : told(outcome, 'they were replaced for', 'they would be replaced for')} ${others.length === 1 ? 'that profile' : 'those profiles'} too${held}`;
   const databaseOwners = replaced.length > 0 ? databasesOfOtherProfiles(context, profileId) : new Map<string, string>();
   const databaseNotes = replaced.flatMap((database) => {
     const other = databaseOwners.get(database.file);
@@ -496,10 +497,18 @@ function sharedPathNotes(context: WorkspaceContext, profileId: string, replaced:
   });
   if (fileRecords.length === 0) return databaseNotes;
   const listedElsewhere = filesOfOtherProfiles(context, profileId);
-  return [...databaseNotes, ...fileRecords.flatMap((file, i) => {
+  // One note per set of other profiles: a clone of a profile with 1,500 files gave 1,500 notes.
+  const sharedWith = new Map<string, { others: string[]; paths: string[] }>();
+  fileRecords.forEach((file, i) => {
     const others = listedElsewhere.get(realLocation(fileTargets[i]));
-    return others ? [`${file.originalPath} is also in the files: of ${others.join(', ')}: ${replacedFor(others)}`] : [];
-  })];
+    if (!others) return;
+    const group = sharedWith.get(others.join(', ')) ?? { others, paths: [] };
+    group.paths.push(file.originalPath);
+    sharedWith.set(others.join(', '), group);
+  });
+  return [...databaseNotes, ...[...sharedWith.values()].map(({ others, paths }) => (paths.length === 1
+    ? `${paths[0]} is also in the files: of ${others.join(', ')}: ${replacedFor(others)}`
+    : `${paths.length.toLocaleString('en-US')} files (${namedFew(paths)}) are also in the files: of ${others.join(', ')}: ${replacedFor(others, paths.length)}`))];
 }
 
 function sha256Of(data: Buffer): string {
@@ -722,7 +731,7 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   // The files: paths are kept: writing the backup's copies there would replace files that are (or may
   // be) another profile's, without a safety backup of them.
   if (newProfile.files.length > 0) {
-    const list = newProfile.files.join(', ');
+    const list = namedFew(newProfile.files, 5);
     notes.push(`${id} lists the same files: as the backup's profile (${list}); the backup's copies of them ${told(outcome, 'were', 'would be')} not written over the ones in place (they are in the archive, under files/): to keep them apart, give ${id} its own copies and change its files: list`);
   }
   for (const logical of leftOut) {
