@@ -265,9 +265,13 @@ describe('backup archives', () => {
     }
   });
 
-  it('an incremental hashed on one thread (pages deflated as found) equals one hashed on two: same pages, index and restore', async () => {
+  for (const pageSize of [4096, 512, 65536]) it(`an incremental hashed on one thread (pages deflated as found) equals one hashed on two: same pages, index and restore (pages of ${pageSize} bytes${pageSize === 4096 ? '' : ', blocks of 1 MiB all the same: 256 pages of 64 KiB were 16 MiB per thread'})`, async () => {
     const { root, context } = await demoWorkspace(3000);
+    // Other page sizes: more than two blocks of 1 MiB (a table of 3 MB), so that blocks follow one another.
+    if (pageSize !== 4096) await mutate(root, `CREATE TABLE filler (x BLOB); WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000) INSERT INTO filler SELECT randomblob(1000) FROM s; PRAGMA journal_mode = DELETE; PRAGMA page_size = ${pageSize}; VACUUM; PRAGMA journal_mode = WAL`);
     const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const fullRecord = full.databases.find((d) => d.name === 'market_data');
+    if (pageSize !== 4096) assert.ok(fullRecord && fullRecord.pageCount * pageSize > 2 * 1048576, `${fullRecord?.pageCount} pages: more than two blocks`);
     // A twin of the workspace, parent backup included, so that both ways start from the same state.
     const twinRoot = tempDir();
     fs.cpSync(root, twinRoot, { recursive: true });

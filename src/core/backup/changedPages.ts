@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { forEachDifferingEntry, hashPages, indexWindow, PAGE_HASH_BYTES } from './pageIndex';
+import { blockPagesFor, forEachDifferingEntry, hashPages, indexWindow, PAGE_HASH_BYTES } from './pageIndex';
 import { CHUNK_SIZE, RETAINED_CHUNKS } from './zipWriter';
 
-/** Pages read and hashed at a time (1 MiB of 4 KiB pages). */
-const BLOCK_PAGES = 256;
 
 /**
  * The changed pages of an incremental backup, as the content of its `.pages` entry: [u32 page number]
@@ -74,14 +72,15 @@ export function hashAndCollectChangedPages(snapshot: SnapshotPages, indexFd: num
   const { fd, pageSize, pageCount } = snapshot;
   const packer = new RecordPacker(pageSize);
   const pieces = (async function* (): AsyncGenerator<Buffer> {
-    const block = Buffer.allocUnsafe(BLOCK_PAGES * pageSize);
-    const mine = indexWindow(BLOCK_PAGES);
-    const theirs = indexWindow(BLOCK_PAGES);
-    for (let first = 0; first < pageCount; first += BLOCK_PAGES) {
+    const blockPages = blockPagesFor(pageSize);
+    const block = Buffer.allocUnsafe(blockPages * pageSize);
+    const mine = indexWindow(blockPages);
+    const theirs = indexWindow(blockPages);
+    for (let first = 0; first < pageCount; first += blockPages) {
       // Let the deflate lanes' callbacks run: each lane needs this thread between pieces of its output.
       await new Promise((resolve) => setImmediate(resolve));
       between(first);
-      const pages = Math.min(BLOCK_PAGES, pageCount - first);
+      const pages = Math.min(blockPages, pageCount - first);
       const read = fs.readSync(fd, block, 0, pages * pageSize, first * pageSize);
       if (read < pages * pageSize) throw new Error(`the snapshot ends before page ${first + Math.floor(read / pageSize) + 1}`);
       hashPages(block.subarray(0, pages * pageSize), pageSize, mine.bytes, 0);

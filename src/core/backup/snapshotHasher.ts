@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { PAGE_HASH_BYTES, pageDigest } from './pageIndex';
+import { blockPagesFor, PAGE_HASH_BYTES, pageDigest } from './pageIndex';
 
-/** Pages are handed out in blocks of this many (1 MiB of 4 KiB pages): small enough to balance, large enough to read well. */
-const BLOCK_PAGES = 256;
 
 type FileSystem = typeof fs;
 
@@ -133,15 +131,16 @@ export class SnapshotHasher {
     const fd = fs.openSync(file, 'r');
     const counter = new Int32Array(new SharedArrayBuffer(4));
     let reply: Promise<{ error?: string }> | undefined;
+    const blockPages = blockPagesFor(pageSize);
     try {
       fs.ftruncateSync(indexFd, pageCount * PAGE_HASH_BYTES);
       reply = new Promise<{ error?: string }>((resolve) => (this.waiting = resolve));
-      this.worker.postMessage({ job: ++this.job, file, indexFile, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES, counter: counter.buffer });
+      this.worker.postMessage({ job: ++this.job, file, indexFile, pageSize, pageCount, blockPages, hashBytes: PAGE_HASH_BYTES, counter: counter.buffer });
       const betweenBlocks = (): void => {
         checkCancelled();
-        onProgress?.(Math.min(pageCount, Atomics.load(counter, 0) * BLOCK_PAGES));
+        onProgress?.(Math.min(pageCount, Atomics.load(counter, 0) * blockPages));
       };
-      await hashInTurns({ fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES, claim: () => Atomics.add(counter, 0, 1), between: betweenBlocks });
+      await hashInTurns({ fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages, hashBytes: PAGE_HASH_BYTES, claim: () => Atomics.add(counter, 0, 1), between: betweenBlocks });
     } catch (error) {
       // Stop the worker's page loop too; its answer is no longer wanted.
       Atomics.store(counter, 0, 0x3fffffff);
@@ -173,7 +172,7 @@ export async function hashOnThisThread(file: string, indexFile: string, pageSize
     const whole = wholeFile ? createHash('sha256') : undefined;
     let next = 0;
     await hashInTurns({
-      fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages: BLOCK_PAGES, hashBytes: PAGE_HASH_BYTES,
+      fs, pageDigest, fd, indexFd, pageSize, pageCount, blockPages: blockPagesFor(pageSize), hashBytes: PAGE_HASH_BYTES,
       claim: () => next++, between: () => {}, onBlock: whole && ((block) => whole.update(block)),
     });
     // Bytes past the last whole page (none in a SQLite file) still belong to the file's SHA-256.
