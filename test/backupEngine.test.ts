@@ -445,7 +445,7 @@ describe('backup archives', () => {
     assert.match(refused.stdout + refused.stderr, /"~\/appdata\/settings\.sqlite3" points outside the workspace folder/);
   });
 
-  it('backups.directory may not be this tool\'s own folder or one it keeps its files in (a profile named "journal" put its catalog among the journals, and every command then failed with INTERNAL), nor the workspace folder itself; a VS Code setting is refused the same way; a file in the journal folder that is not a journal is left alone', async () => {
+  it('backups.directory may not be this tool\'s own folder or one it keeps its files in (a profile named "journal" put its catalog among the journals, and every command then failed with INTERNAL), nor the workspace folder itself, a folder it is in ("..", "/") or the home folder; a VS Code setting is refused the same way; a file in the journal folder that is not a journal is left alone', async () => {
     const { root, context } = await demoWorkspace();
     const configFile = path.join(root, '.envprofiles/config.yaml');
     const setDirectory = (folder: string): void => fs.writeFileSync(configFile, fs.readFileSync(configFile, 'utf8').replace(/directory: \S+/, `directory: ${folder}`));
@@ -462,6 +462,25 @@ describe('backup archives', () => {
       assert.equal(refused.status, 1, folder);
       assert.ok(refused.stderr.startsWith(`error[CONFIG_INVALID]: .envprofiles/config.yaml:18:14 backups.directory: ${root} is the workspace folder itself, where backups would be mixed with your own files (a folder per profile id: a profile named like one of your folders would write into it); use .envprofiles/backups or a folder of its own\n`), refused.stderr);
     }
+    // Nor a folder the workspace is in (before: "..", "/" took a folder per profile id beside the workspace
+    // and at the root of the disk, with a mark file), nor the home folder; a folder beside the workspace is fine.
+    const parent = path.dirname(root);
+    for (const [folder, shown] of [['..', parent], [parent, parent], ['/', '/']]) {
+      setDirectory(folder);
+      const refused = runCli(['backup', DEV, '--workspace', root]);
+      assert.equal(refused.status, 1, folder);
+      assert.ok(refused.stderr.startsWith(`error[CONFIG_INVALID]: .envprofiles/config.yaml:18:14 backups.directory: ${shown} holds the workspace folder (${root}), so backups would be mixed with the files beside it (a folder per profile id: a profile named like one of the folders there, this workspace's included, would write into it); use .envprofiles/backups or a folder of its own\n`), refused.stderr);
+    }
+    const home = tempDir();
+    setDirectory('"~"'); // quoted: a bare ~ is YAML's null
+    const refusedHome = runCli(['backup', DEV, '--workspace', root], { env: { HOME: home } });
+    assert.ok(refusedHome.stderr.startsWith(`error[CONFIG_INVALID]: .envprofiles/config.yaml:18:14 backups.directory: ${home} is your home folder, where backups would be mixed with your own files`), refusedHome.stderr);
+    assert.deepEqual([fs.existsSync(path.join(parent, DEV)), fs.existsSync(path.join('/', DEV)), fs.readdirSync(home)], [false, false, []], 'nothing written');
+    const beside = `${root}-backups`;
+    fs.mkdirSync(beside);
+    setDirectory(beside);
+    assert.equal(runCli(['backup', DEV, '--workspace', root]).status, 0);
+    assert.equal(readCatalog(new BackupLayout(context.layout, { ...defaultConfig(), backups: { ...defaultConfig().backups, directory: beside } }), DEV).length, 1);
     setDirectory('.envprofiles/backups');
     const fromSetting = { ...context, configOverrides: (config: ReturnType<typeof defaultConfig>) => ({ ...config, backups: { ...config.backups, directory: '.envprofiles/journal' } }) };
     await assert.rejects(createBackup(fromSetting, { profileId: DEV }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'CONFIG_INVALID' && error.message === 'The backups folder cannot be .envprofiles/journal: this tool keeps its own files there; use .envprofiles/backups or a folder of its own. Nothing was written.');

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveWritten } from './homePath';
 import { isInside } from './pathSafety';
@@ -45,7 +46,12 @@ export class WorkspaceLayout {
     }
     // A folder per profile id in the workspace folder itself would mix backups with the user's files:
     // a profile named "data" or "src" put its archives and catalog.json among them.
-    if (folder === this.root) return `${folder} is the workspace folder itself, where backups would be mixed with your own files (a folder per profile id: a profile named like one of your folders would write into it); use ${this.relative(path.join(this.storeDir, 'backups'))} or a folder of its own`;
+    const ownFolder = `use ${this.relative(path.join(this.storeDir, 'backups'))} or a folder of its own`;
+    if (folder === this.root) return `${folder} is the workspace folder itself, where backups would be mixed with your own files (a folder per profile id: a profile named like one of your folders would write into it); ${ownFolder}`;
+    // So would a folder the workspace is in ("..", "/": a profile named like the workspace's own folder, or
+    // a sibling project, would write its archives and catalog.json there) and the home folder.
+    if (isInside(folder, this.root)) return `${folder} holds the workspace folder (${this.root}), so backups would be mixed with the files beside it (a folder per profile id: a profile named like one of the folders there, this workspace's included, would write into it); ${ownFolder}`;
+    if (folder === os.homedir()) return `${folder} is your home folder, where backups would be mixed with your own files (a folder per profile id: a profile named like one of your folders would write into it); ${ownFolder}`;
     return undefined;
   }
 
