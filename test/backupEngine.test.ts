@@ -744,6 +744,22 @@ describe('backup archives', () => {
     }
   });
 
+  it('a database emptied to 0 bytes (a program truncated it) is backed up as an empty database, and the backup says so, pointing at the earlier backups, which still restore its data (before: a backup like any other)', async () => {
+    const { root, context } = await demoWorkspace();
+    const before = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const strategies = path.join(root, 'data/dev/strategies.sqlite3');
+    const tables = await contentDigest(strategies);
+    fs.writeFileSync(strategies, '');
+    for (const companion of ['-wal', '-shm']) fs.rmSync(strategies + companion, { force: true });
+    const emptied = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    assert.equal(emptied.note, `data/dev/strategies.sqlite3 (strategies) is empty (0 bytes): it was backed up as a database with no tables; if it held data, the earlier backups still do ("envprofiles backups ${DEV}")`);
+    assert.equal((await verifyBackup(context, emptied.entry.id)).ok, true);
+    assert.match((await createBackup(context, { profileId: DEV, kind: 'incremental' })).note ?? '', /strategies\) is empty/, 'while it stays empty, every backup says so');
+    await restoreBackup(context, { reference: before.entry.id, database: 'strategies' });
+    assert.equal(await contentDigest(strategies), tables);
+    assert.equal((await createBackup(context, { profileId: DEV, kind: 'incremental' })).note, undefined);
+  });
+
   it('backup --all backs up every profile (the emergency backup)', async () => {
     const { context } = await demoWorkspace();
     const result = await backUpAllProfiles(context, 'auto', 'emergency');

@@ -418,6 +418,9 @@ async function takeSnapshots(context: WorkspaceContext, profileId: string, datab
   const started = performance.now();
   const notes: string[] = [];
   const outcomes = await settledInTurns(databases, SNAPSHOTS_AT_ONCE, async ({ logical, written, source, snapshot }) => {
+    // An empty file is a database with no tables to SQLite, and is backed up as one; a database that was
+    // emptied (a program truncated it) would otherwise look like any other backup.
+    if (fs.statSync(source, { throwIfNoEntry: false })?.size === 0) notes.push(`${written} (${logical}) is empty (0 bytes): it was backed up as a database with no tables; if it held data, the earlier backups still do ("envprofiles backups ${profileId}")`);
     const { rolledBackJournal } = await context.engine.snapshot(source, snapshot);
     if (rolledBackJournal) {
       notes.push(`${written} had the journal of an unfinished transaction (a program stopped in the middle of writing); it was rolled back to the last committed state before the snapshot, as SQLite does on the next open`);
