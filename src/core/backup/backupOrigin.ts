@@ -63,8 +63,9 @@ export function sharingWorkspaceFinder(layout: WorkspaceLayout, backups: BackupL
       return false;
     }
   };
+  const host = os.hostname();
   return (origin) => {
-    if (!origin || origin.host !== os.hostname()) return undefined;
+    if (!origin || origin.host !== host) return undefined;
     if (!verdicts.has(origin.workspace)) verdicts.set(origin.workspace, sharesThisFolder(origin.workspace));
     return verdicts.get(origin.workspace) ? origin.workspace : undefined;
   };
