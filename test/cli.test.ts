@@ -297,9 +297,12 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     assert.match(status.stdout, /^No active profile known: \.envprofiles\/state\.json, which says which one is, cannot be read \(damaged: [^\n]+\)\. Switch to the profile in use to write it again: envprofiles switch <id>\n/);
     assert.match(runCli(['status', '--json', '--workspace', root]).json?.result.stateUnreadable, /JSON/);
     // JSON, but with an active profile that is no id (read as "no active profile" before), or no state at all.
-    for (const [content, why] of [['{"active": 5}', 'its active profile is 5, not a profile id'], ['null', 'it holds null, not a state']]) {
+    // Nor is text no profile can have as its id: "../config" had status read config.yaml as that profile and advise "switch ../config".
+    for (const [content, why] of [['{"active": 5}', 'its active profile is 5, not a profile id'], ['null', 'it holds null, not a state'], ['{"active": "../config"}', 'its active profile is "\\.\\./config", not a profile id'], ['{"active": ""}', 'its active profile is "", not a profile id']]) {
       fs.writeFileSync(state, content);
-      assert.match(runCli(['status', '--workspace', root]).stdout, new RegExp(`^No active profile known: .* cannot be read \\(damaged: ${why}\\)\\.`));
+      const shown = runCli(['status', '--workspace', root]).stdout;
+      assert.match(shown, new RegExp(`^No active profile known: .* cannot be read \\(damaged: ${why}\\)\\.`), shown);
+      assert.doesNotMatch(shown, /switch \.\.\/config/);
     }
     // A time that is not one is left out (before: status failed as "a bug", "Invalid time value").
     fs.writeFileSync(state, JSON.stringify({ active: DEV, switchedAt: 'x' }));
