@@ -17,11 +17,11 @@ export function readActiveState(layout: WorkspaceLayout): ActiveState {
   try {
     const parsed = JSON.parse(readFileIfRegular(layout.stateFile) ?? '{}') as Partial<ActiveState> | null;
     if (!parsed || typeof parsed !== 'object') throw new Error(`it holds ${shownValue(parsed)}, not a state`);
-    // Another kind of value is damage (or a hand edit): read as "no active profile", it was not said.
-    if (parsed.active !== undefined && parsed.active !== null && typeof parsed.active !== 'string') throw new Error(`its active profile is ${shownValue(parsed.active)}, not a profile id`);
-    // So is text no profile can have as its id ("../config" had status read config.yaml as that profile,
-    // and advise "envprofiles switch ../config").
-    if (typeof parsed.active === 'string' && profileIdProblem(parsed.active)) throw new Error(`its active profile is ${shownValue(parsed.active)}, not a profile id`);
+    // Another kind of value is damage (or a hand edit): read as "no active profile", it was not said. So is
+    // text no profile can have as its id ("../config" had status read config.yaml as that profile, and
+    // advise "envprofiles switch ../config").
+    const active: unknown = parsed.active;
+    if (active !== undefined && active !== null && (typeof active !== 'string' || profileIdProblem(active))) throw new Error(`its active profile is ${shownValue(active)}, not a profile id`);
     // The time is only shown: one that is not a time (it made status fail as "a bug") is left out.
     return { active: parsed.active ?? null, switchedAt: isIsoTime(parsed.switchedAt) ? parsed.switchedAt : undefined, envFile: typeof parsed.envFile === 'string' ? parsed.envFile : undefined };
   } catch (error) {

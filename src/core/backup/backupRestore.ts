@@ -502,9 +502,10 @@ function sharedPathNotes(context: WorkspaceContext, profileId: string, replaced:
   fileRecords.forEach((file, i) => {
     const others = listedElsewhere.get(realLocation(fileTargets[i]));
     if (!others) return;
-    const group = sharedWith.get(others.join(', ')) ?? { others, paths: [] };
+    const key = others.join(', ');
+    const group = sharedWith.get(key) ?? { others, paths: [] };
     group.paths.push(file.originalPath);
-    sharedWith.set(others.join(', '), group);
+    sharedWith.set(key, group);
   });
   return [...databaseNotes, ...[...sharedWith.values()].map(({ others, paths }) => (paths.length === 1
     ? `${paths[0]} is also in the files: of ${others.join(', ')}: ${replacedFor(others)}`
