@@ -334,6 +334,13 @@ describe('profile format', () => {
     assert.match(issueFor(text, 'profile.schema.required_tables.ledger').message, /not one of this profile's databases/);
   });
 
+  it('a database whose path is refused is still one of the profile\'s: its required tables raise no second, wrong problem', () => {
+    const text = variant('settings: "data/dev/settings.sqlite3"', 'settings: "../settings.sqlite3"').replace('  backup_schedule:', '  schema:\n    required_tables:\n      settings: [tv_trading_variables]\n  backup_schedule:');
+    const { profile, issues } = parse(text);
+    assert.equal(profile, undefined);
+    assert.deepEqual(issues.map((issue) => issue.field), ['profile.databases.settings']);
+  });
+
   it('loadProfile throws a typed error naming file, field and position', () => {
     const root = tempDir();
     const layout = new WorkspaceLayout(root);

@@ -138,7 +138,8 @@ export function validateProfileDocument(
   const databases = validateDatabases(raw.databases, report, context);
   const configurations = validateConfigurations(raw.configurations, report);
   const files = validateFiles(raw.files, databases, report, context);
-  const requiredTables = validateSchema(raw.schema, databases, report);
+  // Names as listed, valid paths or not: a database whose path is refused is still one of the profile's.
+  const requiredTables = validateSchema(raw.schema, isRecord(raw.databases) ? Object.keys(raw.databases) : [], report);
   const backupSchedule = validateBackupSchedule(raw.backup_schedule, report);
 
   // Problems that leave the profile usable: shown (Problems panel, validate, prune), never refused.
@@ -335,7 +336,7 @@ function sqliteCompanionProblem(written: string, real: string, databaseFiles: Re
   return `"${written}" is the -${companion[1]} file of the SQLite database ${shown}, which SQLite manages (a backup takes its committed data with the database; put back by a restore, it would damage the database); remove it from files:`;
 }
 
-function validateSchema(value: unknown, databases: Record<string, string>, report: Report): Record<string, string[]> {
+function validateSchema(value: unknown, databaseNames: readonly string[], report: Report): Record<string, string[]> {
   const result: Record<string, string[]> = {};
   if (value === undefined || value === null) return result;
   if (!isRecord(value)) {
@@ -350,7 +351,7 @@ function validateSchema(value: unknown, databases: Record<string, string>, repor
   }
   for (const [logical, tables] of Object.entries(required)) {
     const field = ['profile', 'schema', 'required_tables', logical];
-    if (!(logical in databases)) report(field, `"${logical}" is not one of this profile's databases`);
+    if (!databaseNames.includes(logical)) report(field, `"${logical}" is not one of this profile's databases`);
     if (!Array.isArray(tables) || tables.some((t) => typeof t !== 'string')) {
       report(field, 'must be a list of table names');
       continue;

@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { blockPagesFor, PAGE_HASH_BYTES, pageDigest } from './pageIndex';
 
-
 type FileSystem = typeof fs;
 
 /** One run of the block loop. It also runs as source text in the worker, so it takes its tools as arguments. */
