@@ -790,6 +790,48 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     assert.equal(neither.status, 2);
     assert.match(neither.stderr, /^error\[USAGE\]: prune needs a profile id, or --all\./);
   });
+
+  it('backup, verify and restore show their steps on stderr when it is a terminal (a real pseudo-terminal, util-linux script), and nothing of them when stderr is a pipe; stdout stays the same plain text', async () => {
+    const { root } = await demoWorkspace(2000);
+    const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+    // The command's stdout goes to a file, its stderr to the terminal that script(1) records.
+    const inTerminal = (...args: string[]): { status: number | null; terminal: string; stdout: string } => {
+      const stdoutFile = path.join(root, '.stdout');
+      const command = [process.execPath, CLI, ...args, '--workspace', root].map(quote).join(' ');
+      const run = spawnSync('script', ['-qec', `${command} > ${quote(stdoutFile)}`, '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...NO_TEST_HOOKS } });
+      assert.equal(run.error, undefined, 'util-linux script runs');
+      const stdout = fs.readFileSync(stdoutFile, 'utf8');
+      fs.rmSync(stdoutFile);
+      return { status: run.status, terminal: run.stdout, stdout };
+    };
+    const steps = (terminal: string): string[] => [...terminal.matchAll(/… ([^\r\n%]+?)(?: \d+ %)?(?:\x1b\[K)?(?=\r|\n)/g)].map((match) => match[1]);
+
+    const backup = inTerminal('backup', DEV, '--full');
+    assert.equal(backup.status, 0, backup.terminal);
+    for (const step of ['Snapshotting settings (data/dev/settings.sqlite3), strategies (data/dev/strategies.sqlite3), market_data (data/dev/market_data.sqlite3)', 'Archiving settings', 'Archiving market_data']) assert.ok(steps(backup.terminal).includes(step), `${step} in ${JSON.stringify(backup.terminal)}`);
+    assert.match(backup.stdout, /^Backed up dev_environment_001: dev_environment_001\.\S+\.full \(full, /);
+    const id = /dev_environment_001\.\S+\.full/.exec(backup.stdout)?.[0] as string;
+
+    const verify = inTerminal('verify', id);
+    assert.equal(verify.status, 0, verify.terminal);
+    for (const step of ['Rebuilding market_data', 'Checking market_data (integrity_check, foreign_key_check)']) assert.ok(steps(verify.terminal).includes(step), `${step} in ${JSON.stringify(verify.terminal)}`);
+    assert.match(verify.stdout, new RegExp(`^${id.replace(/\./g, '\\.')} is sound: 3 database\\(s\\) rebuilt`));
+
+    const restore = inTerminal('restore', id);
+    assert.equal(restore.status, 0, restore.terminal);
+    const restoreSteps = steps(restore.terminal);
+    for (const step of ['Taking a safety backup of the current state', 'Archiving market_data', 'Rebuilding market_data']) assert.ok(restoreSteps.includes(step), `${step} in ${JSON.stringify(restore.terminal)}`);
+    assert.ok(restoreSteps.some((step) => step.startsWith('Verifying the safety backup dev_environment_001.')), JSON.stringify(restore.terminal));
+    assert.match(restore.stdout, /^Restored settings, strategies, market_data of dev_environment_001 from /);
+    for (const { stdout } of [backup, verify, restore]) assert.doesNotMatch(stdout, /…|\r|\x1b/, 'no progress on stdout');
+
+    // The same commands with stderr a pipe: no step lines, only what a script would want to read.
+    for (const args of [['backup', DEV, '--full'], ['verify', id], ['restore', id]]) {
+      const piped = runCli([...args, '--workspace', root]);
+      assert.equal(piped.status, 0, piped.stderr);
+      assert.doesNotMatch(piped.stderr, /…|\r|\x1b/, `${args[0]}: ${JSON.stringify(piped.stderr)}`);
+    }
+  });
 });
 
 /** Each thread of a process, as [name, nice value], from /proc (this suite runs on Linux). */
