@@ -814,7 +814,7 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
 
     const verify = inTerminal('verify', id);
     assert.equal(verify.status, 0, verify.terminal);
-    for (const step of ['Rebuilding market_data', 'Checking market_data (integrity_check, foreign_key_check)']) assert.ok(steps(verify.terminal).includes(step), `${step} in ${JSON.stringify(verify.terminal)}`);
+    for (const step of ['Rebuilding market_data', 'Checking market_data (integrity_check, foreign_key_check)', `Checking every entry of ${id}.zip (SHA-256)`]) assert.ok(steps(verify.terminal).includes(step), `${step} in ${JSON.stringify(verify.terminal)}`);
     assert.match(verify.stdout, new RegExp(`^${id.replace(/\./g, '\\.')} is sound: 3 database\\(s\\) rebuilt`));
 
     const restore = inTerminal('restore', id);

@@ -185,7 +185,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     }
     for (const archive of chain) {
       throwIfCancelled(context);
-      context.progress?.(`Checking ${archive.file}`);
+      context.progress?.(`Checking every entry of ${path.basename(archive.file)} (SHA-256)`);
       const result = await checkEntries(archive, alreadyChecked);
       problems.push(...result.problems.filter((p) => !problems.includes(p)));
       bytesChecked += result.bytes;
