@@ -1224,6 +1224,24 @@ describe('backup archives', () => {
     assert.deepEqual([leftBackup?.reason, leftBackup?.keptAsFound], ['before-switch', ['strategies']]);
     assert.ok(spawnSync('unzip', ['-p', path.join(root, '.envprofiles/backups/test_environment_001', leftBackup?.file ?? ''), 'damaged/strategies/strategies.sqlite3'], { maxBuffer: 64 * 1024 * 1024 }).stdout.equals(bytes));
   });
+
+  it('a new backup never takes an id the catalog knows, even one whose archive is gone or that only a chain names: it takes the next millisecond, and the catalog lists no id twice', async () => {
+    const { context } = await demoWorkspace();
+    const at = new Date('2026-11-02T10:00:00.000Z');
+    const first = await createBackup({ ...context, now: () => at }, { profileId: DEV, kind: 'full' });
+    const layout = new BackupLayout(context.layout, defaultConfig());
+    fs.rmSync(layout.archiveFile(DEV, first.entry.id));
+    const second = await createBackup({ ...context, now: () => at }, { profileId: DEV, kind: 'full' });
+    assert.equal(second.entry.id, first.entry.id.replace('T100000-000Z', 'T100000-001Z'));
+    // An id only a chain names (its entry was removed by hand): not taken either.
+    const catalogFile = layout.catalogFile(DEV);
+    const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
+    catalog.backups = catalog.backups.map((entry: { id: string; parent: string | null; chain: string[] }) => (entry.id === second.entry.id ? { ...entry, parent: 'dev_environment_001.20261102T100000-002Z.full', chain: ['dev_environment_001.20261102T100000-002Z.full'] } : entry));
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    const third = await createBackup({ ...context, now: () => at }, { profileId: DEV, kind: 'full' });
+    assert.equal(third.entry.id, first.entry.id.replace('T100000-000Z', 'T100000-003Z'));
+    assert.deepEqual(readCatalog(layout, DEV).map((entry) => entry.id), [first.entry.id, second.entry.id, third.entry.id]);
+  });
 });
 
 describe('page index', () => {

@@ -29,7 +29,7 @@ import { ArchiveReader } from './archiveReader';
 import { ArchiveWriter } from './archiveWriter';
 import { checkedBackupReason } from './backupReason';
 import { CHUNK_SIZE, RETAINED_CHUNKS, type DeflateSegment } from './zipWriter';
-import { readCatalogOrProblem, updateCatalog, verificationStatus, type CatalogEntry } from './backupCatalog';
+import { readCatalogOrProblem, updateCatalog, verificationStatus, type CatalogEntry, type UnreadableCatalogError } from './backupCatalog';
 import { backupsOfEarlierProfile } from './earlierProfile';
 import { BackupLayout } from './backupLayout';
 import { currentOrigin, sharingWorkspaceFinder } from './backupOrigin';
@@ -129,10 +129,7 @@ export async function createBackup(context: WorkspaceContext, request: BackupReq
 /** Chooses full or incremental: incremental needs a parent, and the chain must be shorter than max_chain. */
 function chooseParent(entries: CatalogEntry[], requested: RequestedKind, maxChain: number, backups: BackupLayout, now: Date): { kind: BackupKind; parent?: CatalogEntry; note?: string } {
   if (requested === 'full') return { kind: 'full' };
-  const present = [...entries].reverse().filter((e) => fs.existsSync(backups.archiveFile(e.profileId, e.id)));
-  // The newest by its date, unless that date is after now (made while the clock was ahead): that one
-  // would stay the newest, and every backup until now passes its date would be a first link on it.
-  const parent = present.find((e) => Date.parse(e.createdAt) <= now.getTime()) ?? present[0];
+  const parent = newestPresentParent(entries, backups, now);
   if (!parent) return { kind: 'full', note: requested === 'incremental' ? 'no earlier backup to build on, so this one is full' : undefined };
   // An incremental on a chain that lost an archive could never be restored.
   const lost = parent.chain.find((id) => !fs.existsSync(backups.archiveFile(parent.profileId, id)));
@@ -148,6 +145,47 @@ function chooseParent(entries: CatalogEntry[], requested: RequestedKind, maxChai
   }
   if (parent.chain.length + 1 > maxChain) return { kind: 'full', note: requested === 'incremental' ? `the chain reached max_chain (${maxChain}), so this one is full` : undefined };
   return { kind: 'incremental', parent };
+}
+
+/**
+ * The newest backup whose archive is there, by its date, unless that date is after now (made while the
+ * clock was ahead): that one would stay the newest, and every backup until now passes its date would be
+ * a first link on it; then the newest there is. Searched from the newest down, so a catalog of thousands
+ * costs a look at a file or two (it was one per backup listed: 9,000 stats, ~55 ms, on every backup).
+ */
+function newestPresentParent(entries: readonly CatalogEntry[], backups: BackupLayout, now: Date): CatalogEntry | undefined {
+  let newestPresent: CatalogEntry | undefined;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i];
+    if (!fs.existsSync(backups.archiveFile(entry.profileId, entry.id))) continue;
+    newestPresent ??= entry;
+    if (Date.parse(entry.createdAt) <= now.getTime()) return entry;
+  }
+  return newestPresent;
+}
+
+/**
+ * Full or incremental, and on which parent, from the catalog as it is now. Its own function so that the
+ * catalog it reads (thousands of entries, tens of megabytes of objects) is not held while the backup runs.
+ */
+function planBackup(context: WorkspaceContext, backups: BackupLayout, profile: Profile, requested: RequestedKind, maxChain: number, now: Date): { choice: ReturnType<typeof chooseParent>; unreadableCatalog?: UnreadableCatalogError } {
+  // A catalog that cannot be read does not stop the backup (an emergency one least of all): the data
+  // is saved as a full backup, which needs no chain, and the catalog is left as it is for a rebuild.
+  const { entries: catalog, unreadable: unreadableCatalog } = readCatalogOrProblem(backups, profile.id);
+  // A chain is built on this workspace's own backups, not on another's in a shared folder (whose pages
+  // would all differ, and whose prune is not this one's).
+  const otherLiveWorkspace = sharingWorkspaceFinder(context.layout, backups);
+  const own = catalog.filter((e) => !otherLiveWorkspace(e.origin));
+  // Nor on the backups of an earlier profile that had this id (deleted, then the id reused).
+  const earlier = backupsOfEarlierProfile(own, profile, now);
+  const ofEarlierProfile = new Set(earlier);
+  const choice = chooseParent(own.filter((e) => !ofEarlierProfile.has(e)), requested, maxChain, backups, now);
+  if (unreadableCatalog) {
+    choice.note = `${unreadableCatalog.message} So this backup is full (no chain can be trusted without the catalog) and is not listed in it; its archive is kept, and ${unreadableCatalog.listedBy}`;
+  } else if (choice.kind === 'full' && requested !== 'full' && earlier.length > 0 && earlier.length === own.length) {
+    choice.note = `the backups under ${profile.id} are of an earlier profile with this id (made before ${profile.createdAt}, when this one was created), so this one is full`;
+  }
+  return { choice, unreadableCatalog };
 }
 
 /**
@@ -189,22 +227,8 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   const backups = new BackupLayout(layout, config);
   backups.requireRoot();
   createFolder(backups.profileDir(profile.id), `the backups of ${profile.id}`);
-  // A catalog that cannot be read does not stop the backup (an emergency one least of all): the data
-  // is saved as a full backup, which needs no chain, and the catalog is left as it is for a rebuild.
-  const { entries: catalog, unreadable: unreadableCatalog } = readCatalogOrProblem(backups, profile.id);
-  // A chain is built on this workspace's own backups, not on another's in a shared folder (whose pages
-  // would all differ, and whose prune is not this one's).
-  const otherLiveWorkspace = sharingWorkspaceFinder(layout, backups);
-  const own = catalog.filter((e) => !otherLiveWorkspace(e.origin));
   const now = context.now();
-  // Nor on the backups of an earlier profile that had this id (deleted, then the id reused).
-  const earlier = backupsOfEarlierProfile(own, profile, now);
-  const choice = chooseParent(own.filter((e) => !earlier.includes(e)), requested, config.backups.maxChain, backups, now);
-  if (unreadableCatalog) {
-    choice.note = `${unreadableCatalog.message} So this backup is full (no chain can be trusted without the catalog) and is not listed in it; its archive is kept, and ${unreadableCatalog.listedBy}`;
-  } else if (choice.kind === 'full' && requested !== 'full' && earlier.length > 0 && earlier.length === own.length) {
-    choice.note = `the backups under ${profile.id} are of an earlier profile with this id (made before ${profile.createdAt}, when this one was created), so this one is full`;
-  }
+  const { choice, unreadableCatalog } = planBackup(context, backups, profile, requested, config.backups.maxChain, now);
   const sourceBytes = databaseBytes(context, profile, true);
   const stagingDir = chooseStagingDir(backups, profile, sourceBytes);
   writing.push(backups.profileDir(profile.id), path.dirname(stagingDir));

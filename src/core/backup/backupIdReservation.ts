@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { isBeingWritten } from '../atomicFile';
 import type { CompressionSetting } from '../workspaceConfig';
 import { ArchiveWriter } from './archiveWriter';
-import { readCatalogOrProblem } from './backupCatalog';
+import { catalogMentions } from './backupCatalog';
 import type { BackupKind } from './backupManifest';
 import { newBackupId, type BackupLayout } from './backupLayout';
 import { withCatalogLock } from './catalogLock';
@@ -17,9 +17,8 @@ import { withCatalogLock } from './catalogLock';
  */
 export async function reserveBackupId(backups: BackupLayout, profileId: string, kind: BackupKind, now: Date, compression: CompressionSetting, onWait?: (message: string) => void): Promise<{ backupId: string; writer: ArchiveWriter }> {
   return withCatalogLock(backups, profileId, `backup ${profileId}`, () => {
-    // A catalog that cannot be read lists nothing here; the archives there still take their ids.
-    const listed = new Set(readCatalogOrProblem(backups, profileId).entries.map((e) => e.id));
-    const taken = (id: string): boolean => listed.has(id) || fs.existsSync(backups.archiveFile(profileId, id)) || isBeingWritten(backups.archiveFile(profileId, id));
+    const listed = catalogMentions(backups, profileId);
+    const taken = (id: string): boolean => listed(id) || fs.existsSync(backups.archiveFile(profileId, id)) || isBeingWritten(backups.archiveFile(profileId, id));
     let backupId = newBackupId(profileId, kind, now);
     for (let later = 1; taken(backupId); later++) backupId = newBackupId(profileId, kind, new Date(now.getTime() + later));
     return { backupId, writer: new ArchiveWriter(backups.archiveFile(profileId, backupId), compression, now) };
