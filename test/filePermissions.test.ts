@@ -10,6 +10,7 @@ import { EnvProfilesError } from '../src/core/errors';
 import { cloneProfile } from '../src/core/profileClone';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { demoWorkspace, listFilesInProfile } from './support/workspaces';
+import { craftArchive } from './support/testHelpers';
 import { runCli } from './support/cliRunner';
 import { needsRoot } from './support/needsRoot';
 
@@ -75,6 +76,25 @@ describe('file permissions: a copy is never readable by more people than what it
     fs.chmodSync(settings, 0o600);
     await cloneProfile(context, { source: DEV, id: 'cloned_private' });
     assert.equal(octal(permissions(path.join(root, 'data/cloned_private/settings.sqlite3'))), '600');
+  });
+
+  it('a record with no permission bits (0) restores a database its owner can read and write, and a file its owner can read (before: mode 0, which only root could open)', async () => {
+    const { root, context } = await demoWorkspace();
+    const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    fs.appendFileSync(profileFile, '  files:\n    - config/app.ini\n');
+    fs.mkdirSync(path.join(root, 'config'));
+    fs.writeFileSync(path.join(root, 'config/app.ini'), 'mode = live\n');
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const crafted = craftArchive(path.join(root, '.envprofiles/backups', DEV, `${backup.entry.id}.zip`), 'modes-zero');
+    const umask = process.umask();
+    const created = (bits: number): string => octal(bits & ~umask);
+    await restoreBackup(context, { reference: crafted, asNew: 'from_modes_zero' });
+    for (const name of ['settings', 'strategies', 'market_data']) assert.equal(octal(permissions(path.join(root, `data/from_modes_zero/${name}.sqlite3`))), created(0o600), name);
+    // Over the profile, a file that is gone is created anew from its record.
+    fs.rmSync(path.join(root, 'config/app.ini'));
+    await restoreBackup(context, { reference: crafted });
+    assert.equal(fs.readFileSync(path.join(root, 'config/app.ini'), 'utf8'), 'mode = live\n');
+    assert.equal(octal(permissions(path.join(root, 'config/app.ini'))), created(0o400));
   });
 
   it('an archive whose manifest gives a file more than permission bits (setuid) is refused', () => {

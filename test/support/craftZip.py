@@ -204,6 +204,11 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
             if info.filename == 'manifest.json':
                 data = json.dumps(drop_segments(manifest)).encode()
             out.writestr(record['entry'] if info.filename == old_entry else info.filename, data, compress_type=zipfile.ZIP_DEFLATED)
+    elif mode == 'modes-zero':
+        # Every file recorded with no permission bits at all, as a damaged or hand-made manifest may have it.
+        for f in manifest['files']:
+            f['mode'] = 0
+        copy_all(out, manifest_override=drop_segments(manifest))
     elif mode == 'segments-lie':
         # Recompressed entries, but the manifest keeps the original pieces: they no longer add up.
         copy_all(out, manifest_override=manifest)

@@ -418,11 +418,15 @@ function requireRoomFor(operation: string, chain: ArchiveReader[], databases: { 
 
 /**
  * The permissions a restored file is created with: those of the file it replaces, else those it had
- * when it was backed up (never more than a new file gets: the umask applies), else a new file's.
+ * when it was backed up (never more than a new file gets: the umask applies), else a new file's. Its
+ * owner can always read it, and write it when it is a database (the application writes it): a record
+ * without those bits (a damaged or hand-made manifest; 0 made a database nobody but root could open)
+ * would give a restore nobody can use.
  */
-function restoredPermissions(target: string, record: { mode?: number }): number {
+function restoredPermissions(target: string, record: { mode?: number; role?: string }): number {
   if (fs.existsSync(target)) return permissionsOf(target);
-  return (record.mode ?? 0o666) & 0o666;
+  const ownerNeeds = record.role === 'database' ? 0o600 : 0o400;
+  return ((record.mode ?? 0o666) | ownerNeeds) & 0o666;
 }
 
 /**
