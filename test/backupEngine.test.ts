@@ -1225,6 +1225,16 @@ describe('backup archives', () => {
     assert.ok(spawnSync('unzip', ['-p', path.join(root, '.envprofiles/backups/test_environment_001', leftBackup?.file ?? ''), 'damaged/strategies/strategies.sqlite3'], { maxBuffer: 64 * 1024 * 1024 }).stdout.equals(bytes));
   });
 
+  it('a negative user_version is recorded as SQLite gives it (-1, not 4294967295), and the backup verifies sound', async () => {
+    const { root, context } = await demoWorkspace();
+    await mutate(root, 'PRAGMA user_version = -1');
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const manifest = JSON.parse(spawnSync('unzip', ['-p', backup.archive, 'manifest.json'], { encoding: 'utf8' }).stdout);
+    assert.equal(manifest.files.find((f: { logicalName?: string }) => f.logicalName === 'market_data').sqlite.userVersion, -1);
+    const verified = await verifyBackup(context, backup.entry.id);
+    assert.equal(verified.ok, true, verified.problems.join('\n'));
+  });
+
   it('a new backup never takes an id the catalog knows, even one whose archive is gone or that only a chain names: it takes the next millisecond, and the catalog lists no id twice', async () => {
     const { context } = await demoWorkspace();
     const at = new Date('2026-11-02T10:00:00.000Z');
@@ -1423,9 +1433,12 @@ describe('verify', () => {
     ['truncate', /not a readable ZIP archive/],
     ['sha-lie', /entry "db\/settings\.sqlite3" does not match its SHA-256/],
     // Before: sound, though every incremental built on it would restore wrong pages.
+    // Before: sound, though its manifest described another database.
+    ['user-version-lie', /entry "db\/settings\.sqlite3" rebuilds to a database whose user_version is 3, not 4 as its manifest says \(the manifest does not describe it\)/],
+    ['journal-mode-lie', /entry "db\/settings\.sqlite3" rebuilds to a database whose journal mode is wal, not delete as its manifest says/],
     ['index-lie', /entry "db\/settings\.sqlite3" rebuilds to a file whose page 2 differs from the backup's page index \(1 page\(s\) differ; the index, which the next incremental compares pages against, does not describe the image\)/],
   ] as const) {
-    const what = { flip: 'a flipped bit (pieces inflated in parallel)', 'flip-single-stream': 'a flipped bit (one inflate stream)', truncate: 'a truncated archive', 'sha-lie': 'a manifest that lies', 'index-lie': 'a page index that does not describe its image' }[mode];
+    const what = { flip: 'a flipped bit (pieces inflated in parallel)', 'flip-single-stream': 'a flipped bit (one inflate stream)', truncate: 'a truncated archive', 'sha-lie': 'a manifest that lies', 'user-version-lie': 'a manifest that lies about user_version', 'journal-mode-lie': 'a manifest that lies about the journal mode', 'index-lie': 'a page index that does not describe its image' }[mode];
     it(`detects ${what} and names the archive and entry`, async () => {
       const { context } = await demoWorkspace();
       const backup = await createBackup(context, { profileId: DEV, kind: 'full' });

@@ -71,6 +71,8 @@ describe('a manifest with a field of the wrong kind (damaged, or made by hand)',
     ['created-date-only', /manifest\.json has a createdAt that is not a time \("2026-12-03"\)\./],
     ['reason-object', /manifest\.json has a reason that is not text \(\{\}\)\./],
     ['pages-stored-negative', /manifest\.json has a count of stored pages for settings that is not a count \(-1\)\./],
+    ['user-version-object', /manifest\.json has a user_version for settings that is not a 32-bit integer \(\{"v":3\}\)\./],
+    ['journal-mode-unknown', /manifest\.json has a journal mode for settings that is neither "wal" nor "delete" \("memory"\)\./],
     ['format-version-object', /manifest\.json has format version \{"major":2\}; this tool reads versions 1, 2 and 3\./],
     ['page-index-sha-missing', /manifest\.json has a record for database settings without its page index or the page index's SHA-256\./],
     // Before: verified as four databases, and restored twice as a new profile.

@@ -93,6 +93,11 @@ ONE_FIELD_LIES = {
     'created-date-only': (manifest, 'createdAt', '2026-12-03'),
     'reason-object': (manifest, 'reason', {}),
     'pages-stored-negative': (first_db, 'pagesStored', -1),
+    'user-version-object': (first_db['sqlite'], 'userVersion', {'v': 3}),
+    'journal-mode-unknown': (first_db['sqlite'], 'journalMode', 'memory'),
+    # Of the right kind, but not what the database says (its SHA-256 still matches).
+    'user-version-lie': (first_db['sqlite'], 'userVersion', first_db['sqlite']['userVersion'] + 1),
+    'journal-mode-lie': (first_db['sqlite'], 'journalMode', 'delete' if first_db['sqlite']['journalMode'] == 'wal' else 'wal'),
     'format-version-object': (manifest, 'formatVersion', {'major': 2}),
     'page-index-sha-missing': (first_db, 'pageIndexSha256', None),
     # A name longer than a profile may give a database (it became a staging file's name in verify).

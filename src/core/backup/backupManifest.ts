@@ -249,6 +249,10 @@ export function parseManifest(text: string, archive: string): BackupManifest {
       if (!isPlainFileName(path.basename(db.originalPath))) refuse(archive, `gives database ${db.logicalName} the path ${shown(db.originalPath)}, which does not end in a file name (of at most ${MAX_NAME_BYTES} bytes)`);
       if (db.storage !== 'image' && db.storage !== 'pages') fail(archive, `has an unknown storage for ${db.logicalName}`);
       if (!db.sqlite || !Number.isInteger(db.sqlite.pageSize) || !Number.isInteger(db.sqlite.pageCount) || db.sqlite.pageSize < 512 || db.sqlite.pageSize > 65536) fail(archive, `has bad SQLite facts for ${db.logicalName}`);
+      // user_version is a signed 32-bit integer (manifests before it was read as signed kept -1 as 4294967295).
+      const { userVersion, journalMode } = db.sqlite;
+      if (userVersion !== undefined && !(Number.isInteger(userVersion) && userVersion >= -(2 ** 31) && userVersion < 2 ** 32)) fail(archive, `has a user_version for ${db.logicalName} that is not a 32-bit integer (${shown(userVersion)})`);
+      if (journalMode !== undefined && journalMode !== 'wal' && journalMode !== 'delete') fail(archive, `has a journal mode for ${db.logicalName} that is neither "wal" nor "delete" (${shown(journalMode)})`);
       if (db.size !== db.sqlite.pageSize * db.sqlite.pageCount) fail(archive, `says ${db.logicalName} is ${db.size} bytes, which is not its page count times its page size`);
       const badSegments = db.segments === undefined ? undefined : segmentListProblem(db.segments, db.entrySize);
       if (badSegments) fail(archive, `has a list of deflate pieces for ${db.logicalName} that ${badSegments}`);

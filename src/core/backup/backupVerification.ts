@@ -22,6 +22,7 @@ import { fileSha256 } from '../fileDigest';
 import { writeRefusal } from '../folderProbe';
 import { stagingFolderIn } from '../stagingFolder';
 import { makeFolders } from '../makeFolders';
+import { readSqliteHeader } from '../sqlite/sqliteHeader';
 
 export interface VerificationResult {
   backupId: string;
@@ -80,6 +81,22 @@ async function checkEntries(archive: ArchiveReader, alreadyChecked: Set<string>)
     }
   }
   return { problems, bytes };
+}
+
+/**
+ * What the manifest says of a database's header that the rebuilt file does not (its SHA-256 matched:
+ * the manifest lies about it). Page size and count are checked by the rebuild itself.
+ */
+function headerDisagreements(rebuilt: string, record: { sqlite: { userVersion?: number; journalMode?: 'wal' | 'delete' } }): string[] {
+  const header = readSqliteHeader(rebuilt);
+  if (!header) return [];
+  const found: string[] = [];
+  const { userVersion, journalMode } = record.sqlite;
+  // Compared as 32-bit integers: earlier manifests kept a negative user_version unsigned.
+  if (userVersion !== undefined && (userVersion | 0) !== header.userVersion) found.push(`user_version is ${header.userVersion}, not ${userVersion | 0} as its manifest says`);
+  const actualMode = header.writeVersion === 2 ? 'wal' : 'delete';
+  if (journalMode !== undefined && journalMode !== actualMode) found.push(`journal mode is ${actualMode}, not ${journalMode} as its manifest says`);
+  return found;
 }
 
 /**
@@ -159,6 +176,8 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         // The rebuilt file matched every SHA-256: it is the database as it was backed up. With an
         // archive the catalog vouches for, a failed check then tells of the profile's database, not the archive.
         const asBackedUp = vouchedFor ? `rebuilds to exactly what was backed up, so ${record.originalPath} was already like this when the backup was taken (the archive is intact), but` : 'rebuilds, but';
+        // A lie of the manifest is the archive's problem, not one of the data it holds.
+        problems.push(...headerDisagreements(target, record).map((disagreement) => `${located.archive}: entry "${record.entry}" rebuilds to a database whose ${disagreement} (the manifest does not describe it)`));
         const found = [
           ...(integrity !== 'ok' ? [`${located.archive}: database "${record.logicalName}" ${asBackedUp} integrity_check says: ${integrity}`] : []),
           ...(foreignKeyViolations > 0 ? [`${located.archive}: database "${record.logicalName}" ${asBackedUp} it has ${foreignKeyViolations} foreign key violation(s): ${foreignKeySampleText(report)}`] : []),

@@ -42,7 +42,8 @@ export function parseSqliteHeader(bytes: Uint8Array): SqliteHeader | undefined {
     writeVersion: buffer[18],
     readVersion: buffer[19],
     pageCount: buffer.readUInt32BE(28),
-    userVersion: buffer.readUInt32BE(60),
+    // Signed, as PRAGMA user_version reads and sets it (-1 was shown as 4294967295).
+    userVersion: buffer.readInt32BE(60),
     changeCounter: buffer.readUInt32BE(24),
     pageCountValid: buffer.readUInt32BE(28) > 0 && buffer.readUInt32BE(92) === buffer.readUInt32BE(24),
   };
