@@ -5,7 +5,7 @@ import { lockedDatabaseError } from './databaseInUse';
 import { EnvProfilesError } from './errors';
 import { narrowPermissions, permissionsOf } from './filePermissions';
 import { damagedDatabaseDetail, DatabaseLockedError, type SqliteEngine } from './sqlite/sqliteEngine';
-import { databaseFileProblem, readSqliteHeader } from './sqlite/sqliteHeader';
+import { databaseFileProblem, journalModeOf, readSqliteHeader } from './sqlite/sqliteHeader';
 import { makeFolders } from './makeFolders';
 
 /** How a new profile's databases come to exist (`shown`: the source as messages name it, e.g. as its profile writes it). */
@@ -75,7 +75,7 @@ function copySchema(engine: SqliteEngine, source: string, file: string): void {
   } finally {
     src.close();
   }
-  createEmpty(engine, file, header?.writeVersion === 2 ? 'wal' : 'delete', header?.pageSize, header?.userVersion);
+  createEmpty(engine, file, header ? journalModeOf(header) : 'delete', header?.pageSize, header?.userVersion);
   const db = engine.open(file, { readOnly: false });
   try {
     db.exec('BEGIN');

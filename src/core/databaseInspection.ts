@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { EnvProfilesError } from './errors';
 import { foreignKeySampleText, INTEGRITY_PROBLEMS_LISTED, type IntegrityReport } from './sqlite/databaseIntegrity';
 import { BUSY_TIMEOUT_MS, damagedDatabaseDetail, DatabaseLockedError, type SqliteConnection, type SqliteEngine } from './sqlite/sqliteEngine';
-import { cutShortProblem, readSqliteHeader, walSize } from './sqlite/sqliteHeader';
+import { cutShortProblem, journalModeOf, readSqliteHeader, walSize } from './sqlite/sqliteHeader';
 
 /** One check on one database file; `error` fails validation, `warning` and `info` do not. */
 export interface DatabaseCheck {
@@ -68,7 +68,7 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
     result.pageSize = header.pageSize;
     result.pageCount = header.pageCount;
     result.userVersion = header.userVersion;
-    result.journalMode = header.writeVersion === 2 ? 'wal' : 'delete';
+    result.journalMode = journalModeOf(header);
     result.walBytes = walSize(absolute);
     const cutShort = cutShortProblem(absolute, header, stat.size);
     if (cutShort) {

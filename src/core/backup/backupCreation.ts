@@ -19,7 +19,7 @@ import { progressMeter } from '../progressMeter';
 import type { Profile } from '../profileModel';
 import { loadProfile } from '../profileStore';
 import { damagedDatabaseDetail, DatabaseLockedError } from '../sqlite/sqliteEngine';
-import { databaseFileProblem, readSqliteHeader, walSize } from '../sqlite/sqliteHeader';
+import { databaseFileProblem, journalModeOf, readSqliteHeader, walSize } from '../sqlite/sqliteHeader';
 import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
@@ -584,7 +584,7 @@ async function archiveDatabase(context: WorkspaceContext, writer: ArchiveWriter,
   const size = fs.statSync(snapshot).size;
   const pageSize = header.pageSize;
   const pageCount = Math.ceil(size / pageSize);
-  const sqlite = { pageSize, pageCount, userVersion: header.userVersion, journalMode: header.writeVersion === 2 ? ('wal' as const) : ('delete' as const) };
+  const sqlite = { pageSize, pageCount, userVersion: header.userVersion, journalMode: journalModeOf(header) };
   const indexEntry = `index/${logical}.pagehash`;
   const atomicity = 'this file is one committed state; not atomic with the other databases';
 

@@ -22,7 +22,7 @@ import { fileSha256 } from '../fileDigest';
 import { writeRefusal } from '../folderProbe';
 import { stagingFolderIn } from '../stagingFolder';
 import { makeFolders } from '../makeFolders';
-import { readSqliteHeader } from '../sqlite/sqliteHeader';
+import { journalModeOf, readSqliteHeader } from '../sqlite/sqliteHeader';
 
 export interface VerificationResult {
   backupId: string;
@@ -94,7 +94,7 @@ function headerDisagreements(rebuilt: string, record: { sqlite: { userVersion?: 
   const { userVersion, journalMode } = record.sqlite;
   // Compared as 32-bit integers: earlier manifests kept a negative user_version unsigned.
   if (userVersion !== undefined && (userVersion | 0) !== header.userVersion) found.push(`user_version is ${header.userVersion}, not ${userVersion | 0} as its manifest says`);
-  const actualMode = header.writeVersion === 2 ? 'wal' : 'delete';
+  const actualMode = journalModeOf(header);
   if (journalMode !== undefined && journalMode !== actualMode) found.push(`journal mode is ${actualMode}, not ${journalMode} as its manifest says`);
   return found;
 }

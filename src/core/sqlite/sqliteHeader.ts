@@ -16,6 +16,11 @@ export interface SqliteHeader {
   pageCountValid: boolean;
 }
 
+/** The journal mode the header says the file is in: WAL when its write version is 2, a rollback journal otherwise. */
+export function journalModeOf(header: SqliteHeader): 'wal' | 'delete' {
+  return header.writeVersion === 2 ? 'wal' : 'delete';
+}
+
 /** Reads the header; returns undefined when the file is not a SQLite 3 database. */
 export function readSqliteHeader(file: string): SqliteHeader | undefined {
   const buffer = Buffer.alloc(100);
