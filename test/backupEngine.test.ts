@@ -1436,9 +1436,10 @@ describe('verify', () => {
     // Before: sound, though its manifest described another database.
     ['user-version-lie', /entry "db\/settings\.sqlite3" rebuilds to a database whose user_version is 3, not 4 as its manifest says \(the manifest does not describe it\)/],
     ['journal-mode-lie', /entry "db\/settings\.sqlite3" rebuilds to a database whose journal mode is wal, not delete as its manifest says/],
+    ['header-not-database', /entry "db\/settings\.sqlite3" rebuilds to a database whose first page is not a SQLite database header, though its manifest says it is a database of 4096-byte pages \(the manifest does not describe it\)/],
     ['index-lie', /entry "db\/settings\.sqlite3" rebuilds to a file whose page 2 differs from the backup's page index \(1 page\(s\) differ; the index, which the next incremental compares pages against, does not describe the image\)/],
   ] as const) {
-    const what = { flip: 'a flipped bit (pieces inflated in parallel)', 'flip-single-stream': 'a flipped bit (one inflate stream)', truncate: 'a truncated archive', 'sha-lie': 'a manifest that lies', 'user-version-lie': 'a manifest that lies about user_version', 'journal-mode-lie': 'a manifest that lies about the journal mode', 'index-lie': 'a page index that does not describe its image' }[mode];
+    const what = { flip: 'a flipped bit (pieces inflated in parallel)', 'flip-single-stream': 'a flipped bit (one inflate stream)', truncate: 'a truncated archive', 'sha-lie': 'a manifest that lies', 'user-version-lie': 'a manifest that lies about user_version', 'journal-mode-lie': 'a manifest that lies about the journal mode', 'index-lie': 'a page index that does not describe its image', 'header-not-database': 'an image that is not a database, with a manifest and index that agree with it' }[mode];
     it(`detects ${what} and names the archive and entry`, async () => {
       const { context } = await demoWorkspace();
       const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
@@ -1448,6 +1449,68 @@ describe('verify', () => {
       assert.ok(result.problems.some((p) => p.includes(damaged) && expected.test(p)), result.problems.join('\n'));
     });
   }
+
+  // Before: the restore checked only the SHA-256s and the page index, and put these files back.
+  for (const [mode, expected] of [
+    ['header-not-database', /rebuilds to a database whose first page is not a SQLite database header/],
+    ['user-version-lie', /rebuilds to a database whose user_version is 3, not 4 as its manifest says/],
+    ['journal-mode-lie', /rebuilds to a database whose journal mode is wal, not delete as its manifest says/],
+  ] as const) {
+    it(`restore refuses a database whose header its manifest does not describe (${mode}), as a new profile and over its own, changing nothing`, async () => {
+      const { root, context } = await demoWorkspace();
+      const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+      const lying = craftArchive(backup.archive, mode);
+      await assert.rejects(restoreBackup(context, { reference: lying, asNew: 'from_lying' }), (error: unknown) => {
+        assert.ok(error instanceof EnvProfilesError && error.code === 'VERIFY_FAILED', String(error));
+        assert.ok(error.message.startsWith(`${lying}: entry "db/settings.sqlite3" `), error.message);
+        assert.match(error.message, expected);
+        return true;
+      });
+      assert.equal(fs.existsSync(path.join(root, 'data/from_lying')), false);
+      assert.equal(fs.existsSync(path.join(root, '.envprofiles/profiles/from_lying.yaml')), false);
+      const before = fs.readFileSync(path.join(root, 'data/dev/settings.sqlite3'));
+      await assert.rejects(restoreBackup(context, { reference: lying }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'VERIFY_FAILED' && expected.test(error.message) && error.message.includes('The restore was rolled back'));
+      assert.ok(fs.readFileSync(path.join(root, 'data/dev/settings.sqlite3')).equals(before), 'the database is as it was');
+    });
+  }
+
+  it('an incremental whose file record names a backup that does not hold that file (or gives another size) fails verify, and a restore refuses it before its safety backup (before: verify said sound; a restore over the profile failed after it)', async () => {
+    const { root, context } = await demoWorkspace();
+    await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, "UPDATE price_data SET close = close + 1 WHERE rowid % 40 = 0");
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    for (const [mode, expected] of [
+      ['same-as-self', new RegExp(`manifest\\.json says \\.envprofiles/profiles/${DEV}\\.yaml is unchanged since backup ${incremental.entry.id.replace(/\./g, '\\.')}, which does not hold it\\.$`)],
+      ['same-as-size-lie', /manifest\.json says \.envprofiles\/profiles\/dev_environment_001\.yaml is unchanged since backup \S+\.full, which holds it with (\d+) bytes, not (\d+)\.$/],
+    ] as const) {
+      const lying = craftArchive(incremental.archive, mode);
+      const verified = await verifyBackup(context, lying);
+      assert.equal(verified.ok, false, mode);
+      assert.ok(verified.problems.some((p) => p.startsWith(`${lying}: `) && expected.test(p)), verified.problems.join('\n'));
+      const backupsBefore = backupsOf(context, DEV).length;
+      const before = snapshotTree(root, (rel) => rel.startsWith('.envprofiles/') || /-(wal|shm)$/.test(rel));
+      await assert.rejects(restoreBackup(context, { reference: lying }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'VERIFY_FAILED' && expected.test(error.message));
+      await assert.rejects(restoreBackup(context, { reference: lying, asNew: 'from_lying' }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'VERIFY_FAILED');
+      assert.equal(backupsOf(context, DEV).length, backupsBefore, 'no safety backup was taken');
+      assertSameTree(snapshotTree(root, (rel) => rel.startsWith('.envprofiles/') || /-(wal|shm)$/.test(rel)), before, 'nothing may be written');
+    }
+  });
+
+  it('an incremental that says it stores more changed pages than its entry holds is called damaged by verify and restore (before: sound, and the count was what planning a rebuild trusted)', async () => {
+    const { root, context } = await demoWorkspace();
+    await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, 'UPDATE price_data SET close = close + 1 WHERE rowid % 40 = 0');
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    const lying = craftArchive(incremental.archive, 'pages-stored-lie');
+    const stored = incremental.databases.find((d) => d.storage === 'pages');
+    assert.ok(stored, 'an incremental stores pages');
+    const expected = `${lying}: manifest.json says ${stored.pagesStored + 1} page(s) of ${stored.name} are stored, but its entry holds ${stored.pagesStored}.`;
+    const verified = await verifyBackup(context, lying);
+    assert.equal(verified.ok, false);
+    assert.ok(verified.problems.includes(expected), verified.problems.join('\n'));
+    await assert.rejects(restoreBackup(context, { reference: lying, asNew: 'from_lying' }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'ARCHIVE_INVALID' && error.message === expected);
+    assert.equal(fs.existsSync(path.join(root, 'data/from_lying')), false);
+  });
 
   it('an archive of a newer manifest format is not called damaged (that had the user throw away a sound backup): verify and restore say to update', async () => {
     const { root, context } = await demoWorkspace();

@@ -75,6 +75,7 @@ describe('a manifest with a field of the wrong kind (damaged, or made by hand)',
     ['journal-mode-unknown', /manifest\.json has a journal mode for settings that is neither "wal" nor "delete" \("memory"\)\./],
     ['format-version-object', /manifest\.json has format version \{"major":2\}; this tool reads versions 1, 2 and 3\./],
     ['page-index-sha-missing', /manifest\.json has a record for database settings without its page index or the page index's SHA-256\./],
+    ['entry-empty', /manifest\.json has a record for \.envprofiles\/profiles\/dev_environment_001\.yaml whose entry is neither a name nor null \(""\)\./],
     // Before: verified as four databases, and restored twice as a new profile.
     ['database-twice', /manifest\.json lists the database settings twice\./],
     ['left-out-and-backed-up', /manifest\.json lists the database settings both as backed up and as left out\./],

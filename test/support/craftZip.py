@@ -51,6 +51,7 @@ src = zipfile.ZipFile(source)
 manifest = json.loads(src.read('manifest.json'))
 first_db = next(f for f in manifest['files'] if f['role'] == 'database')
 second_db = [f for f in manifest['files'] if f['role'] == 'database'][1]
+profile_record = next((f for f in manifest['files'] if f['role'] == 'profile'), None)
 
 
 def drop_segments(m):
@@ -100,6 +101,8 @@ ONE_FIELD_LIES = {
     'journal-mode-lie': (first_db['sqlite'], 'journalMode', 'delete' if first_db['sqlite']['journalMode'] == 'wal' else 'wal'),
     'format-version-object': (manifest, 'formatVersion', {'major': 2}),
     'page-index-sha-missing': (first_db, 'pageIndexSha256', None),
+    # An empty name was taken for "no entry" by some readers and for a name by others.
+    'entry-empty': (profile_record, 'entry', ''),
     # A name longer than a profile may give a database (it became a staging file's name in verify).
     'name-too-long': (first_db, 'logicalName', 'a' * 3000),
     # A database file name longer than file systems take (restore --as-new names the new file after it).
@@ -178,6 +181,37 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
             if info.filename == 'manifest.json':
                 data = json.dumps(drop_segments(manifest)).encode()
             out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    elif mode == 'header-not-database':
+        # A whole image whose first bytes are not a SQLite header, with a manifest and page index that
+        # agree with it: only a look at the rebuilt file's header tells (a restore put it back before).
+        image = bytearray(src.read(first_db['entry']))
+        image[:16] = b'NOT A DATABASE!!'
+        page_size = first_db['sqlite']['pageSize']
+        index = bytearray(src.read(first_db['pageIndexEntry']))
+        index[:16] = hashlib.sha256(image[:page_size]).digest()[:16]
+        first_db['entrySha256'] = first_db['sha256'] = hashlib.sha256(image).hexdigest()
+        first_db['pageIndexSha256'] = hashlib.sha256(index).hexdigest()
+        replaced = {first_db['entry']: bytes(image), first_db['pageIndexEntry']: bytes(index)}
+        for info in src.infolist():
+            data = replaced.get(info.filename) or src.read(info.filename)
+            if info.filename == 'manifest.json':
+                data = json.dumps(drop_segments(manifest)).encode()
+            out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    elif mode == 'pages-stored-lie':
+        # An incremental that says it holds more changed pages than its entry does: planning a rebuild
+        # trusted the count (a chain could claim more than it held).
+        record = next(f for f in manifest['files'] if f['role'] == 'database' and f['storage'] == 'pages')
+        record['pagesStored'] += 1
+        copy_all(out, manifest_override=drop_segments(manifest))
+    elif mode in ('same-as-self', 'same-as-size-lie'):
+        # An incremental's record of a file unchanged since an earlier backup that names a backup
+        # without it (here: itself), or gives another size than that backup holds.
+        unchanged = next(f for f in manifest['files'] if f['role'] != 'database' and f['entry'] is None)
+        if mode == 'same-as-self':
+            unchanged['sameAs'] = manifest['backupId']
+        else:
+            unchanged['size'] += 1
+        copy_all(out, manifest_override=drop_segments(manifest))
     elif mode == 'database-twice':
         # One database listed twice: it was rebuilt, counted and restored twice.
         manifest['files'].append(dict(first_db))

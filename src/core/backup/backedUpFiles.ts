@@ -35,10 +35,33 @@ function fileEntryOf(chain: ArchiveReader[], record: FileRecord | undefined): { 
   }
   const last = chain[chain.length - 1];
   if (record.entry) return { holder: last, entry: record.entry, sha256: record.sha256 };
+  const { holder, entry } = earlierCopyOf(chain, record);
+  return { holder, entry, sha256: record.sha256 };
+}
+
+/**
+ * Where the content of a file unchanged since an earlier backup is: the backup its record names
+ * (`sameAs`), which must be of the chain and hold that file with the same SHA-256 and size. Anything
+ * else is a manifest that does not describe the backup: verify reports it, and a restore refuses it
+ * before a file is replaced (it found it only when reading the file, after the databases).
+ */
+function earlierCopyOf(chain: ArchiveReader[], record: FileRecord): { holder: ArchiveReader; entry: string } {
+  const last = chain[chain.length - 1];
   const owner = chain.find((a) => a.manifest.backupId === record.sameAs);
-  const inOwner = owner?.manifest.files.find((f): f is FileRecord => f.role !== 'database' && f.originalPath === record.originalPath);
-  if (!owner || !inOwner?.entry) throw new EnvProfilesError('VERIFY_FAILED', `${last.file}: ${record.originalPath} refers to backup ${String(record.sameAs)}, which does not hold it.`, { file: last.file });
-  return { holder: owner, entry: inOwner.entry, sha256: record.sha256 };
+  const held = owner?.manifest.files.find((f): f is FileRecord => f.role !== 'database' && f.originalPath === record.originalPath);
+  const disagrees = (why: string): EnvProfilesError =>
+    new EnvProfilesError('VERIFY_FAILED', `${last.file}: manifest.json says ${record.originalPath} is unchanged since backup ${String(record.sameAs)}, ${why}.`, { file: last.file, hint: 'This backup cannot be restored; use another one.' });
+  if (!owner || !held?.entry) throw disagrees('which does not hold it');
+  if (held.sha256 !== record.sha256) throw disagrees('which holds other content for it (another SHA-256)');
+  if (held.size !== record.size) throw disagrees(`which holds it with ${held.size} bytes, not ${record.size}`);
+  return { holder: owner, entry: held.entry };
+}
+
+/** Checks every record of the last backup of `chain` that names an earlier backup for its content (see earlierCopyOf). */
+export function checkUnchangedFiles(chain: ArchiveReader[]): void {
+  for (const record of chain[chain.length - 1].manifest.files) {
+    if (record.role !== 'database' && record.entry === null) earlierCopyOf(chain, record);
+  }
 }
 
 /** The profile as the last backup of `chain` holds it (undefined when it holds none, or one that does not parse). */

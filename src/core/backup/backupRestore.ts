@@ -35,7 +35,7 @@ import { BackupLayout } from './backupLayout';
 import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigin';
 import { databaseRecordsOf, leftOutReason, rawCopiesOf, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { backupsOfEarlierProfile, earlierBackupsNoteFor } from './earlierProfile';
-import { fileChunks, fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
+import { checkUnchangedFiles, fileChunks, fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
 import { databasesOfOtherProfiles, filesOfOtherProfiles } from '../pathOwners';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
@@ -140,6 +140,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   try {
     const last = chain[chain.length - 1];
     const manifest = last.manifest;
+    // Found only when the file is read, such a lie would fail the restore after its safety backup.
+    checkUnchangedFiles(chain);
     // Every place a file of the backup would be written is judged before anything is written, also where
     // this restore does not write it (--as-new, --db): a manifest that points outside is hostile.
     // (The profile's own YAML is in .envprofiles; it is written to the profile file of the backup's id, not to its recorded path.)

@@ -16,13 +16,13 @@ import { BackupLayout } from './backupLayout';
 import { databaseRecordsOf, leftOutReason, NewerFormatError, rawCopiesOf } from './backupManifest';
 import type { DeflateSegment } from './zipWriter';
 import { rebuildDatabase } from './databaseReconstruction';
+import { checkUnchangedFiles } from './backedUpFiles';
 import { foreignKeySampleText, integrityText, type IntegrityReport } from '../sqlite/databaseIntegrity';
 import { watchStep } from '../progressMeter';
 import { fileSha256 } from '../fileDigest';
 import { writeRefusal } from '../folderProbe';
 import { stagingFolderIn } from '../stagingFolder';
 import { makeFolders } from '../makeFolders';
-import { journalModeOf, readSqliteHeader } from '../sqlite/sqliteHeader';
 
 export interface VerificationResult {
   backupId: string;
@@ -84,22 +84,6 @@ async function checkEntries(archive: ArchiveReader, alreadyChecked: Set<string>)
 }
 
 /**
- * What the manifest says of a database's header that the rebuilt file does not (its SHA-256 matched:
- * the manifest lies about it). Page size and count are checked by the rebuild itself.
- */
-function headerDisagreements(rebuilt: string, record: { sqlite: { userVersion?: number; journalMode?: 'wal' | 'delete' } }): string[] {
-  const header = readSqliteHeader(rebuilt);
-  if (!header) return [];
-  const found: string[] = [];
-  const { userVersion, journalMode } = record.sqlite;
-  // Compared as 32-bit integers: earlier manifests kept a negative user_version unsigned.
-  if (userVersion !== undefined && (userVersion | 0) !== header.userVersion) found.push(`user_version is ${header.userVersion}, not ${userVersion | 0} as its manifest says`);
-  const actualMode = journalModeOf(header);
-  if (journalMode !== undefined && journalMode !== actualMode) found.push(`journal mode is ${actualMode}, not ${journalMode} as its manifest says`);
-  return found;
-}
-
-/**
  * Verifies a backup: every entry of it and of its chain streams and matches its SHA-256; every
  * database is rebuilt into a temporary file, matches the whole-file SHA-256 (or, an incremental, its
  * page index), and passes
@@ -150,6 +134,13 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
       // the page index, which covers every page whichever archive of the chain holds it.
       else vouchedFor = true;
     }
+    // A file unchanged since an earlier backup must be there, as the manifest says (a restore reads it there).
+    try {
+      checkUnchangedFiles(chain);
+    } catch (error) {
+      if (!isEnvProfilesError(error)) throw error;
+      problems.push(error.message);
+    }
     // The databases first: rebuilding streams their entries and checks each SHA-256, so the pass over
     // every entry afterwards skips those (each entry is read once).
     const alreadyChecked = new Set<string>();
@@ -176,8 +167,6 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         // The rebuilt file matched every SHA-256: it is the database as it was backed up. With an
         // archive the catalog vouches for, a failed check then tells of the profile's database, not the archive.
         const asBackedUp = vouchedFor ? `rebuilds to exactly what was backed up, so ${record.originalPath} was already like this when the backup was taken (the archive is intact), but` : 'rebuilds, but';
-        // A lie of the manifest is the archive's problem, not one of the data it holds.
-        problems.push(...headerDisagreements(target, record).map((disagreement) => `${located.archive}: entry "${record.entry}" rebuilds to a database whose ${disagreement} (the manifest does not describe it)`));
         const found = [
           ...(integrity !== 'ok' ? [`${located.archive}: database "${record.logicalName}" ${asBackedUp} integrity_check says: ${integrity}`] : []),
           ...(foreignKeyViolations > 0 ? [`${located.archive}: database "${record.logicalName}" ${asBackedUp} it has ${foreignKeyViolations} foreign key violation(s): ${foreignKeySampleText(report)}`] : []),

@@ -9,6 +9,7 @@ import { databaseRecordOf, type DatabaseRecord } from './backupManifest';
 import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
 import { SegmentInflater } from './segmentedInflate';
 import { hashOnThisThread } from './snapshotHasher';
+import { rebuiltHeaderDisagreement } from './rebuiltHeaderCheck';
 
 function corrupt(archive: string, entry: string, why: string): EnvProfilesError {
   return new EnvProfilesError('VERIFY_FAILED', `${archive}: entry "${entry}" ${why}.`, { file: archive, field: entry, hint: 'This backup cannot be restored; use another one.' });
@@ -51,9 +52,19 @@ function planRebuild(chain: ArchiveReader[], logicalName: string): { records: (D
   if (start < 0) throw corrupt(last.file, wanted.entry, 'has no whole image anywhere in its chain');
   // Every page of the rebuilt file comes from the image or from a stored page: a size beyond what the
   // chain holds would only make a huge sparse file (a hostile archive's way to fill a disk or hours).
-  const held = records.slice(start).reduce((sum, r) => sum + (r?.storage === 'image' ? r.size : (r?.pagesStored ?? 0) * (r?.sqlite.pageSize ?? 0)), 0);
+  // (A pages entry's records are counted from its size, which the reader checked against the archive.)
+  const held = records.slice(start).reduce((sum, r) => sum + (!r ? 0 : r.storage === 'image' ? r.size : (r.entrySize / (4 + r.sqlite.pageSize)) * r.sqlite.pageSize), 0);
   if (wanted.size > held) throw corrupt(last.file, wanted.entry, `claims a database of ${wanted.size} bytes, but its chain holds at most ${held}`);
   return { records, wanted, start, last };
+}
+
+/**
+ * The rebuilt file matched its SHA-256s (or page index), so a header that disagrees with the manifest
+ * means the manifest lies about it: refused before a restore puts it back (verify reports it).
+ */
+function checkHeaderAgainstManifest(archive: string, rebuilt: string, wanted: DatabaseRecord): void {
+  const disagreement = rebuiltHeaderDisagreement(rebuilt, wanted);
+  if (disagreement) throw corrupt(archive, wanted.entry, `rebuilds to a database whose ${disagreement} (the manifest does not describe it)`);
 }
 
 /** The size a database of the chain rebuilds to (checked against what the chain holds). */
@@ -171,7 +182,10 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
   whenWritten?.();
   // A lone image was already checked against the manifest as it streamed; a patched chain is re-read.
   const loneImageChecked = start === chain.length - 1 && wanted.sha256 !== undefined && wanted.entrySha256 === wanted.sha256 && wanted.entrySize === wanted.size;
-  if (loneImageChecked && !checkPageIndex) return { record: wanted, sha256: wanted.sha256, entriesChecked };
+  if (loneImageChecked && !checkPageIndex) {
+    checkHeaderAgainstManifest(last.file, target, wanted);
+    return { record: wanted, sha256: wanted.sha256, entriesChecked };
+  }
   // Read back and hashed on this thread: a hashing worker's heap on top of the inflating would pass the
   // memory goal. The whole-file SHA-256 only when the manifest has one not yet compared, or the caller asks.
   const indexFile = path.join(scratchDir, `${path.basename(target)}.${process.pid}-${Date.now().toString(36)}.pagehash`);
@@ -187,6 +201,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
         throw corrupt(last.file, wanted.entry, `rebuilds to a file whose page ${differing[0] + 1} differs from the backup's page index (${differing.length} page(s) differ; ${why})`);
       }
     }
+    checkHeaderAgainstManifest(last.file, target, wanted);
     return { record: wanted, sha256: wanted.sha256 ?? rebuilt.sha256, entriesChecked };
   } finally {
     fs.rmSync(indexFile, { force: true });
