@@ -183,6 +183,15 @@ function isPlainFileName(name: string): boolean {
   return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name) && Buffer.byteLength(name) <= MAX_NAME_BYTES;
 }
 
+/**
+ * How many pages a database record's entry holds: an image all of them; a pages entry one per
+ * [u32 page number][page] record, counted from its size (what planning a rebuild trusts, not a
+ * count the manifest could inflate).
+ */
+export function storedPageCount(record: DatabaseRecord): number {
+  return record.storage === 'image' ? record.sqlite.pageCount : record.entrySize / (4 + record.sqlite.pageSize);
+}
+
 /** The database records of a manifest, in its order. */
 export function databaseRecordsOf(manifest: BackupManifest): DatabaseRecord[] {
   return manifest.files.filter((f): f is DatabaseRecord => f.role === 'database');
@@ -254,13 +263,12 @@ export function parseManifest(text: string, archive: string): BackupManifest {
       if (userVersion !== undefined && !(Number.isInteger(userVersion) && userVersion >= -(2 ** 31) && userVersion < 2 ** 32)) fail(archive, `has a user_version for ${db.logicalName} that is not a 32-bit integer (${shown(userVersion)})`);
       if (journalMode !== undefined && journalMode !== 'wal' && journalMode !== 'delete') fail(archive, `has a journal mode for ${db.logicalName} that is neither "wal" nor "delete" (${shown(journalMode)})`);
       if (db.size !== db.sqlite.pageSize * db.sqlite.pageCount) fail(archive, `says ${db.logicalName} is ${db.size} bytes, which is not its page count times its page size`);
-      // A pages entry is whole [u32 page number][page] records; the count of them is what planning a
-      // rebuild trusts (a larger one let a chain claim more than it holds), and what the summary shows.
-      const recordBytes = 4 + db.sqlite.pageSize;
-      if (db.storage === 'pages' && db.entrySize % recordBytes !== 0) fail(archive, `says the changed pages of ${db.logicalName} take ${db.entrySize} bytes, which is not a whole number of pages of ${db.sqlite.pageSize} bytes (each with its 4-byte page number)`);
-      // (An image's count is its page count, whose size the reader checks against the entry as hostile.)
-      const held = db.entrySize / recordBytes;
-      if (db.storage === 'pages' && db.pagesStored !== undefined && db.pagesStored !== held) fail(archive, `says ${db.pagesStored} page(s) of ${db.logicalName} are stored, but its entry holds ${held}`);
+      // A pages entry is whole page records, and its count of them says so. (An image's size is checked
+      // against its entry by the reader, as hostile.)
+      if (db.storage === 'pages') {
+        if (!Number.isInteger(storedPageCount(db))) fail(archive, `says the changed pages of ${db.logicalName} take ${db.entrySize} bytes, which is not a whole number of pages of ${db.sqlite.pageSize} bytes (each with its 4-byte page number)`);
+        if (db.pagesStored !== undefined && db.pagesStored !== storedPageCount(db)) fail(archive, `says ${db.pagesStored} page(s) of ${db.logicalName} are stored, but its entry holds ${storedPageCount(db)}`);
+      }
       const badSegments = db.segments === undefined ? undefined : segmentListProblem(db.segments, db.entrySize);
       if (badSegments) fail(archive, `has a list of deflate pieces for ${db.logicalName} that ${badSegments}`);
     } else if (file.role !== 'profile' && file.role !== 'file' && file.role !== 'env-file') fail(archive, `has an unknown role ${shown((file as { role: unknown }).role)}`);

@@ -140,13 +140,13 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   try {
     const last = chain[chain.length - 1];
     const manifest = last.manifest;
-    // Found only when the file is read, such a lie would fail the restore after its safety backup.
-    checkUnchangedFiles(chain);
     // Every place a file of the backup would be written is judged before anything is written, also where
     // this restore does not write it (--as-new, --db): a manifest that points outside is hostile.
     // (The profile's own YAML is in .envprofiles; it is written to the profile file of the backup's id, not to its recorded path.)
     const fileTargetOf = new Map(manifest.files.filter((f) => f.role !== 'database').map((f) => [f.originalPath, judgeRestoreTarget(context, config, chain, f.originalPath, 'a file', f.role === 'profile')]));
     for (const judged of fileTargetOf.values()) if (judged instanceof EnvProfilesError && judged.code === 'ARCHIVE_HOSTILE') throw judged;
+    // Found only when the file is read, such a lie would fail the restore after its safety backup.
+    checkUnchangedFiles(chain);
     // A dry run goes on past what would refuse the restore now (the application is live, a database is
     // open, no room), to show the whole plan, and says what would refuse it.
     const refusals = new RefusalChecks(request.dryRun === true);

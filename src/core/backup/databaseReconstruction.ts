@@ -5,7 +5,7 @@ import { requireFreeSpace } from '../diskSpace';
 import { EarlyWriteback } from '../earlyWriteback';
 import { EnvProfilesError } from '../errors';
 import type { ArchiveReader } from './archiveReader';
-import { databaseRecordOf, type DatabaseRecord } from './backupManifest';
+import { databaseRecordOf, storedPageCount, type DatabaseRecord } from './backupManifest';
 import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
 import { SegmentInflater } from './segmentedInflate';
 import { hashOnThisThread } from './snapshotHasher';
@@ -52,8 +52,7 @@ function planRebuild(chain: ArchiveReader[], logicalName: string): { records: (D
   if (start < 0) throw corrupt(last.file, wanted.entry, 'has no whole image anywhere in its chain');
   // Every page of the rebuilt file comes from the image or from a stored page: a size beyond what the
   // chain holds would only make a huge sparse file (a hostile archive's way to fill a disk or hours).
-  // (A pages entry's records are counted from its size, which the reader checked against the archive.)
-  const held = records.slice(start).reduce((sum, r) => sum + (!r ? 0 : r.storage === 'image' ? r.size : (r.entrySize / (4 + r.sqlite.pageSize)) * r.sqlite.pageSize), 0);
+  const held = records.slice(start).reduce((sum, r) => sum + (!r ? 0 : r.storage === 'image' ? r.size : storedPageCount(r) * r.sqlite.pageSize), 0);
   if (wanted.size > held) throw corrupt(last.file, wanted.entry, `claims a database of ${wanted.size} bytes, but its chain holds at most ${held}`);
   return { records, wanted, start, last };
 }
