@@ -62,11 +62,12 @@ def drop_segments(m):
     return m
 
 
-def copy_all(out, skip=(), manifest_override=None):
+def copy_all(out, skip=(), manifest_override=None, replaced=None):
+    """Copies every entry (but `skip`), with the data of those in `replaced` and the manifest given."""
     for info in src.infolist():
         if info.filename in skip:
             continue
-        data = src.read(info.filename)
+        data = replaced[info.filename] if replaced and info.filename in replaced else src.read(info.filename)
         if info.filename == 'manifest.json':
             data = json.dumps(manifest_override if manifest_override is not None else drop_segments(json.loads(data))).encode()
         out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
@@ -157,11 +158,7 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
         record['entrySize'] = len(pages)
         record['entrySha256'] = hashlib.sha256(pages).hexdigest()
         record['pagesStored'] -= 1
-        for info in src.infolist():
-            data = pages if info.filename == record['entry'] else src.read(info.filename)
-            if info.filename == 'manifest.json':
-                data = json.dumps(drop_segments(manifest)).encode()
-            out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+        copy_all(out, manifest_override=drop_segments(manifest), replaced={record['entry']: pages})
     elif mode in ('file-escape', 'file-into-store'):
         # A file record (and its entry) whose original path leads out of the workspace, or into the
         # tool's own folder (over its config.yaml).
@@ -176,11 +173,7 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
         index = bytearray(src.read(first_db['pageIndexEntry']))
         index[16] ^= 0xff
         first_db['pageIndexSha256'] = hashlib.sha256(index).hexdigest()
-        for info in src.infolist():
-            data = bytes(index) if info.filename == first_db['pageIndexEntry'] else src.read(info.filename)
-            if info.filename == 'manifest.json':
-                data = json.dumps(drop_segments(manifest)).encode()
-            out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+        copy_all(out, manifest_override=drop_segments(manifest), replaced={first_db['pageIndexEntry']: bytes(index)})
     elif mode == 'header-not-database':
         # A whole image whose first bytes are not a SQLite header, with a manifest and page index that
         # agree with it: only a look at the rebuilt file's header tells (a restore put it back before).
@@ -191,12 +184,7 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
         index[:16] = hashlib.sha256(image[:page_size]).digest()[:16]
         first_db['entrySha256'] = first_db['sha256'] = hashlib.sha256(image).hexdigest()
         first_db['pageIndexSha256'] = hashlib.sha256(index).hexdigest()
-        replaced = {first_db['entry']: bytes(image), first_db['pageIndexEntry']: bytes(index)}
-        for info in src.infolist():
-            data = replaced.get(info.filename) or src.read(info.filename)
-            if info.filename == 'manifest.json':
-                data = json.dumps(drop_segments(manifest)).encode()
-            out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+        copy_all(out, manifest_override=drop_segments(manifest), replaced={first_db['entry']: bytes(image), first_db['pageIndexEntry']: bytes(index)})
     elif mode == 'pages-stored-lie':
         # An incremental that says it holds more changed pages than its entry does: planning a rebuild
         # trusted the count (a chain could claim more than it held).
@@ -229,11 +217,7 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
         record['size'] = record['sqlite']['pageCount'] * record['sqlite']['pageSize']
         index = src.read(record['pageIndexEntry']) + bytes(16 << 18)
         record['pageIndexSha256'] = hashlib.sha256(index).hexdigest()
-        for info in src.infolist():
-            data = index if info.filename == record['pageIndexEntry'] else src.read(info.filename)
-            if info.filename == 'manifest.json':
-                data = json.dumps(drop_segments(manifest)).encode()
-            out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+        copy_all(out, manifest_override=drop_segments(manifest), replaced={record['pageIndexEntry']: index})
     elif mode == 'legacy-absolute-file':
         # A backup of a files: path outside the workspace as earlier versions named its entry: "files//srv/…".
         record = next(f for f in manifest['files'] if f['role'] == 'file' and f.get('entry'))
