@@ -21,7 +21,7 @@ import { defaultConfig } from '../src/core/workspaceConfig';
 import type { SnapshotResult } from '../src/core/sqlite/sqliteEngine';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWriter';
-import { assertSameTree, CLI, demoWorkspace, engine, listFilesInProfile, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { assertSameTree, besideDir, CLI, demoWorkspace, engine, listFilesInProfile, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 import { NO_TEST_HOOKS } from './support/steppedRuns';
 import { createWorkspaceContext } from '../src/core/workspaceContext';
 import { craftArchive } from './support/testHelpers';
@@ -476,7 +476,7 @@ describe('backup archives', () => {
     const refusedHome = runCli(['backup', DEV, '--workspace', root], { env: { HOME: home } });
     assert.ok(refusedHome.stderr.startsWith(`error[CONFIG_INVALID]: .envprofiles/config.yaml:18:14 backups.directory: ${home} is your home folder, where backups would be mixed with your own files`), refusedHome.stderr);
     assert.deepEqual([fs.existsSync(path.join(parent, DEV)), fs.existsSync(path.join('/', DEV)), fs.readdirSync(home)], [false, false, []], 'nothing written');
-    const beside = `${root}-backups`;
+    const beside = besideDir(root, 'backups');
     fs.mkdirSync(beside);
     setDirectory(beside);
     assert.equal(runCli(['backup', DEV, '--workspace', root]).status, 0);
@@ -2251,7 +2251,7 @@ describe('restore', () => {
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
     await mutate(root, 'DELETE FROM price_data WHERE rowid % 3 = 0');
     const folder = path.join(root, 'data/dev');
-    const moved = `${folder}-moved`;
+    const moved = besideDir(folder, 'moved');
     const names = ['settings', 'strategies', 'market_data'].map((d) => `${d}.sqlite3`);
     const original = names.map((n) => sha256(path.join(folder, n)));
     const movingAt = (at: string) => ({ ...context, onStep: (step: string) => { if (step === at) fs.renameSync(folder, moved); } });
@@ -2368,7 +2368,7 @@ describe('restore', () => {
     const snapshot = () => files.map((f) => sha256(f));
     const original = snapshot();
     // Learn the restore's steps on a copy, then fail at each one on the real workspace.
-    const copyRoot = `${root}-probe`;
+    const copyRoot = besideDir(root, 'probe');
     fs.cpSync(root, copyRoot, { recursive: true });
     await restoreBackup({ ...probe, layout: createWorkspaceContext(copyRoot, context.engine).layout }, { reference: path.join(copyRoot, '.envprofiles/backups', DEV, `${backup.entry.id}.zip`) });
     const restoreSteps = steps.filter((s) => s.startsWith('rebuilt:') || s.startsWith('swapped:') || s === 'journal-written');

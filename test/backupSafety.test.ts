@@ -6,7 +6,7 @@ import { createBackup } from '../src/core/backup/backupCreation';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { EnvProfilesError } from '../src/core/errors';
 import { runCli } from './support/cliRunner';
-import { demoWorkspace, engine, listFilesInProfile, snapshotTree, temporaryFiles, assertSameTree } from './support/workspaces';
+import { demoWorkspace, engine, listFilesInProfile, snapshotTree, tempDir, temporaryFiles, assertSameTree } from './support/workspaces';
 import { craftArchive } from './support/testHelpers';
 import { killAtEveryStep, killAtRandomMoments, stepsOf } from './support/steppedRuns';
 
@@ -221,7 +221,7 @@ describe('a path of the backup that a symbolic link in the workspace now leads o
     fs.writeFileSync(path.join(root, 'app.ini'), 'mode = sandbox\n');
     listFilesInProfile(root, DEV, ['app.ini']);
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
-    const outside = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'envprofiles-outside-')), 'app.ini');
+    const outside = path.join(tempDir('envprofiles-outside-'), 'app.ini');
     fs.writeFileSync(outside, 'not the workspace\'s\n');
     fs.rmSync(path.join(root, 'app.ini'));
     fs.symlinkSync(outside, path.join(root, 'app.ini'));

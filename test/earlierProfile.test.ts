@@ -1,6 +1,5 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CatalogEntry } from '../src/core/backup/backupCatalog';
 import { createBackup } from '../src/core/backup/backupCreation';
@@ -9,7 +8,7 @@ import { verifyBackup } from '../src/core/backup/backupVerification';
 import { deleteProfile } from '../src/core/profileDeletion';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { runCli } from './support/cliRunner';
-import { demoWorkspace } from './support/workspaces';
+import { demoWorkspace, tempDir } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 
@@ -160,7 +159,7 @@ describe('a new profile that takes the id of a deleted one', function () {
 
   it('without a readable copy of the profile file in the backups (its database was in a folder no longer allowed), a deleted profile\'s prune is refused and an earlier profile\'s backups are all kept', async () => {
     const { root, context } = await demoWorkspace();
-    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'envprofiles-allowed-'));
+    const outside = tempDir('envprofiles-allowed-');
     const config = path.join(root, '.envprofiles/config.yaml');
     const allowing = fs.readFileSync(config, 'utf8');
     fs.writeFileSync(config, allowing.replace('allowed_directories: []', `allowed_directories: [${JSON.stringify(outside)}]`));

@@ -15,7 +15,7 @@ import { workspaceConfigFor } from '../src/core/workspaceConfig';
 import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
 import { runCli } from './support/cliRunner';
 import { startCli, startHeld } from './support/steppedRuns';
-import { demoWorkspace, engine } from './support/workspaces';
+import { besideDir, demoWorkspace, engine } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 
@@ -106,12 +106,13 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     const { mine, theirs } = await twoWorkspacesSharingBackups();
     const theirBackup = await createBackup(theirs.context, { profileId: DEV, kind: 'full' });
     await createBackup(mine.context, { profileId: DEV, kind: 'full' });
-    fs.renameSync(theirs.root, `${theirs.root}-moved`);
+    const movedRoot = besideDir(theirs.root, 'moved');
+    fs.renameSync(theirs.root, movedRoot);
     const plan = await pruneBackups(mine.context, DEV, true);
     assert.equal(plan.decisions.find((d) => d.id === theirBackup.entry.id)?.action, 'delete');
     assert.deepEqual(runCli(['backups', DEV, '--workspace', mine.root, '--json']).json?.result.sharedWith, {});
     // And the moved workspace, at its new place, takes its backups for its own (the old folder is gone).
-    const moved = createWorkspaceContext(`${theirs.root}-moved`, await engine());
+    const moved = createWorkspaceContext(movedRoot, await engine());
     assert.equal((await pruneBackups(moved, DEV, true)).decisions.find((d) => d.id === theirBackup.entry.id)?.reasons.some((r) => r.startsWith('made by')), false);
   });
 

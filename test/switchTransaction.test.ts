@@ -10,7 +10,7 @@ import { switchProfile } from '../src/core/switchTransaction';
 import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
 import { workspaceStatus } from '../src/core/workspaceStatus';
 import { runCli } from './support/cliRunner';
-import { assertSameTree, demoWorkspace, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { assertSameTree, besideDir, demoWorkspace, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
 const PROD = 'prod_environment_001';
 const DEV = 'dev_environment_001';
@@ -92,7 +92,7 @@ describe('switch transaction', () => {
     assert.deepEqual(status.drift.sort(), ['.env differs in EXTRA', 'data/market_data.sqlite3 is missing (it should be a link to dev/market_data.sqlite3)']);
     // A link pointed elsewhere, and a workspace folder moved: what differs, and why it may.
     fs.symlinkSync('test/market_data.sqlite3', path.join(root, 'data/market_data.sqlite3'));
-    const moved = `${root}-moved`;
+    const moved = besideDir(root, 'moved');
     fs.renameSync(root, moved);
     const after = workspaceStatus(createWorkspaceContext(moved, context.engine));
     assert.deepEqual(after.drift.sort(), [
@@ -169,7 +169,7 @@ describe('switch transaction', () => {
       if (startFrom === 'a foreign env file') fs.writeFileSync(path.join(root, '.env'), 'HAND_WRITTEN=1\n', { mode: 0o640 });
       // Learn the steps from a successful switch in a copy of the workspace.
       const steps: string[] = [];
-      const probeRoot = `${root}-probe`;
+      const probeRoot = besideDir(root, 'probe');
       fs.cpSync(root, probeRoot, { recursive: true, verbatimSymlinks: true });
       await switchProfile(createWorkspaceContext(probeRoot, context.engine, { onStep: (s) => steps.push(s) }), TEST);
       fs.rmSync(probeRoot, { recursive: true, force: true });

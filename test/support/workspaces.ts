@@ -18,6 +18,13 @@ export function tempDir(prefix = 'envprofiles-test-'): string {
   return dir;
 }
 
+/** A folder beside `root` (a workspace moved, or a copy of it), removed after the test run like `root`. */
+export function besideDir(root: string, suffix: string): string {
+  const dir = `${root}-${suffix}`;
+  created.push(dir);
+  return dir;
+}
+
 after(() => {
   if (process.env.KEEP_TEST_DIRS) return;
   for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });

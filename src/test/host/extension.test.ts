@@ -511,6 +511,7 @@ suite('Environment Profiles in a real VS Code', () => {
     } finally {
       fs.writeFileSync(config, before);
       fs.rmSync(path.join(workspace(), '.envprofiles/backups-folder.json'), { force: true });
+      fs.rmSync(path.dirname(missing), { recursive: true, force: true });
     }
     await vscode.commands.executeCommand('envProfiles.refresh');
     await waitFor('the list back', () => child(roots()[0], 'Backups').getChildren().every((n) => !/does not exist/.test(labelOf(n))));
