@@ -103,6 +103,74 @@ describe('a manifest with a field of the wrong kind (damaged, or made by hand)',
   }
 });
 
+describe('a backup\'s copy of the profile file that no edit can make into a new profile\'s (damaged, or made by hand)', () => {
+  const cases: [string, RegExp][] = [
+    ['profile-copy-not-yaml', /is not valid YAML \(Nested mappings are not allowed in compact mappings at line \d+, column \d+\)/],
+    ['profile-copy-key-twice', /is not valid YAML \(Map keys must be unique at line \d+, column \d+\)/],
+    ['profile-copy-list', /has no "profile:" mapping written out in it/],
+    ['profile-copy-alias', /has no "profile:" mapping written out in it/],
+    ['profile-copy-databases-list', /has a "databases:" that is not a mapping written out in it/],
+  ];
+  for (const [mode, why] of cases) {
+    it(`${mode}: restore --as-new makes the new profile from the manifest and says why (before: INTERNAL, "a bug")`, async () => {
+      const { root, context } = await demoWorkspace();
+      const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+      const crafted = craftArchive(backup.archive, mode);
+      const planned = runCli(['restore', crafted, '--as-new', 'from_copy', '--dry-run', '--workspace', root, '--json']);
+      assert.equal(planned.status, 0, planned.stderr);
+      const restored = runCli(['restore', crafted, '--as-new', 'from_copy', '--workspace', root, '--json']);
+      assert.equal(restored.status, 0, restored.stderr);
+      for (const [run, made] of [[planned, 'would be'], [restored, 'was']] as const) {
+        const note = (run.json?.result.notes as string[]).find((n) => n.startsWith('the backup\'s copy of the profile file'));
+        assert.match(note ?? '', new RegExp(`^the backup's copy of the profile file ${why.source}, so from_copy ${made} made from the backup's manifest: its databases, type BACKUP, no configuration$`));
+      }
+      const validated = runCli(['validate', 'from_copy', '--workspace', root]);
+      assert.equal(validated.status, 0, validated.stderr);
+      const profile = fs.readFileSync(path.join(root, '.envprofiles/profiles/from_copy.yaml'), 'utf8');
+      assert.match(profile, /^ {2}type: BACKUP$/m);
+      assert.match(profile, new RegExp(`^ {2}restored_from: ${backup.entry.id.replace(/\./g, '\\.')}$`, 'm'));
+      // The databases are the backup's: the same bytes as those of the untouched archive restored as new.
+      assert.equal(runCli(['restore', backup.entry.id, '--as-new', 'from_original', '--workspace', root]).status, 0);
+      for (const name of ['settings', 'strategies', 'market_data']) {
+        assert.ok(fs.readFileSync(path.join(root, `data/from_copy/${name}.sqlite3`)).equals(fs.readFileSync(path.join(root, `data/from_original/${name}.sqlite3`))), name);
+      }
+    });
+  }
+});
+
+describe('a backup\'s copy of the profile file that does not say where the backup found its databases', () => {
+  it('restored over a profile whose file is missing: the safety backup holds the files replaced, and the copy is not put back (before: it backed up the copy\'s settings_v2 as settings, and replaced settings without a copy)', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const crafted = craftArchive(backup.archive, 'profile-copy-elsewhere');
+    // Since the backup: settings changed, and a database is where the copy says settings is.
+    const settings = (await engine()).open(path.join(root, 'data/dev/settings.sqlite3'), { readOnly: false });
+    settings.exec("CREATE TABLE marker(x); INSERT INTO marker VALUES ('written after the backup')");
+    settings.close();
+    fs.copyFileSync(path.join(root, 'data/dev/strategies.sqlite3'), path.join(root, 'data/dev/settings_v2.sqlite3'));
+    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.rmSync(profileFile);
+    const why = /^the backup's copy of the profile file does not agree with the backup's manifest \(it puts settings at data\/dev\/settings_v2\.sqlite3, where the backup found it at data\/dev\/settings\.sqlite3\), so it (would not be|was not) put back: the databases (would go|went) where the backup found them/;
+    const planned = runCli(['restore', crafted, '--dry-run', '--workspace', root, '--json']);
+    assert.equal(planned.status, 0, planned.stderr);
+    assert.ok((planned.json?.result.notes as string[]).some((n) => why.test(n)), planned.stdout);
+    assert.deepEqual((planned.json?.result.plan.writes as { path: string }[]).map((w) => w.path), ['data/dev/settings.sqlite3', 'data/dev/strategies.sqlite3', 'data/dev/market_data.sqlite3'], 'no profile file');
+    const restored = runCli(['restore', crafted, '--workspace', root, '--json']);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.ok((restored.json?.result.notes as string[]).some((n) => why.test(n)), restored.stdout);
+    assert.equal(fs.existsSync(profileFile), false, 'the copy was not put back');
+    // What was replaced is in the safety backup, under the path it was at.
+    const safety = restored.json?.result.safetyBackup as string;
+    assert.equal(runCli(['restore', safety, '--as-new', 'before_restore', '--workspace', root]).status, 0);
+    const before = (await engine()).open(path.join(root, 'data/before_restore/settings.sqlite3'), { readOnly: true });
+    try {
+      assert.deepEqual(before.all('SELECT x FROM marker').map((row) => row.x), ['written after the backup']);
+    } finally {
+      before.close();
+    }
+  });
+});
+
 describe('a folder where a restored file goes', () => {
   it('is refused before anything is written, also in a dry run (before: moved aside, then its removal failed as "a bug")', async () => {
     const { root, context } = await demoWorkspace();

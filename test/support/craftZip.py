@@ -114,6 +114,19 @@ ONE_FIELD_LIES = {
     'left-out-and-backed-up': (manifest, 'leftOut', [{'logicalName': first_db['logicalName'], 'originalPath': first_db['originalPath'], 'reason': 'it was damaged'}]),
 }
 
+# Copies of the profile file that no edit can make into another profile's (restore --as-new failed on
+# them as "a bug"): YAML that does not parse, and a profile: or databases: that is not a mapping written out.
+PROFILE_COPIES = {
+    'profile-copy-not-yaml': lambda text: text + '\n  : : [\n',
+    'profile-copy-key-twice': lambda text: text.replace('  type:', '  type: "BACKUP"\n  type:', 1),
+    'profile-copy-list': lambda text: '- a\n- b\n',
+    'profile-copy-alias': lambda text: 'x: &p\n' + ''.join('  ' + line + '\n' for line in text.split('\n')[text.split('\n').index('profile:') + 1:]) + 'profile: *p\n',
+    'profile-copy-databases-list': lambda text: text.replace('  databases:\n', '  databases: [a, b]\n  old_databases:\n', 1),
+    # A copy that validates but puts a database elsewhere than the manifest says it was found (a backup
+    # reads the profile file again to archive it: an edit made meanwhile gives this).
+    'profile-copy-elsewhere': lambda text: text.replace('/settings.sqlite3"', '/settings_v2.sqlite3"', 1),
+}
+
 with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
     if mode == 'dotdot':
         copy_all(out)
@@ -200,6 +213,12 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
         else:
             unchanged['size'] += 1
         copy_all(out, manifest_override=drop_segments(manifest))
+    elif mode in PROFILE_COPIES:
+        # The backup's copy of the profile file replaced, with a manifest that agrees with it (SHA-256, size).
+        copy = PROFILE_COPIES[mode](src.read(profile_record['entry']).decode()).encode()
+        profile_record['entrySize'] = profile_record['size'] = len(copy)
+        profile_record['entrySha256'] = profile_record['sha256'] = hashlib.sha256(copy).hexdigest()
+        copy_all(out, manifest_override=drop_segments(manifest), replaced={profile_record['entry']: copy})
     elif mode == 'database-twice':
         # One database listed twice: it was rebuilt, counted and restored twice.
         manifest['files'].append(dict(first_db))

@@ -5,7 +5,7 @@ import { parseProfileText } from '../profileStore';
 import type { WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import type { ArchiveReader } from './archiveReader';
-import type { FileRecord } from './backupManifest';
+import { databaseRecordsOf, type BackupManifest, type FileRecord } from './backupManifest';
 
 /** The profile file's record in the last backup of `chain`, if the backup holds one. */
 export function profileRecord(chain: ArchiveReader[]): FileRecord | undefined {
@@ -70,4 +70,22 @@ export async function profileFromBackup(context: WorkspaceContext, config: Works
   if (!record) return undefined;
   const text = (await fileContent(chain, record)).toString('utf8');
   return parseProfileText(text, `${path.basename(chain[chain.length - 1].file)}:${record.entry ?? record.originalPath}`, context.layout, config, profileId).profile;
+}
+
+/**
+ * Where the backup's copy of the profile file and its manifest disagree on a database the backup holds
+ * (the copy names another path for it, or none), in words; undefined when they agree. A backup reads the
+ * profile file again when it archives it, so an edit made meanwhile gives such a copy, and so can a
+ * hand-made archive. Put back as it is, it would send the profile to files the restore did not write.
+ */
+export function profileCopyDisagreement(manifest: BackupManifest, copy: Profile): string | undefined {
+  const differences = databaseRecordsOf(manifest)
+    .filter((record) => copy.databases[record.logicalName] !== record.originalPath)
+    .map((record) => {
+      const inCopy = copy.databases[record.logicalName];
+      return inCopy === undefined
+        ? `it has no ${record.logicalName}, which the backup found at ${record.originalPath}`
+        : `it puts ${record.logicalName} at ${inCopy}, where the backup found it at ${record.originalPath}`;
+    });
+  return differences.length > 0 ? differences.join('; ') : undefined;
 }

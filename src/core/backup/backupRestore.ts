@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Document, isMap, parseDocument } from 'yaml';
+import { parseDocument } from 'yaml';
 import { appendAudit } from '../auditLog';
 import { commitTemporaryFile, fsyncDirectory, temporaryPathFor, writeChunksDurably, writeFileAtomic } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
@@ -21,7 +21,7 @@ import { databasePathsIn } from '../newDatabasePaths';
 import { checkProfilePath, realLocation } from '../pathSafety';
 import { isProtected, type Profile } from '../profileModel';
 import { salvagedProfile } from '../profileSalvage';
-import { invalidProfileError, parseProfileText, readProfileFile, writeProfileDocument } from '../profileStore';
+import { invalidProfileError, readProfileFile, writeProfileDocument } from '../profileStore';
 import { profileIdProblem } from '../safeNames';
 import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
@@ -35,9 +35,10 @@ import { BackupLayout } from './backupLayout';
 import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigin';
 import { databaseRecordsOf, leftOutReason, rawCopiesOf, type BackupManifest, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { backupsOfEarlierProfile, earlierBackupsNoteFor } from './earlierProfile';
-import { checkUnchangedFiles, fileChunks, fileContent, profileFromBackup, profileRecord } from './backedUpFiles';
+import { checkUnchangedFiles, fileChunks, fileContent, profileCopyDisagreement, profileFromBackup, profileRecord } from './backedUpFiles';
 import { databasesOfOtherProfiles, filesOfOtherProfiles } from '../pathOwners';
 import { rebuildDatabase, rebuiltSize } from './databaseReconstruction';
+import { restoredProfileFile } from './restoredProfileFile';
 import { watchStep } from '../progressMeter';
 import { databaseFileProblem } from '../sqlite/sqliteHeader';
 import { databaseWriteStamp, fileWriteStamp } from '../sqlite/fileStamp';
@@ -172,14 +173,18 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     }
 
     const current = readProfileFile(layout, config, manifest.profileId);
-    const backedUpProfile = await profileFromBackup(context, config, chain, manifest.profileId);
+    const copy = await profileFromBackup(context, config, chain, manifest.profileId);
+    const copyDisagreement = copy && profileCopyDisagreement(manifest, copy);
+    // A copy that does not say where the backup's databases were is not put back, nor trusted for where they go.
+    const backedUpProfile = copyDisagreement ? undefined : copy;
+    const unusableCopy = copyDisagreement ? `does not agree with the backup's manifest (${copyDisagreement})` : 'does not validate';
     if (fs.existsSync(current.file) && !current.profile) {
       // The backup's copy of the profile file may be what the user wants back: say how.
       const file = layout.relative(current.file);
       const moveAside = `move the broken one aside (mv ${shellArgument(file)} ${shellArgument(`${file}.broken`)}) and restore again`;
       throw invalidProfileError(current.issues, backedUpProfile
         ? `Fix ${file} and restore again; nothing was changed. Or, to have this backup's copy of the profile file back as well, ${moveAside}: a restore puts the profile file back when there is none.`
-        : `Fix ${file} and restore again; nothing was changed. (This backup's copy of it does not validate either: to restore the databases without fixing it, ${moveAside}; they go back where the backup found them.)`);
+        : `Fix ${file} and restore again; nothing was changed. (This backup's copy of it ${unusableCopy} either: to restore the databases without fixing it, ${moveAside}; they go back where the backup found them.)`);
     }
     // With neither a profile file nor a readable copy of it in the backup (an emergency backup of a broken
     // one), what that copy still says (its type, protection) and the manifest (which database is where)
@@ -209,7 +214,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // gone and the backup's own profile says where they go).
     const profileFileContent = current.profile || !profileRecord(chain) ? undefined : await fileContent(chain, profileRecord(chain));
     const restoresProfileFile = !current.profile && backedUpProfile !== undefined;
-    const outcomeOf = (safetyBackup: string | undefined): string[] => outcomeNotes(context, backups, chain, records, current, request.database, restoresProfileFile, safetyBackup, failedVerification, outcome);
+    const outcomeOf = (safetyBackup: string | undefined): string[] => outcomeNotes(context, backups, chain, records, current, request.database, restoresProfileFile ? 'restored' : unusableCopy, safetyBackup, failedVerification, outcome);
     if (request.dryRun) {
       const writes = [
         ...targets.map(({ record, target }) => ({ name: record.logicalName, path: layout.relative(target), exists: fs.existsSync(target) })),
@@ -457,15 +462,15 @@ function presentFilesOf(target: string, keepAs?: string): KeptFile[] {
  * What a restore over a profile says after its swaps (or, `planned`, what it would do): the profile file,
  * the profile's databases the backup does not hold, whose data this is, and a failed verification.
  */
-function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, chain: ArchiveReader[], records: DatabaseRecord[], current: { file: string; profile?: Profile }, database: string | undefined, restoresProfileFile: boolean, safetyBackup: string | undefined, failedVerification: string | undefined, outcome: Outcome): string[] {
+function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, chain: ArchiveReader[], records: DatabaseRecord[], current: { file: string; profile?: Profile }, database: string | undefined, profileCopy: 'restored' | string, safetyBackup: string | undefined, failedVerification: string | undefined, outcome: Outcome): string[] {
   const { layout } = context;
   const manifest = chain[chain.length - 1].manifest;
   const notes: string[] = [];
-  if (restoresProfileFile) {
+  if (profileCopy === 'restored') {
     notes.push(told(outcome, 'the profile file was missing and was restored from the backup', 'the profile file is missing and would be restored from the backup'));
   } else if (!current.profile && !fs.existsSync(current.file) && profileRecord(chain)) {
     // An emergency backup of a profile whose file was broken holds that file as it was.
-    notes.push(`the backup's copy of the profile file does not validate, so it ${told(outcome, 'was not put back', 'would not be put back')}: the databases ${told(outcome, 'went', 'would go')} where the backup found them, and ${manifest.profileId} has no profile file until you write one (the backup keeps the broken copy, under profile/ in its archive)`);
+    notes.push(`the backup's copy of the profile file ${profileCopy}, so it ${told(outcome, 'was not put back', 'would not be put back')}: the databases ${told(outcome, 'went', 'would go')} where the backup found them, and ${manifest.profileId} has no profile file until you write one (the backup keeps that copy, under profile/ in its archive)`);
   } else if (current.profile && !database) {
     const record = profileRecord(chain);
     if (record && fs.existsSync(current.file) && record.sha256 !== sha256Of(fs.readFileSync(current.file))) notes.push(`the profile file in the backup differs from the current one; the current one ${told(outcome, 'was', 'would be')} kept`);
@@ -594,8 +599,10 @@ function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced:
   for (const { logicalName: logical, file, written } of [...replaced, ...others]) {
     if (!fs.existsSync(file)) continue;
     const problem = databaseFileProblem(file);
-    // Under the path the profile gives it (a link stays a link in the manifest), else where it is.
-    if (!problem) present[logical] = profile.databases[logical] ?? written;
+    // Under the path the profile gives it when that leads to this very file (a link stays a link in the
+    // manifest), else where it is: the safety backup holds the file that is replaced, whatever the profile says.
+    const given = profile.databases[logical];
+    if (!problem) present[logical] = given !== undefined && realLocation(layout.resolve(given)) === file ? given : written;
     else if (fs.statSync(file).isFile() && replacedFiles.has(file)) {
       const keepAs = keptAsideName(context, file);
       keptAs.set(file, keepAs);
@@ -689,32 +696,12 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
       hint: kept.length > 0 ? `Its damaged files are in the archive as found (${kept.join(', ')}): "unzip -p <archive> <entry> > <file>" takes one out. ${others}` : others,
     });
   }
-  const record = profileRecord(chain);
-  const document = parseDocument((await fileContent(chain, record)).toString('utf8'));
   const records = databaseRecordsOf(manifest);
   const databases = databasePathsIn(`data/${id}`, Object.fromEntries(records.map((r) => [r.logicalName, r.originalPath])));
-  document.setIn(['profile', 'id'], id);
-  document.setIn(['profile', 'name'], `${String(document.getIn(['profile', 'name']) ?? manifest.profileId)} (restored ${manifest.createdAt.slice(0, 10)})`);
-  document.setIn(['profile', 'restored_from'], manifest.backupId);
-  document.setIn(['profile', 'created_at'], context.now().toISOString());
-  for (const [logical, written] of Object.entries(databases)) document.setIn(['profile', 'databases', logical], written);
-  // A database the backed-up profile names but the backup does not hold (a safety backup takes only
-  // the databases that existed then) would keep its old path, so the new profile would share that
-  // database with the old one: it is left out of the new profile instead.
-  const leftOut = Object.keys(profileDatabasesIn(document)).filter((logical) => !(logical in databases));
-  for (const logical of leftOut) document.deleteIn(['profile', 'databases', logical]);
-  const label = layout.relative(layout.profileFile(id));
-  let parsed = parseProfileText(document.toString({ lineWidth: 0 }), label, layout, config, id);
-  let madeFromManifest: string | undefined;
-  if (!parsed.profile) {
-    // The backup's copy of the profile file does not validate (an emergency backup of a broken one): the
-    // new profile is made from the manifest, which says which database is which.
-    const fallback = new Document({ profile: { id, name: `${manifest.profileId} (restored ${manifest.createdAt.slice(0, 10)})`, type: 'BACKUP', created_at: context.now().toISOString(), restored_from: manifest.backupId, databases } });
-    const again = parseProfileText(fallback.toString({ lineWidth: 0 }), label, layout, config, id);
-    if (!again.profile) throw invalidProfileError(parsed.issues);
-    madeFromManifest = `the backup's copy of the profile file does not validate (${parsed.issues[0]?.message}), so ${id} ${told(dryRun ? 'planned' : 'done', 'was', 'would be')} made from the backup's manifest: its databases, type BACKUP, no configuration`;
-    parsed = again;
-  }
+  const backedUpCopy = (await fileContent(chain, profileRecord(chain))).toString('utf8');
+  const parsed = restoredProfileFile(backedUpCopy, { id, manifest, databases, createdAt: context.now().toISOString(), layout, config });
+  const { leftOut } = parsed;
+  const madeFromManifest = parsed.unusableCopy && `the backup's copy of the profile file ${parsed.unusableCopy}, so ${id} ${told(dryRun ? 'planned' : 'done', 'was', 'would be')} made from the backup's manifest: its databases, type BACKUP, no configuration`;
   const newProfile = parsed.profile;
   if (!newProfile) throw invalidProfileError(parsed.issues);
   // A deleted profile whose data was kept: restoring over it is what brings it back.
@@ -777,12 +764,6 @@ async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, 
   }
   appendAudit(context, { event: 'restore', profile: id, outcome: 'ok', detail: `as a new profile from ${manifest.backupId}` });
   return { ...result, durationMs: performance.now() - started };
-}
-
-/** The `databases:` mapping of a profile document (empty when it has none). */
-function profileDatabasesIn(document: Document): Record<string, unknown> {
-  const databases = document.getIn(['profile', 'databases']);
-  return isMap(databases) ? (databases.toJSON() as Record<string, unknown>) : {};
 }
 
 /**

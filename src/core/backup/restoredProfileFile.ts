@@ -1,0 +1,81 @@
+import { Document, isMap, parseDocument } from 'yaml';
+import type { Issue } from '../errors';
+import type { Profile } from '../profileModel';
+import { parseProfileText } from '../profileStore';
+import type { WorkspaceConfig } from '../workspaceConfig';
+import type { WorkspaceLayout } from '../workspaceLayout';
+import type { BackupManifest } from './backupManifest';
+
+/** What a restore as a new profile writes as that profile's file, and what it had to leave out. */
+export interface RestoredProfileFile {
+  profile?: Profile;
+  /** The new profile's file; with no `profile`, the issues say why it does not validate. */
+  document: Document;
+  issues: Issue[];
+  /** Databases the backup's copy of the profile names that the backup does not hold (left out of the new profile). */
+  leftOut: string[];
+  /** Why the backup's own copy of the profile file could not be used, when the new profile was made from the manifest. */
+  unusableCopy?: string;
+}
+
+export interface RestoredProfileRequest {
+  id: string;
+  manifest: BackupManifest;
+  /** Each database the backup holds, and where the new profile keeps it. */
+  databases: Record<string, string>;
+  createdAt: string;
+  layout: WorkspaceLayout;
+  config: WorkspaceConfig;
+}
+
+/**
+ * The new profile's file: the backup's copy of the profile file under the new id, with the new
+ * databases' paths. A copy that does not validate (an emergency backup of a broken profile), or that
+ * cannot be edited at all (YAML that does not parse, a `profile:` that is an alias or a list: the
+ * archive may be hostile), gives way to a profile made from the manifest, which says which database is which.
+ */
+export function restoredProfileFile(backedUpCopy: string, request: RestoredProfileRequest): RestoredProfileFile {
+  const { id, manifest, databases, layout, config } = request;
+  const label = layout.relative(layout.profileFile(id));
+  // A name that is not a plain value (an alias, a mapping) would be written as YAML's own text for it.
+  const restoredName = (name: unknown) => `${typeof name === 'string' || typeof name === 'number' ? name : manifest.profileId} (restored ${manifest.createdAt.slice(0, 10)})`;
+  const copy = editableProfileDocument(backedUpCopy);
+  let unusableCopy: string;
+  if ('document' in copy) {
+    const { document } = copy;
+    document.setIn(['profile', 'id'], id);
+    document.setIn(['profile', 'name'], restoredName(document.getIn(['profile', 'name'])));
+    document.setIn(['profile', 'restored_from'], manifest.backupId);
+    document.setIn(['profile', 'created_at'], request.createdAt);
+    for (const [logical, written] of Object.entries(databases)) document.setIn(['profile', 'databases', logical], written);
+    // A database the backed-up profile names but the backup does not hold (a safety backup takes only
+    // the databases that existed then) would keep its old path, so the new profile would share that
+    // database with the old one: it is left out of the new profile instead.
+    const leftOut = Object.keys(databasesIn(document)).filter((logical) => !(logical in databases));
+    for (const logical of leftOut) document.deleteIn(['profile', 'databases', logical]);
+    const parsed = parseProfileText(document.toString({ lineWidth: 0 }), label, layout, config, id);
+    if (parsed.profile) return { ...parsed, leftOut };
+    unusableCopy = `does not validate (${parsed.issues[0]?.message})`;
+  } else {
+    unusableCopy = copy.problem;
+  }
+  const fallback = new Document({ profile: { id, name: restoredName(manifest.profileId), type: 'BACKUP', created_at: request.createdAt, restored_from: manifest.backupId, databases } });
+  return { ...parseProfileText(fallback.toString({ lineWidth: 0 }), label, layout, config, id), leftOut: [], unusableCopy };
+}
+
+/** The backup's copy of a profile file as a document the edits above can change, or why it is not one. */
+function editableProfileDocument(text: string): { document: Document } | { problem: string } {
+  const document = parseDocument(text);
+  if (document.errors.length > 0) return { problem: `is not valid YAML (${document.errors[0].message.split('\n')[0].replace(/:$/, '')})` };
+  const profile = isMap(document.contents) ? document.contents.get('profile', true) : undefined;
+  if (!isMap(profile)) return { problem: 'has no "profile:" mapping written out in it' };
+  const databases = profile.get('databases', true);
+  if (databases !== undefined && !isMap(databases)) return { problem: 'has a "databases:" that is not a mapping written out in it' };
+  return { document };
+}
+
+/** The `databases:` mapping of a profile document (empty when it has none). */
+function databasesIn(document: Document): Record<string, unknown> {
+  const databases = document.getIn(['profile', 'databases']);
+  return isMap(databases) ? (databases.toJSON() as Record<string, unknown>) : {};
+}
