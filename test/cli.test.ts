@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from './support/cliRunner';
 import { NO_TEST_HOOKS, startHeld } from './support/steppedRuns';
+import { restoreBackup } from '../src/core/backup/backupRestore';
+import { EnvProfilesError } from '../src/core/errors';
 import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
 import { assertSameTree, CLI, demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
@@ -34,6 +36,25 @@ describe('envprofiles CLI (spawned as a process)', () => {
     assert.equal(runCli(['list', '--json', '--json', '--workspace', root]).status, 0);
     const created = runCli(['create', 'two_dbs', '--db', 'a=data/two/a.sqlite3', '--db', 'b=data/two/b.sqlite3', '--init-db', 'empty', '--workspace', root]);
     assert.equal(created.status, 0, created.stderr);
+  });
+
+  it('an option given an empty value is a usage error, not the option left out (restore --as-new "" restored over the profile itself, --db "" every database)', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = runCli(['backup', DEV, '--json', '--workspace', root]);
+    assert.equal(backup.status, 0, backup.stderr);
+    const id = backup.json?.result.id as string;
+    const before = snapshotTree(root, (rel) => /-(wal|shm)$/.test(rel));
+    for (const args of [['restore', id, '--as-new', ''], ['restore', id, '--as-new='], ['restore', id, '--db', ''], ['backup', DEV, '--reason', ''], ['create', 'blank_name', '--name', '']]) {
+      const run = runCli([...args, '--workspace', root]);
+      const option = (args.find((a) => a.startsWith('--')) as string).replace(/=$/, '');
+      assert.deepEqual([run.status, run.stderr.split('\n')[0]], [2, `error[USAGE]: ${option} was given an empty value; nothing was done.`], args.join(' '));
+    }
+    assertSameTree(snapshotTree(root, (rel) => /-(wal|shm)$/.test(rel)), before, 'nothing written');
+    // And through the core (the extension's way in), an empty id or name is refused the same way.
+    for (const request of [{ reference: id, asNew: '' }, { reference: id, database: '' }]) {
+      await assert.rejects(restoreBackup(context, request), (error: unknown) => error instanceof EnvProfilesError && error.code === 'USAGE' && /is empty; nothing was changed\.$/.test(error.message));
+    }
+    assertSameTree(snapshotTree(root, (rel) => /-(wal|shm)$/.test(rel)), before, 'nothing written');
   });
 
   const stopSignals: [NodeJS.Signals, number, string][] = [

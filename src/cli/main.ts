@@ -126,6 +126,9 @@ async function run(argv: string[]): Promise<number> {
     // An option that takes one value, given twice, kept the last one without a word (restore --db a --db b restored b only).
     const repeated = repeatedOption(parsed.tokens ?? [], options);
     if (repeated) throw usageError(`--${repeated} was given more than once; it takes one value.`, `Usage: ${command.usage}`);
+    // An empty value (--as-new "$ID" with ID unset) was taken as the option left out: restore --as-new "" restored over the profile.
+    const emptied = (parsed.tokens ?? []).find((token) => token.kind === 'option' && token.value === '');
+    if (emptied?.kind === 'option') throw usageError(`--${emptied.name} was given an empty value; nothing was done.`, `Give it a value, or leave it out. Usage: ${command.usage}`);
     if (parsed.values.help) {
       process.stdout.write(`${commandHelp(command)}\n`);
       return EXIT.ok;

@@ -123,6 +123,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   const { layout } = context;
   const config = workspaceConfigFor(context);
   const backups = new BackupLayout(layout, config);
+  // Empty is not left out: restoring over the profile (or every database) is not what an empty id asks for.
+  if (request.asNew === '') throw new EnvProfilesError('USAGE', 'The id of the new profile to restore as (--as-new) is empty; nothing was changed.', { kind: 'usage', hint: 'Give the new profile\'s id, or leave --as-new out to restore over the backup\'s own profile.' });
+  if (request.database === '') throw new EnvProfilesError('USAGE', 'The name of the database to restore (--db) is empty; nothing was changed.', { kind: 'usage', hint: 'Give the database\'s name (as in the profile\'s databases:), or leave --db out to restore them all.' });
   if (request.asNew && request.database) throw new EnvProfilesError('USAGE', '--as-new restores a whole profile; it cannot be combined with --db.', { kind: 'usage' });
   const located = locateBackup(backups, request.reference, request.cwd ?? process.cwd());
   // Opening the chain checks every archive for hostile content before anything is written.
