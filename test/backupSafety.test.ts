@@ -78,6 +78,9 @@ describe('a manifest with a field of the wrong kind (damaged, or made by hand)',
     ['entry-empty', /manifest\.json has a record for \.envprofiles\/profiles\/dev_environment_001\.yaml whose entry is neither a name nor null \(""\)\./],
     // Before: verified as four databases, and restored twice as a new profile.
     ['database-twice', /manifest\.json lists the database settings twice\./],
+    // Before: verified as sound; a restore refused it only on its targets, as "reached through a symbolic link".
+    ['file-twice', /manifest\.json lists the file \.envprofiles\/profiles\/dev_environment_001\.yaml twice\./],
+    ['profile-twice', /manifest\.json lists more than one profile file \(the second is \.envprofiles\/profiles\/other_profile\.yaml\)\./],
     ['left-out-and-backed-up', /manifest\.json lists the database settings both as backed up and as left out\./],
     ['database-same-variable', /manifest\.json lists the databases settings and SETTINGS, which a profile cannot both have \(both would be ENVPROFILE_DB_SETTINGS\)\./],
   ];

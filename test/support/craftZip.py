@@ -219,6 +219,16 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
         profile_record['entrySize'] = profile_record['size'] = len(copy)
         profile_record['entrySha256'] = profile_record['sha256'] = hashlib.sha256(copy).hexdigest()
         copy_all(out, manifest_override=drop_segments(manifest), replaced={profile_record['entry']: copy})
+    elif mode in ('file-twice', 'profile-twice'):
+        # A second record for the profile file: as a file of files: (the same path twice), or as a second
+        # profile file; both records name the one entry. Both were restored onto one file.
+        second = dict(profile_record)
+        if mode == 'file-twice':
+            second['role'] = 'file'
+        else:
+            second['originalPath'] = '.envprofiles/profiles/other_profile.yaml'
+        manifest['files'].append(second)
+        copy_all(out, manifest_override=drop_segments(manifest))
     elif mode == 'database-twice':
         # One database listed twice: it was rebuilt, counted and restored twice.
         manifest['files'].append(dict(first_db))

@@ -237,6 +237,10 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   if (typeof m.reason !== 'string') fail(archive, `has a reason that is not text (${shown(m.reason)})`);
   if (m.profileCreatedAt !== undefined && !isDateText(m.profileCreatedAt)) fail(archive, 'has a profileCreatedAt that is not a date');
   const databaseVariables = new Map<string, string>();
+  // A backup archives each file once, and one profile file and env file at most: two records for one
+  // file were both restored onto it (refused only then, as "reached through a symbolic link").
+  const filePaths = new Set<string>();
+  const singleRoles = new Set<string>();
   for (const file of m.files) {
     if (!file || typeof file.originalPath !== 'string' || !isCount(file.size)) fail(archive, 'has a file record without path or size');
     // A control character in a path would end up in a file name on disk and in every message naming it.
@@ -272,9 +276,15 @@ export function parseManifest(text: string, archive: string): BackupManifest {
       const badSegments = db.segments === undefined ? undefined : segmentListProblem(db.segments, db.entrySize);
       if (badSegments) fail(archive, `has a list of deflate pieces for ${db.logicalName} that ${badSegments}`);
     } else if (file.role !== 'profile' && file.role !== 'file' && file.role !== 'env-file') fail(archive, `has an unknown role ${shown((file as { role: unknown }).role)}`);
+    else if (filePaths.has(file.originalPath)) fail(archive, `lists the file ${file.originalPath} twice`);
+    else if (file.role !== 'file' && singleRoles.has(file.role)) fail(archive, `lists more than one ${file.role === 'profile' ? 'profile file' : 'env file'} (the second is ${file.originalPath})`);
     else if (file.entry !== null && (typeof file.entry !== 'string' || file.entry === '')) fail(archive, `has a record for ${file.originalPath} whose entry is neither a name nor null (${shown(file.entry)})`);
     // Unchanged since an earlier backup of the chain: that backup must be named (it is looked up in the chain).
     else if (file.entry === null && !isBackupId(file.sameAs)) fail(archive, `has a record for ${file.originalPath} that holds no entry and names no earlier backup that does (${shown(file.sameAs)})`);
+    if (file.role !== 'database') {
+      filePaths.add(file.originalPath);
+      singleRoles.add(file.role);
+    }
   }
   if (m.leftOut !== undefined && (!Array.isArray(m.leftOut) || m.leftOut.some((l) => !l || typeof l.logicalName !== 'string' || typeof l.originalPath !== 'string' || typeof l.reason !== 'string'))) fail(archive, 'has a malformed list of databases left out');
   for (const l of m.leftOut ?? []) {

@@ -217,7 +217,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // gone and the backup's own profile says where they go).
     const profileFileContent = current.profile || !profileRecord(chain) ? undefined : await fileContent(chain, profileRecord(chain));
     const restoresProfileFile = !current.profile && backedUpProfile !== undefined;
-    const outcomeOf = (safetyBackup: string | undefined): string[] => outcomeNotes(context, backups, chain, records, current, request.database, restoresProfileFile ? 'restored' : unusableCopy, safetyBackup, failedVerification, outcome);
+    const outcomeOf = (safetyBackup: string | undefined): string[] => outcomeNotes(context, backups, chain, records, current, request.database, restoresProfileFile, unusableCopy, safetyBackup, failedVerification, outcome);
     if (request.dryRun) {
       const writes = [
         ...targets.map(({ record, target }) => ({ name: record.logicalName, path: layout.relative(target), exists: fs.existsSync(target) })),
@@ -462,18 +462,19 @@ function presentFilesOf(target: string, keepAs?: string): KeptFile[] {
 }
 
 /**
- * What a restore over a profile says after its swaps (or, `planned`, what it would do): the profile file,
- * the profile's databases the backup does not hold, whose data this is, and a failed verification.
+ * What a restore over a profile says after its swaps (or, `planned`, what it would do): the profile file
+ * (put back, or why the backup's copy of it was not: `unusableCopy`), the profile's databases the
+ * backup does not hold, whose data this is, and a failed verification.
  */
-function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, chain: ArchiveReader[], records: DatabaseRecord[], current: { file: string; profile?: Profile }, database: string | undefined, profileCopy: 'restored' | string, safetyBackup: string | undefined, failedVerification: string | undefined, outcome: Outcome): string[] {
+function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, chain: ArchiveReader[], records: DatabaseRecord[], current: { file: string; profile?: Profile }, database: string | undefined, restoresProfileFile: boolean, unusableCopy: string, safetyBackup: string | undefined, failedVerification: string | undefined, outcome: Outcome): string[] {
   const { layout } = context;
   const manifest = chain[chain.length - 1].manifest;
   const notes: string[] = [];
-  if (profileCopy === 'restored') {
+  if (restoresProfileFile) {
     notes.push(told(outcome, 'the profile file was missing and was restored from the backup', 'the profile file is missing and would be restored from the backup'));
   } else if (!current.profile && !fs.existsSync(current.file) && profileRecord(chain)) {
     // An emergency backup of a profile whose file was broken holds that file as it was.
-    notes.push(`the backup's copy of the profile file ${profileCopy}, so it ${told(outcome, 'was not put back', 'would not be put back')}: the databases ${told(outcome, 'went', 'would go')} where the backup found them, and ${manifest.profileId} has no profile file until you write one (the backup keeps that copy, under profile/ in its archive)`);
+    notes.push(`the backup's copy of the profile file ${unusableCopy}, so it ${told(outcome, 'was not put back', 'would not be put back')}: the databases ${told(outcome, 'went', 'would go')} where the backup found them, and ${manifest.profileId} has no profile file until you write one (the backup keeps that copy, under profile/ in its archive)`);
   } else if (current.profile && !database) {
     const record = profileRecord(chain);
     if (record && fs.existsSync(current.file) && record.sha256 !== sha256Of(fs.readFileSync(current.file))) notes.push(`the profile file in the backup differs from the current one; the current one ${told(outcome, 'was', 'would be')} kept`);
