@@ -197,7 +197,7 @@ describe('a folder where a restored file goes', () => {
     const aside = path.join(root, 'data/dev/.settings.sqlite3.envprofiles-tmp-99999-0000');
     fs.mkdirSync(aside);
     fs.writeFileSync(path.join(aside, 'notes.txt'), 'the user\'s');
-    const journal = { operation: 'restore', phase: 'committed', startedAt: new Date().toISOString(), profileId: DEV, backupId: `${DEV}.20260101T000000-000Z.full`, stagingDir: path.join(root, 'data/dev/.restore-staging'), swaps: [{ target, incoming: `${target}.incoming`, keptOld: [{ path: aside, from: target }] }] };
+    const journal = { operation: 'restore', phase: 'committed', startedAt: new Date().toISOString(), profileId: DEV, backupId: `${DEV}.20260101T000000-000Z.full`, stagingDir: path.join(root, `.envprofiles/backups/${DEV}/.restore.envprofiles-tmp-99999-0000`), swaps: [{ target, incoming: path.join(root, 'data/dev/.settings.sqlite3.envprofiles-tmp-99999-0001'), keptOld: [{ path: aside, from: target }] }] };
     fs.mkdirSync(path.join(root, '.envprofiles/journal'), { recursive: true });
     fs.writeFileSync(path.join(root, `.envprofiles/journal/restore-${DEV}.json`), JSON.stringify(journal));
     const listed = runCli(['list', '--workspace', root]);
@@ -265,7 +265,7 @@ describe('file names near the file system\'s 255-byte limit', () => {
     const { root, file } = await longNamedWorkspace();
     const before = fs.readFileSync(file);
     const tooLong = path.join(root, 'data/dev', `.${LONG}.envprofiles-tmp-99999-0000abcd`);
-    const journal = { operation: 'restore', phase: 'prepared', startedAt: new Date().toISOString(), profileId: DEV, backupId: `${DEV}.20260101T000000-000Z.full`, stagingDir: path.join(root, '.envprofiles/backups/.restore-staging'), swaps: [{ target: file, incoming: tooLong, keptOld: [{ path: `${tooLong}-kept`, from: file }] }] };
+    const journal = { operation: 'restore', phase: 'prepared', startedAt: new Date().toISOString(), profileId: DEV, backupId: `${DEV}.20260101T000000-000Z.full`, stagingDir: path.join(root, `.envprofiles/backups/${DEV}/.restore.envprofiles-tmp-99999-0000`), swaps: [{ target: file, incoming: tooLong, keptOld: [{ path: `${tooLong}-kept`, from: file }] }] };
     fs.mkdirSync(path.join(root, '.envprofiles/journal'), { recursive: true });
     fs.writeFileSync(path.join(root, `.envprofiles/journal/restore-${DEV}.json`), JSON.stringify(journal));
     const listed = runCli(['list', '--workspace', root]);

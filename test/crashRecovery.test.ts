@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { parseEnv } from 'node:util';
 import { runCli } from './support/cliRunner';
 import { killAtEveryStep, killAtRandomMoments, stepsOf } from './support/steppedRuns';
-import { demoWorkspace, temporaryFiles } from './support/workspaces';
+import { demoWorkspace, tempDir, temporaryFiles } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 const TEST = 'test_environment_001';
@@ -178,5 +178,38 @@ describe('a journal damaged after it was written', () => {
     }
     assert.deepEqual(fs.readdirSync(dir).map((file) => file.replace(/\.unreadable-.*$/, '')).sort(), Object.keys(journals).map((name) => `${name}.json`).sort(), 'each kept aside');
     assert.equal(runCli(['list', '--workspace', root]).status, 0);
+  });
+
+  it('whole, but naming paths its operation never writes (one that came with the workspace, a clone of someone\'s repository), is kept aside and never acted on: before, "list" removed a folder outside the workspace, and could write any file', async () => {
+    const { root } = await demoWorkspace();
+    const dir = path.join(root, '.envprofiles/journal');
+    fs.mkdirSync(dir, { recursive: true });
+    const victim = tempDir('envprofiles-victim-');
+    const file = (name: string) => path.join(victim, name);
+    for (const name of ['kept.txt', 'settings.sqlite3', 'settings.sqlite3.envprofiles-tmp-1-00000000', 'old.txt']) fs.writeFileSync(file(name), `${name}: the user's\n`);
+    fs.mkdirSync(file('folder'));
+    fs.writeFileSync(path.join(file('folder'), 'inside.txt'), 'the user\'s\n');
+    const stamp = '2026-12-03T00:00:00.000Z';
+    const inWorkspace = path.join(root, 'data/dev/settings.sqlite3');
+    const journals: Record<string, [unknown, string]> = {
+      'backup-dev_environment_001': [{ operation: 'backup', startedAt: stamp, profileId: DEV, backupId: `${DEV}.20261203T000000-000Z.full`, archiveTemp: file('kept.txt'), archiveFinal: file(`${DEV}.20261203T000000-000Z.full.zip`), stagingDir: file('folder') }, `${file('kept.txt')} is not a temporary name this tool gives`],
+      switch: [{ operation: 'switch', phase: 'prepared', startedAt: stamp, from: null, to: DEV, outputs: [{ path: file('old.txt'), before: { kind: 'file', contentBase64: Buffer.from('written by the journal\n').toString('base64'), mode: 0o644 } }] }, `${file('old.txt')} is not inside the workspace, where a switch writes its env file and links`],
+      // A restore that "did not find" its target before: its rollback removes what is there.
+      'restore-dev_environment_001': [{ operation: 'restore', phase: 'prepared', startedAt: stamp, profileId: DEV, backupId: 'x', stagingDir: path.join(root, '.x.envprofiles-tmp-1'), swaps: [{ target: file('settings.sqlite3'), incoming: file('settings.sqlite3.envprofiles-tmp-1-00000000'), keptOld: [] }] }, `${file('settings.sqlite3')} is not inside the workspace or a folder its config.yaml allows`],
+      'restore-test_environment_001': [{ operation: 'restore', phase: 'committed', startedAt: stamp, profileId: TEST, backupId: 'x', stagingDir: path.join(root, '.x.envprofiles-tmp-1'), swaps: [{ target: inWorkspace, incoming: `${inWorkspace}.envprofiles-tmp-1-00000000`, keptOld: [{ path: file('old.txt'), from: inWorkspace }] }] }, `${file('old.txt')} is not a temporary file beside ${inWorkspace}`],
+      'clone-new_profile': [{ operation: 'clone', phase: 'prepared', startedAt: stamp, source: DEV, target: 'new_profile', profileFile: path.join(root, '.envprofiles/profiles/new_profile.yaml'), createdFiles: [file('kept.txt')], createdDirectories: [], workDirectories: [] }, `${file('kept.txt')} is not inside the workspace or a folder its config.yaml allows`],
+    };
+    for (const [name, [journal]] of Object.entries(journals)) fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(journal));
+    const before = fs.readdirSync(victim).map((name) => [name, fs.statSync(file(name)).isFile() ? fs.readFileSync(file(name), 'utf8') : 'folder']);
+    const listed = runCli(['list', '--json', '--workspace', root]);
+    assert.equal(listed.status, 0, listed.stderr);
+    for (const [name, [, why]] of Object.entries(journals)) {
+      const said = (listed.json?.recovered as string[] | undefined)?.find((line) => line.startsWith(`the journal .envprofiles/journal/${name}.json `));
+      assert.equal(said?.split(', so the ')[0], `the journal .envprofiles/journal/${name}.json names a path its ${name.split('-')[0]} never writes (${why}): it was not written by this tool in this workspace, or was edited since`, name);
+    }
+    assert.deepEqual(fs.readdirSync(victim).map((name) => [name, fs.statSync(file(name)).isFile() ? fs.readFileSync(file(name), 'utf8') : 'folder']), before, 'nothing outside the workspace removed or written');
+    assert.equal(fs.readFileSync(path.join(file('folder'), 'inside.txt'), 'utf8'), 'the user\'s\n');
+    assert.deepEqual(fs.readdirSync(dir).map((name) => name.replace(/\.unreadable-.*$/, '')).sort(), Object.keys(journals).map((name) => `${name}.json`).sort(), 'each kept aside');
+    assert.ok(fs.existsSync(inWorkspace), 'the workspace\'s database is where it was');
   });
 });

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { appendAudit } from './auditLog';
+import { journalPathProblem } from './journalPaths';
 import { removeTemporaryFiles } from './atomicFile';
 import { removeIfThere } from './pathKind';
 import { removeJournal, listJournals, journalPath, type NewProfileJournal } from './operationJournal';
@@ -19,15 +20,18 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
   const { layout } = context;
   const done: string[] = [];
   for (const { name, journal } of listJournals(layout)) {
-    if (!journal) {
+    const foreignPath = journal && journalPathProblem(journal, context);
+    if (!journal || foreignPath) {
       // Journals are written whole (temporary file, fsync, rename), so one that cannot be read was
       // damaged since (a failing disk, a hand edit): the operation it describes may have changed files.
-      // Before, it was deleted without a word; it is kept aside now, and said.
+      // Before, it was deleted without a word; it is kept aside now, and said. One that names paths its
+      // operation never writes was not written here (it came with the workspace?): never acted on.
       const file = journalPath(layout, name);
       const aside = `${file}.unreadable-${context.now().toISOString().replace(/[:.]/g, '-')}`;
       fs.renameSync(file, aside);
-      appendAudit(context, { event: 'recover', outcome: 'failed', detail: `journal ${name} could not be read; kept as ${layout.relative(aside)}` });
-      done.push(`the journal ${layout.relative(file)} could not be read (damaged), so the ${name.split('-')[0]} it describes was neither finished nor rolled back; it was kept as ${layout.relative(aside)}. Check that operation's files ("envprofiles validate"; a restore's safety backup, listed by "envprofiles backups", holds the state before it), then delete that file`);
+      const why = foreignPath ? `names a path its ${name.split('-')[0]} never writes (${foreignPath}): it was not written by this tool in this workspace, or was edited since` : 'could not be read (damaged)';
+      appendAudit(context, { event: 'recover', outcome: 'failed', detail: `journal ${name} ${foreignPath ? `names a path its operation never writes (${foreignPath})` : 'could not be read'}; kept as ${layout.relative(aside)}` });
+      done.push(`the journal ${layout.relative(file)} ${why}, so the ${name.split('-')[0]} it describes was neither finished nor rolled back; it was kept as ${layout.relative(aside)}. Check that operation's files ("envprofiles validate"; a restore's safety backup, listed by "envprofiles backups", holds the state before it), then delete that file`);
       continue;
     }
     if (journal.operation === 'switch') {
