@@ -2,6 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseEnv } from 'node:util';
+import { journalPathProblem } from '../src/core/journalPaths';
+import type { OperationJournal } from '../src/core/operationJournal';
 import { runCli } from './support/cliRunner';
 import { killAtEveryStep, killAtRandomMoments, stepsOf } from './support/steppedRuns';
 import { demoWorkspace, tempDir, temporaryFiles } from './support/workspaces';
@@ -211,5 +213,27 @@ describe('a journal damaged after it was written', () => {
     assert.equal(fs.readFileSync(path.join(file('folder'), 'inside.txt'), 'utf8'), 'the user\'s\n');
     assert.deepEqual(fs.readdirSync(dir).map((name) => name.replace(/\.unreadable-.*$/, '')).sort(), Object.keys(journals).map((name) => `${name}.json`).sort(), 'each kept aside');
     assert.ok(fs.existsSync(inWorkspace), 'the workspace\'s database is where it was');
+  });
+
+  it('the paths of real journals pass: a switch\'s link output that leads to a database in an allowed folder outside, a restore into that folder, a clone\'s new folder that is the allowed folder itself', async () => {
+    const { root, context } = await demoWorkspace();
+    const allowed = tempDir('envprofiles-allowed-');
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('allowed_directories: []', `allowed_directories: [${JSON.stringify(allowed)}]`));
+    const outside = path.join(allowed, 'settings.sqlite3');
+    fs.copyFileSync(path.join(root, 'data/dev/settings.sqlite3'), outside);
+    const link = path.join(root, 'data/settings.sqlite3');
+    fs.rmSync(link, { force: true });
+    fs.symlinkSync(outside, link);
+    const stamp = new Date().toISOString();
+    const journals = [
+      { operation: 'switch', phase: 'prepared', startedAt: stamp, from: TEST, to: DEV, outputs: [{ path: link, before: { kind: 'symlink', target: 'test/settings.sqlite3' } }] },
+      { operation: 'restore', phase: 'prepared', startedAt: stamp, profileId: DEV, backupId: 'x', stagingDir: path.join(root, `.envprofiles/backups/${DEV}/.restore.envprofiles-tmp-1-a`), swaps: [{ target: outside, incoming: path.join(allowed, '.settings.sqlite3.envprofiles-tmp-1-00000000'), keptOld: [{ path: path.join(allowed, '.settings.sqlite3-wal.envprofiles-tmp-1-00000001'), from: `${outside}-wal`, keepAs: `${outside}.before-restore-x` }] }] },
+      { operation: 'clone', phase: 'prepared', startedAt: stamp, source: DEV, target: 'new_profile', profileFile: path.join(root, '.envprofiles/profiles/new_profile.yaml'), createdFiles: [path.join(allowed, 'new/settings.sqlite3')], createdDirectories: [allowed, path.join(allowed, 'new')], workDirectories: [path.join(allowed, 'new')] },
+    ] as OperationJournal[];
+    for (const journal of journals) assert.equal(journalPathProblem(journal, context), undefined, journal.operation);
+    // And the same restore with a target beside the allowed folder is not.
+    const beside = { ...journals[1], swaps: [{ target: `${allowed}-x/settings.sqlite3`, incoming: `${allowed}-x/.settings.sqlite3.envprofiles-tmp-1-0`, keptOld: [] }] } as OperationJournal;
+    assert.equal(journalPathProblem(beside, context), `${allowed}-x/settings.sqlite3 is not inside the workspace or a folder its config.yaml allows`);
   });
 });

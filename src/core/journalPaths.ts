@@ -28,10 +28,12 @@ export function journalPathProblem(journal: OperationJournal, context: Workspace
   } catch {
     // An invalid config.yaml allows no folder outside the workspace.
   }
-  const inWorkspace = (file: string): boolean => isInside(root, realLocation(file));
-  const inAllowed = (file: string): boolean => inWorkspace(file) || allowed.some((dir) => isInside(dir, realLocation(file)));
+  // Where the file itself is, not where it leads: a switch's link output may point at a database outside.
+  const located = (file: string): string => path.join(realLocation(path.dirname(file)), path.basename(file));
+  const inWorkspace = (file: string): boolean => isInside(root, located(file));
+  const inAllowed = (file: string): boolean => inWorkspace(file) || allowed.some((dir) => isInside(dir, located(file)));
   // A folder a new profile made may be an allowed folder itself (it did not exist); it is removed only when empty.
-  const folderInAllowed = (dir: string): boolean => inAllowed(dir) || allowed.includes(realLocation(dir));
+  const folderInAllowed = (dir: string): boolean => inAllowed(dir) || allowed.includes(located(dir));
   const named = (file: unknown): file is string => typeof file === 'string' && path.isAbsolute(file) && path.normalize(file) === file;
   const temporary = (file: string): boolean => named(file) && path.basename(file).includes(TEMP_MARKER);
   const besideTemporary = (file: string, of: string): boolean => temporary(file) && path.dirname(file) === path.dirname(of);
