@@ -3,6 +3,7 @@ import { holdersByFile, type FileHolder } from './openFileHolders';
 import { BUSY_TIMEOUT_MS, type SqliteEngine } from './sqlite/sqliteEngine';
 import { readSqliteHeader } from './sqlite/sqliteHeader';
 import { namedFew } from './namedFew';
+import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
 
 /** A database that an operation is about to replace or delete. */
 export interface DatabaseInPlace {
@@ -13,9 +14,6 @@ export interface DatabaseInPlace {
   written: string;
 }
 
-/** The files a program that uses a database keeps open. */
-const OPEN_FILES = ['', '-wal', '-shm', '-journal'];
-
 /**
  * Refuses `operation` (e.g. "restoring over it") while another program has one of the databases open.
  * A program that keeps its connection while its file is replaced or deleted goes on reading and
@@ -25,7 +23,7 @@ const OPEN_FILES = ['', '-wal', '-shm', '-journal'];
  * (which also finds an idle connection to a rollback-journal database, and names the program).
  */
 export function refuseIfDatabasesInUse(engine: SqliteEngine, databases: DatabaseInPlace[], operation: string): void {
-  const holdersOf = holdersByFile(databases.map((database) => OPEN_FILES.map((suffix) => `${database.file}${suffix}`)));
+  const holdersOf = holdersByFile(databases.map((database) => DATABASE_FILE_SUFFIXES.map((suffix) => `${database.file}${suffix}`)));
   for (const [i, database] of databases.entries()) {
     const holders = holdersOf?.[i] ?? [];
     if (holders.length === 0 && engine.isOpenElsewhere(database.file) !== true) continue;
@@ -42,7 +40,7 @@ export function refuseIfDatabasesInUse(engine: SqliteEngine, databases: Database
  * message names it), and that nothing of `operation` was done.
  */
 export function lockedDatabaseError(shown: string, file: string, operation: string): EnvProfilesError {
-  const holders = holdersByFile([OPEN_FILES.map((suffix) => `${file}${suffix}`)])?.[0] ?? [];
+  const holders = holdersByFile([DATABASE_FILE_SUFFIXES.map((suffix) => `${file}${suffix}`)])?.[0] ?? [];
   // In WAL mode no writer keeps readers out: only a connection in exclusive locking mode does, for as
   // long as it is open (the hint for rollback-journal mode, "switch to WAL", was no help there).
   if (isWalDatabase(file)) {

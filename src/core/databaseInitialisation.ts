@@ -7,12 +7,13 @@ import { narrowPermissions, permissionsOf } from './filePermissions';
 import { damagedDatabaseDetail, DatabaseLockedError, type SqliteEngine } from './sqlite/sqliteEngine';
 import { databaseFileProblem, journalModeOf, readSqliteHeader } from './sqlite/sqliteHeader';
 import { makeFolders } from './makeFolders';
+import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
 
 /** How a new profile's databases come to exist (`shown`: the source as messages name it, e.g. as its profile writes it). */
 export type DatabaseSeed = { kind: 'empty' } | { kind: 'schema' | 'copy'; from: string; shown?: string };
 
 function removeWithCompanions(file: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${suffix}`, { force: true });
+  for (const suffix of DATABASE_FILE_SUFFIXES) fs.rmSync(`${file}${suffix}`, { force: true });
 }
 
 /**

@@ -3,10 +3,9 @@ import { TEMP_MARKER } from './atomicFile';
 import { isBackupId } from './backup/backupLayout';
 import type { OperationJournal } from './operationJournal';
 import { realLocation } from './pathSafety';
+import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
 import { workspaceConfigFor } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
-
-const COMPANION_SUFFIXES = ['', '-wal', '-shm', '-journal'];
 
 /**
  * Why a journal names paths that its operation never writes, or undefined when every path it would
@@ -55,7 +54,7 @@ export function journalPathProblem(journal: OperationJournal, context: Workspace
         if (!named(swap.target) || !inAllowed(swap.target)) return outside(swap.target, 'inside the workspace or a folder its config.yaml allows');
         if (!besideTemporary(swap.incoming, swap.target)) return `${swap.incoming} is not a temporary file beside ${swap.target}`;
         for (const kept of swap.keptOld) {
-          if (!COMPANION_SUFFIXES.some((suffix) => kept.from === `${swap.target}${suffix}`)) return `${kept.from} is not ${swap.target} or one of its companion files`;
+          if (!DATABASE_FILE_SUFFIXES.some((suffix) => kept.from === `${swap.target}${suffix}`)) return `${kept.from} is not ${swap.target} or one of its companion files`;
           if (!besideTemporary(kept.path, kept.from)) return `${kept.path} is not a temporary file beside ${kept.from}`;
           if (kept.keepAs !== undefined && (!named(kept.keepAs) || path.dirname(kept.keepAs) !== path.dirname(kept.from))) return `${kept.keepAs} is not beside ${kept.from}`;
         }

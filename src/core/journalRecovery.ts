@@ -3,6 +3,7 @@ import { appendAudit } from './auditLog';
 import { journalPathProblem } from './journalPaths';
 import { removeTemporaryFiles } from './atomicFile';
 import { removeIfThere } from './pathKind';
+import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
 import { removeJournal, listJournals, journalPath, type NewProfileJournal } from './operationJournal';
 import { rollBackSwitch } from './switchRollback';
 import { finishPrune, finishRestore, recoverBackup, rollBackRestore } from './backup/backupRecovery';
@@ -106,7 +107,7 @@ export function leftoverDirectories(context: WorkspaceContext): string[] {
 export function rollBackNewProfile(journal: NewProfileJournal): void {
   removeIfThere(journal.profileFile);
   for (const file of journal.createdFiles) {
-    for (const suffix of ['', '-wal', '-shm', '-journal']) removeIfThere(`${file}${suffix}`);
+    for (const suffix of DATABASE_FILE_SUFFIXES) removeIfThere(`${file}${suffix}`);
   }
   for (const dir of journal.workDirectories) removeTemporaryFiles(dir);
   for (const dir of [...journal.createdDirectories].reverse()) {

@@ -19,6 +19,7 @@ import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
+import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
 
 export interface DeleteRequest {
   id: string;
@@ -202,7 +203,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
         // A path that is a symbolic link leads to the database: removing the link alone left the data
         // (and SQLite's -wal and -shm, which sit beside the file the link leads to) where it was.
         const files = [...new Set([realLocation(layout.resolve(written)), layout.resolve(written)])];
-        if (!dryRun) for (const database of files) for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${database}${suffix}`, { force: true });
+        if (!dryRun) for (const database of files) for (const suffix of DATABASE_FILE_SUFFIXES) fs.rmSync(`${database}${suffix}`, { force: true });
         deletedFiles.push(written);
         if (files.length > 1) {
           deletedFiles.push(layout.relative(files[0]));

@@ -48,6 +48,7 @@ import { vanishedFolderError } from './vanishedFolder';
 import { shellArgument } from '../shellArgument';
 import { makeFolders } from '../makeFolders';
 import { namedFew } from '../namedFew';
+import { DATABASE_FILE_SUFFIXES } from '../sqlite/companionFiles';
 
 export interface RestoreRequest {
   /** A backup id or the path of an archive. */
@@ -109,8 +110,7 @@ function told(outcome: Outcome, done: string, planned: string): string {
   return outcome === 'done' ? done : planned;
 }
 
-const COMPANIONS = ['', '-wal', '-shm', '-journal'];
-const LONGEST_COMPANION_BYTES = Math.max(...COMPANIONS.map((suffix) => suffix.length));
+const LONGEST_COMPANION_BYTES = Math.max(...DATABASE_FILE_SUFFIXES.map((suffix) => suffix.length));
 
 /** Restores a backup over its profile (or as a new profile, or one database), as a journaled swap. */
 export async function restoreBackup(context: WorkspaceContext, request: RestoreRequest): Promise<RestoreResult> {
@@ -454,7 +454,7 @@ function matchPermissions(target: string, incoming: string): void {
  * is set aside under; with `keepAs`, each is kept under that name (plus its suffix) after the commit.
  */
 function presentFilesOf(target: string, keepAs?: string): KeptFile[] {
-  return COMPANIONS.filter((suffix) => fs.existsSync(`${target}${suffix}`)).map((suffix) => ({
+  return DATABASE_FILE_SUFFIXES.filter((suffix) => fs.existsSync(`${target}${suffix}`)).map((suffix) => ({
     path: temporaryPathFor(`${target}${suffix}`),
     from: `${target}${suffix}`,
     ...(keepAs ? { keepAs: `${keepAs}${suffix}` } : {}),
