@@ -21,7 +21,7 @@ import { defaultConfig } from '../src/core/workspaceConfig';
 import type { SnapshotResult } from '../src/core/sqlite/sqliteEngine';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWriter';
-import { assertSameTree, besideDir, CLI, demoWorkspace, engine, listFilesInProfile, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { allowFolders, assertSameTree, besideDir, CLI, demoWorkspace, engine, listFilesInProfile, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 import { NO_TEST_HOOKS } from './support/steppedRuns';
 import { createWorkspaceContext } from '../src/core/workspaceContext';
 import { craftArchive } from './support/testHelpers';
@@ -1146,8 +1146,7 @@ describe('backup archives', () => {
   it('a files: path outside the workspace (an allowed directory, by absolute path or under ~) is archived under a plain name, verifies, chains and restores (before: "files//srv/…", which the reader refuses: every such backup failed its verify and restore, and so did every incremental after it); an archive an earlier version wrote that way restores', async () => {
     const { root, context } = await demoWorkspace();
     const outside = tempDir('envprofiles-outside-files-');
-    const configFile = path.join(root, '.envprofiles/config.yaml');
-    fs.writeFileSync(configFile, fs.readFileSync(configFile, 'utf8').replace('allowed_directories: []', `allowed_directories: [${JSON.stringify(outside)}]`));
+    allowFolders(root, outside);
     const absolute = path.join(outside, 'app.ini');
     fs.writeFileSync(absolute, 'mode = live\n');
     const underHome = `~/${path.relative(os.homedir(), path.join(outside, 'home.ini'))}`;

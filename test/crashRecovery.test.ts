@@ -6,7 +6,7 @@ import { journalPathProblem } from '../src/core/journalPaths';
 import type { OperationJournal } from '../src/core/operationJournal';
 import { runCli } from './support/cliRunner';
 import { killAtEveryStep, killAtRandomMoments, stepsOf } from './support/steppedRuns';
-import { demoWorkspace, tempDir, temporaryFiles } from './support/workspaces';
+import { allowFolders, demoWorkspace, tempDir, temporaryFiles } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 const TEST = 'test_environment_001';
@@ -218,8 +218,7 @@ describe('a journal damaged after it was written', () => {
   it('the paths of real journals pass: a switch\'s link output that leads to a database in an allowed folder outside, a restore into that folder, a clone\'s new folder that is the allowed folder itself', async () => {
     const { root, context } = await demoWorkspace();
     const allowed = tempDir('envprofiles-allowed-');
-    const config = path.join(root, '.envprofiles/config.yaml');
-    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('allowed_directories: []', `allowed_directories: [${JSON.stringify(allowed)}]`));
+    allowFolders(root, allowed);
     const outside = path.join(allowed, 'settings.sqlite3');
     fs.copyFileSync(path.join(root, 'data/dev/settings.sqlite3'), outside);
     const link = path.join(root, 'data/settings.sqlite3');

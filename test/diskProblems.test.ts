@@ -19,7 +19,7 @@ import { runCli } from './support/cliRunner';
 import { NO_TEST_HOOKS } from './support/steppedRuns';
 import { stampOf } from '../src/core/sqlite/fileStamp';
 import { stillUnopened } from '../src/core/sqlite/readOnlyMedia';
-import { CLI, demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { allowFolders, CLI, demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 import { needsRoot } from './support/needsRoot';
 
 const DEV = 'dev_environment_001';
@@ -268,8 +268,7 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
     assert.equal(verified.status, 0, verified.stderr);
     assert.match(verified.stdout, /is sound: 3 database\(s\) rebuilt/);
     assert.deepEqual(fs.readdirSync(tmp).filter((name) => name.includes('envprofiles-tmp')), [], 'the staging folder is removed');
-    const config = path.join(root, '.envprofiles/config.yaml');
-    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('allowed_directories: []', `allowed_directories: [${JSON.stringify(disk)}]`));
+    allowFolders(root, disk);
     const created = runCli(['create', 'on_read_only', '--db', `settings=${disk}/new/settings.sqlite3`, '--init-db', 'empty', '--workspace', root]);
     assert.equal(created.status, 1);
     assert.match(created.stderr, new RegExp(`^error\\[PERMISSION_DENIED\\]: The file system is read-only \\(writing ${disk}/new\\)`));
@@ -457,8 +456,7 @@ describe('a database on a read-only disk (a snapshot mount, a read-only volume)'
     execFileSync('mount', ['-o', 'remount,ro', disk]);
     const profile = path.join(root, '.envprofiles/profiles/test_environment_001.yaml');
     fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8').replaceAll('data/test/', `${disk}/`));
-    const config = path.join(root, '.envprofiles/config.yaml');
-    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('allowed_directories: []', `allowed_directories: ["${disk}"]`));
+    allowFolders(root, disk);
     return disk;
   }
 
@@ -662,8 +660,7 @@ describe("a WAL database in a folder another user owns (a stopped service's), re
     fs.chmodSync(root, 0o755);
     const profile = path.join(root, '.envprofiles/profiles/test_environment_001.yaml');
     fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8').replace('data/test/settings.sqlite3', database));
-    const config = path.join(root, '.envprofiles/config.yaml');
-    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('allowed_directories: []', `allowed_directories: ["${path.dirname(database)}"]`));
+    allowFolders(root, path.dirname(database));
     execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, root]);
     return root;
   }

@@ -10,7 +10,7 @@ import { switchProfile } from '../src/core/switchTransaction';
 import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
 import { workspaceStatus } from '../src/core/workspaceStatus';
 import { runCli } from './support/cliRunner';
-import { assertSameTree, besideDir, demoWorkspace, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { allowFolders, assertSameTree, besideDir, demoWorkspace, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
 const PROD = 'prod_environment_001';
 const DEV = 'dev_environment_001';
@@ -61,7 +61,7 @@ describe('switch transaction', () => {
     const outside = tempDir();
     for (const name of ['settings', 'strategies', 'market_data']) fs.copyFileSync(path.join(root, `data/dev/${name}.sqlite3`), path.join(outside, `${name}.sqlite3`));
     const config = path.join(root, '.envprofiles/config.yaml');
-    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('allowed_directories: []', `allowed_directories: [${JSON.stringify(outside)}]`));
+    allowFolders(root, outside);
     const profile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
     fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8').replaceAll('"data/dev/', `"${outside}/`));
     const switched = runCli(['switch', DEV, '--workspace', root]);

@@ -45,6 +45,14 @@ export function pastLastWrite(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 20));
 }
 
+/** Lets the workspace's profiles use `folders` outside it (config.yaml's allowed_directories, empty in a new workspace). */
+export function allowFolders(root: string, ...folders: string[]): void {
+  const file = path.join(root, '.envprofiles/config.yaml');
+  const text = fs.readFileSync(file, 'utf8');
+  if (!text.includes('allowed_directories: []')) throw new Error(`${file} already allows folders`);
+  fs.writeFileSync(file, text.replace('allowed_directories: []', `allowed_directories: ${JSON.stringify(folders)}`));
+}
+
 /** A demo workspace (three profiles over real WAL databases) in a fresh folder. */
 export async function demoWorkspace(marketRows = 50): Promise<{ root: string; context: WorkspaceContext }> {
   const root = tempDir();
