@@ -260,7 +260,8 @@ async function incrementalFloor(context: WorkspaceContext, dbFile: string, scrat
         const archive = new ArchiveWriter(path.join(place, 'pages.zip'), 'fast', new Date());
         const pages = collectListedPages({ fd, pageSize, pageCount }, spreadPageNumbers(pageCount, changedPages));
         await archive.addStream('db/market_data.pages', pages.pieces, changedPages * (4 + pageSize));
-        await archive.finish(0o644);
+        await archive.seal(0o644);
+        archive.publish();
       } finally {
         fs.closeSync(fd);
       }

@@ -39,6 +39,25 @@ function catalogOf(context: WorkspaceContext) {
   return readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), DEV);
 }
 
+/**
+ * Holds the other workspace's command (`theirs`) at `step`, with the catalog's lock held, while a prune
+ * and a listing run here; then lets it go. The prune deletes `deleted`; neither finds a disagreement.
+ */
+async function pruneAndListWhileHeld(theirs: string[], step: string, mine: string, deleted: string[]): Promise<void> {
+  const held = startHeld(theirs, step);
+  await held.reached;
+  const prune = startCli(['prune', DEV, '--workspace', mine, '--json']);
+  const listing = startCli(['backups', DEV, '--workspace', mine, '--json']);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  held.release();
+  const [their, pruned, listed] = await Promise.all([held.finished, prune, listing]);
+  assert.equal(their.code, 0, their.stderr);
+  assert.equal(pruned.code, 0, pruned.stdout + pruned.stderr);
+  assert.deepEqual((JSON.parse(pruned.stdout) as { result: { deleted: string[] } }).result.deleted, deleted);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual((JSON.parse(listed.stdout) as { result: { disagreements: object } }).result.disagreements, {}, listed.stdout);
+}
+
 describe('two workspaces that share a backups folder and a profile id', () => {
   it("each backup records the workspace that made it; listing says which are another's; prune keeps those (that workspace's rules decide); a restore of one says whose data it brought", async () => {
     const { mine, theirs } = await twoWorkspacesSharingBackups();
@@ -156,6 +175,63 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     const listed = runCli(['backups', DEV, '--workspace', mine.root, '--json']);
     assert.deepEqual(listed.json?.result.disagreements, {}, JSON.stringify(listed.json?.result));
     assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', theirs.root]).status, 0);
+  });
+
+  it("the other workspace's backup, between putting its archive in place and listing it: a prune and a listing here wait for it and find catalog and folder agreeing (before: CATALOG_MISMATCH, \"rebuild the catalog\"); a rebuild here lists it once (before: twice, and the catalog could no longer be read)", async function () {
+    this.timeout(90_000);
+    const { mine, theirs } = await twoWorkspacesSharingBackups();
+    const older = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    const newest = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    // Theirs holds the catalog's lock, its archive in place and not yet listed.
+    await pruneAndListWhileHeld(['backup', DEV, '--full', '--workspace', theirs.root], 'catalog-locked', mine.root, [older.entry.id]);
+    // A rebuild here reads the folder while their next backup is in that state.
+    const next = startHeld(['backup', DEV, '--full', '--workspace', theirs.root], 'catalog-locked');
+    await next.reached;
+    const rebuild = rebuildCatalog(mine.context, DEV, false);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    next.release();
+    const [theirNext, rebuilt] = await Promise.all([next.finished, rebuild]);
+    assert.equal(theirNext.code, 0, theirNext.stderr);
+    const theirIds = catalogOf(theirs.context).filter((e) => e.origin?.workspace === theirs.root).map((e) => e.id);
+    assert.equal(theirIds.length, 2, 'both of their backups are listed');
+    assert.deepEqual(rebuilt.entries.map((e) => e.id).sort(), [newest.entry.id, ...theirIds].sort(), JSON.stringify(rebuilt));
+    assert.deepEqual(catalogOf(mine.context).map((e) => e.id).sort(), [newest.entry.id, ...theirIds].sort(), 'each listed once, the pruned one gone');
+    const after = runCli(['backups', DEV, '--workspace', mine.root, '--json']);
+    assert.deepEqual(after.json?.result.disagreements, {}, JSON.stringify(after.json));
+  });
+
+  it("a rebuild here takes in what the other workspace changed while it read the archives: a backup it listed meanwhile stays listed, one it pruned meanwhile is dropped (before: the new backup was left out of the rebuilt catalog)", async function () {
+    this.timeout(90_000);
+    const { mine, theirs } = await twoWorkspacesSharingBackups();
+    const mineOnly = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    const theirOlder = await createBackup(theirs.context, { profileId: DEV, kind: 'full' });
+    const theirNewer = await createBackup(theirs.context, { profileId: DEV, kind: 'full' });
+    let theirsMeanwhile: ReturnType<typeof runCli>[] = [];
+    const rebuilding = { ...mine.context, onStep: (step: string) => {
+      // The archives are read; before this rebuild writes the catalog, theirs makes a backup and prunes the older ones.
+      if (step === 'catalog-rebuild-read') theirsMeanwhile = [runCli(['backup', DEV, '--full', '--workspace', theirs.root, '--json']), runCli(['prune', DEV, '--workspace', theirs.root, '--json'])];
+    } };
+    const rebuilt = await rebuildCatalog(rebuilding, DEV, false);
+    assert.deepEqual(theirsMeanwhile.map((r) => r.status), [0, 0], theirsMeanwhile.map((r) => r.stdout + r.stderr).join('\n'));
+    const made = theirsMeanwhile[0].json?.result.id as string;
+    assert.deepEqual(theirsMeanwhile[1].json?.result.deleted.sort(), [theirOlder.entry.id, theirNewer.entry.id].sort());
+    const expected = [mineOnly.entry.id, made].sort();
+    assert.deepEqual(rebuilt.entries.map((e) => e.id).sort(), expected);
+    assert.deepEqual(rebuilt.dropped.sort(), [theirOlder.entry.id, theirNewer.entry.id].sort());
+    assert.deepEqual(catalogOf(mine.context).map((e) => e.id).sort(), expected);
+    assert.deepEqual(runCli(['backups', DEV, '--workspace', mine.root, '--json']).json?.result.disagreements, {});
+  });
+
+  it("the other workspace's prune, between unlisting its archives and deleting them: a prune and a listing here find catalog and folder agreeing (before: CATALOG_MISMATCH)", async function () {
+    this.timeout(90_000);
+    const { mine, theirs } = await twoWorkspacesSharingBackups();
+    const myOlder = await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    const theirOlder = await createBackup(theirs.context, { profileId: DEV, kind: 'full' });
+    await createBackup(theirs.context, { profileId: DEV, kind: 'full' });
+    await pruneAndListWhileHeld(['prune', DEV, '--workspace', theirs.root], 'prune-catalog-written', mine.root, [myOlder.entry.id]);
+    assert.equal(catalogOf(mine.context).some((e) => e.id === theirOlder.entry.id), false);
+    assert.equal(catalogOf(mine.context).length, 2);
   });
 
   it('a catalog lock left by a killed process is taken over by the next change, and removed by the next command; one of another machine counts as held until it is ten minutes old', async () => {

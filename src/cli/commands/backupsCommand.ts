@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { catalogDisagreements, missingArchives, newestFirst, profilesWithBackups, readCatalog, readCatalogOrProblem, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
+import { missingArchives, newestFirst, profilesWithBackups, readCatalog, readCatalogOrProblem, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { unmarkedFolderProblem } from '../../core/backup/backupsFolderMark';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { missingContents } from '../../core/backup/backupContents';
@@ -8,6 +8,7 @@ import { sharingWorkspaceFinder } from '../../core/backup/backupOrigin';
 import { deletedProfilesWithBackups } from '../../core/backup/deletedProfiles';
 import { earlierProfileBackupIds } from '../../core/backup/earlierProfile';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
+import { settledDisagreements } from '../../core/backup/settledCatalog';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError } from '../../core/errors';
 import { localTimestamp, localTimeZone } from '../../core/localTime';
@@ -42,14 +43,20 @@ export const backupsCommand: CliCommand = {
     const read = profiles.map((profileId) => (positionals.length ? { profileId, entries: readCatalog(backups, profileId) } : { profileId, ...readCatalogOrProblem(backups, profileId) }));
     const unreadable = read.flatMap((c) => (c.unreadable ? [c.unreadable] : []));
     const catalogs = read.filter((c) => !c.unreadable);
-    const entries = catalogs.flatMap((c) => c.entries).sort(newestFirst);
     // A catalog that lost track of its folder (lost, restored from elsewhere, edited) would make a list
     // that is wrong without saying so; "No backups" beside a folder of archives would be alarming.
     const disagreements: Record<string, string[]> = {};
-    for (const { profileId, entries: listed } of catalogs) {
-      const problems = catalogDisagreements(backups, profileId, listed);
-      if (problems.length > 0) disagreements[profileId] = problems;
+    for (const catalog of catalogs) {
+      // Read again after a change of the catalog under way (a workspace sharing the folder), as it stands then.
+      const first = catalog.entries;
+      const settled = await settledDisagreements(backups, catalog.profileId, first, () => {
+        const again = readCatalogOrProblem(backups, catalog.profileId);
+        return again.unreadable ? first : again.entries;
+      });
+      catalog.entries = settled.entries;
+      if (settled.disagreements.length > 0) disagreements[catalog.profileId] = settled.disagreements;
     }
+    const entries = catalogs.flatMap((c) => c.entries).sort(newestFirst);
     // Backups that cannot be restored now: their own archive, or one their chain builds on, is gone.
     const unrestorable: Record<string, Record<string, string[]>> = {};
     for (const { profileId, entries: listed } of catalogs) {

@@ -10,7 +10,7 @@ const LEVELS: Record<CompressionSetting, number> = { store: 0, fast: 1, best: 9 
 
 /**
  * Writes one backup archive under a temporary name in the target folder, hashing the archive as it is
- * written; `finish` fsyncs and renames it into place.
+ * written; `seal` ends and fsyncs it, `publish` renames it into place.
  */
 export class ArchiveWriter {
   private readonly zip: ZipWriter;
@@ -61,13 +61,22 @@ export class ArchiveWriter {
   }
 
   /**
-   * Ends the archive, gives it `permissions` (it is written readable by its owner only), fsyncs and
-   * renames it; returns its size and SHA-256, and whether its file system kept those permissions.
+   * Ends the archive under its temporary name, gives it `permissions` (it is written readable by its
+   * owner only) and fsyncs it; returns its size and SHA-256, and whether its file system kept those
+   * permissions. `publish` then puts it under its final name.
    */
-  async finish(permissions: number): Promise<{ sizeBytes: number; sha256: string; permissionsKept: boolean }> {
+  async seal(permissions: number): Promise<{ sizeBytes: number; sha256: string; permissionsKept: boolean }> {
     await this.zip.finish();
     // Some file systems refuse chmod, others (exFAT through FUSE) take it and keep nothing.
     const permissionsKept = setPermissions(this.tempPath, permissions) && permissionsOf(this.tempPath) === permissions;
+    return { sizeBytes: this.bytes, sha256: this.archiveHash.digest('hex'), permissionsKept };
+  }
+
+  /**
+   * Renames the sealed archive into place (durably). Done under the catalog's lock together with its
+   * listing, so that nobody who reads the folder under that lock sees an archive that is not listed.
+   */
+  publish(): void {
     // Never over an archive of the same name: it is another backup (see reserveBackupId), not ours to replace.
     if (!renameDurablyWithoutReplacing(this.tempPath, this.finalPath)) {
       throw new EnvProfilesError('TARGET_EXISTS', `The archive ${this.finalPath} appeared while this backup was being written: another backup took the same id (a workspace sharing this backups folder, with an older version of this tool?). It was left as it is, and this backup was not kept.`, {
@@ -75,7 +84,6 @@ export class ArchiveWriter {
         hint: 'Run the backup again: it takes a new id.',
       });
     }
-    return { sizeBytes: this.bytes, sha256: this.archiveHash.digest('hex'), permissionsKept };
   }
 
   /** Abandons the archive and removes the temporary file. */

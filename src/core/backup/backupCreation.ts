@@ -29,9 +29,10 @@ import { ArchiveReader } from './archiveReader';
 import { ArchiveWriter } from './archiveWriter';
 import { checkedBackupReason } from './backupReason';
 import { CHUNK_SIZE, RETAINED_CHUNKS, type DeflateSegment } from './zipWriter';
-import { readCatalogOrProblem, updateCatalog, verificationStatus, type CatalogEntry, type UnreadableCatalogError } from './backupCatalog';
+import { readCatalog, readCatalogOrProblem, verificationStatus, writeCatalog, type CatalogEntry, type UnreadableCatalogError } from './backupCatalog';
 import { backupsOfEarlierProfile } from './earlierProfile';
 import { BackupLayout } from './backupLayout';
+import { withCatalogLock } from './catalogLock';
 import { currentOrigin, sharingWorkspaceFinder } from './backupOrigin';
 import { CONSISTENCY_NOTE, MANIFEST_ENTRY, MANIFEST_FORMAT, MANIFEST_VERSION, MANIFEST_VERSION_WITHOUT_RAW_COPIES, RAW_COPY_FOLDER, databaseRecordOf, keptAsFoundField, leftOutReason, type BackupKind, type BackupManifest, type DatabaseRecord, type FileRecord, type LeftOutRecord, type RawCopy } from './backupManifest';
 import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
@@ -336,11 +337,10 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const finishing = performance.now();
     // No one may read the archive who could not read every file in it.
     const permissions = records.reduce((most, r) => most & (r.mode ?? 0o666), 0o666);
-    const archive = await writer.finish(permissions);
+    const archive = await writer.seal(permissions);
     // Files only their owner may read, in an archive that anyone who can read that disk can read: say so.
     const exposed = !archive.permissionsKept && (permissions & 0o044) === 0 ? [`the file system of the backups folder keeps no file permissions (FAT or exFAT, say), so this archive could not be made readable by its owner only, as the files in it are: the disk's mount options decide who can read it`] : [];
-    archived = true;
-    context.logger.debug(`archive finished (central directory, fsync, rename) in ${(performance.now() - finishing).toFixed(0)} ms`);
+    context.logger.debug(`archive finished (central directory, fsync) in ${(performance.now() - finishing).toFixed(0)} ms`);
     step('archive-written');
     const entry: CatalogEntry = {
       id: backupId,
@@ -362,7 +362,24 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     };
     // The catalog is the commit point: recovery keeps an archive the catalog lists, and removes one it does not.
     // (Not into a catalog that cannot be read: the backup is committed by its archive alone then, and a rebuild lists it.)
-    if (!unreadableCatalog) await updateCatalog(backups, profile.id, `backup ${profile.id}`, (entries) => [...entries, entry], { step, onWait: (message) => context.logger.warn(message) });
+    // The archive goes into place under the catalog's lock, with its listing: a prune, rebuild or listing in a
+    // workspace that shares the folder never sees it there unlisted (before, a prune then refused, saying the
+    // catalog disagreed with the folder, and a rebuild listed it a second time).
+    await withCatalogLock(backups, profile.id, `backup ${profile.id}`, () => {
+      writer.publish();
+      archived = true;
+      if (unreadableCatalog) return;
+      try {
+        const next = [...readCatalog(backups, profile.id).filter((e) => e.id !== entry.id), entry];
+        step('catalog-locked');
+        writeCatalog(backups, profile.id, next);
+      } catch (error) {
+        // Not listed: not kept either, and gone before anyone else may look (the lock is still held).
+        fs.rmSync(finalPath, { force: true });
+        archived = false;
+        throw error;
+      }
+    }, (message) => context.logger.warn(message));
     listed = true;
     try {
       markBackupsFolder(layout, backups, now);

@@ -11,7 +11,9 @@ import { workspaceConfigFor, type WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
-import { catalogDisagreements, newestFirst, readCatalog, updateCatalog, type CatalogEntry } from './backupCatalog';
+import { newestFirst, readCatalog, writeCatalog, type CatalogEntry } from './backupCatalog';
+import { withCatalogLock } from './catalogLock';
+import { settledDisagreements } from './settledCatalog';
 import { closeChain, openChain } from './backupChain';
 import { profileFromBackup } from './backedUpFiles';
 import { BackupLayout } from './backupLayout';
@@ -137,8 +139,7 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
 /** pruneBackups's work, for a caller that holds the workspace lock (the prune of every profile takes it once). */
 export async function pruneProfileBackups(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, dryRun: boolean, timeZone: string): Promise<PruneResult> {
   const backups = new BackupLayout(context.layout, config);
-  const entries = readCatalog(backups, profileId);
-  const disagreements = catalogDisagreements(backups, profileId, entries);
+  const { entries, disagreements } = await settledDisagreements(backups, profileId, readCatalog(backups, profileId), () => readCatalog(backups, profileId));
   if (disagreements.length > 0) throw catalogDisagreementError(backups, profileId, disagreements);
   // Backups another workspace made into this shared folder follow that workspace's rules, not these.
   const pinned = new Map<string, string>();
@@ -166,22 +167,32 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
     const journalName = `prune-${profileId}`;
     writeJournal(context.layout, journalName, { operation: 'prune', startedAt: context.now().toISOString(), profileId, catalogFile: backups.catalogFile(profileId), archives: doomed.map((id) => ({ id, file: backups.archiveFile(profileId, id) })) });
     // The catalog goes first: an archive no longer listed is harmless; a listed archive that is gone is not.
-    // As it is now: a workspace sharing the folder may have listed a backup since it was read.
+    // As it is now: a workspace sharing the folder may have listed a backup since it was read. The archives
+    // go under the same hold of the catalog's lock, so that a reader of the folder never sees them unlisted
+    // and still there (before, a prune of a workspace sharing the folder refused then).
+    let catalogWritten = false;
+    let undeletable: UndeletableArchive[] = [];
     try {
-      await updateCatalog(backups, profileId, `prune ${profileId}`, (current) => current.filter((e) => !isDoomed(e)), { onWait: (message) => context.logger.warn(message) });
+      await withCatalogLock(backups, profileId, `prune ${profileId}`, () => {
+        writeCatalog(backups, profileId, readCatalog(backups, profileId).filter((e) => !isDoomed(e)));
+        catalogWritten = true;
+        context.onStep?.('prune-catalog-written');
+        const deletion = deleteArchives(backups, profileId, entries.filter(isDoomed));
+        freedBytes = deletion.freed;
+        undeletable = deletion.undeletable;
+        if (undeletable.length > 0) {
+          // Still there and whole: listed again (with the backups they build on), so catalog and folder agree.
+          const kept = new Set(undeletable.map((u) => u.entry.id));
+          const current = readCatalog(backups, profileId);
+          writeCatalog(backups, profileId, [...current, ...entries.filter((e) => kept.has(e.id) && !current.some((c) => c.id === e.id))]);
+        }
+      }, (message) => context.logger.warn(message));
     } catch (error) {
       // Nothing was taken out of the catalog (a read-only backups folder, say): nothing to finish.
-      removeJournal(context.layout, journalName);
+      if (!catalogWritten) removeJournal(context.layout, journalName);
       throw error;
     }
-    context.onStep?.('prune-catalog-written');
-    const { freed, undeletable } = deleteArchives(backups, profileId, entries.filter(isDoomed));
-    freedBytes = freed;
     const kept = new Set(undeletable.map((u) => u.entry.id));
-    if (undeletable.length > 0) {
-      // Still there and whole: listed again (with the backups they build on), so catalog and folder agree.
-      await updateCatalog(backups, profileId, `prune ${profileId}`, (current) => [...current, ...entries.filter((e) => kept.has(e.id) && !current.some((c) => c.id === e.id))], { onWait: (message) => context.logger.warn(message) });
-    }
     removeJournal(context.layout, journalName);
     const deleted = doomed.filter((id) => !kept.has(id));
     appendAudit(context, { event: 'prune', profile: profileId, outcome: undeletable.length > 0 ? 'failed' : 'ok', detail: `deleted ${deleted.join(', ') || 'none'}` });

@@ -63,6 +63,23 @@ export async function withCatalogLock<T>(backups: BackupLayout, profileId: strin
   }
 }
 
+/** How long a reader waits for a change of the catalog to end before it reads what is there. */
+const READER_WAIT_MS = 10_000;
+
+/**
+ * Waits until no live operation holds the catalog lock of `profileId` (at most ten seconds), for a
+ * reader, which never takes it (a listing works on a read-only disk). Resolves whether it is free.
+ */
+export async function catalogLockReleased(backups: BackupLayout, profileId: string): Promise<boolean> {
+  const file = catalogLockFile(backups, profileId);
+  const giveUpAt = Date.now() + READER_WAIT_MS;
+  while (readLockFile(file, OTHER_HOST_ABANDONED_MS).kind === 'live') {
+    if (Date.now() > giveUpAt) return false;
+    await sleep(POLL_MS);
+  }
+  return true;
+}
+
 /** Removes the catalog lock in `folder` (a profile's backups folder) if its holder was killed (recovery), so that it does not linger. */
 export function removeStaleCatalogLock(folder: string): void {
   const file = path.join(folder, CATALOG_LOCK_NAME);

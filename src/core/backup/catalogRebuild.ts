@@ -86,15 +86,12 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
       result.entries.push(same ? { ...read.entry, verified: known.verified } : read.entry);
       (known === undefined ? result.added : !same ? result.corrected : sameRecord(known, read.entry) ? result.unchanged : result.amended).push(read.entry.id);
     }
-    const listed = new Set(result.entries.map((e) => e.id));
-    result.dropped = previous.filter((e) => !listed.has(e.id)).map((e) => e.id);
-    for (const entry of result.entries) {
-      const missing = [...new Set([...entry.chain, ...(entry.parent ? [entry.parent] : [])])].filter((id) => !listed.has(id));
-      if (missing.length > 0) result.brokenChains.push(`${entry.id} needs ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} missing`);
-    }
+    result.dropped = previous.filter((e) => !result.entries.some((r) => r.id === e.id)).map((e) => e.id);
+    context.onStep?.('catalog-rebuild-read');
     if (!dryRun) {
       // Under the catalog's lock, as every change of it (a workspace may share the backups folder).
       await withCatalogLock(backups, profileId, `rebuild the catalog of ${profileId}`, () => {
+        if (!unreadable) takeInChangesSince(backups, profileId, dir, before, result);
         if (unreadable) {
           result.unreadableCatalogMovedTo = `${catalogFile}.unreadable-${context.now().toISOString().replace(/[:.]/g, '-')}`;
           fs.renameSync(catalogFile, result.unreadableCatalogMovedTo);
@@ -103,9 +100,37 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
       }, (message) => context.logger.warn(message));
       appendAudit(context, { event: 'catalog-rebuilt', profile: profileId, outcome: 'ok', detail: `${result.entries.length} listed; added ${result.added.length}, dropped ${result.dropped.length}, corrected ${result.corrected.length}, amended ${result.amended.length}` });
     }
+    const listed = new Set(result.entries.map((e) => e.id));
+    for (const entry of result.entries) {
+      const missing = [...new Set([...entry.chain, ...(entry.parent ? [entry.parent] : [])])].filter((id) => !listed.has(id));
+      if (missing.length > 0) result.brokenChains.push(`${entry.id} needs ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} missing`);
+    }
     result.entries.sort(oldestFirst);
     return result;
   });
+}
+
+/**
+ * What a workspace sharing the backups folder changed while the archives were read (each change of
+ * archive and catalog together, under the catalog's lock, which the caller now holds): a backup it
+ * listed meanwhile is taken in as listed, and a backup whose archive it pruned meanwhile is dropped.
+ * Before, the first was left out of the rebuilt catalog, or listed twice when its archive was read
+ * before it was listed (a catalog that lists a backup twice cannot be read).
+ */
+function takeInChangesSince(backups: BackupLayout, profileId: string, dir: string, before: Map<string, CatalogEntry>, result: CatalogRebuildResult): void {
+  const present = new Set(fs.readdirSync(dir));
+  const gone = result.entries.filter((e) => !present.has(`${e.id}.zip`)).map((e) => e.id);
+  const without = (ids: string[]): string[] => ids.filter((id) => !gone.includes(id));
+  result.entries = result.entries.filter((e) => !gone.includes(e.id));
+  Object.assign(result, { added: without(result.added), corrected: without(result.corrected), amended: without(result.amended), unchanged: without(result.unchanged), newerFormat: without(result.newerFormat) });
+  result.dropped.push(...gone.filter((id) => before.has(id)));
+  const { entries: current } = readCatalogOrProblem(backups, profileId);
+  const listed = new Set(result.entries.map((e) => e.id));
+  for (const entry of current) {
+    if (before.has(entry.id) || listed.has(entry.id) || !present.has(`${entry.id}.zip`)) continue;
+    result.entries.push(entry);
+    result.added.push(entry.id);
+  }
 }
 
 /** The catalog entry an archive makes, or why it is not one of this profile's backups. */
