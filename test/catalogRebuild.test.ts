@@ -339,4 +339,21 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.equal(after.find((e) => e.id === second)?.verified, null, 'a replaced archive is no longer the one that was verified');
     assert.ok(fs.existsSync(path.join(dir, 'notes.zip')) && fs.existsSync(path.join(dir, 'hostile.zip')), 'skipped files are left where they are');
   });
+
+  it('an archive removed while the rebuild reads it (a prune of a workspace that shares the folder) is dropped, not a failure (before: "a bug", ENOENT); a link that leads nowhere is still skipped, with its reason', async () => {
+    const { context, dir, ids } = await withChain();
+    const second = ids[2];
+    fs.symlinkSync(path.join(dir, 'nowhere.zip'), path.join(dir, 'dangling.zip'));
+    let opened = 0;
+    const removing = { ...context, onStep: (step: string) => {
+      // The second incremental's archive (its name sorts last) goes just after the rebuild opened it.
+      if (step === 'catalog-rebuild-archive-opened' && ++opened === 3) fs.rmSync(path.join(dir, `${second}.zip`));
+    } };
+    const result = await rebuildCatalog(removing, DEV, false);
+    assert.equal(fs.existsSync(path.join(dir, `${second}.zip`)), false, 'the archive was removed during the rebuild');
+    assert.deepEqual(result.dropped, [second]);
+    assert.deepEqual(result.entries.map((e) => e.id), ids.slice(0, 2));
+    assert.deepEqual(result.skipped.map((s) => s.file), ['dangling.zip']);
+    assert.deepEqual(catalogOf(context).map((e) => e.id), ids.slice(0, 2));
+  });
 });

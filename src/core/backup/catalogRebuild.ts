@@ -72,7 +72,12 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
     const names = fs.readdirSync(dir).filter((name) => name.endsWith('.zip') && !name.startsWith('.')).sort();
     for (const name of names) {
       const file = path.join(dir, name);
-      const read = await readArchiveEntry(file, profileId);
+      const read = await readArchiveEntry(file, profileId, () => context.onStep?.('catalog-rebuild-archive-opened')).catch((error: unknown) => {
+        if (isGone(file)) return { vanished: true as const };
+        throw error;
+      });
+      // Removed while it was read (a prune of a workspace that shares the folder): not there to list.
+      if ('vanished' in read) continue;
       if ('reason' in read) {
         const recorded = read.newerFormat ? before.get(name.slice(0, -'.zip'.length)) : undefined;
         if (recorded) {
@@ -134,14 +139,16 @@ function takeInChangesSince(backups: BackupLayout, profileId: string, dir: strin
 }
 
 /** The catalog entry an archive makes, or why it is not one of this profile's backups. */
-async function readArchiveEntry(file: string, profileId: string): Promise<{ entry: CatalogEntry } | { reason: string; newerFormat?: boolean }> {
+async function readArchiveEntry(file: string, profileId: string, onOpened?: () => void): Promise<{ entry: CatalogEntry } | { reason: string; newerFormat?: boolean } | { vanished: true }> {
   let reader: ArchiveReader;
   try {
     reader = await ArchiveReader.open(file);
   } catch (error) {
+    if (isGone(file)) return { vanished: true };
     return { reason: (error as Error).message, ...(error instanceof NewerFormatError ? { newerFormat: true } : {}) };
   }
   try {
+    onOpened?.();
     const { manifest } = reader;
     if (manifest.profileId !== profileId) return { reason: `it is a backup of "${manifest.profileId}", not of "${profileId}"` };
     if (`${manifest.backupId}.zip` !== path.basename(file)) {
@@ -177,6 +184,11 @@ async function readArchiveEntry(file: string, profileId: string): Promise<{ entr
   } finally {
     reader.close();
   }
+}
+
+/** Whether `file` is no longer in its folder (a link that leads nowhere still is). */
+function isGone(file: string): boolean {
+  return fs.lstatSync(file, { throwIfNoEntry: false }) === undefined;
 }
 
 /** Whether a catalog entry says of its backup what the archive's manifest says (kind, parent, chain, time). */
