@@ -91,7 +91,8 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
       result.entries.push(same ? { ...read.entry, verified: known.verified } : read.entry);
       (known === undefined ? result.added : !same ? result.corrected : sameRecord(known, read.entry) ? result.unchanged : result.amended).push(read.entry.id);
     }
-    result.dropped = previous.filter((e) => !result.entries.some((r) => r.id === e.id)).map((e) => e.id);
+    const found = new Set(result.entries.map((e) => e.id));
+    result.dropped = previous.filter((e) => !found.has(e.id)).map((e) => e.id);
     context.onStep?.('catalog-rebuild-read');
     if (!dryRun) {
       // Under the catalog's lock, as every change of it (a workspace may share the backups folder).
