@@ -49,10 +49,10 @@ export const backupsCommand: CliCommand = {
     for (const catalog of catalogs) {
       // Read again after a change of the catalog under way (a workspace sharing the folder), as it stands then.
       const first = catalog.entries;
-      const settled = await settledDisagreements(backups, catalog.profileId, first, () => {
+      const settled = await settledDisagreements(backups, catalog.profileId, () => {
         const again = readCatalogOrProblem(backups, catalog.profileId);
         return again.unreadable ? first : again.entries;
-      });
+      }, first);
       catalog.entries = settled.entries;
       if (settled.disagreements.length > 0) disagreements[catalog.profileId] = settled.disagreements;
     }

@@ -278,16 +278,14 @@ export function writeCatalog(backups: BackupLayout, profileId: string, entries: 
 
 /**
  * Applies `change` to the catalog as it is now, under the catalog's lock (another workspace sharing the
- * backups folder may change it at the same moment). `step` hears 'catalog-locked' once the catalog is
- * read under the lock (for tests); `onWait` hears what it waits for, if it must.
+ * backups folder may change it at the same moment). `onWait` hears what it waits for, if it must.
  */
-export async function updateCatalog(backups: BackupLayout, profileId: string, operation: string, change: (entries: CatalogEntry[]) => CatalogEntry[], hooks: { step?: (name: string) => void; onWait?: (message: string) => void } = {}): Promise<CatalogEntry[]> {
+export async function updateCatalog(backups: BackupLayout, profileId: string, operation: string, change: (entries: CatalogEntry[]) => CatalogEntry[], onWait?: (message: string) => void): Promise<CatalogEntry[]> {
   return withCatalogLock(backups, profileId, operation, () => {
     const next = change(readCatalog(backups, profileId));
-    hooks.step?.('catalog-locked');
     writeCatalog(backups, profileId, next);
     return next;
-  }, hooks.onWait);
+  }, onWait);
 }
 
 /** Every profile that has a backup folder. */

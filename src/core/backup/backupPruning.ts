@@ -139,7 +139,7 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
 /** pruneBackups's work, for a caller that holds the workspace lock (the prune of every profile takes it once). */
 export async function pruneProfileBackups(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, dryRun: boolean, timeZone: string): Promise<PruneResult> {
   const backups = new BackupLayout(context.layout, config);
-  const { entries, disagreements } = await settledDisagreements(backups, profileId, readCatalog(backups, profileId), () => readCatalog(backups, profileId));
+  const { entries, disagreements } = await settledDisagreements(backups, profileId, () => readCatalog(backups, profileId));
   if (disagreements.length > 0) throw catalogDisagreementError(backups, profileId, disagreements);
   // Backups another workspace made into this shared folder follow that workspace's rules, not these.
   const pinned = new Map<string, string>();

@@ -226,7 +226,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     const record: VerificationRecord = { at: context.now().toISOString(), ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound };
     if (ok) record.databaseSha256 = Object.fromEntries(databases.map((d) => [d.name, d.sha256]));
     try {
-      await updateCatalog(backups, profileId, `verify ${backupId}`, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)), { onWait: (message) => context.logger.warn(message) });
+      await updateCatalog(backups, profileId, `verify ${backupId}`, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)), (message) => context.logger.warn(message));
     } catch (error) {
       throw vanishedFolderError(`The result of verifying ${backupId} (${ok ? 'sound' : 'failed'}) could not be recorded`, 'while it ran', ownFolders, error) ?? error;
     }

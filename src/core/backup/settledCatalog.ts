@@ -12,9 +12,9 @@ const READS = 3;
  * the other, without that lock: a change made in between (by a workspace that shares the folder) looks
  * like a disagreement. So a disagreement is read again, after the lock is free, before it counts. Before,
  * a prune that met another workspace's backup between its archive and its listing refused, and said to
- * rebuild the catalog. `entries` is the first read; `read` reads the catalog again.
+ * rebuild the catalog. `read` reads the catalog; `entries` is a read made already, if any.
  */
-export async function settledDisagreements(backups: BackupLayout, profileId: string, entries: CatalogEntry[], read: () => CatalogEntry[]): Promise<{ entries: CatalogEntry[]; disagreements: string[] }> {
+export async function settledDisagreements(backups: BackupLayout, profileId: string, read: () => CatalogEntry[], entries: CatalogEntry[] = read()): Promise<{ entries: CatalogEntry[]; disagreements: string[] }> {
   let current = entries;
   let disagreements = catalogDisagreements(backups, profileId, current);
   for (let reads = 1; disagreements.length > 0 && reads < READS; reads++) {
