@@ -258,6 +258,19 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     assert.ok(catalogOf(mine.context).some((e) => e.id === after.entry.id));
     assert.equal(fs.existsSync(lock), false);
   });
+  it('a catalog lock that names this very process, which does not hold it (left by a release that could not read it back), is taken over at once (before: this process waited for itself for two minutes, then refused)', async function () {
+    this.timeout(30_000);
+    const { mine, shared } = await twoWorkspacesSharingBackups();
+    await createBackup(mine.context, { profileId: DEV, kind: 'full' });
+    const lock = path.join(shared, DEV, 'catalog.json.lock');
+    // What a FAT disk through FUSE left when it read the lock back as zeros at its release.
+    fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation: `backup ${DEV}` }));
+    const started = Date.now();
+    const next = await createBackup(mine.context, { profileId: DEV, kind: 'incremental' });
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    assert.ok(catalogOf(mine.context).some((e) => e.id === next.entry.id));
+    assert.equal(fs.existsSync(lock), false);
+  });
   it('backups of both started in the same millisecond take two ids: the later one no longer replaces the earlier one\'s archive under their one name', async function () {
     this.timeout(60_000);
     const { mine, theirs, shared } = await twoWorkspacesSharingBackups();

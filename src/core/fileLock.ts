@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { EnvProfilesError } from './errors';
 import { temporaryPathFor } from './atomicFile';
+import { blockingPause } from './blockingPause';
 import { pathKind } from './pathKind';
 import { isProcessAlive } from './processAlive';
 
@@ -16,7 +17,7 @@ export interface LockOwner {
 /** A lock file this young that cannot be read is taken to be in the middle of being written, so held. */
 const UNREADABLE_LOCK_GRACE_MS = 60_000;
 
-export type LockState = { kind: 'none' } | { kind: 'live'; owner: LockOwner } | { kind: 'stale'; text: string };
+export type LockState = { kind: 'none' } | { kind: 'live'; owner: LockOwner; text: string } | { kind: 'stale'; text: string };
 
 /**
  * What a lock file says: nobody holds the lock, a live process does, or a dead one did (with the file's
@@ -24,25 +25,18 @@ export type LockState = { kind: 'none' } | { kind: 'live'; owner: LockOwner } | 
  * whether it lives: its lock is held, unless `otherHostAbandonedAfterMs` says after how long it is not.
  */
 export function readLockFile(file: string, otherHostAbandonedAfterMs?: number): LockState {
-  const text = readText(file);
-  if (text === undefined) return { kind: 'none' };
-  let owner: LockOwner | undefined;
-  try {
-    owner = JSON.parse(text) as LockOwner;
-  } catch {
-    owner = undefined;
-  }
+  const read = readLock(file);
+  if (!read) return { kind: 'none' };
+  const { text, owner } = read;
   const age = (): number => Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-  // A lock of ours names its process and machine as a number and text: anything else is no owner (a
-  // host that was not text passed for another machine's lock, held for ever).
-  if (!owner || typeof owner !== 'object' || typeof owner.pid !== 'number' || typeof owner.host !== 'string') {
+  if (!owner) {
     // Only a lock written without hard links can be seen half-written; an old unreadable one is abandoned.
     if (age() > UNREADABLE_LOCK_GRACE_MS) return { kind: 'stale', text };
-    return { kind: 'live', owner: { pid: 0, host: 'unknown', since: 'just now', operation: 'an operation that is starting' } };
+    return { kind: 'live', owner: { pid: 0, host: 'unknown', since: 'just now', operation: 'an operation that is starting' }, text };
   }
-  if (owner.host === os.hostname()) return isProcessAlive(owner.pid) ? { kind: 'live', owner } : { kind: 'stale', text };
+  if (owner.host === os.hostname()) return isProcessAlive(owner.pid) ? { kind: 'live', owner, text } : { kind: 'stale', text };
   if (otherHostAbandonedAfterMs !== undefined && age() > otherHostAbandonedAfterMs) return { kind: 'stale', text };
-  return { kind: 'live', owner };
+  return { kind: 'live', owner, text };
 }
 
 /**
@@ -78,6 +72,22 @@ export function takeOverStaleLockFile(file: string, staleText: string): boolean 
     // Ours unless it was taken for abandoned meanwhile (only if this process stalled for 10 s).
     if (readText(guard) === guardText) fs.rmSync(guard, { force: true });
   }
+}
+
+/**
+ * The owner a lock file's text names. A lock of ours names its process and machine as a number and
+ * text: anything else is no owner (a host that was not text passed for another machine's lock, held for ever).
+ */
+function parsedOwner(text: string): LockOwner | undefined {
+  let owner: unknown;
+  try {
+    owner = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!owner || typeof owner !== 'object') return undefined;
+  const { pid, host } = owner as Partial<LockOwner>;
+  return typeof pid === 'number' && typeof host === 'string' ? (owner as LockOwner) : undefined;
 }
 
 function readText(file: string): string | undefined {
@@ -153,10 +163,34 @@ function refuseFolder(file: string): false {
 
 /** Removes the lock file if this process holds it. */
 export function releaseLockFile(file: string): void {
+  const owner = readLock(file)?.owner;
+  if (owner?.pid !== process.pid || owner.host !== os.hostname()) return;
   try {
-    const owner = JSON.parse(fs.readFileSync(file, 'utf8')) as LockOwner;
-    if (owner.pid === process.pid && owner.host === os.hostname()) fs.rmSync(file, { force: true });
+    fs.rmSync(file, { force: true });
   } catch {
-    // Already gone.
+    // Cannot be removed (a disk turned read-only): the lock of a process that has ended is taken over.
   }
+}
+
+/**
+ * Reads of a lock file that names no owner, a few milliseconds apart, before it counts as one that names
+ * none. A FAT disk mounted through FUSE (fusefat), with other processes at work on it, now and then
+ * reads a file just written as zeros, and right again a moment later. Before, a release that read that
+ * left the lock in place: every operation waited for this process, itself included (two minutes, then
+ * refused); and a long-held lock read so would have been taken for abandoned.
+ */
+const READS_WITHOUT_OWNER = 5;
+const REREAD_MS = 10;
+
+/** A lock file's text and the owner it names (if any), or undefined when there is none. */
+function readLock(file: string): { text: string; owner: LockOwner | undefined } | undefined {
+  let text: string | undefined;
+  for (let read = 1; read <= READS_WITHOUT_OWNER; read++) {
+    if (read > 1) blockingPause(REREAD_MS);
+    text = readText(file);
+    if (text === undefined) return undefined;
+    const owner = parsedOwner(text);
+    if (owner) return { text, owner };
+  }
+  return text === undefined ? undefined : { text, owner: undefined };
 }

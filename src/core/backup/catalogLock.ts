@@ -24,6 +24,18 @@ const LONGEST_WAIT_MS = 120_000;
 const OTHER_HOST_ABANDONED_MS = 10 * 60_000;
 const POLL_MS = 10;
 
+/** The catalog locks this process holds now. */
+const heldHere = new Set<string>();
+
+/**
+ * Whether the lock names this process, which does not hold it: it was left by a release of ours that
+ * could not remove it (the disk failed to read it back at that instant), and is ours to take over.
+ * Before, this process waited for itself for two minutes, then refused.
+ */
+function leftByThisProcess(file: string, owner: LockOwner): boolean {
+  return owner.pid === process.pid && owner.host === os.hostname() && !heldHere.has(file);
+}
+
 /** A wait this long for the lock (held for milliseconds otherwise) is said once, so that nobody stares at a silent command. */
 const SAY_WAITING_AFTER_MS = 1_000;
 
@@ -41,6 +53,7 @@ export async function withCatalogLock<T>(backups: BackupLayout, profileId: strin
     const state = readLockFile(file, OTHER_HOST_ABANDONED_MS);
     // A killed holder's lock is taken over at once (another process may win the takeover: then it holds it).
     if (state.kind === 'stale' && takeOverStaleLockFile(file, state.text)) continue;
+    if (state.kind === 'live' && leftByThisProcess(file, state.owner) && takeOverStaleLockFile(file, state.text)) continue;
     if (state.kind === 'live' && !said && Date.now() - started >= SAY_WAITING_AFTER_MS) {
       said = true;
       const holder = state.owner;
@@ -56,9 +69,11 @@ export async function withCatalogLock<T>(backups: BackupLayout, profileId: strin
     }
     await sleep(POLL_MS);
   }
+  heldHere.add(file);
   try {
     return change();
   } finally {
+    heldHere.delete(file);
     releaseLockFile(file);
   }
 }
