@@ -184,13 +184,11 @@ const REREAD_MS = 10;
 
 /** A lock file's text and the owner it names (if any), or undefined when there is none. */
 function readLock(file: string): { text: string; owner: LockOwner | undefined } | undefined {
-  let text: string | undefined;
-  for (let read = 1; read <= READS_WITHOUT_OWNER; read++) {
-    if (read > 1) blockingPause(REREAD_MS);
-    text = readText(file);
+  for (let read = 1; ; read++) {
+    const text = readText(file);
     if (text === undefined) return undefined;
     const owner = parsedOwner(text);
-    if (owner) return { text, owner };
+    if (owner || read === READS_WITHOUT_OWNER) return { text, owner };
+    blockingPause(REREAD_MS);
   }
-  return text === undefined ? undefined : { text, owner: undefined };
 }
