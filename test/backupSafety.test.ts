@@ -8,7 +8,7 @@ import { EnvProfilesError } from '../src/core/errors';
 import { runCli } from './support/cliRunner';
 import { demoWorkspace, engine, listFilesInProfile, snapshotTree, tempDir, temporaryFiles, assertSameTree } from './support/workspaces';
 import { craftArchive } from './support/testHelpers';
-import { killAtEveryStep, killAtRandomMoments, stepsOf } from './support/steppedRuns';
+import { killAtEveryStep, killAtRandomMoments, startHeld, stepsOf } from './support/steppedRuns';
 
 const DEV = 'dev_environment_001';
 const KILLS = Number(process.env.ENVPROFILES_KILL_RUNS ?? 24);
@@ -477,6 +477,28 @@ describe('kill -9 during backup and restore', function () {
       },
     });
     for (const id of listedBefore.slice(-2)) assert.equal(runCli(['verify', id, '--workspace', root]).status, 0, id);
+  });
+
+  it('killed once its archive is listed, then its catalog reads back as zeros: the next command keeps the whole archive (before: deleted, a listed backup lost), says to rebuild, and the rebuild lists it', async () => {
+    const { root } = await demoWorkspace(3000);
+    const held = startHeld(['backup', DEV, '--full', '--workspace', root], 'catalog-updated');
+    process.kill(await held.reached, 'SIGKILL');
+    assert.equal((await held.finished).signal, 'SIGKILL');
+    const folder = path.join(root, '.envprofiles/backups', DEV);
+    const [archive] = fs.readdirSync(folder).filter((name) => name.endsWith('.zip'));
+    const id = archive.slice(0, -'.zip'.length);
+    // What a failing disk (a FAT disk through fusefat, under load) gives back for the catalog that lists it.
+    const catalog = path.join(folder, 'catalog.json');
+    assert.ok(fs.readFileSync(catalog, 'utf8').includes(id), 'the backup had listed itself');
+    fs.writeFileSync(catalog, Buffer.alloc(fs.statSync(catalog).size));
+    const next = runCli(['status', '--workspace', root]);
+    assert.equal(next.status, 0, next.stderr);
+    assert.ok(fs.existsSync(path.join(folder, archive)), `the archive is kept: ${next.stderr}`);
+    assert.match(next.stderr, new RegExp(`kept the archive ${id}\\.zip of an interrupted backup of ${DEV}, which is whole: its catalog \\S+ cannot be read to tell whether it lists it\\. Rebuild the catalog from the archives: envprofiles backups ${DEV} --rebuild-catalog`));
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), [], 'the journal was settled');
+    const rebuild = runCli(['backups', DEV, '--rebuild-catalog', '--json', '--workspace', root]);
+    assert.equal(rebuild.status, 0, rebuild.stderr);
+    assert.equal(runCli(['verify', id, '--workspace', root]).status, 0, 'listed again, and sound');
   });
 
   it(`during backup, at random moments (${KILLS} runs): the data is intact, no partial archive is listed, leftovers are cleaned by the next command`, async () => {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { readCatalog } from '../src/core/backup/backupCatalog';
 import { createBackup, diskStagingDir } from '../src/core/backup/backupCreation';
 import { BackupLayout } from '../src/core/backup/backupLayout';
@@ -21,6 +22,7 @@ import { stampOf } from '../src/core/sqlite/fileStamp';
 import { stillUnopened } from '../src/core/sqlite/readOnlyMedia';
 import { allowFolders, CLI, demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 import { needsRoot } from './support/needsRoot';
+import { readSteadily } from '../src/core/steadyRead';
 
 const DEV = 'dev_environment_001';
 const MARKET = 'data/dev/market_data.sqlite3';
@@ -621,6 +623,69 @@ describe('a backups folder on a FAT disk (a USB stick): no permission bits, no h
     }
     assert.equal(runCli(['prune', DEV, '--workspace', root]).status, 1, 'the other profile\'s archive in its folder stops a prune of the first, too');
     assert.deepEqual(fs.readdirSync(path.join(folder, DEV)).filter((name) => name.endsWith('.zip')).sort(), [path.basename(lower.json?.result.archive), path.basename(upper.json?.result.archive)].sort(), 'nothing was deleted');
+  });
+});
+
+describe('a disk that reads a file wrong for a moment (a FAT disk through fusefat, with other processes at work on it)', () => {
+  /**
+   * Reads `file` steadily while another thread puts `whole` in its place (renamed, as the tool writes)
+   * once the first read has been judged, and waits for that before the read goes on: so the second
+   * read is sure to find it, whatever the machine's load.
+   */
+  function readWhileMended(file: string, whole: string): { read: ReturnType<typeof readSteadily<unknown>>; judged: string[] } {
+    const signal = new Int32Array(new SharedArrayBuffer(8));
+    const mender = new Worker(`
+      const { workerData } = require('node:worker_threads');
+      const fs = require('node:fs');
+      const signal = new Int32Array(workerData.buffer);
+      Atomics.wait(signal, 0, 0);
+      fs.writeFileSync(workerData.file + '.tmp', workerData.whole);
+      fs.renameSync(workerData.file + '.tmp', workerData.file);
+      Atomics.store(signal, 1, 1);
+      Atomics.notify(signal, 1);
+    `, { eval: true, workerData: { buffer: signal.buffer, file, whole } });
+    const judged: string[] = [];
+    const read = readSteadily(file, (text) => {
+      judged.push(text);
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        if (judged.length === 1) {
+          Atomics.store(signal, 0, 1);
+          Atomics.notify(signal, 0);
+          Atomics.wait(signal, 1, 0, 10_000);
+        }
+        return undefined;
+      }
+    });
+    void mender.terminate();
+    return { read, judged };
+  }
+
+  it('a file that reads back as zeros, then whole, is read again and taken whole (catalogs and lock files are read so; before, one such read of a catalog refused the backup that was listing itself in it, CATALOG_MISMATCH)', () => {
+    const file = path.join(tempDir('envprofiles-steady-'), 'catalog.json');
+    const whole = JSON.stringify({ version: 1, profileId: DEV, backups: [] });
+    fs.writeFileSync(file, Buffer.alloc(whole.length));
+    const { read, judged } = readWhileMended(file, whole);
+    assert.deepEqual(read?.value, { version: 1, profileId: DEV, backups: [] });
+    assert.deepEqual(judged, ['\0'.repeat(whole.length), whole], 'read twice: zeros, then the whole file');
+  });
+
+  it('one that stays damaged is read five times, 10 ms apart, then given back as it is (and a catalog so is refused by name, as before); a missing one is none', () => {
+    const folder = tempDir('envprofiles-steady-');
+    const backups = new BackupLayout(new WorkspaceLayout(folder), defaultConfig());
+    const file = backups.catalogFile(DEV);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '{"version": 1, "backups": [');
+    const judged: string[] = [];
+    const started = performance.now();
+    const read = readSteadily(file, (text) => (judged.push(text), undefined));
+    assert.ok(performance.now() - started >= 40, 'four pauses of 10 ms');
+    assert.deepEqual([read?.text, read?.value, judged.length], ['{"version": 1, "backups": [', undefined, 5]);
+    assert.throws(() => readCatalog(backups, DEV), (error: unknown) => error instanceof EnvProfilesError && error.code === 'CATALOG_MISMATCH' && error.message.startsWith(`The backup catalog ${file} cannot be read: `));
+    assert.equal(readSteadily(path.join(folder, 'none.json'), () => 1), undefined);
+    fs.mkdirSync(path.join(folder, 'a-folder'));
+    assert.throws(() => readSteadily(path.join(folder, 'a-folder'), () => 1), /a-folder is not a file/);
   });
 });
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { EnvProfilesError } from './errors';
 import { temporaryPathFor } from './atomicFile';
-import { blockingPause } from './blockingPause';
+import { readSteadily } from './steadyRead';
 import { pathKind } from './pathKind';
 import { isProcessAlive } from './processAlive';
 
@@ -172,23 +172,15 @@ export function releaseLockFile(file: string): void {
   }
 }
 
-/**
- * Reads of a lock file that names no owner, a few milliseconds apart, before it counts as one that names
- * none. A FAT disk mounted through FUSE (fusefat), with other processes at work on it, now and then
- * reads a file just written as zeros, and right again a moment later. Before, a release that read that
- * left the lock in place: every operation waited for this process, itself included (two minutes, then
- * refused); and a long-held lock read so would have been taken for abandoned.
- */
-const READS_WITHOUT_OWNER = 5;
-const REREAD_MS = 10;
-
 /** A lock file's text and the owner it names (if any), or undefined when there is none. */
 function readLock(file: string): { text: string; owner: LockOwner | undefined } | undefined {
-  for (let read = 1; ; read++) {
-    const text = readText(file);
-    if (text === undefined) return undefined;
-    const owner = parsedOwner(text);
-    if (owner || read === READS_WITHOUT_OWNER) return { text, owner };
-    blockingPause(REREAD_MS);
+  // Read again while it names no owner: a release that read zeros (fusefat) left the lock in place, and
+  // every operation waited for this process, itself included (two minutes, then refused); and a
+  // long-held lock read so would have been taken for abandoned.
+  try {
+    const read = readSteadily(file, parsedOwner);
+    return read && { text: read.text, owner: read.value };
+  } catch {
+    return undefined;
   }
 }

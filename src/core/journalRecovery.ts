@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { appendAudit } from './auditLog';
 import { journalPathProblem } from './journalPaths';
 import { removeTemporaryFiles } from './atomicFile';
@@ -46,11 +47,15 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
         done.push(`rolled back the interrupted switch to ${journal.to}`);
       }
     } else if (journal.operation === 'backup') {
-      const committed = recoverBackup(journal);
+      const outcome = recoverBackup(journal);
       removeJournal(layout, name);
-      if (!committed) {
+      if (outcome === 'removed') {
         appendAudit(context, { event: 'rollback', profile: journal.profileId, outcome: 'rolled-back', detail: `backup ${journal.backupId} was interrupted; its partial archive was removed` });
         done.push(`removed the partial backup ${journal.backupId} of an interrupted backup`);
+      } else if (outcome === 'kept-catalog-unreadable') {
+        const catalog = path.join(path.dirname(journal.archiveFinal), 'catalog.json');
+        appendAudit(context, { event: 'recover', profile: journal.profileId, outcome: 'finished', detail: `backup ${journal.backupId} was interrupted after its archive was written; the catalog could not be read, so the archive was kept` });
+        done.push(`kept the archive ${journal.backupId}.zip of an interrupted backup of ${journal.profileId}, which is whole: its catalog ${layout.relative(catalog)} cannot be read to tell whether it lists it. Rebuild the catalog from the archives: envprofiles backups ${journal.profileId} --rebuild-catalog`);
       }
     } else if (journal.operation === 'restore') {
       if (journal.phase === 'committed') {

@@ -3,6 +3,7 @@ import { writeFileAtomic } from '../atomicFile';
 import { EnvProfilesError } from '../errors';
 import { nonFileInWords, pathKind } from '../pathKind';
 import { profileIdProblem } from '../safeNames';
+import { readSteadily } from '../steadyRead';
 import type { BackupKind } from './backupManifest';
 import { isBackupId, type BackupLayout } from './backupLayout';
 import { originFrom, type BackupOrigin } from './backupOrigin';
@@ -124,6 +125,39 @@ function verificationProblem(verified: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A catalog file's text and its JSON (undefined: it does not parse, read again a few times first, see
+ * readSteadily), or undefined when there is no file. Before, one read of a catalog on a FAT disk
+ * through fusefat that came back with zeros refused the backup that was listing itself in it.
+ */
+function readCatalogJson(file: string): { text: string; value: unknown } | undefined {
+  return readSteadily(file, parsedJson);
+}
+
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The ids a catalog file lists, for recovery (which reads it by its path), or that there is no catalog,
+ * or that it cannot be read (recovery then deletes nothing on its word).
+ */
+export function listedIds(catalogFile: string): Set<string> | 'missing' | 'unreadable' {
+  let read: ReturnType<typeof readCatalogJson>;
+  try {
+    read = readCatalogJson(catalogFile);
+  } catch {
+    return 'unreadable';
+  }
+  if (!read) return 'missing';
+  const listed = (read.value as Partial<CatalogFile> | null | undefined)?.backups;
+  return Array.isArray(listed) ? new Set(listed.map((entry) => String((entry as Partial<CatalogEntry> | null)?.id))) : 'unreadable';
+}
+
 /** The catalog of one profile's backups, oldest first. Missing means empty. */
 export function readCatalog(backups: BackupLayout, profileId: string): CatalogEntry[] {
   const file = backups.catalogFile(profileId);
@@ -131,15 +165,11 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
   if (kind === 'missing') return [];
   // A folder of that name (a sync tool's conflict copy, say) was "a bug"; a named pipe made every command wait for ever.
   if (kind !== 'file') throw new UnreadableCatalogError(profileId, file, `it is ${nonFileInWords(kind)}, not a file`);
-  let text: string;
+  const read = readCatalogJson(file);
+  if (!read) return [];
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  try {
-    const parsed = JSON.parse(text) as CatalogFile;
+    // Its text parsed again only to say why it does not parse.
+    const parsed = (read.value === undefined ? JSON.parse(read.text) : read.value) as CatalogFile;
     const version: unknown = parsed?.version;
     // A newer version's catalog may record what this one cannot read back: rewriting it would drop that.
     if (typeof version === 'number' && Number.isInteger(version) && version > CATALOG_VERSION) throw new NewerCatalogError(profileId, file, version);
@@ -176,7 +206,7 @@ export function salvageCatalogEntries(backups: BackupLayout, profileId: string):
   let parsed: Partial<CatalogFile> | null;
   try {
     if (pathKind(backups.catalogFile(profileId)) !== 'file') return [];
-    parsed = JSON.parse(fs.readFileSync(backups.catalogFile(profileId), 'utf8')) as Partial<CatalogFile> | null;
+    parsed = readCatalogJson(backups.catalogFile(profileId))?.value as Partial<CatalogFile> | null | undefined ?? null;
   } catch {
     return [];
   }

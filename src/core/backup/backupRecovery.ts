@@ -4,25 +4,28 @@ import { removeTemporaryFiles } from '../atomicFile';
 import { siblingPath } from '../fittingName';
 import { removeIfThere } from '../pathKind';
 import type { BackupJournal, PruneJournal, RestoreJournal } from '../operationJournal';
+import { listedIds } from './backupCatalog';
 import { isBackupId } from './backupLayout';
+
+/** What recovery did with the archive of an interrupted backup. */
+export type InterruptedBackupOutcome = 'listed' | 'removed' | 'kept-catalog-unreadable';
 
 /**
  * Removes what an interrupted backup left: its temporary archive, its staging folder, and an archive the
- * catalog never listed. Returns whether the backup had been committed (listed) before the interruption.
+ * catalog never listed. An archive is renamed into place only once it is whole, so when the catalog
+ * cannot be read (to tell whether it lists it) the archive is kept: before, it was deleted, and with it
+ * a backup the catalog may well list.
  */
-export function recoverBackup(journal: BackupJournal): boolean {
+export function recoverBackup(journal: BackupJournal): InterruptedBackupOutcome {
   fs.rmSync(journal.archiveTemp, { force: true });
   fs.rmSync(journal.stagingDir, { recursive: true, force: true });
-  if (!fs.existsSync(journal.archiveFinal)) return false;
-  let listed = false;
-  try {
-    const catalog = JSON.parse(fs.readFileSync(path.join(path.dirname(journal.archiveFinal), 'catalog.json'), 'utf8')) as { backups: { id: string }[] };
-    listed = catalog.backups.some((b) => b.id === journal.backupId);
-  } catch {
-    listed = false;
-  }
-  if (!listed) fs.rmSync(journal.archiveFinal, { force: true });
-  return listed;
+  if (!fs.existsSync(journal.archiveFinal)) return 'removed';
+  const listed = listedIds(path.join(path.dirname(journal.archiveFinal), 'catalog.json'));
+  if (listed === 'unreadable') return 'kept-catalog-unreadable';
+  // No catalog: the profile's first backup, killed before it listed itself.
+  if (listed !== 'missing' && listed.has(journal.backupId)) return 'listed';
+  fs.rmSync(journal.archiveFinal, { force: true });
+  return 'removed';
 }
 
 /**
@@ -31,13 +34,9 @@ export function recoverBackup(journal: BackupJournal): boolean {
  * is deleted. Returns the ids of the archives deleted.
  */
 export function finishPrune(journal: PruneJournal): string[] {
-  let listed: Set<string>;
-  try {
-    const catalog = JSON.parse(fs.readFileSync(journal.catalogFile, 'utf8')) as { backups: { id: string }[] };
-    listed = new Set(catalog.backups.map((b) => b.id));
-  } catch {
-    return [];
-  }
+  const listed = listedIds(journal.catalogFile);
+  // Without a catalog to say which of its archives the prune took out, nothing is deleted.
+  if (!(listed instanceof Set)) return [];
   const deleted: string[] = [];
   for (const { id, file } of journal.archives) {
     // Only an archive beside that catalog, named by its id, is ever deleted, whatever the journal says.
