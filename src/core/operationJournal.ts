@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readJsonSteadily } from './steadyRead';
 import { writeFileAtomic } from './atomicFile';
 import type { OutputSnapshot, PlannedOutput } from './switchOutputs';
 import type { WorkspaceLayout } from './workspaceLayout';
@@ -110,10 +111,13 @@ export function listJournals(layout: WorkspaceLayout): { name: string; journal?:
       const name = n.slice(0, -'.json'.length);
       let journal: unknown;
       try {
-        journal = JSON.parse(fs.readFileSync(path.join(layout.journalDir, n), 'utf8'));
+        // Read again if it does not parse: a disk that reads it wrong for a moment (see readSteadily) made it
+        // one to keep aside, its operation neither finished nor rolled back.
+        journal = readJsonSteadily(path.join(layout.journalDir, n))?.value;
       } catch {
         return { name };
       }
+      if (journal === undefined) return { name };
       // Whole (journals are written atomically) but of no operation we know: not ours, so never acted on
       // or removed (recovery keeps a damaged journal of ours aside, and would have moved it).
       if (!KNOWN_OPERATIONS.has((journal as { operation?: unknown } | null)?.operation)) return undefined;

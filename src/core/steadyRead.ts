@@ -28,6 +28,19 @@ export function readSteadily<T>(file: string, make: (text: string) => T | undefi
   }
 }
 
+/** A JSON file's text and its value (undefined: it does not parse, even when read again), or undefined when there is none. */
+export function readJsonSteadily(file: string): { text: string; value: unknown } | undefined {
+  return readSteadily(file, parsedJson);
+}
+
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function textIfThere(file: string): string | undefined {
   try {
     // A named pipe would be waited on for ever, a folder is no text.

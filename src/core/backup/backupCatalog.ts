@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../atomicFile';
 import { EnvProfilesError } from '../errors';
 import { nonFileInWords, pathKind } from '../pathKind';
 import { profileIdProblem } from '../safeNames';
-import { readSteadily } from '../steadyRead';
+import { readJsonSteadily } from '../steadyRead';
 import type { BackupKind } from './backupManifest';
 import { isBackupId, type BackupLayout } from './backupLayout';
 import { originFrom, type BackupOrigin } from './backupOrigin';
@@ -126,30 +126,13 @@ function verificationProblem(verified: unknown): string | undefined {
 }
 
 /**
- * A catalog file's text and its JSON (undefined: it does not parse, read again a few times first, see
- * readSteadily), or undefined when there is no file. Before, one read of a catalog on a FAT disk
- * through fusefat that came back with zeros refused the backup that was listing itself in it.
- */
-function readCatalogJson(file: string): { text: string; value: unknown } | undefined {
-  return readSteadily(file, parsedJson);
-}
-
-function parsedJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * The ids a catalog file lists, for recovery (which reads it by its path), or that there is no catalog,
  * or that it cannot be read (recovery then deletes nothing on its word).
  */
 export function listedIds(catalogFile: string): Set<string> | 'missing' | 'unreadable' {
-  let read: ReturnType<typeof readCatalogJson>;
+  let read: ReturnType<typeof readJsonSteadily>;
   try {
-    read = readCatalogJson(catalogFile);
+    read = readJsonSteadily(catalogFile);
   } catch {
     return 'unreadable';
   }
@@ -165,7 +148,9 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
   if (kind === 'missing') return [];
   // A folder of that name (a sync tool's conflict copy, say) was "a bug"; a named pipe made every command wait for ever.
   if (kind !== 'file') throw new UnreadableCatalogError(profileId, file, `it is ${nonFileInWords(kind)}, not a file`);
-  const read = readCatalogJson(file);
+  // Read again while it does not parse (see readSteadily): one read of it on a FAT disk through fusefat
+  // that came back cut short refused the backup that was listing itself in it.
+  const read = readJsonSteadily(file);
   if (!read) return [];
   try {
     // Its text parsed again only to say why it does not parse.
@@ -206,7 +191,7 @@ export function salvageCatalogEntries(backups: BackupLayout, profileId: string):
   let parsed: Partial<CatalogFile> | null;
   try {
     if (pathKind(backups.catalogFile(profileId)) !== 'file') return [];
-    parsed = readCatalogJson(backups.catalogFile(profileId))?.value as Partial<CatalogFile> | null | undefined ?? null;
+    parsed = readJsonSteadily(backups.catalogFile(profileId))?.value as Partial<CatalogFile> | null | undefined ?? null;
   } catch {
     return [];
   }
