@@ -7,6 +7,7 @@ import { ignoreInStore } from '../workspaceInit';
 import type { WorkspaceLayout } from '../workspaceLayout';
 import type { BackupLayout } from './backupLayout';
 import { readFileIfRegular } from '../pathKind';
+import { readJsonSteadily } from '../steadyRead';
 
 /**
  * A backups folder outside the workspace may be the mount point of a disk. When the disk is not
@@ -26,8 +27,10 @@ interface FolderRecord {
 
 function readMark(root: string): string | undefined {
   try {
-    const parsed = JSON.parse(readFileIfRegular(path.join(root, MARK_FILE)) ?? '') as { format?: unknown; id?: unknown };
-    return parsed.format === MARK_FORMAT && typeof parsed.id === 'string' ? parsed.id : undefined;
+    // Read again if it does not parse: the folder is often a USB stick (FAT), which through fusefat now
+    // and then reads a file wrong for a moment (see readSteadily); a misread mark refuses the backup.
+    const parsed = readJsonSteadily(path.join(root, MARK_FILE))?.value as { format?: unknown; id?: unknown } | null | undefined;
+    return parsed?.format === MARK_FORMAT && typeof parsed.id === 'string' ? parsed.id : undefined;
   } catch {
     return undefined;
   }
