@@ -1,8 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isBeingWritten } from '../src/core/atomicFile';
 import { readCatalog } from '../src/core/backup/backupCatalog';
 import { createBackup } from '../src/core/backup/backupCreation';
 import { BackupLayout } from '../src/core/backup/backupLayout';
@@ -315,5 +317,42 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     assert.equal(fs.readFileSync(intruder, 'utf8'), 'another backup');
     assert.deepEqual(catalogOf(mine.context), []);
     assert.deepEqual(fs.readdirSync(folder).filter((name) => name.includes('envprofiles-tmp')), []);
+  });
+});
+
+describe('a backups folder on a share that another machine writes into too', () => {
+  it("another machine's files being written there (its process id means nothing here) are left alone until nothing has touched them for ten minutes; this machine's killed writers' are removed at once (before: removed at once too, and the other machine's backup failed)", async () => {
+    const { root } = await demoWorkspace();
+    const backup = runCli(['backup', DEV, '--json', '--workspace', root]);
+    assert.equal(backup.status, 0, backup.stderr);
+    const folder = path.join(root, '.envprofiles/backups', DEV);
+    // A process that has ended: its id names no process here, as another machine's writer's does not.
+    const ended = spawnSync('true').pid ?? 0;
+    const ownTag = `h${createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8)}`;
+    const otherTag = ownTag === 'h00000000' ? 'h11111111' : 'h00000000';
+    const theirArchive = path.join(folder, `.${DEV}.20261204T101010-000Z.full.zip.envprofiles-tmp-${ended}-0a1b2c3d-${otherTag}`);
+    const theirStaging = path.join(folder, `.backup.envprofiles-tmp-${ended}-mip0abc-${otherTag}`);
+    const ownLeftovers = [`.catalog.json.envprofiles-tmp-${ended}-0a1b2c3d-${ownTag}`, `.catalog.json.envprofiles-tmp-${ended}-0a1b2c3e`].map((name) => path.join(folder, name));
+    fs.writeFileSync(theirArchive, 'PK… being written on another machine');
+    fs.mkdirSync(theirStaging);
+    fs.writeFileSync(path.join(theirStaging, 'snapshot.sqlite3'), 'a snapshot being written');
+    for (const file of ownLeftovers) fs.writeFileSync(file, 'left by a killed writer of this machine');
+    // The staging folder itself unchanged for an hour: what is written in it counts.
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(theirStaging, hourAgo, hourAgo);
+    assert.equal(isBeingWritten(theirArchive.replace(/\/\.([^/]+)\.envprofiles-tmp-.*$/, '/$1')), true, 'its archive is being written: its id is taken');
+
+    const first = runCli(['status', '--workspace', root]);
+    assert.equal(first.status, 0, first.stderr);
+    assert.deepEqual(ownLeftovers.filter((file) => fs.existsSync(file)), [], "this machine's are removed at once (the name without a tag too: written before tags)");
+    assert.ok(fs.existsSync(theirArchive) && fs.existsSync(path.join(theirStaging, 'snapshot.sqlite3')), "the other machine's are left alone");
+
+    const elevenMinutesAgo = new Date(Date.now() - 11 * 60_000);
+    for (const file of [theirArchive, path.join(theirStaging, 'snapshot.sqlite3'), theirStaging]) fs.utimesSync(file, elevenMinutesAgo, elevenMinutesAgo);
+    assert.equal(isBeingWritten(theirArchive.replace(/\/\.([^/]+)\.envprofiles-tmp-.*$/, '/$1')), false, 'untouched for ten minutes: abandoned');
+    const second = runCli(['status', '--workspace', root]);
+    assert.equal(second.status, 0, second.stderr);
+    assert.deepEqual(fs.readdirSync(folder).filter((name) => name.includes('envprofiles-tmp')), [], 'untouched for ten minutes: a killed writer\'s, removed');
+    assert.equal(runCli(['verify', backup.json?.result.id, '--workspace', root]).status, 0, 'the backup beside them is as it was');
   });
 });

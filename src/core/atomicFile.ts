@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { fileAttributesOf, giveAttributes, setPermissions } from './filePermissions';
 import { isProcessAlive } from './processAlive';
 import { fittingName } from './fittingName';
@@ -9,8 +10,23 @@ import { makeFolders } from './makeFolders';
 /** Every temporary file this tool creates carries this marker, so recovery can find leftovers. */
 export const TEMP_MARKER = '.envprofiles-tmp-';
 
-/** What follows the marker: the writer's process id (at most 7 digits on Linux), a dash and 8 random hex digits. */
-const WRITER_AND_RANDOM_BYTES = 16;
+/** What follows the marker: the writer's process id (at most 7 digits on Linux), a dash, 8 random hex digits, and the machine's tag. */
+const WRITER_AND_RANDOM_BYTES = 26;
+
+/**
+ * This machine, as its temporary names say after the writer's process id and the unique part. A backups
+ * folder on a share may hold another machine's files that are being written at this moment: their
+ * process id means nothing here (before, a command on this machine took them for a killed process's
+ * and removed them, and the other machine's backup failed), so they are left alone until nothing has
+ * touched them for OTHER_MACHINE_ABANDONED_MS. Names without a tag (written before it) are this machine's.
+ */
+const MACHINE_TAG = `h${createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8)}`;
+const OTHER_MACHINE_ABANDONED_MS = 10 * 60_000;
+
+/** What a temporary name of this process ends with, after the marker: its process id, `unique`, and the machine's tag. */
+export function temporaryNameEnd(unique: string): string {
+  return `${process.pid}-${unique}-${MACHINE_TAG}`;
+}
 
 /** How every temporary name of `target` starts; a name near the file system's limit is cut to leave room for the rest. */
 function temporaryPrefixFor(target: string): string {
@@ -19,7 +35,7 @@ function temporaryPrefixFor(target: string): string {
 
 /** A temporary name in the same folder as `target`, so the final rename stays on one file system. */
 export function temporaryPathFor(target: string): string {
-  return path.join(path.dirname(target), `${temporaryPrefixFor(target)}${process.pid}-${randomBytes(4).toString('hex')}`);
+  return path.join(path.dirname(target), `${temporaryPrefixFor(target)}${temporaryNameEnd(randomBytes(4).toString('hex'))}`);
 }
 
 /** Flushes a directory entry so a rename survives a power loss. */
@@ -124,36 +140,52 @@ export function renameDurablyWithoutReplacing(temp: string, target: string): boo
   return true;
 }
 
-/** Whether a running process (this one included) is writing `target` under a temporary name now. */
+/** Whether a running process (this one included, or one of another machine) is writing `target` under a temporary name now. */
 export function isBeingWritten(target: string): boolean {
   const prefix = temporaryPrefixFor(target);
+  const dir = path.dirname(target);
   try {
-    return fs.readdirSync(path.dirname(target)).some((name) => {
-      const writer = name.startsWith(prefix) ? temporaryFileWriter(name) : undefined;
-      return writer !== undefined && isProcessAlive(writer);
-    });
+    return fs.readdirSync(dir).some((name) => name.startsWith(prefix) && !isLeftBehind(dir, name));
   } catch {
     return false;
   }
 }
 
-/** The process id a temporary file's name carries (see temporaryPathFor); undefined for any other name. */
-function temporaryFileWriter(name: string): number | undefined {
+/** Who wrote a temporary file, from its name (see temporaryNameEnd); undefined for any other name. */
+function temporaryFileWriter(name: string): { pid: number; machine: string | undefined } | undefined {
   const at = name.indexOf(TEMP_MARKER);
   if (at < 0) return undefined;
-  const writer = Number.parseInt(name.slice(at + TEMP_MARKER.length), 10);
-  return writer > 0 ? writer : undefined;
+  // A companion file SQLite made beside a temporary database (`…-journal`) follows the tag.
+  const writer = /^(\d+)(?:-[0-9a-z]+(?:-(h[0-9a-f]{8}))?)?/.exec(name.slice(at + TEMP_MARKER.length));
+  const pid = writer ? Number(writer[1]) : 0;
+  return pid > 0 ? { pid, machine: writer?.[2] } : undefined;
 }
 
 /**
- * Whether `name` is a temporary file (or folder) of this tool that no running process is writing: its
- * writer (the process id in its name) was killed, or is this process. Another live process's is a write
- * in progress: the lock file it is creating, or a catalog of a workspace that shares the backups folder.
+ * Whether `name` in `dir` is a temporary file (or folder) of this tool that no running process is
+ * writing: its writer (the process id in its name) was killed, or is this process. Another live
+ * process's is a write in progress: the lock file it is creating, or a catalog of a workspace that
+ * shares the backups folder. Another machine's is one until nothing has touched it for ten minutes.
  */
-function isLeftBehind(name: string): boolean {
+function isLeftBehind(dir: string, name: string): boolean {
   if (!name.includes(TEMP_MARKER)) return false;
   const writer = temporaryFileWriter(name);
-  return !(writer !== undefined && writer !== process.pid && isProcessAlive(writer));
+  if (writer?.machine !== undefined && writer.machine !== MACHINE_TAG) return untouchedForMs(path.join(dir, name)) > OTHER_MACHINE_ABANDONED_MS;
+  return !(writer !== undefined && writer.pid !== process.pid && isProcessAlive(writer.pid));
+}
+
+/** How long since `file` (or, for a folder, it or anything directly in it) was last written; 0 when that cannot be read. */
+function untouchedForMs(file: string): number {
+  try {
+    const stat = fs.statSync(file);
+    let newest = stat.mtimeMs;
+    if (stat.isDirectory()) {
+      for (const entry of fs.readdirSync(file)) newest = Math.max(newest, fs.statSync(path.join(file, entry), { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    }
+    return Date.now() - newest;
+  } catch {
+    return 0;
+  }
 }
 
 /** Removes this tool's temporary files left in `dir` by a process that was killed (or by this one). Returns what was removed. */
@@ -165,7 +197,7 @@ export function removeTemporaryFiles(dir: string): string[] {
     return [];
   }
   const removed: string[] = [];
-  for (const name of names.filter(isLeftBehind)) {
+  for (const name of names.filter((n) => isLeftBehind(dir, n))) {
     fs.rmSync(path.join(dir, name), { force: true, recursive: true });
     removed.push(path.join(dir, name));
   }
@@ -175,7 +207,7 @@ export function removeTemporaryFiles(dir: string): string[] {
 /** True when `dir` holds temporary files of this tool that no running process is writing. */
 export function hasTemporaryFiles(dir: string): boolean {
   try {
-    return fs.readdirSync(dir).some(isLeftBehind);
+    return fs.readdirSync(dir).some((name) => isLeftBehind(dir, name));
   } catch {
     return false;
   }
