@@ -341,6 +341,10 @@ describe('a backups folder on a share that another machine writes into too', () 
     const hourAgo = new Date(Date.now() - 3_600_000);
     fs.utimesSync(theirStaging, hourAgo, hourAgo);
     assert.equal(isBeingWritten(theirArchive.replace(/\/\.([^/]+)\.envprofiles-tmp-.*$/, '/$1')), true, 'its archive is being written: its id is taken');
+    const ownInFlight = path.join(folder, `.${DEV}.20261204T101011-000Z.full.zip.envprofiles-tmp-${process.pid}-0a1b2c3d-${ownTag}`);
+    fs.writeFileSync(ownInFlight, 'PK… being written by this very process');
+    assert.equal(isBeingWritten(ownInFlight.replace(/\/\.([^/]+)\.envprofiles-tmp-.*$/, '/$1')), true, "this process's own archive in flight is being written too");
+    fs.rmSync(ownInFlight);
 
     const first = runCli(['status', '--workspace', root]);
     assert.equal(first.status, 0, first.stderr);

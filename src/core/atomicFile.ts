@@ -145,33 +145,42 @@ export function isBeingWritten(target: string): boolean {
   const prefix = temporaryPrefixFor(target);
   const dir = path.dirname(target);
   try {
-    return fs.readdirSync(dir).some((name) => name.startsWith(prefix) && !isLeftBehind(dir, name));
+    return fs.readdirSync(dir).some((name) => name.startsWith(prefix) && isWrittenNow(dir, name));
   } catch {
     return false;
   }
 }
 
-/** Who wrote a temporary file, from its name (see temporaryNameEnd); undefined for any other name. */
-function temporaryFileWriter(name: string): { pid: number; machine: string | undefined } | undefined {
+/** Who wrote a temporary file, from its name (see temporaryNameEnd): its process id, and whether it is of this machine; undefined for any other name. */
+function temporaryFileWriter(name: string): { pid: number; here: boolean } | undefined {
   const at = name.indexOf(TEMP_MARKER);
   if (at < 0) return undefined;
   // A companion file SQLite made beside a temporary database (`…-journal`) follows the tag.
   const writer = /^(\d+)(?:-[0-9a-z]+(?:-(h[0-9a-f]{8}))?)?/.exec(name.slice(at + TEMP_MARKER.length));
   const pid = writer ? Number(writer[1]) : 0;
-  return pid > 0 ? { pid, machine: writer?.[2] } : undefined;
+  return pid > 0 ? { pid, here: writer?.[2] === undefined || writer[2] === MACHINE_TAG } : undefined;
+}
+
+/**
+ * Whether the writer that `name` in `dir` names is writing it now: a live process of this machine
+ * (this one included), or, for another machine's, anything that touched it in the last ten minutes.
+ */
+function isWrittenNow(dir: string, name: string): boolean {
+  const writer = temporaryFileWriter(name);
+  if (writer === undefined) return false;
+  return writer.here ? isProcessAlive(writer.pid) : untouchedForMs(path.join(dir, name)) <= OTHER_MACHINE_ABANDONED_MS;
 }
 
 /**
  * Whether `name` in `dir` is a temporary file (or folder) of this tool that no running process is
- * writing: its writer (the process id in its name) was killed, or is this process. Another live
+ * writing: its writer was killed, or is this process (recovery runs before its own work). Another live
  * process's is a write in progress: the lock file it is creating, or a catalog of a workspace that
- * shares the backups folder. Another machine's is one until nothing has touched it for ten minutes.
+ * shares the backups folder; so is another machine's until nothing has touched it for ten minutes.
  */
 function isLeftBehind(dir: string, name: string): boolean {
   if (!name.includes(TEMP_MARKER)) return false;
   const writer = temporaryFileWriter(name);
-  if (writer?.machine !== undefined && writer.machine !== MACHINE_TAG) return untouchedForMs(path.join(dir, name)) > OTHER_MACHINE_ABANDONED_MS;
-  return !(writer !== undefined && writer.pid !== process.pid && isProcessAlive(writer.pid));
+  return (writer?.here === true && writer.pid === process.pid) || !isWrittenNow(dir, name);
 }
 
 /** How long since `file` (or, for a folder, it or anything directly in it) was last written; 0 when that cannot be read. */

@@ -190,7 +190,7 @@ export function readCatalog(backups: BackupLayout, profileId: string): CatalogEn
 export function salvageCatalogEntries(backups: BackupLayout, profileId: string): CatalogEntry[] {
   let parsed: Partial<CatalogFile> | null;
   try {
-    if (pathKind(backups.catalogFile(profileId)) !== 'file') return [];
+    // Anything there that is not a file is thrown (see readSteadily).
     parsed = readJsonSteadily(backups.catalogFile(profileId))?.value as Partial<CatalogFile> | null | undefined ?? null;
   } catch {
     return [];
