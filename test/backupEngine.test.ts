@@ -1309,7 +1309,8 @@ describe('page index', () => {
     };
     const inflate = async (bytes: Buffer, list: DeflateSegment[]): Promise<Buffer> => {
       const out: Buffer[] = [];
-      for await (const chunk of inflateSegments(chunksOf(bytes, 70000), list, (why) => new Error(why))) out.push(chunk);
+      // A chunk is the reader's until it asks for the next one (its buffer is freed then): keep copies.
+      for await (const chunk of inflateSegments(chunksOf(bytes, 70000), list, (why) => new Error(why))) out.push(Buffer.from(chunk));
       return Buffer.concat(out);
     };
     assert.ok((await inflate(raw, segments)).equals(input));
@@ -1323,10 +1324,10 @@ describe('page index', () => {
     const finals = Array.from({ length: Math.ceil(input.length / quarter) }, (_, i) => zlib.deflateRawSync(input.subarray(i * quarter, (i + 1) * quarter), { level: 1 }));
     const finalSegments: DeflateSegment[] = finals.map((piece, i) => [piece.length, Math.min(quarter, input.length - i * quarter)]);
     await assert.rejects(inflate(Buffer.concat([...finals, FINAL_EMPTY_BLOCK]), finalSegments), /piece \d does not inflate/);
-    // zlib's output in 16 KiB pieces (Node's usual young generation) or 64 KiB ones (a small one, as
-    // the CLI processes the extension starts have): the same bytes.
-    assert.deepEqual([outputChunkSize(false), outputChunkSize(true)], [16384, 65536]);
-    for (const size of [outputChunkSize(false), outputChunkSize(true)]) {
+    // zlib's output in 16 KiB pieces (Node 20 with its usual young generation) or 64 KiB ones (a small
+    // young generation, as the CLI processes the extension starts have, or spent pieces freed at once): the same bytes.
+    assert.deepEqual([outputChunkSize(false, false), outputChunkSize(true, false), outputChunkSize(false, true)], [16384, 65536, 65536]);
+    for (const size of [outputChunkSize(false, false), outputChunkSize(true, false)]) {
       const sized = new SegmentInflater(size);
       const out: Buffer[] = [];
       try {

@@ -137,7 +137,8 @@ export class ArchiveReader {
   /**
    * An entry's content, decompressed. With the entry's deflate pieces (from the manifest) the pieces
    * are inflated on several threads at once (by `inflater` when given: reading several entries one
-   * after another, pass the same one); without them, in one stream.
+   * after another, pass the same one); without them, in one stream. A chunk is the reader's until it
+   * asks for the next one (see inflateSegments).
    */
   async content(name: string, segments: DeflateSegment[] | undefined, inflater?: SegmentInflater): Promise<AsyncIterable<Buffer>> {
     // Opening checked that the pieces add up to the entry's compressed size.

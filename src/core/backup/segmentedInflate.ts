@@ -1,5 +1,6 @@
 import * as zlib from 'node:zlib';
 import { hasSmallYoungGeneration } from '../youngGeneration';
+import { canReleaseOutput, releaseSpentOutput } from './spentZlibOutput';
 import { FINAL_EMPTY_BLOCK, type DeflateSegment } from './zipWriter';
 
 /** Pieces inflated at once: enough to keep both cores busy while this thread hashes and writes. */
@@ -20,19 +21,19 @@ export function segmentListProblem(segments: unknown, uncompressedSize: number):
   return undefined;
 }
 
-/**
- * zlib's output size: each piece is a new buffer, garbage once written, and a return trip from the
- * thread pool. With Node's usual young generation larger pieces were faster but raised peak memory
- * (1 GiB: 64 KiB 2.9 s / 145 MB, 32 KiB 3.1 s / 144 MB, 16 KiB 3.7 s / 121 MB; unzip takes 6.5 s; a
- * verify at the end of a chain of seven, 171 MB with 64 KiB). In a process with a small young generation
- * (see youngGeneration.ts: the CLI processes the extension starts) 64 KiB pieces are faster and leaner
- * (2026-12-02, 1 GiB: a restore 4.6 s / 104 MB against 7.1 s / 125 MB; that verify 7.3 s / 122 MB
- * against 10.4–11.5 s / 135–138 MB).
- */
-export function outputChunkSize(smallYoungGeneration = hasSmallYoungGeneration()): number {
-  return smallYoungGeneration ? 64 * 1024 : 16 * 1024;
-}
+const LARGE_OUTPUT_CHUNK = 64 * 1024;
 
+/**
+ * zlib's output size: each piece is a new buffer and a return trip from the thread pool. Larger pieces
+ * are faster (1 GiB: 64 KiB 2.9 s, 16 KiB 3.7 s; unzip takes 6.5 s) but, left to the collector, spent
+ * ones raised the peak with Node's usual young generation (145 MB against 121 MB; a verify at the end
+ * of a chain of seven, 171 MB). So 64 KiB where spent pieces are freed at once (see spentZlibOutput.ts)
+ * or collected soon (a small young generation, see youngGeneration.ts: 2026-12-02, 1 GiB, a restore
+ * 4.6 s / 104 MB against 7.1 s / 125 MB), 16 KiB elsewhere (Node 20).
+ */
+export function outputChunkSize(smallYoungGeneration = hasSmallYoungGeneration(), releasable = canReleaseOutput(LARGE_OUTPUT_CHUNK)): number {
+  return smallYoungGeneration || releasable ? LARGE_OUTPUT_CHUNK : 16 * 1024;
+}
 const OUTPUT_CHUNK = outputChunkSize();
 
 /**
@@ -48,7 +49,7 @@ class InflateLane {
   private waiting: { resolve: (out: Buffer[]) => void; reject: (error: Error) => void } | undefined;
   private broken: Error | undefined;
 
-  constructor(outputChunk: number) {
+  constructor(private readonly outputChunk: number) {
     this.stream = zlib.createInflateRaw({ chunkSize: outputChunk });
     this.stream.on('data', (chunk: Buffer) => {
       this.output.push(chunk);
@@ -85,6 +86,11 @@ class InflateLane {
     });
   }
 
+  /** Frees the output buffer that `used` ends, once its reader is done with it (see spentZlibOutput.ts). */
+  releaseUsed(used: Buffer): void {
+    releaseSpentOutput(this.stream, used, this.outputChunk);
+  }
+
   close(): void {
     this.stream.destroy();
   }
@@ -94,7 +100,8 @@ class InflateLane {
  * Inflates a deflate stream written as independent pieces (each ended by a full flush, as our ZIP
  * writer does) on several threads at once, yielding the output in order. `raw` is the entry's
  * compressed bytes. Any disagreement with the segment list (a piece that inflates to another size,
- * bytes left over, a damaged piece) is reported through `fail`.
+ * bytes left over, a damaged piece) is reported through `fail`. A chunk it yields is the reader's until
+ * the reader asks for the next one: its memory may be freed then (copy what must be kept).
  */
 export async function* inflateSegments(raw: AsyncIterable<Buffer>, segments: DeflateSegment[], fail: (why: string) => Error): AsyncGenerator<Buffer> {
   const inflater = new SegmentInflater();
@@ -146,7 +153,14 @@ export class SegmentInflater {
 }
 
 async function* inflateOnLanes(raw: AsyncIterable<Buffer>, segments: DeflateSegment[], fail: (why: string) => Error, lanes: InflateLane[], ring: Buffer[]): AsyncGenerator<Buffer> {
-  const pending: Promise<Buffer[]>[] = [];
+  const pending: { lane: InflateLane; output: Promise<Buffer[]> }[] = [];
+  // A chunk handed out is used by the time the reader asks for the next one: its buffer can be freed then.
+  async function* handOut(done: { lane: InflateLane; output: Promise<Buffer[]> }): AsyncGenerator<Buffer> {
+    for (const chunk of await done.output) {
+      yield chunk;
+      done.lane.releaseUsed(chunk);
+    }
+  }
   let next = 0;
   // Compressed pieces are gathered in a ring of reused buffers (one more than can be in flight): big
   // buffers made and dropped per piece pile up as garbage faster than the collector returns them.
@@ -163,8 +177,10 @@ async function* inflateOnLanes(raw: AsyncIterable<Buffer>, segments: DeflateSegm
     const [, expected] = segments[next];
     const index = next;
     // Lane i takes pieces i, i + IN_FLIGHT, …; with at most IN_FLIGHT pending, its previous piece is done.
-    pending.push(
-      lanes[index % lanes.length].inflate(piece, expected).then(
+    const lane = lanes[index % lanes.length];
+    pending.push({
+      lane,
+      output: lane.inflate(piece, expected).then(
         (out) => {
           const length = out.reduce((sum, chunk) => sum + chunk.length, 0);
           if (length !== expected) throw fail(`piece ${index + 1} inflates to ${length} bytes, the manifest says ${expected}`);
@@ -174,9 +190,9 @@ async function* inflateOnLanes(raw: AsyncIterable<Buffer>, segments: DeflateSegm
           throw fail(`piece ${index + 1} does not inflate (${error.message})`);
         },
       ),
-    );
+    });
     // Rejections are handled where the piece is awaited; this keeps an early one from being "unhandled".
-    pending[pending.length - 1].catch(() => {});
+    pending[pending.length - 1].output.catch(() => {});
     next++;
     piece = slot(next);
     filled = 0;
@@ -194,11 +210,11 @@ async function* inflateOnLanes(raw: AsyncIterable<Buffer>, segments: DeflateSegm
       offset += take;
       if (filled === piece.length) {
         dispatch();
-        if (pending.length >= IN_FLIGHT) yield* await (pending.shift() as Promise<Buffer[]>);
+        if (pending.length >= IN_FLIGHT) yield* handOut(pending.shift() as (typeof pending)[number]);
       }
     }
   }
   if (next !== segments.length) throw fail(`ends inside piece ${next + 1} of ${segments.length}`);
   if (!Buffer.concat(trailer).equals(FINAL_EMPTY_BLOCK)) throw fail('has bytes after its last piece that are not the end of a deflate stream');
-  while (pending.length > 0) yield* await (pending.shift() as Promise<Buffer[]>);
+  while (pending.length > 0) yield* handOut(pending.shift() as (typeof pending)[number]);
 }
