@@ -152,10 +152,16 @@ export class SegmentInflater {
   }
 }
 
+/** A piece given to a lane, and the output it will hand back. */
+interface PendingPiece {
+  lane: InflateLane;
+  output: Promise<Buffer[]>;
+}
+
 async function* inflateOnLanes(raw: AsyncIterable<Buffer>, segments: DeflateSegment[], fail: (why: string) => Error, lanes: InflateLane[], ring: Buffer[]): AsyncGenerator<Buffer> {
-  const pending: { lane: InflateLane; output: Promise<Buffer[]> }[] = [];
+  const pending: PendingPiece[] = [];
   // A chunk handed out is used by the time the reader asks for the next one: its buffer can be freed then.
-  async function* handOut(done: { lane: InflateLane; output: Promise<Buffer[]> }): AsyncGenerator<Buffer> {
+  async function* handOut(done: PendingPiece): AsyncGenerator<Buffer> {
     for (const chunk of await done.output) {
       yield chunk;
       done.lane.releaseUsed(chunk);
@@ -210,11 +216,11 @@ async function* inflateOnLanes(raw: AsyncIterable<Buffer>, segments: DeflateSegm
       offset += take;
       if (filled === piece.length) {
         dispatch();
-        if (pending.length >= IN_FLIGHT) yield* handOut(pending.shift() as (typeof pending)[number]);
+        if (pending.length >= IN_FLIGHT) yield* handOut(pending.shift() as PendingPiece);
       }
     }
   }
   if (next !== segments.length) throw fail(`ends inside piece ${next + 1} of ${segments.length}`);
   if (!Buffer.concat(trailer).equals(FINAL_EMPTY_BLOCK)) throw fail('has bytes after its last piece that are not the end of a deflate stream');
-  while (pending.length > 0) yield* handOut(pending.shift() as (typeof pending)[number]);
+  while (pending.length > 0) yield* handOut(pending.shift() as PendingPiece);
 }

@@ -75,6 +75,13 @@ class DeflateLane {
   }
 }
 
+/** A chunk given to a lane: its size, and the compressed output the lane will hand back. */
+interface PendingChunk {
+  input: number;
+  lane: DeflateLane;
+  output: Promise<Buffer[]>;
+}
+
 /** The end of a deflate stream after a flush: a final, empty block with fixed codes. */
 export const FINAL_EMPTY_BLOCK = Buffer.from([0x03, 0x00]);
 
@@ -178,11 +185,11 @@ export class ZipWriter {
     let crc = 0;
     let seen = 0;
     let compressedSize = 0;
-    const pending: { input: number; lane: DeflateLane; output: Promise<Buffer[]> }[] = [];
+    const pending: PendingChunk[] = [];
     const segments: DeflateSegment[] = [];
     let next = 0;
     const flushOne = async (): Promise<void> => {
-      const { input, lane, output } = pending.shift() as { input: number; lane: DeflateLane; output: Promise<Buffer[]> };
+      const { input, lane, output } = pending.shift() as PendingChunk;
       let length = 0;
       for (const out of await output) {
         this.write(out);
