@@ -28,6 +28,11 @@ export function temporaryNameEnd(unique: string): string {
   return `${process.pid}-${unique}-${MACHINE_TAG}`;
 }
 
+/** The name of a temporary folder for `purpose` (snapshots, rebuilds), which recovery finds and judges like a temporary file. */
+export function temporaryFolderName(purpose: string): string {
+  return `.${purpose}${TEMP_MARKER}${temporaryNameEnd(Date.now().toString(36))}`;
+}
+
 /** How every temporary name of `target` starts; a name near the file system's limit is cut to leave room for the rest. */
 function temporaryPrefixFor(target: string): string {
   return `.${fittingName(path.basename(target), 1 + TEMP_MARKER.length + WRITER_AND_RANDOM_BYTES)}${TEMP_MARKER}`;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { EnvProfilesError } from '../errors';
 import { isInside, realLocation } from '../pathSafety';
 import { profileIdProblem } from '../safeNames';
-import { TEMP_MARKER, temporaryNameEnd } from '../atomicFile';
+import { temporaryFolderName } from '../atomicFile';
 import { stagingFolderIn } from '../stagingFolder';
 import { unmarkedFolderProblem } from './backupsFolderMark';
 import type { WorkspaceConfig } from '../workspaceConfig';
@@ -121,7 +121,7 @@ export class BackupLayout {
 
   /** Scratch space for snapshots and rebuilt databases; its name marks it temporary. */
   stagingDir(profileId: string, purpose: string): string {
-    return path.join(this.profileDir(profileId), `.${purpose}${TEMP_MARKER}${temporaryNameEnd(Date.now().toString(36))}`);
+    return path.join(this.profileDir(profileId), temporaryFolderName(purpose));
   }
 
   /**

@@ -21,7 +21,7 @@ import { foreignKeySampleText, integrityText, type IntegrityReport } from '../sq
 import { watchStep } from '../progressMeter';
 import { fileSha256 } from '../fileDigest';
 import { writeRefusal } from '../folderProbe';
-import { TEMP_MARKER, temporaryNameEnd } from '../atomicFile';
+import { temporaryFolderName } from '../atomicFile';
 import { stagingFolderIn } from '../stagingFolder';
 import { makeFolders } from '../makeFolders';
 
@@ -117,7 +117,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   // The databases are rebuilt beside the archive (its disk has room for backups), unless that folder
   // cannot be written (an archive on a read-only disk, which failed to verify at all) or is on a file
   // system SQLite cannot count on (FUSE, network: see stagingFolder): then in the system's temporary folder.
-  const { folder: staging, inPreferred: besideArchive } = stagingFolderIn(path.dirname(located.archive), `.verify${TEMP_MARKER}${temporaryNameEnd(Date.now().toString(36))}`);
+  const { folder: staging, inPreferred: besideArchive } = stagingFolderIn(path.dirname(located.archive), temporaryFolderName('verify'));
   const ownFolders: OwnFolder[] = [{ folder: path.dirname(located.archive), what: 'the folder of the archive' }, { folder: staging, what: besideArchive ? 'the staging folder beside the archive' : 'the staging folder in the temporary folder' }];
   try {
     // The last archive first, so that a broken chain is still reported under the backup's own id.
