@@ -1,0 +1,200 @@
+// npm run soak [-- MINUTES]: a randomised soak of the CLI against a live application, beside the
+// deterministic tests (which kill every step of a backup and a restore once). On a fresh demo
+// workspace, an application (soakWriter.mjs) commits transfers into the production database without
+// a pause, while random commands run one after another, half of them sent a SIGKILL after a random
+// 0-500 ms (unless they finished sooner): backups (full, incremental, of every profile), verifications, restores as a new
+// profile, prunes (production keeps its last 4), and backups and restores over the development profile.
+// It checks after every command that every listed backup has its archive; after every restore
+// (finished, or killed and then finished or rolled back by the next command), that it left the old
+// state or the new one and never a mix (a new profile complete, or none of its files), and that every
+// database stayed sound; every 15 rounds, and at the end, that every
+// backup verifies; at the end, that no temporary file is left and that the application's balances
+// still sum up and none of its commits failed. Exits 1, listing what went wrong, if anything did.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const CLI = path.join(ROOT, 'dist/cli.js');
+const minutes = Number(process.argv[2] ?? 5);
+if (!(minutes > 0)) {
+  console.error('usage: npm run soak -- [MINUTES] (a positive number; default 5)');
+  process.exit(2);
+}
+const PROD = 'prod_environment_001';
+const DEV = 'dev_environment_001';
+const soakDir = fs.mkdtempSync(path.join(os.tmpdir(), 'envprofiles-soak-'));
+const ws = path.join(soakDir, 'workspace');
+
+/** Runs the CLI on the soak's workspace; `killAfterMs` kills it with SIGKILL then, if it still runs. */
+function cli(args, killAfterMs) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args, '--workspace', ws, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, killed: signal === 'SIGKILL', stdout, stderr });
+    });
+  });
+}
+
+/** What a command said about its failure: stderr, or (with --json, for a verification that found damage) its JSON. */
+const said = (run, limit = 500) => (run.stderr.trim() || run.stdout.trim()).slice(0, limit);
+
+function withDatabase(file, read) {
+  const db = new DatabaseSync(file, { readOnly: true, timeout: 5000 });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+const devDatabase = (name) => path.join(ws, `data/dev/${name}.sqlite3`);
+const prodMarketData = path.join(ws, 'data/prod/market_data.sqlite3');
+
+/** The development profile's generation: a number the soak writes before each of its backups, to tell one state from another. */
+function setGeneration(generation) {
+  const db = new DatabaseSync(devDatabase('market_data'));
+  try {
+    db.exec(`CREATE TABLE IF NOT EXISTS soak_generation (g INTEGER); DELETE FROM soak_generation; INSERT INTO soak_generation VALUES (${generation})`);
+  } finally {
+    db.close();
+  }
+}
+const generation = () => withDatabase(devDatabase('market_data'), (db) => db.prepare('SELECT g FROM soak_generation').get()?.g);
+
+/** What integrity_check says of each database of the development profile that is not "ok". */
+function devDamage() {
+  const damage = [];
+  for (const name of ['settings', 'strategies', 'market_data']) {
+    const result = withDatabase(devDatabase(name), (db) => Object.values(db.prepare('PRAGMA integrity_check').get())[0]);
+    if (result !== 'ok') damage.push(`${name}: ${result}`);
+  }
+  return damage;
+}
+
+/** The accounts' balances: their sum must stay 100 per account. */
+const balances = (file) => withDatabase(file, (db) => db.prepare('SELECT coalesce(sum(balance), 0) AS sum, count(*) AS accounts FROM accounts').get());
+
+async function main() {
+  const demo = spawn(process.execPath, [path.join(ROOT, 'dist/demo.js'), ws, '--quiet'], { stdio: 'inherit' });
+  if ((await new Promise((resolve) => demo.on('close', resolve))) !== 0) throw new Error('the demo workspace could not be written');
+  const prodFile = path.join(ws, '.envprofiles/profiles', `${PROD}.yaml`);
+  const prodYaml = fs.readFileSync(prodFile, 'utf8');
+  if (!prodYaml.includes('    retention_days: 30\n')) throw new Error(`${prodFile} has no "retention_days: 30" line to replace`);
+  fs.writeFileSync(prodFile, prodYaml.replace('    retention_days: 30\n', '    keep: {last: 4}\n'));
+  setGeneration(0);
+  console.log(`soak of ${minutes} minute(s) in ${ws}`);
+
+  const deadline = Date.now() + minutes * 60_000;
+  const writer = spawn(process.execPath, [path.join(ROOT, 'scripts/soakWriter.mjs'), prodMarketData, String(minutes * 60)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let writerOutput = '';
+  writer.stdout.on('data', (d) => (writerOutput += d));
+  const writerDone = new Promise((resolve) => writer.on('close', resolve));
+  // Every backup must hold the accounts, so the first command waits for the application to make them.
+  while (!withDatabase(prodMarketData, (db) => db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'accounts'").get())) await new Promise((resolve) => setTimeout(resolve, 50));
+
+  const problems = [];
+  const outcomes = {};
+  const devGenerations = new Map();
+  let rounds = 0;
+  const ops = ['full', 'incremental', 'incremental', 'all', 'verify', 'restore-as-new', 'prune', 'prune-dry-run', 'dev-backup', 'dev-backup', 'dev-restore', 'dev-restore'];
+  while (Date.now() < deadline) {
+    rounds++;
+    const listing = await cli(['backups', PROD]);
+    const { directory, backups } = JSON.parse(listing.stdout).result;
+    for (const b of backups) if (!fs.existsSync(path.join(directory, PROD, b.file))) problems.push(`round ${rounds}: ${b.id} is listed but its archive is gone`);
+    const op = ops[Math.floor(Math.random() * ops.length)];
+    const killAfter = Math.random() < 0.5 ? Math.floor(Math.random() * 500) : undefined;
+    const anyBackup = backups.length > 0 ? backups[Math.floor(Math.random() * backups.length)].id : undefined;
+    const devIds = [...devGenerations.keys()];
+    const devBackup = devIds[Math.floor(Math.random() * devIds.length)];
+    if ((op === 'verify' || op === 'restore-as-new') && !anyBackup) continue;
+    if (op === 'dev-restore' && !devBackup) continue;
+    const asNew = `soak_${rounds}`;
+    const generationBefore = generation();
+    if (op === 'dev-backup') setGeneration(rounds);
+    const args = {
+      full: ['backup', PROD, '--full'],
+      incremental: ['backup', PROD, '--incremental'],
+      all: ['backup', '--all', '--reason', 'emergency'],
+      verify: ['verify', anyBackup],
+      'restore-as-new': ['restore', anyBackup, '--as-new', asNew],
+      prune: ['prune', PROD],
+      'prune-dry-run': ['prune', PROD, '--dry-run'],
+      'dev-backup': ['backup', DEV],
+      'dev-restore': ['restore', devBackup],
+    }[op];
+    const run = await cli(args, killAfter);
+    const outcome = `${op} ${run.killed ? 'killed' : `exit ${run.code}`}`;
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    if (!run.killed && run.code !== 0) problems.push(`round ${rounds}: ${args.join(' ')} exited ${run.code}: ${said(run)}`);
+    if (op === 'dev-backup' && !run.killed && run.code === 0) devGenerations.set(JSON.parse(run.stdout).result.id, rounds);
+    // The next command finishes or rolls back a killed restore.
+    if (op === 'restore-as-new' || op === 'dev-restore') {
+      const status = await cli(['status']);
+      if (status.code !== 0) problems.push(`round ${rounds}: status after a restore exited ${status.code}: ${said(status)}`);
+    }
+    if (op === 'restore-as-new') {
+      const profileFile = path.join(ws, '.envprofiles/profiles', `${asNew}.yaml`);
+      const dataFolder = path.join(ws, `data/${asNew}`);
+      if (fs.existsSync(profileFile)) {
+        const restored = balances(path.join(dataFolder, 'market_data.sqlite3'));
+        if (restored.sum !== 100 * restored.accounts) problems.push(`round ${rounds}: the restored copy of ${anyBackup} has balances summing to ${restored.sum} over ${restored.accounts} accounts`);
+      } else if (!run.killed) {
+        problems.push(`round ${rounds}: the restore of ${anyBackup} as ${asNew} finished, but the profile is not there`);
+      } else if (fs.existsSync(dataFolder) && fs.readdirSync(dataFolder).length > 0) {
+        problems.push(`round ${rounds}: the killed restore of ${anyBackup} as ${asNew} was rolled back, but left ${fs.readdirSync(dataFolder).join(', ')} in ${dataFolder}`);
+      }
+      // The soak's own clean-up (a new profile cannot be deleted without a verified backup of it).
+      fs.rmSync(dataFolder, { recursive: true, force: true });
+      fs.rmSync(profileFile, { force: true });
+    }
+    if (op === 'dev-restore') {
+      const now = generation();
+      const restoredGeneration = devGenerations.get(devBackup);
+      const expected = run.killed ? [generationBefore, restoredGeneration] : [restoredGeneration];
+      if (!expected.includes(now)) problems.push(`round ${rounds}: after a restore of ${devBackup} (generation ${restoredGeneration}, ${run.killed ? 'killed' : 'finished'}) over generation ${generationBefore}, the development data is of generation ${now}`);
+      for (const damage of devDamage()) problems.push(`round ${rounds}: after a restore of ${devBackup}: ${damage}`);
+    }
+    if (rounds % 15 === 0) {
+      const verified = await cli(['verify', '--all']);
+      if (verified.code !== 0) problems.push(`round ${rounds}: verify --all exited ${verified.code}: ${said(verified, 800)}`);
+      console.log(`${new Date().toISOString().slice(11, 19)} round ${rounds}: ${backups.length} production backups listed, ${problems.length} problem(s)`);
+    }
+  }
+
+  await writerDone;
+  const writerResult = JSON.parse(writerOutput);
+  const last = await cli(['backup', '--all', '--reason', 'soak-end']);
+  if (last.code !== 0) problems.push(`the last backup --all exited ${last.code}: ${said(last)}`);
+  // Snapshots are staged in /dev/shm under the profile's id; everything else stays in the workspace.
+  const leftBehind = (folder, ours) => fs.readdirSync(folder, { recursive: true }).map(String).filter((name) => name.includes('.envprofiles-tmp-') && ours(name));
+  for (const name of leftBehind(ws, () => true)) problems.push(`left behind: ${path.join(ws, name)}`);
+  for (const name of leftBehind('/dev/shm', (n) => /^(prod|dev|test)_environment_001|^soak_/.test(n))) problems.push(`left behind: /dev/shm/${name}`);
+  const verified = await cli(['verify', '--all']);
+  if (verified.code !== 0) problems.push(`the last verify --all exited ${verified.code}: ${said(verified, 800)}`);
+  const live = balances(prodMarketData);
+  if (live.sum !== 100 * live.accounts) problems.push(`the application's balances sum to ${live.sum} over ${live.accounts} accounts`);
+  if (writerResult.failed > 0) problems.push(`${writerResult.failed} of the application's transactions failed: ${writerResult.failures.join('; ')}`);
+
+  console.log(`\n${rounds} rounds; the application committed ${writerResult.commits} transactions meanwhile (${writerResult.failed} failed).`);
+  for (const [outcome, count] of Object.entries(outcomes).sort()) console.log(`  ${outcome}: ${count}`);
+  if (problems.length === 0) {
+    console.log('No problem found.');
+    fs.rmSync(soakDir, { recursive: true, force: true });
+    return 0;
+  }
+  console.log(`\n${problems.length} problem(s) (the workspace is kept: ${ws}):`);
+  for (const problem of problems) console.log(`- ${problem}`);
+  return 1;
+}
+
+process.exitCode = await main();
