@@ -148,7 +148,7 @@ async function main() {
       if (fs.existsSync(profileFile)) {
         const restored = balances(path.join(dataFolder, 'market_data.sqlite3'));
         if (restored.sum !== 100 * restored.accounts) problems.push(`round ${rounds}: the restored copy of ${anyBackup} has balances summing to ${restored.sum} over ${restored.accounts} accounts`);
-      } else if (!run.killed) {
+      } else if (!run.killed && run.code === 0) {
         problems.push(`round ${rounds}: the restore of ${anyBackup} as ${asNew} finished, but the profile is not there`);
       } else if (fs.existsSync(dataFolder) && fs.readdirSync(dataFolder).length > 0) {
         problems.push(`round ${rounds}: the killed restore of ${anyBackup} as ${asNew} was rolled back, but left ${fs.readdirSync(dataFolder).join(', ')} in ${dataFolder}`);
