@@ -119,7 +119,8 @@ async function main() {
     if ((op === 'verify' || op === 'restore-as-new') && !anyBackup) continue;
     if (op === 'dev-restore' && !devBackup) continue;
     const asNew = `soak_${rounds}`;
-    const generationBefore = generation();
+    // Only a restore over the development profile is judged by it.
+    const generationBefore = op === 'dev-restore' ? generation() : undefined;
     if (op === 'dev-backup') setGeneration(rounds);
     const args = {
       full: ['backup', PROD, '--full'],
