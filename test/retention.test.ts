@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { readCatalog, type CatalogEntry } from '../src/core/backup/backupCatalog';
 import { BackupLayout } from '../src/core/backup/backupLayout';
 import { createBackup } from '../src/core/backup/backupCreation';
@@ -217,6 +218,36 @@ describe('local time', () => {
     } finally {
       if (before === undefined) delete process.env.TZ;
       else process.env.TZ = before;
+    }
+  });
+
+  it('a TZ that names a zone file (`:/etc/localtime`, as some systemd services set it) is the zone of that file, through links; a file of no zone reads as UTC', () => {
+    // Intl resolves no name for such a TZ (before: every time was shown in UTC, and prune's daily rules
+    // counted UTC days).
+    const before = process.env.TZ;
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'envprofiles-tz-'));
+    try {
+      const localtime = path.join(folder, 'localtime');
+      fs.symlinkSync('/usr/share/zoneinfo/Asia/Seoul', localtime);
+      const notAZone = path.join(folder, 'not-a-zone');
+      fs.writeFileSync(notAZone, 'TZif');
+      const shown: string[] = [];
+      for (const tz of [`:${localtime}`, '/usr/share/zoneinfo/America/New_York', ':/usr/share/zoneinfo/posix/Europe/Berlin', `:${notAZone}`, ':/no/such/file', ':Asia/Seoul']) {
+        process.env.TZ = tz;
+        shown.push(`${localTimeZone()} ${localTimestamp('2025-11-01T12:00:00Z')}`);
+      }
+      assert.deepEqual(shown, [
+        'Asia/Seoul 2025-11-01 21:00:00',
+        'America/New_York 2025-11-01 08:00:00',
+        'Europe/Berlin 2025-11-01 13:00:00',
+        'UTC 2025-11-01 12:00:00',
+        'UTC 2025-11-01 12:00:00',
+        'Asia/Seoul 2025-11-01 21:00:00',
+      ]);
+    } finally {
+      if (before === undefined) delete process.env.TZ;
+      else process.env.TZ = before;
+      fs.rmSync(folder, { recursive: true, force: true });
     }
   });
 });

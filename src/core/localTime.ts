@@ -3,6 +3,8 @@
  * person reads, and what retention's hourly/daily/weekly rules count, is in the local time zone.
  */
 
+import * as fs from 'node:fs';
+
 export interface LocalParts {
   year: number;
   month: number;
@@ -36,16 +38,35 @@ function partsFormatter(timeZone: string): Intl.DateTimeFormat {
  * The machine's time zone (TZ, or the system's). A TZ the time zone database does not know reads as
  * UTC, as the C library reads it and as Node's clock then runs: an empty TZ (which made every command
  * that shows a time fail with INTERNAL, "Invalid time zone specified: Etc/Unknown"), a misspelt name
- * (shown as "undefined").
+ * (shown as "undefined"). A TZ that names a zone file (`:/etc/localtime`, which some systemd services
+ * set, or `/usr/share/zoneinfo/Europe/Berlin`) is the zone of that file: Node's clock runs on it, but
+ * Intl resolves no name for it.
  */
 export function localTimeZone(): string {
   // Resolved once per value of TZ (Node follows a TZ changed at run time, so must this).
   const tz = process.env.TZ;
   if (lastZone && lastZone.tz === tz) return lastZone.zone;
   const resolved = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
-  const zone = resolved && isKnownTimeZone(resolved) ? resolved : 'UTC';
+  const zone = (resolved && isKnownTimeZone(resolved) ? resolved : undefined) ?? zoneOfFile(tz) ?? 'UTC';
   lastZone = { tz, zone };
   return zone;
+}
+
+/** The zone a TZ of a file path names: the file's real path below a `zoneinfo` folder. */
+function zoneOfFile(tz: string | undefined): string | undefined {
+  const file = tz?.startsWith(':') ? tz.slice(1) : tz;
+  if (!file?.startsWith('/')) return undefined;
+  let real: string;
+  try {
+    real = fs.realpathSync(file);
+  } catch {
+    return undefined;
+  }
+  const below = real.lastIndexOf('/zoneinfo/');
+  if (below < 0) return undefined;
+  // posix/ and right/ hold the same zones (right/ with leap seconds, which Intl does not count).
+  const name = real.slice(below + '/zoneinfo/'.length).replace(/^(posix|right)\//, '');
+  return isKnownTimeZone(name) ? name : undefined;
 }
 
 let lastZone: { tz: string | undefined; zone: string } | undefined;
