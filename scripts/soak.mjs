@@ -2,7 +2,7 @@
 // deterministic tests (which kill every step of a backup and a restore once). On a fresh demo
 // workspace, an application (soakWriter.mjs) commits transfers into the production database without
 // a pause, while random commands run one after another, half of them sent a SIGKILL after a random
-// 0-500 ms (unless they finished sooner): backups (full, incremental, of every profile), verifications, restores as a new
+// 0-500 ms (SOAK_KILL_MS; unless they finished sooner): backups (full, incremental, of every profile), verifications, restores as a new
 // profile, prunes (production keeps its last 4), and backups and restores over the development profile.
 // It checks after every command that every listed backup has its archive; after every restore
 // (finished, or killed and then finished or rolled back by the next command), that it left the old
@@ -19,8 +19,12 @@ import { DatabaseSync } from 'node:sqlite';
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const CLI = path.join(ROOT, 'dist/cli.js');
 const minutes = Number(process.argv[2] ?? 5);
-if (!(minutes > 0)) {
-  console.error('usage: npm run soak -- [MINUTES] (a positive number; default 5)');
+// Larger databases make the commands run longer, so that kills land inside snapshots, archiving and
+// swaps rather than mostly in Node's start; the kill window should then grow with them.
+const paddingMb = Number(process.env.SOAK_PADDING_MB ?? 0);
+const killWindowMs = Number(process.env.SOAK_KILL_MS ?? 500);
+if (!(minutes > 0) || !(paddingMb >= 0) || !(killWindowMs > 0)) {
+  console.error('usage: [SOAK_PADDING_MB=N] [SOAK_KILL_MS=N] npm run soak -- [MINUTES] (MINUTES > 0, default 5; SOAK_PADDING_MB of random rows added to each market_data database, default 0; SOAK_KILL_MS, the window in which half the commands are killed, default 500)');
   process.exit(2);
 }
 const PROD = 'prod_environment_001';
@@ -80,6 +84,16 @@ function devDamage() {
   return damage;
 }
 
+/** Adds `megabytes` of random rows (1 KiB each, as little compressible as real market data is not) to a database. */
+function pad(file, megabytes) {
+  const db = new DatabaseSync(file);
+  try {
+    db.exec(`CREATE TABLE soak_padding (id INTEGER PRIMARY KEY, blob BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${Math.round(megabytes * 1024)}) INSERT INTO soak_padding (blob) SELECT randomblob(1024) FROM n`);
+  } finally {
+    db.close();
+  }
+}
+
 /** The accounts' balances: their sum must stay 100 per account. */
 const balances = (file) => withDatabase(file, (db) => db.prepare('SELECT coalesce(sum(balance), 0) AS sum, count(*) AS accounts FROM accounts').get());
 
@@ -91,7 +105,8 @@ async function main() {
   if (!prodYaml.includes('    retention_days: 30\n')) throw new Error(`${prodFile} has no "retention_days: 30" line to replace`);
   fs.writeFileSync(prodFile, prodYaml.replace('    retention_days: 30\n', '    keep: {last: 4}\n'));
   setGeneration(0);
-  console.log(`soak of ${minutes} minute(s) in ${ws}`);
+  if (paddingMb > 0) for (const file of [devDatabase('market_data'), prodMarketData]) pad(file, paddingMb);
+  console.log(`soak of ${minutes} minute(s) in ${ws}${paddingMb > 0 ? ` (market_data databases padded with ${paddingMb} MB)` : ''}, half the commands killed within ${killWindowMs} ms`);
 
   const deadline = Date.now() + minutes * 60_000;
   const writer = spawn(process.execPath, [path.join(ROOT, 'scripts/soakWriter.mjs'), prodMarketData, String(minutes * 60)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -112,7 +127,7 @@ async function main() {
     const { directory, backups } = JSON.parse(listing.stdout).result;
     for (const b of backups) if (!fs.existsSync(path.join(directory, PROD, b.file))) problems.push(`round ${rounds}: ${b.id} is listed but its archive is gone`);
     const op = ops[Math.floor(Math.random() * ops.length)];
-    const killAfter = Math.random() < 0.5 ? Math.floor(Math.random() * 500) : undefined;
+    const killAfter = Math.random() < 0.5 ? Math.floor(Math.random() * killWindowMs) : undefined;
     const anyBackup = backups.length > 0 ? backups[Math.floor(Math.random() * backups.length)].id : undefined;
     const devIds = [...devGenerations.keys()];
     const devBackup = devIds[Math.floor(Math.random() * devIds.length)];

@@ -46,13 +46,15 @@ export function localTimeZone(): string {
   // Resolved once per value of TZ (Node follows a TZ changed at run time, so must this).
   const tz = process.env.TZ;
   if (lastZone && lastZone.tz === tz) return lastZone.zone;
+  // For a TZ of a file, Intl's name is not to be trusted: ICU names only files below its zoneinfo
+  // folder, and may answer with the system's zone (/etc/localtime) for any other.
   const resolved = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
-  const zone = (resolved && isKnownTimeZone(resolved) ? resolved : undefined) ?? zoneOfFile(tz) ?? 'UTC';
+  const zone = zoneOfFile(tz) ?? (resolved && isKnownTimeZone(resolved) ? resolved : undefined) ?? 'UTC';
   lastZone = { tz, zone };
   return zone;
 }
 
-/** The zone a TZ of a file path names: the file's real path below a `zoneinfo` folder. */
+/** The zone a TZ of a file path names: the file's real path below a `zoneinfo` folder; else undefined. */
 function zoneOfFile(tz: string | undefined): string | undefined {
   const file = tz?.startsWith(':') ? tz.slice(1) : tz;
   if (!file?.startsWith('/')) return undefined;
@@ -78,6 +80,15 @@ function isKnownTimeZone(zone: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Options that put an instant on the local clock for toLocaleString and its kin (the extension's lists
+ * and dialogs, in the user's locale): without them, a TZ that names a zone file reads as a fixed offset
+ * (GMT+01:00 all year for Europe/Berlin).
+ */
+export function localClock(): Intl.DateTimeFormatOptions {
+  return { timeZone: localTimeZone() };
 }
 
 /** `2026-12-02 05:19:43`: an instant on the local clock of `timeZone`, to the second. */
