@@ -84,7 +84,7 @@ function devDamage() {
   return damage;
 }
 
-/** Adds `megabytes` of random rows (1 KiB each, as little compressible as real market data is not) to a database. */
+/** Adds `megabytes` of rows of 1 KiB of random bytes (which do not compress) to a database. */
 function pad(file, megabytes) {
   const db = new DatabaseSync(file);
   try {

@@ -29,7 +29,8 @@ export class BackupNode implements TreeNode {
   getTreeItem(): vscode.TreeItem {
     const e = this.entry;
     const when = new Date(e.createdAt);
-    const label = `${when.toLocaleDateString(undefined, localClock())} ${when.toLocaleTimeString(undefined, localClock())}`;
+    const clock = localClock();
+    const label = `${when.toLocaleDateString(undefined, clock)} ${when.toLocaleTimeString(undefined, clock)}`;
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.contextValue = CONTEXT.backup;
