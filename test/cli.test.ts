@@ -653,8 +653,9 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     assert.ok(fs.existsSync(path.join(root, '.envprofiles/backups', DEV, `${id}.zip`)));
     // A TZ the time zone database does not know reads as UTC, as the C library reads it (before: an empty
     // TZ failed every command that shows a time with INTERNAL; a misspelt one was shown as "undefined").
+    // A TZ that names a zone file (as systemd services set `:/etc/localtime`) is that file's zone.
     const utc = (iso: string): string => iso.slice(0, 19).replace('T', ' ');
-    for (const [tz, zone, time] of [['', 'UTC', utc], ['Nowhere/Nothing', 'UTC', utc], ['Asia/Seoul', 'Asia/Seoul', seoul]] as const) {
+    for (const [tz, zone, time] of [['', 'UTC', utc], ['Nowhere/Nothing', 'UTC', utc], ['Asia/Seoul', 'Asia/Seoul', seoul], [':/usr/share/zoneinfo/Asia/Seoul', 'Asia/Seoul', seoul]] as const) {
       for (const command of [['backups', DEV], ['prune', DEV, '--dry-run']]) {
         const shown = runCli([...command, '--workspace', root], { env: { TZ: tz } });
         assert.equal(shown.status, 0, `TZ=${tz} ${command[0]}: ${shown.stderr}`);
