@@ -51,26 +51,24 @@ function cli(args, killAfterMs) {
 /** What a command said about its failure: stderr, or (with --json, for a verification that found damage) its JSON. */
 const said = (run, limit = 500) => (run.stderr.trim() || run.stdout.trim()).slice(0, limit);
 
-function withDatabase(file, read) {
-  const db = new DatabaseSync(file, { readOnly: true, timeout: 5000 });
+function withDatabase(file, use, readOnly = true) {
+  const db = new DatabaseSync(file, { readOnly, timeout: 5000 });
   try {
-    return read(db);
+    return use(db);
   } finally {
     db.close();
   }
 }
+
+/** Runs `sql` on a database, to write the soak's own marks: the generation, the padding. */
+const execute = (file, sql) => withDatabase(file, (db) => db.exec(sql), false);
 
 const devDatabase = (name) => path.join(ws, `data/dev/${name}.sqlite3`);
 const prodMarketData = path.join(ws, 'data/prod/market_data.sqlite3');
 
 /** The development profile's generation: a number the soak writes before each of its backups, to tell one state from another. */
 function setGeneration(generation) {
-  const db = new DatabaseSync(devDatabase('market_data'));
-  try {
-    db.exec(`CREATE TABLE IF NOT EXISTS soak_generation (g INTEGER); DELETE FROM soak_generation; INSERT INTO soak_generation VALUES (${generation})`);
-  } finally {
-    db.close();
-  }
+  execute(devDatabase('market_data'), `CREATE TABLE IF NOT EXISTS soak_generation (g INTEGER); DELETE FROM soak_generation; INSERT INTO soak_generation VALUES (${generation})`);
 }
 const generation = () => withDatabase(devDatabase('market_data'), (db) => db.prepare('SELECT g FROM soak_generation').get()?.g);
 
@@ -86,12 +84,7 @@ function devDamage() {
 
 /** Adds `megabytes` of rows of 1 KiB of random bytes (which do not compress) to a database. */
 function pad(file, megabytes) {
-  const db = new DatabaseSync(file);
-  try {
-    db.exec(`CREATE TABLE soak_padding (id INTEGER PRIMARY KEY, blob BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${Math.round(megabytes * 1024)}) INSERT INTO soak_padding (blob) SELECT randomblob(1024) FROM n`);
-  } finally {
-    db.close();
-  }
+  execute(file, `CREATE TABLE soak_padding (id INTEGER PRIMARY KEY, blob BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${Math.round(megabytes * 1024)}) INSERT INTO soak_padding (blob) SELECT randomblob(1024) FROM n`);
 }
 
 /** The accounts' balances: their sum must stay 100 per account. */

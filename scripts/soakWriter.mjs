@@ -1,6 +1,9 @@
 // The application of `npm run soak`: commits transfers between 1,000 accounts as fast as it can, so
 // that their balances always sum to 100,000, for the given number of seconds. Prints one JSON line:
 // how many transactions it committed, how many failed (a backup must never make one fail) and why.
+// Not test/support/walWriter.mjs: that one also records every transfer as a row (its tests check that
+// count), so over a soak's millions of commits its database would grow by gigabytes; this one only
+// moves balances, so the database keeps its size, and it stops by itself after the given time.
 // Usage: node scripts/soakWriter.mjs <database> <seconds>
 import { DatabaseSync } from 'node:sqlite';
 
