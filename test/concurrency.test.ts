@@ -24,6 +24,8 @@ describe('concurrent operations', function () {
     // The lock file is named, both as the file the error concerns and in what to do.
     assert.match(second.stderr, /\n  file: \.envprofiles\/\S*lock\S*\n/);
     assert.match(second.stderr, /If no such process exists, delete \.envprofiles\/\S*lock/);
+    // And how to wait for it instead of trying again by hand.
+    assert.match(second.stderr, /Wait for it to finish and try again \(the CLI waits for it with --wait MINUTES\)\./);
     const status = runCli(['status', '--workspace', root, '--json']);
     assert.equal(status.json?.result.active, 'dev_environment_001');
     assert.equal(status.json?.result.inSync, true);

@@ -36,7 +36,7 @@ export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string)
       throw new EnvProfilesError('WORKSPACE_BUSY', `Another operation is running in this workspace: ${current.operation} (process ${current.pid} on ${current.host}, since ${current.since}).`, {
         kind: 'refused',
         file: layout.relative(layout.lockFile),
-        hint: `Wait for it to finish and try again. If no such process exists, delete ${layout.relative(layout.lockFile)}.`,
+        hint: `Wait for it to finish and try again (the CLI waits for it with --wait MINUTES). If no such process exists, delete ${layout.relative(layout.lockFile)}.`,
       });
     }
     // The holder is dead: take its lock over and try again (another process may win; then we see it
