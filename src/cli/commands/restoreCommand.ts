@@ -1,6 +1,7 @@
 import { locateBackup } from '../../core/backup/backupChain';
 import { BackupLayout } from '../../core/backup/backupLayout';
-import { restoreBackup, restoredWhat, type RestorePlan, type RestoreResult } from '../../core/backup/backupRestore';
+import { restoreBackup } from '../../core/backup/backupRestore';
+import { restoredWhat, type RestorePlan, type RestoreResult } from '../../core/backup/restoreRequest';
 import { isProtected } from '../../core/profileModel';
 import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';

@@ -1,0 +1,109 @@
+import * as fs from 'node:fs';
+import { isEnvProfilesError, reworded } from '../errors';
+import { siblingPath } from '../fittingName';
+import { realLocation } from '../pathSafety';
+import type { Profile } from '../profileModel';
+import type { WorkspaceConfig } from '../workspaceConfig';
+import type { WorkspaceContext } from '../workspaceContext';
+import { backUpProfile, type LeftOutDatabase } from './backupCreation';
+import { databaseFileProblem } from '../sqlite/sqliteHeader';
+import { verifySafetyBackup } from './safetyBackupCheck';
+import { DATABASE_FILE_SUFFIXES } from '../sqlite/companionFiles';
+import { type Outcome, told } from './restoreRequest';
+
+// The safety backup a restore over a profile takes first: what it holds, and what is kept aside instead
+// when a file the restore replaces cannot be backed up (not a SQLite database, damaged).
+
+const LONGEST_COMPANION_BYTES = Math.max(...DATABASE_FILE_SUFFIXES.map((suffix) => suffix.length));
+
+/**
+ * The safety backup before a restore over `profile`: every database file the restore replaces
+ * (`replaced`, real paths) and every other database of the profile (the whole state before the
+ * restore), those that exist now. A file that is there but is not a SQLite database cannot be backed
+ * up; if the restore replaces it, it is kept beside its target instead, never deleted: `keptAs` gives
+ * the name.
+ */
+export async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, plan: SafetyBackupPlan, profileFileContent: Buffer | undefined): Promise<{ safetyBackup?: string; safetyBackupVerified?: boolean; keptAs: Map<string, string>; notes: string[] }> {
+  const { present, keptAs, notes } = plan;
+  if (!plan.takesBackup) return { keptAs, notes };
+  context.progress?.('Taking a safety backup of the current state');
+  let safetyBackup: string;
+  let safetyArchive: string;
+  let unlistedNote: string | undefined;
+  try {
+    const made = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore', { profileFileContent, leaveOutDamaged: true });
+    safetyBackup = made.entry.id;
+    safetyArchive = made.archive;
+    for (const damaged of made.leftOut ?? []) notes.push(keepDamagedAside(context, damaged, plan));
+    if (made.unlisted) unlistedNote = `the safety backup ${made.entry.id} is not listed in the catalog of ${profile.id}, which cannot be read; ${made.listedBy}`;
+  } catch (error) {
+    // Whatever stopped it (a full disk, a locked database, a folder in files:) is said as it is, after what it means for the restore.
+    if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
+    throw reworded(error, `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`);
+  }
+  context.onStep?.('safety-backup-written');
+  const check = await verifySafetyBackup(context, safetyBackup, safetyArchive);
+  const unlisted = unlistedNote ? [unlistedNote] : [];
+  return { safetyBackup, safetyBackupVerified: check.verified, keptAs, notes: [...notes, ...check.notes, ...unlisted] };
+}
+
+/** What the safety backup holds (`present`: logical name to path), and what is kept aside instead of backed up (`keptAs`). */
+interface SafetyBackupPlan {
+  present: Record<string, string>;
+  keptAs: Map<string, string>;
+  notes: string[];
+  /** The database files the restore replaces (real paths). */
+  replacedFiles: Set<string>;
+  /** Whether there is anything to back up: a database in `present`, or a file of the profile's files: that the restore replaces. */
+  takesBackup: boolean;
+}
+
+/** Where a database file the restore replaces but cannot back up first is kept: beside it, with room for its companions' suffixes. */
+function keptAsideName(context: WorkspaceContext, file: string): string {
+  return siblingPath(file, `.before-restore-${context.now().toISOString().replace(/[:.]/g, '-')}`, LONGEST_COMPANION_BYTES);
+}
+
+/**
+ * A database the safety backup found damaged (SQLite: malformed): one the restore replaces is kept
+ * beside its target, byte for byte, instead; one it does not replace is left as it is. Says which.
+ */
+function keepDamagedAside(context: WorkspaceContext, damaged: LeftOutDatabase, plan: SafetyBackupPlan): string {
+  const file = realLocation(context.layout.resolve(damaged.originalPath));
+  if (!plan.replacedFiles.has(file)) return `${damaged.reason} with the rest first; this restore does not replace it, and left it as it is`;
+  const keepAs = keptAsideName(context, file);
+  plan.keptAs.set(file, keepAs);
+  return `${damaged.reason} first; it was kept as ${context.layout.relative(keepAs)}`;
+}
+
+/** The safety backup a restore over `profile` takes, from the files there now (`outcome` words the notes). */
+export function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced: { logicalName: string; file: string; written: string }[], replacedFilesNow: string[], outcome: Outcome): SafetyBackupPlan {
+  const { layout } = context;
+  const notes: string[] = [];
+  const keptAs = new Map<string, string>();
+  const present: Record<string, string> = {};
+  const replacedFiles = new Set(replaced.map((r) => r.file));
+  const others = Object.entries(profile.databases)
+    .map(([logicalName, written]) => ({ logicalName, written, file: realLocation(layout.resolve(written)) }))
+    .filter((d) => !replacedFiles.has(d.file) && !replaced.some((r) => r.logicalName === d.logicalName));
+  for (const { logicalName: logical, file, written } of [...replaced, ...others]) {
+    if (!fs.existsSync(file)) continue;
+    const problem = databaseFileProblem(file);
+    // Under the path the profile gives it when that leads to this very file (a link stays a link in the
+    // manifest), else where it is: the safety backup holds the file that is replaced, whatever the profile says.
+    const given = profile.databases[logical];
+    if (!problem) present[logical] = given !== undefined && realLocation(layout.resolve(given)) === file ? given : written;
+    else if (fs.statSync(file).isFile() && replacedFiles.has(file)) {
+      const keepAs = keptAsideName(context, file);
+      keptAs.set(file, keepAs);
+      notes.push(`${written} ${problem}, so it ${told(outcome, 'could not be backed up first; it was kept', 'cannot be backed up first; it would be kept')} as ${layout.relative(keepAs)}`);
+    } else if (fs.statSync(file).isFile()) {
+      notes.push(`${written} ${problem}, so it cannot be backed up with the rest first; this restore does not replace it, and ${told(outcome, 'left it', 'would leave it')} as it is`);
+    }
+  }
+  // Without a database to back up, the files of its files: that the restore replaces still are (before, they were replaced without one).
+  const takesBackup = Object.keys(present).length > 0 || replacedFilesNow.length > 0;
+  const noDatabase = Object.values(profile.databases).some((written) => fs.existsSync(layout.resolve(written))) ? 'none of the profile\'s databases can be backed up (see above)' : 'none of the profile\'s databases exist now';
+  if (Object.keys(present).length === 0 && takesBackup) notes.push(`the safety backup ${told(outcome, 'holds', 'would hold')} the profile's files (${replacedFilesNow.map((file) => layout.relative(file)).join(', ')} among them) and none of its databases: ${noDatabase}`);
+  else if (!takesBackup && keptAs.size === 0) notes.push(`no safety backup${told(outcome, '', ' would be taken')}: ${noDatabase}`);
+  return { present, keptAs, notes, replacedFiles, takesBackup };
+}
