@@ -1,6 +1,7 @@
 import { backUpAllProfiles, type AllProfilesBackupResult } from '../../core/backup/allProfilesBackup';
 import type { CatalogEntry } from '../../core/backup/backupCatalog';
-import { createBackup, type BackupResult, type RequestedKind } from '../../core/backup/backupCreation';
+import { createBackup } from '../../core/backup/backupCreation';
+import type { BackupResult, RequestedKind } from '../../core/backup/backupRequest';
 import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError } from '../../core/errors';

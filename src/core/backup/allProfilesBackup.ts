@@ -4,7 +4,8 @@ import { workspaceConfigFor } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
-import { backUpProfile, type BackupResult, type RequestedKind } from './backupCreation';
+import { backUpProfile } from './backupCreation';
+import type { BackupResult, RequestedKind } from './backupRequest';
 import { checkedBackupReason } from './backupReason';
 import { profileFailure, type ProfileFailure } from './profileFailure';
 
