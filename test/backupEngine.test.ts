@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { backUpAllProfiles } from '../src/core/backup/allProfilesBackup';
-import { readCatalog } from '../src/core/backup/backupCatalog';
+import { readCatalog, writeCatalog } from '../src/core/backup/backupCatalog';
+import { verifyInTurn } from '../src/core/backup/backupScrub';
 import { createBackup } from '../src/core/backup/backupCreation';
 import { ArchiveReader } from '../src/core/backup/archiveReader';
 import { parseManifest } from '../src/core/backup/backupManifest';
@@ -1390,6 +1391,27 @@ describe('page index', () => {
 });
 
 describe('verify', () => {
+  it('in turn (the core of verify --unverified and --all): an outcome per backup, in order; one pruned by a command that ran in between is skipped, one whose archive went without a word fails, the others verify and are recorded', async () => {
+    const { context } = await demoWorkspace();
+    const backups = new BackupLayout(context.layout, defaultConfig());
+    const [first, pruned, lost, last] = [await createBackup(context, { profileId: DEV, kind: 'full' }), await createBackup(context, { profileId: DEV, kind: 'full' }), await createBackup(context, { profileId: DEV, kind: 'full' }), await createBackup(context, { profileId: DEV, kind: 'full' })];
+    const pending = readCatalog(backups, DEV);
+    fs.rmSync(lost.archive);
+    let between = 0;
+    // A prune runs between the first two verifications (the lock is free there).
+    const pruning = { ...context, onStep: (step: string) => {
+      if (step !== 'between-backups' || ++between !== 1) return;
+      writeCatalog(backups, DEV, readCatalog(backups, DEV).filter((entry) => entry.id !== pruned.entry.id));
+      fs.rmSync(pruned.archive);
+    } };
+    const scrubbed = await verifyInTurn(pruning, backups, DEV, pending, 0);
+    assert.deepEqual(scrubbed.outcomes.map((o) => [o.backupId, o.kind]), [[first.entry.id, 'verified'], [pruned.entry.id, 'deleted'], [lost.entry.id, 'failed'], [last.entry.id, 'verified']]);
+    assert.deepEqual([scrubbed.failed, scrubbed.deletedMeanwhile, scrubbed.newerFormat, scrubbed.results.map((r) => r.ok)], [1, [pruned.entry.id], [], [true, true]]);
+    assert.match(scrubbed.errors[0].message, new RegExp(lost.entry.id));
+    const recorded = new Map(readCatalog(backups, DEV).map((entry) => [entry.id, entry.verified?.ok ?? null]));
+    assert.deepEqual([recorded.get(first.entry.id), recorded.get(last.entry.id)], [true, true]);
+  });
+
   it('a folder removed while a verify runs (its staging folder, or the backups folder with the catalog): said in words that name it (before: recorded as a failed verification, or "a bug"), nothing recorded', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });

@@ -1,12 +1,11 @@
-import { readCatalog, readCatalogOrProblem, type CatalogEntry, type UnreadableCatalogError } from '../../core/backup/backupCatalog';
+import type { CatalogEntry, UnreadableCatalogError } from '../../core/backup/backupCatalog';
+import { backupsToVerify, VerificationStopped, verifyInTurn, type ScrubbedProfile, type ScrubOutcome } from '../../core/backup/backupScrub';
 import { workspaceProfilesWithBackups } from '../../core/backup/deletedProfiles';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
-import { NewerFormatError } from '../../core/backup/backupManifest';
-import { profileFailure, type BackupFailure } from '../../core/backup/profileFailure';
+import type { BackupFailure } from '../../core/backup/profileFailure';
 import { formatSize } from '../../core/diskSpace';
-import { EnvProfilesError, isEnvProfilesError, reworded } from '../../core/errors';
-import { letWaitersIn } from '../../core/lockWait';
+import { EnvProfilesError, reworded } from '../../core/errors';
 import { lockWaitLimitFromEnvironment } from '../testHooks';
 import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
@@ -52,68 +51,35 @@ export const verifyCommand: CliCommand = {
   },
 };
 
-/** The backups of `profileId` to verify (oldest first: a chain's links before what builds on them) and how many it has. */
-function backupsToVerify(backups: BackupLayout, profileId: string, onlyUnverified: boolean): { pending: CatalogEntry[]; total: number; unreadable?: UnreadableCatalogError } {
-  const { entries, unreadable } = readCatalogOrProblem(backups, profileId);
-  return { pending: onlyUnverified ? entries.filter((entry) => entry.verified === null) : entries, total: entries.length, ...(unreadable ? { unreadable } : {}) };
-}
-
 /**
- * Verifies `pending` one at a time (each under its own lock), with a line per backup. One that cannot
- * be verified (its archive missing, say) is reported as failed and the others are still verified; a
- * cancel stops them all. The lock is free between two backups, so another command may run there: one
- * that holds the lock is waited for, and a backup it deleted (a prune) is skipped, neither a failure.
+ * Verifies `pending` in turn (backupScrub.ts), with a line per backup. Other commands may take the lock
+ * between two backups: this one waits for them (up to 30 minutes, or --wait when longer), not fails.
  */
 async function verifyEach(context: WorkspaceContext, backups: BackupLayout, profileId: string, pending: CatalogEntry[], indent: string): Promise<VerifiedProfile> {
-  const results: VerificationResult[] = [];
-  const errors: BackupFailure[] = [];
-  const deletedMeanwhile: string[] = [];
-  const newerFormat: string[] = [];
-  const text: string[] = [];
-  for (const entry of pending) {
-    let result: VerificationResult;
-    // A command waiting for the lock runs now, between two backups, rather than after them all.
-    await letWaitersIn(context.layout);
-    try {
-      // Other commands may take the lock between two backups: this one waits for them (up to 30
-      // minutes, or --wait when longer), not fails.
-      result = await verifyBackup({ ...context, lockWaitMs: Math.max(lockWaitLimitFromEnvironment(process.env), context.lockWaitMs ?? 0) }, entry.id);
-    } catch (error) {
-      // The wait ran out: the next backup would wait as long again, so the run ends here (exit 3), saying what it did.
-      if (isEnvProfilesError(error) && error.code === 'WORKSPACE_BUSY') throw new StoppedVerification(error, { results, errors, left: pending.length - pending.indexOf(entry) });
-      // Pruned (or deleted with its profile's backups) by a command that ran in between: not a failure.
-      if (isEnvProfilesError(error) && error.code === 'BACKUP_NOT_FOUND' && !readCatalog(backups, profileId).some((e) => e.id === entry.id)) {
-        deletedMeanwhile.push(entry.id);
-        text.push(`${indent}${entry.id}: deleted since this verification began (pruned, say): skipped`);
-        continue;
-      }
-      // Written by a newer version (a backups folder shared with another machine, say): this version
-      // cannot tell whether it is sound, so it is not verified rather than FAILED (it may well be sound).
-      if (error instanceof NewerFormatError) {
-        newerFormat.push(entry.id);
-        text.push(`${indent}${entry.id}: not verified: ${error.message}`);
-        continue;
-      }
-      const failure = { backupId: entry.id, ...profileFailure(profileId, error) };
-      errors.push(failure);
-      text.push(`${indent}${entry.id}: FAILED${failure.code ? ` [${failure.code}]` : ''}: ${failure.message}`, ...(failure.hint ? [`${indent}  ${failure.hint}`] : []));
-      continue;
-    } finally {
-      // Between two backups the lock is free: tests hold here to run another command in between.
-      context.onStep?.('between-backups');
-    }
-    results.push(result);
-    text.push(result.ok ? `${indent}${entry.id}: sound (${result.databases.length} database(s) rebuilt and checked)` : `${indent}${entry.id}: FAILED verification:`);
-    if (!result.ok) text.push(...result.problems.map((p) => `${indent}  - ${p}`), `${indent}  ${verificationHint(result)}`);
-    if (result.notRecorded) text.push(`${indent}  not recorded: ${result.notRecorded}`);
-  }
-  return { results, errors, deletedMeanwhile, newerFormat, failed: results.filter((r) => !r.ok).length + errors.length, text };
+  const scrubbed = await verifyInTurn(context, backups, profileId, pending, Math.max(lockWaitLimitFromEnvironment(process.env), context.lockWaitMs ?? 0));
+  const { outcomes, ...verified } = scrubbed;
+  return { ...verified, text: outcomes.flatMap((outcome) => outcomeLines(outcome, indent)) };
 }
 
-/** A run of verifications stopped because another operation held the workspace longer than it waits: what it verified before. */
-class StoppedVerification extends Error {
-  constructor(readonly busy: EnvProfilesError, readonly done: { results: VerificationResult[]; errors: BackupFailure[]; left: number }) {
-    super(busy.message);
+/** The lines a backup of a run gets. */
+function outcomeLines(outcome: ScrubOutcome, indent: string): string[] {
+  switch (outcome.kind) {
+    case 'deleted':
+      return [`${indent}${outcome.backupId}: deleted since this verification began (pruned, say): skipped`];
+    case 'newer-format':
+      return [`${indent}${outcome.backupId}: not verified: ${outcome.message}`];
+    case 'failed': {
+      const { failure } = outcome;
+      return [`${indent}${outcome.backupId}: FAILED${failure.code ? ` [${failure.code}]` : ''}: ${failure.message}`, ...(failure.hint ? [`${indent}  ${failure.hint}`] : [])];
+    }
+    case 'verified': {
+      const { result } = outcome;
+      return [
+        result.ok ? `${indent}${outcome.backupId}: sound (${result.databases.length} database(s) rebuilt and checked)` : `${indent}${outcome.backupId}: FAILED verification:`,
+        ...(result.ok ? [] : [...result.problems.map((p) => `${indent}  - ${p}`), `${indent}  ${verificationHint(result)}`]),
+        ...(result.notRecorded ? [`${indent}  not recorded: ${result.notRecorded}`] : []),
+      ];
+    }
   }
 }
 
@@ -121,7 +87,7 @@ class StoppedVerification extends Error {
  * The WORKSPACE_BUSY that stopped a run, with what the run verified before it (recorded) and which
  * FAILED, so that the lines it printed for them are not all the user lost (before: only the error).
  */
-function stoppedError(stopped: StoppedVerification, earlier: { results: VerificationResult[]; errors: BackupFailure[] }[], rerun: string): EnvProfilesError {
+function stoppedError(stopped: VerificationStopped, earlier: { results: VerificationResult[]; errors: BackupFailure[] }[], rerun: string): EnvProfilesError {
   const results = [...earlier.flatMap((e) => e.results), ...stopped.done.results];
   const errors = [...earlier.flatMap((e) => e.errors), ...stopped.done.errors];
   const failed = [...results.filter((r) => !r.ok).map((r) => r.backupId), ...errors.map((e) => e.backupId)];
@@ -130,16 +96,8 @@ function stoppedError(stopped: StoppedVerification, earlier: { results: Verifica
   return reworded(stopped.busy, `The verification stopped ${before}; at least ${stopped.done.left} left. ${stopped.busy.message}`, `Once that operation has finished, "${rerun}" verifies the ones left.`);
 }
 
-/** What verifying the backups of one profile found. */
-interface VerifiedProfile {
-  results: VerificationResult[];
-  errors: BackupFailure[];
-  deletedMeanwhile: string[];
-  /** Backups this version cannot verify: their archives were written by a newer one. */
-  newerFormat: string[];
-  failed: number;
-  text: string[];
-}
+/** What verifying the backups of one profile found, with its lines. */
+type VerifiedProfile = Omit<ScrubbedProfile, 'outcomes'> & { text: string[] };
 
 /** Verifies every backup of `profileId` that has never been verified, oldest first. */
 async function verifyProfile(context: WorkspaceContext, profileId: string): Promise<CommandOutput> {
@@ -153,7 +111,7 @@ async function verifyProfile(context: WorkspaceContext, profileId: string): Prom
     backups.requireVisible('nothing was verified');
   }
   const { results, errors, deletedMeanwhile, newerFormat, failed, text } = await verifyEach(context, backups, profileId, pending, '').catch((error: unknown) => {
-    throw error instanceof StoppedVerification ? stoppedError(error, [], `envprofiles verify --unverified ${profileId}`) : error;
+    throw error instanceof VerificationStopped ? stoppedError(error, [], `envprofiles verify --unverified ${profileId}`) : error;
   });
   if (total === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
   else if (pending.length === 0) text.push(`Every backup of ${profileId} (${total}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
@@ -185,7 +143,7 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
     if (pending.length === 0) continue;
     text.push(`${profileId}:`);
     const { text: lines, failed: failedHere, ...verified } = await verifyEach(context, backups, profileId, pending, '  ').catch((error: unknown) => {
-      throw error instanceof StoppedVerification ? stoppedError(error, profiles, 'envprofiles verify --all --unverified') : error;
+      throw error instanceof VerificationStopped ? stoppedError(error, profiles, 'envprofiles verify --all --unverified') : error;
     });
     text.push(...lines);
     profiles.push({ profileId, ...verified });

@@ -1,0 +1,88 @@
+import { readCatalog, readCatalogOrProblem, type CatalogEntry, type UnreadableCatalogError } from './backupCatalog';
+import type { BackupLayout } from './backupLayout';
+import { NewerFormatError } from './backupManifest';
+import { verifyBackup, type VerificationResult } from './backupVerification';
+import { profileFailure, type BackupFailure } from './profileFailure';
+import { EnvProfilesError, isEnvProfilesError } from '../errors';
+import { letWaitersIn } from '../lockWait';
+import type { WorkspaceContext } from '../workspaceContext';
+
+// Verifying many backups in turn (verify --unverified, verify --all): a check that archives kept for a
+// long time can still be restored, run so that other commands are not kept out of the workspace for it.
+
+/** What became of one backup of a run, in the order they were verified. */
+export type ScrubOutcome =
+  | { backupId: string; kind: 'verified'; result: VerificationResult }
+  /** It could not be verified (its archive missing, say): a failure, and the run goes on. */
+  | { backupId: string; kind: 'failed'; failure: BackupFailure }
+  /** Pruned (or deleted with its profile's backups) by a command that ran in between: not a failure. */
+  | { backupId: string; kind: 'deleted' }
+  /** Written by a newer version (a backups folder shared with another machine, say): not verified rather than FAILED. */
+  | { backupId: string; kind: 'newer-format'; message: string };
+
+/** What verifying the backups of one profile found. */
+export interface ScrubbedProfile {
+  results: VerificationResult[];
+  errors: BackupFailure[];
+  deletedMeanwhile: string[];
+  /** Backups this version cannot verify: their archives were written by a newer one. */
+  newerFormat: string[];
+  failed: number;
+  outcomes: ScrubOutcome[];
+}
+
+/** The backups of `profileId` to verify (oldest first: a chain's links before what builds on them) and how many it has. */
+export function backupsToVerify(backups: BackupLayout, profileId: string, onlyUnverified: boolean): { pending: CatalogEntry[]; total: number; unreadable?: UnreadableCatalogError } {
+  const { entries, unreadable } = readCatalogOrProblem(backups, profileId);
+  return { pending: onlyUnverified ? entries.filter((entry) => entry.verified === null) : entries, total: entries.length, ...(unreadable ? { unreadable } : {}) };
+}
+
+/** A run of verifications stopped because another operation held the workspace longer than it waits: what it verified before. */
+export class VerificationStopped extends Error {
+  constructor(readonly busy: EnvProfilesError, readonly done: { results: VerificationResult[]; errors: BackupFailure[]; left: number }) {
+    super(busy.message);
+  }
+}
+
+/**
+ * Verifies `pending` one at a time (each under its own lock). One that cannot be verified (its archive
+ * missing, say) is reported as failed and the others are still verified; a cancel stops them all. The
+ * lock is free between two backups, so another command may run there: one that holds the lock is waited
+ * for (up to `lockWaitMs`), and a backup it deleted (a prune) is skipped, neither a failure. A wait that
+ * runs out ends the run (VerificationStopped): the next backup would wait as long again.
+ */
+export async function verifyInTurn(context: WorkspaceContext, backups: BackupLayout, profileId: string, pending: CatalogEntry[], lockWaitMs: number): Promise<ScrubbedProfile> {
+  const results: VerificationResult[] = [];
+  const errors: BackupFailure[] = [];
+  const outcomes: ScrubOutcome[] = [];
+  for (const entry of pending) {
+    let result: VerificationResult;
+    // A command waiting for the lock runs now, between two backups, rather than after them all.
+    await letWaitersIn(context.layout);
+    try {
+      result = await verifyBackup({ ...context, lockWaitMs }, entry.id);
+    } catch (error) {
+      if (isEnvProfilesError(error) && error.code === 'WORKSPACE_BUSY') throw new VerificationStopped(error, { results, errors, left: pending.length - pending.indexOf(entry) });
+      if (isEnvProfilesError(error) && error.code === 'BACKUP_NOT_FOUND' && !readCatalog(backups, profileId).some((e) => e.id === entry.id)) {
+        outcomes.push({ backupId: entry.id, kind: 'deleted' });
+        continue;
+      }
+      // This version cannot tell whether it is sound (it may well be).
+      if (error instanceof NewerFormatError) {
+        outcomes.push({ backupId: entry.id, kind: 'newer-format', message: error.message });
+        continue;
+      }
+      const failure = { backupId: entry.id, ...profileFailure(profileId, error) };
+      errors.push(failure);
+      outcomes.push({ backupId: entry.id, kind: 'failed', failure });
+      continue;
+    } finally {
+      // Between two backups the lock is free: tests hold here to run another command in between.
+      context.onStep?.('between-backups');
+    }
+    results.push(result);
+    outcomes.push({ backupId: entry.id, kind: 'verified', result });
+  }
+  const idsOf = (kind: ScrubOutcome['kind']): string[] => outcomes.filter((o) => o.kind === kind).map((o) => o.backupId);
+  return { results, errors, deletedMeanwhile: idsOf('deleted'), newerFormat: idsOf('newer-format'), failed: results.filter((r) => !r.ok).length + errors.length, outcomes };
+}
