@@ -1,18 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { missingArchives, newestFirst, profilesWithBackups, readCatalog, readCatalogOrProblem, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
-import { unmarkedFolderProblem } from '../../core/backup/backupsFolderMark';
+import { newestFirst, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
+import { listBackups } from '../../core/backup/backupListing';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { missingContents } from '../../core/backup/backupContents';
-import { sharingWorkspaceFinder } from '../../core/backup/backupOrigin';
-import { deletedProfilesWithBackups } from '../../core/backup/deletedProfiles';
-import { earlierProfileBackupIds } from '../../core/backup/earlierProfile';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
-import { settledDisagreements } from '../../core/backup/settledCatalog';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError } from '../../core/errors';
 import { localTimestamp, localTimeZone } from '../../core/localTime';
-import { profileNotFoundError } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand, CommandOutput } from '../cliCommand';
 import { table } from '../textFormat';
@@ -35,34 +30,9 @@ export const backupsCommand: CliCommand = {
       return rebuilt(await rebuildCatalog(context, positionals[0], dryRun), context.now());
     }
     if (dryRun) throw new EnvProfilesError('USAGE', '--dry-run goes with --rebuild-catalog.', { kind: 'usage' });
-    const config = workspaceConfigFor(context);
-    const backups = new BackupLayout(context.layout, config);
-    const profiles = positionals.length ? positionals : profilesWithBackups(backups);
-    // The list of every profile's backups goes on past a catalog that cannot be read (named below, exit
-    // 1): before, one damaged catalog hid the backups of every profile. A profile named alone is refused.
-    const read = profiles.map((profileId) => (positionals.length ? { profileId, entries: readCatalog(backups, profileId) } : { profileId, ...readCatalogOrProblem(backups, profileId) }));
-    const unreadable = read.flatMap((c) => (c.unreadable ? [c.unreadable] : []));
-    const catalogs = read.filter((c) => !c.unreadable);
-    // A catalog that lost track of its folder (lost, restored from elsewhere, edited) would make a list
-    // that is wrong without saying so; "No backups" beside a folder of archives would be alarming.
-    const disagreements: Record<string, string[]> = {};
-    for (const catalog of catalogs) {
-      // Read again after a change of the catalog under way (a workspace sharing the folder), as it stands then.
-      const first = catalog.entries;
-      const settled = await settledDisagreements(backups, catalog.profileId, () => {
-        const again = readCatalogOrProblem(backups, catalog.profileId);
-        return again.unreadable ? first : again.entries;
-      }, first);
-      catalog.entries = settled.entries;
-      if (settled.disagreements.length > 0) disagreements[catalog.profileId] = settled.disagreements;
-    }
-    const entries = catalogs.flatMap((c) => c.entries).sort(newestFirst);
-    // Backups that cannot be restored now: their own archive, or one their chain builds on, is gone.
-    const unrestorable: Record<string, Record<string, string[]>> = {};
-    for (const { profileId, entries: listed } of catalogs) {
-      const missing = missingArchives(backups, profileId, listed);
-      if (missing.size > 0) unrestorable[profileId] = Object.fromEntries(missing);
-    }
+    const listed = await listBackups(context, positionals[0]);
+    const { profiles, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, folderProblem: unmarked, unreadable } = listed;
+    const backups = new BackupLayout(context.layout, workspaceConfigFor(context));
     const gapOf = (entry: CatalogEntry): string[] | undefined => unrestorable[entry.profileId]?.[entry.id];
     const unrestorableNotes = Object.entries(unrestorable).flatMap(([profileId, gaps]) => {
       const needing = Object.entries(gaps).filter(([id, gone]) => !gone.includes(id));
@@ -71,15 +41,6 @@ export const backupsCommand: CliCommand = {
       return [`note: ${needing.length} backup(s) of ${profileId} cannot be restored now: their chain needs ${lost.join(', ')}, whose archive${lost.length > 1 ? 's are' : ' is'} missing (marked "chain broken").`,
         `  Put ${lost.length > 1 ? 'those archives' : 'that archive'} back to restore them; the backups whose archives are all there can be restored as they are.`];
     });
-    // Backups another workspace made into this folder (the same profile id, a shared backups.directory).
-    const sharedWith: Record<string, Record<string, number>> = {};
-    const otherLiveWorkspace = sharingWorkspaceFinder(context.layout, backups);
-    for (const { profileId, entries: listed } of catalogs) {
-      for (const entry of listed) {
-        const other = otherLiveWorkspace(entry.origin);
-        if (other) (sharedWith[profileId] ??= {})[other] = (sharedWith[profileId]?.[other] ?? 0) + 1;
-      }
-    }
     const sharingNotes = Object.entries(sharedWith).flatMap(([profileId, workspaces]) => Object.entries(workspaces).flatMap(([workspace, count]) => [
       `note: ${count} of the backups listed for ${profileId} ${count === 1 ? 'was' : 'were'} made by the workspace at ${workspace}, which uses the same backups folder and profile id.`,
       `  Prune here keeps them (that workspace's prune decides); restoring one here brings that workspace's data. Give each workspace its own backups.directory in .envprofiles/config.yaml.`,
@@ -89,30 +50,20 @@ export const backupsCommand: CliCommand = {
       `  Rebuild it from the archives: envprofiles backups ${profileId} --rebuild-catalog (--dry-run first shows what it would change).`,
     ]);
     // A profile that was deleted keeps its backups: say how to get it back, and how to prune them.
-    const deleted = deletedProfilesWithBackups(context.layout, backups, (id) => catalogs.find((c) => c.profileId === id)?.entries ?? []);
     const deletedNotes = deleted.flatMap((profileId) => [
       `note: ${profileId} has no profile file (it was deleted); its backups were kept.`,
       `  Restoring one over its profile brings it back (envprofiles restore <backup-id>); "envprofiles prune ${profileId}" prunes them by the keep rules in its newest backup.`,
     ]);
-    // Backups of an earlier profile whose id a new profile took (the new one's created_at tells them apart).
-    const earlierProfile: Record<string, string[]> = {};
-    for (const { profileId, entries: listed } of catalogs) {
-      const ids = deleted.includes(profileId) ? [] : earlierProfileBackupIds(context.layout, config, profileId, listed.filter((e) => !otherLiveWorkspace(e.origin)), context.now());
-      if (ids.length > 0) earlierProfile[profileId] = ids;
-    }
     const earlierNotes = Object.entries(earlierProfile).flatMap(([profileId, ids]) => [
       `note: ${ids.length} of the backups listed for ${profileId} (marked "earlier profile") ${ids.length === 1 ? 'was' : 'were'} made before the current ${profileId} was created: ${ids.length === 1 ? 'it holds' : 'they hold'} the data of an earlier profile with this id, which was deleted.`,
       `  Restoring one over ${profileId} replaces its databases with that data (after a safety backup); "envprofiles restore <backup-id> --as-new <id>" keeps them apart.`,
     ]);
     // An empty mount point where this workspace's backups were: "No backups" would mislead.
-    const unmarked = unmarkedFolderProblem(context.layout, backups);
     if (unmarked) notes.unshift(`note: ${unmarked.message.replace(/ Nothing was written\.$/, '')}`, `  ${unmarked.hint}`);
     const unreadableLines = unreadable.flatMap((problem) => [`FAILED ${problem.profileId} [${problem.code}]: ${problem.message} Its backups are not listed.`, `  ${problem.hint}`]);
     const exitCode = unreadable.length > 0 ? 1 : 0;
-    const json = { directory: backups.root, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, ...(unmarked ? { folderProblem: unmarked.message } : {}), ...(unreadable.length > 0 ? { unreadableCatalogs: Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message])) } : {}) };
+    const json = { directory: listed.directory, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, ...(unmarked ? { folderProblem: unmarked.message } : {}), ...(unreadable.length > 0 ? { unreadableCatalogs: Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message])) } : {}) };
     if (entries.length === 0) {
-      // No backups and no profile of that name: most likely a typo of an id.
-      if (positionals.length > 0 && !fs.existsSync(context.layout.profileFile(positionals[0]))) throw profileNotFoundError(context.layout, config, positionals[0]);
       // An outside folder that is not there may be on a disk that is not mounted: "No backups" would mislead.
       const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isMissingOutside() ? '; if it is on a disk that is not mounted, mount it' : ''})`;
       return { json, text: [`No backups${positionals.length ? ` of ${positionals[0]}` : ''}${unreadable.length > 0 ? ' that can be listed' : ''} in ${backups.root}${missing}.`, ...notes, ...unreadableLines], exitCode };
