@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { backUpAllProfiles } from '../src/core/backup/allProfilesBackup';
 import { readCatalog, writeCatalog } from '../src/core/backup/backupCatalog';
 import { verifyInTurn } from '../src/core/backup/backupScrub';
+import { listBackups } from '../src/core/backup/backupListing';
 import { createBackup } from '../src/core/backup/backupCreation';
 import { ArchiveReader } from '../src/core/backup/archiveReader';
 import { parseManifest } from '../src/core/backup/backupManifest';
@@ -1251,6 +1252,25 @@ describe('backup archives', () => {
     const third = await createBackup({ ...context, now: () => at }, { profileId: DEV, kind: 'full' });
     assert.equal(third.entry.id, first.entry.id.replace('T100000-000Z', 'T100000-003Z'));
     assert.deepEqual(readCatalog(layout, DEV).map((entry) => entry.id), [first.entry.id, second.entry.id, third.entry.id]);
+  });
+});
+
+describe('backups listing', () => {
+  it('gathers what the list says beside the backups: the chain that lost an archive, a deleted profile; a profile named that does not exist is refused', async () => {
+    const { root, context } = await demoWorkspace();
+    const prod = 'prod_environment_001';
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    await createBackup(context, { profileId: prod, kind: 'full' });
+    fs.rmSync(full.archive);
+    fs.rmSync(path.join(root, `.envprofiles/profiles/${prod}.yaml`));
+    const listed = await listBackups(context, undefined);
+    assert.deepEqual(listed.backups.map((b) => b.profileId).sort(), [DEV, DEV, prod]);
+    assert.deepEqual(listed.unrestorable, { [DEV]: { [full.entry.id]: [full.entry.id], [incremental.entry.id]: [full.entry.id] } });
+    assert.deepEqual([listed.deletedProfiles, listed.unreadable, listed.sharedWith, listed.earlierProfile, listed.folderProblem], [[prod], [], {}, {}, undefined]);
+    assert.match(listed.disagreements[DEV]?.join('; ') ?? '', new RegExp(full.entry.id));
+    assert.deepEqual((await listBackups(context, DEV)).backups.map((b) => b.id), [incremental.entry.id, full.entry.id]);
+    await assert.rejects(listBackups(context, 'no_such_profile'), (error: unknown) => error instanceof EnvProfilesError && error.code === 'PROFILE_NOT_FOUND');
   });
 });
 
