@@ -2,13 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { newestFirst, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { listBackups } from '../../core/backup/backupListing';
-import { BackupLayout } from '../../core/backup/backupLayout';
 import { missingContents } from '../../core/backup/backupContents';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError } from '../../core/errors';
 import { localTimestamp, localTimeZone } from '../../core/localTime';
-import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand, CommandOutput } from '../cliCommand';
 import { table } from '../textFormat';
 
@@ -31,8 +29,7 @@ export const backupsCommand: CliCommand = {
     }
     if (dryRun) throw new EnvProfilesError('USAGE', '--dry-run goes with --rebuild-catalog.', { kind: 'usage' });
     const listed = await listBackups(context, positionals[0]);
-    const { profiles, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, folderProblem: unmarked, unreadable } = listed;
-    const backups = new BackupLayout(context.layout, workspaceConfigFor(context));
+    const { folder: backups, profiles, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, folderProblem: unmarked, unreadable } = listed;
     const gapOf = (entry: CatalogEntry): string[] | undefined => unrestorable[entry.profileId]?.[entry.id];
     const unrestorableNotes = Object.entries(unrestorable).flatMap(([profileId, gaps]) => {
       const needing = Object.entries(gaps).filter(([id, gone]) => !gone.includes(id));
@@ -62,7 +59,7 @@ export const backupsCommand: CliCommand = {
     if (unmarked) notes.unshift(`note: ${unmarked.message.replace(/ Nothing was written\.$/, '')}`, `  ${unmarked.hint}`);
     const unreadableLines = unreadable.flatMap((problem) => [`FAILED ${problem.profileId} [${problem.code}]: ${problem.message} Its backups are not listed.`, `  ${problem.hint}`]);
     const exitCode = unreadable.length > 0 ? 1 : 0;
-    const json = { directory: listed.directory, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, ...(unmarked ? { folderProblem: unmarked.message } : {}), ...(unreadable.length > 0 ? { unreadableCatalogs: Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message])) } : {}) };
+    const json = { directory: backups.root, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, ...(unmarked ? { folderProblem: unmarked.message } : {}), ...(unreadable.length > 0 ? { unreadableCatalogs: Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message])) } : {}) };
     if (entries.length === 0) {
       // An outside folder that is not there may be on a disk that is not mounted: "No backups" would mislead.
       const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isMissingOutside() ? '; if it is on a disk that is not mounted, mount it' : ''})`;

@@ -16,8 +16,8 @@ import type { WorkspaceContext } from '../workspaceContext';
 // workspace made, a profile deleted, backups of an earlier profile with the same id.
 
 export interface BackupListing {
-  /** The backups folder. */
-  directory: string;
+  /** The backups folder (read from config.yaml once, for the caller too). */
+  folder: BackupLayout;
   /** The profiles listed: the one named, or every one with backups. */
   profiles: string[];
   /** Every readable catalog's backups, newest first. */
@@ -88,5 +88,5 @@ export async function listBackups(context: WorkspaceContext, named: string | und
   // No backups and no profile of that name: most likely a typo of an id.
   if (entries.length === 0 && named !== undefined && !fs.existsSync(context.layout.profileFile(named))) throw profileNotFoundError(context.layout, config, named);
   const folderProblem = unmarkedFolderProblem(context.layout, backups);
-  return { directory: backups.root, profiles, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles, earlierProfile, ...(folderProblem ? { folderProblem } : {}), unreadable };
+  return { folder: backups, profiles, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles, earlierProfile, ...(folderProblem ? { folderProblem } : {}), unreadable };
 }
