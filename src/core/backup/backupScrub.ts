@@ -52,37 +52,42 @@ export class VerificationStopped extends Error {
  * runs out ends the run (VerificationStopped): the next backup would wait as long again.
  */
 export async function verifyInTurn(context: WorkspaceContext, backups: BackupLayout, profileId: string, pending: CatalogEntry[], lockWaitMs: number): Promise<ScrubbedProfile> {
-  const results: VerificationResult[] = [];
-  const errors: BackupFailure[] = [];
   const outcomes: ScrubOutcome[] = [];
-  for (const entry of pending) {
-    let result: VerificationResult;
+  for (const [index, entry] of pending.entries()) {
     // A command waiting for the lock runs now, between two backups, rather than after them all.
     await letWaitersIn(context.layout);
     try {
-      result = await verifyBackup({ ...context, lockWaitMs }, entry.id);
+      outcomes.push(await outcomeOf(context, backups, profileId, entry.id, lockWaitMs));
     } catch (error) {
-      if (isEnvProfilesError(error) && error.code === 'WORKSPACE_BUSY') throw new VerificationStopped(error, { results, errors, left: pending.length - pending.indexOf(entry) });
-      if (isEnvProfilesError(error) && error.code === 'BACKUP_NOT_FOUND' && !readCatalog(backups, profileId).some((e) => e.id === entry.id)) {
-        outcomes.push({ backupId: entry.id, kind: 'deleted' });
-        continue;
-      }
-      // This version cannot tell whether it is sound (it may well be).
-      if (error instanceof NewerFormatError) {
-        outcomes.push({ backupId: entry.id, kind: 'newer-format', message: error.message });
-        continue;
-      }
-      const failure = { backupId: entry.id, ...profileFailure(profileId, error) };
-      errors.push(failure);
-      outcomes.push({ backupId: entry.id, kind: 'failed', failure });
-      continue;
+      if (isEnvProfilesError(error) && error.code === 'WORKSPACE_BUSY') throw new VerificationStopped(error, { ...resultsAndErrors(outcomes), left: pending.length - index });
+      throw error;
     } finally {
       // Between two backups the lock is free: tests hold here to run another command in between.
       context.onStep?.('between-backups');
     }
-    results.push(result);
-    outcomes.push({ backupId: entry.id, kind: 'verified', result });
   }
+  const { results, errors } = resultsAndErrors(outcomes);
   const idsOf = (kind: ScrubOutcome['kind']): string[] => outcomes.filter((o) => o.kind === kind).map((o) => o.backupId);
   return { results, errors, deletedMeanwhile: idsOf('deleted'), newerFormat: idsOf('newer-format'), failed: results.filter((r) => !r.ok).length + errors.length, outcomes };
+}
+
+/** What became of one backup; a busy workspace (the wait ran out) and a cancel are thrown. */
+async function outcomeOf(context: WorkspaceContext, backups: BackupLayout, profileId: string, backupId: string, lockWaitMs: number): Promise<ScrubOutcome> {
+  try {
+    return { backupId, kind: 'verified', result: await verifyBackup({ ...context, lockWaitMs }, backupId) };
+  } catch (error) {
+    if (isEnvProfilesError(error) && error.code === 'WORKSPACE_BUSY') throw error;
+    if (isEnvProfilesError(error) && error.code === 'BACKUP_NOT_FOUND' && !readCatalog(backups, profileId).some((e) => e.id === backupId)) return { backupId, kind: 'deleted' };
+    // This version cannot tell whether it is sound (it may well be).
+    if (error instanceof NewerFormatError) return { backupId, kind: 'newer-format', message: error.message };
+    return { backupId, kind: 'failed', failure: { backupId, ...profileFailure(profileId, error) } };
+  }
+}
+
+/** The verifications and the failures among `outcomes`. */
+function resultsAndErrors(outcomes: ScrubOutcome[]): { results: VerificationResult[]; errors: BackupFailure[] } {
+  return {
+    results: outcomes.flatMap((o) => (o.kind === 'verified' ? [o.result] : [])),
+    errors: outcomes.flatMap((o) => (o.kind === 'failed' ? [o.failure] : [])),
+  };
 }
