@@ -267,6 +267,75 @@ describe('backup archives', () => {
     }
   });
 
+  it('a chain through changes of a database\'s layout (VACUUM, another page size, auto_vacuum, another journal mode, a file made anew), with restores in between, restores every backup exactly: content, schema, user_version and page size', async function () {
+    this.timeout(300_000);
+    const { root, context } = await demoWorkspace(300);
+    editConfig(root, 'max_chain: 7', 'max_chain: 12');
+    // A fixed seed: the same changes on every run, and a failure names the round and what was done.
+    let seed = 20261204;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor((seed / 2147483648) * n);
+    };
+    const files = ['strategies', 'market_data'].map((name) => `data/dev/${name}.sqlite3`);
+    // What a restore must give back of each database: its rows, its schema, and what its header says.
+    const stateOf = async (folder: string): Promise<string[]> => Promise.all(files.map(async (file) => {
+      const fullPath = path.join(root, file.replace('data/dev/', `${folder}/`));
+      const db = (await engine()).open(fullPath, { readOnly: true });
+      try {
+        const schema = db.all('SELECT type, name, sql FROM sqlite_schema ORDER BY name');
+        const pragmas = ['page_size', 'user_version', 'auto_vacuum', 'integrity_check'].map((name) => db.all(`PRAGMA ${name}`));
+        return JSON.stringify({ rows: await contentDigest(fullPath), schema, pragmas });
+      } finally {
+        db.close();
+      }
+    }));
+    const state = (): Promise<string[]> => stateOf('data/dev');
+    const changes: [string, (file: string) => Promise<void>][] = [
+      ['rows added', (file) => mutate(root, `CREATE TABLE IF NOT EXISTS filler (x BLOB); WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${50 + random(400)}) INSERT INTO filler SELECT randomblob(${100 + random(3000)}) FROM s`, file)],
+      ['rows deleted', (file) => mutate(root, `CREATE TABLE IF NOT EXISTS filler (x BLOB); DELETE FROM filler WHERE rowid % ${2 + random(3)} = 0`, file)],
+      ['rows updated', (file) => mutate(root, `CREATE TABLE IF NOT EXISTS filler (x BLOB); UPDATE filler SET x = randomblob(length(x)) WHERE rowid % 7 = ${random(7)}`, file)],
+      ['VACUUM', (file) => mutate(root, 'VACUUM', file)],
+      ['another page size', (file) => mutate(root, `PRAGMA journal_mode = DELETE; PRAGMA page_size = ${[512, 1024, 8192, 65536][random(4)]}; VACUUM; PRAGMA journal_mode = WAL`, file)],
+      ['auto_vacuum incremental', (file) => mutate(root, 'PRAGMA journal_mode = DELETE; PRAGMA auto_vacuum = INCREMENTAL; VACUUM; PRAGMA journal_mode = WAL', file)],
+      ['incremental_vacuum', (file) => mutate(root, 'PRAGMA incremental_vacuum', file)],
+      ['journal mode DELETE', (file) => mutate(root, 'PRAGMA journal_mode = DELETE', file)],
+      ['a table made and another dropped', (file) => mutate(root, `CREATE TABLE t${random(1_000_000)} (a, b); DROP TABLE IF EXISTS filler`, file)],
+      ['user_version', (file) => mutate(root, `PRAGMA user_version = ${random(1000)}`, file)],
+      ['the file made anew', async (file) => {
+        for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(path.join(root, file + suffix), { force: true });
+        const made = (await engine()).open(path.join(root, file), { readOnly: false, create: true });
+        made.exec(`PRAGMA page_size = ${[1024, 4096, 16384][random(3)]}; PRAGMA journal_mode = WAL; CREATE TABLE filler (x BLOB); INSERT INTO filler VALUES (randomblob(20000))`);
+        made.close();
+      }],
+    ];
+    const taken: { id: string; kind: string; state: string[]; done: string }[] = [];
+    for (let round = 0; round < 30; round++) {
+      const done: string[] = [];
+      for (const file of files) {
+        if (random(3) === 0) continue;
+        const [what, change] = changes[random(changes.length)];
+        await change(file);
+        done.push(`${path.basename(file)}: ${what}`);
+      }
+      if (taken.length > 2 && random(4) === 0) {
+        const earlier = taken[random(taken.length)];
+        await restoreBackup(context, { reference: earlier.id });
+        assert.deepEqual(await state(), earlier.state, `round ${round}: restoring ${earlier.id} (${earlier.done})`);
+        done.push(`${earlier.id} restored`);
+      }
+      const backup = await createBackup(context, { profileId: DEV, kind: random(8) === 0 ? 'full' : 'auto' });
+      taken.push({ id: backup.entry.id, kind: backup.entry.kind, state: await state(), done: `round ${round}: ${done.join('; ') || 'no change'}` });
+    }
+    // Incrementals on top of every kind of change, not fulls only.
+    assert.ok(taken.filter((t) => t.kind === 'incremental').length >= 12, taken.map((t) => t.kind).join(' '));
+    for (const [i, { id, state: expected, done }] of taken.entries()) {
+      assert.equal((await verifyBackup(context, id)).ok, true, `${id} verifies (${done})`);
+      await restoreBackup(context, { reference: id, asNew: `layout_${i}` });
+      assert.deepEqual(await stateOf(`data/layout_${i}`), expected, `${id} restored as a new profile (${done})`);
+    }
+  });
+
   for (const pageSize of [4096, 512, 65536]) it(`an incremental hashed on one thread (pages deflated as found) equals one hashed on two: same pages, index and restore (pages of ${pageSize} bytes${pageSize === 4096 ? '' : ', blocks of 1 MiB all the same: 256 pages of 64 KiB were 16 MiB per thread'})`, async () => {
     const { root, context } = await demoWorkspace(3000);
     // Other page sizes: more than two blocks of 1 MiB (a table of 3 MB), so that blocks follow one another.
