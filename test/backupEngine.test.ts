@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { backUpAllProfiles } from '../src/core/backup/allProfilesBackup';
 import { readCatalog, writeCatalog } from '../src/core/backup/backupCatalog';
-import { verifyInTurn } from '../src/core/backup/backupScrub';
+import { VerificationStopped, verifyEveryProfileInTurn, verifyInTurn } from '../src/core/backup/backupScrub';
 import { listBackups } from '../src/core/backup/backupListing';
 import { createBackup } from '../src/core/backup/backupCreation';
 import { ArchiveReader } from '../src/core/backup/archiveReader';
@@ -1499,6 +1499,40 @@ describe('verify', () => {
     assert.match(scrubbed.errors[0].message, new RegExp(lost.entry.id));
     const recorded = new Map(readCatalog(backups, DEV).map((entry) => [entry.id, entry.verified?.ok ?? null]));
     assert.deepEqual([recorded.get(first.entry.id), recorded.get(last.entry.id)], [true, true]);
+  });
+
+  it('every profile in turn (the core of verify --all): each profile\'s outcomes; an unreadable catalog is named and the others verified; a wait that runs out in the second profile stops the run with what the first one verified (before, the CLI gathered that)', async () => {
+    const { root, context } = await demoWorkspace();
+    const backups = new BackupLayout(context.layout, defaultConfig());
+    const TEST = 'test_environment_001';
+    const PROD = 'prod_environment_001';
+    const devBackups = [await createBackup(context, { profileId: DEV, kind: 'full' }), await createBackup(context, { profileId: DEV })];
+    const testBackups = [await createBackup(context, { profileId: TEST, kind: 'full' }), await createBackup(context, { profileId: TEST })];
+    await createBackup(context, { profileId: PROD, kind: 'full' });
+    fs.writeFileSync(path.join(root, '.envprofiles/backups', PROD, 'catalog.json'), '{ not json');
+    const scrubbed = await verifyEveryProfileInTurn(context, backups, true, 0);
+    assert.deepEqual(scrubbed.profiles.map((p) => [p.profileId, p.outcomes.map((o) => [o.backupId, o.kind])]), [
+      [DEV, devBackups.map((b) => [b.entry.id, 'verified'])],
+      [TEST, testBackups.map((b) => [b.entry.id, 'verified'])],
+    ]);
+    assert.deepEqual([scrubbed.backupsSeen, scrubbed.unreadable.map((u) => [u.profileId, u.code])], [4, [[PROD, 'CATALOG_MISMATCH']]]);
+    // Nothing left unverified: a second run verifies none and still sees them.
+    const again = await verifyEveryProfileInTurn(context, backups, true, 0);
+    assert.deepEqual([again.profiles, again.backupsSeen], [[], 4]);
+    // Every backup again; another process takes the workspace once the first profile is done (a live holder: this test's parent).
+    let between = 0;
+    const busied = { ...context, onStep: (step: string) => {
+      if (step === 'between-backups' && ++between === devBackups.length) fs.writeFileSync(context.layout.lockFile, JSON.stringify({ pid: process.ppid, host: os.hostname(), since: new Date().toISOString(), operation: 'backup of test_environment_001' }));
+    } };
+    try {
+      await assert.rejects(verifyEveryProfileInTurn(busied, backups, false, 0), (error: unknown) => {
+        assert.ok(error instanceof VerificationStopped, String(error));
+        assert.deepEqual([error.busy.code, error.done.results.map((r) => [r.backupId, r.ok]), error.done.errors, error.done.left], ['WORKSPACE_BUSY', devBackups.map((b) => [b.entry.id, true]), [], testBackups.length]);
+        return true;
+      });
+    } finally {
+      fs.rmSync(context.layout.lockFile, { force: true });
+    }
   });
 
   it('a folder removed while a verify runs (its staging folder, or the backups folder with the catalog): said in words that name it (before: recorded as a failed verification, or "a bug"), nothing recorded', async () => {

@@ -1,9 +1,7 @@
-import type { CatalogEntry, UnreadableCatalogError } from '../../core/backup/backupCatalog';
-import { backupsToVerify, VerificationStopped, verifyInTurn, type ScrubbedProfile, type ScrubOutcome } from '../../core/backup/backupScrub';
-import { workspaceProfilesWithBackups } from '../../core/backup/deletedProfiles';
+import type { CatalogEntry } from '../../core/backup/backupCatalog';
+import { backupsToVerify, VerificationStopped, verifyEveryProfileInTurn, verifyInTurn, type ScrubbedProfile, type ScrubOutcome } from '../../core/backup/backupScrub';
 import { BackupLayout } from '../../core/backup/backupLayout';
-import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
-import type { BackupFailure } from '../../core/backup/profileFailure';
+import { verificationHint, verifyBackup } from '../../core/backup/backupVerification';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError, reworded } from '../../core/errors';
 import { lockWaitLimitFromEnvironment } from '../testHooks';
@@ -56,9 +54,14 @@ export const verifyCommand: CliCommand = {
  * between two backups: this one waits for them (up to 30 minutes, or --wait when longer), not fails.
  */
 async function verifyEach(context: WorkspaceContext, backups: BackupLayout, profileId: string, pending: CatalogEntry[], indent: string): Promise<VerifiedProfile> {
-  const scrubbed = await verifyInTurn(context, backups, profileId, pending, Math.max(lockWaitLimitFromEnvironment(process.env), context.lockWaitMs ?? 0));
+  const scrubbed = await verifyInTurn(context, backups, profileId, pending, lockWaitFor(context));
   const { outcomes, ...verified } = scrubbed;
   return { ...verified, text: outcomes.flatMap((outcome) => outcomeLines(outcome, indent)) };
+}
+
+/** How long a run waits for another command holding the workspace between two backups: 30 minutes, or --wait when longer. */
+function lockWaitFor(context: WorkspaceContext): number {
+  return Math.max(lockWaitLimitFromEnvironment(process.env), context.lockWaitMs ?? 0);
 }
 
 /** The lines a backup of a run gets. */
@@ -87,13 +90,12 @@ function outcomeLines(outcome: ScrubOutcome, indent: string): string[] {
  * The WORKSPACE_BUSY that stopped a run, with what the run verified before it (recorded) and which
  * FAILED, so that the lines it printed for them are not all the user lost (before: only the error).
  */
-function stoppedError(stopped: VerificationStopped, earlier: { results: VerificationResult[]; errors: BackupFailure[] }[], rerun: string): EnvProfilesError {
-  const results = [...earlier.flatMap((e) => e.results), ...stopped.done.results];
-  const errors = [...earlier.flatMap((e) => e.errors), ...stopped.done.errors];
+function stoppedError(stopped: VerificationStopped, rerun: string): EnvProfilesError {
+  const { results, errors, left } = stopped.done;
   const failed = [...results.filter((r) => !r.ok).map((r) => r.backupId), ...errors.map((e) => e.backupId)];
   const done = results.length + errors.length;
   const before = done === 0 ? 'before verifying any backup' : `after verifying ${done} backup(s), recorded: ${done - failed.length} sound, ${failed.length} FAILED${failed.length > 0 ? ` (${failed.join(', ')})` : ''}`;
-  return reworded(stopped.busy, `The verification stopped ${before}; at least ${stopped.done.left} left. ${stopped.busy.message}`, `Once that operation has finished, "${rerun}" verifies the ones left.`);
+  return reworded(stopped.busy, `The verification stopped ${before}; at least ${left} left. ${stopped.busy.message}`, `Once that operation has finished, "${rerun}" verifies the ones left.`);
 }
 
 /** What verifying the backups of one profile found, with its lines. */
@@ -111,7 +113,7 @@ async function verifyProfile(context: WorkspaceContext, profileId: string): Prom
     backups.requireVisible('nothing was verified');
   }
   const { results, errors, deletedMeanwhile, newerFormat, failed, text } = await verifyEach(context, backups, profileId, pending, '').catch((error: unknown) => {
-    throw error instanceof VerificationStopped ? stoppedError(error, [], `envprofiles verify --unverified ${profileId}`) : error;
+    throw error instanceof VerificationStopped ? stoppedError(error, `envprofiles verify --unverified ${profileId}`) : error;
   });
   if (total === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
   else if (pending.length === 0) text.push(`Every backup of ${profileId} (${total}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
@@ -123,35 +125,15 @@ async function verifyProfile(context: WorkspaceContext, profileId: string): Prom
 /** Verifies the backups of every profile that has some (the workspace's and its deleted ones'), profile by profile. */
 async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boolean): Promise<CommandOutput> {
   requireInitialised(context.layout);
-  const config = workspaceConfigFor(context);
-  const backups = new BackupLayout(context.layout, config);
-  const profiles: (Omit<VerifiedProfile, 'failed' | 'text'> & { profileId: string })[] = [];
-  const text: string[] = [];
-  let backupsSeen = 0;
-  let failed = 0;
-  const profileIds = workspaceProfilesWithBackups(context.layout, backups);
-  if (profileIds.length === 0) backups.requireVisible('nothing was verified');
-  const unreadable: UnreadableCatalogError[] = [];
-  for (const profileId of profileIds) {
-    const { pending, total, unreadable: problem } = backupsToVerify(backups, profileId, onlyUnverified);
-    // One catalog that cannot be read does not stop the scrub of the others (before, it ended the run).
-    if (problem) {
-      unreadable.push(problem);
-      continue;
-    }
-    backupsSeen += total;
-    if (pending.length === 0) continue;
-    text.push(`${profileId}:`);
-    const { text: lines, failed: failedHere, ...verified } = await verifyEach(context, backups, profileId, pending, '  ').catch((error: unknown) => {
-      throw error instanceof VerificationStopped ? stoppedError(error, profiles, 'envprofiles verify --all --unverified') : error;
-    });
-    text.push(...lines);
-    profiles.push({ profileId, ...verified });
-    failed += failedHere;
-  }
+  const backups = new BackupLayout(context.layout, workspaceConfigFor(context));
+  const { profiles: scrubbed, backupsSeen, unreadable } = await verifyEveryProfileInTurn(context, backups, onlyUnverified, lockWaitFor(context)).catch((error: unknown) => {
+    throw error instanceof VerificationStopped ? stoppedError(error, 'envprofiles verify --all --unverified') : error;
+  });
+  const text = scrubbed.flatMap(({ profileId, outcomes }) => [`${profileId}:`, ...outcomes.flatMap((outcome) => outcomeLines(outcome, '  '))]);
+  const profiles = scrubbed.map(({ outcomes: _lines, failed: _count, ...verified }) => verified);
   for (const problem of unreadable) text.push(`FAILED ${problem.profileId} [${problem.code}]: ${problem.message} Its backups were not verified.`, `  ${problem.hint}`);
-  failed += unreadable.length;
-  const all = profiles.flatMap((p) => [...p.results, ...p.errors]);
+  const failed = scrubbed.reduce((sum, p) => sum + p.failed, 0) + unreadable.length;
+  const all = scrubbed.flatMap((p) => [...p.results, ...p.errors]);
   const deleted = profiles.reduce((sum, p) => sum + p.deletedMeanwhile.length, 0);
   const newer = profiles.reduce((sum, p) => sum + p.newerFormat.length, 0);
   if (all.length === 0 && newer > 0) text.push(`Nothing was verified: ${newerWritten(newer)}${skippedText(deleted)}${unreadable.length > 0 ? `; ${unreadable.length} profile(s) could not be verified (see above)` : ''}.`);

@@ -1,5 +1,6 @@
 import { readCatalog, readCatalogOrProblem, type CatalogEntry, type UnreadableCatalogError } from './backupCatalog';
 import type { BackupLayout } from './backupLayout';
+import { workspaceProfilesWithBackups } from './deletedProfiles';
 import { NewerFormatError } from './backupManifest';
 import { verifyBackup, type VerificationResult } from './backupVerification';
 import { profileFailure, type BackupFailure } from './profileFailure';
@@ -69,6 +70,50 @@ export async function verifyInTurn(context: WorkspaceContext, backups: BackupLay
   const { results, errors } = resultsAndErrors(outcomes);
   const idsOf = (kind: ScrubOutcome['kind']): string[] => outcomes.filter((o) => o.kind === kind).map((o) => o.backupId);
   return { results, errors, deletedMeanwhile: idsOf('deleted'), newerFormat: idsOf('newer-format'), failed: results.filter((r) => !r.ok).length + errors.length, outcomes };
+}
+
+/** What verifying the backups of every profile found (verify --all). */
+export interface ScrubbedWorkspace {
+  /** The profiles that had backups to verify, in the order they were verified. */
+  profiles: (ScrubbedProfile & { profileId: string })[];
+  /** How many backups the readable catalogs list, verified before or not. */
+  backupsSeen: number;
+  /** Catalogs that could not be read: their profiles' backups were not verified, and the others were. */
+  unreadable: UnreadableCatalogError[];
+}
+
+/**
+ * Verifies the backups of every profile this workspace keeps backups of (its deleted ones too), profile
+ * by profile, each backup as `verifyInTurn` does. A wait that runs out ends the run: the VerificationStopped
+ * holds what every profile before verified, not only the last one's.
+ */
+export async function verifyEveryProfileInTurn(context: WorkspaceContext, backups: BackupLayout, onlyUnverified: boolean, lockWaitMs: number): Promise<ScrubbedWorkspace> {
+  const profileIds = workspaceProfilesWithBackups(context.layout, backups);
+  // No profile has backups: maybe because the backups folder is on a disk that is not mounted.
+  if (profileIds.length === 0) backups.requireVisible('nothing was verified');
+  const scrubbed: ScrubbedWorkspace = { profiles: [], backupsSeen: 0, unreadable: [] };
+  for (const profileId of profileIds) {
+    const { pending, total, unreadable } = backupsToVerify(backups, profileId, onlyUnverified);
+    // One catalog that cannot be read does not stop the scrub of the others.
+    if (unreadable) {
+      scrubbed.unreadable.push(unreadable);
+      continue;
+    }
+    scrubbed.backupsSeen += total;
+    if (pending.length === 0) continue;
+    try {
+      scrubbed.profiles.push({ profileId, ...(await verifyInTurn(context, backups, profileId, pending, lockWaitMs)) });
+    } catch (error) {
+      if (!(error instanceof VerificationStopped)) throw error;
+      const earlier = scrubbed.profiles;
+      throw new VerificationStopped(error.busy, {
+        results: [...earlier.flatMap((p) => p.results), ...error.done.results],
+        errors: [...earlier.flatMap((p) => p.errors), ...error.done.errors],
+        left: error.done.left,
+      });
+    }
+  }
+  return scrubbed;
 }
 
 /** What became of one backup; a busy workspace (the wait ran out) and a cancel are thrown. */
