@@ -365,7 +365,7 @@ describe('backups on a disk mounted read-only (a backup medium kept write-protec
 
   after(unmountAll);
 
-  it('its backups verify, the result said as not recorded (before: verify failed on the catalog lock); a restore over a profile is refused before anything, its safety backup having nowhere to go, and says how (also in a dry run); as a new profile it restores', async () => {
+  it('its backups verify, the result said as not recorded (before: verify failed on the catalog lock); a new backup and a catalog rebuild are refused naming the folder and backups.directory (before: "read-only" of a temporary file); a restore over a profile is refused before anything, its safety backup having nowhere to go, and says how (also in a dry run); as a new profile it restores', async () => {
     const { root, context } = await demoWorkspace();
     const disk = smallDisk(8);
     useBackupsFolder(root, disk);
@@ -382,6 +382,14 @@ describe('backups on a disk mounted read-only (a backup medium kept write-protec
     const all = runCli(['verify', '--all', '--workspace', root], { env });
     assert.equal(all.status, 0, all.stderr);
     assert.ok(all.stdout.includes(`${backup.entry.id}: sound (3 database(s) rebuilt and checked)\n    ${notRecorded}\n`), all.stdout);
+
+    // A new backup and a catalog rebuild are refused in words that name the folder and the setting (before: "read-only" of a lock's temporary file).
+    for (const [args, operation] of [[['backup', DEV], `backup ${DEV}`], [['backup', DEV, '--full', '--verify'], `backup ${DEV}`], [['backups', DEV, '--rebuild-catalog'], `rebuild the catalog of ${DEV}`]] as const) {
+      const refused = runCli([...args, '--workspace', root], { env });
+      assert.equal(refused.status, 1, refused.stderr);
+      assert.equal(refused.stderr, `error[PERMISSION_DENIED]: "${operation}" needs to write to ${disk}/${DEV}: ${disk}/${DEV} is on a read-only file system. Nothing was changed.\n  The backups folder (backups.directory in .envprofiles/config.yaml) must be writable: remount its disk read-write or make the folder writable, or set backups.directory to another folder, then run it again.\n`);
+    }
+    assert.deepEqual(fs.readdirSync(tmp).filter((name) => name.includes('envprofiles-tmp')), [], 'no snapshot left behind');
 
     const before = databaseFiles(path.join(root, 'data'));
     const refusal = `error[PERMISSION_DENIED]: Restoring ${backup.entry.id} takes a safety backup of the current state of ${DEV} first, which needs to write to ${disk}/${DEV}: ${disk}/${DEV} is on a read-only file system. Nothing was changed.\n  To restore from backups that cannot be written to, set backups.directory in .envprofiles/config.yaml to a writable folder and restore by the archive's path (envprofiles restore ${backup.archive}); or restore it as a new profile (--as-new <id>), which replaces nothing.\n`;

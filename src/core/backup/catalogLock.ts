@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvProfilesError } from '../errors';
+import { requireWritableFolders } from '../folderAccess';
 import { createExclusively, readLockFile, releaseLockFile, takeOverStaleLockFile, type LockOwner } from '../fileLock';
 import type { BackupLayout } from './backupLayout';
 
@@ -49,7 +50,7 @@ export async function withCatalogLock<T>(backups: BackupLayout, profileId: strin
   const started = Date.now();
   const giveUpAt = started + LONGEST_WAIT_MS;
   let said = false;
-  while (!createExclusively(file, JSON.stringify(owner))) {
+  while (!takeLock(backups, profileId, operation, file, owner)) {
     const state = readLockFile(file, OTHER_HOST_ABANDONED_MS);
     // A killed holder's lock is taken over at once (another process may win the takeover: then it holds it).
     if (state.kind === 'stale' && takeOverStaleLockFile(file, state.text)) continue;
@@ -75,6 +76,21 @@ export async function withCatalogLock<T>(backups: BackupLayout, profileId: strin
   } finally {
     heldHere.delete(file);
     releaseLockFile(file);
+  }
+}
+
+/**
+ * Creates the lock file; false when another holds it. A backups folder that cannot be written (a disk
+ * mounted read-only) is refused in words that name it and the setting, before anything is changed
+ * (before: "read-only" of the lock's temporary file, which the user never sees).
+ */
+function takeLock(backups: BackupLayout, profileId: string, operation: string, file: string, owner: LockOwner): boolean {
+  try {
+    return createExclusively(file, JSON.stringify(owner));
+  } catch (error) {
+    const folder = backups.profileDir(profileId);
+    requireWritableFolders(`"${operation}"`, [folder], `The backups folder (backups.directory in .envprofiles/config.yaml) must be writable: remount its disk read-write or make the folder writable, or set backups.directory to another folder, then run it again.`);
+    throw error;
   }
 }
 
