@@ -329,6 +329,26 @@ describe('folders that cannot be made', () => {
     assert.match(backup.stderr, /^error\[PERMISSION_DENIED\]: Cannot create \/proc\/self\/dev_environment_001 \(the backups of dev_environment_001\): \/proc\/self is not writable\.$/m);
   });
 
+  it('a folder that /proc itself refuses (root may write to it, and its answer is "no such file"): said as a file system that takes no new folders (before: "a symbolic link that leads nowhere"), which stays what a broken link is told', async function () {
+    // Only root may write to /proc (anyone else is refused as not writable, before any mkdir).
+    needsRoot('writing to /proc').call(this);
+    const { root } = await demoWorkspace();
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/directory: \S+/, 'directory: /proc'));
+    const backup = runCli(['backup', DEV, '--workspace', root], { timeoutMs: 30_000 });
+    assert.equal(backup.status, 1, backup.stderr);
+    assert.equal(backup.stderr, 'error[IO_ERROR]: A folder could not be made (/proc/dev_environment_001): /proc takes no new folders (a virtual file system, such as /proc or /sys).\n  Choose a folder on a disk, then run it again.\n');
+    const dangling = path.join(tempDir(), 'dangling');
+    fs.symlinkSync(path.join(root, 'nowhere'), dangling);
+    let thrown: unknown;
+    try {
+      makeFolders(path.join(dangling, 'x'));
+    } catch (error) {
+      thrown = error;
+    }
+    assert.match(typedSystemError(thrown)?.message ?? String(thrown), /: a folder on its way is a symbolic link that leads nowhere, or was removed meanwhile\.$/);
+  });
+
   it('makeFolders makes every missing level and says the first (as Node\'s recursive mkdir), and throws each level\'s own error', () => {
     const root = tempDir();
     assert.equal(makeFolders(path.join(root, 'a/b/c'), 0o700), path.join(root, 'a'));

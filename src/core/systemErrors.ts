@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lockedDatabaseError } from './databaseInUse';
 import { EnvProfilesError } from './errors';
@@ -40,6 +41,9 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
     // Said of the folder that was to be made, as the mkdir that failed would have said it.
     const refused = refusal && typedSystemError(Object.assign(new Error(`${refusal.message.split(',')[0]}, mkdir '${where}'`), { code: refusal.code, path: where }));
     if (refused) return refused;
+    // Its folder is there and the file system still said "no such file": one that takes no new folders.
+    const folder = path.dirname(where);
+    if (fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) return new EnvProfilesError('IO_ERROR', `A folder could not be made (${where}): ${folder} takes no new folders (a virtual file system, such as /proc or /sys).`, { file: where, cause: error, hint: 'Choose a folder on a disk, then run it again.' });
     return new EnvProfilesError('IO_ERROR', `A folder could not be made (${where}): a folder on its way is a symbolic link that leads nowhere, or was removed meanwhile.`, { file: where, cause: error, hint: 'Check the folders on that path (a broken symbolic link: ls -l), then run it again.' });
   }
   if (code === 'ENAMETOOLONG' || code === 'ELOOP') {
