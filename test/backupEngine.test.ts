@@ -1558,6 +1558,25 @@ describe('verify', () => {
     assert.deepEqual(temporaryFiles(root), []);
   });
 
+  it('a folder removed after the checks and before the result is recorded: said in words that name it, at once (before: the record waited for the catalog lock in a folder that was gone, polling for ever)', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const profileDir = path.join(root, '.envprofiles/backups', DEV);
+    // The archive is open by then: its entries are read to the end from the removed file.
+    const removing = { ...context, progress: (message: string) => {
+      if (message.startsWith('Checking every entry of')) fs.rmSync(profileDir, { recursive: true, force: true });
+    } };
+    const started = Date.now();
+    await assert.rejects(verifyBackup(removing, backup.entry.id), (error: unknown) => {
+      assert.ok(error instanceof EnvProfilesError && error.code === 'IO_ERROR', String(error));
+      assert.ok(error.message.startsWith(`The result of verifying ${backup.entry.id} (sound) could not be recorded: ${profileDir}${path.sep}`), error.message);
+      assert.ok(error.message.endsWith(`was gone when it came back to it, so the folder of the archive (${profileDir}) was removed, moved or unmounted while it ran.`), error.message);
+      return true;
+    });
+    assert.ok(Date.now() - started < 30_000, `${Date.now() - started} ms`);
+    assert.equal(fs.existsSync(profileDir), false, 'not made again');
+  });
+
   it('passes a sound backup and records it in the catalog', async () => {
     const { context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { EnvProfilesError } from './errors';
 import { temporaryPathFor } from './atomicFile';
 import { readSteadily } from './steadyRead';
@@ -135,9 +136,12 @@ export function createExclusively(file: string, text: string): boolean {
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    // EEXIST: it is there. ENOENT: a recovery running at that instant removed our temporary file.
+    // EEXIST: it is there. ENOENT: a recovery running at that instant removed our temporary file (look
+    // again), or the lock's folder is gone (removed, a disk unmounted): waiting would not bring it back,
+    // and before, the caller polled for ever.
     if (code === 'EEXIST') return refuseFolder(file);
-    if (code === 'ENOENT') return false;
+    if (code === 'ENOENT' && pathKind(path.dirname(file)) === 'folder') return false;
+    if (code === 'ENOENT') throw error;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
   } finally {
     fs.rmSync(temp, { force: true });
