@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { appendAudit } from '../auditLog';
 import { fsyncDirectory, temporaryPathFor, writeChunksDurably, writeFileAtomic } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
-import { refuseIfDatabasesInUse } from '../databaseInUse';
+import { refuseIfDatabasesInUse, type DatabaseInPlace } from '../databaseInUse';
 import { isOutOfSpace, outOfSpaceError } from '../diskSpace';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { RefusalChecks } from '../dryRunRefusals';
@@ -17,10 +17,11 @@ import { workspaceConfigFor } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
-import { closeChain, locateBackup, openChain, restorableInstead } from './backupChain';
+import { closeChain, locateBackup, openChain, restorableInstead, type LocatedBackup } from './backupChain';
 import { finishRestore, rollBackRestore } from './backupRecovery';
 import { BackupLayout } from './backupLayout';
-import { databaseRecordsOf, leftOutReason } from './backupManifest';
+import { databaseRecordsOf, leftOutReason, type DatabaseRecord, type FileRecord } from './backupManifest';
+import type { ArchiveReader } from './archiveReader';
 import { checkUnchangedFiles, fileChunks, fileContent, profileCopyDisagreement, profileFromBackup, profileRecord } from './backedUpFiles';
 import { rebuildDatabase } from './databaseReconstruction';
 import { watchStep } from '../progressMeter';
@@ -47,24 +48,10 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   const { layout } = context;
   const config = workspaceConfigFor(context);
   const backups = new BackupLayout(layout, config);
-  // Empty is not left out: restoring over the profile (or every database) is not what an empty id asks for.
-  if (request.asNew === '') throw new EnvProfilesError('USAGE', 'The id of the new profile to restore as (--as-new) is empty; nothing was changed.', { kind: 'usage', hint: 'Give the new profile\'s id, or leave --as-new out to restore over the backup\'s own profile.' });
-  if (request.database === '') throw new EnvProfilesError('USAGE', 'The name of the database to restore (--db) is empty; nothing was changed.', { kind: 'usage', hint: 'Give the database\'s name (as in the profile\'s databases:), or leave --db out to restore them all.' });
-  if (request.asNew && request.database) throw new EnvProfilesError('USAGE', '--as-new restores a whole profile; it cannot be combined with --db.', { kind: 'usage' });
+  refuseMalformedRequest(request);
   const located = locateBackup(backups, request.reference, request.cwd ?? process.cwd());
   // Opening the chain checks every archive for hostile content before anything is written.
-  const chain = await openChain(located.archive, backups).catch((error: unknown) => {
-    const entry = located.catalogEntry;
-    if (!isEnvProfilesError(error) || (error.code !== 'VERIFY_FAILED' && error.code !== 'ARCHIVE_INVALID') || !entry) throw error;
-    // A listed backup whose chain lost an archive, or one that is no longer readable (emptied, cut
-    // short, overwritten): name the backups that can be restored instead.
-    const instead = restorableInstead(backups, entry.profileId, entry.id);
-    const putBack = error.code === 'ARCHIVE_INVALID' ? 'an intact copy of that archive' : 'the missing archive';
-    throw new EnvProfilesError(error.code, `${error.message} Nothing was changed.`, {
-      kind: error.kind, file: error.file, field: error.field,
-      hint: instead.length > 0 ? `Backups of ${entry.profileId} whose archives are all there: ${instead.join(', ')}. Restore one of them, or put ${putBack} back.` : `No other backup of ${entry.profileId} can be restored; put ${putBack} back if you have it.`,
-    });
-  });
+  const chain = await openChainToRestore(backups, located);
   try {
     const last = chain[chain.length - 1];
     const manifest = last.manifest;
@@ -157,87 +144,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const fileStamps = new Map(fileTargets.map((target) => [target, fileWriteStamp(target)]));
     const { safetyBackup, safetyBackupVerified, keptAs, notes } = await backUpWhatIsThere(context, config, safetyProfile, safety, profileFileContent);
     notes.push(...leftAlone);
-    const stagingDir = backups.scratchDir(manifest.profileId, 'restore');
-    const journal: RestoreJournal = {
-      operation: 'restore',
-      phase: 'prepared',
-      startedAt: context.now().toISOString(),
-      profileId: manifest.profileId,
-      backupId: manifest.backupId,
-      stagingDir,
-      swaps: [...targets.map((t) => t.target), ...fileTargets].map((target) => ({
-        target,
-        incoming: temporaryPathFor(target),
-        keptOld: presentFilesOf(target, keptAs.get(target)),
-      })),
-    };
-    const journalName = `restore-${manifest.profileId}`;
-    // Only a folder missing now is made: one that goes while the restore runs (removed, moved, unmounted) is not made again, empty, where it was.
-    const foldersToMake = new Set(journal.swaps.map((swap) => path.dirname(swap.incoming)).filter((folder) => !fs.existsSync(folder)));
-    const makeIfMissingAtStart = (folder: string): void => {
-      if (foldersToMake.has(folder)) makeFolderAsItsParent(folder);
-    };
-    let swapped = 0;
-    writeJournal(layout, journalName, journal);
-    try {
-      context.onStep?.('journal-written');
-      // Extract and check everything beside its target before touching any existing file.
-      for (const [i, { record }] of targets.entries()) {
-        throwIfCancelled(context);
-        const incoming = journal.swaps[i].incoming;
-        makeIfMissingAtStart(path.dirname(incoming));
-        // The rebuilt file is checked against the whole-file SHA-256 of the backed-up snapshot (an
-        // incremental: page by page against its page index): it is that committed state, byte for byte. (integrity_check and foreign_key_check are what `verify` adds.)
-        makeFolders(stagingDir, 0o700);
-        await rebuildDatabase(chain, record.logicalName, incoming, stagingDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${record.logicalName}`), createMode: restoredPermissions(journal.swaps[i].target, record) });
-        matchPermissions(journal.swaps[i].target, incoming);
-        context.onStep?.(`rebuilt:${record.logicalName}`);
-      }
-      for (const [i, file] of fileRecords.entries()) {
-        const swap = journal.swaps[targets.length + i];
-        makeIfMissingAtStart(path.dirname(swap.incoming));
-        await writeChunksDurably(swap.incoming, fileChunks(chain, file), restoredPermissions(swap.target, file));
-        matchPermissions(swap.target, swap.incoming);
-      }
-      // Last point where cancelling is honoured: the swaps below run to the end (or roll back).
-      throwIfCancelled(context);
-      // A program that opened a database, wrote and closed it while the safety backup and the rebuild
-      // ran is no longer seen as open below, but what it wrote may not be in the safety backup.
-      refuseIfWrittenSince(writeStamps, replaced);
-      refuseIfFilesChangedSince(fileStamps, layout);
-      // Again, right before the swaps: the application may have been started during the rebuild.
-      refuseIfDatabasesInUse(context.engine, replaced, operation);
-      // The check (and the application, if it ran meanwhile) may have checkpointed a -wal away or left
-      // one: what is set aside is what exists now, so no old -wal ever stays beside a restored file.
-      for (const swap of journal.swaps) swap.keptOld = presentFilesOf(swap.target, keptAs.get(swap.target));
-      writeJournal(layout, journalName, journal);
-      for (const swap of journal.swaps) {
-        for (const kept of swap.keptOld) fs.renameSync(kept.from, kept.path);
-        fs.renameSync(swap.incoming, swap.target);
-        swapped += 1;
-        context.onStep?.(`swapped:${layout.relative(swap.target)}`);
-      }
-      // The renames reach the disk before the journal says committed (after which the old files go).
-      for (const dir of new Set(journal.swaps.map((swap) => path.dirname(swap.target)))) fsyncDirectory(dir);
-      writeJournal(layout, journalName, { ...journal, phase: 'committed' });
-    } catch (error) {
-      rollBackRestore(journal);
-      removeJournal(layout, journalName);
-      appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'rolled-back', detail: (error as Error).message });
-      // Also a rebuild's own refusal (DISK_FULL): by now the safety backup exists and a rollback ran.
-      if (isOutOfSpace(error) || (isEnvProfilesError(error) && error.code === 'DISK_FULL')) {
-        const kept = safetyBackup ? ` The safety backup ${safetyBackup} was kept.` : '';
-        throw outOfSpaceError(`Restoring ${manifest.backupId}`, [...new Set(journal.swaps.map((swap) => path.dirname(swap.target))), stagingDir], error, `It was rolled back: every file is as it was.${kept}`);
-      }
-      const vanished = vanishedDuringRestore(manifest.backupId, journal, swapped, safetyBackup, error);
-      if (vanished) throw vanished;
-      // A refused permission or a read-only disk is put in words too (as it would be anyway), with the rollback said.
-      const typed = isEnvProfilesError(error) ? error : typedSystemError(error);
-      throw typed ? rolledBackError(typed, safetyBackup) : error;
-    }
-    context.onStep?.('committed');
-    finishRestore(journal);
-    removeJournal(layout, journalName);
+    await swapInUnderJournal(context, chain, { backups, targets, fileRecords, fileTargets, keptAs, replaced, writeStamps, fileStamps, operation, safetyBackup });
     if (restoresProfileFile) writeFileAtomic(layout.profileFile(manifest.profileId), await fileContent(chain, profileRecord(chain)));
     notes.push(...outcomeOf(safetyBackup), ...sharedPathNotes(context, manifest.profileId, replaced, fileRecords, fileTargets, outcome, safetyBackup));
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'ok', detail: `from ${manifest.backupId}${request.database ? ` (${request.database} only)` : ''}` });
@@ -245,4 +152,137 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   } finally {
     closeChain(chain);
   }
+}
+
+/** The combinations of options a restore cannot take, refused before anything is read. */
+function refuseMalformedRequest(request: RestoreRequest): void {
+  // Empty is not left out: restoring over the profile (or every database) is not what an empty id asks for.
+  if (request.asNew === '') throw new EnvProfilesError('USAGE', 'The id of the new profile to restore as (--as-new) is empty; nothing was changed.', { kind: 'usage', hint: 'Give the new profile\'s id, or leave --as-new out to restore over the backup\'s own profile.' });
+  if (request.database === '') throw new EnvProfilesError('USAGE', 'The name of the database to restore (--db) is empty; nothing was changed.', { kind: 'usage', hint: 'Give the database\'s name (as in the profile\'s databases:), or leave --db out to restore them all.' });
+  if (request.asNew && request.database) throw new EnvProfilesError('USAGE', '--as-new restores a whole profile; it cannot be combined with --db.', { kind: 'usage' });
+}
+
+/** Opens the backup's chain, which checks every archive for hostile content before anything is written. */
+async function openChainToRestore(backups: BackupLayout, located: LocatedBackup): Promise<ArchiveReader[]> {
+  return openChain(located.archive, backups).catch((error: unknown) => {
+    const entry = located.catalogEntry;
+    if (!isEnvProfilesError(error) || (error.code !== 'VERIFY_FAILED' && error.code !== 'ARCHIVE_INVALID') || !entry) throw error;
+    // A listed backup whose chain lost an archive, or one that is no longer readable (emptied, cut
+    // short, overwritten): name the backups that can be restored instead.
+    const instead = restorableInstead(backups, entry.profileId, entry.id);
+    const putBack = error.code === 'ARCHIVE_INVALID' ? 'an intact copy of that archive' : 'the missing archive';
+    throw new EnvProfilesError(error.code, `${error.message} Nothing was changed.`, {
+      kind: error.kind, file: error.file, field: error.field,
+      hint: instead.length > 0 ? `Backups of ${entry.profileId} whose archives are all there: ${instead.join(', ')}. Restore one of them, or put ${putBack} back.` : `No other backup of ${entry.profileId} can be restored; put ${putBack} back if you have it.`,
+    });
+  });
+}
+
+/** What the journaled swap of a restore over a profile writes, and what it checks again right before. */
+interface Replacement {
+  backups: BackupLayout;
+  /** The databases to rebuild, each with the path it replaces. */
+  targets: { record: DatabaseRecord; target: string }[];
+  fileRecords: FileRecord[];
+  fileTargets: string[];
+  /** What the safety backup set aside of each target (its -wal, say), by target. */
+  keptAs: Map<string, string>;
+  replaced: DatabaseInPlace[];
+  /** How each database and file was before the safety backup: a write since then may be missing from it. */
+  writeStamps: Map<string, string>;
+  fileStamps: Map<string, string | undefined>;
+  operation: string;
+  safetyBackup: string | undefined;
+}
+
+/**
+ * Rebuilds every database and file beside its target, then swaps them in under a restore journal, so
+ * that a kill at any moment leaves the old or the new state of each file (the next command finishes or
+ * rolls back). Any failure before the commit rolls back, and is said with what became of the files.
+ */
+async function swapInUnderJournal(context: WorkspaceContext, chain: ArchiveReader[], replacement: Replacement): Promise<void> {
+  const { layout } = context;
+  const { manifest } = chain[chain.length - 1];
+  const { backups, targets, fileRecords, fileTargets, keptAs, replaced, writeStamps, fileStamps, operation, safetyBackup } = replacement;
+  const stagingDir = backups.scratchDir(manifest.profileId, 'restore');
+  const journal: RestoreJournal = {
+    operation: 'restore',
+    phase: 'prepared',
+    startedAt: context.now().toISOString(),
+    profileId: manifest.profileId,
+    backupId: manifest.backupId,
+    stagingDir,
+    swaps: [...targets.map((t) => t.target), ...fileTargets].map((target) => ({
+      target,
+      incoming: temporaryPathFor(target),
+      keptOld: presentFilesOf(target, keptAs.get(target)),
+    })),
+  };
+  const journalName = `restore-${manifest.profileId}`;
+  // Only a folder missing now is made: one that goes while the restore runs (removed, moved, unmounted) is not made again, empty, where it was.
+  const foldersToMake = new Set(journal.swaps.map((swap) => path.dirname(swap.incoming)).filter((folder) => !fs.existsSync(folder)));
+  const makeIfMissingAtStart = (folder: string): void => {
+    if (foldersToMake.has(folder)) makeFolderAsItsParent(folder);
+  };
+  let swapped = 0;
+  writeJournal(layout, journalName, journal);
+  try {
+    context.onStep?.('journal-written');
+    // Extract and check everything beside its target before touching any existing file.
+    for (const [i, { record }] of targets.entries()) {
+      throwIfCancelled(context);
+      const incoming = journal.swaps[i].incoming;
+      makeIfMissingAtStart(path.dirname(incoming));
+      // The rebuilt file is checked against the whole-file SHA-256 of the backed-up snapshot (an
+      // incremental: page by page against its page index): it is that committed state, byte for byte. (integrity_check and foreign_key_check are what `verify` adds.)
+      makeFolders(stagingDir, 0o700);
+      await rebuildDatabase(chain, record.logicalName, incoming, stagingDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${record.logicalName}`), createMode: restoredPermissions(journal.swaps[i].target, record) });
+      matchPermissions(journal.swaps[i].target, incoming);
+      context.onStep?.(`rebuilt:${record.logicalName}`);
+    }
+    for (const [i, file] of fileRecords.entries()) {
+      const swap = journal.swaps[targets.length + i];
+      makeIfMissingAtStart(path.dirname(swap.incoming));
+      await writeChunksDurably(swap.incoming, fileChunks(chain, file), restoredPermissions(swap.target, file));
+      matchPermissions(swap.target, swap.incoming);
+    }
+    // Last point where cancelling is honoured: the swaps below run to the end (or roll back).
+    throwIfCancelled(context);
+    // A program that opened a database, wrote and closed it while the safety backup and the rebuild
+    // ran is no longer seen as open below, but what it wrote may not be in the safety backup.
+    refuseIfWrittenSince(writeStamps, replaced);
+    refuseIfFilesChangedSince(fileStamps, layout);
+    // Again, right before the swaps: the application may have been started during the rebuild.
+    refuseIfDatabasesInUse(context.engine, replaced, operation);
+    // The check (and the application, if it ran meanwhile) may have checkpointed a -wal away or left
+    // one: what is set aside is what exists now, so no old -wal ever stays beside a restored file.
+    for (const swap of journal.swaps) swap.keptOld = presentFilesOf(swap.target, keptAs.get(swap.target));
+    writeJournal(layout, journalName, journal);
+    for (const swap of journal.swaps) {
+      for (const kept of swap.keptOld) fs.renameSync(kept.from, kept.path);
+      fs.renameSync(swap.incoming, swap.target);
+      swapped += 1;
+      context.onStep?.(`swapped:${layout.relative(swap.target)}`);
+    }
+    // The renames reach the disk before the journal says committed (after which the old files go).
+    for (const dir of new Set(journal.swaps.map((swap) => path.dirname(swap.target)))) fsyncDirectory(dir);
+    writeJournal(layout, journalName, { ...journal, phase: 'committed' });
+  } catch (error) {
+    rollBackRestore(journal);
+    removeJournal(layout, journalName);
+    appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'rolled-back', detail: (error as Error).message });
+    // Also a rebuild's own refusal (DISK_FULL): by now the safety backup exists and a rollback ran.
+    if (isOutOfSpace(error) || (isEnvProfilesError(error) && error.code === 'DISK_FULL')) {
+      const kept = safetyBackup ? ` The safety backup ${safetyBackup} was kept.` : '';
+      throw outOfSpaceError(`Restoring ${manifest.backupId}`, [...new Set(journal.swaps.map((swap) => path.dirname(swap.target))), stagingDir], error, `It was rolled back: every file is as it was.${kept}`);
+    }
+    const vanished = vanishedDuringRestore(manifest.backupId, journal, swapped, safetyBackup, error);
+    if (vanished) throw vanished;
+    // A refused permission or a read-only disk is put in words too (as it would be anyway), with the rollback said.
+    const typed = isEnvProfilesError(error) ? error : typedSystemError(error);
+    throw typed ? rolledBackError(typed, safetyBackup) : error;
+  }
+  context.onStep?.('committed');
+  finishRestore(journal);
+  removeJournal(layout, journalName);
 }
