@@ -10,7 +10,7 @@ import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { decideRetention, reasonsText, type KeepRules } from '../src/core/backup/retentionPolicy';
 import { EnvProfilesError } from '../src/core/errors';
-import { age, localClock, localTimestamp, localTimeZone } from '../src/core/localTime';
+import { age, localTimestamp, localTimeZone, onLocalClock } from '../src/core/localTime';
 import { deleteProfile } from '../src/core/profileDeletion';
 import { switchProfile } from '../src/core/switchTransaction';
 import { workspaceConfigFor } from '../src/core/workspaceConfig';
@@ -247,7 +247,12 @@ describe('local time', () => {
       // The extension writes instants in the user's locale on the same clock (without the zone, Intl read
       // this TZ as a fixed offset: 21:00 in Seoul's winter too, but Berlin's summer at GMT+01:00).
       process.env.TZ = ':/usr/share/zoneinfo/Europe/Berlin';
-      assert.deepEqual(['2025-07-01T12:00:00Z', '2025-12-01T12:00:00Z'].map((iso) => new Date(iso).toLocaleTimeString('en-US', localClock())), ['2:00:00 PM', '1:00:00 PM']);
+      assert.deepEqual(['2025-07-01T12:00:00Z', '2025-12-01T12:00:00Z'].map((iso) => onLocalClock(new Date(iso), 'time', 'en-US')), ['2:00:00 PM', '1:00:00 PM']);
+      // Written as toLocaleString and its kin write them with the zone named (the formatters are kept, one per zone).
+      const summer = new Date('2025-07-01T12:00:00Z');
+      assert.deepEqual([onLocalClock(summer, 'date', 'en-US'), onLocalClock(summer, 'date-time', 'en-US')], [summer.toLocaleDateString('en-US', { timeZone: 'Europe/Berlin' }), summer.toLocaleString('en-US', { timeZone: 'Europe/Berlin' })]);
+      process.env.TZ = ':Asia/Seoul';
+      assert.equal(onLocalClock(summer, 'date-time', 'en-US'), '7/1/2025, 9:00:00 PM');
     } finally {
       if (before === undefined) delete process.env.TZ;
       else process.env.TZ = before;

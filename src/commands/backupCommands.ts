@@ -16,7 +16,7 @@ import { requireTrust, withOperationProgress } from './commandRunner';
 import { runInChildProcess } from './childOperation';
 import { sortFailedVerifications } from './verifyAllCommand';
 import type { BackupFailure } from '../core/backup/profileFailure';
-import { localClock } from '../core/localTime';
+import { onLocalClock } from '../core/localTime';
 import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf, askToTypeId, resolveBackup, resolveBackupOwner, resolveProfile } from './commandTargets';
 
@@ -129,7 +129,7 @@ export async function restoreBackupCommand(services: CommandServices, target: un
       const safety = plan?.safetyBackupFirst ? 'The current state is backed up first, and that safety backup verified.' : 'There is no current state to back up first.';
       // The dry run read only the manifest: a backup never verified can be, before anything is touched.
       const unverified = plan?.notVerified ? ` ${plan.listed ? 'This backup has not passed a verification' : 'This archive is not one the catalog lists, so no verification of it is on record'}: the restore checks every entry before it replaces anything; "${VERIFY_THEN_RESTORE}" also rebuilds and checks each database (integrity_check, foreign_key_check) first, and restores only if it is sound.` : '';
-      const answer = await vscode.window.showWarningMessage(`Restore ${what} from ${backup.reference === backup.id ? 'the backup' : `the archive ${path.basename(backup.reference)}, a backup`} of ${new Date(backup.createdAt).toLocaleString(undefined, localClock())}?`, { modal: true, detail: `${replaces} ${safety}${unverified}${told}` }, 'Restore', ...(plan?.notVerified ? [VERIFY_THEN_RESTORE] : []));
+      const answer = await vscode.window.showWarningMessage(`Restore ${what} from ${backup.reference === backup.id ? 'the backup' : `the archive ${path.basename(backup.reference)}, a backup`} of ${onLocalClock(new Date(backup.createdAt))}?`, { modal: true, detail: `${replaces} ${safety}${unverified}${told}` }, 'Restore', ...(plan?.notVerified ? [VERIFY_THEN_RESTORE] : []));
       // A backup that is not sound stops here, with the verification's error: nothing is restored.
       if (answer === VERIFY_THEN_RESTORE) services.log.info(`verify ${backup.id}: ${(await verifyInChild(services, folder, backup.reference)).databases.length} database(s) rebuilt and checked; restoring`);
       else if (answer !== 'Restore') throw new UserCancelled();
@@ -170,7 +170,7 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
     return [];
   }
   if (!argumentsOf(target).confirm) {
-    const items = dry.decisions.map((d) => ({ label: `${d.action === 'delete' ? '$(trash)' : '$(check)'} ${new Date(d.createdAt).toLocaleString(undefined, localClock())}`, description: `${d.kind} · ${d.action}`, detail: reasonsText(d.reasons) }));
+    const items = dry.decisions.map((d) => ({ label: `${d.action === 'delete' ? '$(trash)' : '$(check)'} ${onLocalClock(new Date(d.createdAt))}`, description: `${d.kind} · ${d.action}`, detail: reasonsText(d.reasons) }));
     const warnings = dry.notes.map((note) => ({ label: '$(warning) Check the profile first', description: 'note', detail: note }));
     const picked = await vscode.window.showQuickPick([...warnings, ...items, { label: `$(trash) Delete ${doomed.length} backup(s) (${formatSize(dry.freedBytes)})`, description: 'confirm', detail: 'The newest backup, the newest verified one and every backup a kept one depends on are never deleted.' }], { placeHolder: `Prune ${profile.name}: review the decisions, then choose the last line to delete` });
     if (!picked || picked.description !== 'confirm') throw new UserCancelled();

@@ -4,7 +4,7 @@ import { ArchiveReader } from '../core/backup/archiveReader';
 import { newestFirst, verificationStatus, type CatalogEntry } from '../core/backup/backupCatalog';
 import { databaseRecordsOf } from '../core/backup/backupManifest';
 import { isProtected, type Profile } from '../core/profileModel';
-import { localClock } from '../core/localTime';
+import { onLocalClock } from '../core/localTime';
 import type { FolderModel } from '../folderModel';
 import { BackupNode, EARLIER_PROFILE_TEXT, VERIFICATION_TEXT } from '../tree/backupNode';
 import { DatabaseNode } from '../tree/databaseNode';
@@ -143,7 +143,7 @@ export async function resolveBackup(services: CommandServices, target: unknown):
   const sorted = [...scoped].sort(newestFirst);
   const pick = await vscode.window.showQuickPick(
     [
-      ...sorted.map((e) => ({ label: `${e.profileId}${deleted.has(e.profileId) ? ' (deleted)' : ''}: ${new Date(e.createdAt).toLocaleString(undefined, localClock())}`, description: `${e.kind} · ${e.reason}${folder.isOfEarlierProfile(e) ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[verificationStatus(e)]}`, detail: e.id, entry: e })),
+      ...sorted.map((e) => ({ label: `${e.profileId}${deleted.has(e.profileId) ? ' (deleted)' : ''}: ${onLocalClock(new Date(e.createdAt))}`, description: `${e.kind} · ${e.reason}${folder.isOfEarlierProfile(e) ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[verificationStatus(e)]}`, detail: e.id, entry: e })),
       ARCHIVE_FILE_ITEM,
     ],
     { placeHolder: sorted.length > 0 ? 'Which backup?' : 'There are no backups here yet: back up a profile first, or choose an archive file', matchOnDetail: true },

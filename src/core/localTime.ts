@@ -82,13 +82,30 @@ function isKnownTimeZone(zone: string): boolean {
   }
 }
 
+/** Which fields an instant is written with, as toLocaleDateString, toLocaleTimeString and toLocaleString pick them. */
+const CLOCK_FIELDS: Record<'date' | 'time' | 'date-time', Intl.DateTimeFormatOptions> = {
+  date: { year: 'numeric', month: 'numeric', day: 'numeric' },
+  time: { hour: 'numeric', minute: 'numeric', second: 'numeric' },
+  'date-time': { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' },
+};
+
+const clockFormatters = new Map<string, Intl.DateTimeFormat>();
+
 /**
- * Options that put an instant on the local clock for toLocaleString and its kin (the extension's lists
- * and dialogs, in the user's locale): without them, a TZ that names a zone file reads as a fixed offset
- * (GMT+01:00 all year for Europe/Berlin).
+ * An instant in the user's locale (or `locale`) on the local clock (the extension's lists and dialogs):
+ * its date, its time, or both, as toLocaleDateString and its kin write them. The zone is named, since without it a TZ
+ * that names a zone file reads as a fixed offset (GMT+01:00 all year for Europe/Berlin). The formatters
+ * are kept: making one takes about 0.1 ms, which the tree paid twice for each of a profile's backups.
  */
-export function localClock(): Intl.DateTimeFormatOptions {
-  return { timeZone: localTimeZone() };
+export function onLocalClock(when: Date, fields: keyof typeof CLOCK_FIELDS = 'date-time', locale?: string): string {
+  const timeZone = localTimeZone();
+  const key = `${fields} ${timeZone} ${locale ?? ''}`;
+  let formatter = clockFormatters.get(key);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat(locale, { timeZone, ...CLOCK_FIELDS[fields] });
+    clockFormatters.set(key, formatter);
+  }
+  return formatter.format(when);
 }
 
 /** `2026-12-02 05:19:43`: an instant on the local clock of `timeZone`, to the second. */

@@ -4,7 +4,7 @@ import { missingContents } from '../core/backup/backupContents';
 import { formatSize } from '../core/diskSpace';
 import type { FolderModel } from '../folderModel';
 import { CONTEXT } from './contextValues';
-import { age, localClock } from '../core/localTime';
+import { age, onLocalClock } from '../core/localTime';
 import type { TreeNode } from './treeNode';
 
 /** How a backup's verification reads in lists (the tree, the pickers). */
@@ -29,8 +29,7 @@ export class BackupNode implements TreeNode {
   getTreeItem(): vscode.TreeItem {
     const e = this.entry;
     const when = new Date(e.createdAt);
-    const clock = localClock();
-    const label = `${when.toLocaleDateString(undefined, clock)} ${when.toLocaleTimeString(undefined, clock)}`;
+    const label = `${onLocalClock(when, 'date')} ${onLocalClock(when, 'time')}`;
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.contextValue = CONTEXT.backup;
