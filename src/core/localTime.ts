@@ -93,9 +93,9 @@ const clockFormatters = new Map<string, Intl.DateTimeFormat>();
 
 /**
  * An instant in the user's locale (or `locale`) on the local clock (the extension's lists and dialogs):
- * its date, its time, or both, as toLocaleDateString and its kin write them. The zone is named, since without it a TZ
- * that names a zone file reads as a fixed offset (GMT+01:00 all year for Europe/Berlin). The formatters
- * are kept: making one takes about 0.1 ms, which the tree paid twice for each of a profile's backups.
+ * its date, its time, or both, as toLocaleDateString and its kin write them. The zone is named, since
+ * without it a TZ that names a zone file reads as a fixed offset (GMT+01:00 all year for Europe/Berlin).
+ * The formatters are kept: making one takes about 0.1 ms, which the tree paid twice for each backup.
  */
 export function onLocalClock(when: Date, fields: keyof typeof CLOCK_FIELDS = 'date-time', locale?: string): string {
   const timeZone = localTimeZone();

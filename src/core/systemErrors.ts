@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lockedDatabaseError } from './databaseInUse';
+import { pathKind } from './pathKind';
 import { EnvProfilesError } from './errors';
 import { isOutOfSpace } from './diskSpace';
 import { writeRefusal } from './folderProbe';
@@ -43,7 +43,7 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
     if (refused) return refused;
     // Its folder is there and the file system still said "no such file": one that takes no new folders.
     const folder = path.dirname(where);
-    if (fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) return new EnvProfilesError('IO_ERROR', `A folder could not be made (${where}): ${folder} takes no new folders (a virtual file system, such as /proc or /sys).`, { file: where, cause: error, hint: 'Choose a folder on a disk, then run it again.' });
+    if (pathKind(folder) === 'folder') return new EnvProfilesError('IO_ERROR', `A folder could not be made (${where}): ${folder} takes no new folders (a virtual file system, such as /proc or /sys).`, { file: where, cause: error, hint: 'Choose a folder on a disk, then run it again.' });
     return new EnvProfilesError('IO_ERROR', `A folder could not be made (${where}): a folder on its way is a symbolic link that leads nowhere, or was removed meanwhile.`, { file: where, cause: error, hint: 'Check the folders on that path (a broken symbolic link: ls -l), then run it again.' });
   }
   if (code === 'ENAMETOOLONG' || code === 'ELOOP') {
