@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseEnv } from 'node:util';
@@ -138,6 +139,66 @@ describe('kill -9 during a switch or a clone', function () {
   });
 });
 
+describe('kill -9 during a delete with its data', function () {
+  this.timeout(300_000);
+
+  /**
+   * Every file under data/<id> with its bytes' digest, and whether the profile file is there. An empty
+   * -wal is left out: SQLite removes it when the last connection closes (the delete's check that no
+   * program has the databases open does so before anything else).
+   */
+  function profileOnDisk(root: string, id: string): { profileFile: boolean; data: string[] } {
+    const folder = path.join(root, 'data', id);
+    const names = fs.existsSync(folder) ? fs.readdirSync(folder).sort() : [];
+    const data = names.filter((name) => !(name.endsWith('-wal') && fs.statSync(path.join(folder, name)).size === 0)).map((name) => `${name} ${createHash('sha256').update(fs.readFileSync(path.join(folder, name))).digest('hex')}`);
+    return { profileFile: fs.existsSync(path.join(root, '.envprofiles/profiles', `${id}.yaml`)), data };
+  }
+
+  it('at every step: before the commit the profile and every data file are put back byte for byte, after it all are gone; the next command says which', async () => {
+    const { root } = await demoWorkspace(4000);
+    const made = (id: string): void => {
+      for (const args of [['clone', DEV, id], ['backup', id, '--full', '--verify']]) {
+        const run = runCli([...args, '--workspace', root]);
+        assert.equal(run.status, 0, run.stderr);
+      }
+    };
+    made('probe_delete');
+    const steps = stepsOf(['delete', 'probe_delete', '--delete-data', '--workspace', root]);
+    const committedAt = steps.indexOf('committed');
+    assert.deepEqual(steps, ['journal-written', 'aside:profile', 'aside:settings', 'aside:strategies', 'aside:market_data', 'committed']);
+    const devBefore = profileOnDisk(root, 'dev');
+    const id = (index: number): string => `delete_at_${index + 1}`;
+    let before = profileOnDisk(root, id(0));
+    await killAtEveryStep({
+      steps,
+      prepare: (index) => {
+        made(id(index));
+        before = profileOnDisk(root, id(index));
+        assert.ok(before.profileFile && before.data.some((file) => file.startsWith('market_data.sqlite3 ')), before.data.join(', '));
+        return ['delete', id(index), '--delete-data', '--workspace', root];
+      },
+      check: ({ index, context }) => {
+        const next = runCli(['list', '--json', '--workspace', root]);
+        assert.equal(next.status, 0, next.stderr);
+        const finished = index >= committedAt;
+        const said = finished ? `finished the interrupted delete of ${id(index)} and its data` : `rolled back the interrupted delete of ${id(index)}: the profile and its data are as they were`;
+        assert.deepEqual(next.json?.recovered, [said], context);
+        assert.deepEqual(profileOnDisk(root, id(index)), finished ? { profileFile: false, data: [] } : before, context);
+        assert.equal(next.json?.result.profiles.some((p: { id: string }) => p.id === id(index)), !finished, context);
+        assert.deepEqual(temporaryFiles(root), [], `${context}: temporary files left`);
+        assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), [], `${context}: journal left`);
+        assert.deepEqual(profileOnDisk(root, 'dev'), devBefore, `${context}: another profile's data changed`);
+        if (!finished) {
+          // Put back whole: the delete runs to its end now.
+          const again = runCli(['delete', id(index), '--delete-data', '--workspace', root]);
+          assert.equal(again.status, 0, `${context}: ${again.stderr}`);
+          assert.deepEqual(profileOnDisk(root, id(index)), { profileFile: false, data: [] }, context);
+        }
+      },
+    });
+  });
+});
+
 describe('a journal damaged after it was written', () => {
   it('is kept aside, not deleted without a word: the next command says which operation was neither finished nor rolled back and what to check; the audit log records it', async () => {
     const { root } = await demoWorkspace();
@@ -169,12 +230,13 @@ describe('a journal damaged after it was written', () => {
       'restore-x': { operation: 'restore', phase: 'prepared', profileId: DEV, backupId: 'x', stagingDir: '/nowhere', swaps: {} },
       'prune-x': { operation: 'prune', profileId: DEV, catalogFile: 'c', archives: [{ id: 'x' }] },
       'clone-x': { operation: 'clone', phase: 'prepared', source: DEV, target: 'x', profileFile: 'p', createdFiles: [7], createdDirectories: [], workDirectories: [] },
+      'delete-x': { operation: 'delete', phase: 'committed', profileId: DEV, profileFile: 'p', aside: [{ from: 'f' }] },
     };
     for (const [name, journal] of Object.entries(journals)) fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(journal));
     const status = runCli(['status', '--json', '--workspace', root]);
     assert.equal(status.status, 0, status.stderr);
     assert.doesNotMatch(status.stderr, /a bug/);
-    assert.equal(status.json?.recovered?.length, 5, status.stderr);
+    assert.equal(status.json?.recovered?.length, 6, status.stderr);
     for (const name of Object.keys(journals)) {
       assert.ok(status.json?.recovered?.some((line: string) => line.startsWith(`the journal .envprofiles/journal/${name}.json could not be read (damaged)`)), name);
     }
@@ -200,6 +262,10 @@ describe('a journal damaged after it was written', () => {
       'restore-dev_environment_001': [{ operation: 'restore', phase: 'prepared', startedAt: stamp, profileId: DEV, backupId: 'x', stagingDir: path.join(root, '.x.envprofiles-tmp-1'), swaps: [{ target: file('settings.sqlite3'), incoming: file('settings.sqlite3.envprofiles-tmp-1-00000000'), keptOld: [] }] }, `${file('settings.sqlite3')} is not inside the workspace or a folder its config.yaml allows`],
       'restore-test_environment_001': [{ operation: 'restore', phase: 'committed', startedAt: stamp, profileId: TEST, backupId: 'x', stagingDir: path.join(root, '.x.envprofiles-tmp-1'), swaps: [{ target: inWorkspace, incoming: `${inWorkspace}.envprofiles-tmp-1-00000000`, keptOld: [{ path: file('old.txt'), from: inWorkspace }] }] }, `${file('old.txt')} is not a temporary file beside ${inWorkspace}`],
       'clone-new_profile': [{ operation: 'clone', phase: 'prepared', startedAt: stamp, source: DEV, target: 'new_profile', profileFile: path.join(root, '.envprofiles/profiles/new_profile.yaml'), createdFiles: [file('kept.txt')], createdDirectories: [], workDirectories: [] }, `${file('kept.txt')} is not inside the workspace or a folder its config.yaml allows`],
+      // A committed delete removes what it moved aside; a prepared one renames it back over what it came from.
+      'delete-dev_environment_001': [{ operation: 'delete', phase: 'committed', startedAt: stamp, profileId: DEV, profileFile: path.join(root, `.envprofiles/profiles/${DEV}.yaml`), aside: [{ from: file('settings.sqlite3'), path: file('settings.sqlite3.envprofiles-tmp-1-00000000') }] }, `${file('settings.sqlite3')} is not inside the workspace or a folder its config.yaml allows`],
+      'delete-test_environment_001': [{ operation: 'delete', phase: 'prepared', startedAt: stamp, profileId: TEST, profileFile: path.join(root, `.envprofiles/profiles/${TEST}.yaml`), aside: [{ from: inWorkspace, path: file('old.txt') }] }, `${file('old.txt')} is not a temporary file beside ${inWorkspace}`],
+      'delete-prod_environment_001': [{ operation: 'delete', phase: 'committed', startedAt: stamp, profileId: 'prod_environment_001', profileFile: file('kept.txt'), aside: [] }, `${file('kept.txt')} is not the profile file of prod_environment_001`],
     };
     for (const [name, [journal]] of Object.entries(journals)) fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(journal));
     const before = fs.readdirSync(victim).map((name) => [name, fs.statSync(file(name)).isFile() ? fs.readFileSync(file(name), 'utf8') : 'folder']);
@@ -229,6 +295,7 @@ describe('a journal damaged after it was written', () => {
       { operation: 'switch', phase: 'prepared', startedAt: stamp, from: TEST, to: DEV, outputs: [{ path: link, before: { kind: 'symlink', target: 'test/settings.sqlite3' } }] },
       { operation: 'restore', phase: 'prepared', startedAt: stamp, profileId: DEV, backupId: 'x', stagingDir: path.join(root, `.envprofiles/backups/${DEV}/.restore.envprofiles-tmp-1-a`), swaps: [{ target: outside, incoming: path.join(allowed, '.settings.sqlite3.envprofiles-tmp-1-00000000'), keptOld: [{ path: path.join(allowed, '.settings.sqlite3-wal.envprofiles-tmp-1-00000001'), from: `${outside}-wal`, keepAs: `${outside}.before-restore-x` }] }] },
       { operation: 'clone', phase: 'prepared', startedAt: stamp, source: DEV, target: 'new_profile', profileFile: path.join(root, '.envprofiles/profiles/new_profile.yaml'), createdFiles: [path.join(allowed, 'new/settings.sqlite3')], createdDirectories: [allowed, path.join(allowed, 'new')], workDirectories: [path.join(allowed, 'new')] },
+      { operation: 'delete', phase: 'committed', startedAt: stamp, profileId: DEV, profileFile: path.join(root, `.envprofiles/profiles/${DEV}.yaml`), aside: [{ from: path.join(root, `.envprofiles/profiles/${DEV}.yaml`), path: path.join(root, `.envprofiles/profiles/.${DEV}.yaml.envprofiles-tmp-1-a`) }, { from: `${outside}-wal`, path: path.join(allowed, '.settings.sqlite3-wal.envprofiles-tmp-1-b') }, { from: outside, path: path.join(allowed, '.settings.sqlite3.envprofiles-tmp-1-c') }] },
     ] as OperationJournal[];
     for (const journal of journals) assert.equal(journalPathProblem(journal, context), undefined, journal.operation);
     // And the same restore with a target beside the allowed folder is not.

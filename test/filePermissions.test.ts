@@ -156,6 +156,33 @@ describe('a file replaced keeps its owner and permissions', () => {
       assert.equal(runCli(['restore', backup.entry.id, '--workspace', root]).status, 0);
     });
 
+    it('a database marked immutable stops a delete with its data before anything is gone: every file is put back and the delete can run again (before: the profile file and the databases before it were removed, the error said "run it again", and the rest of the data was left with no profile to delete)', async () => {
+      const { root } = await demoWorkspace();
+      const backedUp = runCli(['backup', DEV, '--full', '--verify', '--workspace', root]);
+      assert.equal(backedUp.status, 0, backedUp.stderr);
+      const folder = path.join(root, 'data/dev');
+      const strategies = path.join(folder, 'strategies.sqlite3');
+      const listing = (): string[] => fs.readdirSync(folder).filter((name) => fs.statSync(path.join(folder, name)).size > 0).map((name) => `${name} ${fs.readFileSync(path.join(folder, name)).toString('base64').length}`).sort();
+      const before = listing();
+      execFileSync('chattr', ['+i', strategies]);
+      try {
+        const refused = runCli(['delete', DEV, '--delete-data', '--workspace', root]);
+        assert.equal(refused.status, 1, refused.stderr);
+        assert.match(refused.stderr, /^error\[PERMISSION_DENIED\]: Deleting dev_environment_001 with its data stopped: \S+\/data\/dev\/strategies\.sqlite3 could not be moved aside to be deleted \(Permission denied for .*EPERM.*\)\. Every file was put back: the profile and all its data are as they were\.\n/);
+        assert.match(refused.stderr, /"chattr -i" clears it\), then run it again\.\n$/);
+        assert.deepEqual(listing(), before);
+        assert.ok(fs.existsSync(path.join(root, '.envprofiles/profiles', `${DEV}.yaml`)), 'the profile file is back');
+        assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+        const audit = fs.readFileSync(path.join(root, '.envprofiles/audit.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line)).at(-1);
+        assert.deepEqual([audit.event, audit.outcome], ['delete', 'failed']);
+      } finally {
+        execFileSync('chattr', ['-i', strategies]);
+      }
+      const deleted = runCli(['delete', DEV, '--delete-data', '--workspace', root]);
+      assert.equal(deleted.status, 0, deleted.stderr);
+      assert.deepEqual(fs.readdirSync(folder), []);
+    });
+
     it('a database restored where there is none, and the folder made for it, take the owner of the folder they are made in (before: root\'s, and the service could not write there)', async () => {
       const { root, context } = await demoWorkspace();
       const backup = await createBackup(context, { profileId: DEV, kind: 'full' });

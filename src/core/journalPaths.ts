@@ -16,7 +16,8 @@ import type { WorkspaceContext } from './workspaceContext';
  *
  * What this tool writes: temporary files and folders (their names carry TEMP_MARKER) beside their
  * targets; a backup's archive under its id; a restore's or a new profile's files inside the workspace
- * or a folder config.yaml allows; a switch's env file and links inside the workspace.
+ * or a folder config.yaml allows; a switch's env file and links inside the workspace; a delete's files
+ * renamed beside themselves, inside the workspace or an allowed folder.
  */
 export function journalPathProblem(journal: OperationJournal, context: WorkspaceContext): string | undefined {
   const { layout } = context;
@@ -67,6 +68,15 @@ export function journalPathProblem(journal: OperationJournal, context: Workspace
       const stray = journal.createdFiles.find((file) => !named(file) || !inAllowed(file))
         ?? [...journal.createdDirectories, ...journal.workDirectories].find((dir) => !named(dir) || !folderInAllowed(dir));
       return stray && outside(stray, 'inside the workspace or a folder its config.yaml allows');
+    }
+    case 'delete': {
+      // Only the profile's own file and files inside the workspace or an allowed folder, each renamed beside itself.
+      if (journal.profileFile !== layout.profileFile(journal.profileId)) return `${journal.profileFile} is not the profile file of ${journal.profileId}`;
+      for (const { from, path: aside } of journal.aside) {
+        if (!named(from) || !inAllowed(from)) return outside(from, 'inside the workspace or a folder its config.yaml allows');
+        if (!besideTemporary(aside, from)) return `${aside} is not a temporary file beside ${from}`;
+      }
+      return undefined;
     }
     case 'prune': {
       // finishPrune deletes only archives named by their id beside the catalog; the catalog is only read.

@@ -8,6 +8,7 @@ import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
 import { removeJournal, listJournals, journalPath, type NewProfileJournal } from './operationJournal';
 import { rollBackSwitch } from './switchRollback';
 import { finishPrune, finishRestore, recoverBackup, rollBackRestore } from './backup/backupRecovery';
+import { finishDelete, putBackDeleted } from './profileDeletionJournal';
 import type { WorkspaceContext } from './workspaceContext';
 import { BackupLayout } from './backup/backupLayout';
 import { profilesWithBackups } from './backup/backupCatalog';
@@ -73,6 +74,18 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
       if (deleted.length > 0) {
         appendAudit(context, { event: 'recover', profile: journal.profileId, outcome: 'finished', detail: `prune was interrupted; deleted ${deleted.join(', ')}` });
         done.push(`finished the interrupted prune of ${journal.profileId} (${deleted.length} archive(s) it had taken out of the catalog deleted)`);
+      }
+    } else if (journal.operation === 'delete') {
+      if (journal.phase === 'committed') {
+        const notRemoved = finishDelete(journal);
+        removeJournal(layout, name);
+        appendAudit(context, { event: 'recover', profile: journal.profileId, outcome: 'finished', detail: `delete with its data was interrupted after it committed; its files were removed${notRemoved.length > 0 ? `, but for ${notRemoved.join('; ')}` : ''}` });
+        done.push(`finished the interrupted delete of ${journal.profileId} and its data${notRemoved.length > 0 ? `; these files could not be removed, remove them by hand: ${notRemoved.join('; ')}` : ''}`);
+      } else {
+        putBackDeleted(journal);
+        removeJournal(layout, name);
+        appendAudit(context, { event: 'rollback', profile: journal.profileId, outcome: 'rolled-back', detail: 'delete with its data was interrupted before it committed; its files were put back' });
+        done.push(`rolled back the interrupted delete of ${journal.profileId}: the profile and its data are as they were`);
       }
     } else {
       const what = journal.operation === 'clone' ? `clone of ${journal.source} into ${journal.target}` : `creation of ${journal.target}`;

@@ -25,6 +25,9 @@ export function journalShapeProblem(journal: unknown): string | undefined {
     case 'prune':
       missing = texts('profileId', 'catalogFile') ?? (!Array.isArray(j.archives) || !j.archives.every((a) => isRecord(a) && typeof a.id === 'string' && typeof a.file === 'string') ? 'archives' : undefined);
       break;
+    case 'delete':
+      missing = !phased ? 'phase' : texts('profileId', 'profileFile') ?? (!Array.isArray(j.aside) || !j.aside.every((a) => isRecord(a) && typeof a.from === 'string' && typeof a.path === 'string') ? 'aside' : undefined);
+      break;
     case 'clone':
     case 'create':
       missing = !phased ? 'phase' : texts('source', 'target', 'profileFile') ?? ['createdFiles', 'createdDirectories', 'workDirectories'].find((key) => !isTextList(j[key]));

@@ -81,7 +81,20 @@ export interface PruneJournal {
   archives: { id: string; file: string }[];
 }
 
-export type OperationJournal = SwitchJournal | NewProfileJournal | BackupJournal | RestoreJournal | PruneJournal;
+/**
+ * A delete with its data (see deleteProfileFiles): the profile file and the database files, each renamed
+ * aside (`from` to the temporary `path`). Before the commit they are put back; after it, removed.
+ */
+export interface DeleteJournal {
+  operation: 'delete';
+  phase: 'prepared' | 'committed';
+  startedAt: string;
+  profileId: string;
+  profileFile: string;
+  aside: { from: string; path: string }[];
+}
+
+export type OperationJournal = SwitchJournal | NewProfileJournal | BackupJournal | RestoreJournal | PruneJournal | DeleteJournal;
 
 export function journalPath(layout: WorkspaceLayout, name: string): string {
   return path.join(layout.journalDir, `${name}.json`);
@@ -128,5 +141,5 @@ export function listJournals(layout: WorkspaceLayout): { name: string; journal?:
 }
 
 /** The operations that keep a journal, and the names they give it (see writeJournal's callers): `switch`, or `<operation>-<id>`. Any other file there is not one. */
-const KNOWN_OPERATIONS = new Set<unknown>(['switch', 'backup', 'restore', 'clone', 'create', 'prune']);
-const JOURNAL_FILE_NAME = /^(switch|(backup|restore|clone|create|prune)-[^/\\]+)\.json$/;
+const KNOWN_OPERATIONS = new Set<unknown>(['switch', 'backup', 'restore', 'clone', 'create', 'prune', 'delete']);
+const JOURNAL_FILE_NAME = /^(switch|(backup|restore|clone|create|prune|delete)-[^/\\]+)\.json$/;

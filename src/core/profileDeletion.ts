@@ -19,7 +19,7 @@ import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
-import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
+import { databaseFilesToRemove, deleteProfileFiles, type FilesToDelete } from './profileDeletionJournal';
 
 export interface DeleteRequest {
   id: string;
@@ -196,14 +196,14 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
       ? Object.values(profile.databases).filter((written) => !usedElsewhere.has(realLocation(layout.resolve(written)))).flatMap((written) => [path.dirname(layout.resolve(written)), path.dirname(realLocation(layout.resolve(written)))])
       : [];
     refusals.check(() => requireWritableFolders(`Deleting ${profile.id}${request.deleteData ? ' with its data' : ''}`, [path.dirname(file), ...dataFolders], request.deleteData ? 'To delete the profile and keep its data, leave out --delete-data; to delete the data too, make that folder writable first.' : undefined));
-    if (!dryRun) fs.rmSync(file);
-    for (const written of Object.values(profile.databases)) {
+    const toRemove: FilesToDelete['databases'] = [];
+    for (const [logicalName, written] of Object.entries(profile.databases)) {
       const sharedWith = usedElsewhere.get(realLocation(layout.resolve(written)));
       if (request.deleteData && !sharedWith) {
         // A path that is a symbolic link leads to the database: removing the link alone left the data
         // (and SQLite's -wal and -shm, which sit beside the file the link leads to) where it was.
         const files = [...new Set([realLocation(layout.resolve(written)), layout.resolve(written)])];
-        if (!dryRun) for (const database of files) for (const suffix of DATABASE_FILE_SUFFIXES) fs.rmSync(`${database}${suffix}`, { force: true });
+        toRemove.push({ logicalName, files: files.flatMap(databaseFilesToRemove) });
         deletedFiles.push(written);
         if (files.length > 1) {
           deletedFiles.push(layout.relative(files[0]));
@@ -212,6 +212,19 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
       } else {
         keptFiles.push(written);
         if (sharedWith) notes.push(`${written} ${dryRun ? 'would be' : 'was'} kept: it is also the database of ${sharedWith}`);
+      }
+    }
+    if (!dryRun) {
+      if (toRemove.length === 0) fs.rmSync(file);
+      else {
+        let notRemoved: string[];
+        try {
+          notRemoved = deleteProfileFiles(context, { profileId: profile.id, profileFile: file, databases: toRemove });
+        } catch (error) {
+          appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'failed', detail: (error as Error).message });
+          throw error;
+        }
+        if (notRemoved.length > 0) notes.push(`the profile and its data are deleted, but ${notRemoved.length === 1 ? 'this file' : 'these files'} could not be removed after ${notRemoved.length === 1 ? 'it was' : 'they were'} moved aside; remove ${notRemoved.length === 1 ? 'it' : 'them'} by hand: ${notRemoved.join('; ')}`);
       }
     }
     const dataNote = !covering || covering.verified?.ok ? undefined : `${covering.id} holds the data exactly as it was backed up, but that data already had problems, which it keeps: ${covering.verified?.detail}`;

@@ -1,0 +1,103 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fsyncDirectory, temporaryPathFor } from './atomicFile';
+import { EnvProfilesError } from './errors';
+import { removeJournal, writeJournal, type DeleteJournal } from './operationJournal';
+import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
+import { typedSystemError } from './systemErrors';
+import type { WorkspaceContext } from './workspaceContext';
+
+/** What a delete with its data removes: the profile file, and each database's files under its name. */
+export interface FilesToDelete {
+  profileId: string;
+  profileFile: string;
+  databases: { logicalName: string; files: string[] }[];
+}
+
+/**
+ * The files of one database that a delete removes, its companions first: a -wal or -journal left beside
+ * no database would be applied by SQLite to the next database given that name.
+ */
+export function databaseFilesToRemove(database: string): string[] {
+  return [...DATABASE_FILE_SUFFIXES.filter((suffix) => suffix !== ''), ''].map((suffix) => `${database}${suffix}`);
+}
+
+/**
+ * Removes a profile file and its databases as one transaction under a journal. Each file is first
+ * renamed aside in its folder: what lets a file be renamed lets it be removed, so a file that cannot be
+ * (marked immutable, in a folder whose sticky bit protects it) stops the delete with every file put
+ * back. Before, the profile file went first and the error came at a database, leaving the rest of the
+ * data with no profile to delete it again. Once all are aside the journal's commit decides; from there
+ * an interruption is finished by the next command. Returns the files that could not be removed after
+ * the commit (each with why), which are left under their temporary names.
+ */
+export function deleteProfileFiles(context: WorkspaceContext, files: FilesToDelete): string[] {
+  const { layout } = context;
+  const step = (name: string): void => context.onStep?.(name);
+  const groups = [{ label: 'profile', files: [files.profileFile] }, ...files.databases.map((db) => ({ label: db.logicalName, files: db.files }))];
+  const aside = groups.map((group) => group.files.map((from) => ({ from, path: temporaryPathFor(from) })));
+  const journal: DeleteJournal = { operation: 'delete', phase: 'prepared', startedAt: context.now().toISOString(), profileId: files.profileId, profileFile: files.profileFile, aside: aside.flat() };
+  const name = `delete-${files.profileId}`;
+  writeJournal(layout, name, journal);
+  step('journal-written');
+  try {
+    for (const [index, group] of groups.entries()) {
+      for (const pair of aside[index]) moveAside(pair.from, pair.path);
+      step(`aside:${group.label}`);
+    }
+    writeJournal(layout, name, { ...journal, phase: 'committed' });
+  } catch (error) {
+    putBackDeleted(journal);
+    removeJournal(layout, name);
+    throw stoppedError(files.profileId, error);
+  }
+  step('committed');
+  const notRemoved = finishDelete(journal);
+  removeJournal(layout, name);
+  return notRemoved;
+}
+
+/** Renames `from` (when it is there) to `aside` in the same folder, durably. */
+function moveAside(from: string, aside: string): void {
+  try {
+    fs.renameSync(from, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(from)) return;
+    throw error;
+  }
+  fsyncDirectory(path.dirname(from));
+}
+
+/** Puts back every file an uncommitted delete moved aside (one whose name was taken since stays aside, as is). */
+export function putBackDeleted(journal: DeleteJournal): void {
+  for (const { from, path: aside } of [...journal.aside].reverse()) {
+    if (fs.existsSync(aside) && !fs.existsSync(from)) {
+      fs.renameSync(aside, from);
+      fsyncDirectory(path.dirname(from));
+    }
+  }
+}
+
+/** Removes every file a committed delete moved aside; returns those that could not be, each with why. */
+export function finishDelete(journal: DeleteJournal): string[] {
+  const notRemoved: string[] = [];
+  for (const { from, path: aside } of journal.aside) {
+    try {
+      fs.rmSync(aside, { force: true });
+    } catch (error) {
+      notRemoved.push(`${aside} (was ${from}): ${(error as Error).message}`);
+    }
+  }
+  return notRemoved;
+}
+
+function stoppedError(profileId: string, error: unknown): EnvProfilesError {
+  const typed = typedSystemError(error);
+  const file = (error as { path?: unknown })?.path;
+  const what = typeof file === 'string' ? `${file} could not be moved aside to be deleted` : 'a file could not be moved aside to be deleted';
+  return new EnvProfilesError(typed?.code ?? 'IO_ERROR', `Deleting ${profileId} with its data stopped: ${what} (${typed?.message.replace(/\.$/, '') ?? (error as Error).message}). Every file was put back: the profile and all its data are as they were.`, {
+    file: typeof file === 'string' ? file : undefined,
+    cause: error,
+    hint: typed?.hint ?? 'Fix what the error names, then delete again.',
+  });
+}
