@@ -3,7 +3,8 @@
 // workspace, an application (soakWriter.mjs) commits transfers into the production database without
 // a pause, while random commands run one after another, half of them sent a SIGKILL after a random
 // 0-500 ms (SOAK_KILL_MS; unless they finished sooner): backups (full, incremental, of every profile), verifications, restores as a new
-// profile, prunes (production keeps its last 4), and backups and restores over the development profile.
+// profile (half of them then backed up and deleted with their data, that delete killed half the time),
+// prunes (production keeps its last 4), and backups and restores over the development profile.
 // It checks after every command that every listed backup has its archive; after every restore
 // (finished, or killed and then finished or rolled back by the next command), that it left the old
 // state or the new one and never a mix (a new profile complete, or none of its files), and that every
@@ -162,9 +163,39 @@ async function main() {
       } else if (fs.existsSync(dataFolder) && fs.readdirSync(dataFolder).length > 0) {
         problems.push(`round ${rounds}: the killed restore of ${anyBackup} as ${asNew} was rolled back, but left ${fs.readdirSync(dataFolder).join(', ')} in ${dataFolder}`);
       }
+      if (fs.existsSync(profileFile) && Math.random() < 0.5) await deleteWithItsData(asNew, profileFile, dataFolder);
       // The soak's own clean-up (a new profile cannot be deleted without a verified backup of it).
       fs.rmSync(dataFolder, { recursive: true, force: true });
       fs.rmSync(profileFile, { force: true });
+    }
+    /**
+     * Backs the restored profile up, verified, and deletes it with its data, half the time killed after
+     * a random moment: then the next command must leave all of it (the profile file and every database,
+     * sound) or none of it.
+     */
+    async function deleteWithItsData(id, profileFile, dataFolder) {
+      const backedUp = await cli(['backup', id, '--full', '--verify']);
+      if (backedUp.code !== 0) return void problems.push(`round ${rounds}: backup ${id} --full --verify exited ${backedUp.code}: ${said(backedUp)}`);
+      const killAfter = Math.random() < 0.5 ? Math.floor(Math.random() * killWindowMs) : undefined;
+      // Restored from production's backups, it is a PRODUCTION profile: the delete names it to confirm.
+      const deleted = await cli(['delete', id, '--delete-data', '--confirm', id], killAfter);
+      const outcome = `delete --delete-data ${deleted.killed ? 'killed' : `exit ${deleted.code}`}`;
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      if (!deleted.killed && deleted.code !== 0) problems.push(`round ${rounds}: delete ${id} --delete-data exited ${deleted.code}: ${said(deleted)}`);
+      const status = await cli(['status']);
+      if (status.code !== 0) problems.push(`round ${rounds}: status after a delete exited ${status.code}: ${said(status)}`);
+      const databases = ['settings', 'strategies', 'market_data'].filter((name) => fs.existsSync(path.join(dataFolder, `${name}.sqlite3`)));
+      const left = fs.existsSync(dataFolder) ? fs.readdirSync(dataFolder) : [];
+      if (fs.existsSync(profileFile)) {
+        if (!deleted.killed && deleted.code === 0) problems.push(`round ${rounds}: delete ${id} --delete-data finished, but its profile file is there`);
+        if (databases.length !== 3) problems.push(`round ${rounds}: the killed delete of ${id} was rolled back, but only ${databases.join(', ') || 'none'} of its databases are there (${left.join(', ')})`);
+        else {
+          const kept = balances(path.join(dataFolder, 'market_data.sqlite3'));
+          if (kept.sum !== 100 * kept.accounts) problems.push(`round ${rounds}: the killed delete of ${id} was rolled back, but its balances sum to ${kept.sum} over ${kept.accounts} accounts`);
+        }
+      } else if (left.length > 0) {
+        problems.push(`round ${rounds}: ${id} was deleted${deleted.killed ? ' (killed, then finished)' : ''}, but ${left.join(', ')} ${left.length === 1 ? 'is' : 'are'} left in ${dataFolder}`);
+      }
     }
     if (op === 'dev-restore') {
       const now = generation();

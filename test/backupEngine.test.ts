@@ -1032,6 +1032,31 @@ describe('backup archives', () => {
     assert.match((none.json?.result.failures as { message: string }[])[0].message, /^not backed up: .*YAML syntax error/);
   });
 
+  it('a folder where a database should be: the refusal offers no --keep-damaged (which refuses it too) but moving it away and --skip-missing; delete --delete-data leaves such a folder where it is, and says so (before: the hint offered --keep-damaged)', async () => {
+    const { root } = await demoWorkspace();
+    const covering = runCli(['backup', DEV, '--full', '--verify', '--workspace', root]);
+    assert.equal(covering.status, 0, covering.stderr);
+    const strategies = path.join(root, 'data/dev/strategies.sqlite3');
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${strategies}${suffix}`, { force: true });
+    fs.mkdirSync(strategies);
+    fs.writeFileSync(path.join(strategies, 'notes.txt'), 'the user\'s\n');
+    for (const flags of [[], ['--keep-damaged']]) {
+      const refused = runCli(['backup', DEV, ...flags, '--workspace', root]);
+      assert.equal(refused.status, 1, flags.join(' '));
+      assert.equal(refused.stderr, 'error[DATABASE_INVALID]: data/dev/strategies.sqlite3 (database "strategies" of dev_environment_001) is not a file, so it cannot be backed up.\n  Fix the path in the profile, or restore it from an earlier backup ("envprofiles backups dev_environment_001"). Or move that folder out of the way: then "envprofiles backup dev_environment_001 --skip-missing" backs up the rest.\n');
+    }
+    // A folder made before the covering backup (its time set back) leaves that backup covering the profile.
+    const before = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(path.join(strategies, 'notes.txt'), before, before);
+    fs.utimesSync(strategies, before, before);
+    const deleted = runCli(['delete', DEV, '--delete-data', '--workspace', root, '--json']);
+    assert.equal(deleted.status, 0, deleted.stderr);
+    assert.match(deleted.json?.result.note, new RegExp(`the profile is deleted, but not all of its data: ${strategies.replace(/[./]/g, '\\$&')} is a folder, not a database file: it was left where it is; remove what is left by hand`));
+    assert.deepEqual(fs.readdirSync(path.join(root, 'data/dev')), ['strategies.sqlite3']);
+    assert.equal(fs.readFileSync(path.join(strategies, 'notes.txt'), 'utf8'), 'the user\'s\n');
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+
   it('backup <id> --keep-damaged backs up a profile with a damaged database: refused without it (the hint names it, and delete\'s refusal too), it keeps the file as found, verifies, and covers the profile for delete; a profile whose every database is damaged is backed up by it and by the emergency backup (before: FAILED, nothing saved)', async () => {
     const { root } = await demoWorkspace();
     const damage = (name: string): Buffer => {

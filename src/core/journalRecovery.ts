@@ -80,7 +80,7 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
         const notRemoved = finishDelete(journal);
         removeJournal(layout, name);
         appendAudit(context, { event: 'recover', profile: journal.profileId, outcome: 'finished', detail: `delete with its data was interrupted after it committed; its files were removed${notRemoved.length > 0 ? `, but for ${notRemoved.join('; ')}` : ''}` });
-        done.push(`finished the interrupted delete of ${journal.profileId} and its data${notRemoved.length > 0 ? `; these files could not be removed, remove them by hand: ${notRemoved.join('; ')}` : ''}`);
+        done.push(`finished the interrupted delete of ${journal.profileId} and its data${notRemoved.length > 0 ? `, but not all of it: ${notRemoved.join('; ')}; remove what is left by hand` : ''}`);
       } else {
         putBackDeleted(journal);
         removeJournal(layout, name);

@@ -224,7 +224,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
           appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'failed', detail: (error as Error).message });
           throw error;
         }
-        if (notRemoved.length > 0) notes.push(`the profile and its data are deleted, but ${notRemoved.length === 1 ? 'this file' : 'these files'} could not be removed after ${notRemoved.length === 1 ? 'it was' : 'they were'} moved aside; remove ${notRemoved.length === 1 ? 'it' : 'them'} by hand: ${notRemoved.join('; ')}`);
+        if (notRemoved.length > 0) notes.push(`the profile is deleted, but not all of its data: ${notRemoved.join('; ')}; remove what is left by hand`);
       }
     }
     const dataNote = !covering || covering.verified?.ok ? undefined : `${covering.id} holds the data exactly as it was backed up, but that data already had problems, which it keeps: ${covering.verified?.detail}`;

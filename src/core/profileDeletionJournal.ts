@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { fsyncDirectory, temporaryPathFor } from './atomicFile';
 import { EnvProfilesError } from './errors';
 import { removeJournal, writeJournal, type DeleteJournal } from './operationJournal';
+import { pathKind } from './pathKind';
 import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
 import { typedSystemError } from './systemErrors';
 import type { WorkspaceContext } from './workspaceContext';
@@ -29,13 +30,17 @@ export function databaseFilesToRemove(database: string): string[] {
  * back. Before, the profile file went first and the error came at a database, leaving the rest of the
  * data with no profile to delete it again. Once all are aside the journal's commit decides; from there
  * an interruption is finished by the next command. Returns the files that could not be removed after
- * the commit (each with why), which are left under their temporary names.
+ * the commit (each with why), which are left under their temporary names, and any folder found where a
+ * database file should be.
  */
 export function deleteProfileFiles(context: WorkspaceContext, files: FilesToDelete): string[] {
   const { layout } = context;
   const step = (name: string): void => context.onStep?.(name);
   const groups = [{ label: 'profile', files: [files.profileFile] }, ...files.databases.map((db) => ({ label: db.logicalName, files: db.files }))];
   const aside = groups.map((group) => group.files.map((from) => ({ from, path: temporaryPathFor(from) })));
+  // A folder where a database file should be is none of the profile's data: left where it is, and said.
+  const folders = aside.flat().filter((pair) => pathKind(pair.from) === 'folder');
+  for (const [index, pairs] of aside.entries()) aside[index] = pairs.filter((pair) => !folders.includes(pair));
   const journal: DeleteJournal = { operation: 'delete', phase: 'prepared', startedAt: context.now().toISOString(), profileId: files.profileId, profileFile: files.profileFile, aside: aside.flat() };
   const name = `delete-${files.profileId}`;
   writeJournal(layout, name, journal);
@@ -54,7 +59,7 @@ export function deleteProfileFiles(context: WorkspaceContext, files: FilesToDele
   step('committed');
   const notRemoved = finishDelete(journal);
   removeJournal(layout, name);
-  return notRemoved;
+  return [...folders.map((pair) => `${pair.from} is a folder, not a database file: it was left where it is`), ...notRemoved];
 }
 
 /** Renames `from` (when it is there) to `aside` in the same folder, durably. */
@@ -85,7 +90,7 @@ export function finishDelete(journal: DeleteJournal): string[] {
     try {
       fs.rmSync(aside, { force: true });
     } catch (error) {
-      notRemoved.push(`${aside} (was ${from}): ${(error as Error).message}`);
+      notRemoved.push(`${from}, moved aside as ${aside}, could not be removed (${(error as Error).message})`);
     }
   }
   return notRemoved;

@@ -134,7 +134,12 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       if (!fs.existsSync(source)) leaveOutOrThrow(database, new EnvProfilesError('DATABASE_MISSING', `${written} (database "${logical}" of ${profile.id}) does not exist, so it cannot be backed up.`, { file: written, hint: `${hint} To back up the rest: envprofiles backup ${profile.id} --skip-missing.` }));
       else {
         const problem = databaseFileProblem(source);
-        if (problem) leaveOutOrThrow(database, new EnvProfilesError('DATABASE_INVALID', `${written} (database "${logical}" of ${profile.id}) ${problem}, so it cannot be backed up.`, { file: written, hint: `${hint} ${keepDamagedHint(profile.id)}`, nextStep: { action: 'backup-keeping-damaged', profileId: profile.id } }));
+        const kind = pathKind(source);
+        // --keep-damaged keeps a file as found; a folder or a pipe there is no file to keep (before, the hint offered it, and it failed the same way).
+        const keeping = kind === 'file'
+          ? { hint: `${hint} ${keepDamagedHint(profile.id)}`, nextStep: { action: 'backup-keeping-damaged', profileId: profile.id } as const }
+          : { hint: `${hint} Or move that ${kind === 'folder' ? 'folder' : 'pipe, socket or device'} out of the way: then "envprofiles backup ${profile.id} --skip-missing" backs up the rest.` };
+        if (problem) leaveOutOrThrow(database, new EnvProfilesError('DATABASE_INVALID', `${written} (database "${logical}" of ${profile.id}) ${problem}, so it cannot be backed up.`, { file: written, ...keeping }));
       }
     }
     databases = databases.filter((d) => !leftOut.some((l) => l.database === d));
