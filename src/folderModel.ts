@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { catalogDisagreements, missingArchives, readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
 import { deletedProfilesWithBackups } from './core/backup/deletedProfiles';
+import { backupsElsewhere, type BackupsElsewhere } from './core/backup/backupsElsewhere';
 import { backupsOfEarlierProfile } from './core/backup/earlierProfile';
 import { BackupLayout } from './core/backup/backupLayout';
 import { quickValidateProfile, type ValidationReport } from './core/databaseValidation';
@@ -44,6 +45,7 @@ export class FolderModel implements vscode.Disposable {
   private backupLayout: BackupLayout | undefined;
   /** deletedProfilesWithBackups since the last refresh. */
   private deletedProfiles: string[] | undefined;
+  private elsewhere: BackupsElsewhere[] | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private pending: NodeJS.Timeout | undefined;
   /** A watcher on the backups folder when config.yaml puts it outside `.envprofiles/` (another disk). */
@@ -101,6 +103,7 @@ export class FolderModel implements vscode.Disposable {
     this.catalogProblems.clear();
     this.missing.clear();
     this.deletedProfiles = undefined;
+    this.elsewhere = undefined;
     this.changed.fire();
   }
 
@@ -144,6 +147,13 @@ export class FolderModel implements vscode.Disposable {
     // Read once per refresh: the tree asks for its roots often.
     this.deletedProfiles ??= deletedProfilesWithBackups(this.context.layout, new BackupLayout(this.context.layout, workspaceConfigFor(this.context)), (id) => this.backups(id));
     return this.deletedProfiles;
+  }
+
+  /** Backups in a folder this workspace used before its backups folder was changed (see backupsElsewhere); read once per refresh. */
+  backupsElsewhere(): BackupsElsewhere[] {
+    if (!this.snapshot.initialised) return [];
+    this.elsewhere ??= backupsElsewhere(new BackupLayout(this.context.layout, workspaceConfigFor(this.context)));
+    return this.elsewhere;
   }
 
   /** Where a listed backup's archive is (or was), without reading config.yaml again: the tree asks for every row. */

@@ -1350,6 +1350,53 @@ describe('backup archives', () => {
 });
 
 describe('backups listing', () => {
+  it('backups.directory changed: the backups left in the folder before (the default one, then the outside one backed up into) are named with how to move them; a backup id from there is found by verify and restore, and delete\'s refusal says they do not count (before: "No backups", as if lost)', async () => {
+    const { root } = await demoWorkspace();
+    const made = runCli(['backup', DEV, '--full', '--verify', '--workspace', root, '--json']);
+    assert.equal(made.status, 0, made.stderr);
+    const id = made.json?.result.id as string;
+    const config = path.join(root, '.envprofiles/config.yaml');
+    const setFolder = (folder: string): void => fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/directory: \S+/, `directory: ${folder}`));
+    const outside = tempDir('envprofiles-outside-');
+    setFolder(outside);
+    const defaultFolder = path.join(root, '.envprofiles/backups');
+    const listed = runCli(['backups', '--workspace', root]);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.equal(listed.stdout, [
+      `No backups in ${outside}.`,
+      `note: ${defaultFolder} (the default backups folder, in the workspace) holds 1 backup of ${DEV}, not listed here: the backups folder is now ${outside} (backups.directory in .envprofiles/config.yaml), so prune, verify and restore by id do not see it.`,
+      `  To keep them with the others, move each profile's folder from ${defaultFolder} into ${outside} (for a profile with backups in both, move its archives, then "envprofiles backups <id> --rebuild-catalog"), or set backups.directory back. Restore or verify one there by its archive's path: ${defaultFolder}/<profile id>/<backup id>.zip.`,
+      '',
+    ].join('\n'));
+    const json = runCli(['backups', DEV, '--json', '--workspace', root]);
+    assert.deepEqual(json.json?.result.elsewhere, [{ folder: defaultFolder, was: 'default', backups: { [DEV]: [id] } }]);
+    assert.deepEqual(runCli(['backups', 'test_environment_001', '--json', '--workspace', root]).json?.result.elsewhere, [], 'only the profile named');
+    const archive = path.join(defaultFolder, DEV, `${id}.zip`);
+    for (const command of ['verify', 'restore']) {
+      const refused = runCli([command, id, '--workspace', root]);
+      assert.equal(refused.status, 1, command);
+      assert.equal(refused.stderr, `error[BACKUP_NOT_FOUND]: No backup with id "${id}" in the backups folder ${outside}; it is in ${defaultFolder}, the default backups folder, in the workspace, which backups.directory no longer sets. Nothing was changed.\n  file: ${archive}\n  Name it by its archive's path: ${archive} (or move that profile's backups into ${outside}: "envprofiles backups" says how).\n`);
+    }
+    assert.equal(runCli(['verify', archive, '--workspace', root]).status, 0, 'by its path');
+    const deleteRefused = runCli(['delete', DEV, '--workspace', root]);
+    assert.equal(deleteRefused.status, 3);
+    assert.match(deleteRefused.stderr, new RegExp(` \\(${defaultFolder.replace(/[./]/g, '\\$&')} \\(the default backups folder, in the workspace\\) holds 1 backup of ${DEV}: backups.directory no longer sets that folder, so it does not count; "envprofiles backups" says how to move it\\.\\)\n$`));
+
+    // Backed up into the outside folder, then set to another: both earlier folders are named.
+    assert.equal(runCli(['backup', DEV, '--workspace', root]).status, 0);
+    const another = tempDir('envprofiles-another-');
+    setFolder(another);
+    const both = runCli(['backups', DEV, '--json', '--workspace', root]);
+    assert.deepEqual(both.json?.result.elsewhere.map((e: { folder: string; was: string }) => [e.folder, e.was]), [[defaultFolder, 'default'], [outside, 'recorded']]);
+    // Moved as the note says: listed again, and nothing is said of the folder before.
+    setFolder(outside);
+    fs.renameSync(path.join(defaultFolder, DEV, `${id}.zip`), path.join(outside, DEV, `${id}.zip`));
+    fs.rmSync(path.join(defaultFolder, DEV), { recursive: true });
+    assert.equal(runCli(['backups', DEV, '--rebuild-catalog', '--workspace', root]).status, 0);
+    const after = runCli(['backups', DEV, '--json', '--workspace', root]);
+    assert.deepEqual([after.json?.result.backups.length, after.json?.result.elsewhere], [2, []]);
+  });
+
   it('gathers what the list says beside the backups: the chain that lost an archive, a deleted profile; a profile named that does not exist is refused', async () => {
     const { root, context } = await demoWorkspace();
     const prod = 'prod_environment_001';

@@ -6,6 +6,7 @@ import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
 import { BackupLayout } from './backup/backupLayout';
+import { backupsElsewhere, backupsElsewhereInWords } from './backup/backupsElsewhere';
 import { refuseIfDatabasesInUse } from './databaseInUse';
 import { RefusalChecks } from './dryRunRefusals';
 import { databaseFileProblem } from './sqlite/sqliteHeader';
@@ -134,9 +135,15 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
   const keepDamaged = damagedNow.length > 0 ? ` (${damagedNow.join(', ')} ${damagedNow.length === 1 ? 'is' : 'are'} damaged: --keep-damaged keeps ${damagedNow.length === 1 ? 'its file' : 'their files'} in the backup as found, which a restore does not write back.)` : '';
   throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${localTimestamp(changed.toISOString(), zone)}, ${zone} time)${newest}${clock}, so it ${dryRun ? 'cannot be deleted now' : 'was not deleted'}.`, {
     kind: 'refused',
-    hint: `${absenceFirst(backups.absence())}${unwritableFirst(backups, profile.id)}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}${damagedNow.length > 0 ? ' --keep-damaged' : ''}; then delete again.${skipMissing}${keepDamaged}`,
+    hint: `${absenceFirst(backups.absence())}${unwritableFirst(backups, profile.id)}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}${damagedNow.length > 0 ? ' --keep-damaged' : ''}; then delete again.${skipMissing}${keepDamaged}${elsewhereLast(backups, profile.id)}`,
     nextStep: { action: 'backup', profileId: profile.id },
   });
+}
+
+/** " (…/.envprofiles/backups holds 2 backups of it: …)": backups in a folder backups.directory no longer sets do not count. */
+function elsewhereLast(backups: BackupLayout, profileId: string): string {
+  const found = backupsElsewhere(backups).filter((elsewhere) => elsewhere.backups[profileId] !== undefined);
+  return found.map((elsewhere) => ` (${backupsElsewhereInWords({ ...elsewhere, backups: { [profileId]: elsewhere.backups[profileId] } })}: backups.directory no longer sets that folder, so ${elsewhere.backups[profileId].length === 1 ? 'it does' : 'they do'} not count; "envprofiles backups" says how to move ${elsewhere.backups[profileId].length === 1 ? 'it' : 'them'}.)`).join('');
 }
 
 /** A file whose header says it is no (whole) SQLite database: what `backup --keep-damaged` keeps as found. */

@@ -89,8 +89,14 @@ export class ProfileSectionNode implements TreeNode {
     const warning = problem
       ? [new MessageNode(`${this.id}/catalog-problem`, this.folder, `This list may be incomplete: ${problem}`, 'warning', { command: COMMANDS.rebuildBackupCatalog, title: 'Rebuild the backup catalog from the archives', arguments: [{ folder: this.folder.folder.uri.fsPath, profileId: this.profile.id }] })]
       : [];
-    if (backups.length === 0) return [...warning, new MessageNode(`${this.id}/none`, this.folder, 'No backups yet')];
-    return [...warning, ...backups.map((entry) => new BackupNode(this.folder, entry))];
+    // Backups in the folder used before the backups folder was changed: not listed, and not lost.
+    const config = vscode.Uri.file(this.folder.context.layout.configFile);
+    const elsewhere = this.folder.backupsElsewhere().filter((found) => found.backups[this.profile.id] !== undefined).map((found) => {
+      const count = found.backups[this.profile.id].length;
+      return new MessageNode(`${this.id}/elsewhere/${found.folder}`, this.folder, `${count} more backup${count === 1 ? '' : 's'} in ${found.folder}, the backups folder before it was changed: not listed here (move ${count === 1 ? 'it' : 'them'} into the folder set now, or set it back)`, 'info', { command: 'vscode.open', title: 'Open config.yaml (backups.directory)', arguments: [config] });
+    });
+    if (backups.length === 0) return [...warning, ...elsewhere, new MessageNode(`${this.id}/none`, this.folder, elsewhere.length > 0 ? 'No backups in the backups folder set now' : 'No backups yet')];
+    return [...warning, ...elsewhere, ...backups.map((entry) => new BackupNode(this.folder, entry))];
   }
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { newestFirst, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { listBackups } from '../../core/backup/backupListing';
+import { backupsElsewhereInWords } from '../../core/backup/backupsElsewhere';
 import { missingContents } from '../../core/backup/backupContents';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
 import { formatSize } from '../../core/diskSpace';
@@ -29,7 +30,7 @@ export const backupsCommand: CliCommand = {
     }
     if (dryRun) throw new EnvProfilesError('USAGE', '--dry-run goes with --rebuild-catalog.', { kind: 'usage' });
     const listed = await listBackups(context, positionals[0]);
-    const { folder: backups, profiles, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, folderProblem: unmarked, unreadable } = listed;
+    const { folder: backups, profiles, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, folderProblem: unmarked, unreadable, elsewhere } = listed;
     const gapOf = (entry: CatalogEntry): string[] | undefined => unrestorable[entry.profileId]?.[entry.id];
     const unrestorableNotes = Object.entries(unrestorable).flatMap(([profileId, gaps]) => {
       const needing = Object.entries(gaps).filter(([id, gone]) => !gone.includes(id));
@@ -55,11 +56,17 @@ export const backupsCommand: CliCommand = {
       `note: ${ids.length} of the backups listed for ${profileId} (marked "earlier profile") ${ids.length === 1 ? 'was' : 'were'} made before the current ${profileId} was created: ${ids.length === 1 ? 'it holds' : 'they hold'} the data of an earlier profile with this id, which was deleted.`,
       `  Restoring one over ${profileId} replaces its databases with that data (after a safety backup); "envprofiles restore <backup-id> --as-new <id>" keeps them apart.`,
     ]);
+    // Backups in the folder used before backups.directory changed: not listed here, and not lost.
+    const elsewhereNotes = elsewhere.flatMap((found) => [
+      `note: ${backupsElsewhereInWords(found)}, not listed here: the backups folder is now ${backups.root} (backups.directory in .envprofiles/config.yaml), so prune, verify and restore by id do not see ${Object.values(found.backups).flat().length === 1 ? 'it' : 'them'}.`,
+      `  To keep them with the others, move each profile's folder from ${found.folder} into ${backups.root} (for a profile with backups in both, move its archives, then "envprofiles backups <id> --rebuild-catalog"), or set backups.directory back. Restore or verify one there by its archive's path: ${path.join(found.folder, '<profile id>', '<backup id>.zip')}.`,
+    ]);
+    notes.push(...elsewhereNotes);
     // An empty mount point where this workspace's backups were: "No backups" would mislead.
     if (unmarked) notes.unshift(`note: ${unmarked.message.replace(/ Nothing was written\.$/, '')}`, `  ${unmarked.hint}`);
     const unreadableLines = unreadable.flatMap((problem) => [`FAILED ${problem.profileId} [${problem.code}]: ${problem.message} Its backups are not listed.`, `  ${problem.hint}`]);
     const exitCode = unreadable.length > 0 ? 1 : 0;
-    const json = { directory: backups.root, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, ...(unmarked ? { folderProblem: unmarked.message } : {}), ...(unreadable.length > 0 ? { unreadableCatalogs: Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message])) } : {}) };
+    const json = { directory: backups.root, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, elsewhere, ...(unmarked ? { folderProblem: unmarked.message } : {}), ...(unreadable.length > 0 ? { unreadableCatalogs: Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message])) } : {}) };
     if (entries.length === 0) {
       // An outside folder that is not there may be on a disk that is not mounted: "No backups" would mislead.
       const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isMissingOutside() ? '; if it is on a disk that is not mounted, mount it' : ''})`;

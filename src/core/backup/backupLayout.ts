@@ -14,7 +14,7 @@ import { shellArgument } from '../shellArgument';
 export class BackupLayout {
   readonly root: string;
 
-  constructor(private readonly workspace: WorkspaceLayout, config: WorkspaceConfig) {
+  constructor(readonly workspace: WorkspaceLayout, readonly config: WorkspaceConfig) {
     this.root = workspace.resolve(config.backups.directory);
   }
 

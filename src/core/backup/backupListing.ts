@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { missingArchives, newestFirst, profilesWithBackups, readCatalog, readCatalogOrProblem, type CatalogEntry, type UnreadableCatalogError } from './backupCatalog';
 import { unmarkedFolderProblem } from './backupsFolderMark';
 import { BackupLayout } from './backupLayout';
+import { backupsElsewhere, type BackupsElsewhere } from './backupsElsewhere';
 import { sharingWorkspaceFinder } from './backupOrigin';
 import { deletedProfilesWithBackups } from './deletedProfiles';
 import { earlierProfileBackupIds } from './earlierProfile';
@@ -36,6 +37,8 @@ export interface BackupListing {
   folderProblem?: EnvProfilesError;
   /** Catalogs that cannot be read (with every profile listed; a profile named alone is refused instead). */
   unreadable: UnreadableCatalogError[];
+  /** Backups of the profiles listed in a folder this workspace used before (see backupsElsewhere). */
+  elsewhere: BackupsElsewhere[];
 }
 
 /** Lists the backups of `named`, or of every profile that has some. */
@@ -85,8 +88,12 @@ export async function listBackups(context: WorkspaceContext, named: string | und
     const ids = deletedProfiles.includes(profileId) ? [] : earlierProfileBackupIds(context.layout, config, profileId, listed.filter((e) => !otherLiveWorkspace(e.origin)), context.now());
     if (ids.length > 0) earlierProfile[profileId] = ids;
   }
+  // Backups of the profiles listed in a folder used before backups.directory changed.
+  const elsewhere = backupsElsewhere(backups)
+    .map((found) => ({ ...found, backups: Object.fromEntries(Object.entries(found.backups).filter(([profileId]) => named === undefined || profileId === named)) }))
+    .filter((found) => Object.keys(found.backups).length > 0);
   // No backups and no profile of that name: most likely a typo of an id.
-  if (entries.length === 0 && named !== undefined && !fs.existsSync(context.layout.profileFile(named))) throw profileNotFoundError(context.layout, config, named);
+  if (entries.length === 0 && elsewhere.length === 0 && named !== undefined && !fs.existsSync(context.layout.profileFile(named))) throw profileNotFoundError(context.layout, config, named);
   const folderProblem = unmarkedFolderProblem(context.layout, backups);
-  return { folder: backups, profiles, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles, earlierProfile, ...(folderProblem ? { folderProblem } : {}), unreadable };
+  return { folder: backups, profiles, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles, earlierProfile, ...(folderProblem ? { folderProblem } : {}), unreadable, elsewhere };
 }

@@ -46,6 +46,12 @@ function readRecord(layout: WorkspaceLayout): FolderRecord | undefined {
   }
 }
 
+/** The folder outside the workspace this workspace last backed up into (see markBackupsFolder), if any is recorded. */
+export function recordedBackupsFolder(layout: WorkspaceLayout): string | undefined {
+  const record = readRecord(layout);
+  return record ? path.resolve(record.directory) : undefined;
+}
+
 /** What a backup refused for an unmarked or missing folder says of its consequence. */
 export const WRITE_REFUSED = 'If it is the mount point of a disk that is not mounted, the backups would go to the disk below instead. Nothing was written.';
 

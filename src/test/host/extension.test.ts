@@ -517,6 +517,32 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the list back', () => child(roots()[0], 'Backups').getChildren().every((n) => !/does not exist/.test(labelOf(n))));
   });
 
+  test('a backups folder set to another folder: the Backups list says how many of the profile\'s backups stay in the one before, and a click opens config.yaml', async () => {
+    const config = path.join(workspace(), '.envprofiles/config.yaml');
+    const before = fs.readFileSync(config, 'utf8');
+    const earlier = JSON.parse(fs.readFileSync(path.join(workspace(), '.envprofiles/backups', DEV, 'catalog.json'), 'utf8')).backups.length as number;
+    assert.ok(earlier > 0, 'the tests above made backups of the profile');
+    const moved = fs.mkdtempSync(path.join(os.tmpdir(), 'envprofiles-moved-'));
+    fs.writeFileSync(config, before.replace(/directory: \S+/, `directory: ${moved}`));
+    await vscode.commands.executeCommand('envProfiles.refresh');
+    try {
+      const nodes = await waitFor('the note in the list', () => {
+        const listed = child(roots()[0], 'Backups').getChildren();
+        return listed.some((n) => /more backup/.test(labelOf(n))) ? listed : undefined;
+      });
+      const folder = path.join(workspace(), '.envprofiles/backups');
+      assert.deepEqual(nodes.map(labelOf), [`${earlier} more backup${earlier === 1 ? '' : 's'} in ${folder}, the backups folder before it was changed: not listed here (move ${earlier === 1 ? 'it' : 'them'} into the folder set now, or set it back)`, 'No backups in the backups folder set now']);
+      const item = nodes[0].getTreeItem();
+      assert.equal(item.command?.command, 'vscode.open');
+      assert.equal((item.command?.arguments?.[0] as vscode.Uri).fsPath, config);
+    } finally {
+      fs.writeFileSync(config, before);
+      fs.rmSync(moved, { recursive: true, force: true });
+    }
+    await vscode.commands.executeCommand('envProfiles.refresh');
+    await waitFor('the list back', () => child(roots()[0], 'Backups').getChildren().every((n) => !/more backup/.test(labelOf(n))));
+  });
+
   test('a change made on disk by the CLI appears in the tree', async () => {
     const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)?.extensionPath ?? '', 'dist/cli.js');
     const result = spawnSync(process.execPath, [cli, 'clone', DEV, 'cli_clone', '--name', 'Made by the CLI', '--workspace', workspace()], { encoding: 'utf8' });
