@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { newestFirst, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { listBackups } from '../../core/backup/backupListing';
-import { backupsElsewhereInWords } from '../../core/backup/backupsElsewhere';
+import { backupCount, backupsElsewhereInWords } from '../../core/backup/backupsElsewhere';
 import { missingContents } from '../../core/backup/backupContents';
 import { rebuildCatalog, type CatalogRebuildResult } from '../../core/backup/catalogRebuild';
 import { formatSize } from '../../core/diskSpace';
@@ -58,7 +58,7 @@ export const backupsCommand: CliCommand = {
     ]);
     // Backups in the folder used before backups.directory changed: not listed here, and not lost.
     const elsewhereNotes = elsewhere.flatMap((found) => [
-      `note: ${backupsElsewhereInWords(found)}, not listed here: the backups folder is now ${backups.root} (backups.directory in .envprofiles/config.yaml), so prune, verify and restore by id do not see ${Object.values(found.backups).flat().length === 1 ? 'it' : 'them'}.`,
+      `note: ${backupsElsewhereInWords(found)}, not listed here: the backups folder is now ${backups.root} (backups.directory in .envprofiles/config.yaml), so prune, verify and restore by id do not see ${backupCount(found) === 1 ? 'it' : 'them'}.`,
       `  To keep them with the others, move each profile's folder from ${found.folder} into ${backups.root} (for a profile with backups in both, move its archives, then "envprofiles backups <id> --rebuild-catalog"), or set backups.directory back. Restore or verify one there by its archive's path: ${path.join(found.folder, '<profile id>', '<backup id>.zip')}.`,
     ]);
     notes.push(...elsewhereNotes);

@@ -7,7 +7,7 @@ import { profileIdProblem } from '../safeNames';
 import { ArchiveReader } from './archiveReader';
 import { missingArchives, newestFirst, readCatalog, readCatalogOrProblem, profilesWithBackups, type CatalogEntry, type UnreadableCatalogError } from './backupCatalog';
 import type { BackupLayout } from './backupLayout';
-import { archiveElsewhere } from './backupsElsewhere';
+import { archiveElsewhere, folderInWords } from './backupsElsewhere';
 
 /** A backup named by id or by the path of its archive. */
 export interface LocatedBackup {
@@ -56,7 +56,7 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
   // In the folder used before backups.directory changed: said, with the path that takes it from there.
   const there = archiveElsewhere(backups, reference);
   if (there) {
-    throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}" in the backups folder ${backups.root}; it is in ${there.elsewhere.folder}, ${there.elsewhere.was === 'default' ? 'the default backups folder, in the workspace' : 'the folder outside the workspace that this workspace last backed up into'}, which backups.directory no longer sets. Nothing was changed.`, {
+    throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}" in the backups folder ${backups.root}; it is in ${there.elsewhere.folder}, ${folderInWords(there.elsewhere.was)}, which backups.directory no longer sets. Nothing was changed.`, {
       file: there.archive,
       hint: `Name it by its archive's path: ${there.archive} (or move that profile's backups into ${backups.root}: "envprofiles backups" says how).`,
     });

@@ -41,12 +41,20 @@ export function backupsElsewhere(backups: BackupLayout): BackupsElsewhere[] {
   return found;
 }
 
-/** A folder of backups elsewhere in words: "/x/backups (the workspace's default backups folder) holds 3 backups of dev, test". */
+/** A folder of backups elsewhere in words: "/x/backups (the default backups folder, in the workspace) holds 3 backups of dev, test". */
 export function backupsElsewhereInWords(elsewhere: BackupsElsewhere): string {
-  const profiles = Object.keys(elsewhere.backups);
-  const count = profiles.reduce((sum, id) => sum + elsewhere.backups[id].length, 0);
-  const what = elsewhere.was === 'default' ? 'the default backups folder, in the workspace' : 'the folder outside the workspace that this workspace last backed up into';
-  return `${elsewhere.folder} (${what}) holds ${count} backup${count === 1 ? '' : 's'} of ${profiles.join(', ')}`;
+  const count = backupCount(elsewhere);
+  return `${elsewhere.folder} (${folderInWords(elsewhere.was)}) holds ${count} backup${count === 1 ? '' : 's'} of ${Object.keys(elsewhere.backups).join(', ')}`;
+}
+
+/** How many backups the folder holds (of every profile it lists). */
+export function backupCount(elsewhere: BackupsElsewhere): number {
+  return Object.values(elsewhere.backups).reduce((sum, ids) => sum + ids.length, 0);
+}
+
+/** Which folder it was, in words. */
+export function folderInWords(was: BackupsElsewhere['was']): string {
+  return was === 'default' ? 'the default backups folder, in the workspace' : 'the folder outside the workspace that this workspace last backed up into';
 }
 
 /** Where the archive of backup `id` is in a folder of backups elsewhere, if it is in one. */
