@@ -67,7 +67,7 @@ function moveAside(from: string, aside: string): void {
   try {
     fs.renameSync(from, aside);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(from)) return;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.lstatSync(from, { throwIfNoEntry: false })) return;
     throw error;
   }
   fsyncDirectory(path.dirname(from));
@@ -76,7 +76,8 @@ function moveAside(from: string, aside: string): void {
 /** Puts back every file an uncommitted delete moved aside (one whose name was taken since stays aside, as is). */
 export function putBackDeleted(journal: DeleteJournal): void {
   for (const { from, path: aside } of [...journal.aside].reverse()) {
-    if (fs.existsSync(aside) && !fs.existsSync(from)) {
+    // lstat, not exists: a symbolic link moved aside is put back even when it leads nowhere.
+    if (fs.lstatSync(aside, { throwIfNoEntry: false }) && !fs.lstatSync(from, { throwIfNoEntry: false })) {
       fs.renameSync(aside, from);
       fsyncDirectory(path.dirname(from));
     }
