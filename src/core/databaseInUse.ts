@@ -14,25 +14,63 @@ export interface DatabaseInPlace {
   written: string;
 }
 
+/** A database seen open elsewhere, and by whom (empty when only SQLite's locks said so). */
+export interface HeldDatabase {
+  database: DatabaseInPlace;
+  holders: FileHolder[];
+}
+
 /**
- * Refuses `operation` (e.g. "restoring over it") while another program has one of the databases open.
- * A program that keeps its connection while its file is replaced or deleted goes on reading and
- * writing the old file, which no longer has a name: everything it writes from then on is lost, and it
- * does not notice. Two ways of seeing it are combined: SQLite's locks (every connection to a WAL
- * database; any open transaction), and on Linux the open files of every process this user can see
- * (which also finds an idle connection to a rollback-journal database, and names the program).
+ * How long a database may be seen open before it counts as in use. A reader that opens it, reads and
+ * closes (VS Code's tree validating the profile when the restore's safety backup changes the catalog,
+ * a script, a monitoring probe) is gone within a few milliseconds, and refusing because of it sent the
+ * user to look for an application that was not running (1 restore in 20 beside such a reader). An
+ * application keeps its connection: it is still there at every look.
  */
-export function refuseIfDatabasesInUse(engine: SqliteEngine, databases: DatabaseInPlace[], operation: string): void {
+export const BRIEF_OPEN_MS = 1500;
+const LOOK_AGAIN_MS = 100;
+
+/**
+ * The first of `databases` that another program has open, looked at again every 100 ms while one is
+ * (up to BRIEF_OPEN_MS); undefined as soon as a look finds none. A program that keeps its connection
+ * while its file is replaced or deleted goes on reading and writing the old file, which no longer has
+ * a name: everything it writes from then on is lost, and it does not notice. Two ways of seeing it are
+ * combined: SQLite's locks (every connection to a WAL database; any open transaction), and on Linux
+ * the open files of every process this user can see (which also finds an idle connection to a
+ * rollback-journal database, and names the program).
+ */
+export async function heldDatabase(engine: SqliteEngine, databases: DatabaseInPlace[]): Promise<HeldDatabase | undefined> {
+  const until = Date.now() + BRIEF_OPEN_MS;
+  for (;;) {
+    const held = heldNow(engine, databases);
+    if (!held || Date.now() >= until) return held;
+    await new Promise((resolve) => setTimeout(resolve, LOOK_AGAIN_MS));
+  }
+}
+
+function heldNow(engine: SqliteEngine, databases: DatabaseInPlace[]): HeldDatabase | undefined {
   const holdersOf = holdersByFile(databases.map((database) => DATABASE_FILE_SUFFIXES.map((suffix) => `${database.file}${suffix}`)));
   for (const [i, database] of databases.entries()) {
     const holders = holdersOf?.[i] ?? [];
-    if (holders.length === 0 && engine.isOpenElsewhere(database.file) !== true) continue;
-    throw new EnvProfilesError('DATABASE_IN_USE', `${database.logicalName} (${database.written}) is open in ${holdersText(holders)}, so ${operation} was refused; nothing was changed.`, {
-      kind: 'refused',
-      file: database.written,
-      hint: 'Stop the application (or close whatever has the database open) and try again. A program that keeps a database open while its file is replaced goes on writing to the old file, and those writes are lost.',
-    });
+    if (holders.length > 0 || engine.isOpenElsewhere(database.file) === true) return { database, holders };
   }
+  return undefined;
+}
+
+/** Refuses `operation` (e.g. "restoring over it") when `held` names a database still open elsewhere. */
+export function refuseIfHeld(held: HeldDatabase | undefined, operation: string): void {
+  if (!held) return;
+  const { database, holders } = held;
+  throw new EnvProfilesError('DATABASE_IN_USE', `${database.logicalName} (${database.written}) is open in ${holdersText(holders)}, so ${operation} was refused; nothing was changed.`, {
+    kind: 'refused',
+    file: database.written,
+    hint: 'Stop the application (or close whatever has the database open) and try again. A program that keeps a database open while its file is replaced goes on writing to the old file, and those writes are lost.',
+  });
+}
+
+/** Refuses `operation` while another program keeps one of the databases open (see heldDatabase). */
+export async function refuseIfDatabasesInUse(engine: SqliteEngine, databases: DatabaseInPlace[], operation: string): Promise<void> {
+  refuseIfHeld(await heldDatabase(engine, databases), operation);
 }
 
 /**

@@ -7,7 +7,7 @@ import { appendAudit } from './auditLog';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
 import { BackupLayout } from './backup/backupLayout';
 import { backupsElsewhere, backupsElsewhereInWords } from './backup/backupsElsewhere';
-import { refuseIfDatabasesInUse } from './databaseInUse';
+import { heldDatabase, refuseIfHeld } from './databaseInUse';
 import { RefusalChecks } from './dryRunRefusals';
 import { databaseFileProblem } from './sqlite/sqliteHeader';
 import { EnvProfilesError } from './errors';
@@ -171,7 +171,7 @@ function unwritableFirst(backups: BackupLayout, profileId: string): string {
  */
 export async function deleteProfile(context: WorkspaceContext, request: DeleteRequest): Promise<DeleteResult> {
   requireInitialised(context.layout);
-  return withWorkspaceLock(context, `delete ${request.id}`, () => {
+  return withWorkspaceLock(context, `delete ${request.id}`, async () => {
     const { layout } = context;
     const config = workspaceConfigFor(context);
     const { profile, file } = loadProfile(layout, config, request.id);
@@ -190,7 +190,8 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     }
     if (request.deleteData) {
       const databases = Object.entries(profile.databases).map(([logicalName, written]) => ({ logicalName, file: layout.resolve(written), written }));
-      refusals.check(() => refuseIfDatabasesInUse(context.engine, databases, `deleting ${profile.id} with its data`));
+      const held = await heldDatabase(context.engine, databases);
+      refusals.check(() => refuseIfHeld(held, `deleting ${profile.id} with its data`));
     }
     const deletedFiles = [layout.relative(file)];
     const keptFiles: string[] = [];

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { appendAudit } from '../auditLog';
 import { fsyncDirectory, temporaryPathFor, writeChunksDurably, writeFileAtomic } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
-import { refuseIfDatabasesInUse, type DatabaseInPlace } from '../databaseInUse';
+import { heldDatabase, refuseIfDatabasesInUse, refuseIfHeld, type DatabaseInPlace } from '../databaseInUse';
 import { isOutOfSpace, outOfSpaceError } from '../diskSpace';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
 import { RefusalChecks } from '../dryRunRefusals';
@@ -114,7 +114,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const outcome: Outcome = request.dryRun ? 'planned' : 'done';
     const { targets, fileRecords, fileTargets, replaced, leftAlone } = planReplacements(context, config, chain, request.database, current, fileTargetOf, outcome);
     const operation = `restoring ${manifest.backupId} over it`;
-    refusalCheck(() => refuseIfDatabasesInUse(context.engine, replaced, operation));
+    const held = await heldDatabase(context.engine, replaced);
+    refusalCheck(() => refuseIfHeld(held, operation));
     // Before the safety backup: a restore that cannot fit would only leave that backup behind.
     refusalCheck(() => requireRoomFor(`Restoring ${manifest.backupId}`, chain, targets.map(({ record, target }) => ({ logicalName: record.logicalName, target })), fileRecords.map((f, i) => ({ size: f.size, target: fileTargets[i] }))));
     const safety = safetyBackupPlan(context, safetyProfile, replaced, fileTargets.filter((target) => fs.existsSync(target)), outcome);
@@ -248,12 +249,13 @@ async function swapInUnderJournal(context: WorkspaceContext, chain: ArchiveReade
     }
     // Last point where cancelling is honoured: the swaps below run to the end (or roll back).
     throwIfCancelled(context);
+    // Again, right before the swaps: the application may have been started during the rebuild. (A
+    // database seen open is looked at again for up to 1.5 s, so what was written is checked after.)
+    await refuseIfDatabasesInUse(context.engine, replaced, operation);
     // A program that opened a database, wrote and closed it while the safety backup and the rebuild
-    // ran is no longer seen as open below, but what it wrote may not be in the safety backup.
+    // ran is no longer seen as open, but what it wrote may not be in the safety backup.
     refuseIfWrittenSince(writeStamps, replaced);
     refuseIfFilesChangedSince(fileStamps, layout);
-    // Again, right before the swaps: the application may have been started during the rebuild.
-    refuseIfDatabasesInUse(context.engine, replaced, operation);
     // The check (and the application, if it ran meanwhile) may have checkpointed a -wal away or left
     // one: what is set aside is what exists now, so no old -wal ever stays beside a restored file.
     for (const swap of journal.swaps) swap.keptOld = presentFilesOf(swap.target, keptAs.get(swap.target));
