@@ -4,7 +4,8 @@
 // a pause, while random commands run one after another, half of them sent a SIGKILL after a random
 // 0-500 ms (SOAK_KILL_MS; unless they finished sooner): backups (full, incremental, of every profile), verifications, restores as a new
 // profile (half of them then backed up and deleted with their data, that delete killed half the time),
-// prunes (production keeps its last 4), and backups and restores over the development profile.
+// prunes (production keeps its last 4), and backups and restores over the development profile, whose
+// databases a reader (soakGlancer.mjs) opens for a moment again and again, as VS Code's tree does.
 // It checks after every command that every listed backup has its archive; after every restore
 // (finished, or killed and then finished or rolled back by the next command), that it left the old
 // state or the new one and never a mix (a new profile complete, or none of its files), and that every
@@ -107,6 +108,11 @@ async function main() {
   let writerOutput = '';
   writer.stdout.on('data', (d) => (writerOutput += d));
   const writerDone = new Promise((resolve) => writer.on('close', resolve));
+  // As VS Code's tree with the development profile expanded: it opens its databases for a moment.
+  const glancer = spawn(process.execPath, [path.join(ROOT, 'scripts/soakGlancer.mjs'), String(minutes * 60), ...['settings', 'strategies', 'market_data'].map(devDatabase)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let glancerOutput = '';
+  glancer.stdout.on('data', (d) => (glancerOutput += d));
+  const glancerDone = new Promise((resolve) => glancer.on('close', resolve));
   // Every backup must hold the accounts, so the first command waits for the application to make them.
   while (!withDatabase(prodMarketData, (db) => db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'accounts'").get())) await new Promise((resolve) => setTimeout(resolve, 50));
 
@@ -212,7 +218,9 @@ async function main() {
   }
 
   await writerDone;
+  await glancerDone;
   const writerResult = JSON.parse(writerOutput);
+  const { glances } = JSON.parse(glancerOutput);
   const last = await cli(['backup', '--all', '--reason', 'soak-end']);
   if (last.code !== 0) problems.push(`the last backup --all exited ${last.code}: ${said(last)}`);
   // Snapshots are staged in /dev/shm under the profile's id; everything else stays in the workspace.
@@ -225,7 +233,7 @@ async function main() {
   if (live.sum !== 100 * live.accounts) problems.push(`the application's balances sum to ${live.sum} over ${live.accounts} accounts`);
   if (writerResult.failed > 0) problems.push(`${writerResult.failed} of the application's transactions failed: ${writerResult.failures.join('; ')}`);
 
-  console.log(`\n${rounds} rounds; the application committed ${writerResult.commits} transactions meanwhile (${writerResult.failed} failed).`);
+  console.log(`\n${rounds} rounds; the application committed ${writerResult.commits} transactions meanwhile (${writerResult.failed} failed); a reader glanced into a development database ${glances} times.`);
   for (const [outcome, count] of Object.entries(outcomes).sort()) console.log(`  ${outcome}: ${count}`);
   if (problems.length === 0) {
     console.log('No problem found.');
