@@ -24,7 +24,7 @@ export interface HeldDatabase {
  * How long a database may be seen open before it counts as in use. A reader that opens it, reads and
  * closes (VS Code's tree validating the profile when the restore's safety backup changes the catalog,
  * a script, a monitoring probe) is gone within a few milliseconds, and refusing because of it sent the
- * user to look for an application that was not running (1 restore in 20 beside such a reader). An
+ * user to look for an application that was not running (2 restores in 60 beside such a reader). An
  * application keeps its connection: it is still there at every look.
  */
 export const BRIEF_OPEN_MS = 1500;
