@@ -19,6 +19,7 @@ while (Date.now() < end) {
       glances++;
     } catch {
       // Gone or being swapped (a restore, a delete): VS Code's tree shows that and looks again.
+      db?.close();
       continue;
     }
     await pause(Math.random() * 50);
