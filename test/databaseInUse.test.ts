@@ -8,6 +8,7 @@ import { BackupLayout } from '../src/core/backup/backupLayout';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { EnvProfilesError } from '../src/core/errors';
+import { blockingPause } from '../src/core/blockingPause';
 import { BRIEF_OPEN_MS } from '../src/core/databaseInUse';
 import { processesHolding } from '../src/core/openFileHolders';
 import { cloneProfile } from '../src/core/profileClone';
@@ -16,7 +17,7 @@ import { defaultConfig } from '../src/core/workspaceConfig';
 import type { SqliteConnection } from '../src/core/sqlite/sqliteEngine';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { runCli } from './support/cliRunner';
-import { demoWorkspace, engine, pastLastWrite, snapshotTree, temporaryFiles } from './support/workspaces';
+import { demoWorkspace, engine, pastLastWrite, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 const MARKET = 'data/dev/market_data.sqlite3';
@@ -283,6 +284,91 @@ describe('a database open only for a moment is not taken for an application that
     await exited;
     assert.ok(!fs.existsSync(file));
     assert.ok(!fs.existsSync(path.join(root, `.envprofiles/profiles/${id}.yaml`)));
+  });
+});
+
+/**
+ * Another process that opens `file` when `trigger` appears, writes a row (1) into a table of its own
+ * and says so in `${trigger}.done`; with `keepOpen` it then stays, and writes a second row (2) and
+ * closes when `${trigger}.again` appears; without, it closes at once and exits.
+ */
+function openWhenTriggered(file: string, trigger: string, keepOpen: boolean): Promise<ChildProcess> {
+  const script = `const fs = require('node:fs');
+const { DatabaseSync } = require('node:sqlite');
+const [file, trigger, keepOpen] = process.argv.slice(1);
+const waitFor = (flag, then) => { const t = setInterval(() => { if (fs.existsSync(flag)) { clearInterval(t); then(); } }, 2); };
+process.stdout.write('ready\\n');
+waitFor(trigger, () => {
+  const db = new DatabaseSync(file, { timeout: 5000 });
+  db.exec('CREATE TABLE IF NOT EXISTS written_in_the_window (n); INSERT INTO written_in_the_window VALUES (1)');
+  if (keepOpen !== 'keep') { db.close(); fs.writeFileSync(trigger + '.done', ''); process.exit(0); }
+  fs.writeFileSync(trigger + '.done', '');
+  waitFor(trigger + '.again', () => { db.exec('INSERT INTO written_in_the_window VALUES (2)'); db.close(); process.exit(0); });
+});`;
+  const child = spawn(process.execPath, ['-e', script, file, trigger, keepOpen ? 'keep' : 'close'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout?.once('data', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`the writing process exited early (${code})`)));
+  });
+}
+
+/** Makes `trigger` and blocks (inside a synchronous step hook) until the process behind it has written. */
+function triggerAndWait(trigger: string): void {
+  fs.writeFileSync(trigger, '');
+  const until = Date.now() + 10_000;
+  while (!fs.existsSync(`${trigger}.done`) && Date.now() < until) blockingPause(5);
+  assert.ok(fs.existsSync(`${trigger}.done`), 'the writing process wrote in time');
+}
+
+/** The rows of written_in_the_window in the database now at `file` ([] when there is no such table). */
+async function rowsWrittenInTheWindow(file: string): Promise<number[]> {
+  const db = (await engine()).open(file, { readOnly: true });
+  try {
+    if (db.all("SELECT 1 FROM sqlite_schema WHERE name = 'written_in_the_window'").length === 0) return [];
+    return db.all('SELECT n FROM written_in_the_window ORDER BY n').map((row) => Number(row.n));
+  } finally {
+    db.close();
+  }
+}
+
+describe('a program that opens a database after the last check, while the restore swaps the files', () => {
+  // The check before the swaps cannot see a program that opens the old file a moment later: its
+  // writes would go to the old file, which the commit then deletes. The files it opened are looked at
+  // again after the swaps (under the names they were set aside as), and the restore rolls back.
+  it('one that writes and keeps its connection: the restore is rolled back, naming it, and what it wrote (then and after) is in the database', async function () {
+    if (process.platform !== 'linux') this.skip(); // only Linux lists every process's open files
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    const trigger = path.join(tempDir(), 'open-now');
+    const writer = await openWhenTriggered(path.join(root, MARKET), trigger, true);
+    const exited = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
+    const opening: WorkspaceContext = { ...context, onStep: (step) => step === 'swapped:data/dev/settings.sqlite3' && triggerAndWait(trigger) };
+    try {
+      await assert.rejects(restoreBackup(opening, { reference: backup.entry.id }), isInUse(new RegExp(`market_data \\(data/dev/market_data\\.sqlite3\\) is open in another program: node \\(pid ${writer.pid}\\)[\\s\\S]*rolled back`)));
+      fs.writeFileSync(`${trigger}.again`, '');
+      await exited;
+    } finally {
+      writer.kill('SIGKILL');
+    }
+    assert.deepEqual(await rowsWrittenInTheWindow(path.join(root, MARKET)), [1, 2]);
+    assert.deepEqual(temporaryFiles(root), []);
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/journal/restore-dev_environment_001.json')));
+  });
+
+  it('one that writes and closes at once: the restore is rolled back (the database was written since its safety backup), and the row is in the database', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV });
+    const trigger = path.join(tempDir(), 'open-now');
+    const writer = await openWhenTriggered(path.join(root, MARKET), trigger, false);
+    const opening: WorkspaceContext = { ...context, onStep: (step) => step === 'swapped:data/dev/settings.sqlite3' && triggerAndWait(trigger) };
+    try {
+
+      await assert.rejects(restoreBackup(opening, { reference: backup.entry.id }), isInUse(/market_data \(data\/dev\/market_data\.sqlite3\) was written while the restore ran[\s\S]*rolled back/));
+    } finally {
+      writer.kill('SIGKILL');
+    }
+    assert.deepEqual(await rowsWrittenInTheWindow(path.join(root, MARKET)), [1]);
+    assert.deepEqual(temporaryFiles(root), []);
   });
 });
 

@@ -39,11 +39,19 @@ const LOOK_AGAIN_MS = 100;
  * the open files of every process this user can see (which also finds an idle connection to a
  * rollback-journal database, and names the program).
  */
-export async function heldDatabase(engine: SqliteEngine, databases: DatabaseInPlace[]): Promise<HeldDatabase | undefined> {
+export function heldDatabase(engine: SqliteEngine, databases: DatabaseInPlace[]): Promise<HeldDatabase | undefined> {
+  return stillSeenAfterBriefOpen(() => heldNow(engine, databases));
+}
+
+/**
+ * What `look` finds, looked at again every 100 ms while it finds something, up to BRIEF_OPEN_MS;
+ * undefined as soon as a look finds nothing (a program that had a file open for a moment).
+ */
+export async function stillSeenAfterBriefOpen<T>(look: () => T | undefined): Promise<T | undefined> {
   const until = Date.now() + BRIEF_OPEN_MS;
   for (;;) {
-    const held = heldNow(engine, databases);
-    if (!held || Date.now() >= until) return held;
+    const seen = look();
+    if (seen === undefined || Date.now() >= until) return seen;
     await new Promise((resolve) => setTimeout(resolve, LOOK_AGAIN_MS));
   }
 }

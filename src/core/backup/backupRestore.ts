@@ -10,7 +10,8 @@ import { RefusalChecks } from '../dryRunRefusals';
 import { typedSystemError } from '../systemErrors';
 import { requireWritableFolders } from '../folderAccess';
 import { makeFolderAsItsParent } from '../filePermissions';
-import { removeJournal, writeJournal, type RestoreJournal } from '../operationJournal';
+import { removeJournal, writeJournal, type KeptFile, type RestoreJournal } from '../operationJournal';
+import { systemErrorCode } from '../systemErrorCode';
 import { isProtected } from '../profileModel';
 import { invalidProfileError, readProfileFile } from '../profileStore';
 import { workspaceConfigFor } from '../workspaceConfig';
@@ -31,7 +32,7 @@ import { shellArgument } from '../shellArgument';
 import { makeFolders } from '../makeFolders';
 import { restoreAsNew } from './restoreAsNewProfile';
 import { outcomeNotes, sharedPathNotes, shortened } from './restoreNotes';
-import { refuseIfFilesChangedSince, refuseIfWrittenSince, rolledBackError, vanishedDuringRestore } from './restoreRefusals';
+import { refuseIfFilesChangedSince, refuseIfSetAsideTouched, refuseIfWrittenSince, rolledBackError, vanishedDuringRestore } from './restoreRefusals';
 import type { Outcome, RestorePlan, RestoreRequest, RestoreResult } from './restoreRequest';
 import { backUpWhatIsThere, safetyBackupPlan } from './restoreSafetyBackup';
 import { judgeRestoreTarget, manifestOnlyProfile, planReplacements, profileFromManifest, requireRoomFor } from './restoreTargets';
@@ -261,13 +262,15 @@ async function swapInUnderJournal(context: WorkspaceContext, chain: ArchiveReade
     for (const swap of journal.swaps) swap.keptOld = presentFilesOf(swap.target, keptAs.get(swap.target));
     writeJournal(layout, journalName, journal);
     for (const swap of journal.swaps) {
-      for (const kept of swap.keptOld) fs.renameSync(kept.from, kept.path);
+      for (const kept of swap.keptOld) setAside(kept, swap.target);
       fs.renameSync(swap.incoming, swap.target);
       swapped += 1;
       context.onStep?.(`swapped:${layout.relative(swap.target)}`);
     }
     // The renames reach the disk before the journal says committed (after which the old files go).
     for (const dir of new Set(journal.swaps.map((swap) => path.dirname(swap.target)))) fsyncDirectory(dir);
+    // A program that opened a database after the check above has the old file, set aside: looked at once more.
+    await refuseIfSetAsideTouched(journal, replaced, { databases: writeStamps, files: fileStamps }, layout, operation);
     writeJournal(layout, journalName, { ...journal, phase: 'committed' });
   } catch (error) {
     rollBackRestore(journal);
@@ -287,4 +290,17 @@ async function swapInUnderJournal(context: WorkspaceContext, chain: ArchiveReade
   context.onStep?.('committed');
   finishRestore(journal);
   removeJournal(layout, journalName);
+}
+
+/**
+ * Moves an existing file of a target aside for the swap. A -wal or -shm that is gone by then was
+ * removed by the last connection to the old file as it closed, which is no failure (what that
+ * connection wrote is checked for after the swaps); the file itself gone is one.
+ */
+function setAside(kept: KeptFile, target: string): void {
+  try {
+    fs.renameSync(kept.from, kept.path);
+  } catch (error) {
+    if (kept.from === target || systemErrorCode(error) !== 'ENOENT') throw error;
+  }
 }

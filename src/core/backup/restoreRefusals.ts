@@ -1,8 +1,9 @@
 import * as path from 'node:path';
-import type { DatabaseInPlace } from '../databaseInUse';
+import { refuseIfHeld, stillSeenAfterBriefOpen, type DatabaseInPlace } from '../databaseInUse';
 import { EnvProfilesError, reworded } from '../errors';
 import type { RestoreJournal } from '../operationJournal';
-import { databaseWriteStamp, fileWriteStamp } from '../sqlite/fileStamp';
+import { holdersByFile } from '../openFileHolders';
+import { databaseWriteStamp, databaseWriteStampAt, fileWriteStamp } from '../sqlite/fileStamp';
 import type { WorkspaceLayout } from '../workspaceLayout';
 import { vanishedFolderError } from './vanishedFolder';
 
@@ -42,9 +43,12 @@ export function vanishedDuringRestore(backupId: string, journal: RestoreJournal,
     ?? vanishedFolderError(failed, `while the restore was rebuilding the databases in it. The restore was rolled back: every file is as it was${kept}`, [{ folder: journal.stagingDir, what: 'its staging folder' }], error);
 }
 
-/** Refuses the swaps when a database to be replaced was written since `stamps` were taken (before the safety backup). */
-export function refuseIfWrittenSince(stamps: Map<string, string>, replaced: DatabaseInPlace[]): void {
-  const file = firstChangedSince(stamps, databaseWriteStamp);
+/**
+ * Refuses the swaps when a database to be replaced was written since `stamps` were taken (before the
+ * safety backup); `stampNow` stamps it as it is now (by default under its own name).
+ */
+export function refuseIfWrittenSince(stamps: Map<string, string>, replaced: DatabaseInPlace[], stampNow: (file: string) => string = databaseWriteStamp): void {
+  const file = firstChangedSince(stamps, stampNow);
   const written = replaced.find((database) => database.file === file);
   if (!written) return;
   throw new EnvProfilesError('DATABASE_IN_USE', `${written.logicalName} (${written.written}) was written while the restore ran, after its safety backup was begun, so replacing it would lose what was written: the restore was refused.`, {
@@ -55,14 +59,36 @@ export function refuseIfWrittenSince(stamps: Map<string, string>, replaced: Data
 }
 
 /** The same for the configuration files (`files:`) the restore replaces: an edit made meanwhile is not in the safety backup. */
-export function refuseIfFilesChangedSince(stamps: Map<string, string | undefined>, layout: WorkspaceLayout): void {
-  const changed = firstChangedSince(stamps, fileWriteStamp);
+export function refuseIfFilesChangedSince(stamps: Map<string, string | undefined>, layout: WorkspaceLayout, stampNow: (file: string) => string | undefined = fileWriteStamp): void {
+  const changed = firstChangedSince(stamps, stampNow);
   if (!changed) return;
   throw new EnvProfilesError('FILE_CHANGED', `${layout.relative(changed)} (in files:) was changed while the restore ran, after its safety backup was begun, so replacing it would lose that change: the restore was refused.`, {
     kind: 'refused',
     file: layout.relative(changed),
     hint: 'Restore again when nothing is editing it: the new safety backup holds the change.',
   });
+}
+
+/**
+ * After the swaps, before the commit. The check right before the swaps cannot see a program that opens
+ * a database a moment later: it has the old file open, now under the temporary name it was set aside
+ * as, and what it writes there would go with that file at the commit, unnoticed. So the files set
+ * aside are looked at again: one still open in another program (its open files; Linux), or written
+ * since the safety backup began (a program that opened, wrote and closed it meanwhile), refuses the
+ * restore as before the swaps, and the rollback then puts the old files back under their names, with
+ * what was written to them, under the connection that has them open.
+ */
+export async function refuseIfSetAsideTouched(journal: RestoreJournal, replaced: DatabaseInPlace[], stamps: { databases: Map<string, string>; files: Map<string, string | undefined> }, layout: WorkspaceLayout, operation: string): Promise<void> {
+  const swapOf = (target: string) => journal.swaps.find((swap) => swap.target === target);
+  const setAside = (target: string, suffix = ''): string | undefined => swapOf(target)?.keptOld.find((kept) => kept.from === `${target}${suffix}`)?.path;
+  const keptOf = replaced.map((database) => swapOf(database.file)?.keptOld.map((kept) => kept.path) ?? []);
+  refuseIfHeld(await stillSeenAfterBriefOpen(() => {
+    const holders = holdersByFile(keptOf);
+    const i = holders?.findIndex((group) => group.length > 0) ?? -1;
+    return i >= 0 && holders ? { database: replaced[i], holders: holders[i] } : undefined;
+  }), operation);
+  refuseIfWrittenSince(stamps.databases, replaced, (target) => databaseWriteStampAt(setAside(target), setAside(target, '-wal')));
+  refuseIfFilesChangedSince(stamps.files, layout, (target) => fileWriteStamp(setAside(target)));
 }
 
 /** The first file whose stamp (taken again with `stampNow`) differs from the one in `stamps`. */

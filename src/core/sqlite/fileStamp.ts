@@ -28,12 +28,18 @@ export function sameStamp(a: FileStamp, b: FileStamp): boolean {
  * -shm alone, which is left out; so is the change time, which a chmod moves without writing data.
  */
 export function databaseWriteStamp(file: string): string {
-  const wal = fileWriteStamp(`${file}-wal`);
+  return databaseWriteStampAt(file, `${file}-wal`);
+}
+
+/** The same for a database and its -wal under other names (set aside by a restore; undefined: none). */
+export function databaseWriteStampAt(file: string | undefined, walFile: string | undefined): string {
+  const wal = fileWriteStamp(walFile);
   return `${fileWriteStamp(file) ?? 'none'}|${wal && !wal.endsWith(':0') ? wal : 'empty'}`;
 }
 
 /** What changes when a file is written or replaced: its identity, modification time and size (undefined: there is none). */
-export function fileWriteStamp(file: string): string | undefined {
+export function fileWriteStamp(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
   const stat = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
   return stat ? `${stat.ino}:${stat.mtimeNs}:${stat.size}` : undefined;
 }
