@@ -24,15 +24,17 @@ const MARKET = 'data/dev/market_data.sqlite3';
 
 /**
  * Another process with a connection to `file` (a real `node:sqlite` connection, as the application
- * has): it reads once, then stays idle until it is killed. `inTransaction` keeps a read transaction open.
+ * has): it reads once, then stays idle until it is killed. `inTransaction` keeps a read transaction open;
+ * `forMs` closes it then (after a write, with `writeBeforeClosing`) and exits.
  */
-function holdOpen(file: string, inTransaction = false, forMs?: number): Promise<ChildProcess> {
+function holdOpen(file: string, inTransaction = false, forMs?: number, writeBeforeClosing = false): Promise<ChildProcess> {
+  const write = writeBeforeClosing ? "db.exec('CREATE TABLE written_before_closing (x)');" : '';
   const script = `const { DatabaseSync } = require('node:sqlite');
 const db = new DatabaseSync(${JSON.stringify(file)});
 ${inTransaction ? "db.exec('BEGIN');" : ''}
 db.prepare('SELECT count(*) FROM sqlite_schema').get();
 process.stdout.write('ready\\n');
-${forMs === undefined ? 'setInterval(() => {}, 60000);' : `setTimeout(() => { db.close(); process.exit(0); }, ${forMs});`}`;
+${forMs === undefined ? 'setInterval(() => {}, 60000);' : `setTimeout(() => { ${write} db.close(); process.exit(0); }, ${forMs});`}`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout?.once('data', () => resolve(child));
@@ -285,6 +287,27 @@ describe('a database open only for a moment is not taken for an application that
     assert.ok(!fs.existsSync(file));
     assert.ok(!fs.existsSync(path.join(root, `.envprofiles/profiles/${id}.yaml`)));
   });
+
+  it('a program that writes before it closes, while delete --delete-data looks again: that write is newer than the covering backup, so the delete is refused (NEEDS_BACKUP) and the data stays', async () => {
+    const { root, context } = await demoWorkspace();
+    const id = 'test_environment_001';
+    const file = path.join(root, 'data/test/settings.sqlite3');
+    await pastLastWrite();
+    const backup = await createBackup(context, { profileId: id });
+    await verifyBackup(context, backup.entry.id);
+    await pastLastWrite();
+    const writer = await holdOpen(file, false, 500, true);
+    const exited = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
+    await assert.rejects(deleteProfile(context, { id, deleteData: true }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'NEEDS_BACKUP');
+    await exited;
+    const db = (await engine()).open(file, { readOnly: true });
+    try {
+      assert.equal(db.all("SELECT name FROM sqlite_schema WHERE name = 'written_before_closing'").length, 1);
+    } finally {
+      db.close();
+    }
+    assert.ok(fs.existsSync(path.join(root, `.envprofiles/profiles/${id}.yaml`)));
+  });
 });
 
 /**
@@ -331,7 +354,7 @@ async function rowsWrittenInTheWindow(file: string): Promise<number[]> {
   }
 }
 
-describe('a program that opens a database after the last check, while the restore swaps the files', () => {
+describe('a program that opens a database after the last check, while a restore swaps the files or a delete sets them aside', () => {
   // The check before the swaps cannot see a program that opens the old file a moment later: its
   // writes would go to the old file, which the commit then deletes. The files it opened are looked at
   // again after the swaps (under the names they were set aside as), and the restore rolls back.
@@ -370,6 +393,33 @@ describe('a program that opens a database after the last check, while the restor
     assert.deepEqual(await rowsWrittenInTheWindow(path.join(root, MARKET)), [1]);
     assert.deepEqual(temporaryFiles(root), []);
   });
+
+  for (const keepOpen of [true, false]) {
+    it(`delete --delete-data, beside one that writes and ${keepOpen ? 'keeps its connection' : 'closes at once'} once the first database is aside: refused, every file put back, the row in the database`, async function () {
+      if (keepOpen && process.platform !== 'linux') this.skip(); // only Linux lists every process's open files
+      const { root, context } = await demoWorkspace();
+      const id = 'test_environment_001';
+      const market = path.join(root, 'data/test/market_data.sqlite3');
+      await pastLastWrite();
+      await verifyBackup(context, (await createBackup(context, { profileId: id })).entry.id);
+      const trigger = path.join(tempDir(), 'open-now');
+      const writer = await openWhenTriggered(market, trigger, keepOpen);
+      const exited = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
+      const opening: WorkspaceContext = { ...context, onStep: (step) => step === 'aside:settings' && triggerAndWait(trigger) };
+      const said = keepOpen ? new RegExp(`market_data \\(data/test/market_data\\.sqlite3\\) is open in another program: node \\(pid ${writer.pid}\\)`) : /market_data \(data\/test\/market_data\.sqlite3\) was written while the delete ran/;
+      try {
+        await assert.rejects(deleteProfile(opening, { id, deleteData: true }), isInUse(new RegExp(`${said.source}[\\s\\S]*Every file was put back`)));
+        fs.writeFileSync(`${trigger}.again`, '');
+        await exited;
+      } finally {
+        writer.kill('SIGKILL');
+      }
+      assert.deepEqual(await rowsWrittenInTheWindow(market), keepOpen ? [1, 2] : [1]);
+      for (const name of ['settings', 'strategies', 'market_data']) assert.ok(fs.existsSync(path.join(root, `data/test/${name}.sqlite3`)), name);
+      assert.ok(fs.existsSync(path.join(root, `.envprofiles/profiles/${id}.yaml`)));
+      assert.deepEqual(temporaryFiles(root), []);
+    });
+  }
 });
 
 /**

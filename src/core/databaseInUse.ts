@@ -44,10 +44,22 @@ export function heldDatabase(engine: SqliteEngine, databases: DatabaseInPlace[])
 }
 
 /**
+ * The first of `databases` whose files, under the names in `filesOf` (set aside by a restore or a
+ * delete), another program has open (its open files; Linux), looked at again as heldDatabase does.
+ */
+export function heldUnderOtherNames(databases: DatabaseInPlace[], filesOf: string[][]): Promise<HeldDatabase | undefined> {
+  return stillSeenAfterBriefOpen(() => {
+    const holders = holdersByFile(filesOf);
+    const i = holders?.findIndex((group) => group.length > 0) ?? -1;
+    return holders && i >= 0 ? { database: databases[i], holders: holders[i] } : undefined;
+  });
+}
+
+/**
  * What `look` finds, looked at again every 100 ms while it finds something, up to BRIEF_OPEN_MS;
  * undefined as soon as a look finds nothing (a program that had a file open for a moment).
  */
-export async function stillSeenAfterBriefOpen<T>(look: () => T | undefined): Promise<T | undefined> {
+async function stillSeenAfterBriefOpen<T>(look: () => T | undefined): Promise<T | undefined> {
   const until = Date.now() + BRIEF_OPEN_MS;
   for (;;) {
     const seen = look();

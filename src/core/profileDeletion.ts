@@ -15,6 +15,7 @@ import { localTimeZone, localTimestamp } from './localTime';
 import { isProtected, type Profile } from './profileModel';
 import { loadProfile } from './profileStore';
 import { realLocation } from './pathSafety';
+import { databaseWriteStamp } from './sqlite/fileStamp';
 import { databasesOfOtherProfiles } from './pathOwners';
 import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
@@ -178,21 +179,23 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     const dryRun = request.dryRun === true;
     // A dry run goes on past what would refuse the delete now, to show the whole plan, and says what would.
     const refusals = new RefusalChecks(dryRun);
+    // Looked at before the covering backup is judged: a program seen with a database open is looked at
+    // again for up to 1.5 s, and what it writes before it closes is a change that backup must be newer than.
+    const databases = Object.entries(profile.databases).map(([logicalName, written]) => ({ logicalName, file: layout.resolve(written), written }));
+    const held = request.deleteData ? await heldDatabase(context.engine, databases) : undefined;
     refusals.check(() => {
       if (readActiveState(layout).active === profile.id) {
         throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });
       }
     });
     const covering = refusals.check(() => requireCoveringBackup(context, config, profile, file, dryRun));
+    // What each database was when that backup was judged to cover it: looked at again once its files are aside.
+    const stampsWhenCovered = new Map(request.deleteData && !dryRun ? databases.map(({ file: database }) => [database, databaseWriteStamp(realLocation(database))]) : []);
     const confirmationNeeded = isProtected(profile) && request.confirmedId !== profile.id ? profile.id : undefined;
     if (confirmationNeeded && !dryRun) {
       throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${profile.id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}; deleting it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
     }
-    if (request.deleteData) {
-      const databases = Object.entries(profile.databases).map(([logicalName, written]) => ({ logicalName, file: layout.resolve(written), written }));
-      const held = await heldDatabase(context.engine, databases);
-      refusals.check(() => refuseIfHeld(held, `deleting ${profile.id} with its data`));
-    }
+    if (request.deleteData) refusals.check(() => refuseIfHeld(held, `deleting ${profile.id} with its data`));
     const deletedFiles = [layout.relative(file)];
     const keptFiles: string[] = [];
     const notes: string[] = [];
@@ -211,7 +214,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
         // A path that is a symbolic link leads to the database: removing the link alone left the data
         // (and SQLite's -wal and -shm, which sit beside the file the link leads to) where it was.
         const files = [...new Set([realLocation(layout.resolve(written)), layout.resolve(written)])];
-        toRemove.push({ logicalName, files: files.flatMap(databaseFilesToRemove) });
+        toRemove.push({ logicalName, written, file: files[0], files: files.flatMap(databaseFilesToRemove), stampWhenCovered: stampsWhenCovered.get(layout.resolve(written)) ?? '' });
         deletedFiles.push(written);
         if (files.length > 1) {
           deletedFiles.push(layout.relative(files[0]));
@@ -227,7 +230,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
       else {
         let notRemoved: string[];
         try {
-          notRemoved = deleteProfileFiles(context, { profileId: profile.id, profileFile: file, databases: toRemove });
+          notRemoved = await deleteProfileFiles(context, { profileId: profile.id, profileFile: file, databases: toRemove });
         } catch (error) {
           appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'failed', detail: (error as Error).message });
           throw error;

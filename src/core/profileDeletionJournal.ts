@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fsyncDirectory, temporaryPathFor } from './atomicFile';
-import { EnvProfilesError } from './errors';
+import { heldUnderOtherNames, refuseIfHeld } from './databaseInUse';
+import { EnvProfilesError, isEnvProfilesError, reworded } from './errors';
+import { databaseWriteStampAt } from './sqlite/fileStamp';
 import { removeJournal, writeJournal, type DeleteJournal } from './operationJournal';
 import { pathKind } from './pathKind';
 import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
@@ -12,7 +14,11 @@ import type { WorkspaceContext } from './workspaceContext';
 export interface FilesToDelete {
   profileId: string;
   profileFile: string;
-  databases: { logicalName: string; files: string[] }[];
+  /**
+   * `file`: the database file (where a symbolic link leads); `files`: all that goes, that file's first;
+   * `stampWhenCovered`: its write stamp when its backup was judged to cover it.
+   */
+  databases: { logicalName: string; written: string; file: string; files: string[]; stampWhenCovered: string }[];
 }
 
 /**
@@ -33,7 +39,7 @@ export function databaseFilesToRemove(database: string): string[] {
  * the commit (each with why), which are left under their temporary names, and any folder found where a
  * database file should be.
  */
-export function deleteProfileFiles(context: WorkspaceContext, files: FilesToDelete): string[] {
+export async function deleteProfileFiles(context: WorkspaceContext, files: FilesToDelete): Promise<string[]> {
   const { layout } = context;
   const step = (name: string): void => context.onStep?.(name);
   const groups = [{ label: 'profile', files: [files.profileFile] }, ...files.databases.map((db) => ({ label: db.logicalName, files: db.files }))];
@@ -50,16 +56,38 @@ export function deleteProfileFiles(context: WorkspaceContext, files: FilesToDele
       for (const pair of aside[index]) moveAside(pair.from, pair.path);
       step(`aside:${group.label}`);
     }
+    await refuseIfTouchedAside(files, aside.slice(1));
     writeJournal(layout, name, { ...journal, phase: 'committed' });
   } catch (error) {
     putBackDeleted(journal);
     removeJournal(layout, name);
+    if (isEnvProfilesError(error) && error.code === 'DATABASE_IN_USE') throw reworded(error, `${error.message} Every file was put back: the profile and all its data are as they were.`);
     throw stoppedError(files.profileId, error);
   }
   step('committed');
   const notRemoved = finishDelete(journal);
   removeJournal(layout, name);
   return [...folders.map((pair) => `${pair.from} is a folder, not a database file: it was left where it is`), ...notRemoved];
+}
+
+/**
+ * Before the commit. A program that opened a database after the check that none was open has its
+ * file, now aside, and what it writes would go with it, unnoticed: still open in another program
+ * (its open files, Linux; looked at again for up to 1.5 s), or written since its covering backup was
+ * judged, a database refuses the delete, and every file is put back.
+ */
+async function refuseIfTouchedAside(files: FilesToDelete, asideOfDatabases: { from: string; path: string }[][]): Promise<void> {
+  const operation = `deleting ${files.profileId} with its data`;
+  refuseIfHeld(await heldUnderOtherNames(files.databases, asideOfDatabases.map((pairs) => pairs.map((pair) => pair.path))), operation);
+  for (const [i, database] of files.databases.entries()) {
+    const asideOf = (file: string) => asideOfDatabases[i].find((pair) => pair.from === file)?.path;
+    if (databaseWriteStampAt(asideOf(database.file), asideOf(`${database.file}-wal`)) === database.stampWhenCovered) continue;
+    throw new EnvProfilesError('DATABASE_IN_USE', `${database.logicalName} (${database.written}) was written while the delete ran, after its backup was found to cover it, so deleting it would lose what was written: the delete was refused.`, {
+      kind: 'refused',
+      file: database.written,
+      hint: 'Stop the application (or whatever wrote to it), back the profile up again and verify that backup, then delete.',
+    });
+  }
 }
 
 /** Renames `from` (when it is there) to `aside` in the same folder, durably. */

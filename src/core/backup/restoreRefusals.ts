@@ -1,8 +1,7 @@
 import * as path from 'node:path';
-import { refuseIfHeld, stillSeenAfterBriefOpen, type DatabaseInPlace } from '../databaseInUse';
+import { heldUnderOtherNames, refuseIfHeld, type DatabaseInPlace } from '../databaseInUse';
 import { EnvProfilesError, reworded } from '../errors';
 import type { RestoreJournal } from '../operationJournal';
-import { holdersByFile } from '../openFileHolders';
 import { databaseWriteStamp, databaseWriteStampAt, fileWriteStamp } from '../sqlite/fileStamp';
 import type { WorkspaceLayout } from '../workspaceLayout';
 import { vanishedFolderError } from './vanishedFolder';
@@ -82,11 +81,7 @@ export async function refuseIfSetAsideTouched(journal: RestoreJournal, replaced:
   const swapOf = (target: string) => journal.swaps.find((swap) => swap.target === target);
   const setAside = (target: string, suffix = ''): string | undefined => swapOf(target)?.keptOld.find((kept) => kept.from === `${target}${suffix}`)?.path;
   const keptOf = replaced.map((database) => swapOf(database.file)?.keptOld.map((kept) => kept.path) ?? []);
-  refuseIfHeld(await stillSeenAfterBriefOpen(() => {
-    const holders = holdersByFile(keptOf);
-    const i = holders?.findIndex((group) => group.length > 0) ?? -1;
-    return i >= 0 && holders ? { database: replaced[i], holders: holders[i] } : undefined;
-  }), operation);
+  refuseIfHeld(await heldUnderOtherNames(replaced, keptOf), operation);
   refuseIfWrittenSince(stamps.databases, replaced, (target) => databaseWriteStampAt(setAside(target), setAside(target, '-wal')));
   refuseIfFilesChangedSince(stamps.files, layout, (target) => fileWriteStamp(setAside(target)));
 }
