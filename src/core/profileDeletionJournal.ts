@@ -80,7 +80,8 @@ async function refuseIfTouchedAside(files: FilesToDelete, asideOfDatabases: { fr
   const operation = `deleting ${files.profileId} with its data`;
   refuseIfHeld(await heldUnderOtherNames(files.databases, asideOfDatabases.map((pairs) => pairs.map((pair) => pair.path))), operation);
   for (const [i, database] of files.databases.entries()) {
-    const asideOf = (file: string) => asideOfDatabases[i].find((pair) => pair.from === file)?.path;
+    // One not moved aside (a folder where the database should be, which stays) is looked at where it is.
+    const asideOf = (file: string) => asideOfDatabases[i].find((pair) => pair.from === file)?.path ?? file;
     if (databaseWriteStampAt(asideOf(database.file), asideOf(`${database.file}-wal`)) === database.stampWhenCovered) continue;
     throw new EnvProfilesError('DATABASE_IN_USE', `${database.logicalName} (${database.written}) was written while the delete ran, after its backup was found to cover it, so deleting it would lose what was written: the delete was refused.`, {
       kind: 'refused',
