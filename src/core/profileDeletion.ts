@@ -189,7 +189,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
       }
     });
     const covering = refusals.check(() => requireCoveringBackup(context, config, profile, file, dryRun));
-    // What each database was when that backup was judged to cover it: looked at again once its files are aside.
+    // What each database was when that backup was judged to cover it: looked at again once its files are aside (not in a dry run, which removes nothing).
     const stampsWhenCovered = new Map(request.deleteData && !dryRun ? databases.map(({ file: database }) => [database, databaseWriteStamp(realLocation(database))]) : []);
     const confirmationNeeded = isProtected(profile) && request.confirmedId !== profile.id ? profile.id : undefined;
     if (confirmationNeeded && !dryRun) {
@@ -214,7 +214,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
         // A path that is a symbolic link leads to the database: removing the link alone left the data
         // (and SQLite's -wal and -shm, which sit beside the file the link leads to) where it was.
         const files = [...new Set([realLocation(layout.resolve(written)), layout.resolve(written)])];
-        toRemove.push({ logicalName, written, file: files[0], files: files.flatMap(databaseFilesToRemove), stampWhenCovered: stampsWhenCovered.get(layout.resolve(written)) ?? '' });
+        toRemove.push({ logicalName, written, file: files[0], files: files.flatMap(databaseFilesToRemove), stampWhenCovered: stampsWhenCovered.get(layout.resolve(written)) ?? 'not taken' });
         deletedFiles.push(written);
         if (files.length > 1) {
           deletedFiles.push(layout.relative(files[0]));

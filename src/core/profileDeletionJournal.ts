@@ -56,7 +56,7 @@ export async function deleteProfileFiles(context: WorkspaceContext, files: Files
       for (const pair of aside[index]) moveAside(pair.from, pair.path);
       step(`aside:${group.label}`);
     }
-    await refuseIfTouchedAside(files, aside.slice(1));
+    await refuseIfTouchedAside(files, aside.slice(1)); // aside[0] is the profile file's
     writeJournal(layout, name, { ...journal, phase: 'committed' });
   } catch (error) {
     putBackDeleted(journal);
