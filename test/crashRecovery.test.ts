@@ -139,6 +139,60 @@ describe('kill -9 during a switch or a clone', function () {
   });
 });
 
+describe('an interrupted clone, and files someone made at its paths before the next command', function () {
+  this.timeout(120_000);
+
+  /** Kills a clone of DEV into `id` once its first database is in place; returns the journal it left. */
+  function interruptedClone(root: string, id: string): Record<string, unknown> {
+    const killed = runCli(['clone', DEV, id, '--workspace', root], { env: { ENVPROFILES_TEST_KILL_AT_STEP: '2' } });
+    assert.equal(killed.status, null, `killed at its second step: ${killed.stderr}`);
+    return JSON.parse(fs.readFileSync(path.join(root, `.envprofiles/journal/clone-${id}.json`), 'utf8'));
+  }
+
+  /** A database (a copy of the development one) and a profile file made by hand where the interrupted clone's would have been. */
+  function madeByHand(root: string, id: string): { database: string; profileFile: string } {
+    // No command runs meanwhile: the first one would roll the clone back.
+    const database = path.join(root, `data/${id}/strategies.sqlite3`);
+    fs.mkdirSync(path.dirname(database), { recursive: true });
+    fs.copyFileSync(path.join(root, 'data/dev/strategies.sqlite3'), database);
+    const profileFile = path.join(root, `.envprofiles/profiles/${id}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(path.join(root, `.envprofiles/profiles/${DEV}.yaml`), 'utf8').replace(`id: "${DEV}"`, `id: "${id}"`));
+    return { database, profileFile };
+  }
+
+  it('the next command rolls back only what the clone made: a database and a profile file made by hand at its paths stay (before: removed with it)', async () => {
+    const { root } = await demoWorkspace();
+    const id = 'half_clone';
+    interruptedClone(root, id);
+    const settings = path.join(root, `data/${id}/settings.sqlite3`);
+    assert.ok(fs.existsSync(settings), 'the clone put its first database in place');
+    const { database, profileFile } = madeByHand(root, id);
+    const databaseBytes = fs.readFileSync(database);
+    const profileText = fs.readFileSync(profileFile, 'utf8');
+    const next = runCli(['list', '--workspace', root]);
+    assert.equal(next.status, 0, next.stderr);
+    assert.match(next.stderr, /rolled back the interrupted clone/);
+    assert.ok(!fs.existsSync(settings), 'the clone\'s own database is removed');
+    assert.deepEqual(fs.readFileSync(database), databaseBytes, 'the database made by hand stays, byte for byte');
+    assert.equal(fs.readFileSync(profileFile, 'utf8'), profileText, 'the profile file written by hand stays');
+    assert.deepEqual(temporaryFiles(root), []);
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+  });
+
+  it('a journal of an earlier version (no madeFiles, no profileSha256) is rolled back as it was: every created path removed', async () => {
+    const { root } = await demoWorkspace();
+    const id = 'old_clone';
+    const journal = interruptedClone(root, id);
+    assert.ok(Array.isArray(journal.madeFiles) && typeof journal.profileSha256 === 'string', JSON.stringify(journal));
+    delete journal.madeFiles;
+    delete journal.profileSha256;
+    fs.writeFileSync(path.join(root, `.envprofiles/journal/clone-${id}.json`), JSON.stringify(journal));
+    const { database, profileFile } = madeByHand(root, id);
+    assert.equal(runCli(['list', '--workspace', root]).status, 0);
+    assert.ok(!fs.existsSync(database) && !fs.existsSync(profileFile));
+  });
+});
+
 describe('kill -9 during a delete with its data', function () {
   this.timeout(300_000);
 

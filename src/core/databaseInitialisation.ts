@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commitTemporaryFile, temporaryPathFor } from './atomicFile';
+import type { ClaimNewFile } from './newProfileJournal';
 import { lockedDatabaseError } from './databaseInUse';
 import { EnvProfilesError } from './errors';
 import { narrowPermissions, permissionsOf } from './filePermissions';
@@ -22,7 +23,7 @@ function removeWithCompanions(file: string): void {
  * source even while the application writes to it (`rolledBackJournal`: the source's hot journal was
  * rolled back first, see `SqliteEngine.snapshot`).
  */
-export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, target: string, label: string): Promise<{ rolledBackJournal: boolean }> {
+export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, target: string, label: string, claim?: ClaimNewFile): Promise<{ rolledBackJournal: boolean }> {
   if (fs.existsSync(target)) {
     throw new EnvProfilesError('TARGET_EXISTS', `${label} already exists; it would be overwritten.`, { file: label, hint: 'Choose another id or data folder, or move the file away.' });
   }
@@ -40,6 +41,7 @@ export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, t
     checkCreated(engine, temp, label);
     // A copy is never readable by more people than its source (a database of credentials stays private).
     if (seed.kind !== 'empty') narrowPermissions(temp, permissionsOf(seed.from));
+    claim?.(temp, target);
     commitTemporaryFile(temp, target);
   } catch (error) {
     removeWithCompanions(temp);

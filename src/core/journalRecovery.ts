@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appendAudit } from './auditLog';
@@ -121,10 +122,16 @@ export function leftoverDirectories(context: WorkspaceContext): string[] {
   return dirs;
 }
 
-/** Removes what an unfinished clone or create made: the profile file, the new databases, their folders if empty. */
+/**
+ * Removes what an unfinished clone or create made: the profile file, the new databases, their folders
+ * if empty. Only what it made (see NewProfileJournal.madeFiles): a database or a profile file someone
+ * made at one of its paths after it was interrupted stays (an interrupted clone's rollback removed the
+ * database an application had since created where the clone's would have been).
+ */
 export function rollBackNewProfile(journal: NewProfileJournal): void {
-  removeIfThere(journal.profileFile);
-  for (const file of journal.createdFiles) {
+  if (journal.profileSha256 === undefined || sha256OfFile(journal.profileFile) === journal.profileSha256) removeIfThere(journal.profileFile);
+  const madeHere = (file: string): boolean => journal.madeFiles === undefined || journal.madeFiles.some((made) => made.path === file && inodeOf(file) === made.ino);
+  for (const file of journal.createdFiles.filter(madeHere)) {
     for (const suffix of DATABASE_FILE_SUFFIXES) removeIfThere(`${file}${suffix}`);
   }
   for (const dir of journal.workDirectories) removeTemporaryFiles(dir);
@@ -137,3 +144,16 @@ export function rollBackNewProfile(journal: NewProfileJournal): void {
   }
 }
 
+/** The inode of `file` as text (undefined: none there). */
+export function inodeOf(file: string): string | undefined {
+  return fs.statSync(file, { bigint: true, throwIfNoEntry: false })?.ino.toString();
+}
+
+/** The SHA-256 of a small file (a profile), undefined when it cannot be read. */
+function sha256OfFile(file: string): string | undefined {
+  try {
+    return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  } catch {
+    return undefined;
+  }
+}

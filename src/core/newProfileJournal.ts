@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { rollBackNewProfile } from './journalRecovery';
+import { createHash } from 'node:crypto';
+import { inodeOf, rollBackNewProfile } from './journalRecovery';
 import { removeJournal, writeJournal, type NewProfileJournal } from './operationJournal';
 import type { WorkspaceContext } from './workspaceContext';
 
@@ -16,13 +17,21 @@ function missingAncestors(dir: string, root: string): string[] {
 }
 
 /**
+ * Records in the journal a database the operation is about to rename from `temp` into place at
+ * `target` (one of its newFiles), by the identity it keeps through the rename, so that a rollback
+ * removes it and nothing else someone may make at that path.
+ */
+export type ClaimNewFile = (temp: string, target: string) => void;
+
+/**
  * Runs the making of a new profile (its database files, then its profile file, which is the commit
  * point) under a journal: a failure or a kill leaves either the complete profile or nothing of it.
+ * `make` writes `profileText` as the profile file, and calls `claim` before each database's rename.
  */
 export async function withNewProfileJournal<T>(
   context: WorkspaceContext,
-  details: { operation: 'clone' | 'create'; source: string; target: string; newFiles: string[] },
-  make: () => Promise<T>,
+  details: { operation: 'clone' | 'create'; source: string; target: string; newFiles: string[]; profileText: string },
+  make: (claim: ClaimNewFile) => Promise<T>,
 ): Promise<T> {
   const { layout } = context;
   const workDirectories = [...new Set(details.newFiles.map((file) => path.dirname(file)))];
@@ -36,13 +45,18 @@ export async function withNewProfileJournal<T>(
     createdFiles: details.newFiles,
     createdDirectories: [...new Set(workDirectories.flatMap((dir) => missingAncestors(dir, layout.root)))].sort(),
     workDirectories,
+    madeFiles: [],
+    profileSha256: createHash('sha256').update(details.profileText).digest('hex'),
   };
   const name = `${details.operation}-${details.target}`;
   writeJournal(layout, name, journal);
   let result: T;
   try {
     context.onStep?.('journal-written');
-    result = await make();
+    result = await make((temp, target) => {
+      journal.madeFiles?.push({ path: target, ino: inodeOf(temp) ?? '' });
+      writeJournal(layout, name, journal);
+    });
     writeJournal(layout, name, { ...journal, phase: 'committed' });
   } catch (error) {
     rollBackNewProfile(journal);

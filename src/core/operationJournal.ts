@@ -30,6 +30,15 @@ export interface NewProfileJournal {
   createdDirectories: string[];
   /** Folders where the clone's temporary files may be. */
   workDirectories: string[];
+  /**
+   * The files of createdFiles this operation put in place, each with the identity (inode) it had under
+   * its temporary name, recorded before the rename; and the SHA-256 of the profile file it writes. A
+   * rollback removes only those: a file someone else made at one of the paths after an interruption
+   * (before the next command rolled it back) is theirs. Absent in journals of versions before
+   * 2026-12-05, which removed every created path.
+   */
+  madeFiles?: { path: string; ino: string }[];
+  profileSha256?: string;
 }
 
 /**

@@ -10,7 +10,7 @@ import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
 import { EnvProfilesError } from './errors';
 import { withNewProfileJournal } from './newProfileJournal';
 import { PROFILE_TYPES, type Profile, type ProfileType } from './profileModel';
-import { invalidProfileError, loadProfile, parseProfileText, writeProfileDocument } from './profileStore';
+import { invalidProfileError, loadProfile, parseProfileText, profileDocumentText, writeProfileDocument } from './profileStore';
 import { checkProfilePath } from './pathSafety';
 import { profileIdProblem } from './safeNames';
 import { workspaceConfigFor } from './workspaceConfig';
@@ -107,13 +107,13 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
     }));
   }
   try {
-    await withNewProfileJournal(context, { operation: 'clone', source: source.id, target: request.id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
+    await withNewProfileJournal(context, { operation: 'clone', source: source.id, target: request.id, newFiles: Object.values(databases).map((w) => layout.resolve(w)), profileText: profileDocumentText(parsed.document) }, async (claim) => {
       for (const [logical, written] of Object.entries(databases)) {
         throwIfCancelled(context);
         const from = layout.resolve(source.databases[logical]);
         const seed: DatabaseSeed = data === 'empty' ? { kind: 'empty' } : { kind: data, from, shown: source.databases[logical] };
         context.progress?.(`${data === 'copy' ? 'Copying' : 'Creating'} ${logical} -> ${written}`);
-        const { rolledBackJournal } = await createDatabase(context.engine, seed, layout.resolve(written), written);
+        const { rolledBackJournal } = await createDatabase(context.engine, seed, layout.resolve(written), written, claim);
         if (rolledBackJournal) context.logger.warn(`${source.databases[logical]} had the journal of an unfinished transaction (a program stopped in the middle of writing); it was rolled back to the last committed state before the copy, as SQLite does on the next open.`);
         step(`database:${logical}`);
       }

@@ -8,14 +8,14 @@ import { EnvProfilesError } from './errors';
 import { readActiveState } from './activeState';
 import type { ConfigValue, Profile, ProfileType } from './profileModel';
 import { PROFILE_TYPES } from './profileModel';
-import { invalidProfileError, loadProfile, newProfileDocument, parseProfileText, readAllProfileFiles, writeProfileDocument } from './profileStore';
+import { invalidProfileError, loadProfile, newProfileDocument, parseProfileText, profileDocumentText, readAllProfileFiles, writeProfileDocument } from './profileStore';
 import { builtInTemplateFor, fillPlaceholders, findTemplate } from './profileTemplates';
 import { profileIdProblem } from './safeNames';
 import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
-import { withNewProfileJournal } from './newProfileJournal';
+import { withNewProfileJournal, type ClaimNewFile } from './newProfileJournal';
 
 /** How to bring missing databases into existence: not at all, empty, or with another profile's schema. */
 export type InitialiseDatabases = { kind: 'none' } | { kind: 'empty' } | { kind: 'schema-from'; profile: string };
@@ -122,8 +122,8 @@ async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfi
   }
   requireNewProfileId(layout, config, profile.id, 'Choose another id, or clone the existing profile with "envprofiles clone".');
   const newFiles = initialise.kind === 'none' ? [] : Object.values(profile.databases).map((w) => layout.resolve(w)).filter((file) => !fs.existsSync(file));
-  const { initialised, file } = await withNewProfileJournal(context, { operation: 'create', source: sourceLabel ?? 'flags', target: profile.id, newFiles }, async () => {
-    const made = await initialiseMissingDatabases(context, config, profile, initialise);
+  const { initialised, file } = await withNewProfileJournal(context, { operation: 'create', source: sourceLabel ?? 'flags', target: profile.id, newFiles, profileText: profileDocumentText(parsed.document) }, async (claim) => {
+    const made = await initialiseMissingDatabases(context, config, profile, initialise, claim);
     return { initialised: made, file: writeProfileDocument(layout, profile.id, parsed.document) };
   });
   appendAudit(context, { event: 'create', profile: profile.id, outcome: 'ok', detail: initialised.length ? `initialised ${initialised.join(', ')}` : undefined });
@@ -131,7 +131,7 @@ async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfi
   return { profile, file, initialisedDatabases: initialised, notes: earlier ? [earlier] : [] };
 }
 
-async function initialiseMissingDatabases(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, initialise: InitialiseDatabases): Promise<string[]> {
+async function initialiseMissingDatabases(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, initialise: InitialiseDatabases, claim: ClaimNewFile): Promise<string[]> {
   if (initialise.kind === 'none') return [];
   const schemaSource = initialise.kind === 'schema-from' ? loadProfile(context.layout, config, initialise.profile).profile : undefined;
   const done: string[] = [];
@@ -147,7 +147,7 @@ async function initialiseMissingDatabases(context: WorkspaceContext, config: Wor
       seed = { kind: 'schema', from: context.layout.resolve(from), shown: from };
     }
     context.progress?.(`Initialising ${logical} (${written})`);
-    await createDatabase(context.engine, seed, target, written);
+    await createDatabase(context.engine, seed, target, written, claim);
     done.push(logical);
   }
   return done;

@@ -147,6 +147,11 @@ export function writeProfileDocument(layout: WorkspaceLayout, id: string, docume
     });
   }
   makeFolders(path.dirname(file));
-  writeFileAtomic(file, document.toString({ lineWidth: 0 }));
+  writeFileAtomic(file, profileDocumentText(document));
   return file;
+}
+
+/** The text writeProfileDocument writes for `document`. */
+export function profileDocumentText(document: Document): string {
+  return document.toString({ lineWidth: 0 });
 }

@@ -9,7 +9,7 @@ import { makeFolderAsItsParent, takeOwnerOfFolder } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { requireNewProfileId } from '../newProfileId';
 import { databasePathsIn } from '../newDatabasePaths';
-import { invalidProfileError, writeProfileDocument } from '../profileStore';
+import { invalidProfileError, profileDocumentText, writeProfileDocument } from '../profileStore';
 import { profileIdProblem } from '../safeNames';
 import type { WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
@@ -94,7 +94,7 @@ export async function restoreAsNew(context: WorkspaceContext, config: WorkspaceC
     return { ...result, durationMs: performance.now() - started, plan: { writes, safetyBackupFirst: false, wouldRefuse, ...verification } };
   }
   try {
-    await withNewProfileJournal(context, { operation: 'create', source: manifest.backupId, target: id, newFiles: Object.values(databases).map((w) => layout.resolve(w)) }, async () => {
+    await withNewProfileJournal(context, { operation: 'create', source: manifest.backupId, target: id, newFiles: Object.values(databases).map((w) => layout.resolve(w)), profileText: profileDocumentText(parsed.document) }, async (claim) => {
       makeFolders(scratchDir, 0o700);
       try {
         for (const r of records) {
@@ -104,6 +104,7 @@ export async function restoreAsNew(context: WorkspaceContext, config: WorkspaceC
           try {
             await rebuildDatabase(chain, r.logicalName, incoming, scratchDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${r.logicalName}`), createMode: restoredPermissions(target, r) });
             takeOwnerOfFolder(incoming, path.dirname(target));
+            claim(incoming, target);
             commitTemporaryFile(incoming, target);
           } finally {
             fs.rmSync(incoming, { force: true });
