@@ -6,7 +6,7 @@ import { parseEnv } from 'node:util';
 import { journalPathProblem } from '../src/core/journalPaths';
 import type { OperationJournal } from '../src/core/operationJournal';
 import { runCli } from './support/cliRunner';
-import { killAtEveryStep, killAtRandomMoments, stepsOf } from './support/steppedRuns';
+import { killAtEveryStep, killAtRandomMoments, startHeld, stepsOf } from './support/steppedRuns';
 import { allowFolders, demoWorkspace, tempDir, temporaryFiles } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
@@ -144,8 +144,9 @@ describe('an interrupted clone, and files someone made at its paths before the n
 
   /** Kills a clone of DEV into `id` once its first database is in place; returns the journal it left. */
   function interruptedClone(root: string, id: string): Record<string, unknown> {
-    const killed = runCli(['clone', DEV, id, '--workspace', root], { env: { ENVPROFILES_TEST_KILL_AT_STEP: '2' } });
-    assert.equal(killed.status, null, `killed at its second step: ${killed.stderr}`);
+    // Its steps: journal-written, claimed:<settings>, database:settings, …
+    const killed = runCli(['clone', DEV, id, '--workspace', root], { env: { ENVPROFILES_TEST_KILL_AT_STEP: '3' } });
+    assert.equal(killed.status, null, `killed at its third step: ${killed.stderr}`);
     return JSON.parse(fs.readFileSync(path.join(root, `.envprofiles/journal/clone-${id}.json`), 'utf8'));
   }
 
@@ -175,6 +176,26 @@ describe('an interrupted clone, and files someone made at its paths before the n
     assert.ok(!fs.existsSync(settings), 'the clone\'s own database is removed');
     assert.deepEqual(fs.readFileSync(database), databaseBytes, 'the database made by hand stays, byte for byte');
     assert.equal(fs.readFileSync(profileFile, 'utf8'), profileText, 'the profile file written by hand stays');
+    assert.deepEqual(temporaryFiles(root), []);
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+  });
+
+  it('a database made at one of its paths while the clone makes its copy there is never replaced: the clone stops (TARGET_EXISTS, naming it) and undoes only its own files (before: the clone put its copy over it)', async () => {
+    const { root } = await demoWorkspace();
+    const id = 'raced_clone';
+    // Its copy is made and checked under a temporary name; held right before the rename into place.
+    const held = startHeld(['clone', DEV, id, '--workspace', root], `claimed:data/${id}/strategies.sqlite3`);
+    await held.reached;
+    const { database } = madeByHand(root, id);
+    fs.rmSync(path.join(root, `.envprofiles/profiles/${id}.yaml`));
+    const databaseBytes = fs.readFileSync(database);
+    held.release();
+    const finished = await held.finished;
+    assert.equal(finished.code, 1, finished.stderr);
+    assert.match(finished.stderr, new RegExp(`TARGET_EXISTS.*data/${id}/strategies\\.sqlite3 was made by something else while this operation was making it there, so it was left as it is`));
+    assert.deepEqual(fs.readFileSync(database), databaseBytes, 'the database made meanwhile stays, byte for byte');
+    assert.ok(!fs.existsSync(path.join(root, `data/${id}/settings.sqlite3`)), 'the clone\'s own database is removed');
+    assert.ok(!fs.existsSync(path.join(root, `.envprofiles/profiles/${id}.yaml`)));
     assert.deepEqual(temporaryFiles(root), []);
     assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
   });

@@ -110,13 +110,26 @@ export function replaceSymlinkAtomic(linkPath: string, target: string): void {
 
 /** Moves a finished temporary file into place and makes the rename durable. */
 export function commitTemporaryFile(temp: string, target: string): void {
-  const fd = fs.openSync(temp, 'r+');
+  fsyncFile(temp);
+  renameDurably(temp, target);
+}
+
+function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, 'r+');
   try {
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
-  renameDurably(temp, target);
+}
+
+/**
+ * commitTemporaryFile for a file that must be new: false, leaving both files as they are, when a file
+ * appeared at `target` meanwhile (see renameDurablyWithoutReplacing).
+ */
+export function commitNewFile(temp: string, target: string): boolean {
+  fsyncFile(temp);
+  return renameDurablyWithoutReplacing(temp, target);
 }
 
 /** Renames a temporary file its writer has already fsynced into place, and flushes the folder. */

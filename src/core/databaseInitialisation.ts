@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { commitTemporaryFile, temporaryPathFor } from './atomicFile';
+import { commitNewFile, temporaryPathFor } from './atomicFile';
 import type { ClaimNewFile } from './newProfileJournal';
 import { lockedDatabaseError } from './databaseInUse';
 import { EnvProfilesError } from './errors';
@@ -42,7 +42,8 @@ export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, t
     // A copy is never readable by more people than its source (a database of credentials stays private).
     if (seed.kind !== 'empty') narrowPermissions(temp, permissionsOf(seed.from));
     claim?.(temp, target);
-    commitTemporaryFile(temp, target);
+    // Never over a file made at that path while this one was made (by hand, or an application started with it).
+    if (!commitNewFile(temp, target)) throw madeMeanwhileError(label);
   } catch (error) {
     removeWithCompanions(temp);
     if (error instanceof DatabaseLockedError) throw lockedDatabaseError(seed.kind === 'empty' ? label : (seed.shown ?? seed.from), error.file, `making ${label} from it`);
@@ -99,4 +100,12 @@ function checkCreated(engine: SqliteEngine, file: string, label: string): void {
   } finally {
     db.close();
   }
+}
+
+/** A file that appeared where a new database was being made: it is someone's, left as it is. */
+export function madeMeanwhileError(label: string): EnvProfilesError {
+  return new EnvProfilesError('TARGET_EXISTS', `${label} was made by something else while this operation was making it there, so it was left as it is and the operation was undone.`, {
+    file: label,
+    hint: 'Find out what made it (an application started with that path?), then choose another id or data folder, or move that file away and try again.',
+  });
 }

@@ -56,6 +56,7 @@ export async function withNewProfileJournal<T>(
     result = await make((temp, target) => {
       journal.madeFiles?.push({ path: target, ino: inodeOf(temp) ?? '' });
       writeJournal(layout, name, journal);
+      context.onStep?.(`claimed:${layout.relative(target)}`);
     });
     writeJournal(layout, name, { ...journal, phase: 'committed' });
   } catch (error) {

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appendAudit } from '../auditLog';
-import { commitTemporaryFile, temporaryPathFor } from '../atomicFile';
+import { commitNewFile, temporaryPathFor } from '../atomicFile';
+import { madeMeanwhileError } from '../databaseInitialisation';
 import { isOutOfSpace, outOfSpaceError } from '../diskSpace';
 import { EnvProfilesError } from '../errors';
 import { RefusalChecks } from '../dryRunRefusals';
@@ -105,7 +106,7 @@ export async function restoreAsNew(context: WorkspaceContext, config: WorkspaceC
             await rebuildDatabase(chain, r.logicalName, incoming, scratchDir, { wholeSha256: false, durable: true, watch: watchStep(context, `Rebuilding ${r.logicalName}`), createMode: restoredPermissions(target, r) });
             takeOwnerOfFolder(incoming, path.dirname(target));
             claim(incoming, target);
-            commitTemporaryFile(incoming, target);
+            if (!commitNewFile(incoming, target)) throw madeMeanwhileError(databases[r.logicalName]);
           } finally {
             fs.rmSync(incoming, { force: true });
           }
