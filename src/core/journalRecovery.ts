@@ -6,6 +6,7 @@ import { journalPathProblem } from './journalPaths';
 import { removeTemporaryFiles } from './atomicFile';
 import { removeIfThere } from './pathKind';
 import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
+import { inodeOf } from './sqlite/fileStamp';
 import { removeJournal, listJournals, journalPath, type NewProfileJournal } from './operationJournal';
 import { rollBackSwitch } from './switchRollback';
 import { finishPrune, finishRestore, recoverBackup, rollBackRestore } from './backup/backupRecovery';
@@ -142,11 +143,6 @@ export function rollBackNewProfile(journal: NewProfileJournal): void {
       // Not empty (the user put something there) or already gone: leave it.
     }
   }
-}
-
-/** The inode of `file` as text (undefined: none there). */
-export function inodeOf(file: string): string | undefined {
-  return fs.statSync(file, { bigint: true, throwIfNoEntry: false })?.ino.toString();
 }
 
 /** The SHA-256 of a small file (a profile), undefined when it cannot be read. */

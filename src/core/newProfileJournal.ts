@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { inodeOf, rollBackNewProfile } from './journalRecovery';
+import { rollBackNewProfile } from './journalRecovery';
+import { inodeOf } from './sqlite/fileStamp';
 import { removeJournal, writeJournal, type NewProfileJournal } from './operationJournal';
 import type { WorkspaceContext } from './workspaceContext';
 

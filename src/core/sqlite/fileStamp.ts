@@ -17,6 +17,11 @@ export function stampOf(file: string): FileStamp {
   return { ino, mtimeNs, ctimeNs, size };
 }
 
+/** The identity (inode) of `file` as text, beside stampOf's; undefined when there is none. */
+export function inodeOf(file: string): string | undefined {
+  return fs.statSync(file, { bigint: true, throwIfNoEntry: false })?.ino.toString();
+}
+
 export function sameStamp(a: FileStamp, b: FileStamp): boolean {
   return a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.size === b.size;
 }
