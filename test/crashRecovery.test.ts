@@ -200,6 +200,25 @@ describe('an interrupted clone, and files someone made at its paths before the n
     assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
   });
 
+  it('a profile file made at its path while the clone writes its own is never replaced: the clone stops (PROFILE_EXISTS) and undoes only its own files (before: the clone put its file over it)', async () => {
+    const { root } = await demoWorkspace();
+    const id = 'raced_profile';
+    // Its profile file is written and fsynced under a temporary name; held right before it takes its name.
+    const held = startHeld(['clone', DEV, id, '--workspace', root], 'profile-ready');
+    await held.reached;
+    const profileFile = path.join(root, `.envprofiles/profiles/${id}.yaml`);
+    fs.writeFileSync(profileFile, `# written by hand\n${fs.readFileSync(path.join(root, `.envprofiles/profiles/${DEV}.yaml`), 'utf8').replace(`id: "${DEV}"`, `id: "${id}"`)}`);
+    const profileText = fs.readFileSync(profileFile, 'utf8');
+    held.release();
+    const finished = await held.finished;
+    assert.equal(finished.code, 1, finished.stderr);
+    assert.match(finished.stderr, new RegExp(`PROFILE_EXISTS.*profiles/${id}\\.yaml\\): it was made by something else while this profile was being written, and was left as it is`));
+    assert.equal(fs.readFileSync(profileFile, 'utf8'), profileText, 'the profile file made meanwhile stays');
+    assert.ok(!fs.existsSync(path.join(root, `data/${id}`)), 'the clone\'s databases and their folder are removed');
+    assert.deepEqual(temporaryFiles(root), []);
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+  });
+
   it('a journal of an earlier version (no madeFiles, no profileSha256) is rolled back as it was: every created path removed', async () => {
     const { root } = await demoWorkspace();
     const id = 'old_clone';

@@ -132,6 +132,28 @@ export function commitNewFile(temp: string, target: string): boolean {
   return renameDurablyWithoutReplacing(temp, target);
 }
 
+/**
+ * Writes `data` as a new file at `target`: a temporary file, fsync, then renameDurablyWithoutReplacing.
+ * False, leaving what is at `target` as it is, when a file is there or appears meanwhile.
+ * `beforeCommit` runs between the two (a step tests hold at).
+ */
+export function writeNewFileDurably(target: string, data: string, beforeCommit?: () => void): boolean {
+  const temp = temporaryPathFor(target);
+  try {
+    const fd = fs.openSync(temp, 'wx', 0o644);
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    beforeCommit?.();
+    return renameDurablyWithoutReplacing(temp, target);
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
 /** Renames a temporary file its writer has already fsynced into place, and flushes the folder. */
 export function renameDurably(temp: string, target: string): void {
   fs.renameSync(temp, target);

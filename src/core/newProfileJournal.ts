@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { rollBackNewProfile } from './journalRecovery';
 import { inodeOf } from './sqlite/fileStamp';
 import { removeJournal, writeJournal, type NewProfileJournal } from './operationJournal';
-import type { WorkspaceContext } from './workspaceContext';
+import { writeNewProfileFile } from './profileStore';
+import { throwIfCancelled, type WorkspaceContext } from './workspaceContext';
 
 /** The folders from `dir` up to (not including) `root` that do not exist yet, outermost first. */
 function missingAncestors(dir: string, root: string): string[] {
@@ -25,15 +26,15 @@ function missingAncestors(dir: string, root: string): string[] {
 export type ClaimNewFile = (temp: string, target: string) => void;
 
 /**
- * Runs the making of a new profile (its database files, then its profile file, which is the commit
- * point) under a journal: a failure or a kill leaves either the complete profile or nothing of it.
- * `make` writes `profileText` as the profile file, and calls `claim` before each database's rename.
+ * Runs the making of a new profile under a journal: `make` makes its database files (calling `claim`
+ * before each one's rename), then this writes `profileText` as its profile file, which is the commit
+ * point. A failure or a kill leaves either the complete profile or nothing of it.
  */
 export async function withNewProfileJournal<T>(
   context: WorkspaceContext,
   details: { operation: 'clone' | 'create'; source: string; target: string; newFiles: string[]; profileText: string },
   make: (claim: ClaimNewFile) => Promise<T>,
-): Promise<T> {
+): Promise<{ made: T; profileFile: string }> {
   const { layout } = context;
   const workDirectories = [...new Set(details.newFiles.map((file) => path.dirname(file)))];
   const journal: NewProfileJournal = {
@@ -51,14 +52,17 @@ export async function withNewProfileJournal<T>(
   };
   const name = `${details.operation}-${details.target}`;
   writeJournal(layout, name, journal);
-  let result: T;
+  let made: T;
   try {
     context.onStep?.('journal-written');
-    result = await make((temp, target) => {
+    made = await make((temp, target) => {
       journal.madeFiles?.push({ path: target, ino: inodeOf(temp) ?? '' });
       writeJournal(layout, name, journal);
       context.onStep?.(`claimed:${layout.relative(target)}`);
     });
+    throwIfCancelled(context);
+    writeNewProfileFile(layout, details.target, details.profileText, () => context.onStep?.('profile-ready'));
+    context.onStep?.('profile-written');
     writeJournal(layout, name, { ...journal, phase: 'committed' });
   } catch (error) {
     rollBackNewProfile(journal);
@@ -68,5 +72,5 @@ export async function withNewProfileJournal<T>(
   // Past the commit point: an interruption from here on is finished, not rolled back, by the next command.
   context.onStep?.('committed');
   removeJournal(layout, name);
-  return result;
+  return { made, profileFile: journal.profileFile };
 }

@@ -10,7 +10,7 @@ import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
 import { EnvProfilesError } from './errors';
 import { withNewProfileJournal } from './newProfileJournal';
 import { PROFILE_TYPES, type Profile, type ProfileType } from './profileModel';
-import { invalidProfileError, loadProfile, parseProfileText, profileDocumentText, writeProfileDocument } from './profileStore';
+import { invalidProfileError, loadProfile, parseProfileText, profileDocumentText } from './profileStore';
 import { checkProfilePath } from './pathSafety';
 import { profileIdProblem } from './safeNames';
 import { workspaceConfigFor } from './workspaceConfig';
@@ -117,8 +117,6 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
         if (rolledBackJournal) context.logger.warn(`${source.databases[logical]} had the journal of an unfinished transaction (a program stopped in the middle of writing); it was rolled back to the last committed state before the copy, as SQLite does on the next open.`);
         step(`database:${logical}`);
       }
-      writeProfileDocument(layout, request.id, parsed.document);
-      step('profile-written');
     });
   } catch (error) {
     appendAudit(context, { event: 'clone', profile: request.id, outcome: 'failed', detail: (error as Error).message });

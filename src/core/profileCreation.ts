@@ -8,7 +8,7 @@ import { EnvProfilesError } from './errors';
 import { readActiveState } from './activeState';
 import type { ConfigValue, Profile, ProfileType } from './profileModel';
 import { PROFILE_TYPES } from './profileModel';
-import { invalidProfileError, loadProfile, newProfileDocument, parseProfileText, profileDocumentText, readAllProfileFiles, writeProfileDocument } from './profileStore';
+import { invalidProfileError, loadProfile, newProfileDocument, parseProfileText, profileDocumentText, readAllProfileFiles } from './profileStore';
 import { builtInTemplateFor, fillPlaceholders, findTemplate } from './profileTemplates';
 import { profileIdProblem } from './safeNames';
 import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
@@ -122,10 +122,8 @@ async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfi
   }
   requireNewProfileId(layout, config, profile.id, 'Choose another id, or clone the existing profile with "envprofiles clone".');
   const newFiles = initialise.kind === 'none' ? [] : Object.values(profile.databases).map((w) => layout.resolve(w)).filter((file) => !fs.existsSync(file));
-  const { initialised, file } = await withNewProfileJournal(context, { operation: 'create', source: sourceLabel ?? 'flags', target: profile.id, newFiles, profileText: profileDocumentText(parsed.document) }, async (claim) => {
-    const made = await initialiseMissingDatabases(context, config, profile, initialise, claim);
-    return { initialised: made, file: writeProfileDocument(layout, profile.id, parsed.document) };
-  });
+  const { made: initialised, profileFile: file } = await withNewProfileJournal(context, { operation: 'create', source: sourceLabel ?? 'flags', target: profile.id, newFiles, profileText: profileDocumentText(parsed.document) }, (claim) =>
+    initialiseMissingDatabases(context, config, profile, initialise, claim));
   appendAudit(context, { event: 'create', profile: profile.id, outcome: 'ok', detail: initialised.length ? `initialised ${initialised.join(', ')}` : undefined });
   const earlier = earlierBackupsNoteFor(layout, config, profile, context.now());
   return { profile, file, initialisedDatabases: initialised, notes: earlier ? [earlier] : [] };

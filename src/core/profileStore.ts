@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Document, LineCounter, parseDocument } from 'yaml';
-import { writeFileAtomic } from './atomicFile';
+import { writeNewFileDurably } from './atomicFile';
 import { EnvProfilesError, type Issue } from './errors';
 import { nonFileInWords, pathKind } from './pathKind';
 import type { LoadedProfile, Profile } from './profileModel';
@@ -137,21 +137,24 @@ export function newProfileDocument(profile: Profile): Document {
   return document;
 }
 
-/** Writes a profile document atomically. Refuses to overwrite unless `overwrite` is set. */
-export function writeProfileDocument(layout: WorkspaceLayout, id: string, document: Document, overwrite = false): string {
+/**
+ * Writes the file of a new profile (`text`, see profileDocumentText) and fsyncs it. It never replaces a
+ * file: PROFILE_EXISTS when the profile's file is there, or appears while it is written (before, one made
+ * in that moment was replaced). `beforeCommit` runs right before the file takes its name.
+ */
+export function writeNewProfileFile(layout: WorkspaceLayout, id: string, text: string, beforeCommit?: () => void): string {
   const file = layout.profileFile(id);
-  if (!overwrite && fs.existsSync(file)) {
-    throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${id}" already exists (${layout.relative(file)}).`, {
-      file: layout.relative(file),
-      hint: 'Choose another id, or delete the existing profile first.',
-    });
-  }
+  const exists = (when: string): EnvProfilesError => new EnvProfilesError('PROFILE_EXISTS', `Profile "${id}" already exists (${layout.relative(file)})${when}.`, {
+    file: layout.relative(file),
+    hint: 'Choose another id, or delete the existing profile first.',
+  });
+  if (fs.existsSync(file)) throw exists('');
   makeFolders(path.dirname(file));
-  writeFileAtomic(file, profileDocumentText(document));
+  if (!writeNewFileDurably(file, text, beforeCommit)) throw exists(': it was made by something else while this profile was being written, and was left as it is');
   return file;
 }
 
-/** The text writeProfileDocument writes for `document`. */
+/** The text of a profile file for `document`. */
 export function profileDocumentText(document: Document): string {
   return document.toString({ lineWidth: 0 });
 }

@@ -10,7 +10,7 @@ import { makeFolderAsItsParent, takeOwnerOfFolder } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { requireNewProfileId } from '../newProfileId';
 import { databasePathsIn } from '../newDatabasePaths';
-import { invalidProfileError, profileDocumentText, writeProfileDocument } from '../profileStore';
+import { invalidProfileError, profileDocumentText } from '../profileStore';
 import { profileIdProblem } from '../safeNames';
 import type { WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
@@ -114,7 +114,6 @@ export async function restoreAsNew(context: WorkspaceContext, config: WorkspaceC
       } finally {
         fs.rmSync(scratchDir, { recursive: true, force: true });
       }
-      writeProfileDocument(layout, id, parsed.document);
     });
   } catch (error) {
     if (!isOutOfSpace(error)) throw error;
