@@ -397,3 +397,44 @@ describe('a journal damaged after it was written', () => {
     assert.equal(journalPathProblem(beside, context), `${allowed}-x/settings.sqlite3 is not inside the workspace or a folder its config.yaml allows`);
   });
 });
+
+describe('a restore that puts a missing profile file back, and one written meanwhile', function () {
+  this.timeout(120_000);
+
+  /** A backup of DEV, then DEV's profile file removed (its data kept), as a restore finds it. */
+  function backedUpThenProfileRemoved(root: string): { id: string; profileFile: string; backedUp: string } {
+    const backup = runCli(['backup', DEV, '--json', '--workspace', root]);
+    assert.equal(backup.status, 0, backup.stderr);
+    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    const backedUp = fs.readFileSync(profileFile, 'utf8');
+    fs.rmSync(profileFile);
+    return { id: backup.json?.result.id as string, profileFile, backedUp };
+  }
+
+  it('with nothing written meanwhile, the backup\'s copy is put back and said so', async () => {
+    const { root } = await demoWorkspace();
+    const { id, profileFile, backedUp } = backedUpThenProfileRemoved(root);
+    const restored = runCli(['restore', id, '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.equal(fs.readFileSync(profileFile, 'utf8'), backedUp);
+    assert.match(restored.stdout + restored.stderr, /the profile file was missing and was restored from the backup/);
+  });
+
+  it('a profile file written while the restore ran is left as it is, and said so (before: the backup\'s copy replaced it)', async () => {
+    const { root } = await demoWorkspace();
+    const { id, profileFile, backedUp } = backedUpThenProfileRemoved(root);
+    // Held once the databases are swapped in and committed, right before the profile file is put back.
+    const held = startHeld(['restore', id, '--workspace', root], 'committed');
+    await held.reached;
+    const written = `# written by hand while the restore ran\n${backedUp}`;
+    fs.writeFileSync(profileFile, written);
+    held.release();
+    const finished = await held.finished;
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.equal(fs.readFileSync(profileFile, 'utf8'), written, 'the profile file written meanwhile stays');
+    const output = finished.stdout + finished.stderr;
+    assert.match(output, new RegExp(`\\.envprofiles/profiles/${DEV}\\.yaml was written while this restore ran, so it was left as it is and this backup's copy of it was not put back: the databases went where that copy says \\(data/dev/settings\\.sqlite3, data/dev/strategies\\.sqlite3, data/dev/market_data\\.sqlite3\\); check that the profile file names them`));
+    assert.doesNotMatch(output, /was missing and was restored/);
+    assert.deepEqual(temporaryFiles(root), []);
+  });
+});

@@ -137,7 +137,7 @@ export function commitNewFile(temp: string, target: string): boolean {
  * False, leaving what is at `target` as it is, when a file is there or appears meanwhile.
  * `beforeCommit` runs between the two (a step tests hold at).
  */
-export function writeNewFileDurably(target: string, data: string, beforeCommit?: () => void): boolean {
+export function writeNewFileDurably(target: string, data: string | Uint8Array, beforeCommit?: () => void): boolean {
   const temp = temporaryPathFor(target);
   try {
     const fd = fs.openSync(temp, 'wx', 0o644);

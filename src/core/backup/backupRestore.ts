@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appendAudit } from '../auditLog';
-import { fsyncDirectory, temporaryPathFor, writeChunksDurably, writeFileAtomic } from '../atomicFile';
+import { fsyncDirectory, temporaryPathFor, writeChunksDurably, writeNewFileDurably } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
 import { heldDatabase, refuseIfDatabasesInUse, refuseIfHeld, type DatabaseInPlace } from '../databaseInUse';
 import { isOutOfSpace, outOfSpaceError } from '../diskSpace';
@@ -130,7 +130,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // gone and the backup's own profile says where they go).
     const profileFileContent = current.profile || !profileRecord(chain) ? undefined : await fileContent(chain, profileRecord(chain));
     const restoresProfileFile = !current.profile && backedUpProfile !== undefined;
-    const outcomeOf = (safetyBackup: string | undefined): string[] => outcomeNotes(context, backups, chain, records, current, request.database, restoresProfileFile, unusableCopy, safetyBackup, failedVerification, outcome);
+    const outcomeOf = (safetyBackup: string | undefined, profileFilePutBack = restoresProfileFile): string[] => outcomeNotes(context, backups, chain, records, current, request.database, profileFilePutBack, unusableCopy, safetyBackup, failedVerification, outcome);
     if (request.dryRun) {
       const writes = [
         ...targets.map(({ record, target }) => ({ name: record.logicalName, path: layout.relative(target), exists: fs.existsSync(target) })),
@@ -147,13 +147,25 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const { safetyBackup, safetyBackupVerified, keptAs, notes } = await backUpWhatIsThere(context, config, safetyProfile, safety, profileFileContent);
     notes.push(...leftAlone);
     await swapInUnderJournal(context, chain, { backups, targets, fileRecords, fileTargets, keptAs, replaced, writeStamps, fileStamps, operation, safetyBackup });
-    if (restoresProfileFile) writeFileAtomic(layout.profileFile(manifest.profileId), await fileContent(chain, profileRecord(chain)));
-    notes.push(...outcomeOf(safetyBackup), ...sharedPathNotes(context, manifest.profileId, replaced, fileRecords, fileTargets, outcome, safetyBackup));
+    const profileFilePutBack = restoresProfileFile && putBackProfileFile(current.file, await fileContent(chain, profileRecord(chain)));
+    if (restoresProfileFile && !profileFilePutBack) {
+      notes.push(`${layout.relative(current.file)} was written while this restore ran, so it was left as it is and this backup's copy of it was not put back: the databases went where that copy says (${targets.map(({ target }) => layout.relative(target)).join(', ')}); check that the profile file names them`);
+    }
+    notes.push(...outcomeOf(safetyBackup, profileFilePutBack), ...sharedPathNotes(context, manifest.profileId, replaced, fileRecords, fileTargets, outcome, safetyBackup));
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'ok', detail: `from ${manifest.backupId}${request.database ? ` (${request.database} only)` : ''}` });
     return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), safetyBackup, safetyBackupVerified, notes, durationMs: performance.now() - started };
   } finally {
     closeChain(chain);
   }
+}
+
+/**
+ * Puts the backup's copy of the profile file back where there was none; false when a profile file was
+ * written there while the restore ran, which is left as it is (before, it was replaced).
+ */
+function putBackProfileFile(file: string, text: Uint8Array): boolean {
+  makeFolders(path.dirname(file));
+  return writeNewFileDurably(file, text);
 }
 
 /** The combinations of options a restore cannot take, refused before anything is read. */
