@@ -33,7 +33,7 @@ import { planBackup } from './backupParentChoice';
 import type { BackupOptions, BackupRequest, BackupResult, LeftOutDatabase, RequestedKind } from './backupRequest';
 import { type ParentPages, archiveDatabase, stageParentIndexes } from './databaseArchiving';
 import { isDatabaseProblem, keepDamagedHint, takeSnapshots } from './databaseSnapshots';
-import { archiveFiles, archiveRawCopies } from './fileArchiving';
+import { archiveFiles, archiveRawCopies, sightEnvironmentFiles } from './fileArchiving';
 import { chooseStagingDir, databaseBytes, usesHashingThread } from './snapshotStaging';
 
 /** Backs up one profile under the workspace lock. */
@@ -113,6 +113,8 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   let parentIndexesStaging: Promise<Map<string, ParentPages>> | undefined;
   try {
     step('journal-written');
+    // Files of the environment that agree with this when they are read, after the databases, were not being saved then.
+    const sightings = sightEnvironmentFiles(context, config, profile);
     makeFolders(stagingDir, 0o700);
     const records: (DatabaseRecord | FileRecord)[] = [];
     const summary: BackupResult['databases'] = [];
@@ -170,7 +172,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       step(`archived:${logical}`);
     }
     parentArchive = await parentOpening;
-    const files = await archiveFiles(context, config, profile, writer, parentArchive, options);
+    const files = await archiveFiles(context, config, profile, writer, parentArchive, options, sightings);
     records.push(...files.records);
     const leftOutRecords: LeftOutRecord[] = [];
     for (const [i, { logicalName, originalPath, reason }] of leftOutDatabases.entries()) {

@@ -16,17 +16,33 @@ import { ArchiveWriter } from './archiveWriter';
 import { RAW_COPY_FOLDER, type FileRecord, type RawCopy } from './backupManifest';
 import type { BackupOptions } from './backupRequest';
 import { pooledChunks } from './pooledChunks';
+import { readWhenQuiet, sightingOf, type FileSighting } from './quietFileRead';
 
 // The profile's other files into the archive (its YAML, its files:, the generated env file, raw copies of
 // damaged databases), each stored again only when it changed since the parent.
 
-/** The profile YAML, its `files:`, and the env file when it was generated for this profile. Unchanged files are referenced, not stored. */
-export async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, writer: ArchiveWriter, parent: ArchiveReader | undefined, options: BackupOptions): Promise<{ records: FileRecord[]; notes: string[] }> {
+/** The profile YAML, its `files:`, and the env file when it was generated for this profile. */
+function environmentFiles(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile): { role: FileRecord['role']; written: string }[] {
   const { layout } = context;
   const candidates: { role: FileRecord['role']; written: string }[] = [{ role: 'profile', written: layout.relative(layout.profileFile(profile.id)) }];
   for (const file of profile.files) candidates.push({ role: 'file', written: file });
   const envText = config.envFile ? readGeneratedEnvFile(layout.resolve(config.envFile)) : undefined;
   if (config.envFile && envText?.includes(`ENVPROFILE_ID='${profile.id}'`)) candidates.push({ role: 'env-file', written: config.envFile });
+  return candidates;
+}
+
+/** A sighting of each file of the environment, taken as the backup starts: a read that agrees with it later needs no wait (see readWhenQuiet). */
+export function sightEnvironmentFiles(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile): Map<string, FileSighting> {
+  return new Map(environmentFiles(context, config, profile).map(({ written }) => {
+    const absolute = context.layout.resolve(written);
+    return [absolute, sightingOf(absolute)];
+  }));
+}
+
+/** The files of the environment (see environmentFiles) into the archive. Unchanged files are referenced, not stored. */
+export async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, writer: ArchiveWriter, parent: ArchiveReader | undefined, options: BackupOptions, sightings: Map<string, FileSighting>): Promise<{ records: FileRecord[]; notes: string[] }> {
+  const { layout } = context;
+  const candidates = environmentFiles(context, config, profile);
   const records: FileRecord[] = [];
   const notes: string[] = [];
   // Validation refuses a file listed twice, but a profile that does not validate is still backed up
@@ -55,7 +71,9 @@ export async function archiveFiles(context: WorkspaceContext, config: WorkspaceC
       }
       throw new EnvProfilesError('PROFILE_INVALID', `${message}, so ${profile.id} cannot be backed up; nothing was written.`, { file: layout.relative(layout.profileFile(profile.id)), hint: `${hint} Then back up again.` });
     }
-    records.push(await archiveFileFromDisk(writer, parent, role, written, absolute));
+    const { record, note } = await archiveFileFromDisk(writer, parent, role, written, absolute, sightings.get(absolute));
+    records.push(record);
+    if (note) notes.push(note);
   }
   return { records, notes };
 }
@@ -70,22 +88,38 @@ async function archiveFileContent(writer: ArchiveWriter, parent: ArchiveReader |
   return { role, originalPath: written, size: content.length, sha256, mode, entry };
 }
 
+/** A file up to this size is read whole (see readWhenQuiet); a larger one (a data file, a log) is streamed. */
+const READ_WHOLE_BYTES = 4 * 1024 * 1024;
+
 /**
- * archiveFileContent for a file on disk, streamed: a `files:` entry may be large (a data file, a log),
- * and memory stays flat however large (before, it was read whole: a 300 MB file took 437 MB). It is
- * read once to compare with the parent's when their sizes agree, then once into the archive, hashing
- * what is archived; a file that grows meanwhile is archived up to the size it had when this began.
+ * archiveFileContent for a file on disk. One of up to READ_WHOLE_BYTES is read whole once nothing is
+ * writing it (before, a config file saved in place as it was read was archived empty or cut short, and
+ * a restore put that back). A larger one is streamed, so that memory stays flat however large (read
+ * whole, a 300 MB file took 437 MB): read once to compare with the parent's when their sizes agree,
+ * then once into the archive, hashing what is archived. It is archived up to the size it had when this
+ * began, which is a whole version of a file that is only appended to (a log); one rewritten meanwhile
+ * is said in the note.
  */
-async function archiveFileFromDisk(writer: ArchiveWriter, parent: ArchiveReader | undefined, role: FileRecord['role'], written: string, absolute: string): Promise<FileRecord> {
+async function archiveFileFromDisk(writer: ArchiveWriter, parent: ArchiveReader | undefined, role: FileRecord['role'], written: string, absolute: string, sighted: FileSighting | undefined): Promise<{ record: FileRecord; note?: string }> {
   const mode = permissionsOf(absolute);
-  const size = fs.statSync(absolute).size;
+  const before = fs.statSync(absolute, { bigint: true });
+  const rewrittenNote = `${written}${role === 'file' ? ' (in files:)' : ''} was being written while it was read, so its copy in this backup may mix two versions of it; back up again once nothing writes it`;
+  if (before.size <= READ_WHOLE_BYTES) {
+    const { content, quiet } = await readWhenQuiet(absolute, sighted);
+    return { record: await archiveFileContent(writer, parent, role, written, content, mode), note: quiet ? undefined : rewrittenNote };
+  }
+  const size = Number(before.size);
   const previous = parentRecordOf(parent, written);
   if (previous && previous.size === size) {
     const sha256 = await fileSha256(absolute);
-    if (previous.sha256 === sha256) return referenceTo(parent, previous, { role, originalPath: written, size, sha256, mode });
+    if (previous.sha256 === sha256) return { record: referenceTo(parent, previous, { role, originalPath: written, size, sha256, mode }) };
   }
   const entry = writer.freeName(fileEntryName(role, written));
-  return { role, originalPath: written, ...(await streamIntoArchive(writer, entry, absolute, size)), mode, entry };
+  const record: FileRecord = { role, originalPath: written, ...(await streamIntoArchive(writer, entry, absolute, size)), mode, entry };
+  const after = fs.statSync(absolute, { bigint: true, throwIfNoEntry: false });
+  // Replaced whole (another inode) or only appended to: what was read is one version of it.
+  const rewritten = after !== undefined && after.ino === before.ino && after.mtimeNs !== before.mtimeNs && after.size <= before.size;
+  return { record, note: rewritten ? rewrittenNote : undefined };
 }
 
 /** `file`'s first `size` bytes into the entry `entry`, streamed and hashed: what was archived (fewer bytes if it shrank meanwhile). */

@@ -46,5 +46,10 @@ export function databaseWriteStampAt(file: string | undefined, walFile: string |
 export function fileWriteStamp(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
   const stat = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
-  return stat ? `${stat.ino}:${stat.mtimeNs}:${stat.size}` : undefined;
+  return stat ? writeStampOf(stat) : undefined;
+}
+
+/** fileWriteStamp from a stat already taken (of an open file, say). */
+export function writeStampOf(stat: fs.BigIntStats): string {
+  return `${stat.ino}:${stat.mtimeNs}:${stat.size}`;
 }
