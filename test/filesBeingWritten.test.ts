@@ -12,7 +12,7 @@ const PADDING = 20_000;
 
 /**
  * Another process that saves `file` in place, as editors and most programs do: it empties the file, then
- * writes the new version in two halves, pausing 3 ms between the steps (a slow disk, a busy machine).
+ * writes the new version in two halves, pausing 40 ms between the steps (a slow disk, a busy machine).
  * Between saves it idles `idleMs` (a range); each version is a complete JSON document.
  */
 function startSaving(file: string, idleMs: [number, number]): { process: ChildProcess; stop: () => Promise<void> } {
@@ -24,9 +24,9 @@ const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 
 for (let version = 1; !fs.existsSync(stopFlag); version++) {
   const text = JSON.stringify({ version, padding: 'x'.repeat(${PADDING}) });
   const fd = fs.openSync(file, 'w');
-  pause(3);
+  pause(40);
   fs.writeSync(fd, text.slice(0, text.length / 2));
-  pause(3);
+  pause(40);
   fs.writeSync(fd, text.slice(text.length / 2));
   fs.closeSync(fd);
   pause(Number(least) + Math.random() * (Number(most) - Number(least)));
@@ -35,6 +35,7 @@ for (let version = 1; !fs.existsSync(stopFlag); version++) {
   return {
     process: child,
     stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());
       fs.writeFileSync(stopFlag, '');
     }),
@@ -57,7 +58,7 @@ describe('a file of files: that a program saves in place while it is backed up',
     fs.mkdirSync(path.dirname(config));
     fs.writeFileSync(config, JSON.stringify({ version: 0, padding: 'x'.repeat(PADDING) }));
     listFilesInProfile(root, DEV, [CONFIG]);
-    const saving = startSaving(config, [20, 250]);
+    const saving = startSaving(config, [150, 600]);
     const stored: string[] = [];
     try {
       for (let i = 0; i < 20; i++) {
@@ -97,6 +98,27 @@ describe('a file of files: that a program saves in place while it is backed up',
       assert.ok(took >= 3_000 && took < 15_000, `the backup took ${took} ms`);
       assert.match(backup.note ?? '', /config\/app\.json \(in files:\) was being written while it was read, so its copy in this backup may mix two versions of it; back up again once nothing writes it/);
       assert.notEqual(storedCopy(backup.archive), undefined);
+    } finally {
+      await saving.stop();
+    }
+  });
+
+  it('one removed while the backup waits for its saves to pause is left out, and the note says so (not an error)', async () => {
+    const { root, context } = await demoWorkspace();
+    const config = path.join(root, CONFIG);
+    fs.mkdirSync(path.dirname(config));
+    fs.writeFileSync(config, '{}');
+    listFilesInProfile(root, DEV, [CONFIG]);
+    const saving = startSaving(config, [0, 5]);
+    try {
+      while (fs.readFileSync(config, 'utf8') === '{}') await new Promise((resolve) => setTimeout(resolve, 10));
+      const backingUp = createBackup(context, { profileId: DEV, kind: 'full' });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await saving.stop();
+      fs.rmSync(config);
+      const backup = await backingUp;
+      assert.match(backup.note ?? '', /config\/app\.json \(in files:\) was removed while it was being backed up, so it is not in this backup/);
+      assert.equal(storedCopy(backup.archive), undefined);
     } finally {
       await saving.stop();
     }

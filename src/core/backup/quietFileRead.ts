@@ -8,7 +8,7 @@ import { fileWriteStamp, writeStampOf } from '../sqlite/fileStamp';
  * write is at least QUIET_MS old, and that still holds CONFIRM_MS later; otherwise it is read again,
  * for at most GIVE_UP_MS.
  */
-export const QUIET_MS = 100;
+export const QUIET_MS = 250;
 /**
  * A truncation shows the file's new size a moment before its new modification time (measured: a read
  * between the two found an empty file with the old time, twice in six runs of a test that saves 20 times
@@ -44,12 +44,15 @@ export interface QuietRead {
 /**
  * `file` (a small one: it is read into memory) as one version of it; see QUIET_MS. A sighting of it
  * taken earlier (at the start of the backup) that the read agrees with confirms the read at no wait.
+ * Undefined when the file was removed meanwhile.
  */
-export async function readWhenQuiet(file: string, sighted?: FileSighting, now: () => number = Date.now): Promise<QuietRead> {
+export async function readWhenQuiet(file: string, sighted?: FileSighting, now: () => number = Date.now): Promise<QuietRead | undefined> {
   const started = now();
   let confirmBy = sighted;
   for (;;) {
-    const { content, unchanged, mtimeMs, stamp } = readBetweenStats(file);
+    const read = readBetweenStats(file);
+    if (!read) return undefined;
+    const { content, unchanged, mtimeMs, stamp } = read;
     const age = now() - mtimeMs;
     if (unchanged && (age >= QUIET_MS || age < -CLOCK_SKEW_MS)) {
       if (confirmBy?.stamp === stamp && now() - confirmBy.at >= CONFIRM_MS) return { content, quiet: true };
@@ -66,9 +69,15 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** The file's content, its write stamp, and whether its modification time and size were the same before and after the read. */
-function readBetweenStats(file: string): { content: Buffer; unchanged: boolean; mtimeMs: number; stamp: string } {
-  const fd = fs.openSync(file, 'r');
+/** The file's content, its write stamp, and whether its modification time and size were the same before and after the read; undefined when there is no file. */
+function readBetweenStats(file: string): { content: Buffer; unchanged: boolean; mtimeMs: number; stamp: string } | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
   try {
     const before = fs.fstatSync(fd, { bigint: true });
     const content = fs.readFileSync(fd);
