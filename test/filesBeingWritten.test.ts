@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createBackup } from '../src/core/backup/backupCreation';
+import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { demoWorkspace, listFilesInProfile, tempDir } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
@@ -49,6 +50,19 @@ function storedCopy(archive: string): string | undefined {
   return spawnSync('unzip', ['-p', archive, ENTRY], { encoding: 'utf8', maxBuffer: 1 << 24 }).stdout;
 }
 
+/** A demo workspace whose development profile lists CONFIG, which another process saves without a pause (see startSaving), from its first save on. */
+async function configSavedWithoutPause(): Promise<{ context: WorkspaceContext; config: string; saving: ReturnType<typeof startSaving> }> {
+  const { root, context } = await demoWorkspace();
+  const config = path.join(root, CONFIG);
+  fs.mkdirSync(path.dirname(config));
+  fs.writeFileSync(config, '{}');
+  listFilesInProfile(root, DEV, [CONFIG]);
+  const saving = startSaving(config, [0, 5]);
+  // Its first save (the process takes a moment to start).
+  while (fs.readFileSync(config, 'utf8') === '{}') await new Promise((resolve) => setTimeout(resolve, 10));
+  return { context, config, saving };
+}
+
 describe('a file of files: that a program saves in place while it is backed up', function () {
   this.timeout(180_000);
 
@@ -83,15 +97,8 @@ describe('a file of files: that a program saves in place while it is backed up',
   });
 
   it('one that is saved without a pause for longer than the backup waits (3 s) is still backed up, and the note says its copy may mix two versions', async () => {
-    const { root, context } = await demoWorkspace();
-    const config = path.join(root, CONFIG);
-    fs.mkdirSync(path.dirname(config));
-    fs.writeFileSync(config, '{}');
-    listFilesInProfile(root, DEV, [CONFIG]);
-    const saving = startSaving(config, [0, 5]);
+    const { context, saving } = await configSavedWithoutPause();
     try {
-      // Its first save (the process takes a moment to start).
-      while (fs.readFileSync(config, 'utf8') === '{}') await new Promise((resolve) => setTimeout(resolve, 10));
       const started = Date.now();
       const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
       const took = Date.now() - started;
@@ -104,14 +111,8 @@ describe('a file of files: that a program saves in place while it is backed up',
   });
 
   it('one removed while the backup waits for its saves to pause is left out, and the note says so (not an error)', async () => {
-    const { root, context } = await demoWorkspace();
-    const config = path.join(root, CONFIG);
-    fs.mkdirSync(path.dirname(config));
-    fs.writeFileSync(config, '{}');
-    listFilesInProfile(root, DEV, [CONFIG]);
-    const saving = startSaving(config, [0, 5]);
+    const { context, config, saving } = await configSavedWithoutPause();
     try {
-      while (fs.readFileSync(config, 'utf8') === '{}') await new Promise((resolve) => setTimeout(resolve, 10));
       const backingUp = createBackup(context, { profileId: DEV, kind: 'full' });
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       await saving.stop();
