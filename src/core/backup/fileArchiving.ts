@@ -16,7 +16,7 @@ import { ArchiveWriter } from './archiveWriter';
 import { RAW_COPY_FOLDER, type FileRecord, type RawCopy } from './backupManifest';
 import type { BackupOptions } from './backupRequest';
 import { pooledChunks } from './pooledChunks';
-import { readWhenQuiet, sightingOf, type FileSighting } from './quietFileRead';
+import { quietReadDeadline, readWhenQuiet, sightingOf, type FileSighting } from './quietFileRead';
 
 // The profile's other files into the archive (its YAML, its files:, the generated env file, raw copies of
 // damaged databases), each stored again only when it changed since the parent.
@@ -43,6 +43,7 @@ export function sightEnvironmentFiles(context: WorkspaceContext, config: Workspa
 export async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, writer: ArchiveWriter, parent: ArchiveReader | undefined, options: BackupOptions, sightings: Map<string, FileSighting>): Promise<{ records: FileRecord[]; notes: string[] }> {
   const { layout } = context;
   const candidates = environmentFiles(context, config, profile);
+  const deadline = quietReadDeadline();
   const records: FileRecord[] = [];
   const notes: string[] = [];
   // Validation refuses a file listed twice, but a profile that does not validate is still backed up
@@ -71,7 +72,7 @@ export async function archiveFiles(context: WorkspaceContext, config: WorkspaceC
       }
       throw new EnvProfilesError('PROFILE_INVALID', `${message}, so ${profile.id} cannot be backed up; nothing was written.`, { file: layout.relative(layout.profileFile(profile.id)), hint: `${hint} Then back up again.` });
     }
-    const { record, note } = await archiveFileFromDisk(writer, parent, role, written, absolute, sightings.get(absolute));
+    const { record, note } = await archiveFileFromDisk(writer, parent, role, written, absolute, sightings.get(absolute), deadline);
     if (record) records.push(record);
     if (note) notes.push(note);
   }
@@ -100,12 +101,12 @@ const READ_WHOLE_BYTES = 4 * 1024 * 1024;
  * began, which is a whole version of a file that is only appended to (a log); one rewritten meanwhile
  * is said in the note.
  */
-async function archiveFileFromDisk(writer: ArchiveWriter, parent: ArchiveReader | undefined, role: FileRecord['role'], written: string, absolute: string, sighted: FileSighting | undefined): Promise<{ record?: FileRecord; note?: string }> {
+async function archiveFileFromDisk(writer: ArchiveWriter, parent: ArchiveReader | undefined, role: FileRecord['role'], written: string, absolute: string, sighted: FileSighting | undefined, deadline: number): Promise<{ record?: FileRecord; note?: string }> {
   const mode = permissionsOf(absolute);
   const before = fs.statSync(absolute, { bigint: true });
   const rewrittenNote = `${written}${role === 'file' ? ' (in files:)' : ''} was being written while it was read, so its copy in this backup may mix two versions of it; back up again once nothing writes it`;
   if (before.size <= READ_WHOLE_BYTES) {
-    const read = await readWhenQuiet(absolute, sighted);
+    const read = await readWhenQuiet(absolute, sighted, deadline);
     if (!read) return { note: `${written}${role === 'file' ? ' (in files:)' : ''} was removed while it was being backed up, so it is not in this backup` };
     return { record: await archiveFileContent(writer, parent, role, written, read.content, mode), note: read.quiet ? undefined : rewrittenNote };
   }

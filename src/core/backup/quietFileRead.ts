@@ -6,7 +6,7 @@ import { fileWriteStamp, writeStampOf } from '../sqlite/fileStamp';
  * moment, and a copy taken then would be restored as the file. So a file of the environment is read
  * whole, and taken for one version of it only when nothing wrote to it while it was read, its last
  * write is at least QUIET_MS old, and that still holds CONFIRM_MS later; otherwise it is read again,
- * for at most GIVE_UP_MS.
+ * until a time the caller gives (see quietReadDeadline).
  */
 export const QUIET_MS = 250;
 /**
@@ -15,7 +15,13 @@ export const QUIET_MS = 250;
  * a second), so one look at the stamp is not enough.
  */
 const CONFIRM_MS = 20;
+/** How long one backup waits, for all its files together, for their writes to pause (a profile may list many small files that a program keeps writing, a log). */
 const GIVE_UP_MS = 3_000;
+
+/** When the reads of one backup's files stop waiting for writes to pause, for reads that begin at `startedAt`. */
+export function quietReadDeadline(startedAt: number = Date.now()): number {
+  return startedAt + GIVE_UP_MS;
+}
 const RETRY_MS = 20;
 /** A modification time this far ahead of the clock comes from another machine's clock (a share): its age says nothing. */
 const CLOCK_SKEW_MS = 1_000;
@@ -37,7 +43,7 @@ export function sightingOf(file: string, now: () => number = Date.now): FileSigh
 
 export interface QuietRead {
   content: Buffer;
-  /** False when writes kept coming for GIVE_UP_MS: `content` is the last read, which may mix two versions. */
+  /** False when writes kept coming until the deadline: `content` is the last read, which may mix two versions. */
   quiet: boolean;
 }
 
@@ -46,8 +52,7 @@ export interface QuietRead {
  * taken earlier (at the start of the backup) that the read agrees with confirms the read at no wait.
  * Undefined when the file was removed meanwhile.
  */
-export async function readWhenQuiet(file: string, sighted?: FileSighting, now: () => number = Date.now): Promise<QuietRead | undefined> {
-  const started = now();
+export async function readWhenQuiet(file: string, sighted: FileSighting | undefined, deadline: number, now: () => number = Date.now): Promise<QuietRead | undefined> {
   let confirmBy = sighted;
   for (;;) {
     const read = readBetweenStats(file);
@@ -60,7 +65,7 @@ export async function readWhenQuiet(file: string, sighted?: FileSighting, now: (
       await pause(CONFIRM_MS);
       continue;
     }
-    if (now() - started >= GIVE_UP_MS) return { content, quiet: false };
+    if (now() >= deadline) return { content, quiet: false };
     await pause(unchanged ? Math.max(QUIET_MS - age, RETRY_MS) : RETRY_MS);
   }
 }
