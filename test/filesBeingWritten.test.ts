@@ -116,20 +116,28 @@ describe('a file of files: that a program saves in place while it is backed up',
     }
   });
 
-  it('one removed while the backup waits for its saves to pause is left out, and the note says so (not an error)', async () => {
-    const { context, config, saving } = await configSavedWithoutPause();
-    try {
-      const backingUp = createBackup(context, { profileId: DEV, kind: 'full' });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      await saving.stop();
+  for (const [what, replace] of [
+    ['removed', (config: string) => fs.rmSync(config)],
+    ['replaced by a named pipe', (config: string) => {
       fs.rmSync(config);
-      const backup = await backingUp;
-      assert.match(backup.note ?? '', /config\/app\.json \(in files:\) was removed while it was being backed up, so it is not in this backup/);
-      assert.equal(storedCopy(backup.archive), undefined);
-    } finally {
-      await saving.stop();
-    }
-  });
+      assert.equal(spawnSync('mkfifo', [config]).status, 0);
+    }],
+  ] as const) {
+    it(`one ${what} while the backup waits for its saves to pause is left out, and the note says so (not an error${what === 'removed' ? '' : '; before, the backup waited for a writer to the pipe for ever'})`, async () => {
+      const { context, config, saving } = await configSavedWithoutPause();
+      try {
+        const backingUp = createBackup(context, { profileId: DEV, kind: 'full' });
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        await saving.stop();
+        replace(config);
+        const backup = await backingUp;
+        assert.match(backup.note ?? '', /config\/app\.json \(in files:\) was removed \(or replaced by something that is not a file\) while it was being backed up, so it is not in this backup/);
+        assert.equal(storedCopy(backup.archive), undefined);
+      } finally {
+        await saving.stop();
+      }
+    });
+  }
 
   it('a file too large to read whole (over 4 MiB, streamed) that is rewritten in place while it is archived is said in the note; one only appended to is not', async () => {
     const { root, context } = await demoWorkspace();

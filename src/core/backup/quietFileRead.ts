@@ -50,7 +50,7 @@ export interface QuietRead {
 /**
  * `file` (a small one: it is read into memory) as one version of it; see QUIET_MS. A sighting of it
  * taken earlier (at the start of the backup) that the read agrees with confirms the read at no wait.
- * Undefined when the file was removed meanwhile.
+ * Undefined when the file was removed meanwhile (or something that is no file put in its place).
  */
 export async function readWhenQuiet(file: string, sighted: FileSighting | undefined, deadline: number, now: () => number = Date.now): Promise<QuietRead | undefined> {
   let confirmBy = sighted;
@@ -74,17 +74,19 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** The file's content, its write stamp, and whether its modification time and size were the same before and after the read; undefined when there is no file. */
+/** The file's content, its write stamp, and whether its modification time and size were the same before and after the read; undefined when there is no file there. */
 function readBetweenStats(file: string): { content: Buffer; unchanged: boolean; mtimeMs: number; stamp: string } | undefined {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    // Without waiting: a named pipe put in the file's place meanwhile would keep the open waiting for a writer.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   try {
     const before = fs.fstatSync(fd, { bigint: true });
+    if (!before.isFile()) return undefined;
     const content = fs.readFileSync(fd);
     const after = fs.fstatSync(fd, { bigint: true });
     const unchanged = before.mtimeNs === after.mtimeNs && before.size === after.size && BigInt(content.length) === after.size;
