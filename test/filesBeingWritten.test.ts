@@ -105,8 +105,10 @@ describe('a file of files: that a program saves in place while it is backed up',
     const { context, saving } = await configSavedWithoutPause(['config/other.json']);
     try {
       const started = Date.now();
-      const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+      const progress: string[] = [];
+      const backup = await createBackup({ ...context, progress: (message) => progress.push(message) }, { profileId: DEV, kind: 'full' });
       const took = Date.now() - started;
+      assert.ok(progress.includes('Waiting for config/app.json to be saved: it is being written'), `progress said: ${progress.join(' | ')}`);
       assert.ok(took >= 3_000 && took < 5_500, `the backup took ${took} ms`);
       assert.match(backup.note ?? '', /config\/app\.json \(in files:\) was being written while it was read, so its copy in this backup may mix two versions of it; back up again once nothing writes it/);
       assert.match(backup.note ?? '', /config\/other\.json \(in files:\) was being written while it was read/);

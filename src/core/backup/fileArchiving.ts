@@ -72,7 +72,7 @@ export async function archiveFiles(context: WorkspaceContext, config: WorkspaceC
       }
       throw new EnvProfilesError('PROFILE_INVALID', `${message}, so ${profile.id} cannot be backed up; nothing was written.`, { file: layout.relative(layout.profileFile(profile.id)), hint: `${hint} Then back up again.` });
     }
-    const { record, note } = await archiveFileFromDisk(writer, parent, role, written, absolute, sightings.get(absolute), deadline);
+    const { record, note } = await archiveFileFromDisk(writer, parent, role, written, absolute, sightings.get(absolute), deadline, () => context.progress?.(`Waiting for ${written} to be saved: it is being written`));
     if (record) records.push(record);
     if (note) notes.push(note);
   }
@@ -101,12 +101,12 @@ const READ_WHOLE_BYTES = 4 * 1024 * 1024;
  * began, which is a whole version of a file that is only appended to (a log); one rewritten meanwhile
  * is said in the note.
  */
-async function archiveFileFromDisk(writer: ArchiveWriter, parent: ArchiveReader | undefined, role: FileRecord['role'], written: string, absolute: string, sighted: FileSighting | undefined, deadline: number): Promise<{ record?: FileRecord; note?: string }> {
+async function archiveFileFromDisk(writer: ArchiveWriter, parent: ArchiveReader | undefined, role: FileRecord['role'], written: string, absolute: string, sighted: FileSighting | undefined, deadline: number, onWait: () => void): Promise<{ record?: FileRecord; note?: string }> {
   const mode = permissionsOf(absolute);
   const before = fs.statSync(absolute, { bigint: true });
   const rewrittenNote = `${written}${role === 'file' ? ' (in files:)' : ''} was being written while it was read, so its copy in this backup may mix two versions of it; back up again once nothing writes it`;
   if (before.size <= READ_WHOLE_BYTES) {
-    const read = await readWhenQuiet(absolute, sighted, deadline);
+    const read = await readWhenQuiet(absolute, sighted, deadline, onWait);
     if (!read) return { note: `${written}${role === 'file' ? ' (in files:)' : ''} was removed (or replaced by something that is not a file) while it was being backed up, so it is not in this backup` };
     return { record: await archiveFileContent(writer, parent, role, written, read.content, mode), note: read.quiet ? undefined : rewrittenNote };
   }

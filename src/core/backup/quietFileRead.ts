@@ -51,9 +51,11 @@ export interface QuietRead {
  * `file` (a small one: it is read into memory) as one version of it; see QUIET_MS. A sighting of it
  * taken earlier (at the start of the backup) that the read agrees with confirms the read at no wait.
  * Undefined when the file was removed meanwhile (or something that is no file put in its place).
+ * `onWait` hears once that it waits for writes to pause.
  */
-export async function readWhenQuiet(file: string, sighted: FileSighting | undefined, deadline: number, now: () => number = Date.now): Promise<QuietRead | undefined> {
+export async function readWhenQuiet(file: string, sighted: FileSighting | undefined, deadline: number, onWait?: () => void, now: () => number = Date.now): Promise<QuietRead | undefined> {
   let confirmBy = sighted;
+  let waited = false;
   for (;;) {
     const read = readBetweenStats(file);
     if (!read) return undefined;
@@ -66,6 +68,8 @@ export async function readWhenQuiet(file: string, sighted: FileSighting | undefi
       continue;
     }
     if (now() >= deadline) return { content, quiet: false };
+    if (!waited) onWait?.();
+    waited = true;
     await pause(unchanged ? Math.max(QUIET_MS - age, RETRY_MS) : RETRY_MS);
   }
 }
