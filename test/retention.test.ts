@@ -15,7 +15,7 @@ import { deleteProfile } from '../src/core/profileDeletion';
 import { switchProfile } from '../src/core/switchTransaction';
 import { workspaceConfigFor } from '../src/core/workspaceConfig';
 import { runCli } from './support/cliRunner';
-import { demoWorkspace, engine, pastLastWrite, snapshotTree } from './support/workspaces';
+import { allowFolders, demoWorkspace, engine, pastLastWrite, snapshotTree, tempDir } from './support/workspaces';
 import { needsRoot } from './support/needsRoot';
 import { killAtEveryStep, stepsOf } from './support/steppedRuns';
 import { execFileSync } from 'node:child_process';
@@ -531,6 +531,34 @@ describe('delete', () => {
     assert.ok(!fs.existsSync(path.join(root, 'data/test/settings.sqlite3')));
   });
 
+  it('--delete-data removes the data folder it leaves empty (before: an empty data/dev/ stayed behind), and keeps one with anything else in it, the workspace\'s own folders, and one outside the workspace', async () => {
+    const { root, context } = await demoWorkspace();
+    const outside = tempDir();
+    allowFolders(root, outside);
+    // prod keeps a note of the user's beside its databases; test's market_data lives outside the workspace.
+    fs.writeFileSync(path.join(root, 'data/prod/NOTES.txt'), 'mine\n');
+    fs.renameSync(path.join(root, 'data/test/market_data.sqlite3'), path.join(outside, 'market_data.sqlite3'));
+    const testFile = path.join(root, '.envprofiles/profiles/test_environment_001.yaml');
+    fs.writeFileSync(testFile, fs.readFileSync(testFile, 'utf8').replace('market_data: "data/test/market_data.sqlite3"', `market_data: "${path.join(outside, 'market_data.sqlite3')}"`));
+    for (const id of ['dev_environment_001', 'test_environment_001', 'prod_environment_001']) {
+      await pastLastWrite();
+      await verifyBackup(context, (await createBackup(context, { profileId: id, kind: 'full' })).entry.id);
+    }
+    const dev = runCli(['delete', 'dev_environment_001', '--delete-data', '--json', '--workspace', root]);
+    assert.equal(dev.status, 0, dev.stderr);
+    assert.deepEqual(dev.json?.result.deletedFiles.slice(-1), ['data/dev/']);
+    assert.ok(!fs.existsSync(path.join(root, 'data/dev')));
+    const test = runCli(['delete', 'test_environment_001', '--delete-data', '--json', '--workspace', root]);
+    assert.equal(test.status, 0, test.stderr);
+    assert.deepEqual(test.json?.result.deletedFiles.slice(-1), ['data/test/']);
+    assert.ok(fs.existsSync(outside) && fs.readdirSync(outside).length === 0, 'the empty folder outside the workspace stays');
+    const prod = runCli(['delete', 'prod_environment_001', '--delete-data', '--confirm', 'prod_environment_001', '--json', '--workspace', root]);
+    assert.equal(prod.status, 0, prod.stderr);
+    assert.ok(!prod.json?.result.deletedFiles.includes('data/prod/'));
+    assert.deepEqual(fs.readdirSync(path.join(root, 'data/prod')), ['NOTES.txt']);
+    assert.ok(fs.existsSync(path.join(root, '.envprofiles/profiles')), 'the profiles folder stays, empty or not');
+  });
+
   it('data with foreign key violations (an application that leaves foreign keys off): its backup fails verify for the data alone, and still covers delete, which says so; a damaged archive does not', async () => {
     const { root, context } = await demoWorkspace();
     const db = (await engine()).open(path.join(root, 'data/test/strategies.sqlite3'), { readOnly: false });
@@ -608,10 +636,11 @@ describe('delete', () => {
     assert.ok(dryRun.stdout.includes(`  note: ${note('would be')}\n`), dryRun.stdout);
     const deleted = runCli(['delete', 'test_environment_001', '--delete-data', '--json', '--workspace', root]);
     assert.equal(deleted.status, 0, deleted.stderr);
-    assert.deepEqual(deleted.json?.result.deletedFiles, ['.envprofiles/profiles/test_environment_001.yaml', 'data/test/settings.sqlite3', 'links/strategies.sqlite3', 'data/test/strategies.sqlite3', 'data/test/market_data.sqlite3']);
+    // The folders it emptied go too (data/test held nothing else, nor did links).
+    assert.deepEqual(deleted.json?.result.deletedFiles, ['.envprofiles/profiles/test_environment_001.yaml', 'data/test/settings.sqlite3', 'links/strategies.sqlite3', 'data/test/strategies.sqlite3', 'data/test/market_data.sqlite3', 'data/test/', 'links/']);
     assert.equal(deleted.json?.result.note, note('was'));
-    assert.deepEqual(fs.readdirSync(path.join(root, 'links')), []);
-    assert.deepEqual(fs.readdirSync(path.join(root, 'data/test')), [], 'the database the link led to is gone, and so are its -wal and -shm');
+    assert.ok(!fs.existsSync(path.join(root, 'links')));
+    assert.ok(!fs.existsSync(path.join(root, 'data/test')), 'the database the link led to is gone, and so are its -wal and -shm');
   });
 
   it('a backup dated after now (taken while the clock was ahead) does not cover a change made since the clock was put right', async () => {

@@ -230,7 +230,9 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
       else {
         let notRemoved: string[];
         try {
-          notRemoved = await deleteProfileFiles(context, { profileId: profile.id, profileFile: file, databases: toRemove });
+          const deleted = await deleteProfileFiles(context, { profileId: profile.id, profileFile: file, databases: toRemove });
+          notRemoved = deleted.notRemoved;
+          deletedFiles.push(...deleted.emptiedFolders.map((folder) => `${layout.relative(folder)}/`));
         } catch (error) {
           appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'failed', detail: (error as Error).message });
           throw error;

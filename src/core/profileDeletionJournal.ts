@@ -9,6 +9,8 @@ import { pathKind } from './pathKind';
 import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
 import { typedSystemError } from './systemErrors';
 import type { WorkspaceContext } from './workspaceContext';
+import type { WorkspaceLayout } from './workspaceLayout';
+import { isInside } from './pathSafety';
 
 /** What a delete with its data removes: the profile file, and each database's files under its name. */
 export interface FilesToDelete {
@@ -39,7 +41,7 @@ export function databaseFilesToRemove(database: string): string[] {
  * the commit (each with why), which are left under their temporary names, and any folder found where a
  * database file should be.
  */
-export async function deleteProfileFiles(context: WorkspaceContext, files: FilesToDelete): Promise<string[]> {
+export async function deleteProfileFiles(context: WorkspaceContext, files: FilesToDelete): Promise<{ notRemoved: string[]; emptiedFolders: string[] }> {
   const { layout } = context;
   const step = (name: string): void => context.onStep?.(name);
   const groups = [{ label: 'profile', files: [files.profileFile] }, ...files.databases.map((db) => ({ label: db.logicalName, files: db.files }))];
@@ -67,7 +69,28 @@ export async function deleteProfileFiles(context: WorkspaceContext, files: Files
   step('committed');
   const notRemoved = finishDelete(journal);
   removeJournal(layout, name);
-  return [...folders.map((pair) => `${pair.from} is a folder, not a database file: it was left where it is`), ...notRemoved];
+  const emptied = removeEmptiedFolders(layout, files.databases.flatMap((db) => db.files.map((file) => path.dirname(file))));
+  return { notRemoved: [...folders.map((pair) => `${pair.from} is a folder, not a database file: it was left where it is`), ...notRemoved], emptiedFolders: emptied };
+}
+
+/**
+ * The folders of the deleted databases that are empty now (the profile's own data folder, data/dev/),
+ * removed, as the data they held was: only inside the workspace, never the workspace itself or its
+ * .envprofiles/, and never a folder with anything left in it (rmdir). Returns those removed.
+ */
+function removeEmptiedFolders(layout: WorkspaceLayout, folders: string[]): string[] {
+  const removed: string[] = [];
+  for (const folder of [...new Set(folders)]) {
+    if (folder === layout.root || !isInside(layout.root, folder) || isInside(layout.storeDir, folder)) continue;
+    try {
+      fs.rmdirSync(folder);
+      removed.push(folder);
+    } catch {
+      // Not empty (another profile's databases, the user's files), or already gone: it stays as it is.
+    }
+  }
+  if (removed.length > 0) fsyncDirectory(path.dirname(removed[0]));
+  return removed;
 }
 
 /**
