@@ -278,6 +278,7 @@ describe('kill -9 during a delete with its data', function () {
         const said = finished ? `finished the interrupted delete of ${id(index)} and its data` : `rolled back the interrupted delete of ${id(index)}: the profile and its data are as they were`;
         assert.deepEqual(next.json?.recovered, [said], context);
         assert.deepEqual(profileOnDisk(root, id(index)), finished ? { profileFile: false, data: [] } : before, context);
+        assert.equal(fs.existsSync(path.join(root, 'data', id(index))), !finished, `${context}: the data folder it left empty is ${finished ? 'removed' : 'kept'}`);
         assert.equal(next.json?.result.profiles.some((p: { id: string }) => p.id === id(index)), !finished, context);
         assert.deepEqual(temporaryFiles(root), [], `${context}: temporary files left`);
         assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), [], `${context}: journal left`);
@@ -287,6 +288,7 @@ describe('kill -9 during a delete with its data', function () {
           const again = runCli(['delete', id(index), '--delete-data', '--workspace', root]);
           assert.equal(again.status, 0, `${context}: ${again.stderr}`);
           assert.deepEqual(profileOnDisk(root, id(index)), { profileFile: false, data: [] }, context);
+          assert.ok(!fs.existsSync(path.join(root, 'data', id(index))), context);
         }
       },
     });

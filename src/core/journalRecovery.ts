@@ -10,7 +10,7 @@ import { inodeOf } from './sqlite/fileStamp';
 import { removeJournal, listJournals, journalPath, type NewProfileJournal } from './operationJournal';
 import { rollBackSwitch } from './switchRollback';
 import { finishPrune, finishRestore, recoverBackup, rollBackRestore } from './backup/backupRecovery';
-import { finishDelete, putBackDeleted } from './profileDeletionJournal';
+import { finishDelete, removeEmptiedFolders, putBackDeleted } from './profileDeletionJournal';
 import type { WorkspaceContext } from './workspaceContext';
 import { BackupLayout } from './backup/backupLayout';
 import { profilesWithBackups } from './backup/backupCatalog';
@@ -81,6 +81,7 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
       if (journal.phase === 'committed') {
         const notRemoved = finishDelete(journal);
         removeJournal(layout, name);
+        removeEmptiedFolders(layout, journal);
         appendAudit(context, { event: 'recover', profile: journal.profileId, outcome: 'finished', detail: `delete with its data was interrupted after it committed; its files were removed${notRemoved.length > 0 ? `, but for ${notRemoved.join('; ')}` : ''}` });
         done.push(`finished the interrupted delete of ${journal.profileId} and its data${notRemoved.length > 0 ? `, but not all of it: ${notRemoved.join('; ')}; remove what is left by hand` : ''}`);
       } else {

@@ -69,18 +69,18 @@ export async function deleteProfileFiles(context: WorkspaceContext, files: Files
   step('committed');
   const notRemoved = finishDelete(journal);
   removeJournal(layout, name);
-  const emptied = removeEmptiedFolders(layout, files.databases.flatMap((db) => db.files.map((file) => path.dirname(file))));
+  const emptied = removeEmptiedFolders(layout, journal);
   return { notRemoved: [...folders.map((pair) => `${pair.from} is a folder, not a database file: it was left where it is`), ...notRemoved], emptiedFolders: emptied };
 }
 
 /**
- * The folders of the deleted databases that are empty now (the profile's own data folder, data/dev/),
+ * The folders of a finished delete's files that are empty now (the profile's own data folder, data/dev/),
  * removed, as the data they held was: only inside the workspace, never the workspace itself or its
  * .envprofiles/, and never a folder with anything left in it (rmdir). Returns those removed.
  */
-function removeEmptiedFolders(layout: WorkspaceLayout, folders: string[]): string[] {
+export function removeEmptiedFolders(layout: WorkspaceLayout, journal: DeleteJournal): string[] {
   const removed: string[] = [];
-  for (const folder of [...new Set(folders)]) {
+  for (const folder of [...new Set(journal.aside.map((pair) => path.dirname(pair.from)))]) {
     if (folder === layout.root || !isInside(layout.root, folder) || isInside(layout.storeDir, folder)) continue;
     try {
       fs.rmdirSync(folder);
