@@ -104,10 +104,11 @@ const READ_WHOLE_BYTES = 4 * 1024 * 1024;
 async function archiveFileFromDisk(writer: ArchiveWriter, parent: ArchiveReader | undefined, role: FileRecord['role'], written: string, absolute: string, sighted: FileSighting | undefined, deadline: number, onWait: () => void): Promise<{ record?: FileRecord; note?: string }> {
   const mode = permissionsOf(absolute);
   const before = fs.statSync(absolute, { bigint: true });
-  const rewrittenNote = `${written}${role === 'file' ? ' (in files:)' : ''} was being written while it was read, so its copy in this backup may mix two versions of it; back up again once nothing writes it`;
+  const named = `${written}${role === 'file' ? ' (in files:)' : ''}`;
+  const rewrittenNote = `${named} was being written while it was read, so its copy in this backup may mix two versions of it; back up again once nothing writes it`;
   if (before.size <= READ_WHOLE_BYTES) {
     const read = await readWhenQuiet(absolute, sighted, deadline, onWait);
-    if (!read) return { note: `${written}${role === 'file' ? ' (in files:)' : ''} was removed (or replaced by something that is not a file) while it was being backed up, so it is not in this backup` };
+    if (!read) return { note: `${named} was removed (or replaced by something that is not a file) while it was being backed up, so it is not in this backup` };
     return { record: await archiveFileContent(writer, parent, role, written, read.content, mode), note: read.quiet ? undefined : rewrittenNote };
   }
   const size = Number(before.size);

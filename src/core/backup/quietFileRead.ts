@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { setTimeout as pause } from 'node:timers/promises';
 import { fileWriteStamp, writeStampOf } from '../sqlite/fileStamp';
 
 /**
@@ -72,10 +73,6 @@ export async function readWhenQuiet(file: string, sighted: FileSighting | undefi
     waited = true;
     await pause(unchanged ? Math.max(QUIET_MS - age, RETRY_MS) : RETRY_MS);
   }
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The file's content, its write stamp, and whether its modification time and size were the same before and after the read; undefined when there is no file there. */
