@@ -15,6 +15,7 @@ import { parseManifest } from '../src/core/backup/backupManifest';
 import { BackupLayout } from '../src/core/backup/backupLayout';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verificationHint, verifyBackup } from '../src/core/backup/backupVerification';
+import { vanishedFolderError } from '../src/core/backup/vanishedFolder';
 import { EnvProfilesError } from '../src/core/errors';
 import { cloneProfile } from '../src/core/profileClone';
 import { switchProfile } from '../src/core/switchTransaction';
@@ -1628,6 +1629,21 @@ describe('verify', () => {
     }
     assert.equal(fs.existsSync(profileDir), false);
     assert.deepEqual(temporaryFiles(root), []);
+  });
+
+  it('SQLite failing to open a rebuilt database whose staging folder was removed (the checking thread, late on a busy machine) is that folder removed too, not a failed verification (before: taken for one; the verify test above failed so once in a CI run)', async () => {
+    const staging = path.join(tempDir(), '.verify.x');
+    fs.mkdirSync(staging);
+    const target = path.join(staging, 'settings.sqlite3');
+    fs.rmSync(staging, { recursive: true });
+    const error = await (await engine()).checkIntegrity(target, { readOnly: false }).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof Error && (error as NodeJS.ErrnoException).code !== 'ENOENT', `SQLite's own error, naming no missing file: ${String(error)}`);
+    const folders = [{ folder: staging, what: 'the staging folder' }];
+    const said = vanishedFolderError('Verifying b could not be finished', 'while it ran', folders, error, target);
+    assert.equal(said?.message, `Verifying b could not be finished: ${target} was gone when it came back to it, so the staging folder (${staging}) was removed, moved or unmounted while it ran.`);
+    // While the folder is there, the same error is the database's own problem.
+    fs.mkdirSync(staging);
+    assert.equal(vanishedFolderError('Verifying b could not be finished', 'while it ran', folders, error, target), undefined);
   });
 
   it('a folder removed after the checks and before the result is recorded: said in words that name it, at once (before: the record waited for the catalog lock in a folder that was gone, polling for ever)', async () => {

@@ -183,7 +183,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         // permission (the machine failed, not the backup): nothing is recorded.
         if (isEnvProfilesError(error) && (error.code === 'CANCELLED' || error.code === 'DISK_FULL')) throw error;
         if (isOutOfSpace(error)) throw outOfSpaceError(`Verifying ${backupId}`, [staging], error, 'Nothing was recorded about the backup.');
-        const environment = typedSystemError(error) ?? vanishedFolderError(`Verifying ${backupId} could not be finished`, 'while it ran. Nothing was recorded about the backup', ownFolders, error);
+        const environment = typedSystemError(error) ?? vanishedFolderError(`Verifying ${backupId} could not be finished`, 'while it ran. Nothing was recorded about the backup', ownFolders, error, target);
         if (environment) throw environment;
         problems.push(isEnvProfilesError(error) ? error.message : `${located.archive}: database "${record.logicalName}" cannot be rebuilt: ${(error as Error).message}`);
       } finally {
