@@ -151,11 +151,14 @@ describe('a file of files: that a program saves in place while it is backed up',
     const script = `
 const fs = require('node:fs');
 const [data, log, stopFlag] = process.argv.slice(1);
-const block = Buffer.alloc(6 << 20, 3);
-while (!fs.existsSync(stopFlag)) {
-  fs.writeFileSync(data, block);
+// Rewritten over its own bytes, never emptied: its size stays 6 MiB, so the backup always streams it.
+// (One emptied first can be found half-written and growing, which is taken for a log: see the README.)
+const fd = fs.openSync(data, 'r+');
+for (let round = 0; !fs.existsSync(stopFlag); round++) {
+  fs.writeSync(fd, Buffer.alloc(6 << 20, 3 + (round % 2)), 0, 6 << 20, 0);
   fs.appendFileSync(log, 'a line\\n');
-}`;
+}
+fs.closeSync(fd);`;
     const stopFlag = path.join(tempDir(), 'stop');
     const child = spawn(process.execPath, ['-e', script, data, log, stopFlag], { stdio: 'inherit' });
     try {

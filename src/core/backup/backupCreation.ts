@@ -114,7 +114,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
   try {
     step('journal-written');
     // Files of the environment that agree with this when they are read, after the databases, were not being saved then.
-    const sightings = sightEnvironmentFiles(context, config, profile);
+    const environmentFiles = sightEnvironmentFiles(context, config, profile);
     makeFolders(stagingDir, 0o700);
     const records: (DatabaseRecord | FileRecord)[] = [];
     const summary: BackupResult['databases'] = [];
@@ -172,7 +172,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       step(`archived:${logical}`);
     }
     parentArchive = await parentOpening;
-    const files = await archiveFiles(context, config, profile, writer, parentArchive, options, sightings);
+    const files = await archiveFiles(context, profile, writer, parentArchive, options, environmentFiles);
     records.push(...files.records);
     const leftOutRecords: LeftOutRecord[] = [];
     for (const [i, { logicalName, originalPath, reason }] of leftOutDatabases.entries()) {

@@ -21,35 +21,34 @@ import { quietReadDeadline, readWhenQuiet, sightingOf, type FileSighting } from 
 // The profile's other files into the archive (its YAML, its files:, the generated env file, raw copies of
 // damaged databases), each stored again only when it changed since the parent.
 
-/** The profile YAML, its `files:`, and the env file when it was generated for this profile. */
-function environmentFiles(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile): { role: FileRecord['role']; written: string }[] {
+/** A file of the environment: the profile YAML, one of its `files:`, or the env file when it was generated for this profile. */
+export interface EnvironmentFile {
+  role: FileRecord['role'];
+  written: string;
+  /** How it was as the backup started: a read that agrees with it later needs no wait (see readWhenQuiet). */
+  sighted: FileSighting;
+}
+
+/** The files of the environment, each with a sighting of it taken now (as the backup starts). */
+export function sightEnvironmentFiles(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile): EnvironmentFile[] {
   const { layout } = context;
-  const candidates: { role: FileRecord['role']; written: string }[] = [{ role: 'profile', written: layout.relative(layout.profileFile(profile.id)) }];
-  for (const file of profile.files) candidates.push({ role: 'file', written: file });
+  const written: Omit<EnvironmentFile, 'sighted'>[] = [{ role: 'profile', written: layout.relative(layout.profileFile(profile.id)) }];
+  for (const file of profile.files) written.push({ role: 'file', written: file });
   const envText = config.envFile ? readGeneratedEnvFile(layout.resolve(config.envFile)) : undefined;
-  if (config.envFile && envText?.includes(`ENVPROFILE_ID='${profile.id}'`)) candidates.push({ role: 'env-file', written: config.envFile });
-  return candidates;
+  if (config.envFile && envText?.includes(`ENVPROFILE_ID='${profile.id}'`)) written.push({ role: 'env-file', written: config.envFile });
+  return written.map((file) => ({ ...file, sighted: sightingOf(layout.resolve(file.written)) }));
 }
 
-/** A sighting of each file of the environment, taken as the backup starts: a read that agrees with it later needs no wait (see readWhenQuiet). */
-export function sightEnvironmentFiles(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile): Map<string, FileSighting> {
-  return new Map(environmentFiles(context, config, profile).map(({ written }) => {
-    const absolute = context.layout.resolve(written);
-    return [absolute, sightingOf(absolute)];
-  }));
-}
-
-/** The files of the environment (see environmentFiles) into the archive. Unchanged files are referenced, not stored. */
-export async function archiveFiles(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, writer: ArchiveWriter, parent: ArchiveReader | undefined, options: BackupOptions, sightings: Map<string, FileSighting>): Promise<{ records: FileRecord[]; notes: string[] }> {
+/** The files of the environment (see sightEnvironmentFiles) into the archive. Unchanged files are referenced, not stored. */
+export async function archiveFiles(context: WorkspaceContext, profile: Profile, writer: ArchiveWriter, parent: ArchiveReader | undefined, options: BackupOptions, candidates: EnvironmentFile[]): Promise<{ records: FileRecord[]; notes: string[] }> {
   const { layout } = context;
-  const candidates = environmentFiles(context, config, profile);
   const deadline = quietReadDeadline();
   const records: FileRecord[] = [];
   const notes: string[] = [];
   // Validation refuses a file listed twice, but a profile that does not validate is still backed up
   // (backup --all): each file goes in once, so the archive never holds an entry name twice.
   const seen = new Set<string>();
-  for (const { role, written } of candidates) {
+  for (const { role, written, sighted } of candidates) {
     const absolute = layout.resolve(written);
     const real = realLocation(absolute);
     if (seen.has(real)) continue;
@@ -72,7 +71,7 @@ export async function archiveFiles(context: WorkspaceContext, config: WorkspaceC
       }
       throw new EnvProfilesError('PROFILE_INVALID', `${message}, so ${profile.id} cannot be backed up; nothing was written.`, { file: layout.relative(layout.profileFile(profile.id)), hint: `${hint} Then back up again.` });
     }
-    const { record, note } = await archiveFileFromDisk(writer, parent, role, written, absolute, sightings.get(absolute), deadline, () => context.progress?.(`Waiting for ${written} to be saved: it is being written`));
+    const { record, note } = await archiveFileFromDisk(writer, parent, role, written, absolute, sighted, deadline, () => context.progress?.(`Waiting for ${written} to be saved: it is being written`));
     if (record) records.push(record);
     if (note) notes.push(note);
   }
