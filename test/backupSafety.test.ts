@@ -82,6 +82,8 @@ describe('a manifest with a field of the wrong kind (damaged, or made by hand)',
     ['file-twice', /manifest\.json lists the file \.envprofiles\/profiles\/dev_environment_001\.yaml twice\./],
     ['profile-twice', /manifest\.json lists more than one profile file \(the second is \.envprofiles\/profiles\/other_profile\.yaml\)\./],
     ['left-out-and-backed-up', /manifest\.json lists the database settings both as backed up and as left out\./],
+    // Before: "is not JSON (Unexpected token '\ufeff', ...)", the character it named invisible.
+    ['manifest-bom', /manifest\.json begins with a byte order mark \(U\+FEFF\), which JSON does not allow \(an editor that saves "UTF-8 with BOM" writes one\)\./],
     ['database-same-variable', /manifest\.json lists the databases settings and SETTINGS, which a profile cannot both have \(both would be ENVPROFILE_DB_SETTINGS\)\./],
   ];
   for (const [mode, message] of cases) {

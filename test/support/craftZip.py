@@ -264,6 +264,13 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
     elif mode == 'segments-lie':
         # Recompressed entries, but the manifest keeps the original pieces: they no longer add up.
         copy_all(out, manifest_override=manifest)
+    elif mode == 'manifest-bom':
+        # The manifest as an editor that writes a byte order mark saves it (Notepad's "UTF-8 with BOM").
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == 'manifest.json':
+                data = b'\xef\xbb\xbf' + json.dumps(drop_segments(manifest)).encode()
+            out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
     elif mode in ('flip-single-stream', 'bomb'):
         copy_all(out)
     else:

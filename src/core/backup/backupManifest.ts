@@ -205,6 +205,8 @@ export function databaseRecordOf(manifest: BackupManifest, logicalName: string):
 /** Parses manifest.json from an untrusted archive, checking every field it relies on. */
 export function parseManifest(text: string, archive: string): BackupManifest {
   let raw: unknown;
+  // JSON.parse would name the mark as the unexpected character, which no terminal shows.
+  if (text.startsWith('\ufeff')) fail(archive, 'begins with a byte order mark (U+FEFF), which JSON does not allow (an editor that saves "UTF-8 with BOM" writes one)');
   try {
     raw = JSON.parse(text);
   } catch (error) {
