@@ -165,6 +165,18 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.deepEqual(JSON.parse(fs.readFileSync(catalogFile, 'utf8')).backups.map((e: CatalogEntry) => e.profileId), [DEV, DEV, DEV, DEV]);
   });
 
+  it('a catalog saved by an editor that writes a byte order mark ("UTF-8 with BOM") reads as it was: listed, built on, with its verification, and written back without the mark (before: unreadable, so the next backup was full and unlisted, and a rebuild lost every verification)', async () => {
+    const { root, ids, catalogFile } = await withChain();
+    fs.writeFileSync(catalogFile, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), fs.readFileSync(catalogFile)]));
+    const listed = runCli(['backups', DEV, '--workspace', root, '--json']);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(listed.json?.result.backups.map((b: CatalogEntry) => [b.id, b.verified?.ok ?? null]), [[ids[2], null], [ids[1], true], [ids[0], null]]);
+    const next = runCli(['backup', DEV, '--workspace', root, '--json']);
+    assert.equal(next.status, 0, next.stderr);
+    assert.deepEqual(next.json?.result.chain, ids, 'the incremental builds on the chain the catalog lists');
+    assert.notEqual(fs.readFileSync(catalogFile)[0], 0xef, 'written back without the mark');
+  });
+
   it('a catalog that cannot be read stops neither the other profiles (list, verify, restore by id) nor a backup of its own, which is saved as a full backup, unlisted, until a rebuild lists it', async () => {
     const { root, context, ids, catalogFile } = await withChain();
     const prod = await createBackup(context, { profileId: 'prod_environment_001', kind: 'full' });

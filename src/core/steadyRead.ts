@@ -35,7 +35,8 @@ export function readJsonSteadily(file: string): { text: string; value: unknown }
 
 function parsedJson(text: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    // An editor that saves "UTF-8 with BOM" puts a mark before a catalog edited by hand: JSON refuses it, but it says nothing.
+    return JSON.parse(text.startsWith('\ufeff') ? text.slice(1) : text) as unknown;
   } catch {
     return undefined;
   }
