@@ -267,6 +267,74 @@ describe('concurrent operations', function () {
       assert.equal(fs.existsSync(layout.lockFile), false);
     });
 
+    describe('a lock whose process id another process has now (the machine, or a container, restarted since: ids are handed out again from the start)', function () {
+      before(function () {
+        // Reason: what tells two processes with one id apart (boot id, start time) is read from Linux's /proc.
+        if (!fs.existsSync('/proc/self/stat')) this.skip();
+      });
+      const bootId = (): string => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      const startOf = (pid: number): number => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
+      /** A process that runs while the test does: the one that has the id now. */
+      const otherProcess = (): { pid: number; stop: () => void } => {
+        const child = spawn('sleep', ['120'], { stdio: 'ignore' });
+        return { pid: child.pid as number, stop: () => child.kill('SIGKILL') };
+      };
+      const lockOf = (pid: number, identity: Record<string, unknown>): string => JSON.stringify({ ...JSON.parse(lockText(pid, 'backup of dev_environment_001 (before the restart)')), ...identity });
+
+      it('a lock records the boot and the start of its process, and is held while that very process runs', async () => {
+        const { context } = await demoWorkspace();
+        const release = acquireWorkspaceLock(context.layout, 'test');
+        const written = JSON.parse(fs.readFileSync(context.layout.lockFile, 'utf8'));
+        assert.deepEqual([written.pid, written.boot, written.started], [process.pid, bootId(), startOf(process.pid)]);
+        assert.throws(() => acquireWorkspaceLock(context.layout, 'a second operation of this process'), (error: Error & { code?: string }) => error.code === 'WORKSPACE_BUSY');
+        release();
+        const other = otherProcess();
+        try {
+          for (const identity of [{ boot: bootId(), started: startOf(other.pid) }, {}]) {
+            // That process itself, and a lock of an earlier version (no boot, no start): held, as before.
+            fs.writeFileSync(context.layout.lockFile, lockOf(other.pid, identity));
+            assert.equal(liveLockOwner(context.layout)?.pid, other.pid, JSON.stringify(identity));
+            assert.throws(() => acquireWorkspaceLock(context.layout, 'test'), (error: Error & { code?: string }) => error.code === 'WORKSPACE_BUSY');
+          }
+        } finally {
+          other.stop();
+        }
+        fs.rmSync(context.layout.lockFile);
+      });
+
+      it('is taken over when the process with the id started at another moment, or in another boot, or is the very process reading it (before: held for ever; every command refused, and what the killed one left was never recovered)', async () => {
+        const { root, context } = await demoWorkspace();
+        const other = otherProcess();
+        try {
+          const cases: [number, Record<string, unknown>][] = [
+            [other.pid, { boot: bootId(), started: startOf(other.pid) - 1 }],
+            [other.pid, { boot: '00000000-0000-4000-8000-000000000000', started: startOf(other.pid) }],
+            [process.pid, { boot: bootId(), started: startOf(process.pid) + 1 }],
+          ];
+          for (const [pid, identity] of cases) {
+            fs.writeFileSync(context.layout.lockFile, lockOf(pid, identity));
+            assert.equal(liveLockOwner(context.layout), undefined, JSON.stringify(identity));
+            const release = acquireWorkspaceLock(context.layout, 'test');
+            assert.equal(liveLockOwner(context.layout)?.operation, 'test');
+            release();
+          }
+          // A backup killed in the middle, its lock then naming a process that has its id now: the next
+          // command takes the lock and cleans up after it.
+          const killed = runCli(['backup', 'dev_environment_001', '--workspace', root], { env: { ENVPROFILES_TEST_KILL_AT_STEP: '2' } });
+          assert.equal(killed.status, null, `killed: ${killed.stderr}`);
+          const left = JSON.parse(fs.readFileSync(context.layout.lockFile, 'utf8'));
+          fs.writeFileSync(context.layout.lockFile, JSON.stringify({ ...left, pid: other.pid }));
+          assert.ok(temporaryFiles(root).length > 0 || fs.readdirSync(context.layout.journalDir).length > 0, 'the killed backup left something to clean up');
+          const next = runCli(['backup', 'dev_environment_001', '--workspace', root]);
+          assert.equal(next.status, 0, next.stderr);
+          assert.deepEqual([temporaryFiles(root), fs.readdirSync(context.layout.journalDir)], [[], []]);
+          assert.equal(fs.existsSync(context.layout.lockFile), false);
+        } finally {
+          other.stop();
+        }
+      });
+    });
+
     it('six commands started at once over a stale lock: exactly one runs, the others are refused (three rounds)', async () => {
       const { root, context } = await demoWorkspace();
       for (const [round, target] of [DEV_TARGETS[0], DEV_TARGETS[1], DEV_TARGETS[0]].entries()) {

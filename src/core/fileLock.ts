@@ -5,14 +5,19 @@ import { EnvProfilesError } from './errors';
 import { temporaryPathFor } from './atomicFile';
 import { readSteadily } from './steadyRead';
 import { pathKind } from './pathKind';
-import { isProcessAlive } from './processAlive';
+import { isProcessAlive, recordedIdentity, thisProcessIdentity, type ProcessIdentity } from './processAlive';
 
-/** Who holds a lock file: written into it as JSON. */
-export interface LockOwner {
+/** Who holds a lock file: written into it as JSON (boot and started where the system tells them: see ProcessIdentity). */
+export interface LockOwner extends ProcessIdentity {
   pid: number;
   host: string;
   since: string;
   operation: string;
+}
+
+/** The owner a lock taken now by this process records. */
+export function thisProcessAsOwner(operation: string): LockOwner {
+  return { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation, ...thisProcessIdentity() };
 }
 
 /** A lock file this young that cannot be read is taken to be in the middle of being written, so held. */
@@ -35,7 +40,7 @@ export function readLockFile(file: string, otherHostAbandonedAfterMs?: number): 
     if (age() > UNREADABLE_LOCK_GRACE_MS) return { kind: 'stale', text };
     return { kind: 'live', owner: { pid: 0, host: 'unknown', since: 'just now', operation: 'an operation that is starting' }, text };
   }
-  if (owner.host === os.hostname()) return isProcessAlive(owner.pid) ? { kind: 'live', owner, text } : { kind: 'stale', text };
+  if (owner.host === os.hostname()) return isProcessAlive(owner.pid, recordedIdentity(owner)) ? { kind: 'live', owner, text } : { kind: 'stale', text };
   if (otherHostAbandonedAfterMs !== undefined && age() > otherHostAbandonedAfterMs) return { kind: 'stale', text };
   return { kind: 'live', owner, text };
 }

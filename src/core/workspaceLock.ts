@@ -1,8 +1,7 @@
-import * as os from 'node:os';
 import { blockingPause } from './blockingPause';
 import { EnvProfilesError } from './errors';
 import { systemErrorCode } from './systemErrorCode';
-import { createExclusively, readLockFile, releaseLockFile, takeOverStaleLockFile, type LockOwner, type LockState } from './fileLock';
+import { createExclusively, readLockFile, releaseLockFile, takeOverStaleLockFile, thisProcessAsOwner, type LockOwner, type LockState } from './fileLock';
 import type { WorkspaceLayout } from './workspaceLayout';
 import { makeFolders } from './makeFolders';
 
@@ -27,7 +26,7 @@ export function takeOverStaleLock(layout: WorkspaceLayout, staleText: string): b
  */
 export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string): () => void {
   makeFolders(layout.storeDir);
-  const owner: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation };
+  const owner = thisProcessAsOwner(operation);
   for (let attempt = 0; attempt < 50; attempt++) {
     if (createLockFile(layout, operation, JSON.stringify(owner))) return () => releaseLock(layout);
     const state = readLock(layout);

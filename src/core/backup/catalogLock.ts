@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvProfilesError } from '../errors';
 import { requireWritableFolders } from '../folderAccess';
-import { createExclusively, readLockFile, releaseLockFile, takeOverStaleLockFile, type LockOwner } from '../fileLock';
+import { createExclusively, readLockFile, releaseLockFile, takeOverStaleLockFile, thisProcessAsOwner, type LockOwner } from '../fileLock';
 import type { BackupLayout } from './backupLayout';
 
 /**
@@ -46,7 +46,7 @@ const SAY_WAITING_AFTER_MS = 1_000;
  */
 export async function withCatalogLock<T>(backups: BackupLayout, profileId: string, operation: string, change: () => T, onWait?: (message: string) => void): Promise<T> {
   const file = catalogLockFile(backups, profileId);
-  const owner: LockOwner = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), operation };
+  const owner = thisProcessAsOwner(operation);
   const started = Date.now();
   const giveUpAt = started + LONGEST_WAIT_MS;
   let said = false;
