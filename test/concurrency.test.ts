@@ -1,9 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { whenLockIsFree } from '../src/core/lockWait';
+import { markWaiting, othersWaiting } from '../src/core/lockWaiters';
 import { acquireWorkspaceLock, liveLockOwner, takeOverStaleLock } from '../src/core/workspaceLock';
 import { runCli } from './support/cliRunner';
 import { startCli, startManyHeld, startHeld, type Finished } from './support/steppedRuns';
@@ -148,6 +150,27 @@ describe('concurrent operations', function () {
     assert.deepEqual(fs.readdirSync(store).filter((name) => name.startsWith('lock.')), [], 'no mark is left');
   });
 
+  it('a waiting mark whose process id a running process has, but which another process left (its start differs), counts for nobody and is removed (before: each backup of a verify --all held back 2 s for it)', async function () {
+    // Reason: a process's start is read from Linux's /proc.
+    if (!fs.existsSync('/proc/self/stat')) this.skip();
+    const { context } = await demoWorkspace();
+    const running = spawn('sleep', ['60']);
+    try {
+      const pid = running.pid as number;
+      const mark = path.join(context.layout.storeDir, `lock.waiting-${pid}`);
+      for (const [text, waits] of [[JSON.stringify({ started: startOf(pid) }), true], ['', true], [JSON.stringify({ started: startOf(pid) - 1 }), false]] as const) {
+        fs.writeFileSync(mark, text);
+        assert.equal(othersWaiting(context.layout), waits, text);
+        assert.equal(fs.existsSync(mark), waits, text);
+      }
+      const unmark = markWaiting(context.layout);
+      assert.deepEqual(JSON.parse(fs.readFileSync(path.join(context.layout.storeDir, `lock.waiting-${process.pid}`), 'utf8')), { boot: fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), started: startOf(process.pid) });
+      unmark();
+    } finally {
+      running.kill();
+    }
+  });
+
   it('waiting for the lock: goes on once it is free, stops on a cancel, and gives up with WORKSPACE_BUSY after its limit', async () => {
     const { context } = await demoWorkspace();
     const warnings: string[] = [];
@@ -187,6 +210,31 @@ describe('concurrent operations', function () {
       assert.deepEqual(left.filter((file) => fs.existsSync(file)), [], 'a killed process\'s files are removed');
       assert.equal(runCli(['backup', 'dev_environment_001', '--workspace', root]).status, 0);
       assert.deepEqual(live.filter((file) => fs.existsSync(file)), live, 'a running process\'s files are its writes in progress');
+    } finally {
+      running.kill();
+    }
+  });
+
+  it('a temporary file whose name gives a running process\'s id but another start (its writer was killed before a restart, and the id handed out again) is removed; one with that process\'s start, or none (an earlier version\'s, SQLite\'s -shm beside it), is kept', async function () {
+    // Reason: a process's start is read from Linux's /proc.
+    if (!fs.existsSync('/proc/self/stat')) this.skip();
+    const { root } = await demoWorkspace();
+    assert.equal(runCli(['backup', 'dev_environment_001', '--workspace', root]).status, 0);
+    const running = spawn('sleep', ['60']);
+    try {
+      const pid = running.pid as number;
+      const tag = `h${createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8)}`;
+      const named = (end: string) => path.join(root, '.envprofiles/backups/dev_environment_001', `.catalog.json.envprofiles-tmp-${pid}-0a1b2c3d-${tag}${end}`);
+      const kept = [named(`-t${startOf(pid).toString(36)}`), named(`-t${startOf(pid).toString(36)}-journal`), named(''), named('-shm')];
+      const removed = [named(`-t${(startOf(pid) - 1).toString(36)}`), named(`-t${(startOf(pid) - 1).toString(36)}-journal`)];
+      for (const file of [...kept, ...removed]) fs.writeFileSync(file, 'x');
+      const written = runCli(['backup', 'dev_environment_001', '--workspace', root]);
+      assert.equal(written.status, 0, written.stderr);
+      assert.deepEqual([kept.filter((file) => fs.existsSync(file)), removed.filter((file) => fs.existsSync(file))], [kept, []]);
+      // This tool's own names carry its start: a backup's staging folder, say (seen through the step log).
+      const held = runCli(['backup', 'dev_environment_001', '--workspace', root, '--json'], { env: { ENVPROFILES_TEST_KILL_AT_STEP: '2' } });
+      assert.equal(held.status, null);
+      assert.ok(temporaryFiles(root).some((file) => /envprofiles-tmp-\d+-[0-9a-z]+-h[0-9a-f]{8}-t[0-9a-z]+$/.test(file)), temporaryFiles(root).join('\n'));
     } finally {
       running.kill();
     }
@@ -273,7 +321,6 @@ describe('concurrent operations', function () {
         if (!fs.existsSync('/proc/self/stat')) this.skip();
       });
       const bootId = (): string => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-      const startOf = (pid: number): number => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
       /** A process that runs while the test does: the one that has the id now. */
       const otherProcess = (): { pid: number; stop: () => void } => {
         const child = spawn('sleep', ['120'], { stdio: 'ignore' });
@@ -360,6 +407,12 @@ describe('concurrent operations', function () {
 });
 
 const DEV_TARGETS = ['dev_environment_001', 'test_environment_001'];
+
+/** When process `pid` started, in clock ticks after the boot (Linux: field 22 of /proc/<pid>/stat). */
+function startOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}
 
 /** Resolves once `condition` holds, or after `limitMs` (the assertions that follow then say what is wrong). */
 async function until(condition: () => boolean, limitMs: number): Promise<void> {

@@ -3,15 +3,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileAttributesOf, giveAttributes, setPermissions } from './filePermissions';
-import { isProcessAlive } from './processAlive';
+import { isProcessAlive, thisProcessIdentity, type ProcessIdentity } from './processAlive';
 import { fittingName } from './fittingName';
 import { makeFolders } from './makeFolders';
 
 /** Every temporary file this tool creates carries this marker, so recovery can find leftovers. */
 export const TEMP_MARKER = '.envprofiles-tmp-';
 
-/** What follows the marker: the writer's process id (at most 7 digits on Linux), a dash, 8 random hex digits, and the machine's tag. */
-const WRITER_AND_RANDOM_BYTES = 26;
+/** What follows the marker: the writer's process id (at most 7 digits on Linux), a dash, 8 random hex digits, the machine's tag (10 with its dash), and its start ("-t" and at most 11 base-36 digits). */
+const WRITER_AND_RANDOM_BYTES = 39;
 
 /**
  * This machine, as its temporary names say after the writer's process id and the unique part. A backups
@@ -23,9 +23,14 @@ const WRITER_AND_RANDOM_BYTES = 26;
 const MACHINE_TAG = `h${createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8)}`;
 const OTHER_MACHINE_ABANDONED_MS = 10 * 60_000;
 
-/** What a temporary name of this process ends with, after the marker: its process id, `unique`, and the machine's tag. */
+/**
+ * What a temporary name of this process ends with, after the marker: its process id, `unique`, the
+ * machine's tag, and when the process started (Linux; see ProcessIdentity): after a restart another
+ * process may have the id, and the files a killed one left must not pass for that one's.
+ */
 export function temporaryNameEnd(unique: string): string {
-  return `${process.pid}-${unique}-${MACHINE_TAG}`;
+  const { started } = thisProcessIdentity();
+  return `${process.pid}-${unique}-${MACHINE_TAG}${started === undefined ? '' : `-t${started.toString(36)}`}`;
 }
 
 /** The name of a temporary folder for `purpose` (snapshots, rebuilds), which recovery finds and judges like a temporary file. */
@@ -191,14 +196,15 @@ export function isBeingWritten(target: string): boolean {
   }
 }
 
-/** Who wrote a temporary file, from its name (see temporaryNameEnd): its process id, and whether it is of this machine; undefined for any other name. */
-function temporaryFileWriter(name: string): { pid: number; here: boolean } | undefined {
+/** Who wrote a temporary file, from its name (see temporaryNameEnd): its process id, whether it is of this machine, and when it started if the name says; undefined for any other name. */
+function temporaryFileWriter(name: string): { pid: number; here: boolean; identity: ProcessIdentity } | undefined {
   const at = name.indexOf(TEMP_MARKER);
   if (at < 0) return undefined;
-  // A companion file SQLite made beside a temporary database (`…-journal`) follows the tag.
-  const writer = /^(\d+)(?:-[0-9a-z]+(?:-(h[0-9a-f]{8}))?)?/.exec(name.slice(at + TEMP_MARKER.length));
+  // A companion file SQLite made beside a temporary database (`…-journal`, `…-shm`) follows the tag, or the start ("-t": no such companion's ends begin so).
+  const writer = /^(\d+)(?:-[0-9a-z]+(?:-(h[0-9a-f]{8})(?:-t([0-9a-z]{1,11})(?=$|-))?)?)?/.exec(name.slice(at + TEMP_MARKER.length));
   const pid = writer ? Number(writer[1]) : 0;
-  return pid > 0 ? { pid, here: writer?.[2] === undefined || writer[2] === MACHINE_TAG } : undefined;
+  const identity: ProcessIdentity = writer?.[3] === undefined ? {} : { started: parseInt(writer[3], 36) };
+  return pid > 0 ? { pid, here: writer?.[2] === undefined || writer[2] === MACHINE_TAG, identity } : undefined;
 }
 
 /**
@@ -208,7 +214,7 @@ function temporaryFileWriter(name: string): { pid: number; here: boolean } | und
 function isWrittenNow(dir: string, name: string): boolean {
   const writer = temporaryFileWriter(name);
   if (writer === undefined) return false;
-  return writer.here ? isProcessAlive(writer.pid) : untouchedForMs(path.join(dir, name)) <= OTHER_MACHINE_ABANDONED_MS;
+  return writer.here ? isProcessAlive(writer.pid, writer.identity) : untouchedForMs(path.join(dir, name)) <= OTHER_MACHINE_ABANDONED_MS;
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isProcessAlive } from './processAlive';
+import { isProcessAlive, recordedIdentity, thisProcessIdentity, type ProcessIdentity } from './processAlive';
 import type { WorkspaceLayout } from './workspaceLayout';
 
 /**
@@ -17,7 +17,8 @@ function waiterPrefix(layout: WorkspaceLayout): string {
 export function markWaiting(layout: WorkspaceLayout): () => void {
   const file = path.join(path.dirname(layout.lockFile), `${waiterPrefix(layout)}${process.pid}`);
   try {
-    fs.writeFileSync(file, '');
+    // What process this is, beyond its id (see ProcessIdentity): a mark left by a waiter killed before a restart is not another's.
+    fs.writeFileSync(file, JSON.stringify(thisProcessIdentity()));
   } catch {
     return () => {}; // The mark only speeds the wait up; without it the wait still works.
   }
@@ -37,8 +38,18 @@ export function othersWaiting(layout: WorkspaceLayout): boolean {
   for (const name of names) {
     const pid = Number(name.slice(prefix.length));
     if (pid === process.pid) continue;
-    if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) waiting = true;
+    if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid, markedIdentity(path.join(path.dirname(layout.lockFile), name)))) waiting = true;
     else fs.rmSync(path.join(path.dirname(layout.lockFile), name), { force: true });
   }
   return waiting;
+}
+
+/** What a mark says of its process beyond the id (nothing, for an earlier version's empty mark). */
+function markedIdentity(file: string): ProcessIdentity {
+  try {
+    const record: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return record && typeof record === 'object' ? recordedIdentity(record) : {};
+  } catch {
+    return {};
+  }
 }
