@@ -235,6 +235,10 @@ describe('concurrent operations', function () {
       const held = runCli(['backup', 'dev_environment_001', '--workspace', root, '--json'], { env: { ENVPROFILES_TEST_KILL_AT_STEP: '2' } });
       assert.equal(held.status, null);
       assert.ok(temporaryFiles(root).some((file) => /envprofiles-tmp-\d+-[0-9a-z]+-h[0-9a-f]{8}-t[0-9a-z]+$/.test(file)), temporaryFiles(root).join('\n'));
+      // The next command cleans up after it (its snapshots' folder in /dev/shm too).
+      const staging = JSON.parse(fs.readFileSync(path.join(root, '.envprofiles/journal/backup-dev_environment_001.json'), 'utf8')).stagingDir as string;
+      assert.equal(runCli(['list', '--workspace', root]).status, 0);
+      assert.deepEqual([temporaryFiles(root).filter((file) => !kept.includes(path.join(root, file))), fs.existsSync(staging)], [[], false]);
     } finally {
       running.kill();
     }
