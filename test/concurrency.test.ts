@@ -303,6 +303,16 @@ describe('concurrent operations', function () {
       assert.deepEqual(fs.readdirSync(layout.storeDir).filter((name) => name.includes('lock') && name !== 'lock'), [], 'nothing is left beside the lock');
     });
 
+    it('a lock taken under another host name is held (another machine may share the workspace), and the refusal says that this machine cannot ask that one, a rebuilt container being one such', async () => {
+      const { root, context } = await demoWorkspace();
+      fs.writeFileSync(context.layout.lockFile, JSON.stringify({ pid: process.pid, host: 'a1b2c3d4e5f6', since: '2026-12-01T10:00:00.000Z', operation: 'restore of dev_environment_001' }));
+      const refused = runCli(['backup', 'dev_environment_001', '--workspace', root]);
+      assert.equal(refused.status, 3, refused.stderr);
+      assert.match(refused.stderr, /^error\[WORKSPACE_BUSY\]: Another operation is running in this workspace: restore of dev_environment_001 \(process \d+ on a1b2c3d4e5f6, since 2026-12-01T10:00:00\.000Z\)\.$/m);
+      assert.match(refused.stderr, /a1b2c3d4e5f6 is another machine \(or a container that was rebuilt since, which gets a new name\), and this one cannot ask it whether that process still runs: if it does not, delete \.envprofiles\/lock\.$/m);
+      fs.rmSync(context.layout.lockFile);
+    });
+
     it('a dead holder\'s lock is taken; an unreadable one counts as held until it is a minute old', async () => {
       const { context } = await demoWorkspace();
       const { layout } = context;

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import { blockingPause } from './blockingPause';
 import { EnvProfilesError } from './errors';
 import { systemErrorCode } from './systemErrorCode';
@@ -35,7 +36,7 @@ export function acquireWorkspaceLock(layout: WorkspaceLayout, operation: string)
       throw new EnvProfilesError('WORKSPACE_BUSY', `Another operation is running in this workspace: ${current.operation} (process ${current.pid} on ${current.host}, since ${current.since}).`, {
         kind: 'refused',
         file: layout.relative(layout.lockFile),
-        hint: `Wait for it to finish and try again (the CLI waits for it with --wait MINUTES). If no such process exists, delete ${layout.relative(layout.lockFile)}.`,
+        hint: `Wait for it to finish and try again (the CLI waits for it with --wait MINUTES). ${current.host === os.hostname() ? 'If no such process exists' : `${current.host} is another machine (or a container that was rebuilt since, which gets a new name), and this one cannot ask it whether that process still runs: if it does not`}, delete ${layout.relative(layout.lockFile)}.`,
       });
     }
     // The holder is dead: take its lock over and try again (another process may win; then we see it
