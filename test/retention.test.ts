@@ -259,6 +259,35 @@ describe('local time', () => {
       fs.rmSync(folder, { recursive: true, force: true });
     }
   });
+
+  it('a TZ in the POSIX form with a fixed offset (JST-9, CST-8, EST5: set on embedded systems) is that offset, as Node\'s clock runs on it (before: UTC, 9 hours off the clock); each TZ reads as Node\'s clock reads it, one with daylight saving rules too', async () => {
+    const before = process.env.TZ;
+    const pad = (n: number): string => String(n).padStart(2, '0');
+    try {
+      const shown: string[] = [];
+      for (const tz of ['JST-9', 'CST-8', 'EST5', 'UTC0', 'CET-1CEST,M3.5.0,M10.5.0/3', '<+0330>-3:30']) {
+        process.env.TZ = tz;
+        for (const iso of ['2025-01-15T12:00:00Z', '2025-07-15T12:00:00Z']) {
+          const d = new Date(iso);
+          const clock = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+          assert.equal(localTimestamp(iso), clock, `${tz} ${iso}: as Node's clock reads it`);
+        }
+        shown.push(`${localTimeZone()} ${localTimestamp('2025-11-01T12:00:00Z')}`);
+      }
+      assert.deepEqual(shown.slice(0, 4), ['+09:00 2025-11-01 21:00:00', '+08:00 2025-11-01 20:00:00', '-05:00 2025-11-01 07:00:00', 'UTC 2025-11-01 12:00:00']);
+    } finally {
+      if (before === undefined) delete process.env.TZ;
+      else process.env.TZ = before;
+    }
+    // Through the CLI: the listing's header names the offset, and its times are on that clock.
+    const { root, context } = await demoWorkspace();
+    const made = await createBackup(context, { profileId: 'dev_environment_001', kind: 'full' });
+    const listed = runCli(['backups', 'dev_environment_001', '--workspace', root], { env: { TZ: 'JST-9' } });
+    assert.equal(listed.status, 0, listed.stderr);
+    const local = new Date(Date.parse(made.entry.createdAt) + 9 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+    assert.match(listed.stdout, /CREATED \(\+09:00\)/);
+    assert.ok(listed.stdout.includes(local), `${local} in\n${listed.stdout}`);
+  });
 });
 
 describe('prune', () => {

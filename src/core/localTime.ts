@@ -40,7 +40,7 @@ function partsFormatter(timeZone: string): Intl.DateTimeFormat {
  * that shows a time fail with INTERNAL, "Invalid time zone specified: Etc/Unknown"), a misspelt name
  * (shown as "undefined"). A TZ that names a zone file (`:/etc/localtime`, which some systemd services
  * set, or `/usr/share/zoneinfo/Europe/Berlin`) is the zone of that file: Node's clock runs on it, but
- * Intl resolves no name for it.
+ * Intl resolves no name for it. So is one in the POSIX form with a fixed offset (see fixedOffsetZone).
  */
 export function localTimeZone(): string {
   // Resolved once per value of TZ (Node follows a TZ changed at run time, so must this).
@@ -49,7 +49,7 @@ export function localTimeZone(): string {
   // For a TZ of a file, Intl's name is not to be trusted: ICU names only files below its zoneinfo
   // folder, and may answer with the system's zone (/etc/localtime) for any other.
   const resolved = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
-  const zone = zoneOfFile(tz) ?? (resolved && isKnownTimeZone(resolved) ? resolved : undefined) ?? 'UTC';
+  const zone = zoneOfFile(tz) ?? (resolved && isKnownTimeZone(resolved) ? resolved : undefined) ?? fixedOffsetZone() ?? 'UTC';
   lastZone = { tz, zone };
   return zone;
 }
@@ -72,6 +72,24 @@ function zoneOfFile(tz: string | undefined): string | undefined {
 }
 
 let lastZone: { tz: string | undefined; zone: string } | undefined;
+
+/**
+ * The zone of a TZ in the POSIX form with one fixed offset (`JST-9`, `CST-8`, `EST5`: set on embedded
+ * systems and in images made for them), which has no name in the time zone database though Node's
+ * clock runs on it (before: times were shown, and prune's daily rules counted, in UTC, 9 hours off).
+ * Its offset as Intl takes it (`+09:00`, Node 22 and later), else as `Etc/GMT-9` (whole hours; the sign
+ * of those names is the other way round). None for a TZ with daylight saving rules, or one Node's clock
+ * reads as UTC.
+ */
+function fixedOffsetZone(): string | undefined {
+  const year = new Date().getUTCFullYear();
+  const behind = new Date(Date.UTC(year, 0, 1)).getTimezoneOffset();
+  if (behind === 0 || behind !== new Date(Date.UTC(year, 6, 1)).getTimezoneOffset()) return undefined;
+  const ahead = Math.abs(behind);
+  const offset = `${behind < 0 ? '+' : '-'}${String(Math.floor(ahead / 60)).padStart(2, '0')}:${String(ahead % 60).padStart(2, '0')}`;
+  if (isKnownTimeZone(offset)) return offset;
+  return ahead % 60 === 0 ? `Etc/GMT${behind < 0 ? '-' : '+'}${ahead / 60}` : undefined;
+}
 
 function isKnownTimeZone(zone: string): boolean {
   try {
