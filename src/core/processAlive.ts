@@ -17,6 +17,13 @@ export interface ProcessIdentity {
 }
 
 let ownIdentity: ProcessIdentity | undefined;
+let bootId: { value: string | undefined } | undefined;
+
+/** The machine's boot id, read once: it cannot change while this process runs (every lock and temporary name checked asks for it). */
+function thisBoot(): string | undefined {
+  bootId ??= { value: readText('/proc/sys/kernel/random/boot_id')?.trim() || undefined };
+  return bootId.value;
+}
 
 /** This process's identity (read once: it does not change). */
 export function thisProcessIdentity(): ProcessIdentity {
@@ -27,7 +34,7 @@ export function thisProcessIdentity(): ProcessIdentity {
 /** The identity of process `pid` as it is now (nothing known of what cannot be read). */
 function identityOf(pid: number): ProcessIdentity {
   const identity: ProcessIdentity = {};
-  const boot = readText('/proc/sys/kernel/random/boot_id')?.trim();
+  const boot = thisBoot();
   if (boot) identity.boot = boot;
   const stat = readText(`/proc/${pid}/stat`);
   // The command name, in parentheses, may hold spaces and parentheses: fields are counted after the last one.
