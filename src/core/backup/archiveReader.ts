@@ -130,8 +130,8 @@ export class ArchiveReader {
   }
 
   /** Streams an entry's content, decompressed. */
-  async stream(name: string): Promise<Readable> {
-    return this.open(name, true);
+  async stream(name: string): Promise<AsyncIterable<Buffer>> {
+    return this.damageNamed(await this.open(name, true), name);
   }
 
   /**
@@ -145,7 +145,21 @@ export class ArchiveReader {
     if (!segments || this.entries.get(name)?.compressionMethod !== 8) return this.stream(name);
     const fail = (why: string): EnvProfilesError => invalid(this.file, `is damaged: its deflate stream ${why}`, name);
     const raw = await this.open(name, false);
-    return inflater ? inflater.inflate(raw, segments, fail) : inflateSegments(raw, segments, fail);
+    return this.damageNamed(inflater ? inflater.inflate(raw, segments, fail) : inflateSegments(raw, segments, fail), name);
+  }
+
+  /**
+   * `chunks`, with a failure while reading them (a deflate stream that ends early or is garbled, yauzl
+   * finding more or fewer bytes than the entry declares, a read error) turned into ARCHIVE_INVALID
+   * naming the archive and the entry: before, zlib's own "unexpected end of file" reached restore's
+   * caller as an error of ours ("This is a bug").
+   */
+  private async *damageNamed(chunks: AsyncIterable<Buffer>, name: string): AsyncGenerator<Buffer> {
+    try {
+      yield* chunks;
+    } catch (error) {
+      throw isEnvProfilesError(error) ? error : invalid(this.file, `is damaged: its data cannot be read back (${(error as Error).message})`, name);
+    }
   }
 
   private async open(name: string, decompress: boolean): Promise<Readable> {
@@ -173,13 +187,9 @@ export class ArchiveReader {
    */
   async *verifiedChunks(name: string, sha256: string): AsyncGenerator<Buffer> {
     const hash = createHash('sha256');
-    try {
-      for await (const chunk of await this.stream(name)) {
-        hash.update(chunk as Buffer);
-        yield chunk as Buffer;
-      }
-    } catch (error) {
-      throw isEnvProfilesError(error) ? error : invalid(this.file, `is damaged (${(error as Error).message})`, name);
+    for await (const chunk of await this.stream(name)) {
+      hash.update(chunk);
+      yield chunk;
     }
     const actual = hash.digest('hex');
     if (actual !== sha256) throw corruptEntry(this.file, name, actual, sha256);
