@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createBackup } from '../src/core/backup/backupCreation';
@@ -6,7 +7,7 @@ import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { EnvProfilesError } from '../src/core/errors';
 import { assertSameTree, demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
-import { seeded } from './support/testHelpers';
+import { craftArchive, seeded } from './support/testHelpers';
 
 const DEV = 'dev_environment_001';
 const DATABASES = ['settings', 'strategies', 'market_data'];
@@ -112,5 +113,22 @@ describe('archives damaged at random (seeded: ENVPROFILES_DAMAGE_SEED, ENVPROFIL
     assert.deepEqual(temporaryFiles(root), [], 'no temporary file is left');
     // Nearly every damage is found; the few that are not hit bytes no reader uses (a time stamp, a spare field).
     assert.ok(outcomes.refused >= RUNS * 0.75, JSON.stringify(outcomes));
+  });
+
+  it('a bit flipped in manifest.json that still inflates to JSON (a third of such flips do; here its note on consistency changed) is refused by verify and restore by ZIP\'s CRC-32 of it, as unzip -t refuses it (before: verify found it sound)', async () => {
+    const { root, context } = await demoWorkspace();
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const flipped = craftArchive(full.archive, 'flip-manifest-silently');
+    assert.notEqual(spawnSync('unzip', ['-tq', flipped]).status, 0, 'unzip -t finds the CRC-32 wrong');
+    const corruptManifest = (text: string): boolean => text.startsWith(`${flipped}: entry "manifest.json": is corrupt: its CRC-32 is `) && / the archive's directory says [0-9a-f]{8} \(the archive changed after it was written\)\.$/.test(text);
+    const verdict = await verifyBackup(context, flipped);
+    assert.equal(verdict.ok, false);
+    assert.equal(verdict.problems.length, 1, verdict.problems.join('\n'));
+    assert.ok(corruptManifest(verdict.problems[0]), verdict.problems[0]);
+    const before = snapshotTree(root, outsideBackups);
+    for (const request of [{ reference: flipped }, { reference: flipped, asNew: 'from_flipped' }]) {
+      await assert.rejects(restoreBackup(context, request), (error: unknown) => error instanceof EnvProfilesError && error.code === 'ARCHIVE_INVALID' && corruptManifest(error.message));
+    }
+    assertSameTree(snapshotTree(root, outsideBackups), before, 'nothing was written');
   });
 });

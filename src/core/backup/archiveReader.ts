@@ -8,7 +8,7 @@ import { pathKind } from '../pathKind';
 import { MAX_ARCHIVE_ENTRIES } from './archiveLimits';
 import { listedEntries, MANIFEST_ENTRY, parseManifest, rawCopiesOf, type BackupManifest } from './backupManifest';
 import { inflateSegments, type SegmentInflater } from './segmentedInflate';
-import { FINAL_EMPTY_BLOCK, type DeflateSegment } from './zipWriter';
+import { crc32, FINAL_EMPTY_BLOCK, type DeflateSegment } from './zipWriter';
 
 /** Deflate cannot compress better than about 1032:1; a declared ratio beyond this is a lie (a zip bomb). */
 const MAX_RATIO = 1100;
@@ -65,6 +65,8 @@ export function notABackupHint(error: EnvProfilesError): string | undefined {
   return error.code === 'ARCHIVE_INVALID' && error.hint?.startsWith(NOT_A_BACKUP_HINT) ? error.hint : undefined;
 }
 
+const hex8 = (value: number): string => value.toString(16).padStart(8, '0');
+
 function corruptEntry(archive: string, entry: string, actual: string, expected: string): EnvProfilesError {
   return new EnvProfilesError('VERIFY_FAILED', `${archive}: entry "${entry}" is corrupt (its SHA-256 is ${actual.slice(0, 12)}…, the manifest says ${expected.slice(0, 12)}…).`, { file: archive, field: entry, hint: 'Use another backup.' });
 }
@@ -119,7 +121,13 @@ export class ArchiveReader {
       const manifestEntry = entries.get(MANIFEST_ENTRY);
       if (!manifestEntry) throw invalid(file, 'is a ZIP archive without a manifest.json: not an Environment Profiles backup, or one that lost its manifest', undefined, `${NOT_A_BACKUP_HINT} A backup whose manifest is gone cannot be read: use another one.`);
       if (manifestEntry.uncompressedSize > MAX_MANIFEST_BYTES) throw hostile(file, MANIFEST_ENTRY, 'is implausibly large');
-      const manifestText = (await readAll(zip, manifestEntry, file)).toString('utf8');
+      const manifestBytes = await readAll(zip, manifestEntry, file);
+      // Every other entry is checked against a SHA-256 the manifest holds; the manifest only by ZIP's own
+      // CRC-32. Without it, a third of the single bit flips in its deflate stream still inflated to JSON
+      // that verify took as sound (another origin, a file's mode gone, a note rewritten).
+      const crc = crc32(manifestBytes);
+      if (crc !== manifestEntry.crc32) throw invalid(file, `is corrupt: its CRC-32 is ${hex8(crc)}, the archive's directory says ${hex8(manifestEntry.crc32)} (the archive changed after it was written)`, MANIFEST_ENTRY);
+      const manifestText = manifestBytes.toString('utf8');
       const manifest = parseManifest(manifestText, file);
       checkAgainstManifest(file, entries, manifest);
       return new ArchiveReader(file, zip, entries, manifest);
