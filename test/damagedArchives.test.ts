@@ -57,7 +57,7 @@ function damaged(archive: Buffer, random: () => number): { bytes: Buffer; how: s
 const outsideBackups = (rel: string): boolean => rel.startsWith(path.join('.envprofiles', 'backups')) || rel.endsWith('-shm') || rel.endsWith('-wal') || rel.endsWith('audit.jsonl');
 
 describe('archives damaged at random (seeded: ENVPROFILES_DAMAGE_SEED, ENVPROFILES_DAMAGE_RUNS)', () => {
-  it(`every damaged copy of a full and of an incremental is refused with a typed error and nothing written, or restores to exactly the backed-up databases; what verify finds sound restores (${RUNS} copies)`, async () => {
+  it(`every damaged copy of a full and of an incremental is refused with a typed error and nothing written, or restores (as a new profile, or over the profile) to exactly the backed-up databases; what verify finds sound restores (${RUNS} copies)`, async () => {
     const { root, context } = await demoWorkspace(400);
     const full = await createBackup(context, { profileId: DEV, kind: 'full' });
     const connection = (await engine()).open(path.join(root, 'data/dev/market_data.sqlite3'), { readOnly: false });
@@ -92,7 +92,8 @@ describe('archives damaged at random (seeded: ENVPROFILES_DAMAGE_SEED, ENVPROFIL
       const sound = !(verdict instanceof Error) && (verdict as { ok: boolean }).ok;
 
       const before = snapshotTree(root, outsideBackups);
-      const asNew = `damaged_${run}`;
+      // Every third copy is restored over the profile (after its safety backup), the others as a new one.
+      const asNew = run % 3 === 2 ? undefined : `damaged_${run}`;
       const restored = await restoreBackup(context, { reference: copy, asNew }).catch((error: unknown) => error);
       if (restored instanceof Error) {
         assert.ok(restored instanceof EnvProfilesError, `${label}: restore threw an untyped error: ${restored.stack}`);
@@ -102,11 +103,14 @@ describe('archives damaged at random (seeded: ENVPROFILES_DAMAGE_SEED, ENVPROFIL
       } else {
         // Restore may take a copy verify refuses when the damage is in what restore does not read (the
         // page index of a full, which only the next incremental and verify use); its data must be exact.
+        const folder = path.join(root, 'data', asNew ?? 'dev');
         for (const [name, content] of expected.get(source.archive) ?? []) {
-          assert.ok(fs.readFileSync(path.join(root, 'data', asNew, `${name}.sqlite3`)).equals(content), `${label}: ${name} restored to other bytes than the undamaged backup gives`);
+          assert.ok(fs.readFileSync(path.join(folder, `${name}.sqlite3`)).equals(content), `${label}: ${name} restored to other bytes than the undamaged backup gives`);
         }
-        fs.rmSync(path.join(root, 'data', asNew), { recursive: true });
-        fs.rmSync(path.join(root, '.envprofiles', 'profiles', `${asNew}.yaml`));
+        if (asNew) {
+          fs.rmSync(folder, { recursive: true });
+          fs.rmSync(path.join(root, '.envprofiles', 'profiles', `${asNew}.yaml`));
+        }
         outcomes.restored++;
       }
     }
