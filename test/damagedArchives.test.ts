@@ -6,7 +6,7 @@ import { createBackup } from '../src/core/backup/backupCreation';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { EnvProfilesError } from '../src/core/errors';
-import { assertSameTree, demoWorkspace, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { assertSameTree, demoWorkspace, engine, listFilesInProfile, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 import { craftArchive, seeded } from './support/testHelpers';
 
 const DEV = 'dev_environment_001';
@@ -60,12 +60,22 @@ const notCompared = (rel: string): boolean => rel.startsWith(path.join('.envprof
 describe('archives damaged at random (seeded: ENVPROFILES_DAMAGE_SEED, ENVPROFILES_DAMAGE_RUNS)', () => {
   it(`every damaged copy of a full and of an incremental is refused with a typed error and nothing written, or restores (as a new profile, or over the profile) to exactly the backed-up databases; what verify finds sound restores (${RUNS} copies)`, async () => {
     const { root, context } = await demoWorkspace(400);
+    // Files of `files:` too: one changed between the backups (so the incremental holds it), one not (so it does not).
+    const configFiles = { changed: 'config/app.json', unchanged: 'config/notes.txt' };
+    fs.mkdirSync(path.join(root, 'config'));
+    fs.writeFileSync(path.join(root, configFiles.changed), JSON.stringify({ mode: 'full', list: Array.from({ length: 300 }, (_, i) => i) }));
+    fs.writeFileSync(path.join(root, configFiles.unchanged), 'notes\n'.repeat(2000));
+    listFilesInProfile(root, DEV, Object.values(configFiles));
+    const readFiles = (): Map<string, Buffer> => new Map(Object.values(configFiles).map((file) => [file, fs.readFileSync(path.join(root, file))]));
     const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const filesAtFull = readFiles();
     const connection = (await engine()).open(path.join(root, 'data/dev/market_data.sqlite3'), { readOnly: false });
     connection.exec('UPDATE price_data SET close = close * 1.01 WHERE rowid % 9 = 0');
     connection.close();
+    fs.writeFileSync(path.join(root, configFiles.changed), JSON.stringify({ mode: 'incremental', list: Array.from({ length: 300 }, (_, i) => -i) }));
     const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
     assert.equal(incremental.entry.kind, 'incremental');
+    const filesOf = new Map([[full.archive, filesAtFull], [incremental.archive, readFiles()]]);
 
     // What each backup restores to, undamaged.
     const expected = new Map<string, Map<string, Buffer>>();
@@ -107,6 +117,10 @@ describe('archives damaged at random (seeded: ENVPROFILES_DAMAGE_SEED, ENVPROFIL
         const folder = path.join(root, 'data', asNew ?? 'dev');
         for (const [name, content] of expected.get(source.archive) ?? []) {
           assert.ok(fs.readFileSync(path.join(folder, `${name}.sqlite3`)).equals(content), `${label}: ${name} restored to other bytes than the undamaged backup gives`);
+        }
+        // Over the profile, its files are the backed-up ones too (a new profile takes only the databases).
+        if (!asNew) {
+          for (const [file, content] of filesOf.get(source.archive) ?? []) assert.ok(fs.readFileSync(path.join(root, file)).equals(content), `${label}: ${file} restored to other bytes than were backed up`);
         }
         if (asNew) {
           fs.rmSync(folder, { recursive: true });
