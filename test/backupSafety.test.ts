@@ -84,6 +84,9 @@ describe('a manifest with a field of the wrong kind (damaged, or made by hand)',
     ['left-out-and-backed-up', /manifest\.json lists the database settings both as backed up and as left out\./],
     // Before: "is not JSON (Unexpected token '\ufeff', ...)", the character it named invisible.
     ['manifest-bom', /manifest\.json begins with a byte order mark \(U\+FEFF\), which JSON does not allow \(an editor that saves "UTF-8 with BOM" writes one\)\./],
+    // Before: found sound by verify, then refused by restore (on the empty path; over another profile).
+    ['profile-path-empty', /manifest\.json has a record for a file \("profile"\) whose path is empty\./],
+    ['profile-id-lie', /manifest\.json says it is a backup of DEV_ENVIRONMENT_001, but names the backup dev_environment_001\.\d{8}T\d{6}-\d{3}Z\.full, which is not one of its\./],
     ['database-same-variable', /manifest\.json lists the databases settings and SETTINGS, which a profile cannot both have \(both would be ENVPROFILE_DB_SETTINGS\)\./],
   ];
   for (const [mode, message] of cases) {

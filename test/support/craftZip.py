@@ -136,6 +136,9 @@ ONE_FIELD_LIES = {
     'db-file-name-too-long': (first_db, 'originalPath', 'data/dev/' + 'a' * 300),
     # Two databases a profile cannot both have: both would be ENVPROFILE_DB_SETTINGS.
     'database-same-variable': (second_db, 'logicalName', first_db['logicalName'].upper()),
+    # Values of the right kind that the manifest cannot hold: they were found sound, then refused by restore.
+    'profile-path-empty': (profile_record, 'originalPath', ''),
+    'profile-id-lie': (manifest, 'profileId', manifest['profileId'].upper()),
     # A database both in the archive and in its list of databases left out.
     'left-out-and-backed-up': (manifest, 'leftOut', [{'logicalName': first_db['logicalName'], 'originalPath': first_db['originalPath'], 'reason': 'it was damaged'}]),
 }
@@ -255,6 +258,10 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
             second['originalPath'] = '.envprofiles/profiles/other_profile.yaml'
         manifest['files'].append(second)
         copy_all(out, manifest_override=drop_segments(manifest))
+    elif mode == 'profile-record-dropped':
+        # No copy of the profile file: a backup taken while the profile file was deleted has none.
+        manifest['files'].remove(profile_record)
+        copy_all(out, skip=(profile_record['entry'],), manifest_override=drop_segments(manifest))
     elif mode == 'database-twice':
         # One database listed twice: it was rebuilt, counted and restored twice.
         manifest['files'].append(dict(first_db))

@@ -228,10 +228,14 @@ export function parseManifest(text: string, archive: string): BackupManifest {
     if (!isBackupId(id)) refuse(archive, `names a backup ${shown(id)}, which is not a backup id`);
   }
   if (m.kind !== 'full' && m.kind !== 'incremental') fail(archive, 'has an unknown kind');
-  if (m.kind === 'incremental' && typeof m.parent !== 'string') fail(archive, 'is incremental but names no parent');
   if (!Array.isArray(m.chain) || m.chain.some((c) => typeof c !== 'string')) fail(archive, 'has no chain');
   const chainProblem = chainShapeProblem(m as BackupManifest);
   if (chainProblem) fail(archive, chainProblem);
+  // An id is <profile>.<time>.<full|incr>, and a chain stays within its profile: before, a manifest that
+  // named another profile was found sound, and its restore refused over a profile it was never of.
+  const notOfProfile = [m.backupId, ...(typeof m.parent === 'string' ? [m.parent] : []), ...(m.chain as string[])].find((id) => !id.startsWith(`${m.profileId}.`));
+  if (notOfProfile !== undefined) fail(archive, `says it is a backup of ${m.profileId}, but names the backup ${notOfProfile}, which is not one of its`);
+  if (m.kind === 'incremental' && typeof m.parent !== 'string') fail(archive, 'is incremental but names no parent');
   if (!Array.isArray(m.files)) fail(archive, 'has no file list');
   // Both are written into the catalog by a rebuild, and into a restored profile's name: a record that
   // is not a date made a restore fail as "a bug" and a rebuilt catalog sort and prune by nothing.
@@ -245,6 +249,8 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   const singleRoles = new Set<string>();
   for (const file of m.files) {
     if (!file || typeof file.originalPath !== 'string' || !isCount(file.size)) fail(archive, 'has a file record without path or size');
+    // Restore refused it ("would write a file at : is empty") where verify had found the archive sound.
+    if (file.originalPath === '') fail(archive, `has a record for ${file.role === 'database' ? `database ${shown((file as DatabaseRecord).logicalName)}` : `a file (${shown(file.role)})`} whose path is empty`);
     // A control character in a path would end up in a file name on disk and in every message naming it.
     if (/[\u0000-\u001f\u007f]/.test(file.originalPath)) refuse(archive, `gives ${file.role === 'database' ? `database ${String((file as DatabaseRecord).logicalName)}` : 'a file'} the path ${JSON.stringify(file.originalPath)} (in JSON notation), which holds a control character`);
     const pagesOnly = file.role === 'database' && (file as DatabaseRecord).storage === 'pages';
