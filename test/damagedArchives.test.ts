@@ -6,11 +6,10 @@ import { createBackup } from '../src/core/backup/backupCreation';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { EnvProfilesError } from '../src/core/errors';
-import { assertSameTree, demoWorkspace, engine, listFilesInProfile, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { FUZZED_PROFILE as DEV, fuzzedBackups, notCompared } from './support/fuzzedBackups';
+import { assertSameTree, demoWorkspace, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 import { craftArchive, seeded } from './support/testHelpers';
 
-const DEV = 'dev_environment_001';
-const DATABASES = ['settings', 'strategies', 'market_data'];
 const RUNS = Number(process.env.ENVPROFILES_DAMAGE_RUNS ?? 60);
 const SEED = Number(process.env.ENVPROFILES_DAMAGE_SEED ?? 20261205);
 
@@ -54,37 +53,10 @@ function damaged(archive: Buffer, random: () => number): { bytes: Buffer; how: s
   }
 }
 
-/** What the comparisons of the tree leave out: the backups folder (safety backups go there), SQLite's companions, the audit log. */
-const notCompared = (rel: string): boolean => rel.startsWith(path.join('.envprofiles', 'backups')) || rel.endsWith('-shm') || rel.endsWith('-wal') || rel.endsWith('audit.jsonl');
 
 describe('archives damaged at random (seeded: ENVPROFILES_DAMAGE_SEED, ENVPROFILES_DAMAGE_RUNS)', () => {
   it(`every damaged copy of a full and of an incremental is refused with a typed error and nothing written, or restores (as a new profile, or over the profile) to exactly the backed-up databases; what verify finds sound restores (${RUNS} copies)`, async () => {
-    const { root, context } = await demoWorkspace(400);
-    // Files of `files:` too: one changed between the backups (so the incremental holds it), one not (so it does not).
-    const configFiles = { changed: 'config/app.json', unchanged: 'config/notes.txt' };
-    fs.mkdirSync(path.join(root, 'config'));
-    fs.writeFileSync(path.join(root, configFiles.changed), JSON.stringify({ mode: 'full', list: Array.from({ length: 300 }, (_, i) => i) }));
-    fs.writeFileSync(path.join(root, configFiles.unchanged), 'notes\n'.repeat(2000));
-    listFilesInProfile(root, DEV, Object.values(configFiles));
-    const readFiles = (): Map<string, Buffer> => new Map(Object.values(configFiles).map((file) => [file, fs.readFileSync(path.join(root, file))]));
-    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
-    const filesAtFull = readFiles();
-    const connection = (await engine()).open(path.join(root, 'data/dev/market_data.sqlite3'), { readOnly: false });
-    connection.exec('UPDATE price_data SET close = close * 1.01 WHERE rowid % 9 = 0');
-    connection.close();
-    fs.writeFileSync(path.join(root, configFiles.changed), JSON.stringify({ mode: 'incremental', list: Array.from({ length: 300 }, (_, i) => -i) }));
-    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
-    assert.equal(incremental.entry.kind, 'incremental');
-    const filesOf = new Map([[full.archive, filesAtFull], [incremental.archive, readFiles()]]);
-
-    // What each backup restores to, undamaged.
-    const expected = new Map<string, Map<string, Buffer>>();
-    for (const backup of [full, incremental]) {
-      const id = `reference_${backup.entry.kind}`;
-      await restoreBackup(context, { reference: backup.archive, asNew: id });
-      expected.set(backup.archive, new Map(DATABASES.map((name) => [name, fs.readFileSync(path.join(root, 'data', id, `${name}.sqlite3`))])));
-    }
-    assert.notDeepEqual(expected.get(full.archive)?.get('market_data'), expected.get(incremental.archive)?.get('market_data'), 'the incremental holds other data');
+    const { root, context, full, incremental, databasesOf: expected, filesOf } = await fuzzedBackups();
 
     const random = seeded(SEED);
     const copies = tempDir();

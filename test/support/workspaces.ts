@@ -31,7 +31,8 @@ after(() => {
 });
 
 const engines = new Map<string, Promise<SqliteEngine>>();
-export function engine(name: EngineName = 'node:sqlite'): Promise<SqliteEngine> {
+/** The engine the tests use: node:sqlite, or sql.js when ENVPROFILES_SQLITE_ENGINE says so (as the CLI they start does). */
+export function engine(name: EngineName = process.env.ENVPROFILES_SQLITE_ENGINE === 'sql.js' ? 'sql.js' : 'node:sqlite'): Promise<SqliteEngine> {
   if (!engines.has(name)) engines.set(name, loadSqliteEngine(name));
   return engines.get(name) as Promise<SqliteEngine>;
 }

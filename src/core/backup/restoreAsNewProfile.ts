@@ -55,7 +55,9 @@ export async function restoreAsNew(context: WorkspaceContext, config: WorkspaceC
   }
   const records = databaseRecordsOf(manifest);
   const databases = databasePathsIn(`data/${id}`, Object.fromEntries(records.map((r) => [r.logicalName, r.originalPath])));
-  const backedUpCopy = (await fileContent(chain, profileRecord(chain))).toString('utf8');
+  // Without a copy of the profile file (before, refused as "no profile can be made from it"), the manifest says which database is which.
+  const record = profileRecord(chain);
+  const backedUpCopy = record && (await fileContent(chain, record)).toString('utf8');
   const parsed = restoredProfileFile(backedUpCopy, { id, manifest, databases, createdAt: context.now().toISOString(), layout, config });
   const { leftOut } = parsed;
   const madeFromManifest = parsed.unusableCopy && `the backup's copy of the profile file ${parsed.unusableCopy}, so ${id} ${told(dryRun ? 'planned' : 'done', 'was', 'would be')} made from the backup's manifest: its databases, type BACKUP, no configuration`;

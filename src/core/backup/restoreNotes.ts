@@ -40,6 +40,11 @@ export function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, c
       const why = leftOutReason(manifest, logical);
       notes.push(`${logical} (${written}) is not in this backup (${why ? `it was left out of it: ${why}` : 'it was added to the profile later, or did not exist when the backup was taken'}); it ${told(outcome, 'was', 'would be')} left as it is`);
     }
+    // The same for a file of files: (before, it was left as it is without a word, as if restored).
+    const backedUpFiles = new Set(manifest.files.filter((f) => f.role === 'file').map((f) => f.originalPath));
+    for (const file of current.profile.files.filter((f) => !backedUpFiles.has(f))) {
+      notes.push(`${file} (in files:) is not in this backup (it was added to files: later, or did not exist when the backup was taken); it ${told(outcome, 'was', 'would be')} left as it is`);
+    }
   }
   const arrives = told(outcome, 'is now in this one', 'would replace this one\'s');
   const origin = originFrom(manifest.origin);

@@ -32,9 +32,10 @@ export interface RestoredProfileRequest {
  * The new profile's file: the backup's copy of the profile file under the new id, with the new
  * databases' paths. A copy that does not validate (an emergency backup of a broken profile), or that
  * cannot be edited at all (YAML that does not parse, a `profile:` that is an alias or a list: the
- * archive may be hostile), gives way to a profile made from the manifest, which says which database is which.
+ * archive may be hostile), gives way to a profile made from the manifest, which says which database is which;
+ * so does no copy at all (the profile file vanished while the backup was taken, or a hand-made archive).
  */
-export function restoredProfileFile(backedUpCopy: string, request: RestoredProfileRequest): RestoredProfileFile {
+export function restoredProfileFile(backedUpCopy: string | undefined, request: RestoredProfileRequest): RestoredProfileFile {
   const { id, manifest, databases, layout, config } = request;
   const label = layout.relative(layout.profileFile(id));
   // A name that is not a plain value (an alias, a mapping) would be written as YAML's own text for it.
@@ -64,7 +65,8 @@ export function restoredProfileFile(backedUpCopy: string, request: RestoredProfi
 }
 
 /** The backup's copy of a profile file as a document the edits above can change, or why it is not one. */
-function editableProfileDocument(text: string): { document: Document } | { problem: string } {
+function editableProfileDocument(text: string | undefined): { document: Document } | { problem: string } {
+  if (text === undefined) return { problem: 'is not in the backup' };
   const document = parseDocument(text);
   if (document.errors.length > 0) return { problem: `is not valid YAML (${document.errors[0].message.split('\n')[0].replace(/:$/, '')})` };
   const profile = isMap(document.contents) ? document.contents.get('profile', true) : undefined;

@@ -1,0 +1,155 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as YAML from 'yaml';
+import { createBackup } from '../src/core/backup/backupCreation';
+import { restoreBackup } from '../src/core/backup/backupRestore';
+import { verifyBackup } from '../src/core/backup/backupVerification';
+import { EnvProfilesError } from '../src/core/errors';
+import { runCli } from './support/cliRunner';
+import { craftArchive } from './support/testHelpers';
+import { FUZZED_DATABASES as DATABASES, FUZZED_PROFILE as DEV, fuzzedBackups, notCompared } from './support/fuzzedBackups';
+import { assertSameTree, demoWorkspace, listFilesInProfile, REPO_ROOT, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+
+/** The codes that judge an archive, as verify does. */
+const ARCHIVE_CODES = ['ARCHIVE_INVALID', 'ARCHIVE_HOSTILE', 'VERIFY_FAILED'];
+const RUNS = Number(process.env.ENVPROFILES_LIE_RUNS ?? 60);
+const SEED = Number(process.env.ENVPROFILES_LIE_SEED ?? 20261205);
+
+/** The databases the profile file of `id` lists: logical name to relative path. */
+function databasesListedBy(root: string, id: string): Record<string, string> {
+  const document = YAML.parse(fs.readFileSync(path.join(root, '.envprofiles', 'profiles', `${id}.yaml`), 'utf8')) as { profile: { databases: Record<string, string> } };
+  return document.profile.databases;
+}
+
+/** The databases (by logical name) and files of files: (by path) a backup's manifest says it holds. */
+function heldBy(archive: string): { databases: Set<string>; files: Set<string> } {
+  const manifest = JSON.parse(spawnSync('unzip', ['-p', archive, 'manifest.json'], { encoding: 'utf8' }).stdout) as { files: { role: string; logicalName?: string; originalPath: string }[] };
+  return {
+    databases: new Set(manifest.files.filter((f) => f.role === 'database').map((f) => f.logicalName as string)),
+    files: new Set(manifest.files.filter((f) => f.role === 'file').map((f) => f.originalPath)),
+  };
+}
+
+interface Lie {
+  file: string;
+  how: string;
+}
+
+function liesAbout(archive: string, seed: number, count: number): Lie[] {
+  const run = spawnSync('python3', [path.join(REPO_ROOT, 'test/support/manifestLies.py'), archive, tempDir('lies-'), String(seed), String(count)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  assert.equal(run.status, 0, run.stderr);
+  return run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Lie);
+}
+
+describe('manifests that lie plausibly, at random (seeded: ENVPROFILES_LIE_SEED, ENVPROFILES_LIE_RUNS)', () => {
+  it(`a copy of a full or an incremental whose manifest has a value of the right kind but false is refused with a typed error and nothing written, or restores (as a new profile, or over the profile) to exactly the backed-up databases and files; what verify finds sound restores (${RUNS} copies)`, async function () {
+    this.timeout(900_000);
+    const { root, context, full, incremental, databasesOf: expected, filesOf } = await fuzzedBackups();
+
+    const lies = [...liesAbout(full.archive, SEED, Math.ceil(RUNS / 2)).map((lie) => ({ ...lie, source: full })), ...liesAbout(incremental.archive, SEED + 1, Math.floor(RUNS / 2)).map((lie) => ({ ...lie, source: incremental }))];
+    const failures: string[] = [];
+    const outcomes = { refused: 0, restored: 0 };
+    for (const [run, { file, how, source }] of lies.entries()) {
+      const label = `copy ${run} (seed ${SEED}), the ${source.entry.kind} whose manifest says ${how} (${file})`;
+      try {
+        const verdict = await verifyBackup(context, file).catch((error: unknown) => error);
+        if (verdict instanceof Error) assert.ok(verdict instanceof EnvProfilesError, `verify threw an untyped error: ${verdict.stack}`);
+        const sound = !(verdict instanceof Error) && (verdict as { ok: boolean }).ok;
+        const before = snapshotTree(root, notCompared);
+        const assertUntouched = (rel: string, noted: boolean): void => {
+          assert.equal(snapshotTree(root, notCompared)[rel], before[rel], `${rel}, which the backup does not hold, changed`);
+          assert.ok(noted, `no note says that ${rel} is not in the backup`);
+        };
+        const asNew = run % 3 === 2 ? undefined : `lied_${run}`;
+        const restored = await restoreBackup(context, { reference: file, asNew }).catch((error: unknown) => error);
+        if (restored instanceof Error) {
+          assert.ok(restored instanceof EnvProfilesError, `restore threw an untyped error: ${restored.stack}`);
+          // What verify judges (the archive) must not refuse a restore it found sound; the workspace may (TARGET_EXISTS).
+          assert.ok(!sound || !ARCHIVE_CODES.includes(restored.code), `verify found it sound, restore refused it: ${restored.code}: ${restored.message}`);
+          assertSameTree(snapshotTree(root, notCompared), before, 'a refused restore wrote');
+          outcomes.refused++;
+        } else {
+          // The databases the profile (new, or restored over) now lists hold the backed-up bytes: as a new
+          // profile, whatever names the manifest gave them; over the profile, at the paths its file says.
+          const listed = databasesListedBy(root, asNew ?? DEV);
+          const wanted = expected.get(source.archive) ?? new Map<string, Buffer>();
+          if (asNew) {
+            const contents = Object.values(listed).map((rel) => fs.readFileSync(path.join(root, rel)));
+            assert.equal(contents.length, wanted.size, `the new profile lists ${JSON.stringify(listed)}`);
+            for (const [name, content] of wanted) assert.ok(contents.some((c) => c.equals(content)), `${name} is in no database of the new profile ${JSON.stringify(listed)}`);
+          } else {
+            // Over the profile, what the backup holds (by its manifest) goes where the profile says; what
+            // the profile lists and the backup does not hold is left as it was, and a note says so.
+            const held = heldBy(file);
+            const notes = (restored as { notes: string[] }).notes;
+            for (const [name, content] of wanted) {
+              const rel = listed[name];
+              assert.ok(rel !== undefined, `the profile no longer lists ${name}`);
+              if (held.databases.has(name)) assert.ok(fs.readFileSync(path.join(root, rel)).equals(content), `${name}, at ${rel} by the profile file, is not the backed-up database (verify: ${JSON.stringify(verdict instanceof Error ? verdict.message : verdict).slice(0, 300)})`);
+              else assertUntouched(rel, notes.some((n) => n.startsWith(`${name} (${rel}) is not in this backup`)));
+            }
+            for (const [name, content] of filesOf.get(source.archive) ?? []) {
+              if (held.files.has(name)) assert.ok(fs.readFileSync(path.join(root, name)).equals(content), `${name} restored to other bytes than were backed up`);
+              else assertUntouched(name, notes.some((n) => n.startsWith(`${name} (in files:) is not in this backup`)));
+            }
+          }
+          const changed = Object.keys(snapshotTree(root, notCompared)).filter((rel) => !(rel in before) && !rel.startsWith(path.join('data', asNew ?? 'dev')) && rel !== path.join('.envprofiles', 'profiles', `${asNew}.yaml`));
+          assert.deepEqual(changed, [], 'a restore wrote outside its profile');
+          if (asNew) {
+            fs.rmSync(path.join(root, 'data', asNew), { recursive: true, force: true });
+            fs.rmSync(path.join(root, '.envprofiles', 'profiles', `${asNew}.yaml`), { force: true });
+          }
+          outcomes.restored++;
+        }
+      } catch (error) {
+        failures.push(`${label}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    assert.deepEqual(failures, []);
+    assert.deepEqual(temporaryFiles(root), [], 'no temporary file is left');
+    // Most lies are caught; the others change what no restore uses (a reason, a tool version, a mode a restore keeps the target's for).
+    assert.ok(outcomes.refused >= lies.length * 0.5, JSON.stringify(outcomes));
+  });
+});
+
+describe('what a backup holds less than the profile lists', () => {
+  it('a file added to files: after the backup is left as it is by a restore over the profile, and a note says so (before: without a word, as if restored)', async () => {
+    const { root } = await demoWorkspace();
+    fs.mkdirSync(path.join(root, 'config'));
+    fs.writeFileSync(path.join(root, 'config/app.json'), '{"backed": "up"}');
+    listFilesInProfile(root, DEV, ['config/app.json']);
+    const backup = runCli(['backup', DEV, '--workspace', root, '--json']);
+    assert.equal(backup.status, 0, backup.stderr);
+    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    - config/app.json\n', '    - config/app.json\n    - config/later.json\n'));
+    fs.writeFileSync(path.join(root, 'config/later.json'), '{"added": "later"}');
+    fs.writeFileSync(path.join(root, 'config/app.json'), '{"changed": "since"}');
+    const note = (verb: string): string => `config/later.json (in files:) is not in this backup (it was added to files: later, or did not exist when the backup was taken); it ${verb} left as it is`;
+    const planned = runCli(['restore', backup.json?.result.id as string, '--dry-run', '--workspace', root, '--json']);
+    assert.equal(planned.status, 0, planned.stderr);
+    assert.ok((planned.json?.result.notes as string[]).includes(note('would be')), planned.stdout);
+    const restored = runCli(['restore', backup.json?.result.id as string, '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.ok(restored.stdout.includes(`note: ${note('was')}`), restored.stdout);
+    assert.equal(fs.readFileSync(path.join(root, 'config/app.json'), 'utf8'), '{"backed": "up"}');
+    assert.equal(fs.readFileSync(path.join(root, 'config/later.json'), 'utf8'), '{"added": "later"}');
+  });
+
+  it('a backup without a copy of the profile file (taken while the file was deleted, or made by hand) restores as a new profile made from its manifest (before: refused, "no profile can be made from it")', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const crafted = craftArchive(backup.archive, 'profile-record-dropped');
+    assert.equal((await verifyBackup(context, crafted)).ok, true);
+    const restored = runCli(['restore', crafted, '--as-new', 'from_manifest', '--workspace', root, '--json']);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.ok((restored.json?.result.notes as string[]).some((n) => n.startsWith("the backup's copy of the profile file is not in the backup, so from_manifest was made from the backup's manifest")), restored.stdout);
+    assert.deepEqual(databasesListedBy(root, 'from_manifest'), Object.fromEntries(DATABASES.map((name) => [name, `data/from_manifest/${name}.sqlite3`])));
+    await restoreBackup(context, { reference: backup.archive, asNew: 'reference' });
+    for (const name of DATABASES) {
+      assert.ok(fs.readFileSync(path.join(root, `data/from_manifest/${name}.sqlite3`)).equals(fs.readFileSync(path.join(root, `data/reference/${name}.sqlite3`))), name);
+    }
+    assert.equal(runCli(['verify', crafted, '--workspace', root]).status, 0);
+  });
+});
