@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { integrityText } from '../src/core/sqlite/databaseIntegrity';
 import { readSqliteHeader } from '../src/core/sqlite/sqliteHeader';
-import type { EngineName, SqliteEngine } from '../src/core/sqlite/sqliteEngine';
+import { damagedDatabaseDetail, type EngineName, type SqliteEngine } from '../src/core/sqlite/sqliteEngine';
 import { EnvProfilesError } from '../src/core/errors';
 import { leaveHotJournal } from './support/crashedWriter';
 import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWriter';
@@ -213,6 +213,32 @@ for (const name of ENGINES) {
       assert.equal(db.all('SELECT sum(balance) AS s FROM accounts')[0].s, 350);
       db.close();
       await assert.rejects(sqlite.snapshot(file, copy), /already exists/);
+    });
+
+    it('a snapshot of a file whose header SQLite refuses (a payload fraction of 0) fails as damage (before, sql.js copied it, and the backup held a database no SQLite opens)', async () => {
+      const dir = tempDir();
+      const file = path.join(dir, 'refused.sqlite3');
+      await fixtureDatabase(file, 'delete');
+      const fd = fs.openSync(file, 'r+');
+      fs.writeSync(fd, Buffer.from([0]), 0, 1, 21);
+      fs.closeSync(fd);
+      const copy = path.join(dir, 'copy.sqlite3');
+      await assert.rejects(sqlite.snapshot(file, copy), (error: unknown) => damagedDatabaseDetail(error) === 'SQLite: file is not a database');
+    });
+
+    it('a write through a symbolic link changes the file it leads to, and the link stays a link (before, sql.js replaced the link with a file)', async () => {
+      const dir = tempDir();
+      const real = path.join(dir, 'real.sqlite3');
+      await fixtureDatabase(real, 'delete');
+      const link = path.join(dir, 'link.sqlite3');
+      fs.symlinkSync('real.sqlite3', link);
+      const db = sqlite.open(link, { readOnly: false });
+      db.exec("INSERT INTO accounts (owner, balance) VALUES ('carol', 7)");
+      db.close();
+      assert.ok(fs.lstatSync(link).isSymbolicLink(), 'still a link');
+      const reread = sqlite.open(real, { readOnly: true });
+      assert.equal(reread.all('SELECT sum(balance) AS s FROM accounts')[0].s, 357);
+      reread.close();
     });
 
     it('snapshots an empty file as an empty database, and a file with bytes after its last whole page as its whole pages (before, under sql.js, a backup of either failed)', async () => {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { writeFileAtomic } from '../atomicFile';
+import { realLocation } from '../pathSafety';
 import { checkOpenDatabase, type IntegrityReport } from './databaseIntegrity';
 import { EnvProfilesError } from '../errors';
 import { sameStamp, stampOf } from './fileStamp';
@@ -73,7 +74,8 @@ export class SqlJsEngine implements SqliteEngine {
         try {
           if (dirty && !options.readOnly) {
             const out = db.export();
-            writeFileAtomic(file, walMode ? withWriteVersion(out, 2) : out);
+            // Through a symbolic link to the file it leads to, as SQLite writes: the link stays a link.
+            writeFileAtomic(realLocation(file), walMode ? withWriteVersion(out, 2) : out);
           }
         } finally {
           db.close();
@@ -97,6 +99,16 @@ export class SqlJsEngine implements SqliteEngine {
     const db = this.open(file, { readOnly: options.readOnly });
     try {
       return checkOpenDatabase(db, isDamageError);
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Reads the schema of a database image, as opening it does in SQLite: SQLite's error when it refuses the image. */
+  private readSchema(image: Uint8Array): void {
+    const db = new this.sql.Database(asRollbackImage(image));
+    try {
+      db.exec('SELECT count(*) FROM sqlite_schema');
     } finally {
       db.close();
     }
@@ -126,6 +138,9 @@ export class SqlJsEngine implements SqliteEngine {
     const header = parseSqliteHeader(image);
     // The bytes are copied as they are: a file cut short is found here (node:sqlite's backup API says "malformed").
     if (header && header.pageCount * header.pageSize > image.length) throw new DatabaseDamagedError(source, `the file ends within page ${Math.floor(image.length / header.pageSize) + 1} of the ${header.pageCount} its header counts`);
+    // node:sqlite's backup API opens the source, so a header SQLite refuses fails there ("file is not a
+    // database"); bytes copied as they are must be read by SQLite too (before, sql.js backed such a file up).
+    if (copied.length > 0) this.readSchema(image);
     // Bytes after the last whole page are no part of the database (SQLite never reads them); the backup API leaves them out too.
     const pages = header ? Math.floor(image.length / header.pageSize) : 0;
     fs.writeFileSync(destination, header ? image.subarray(0, pages * header.pageSize) : image, { flag: 'wx' });
