@@ -73,14 +73,15 @@ export async function profileFromBackup(context: WorkspaceContext, config: Works
 }
 
 /**
- * Where the backup's copy of the profile file and its manifest disagree on a database or a file of
- * `files:` the backup holds (the copy names another path for the database, or none; it does not list
- * the file), in words; undefined when they agree. A backup reads the profile file again when it
- * archives it, so an edit made meanwhile gives such a copy, and so can a hand-made archive. Put back as
- * it is, it would send the profile to files the restore did not write.
+ * Where the backup's copy of the profile file and its manifest disagree on a database the backup holds
+ * (the copy names another path for it, or none), in words; undefined when they agree. A backup reads the
+ * profile file again when it archives it, so an edit made meanwhile gives such a copy, and so can a
+ * hand-made archive. Put back as it is, it would send the profile to files the restore did not write.
+ * (A file of files: the copy does not list is no such disagreement: the copy sends the profile nowhere
+ * wrong, and without it the profile would have no file at all.)
  */
 export function profileCopyDisagreement(manifest: BackupManifest, copy: Profile): string | undefined {
-  const databases = databaseRecordsOf(manifest)
+  const differences = databaseRecordsOf(manifest)
     .filter((record) => copy.databases[record.logicalName] !== record.originalPath)
     .map((record) => {
       const inCopy = copy.databases[record.logicalName];
@@ -88,8 +89,5 @@ export function profileCopyDisagreement(manifest: BackupManifest, copy: Profile)
         ? `it has no ${record.logicalName}, which the backup found at ${record.originalPath}`
         : `it puts ${record.logicalName} at ${inCopy}, where the backup found it at ${record.originalPath}`;
     });
-  const listed = new Set(copy.files);
-  const files = manifest.files.filter((record) => record.role === 'file' && !listed.has(record.originalPath)).map((record) => `its files: does not list ${record.originalPath}, which the backup holds as one of them`);
-  const differences = [...databases, ...files];
   return differences.length > 0 ? differences.join('; ') : undefined;
 }
