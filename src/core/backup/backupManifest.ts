@@ -228,6 +228,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
     if (!isBackupId(id)) refuse(archive, `names a backup ${shown(id)}, which is not a backup id`);
   }
   if (m.kind !== 'full' && m.kind !== 'incremental') fail(archive, 'has an unknown kind');
+  if (m.kind === 'incremental' && typeof m.parent !== 'string') fail(archive, 'is incremental but names no parent');
   if (!Array.isArray(m.chain) || m.chain.some((c) => typeof c !== 'string')) fail(archive, 'has no chain');
   const chainProblem = chainShapeProblem(m as BackupManifest);
   if (chainProblem) fail(archive, chainProblem);
@@ -235,7 +236,6 @@ export function parseManifest(text: string, archive: string): BackupManifest {
   // named another profile was found sound, and its restore refused over a profile it was never of.
   const notOfProfile = [m.backupId, ...(typeof m.parent === 'string' ? [m.parent] : []), ...(m.chain as string[])].find((id) => !id.startsWith(`${m.profileId}.`));
   if (notOfProfile !== undefined) fail(archive, `says it is a backup of ${m.profileId}, but names the backup ${notOfProfile}, which is not one of its`);
-  if (m.kind === 'incremental' && typeof m.parent !== 'string') fail(archive, 'is incremental but names no parent');
   if (!Array.isArray(m.files)) fail(archive, 'has no file list');
   // Both are written into the catalog by a rebuild, and into a restored profile's name: a record that
   // is not a date made a restore fail as "a bug" and a rebuilt catalog sort and prune by nothing.
