@@ -73,8 +73,10 @@ describe('a new profile that takes the id of a deleted one', function () {
     const pruned = runCli(['prune', DEV, '--workspace', root, '--json']);
     assert.equal(pruned.status, 0, pruned.stderr);
     const decisions = Object.fromEntries(pruned.json?.result.decisions.map((d: { id: string; action: string; reasons: string[] }) => [d.id, `${d.action}: ${d.reasons.join('; ')}`]));
+    // The new profile's backups were never verified (the earlier one's were): prune verified its newest first.
+    assert.deepEqual(pruned.json?.result.verifiedFirst, [{ id: ours[1], sound: true }]);
     assert.deepEqual(decisions, {
-      [ours[1]]: 'keep: last 1/1',
+      [ours[1]]: 'keep: last 1/1; newest verified backup (never deleted)',
       [ours[0]]: 'delete: no rule keeps it',
       [earlier[2]]: 'keep: earlier profile (created 2025-08-08T20:00:00Z): last 1/1',
       [earlier[1]]: 'keep: earlier profile (created 2025-08-08T20:00:00Z): newest verified backup (never deleted)',

@@ -308,6 +308,7 @@ describe('prune', () => {
     assert.equal(fs.readdirSync(path.join(root, '.envprofiles/backups/dev_environment_001')).filter((f) => f.endsWith('.zip')).length, 4);
     const result = await pruneBackups(context, 'dev_environment_001', false);
     assert.deepEqual(result.deleted.sort(), [ids[0], ids[1]].sort());
+    assert.deepEqual(result.verifiedFirst, [{ id: ids[3], sound: true }], 'none was verified: the newest first, which passed');
     assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/backups/dev_environment_001')).filter((f) => f.endsWith('.zip')).sort(), [`${ids[2]}.zip`, `${ids[3]}.zip`]);
   });
 
@@ -403,6 +404,55 @@ describe('prune', () => {
     await verifyBackup(context, ids[0]);
     const result = await pruneBackups(context, 'dev_environment_001', false);
     assert.deepEqual(result.deleted, [ids[1]]);
+    assert.deepEqual(result.verifiedFirst, [], 'one was verified: prune verifies none');
+  });
+
+  /** Flips one bit in the middle of a backup's archive: its size stays, so only a verify finds it. */
+  function damage(root: string, id: string): void {
+    const file = path.join(root, '.envprofiles/backups/dev_environment_001', `${id}.zip`);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0x40;
+    fs.writeFileSync(file, bytes);
+  }
+
+  it('with no backup verified, verifies newest first before deleting, and keeps the newest that passes (before: it kept only the newest, which did not restore, and deleted every sound one)', async () => {
+    const { root, context, ids } = await workspaceWithBackups(4);
+    damage(root, ids[3]);
+    const dry = runCli(['prune', 'dev_environment_001', '--dry-run', '--workspace', root]);
+    assert.equal(dry.status, 0, dry.stderr);
+    const lines = dry.stdout.split('\n');
+    assert.match(lines.at(-3) ?? '', new RegExp(`^note: none of these backups has been verified, so before it deletes anything, prune verifies them, newest first, until one passes, .*The decisions above assume the newest, ${ids[3].replace(/\./g, '\\.')}, passes; to know now: envprofiles verify --unverified dev_environment_001$`));
+    assert.equal(readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), 'dev_environment_001').filter((e) => e.verified).length, 0, 'a dry run verifies nothing');
+    const pruned = runCli(['prune', 'dev_environment_001', '--workspace', root, '--json']);
+    assert.equal(pruned.status, 0, pruned.stderr);
+    const result = pruned.json?.result;
+    assert.deepEqual(result.verifiedFirst.map((v: { id: string; sound: boolean }) => `${v.id} ${v.sound}`), [`${ids[3]} false`, `${ids[2]} true`]);
+    assert.match(result.verifiedFirst[0].problem, /the archive's SHA-256 differs from the one the catalog recorded/);
+    assert.deepEqual(result.deleted.sort(), [ids[0], ids[1]].sort());
+    assert.deepEqual(result.decisions.map((d: { id: string; reasons: string[] }) => `${d.id} ${d.reasons.join('; ')}`).slice(0, 2), [`${ids[3]} last 1/2`, `${ids[2]} last 2/2; newest verified backup (never deleted)`]);
+    const catalog = readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), 'dev_environment_001');
+    assert.deepEqual(catalog.map((e) => `${e.id} ${e.verified?.ok}`).sort(), [`${ids[2]} true`, `${ids[3]} false`].sort(), 'both results are recorded');
+    // With a verified backup now, the next prune verifies nothing.
+    assert.deepEqual((await pruneBackups(context, 'dev_environment_001', false)).verifiedFirst, []);
+  });
+
+  it('with no backup verified and none passing, deletes nothing and says so (exit 3)', async () => {
+    const { root, ids } = await workspaceWithBackups(3);
+    for (const id of ids) damage(root, id);
+    const before = snapshotTree(path.join(root, '.envprofiles/backups'));
+    const pruned = runCli(['prune', 'dev_environment_001', '--workspace', root]);
+    assert.equal(pruned.status, 3, pruned.stderr);
+    assert.match(pruned.stderr, new RegExp(`^error\\[NEEDS_BACKUP\\]: None of dev_environment_001's backups is known to restore: prune verified the 3 never verified before deleting anything, and none passed \\(the newest, ${ids[2].replace(/\./g, '\\.')}: .*\\); nothing was deleted\\.\n  Make a backup and verify it: envprofiles backup dev_environment_001 --full --verify; then prune again`));
+    assert.doesNotMatch(pruned.stderr, /\n\s+at /, 'no stack trace');
+    const after = snapshotTree(path.join(root, '.envprofiles/backups'));
+    const archives = (tree: Record<string, string>): [string, string][] => Object.entries(tree).filter(([file]) => file.endsWith('.zip'));
+    assert.equal(archives(before).length, 3);
+    assert.deepEqual(archives(after), archives(before), 'every archive is still there, as it was');
+    // Each failure is recorded, so the list says which failed; a second prune verifies none again.
+    assert.equal(runCli(['backups', 'dev_environment_001', '--workspace', root]).stdout.match(/ FAILED\n/g)?.length, 3);
+    const again = runCli(['prune', 'dev_environment_001', '--workspace', root]);
+    assert.equal(again.status, 3);
+    assert.match(again.stderr, /None of dev_environment_001's backups is known to restore: each failed verify before; nothing was deleted\./);
   });
 
   it('refuses when the catalog and the archives on disk disagree, saying what disagrees', async () => {

@@ -171,12 +171,17 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
   }
   if (!argumentsOf(target).confirm) {
     const items = dry.decisions.map((d) => ({ label: `${d.action === 'delete' ? '$(trash)' : '$(check)'} ${onLocalClock(new Date(d.createdAt))}`, description: `${d.kind} · ${d.action}`, detail: reasonsText(d.reasons) }));
-    const warnings = dry.notes.map((note) => ({ label: '$(warning) Check the profile first', description: 'note', detail: note }));
+    const warnings = [
+      ...dry.notes.map((note) => ({ label: '$(warning) Check the profile first', description: 'note', detail: note })),
+      ...dry.verifyFirst.map((note) => ({ label: '$(shield) Prune verifies first', description: 'note', detail: note })),
+    ];
     const picked = await vscode.window.showQuickPick([...warnings, ...items, { label: `$(trash) Delete ${doomed.length} backup(s) (${formatSize(dry.freedBytes)})`, description: 'confirm', detail: 'The newest backup, the newest verified one and every backup a kept one depends on are never deleted.' }], { placeHolder: `Prune ${profile.name}: review the decisions, then choose the last line to delete` });
     if (!picked || picked.description !== 'confirm') throw new UserCancelled();
   }
   const result = await withOperationProgress(folder, `Pruning ${profile.name}`, (context) => pruneBackups(context, profile.id, false));
-  void vscode.window.showInformationMessage(`Pruned ${result.deleted.length} backup(s) of ${profile.name}, freed ${formatSize(result.freedBytes)}.`);
+  for (const v of result.verifiedFirst) services.log.info(`prune ${profile.id}: verified ${v.id} first (no backup was verified): ${v.sound ? 'passed' : `FAILED: ${v.problem}`}`);
+  const verified = result.verifiedFirst.length > 0 ? ` It verified ${result.verifiedFirst.length} backup(s) first, since none was verified (the log says which).` : '';
+  void vscode.window.showInformationMessage(`Pruned ${result.deleted.length} backup(s) of ${profile.name}, freed ${formatSize(result.freedBytes)}.${verified}`);
   return result.deleted;
 }
 

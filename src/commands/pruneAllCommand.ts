@@ -37,7 +37,9 @@ export async function pruneAllBackupsCommand(services: CommandServices, target: 
   for (const r of results) {
     for (const note of r.notes) services.log.warn(`prune ${r.shown}: ${note}`);
     for (const d of r.decisions) services.log.info(`prune ${r.shown}: ${d.action} ${d.id} — ${reasonsText(d.reasons)}`);
+    for (const note of r.verifyFirst) services.log.info(`prune ${r.shown}: ${note}`);
   }
+  const unverified = results.filter((r) => r.verifyFirst.length > 0).map((r) => r.shown);
   logFailures(services, failures);
   const doomed = results.map((r) => ({ profileId: r.shown, count: r.decisions.filter((d) => d.action === 'delete').length, of: r.decisions.length, bytes: r.freedBytes })).filter((p) => p.count > 0);
   const total = doomed.reduce((sum, p) => sum + p.count, 0);
@@ -54,6 +56,7 @@ export async function pruneAllBackupsCommand(services: CommandServices, target: 
       ...doomed.map((p) => `${p.profileId}: ${p.count} of ${p.of} (${formatSize(p.bytes)})`),
       '',
       'The newest backup of each profile, its newest verified one and every backup a kept one depends on are never deleted. Every decision and its rule is in the log.',
+      ...(unverified.length > 0 ? ['', `No backup of ${unverified.join(', ')} was ever verified: the prune verifies them first, newest first, until one passes, and keeps it (if none passes, that profile keeps all its backups).`] : []),
       ...(cannot ? ['', `${cannot}.`] : []),
     ].join('\n');
     const button = `Delete ${total} Backup(s)`;
@@ -63,6 +66,9 @@ export async function pruneAllBackupsCommand(services: CommandServices, target: 
   }
   const done = await pruneEveryFolder(services, false);
   const deleted = done.flatMap(({ result }) => result.results.flatMap((r) => r.deleted));
+  for (const { folder, result } of done) {
+    for (const r of result.results) for (const v of r.verifiedFirst) services.log.info(`prune ${shown(folder, r.profileId)}: verified ${v.id} first (none had been verified): ${v.sound ? 'passed' : `FAILED: ${v.problem}`}`);
+  }
   const freed = formatSize(done.flatMap(({ result }) => result.results).reduce((sum, r) => sum + r.freedBytes, 0));
   const stillFailing = done.flatMap(({ folder, result }) => result.failures.map((f) => ({ ...f, profileId: shown(folder, f.profileId) })));
   logFailures(services, stillFailing);

@@ -20,7 +20,10 @@ function decisionLines(result: PruneResult): string[] {
       : `${which}: its newest backup ${earlier.rulesFrom} holds no readable copy of that profile, so there are no keep rules for them, and every one is kept.`);
   }
   const notes = result.notes.map((note) => `note: ${note}`);
-  return [...notes, ...from, ...(result.decisions.length > 0 ? table(rows) : [])];
+  // What was verified came first, and is why the newest verified backup is what it is.
+  const verified = result.verifiedFirst.map((v) => `verified before pruning (none had been): ${v.id} ${v.sound ? 'passed' : `FAILED: ${v.problem}`}`);
+  const verifyFirst = result.verifyFirst.map((note) => `note: ${note}`);
+  return [...notes, ...from, ...verified, ...(result.decisions.length > 0 ? table(rows) : []), ...verifyFirst];
 }
 
 /** How many backups were (or would be) deleted, and the space: "Deleted 3 backup(s), freed 1.2 MB." */
@@ -38,6 +41,7 @@ export const pruneCommand: CliCommand = {
     'Rules come from backup_schedule: retention_days and keep: {last, hourly, daily, weekly, monthly, yearly}, in local time. A deleted profile\'s backups are pruned by the rules in its newest backup,',
     'and so are those of an earlier profile whose id a new profile took (made before the new one\'s created_at).',
     'Never deletes the newest backup, the newest verified one, or a backup a kept incremental depends on; refuses when the catalog and the disk disagree.',
+    'When no backup was ever verified, verifies them first, newest first, until one passes, and keeps it; if none passes, deletes nothing (exit 3).',
     '--all prunes every profile with backups (deleted ones too), each by its own rules; a profile that cannot be pruned keeps all its backups,',
     'is named in the output, and makes the exit code 1, while the others are pruned.',
   ],

@@ -21,6 +21,7 @@ import { sharingWorkspaceFinder } from './backupOrigin';
 import { backupsOfEarlierProfile, generationsOf, type ProfileGeneration } from './earlierProfile';
 import { decideRetention, keepRulesFrom, type KeepRules, type RetentionDecision } from './retentionPolicy';
 import { recordsDisagreeingWithArchives } from './catalogRecordCheck';
+import { groupsWithNothingVerified, verifyFirstNote, verifyUntilOnePasses, type PruneVerification } from './pruneVerification';
 
 /** An earlier profile with the id: when it was created (if known), whose rules decided, how many backups. */
 export interface EarlierProfileRules {
@@ -50,6 +51,13 @@ export interface PruneResult {
   earlierProfiles?: EarlierProfileRules[];
   /** Keys of the profile's backup_schedule this version does not know (a misspelt rule is ignored): one line each. */
   notes: string[];
+  /**
+   * A dry run's word on each group of backups none of which was verified: prune verifies them first
+   * (and the decisions assume the newest passes). Empty otherwise.
+   */
+  verifyFirst: string[];
+  /** The backups this prune verified before it deleted anything (none was verified), newest first; empty when it needed none. */
+  verifiedFirst: PruneVerification[];
 }
 
 /** A group of backups decided together: one profile's, by that profile's keep rules. */
@@ -130,15 +138,8 @@ function decideGroups(entries: CatalogEntry[], groups: PruneGroup[], pinned: Rea
   return decideRetention(entries, {}, now, timeZone, pinned).map((d) => decided.get(d.id) ?? d);
 }
 
-/** Applies the profile's retention rules; with `dryRun` only reports. Refuses when catalog and disk disagree. */
-export async function pruneBackups(context: WorkspaceContext, profileId: string, dryRun: boolean, timeZone = localTimeZone()): Promise<PruneResult> {
-  requireInitialised(context.layout);
-  return withWorkspaceLock(context, `prune ${profileId}`, () => pruneProfileBackups(context, workspaceConfigFor(context), profileId, dryRun, timeZone));
-}
-
-/** pruneBackups's work, for a caller that holds the workspace lock (the prune of every profile takes it once). */
-export async function pruneProfileBackups(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, dryRun: boolean, timeZone: string): Promise<PruneResult> {
-  const backups = new BackupLayout(context.layout, config);
+/** The profile's backups as they stand, and what the keep rules decide for each. Refuses when catalog and disk disagree. */
+async function decide(context: WorkspaceContext, config: WorkspaceConfig, backups: BackupLayout, profileId: string, timeZone: string) {
   const { entries, disagreements } = await settledDisagreements(backups, profileId, () => readCatalog(backups, profileId));
   if (disagreements.length > 0) throw catalogDisagreementError(backups, profileId, disagreements);
   // Backups another workspace made into this shared folder follow that workspace's rules, not these.
@@ -150,9 +151,32 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
   }
   const own = entries.filter((e) => !pinned.has(e.id));
   const { groups, current, rulesFrom, earlierProfiles } = await pruneGroups(context, config, profileId, own, backups);
+  return { entries, groups, current, rulesFrom, earlierProfiles, decisions: decideGroups(entries, groups, pinned, context.now(), timeZone) };
+}
+
+/** Applies the profile's retention rules; with `dryRun` only reports. Refuses when catalog and disk disagree. */
+export async function pruneBackups(context: WorkspaceContext, profileId: string, dryRun: boolean, timeZone = localTimeZone()): Promise<PruneResult> {
+  requireInitialised(context.layout);
+  return withWorkspaceLock(context, `prune ${profileId}`, () => pruneProfileBackups(context, workspaceConfigFor(context), profileId, dryRun, timeZone));
+}
+
+/** pruneBackups's work, for a caller that holds the workspace lock (the prune of every profile takes it once). */
+export async function pruneProfileBackups(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, dryRun: boolean, timeZone: string): Promise<PruneResult> {
+  const backups = new BackupLayout(context.layout, config);
+  let decided = await decide(context, config, backups, profileId, timeZone);
+  const doomedIn = (decisions: RetentionDecision[]): Set<string> => new Set(decisions.filter((d) => d.action === 'delete').map((d) => d.id));
+  // Keep rules alone must not decide where no backup is known to restore: the newest one they keep may not.
+  const unverified = groupsWithNothingVerified(decided.groups.map((group) => ({ ...group, canBackUp: decided.current !== undefined && group.label === undefined })), doomedIn(decided.decisions));
+  const verifiedFirst: PruneVerification[] = [];
+  if (!dryRun && unverified.length > 0) {
+    for (const group of unverified) verifiedFirst.push(...(await verifyUntilOnePasses(context, profileId, group)));
+    // The results are in the catalog now: the newest that passed is the newest verified backup, never deleted.
+    decided = await decide(context, config, backups, profileId, timeZone);
+  }
+  const verifyFirst = dryRun ? unverified.map((group) => verifyFirstNote(profileId, group)) : [];
+  const { entries, current, rulesFrom, earlierProfiles, decisions } = decided;
   const profileFile = context.layout.relative(context.layout.profileFile(profileId));
   const notes = backupScheduleWarnings(current?.backupSchedule).map(({ key, message }) => `${profileFile}: backup_schedule.${key}: ${message}`);
-  const decisions = decideGroups(entries, groups, pinned, context.now(), timeZone);
   // "No backups" from a disk that is not mounted would mislead.
   if (entries.length === 0) backups.requireVisible(dryRun ? 'the dry run has nothing to list' : 'nothing was pruned');
   const doomed = decisions.filter((d) => d.action === 'delete').map((d) => d.id);
@@ -201,7 +225,7 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
     freedBytes = entries.filter(isDoomed).reduce((sum, e) => sum + e.sizeBytes, 0);
   }
   return {
-    profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, notes, ...(rulesFrom ? { rulesFrom } : {}),
+    profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, notes, verifyFirst, verifiedFirst, ...(rulesFrom ? { rulesFrom } : {}),
     ...(earlierProfiles.length > 0 ? { earlierProfileRulesFrom: earlierProfiles[0].rulesFrom, earlierProfiles } : {}),
   };
 }

@@ -1,0 +1,72 @@
+import { EnvProfilesError } from '../errors';
+import type { WorkspaceContext } from '../workspaceContext';
+import { holdsDataExactly, newestFirst, type CatalogEntry } from './backupCatalog';
+import { verifyUnlocked } from './backupVerification';
+
+/** A backup that prune verified before it deleted anything, and what verify found. */
+export interface PruneVerification {
+  id: string;
+  /** It restores its data exactly (verify passed, or failed only on problems the data already had). */
+  sound: boolean;
+  /** Verify's first problem, when it failed. */
+  problem?: string;
+}
+
+/** A group of backups decided by one set of keep rules, as prune sees it for this check. */
+export interface GroupToCheck {
+  backups: CatalogEntry[];
+  /** Put before each line about the group (an earlier profile with the id), as in the decisions. */
+  label?: string;
+  /** Whether a new backup of it can be made (its profile file is there). */
+  canBackUp: boolean;
+}
+
+/**
+ * The groups from which prune would delete with nothing verified among their backups: keep rules alone
+ * then decide, and a prune of a catalog that a rebuild reset (or of backups never verified) kept only the
+ * newest, unverified one, which may not restore, and deleted every sound backup before it.
+ */
+export function groupsWithNothingVerified<Group extends GroupToCheck>(groups: Group[], doomed: ReadonlySet<string>): Group[] {
+  return groups.filter((group) => group.backups.some((e) => doomed.has(e.id)) && !group.backups.some(holdsDataExactly));
+}
+
+/** What a dry run says prune will do first, for such a group. */
+export function verifyFirstNote(profileId: string, group: GroupToCheck): string {
+  const newest = [...group.backups].sort(newestFirst)[0];
+  return `${group.label ? `${group.label}: ` : ''}none of these backups has been verified, so before it deletes anything, prune verifies them, newest first, until one passes, and keeps it (with the backups it builds on); if none passes, it deletes nothing. The decisions above assume the newest, ${newest.id}, passes; to know now: envprofiles verify --unverified ${profileId}`;
+}
+
+/**
+ * Verifies the group's never-verified backups, newest first, until one restores its data exactly and
+ * holds every database (each result is recorded in the catalog, where the keep rules then find it as the
+ * newest verified backup, which is never deleted). Throws when none passes: then nothing is deleted.
+ * The caller holds the workspace lock.
+ */
+export async function verifyUntilOnePasses(context: WorkspaceContext, profileId: string, group: GroupToCheck): Promise<PruneVerification[]> {
+  const verified: PruneVerification[] = [];
+  for (const entry of [...group.backups].sort(newestFirst)) {
+    if (entry.verified) continue;
+    const result = await verifyUnlocked(context, entry.id);
+    const sound = result.ok || result.archiveSound;
+    verified.push({ id: entry.id, sound, ...(sound ? {} : { problem: result.problems[0] }) });
+    if (sound && !result.recorded) {
+      throw new EnvProfilesError('NEEDS_BACKUP', `Prune verified ${entry.id} of ${profileId} before deleting anything, and it passed, but the result could not be recorded in the catalog${result.notRecorded ? ` (${result.notRecorded})` : ''}; nothing was deleted.`, {
+        kind: 'refused',
+        hint: 'Make the backups folder writable, then prune again.',
+      });
+    }
+    if (sound && !result.leftOut?.length) return verified;
+  }
+  if (verified.some((v) => v.sound)) return verified;
+  const failed = verified[0];
+  const what = group.label ? `the ${group.label}'s backups` : `${profileId}'s backups`;
+  throw new EnvProfilesError('NEEDS_BACKUP', failed
+    ? `None of ${what} is known to restore: prune verified the ${verified.length} never verified before deleting anything, and none passed (the newest, ${failed.id}: ${failed.problem}); nothing was deleted.`
+    : `None of ${what} is known to restore: each failed verify before; nothing was deleted.`, {
+    kind: 'refused',
+    hint: group.canBackUp
+      ? `Make a backup and verify it: envprofiles backup ${profileId} --full --verify; then prune again ("envprofiles verify <id>" says what is wrong with each).`
+      : `They are all there is of that profile: "envprofiles verify <id>" says what is wrong with each. To delete them anyway, move their archives out of the backups folder and rebuild the catalog (envprofiles backups ${profileId} --rebuild-catalog).`,
+    ...(group.canBackUp ? { nextStep: { action: 'backup' as const, profileId } } : {}),
+  });
+}
