@@ -179,7 +179,7 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
     if (!picked || picked.description !== 'confirm') throw new UserCancelled();
   }
   const result = await withOperationProgress(folder, `Pruning ${profile.name}`, (context) => pruneBackups(context, profile.id, false));
-  for (const v of result.verifiedFirst) services.log.info(`prune ${profile.id}: verified ${v.id} first (no backup was verified): ${v.sound ? 'passed' : `FAILED: ${v.problem}`}`);
+  for (const v of result.verifiedFirst) services.log.info(`prune ${profile.id}: verified ${v.id} first (none had been verified): ${v.sound ? 'passed' : `FAILED: ${v.problem}`}`);
   const verified = result.verifiedFirst.length > 0 ? ` It verified ${result.verifiedFirst.length} backup(s) first, since none was verified (the log says which).` : '';
   void vscode.window.showInformationMessage(`Pruned ${result.deleted.length} backup(s) of ${profile.name}, freed ${formatSize(result.freedBytes)}.${verified}`);
   return result.deleted;

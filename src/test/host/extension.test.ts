@@ -862,6 +862,41 @@ suite('Environment Profiles in a real VS Code', () => {
     }
   });
 
+  test('Prune Backups with no backup verified: the review says that prune verifies first; the prune verifies the newest, keeps it, and logs it', async () => {
+    const profileFile = path.join(workspace(), '.envprofiles/profiles', `${TEST}.yaml`);
+    const catalogFile = path.join(workspace(), '.envprofiles/backups', TEST, 'catalog.json');
+    const original = fs.readFileSync(profileFile, 'utf8');
+    type Listed = { id: string; verified: { ok: boolean } | null };
+    const catalog = (): Listed[] => (JSON.parse(fs.readFileSync(catalogFile, 'utf8')) as { backups: Listed[] }).backups;
+    try {
+      for (let i = 0; i < 2; i++) assert.ok(await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: TEST }));
+      fs.writeFileSync(profileFile, original.replace('    retention_days: 30', '    keep: { last: 1 }'));
+      // As a rebuild of the catalog leaves it (every archive listed anew): no backup verified.
+      const reset = JSON.parse(fs.readFileSync(catalogFile, 'utf8')) as { backups: Listed[] };
+      for (const backup of reset.backups) backup.verified = null;
+      fs.writeFileSync(catalogFile, JSON.stringify(reset, null, 2));
+      const before = catalog().map((b) => b.id);
+      const newest = before.at(-1) as string;
+      let offered: readonly vscode.QuickPickItem[] = [];
+      let deleted: string[] = [];
+      api.services.lastError = undefined;
+      const { lines } = await collectingLogLines(api.services.log, () => answeringAsTheUser<vscode.QuickPickItem>((items) => {
+        offered = items;
+        return items.find((item) => item.description === 'confirm');
+      }, async () => {
+        deleted = await vscode.commands.executeCommand<string[]>('envProfiles.pruneBackups', { profileId: TEST });
+      }));
+      assert.equal(api.services.lastError, undefined);
+      const note = offered.find((item) => item.label === '$(shield) Prune verifies first');
+      assert.match(note?.detail ?? '', new RegExp(`^none of these backups has been verified, so before it deletes anything, prune verifies them, newest first, until one passes.*The decisions above assume the newest, ${newest.replace(/\./g, '\\.')}, passes`), JSON.stringify(offered));
+      assert.ok(lines.includes(`info: prune ${TEST}: verified ${newest} first (none had been verified): passed`), lines.join('\n'));
+      assert.deepEqual(catalog().map((b) => `${b.id} ${b.verified?.ok ?? 'never'}`), [`${newest} true`]);
+      assert.deepEqual([...deleted].sort(), before.filter((id) => id !== newest).sort());
+    } finally {
+      fs.writeFileSync(profileFile, original);
+    }
+  });
+
   test('Prune Backups of Every Profile deletes what each profile\'s own rules no longer keep, and nothing of the others', async () => {
     const profileFile = path.join(workspace(), '.envprofiles/profiles', `${TEST}.yaml`);
     const original = fs.readFileSync(profileFile, 'utf8');
