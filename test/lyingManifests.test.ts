@@ -4,13 +4,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
 import { createBackup } from '../src/core/backup/backupCreation';
+import type { BackupResult } from '../src/core/backup/backupRequest';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { EnvProfilesError } from '../src/core/errors';
 import { runCli } from './support/cliRunner';
 import { craftArchive } from './support/testHelpers';
 import { FUZZED_DATABASES as DATABASES, FUZZED_PROFILE as DEV, fuzzedBackups, notCompared } from './support/fuzzedBackups';
-import { assertSameTree, demoWorkspace, listFilesInProfile, REPO_ROOT, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { assertSameTree, demoWorkspace, engine, listFilesInProfile, REPO_ROOT, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
 /** The codes that judge an archive, as verify does. */
 const ARCHIVE_CODES = ['ARCHIVE_INVALID', 'ARCHIVE_HOSTILE', 'VERIFY_FAILED'];
@@ -111,6 +112,75 @@ describe('manifests that lie plausibly, at random (seeded: ENVPROFILES_LIE_SEED,
     assert.deepEqual(temporaryFiles(root), [], 'no temporary file is left');
     // Most lies are caught; the others change what no restore uses (a reason, a tool version, a mode a restore keeps the target's for).
     assert.ok(outcomes.refused >= lies.length * 0.5, JSON.stringify(outcomes));
+  });
+});
+
+describe('a backups folder where one archive lies, its catalog lost and rebuilt, then pruned', () => {
+  const COPIES = Math.max(2, Math.ceil(RUNS / 4));
+  it(`prune (keep: {last: 1}) keeps a backup verified to restore exactly what was backed up, or deletes nothing (${COPIES} copies)`, async function () {
+    this.timeout(900_000);
+    const { root, context, full: olderFull, incremental: olderIncremental, databasesOf } = await fuzzedBackups();
+    const reference = new Map([[olderFull.entry.id, databasesOf.get(olderFull.archive)], [olderIncremental.entry.id, databasesOf.get(olderIncremental.archive)]]);
+    // A newer chain, which keep: {last: 1} keeps, and which the lies are about: the older one is what
+    // prune would delete, the only sound backups left when the newer ones do not restore.
+    const newer = async (kind: 'full' | 'incremental', change: string): Promise<BackupResult> => {
+      const connection = (await engine()).open(path.join(root, 'data/dev/market_data.sqlite3'), { readOnly: false });
+      connection.exec(change);
+      connection.close();
+      const backup = await createBackup(context, { profileId: DEV, kind });
+      await restoreBackup(context, { reference: backup.archive, asNew: `newer_${kind}` });
+      reference.set(backup.entry.id, new Map(DATABASES.map((name) => [name, fs.readFileSync(path.join(root, 'data', `newer_${kind}`, `${name}.sqlite3`))])));
+      return backup;
+    };
+    const full = await newer('full', 'UPDATE price_data SET close = close + 1 WHERE rowid % 5 = 0');
+    const incremental = await newer('incremental', 'UPDATE price_data SET close = close - 2 WHERE rowid % 7 = 0');
+    assert.deepEqual(incremental.entry.chain, [full.entry.id]);
+    const lies = [...liesAbout(full.archive, SEED + 2, Math.ceil(COPIES / 2)).map((lie) => ({ ...lie, source: full })), ...liesAbout(incremental.archive, SEED + 3, Math.floor(COPIES / 2)).map((lie) => ({ ...lie, source: incremental }))];
+    const failures: string[] = [];
+    const outcomes = { refused: 0, keptAll: 0, pruned: 0 };
+    for (const [run, { file, how, source }] of lies.entries()) {
+      const copy = tempDir('lying-folder-');
+      try {
+        fs.cpSync(root, copy, { recursive: true });
+        const folder = path.join(copy, '.envprofiles', 'backups', DEV);
+        fs.copyFileSync(file, path.join(folder, path.basename(source.archive)));
+        fs.rmSync(path.join(folder, 'catalog.json'));
+        const profileFile = path.join(copy, '.envprofiles', 'profiles', `${DEV}.yaml`);
+        fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    retention_days: 30\n', '    keep:\n      last: 1\n'));
+        const rebuilt = runCli(['backups', DEV, '--rebuild-catalog', '--workspace', copy]);
+        assert.equal(rebuilt.status, 0, rebuilt.stderr);
+        const archives = (): [string, string][] => Object.entries(snapshotTree(folder)).filter(([name]) => name.endsWith('.zip'));
+        const before = archives();
+        const pruned = runCli(['prune', DEV, '--workspace', copy, '--json']);
+        if (pruned.status !== 0) {
+          assert.match(pruned.stderr, /^error\[[A-Z_]+\]: /, pruned.stderr);
+          assert.doesNotMatch(pruned.stderr, /\n\s+at /, 'no stack trace');
+          assert.deepEqual(archives(), before, 'a refused prune deleted or changed an archive');
+          outcomes.refused++;
+          continue;
+        }
+        if ((pruned.json?.result.deleted as string[]).length === 0) {
+          assert.deepEqual(archives(), before, 'a prune that deleted nothing changed an archive');
+          outcomes.keptAll++;
+          continue;
+        }
+        const catalog = (JSON.parse(fs.readFileSync(path.join(folder, 'catalog.json'), 'utf8')) as { backups: { id: string; createdAt: string; verified: { ok: boolean } | null }[] }).backups;
+        const verified = catalog.filter((b) => b.verified?.ok).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+        assert.ok(verified, `prune kept no verified backup: ${JSON.stringify(catalog.map((b) => [b.id, b.verified]))}`);
+        const restored = runCli(['restore', verified.id, '--as-new', 'kept', '--workspace', copy]);
+        assert.equal(restored.status, 0, restored.stderr);
+        const contents = Object.values(databasesListedBy(copy, 'kept')).map((rel) => fs.readFileSync(path.join(copy, rel)));
+        for (const [name, content] of reference.get(verified.id) ?? new Map<string, Buffer>()) assert.ok(contents.some((c) => c.equals(content)), `${name} of ${verified.id}, the backup prune kept as verified, did not restore as backed up`);
+        outcomes.pruned++;
+      } catch (error) {
+        failures.push(`copy ${run} (seed ${SEED}), the ${source.entry.kind} whose manifest says ${how}: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        fs.rmSync(copy, { recursive: true, force: true });
+      }
+    }
+    assert.deepEqual(failures, []);
+    assert.equal(outcomes.refused + outcomes.keptAll + outcomes.pruned, lies.length, JSON.stringify(outcomes));
+    assert.ok(outcomes.pruned > 0, `no copy was pruned at all: ${JSON.stringify(outcomes)}`);
   });
 });
 
