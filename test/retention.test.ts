@@ -436,6 +436,25 @@ describe('prune', () => {
     assert.deepEqual((await pruneBackups(context, 'dev_environment_001', false)).verifiedFirst, []);
   });
 
+  it('the verified backup prune relies on, damaged on the disk since: verified again (FAILED, recorded), then the others newest first until one passes (before: kept as the newest verified on its record alone)', async () => {
+    const { root, context, ids } = await workspaceWithBackups(4);
+    assert.equal((await verifyBackup(context, ids[1])).ok, true);
+    damage(root, ids[1]);
+    const pruned = runCli(['prune', 'dev_environment_001', '--workspace', root]);
+    assert.equal(pruned.status, 0, pruned.stderr);
+    const lines = pruned.stdout.split('\n');
+    assert.match(lines[0], new RegExp(`^verified before pruning: ${ids[1].replace(/\./g, '\\.')} \\(its archive changed since it was verified\\) FAILED: .*the archive's SHA-256 differs from the one the catalog recorded`));
+    assert.equal(lines[1], `verified before pruning: ${ids[3]} (none had been verified) passed`);
+    const catalog = readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), 'dev_environment_001');
+    assert.deepEqual(catalog.map((e) => `${e.id} ${e.verified?.ok}`).sort(), [`${ids[2]} undefined`, `${ids[3]} true`].sort(), 'the damaged one and the oldest were deleted; the newest passed');
+    // An intact verified backup is not verified again: only its archive's SHA-256 is read.
+    const newest = (await createBackup(context, { profileId: 'dev_environment_001', kind: 'full' })).entry.id;
+    const again = await pruneBackups(context, 'dev_environment_001', false);
+    assert.deepEqual(again.verifiedFirst, []);
+    assert.deepEqual(again.deleted, [ids[2]]);
+    assert.deepEqual(readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), 'dev_environment_001').map((e) => e.id).sort(), [ids[3], newest].sort());
+  });
+
   it('with no backup verified and none passing, deletes nothing and says so (exit 3)', async () => {
     const { root, ids } = await workspaceWithBackups(3);
     for (const id of ids) damage(root, id);

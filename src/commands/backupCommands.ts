@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AllBackupsJson, BackupJson } from '../cli/commands/backupCommand';
 import { pruneBackups } from '../core/backup/backupPruning';
+import { pruneVerificationText } from '../core/backup/pruneVerification';
 import { reasonsText } from '../core/backup/retentionPolicy';
 import { restoreBackup } from '../core/backup/backupRestore';
 import { restoredWhat, type RestoreResult } from '../core/backup/restoreRequest';
@@ -179,8 +180,8 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
     if (!picked || picked.description !== 'confirm') throw new UserCancelled();
   }
   const result = await withOperationProgress(folder, `Pruning ${profile.name}`, (context) => pruneBackups(context, profile.id, false));
-  for (const v of result.verifiedFirst) services.log.info(`prune ${profile.id}: verified ${v.id} first (none had been verified): ${v.sound ? 'passed' : `FAILED: ${v.problem}`}`);
-  const verified = result.verifiedFirst.length > 0 ? ` It verified ${result.verifiedFirst.length} backup(s) first, since none was verified (the log says which).` : '';
+  for (const v of result.verifiedFirst) services.log.info(`prune ${profile.id}: verified before pruning: ${pruneVerificationText(v)}`);
+  const verified = result.verifiedFirst.length > 0 ? ` It verified ${result.verifiedFirst.length} backup(s) first (the log says which and why).` : '';
   void vscode.window.showInformationMessage(`Pruned ${result.deleted.length} backup(s) of ${profile.name}, freed ${formatSize(result.freedBytes)}.${verified}`);
   return result.deleted;
 }

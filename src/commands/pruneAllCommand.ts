@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { pruneAllProfiles, type AllProfilesPruneResult } from '../core/backup/allProfilesPrune';
 import type { ProfileFailure } from '../core/backup/profileFailure';
+import { pruneVerificationText } from '../core/backup/pruneVerification';
 import { reasonsText } from '../core/backup/retentionPolicy';
 import { formatSize } from '../core/diskSpace';
 import type { FolderModel } from '../folderModel';
@@ -67,7 +68,7 @@ export async function pruneAllBackupsCommand(services: CommandServices, target: 
   const done = await pruneEveryFolder(services, false);
   const deleted = done.flatMap(({ result }) => result.results.flatMap((r) => r.deleted));
   for (const { folder, result } of done) {
-    for (const r of result.results) for (const v of r.verifiedFirst) services.log.info(`prune ${shown(folder, r.profileId)}: verified ${v.id} first (none had been verified): ${v.sound ? 'passed' : `FAILED: ${v.problem}`}`);
+    for (const r of result.results) for (const v of r.verifiedFirst) services.log.info(`prune ${shown(folder, r.profileId)}: verified before pruning: ${pruneVerificationText(v)}`);
   }
   const freed = formatSize(done.flatMap(({ result }) => result.results).reduce((sum, r) => sum + r.freedBytes, 0));
   const stillFailing = done.flatMap(({ folder, result }) => result.failures.map((f) => ({ ...f, profileId: shown(folder, f.profileId) })));

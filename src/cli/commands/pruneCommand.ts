@@ -1,5 +1,6 @@
 import { pruneAllProfiles } from '../../core/backup/allProfilesPrune';
 import { pruneBackups, type PruneResult } from '../../core/backup/backupPruning';
+import { pruneVerificationText } from '../../core/backup/pruneVerification';
 import { reasonsText } from '../../core/backup/retentionPolicy';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError } from '../../core/errors';
@@ -21,7 +22,7 @@ function decisionLines(result: PruneResult): string[] {
   }
   const notes = result.notes.map((note) => `note: ${note}`);
   // What was verified came first, and is why the newest verified backup is what it is.
-  const verified = result.verifiedFirst.map((v) => `verified before pruning (none had been): ${v.id} ${v.sound ? 'passed' : `FAILED: ${v.problem}`}`);
+  const verified = result.verifiedFirst.map((v) => `verified before pruning: ${pruneVerificationText(v)}`);
   const verifyFirst = result.verifyFirst.map((note) => `note: ${note}`);
   return [...notes, ...from, ...verified, ...(result.decisions.length > 0 ? table(rows) : []), ...verifyFirst];
 }

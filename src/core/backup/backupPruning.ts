@@ -21,7 +21,7 @@ import { sharingWorkspaceFinder } from './backupOrigin';
 import { backupsOfEarlierProfile, generationsOf, type ProfileGeneration } from './earlierProfile';
 import { decideRetention, keepRulesFrom, type KeepRules, type RetentionDecision } from './retentionPolicy';
 import { recordsDisagreeingWithArchives } from './catalogRecordCheck';
-import { groupsWithNothingVerified, verifyFirstNote, verifyUntilOnePasses, type PruneVerification } from './pruneVerification';
+import { groupsWithNothingVerified, verifiedAgainWhereChanged, verifyFirstNote, verifyUntilOnePasses, type GroupToCheck, type PruneVerification } from './pruneVerification';
 
 /** An earlier profile with the id: when it was created (if known), whose rules decided, how many backups. */
 export interface EarlierProfileRules {
@@ -165,9 +165,16 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
   const backups = new BackupLayout(context.layout, config);
   let decided = await decide(context, config, backups, profileId, timeZone);
   const doomedIn = (decisions: RetentionDecision[]): Set<string> => new Set(decisions.filter((d) => d.action === 'delete').map((d) => d.id));
-  // Keep rules alone must not decide where no backup is known to restore: the newest one they keep may not.
-  const unverified = groupsWithNothingVerified(decided.groups.map((group) => ({ ...group, canBackUp: decided.current !== undefined && group.label === undefined })), doomedIn(decided.decisions));
+  const checkedGroups = (): (PruneGroup & GroupToCheck)[] => decided.groups.map((group) => ({ ...group, canBackUp: decided.current !== undefined && group.label === undefined }));
   const verifiedFirst: PruneVerification[] = [];
+  if (!dryRun) {
+    // The verified backup each group relies on must still be the archive that was verified.
+    const doomed = doomedIn(decided.decisions);
+    for (const group of checkedGroups().filter((g) => g.backups.some((e) => doomed.has(e.id)))) verifiedFirst.push(...(await verifiedAgainWhereChanged(context, backups, profileId, group, decided.entries)));
+    if (verifiedFirst.length > 0) decided = await decide(context, config, backups, profileId, timeZone);
+  }
+  // Keep rules alone must not decide where no backup is known to restore: the newest one they keep may not.
+  const unverified = groupsWithNothingVerified(checkedGroups(), doomedIn(decided.decisions));
   if (!dryRun && unverified.length > 0) {
     for (const group of unverified) verifiedFirst.push(...(await verifyUntilOnePasses(context, profileId, group)));
     // The results are in the catalog now: the newest that passed is the newest verified backup, never deleted.

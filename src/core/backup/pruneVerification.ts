@@ -1,6 +1,8 @@
 import { EnvProfilesError } from '../errors';
+import { fileSha256 } from '../fileDigest';
 import type { WorkspaceContext } from '../workspaceContext';
 import { holdsDataExactly, newestFirst, type CatalogEntry } from './backupCatalog';
+import type { BackupLayout } from './backupLayout';
 import { verifyUnlocked } from './backupVerification';
 
 /** A backup that prune verified before it deleted anything, and what verify found. */
@@ -10,6 +12,14 @@ export interface PruneVerification {
   sound: boolean;
   /** Verify's first problem, when it failed. */
   problem?: string;
+  /** Verified before, but its archive (or one of its chain) is no longer the one verified: verified again. */
+  again?: true;
+}
+
+/** One line for a backup prune verified first: "<id> passed", or why it was verified and why it failed. */
+export function pruneVerificationText(v: PruneVerification): string {
+  const why = v.again ? 'its archive changed since it was verified' : 'none had been verified';
+  return `${v.id} (${why}) ${v.sound ? 'passed' : `FAILED: ${v.problem}`}`;
 }
 
 /** A group of backups decided by one set of keep rules, as prune sees it for this check. */
@@ -69,4 +79,35 @@ export async function verifyUntilOnePasses(context: WorkspaceContext, profileId:
       : `They are all there is of that profile: "envprofiles verify <id>" says what is wrong with each. To delete them anyway, move their archives out of the backups folder and rebuild the catalog (envprofiles backups ${profileId} --rebuild-catalog).`,
     ...(group.canBackUp ? { nextStep: { action: 'backup' as const, profileId } } : {}),
   });
+}
+
+/**
+ * Whether the archives of a verified backup and of its chain are still the ones that were verified
+ * (their SHA-256 as the catalog recorded it). Prune keeps the newest verified backup and lets the others
+ * go on the strength of that record: an archive damaged on the disk since would leave nothing that restores.
+ */
+async function stillAsVerified(backups: BackupLayout, profileId: string, entry: CatalogEntry, listed: ReadonlyMap<string, CatalogEntry>): Promise<boolean> {
+  for (const member of [entry, ...entry.chain.map((id) => listed.get(id))]) {
+    if (!member || (await fileSha256(backups.archiveFile(profileId, member.id)).catch(() => undefined)) !== member.sha256) return false;
+  }
+  return true;
+}
+
+/**
+ * Checks that the verified backup the group relies on (its newest) is still what was verified; when its
+ * archive (or one of its chain) changed since, verifies it again, which records the failure, and goes on
+ * to the next verified one. Returns what it verified again (empty when the newest verified one is intact).
+ * The caller holds the workspace lock and decides again when this returns anything.
+ */
+export async function verifiedAgainWhereChanged(context: WorkspaceContext, backups: BackupLayout, profileId: string, group: GroupToCheck, listed: readonly CatalogEntry[]): Promise<PruneVerification[]> {
+  const byId = new Map(listed.map((e) => [e.id, e]));
+  const again: PruneVerification[] = [];
+  for (const entry of group.backups.filter(holdsDataExactly).sort(newestFirst)) {
+    if (await stillAsVerified(backups, profileId, entry, byId)) return again;
+    const result = await verifyUnlocked(context, entry.id);
+    const sound = result.ok || result.archiveSound;
+    again.push({ id: entry.id, sound, again: true, ...(sound ? {} : { problem: result.problems[0] }) });
+    if (sound) return again;
+  }
+  return again;
 }

@@ -889,7 +889,7 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.equal(api.services.lastError, undefined);
       const note = offered.find((item) => item.label === '$(shield) Prune verifies first');
       assert.match(note?.detail ?? '', new RegExp(`^none of these backups has been verified, so before it deletes anything, prune verifies them, newest first, until one passes.*The decisions above assume the newest, ${newest.replace(/\./g, '\\.')}, passes`), JSON.stringify(offered));
-      assert.ok(lines.includes(`info: prune ${TEST}: verified ${newest} first (none had been verified): passed`), lines.join('\n'));
+      assert.ok(lines.includes(`info: prune ${TEST}: verified before pruning: ${newest} (none had been verified) passed`), lines.join('\n'));
       assert.deepEqual(catalog().map((b) => `${b.id} ${b.verified?.ok ?? 'never'}`), [`${newest} true`]);
       assert.deepEqual([...deleted].sort(), before.filter((id) => id !== newest).sort());
     } finally {
