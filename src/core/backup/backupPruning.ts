@@ -56,7 +56,7 @@ export interface PruneResult {
    * (and the decisions assume the newest passes). Empty otherwise.
    */
   verifyFirst: string[];
-  /** The backups this prune verified before it deleted anything (none was verified), newest first; empty when it needed none. */
+  /** The backups this prune verified before it deleted anything (none was verified, or the verified one's archive changed since: `again`); empty when it needed none. */
   verifiedFirst: PruneVerification[];
 }
 
