@@ -3,7 +3,7 @@ import { fileSha256 } from '../fileDigest';
 import type { WorkspaceContext } from '../workspaceContext';
 import { holdsDataExactly, newestFirst, type CatalogEntry } from './backupCatalog';
 import type { BackupLayout } from './backupLayout';
-import { verifyUnlocked } from './backupVerification';
+import { verifyUnlocked, type VerificationResult } from './backupVerification';
 
 /** A backup that prune verified before it deleted anything, and what verify found. */
 export interface PruneVerification {
@@ -20,6 +20,13 @@ export interface PruneVerification {
 export function pruneVerificationText(v: PruneVerification): string {
   const why = v.again ? 'its archive changed since it was verified' : 'none had been verified';
   return `${v.id} (${why}) ${v.sound ? 'passed' : `FAILED: ${v.problem}`}`;
+}
+
+/** Verifies one backup (the result recorded in the catalog) and says what prune needs of it. */
+async function verifiedNow(context: WorkspaceContext, id: string, again: boolean): Promise<{ verification: PruneVerification; result: VerificationResult }> {
+  const result = await verifyUnlocked(context, id);
+  const sound = result.ok || result.archiveSound;
+  return { result, verification: { id, sound, ...(again ? { again: true as const } : {}), ...(sound ? {} : { problem: result.problems[0] }) } };
 }
 
 /** A group of backups decided by one set of keep rules, as prune sees it for this check. */
@@ -56,9 +63,9 @@ export async function verifyUntilOnePasses(context: WorkspaceContext, profileId:
   const verified: PruneVerification[] = [];
   for (const entry of [...group.backups].sort(newestFirst)) {
     if (entry.verified) continue;
-    const result = await verifyUnlocked(context, entry.id);
-    const sound = result.ok || result.archiveSound;
-    verified.push({ id: entry.id, sound, ...(sound ? {} : { problem: result.problems[0] }) });
+    const { result, verification } = await verifiedNow(context, entry.id, false);
+    verified.push(verification);
+    const { sound } = verification;
     if (sound && !result.recorded) {
       throw new EnvProfilesError('NEEDS_BACKUP', `Prune verified ${entry.id} of ${profileId} before deleting anything, and it passed, but the result could not be recorded in the catalog${result.notRecorded ? ` (${result.notRecorded})` : ''}; nothing was deleted.`, {
         kind: 'refused',
@@ -104,10 +111,9 @@ export async function verifiedAgainWhereChanged(context: WorkspaceContext, backu
   const again: PruneVerification[] = [];
   for (const entry of group.backups.filter(holdsDataExactly).sort(newestFirst)) {
     if (await stillAsVerified(backups, profileId, entry, byId)) return again;
-    const result = await verifyUnlocked(context, entry.id);
-    const sound = result.ok || result.archiveSound;
-    again.push({ id: entry.id, sound, again: true, ...(sound ? {} : { problem: result.problems[0] }) });
-    if (sound) return again;
+    const { verification } = await verifiedNow(context, entry.id, true);
+    again.push(verification);
+    if (verification.sound) return again;
   }
   return again;
 }
