@@ -759,6 +759,30 @@ describe('delete', () => {
     assert.ok(fs.existsSync(path.join(root, 'data/test/market_data.sqlite3')));
   });
 
+  it('a change made within the second after the newest verified backup (a restore right after its safety backup): the refusal says the backup came a moment before it', async () => {
+    const { root, context } = await demoWorkspace();
+    const DEV = 'dev_environment_001';
+    const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    const databases = ['settings', 'strategies', 'market_data'].map((name) => path.join(root, 'data/dev', `${name}.sqlite3`));
+    const old = new Date('2020-01-01T00:00:00Z');
+    for (const file of [profileFile, ...databases]) fs.utimesSync(file, old, old);
+    const taken = new Date('2026-01-01T10:00:00.100Z');
+    const then = { ...context, now: () => taken };
+    const backup = await createBackup(then, { profileId: DEV, kind: 'full' });
+    await verifyBackup(then, backup.entry.id);
+    // The application writes 300 ms after the backup began: the same second to a reader.
+    fs.utimesSync(databases[0], new Date(taken.getTime() + 300), new Date(taken.getTime() + 300));
+    await assert.rejects(deleteProfile(context, { id: DEV }), (e: unknown) => {
+      assert.ok(e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP', String(e));
+      const zone = localTimeZone();
+      assert.ok(e.message.includes(`last change (${localTimestamp('2026-01-01T10:00:00.410Z', zone)}, ${zone} time); its newest verified backup, ${backup.entry.id}, is from ${localTimestamp(taken.toISOString(), zone)}, a moment before that change, so it was not deleted.`), e.message);
+      return true;
+    });
+    // A second later it reads as an earlier second, and needs no such words.
+    fs.utimesSync(databases[0], new Date(taken.getTime() + 1300), new Date(taken.getTime() + 1300));
+    await assert.rejects(deleteProfile(context, { id: DEV }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP' && !e.message.includes('a moment before'));
+  });
+
   it('a profile whose database file is gone: backup --skip-missing holds the rest, and covers delete only while that file stays missing', async () => {
     const { root, context } = await demoWorkspace();
     const TEST = 'test_environment_001';

@@ -125,7 +125,7 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
   const newestSound = entries.filter((e) => holdsDataExactly(e) && !futureDated.includes(e)).sort(newestFirst)[0];
   const unheld = newestSound && Date.parse(newestSound.createdAt) > changed.getTime() ? notHeld(context, newestSound, profile) : [];
   const newest = newestSound
-    ? `; its newest verified backup, ${newestSound.id}, is from ${localTimestamp(newestSound.createdAt, zone)}${unheld.length > 0 ? `, but it left out ${unheld.join(', ')}, which ${unheld.length === 1 ? 'exists' : 'exist'} now` : ''}`
+    ? `; its newest verified backup, ${newestSound.id}, is from ${localTimestamp(newestSound.createdAt, zone)}${sameSecondBefore(newestSound.createdAt, changed, zone)}${unheld.length > 0 ? `, but it left out ${unheld.join(', ')}, which ${unheld.length === 1 ? 'exists' : 'exist'} now` : ''}`
     : entries.length > futureDated.length
       ? `; none of its ${entries.length - futureDated.length} backup(s) is verified`
       : entries.length === 0
@@ -139,6 +139,15 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
     hint: `${absenceFirst(backups.absence())}${unwritableFirst(backups, profile.id)}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}${damagedNow.length > 0 ? ' --keep-damaged' : ''}; then delete again.${skipMissing}${keepDamaged}${elsewhereLast(backups, profile.id)}`,
     nextStep: { action: 'backup', profileId: profile.id },
   });
+}
+
+/**
+ * ", a moment before that change": both times read the same to the second (a restore changes the
+ * databases right after its safety backup), which would otherwise read as a backup not older at all.
+ */
+function sameSecondBefore(createdAt: string, changed: Date, zone: string): string {
+  const taken = Date.parse(createdAt);
+  return taken <= changed.getTime() && localTimestamp(createdAt, zone) === localTimestamp(changed.toISOString(), zone) ? ', a moment before that change' : '';
 }
 
 /** " (…/.envprofiles/backups holds 2 backups of it: …)": backups in a folder backups.directory no longer sets do not count. */
