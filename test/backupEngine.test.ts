@@ -81,6 +81,19 @@ async function contentDigest(file: string): Promise<string> {
   }
 }
 
+/** Changes one byte of `file` at `fraction` of its size, in place (what a failing disk does): its size stays. */
+function flipByteAt(file: string, fraction: number): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const at = Math.floor(fs.statSync(file).size * fraction);
+    const byte = Buffer.alloc(1);
+    fs.readSync(fd, byte, 0, 1, at);
+    fs.writeSync(fd, Buffer.from([byte[0] ^ 0x10]), 0, 1, at);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 async function mutate(root: string, sql: string, db = 'data/dev/market_data.sqlite3'): Promise<void> {
   const connection = (await engine()).open(path.join(root, db), { readOnly: false });
   connection.exec(sql);
@@ -2087,34 +2100,55 @@ describe('restore', () => {
     await mutate(root, 'DELETE FROM price_data WHERE rowid % 2 = 0');
     const market = path.join(root, 'data/dev/market_data.sqlite3');
     const current = await contentDigest(market);
-    // What a failing disk under the backups folder would do: a byte of the new archive changes after it was written.
-    const damageNewestArchive = (step: string): void => {
+    // What a failing disk under the backups folder would do: a byte of each new archive changes after it was written.
+    const damaged = new Set<string>();
+    const damageNewArchives = (step: string): void => {
       if (step !== 'safety-backup-written') return;
-      const safety = backupsOf(context, DEV).find((e) => e.reason === 'before-restore');
-      const archive = path.join(root, '.envprofiles/backups', DEV, `${safety?.id}.zip`);
-      const fd = fs.openSync(archive, 'r+');
-      const at = Math.floor(fs.statSync(archive).size / 3);
-      const byte = Buffer.alloc(1);
-      fs.readSync(fd, byte, 0, 1, at);
-      fs.writeSync(fd, Buffer.from([byte[0] ^ 0x10]), 0, 1, at);
-      fs.closeSync(fd);
+      for (const safety of backupsOf(context, DEV).filter((e) => e.reason === 'before-restore' && !damaged.has(e.id))) {
+        damaged.add(safety.id);
+        flipByteAt(path.join(root, '.envprofiles/backups', DEV, `${safety.id}.zip`), 1 / 3);
+      }
     };
-    await assert.rejects(restoreBackup({ ...context, onStep: damageNewestArchive }, { reference: backup.entry.id }), (error: unknown) => {
+    await assert.rejects(restoreBackup({ ...context, onStep: damageNewArchives }, { reference: backup.entry.id }), (error: unknown) => {
       assert.ok(error instanceof EnvProfilesError, String(error));
       assert.equal(error.code, 'VERIFY_FAILED');
-      assert.match(error.message, /^Nothing was restored: the safety backup dev_environment_001\.\S+ of the current state failed verification, so it could not give the current data back: /);
+      assert.match(error.message, /^Nothing was restored: the safety backup dev_environment_001\.\S+\.full of the current state failed verification, so it could not give the current data back: /);
       assert.match(error.hint ?? '', /^The current data is as it was\. Check the disk of the backups folder, then take a new full backup \("envprofiles backup dev_environment_001 --full --verify"\) and restore again\.$/);
       return true;
     });
     assert.equal(await contentDigest(market), current, 'the current data is untouched');
-    const safety = backupsOf(context, DEV).find((e) => e.reason === 'before-restore');
-    assert.equal(safety?.verified?.ok, false, 'kept, and marked as failed');
+    // The incremental first; when it failed, a full one in its place, which failed too.
+    const safeties = backupsOf(context, DEV).filter((e) => e.reason === 'before-restore');
+    assert.deepEqual(safeties.map((e) => `${e.kind} ${e.verified?.ok}`).sort(), ['full false', 'incremental false'], 'kept, and marked as failed');
     assert.deepEqual(temporaryFiles(root), []);
     // As the hint says: a new full backup, then the restore goes through.
     await createBackup(context, { profileId: DEV, kind: 'full' });
     const restored = await restoreBackup(context, { reference: backup.entry.id });
     assert.equal(restored.safetyBackupVerified, true);
     assert.notEqual(await contentDigest(market), current);
+  });
+
+  it('an incremental safety backup that fails verification because the full it builds on was damaged on the disk since: a full safety backup is taken in its place, and the restore goes on (before: it stopped, and said to take one by hand)', async () => {
+    const { root, context } = await demoWorkspace(3000);
+    const wanted = await createBackup(context, { profileId: DEV, kind: 'full' });
+    await mutate(root, 'DELETE FROM price_data WHERE rowid % 2 = 0');
+    const newest = await createBackup(context, { profileId: DEV, kind: 'full' });
+    flipByteAt(path.join(root, '.envprofiles/backups', DEV, `${newest.entry.id}.zip`), 1 / 2);
+    const market = path.join(root, 'data/dev/market_data.sqlite3');
+    const current = await contentDigest(market);
+    const cli = runCli(['restore', wanted.entry.id, '--workspace', root, '--json']);
+    assert.equal(cli.status, 0, cli.stderr);
+    const result = cli.json?.result;
+    const safeties = backupsOf(context, DEV).filter((e) => e.reason === 'before-restore');
+    const incremental = safeties.find((e) => e.kind === 'incremental');
+    const full = safeties.find((e) => e.kind === 'full');
+    assert.deepEqual([incremental?.chain, incremental?.verified?.ok, full?.verified?.ok], [[newest.entry.id], false, true]);
+    assert.deepEqual([result.safetyBackup, result.safetyBackupVerified], [full?.id, true]);
+    assert.ok(result.notes.some((note: string) => note.startsWith(`the safety backup was first taken as an incremental, ${incremental?.id}, which failed verification (`) && note.endsWith(`); a full backup, ${full?.id}, was taken in its place`)), result.notes.join('\n'));
+    // What was there is in that full backup: restoring it gives it back.
+    assert.notEqual(await contentDigest(market), current);
+    await restoreBackup(context, { reference: full?.id ?? '' });
+    assert.equal(await contentDigest(market), current);
   });
 
   it('a safety backup of data that was already damaged holds it exactly: the restore goes on (that damage may be why) and says so', async () => {

@@ -8,7 +8,7 @@ import type { WorkspaceContext } from '../workspaceContext';
 import { backUpProfile } from './backupCreation';
 import type { LeftOutDatabase } from './backupRequest';
 import { databaseFileProblem } from '../sqlite/sqliteHeader';
-import { verifySafetyBackup } from './safetyBackupCheck';
+import { checkSafetyBackup, safetyBackupFailed } from './safetyBackupCheck';
 import { DATABASE_FILE_SUFFIXES } from '../sqlite/companionFiles';
 import { type Outcome, told } from './restoreRequest';
 
@@ -25,27 +25,41 @@ const LONGEST_COMPANION_BYTES = Math.max(...DATABASE_FILE_SUFFIXES.map((suffix) 
  * the name.
  */
 export async function backUpWhatIsThere(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, plan: SafetyBackupPlan, profileFileContent: Buffer | undefined): Promise<{ safetyBackup?: string; safetyBackupVerified?: boolean; keptAs: Map<string, string>; notes: string[] }> {
-  const { present, keptAs, notes } = plan;
-  if (!plan.takesBackup) return { keptAs, notes };
-  context.progress?.('Taking a safety backup of the current state');
-  let safetyBackup: string;
-  let safetyArchive: string;
-  let unlistedNote: string | undefined;
+  if (!plan.takesBackup) return { keptAs: plan.keptAs, notes: plan.notes };
+  const first = await takeSafetyBackup(context, config, profile, plan, profileFileContent, 'auto');
+  context.onStep?.('safety-backup-written');
+  let taken = first;
+  let checked = await checkSafetyBackup(context, first.id, first.archive);
+  // An incremental gives the data back only with the archives it builds on: one of them damaged on the
+  // disk since fails it. A full one needs none of them (before, the restore stopped here, and said to
+  // take a full backup by hand and restore again).
+  if ('failed' in checked && first.kind === 'incremental') {
+    context.logger.warn(`the incremental safety backup ${first.id} failed verification (${checked.failed}); taking a full one instead`);
+    taken = await takeSafetyBackup(context, config, profile, plan, profileFileContent, 'full');
+    context.onStep?.('safety-backup-written');
+    const failedFirst = checked.failed;
+    checked = await checkSafetyBackup(context, taken.id, taken.archive);
+    if (!('failed' in checked)) plan.notes.push(`the safety backup was first taken as an incremental, ${first.id}, which failed verification (${failedFirst}); a full backup, ${taken.id}, was taken in its place`);
+  }
+  if ('failed' in checked) throw safetyBackupFailed(taken.id, checked);
+  const unlisted = taken.unlistedNote ? [taken.unlistedNote] : [];
+  return { safetyBackup: taken.id, safetyBackupVerified: checked.verified, keptAs: plan.keptAs, notes: [...plan.notes, ...checked.notes, ...unlisted] };
+}
+
+/** Takes the safety backup (`kind` 'auto': incremental on the profile's chain when it has one); the damaged databases it left out are kept aside. */
+async function takeSafetyBackup(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, plan: SafetyBackupPlan, profileFileContent: Buffer | undefined, kind: 'auto' | 'full'): Promise<{ id: string; archive: string; kind: string; unlistedNote?: string }> {
+  context.progress?.(`Taking a ${kind === 'full' ? 'full ' : ''}safety backup of the current state`);
   try {
-    const made = await backUpProfile(context, config, { ...profile, databases: present }, 'auto', 'before-restore', { profileFileContent, leaveOutDamaged: true });
-    safetyBackup = made.entry.id;
-    safetyArchive = made.archive;
-    for (const damaged of made.leftOut ?? []) notes.push(keepDamagedAside(context, damaged, plan));
-    if (made.unlisted) unlistedNote = `the safety backup ${made.entry.id} is not listed in the catalog of ${profile.id}, which cannot be read; ${made.listedBy}`;
+    const made = await backUpProfile(context, config, { ...profile, databases: plan.present }, kind, 'before-restore', { profileFileContent, leaveOutDamaged: true });
+    // Said once: a second safety backup (full, in place of an incremental that failed) leaves out the same.
+    if (kind === 'auto') for (const damaged of made.leftOut ?? []) plan.notes.push(keepDamagedAside(context, damaged, plan));
+    const unlistedNote = made.unlisted ? `the safety backup ${made.entry.id} is not listed in the catalog of ${profile.id}, which cannot be read; ${made.listedBy}` : undefined;
+    return { id: made.entry.id, archive: made.archive, kind: made.entry.kind, ...(unlistedNote ? { unlistedNote } : {}) };
   } catch (error) {
     // Whatever stopped it (a full disk, a locked database, a folder in files:) is said as it is, after what it means for the restore.
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
     throw reworded(error, `Nothing was restored: the safety backup of the current state comes first, and it could not be made. ${error.message}`);
   }
-  context.onStep?.('safety-backup-written');
-  const check = await verifySafetyBackup(context, safetyBackup, safetyArchive);
-  const unlisted = unlistedNote ? [unlistedNote] : [];
-  return { safetyBackup, safetyBackupVerified: check.verified, keptAs, notes: [...notes, ...check.notes, ...unlisted] };
 }
 
 /** What the safety backup holds (`present`: logical name to path), and what is kept aside instead of backed up (`keptAs`). */

@@ -28,10 +28,32 @@ export function requireRoomToVerify(operation: string, backupsFolder: string, da
   if (largest > 0) requireFreeSpace(operation, [{ folder: backupsFolder, bytes: largest, what: 'verifying the safety backup (its largest database, rebuilt)' }]);
 }
 
-/** Verifies the safety backup `backupId` (its archive `archive`); throws, with nothing restored yet, when it could not give the current data back. */
-export async function verifySafetyBackup(context: WorkspaceContext, backupId: string, archive: string): Promise<SafetyBackupCheck> {
+/** A safety backup that does not give the current data back: verify's first problem. */
+export interface SafetyBackupFailure {
+  failed: string;
+  archive: string;
+  profileId?: string;
+}
+
+/** The error for a safety backup that failed verification: nothing was restored. */
+export function safetyBackupFailed(backupId: string, failure: SafetyBackupFailure): EnvProfilesError {
+  return new EnvProfilesError('VERIFY_FAILED', `${nothingRestored(backupId)} failed verification, so it could not give the current data back: ${failure.failed}`, {
+    file: failure.archive,
+    hint: `The current data is as it was. Check the disk of the backups folder, then take a new full backup ("envprofiles backup ${failure.profileId ?? '<profile>'} --full --verify") and restore again.`,
+    nextStep: failure.profileId ? { action: 'backup', profileId: failure.profileId } : undefined,
+  });
+}
+
+function nothingRestored(backupId: string): string {
+  return `Nothing was restored: the safety backup ${backupId} of the current state`;
+}
+
+/**
+ * Verifies the safety backup `backupId` (its archive `archive`), as `verify` does. A failure to give the
+ * current data back is returned (the caller may take a full one instead, then throws safetyBackupFailed).
+ */
+export async function checkSafetyBackup(context: WorkspaceContext, backupId: string, archive: string): Promise<SafetyBackupCheck | SafetyBackupFailure> {
   context.progress?.(`Verifying the safety backup ${backupId}`);
-  const stopped = (why: string): string => `Nothing was restored: the safety backup ${backupId} of the current state ${why}`;
   let result;
   try {
     // By its archive: a backup into a catalog that cannot be read is not listed there, and is verified all the same.
@@ -39,7 +61,7 @@ export async function verifySafetyBackup(context: WorkspaceContext, backupId: st
   } catch (error) {
     // A full disk, a cancel: the backup is kept, unverified, and the data is untouched.
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
-    throw reworded(error, `${stopped('was made but could not be verified.')} ${error.message}`);
+    throw reworded(error, `${nothingRestored(backupId)} was made but could not be verified. ${error.message}`);
   }
   if (result.ok) return { verified: true, notes: [] };
   if (result.archiveSound) {
@@ -49,9 +71,5 @@ export async function verifySafetyBackup(context: WorkspaceContext, backupId: st
       notes: [`the safety backup ${backupId} holds the data that was replaced exactly, but ${names} already failed integrity_check or foreign_key_check before the restore ("envprofiles verify ${backupId}" says what)`],
     };
   }
-  throw new EnvProfilesError('VERIFY_FAILED', stopped(`failed verification, so it could not give the current data back: ${result.problems[0]}`), {
-    file: result.archive,
-    hint: `The current data is as it was. Check the disk of the backups folder, then take a new full backup ("envprofiles backup ${result.profileId ?? '<profile>'} --full --verify") and restore again.`,
-    nextStep: result.profileId ? { action: 'backup', profileId: result.profileId } : undefined,
-  });
+  return { failed: result.problems[0], archive: result.archive, ...(result.profileId ? { profileId: result.profileId } : {}) };
 }
