@@ -74,7 +74,7 @@ describe('a new profile that takes the id of a deleted one', function () {
     assert.equal(pruned.status, 0, pruned.stderr);
     const decisions = Object.fromEntries(pruned.json?.result.decisions.map((d: { id: string; action: string; reasons: string[] }) => [d.id, `${d.action}: ${d.reasons.join('; ')}`]));
     // The new profile's backups were never verified (the earlier one's were): prune verified its newest first.
-    assert.deepEqual(pruned.json?.result.verifiedFirst, [{ id: ours[1], sound: true }]);
+    assert.deepEqual(pruned.json?.result.verifiedFirst, [{ id: ours[1], sound: true, why: 'none had been verified' }]);
     assert.deepEqual(decisions, {
       [ours[1]]: 'keep: last 1/1; newest verified backup (never deleted)',
       [ours[0]]: 'delete: no rule keeps it',

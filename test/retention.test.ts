@@ -141,6 +141,32 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
     assert.equal(reasonsText(['within 30 days', 'needed by c', 'needed by b', 'needed by a']), 'within 30 days; needed by c and 2 later backups of its chain');
   });
 
+  it('a verified backup whose chain lost an archive (a catalog rebuilt without it) is not the verified backup prune relies on: the newest verified one that can be restored is kept', () => {
+    const entries = [
+      entry('older-full', '2025-10-01T00:00:00Z', { verified: true }),
+      // 'lost-full' was in between: its archive went, and a catalog rebuild dropped it.
+      entry('incr-a', '2025-10-11T00:00:00Z', { kind: 'incremental', chain: ['lost-full'] }),
+      entry('incr-b', '2025-10-12T00:00:00Z', { kind: 'incremental', chain: ['lost-full', 'incr-a'], verified: true }),
+      entry('newest', '2025-10-13T00:00:00Z'),
+    ];
+    assert.deepEqual(table(entries, { last: 1 }), [
+      'newest keep last 1/1',
+      'incr-b delete no rule keeps it (nor can it be restored: its chain lost lost-full)',
+      'incr-a delete no rule keeps it (nor can it be restored: its chain lost lost-full)',
+      // Before, incr-b (verified, but not restorable) was "the newest verified backup", and this one,
+      // the only backup that restored, was deleted.
+      'older-full keep newest verified backup (never deleted)',
+    ]);
+    // So for one that failed only on its data's own problems, and for the newest holding every database.
+    const exact = entries.map((e) => (e.verified ? { ...e, verified: { ...e.verified, ok: false, archiveSound: true } } : e));
+    assert.equal(table(exact, { last: 1 }).at(-1), 'older-full keep newest backup verified to hold its data exactly, problems the data already had included (never deleted)');
+    const partial = [entry('older-whole', '2025-09-01T00:00:00Z', { verified: true }), ...entries.map((e) => (e.id === 'older-full' ? { ...e, leftOut: ['settings'] } : e))];
+    assert.deepEqual(table(partial, { last: 1 }).filter((line) => line.includes('never deleted')), [
+      'older-full keep newest verified backup (never deleted)',
+      'older-whole keep newest verified backup that holds every database (never deleted)',
+    ]);
+  });
+
   it('a backup dated after now (made while the clock was ahead) is kept and counts for no rule: the backups made since are decided among themselves (before, with last 1, the newest of them went)', () => {
     const entries = [
       entry('full-1', '2025-10-30T10:00:00Z', { verified: true }),
@@ -308,7 +334,7 @@ describe('prune', () => {
     assert.equal(fs.readdirSync(path.join(root, '.envprofiles/backups/dev_environment_001')).filter((f) => f.endsWith('.zip')).length, 4);
     const result = await pruneBackups(context, 'dev_environment_001', false);
     assert.deepEqual(result.deleted.sort(), [ids[0], ids[1]].sort());
-    assert.deepEqual(result.verifiedFirst, [{ id: ids[3], sound: true }], 'none was verified: the newest first, which passed');
+    assert.deepEqual(result.verifiedFirst, [{ id: ids[3], sound: true, why: 'none had been verified' }], 'none was verified: the newest first, which passed');
     assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/backups/dev_environment_001')).filter((f) => f.endsWith('.zip')).sort(), [`${ids[2]}.zip`, `${ids[3]}.zip`]);
   });
 
@@ -453,6 +479,57 @@ describe('prune', () => {
     assert.deepEqual(again.verifiedFirst, []);
     assert.deepEqual(again.deleted, [ids[2]]);
     assert.deepEqual(readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), 'dev_environment_001').map((e) => e.id).sort(), [ids[3], newest].sort());
+  });
+
+  /**
+   * dev with keep {last: 1}: a sound full (verified when `soundVerified`), a full whose archive then went
+   * (the catalog rebuilt without it), two incrementals on it (the newer verified before it went), and a
+   * newest full damaged on the disk.
+   */
+  async function strandedChain(soundVerified: boolean) {
+    const { root, context } = await demoWorkspace();
+    const file = path.join(root, '.envprofiles/profiles/dev_environment_001.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('    retention_days: 30\n', '    keep:\n      last: 1\n'));
+    const backup = async (kind: 'full' | 'incremental'): Promise<string> => (await createBackup(context, { profileId: 'dev_environment_001', kind })).entry.id;
+    const sound = await backup('full');
+    if (soundVerified) assert.equal((await verifyBackup(context, sound)).ok, true);
+    const lost = await backup('full');
+    const stranded = [await backup('incremental'), await backup('incremental')];
+    assert.equal((await verifyBackup(context, stranded[1])).ok, true);
+    fs.rmSync(path.join(root, '.envprofiles/backups/dev_environment_001', `${lost}.zip`));
+    assert.equal(runCli(['backups', 'dev_environment_001', '--rebuild-catalog', '--workspace', root]).status, 0);
+    const newest = await backup('full');
+    damage(root, newest);
+    const archivesLeft = (): string[] => fs.readdirSync(path.join(root, '.envprofiles/backups/dev_environment_001')).filter((f) => f.endsWith('.zip')).sort();
+    return { root, context, sound, lost, stranded, newest, archivesLeft };
+  }
+
+  const escaped = (id: string): string => id.replace(/\./g, '\\.');
+
+  it('a verified backup whose chain lost an archive (the catalog rebuilt without it) is not the one prune relies on: the sound verified full before it is kept (before: it was deleted, and nothing restorable was left)', async () => {
+    const { root, context, sound, lost, stranded, newest, archivesLeft } = await strandedChain(true);
+    const pruned = runCli(['prune', 'dev_environment_001', '--workspace', root, '--json']);
+    assert.equal(pruned.status, 0, pruned.stderr);
+    assert.deepEqual(pruned.json?.result.verifiedFirst, [], 'the sound full is verified and its archive intact: nothing to verify');
+    const reasons = new Map((pruned.json?.result.decisions as { id: string; reasons: string[] }[]).map((d) => [d.id, d.reasons.join('; ')]));
+    assert.equal(reasons.get(sound), 'newest verified backup (never deleted)');
+    assert.equal(reasons.get(stranded[1]), `no rule keeps it (nor can it be restored: its chain lost ${lost})`);
+    assert.deepEqual(archivesLeft(), [`${sound}.zip`, `${newest}.zip`].sort(), 'the stranded incrementals go (no rule keeps them, and they cannot be restored)');
+    assert.ok((await restoreBackup(context, { reference: sound })).backupId === sound);
+  });
+
+  it('the same with that full never verified: prune verifies newest first (the damaged newest and the stranded incremental fail) and keeps the full, which passes', async () => {
+    const { root, sound, lost, stranded, newest, archivesLeft } = await strandedChain(false);
+    const dry = runCli(['prune', 'dev_environment_001', '--dry-run', '--workspace', root]);
+    assert.match(dry.stdout, /\nnote: none of these backups that can be restored has been verified \(the chains of those verified lost an archive\), so before it deletes anything/);
+    const pruned = runCli(['prune', 'dev_environment_001', '--workspace', root]);
+    assert.equal(pruned.status, 0, pruned.stderr);
+    const why = 'none had been verified that can be restored: the chains of those verified lost an archive';
+    const lines = pruned.stdout.split('\n');
+    assert.match(lines[0], new RegExp(`^verified before pruning: ${escaped(newest)} \\(${why}\\) FAILED: `));
+    assert.match(lines[1], new RegExp(`^verified before pruning: ${escaped(stranded[0])} \\(${why}\\) FAILED: .*depends on backup ${escaped(lost)}, whose archive .* is missing`));
+    assert.equal(lines[2], `verified before pruning: ${sound} (${why}) passed`);
+    assert.deepEqual(archivesLeft(), [`${sound}.zip`, `${newest}.zip`].sort());
   });
 
   it('with no backup verified and none passing, deletes nothing and says so (exit 3)', async () => {

@@ -174,7 +174,7 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
     if (verifiedFirst.length > 0) decided = await decide(context, config, backups, profileId, timeZone);
   }
   // Keep rules alone must not decide where no backup is known to restore: the newest one they keep may not.
-  const unverified = groupsWithNothingVerified(checkedGroups(), doomedIn(decided.decisions));
+  const unverified = groupsWithNothingVerified(checkedGroups(), doomedIn(decided.decisions), new Set(decided.entries.map((e) => e.id)));
   if (!dryRun && unverified.length > 0) {
     for (const group of unverified) verifiedFirst.push(...(await verifyUntilOnePasses(context, profileId, group)));
     // The results are in the catalog now: the newest that passed is the newest verified backup, never deleted.

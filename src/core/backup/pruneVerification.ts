@@ -1,9 +1,9 @@
 import { EnvProfilesError } from '../errors';
-import { fileSha256 } from '../fileDigest';
 import type { WorkspaceContext } from '../workspaceContext';
 import { holdsDataExactly, newestFirst, type CatalogEntry } from './backupCatalog';
 import type { BackupLayout } from './backupLayout';
 import { verifyUnlocked, type VerificationResult } from './backupVerification';
+import { chainListed, changedSinceVerified } from './verifiedArchives';
 
 /** A backup that prune verified before it deleted anything, and what verify found. */
 export interface PruneVerification {
@@ -14,19 +14,20 @@ export interface PruneVerification {
   problem?: string;
   /** Verified before, but its archive (or one of its chain) is no longer the one verified: verified again. */
   again?: true;
+  /** Why prune verified it: "none had been verified", or what changed since its verification. */
+  why: string;
 }
 
 /** One line for a backup prune verified first: "<id> passed", or why it was verified and why it failed. */
 export function pruneVerificationText(v: PruneVerification): string {
-  const why = v.again ? 'its archive changed since it was verified' : 'none had been verified';
-  return `${v.id} (${why}) ${v.sound ? 'passed' : `FAILED: ${v.problem}`}`;
+  return `${v.id} (${v.why}) ${v.sound ? 'passed' : `FAILED: ${v.problem}`}`;
 }
 
 /** Verifies one backup (the result recorded in the catalog) and says what prune needs of it. */
-async function verifiedNow(context: WorkspaceContext, id: string, again: boolean): Promise<{ verification: PruneVerification; result: VerificationResult }> {
+async function verifiedNow(context: WorkspaceContext, id: string, why: string, again: boolean): Promise<{ verification: PruneVerification; result: VerificationResult }> {
   const result = await verifyUnlocked(context, id);
   const sound = result.ok || result.archiveSound;
-  return { result, verification: { id, sound, ...(again ? { again: true as const } : {}), ...(sound ? {} : { problem: result.problems[0] }) } };
+  return { result, verification: { id, sound, why, ...(again ? { again: true as const } : {}), ...(sound ? {} : { problem: result.problems[0] }) } };
 }
 
 /** A group of backups decided by one set of keep rules, as prune sees it for this check. */
@@ -39,18 +40,25 @@ export interface GroupToCheck {
 }
 
 /**
- * The groups from which prune would delete with nothing verified among their backups: keep rules alone
- * then decide, and a prune of a catalog that a rebuild reset (or of backups never verified) kept only the
- * newest, unverified one, which may not restore, and deleted every sound backup before it.
+ * The groups from which prune would delete with nothing verified among their backups (that can be
+ * restored: a verified backup whose chain lost an archive cannot): keep rules alone then decide, and a
+ * prune of a catalog that a rebuild reset (or of backups never verified) kept only the newest,
+ * unverified one, which may not restore, and deleted every sound backup before it.
  */
-export function groupsWithNothingVerified<Group extends GroupToCheck>(groups: Group[], doomed: ReadonlySet<string>): Group[] {
-  return groups.filter((group) => group.backups.some((e) => doomed.has(e.id)) && !group.backups.some(holdsDataExactly));
+export function groupsWithNothingVerified<Group extends GroupToCheck>(groups: Group[], doomed: ReadonlySet<string>, listed: ReadonlySet<string>): Group[] {
+  return groups.filter((group) => group.backups.some((e) => doomed.has(e.id)) && !group.backups.some((e) => holdsDataExactly(e) && chainListed(e, listed)));
+}
+
+/** "none had been verified", or why the verified ones do not count: their chains lost an archive. */
+function noneVerifiedInWords(group: GroupToCheck): string {
+  return group.backups.some(holdsDataExactly) ? 'none had been verified that can be restored: the chains of those verified lost an archive' : 'none had been verified';
 }
 
 /** What a dry run says prune will do first, for such a group. */
 export function verifyFirstNote(profileId: string, group: GroupToCheck): string {
   const newest = [...group.backups].sort(newestFirst)[0];
-  return `${group.label ? `${group.label}: ` : ''}none of these backups has been verified, so before it deletes anything, prune verifies them, newest first, until one passes, and keeps it (with the backups it builds on); if none passes, it deletes nothing. The decisions above assume the newest, ${newest.id}, passes; to know now: envprofiles verify --unverified ${profileId}`;
+  const none = group.backups.some(holdsDataExactly) ? 'none of these backups that can be restored has been verified (the chains of those verified lost an archive)' : 'none of these backups has been verified';
+  return `${group.label ? `${group.label}: ` : ''}${none}, so before it deletes anything, prune verifies them, newest first, until one passes, and keeps it (with the backups it builds on); if none passes, it deletes nothing. The decisions above assume the newest, ${newest.id}, passes; to know now: envprofiles verify --unverified ${profileId}`;
 }
 
 /**
@@ -61,9 +69,10 @@ export function verifyFirstNote(profileId: string, group: GroupToCheck): string 
  */
 export async function verifyUntilOnePasses(context: WorkspaceContext, profileId: string, group: GroupToCheck): Promise<PruneVerification[]> {
   const verified: PruneVerification[] = [];
+  const why = noneVerifiedInWords(group);
   for (const entry of [...group.backups].sort(newestFirst)) {
     if (entry.verified) continue;
-    const { result, verification } = await verifiedNow(context, entry.id, false);
+    const { result, verification } = await verifiedNow(context, entry.id, why, false);
     verified.push(verification);
     const { sound } = verification;
     if (sound && !result.recorded) {
@@ -89,18 +98,6 @@ export async function verifyUntilOnePasses(context: WorkspaceContext, profileId:
 }
 
 /**
- * Whether the archives of a verified backup and of its chain are still the ones that were verified
- * (their SHA-256 as the catalog recorded it). Prune keeps the newest verified backup and lets the others
- * go on the strength of that record: an archive damaged on the disk since would leave nothing that restores.
- */
-async function stillAsVerified(backups: BackupLayout, profileId: string, entry: CatalogEntry, listed: ReadonlyMap<string, CatalogEntry>): Promise<boolean> {
-  for (const member of [entry, ...entry.chain.map((id) => listed.get(id))]) {
-    if (!member || (await fileSha256(backups.archiveFile(profileId, member.id)).catch(() => undefined)) !== member.sha256) return false;
-  }
-  return true;
-}
-
-/**
  * Checks that the verified backup the group relies on (its newest) is still what was verified; when its
  * archive (or one of its chain) changed since, verifies it again, which records the failure, and goes on
  * to the next verified one. Returns what it verified again (empty when the newest verified one is intact).
@@ -109,9 +106,10 @@ async function stillAsVerified(backups: BackupLayout, profileId: string, entry: 
 export async function verifiedAgainWhereChanged(context: WorkspaceContext, backups: BackupLayout, profileId: string, group: GroupToCheck, listed: readonly CatalogEntry[]): Promise<PruneVerification[]> {
   const byId = new Map(listed.map((e) => [e.id, e]));
   const again: PruneVerification[] = [];
-  for (const entry of group.backups.filter(holdsDataExactly).sort(newestFirst)) {
-    if (await stillAsVerified(backups, profileId, entry, byId)) return again;
-    const { verification } = await verifiedNow(context, entry.id, true);
+  for (const entry of group.backups.filter((e) => holdsDataExactly(e) && chainListed(e, byId)).sort(newestFirst)) {
+    const changed = await changedSinceVerified(backups, profileId, entry, byId);
+    if (changed === undefined) return again;
+    const { verification } = await verifiedNow(context, entry.id, changed, true);
     again.push(verification);
     if (verification.sound) return again;
   }

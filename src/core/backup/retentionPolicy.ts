@@ -1,5 +1,6 @@
 import { localParts } from '../localTime';
 import { holdsDataExactly, newestFirst as byNewestFirst, type CatalogEntry } from './backupCatalog';
+import { chainListed } from './verifiedArchives';
 
 /** restic-style keep rules plus `retention_days` (restic's --keep-within), from the profile's backup_schedule. */
 export interface KeepRules {
@@ -62,7 +63,7 @@ export function hasRules(rules: KeepRules): boolean {
  * Decides, for every backup, keep or delete and why. Rules as in restic: `last n` keeps the n newest;
  * each bucket rule keeps the newest backup of each of the n newest periods (local time); `withinDays`
  * keeps everything younger. Then the safety rules override: the newest backup and the newest verified
- * one are always kept (and the newest that holds its data exactly, when its data failed the checks),
+ * one whose chain is all listed are always kept (and the newest that holds its data exactly, when its data failed the checks),
  * and every backup that a kept incremental depends on is kept. Backups in `pinned` (id to reason: another
  * workspace's) and backups dated after `now` are kept and are not counted by the rules, which decide
  * among the others only.
@@ -97,29 +98,34 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
     const limit = now.getTime() - rules.withinDays * 86400000;
     for (const e of ruled) if (Date.parse(e.createdAt) >= limit) add(e.id, `within ${rules.withinDays} days`);
   }
-  const newestVerified = ruled.find((e) => e.verified?.ok);
+  // A verified backup whose chain lost an archive (a catalog rebuilt without it) cannot be restored:
+  // the verified backup that prune relies on is the newest one that can.
+  const listed = new Set(newestFirst.map((e) => e.id));
+  const restorable = (e: CatalogEntry): boolean => chainListed(e, listed);
+  const newestVerified = ruled.find((e) => e.verified?.ok && restorable(e));
   if (newestVerified) add(newestVerified.id, 'newest verified backup (never deleted)');
   // When that one left a database out (an emergency backup saves what it can), the newest verified
   // backup that holds every database is kept as well.
-  const newestWhole = newestVerified?.leftOut ? ruled.find((e) => e.verified?.ok && !e.leftOut) : undefined;
+  const newestWhole = newestVerified?.leftOut ? ruled.find((e) => e.verified?.ok && !e.leftOut && restorable(e)) : undefined;
   if (newestWhole) add(newestWhole.id, 'newest verified backup that holds every database (never deleted)');
   // Where every backup fails verify for its data alone (an application without foreign keys), the newest
   // one verified to hold its data exactly is what delete relied on: it is kept too.
-  const newestExact = ruled.find(holdsDataExactly);
+  const newestExact = ruled.find((e) => holdsDataExactly(e) && restorable(e));
   if (newestExact && newestExact !== newestVerified) add(newestExact.id, 'newest backup verified to hold its data exactly, problems the data already had included (never deleted)');
   // A prune never leaves the profile without its latest state: with backups that stopped for longer
   // than retention_days (and none verified), the rules kept nothing, and every backup went.
   const newest = ruled[0];
   if (newest && (reasons.get(newest.id) ?? []).length === 0) add(newest.id, 'newest backup (never deleted: the profile\'s latest state)');
   // Dependencies: a kept incremental needs its whole chain.
-  const byId = new Map(newestFirst.map((e) => [e.id, e]));
   for (const e of newestFirst) {
     if ((reasons.get(e.id) ?? []).length === 0) continue;
-    for (const ancestor of e.chain) if (byId.has(ancestor) && !(reasons.get(ancestor) ?? []).some((r) => r === `needed by ${e.id}`)) add(ancestor, `needed by ${e.id}`);
+    for (const ancestor of e.chain) if (listed.has(ancestor) && !(reasons.get(ancestor) ?? []).some((r) => r === `needed by ${e.id}`)) add(ancestor, `needed by ${e.id}`);
   }
   return newestFirst.map((e) => {
     const kept = reasons.get(e.id) ?? [];
-    return { id: e.id, createdAt: e.createdAt, kind: e.kind, action: kept.length > 0 ? 'keep' : 'delete', reasons: kept.length > 0 ? kept : ['no rule keeps it'] };
+    const lost = e.chain.find((id) => !listed.has(id));
+    const unkept = lost ? `no rule keeps it (nor can it be restored: its chain lost ${lost})` : 'no rule keeps it';
+    return { id: e.id, createdAt: e.createdAt, kind: e.kind, action: kept.length > 0 ? 'keep' : 'delete', reasons: kept.length > 0 ? kept : [unkept] };
   });
 }
 
