@@ -15,7 +15,7 @@ import { deleteProfile } from '../src/core/profileDeletion';
 import { switchProfile } from '../src/core/switchTransaction';
 import { workspaceConfigFor } from '../src/core/workspaceConfig';
 import { runCli } from './support/cliRunner';
-import { allowFolders, demoWorkspace, engine, pastLastWrite, snapshotTree, tempDir } from './support/workspaces';
+import { allowFolders, assertSameTree, demoWorkspace, engine, pastLastWrite, snapshotTree, tempDir } from './support/workspaces';
 import { needsRoot } from './support/needsRoot';
 import { killAtEveryStep, stepsOf } from './support/steppedRuns';
 import { execFileSync } from 'node:child_process';
@@ -858,6 +858,40 @@ describe('delete', () => {
     // A second later it reads as an earlier second, and needs no such words.
     fs.utimesSync(databases[0], new Date(taken.getTime() + 1300), new Date(taken.getTime() + 1300));
     await assert.rejects(deleteProfile(context, { id: DEV }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP' && !e.message.includes('a moment before'));
+  });
+
+  it('the covering backup must still restore: an archive of its chain gone or damaged on the disk since it was verified refuses the delete, naming it (before: the data was deleted on the strength of the record)', async () => {
+    const { root, context } = await demoWorkspace();
+    const DEV = 'dev_environment_001';
+    await pastLastWrite();
+    const full = (await createBackup(context, { profileId: DEV, kind: 'full' })).entry.id;
+    const incremental = (await createBackup(context, { profileId: DEV, kind: 'incremental' })).entry.id;
+    assert.equal((await verifyBackup(context, incremental)).ok, true);
+    const fullArchive = path.join(root, '.envprofiles/backups', DEV, `${full}.zip`);
+    const original = fs.readFileSync(fullArchive);
+    // The audit log records each refusal, and the empty -wal and -shm of a database looked at go with its last connection; the rest stays as it was.
+    const kept = (rel: string): boolean => (rel.startsWith('.envprofiles/') && !/^\.envprofiles\/(profiles|backups)\//.test(rel)) || /-(wal|shm)$/.test(rel);
+    const before = snapshotTree(root, kept);
+    const refusedFor = (why: string): void => {
+      const dry = runCli(['delete', DEV, '--delete-data', '--dry-run', '--workspace', root, '--json']);
+      assert.equal(dry.status, 3, dry.stderr);
+      assert.equal(dry.json?.result.plan.wouldRefuse.length, 1);
+      assert.ok(dry.json?.result.plan.wouldRefuse[0].includes(`that can be restored now: ${incremental}, verified, cannot be restored now: ${why}. So it cannot be deleted now.`), dry.json?.result.plan.wouldRefuse[0]);
+      const refused = runCli(['delete', DEV, '--delete-data', '--workspace', root]);
+      assert.equal(refused.status, 3, refused.stderr);
+      assert.match(refused.stderr, /^error\[NEEDS_BACKUP\]: .*So it was not deleted\.\n  Make one and verify it: envprofiles backup dev_environment_001 --full --verify; then delete again\./);
+    };
+    fs.rmSync(fullArchive);
+    refusedFor(`the archive of ${full}, which it builds on, is missing`);
+    const damaged = Buffer.from(original);
+    damaged[damaged.length >> 1] ^= 0x40;
+    fs.writeFileSync(fullArchive, damaged);
+    refusedFor(`the archive of ${full}, which it builds on, changed since it was verified`);
+    fs.writeFileSync(fullArchive, original);
+    assertSameTree(snapshotTree(root, kept), before, 'nothing was deleted');
+    // The archive as it was verified: the backup covers the profile again.
+    const deleted = await deleteProfile(context, { id: DEV, deleteData: true });
+    assert.equal(deleted.coveredBy, incremental);
   });
 
   it('a profile whose database file is gone: backup --skip-missing holds the rest, and covers delete only while that file stays missing', async () => {

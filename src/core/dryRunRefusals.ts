@@ -15,9 +15,23 @@ export class RefusalChecks {
     try {
       return run();
     } catch (error) {
-      if (!isEnvProfilesError(error)) throw error;
-      this.wouldRefuse.push(error.hint ? `${error.message} ${error.hint}` : error.message);
-      return undefined;
+      return this.refused(error);
     }
+  }
+
+  /** `check` for a check that reads files as it goes. */
+  async checkAsync<T>(run: () => Promise<T>): Promise<T | undefined> {
+    if (!this.dryRun) return run();
+    try {
+      return await run();
+    } catch (error) {
+      return this.refused(error);
+    }
+  }
+
+  private refused(error: unknown): undefined {
+    if (!isEnvProfilesError(error)) throw error;
+    this.wouldRefuse.push(error.hint ? `${error.message} ${error.hint}` : error.message);
+    return undefined;
   }
 }

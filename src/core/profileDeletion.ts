@@ -6,6 +6,7 @@ import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
 import { BackupLayout } from './backup/backupLayout';
+import { changedSinceVerified } from './backup/verifiedArchives';
 import { backupsElsewhere, backupsElsewhereInWords } from './backup/backupsElsewhere';
 import { heldDatabase, refuseIfHeld } from './databaseInUse';
 import { RefusalChecks } from './dryRunRefusals';
@@ -101,22 +102,30 @@ function absenceFirst(absence: string | undefined): string {
  * holdsDataExactly), it was taken after the profile's last change, and not while the clock was ahead;
  * a database it left out must still be missing. Otherwise NEEDS_BACKUP, saying how to make one.
  */
-function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, file: string, dryRun: boolean): CatalogEntry {
+async function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, file: string, dryRun: boolean): Promise<CatalogEntry> {
   const { layout } = context;
   const changed = lastChange(context, file, Object.values(profile.databases));
   const now = context.now().getTime();
   const backups = new BackupLayout(layout, config);
   const entries = readCatalog(backups, profile.id);
+  const listed = new Map(entries.map((e) => [e.id, e]));
   // A backup dated after now was taken while the clock was ahead: its date cannot show that it
   // followed the last change (a change made since the clock was put right would look older).
   const futureDated = entries.filter((e) => Date.parse(e.createdAt) > now);
-  const covering = entries
+  const candidates = entries
     // Taken after the change: a backup's time is that of its start, before its snapshots.
     // A backup whose verification failed only because of the data's own problems (orphan rows of an
     // application that never turns foreign keys on, say) holds that data exactly: it covers it too.
     .filter((e) => holdsDataExactly(e) && Date.parse(e.createdAt) > changed.getTime() && !futureDated.includes(e) && leftOutHeld(context, e, profile))
-    .sort(newestFirst)[0];
-  if (covering) return covering;
+    .sort(newestFirst);
+  // It covers the profile only while its archive, and those of its chain, are the ones verified: one
+  // gone or damaged on the disk since would leave data deleted with nothing that restores it.
+  const unrestorable: string[] = [];
+  for (const candidate of candidates) {
+    const changedSince = await changedSinceVerified(backups, profile.id, candidate, listed);
+    if (changedSince === undefined) return candidate;
+    unrestorable.push(`${candidate.id}, verified, cannot be restored now: ${changedSince}`);
+  }
   if (!dryRun) appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
   const missingNow = Object.values(profile.databases).filter((written) => !fs.existsSync(layout.resolve(written)));
   // People read local time; the zone is named, as the catalog and JSON keep UTC.
@@ -134,6 +143,13 @@ function requireCoveringBackup(context: WorkspaceContext, config: WorkspaceConfi
   const damagedNow = Object.entries(profile.databases).filter(([, written]) => isDamagedFile(layout.resolve(written))).map(([logical]) => logical);
   const skipMissing = missingNow.length > 0 ? ` (${missingNow.join(', ')} ${missingNow.length === 1 ? 'does' : 'do'} not exist: --skip-missing backs up the rest, and such a backup covers the profile while ${missingNow.length === 1 ? 'it stays' : 'they stay'} missing.)` : '';
   const keepDamaged = damagedNow.length > 0 ? ` (${damagedNow.join(', ')} ${damagedNow.length === 1 ? 'is' : 'are'} damaged: --keep-damaged keeps ${damagedNow.length === 1 ? 'its file' : 'their files'} in the backup as found, which a restore does not write back.)` : '';
+  if (unrestorable.length > 0) {
+    throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${localTimestamp(changed.toISOString(), zone)}, ${zone} time) that can be restored now: ${unrestorable.join('; ')}. So it ${dryRun ? 'cannot be deleted now' : 'was not deleted'}.`, {
+      kind: 'refused',
+      hint: `${unwritableFirst(backups, profile.id)}Make one and verify it: envprofiles backup ${profile.id} --full --verify; then delete again. ("envprofiles verify <id>" says what is wrong with a backup.)`,
+      nextStep: { action: 'backup', profileId: profile.id },
+    });
+  }
   throw new EnvProfilesError('NEEDS_BACKUP', `Profile "${profile.id}" has no verified backup newer than its last change (${localTimestamp(changed.toISOString(), zone)}, ${zone} time)${newest}${clock}, so it ${dryRun ? 'cannot be deleted now' : 'was not deleted'}.`, {
     kind: 'refused',
     hint: `${absenceFirst(backups.absence())}${unwritableFirst(backups, profile.id)}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}${damagedNow.length > 0 ? ' --keep-damaged' : ''}; then delete again.${skipMissing}${keepDamaged}${elsewhereLast(backups, profile.id)}`,
@@ -197,7 +213,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
         throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });
       }
     });
-    const covering = refusals.check(() => requireCoveringBackup(context, config, profile, file, dryRun));
+    const covering = await refusals.checkAsync(() => requireCoveringBackup(context, config, profile, file, dryRun));
     // What each database was when that backup was judged to cover it: looked at again once its files are aside (not in a dry run, which removes nothing).
     const stampsWhenCovered = new Map(request.deleteData && !dryRun ? databases.map(({ file: database }) => [database, databaseWriteStamp(realLocation(database))]) : []);
     const confirmationNeeded = isProtected(profile) && request.confirmedId !== profile.id ? profile.id : undefined;
