@@ -398,6 +398,12 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     const third = runCli(['backup', DEV, '--workspace', root, '--json']).json?.result.id;
     assert.equal(line(), `Backups: 3, newest ${third}; last verified ${second}`);
     assert.deepEqual(runCli(['status', '--workspace', root, '--json']).json?.result.activeBackups, { count: 3, newest: third, lastVerified: second });
+    // The full the verified incremental builds on is gone, the catalog rebuilt without it: that one
+    // cannot be restored, and verifying again would not help.
+    fs.rmSync(path.join(root, '.envprofiles/backups', DEV, `${first}.zip`));
+    assert.equal(runCli(['backups', DEV, '--rebuild-catalog', '--workspace', root]).status, 0);
+    assert.equal(line(), `Backups: 2, newest ${third}; NONE VERIFIED that can be restored: ${second}'s chain lost ${first} (envprofiles backup ${DEV} --full --verify)`);
+    assert.deepEqual(runCli(['status', '--workspace', root, '--json']).json?.result.activeBackups, { count: 2, newest: third });
   });
 
   it('--workspace defaults to the current directory', async () => {

@@ -1,6 +1,6 @@
 import { newestFirst, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
-import { lastVerifiedBackup } from '../../core/backup/lastVerifiedBackup';
+import { lastVerifiedBackup, lostFromChain, strandedVerifiedBackup } from '../../core/backup/lastVerifiedBackup';
 import { localTimestamp, localTimeZone } from '../../core/localTime';
 import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
@@ -48,6 +48,11 @@ function activeBackups(context: WorkspaceContext, profileId: string): { text: st
   const absence = newest ? undefined : backups.absence();
   if (absence) return { text: `Backups: none to be seen: ${absence}`, json };
   if (!newest) return { text: `Backups: none yet. Back up with: envprofiles backup ${profileId} --verify`, json };
-  const last = verified ? `last verified ${verified.id}${verified.verified?.ok ? '' : ' (its data had problems when it was backed up)'}` : `NONE VERIFIED yet (envprofiles verify ${newest.id})`;
+  const stranded = strandedVerifiedBackup(entries, profile, context.now());
+  const last = verified
+    ? `last verified ${verified.id}${verified.verified?.ok ? '' : ' (its data had problems when it was backed up)'}`
+    : stranded
+      ? `NONE VERIFIED that can be restored: ${stranded.id}'s chain lost ${lostFromChain(stranded, entries)} (envprofiles backup ${profileId} --full --verify)`
+      : `NONE VERIFIED yet (envprofiles verify ${newest.id})`;
   return { text: `Backups: ${entries.length}, newest ${newest.id}; ${last}`, json };
 }
