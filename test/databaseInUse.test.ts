@@ -536,6 +536,13 @@ process.stdin.once('data', () => process.exit(0));`;
       assert.match(validation.stdout, /FAIL opens: data\/dev\/settings\.sqlite3 is locked: another program kept readers out for more than 5 s, which in WAL mode only a connection in exclusive locking mode \(PRAGMA locking_mode = EXCLUSIVE\) does, for as long as it has the database open\. Validate again once that program has stopped\./);
       assert.deepEqual(differingFiles(workspaceFiles(root), before), []);
       assert.equal(backupCount(context, DEV), 0);
+      // The emergency backup saves the rest, and its note gives the reason as a clause (the error's own
+      // "Nothing was changed" read as if the backup had changed nothing).
+      const emergency = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root, '--json']);
+      assert.equal(emergency.status, 1, emergency.stderr);
+      const made = (emergency.json?.result.backups as { profileId: string; note?: string }[]).find((b) => b.profileId === DEV);
+      assert.match(made?.note ?? '', /^settings was left out of this backup: data\/dev\/settings\.sqlite3 \(database "settings" of dev_environment_001\) is locked by another program: .*so the backup of dev_environment_001 could not read it(\.|$)/);
+      assert.doesNotMatch(made?.note ?? '', /nothing was changed/i);
     } finally {
       child.stdin?.write('done\n');
       await exited;

@@ -156,7 +156,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     // or the damaged ones are kept as found: then its files and those copies are all there is to save.
     const firstNotMissing = leftOut.find((l) => l.error.code !== 'DATABASE_MISSING' && !(options.leaveOutDamaged && l.error.code === 'DATABASE_INVALID') && !l.keptAsFound);
     if (databases.length === 0 && firstNotMissing) throw firstNotMissing.error;
-    const leftOutDatabases: LeftOutDatabase[] = leftOut.map(({ database, error }) => ({ logicalName: database.logical, originalPath: database.written, reason: error.message.replace(/\.$/, ''), code: error.code }));
+    const leftOutDatabases: LeftOutDatabase[] = leftOut.map(({ database, error }) => ({ logicalName: database.logical, originalPath: database.written, reason: leftOutInWords(error.message), code: error.code }));
     parentArchive = await parentOpening;
     const parentIndexes = (await parentIndexesStaging) ?? new Map<string, ParentPages>();
     for (const { logical, written, source, snapshot } of databases) {
@@ -279,4 +279,12 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     // After a failure the catalog was not touched; after success the journal is only a leftover.
     removeJournal(layout, journalName);
   }
+}
+
+/**
+ * The error that left a database out, as one clause of the backup's note: its own "Nothing was
+ * changed" (said when that error stops a command) would read as if the backup changed nothing.
+ */
+function leftOutInWords(message: string): string {
+  return message.replace(/[;.]?\s*nothing was changed\.?$/i, '').replace(/\.$/, '');
 }
