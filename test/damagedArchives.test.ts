@@ -3,10 +3,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createBackup } from '../src/core/backup/backupCreation';
+import type { BackupResult } from '../src/core/backup/backupRequest';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
 import { EnvProfilesError } from '../src/core/errors';
-import { FUZZED_PROFILE as DEV, fuzzedBackups, notCompared } from './support/fuzzedBackups';
+import { FUZZED_PROFILE as DEV, fuzzedBackups, KEPT_AS_FOUND, notCompared } from './support/fuzzedBackups';
 import { assertSameTree, demoWorkspace, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 import { craftArchive, seeded } from './support/testHelpers';
 
@@ -55,14 +56,16 @@ function damaged(archive: Buffer, random: () => number): { bytes: Buffer; how: s
 
 
 describe('archives damaged at random (seeded: ENVPROFILES_DAMAGE_SEED, ENVPROFILES_DAMAGE_RUNS)', () => {
-  it(`every damaged copy of a full and of an incremental is refused with a typed error and nothing written, or restores (as a new profile, or over the profile) to exactly the backed-up databases; what verify finds sound restores (${RUNS} copies)`, async () => {
-    const { root, context, full, incremental, databasesOf: expected, filesOf } = await fuzzedBackups();
+  it(`every damaged copy of a full, an incremental or an emergency backup (a damaged database kept as found) is refused with a typed error and nothing written, or restores (as a new profile, or over the profile) to exactly the backed-up databases; what verify finds sound restores (${RUNS} copies)`, async () => {
+    const { root, context, full, incremental, emergency, databasesOf: expected, filesOf } = await fuzzedBackups(true);
+    assert.ok(emergency);
 
     const random = seeded(SEED);
     const copies = tempDir();
     const outcomes = { refused: 0, restored: 0 };
     for (let run = 0; run < RUNS; run++) {
-      const source = run % 2 === 0 ? full : incremental;
+      // Every fourth an emergency backup, whose file kept as found no restore writes back.
+      const source: BackupResult = run % 4 === 3 ? emergency : run % 2 === 0 ? full : incremental;
       const { bytes, how } = damaged(fs.readFileSync(source.archive), random);
       // The name is the backup's: an incremental finds its chain in the workspace's backups folder.
       const copy = path.join(copies, String(run), path.basename(source.archive));
@@ -93,6 +96,10 @@ describe('archives damaged at random (seeded: ENVPROFILES_DAMAGE_SEED, ENVPROFIL
         // Over the profile, its files are the backed-up ones too (a new profile takes only the databases).
         if (!asNew) {
           for (const [file, content] of filesOf.get(source.archive) ?? []) assert.ok(fs.readFileSync(path.join(root, file)).equals(content), `${label}: ${file} restored to other bytes than were backed up`);
+          const keptAsFound = path.join('data', 'dev', `${KEPT_AS_FOUND}.sqlite3`);
+          if (source === emergency) assert.equal(snapshotTree(root, notCompared)[keptAsFound], before[keptAsFound], `${label}: ${keptAsFound}, which the backup kept as found only, changed`);
+        } else if (source === emergency) {
+          assert.ok(!fs.existsSync(path.join(folder, `${KEPT_AS_FOUND}.sqlite3`)), `${label}: the new profile has ${KEPT_AS_FOUND}, which the backup kept as found only`);
         }
         if (asNew) {
           fs.rmSync(folder, { recursive: true });

@@ -10,7 +10,7 @@ import { verifyBackup } from '../src/core/backup/backupVerification';
 import { EnvProfilesError } from '../src/core/errors';
 import { runCli } from './support/cliRunner';
 import { craftArchive } from './support/testHelpers';
-import { FUZZED_DATABASES as DATABASES, FUZZED_PROFILE as DEV, fuzzedBackups, notCompared } from './support/fuzzedBackups';
+import { FUZZED_DATABASES as DATABASES, FUZZED_PROFILE as DEV, fuzzedBackups, KEPT_AS_FOUND, notCompared } from './support/fuzzedBackups';
 import { assertSameTree, demoWorkspace, engine, listFilesInProfile, REPO_ROOT, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
 /** The codes that judge an archive, as verify does. */
@@ -45,11 +45,17 @@ function liesAbout(archive: string, seed: number, count: number): Lie[] {
 }
 
 describe('manifests that lie plausibly, at random (seeded: ENVPROFILES_LIE_SEED, ENVPROFILES_LIE_RUNS)', () => {
-  it(`a copy of a full or an incremental whose manifest has a value of the right kind but false is refused with a typed error and nothing written, or restores (as a new profile, or over the profile) exactly what it says the backup holds, and leaves the rest with a note; what verify finds sound is not refused for the archive's sake (${RUNS} copies)`, async function () {
+  it(`a copy of a full, an incremental or an emergency backup (a damaged database kept as found) whose manifest has a value of the right kind but false is refused with a typed error and nothing written, or restores (as a new profile, or over the profile) exactly what it says the backup holds, and leaves the rest with a note; what verify finds sound is not refused for the archive's sake (${RUNS} copies)`, async function () {
     this.timeout(900_000);
-    const { root, context, full, incremental, databasesOf: expected, filesOf } = await fuzzedBackups();
-
-    const lies = [...liesAbout(full.archive, SEED, Math.ceil(RUNS / 2)).map((lie) => ({ ...lie, source: full })), ...liesAbout(incremental.archive, SEED + 1, Math.floor(RUNS / 2)).map((lie) => ({ ...lie, source: incremental }))];
+    const { root, context, full, incremental, emergency, databasesOf: expected, filesOf } = await fuzzedBackups(true);
+    assert.ok(emergency);
+    const third = Math.floor(RUNS / 3);
+    const lies = [
+      ...liesAbout(full.archive, SEED, RUNS - 2 * third).map((lie) => ({ ...lie, source: full })),
+      ...liesAbout(incremental.archive, SEED + 1, third).map((lie) => ({ ...lie, source: incremental })),
+      // One that left a damaged database out and kept its file as found: no lie makes a restore write that file.
+      ...liesAbout(emergency.archive, SEED + 2, third).map((lie) => ({ ...lie, source: emergency })),
+    ];
     const failures: string[] = [];
     const outcomes = { refused: 0, restored: 0 };
     for (const [run, { file, how, source }] of lies.entries()) {
@@ -91,6 +97,8 @@ describe('manifests that lie plausibly, at random (seeded: ENVPROFILES_LIE_SEED,
               if (held.databases.has(name)) assert.ok(fs.readFileSync(path.join(root, rel)).equals(content), `${name}, at ${rel} by the profile file, is not the backed-up database (verify: ${JSON.stringify(verdict instanceof Error ? verdict.message : verdict).slice(0, 300)})`);
               else assertUntouched(rel, notes.some((n) => n.startsWith(`${name} (${rel}) is not in this backup`)));
             }
+            // What the emergency backup kept as found is not a database it holds: left as it was.
+            if (source === emergency) assertUntouched(listed[KEPT_AS_FOUND], notes.some((n) => n.startsWith(`${KEPT_AS_FOUND} (${listed[KEPT_AS_FOUND]}) is not in this backup`)));
             for (const [name, content] of filesOf.get(source.archive) ?? []) {
               if (held.files.has(name)) assert.ok(fs.readFileSync(path.join(root, name)).equals(content), `${name} restored to other bytes than were backed up`);
               else assertUntouched(name, notes.some((n) => n.startsWith(`${name} (in files:) is not in this backup`)));
