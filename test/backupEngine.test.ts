@@ -1566,6 +1566,31 @@ describe('page index', () => {
 });
 
 describe('verify', () => {
+  it('backup --verify: an incremental it chose that fails because the full it builds on was damaged on the disk since is followed by a full backup, verified in its place (exit 1 all the same: an archive was damaged); one asked for with --incremental is left as it is', async () => {
+    const { root, context } = await demoWorkspace();
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    flipByteAt(full.archive, 1 / 3);
+    const chosen = runCli(['backup', DEV, '--verify', '--workspace', root, '--json']);
+    assert.equal(chosen.status, 1, chosen.stderr);
+    const made = chosen.json?.result;
+    assert.deepEqual([made.kind, made.verification.ok], ['full', true]);
+    assert.match(made.inPlaceOf.problem, new RegExp(`^${full.archive.replace(/[.]/g, '\\.')}: entry "db/`));
+    const failed = backupsOf(context, DEV).find((e) => e.id === made.inPlaceOf.id);
+    assert.deepEqual([failed?.kind, failed?.verified?.ok], ['incremental', false], 'the failed incremental is kept, its failure recorded');
+    // Asked for by kind: left as it is.
+    flipByteAt(made.archive, 1 / 3);
+    const asked = runCli(['backup', DEV, '--incremental', '--verify', '--json', '--workspace', root]);
+    assert.equal(asked.status, 1, asked.stderr);
+    assert.deepEqual([asked.json?.result.kind, asked.json?.result.verification.ok, asked.json?.result.inPlaceOf], ['incremental', false, undefined]);
+    // The line a person reads, from backup --all (a new sound full first: after a failed incremental the tool chooses full anyway).
+    const sound = runCli(['backup', DEV, '--full', '--verify', '--workspace', root, '--json']).json?.result;
+    flipByteAt(sound.archive, 1 / 3);
+    const all = runCli(['backup', '--all', '--verify', '--workspace', root]);
+    assert.equal(all.status, 1, all.stderr);
+    assert.match(all.stdout, /^Backed up dev_environment_001: dev_environment_001\.\S+\.full \(full, .*\n {2}in place of the incremental dev_environment_001\.\S+\.incr, which FAILED verification: .*\n {4}\(a full backup needs no other archive; the failed one is kept, marked FAILED, for prune to decide; check the disk of the backups folder\)\n/m);
+    assert.match(all.stdout, /\n1 of the new backups FAILED verification \(see above\)\.\n$/);
+  });
+
   it('in turn (the core of verify --unverified and --all): an outcome per backup, in order; one pruned by a command that ran in between is skipped, one whose archive went without a word fails, the others verify and are recorded', async () => {
     const { context } = await demoWorkspace();
     const backups = new BackupLayout(context.layout, defaultConfig());

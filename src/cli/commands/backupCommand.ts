@@ -2,7 +2,8 @@ import { backUpAllProfiles, type AllProfilesBackupResult } from '../../core/back
 import type { CatalogEntry } from '../../core/backup/backupCatalog';
 import { createBackup } from '../../core/backup/backupCreation';
 import type { BackupResult, RequestedKind } from '../../core/backup/backupRequest';
-import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
+import { verificationHint, type VerificationResult } from '../../core/backup/backupVerification';
+import { verifyNewBackup, type VerifiedNewBackup } from '../../core/backup/newBackupVerification';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError } from '../../core/errors';
 import type { WorkspaceContext } from '../../core/workspaceContext';
@@ -12,34 +13,48 @@ import { lowerProcessPriority } from '../processPriority';
 import { shellArgument } from '../../core/shellArgument';
 
 /** `backup <id> --json`: the catalog entry, where the archive is, and what the backup says (and, with --verify, its verification). */
-export type BackupJson = CatalogEntry & { archive: string; databaseDetails: BackupResult['databases']; note?: string; unlisted?: string; durationMs: number; verification?: VerificationResult };
+export type BackupJson = CatalogEntry & { archive: string; databaseDetails: BackupResult['databases']; note?: string; unlisted?: string; durationMs: number; verification?: VerificationResult } & InPlaceOf;
+/** With --verify: the incremental this full backup was taken in place of, which failed verification (or why no full one could be taken). */
+type InPlaceOf = Pick<VerifiedNewBackup, 'inPlaceOf' | 'fullNotTaken'>;
 /** `backup --all --json`. */
 export interface AllBackupsJson {
   reason: string;
-  backups: (Omit<CatalogEntry, 'databases' | 'leftOut'> & { databases: BackupResult['databases']; note?: string; leftOut?: BackupResult['leftOut']; unlisted?: string; verification?: VerificationResult })[];
+  backups: (Omit<CatalogEntry, 'databases' | 'leftOut'> & { databases: BackupResult['databases']; note?: string; leftOut?: BackupResult['leftOut']; unlisted?: string; verification?: VerificationResult } & InPlaceOf)[];
   failures: AllProfilesBackupResult['failures'];
   brokenProfileFiles: string[];
 }
 
-function describe(result: BackupResult, verification?: VerificationResult): string[] {
+function describe({ result, verification, inPlaceOf, fullNotTaken }: Checked): string[] {
   const e = result.entry;
   const lines = [`Backed up ${e.profileId}: ${e.id} (${e.kind}, ${formatSize(e.sizeBytes)}, ${(result.durationMs / 1000).toFixed(2)} s)`];
+  if (inPlaceOf) lines.push(`  in place of the incremental ${inPlaceOf.id}, which FAILED verification: ${inPlaceOf.problem}`, '    (a full backup needs no other archive; the failed one is kept, marked FAILED, for prune to decide; check the disk of the backups folder)');
   for (const db of result.databases) lines.push(`  ${db.name}: ${db.storage === 'image' ? `whole image, ${db.pageCount} pages` : `${db.pagesStored} of ${db.pageCount} pages changed`}`);
   if (result.note) lines.push(`  note: ${result.note}`);
   lines.push(`  archive: ${result.archive}`);
   if (!verification) lines.push(`  not yet verified: envprofiles verify ${result.unlisted ? shellArgument(result.archive) : e.id} (or back up with --verify)`);
   else if (verification.ok) lines.push(`  verified: sound, ${verification.databases.length} database(s) rebuilt and checked (SHA-256, integrity_check, foreign_key_check)${verification.unreadableCatalog ? '; not recorded, since the catalog cannot be read (verify it again after the rebuild)' : ''}`);
   else lines.push('  verification FAILED:', ...verification.problems.map((p) => `    - ${p}`), `    ${verificationHint(verification)}`);
+  if (fullNotTaken) lines.push(`  no full backup could be taken in its place: ${fullNotTaken}`);
   return lines;
 }
 
-/** With --verify, each new backup is verified right after it is written (as `envprofiles verify` does). */
-async function verifiedIfAsked(context: WorkspaceContext, asked: boolean, results: BackupResult[]): Promise<Map<string, VerificationResult>> {
-  const verified = new Map<string, VerificationResult>();
-  if (!asked) return verified;
-  // By its archive: a backup into a catalog that cannot be read is not listed, and is verified all the same.
-  for (const result of results) verified.set(result.entry.id, await verifyBackup(context, result.archive));
-  return verified;
+/** A new backup, with its verification when --verify asked for one. */
+type Checked = Partial<VerifiedNewBackup> & { result: BackupResult };
+
+/**
+ * With --verify, each new backup is verified right after it is written (as `envprofiles verify` does);
+ * an incremental that fails, the tool having chosen the kind, is followed by a full one (see verifyNewBackup).
+ */
+async function verifiedIfAsked(context: WorkspaceContext, asked: boolean, results: BackupResult[], requested: RequestedKind, takeFull: (profileId: string) => Promise<BackupResult>): Promise<Checked[]> {
+  if (!asked) return results.map((result) => ({ result }));
+  const checked: Checked[] = [];
+  for (const result of results) checked.push(await verifyNewBackup(context, result, requested, () => takeFull(result.entry.profileId)));
+  return checked;
+}
+
+/** What `--json` gives of a checked backup beside its entry. */
+function verifiedJson({ verification, inPlaceOf, fullNotTaken }: Checked): { verification?: VerificationResult } & InPlaceOf {
+  return { ...(verification ? { verification } : {}), ...(inPlaceOf ? { inPlaceOf } : {}), ...(fullNotTaken ? { fullNotTaken } : {}) };
 }
 
 export const backupCommand: CliCommand = {
@@ -53,7 +68,7 @@ export const backupCommand: CliCommand = {
     '--skip-missing backs up a profile one of whose database files does not exist (named in the output and the manifest); without it such a backup is refused. Delete accepts such a backup while the file stays missing.',
     '--keep-damaged backs up a profile one of whose databases is damaged (SQLite cannot read it, or it is no SQLite database): that database is left out of the images and its file (and a -wal or -journal that is not empty) is kept byte for byte as found, under damaged/<name>/ in the archive (unzip -p takes it out); a restore does not write it back. Without it such a backup is refused. --all always does so. Delete accepts such a backup.',
     'Runs at lowered CPU priority (nice 10), so that the application sharing the machine is not slowed; on an idle machine it is as fast.',
-    '--verify verifies each new backup right after it is written, as "envprofiles verify" does; the exit code is 1 when one fails.',
+    '--verify verifies each new backup right after it is written, as "envprofiles verify" does; the exit code is 1 when one fails. An incremental chosen without --incremental that fails (an archive of its chain damaged since) is followed by a full backup, verified in its place.',
   ],
   options: { full: { type: 'boolean' }, incremental: { type: 'boolean' }, all: { type: 'boolean' }, reason: { type: 'string' }, 'skip-missing': { type: 'boolean' }, 'keep-damaged': { type: 'boolean' }, verify: { type: 'boolean' } },
   positionals: [0, 1],
@@ -66,27 +81,33 @@ export const backupCommand: CliCommand = {
     if (options.all) {
       if (positionals.length > 0) throw new EnvProfilesError('USAGE', '--all backs up every profile; do not name one.', { kind: 'usage' });
       const result = await backUpAllProfiles(context, kind, reason);
-      const verified = await verifiedIfAsked(context, options.verify === true, result.results);
-      const text = result.results.flatMap((r) => describe(r, verified.get(r.entry.id)));
+      // In place of a failed incremental, a full backup that saves what it can, as --all does.
+      const checked = await verifiedIfAsked(context, options.verify === true, result.results, kind, (profileId) => createBackup(context, { profileId, kind: 'full', reason, leaveOutMissing: true, keepDamaged: true }));
+      const text = checked.flatMap(describe);
       for (const failure of result.failures) {
         text.push(`FAILED ${failure.profileId}${failure.code ? ` [${failure.code}]` : ''}: ${failure.message}`);
         if (failure.hint) text.push(`  ${failure.hint}`);
       }
-      const partial = result.results.filter((r) => r.leftOut).length;
+      const partial = checked.filter((c) => c.result.leftOut).length;
       const broken = result.brokenProfileFiles.length;
       const caveats = [...(partial > 0 ? [`${partial} of them without every database`] : []), ...(broken > 0 ? [`${broken} of them with a profile file that does not validate`] : [])];
       if (result.results.length === 0 && result.failures.length === 0) text.push(`There are no profiles in ${context.layout.relative(context.layout.profilesDir)}: nothing to back up. Create one first: envprofiles create <id>`);
       else text.push(`${result.results.length} profile(s) backed up${caveats.length > 0 ? ` (${caveats.join('; ')}: see the notes)` : ''}, ${result.failures.length} failed (reason: ${result.reason}).`);
-      const failedVerification = [...verified.values()].filter((v) => !v.ok).length;
+      // A full backup taken in place of a failed incremental still counts: an archive of the chain was damaged.
+      const failedVerification = checked.filter((c) => (c.verification && !c.verification.ok) || c.inPlaceOf).length;
       if (failedVerification > 0) text.push(`${failedVerification} of the new backups FAILED verification (see above).`);
-      const json: AllBackupsJson = { reason: result.reason, backups: result.results.map(({ entry: { leftOut: _names, ...entry }, databases, note, leftOut, unlisted }) => ({ ...entry, databases, note, ...(leftOut ? { leftOut } : {}), ...(unlisted ? { unlisted } : {}), ...(verified.has(entry.id) ? { verification: verified.get(entry.id) } : {}) })), failures: result.failures, brokenProfileFiles: result.brokenProfileFiles };
+      const json: AllBackupsJson = { reason: result.reason, backups: checked.map((c) => {
+        const { entry: { leftOut: _names, ...entry }, databases, note, leftOut, unlisted } = c.result;
+        return { ...entry, databases, note, ...(leftOut ? { leftOut } : {}), ...(unlisted ? { unlisted } : {}), ...verifiedJson(c) };
+      }), failures: result.failures, brokenProfileFiles: result.brokenProfileFiles };
       // Anything not saved is a failure for scripts, also a database left out of a profile's backup (and a backup that failed --verify).
       return { json, text, exitCode: result.failures.length > 0 || partial > 0 || failedVerification > 0 ? 1 : 0 };
     }
     if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'backup needs a profile id, or --all.', { kind: 'usage', hint: 'Example: envprofiles backup prod_environment_001 --full' });
-    const result = await createBackup(context, { profileId: positionals[0], kind, reason, leaveOutMissing: options['skip-missing'] === true, keepDamaged: options['keep-damaged'] === true });
-    const verification = (await verifiedIfAsked(context, options.verify === true, [result])).get(result.entry.id);
-    const json: BackupJson = { ...result.entry, archive: result.archive, databaseDetails: result.databases, note: result.note, ...(result.unlisted ? { unlisted: result.unlisted } : {}), durationMs: result.durationMs, ...(verification ? { verification } : {}) };
-    return { json, text: describe(result, verification), exitCode: verification && !verification.ok ? 1 : 0 };
+    const request = { profileId: positionals[0], kind, reason, leaveOutMissing: options['skip-missing'] === true, keepDamaged: options['keep-damaged'] === true };
+    const [checked] = await verifiedIfAsked(context, options.verify === true, [await createBackup(context, request)], kind, () => createBackup(context, { ...request, kind: 'full' }));
+    const { result, verification } = checked;
+    const json: BackupJson = { ...result.entry, archive: result.archive, databaseDetails: result.databases, note: result.note, ...(result.unlisted ? { unlisted: result.unlisted } : {}), durationMs: result.durationMs, ...verifiedJson(checked) };
+    return { json, text: describe(checked), exitCode: (verification && !verification.ok) || checked.inPlaceOf ? 1 : 0 };
   },
 };
