@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { lastVerifiedBackup, strandedVerifiedBackup } from '../core/backup/lastVerifiedBackup';
+import { lastVerifiedBackup } from '../core/backup/lastVerifiedBackup';
 import type { Profile } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
 import { age, DATED_AFTER_NOW } from '../core/localTime';
@@ -65,9 +65,8 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     }
     md.appendMarkdown(`**${active.name}** (\`${active.id}\`, ${active.type}) in ${folder.name}\n\n`);
     for (const [logical, written] of Object.entries(active.databases)) md.appendMarkdown(`- $(database) ${logical}: \`${written}\`\n`);
-    const verified = lastVerifiedBackup(folder.backups(active.id), active, folder.context.now());
+    const { backup: verified, stranded } = lastVerifiedBackup(folder.backups(active.id), active, folder.context.now());
     const dataProblems = verified && !verified.verified?.ok ? '; $(warning) its data had problems when it was backed up (see the backup)' : '';
-    const stranded = verified ? undefined : strandedVerifiedBackup(folder.backups(active.id), active, folder.context.now());
     const none = stranded ? '$(warning) No verified backup that can be restored: the chain of the last verified one lost an archive' : '$(warning) No verified backup yet';
     md.appendMarkdown(`\n${verified ? `Last verified backup: ${age(verified.verified?.at ?? verified.createdAt)} (${taken(verified.createdAt)}${dataProblems})` : none}\n\n`);
     if (folder.data.status && !folder.data.status.inSync) md.appendMarkdown(`$(warning) Outputs out of sync: ${folder.data.status.drift.join('; ')}\n\n`);

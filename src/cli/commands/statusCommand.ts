@@ -1,6 +1,6 @@
 import { newestFirst, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
-import { lastVerifiedBackup, lostFromChain, strandedVerifiedBackup } from '../../core/backup/lastVerifiedBackup';
+import { lastVerifiedBackup } from '../../core/backup/lastVerifiedBackup';
 import { localTimestamp, localTimeZone } from '../../core/localTime';
 import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
@@ -43,16 +43,15 @@ function activeBackups(context: WorkspaceContext, profileId: string): { text: st
     return { text: `Backups: the catalog cannot be read (${(error as Error).message})`, json: { count: 0 } };
   }
   const newest = [...entries].sort(newestFirst)[0];
-  const verified = lastVerifiedBackup(entries, profile, context.now());
+  const { backup: verified, stranded } = lastVerifiedBackup(entries, profile, context.now());
   const json = { count: entries.length, ...(newest ? { newest: newest.id } : {}), ...(verified ? { lastVerified: verified.id } : {}) };
   const absence = newest ? undefined : backups.absence();
   if (absence) return { text: `Backups: none to be seen: ${absence}`, json };
   if (!newest) return { text: `Backups: none yet. Back up with: envprofiles backup ${profileId} --verify`, json };
-  const stranded = strandedVerifiedBackup(entries, profile, context.now());
   const last = verified
     ? `last verified ${verified.id}${verified.verified?.ok ? '' : ' (its data had problems when it was backed up)'}`
     : stranded
-      ? `NONE VERIFIED that can be restored: ${stranded.id}'s chain lost ${lostFromChain(stranded, entries)} (envprofiles backup ${profileId} --full --verify)`
+      ? `NONE VERIFIED that can be restored: ${stranded.backup.id}'s chain lost ${stranded.lost} (envprofiles backup ${profileId} --full --verify)`
       : `NONE VERIFIED yet (envprofiles verify ${newest.id})`;
   return { text: `Backups: ${entries.length}, newest ${newest.id}; ${last}`, json };
 }
