@@ -167,6 +167,43 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
     ]);
   });
 
+  it('a backup whose chain lost an archive takes none of the places of the counting rules: they go to backups that restore (before, with last 3, two such backups took two places and the older full, the only other that restored, was deleted)', () => {
+    const entries = [
+      entry('older-full', '2025-10-01T00:00:00Z'),
+      entry('incr-a', '2025-10-11T00:00:00Z', { kind: 'incremental', chain: ['lost-full'] }),
+      entry('incr-b', '2025-10-12T00:00:00Z', { kind: 'incremental', chain: ['lost-full', 'incr-a'] }),
+      entry('newest', '2025-10-13T00:00:00Z'),
+    ];
+    assert.deepEqual(table(entries, { last: 3 }), [
+      'newest keep last 1/3',
+      'incr-b delete no rule keeps it (nor can it be restored: its chain lost lost-full)',
+      'incr-a delete no rule keeps it (nor can it be restored: its chain lost lost-full)',
+      'older-full keep last 2/3',
+    ]);
+    assert.deepEqual(table(entries, { daily: 2 }), [
+      'newest keep daily 1/2 (2025-10-13)',
+      'incr-b delete no rule keeps it (nor can it be restored: its chain lost lost-full)',
+      'incr-a delete no rule keeps it (nor can it be restored: its chain lost lost-full)',
+      'older-full keep daily 2/2 (2025-10-01)',
+    ]);
+    // retention_days counts no places: what is younger stays, restorable or not.
+    assert.deepEqual(table(entries, { withinDays: 25 }), [
+      'newest keep within 25 days',
+      'incr-b keep within 25 days',
+      'incr-a keep within 25 days; needed by incr-b',
+      'older-full delete no rule keeps it',
+    ]);
+    // The newest backup kept for the profile's latest state is the newest that restores; only when none
+    // does is it the newest of all, so that a prune never leaves a profile without backups.
+    const stopped = entries.map((e) => ({ ...e, createdAt: e.createdAt.replace('2025-10', '2025-08') }));
+    assert.deepEqual(table(stopped, { withinDays: 30 }).filter((line) => line.includes(' keep ')), ["newest keep newest backup (never deleted: the profile's latest state)"]);
+    const strandedOnly = entries.filter((e) => e.kind === 'incremental');
+    assert.deepEqual(table(strandedOnly, { last: 1 }), [
+      "incr-b keep newest backup (never deleted: the profile's latest state)",
+      'incr-a keep needed by incr-b',
+    ]);
+  });
+
   it('a backup dated after now (made while the clock was ahead) is kept and counts for no rule: the backups made since are decided among themselves (before, with last 1, the newest of them went)', () => {
     const entries = [
       entry('full-1', '2025-10-30T10:00:00Z', { verified: true }),

@@ -60,7 +60,8 @@ export function hasRules(rules: KeepRules): boolean {
 }
 
 /**
- * Decides, for every backup, keep or delete and why. Rules as in restic: `last n` keeps the n newest;
+ * Decides, for every backup, keep or delete and why. Rules as in restic, among the backups that can be
+ * restored (their whole chain listed): `last n` keeps the n newest;
  * each bucket rule keeps the newest backup of each of the n newest periods (local time); `withinDays`
  * keeps everything younger. Then the safety rules override: the newest backup and the newest verified
  * one whose chain is all listed are always kept (and the newest that holds its data exactly, when its data failed the checks),
@@ -81,12 +82,18 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   const undatable = new Set(newestFirst.filter((e) => !pinned.has(e.id) && Date.parse(e.createdAt) > now.getTime()).map((e) => e.id));
   for (const id of undatable) add(id, 'dated after now (made while the clock was ahead): its age cannot be judged');
   const ruled = newestFirst.filter((e) => !pinned.has(e.id) && !undatable.has(e.id));
+  // A backup whose chain lost an archive (a catalog rebuilt without it) cannot be restored: it takes
+  // none of the places the counting rules give, which go to backups that restore (before, with
+  // `last: 3`, two such backups took two places and the older full, which restored, was deleted).
+  const listed = new Set(newestFirst.map((e) => e.id));
+  const restorable = (e: CatalogEntry): boolean => chainListed(e, listed);
+  const counted = ruled.filter(restorable);
   if (!hasRules(rules)) for (const e of ruled) add(e.id, Object.keys(rules).length > 0 ? 'every keep rule is 0 (none): everything is kept' : 'no keep rules: everything is kept');
-  ruled.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
+  counted.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
   for (const bucket of BUCKETS) {
     const limit = rules[bucket] ?? 0;
     const seen = new Set<string>();
-    for (const e of ruled) {
+    for (const e of counted) {
       if (seen.size >= limit) break;
       const key = bucketOf(bucket, e.createdAt, timeZone);
       if (seen.has(key)) continue;
@@ -98,10 +105,8 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
     const limit = now.getTime() - rules.withinDays * 86400000;
     for (const e of ruled) if (Date.parse(e.createdAt) >= limit) add(e.id, `within ${rules.withinDays} days`);
   }
-  // A verified backup whose chain lost an archive (a catalog rebuilt without it) cannot be restored:
-  // the verified backup that prune relies on is the newest one that can.
-  const listed = new Set(newestFirst.map((e) => e.id));
-  const restorable = (e: CatalogEntry): boolean => chainListed(e, listed);
+  // Nor is a verified one whose chain lost an archive the verified backup prune relies on: that is
+  // the newest one that can be restored.
   const newestVerified = ruled.find((e) => e.verified?.ok && restorable(e));
   if (newestVerified) add(newestVerified.id, 'newest verified backup (never deleted)');
   // When that one left a database out (an emergency backup saves what it can), the newest verified
@@ -114,7 +119,9 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   if (newestExact && newestExact !== newestVerified) add(newestExact.id, 'newest backup verified to hold its data exactly, problems the data already had included (never deleted)');
   // A prune never leaves the profile without its latest state: with backups that stopped for longer
   // than retention_days (and none verified), the rules kept nothing, and every backup went.
-  const newest = ruled[0];
+  // The newest that restores; only when none does, the newest of all, so that a prune never empties a
+  // profile's backups.
+  const newest = counted[0] ?? ruled[0];
   if (newest && (reasons.get(newest.id) ?? []).length === 0) add(newest.id, 'newest backup (never deleted: the profile\'s latest state)');
   // Dependencies: a kept incremental needs its whole chain.
   for (const e of newestFirst) {
