@@ -5,6 +5,7 @@ import { deletedProfilesWithBackups } from './core/backup/deletedProfiles';
 import { backupsElsewhere, type BackupsElsewhere } from './core/backup/backupsElsewhere';
 import { backupsOfEarlierProfile } from './core/backup/earlierProfile';
 import { BackupLayout } from './core/backup/backupLayout';
+import { chainFault } from './core/backup/verifiedArchives';
 import { quickValidateProfile, type ValidationReport } from './core/databaseValidation';
 import { isInside } from './core/pathSafety';
 import type { Profile } from './core/profileModel';
@@ -41,6 +42,7 @@ export class FolderModel implements vscode.Disposable {
   /** Why a catalog read since the last refresh may not list every backup (undefined: it does). */
   private readonly catalogProblems = new Map<string, string | undefined>();
   private readonly missing = new Map<string, Map<string, string[]>>();
+  private readonly catalogsById = new Map<string, Map<string, CatalogEntry>>();
   /** The backups folder as config.yaml and the settings put it at the last refresh (none while config.yaml does not load). */
   private backupLayout: BackupLayout | undefined;
   /** deletedProfilesWithBackups since the last refresh. */
@@ -102,6 +104,7 @@ export class FolderModel implements vscode.Disposable {
     this.catalogs.clear();
     this.catalogProblems.clear();
     this.missing.clear();
+    this.catalogsById.clear();
     this.deletedProfiles = undefined;
     this.elsewhere = undefined;
     this.changed.fire();
@@ -228,6 +231,20 @@ export class FolderModel implements vscode.Disposable {
       this.missing.set(entry.profileId, forProfile);
     }
     return forProfile.get(entry.id) ?? [];
+  }
+
+  /**
+   * The backup of `entry`'s chain whose archive failed verification (see chainFault), or undefined: with
+   * its archive damaged, `entry` cannot be restored though its own verification passed.
+   */
+  failedInChainOf(entry: CatalogEntry): string | undefined {
+    let byId = this.catalogsById.get(entry.profileId);
+    if (!byId) {
+      byId = new Map(this.backups(entry.profileId).map((e) => [e.id, e]));
+      this.catalogsById.set(entry.profileId, byId);
+    }
+    const fault = chainFault(entry, byId);
+    return fault?.kind === 'failed' ? fault.id : undefined;
   }
 
   /** Quick validation of a profile, cached until the next change on disk. */

@@ -1928,6 +1928,47 @@ describe('verify', () => {
     assert.doesNotMatch(runCli(['backups', DEV, '--workspace', root]).stdout, /chain broken|FAILED/);
   });
 
+  it('a verification that fails on a parent\'s archive damaged since it was written records that parent FAILED too; the backups on it are marked "chain FAILED", status looks past them, and the next backup is full (before: the parent stayed "ok", and so did the status of the incremental on it)', async () => {
+    const { root, context } = await demoWorkspace();
+    assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    assert.equal((await verifyBackup(context, full.entry.id)).ok, true);
+    await mutate(root, 'UPDATE price_data SET close = 3 WHERE rowid < 10');
+    const sound = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    assert.equal((await verifyBackup(context, sound.entry.id)).ok, true);
+    await mutate(root, 'UPDATE price_data SET close = 4 WHERE rowid < 10');
+    const later = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    flipByteAt(full.archive, 0.3);
+    const verified = runCli(['verify', later.entry.id, '--workspace', root]);
+    assert.equal(verified.status, 1, verified.stdout);
+    assert.ok(verified.stdout.includes(`\n  recorded as FAILED too: ${full.entry.id}, which it builds on: its archive changed since it was written\n`), verified.stdout);
+    const fullRecord = backupsOf(context, DEV).find((e) => e.id === full.entry.id)?.verified;
+    assert.equal(fullRecord?.ok, false);
+    assert.equal(fullRecord?.archiveSound, false);
+    assert.equal(fullRecord?.detail, `${full.archive}: the archive's SHA-256 differs from the one the catalog recorded when it was written (found verifying ${later.entry.id}, which builds on it)`);
+    // The incremental verified before on that full cannot be restored now: the list and status say so.
+    const listed = runCli(['backups', DEV, '--workspace', root]).stdout;
+    assert.match(listed, new RegExp(`\n${sound.entry.id.replace(/\./g, '\\.')} +incr \\(2\\) .* ok [0-9: -]+; chain FAILED\n`), listed);
+    assert.ok(listed.includes(`note: 2 backup(s) of ${DEV} build on ${full.entry.id}, which FAILED verification (marked "chain FAILED"): they cannot be restored while its archive is damaged.`), listed);
+    const status = runCli(['status', '--workspace', root]).stdout.split('\n').find((l) => l.startsWith('Backups:'));
+    assert.equal(status, `Backups: 3, newest ${later.entry.id}; NONE VERIFIED that can be restored: ${sound.entry.id}'s chain holds ${full.entry.id}, which FAILED verification (envprofiles backup ${DEV} --full --verify)`);
+    // A parent recorded as damaged by its own verification keeps its own words.
+    assert.equal((await verifyBackup(context, full.entry.id)).ok, false);
+    const own = backupsOf(context, DEV).find((e) => e.id === full.entry.id)?.verified?.detail;
+    assert.equal((await verifyBackup(context, later.entry.id)).alsoFailed, undefined);
+    assert.equal(backupsOf(context, DEV).find((e) => e.id === full.entry.id)?.verified?.detail, own);
+    // A failure in the backup's own archive says nothing of its parents.
+    const next = await createBackup(context, { profileId: DEV });
+    assert.equal(next.entry.kind, 'full', 'nothing is built on a chain that failed');
+    await mutate(root, 'UPDATE price_data SET close = 5 WHERE rowid < 10');
+    const onNext = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    flipByteAt(onNext.archive, 0.5);
+    const failedAlone = await verifyBackup(context, onNext.entry.id);
+    assert.equal(failedAlone.ok, false);
+    assert.equal(failedAlone.alsoFailed, undefined);
+    assert.equal(backupsOf(context, DEV).find((e) => e.id === next.entry.id)?.verified, null);
+  });
+
   it('an incremental given by its path finds its parents in the backups folder; without them anywhere, verify names the backup, the parent and where it looked', async () => {
     const { root, context } = await demoWorkspace();
     await createBackup(context, { profileId: DEV, kind: 'full' });

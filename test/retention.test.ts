@@ -167,6 +167,24 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
     ]);
   });
 
+  it('a verified incremental whose full FAILED verification since (its archive damaged) is not the verified backup prune relies on either: the older sound one is kept', () => {
+    const entries = [
+      entry('older-full', '2025-10-01T00:00:00Z', { verified: true }),
+      entry('damaged-full', '2025-10-10T00:00:00Z', { verified: false }),
+      entry('incr', '2025-10-11T00:00:00Z', { kind: 'incremental', chain: ['damaged-full'], verified: true }),
+      entry('newest', '2025-10-13T00:00:00Z'),
+    ];
+    assert.deepEqual(table(entries, { last: 1 }), [
+      'newest keep last 1/1',
+      'incr delete no rule keeps it',
+      'damaged-full delete no rule keeps it',
+      'older-full keep newest verified backup (never deleted)',
+    ]);
+    // A full whose data alone failed (its archive holds that data exactly) is no such fault.
+    const dataOnly = entries.map((e) => (e.id === 'damaged-full' ? { ...e, verified: { ...(e.verified as NonNullable<CatalogEntry['verified']>), archiveSound: true } } : e));
+    assert.equal(table(dataOnly, { last: 1 })[1], 'incr keep newest verified backup (never deleted)');
+  });
+
   it('a backup whose chain lost an archive takes none of the places of the counting rules: they go to backups that restore (before, with last 3, two such backups took two places and the older full, the only other that restored, was deleted)', () => {
     const entries = [
       entry('older-full', '2025-10-01T00:00:00Z'),

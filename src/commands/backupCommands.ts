@@ -39,6 +39,7 @@ async function verifyInChild(services: CommandServices, folder: FolderModel, ref
   if (!result.ok) {
     const dataOnly = acceptDataProblems && result.archiveSound;
     for (const problem of result.problems) services.log[dataOnly ? 'warn' : 'error'](`verify ${result.backupId}: ${problem}`);
+    for (const id of result.alsoFailed ?? []) services.log.error(`verify ${result.backupId}: recorded as FAILED too: ${id}, which it builds on: its archive changed since it was written`);
     if (!dataOnly) requireVerified(result);
   }
   return result;

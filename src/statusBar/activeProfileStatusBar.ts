@@ -67,7 +67,7 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     for (const [logical, written] of Object.entries(active.databases)) md.appendMarkdown(`- $(database) ${logical}: \`${written}\`\n`);
     const { backup: verified, stranded } = lastVerifiedBackup(folder.backups(active.id), active, folder.context.now());
     const dataProblems = verified && !verified.verified?.ok ? '; $(warning) its data had problems when it was backed up (see the backup)' : '';
-    const none = stranded ? '$(warning) No verified backup that can be restored: the chain of the last verified one lost an archive' : '$(warning) No verified backup yet';
+    const none = stranded ? `$(warning) No verified backup that can be restored: the chain of the last verified one ${stranded.fault.kind === 'lost' ? 'lost an archive' : 'holds an archive that failed verification'}` : '$(warning) No verified backup yet';
     md.appendMarkdown(`\n${verified ? `Last verified backup: ${age(verified.verified?.at ?? verified.createdAt)} (${taken(verified.createdAt)}${dataProblems})` : none}\n\n`);
     if (folder.data.status && !folder.data.status.inSync) md.appendMarkdown(`$(warning) Outputs out of sync: ${folder.data.status.drift.join('; ')}\n\n`);
     md.appendMarkdown('Click to switch environment.');

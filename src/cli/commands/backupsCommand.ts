@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { chainFault } from '../../core/backup/verifiedArchives';
 import { newestFirst, verificationStatus, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { listBackups } from '../../core/backup/backupListing';
 import { backupCount, backupsElsewhereInWords } from '../../core/backup/backupsElsewhere';
@@ -39,6 +40,7 @@ export const backupsCommand: CliCommand = {
       return [`note: ${needing.length} backup(s) of ${profileId} cannot be restored now: their chain needs ${lost.join(', ')}, whose archive${lost.length > 1 ? 's are' : ' is'} missing (marked "chain broken").`,
         `  Put ${lost.length > 1 ? 'those archives' : 'that archive'} back to restore them; the backups whose archives are all there can be restored as they are.`];
     });
+    const failedChainNotes = chainFailedNotes(entries, gapOf);
     const sharingNotes = Object.entries(sharedWith).flatMap(([profileId, workspaces]) => Object.entries(workspaces).flatMap(([workspace, count]) => [
       `note: ${count} of the backups listed for ${profileId} ${count === 1 ? 'was' : 'were'} made by the workspace at ${workspace}, which uses the same backups folder and profile id.`,
       `  Prune here keeps them (that workspace's prune decides); restoring one here brings that workspace's data. Give each workspace its own backups.directory in .envprofiles/config.yaml.`,
@@ -75,9 +77,23 @@ export const backupsCommand: CliCommand = {
     const earlierIds = new Set(Object.values(earlierProfile).flat());
     // Where to find an archive (to test it with unzip, or copy it off-site): the table names backups by id.
     const where = profiles.length === 1 ? backups.profileDir(profiles[0]) : path.join(backups.root, '<profile id>');
-    return { json, text: [...listing(entries, earlierIds, gapOf, context.now()), `Archives: ${path.join(where, '<ID>.zip')}`, ...deletedNotes, ...earlierNotes, ...sharingNotes, ...unrestorableNotes, ...notes, ...unreadableLines], exitCode };
+    return { json, text: [...listing(entries, earlierIds, gapOf, context.now()), `Archives: ${path.join(where, '<ID>.zip')}`, ...deletedNotes, ...earlierNotes, ...sharingNotes, ...unrestorableNotes, ...failedChainNotes, ...notes, ...unreadableLines], exitCode };
   },
 };
+
+/** A note per backup that failed verification on its archive and that later backups build on (marked "chain FAILED"). */
+function chainFailedNotes(entries: CatalogEntry[], gapOf: (entry: CatalogEntry) => string[] | undefined): string[] {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const needing = new Map<string, CatalogEntry[]>();
+  for (const e of entries) {
+    const fault = gapOf(e) ? undefined : chainFault(e, byId);
+    if (fault?.kind === 'failed') needing.set(fault.id, [...(needing.get(fault.id) ?? []), e]);
+  }
+  return [...needing].flatMap(([failed, later]) => [
+    `note: ${later.length} backup(s) of ${later[0].profileId} build on ${failed}, which FAILED verification (marked "chain FAILED"): they cannot be restored while its archive is damaged.`,
+    `  Restore an older backup, or take a new full one: envprofiles backup ${later[0].profileId} --full --verify`,
+  ]);
+}
 
 /** The VERIFIED column: a failure of the data alone (the archive holds it exactly) is told from one of the archive. */
 function verifiedColumn(entry: CatalogEntry): string {
@@ -90,13 +106,15 @@ function verifiedColumn(entry: CatalogEntry): string {
 function listing(entries: CatalogEntry[], ofEarlierProfile: Set<string>, gapOf: (entry: CatalogEntry) => string[] | undefined, now: Date): string[] {
   // Local time, as prune's hourly/daily/weekly rules count it; --json keeps UTC.
   const rows = [['ID', 'KIND', 'SIZE', `CREATED (${localTimeZone()})`, 'REASON', 'VERIFIED']];
+  const byId = new Map(entries.map((e) => [e.id, e]));
   for (const e of entries) {
     // Listed first by its date, though it may not be the newest: say why (prune keeps it, see decideRetention).
     const ahead = Date.parse(e.createdAt) > now.getTime() ? ' (dated after now: the clock was ahead)' : '';
     const missing = missingContents(e);
     const reason = `${e.reason}${missing ? ` (${missing})` : ''}${ofEarlierProfile.has(e.id) ? ' (earlier profile)' : ''}${ahead}`;
     const gap = gapOf(e);
-    const verified = !gap ? verifiedColumn(e) : gap.includes(e.id) ? 'archive missing' : `${verifiedColumn(e)}; chain broken`;
+    const chainFailed = !gap && chainFault(e, byId)?.kind === 'failed' ? '; chain FAILED' : '';
+    const verified = !gap ? `${verifiedColumn(e)}${chainFailed}` : gap.includes(e.id) ? 'archive missing' : `${verifiedColumn(e)}; chain broken`;
     rows.push([e.id, e.kind === 'incremental' ? `incr (${e.chain.length + 1})` : 'full', formatSize(e.sizeBytes), localTimestamp(e.createdAt), reason, verified]);
   }
   return table(rows);

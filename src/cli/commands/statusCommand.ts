@@ -1,6 +1,7 @@
 import { newestFirst, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { lastVerifiedBackup } from '../../core/backup/lastVerifiedBackup';
+import { chainFaultWords } from '../../core/backup/verifiedArchives';
 import { localTimestamp, localTimeZone } from '../../core/localTime';
 import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
@@ -51,7 +52,7 @@ function activeBackups(context: WorkspaceContext, profileId: string): { text: st
   const last = verified
     ? `last verified ${verified.id}${verified.verified?.ok ? '' : ' (its data had problems when it was backed up)'}`
     : stranded
-      ? `NONE VERIFIED that can be restored: ${stranded.backup.id}'s chain lost ${stranded.lost} (envprofiles backup ${profileId} --full --verify)`
+      ? `NONE VERIFIED that can be restored: ${stranded.backup.id}'s chain ${chainFaultWords(stranded.fault)} (envprofiles backup ${profileId} --full --verify)`
       : `NONE VERIFIED yet (envprofiles verify ${newest.id})`;
   return { text: `Backups: ${entries.length}, newest ${newest.id}; ${last}`, json };
 }

@@ -1,7 +1,7 @@
 import type { CatalogEntry } from '../../core/backup/backupCatalog';
 import { backupsToVerify, VerificationStopped, verifyEveryProfileInTurn, verifyInTurn, type ScrubbedProfile, type ScrubOutcome } from '../../core/backup/backupScrub';
 import { BackupLayout } from '../../core/backup/backupLayout';
-import { verificationHint, verifyBackup } from '../../core/backup/backupVerification';
+import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError, reworded } from '../../core/errors';
 import { lockWaitLimitFromEnvironment } from '../testHooks';
@@ -44,6 +44,7 @@ export const verifyCommand: CliCommand = {
           ...(result.leftOut ?? []).map((l) => `  ${l.name}: not in this backup (${l.reason})`),
         ]
       : [result.notABackup ? `${result.archive} is not a backup:` : `${result.backupId} FAILED verification:`, ...result.problems.map((p) => `  - ${p}`), `  ${verificationHint(result)}`];
+    text.push(...alsoFailedLines(result, ''));
     if (result.notRecorded) text.push(`  not recorded: ${result.notRecorded}`);
     return { json: result, text, exitCode: result.ok ? 0 : 1 };
   },
@@ -64,6 +65,11 @@ function lockWaitFor(context: WorkspaceContext): number {
   return Math.max(lockWaitLimitFromEnvironment(process.env), context.lockWaitMs ?? 0);
 }
 
+/** The backups a failed verification marked FAILED as well: their archives, which it builds on, changed since they were written. */
+function alsoFailedLines(result: VerificationResult, indent: string): string[] {
+  return (result.alsoFailed ?? []).map((id) => `${indent}  recorded as FAILED too: ${id}, which it builds on: its archive changed since it was written`);
+}
+
 /** The lines a backup of a run gets. */
 function outcomeLines(outcome: ScrubOutcome, indent: string): string[] {
   switch (outcome.kind) {
@@ -80,6 +86,7 @@ function outcomeLines(outcome: ScrubOutcome, indent: string): string[] {
       return [
         result.ok ? `${indent}${outcome.backupId}: sound (${result.databases.length} database(s) rebuilt and checked)` : `${indent}${outcome.backupId}: FAILED verification:`,
         ...(result.ok ? [] : [...result.problems.map((p) => `${indent}  - ${p}`), `${indent}  ${verificationHint(result)}`]),
+        ...alsoFailedLines(result, indent),
         ...(result.notRecorded ? [`${indent}  not recorded: ${result.notRecorded}`] : []),
       ];
     }

@@ -174,13 +174,14 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
     if (verifiedFirst.length > 0) decided = await decide(context, config, backups, profileId, timeZone);
   }
   // Keep rules alone must not decide where no backup is known to restore: the newest one they keep may not.
-  const unverified = groupsWithNothingVerified(checkedGroups(), doomedIn(decided.decisions), new Set(decided.entries.map((e) => e.id)));
+  const listedById = new Map(decided.entries.map((e) => [e.id, e]));
+  const unverified = groupsWithNothingVerified(checkedGroups(), doomedIn(decided.decisions), listedById);
   if (!dryRun && unverified.length > 0) {
-    for (const group of unverified) verifiedFirst.push(...(await verifyUntilOnePasses(context, profileId, group)));
+    for (const group of unverified) verifiedFirst.push(...(await verifyUntilOnePasses(context, profileId, group, listedById)));
     // The results are in the catalog now: the newest that passed is the newest verified backup, never deleted.
     decided = await decide(context, config, backups, profileId, timeZone);
   }
-  const verifyFirst = dryRun ? unverified.map((group) => verifyFirstNote(profileId, group)) : [];
+  const verifyFirst = dryRun ? unverified.map((group) => verifyFirstNote(profileId, group, listedById)) : [];
   const { entries, current, rulesFrom, earlierProfiles, decisions } = decided;
   const profileFile = context.layout.relative(context.layout.profileFile(profileId));
   const notes = backupScheduleWarnings(current?.backupSchedule).map(({ key, message }) => `${profileFile}: backup_schedule.${key}: ${message}`);

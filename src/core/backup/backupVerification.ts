@@ -9,7 +9,7 @@ import { workspaceConfigFor } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { withWorkspaceLock } from '../workspaceSession';
 import { ArchiveReader, notABackupHint, NotAnArchiveError } from './archiveReader';
-import { updateCatalog, type VerificationRecord } from './backupCatalog';
+import { updateCatalog, type CatalogEntry, type VerificationRecord } from './backupCatalog';
 import { closeChain, locateBackup, MissingParentError, openParentsOf } from './backupChain';
 import { vanishedFolderError, type OwnFolder } from './vanishedFolder';
 import { BackupLayout } from './backupLayout';
@@ -53,6 +53,8 @@ export interface VerificationResult {
    * copy of it elsewhere, or an archive of another workspace), and not while a parent's archive is missing.
    */
   recorded: boolean;
+  /** Backups this one builds on whose archives changed on the disk since they were written: recorded as FAILED too. */
+  alsoFailed?: string[];
   /** Why a sound or failed result of a backup was not recorded (a copy, an unreadable catalog, a read-only backups folder), as a sentence. */
   notRecorded?: string;
   /** The archive is in a profile's backups folder whose catalog cannot be read: why nothing was recorded, and what to do. */
@@ -223,11 +225,25 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   // Backups on a read-only disk (a mounted backup medium) are verified all the same; only the record is left out.
   const unwritable = listed && profileId ? writeRefusal(backups.profileDir(profileId)) : undefined;
   const recorded = listed && !unwritable;
+  let alsoFailed: string[] = [];
   if (recorded && profileId) {
-    const record: VerificationRecord = { at: context.now().toISOString(), ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound };
+    const at = context.now().toISOString();
+    const record: VerificationRecord = { at, ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound };
     if (ok) record.databaseSha256 = Object.fromEntries(databases.map((d) => [d.name, d.sha256]));
+    // A failure may lie in an archive the backup builds on, damaged on the disk since it was written:
+    // that backup has failed too (its own verification would say so first), and is recorded so, or
+    // the list would go on saying "ok" for it.
+    alsoFailed = [];
+    const parentHashes = ok ? new Map<string, string>() : await archiveHashes(backups, profileId, located.catalogEntry?.chain ?? []);
+    const parentRecord = (e: CatalogEntry): VerificationRecord | undefined => {
+      const actual = parentHashes.get(e.id);
+      // One already recorded as a damaged archive keeps its own verification's words.
+      if (actual === undefined || actual === e.sha256 || (e.verified && !e.verified.ok && e.verified.archiveSound === false)) return undefined;
+      alsoFailed.push(e.id);
+      return { at, ok: false, detail: `${backups.archiveFile(profileId, e.id)}: the archive's SHA-256 differs from the one the catalog recorded when it was written (found verifying ${backupId}, which builds on it)`, archiveSound: false };
+    };
     try {
-      await updateCatalog(backups, profileId, `verify ${backupId}`, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : e)), (message) => context.logger.warn(message));
+      await updateCatalog(backups, profileId, `verify ${backupId}`, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : { ...e, verified: parentRecord(e) ?? e.verified })), (message) => context.logger.warn(message));
     } catch (error) {
       throw vanishedFolderError(`The result of verifying ${backupId} (${ok ? 'sound' : 'failed'}) could not be recorded`, 'while it ran', ownFolders, error) ?? error;
     }
@@ -237,7 +253,17 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     : located.unreadableCatalog ? `${located.unreadableCatalog.message} ${located.unreadableCatalog.hint ?? ''} Then verify again to record the result.`
     : unwritable && profileId ? `the result could not be written into the catalog: ${backups.profileDir(profileId)} ${unwritable.readOnly ? 'is on a read-only file system' : `cannot be written (${(unwritable.error as NodeJS.ErrnoException).code ?? 'refused'})`}. The archive was checked all the same; verify again where the folder can be written to record the result.`
     : `${located.archive} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.`;
-  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, ...(leftOut ? { leftOut } : {}), archiveSound, databases, bytesChecked, durationMs: performance.now() - started, recorded, ...(notRecorded ? { notRecorded } : {}), ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}), ...(located.unreadableCatalog ? { unreadableCatalog: { message: located.unreadableCatalog.message, hint: located.unreadableCatalog.hint } } : {}) };
+  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, ...(leftOut ? { leftOut } : {}), archiveSound, databases, bytesChecked, durationMs: performance.now() - started, recorded, ...(alsoFailed.length > 0 ? { alsoFailed } : {}), ...(notRecorded ? { notRecorded } : {}), ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}), ...(located.unreadableCatalog ? { unreadableCatalog: { message: located.unreadableCatalog.message, hint: located.unreadableCatalog.hint } } : {}) };
+}
+
+/** The SHA-256 of each archive that can be read in the profile's backups folder, by backup id. */
+async function archiveHashes(backups: BackupLayout, profileId: string, ids: string[]): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  for (const id of ids) {
+    const sha256 = await fileSha256(backups.archiveFile(profileId, id)).catch(() => undefined);
+    if (sha256 !== undefined) hashes.set(id, sha256);
+  }
+  return hashes;
 }
 
 /** What to do about a backup that failed verification. */

@@ -3,7 +3,7 @@ import type { WorkspaceContext } from '../workspaceContext';
 import { holdsDataExactly, newestFirst, type CatalogEntry } from './backupCatalog';
 import type { BackupLayout } from './backupLayout';
 import { verifyUnlocked, type VerificationResult } from './backupVerification';
-import { chainListed, changedSinceVerified } from './verifiedArchives';
+import { chainFault, chainFaultsInWords, changedSinceVerified, type ChainFault } from './verifiedArchives';
 
 /** A backup that prune verified before it deleted anything, and what verify found. */
 export interface PruneVerification {
@@ -45,19 +45,26 @@ export interface GroupToCheck {
  * prune of a catalog that a rebuild reset (or of backups never verified) kept only the newest,
  * unverified one, which may not restore, and deleted every sound backup before it.
  */
-export function groupsWithNothingVerified<Group extends GroupToCheck>(groups: Group[], doomed: ReadonlySet<string>, listed: ReadonlySet<string>): Group[] {
-  return groups.filter((group) => group.backups.some((e) => doomed.has(e.id)) && !group.backups.some((e) => holdsDataExactly(e) && chainListed(e, listed)));
+export function groupsWithNothingVerified<Group extends GroupToCheck>(groups: Group[], doomed: ReadonlySet<string>, listed: ReadonlyMap<string, CatalogEntry>): Group[] {
+  return groups.filter((group) => group.backups.some((e) => doomed.has(e.id)) && !group.backups.some((e) => holdsDataExactly(e) && chainFault(e, listed) === undefined));
 }
 
-/** "none had been verified", or why the verified ones do not count: their chains lost an archive. */
-function noneVerifiedInWords(group: GroupToCheck): string {
-  return group.backups.some(holdsDataExactly) ? 'none had been verified that can be restored: the chains of those verified lost an archive' : 'none had been verified';
+/** What the chains of a group's verified backups have against them (none verified: empty). */
+function faultsOfVerified(group: GroupToCheck, listed: ReadonlyMap<string, CatalogEntry>): ChainFault[] {
+  return group.backups.filter(holdsDataExactly).flatMap((e) => chainFault(e, listed) ?? []);
+}
+
+/** "none had been verified", or why the verified ones do not count: their chains lost an archive, or hold one that failed. */
+function noneVerifiedInWords(group: GroupToCheck, listed: ReadonlyMap<string, CatalogEntry>): string {
+  const faults = faultsOfVerified(group, listed);
+  return faults.length > 0 ? `none had been verified that can be restored: the chains of those verified ${chainFaultsInWords(faults)}` : 'none had been verified';
 }
 
 /** What a dry run says prune will do first, for such a group. */
-export function verifyFirstNote(profileId: string, group: GroupToCheck): string {
+export function verifyFirstNote(profileId: string, group: GroupToCheck, listed: ReadonlyMap<string, CatalogEntry>): string {
   const newest = [...group.backups].sort(newestFirst)[0];
-  const none = group.backups.some(holdsDataExactly) ? 'none of these backups that can be restored has been verified (the chains of those verified lost an archive)' : 'none of these backups has been verified';
+  const faults = faultsOfVerified(group, listed);
+  const none = faults.length > 0 ? `none of these backups that can be restored has been verified (the chains of those verified ${chainFaultsInWords(faults)})` : 'none of these backups has been verified';
   return `${group.label ? `${group.label}: ` : ''}${none}, so before it deletes anything, prune verifies them, newest first, until one passes, and keeps it (with the backups it builds on); if none passes, it deletes nothing. The decisions above assume the newest, ${newest.id}, passes; to know now: envprofiles verify --unverified ${profileId}`;
 }
 
@@ -67,9 +74,9 @@ export function verifyFirstNote(profileId: string, group: GroupToCheck): string 
  * newest verified backup, which is never deleted). Throws when none passes: then nothing is deleted.
  * The caller holds the workspace lock.
  */
-export async function verifyUntilOnePasses(context: WorkspaceContext, profileId: string, group: GroupToCheck): Promise<PruneVerification[]> {
+export async function verifyUntilOnePasses(context: WorkspaceContext, profileId: string, group: GroupToCheck, listed: ReadonlyMap<string, CatalogEntry>): Promise<PruneVerification[]> {
   const verified: PruneVerification[] = [];
-  const why = noneVerifiedInWords(group);
+  const why = noneVerifiedInWords(group, listed);
   for (const entry of [...group.backups].sort(newestFirst)) {
     if (entry.verified) continue;
     const { result, verification } = await verifiedNow(context, entry.id, why, false);
@@ -106,7 +113,7 @@ export async function verifyUntilOnePasses(context: WorkspaceContext, profileId:
 export async function verifiedAgainWhereChanged(context: WorkspaceContext, backups: BackupLayout, profileId: string, group: GroupToCheck, listed: readonly CatalogEntry[]): Promise<PruneVerification[]> {
   const byId = new Map(listed.map((e) => [e.id, e]));
   const again: PruneVerification[] = [];
-  for (const entry of group.backups.filter((e) => holdsDataExactly(e) && chainListed(e, byId)).sort(newestFirst)) {
+  for (const entry of group.backups.filter((e) => holdsDataExactly(e) && chainFault(e, byId) === undefined).sort(newestFirst)) {
     const changed = await changedSinceVerified(backups, profileId, entry, byId);
     if (changed === undefined) return again;
     const { verification } = await verifiedNow(context, entry.id, changed, true);

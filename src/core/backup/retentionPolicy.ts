@@ -1,6 +1,6 @@
 import { localParts } from '../localTime';
 import { holdsDataExactly, newestFirst as byNewestFirst, type CatalogEntry } from './backupCatalog';
-import { chainListed } from './verifiedArchives';
+import { chainFault, chainListed } from './verifiedArchives';
 
 /** restic-style keep rules plus `retention_days` (restic's --keep-within), from the profile's backup_schedule. */
 export interface KeepRules {
@@ -64,7 +64,7 @@ export function hasRules(rules: KeepRules): boolean {
  * restored (their whole chain listed): `last n` keeps the n newest;
  * each bucket rule keeps the newest backup of each of the n newest periods (local time); `withinDays`
  * keeps everything younger. Then the safety rules override: the newest backup and the newest verified
- * one whose chain is all listed are always kept (and the newest that holds its data exactly, when its data failed the checks),
+ * one that can be restored (its chain all listed, none of it failed verification) are always kept (and the newest that holds its data exactly, when its data failed the checks),
  * and every backup that a kept incremental depends on is kept. Backups in `pinned` (id to reason: another
  * workspace's) and backups dated after `now` are kept and are not counted by the rules, which decide
  * among the others only.
@@ -85,9 +85,8 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   // A backup whose chain lost an archive (a catalog rebuilt without it) cannot be restored: it takes
   // none of the places the counting rules give, which go to backups that restore (before, with
   // `last: 3`, two such backups took two places and the older full, which restored, was deleted).
-  const listed = new Set(newestFirst.map((e) => e.id));
-  const restorable = (e: CatalogEntry): boolean => chainListed(e, listed);
-  const counted = ruled.filter(restorable);
+  const listed = new Map(newestFirst.map((e) => [e.id, e]));
+  const counted = ruled.filter((e) => chainListed(e, listed));
   if (!hasRules(rules)) for (const e of ruled) add(e.id, Object.keys(rules).length > 0 ? 'every keep rule is 0 (none): everything is kept' : 'no keep rules: everything is kept');
   counted.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
   for (const bucket of BUCKETS) {
@@ -105,8 +104,9 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
     const limit = now.getTime() - rules.withinDays * 86400000;
     for (const e of ruled) if (Date.parse(e.createdAt) >= limit) add(e.id, `within ${rules.withinDays} days`);
   }
-  // Nor is a verified one whose chain lost an archive the verified backup prune relies on: that is
-  // the newest one that can be restored.
+  // Nor is a verified one whose chain lost an archive (or holds one that failed verification since)
+  // the verified backup prune relies on: that is the newest one that can be restored.
+  const restorable = (e: CatalogEntry): boolean => chainFault(e, listed) === undefined;
   const newestVerified = ruled.find((e) => e.verified?.ok && restorable(e));
   if (newestVerified) add(newestVerified.id, 'newest verified backup (never deleted)');
   // When that one left a database out (an emergency backup saves what it can), the newest verified

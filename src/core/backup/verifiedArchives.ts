@@ -1,5 +1,5 @@
 import { fileSha256 } from '../fileDigest';
-import type { CatalogEntry } from './backupCatalog';
+import { verificationStatus, type CatalogEntry } from './backupCatalog';
 import type { BackupLayout } from './backupLayout';
 
 /**
@@ -9,6 +9,38 @@ import type { BackupLayout } from './backupLayout';
  */
 export function chainListed(entry: CatalogEntry, listed: ReadonlySet<string> | ReadonlyMap<string, unknown>): boolean {
   return entry.chain.every((id) => listed.has(id));
+}
+
+/** What stops a backup from being restored as its catalog stands, and which backup of its chain. */
+export interface ChainFault {
+  id: string;
+  /** `lost`: the catalog no longer lists it (rebuilt without its archive); `failed`: its verification found its archive damaged. */
+  kind: 'lost' | 'failed';
+}
+
+/**
+ * The first backup of `entry`'s chain that the catalog no longer lists, or else the first whose archive
+ * failed verification (a data problem alone does not count: that archive holds its data exactly), or
+ * undefined when neither. A verified backup with such a chain cannot be restored, so it is not "the last
+ * verified backup" of status, nor the one prune keeps as the newest verified.
+ */
+export function chainFault(entry: CatalogEntry, byId: ReadonlyMap<string, CatalogEntry>): ChainFault | undefined {
+  const lost = entry.chain.find((id) => !byId.has(id));
+  if (lost !== undefined) return { id: lost, kind: 'lost' };
+  const failed = entry.chain.find((id) => verificationStatus(byId.get(id) as CatalogEntry) === 'failed');
+  return failed === undefined ? undefined : { id: failed, kind: 'failed' };
+}
+
+/** A chain fault after "<backup>'s chain": "lost <id>", or "holds <id>, which FAILED verification". */
+export function chainFaultWords(fault: ChainFault): string {
+  return fault.kind === 'lost' ? `lost ${fault.id}` : `holds ${fault.id}, which FAILED verification`;
+}
+
+/** What the chains of the verified backups in `faulty` have against them, for "the chains of those verified …". */
+export function chainFaultsInWords(faults: readonly ChainFault[]): string {
+  const lost = faults.some((f) => f.kind === 'lost');
+  const failed = faults.some((f) => f.kind === 'failed');
+  return lost && failed ? 'lost an archive or hold one that FAILED verification' : lost ? 'lost an archive' : 'hold an archive that FAILED verification';
 }
 
 /**

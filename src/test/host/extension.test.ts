@@ -319,6 +319,38 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the list whole again', () => child(roots()[0], 'Backups').getChildren().every((n) => !/missing/.test(String(n.getTreeItem().description ?? ''))));
   });
 
+  test('a verification that finds the full under an incremental damaged records it FAILED, and the incrementals on it say they cannot be restored', async () => {
+    const folder = path.join(workspace(), '.envprofiles/backups', DEV);
+    const catalog = path.join(folder, 'catalog.json');
+    const listed = (JSON.parse(fs.readFileSync(catalog, 'utf8')) as { backups: { id: string; chain: string[] }[] }).backups;
+    const incrementalId = listed.find((e) => e.chain.length > 0)?.id;
+    assert.ok(incrementalId, 'an incremental from the tests above');
+    const fullId = listed.find((e) => e.id === incrementalId)?.chain[0] as string;
+    const full = `${fullId}.zip`;
+    const [catalogBefore, fullBefore] = [fs.readFileSync(catalog), fs.readFileSync(path.join(folder, full))];
+    const damaged = Buffer.from(fullBefore);
+    damaged[Math.floor(damaged.length * 0.3)] ^= 0x10;
+    fs.writeFileSync(path.join(folder, full), damaged);
+    try {
+      api.services.lastError = undefined;
+      const { value, lines } = await collectingLogLines(api.services.log, () => Promise.resolve(vscode.commands.executeCommand('envProfiles.verifyBackup', { backupId: incrementalId })));
+      assert.equal(value, undefined, 'the command failed');
+      assert.match(String(api.services.lastError), new RegExp(`Backup ${incrementalId.replace(/\./g, '\\.')} failed verification: .*${full.replace(/\./g, '\\.')}`));
+      assert.ok(lines.some((l) => l.startsWith('error: ') && l.endsWith(`recorded as FAILED too: ${fullId}, which it builds on: its archive changed since it was written`)), lines.join('\n'));
+      await vscode.commands.executeCommand('envProfiles.refresh');
+      const descriptions = await waitFor('the failed full in the Backups list', () => {
+        const texts = child(roots()[0], 'Backups').getChildren().map((n) => String(n.getTreeItem().description ?? ''));
+        return texts.some((t) => t.startsWith('full') && t.endsWith(' · verification FAILED')) ? texts : undefined;
+      });
+      assert.ok(descriptions.some((t) => t.startsWith('incremental') && t.endsWith(` · cannot be restored: ${fullId}, which it builds on, FAILED verification`)), descriptions.join('\n'));
+    } finally {
+      fs.writeFileSync(path.join(folder, full), fullBefore);
+      fs.writeFileSync(catalog, catalogBefore);
+    }
+    await vscode.commands.executeCommand('envProfiles.refresh');
+    await waitFor('the list as it was', () => child(roots()[0], 'Backups').getChildren().every((n) => !/FAILED/.test(String(n.getTreeItem().description ?? ''))));
+  });
+
   test('Show Backup Manifest, Reveal Backup Archive and Copy Backup Archive Path: from a backup in the tree, or an archive outside the workspace; a damaged or missing archive is named', async () => {
     const node = child(roots()[0], 'Backups').getChildren()[0];
     const id = (node as unknown as { entry: { id: string } }).entry.id;
