@@ -949,6 +949,22 @@ describe('delete', () => {
     assert.equal(deleted.coveredBy, incremental);
   });
 
+  it('a refusal for a verified backup older than the last change says when that backup cannot be restored either (its chain lost an archive)', async () => {
+    const { root, context } = await demoWorkspace();
+    const DEV = 'dev_environment_001';
+    await pastLastWrite();
+    const full = (await createBackup(context, { profileId: DEV, kind: 'full' })).entry.id;
+    const incremental = (await createBackup(context, { profileId: DEV, kind: 'incremental' })).entry.id;
+    assert.equal((await verifyBackup(context, incremental)).ok, true);
+    fs.rmSync(path.join(root, '.envprofiles/backups', DEV, `${full}.zip`));
+    assert.equal(runCli(['backups', DEV, '--rebuild-catalog', '--workspace', root]).status, 0);
+    await pastLastWrite();
+    fs.appendFileSync(path.join(root, '.envprofiles/profiles', `${DEV}.yaml`), '# changed\n');
+    const refused = runCli(['delete', DEV, '--workspace', root]);
+    assert.equal(refused.status, 3, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`its newest verified backup, ${incremental.replace(/\./g, '\\.')}, is from [^;]+ \\(nor can it be restored: its chain lost ${full.replace(/\./g, '\\.')}\\), so it was not deleted\\.`));
+  });
+
   it('a profile whose database file is gone: backup --skip-missing holds the rest, and covers delete only while that file stays missing', async () => {
     const { root, context } = await demoWorkspace();
     const TEST = 'test_environment_001';

@@ -6,7 +6,7 @@ import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
 import { BackupLayout } from './backup/backupLayout';
-import { changedSinceVerified } from './backup/verifiedArchives';
+import { chainFault, chainFaultWords, changedSinceVerified } from './backup/verifiedArchives';
 import { backupsElsewhere, backupsElsewhereInWords } from './backup/backupsElsewhere';
 import { heldDatabase, refuseIfHeld } from './databaseInUse';
 import { RefusalChecks } from './dryRunRefusals';
@@ -133,8 +133,11 @@ async function requireCoveringBackup(context: WorkspaceContext, config: Workspac
   const clock = futureDated.length > 0 ? ` (${futureDated.length === 1 ? `backup ${futureDated[0].id} is` : `${futureDated.length} backups are`} dated after now, ${localTimestamp(new Date(now).toISOString(), zone)}: taken while the clock was ahead, ${futureDated.length === 1 ? 'it does' : 'they do'} not count)` : '';
   const newestSound = entries.filter((e) => holdsDataExactly(e) && !futureDated.includes(e)).sort(newestFirst)[0];
   const unheld = newestSound && Date.parse(newestSound.createdAt) > changed.getTime() ? notHeld(context, newestSound, profile) : [];
+  // Older than the change, it would not do anyway; but one that cannot be restored either is said so.
+  const fault = newestSound ? chainFault(newestSound, listed) : undefined;
+  const unrestorableToo = fault ? ` (nor can it be restored: its chain ${chainFaultWords(fault)})` : '';
   const newest = newestSound
-    ? `; its newest verified backup, ${newestSound.id}, is from ${localTimestamp(newestSound.createdAt, zone)}${sameSecondBefore(newestSound.createdAt, changed, zone)}${unheld.length > 0 ? `, but it left out ${unheld.join(', ')}, which ${unheld.length === 1 ? 'exists' : 'exist'} now` : ''}`
+    ? `; its newest verified backup, ${newestSound.id}, is from ${localTimestamp(newestSound.createdAt, zone)}${sameSecondBefore(newestSound.createdAt, changed, zone)}${unrestorableToo}${unheld.length > 0 ? `, but it left out ${unheld.join(', ')}, which ${unheld.length === 1 ? 'exists' : 'exist'} now` : ''}`
     : entries.length > futureDated.length
       ? `; none of its ${entries.length - futureDated.length} backup(s) is verified`
       : entries.length === 0
