@@ -1960,13 +1960,17 @@ describe('verify', () => {
     // A failure in the backup's own archive says nothing of its parents.
     const next = await createBackup(context, { profileId: DEV });
     assert.equal(next.entry.kind, 'full', 'nothing is built on a chain that failed');
+    assert.ok(listed.includes(`\n  Restore an older backup, or take a new full one: envprofiles backup ${DEV} --full --verify`), listed);
+    assert.equal((await verifyBackup(context, next.entry.id)).ok, true);
+    const withSound = runCli(['backups', DEV, '--workspace', root]).stdout;
+    assert.ok(withSound.includes(`\n  ${next.entry.id}, made since, is verified and can be restored.`), withSound);
     await mutate(root, 'UPDATE price_data SET close = 5 WHERE rowid < 10');
     const onNext = await createBackup(context, { profileId: DEV, kind: 'incremental' });
     flipByteAt(onNext.archive, 0.5);
     const failedAlone = await verifyBackup(context, onNext.entry.id);
     assert.equal(failedAlone.ok, false);
     assert.equal(failedAlone.alsoFailed, undefined);
-    assert.equal(backupsOf(context, DEV).find((e) => e.id === next.entry.id)?.verified, null);
+    assert.equal(backupsOf(context, DEV).find((e) => e.id === next.entry.id)?.verified?.ok, true, 'its full keeps its record');
   });
 
   it('an incremental given by its path finds its parents in the backups folder; without them anywhere, verify names the backup, the parent and where it looked', async () => {

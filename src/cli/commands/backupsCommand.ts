@@ -89,10 +89,15 @@ function chainFailedNotes(entries: CatalogEntry[], gapOf: (entry: CatalogEntry) 
     const fault = gapOf(e) ? undefined : chainFault(e, byId);
     if (fault?.kind === 'failed') needing.set(fault.id, [...(needing.get(fault.id) ?? []), e]);
   }
-  return [...needing].flatMap(([failed, later]) => [
-    `note: ${later.length} backup(s) of ${later[0].profileId} build on ${failed}, which FAILED verification (marked "chain FAILED"): they cannot be restored while its archive is damaged.`,
-    `  Restore an older backup, or take a new full one: envprofiles backup ${later[0].profileId} --full --verify`,
-  ]);
+  return [...needing].flatMap(([failed, later]) => {
+    const profileId = later[0].profileId;
+    // entries are newest first: a sound backup made since needs nothing more than to be named.
+    const since = entries.find((e) => e.profileId === profileId && e.createdAt > (byId.get(failed) as CatalogEntry).createdAt && verificationStatus(e) === 'passed' && chainFault(e, byId) === undefined);
+    return [
+      `note: ${later.length} backup(s) of ${profileId} build on ${failed}, which FAILED verification (marked "chain FAILED"): they cannot be restored while its archive is damaged.`,
+      since ? `  ${since.id}, made since, is verified and can be restored.` : `  Restore an older backup, or take a new full one: envprofiles backup ${profileId} --full --verify`,
+    ];
+  });
 }
 
 /** The VERIFIED column: a failure of the data alone (the archive holds it exactly) is told from one of the archive. */
