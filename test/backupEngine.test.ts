@@ -27,6 +27,7 @@ import { bankWorkspace, startWriter, stopWriter, TOTAL } from './support/liveWri
 import { allowFolders, assertSameTree, besideDir, CLI, demoWorkspace, engine, listFilesInProfile, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 import { NO_TEST_HOOKS } from './support/steppedRuns';
 import { createWorkspaceContext } from '../src/core/workspaceContext';
+import { localTimestamp, localTimeZone } from '../src/core/localTime';
 import { craftArchive } from './support/testHelpers';
 import { runCli } from './support/cliRunner';
 import { changedPagesAgainst, hashPages, PAGE_HASH_BYTES } from '../src/core/backup/pageIndex';
@@ -2079,7 +2080,7 @@ describe('verify', () => {
     assert.equal(backupsOf(context, DEV)[0].verified?.at, later.toISOString());
     // Restoring it is still possible (the data as it was then may be what is wanted), and says so.
     const restored = await restoreBackup(context, { reference: backup.entry.id, asNew: 'as_backed_up' });
-    assert.ok(restored.notes.some((n) => /^this backup failed its last verification \(2031-01-01T00:00:00\.000Z\): .*database "market_data" rebuilds to exactly what was backed up/.test(n)), restored.notes.join('\n'));
+    assert.ok(restored.notes.some((n) => new RegExp(`^this backup failed its last verification \\(${localTimestamp('2031-01-01T00:00:00.000Z')}, ${localTimeZone().replace(/[+/]/g, '\\$&')} time\\): .*database "market_data" rebuilds to exactly what was backed up`).test(n)), restored.notes.join('\n'));
 
     // A copy outside the catalog cannot be vouched for: it may have been damaged with its manifest.
     const copy = path.join(tempDir(), 'copy.zip');

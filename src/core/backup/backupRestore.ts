@@ -1,3 +1,4 @@
+import { localTimestamp, localTimeZone } from '../localTime';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appendAudit } from '../auditLog';
@@ -76,7 +77,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     }
     // A backup that failed its last verification is restored all the same (that may be what the user
     // wants: the data as it was then), but the result says so.
-    const failedVerification = located.catalogEntry?.verified?.ok === false ? `this backup failed its last verification (${located.catalogEntry.verified.at}): ${shortened(located.catalogEntry.verified.detail, 240)}` : undefined;
+    const failedVerification = located.catalogEntry?.verified?.ok === false ? `this backup failed its last verification (${localTimestamp(located.catalogEntry.verified.at)}, ${localTimeZone()} time): ${shortened(located.catalogEntry.verified.detail, 240)}` : undefined;
     // A dry run reads the manifest, not the data: "would write" must not be taken for "verified".
     const notVerified = !failedVerification && located.catalogEntry?.verified?.ok !== true;
     const listed = located.catalogEntry !== undefined;
