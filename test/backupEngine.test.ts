@@ -1951,6 +1951,7 @@ describe('verify', () => {
     const listed = runCli(['backups', DEV, '--workspace', root]).stdout;
     assert.match(listed, new RegExp(`\n${sound.entry.id.replace(/\./g, '\\.')} +incr \\(2\\) .* ok [0-9: -]+; chain FAILED\n`), listed);
     assert.ok(listed.includes(`note: 2 backup(s) of ${DEV} build on ${full.entry.id}, which FAILED verification (marked "chain FAILED"): they cannot be restored while its archive is damaged.`), listed);
+    assert.deepEqual(runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.chainFailed, { [DEV]: { [sound.entry.id]: full.entry.id, [later.entry.id]: full.entry.id } });
     const status = runCli(['status', '--workspace', root]).stdout.split('\n').find((l) => l.startsWith('Backups:'));
     assert.equal(status, `Backups: 3, newest ${later.entry.id}; NONE VERIFIED that can be restored: ${sound.entry.id}'s chain holds ${full.entry.id}, which FAILED verification (envprofiles backup ${DEV} --full --verify)`);
     // A parent recorded as damaged by its own verification keeps its own words.

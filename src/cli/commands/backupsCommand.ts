@@ -40,7 +40,8 @@ export const backupsCommand: CliCommand = {
       return [`note: ${needing.length} backup(s) of ${profileId} cannot be restored now: their chain needs ${lost.join(', ')}, whose archive${lost.length > 1 ? 's are' : ' is'} missing (marked "chain broken").`,
         `  Put ${lost.length > 1 ? 'those archives' : 'that archive'} back to restore them; the backups whose archives are all there can be restored as they are.`];
     });
-    const failedChainNotes = chainFailedNotes(entries, gapOf);
+    const chainFailed = chainFailedOf(entries, gapOf);
+    const failedChainNotes = chainFailedNotes(entries, chainFailed);
     const sharingNotes = Object.entries(sharedWith).flatMap(([profileId, workspaces]) => Object.entries(workspaces).flatMap(([workspace, count]) => [
       `note: ${count} of the backups listed for ${profileId} ${count === 1 ? 'was' : 'were'} made by the workspace at ${workspace}, which uses the same backups folder and profile id.`,
       `  Prune here keeps them (that workspace's prune decides); restoring one here brings that workspace's data. Give each workspace its own backups.directory in .envprofiles/config.yaml.`,
@@ -68,7 +69,7 @@ export const backupsCommand: CliCommand = {
     if (unmarked) notes.unshift(`note: ${unmarked.message.replace(/ Nothing was written\.$/, '')}`, `  ${unmarked.hint}`);
     const unreadableLines = unreadable.flatMap((problem) => [`FAILED ${problem.profileId} [${problem.code}]: ${problem.message} Its backups are not listed.`, `  ${problem.hint}`]);
     const exitCode = unreadable.length > 0 ? 1 : 0;
-    const json = { directory: backups.root, backups: entries, disagreements, unrestorable, sharedWith, deletedProfiles: deleted, earlierProfile, elsewhere, ...(unmarked ? { folderProblem: unmarked.message } : {}), ...(unreadable.length > 0 ? { unreadableCatalogs: Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message])) } : {}) };
+    const json = { directory: backups.root, backups: entries, disagreements, unrestorable, chainFailed, sharedWith, deletedProfiles: deleted, earlierProfile, elsewhere, ...(unmarked ? { folderProblem: unmarked.message } : {}), ...(unreadable.length > 0 ? { unreadableCatalogs: Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message])) } : {}) };
     if (entries.length === 0) {
       // An outside folder that is not there may be on a disk that is not mounted: "No backups" would mislead.
       const missing = fs.existsSync(backups.root) ? '' : ` (the folder does not exist${backups.isMissingOutside() ? '; if it is on a disk that is not mounted, mount it' : ''})`;
@@ -81,22 +82,31 @@ export const backupsCommand: CliCommand = {
   },
 };
 
-/** A note per backup that failed verification on its archive and that later backups build on (marked "chain FAILED"). */
-function chainFailedNotes(entries: CatalogEntry[], gapOf: (entry: CatalogEntry) => string[] | undefined): string[] {
+/** For each backup that builds on one whose archive failed verification (and has no archive missing), that one's id, by profile. */
+function chainFailedOf(entries: CatalogEntry[], gapOf: (entry: CatalogEntry) => string[] | undefined): Record<string, Record<string, string>> {
   const byId = new Map(entries.map((e) => [e.id, e]));
-  const needing = new Map<string, CatalogEntry[]>();
+  const found: Record<string, Record<string, string>> = {};
   for (const e of entries) {
     const fault = gapOf(e) ? undefined : chainFault(e, byId);
-    if (fault?.kind === 'failed') needing.set(fault.id, [...(needing.get(fault.id) ?? []), e]);
+    if (fault?.kind === 'failed') (found[e.profileId] ??= {})[e.id] = fault.id;
   }
-  return [...needing].flatMap(([failed, later]) => {
-    const profileId = later[0].profileId;
-    // entries are newest first: a sound backup made since needs nothing more than to be named.
-    const since = entries.find((e) => e.profileId === profileId && e.createdAt > (byId.get(failed) as CatalogEntry).createdAt && verificationStatus(e) === 'passed' && chainFault(e, byId) === undefined);
-    return [
-      `note: ${later.length} backup(s) of ${profileId} build on ${failed}, which FAILED verification (marked "chain FAILED"): they cannot be restored while its archive is damaged.`,
-      since ? `  ${since.id}, made since, is verified and can be restored.` : `  Restore an older backup, or take a new full one: envprofiles backup ${profileId} --full --verify`,
-    ];
+  return found;
+}
+
+/** A note per backup whose archive failed verification and that later backups build on (marked "chain FAILED"). */
+function chainFailedNotes(entries: CatalogEntry[], chainFailed: Record<string, Record<string, string>>): string[] {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  return Object.entries(chainFailed).flatMap(([profileId, failedUnder]) => {
+    const later = new Map<string, number>();
+    for (const failed of Object.values(failedUnder)) later.set(failed, (later.get(failed) ?? 0) + 1);
+    return [...later].flatMap(([failed, count]) => {
+      // entries are newest first: a sound backup made since needs nothing more than to be named.
+      const since = entries.find((e) => e.profileId === profileId && e.createdAt > (byId.get(failed) as CatalogEntry).createdAt && verificationStatus(e) === 'passed' && chainFault(e, byId) === undefined);
+      return [
+        `note: ${count} backup(s) of ${profileId} build on ${failed}, which FAILED verification (marked "chain FAILED"): they cannot be restored while its archive is damaged.`,
+        since ? `  ${since.id}, made since, is verified and can be restored.` : `  Restore an older backup, or take a new full one: envprofiles backup ${profileId} --full --verify`,
+      ];
+    });
   });
 }
 
