@@ -167,7 +167,7 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
     ]);
   });
 
-  it('a verified incremental whose full FAILED verification since (its archive damaged) is not the verified backup prune relies on either: the older sound one is kept', () => {
+  it('a verified incremental whose full FAILED verification since (its archive damaged) is not the verified backup prune relies on either, and neither takes a place of the counting rules: the older sound one is kept', () => {
     const entries = [
       entry('older-full', '2025-10-01T00:00:00Z', { verified: true }),
       entry('damaged-full', '2025-10-10T00:00:00Z', { verified: false }),
@@ -176,13 +176,21 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
     ];
     assert.deepEqual(table(entries, { last: 1 }), [
       'newest keep last 1/1',
-      'incr delete no rule keeps it',
-      'damaged-full delete no rule keeps it',
+      'incr delete no rule keeps it (nor can it be restored: its chain holds damaged-full, which FAILED verification)',
+      'damaged-full delete no rule keeps it (nor can it be restored: it FAILED verification)',
       'older-full keep newest verified backup (never deleted)',
     ]);
     // A full whose data alone failed (its archive holds that data exactly) is no such fault.
     const dataOnly = entries.map((e) => (e.id === 'damaged-full' ? { ...e, verified: { ...(e.verified as NonNullable<CatalogEntry['verified']>), archiveSound: true } } : e));
     assert.equal(table(dataOnly, { last: 1 })[1], 'incr keep newest verified backup (never deleted)');
+    // Nor does a backup that failed take a place of last: with last 2, before, the damaged full took the
+    // second place, and the older sound full went.
+    assert.deepEqual(table(entries.filter((e) => e.id !== 'incr'), { last: 2 }), [
+      'newest keep last 1/2',
+      'damaged-full delete no rule keeps it (nor can it be restored: it FAILED verification)',
+      'older-full keep last 2/2; newest verified backup (never deleted)',
+    ]);
+    assert.deepEqual(table(dataOnly.filter((e) => e.id !== 'incr'), { last: 2 }).slice(1), ['damaged-full keep last 2/2; newest backup verified to hold its data exactly, problems the data already had included (never deleted)', 'older-full keep newest verified backup (never deleted)']);
   });
 
   it('a backup whose chain lost an archive takes none of the places of the counting rules: they go to backups that restore (before, with last 3, two such backups took two places and the older full, the only other that restored, was deleted)', () => {
@@ -270,8 +278,8 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
     ];
     assert.deepEqual(table(entries, { last: 1 }), [
       'full-5 keep last 1/1',
-      'full-4 delete no rule keeps it',
-      'full-3 delete no rule keeps it',
+      'full-4 delete no rule keeps it (nor can it be restored: it FAILED verification)',
+      'full-3 delete no rule keeps it (nor can it be restored: it FAILED verification)',
       'full-2 keep newest backup verified to hold its data exactly, problems the data already had included (never deleted)',
       'full-1 keep newest verified backup (never deleted)',
     ]);

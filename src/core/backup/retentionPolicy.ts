@@ -1,6 +1,6 @@
 import { localParts } from '../localTime';
-import { holdsDataExactly, newestFirst as byNewestFirst, type CatalogEntry } from './backupCatalog';
-import { chainFault, chainListed } from './verifiedArchives';
+import { holdsDataExactly, newestFirst as byNewestFirst, verificationStatus, type CatalogEntry } from './backupCatalog';
+import { chainFault, chainFaultWords } from './verifiedArchives';
 
 /** restic-style keep rules plus `retention_days` (restic's --keep-within), from the profile's backup_schedule. */
 export interface KeepRules {
@@ -61,10 +61,11 @@ export function hasRules(rules: KeepRules): boolean {
 
 /**
  * Decides, for every backup, keep or delete and why. Rules as in restic, among the backups that can be
- * restored (their whole chain listed): `last n` keeps the n newest;
+ * restored (not failed verification on their archive, their whole chain listed and not failed either):
+ * `last n` keeps the n newest;
  * each bucket rule keeps the newest backup of each of the n newest periods (local time); `withinDays`
  * keeps everything younger. Then the safety rules override: the newest backup and the newest verified
- * one that can be restored (its chain all listed, none of it failed verification) are always kept (and the newest that holds its data exactly, when its data failed the checks),
+ * one that can be restored are always kept (and the newest that holds its data exactly, when its data failed the checks),
  * and every backup that a kept incremental depends on is kept. Backups in `pinned` (id to reason: another
  * workspace's) and backups dated after `now` are kept and are not counted by the rules, which decide
  * among the others only.
@@ -82,11 +83,18 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   const undatable = new Set(newestFirst.filter((e) => !pinned.has(e.id) && Date.parse(e.createdAt) > now.getTime()).map((e) => e.id));
   for (const id of undatable) add(id, 'dated after now (made while the clock was ahead): its age cannot be judged');
   const ruled = newestFirst.filter((e) => !pinned.has(e.id) && !undatable.has(e.id));
-  // A backup whose chain lost an archive (a catalog rebuilt without it) cannot be restored: it takes
-  // none of the places the counting rules give, which go to backups that restore (before, with
-  // `last: 3`, two such backups took two places and the older full, which restored, was deleted).
+  // A backup that cannot be restored (its archive failed verification, or its chain lost an archive or
+  // holds one that failed) takes none of the places the counting rules give, which go to backups that
+  // restore (before, with `last: 3`, two such backups took two places and the older full, the only
+  // other that restored, was deleted).
   const listed = new Map(newestFirst.map((e) => [e.id, e]));
-  const counted = ruled.filter((e) => chainListed(e, listed));
+  const unrestorable = (e: CatalogEntry): string | undefined => {
+    if (verificationStatus(e) === 'failed') return 'it FAILED verification';
+    const fault = chainFault(e, listed);
+    return fault ? `its chain ${chainFaultWords(fault)}` : undefined;
+  };
+  const restorable = (e: CatalogEntry): boolean => unrestorable(e) === undefined;
+  const counted = ruled.filter(restorable);
   if (!hasRules(rules)) for (const e of ruled) add(e.id, Object.keys(rules).length > 0 ? 'every keep rule is 0 (none): everything is kept' : 'no keep rules: everything is kept');
   counted.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
   for (const bucket of BUCKETS) {
@@ -104,9 +112,8 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
     const limit = now.getTime() - rules.withinDays * 86400000;
     for (const e of ruled) if (Date.parse(e.createdAt) >= limit) add(e.id, `within ${rules.withinDays} days`);
   }
-  // Nor is a verified one whose chain lost an archive (or holds one that failed verification since)
-  // the verified backup prune relies on: that is the newest one that can be restored.
-  const restorable = (e: CatalogEntry): boolean => chainFault(e, listed) === undefined;
+  // Nor is a verified one that cannot be restored the verified backup prune relies on: that is the
+  // newest one that can.
   const newestVerified = ruled.find((e) => e.verified?.ok && restorable(e));
   if (newestVerified) add(newestVerified.id, 'newest verified backup (never deleted)');
   // When that one left a database out (an emergency backup saves what it can), the newest verified
@@ -130,8 +137,8 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   }
   return newestFirst.map((e) => {
     const kept = reasons.get(e.id) ?? [];
-    const lost = e.chain.find((id) => !listed.has(id));
-    const unkept = lost ? `no rule keeps it (nor can it be restored: its chain lost ${lost})` : 'no rule keeps it';
+    const why = unrestorable(e);
+    const unkept = why ? `no rule keeps it (nor can it be restored: ${why})` : 'no rule keeps it';
     return { id: e.id, createdAt: e.createdAt, kind: e.kind, action: kept.length > 0 ? 'keep' : 'delete', reasons: kept.length > 0 ? kept : [unkept] };
   });
 }
