@@ -1,6 +1,6 @@
-import { localTimestamp, localTimeZone } from '../localTime';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { localTimestamp, localTimeZone } from '../localTime';
 import { appendAudit } from '../auditLog';
 import { fsyncDirectory, temporaryPathFor, writeChunksDurably, writeNewFileDurably } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';

@@ -225,7 +225,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   // Backups on a read-only disk (a mounted backup medium) are verified all the same; only the record is left out.
   const unwritable = listed && profileId ? writeRefusal(backups.profileDir(profileId)) : undefined;
   const recorded = listed && !unwritable;
-  let alsoFailed: string[] = [];
+  const alsoFailed: string[] = [];
   if (recorded && profileId) {
     const at = context.now().toISOString();
     const record: VerificationRecord = { at, ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound };
@@ -233,7 +233,6 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     // A failure may lie in an archive the backup builds on, damaged on the disk since it was written:
     // that backup has failed too (its own verification would say so first), and is recorded so, or
     // the list would go on saying "ok" for it.
-    alsoFailed = [];
     const parentHashes = ok ? new Map<string, string>() : await archiveHashes(backups, profileId, located.catalogEntry?.chain ?? []);
     const parentRecord = (e: CatalogEntry): VerificationRecord | undefined => {
       const actual = parentHashes.get(e.id);

@@ -2,15 +2,6 @@ import { fileSha256 } from '../fileDigest';
 import { verificationStatus, type CatalogEntry } from './backupCatalog';
 import type { BackupLayout } from './backupLayout';
 
-/**
- * Whether every backup an incremental builds on is still listed. A verification says nothing of a
- * backup whose chain lost an archive since (its catalog rebuilt without it): it cannot be restored, so
- * prune and delete must not rely on it as "the verified backup".
- */
-export function chainListed(entry: CatalogEntry, listed: ReadonlySet<string> | ReadonlyMap<string, unknown>): boolean {
-  return entry.chain.every((id) => listed.has(id));
-}
-
 /** What stops a backup from being restored as its catalog stands, and which backup of its chain. */
 export interface ChainFault {
   id: string;
