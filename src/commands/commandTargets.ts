@@ -6,7 +6,7 @@ import { databaseRecordsOf } from '../core/backup/backupManifest';
 import { isProtected, type Profile } from '../core/profileModel';
 import { onLocalClock } from '../core/localTime';
 import type { FolderModel } from '../folderModel';
-import { BackupNode, EARLIER_PROFILE_TEXT, VERIFICATION_TEXT } from '../tree/backupNode';
+import { BackupNode, EARLIER_PROFILE_TEXT, unrestorableText, VERIFICATION_TEXT } from '../tree/backupNode';
 import { DatabaseNode } from '../tree/databaseNode';
 import { FolderNode } from '../tree/folderNode';
 import { DeletedProfileNode } from '../tree/deletedProfileNode';
@@ -143,7 +143,7 @@ export async function resolveBackup(services: CommandServices, target: unknown):
   const sorted = [...scoped].sort(newestFirst);
   const pick = await vscode.window.showQuickPick(
     [
-      ...sorted.map((e) => ({ label: `${e.profileId}${deleted.has(e.profileId) ? ' (deleted)' : ''}: ${onLocalClock(new Date(e.createdAt))}`, description: `${e.kind} · ${e.reason}${folder.isOfEarlierProfile(e) ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[verificationStatus(e)]}`, detail: e.id, entry: e })),
+      ...sorted.map((e) => ({ label: `${e.profileId}${deleted.has(e.profileId) ? ' (deleted)' : ''}: ${onLocalClock(new Date(e.createdAt))}`, description: `${e.kind} · ${e.reason}${folder.isOfEarlierProfile(e) ? ` · ${EARLIER_PROFILE_TEXT}` : ''} · ${VERIFICATION_TEXT[verificationStatus(e)]}${unrestorableSuffix(folder, e)}`, detail: e.id, entry: e })),
       ARCHIVE_FILE_ITEM,
     ],
     { placeHolder: sorted.length > 0 ? 'Which backup?' : 'There are no backups here yet: back up a profile first, or choose an archive file', matchOnDetail: true },
@@ -166,4 +166,10 @@ export async function askToTypeId(id: string, prompt: string, given?: string): P
   });
   if (typed === undefined) throw new UserCancelled();
   return typed;
+}
+
+/** " · cannot be restored: …" for a picker's line, or nothing. */
+function unrestorableSuffix(folder: FolderModel, entry: CatalogEntry): string {
+  const why = unrestorableText(folder, entry);
+  return why ? ` · ${why}` : '';
 }
