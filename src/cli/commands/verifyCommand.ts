@@ -125,7 +125,7 @@ async function verifyProfile(context: WorkspaceContext, profileId: string): Prom
   if (total === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
   else if (pending.length === 0) text.push(`Every backup of ${profileId} (${total}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
   else if (results.length + errors.length === 0 && newerFormat.length > 0) text.push(`Nothing was verified: ${newerWritten(newerFormat.length)}${skippedText(deletedMeanwhile.length)}.`);
-  else text.push(`Verified ${results.length + errors.length} backup(s) of ${profileId}: ${results.length + errors.length - failed} sound, ${failed} FAILED${skippedText(deletedMeanwhile.length)}${newerText(newerFormat.length)}.`);
+  else text.push(`Verified ${results.length + errors.length} backup(s) of ${profileId}: ${results.length + errors.length - failed} sound, ${failed} FAILED${alsoFailedText(results)}${skippedText(deletedMeanwhile.length)}${newerText(newerFormat.length)}.`);
   return { json: { profileId, results, errors, deletedMeanwhile, newerFormat }, text, exitCode: failed > 0 || newerFormat.length > 0 ? 1 : 0 };
 }
 
@@ -151,10 +151,16 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
     // Archives that are intact but hold data that failed its checks when it was backed up (orphan rows, say) are told apart.
     const dataOnly = profiles.reduce((sum, p) => sum + p.results.filter((r) => !r.ok && r.archiveSound).length, 0);
     const failedBackups = failed - unreadable.length;
-    text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failedBackups} sound, ${failedBackups} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}${skippedText(deleted)}${newerText(newer)}${unreadable.length > 0 ? `; ${unreadable.length} profile(s) could not be verified (see above)` : ''}.`);
+    text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failedBackups} sound, ${failedBackups} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}${alsoFailedText(profiles.flatMap((p) => p.results))}${skippedText(deleted)}${newerText(newer)}${unreadable.length > 0 ? `; ${unreadable.length} profile(s) could not be verified (see above)` : ''}.`);
   }
   const unreadableCatalogs = Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message]));
   return { json: { onlyUnverified, profiles, ...(unreadable.length > 0 ? { unreadableCatalogs } : {}) }, text, exitCode: failed > 0 || newer > 0 ? 1 : 0 };
+}
+
+/** The end of a summary line for the backups that failed verifications recorded FAILED as well (see alsoFailedLines). */
+function alsoFailedText(results: readonly VerificationResult[]): string {
+  const ids = [...new Set(results.flatMap((r) => r.alsoFailed ?? []))];
+  return ids.length === 0 ? '' : `; ${ids.length} more recorded FAILED, which they build on (${ids.join(', ')}): archives damaged since they were written`;
 }
 
 /** The end of a summary line for backups whose archives a newer version wrote (not verified, not failed). */

@@ -188,6 +188,8 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         const environment = typedSystemError(error) ?? vanishedFolderError(`Verifying ${backupId} could not be finished`, 'while it ran. Nothing was recorded about the backup', ownFolders, error, target);
         if (environment) throw environment;
         problems.push(isEnvProfilesError(error) ? error.message : `${located.archive}: database "${record.logicalName}" cannot be rebuilt: ${(error as Error).message}`);
+        // The entry it names has its problem said: the pass over every entry does not say it twice.
+        if (isEnvProfilesError(error) && error.file && error.field) alreadyChecked.add(`${error.file}\n${error.field}`);
       } finally {
         // The checking thread must be done with the file before it is removed (Windows refuses otherwise).
         await checking?.catch(() => undefined);
