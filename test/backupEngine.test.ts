@@ -1956,6 +1956,10 @@ describe('verify', () => {
     assert.deepEqual(runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.chainFailed, { [DEV]: { [sound.entry.id]: full.entry.id, [later.entry.id]: full.entry.id } });
     const status = runCli(['status', '--workspace', root]).stdout.split('\n').find((l) => l.startsWith('Backups:'));
     assert.equal(status, `Backups: 3, newest ${later.entry.id}; NONE VERIFIED that can be restored: ${sound.entry.id}'s chain holds ${full.entry.id}, which FAILED verification (envprofiles backup ${DEV} --full --verify)`);
+    // A catalog rebuilt from the folder keeps that failure: the archive that failed is listed as it is now,
+    // but not as one never verified (before: "no", and the next backup could build on it).
+    assert.equal(runCli(['backups', DEV, '--rebuild-catalog', '--workspace', root]).status, 0);
+    assert.deepEqual(backupsOf(context, DEV).find((e) => e.id === full.entry.id)?.verified, fullRecord);
     // A parent recorded as damaged by its own verification keeps its own words.
     assert.equal((await verifyBackup(context, full.entry.id)).ok, false);
     const own = backupsOf(context, DEV).find((e) => e.id === full.entry.id)?.verified?.detail;

@@ -195,7 +195,7 @@ export async function rebuildBackupCatalogCommand(services: CommandServices, tar
   const changes = [
     dry.added.length && `list ${dry.added.length} archive(s) it does not list (not verified yet)`,
     dry.dropped.length && `drop ${dry.dropped.length} entr${dry.dropped.length > 1 ? 'ies' : 'y'} whose archive is gone`,
-    dry.corrected.length && `re-read ${dry.corrected.length} archive(s) that changed (their verification is reset)`,
+    dry.corrected.length && `re-read ${dry.corrected.length} archive(s) that changed (their verification is reset, but a failed one stays failed)`,
     dry.amended.length && `correct ${dry.amended.length} entr${dry.amended.length > 1 ? 'ies' : 'y'} that disagreed with their archive (kind, parent, chain or time; verification kept)`,
   ].filter((c): c is string => typeof c === 'string');
   for (const { file, reason } of dry.skipped) services.log.warn(`catalog of ${profile.id}: skipped ${file}: ${reason}`);

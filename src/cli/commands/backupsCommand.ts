@@ -19,7 +19,7 @@ export const backupsCommand: CliCommand = {
   details: [
     '--rebuild-catalog rebuilds the profile\'s catalog from the archives in its backup folder (for a catalog that was lost,',
     'damaged, or that disagrees with the folder): each archive is opened and checked, and its SHA-256 computed; verification',
-    'results are kept for archives that are still the ones verified. An unreadable catalog is moved aside, never deleted.',
+    'results are kept for archives that are still the ones verified (and a FAILED one stays FAILED). An unreadable catalog is moved aside, never deleted.',
   ],
   options: { 'rebuild-catalog': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
   positionals: [0, 1],
@@ -143,7 +143,7 @@ function rebuilt(result: CatalogRebuildResult, now: Date): CommandOutput {
   text.push(`${result.dryRun ? 'Dry run: the catalog would list' : 'Rebuilt the catalog of'} ${result.profileId}${result.dryRun ? '' : ':'} ${result.entries.length} backup(s), from the archives in its folder.`);
   list('added (not verified yet)', result.added);
   list('dropped (archive gone)', result.dropped);
-  list('corrected (the archive is not the one listed; verification reset)', result.corrected);
+  list('corrected (the archive is not the one listed; verification reset, but one that FAILED stays FAILED)', result.corrected);
   list('amended (the record disagreed with its archive: kind, parent, chain or time taken from the archive; verification kept)', result.amended);
   list('unchanged', result.unchanged);
   list('kept as recorded (written by a newer version of Environment Profiles, which this one cannot read; update it to check them)', result.newerFormat);

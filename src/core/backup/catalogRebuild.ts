@@ -8,7 +8,7 @@ import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import { ArchiveReader } from './archiveReader';
-import { oldestFirst, readCatalogOrProblem, salvageCatalogEntries, writeCatalog, type CatalogEntry } from './backupCatalog';
+import { oldestFirst, readCatalogOrProblem, salvageCatalogEntries, verificationStatus, writeCatalog, type CatalogEntry } from './backupCatalog';
 import { databaseRecordsOf, keptAsFoundField, NewerFormatError } from './backupManifest';
 import { BackupLayout } from './backupLayout';
 import { originFrom } from './backupOrigin';
@@ -88,7 +88,11 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
       }
       const known = before.get(read.entry.id);
       const same = known !== undefined && known.sha256 === read.entry.sha256 && known.sizeBytes === read.entry.sizeBytes;
-      result.entries.push(same ? { ...read.entry, verified: known.verified } : read.entry);
+      // An archive that is not the one written is no longer the one verified; but one recorded as failed
+      // stays so (before, a rebuild turned a damaged archive into one never verified, which the next
+      // backup could build on).
+      const failedBefore = known !== undefined && verificationStatus(known) === 'failed';
+      result.entries.push(same || failedBefore ? { ...read.entry, verified: known.verified } : read.entry);
       (known === undefined ? result.added : !same ? result.corrected : sameRecord(known, read.entry) ? result.unchanged : result.amended).push(read.entry.id);
     }
     const found = new Set(result.entries.map((e) => e.id));
