@@ -1956,6 +1956,10 @@ describe('verify', () => {
     assert.deepEqual(runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.chainFailed, { [DEV]: { [sound.entry.id]: full.entry.id, [later.entry.id]: full.entry.id } });
     const status = runCli(['status', '--workspace', root]).stdout.split('\n').find((l) => l.startsWith('Backups:'));
     assert.equal(status, `Backups: 3, newest ${later.entry.id}; NONE VERIFIED that can be restored: ${sound.entry.id}'s chain holds ${full.entry.id}, which FAILED verification (envprofiles backup ${DEV} --full --verify)`);
+    // A restore of the incremental verified before says so first (a dry run too): it stops where it meets that damage.
+    const dryRun = runCli(['restore', sound.entry.id, '--dry-run', '--workspace', root, '--json']);
+    assert.equal(dryRun.status, 0, dryRun.stderr);
+    assert.ok((dryRun.json?.result.notes as string[]).some((n) => n.startsWith(`this backup builds on ${full.entry.id}, which failed its last verification (`) && n.endsWith('; the restore checks every entry it reads, and stops before anything is replaced where it meets that damage')), JSON.stringify(dryRun.json?.result.notes));
     // A catalog rebuilt from the folder keeps that failure: the archive that failed is listed as it is now,
     // but not as one never verified (before: "no", and the next backup could build on it).
     assert.equal(runCli(['backups', DEV, '--rebuild-catalog', '--workspace', root]).status, 0);

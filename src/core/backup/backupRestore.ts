@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { localTimestamp, localTimeZone } from '../localTime';
 import { appendAudit } from '../auditLog';
 import { fsyncDirectory, temporaryPathFor, writeChunksDurably, writeNewFileDurably } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
@@ -32,7 +31,7 @@ import { requireRoomToVerify } from './safetyBackupCheck';
 import { shellArgument } from '../shellArgument';
 import { makeFolders } from '../makeFolders';
 import { restoreAsNew } from './restoreAsNewProfile';
-import { outcomeNotes, sharedPathNotes, shortened } from './restoreNotes';
+import { outcomeNotes, sharedPathNotes, failedVerificationNote } from './restoreNotes';
 import { refuseIfFilesChangedSince, refuseIfSetAsideTouched, refuseIfWrittenSince, rolledBackError, vanishedDuringRestore } from './restoreRefusals';
 import type { Outcome, RestorePlan, RestoreRequest, RestoreResult } from './restoreRequest';
 import { backUpWhatIsThere, safetyBackupPlan } from './restoreSafetyBackup';
@@ -77,7 +76,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     }
     // A backup that failed its last verification is restored all the same (that may be what the user
     // wants: the data as it was then), but the result says so.
-    const failedVerification = located.catalogEntry?.verified?.ok === false ? `this backup failed its last verification (${localTimestamp(located.catalogEntry.verified.at)}, ${localTimeZone()} time): ${shortened(located.catalogEntry.verified.detail, 240)}` : undefined;
+    const failedVerification = failedVerificationNote(backups, located.catalogEntry);
     // A dry run reads the manifest, not the data: "would write" must not be taken for "verified".
     const notVerified = !failedVerification && located.catalogEntry?.verified?.ok !== true;
     const listed = located.catalogEntry !== undefined;

@@ -6,6 +6,9 @@ import type { Profile } from '../profileModel';
 import type { WorkspaceContext } from '../workspaceContext';
 import type { ArchiveReader } from './archiveReader';
 import type { BackupLayout } from './backupLayout';
+import { readCatalog, type CatalogEntry, type VerificationRecord } from './backupCatalog';
+import { chainFault } from './verifiedArchives';
+import { localTimestamp, localTimeZone } from '../localTime';
 import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigin';
 import { leftOutReason, type DatabaseRecord, type FileRecord } from './backupManifest';
 import { backupsOfEarlierProfile } from './earlierProfile';
@@ -95,4 +98,26 @@ function sha256Of(data: Buffer): string {
 /** `text` cut to about `length` characters (a note stays one readable line). */
 export function shortened(text: string, length: number): string {
   return text.length <= length ? text : `${text.slice(0, length)}…`;
+}
+
+/**
+ * The note a restore gives when the backup failed its last verification, or builds on one whose
+ * archive did (damaged since it was written): the restore checks every entry it reads, so it stops,
+ * replacing nothing, where it meets that damage; but the user should know before asking for it.
+ */
+export function failedVerificationNote(backups: BackupLayout, entry: CatalogEntry | undefined): string | undefined {
+  const when = (record: VerificationRecord): string => `${localTimestamp(record.at)}, ${localTimeZone()} time`;
+  if (entry?.verified?.ok === false) return `this backup failed its last verification (${when(entry.verified)}): ${shortened(entry.verified.detail, 240)}`;
+  if (!entry || entry.chain.length === 0) return undefined;
+  let listed: CatalogEntry[];
+  try {
+    listed = readCatalog(backups, entry.profileId);
+  } catch {
+    return undefined;
+  }
+  const byId = new Map(listed.map((e) => [e.id, e]));
+  const fault = chainFault(entry, byId);
+  const failed = fault?.kind === 'failed' ? byId.get(fault.id)?.verified : undefined;
+  if (!fault || !failed) return undefined;
+  return `this backup builds on ${fault.id}, which failed its last verification (${when(failed)}): ${shortened(failed.detail, 240)}; the restore checks every entry it reads, and stops before anything is replaced where it meets that damage`;
 }
