@@ -219,8 +219,7 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
       'incr-a keep within 25 days; needed by incr-b',
       'older-full delete no rule keeps it',
     ]);
-    // The newest backup kept for the profile's latest state is the newest that restores; only when none
-    // does is it the newest of all, so that a prune never leaves a profile without backups.
+    // The newest backup is kept for the profile's latest state, also when it cannot be restored.
     const stopped = entries.map((e) => ({ ...e, createdAt: e.createdAt.replace('2025-10', '2025-08') }));
     assert.deepEqual(table(stopped, { withinDays: 30 }).filter((line) => line.includes(' keep ')), ["newest keep newest backup (never deleted: the profile's latest state)"]);
     const strandedOnly = entries.filter((e) => e.kind === 'incremental');
@@ -517,10 +516,15 @@ describe('prune', () => {
     const result = pruned.json?.result;
     assert.deepEqual(result.verifiedFirst.map((v: { id: string; sound: boolean }) => `${v.id} ${v.sound}`), [`${ids[3]} false`, `${ids[2]} true`]);
     assert.match(result.verifiedFirst[0].problem, /the archive's SHA-256 differs from the one the catalog recorded/);
-    assert.deepEqual(result.deleted.sort(), [ids[0], ids[1]].sort());
-    assert.deepEqual(result.decisions.map((d: { id: string; reasons: string[] }) => `${d.id} ${d.reasons.join('; ')}`).slice(0, 2), [`${ids[3]} last 1/2`, `${ids[2]} last 2/2; newest verified backup (never deleted)`]);
+    // The damaged newest takes no place of last 2 (it cannot be restored), but is the newest backup.
+    assert.deepEqual(result.deleted.sort(), [ids[0]]);
+    assert.deepEqual(result.decisions.map((d: { id: string; reasons: string[] }) => `${d.id} ${d.reasons.join('; ')}`).slice(0, 3), [
+      `${ids[3]} newest backup (never deleted: the profile's latest state)`,
+      `${ids[2]} last 1/2; newest verified backup (never deleted)`,
+      `${ids[1]} last 2/2`,
+    ]);
     const catalog = readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), 'dev_environment_001');
-    assert.deepEqual(catalog.map((e) => `${e.id} ${e.verified?.ok}`).sort(), [`${ids[2]} true`, `${ids[3]} false`].sort(), 'both results are recorded');
+    assert.deepEqual(catalog.map((e) => `${e.id} ${e.verified?.ok}`).sort(), [`${ids[1]} undefined`, `${ids[2]} true`, `${ids[3]} false`].sort(), 'both results are recorded');
     // With a verified backup now, the next prune verifies nothing.
     assert.deepEqual((await pruneBackups(context, 'dev_environment_001', false)).verifiedFirst, []);
   });

@@ -126,9 +126,9 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   if (newestExact && newestExact !== newestVerified) add(newestExact.id, 'newest backup verified to hold its data exactly, problems the data already had included (never deleted)');
   // A prune never leaves the profile without its latest state: with backups that stopped for longer
   // than retention_days (and none verified), the rules kept nothing, and every backup went.
-  // The newest that restores; only when none does, the newest of all, so that a prune never empties a
-  // profile's backups.
-  const newest = counted[0] ?? ruled[0];
+  // The newest of all, also when it cannot be restored (it takes no place of the rules, but a prune
+  // keeps what may be the only copy of the latest state of the databases it does hold).
+  const newest = ruled[0];
   if (newest && (reasons.get(newest.id) ?? []).length === 0) add(newest.id, 'newest backup (never deleted: the profile\'s latest state)');
   // Dependencies: a kept incremental needs its whole chain.
   for (const e of newestFirst) {
