@@ -29,6 +29,7 @@ import { NO_TEST_HOOKS } from './support/steppedRuns';
 import { createWorkspaceContext } from '../src/core/workspaceContext';
 import { localTimestamp, localTimeZone } from '../src/core/localTime';
 import { craftArchive } from './support/testHelpers';
+import { withEntryDamaged } from './support/entryDamage';
 import { runCli } from './support/cliRunner';
 import { changedPagesAgainst, hashPages, PAGE_HASH_BYTES } from '../src/core/backup/pageIndex';
 import { hashOnThisThread, SnapshotHasher } from '../src/core/backup/snapshotHasher';
@@ -1939,7 +1940,7 @@ describe('verify', () => {
     assert.equal((await verifyBackup(context, sound.entry.id)).ok, true);
     await mutate(root, 'UPDATE price_data SET close = 4 WHERE rowid < 10');
     const later = await createBackup(context, { profileId: DEV, kind: 'incremental' });
-    flipByteAt(full.archive, 0.3);
+    fs.writeFileSync(full.archive, withEntryDamaged(fs.readFileSync(full.archive), 'db/market_data.sqlite3'));
     // The one never verified, as a nightly "verify --unverified" finds it.
     const verified = runCli(['verify', '--unverified', DEV, '--workspace', root]);
     assert.equal(verified.status, 1, verified.stdout);

@@ -9,6 +9,7 @@ import { idValidator } from '../../commands/profileCommands';
 import type { EnvironmentProfilesApi } from '../../extension';
 import type { TreeNode } from '../../tree/treeNode';
 import { answeringAsTheUser, collectingLogLines, collectingProgress } from './answering';
+import { withEntryDamaged } from '../../../test/support/entryDamage';
 
 const EXTENSION_ID = 'env-profiles.env-profiles';
 const DEV = 'dev_environment_001';
@@ -328,9 +329,7 @@ suite('Environment Profiles in a real VS Code', () => {
     const fullId = listed.find((e) => e.id === incrementalId)?.chain[0] as string;
     const full = `${fullId}.zip`;
     const [catalogBefore, fullBefore] = [fs.readFileSync(catalog), fs.readFileSync(path.join(folder, full))];
-    const damaged = Buffer.from(fullBefore);
-    damaged[Math.floor(damaged.length * 0.3)] ^= 0x10;
-    fs.writeFileSync(path.join(folder, full), damaged);
+    fs.writeFileSync(path.join(folder, full), withEntryDamaged(fullBefore, 'db/market_data.sqlite3'));
     try {
       api.services.lastError = undefined;
       const { value, lines } = await collectingLogLines(api.services.log, () => Promise.resolve(vscode.commands.executeCommand('envProfiles.verifyBackup', { backupId: incrementalId })));
