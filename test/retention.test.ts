@@ -927,13 +927,19 @@ describe('delete', () => {
     await assert.rejects(deleteProfile(context, { id: DEV }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP' && !e.message.includes('a moment before'));
   });
 
-  it('the covering backup must still restore: an archive of its chain gone or damaged on the disk since it was verified refuses the delete, naming it (before: the data was deleted on the strength of the record)', async () => {
+  /** A demo workspace whose dev profile has, after its last change, a full backup and a verified incremental on it. */
+  async function verifiedIncrementalOnFull() {
     const { root, context } = await demoWorkspace();
     const DEV = 'dev_environment_001';
     await pastLastWrite();
     const full = (await createBackup(context, { profileId: DEV, kind: 'full' })).entry.id;
     const incremental = (await createBackup(context, { profileId: DEV, kind: 'incremental' })).entry.id;
     assert.equal((await verifyBackup(context, incremental)).ok, true);
+    return { root, context, DEV, full, incremental };
+  }
+
+  it('the covering backup must still restore: an archive of its chain gone or damaged on the disk since it was verified refuses the delete, naming it (before: the data was deleted on the strength of the record)', async () => {
+    const { root, context, DEV, full, incremental } = await verifiedIncrementalOnFull();
     const fullArchive = path.join(root, '.envprofiles/backups', DEV, `${full}.zip`);
     const original = fs.readFileSync(fullArchive);
     // The audit log records each refusal, and the empty -wal and -shm of a database looked at go with its last connection; the rest stays as it was.
@@ -962,12 +968,7 @@ describe('delete', () => {
   });
 
   it('a refusal for a verified backup older than the last change says when that backup cannot be restored either (its chain lost an archive)', async () => {
-    const { root, context } = await demoWorkspace();
-    const DEV = 'dev_environment_001';
-    await pastLastWrite();
-    const full = (await createBackup(context, { profileId: DEV, kind: 'full' })).entry.id;
-    const incremental = (await createBackup(context, { profileId: DEV, kind: 'incremental' })).entry.id;
-    assert.equal((await verifyBackup(context, incremental)).ok, true);
+    const { root, DEV, full, incremental } = await verifiedIncrementalOnFull();
     fs.rmSync(path.join(root, '.envprofiles/backups', DEV, `${full}.zip`));
     assert.equal(runCli(['backups', DEV, '--rebuild-catalog', '--workspace', root]).status, 0);
     await pastLastWrite();
