@@ -40,8 +40,9 @@ export const backupsCommand: CliCommand = {
       return [`note: ${needing.length} backup(s) of ${profileId} cannot be restored now: their chain needs ${lost.join(', ')}, whose archive${lost.length > 1 ? 's are' : ' is'} missing (marked "chain broken").`,
         `  Put ${lost.length > 1 ? 'those archives' : 'that archive'} back to restore them; the backups whose archives are all there can be restored as they are.`];
     });
-    const chainFailed = chainFailedOf(entries, gapOf);
-    const failedChainNotes = chainFailedNotes(entries, chainFailed);
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    const chainFailed = chainFailedOf(entries, byId, gapOf);
+    const failedChainNotes = chainFailedNotes(entries, byId, chainFailed);
     const sharingNotes = Object.entries(sharedWith).flatMap(([profileId, workspaces]) => Object.entries(workspaces).flatMap(([workspace, count]) => [
       `note: ${count} of the backups listed for ${profileId} ${count === 1 ? 'was' : 'were'} made by the workspace at ${workspace}, which uses the same backups folder and profile id.`,
       `  Prune here keeps them (that workspace's prune decides); restoring one here brings that workspace's data. Give each workspace its own backups.directory in .envprofiles/config.yaml.`,
@@ -78,13 +79,12 @@ export const backupsCommand: CliCommand = {
     const earlierIds = new Set(Object.values(earlierProfile).flat());
     // Where to find an archive (to test it with unzip, or copy it off-site): the table names backups by id.
     const where = profiles.length === 1 ? backups.profileDir(profiles[0]) : path.join(backups.root, '<profile id>');
-    return { json, text: [...listing(entries, earlierIds, gapOf, context.now()), `Archives: ${path.join(where, '<ID>.zip')}`, ...deletedNotes, ...earlierNotes, ...sharingNotes, ...unrestorableNotes, ...failedChainNotes, ...notes, ...unreadableLines], exitCode };
+    return { json, text: [...listing(entries, earlierIds, gapOf, byId, context.now()), `Archives: ${path.join(where, '<ID>.zip')}`, ...deletedNotes, ...earlierNotes, ...sharingNotes, ...unrestorableNotes, ...failedChainNotes, ...notes, ...unreadableLines], exitCode };
   },
 };
 
 /** For each backup that builds on one whose archive failed verification (and has no archive missing), that one's id, by profile. */
-function chainFailedOf(entries: CatalogEntry[], gapOf: (entry: CatalogEntry) => string[] | undefined): Record<string, Record<string, string>> {
-  const byId = new Map(entries.map((e) => [e.id, e]));
+function chainFailedOf(entries: CatalogEntry[], byId: Map<string, CatalogEntry>, gapOf: (entry: CatalogEntry) => string[] | undefined): Record<string, Record<string, string>> {
   const found: Record<string, Record<string, string>> = {};
   for (const e of entries) {
     const fault = gapOf(e) ? undefined : chainFault(e, byId);
@@ -94,8 +94,7 @@ function chainFailedOf(entries: CatalogEntry[], gapOf: (entry: CatalogEntry) => 
 }
 
 /** A note per backup whose archive failed verification and that later backups build on (marked "chain FAILED"). */
-function chainFailedNotes(entries: CatalogEntry[], chainFailed: Record<string, Record<string, string>>): string[] {
-  const byId = new Map(entries.map((e) => [e.id, e]));
+function chainFailedNotes(entries: CatalogEntry[], byId: Map<string, CatalogEntry>, chainFailed: Record<string, Record<string, string>>): string[] {
   return Object.entries(chainFailed).flatMap(([profileId, failedUnder]) => {
     const later = new Map<string, number>();
     for (const failed of Object.values(failedUnder)) later.set(failed, (later.get(failed) ?? 0) + 1);
@@ -118,10 +117,9 @@ function verifiedColumn(entry: CatalogEntry): string {
   return status === 'failed' ? 'FAILED' : 'no';
 }
 
-function listing(entries: CatalogEntry[], ofEarlierProfile: Set<string>, gapOf: (entry: CatalogEntry) => string[] | undefined, now: Date): string[] {
+function listing(entries: CatalogEntry[], ofEarlierProfile: Set<string>, gapOf: (entry: CatalogEntry) => string[] | undefined, byId: Map<string, CatalogEntry>, now: Date): string[] {
   // Local time, as prune's hourly/daily/weekly rules count it; --json keeps UTC.
   const rows = [['ID', 'KIND', 'SIZE', `CREATED (${localTimeZone()})`, 'REASON', 'VERIFIED']];
-  const byId = new Map(entries.map((e) => [e.id, e]));
   for (const e of entries) {
     // Listed first by its date, though it may not be the newest: say why (prune keeps it, see decideRetention).
     const ahead = Date.parse(e.createdAt) > now.getTime() ? ' (dated after now: the clock was ahead)' : '';
@@ -153,6 +151,6 @@ function rebuilt(result: CatalogRebuildResult, now: Date): CommandOutput {
   if (result.unreadableCatalogMovedTo) text.push(`  the unreadable catalog was moved to ${result.unreadableCatalogMovedTo}`);
   if (result.dryRun) text.push('Nothing was changed.');
   else if (result.added.length + result.corrected.length > 0) text.push(`Verify the backups that are not verified: envprofiles verify --unverified ${result.profileId}`);
-  if (result.entries.length > 0) text.push('', ...listing([...result.entries].sort(newestFirst), new Set(), () => undefined, now));
+  if (result.entries.length > 0) text.push('', ...listing([...result.entries].sort(newestFirst), new Set(), () => undefined, new Map(result.entries.map((e) => [e.id, e])), now));
   return { json: result, text };
 }

@@ -13,6 +13,8 @@ import { archiveElsewhere, folderInWords } from './backupsElsewhere';
 export interface LocatedBackup {
   archive: string;
   catalogEntry?: CatalogEntry;
+  /** Every entry of the catalog that lists it, as read to find it (set with `catalogEntry`). */
+  catalogEntries?: CatalogEntry[];
   /** Set when the archive is in a profile's backups folder whose catalog cannot be read (so it may be listed there, but nothing can be recorded). */
   unreadableCatalog?: UnreadableCatalogError;
 }
@@ -46,7 +48,7 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
         nextStep: { action: 'rebuild-catalog', profileId },
       });
     }
-    return { archive, catalogEntry: entry };
+    return { archive, catalogEntry: entry, catalogEntries: entries };
   }
   // A backup's id begins with its profile's: when that profile's catalog cannot be read, it is what to fix.
   const ownCatalog = unreadable.find((problem) => reference.startsWith(`${problem.profileId}.`));
@@ -84,7 +86,7 @@ function unknownBackupHint(backups: BackupLayout, reference: string, profiles: s
 }
 
 /** The catalog entry whose archive is `archive` (the same file, however the path is written), if any. */
-function listedEntryOf(backups: BackupLayout, archive: string): Pick<LocatedBackup, 'catalogEntry' | 'unreadableCatalog'> {
+function listedEntryOf(backups: BackupLayout, archive: string): Pick<LocatedBackup, 'catalogEntry' | 'catalogEntries' | 'unreadableCatalog'> {
   const id = path.basename(archive, '.zip');
   const real = fs.realpathSync(archive);
   let unreadableCatalog: UnreadableCatalogError | undefined;
@@ -93,7 +95,7 @@ function listedEntryOf(backups: BackupLayout, archive: string): Pick<LocatedBack
     if (unreadable && path.dirname(real) === realLocation(backups.profileDir(profileId))) unreadableCatalog = unreadable;
     const entry = entries.find((e) => e.id === id);
     const listed = entry && backups.archiveFile(profileId, entry.id);
-    if (listed && fs.existsSync(listed) && fs.realpathSync(listed) === real) return { catalogEntry: entry };
+    if (listed && fs.existsSync(listed) && fs.realpathSync(listed) === real) return { catalogEntry: entry, catalogEntries: entries };
   }
   return unreadableCatalog ? { unreadableCatalog } : {};
 }

@@ -76,7 +76,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     }
     // A backup that failed its last verification is restored all the same (that may be what the user
     // wants: the data as it was then), but the result says so.
-    const failedVerification = failedVerificationNote(backups, located.catalogEntry);
+    const failedVerification = failedVerificationNote(located.catalogEntry, located.catalogEntries ?? []);
     // A dry run reads the manifest, not the data: "would write" must not be taken for "verified".
     const notVerified = !failedVerification && located.catalogEntry?.verified?.ok !== true;
     const listed = located.catalogEntry !== undefined;

@@ -6,7 +6,7 @@ import type { Profile } from '../profileModel';
 import type { WorkspaceContext } from '../workspaceContext';
 import type { ArchiveReader } from './archiveReader';
 import type { BackupLayout } from './backupLayout';
-import { readCatalog, type CatalogEntry, type VerificationRecord } from './backupCatalog';
+import type { CatalogEntry, VerificationRecord } from './backupCatalog';
 import { chainFault } from './verifiedArchives';
 import { localTimestamp, localTimeZone } from '../localTime';
 import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigin';
@@ -104,17 +104,12 @@ export function shortened(text: string, length: number): string {
  * The note a restore gives when the backup failed its last verification, or builds on one whose
  * archive did (damaged since it was written): the restore checks every entry it reads, so it stops,
  * replacing nothing, where it meets that damage; but the user should know before asking for it.
+ * `listed` is the catalog that lists `entry`.
  */
-export function failedVerificationNote(backups: BackupLayout, entry: CatalogEntry | undefined): string | undefined {
+export function failedVerificationNote(entry: CatalogEntry | undefined, listed: CatalogEntry[]): string | undefined {
   const when = (record: VerificationRecord): string => `${localTimestamp(record.at)}, ${localTimeZone()} time`;
   if (entry?.verified?.ok === false) return `this backup failed its last verification (${when(entry.verified)}): ${shortened(entry.verified.detail, 240)}`;
   if (!entry || entry.chain.length === 0) return undefined;
-  let listed: CatalogEntry[];
-  try {
-    listed = readCatalog(backups, entry.profileId);
-  } catch {
-    return undefined;
-  }
   const byId = new Map(listed.map((e) => [e.id, e]));
   const fault = chainFault(entry, byId);
   const failed = fault?.kind === 'failed' ? byId.get(fault.id)?.verified : undefined;
