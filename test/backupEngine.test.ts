@@ -1577,19 +1577,21 @@ describe('verify', () => {
     const made = chosen.json?.result;
     assert.deepEqual([made.kind, made.verification.ok], ['full', true]);
     assert.match(made.inPlaceOf.problem, new RegExp(`^${full.archive.replace(/[.]/g, '\\.')}: entry "db/`));
+    assert.deepEqual(made.inPlaceOf.alsoFailed, [full.entry.id], 'the damaged full is recorded FAILED too');
     const failed = backupsOf(context, DEV).find((e) => e.id === made.inPlaceOf.id);
     assert.deepEqual([failed?.kind, failed?.verified?.ok], ['incremental', false], 'the failed incremental is kept, its failure recorded');
     // Asked for by kind: left as it is.
     flipByteAt(made.archive, 1 / 3);
     const asked = runCli(['backup', DEV, '--incremental', '--verify', '--json', '--workspace', root]);
     assert.equal(asked.status, 1, asked.stderr);
-    assert.deepEqual([asked.json?.result.kind, asked.json?.result.verification.ok, asked.json?.result.inPlaceOf], ['incremental', false, undefined]);
+    assert.deepEqual([asked.json?.result.kind, asked.json?.result.verification.ok, asked.json?.result.inPlaceOf, asked.json?.result.verification.alsoFailed], ['incremental', false, undefined, [made.id]]);
     // The line a person reads, from backup --all (a new sound full first: after a failed incremental the tool chooses full anyway).
     const sound = runCli(['backup', DEV, '--full', '--verify', '--workspace', root, '--json']).json?.result;
     flipByteAt(sound.archive, 1 / 3);
     const all = runCli(['backup', '--all', '--verify', '--workspace', root]);
     assert.equal(all.status, 1, all.stderr);
     assert.match(all.stdout, /^Backed up dev_environment_001: dev_environment_001\.\S+\.full \(full, .*\n {2}in place of the incremental dev_environment_001\.\S+\.incr, which FAILED verification: .*\n {4}\(a full backup needs no other archive; the failed one is kept, marked FAILED, for prune to decide; check the disk of the backups folder\)\n/m);
+    assert.ok(all.stdout.includes(`check the disk of the backups folder)\n    recorded as FAILED too: ${sound.id}, which it builds on: its archive changed since it was written\n`), all.stdout);
     assert.match(all.stdout, /\n1 of the new backups FAILED verification \(see above\)\.\n$/);
   });
 

@@ -8,6 +8,7 @@ import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError } from '../../core/errors';
 import type { WorkspaceContext } from '../../core/workspaceContext';
 import { stringOption } from '../cliArguments';
+import { alsoFailedLines } from '../alsoFailedLines';
 import type { CliCommand } from '../cliCommand';
 import { lowerProcessPriority } from '../processPriority';
 import { shellArgument } from '../../core/shellArgument';
@@ -27,13 +28,13 @@ export interface AllBackupsJson {
 function describe({ result, verification, inPlaceOf, fullNotTaken }: Checked): string[] {
   const e = result.entry;
   const lines = [`Backed up ${e.profileId}: ${e.id} (${e.kind}, ${formatSize(e.sizeBytes)}, ${(result.durationMs / 1000).toFixed(2)} s)`];
-  if (inPlaceOf) lines.push(`  in place of the incremental ${inPlaceOf.id}, which FAILED verification: ${inPlaceOf.problem}`, '    (a full backup needs no other archive; the failed one is kept, marked FAILED, for prune to decide; check the disk of the backups folder)');
+  if (inPlaceOf) lines.push(`  in place of the incremental ${inPlaceOf.id}, which FAILED verification: ${inPlaceOf.problem}`, '    (a full backup needs no other archive; the failed one is kept, marked FAILED, for prune to decide; check the disk of the backups folder)', ...alsoFailedLines(inPlaceOf.alsoFailed, '  '));
   for (const db of result.databases) lines.push(`  ${db.name}: ${db.storage === 'image' ? `whole image, ${db.pageCount} pages` : `${db.pagesStored} of ${db.pageCount} pages changed`}`);
   if (result.note) lines.push(`  note: ${result.note}`);
   lines.push(`  archive: ${result.archive}`);
   if (!verification) lines.push(`  not yet verified: envprofiles verify ${result.unlisted ? shellArgument(result.archive) : e.id} (or back up with --verify)`);
   else if (verification.ok) lines.push(`  verified: sound, ${verification.databases.length} database(s) rebuilt and checked (SHA-256, integrity_check, foreign_key_check)${verification.unreadableCatalog ? '; not recorded, since the catalog cannot be read (verify it again after the rebuild)' : ''}`);
-  else lines.push('  verification FAILED:', ...verification.problems.map((p) => `    - ${p}`), `    ${verificationHint(verification)}`);
+  else lines.push('  verification FAILED:', ...verification.problems.map((p) => `    - ${p}`), `    ${verificationHint(verification)}`, ...alsoFailedLines(verification.alsoFailed, '  '));
   if (fullNotTaken) lines.push(`  no full backup could be taken in its place: ${fullNotTaken}`);
   return lines;
 }

@@ -9,6 +9,7 @@ import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { WorkspaceContext } from '../../core/workspaceContext';
 import { requireInitialised } from '../../core/workspaceInit';
+import { alsoFailedLines } from '../alsoFailedLines';
 import type { CliCommand, CommandOutput } from '../cliCommand';
 
 export const verifyCommand: CliCommand = {
@@ -44,7 +45,7 @@ export const verifyCommand: CliCommand = {
           ...(result.leftOut ?? []).map((l) => `  ${l.name}: not in this backup (${l.reason})`),
         ]
       : [result.notABackup ? `${result.archive} is not a backup:` : `${result.backupId} FAILED verification:`, ...result.problems.map((p) => `  - ${p}`), `  ${verificationHint(result)}`];
-    text.push(...alsoFailedLines(result, ''));
+    text.push(...alsoFailedLines(result.alsoFailed, ''));
     if (result.notRecorded) text.push(`  not recorded: ${result.notRecorded}`);
     return { json: result, text, exitCode: result.ok ? 0 : 1 };
   },
@@ -65,11 +66,6 @@ function lockWaitFor(context: WorkspaceContext): number {
   return Math.max(lockWaitLimitFromEnvironment(process.env), context.lockWaitMs ?? 0);
 }
 
-/** The backups a failed verification marked FAILED as well: their archives, which it builds on, changed since they were written. */
-function alsoFailedLines(result: VerificationResult, indent: string): string[] {
-  return (result.alsoFailed ?? []).map((id) => `${indent}  recorded as FAILED too: ${id}, which it builds on: its archive changed since it was written`);
-}
-
 /** The lines a backup of a run gets. */
 function outcomeLines(outcome: ScrubOutcome, indent: string): string[] {
   switch (outcome.kind) {
@@ -86,7 +82,7 @@ function outcomeLines(outcome: ScrubOutcome, indent: string): string[] {
       return [
         result.ok ? `${indent}${outcome.backupId}: sound (${result.databases.length} database(s) rebuilt and checked)` : `${indent}${outcome.backupId}: FAILED verification:`,
         ...(result.ok ? [] : [...result.problems.map((p) => `${indent}  - ${p}`), `${indent}  ${verificationHint(result)}`]),
-        ...alsoFailedLines(result, indent),
+        ...alsoFailedLines(result.alsoFailed, indent),
         ...(result.notRecorded ? [`${indent}  not recorded: ${result.notRecorded}`] : []),
       ];
     }

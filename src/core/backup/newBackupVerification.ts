@@ -7,7 +7,7 @@ import { verifyBackup, type VerificationResult } from './backupVerification';
 export interface VerifiedNewBackup {
   result: BackupResult;
   verification: VerificationResult;
-  inPlaceOf?: { id: string; problem: string };
+  inPlaceOf?: { id: string; problem: string; alsoFailed?: string[] };
   /** Why no full backup could be taken in place of the failed incremental (`result` is then that incremental). */
   fullNotTaken?: string;
 }
@@ -32,5 +32,5 @@ export async function verifyNewBackup(context: WorkspaceContext, made: BackupRes
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
     return { result: made, verification, fullNotTaken: error.message };
   }
-  return { result: full, verification: await verifyBackup(context, full.archive), inPlaceOf: { id: made.entry.id, problem } };
+  return { result: full, verification: await verifyBackup(context, full.archive), inPlaceOf: { id: made.entry.id, problem, ...(verification.alsoFailed ? { alsoFailed: verification.alsoFailed } : {}) } };
 }
