@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { damageRandomEntry } from './soakDamage.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -25,6 +26,10 @@ const minutes = Number(process.argv[2] ?? 5);
 // swaps rather than mostly in Node's start; the kill window should then grow with them.
 const paddingMb = Number(process.env.SOAK_PADDING_MB ?? 0);
 const killWindowMs = Number(process.env.SOAK_KILL_MS ?? 500);
+// SOAK_DAMAGE=1: now and then a bit of a production archive is flipped, as a failing disk would; the
+// backups whose chains hold it must then fail verification, and the others pass, and prune must keep
+// one that restores (see damageMode below).
+const damageMode = process.env.SOAK_DAMAGE === '1';
 if (!(minutes > 0) || !(paddingMb >= 0) || !(killWindowMs > 0)) {
   console.error('usage: [SOAK_PADDING_MB=N] [SOAK_KILL_MS=N] npm run soak -- [MINUTES] (MINUTES > 0, default 5; SOAK_PADDING_MB of random rows added to each market_data database, default 0; SOAK_KILL_MS, the window in which half the commands are killed, default 500)');
   process.exit(2);
@@ -120,13 +125,41 @@ async function main() {
   const outcomes = {};
   const devGenerations = new Map();
   let rounds = 0;
-  const ops = ['full', 'incremental', 'incremental', 'all', 'verify', 'restore-as-new', 'prune', 'prune-dry-run', 'dev-backup', 'dev-backup', 'dev-restore', 'dev-restore'];
+  const ops = ['full', 'incremental', 'incremental', 'all', 'verify', 'restore-as-new', 'prune', 'prune-dry-run', 'dev-backup', 'dev-backup', 'dev-restore', 'dev-restore', ...(damageMode ? ['damage'] : [])];
+  // The production backups whose archives the soak damaged, and what a command said of them when it failed because of that.
+  const damaged = new Set();
+  const failedOnDamage = [];
+  /** Whether a listed backup's chain (itself and what it builds on) holds an archive the soak damaged. */
+  const onDamage = (backup) => [backup.id, ...backup.chain].some((id) => damaged.has(id));
+  const listProduction = async () => JSON.parse((await cli(['backups', PROD])).stdout).result;
+  /** Checks verify's results against the damage: every backup on a damaged archive fails, every other one passes. */
+  const checkVerifications = (when, results, errors, listed) => {
+    const byId = new Map(listed.map((b) => [b.id, b]));
+    for (const r of results) {
+      const backup = byId.get(r.backupId);
+      if (!backup) continue;
+      if (r.ok && onDamage(backup)) problems.push(`${when}: ${r.backupId} passed verification, but its chain holds an archive the soak damaged (${[backup.id, ...backup.chain].filter((id) => damaged.has(id)).join(', ')})`);
+      if (!r.ok && !onDamage(backup)) problems.push(`${when}: ${r.backupId} FAILED verification, but nothing in its chain was damaged: ${r.problems[0]}`);
+    }
+    for (const e of errors) {
+      const backup = byId.get(e.backupId);
+      if (backup && !onDamage(backup)) problems.push(`${when}: ${e.backupId} could not be verified, and nothing in its chain was damaged: ${e.message}`);
+    }
+  };
   while (Date.now() < deadline) {
     rounds++;
-    const listing = await cli(['backups', PROD]);
-    const { directory, backups } = JSON.parse(listing.stdout).result;
+    const { directory, backups } = await listProduction();
     for (const b of backups) if (!fs.existsSync(path.join(directory, PROD, b.file))) problems.push(`round ${rounds}: ${b.id} is listed but its archive is gone`);
     const op = ops[Math.floor(Math.random() * ops.length)];
+    if (op === 'damage') {
+      const victim = backups[Math.floor(Math.random() * backups.length)];
+      if (!victim) continue;
+      const entry = await damageRandomEntry(path.join(directory, PROD, victim.file));
+      damaged.add(victim.id);
+      outcomes.damage = (outcomes.damage ?? 0) + 1;
+      console.log(`${new Date().toISOString().slice(11, 19)} round ${rounds}: damaged ${entry} of ${victim.id}`);
+      continue;
+    }
     const killAfter = Math.random() < 0.5 ? Math.floor(Math.random() * killWindowMs) : undefined;
     const anyBackup = backups.length > 0 ? backups[Math.floor(Math.random() * backups.length)].id : undefined;
     const devIds = [...devGenerations.keys()];
@@ -151,7 +184,18 @@ async function main() {
     const run = await cli(args, killAfter);
     const outcome = `${op} ${run.killed ? 'killed' : `exit ${run.code}`}`;
     outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-    if (!run.killed && run.code !== 0) problems.push(`round ${rounds}: ${args.join(' ')} exited ${run.code}: ${said(run)}`);
+    // With damage, a command on a damaged chain fails (and says why); so may one that meets damage on its way (a backup building on it, a prune verifying).
+    const onDamaged = damageMode && damaged.size > 0 && (op === 'verify' || op === 'restore-as-new' ? onDamage(backups.find((b) => b.id === anyBackup)) : op !== 'dev-backup' && op !== 'dev-restore');
+    if (!run.killed && run.code !== 0) {
+      if (onDamaged) failedOnDamage.push(`round ${rounds}: ${args.join(' ')} exited ${run.code}: ${said(run, 300)}`);
+      else problems.push(`round ${rounds}: ${args.join(' ')} exited ${run.code}: ${said(run)}`);
+    }
+    if (damageMode && op === 'verify' && !run.killed && run.code === 0) checkVerifications(`round ${rounds}`, [JSON.parse(run.stdout).result], [], backups);
+    // Prune must keep a backup that restores when there was one (a verified one damaged since is verified again first).
+    if (damageMode && op === 'prune' && !run.killed && run.code === 0 && backups.some((b) => !onDamage(b))) {
+      const after = (await listProduction()).backups;
+      if (!after.some((b) => !onDamage(b))) problems.push(`round ${rounds}: prune left no backup of ${PROD} that restores (every one left is on a damaged archive: ${after.map((b) => b.id).join(', ')})`);
+    }
     if (op === 'dev-backup' && !run.killed && run.code === 0) devGenerations.set(JSON.parse(run.stdout).result.id, rounds);
     // The next command finishes or rolls back a killed restore.
     if (op === 'restore-as-new' || op === 'dev-restore') {
@@ -212,8 +256,21 @@ async function main() {
     }
     if (rounds % 15 === 0) {
       const verified = await cli(['verify', '--all']);
-      if (verified.code !== 0) problems.push(`round ${rounds}: verify --all exited ${verified.code}: ${said(verified, 800)}`);
+      await judgeVerifyAll(`round ${rounds}`, verified);
       console.log(`${new Date().toISOString().slice(11, 19)} round ${rounds}: ${backups.length} production backups listed, ${problems.length} problem(s)`);
+    }
+  }
+
+  /** verify --all passes; with damage, exactly the backups on damaged archives fail (of production: the others are never damaged). */
+  async function judgeVerifyAll(when, verified) {
+    if (!damageMode || damaged.size === 0) {
+      if (verified.code !== 0) problems.push(`${when} exited ${verified.code}: ${said(verified, 800)}`);
+      return;
+    }
+    const listed = (await listProduction()).backups;
+    for (const profile of JSON.parse(verified.stdout).result.profiles) {
+      if (profile.profileId === PROD) checkVerifications(when, profile.results, profile.errors, listed);
+      else if (profile.errors.length > 0 || profile.results.some((r) => !r.ok)) problems.push(`${when}: a backup of ${profile.profileId}, which the soak never damages, FAILED: ${said(verified, 800)}`);
     }
   }
 
@@ -228,13 +285,14 @@ async function main() {
   for (const name of leftBehind(ws, () => true)) problems.push(`left behind: ${path.join(ws, name)}`);
   for (const name of leftBehind('/dev/shm', (n) => /^(prod|dev|test)_environment_001|^soak_/.test(n))) problems.push(`left behind: /dev/shm/${name}`);
   const verified = await cli(['verify', '--all']);
-  if (verified.code !== 0) problems.push(`the last verify --all exited ${verified.code}: ${said(verified, 800)}`);
+  await judgeVerifyAll('the last verify --all', verified);
   const live = balances(prodMarketData);
   if (live.sum !== 100 * live.accounts) problems.push(`the application's balances sum to ${live.sum} over ${live.accounts} accounts`);
   if (writerResult.failed > 0) problems.push(`${writerResult.failed} of the application's transactions failed: ${writerResult.failures.join('; ')}`);
 
   console.log(`\n${rounds} rounds; the application committed ${writerResult.commits} transactions meanwhile (${writerResult.failed} failed); a reader glanced into a development database ${glances} times.`);
   for (const [outcome, count] of Object.entries(outcomes).sort()) console.log(`  ${outcome}: ${count}`);
+  if (failedOnDamage.length > 0) console.log(`Commands that failed on damaged archives (${failedOnDamage.length}; each should say which archive and what to do):`, ...failedOnDamage.slice(0, 8).map((f) => `\n  ${f}`));
   if (problems.length === 0) {
     console.log('No problem found.');
     fs.rmSync(soakDir, { recursive: true, force: true });

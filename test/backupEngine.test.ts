@@ -1955,7 +1955,7 @@ describe('verify', () => {
     // The incremental verified before on that full cannot be restored now: the list and status say so.
     const listed = runCli(['backups', DEV, '--workspace', root]).stdout;
     assert.match(listed, new RegExp(`\n${sound.entry.id.replace(/\./g, '\\.')} +incr \\(2\\) .* ok [0-9: -]+; chain FAILED\n`), listed);
-    assert.ok(listed.includes(`note: 2 backup(s) of ${DEV} build on ${full.entry.id}, which FAILED verification (marked "chain FAILED"): they cannot be restored while its archive is damaged.`), listed);
+    assert.ok(listed.includes(`note: 2 backup(s) of ${DEV} build on ${full.entry.id}, which FAILED verification (marked "chain FAILED"): do not count on them (a restore of one stops, replacing nothing, where it meets the damage in that archive).`), listed);
     assert.deepEqual(runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.chainFailed, { [DEV]: { [sound.entry.id]: full.entry.id, [later.entry.id]: full.entry.id } });
     const status = runCli(['status', '--workspace', root]).stdout.split('\n').find((l) => l.startsWith('Backups:'));
     assert.equal(status, `Backups: 3, newest ${later.entry.id}; NONE VERIFIED that can be restored: ${sound.entry.id}'s chain holds ${full.entry.id}, which FAILED verification (envprofiles backup ${DEV} --full --verify)`);
@@ -1989,6 +1989,39 @@ describe('verify', () => {
     assert.equal(failedAlone.ok, false);
     assert.equal(failedAlone.alsoFailed, undefined);
     assert.equal(backupsOf(context, DEV).find((e) => e.id === next.entry.id)?.verified?.ok, true, 'its full keeps its record');
+  });
+
+  it('an archive changed only outside its entries\' data (an unused bit of an empty entry) fails verification, and so does every backup on it: the problem says each entry still matches, the hint does not say the data is lost (before: the backups on it passed while the list marked their chain FAILED)', async () => {
+    const { root, context } = await demoWorkspace();
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const parent = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    const child = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    // Nothing changed, so the parent's settings entry is the empty deflate stream 03 00: the second byte's top bit is padding.
+    const archive = fs.readFileSync(parent.archive);
+    const empty = archive.indexOf(Buffer.from('db/settings.pages')) + 'db/settings.pages'.length;
+    assert.equal(archive.readUInt32LE(empty - 'db/settings.pages'.length - 30), 0x04034b50);
+    assert.equal(archive.subarray(empty, empty + 2).toString('hex'), '0300');
+    archive[empty + 1] ^= 0x80;
+    fs.writeFileSync(parent.archive, archive);
+    const onIt = await verifyBackup(context, child.entry.id);
+    assert.equal(onIt.ok, false);
+    assert.deepEqual(onIt.problems, [`${parent.archive}: the archive's SHA-256 differs from the one the catalog recorded when it was written (${child.entry.id} builds on it); every entry still matches its SHA-256 and every database rebuilds and checks out, so only bytes outside the entries' data (ZIP headers, unused bits) changed, as on a failing disk`]);
+    assert.deepEqual([onIt.changedOutsideData, onIt.archiveSound, onIt.alsoFailed], [true, false, [parent.entry.id]]);
+    assert.match(verificationHint(onIt), /^Its data checked out this time \(a restore checks every entry again\), but the file is no longer the one that was written/);
+    const recorded = new Map(backupsOf(context, DEV).map((e) => [e.id, e.verified?.ok]));
+    assert.deepEqual([recorded.get(full.entry.id), recorded.get(parent.entry.id), recorded.get(child.entry.id)], [undefined, false, false]);
+    // The parent's own verification says the same of it; the full it builds on is untouched and passes.
+    const itself = await verifyBackup(context, parent.entry.id);
+    assert.deepEqual([itself.ok, itself.changedOutsideData, itself.problems.length], [false, true, 1]);
+    assert.equal((await verifyBackup(context, full.entry.id)).ok, true);
+    // Damage inside an entry is not called "outside the data".
+    fs.writeFileSync(full.archive, withEntryDamaged(fs.readFileSync(full.archive), 'db/market_data.sqlite3'));
+    const inside = await verifyBackup(context, child.entry.id);
+    assert.equal(inside.changedOutsideData, undefined);
+    assert.ok(inside.problems.every((p) => !p.includes('outside the entries')), inside.problems.join('\n'));
+    assert.ok(inside.problems.some((p) => p.startsWith(`${full.archive}: entry "db/market_data.sqlite3"`)), inside.problems.join('\n'));
+    assert.ok(inside.problems.includes(`${parent.archive}: the archive's SHA-256 differs from the one the catalog recorded when it was written (${child.entry.id} builds on it)`), inside.problems.join('\n'));
+    assert.equal(runCli(['verify', child.entry.id, '--workspace', root]).status, 1);
   });
 
   it('an incremental given by its path finds its parents in the backups folder; without them anywhere, verify names the backup, the parent and where it looked', async () => {

@@ -102,7 +102,7 @@ function chainFailedNotes(entries: CatalogEntry[], byId: Map<string, CatalogEntr
       // entries are newest first: a sound backup made since needs nothing more than to be named.
       const since = entries.find((e) => e.profileId === profileId && e.createdAt > (byId.get(failed) as CatalogEntry).createdAt && verificationStatus(e) === 'passed' && chainFault(e, byId) === undefined);
       return [
-        `note: ${count} backup(s) of ${profileId} build on ${failed}, which FAILED verification (marked "chain FAILED"): they cannot be restored while its archive is damaged.`,
+        `note: ${count} backup(s) of ${profileId} build on ${failed}, which FAILED verification (marked "chain FAILED"): do not count on them (a restore of one stops, replacing nothing, where it meets the damage in that archive).`,
         since ? `  ${since.id}, made since, is verified and can be restored.` : `  Restore an older backup, or take a new full one: envprofiles backup ${profileId} --full --verify`,
       ];
     });

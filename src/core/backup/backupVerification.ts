@@ -53,6 +53,12 @@ export interface VerificationResult {
    * copy of it elsewhere, or an archive of another workspace), and not while a parent's archive is missing.
    */
   recorded: boolean;
+  /**
+   * Every problem is an archive (its own, or one it builds on) changed since it was written, though every
+   * entry still matches its SHA-256 and every database rebuilt and checked out: a restore gives back
+   * exactly what was backed up, but the disk changed the file.
+   */
+  changedOutsideData?: true;
   /** Backups this one builds on whose archives changed on the disk since they were written: recorded as FAILED too. */
   alsoFailed?: string[];
   /** Why a sound or failed result of a backup was not recorded (a copy, an unreadable catalog, a read-only backups folder), as a sentence. */
@@ -116,6 +122,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   let chain: ArchiveReader[] = [];
   let notABackup: string | undefined;
   let missingParent: string | undefined;
+  const changedParentIds: string[] = [];
   // The databases are rebuilt beside the archive (its disk has room for backups), unless that folder
   // cannot be written (an archive on a read-only disk, which failed to verify at all) or is on a file
   // system SQLite cannot count on (FUSE, network: see stagingFolder): then in the system's temporary folder.
@@ -132,7 +139,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     chain = await openParentsOf(last, backups);
     if (located.catalogEntry) {
       const actual = await fileSha256(located.archive);
-      if (actual !== located.catalogEntry.sha256) problems.push(`${located.archive}: the archive's SHA-256 differs from the one the catalog recorded when it was written`);
+      if (actual !== located.catalogEntry.sha256) problems.push(`${located.archive}: ${ARCHIVE_CHANGED}`);
       // Its manifest then says what the databases were: the whole file's SHA-256, or for an incremental
       // the page index, which covers every page whichever archive of the chain holds it.
       else vouchedFor = true;
@@ -218,6 +225,19 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     closeChain(chain);
     fs.rmSync(staging, { recursive: true, force: true });
   }
+  // The catalog vouches for each archive it builds on as well: one changed since it was written fails its
+  // own verification, so it fails this one too (else this one would pass while the list marks its chain FAILED).
+  if (located.catalogEntry && !missingParent) {
+    for (const [id, file] of await changedParents(backups, located.catalogEntry, located.catalogEntries ?? [])) {
+      changedParentIds.push(id);
+      // Damage found in it already names it.
+      if (!problems.some((p) => p.startsWith(`${file}: `))) problems.push(`${file}: ${ARCHIVE_CHANGED} (${backupId} builds on it)`);
+    }
+  }
+  // An archive that changed though every entry in it still matches: only bytes outside the data did.
+  const changedOutsideData = problems.filter((p) => p.includes(`: ${ARCHIVE_CHANGED}`) && !problems.some((other) => other !== p && other.startsWith(`${p.slice(0, p.indexOf(`: ${ARCHIVE_CHANGED}`))}: `)));
+  const onlyOutsideData = changedOutsideData.length > 0 && problems.length === changedOutsideData.length;
+  if (onlyOutsideData) problems[problems.length - 1] += `; every entry still matches its SHA-256 and every database rebuilds and checks out, so only bytes outside the entries' data (ZIP headers, unused bits) changed, as on a failing disk`;
   const ok = problems.length === 0;
   // Every problem, if any, is of the data as it was backed up: the archive holds that data exactly.
   const archiveSound = problems.length === dataProblems;
@@ -235,11 +255,9 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     // A failure may lie in an archive the backup builds on, damaged on the disk since it was written:
     // that backup has failed too (its own verification would say so first), and is recorded so, or
     // the list would go on saying "ok" for it.
-    const parentHashes = ok ? new Map<string, string>() : await archiveHashes(backups, profileId, located.catalogEntry?.chain ?? []);
     const parentRecord = (e: CatalogEntry): VerificationRecord | undefined => {
-      const actual = parentHashes.get(e.id);
       // One already recorded as a damaged archive keeps its own verification's words.
-      if (actual === undefined || actual === e.sha256 || (e.verified && !e.verified.ok && e.verified.archiveSound === false)) return undefined;
+      if (!changedParentIds.includes(e.id) || (e.verified && !e.verified.ok && e.verified.archiveSound === false)) return undefined;
       alsoFailed.push(e.id);
       return { at, ok: false, detail: `${backups.archiveFile(profileId, e.id)}: the archive's SHA-256 differs from the one the catalog recorded when it was written (found verifying ${backupId}, which builds on it)`, archiveSound: false };
     };
@@ -254,17 +272,21 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     : located.unreadableCatalog ? `${located.unreadableCatalog.message} ${located.unreadableCatalog.hint ?? ''} Then verify again to record the result.`
     : unwritable && profileId ? `the result could not be written into the catalog: ${backups.profileDir(profileId)} ${unwritable.readOnly ? 'is on a read-only file system' : `cannot be written (${(unwritable.error as NodeJS.ErrnoException).code ?? 'refused'})`}. The archive was checked all the same; verify again where the folder can be written to record the result.`
     : `${located.archive} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.`;
-  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, ...(leftOut ? { leftOut } : {}), archiveSound, databases, bytesChecked, durationMs: performance.now() - started, recorded, ...(alsoFailed.length > 0 ? { alsoFailed } : {}), ...(notRecorded ? { notRecorded } : {}), ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}), ...(located.unreadableCatalog ? { unreadableCatalog: { message: located.unreadableCatalog.message, hint: located.unreadableCatalog.hint } } : {}) };
+  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, ...(leftOut ? { leftOut } : {}), archiveSound, databases, bytesChecked, durationMs: performance.now() - started, recorded, ...(onlyOutsideData ? { changedOutsideData: true as const } : {}), ...(alsoFailed.length > 0 ? { alsoFailed } : {}), ...(notRecorded ? { notRecorded } : {}), ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}), ...(located.unreadableCatalog ? { unreadableCatalog: { message: located.unreadableCatalog.message, hint: located.unreadableCatalog.hint } } : {}) };
 }
 
-/** The SHA-256 of each archive that can be read in the profile's backups folder, by backup id. */
-async function archiveHashes(backups: BackupLayout, profileId: string, ids: string[]): Promise<Map<string, string>> {
-  const hashes = new Map<string, string>();
-  for (const id of ids) {
-    const sha256 = await fileSha256(backups.archiveFile(profileId, id)).catch(() => undefined);
-    if (sha256 !== undefined) hashes.set(id, sha256);
+const ARCHIVE_CHANGED = "the archive's SHA-256 differs from the one the catalog recorded when it was written";
+
+/** The archives `entry` builds on whose SHA-256 differs from the one the catalog (`listed`) recorded: their ids and files. */
+async function changedParents(backups: BackupLayout, entry: CatalogEntry, listed: CatalogEntry[]): Promise<[string, string][]> {
+  const changed: [string, string][] = [];
+  for (const id of entry.chain) {
+    const recorded = listed.find((e) => e.id === id)?.sha256;
+    const file = backups.archiveFile(entry.profileId, id);
+    const actual = recorded === undefined ? undefined : await fileSha256(file).catch(() => undefined);
+    if (actual !== undefined && actual !== recorded) changed.push([id, file]);
   }
-  return hashes;
+  return changed;
 }
 
 /** What to do about a backup that failed verification. */
@@ -272,6 +294,7 @@ export function verificationHint(result: VerificationResult): string {
   const profile = result.profileId;
   if (result.notABackup) return `Do not restore from it. ${result.notABackup}`;
   const others = `"envprofiles backups${profile ? ` ${profile}` : ''}" shows the other backups and which of them verified`;
+  if (result.changedOutsideData) return `Its data checked out this time (a restore checks every entry again), but the file is no longer the one that was written, and a disk that changes files may change more: copy the backups off that disk and check it; take a new full backup${profile ? ` ("envprofiles backup ${profile} --full --verify")` : ''}; ${others}.`;
   if (result.missingParent) return `Its chain is incomplete: put ${result.missingParent}.zip beside ${path.basename(result.archive)} and verify again, or restore another backup (${others}).`;
   if (result.damagedWhenBackedUp.length > 0 && result.archiveSound) {
     return `Restoring it would bring ${result.damagedWhenBackedUp.join(', ')} back as ${result.damagedWhenBackedUp.length === 1 ? 'it was' : 'they were'} then, problems included. Check the live database now ("envprofiles validate ${profile} --full"); ${others}. It is an exact copy of that data, so "envprofiles delete" accepts it as a verified backup.`;
