@@ -2008,8 +2008,13 @@ describe('verify', () => {
     assert.deepEqual(onIt.problems, [`${parent.archive}: the archive's SHA-256 differs from the one the catalog recorded when it was written (${child.entry.id} builds on it); every entry still matches its SHA-256 and every database rebuilds and checks out, so only bytes outside the entries' data (ZIP headers, unused bits) changed, as on a failing disk`]);
     assert.deepEqual([onIt.changedOutsideData, onIt.archiveSound, onIt.alsoFailed], [true, false, [parent.entry.id]]);
     assert.match(verificationHint(onIt), /^Its data checked out this time \(a restore checks every entry again\), but the file is no longer the one that was written/);
-    const recorded = new Map(backupsOf(context, DEV).map((e) => [e.id, e.verified?.ok]));
-    assert.deepEqual([recorded.get(full.entry.id), recorded.get(parent.entry.id), recorded.get(child.entry.id)], [undefined, false, false]);
+    const recorded = new Map(backupsOf(context, DEV).map((e) => [e.id, e.verified]));
+    assert.deepEqual([full, parent, child].map((b) => [recorded.get(b.entry.id)?.ok, recorded.get(b.entry.id)?.changedOutsideData]), [[undefined, undefined], [false, true], [false, true]]);
+    // The list, and a restore, say what kind of failure it is.
+    const listed = runCli(['backups', DEV, '--workspace', root]).stdout;
+    assert.match(listed, new RegExp(`\n${child.entry.id.replace(/\./g, '\\.')} .* FAILED \\(archive changed; entries intact\\); chain FAILED\n`), listed);
+    const dryRun = runCli(['restore', child.entry.id, '--dry-run', '--workspace', root, '--json']);
+    assert.ok((dryRun.json?.result.notes as string[]).some((n) => /^this backup failed its last verification \(.*\): an archive of it changed on the disk since it was written, though every entry still matched its SHA-256 \(.*\); the restore checks every entry again as it reads it$/.test(n)), JSON.stringify(dryRun.json?.result.notes));
     // The parent's own verification says the same of it; the full it builds on is untouched and passes.
     const itself = await verifyBackup(context, parent.entry.id);
     assert.deepEqual([itself.ok, itself.changedOutsideData, itself.problems.length], [false, true, 1]);

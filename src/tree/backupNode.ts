@@ -18,13 +18,13 @@ export const VERIFICATION_TEXT: Record<VerificationStatus, string> = {
 export const EARLIER_PROFILE_TEXT = 'earlier profile (deleted)';
 const STATUS_ICON: Record<Exclude<VerificationStatus, 'not-verified'>, string> = { passed: 'verified', 'data-problems': 'warning', failed: 'error' };
 
-/** Why a listed backup cannot be restored now (an archive of it or its chain missing, or one it builds on FAILED verification), for lists; undefined when it can. */
+/** Why a listed backup cannot be restored now (an archive of it or its chain missing), or is not to be counted on (one it builds on FAILED verification), for lists; undefined when neither. */
 export function unrestorableText(folder: FolderModel, entry: CatalogEntry): string | undefined {
   const missing = folder.missingArchivesOf(entry);
   if (missing.includes(entry.id)) return 'its archive is missing';
   if (missing.length > 0) return `cannot be restored: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`;
   const failedBelow = folder.failedInChainOf(entry);
-  return failedBelow ? `cannot be restored: ${failedBelow}, which it builds on, FAILED verification` : undefined;
+  return failedBelow ? `do not count on it: ${failedBelow}, which it builds on, FAILED verification` : undefined;
 }
 
 /** One backup: kind, size, age, verified or not; an incremental shows its place in its chain. */

@@ -114,6 +114,7 @@ function verifiedColumn(entry: CatalogEntry): string {
   const status = verificationStatus(entry);
   if (status === 'passed' && entry.verified) return `ok ${localTimestamp(entry.verified.at)}`;
   if (status === 'data-problems') return 'FAILED (data; archive intact)';
+  if (status === 'failed' && entry.verified?.changedOutsideData) return 'FAILED (archive changed; entries intact)';
   return status === 'failed' ? 'FAILED' : 'no';
 }
 

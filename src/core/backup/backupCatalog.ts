@@ -22,6 +22,11 @@ export interface VerificationRecord {
    * was backed up). Absent in catalogs written before this field.
    */
   archiveSound?: boolean;
+  /**
+   * Failed because an archive (its own, or one it builds on) changed since it was written, though every
+   * entry still matched its SHA-256 and every database rebuilt and checked out (see VerificationResult).
+   */
+  changedOutsideData?: true;
 }
 
 /**
@@ -121,6 +126,7 @@ function verificationProblem(verified: unknown): string | undefined {
   if (!isIsoTime(record.at)) return `its time is ${shownValue(record.at)}`;
   if (typeof record.ok !== 'boolean' || typeof record.detail !== 'string') return 'it lacks its result or detail';
   if (record.archiveSound !== undefined && typeof record.archiveSound !== 'boolean') return 'its archiveSound is not true or false';
+  if (record.changedOutsideData !== undefined && record.changedOutsideData !== true) return 'its changedOutsideData is not true';
   if (record.databaseSha256 !== undefined && (!record.databaseSha256 || typeof record.databaseSha256 !== 'object' || !Object.values(record.databaseSha256).every((sha) => typeof sha === 'string'))) return 'its database SHA-256 are not texts';
   return undefined;
 }

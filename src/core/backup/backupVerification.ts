@@ -250,7 +250,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   const alsoFailed: string[] = [];
   if (recorded && profileId) {
     const at = context.now().toISOString();
-    const record: VerificationRecord = { at, ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound };
+    const record: VerificationRecord = { at, ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound, ...(onlyOutsideData ? { changedOutsideData: true as const } : {}) };
     if (ok) record.databaseSha256 = Object.fromEntries(databases.map((d) => [d.name, d.sha256]));
     // A failure may lie in an archive the backup builds on, damaged on the disk since it was written:
     // that backup has failed too (its own verification would say so first), and is recorded so, or
@@ -259,7 +259,8 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
       // One already recorded as a damaged archive keeps its own verification's words.
       if (!changedParentIds.includes(e.id) || (e.verified && !e.verified.ok && e.verified.archiveSound === false)) return undefined;
       alsoFailed.push(e.id);
-      return { at, ok: false, detail: `${backups.archiveFile(profileId, e.id)}: the archive's SHA-256 differs from the one the catalog recorded when it was written (found verifying ${backupId}, which builds on it)`, archiveSound: false };
+      // Every entry of the chain matched (onlyOutsideData): this one's too.
+      return { at, ok: false, detail: `${backups.archiveFile(profileId, e.id)}: ${ARCHIVE_CHANGED} (found verifying ${backupId}, which builds on it)`, archiveSound: false, ...(onlyOutsideData ? { changedOutsideData: true as const } : {}) };
     };
     try {
       await updateCatalog(backups, profileId, `verify ${backupId}`, (entries) => entries.map((e) => (e.id === backupId ? { ...e, verified: record } : { ...e, verified: parentRecord(e) ?? e.verified })), (message) => context.logger.warn(message));

@@ -108,6 +108,7 @@ export function shortened(text: string, length: number): string {
  */
 export function failedVerificationNote(entry: CatalogEntry | undefined, listed: CatalogEntry[]): string | undefined {
   const when = (record: VerificationRecord): string => `${localTimestamp(record.at)}, ${localTimeZone()} time`;
+  if (entry?.verified?.ok === false && entry.verified.changedOutsideData) return `this backup failed its last verification (${when(entry.verified)}): an archive of it changed on the disk since it was written, though every entry still matched its SHA-256 (${shortened(entry.verified.detail.split(';')[0], 200)}); the restore checks every entry again as it reads it`;
   if (entry?.verified?.ok === false) return `this backup failed its last verification (${when(entry.verified)}): ${shortened(entry.verified.detail, 240)}`;
   if (!entry || entry.chain.length === 0) return undefined;
   const byId = new Map(listed.map((e) => [e.id, e]));

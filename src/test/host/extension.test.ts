@@ -341,14 +341,14 @@ suite('Environment Profiles in a real VS Code', () => {
         const texts = child(roots()[0], 'Backups').getChildren().map((n) => String(n.getTreeItem().description ?? ''));
         return texts.some((t) => t.startsWith('full') && t.endsWith(' · verification FAILED')) ? texts : undefined;
       });
-      assert.ok(descriptions.some((t) => t.startsWith('incremental') && t.endsWith(` · cannot be restored: ${fullId}, which it builds on, FAILED verification`)), descriptions.join('\n'));
+      assert.ok(descriptions.some((t) => t.startsWith('incremental') && t.endsWith(` · do not count on it: ${fullId}, which it builds on, FAILED verification`)), descriptions.join('\n'));
       // The backup picker (Restore, Verify from the palette) says so too.
       let offered: readonly vscode.QuickPickItem[] = [];
       await answeringAsTheUser<vscode.QuickPickItem>((items) => ((offered = items), undefined), async () => {
         await vscode.commands.executeCommand('envProfiles.verifyBackup');
       });
       const line = offered.find((item) => item.detail === incrementalId);
-      assert.ok(line?.description?.endsWith(` · cannot be restored: ${fullId}, which it builds on, FAILED verification`), JSON.stringify(line));
+      assert.ok(line?.description?.endsWith(` · do not count on it: ${fullId}, which it builds on, FAILED verification`), JSON.stringify(line));
     } finally {
       fs.writeFileSync(path.join(folder, full), fullBefore);
       fs.writeFileSync(catalog, catalogBefore);
