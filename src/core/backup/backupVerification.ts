@@ -55,8 +55,8 @@ export interface VerificationResult {
   recorded: boolean;
   /**
    * Every problem is an archive (its own, or one it builds on) changed since it was written, though every
-   * entry still matches its SHA-256 and every database rebuilt and checked out: a restore gives back
-   * exactly what was backed up, but the disk changed the file.
+   * entry still matches its SHA-256 and every database rebuilt and checked out: the data checked out,
+   * but the disk changed the file.
    */
   changedOutsideData?: true;
   /** Backups this one builds on whose archives changed on the disk since they were written: recorded as FAILED too. */
@@ -123,6 +123,12 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   let notABackup: string | undefined;
   let missingParent: string | undefined;
   const changedParentIds: string[] = [];
+  // The problems that say an archive is no longer the file written (and nothing of its entries).
+  const archiveChanged: string[] = [];
+  const sayArchiveChanged = (problem: string): void => {
+    archiveChanged.push(problem);
+    problems.push(problem);
+  };
   // The databases are rebuilt beside the archive (its disk has room for backups), unless that folder
   // cannot be written (an archive on a read-only disk, which failed to verify at all) or is on a file
   // system SQLite cannot count on (FUSE, network: see stagingFolder): then in the system's temporary folder.
@@ -139,7 +145,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     chain = await openParentsOf(last, backups);
     if (located.catalogEntry) {
       const actual = await fileSha256(located.archive);
-      if (actual !== located.catalogEntry.sha256) problems.push(`${located.archive}: ${ARCHIVE_CHANGED}`);
+      if (actual !== located.catalogEntry.sha256) sayArchiveChanged(`${located.archive}: ${ARCHIVE_CHANGED}`);
       // Its manifest then says what the databases were: the whole file's SHA-256, or for an incremental
       // the page index, which covers every page whichever archive of the chain holds it.
       else vouchedFor = true;
@@ -231,12 +237,11 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     for (const [id, file] of await changedParents(backups, located.catalogEntry, located.catalogEntries ?? [])) {
       changedParentIds.push(id);
       // Damage found in it already names it.
-      if (!problems.some((p) => p.startsWith(`${file}: `))) problems.push(`${file}: ${ARCHIVE_CHANGED} (${backupId} builds on it)`);
+      if (!problems.some((p) => p.startsWith(`${file}: `))) sayArchiveChanged(`${file}: ${ARCHIVE_CHANGED} (${backupId} builds on it)`);
     }
   }
-  // An archive that changed though every entry in it still matches: only bytes outside the data did.
-  const changedOutsideData = problems.filter((p) => p.includes(`: ${ARCHIVE_CHANGED}`) && !problems.some((other) => other !== p && other.startsWith(`${p.slice(0, p.indexOf(`: ${ARCHIVE_CHANGED}`))}: `)));
-  const onlyOutsideData = changedOutsideData.length > 0 && problems.length === changedOutsideData.length;
+  // Archives that changed though every entry still matches (no other problem): only bytes outside the data did.
+  const onlyOutsideData = archiveChanged.length > 0 && problems.length === archiveChanged.length;
   if (onlyOutsideData) problems[problems.length - 1] += `; every entry still matches its SHA-256 and every database rebuilds and checks out, so only bytes outside the entries' data (ZIP headers, unused bits) changed, as on a failing disk`;
   const ok = problems.length === 0;
   // Every problem, if any, is of the data as it was backed up: the archive holds that data exactly.
