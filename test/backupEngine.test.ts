@@ -2014,7 +2014,8 @@ describe('verify', () => {
     const listed = runCli(['backups', DEV, '--workspace', root]).stdout;
     assert.match(listed, new RegExp(`\n${child.entry.id.replace(/\./g, '\\.')} .* FAILED \\(archive changed; entries intact\\); chain FAILED\n`), listed);
     const dryRun = runCli(['restore', child.entry.id, '--dry-run', '--workspace', root, '--json']);
-    assert.ok((dryRun.json?.result.notes as string[]).some((n) => /^this backup failed its last verification \(.*\): an archive of it changed on the disk since it was written, though every entry still matched its SHA-256 \(.*\); the restore checks every entry again as it reads it$/.test(n)), JSON.stringify(dryRun.json?.result.notes));
+    const changedNote = `an archive of it changed on the disk since it was written, though every entry still matched its SHA-256 (${parent.archive}: the archive's SHA-256 differs from the one the catalog recorded when it was written (${child.entry.id} builds on it)); the restore checks every entry again as it reads it`;
+    assert.ok((dryRun.json?.result.notes as string[]).some((n) => n.startsWith('this backup failed its last verification (') && n.endsWith(`): ${changedNote}`)), JSON.stringify(dryRun.json?.result.notes));
     // The parent's own verification says the same of it; the full it builds on is untouched and passes.
     const itself = await verifyBackup(context, parent.entry.id);
     assert.deepEqual([itself.ok, itself.changedOutsideData, itself.problems.length], [false, true, 1]);

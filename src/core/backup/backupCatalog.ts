@@ -29,6 +29,9 @@ export interface VerificationRecord {
   changedOutsideData?: true;
 }
 
+/** What verify adds to the last problem when every problem is an archive changed outside its entries' data. */
+export const OUTSIDE_DATA_CLAUSE = "; every entry still matches its SHA-256 and every database rebuilds and checks out, so only bytes outside the entries' data (ZIP headers, unused bits) changed, as on a failing disk";
+
 /**
  * Whether the backup's last verification proved that it holds its data exactly as it was backed up:
  * it passed, or it failed only because of problems the data already had then (which it keeps).

@@ -9,7 +9,7 @@ import { workspaceConfigFor } from '../workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { withWorkspaceLock } from '../workspaceSession';
 import { ArchiveReader, notABackupHint, NotAnArchiveError } from './archiveReader';
-import { updateCatalog, type CatalogEntry, type VerificationRecord } from './backupCatalog';
+import { OUTSIDE_DATA_CLAUSE, updateCatalog, type CatalogEntry, type VerificationRecord } from './backupCatalog';
 import { closeChain, locateBackup, MissingParentError, openParentsOf } from './backupChain';
 import { vanishedFolderError, type OwnFolder } from './vanishedFolder';
 import { BackupLayout } from './backupLayout';
@@ -20,6 +20,7 @@ import { checkUnchangedFiles } from './backedUpFiles';
 import { foreignKeySampleText, integrityText, type IntegrityReport } from '../sqlite/databaseIntegrity';
 import { watchStep } from '../progressMeter';
 import { fileSha256 } from '../fileDigest';
+import { archiveAgainstCatalog } from './verifiedArchives';
 import { writeRefusal } from '../folderProbe';
 import { temporaryFolderName } from '../atomicFile';
 import { stagingFolderIn } from '../stagingFolder';
@@ -242,7 +243,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   }
   // Archives that changed though every entry still matches (no other problem): only bytes outside the data did.
   const onlyOutsideData = archiveChanged.length > 0 && problems.length === archiveChanged.length;
-  if (onlyOutsideData) problems[problems.length - 1] += `; every entry still matches its SHA-256 and every database rebuilds and checks out, so only bytes outside the entries' data (ZIP headers, unused bits) changed, as on a failing disk`;
+  if (onlyOutsideData) problems[problems.length - 1] += OUTSIDE_DATA_CLAUSE;
   const ok = problems.length === 0;
   // Every problem, if any, is of the data as it was backed up: the archive holds that data exactly.
   const archiveSound = problems.length === dataProblems;
@@ -289,8 +290,8 @@ async function changedParents(backups: BackupLayout, entry: CatalogEntry, listed
   for (const id of entry.chain) {
     const recorded = listed.find((e) => e.id === id)?.sha256;
     const file = backups.archiveFile(entry.profileId, id);
-    const actual = recorded === undefined ? undefined : await fileSha256(file).catch(() => undefined);
-    if (actual !== undefined && actual !== recorded) changed.push([id, file]);
+    // One missing or unreadable is said by the rebuild of the chain, which cannot open it.
+    if (recorded !== undefined && (await archiveAgainstCatalog(file, recorded)).kind === 'changed') changed.push([id, file]);
   }
   return changed;
 }

@@ -6,7 +6,7 @@ import type { Profile } from '../profileModel';
 import type { WorkspaceContext } from '../workspaceContext';
 import type { ArchiveReader } from './archiveReader';
 import type { BackupLayout } from './backupLayout';
-import type { CatalogEntry, VerificationRecord } from './backupCatalog';
+import { OUTSIDE_DATA_CLAUSE, type CatalogEntry, type VerificationRecord } from './backupCatalog';
 import { chainFault } from './verifiedArchives';
 import { localTimestamp, localTimeZone } from '../localTime';
 import { elsewhereText, originFrom, sharingWorkspaceFinder } from './backupOrigin';
@@ -100,6 +100,11 @@ export function shortened(text: string, length: number): string {
   return text.length <= length ? text : `${text.slice(0, length)}…`;
 }
 
+/** `text` without `suffix` at its end (a path in it may hold any character, so nothing is split). */
+function withoutSuffix(text: string, suffix: string): string {
+  return text.endsWith(suffix) ? text.slice(0, -suffix.length) : text;
+}
+
 /**
  * The note a restore gives when the backup failed its last verification, or builds on one whose
  * archive did (damaged since it was written): the restore checks every entry it reads, so it stops,
@@ -108,7 +113,7 @@ export function shortened(text: string, length: number): string {
  */
 export function failedVerificationNote(entry: CatalogEntry | undefined, listed: CatalogEntry[]): string | undefined {
   const when = (record: VerificationRecord): string => `${localTimestamp(record.at)}, ${localTimeZone()} time`;
-  if (entry?.verified?.ok === false && entry.verified.changedOutsideData) return `this backup failed its last verification (${when(entry.verified)}): an archive of it changed on the disk since it was written, though every entry still matched its SHA-256 (${shortened(entry.verified.detail.split(';')[0], 200)}); the restore checks every entry again as it reads it`;
+  if (entry?.verified?.ok === false && entry.verified.changedOutsideData) return `this backup failed its last verification (${when(entry.verified)}): an archive of it changed on the disk since it was written, though every entry still matched its SHA-256 (${shortened(withoutSuffix(entry.verified.detail, OUTSIDE_DATA_CLAUSE), 400)}); the restore checks every entry again as it reads it`;
   if (entry?.verified?.ok === false) return `this backup failed its last verification (${when(entry.verified)}): ${shortened(entry.verified.detail, 240)}`;
   if (!entry || entry.chain.length === 0) return undefined;
   const byId = new Map(listed.map((e) => [e.id, e]));

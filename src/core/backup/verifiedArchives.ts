@@ -45,14 +45,21 @@ export async function changedSinceVerified(backups: BackupLayout, profileId: str
     const member = listed.get(id);
     const whose = id === entry.id ? 'its archive' : `the archive of ${id}, which it builds on,`;
     if (!member) return `its chain needs ${id}, which the catalog no longer lists`;
-    let sha256: string;
-    try {
-      sha256 = await fileSha256(backups.archiveFile(profileId, id));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return `${whose} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${code ?? String(error)})`}`;
-    }
-    if (sha256 !== member.sha256) return `${whose} changed since it was verified`;
+    const state = await archiveAgainstCatalog(backups.archiveFile(profileId, id), member.sha256);
+    if (state.kind === 'unreadable') return `${whose} ${state.code === 'ENOENT' ? 'is missing' : `cannot be read (${state.code})`}`;
+    if (state.kind === 'changed') return `${whose} changed since it was verified`;
   }
   return undefined;
+}
+
+/** How an archive on the disk stands against the SHA-256 the catalog recorded when it was written. */
+export type ArchiveState = { kind: 'same' } | { kind: 'changed' } | { kind: 'unreadable'; code: string };
+
+/** Hashes `file` and compares it with `recordedSha256`; a file that cannot be read says why (its error code). */
+export async function archiveAgainstCatalog(file: string, recordedSha256: string): Promise<ArchiveState> {
+  try {
+    return (await fileSha256(file)) === recordedSha256 ? { kind: 'same' } : { kind: 'changed' };
+  } catch (error) {
+    return { kind: 'unreadable', code: (error as NodeJS.ErrnoException).code ?? String(error) };
+  }
 }
