@@ -31,7 +31,7 @@ const killWindowMs = Number(process.env.SOAK_KILL_MS ?? 500);
 // one that restores (see damageMode below).
 const damageMode = process.env.SOAK_DAMAGE === '1';
 if (!(minutes > 0) || !(paddingMb >= 0) || !(killWindowMs > 0)) {
-  console.error('usage: [SOAK_PADDING_MB=N] [SOAK_KILL_MS=N] npm run soak -- [MINUTES] (MINUTES > 0, default 5; SOAK_PADDING_MB of random rows added to each market_data database, default 0; SOAK_KILL_MS, the window in which half the commands are killed, default 500)');
+  console.error('usage: [SOAK_PADDING_MB=N] [SOAK_KILL_MS=N] [SOAK_DAMAGE=1] npm run soak -- [MINUTES] (MINUTES > 0, default 5; SOAK_PADDING_MB of random rows added to each market_data database, default 0; SOAK_KILL_MS, the window in which half the commands are killed, default 500; SOAK_DAMAGE=1 flips a bit of a production archive now and then and checks that verify and prune see it)');
   process.exit(2);
 }
 const PROD = 'prod_environment_001';

@@ -102,6 +102,16 @@ async function mutate(root: string, sql: string, db = 'data/dev/market_data.sqli
   connection.close();
 }
 
+/** How many tables of the development market_data database are named `name` (0 or 1). */
+async function tablesNamed(root: string, name: string): Promise<number> {
+  const db = (await engine()).open(path.join(root, 'data/dev/market_data.sqlite3'), { readOnly: true });
+  try {
+    return db.all('SELECT name FROM sqlite_master WHERE name = ?', name).length;
+  } finally {
+    db.close();
+  }
+}
+
 describe('backup archives', () => {
   it('a full backup is a standard ZIP: unzip -t and Python zipfile accept it, and the manifest describes every file', async () => {
     const { root, context } = await demoWorkspace();
@@ -2358,20 +2368,58 @@ describe('restore', () => {
     assert.match(yaml, /strategies: "data\/copy_of_dev\/strategies\.sqlite3"/);
   });
 
+  it('a database renamed in the profile since the backup (the same file under a new key) is restored there under its new name, --db takes either name, and its safety backup restores it; a new name at another path is no rename (before: the old name was left out as "no longer in the profile" and the new one as "not in this backup", both naming the same file, and nothing of it was restored)', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    const original = fs.readFileSync(profileFile, 'utf8');
+    fs.writeFileSync(profileFile, original.replace('    market_data: "data/dev/market_data.sqlite3"\n', '    prices: "./data/dev/market_data.sqlite3"\n'));
+    const precious = (): Promise<number> => tablesNamed(root, 'precious');
+    await mutate(root, 'CREATE TABLE precious (x); INSERT INTO precious VALUES (42)');
+    const renamedNote = (told: string): string => `market_data of this backup is prices in the profile now (the same file, data/dev/market_data.sqlite3), so it ${told} prices`;
+    const planned = runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root, '--json']);
+    assert.equal(planned.status, 0, planned.stderr);
+    const plan = planned.json?.result as { databases: string[]; notes: string[]; plan: { writes: { name: string; path: string }[] } };
+    assert.deepEqual(plan.databases, ['settings', 'strategies', 'prices']);
+    assert.deepEqual(plan.plan.writes.map((w) => `${w.name} ${w.path}`), ['settings data/dev/settings.sqlite3', 'strategies data/dev/strategies.sqlite3', 'prices data/dev/market_data.sqlite3']);
+    assert.ok(plan.notes.includes(renamedNote('would be restored as')), plan.notes.join('\n'));
+    assert.ok(plan.notes.every((n) => !n.includes('no longer in the profile') && !n.includes('is not in this backup')), plan.notes.join('\n'));
+
+    const result = await restoreBackup(context, { reference: backup.entry.id });
+    assert.deepEqual(result.databases, ['settings', 'strategies', 'prices']);
+    assert.ok(result.notes.includes(renamedNote('was restored as')), result.notes.join('\n'));
+    assert.equal(await precious(), 0, 'the backup\'s data is back in the renamed database');
+    // The safety backup holds the database under the name the profile gives it now, and puts it back.
+    const safety = await verifyBackup(context, result.safetyBackup as string);
+    assert.deepEqual([safety.ok, safety.databases.map((d) => d.name).sort()], [true, ['prices', 'settings', 'strategies']]);
+    assert.deepEqual((await restoreBackup(context, { reference: result.safetyBackup as string })).databases, ['settings', 'strategies', 'prices']);
+    assert.equal(await precious(), 1);
+
+    // --db takes the name the profile gives it now and the backup's, and restores that one alone.
+    for (const name of ['prices', 'market_data']) {
+      await mutate(root, 'DROP TABLE IF EXISTS precious; CREATE TABLE precious (x)');
+      const one = await restoreBackup(context, { reference: backup.entry.id, database: name });
+      assert.deepEqual(one.databases, ['prices'], name);
+      assert.equal(await precious(), 0, name);
+    }
+
+    // A new name at another file is not the same database: the old name is left out, the new one left as it is.
+    fs.writeFileSync(profileFile, original.replace('    market_data: "data/dev/market_data.sqlite3"\n', '    prices: "data/dev/prices.sqlite3"\n'));
+    fs.copyFileSync(path.join(root, 'data/dev/market_data.sqlite3'), path.join(root, 'data/dev/prices.sqlite3'));
+    const elsewhere = await restoreBackup(context, { reference: backup.entry.id, dryRun: true });
+    assert.deepEqual(elsewhere.databases, ['settings', 'strategies']);
+    assert.ok(elsewhere.notes.some((n) => n.startsWith('market_data is in this backup but no longer in the profile')), elsewhere.notes.join('\n'));
+    assert.ok(elsewhere.notes.some((n) => n.startsWith('prices (data/dev/prices.sqlite3) is not in this backup')), elsewhere.notes.join('\n'));
+    assert.equal(runCli(['restore', backup.entry.id, '--db', 'prices', '--workspace', root]).status, 2);
+  });
+
   it('a database the profile no longer lists is not restored over its old path (that file may be another\'s now; before, it was replaced with no safety backup), --db of it is refused; with the profile file gone, the safety backup holds every file the restore replaces', async () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
     const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
     fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    market_data: "data/dev/market_data.sqlite3"\n', ''));
     await mutate(root, 'CREATE TABLE precious (x); INSERT INTO precious VALUES (42)');
-    const precious = async (): Promise<number> => {
-      const db = (await engine()).open(path.join(root, 'data/dev/market_data.sqlite3'), { readOnly: true });
-      try {
-        return db.all("SELECT name FROM sqlite_master WHERE name = 'precious'").length;
-      } finally {
-        db.close();
-      }
-    };
+    const precious = (): Promise<number> => tablesNamed(root, 'precious');
     const result = await restoreBackup(context, { reference: backup.entry.id });
     assert.deepEqual(result.databases, ['settings', 'strategies']);
     assert.ok(result.notes.includes('market_data is in this backup but no longer in the profile, so it was not restored (its old path data/dev/market_data.sqlite3 was left as it is); to get it back, restore the backup as a new profile (--as-new <id>)'), result.notes.join('\n'));

@@ -35,6 +35,7 @@ import { outcomeNotes, sharedPathNotes, failedVerificationNote } from './restore
 import { refuseIfFilesChangedSince, refuseIfSetAsideTouched, refuseIfWrittenSince, rolledBackError, vanishedDuringRestore } from './restoreRefusals';
 import type { Outcome, RestorePlan, RestoreRequest, RestoreResult } from './restoreRequest';
 import { backUpWhatIsThere, safetyBackupPlan } from './restoreSafetyBackup';
+import { renamedDatabases } from './renamedDatabases';
 import { judgeRestoreTarget, manifestOnlyProfile, planReplacements, profileFromManifest, requireRoomFor } from './restoreTargets';
 import { matchPermissions, presentFilesOf, restoredPermissions } from './restoredFileAttributes';
 
@@ -70,10 +71,12 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const refusalCheck = (check: () => void): void => void refusals.check(check);
     refusalCheck(() => checkBusyGuard(context, config, 'restoring'));
     const records = databaseRecordsOf(manifest);
-    if (request.database && !records.some((r) => r.logicalName === request.database)) {
+    // Over the profile, --db may also name a database by the name the profile gives it now (renamedDatabases).
+    const requireAskedDatabase = (renamedTo: ReadonlyMap<string, string>): void => {
+      if (!request.database || records.some((r) => r.logicalName === request.database || renamedTo.get(r.logicalName) === request.database)) return;
       const why = leftOutReason(manifest, request.database);
       throw new EnvProfilesError('BACKUP_NOT_FOUND', `Backup ${manifest.backupId} has no database "${request.database}"${why ? ` (it was left out of it: ${why})` : ''}.`, { kind: 'usage', hint: `It has: ${records.map((r) => r.logicalName).join(', ')}.` });
-    }
+    };
     // A backup that failed its last verification is restored all the same (that may be what the user
     // wants: the data as it was then), but the result says so.
     const failedVerification = failedVerificationNote(located.catalogEntry, located.catalogEntries ?? []);
@@ -81,6 +84,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const notVerified = !failedVerification && located.catalogEntry?.verified?.ok !== true;
     const listed = located.catalogEntry !== undefined;
     if (request.asNew) {
+      requireAskedDatabase(new Map());
       const restored = await restoreAsNew(context, config, chain, request.asNew, started, request.dryRun === true, { notVerified, listed });
       restored.plan?.wouldRefuse.unshift(...wouldRefuse);
       if (failedVerification) restored.notes.push(failedVerification);
@@ -88,6 +92,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     }
 
     const current = readProfileFile(layout, config, manifest.profileId);
+    const renamedTo = current.profile ? renamedDatabases(layout, records, current.profile) : new Map<string, string>();
+    requireAskedDatabase(renamedTo);
     const copy = await profileFromBackup(context, config, chain, manifest.profileId);
     const copyDisagreement = copy && profileCopyDisagreement(manifest, copy);
     // A copy that does not say where the backup's databases were is not put back, nor trusted for where they go.
@@ -113,7 +119,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
       throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Restoring over "${profile.id}" (${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}) replaces its data; it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
     }
     const outcome: Outcome = request.dryRun ? 'planned' : 'done';
-    const { targets, fileRecords, fileTargets, replaced, leftAlone } = planReplacements(context, config, chain, request.database, current, fileTargetOf, outcome);
+    const { targets, fileRecords, fileTargets, replaced, leftAlone } = planReplacements(context, config, chain, request.database, current, renamedTo, fileTargetOf, outcome);
     const operation = `restoring ${manifest.backupId} over it`;
     const held = await heldDatabase(context.engine, replaced);
     refusalCheck(() => refuseIfHeld(held, operation));
@@ -130,16 +136,16 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // gone and the backup's own profile says where they go).
     const profileFileContent = current.profile || !profileRecord(chain) ? undefined : await fileContent(chain, profileRecord(chain));
     const restoresProfileFile = !current.profile && backedUpProfile !== undefined;
-    const outcomeOf = (safetyBackup: string | undefined, profileFilePutBack = restoresProfileFile): string[] => outcomeNotes(context, backups, chain, records, current, request.database, profileFilePutBack, unusableCopy, safetyBackup, failedVerification, outcome);
+    const outcomeOf = (safetyBackup: string | undefined, profileFilePutBack = restoresProfileFile): string[] => outcomeNotes(context, backups, chain, records, renamedTo, current, request.database, profileFilePutBack, unusableCopy, safetyBackup, failedVerification, outcome);
     if (request.dryRun) {
       const writes = [
-        ...targets.map(({ record, target }) => ({ name: record.logicalName, path: layout.relative(target), exists: fs.existsSync(target) })),
+        ...targets.map(({ nameNow, target }) => ({ name: nameNow, path: layout.relative(target), exists: fs.existsSync(target) })),
         ...fileRecords.map((f, i) => ({ name: f.originalPath, path: layout.relative(fileTargets[i]), exists: fs.existsSync(fileTargets[i]) })),
         ...(restoresProfileFile ? [{ name: 'profile file', path: layout.relative(current.file), exists: false }] : []),
       ];
       const plan: RestorePlan = { writes, safetyBackupFirst: safety.takesBackup, wouldRefuse, notVerified, listed, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
       const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined), ...sharedPathNotes(context, manifest.profileId, replaced, fileRecords, fileTargets, outcome, undefined)];
-      return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
+      return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.nameNow), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
     }
     // Taken before the safety backup: a write after this point may be missing from it (see below).
     const writeStamps = new Map(replaced.map((database) => [database.file, databaseWriteStamp(database.file)]));
@@ -153,7 +159,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     }
     notes.push(...outcomeOf(safetyBackup, profileFilePutBack), ...sharedPathNotes(context, manifest.profileId, replaced, fileRecords, fileTargets, outcome, safetyBackup));
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'ok', detail: `from ${manifest.backupId}${request.database ? ` (${request.database} only)` : ''}` });
-    return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.record.logicalName), files: fileRecords.map((f) => f.originalPath), safetyBackup, safetyBackupVerified, notes, durationMs: performance.now() - started };
+    return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.nameNow), files: fileRecords.map((f) => f.originalPath), safetyBackup, safetyBackupVerified, notes, durationMs: performance.now() - started };
   } finally {
     closeChain(chain);
   }

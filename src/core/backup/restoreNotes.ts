@@ -25,7 +25,7 @@ import { type Outcome, told } from './restoreRequest';
  * (put back, or why the backup's copy of it was not: `unusableCopy`), the profile's databases the
  * backup does not hold, whose data this is, and a failed verification.
  */
-export function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, chain: ArchiveReader[], records: DatabaseRecord[], current: { file: string; profile?: Profile }, database: string | undefined, restoresProfileFile: boolean, unusableCopy: string, safetyBackup: string | undefined, failedVerification: string | undefined, outcome: Outcome): string[] {
+export function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, chain: ArchiveReader[], records: DatabaseRecord[], renamedTo: ReadonlyMap<string, string>, current: { file: string; profile?: Profile }, database: string | undefined, restoresProfileFile: boolean, unusableCopy: string, safetyBackup: string | undefined, failedVerification: string | undefined, outcome: Outcome): string[] {
   const { layout } = context;
   const manifest = chain[chain.length - 1].manifest;
   const notes: string[] = [];
@@ -38,7 +38,7 @@ export function outcomeNotes(context: WorkspaceContext, backups: BackupLayout, c
     const record = profileRecord(chain);
     if (record && fs.existsSync(current.file) && record.sha256 !== sha256Of(fs.readFileSync(current.file))) notes.push(`the profile file in the backup differs from the current one; the current one ${told(outcome, 'was', 'would be')} kept`);
     // A database added to the profile after this backup: nothing to restore it from, so it is not touched.
-    const notInBackup = Object.entries(current.profile.databases).filter(([logical]) => !records.some((r) => r.logicalName === logical));
+    const notInBackup = Object.entries(current.profile.databases).filter(([logical]) => !records.some((r) => r.logicalName === logical || renamedTo.get(r.logicalName) === logical));
     for (const [logical, written] of notInBackup) {
       const why = leftOutReason(manifest, logical);
       notes.push(`${logical} (${written}) is not in this backup (${why ? `it was left out of it: ${why}` : 'it was added to the profile later, or did not exist when the backup was taken'}); it ${told(outcome, 'was', 'would be')} left as it is`);

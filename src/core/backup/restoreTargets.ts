@@ -26,16 +26,18 @@ import { type Outcome, told } from './restoreRequest';
  * path, or with the profile file gone at the backup's, unless that path is now another profile's
  * database (TARGET_EXISTS).
  */
-export function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], database: string | undefined, current: { file: string; profile?: Profile }, fileTargetOf: Map<string, string | EnvProfilesError>, outcome: Outcome) {
+export function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], database: string | undefined, current: { file: string; profile?: Profile }, renamedTo: ReadonlyMap<string, string>, fileTargetOf: Map<string, string | EnvProfilesError>, outcome: Outcome) {
   const { layout } = context;
   const manifest = chain[chain.length - 1].manifest;
   const records = databaseRecordsOf(manifest);
-  const noLongerListed = current.profile ? records.filter((r) => !(r.logicalName in (current.profile as Profile).databases)) : [];
+  // A database renamed in the profile since the backup (renamedDatabases) goes by its name there now.
+  const nameNow = (record: DatabaseRecord): string => renamedTo.get(record.logicalName) ?? record.logicalName;
+  const noLongerListed = current.profile ? records.filter((r) => !(nameNow(r) in (current.profile as Profile).databases)) : [];
   if (database && noLongerListed.some((r) => r.logicalName === database)) {
     throw new EnvProfilesError('USAGE', `"${database}" is in backup ${manifest.backupId} but no longer in the profile ${manifest.profileId}, so it has nowhere to be restored to; nothing was changed.`, { kind: 'usage', hint: `Restore the backup as a new profile (--as-new <id>), or add ${database} to ${layout.relative(current.file)} again.` });
   }
-  const selected = records.filter((r) => (!database || r.logicalName === database) && !noLongerListed.includes(r));
-  const targets = selected.map((record) => ({ record, target: databaseTarget(context, config, chain, record, current.profile) }));
+  const selected = records.filter((r) => (!database || r.logicalName === database || nameNow(r) === database) && !noLongerListed.includes(r));
+  const targets = selected.map((record) => ({ record, nameNow: nameNow(record), target: databaseTarget(context, config, chain, record, nameNow(record), current.profile) }));
   const backedUpFiles = database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
   const fileRecords = backedUpFiles.filter((f) => !current.profile || current.profile.files.includes(f.originalPath));
   const fileTargets = fileRecords.map((f) => {
@@ -43,7 +45,7 @@ export function planReplacements(context: WorkspaceContext, config: WorkspaceCon
     if (judged instanceof EnvProfilesError) throw judged;
     return judged;
   });
-  const replaced = targets.map(({ record, target }) => ({ logicalName: record.logicalName, file: target, written: layout.relative(target) }));
+  const replaced = targets.map(({ nameNow, target }) => ({ logicalName: nameNow, file: target, written: layout.relative(target) }));
   // A folder (or a pipe, a device) where a file goes is never moved aside or replaced: before, a restore
   // moved a folder at a database's path aside, then failed to remove it, and every command after failed.
   const namedTargets = [...replaced.map((r): [string, string] => [r.logicalName, r.file]), ...fileRecords.map((f, i): [string, string] => [f.originalPath, fileTargets[i]])];
@@ -100,8 +102,9 @@ export function planReplacements(context: WorkspaceContext, config: WorkspaceCon
     });
   }
   // A database the profile has moved since the backup goes to its new path; the old file is not touched.
-  const moved = current.profile ? selected.filter((r) => path.normalize((current.profile as Profile).databases[r.logicalName]) !== path.normalize(r.originalPath)) : [];
+  const moved = current.profile ? selected.filter((r) => path.normalize((current.profile as Profile).databases[nameNow(r)]) !== path.normalize(r.originalPath)) : [];
   const leftAlone = [
+    ...selected.filter((r) => renamedTo.has(r.logicalName)).map((r) => `${r.logicalName} of this backup is ${nameNow(r)} in the profile now (the same file, ${r.originalPath}), so it ${told(outcome, 'was restored as', 'would be restored as')} ${nameNow(r)}`),
     ...moved.map((r) => `${r.logicalName} was at ${r.originalPath} when it was backed up; the profile now has it at ${(current.profile as Profile).databases[r.logicalName]}, so it ${told(outcome, 'was restored there', 'would be restored there')} (${r.originalPath} ${told(outcome, 'was', 'would be')} left as it is)`),
     ...backedUpFiles.filter((f) => !fileRecords.includes(f)).map((f) => `${f.originalPath} is in this backup but no longer in the profile's files:, so it ${told(outcome, 'was not restored (it was left as it is)', 'would not be restored (it would be left as it is)')}`),
     ...noLongerListed.map((r) => `${r.logicalName} is in this backup but no longer in the profile, so it ${told(outcome, 'was not restored', 'would not be restored')} (its old path ${r.originalPath} ${told(outcome, 'was', 'would be')} left as it is); to get it back, restore the backup as a new profile (--as-new <id>)`),
@@ -141,9 +144,9 @@ export async function profileFromManifest(context: WorkspaceContext, config: Wor
   return salvaged ? { ...known, ...salvaged, databases: known.databases } : { ...known, protected: true };
 }
 
-/** Where a database goes: the current profile's path for it, else the path recorded in the backup. */
-function databaseTarget(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], record: DatabaseRecord, current: Profile | undefined): string {
-  return restoreTarget(context, config, chain, current?.databases[record.logicalName] ?? record.originalPath, `the database "${record.logicalName}"`);
+/** Where a database goes: the current profile's path for it (under its name there now), else the path recorded in the backup. */
+function databaseTarget(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], record: DatabaseRecord, nameNow: string, current: Profile | undefined): string {
+  return restoreTarget(context, config, chain, current?.databases[nameNow] ?? record.originalPath, `the database "${record.logicalName}"`);
 }
 
 /**
