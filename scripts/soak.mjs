@@ -37,6 +37,8 @@ if (!(minutes > 0) || !(paddingMb >= 0) || !(killWindowMs > 0)) {
 const PROD = 'prod_environment_001';
 const DEV = 'dev_environment_001';
 const soakDir = fs.mkdtempSync(path.join(os.tmpdir(), 'envprofiles-soak-'));
+// /dev/shm is shared with every other workspace of the machine: what was there before the soak is not its own.
+const inShmBefore = new Set(fs.existsSync('/dev/shm') ? fs.readdirSync('/dev/shm', { recursive: true }).map(String) : []);
 const ws = path.join(soakDir, 'workspace');
 
 /** Runs the CLI on the soak's workspace; `killAfterMs` kills it with SIGKILL then, if it still runs. */
@@ -283,7 +285,7 @@ async function main() {
   // Snapshots are staged in /dev/shm under the profile's id; everything else stays in the workspace.
   const leftBehind = (folder, ours) => fs.readdirSync(folder, { recursive: true }).map(String).filter((name) => name.includes('.envprofiles-tmp-') && ours(name));
   for (const name of leftBehind(ws, () => true)) problems.push(`left behind: ${path.join(ws, name)}`);
-  for (const name of leftBehind('/dev/shm', (n) => /^(prod|dev|test)_environment_001|^soak_/.test(n))) problems.push(`left behind: /dev/shm/${name}`);
+  for (const name of leftBehind('/dev/shm', (n) => /^(prod|dev|test)_environment_001|^soak_/.test(n) && !inShmBefore.has(n))) problems.push(`left behind: /dev/shm/${name}`);
   const verified = await cli(['verify', '--all']);
   await judgeVerifyAll('the last verify --all', verified);
   const live = balances(prodMarketData);
