@@ -2383,7 +2383,7 @@ describe('restore', () => {
     assert.deepEqual(plan.databases, ['settings', 'strategies', 'prices']);
     assert.deepEqual(plan.plan.writes.map((w) => `${w.name} ${w.path}`), ['settings data/dev/settings.sqlite3', 'strategies data/dev/strategies.sqlite3', 'prices data/dev/market_data.sqlite3']);
     assert.ok(plan.notes.includes(renamedNote('would be restored as')), plan.notes.join('\n'));
-    assert.ok(plan.notes.every((n) => !n.includes('no longer in the profile') && !n.includes('is not in this backup')), plan.notes.join('\n'));
+    assert.ok(plan.notes.every((n) => !n.includes('no longer in the profile') && !n.includes('is not in this backup') && !n.includes('the profile now has it at')), plan.notes.join('\n'));
 
     const result = await restoreBackup(context, { reference: backup.entry.id });
     assert.deepEqual(result.databases, ['settings', 'strategies', 'prices']);
