@@ -22,9 +22,9 @@ import { type Outcome, told } from './restoreRequest';
 /**
  * What a restore over its profile replaces: the databases and `files:` the current profile lists (one
  * it no longer lists has no place: writing it to its old path could replace a file that is now someone
- * else's, and the safety backup would not hold it; `leftAlone` says so), each at the current profile's
- * path, or with the profile file gone at the backup's, unless that path is now another profile's
- * database (TARGET_EXISTS).
+ * else's, and the safety backup would not hold it; `leftAlone` says so; one it renamed at the same path,
+ * `renamedTo`, is still listed, under its new name), each at the current profile's path, or with the
+ * profile file gone at the backup's, unless that path is now another profile's database (TARGET_EXISTS).
  */
 export function planReplacements(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], database: string | undefined, current: { file: string; profile?: Profile }, renamedTo: ReadonlyMap<string, string>, fileTargetOf: Map<string, string | EnvProfilesError>, outcome: Outcome) {
   const { layout } = context;
