@@ -210,6 +210,22 @@ describe('backup archives', () => {
     assert.equal(spawnSync('unzip', ['-tq', incremental.archive]).status, 0);
   });
 
+  it('an incremental that stores a database whole says why: the parent has none under that name (renamed in the profile), or one of another page size; the others stay pages and say nothing', async () => {
+    const { root, context } = await demoWorkspace();
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const profileFile = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    market_data: "data/dev/market_data.sqlite3"\n', '    quotes: "data/dev/market_data.sqlite3"\n'));
+    await mutate(root, 'PRAGMA journal_mode = DELETE; PRAGMA page_size = 8192; VACUUM', 'data/dev/strategies.sqlite3');
+    const done = runCli(['backup', DEV, '--incremental', '--workspace', root]);
+    assert.equal(done.status, 0, done.stderr);
+    assert.match(done.stdout, new RegExp(`\n  quotes: whole image, \\d+ pages \\(not in the parent backup ${full.entry.id.replace(/\./g, '\\.')} under this name \\(new to the profile, or renamed\\)\\)\n`), done.stdout);
+    assert.match(done.stdout, new RegExp(`\n  strategies: whole image, \\d+ pages \\(its page size changed since the parent backup ${full.entry.id.replace(/\./g, '\\.')} \\(4096 → 8192 bytes\\)\\)\n`), done.stdout);
+    assert.match(done.stdout, /\n  settings: 0 of \d+ pages changed\n/, done.stdout);
+    // The next one has them all in its parent: pages again, nothing to explain.
+    const next = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    assert.deepEqual(next.databases.map((d) => [d.name, d.storage, d.wholeBecause]), [['settings', 'pages', undefined], ['strategies', 'pages', undefined], ['quotes', 'pages', undefined]]);
+  });
+
   it('a chain that lost an archive is not built on: the next backup is full, and says why', async () => {
     const { context } = await demoWorkspace();
     const full = await createBackup(context, { profileId: DEV, kind: 'full' });

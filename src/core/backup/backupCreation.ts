@@ -166,7 +166,8 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       const indexFile = path.join(stagingDir, `${logical}.pagehash`);
       const record: DatabaseRecord = { ...(await archiveDatabase(context, writer, logical, written, snapshot, indexFile, parentIndexes.get(logical), hasher)), mode: permissionsOf(source) };
       records.push(record);
-      summary.push({ name: logical, storage: record.storage, pagesStored: record.pagesStored, pageCount: record.sqlite.pageCount });
+      const wholeBecause = choice.parent && record.storage === 'image' ? wholeImageReason(choice.parent.id, parentIndexes.get(logical)?.record, record) : undefined;
+      summary.push({ name: logical, storage: record.storage, pagesStored: record.pagesStored, pageCount: record.sqlite.pageCount, ...(wholeBecause ? { wholeBecause } : {}) });
       context.logger.debug(`${logical}: archived (${record.storage}, ${record.pagesStored} pages) in ${(performance.now() - phase).toFixed(0)} ms`);
       removals.push(fs.promises.rm(snapshot, { force: true }), fs.promises.rm(indexFile, { force: true }));
       step(`archived:${logical}`);
@@ -287,4 +288,14 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
  */
 function leftOutInWords(message: string): string {
   return message.replace(/[;.]?\s*nothing was changed\.?$/i, '').replace(/\.$/, '');
+}
+
+/**
+ * Why an incremental stored a database whole: its parent holds no database under that name (new to the
+ * profile, or renamed: page indexes go by name), or one with another page size (VACUUM after
+ * `PRAGMA page_size`). Said so that a large incremental is not a surprise.
+ */
+function wholeImageReason(parentId: string, inParent: DatabaseRecord | undefined, record: DatabaseRecord): string {
+  if (!inParent) return `not in the parent backup ${parentId} under this name (new to the profile, or renamed)`;
+  return `its page size changed since the parent backup ${parentId} (${inParent.sqlite.pageSize} → ${record.sqlite.pageSize} bytes)`;
 }

@@ -59,7 +59,8 @@ export interface BackupOptions {
 export interface BackupResult {
   entry: CatalogEntry;
   archive: string;
-  databases: { name: string; storage: 'image' | 'pages'; pagesStored: number; pageCount: number }[];
+  /** `wholeBecause`: why an incremental stored this database whole (its parent has no pages of it to compare with). */
+  databases: { name: string; storage: 'image' | 'pages'; pagesStored: number; pageCount: number; wholeBecause?: string }[];
   durationMs: number;
   /** Why an incremental request became a full backup, if it did; which databases were left out. */
   note?: string;
