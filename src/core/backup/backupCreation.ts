@@ -164,9 +164,10 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
       context.progress?.(`Archiving ${logical}`);
       throwIfCancelled(context);
       const indexFile = path.join(stagingDir, `${logical}.pagehash`);
-      const record: DatabaseRecord = { ...(await archiveDatabase(context, writer, logical, written, snapshot, indexFile, parentIndexes.get(logical), hasher)), mode: permissionsOf(source) };
+      const inParent = parentIndexes.get(logical);
+      const record: DatabaseRecord = { ...(await archiveDatabase(context, writer, logical, written, snapshot, indexFile, inParent, hasher)), mode: permissionsOf(source) };
       records.push(record);
-      const wholeBecause = choice.parent && record.storage === 'image' ? wholeImageReason(choice.parent.id, parentIndexes.get(logical)?.record, record) : undefined;
+      const wholeBecause = choice.parent && record.storage === 'image' ? wholeImageReason(choice.parent.id, inParent?.record, record) : undefined;
       summary.push({ name: logical, storage: record.storage, pagesStored: record.pagesStored, pageCount: record.sqlite.pageCount, ...(wholeBecause ? { wholeBecause } : {}) });
       context.logger.debug(`${logical}: archived (${record.storage}, ${record.pagesStored} pages) in ${(performance.now() - phase).toFixed(0)} ms`);
       removals.push(fs.promises.rm(snapshot, { force: true }), fs.promises.rm(indexFile, { force: true }));

@@ -37,7 +37,10 @@ export function planReplacements(context: WorkspaceContext, config: WorkspaceCon
     throw new EnvProfilesError('USAGE', `"${database}" is in backup ${manifest.backupId} but no longer in the profile ${manifest.profileId}, so it has nowhere to be restored to; nothing was changed.`, { kind: 'usage', hint: `Restore the backup as a new profile (--as-new <id>), or add ${database} to ${layout.relative(current.file)} again.` });
   }
   const selected = records.filter((r) => (!database || r.logicalName === database || nameNow(r) === database) && !noLongerListed.includes(r));
-  const targets = selected.map((record) => ({ record, nameNow: nameNow(record), target: databaseTarget(context, config, chain, record, nameNow(record), current.profile) }));
+  const targets = selected.map((record) => {
+    const name = nameNow(record);
+    return { record, nameNow: name, target: databaseTarget(context, config, chain, record, name, current.profile) };
+  });
   const backedUpFiles = database ? [] : manifest.files.filter((f): f is FileRecord => f.role === 'file');
   const fileRecords = backedUpFiles.filter((f) => !current.profile || current.profile.files.includes(f.originalPath));
   const fileTargets = fileRecords.map((f) => {
