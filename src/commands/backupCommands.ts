@@ -20,6 +20,7 @@ import type { BackupFailure } from '../core/backup/profileFailure';
 import { onLocalClock } from '../core/localTime';
 import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf, askToTypeId, resolveBackup, resolveBackupOwner, resolveProfile } from './commandTargets';
+import { pickDatabaseToRestore } from './databaseToRestore';
 
 function summary(backup: BackupJson): string {
   return `Backed up ${backup.profileId}: ${backup.kind}, ${formatSize(backup.sizeBytes)}, ${(backup.durationMs / 1000).toFixed(1)} s${backup.note ? ` (${backup.note})` : ''}.`;
@@ -117,8 +118,7 @@ export async function restoreBackupCommand(services: CommandServices, target: un
     if (!asNew) throw new UserCancelled();
   } else {
     if (mode === 'database') {
-      database = args.database ?? (await vscode.window.showQuickPick(backup.databases, { placeHolder: 'Restore which database?' }));
-      if (!database) throw new UserCancelled();
+      database = args.database ?? (await pickDatabaseToRestore(folder, backup));
     }
     const profile = folder.profile(backup.profileId);
     if (!args.backupId && !args.archive) {

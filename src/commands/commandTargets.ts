@@ -106,10 +106,12 @@ export interface ChosenBackup {
   profileId: string;
   databases: string[];
   createdAt: string;
+  /** The archive's absolute path (undefined when the workspace's backups folder cannot be worked out). */
+  archive: string | undefined;
 }
 
-function listedBackup(entry: CatalogEntry): ChosenBackup {
-  return { reference: entry.id, id: entry.id, profileId: entry.profileId, databases: entry.databases, createdAt: entry.createdAt };
+function listedBackup(folder: FolderModel, entry: CatalogEntry): ChosenBackup {
+  return { reference: entry.id, id: entry.id, profileId: entry.profileId, databases: entry.databases, createdAt: entry.createdAt, archive: folder.archiveFileOf(entry) };
 }
 
 /** The backup in an archive file, from its manifest (opening it checks the archive for hostile content first). */
@@ -117,7 +119,7 @@ async function backupInArchive(file: string): Promise<ChosenBackup> {
   const reader = await ArchiveReader.open(file);
   try {
     const { manifest } = reader;
-    return { reference: file, id: manifest.backupId, profileId: manifest.profileId, databases: databaseRecordsOf(manifest).map((r) => r.logicalName), createdAt: manifest.createdAt };
+    return { reference: file, id: manifest.backupId, profileId: manifest.profileId, databases: databaseRecordsOf(manifest).map((r) => r.logicalName), createdAt: manifest.createdAt, archive: file };
   } finally {
     reader.close();
   }
@@ -127,7 +129,7 @@ const ARCHIVE_FILE_ITEM = { label: '$(file-zip) Archive file…', description: '
 
 /** The backup a command works on: the tree item's, the one named (by id or archive path), or picked (newest first, or an archive file). */
 export async function resolveBackup(services: CommandServices, target: unknown): Promise<{ folder: FolderModel; backup: ChosenBackup }> {
-  if (target instanceof BackupNode) return { folder: target.folder, backup: listedBackup(target.entry) };
+  if (target instanceof BackupNode) return { folder: target.folder, backup: listedBackup(target.folder, target.entry) };
   const folder = await resolveFolder(services, target);
   const args = argumentsOf(target);
   if (args.archive) return { folder, backup: await backupInArchive(path.resolve(folder.folder.uri.fsPath, args.archive)) };
@@ -137,7 +139,7 @@ export async function resolveBackup(services: CommandServices, target: unknown):
   if (args.backupId) {
     const entry = all.find((e) => e.id === args.backupId);
     if (!entry) throw new Error(`No backup "${args.backupId}" in ${folder.name}.`);
-    return { folder, backup: listedBackup(entry) };
+    return { folder, backup: listedBackup(folder, entry) };
   }
   const scoped = args.profileId ? all.filter((e) => e.profileId === args.profileId) : all;
   const sorted = [...scoped].sort(newestFirst);
@@ -149,7 +151,7 @@ export async function resolveBackup(services: CommandServices, target: unknown):
     { placeHolder: sorted.length > 0 ? 'Which backup?' : 'There are no backups here yet: back up a profile first, or choose an archive file', matchOnDetail: true },
   );
   if (!pick) throw new UserCancelled();
-  if ('entry' in pick) return { folder, backup: listedBackup(pick.entry) };
+  if ('entry' in pick) return { folder, backup: listedBackup(folder, pick.entry) };
   const [file] = (await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: false, canSelectMany: false, filters: { 'Backup archives': ['zip'] }, defaultUri: folder.folder.uri, openLabel: 'Choose Backup', title: 'Choose a backup archive' })) ?? [];
   if (!file) throw new UserCancelled();
   return { folder, backup: await backupInArchive(file.fsPath) };

@@ -25,3 +25,21 @@ export function renamedDatabases(layout: WorkspaceLayout, records: readonly Data
   }
   return renamed;
 }
+
+/** A database of a backup as a restore over its profile would take it now. */
+export interface BackupDatabaseNow {
+  record: DatabaseRecord;
+  /** Its name in the profile now: the backup's, or the new one where the profile renamed it (above). */
+  nameNow: string;
+  /** False when the profile no longer lists it under any name: a restore over the profile leaves it out. */
+  listed: boolean;
+}
+
+/** Each database of a backup against the profile as it is now (all listed, under their names, when there is none). */
+export function backupDatabasesNow(layout: WorkspaceLayout, records: readonly DatabaseRecord[], profile: Profile | undefined): BackupDatabaseNow[] {
+  const renamedTo = profile ? renamedDatabases(layout, records, profile) : new Map<string, string>();
+  return records.map((record) => {
+    const nameNow = renamedTo.get(record.logicalName) ?? record.logicalName;
+    return { record, nameNow, listed: !profile || nameNow in profile.databases };
+  });
+}

@@ -996,4 +996,50 @@ suite('Environment Profiles in a real VS Code', () => {
       return now.length === 3 && now.join() === 'false,true,true';
     });
   });
+
+  test('Restore One Database: the pick says where each database goes, a database renamed in the profile since the backup is restored under its new name, one no longer listed comes last and says how to get it back', async () => {
+    const profileFile = path.join(workspace(), '.envprofiles/profiles', `${TEST}.yaml`);
+    const market = path.join(workspace(), 'data/test/market_data.sqlite3');
+    const count = (): string => {
+      const run = spawnSync(process.execPath, ['-e', `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(process.argv[1]); process.stdout.write(JSON.stringify(db.prepare('SELECT count(*) AS n FROM price_data').all())); db.close();`, market], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      return run.stdout;
+    };
+    const folder = api.services.model.initialised()[0];
+    const before = count();
+    api.services.lastError = undefined;
+    const id = await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: TEST });
+    assert.ok(id, api.services.lastError);
+    const yaml = fs.readFileSync(profileFile, 'utf8');
+    try {
+      // market_data is prices in the profile now (the same file); strategies is no longer in it.
+      assert.match(yaml, /^ {4}market_data: /m);
+      // (also in schema.required_tables, which names databases of the profile)
+      fs.writeFileSync(profileFile, yaml.replace(/^( {4}| {6})market_data: /gm, '$1prices: ').replace(/^( {4}| {6})strategies: .*\n/gm, ''));
+      await waitFor('the renamed database in the model', () => folder.profile(TEST)?.databases.prices);
+      spawnSync(process.execPath, ['-e', `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(process.argv[1]); db.exec('DELETE FROM price_data'); db.close();`, market]);
+      assert.notEqual(count(), before);
+      let offered: readonly (vscode.QuickPickItem & { name: string })[] = [];
+      await answeringAsTheUser<vscode.QuickPickItem & { name: string }>(
+        (items) => {
+          offered = items;
+          return items.find((i) => i.label === 'market_data');
+        },
+        async () => assert.equal(await vscode.commands.executeCommand('envProfiles.restoreDatabase', { backupId: id }), TEST, api.services.lastError),
+      );
+      assert.deepEqual(
+        offered.map((i) => [i.label, i.description]),
+        [
+          ['settings', 'data/test/settings.sqlite3'],
+          ['market_data', 'data/test/market_data.sqlite3 · prices in the profile now, restored as prices'],
+          ['strategies', 'data/test/strategies.sqlite3 · no longer in the profile'],
+        ],
+      );
+      assert.match(offered[2].detail ?? '', /restore the backup as a new profile to get it back/);
+      assert.equal(count(), before, 'market_data restored (as prices)');
+    } finally {
+      fs.writeFileSync(profileFile, yaml);
+      await waitFor('the profile as it was in the model', () => folder.profile(TEST)?.databases.market_data);
+    }
+  });
 });
