@@ -1017,7 +1017,8 @@ suite('Environment Profiles in a real VS Code', () => {
       // (also in schema.required_tables, which names databases of the profile)
       fs.writeFileSync(profileFile, yaml.replace(/^( {4}| {6})market_data: /gm, '$1prices: ').replace(/^( {4}| {6})strategies: .*\n/gm, ''));
       await waitFor('the renamed database in the model', () => folder.profile(TEST)?.databases.prices);
-      spawnSync(process.execPath, ['-e', `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(process.argv[1]); db.exec('DELETE FROM price_data'); db.close();`, market]);
+      const emptied = spawnSync(process.execPath, ['-e', `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(process.argv[1]); db.exec('DELETE FROM price_data'); db.close();`, market], { encoding: 'utf8' });
+      assert.equal(emptied.status, 0, emptied.stderr);
       assert.notEqual(count(), before);
       let offered: readonly (vscode.QuickPickItem & { name: string })[] = [];
       await answeringAsTheUser<vscode.QuickPickItem & { name: string }>(
