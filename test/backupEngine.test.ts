@@ -2442,6 +2442,10 @@ describe('restore', () => {
     assert.equal(await precious(), 1);
     await assert.rejects(restoreBackup(context, { reference: backup.entry.id, database: 'market_data' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'USAGE' && /^"market_data" is in backup \S+ but no longer in the profile dev_environment_001, so it has nowhere to be restored to; nothing was changed\.$/.test(e.message));
     assert.equal(await precious(), 1);
+    // Restoring one database says nothing of the others (before: market_data's note came with --db settings).
+    const one = await restoreBackup(context, { reference: backup.entry.id, database: 'settings', dryRun: true });
+    assert.deepEqual(one.databases, ['settings']);
+    assert.ok(one.notes.every((n) => !n.includes('market_data')), one.notes.join('\n'));
 
     // The profile file is gone (the application still writes its data): the backup's profile says where
     // each database goes, and what is there now goes into the safety backup first.

@@ -123,11 +123,14 @@ export async function restoreBackupCommand(services: CommandServices, target: un
     const profile = folder.profile(backup.profileId);
     if (!args.backupId && !args.archive) {
       // The confirmation says exactly what the restore will replace and what it will say (a dry run).
-      const { plan, notes } = await withOperationProgress(folder, `Reading what restoring ${backup.id} would replace`, (context) => restoreBackup(context, { reference: backup.reference, database, dryRun: true }));
+      const { plan, notes, databases } = await withOperationProgress(folder, `Reading what restoring ${backup.id} would replace`, (context) => restoreBackup(context, { reference: backup.reference, database, dryRun: true }));
       if (plan && plan.wouldRefuse.length > 0) throw new Error(plan.wouldRefuse[0]);
-      const what = database ? `the database "${database}" of ${backup.profileId}` : `${backup.profileId}`;
+      // Named as the profile names it now: a database renamed since the backup is restored under that name.
+      const nameNow = databases.length === 1 ? databases[0] : database;
+      const what = database ? `the database "${nameNow}"${nameNow !== database ? ` (named "${database}" in the backup)` : ''} of ${backup.profileId}` : `${backup.profileId}`;
       const replaces = plan ? `It replaces ${plan.writes.map((w) => w.path).join(', ')}.` : '';
-      const told = notes.length > 0 ? `\n\n${notes.map((n) => `${n[0].toUpperCase()}${n.slice(1)}.`).join('\n')}` : '';
+      // One bullet each, as written: a note may begin with a database's name or a path, which must keep its case.
+      const told = notes.length > 0 ? `\n\n${notes.map((n) => `• ${n}.`).join('\n')}` : '';
       const safety = plan?.safetyBackupFirst ? 'The current state is backed up first, and that safety backup verified.' : 'There is no current state to back up first.';
       // The dry run read only the manifest: a backup never verified can be, before anything is touched.
       const unverified = plan?.notVerified ? ` ${plan.listed ? 'This backup has not passed a verification' : 'This archive is not one the catalog lists, so no verification of it is on record'}: the restore checks every entry before it replaces anything; "${VERIFY_THEN_RESTORE}" also rebuilds and checks each database (integrity_check, foreign_key_check) first, and restores only if it is sound.` : '';

@@ -110,7 +110,8 @@ export function planReplacements(context: WorkspaceContext, config: WorkspaceCon
     ...selected.filter((r) => renamedTo.has(r.logicalName)).map((r) => `${r.logicalName} of this backup is ${nameNow(r)} in the profile now (the same file, ${r.originalPath}), so it ${told(outcome, 'was restored as', 'would be restored as')} ${nameNow(r)}`),
     ...moved.map((r) => `${r.logicalName} was at ${r.originalPath} when it was backed up; the profile now has it at ${(current.profile as Profile).databases[nameNow(r)]}, so it ${told(outcome, 'was restored there', 'would be restored there')} (${r.originalPath} ${told(outcome, 'was', 'would be')} left as it is)`),
     ...backedUpFiles.filter((f) => !fileRecords.includes(f)).map((f) => `${f.originalPath} is in this backup but no longer in the profile's files:, so it ${told(outcome, 'was not restored (it was left as it is)', 'would not be restored (it would be left as it is)')}`),
-    ...noLongerListed.map((r) => `${r.logicalName} is in this backup but no longer in the profile, so it ${told(outcome, 'was not restored', 'would not be restored')} (its old path ${r.originalPath} ${told(outcome, 'was', 'would be')} left as it is); to get it back, restore the backup as a new profile (--as-new <id>)`),
+    // Restoring one database (--db) says nothing of the others, as outcomeNotes does.
+    ...(database ? [] : noLongerListed).map((r) => `${r.logicalName} is in this backup but no longer in the profile, so it ${told(outcome, 'was not restored', 'would not be restored')} (its old path ${r.originalPath} ${told(outcome, 'was', 'would be')} left as it is); to get it back, restore the backup as a new profile (--as-new <id>)`),
   ];
   return { targets, fileRecords, fileTargets, replaced, leftAlone };
 }

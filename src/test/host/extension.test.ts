@@ -1021,13 +1021,20 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.equal(emptied.status, 0, emptied.stderr);
       assert.notEqual(count(), before);
       let offered: readonly (vscode.QuickPickItem & { name: string })[] = [];
-      await answeringAsTheUser<vscode.QuickPickItem & { name: string }>(
+      // Through both picks (the backup, then the database) and the modal, which names the database as the profile does now.
+      const asked = await answeringAsTheUser<vscode.QuickPickItem & { name: string }>(
         (items) => {
+          const backup = items.find((i) => i.detail === id);
+          if (backup) return backup;
           offered = items;
           return items.find((i) => i.label === 'market_data');
         },
-        async () => assert.equal(await vscode.commands.executeCommand('envProfiles.restoreDatabase', { backupId: id }), TEST, api.services.lastError),
+        async () => assert.equal(await vscode.commands.executeCommand('envProfiles.restoreDatabase', { profileId: TEST }), TEST, api.services.lastError),
+        () => 'Restore',
       );
+      assert.equal(asked.length, 1);
+      assert.match(asked[0].message, /^Restore the database "prices" \(named "market_data" in the backup\) of test_environment_001 from the backup of /);
+      assert.match(asked[0].detail ?? '', /^It replaces data\/test\/market_data\.sqlite3\. .*\n\n• market_data of this backup is prices in the profile now \(the same file, data\/test\/market_data\.sqlite3\), so it would be restored as prices\.$/);
       assert.deepEqual(
         offered.map((i) => [i.label, i.description]),
         [
