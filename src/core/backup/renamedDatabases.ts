@@ -37,7 +37,11 @@ export interface BackupDatabaseNow {
 
 /** Each database of a backup against the profile as it is now (all listed, under their names, when there is none). */
 export function backupDatabasesNow(layout: WorkspaceLayout, records: readonly DatabaseRecord[], profile: Profile | undefined): BackupDatabaseNow[] {
-  const renamedTo = profile ? renamedDatabases(layout, records, profile) : new Map<string, string>();
+  return databasesNow(records, profile, profile ? renamedDatabases(layout, records, profile) : new Map<string, string>());
+}
+
+/** The same, with the renames already worked out (`renamedTo`, from renamedDatabases). */
+export function databasesNow(records: readonly DatabaseRecord[], profile: Profile | undefined, renamedTo: ReadonlyMap<string, string>): BackupDatabaseNow[] {
   return records.map((record) => {
     const nameNow = renamedTo.get(record.logicalName) ?? record.logicalName;
     return { record, nameNow, listed: !profile || nameNow in profile.databases };

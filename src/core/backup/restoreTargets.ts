@@ -14,6 +14,7 @@ import { databaseRecordsOf, type BackupManifest, type DatabaseRecord, type FileR
 import { fileContent, profileRecord } from './backedUpFiles';
 import { databasesOfOtherProfiles } from '../pathOwners';
 import { rebuiltSize } from './databaseReconstruction';
+import { databasesNow, type BackupDatabaseNow } from './renamedDatabases';
 import { type Outcome, told } from './restoreRequest';
 
 // Where each file of a backup is restored: the current profile's paths (or the backup's), every one
@@ -31,8 +32,9 @@ export function planReplacements(context: WorkspaceContext, config: WorkspaceCon
   const manifest = chain[chain.length - 1].manifest;
   const records = databaseRecordsOf(manifest);
   // A database renamed in the profile since the backup (renamedDatabases) goes by its name there now.
-  const nameNow = (record: DatabaseRecord): string => renamedTo.get(record.logicalName) ?? record.logicalName;
-  const noLongerListed = current.profile ? records.filter((r) => !(nameNow(r) in (current.profile as Profile).databases)) : [];
+  const now = new Map(databasesNow(records, current.profile, renamedTo).map((d) => [d.record.logicalName, d]));
+  const nameNow = (record: DatabaseRecord): string => (now.get(record.logicalName) as BackupDatabaseNow).nameNow;
+  const noLongerListed = records.filter((r) => !now.get(r.logicalName)?.listed);
   if (database && noLongerListed.some((r) => r.logicalName === database)) {
     throw new EnvProfilesError('USAGE', `"${database}" is in backup ${manifest.backupId} but no longer in the profile ${manifest.profileId}, so it has nowhere to be restored to; nothing was changed.`, { kind: 'usage', hint: `Restore the backup as a new profile (--as-new <id>), or add ${database} to ${layout.relative(current.file)} again.` });
   }
