@@ -94,7 +94,10 @@ describe('manifests that lie plausibly, at random (seeded: ENVPROFILES_LIE_SEED,
             for (const [name, content] of wanted) {
               const rel = listed[name];
               assert.ok(rel !== undefined, `the profile no longer lists ${name}`);
-              if (held.databases.has(name)) assert.ok(fs.readFileSync(path.join(root, rel)).equals(content), `${name}, at ${rel} by the profile file, is not the backed-up database (verify: ${JSON.stringify(verdict instanceof Error ? verdict.message : verdict).slice(0, 300)})`);
+              // A record the manifest gives a name the profile does not list, at this database's path, is
+              // this database renamed (renamedDatabases): restored under its name now, and a note says so.
+              const renamed = notes.some((n) => n.includes(` of this backup is ${name} in the profile now (the same file, `));
+              if (held.databases.has(name) || renamed) assert.ok(fs.readFileSync(path.join(root, rel)).equals(content), `${name}, at ${rel} by the profile file, is not the backed-up database${renamed ? ' (restored as renamed)' : ''} (verify: ${JSON.stringify(verdict instanceof Error ? verdict.message : verdict).slice(0, 300)})`);
               else assertUntouched(rel, notes.some((n) => n.startsWith(`${name} (${rel}) is not in this backup`)));
             }
             // What the emergency backup kept as found is not a database it holds: left as it was.
@@ -213,6 +216,21 @@ describe('what a backup holds less than the profile lists', () => {
     assert.ok(restored.stdout.includes(`note: ${note('was')}`), restored.stdout);
     assert.equal(fs.readFileSync(path.join(root, 'config/app.json'), 'utf8'), '{"backed": "up"}');
     assert.equal(fs.readFileSync(path.join(root, 'config/later.json'), 'utf8'), '{"added": "later"}');
+  });
+
+  it('a database the manifest names otherwise, at its path spelt with a trailing slash, is restored as renamed, with that note only (before: also "was at data/dev/settings.sqlite3/ when it was backed up", a move that was none; found by seed 61262)', async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const crafted = craftArchive(backup.archive, 'renamed-path-spelt-otherwise');
+    await restoreBackup(context, { reference: backup.archive, asNew: 'reference' });
+    const connection = (await engine()).open(path.join(root, 'data/dev/settings.sqlite3'), { readOnly: false });
+    connection.exec('CREATE TABLE written_since (x); INSERT INTO written_since VALUES (1)');
+    connection.close();
+    const restored = runCli(['restore', crafted, '--workspace', root, '--json']);
+    assert.equal(restored.status, 0, restored.stderr);
+    const aboutSettings = (restored.json?.result.notes as string[]).filter((n) => n.includes('settings'));
+    assert.deepEqual(aboutSettings, ['settings0 of this backup is settings in the profile now (the same file, data/dev/settings.sqlite3/), so it was restored as settings'], restored.stdout);
+    assert.ok(fs.readFileSync(path.join(root, 'data/dev/settings.sqlite3')).equals(fs.readFileSync(path.join(root, 'data/reference/settings.sqlite3'))), 'settings holds the backed-up database again');
   });
 
   it('a backup without a copy of the profile file (taken while the file was deleted, or made by hand) restores as a new profile made from its manifest (before: refused, "no profile can be made from it")', async () => {

@@ -266,6 +266,12 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
         # One database listed twice: it was rebuilt, counted and restored twice.
         manifest['files'].append(dict(first_db))
         copy_all(out, manifest_override=drop_segments(manifest))
+    elif mode == 'renamed-path-spelt-otherwise':
+        # A database under a name the profile does not list, at its path spelt with a trailing slash: the
+        # same file, renamed (a restore put it back, but also said that it had moved, which it had not).
+        first_db['logicalName'] += '0'
+        first_db['originalPath'] += '/'
+        copy_all(out, manifest_override=drop_segments(manifest))
     elif mode in ONE_FIELD_LIES:
         record, field, value = ONE_FIELD_LIES[mode]
         record[field] = value

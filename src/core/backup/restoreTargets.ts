@@ -107,7 +107,9 @@ export function planReplacements(context: WorkspaceContext, config: WorkspaceCon
     });
   }
   // A database the profile has moved since the backup goes to its new path; the old file is not touched.
-  const moved = current.profile ? selected.filter((r) => path.normalize((current.profile as Profile).databases[nameNow(r)]) !== path.normalize(r.originalPath)) : [];
+  // Compared as resolved, as renamedDatabases compares them: a path that differs only in its spelling
+  // (a trailing slash, in a manifest that lies) is the same file, not a move.
+  const moved = current.profile ? selected.filter((r) => layout.resolve((current.profile as Profile).databases[nameNow(r)]) !== layout.resolve(r.originalPath)) : [];
   const leftAlone = [
     ...selected.filter((r) => renamedTo.has(r.logicalName)).map((r) => `${r.logicalName} of this backup is ${nameNow(r)} in the profile now (the same file, ${r.originalPath}), so it ${told(outcome, 'was restored as', 'would be restored as')} ${nameNow(r)}`),
     ...moved.map((r) => `${r.logicalName} was at ${r.originalPath} when it was backed up; the profile now has it at ${(current.profile as Profile).databases[nameNow(r)]}, so it ${told(outcome, 'was restored there', 'would be restored there')} (${r.originalPath} ${told(outcome, 'was', 'would be')} left as it is)`),
