@@ -13,6 +13,7 @@ import { runCli } from './support/cliRunner';
 import { NO_TEST_HOOKS } from './support/steppedRuns';
 import { craftArchive } from './support/testHelpers';
 import { CLI, demoWorkspace } from './support/workspaces';
+import { localTimestamp, localTimeZone } from '../src/core/localTime';
 
 const DEV = 'dev_environment_001';
 
@@ -30,6 +31,15 @@ async function withChain() {
   await verifyBackup(context, first.entry.id);
   const dir = path.join(workspace.root, '.envprofiles/backups', DEV);
   return { ...workspace, dir, ids: [full.entry.id, first.entry.id, second.entry.id], catalogFile: path.join(dir, 'catalog.json') };
+}
+
+/** withChain with the second incremental verified too and a profile that keeps its last backup only; and its catalog's JSON, to edit. */
+async function withVerifiedChainKeepingOne() {
+  const chain = await withChain();
+  await verifyBackup(chain.context, chain.ids[2]);
+  const profileFile = path.join(chain.root, `.envprofiles/profiles/${DEV}.yaml`);
+  fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    retention_days: 30', '    keep: {last: 1}'));
+  return { ...chain, catalog: JSON.parse(fs.readFileSync(chain.catalogFile, 'utf8')) as { backups: CatalogEntry[] } };
 }
 
 describe('rebuilding a backup catalog from the archives', () => {
@@ -71,15 +81,9 @@ describe('rebuilding a backup catalog from the archives', () => {
   });
 
   it('a record that says less than its archive of what a backup builds on (a catalog edited or merged by hand): prune refuses before deleting what an incremental needs, a backup does not build on it, and the rebuild amends it, keeping its verification', async () => {
-    const { root, context, ids, catalogFile } = await withChain();
+    const { root, context, ids, catalogFile, catalog } = await withVerifiedChainKeepingOne();
     const [full, first, second] = ids;
-    await verifyBackup(context, second);
-    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
-    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    retention_days: 30', '    retention_days: 1\n    keep: {last: 1}'));
-    const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8'));
-    const longAgo = new Date(Date.now() - 10 * 86_400_000).toISOString();
-    catalog.backups[0].createdAt = longAgo;
-    Object.assign(catalog.backups[1], { createdAt: longAgo, verified: null });
+    Object.assign(catalog.backups[1], { verified: null });
     Object.assign(catalog.backups[2], { kind: 'full', parent: null, chain: [] });
     fs.writeFileSync(catalogFile, JSON.stringify(catalog));
     // Before: the full and the first incremental were deleted, and the newest could never be restored.
@@ -96,9 +100,36 @@ describe('rebuilding a backup catalog from the archives', () => {
     assert.equal(next.json?.result.verification.ok, true);
     assert.match(next.json?.result.note, new RegExp(`^the catalog's record of ${second}, which this backup would have built on, disagrees with its archive \\(its archive builds on ${full}, ${first}, the catalog says on nothing\\), so this one is full; make the catalog match the archives: envprofiles backups ${DEV} --rebuild-catalog`));
     const rebuilt = await rebuildCatalog(context, DEV, false);
-    assert.deepEqual(rebuilt.amended, [full, first, second]);
+    assert.deepEqual(rebuilt.amended, [second]);
     assert.deepEqual(catalogOf(context).slice(0, 3).map((e) => [e.kind, e.chain.length, e.verified?.ok ?? null]), [['full', 0, null], ['incremental', 1, null], ['incremental', 2, true]]);
     assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', root]).status, 0);
+  });
+
+  it('a catalog entry whose time is not that of its id (a catalog edited or merged by hand): prune refuses, naming both times, as it would have kept and deleted by it; the listing says so; the rebuild takes the archive\'s time', async () => {
+    const { root, context, ids, catalogFile, catalog } = await withVerifiedChainKeepingOne();
+    const [full, first, second] = ids;
+    // The oldest backup made to look the newest: keep: {last: 1} would have kept its chain alone.
+    const taken = catalog.backups[0].createdAt as string;
+    const later = new Date(Date.parse(catalog.backups[2].createdAt) + 5000).toISOString();
+    catalog.backups[0].createdAt = later;
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    const zone = localTimeZone();
+    const disagreement = `the catalog says ${full} was taken at ${localTimestamp(later, zone)}, but its id says ${localTimestamp(taken, zone)} (${zone} time)`;
+    for (const args of [['prune', DEV, '--dry-run'], ['prune', DEV]]) {
+      const refused = runCli([...args, '--workspace', root]);
+      assert.equal(refused.status, 1, refused.stdout);
+      assert.ok(refused.stderr.startsWith(`error[CATALOG_MISMATCH]: The backup catalog of ${DEV} disagrees with the archives on disk: ${disagreement}.\n`), refused.stderr);
+    }
+    assert.deepEqual(catalogOf(context).map((e) => e.id).sort(), [...ids].sort(), 'nothing was deleted');
+    const listed = runCli(['backups', DEV, '--workspace', root, '--json']);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(listed.json?.result.disagreements[DEV], [disagreement]);
+    const rebuilt = await rebuildCatalog(context, DEV, false);
+    assert.deepEqual(rebuilt.amended, [full]);
+    assert.deepEqual(catalogOf(context).map((e) => [e.id, e.createdAt]), ids.map((id, i) => [id, i === 0 ? taken : catalog.backups[i].createdAt]));
+    const pruned = runCli(['prune', DEV, '--workspace', root, '--json']);
+    assert.equal(pruned.status, 0, pruned.stderr);
+    assert.deepEqual(catalogOf(context).map((e) => e.id), [full, first, second], 'the newest backup and the chain it needs are kept');
   });
 
   it('a catalog entry whose id is not a backup id (it would lead prune outside the folder) makes the catalog unreadable: refused, then rebuilt', async () => {

@@ -903,6 +903,63 @@ describe('delete', () => {
     assert.ok(fs.existsSync(path.join(root, 'data/test/market_data.sqlite3')));
   });
 
+  it('a backup whose catalog entry was given a later time (a catalog edited or merged by hand) covers only what came before the time of its id (before: delete --delete-data removed a change no backup held)', async () => {
+    const { root, context } = await demoWorkspace();
+    // The profile as it was a day ago, backed up a minute ago.
+    const old = new Date(Date.now() - 86_400_000);
+    for (const file of ['.envprofiles/profiles/test_environment_001.yaml', ...['settings', 'strategies', 'market_data'].map((name) => `data/test/${name}.sqlite3`)]) fs.utimesSync(path.join(root, file), old, old);
+    const then = { ...context, now: () => new Date(Date.now() - 60_000) };
+    const backup = await createBackup(then, { profileId: 'test_environment_001', kind: 'full' });
+    await verifyBackup(then, backup.entry.id);
+    const db = (await engine()).open(path.join(root, 'data/test/market_data.sqlite3'), { readOnly: false });
+    db.exec('UPDATE price_data SET close = close + 1 WHERE rowid = 1');
+    db.close();
+    await pastLastWrite();
+    // The catalog now says the backup was taken after that change.
+    const catalogFile = new BackupLayout(context.layout, workspaceConfigFor(context)).catalogFile('test_environment_001');
+    const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8')) as { backups: CatalogEntry[] };
+    const later = new Date(Date.now() - 10);
+    catalog.backups[0].createdAt = later.toISOString();
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    // SQLite removes a -wal when its last connection closes; the databases are what must stay.
+    const databasesOnly = (rel: string): boolean => /-(wal|shm)$/.test(rel);
+    const before = snapshotTree(path.join(root, 'data/test'), databasesOnly);
+    await assert.rejects(deleteProfile(context, { id: 'test_environment_001', deleteData: true }), (e: unknown) => {
+      assert.ok(e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP', String(e));
+      const zone = localTimeZone();
+      assert.ok(e.message.includes(`its newest verified backup, ${backup.entry.id}, is from ${localTimestamp(backup.entry.createdAt, zone)} (its catalog entry gives it a later time, ${localTimestamp(later.toISOString(), zone)}, than its id: the time of the id counts), so it was not deleted.`), e.message);
+      return true;
+    });
+    assertSameTree(snapshotTree(path.join(root, 'data/test'), databasesOnly), before, 'the data is as it was');
+  });
+
+  it('a backup whose catalog entry says it holds a database it left out (a catalog edited or merged by hand) does not cover that database, which its archive shows (before: delete --delete-data removed it)', async () => {
+    const { root, context } = await demoWorkspace();
+    const strategies = path.join(root, 'data/test/strategies.sqlite3');
+    const aside = path.join(root, 'strategies-aside.sqlite3');
+    fs.renameSync(strategies, aside);
+    for (const suffix of ['-wal', '-shm']) fs.rmSync(`${strategies}${suffix}`, { force: true });
+    await pastLastWrite();
+    const backup = await createBackup(context, { profileId: 'test_environment_001', kind: 'full', leaveOutMissing: true });
+    await verifyBackup(context, backup.entry.id);
+    assert.deepEqual(backup.entry.leftOut, ['strategies']);
+    // The database is back, with a time from before the backup; the catalog now says the backup holds it.
+    fs.renameSync(aside, strategies);
+    const old = new Date(Date.now() - 86_400_000);
+    fs.utimesSync(strategies, old, old);
+    const catalogFile = new BackupLayout(context.layout, workspaceConfigFor(context)).catalogFile('test_environment_001');
+    const catalog = JSON.parse(fs.readFileSync(catalogFile, 'utf8')) as { backups: CatalogEntry[] };
+    delete catalog.backups[0].leftOut;
+    catalog.backups[0].databases.push('strategies');
+    fs.writeFileSync(catalogFile, JSON.stringify(catalog));
+    await assert.rejects(deleteProfile(context, { id: 'test_environment_001', deleteData: true }), (e: unknown) => {
+      assert.ok(e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP', String(e));
+      assert.ok(e.message.includes(`${backup.entry.id}, verified, but its catalog record is not what its archive says (the catalog says it holds settings, market_data, strategies, its archive settings, market_data; envprofiles backups test_environment_001 --rebuild-catalog makes the catalog match)`), e.message);
+      return true;
+    });
+    assert.ok(fs.existsSync(strategies), 'the database the backup does not hold is still there');
+  });
+
   it('a change made within the second after the newest verified backup (a restore right after its safety backup): the refusal says the backup came a moment before it', async () => {
     const { root, context } = await demoWorkspace();
     const DEV = 'dev_environment_001';

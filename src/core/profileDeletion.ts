@@ -5,9 +5,10 @@ import { requireWritableFolders } from './folderAccess';
 import { readActiveState } from './activeState';
 import { appendAudit } from './auditLog';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
-import { BackupLayout } from './backup/backupLayout';
+import { BackupLayout, backupIdTime } from './backup/backupLayout';
 import { chainFault, chainFaultWords, changedSinceVerified } from './backup/verifiedArchives';
 import { backupsElsewhere, backupsElsewhereInWords } from './backup/backupsElsewhere';
+import { heldDisagreement } from './backup/catalogRecordCheck';
 import { heldDatabase, refuseIfHeld } from './databaseInUse';
 import { RefusalChecks } from './dryRunRefusals';
 import { databaseFileProblem } from './sqlite/sqliteHeader';
@@ -116,15 +117,21 @@ async function requireCoveringBackup(context: WorkspaceContext, config: Workspac
     // Taken after the change: a backup's time is that of its start, before its snapshots.
     // A backup whose verification failed only because of the data's own problems (orphan rows of an
     // application that never turns foreign keys on, say) holds that data exactly: it covers it too.
-    .filter((e) => holdsDataExactly(e) && Date.parse(e.createdAt) > changed.getTime() && !futureDated.includes(e) && leftOutHeld(context, e, profile))
+    .filter((e) => holdsDataExactly(e) && takenAt(e) > changed.getTime() && !futureDated.includes(e) && leftOutHeld(context, e, profile))
     .sort(newestFirst);
   // It covers the profile only while its archive, and those of its chain, are the ones verified: one
   // gone or damaged on the disk since would leave data deleted with nothing that restores it.
   const unrestorable: string[] = [];
   for (const candidate of candidates) {
     const changedSince = await changedSinceVerified(backups, profile.id, candidate, listed);
-    if (changedSince === undefined) return candidate;
-    unrestorable.push(`${candidate.id}, verified, cannot be restored now: ${changedSince}`);
+    if (changedSince !== undefined) {
+      unrestorable.push(`${candidate.id}, verified, cannot be restored now: ${changedSince}`);
+      continue;
+    }
+    // The archive is the one verified, so its manifest says what the backup holds and when it was taken.
+    const disagreement = await heldDisagreement(backups, profile.id, candidate);
+    if (disagreement === undefined) return candidate;
+    unrestorable.push(`${candidate.id}, verified, but its catalog record is not what its archive says (${disagreement}; envprofiles backups ${profile.id} --rebuild-catalog makes the catalog match)`);
   }
   if (!dryRun) appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
   const missingNow = Object.values(profile.databases).filter((written) => !fs.existsSync(layout.resolve(written)));
@@ -132,12 +139,12 @@ async function requireCoveringBackup(context: WorkspaceContext, config: Workspac
   const zone = localTimeZone();
   const clock = futureDated.length > 0 ? ` (${futureDated.length === 1 ? `backup ${futureDated[0].id} is` : `${futureDated.length} backups are`} dated after now, ${localTimestamp(new Date(now).toISOString(), zone)}: taken while the clock was ahead, ${futureDated.length === 1 ? 'it does' : 'they do'} not count)` : '';
   const newestSound = entries.filter((e) => holdsDataExactly(e) && !futureDated.includes(e)).sort(newestFirst)[0];
-  const unheld = newestSound && Date.parse(newestSound.createdAt) > changed.getTime() ? notHeld(context, newestSound, profile) : [];
+  const unheld = newestSound && takenAt(newestSound) > changed.getTime() ? notHeld(context, newestSound, profile) : [];
   // Older than the change, it would not do anyway; but one that cannot be restored either is said so.
   const fault = newestSound ? chainFault(newestSound, listed) : undefined;
   const unrestorableToo = fault ? ` (nor can it be restored: its chain ${chainFaultWords(fault)})` : '';
   const newest = newestSound
-    ? `; its newest verified backup, ${newestSound.id}, is from ${localTimestamp(newestSound.createdAt, zone)}${sameSecondBefore(newestSound.createdAt, changed, zone)}${unrestorableToo}${unheld.length > 0 ? `, but it left out ${unheld.join(', ')}, which ${unheld.length === 1 ? 'exists' : 'exist'} now` : ''}`
+    ? `; its newest verified backup, ${newestSound.id}, is from ${localTimestamp(takenIso(newestSound), zone)}${sameSecondBefore(takenIso(newestSound), changed, zone)}${laterInCatalog(newestSound, zone)}${unrestorableToo}${unheld.length > 0 ? `, but it left out ${unheld.join(', ')}, which ${unheld.length === 1 ? 'exists' : 'exist'} now` : ''}`
     : entries.length > futureDated.length
       ? `; none of its ${entries.length - futureDated.length} backup(s) is verified`
       : entries.length === 0
@@ -158,6 +165,26 @@ async function requireCoveringBackup(context: WorkspaceContext, config: Workspac
     hint: `${absenceFirst(backups.absence())}${unwritableFirst(backups, profile.id)}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}${damagedNow.length > 0 ? ' --keep-damaged' : ''}; then delete again.${skipMissing}${keepDamaged}${elsewhereLast(backups, profile.id)}`,
     nextStep: { action: 'backup', profileId: profile.id },
   });
+}
+
+/**
+ * When a backup was taken, at the latest: its time in the catalog, or the one its id was stamped with
+ * when that is earlier. A catalog edited or merged by hand must not make an older backup cover a later
+ * change (a later createdAt made delete remove data that no backup held). Honest entries have the
+ * same two times (an id taken by another backup that millisecond is stamped a little later).
+ */
+function takenAt(entry: CatalogEntry): number {
+  return Math.min(Date.parse(entry.createdAt), backupIdTime(entry.id) ?? Number.POSITIVE_INFINITY);
+}
+
+function takenIso(entry: CatalogEntry): string {
+  return new Date(takenAt(entry)).toISOString();
+}
+
+/** " (the catalog gives it a later time, …)": said when the catalog's time is not the one that counted. */
+function laterInCatalog(entry: CatalogEntry, zone: string): string {
+  // A second's grace: ids taken in the same millisecond are stamped up to a few milliseconds later.
+  return Date.parse(entry.createdAt) - takenAt(entry) > 1000 ? ` (its catalog entry gives it a later time, ${localTimestamp(entry.createdAt, zone)}, than its id: the time of the id counts)` : '';
 }
 
 /**

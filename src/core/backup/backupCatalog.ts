@@ -5,7 +5,8 @@ import { nonFileInWords, pathKind } from '../pathKind';
 import { profileIdProblem } from '../safeNames';
 import { readJsonSteadily } from '../steadyRead';
 import type { BackupKind } from './backupManifest';
-import { isBackupId, type BackupLayout } from './backupLayout';
+import { backupIdTime, isBackupId, type BackupLayout } from './backupLayout';
+import { localTimestamp, localTimeZone } from '../localTime';
 import { originFrom, type BackupOrigin } from './backupOrigin';
 import { withCatalogLock } from './catalogLock';
 import { isCount, isDateText, isIsoTime, isSha256, isTextList, shownValue } from '../untrustedValues';
@@ -350,6 +351,13 @@ export function catalogDisagreements(backups: BackupLayout, profileId: string, e
     const file = backups.archiveFile(profileId, entry.id);
     if (!fs.existsSync(file)) problems.push(`the catalog lists ${entry.id} but ${file} is missing`);
     else if (fs.statSync(file).size !== entry.sizeBytes) problems.push(`${file} is ${fs.statSync(file).size} bytes, the catalog says ${entry.sizeBytes}`);
+    const stamped = backupIdTime(entry.id);
+    // A backup's id is stamped with the time it was taken (a millisecond or a few later when another took
+    // that one): a catalog that gives it another time was edited, and prune would keep or delete by it.
+    if (stamped !== undefined && Math.abs(Date.parse(entry.createdAt) - stamped) > 1000) {
+      const zone = localTimeZone();
+      problems.push(`the catalog says ${entry.id} was taken at ${localTimestamp(entry.createdAt, zone)}, but its id says ${localTimestamp(new Date(stamped).toISOString(), zone)} (${zone} time)`);
+    }
   }
   const listed = new Set(entries.map((e) => `${e.id}.zip`));
   let names: string[] = [];

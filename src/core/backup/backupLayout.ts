@@ -144,3 +144,11 @@ export function newBackupId(profileId: string, kind: 'full' | 'incremental', now
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('.', '-').replace('Z', 'Z');
   return `${profileId}.${stamp}.${kind === 'full' ? 'full' : 'incr'}`;
 }
+
+/** The instant the stamp of a backup id names (see newBackupId), or undefined for an id without one. */
+export function backupIdTime(id: string): number | undefined {
+  const stamp = /\.(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)-(\d{3})Z\.(?:full|incr)$/.exec(id);
+  if (!stamp) return undefined;
+  const [year, month, day, hour, minute, second, millisecond] = stamp.slice(1).map(Number);
+  return Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
+}

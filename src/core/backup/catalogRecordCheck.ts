@@ -1,6 +1,7 @@
 import { ArchiveReader } from './archiveReader';
 import type { CatalogEntry } from './backupCatalog';
 import type { BackupLayout } from './backupLayout';
+import { databaseRecordsOf, keptAsFoundField, type BackupManifest } from './backupManifest';
 
 /**
  * Where the catalog's record of a backup disagrees with its archive's manifest on what it builds on
@@ -42,4 +43,45 @@ export function sameChain(a: readonly string[], b: readonly string[]): boolean {
 /** Whether two records say the same of what a backup builds on (kind, parent, chain). */
 export function sameLineage(a: Lineage, b: Lineage): boolean {
   return a.kind === b.kind && a.parent === b.parent && sameChain(a.chain, b.chain);
+}
+
+/**
+ * Where the catalog's record of a backup disagrees with its archive's manifest on what delete relies on:
+ * when it was taken, and which databases it holds, left out and kept as found. Delete removes a profile
+ * on the strength of its covering backup's record: one edited or merged by hand that gave the backup a
+ * later time, or said it held a database it had left out, made delete remove data no backup held.
+ * Undefined when they agree; otherwise what disagrees, or why the archive could not be read.
+ */
+export async function heldDisagreement(backups: BackupLayout, profileId: string, entry: CatalogEntry): Promise<string | undefined> {
+  let archive: ArchiveReader;
+  try {
+    archive = await ArchiveReader.open(backups.archiveFile(profileId, entry.id));
+  } catch (error) {
+    return `its archive cannot be read (${error instanceof Error ? error.message : String(error)})`;
+  }
+  const { manifest } = archive;
+  archive.close();
+  return recordAgainstManifest(entry, manifest);
+}
+
+function recordAgainstManifest(entry: CatalogEntry, manifest: BackupManifest): string | undefined {
+  if (entry.createdAt !== manifest.createdAt) return `the catalog says it was taken at ${entry.createdAt}, its archive at ${manifest.createdAt}`;
+  const lists: [string, readonly string[], readonly string[]][] = [
+    ['holds', entry.databases, databaseRecordsOf(manifest).map((r) => r.logicalName)],
+    ['left out', entry.leftOut ?? [], (manifest.leftOut ?? []).map((l) => l.logicalName)],
+    ['kept as found', entry.keptAsFound ?? [], keptAsFoundField(manifest).keptAsFound ?? []],
+  ];
+  for (const [what, cataloged, archived] of lists) {
+    if (!sameNames(cataloged, archived)) return `the catalog says it ${what} ${namesOrNone(cataloged)}, its archive ${namesOrNone(archived)}`;
+  }
+  return undefined;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  const sorted = [...b].sort();
+  return a.length === b.length && [...a].sort().every((name, i) => name === sorted[i]);
+}
+
+function namesOrNone(names: readonly string[]): string {
+  return names.length > 0 ? names.join(', ') : 'none';
 }
