@@ -119,14 +119,16 @@ async function historyOfBackups(): Promise<{ root: string; context: WorkspaceCon
 }
 
 describe('catalogs that lie plausibly, at random (seeded: ENVPROFILES_CATALOG_LIE_SEED, ENVPROFILES_CATALOG_LIE_RUNS)', () => {
-  it(`a catalog entry with a value of the right kind but false: listing and dry runs answer or refuse with a typed error; delete never removes data that no backup holds; prune keeps the newest verified backup and what it builds on, or deletes nothing; a backup still saves the data exactly (${RUNS} catalogs)`, async function () {
+  it(`a catalog entry with a value of the right kind but false: listing and dry runs answer or refuse with a typed error; delete never removes data that no backup holds; prune keeps the newest backup, the newest verified one and what they build on, or deletes nothing; the newest backup restores to exactly its data, or is refused with a typed error; a new backup still saves the data exactly (${RUNS} catalogs)`, async function () {
     this.timeout(900_000);
     const { root, ids, newestVerified, chains } = await historyOfBackups();
     const sqlite = await engine();
     const now = await contentOf(path.join(root, 'data/dev'));
+    await restoreBackup(createWorkspaceContext(root, sqlite), { reference: ids[3], asNew: 'reference' });
+    const newest = await contentOf(path.join(root, 'data/reference'));
     const random = seeded(SEED);
     const failures: string[] = [];
-    const outcomes = { deleteRefused: 0, pruneRefused: 0, pruned: 0 };
+    const outcomes = { deleteRefused: 0, pruneRefused: 0, pruned: 0, restoreRefused: 0 };
     for (let run = 0; run < RUNS; run++) {
       const copy = tempDir('lying-catalog-');
       let how = '';
@@ -165,9 +167,18 @@ describe('catalogs that lie plausibly, at random (seeded: ENVPROFILES_CATALOG_LI
           assert.deepEqual(ids.filter((id) => !fs.existsSync(archive(id))), [], 'a refused prune deleted an archive');
           outcomes.pruneRefused++;
         }
-        for (const id of [newestVerified, ...(chains.get(newestVerified) ?? [])]) assert.ok(fs.existsSync(archive(id)), `prune deleted ${id}, the newest verified backup or one it builds on`);
+        for (const id of [ids[3], ...(chains.get(ids[3]) ?? []), newestVerified, ...(chains.get(newestVerified) ?? [])]) assert.ok(fs.existsSync(archive(id)), `prune deleted ${id}, the newest backup, the newest verified one, or one they build on`);
         for (const id of ids.filter((id) => fs.existsSync(archive(id)))) {
           for (const needed of chains.get(id) ?? []) assert.ok(fs.existsSync(archive(needed)), `prune kept ${id} but deleted ${needed}, which it builds on`);
+        }
+
+        // The newest backup, by its id, restores to exactly its data, or is refused with a typed error.
+        const restored = await restoreBackup(context, { reference: ids[3], asNew: 'newest' }).then(() => undefined, (error: unknown) => error);
+        if (restored === undefined) assert.equal(await contentOf(path.join(copy, 'data/newest')), newest, `${ids[3]} restored other data`);
+        else {
+          assert.ok(restored instanceof EnvProfilesError, `restore threw an untyped error: ${(restored as Error).stack}`);
+          outcomes.restoreRefused++;
+          if (process.env.SHOW_REFUSALS) console.log(`      ${how}: ${(restored as Error).message}`);
         }
 
         // Whatever the catalog says, a backup saves the data as it is, and restores to it. (Its verify may
@@ -186,5 +197,6 @@ describe('catalogs that lie plausibly, at random (seeded: ENVPROFILES_CATALOG_LI
     }
     assert.deepEqual(failures, []);
     assert.equal(outcomes.deleteRefused, RUNS, JSON.stringify(outcomes));
+    console.log(`      ${RUNS} lying catalogs: prune refused ${outcomes.pruneRefused}, pruned ${outcomes.pruned}; restore refused ${outcomes.restoreRefused}`);
   });
 });

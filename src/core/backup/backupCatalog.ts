@@ -343,6 +343,9 @@ export function missingArchives(backups: BackupLayout, profileId: string, entrie
   return missing;
 }
 
+/** How much later than its time a backup's id may be stamped: one millisecond for each backup of the profile that took the one before (see reserveBackupId). */
+const MAX_ID_BUMP_MS = 100;
+
 /** Lists where the catalog and the archives on disk disagree. */
 export function catalogDisagreements(backups: BackupLayout, profileId: string, entries: CatalogEntry[]): string[] {
   const problems: string[] = [];
@@ -354,9 +357,11 @@ export function catalogDisagreements(backups: BackupLayout, profileId: string, e
     const stamped = backupIdTime(entry.id);
     // A backup's id is stamped with the time it was taken (a millisecond or a few later when another took
     // that one): a catalog that gives it another time was edited, and prune would keep or delete by it.
-    if (stamped !== undefined && Math.abs(Date.parse(entry.createdAt) - stamped) > 1000) {
+    const idAfter = stamped === undefined ? 0 : stamped - Date.parse(entry.createdAt);
+    if (stamped !== undefined && (idAfter < 0 || idAfter > MAX_ID_BUMP_MS)) {
       const zone = localTimeZone();
-      problems.push(`the catalog says ${entry.id} was taken at ${localTimestamp(entry.createdAt, zone)}, but its id says ${localTimestamp(new Date(stamped).toISOString(), zone)} (${zone} time)`);
+      const [said, stamp] = [localTimestamp(entry.createdAt, zone), localTimestamp(new Date(stamped).toISOString(), zone)];
+      problems.push(`the catalog says ${entry.id} was taken at ${said}, but its id says ${stamp} (${zone} time${said === stamp ? `; ${Math.abs(idAfter)} ms apart` : ''})`);
     }
   }
   const listed = new Set(entries.map((e) => `${e.id}.zip`));
