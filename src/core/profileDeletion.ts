@@ -181,10 +181,10 @@ function takenIso(entry: CatalogEntry): string {
   return new Date(takenAt(entry)).toISOString();
 }
 
-/** " (the catalog gives it a later time, …)": said when the catalog's time is not the one that counted. */
+/** " (its catalog entry gives it a later time, …)": said when the catalog's time is not the one that counted. */
 function laterInCatalog(entry: CatalogEntry, zone: string): string {
-  // A second's grace: ids taken in the same millisecond are stamped up to a few milliseconds later.
-  return Date.parse(entry.createdAt) - takenAt(entry) > 1000 ? ` (its catalog entry gives it a later time, ${localTimestamp(entry.createdAt, zone)}, than its id: the time of the id counts)` : '';
+  // An honest entry's time is never after its id's stamp (a bumped id is stamped later, not earlier).
+  return Date.parse(entry.createdAt) > takenAt(entry) ? ` (its catalog entry gives it a later time, ${localTimestamp(entry.createdAt, zone)}, than its id: the time of the id counts)` : '';
 }
 
 /**

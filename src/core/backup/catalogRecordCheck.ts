@@ -12,14 +12,8 @@ import { databaseRecordsOf, keptAsFoundField, type BackupManifest } from './back
 export async function recordsDisagreeingWithArchives(backups: BackupLayout, profileId: string, entries: CatalogEntry[]): Promise<string[]> {
   const found: string[] = [];
   for (const entry of entries) {
-    let archive: ArchiveReader;
-    try {
-      archive = await ArchiveReader.open(backups.archiveFile(profileId, entry.id));
-    } catch {
-      continue;
-    }
-    const { manifest } = archive;
-    archive.close();
+    const manifest = await manifestOf(backups, profileId, entry);
+    if (manifest instanceof Error) continue;
     const said = (kind: string, chain: string[]): string => `${kind}${chain.length > 0 ? ` on ${chain.join(', ')}` : ''}`;
     if (!sameLineage(manifest, entry)) {
       found.push(`the catalog records ${entry.id} as ${said(entry.kind, entry.chain)}, its archive as ${said(manifest.kind, manifest.chain)}`);
@@ -53,15 +47,19 @@ export function sameLineage(a: Lineage, b: Lineage): boolean {
  * Undefined when they agree; otherwise what disagrees, or why the archive could not be read.
  */
 export async function heldDisagreement(backups: BackupLayout, profileId: string, entry: CatalogEntry): Promise<string | undefined> {
-  let archive: ArchiveReader;
+  const manifest = await manifestOf(backups, profileId, entry);
+  return manifest instanceof Error ? `its archive cannot be read (${manifest.message})` : recordAgainstManifest(entry, manifest);
+}
+
+/** The manifest of a listed backup's archive, or the error that kept it from being read. */
+async function manifestOf(backups: BackupLayout, profileId: string, entry: CatalogEntry): Promise<BackupManifest | Error> {
   try {
-    archive = await ArchiveReader.open(backups.archiveFile(profileId, entry.id));
+    const archive = await ArchiveReader.open(backups.archiveFile(profileId, entry.id));
+    archive.close();
+    return archive.manifest;
   } catch (error) {
-    return `its archive cannot be read (${error instanceof Error ? error.message : String(error)})`;
+    return error instanceof Error ? error : new Error(String(error));
   }
-  const { manifest } = archive;
-  archive.close();
-  return recordAgainstManifest(entry, manifest);
 }
 
 function recordAgainstManifest(entry: CatalogEntry, manifest: BackupManifest): string | undefined {
