@@ -1,0 +1,471 @@
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parse } from 'yaml';
+import { createBackup } from '../src/core/backup/backupCreation';
+import { pruneBackups } from '../src/core/backup/backupPruning';
+import { restoreBackup } from '../src/core/backup/backupRestore';
+import { verifyBackup } from '../src/core/backup/backupVerification';
+import { isEnvProfilesError } from '../src/core/errors';
+import { deleteProfile } from '../src/core/profileDeletion';
+import type { WorkspaceContext } from '../src/core/workspaceContext';
+import { seeded } from './support/testHelpers';
+import { REPO_ROOT, emptyWorkspace, engine, pastLastWrite } from './support/workspaces';
+
+// A profile whose shape changes between backups, at random (seeded): databases renamed, moved, added,
+// dropped, rewritten (VACUUM, another page size), files: changed, added and dropped; backups of every
+// kind, verifies, restores over the profile and as new profiles, prunes, and at the end a delete.
+// Whatever happened before, every backup must restore to exactly what the profile held when it was taken.
+
+const RUNS = Number(process.env.ENVPROFILES_EVOLVING_RUNS ?? 10);
+const SEED = Number(process.env.ENVPROFILES_EVOLVING_SEED ?? 20261206);
+const STEPS = Number(process.env.ENVPROFILES_EVOLVING_STEPS ?? 30);
+const ID = 'evolving';
+
+interface Shape {
+  databases: Map<string, string>;
+  files: string[];
+  keepLast: number;
+}
+
+/** What a backup must give back: each database's rows (by logical name) and each listed file's bytes. */
+interface Held {
+  databases: Map<string, string>;
+  databasePaths: Map<string, string>;
+  files: Map<string, string>;
+}
+
+function profileYaml(shape: Shape): string {
+  const lines = ['profile:', `  id: "${ID}"`, '  name: "Evolving"', '  type: "DEVELOPMENT"', '  created_at: "2025-08-08T20:00:00Z"', '  databases:'];
+  for (const [name, rel] of shape.databases) lines.push(`    ${name}: "${rel}"`);
+  if (shape.files.length > 0) lines.push('  files:', ...shape.files.map((file) => `    - "${file}"`));
+  lines.push('  backup_schedule:', '    frequency: "DAILY"', '    time: "02:00"', '    keep:', `      last: ${shape.keepLast}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function rowsOf(file: string): Promise<string> {
+  const connection = (await engine()).open(file, { readOnly: true });
+  try {
+    const tables: Record<string, unknown> = {};
+    for (const { name } of connection.all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
+      tables[String(name)] = connection.all(`SELECT * FROM "${String(name)}" ORDER BY rowid`);
+    }
+    return JSON.stringify(tables);
+  } finally {
+    connection.close();
+  }
+}
+
+/** What the profile holds now (a database whose file is missing: nothing). */
+async function heldNow(root: string, shape: Shape): Promise<Held> {
+  const databases = new Map<string, string>();
+  const present = [...shape.databases].filter(([, rel]) => fs.existsSync(path.join(root, rel)));
+  for (const [name, rel] of present) databases.set(name, await rowsOf(path.join(root, rel)));
+  const files = new Map(shape.files.map((file) => [file, fs.readFileSync(path.join(root, file), 'base64')]));
+  return { databases, databasePaths: new Map(present), files };
+}
+
+async function execute(file: string, sql: string): Promise<void> {
+  const connection = (await engine()).open(file, { readOnly: false, create: true });
+  try {
+    connection.exec(sql);
+  } finally {
+    connection.close();
+  }
+}
+
+const SIDES = ['', '-wal', '-shm', '-journal'];
+
+/** The application, in a process of its own (test/support/applicationProcess.mjs): the connections it keeps open, by the database's name in the profile. */
+class Application {
+  /** Logical name to the connection's name in the process (the file it opened). */
+  private readonly connections = new Map<string, string>();
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiting: Array<(answer: string) => void> = [];
+
+  constructor() {
+    this.child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/support/applicationProcess.mjs')]);
+    createInterface({ input: this.child.stdout }).on('line', (line) => this.waiting.shift()?.(line));
+  }
+
+  /** The names of the databases it has open. */
+  get open(): string[] {
+    return [...this.connections.keys()];
+  }
+
+  async openDatabase(name: string, file: string): Promise<void> {
+    await this.request({ op: 'open', name: file, file }, name);
+    this.connections.set(name, file);
+  }
+
+  exec(name: string, sql: string): Promise<void> {
+    return this.request({ op: 'exec', name: this.connections.get(name) as string, sql }, name);
+  }
+
+  async close(name?: string): Promise<void> {
+    for (const [key, file] of [...this.connections]) {
+      if (name !== undefined && key !== name) continue;
+      await this.request({ op: 'close', name: file }, key);
+      this.connections.delete(key);
+    }
+  }
+
+  /** Its connection to `from` is now known by the name `to` (the database was renamed in the profile). */
+  renamed(from: string, to: string): void {
+    const file = this.connections.get(from);
+    if (file === undefined) return;
+    this.connections.delete(from);
+    this.connections.set(to, file);
+  }
+
+  private async request(request: { op: string; name: string; file?: string; sql?: string }, logicalName: string): Promise<void> {
+    const answer = await new Promise<string>((resolve) => {
+      this.waiting.push(resolve);
+      this.child.stdin.write(`${JSON.stringify(request)}\n`);
+    });
+    if (answer !== 'ok') throw new Error(`the application's ${request.op} of ${logicalName}: ${answer}`);
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.stdin.end();
+    });
+  }
+}
+
+describe('profiles whose shape changes between backups, at random (seeded: ENVPROFILES_EVOLVING_SEED, _RUNS, _STEPS)', () => {
+  it(`every backup restores (as a new profile) to exactly what the profile held when it was taken, verifies, and survives renames, moves, new and dropped databases and files, rewrites, restores, prunes; a delete with its data leaves a backup that holds it (${RUNS} runs of ${STEPS} steps)`, async function () {
+    this.timeout(1_800_000);
+    const random = seeded(SEED);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+    const failures: string[] = [];
+    const counts: Record<string, number> = {};
+    for (let run = 0; run < RUNS; run++) {
+      const { root, context } = await emptyWorkspace();
+      const log: string[] = [];
+      try {
+        await evolve(root, context, random, pick, log, counts);
+      } catch (error) {
+        failures.push(`run ${run} (seed ${SEED}) failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n  steps:\n    ${log.join('\n    ')}`);
+        if (failures.length >= 3) break;
+      }
+    }
+    console.log(`      evolving profiles: ${JSON.stringify(counts)}`);
+    assert.deepEqual(failures, [], failures.join('\n\n'));
+  });
+});
+
+async function evolve(root: string, context: WorkspaceContext, random: () => number, pick: <T>(items: readonly T[]) => T, log: string[], counts: Record<string, number>): Promise<void> {
+  const count = (what: string): void => { counts[what] = (counts[what] ?? 0) + 1; };
+  let fresh = 0;
+  const newName = (stem: string): string => `${stem}${++fresh}`;
+  const shape: Shape = { databases: new Map(), files: [], keepLast: 2 + Math.floor(random() * 4) };
+  const profileFile = path.join(root, '.envprofiles/profiles', `${ID}.yaml`);
+  const writeProfile = (): void => fs.writeFileSync(profileFile, profileYaml(shape));
+  const held = new Map<string, Held>();
+  let asNewCount = 0;
+
+  const createDatabase = async (): Promise<void> => {
+    const name = newName('db');
+    const rel = `data/${pick(['app', 'app', 'other'])}/${name}.sqlite3`;
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    const wal = random() < 0.7;
+    await execute(path.join(root, rel), `${wal ? 'PRAGMA journal_mode = WAL;' : ''} CREATE TABLE items (id INTEGER PRIMARY KEY, label TEXT, body BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${20 + Math.floor(random() * 300)}) INSERT INTO items (label, body) SELECT 'row ' || i, randomblob(${50 + Math.floor(random() * 400)}) FROM n`);
+    shape.databases.set(name, rel);
+    log.push(`create ${name} at ${rel}${wal ? ' (WAL)' : ''}`);
+  };
+  const createFile = (): void => {
+    const rel = pick(['config', 'config/nested']) + `/${newName('file')}.${pick(['json', 'ini', 'env'])}`;
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), `created ${rel} ${random()}\n`);
+    shape.files.push(rel);
+    log.push(`file ${rel} listed`);
+  };
+
+  await createDatabase();
+  await createDatabase();
+  writeProfile();
+  const currentDatabases = (): string[] => [...shape.databases.keys()].filter((name) => fs.existsSync(path.join(root, shape.databases.get(name) as string)));
+  const missingDatabases = (): string[] => [...shape.databases.keys()].filter((name) => !currentDatabases().includes(name));
+  // The application's own connections, kept open across backups with their WAL not checkpointed.
+  const application = new Application();
+  const live = { has: (name: string) => application.open.includes(name), get size() { return application.open.length; }, keys: () => application.open };
+  const closeLive = (name?: string): Promise<void> => application.close(name);
+
+  const steps: Array<[number, () => Promise<void> | void]> = [
+    [6, async () => {
+      if (currentDatabases().length === 0) return;
+      const name = pick(currentDatabases());
+      const file = path.join(root, shape.databases.get(name) as string);
+      const sql = pick([
+        `UPDATE items SET label = label || '+' WHERE id % ${2 + Math.floor(random() * 5)} = 0`,
+        `INSERT INTO items (label, body) SELECT 'more', randomblob(${100 + Math.floor(random() * 3000)}) FROM items LIMIT ${1 + Math.floor(random() * 60)}`,
+        `DELETE FROM items WHERE id % ${3 + Math.floor(random() * 5)} = 1`,
+        'CREATE TABLE IF NOT EXISTS extra (k TEXT PRIMARY KEY, v BLOB); INSERT OR REPLACE INTO extra VALUES (hex(randomblob(4)), randomblob(2000))',
+      ]);
+      if (live.has(name)) await application.exec(name, sql);
+      else await execute(file, sql);
+      log.push(`write ${name}${live.has(name) ? ' (by the application)' : ''}: ${sql}`);
+    }],
+    [2, async () => {
+      if (currentDatabases().length === 0) return;
+      const name = pick(currentDatabases());
+      if (live.has(name)) return;
+      await application.openDatabase(name, path.join(root, shape.databases.get(name) as string));
+      log.push(`the application opened ${name} (no checkpoints)`);
+    }],
+    [1, async () => {
+      if (live.size === 0) return;
+      const name = pick([...live.keys()]);
+      await closeLive(name);
+      log.push(`the application closed ${name}`);
+    }],
+    [1, async () => {
+      if (currentDatabases().length < 2) return;
+      const name = pick(currentDatabases());
+      await closeLive(name);
+      const rel = shape.databases.get(name) as string;
+      for (const side of SIDES) fs.rmSync(path.join(root, rel + side), { force: true });
+      log.push(`file of ${name} (${rel}) deleted`);
+    }],
+    [1, async () => {
+      if (currentDatabases().length === 0) return;
+      const name = pick(currentDatabases());
+      await closeLive(name);
+      await execute(path.join(root, shape.databases.get(name) as string), 'VACUUM');
+      log.push(`vacuum ${name}`);
+    }],
+    [1, async () => {
+      if (currentDatabases().length === 0) return;
+      const name = pick(currentDatabases());
+      await closeLive(name);
+      const size = pick([1024, 2048, 8192, 16384]);
+      const file = path.join(root, shape.databases.get(name) as string);
+      const connection = (await engine()).open(file, { readOnly: false });
+      const mode = String(connection.all('PRAGMA journal_mode')[0]?.journal_mode);
+      connection.close();
+      await execute(file, `PRAGMA journal_mode = DELETE; PRAGMA page_size = ${size}; VACUUM; PRAGMA journal_mode = ${mode}`);
+      log.push(`page size of ${name} to ${size} (journal mode ${mode})`);
+    }],
+    [1, () => {
+      const name = pick([...shape.databases.keys()]);
+      const renamed = newName('renamed');
+      application.renamed(name, renamed);
+      shape.databases = new Map([...shape.databases].map(([key, rel]) => [key === name ? renamed : key, rel]));
+      writeProfile();
+      log.push(`rename ${name} to ${renamed}`);
+    }],
+    [1, async () => {
+      if (currentDatabases().length === 0) return;
+      const name = pick(currentDatabases());
+      await closeLive(name);
+      const from = shape.databases.get(name) as string;
+      const to = `data/${pick(['app', 'moved'])}/${newName('moved')}.sqlite3`;
+      fs.mkdirSync(path.dirname(path.join(root, to)), { recursive: true });
+      for (const side of SIDES) if (fs.existsSync(path.join(root, from + side))) fs.renameSync(path.join(root, from + side), path.join(root, to + side));
+      shape.databases.set(name, to);
+      writeProfile();
+      log.push(`move ${name} from ${from} to ${to}`);
+    }],
+    [1, async () => {
+      if (shape.databases.size < 4) {
+        await createDatabase();
+        writeProfile();
+      }
+    }],
+    [1, async () => {
+      if (shape.databases.size < 2) return;
+      const name = pick([...shape.databases.keys()]);
+      await closeLive(name);
+      shape.databases.delete(name);
+      writeProfile();
+      log.push(`drop ${name} from the profile (its file stays)`);
+    }],
+    [1, () => {
+      if (shape.files.length < 3) {
+        createFile();
+        writeProfile();
+      }
+    }],
+    [1, () => {
+      if (shape.files.length === 0) return;
+      const file = pick(shape.files);
+      fs.writeFileSync(path.join(root, file), `changed ${random()}\n`);
+      log.push(`file ${file} changed`);
+    }],
+    [1, () => {
+      if (shape.files.length === 0) return;
+      const file = pick(shape.files);
+      shape.files = shape.files.filter((f) => f !== file);
+      writeProfile();
+      log.push(`file ${file} no longer listed`);
+    }],
+    [5, async () => {
+      const kind = pick(['auto', 'auto', 'full', 'incremental'] as const);
+      const leaveOutMissing = random() < 0.8;
+      const missing = missingDatabases();
+      const before = await heldNow(root, shape);
+      await pastLastWrite();
+      try {
+        const made = await createBackup(context, { profileId: ID, kind, leaveOutMissing });
+        assert.ok(missing.length === 0 || leaveOutMissing, `a backup without --skip-missing went on with ${missing.join(', ')} missing`);
+        assert.deepEqual((made.leftOut ?? []).map((d) => d.logicalName).sort(), [...missing].sort(), `${made.entry.id} left out`);
+        held.set(made.entry.id, before);
+        log.push(`backup ${kind}: ${made.entry.id} (${made.entry.kind}, chain ${made.entry.chain.length})`);
+        count(`backup ${made.entry.kind}`);
+      } catch (error) {
+        // An incremental with nothing to build on is refused, typed, and so is a missing database unless
+        // left out; nothing else may refuse a backup here.
+        const refusedRightly = isEnvProfilesError(error) && ((kind === 'incremental' && held.size === 0) || (missing.length > 0 && !leaveOutMissing));
+        if (!refusedRightly) throw error;
+        log.push(`backup ${kind} refused: ${error.message}`);
+      }
+    }],
+    [2, async () => {
+      const id = pickListed();
+      if (!id) return;
+      const result = await verifyBackup(context, id);
+      log.push(`verify ${id}: ${result.ok}`);
+      assert.equal(result.ok, true, `verify ${id}: ${JSON.stringify(result)}`);
+      count('verify');
+    }],
+    [2, async () => {
+      const id = pickListed();
+      if (!id) return;
+      await checkAsNew(id);
+    }],
+    [2, async () => {
+      const id = pickListed();
+      if (!id) return;
+      await restoreOver(id);
+    }],
+    [1, async () => {
+      const result = await pruneBackups(context, ID, false);
+      log.push(`prune (keep last ${shape.keepLast}): deleted ${result.deleted.join(', ') || 'none'}`);
+      count('prune');
+    }],
+  ];
+
+  function pickListed(): string | undefined {
+    const listed = listedIds();
+    return listed.length === 0 ? undefined : pick(listed);
+  }
+  function listedIds(): string[] {
+    const catalog = path.join(root, '.envprofiles/backups', ID, 'catalog.json');
+    if (!fs.existsSync(catalog)) return [];
+    return (JSON.parse(fs.readFileSync(catalog, 'utf8')) as { backups: Array<{ id: string }> }).backups.map((b) => b.id);
+  }
+
+  /** Restores `id` as a new profile and compares every database with what the profile held then. */
+  async function checkAsNew(id: string): Promise<void> {
+    const expected = held.get(id);
+    if (!expected) return; // a safety backup: checked where it was taken
+    const asNew = `copy${++asNewCount}`;
+    if (expected.databases.size === 0) {
+      // Every database was missing (left out): a profile needs one, so there is nothing to restore it as.
+      await assert.rejects(restoreBackup(context, { reference: id, asNew }), (error) => isEnvProfilesError(error) && /holds no database/.test(error.message));
+      log.push(`restore ${id} as ${asNew}: refused, it holds no database`);
+      return;
+    }
+    await restoreBackup(context, { reference: id, asNew });
+    const restored = parse(fs.readFileSync(path.join(root, '.envprofiles/profiles', `${asNew}.yaml`), 'utf8')) as { profile: { databases: Record<string, string> } };
+    assert.deepEqual(Object.keys(restored.profile.databases).sort(), [...expected.databases.keys()].sort(), `restore of ${id} as ${asNew}: its databases`);
+    for (const [name, rows] of expected.databases) {
+      assert.equal(await rowsOf(path.join(root, restored.profile.databases[name])), rows, `restore of ${id} as ${asNew}: ${name} differs from when it was backed up`);
+    }
+    log.push(`restore ${id} as ${asNew}: same`);
+    counts['restore as new'] = (counts['restore as new'] ?? 0) + 1;
+  }
+
+  /** Restores `id` over the profile: what both name alike comes back, what the backup lacks stays, and the safety backup holds what was there. */
+  async function restoreOver(id: string): Promise<void> {
+    const expected = held.get(id);
+    if (!expected) return;
+    // Mostly the application is stopped first; otherwise a database it has open must not be replaced.
+    if (random() < 0.6) await closeLive();
+    const open = [...live.keys()];
+    const before = await heldNow(root, shape);
+    let result;
+    try {
+      result = await restoreBackup(context, { reference: id });
+    } catch (error) {
+      if (!isEnvProfilesError(error) || open.length === 0) throw error;
+      assert.deepEqual(await heldNow(root, shape), before, `a refused restore of ${id} (${error.code}) changed the profile`);
+      log.push(`restore ${id} over the profile with ${open.join(', ')} open: refused, ${error.code}: ${error.message}`);
+      counts['restore refused, in use'] = (counts['restore refused, in use'] ?? 0) + 1;
+      return;
+    }
+    log.push(`restore ${id} over the profile${open.length ? ` with ${open.join(', ')} open` : ''}: safety backup ${result.safetyBackup}; notes: ${result.notes.join(' | ')}`);
+    if (result.safetyBackup) held.set(result.safetyBackup, before);
+    const after = await heldNow(root, shape);
+    for (const name of open) {
+      const rel = shape.databases.get(name) as string;
+      assert.equal(after.databases.get(name), before.databases.get(name), `restore of ${id} replaced ${name} (${rel}) while a connection had it open`);
+    }
+    for (const [name, rel] of shape.databases) {
+      const sameName: string | undefined = expected.databasePaths.get(name);
+      const samePathAs: string | undefined = [...expected.databasePaths].find(([, backedUp]) => path.resolve(root, backedUp) === path.resolve(root, rel))?.[0];
+      const now = after.databases.get(name);
+      // The backup's database of this name, or (renamed since) at this path, comes back here; one both
+      // renamed and moved, with another database of the backup at its path now, is not checked.
+      const from: string | undefined = sameName === rel ? name : sameName === undefined ? samePathAs : samePathAs === undefined ? name : undefined;
+      if (from !== undefined) assert.equal(now, expected.databases.get(from), `restore of ${id}: ${name} (${rel}) is not the backed-up data of ${from}`);
+      else if (sameName === undefined) assert.equal(now, before.databases.get(name), `restore of ${id}: ${name} (${rel}), which the backup does not hold, changed`);
+    }
+    for (const [file, bytes] of expected.files) {
+      if (shape.files.includes(file)) assert.equal(fs.readFileSync(path.join(root, file), 'base64'), bytes, `restore of ${id}: ${file}`);
+    }
+    counts['restore over'] = (counts['restore over'] ?? 0) + 1;
+    if (result.safetyBackup) await checkAsNew(result.safetyBackup);
+  }
+
+  try {
+    const total = steps.reduce((sum, [weight]) => sum + weight, 0);
+    for (let step = 0; step < STEPS; step++) {
+      let roll = random() * total;
+      const chosen = steps.find(([weight]) => (roll -= weight) < 0) ?? steps[0];
+      await chosen[1]();
+    }
+
+    // Every backup still listed verifies and restores as new to its data.
+    for (const id of listedIds()) {
+      assert.equal((await verifyBackup(context, id)).ok, true, `final verify of ${id}`);
+      await checkAsNew(id);
+    }
+    // A delete with its data: refused (typed), or a verified backup holds exactly the data deleted.
+    if (random() < 0.7) await closeLive();
+    const before = await heldNow(root, shape);
+    if (random() < 0.6) {
+      await pastLastWrite();
+      const made = await createBackup(context, { profileId: ID, kind: 'auto', leaveOutMissing: true });
+      held.set(made.entry.id, before);
+      if (random() < 0.8) assert.equal((await verifyBackup(context, made.entry.id)).ok, true);
+      log.push(`last backup ${made.entry.id}`);
+    }
+    try {
+      const deleted = await deleteProfile(context, { id: ID, deleteData: true });
+      log.push(`delete --delete-data${live.size ? ` with ${[...live.keys()].join(', ')} open` : ''}: covered by ${deleted.coveredBy}`);
+      assert.equal(live.size, 0, `delete --delete-data removed ${[...live.keys()].join(', ')} while a connection had it open`);
+      for (const [name, rel] of shape.databases) assert.equal(fs.existsSync(path.join(root, rel)), false, `${name} was to be deleted`);
+      const covering = deleted.coveredBy as string;
+      const coveringHeld = held.get(covering);
+      assert.ok(coveringHeld, `delete was covered by ${covering}, which this run did not take`);
+      for (const [name, rel] of before.databasePaths) {
+        const there: string | undefined = [...coveringHeld.databasePaths].find(([, backedUp]) => path.resolve(root, backedUp) === path.resolve(root, rel))?.[0];
+        assert.equal(there === undefined ? undefined : coveringHeld.databases.get(there), before.databases.get(name), `delete --delete-data removed ${name} (${rel}), which ${covering} does not hold as it was`);
+      }
+      await checkAsNew(covering);
+      count('deleted');
+    } catch (error) {
+      if (!isEnvProfilesError(error) || (error.code !== 'NEEDS_BACKUP' && live.size === 0)) throw error;
+      assert.deepEqual(await heldNow(root, shape), before, `a refused delete (${error.code}) changed the profile`);
+      log.push(`delete refused: ${error.message}`);
+      count(`delete refused, ${error.code}`);
+    }
+  } finally {
+    await application.stop();
+  }
+}
