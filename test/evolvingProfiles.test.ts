@@ -4,15 +4,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse } from 'yaml';
-import { createBackup } from '../src/core/backup/backupCreation';
-import { pruneBackups } from '../src/core/backup/backupPruning';
-import { restoreBackup } from '../src/core/backup/backupRestore';
-import { verifyBackup } from '../src/core/backup/backupVerification';
-import { isEnvProfilesError } from '../src/core/errors';
-import { deleteProfile } from '../src/core/profileDeletion';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { seeded } from './support/testHelpers';
-import { REPO_ROOT, emptyWorkspace, engine, pastLastWrite } from './support/workspaces';
+import { inProcess, refusalOf, throughCli, type BackupCommands } from './support/twoWays';
+import { leaveHotJournal } from './support/crashedWriter';
+import { REPO_ROOT, emptyWorkspace, engine, pastLastWrite, tempDir } from './support/workspaces';
 
 // A profile whose shape changes between backups, at random (seeded): databases renamed, moved, added,
 // dropped, rewritten (VACUUM, another page size), files: changed, added and dropped; backups of every
@@ -23,6 +19,8 @@ const RUNS = Number(process.env.ENVPROFILES_EVOLVING_RUNS ?? 10);
 const SEED = Number(process.env.ENVPROFILES_EVOLVING_SEED ?? 20261206);
 const STEPS = Number(process.env.ENVPROFILES_EVOLVING_STEPS ?? 30);
 const ID = 'evolving';
+/** The share of commands run through the built CLI rather than in process. */
+const THROUGH_CLI = 0.25;
 
 interface Shape {
   databases: Map<string, string>;
@@ -45,7 +43,16 @@ function profileYaml(shape: Shape): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Every row of every table of the database's committed state (a hot journal rolled back, in a copy). */
 async function rowsOf(file: string): Promise<string> {
+  const journal = `${file}-journal`;
+  if (fs.existsSync(journal) && fs.statSync(journal).size > 0) {
+    const copy = path.join(tempDir('evolving-committed-'), 'copy.sqlite3');
+    fs.copyFileSync(file, copy);
+    fs.copyFileSync(journal, `${copy}-journal`);
+    await execute(copy, 'SELECT count(*) FROM sqlite_master');
+    return rowsOf(copy);
+  }
   const connection = (await engine()).open(file, { readOnly: true });
   try {
     const tables: Record<string, unknown> = {};
@@ -167,6 +174,9 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
   const writeProfile = (): void => fs.writeFileSync(profileFile, profileYaml(shape));
   const held = new Map<string, Held>();
   let asNewCount = 0;
+  const core = inProcess(context);
+  const cli = throughCli(root);
+  const via = (): BackupCommands => (random() < THROUGH_CLI ? cli : core);
 
   const createDatabase = async (): Promise<void> => {
     const name = newName('db');
@@ -222,6 +232,38 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       const name = pick([...live.keys()]);
       await closeLive(name);
       log.push(`the application closed ${name}`);
+    }],
+    [1, async () => {
+      // The application dies in the middle of a transaction on a rollback-journal database.
+      const candidates = currentDatabases().filter((name) => !live.has(name) && !fs.existsSync(path.join(root, `${shape.databases.get(name)}-wal`)));
+      if (candidates.length === 0) return;
+      const name = pick(candidates);
+      const file = path.join(root, shape.databases.get(name) as string);
+      const connection = (await engine()).open(file, { readOnly: true });
+      const mode = String(connection.all('PRAGMA journal_mode')[0]?.journal_mode);
+      connection.close();
+      if (mode !== 'delete') return;
+      leaveHotJournal(file, 'items');
+      log.push(`the application died mid-transaction on ${name}: a hot journal is left`);
+      count('hot journal');
+    }],
+    [1, async () => {
+      // A profile file that does not parse: a backup and a restore over it are refused and change nothing.
+      const id = pickListed();
+      const before = await heldNow(root, shape);
+      const listed = listedIds();
+      fs.writeFileSync(profileFile, `${profileYaml(shape).replace('  databases:', '  databases: [')}`);
+      const commands = via();
+      try {
+        await assert.rejects(commands.backup(ID, 'auto', true), (error) => refusalOf(error) !== undefined, 'a backup of a profile file that does not parse');
+        if (id) await assert.rejects(commands.restore(id), (error) => refusalOf(error) !== undefined, 'a restore over a profile file that does not parse');
+        assert.deepEqual(listedIds(), listed, 'a refused command listed a backup');
+        assert.deepEqual(await heldNow(root, shape), before, 'a refused command changed the profile');
+        log.push(`profile file broken (${commands.how}): backup${id ? ` and restore of ${id}` : ''} refused`);
+        count('broken profile refused');
+      } finally {
+        writeProfile();
+      }
     }],
     [1, async () => {
       if (currentDatabases().length < 2) return;
@@ -309,27 +351,29 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       const missing = missingDatabases();
       const before = await heldNow(root, shape);
       await pastLastWrite();
+      const commands = via();
       try {
-        const made = await createBackup(context, { profileId: ID, kind, leaveOutMissing });
+        const made = await commands.backup(ID, kind, leaveOutMissing);
         assert.ok(missing.length === 0 || leaveOutMissing, `a backup without --skip-missing went on with ${missing.join(', ')} missing`);
-        assert.deepEqual((made.leftOut ?? []).map((d) => d.logicalName).sort(), [...missing].sort(), `${made.entry.id} left out`);
-        held.set(made.entry.id, before);
-        log.push(`backup ${kind}: ${made.entry.id} (${made.entry.kind}, chain ${made.entry.chain.length})`);
-        count(`backup ${made.entry.kind}`);
+        assert.deepEqual([...made.leftOut].sort(), [...missing].sort(), `${made.id} left out`);
+        held.set(made.id, before);
+        log.push(`backup ${kind} (${commands.how}): ${made.id} (${made.kind}, chain ${made.chainLength})`);
+        count(`backup ${made.kind}`);
       } catch (error) {
         // An incremental with nothing to build on is refused, typed, and so is a missing database unless
         // left out; nothing else may refuse a backup here.
-        const refusedRightly = isEnvProfilesError(error) && ((kind === 'incremental' && held.size === 0) || (missing.length > 0 && !leaveOutMissing));
-        if (!refusedRightly) throw error;
-        log.push(`backup ${kind} refused: ${error.message}`);
+        const refusal = refusalOf(error);
+        if (!refusal || !((kind === 'incremental' && held.size === 0) || (missing.length > 0 && !leaveOutMissing))) throw error;
+        log.push(`backup ${kind} (${commands.how}) refused: ${refusal.message}`);
       }
     }],
     [2, async () => {
       const id = pickListed();
       if (!id) return;
-      const result = await verifyBackup(context, id);
-      log.push(`verify ${id}: ${result.ok}`);
-      assert.equal(result.ok, true, `verify ${id}: ${JSON.stringify(result)}`);
+      const commands = via();
+      const result = await commands.verify(id);
+      log.push(`verify ${id} (${commands.how}): ${result.ok}`);
+      assert.equal(result.ok, true, `verify ${id}: ${result.detail}`);
       count('verify');
     }],
     [2, async () => {
@@ -343,8 +387,9 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       await restoreOver(id);
     }],
     [1, async () => {
-      const result = await pruneBackups(context, ID, false);
-      log.push(`prune (keep last ${shape.keepLast}): deleted ${result.deleted.join(', ') || 'none'}`);
+      const commands = via();
+      const deleted = await commands.prune(ID);
+      log.push(`prune (${commands.how}, keep last ${shape.keepLast}): deleted ${deleted.join(', ') || 'none'}`);
       count('prune');
     }],
   ];
@@ -364,19 +409,20 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     const expected = held.get(id);
     if (!expected) return; // a safety backup: checked where it was taken
     const asNew = `copy${++asNewCount}`;
+    const commands = via();
     if (expected.databases.size === 0) {
       // Every database was missing (left out): a profile needs one, so there is nothing to restore it as.
-      await assert.rejects(restoreBackup(context, { reference: id, asNew }), (error) => isEnvProfilesError(error) && /holds no database/.test(error.message));
-      log.push(`restore ${id} as ${asNew}: refused, it holds no database`);
+      await assert.rejects(commands.restore(id, asNew), (error) => /holds no database/.test(refusalOf(error)?.message ?? ''));
+      log.push(`restore ${id} as ${asNew} (${commands.how}): refused, it holds no database`);
       return;
     }
-    await restoreBackup(context, { reference: id, asNew });
+    await commands.restore(id, asNew);
     const restored = parse(fs.readFileSync(path.join(root, '.envprofiles/profiles', `${asNew}.yaml`), 'utf8')) as { profile: { databases: Record<string, string> } };
     assert.deepEqual(Object.keys(restored.profile.databases).sort(), [...expected.databases.keys()].sort(), `restore of ${id} as ${asNew}: its databases`);
     for (const [name, rows] of expected.databases) {
       assert.equal(await rowsOf(path.join(root, restored.profile.databases[name])), rows, `restore of ${id} as ${asNew}: ${name} differs from when it was backed up`);
     }
-    log.push(`restore ${id} as ${asNew}: same`);
+    log.push(`restore ${id} as ${asNew} (${commands.how}): same`);
     counts['restore as new'] = (counts['restore as new'] ?? 0) + 1;
   }
 
@@ -388,17 +434,19 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     if (random() < 0.6) await closeLive();
     const open = [...live.keys()];
     const before = await heldNow(root, shape);
+    const commands = via();
     let result;
     try {
-      result = await restoreBackup(context, { reference: id });
+      result = await commands.restore(id);
     } catch (error) {
-      if (!isEnvProfilesError(error) || open.length === 0) throw error;
-      assert.deepEqual(await heldNow(root, shape), before, `a refused restore of ${id} (${error.code}) changed the profile`);
-      log.push(`restore ${id} over the profile with ${open.join(', ')} open: refused, ${error.code}: ${error.message}`);
+      const refusal = refusalOf(error);
+      if (!refusal || open.length === 0) throw error;
+      assert.deepEqual(await heldNow(root, shape), before, `a refused restore of ${id} (${refusal.code}) changed the profile`);
+      log.push(`restore ${id} over the profile (${commands.how}) with ${open.join(', ')} open: refused, ${refusal.code}: ${refusal.message}`);
       counts['restore refused, in use'] = (counts['restore refused, in use'] ?? 0) + 1;
       return;
     }
-    log.push(`restore ${id} over the profile${open.length ? ` with ${open.join(', ')} open` : ''}: safety backup ${result.safetyBackup}; notes: ${result.notes.join(' | ')}`);
+    log.push(`restore ${id} over the profile (${commands.how})${open.length ? ` with ${open.join(', ')} open` : ''}: safety backup ${result.safetyBackup}; notes: ${result.notes.join(' | ')}`);
     if (result.safetyBackup) held.set(result.safetyBackup, before);
     const after = await heldNow(root, shape);
     for (const name of open) {
@@ -432,7 +480,8 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
 
     // Every backup still listed verifies and restores as new to its data.
     for (const id of listedIds()) {
-      assert.equal((await verifyBackup(context, id)).ok, true, `final verify of ${id}`);
+      const verified = await via().verify(id);
+      assert.equal(verified.ok, true, `final verify of ${id}: ${verified.detail}`);
       await checkAsNew(id);
     }
     // A delete with its data: refused (typed), or a verified backup holds exactly the data deleted.
@@ -440,17 +489,18 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     const before = await heldNow(root, shape);
     if (random() < 0.6) {
       await pastLastWrite();
-      const made = await createBackup(context, { profileId: ID, kind: 'auto', leaveOutMissing: true });
-      held.set(made.entry.id, before);
-      if (random() < 0.8) assert.equal((await verifyBackup(context, made.entry.id)).ok, true);
-      log.push(`last backup ${made.entry.id}`);
+      const made = await via().backup(ID, 'auto', true);
+      held.set(made.id, before);
+      if (random() < 0.8) assert.equal((await via().verify(made.id)).ok, true);
+      log.push(`last backup ${made.id}`);
     }
+    const commands = via();
     try {
-      const deleted = await deleteProfile(context, { id: ID, deleteData: true });
-      log.push(`delete --delete-data${live.size ? ` with ${[...live.keys()].join(', ')} open` : ''}: covered by ${deleted.coveredBy}`);
+      const covering = await commands.deleteWithData(ID);
+      log.push(`delete --delete-data (${commands.how})${live.size ? ` with ${[...live.keys()].join(', ')} open` : ''}: covered by ${covering}`);
       assert.equal(live.size, 0, `delete --delete-data removed ${[...live.keys()].join(', ')} while a connection had it open`);
       for (const [name, rel] of shape.databases) assert.equal(fs.existsSync(path.join(root, rel)), false, `${name} was to be deleted`);
-      const covering = deleted.coveredBy as string;
+      assert.ok(covering, 'a delete names the backup that covers it');
       const coveringHeld = held.get(covering);
       assert.ok(coveringHeld, `delete was covered by ${covering}, which this run did not take`);
       for (const [name, rel] of before.databasePaths) {
@@ -460,10 +510,11 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       await checkAsNew(covering);
       count('deleted');
     } catch (error) {
-      if (!isEnvProfilesError(error) || (error.code !== 'NEEDS_BACKUP' && live.size === 0)) throw error;
-      assert.deepEqual(await heldNow(root, shape), before, `a refused delete (${error.code}) changed the profile`);
-      log.push(`delete refused: ${error.message}`);
-      count(`delete refused, ${error.code}`);
+      const refusal = refusalOf(error);
+      if (!refusal || (refusal.code !== 'NEEDS_BACKUP' && live.size === 0)) throw error;
+      assert.deepEqual(await heldNow(root, shape), before, `a refused delete (${refusal.code}) changed the profile`);
+      log.push(`delete (${commands.how}) refused: ${refusal.message}`);
+      count(`delete refused, ${refusal.code}`);
     }
   } finally {
     await application.stop();
