@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,7 +34,11 @@ interface Held {
   databases: Map<string, string>;
   databasePaths: Map<string, string>;
   files: Map<string, string>;
+  /** The damaged databases (no SQLite can read them), by the SHA-256 of their files. */
+  damaged: Map<string, string>;
 }
+
+const sha256Of = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 function profileYaml(shape: Shape): string {
   const lines = ['profile:', `  id: "${ID}"`, '  name: "Evolving"', '  type: "DEVELOPMENT"', '  created_at: "2025-08-08T20:00:00Z"', '  databases:'];
@@ -65,13 +70,17 @@ async function rowsOf(file: string): Promise<string> {
   }
 }
 
-/** What the profile holds now (a database whose file is missing: nothing). */
-async function heldNow(root: string, shape: Shape): Promise<Held> {
+/** What the profile holds now (a database whose file is missing: nothing; one that is damaged: its file's hash). */
+async function heldNow(root: string, shape: Shape, damagedNames: ReadonlySet<string>): Promise<Held> {
   const databases = new Map<string, string>();
+  const damaged = new Map<string, string>();
   const present = [...shape.databases].filter(([, rel]) => fs.existsSync(path.join(root, rel)));
-  for (const [name, rel] of present) databases.set(name, await rowsOf(path.join(root, rel)));
+  for (const [name, rel] of present) {
+    if (damagedNames.has(name)) damaged.set(name, sha256Of(path.join(root, rel)));
+    else databases.set(name, await rowsOf(path.join(root, rel)));
+  }
   const files = new Map(shape.files.map((file) => [file, fs.readFileSync(path.join(root, file), 'base64')]));
-  return { databases, databasePaths: new Map(present), files };
+  return { databases, databasePaths: new Map(present.filter(([name]) => !damagedNames.has(name))), files, damaged };
 }
 
 async function execute(file: string, sql: string): Promise<void> {
@@ -171,6 +180,12 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
   const newName = (stem: string): string => `${stem}${++fresh}`;
   const shape: Shape = { databases: new Map(), files: [], keepLast: 2 + Math.floor(random() * 4) };
   const profileFile = path.join(root, '.envprofiles/profiles', `${ID}.yaml`);
+  // Each run its own settings: where the backups go (in the workspace, or a folder outside it), how
+  // they are compressed, and how long a chain of incrementals may grow.
+  const backupsFolder = random() < 0.3 ? tempDir('evolving-backups-') : path.join(root, '.envprofiles/backups');
+  const settings = { compression: pick(['store', 'fast', 'best']), maxChain: 1 + Math.floor(random() * 7) };
+  fs.writeFileSync(path.join(root, '.envprofiles/config.yaml'), `backups:\n  directory: ${JSON.stringify(backupsFolder)}\n  compression: ${settings.compression}\n  max_chain: ${settings.maxChain}\n`);
+  log.push(`backups in ${backupsFolder === path.join(root, '.envprofiles/backups') ? 'the workspace' : 'a folder outside it'}, compression ${settings.compression}, chains of at most ${settings.maxChain}`);
   const writeProfile = (): void => fs.writeFileSync(profileFile, profileYaml(shape));
   const held = new Map<string, Held>();
   let asNewCount = 0;
@@ -198,8 +213,11 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
   await createDatabase();
   await createDatabase();
   writeProfile();
-  const currentDatabases = (): string[] => [...shape.databases.keys()].filter((name) => fs.existsSync(path.join(root, shape.databases.get(name) as string)));
-  const missingDatabases = (): string[] => [...shape.databases.keys()].filter((name) => !currentDatabases().includes(name));
+  // Damaged databases (their header overwritten): no SQLite reads them until a restore replaces them.
+  const damaged = new Set<string>();
+  const presentDatabases = (): string[] => [...shape.databases.keys()].filter((name) => fs.existsSync(path.join(root, shape.databases.get(name) as string)));
+  const currentDatabases = (): string[] => presentDatabases().filter((name) => !damaged.has(name));
+  const missingDatabases = (): string[] => [...shape.databases.keys()].filter((name) => !presentDatabases().includes(name));
   // The application's own connections, kept open across backups with their WAL not checkpointed.
   const application = new Application();
   const live = { has: (name: string) => application.open.includes(name), get size() { return application.open.length; }, keys: () => application.open };
@@ -235,7 +253,7 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     }],
     [1, async () => {
       // The application dies in the middle of a transaction on a rollback-journal database.
-      const candidates = currentDatabases().filter((name) => !live.has(name) && !fs.existsSync(path.join(root, `${shape.databases.get(name)}-wal`)));
+      const candidates = currentDatabases().filter((name) => !live.has(name) && !['-wal', '-journal'].some((side) => fs.existsSync(path.join(root, `${shape.databases.get(name)}${side}`))));
       if (candidates.length === 0) return;
       const name = pick(candidates);
       const file = path.join(root, shape.databases.get(name) as string);
@@ -250,15 +268,15 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     [1, async () => {
       // A profile file that does not parse: a backup and a restore over it are refused and change nothing.
       const id = pickListed();
-      const before = await heldNow(root, shape);
+      const before = await heldNow(root, shape, damaged);
       const listed = listedIds();
       fs.writeFileSync(profileFile, `${profileYaml(shape).replace('  databases:', '  databases: [')}`);
       const commands = via();
       try {
-        await assert.rejects(commands.backup(ID, 'auto', true), (error) => refusalOf(error) !== undefined, 'a backup of a profile file that does not parse');
+        await assert.rejects(commands.backup(ID, 'auto', { leaveOutMissing: true, keepDamaged: true }), (error) => refusalOf(error) !== undefined, 'a backup of a profile file that does not parse');
         if (id) await assert.rejects(commands.restore(id), (error) => refusalOf(error) !== undefined, 'a restore over a profile file that does not parse');
         assert.deepEqual(listedIds(), listed, 'a refused command listed a backup');
-        assert.deepEqual(await heldNow(root, shape), before, 'a refused command changed the profile');
+        assert.deepEqual(await heldNow(root, shape, damaged), before, 'a refused command changed the profile');
         log.push(`profile file broken (${commands.how}): backup${id ? ` and restore of ${id}` : ''} refused`);
         count('broken profile refused');
       } finally {
@@ -266,12 +284,26 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       }
     }],
     [1, async () => {
-      if (currentDatabases().length < 2) return;
-      const name = pick(currentDatabases());
+      if (presentDatabases().length < 2) return;
+      const name = pick(presentDatabases());
       await closeLive(name);
       const rel = shape.databases.get(name) as string;
       for (const side of SIDES) fs.rmSync(path.join(root, rel + side), { force: true });
+      damaged.delete(name);
       log.push(`file of ${name} (${rel}) deleted`);
+    }],
+    [1, async () => {
+      // Another tool overwrites a database's header: it is no SQLite database any more.
+      if (currentDatabases().length === 0) return;
+      const name = pick(currentDatabases());
+      await closeLive(name);
+      const file = path.join(root, shape.databases.get(name) as string);
+      const handle = fs.openSync(file, 'r+');
+      fs.writeSync(handle, Buffer.from(`not a database any more ${random()}`.padEnd(100, '!')), 0, 100, 0);
+      fs.closeSync(handle);
+      damaged.add(name);
+      log.push(`${name} damaged (its header overwritten)`);
+      count('damaged');
     }],
     [1, async () => {
       if (currentDatabases().length === 0) return;
@@ -296,13 +328,14 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       const name = pick([...shape.databases.keys()]);
       const renamed = newName('renamed');
       application.renamed(name, renamed);
+      if (damaged.delete(name)) damaged.add(renamed);
       shape.databases = new Map([...shape.databases].map(([key, rel]) => [key === name ? renamed : key, rel]));
       writeProfile();
       log.push(`rename ${name} to ${renamed}`);
     }],
     [1, async () => {
-      if (currentDatabases().length === 0) return;
-      const name = pick(currentDatabases());
+      if (presentDatabases().length === 0) return;
+      const name = pick(presentDatabases());
       await closeLive(name);
       const from = shape.databases.get(name) as string;
       const to = `data/${pick(['app', 'moved'])}/${newName('moved')}.sqlite3`;
@@ -323,6 +356,7 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       const name = pick([...shape.databases.keys()]);
       await closeLive(name);
       shape.databases.delete(name);
+      damaged.delete(name);
       writeProfile();
       log.push(`drop ${name} from the profile (its file stays)`);
     }],
@@ -348,14 +382,18 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     [5, async () => {
       const kind = pick(['auto', 'auto', 'full', 'incremental'] as const);
       const leaveOutMissing = random() < 0.8;
+      const keepDamaged = random() < 0.8;
       const missing = missingDatabases();
-      const before = await heldNow(root, shape);
+      const damagedNow = presentDatabases().filter((name) => damaged.has(name));
+      const before = await heldNow(root, shape, damaged);
       await pastLastWrite();
       const commands = via();
       try {
-        const made = await commands.backup(ID, kind, leaveOutMissing);
+        const made = await commands.backup(ID, kind, { leaveOutMissing, keepDamaged });
         assert.ok(missing.length === 0 || leaveOutMissing, `a backup without --skip-missing went on with ${missing.join(', ')} missing`);
-        assert.deepEqual([...made.leftOut].sort(), [...missing].sort(), `${made.id} left out`);
+        assert.ok(damagedNow.length === 0 || keepDamaged, `a backup without --keep-damaged went on with ${damagedNow.join(', ')} damaged`);
+        assert.deepEqual([...made.leftOut].sort(), [...missing, ...damagedNow].sort(), `${made.id} left out`);
+        assert.ok(made.chainLength <= settings.maxChain, `${made.id} is incremental number ${made.chainLength} of a chain of at most ${settings.maxChain}`);
         held.set(made.id, before);
         log.push(`backup ${kind} (${commands.how}): ${made.id} (${made.kind}, chain ${made.chainLength})`);
         count(`backup ${made.kind}`);
@@ -363,7 +401,7 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
         // An incremental with nothing to build on is refused, typed, and so is a missing database unless
         // left out; nothing else may refuse a backup here.
         const refusal = refusalOf(error);
-        if (!refusal || !((kind === 'incremental' && held.size === 0) || (missing.length > 0 && !leaveOutMissing))) throw error;
+        if (!refusal || !((kind === 'incremental' && held.size === 0) || (missing.length > 0 && !leaveOutMissing) || (damagedNow.length > 0 && !keepDamaged))) throw error;
         log.push(`backup ${kind} (${commands.how}) refused: ${refusal.message}`);
       }
     }],
@@ -399,7 +437,7 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     return listed.length === 0 ? undefined : pick(listed);
   }
   function listedIds(): string[] {
-    const catalog = path.join(root, '.envprofiles/backups', ID, 'catalog.json');
+    const catalog = path.join(backupsFolder, ID, 'catalog.json');
     if (!fs.existsSync(catalog)) return [];
     return (JSON.parse(fs.readFileSync(catalog, 'utf8')) as { backups: Array<{ id: string }> }).backups.map((b) => b.id);
   }
@@ -433,7 +471,7 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     // Mostly the application is stopped first; otherwise a database it has open must not be replaced.
     if (random() < 0.6) await closeLive();
     const open = [...live.keys()];
-    const before = await heldNow(root, shape);
+    const before = await heldNow(root, shape, damaged);
     const commands = via();
     let result;
     try {
@@ -441,25 +479,45 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     } catch (error) {
       const refusal = refusalOf(error);
       if (!refusal || open.length === 0) throw error;
-      assert.deepEqual(await heldNow(root, shape), before, `a refused restore of ${id} (${refusal.code}) changed the profile`);
+      assert.deepEqual(await heldNow(root, shape, damaged), before, `a refused restore of ${id} (${refusal.code}) changed the profile`);
       log.push(`restore ${id} over the profile (${commands.how}) with ${open.join(', ')} open: refused, ${refusal.code}: ${refusal.message}`);
       counts['restore refused, in use'] = (counts['restore refused, in use'] ?? 0) + 1;
       return;
     }
     log.push(`restore ${id} over the profile (${commands.how})${open.length ? ` with ${open.join(', ')} open` : ''}: safety backup ${result.safetyBackup}; notes: ${result.notes.join(' | ')}`);
     if (result.safetyBackup) held.set(result.safetyBackup, before);
-    const after = await heldNow(root, shape);
+    const after = await heldNow(root, shape, damaged);
     for (const name of open) {
       const rel = shape.databases.get(name) as string;
       assert.equal(after.databases.get(name), before.databases.get(name), `restore of ${id} replaced ${name} (${rel}) while a connection had it open`);
     }
-    for (const [name, rel] of shape.databases) {
+    // The backup's database of this name, or (renamed since) at this path, comes back here; one both
+    // renamed and moved, with another database of the backup at its path now, is not checked.
+    const restoredFrom = (name: string, rel: string): { from?: string; sameName?: string } => {
       const sameName: string | undefined = expected.databasePaths.get(name);
       const samePathAs: string | undefined = [...expected.databasePaths].find(([, backedUp]) => path.resolve(root, backedUp) === path.resolve(root, rel))?.[0];
+      return { sameName, from: sameName === rel ? name : sameName === undefined ? samePathAs : samePathAs === undefined ? name : undefined };
+    };
+    // A damaged database the backup holds is replaced, and its file kept beside it byte for byte; one it
+    // does not hold stays as it is.
+    for (const [name, hash] of before.damaged) {
+      const rel = shape.databases.get(name) as string;
+      const file = path.join(root, rel);
+      const { from, sameName } = restoredFrom(name, rel);
+      if (from !== undefined) {
+        damaged.delete(name);
+        assert.equal(await rowsOf(file), expected.databases.get(from), `restore of ${id}: the damaged ${name} (${rel}) is not the backed-up data of ${from}`);
+        const keptAside = fs.readdirSync(path.dirname(file)).filter((entry) => entry.startsWith(`${path.basename(rel)}.before-restore-`) && !/-(wal|shm|journal)$/.test(entry));
+        assert.ok(keptAside.some((entry) => sha256Of(path.join(path.dirname(file), entry)) === hash), `restore of ${id}: the damaged ${name} (${rel}) was not kept aside as it was (beside it: ${keptAside.join(', ') || 'nothing'})`);
+        count('damaged, restored and kept aside');
+      } else if (sameName === undefined) {
+        assert.equal(sha256Of(file), hash, `restore of ${id}: the damaged ${name} (${rel}), which the backup does not hold, changed`);
+      }
+    }
+    for (const [name, rel] of shape.databases) {
+      if (before.damaged.has(name)) continue;
+      const { from, sameName } = restoredFrom(name, rel);
       const now = after.databases.get(name);
-      // The backup's database of this name, or (renamed since) at this path, comes back here; one both
-      // renamed and moved, with another database of the backup at its path now, is not checked.
-      const from: string | undefined = sameName === rel ? name : sameName === undefined ? samePathAs : samePathAs === undefined ? name : undefined;
       if (from !== undefined) assert.equal(now, expected.databases.get(from), `restore of ${id}: ${name} (${rel}) is not the backed-up data of ${from}`);
       else if (sameName === undefined) assert.equal(now, before.databases.get(name), `restore of ${id}: ${name} (${rel}), which the backup does not hold, changed`);
     }
@@ -486,10 +544,10 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     }
     // A delete with its data: refused (typed), or a verified backup holds exactly the data deleted.
     if (random() < 0.7) await closeLive();
-    const before = await heldNow(root, shape);
+    const before = await heldNow(root, shape, damaged);
     if (random() < 0.6) {
       await pastLastWrite();
-      const made = await via().backup(ID, 'auto', true);
+      const made = await via().backup(ID, 'auto', { leaveOutMissing: true, keepDamaged: true });
       held.set(made.id, before);
       if (random() < 0.8) assert.equal((await via().verify(made.id)).ok, true);
       log.push(`last backup ${made.id}`);
@@ -507,12 +565,20 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
         const there: string | undefined = [...coveringHeld.databasePaths].find(([, backedUp]) => path.resolve(root, backedUp) === path.resolve(root, rel))?.[0];
         assert.equal(there === undefined ? undefined : coveringHeld.databases.get(there), before.databases.get(name), `delete --delete-data removed ${name} (${rel}), which ${covering} does not hold as it was`);
       }
+      // A damaged database deleted with its data: the covering backup keeps its file as it was found.
+      for (const [name, hash] of before.damaged) {
+        const archive = path.join(backupsFolder, ID, `${covering}.zip`);
+        const hashes = spawnSync('python3', ['-c', 'import hashlib, sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nfor n in z.namelist():\n    print(n, hashlib.sha256(z.read(n)).hexdigest())', archive], { encoding: 'utf8' });
+        assert.equal(hashes.status, 0, hashes.stderr);
+        assert.ok(hashes.stdout.split('\n').some((line) => line.startsWith('damaged/') && line.endsWith(` ${hash}`)), `delete --delete-data removed the damaged ${name}, and ${covering} does not keep its file as found:\n${hashes.stdout}`);
+        count('damaged, deleted and kept as found');
+      }
       await checkAsNew(covering);
       count('deleted');
     } catch (error) {
       const refusal = refusalOf(error);
       if (!refusal || (refusal.code !== 'NEEDS_BACKUP' && live.size === 0)) throw error;
-      assert.deepEqual(await heldNow(root, shape), before, `a refused delete (${refusal.code}) changed the profile`);
+      assert.deepEqual(await heldNow(root, shape, damaged), before, `a refused delete (${refusal.code}) changed the profile`);
       log.push(`delete (${commands.how}) refused: ${refusal.message}`);
       count(`delete refused, ${refusal.code}`);
     }

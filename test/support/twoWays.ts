@@ -30,7 +30,7 @@ export interface MadeBackup { id: string; kind: string; chainLength: number; lef
 
 export interface BackupCommands {
   readonly how: 'core' | 'cli';
-  backup(profileId: string, kind: 'auto' | 'full' | 'incremental', leaveOutMissing: boolean): Promise<MadeBackup>;
+  backup(profileId: string, kind: 'auto' | 'full' | 'incremental', options: { leaveOutMissing: boolean; keepDamaged: boolean }): Promise<MadeBackup>;
   verify(id: string): Promise<{ ok: boolean; detail: string }>;
   restore(id: string, asNew?: string): Promise<{ safetyBackup?: string; notes: string[] }>;
   prune(profileId: string): Promise<string[]>;
@@ -48,8 +48,8 @@ async function typed<T>(run: () => Promise<T>): Promise<T> {
 export function inProcess(context: WorkspaceContext): BackupCommands {
   return {
     how: 'core',
-    backup: (profileId, kind, leaveOutMissing) => typed(async () => {
-      const made = await createBackup(context, { profileId, kind, leaveOutMissing });
+    backup: (profileId, kind, options) => typed(async () => {
+      const made = await createBackup(context, { profileId, kind, ...options });
       return { id: made.entry.id, kind: made.entry.kind, chainLength: made.entry.chain.length, leftOut: (made.leftOut ?? []).map((d) => d.logicalName) };
     }),
     verify: (id) => typed(async () => {
@@ -74,8 +74,8 @@ export function throughCli(root: string): BackupCommands {
   };
   return {
     how: 'cli',
-    backup: async (profileId, kind, leaveOutMissing) => {
-      const made = run(['backup', profileId, ...(kind === 'auto' ? [] : [`--${kind}`]), ...(leaveOutMissing ? ['--skip-missing'] : [])]);
+    backup: async (profileId, kind, options) => {
+      const made = run(['backup', profileId, ...(kind === 'auto' ? [] : [`--${kind}`]), ...(options.leaveOutMissing ? ['--skip-missing'] : []), ...(options.keepDamaged ? ['--keep-damaged'] : [])]);
       return { id: made.id, kind: made.kind, chainLength: made.chain.length, leftOut: made.leftOut ?? [] };
     },
     verify: async (id) => {
