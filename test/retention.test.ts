@@ -1063,6 +1063,44 @@ describe('delete', () => {
     assert.equal(result.coveredBy, backup.json?.result.id);
   });
 
+  it('a restore\'s safety backup does not name a damaged database the restore leaves as it is: it does not cover a delete with the data, which is refused and says so (before: delete --delete-data removed that file, kept in no backup; found by the evolving-profiles test)', async () => {
+    const { root, context } = await demoWorkspace();
+    const DEV = 'dev_environment_001';
+    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    const threeDatabases = fs.readFileSync(profileFile, 'utf8');
+    // A backup of the profile when it had one other database, and a file of files: as it was then.
+    fs.mkdirSync(path.join(root, 'config'));
+    fs.writeFileSync(path.join(root, 'config/app.json'), '{"mode": 1}\n');
+    const sqlite = await engine();
+    sqlite.open(path.join(root, 'data/dev/scratch.sqlite3'), { readOnly: false, create: true }).exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+    fs.writeFileSync(profileFile, threeDatabases.replace(/  databases:\n(    .*\n)+/, '  databases:\n    scratch: "data/dev/scratch.sqlite3"\n').replace('  configurations:', '  files:\n    - config/app.json\n  configurations:'));
+    const earlier = await createBackup(context, { profileId: DEV, kind: 'full' });
+    assert.equal((await verifyBackup(context, earlier.entry.id)).ok, true);
+    // Now the profile has its three databases again, one of them damaged, and the file has changed.
+    fs.writeFileSync(profileFile, threeDatabases.replace('  configurations:', '  files:\n    - config/app.json\n  configurations:'));
+    const strategies = path.join(root, 'data/dev/strategies.sqlite3');
+    for (const suffix of ['-wal', '-shm']) fs.rmSync(`${strategies}${suffix}`, { force: true });
+    const handle = fs.openSync(strategies, 'r+');
+    fs.writeSync(handle, Buffer.alloc(100, 0x21), 0, 100, 0);
+    fs.closeSync(handle);
+    const damaged = fs.readFileSync(strategies);
+    fs.writeFileSync(path.join(root, 'config/app.json'), '{"mode": 2}\n');
+    await pastLastWrite();
+    // The restore puts the file back and no database: the safety backup holds the two it can read.
+    const restored = await restoreBackup(context, { reference: earlier.entry.id });
+    assert.ok(restored.notes.some((note) => note.startsWith('data/dev/strategies.sqlite3 is not a SQLite 3 database') && note.endsWith('this restore does not replace it, and left it as it is')), restored.notes.join('\n'));
+    const safety = readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), DEV).find((e) => e.id === restored.safetyBackup);
+    assert.deepEqual([safety?.databases, safety?.leftOut, safety?.verified?.ok], [['settings', 'market_data'], undefined, true]);
+    await assert.rejects(deleteProfile(context, { id: DEV, deleteData: true }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP'
+      && e.message.includes(`its newest verified backup, ${restored.safetyBackup}, is from `) && e.message.includes(', but it does not hold strategies, which exists now, so it was not deleted.')
+      && (e.hint ?? '').includes('--keep-damaged'));
+    assert.deepEqual(fs.readFileSync(strategies), damaged, 'the damaged file is still there');
+    // The backup the refusal asks for keeps it as found, and covers the delete.
+    const kept = await createBackup(context, { profileId: DEV, kind: 'full', keepDamaged: true });
+    assert.equal((await verifyBackup(context, kept.entry.id)).ok, true);
+    assert.equal((await deleteProfile(context, { id: DEV, deleteData: true })).coveredBy, kept.entry.id);
+  });
+
   it('a profile with a damaged database: an emergency backup that kept its files as found (raw copies) covers delete, and the note says a restore does not bring it back', async () => {
     const { root, context } = await demoWorkspace();
     const TEST = 'test_environment_001';

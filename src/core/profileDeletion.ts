@@ -51,15 +51,24 @@ export interface DeleteResult {
  * A backup that left databases out covers the profile only while their files are still missing (then
  * nothing of them can be lost), or when it kept them as found (raw copies of a damaged database, taken
  * after the last change like the rest, so they are the files as they are now); one left out for another
- * reason (locked) covers nothing.
+ * reason (locked) covers nothing. Nor does one that does not name a database of the profile whose file
+ * exists: a restore's safety backup holds only what it could back up, and did not name a damaged
+ * database the restore left as it was (delete --delete-data then removed that file, kept nowhere).
  */
 function leftOutHeld(context: WorkspaceContext, entry: CatalogEntry, profile: Profile): boolean {
-  return notHeld(context, entry, profile).length === 0;
+  return notHeld(context, entry, profile).length === 0 && unnamed(context, entry, profile).length === 0;
 }
 
 /** The databases `entry` left out whose files exist now and that it did not keep as found. */
 function notHeld(context: WorkspaceContext, entry: CatalogEntry, profile: Profile): string[] {
   return leftOutPresent(context, entry, profile).filter((logical) => !entry.keptAsFound?.includes(logical));
+}
+
+/** The databases of the profile whose files exist now and that `entry` neither holds nor names as left out. */
+function unnamed(context: WorkspaceContext, entry: CatalogEntry, profile: Profile): string[] {
+  return Object.entries(profile.databases)
+    .filter(([logical, written]) => !entry.databases.includes(logical) && !(entry.leftOut ?? []).includes(logical) && fs.existsSync(context.layout.resolve(written)))
+    .map(([logical]) => logical);
 }
 
 /** The databases `entry` left out whose files exist now. */
@@ -140,11 +149,12 @@ async function requireCoveringBackup(context: WorkspaceContext, config: Workspac
   const clock = futureDated.length > 0 ? ` (${futureDated.length === 1 ? `backup ${futureDated[0].id} is` : `${futureDated.length} backups are`} dated after now, ${localTimestamp(new Date(now).toISOString(), zone)}: taken while the clock was ahead, ${futureDated.length === 1 ? 'it does' : 'they do'} not count)` : '';
   const newestSound = entries.filter((e) => holdsDataExactly(e) && !futureDated.includes(e)).sort(newestFirst)[0];
   const unheld = newestSound && takenAt(newestSound) > changed.getTime() ? notHeld(context, newestSound, profile) : [];
+  const unheldToo = newestSound && takenAt(newestSound) > changed.getTime() ? unnamed(context, newestSound, profile) : [];
   // Older than the change, it would not do anyway; but one that cannot be restored either is said so.
   const fault = newestSound ? chainFault(newestSound, listed) : undefined;
   const unrestorableToo = fault ? ` (nor can it be restored: its chain ${chainFaultWords(fault)})` : '';
   const newest = newestSound
-    ? `; its newest verified backup, ${newestSound.id}, is from ${localTimestamp(takenIso(newestSound), zone)}${sameSecondBefore(takenIso(newestSound), changed, zone)}${laterInCatalog(newestSound, zone)}${unrestorableToo}${unheld.length > 0 ? `, but it left out ${unheld.join(', ')}, which ${unheld.length === 1 ? 'exists' : 'exist'} now` : ''}`
+    ? `; its newest verified backup, ${newestSound.id}, is from ${localTimestamp(takenIso(newestSound), zone)}${sameSecondBefore(takenIso(newestSound), changed, zone)}${laterInCatalog(newestSound, zone)}${unrestorableToo}${lacking(unheld, unheldToo)}`
     : entries.length > futureDated.length
       ? `; none of its ${entries.length - futureDated.length} backup(s) is verified`
       : entries.length === 0
@@ -165,6 +175,12 @@ async function requireCoveringBackup(context: WorkspaceContext, config: Workspac
     hint: `${absenceFirst(backups.absence())}${unwritableFirst(backups, profile.id)}Make one and verify it: envprofiles backup ${profile.id} --full --verify${missingNow.length > 0 ? ' --skip-missing' : ''}${damagedNow.length > 0 ? ' --keep-damaged' : ''}; then delete again.${skipMissing}${keepDamaged}${elsewhereLast(backups, profile.id)}`,
     nextStep: { action: 'backup', profileId: profile.id },
   });
+}
+
+/** ", but it left out A and does not hold B, which exist now": what the newest verified backup lacks of the data there now. */
+function lacking(leftOut: string[], unnamedToo: string[]): string {
+  const lacks = [leftOut.length > 0 ? `left out ${leftOut.join(', ')}` : '', unnamedToo.length > 0 ? `does not hold ${unnamedToo.join(', ')}` : ''].filter(Boolean);
+  return lacks.length === 0 ? '' : `, but it ${lacks.join(' and ')}, which ${leftOut.length + unnamedToo.length === 1 ? 'exists' : 'exist'} now`;
 }
 
 /**
