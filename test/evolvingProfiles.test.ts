@@ -19,6 +19,8 @@ import { REPO_ROOT, emptyWorkspace, engine, pastLastWrite, tempDir } from './sup
 const RUNS = Number(process.env.ENVPROFILES_EVOLVING_RUNS ?? 10);
 const SEED = Number(process.env.ENVPROFILES_EVOLVING_SEED ?? 20261206);
 const STEPS = Number(process.env.ENVPROFILES_EVOLVING_STEPS ?? 30);
+/** One run alone (its number in a failure's message), to replay it. */
+const ONLY_RUN = process.env.ENVPROFILES_EVOLVING_RUN === undefined ? undefined : Number(process.env.ENVPROFILES_EVOLVING_RUN);
 const ID = 'evolving';
 /** The share of commands run through the built CLI rather than in process. */
 const THROUGH_CLI = 0.25;
@@ -94,6 +96,14 @@ async function execute(file: string, sql: string): Promise<void> {
 
 const SIDES = ['', '-wal', '-shm', '-journal'];
 
+/** A seed whose neighbours give unrelated streams (MurmurHash3's finaliser): the generator is linear. */
+function scrambled(seed: number): number {
+  let h = seed >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /** The application, in a process of its own (test/support/applicationProcess.mjs): the connections it keeps open, by the database's name in the profile. */
 class Application {
   /** Logical name to the connection's name in the process (the file it opened). */
@@ -152,20 +162,21 @@ class Application {
   }
 }
 
-describe('profiles whose shape changes between backups, at random (seeded: ENVPROFILES_EVOLVING_SEED, _RUNS, _STEPS)', () => {
+describe('profiles whose shape changes between backups, at random (seeded: ENVPROFILES_EVOLVING_SEED, _RUNS, _STEPS; _RUN replays one)', () => {
   it(`every backup restores (as a new profile) to exactly what the profile held when it was taken, verifies, and survives renames, moves, new and dropped databases and files, rewrites, restores, prunes; a delete with its data leaves a backup that holds it (${RUNS} runs of ${STEPS} steps)`, async function () {
     this.timeout(1_800_000);
-    const random = seeded(SEED);
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
     const failures: string[] = [];
     const counts: Record<string, number> = {};
-    for (let run = 0; run < RUNS; run++) {
+    for (let run = ONLY_RUN ?? 0; run < (ONLY_RUN === undefined ? RUNS : ONLY_RUN + 1); run++) {
+      // Each run its own stream, so that one can be replayed alone.
+      const random = seeded(scrambled(SEED * 1000 + run));
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
       const { root, context } = await emptyWorkspace();
       const log: string[] = [];
       try {
         await evolve(root, context, random, pick, log, counts);
       } catch (error) {
-        failures.push(`run ${run} (seed ${SEED}) failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n  steps:\n    ${log.join('\n    ')}`);
+        failures.push(`run ${run} (ENVPROFILES_EVOLVING_SEED=${SEED} ENVPROFILES_EVOLVING_STEPS=${STEPS} ENVPROFILES_EVOLVING_RUN=${run}) failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n  steps:\n    ${log.join('\n    ')}`);
         if (failures.length >= 3) break;
       }
     }
@@ -293,9 +304,11 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       log.push(`file of ${name} (${rel}) deleted`);
     }],
     [1, async () => {
-      // Another tool overwrites a database's header: it is no SQLite database any more.
-      if (currentDatabases().length === 0) return;
-      const name = pick(currentDatabases());
+      // Another tool overwrites a database's header: it is no SQLite database any more. (Not one with a
+      // hot journal: rolling that back writes the header again, as SQLite does on the next open.)
+      const candidates = currentDatabases().filter((name) => !fs.existsSync(path.join(root, `${shape.databases.get(name)}-journal`)));
+      if (candidates.length === 0) return;
+      const name = pick(candidates);
       await closeLive(name);
       const file = path.join(root, shape.databases.get(name) as string);
       const handle = fs.openSync(file, 'r+');
@@ -425,6 +438,11 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       await restoreOver(id);
     }],
     [1, async () => {
+      const id = pickListed();
+      if (!id) return;
+      await restoreOneDatabase(id);
+    }],
+    [1, async () => {
       const commands = via();
       const deleted = await commands.prune(ID);
       log.push(`prune (${commands.how}, keep last ${shape.keepLast}): deleted ${deleted.join(', ') || 'none'}`);
@@ -450,11 +468,11 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     const commands = via();
     if (expected.databases.size === 0) {
       // Every database was missing (left out): a profile needs one, so there is nothing to restore it as.
-      await assert.rejects(commands.restore(id, asNew), (error) => /holds no database/.test(refusalOf(error)?.message ?? ''));
+      await assert.rejects(commands.restore(id, { asNew }), (error) => /holds no database/.test(refusalOf(error)?.message ?? ''));
       log.push(`restore ${id} as ${asNew} (${commands.how}): refused, it holds no database`);
       return;
     }
-    await commands.restore(id, asNew);
+    await commands.restore(id, { asNew });
     const restored = parse(fs.readFileSync(path.join(root, '.envprofiles/profiles', `${asNew}.yaml`), 'utf8')) as { profile: { databases: Record<string, string> } };
     assert.deepEqual(Object.keys(restored.profile.databases).sort(), [...expected.databases.keys()].sort(), `restore of ${id} as ${asNew}: its databases`);
     for (const [name, rows] of expected.databases) {
@@ -465,6 +483,40 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
   }
 
   /** Restores `id` over the profile: what both name alike comes back, what the backup lacks stays, and the safety backup holds what was there. */
+  /** Restores one database of `id` (--db): it comes back, and nothing else of the profile changes. */
+  async function restoreOneDatabase(id: string): Promise<void> {
+    const expected = held.get(id);
+    const names = [...(expected?.databasePaths ?? [])].filter(([name, rel]) => shape.databases.get(name) === rel).map(([name]) => name);
+    if (!expected || names.length === 0) return;
+    const name = pick(names);
+    if (random() < 0.6) await closeLive(name);
+    const before = await heldNow(root, shape, damaged);
+    const commands = via();
+    let result;
+    try {
+      result = await commands.restore(id, { database: name });
+    } catch (error) {
+      const refusal = refusalOf(error);
+      if (!refusal || !live.has(name)) throw error;
+      assert.deepEqual(await heldNow(root, shape, damaged), before, `a refused restore of ${name} from ${id} (${refusal.code}) changed the profile`);
+      log.push(`restore --db ${name} of ${id} (${commands.how}) with it open: refused, ${refusal.code}`);
+      count('restore --db refused, in use');
+      return;
+    }
+    assert.ok(!live.has(name), `restore --db ${name} of ${id} replaced it while the application had it open`);
+    log.push(`restore --db ${name} of ${id} (${commands.how}): safety backup ${result.safetyBackup}; notes: ${result.notes.join(' | ')}`);
+    const wasDamaged = damaged.delete(name);
+    const after = await heldNow(root, shape, damaged);
+    assert.equal(after.databases.get(name), expected.databases.get(name), `restore --db ${name} of ${id}: not the backed-up data`);
+    after.databases.delete(name);
+    after.databasePaths.delete(name);
+    before.databases.delete(name);
+    before.databasePaths.delete(name);
+    before.damaged.delete(name);
+    assert.deepEqual(after, before, `restore --db ${name} of ${id} changed more than ${name}`);
+    count(wasDamaged ? 'restore --db over a damaged one' : 'restore --db');
+  }
+
   async function restoreOver(id: string): Promise<void> {
     const expected = held.get(id);
     if (!expected) return;

@@ -32,7 +32,7 @@ export interface BackupCommands {
   readonly how: 'core' | 'cli';
   backup(profileId: string, kind: 'auto' | 'full' | 'incremental', options: { leaveOutMissing: boolean; keepDamaged: boolean }): Promise<MadeBackup>;
   verify(id: string): Promise<{ ok: boolean; detail: string }>;
-  restore(id: string, asNew?: string): Promise<{ safetyBackup?: string; notes: string[] }>;
+  restore(id: string, options?: { asNew?: string; database?: string }): Promise<{ safetyBackup?: string; notes: string[] }>;
   prune(profileId: string): Promise<string[]>;
   deleteWithData(profileId: string): Promise<string | undefined>;
 }
@@ -56,8 +56,8 @@ export function inProcess(context: WorkspaceContext): BackupCommands {
       const result = await verifyBackup(context, id);
       return { ok: result.ok, detail: JSON.stringify(result.problems) };
     }),
-    restore: (id, asNew) => typed(async () => {
-      const result = await restoreBackup(context, { reference: id, ...(asNew ? { asNew } : {}) });
+    restore: (id, options = {}) => typed(async () => {
+      const result = await restoreBackup(context, { reference: id, ...options });
       return { safetyBackup: result.safetyBackup, notes: result.notes };
     }),
     prune: (profileId) => typed(async () => (await pruneBackups(context, profileId, false)).deleted),
@@ -85,8 +85,8 @@ export function throughCli(root: string): BackupCommands {
       if (done.json?.ok === false && typeof done.json.error?.code === 'string') throw new Refusal(done.json.error.code, done.json.error.message);
       throw new Error(`envprofiles verify ${id} ended with ${done.status} and no typed answer: ${done.stdout}\n${done.stderr}`);
     },
-    restore: async (id, asNew) => {
-      const result = run(['restore', id, ...(asNew ? ['--as-new', asNew] : [])]);
+    restore: async (id, options = {}) => {
+      const result = run(['restore', id, ...(options.asNew ? ['--as-new', options.asNew] : []), ...(options.database ? ['--db', options.database] : [])]);
       return { safetyBackup: result.safetyBackup, notes: result.notes ?? [] };
     },
     prune: async (profileId) => run(['prune', profileId]).deleted,
