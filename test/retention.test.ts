@@ -1063,7 +1063,7 @@ describe('delete', () => {
     assert.equal(result.coveredBy, backup.json?.result.id);
   });
 
-  it('a restore\'s safety backup does not name a damaged database the restore leaves as it is: it does not cover a delete with the data, which is refused and says so (before: delete --delete-data removed that file, kept in no backup; found by the evolving-profiles test)', async () => {
+  it('a restore\'s safety backup names a damaged database the restore leaves as it is as left out, so it does not cover a delete with the data, which is refused and says so (before: it did not name it, and delete --delete-data removed that file, kept in no backup; found by the evolving-profiles test)', async () => {
     const { root, context } = await demoWorkspace();
     const DEV = 'dev_environment_001';
     const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
@@ -1090,15 +1090,31 @@ describe('delete', () => {
     const restored = await restoreBackup(context, { reference: earlier.entry.id });
     assert.ok(restored.notes.some((note) => note.startsWith('data/dev/strategies.sqlite3 is not a SQLite 3 database') && note.endsWith('this restore does not replace it, and left it as it is')), restored.notes.join('\n'));
     const safety = readCatalog(new BackupLayout(context.layout, workspaceConfigFor(context)), DEV).find((e) => e.id === restored.safetyBackup);
-    assert.deepEqual([safety?.databases, safety?.leftOut, safety?.verified?.ok], [['settings', 'market_data'], undefined, true]);
+    assert.deepEqual([safety?.databases, safety?.leftOut, safety?.keptAsFound, safety?.verified?.ok], [['settings', 'market_data'], ['strategies'], undefined, true]);
+    assert.equal(restored.notes.filter((note) => note.startsWith('data/dev/strategies.sqlite3 is not a SQLite 3 database')).length, 1, `said once: ${restored.notes.join('\n')}`);
     await assert.rejects(deleteProfile(context, { id: DEV, deleteData: true }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP'
-      && e.message.includes(`its newest verified backup, ${restored.safetyBackup}, is from `) && e.message.includes(', but it does not hold strategies, which exists now, so it was not deleted.')
+      && e.message.includes(`its newest verified backup, ${restored.safetyBackup}, is from `) && e.message.includes(', but it left out strategies, which exists now, so it was not deleted.')
       && (e.hint ?? '').includes('--keep-damaged'));
     assert.deepEqual(fs.readFileSync(strategies), damaged, 'the damaged file is still there');
     // The backup the refusal asks for keeps it as found, and covers the delete.
     const kept = await createBackup(context, { profileId: DEV, kind: 'full', keepDamaged: true });
     assert.equal((await verifyBackup(context, kept.entry.id)).ok, true);
     assert.equal((await deleteProfile(context, { id: DEV, deleteData: true })).coveredBy, kept.entry.id);
+  });
+
+  it('a backup that does not name a database of the profile (added with old times, as a copy that keeps them) does not cover a delete with the data: the refusal says it does not hold it', async () => {
+    const { root, context } = await demoWorkspace();
+    const DEV = 'dev_environment_001';
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    assert.equal((await verifyBackup(context, backup.entry.id)).ok, true);
+    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    const journal = path.join(root, 'data/dev/journal.sqlite3');
+    (await engine()).open(journal, { readOnly: false, create: true }).exec('CREATE TABLE entries (x); INSERT INTO entries VALUES (1)');
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('  databases:\n', '  databases:\n    journal: "data/dev/journal.sqlite3"\n'));
+    for (const file of [journal, profileFile]) fs.utimesSync(file, new Date('2020-01-01'), new Date('2020-01-01'));
+    await assert.rejects(deleteProfile(context, { id: DEV, deleteData: true }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP'
+      && e.message.includes(`its newest verified backup, ${backup.entry.id}, is from `) && e.message.includes(', but it does not hold journal, which exists now, so it was not deleted.'));
+    assert.ok(fs.existsSync(journal));
   });
 
   it('a profile with a damaged database: an emergency backup that kept its files as found (raw copies) covers delete, and the note says a restore does not bring it back', async () => {

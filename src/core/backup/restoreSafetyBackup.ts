@@ -50,9 +50,12 @@ export async function backUpWhatIsThere(context: WorkspaceContext, config: Works
 async function takeSafetyBackup(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, plan: SafetyBackupPlan, profileFileContent: Buffer | undefined, kind: 'auto' | 'full'): Promise<{ id: string; archive: string; kind: string; unlistedNote?: string }> {
   context.progress?.(`Taking a ${kind === 'full' ? 'full ' : ''}safety backup of the current state`);
   try {
-    const made = await backUpProfile(context, config, { ...profile, databases: plan.present }, kind, 'before-restore', { profileFileContent, leaveOutDamaged: true });
+    // The damaged databases the restore leaves as they are go in too, to be named as left out: a backup
+    // that does not name one would read as holding the whole profile (see profileDeletion's unnamed).
+    const made = await backUpProfile(context, config, { ...profile, databases: { ...plan.present, ...plan.damagedLeft } }, kind, 'before-restore', { profileFileContent, leaveOutDamaged: true });
     // Said once: a second safety backup (full, in place of an incremental that failed) leaves out the same.
-    if (kind === 'auto') for (const damaged of made.leftOut ?? []) plan.notes.push(keepDamagedAside(context, damaged, plan));
+    // Those the plan found damaged already have their note.
+    if (kind === 'auto') for (const damaged of made.leftOut ?? []) if (!(damaged.logicalName in plan.damagedLeft)) plan.notes.push(keepDamagedAside(context, damaged, plan));
     const unlistedNote = made.unlisted ? `the safety backup ${made.entry.id} is not listed in the catalog of ${profile.id}, which cannot be read; ${made.listedBy}` : undefined;
     return { id: made.entry.id, archive: made.archive, kind: made.entry.kind, ...(unlistedNote ? { unlistedNote } : {}) };
   } catch (error) {
@@ -65,6 +68,8 @@ async function takeSafetyBackup(context: WorkspaceContext, config: WorkspaceConf
 /** What the safety backup holds (`present`: logical name to path), and what is kept aside instead of backed up (`keptAs`). */
 interface SafetyBackupPlan {
   present: Record<string, string>;
+  /** The damaged databases (logical name to path) the restore does not replace: left as they are, and named in the safety backup as left out. */
+  damagedLeft: Record<string, string>;
   keptAs: Map<string, string>;
   notes: string[];
   /** The database files the restore replaces (real paths). */
@@ -96,6 +101,7 @@ export function safetyBackupPlan(context: WorkspaceContext, profile: Profile, re
   const notes: string[] = [];
   const keptAs = new Map<string, string>();
   const present: Record<string, string> = {};
+  const damagedLeft: Record<string, string> = {};
   const replacedFiles = new Set(replaced.map((r) => r.file));
   const others = Object.entries(profile.databases)
     .map(([logicalName, written]) => ({ logicalName, written, file: realLocation(layout.resolve(written)) }))
@@ -112,6 +118,7 @@ export function safetyBackupPlan(context: WorkspaceContext, profile: Profile, re
       keptAs.set(file, keepAs);
       notes.push(`${written} ${problem}, so it ${told(outcome, 'could not be backed up first; it was kept', 'cannot be backed up first; it would be kept')} as ${layout.relative(keepAs)}`);
     } else if (fs.statSync(file).isFile()) {
+      damagedLeft[logical] = written;
       notes.push(`${written} ${problem}, so it cannot be backed up with the rest first; this restore does not replace it, and ${told(outcome, 'left it', 'would leave it')} as it is`);
     }
   }
@@ -120,5 +127,5 @@ export function safetyBackupPlan(context: WorkspaceContext, profile: Profile, re
   const noDatabase = Object.values(profile.databases).some((written) => fs.existsSync(layout.resolve(written))) ? 'none of the profile\'s databases can be backed up (see above)' : 'none of the profile\'s databases exist now';
   if (Object.keys(present).length === 0 && takesBackup) notes.push(`the safety backup ${told(outcome, 'holds', 'would hold')} the profile's files (${replacedFilesNow.map((file) => layout.relative(file)).join(', ')} among them) and none of its databases: ${noDatabase}`);
   else if (!takesBackup && keptAs.size === 0) notes.push(`no safety backup${told(outcome, '', ' would be taken')}: ${noDatabase}`);
-  return { present, keptAs, notes, replacedFiles, takesBackup };
+  return { present, damagedLeft, keptAs, notes, replacedFiles, takesBackup };
 }
