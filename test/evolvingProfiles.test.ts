@@ -427,21 +427,9 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       assert.equal(result.ok, true, `verify ${id}: ${result.detail}`);
       count('verify');
     }],
-    [2, async () => {
-      const id = pickListed();
-      if (!id) return;
-      await checkAsNew(id);
-    }],
-    [2, async () => {
-      const id = pickListed();
-      if (!id) return;
-      await restoreOver(id);
-    }],
-    [1, async () => {
-      const id = pickListed();
-      if (!id) return;
-      await restoreOneDatabase(id);
-    }],
+    [2, onAListedBackup(checkAsNew)],
+    [2, onAListedBackup(restoreOver)],
+    [1, onAListedBackup(restoreOneDatabase)],
     [1, async () => {
       const commands = via();
       const deleted = await commands.prune(ID);
@@ -450,6 +438,13 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     }],
   ];
 
+  /** A step that does `act` on a backup of the catalog, picked at random (none when there is none). */
+  function onAListedBackup(act: (id: string) => Promise<void>): () => Promise<void> {
+    return async () => {
+      const id = pickListed();
+      if (id) await act(id);
+    };
+  }
   function pickListed(): string | undefined {
     const listed = listedIds();
     return listed.length === 0 ? undefined : pick(listed);

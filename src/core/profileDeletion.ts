@@ -52,8 +52,9 @@ export interface DeleteResult {
  * nothing of them can be lost), or when it kept them as found (raw copies of a damaged database, taken
  * after the last change like the rest, so they are the files as they are now); one left out for another
  * reason (locked) covers nothing. Nor does one that does not name a database of the profile whose file
- * exists: a restore's safety backup holds only what it could back up, and did not name a damaged
- * database the restore left as it was (delete --delete-data then removed that file, kept nowhere).
+ * exists: one added since with its old times, or a damaged one a restore left as it was, which its
+ * safety backup did not name before it named it as left out (delete --delete-data then removed that
+ * file, kept nowhere).
  */
 function leftOutHeld(context: WorkspaceContext, entry: CatalogEntry, profile: Profile): boolean {
   return notHeld(context, entry, profile).length === 0 && unnamed(context, entry, profile).length === 0;
@@ -148,8 +149,9 @@ async function requireCoveringBackup(context: WorkspaceContext, config: Workspac
   const zone = localTimeZone();
   const clock = futureDated.length > 0 ? ` (${futureDated.length === 1 ? `backup ${futureDated[0].id} is` : `${futureDated.length} backups are`} dated after now, ${localTimestamp(new Date(now).toISOString(), zone)}: taken while the clock was ahead, ${futureDated.length === 1 ? 'it does' : 'they do'} not count)` : '';
   const newestSound = entries.filter((e) => holdsDataExactly(e) && !futureDated.includes(e)).sort(newestFirst)[0];
-  const unheld = newestSound && takenAt(newestSound) > changed.getTime() ? notHeld(context, newestSound, profile) : [];
-  const unheldToo = newestSound && takenAt(newestSound) > changed.getTime() ? unnamed(context, newestSound, profile) : [];
+  const newestAfterChange = newestSound && takenAt(newestSound) > changed.getTime() ? newestSound : undefined;
+  const unheld = newestAfterChange ? notHeld(context, newestAfterChange, profile) : [];
+  const unheldToo = newestAfterChange ? unnamed(context, newestAfterChange, profile) : [];
   // Older than the change, it would not do anyway; but one that cannot be restored either is said so.
   const fault = newestSound ? chainFault(newestSound, listed) : undefined;
   const unrestorableToo = fault ? ` (nor can it be restored: its chain ${chainFaultWords(fault)})` : '';

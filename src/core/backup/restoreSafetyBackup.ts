@@ -55,7 +55,7 @@ async function takeSafetyBackup(context: WorkspaceContext, config: WorkspaceConf
     const made = await backUpProfile(context, config, { ...profile, databases: { ...plan.present, ...plan.damagedLeft } }, kind, 'before-restore', { profileFileContent, leaveOutDamaged: true });
     // Said once: a second safety backup (full, in place of an incremental that failed) leaves out the same.
     // Those the plan found damaged already have their note.
-    if (kind === 'auto') for (const damaged of made.leftOut ?? []) if (!(damaged.logicalName in plan.damagedLeft)) plan.notes.push(keepDamagedAside(context, damaged, plan));
+    if (kind === 'auto') for (const damaged of made.leftOut ?? []) if (!Object.hasOwn(plan.damagedLeft, damaged.logicalName)) plan.notes.push(keepDamagedAside(context, damaged, plan));
     const unlistedNote = made.unlisted ? `the safety backup ${made.entry.id} is not listed in the catalog of ${profile.id}, which cannot be read; ${made.listedBy}` : undefined;
     return { id: made.entry.id, archive: made.archive, kind: made.entry.kind, ...(unlistedNote ? { unlistedNote } : {}) };
   } catch (error) {
