@@ -290,6 +290,13 @@ describe('profile format', () => {
     assert.match(issueFor(variant('    strategies: "data/dev/strategies.sqlite3"', '    strategies: "data/dev/settings.sqlite3"'), 'profile.databases.strategies').message, /same file/);
   });
 
+  it('refuses database names every JavaScript object already has (before: "__proto__" validated, and every backup left it out without a word; "toString" failed a switch with an internal error)', () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty']) {
+      const issue = issueFor(variant('    settings: "data/dev/settings.sqlite3"', `    ${name}: "data/dev/settings.sqlite3"`), `profile.databases.${name}`);
+      assert.equal(issue.message, `"${name}" is a name every JavaScript object already has, so it cannot name a database: choose another (the file keeps its name; only the profile's key changes)`);
+    }
+  });
+
   it('validates backup_schedule fields', () => {
     assert.match(issueFor(variant('frequency: "DAILY"', 'frequency: "SOMETIMES"'), 'profile.backup_schedule.frequency').message, /DAILY/);
     assert.match(issueFor(variant('time: "02:00"', 'time: "25:00"'), 'profile.backup_schedule.time').message, /HH:MM/);

@@ -157,6 +157,15 @@ describe('switch transaction', () => {
     assertSameTree(outputsAndData(root), before, 'nothing may change');
   });
 
+  it('a link in config.yaml to a database name the profile lacks, one every JavaScript object has, is refused naming the link (before: an internal error)', async () => {
+    const { root, context } = await demoWorkspace();
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('\n    data/settings.sqlite3: settings', '\n    data/settings.sqlite3: toString'));
+    const before = outputsAndData(root);
+    await assert.rejects(switchProfile(context, DEV), (error: unknown) => expectCode('OUTPUT_CONFLICT')(error) && (error as Error).message === `Profile "${DEV}" has no database "toString", which .envprofiles/config.yaml links at data/settings.sqlite3.`);
+    assertSameTree(outputsAndData(root), before, 'nothing may change');
+  });
+
   it('refuses an unknown profile with a hint listing the known ones', async () => {
     const { context } = await demoWorkspace();
     await assert.rejects(switchProfile(context, 'nope_profile'), (error: unknown) => expectCode('PROFILE_NOT_FOUND')(error) && /dev_environment_001/.test((error as EnvProfilesError).hint ?? ''));

@@ -104,7 +104,7 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
       add('schema', 'error', `the schema of ${written} cannot be read: ${(error as Error).message}${damagedDatabaseDetail(error) ? `. ${RESTORE_DAMAGED(name)}` : ''}`);
       return result;
     }
-    const missing = requiredTables.filter((table) => !(table in (result.schema ?? {})));
+    const missing = requiredTables.filter((table) => !Object.hasOwn(result.schema ?? {}, table));
     if (requiredTables.length > 0) {
       if (missing.length > 0) add('required-tables', 'error', `${written} lacks required table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
       else add('required-tables', 'ok', `all ${requiredTables.length} required tables present`);

@@ -34,6 +34,9 @@ const MAX_DATABASE_NAME = 64;
  */
 export function databaseNameProblem(name: string): string | undefined {
   if (!isEnvironmentVariableName(name)) return `"${name}" is not a usable database name: use letters, digits and "_" (it becomes ENVPROFILE_DB_${name.toUpperCase()})`;
+  // Every JavaScript object already has these: "__proto__" was silently left out of every backup, and
+  // "toString" made a switch fail with an internal error. The name is only the profile's key for the file.
+  if (name in Object.prototype) return `"${name}" is a name every JavaScript object already has, so it cannot name a database: choose another (the file keeps its name; only the profile's key changes)`;
   if (name.length > MAX_DATABASE_NAME) return `"${name.slice(0, 20)}…" is ${name.length} characters long: a database name may have at most ${MAX_DATABASE_NAME}`;
   return undefined;
 }

@@ -29,7 +29,8 @@ export interface PlannedOutput {
 export function planOutputs(layout: WorkspaceLayout, config: WorkspaceConfig, profile: Profile, switchedAt: string): PlannedOutput[] {
   const outputs: PlannedOutput[] = [];
   for (const [linkPath, logical] of Object.entries(config.links)) {
-    const written = profile.databases[logical];
+    // Own keys only: a link may name what is no database ("toString" is on every object).
+    const written = Object.hasOwn(profile.databases, logical) ? profile.databases[logical] : undefined;
     if (written === undefined) {
       throw new EnvProfilesError('OUTPUT_CONFLICT', `Profile "${profile.id}" has no database "${logical}", which .envprofiles/config.yaml links at ${linkPath}.`, {
         file: '.envprofiles/config.yaml',
