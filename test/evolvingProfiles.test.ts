@@ -189,6 +189,9 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
   const count = (what: string): void => { counts[what] = (counts[what] ?? 0) + 1; };
   let fresh = 0;
   const newName = (stem: string): string => `${stem}${++fresh}`;
+  // Names and folders of every kind a profile allows: long names, capitals, spaces and non-ASCII in paths.
+  const databaseName = (stem: string): string => newName(pick([stem, stem, `${stem.toUpperCase()}_Data_`, `${stem}_${'x'.repeat(48)}_`]));
+  const folder = (): string => `data/${pick(['app', 'app', 'other', 'with space', '데이터'])}`;
   const shape: Shape = { databases: new Map(), files: [], keepLast: 2 + Math.floor(random() * 4) };
   const profileFile = path.join(root, '.envprofiles/profiles', `${ID}.yaml`);
   // Each run its own settings: where the backups go (in the workspace, or a folder outside it), how
@@ -205,8 +208,8 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
   const via = (): BackupCommands => (random() < THROUGH_CLI ? cli : core);
 
   const createDatabase = async (): Promise<void> => {
-    const name = newName('db');
-    const rel = `data/${pick(['app', 'app', 'other'])}/${name}.sqlite3`;
+    const name = databaseName('db');
+    const rel = `${folder()}/${name}.sqlite3`;
     fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
     const wal = random() < 0.7;
     await execute(path.join(root, rel), `${wal ? 'PRAGMA journal_mode = WAL;' : ''} CREATE TABLE items (id INTEGER PRIMARY KEY, label TEXT, body BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${20 + Math.floor(random() * 300)}) INSERT INTO items (label, body) SELECT 'row ' || i, randomblob(${50 + Math.floor(random() * 400)}) FROM n`);
@@ -339,7 +342,7 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     }],
     [1, () => {
       const name = pick([...shape.databases.keys()]);
-      const renamed = newName('renamed');
+      const renamed = databaseName('renamed');
       application.renamed(name, renamed);
       if (damaged.delete(name)) damaged.add(renamed);
       shape.databases = new Map([...shape.databases].map(([key, rel]) => [key === name ? renamed : key, rel]));
@@ -351,7 +354,7 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       const name = pick(presentDatabases());
       await closeLive(name);
       const from = shape.databases.get(name) as string;
-      const to = `data/${pick(['app', 'moved'])}/${newName('moved')}.sqlite3`;
+      const to = `${pick([folder(), 'data/moved'])}/${newName('moved')} file.sqlite3`;
       fs.mkdirSync(path.dirname(path.join(root, to)), { recursive: true });
       for (const side of SIDES) if (fs.existsSync(path.join(root, from + side))) fs.renameSync(path.join(root, from + side), path.join(root, to + side));
       shape.databases.set(name, to);
