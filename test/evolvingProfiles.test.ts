@@ -477,7 +477,7 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       assert.equal(await rowsOf(path.join(root, restored.profile.databases[name])), rows, `restore of ${id} as ${asNew}: ${name} differs from when it was backed up`);
     }
     log.push(`restore ${id} as ${asNew} (${commands.how}): same`);
-    counts['restore as new'] = (counts['restore as new'] ?? 0) + 1;
+    count('restore as new');
   }
 
   /** Restores `id` over the profile: what both name alike comes back, what the backup lacks stays, and the safety backup holds what was there. */
@@ -531,7 +531,7 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       if (!refusal || open.length === 0) throw error;
       assert.deepEqual(await heldNow(root, shape, damaged), before, `a refused restore of ${id} (${refusal.code}) changed the profile`);
       log.push(`restore ${id} over the profile (${commands.how}) with ${open.join(', ')} open: refused, ${refusal.code}: ${refusal.message}`);
-      counts['restore refused, in use'] = (counts['restore refused, in use'] ?? 0) + 1;
+      count('restore refused, in use');
       return;
     }
     log.push(`restore ${id} over the profile (${commands.how})${open.length ? ` with ${open.join(', ')} open` : ''}: safety backup ${result.safetyBackup}; notes: ${result.notes.join(' | ')}`);
@@ -574,7 +574,7 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     for (const [file, bytes] of expected.files) {
       if (shape.files.includes(file)) assert.equal(fs.readFileSync(path.join(root, file), 'base64'), bytes, `restore of ${id}: ${file}`);
     }
-    counts['restore over'] = (counts['restore over'] ?? 0) + 1;
+    count('restore over');
     if (result.safetyBackup) await checkAsNew(result.safetyBackup);
   }
 

@@ -27,7 +27,7 @@ export interface ValidationReport {
 function inspectAll(context: WorkspaceContext, profile: Profile): DatabaseInspection[] {
   return Object.entries(profile.databases).map(([name, written]) => {
     context.progress?.(`Checking ${name} (${written})`);
-    return inspectDatabase(context.engine, name, written, context.layout.resolve(written), (Object.hasOwn(profile.requiredTables, name) ? profile.requiredTables[name] : []));
+    return inspectDatabase(context.engine, name, written, context.layout.resolve(written), Object.hasOwn(profile.requiredTables, name) ? profile.requiredTables[name] : []);
   });
 }
 
