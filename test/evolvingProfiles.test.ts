@@ -1,15 +1,15 @@
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import { parse } from 'yaml';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
-import { seeded } from './support/testHelpers';
+import { Application } from './support/applicationConnections';
+import { execute, rowsOf, sha256Of } from './support/committedRows';
+import { scrambled, seeded } from './support/testHelpers';
 import { inProcess, refusalOf, throughCli, type BackupCommands } from './support/twoWays';
 import { leaveHotJournal } from './support/crashedWriter';
-import { REPO_ROOT, emptyWorkspace, engine, pastLastWrite, tempDir } from './support/workspaces';
+import { emptyWorkspace, engine, pastLastWrite, tempDir } from './support/workspaces';
 
 // A profile whose shape changes between backups, at random (seeded): databases renamed, moved, added,
 // dropped, rewritten (VACUUM, another page size), files: changed, added and dropped; backups of every
@@ -40,36 +40,12 @@ interface Held {
   damaged: Map<string, string>;
 }
 
-const sha256Of = (file: string): string => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-
 function profileYaml(shape: Shape): string {
   const lines = ['profile:', `  id: "${ID}"`, '  name: "Evolving"', '  type: "DEVELOPMENT"', '  created_at: "2025-08-08T20:00:00Z"', '  databases:'];
   for (const [name, rel] of shape.databases) lines.push(`    ${name}: "${rel}"`);
   if (shape.files.length > 0) lines.push('  files:', ...shape.files.map((file) => `    - "${file}"`));
   lines.push('  backup_schedule:', '    frequency: "DAILY"', '    time: "02:00"', '    keep:', `      last: ${shape.keepLast}`);
   return `${lines.join('\n')}\n`;
-}
-
-/** Every row of every table of the database's committed state (a hot journal rolled back, in a copy). */
-async function rowsOf(file: string): Promise<string> {
-  const journal = `${file}-journal`;
-  if (fs.existsSync(journal) && fs.statSync(journal).size > 0) {
-    const copy = path.join(tempDir('evolving-committed-'), 'copy.sqlite3');
-    fs.copyFileSync(file, copy);
-    fs.copyFileSync(journal, `${copy}-journal`);
-    await execute(copy, 'SELECT count(*) FROM sqlite_master');
-    return rowsOf(copy);
-  }
-  const connection = (await engine()).open(file, { readOnly: true });
-  try {
-    const tables: Record<string, unknown> = {};
-    for (const { name } of connection.all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
-      tables[String(name)] = connection.all(`SELECT * FROM "${String(name)}" ORDER BY rowid`);
-    }
-    return JSON.stringify(tables);
-  } finally {
-    connection.close();
-  }
 }
 
 /** What the profile holds now (a database whose file is missing: nothing; one that is damaged: its file's hash). */
@@ -85,82 +61,7 @@ async function heldNow(root: string, shape: Shape, damagedNames: ReadonlySet<str
   return { databases, databasePaths: new Map(present.filter(([name]) => !damagedNames.has(name))), files, damaged };
 }
 
-async function execute(file: string, sql: string): Promise<void> {
-  const connection = (await engine()).open(file, { readOnly: false, create: true });
-  try {
-    connection.exec(sql);
-  } finally {
-    connection.close();
-  }
-}
-
 const SIDES = ['', '-wal', '-shm', '-journal'];
-
-/** A seed whose neighbours give unrelated streams (MurmurHash3's finaliser): the generator is linear. */
-function scrambled(seed: number): number {
-  let h = seed >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** The application, in a process of its own (test/support/applicationProcess.mjs): the connections it keeps open, by the database's name in the profile. */
-class Application {
-  /** Logical name to the connection's name in the process (the file it opened). */
-  private readonly connections = new Map<string, string>();
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly waiting: Array<(answer: string) => void> = [];
-
-  constructor() {
-    this.child = spawn(process.execPath, [path.join(REPO_ROOT, 'test/support/applicationProcess.mjs')]);
-    createInterface({ input: this.child.stdout }).on('line', (line) => this.waiting.shift()?.(line));
-  }
-
-  /** The names of the databases it has open. */
-  get open(): string[] {
-    return [...this.connections.keys()];
-  }
-
-  async openDatabase(name: string, file: string): Promise<void> {
-    await this.request({ op: 'open', name: file, file }, name);
-    this.connections.set(name, file);
-  }
-
-  exec(name: string, sql: string): Promise<void> {
-    return this.request({ op: 'exec', name: this.connections.get(name) as string, sql }, name);
-  }
-
-  async close(name?: string): Promise<void> {
-    for (const [key, file] of [...this.connections]) {
-      if (name !== undefined && key !== name) continue;
-      await this.request({ op: 'close', name: file }, key);
-      this.connections.delete(key);
-    }
-  }
-
-  /** Its connection to `from` is now known by the name `to` (the database was renamed in the profile). */
-  renamed(from: string, to: string): void {
-    const file = this.connections.get(from);
-    if (file === undefined) return;
-    this.connections.delete(from);
-    this.connections.set(to, file);
-  }
-
-  private async request(request: { op: string; name: string; file?: string; sql?: string }, logicalName: string): Promise<void> {
-    const answer = await new Promise<string>((resolve) => {
-      this.waiting.push(resolve);
-      this.child.stdin.write(`${JSON.stringify(request)}\n`);
-    });
-    if (answer !== 'ok') throw new Error(`the application's ${request.op} of ${logicalName}: ${answer}`);
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.child.once('exit', () => resolve());
-      this.child.stdin.end();
-    });
-  }
-}
 
 describe('profiles whose shape changes between backups, at random (seeded: ENVPROFILES_EVOLVING_SEED, _RUNS, _STEPS; _RUN replays one)', () => {
   it(`every backup restores (as a new profile) to exactly what the profile held when it was taken, verifies, and survives renames, moves, new and dropped databases and files, rewrites, restores, prunes; a delete with its data leaves a backup that holds it (${RUNS} runs of ${STEPS} steps)`, async function () {
