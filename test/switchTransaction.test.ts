@@ -157,6 +157,54 @@ describe('switch transaction', () => {
     assertSameTree(outputsAndData(root), before, 'nothing may change');
   });
 
+  it("an env file set at a profile's database is refused before anything is written, also the backup before switching (before: the database was overwritten with the env file)", async () => {
+    const { root, context } = await demoWorkspace();
+    await switchProfile(context, DEV);
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('env_file: .env', 'env_file: data/test/settings.sqlite3').replace('before_switch: false', 'before_switch: true'));
+    const before = outputsAndData(root);
+    await assert.rejects(switchProfile(context, PROD, { confirmedId: PROD }), (error: unknown) => expectCode('OUTPUT_CONFLICT')(error)
+      && (error as Error).message === `data/test/settings.sqlite3 is the settings database of profile "${TEST}", but .envprofiles/config.yaml makes it the env file: a switch would replace it.`
+      && /^Give outputs\.env_file in \.envprofiles\/config\.yaml a path of its own/.test((error as EnvProfilesError).hint ?? ''));
+    assertSameTree(outputsAndData(root), before, 'nothing may change');
+    assert.equal(fs.existsSync(path.join(root, '.envprofiles/backups')), false, 'a refused switch backed up the profile it would leave');
+  });
+
+  it('an env file set at a SQLite database no profile names is refused, changing nothing', async () => {
+    const { root, context } = await demoWorkspace();
+    fs.copyFileSync(path.join(root, 'data/dev/settings.sqlite3'), path.join(root, 'data/old.sqlite3'));
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('env_file: .env', 'env_file: data/old.sqlite3'));
+    const before = outputsAndData(root);
+    await assert.rejects(switchProfile(context, DEV), (error: unknown) => expectCode('OUTPUT_CONFLICT')(error) && /^data\/old\.sqlite3 is a SQLite database, but/.test((error as Error).message));
+    assertSameTree(outputsAndData(root), before, 'nothing may change');
+  });
+
+  it("a link set where a profile keeps a database is refused, also while that database's file is missing (before: the link took its place)", async () => {
+    const { root, context } = await demoWorkspace();
+    fs.rmSync(path.join(root, 'data/test/strategies.sqlite3'));
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('\n    data/strategies.sqlite3: strategies', '\n    data/test/strategies.sqlite3: strategies'));
+    const before = outputsAndData(root);
+    await assert.rejects(switchProfile(context, DEV), (error: unknown) => expectCode('OUTPUT_CONFLICT')(error) && (error as Error).message.startsWith(`data/test/strategies.sqlite3 is the strategies database of profile "${TEST}", but`));
+    assertSameTree(outputsAndData(root), before, 'nothing may change');
+  });
+
+  it('config.yaml with the env file at a link\'s path, or two links at one path, is refused naming the field (before: each switch wrote both outputs there)', async () => {
+    const { root } = await demoWorkspace();
+    const config = path.join(root, '.envprofiles/config.yaml');
+    const original = fs.readFileSync(config, 'utf8');
+    fs.writeFileSync(config, original.replace('env_file: .env', 'env_file: ./data/settings.sqlite3'));
+    const envAtLink = runCli(['switch', DEV, '--json'], { cwd: root });
+    assert.equal(envAtLink.json?.error?.code, 'CONFIG_INVALID', envAtLink.stdout);
+    assert.match(envAtLink.json.error.message, /outputs\.env_file: .*is also the path of the link data\/settings\.sqlite3 in outputs\.links/);
+    fs.writeFileSync(config, original.replace('\n    data/strategies.sqlite3: strategies', '\n    data/./settings.sqlite3: strategies'));
+    const twoLinks = runCli(['switch', DEV, '--json'], { cwd: root });
+    assert.equal(twoLinks.json?.error?.code, 'CONFIG_INVALID', twoLinks.stdout);
+    assert.match(twoLinks.json.error.message, /outputs\.links\.data\/\.\/settings\.sqlite3: .*is the same path as the link data\/settings\.sqlite3/);
+    assert.equal(fs.existsSync(path.join(root, '.envprofiles/state.json')), false);
+  });
+
   it('a link in config.yaml to a database name the profile lacks, one every JavaScript object has, is refused naming the link (before: an internal error)', async () => {
     const { root, context } = await demoWorkspace();
     const config = path.join(root, '.envprofiles/config.yaml');

@@ -12,6 +12,7 @@ import { backUpProfile } from './backup/backupCreation';
 import { rollBackSwitch } from './switchRollback';
 import { captureOutput, planOutputs, type OutputSnapshot, type PlannedOutput } from './switchOutputs';
 import { checkBusyGuard } from './busyGuard';
+import { checkOutputsReplaceOnlyOutputs } from './outputCollisions';
 import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { withWorkspaceLock } from './workspaceSession';
@@ -78,17 +79,17 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
     throw error;
   }
 
-  const { id: beforeSwitchBackup, note: beforeSwitchNote } = (await backUpProfileBeingLeft(context, config, from, id)) ?? {};
   const switchedAt = context.now().toISOString();
   const planned = planOutputs(layout, config, profile, switchedAt);
-  const outputs = planned.map((output) => ({ ...output, before: captureOutput(output.path, output.label) }));
-  for (const output of outputs) {
-    if (output.role === 'links' && output.before.kind === 'file') {
-      throw new EnvProfilesError('OUTPUT_CONFLICT', `${output.label} is a regular file, but config.yaml makes it a link to the active profile's database.`, {
-        file: output.label,
-        hint: `Move ${output.label} into a profile's folder (and point that profile at it), then switch again. Nothing was changed.`,
-      });
-    }
+  const captured = (): Array<PlannedOutput & { before: OutputSnapshot }> => planned.map((output) => ({ ...output, before: captureOutput(output.path, output.label) }));
+  let outputs = captured();
+  checkOutputsReplaceOnlyOutputs(context, config, outputs);
+  // Only a switch that nothing refuses backs up the profile it leaves; what is there after that backup
+  // (it may take minutes) is what a rollback puts back.
+  const { id: beforeSwitchBackup, note: beforeSwitchNote } = (await backUpProfileBeingLeft(context, config, from, id)) ?? {};
+  if (beforeSwitchBackup !== undefined) {
+    outputs = captured();
+    checkOutputsReplaceOnlyOutputs(context, config, outputs);
   }
   const envFileBackup = backUpForeignEnvFile(context, outputs);
 

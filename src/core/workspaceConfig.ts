@@ -179,6 +179,15 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
         else config.links[linkPath] = logical;
       }
     }
+    // Two outputs at one path would each replace the other on every switch.
+    const takenBy = new Map<string, string>();
+    for (const linkPath of Object.keys(config.links)) {
+      const earlier = takenBy.get(layout.resolve(linkPath));
+      if (earlier !== undefined) report(['outputs', 'links', linkPath], `is the same path as the link ${earlier}; each link needs a path of its own`);
+      else takenBy.set(layout.resolve(linkPath), linkPath);
+    }
+    const linkAtEnvFile = config.envFile === undefined ? undefined : takenBy.get(layout.resolve(config.envFile));
+    if (linkAtEnvFile !== undefined) report(['outputs', 'env_file'], `is also the path of the link ${linkAtEnvFile} in outputs.links; the env file and each link need a path of their own`);
   }
 
   const guard = (raw.guard ?? {}) as Record<string, unknown>;
