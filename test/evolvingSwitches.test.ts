@@ -183,6 +183,11 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
     if (isProtected(shape) && confirm !== id) return 'not confirmed';
     const blocked = [...outputs.links.keys()].filter((link) => fs.lstatSync(abs(link), { throwIfNoEntry: false })?.isFile());
     if (blocked.length > 0) return `${blocked.join(', ')} is a file`;
+    // An output never takes the place of a database: one a profile names (as far as its file reads), or any SQLite file.
+    const databasePaths = new Set([...profiles.values()].filter((other) => !other.broken).flatMap((other) => [...other.databases.values()]).map((rel) => path.resolve(root, rel)));
+    const onDatabases = [...outputs.links.keys(), ...(outputs.envFile ? [outputs.envFile] : [])].filter((rel) => databasePaths.has(path.resolve(root, rel)));
+    if (onDatabases.length > 0) return `${onDatabases.join(', ')} is a database's path`;
+    if (outputs.envFile && fs.lstatSync(abs(outputs.envFile), { throwIfNoEntry: false })?.isFile() && fs.readFileSync(abs(outputs.envFile)).subarray(0, 16).toString('latin1') === 'SQLite format 3\0') return `${outputs.envFile} is a SQLite file`;
     return undefined;
   };
 
@@ -216,6 +221,7 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
     const envBefore = outputs.envFile && fs.lstatSync(abs(outputs.envFile), { throwIfNoEntry: false })?.isFile() ? fs.readFileSync(abs(outputs.envFile)) : undefined;
     const outputsBefore = outputsNow();
     const databasesBefore = await databasesNow();
+    const backupsBefore = left === null ? [] : listedBackups(left);
     // One switch in six is made to fail at a step of its transaction (in process: the hook is the core's).
     failAt.step = refusedBecause === undefined && random() < 0.17 ? Math.floor(random() * (5 + outputs.links.size + (outputs.envFile ? 1 : 0))) : -1;
     const commands = failAt.step >= 0 ? failing : via();
@@ -251,6 +257,7 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
       assert.ok(refusedBecause !== undefined, `a switch to ${id} was refused (${refusal.code}: ${refusal.message}), but nothing should refuse it`);
       assert.deepEqual(outputsNow(), outputsBefore, `a refused switch to ${id} changed an output`);
       assert.deepEqual(await databasesNow(), databasesBefore, `a refused switch to ${id} changed a database`);
+      if (left !== null) assert.deepEqual(listedBackups(left), backupsBefore, `a refused switch to ${id} backed up ${left}`);
       count(`switch refused: ${refusedBecause.replace(/.* (missing or damaged|is a file)$/, '$1').replace(/it has no .* to link/, 'nothing to link')}`);
       return;
     }
@@ -286,6 +293,7 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
       const shape = profiles.get(id) as ProfileShape;
       const from = pick([...shape.databases.keys()]);
       const to = pick(['settings', 'cache', 'main', 'other'].filter((name) => !shape.databases.has(name)));
+      if (to === undefined) return;
       shape.databases = new Map([...shape.databases].map(([name, rel]) => [name === from ? to : name, rel]));
       writeProfile(id);
       log.push(`${id}'s ${from} renamed ${to}`);
@@ -376,12 +384,17 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
       }
     }],
     [1, () => {
-      if (random() < 0.5) outputs.envFile = pick(['.env', 'config/app.env', undefined]);
+      if (random() < 0.1) {
+        // By mistake, an output at a database's path (one a profile names now, or named once).
+        const rel = pick([...everDatabase]);
+        if (random() < 0.5 && ![...outputs.links.keys()].some((link) => path.resolve(root, link) === path.resolve(root, rel))) outputs.envFile = rel;
+        else if (outputs.envFile === undefined || path.resolve(root, outputs.envFile) !== path.resolve(root, rel)) outputs.links.set(rel, pick(['settings', 'cache', 'main']));
+      } else if (random() < 0.5) outputs.envFile = pick(['.env', 'config/app.env', undefined]);
       else if (random() < 0.5) outputs.beforeSwitch = !outputs.beforeSwitch;
       else {
-        const link = pick(['current/settings.sqlite3', 'data/current.sqlite3', 'current/cache link.sqlite3', 'current/main.sqlite3']);
+        const link = pick(['current/settings.sqlite3', 'data/current.sqlite3', 'current/cache link.sqlite3', 'current/main.sqlite3', ...outputs.links.keys()]);
         if (outputs.links.has(link)) outputs.links.delete(link);
-        else outputs.links.set(link, pick(['settings', 'cache', 'main']));
+        else if (link !== outputs.envFile) outputs.links.set(link, pick(['settings', 'cache', 'main']));
       }
       for (const rel of [...outputs.links.keys(), ...(outputs.envFile ? [outputs.envFile] : [])]) everOutput.add(rel);
       writeConfig();
@@ -550,15 +563,18 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
     const chosen = steps.find(([weight]) => (roll -= weight) < 0) ?? steps[0];
     await chosen[1]();
   }
+  function listedBackups(id: string): string[] {
+    const catalog = path.join(root, '.envprofiles/backups', id, 'catalog.json');
+    return fs.existsSync(catalog) ? (JSON.parse(fs.readFileSync(catalog, 'utf8')) as { backups: Array<{ id: string }> }).backups.map((b) => b.id) : [];
+  }
+
   // Every backup taken still restores (as a new profile) to what its profile held when it was taken
   // (with the application stopped: a restore is refused while it is live).
   fs.rmSync(abs(GUARD_FILE), { force: true });
   let copies = 0;
   for (const [backupId, expected] of held) {
     if (expected.databases.size === 0) continue;
-    const catalog = path.join(root, '.envprofiles/backups', expected.profileId, 'catalog.json');
-    const listed = fs.existsSync(catalog) && (JSON.parse(fs.readFileSync(catalog, 'utf8')) as { backups: Array<{ id: string }> }).backups.some((b) => b.id === backupId);
-    if (!listed) continue;
+    if (!listedBackups(expected.profileId).includes(backupId)) continue;
     const asNew = `restored${++copies}`;
     await core.restore(backupId, { asNew });
     const restored = parse(fs.readFileSync(abs(`.envprofiles/profiles/${asNew}.yaml`), 'utf8')) as { profile: { databases: Record<string, string> } };
