@@ -190,6 +190,20 @@ describe('switch transaction', () => {
     assertSameTree(outputsAndData(root), before, 'nothing may change');
   });
 
+  it("a profile that keeps a database where config.yaml puts a link fails validation naming it, and is not switched to (before: it validated, its database being the active profile's)", async () => {
+    const { root, context } = await demoWorkspace();
+    await switchProfile(context, DEV);
+    const profileFile = path.join(root, `.envprofiles/profiles/${TEST}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('settings: "data/test/settings.sqlite3"', 'settings: "data/settings.sqlite3"'));
+    const validated = runCli(['validate', TEST, '--json'], { cwd: root });
+    assert.equal(validated.status, 1, validated.stdout);
+    const problem = validated.json?.result.problems.find((p: { field?: string }) => p.field === 'profile.databases.settings');
+    assert.equal(problem?.message, "data/settings.sqlite3 is where a switch writes the link to the active profile's settings (outputs.links in .envprofiles/config.yaml), so every switch replaces it: give settings a path of its own", validated.stdout);
+    const before = outputsAndData(root);
+    await assert.rejects(switchProfile(context, TEST), expectCode('VALIDATION_FAILED'));
+    assertSameTree(outputsAndData(root), before, 'nothing may change');
+  });
+
   it('config.yaml with the env file at a link\'s path, or two links at one path, is refused naming the field (before: each switch wrote both outputs there)', async () => {
     const { root } = await demoWorkspace();
     const config = path.join(root, '.envprofiles/config.yaml');

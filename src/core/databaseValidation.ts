@@ -6,6 +6,7 @@ import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { pathKind } from './pathKind';
 import { missingFileReason, notAFileProblem } from './profileFiles';
+import { outputAtDatabasePath } from './outputCollisions';
 
 export interface ValidationProblem {
   file: string;
@@ -40,6 +41,11 @@ function collectProblems(context: WorkspaceContext, config: WorkspaceConfig, pro
         problems.push({ file, field: `profile.databases.${db.name}`, severity: check.severity, message: check.detail });
       }
     }
+  }
+  // A database kept where a switch writes an output would be replaced by the next switch.
+  for (const [name, written] of Object.entries(profile.databases)) {
+    const output = outputAtDatabasePath(context.layout, config, written);
+    if (output) problems.push({ file, field: `profile.databases.${name}`, severity: 'error', message: `${written} is where a switch writes ${output}, so every switch replaces it: give ${name} a path of its own` });
   }
   // The file's warnings (a misspelt key), as its parse found them.
   for (const warning of readProfileFile(context.layout, config, profile.id).warnings ?? []) {

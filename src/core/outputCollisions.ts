@@ -5,6 +5,7 @@ import { parseSqliteHeader } from './sqlite/sqliteHeader';
 import type { OutputSnapshot, PlannedOutput } from './switchOutputs';
 import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
+import type { WorkspaceLayout } from './workspaceLayout';
 
 /**
  * A switch replaces each output path with its link or file; it must never replace what is not an
@@ -41,4 +42,13 @@ function databasePathsOfEveryProfile(context: WorkspaceContext, config: Workspac
     }
   }
   return owners;
+}
+
+/** The output config.yaml puts at a database path of a profile, in words (its field named), or undefined when none does: every switch replaces what is there. */
+export function outputAtDatabasePath(layout: WorkspaceLayout, config: WorkspaceConfig, written: string): string | undefined {
+  const at = layout.resolve(written);
+  const link = Object.entries(config.links).find(([linkPath]) => layout.resolve(linkPath) === at);
+  if (link !== undefined) return `the link to the active profile's ${link[1]} (outputs.links in ${layout.relative(layout.configFile)})`;
+  if (config.envFile !== undefined && layout.resolve(config.envFile) === at) return `the env file (outputs.env_file in ${layout.relative(layout.configFile)})`;
+  return undefined;
 }
