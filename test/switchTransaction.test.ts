@@ -9,6 +9,7 @@ import { quoteEnvValue } from '../src/core/envFileFormat';
 import { switchProfile } from '../src/core/switchTransaction';
 import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
 import { workspaceStatus } from '../src/core/workspaceStatus';
+import { Application } from './support/applicationConnections';
 import { runCli } from './support/cliRunner';
 import { allowFolders, assertSameTree, besideDir, demoWorkspace, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
@@ -178,6 +179,29 @@ describe('switch transaction', () => {
     const before = outputsAndData(root);
     await assert.rejects(switchProfile(context, DEV), (error: unknown) => expectCode('OUTPUT_CONFLICT')(error) && /^data\/old\.sqlite3 is a SQLite database, but/.test((error as Error).message));
     assertSameTree(outputsAndData(root), before, 'nothing may change');
+  });
+
+  it("an env file set at a database's write-ahead log is refused: a profile's by its path, any other by its header (before: the log, and the transactions committed in it, were replaced)", async () => {
+    const { root, context } = await demoWorkspace();
+    const config = path.join(root, '.envprofiles/config.yaml');
+    const original = fs.readFileSync(config, 'utf8');
+    fs.writeFileSync(config, original.replace('env_file: .env', 'env_file: data/test/settings.sqlite3-wal'));
+    await assert.rejects(switchProfile(context, DEV), (error: unknown) => expectCode('OUTPUT_CONFLICT')(error) && (error as Error).message.startsWith(`data/test/settings.sqlite3-wal is the write-ahead log of the settings database of profile "${TEST}", but`));
+    // The log of a database no profile names: an application that keeps it open, and never checkpoints.
+    const application = new Application();
+    const loose = path.join(root, 'data/loose.sqlite3');
+    try {
+      await application.openDatabase('loose', loose);
+      await application.exec('loose', "PRAGMA journal_mode = WAL; CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('only in the log')");
+      fs.writeFileSync(config, original.replace('env_file: .env', 'env_file: data/loose.sqlite3-wal'));
+      const before = outputsAndData(root);
+      const log = fs.readFileSync(`${loose}-wal`);
+      await assert.rejects(switchProfile(context, DEV), (error: unknown) => expectCode('OUTPUT_CONFLICT')(error) && /^data\/loose\.sqlite3-wal is a SQLite database's write-ahead log, but/.test((error as Error).message));
+      assert.ok(fs.readFileSync(`${loose}-wal`).equals(log), 'the write-ahead log changed');
+      assertSameTree(outputsAndData(root), before, 'nothing may change');
+    } finally {
+      await application.stop();
+    }
   });
 
   it("a link set where a profile keeps a database is refused, also while that database's file is missing (before: the link took its place)", async () => {

@@ -27,7 +27,8 @@ export function checkOutputsReplaceOnlyOutputs(context: WorkspaceContext, config
     if (owner !== undefined) refuse(owner, `Give ${field} in ${configFile} a path of its own (or move that database and point its profile at it), then switch again.`);
     if (output.before.kind !== 'file') continue;
     if (output.role === 'links') refuse('a regular file', `Move ${output.label} into a profile's folder (and point that profile at it), then switch again.`);
-    if (parseSqliteHeader(Buffer.from(output.before.contentBase64, 'base64').subarray(0, 100))) refuse('a SQLite database', `Move the database away, or give ${field} in ${configFile} another path, then switch again.`);
+    const sqliteFile = sqliteFileKind(Buffer.from(output.before.contentBase64, 'base64'));
+    if (sqliteFile) refuse(sqliteFile, `Move it away, or give ${field} in ${configFile} another path, then switch again.`);
   }
 }
 
@@ -38,7 +39,12 @@ function databasePathsOfEveryProfile(context: WorkspaceContext, config: Workspac
   for (const file of readAllProfileFiles(layout, config)) {
     const profile = file.profile ?? (file.document ? salvagedProfile(file.id, file.document, layout, config) : undefined);
     for (const [logical, written] of Object.entries(profile?.databases ?? {})) {
-      if (!owners.has(layout.resolve(written))) owners.set(layout.resolve(written), `the ${logical} database of profile "${file.id}"`);
+      const database = layout.resolve(written);
+      const whose = `the ${logical} database of profile "${file.id}"`;
+      // Its side files too: an output written over its -wal would lose the transactions committed there.
+      for (const [at, what] of [[database, whose], [`${database}-wal`, `the write-ahead log of ${whose}`], [`${database}-journal`, `the rollback journal of ${whose}`], [`${database}-shm`, `the shared-memory file of ${whose}`]]) {
+        if (!owners.has(at)) owners.set(at, what);
+      }
     }
   }
   return owners;
@@ -52,3 +58,15 @@ export function outputAtDatabasePath(layout: WorkspaceLayout, config: WorkspaceC
   if (config.envFile !== undefined && layout.resolve(config.envFile) === at) return `the env file (outputs.env_file in ${layout.relative(layout.configFile)})`;
   return undefined;
 }
+
+/** What SQLite file `bytes` are, by their header (a database, a write-ahead log, a rollback journal), or undefined when none. */
+function sqliteFileKind(bytes: Buffer): string | undefined {
+  if (parseSqliteHeader(bytes.subarray(0, 100))) return 'a SQLite database';
+  const walMagic = bytes.length >= 32 ? bytes.readUInt32BE(0) : 0;
+  if (walMagic === 0x377f0682 || walMagic === 0x377f0683) return "a SQLite database's write-ahead log";
+  if (bytes.length >= 28 && bytes.subarray(0, 8).equals(JOURNAL_MAGIC)) return "a SQLite database's rollback journal";
+  return undefined;
+}
+
+/** The first 8 bytes of a SQLite rollback journal that holds pages to roll back. */
+const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);
