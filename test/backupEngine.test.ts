@@ -2697,12 +2697,15 @@ describe('restore', () => {
     db.close();
   });
 
-  it('is refused while the busy guard is up, and over PRODUCTION without the typed id', async () => {
+  it('is refused while the busy guard is up, and over PRODUCTION without the typed id; as a new profile it goes on while the application is live (before: refused by the guard too)', async () => {
     const { root, context } = await demoWorkspace();
     const prod = await createBackup(context, { profileId: 'prod_environment_001' });
     await assert.rejects(restoreBackup(context, { reference: prod.entry.id }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'CONFIRMATION_REQUIRED');
     fs.writeFileSync(path.join(root, 'data/app.lock'), '');
     await assert.rejects(restoreBackup(context, { reference: prod.entry.id, confirmedId: 'prod_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'GUARD_ACTIVE');
+    const asNew = runCli(['restore', prod.entry.id, '--as-new', 'prod_yesterday', '--json'], { cwd: root });
+    assert.equal(asNew.status, 0, asNew.stdout);
+    assert.equal(await contentDigest(path.join(root, 'data/prod_yesterday/settings.sqlite3')), await contentDigest(path.join(root, 'data/prod/settings.sqlite3')));
     fs.rmSync(path.join(root, 'data/app.lock'));
     await restoreBackup(context, { reference: prod.entry.id, confirmedId: 'prod_environment_001' });
   });

@@ -69,7 +69,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     const refusals = new RefusalChecks(request.dryRun === true);
     const { wouldRefuse } = refusals;
     const refusalCheck = (check: () => void): void => void refusals.check(check);
-    refusalCheck(() => checkBusyGuard(context, config, 'restoring'));
+    // As a new profile, a restore writes only new files at paths no profile has (as a clone does, which
+    // the live application does not refuse either): it replaces nothing the application may be using.
+    if (!request.asNew) refusalCheck(() => checkBusyGuard(context, config, 'restoring'));
     const records = databaseRecordsOf(manifest);
     // Over the profile, --db may also name a database by the name the profile gives it now (renamedDatabases).
     const requireAskedDatabase = (renamedTo: ReadonlyMap<string, string>): void => {
