@@ -363,7 +363,8 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
       log.push(`the guard is ${fs.existsSync(abs(GUARD_FILE)) ? 'up' : 'down'}`);
     }],
     [1, () => {
-      if (!outputs.envFile) return;
+      // (Not an env file set at a database's path by mistake: what is there is that database.)
+      if (!outputs.envFile || everDatabase.has(outputs.envFile)) return;
       fs.mkdirSync(path.dirname(abs(outputs.envFile)), { recursive: true });
       if (random() < 0.7) {
         fs.writeFileSync(abs(outputs.envFile), `# my own settings\nDATABASE_URL=sqlite:///somewhere/${random()}\n`);
@@ -577,9 +578,8 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
     return fs.existsSync(catalog) ? (JSON.parse(fs.readFileSync(catalog, 'utf8')) as { backups: Array<{ id: string }> }).backups.map((b) => b.id) : [];
   }
 
-  // Every backup taken still restores (as a new profile) to what its profile held when it was taken
-  // (with the application stopped: a restore is refused while it is live).
-  fs.rmSync(abs(GUARD_FILE), { force: true });
+  // Every backup taken still restores (as a new profile, which the live application does not refuse)
+  // to what its profile held when it was taken.
   let copies = 0;
   for (const [backupId, expected] of held) {
     if (expected.databases.size === 0) continue;
