@@ -308,6 +308,24 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     }
   });
 
+  it("status with the active profile's file gone or broken says how to get it back, not to switch to it (before: \"Run envprofiles switch <that id>\", which cannot work)", async () => {
+    const { root } = await demoWorkspace();
+    assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    const file = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    const content = fs.readFileSync(file, 'utf8');
+    fs.rmSync(file);
+    const missing = runCli(['status', '--workspace', root]);
+    assert.equal(missing.status, 0, missing.stderr);
+    assert.match(missing.stdout, new RegExp(`  - the active profile "${DEV}" no longer exists\n  Put \\.envprofiles/profiles/${DEV}\\.yaml back \\(a backup of the profile holds it: envprofiles restore <backup-id>\\), or switch to another profile: envprofiles switch <id>\\.\n`));
+    assert.equal(runCli(['status', '--json', '--workspace', root]).json?.result.activeProfileFile, 'missing');
+    fs.writeFileSync(file, content.replace('type: "DEVELOPMENT"', 'type: "SOMETIMES"'));
+    const invalid = runCli(['status', '--workspace', root]);
+    assert.match(invalid.stdout, new RegExp(`\n  Fix \\.envprofiles/profiles/${DEV}\\.yaml \\(envprofiles validate ${DEV} says what is wrong\\), then run "envprofiles switch ${DEV}" to rewrite them\\.\n`));
+    fs.writeFileSync(file, content);
+    fs.appendFileSync(path.join(root, '.env'), 'EXTRA=1\n');
+    assert.match(runCli(['status', '--workspace', root]).stdout, new RegExp(`\n  Run "envprofiles switch ${DEV}" to rewrite them\\.\n`));
+  });
+
   it('a damaged state.json or audit log (a crash, a failing disk): status says which profile is active is unknown and how to write it again (before: "No active profile", as if none had been switched to); an audit line torn by a crash does not swallow the next one', async () => {
     const { root } = await demoWorkspace();
     assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);

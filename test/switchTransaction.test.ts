@@ -100,6 +100,12 @@ describe('switch transaction', () => {
       `.env differs in ENVPROFILE_DB_SETTINGS, ENVPROFILE_DB_STRATEGIES, ENVPROFILE_DB_MARKET_DATA, EXTRA (its database paths are outside ${moved}: was the workspace folder moved or copied?)`,
       'data/market_data.sqlite3 points at test/market_data.sqlite3, not at dev/market_data.sqlite3',
     ]);
+    // A link whose path goes through a file: said in words (before: "ENOTDIR: not a directory, lstat …").
+    const config = path.join(moved, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('\n    data/strategies.sqlite3: strategies', '\n    data/dev/settings.sqlite3/inner.sqlite3: strategies'));
+    const through = workspaceStatus(createWorkspaceContext(moved, context.engine));
+    assert.equal(through.inSync, false);
+    assert.match(through.drift.join('\n'), /^A file stands where a folder is needed \(.*data\/dev\/settings\.sqlite3\/inner\.sqlite3, or a folder on the way to it\)/m);
   });
 
   it('backs up an env file it did not write before replacing it, once', async () => {

@@ -6,6 +6,7 @@ import { listJournals } from './operationJournal';
 import { isProtected, type ProfileType } from './profileModel';
 import { readAllProfileFiles, readProfileFile } from './profileStore';
 import { outputDrift, planOutputs } from './switchOutputs';
+import { typedSystemError } from './systemErrors';
 import { workspaceConfigFor } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { liveLockOwner } from './workspaceLock';
@@ -51,6 +52,8 @@ export interface WorkspaceStatus {
   activeName?: string;
   activeType?: ProfileType;
   switchedAt?: string;
+  /** The active profile's file is gone (deleted or moved by hand) or does not validate: a switch to it cannot rewrite the outputs. */
+  activeProfileFile?: 'missing' | 'invalid';
   /** True when every output on disk is what the active profile would write. */
   inSync: boolean;
   drift: string[];
@@ -85,6 +88,7 @@ export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
   const result = readProfileFile(layout, config, state.active);
   if (!result.profile) {
     status.inSync = false;
+    status.activeProfileFile = fs.existsSync(result.file) ? 'invalid' : 'missing';
     status.drift.push(fs.existsSync(result.file) ? `the active profile "${state.active}" is not valid: ${result.issues[0]?.message}` : `the active profile "${state.active}" no longer exists`);
     return status;
   }
@@ -97,7 +101,8 @@ export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
       if (drift) status.drift.push(drift);
     }
   } catch (error) {
-    status.drift.push((error as Error).message);
+    // A path that cannot be looked at (a file where a folder is needed) is said in words, as the switch says it.
+    status.drift.push((typedSystemError(error) ?? (error as Error)).message);
   }
   status.inSync = status.drift.length === 0;
   return status;

@@ -6,7 +6,7 @@ import { localTimestamp, localTimeZone } from '../../core/localTime';
 import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { WorkspaceContext } from '../../core/workspaceContext';
-import { workspaceStatus } from '../../core/workspaceStatus';
+import { workspaceStatus, type WorkspaceStatus } from '../../core/workspaceStatus';
 import type { CliCommand } from '../cliCommand';
 
 export const statusCommand: CliCommand = {
@@ -21,7 +21,7 @@ export const statusCommand: CliCommand = {
     if (status.stateUnreadable) text.push(`No active profile known: ${context.layout.relative(context.layout.stateFile)}, which says which one is, cannot be read (damaged: ${status.stateUnreadable}). Switch to the profile in use to write it again: envprofiles switch <id>`);
     else if (!status.active) text.push('No active profile. Switch with: envprofiles switch <id>');
     else text.push(`Active: ${status.active}${status.activeType ? ` (${status.activeType}, "${status.activeName}")` : ''}${status.switchedAt ? `, since ${localTimestamp(status.switchedAt)} (${localTimeZone()})` : ''}`);
-    if (status.active) text.push(status.inSync ? 'Outputs: in sync' : `Outputs: out of sync\n${status.drift.map((d) => `  - ${d}`).join('\n')}\n  Run "envprofiles switch ${status.active}" to rewrite them.`);
+    if (status.active) text.push(status.inSync ? 'Outputs: in sync' : `Outputs: out of sync\n${status.drift.map((d) => `  - ${d}`).join('\n')}\n  ${rewriteAdvice(context, status.active, status.activeProfileFile)}`);
     const backups = status.active ? activeBackups(context, status.active) : undefined;
     if (backups) text.push(backups.text);
     text.push(`Busy guard: ${status.guardActive ? 'ACTIVE (the application is live; switching is refused)' : 'clear'}`);
@@ -55,4 +55,12 @@ function activeBackups(context: WorkspaceContext, profileId: string): { text: st
       ? `NONE VERIFIED that can be restored: ${stranded.backup.id}'s chain ${chainFaultWords(stranded.fault)} (envprofiles backup ${profileId} --full --verify)`
       : `NONE VERIFIED yet (envprofiles verify ${newest.id})`;
   return { text: `Backups: ${entries.length}, newest ${newest.id}; ${last}`, json };
+}
+
+/** How to bring the outputs back in line: switch to the active profile again, once its file is there and valid. */
+function rewriteAdvice(context: WorkspaceContext, active: string, profileFile: WorkspaceStatus['activeProfileFile']): string {
+  const file = context.layout.relative(context.layout.profileFile(active));
+  if (profileFile === 'missing') return `Put ${file} back (a backup of the profile holds it: envprofiles restore <backup-id>), or switch to another profile: envprofiles switch <id>.`;
+  if (profileFile === 'invalid') return `Fix ${file} (envprofiles validate ${active} says what is wrong), then run "envprofiles switch ${active}" to rewrite them.`;
+  return `Run "envprofiles switch ${active}" to rewrite them.`;
 }
