@@ -145,6 +145,28 @@ describe('clone', () => {
     assert.equal(readAudit(context).find((e) => e.event === 'clone')?.outcome, 'ok');
   });
 
+  it("a create, a clone or a restore as a new profile that would put a database where config.yaml puts an output is refused before anything is written (before: the next switch replaced it)", async () => {
+    const { root, context } = await demoWorkspace();
+    // No switch has made the links yet: nothing is at their paths, but config.yaml puts them there.
+    await assert.rejects(cloneProfile(context, { source: 'dev_environment_001', id: 'dev_flat', dataDir: 'data' }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'OUTPUT_CONFLICT'
+      && error.message === "data/settings.sqlite3 is where a switch writes the link to the active profile's settings (outputs.links in .envprofiles/config.yaml): a database there would be replaced by the next switch. Nothing was changed."
+      && error.hint === 'Pass --data-dir with another folder.');
+    assert.deepEqual(fs.readdirSync(path.join(root, 'data')).sort(), ['dev', 'prod', 'test']);
+    assert.equal(fs.existsSync(path.join(root, '.envprofiles/profiles/dev_flat.yaml')), false);
+    const backup = await createBackup(context, { profileId: 'dev_environment_001' });
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('env_file: .env', 'env_file: data/dev_again/strategies.sqlite3'));
+    await assert.rejects(restoreBackup(context, { reference: backup.entry.id, asNew: 'dev_again' }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'OUTPUT_CONFLICT' && error.message.startsWith('data/dev_again/strategies.sqlite3 is where a switch writes the env file (outputs.env_file in .envprofiles/config.yaml)'));
+    assert.equal(fs.existsSync(path.join(root, 'data/dev_again')), false);
+    assert.equal(fs.existsSync(path.join(root, '.envprofiles/profiles/dev_again.yaml')), false);
+    // Nor does create make a profile whose database is the env file (before: made, and --init-db kept the env file as its "database").
+    const created = runCli(['create', 'envy', '--db', 'settings=data/dev_again/strategies.sqlite3', '--init-db', 'empty', '--json'], { cwd: root });
+    assert.equal(created.json?.error?.code, 'OUTPUT_CONFLICT', created.stdout);
+    assert.equal(created.json?.error?.hint, 'Give that database another path.');
+    assert.equal(fs.existsSync(path.join(root, '.envprofiles/profiles/envy.yaml')), false);
+    assert.equal(fs.existsSync(path.join(root, 'data/dev_again')), false);
+  });
+
   it('a clone of PRODUCTION into another type drops protection; into PRODUCTION keeps it', async () => {
     const { context } = await demoWorkspace();
     const test = await cloneProfile(context, { source: 'prod_environment_001', id: 'prod_rehearsal', type: 'TESTING', data: 'schema' });

@@ -70,3 +70,9 @@ function sqliteFileKind(bytes: Buffer): string | undefined {
 
 /** The first 8 bytes of a SQLite rollback journal that holds pages to roll back. */
 const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);
+
+/** Refuses a new profile's database at `written` (created, cloned, restored as a new profile) when a switch writes an output there. */
+export function refuseNewDatabaseAtOutput(layout: WorkspaceLayout, config: WorkspaceConfig, written: string, hint: string): void {
+  const output = outputAtDatabasePath(layout, config, written);
+  if (output) throw new EnvProfilesError('OUTPUT_CONFLICT', `${written} is where a switch writes ${output}: a database there would be replaced by the next switch. Nothing was changed.`, { file: written, hint });
+}

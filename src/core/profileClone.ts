@@ -3,6 +3,7 @@ import { requireNewProfileId } from './newProfileId';
 import * as path from 'node:path';
 import { appendAudit } from './auditLog';
 import { databasePathsIn } from './newDatabasePaths';
+import { refuseNewDatabaseAtOutput } from './outputCollisions';
 import { earlierBackupsNoteFor } from './backup/earlierProfile';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from './diskSpace';
 import { requireWritableFolders } from './folderAccess';
@@ -95,6 +96,7 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
     if (fs.existsSync(layout.resolve(written))) {
       throw new EnvProfilesError('TARGET_EXISTS', `${written} already exists; cloning would overwrite it.`, { file: written, hint: 'Choose another id or pass --data-dir with an empty folder.' });
     }
+    refuseNewDatabaseAtOutput(layout, config, written, 'Pass --data-dir with another folder.');
   }
   const data = request.data ?? 'copy';
   const operation = `Cloning ${source.id} into ${request.id}`;

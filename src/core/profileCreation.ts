@@ -16,6 +16,7 @@ import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
 import { withNewProfileJournal, type ClaimNewFile } from './newProfileJournal';
+import { refuseNewDatabaseAtOutput } from './outputCollisions';
 
 /** How to bring missing databases into existence: not at all, empty, or with another profile's schema. */
 export type InitialiseDatabases = { kind: 'none' } | { kind: 'empty' } | { kind: 'schema-from'; profile: string };
@@ -121,6 +122,7 @@ async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfi
     parsed.document.setIn(['profile', 'created_at'], profile.createdAt);
   }
   requireNewProfileId(layout, config, profile.id, 'Choose another id, or clone the existing profile with "envprofiles clone".');
+  for (const written of Object.values(profile.databases)) refuseNewDatabaseAtOutput(layout, config, written, 'Give that database another path.');
   const newFiles = initialise.kind === 'none' ? [] : Object.values(profile.databases).map((w) => layout.resolve(w)).filter((file) => !fs.existsSync(file));
   const { made: initialised, profileFile: file } = await withNewProfileJournal(context, { operation: 'create', source: sourceLabel ?? 'flags', target: profile.id, newFiles, profileText: profileDocumentText(parsed.document) }, (claim) =>
     initialiseMissingDatabases(context, config, profile, initialise, claim));

@@ -10,6 +10,7 @@ import { makeFolderAsItsParent, takeOwnerOfFolder } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { requireNewProfileId } from '../newProfileId';
 import { databasePathsIn } from '../newDatabasePaths';
+import { refuseNewDatabaseAtOutput } from '../outputCollisions';
 import { invalidProfileError, profileDocumentText } from '../profileStore';
 import { profileIdProblem } from '../safeNames';
 import type { WorkspaceConfig } from '../workspaceConfig';
@@ -67,6 +68,7 @@ export async function restoreAsNew(context: WorkspaceContext, config: WorkspaceC
   const overDeleted = fs.existsSync(layout.profileFile(manifest.profileId)) ? '' : ` Or, as ${manifest.profileId} has no profile file now (deleted, its data kept?), bring it back where it was by restoring without --as-new ("envprofiles restore ${manifest.backupId}"): what is there now is backed up first.`;
   for (const written of Object.values(databases)) {
     if (fs.existsSync(layout.resolve(written))) throw new EnvProfilesError('TARGET_EXISTS', `${written} already exists; nothing was changed.`, { file: written, hint: `Choose another id for --as-new.${overDeleted}` });
+    refuseNewDatabaseAtOutput(layout, config, written, 'Choose another id for --as-new.');
   }
   // Scratch space for the check of each rebuilt file; its name marks it temporary, so the next command
   // removes it if this one is killed.
