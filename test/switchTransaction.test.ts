@@ -234,7 +234,7 @@ describe('switch transaction', () => {
     assertSameTree(outputsAndData(root), before, 'nothing may change');
   });
 
-  it('config.yaml with the env file at a link\'s path, or two links at one path, is refused naming the field (before: each switch wrote both outputs there)', async () => {
+  it('config.yaml with the env file at a link\'s path, two links at one path, or the lock file at an output, is refused naming the field (before: each switch wrote both outputs there; the guard refused every switch after the first)', async () => {
     const { root } = await demoWorkspace();
     const config = path.join(root, '.envprofiles/config.yaml');
     const original = fs.readFileSync(config, 'utf8');
@@ -246,6 +246,11 @@ describe('switch transaction', () => {
     const twoLinks = runCli(['switch', DEV, '--json'], { cwd: root });
     assert.equal(twoLinks.json?.error?.code, 'CONFIG_INVALID', twoLinks.stdout);
     assert.match(twoLinks.json.error.message, /outputs\.links\.data\/\.\/settings\.sqlite3: .*is the same path as the link data\/settings\.sqlite3/);
+    // The busy guard's lock file at the env file's path: it would exist after the first switch, and refuse every one after.
+    fs.writeFileSync(config, original.replace('lock_file: data/app.lock', 'lock_file: .env'));
+    const guardAtEnv = runCli(['switch', DEV, '--json'], { cwd: root });
+    assert.equal(guardAtEnv.json?.error?.code, 'CONFIG_INVALID', guardAtEnv.stdout);
+    assert.match(guardAtEnv.json.error.message, /guard\.lock_file: .*is the path of outputs\.env_file, which every switch writes; the guard would then refuse every switch/);
     assert.equal(fs.existsSync(path.join(root, '.envprofiles/state.json')), false);
   });
 

@@ -195,7 +195,13 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
   else if (guard.lock_file !== undefined && guard.lock_file !== null) {
     if (typeof guard.lock_file !== 'string' || guard.lock_file.trim() === '') report(['guard', 'lock_file'], 'must be a file path');
     else if (guard.lock_file.includes('\0')) report(['guard', 'lock_file'], NUL_IN_PATH);
-    else config.guardFile = guard.lock_file;
+    else {
+      config.guardFile = guard.lock_file;
+      // A lock file at an output's path exists after the first switch, and would then refuse every switch.
+      const at = layout.resolve(guard.lock_file);
+      const output = config.envFile !== undefined && layout.resolve(config.envFile) === at ? 'outputs.env_file' : Object.keys(config.links).find((link) => layout.resolve(link) === at);
+      if (output !== undefined) report(['guard', 'lock_file'], `is the path of ${output === 'outputs.env_file' ? output : `the link ${output} in outputs.links`}, which every switch writes; the guard would then refuse every switch. Give the application's lock file its own path`);
+    }
   }
 
   const allowed = raw.allowed_directories ?? [];
