@@ -265,7 +265,7 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
       assert.deepEqual(outputsNow(), outputsBefore, `a refused switch to ${id} changed an output`);
       assert.deepEqual(sparedByOutputs(await databasesNow(), databasesBefore), sparedByOutputs(databasesBefore, databasesBefore), `a refused switch to ${id} changed a database`);
       if (left !== null) assert.deepEqual(listedBackups(left), backupsBefore, `a refused switch to ${id} backed up ${left}`);
-      count(`switch refused: ${refusedBecause.replace(/.* (missing or damaged|is a file)$/, '$1').replace(/it has no .* to link/, 'nothing to link')}`);
+      count(`switch refused: ${refusedBecause.replace(/.* (missing or damaged|is a file|is a database's path|is a SQLite file)$/, '$1').replace(/it has no .* to link/, 'nothing to link')}`);
       return;
     }
     log.push(`switch to ${id} (${how}) from ${result.from}${result.envFileBackup ? `, the env file saved to ${result.envFileBackup}` : ''}${result.beforeSwitchBackup ? `, backed up first: ${result.beforeSwitchBackup}` : ''}`);
