@@ -172,7 +172,8 @@ describe('switch transaction', () => {
     const before = outputsAndData(root);
     await assert.rejects(switchProfile(context, PROD, { confirmedId: PROD }), (error: unknown) => expectCode('OUTPUT_CONFLICT')(error)
       && (error as Error).message === `data/test/settings.sqlite3 is the settings database of profile "${TEST}", but .envprofiles/config.yaml makes it the env file: a switch would replace it.`
-      && /^Give outputs\.env_file in \.envprofiles\/config\.yaml a path of its own/.test((error as EnvProfilesError).hint ?? ''));
+      && /^Give outputs\.env_file in \.envprofiles\/config\.yaml a path of its own/.test((error as EnvProfilesError).hint ?? '')
+      && (error as EnvProfilesError).line === 4 && (error as EnvProfilesError).column === 13);
     assertSameTree(outputsAndData(root), before, 'nothing may change');
     assert.equal(fs.existsSync(path.join(root, '.envprofiles/backups')), false, 'a refused switch backed up the profile it would leave');
   });

@@ -1,9 +1,11 @@
+import { LineCounter, parseDocument } from 'yaml';
 import { EnvProfilesError } from './errors';
 import { readAllProfileFiles } from './profileStore';
 import { salvagedProfile } from './profileSalvage';
 import { parseSqliteHeader } from './sqlite/sqliteHeader';
 import type { OutputSnapshot, PlannedOutput } from './switchOutputs';
-import type { WorkspaceConfig } from './workspaceConfig';
+import { readConfigText, type WorkspaceConfig } from './workspaceConfig';
+import { positionOf } from './yamlPositions';
 import type { WorkspaceContext } from './workspaceContext';
 import type { WorkspaceLayout } from './workspaceLayout';
 
@@ -21,7 +23,9 @@ export function checkOutputsReplaceOnlyOutputs(context: WorkspaceContext, config
     const field = output.role === 'env-file' ? 'outputs.env_file' : `outputs.links.${output.label}`;
     const made = output.role === 'env-file' ? 'the env file' : "a link to the active profile's database";
     const refuse = (what: string, hint: string): never => {
-      throw new EnvProfilesError('OUTPUT_CONFLICT', `${output.label} is ${what}, but ${configFile} makes it ${made}: a switch would replace it.`, { file: configFile, field, hint: `${hint} Nothing was changed.` });
+      // At the setting in config.yaml, so that VS Code opens the file there.
+      const at = configPosition(context.layout, output.role === 'env-file' ? ['outputs', 'env_file'] : ['outputs', 'links', output.label]);
+      throw new EnvProfilesError('OUTPUT_CONFLICT', `${output.label} is ${what}, but ${configFile} makes it ${made}: a switch would replace it.`, { file: configFile, field, ...at, hint: `${hint} Nothing was changed.` });
     };
     const owner = databases.get(output.path);
     if (owner !== undefined) refuse(owner, `Give ${field} in ${configFile} a path of its own (or move that database and point its profile at it), then switch again.`);
@@ -75,4 +79,16 @@ const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd
 export function refuseNewDatabaseAtOutput(layout: WorkspaceLayout, config: WorkspaceConfig, written: string, hint: string): void {
   const output = outputAtDatabasePath(layout, config, written);
   if (output) throw new EnvProfilesError('OUTPUT_CONFLICT', `${written} is where a switch writes ${output}: a database there would be replaced by the next switch. Nothing was changed.`, { file: written, hint });
+}
+
+/** Where a setting is in config.yaml (its line and column), as far as the file reads. */
+function configPosition(layout: WorkspaceLayout, fieldPath: string[]): { line?: number; column?: number } {
+  try {
+    const text = readConfigText(layout);
+    if (text === undefined) return {};
+    const lineCounter = new LineCounter();
+    return positionOf(parseDocument(text, { lineCounter }), lineCounter, fieldPath);
+  } catch {
+    return {};
+  }
 }
