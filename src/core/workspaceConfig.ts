@@ -156,6 +156,8 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
   const config = defaultConfig();
   if (typeof raw !== 'object' || Array.isArray(raw)) return { issues: [{ file, message: 'must be a YAML mapping' }] };
 
+  /** Each output's path (resolved) to the output, in words. */
+  const outputAt = new Map<string, string>();
   const outputs = (raw.outputs ?? {}) as Record<string, unknown>;
   if (typeof outputs !== 'object' || Array.isArray(outputs)) report(['outputs'], 'must be a mapping');
   else {
@@ -180,14 +182,14 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
       }
     }
     // Two outputs at one path would each replace the other on every switch.
-    const takenBy = new Map<string, string>();
     for (const linkPath of Object.keys(config.links)) {
-      const earlier = takenBy.get(layout.resolve(linkPath));
-      if (earlier !== undefined) report(['outputs', 'links', linkPath], `is the same path as the link ${earlier}; each link needs a path of its own`);
-      else takenBy.set(layout.resolve(linkPath), linkPath);
+      const earlier = outputAt.get(layout.resolve(linkPath));
+      if (earlier !== undefined) report(['outputs', 'links', linkPath], `is the same path as ${earlier}; each link needs a path of its own`);
+      else outputAt.set(layout.resolve(linkPath), `the link ${linkPath}`);
     }
-    const linkAtEnvFile = config.envFile === undefined ? undefined : takenBy.get(layout.resolve(config.envFile));
-    if (linkAtEnvFile !== undefined) report(['outputs', 'env_file'], `is also the path of the link ${linkAtEnvFile} in outputs.links; the env file and each link need a path of their own`);
+    const linkAtEnvFile = config.envFile === undefined ? undefined : outputAt.get(layout.resolve(config.envFile));
+    if (linkAtEnvFile !== undefined) report(['outputs', 'env_file'], `is also the path of ${linkAtEnvFile} in outputs.links; the env file and each link need a path of their own`);
+    else if (config.envFile !== undefined) outputAt.set(layout.resolve(config.envFile), 'outputs.env_file');
   }
 
   const guard = (raw.guard ?? {}) as Record<string, unknown>;
@@ -198,9 +200,8 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
     else {
       config.guardFile = guard.lock_file;
       // A lock file at an output's path exists after the first switch, and would then refuse every switch.
-      const at = layout.resolve(guard.lock_file);
-      const output = config.envFile !== undefined && layout.resolve(config.envFile) === at ? 'outputs.env_file' : Object.keys(config.links).find((link) => layout.resolve(link) === at);
-      if (output !== undefined) report(['guard', 'lock_file'], `is the path of ${output === 'outputs.env_file' ? output : `the link ${output} in outputs.links`}, which every switch writes; the guard would then refuse every switch. Give the application's lock file its own path`);
+      const output = outputAt.get(layout.resolve(guard.lock_file));
+      if (output !== undefined) report(['guard', 'lock_file'], `is the path of ${output === 'outputs.env_file' ? output : `${output} in outputs.links`}, which every switch writes; the guard would then refuse every switch. Give the application's lock file its own path`);
     }
   }
 
