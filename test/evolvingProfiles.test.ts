@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { Application } from './support/applicationConnections';
-import { execute, rowsOf, sha256Of } from './support/committedRows';
+import { execute, listedBackupIds, removeDatabaseFiles, rowsOf, sha256Of } from './support/committedRows';
 import { scrambled, seeded } from './support/testHelpers';
 import { inProcess, refusalOf, throughCli, type BackupCommands } from './support/twoWays';
 import { leaveHotJournal } from './support/crashedWriter';
@@ -203,7 +203,7 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
       const name = pick(presentDatabases());
       await closeLive(name);
       const rel = shape.databases.get(name) as string;
-      for (const side of SIDES) fs.rmSync(path.join(root, rel + side), { force: true });
+      removeDatabaseFiles(path.join(root, rel));
       damaged.delete(name);
       log.push(`file of ${name} (${rel}) deleted`);
     }],
@@ -354,9 +354,7 @@ async function evolve(root: string, context: WorkspaceContext, random: () => num
     return listed.length === 0 ? undefined : pick(listed);
   }
   function listedIds(): string[] {
-    const catalog = path.join(backupsFolder, ID, 'catalog.json');
-    if (!fs.existsSync(catalog)) return [];
-    return (JSON.parse(fs.readFileSync(catalog, 'utf8')) as { backups: Array<{ id: string }> }).backups.map((b) => b.id);
+    return listedBackupIds(backupsFolder, ID);
   }
 
   /** Restores `id` as a new profile and compares every database with what the profile held then. */

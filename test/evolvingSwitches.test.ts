@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
 import { runCli } from './support/cliRunner';
-import { execute, rowsOf, sha256Of } from './support/committedRows';
+import { execute, listedBackupIds, removeDatabaseFiles, rowsOf, sha256Of } from './support/committedRows';
 import { scrambled, seeded } from './support/testHelpers';
 import { inProcess, refusalOf, throughCli, type BackupCommands } from './support/twoWays';
 import { emptyWorkspace, pastLastWrite } from './support/workspaces';
@@ -325,7 +325,7 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
       if (rels.length === 0) return;
       const rel = pick(rels);
       if (random() < 0.5) {
-        for (const side of ['', '-wal', '-shm', '-journal']) fs.rmSync(abs(`${rel}${side}`), { force: true });
+        removeDatabaseFiles(abs(rel));
         damaged.delete(rel);
         log.push(`${rel} deleted`);
       } else if (!damaged.has(rel) && !fs.existsSync(abs(`${rel}-wal`))) {
@@ -534,7 +534,7 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
     const { id, shape, name, rel } = pick(unusable);
     const from = [...held].filter(([, h]) => h.profileId === id && h.databases.has(name));
     if (from.length === 0 || shape.broken || random() < 0.2) {
-      for (const side of ['', '-wal', '-shm', '-journal']) fs.rmSync(abs(`${rel}${side}`), { force: true });
+      removeDatabaseFiles(abs(rel));
       damaged.delete(rel);
       fs.mkdirSync(path.dirname(abs(rel)), { recursive: true });
       await execute(abs(rel), `CREATE TABLE items (id INTEGER PRIMARY KEY, label TEXT); INSERT INTO items (label) VALUES ('made anew ${random()}')`);
@@ -574,8 +574,7 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
     await chosen[1]();
   }
   function listedBackups(id: string): string[] {
-    const catalog = path.join(root, '.envprofiles/backups', id, 'catalog.json');
-    return fs.existsSync(catalog) ? (JSON.parse(fs.readFileSync(catalog, 'utf8')) as { backups: Array<{ id: string }> }).backups.map((b) => b.id) : [];
+    return listedBackupIds(abs('.envprofiles/backups'), id);
   }
 
   // Every backup taken still restores (as a new profile, which the live application does not refuse)

@@ -38,3 +38,14 @@ export async function execute(file: string, sql: string): Promise<void> {
     connection.close();
   }
 }
+
+/** Removes a database file and every file SQLite keeps beside it (as a user deleting the database does). */
+export function removeDatabaseFiles(file: string): void {
+  for (const side of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${file}${side}`, { force: true });
+}
+
+/** The ids of the backups a profile's catalog lists (none when it has no catalog yet). */
+export function listedBackupIds(backupsFolder: string, profileId: string): string[] {
+  const catalog = path.join(backupsFolder, profileId, 'catalog.json');
+  return fs.existsSync(catalog) ? (JSON.parse(fs.readFileSync(catalog, 'utf8')) as { backups: Array<{ id: string }> }).backups.map((b) => b.id) : [];
+}
