@@ -186,4 +186,32 @@ describe('restore --dry-run', function () {
     assert.equal(verified.json?.result.plan.listed, true);
     assert.ok(!runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]).stdout.includes('has not passed a verification'));
   });
+
+  it('says when a verified backup, or the archive it builds on, has changed on the disk since it was verified (the catalog keeps each archive\'s SHA-256), and offers verify; as a new profile too', async () => {
+    const { root, context } = await demoWorkspace();
+    const full = await createBackup(context, { profileId: DEV, kind: 'full' });
+    const incremental = await createBackup(context, { profileId: DEV, kind: 'incremental' });
+    for (const id of [full.entry.id, incremental.entry.id]) assert.equal(runCli(['verify', id, '--workspace', root]).status, 0);
+    const dryRun = (...extra: string[]) => runCli(['restore', incremental.entry.id, '--dry-run', ...extra, '--workspace', root]);
+    assert.equal(dryRun('--json').json?.result.plan.changedSinceVerified, undefined, 'as verified: nothing to say');
+    assert.ok(!dryRun().stdout.includes('passed a verification, but'));
+
+    // One byte of the full archive's data changed: the manifest still reads, so only its SHA-256 tells.
+    const fullArchive = path.join(root, '.envprofiles/backups', DEV, `${full.entry.id}.zip`);
+    const bytes = fs.readFileSync(fullArchive);
+    bytes[Math.floor(bytes.length / 3)] ^= 0x01;
+    fs.writeFileSync(fullArchive, bytes);
+    const before = snapshotTree(root, unchanging);
+    const said = `the archive of ${full.entry.id}, which it builds on, changed since it was verified`;
+    const line = `  note: this backup passed a verification, but ${said}: the restore checks every entry and stops at damage, replacing nothing; "envprofiles verify ${incremental.entry.id}" says now whether it is still sound`;
+    const over = dryRun();
+    assert.equal(over.status, 0, over.stderr);
+    assert.ok(over.stdout.endsWith(`\n${line}\nNothing was changed.\n`), over.stdout);
+    assert.equal(dryRun('--json').json?.result.plan.changedSinceVerified, said);
+    assert.ok(dryRun('--as-new', 'dev_copy').stdout.endsWith(`\n${line}\nNothing was changed.\n`));
+    assert.deepEqual(snapshotTree(root, unchanging), before, 'the dry runs changed nothing');
+
+    // The backup's own archive changed: named as such.
+    assert.equal(runCli(['restore', full.entry.id, '--dry-run', '--workspace', root, '--json']).json?.result.plan.changedSinceVerified, 'its archive changed since it was verified');
+  });
 });

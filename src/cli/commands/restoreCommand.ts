@@ -54,6 +54,7 @@ function describePlan(result: RestoreResult, plan: RestorePlan, asNew: boolean, 
   if (plan.notVerified && plan.listed) text.push(`  note: this backup has not passed a verification, and a dry run reads only its manifest, not its data: ${checkNow}`);
   // A copy's verification is not recorded, so verifying it would not take this note away: it says why.
   else if (plan.notVerified) text.push(`  note: this archive is not one the catalog lists, so no verification of it is on record, and a dry run reads only its manifest, not its data: ${checkNow} (its result is shown, not recorded)`);
+  if (plan.changedSinceVerified) text.push(`  note: this backup passed a verification, but ${plan.changedSinceVerified}: the restore checks every entry and stops at damage, replacing nothing; "envprofiles verify ${shellArgument(reference)}" says now whether it is still sound`);
   if (plan.confirmationNeeded) text.push(`  ${plan.confirmationNeeded} is protected: the restore needs --confirm ${plan.confirmationNeeded} (or typing its id when asked).`);
   for (const refusal of plan.wouldRefuse) text.push(`  it would be refused now: ${refusal}`);
   text.push('Nothing was changed.');

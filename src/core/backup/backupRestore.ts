@@ -35,6 +35,7 @@ import { outcomeNotes, sharedPathNotes, failedVerificationNote } from './restore
 import { refuseIfFilesChangedSince, refuseIfSetAsideTouched, refuseIfWrittenSince, rolledBackError, vanishedDuringRestore } from './restoreRefusals';
 import type { Outcome, RestorePlan, RestoreRequest, RestoreResult } from './restoreRequest';
 import { backUpWhatIsThere, safetyBackupPlan } from './restoreSafetyBackup';
+import { changedSinceVerified } from './verifiedArchives';
 import { renamedDatabases } from './renamedDatabases';
 import { judgeRestoreTarget, manifestOnlyProfile, planReplacements, profileFromManifest, requireRoomFor } from './restoreTargets';
 import { matchPermissions, presentFilesOf, restoredPermissions } from './restoredFileAttributes';
@@ -85,9 +86,14 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     // A dry run reads the manifest, not the data: "would write" must not be taken for "verified".
     const notVerified = !failedVerification && located.catalogEntry?.verified?.ok !== true;
     const listed = located.catalogEntry !== undefined;
+    // "Verified" is the catalog's word for the archive as it was then: a dry run checks it still is.
+    const changed = request.dryRun && located.catalogEntry && !notVerified
+      ? await changedSinceVerified(backups, located.catalogEntry.profileId, located.catalogEntry, new Map((located.catalogEntries ?? []).map((e) => [e.id, e])))
+      : undefined;
+    const verification = { notVerified, listed, ...(changed ? { changedSinceVerified: changed } : {}) };
     if (request.asNew) {
       requireAskedDatabase(new Map());
-      const restored = await restoreAsNew(context, config, chain, request.asNew, started, request.dryRun === true, { notVerified, listed });
+      const restored = await restoreAsNew(context, config, chain, request.asNew, started, request.dryRun === true, verification);
       restored.plan?.wouldRefuse.unshift(...wouldRefuse);
       if (failedVerification) restored.notes.push(failedVerification);
       return restored;
@@ -145,7 +151,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
         ...fileRecords.map((f, i) => ({ name: f.originalPath, path: layout.relative(fileTargets[i]), exists: fs.existsSync(fileTargets[i]) })),
         ...(restoresProfileFile ? [{ name: 'profile file', path: layout.relative(current.file), exists: false }] : []),
       ];
-      const plan: RestorePlan = { writes, safetyBackupFirst: safety.takesBackup, wouldRefuse, notVerified, listed, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
+      const plan: RestorePlan = { writes, safetyBackupFirst: safety.takesBackup, wouldRefuse, ...verification, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
       const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined), ...sharedPathNotes(context, manifest.profileId, replaced, fileRecords, fileTargets, outcome, undefined)];
       return { backupId: manifest.backupId, profileId: manifest.profileId, databases: targets.map((t) => t.nameNow), files: fileRecords.map((f) => f.originalPath), notes, durationMs: performance.now() - started, plan };
     }

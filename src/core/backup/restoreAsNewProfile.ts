@@ -34,7 +34,7 @@ import { restoredPermissions } from './restoredFileAttributes';
 // folder, like a clone, replacing nothing.
 
 /** Restores every database of a backup into a new profile, like a clone. */
-export async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], id: string, started: number, dryRun: boolean, verification: Pick<RestorePlan, 'notVerified' | 'listed'>): Promise<RestoreResult> {
+export async function restoreAsNew(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], id: string, started: number, dryRun: boolean, verification: Pick<RestorePlan, 'notVerified' | 'listed' | 'changedSinceVerified'>): Promise<RestoreResult> {
   const { layout } = context;
   const manifest = chain[chain.length - 1].manifest;
   const problem = profileIdProblem(id);

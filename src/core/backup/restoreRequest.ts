@@ -52,6 +52,12 @@ export interface RestorePlan {
    * and a dry run reads only its manifest: the plan says nothing of its data. (One that failed has a note.)
    */
   notVerified: boolean;
+  /**
+   * For a backup that passed a verification: why its archive, or one of its chain, is no longer the one
+   * verified (its SHA-256 differs from the catalog's, or it is gone), e.g. "its archive changed since it
+   * was verified"; absent when every archive is as verified. The dry run hashes the archives for it.
+   */
+  changedSinceVerified?: string;
   /** Whether the archive is the one the catalog lists: only then can a verification of it be on record (`verify` records none for a copy). */
   listed: boolean;
 }

@@ -694,6 +694,18 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.deepEqual(asked.map((a) => a.buttons), [['Restore']]);
       assert.doesNotMatch(asked[0].detail ?? '', /has not passed a verification/);
     });
+    // Changed on the disk since it was verified (one byte, same size): the confirmation says so and offers the verification again.
+    const soundArchive = path.join(workspace(), '.envprofiles/backups', TEST, `${sound}.zip`);
+    const soundBytes = fs.readFileSync(soundArchive);
+    soundBytes[Math.floor(soundBytes.length / 2)] ^= 0x10;
+    fs.writeFileSync(soundArchive, soundBytes);
+    await answeringAsTheUser(pickIt(sound), async (asked) => {
+      assert.equal(await vscode.commands.executeCommand('envProfiles.restoreBackup', { profileId: TEST }), undefined);
+      assert.deepEqual(asked.map((a) => a.buttons), [['Restore', 'Verify, Then Restore']]);
+      assert.match(asked[0].detail ?? '', /This backup passed a verification, but its archive changed since it was verified: the restore checks every entry before it replaces anything/);
+    });
+    soundBytes[Math.floor(soundBytes.length / 2)] ^= 0x10;
+    fs.writeFileSync(soundArchive, soundBytes);
     // A backup whose archive was damaged after it was written (one byte changed, same size).
     const damaged = await vscode.commands.executeCommand<string>('envProfiles.backupFull', { profileId: TEST });
     assert.ok(damaged);
