@@ -188,6 +188,42 @@ describe('switch transaction', () => {
     assertSameTree(outputsAndData(root), before, 'nothing may change');
   });
 
+  it('a file at an output path larger than a switch replaces (1 MiB, kept in its journal for a rollback) is refused before it is read, naming its size; status says so with the same advice, not "switch again" (before: the switch went on, and at 600 MB failed as an internal error)', async () => {
+    const { root, context } = await demoWorkspace();
+    await switchProfile(context, DEV);
+    const envFile = path.join(root, '.env');
+    const content = Buffer.alloc(3 * 1024 * 1024, 'NOT_AN_ENV_FILE=1\n');
+    fs.writeFileSync(envFile, content);
+    const before = outputsAndData(root);
+    const refusal = '.env is a file of 3.0 MB, too large to be an env file, but .envprofiles/config.yaml makes it the env file: a switch would replace it.';
+    const advice = 'Move it away, or give outputs.env_file in .envprofiles/config.yaml another path, then switch again.';
+    await assert.rejects(switchProfile(context, TEST), (error: unknown) => expectCode('OUTPUT_CONFLICT')(error) && (error as Error).message === refusal
+      && (error as EnvProfilesError).hint === `${advice} Nothing was changed.` && (error as EnvProfilesError).line === 4);
+    assertSameTree(outputsAndData(root), before, 'nothing may change');
+    assert.equal(fs.existsSync(path.join(root, '.envprofiles/env-backups')), false, 'nothing was kept aside either');
+    const status = workspaceStatus(context);
+    assert.deepEqual([status.inSync, status.drift, status.outputConflict], [false, [refusal], advice]);
+    const statusText = runCli(['status', '--workspace', root]).stdout;
+    assert.ok(statusText.includes(`Outputs: out of sync\n  - ${refusal}\n  ${advice}\n`), statusText);
+
+    // 600 MB (sparse): through the command line, the same refusal, not an internal error.
+    fs.truncateSync(envFile, 600 * 1024 * 1024);
+    const huge = runCli(['switch', TEST, '--workspace', root]);
+    assert.equal(huge.stderr, `error[OUTPUT_CONFLICT]: .env is a file of 600.0 MB, too large to be an env file, but .envprofiles/config.yaml makes it the env file: a switch would replace it.\n  ${advice} Nothing was changed.\n`);
+    assert.equal(fs.statSync(envFile).size, 600 * 1024 * 1024);
+    fs.rmSync(envFile);
+
+    // A large regular file where a link goes: its size named, and status advises moving it, not switching.
+    const link = path.join(root, 'data/settings.sqlite3');
+    fs.rmSync(link);
+    fs.writeFileSync(link, content);
+    const linkRefusal = "data/settings.sqlite3 is a regular file (3.0 MB), but .envprofiles/config.yaml makes it a link to the active profile's database: a switch would replace it.";
+    await assert.rejects(switchProfile(context, TEST), (error: unknown) => expectCode('OUTPUT_CONFLICT')(error) && (error as Error).message === linkRefusal);
+    assert.ok(fs.readFileSync(link).equals(content));
+    assert.deepEqual(workspaceStatus(context).drift, [linkRefusal]);
+    assert.equal(workspaceStatus(context).outputConflict, "Move data/settings.sqlite3 into a profile's folder (and point that profile at it), then switch again.");
+  });
+
   it("an env file set at a database's write-ahead log is refused: a profile's by its path, any other by its header (before: the log, and the transactions committed in it, were replaced)", async () => {
     const { root, context } = await demoWorkspace();
     const config = path.join(root, '.envprofiles/config.yaml');

@@ -1,9 +1,11 @@
+import * as fs from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { EnvProfilesError } from './errors';
 import { readAllProfileFiles } from './profileStore';
 import { salvagedProfile } from './profileSalvage';
 import { parseSqliteHeader } from './sqlite/sqliteHeader';
-import type { OutputSnapshot, PlannedOutput } from './switchOutputs';
+import { LARGEST_REPLACED_OUTPUT_BYTES, type OutputSnapshot, type PlannedOutput } from './switchOutputs';
+import { formatSize } from './diskSpace';
 import { readConfigText, type WorkspaceConfig } from './workspaceConfig';
 import { positionOf } from './yamlPositions';
 import type { WorkspaceContext } from './workspaceContext';
@@ -16,24 +18,58 @@ import type { WorkspaceLayout } from './workspaceLayout';
  * database another's). Throws OUTPUT_CONFLICT, naming the output and what is there, before anything is written.
  */
 export function checkOutputsReplaceOnlyOutputs(context: WorkspaceContext, config: WorkspaceConfig, outputs: ReadonlyArray<PlannedOutput & { before: OutputSnapshot }>): void {
-  const configFile = context.layout.relative(context.layout.configFile);
   const databases = databasePathsOfEveryProfile(context, config);
   for (const output of outputs) {
     if (output.role === 'state') continue;
-    const field = output.role === 'env-file' ? 'outputs.env_file' : `outputs.links.${output.label}`;
-    const made = output.role === 'env-file' ? 'the env file' : "a link to the active profile's database";
-    const refuse = (what: string, hint: string): never => {
-      // At the setting in config.yaml, so that VS Code opens the file there.
-      const at = configPosition(context.layout, output.role === 'env-file' ? ['outputs', 'env_file'] : ['outputs', 'links', output.label]);
-      throw new EnvProfilesError('OUTPUT_CONFLICT', `${output.label} is ${what}, but ${configFile} makes it ${made}: a switch would replace it.`, { file: configFile, field, ...at, hint: `${hint} Nothing was changed.` });
-    };
+    const { refuse, field, configFile } = refusalFor(context, output);
     const owner = databases.get(output.path);
     if (owner !== undefined) refuse(owner, `Give ${field} in ${configFile} a path of its own (or move that database and point its profile at it), then switch again.`);
     if (output.before.kind !== 'file') continue;
-    if (output.role === 'links') refuse('a regular file', `Move ${output.label} into a profile's folder (and point that profile at it), then switch again.`);
+    if (output.role === 'links') refuse(REGULAR_FILE, regularFileAtLinkHint(output));
     const sqliteFile = sqliteFileKind(Buffer.from(output.before.contentBase64, 'base64'));
     if (sqliteFile) refuse(sqliteFile, `Move it away, or give ${field} in ${configFile} another path, then switch again.`);
   }
+}
+
+/**
+ * Refuses, before any output is read to be kept for a rollback, a file at an output path that is larger
+ * than a switch replaces (LARGEST_REPLACED_OUTPUT_BYTES): it is no output (a database, a log, an archive).
+ */
+export function refuseOversizedOutputs(context: WorkspaceContext, outputs: readonly PlannedOutput[]): void {
+  for (const output of outputs) {
+    if (output.role === 'state') continue;
+    let size: number;
+    try {
+      const stat = fs.lstatSync(output.path);
+      if (!stat.isFile()) continue;
+      size = stat.size;
+    } catch {
+      continue; // Absent, or not to be looked at: capturing it says why.
+    }
+    if (size <= LARGEST_REPLACED_OUTPUT_BYTES) continue;
+    const { refuse, field, configFile } = refusalFor(context, output);
+    if (output.role === 'links') refuse(`${REGULAR_FILE} (${formatSize(size)})`, regularFileAtLinkHint(output));
+    refuse(`a file of ${formatSize(size)}, too large to be an env file`, `Move it away, or give ${field} in ${configFile} another path, then switch again.`);
+  }
+}
+
+const REGULAR_FILE = 'a regular file';
+
+function regularFileAtLinkHint(output: PlannedOutput): string {
+  return `Move ${output.label} into a profile's folder (and point that profile at it), then switch again.`;
+}
+
+/** How a switch refuses to replace what is at `output`: OUTPUT_CONFLICT at the output's setting in config.yaml. */
+function refusalFor(context: WorkspaceContext, output: PlannedOutput): { refuse: (what: string, hint: string) => never; field: string; configFile: string } {
+  const configFile = context.layout.relative(context.layout.configFile);
+  const field = output.role === 'env-file' ? 'outputs.env_file' : `outputs.links.${output.label}`;
+  const made = output.role === 'env-file' ? 'the env file' : "a link to the active profile's database";
+  const refuse = (what: string, hint: string): never => {
+    // At the setting in config.yaml, so that VS Code opens the file there.
+    const at = configPosition(context.layout, output.role === 'env-file' ? ['outputs', 'env_file'] : ['outputs', 'links', output.label]);
+    throw new EnvProfilesError('OUTPUT_CONFLICT', `${output.label} is ${what}, but ${configFile} makes it ${made}: a switch would replace it.`, { file: configFile, field, ...at, hint: `${hint} Nothing was changed.` });
+  };
+  return { refuse, field, configFile };
 }
 
 /** Where every profile of the workspace keeps each database (also one whose file does not validate, as far as its databases: list reads), in words. */

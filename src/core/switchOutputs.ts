@@ -8,6 +8,7 @@ import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceLayout } from './workspaceLayout';
 import { nonFileInWords } from './pathKind';
 import { namedFew } from './namedFew';
+import { formatSize } from './diskSpace';
 
 /** What a switch writes: a file with content, or a symlink with a target. */
 export type OutputContent = { kind: 'file'; content: string } | { kind: 'symlink'; target: string };
@@ -49,7 +50,13 @@ export function planOutputs(layout: WorkspaceLayout, config: WorkspaceConfig, pr
   return outputs;
 }
 
-/** Records what is at `target` now. A directory in the way is a conflict the user must resolve. */
+/**
+ * The largest file a switch replaces at an output path: it keeps what it replaces in its journal (to put
+ * it back on rollback), and an env file is a few lines. A larger one is no output (a database, a log).
+ */
+export const LARGEST_REPLACED_OUTPUT_BYTES = 1024 * 1024;
+
+/** Records what is at `target` now. A directory in the way, or a file too large to be an output, is a conflict the user must resolve. */
 export function captureOutput(target: string, label: string): OutputSnapshot {
   let stat: fs.Stats;
   try {
@@ -59,6 +66,9 @@ export function captureOutput(target: string, label: string): OutputSnapshot {
     throw error;
   }
   if (stat.isSymbolicLink()) return { kind: 'symlink', target: fs.readlinkSync(target) };
+  if (stat.isFile() && stat.size > LARGEST_REPLACED_OUTPUT_BYTES) {
+    throw new EnvProfilesError('OUTPUT_CONFLICT', `${label} is a file of ${formatSize(stat.size)}, too large to be an output a switch writes (a switch replaces files of up to ${formatSize(LARGEST_REPLACED_OUTPUT_BYTES)} there).`, { file: label, hint: 'Move it away or change the output path in .envprofiles/config.yaml.' });
+  }
   if (stat.isFile()) return { kind: 'file', contentBase64: fs.readFileSync(target).toString('base64'), mode: stat.mode & 0o777 };
   throw new EnvProfilesError('OUTPUT_CONFLICT', `${label} is ${nonFileInWords(stat.isDirectory() ? 'folder' : 'not-a-file')}, where the switch must write a file.`, { file: label, hint: 'Move it away or change the output path in .envprofiles/config.yaml.' });
 }

@@ -12,7 +12,7 @@ import { backUpProfile } from './backup/backupCreation';
 import { rollBackSwitch } from './switchRollback';
 import { captureOutput, planOutputs, type OutputSnapshot, type PlannedOutput } from './switchOutputs';
 import { checkBusyGuard } from './busyGuard';
-import { checkOutputsReplaceOnlyOutputs } from './outputCollisions';
+import { checkOutputsReplaceOnlyOutputs, refuseOversizedOutputs } from './outputCollisions';
 import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { withWorkspaceLock } from './workspaceSession';
@@ -81,7 +81,10 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
 
   const switchedAt = context.now().toISOString();
   const planned = planOutputs(layout, config, profile, switchedAt);
-  const captured = (): Array<PlannedOutput & { before: OutputSnapshot }> => planned.map((output) => ({ ...output, before: captureOutput(output.path, output.label) }));
+  const captured = (): Array<PlannedOutput & { before: OutputSnapshot }> => {
+    refuseOversizedOutputs(context, planned);
+    return planned.map((output) => ({ ...output, before: captureOutput(output.path, output.label) }));
+  };
   let outputs = captured();
   checkOutputsReplaceOnlyOutputs(context, config, outputs);
   // Only a switch that nothing refuses backs up the profile it leaves; what is there after that backup

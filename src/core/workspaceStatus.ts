@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import { readActiveState } from './activeState';
 import { isGuardActive } from './busyGuard';
-import type { Issue } from './errors';
+import { isEnvProfilesError, type Issue } from './errors';
 import { listJournals } from './operationJournal';
 import { isProtected, type ProfileType } from './profileModel';
 import { readAllProfileFiles, readProfileFile } from './profileStore';
-import { outputDrift, planOutputs } from './switchOutputs';
+import { captureOutput, outputDrift, planOutputs } from './switchOutputs';
+import { checkOutputsReplaceOnlyOutputs, refuseOversizedOutputs } from './outputCollisions';
 import { typedSystemError } from './systemErrors';
 import { workspaceConfigFor } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
@@ -54,6 +55,8 @@ export interface WorkspaceStatus {
   switchedAt?: string;
   /** The active profile's file is gone (deleted or moved by hand) or does not validate: a switch to it cannot rewrite the outputs. */
   activeProfileFile?: 'missing' | 'invalid';
+  /** What a switch would refuse to replace at an output path (OUTPUT_CONFLICT), as its hint says how to fix it: switching again would not. */
+  outputConflict?: string;
   /** True when every output on disk is what the active profile would write. */
   inSync: boolean;
   drift: string[];
@@ -95,14 +98,24 @@ export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
   status.activeName = result.profile.name;
   status.activeType = result.profile.type;
   try {
-    for (const output of planOutputs(layout, config, result.profile, state.switchedAt ?? '')) {
-      if (output.role === 'state') continue;
+    const outputs = planOutputs(layout, config, result.profile, state.switchedAt ?? '').filter((output) => output.role !== 'state');
+    // What a switch would refuse to replace (a database, a file too large to be an output) is said as the
+    // switch says it, with its advice: switching again would not bring the outputs in line.
+    refuseOversizedOutputs(context, outputs);
+    checkOutputsReplaceOnlyOutputs(context, config, outputs.map((output) => ({ ...output, before: captureOutput(output.path, output.label) })));
+    for (const output of outputs) {
       const drift = outputDrift(output, layout.root);
       if (drift) status.drift.push(drift);
     }
   } catch (error) {
-    // A path that cannot be looked at (a file where a folder is needed) is said in words, as the switch says it.
-    status.drift.push((typedSystemError(error) ?? (error as Error)).message);
+    if (isEnvProfilesError(error) && error.code === 'OUTPUT_CONFLICT') {
+      status.drift.push(error.message);
+      // Status changes nothing in any case: the hint without the switch's "Nothing was changed."
+      status.outputConflict = (error.hint ?? `Fix ${layout.relative(layout.configFile)}.`).replace(/ Nothing was changed\.$/, '');
+    } else {
+      // A path that cannot be looked at (a file where a folder is needed) is said in words, as the switch says it.
+      status.drift.push((typedSystemError(error) ?? (error as Error)).message);
+    }
   }
   status.inSync = status.drift.length === 0;
   return status;

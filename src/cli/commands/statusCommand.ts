@@ -21,7 +21,7 @@ export const statusCommand: CliCommand = {
     if (status.stateUnreadable) text.push(`No active profile known: ${context.layout.relative(context.layout.stateFile)}, which says which one is, cannot be read (damaged: ${status.stateUnreadable}). Switch to the profile in use to write it again: envprofiles switch <id>`);
     else if (!status.active) text.push('No active profile. Switch with: envprofiles switch <id>');
     else text.push(`Active: ${status.active}${status.activeType ? ` (${status.activeType}, "${status.activeName}")` : ''}${status.switchedAt ? `, since ${localTimestamp(status.switchedAt)} (${localTimeZone()})` : ''}`);
-    if (status.active) text.push(status.inSync ? 'Outputs: in sync' : `Outputs: out of sync\n${status.drift.map((d) => `  - ${d}`).join('\n')}\n  ${rewriteAdvice(context, status.active, status.activeProfileFile)}`);
+    if (status.active) text.push(status.inSync ? 'Outputs: in sync' : `Outputs: out of sync\n${status.drift.map((d) => `  - ${d}`).join('\n')}\n  ${status.outputConflict ?? rewriteAdvice(context, status.active, status.activeProfileFile)}`);
     const backups = status.active ? activeBackups(context, status.active) : undefined;
     if (backups) text.push(backups.text);
     text.push(`Busy guard: ${status.guardActive ? 'ACTIVE (the application is live; switching is refused)' : 'clear'}`);
