@@ -11,8 +11,9 @@ import { emptyWorkspace, pastLastWrite } from './support/workspaces';
 
 // Several profiles of one workspace, switched between at random (seeded) while they and the workspace's
 // outputs change: databases written, renamed, dropped, deleted, damaged; profiles made PRODUCTION or
-// protected, broken and mended, cloned, deleted; the busy guard raised; the env file written by hand; a
-// link's path taken by a file; config.yaml's outputs changed; backups of every profile, restores. Some
+// protected, broken and mended, cloned, deleted; the busy guard raised; the env file written by hand, or
+// its path taken by a large file or a folder; a link's path taken by a file (small or large) or a folder;
+// config.yaml's outputs changed; backups of every profile, restores. Some
 // switches are made to fail at a random step of their transaction.
 // A switch either makes every output point at the new profile, or leaves every output as it was; it
 // never changes a database; and a backup taken before switching away holds what the profile held.
@@ -25,6 +26,8 @@ const ONLY_RUN = process.env.ENVPROFILES_SWITCHING_RUN === undefined ? undefined
 /** The share of commands run through the built CLI rather than in process. */
 const THROUGH_CLI = 0.25;
 const GUARD_FILE = 'run/app.lock';
+/** The largest file a switch replaces at an output path (README: larger ones are refused before they are read). */
+const LARGEST_OUTPUT_BYTES = 1024 * 1024;
 const STATE_FILE = '.envprofiles/state.json';
 
 interface ProfileShape {
@@ -194,7 +197,11 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
     const databasePaths = new Set([...profiles.values()].filter((other) => !other.broken).flatMap((other) => [...other.databases.values()]).map((rel) => path.resolve(root, rel)));
     const onDatabases = [...outputs.links.keys(), ...(outputs.envFile ? [outputs.envFile] : [])].filter((rel) => databasePaths.has(path.resolve(root, rel)));
     if (onDatabases.length > 0) return `${onDatabases.join(', ')} is a database's path`;
-    if (outputs.envFile && fs.lstatSync(abs(outputs.envFile), { throwIfNoEntry: false })?.isFile() && fs.readFileSync(abs(outputs.envFile)).subarray(0, 16).toString('latin1') === 'SQLite format 3\0') return `${outputs.envFile} is a SQLite file`;
+    const folders = [...outputs.links.keys(), ...(outputs.envFile ? [outputs.envFile] : [])].filter((rel) => fs.lstatSync(abs(rel), { throwIfNoEntry: false })?.isDirectory());
+    if (folders.length > 0) return `${folders.join(', ')} is a folder`;
+    const envStat = outputs.envFile ? fs.lstatSync(abs(outputs.envFile), { throwIfNoEntry: false }) : undefined;
+    if (outputs.envFile && envStat?.isFile() && envStat.size > LARGEST_OUTPUT_BYTES) return `${outputs.envFile} is too large`;
+    if (outputs.envFile && envStat?.isFile() && fs.readFileSync(abs(outputs.envFile)).subarray(0, 16).toString('latin1') === 'SQLite format 3\0') return `${outputs.envFile} is a SQLite file`;
     return undefined;
   };
 
@@ -265,7 +272,7 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
       assert.deepEqual(outputsNow(), outputsBefore, `a refused switch to ${id} changed an output`);
       assert.deepEqual(sparedByOutputs(await databasesNow(), databasesBefore), sparedByOutputs(databasesBefore, databasesBefore), `a refused switch to ${id} changed a database`);
       if (left !== null) assert.deepEqual(listedBackups(left), backupsBefore, `a refused switch to ${id} backed up ${left}`);
-      count(`switch refused: ${refusedBecause.replace(/.* (missing or damaged|is a file|is a database's path|is a SQLite file)$/, '$1').replace(/it has no .* to link/, 'nothing to link')}`);
+      count(`switch refused: ${refusedBecause.replace(/.* (missing or damaged|is a file|is a folder|is too large|is a database's path|is a SQLite file)$/, '$1').replace(/it has no .* to link/, 'nothing to link')}`);
       return;
     }
     log.push(`switch to ${id} (${how}) from ${result.from}${result.envFileBackup ? `, the env file saved to ${result.envFileBackup}` : ''}${result.beforeSwitchBackup ? `, backed up first: ${result.beforeSwitchBackup}` : ''}`);
@@ -366,11 +373,20 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
       // (Not an env file set at a database's path by mistake: what is there is that database.)
       if (!outputs.envFile || everDatabase.has(outputs.envFile)) return;
       fs.mkdirSync(path.dirname(abs(outputs.envFile)), { recursive: true });
-      if (random() < 0.7) {
+      fs.rmSync(abs(outputs.envFile), { force: true, recursive: true });
+      const what = random();
+      if (what < 0.55) {
         fs.writeFileSync(abs(outputs.envFile), `# my own settings\nDATABASE_URL=sqlite:///somewhere/${random()}\n`);
         log.push(`${outputs.envFile} written by hand`);
+      } else if (what < 0.65) {
+        // Larger than any env file (a log, an export): a switch must not take it for one.
+        fs.writeFileSync(abs(outputs.envFile), Buffer.alloc(LARGEST_OUTPUT_BYTES + 1 + Math.floor(random() * 4096), `a line of a log ${random()}\n`));
+        log.push(`${outputs.envFile} is now a large file`);
+      } else if (what < 0.72) {
+        fs.mkdirSync(abs(outputs.envFile));
+        fs.writeFileSync(path.join(abs(outputs.envFile), 'kept.txt'), 'the user keeps this here');
+        log.push(`${outputs.envFile} is now a folder`);
       } else {
-        fs.rmSync(abs(outputs.envFile), { force: true });
         log.push(`${outputs.envFile} deleted`);
       }
     }],
@@ -382,13 +398,15 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
       const file = abs(link);
       const stat = fs.lstatSync(file, { throwIfNoEntry: false });
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      if (stat?.isFile()) {
-        fs.rmSync(file);
-        log.push(`the file at ${link} moved away`);
+      if (stat?.isFile() || stat?.isDirectory()) {
+        fs.rmSync(file, { recursive: true });
+        log.push(`the ${stat.isFile() ? 'file' : 'folder'} at ${link} moved away`);
       } else {
         fs.rmSync(file, { force: true });
-        const what = pick(['a file', 'a dangling link', 'nothing']);
+        const what = pick(['a file', 'a large file', 'a folder', 'a dangling link', 'nothing']);
         if (what === 'a file') fs.writeFileSync(file, 'a file where the link goes');
+        if (what === 'a large file') fs.writeFileSync(file, Buffer.alloc(LARGEST_OUTPUT_BYTES + 1, 'a large file where the link goes\n'));
+        if (what === 'a folder') fs.mkdirSync(file);
         if (what === 'a dangling link') fs.symlinkSync('nowhere/at/all.sqlite3', file);
         log.push(`${link} is now ${what}`);
       }
