@@ -2373,11 +2373,17 @@ describe('restore', () => {
     const { root, context } = await demoWorkspace();
     const backup = await createBackup(context, { profileId: DEV });
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(root, `data/dev/settings.sqlite3${suffix}`), { force: true });
+    const planned = await restoreBackup(context, { reference: backup.entry.id, database: 'strategies', dryRun: true });
+    assert.ok(planned.notes.includes('data/dev/settings.sqlite3 (settings) does not exist now, so the safety backup would hold nothing of it (it names it as left out)'), planned.notes.join('; '));
     const result = await restoreBackup(context, { reference: backup.entry.id, database: 'strategies' });
     assert.ok(result.safetyBackup);
+    // Said, and named in the backup (before: the safety backup read as the whole profile).
+    assert.ok(result.notes.includes('data/dev/settings.sqlite3 (settings) did not exist before this restore, so the safety backup holds nothing of it (it names it as left out)'), result.notes.join('; '));
+    const listed = runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.backups.find((b: { id: string }) => b.id === result.safetyBackup);
+    assert.deepEqual(listed.leftOut, ['settings']);
     const copy = await restoreBackup(context, { reference: result.safetyBackup as string, asNew: 'copy_of_dev' });
     assert.deepEqual(copy.databases, ['strategies', 'market_data']);
-    assert.ok(copy.notes.includes('settings is not in this backup (it was missing, or not a SQLite database, when the backup was taken), so copy_of_dev has no settings database; add one to .envprofiles/profiles/copy_of_dev.yaml if it needs it'), copy.notes.join('; '));
+    assert.ok(copy.notes.includes(`settings is not in this backup (data/dev/settings.sqlite3 (database "settings" of ${DEV}) does not exist, so it cannot be backed up), so copy_of_dev has no settings database; add one to .envprofiles/profiles/copy_of_dev.yaml if it needs it`), copy.notes.join('; '));
     // Before, the new profile kept settings: "data/dev/settings.sqlite3", the old profile's file.
     const yaml = fs.readFileSync(path.join(root, '.envprofiles/profiles/copy_of_dev.yaml'), 'utf8');
     assert.doesNotMatch(yaml, /data\/dev\//);

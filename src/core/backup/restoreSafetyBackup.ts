@@ -11,6 +11,7 @@ import { databaseFileProblem } from '../sqlite/sqliteHeader';
 import { checkSafetyBackup, safetyBackupFailed } from './safetyBackupCheck';
 import { DATABASE_FILE_SUFFIXES } from '../sqlite/companionFiles';
 import { type Outcome, told } from './restoreRequest';
+import { namedFew } from '../namedFew';
 
 // The safety backup a restore over a profile takes first: what it holds, and what is kept aside instead
 // when a file the restore replaces cannot be backed up (not a SQLite database, damaged).
@@ -52,10 +53,14 @@ async function takeSafetyBackup(context: WorkspaceContext, config: WorkspaceConf
   try {
     // The damaged databases the restore leaves as they are go in too, to be named as left out: a backup
     // that does not name one would read as holding the whole profile (see profileDeletion's unnamed).
-    const made = await backUpProfile(context, config, { ...profile, databases: { ...plan.present, ...plan.damagedLeft } }, kind, 'before-restore', { profileFileContent, leaveOutDamaged: true });
+    // So do those that do not exist: named as left out, the backup does not read as the whole profile.
+    // (One with no database at all says so as "files only, no database".)
+    const missing = Object.keys(plan.present).length > 0 ? plan.missing : {};
+    const made = await backUpProfile(context, config, { ...profile, databases: { ...plan.present, ...plan.damagedLeft, ...missing } }, kind, 'before-restore', { profileFileContent, leaveOutDamaged: true, leaveOutMissing: true });
     // Said once: a second safety backup (full, in place of an incremental that failed) leaves out the same.
-    // Those the plan found damaged already have their note.
-    if (kind === 'auto') for (const damaged of made.leftOut ?? []) if (!Object.hasOwn(plan.damagedLeft, damaged.logicalName)) plan.notes.push(keepDamagedAside(context, damaged, plan));
+    // Those the plan found damaged or missing already have their note.
+    const noted = (logical: string): boolean => Object.hasOwn(plan.damagedLeft, logical) || Object.hasOwn(plan.missing, logical);
+    if (kind === 'auto') for (const damaged of made.leftOut ?? []) if (!noted(damaged.logicalName)) plan.notes.push(keepDamagedAside(context, damaged, plan));
     const unlistedNote = made.unlisted ? `the safety backup ${made.entry.id} is not listed in the catalog of ${profile.id}, which cannot be read; ${made.listedBy}` : undefined;
     return { id: made.entry.id, archive: made.archive, kind: made.entry.kind, ...(unlistedNote ? { unlistedNote } : {}) };
   } catch (error) {
@@ -70,6 +75,8 @@ interface SafetyBackupPlan {
   present: Record<string, string>;
   /** The damaged databases (logical name to path) the restore does not replace: left as they are, and named in the safety backup as left out. */
   damagedLeft: Record<string, string>;
+  /** The databases (logical name to path) whose files do not exist: named in the safety backup as left out. */
+  missing: Record<string, string>;
   keptAs: Map<string, string>;
   notes: string[];
   /** The database files the restore replaces (real paths). */
@@ -102,12 +109,16 @@ export function safetyBackupPlan(context: WorkspaceContext, profile: Profile, re
   const keptAs = new Map<string, string>();
   const present: Record<string, string> = {};
   const damagedLeft: Record<string, string> = {};
+  const missing: Record<string, string> = {};
   const replacedFiles = new Set(replaced.map((r) => r.file));
   const others = Object.entries(profile.databases)
     .map(([logicalName, written]) => ({ logicalName, written, file: realLocation(layout.resolve(written)) }))
     .filter((d) => !replacedFiles.has(d.file) && !replaced.some((r) => r.logicalName === d.logicalName));
   for (const { logicalName: logical, file, written } of [...replaced, ...others]) {
-    if (!fs.existsSync(file)) continue;
+    if (!fs.existsSync(file)) {
+      if (!Object.hasOwn(missing, logical)) missing[logical] = written;
+      continue;
+    }
     const problem = databaseFileProblem(file);
     // Under the path the profile gives it when that leads to this very file (a link stays a link in the
     // manifest), else where it is: the safety backup holds the file that is replaced, whatever the profile says.
@@ -125,7 +136,13 @@ export function safetyBackupPlan(context: WorkspaceContext, profile: Profile, re
   // Without a database to back up, the files of its files: that the restore replaces still are (before, they were replaced without one).
   const takesBackup = Object.keys(present).length > 0 || replacedFilesNow.length > 0;
   const noDatabase = Object.values(profile.databases).some((written) => fs.existsSync(layout.resolve(written))) ? 'none of the profile\'s databases can be backed up (see above)' : 'none of the profile\'s databases exist now';
+  const missingNames = Object.entries(missing).map(([logical, written]) => `${written} (${logical})`);
+  // With no database to back up, the notes below say so for all of them.
+  if (Object.keys(present).length > 0 && missingNames.length > 0) {
+    const one = missingNames.length === 1;
+    notes.push(`${namedFew(missingNames, 5)} ${told(outcome, 'did not exist before this restore', one ? 'does not exist now' : 'do not exist now')}, so the safety backup ${told(outcome, 'holds', 'would hold')} nothing of ${one ? 'it' : 'them'} (it names ${one ? 'it' : 'them'} as left out)`);
+  }
   if (Object.keys(present).length === 0 && takesBackup) notes.push(`the safety backup ${told(outcome, 'holds', 'would hold')} the profile's files (${replacedFilesNow.map((file) => layout.relative(file)).join(', ')} among them) and none of its databases: ${noDatabase}`);
   else if (!takesBackup && keptAs.size === 0) notes.push(`no safety backup${told(outcome, '', ' would be taken')}: ${noDatabase}`);
-  return { present, damagedLeft, keptAs, notes, replacedFiles, takesBackup };
+  return { present, damagedLeft, missing, keptAs, notes, replacedFiles, takesBackup };
 }
