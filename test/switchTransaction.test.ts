@@ -10,6 +10,7 @@ import { switchProfile } from '../src/core/switchTransaction';
 import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
 import { workspaceStatus } from '../src/core/workspaceStatus';
 import { Application } from './support/applicationConnections';
+import { sha256Of } from './support/committedRows';
 import { runCli } from './support/cliRunner';
 import { allowFolders, assertSameTree, besideDir, demoWorkspace, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
@@ -269,6 +270,40 @@ describe('switch transaction', () => {
     const before = outputsAndData(root);
     await assert.rejects(switchProfile(context, TEST), expectCode('VALIDATION_FAILED'));
     assertSameTree(outputsAndData(root), before, 'nothing may change');
+  });
+
+  it("a profile that keeps a database where config.yaml puts a link, with the link there, is not backed up, restored over or cloned through it, naming the field; backup --all and a restore of its other databases leave it out and say so (before: the active profile's database was backed up, restored over and cloned as its own); a regular file there is its own database", async () => {
+    const { root, context } = await demoWorkspace();
+    const backup = runCli(['backup', TEST, '--json'], { cwd: root }).json?.result.id;
+    assert.ok(backup);
+    await switchProfile(context, DEV);
+    const profileFile = path.join(root, `.envprofiles/profiles/${TEST}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('settings: "data/test/settings.sqlite3"', 'settings: "data/settings.sqlite3"'));
+    const refusal = (doing: string, again: string): string => `error[PROFILE_INVALID]: data/settings.sqlite3 (database "settings" of ${TEST}) is where a switch writes the link to the active profile's settings (outputs.links in .envprofiles/config.yaml), and that link is there: it leads to data/dev/settings.sqlite3, not a database of ${TEST}'s own, so it cannot be ${doing}; nothing was changed.\n  file: .envprofiles/profiles/${TEST}.yaml (profile.databases.settings)\n  Give settings a path of its own in .envprofiles/profiles/${TEST}.yaml ("envprofiles validate ${TEST}" says the same), then ${again}.\n`;
+    const before = outputsAndData(root);
+    assert.equal(runCli(['backup', TEST], { cwd: root }).stderr, refusal('backed up', `back up ${TEST} again`));
+    assert.equal(runCli(['restore', backup], { cwd: root }).stderr, refusal('restored', 'restore again'));
+    assert.equal(runCli(['restore', backup, '--dry-run'], { cwd: root }).stderr, refusal('restored', 'restore again'));
+    assert.equal(runCli(['clone', TEST, 'test_copy'], { cwd: root }).stderr, refusal('cloned', 'clone again'));
+    assertSameTree(outputsAndData(root), before, 'nothing may change');
+    // Every profile at once: the others whole, this one without that database, named.
+    const all = runCli(['backup', '--all', '--json'], { cwd: root });
+    const ofTest = all.json?.result.backups.find((b: { profileId: string }) => b.profileId === TEST);
+    assert.deepEqual(ofTest?.leftOut.map((l: { logicalName: string; reason: string }) => [l.logicalName, l.reason]), [['settings', `data/settings.sqlite3 (database "settings" of ${TEST}) is where a switch writes the link to the active profile's settings (outputs.links in .envprofiles/config.yaml), and that link is there: it leads to data/dev/settings.sqlite3, not a database of ${TEST}'s own, so it cannot be backed up`]], all.stdout);
+    assert.ok(all.json?.result.backups.some((b: { profileId: string; leftOut?: unknown[] }) => b.profileId === DEV && b.leftOut === undefined), 'the others whole');
+    // Its other databases: restored, after a safety backup that leaves settings out and says so.
+    const settingsOfDev = sha256Of(path.join(root, 'data/dev/settings.sqlite3'));
+    const one = runCli(['restore', backup, '--db', 'strategies', '--json'], { cwd: root });
+    assert.equal(one.status, 0, one.stderr);
+    assert.ok(one.json?.result.notes.includes(`data/settings.sqlite3 (settings) is where a switch writes the link to the active profile's settings (outputs.links in .envprofiles/config.yaml), and that link is there: it leads to data/dev/settings.sqlite3, not a database of ${TEST}'s own, so the safety backup left it out, and this restore left it as it is ("envprofiles validate ${TEST}" says what to change)`), one.stdout);
+    assert.equal(sha256Of(path.join(root, 'data/dev/settings.sqlite3')), settingsOfDev, "the active profile's settings changed");
+    // A regular file there (the link never written: every switch refuses to replace it) is its own database.
+    fs.rmSync(path.join(root, 'data/settings.sqlite3'));
+    fs.copyFileSync(path.join(root, 'data/test/settings.sqlite3'), path.join(root, 'data/settings.sqlite3'));
+    const own = runCli(['backup', TEST, '--json'], { cwd: root });
+    assert.equal(own.status, 0, own.stderr);
+    assert.equal(own.json?.result.leftOut, undefined);
+    assert.equal(runCli(['clone', TEST, 'test_copy'], { cwd: root }).status, 0);
   });
 
   it('config.yaml with the env file at a link\'s path, two links at one path, or the lock file at an output, is refused naming the field (before: each switch wrote both outputs there; the guard refused every switch after the first)', async () => {

@@ -99,6 +99,41 @@ export function outputAtDatabasePath(layout: WorkspaceLayout, config: WorkspaceC
   return undefined;
 }
 
+/**
+ * The link a switch writes at `written`, a database path of a profile, when a link is there now, in
+ * words (`output`: its field named; `leadsTo`: where it leads), else undefined. What is read or written
+ * through it is then whichever profile's database was active, not that profile's own. (A regular file
+ * there is the profile's own database: it is backed up and restored as such, while every switch refuses
+ * to replace it with the link.)
+ */
+export function outputLinkAtDatabasePath(layout: WorkspaceLayout, config: WorkspaceConfig, written: string): { output: string; leadsTo: string } | undefined {
+  const at = layout.resolve(written);
+  const link = Object.entries(config.links).find(([linkPath]) => layout.resolve(linkPath) === at);
+  if (link === undefined || !fs.lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink()) return undefined;
+  let leadsTo: string;
+  try {
+    leadsTo = layout.relative(fs.realpathSync(at));
+  } catch {
+    leadsTo = `${fs.readlinkSync(at)} (which does not exist)`;
+  }
+  return { output: `the link to the active profile's ${link[1]} (outputs.links in ${layout.relative(layout.configFile)})`, leadsTo };
+}
+
+/**
+ * Refusal to read or write `written`, a database of profile `profileId`, through the link a switch wrote
+ * there (see outputLinkAtDatabasePath), or undefined. `doing`: "backed up", "restored", "cloned"; `again`: what to run after.
+ */
+export function databaseAtOutputLinkError(layout: WorkspaceLayout, config: WorkspaceConfig, profileId: string, logical: string, written: string, doing: string, again: string): EnvProfilesError | undefined {
+  const link = outputLinkAtDatabasePath(layout, config, written);
+  if (!link) return undefined;
+  const profileFile = layout.relative(layout.profileFile(profileId));
+  return new EnvProfilesError('PROFILE_INVALID', `${written} (database "${logical}" of ${profileId}) is where a switch writes ${link.output}, and that link is there: it leads to ${link.leadsTo}, not a database of ${profileId}'s own, so it cannot be ${doing}; nothing was changed.`, {
+    file: profileFile,
+    field: `profile.databases.${logical}`,
+    hint: `Give ${logical} a path of its own in ${profileFile} ("envprofiles validate ${profileId}" says the same), then ${again}.`,
+  });
+}
+
 /** What SQLite file `bytes` are, by their header (a database, a write-ahead log, a rollback journal), or undefined when none. */
 function sqliteFileKind(bytes: Buffer): string | undefined {
   if (parseSqliteHeader(bytes.subarray(0, 100))) return 'a SQLite database';

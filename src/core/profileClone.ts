@@ -3,7 +3,7 @@ import { requireNewProfileId } from './newProfileId';
 import * as path from 'node:path';
 import { appendAudit } from './auditLog';
 import { databasePathsIn } from './newDatabasePaths';
-import { refuseNewDatabaseAtOutput } from './outputCollisions';
+import { databaseAtOutputLinkError, refuseNewDatabaseAtOutput } from './outputCollisions';
 import { earlierBackupsNoteFor } from './backup/earlierProfile';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from './diskSpace';
 import { requireWritableFolders } from './folderAccess';
@@ -99,6 +99,13 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
     refuseNewDatabaseAtOutput(layout, config, written, 'Pass --data-dir with another folder.');
   }
   const data = request.data ?? 'copy';
+  // Through the link a switch wrote at a database path of the source, it is the active profile's database: not the source's to copy.
+  if (data !== 'empty') {
+    for (const [logical, written] of Object.entries(source.databases)) {
+      const atOutput = databaseAtOutputLinkError(layout, config, source.id, logical, written, 'cloned', 'clone again');
+      if (atOutput) throw atOutput;
+    }
+  }
   const operation = `Cloning ${source.id} into ${request.id}`;
   const folders = [...new Set(Object.values(databases).map((written) => path.dirname(layout.resolve(written))))];
   requireWritableFolders(operation, folders);

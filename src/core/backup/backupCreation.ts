@@ -16,6 +16,7 @@ import { throwIfCancelled, type WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
 import { withWorkspaceLock } from '../workspaceSession';
 import { TOOL_VERSION } from '../toolVersion';
+import { databaseAtOutputLinkError } from '../outputCollisions';
 import { ArchiveReader } from './archiveReader';
 import { checkedBackupReason } from './backupReason';
 import { readCatalog, writeCatalog, type CatalogEntry } from './backupCatalog';
@@ -133,7 +134,10 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     for (const database of databases) {
       const { logical, written, source } = database;
       const hint = `Fix the path in the profile, or restore it from an earlier backup ("envprofiles backups ${profile.id}").`;
-      if (!fs.existsSync(source)) leaveOutOrThrow(database, new EnvProfilesError('DATABASE_MISSING', `${written} (database "${logical}" of ${profile.id}) does not exist, so it cannot be backed up.`, { file: written, hint: `${hint} To back up the rest: envprofiles backup ${profile.id} --skip-missing.` }));
+      // Through the link a switch wrote at its path, it is the active profile's database, not this one's.
+      const atOutput = databaseAtOutputLinkError(layout, config, profile.id, logical, written, 'backed up', `back up ${profile.id} again`);
+      if (atOutput) leaveOutOrThrow(database, atOutput);
+      else if (!fs.existsSync(source)) leaveOutOrThrow(database, new EnvProfilesError('DATABASE_MISSING', `${written} (database "${logical}" of ${profile.id}) does not exist, so it cannot be backed up.`, { file: written, hint: `${hint} To back up the rest: envprofiles backup ${profile.id} --skip-missing.` }));
       else {
         const problem = databaseFileProblem(source);
         const kind = pathKind(source);

@@ -133,7 +133,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
     refusalCheck(() => refuseIfHeld(held, operation));
     // Before the safety backup: a restore that cannot fit would only leave that backup behind.
     refusalCheck(() => requireRoomFor(`Restoring ${manifest.backupId}`, chain, targets.map(({ record, target }) => ({ logicalName: record.logicalName, target })), fileRecords.map((f, i) => ({ size: f.size, target: fileTargets[i] }))));
-    const safety = safetyBackupPlan(context, safetyProfile, replaced, fileTargets.filter((target) => fs.existsSync(target)), outcome);
+    const safety = safetyBackupPlan(context, config, safetyProfile, replaced, fileTargets.filter((target) => fs.existsSync(target)), outcome);
     // Backups on a read-only disk can be restored, but not over a profile here: its safety backup goes there.
     if (safety.takesBackup) {
       refusalCheck(() => requireWritableFolders(`Restoring ${manifest.backupId} takes a safety backup of the current state of ${safetyProfile.id} first, which`, [backups.profileDir(manifest.profileId)],

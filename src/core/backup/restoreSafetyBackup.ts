@@ -12,6 +12,7 @@ import { checkSafetyBackup, safetyBackupFailed } from './safetyBackupCheck';
 import { DATABASE_FILE_SUFFIXES } from '../sqlite/companionFiles';
 import { type Outcome, told } from './restoreRequest';
 import { namedFew } from '../namedFew';
+import { outputLinkAtDatabasePath } from '../outputCollisions';
 
 // The safety backup a restore over a profile takes first: what it holds, and what is kept aside instead
 // when a file the restore replaces cannot be backed up (not a SQLite database, damaged).
@@ -103,7 +104,7 @@ function keepDamagedAside(context: WorkspaceContext, damaged: LeftOutDatabase, p
 }
 
 /** The safety backup a restore over `profile` takes, from the files there now (`outcome` words the notes). */
-export function safetyBackupPlan(context: WorkspaceContext, profile: Profile, replaced: { logicalName: string; file: string; written: string }[], replacedFilesNow: string[], outcome: Outcome): SafetyBackupPlan {
+export function safetyBackupPlan(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, replaced: { logicalName: string; file: string; written: string }[], replacedFilesNow: string[], outcome: Outcome): SafetyBackupPlan {
   const { layout } = context;
   const notes: string[] = [];
   const keptAs = new Map<string, string>();
@@ -115,6 +116,12 @@ export function safetyBackupPlan(context: WorkspaceContext, profile: Profile, re
     .map(([logicalName, written]) => ({ logicalName, written, file: realLocation(layout.resolve(written)) }))
     .filter((d) => !replacedFiles.has(d.file) && !replaced.some((r) => r.logicalName === d.logicalName));
   for (const { logicalName: logical, file, written } of [...replaced, ...others]) {
+    // (A database this restore replaces is never there: restoring it is refused.)
+    const link = outputLinkAtDatabasePath(layout, config, written);
+    if (link) {
+      notes.push(`${written} (${logical}) is where a switch writes ${link.output}, and that link is there: it leads to ${link.leadsTo}, not a database of ${profile.id}'s own, so the safety backup ${told(outcome, 'left', 'would leave')} it out, and this restore ${told(outcome, 'left', 'would leave')} it as it is ("envprofiles validate ${profile.id}" says what to change)`);
+      continue;
+    }
     if (!fs.existsSync(file)) {
       if (!Object.hasOwn(missing, logical)) missing[logical] = written;
       continue;

@@ -1,3 +1,4 @@
+import { databaseAtOutputLinkError } from '../outputCollisions';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { requireFreeSpace } from '../diskSpace';
@@ -154,7 +155,11 @@ export async function profileFromManifest(context: WorkspaceContext, config: Wor
 
 /** Where a database goes: the current profile's path for it (under its name there now), else the path recorded in the backup. */
 function databaseTarget(context: WorkspaceContext, config: WorkspaceConfig, chain: ArchiveReader[], record: DatabaseRecord, nameNow: string, current: Profile | undefined): string {
-  return restoreTarget(context, config, chain, current?.databases[nameNow] ?? record.originalPath, `the database "${record.logicalName}"`);
+  const written = current?.databases[nameNow] ?? record.originalPath;
+  // Through a link a switch writes, the restore would replace the active profile's database.
+  const atOutput = databaseAtOutputLinkError(context.layout, config, current?.id ?? chain[chain.length - 1].manifest.profileId, nameNow, written, 'restored', 'restore again');
+  if (atOutput) throw atOutput;
+  return restoreTarget(context, config, chain, written, `the database "${record.logicalName}"`);
 }
 
 /**
