@@ -210,7 +210,8 @@ describe('switch transaction', () => {
     // 600 MB (sparse): through the command line, the same refusal, not an internal error.
     fs.truncateSync(envFile, 600 * 1024 * 1024);
     const huge = runCli(['switch', TEST, '--workspace', root]);
-    assert.equal(huge.stderr, `error[OUTPUT_CONFLICT]: .env is a file of 600.0 MB, too large to be an env file, but .envprofiles/config.yaml makes it the env file: a switch would replace it.\n  ${advice} Nothing was changed.\n`);
+    // The setting's line and column too (before: not said, the message naming config.yaml), as editors open it.
+    assert.equal(huge.stderr, `error[OUTPUT_CONFLICT]: .env is a file of 600.0 MB, too large to be an env file, but .envprofiles/config.yaml makes it the env file: a switch would replace it.\n  file: .envprofiles/config.yaml:4:13 (outputs.env_file)\n  ${advice} Nothing was changed.\n`);
     assert.equal(fs.statSync(envFile).size, 600 * 1024 * 1024);
     fs.rmSync(envFile);
 

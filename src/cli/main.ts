@@ -192,9 +192,16 @@ function reportError(error: unknown, wantsJson: boolean, commandName: string): n
   const message = known?.message ?? `Unexpected error: ${(error as Error)?.message ?? String(error)}`;
   process.stderr.write(`error[${code}]: ${terminalSafe(message)}\n`);
   if (known) {
-    // The file the error concerns, when the message itself does not name it (e.g. the lock file of WORKSPACE_BUSY);
-    // a message that names it relative to the workspace (".envprofiles/config.yaml:20:16 ...") names it already.
-    if (known.file && !message.includes(known.file.split(/[\\/]/).slice(-2).join('/'))) process.stderr.write(`  file: ${terminalSafe(`${known.file}${known.line !== undefined ? `:${known.line}` : ''}${known.field ? ` (${known.field})` : ''}`)}\n`);
+    // The file the error concerns, when the message itself does not name it (e.g. the lock file of WORKSPACE_BUSY),
+    // or names it without the line the error knows ("… but .envprofiles/config.yaml makes it the env file"): as
+    // file:line:column, which terminals and editors open there. A message that names it so
+    // (".envprofiles/config.yaml:20:16 ...") names it already.
+    if (known.file) {
+      const at = `${known.file}${known.line !== undefined ? `:${known.line}${known.column !== undefined ? `:${known.column}` : ''}` : ''}`;
+      const tail = known.file.split(/[\\/]/).slice(-2).join('/');
+      const named = message.includes(tail) && (known.line === undefined || message.includes(`${tail}:${known.line}`));
+      if (!named) process.stderr.write(`  file: ${terminalSafe(`${at}${known.field ? ` (${known.field})` : ''}`)}\n`);
+    }
     for (const issue of known.issues.slice(1, 20)) process.stderr.write(`  also: ${terminalSafe(formatIssue(issue))}\n`);
     if (known.hint) process.stderr.write(`  ${terminalSafe(known.hint)}\n`);
   } else {
