@@ -109,7 +109,7 @@ export function outputAtDatabasePath(layout: WorkspaceLayout, config: WorkspaceC
 export function outputLinkAtDatabasePath(layout: WorkspaceLayout, config: WorkspaceConfig, written: string): { output: string; leadsTo: string } | undefined {
   const at = layout.resolve(written);
   const link = Object.entries(config.links).find(([linkPath]) => layout.resolve(linkPath) === at);
-  if (link === undefined || !fs.lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink()) return undefined;
+  if (link === undefined || pathKindOf(at) !== 'symlink') return undefined;
   let leadsTo: string;
   try {
     leadsTo = layout.relative(fs.realpathSync(at));
@@ -132,6 +132,15 @@ export function databaseAtOutputLinkError(layout: WorkspaceLayout, config: Works
     field: `profile.databases.${logical}`,
     hint: `Give ${logical} a path of its own in ${profileFile} ("envprofiles validate ${profileId}" says the same), then ${again}.`,
   });
+}
+
+/** Whether `file` is a symbolic link, anything else, or nothing that can be looked at (absent, or a path through a file). */
+function pathKindOf(file: string): 'symlink' | 'other' | 'none' {
+  try {
+    return fs.lstatSync(file).isSymbolicLink() ? 'symlink' : 'other';
+  } catch {
+    return 'none';
+  }
 }
 
 /** What SQLite file `bytes` are, by their header (a database, a write-ahead log, a rollback journal), or undefined when none. */
