@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { createWorkspaceContext, type WorkspaceContext } from '../src/core/workspaceContext';
+import { workspaceStatus } from '../src/core/workspaceStatus';
 import { runCli } from './support/cliRunner';
 import { execute, listedBackupIds, removeDatabaseFiles, rowsOf, sha256Of } from './support/committedRows';
 import { scrambled, seeded } from './support/testHelpers';
@@ -180,6 +181,29 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
   const isProtected = (shape: ProfileShape): boolean => shape.type === 'PRODUCTION' || shape.protected;
   const usable = (rel: string): boolean => fs.existsSync(abs(rel)) && !damaged.has(rel);
 
+  /**
+   * Why the outputs of a switch to `shape` cannot be written as they stand, or undefined: an output that is
+   * not the profile's to link, or a path that holds what a switch never replaces. `status` says the same
+   * of the active profile (outputConflict).
+   */
+  const outputConflictFor = (shape: ProfileShape): string | undefined => {
+    const unlinked = [...outputs.links.values()].filter((name) => !shape.databases.has(name));
+    if (unlinked.length > 0) return `it has no ${unlinked.join(', ')} to link`;
+    const outputPaths = [...outputs.links.keys(), ...(outputs.envFile ? [outputs.envFile] : [])];
+    const blocked = [...outputs.links.keys()].filter((link) => fs.lstatSync(abs(link), { throwIfNoEntry: false })?.isFile());
+    if (blocked.length > 0) return `${blocked.join(', ')} is a file`;
+    // An output never takes the place of a database: one a profile names (as far as its file reads), or any SQLite file.
+    const databasePaths = new Set([...profiles.values()].filter((other) => !other.broken).flatMap((other) => [...other.databases.values()]).map((rel) => path.resolve(root, rel)));
+    const onDatabases = outputPaths.filter((rel) => databasePaths.has(path.resolve(root, rel)));
+    if (onDatabases.length > 0) return `${onDatabases.join(', ')} is a database's path`;
+    const folders = outputPaths.filter((rel) => fs.lstatSync(abs(rel), { throwIfNoEntry: false })?.isDirectory());
+    if (folders.length > 0) return `${folders.join(', ')} is a folder`;
+    const envStat = outputs.envFile ? fs.lstatSync(abs(outputs.envFile), { throwIfNoEntry: false }) : undefined;
+    if (outputs.envFile && envStat?.isFile() && envStat.size > LARGEST_OUTPUT_BYTES) return `${outputs.envFile} is too large`;
+    if (outputs.envFile && envStat?.isFile() && fs.readFileSync(abs(outputs.envFile)).subarray(0, 16).toString('latin1') === 'SQLite format 3\0') return `${outputs.envFile} is a SQLite file`;
+    return undefined;
+  };
+
   /** Why a switch to `id` must be refused now, or undefined when it must go through. */
   const whySwitchRefused = (id: string, confirm: string | undefined): string | undefined => {
     const shape = profiles.get(id);
@@ -187,22 +211,21 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
     if (shape.broken) return 'its file is broken';
     const unusable = [...shape.databases.values()].filter((rel) => !usable(rel));
     if (unusable.length > 0) return `${unusable.join(', ')} missing or damaged`;
-    const unlinked = [...outputs.links.values()].filter((name) => !shape.databases.has(name));
-    if (unlinked.length > 0) return `it has no ${unlinked.join(', ')} to link`;
     if (fs.existsSync(abs(GUARD_FILE))) return 'the guard is up';
     if (isProtected(shape) && confirm !== id) return 'not confirmed';
-    const blocked = [...outputs.links.keys()].filter((link) => fs.lstatSync(abs(link), { throwIfNoEntry: false })?.isFile());
-    if (blocked.length > 0) return `${blocked.join(', ')} is a file`;
-    // An output never takes the place of a database: one a profile names (as far as its file reads), or any SQLite file.
-    const databasePaths = new Set([...profiles.values()].filter((other) => !other.broken).flatMap((other) => [...other.databases.values()]).map((rel) => path.resolve(root, rel)));
-    const onDatabases = [...outputs.links.keys(), ...(outputs.envFile ? [outputs.envFile] : [])].filter((rel) => databasePaths.has(path.resolve(root, rel)));
-    if (onDatabases.length > 0) return `${onDatabases.join(', ')} is a database's path`;
-    const folders = [...outputs.links.keys(), ...(outputs.envFile ? [outputs.envFile] : [])].filter((rel) => fs.lstatSync(abs(rel), { throwIfNoEntry: false })?.isDirectory());
-    if (folders.length > 0) return `${folders.join(', ')} is a folder`;
-    const envStat = outputs.envFile ? fs.lstatSync(abs(outputs.envFile), { throwIfNoEntry: false }) : undefined;
-    if (outputs.envFile && envStat?.isFile() && envStat.size > LARGEST_OUTPUT_BYTES) return `${outputs.envFile} is too large`;
-    if (outputs.envFile && envStat?.isFile() && fs.readFileSync(abs(outputs.envFile)).subarray(0, 16).toString('latin1') === 'SQLite format 3\0') return `${outputs.envFile} is a SQLite file`;
-    return undefined;
+    return outputConflictFor(shape);
+  };
+
+  /** `status` says an output conflict exactly when the model sees one for the active profile; and, after a switch, that every output is in sync. */
+  const assertStatusAgrees = (why: string, afterSwitch: boolean): string => {
+    const status = workspaceStatus(context);
+    assert.equal(status.active, active, `${why}: status names ${status.active} as active`);
+    const shape = active === null ? undefined : profiles.get(active);
+    if (!shape || shape.broken) return 'no active profile to check';
+    const conflict = outputConflictFor(shape);
+    assert.equal(status.outputConflict !== undefined, conflict !== undefined, `${why}: status says ${JSON.stringify(status.drift)} (advice: ${status.outputConflict}), the model ${conflict ?? 'no output conflict'}`);
+    if (afterSwitch) assert.deepEqual([status.inSync, status.drift], [true, []], `${why}: status after the switch`);
+    return conflict ? 'an output conflict' : status.inSync ? 'in sync' : 'out of sync';
   };
 
   /** Every output points at `id`'s databases and says it is active. */
@@ -281,6 +304,7 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
     assert.equal(result.from, active, 'the switch says it left another profile');
     active = id;
     assertSwitchedTo(id, `the switch to ${id}`);
+    assertStatusAgrees(`the switch to ${id}`, true);
     assert.deepEqual(sparedByOutputs(await databasesNow(), databasesBefore), sparedByOutputs(databasesBefore, databasesBefore), `the switch to ${id} changed a database`);
     // An env file someone else wrote is kept aside, as it was; one a switch wrote is not.
     const foreign = envBefore !== undefined && !envBefore.toString('utf8').startsWith('# Generated by Environment Profiles');
@@ -293,6 +317,9 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
 
   const steps: Array<[number, () => Promise<void> | void]> = [
     [12, switchStep],
+    [2, () => {
+      count(`status: ${assertStatusAgrees('status', false)}`);
+    }],
     [5, async () => {
       const id = pick([...profiles.keys()]);
       const names = [...(profiles.get(id) as ProfileShape).databases].filter(([, rel]) => usable(rel));
