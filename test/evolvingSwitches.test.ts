@@ -162,14 +162,16 @@ async function switchAround(root: string, context: WorkspaceContext, random: () 
     for (const rel of everDatabase) {
       // (A path no profile names any more may hold an output now: an env file set there by mistake.)
       const isDatabase = (): boolean => fs.readFileSync(abs(rel)).subarray(0, 16).toString('latin1') === 'SQLite format 3\0';
-      now[rel] = !fs.existsSync(abs(rel)) ? 'absent' : damaged.has(rel) || !isDatabase() ? `not a database: ${sha256Of(abs(rel))}` : await rowsOf(abs(rel));
+      // (A link there is an output a switch wrote at a path no profile names any more: it leads to the active profile's database.)
+      const isLink = (): boolean => fs.lstatSync(abs(rel), { throwIfNoEntry: false })?.isSymbolicLink() === true;
+      now[rel] = isLink() ? `link to ${fs.readlinkSync(abs(rel))}` : !fs.existsSync(abs(rel)) ? 'absent' : damaged.has(rel) || !isDatabase() ? `not a database: ${sha256Of(abs(rel))}` : await rowsOf(abs(rel));
     }
     return now;
   };
-  /** The databases as `databasesNow` gave them, without the paths an output may take: no database there before (a path no profile names any more, set as an output by mistake). */
+  /** The databases as `databasesNow` gave them, without the paths an output may take: no database there before, or a link a switch wrote (a path no profile names any more, set as an output by mistake). */
   const sparedByOutputs = (now: Record<string, string>, before: Record<string, string>): Record<string, string> => {
     const outputPaths = new Set([...outputs.links.keys(), ...(outputs.envFile ? [outputs.envFile] : [])]);
-    return Object.fromEntries(Object.entries(now).filter(([rel]) => !(outputPaths.has(rel) && (before[rel] === 'absent' || before[rel].startsWith('not a database')))));
+    return Object.fromEntries(Object.entries(now).filter(([rel]) => !(outputPaths.has(rel) && (before[rel] === 'absent' || before[rel].startsWith('not a database') || before[rel].startsWith('link to')))));
   };
   const heldBy = async (id: string): Promise<Held> => {
     const databases = new Map<string, string>();
