@@ -93,10 +93,16 @@ function databasePathsOfEveryProfile(context: WorkspaceContext, config: Workspac
 /** The output config.yaml puts at a database path of a profile, in words (its field named), or undefined when none does: every switch replaces what is there. */
 export function outputAtDatabasePath(layout: WorkspaceLayout, config: WorkspaceConfig, written: string): string | undefined {
   const at = layout.resolve(written);
-  const link = Object.entries(config.links).find(([linkPath]) => layout.resolve(linkPath) === at);
-  if (link !== undefined) return `the link to the active profile's ${link[1]} (outputs.links in ${layout.relative(layout.configFile)})`;
+  const link = linkInWordsAt(layout, config, at);
+  if (link !== undefined) return link;
   if (config.envFile !== undefined && layout.resolve(config.envFile) === at) return `the env file (outputs.env_file in ${layout.relative(layout.configFile)})`;
   return undefined;
+}
+
+/** The link config.yaml puts at the absolute path `at`, in words (its field named), or undefined when none does. */
+function linkInWordsAt(layout: WorkspaceLayout, config: WorkspaceConfig, at: string): string | undefined {
+  const link = Object.entries(config.links).find(([linkPath]) => layout.resolve(linkPath) === at);
+  return link === undefined ? undefined : `the link to the active profile's ${link[1]} (outputs.links in ${layout.relative(layout.configFile)})`;
 }
 
 /**
@@ -108,15 +114,15 @@ export function outputAtDatabasePath(layout: WorkspaceLayout, config: WorkspaceC
  */
 export function outputLinkAtDatabasePath(layout: WorkspaceLayout, config: WorkspaceConfig, written: string): { output: string; leadsTo: string } | undefined {
   const at = layout.resolve(written);
-  const link = Object.entries(config.links).find(([linkPath]) => layout.resolve(linkPath) === at);
-  if (link === undefined || pathKindOf(at) !== 'symlink') return undefined;
+  const output = linkInWordsAt(layout, config, at);
+  if (output === undefined || pathKindOf(at) !== 'symlink') return undefined;
   let leadsTo: string;
   try {
     leadsTo = layout.relative(fs.realpathSync(at));
   } catch {
     leadsTo = `${fs.readlinkSync(at)} (which does not exist)`;
   }
-  return { output: `the link to the active profile's ${link[1]} (outputs.links in ${layout.relative(layout.configFile)})`, leadsTo };
+  return { output, leadsTo };
 }
 
 /**

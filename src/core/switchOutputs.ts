@@ -85,11 +85,11 @@ function envLines(text: string): Map<string, string> {
 
 /**
  * How the output on disk differs from what the switch would write, in words (undefined when it does
- * not): which link points elsewhere, which variables of the env file differ. `root` is the workspace
- * folder: database paths of the env file outside it mean the folder was moved or copied.
+ * not): which link points elsewhere, which variables of the env file differ. `now` is what is at its
+ * path (captureOutput). `root` is the workspace folder: database paths of the env file outside it mean
+ * the folder was moved or copied.
  */
-export function outputDrift(output: PlannedOutput, root: string): string | undefined {
-  const now = captureOutput(output.path, output.label);
+export function outputDrift(output: PlannedOutput, root: string, now: OutputSnapshot): string | undefined {
   const { label, after } = output;
   if (after.kind === 'symlink') {
     if (now.kind === 'symlink') return now.target === after.target ? undefined : `${label} points at ${now.target}, not at ${after.target}`;

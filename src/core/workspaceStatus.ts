@@ -102,9 +102,10 @@ export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
     // What a switch would refuse to replace (a database, a file too large to be an output) is said as the
     // switch says it, with its advice: switching again would not bring the outputs in line.
     refuseOversizedOutputs(context, outputs);
-    checkOutputsReplaceOnlyOutputs(context, config, outputs.map((output) => ({ ...output, before: captureOutput(output.path, output.label) })));
-    for (const output of outputs) {
-      const drift = outputDrift(output, layout.root);
+    const captured = outputs.map((output) => ({ ...output, before: captureOutput(output.path, output.label) }));
+    checkOutputsReplaceOnlyOutputs(context, config, captured);
+    for (const output of captured) {
+      const drift = outputDrift(output, layout.root, output.before);
       if (drift) status.drift.push(drift);
     }
   } catch (error) {
