@@ -348,12 +348,12 @@ describe('local time', () => {
     }
   });
 
-  it('a TZ in the POSIX form with a fixed offset (JST-9, CST-8, EST5: set on embedded systems) is that offset, as Node\'s clock runs on it (before: UTC, 9 hours off the clock); each TZ reads as Node\'s clock reads it, one with daylight saving rules too', async () => {
+  it('a TZ in the POSIX form with a fixed offset (JST-9, CST-8, EST5: set on embedded systems) is that offset, as Node\'s clock runs on it (before: UTC, 9 hours off the clock); each such TZ reads as Node\'s clock reads it', async () => {
     const before = process.env.TZ;
     const pad = (n: number): string => String(n).padStart(2, '0');
     try {
       const shown: string[] = [];
-      for (const tz of ['JST-9', 'CST-8', 'EST5', 'UTC0', 'CET-1CEST,M3.5.0,M10.5.0/3', '<+0330>-3:30']) {
+      for (const tz of ['JST-9', 'CST-8', 'EST5', 'UTC0', '<+0330>-3:30']) {
         process.env.TZ = tz;
         for (const iso of ['2025-01-15T12:00:00Z', '2025-07-15T12:00:00Z']) {
           const d = new Date(iso);
@@ -374,6 +374,86 @@ describe('local time', () => {
     assert.equal(listed.status, 0, listed.stderr);
     const local = new Date(Date.parse(made.entry.createdAt) + 9 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
     assert.match(listed.stdout, /CREATED \(\+09:00\)/);
+    assert.ok(listed.stdout.includes(local), `${local} in\n${listed.stdout}`);
+  });
+});
+
+describe('local time of a TZ in the POSIX form with daylight saving rules', () => {
+  // OpenWrt, BusyBox images and other embedded systems set TZ this way. The C library (and so `date`
+  // and the user's application) reads the rules; Node reads such a TZ as UTC (before: so did we, and
+  // times were shown, and prune's hourly and daily rules counted, hours off the user's clock).
+  const ZONES = [
+    'CET-1CEST,M3.5.0,M10.5.0/3',
+    'EST5EDT,M3.2.0,M11.1.0',
+    'NZST-12NZDT,M9.5.0,M4.1.0/3',
+    'AEST-10AEDT,M10.1.0,M4.1.0/3',
+    '<-03>3<-02>,M3.5.0/-2,M10.5.0/-1',
+    'IST-2IDT,M3.4.4/26,M10.5.0',
+    'WART4WARST,J1/0,J365/25',
+    'XXX3YYY,J60/1,J300',
+    'ABC-5:30DEF-6:45,100/1:30,250/-3',
+  ];
+
+  function withTz<T>(tz: string, run: () => T): T {
+    const before = process.env.TZ;
+    process.env.TZ = tz;
+    try {
+      return run();
+    } finally {
+      if (before === undefined) delete process.env.TZ;
+      else process.env.TZ = before;
+    }
+  }
+
+  /** The local clock of each instant as the C library reads `tz` (Python's time.localtime is glibc's localtime_r). */
+  function cLibraryClock(tz: string, isos: string[]): string[] {
+    const script = 'import sys, time, calendar\nfor line in sys.stdin:\n    t = calendar.timegm(time.strptime(line.strip()[:19], "%Y-%m-%dT%H:%M:%S"))\n    print(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)))\n';
+    return execFileSync('python3', ['-c', script], { input: isos.join('\n'), env: { ...process.env, TZ: tz }, maxBuffer: 64 << 20 }).toString().trim().split('\n');
+  }
+
+  it('reads every hour of two years (a leap year and the next) as the C library does, across each rule form (Mm.w.d, Jn, n, negative and 26-hour times, all-year daylight saving, the southern hemisphere)', () => {
+    const isos: string[] = [];
+    for (let hour = 0; hour < 2 * 366 * 24; hour++) isos.push(new Date(Date.UTC(2024, 0, 1) + hour * 3_600_000 + 1_800_000).toISOString());
+    for (const tz of ZONES) {
+      const expected = cLibraryClock(tz, isos);
+      const ours = withTz(tz, () => {
+        assert.equal(localTimeZone(), tz, 'the zone is named by the TZ itself');
+        return isos.map((iso) => localTimestamp(iso));
+      });
+      const differing = isos.flatMap((iso, i) => (ours[i] === expected[i] ? [] : [`${iso}: ${ours[i]} against ${expected[i]}`]));
+      assert.deepEqual(differing.slice(0, 3), [], `${tz}: ${differing.length} hours differ from the C library`);
+    }
+  });
+
+  it('a TZ with daylight saving and no rules (CET-1CEST) takes the United States\' rules as musl does; one the time zone database names (EST5EDT) keeps its name; a malformed rule reads as before', () => {
+    assert.deepEqual(withTz('CET-1CEST', () => [localTimeZone(), localTimestamp('2025-01-15T12:00:00Z'), localTimestamp('2025-03-20T12:00:00Z'), localTimestamp('2025-07-15T12:00:00Z')]),
+      ['CET-1CEST', '2025-01-15 13:00:00', '2025-03-20 14:00:00', '2025-07-15 14:00:00']);
+    assert.deepEqual(withTz('EST5EDT', () => [localTimeZone(), localTimestamp('2025-07-15T12:00:00Z')]), ['America/New_York', '2025-07-15 08:00:00']);
+    for (const malformed of ['CET-1CEST,M13.5.0,M10.5.0', 'CET-1CEST,M3.6.0,M10.5.0', 'CET-1CEST,J366,M10.5.0', 'CET-1CEST,M3.5.0']) {
+      assert.equal(withTz(malformed, () => localTimeZone()), 'UTC', malformed);
+    }
+  });
+
+  it('the extension\'s clock and prune\'s daily rules follow it: two backups on one UTC day but two local days are two days', () => {
+    const tz = 'CET-1CEST,M3.5.0,M10.5.0/3';
+    withTz(tz, () => {
+      assert.deepEqual(['2025-07-01T12:00:00Z', '2025-12-01T12:00:00Z'].map((iso) => onLocalClock(new Date(iso), 'time', 'en-US')), ['2:00:00 PM', '1:00:00 PM']);
+      assert.equal(onLocalClock(new Date('2025-07-01T22:30:00Z'), 'date-time', 'en-US'), '7/2/2025, 12:30:00 AM');
+      // 21:30 and 22:30 UTC on July 1 are 23:30 on July 1 and 00:30 on July 2 in Berlin's summer.
+      const entries = [entry('a', '2025-07-01T21:30:00Z', { verified: true }), entry('b', '2025-07-01T22:30:00Z', { verified: true })];
+      const decided = decideRetention(entries, { daily: 2 }, new Date('2025-07-03T00:00:00Z'), localTimeZone()).map((d) => `${d.id} ${d.action}`);
+      assert.deepEqual(decided.sort(), ['a keep', 'b keep']);
+    });
+  });
+
+  it('through the CLI: the listing\'s header names the TZ and its times are on the C library\'s clock', async () => {
+    const tz = 'CET-1CEST,M3.5.0,M10.5.0/3';
+    const { root, context } = await demoWorkspace();
+    const made = await createBackup(context, { profileId: 'dev_environment_001', kind: 'full' });
+    const listed = runCli(['backups', 'dev_environment_001', '--workspace', root], { env: { TZ: tz } });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.ok(listed.stdout.includes(`CREATED (${tz})`), listed.stdout);
+    const [local] = cLibraryClock(tz, [made.entry.createdAt]);
     assert.ok(listed.stdout.includes(local), `${local} in\n${listed.stdout}`);
   });
 });

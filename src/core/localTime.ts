@@ -4,6 +4,7 @@
  */
 
 import * as fs from 'node:fs';
+import { parsePosixTimeZone, posixOffsetAt, type PosixTimeZone } from './posixTimeZone';
 
 export interface LocalParts {
   year: number;
@@ -16,7 +17,8 @@ export interface LocalParts {
 
 /** The local calendar parts of an instant in `timeZone` (DST included). */
 export function localParts(iso: string, timeZone: string): LocalParts {
-  const parts = partsFormatter(timeZone).formatToParts(new Date(iso));
+  const clock = wallClock(new Date(iso), timeZone);
+  const parts = partsFormatter(clock.timeZone).formatToParts(clock.at);
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
 }
@@ -35,10 +37,10 @@ function partsFormatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 /**
- * The machine's time zone (TZ, or the system's). A TZ the time zone database does not know reads as
- * UTC, as the C library reads it and as Node's clock then runs: an empty TZ (which made every command
- * that shows a time fail with INTERNAL, "Invalid time zone specified: Etc/Unknown"), a misspelt name
- * (shown as "undefined"). A TZ that names a zone file (`:/etc/localtime`, which some systemd services
+ * The machine's time zone (TZ, or the system's). A TZ the time zone database does not know, and that is
+ * in no POSIX form (see posixRulesZone, fixedOffsetZone), reads as UTC, as the C library reads it and as
+ * Node's clock then runs: an empty TZ (which made every command that shows a time fail with INTERNAL,
+ * "Invalid time zone specified: Etc/Unknown"), a misspelt name (shown as "undefined"). A TZ that names a zone file (`:/etc/localtime`, which some systemd services
  * set, or `/usr/share/zoneinfo/Europe/Berlin`) is the zone of that file: Node's clock runs on it, but
  * Intl resolves no name for it. So is one in the POSIX form with a fixed offset (see fixedOffsetZone).
  */
@@ -49,7 +51,7 @@ export function localTimeZone(): string {
   // For a TZ of a file, Intl's name is not to be trusted: ICU names only files below its zoneinfo
   // folder, and may answer with the system's zone (/etc/localtime) for any other.
   const resolved = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
-  const zone = zoneOfFile(tz) ?? (resolved && isKnownTimeZone(resolved) ? resolved : undefined) ?? fixedOffsetZone() ?? 'UTC';
+  const zone = zoneOfFile(tz) ?? posixRulesZone(tz) ?? (resolved && isKnownTimeZone(resolved) ? resolved : undefined) ?? fixedOffsetZone() ?? 'UTC';
   lastZone = { tz, zone };
   return zone;
 }
@@ -91,7 +93,45 @@ function fixedOffsetZone(): string | undefined {
   return ahead % 60 === 0 ? `Etc/GMT${behind < 0 ? '-' : '+'}${ahead / 60}` : undefined;
 }
 
+/**
+ * A TZ in the POSIX form with daylight saving time that the time zone database does not name
+ * (`CET-1CEST,M3.5.0,M10.5.0/3`): the zone is the TZ itself, its clock computed from its rules as the C
+ * library and `date` compute it (before: UTC, as Node's clock reads it, and prune's daily rules counted
+ * UTC days). `EST5EDT` and its kin are names in the database, and keep them.
+ */
+function posixRulesZone(tz: string | undefined): string | undefined {
+  return tz && !isKnownTimeZone(tz) && posixZone(tz) ? tz : undefined;
+}
+
+const posixZones = new Map<string, PosixTimeZone | undefined>();
+
+function posixZone(zone: string): PosixTimeZone | undefined {
+  if (!posixZones.has(zone)) posixZones.set(zone, parsePosixTimeZone(zone));
+  return posixZones.get(zone);
+}
+
+/**
+ * The instant and zone for Intl to write `when` on the clock of `timeZone`: as they are for a zone Intl
+ * knows; for one of POSIX rules, the instant moved by the zone's offset then, written in UTC.
+ */
+function wallClock(when: Date, timeZone: string): { at: Date; timeZone: string } {
+  const rules = isKnownTimeZone(timeZone) ? undefined : posixZone(timeZone);
+  if (!rules) return { at: when, timeZone };
+  return { at: new Date(when.getTime() + posixOffsetAt(rules, when.getTime()) * 1000), timeZone: 'UTC' };
+}
+
+const knownZones = new Map<string, boolean>();
+
 function isKnownTimeZone(zone: string): boolean {
+  let known = knownZones.get(zone);
+  if (known === undefined) {
+    known = canFormatIn(zone);
+    knownZones.set(zone, known);
+  }
+  return known;
+}
+
+function canFormatIn(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
     return true;
@@ -116,14 +156,14 @@ const clockFormatters = new Map<string, Intl.DateTimeFormat>();
  * The formatters are kept: making one takes about 0.1 ms, which the tree paid twice for each backup.
  */
 export function onLocalClock(when: Date, fields: keyof typeof CLOCK_FIELDS = 'date-time', locale?: string): string {
-  const timeZone = localTimeZone();
-  const key = `${fields} ${timeZone} ${locale ?? ''}`;
+  const clock = wallClock(when, localTimeZone());
+  const key = `${fields} ${clock.timeZone} ${locale ?? ''}`;
   let formatter = clockFormatters.get(key);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat(locale, { timeZone, ...CLOCK_FIELDS[fields] });
+    formatter = new Intl.DateTimeFormat(locale, { timeZone: clock.timeZone, ...CLOCK_FIELDS[fields] });
     clockFormatters.set(key, formatter);
   }
-  return formatter.format(when);
+  return formatter.format(clock.at);
 }
 
 /** `2026-12-02 05:19:43`: an instant on the local clock of `timeZone`, to the second. */
