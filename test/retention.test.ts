@@ -446,7 +446,7 @@ describe('local time of a TZ in the POSIX form with daylight saving rules', () =
     });
   });
 
-  it('through the CLI: the listing\'s header names the TZ and its times are on the C library\'s clock', async () => {
+  it('through the CLI: the listing\'s header names the TZ, and its times and the archive entries\' are on the C library\'s clock', async () => {
     const tz = 'CET-1CEST,M3.5.0,M10.5.0/3';
     const { root, context } = await demoWorkspace();
     const made = await createBackup(context, { profileId: 'dev_environment_001', kind: 'full' });
@@ -455,6 +455,13 @@ describe('local time of a TZ in the POSIX form with daylight saving rules', () =
     assert.ok(listed.stdout.includes(`CREATED (${tz})`), listed.stdout);
     const [local] = cLibraryClock(tz, [made.entry.createdAt]);
     assert.ok(listed.stdout.includes(local), `${local} in\n${listed.stdout}`);
+    // The archive's entries are dated on the same clock, as Python's zipfile (and `unzip -l`) read them.
+    const backedUp = runCli(['backup', 'dev_environment_001', '--full', '--workspace', root, '--json'], { env: { TZ: tz } });
+    assert.equal(backedUp.status, 0, backedUp.stderr);
+    const { createdAt, archive } = JSON.parse(backedUp.stdout).result as { createdAt: string; archive: string };
+    const dated = execFileSync('python3', ['-c', 'import sys, zipfile; print(*sorted({"%04d-%02d-%02d %02d:%02d:%02d" % i.date_time for i in zipfile.ZipFile(sys.argv[1]).infolist()}))', archive]).toString().trim();
+    const [clock] = cLibraryClock(tz, [new Date(Math.floor(Date.parse(createdAt) / 2000) * 2000).toISOString()]);
+    assert.equal(dated, clock, `the entries of ${archive}`);
   });
 });
 

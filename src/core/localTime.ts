@@ -17,8 +17,9 @@ export interface LocalParts {
 
 /** The local calendar parts of an instant in `timeZone` (DST included). */
 export function localParts(iso: string, timeZone: string): LocalParts {
-  const clock = wallClock(new Date(iso), timeZone);
-  const parts = partsFormatter(clock.timeZone).formatToParts(clock.at);
+  const rules = posixRulesOf(timeZone);
+  if (rules) return utcParts(shiftedBy(rules, new Date(iso)));
+  const parts = partsFormatter(timeZone).formatToParts(new Date(iso));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
 }
@@ -100,25 +101,44 @@ function fixedOffsetZone(): string | undefined {
  * UTC days). `EST5EDT` and its kin are names in the database, and keep them.
  */
 function posixRulesZone(tz: string | undefined): string | undefined {
-  return tz && !isKnownTimeZone(tz) && posixZone(tz) ? tz : undefined;
+  return tz && posixRulesOf(tz) ? tz : undefined;
 }
 
 const posixZones = new Map<string, PosixTimeZone | undefined>();
 
-function posixZone(zone: string): PosixTimeZone | undefined {
-  if (!posixZones.has(zone)) posixZones.set(zone, parsePosixTimeZone(zone));
+/** The daylight saving rules of a zone in the POSIX form that the time zone database does not name. */
+function posixRulesOf(zone: string): PosixTimeZone | undefined {
+  if (!posixZones.has(zone)) {
+    const rules = parsePosixTimeZone(zone);
+    // Only a zone without rules after a comma can be a name in the database, and only then is Intl
+    // asked (its first use costs 12–14 ms).
+    posixZones.set(zone, rules && (zone.includes(',') || !isKnownTimeZone(zone)) ? rules : undefined);
+  }
   return posixZones.get(zone);
 }
 
-/**
- * The instant and zone for Intl to write `when` on the clock of `timeZone`: as they are for a zone Intl
- * knows; for one of POSIX rules, the instant moved by the zone's offset then, written in UTC.
- */
-function wallClock(when: Date, timeZone: string): { at: Date; timeZone: string } {
-  const rules = isKnownTimeZone(timeZone) ? undefined : posixZone(timeZone);
-  if (!rules) return { at: when, timeZone };
-  return { at: new Date(when.getTime() + posixOffsetAt(rules, when.getTime()) * 1000), timeZone: 'UTC' };
+function utcParts(at: Date): LocalParts {
+  return { year: at.getUTCFullYear(), month: at.getUTCMonth() + 1, day: at.getUTCDate(), hour: at.getUTCHours(), minute: at.getUTCMinutes(), second: at.getUTCSeconds() };
 }
+
+/** The instant moved by the zone's offset then: its UTC parts are those of the zone's clock. */
+function shiftedBy(rules: PosixTimeZone, when: Date): Date {
+  return new Date(when.getTime() + posixOffsetAt(rules, when.getTime()) * 1000);
+}
+
+/**
+ * The parts of `when` on the local clock, without Intl: Node's clock, but for a TZ of POSIX daylight
+ * saving rules, which Node reads as UTC. For the dates of archive entries, in every backup.
+ */
+export function localClockParts(when: Date): LocalParts {
+  // Node's clock is the zone's for every TZ but one of POSIX rules, which it runs as UTC (an offset of 0;
+  // asked only then, as the rules of `EST5EDT` and its kin, names in the database, cost Intl's start).
+  const tz = process.env.TZ;
+  const rules = tz && when.getTimezoneOffset() === 0 ? posixRulesOf(tz) : undefined;
+  if (rules) return utcParts(shiftedBy(rules, when));
+  return { year: when.getFullYear(), month: when.getMonth() + 1, day: when.getDate(), hour: when.getHours(), minute: when.getMinutes(), second: when.getSeconds() };
+}
+
 
 const knownZones = new Map<string, boolean>();
 
@@ -156,14 +176,17 @@ const clockFormatters = new Map<string, Intl.DateTimeFormat>();
  * The formatters are kept: making one takes about 0.1 ms, which the tree paid twice for each backup.
  */
 export function onLocalClock(when: Date, fields: keyof typeof CLOCK_FIELDS = 'date-time', locale?: string): string {
-  const clock = wallClock(when, localTimeZone());
-  const key = `${fields} ${clock.timeZone} ${locale ?? ''}`;
+  const zone = localTimeZone();
+  const rules = posixRulesOf(zone);
+  // A zone of POSIX rules has no name for Intl: its clock is written as UTC's of the shifted instant.
+  const timeZone = rules ? 'UTC' : zone;
+  const key = `${fields} ${timeZone} ${locale ?? ''}`;
   let formatter = clockFormatters.get(key);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat(locale, { timeZone: clock.timeZone, ...CLOCK_FIELDS[fields] });
+    formatter = new Intl.DateTimeFormat(locale, { timeZone, ...CLOCK_FIELDS[fields] });
     clockFormatters.set(key, formatter);
   }
-  return formatter.format(clock.at);
+  return formatter.format(rules ? shiftedBy(rules, when) : when);
 }
 
 /** `2026-12-02 05:19:43`: an instant on the local clock of `timeZone`, to the second. */

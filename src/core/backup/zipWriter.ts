@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { EarlyWriteback } from '../earlyWriteback';
+import { localClockParts } from '../localTime';
 import { releaseSpentOutput } from './spentZlibOutput';
 
 /** Raw deflate is compressed in chunks of this size, several at once, so both cores work. */
@@ -85,11 +86,14 @@ interface PendingChunk {
 /** The end of a deflate stream after a flush: a final, empty block with fixed codes. */
 export const FINAL_EMPTY_BLOCK = Buffer.from([0x03, 0x00]);
 
+/** The entries' time as ZIP keeps it: on the local clock, as `unzip -l` and Python's zipfile show it. */
 function dosDateTime(date: Date): { date: number; time: number } {
-  const year = Math.max(1980, date.getFullYear());
+  // The user's clock, which Node's is not for a TZ with POSIX daylight saving rules (see localTime).
+  const local = localClockParts(date);
+  if (local.year < 1980) return { date: (1 << 5) | 1, time: 0 };
   return {
-    date: ((year - 1980) << 9) | ((date.getMonth() + 1) << 5) | date.getDate(),
-    time: (date.getHours() << 11) | (date.getMinutes() << 5) | Math.floor(date.getSeconds() / 2),
+    date: ((local.year - 1980) << 9) | (local.month << 5) | local.day,
+    time: (local.hour << 11) | (local.minute << 5) | Math.floor(local.second / 2),
   };
 }
 
