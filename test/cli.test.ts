@@ -708,6 +708,12 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     const typo = `${id.slice(0, -3)}x${id.slice(-2)}`;
     assert.match(runCli(['verify', typo, '--workspace', root]).stderr, new RegExp(`Did you mean ${id.replace(/\./g, '\\.')}\\?`));
     assert.match(runCli(['restore', `${DEV}.`, '--workspace', root]).stderr, /3 backups begin with it, such as .*; give the whole id/);
+    // An empty argument (an unset shell variable) is a usage error, not the beginning of every id.
+    for (const command of ['verify', 'restore']) {
+      const empty = runCli([command, '', '--workspace', root]);
+      assert.equal(empty.status, 2, empty.stderr);
+      assert.equal(empty.stderr, 'error[USAGE]: The backup was named by an empty argument (""); nothing was changed.\n  Give a backup id or the path of its .zip file ("envprofiles backups" lists them).\n');
+    }
     assert.equal(runCli(['backup', '--workspace', root]).status, 2, 'backup needs an id or --all');
     assert.equal(runCli(['backup', DEV, '--full', '--incremental', '--workspace', root]).status, 2);
     const listedBefore = runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.backups.length;

@@ -24,6 +24,8 @@ export interface LocatedBackup {
  * lists (in the backups folder) finds its catalog entry too, so it is the same as naming it by id.
  */
 export function locateBackup(backups: BackupLayout, reference: string, cwd: string): LocatedBackup {
+  // An empty argument (a shell variable that was not set) begins every id: said as what it is.
+  if (reference.trim() === '') throw new EnvProfilesError('USAGE', `The backup was named by an empty argument ("${reference}"); nothing was changed.`, { kind: 'usage', hint: 'Give a backup id or the path of its .zip file ("envprofiles backups" lists them).' });
   if (reference.endsWith('.zip') || reference.includes('/')) {
     const archive = path.resolve(cwd, reference);
     if (!fs.existsSync(archive)) throw new EnvProfilesError('BACKUP_NOT_FOUND', `There is no archive at ${archive}.`, { file: archive, hint: 'Check the path, or name the backup by its id ("envprofiles backups").' });
