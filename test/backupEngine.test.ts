@@ -14,6 +14,7 @@ import { ArchiveReader } from '../src/core/backup/archiveReader';
 import { parseManifest } from '../src/core/backup/backupManifest';
 import { BackupLayout } from '../src/core/backup/backupLayout';
 import { restoreBackup } from '../src/core/backup/backupRestore';
+import { readAudit } from '../src/core/auditLog';
 import { verificationHint, verifyBackup } from '../src/core/backup/backupVerification';
 import { vanishedFolderError } from '../src/core/backup/vanishedFolder';
 import { EnvProfilesError } from '../src/core/errors';
@@ -2713,7 +2714,19 @@ describe('restore', () => {
     assert.equal(asNew.status, 0, asNew.stdout);
     assert.equal(await contentDigest(path.join(root, 'data/prod_yesterday/settings.sqlite3')), await contentDigest(path.join(root, 'data/prod/settings.sqlite3')));
     fs.rmSync(path.join(root, 'data/app.lock'));
+    // A dry run and a usage error leave no line; a refused restore does (before: only finished and rolled-back ones did).
+    await restoreBackup(context, { reference: prod.entry.id, dryRun: true });
+    await assert.rejects(restoreBackup(context, { reference: prod.entry.id, database: 'no_such_db', confirmedId: 'prod_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.kind === 'usage');
     await restoreBackup(context, { reference: prod.entry.id, confirmedId: 'prod_environment_001' });
+    const restores = readAudit(context).filter((e) => e.event === 'restore').map((e) => `${e.profile} ${e.outcome} ${e.detail?.replace(/:.*/, '')}`);
+    assert.deepEqual(restores, [
+      `prod_environment_001 refused from ${prod.entry.id}`,
+      `prod_environment_001 refused from ${prod.entry.id}`,
+      `prod_yesterday ok as a new profile from ${prod.entry.id}`,
+      `prod_environment_001 ok from ${prod.entry.id}`,
+    ]);
+    assert.match(readAudit(context).filter((e) => e.event === 'restore')[0].detail ?? '', /needs confirmation/);
+    assert.match(readAudit(context).filter((e) => e.event === 'restore')[1].detail ?? '', /application/i);
   });
 
   it('a restore that fails after its safety backup says that it was rolled back and names that safety backup: a typed error, and a system one put in words (a refused permission)', async () => {
@@ -2733,7 +2746,10 @@ describe('restore', () => {
         return true;
       });
       assert.deepEqual(files.map((f) => sha256(f)), original);
+      // Said once in the audit log, as rolled back (not also as failed).
+      assert.deepEqual(readAudit(context).filter((e) => e.event === 'restore').slice(-1).map((e) => e.outcome), ['rolled-back']);
     }
+    assert.equal(readAudit(context).filter((e) => e.event === 'restore').length, 2);
   });
 
   it('a restore whose databases\' folder is moved away while it runs says so (IO_ERROR naming the folder), does not make the folder again, and leaves the moved files as they were; moved during the swaps, it says that files there may be the backup\'s', async () => {

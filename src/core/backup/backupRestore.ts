@@ -43,10 +43,39 @@ import { matchPermissions, presentFilesOf, restoredPermissions } from './restore
 /** Restores a backup over its profile (or as a new profile, or one database), as a journaled swap. */
 export async function restoreBackup(context: WorkspaceContext, request: RestoreRequest): Promise<RestoreResult> {
   requireInitialised(context.layout);
-  return withWorkspaceLock(context, `restore ${request.reference}`, () => runRestore(context, request));
+  return withWorkspaceLock(context, `restore ${request.reference}`, async () => {
+    const restoring: RestoreInProgress = {};
+    try {
+      return await runRestore(context, request, restoring);
+    } catch (error) {
+      auditUnfinishedRestore(context, request, restoring.profileId, error);
+      throw error;
+    }
+  });
 }
 
-async function runRestore(context: WorkspaceContext, request: RestoreRequest): Promise<RestoreResult> {
+/** What the audit log of a restore that did not finish needs to know of it: whose it was, once known. */
+interface RestoreInProgress {
+  profileId?: string;
+}
+
+/** Errors of restores that were rolled back, which said so in the audit log themselves. */
+const rolledBack = new WeakSet<object>();
+
+/**
+ * A restore refused (the application live, a database open, no confirmation, no room) or failed before
+ * it replaced anything is in the audit log too, as a refused switch is (before, only restores that
+ * finished or were rolled back were): who tried to restore over production, and why it did not happen.
+ */
+function auditUnfinishedRestore(context: WorkspaceContext, request: RestoreRequest, profileId: string | undefined, error: unknown): void {
+  if (request.dryRun || (typeof error === 'object' && error !== null && rolledBack.has(error))) return;
+  const kind = isEnvProfilesError(error) ? error.kind : 'failure';
+  if (kind === 'usage') return;
+  const what = `${request.reference}${request.asNew ? ` as the new profile ${request.asNew}` : ''}${request.database ? ` (${request.database} only)` : ''}`;
+  appendAudit(context, { event: 'restore', ...(profileId ? { profile: profileId } : {}), outcome: kind === 'refused' ? 'refused' : 'failed', detail: `from ${what}: ${(error as Error).message}` });
+}
+
+async function runRestore(context: WorkspaceContext, request: RestoreRequest, restoring: RestoreInProgress): Promise<RestoreResult> {
   const started = performance.now();
   const { layout } = context;
   const config = workspaceConfigFor(context);
@@ -58,6 +87,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest): P
   try {
     const last = chain[chain.length - 1];
     const manifest = last.manifest;
+    restoring.profileId = request.asNew ?? manifest.profileId;
     // Every place a file of the backup would be written is judged before anything is written, also where
     // this restore does not write it (--as-new, --db): a manifest that points outside is hostile.
     // (The profile's own YAML is in .envprofiles; it is written to the profile file of the backup's id, not to its recorded path.)
@@ -302,20 +332,27 @@ async function swapInUnderJournal(context: WorkspaceContext, chain: ArchiveReade
     rollBackRestore(journal);
     removeJournal(layout, journalName);
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'rolled-back', detail: (error as Error).message });
-    // Also a rebuild's own refusal (DISK_FULL): by now the safety backup exists and a rollback ran.
-    if (isOutOfSpace(error) || (isEnvProfilesError(error) && error.code === 'DISK_FULL')) {
-      const kept = safetyBackup ? ` The safety backup ${safetyBackup} was kept.` : '';
-      throw outOfSpaceError(`Restoring ${manifest.backupId}`, [...new Set(journal.swaps.map((swap) => path.dirname(swap.target))), stagingDir], error, `It was rolled back: every file is as it was.${kept}`);
-    }
-    const vanished = vanishedDuringRestore(manifest.backupId, journal, swapped, safetyBackup, error);
-    if (vanished) throw vanished;
-    // A refused permission or a read-only disk is put in words too (as it would be anyway), with the rollback said.
-    const typed = isEnvProfilesError(error) ? error : typedSystemError(error);
-    throw typed ? rolledBackError(typed, safetyBackup) : error;
+    const thrown = rolledBackRestoreError(error, journal, swapped, safetyBackup);
+    if (typeof thrown === 'object' && thrown !== null) rolledBack.add(thrown);
+    throw thrown;
   }
   context.onStep?.('committed');
   finishRestore(journal);
   removeJournal(layout, journalName);
+}
+
+/** The error of a restore that was rolled back, as the user reads it: what failed, and what became of the files. */
+function rolledBackRestoreError(cause: unknown, journal: RestoreJournal, swapped: number, safetyBackup: string | undefined): unknown {
+  // Also a rebuild's own refusal (DISK_FULL): by now the safety backup exists and a rollback ran.
+  if (isOutOfSpace(cause) || (isEnvProfilesError(cause) && cause.code === 'DISK_FULL')) {
+    const kept = safetyBackup ? ` The safety backup ${safetyBackup} was kept.` : '';
+    return outOfSpaceError(`Restoring ${journal.backupId}`, [...new Set(journal.swaps.map((swap) => path.dirname(swap.target))), journal.stagingDir], cause, `It was rolled back: every file is as it was.${kept}`);
+  }
+  const vanished = vanishedDuringRestore(journal.backupId, journal, swapped, safetyBackup, cause);
+  if (vanished) return vanished;
+  // A refused permission or a read-only disk is put in words too (as it would be anyway), with the rollback said.
+  const typed = isEnvProfilesError(cause) ? cause : typedSystemError(cause);
+  return typed ? rolledBackError(typed, safetyBackup) : cause;
 }
 
 /**
