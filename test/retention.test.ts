@@ -11,6 +11,7 @@ import { verifyBackup } from '../src/core/backup/backupVerification';
 import { decideRetention, reasonsText, type KeepRules } from '../src/core/backup/retentionPolicy';
 import { EnvProfilesError } from '../src/core/errors';
 import { age, localTimestamp, localTimeZone, onLocalClock } from '../src/core/localTime';
+import { readAudit } from '../src/core/auditLog';
 import { deleteProfile } from '../src/core/profileDeletion';
 import { switchProfile } from '../src/core/switchTransaction';
 import { workspaceConfigFor } from '../src/core/workspaceConfig';
@@ -687,7 +688,7 @@ describe('prune', () => {
   });
 
   it('with no backup verified and none passing, deletes nothing and says so (exit 3)', async () => {
-    const { root, ids } = await workspaceWithBackups(3);
+    const { root, context, ids } = await workspaceWithBackups(3);
     for (const id of ids) damage(root, id);
     const before = snapshotTree(path.join(root, '.envprofiles/backups'));
     const pruned = runCli(['prune', 'dev_environment_001', '--workspace', root]);
@@ -703,6 +704,10 @@ describe('prune', () => {
     const again = runCli(['prune', 'dev_environment_001', '--workspace', root]);
     assert.equal(again.status, 3);
     assert.match(again.stderr, /None of dev_environment_001's backups is known to restore: each failed verify before; nothing was deleted\./);
+    // Each refusal is in the audit log (before: only a prune that deleted was).
+    const prunes = readAudit(context).filter((e) => e.event === 'prune');
+    assert.deepEqual(prunes.map((e) => `${e.profile} ${e.outcome}`), ['dev_environment_001 refused', 'dev_environment_001 refused']);
+    assert.match(prunes[1].detail ?? '', /^prune: None of dev_environment_001's backups is known to restore/);
   });
 
   it('refuses when the catalog and the archives on disk disagree, saying what disagrees', async () => {
@@ -715,6 +720,10 @@ describe('prune', () => {
       assert.match(error.message, /stray\.zip is in .* but not in the catalog/);
       return true;
     });
+    // A dry run leaves no line in the audit log; a prune refused does.
+    assert.deepEqual(readAudit(context).filter((e) => e.event === 'prune'), []);
+    await assert.rejects(pruneBackups(context, 'dev_environment_001', false), (error: unknown) => error instanceof EnvProfilesError && error.code === 'CATALOG_MISMATCH');
+    assert.deepEqual(readAudit(context).filter((e) => e.event === 'prune').map((e) => `${e.profile} ${e.outcome}`), ['dev_environment_001 failed']);
   });
 });
 
@@ -766,7 +775,7 @@ describe('a prune that cannot finish', () => {
     before(needsRoot('marking a file immutable (chattr +i)'));
 
     it('an archive that cannot be deleted (marked immutable) stays listed with the backup it builds on; the others are deleted; the next prune runs (before: the first failure stopped it, those archives unlisted, and every prune after refused)', async () => {
-      const { root, folder, listed, archives, oldFull, oldIncremental, current } = await workspaceWithOldChain();
+      const { root, context, folder, listed, archives, oldFull, oldIncremental, current } = await workspaceWithOldChain();
       const stuck = path.join(folder, `${oldIncremental}.zip`);
       execFileSync('chattr', ['+i', stuck]);
       try {
@@ -778,6 +787,9 @@ describe('a prune that cannot finish', () => {
         assert.deepEqual(archives(), listed());
         const dryRun = runCli(['prune', DEV, '--dry-run', '--workspace', root]);
         assert.equal(dryRun.status, 0, dryRun.stderr);
+        // One line in the audit log, with what it deleted (none), not a second one for the error.
+        const prunes = readAudit(context).filter((e) => e.event === 'prune');
+        assert.deepEqual(prunes.map((e) => `${e.outcome} ${e.detail}`), ['failed deleted none']);
       } finally {
         execFileSync('chattr', ['-i', stuck]);
       }
@@ -809,6 +821,10 @@ describe('delete', () => {
     await verifyBackup(context, backup.entry.id);
     const result = await deleteProfile(context, { id: 'test_environment_001' });
     assert.equal(result.coveredBy, backup.entry.id);
+    // Each refusal is in the audit log with what it said, and the delete.
+    const deletes = readAudit(context).filter((e) => e.event === 'delete');
+    assert.deepEqual(deletes.map((e) => `${e.profile} ${e.outcome}`), [...Array(3).fill('test_environment_001 refused'), 'test_environment_001 ok']);
+    assert.match(deletes[2].detail ?? '', /^delete: Profile "test_environment_001" has no verified backup newer than its last change .*none of its 1 backup\(s\) is verified/);
     assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/test_environment_001.yaml')));
     assert.ok(fs.existsSync(path.join(root, 'data/test/settings.sqlite3')), 'data kept by default');
     assert.ok(fs.existsSync(path.join(root, '.envprofiles/backups/test_environment_001', `${backup.entry.id}.zip`)), 'backups kept');

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { isEnvProfilesError } from './errors';
 import type { WorkspaceContext } from './workspaceContext';
 import { nonFileInWords, pathKind, readFileIfRegular } from './pathKind';
 import { makeFolders } from './makeFolders';
@@ -28,6 +29,26 @@ export function appendAudit(context: WorkspaceContext, entry: Omit<AuditEntry, '
   } catch (error) {
     context.logger.warn(`Could not write the audit log: ${(error as Error).message}`);
   }
+}
+
+/** Errors whose operation already wrote its line (rolled back, or failed part-way with what it did). */
+const alreadyAudited = new WeakSet<object>();
+
+/** Marks `error` as said in the audit log by its operation, so that appendUnfinished does not say it again. */
+export function auditedAlready<T>(error: T): T {
+  if (typeof error === 'object' && error !== null) alreadyAudited.add(error);
+  return error;
+}
+
+/**
+ * The line of an operation that did not finish: refused (a safety rule) or failed. A usage error gets
+ * none (nothing was attempted), nor an error its operation already wrote a line for.
+ */
+export function appendUnfinished(context: WorkspaceContext, event: AuditEvent, profile: string | undefined, error: unknown, what: string): void {
+  if (typeof error === 'object' && error !== null && alreadyAudited.has(error)) return;
+  const kind = isEnvProfilesError(error) ? error.kind : 'failure';
+  if (kind === 'usage') return;
+  appendAudit(context, { event, ...(profile ? { profile } : {}), outcome: kind === 'refused' ? 'refused' : 'failed', detail: `${what}: ${(error as Error).message}` });
 }
 
 /** Whether the file is empty or its last byte is a newline. */

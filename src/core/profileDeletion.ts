@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { writeRefusal } from './folderProbe';
 import { requireWritableFolders } from './folderAccess';
 import { readActiveState } from './activeState';
-import { appendAudit } from './auditLog';
+import { appendAudit, appendUnfinished } from './auditLog';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
 import { BackupLayout, backupIdTime } from './backup/backupLayout';
 import { chainFault, chainFaultWords, changedSinceVerified } from './backup/verifiedArchives';
@@ -143,7 +143,6 @@ async function requireCoveringBackup(context: WorkspaceContext, config: Workspac
     if (disagreement === undefined) return candidate;
     unrestorable.push(`${candidate.id}, verified, but its catalog record is not what its archive says (${disagreement}; envprofiles backups ${profile.id} --rebuild-catalog makes the catalog match)`);
   }
-  if (!dryRun) appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'refused', detail: 'no verified backup newer than the last change' });
   const missingNow = Object.values(profile.databases).filter((written) => !fs.existsSync(layout.resolve(written)));
   // People read local time; the zone is named, as the catalog and JSON keep UTC.
   const zone = localTimeZone();
@@ -246,80 +245,86 @@ function unwritableFirst(backups: BackupLayout, profileId: string): string {
 export async function deleteProfile(context: WorkspaceContext, request: DeleteRequest): Promise<DeleteResult> {
   requireInitialised(context.layout);
   return withWorkspaceLock(context, `delete ${request.id}`, async () => {
-    const { layout } = context;
-    const config = workspaceConfigFor(context);
-    const { profile, file } = loadProfile(layout, config, request.id);
-    const dryRun = request.dryRun === true;
-    // A dry run goes on past what would refuse the delete now, to show the whole plan, and says what would.
-    const refusals = new RefusalChecks(dryRun);
-    // Looked at before the covering backup is judged: a program seen with a database open is looked at
-    // again for up to 1.5 s, and what it writes before it closes is a change that backup must be newer than.
-    const databases = Object.entries(profile.databases).map(([logicalName, written]) => ({ logicalName, file: layout.resolve(written), written }));
-    const held = request.deleteData ? await heldDatabase(context.engine, databases) : undefined;
-    refusals.check(() => {
-      if (readActiveState(layout).active === profile.id) {
-        throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });
-      }
-    });
-    const covering = await refusals.checkAsync(() => requireCoveringBackup(context, config, profile, file, dryRun));
-    // What each database was when that backup was judged to cover it: looked at again once its files are aside (not in a dry run, which removes nothing).
-    const stampsWhenCovered = new Map(request.deleteData && !dryRun ? databases.map(({ file: database }) => [database, databaseWriteStamp(realLocation(database))]) : []);
-    const confirmationNeeded = isProtected(profile) && request.confirmedId !== profile.id ? profile.id : undefined;
-    if (confirmationNeeded && !dryRun) {
-      throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${profile.id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}; deleting it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
+    try {
+      return await deleteWithinLock(context, request);
+    } catch (error) {
+      // Refused (no covering backup, the active profile, no confirmation, a database open) or failed: in
+      // the audit log too (before, only a refusal for want of a backup was, and a failure to remove data).
+      if (!request.dryRun) appendUnfinished(context, 'delete', request.id, error, `delete${request.deleteData ? ' with its data' : ''}`);
+      throw error;
     }
-    if (request.deleteData) refusals.check(() => refuseIfHeld(held, `deleting ${profile.id} with its data`));
-    const deletedFiles = [layout.relative(file)];
-    const keptFiles: string[] = [];
-    const notes: string[] = [];
-    // A database file another profile also uses is that profile's data too: --delete-data keeps it.
-    const usedElsewhere = request.deleteData ? databasesOfOtherProfiles(context, profile.id) : new Map<string, string>();
-    // Every folder a file is removed from can be written (before, on a read-only disk the profile file
-    // went, then removing its data failed as "a bug").
-    const dataFolders = request.deleteData
-      ? Object.values(profile.databases).filter((written) => !usedElsewhere.has(realLocation(layout.resolve(written)))).flatMap((written) => [path.dirname(layout.resolve(written)), path.dirname(realLocation(layout.resolve(written)))])
-      : [];
-    refusals.check(() => requireWritableFolders(`Deleting ${profile.id}${request.deleteData ? ' with its data' : ''}`, [path.dirname(file), ...dataFolders], request.deleteData ? 'To delete the profile and keep its data, leave out --delete-data; to delete the data too, make that folder writable first.' : undefined));
-    const toRemove: FilesToDelete['databases'] = [];
-    for (const [logicalName, written] of Object.entries(profile.databases)) {
-      const sharedWith = usedElsewhere.get(realLocation(layout.resolve(written)));
-      if (request.deleteData && !sharedWith) {
-        // A path that is a symbolic link leads to the database: removing the link alone left the data
-        // (and SQLite's -wal and -shm, which sit beside the file the link leads to) where it was.
-        const files = [...new Set([realLocation(layout.resolve(written)), layout.resolve(written)])];
-        toRemove.push({ logicalName, written, file: files[0], files: files.flatMap(databaseFilesToRemove), stampWhenCovered: stampsWhenCovered.get(layout.resolve(written)) ?? 'not taken' });
-        deletedFiles.push(written);
-        if (files.length > 1) {
-          deletedFiles.push(layout.relative(files[0]));
-          notes.push(`${written} is a symbolic link: the database it leads to, ${layout.relative(files[0])}, ${dryRun ? 'would be' : 'was'} removed with it`);
-        }
-      } else {
-        keptFiles.push(written);
-        if (sharedWith) notes.push(`${written} ${dryRun ? 'would be' : 'was'} kept: it is also the database of ${sharedWith}`);
-      }
-    }
-    if (!dryRun) {
-      if (toRemove.length === 0) fs.rmSync(file);
-      else {
-        let notRemoved: string[];
-        try {
-          const deleted = await deleteProfileFiles(context, { profileId: profile.id, profileFile: file, databases: toRemove });
-          notRemoved = deleted.notRemoved;
-          deletedFiles.push(...deleted.emptiedFolders.map((folder) => `${layout.relative(folder)}/`));
-        } catch (error) {
-          appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'failed', detail: (error as Error).message });
-          throw error;
-        }
-        if (notRemoved.length > 0) notes.push(`the profile is deleted, but not all of its data: ${notRemoved.join('; ')}; remove what is left by hand`);
-      }
-    }
-    const dataNote = !covering || covering.verified?.ok ? undefined : `${covering.id} holds the data exactly as it was backed up, but that data already had problems, which it keeps: ${covering.verified?.detail}`;
-    const keptRaw = covering ? leftOutPresent(context, covering, profile) : [];
-    const rawNote = covering && keptRaw.length > 0 ? `${keptRaw.join(', ')} ${keptRaw.length === 1 ? 'is' : 'are'} in ${covering.id} only as found, damaged, byte for byte: a restore does not bring ${keptRaw.length === 1 ? 'it' : 'them'} back ("unzip -p" takes the files out of the archive, under damaged/)` : undefined;
-    const note = [dataNote, rawNote, ...notes].filter((n) => n !== undefined).join('; ') || undefined;
-    const result = { id: profile.id, ...(covering ? { coveredBy: covering.id } : {}), deletedFiles, keptFiles, ...(note ? { note } : {}) };
-    if (dryRun) return { ...result, plan: { wouldRefuse: refusals.wouldRefuse, ...(confirmationNeeded ? { confirmationNeeded } : {}) } };
-    appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'ok', detail: `covered by ${covering?.id}${dataNote ? ' (its data had problems when backed up)' : ''}${request.deleteData ? '; data deleted' : '; data kept'}` });
-    return result;
   });
+}
+
+async function deleteWithinLock(context: WorkspaceContext, request: DeleteRequest): Promise<DeleteResult> {
+  const { layout } = context;
+  const config = workspaceConfigFor(context);
+  const { profile, file } = loadProfile(layout, config, request.id);
+  const dryRun = request.dryRun === true;
+  // A dry run goes on past what would refuse the delete now, to show the whole plan, and says what would.
+  const refusals = new RefusalChecks(dryRun);
+  // Looked at before the covering backup is judged: a program seen with a database open is looked at
+  // again for up to 1.5 s, and what it writes before it closes is a change that backup must be newer than.
+  const databases = Object.entries(profile.databases).map(([logicalName, written]) => ({ logicalName, file: layout.resolve(written), written }));
+  const held = request.deleteData ? await heldDatabase(context.engine, databases) : undefined;
+  refusals.check(() => {
+    if (readActiveState(layout).active === profile.id) {
+      throw new EnvProfilesError('PROFILE_ACTIVE', `Profile "${profile.id}" is the active profile and cannot be deleted.`, { kind: 'refused', hint: 'Switch to another profile first.' });
+    }
+  });
+  const covering = await refusals.checkAsync(() => requireCoveringBackup(context, config, profile, file, dryRun));
+  // What each database was when that backup was judged to cover it: looked at again once its files are aside (not in a dry run, which removes nothing).
+  const stampsWhenCovered = new Map(request.deleteData && !dryRun ? databases.map(({ file: database }) => [database, databaseWriteStamp(realLocation(database))]) : []);
+  const confirmationNeeded = isProtected(profile) && request.confirmedId !== profile.id ? profile.id : undefined;
+  if (confirmationNeeded && !dryRun) {
+    throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${profile.id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}; deleting it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
+  }
+  if (request.deleteData) refusals.check(() => refuseIfHeld(held, `deleting ${profile.id} with its data`));
+  const deletedFiles = [layout.relative(file)];
+  const keptFiles: string[] = [];
+  const notes: string[] = [];
+  // A database file another profile also uses is that profile's data too: --delete-data keeps it.
+  const usedElsewhere = request.deleteData ? databasesOfOtherProfiles(context, profile.id) : new Map<string, string>();
+  // Every folder a file is removed from can be written (before, on a read-only disk the profile file
+  // went, then removing its data failed as "a bug").
+  const dataFolders = request.deleteData
+    ? Object.values(profile.databases).filter((written) => !usedElsewhere.has(realLocation(layout.resolve(written)))).flatMap((written) => [path.dirname(layout.resolve(written)), path.dirname(realLocation(layout.resolve(written)))])
+    : [];
+  refusals.check(() => requireWritableFolders(`Deleting ${profile.id}${request.deleteData ? ' with its data' : ''}`, [path.dirname(file), ...dataFolders], request.deleteData ? 'To delete the profile and keep its data, leave out --delete-data; to delete the data too, make that folder writable first.' : undefined));
+  const toRemove: FilesToDelete['databases'] = [];
+  for (const [logicalName, written] of Object.entries(profile.databases)) {
+    const sharedWith = usedElsewhere.get(realLocation(layout.resolve(written)));
+    if (request.deleteData && !sharedWith) {
+      // A path that is a symbolic link leads to the database: removing the link alone left the data
+      // (and SQLite's -wal and -shm, which sit beside the file the link leads to) where it was.
+      const files = [...new Set([realLocation(layout.resolve(written)), layout.resolve(written)])];
+      toRemove.push({ logicalName, written, file: files[0], files: files.flatMap(databaseFilesToRemove), stampWhenCovered: stampsWhenCovered.get(layout.resolve(written)) ?? 'not taken' });
+      deletedFiles.push(written);
+      if (files.length > 1) {
+        deletedFiles.push(layout.relative(files[0]));
+        notes.push(`${written} is a symbolic link: the database it leads to, ${layout.relative(files[0])}, ${dryRun ? 'would be' : 'was'} removed with it`);
+      }
+    } else {
+      keptFiles.push(written);
+      if (sharedWith) notes.push(`${written} ${dryRun ? 'would be' : 'was'} kept: it is also the database of ${sharedWith}`);
+    }
+  }
+  if (!dryRun) {
+    if (toRemove.length === 0) fs.rmSync(file);
+    else {
+      let notRemoved: string[];
+      const deleted = await deleteProfileFiles(context, { profileId: profile.id, profileFile: file, databases: toRemove });
+      notRemoved = deleted.notRemoved;
+      deletedFiles.push(...deleted.emptiedFolders.map((folder) => `${layout.relative(folder)}/`));
+      if (notRemoved.length > 0) notes.push(`the profile is deleted, but not all of its data: ${notRemoved.join('; ')}; remove what is left by hand`);
+    }
+  }
+  const dataNote = !covering || covering.verified?.ok ? undefined : `${covering.id} holds the data exactly as it was backed up, but that data already had problems, which it keeps: ${covering.verified?.detail}`;
+  const keptRaw = covering ? leftOutPresent(context, covering, profile) : [];
+  const rawNote = covering && keptRaw.length > 0 ? `${keptRaw.join(', ')} ${keptRaw.length === 1 ? 'is' : 'are'} in ${covering.id} only as found, damaged, byte for byte: a restore does not bring ${keptRaw.length === 1 ? 'it' : 'them'} back ("unzip -p" takes the files out of the archive, under damaged/)` : undefined;
+  const note = [dataNote, rawNote, ...notes].filter((n) => n !== undefined).join('; ') || undefined;
+  const result = { id: profile.id, ...(covering ? { coveredBy: covering.id } : {}), deletedFiles, keptFiles, ...(note ? { note } : {}) };
+  if (dryRun) return { ...result, plan: { wouldRefuse: refusals.wouldRefuse, ...(confirmationNeeded ? { confirmationNeeded } : {}) } };
+  appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'ok', detail: `covered by ${covering?.id}${dataNote ? ' (its data had problems when backed up)' : ''}${request.deleteData ? '; data deleted' : '; data kept'}` });
+  return result;
 }

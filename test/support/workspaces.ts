@@ -69,14 +69,17 @@ export async function emptyWorkspace(): Promise<{ root: string; context: Workspa
   return { root, context: createWorkspaceContext(root, await engine()) };
 }
 
-/** Every file, link and its content (or link target) under `root`, for byte-for-byte comparisons. */
+/**
+ * Every file, link and its content (or link target) under `root`, for byte-for-byte comparisons; but the
+ * audit log, which is evidence, not state: an operation refused or failed changes nothing, and says so there.
+ */
 export function snapshotTree(root: string, skip: (rel: string) => boolean = () => false): Record<string, string> {
   const result: Record<string, string> = {};
   const walk = (dir: string): void => {
     for (const name of fs.readdirSync(dir)) {
       const full = path.join(dir, name);
       const rel = path.relative(root, full);
-      if (skip(rel)) continue;
+      if (skip(rel) || full.endsWith(`${path.sep}.envprofiles${path.sep}audit.jsonl`)) continue;
       const stat = fs.lstatSync(full);
       if (stat.isSymbolicLink()) result[rel] = `link -> ${fs.readlinkSync(full)}`;
       else if (stat.isDirectory()) walk(full);

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { appendAudit } from '../auditLog';
+import { appendAudit, appendUnfinished, auditedAlready } from '../auditLog';
 import { EnvProfilesError } from '../errors';
 import { removeJournal, writeJournal } from '../operationJournal';
 import { typedSystemError } from '../systemErrors';
@@ -160,8 +160,21 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
   return withWorkspaceLock(context, `prune ${profileId}`, () => pruneProfileBackups(context, workspaceConfigFor(context), profileId, dryRun, timeZone));
 }
 
-/** pruneBackups's work, for a caller that holds the workspace lock (the prune of every profile takes it once). */
+/**
+ * pruneBackups's work, for a caller that holds the workspace lock (the prune of every profile takes it
+ * once). A prune refused (the catalog disagrees with the archives, nothing verified passes) or failed is
+ * in the audit log too (before, only one that deleted was).
+ */
 export async function pruneProfileBackups(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, dryRun: boolean, timeZone: string): Promise<PruneResult> {
+  try {
+    return await prune(context, config, profileId, dryRun, timeZone);
+  } catch (error) {
+    if (!dryRun) appendUnfinished(context, 'prune', profileId, error, 'prune');
+    throw error;
+  }
+}
+
+async function prune(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, dryRun: boolean, timeZone: string): Promise<PruneResult> {
   const backups = new BackupLayout(context.layout, config);
   let decided = await decide(context, config, backups, profileId, timeZone);
   const doomedIn = (decisions: RetentionDecision[]): Set<string> => new Set(decisions.filter((d) => d.action === 'delete').map((d) => d.id));
@@ -228,7 +241,7 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
     removeJournal(context.layout, journalName);
     const deleted = doomed.filter((id) => !kept.has(id));
     appendAudit(context, { event: 'prune', profile: profileId, outcome: undeletable.length > 0 ? 'failed' : 'ok', detail: `deleted ${deleted.join(', ') || 'none'}` });
-    if (undeletable.length > 0) throw undeletableError(profileId, deleted.length, doomed.length, undeletable);
+    if (undeletable.length > 0) throw auditedAlready(undeletableError(profileId, deleted.length, doomed.length, undeletable));
   } else {
     freedBytes = entries.filter(isDoomed).reduce((sum, e) => sum + e.sizeBytes, 0);
   }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { appendAudit } from '../auditLog';
+import { appendAudit, appendUnfinished, auditedAlready } from '../auditLog';
 import { fsyncDirectory, temporaryPathFor, writeChunksDurably, writeNewFileDurably } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
 import { heldDatabase, refuseIfDatabasesInUse, refuseIfHeld, type DatabaseInPlace } from '../databaseInUse';
@@ -59,20 +59,14 @@ interface RestoreInProgress {
   profileId?: string;
 }
 
-/** Errors of restores that were rolled back, which said so in the audit log themselves. */
-const rolledBack = new WeakSet<object>();
-
 /**
  * A restore refused (the application live, a database open, no confirmation, no room) or failed before
  * it replaced anything is in the audit log too, as a refused switch is (before, only restores that
  * finished or were rolled back were): who tried to restore over production, and why it did not happen.
  */
 function auditUnfinishedRestore(context: WorkspaceContext, request: RestoreRequest, profileId: string | undefined, error: unknown): void {
-  if (request.dryRun || (typeof error === 'object' && error !== null && rolledBack.has(error))) return;
-  const kind = isEnvProfilesError(error) ? error.kind : 'failure';
-  if (kind === 'usage') return;
-  const what = `${request.reference}${request.asNew ? ` as the new profile ${request.asNew}` : ''}${request.database ? ` (${request.database} only)` : ''}`;
-  appendAudit(context, { event: 'restore', ...(profileId ? { profile: profileId } : {}), outcome: kind === 'refused' ? 'refused' : 'failed', detail: `from ${what}: ${(error as Error).message}` });
+  if (request.dryRun) return;
+  appendUnfinished(context, 'restore', profileId, error, `from ${request.reference}${request.asNew ? ` as the new profile ${request.asNew}` : ''}${request.database ? ` (${request.database} only)` : ''}`);
 }
 
 async function runRestore(context: WorkspaceContext, request: RestoreRequest, restoring: RestoreInProgress): Promise<RestoreResult> {
@@ -332,9 +326,7 @@ async function swapInUnderJournal(context: WorkspaceContext, chain: ArchiveReade
     rollBackRestore(journal);
     removeJournal(layout, journalName);
     appendAudit(context, { event: 'restore', profile: manifest.profileId, outcome: 'rolled-back', detail: (error as Error).message });
-    const thrown = rolledBackRestoreError(error, journal, swapped, safetyBackup);
-    if (typeof thrown === 'object' && thrown !== null) rolledBack.add(thrown);
-    throw thrown;
+    throw auditedAlready(rolledBackRestoreError(error, journal, swapped, safetyBackup));
   }
   context.onStep?.('committed');
   finishRestore(journal);
