@@ -469,6 +469,10 @@ describe('backup archives', () => {
     assert.match(switching.stderr, /^error\[BACKUPS_FOLDER_MISSING\]: The switch to dev_environment_001 was refused: backups\.before_switch in \.envprofiles\/config\.yaml asks for a backup of test_environment_001 first, and it could not be made\. The backups folder /);
     assert.match(switching.stderr, /\n {2}Mount the disk it is on; .* To switch without that backup, set backups\.before_switch to false\.\n$/);
     assert.deepEqual(snapshotTree(root, unchanging), before);
+    // Each refused switch is in the audit log, saying why (before: only the backup's failure was).
+    const switches = readAudit(context).filter((e) => e.event === 'switch').slice(-2);
+    assert.deepEqual(switches.map((e) => `${e.profile} ${e.outcome}`), [`${DEV} failed`, `${DEV} failed`]);
+    assert.match(switches[1].detail ?? '', /^switch: The switch to dev_environment_001 was refused: backups\.before_switch/);
     assert.deepEqual(fs.readdirSync(disk), []);
     fs.mkdirSync(folder, { recursive: true });
     const backup = await createBackup(context, { profileId: DEV });

@@ -163,6 +163,10 @@ describe('switch transaction', () => {
     const before = outputsAndData(root);
     await assert.rejects(switchProfile(context, DEV), expectCode('OUTPUT_CONFLICT'));
     assertSameTree(outputsAndData(root), before, 'nothing may change');
+    // In the audit log, with what refused it (before: a switch refused past its guards left no line).
+    const [line] = readAudit(context).filter((e) => e.event === 'switch');
+    assert.deepEqual([line?.profile, line?.outcome], [DEV, 'failed']);
+    assert.match(line?.detail ?? '', /^switch: data\/settings\.sqlite3 is a regular file, but /);
   });
 
   it("an env file set at a profile's database is refused before anything is written, also the backup before switching (before: the database was overwritten with the env file)", async () => {

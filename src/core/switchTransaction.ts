@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { readActiveState } from './activeState';
-import { appendAudit } from './auditLog';
+import { appendAudit, appendUnfinished, auditedAlready } from './auditLog';
 import { replaceSymlinkAtomic, writeFileAtomic } from './atomicFile';
 import { quickValidateProfile } from './databaseValidation';
 import { EnvProfilesError, isEnvProfilesError, reworded } from './errors';
@@ -43,7 +43,16 @@ export interface SwitchResult {
  * journal, from which the next command rolls back (or finishes a committed switch).
  */
 export async function switchProfile(context: WorkspaceContext, id: string, options: SwitchOptions = {}): Promise<SwitchResult> {
-  return withWorkspaceLock(context, `switch to ${id}`, () => runSwitch(context, id, options));
+  return withWorkspaceLock(context, `switch to ${id}`, async () => {
+    try {
+      return await runSwitch(context, id, options);
+    } catch (error) {
+      // Refused or failed at any step before its journal (validation, the guard, an output conflict, the
+      // backup of the profile left): in the audit log (before, only refusals up to the guard were).
+      appendUnfinished(context, 'switch', id, error, 'switch');
+      throw error;
+    }
+  });
 }
 
 async function runSwitch(context: WorkspaceContext, id: string, options: SwitchOptions): Promise<SwitchResult> {
@@ -54,30 +63,25 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   const { profile } = loadProfile(layout, config, id);
   const from = readActiveState(layout).active;
 
-  try {
-    const report = quickValidateProfile(context, config, profile);
-    if (!report.ok) {
-      // What refuses the switch comes first (the errors); warnings follow for the record.
-      const ordered = [...report.problems.filter((p) => p.severity === 'error'), ...report.problems.filter((p) => p.severity !== 'error')];
-      const errors = ordered.filter((p) => p.severity === 'error').length;
-      throw new EnvProfilesError('VALIDATION_FAILED', `Profile "${id}" failed validation: ${ordered[0].message.replace(/\.$/, '')}${errors > 1 ? ` (and ${errors - 1} more)` : ''}.`, {
-        hint: `Run "envprofiles validate ${id}" for the full report; nothing was changed.`,
-        issues: ordered.map((p) => ({ file: p.file, field: p.field, message: p.message })),
-      });
-    }
-    step('validated');
-    checkBusyGuard(context, config, 'switch');
-    if (isProtected(profile) && options.confirmedId !== profile.id) {
-      throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${id}" is ${profile.type === 'PRODUCTION' ? 'a PRODUCTION profile' : 'protected'}; switching to it needs confirmation.`, {
-        kind: 'refused',
-        hint: `Repeat with --confirm ${id} (typing the id is the confirmation).`,
-      });
-    }
-    step('guards-checked');
-  } catch (error) {
-    appendAudit(context, { event: 'switch', profile: id, outcome: error instanceof EnvProfilesError && error.kind === 'refused' ? 'refused' : 'failed', detail: (error as Error).message });
-    throw error;
+  const report = quickValidateProfile(context, config, profile);
+  if (!report.ok) {
+    // What refuses the switch comes first (the errors); warnings follow for the record.
+    const ordered = [...report.problems.filter((p) => p.severity === 'error'), ...report.problems.filter((p) => p.severity !== 'error')];
+    const errors = ordered.filter((p) => p.severity === 'error').length;
+    throw new EnvProfilesError('VALIDATION_FAILED', `Profile "${id}" failed validation: ${ordered[0].message.replace(/\.$/, '')}${errors > 1 ? ` (and ${errors - 1} more)` : ''}.`, {
+      hint: `Run "envprofiles validate ${id}" for the full report; nothing was changed.`,
+      issues: ordered.map((p) => ({ file: p.file, field: p.field, message: p.message })),
+    });
   }
+  step('validated');
+  checkBusyGuard(context, config, 'switch');
+  if (isProtected(profile) && options.confirmedId !== profile.id) {
+    throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${id}" is ${profile.type === 'PRODUCTION' ? 'a PRODUCTION profile' : 'protected'}; switching to it needs confirmation.`, {
+      kind: 'refused',
+      hint: `Repeat with --confirm ${id} (typing the id is the confirmation).`,
+    });
+  }
+  step('guards-checked');
 
   const switchedAt = context.now().toISOString();
   const planned = planOutputs(layout, config, profile, switchedAt);
@@ -108,7 +112,7 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   } catch (error) {
     rollBackSwitch(context, journal);
     appendAudit(context, { event: 'switch', profile: id, outcome: 'rolled-back', detail: (error as Error).message });
-    throw error;
+    throw auditedAlready(error);
   }
   // Past the commit point: an interruption from here on is finished, not rolled back, by the next command.
   step('committed');
