@@ -472,7 +472,7 @@ describe('backup archives', () => {
     // Each refused switch is in the audit log, saying why (before: only the backup's failure was).
     const switches = readAudit(context).filter((e) => e.event === 'switch').slice(-2);
     assert.deepEqual(switches.map((e) => `${e.profile} ${e.outcome}`), [`${DEV} failed`, `${DEV} failed`]);
-    assert.match(switches[1].detail ?? '', /^switch: The switch to dev_environment_001 was refused: backups\.before_switch/);
+    assert.match(switches[1].detail ?? '', /^The switch to dev_environment_001 was refused: backups\.before_switch/);
     assert.deepEqual(fs.readdirSync(disk), []);
     fs.mkdirSync(folder, { recursive: true });
     const backup = await createBackup(context, { profileId: DEV });

@@ -707,7 +707,7 @@ describe('prune', () => {
     // Each refusal is in the audit log (before: only a prune that deleted was).
     const prunes = readAudit(context).filter((e) => e.event === 'prune');
     assert.deepEqual(prunes.map((e) => `${e.profile} ${e.outcome}`), ['dev_environment_001 refused', 'dev_environment_001 refused']);
-    assert.match(prunes[1].detail ?? '', /^prune: None of dev_environment_001's backups is known to restore/);
+    assert.match(prunes[1].detail ?? '', /^None of dev_environment_001's backups is known to restore/);
   });
 
   it('refuses when the catalog and the archives on disk disagree, saying what disagrees', async () => {
@@ -824,7 +824,7 @@ describe('delete', () => {
     // Each refusal is in the audit log with what it said, and the delete.
     const deletes = readAudit(context).filter((e) => e.event === 'delete');
     assert.deepEqual(deletes.map((e) => `${e.profile} ${e.outcome}`), [...Array(3).fill('test_environment_001 refused'), 'test_environment_001 ok']);
-    assert.match(deletes[2].detail ?? '', /^delete: Profile "test_environment_001" has no verified backup newer than its last change .*none of its 1 backup\(s\) is verified/);
+    assert.match(deletes[2].detail ?? '', /^Profile "test_environment_001" has no verified backup newer than its last change .*none of its 1 backup\(s\) is verified/);
     assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/test_environment_001.yaml')));
     assert.ok(fs.existsSync(path.join(root, 'data/test/settings.sqlite3')), 'data kept by default');
     assert.ok(fs.existsSync(path.join(root, '.envprofiles/backups/test_environment_001', `${backup.entry.id}.zip`)), 'backups kept');

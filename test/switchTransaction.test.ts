@@ -166,7 +166,7 @@ describe('switch transaction', () => {
     // In the audit log, with what refused it (before: a switch refused past its guards left no line).
     const [line] = readAudit(context).filter((e) => e.event === 'switch');
     assert.deepEqual([line?.profile, line?.outcome], [DEV, 'failed']);
-    assert.match(line?.detail ?? '', /^switch: data\/settings\.sqlite3 is a regular file, but /);
+    assert.match(line?.detail ?? '', /^data\/settings\.sqlite3 is a regular file, but /);
   });
 
   it("an env file set at a profile's database is refused before anything is written, also the backup before switching (before: the database was overwritten with the env file)", async () => {

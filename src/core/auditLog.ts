@@ -41,14 +41,15 @@ export function auditedAlready<T>(error: T): T {
 }
 
 /**
- * The line of an operation that did not finish: refused (a safety rule) or failed. A usage error gets
- * none (nothing was attempted), nor an error its operation already wrote a line for.
+ * The line of an operation that did not finish: refused (a safety rule) or failed, its detail what the
+ * error said (after `what`, when the event and profile do not say all of what was tried). A usage error
+ * gets none (nothing was attempted), nor an error its operation already wrote a line for.
  */
-export function appendUnfinished(context: WorkspaceContext, event: AuditEvent, profile: string | undefined, error: unknown, what: string): void {
+export function appendUnfinished(context: WorkspaceContext, event: AuditEvent, profile: string | undefined, error: unknown, what?: string): void {
   if (typeof error === 'object' && error !== null && alreadyAudited.has(error)) return;
   const kind = isEnvProfilesError(error) ? error.kind : 'failure';
   if (kind === 'usage') return;
-  appendAudit(context, { event, ...(profile ? { profile } : {}), outcome: kind === 'refused' ? 'refused' : 'failed', detail: `${what}: ${(error as Error).message}` });
+  appendAudit(context, { event, ...(profile ? { profile } : {}), outcome: kind === 'refused' ? 'refused' : 'failed', detail: `${what ? `${what}: ` : ''}${(error as Error).message}` });
 }
 
 /** Whether the file is empty or its last byte is a newline. */

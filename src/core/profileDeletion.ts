@@ -250,7 +250,7 @@ export async function deleteProfile(context: WorkspaceContext, request: DeleteRe
     } catch (error) {
       // Refused (no covering backup, the active profile, no confirmation, a database open) or failed: in
       // the audit log too (before, only a refusal for want of a backup was, and a failure to remove data).
-      if (!request.dryRun) appendUnfinished(context, 'delete', request.id, error, `delete${request.deleteData ? ' with its data' : ''}`);
+      if (!request.dryRun) appendUnfinished(context, 'delete', request.id, error, request.deleteData ? 'with its data' : undefined);
       throw error;
     }
   });

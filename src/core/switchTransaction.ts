@@ -49,7 +49,7 @@ export async function switchProfile(context: WorkspaceContext, id: string, optio
     } catch (error) {
       // Refused or failed at any step before its journal (validation, the guard, an output conflict, the
       // backup of the profile left): in the audit log (before, only refusals up to the guard were).
-      appendUnfinished(context, 'switch', id, error, 'switch');
+      appendUnfinished(context, 'switch', id, error);
       throw error;
     }
   });

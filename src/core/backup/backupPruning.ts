@@ -169,7 +169,7 @@ export async function pruneProfileBackups(context: WorkspaceContext, config: Wor
   try {
     return await prune(context, config, profileId, dryRun, timeZone);
   } catch (error) {
-    if (!dryRun) appendUnfinished(context, 'prune', profileId, error, 'prune');
+    if (!dryRun) appendUnfinished(context, 'prune', profileId, error);
     throw error;
   }
 }
