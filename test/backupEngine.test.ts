@@ -873,6 +873,9 @@ describe('backup archives', () => {
     assert.equal(emptied.note, `data/dev/strategies.sqlite3 (strategies) is empty (0 bytes): it was backed up as a database with no tables; if it held data, the earlier backups still do ("envprofiles backups ${DEV}")`);
     assert.equal((await verifyBackup(context, emptied.entry.id)).ok, true);
     assert.match((await createBackup(context, { profileId: DEV, kind: 'incremental' })).note ?? '', /strategies\) is empty/, 'while it stays empty, every backup says so');
+    // Its one page is said so through the CLI (before: "1 pages").
+    const listed = runCli(['backup', DEV, '--full', '--workspace', root]);
+    assert.match(listed.stdout, /\n {2}strategies: whole image, 1 page\n/, listed.stdout);
     await restoreBackup(context, { reference: before.entry.id, database: 'strategies' });
     assert.equal(await contentDigest(strategies), tables);
     assert.equal((await createBackup(context, { profileId: DEV, kind: 'incremental' })).note, undefined);

@@ -75,7 +75,7 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
       add('header', 'error', `${written} ${cutShort}. ${RESTORE_DAMAGED(name)}`);
       return result;
     }
-    add('header', 'ok', `page size ${header.pageSize}, ${header.pageCount} pages, user_version ${header.userVersion}`);
+    add('header', 'ok', `page size ${header.pageSize}, ${header.pageCount} page${header.pageCount === 1 ? '' : 's'}, user_version ${header.userVersion}`);
     add('journal-mode', 'ok', result.journalMode === 'wal' ? 'WAL' : 'rollback journal');
     if (result.journalMode === 'wal') {
       add('wal-file', 'info', result.walBytes > 0 ? `-wal present (${result.walBytes} bytes not yet checkpointed)` : 'no pending -wal data');

@@ -29,7 +29,7 @@ function describe({ result, verification, inPlaceOf, fullNotTaken }: Checked): s
   const e = result.entry;
   const lines = [`Backed up ${e.profileId}: ${e.id} (${e.kind}, ${formatSize(e.sizeBytes)}, ${(result.durationMs / 1000).toFixed(2)} s)`];
   if (inPlaceOf) lines.push(`  in place of the incremental ${inPlaceOf.id}, which FAILED verification: ${inPlaceOf.problem}`, '    (a full backup needs no other archive; the failed one is kept, marked FAILED, for prune to decide; check the disk of the backups folder)', ...alsoFailedLines(inPlaceOf.alsoFailed, '  '));
-  for (const db of result.databases) lines.push(`  ${db.name}: ${db.storage === 'image' ? `whole image, ${db.pageCount} pages${db.wholeBecause ? ` (${db.wholeBecause})` : ''}` : `${db.pagesStored} of ${db.pageCount} pages changed`}`);
+  for (const db of result.databases) lines.push(`  ${db.name}: ${db.storage === 'image' ? `whole image, ${db.pageCount} page${db.pageCount === 1 ? '' : 's'}${db.wholeBecause ? ` (${db.wholeBecause})` : ''}` : `${db.pagesStored} of ${db.pageCount} pages changed`}`);
   if (result.note) lines.push(`  note: ${result.note}`);
   lines.push(`  archive: ${result.archive}`);
   if (!verification) lines.push(`  not yet verified: envprofiles verify ${result.unlisted ? shellArgument(result.archive) : e.id} (or back up with --verify)`);
