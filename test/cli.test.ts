@@ -450,6 +450,30 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     assert.match(confirmed.stdout, /Switched to prod_environment_001 .*from dev_environment_001/);
   });
 
+  it('a --confirm that names another profile than the one a switch, delete or restore changes (not protected, so it needs none) is a usage error (exit 2) and changes nothing (before: it went on over that other profile)', async () => {
+    const { root } = await demoWorkspace();
+    const backedUp = runCli(['backup', DEV, '--workspace', root, '--json']);
+    assert.equal(backedUp.status, 0, backedUp.stderr);
+    const id = backedUp.json?.result.id as string;
+    const before = snapshotTree(root, (rel) => rel.endsWith('.envprofiles/lock') || /-(wal|shm)$/.test(rel));
+    const misdirected = (operation: string): string => `error[USAGE]: --confirm names ${PROD}, but ${operation}, which is not protected and needs no confirmation; nothing was changed.\n`;
+    for (const [args, operation] of [
+      [['switch', DEV], `this switch is to ${DEV}`],
+      [['delete', DEV, '--delete-data'], `this deletes ${DEV}`],
+      [['restore', id], `this restore replaces the data of ${DEV}`],
+      [['restore', id, '--dry-run'], `this restore replaces the data of ${DEV}`],
+      [['restore', id, '--as-new', 'dev_copy_001'], 'this restore makes the new profile dev_copy_001'],
+    ] as const) {
+      const refused = runCli([...args, '--confirm', PROD, '--workspace', root]);
+      assert.equal(refused.status, 2, `${args.join(' ')}: ${refused.stderr}`);
+      assert.ok(refused.stderr.startsWith(misdirected(operation)), refused.stderr);
+    }
+    assertSameTree(snapshotTree(root, (rel) => rel.endsWith('.envprofiles/lock') || /-(wal|shm)$/.test(rel)), before, 'nothing may change');
+    // Its own id, or the backup's profile for a new one, is no mistake.
+    assert.equal(runCli(['restore', id, '--as-new', 'dev_copy_001', '--confirm', DEV, '--workspace', root]).status, 0);
+    assert.equal(runCli(['switch', DEV, '--confirm', DEV, '--workspace', root]).status, 0);
+  });
+
   it('switch is refused with exit 3 while the busy guard is up', async () => {
     const { root } = await demoWorkspace();
     fs.writeFileSync(path.join(root, 'data/app.lock'), '');

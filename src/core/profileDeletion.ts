@@ -4,6 +4,7 @@ import { writeRefusal } from './folderProbe';
 import { requireWritableFolders } from './folderAccess';
 import { readActiveState } from './activeState';
 import { appendAudit, appendUnfinished } from './auditLog';
+import { refuseMisdirectedConfirmation } from './misdirectedConfirmation';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
 import { BackupLayout, backupIdTime } from './backup/backupLayout';
 import { chainFault, chainFaultWords, changedSinceVerified } from './backup/verifiedArchives';
@@ -261,6 +262,7 @@ async function deleteWithinLock(context: WorkspaceContext, request: DeleteReques
   const config = workspaceConfigFor(context);
   const { profile, file } = loadProfile(layout, config, request.id);
   const dryRun = request.dryRun === true;
+  if (!isProtected(profile)) refuseMisdirectedConfirmation(request.confirmedId, profile.id, 'this deletes');
   // A dry run goes on past what would refuse the delete now, to show the whole plan, and says what would.
   const refusals = new RefusalChecks(dryRun);
   // Looked at before the covering backup is judged: a program seen with a database open is looked at

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { readActiveState } from './activeState';
 import { appendAudit, appendUnfinished, auditedAlready } from './auditLog';
+import { refuseMisdirectedConfirmation } from './misdirectedConfirmation';
 import { replaceSymlinkAtomic, writeFileAtomic } from './atomicFile';
 import { quickValidateProfile } from './databaseValidation';
 import { EnvProfilesError, isEnvProfilesError, reworded } from './errors';
@@ -62,6 +63,7 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   const config = workspaceConfigFor(context);
   const { profile } = loadProfile(layout, config, id);
   const from = readActiveState(layout).active;
+  if (!isProtected(profile)) refuseMisdirectedConfirmation(options.confirmedId, id, 'this switch is to');
 
   const report = quickValidateProfile(context, config, profile);
   if (!report.ok) {

@@ -31,6 +31,7 @@ import { requireRoomToVerify } from './safetyBackupCheck';
 import { shellArgument } from '../shellArgument';
 import { makeFolders } from '../makeFolders';
 import { restoreAsNew } from './restoreAsNewProfile';
+import { refuseMisdirectedConfirmation } from '../misdirectedConfirmation';
 import { outcomeNotes, sharedPathNotes, failedVerificationNote } from './restoreNotes';
 import { refuseIfFilesChangedSince, refuseIfSetAsideTouched, refuseIfWrittenSince, rolledBackError, vanishedDuringRestore } from './restoreRefusals';
 import type { Outcome, RestorePlan, RestoreRequest, RestoreResult } from './restoreRequest';
@@ -116,6 +117,8 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest, re
       : undefined;
     const verification = { notVerified, listed, ...(changed ? { changedSinceVerified: changed } : {}) };
     if (request.asNew) {
+      // It replaces nothing, so it needs no confirmation; one that names neither profile was meant for another restore.
+      refuseMisdirectedConfirmation(request.confirmedId, request.asNew, 'this restore makes the new profile', [request.asNew, manifest.profileId]);
       requireAskedDatabase(new Map());
       const restored = await restoreAsNew(context, config, chain, request.asNew, started, request.dryRun === true, verification);
       restored.plan?.wouldRefuse.unshift(...wouldRefuse);
@@ -144,6 +147,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest, re
     // stand in: the safety backup holds every database all the same, and a protected one is still asked for.
     const profile = current.profile ?? backedUpProfile ?? (profileRecord(chain) ? await profileFromManifest(context, config, chain) : undefined);
     const safetyProfile = profile ?? manifestOnlyProfile(manifest);
+    if (!isProtected(safetyProfile)) refuseMisdirectedConfirmation(request.confirmedId, safetyProfile.id, 'this restore replaces the data of');
     const confirmationNeeded = isProtected(safetyProfile) && request.confirmedId !== safetyProfile.id ? safetyProfile : undefined;
     // A dry run changes nothing, so it needs no confirmation: it says that the restore will.
     if (confirmationNeeded && !request.dryRun) {
