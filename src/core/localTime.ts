@@ -41,9 +41,10 @@ function partsFormatter(timeZone: string): Intl.DateTimeFormat {
  * The machine's time zone (TZ, or the system's). A TZ the time zone database does not know, and that is
  * in no POSIX form (see posixRulesZone, fixedOffsetZone), reads as UTC, as the C library reads it and as
  * Node's clock then runs: an empty TZ (which made every command that shows a time fail with INTERNAL,
- * "Invalid time zone specified: Etc/Unknown"), a misspelt name (shown as "undefined"). A TZ that names a zone file (`:/etc/localtime`, which some systemd services
- * set, or `/usr/share/zoneinfo/Europe/Berlin`) is the zone of that file: Node's clock runs on it, but
- * Intl resolves no name for it. So is one in the POSIX form with a fixed offset (see fixedOffsetZone).
+ * "Invalid time zone specified: Etc/Unknown"), a misspelt name (shown as "undefined"). A TZ that names a
+ * zone file (`:/etc/localtime`, which some systemd services set, or `/usr/share/zoneinfo/Europe/Berlin`)
+ * is the zone of that file: Node's clock runs on it, but Intl resolves no name for it. So is one in the
+ * POSIX form with a fixed offset (see fixedOffsetZone).
  */
 export function localTimeZone(): string {
   // Resolved once per value of TZ (Node follows a TZ changed at run time, so must this).
@@ -138,7 +139,6 @@ export function localClockParts(when: Date): LocalParts {
   if (rules) return utcParts(shiftedBy(rules, when));
   return { year: when.getFullYear(), month: when.getMonth() + 1, day: when.getDate(), hour: when.getHours(), minute: when.getMinutes(), second: when.getSeconds() };
 }
-
 
 const knownZones = new Map<string, boolean>();
 
