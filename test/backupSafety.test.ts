@@ -14,7 +14,7 @@ const DEV = 'dev_environment_001';
 const KILLS = Number(process.env.ENVPROFILES_KILL_RUNS ?? 24);
 
 
-const ignoreSqliteCompanions = (rel: string): boolean => rel.endsWith('-shm') || rel.endsWith('-wal') || rel.endsWith('audit.jsonl') || rel.includes('.envprofiles/backups');
+const ignoreSqliteCompanions = (rel: string): boolean => rel.endsWith('-shm') || rel.endsWith('-wal') || rel.includes('.envprofiles/backups');
 
 describe('hostile archives are refused before anything is written', () => {
   const cases: [string, RegExp][] = [

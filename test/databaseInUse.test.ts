@@ -68,7 +68,7 @@ function backupCount(context: WorkspaceContext, profileId: string): number {
  * workspace lock, and the -wal and -shm files that connections create and remove as they come and go.
  */
 function workspaceFiles(root: string): Record<string, string> {
-  return snapshotTree(root, (rel) => rel === '.envprofiles/audit.jsonl' || rel === '.envprofiles/lock' || /-(wal|shm)$/.test(rel));
+  return snapshotTree(root, (rel) => rel === '.envprofiles/lock' || /-(wal|shm)$/.test(rel));
 }
 
 /** Which files differ between two `workspaceFiles` (an assertion message that does not print megabytes of content). */

@@ -8,7 +8,7 @@ import { demoWorkspace, snapshotTree, tempDir } from './support/workspaces';
 const DEV = 'dev_environment_001';
 const PROD = 'prod_environment_001';
 /** What a command may touch without changing anything: the audit log, the lock, SQLite's own -wal/-shm. */
-const unchanging = (rel: string): boolean => rel === '.envprofiles/audit.jsonl' || rel === '.envprofiles/lock' || /-(wal|shm)$/.test(rel);
+const unchanging = (rel: string): boolean => rel === '.envprofiles/lock' || /-(wal|shm)$/.test(rel);
 
 /** A dry run's line on a backup that has not passed a verification; `reference` as the command line names it. */
 const notVerifiedLine = (reference: string): string => `  note: this backup has not passed a verification, and a dry run reads only its manifest, not its data: the restore itself checks every entry (SHA-256) before anything is replaced; "envprofiles verify ${reference}" checks the whole backup now`;

@@ -19,7 +19,7 @@ const DEV = 'dev_environment_001';
 const TEST = 'test_environment_001';
 
 /** Everything except what SQLite itself manages beside a database and the append-only audit log. */
-const outputsAndData = (root: string) => snapshotTree(root, (rel) => rel.endsWith('-shm') || rel.endsWith('-wal') || rel.endsWith('audit.jsonl'));
+const outputsAndData = (root: string) => snapshotTree(root, (rel) => rel.endsWith('-shm') || rel.endsWith('-wal'));
 
 function expectCode(code: string) {
   return (error: unknown): boolean => {
@@ -360,11 +360,11 @@ describe('switch transaction', () => {
       assert.ok(steps.includes('applied:env-file:.env') && steps.includes('applied:state:.envprofiles/state.json') && steps.includes('committed'));
 
       const keep = (rel: string) => rel.startsWith('.envprofiles/env-backups');
-      const before = snapshotTree(root, (rel) => keep(rel) || rel.endsWith('-shm') || rel.endsWith('-wal') || rel.endsWith('audit.jsonl'));
+      const before = snapshotTree(root, (rel) => keep(rel) || rel.endsWith('-shm') || rel.endsWith('-wal'));
       for (const failAt of steps.filter((s) => s !== 'committed')) {
         const failing: WorkspaceContext = { ...context, onStep: (s) => { if (s === failAt) throw new EnvProfilesError('INJECTED_FAULT', `fault at ${s}`); } };
         await assert.rejects(switchProfile(failing, TEST), expectCode('INJECTED_FAULT'));
-        const after = snapshotTree(root, (rel) => keep(rel) || rel.endsWith('-shm') || rel.endsWith('-wal') || rel.endsWith('audit.jsonl'));
+        const after = snapshotTree(root, (rel) => keep(rel) || rel.endsWith('-shm') || rel.endsWith('-wal'));
         assertSameTree(after, before, `outputs changed after a failure at ${failAt}`);
         assert.deepEqual(temporaryFiles(root), [], `temporary files left after a failure at ${failAt}`);
         assert.ok(!fs.existsSync(path.join(root, '.envprofiles/journal/switch.json')), 'journal removed');
