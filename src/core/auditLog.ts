@@ -40,12 +40,34 @@ export function auditedAlready<T>(error: T): T {
   return error;
 }
 
+/** What the line of an unfinished operation says besides its event: whose it was, and what was tried. */
+export interface UnfinishedOperation {
+  profile?: string;
+  what?: string;
+  /** A dry run changes nothing and writes no line. */
+  dryRun?: boolean;
+}
+
+/**
+ * Runs `operation`; when it throws, writes its line (appendUnfinished, below) with what `describe` says then
+ * (a restore learns whose backup it is only once the archive is read), and throws on.
+ */
+export async function auditingUnfinished<T>(context: WorkspaceContext, event: AuditEvent, describe: () => UnfinishedOperation, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    const { profile, what, dryRun } = describe();
+    if (!dryRun) appendUnfinished(context, event, profile, error, what);
+    throw error;
+  }
+}
+
 /**
  * The line of an operation that did not finish: refused (a safety rule) or failed, its detail what the
  * error said (after `what`, when the event and profile do not say all of what was tried). A usage error
  * gets none (nothing was attempted), nor an error its operation already wrote a line for.
  */
-export function appendUnfinished(context: WorkspaceContext, event: AuditEvent, profile: string | undefined, error: unknown, what?: string): void {
+function appendUnfinished(context: WorkspaceContext, event: AuditEvent, profile: string | undefined, error: unknown, what?: string): void {
   if (typeof error === 'object' && error !== null && alreadyAudited.has(error)) return;
   const kind = isEnvProfilesError(error) ? error.kind : 'failure';
   if (kind === 'usage') return;

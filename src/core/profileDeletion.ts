@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { writeRefusal } from './folderProbe';
 import { requireWritableFolders } from './folderAccess';
 import { readActiveState } from './activeState';
-import { appendAudit, appendUnfinished } from './auditLog';
+import { appendAudit, auditingUnfinished } from './auditLog';
 import { refuseMisdirectedConfirmation } from './misdirectedConfirmation';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
 import { BackupLayout, backupIdTime } from './backup/backupLayout';
@@ -245,16 +245,10 @@ function unwritableFirst(backups: BackupLayout, profileId: string): string {
  */
 export async function deleteProfile(context: WorkspaceContext, request: DeleteRequest): Promise<DeleteResult> {
   requireInitialised(context.layout);
-  return withWorkspaceLock(context, `delete ${request.id}`, async () => {
-    try {
-      return await deleteWithinLock(context, request);
-    } catch (error) {
-      // Refused (no covering backup, the active profile, no confirmation, a database open) or failed: in
-      // the audit log too (before, only a refusal for want of a backup was, and a failure to remove data).
-      if (!request.dryRun) appendUnfinished(context, 'delete', request.id, error, request.deleteData ? 'with its data' : undefined);
-      throw error;
-    }
-  });
+  // Refused (no covering backup, the active profile, no confirmation, a database open) or failed: in the
+  // audit log too (before, only a refusal for want of a backup was, and a failure to remove data).
+  const described = { profile: request.id, what: request.deleteData ? 'with its data' : undefined, dryRun: request.dryRun };
+  return withWorkspaceLock(context, `delete ${request.id}`, () => auditingUnfinished(context, 'delete', () => described, () => deleteWithinLock(context, request)));
 }
 
 async function deleteWithinLock(context: WorkspaceContext, request: DeleteRequest): Promise<DeleteResult> {

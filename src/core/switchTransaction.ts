@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { readActiveState } from './activeState';
-import { appendAudit, appendUnfinished, auditedAlready } from './auditLog';
+import { appendAudit, auditedAlready, auditingUnfinished } from './auditLog';
 import { refuseMisdirectedConfirmation } from './misdirectedConfirmation';
 import { replaceSymlinkAtomic, writeFileAtomic } from './atomicFile';
 import { quickValidateProfile } from './databaseValidation';
@@ -44,16 +44,9 @@ export interface SwitchResult {
  * journal, from which the next command rolls back (or finishes a committed switch).
  */
 export async function switchProfile(context: WorkspaceContext, id: string, options: SwitchOptions = {}): Promise<SwitchResult> {
-  return withWorkspaceLock(context, `switch to ${id}`, async () => {
-    try {
-      return await runSwitch(context, id, options);
-    } catch (error) {
-      // Refused or failed at any step before its journal (validation, the guard, an output conflict, the
-      // backup of the profile left): in the audit log (before, only refusals up to the guard were).
-      appendUnfinished(context, 'switch', id, error);
-      throw error;
-    }
-  });
+  // Refused or failed at any step before its journal (validation, the guard, an output conflict, the
+  // backup of the profile left): in the audit log (before, only refusals up to the guard were).
+  return withWorkspaceLock(context, `switch to ${id}`, () => auditingUnfinished(context, 'switch', () => ({ profile: id }), () => runSwitch(context, id, options)));
 }
 
 async function runSwitch(context: WorkspaceContext, id: string, options: SwitchOptions): Promise<SwitchResult> {

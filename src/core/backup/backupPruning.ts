@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { appendAudit, appendUnfinished, auditedAlready } from '../auditLog';
+import { appendAudit, auditedAlready, auditingUnfinished } from '../auditLog';
 import { EnvProfilesError } from '../errors';
 import { removeJournal, writeJournal } from '../operationJournal';
 import { typedSystemError } from '../systemErrors';
@@ -166,12 +166,7 @@ export async function pruneBackups(context: WorkspaceContext, profileId: string,
  * in the audit log too (before, only one that deleted was).
  */
 export async function pruneProfileBackups(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, dryRun: boolean, timeZone: string): Promise<PruneResult> {
-  try {
-    return await prune(context, config, profileId, dryRun, timeZone);
-  } catch (error) {
-    if (!dryRun) appendUnfinished(context, 'prune', profileId, error);
-    throw error;
-  }
+  return auditingUnfinished(context, 'prune', () => ({ profile: profileId, dryRun }), () => prune(context, config, profileId, dryRun, timeZone));
 }
 
 async function prune(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, dryRun: boolean, timeZone: string): Promise<PruneResult> {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { appendAudit, appendUnfinished, auditedAlready } from '../auditLog';
+import { appendAudit, auditedAlready, auditingUnfinished } from '../auditLog';
 import { fsyncDirectory, temporaryPathFor, writeChunksDurably, writeNewFileDurably } from '../atomicFile';
 import { checkBusyGuard } from '../busyGuard';
 import { heldDatabase, refuseIfDatabasesInUse, refuseIfHeld, type DatabaseInPlace } from '../databaseInUse';
@@ -44,30 +44,19 @@ import { matchPermissions, presentFilesOf, restoredPermissions } from './restore
 /** Restores a backup over its profile (or as a new profile, or one database), as a journaled swap. */
 export async function restoreBackup(context: WorkspaceContext, request: RestoreRequest): Promise<RestoreResult> {
   requireInitialised(context.layout);
-  return withWorkspaceLock(context, `restore ${request.reference}`, async () => {
+  // A restore refused (the application live, a database open, no confirmation, no room) or failed before
+  // it replaced anything is in the audit log too (before, only restores that finished or were rolled back
+  // were): who tried to restore over production, and why it did not happen.
+  return withWorkspaceLock(context, `restore ${request.reference}`, () => {
     const restoring: RestoreInProgress = {};
-    try {
-      return await runRestore(context, request, restoring);
-    } catch (error) {
-      auditUnfinishedRestore(context, request, restoring.profileId, error);
-      throw error;
-    }
+    const what = `from ${request.reference}${request.asNew ? ` as the new profile ${request.asNew}` : ''}${request.database ? ` (${request.database} only)` : ''}`;
+    return auditingUnfinished(context, 'restore', () => ({ profile: restoring.profileId, what, dryRun: request.dryRun }), () => runRestore(context, request, restoring));
   });
 }
 
-/** What the audit log of a restore that did not finish needs to know of it: whose it was, once known. */
+/** Whose profile a restore acts on, once its archive is read (for the audit line of one that does not finish). */
 interface RestoreInProgress {
   profileId?: string;
-}
-
-/**
- * A restore refused (the application live, a database open, no confirmation, no room) or failed before
- * it replaced anything is in the audit log too, as a refused switch is (before, only restores that
- * finished or were rolled back were): who tried to restore over production, and why it did not happen.
- */
-function auditUnfinishedRestore(context: WorkspaceContext, request: RestoreRequest, profileId: string | undefined, error: unknown): void {
-  if (request.dryRun) return;
-  appendUnfinished(context, 'restore', profileId, error, `from ${request.reference}${request.asNew ? ` as the new profile ${request.asNew}` : ''}${request.database ? ` (${request.database} only)` : ''}`);
 }
 
 async function runRestore(context: WorkspaceContext, request: RestoreRequest, restoring: RestoreInProgress): Promise<RestoreResult> {
