@@ -436,6 +436,10 @@ describe('backup archives', () => {
       '',
     ].join('\n'));
     assert.deepEqual(fs.readdirSync(disk), []);
+    // In the audit log, saying why (before: a backup that failed before its archive was begun left no line).
+    const backupLines = readAudit(context).filter((e) => e.event === 'backup');
+    assert.deepEqual(backupLines.map((e) => `${e.profile} ${e.outcome}`), [`${DEV} failed`]);
+    assert.ok(backupLines[0].detail?.startsWith(`The backups folder ${folder} (backups.directory`), backupLines[0].detail);
     const suggested = /\("(mkdir -p .*)"\)/.exec(refused.stderr)?.[1] as string;
     assert.equal(spawnSync('sh', ['-c', suggested]).status, 0);
     assert.deepEqual([fs.readdirSync(disk), fs.readdirSync(path.dirname(folder))], [['USB disk'], ["Sam's backups"]]);

@@ -603,7 +603,7 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     assert.equal(cloned.status, 0, cloned.stderr);
     assert.equal(cloned.json?.result.databases.settings, 'data/dev_copy/settings.sqlite3');
     const again = runCli(['clone', DEV, 'dev_copy', '--workspace', root]);
-    assert.equal(again.status, 1);
+    assert.equal(again.status, 3, 'refused: nothing is written over a profile');
     assert.match(again.stderr, /error\[PROFILE_EXISTS\]/);
   });
 
@@ -616,7 +616,7 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     assert.equal(created.json?.result.profile.name, '개발 환경');
     assert.equal(fs.readFileSync(path.join(root, '.envprofiles/profiles/dev_environment_001.yaml'), 'utf8'), SPEC_TEMPLATE);
     const again = runCli(['create', '--from-file', file, '--workspace', root]);
-    assert.equal(again.status, 1);
+    assert.equal(again.status, 3, 'refused: nothing is written over a profile');
     assert.match(again.stderr, /error\[PROFILE_EXISTS\]/);
   });
 

@@ -191,7 +191,7 @@ describe('an interrupted clone, and files someone made at its paths before the n
     const databaseBytes = fs.readFileSync(database);
     held.release();
     const finished = await held.finished;
-    assert.equal(finished.code, 1, finished.stderr);
+    assert.equal(finished.code, 3, finished.stderr);
     assert.match(finished.stderr, new RegExp(`TARGET_EXISTS.*data/${id}/strategies\\.sqlite3 was made by something else while this operation was making it there, so it was left as it is`));
     assert.deepEqual(fs.readFileSync(database), databaseBytes, 'the database made meanwhile stays, byte for byte');
     assert.ok(!fs.existsSync(path.join(root, `data/${id}/settings.sqlite3`)), 'the clone\'s own database is removed');
@@ -211,7 +211,7 @@ describe('an interrupted clone, and files someone made at its paths before the n
     const profileText = fs.readFileSync(profileFile, 'utf8');
     held.release();
     const finished = await held.finished;
-    assert.equal(finished.code, 1, finished.stderr);
+    assert.equal(finished.code, 3, finished.stderr);
     assert.match(finished.stderr, new RegExp(`PROFILE_EXISTS.*profiles/${id}\\.yaml\\): it was made by something else while this profile was being written, and was left as it is`));
     assert.equal(fs.readFileSync(profileFile, 'utf8'), profileText, 'the profile file made meanwhile stays');
     assert.ok(!fs.existsSync(path.join(root, `data/${id}`)), 'the clone\'s databases and their folder are removed');

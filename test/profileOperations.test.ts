@@ -201,6 +201,14 @@ describe('clone', () => {
     assert.ok(!fs.existsSync(path.join(root, 'data/half_done')), 'copied databases removed');
     assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/half_done.yaml')));
     assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
+    // Each attempt is in the audit log: refused when something was in the way (before: none of these three
+    // had a line), failed otherwise.
+    assert.deepEqual(readAudit(context).filter((e) => e.event === 'clone').map((e) => `${e.profile} ${e.outcome} ${e.detail}`), [
+      'taken refused data/taken/settings.sqlite3 already exists; cloning would overwrite it.',
+      'test_environment_001 refused Profile "test_environment_001" already exists (.envprofiles/profiles/test_environment_001.yaml).',
+      'whatever failed No profile "missing_src" in .envprofiles/profiles.',
+      'half_done failed disk full',
+    ]);
   });
 
   it('an id that differs from a profile\'s, or from a deleted profile\'s backups, only in case is refused by clone, create and restore --as-new (before: accepted; on a disk that does not tell case apart, one profile file and one backups folder, whose catalog each wrote over the other\'s)', async () => {

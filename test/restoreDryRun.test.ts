@@ -107,7 +107,7 @@ describe('restore --dry-run', function () {
     ]);
     assert.deepEqual(dry.json?.result.notes, ['would restore as the new profile dev_copy']);
     assert.equal(dry.json?.result.plan.notVerified, true);
-    assert.equal(runCli(['restore', backup.entry.id, '--as-new', DEV, '--dry-run', '--workspace', root]).status, 1, 'an id that exists is still an error');
+    assert.equal(runCli(['restore', backup.entry.id, '--as-new', DEV, '--dry-run', '--workspace', root]).status, 3, 'an id that exists is still refused');
     // An id that cannot be a file name: a usage error that says what an id may be, with one that would do.
     const unsafe = runCli(['restore', backup.entry.id, '--as-new', '../outside', '--workspace', root]);
     assert.equal(unsafe.status, 2);
@@ -126,7 +126,7 @@ describe('restore --dry-run', function () {
     assert.equal(runCli(['delete', COPY, '--workspace', root]).status, 0);
     const before = snapshotTree(root, unchanging);
     const refused = runCli(['restore', id, '--as-new', COPY, '--workspace', root]);
-    assert.equal(refused.status, 1);
+    assert.equal(refused.status, 3);
     assert.equal(refused.stderr, [
       `error[TARGET_EXISTS]: data/${COPY}/settings.sqlite3 already exists; nothing was changed.`,
       `  Choose another id for --as-new. Or, as ${COPY} has no profile file now (deleted, its data kept?), bring it back where it was by restoring without --as-new ("envprofiles restore ${id}"): what is there now is backed up first.`,

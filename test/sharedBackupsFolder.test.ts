@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readAudit } from '../src/core/auditLog';
 import { isBeingWritten } from '../src/core/atomicFile';
 import { readCatalog } from '../src/core/backup/backupCatalog';
 import { createBackup } from '../src/core/backup/backupCreation';
@@ -299,7 +300,7 @@ describe('two workspaces that share a backups folder and a profile id', () => {
       assert.equal(result.ok, true, `${entry.id}: ${result.problems.join('; ')}`);
     }
   });
-  it('an archive that appears under the new backup\'s name while it is written (another tool\'s) is never replaced: the backup fails (TARGET_EXISTS), that archive stays as it was, nothing is listed', async () => {
+  it('an archive that appears under the new backup\'s name while it is written (another tool\'s) is never replaced: the backup is refused (TARGET_EXISTS), that archive stays as it was, nothing is listed', async () => {
     const { mine, shared } = await twoWorkspacesSharingBackups();
     const folder = path.join(shared, DEV);
     let intruder = '';
@@ -316,6 +317,8 @@ describe('two workspaces that share a backups folder and a profile id', () => {
     });
     assert.equal(fs.readFileSync(intruder, 'utf8'), 'another backup');
     assert.deepEqual(catalogOf(mine.context), []);
+    // Refused, as anything that would be written over a file already there is (exit 3), and said so in the audit log.
+    assert.deepEqual(readAudit(mine.context).filter((e) => e.event === 'backup').map((e) => `${e.profile} ${e.outcome}`), [`${DEV} refused`]);
     assert.deepEqual(fs.readdirSync(folder).filter((name) => name.includes('envprofiles-tmp')), []);
   });
 });

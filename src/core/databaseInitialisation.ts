@@ -25,7 +25,7 @@ function removeWithCompanions(file: string): void {
  */
 export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, target: string, label: string, claim?: ClaimNewFile): Promise<{ rolledBackJournal: boolean }> {
   if (fs.existsSync(target)) {
-    throw new EnvProfilesError('TARGET_EXISTS', `${label} already exists; it would be overwritten.`, { file: label, hint: 'Choose another id or data folder, or move the file away.' });
+    throw new EnvProfilesError('TARGET_EXISTS', `${label} already exists; it would be overwritten.`, { kind: 'refused', file: label, hint: 'Choose another id or data folder, or move the file away.' });
   }
   if (seed.kind !== 'empty') {
     const problem = fs.existsSync(seed.from) ? databaseFileProblem(seed.from) : 'does not exist';
@@ -105,6 +105,7 @@ function checkCreated(engine: SqliteEngine, file: string, label: string): void {
 /** A file that appeared where a new database was being made: it is someone's, left as it is. */
 export function madeMeanwhileError(label: string): EnvProfilesError {
   return new EnvProfilesError('TARGET_EXISTS', `${label} was made by something else while this operation was making it there, so it was left as it is and the operation was undone.`, {
+    kind: 'refused',
     file: label,
     hint: 'Find out what made it (an application started with that path?), then choose another id or data folder, or move that file away and try again.',
   });

@@ -15,7 +15,7 @@ import type { WorkspaceLayout } from './workspaceLayout';
  */
 export function requireNewProfileId(layout: WorkspaceLayout, config: WorkspaceConfig, id: string, hint: string): void {
   const file = layout.relative(layout.profileFile(id));
-  if (fs.existsSync(layout.profileFile(id))) throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${id}" already exists (${file}).`, { file, hint });
+  if (fs.existsSync(layout.profileFile(id))) throw new EnvProfilesError('PROFILE_EXISTS', `Profile "${id}" already exists (${file}).`, { kind: 'refused', file, hint });
   const lower = id.toLowerCase();
   const profile = profileFileIds(layout).find((other) => other !== id && other.toLowerCase() === lower);
   const backups = profile ? undefined : profilesWithBackups(new BackupLayout(layout, config)).find((other) => other !== id && other.toLowerCase() === lower);
@@ -23,5 +23,5 @@ export function requireNewProfileId(layout: WorkspaceLayout, config: WorkspaceCo
   if (!other) return;
   const what = profile ? `the profile "${other}"` : `the backups of "${other}" (a deleted profile's)`;
   const theirs = profile ? layout.relative(layout.profileFile(other)) : new BackupLayout(layout, config).profileDir(other);
-  throw new EnvProfilesError('PROFILE_EXISTS', `Profile id "${id}" differs from ${what} only in case: on a disk that does not tell case apart (macOS, Windows, a FAT or exFAT stick) both would be one profile file and one backups folder.`, { file: theirs, hint });
+  throw new EnvProfilesError('PROFILE_EXISTS', `Profile id "${id}" differs from ${what} only in case: on a disk that does not tell case apart (macOS, Windows, a FAT or exFAT stick) both would be one profile file and one backups folder.`, { kind: 'refused', file: theirs, hint });
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { requireNewProfileId } from './newProfileId';
 import * as path from 'node:path';
-import { appendAudit } from './auditLog';
+import { appendAudit, auditingUnfinished } from './auditLog';
 import { databasePathsIn } from './newDatabasePaths';
 import { databaseAtOutputLinkError, refuseNewDatabaseAtOutput } from './outputCollisions';
 import { earlierBackupsNoteFor } from './backup/earlierProfile';
@@ -48,7 +48,7 @@ export interface CloneResult {
  */
 export async function cloneProfile(context: WorkspaceContext, request: CloneRequest): Promise<CloneResult> {
   requireInitialised(context.layout);
-  return withWorkspaceLock(context, `clone ${request.source} into ${request.id}`, () => runClone(context, request));
+  return withWorkspaceLock(context, `clone ${request.source} into ${request.id}`, () => auditingUnfinished(context, 'clone', () => ({ profile: request.id }), () => runClone(context, request)));
 }
 
 async function runClone(context: WorkspaceContext, request: CloneRequest): Promise<CloneResult> {
@@ -94,7 +94,7 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
 
   for (const written of Object.values(databases)) {
     if (fs.existsSync(layout.resolve(written))) {
-      throw new EnvProfilesError('TARGET_EXISTS', `${written} already exists; cloning would overwrite it.`, { file: written, hint: 'Choose another id or pass --data-dir with an empty folder.' });
+      throw new EnvProfilesError('TARGET_EXISTS', `${written} already exists; cloning would overwrite it.`, { kind: 'refused', file: written, hint: 'Choose another id or pass --data-dir with an empty folder.' });
     }
     refuseNewDatabaseAtOutput(layout, config, written, 'Pass --data-dir with another folder.');
   }
@@ -128,7 +128,6 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
       }
     });
   } catch (error) {
-    appendAudit(context, { event: 'clone', profile: request.id, outcome: 'failed', detail: (error as Error).message });
     if (isOutOfSpace(error)) throw outOfSpaceError(operation, folders, error, `The copies made so far were removed and no profile ${request.id} was created.`);
     throw error;
   }

@@ -145,6 +145,7 @@ export function newProfileDocument(profile: Profile): Document {
 export function writeNewProfileFile(layout: WorkspaceLayout, id: string, text: string, beforeCommit?: () => void): string {
   const file = layout.profileFile(id);
   const exists = (when: string): EnvProfilesError => new EnvProfilesError('PROFILE_EXISTS', `Profile "${id}" already exists (${layout.relative(file)})${when}.`, {
+    kind: 'refused',
     file: layout.relative(file),
     hint: 'Choose another id, or delete the existing profile first.',
   });

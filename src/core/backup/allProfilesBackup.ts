@@ -1,3 +1,4 @@
+import { appendAudit } from '../auditLog';
 import { salvagedProfile } from '../profileSalvage';
 import { invalidProfileError, readAllProfileFiles } from '../profileStore';
 import { workspaceConfigFor } from '../workspaceConfig';
@@ -42,6 +43,7 @@ export async function backUpAllProfiles(context: WorkspaceContext, kind: Request
         profile = salvaged && Object.keys(salvaged.databases).length > 0 ? salvaged : undefined;
         if (!profile) {
           failures.push({ profileId: file.id, message: `not backed up: ${invalid.message}`, code: invalid.code, hint: `Fix the profile file, then back it up: envprofiles backup ${file.id}.` });
+          appendAudit(context, { event: 'backup', profile: file.id, outcome: 'failed', detail: `not backed up: ${invalid.message}` });
           continue;
         }
         const saved = `its databases were saved from its databases: list${file.document?.errors.length ? ` as far as it could be read (${Object.keys(profile.databases).join(', ')}; any listed at or after the error may be missing)` : ''}, and the file as it is`;

@@ -80,6 +80,7 @@ export class ArchiveWriter {
     // Never over an archive of the same name: it is another backup (see reserveBackupId), not ours to replace.
     if (!renameDurablyWithoutReplacing(this.tempPath, this.finalPath)) {
       throw new EnvProfilesError('TARGET_EXISTS', `The archive ${this.finalPath} appeared while this backup was being written: another backup took the same id (a workspace sharing this backups folder, with an older version of this tool?). It was left as it is, and this backup was not kept.`, {
+        kind: 'refused',
         file: this.finalPath,
         hint: 'Run the backup again: it takes a new id.',
       });

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { appendAudit } from '../auditLog';
+import { appendAudit, auditingUnfinished } from '../auditLog';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from '../diskSpace';
 import { createFolder } from '../folderAccess';
 import { EnvProfilesError, isEnvProfilesError } from '../errors';
@@ -54,6 +54,12 @@ export async function createBackup(context: WorkspaceContext, request: BackupReq
  * then add it to the catalog. A journal lets the next command remove a half-written backup.
  */
 export async function backUpProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, requested: RequestedKind, reason: string, options: BackupOptions = {}): Promise<BackupResult> {
+  // Refused (a database in use, a folder missing) or failed, at any step, it leaves its line.
+  return auditingUnfinished(context, 'backup', () => ({ profile: profile.id }), () => backUpOrSayWhy(context, config, profile, requested, reason, options));
+}
+
+/** backUpProfile's work: one backup (taken again full when its parent cannot be read), its disk errors in words. */
+async function backUpOrSayWhy(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, requested: RequestedKind, reason: string, options: BackupOptions): Promise<BackupResult> {
   const writing: string[] = [];
   try {
     try {
@@ -274,7 +280,6 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     if (archived) fs.rmSync(finalPath, { force: true });
     // Not a failure of the backup: it is taken again, full.
     if (error instanceof UnreadableParentError) throw error;
-    appendAudit(context, { event: 'backup', profile: profile.id, outcome: 'failed', detail: (error as Error).message });
     throw vanishedFolderError(`The backup of ${profile.id} could not be finished`, 'while the backup was being written. Nothing of this backup was kept or listed', [{ folder: backups.profileDir(profile.id), what: `the backups folder of ${profile.id}` }, { folder: stagingDir, what: 'the staging folder of its snapshots' }], error) ?? error;
   } finally {
     hasher?.close();

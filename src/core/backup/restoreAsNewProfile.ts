@@ -67,7 +67,7 @@ export async function restoreAsNew(context: WorkspaceContext, config: WorkspaceC
   // A deleted profile whose data was kept: restoring over it is what brings it back.
   const overDeleted = fs.existsSync(layout.profileFile(manifest.profileId)) ? '' : ` Or, as ${manifest.profileId} has no profile file now (deleted, its data kept?), bring it back where it was by restoring without --as-new ("envprofiles restore ${manifest.backupId}"): what is there now is backed up first.`;
   for (const written of Object.values(databases)) {
-    if (fs.existsSync(layout.resolve(written))) throw new EnvProfilesError('TARGET_EXISTS', `${written} already exists; nothing was changed.`, { file: written, hint: `Choose another id for --as-new.${overDeleted}` });
+    if (fs.existsSync(layout.resolve(written))) throw new EnvProfilesError('TARGET_EXISTS', `${written} already exists; nothing was changed.`, { kind: 'refused', file: written, hint: `Choose another id for --as-new.${overDeleted}` });
     refuseNewDatabaseAtOutput(layout, config, written, 'Choose another id for --as-new.');
   }
   // Scratch space for the check of each rebuilt file; its name marks it temporary, so the next command
