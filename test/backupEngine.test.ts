@@ -915,6 +915,8 @@ describe('backup archives', () => {
     assert.deepEqual([broken.profileId, broken.code], ['broken', 'YAML_SYNTAX']);
     assert.match(broken.message, /^not backed up: \.envprofiles\/profiles\/broken\.yaml:2:1: YAML syntax error: [^\n]*[a-z\]]$/);
     assert.equal(broken.hint, 'Fix the profile file, then back it up: envprofiles backup broken.');
+    // The audit log has a line for every profile, the one not backed up too (before: none for it).
+    assert.deepEqual(readAudit(context).filter((e) => e.event === 'backup').map((e) => `${e.profile} ${e.outcome}`), ['broken failed', `${DEV} ok`, 'prod_environment_001 ok', `${TEST} ok`]);
     const partial = backups[2];
     assert.deepEqual(partial.databases.map((d) => d.name), ['strategies', 'market_data']);
     const missing = 'data/test/settings.sqlite3 (database "settings" of test_environment_001) does not exist, so it cannot be backed up';
