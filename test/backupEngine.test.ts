@@ -1113,6 +1113,37 @@ describe('backup archives', () => {
     assert.deepEqual(temporaryFiles(root), []);
   });
 
+  it('an encrypted database (SQLCipher: every byte looks random) or a compressed copy at a database path is named as such by backup, validate and clone, not as a damaged file; --keep-damaged keeps it byte for byte (before: "its header is missing or wrong")', async () => {
+    const { root } = await demoWorkspace();
+    const settings = path.join(root, 'data/dev/settings.sqlite3');
+    for (const suffix of ['-wal', '-shm']) fs.rmSync(`${settings}${suffix}`, { force: true });
+    // What SQLCipher writes: pages of 4096 bytes, the header encrypted with the rest.
+    const encrypted = crypto.randomBytes(4096 * 5);
+    fs.writeFileSync(settings, encrypted);
+    const said = 'data/dev/settings.sqlite3 (database "settings" of dev_environment_001) is not a SQLite 3 database that can be read: its bytes look random, as those of an encrypted database do (SQLCipher, SQLite\'s SEE), and Environment Profiles cannot open encrypted databases, so it cannot be backed up.';
+    const refused = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(refused.status, 1);
+    assert.equal(refused.stderr.split('\n')[0], `error[DATABASE_INVALID]: ${said}`);
+    assert.match(refused.stderr, /keep that file as it is: envprofiles backup dev_environment_001 --keep-damaged\.\n$/);
+    const validated = runCli(['validate', DEV, '--workspace', root]);
+    assert.match(validated.stdout, /\n {4}FAIL header: data\/dev\/settings\.sqlite3 is not a SQLite 3 database that can be read: its bytes look random, as those of an encrypted database do/);
+    const cloned = runCli(['clone', DEV, 'copy_of_encrypted', '--workspace', root]);
+    assert.equal(cloned.status, 1);
+    assert.match(cloned.stderr, /encrypted database do \(SQLCipher, SQLite's SEE\)/);
+    const kept = runCli(['backup', DEV, '--full', '--keep-damaged', '--workspace', root, '--json']);
+    assert.equal(kept.status, 0, kept.stderr);
+    const read = spawnSync('unzip', ['-p', kept.json?.result.archive, 'damaged/settings/settings.sqlite3'], { maxBuffer: 1 << 20 });
+    assert.ok(read.stdout.equals(encrypted), 'kept byte for byte');
+    // A compressed copy put in the database's place is named by its format.
+    fs.writeFileSync(settings, zlib.gzipSync(fs.readFileSync(path.join(root, 'data/dev/strategies.sqlite3'))));
+    assert.equal(runCli(['backup', DEV, '--workspace', root]).stderr.split('\n')[0], 'error[DATABASE_INVALID]: data/dev/settings.sqlite3 (database "settings" of dev_environment_001) is not a SQLite 3 database: it is a gzip-compressed file (a compressed copy of a database? Decompress it first), so it cannot be backed up.');
+    // Text, or random bytes that are no whole number of pages, are neither: the header is missing or wrong.
+    for (const bytes of [Buffer.from('x'.repeat(8192)), crypto.randomBytes(4096 * 5 + 100)]) {
+      fs.writeFileSync(settings, bytes);
+      assert.match(runCli(['backup', DEV, '--workspace', root]).stderr, /^error\[DATABASE_INVALID\]: data\/dev\/settings\.sqlite3 \(database "settings" of dev_environment_001\) is not a SQLite 3 database \(its header is missing or wrong\), so/);
+    }
+  });
+
   it('backup <id> --keep-damaged backs up a profile with a damaged database: refused without it (the hint names it, and delete\'s refusal too), it keeps the file as found, verifies, and covers the profile for delete; a profile whose every database is damaged is backed up by it and by the emergency backup (before: FAILED, nothing saved)', async () => {
     const { root } = await demoWorkspace();
     const damage = (name: string): Buffer => {
@@ -1126,7 +1157,7 @@ describe('backup archives', () => {
     const settings = damage('settings');
     const refused = runCli(['backup', DEV, '--workspace', root]);
     assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/settings\.sqlite3 .* is not a SQLite 3 database .*\n(.*\n)* {2}.* To back up the rest now and keep the damaged file as it is: envprofiles backup dev_environment_001 --keep-damaged\.\n$/);
+    assert.match(refused.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/settings\.sqlite3 .* is not a SQLite 3 database .*\n(.*\n)* {2}.* To back up the rest now and keep that file as it is: envprofiles backup dev_environment_001 --keep-damaged\.\n$/);
     const deleteRefused = runCli(['delete', DEV, '--workspace', root]);
     assert.equal(deleteRefused.status, 3);
     assert.match(deleteRefused.stderr, /Make one and verify it: envprofiles backup dev_environment_001 --full --verify --keep-damaged; then delete again\. \(settings is damaged: --keep-damaged keeps its file in the backup as found, which a restore does not write back\.\)/);

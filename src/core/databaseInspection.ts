@@ -3,6 +3,7 @@ import { EnvProfilesError } from './errors';
 import { foreignKeySampleText, INTEGRITY_PROBLEMS_LISTED, type IntegrityReport } from './sqlite/databaseIntegrity';
 import { BUSY_TIMEOUT_MS, damagedDatabaseDetail, DatabaseLockedError, type SqliteConnection, type SqliteEngine } from './sqlite/sqliteEngine';
 import { cutShortProblem, journalModeOf, readSqliteHeader, walSize } from './sqlite/sqliteHeader';
+import { notSqliteDatabaseText } from './sqlite/notSqliteFile';
 
 /** One check on one database file; `error` fails validation, `warning` and `info` do not. */
 export interface DatabaseCheck {
@@ -62,7 +63,7 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
     // holds it as that (before, validate failed it while backup, clone and restore took it).
     add('header', 'warning', `${written} is empty (0 bytes): SQLite reads it as a database with no tables, and writes its header on the first change`);
   } else if (!header) {
-    add('header', 'error', `${written} is not a SQLite 3 database (its header is missing or wrong)`);
+    add('header', 'error', `${written} ${notSqliteDatabaseText(absolute)}`);
     return result;
   } else {
     result.pageSize = header.pageSize;

@@ -12,7 +12,7 @@ import { settledInTurns } from '../settledInTurns';
 
 /** How to back up a profile whose database is damaged anyway (BackupOptions.keepDamaged). */
 export function keepDamagedHint(profileId: string): string {
-  return `To back up the rest now and keep the damaged file as it is: envprofiles backup ${profileId} --keep-damaged.`;
+  return `To back up the rest now and keep that file as it is: envprofiles backup ${profileId} --keep-damaged.`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 
+import { notSqliteDatabaseText } from './notSqliteFile';
 const MAGIC = 'SQLite format 3\0';
 
 /** What the first 100 bytes of a database file say, read without opening it through SQLite. */
@@ -63,7 +64,7 @@ export function databaseFileProblem(file: string): string | undefined {
   if (!stat.isFile()) return 'is not a file';
   if (stat.size === 0) return undefined;
   const header = readSqliteHeader(file);
-  if (!header) return 'is not a SQLite 3 database (its header is missing or wrong)';
+  if (!header) return notSqliteDatabaseText(file);
   return cutShortProblem(file, header, stat.size);
 }
 
