@@ -10,6 +10,7 @@ import { ActiveProfileStatusBar } from './statusBar/activeProfileStatusBar';
 import { TerminalEnvironment } from './terminal/terminalEnvironment';
 import { ProfilesTreeProvider } from './tree/profilesTreeProvider';
 import { WorkspaceModel } from './workspaceModel';
+import { counted } from './core/counted';
 
 /** What activate returns: the services, for the tests in a real extension host. */
 export interface EnvironmentProfilesApi {
@@ -51,7 +52,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Enviro
   registerCommands(context, services);
   updateContextKeys();
   const activatedInMs = performance.now() - started;
-  log.info(`Environment Profiles activated in ${activatedInMs.toFixed(0)} ms for ${model.all().length} folder(s), SQLite engine ${engine.name}${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: read-only)'}.`);
+  log.info(`Environment Profiles activated in ${activatedInMs.toFixed(0)} ms for ${counted(model.all().length, 'folder')}, SQLite engine ${engine.name}${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: read-only)'}.`);
   return { services, tree, statusBar, diagnostics, activatedInMs };
 }
 

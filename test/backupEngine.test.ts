@@ -935,7 +935,7 @@ describe('backup archives', () => {
     assert.deepEqual(backupsOf(context, TEST)[0].leftOut, ['settings']);
     const text = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root]);
     assert.match(text.stdout, new RegExp(`note: settings was left out of this backup: ${missing.replace(/[.()]/g, '\\$&')}`));
-    assert.match(text.stdout, /^3 profile\(s\) backed up \(1 of them without every database: see the notes\), 1 failed \(reason: emergency\)\.$/m);
+    assert.match(text.stdout, /^3 profiles backed up \(1 of them without every database: see the notes\), 1 failed \(reason: emergency\)\.$/m);
 
     assert.equal((await verifyBackup(context, partial.id)).ok, true);
     await assert.rejects(restoreBackup(context, { reference: partial.id, database: 'settings' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'BACKUP_NOT_FOUND' && e.message === `Backup ${partial.id} has no database "settings" (it was left out of it: ${missing}).`);
@@ -1027,7 +1027,7 @@ describe('backup archives', () => {
     const saved = (all.json?.result.backups as { id: string; profileId: string; note?: string; databases: { name: string }[] }[]).find((b) => b.profileId === TEST);
     assert.deepEqual(saved?.databases.map((d) => d.name), ['settings', 'strategies', 'market_data']);
     assert.match(saved?.note ?? '', /^its profile file does not validate \(\.envprofiles\/profiles\/test_environment_001\.yaml:5:9 profile\.type: "TESTINGG" is not a profile type; .*\); its databases were saved from its databases: list, and the file as it is\./);
-    assert.match(runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root]).stdout, /^3 profile\(s\) backed up \(1 of them with a profile file that does not validate: see the notes\), 0 failed \(reason: emergency\)\.$/m);
+    assert.match(runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root]).stdout, /^3 profiles backed up \(1 of them with a profile file that does not validate: see the notes\), 0 failed \(reason: emergency\)\.$/m);
     const id = saved?.id as string;
     assert.equal((await verifyBackup(context, id)).ok, true);
 
@@ -1802,7 +1802,7 @@ describe('verify', () => {
     ['user-version-lie', /entry "db\/settings\.sqlite3" rebuilds to a database whose user_version is 3, not 4 as its manifest says \(the manifest does not describe it\)/],
     ['journal-mode-lie', /entry "db\/settings\.sqlite3" rebuilds to a database whose journal mode is wal, not delete as its manifest says/],
     ['header-not-database', /entry "db\/settings\.sqlite3" rebuilds to a database whose first page is not a SQLite database header, though its manifest says it is a database of 4096-byte pages \(the manifest does not describe it\)/],
-    ['index-lie', /entry "db\/settings\.sqlite3" rebuilds to a file whose page 2 differs from the backup's page index \(1 page\(s\) differ; the index, which the next incremental compares pages against, does not describe the image\)/],
+    ['index-lie', /entry "db\/settings\.sqlite3" rebuilds to a file whose page 2 differs from the backup's page index \(1 page differs; the index, which the next incremental compares pages against, does not describe the image\)/],
   ] as const) {
     const what = { flip: 'a flipped bit (pieces inflated in parallel)', 'flip-single-stream': 'a flipped bit (one inflate stream)', truncate: 'a truncated archive', 'sha-lie': 'a manifest that lies', 'user-version-lie': 'a manifest that lies about user_version', 'journal-mode-lie': 'a manifest that lies about the journal mode', 'index-lie': 'a page index that does not describe its image', 'header-not-database': 'an image that is not a database, with a manifest and index that agree with it' }[mode];
     it(`detects ${what} and names the archive and entry`, async () => {
@@ -1869,7 +1869,9 @@ describe('verify', () => {
     const lying = craftArchive(incremental.archive, 'pages-stored-lie');
     const stored = incremental.databases.find((d) => d.storage === 'pages');
     assert.ok(stored, 'an incremental stores pages');
-    const expected = `${lying}: manifest.json says ${stored.pagesStored + 1} page(s) of ${stored.name} are stored, but its entry holds ${stored.pagesStored}.`;
+    // One page more than the entry holds (the settings database may have none changed: "1 page ... is").
+    const said = stored.pagesStored === 0 ? `1 page of ${stored.name} is` : `${stored.pagesStored + 1} pages of ${stored.name} are`;
+    const expected = `${lying}: manifest.json says ${said} stored, but its entry holds ${stored.pagesStored}.`;
     const verified = await verifyBackup(context, lying);
     assert.equal(verified.ok, false);
     assert.ok(verified.problems.includes(expected), verified.problems.join('\n'));
@@ -1905,13 +1907,13 @@ describe('verify', () => {
     const text = runCli(['verify', '--all', '--workspace', root]);
     assert.equal(text.status, 1, text.stderr);
     assert.match(text.stdout, new RegExp(`${newer.entry.id}: not verified: \\S+ was written by a newer version of Environment Profiles \\(manifest format version 9`));
-    assert.match(text.stdout, /Verified 1 backup\(s\) of 1 profile\(s\): 1 sound, 0 FAILED; 1 not verified \(written by a newer version of Environment Profiles: update it to verify that one\)\.\n$/);
+    assert.match(text.stdout, /Verified 1 backup of 1 profile: 1 sound, 0 FAILED; 1 not verified \(written by a newer version of Environment Profiles: update it to verify that one\)\.\n$/);
     // Nothing is recorded of it: recorded as FAILED, a sound backup would be pruned first.
     assert.equal(backupsOf(context, DEV).find((e) => e.id === newer.entry.id)?.verified, null);
     assert.equal(backupsOf(context, DEV).find((e) => e.id === sound.entry.id)?.verified?.ok, true);
     const again = runCli(['verify', '--unverified', DEV, '--workspace', root]);
     assert.equal(again.status, 1, again.stderr);
-    assert.match(again.stdout, /Nothing was verified: 1 backup\(s\) were written by a newer version of Environment Profiles \(update it to verify that one\)\.\n$/);
+    assert.match(again.stdout, /Nothing was verified: 1 backup was written by a newer version of Environment Profiles \(update it to verify that one\)\.\n$/);
     // An incremental cannot build on it (this version could not restore one): the backup is full, and its note says why (not "check that one").
     const next = runCli(['backup', DEV, '--incremental', '--json', '--workspace', root]);
     assert.equal(next.status, 0, next.stderr);
@@ -1978,7 +1980,7 @@ describe('verify', () => {
     const listed = runCli(['backups', DEV, '--workspace', root]);
     assert.equal(listed.status, 0, listed.stderr);
     assert.match(listed.stdout, new RegExp(`\\n${incremental.entry.id.replace(/\./g, '\\.')} +incr \\(2\\) .* no; chain broken\\n${full.entry.id.replace(/\./g, '\\.')} +full .* archive missing\\n`));
-    assert.ok(listed.stdout.includes(`note: 1 backup(s) of ${DEV} cannot be restored now: their chain needs ${full.entry.id}, whose archive is missing (marked "chain broken").`), listed.stdout);
+    assert.ok(listed.stdout.includes(`note: 1 backup of ${DEV} cannot be restored now: its chain needs ${full.entry.id}, whose archive is missing (marked "chain broken").`), listed.stdout);
     assert.deepEqual(runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.unrestorable, { [DEV]: { [incremental.entry.id]: [full.entry.id], [full.entry.id]: [full.entry.id] } });
     const result = await verifyBackup(context, incremental.entry.id);
     assert.equal(result.ok, false);
@@ -2018,7 +2020,7 @@ describe('verify', () => {
     const verified = runCli(['verify', '--unverified', DEV, '--workspace', root]);
     assert.equal(verified.status, 1, verified.stdout);
     assert.ok(verified.stdout.includes(`\n  recorded as FAILED too: ${full.entry.id}, which it builds on: its archive changed since it was written\n`), verified.stdout);
-    assert.ok(verified.stdout.endsWith(`\nVerified 1 backup(s) of ${DEV}: 0 sound, 1 FAILED; 1 more recorded FAILED, which they build on (${full.entry.id}): archives damaged since they were written.\n`), verified.stdout);
+    assert.ok(verified.stdout.endsWith(`\nVerified 1 backup of ${DEV}: 0 sound, 1 FAILED; 1 more recorded FAILED, which they build on (${full.entry.id}): an archive damaged since it was written.\n`), verified.stdout);
     const fullRecord = backupsOf(context, DEV).find((e) => e.id === full.entry.id)?.verified;
     assert.equal(fullRecord?.ok, false);
     assert.equal(fullRecord?.archiveSound, false);
@@ -2026,7 +2028,7 @@ describe('verify', () => {
     // The incremental verified before on that full cannot be restored now: the list and status say so.
     const listed = runCli(['backups', DEV, '--workspace', root]).stdout;
     assert.match(listed, new RegExp(`\n${sound.entry.id.replace(/\./g, '\\.')} +incr \\(2\\) .* ok [0-9: -]+; chain FAILED\n`), listed);
-    assert.ok(listed.includes(`note: 2 backup(s) of ${DEV} build on ${full.entry.id}, which FAILED verification (marked "chain FAILED"): do not count on them (a restore of one stops, replacing nothing, where it meets the damage in that archive).`), listed);
+    assert.ok(listed.includes(`note: 2 backups of ${DEV} build on ${full.entry.id}, which FAILED verification (marked "chain FAILED"): do not count on them (a restore of one stops, replacing nothing, where it meets the damage in that archive).`), listed);
     assert.deepEqual(runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.chainFailed, { [DEV]: { [sound.entry.id]: full.entry.id, [later.entry.id]: full.entry.id } });
     const status = runCli(['status', '--workspace', root]).stdout.split('\n').find((l) => l.startsWith('Backups:'));
     assert.equal(status, `Backups: 3, newest ${later.entry.id}; NONE VERIFIED that can be restored: ${sound.entry.id}'s chain holds ${full.entry.id}, which FAILED verification (envprofiles backup ${DEV} --full --verify)`);

@@ -65,14 +65,14 @@ describe('rebuilding a backup catalog from the archives', () => {
 
     const done = runCli(['backups', DEV, '--rebuild-catalog', '--workspace', root]);
     assert.equal(done.status, 0, done.stderr);
-    assert.match(done.stdout, /Rebuilt the catalog of dev_environment_001: 3 backup\(s\)[\s\S]*added \(not verified yet\) \(3\)[\s\S]*Verify the backups that are not verified: envprofiles verify --unverified dev_environment_001\n/);
+    assert.match(done.stdout, /Rebuilt the catalog of dev_environment_001: 3 backups[\s\S]*added \(not verified yet\) \(3\)[\s\S]*Verify the backups that are not verified: envprofiles verify --unverified dev_environment_001\n/);
     // Everything the catalog knew comes back from the archives, except which ones were verified.
     assert.deepEqual(catalogOf(context), original.map((e) => ({ ...e, verified: null })));
     assert.equal(runCli(['prune', DEV, '--dry-run', '--workspace', root]).status, 0);
     // The command it gives verifies them all, oldest first; run again, it has nothing left to do.
     const verified = runCli(['verify', '--unverified', DEV, '--workspace', root]);
     assert.equal(verified.status, 0, verified.stderr);
-    assert.deepEqual(verified.stdout.trim().split('\n'), [...ids.map((id) => `${id}: sound (3 database(s) rebuilt and checked)`), `Verified 3 backup(s) of ${DEV}: 3 sound, 0 FAILED.`]);
+    assert.deepEqual(verified.stdout.trim().split('\n'), [...ids.map((id) => `${id}: sound (3 databases rebuilt and checked)`), `Verified 3 backups of ${DEV}: 3 sound, 0 FAILED.`]);
     assert.deepEqual(catalogOf(context).map((e) => e.verified?.ok), [true, true, true]);
     assert.match(runCli(['verify', '--unverified', DEV, '--workspace', root]).stdout, /^Every backup of dev_environment_001 \(3\) has been verified already/);
     assert.equal(runCli(['verify', '--unverified', 'no_such_profile', '--workspace', root]).status, 1, 'an unknown profile is an error');
@@ -226,7 +226,7 @@ describe('rebuilding a backup catalog from the archives', () => {
     const scrub = runCli(['verify', '--all', '--json', '--workspace', root]);
     assert.equal(scrub.status, 1, 'a scrub that could not read a catalog fails');
     assert.deepEqual([scrub.json?.result.profiles.map((p: { profileId: string }) => p.profileId), Object.keys(scrub.json?.result.unreadableCatalogs)], [['prod_environment_001'], [DEV]]);
-    assert.match(runCli(['verify', '--all', '--workspace', root]).stdout, /\nFAILED dev_environment_001 \[CATALOG_MISMATCH\]: .* Its backups were not verified\.\n[\s\S]*Verified 1 backup\(s\) of 1 profile\(s\): 1 sound, 0 FAILED; 1 profile\(s\) could not be verified \(see above\)\.\n$/);
+    assert.match(runCli(['verify', '--all', '--workspace', root]).stdout, /\nFAILED dev_environment_001 \[CATALOG_MISMATCH\]: .* Its backups were not verified\.\n[\s\S]*Verified 1 backup of 1 profile: 1 sound, 0 FAILED; 1 profile could not be verified \(see above\)\.\n$/);
     // A backup id of the profile whose catalog cannot be read is answered with that catalog's error.
     assert.match(runCli(['verify', ids[0], '--workspace', root]).stderr, /^error\[CATALOG_MISMATCH\]: The backup catalog .*dev_environment_001\/catalog\.json cannot be read/);
     // Its own backup saves the data: full (no chain without the catalog), verified by its archive, not listed.

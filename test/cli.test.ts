@@ -787,7 +787,7 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     const scrub = runCli(['verify', '--all', '--workspace', root]);
     assert.equal(scrub.status, 1, scrub.stderr);
     assert.match(scrub.stdout, new RegExp(`${prodBackup.replace(/\./g, '\\.')}: FAILED verification:`));
-    assert.match(scrub.stdout, /Verified 3 backup\(s\) of 3 profile\(s\): 2 sound, 1 FAILED\./);
+    assert.match(scrub.stdout, /Verified 3 backups of 3 profiles: 2 sound, 1 FAILED\./);
     const catalog = JSON.parse(fs.readFileSync(path.join(root, '.envprofiles/backups', PROD, 'catalog.json'), 'utf8'));
     const recorded = (catalog.backups as { id: string; verified: { ok: boolean } | null }[]).find((b) => b.id === prodBackup);
     assert.equal(recorded?.verified?.ok, false, 'the failure is recorded in the catalog');
@@ -830,7 +830,7 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     assert.match(dry.stdout, new RegExp(`^${PROD}: 2 kept, 0 to delete$`, 'm'));
     assert.match(dry.stdout, new RegExp(`^${TEST}: 1 kept, 1 to delete$`, 'm'));
     assert.match(dry.stdout, new RegExp(`^FAILED ${DEV} \\[CATALOG_MISMATCH\\]: The backup catalog of ${DEV} disagrees with the archives on disk: stray\\.zip is in .* but not in the catalog\\.$`, 'm'));
-    assert.match(dry.stdout, /^Dry run: 2 backup\(s\) of 3 profile\(s\) would be deleted \(\d+ KB\)\. Nothing was changed\. 1 profile\(s\) could not be pruned \(see above\); their backups were all kept\.$/m);
+    assert.match(dry.stdout, /^Dry run: 2 backups of 3 profiles would be deleted \(\d+ KB\)\. Nothing was changed\. 1 profile could not be pruned \(see above\); its backups were all kept\.$/m);
     const json = cli('prune', '--all', '--dry-run', '--json').json?.result;
     assert.deepEqual(json.results.map((r: { profileId: string }) => r.profileId), ['old_profile', PROD, TEST]);
     assert.deepEqual(json.failures.map((f: { profileId: string; code: string }) => [f.profileId, f.code]), [[DEV, 'CATALOG_MISMATCH']]);
@@ -839,7 +839,7 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     const devBefore = ids(DEV);
     const pruned = cli('prune', '--all');
     assert.equal(pruned.status, 1, pruned.stderr);
-    assert.match(pruned.stdout, /^Deleted 2 backup\(s\) of 3 profile\(s\), freed \d+ KB\. 1 profile\(s\) could not be pruned/m);
+    assert.match(pruned.stdout, /^Deleted 2 backups of 3 profiles, freed \d+ KB\. 1 profile could not be pruned/m);
     assert.deepEqual(ids(TEST), [testNewest]);
     assert.ok(!fs.existsSync(path.join(root, '.envprofiles/backups', TEST, `${testOldest}.zip`)), 'its archive is gone too');
     assert.deepEqual(ids('old_profile'), [oldNewest]);
@@ -859,7 +859,7 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     fs.writeFileSync(path.join(devFolder, `._${devBefore[0]}.zip`), 'Mac OS X resource fork');
     const again = cli('prune', '--all');
     assert.equal(again.status, 0, again.stdout);
-    assert.match(again.stdout, /^Deleted 0 backup\(s\) of 4 profile\(s\), freed 0 KB\.$/m);
+    assert.match(again.stdout, /^Deleted 0 backups of 4 profiles, freed 0 KB\.$/m);
 
     assert.equal(cli('prune', '--all', DEV).status, 2, '--all names no profile');
     const neither = cli('prune');
@@ -891,7 +891,7 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     const verify = inTerminal('verify', id);
     assert.equal(verify.status, 0, verify.terminal);
     for (const step of ['Rebuilding market_data', 'Checking market_data (integrity_check, foreign_key_check)', `Checking every entry of ${id}.zip (SHA-256)`]) assert.ok(steps(verify.terminal).includes(step), `${step} in ${JSON.stringify(verify.terminal)}`);
-    assert.match(verify.stdout, new RegExp(`^${id.replace(/\./g, '\\.')} is sound: 3 database\\(s\\) rebuilt`));
+    assert.match(verify.stdout, new RegExp(`^${id.replace(/\./g, '\\.')} is sound: 3 databases rebuilt`));
 
     const restore = inTerminal('restore', id);
     assert.equal(restore.status, 0, restore.terminal);

@@ -102,7 +102,7 @@ describe('concurrent operations', function () {
     assert.equal((await backingUp.finished).code, 0);
     assert.equal(verified.code, 3, `${verified.stdout}\n${verified.stderr}`);
     // What it verified before is said (before: only the busy workspace, the lines of the verified ones lost), and how to go on.
-    assert.match(verified.stderr, /^error\[WORKSPACE_BUSY\]: The verification stopped after verifying 1 backup\(s\), recorded: 1 sound, 0 FAILED; at least 1 left\. Another operation is running in this workspace: backup of test_environment_001 \(.*\)\. This waited 2 seconds for it\.$/m);
+    assert.match(verified.stderr, /^error\[WORKSPACE_BUSY\]: The verification stopped after verifying 1 backup, recorded: 1 sound, 0 FAILED; at least 1 left\. Another operation is running in this workspace: backup of test_environment_001 \(.*\)\. This waited 2 seconds for it\.$/m);
     assert.match(verified.stderr, /^ {2}Once that operation has finished, "envprofiles verify --all --unverified" verifies the ones left\.$/m);
     const catalog = runCli(['backups', 'dev_environment_001', '--workspace', root, '--json']).json?.result.backups as { id: string; verified: { ok: boolean } | null }[];
     assert.deepEqual(catalog.map((b) => [b.id, b.verified?.ok ?? null]).sort(), [[first, true], [second, null]]);
@@ -146,7 +146,7 @@ describe('concurrent operations', function () {
     assert.match(backedUp.stderr, /^warning: Another operation is running in this workspace: verify dev_environment_001\.\S+ \(.*\): waiting for it to finish, then going on\.$/m);
     // The backup ran in between: the verification waited for it before its next backup.
     assert.match(verified.stderr, /^warning: Another operation is running in this workspace: backup of test_environment_001 \(.*\): waiting for it to finish, then going on\.$/m);
-    assert.match(verified.stdout, /^Verified 4 backup\(s\) of 1 profile\(s\): 4 sound, 0 FAILED\.$/m);
+    assert.match(verified.stdout, /^Verified 4 backups of 1 profile: 4 sound, 0 FAILED\.$/m);
     assert.deepEqual(fs.readdirSync(store).filter((name) => name.startsWith('lock.')), [], 'no mark is left');
   });
 

@@ -148,7 +148,7 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
     const all = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root]);
     assert.equal(all.status, 1, all.stderr);
     assert.match(all.stdout, new RegExp(`FAILED ${DEV} \\[DISK_FULL\\]: The backup of ${DEV} stopped: the disk of ${disk}/${DEV} is full.*\\n  Free some space on that disk`));
-    assert.match(all.stdout, /2 profile\(s\) backed up, 1 failed \(reason: emergency\)/);
+    assert.match(all.stdout, /2 profiles backed up, 1 failed \(reason: emergency\)/);
   });
 
   it('backup: snapshots that cannot fit are refused before anything is copied', async () => {
@@ -269,7 +269,7 @@ describe('a full disk is reported as such, never as a bug, and leaves everything
     const tmp = tempDir();
     const verified = runCli(['verify', path.join(disk, path.basename(backup.archive)), '--workspace', root], { env: { TMPDIR: tmp } });
     assert.equal(verified.status, 0, verified.stderr);
-    assert.match(verified.stdout, /is sound: 3 database\(s\) rebuilt/);
+    assert.match(verified.stdout, /is sound: 3 databases rebuilt/);
     assert.deepEqual(fs.readdirSync(tmp).filter((name) => name.includes('envprofiles-tmp')), [], 'the staging folder is removed');
     allowFolders(root, disk);
     const created = runCli(['create', 'on_read_only', '--db', `settings=${disk}/new/settings.sqlite3`, '--init-db', 'empty', '--workspace', root]);
@@ -397,11 +397,11 @@ describe('backups on a disk mounted read-only (a backup medium kept write-protec
     const notRecorded = `not recorded: the result could not be written into the catalog: ${disk}/${DEV} is on a read-only file system. The archive was checked all the same; verify again where the folder can be written to record the result.`;
     const verified = runCli(['verify', backup.entry.id, '--workspace', root], { env });
     assert.equal(verified.status, 0, verified.stderr);
-    assert.match(verified.stdout, /is sound: 3 database\(s\) rebuilt/);
+    assert.match(verified.stdout, /is sound: 3 databases rebuilt/);
     assert.ok(verified.stdout.endsWith(`\n  ${notRecorded}\n`), verified.stdout);
     const all = runCli(['verify', '--all', '--workspace', root], { env });
     assert.equal(all.status, 0, all.stderr);
-    assert.ok(all.stdout.includes(`${backup.entry.id}: sound (3 database(s) rebuilt and checked)\n    ${notRecorded}\n`), all.stdout);
+    assert.ok(all.stdout.includes(`${backup.entry.id}: sound (3 databases rebuilt and checked)\n    ${notRecorded}\n`), all.stdout);
 
     // A new backup and a catalog rebuild are refused in words that name the folder and the setting (before: "read-only" of a lock's temporary file).
     for (const [args, operation] of [[['backup', DEV], `backup ${DEV}`], [['backup', DEV, '--full', '--verify'], `backup ${DEV}`], [['backups', DEV, '--rebuild-catalog'], `rebuild the catalog of ${DEV}`]] as const) {
@@ -614,7 +614,7 @@ describe('a backups folder on a FAT disk (a USB stick): no permission bits, no h
     assert.deepEqual([incremental.json?.result.kind, incremental.json?.result.verification.ok], ['incremental', true]);
     const scrub = runCli(['verify', '--all', '--workspace', root]);
     assert.equal(scrub.status, 0, scrub.stdout);
-    assert.match(scrub.stdout, /Verified 2 backup\(s\) of 1 profile\(s\): 2 sound, 0 FAILED\./);
+    assert.match(scrub.stdout, /Verified 2 backups of 1 profile: 2 sound, 0 FAILED\./);
     const restored = runCli(['restore', full.json?.result.id, '--workspace', root]);
     assert.equal(restored.status, 0, restored.stderr);
     assert.match(restored.stdout, /the state before the restore is in backup \S+, verified/);

@@ -42,7 +42,7 @@ describe('a new profile that takes the id of a deleted one', function () {
     const created = runCli(['create', DEV, '--type', 'DEVELOPMENT', '--init-db', 'empty', '--workspace', root, '--json']);
     assert.equal(created.status, 0, created.stderr);
     assert.equal(created.json?.result.notes.length, 1);
-    assert.match(created.json?.result.notes[0], new RegExp(`^3 backup\\(s\\) of an earlier profile with the id ${DEV} \\(deleted; the newest from `));
+    assert.match(created.json?.result.notes[0], new RegExp(`^3 backups of an earlier profile with the id ${DEV} \\(deleted; the newest from `));
     assert.match(runCli(['backups', DEV, '--workspace', root]).stdout, new RegExp(`\\(earlier profile\\)[^]*\\nnote: 3 of the backups listed for ${DEV} \\(marked "earlier profile"\\) were made before the current ${DEV} was created: they hold the data of an earlier profile with this id, which was deleted\\.\\n`));
 
     const first = runCli(['backup', DEV, '--workspace', root, '--json']);
@@ -136,8 +136,8 @@ describe('a new profile that takes the id of a deleted one', function () {
       [third[0]]: 'delete: no rule keeps it',
     });
     const text = runCli(['prune', DEV, '--dry-run', '--workspace', root]).stdout;
-    assert.match(text, new RegExp(`3 backup\\(s\\) \\(marked "earlier profile \\(created ${secondCreated.replace(/\./g, '\\.')}\\)"\\) are of an earlier profile with the id ${DEV}, which was deleted: they are pruned by that profile's keep rules, taken from its newest backup ${second[2].replace(/\./g, '\\.')}`));
-    assert.match(text, /3 backup\(s\) \(marked "earlier profile \(created 2025-08-08T20:00:00Z\)"\)/);
+    assert.match(text, new RegExp(`3 backups \\(marked "earlier profile \\(created ${secondCreated.replace(/\./g, '\\.')}\\)"\\) are of an earlier profile with the id ${DEV}, which was deleted: they are pruned by that profile's keep rules, taken from its newest backup ${second[2].replace(/\./g, '\\.')}`));
+    assert.match(text, /3 backups \(marked "earlier profile \(created 2025-08-08T20:00:00Z\)"\)/);
   });
 
   it('restoring an earlier backup over it says whose data came back; clone and restore --as-new into the id are told too', async () => {
@@ -155,7 +155,7 @@ describe('a new profile that takes the id of a deleted one', function () {
     const asNew = runCli(['restore', earlier[1], '--as-new', 'test_environment_001', '--workspace', root, '--json']);
     assert.equal(asNew.status, 0, asNew.stderr);
     assert.equal(asNew.json?.result.notes[0], 'restored as the new profile test_environment_001');
-    assert.match(asNew.json?.result.notes[1], /^1 backup\(s\) of an earlier profile with the id test_environment_001 \(deleted; /);
+    assert.match(asNew.json?.result.notes[1], /^1 backup of an earlier profile with the id test_environment_001 \(deleted; /);
     assert.equal(runCli(['restore', earlier[1], '--as-new', 'dev_copy_001', '--workspace', root, '--json']).json?.result.notes.length, 1, 'no backups under that id: nothing more to tell');
   });
 

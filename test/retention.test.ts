@@ -781,7 +781,7 @@ describe('a prune that cannot finish', () => {
       try {
         const refused = runCli(['prune', DEV, '--workspace', root]);
         assert.equal(refused.status, 1, refused.stderr);
-        assert.match(refused.stderr, new RegExp(`^error\\[PERMISSION_DENIED\\]: Pruning ${DEV} deleted 0 of 2 backup\\(s\\): ${oldIncremental.replace(/\./g, '\\.')} could not be deleted and stays listed; ${oldFull.replace(/\./g, '\\.')}, which it builds on, was kept too\\. Permission denied for `));
+        assert.match(refused.stderr, new RegExp(`^error\\[PERMISSION_DENIED\\]: Pruning ${DEV} deleted 0 of 2 backups: ${oldIncremental.replace(/\./g, '\\.')} could not be deleted and stays listed; ${oldFull.replace(/\./g, '\\.')}, which it builds on, was kept too\\. Permission denied for `));
         assert.match(refused.stderr, /The catalog lists every archive still in the folder\.\n$/);
         assert.deepEqual(listed(), [oldFull, oldIncremental, current].sort());
         assert.deepEqual(archives(), listed());
@@ -817,14 +817,14 @@ describe('delete', () => {
     for (const name of ['settings', 'strategies', 'market_data']) assert.ok(!fs.existsSync(path.join(root, `data/test/${name}.sqlite3-wal`)));
     const backup = await createBackup(context, { profileId: 'test_environment_001' });
     assert.equal(fs.statSync(path.join(root, 'data/test/settings.sqlite3-wal')).size, 0);
-    await assert.rejects(deleteProfile(context, { id: 'test_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP' && /none of its 1 backup\(s\) is verified/.test(e.message), 'an unverified backup is not enough');
+    await assert.rejects(deleteProfile(context, { id: 'test_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'NEEDS_BACKUP' && /none of its 1 backup is verified/.test(e.message), 'an unverified backup is not enough');
     await verifyBackup(context, backup.entry.id);
     const result = await deleteProfile(context, { id: 'test_environment_001' });
     assert.equal(result.coveredBy, backup.entry.id);
     // Each refusal is in the audit log with what it said, and the delete.
     const deletes = readAudit(context).filter((e) => e.event === 'delete');
     assert.deepEqual(deletes.map((e) => `${e.profile} ${e.outcome}`), [...Array(3).fill('test_environment_001 refused'), 'test_environment_001 ok']);
-    assert.match(deletes[2].detail ?? '', /^Profile "test_environment_001" has no verified backup newer than its last change .*none of its 1 backup\(s\) is verified/);
+    assert.match(deletes[2].detail ?? '', /^Profile "test_environment_001" has no verified backup newer than its last change .*none of its 1 backup is verified/);
     assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/test_environment_001.yaml')));
     assert.ok(fs.existsSync(path.join(root, 'data/test/settings.sqlite3')), 'data kept by default');
     assert.ok(fs.existsSync(path.join(root, '.envprofiles/backups/test_environment_001', `${backup.entry.id}.zip`)), 'backups kept');
@@ -923,10 +923,10 @@ describe('delete', () => {
     const backedUp = runCli(['backup', 'test_environment_001', '--full', '--verify', '--workspace', root]);
     assert.equal(backedUp.status, 1, backedUp.stderr);
     const sound = { entry: { id: /^Backed up test_environment_001: (\S+) \(full, /.exec(backedUp.stdout)?.[1] as string } };
-    assert.match(backedUp.stdout, /\n {2}verification FAILED:\n {4}- .*database "strategies" rebuilds to exactly what was backed up, .* 1 foreign key violation\(s\): trading_conditions row \d+ -> strategy_profiles\n/);
+    assert.match(backedUp.stdout, /\n {2}verification FAILED:\n {4}- .*database "strategies" rebuilds to exactly what was backed up, .* 1 foreign key violation: trading_conditions row \d+ -> strategy_profiles\n/);
     const verify = runCli(['verify', sound.entry.id, '--workspace', root]);
     assert.equal(verify.status, 1, 'the data itself fails foreign_key_check');
-    assert.match(verify.stdout, /database "strategies" rebuilds to exactly what was backed up, so data\/test\/strategies\.sqlite3 was already like this when the backup was taken \(the archive is intact\), but it has 1 foreign key violation\(s\): trading_conditions row \d+ -> strategy_profiles$/m);
+    assert.match(verify.stdout, /database "strategies" rebuilds to exactly what was backed up, so data\/test\/strategies\.sqlite3 was already like this when the backup was taken \(the archive is intact\), but it has 1 foreign key violation: trading_conditions row \d+ -> strategy_profiles$/m);
     assert.match(verify.stdout, /It is an exact copy of that data, so "envprofiles delete" accepts it as a verified backup\./);
     const listed = runCli(['backups', 'test_environment_001', '--workspace', root]);
     assert.match(listed.stdout, new RegExp(`${damaged.entry.id.replace(/\./g, '\\.')} .* FAILED\n`));

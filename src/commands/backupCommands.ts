@@ -21,6 +21,7 @@ import { onLocalClock } from '../core/localTime';
 import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf, askToTypeId, resolveBackup, resolveBackupOwner, resolveProfile } from './commandTargets';
 import { pickDatabaseToRestore } from './databaseToRestore';
+import { counted } from '../core/counted';
 
 function summary(backup: BackupJson): string {
   return `Backed up ${backup.profileId}: ${backup.kind}, ${formatSize(backup.sizeBytes)}, ${(backup.durationMs / 1000).toFixed(1)} s${backup.note ? ` (${backup.note})` : ''}.`;
@@ -85,11 +86,11 @@ export async function emergencyBackupCommand(services: CommandServices): Promise
   }
   for (const failure of failures) services.log.error(`emergency backup: ${failure}`);
   for (const line of leftOut) services.log.warn(`emergency backup: ${line}`);
-  const without = leftOut.length > 0 ? `, with ${leftOut.length} problem(s) to look at (${leftOut[0]})` : '';
-  if (failures.length > 0) throw new Error(`Emergency backup: ${count} profile(s) backed up${without}, ${failures.length} failed (${failures[0]}).`);
+  const without = leftOut.length > 0 ? `, with ${counted(leftOut.length, 'problem')} to look at (${leftOut[0]})` : '';
+  if (failures.length > 0) throw new Error(`Emergency backup: ${counted(count, 'profile')} backed up${without}, ${failures.length} failed (${failures[0]}).`);
   if (leftOut.length > 0) {
-    void vscode.window.showWarningMessage(`Emergency backup: ${count} profile(s) backed up${without}. See the log.`, 'Show Log').then((c) => c && services.log.show());
-  } else void vscode.window.showInformationMessage(count > 0 ? `Emergency backup: ${count} profile(s) backed up.` : 'Emergency backup: there are no profiles to back up. Create one first (Environment Profiles: Create Profile…).');
+    void vscode.window.showWarningMessage(`Emergency backup: ${counted(count, 'profile')} backed up${without}. See the log.`, 'Show Log').then((c) => c && services.log.show());
+  } else void vscode.window.showInformationMessage(count > 0 ? `Emergency backup: ${counted(count, 'profile')} backed up.` : 'Emergency backup: there are no profiles to back up. Create one first (Environment Profiles: Create Profile…).');
   return count;
 }
 
@@ -98,7 +99,7 @@ export async function verifyBackupCommand(services: CommandServices, target: unk
   const { folder, backup } = await resolveBackup(services, target);
   const result = await verifyInChild(services, folder, backup.reference);
   const kept = result.notRecorded ? ` Not recorded: ${result.notRecorded}` : '';
-  void vscode.window.showInformationMessage(`Backup ${backup.id} is sound: ${result.databases.length} database(s) rebuilt and checked.${kept}`);
+  void vscode.window.showInformationMessage(`Backup ${backup.id} is sound: ${counted(result.databases.length, 'database')} rebuilt and checked.${kept}`);
   return result.ok;
 }
 
@@ -137,7 +138,7 @@ export async function restoreBackupCommand(services: CommandServices, target: un
       const unverified = doubt ? ` ${doubt}: the restore checks every entry before it replaces anything; "${VERIFY_THEN_RESTORE}" also rebuilds and checks each database (integrity_check, foreign_key_check) first, and restores only if it is sound.` : '';
       const answer = await vscode.window.showWarningMessage(`Restore ${what} from ${backup.reference === backup.id ? 'the backup' : `the archive ${path.basename(backup.reference)}, a backup`} of ${onLocalClock(new Date(backup.createdAt))}?`, { modal: true, detail: `${replaces} ${safety}${unverified}${told}` }, 'Restore', ...(doubt ? [VERIFY_THEN_RESTORE] : []));
       // A backup that is not sound stops here, with the verification's error: nothing is restored.
-      if (answer === VERIFY_THEN_RESTORE) services.log.info(`verify ${backup.id}: ${(await verifyInChild(services, folder, backup.reference)).databases.length} database(s) rebuilt and checked; restoring`);
+      if (answer === VERIFY_THEN_RESTORE) services.log.info(`verify ${backup.id}: ${counted((await verifyInChild(services, folder, backup.reference)).databases.length, 'database')} rebuilt and checked; restoring`);
       else if (answer !== 'Restore') throw new UserCancelled();
     }
     if (profile && isProtected(profile)) confirmedId = await askToTypeId(profile.id, `Restoring over "${profile.name}" (${profile.type}) replaces its data. Type its id to continue.`, args.confirm);
@@ -164,12 +165,12 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
   const profile = { id: owner.profileId, name: owner.name };
   const dry = await withOperationProgress(folder, `Deciding what to prune for ${profile.name}`, (context) => pruneBackups(context, profile.id, true));
   if (dry.rulesFrom) services.log.info(`prune ${profile.id}: the profile file is gone; its keep rules come from its newest backup, ${dry.rulesFrom}`);
-  for (const earlier of dry.earlierProfiles ?? []) services.log.info(`prune ${profile.id}: the ${earlier.backups} backup(s) of an earlier profile with this id${earlier.createdAt ? ` (created ${earlier.createdAt})` : ''} are decided by ${earlier.hasRules ? `that profile's keep rules, from ${earlier.rulesFrom}` : `no rules (${earlier.rulesFrom} holds no readable copy of that profile): all are kept`}`);
+  for (const earlier of dry.earlierProfiles ?? []) services.log.info(`prune ${profile.id}: the ${counted(earlier.backups, 'backup')} of an earlier profile with this id${earlier.createdAt ? ` (created ${earlier.createdAt})` : ''} ${earlier.backups === 1 ? 'is' : 'are'} decided by ${earlier.hasRules ? `that profile's keep rules, from ${earlier.rulesFrom}` : `no rules (${earlier.rulesFrom} holds no readable copy of that profile): all are kept`}`);
   const doomed = dry.decisions.filter((d) => d.action === 'delete');
   for (const note of dry.notes) services.log.warn(`prune ${profile.id}: ${note}`);
   for (const d of dry.decisions) services.log.info(`prune ${profile.id}: ${d.action} ${d.id} — ${reasonsText(d.reasons)}`);
   if (doomed.length === 0) {
-    const message = `Nothing to prune for ${profile.name}: the keep rules keep all ${dry.decisions.length} backup(s).`;
+    const message = `Nothing to prune for ${profile.name}: the keep rules keep ${dry.decisions.length === 1 ? 'its one backup' : `all ${dry.decisions.length} backups`}.`;
     // A misspelt rule is ignored, which may be why nothing goes: say so where it is seen.
     if (dry.notes.length > 0) void vscode.window.showWarningMessage(`${message} But ${dry.notes.join(' ')}`);
     else void vscode.window.showInformationMessage(message);
@@ -181,13 +182,13 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
       ...dry.notes.map((note) => ({ label: '$(warning) Check the profile first', description: 'note', detail: note })),
       ...dry.verifyFirst.map((note) => ({ label: '$(shield) Prune verifies first', description: 'note', detail: note })),
     ];
-    const picked = await vscode.window.showQuickPick([...warnings, ...items, { label: `$(trash) Delete ${doomed.length} backup(s) (${formatSize(dry.freedBytes)})`, description: 'confirm', detail: 'The newest backup, the newest verified one and every backup a kept one depends on are never deleted.' }], { placeHolder: `Prune ${profile.name}: review the decisions, then choose the last line to delete` });
+    const picked = await vscode.window.showQuickPick([...warnings, ...items, { label: `$(trash) Delete ${counted(doomed.length, 'backup')} (${formatSize(dry.freedBytes)})`, description: 'confirm', detail: 'The newest backup, the newest verified one and every backup a kept one depends on are never deleted.' }], { placeHolder: `Prune ${profile.name}: review the decisions, then choose the last line to delete` });
     if (!picked || picked.description !== 'confirm') throw new UserCancelled();
   }
   const result = await withOperationProgress(folder, `Pruning ${profile.name}`, (context) => pruneBackups(context, profile.id, false));
   for (const v of result.verifiedFirst) services.log.info(`prune ${profile.id}: verified before pruning: ${pruneVerificationText(v)}`);
-  const verified = result.verifiedFirst.length > 0 ? ` It verified ${result.verifiedFirst.length} backup(s) first (the log says which and why).` : '';
-  void vscode.window.showInformationMessage(`Pruned ${result.deleted.length} backup(s) of ${profile.name}, freed ${formatSize(result.freedBytes)}.${verified}`);
+  const verified = result.verifiedFirst.length > 0 ? ` It verified ${counted(result.verifiedFirst.length, 'backup')} first (the log says which and why).` : '';
+  void vscode.window.showInformationMessage(`Pruned ${counted(result.deleted.length, 'backup')} of ${profile.name}, freed ${formatSize(result.freedBytes)}.${verified}`);
   return result.deleted;
 }
 
@@ -197,24 +198,24 @@ export async function rebuildBackupCatalogCommand(services: CommandServices, tar
   const { folder, profile } = await resolveProfile(services, target, 'Rebuild the backup catalog of which profile?');
   const dry = await withOperationProgress(folder, `Reading the backup archives of ${profile.name}`, (context) => rebuildCatalog(context, profile.id, true));
   const changes = [
-    dry.added.length && `list ${dry.added.length} archive(s) it does not list (not verified yet)`,
+    dry.added.length && `list ${counted(dry.added.length, 'archive')} it does not list (not verified yet)`,
     dry.dropped.length && `drop ${dry.dropped.length} entr${dry.dropped.length > 1 ? 'ies' : 'y'} whose archive is gone`,
-    dry.corrected.length && `re-read ${dry.corrected.length} archive(s) that changed (their verification is reset, but a failed one stays failed)`,
+    dry.corrected.length && `re-read ${counted(dry.corrected.length, 'archive')} that changed (their verification is reset, but a failed one stays failed)`,
     dry.amended.length && `correct ${dry.amended.length} entr${dry.amended.length > 1 ? 'ies' : 'y'} that disagreed with their archive (kind, parent, chain or time; verification kept)`,
   ].filter((c): c is string => typeof c === 'string');
   for (const { file, reason } of dry.skipped) services.log.warn(`catalog of ${profile.id}: skipped ${file}: ${reason}`);
   for (const broken of dry.brokenChains) services.log.warn(`catalog of ${profile.id}: cannot be restored: ${broken}`);
   if (changes.length === 0 && !argumentsOf(target).confirm) {
-    void vscode.window.showInformationMessage(`The backup catalog of ${profile.name} already matches its ${dry.entries.length} archive(s).${dry.skipped.length ? ` ${dry.skipped.length} file(s) skipped: prune refuses while they are in the folder (the log says what to do with each).` : ''}`);
+    void vscode.window.showInformationMessage(`The backup catalog of ${profile.name} already matches its ${counted(dry.entries.length, 'archive')}.${dry.skipped.length ? ` ${counted(dry.skipped.length, 'file')} skipped: prune refuses while ${dry.skipped.length === 1 ? 'it is' : 'they are'} in the folder (the log says what to do with each).` : ''}`);
     return dry.entries.length;
   }
   if (!argumentsOf(target).confirm) {
-    const detail = [`The catalog would ${changes.join('; ')}.`, dry.skipped.length ? `${dry.skipped.length} file(s) are not listable backups of this profile and are left alone; prune refuses while they are in the folder (the log says what to do with each).` : '', dry.brokenChains.length ? `${dry.brokenChains.length} backup(s) cannot be restored: ${dry.brokenChains[0]}.` : ''].filter(Boolean).join('\n');
-    const answer = await vscode.window.showWarningMessage(`Rebuild the backup catalog of ${profile.name} from its ${dry.entries.length} archive(s)?`, { modal: true, detail }, 'Rebuild');
+    const detail = [`The catalog would ${changes.join('; ')}.`, dry.skipped.length ? `${dry.skipped.length === 1 ? '1 file is not a listable backup of this profile and is left alone; prune refuses while it is' : `${dry.skipped.length} files are not listable backups of this profile and are left alone; prune refuses while they are`} in the folder (the log says what to do with each).` : '', dry.brokenChains.length ? `${counted(dry.brokenChains.length, 'backup')} cannot be restored: ${dry.brokenChains[0]}.` : ''].filter(Boolean).join('\n');
+    const answer = await vscode.window.showWarningMessage(`Rebuild the backup catalog of ${profile.name} from its ${counted(dry.entries.length, 'archive')}?`, { modal: true, detail }, 'Rebuild');
     if (answer !== 'Rebuild') throw new UserCancelled();
   }
   const result = await withOperationProgress(folder, `Rebuilding the backup catalog of ${profile.name}`, (context) => rebuildCatalog(context, profile.id, false));
-  const rebuilt = `Rebuilt the backup catalog of ${profile.name}: ${result.entries.length} backup(s).${result.unreadableCatalogMovedTo ? ` The unreadable catalog was kept as ${result.unreadableCatalogMovedTo}.` : ''}`;
+  const rebuilt = `Rebuilt the backup catalog of ${profile.name}: ${counted(result.entries.length, 'backup')}.${result.unreadableCatalogMovedTo ? ` The unreadable catalog was kept as ${result.unreadableCatalogMovedTo}.` : ''}`;
   const unverified = result.entries.filter((e) => e.verified === null).length;
   if (unverified === 0) void vscode.window.showInformationMessage(rebuilt);
   else {
@@ -235,9 +236,9 @@ export async function verifyUnverifiedBackupsCommand(services: CommandServices, 
   const failed = [...sorted.failed, ...sorted.dataOnly];
   const checked = results.length + (errors?.length ?? 0);
   if (checked === 0) void vscode.window.showInformationMessage(`Every backup of ${name} has been verified already.`);
-  else if (failed.length === 0) void vscode.window.showInformationMessage(`Verified ${checked} backup(s) of ${name}: all sound.`);
+  else if (failed.length === 0) void vscode.window.showInformationMessage(`Verified ${counted(checked, 'backup')} of ${name}: all sound.`);
   else {
-    void vscode.window.showWarningMessage(`Verified ${checked} backup(s) of ${name}: ${failed.length} FAILED (${failed.join(', ')}).`, 'Show Log').then((choice) => {
+    void vscode.window.showWarningMessage(`Verified ${counted(checked, 'backup')} of ${name}: ${failed.length} FAILED (${failed.join(', ')}).`, 'Show Log').then((choice) => {
       if (choice === 'Show Log') services.log.show();
     });
   }

@@ -14,6 +14,7 @@ import { TYPE_ICON } from '../tree/profileAppearance';
 import { InvalidProfileNode, ProfileNode, ProfileSectionNode } from '../tree/profileNode';
 import type { TreeNode } from '../tree/treeNode';
 import { UserCancelled, type CommandArguments, type CommandServices } from './commandServices';
+import { counted } from '../core/counted';
 
 function isTreeNode(value: unknown): value is TreeNode {
   return value instanceof ProfileNode || value instanceof BackupNode || value instanceof DatabaseNode || value instanceof FolderNode || value instanceof ProfileSectionNode || value instanceof InvalidProfileNode;
@@ -91,7 +92,7 @@ export async function resolveBackupOwner(services: CommandServices, target: unkn
   }
   const items = [
     ...folder.validProfiles().map((p) => ({ ...profileItem(folder, p), profileId: p.id, name: p.name })),
-    ...deleted.map((id) => ({ label: `$(trash) ${id}`, description: `deleted · ${folder.backups(id).length} backup(s) kept`, profileId: id, name: `${id} (deleted)` })),
+    ...deleted.map((id) => ({ label: `$(trash) ${id}`, description: `deleted · ${counted(folder.backups(id).length, 'backup')} kept`, profileId: id, name: `${id} (deleted)` })),
   ];
   const pick = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true });
   if (!pick) throw new UserCancelled();

@@ -15,6 +15,7 @@ import { requireTrust, withOperationProgress } from './commandRunner';
 import type { FolderModel } from '../folderModel';
 import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf, askToTypeId, resolveFolder, resolveProfile } from './commandTargets';
+import { counted } from '../core/counted';
 
 async function input(options: vscode.InputBoxOptions, given?: string): Promise<string> {
   if (given !== undefined) return given;
@@ -46,7 +47,7 @@ export function idValidator(folder: FolderModel): (value: string) => string | vs
     if (folder.data.profiles.some((p) => p.id === value)) return `A profile "${value}" already exists.`;
     if (!folder.deletedProfilesWithBackups().includes(value)) return undefined;
     const count = folder.backups(value).length;
-    return { message: `A deleted profile had this id; its ${count} backup(s) will list under the new profile, marked "earlier profile". Its first backup will be full.`, severity: vscode.InputBoxValidationSeverity.Warning };
+    return { message: `A deleted profile had this id; its ${counted(count, 'backup')} will list under the new profile, marked "earlier profile". Its first backup will be full.`, severity: vscode.InputBoxValidationSeverity.Warning };
   };
 }
 
@@ -154,7 +155,7 @@ export async function validateProfileCommand(services: CommandServices, target: 
   services.log.info(`${report.level} validation of ${profile.id}: ${report.ok ? 'valid' : 'NOT valid'}`);
   for (const problem of report.problems) services.log[problem.severity === 'error' ? 'error' : 'warn'](`  ${problem.message}`);
   const warnings = report.problems.filter((p) => p.severity === 'warning').length;
-  if (report.ok) void vscode.window.showInformationMessage(`${profile.name} is valid (${report.level}${warnings ? `, ${warnings} warning(s): see the log` : ''}).`);
+  if (report.ok) void vscode.window.showInformationMessage(`${profile.name} is valid (${report.level}${warnings ? `, ${counted(warnings, 'warning')}: see the log` : ''}).`);
   else {
     void vscode.window.showErrorMessage(`${profile.name} is not valid: ${report.problems.find((p) => p.severity === 'error')?.message}`, 'Show Log').then((c) => c && services.log.show());
   }

@@ -8,6 +8,7 @@ import type { FolderModel } from '../folderModel';
 import { requireTrust, withOperationProgress } from './commandRunner';
 import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf } from './commandTargets';
+import { counted } from '../core/counted';
 
 /** Every profile's prune decisions in every initialised folder (a dry run, or the prune itself). */
 async function pruneEveryFolder(services: CommandServices, dryRun: boolean): Promise<{ folder: FolderModel; result: AllProfilesPruneResult }[]> {
@@ -44,9 +45,9 @@ export async function pruneAllBackupsCommand(services: CommandServices, target: 
   logFailures(services, failures);
   const doomed = results.map((r) => ({ profileId: r.shown, count: r.decisions.filter((d) => d.action === 'delete').length, of: r.decisions.length, bytes: r.freedBytes })).filter((p) => p.count > 0);
   const total = doomed.reduce((sum, p) => sum + p.count, 0);
-  const cannot = failures.length > 0 ? `${failures.length} profile(s) cannot be pruned and keep all their backups: ${failures.map((f) => `${f.profileId} (${f.message})`).join('; ')}` : '';
+  const cannot = failures.length > 0 ? `${failures.length === 1 ? '1 profile cannot be pruned and keeps all its backups' : `${failures.length} profiles cannot be pruned and keep all their backups`}: ${failures.map((f) => `${f.profileId} (${f.message})`).join('; ')}` : '';
   if (total === 0) {
-    const message = `Nothing to prune: the keep rules of ${results.length} profile(s) keep every backup.`;
+    const message = `Nothing to prune: the keep rules of ${counted(results.length, 'profile')} keep every backup.`;
     if (failures.length > 0) void vscode.window.showWarningMessage(`${message} ${cannot}. See the log.`, 'Show Log').then((c) => c && services.log.show());
     else void vscode.window.showInformationMessage(message);
     return [];
@@ -60,8 +61,8 @@ export async function pruneAllBackupsCommand(services: CommandServices, target: 
       ...(unverified.length > 0 ? ['', `No backup of ${unverified.join(', ')} was ever verified: the prune verifies them first, newest first, until one passes, and keeps it (if none passes, that profile keeps all its backups).`] : []),
       ...(cannot ? ['', `${cannot}.`] : []),
     ].join('\n');
-    const button = `Delete ${total} Backup(s)`;
-    const answer = await vscode.window.showWarningMessage(`Delete ${total} backup(s) of ${doomed.length} profile(s) (${bytes}) that their keep rules no longer keep?`, { modal: true, detail }, button, 'Show Log');
+    const button = `Delete ${counted(total, 'Backup')}`;
+    const answer = await vscode.window.showWarningMessage(`Delete ${counted(total, 'backup')} of ${counted(doomed.length, 'profile')} (${bytes}) that their keep rules no longer keep?`, { modal: true, detail }, button, 'Show Log');
     if (answer === 'Show Log') services.log.show();
     if (answer !== button) throw new UserCancelled();
   }
@@ -73,8 +74,8 @@ export async function pruneAllBackupsCommand(services: CommandServices, target: 
   const freed = formatSize(done.flatMap(({ result }) => result.results).reduce((sum, r) => sum + r.freedBytes, 0));
   const stillFailing = done.flatMap(({ folder, result }) => result.failures.map((f) => ({ ...f, profileId: shown(folder, f.profileId) })));
   logFailures(services, stillFailing);
-  const message = `Pruned ${deleted.length} backup(s), freed ${freed}.`;
-  if (stillFailing.length > 0) void vscode.window.showWarningMessage(`${message} ${stillFailing.length} profile(s) could not be pruned and keep all their backups (see the log).`, 'Show Log').then((c) => c && services.log.show());
+  const message = `Pruned ${counted(deleted.length, 'backup')}, freed ${freed}.`;
+  if (stillFailing.length > 0) void vscode.window.showWarningMessage(`${message} ${stillFailing.length === 1 ? '1 profile could not be pruned and keeps all its backups' : `${stillFailing.length} profiles could not be pruned and keep all their backups`} (see the log).`, 'Show Log').then((c) => c && services.log.show());
   else void vscode.window.showInformationMessage(message);
   return deleted;
 }

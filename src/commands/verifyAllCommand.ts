@@ -4,6 +4,7 @@ import type { BackupFailure } from '../core/backup/profileFailure';
 import { runInChildProcess } from './childOperation';
 import { requireTrust } from './commandRunner';
 import type { CommandServices } from './commandServices';
+import { counted } from '../core/counted';
 
 /** One profile's part of `envprofiles verify --all --json`. */
 interface ProfileVerification {
@@ -65,14 +66,14 @@ export async function verifyAllBackupsCommand(services: CommandServices): Promis
   const newerText = `${newerFormat.length} not verified: written by a newer version of Environment Profiles, update it to verify ${newerFormat.length === 1 ? 'that one' : 'those'} (${newerFormat.join(', ')})`;
   if (checked === 0 && newerFormat.length > 0) void vscode.window.showWarningMessage(`Nothing was verified: ${newerText}.`);
   else if (checked === 0) void vscode.window.showInformationMessage('No profile has backups yet: nothing to verify.');
-  else if (failed.length + dataOnly.length + newerFormat.length === 0) void vscode.window.showInformationMessage(`Verified ${checked} backup(s): all sound.`);
+  else if (failed.length + dataOnly.length + newerFormat.length === 0) void vscode.window.showInformationMessage(`Verified ${counted(checked, 'backup')}: all sound.`);
   else {
     const parts = [
       ...(failed.length > 0 ? [`${failed.length} FAILED (${failed.join(', ')})`] : []),
       ...(dataOnly.length > 0 ? [`${dataOnly.length} with an intact archive of data that fails its checks, as it did when it was backed up (${dataOnly.join(', ')})`] : []),
       ...(newerFormat.length > 0 ? [newerText] : []),
     ];
-    void vscode.window.showWarningMessage(`Verified ${checked} backup(s): ${parts.join('; ')}. See the log.`, 'Show Log').then((choice) => {
+    void vscode.window.showWarningMessage(`Verified ${counted(checked, 'backup')}: ${parts.join('; ')}. See the log.`, 'Show Log').then((choice) => {
       if (choice === 'Show Log') services.log.show();
     });
   }

@@ -4,6 +4,7 @@ import { foreignKeySampleText, INTEGRITY_PROBLEMS_LISTED, type IntegrityReport }
 import { BUSY_TIMEOUT_MS, damagedDatabaseDetail, DatabaseLockedError, type SqliteConnection, type SqliteEngine } from './sqlite/sqliteEngine';
 import { cutShortProblem, journalModeOf, readSqliteHeader, walSize } from './sqlite/sqliteHeader';
 import { notSqliteDatabaseText } from './sqlite/notSqliteFile';
+import { counted } from './counted';
 
 /** One check on one database file; `error` fails validation, `warning` and `info` do not. */
 export interface DatabaseCheck {
@@ -134,9 +135,9 @@ export async function runFullChecks(engine: SqliteEngine, inspection: DatabaseIn
   }
   const { problems, foreignKeyViolations } = report;
   if (problems.length === 0) add('integrity', 'ok', 'integrity_check: ok');
-  else add('integrity', 'error', `integrity_check of ${written} found ${problems.length}${problems.length >= INTEGRITY_PROBLEMS_LISTED ? ' or more' : ''} problem(s): ${problems.slice(0, 3).join('; ')}`);
+  else add('integrity', 'error', `integrity_check of ${written} found ${problems.length >= INTEGRITY_PROBLEMS_LISTED ? `${problems.length} or more problems` : counted(problems.length, 'problem')}: ${problems.slice(0, 3).join('; ')}`);
   if (foreignKeyViolations === 0) add('foreign-keys', 'ok', 'foreign_key_check: no violations');
-  else add('foreign-keys', 'error', `foreign_key_check of ${written} found ${foreignKeyViolations} violation(s): ${foreignKeySampleText(report)}`);
+  else add('foreign-keys', 'error', `foreign_key_check of ${written} found ${counted(foreignKeyViolations, 'violation')}: ${foreignKeySampleText(report)}`);
 }
 
 /** Tables (not SQLite's own) and their columns. */

@@ -16,6 +16,7 @@ import { BackupLayout } from './backup/backupLayout';
 import { profilesWithBackups } from './backup/backupCatalog';
 import { removeStaleCatalogLock } from './backup/catalogLock';
 import { workspaceConfigFor } from './workspaceConfig';
+import { counted } from './counted';
 
 /**
  * Finishes or rolls back every operation that a killed process left half done. The caller holds
@@ -75,7 +76,7 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
       removeJournal(layout, name);
       if (deleted.length > 0) {
         appendAudit(context, { event: 'recover', profile: journal.profileId, outcome: 'finished', detail: `prune was interrupted; deleted ${deleted.join(', ')}` });
-        done.push(`finished the interrupted prune of ${journal.profileId} (${deleted.length} archive(s) it had taken out of the catalog deleted)`);
+        done.push(`finished the interrupted prune of ${journal.profileId} (${counted(deleted.length, 'archive')} it had taken out of the catalog deleted)`);
       }
     } else if (journal.operation === 'delete') {
       if (journal.phase === 'committed') {

@@ -25,6 +25,7 @@ import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
 import { databaseFilesToRemove, deleteProfileFiles, type FilesToDelete } from './profileDeletionJournal';
+import { counted } from './counted';
 
 export interface DeleteRequest {
   id: string;
@@ -158,7 +159,7 @@ async function requireCoveringBackup(context: WorkspaceContext, config: Workspac
   const newest = newestSound
     ? `; its newest verified backup, ${newestSound.id}, is from ${localTimestamp(takenIso(newestSound), zone)}${sameSecondBefore(takenIso(newestSound), changed, zone)}${laterInCatalog(newestSound, zone)}${unrestorableToo}${lacking(unheld, unheldToo)}`
     : entries.length > futureDated.length
-      ? `; none of its ${entries.length - futureDated.length} backup(s) is verified`
+      ? `; none of its ${counted(entries.length - futureDated.length, 'backup')} is verified`
       : entries.length === 0
         ? '; it has no backups'
         : '';

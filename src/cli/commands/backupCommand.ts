@@ -12,6 +12,7 @@ import { alsoFailedLines } from '../alsoFailedLines';
 import type { CliCommand } from '../cliCommand';
 import { lowerProcessPriority } from '../processPriority';
 import { shellArgument } from '../../core/shellArgument';
+import { counted } from '../../core/counted';
 
 /** `backup <id> --json`: the catalog entry, where the archive is, and what the backup says (and, with --verify, its verification). */
 export type BackupJson = CatalogEntry & { archive: string; databaseDetails: BackupResult['databases']; note?: string; unlisted?: string; durationMs: number; verification?: VerificationResult } & InPlaceOf;
@@ -33,7 +34,7 @@ function describe({ result, verification, inPlaceOf, fullNotTaken }: Checked): s
   if (result.note) lines.push(`  note: ${result.note}`);
   lines.push(`  archive: ${result.archive}`);
   if (!verification) lines.push(`  not yet verified: envprofiles verify ${result.unlisted ? shellArgument(result.archive) : e.id} (or back up with --verify)`);
-  else if (verification.ok) lines.push(`  verified: sound, ${verification.databases.length} database(s) rebuilt and checked (SHA-256, integrity_check, foreign_key_check)${verification.unreadableCatalog ? '; not recorded, since the catalog cannot be read (verify it again after the rebuild)' : ''}`);
+  else if (verification.ok) lines.push(`  verified: sound, ${counted(verification.databases.length, 'database')} rebuilt and checked (SHA-256, integrity_check, foreign_key_check)${verification.unreadableCatalog ? '; not recorded, since the catalog cannot be read (verify it again after the rebuild)' : ''}`);
   else lines.push('  verification FAILED:', ...verification.problems.map((p) => `    - ${p}`), `    ${verificationHint(verification)}`, ...alsoFailedLines(verification.alsoFailed, '  '));
   if (fullNotTaken) lines.push(`  no full backup could be taken in its place: ${fullNotTaken}`);
   return lines;
@@ -93,7 +94,7 @@ export const backupCommand: CliCommand = {
       const broken = result.brokenProfileFiles.length;
       const caveats = [...(partial > 0 ? [`${partial} of them without every database`] : []), ...(broken > 0 ? [`${broken} of them with a profile file that does not validate`] : [])];
       if (result.results.length === 0 && result.failures.length === 0) text.push(`There are no profiles in ${context.layout.relative(context.layout.profilesDir)}: nothing to back up. Create one first: envprofiles create <id>`);
-      else text.push(`${result.results.length} profile(s) backed up${caveats.length > 0 ? ` (${caveats.join('; ')}: see the notes)` : ''}, ${result.failures.length} failed (reason: ${result.reason}).`);
+      else text.push(`${counted(result.results.length, 'profile')} backed up${caveats.length > 0 ? ` (${caveats.join('; ')}: see the notes)` : ''}, ${result.failures.length} failed (reason: ${result.reason}).`);
       // A full backup taken in place of a failed incremental still counts: an archive of the chain was damaged.
       const failedVerification = checked.filter((c) => (c.verification && !c.verification.ok) || c.inPlaceOf).length;
       if (failedVerification > 0) text.push(`${failedVerification} of the new backups FAILED verification (see above).`);

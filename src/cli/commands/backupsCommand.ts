@@ -11,6 +11,7 @@ import { EnvProfilesError } from '../../core/errors';
 import { localTimestamp, localTimeZone } from '../../core/localTime';
 import type { CliCommand, CommandOutput } from '../cliCommand';
 import { table } from '../textFormat';
+import { counted } from '../../core/counted';
 
 export const backupsCommand: CliCommand = {
   name: 'backups',
@@ -37,7 +38,7 @@ export const backupsCommand: CliCommand = {
       const needing = Object.entries(gaps).filter(([id, gone]) => !gone.includes(id));
       if (needing.length === 0) return [];
       const lost = [...new Set(needing.flatMap(([, gone]) => gone))];
-      return [`note: ${needing.length} backup(s) of ${profileId} cannot be restored now: their chain needs ${lost.join(', ')}, whose archive${lost.length > 1 ? 's are' : ' is'} missing (marked "chain broken").`,
+      return [`note: ${counted(needing.length, 'backup')} of ${profileId} cannot be restored now: ${needing.length === 1 ? 'its' : 'their'} chain needs ${lost.join(', ')}, whose archive${lost.length > 1 ? 's are' : ' is'} missing (marked "chain broken").`,
         `  Put ${lost.length > 1 ? 'those archives' : 'that archive'} back to restore them; the backups whose archives are all there can be restored as they are.`];
     });
     const byId = new Map(entries.map((e) => [e.id, e]));
@@ -102,7 +103,7 @@ function chainFailedNotes(entries: CatalogEntry[], byId: Map<string, CatalogEntr
       // entries are newest first: a sound backup made since needs nothing more than to be named.
       const since = entries.find((e) => e.profileId === profileId && e.createdAt > (byId.get(failed) as CatalogEntry).createdAt && verificationStatus(e) === 'passed' && chainFault(e, byId) === undefined);
       return [
-        `note: ${count} backup(s) of ${profileId} build on ${failed}, which FAILED verification (marked "chain FAILED"): do not count on them (a restore of one stops, replacing nothing, where it meets the damage in that archive).`,
+        `note: ${counted(count, 'backup')} of ${profileId} ${count === 1 ? 'builds' : 'build'} on ${failed}, which FAILED verification (marked "chain FAILED"): do not count on ${count === 1 ? 'it' : 'them'} (a restore of ${count === 1 ? 'it' : 'one'} stops, replacing nothing, where it meets the damage in that archive).`,
         since ? `  ${since.id}, made since, is verified and can be restored.` : `  Restore an older backup, or take a new full one: envprofiles backup ${profileId} --full --verify`,
       ];
     });
@@ -139,7 +140,7 @@ function rebuilt(result: CatalogRebuildResult, now: Date): CommandOutput {
   const list = (label: string, ids: string[]): void => {
     if (ids.length > 0) text.push(`  ${label} (${ids.length}): ${ids.join(', ')}`);
   };
-  text.push(`${result.dryRun ? 'Dry run: the catalog would list' : 'Rebuilt the catalog of'} ${result.profileId}${result.dryRun ? '' : ':'} ${result.entries.length} backup(s), from the archives in its folder.`);
+  text.push(`${result.dryRun ? 'Dry run: the catalog would list' : 'Rebuilt the catalog of'} ${result.profileId}${result.dryRun ? '' : ':'} ${counted(result.entries.length, 'backup')}, from the archives in its folder.`);
   list('added (not verified yet)', result.added);
   list('dropped (archive gone)', result.dropped);
   list('corrected (the archive is not the one listed; verification reset, but one that FAILED stays FAILED)', result.corrected);

@@ -7,6 +7,7 @@ import { EnvProfilesError } from '../../core/errors';
 import { localTimestamp } from '../../core/localTime';
 import type { CliCommand } from '../cliCommand';
 import { table } from '../textFormat';
+import { counted } from '../../core/counted';
 
 /** One profile's prune: its notes, where its rules came from, and every backup's decision (none when it has no backups). */
 function decisionLines(result: PruneResult): string[] {
@@ -15,7 +16,7 @@ function decisionLines(result: PruneResult): string[] {
   for (const d of result.decisions) rows.push([d.action, d.id, localTimestamp(d.createdAt, result.timeZone), d.kind, reasonsText(d.reasons)]);
   const from = result.rulesFrom ? [`The profile file of ${result.profileId} is gone: its keep rules were taken from its newest backup, ${result.rulesFrom}.`] : [];
   for (const earlier of result.earlierProfiles ?? []) {
-    const which = `${earlier.backups} backup(s) (marked "earlier profile${earlier.createdAt ? ` (created ${earlier.createdAt})` : ''}") are of an earlier profile with the id ${result.profileId}, which was deleted`;
+    const which = `${counted(earlier.backups, 'backup')} (marked "earlier profile${earlier.createdAt ? ` (created ${earlier.createdAt})` : ''}") ${earlier.backups === 1 ? 'is' : 'are'} of an earlier profile with the id ${result.profileId}, which was deleted`;
     from.push(earlier.hasRules
       ? `${which}: they are pruned by that profile's keep rules, taken from its newest backup ${earlier.rulesFrom}, and its newest verified backup is kept.`
       : `${which}: its newest backup ${earlier.rulesFrom} holds no readable copy of that profile, so there are no keep rules for them, and every one is kept.`);
@@ -27,11 +28,11 @@ function decisionLines(result: PruneResult): string[] {
   return [...notes, ...from, ...verified, ...(result.decisions.length > 0 ? table(rows) : []), ...verifyFirst];
 }
 
-/** How many backups were (or would be) deleted, and the space: "Deleted 3 backup(s), freed 1.2 MB." */
+/** How many backups were (or would be) deleted, and the space: "Deleted 3 backups, freed 1.2 MB." */
 function outcomeLine(results: PruneResult[], dryRun: boolean, where: string): string {
   const freed = formatSize(results.reduce((sum, r) => sum + r.freedBytes, 0));
-  if (dryRun) return `Dry run: ${results.reduce((sum, r) => sum + r.decisions.filter((d) => d.action === 'delete').length, 0)} backup(s)${where} would be deleted (${freed}). Nothing was changed.`;
-  return `Deleted ${results.reduce((sum, r) => sum + r.deleted.length, 0)} backup(s)${where}, freed ${freed}.`;
+  if (dryRun) return `Dry run: ${counted(results.reduce((sum, r) => sum + r.decisions.filter((d) => d.action === 'delete').length, 0), 'backup')}${where} would be deleted (${freed}). Nothing was changed.`;
+  return `Deleted ${counted(results.reduce((sum, r) => sum + r.deleted.length, 0), 'backup')}${where}, freed ${freed}.`;
 }
 
 export const pruneCommand: CliCommand = {
@@ -66,7 +67,7 @@ export const pruneCommand: CliCommand = {
       const pruned = all.results.length;
       text.push(pruned === 0 && all.failures.length === 0
         ? 'No profile has backups: nothing to prune.'
-        : `${outcomeLine(all.results, dryRun, ` of ${pruned} profile(s)`)}${all.failures.length > 0 ? ` ${all.failures.length} profile(s) could not be pruned (see above); their backups were all kept.` : ''}`);
+        : `${outcomeLine(all.results, dryRun, ` of ${counted(pruned, 'profile')}`)}${all.failures.length > 0 ? ` ${counted(all.failures.length, 'profile')} could not be pruned (see above); ${all.failures.length === 1 ? 'its' : 'their'} backups were all kept.` : ''}`);
       return { json: all, text, exitCode: all.failures.length > 0 ? 1 : 0 };
     }
     if (positionals.length === 0) throw new EnvProfilesError('USAGE', 'prune needs a profile id, or --all.', { kind: 'usage', hint: 'Example: envprofiles prune prod_environment_001 --dry-run' });

@@ -2,6 +2,7 @@ import { fullValidateProfile, quickValidateProfile } from '../../core/databaseVa
 import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand } from '../cliCommand';
+import { counted } from '../../core/counted';
 
 const MARK = { ok: 'ok  ', info: 'info', warning: 'WARN', error: 'FAIL' } as const;
 
@@ -24,7 +25,7 @@ export const validateCommand: CliCommand = {
     // Errors of a database are its checks' lines above; the others (its files: list) are listed here.
     for (const problem of report.problems.filter((p) => p.severity === 'error' && !p.field?.startsWith('profile.databases.'))) text.push(`  FAIL ${problem.message}`);
     for (const problem of report.problems.filter((p) => p.severity === 'warning')) text.push(`  WARN ${problem.message}`);
-    text.push(report.ok ? `${profile.id} is valid.` : `${profile.id} is NOT valid: ${report.problems.filter((p) => p.severity === 'error').length} problem(s).`);
+    text.push(report.ok ? `${profile.id} is valid.` : `${profile.id} is NOT valid: ${counted(report.problems.filter((p) => p.severity === 'error').length, 'problem')}.`);
     return { json: report, text, exitCode: report.ok ? 0 : 1 };
   },
 };

@@ -11,6 +11,7 @@ import type { WorkspaceContext } from '../../core/workspaceContext';
 import { requireInitialised } from '../../core/workspaceInit';
 import { alsoFailedLines } from '../alsoFailedLines';
 import type { CliCommand, CommandOutput } from '../cliCommand';
+import { counted } from '../../core/counted';
 
 export const verifyCommand: CliCommand = {
   name: 'verify',
@@ -40,7 +41,7 @@ export const verifyCommand: CliCommand = {
     const rate = seconds >= 0.5 ? `, ${(result.bytesChecked / 1048576 / seconds).toFixed(0)} MB/s` : '';
     const text = result.ok
       ? [
-          `${result.backupId} is sound: ${result.databases.length} database(s) rebuilt, SHA-256, integrity_check and foreign_key_check pass (${formatSize(result.bytesChecked)} checked in ${seconds.toFixed(2)} s${rate}).`,
+          `${result.backupId} is sound: ${counted(result.databases.length, 'database')} rebuilt, SHA-256, integrity_check and foreign_key_check pass (${formatSize(result.bytesChecked)} checked in ${seconds.toFixed(2)} s${rate}).`,
           ...result.databases.map((d) => `  ${d.name}: SHA-256 of the rebuilt file ${d.sha256}`),
           ...(result.leftOut ?? []).map((l) => `  ${l.name}: not in this backup (${l.reason})`),
         ]
@@ -80,7 +81,7 @@ function outcomeLines(outcome: ScrubOutcome, indent: string): string[] {
     case 'verified': {
       const { result } = outcome;
       return [
-        result.ok ? `${indent}${outcome.backupId}: sound (${result.databases.length} database(s) rebuilt and checked)` : `${indent}${outcome.backupId}: FAILED verification:`,
+        result.ok ? `${indent}${outcome.backupId}: sound (${counted(result.databases.length, 'database')} rebuilt and checked)` : `${indent}${outcome.backupId}: FAILED verification:`,
         ...(result.ok ? [] : [...result.problems.map((p) => `${indent}  - ${p}`), `${indent}  ${verificationHint(result)}`]),
         ...alsoFailedLines(result.alsoFailed, indent),
         ...(result.notRecorded ? [`${indent}  not recorded: ${result.notRecorded}`] : []),
@@ -97,7 +98,7 @@ function stoppedError(stopped: VerificationStopped, rerun: string): EnvProfilesE
   const { results, errors, left } = stopped.done;
   const failed = [...results.filter((r) => !r.ok).map((r) => r.backupId), ...errors.map((e) => e.backupId)];
   const done = results.length + errors.length;
-  const before = done === 0 ? 'before verifying any backup' : `after verifying ${done} backup(s), recorded: ${done - failed.length} sound, ${failed.length} FAILED${failed.length > 0 ? ` (${failed.join(', ')})` : ''}`;
+  const before = done === 0 ? 'before verifying any backup' : `after verifying ${counted(done, 'backup')}, recorded: ${done - failed.length} sound, ${failed.length} FAILED${failed.length > 0 ? ` (${failed.join(', ')})` : ''}`;
   return reworded(stopped.busy, `The verification stopped ${before}; at least ${left} left. ${stopped.busy.message}`, `Once that operation has finished, "${rerun}" verifies the ones left.`);
 }
 
@@ -121,7 +122,7 @@ async function verifyProfile(context: WorkspaceContext, profileId: string): Prom
   if (total === 0) text.push(`${profileId} has no backups yet: nothing to verify.`);
   else if (pending.length === 0) text.push(`Every backup of ${profileId} (${total}) has been verified already; "envprofiles backups ${profileId}" shows the results.`);
   else if (results.length + errors.length === 0 && newerFormat.length > 0) text.push(`Nothing was verified: ${newerWritten(newerFormat.length)}${skippedText(deletedMeanwhile.length)}.`);
-  else text.push(`Verified ${results.length + errors.length} backup(s) of ${profileId}: ${results.length + errors.length - failed} sound, ${failed} FAILED${alsoFailedText(results)}${skippedText(deletedMeanwhile.length)}${newerText(newerFormat.length)}.`);
+  else text.push(`Verified ${counted(results.length + errors.length, 'backup')} of ${profileId}: ${results.length + errors.length - failed} sound, ${failed} FAILED${alsoFailedText(results)}${skippedText(deletedMeanwhile.length)}${newerText(newerFormat.length)}.`);
   return { json: { profileId, results, errors, deletedMeanwhile, newerFormat }, text, exitCode: failed > 0 || newerFormat.length > 0 ? 1 : 0 };
 }
 
@@ -139,15 +140,15 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
   const all = scrubbed.flatMap((p) => [...p.results, ...p.errors]);
   const deleted = profiles.reduce((sum, p) => sum + p.deletedMeanwhile.length, 0);
   const newer = profiles.reduce((sum, p) => sum + p.newerFormat.length, 0);
-  if (all.length === 0 && newer > 0) text.push(`Nothing was verified: ${newerWritten(newer)}${skippedText(deleted)}${unreadable.length > 0 ? `; ${unreadable.length} profile(s) could not be verified (see above)` : ''}.`);
-  else if (all.length === 0 && unreadable.length > 0) text.push(`Nothing was verified; ${unreadable.length} profile(s) could not be (see above).`);
-  else if (all.length === 0 && deleted > 0) text.push(`Nothing was verified: the ${deleted} backup(s) to verify were deleted since this verification began.`);
+  if (all.length === 0 && newer > 0) text.push(`Nothing was verified: ${newerWritten(newer)}${skippedText(deleted)}${unreadable.length > 0 ? `; ${counted(unreadable.length, 'profile')} could not be verified (see above)` : ''}.`);
+  else if (all.length === 0 && unreadable.length > 0) text.push(`Nothing was verified; ${counted(unreadable.length, 'profile')} could not be (see above).`);
+  else if (all.length === 0 && deleted > 0) text.push(`Nothing was verified: the ${counted(deleted, 'backup')} to verify ${deleted === 1 ? 'was' : 'were'} deleted since this verification began.`);
   else if (all.length === 0) text.push(backupsSeen > 0 ? `Every backup (${backupsSeen}) has been verified already; "envprofiles backups" shows the results.` : 'No profile has backups yet: nothing to verify.');
   else {
     // Archives that are intact but hold data that failed its checks when it was backed up (orphan rows, say) are told apart.
     const dataOnly = profiles.reduce((sum, p) => sum + p.results.filter((r) => !r.ok && r.archiveSound).length, 0);
     const failedBackups = failed - unreadable.length;
-    text.push(`Verified ${all.length} backup(s) of ${profiles.length} profile(s): ${all.length - failedBackups} sound, ${failedBackups} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}${alsoFailedText(profiles.flatMap((p) => p.results))}${skippedText(deleted)}${newerText(newer)}${unreadable.length > 0 ? `; ${unreadable.length} profile(s) could not be verified (see above)` : ''}.`);
+    text.push(`Verified ${counted(all.length, 'backup')} of ${counted(profiles.length, 'profile')}: ${all.length - failedBackups} sound, ${failedBackups} FAILED${dataOnly > 0 ? ` (${dataOnly} of them only by their data's own checks: the archive is intact)` : ''}${alsoFailedText(profiles.flatMap((p) => p.results))}${skippedText(deleted)}${newerText(newer)}${unreadable.length > 0 ? `; ${counted(unreadable.length, 'profile')} could not be verified (see above)` : ''}.`);
   }
   const unreadableCatalogs = Object.fromEntries(unreadable.map((problem) => [problem.profileId, problem.message]));
   return { json: { onlyUnverified, profiles, ...(unreadable.length > 0 ? { unreadableCatalogs } : {}) }, text, exitCode: failed > 0 || newer > 0 ? 1 : 0 };
@@ -156,7 +157,7 @@ async function verifyEveryProfile(context: WorkspaceContext, onlyUnverified: boo
 /** The end of a summary line for the backups that failed verifications recorded FAILED as well (see alsoFailedLines). */
 function alsoFailedText(results: readonly VerificationResult[]): string {
   const ids = [...new Set(results.flatMap((r) => r.alsoFailed ?? []))];
-  return ids.length === 0 ? '' : `; ${ids.length} more recorded FAILED, which they build on (${ids.join(', ')}): archives damaged since they were written`;
+  return ids.length === 0 ? '' : `; ${ids.length} more recorded FAILED, which they build on (${ids.join(', ')}): ${ids.length === 1 ? 'an archive damaged since it was' : 'archives damaged since they were'} written`;
 }
 
 /** The end of a summary line for backups whose archives a newer version wrote (not verified, not failed). */
@@ -166,7 +167,7 @@ function newerText(newer: number): string {
 
 /** Why nothing was verified when every backup to verify was written by a newer version. */
 function newerWritten(newer: number): string {
-  return `${newer} backup(s) were written by a newer version of Environment Profiles (${updateToVerify(newer)})`;
+  return `${counted(newer, 'backup')} ${newer === 1 ? 'was' : 'were'} written by a newer version of Environment Profiles (${updateToVerify(newer)})`;
 }
 
 function updateToVerify(count: number): string {

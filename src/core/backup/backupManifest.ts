@@ -8,6 +8,7 @@ import { isBackupId } from './backupLayout';
 import type { BackupOrigin } from './backupOrigin';
 import type { DeflateSegment } from './zipWriter';
 import { isCount, isDateText, isIsoTime, isSha256, shownValue as shown } from '../untrustedValues';
+import { counted } from '../counted';
 
 export const MANIFEST_ENTRY = 'manifest.json';
 export const MANIFEST_FORMAT = 'envprofiles-backup';
@@ -279,7 +280,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
       // against its entry by the reader, as hostile.)
       if (db.storage === 'pages') {
         if (!Number.isInteger(storedPageCount(db))) fail(archive, `says the changed pages of ${db.logicalName} take ${db.entrySize} bytes, which is not a whole number of pages of ${db.sqlite.pageSize} bytes (each with its 4-byte page number)`);
-        if (db.pagesStored !== undefined && db.pagesStored !== storedPageCount(db)) fail(archive, `says ${db.pagesStored} page(s) of ${db.logicalName} are stored, but its entry holds ${storedPageCount(db)}`);
+        if (db.pagesStored !== undefined && db.pagesStored !== storedPageCount(db)) fail(archive, `says ${counted(db.pagesStored, 'page')} of ${db.logicalName} ${db.pagesStored === 1 ? 'is' : 'are'} stored, but its entry holds ${storedPageCount(db)}`);
       }
       const badSegments = db.segments === undefined ? undefined : segmentListProblem(db.segments, db.entrySize);
       if (badSegments) fail(archive, `has a list of deflate pieces for ${db.logicalName} that ${badSegments}`);

@@ -22,6 +22,7 @@ import { backupsOfEarlierProfile, generationsOf, type ProfileGeneration } from '
 import { decideRetention, keepRulesFrom, type KeepRules, type RetentionDecision } from './retentionPolicy';
 import { recordsDisagreeingWithArchives } from './catalogRecordCheck';
 import { groupsWithNothingVerified, verifiedAgainWhereChanged, verifyFirstNote, verifyUntilOnePasses, type GroupToCheck, type PruneVerification } from './pruneVerification';
+import { counted } from '../counted';
 
 /** An earlier profile with the id: when it was created (if known), whose rules decided, how many backups. */
 export interface EarlierProfileRules {
@@ -289,7 +290,7 @@ function undeletableError(profileId: string, deleted: number, doomed: number, un
   const why = typed?.message ?? (first as Error)?.message ?? String(first);
   const needed = undeletable.filter((u) => u.error === undefined).map((u) => u.entry.id);
   const keptToo = needed.length > 0 ? `; ${needed.join(', ')}, which ${needed.length === 1 ? 'it builds' : 'they build'} on, ${needed.length === 1 ? 'was' : 'were'} kept too` : '';
-  return new EnvProfilesError(typed?.code ?? 'IO_ERROR', `Pruning ${profileId} deleted ${deleted} of ${doomed} backup(s): ${failed.map((u) => u.entry.id).join(', ')} could not be deleted and ${failed.length === 1 ? 'stays' : 'stay'} listed${keptToo}. ${why}`, {
+  return new EnvProfilesError(typed?.code ?? 'IO_ERROR', `Pruning ${profileId} deleted ${deleted} of ${counted(doomed, 'backup')}: ${failed.map((u) => u.entry.id).join(', ')} could not be deleted and ${failed.length === 1 ? 'stays' : 'stay'} listed${keptToo}. ${why}`, {
     file: typed?.file,
     cause: first,
     hint: `${typed?.hint ?? 'Check the disk of the backups folder, then prune again.'} The catalog lists every archive still in the folder.`,

@@ -25,6 +25,7 @@ import { writeRefusal } from '../folderProbe';
 import { temporaryFolderName } from '../atomicFile';
 import { stagingFolderIn } from '../stagingFolder';
 import { makeFolders } from '../makeFolders';
+import { counted } from '../counted';
 
 export interface VerificationResult {
   backupId: string;
@@ -186,7 +187,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
         const asBackedUp = vouchedFor ? `rebuilds to exactly what was backed up, so ${record.originalPath} was already like this when the backup was taken (the archive is intact), but` : 'rebuilds, but';
         const found = [
           ...(integrity !== 'ok' ? [`${located.archive}: database "${record.logicalName}" ${asBackedUp} integrity_check says: ${integrity}`] : []),
-          ...(foreignKeyViolations > 0 ? [`${located.archive}: database "${record.logicalName}" ${asBackedUp} it has ${foreignKeyViolations} foreign key violation(s): ${foreignKeySampleText(report)}`] : []),
+          ...(foreignKeyViolations > 0 ? [`${located.archive}: database "${record.logicalName}" ${asBackedUp} it has ${counted(foreignKeyViolations, 'foreign key violation')}: ${foreignKeySampleText(report)}`] : []),
         ];
         problems.push(...found);
         if (vouchedFor && found.length > 0) {
@@ -256,7 +257,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   const alsoFailed: string[] = [];
   if (recorded && profileId) {
     const at = context.now().toISOString();
-    const record: VerificationRecord = { at, ok, detail: ok ? `${databases.length} database(s) rebuilt and checked` : problems[0], archiveSound, ...(onlyOutsideData ? { changedOutsideData: true as const } : {}) };
+    const record: VerificationRecord = { at, ok, detail: ok ? `${counted(databases.length, 'database')} rebuilt and checked` : problems[0], archiveSound, ...(onlyOutsideData ? { changedOutsideData: true as const } : {}) };
     if (ok) record.databaseSha256 = Object.fromEntries(databases.map((d) => [d.name, d.sha256]));
     // A failure may lie in an archive the backup builds on, damaged on the disk since it was written:
     // that backup has failed too (its own verification would say so first), and is recorded so, or

@@ -10,6 +10,7 @@ import { changedPagesAgainst, PAGE_HASH_BYTES } from './pageIndex';
 import { SegmentInflater } from './segmentedInflate';
 import { hashOnThisThread } from './snapshotHasher';
 import { rebuiltHeaderDisagreement } from './rebuiltHeaderCheck';
+import { counted } from '../counted';
 
 function corrupt(archive: string, entry: string, why: string): EnvProfilesError {
   return new EnvProfilesError('VERIFY_FAILED', `${archive}: entry "${entry}" ${why}.`, { file: archive, field: entry, hint: 'This backup cannot be restored; use another one.' });
@@ -197,7 +198,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
       const differing = await changedPagesAgainst(indexFile, wanted.sqlite.pageCount, last.verifiedChunks(wanted.pageIndexEntry, wanted.pageIndexSha256));
       if (differing.length > 0) {
         const why = wanted.sha256 === undefined ? 'the chain is inconsistent' : 'the index, which the next incremental compares pages against, does not describe the image';
-        throw corrupt(last.file, wanted.entry, `rebuilds to a file whose page ${differing[0] + 1} differs from the backup's page index (${differing.length} page(s) differ; ${why})`);
+        throw corrupt(last.file, wanted.entry, `rebuilds to a file whose page ${differing[0] + 1} differs from the backup's page index (${counted(differing.length, 'page')} ${differing.length === 1 ? 'differs' : 'differ'}; ${why})`);
       }
     }
     checkHeaderAgainstManifest(last.file, target, wanted);

@@ -5,6 +5,7 @@ import type { WorkspaceLayout } from '../workspaceLayout';
 import { oldestFirst, readCatalog, type CatalogEntry } from './backupCatalog';
 import { BackupLayout } from './backupLayout';
 import { sharingWorkspaceFinder } from './backupOrigin';
+import { counted } from '../counted';
 
 /**
  * A profile that was deleted keeps its backups, under its id. When a new profile is made with that id
@@ -59,8 +60,8 @@ export function generationsOf(entries: CatalogEntry[]): ProfileGeneration[] {
 function earlierBackupsNote(profileId: string, earlier: CatalogEntry[]): string | undefined {
   if (earlier.length === 0) return undefined;
   const newest = earlier[earlier.length - 1];
-  return `${earlier.length} backup(s) of an earlier profile with the id ${profileId} (deleted; the newest from ${newest.createdAt}) are kept and list under this profile. ` +
-    `They hold that profile's data: restoring one over ${profileId} replaces this profile's databases (after a safety backup); restore one with --as-new <id> to keep them apart. ` +
+  return `${counted(earlier.length, 'backup')} of an earlier profile with the id ${profileId} (deleted; the newest from ${newest.createdAt}) ${earlier.length === 1 ? 'is kept and lists' : 'are kept and list'} under this profile. ` +
+    `${earlier.length === 1 ? 'It holds' : 'They hold'} that profile's data: restoring ${earlier.length === 1 ? 'it' : 'one'} over ${profileId} replaces this profile's databases (after a safety backup); restore ${earlier.length === 1 ? 'it' : 'one'} with --as-new <id> to keep them apart. ` +
     `This profile's first backup is a full one.`;
 }
 

@@ -235,7 +235,7 @@ suite('Environment Profiles in a real VS Code', () => {
       window.showInformationMessage = showInformationMessage;
     }
     assert.deepEqual(offered.map((o) => o.slice(1)), [['Verify Them']]);
-    assert.match(offered[0][0], /: 2 backup\(s\)\. 2 of them are not verified\.$/);
+    assert.match(offered[0][0], /: 2 backups\. 2 of them are not verified\.$/);
     await waitFor('both backups back, not verified, and no warning', () => {
       const nodes = child(roots()[0], 'Backups').getChildren();
       return nodes.length === 2 && nodes.every((n) => /· not verified$/.test(String(n.getTreeItem().description)));
@@ -280,7 +280,7 @@ suite('Environment Profiles in a real VS Code', () => {
       window.showInformationMessage = showInformationMessage;
     }
     // A copy's result is not recorded in the catalog, and the message says so.
-    assert.deepEqual(told.map((m) => m.replace(/^Backup \S+ is sound: \d+ database\(s\) rebuilt and checked\./, '')), [` Not recorded: ${archive} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.`]);
+    assert.deepEqual(told.map((m) => m.replace(/^Backup \S+ is sound: \d+ databases? rebuilt and checked\./, '')), [` Not recorded: ${archive} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.`]);
     assert.equal(offered[offered.length - 1], '$(file-zip) Archive file…', 'offered after the listed backups');
     assert.ok(offered.length > 1);
     const run = api.services.lastChildProcess;
@@ -431,7 +431,7 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.deepEqual(shown[0].items, ['Rebuild Backup Catalog…', 'Show Log']);
       // The button ran the rebuild of that profile, which showed what it would change first (answered Cancel).
       assert.equal(asked.length, 1, JSON.stringify(asked));
-      assert.match(asked[0].message, /^Rebuild the backup catalog of 개발 환경 from its \d+ archive\(s\)\?$/);
+      assert.match(asked[0].message, /^Rebuild the backup catalog of 개발 환경 from its \d+ archives?\?$/);
       assert.equal(fs.readFileSync(catalog, 'utf8'), '{ "backups": [', 'cancelled: nothing changed');
     } finally {
       window.showErrorMessage = showErrorMessage;
@@ -635,7 +635,7 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.ok(id);
     api.services.lastError = undefined;
     assert.equal(await vscode.commands.executeCommand('envProfiles.verifyBackup', { backupId: id }), undefined, 'verify reports a failure');
-    assert.match(api.services.lastError ?? '', /failed verification: .*database "strategies" rebuilds to exactly what was backed up, .* 1 foreign key violation\(s\): trading_conditions row \d+ -> strategy_profiles/);
+    assert.match(api.services.lastError ?? '', /failed verification: .*database "strategies" rebuilds to exactly what was backed up, .* 1 foreign key violation: trading_conditions row \d+ -> strategy_profiles/);
     const node = await waitFor('the backup marked as failing for its data', () => {
       const [first] = child(profile, 'Backups').getChildren();
       return first && /· archive intact, its data FAILED checks$/.test(String(first.getTreeItem().description)) ? first : undefined;
@@ -889,7 +889,7 @@ suite('Environment Profiles in a real VS Code', () => {
         returned = await vscode.commands.executeCommand('envProfiles.verifyAllBackups');
       });
       assert.deepEqual(returned, [damaged.id]);
-      assert.ok(failed.some((m) => new RegExp(`^Verified \\d+ backup\\(s\\): 1 FAILED \\(${damaged.id.replace(/\./g, '\\.')}\\)(; .*)?\\. See the log\\.$`).test(m.message)), JSON.stringify(failed));
+      assert.ok(failed.some((m) => new RegExp(`^Verified \\d+ backups?: 1 FAILED \\(${damaged.id.replace(/\./g, '\\.')}\\)(; .*)?\\. See the log\\.$`).test(m.message)), JSON.stringify(failed));
     } finally {
       fs.writeFileSync(archive, original);
     }
@@ -906,7 +906,7 @@ suite('Environment Profiles in a real VS Code', () => {
         returned = await vscode.commands.executeCommand('envProfiles.verifyAllBackups');
       });
       assert.deepEqual(returned, []);
-      assert.ok(told.some((m) => new RegExp(`^Verified \\d+ backup\\(s\\): (.*; )?1 not verified: written by a newer version of Environment Profiles, update it to verify that one \\(${damaged.id.replace(/\./g, '\\.')}\\)\\. See the log\\.$`).test(m.message)), JSON.stringify(told));
+      assert.ok(told.some((m) => new RegExp(`^Verified \\d+ backups?: (.*; )?1 not verified: written by a newer version of Environment Profiles, update it to verify that one \\(${damaged.id.replace(/\./g, '\\.')}\\)\\. See the log\\.$`).test(m.message)), JSON.stringify(told));
     } finally {
       fs.writeFileSync(archive, original);
     }
@@ -964,7 +964,7 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.equal(api.services.lastError, undefined, 'a cancel is no error');
       assert.equal(asked.length, 1);
       // The sizes in KB or MB (as formatSize gives them): how many backups the tests before made moves it.
-      assert.match(asked[0].message, /^Delete \d+ backup\(s\) of 1 profile\(s\) \([\d.]+ [KM]B\) that their keep rules no longer keep\?$/);
+      assert.match(asked[0].message, /^Delete \d+ backups? of 1 profile \([\d.]+ [KM]B\) that their keep rules no longer keep\?$/);
       assert.match(asked[0].detail ?? '', new RegExp(`^${TEST}: \\d+ of ${before.length} \\([\\d.]+ [KM]B\\)\n\nThe newest backup of each profile, its newest verified one`));
       assert.deepEqual(catalogOf(TEST), before, 'cancelled: nothing deleted');
       const deleted = await vscode.commands.executeCommand<string[]>('envProfiles.pruneAllBackups', { confirm: true });
@@ -984,7 +984,7 @@ suite('Environment Profiles in a real VS Code', () => {
   test('a new profile with the deleted one\'s id: its backups are marked as an earlier profile\'s, and its first backup is full', async () => {
     // Typing the id in Create Profile or Clone Profile warns first (an existing id is an error).
     const validate = idValidator(api.services.model.initialised()[0]);
-    assert.deepEqual(validate('cli_clone'), { message: 'A deleted profile had this id; its 2 backup(s) will list under the new profile, marked "earlier profile". Its first backup will be full.', severity: vscode.InputBoxValidationSeverity.Warning });
+    assert.deepEqual(validate('cli_clone'), { message: 'A deleted profile had this id; its 2 backups will list under the new profile, marked "earlier profile". Its first backup will be full.', severity: vscode.InputBoxValidationSeverity.Warning });
     assert.equal(validate(DEV), `A profile "${DEV}" already exists.`);
     assert.equal(validate('a_fresh_id'), undefined);
     api.services.lastError = undefined;

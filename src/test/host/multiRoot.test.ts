@@ -53,7 +53,7 @@ suite('Environment Profiles in a multi-root workspace', () => {
       await vscode.commands.executeCommand('envProfiles.pruneAllBackups');
     });
     assert.equal(asked.length, 1);
-    assert.match(asked[0].message, /^Delete 2 backup\(s\) of 2 profile\(s\) \(\d+ KB\)/);
+    assert.match(asked[0].message, /^Delete 2 backups of 2 profiles \(\d+ KB\)/);
     assert.match(asked[0].detail ?? '', new RegExp(`^trading-bot: ${TEST}: 1 of 2 \\(\\d+ KB\\)\ndata-pipeline: pipeline_dev: 1 of 2 \\(\\d+ KB\\)\n`));
     assert.equal(catalogOf(pipeline, 'pipeline_dev').length, 2, 'cancelled: nothing deleted');
     const deleted = await vscode.commands.executeCommand<string[]>('envProfiles.pruneAllBackups', { confirm: true });
