@@ -54,6 +54,10 @@ describe('create', () => {
     await assert.rejects(createProfile(context, { id: 'abc', databases: { a: '../../escape.db' } }), rejectsWith('PROFILE_INVALID'));
     await createProfile(context, { id: 'abc', databases: { a: 'a.db' } });
     await assert.rejects(createProfile(context, { id: 'abc', databases: { a: 'a.db' } }), rejectsWith('PROFILE_EXISTS'));
+    // The attempts that got as far as the profile itself are in the audit log: the path that escapes the
+    // workspace (failed) and the id that exists (refused); usage errors are not (before: none of these was).
+    const creates = readAudit(context).filter((e) => e.event === 'create').map((e) => `${e.profile ?? '-'} ${e.outcome}`);
+    assert.deepEqual(creates, ['abc failed', 'abc ok', 'abc refused']);
   });
 
   it('from a user template in .envprofiles/templates with ${id} placeholders', async () => {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { requireNewProfileId } from './newProfileId';
-import { appendAudit } from './auditLog';
+import { appendAudit, auditingUnfinished } from './auditLog';
 import { earlierBackupsNoteFor } from './backup/earlierProfile';
 import { parseConfigValue } from './configValueParsing';
 import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
@@ -94,7 +94,7 @@ export async function createProfile(context: WorkspaceContext, request: CreatePr
       requiredTables: {},
       backupSchedule: template.backupSchedule,
     };
-    return storeNewProfile(context, config, newProfileDocument(draft).toString({ lineWidth: 0 }), request.initialise ?? { kind: 'none' });
+    return storeNewProfile(context, config, newProfileDocument(draft).toString({ lineWidth: 0 }), request.initialise ?? { kind: 'none' }, undefined, request.id);
   });
 }
 
@@ -110,11 +110,19 @@ export async function createProfileFromFile(context: WorkspaceContext, file: str
   return withWorkspaceLock(context, `create from ${file}`, () => storeNewProfile(context, workspaceConfigFor(context), text, initialise, file));
 }
 
-async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfig, text: string, initialise: InitialiseDatabases, sourceLabel?: string): Promise<CreateResult> {
+/** Writes the new profile (and its databases, when asked); refused or failed, it leaves its line in the audit log. */
+async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfig, text: string, initialise: InitialiseDatabases, sourceLabel?: string, requestedId?: string): Promise<CreateResult> {
+  // Whose line it is: the id asked for, or the one the file gives once it is read.
+  const creating: { id?: string } = { id: requestedId };
+  return auditingUnfinished(context, 'create', () => ({ profile: creating.id, what: sourceLabel ? `from ${sourceLabel}` : undefined }), () => storeParsedProfile(context, config, text, initialise, creating, sourceLabel));
+}
+
+async function storeParsedProfile(context: WorkspaceContext, config: WorkspaceConfig, text: string, initialise: InitialiseDatabases, creating: { id?: string }, sourceLabel?: string): Promise<CreateResult> {
   const { layout } = context;
   const parsed = parseProfileText(text, sourceLabel ?? 'new profile', layout, config);
   if (!parsed.profile) throw invalidProfileError(parsed.issues);
   const profile = parsed.profile;
+  creating.id = profile.id;
   // Every new profile says when it was made: that is what tells its backups from those of an earlier
   // profile with the same id (see earlierProfile). A file that gives a time keeps it.
   if (profile.createdAt === undefined) {
