@@ -847,6 +847,11 @@ describe('delete', () => {
       keptFiles: ['data/prod/settings.sqlite3', 'data/prod/strategies.sqlite3', 'data/prod/market_data.sqlite3'], plan: { wouldRefuse: [], confirmationNeeded: PROD },
     });
     assert.ok(fs.existsSync(path.join(root, '.envprofiles/profiles/prod_environment_001.yaml')));
+    // Several files are "them", one is "it".
+    assert.match(runCli(['delete', PROD, '--dry-run', '--workspace', root]).stdout, /\n {2}it would keep data\/prod\/settings\.sqlite3, data\/prod\/strategies\.sqlite3, data\/prod\/market_data\.sqlite3 \(--delete-data removes them\)\n/);
+    const onlyOne = path.join(root, '.envprofiles/profiles/dev_environment_001.yaml');
+    fs.writeFileSync(onlyOne, fs.readFileSync(onlyOne, 'utf8').replace(/\n {4}(strategies|market_data): .*/g, ''));
+    assert.match(runCli(['delete', 'dev_environment_001', '--dry-run', '--workspace', root]).stdout, /\n {2}it would keep data\/dev\/settings\.sqlite3 \(--delete-data removes it\)\n/);
     // The active profile: refused for that first.
     await switchProfile(context, 'test_environment_001');
     const active = runCli(['delete', 'test_environment_001', '--dry-run', '--workspace', root]);

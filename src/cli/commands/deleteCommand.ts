@@ -18,7 +18,7 @@ export const deleteCommand: CliCommand = {
     if (result.plan) return dryRunOutput(result, result.plan, options['delete-data'] === true);
     const text = [`Deleted profile ${result.id} (covered by verified backup ${result.coveredBy}).`, `  removed: ${result.deletedFiles.join(', ')}`];
     // With --delete-data, only a file another profile also uses is kept (the note says whose).
-    if (result.keptFiles.length) text.push(`  kept: ${result.keptFiles.join(', ')} (${options['delete-data'] ? 'another profile uses it' : 'use --delete-data to remove them'})`);
+    if (result.keptFiles.length) text.push(`  kept: ${result.keptFiles.join(', ')} (${options['delete-data'] ? usedByOthers(result.keptFiles) : `use --delete-data to remove ${itOrThem(result.keptFiles)}`})`);
     if (result.note) text.push(`note: ${result.note}`);
     return { json: result, text };
   },
@@ -26,11 +26,20 @@ export const deleteCommand: CliCommand = {
 
 function dryRunOutput(result: DeleteResult, plan: NonNullable<DeleteResult['plan']>, deleteData: boolean): CommandOutput {
   const text = [`Dry run: deleting profile ${result.id} would remove ${result.deletedFiles.join(', ')}.`];
-  if (result.keptFiles.length) text.push(`  it would keep ${result.keptFiles.join(', ')} (${deleteData ? 'another profile uses it' : '--delete-data removes them'})`);
+  if (result.keptFiles.length) text.push(`  it would keep ${result.keptFiles.join(', ')} (${deleteData ? usedByOthers(result.keptFiles) : `--delete-data removes ${itOrThem(result.keptFiles)}`})`);
   if (result.coveredBy) text.push(`  covered by the verified backup ${result.coveredBy}`);
   if (plan.confirmationNeeded) text.push(`  it needs --confirm ${plan.confirmationNeeded} (a protected profile)`);
   for (const refusal of plan.wouldRefuse) text.push(`  it would be refused now: ${refusal}`);
   if (result.note) text.push(`  note: ${result.note}`);
   text.push('Nothing was changed.');
   return { json: result, text, exitCode: plan.wouldRefuse.length > 0 ? 3 : 0 };
+}
+
+function itOrThem(files: readonly string[]): string {
+  return files.length === 1 ? 'it' : 'them';
+}
+
+/** Why --delete-data keeps files: other profiles use them as databases too. */
+function usedByOthers(files: readonly string[]): string {
+  return files.length === 1 ? 'another profile uses it' : 'other profiles use them';
 }
