@@ -42,6 +42,15 @@ describe('database validation', () => {
     assert.equal(settings.userVersion, 3);
     assert.deepEqual(Object.keys(settings.schema ?? {}).sort(), ['api_credentials', 'tv_comparison_groups', 'tv_help_texts', 'tv_trading_variables', 'tv_variable_parameters']);
     assert.equal(check(report, 'settings', 'wal-file').severity, 'info');
+    assert.equal(check(report, 'settings', 'schema').detail, '5 tables');
+  });
+
+  it('quick: a database of one table says "1 table" (before: "1 tables")', async () => {
+    const { root, context } = await demoWorkspace();
+    const db = (await engine()).open(path.join(root, 'data/dev/strategies.sqlite3'), { readOnly: false });
+    db.exec('PRAGMA foreign_keys = OFF; DROP TABLE trading_conditions; DROP TABLE backtest_results; DROP TABLE performance_metrics');
+    db.close();
+    assert.equal(check(await validate(context, DEV, false), 'strategies', 'schema').detail, '1 table');
   });
 
   it('quick: a missing file, a non-SQLite file and a missing required table are errors', async () => {

@@ -101,7 +101,7 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
     add('opens', 'ok', `opened with ${engine.name}`);
     try {
       result.schema = readSchemaShape(connection);
-      add('schema', 'ok', `${Object.keys(result.schema).length} tables`);
+      add('schema', 'ok', counted(Object.keys(result.schema).length, 'table'));
     } catch (error) {
       add('schema', 'error', `the schema of ${written} cannot be read: ${(error as Error).message}${damagedDatabaseDetail(error) ? `. ${RESTORE_DAMAGED(name)}` : ''}`);
       return result;

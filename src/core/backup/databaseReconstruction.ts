@@ -142,7 +142,7 @@ export async function rebuildDatabase(chain: ArchiveReader[], logicalName: strin
         let splitFilled = 0;
         const apply = (source: Buffer, offset: number): void => {
           const page = source.readUInt32BE(offset);
-          if (page >= pageCount) throw corrupt(chain[i].file, record.entry, `names page ${page}, beyond the database's ${pageCount} pages`);
+          if (page >= pageCount) throw corrupt(chain[i].file, record.entry, `names page ${page}, beyond the database's ${counted(pageCount, 'page')}`);
           fs.writeSync(fd, source, offset + 4, pageSize, page * pageSize);
           writeback?.wrote(pageSize);
         };
