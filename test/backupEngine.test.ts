@@ -1980,7 +1980,7 @@ describe('verify', () => {
     const listed = runCli(['backups', DEV, '--workspace', root]);
     assert.equal(listed.status, 0, listed.stderr);
     assert.match(listed.stdout, new RegExp(`\\n${incremental.entry.id.replace(/\./g, '\\.')} +incr \\(2\\) .* no; chain broken\\n${full.entry.id.replace(/\./g, '\\.')} +full .* archive missing\\n`));
-    assert.ok(listed.stdout.includes(`note: 1 backup of ${DEV} cannot be restored now: its chain needs ${full.entry.id}, whose archive is missing (marked "chain broken").`), listed.stdout);
+    assert.ok(listed.stdout.includes(`note: 1 backup of ${DEV} cannot be restored now: its chain needs ${full.entry.id}, whose archive is missing (marked "chain broken").\n  Put that archive back to restore it;`), listed.stdout);
     assert.deepEqual(runCli(['backups', DEV, '--workspace', root, '--json']).json?.result.unrestorable, { [DEV]: { [incremental.entry.id]: [full.entry.id], [full.entry.id]: [full.entry.id] } });
     const result = await verifyBackup(context, incremental.entry.id);
     assert.equal(result.ok, false);

@@ -39,7 +39,7 @@ export const backupsCommand: CliCommand = {
       if (needing.length === 0) return [];
       const lost = [...new Set(needing.flatMap(([, gone]) => gone))];
       return [`note: ${counted(needing.length, 'backup')} of ${profileId} cannot be restored now: ${needing.length === 1 ? 'its' : 'their'} chain needs ${lost.join(', ')}, whose archive${lost.length > 1 ? 's are' : ' is'} missing (marked "chain broken").`,
-        `  Put ${lost.length > 1 ? 'those archives' : 'that archive'} back to restore them; the backups whose archives are all there can be restored as they are.`];
+        `  Put ${lost.length > 1 ? 'those archives' : 'that archive'} back to restore ${needing.length === 1 ? 'it' : 'them'}; the backups whose archives are all there can be restored as they are.`];
     });
     const byId = new Map(entries.map((e) => [e.id, e]));
     const chainFailed = chainFailedOf(entries, byId, gapOf);
