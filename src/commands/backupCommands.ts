@@ -201,7 +201,7 @@ export async function rebuildBackupCatalogCommand(services: CommandServices, tar
     dry.added.length && `list ${counted(dry.added.length, 'archive')} it does not list (not verified yet)`,
     dry.dropped.length && `drop ${dry.dropped.length} entr${dry.dropped.length > 1 ? 'ies' : 'y'} whose archive is gone`,
     dry.corrected.length && `re-read ${counted(dry.corrected.length, 'archive')} that changed (their verification is reset, but a failed one stays failed)`,
-    dry.amended.length && `correct ${dry.amended.length} entr${dry.amended.length > 1 ? 'ies' : 'y'} that disagreed with their archive (kind, parent, chain or time; verification kept)`,
+    dry.amended.length && `correct ${dry.amended.length} entr${dry.amended.length > 1 ? 'ies' : 'y'} that disagreed with ${dry.amended.length > 1 ? 'their archives' : 'its archive'} (kind, parent, chain or time; verification kept)`,
   ].filter((c): c is string => typeof c === 'string');
   for (const { file, reason } of dry.skipped) services.log.warn(`catalog of ${profile.id}: skipped ${file}: ${reason}`);
   for (const broken of dry.brokenChains) services.log.warn(`catalog of ${profile.id}: cannot be restored: ${broken}`);

@@ -62,7 +62,7 @@ export async function pruneAllBackupsCommand(services: CommandServices, target: 
       ...(cannot ? ['', `${cannot}.`] : []),
     ].join('\n');
     const button = `Delete ${counted(total, 'Backup')}`;
-    const answer = await vscode.window.showWarningMessage(`Delete ${counted(total, 'backup')} of ${counted(doomed.length, 'profile')} (${bytes}) that their keep rules no longer keep?`, { modal: true, detail }, button, 'Show Log');
+    const answer = await vscode.window.showWarningMessage(`Delete ${counted(total, 'backup')} of ${counted(doomed.length, 'profile')} (${bytes}) that ${doomed.length === 1 ? 'its' : 'their'} keep rules no longer keep?`, { modal: true, detail }, button, 'Show Log');
     if (answer === 'Show Log') services.log.show();
     if (answer !== button) throw new UserCancelled();
   }

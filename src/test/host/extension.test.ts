@@ -964,7 +964,7 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.equal(api.services.lastError, undefined, 'a cancel is no error');
       assert.equal(asked.length, 1);
       // The sizes in KB or MB (as formatSize gives them): how many backups the tests before made moves it.
-      assert.match(asked[0].message, /^Delete \d+ backups? of 1 profile \([\d.]+ [KM]B\) that their keep rules no longer keep\?$/);
+      assert.match(asked[0].message, /^Delete \d+ backups? of 1 profile \([\d.]+ [KM]B\) that its keep rules no longer keep\?$/);
       assert.match(asked[0].detail ?? '', new RegExp(`^${TEST}: \\d+ of ${before.length} \\([\\d.]+ [KM]B\\)\n\nThe newest backup of each profile, its newest verified one`));
       assert.deepEqual(catalogOf(TEST), before, 'cancelled: nothing deleted');
       const deleted = await vscode.commands.executeCommand<string[]>('envProfiles.pruneAllBackups', { confirm: true });
