@@ -235,7 +235,7 @@ describe('backup archives', () => {
     fs.rmSync(full.archive);
     const next = await createBackup(context, { profileId: DEV, kind: 'incremental' });
     assert.equal(next.entry.kind, 'full');
-    assert.equal(next.note, `the chain of ${incremental.entry.id} lost the archive of ${full.entry.id}, so this one is full`);
+    assert.deepEqual(next.notes, [`the chain of ${incremental.entry.id} lost the archive of ${full.entry.id}, so this one is full`]);
     const after = await createBackup(context, { profileId: DEV });
     assert.equal(after.entry.parent, next.entry.id, 'the new chain starts from it');
   });
@@ -249,7 +249,7 @@ describe('backup archives', () => {
       // Before, this failed, and so did every later backup of the profile (the emergency one too).
       const next = await createBackup(context, { profileId: DEV });
       assert.equal(next.entry.kind, 'full', damage);
-      assert.match(next.note ?? '', new RegExp(`^the archive of ${full.entry.id}, which this backup would have built on, cannot be read \\(.+\\), so this one is full; check that one: envprofiles verify ${full.entry.id}$`), damage);
+      assert.match(next.notes.join('\n'), new RegExp(`^the archive of ${full.entry.id}, which this backup would have built on, cannot be read \\(.+\\), so this one is full; check that one: envprofiles verify ${full.entry.id}$`), damage);
       assert.deepEqual(backupsOf(context, DEV).map((e) => e.id), [full.entry.id, next.entry.id]);
       assert.deepEqual(fs.readdirSync(path.dirname(full.archive)).sort(), ['catalog.json', path.basename(full.archive), path.basename(next.archive)].sort(), 'the incremental begun first left nothing');
       assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/journal')), []);
@@ -270,7 +270,7 @@ describe('backup archives', () => {
     fs.truncateSync(full.archive, fs.statSync(full.archive).size - 10);
     const afterTruncation = await createBackup(context, { profileId: DEV, kind: 'incremental' });
     assert.equal(afterTruncation.entry.kind, 'full');
-    assert.equal(afterTruncation.note, `the archive of ${full.entry.id} (in the chain of ${incremental.entry.id}) is not the size the catalog recorded (damaged or replaced), so this one is full`);
+    assert.deepEqual(afterTruncation.notes, [`the archive of ${full.entry.id} (in the chain of ${incremental.entry.id}) is not the size the catalog recorded (damaged or replaced), so this one is full`]);
     // The newest fails verification (its archive was altered in place, same size): the next is full again.
     const bytes = fs.readFileSync(afterTruncation.archive);
     bytes[Math.floor(bytes.length / 3)] ^= 0xff;
@@ -278,7 +278,7 @@ describe('backup archives', () => {
     assert.equal((await verifyBackup(context, afterTruncation.entry.id)).ok, false);
     const afterFailure = await createBackup(context, { profileId: DEV });
     assert.equal(afterFailure.entry.kind, 'full');
-    assert.equal(afterFailure.note, `${afterTruncation.entry.id} failed its last verification, so this one is full`);
+    assert.deepEqual(afterFailure.notes, [`${afterTruncation.entry.id} failed its last verification, so this one is full`]);
     assert.equal((await createBackup(context, { profileId: DEV })).entry.parent, afterFailure.entry.id, 'a sound chain is built on again');
   });
 
@@ -290,7 +290,7 @@ describe('backup archives', () => {
     assert.deepEqual([verified.ok, verified.archiveSound], [false, true]);
     await mutate(root, 'UPDATE price_data SET close = 1 WHERE rowid < 10');
     const next = await createBackup(context, { profileId: DEV });
-    assert.deepEqual([next.entry.kind, next.entry.parent, next.note], ['incremental', full.entry.id, undefined]);
+    assert.deepEqual([next.entry.kind, next.entry.parent, next.notes], ['incremental', full.entry.id, []]);
   });
 
   it('a chain of 10 incrementals restores every link exactly', async () => {
@@ -874,15 +874,15 @@ describe('backup archives', () => {
     fs.writeFileSync(strategies, '');
     for (const companion of ['-wal', '-shm']) fs.rmSync(strategies + companion, { force: true });
     const emptied = await createBackup(context, { profileId: DEV, kind: 'incremental' });
-    assert.equal(emptied.note, `data/dev/strategies.sqlite3 (strategies) is empty (0 bytes): it was backed up as a database with no tables; if it held data, the earlier backups still do ("envprofiles backups ${DEV}")`);
+    assert.deepEqual(emptied.notes, [`data/dev/strategies.sqlite3 (strategies) is empty (0 bytes): it was backed up as a database with no tables; if it held data, the earlier backups still do ("envprofiles backups ${DEV}")`]);
     assert.equal((await verifyBackup(context, emptied.entry.id)).ok, true);
-    assert.match((await createBackup(context, { profileId: DEV, kind: 'incremental' })).note ?? '', /strategies\) is empty/, 'while it stays empty, every backup says so');
+    assert.match((await createBackup(context, { profileId: DEV, kind: 'incremental' })).notes.join('\n'), /strategies\) is empty/, 'while it stays empty, every backup says so');
     // Its one page is said so through the CLI (before: "1 pages").
     const listed = runCli(['backup', DEV, '--full', '--workspace', root]);
     assert.match(listed.stdout, /\n {2}strategies: whole image, 1 page\n/, listed.stdout);
     await restoreBackup(context, { reference: before.entry.id, database: 'strategies' });
     assert.equal(await contentDigest(strategies), tables);
-    assert.equal((await createBackup(context, { profileId: DEV, kind: 'incremental' })).note, undefined);
+    assert.deepEqual((await createBackup(context, { profileId: DEV, kind: 'incremental' })).notes, []);
   });
 
   it('backup --all backs up every profile (the emergency backup)', async () => {
@@ -899,6 +899,22 @@ describe('backup archives', () => {
     const all = runCli(['backup', '--all', '--reason', 'emergency', '--workspace', root]);
     assert.equal(all.status, 0, all.stderr);
     assert.equal(all.stdout, 'There are no profiles in .envprofiles/profiles: nothing to back up. Create one first: envprofiles create <id>\n');
+  });
+
+  it('a backup that has several things to say says each on its own note: line, and --json lists them in notes (note keeps them in one line); before, they ran together in one line', async () => {
+    const { root } = await demoWorkspace();
+    for (const name of ['settings', 'strategies']) {
+      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(root, `data/dev/${name}.sqlite3${suffix}`), { force: true });
+    }
+    const missing = (name: string): string => `${name} was left out of this backup: data/dev/${name}.sqlite3 (database "${name}" of ${DEV}) does not exist, so it cannot be backed up`;
+    const text = runCli(['backup', DEV, '--skip-missing', '--workspace', root]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.deepEqual(text.stdout.split('\n').filter((line) => line.startsWith('  note: ')), [`  note: ${missing('settings')}`, `  note: ${missing('strategies')}`]);
+    const json = runCli(['backup', DEV, '--skip-missing', '--workspace', root, '--json']);
+    assert.deepEqual(json.json?.result.notes, [missing('settings'), missing('strategies')]);
+    assert.equal(json.json?.result.note, `${missing('settings')}; ${missing('strategies')}`);
+    const all = runCli(['backup', '--all', '--workspace', root, '--json']);
+    assert.deepEqual(all.json?.result.backups.find((b: { profileId: string }) => b.profileId === DEV).notes, [missing('settings'), missing('strategies')]);
   });
 
   it('backup --all saves what it can: past a profile file that does not parse (named, with its code, file and what to do), and without a database that is missing (named in the output and the manifest); that backup verifies, restores, and says what it lacks', async () => {
@@ -1243,7 +1259,7 @@ describe('backup archives', () => {
     withFiles('config/app.json', 'config/missing.json', '"config/*.ini"');
     fs.writeFileSync(path.join(root, 'config/a.ini'), 'a=1\n');
     const first = await createBackup(context, { profileId: DEV, kind: 'full' });
-    assert.equal(first.note, 'config/missing.json (in files:) does not exist, so it is not in this backup; config/*.ini (in files:) does not exist (files: takes paths, not patterns: * ? [ ] { } are not expanded; list each file), so it is not in this backup');
+    assert.deepEqual(first.notes, ['config/missing.json (in files:) does not exist, so it is not in this backup', 'config/*.ini (in files:) does not exist (files: takes paths, not patterns: * ? [ ] { } are not expanded; list each file), so it is not in this backup']);
     assert.match(runCli(['validate', DEV, '--workspace', root]).stdout, /^ {2}WARN config\/\*\.ini does not exist \(files: takes paths, not patterns: \* \? \[ \] \{ \} are not expanded; list each file\), so backups of the profile will not hold it$/m);
     withFiles('config/app.json', 'config/missing.json');
     const manifest = JSON.parse(spawnSync('unzip', ['-p', first.archive, 'manifest.json'], { encoding: 'utf8' }).stdout) as { files: { originalPath: string }[] };
@@ -1268,7 +1284,7 @@ describe('backup archives', () => {
     const all = await backUpAllProfiles(context, 'auto', 'emergency');
     assert.deepEqual(all.failures, []);
     const dev = all.results.find((r) => r.entry.profileId === DEV);
-    assert.match(dev?.note ?? '', /config\/dir \(in files:\) is a folder, and files: lists files, so it was left out of this backup/);
+    assert.match(dev?.notes.join('\n') ?? '', /config\/dir \(in files:\) is a folder, and files: lists files, so it was left out of this backup/);
     assert.equal(dev?.databases.length, 3);
   });
 

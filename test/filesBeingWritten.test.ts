@@ -84,7 +84,7 @@ describe('a file of files: that a program saves in place while it is backed up',
         const backup = await createBackup(context, { profileId: DEV, kind: i % 5 === 0 ? 'full' : 'incremental' });
         const copy = storedCopy(backup.archive);
         if (copy !== undefined) stored.push(copy);
-        assert.doesNotMatch(backup.note ?? '', /was being written/, 'the saves pause often enough for a whole read');
+        assert.doesNotMatch(backup.notes.join('\n'), /was being written/, 'the saves pause often enough for a whole read');
       }
     } finally {
       await saving.stop();
@@ -110,8 +110,8 @@ describe('a file of files: that a program saves in place while it is backed up',
       const took = Date.now() - started;
       assert.ok(progress.includes('Waiting for config/app.json to be saved: it is being written'), `progress said: ${progress.join(' | ')}`);
       assert.ok(took >= 3_000 && took < 5_500, `the backup took ${took} ms`);
-      assert.match(backup.note ?? '', /config\/app\.json \(in files:\) was being written while it was read, so its copy in this backup may mix two versions of it; back up again once nothing writes it/);
-      assert.match(backup.note ?? '', /config\/other\.json \(in files:\) was being written while it was read/);
+      assert.match(backup.notes.join('\n'), /config\/app\.json \(in files:\) was being written while it was read, so its copy in this backup may mix two versions of it; back up again once nothing writes it/);
+      assert.match(backup.notes.join('\n'), /config\/other\.json \(in files:\) was being written while it was read/);
       assert.notEqual(storedCopy(backup.archive), undefined);
     } finally {
       await saving.stop();
@@ -133,7 +133,7 @@ describe('a file of files: that a program saves in place while it is backed up',
         await saving.stop();
         replace(config);
         const backup = await backingUp;
-        assert.match(backup.note ?? '', /config\/app\.json \(in files:\) was removed \(or replaced by something that is not a file\) while it was being backed up, so it is not in this backup/);
+        assert.match(backup.notes.join('\n'), /config\/app\.json \(in files:\) was removed \(or replaced by something that is not a file\) while it was being backed up, so it is not in this backup/);
         assert.equal(storedCopy(backup.archive), undefined);
       } finally {
         await saving.stop();
@@ -164,8 +164,8 @@ fs.closeSync(fd);`;
     try {
       while (fs.statSync(log).size === 6 << 20) await new Promise((resolve) => setTimeout(resolve, 10));
       const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
-      assert.match(backup.note ?? '', /data\/dev\/export\.bin \(in files:\) was being written while it was read, so its copy in this backup may mix two versions of it/);
-      assert.doesNotMatch(backup.note ?? '', /app\.log/);
+      assert.match(backup.notes.join('\n'), /data\/dev\/export\.bin \(in files:\) was being written while it was read, so its copy in this backup may mix two versions of it/);
+      assert.doesNotMatch(backup.notes.join('\n'), /app\.log/);
     } finally {
       await new Promise((resolve) => {
         child.once('exit', resolve);

@@ -10,6 +10,7 @@ import { removeJournal, writeJournal, type SwitchJournal } from './operationJour
 import { isProtected, type Profile } from './profileModel';
 import { loadProfile, readProfileFile } from './profileStore';
 import { backUpProfile } from './backup/backupCreation';
+import { joinedNotes } from './backup/backupRequest';
 import { rollBackSwitch } from './switchRollback';
 import { captureOutput, planOutputs, type OutputSnapshot, type PlannedOutput } from './switchOutputs';
 import { checkBusyGuard } from './busyGuard';
@@ -128,7 +129,7 @@ async function backUpProfileBeingLeft(context: WorkspaceContext, config: Workspa
   // from switching away from a broken profile: it is left out (and named); a damaged one is kept as found.
   try {
     const result = await backUpProfile(context, config, leaving, 'auto', 'before-switch', { leaveOutMissing: true, keepDamaged: true });
-    return { id: result.entry.id, note: result.note };
+    return { id: result.entry.id, note: joinedNotes(result.notes) };
   } catch (error) {
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
     // Say that it was the switch that stopped, why a backup was taken, and how to switch without one.

@@ -52,7 +52,7 @@ export async function backUpAllProfiles(context: WorkspaceContext, kind: Request
       try {
         // In an emergency what can be saved is saved: a database that cannot be taken is left out (and named).
         const result = await backUpProfile(context, config, profile, kind, reason, { saveWhatCan: true });
-        results.push(brokenFile ? { ...result, note: [brokenFile, result.note].filter((n) => n !== undefined).join('; ') } : result);
+        results.push(brokenFile ? { ...result, notes: [brokenFile, ...result.notes] } : result);
         if (brokenFile) brokenProfileFiles.push(file.id);
       } catch (error) {
         failures.push(profileFailure(file.id, error));

@@ -67,7 +67,7 @@ async function backUpOrSayWhy(context: WorkspaceContext, config: WorkspaceConfig
     } catch (error) {
       if (!(error instanceof UnreadableParentError)) throw error;
       const full = await writeBackup(context, config, profile, 'full', reason, options, writing);
-      return { ...full, note: [error.note, full.note].filter((n) => n !== undefined).join('; ') };
+      return { ...full, notes: [error.note, ...full.notes] };
     }
   } catch (error) {
     if (isFileTooLarge(error)) {
@@ -270,7 +270,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     return {
       entry, archive: finalPath, databases: summary, durationMs: performance.now() - started,
       ...(unreadableCatalog ? { unlisted: unreadableCatalog.message, listedBy: unreadableCatalog.listedBy } : {}),
-      note: [choice.note, ...snapshots.notes, ...leftOutNotes, ...files.notes, ...exposed].filter((n) => n !== undefined).join('; ') || undefined,
+      notes: [choice.note, ...snapshots.notes, ...leftOutNotes, ...files.notes, ...exposed].filter((n) => n !== undefined),
       // Each reason as the manifest gives it (with where a damaged database's raw copies are).
       ...(leftOutDatabases.length > 0 ? { leftOut: leftOutDatabases.map((l) => ({ ...l, reason: leftOutReason(manifest, l.logicalName) as string })) } : {}),
     };

@@ -62,12 +62,20 @@ export interface BackupResult {
   /** `wholeBecause`: why an incremental stored this database whole (its parent has no pages of it to compare with). */
   databases: { name: string; storage: 'image' | 'pages'; pagesStored: number; pageCount: number; wholeBecause?: string }[];
   durationMs: number;
-  /** Why an incremental request became a full backup, if it did; which databases were left out. */
-  note?: string;
+  /**
+   * What a user should know about this backup, one sentence each: why an incremental request became a
+   * full backup, which databases or files were left out, what was found on the way. Empty when nothing.
+   */
+  notes: string[];
   /** Databases left out (only with `saveWhatCan`). */
   leftOut?: LeftOutDatabase[];
   /** Why the backup is not in the catalog (which cannot be read): its archive is kept, and a catalog rebuild lists it. */
   unlisted?: string;
   /** With `unlisted`: what lists it later (a rebuild; for a newer version's catalog, that version). */
   listedBy?: string;
+}
+
+/** A backup's notes as one line, for a message or JSON field that has room for one (undefined when none). */
+export function joinedNotes(notes: readonly string[]): string | undefined {
+  return notes.length > 0 ? notes.join('; ') : undefined;
 }
