@@ -2770,6 +2770,8 @@ describe('restore', () => {
     const { root, context } = await demoWorkspace();
     const prod = await createBackup(context, { profileId: 'prod_environment_001' });
     await assert.rejects(restoreBackup(context, { reference: prod.entry.id }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'CONFIRMATION_REQUIRED');
+    await assert.rejects(restoreBackup(context, { reference: prod.entry.id, confirmedId: 'prod_enviroment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'CONFIRMATION_REQUIRED'
+      && e.message === 'Restoring over "prod_environment_001" (PRODUCTION) replaces its data; it needs confirmation. The confirmation given, "prod_enviroment_001", is not its id; nothing was changed.');
     fs.writeFileSync(path.join(root, 'data/app.lock'), '');
     await assert.rejects(restoreBackup(context, { reference: prod.entry.id, confirmedId: 'prod_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'GUARD_ACTIVE');
     const asNew = runCli(['restore', prod.entry.id, '--as-new', 'prod_yesterday', '--json'], { cwd: root });
@@ -2784,11 +2786,12 @@ describe('restore', () => {
     assert.deepEqual(restores, [
       `prod_environment_001 refused from ${prod.entry.id}`,
       `prod_environment_001 refused from ${prod.entry.id}`,
+      `prod_environment_001 refused from ${prod.entry.id}`,
       `prod_yesterday ok as a new profile from ${prod.entry.id}`,
       `prod_environment_001 ok from ${prod.entry.id}`,
     ]);
     assert.match(readAudit(context).filter((e) => e.event === 'restore')[0].detail ?? '', /needs confirmation/);
-    assert.match(readAudit(context).filter((e) => e.event === 'restore')[1].detail ?? '', /application/i);
+    assert.match(readAudit(context).filter((e) => e.event === 'restore')[2].detail ?? '', /application/i);
   });
 
   it('a restore that fails after its safety backup says that it was rolled back and names that safety backup: a typed error, and a system one put in words (a refused permission)', async () => {

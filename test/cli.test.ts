@@ -445,6 +445,10 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     assert.equal(refused.json?.error.kind, 'refused');
     const wrong = runCli(['switch', PROD, '--confirm', 'prod', '--workspace', root]);
     assert.equal(wrong.status, 3);
+    // A confirmation that does not match is named, not taken for none (before: "needs confirmation" alone).
+    assert.equal(wrong.stderr, 'error[CONFIRMATION_REQUIRED]: Profile "prod_environment_001" is a PRODUCTION profile; switching to it needs confirmation. The confirmation given, "prod", is not its id; nothing was changed.\n  Repeat with --confirm prod_environment_001 (typing the id is the confirmation).\n');
+    assert.match(runCli(['switch', PROD, '--confirm', 'PROD_ENVIRONMENT_001', '--workspace', root]).stderr, /The confirmation given, "PROD_ENVIRONMENT_001", is not its id \(ids tell upper and lower case apart\); nothing was changed\./);
+    assert.doesNotMatch(refused.stderr, /confirmation given/);
     const confirmed = runCli(['switch', PROD, '--confirm', PROD, '--workspace', root]);
     assert.equal(confirmed.status, 0, confirmed.stderr);
     assert.match(confirmed.stdout, /Switched to prod_environment_001 .*from dev_environment_001/);

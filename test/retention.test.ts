@@ -1249,7 +1249,11 @@ describe('delete', () => {
     await pastLastWrite();
     const prod = await createBackup(context, { profileId: 'prod_environment_001' });
     await verifyBackup(context, prod.entry.id);
-    await assert.rejects(deleteProfile(context, { id: 'prod_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'CONFIRMATION_REQUIRED');
+    await assert.rejects(deleteProfile(context, { id: 'prod_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'CONFIRMATION_REQUIRED' && !e.message.includes('confirmation given'));
+    const long = 'x'.repeat(200);
+    await assert.rejects(deleteProfile(context, { id: 'prod_environment_001', confirmedId: long }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'CONFIRMATION_REQUIRED'
+      && e.message === `Profile "prod_environment_001" is PRODUCTION; deleting it needs confirmation. The confirmation given, "${'x'.repeat(80)}…", is not its id; nothing was changed.`);
+    assert.ok(fs.existsSync(path.join(context.layout.profilesDir, 'prod_environment_001.yaml')));
     await switchProfile(context, 'prod_environment_001', { confirmedId: 'prod_environment_001' });
     await assert.rejects(deleteProfile(context, { id: 'prod_environment_001', confirmedId: 'prod_environment_001' }), (e: unknown) => e instanceof EnvProfilesError && e.code === 'PROFILE_ACTIVE');
   });

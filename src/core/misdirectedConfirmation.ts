@@ -13,3 +13,18 @@ export function refuseMisdirectedConfirmation(confirmedId: string | undefined, p
     hint: `Check which profile you meant. For ${profileId}, leave out --confirm.`,
   });
 }
+
+/** How much of a confirmation that does not match is repeated in the error (it may be any text). */
+const SHOWN_CONFIRMATION = 80;
+
+/**
+ * The refusal of an operation on a protected profile whose confirmation (`--confirm`, or the id typed
+ * when asked) is missing or does not name it. One that was given but does not match is repeated, so
+ * that a mistyped id is not taken for no confirmation at all (before, both read "needs confirmation").
+ */
+export function confirmationRequiredError(needed: string, profileId: string, confirmedId: string | undefined, hint: string): EnvProfilesError {
+  const given = confirmedId?.trim();
+  const shown = given && given.length > SHOWN_CONFIRMATION ? `${given.slice(0, SHOWN_CONFIRMATION)}…` : given;
+  const mismatch = shown ? ` The confirmation given, "${shown}", is not its id${given?.toLowerCase() === profileId.toLowerCase() ? ' (ids tell upper and lower case apart)' : ''}; nothing was changed.` : '';
+  return new EnvProfilesError('CONFIRMATION_REQUIRED', `${needed}${mismatch}`, { kind: 'refused', hint });
+}

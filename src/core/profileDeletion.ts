@@ -4,7 +4,7 @@ import { writeRefusal } from './folderProbe';
 import { requireWritableFolders } from './folderAccess';
 import { readActiveState } from './activeState';
 import { appendAudit, auditingUnfinished } from './auditLog';
-import { refuseMisdirectedConfirmation } from './misdirectedConfirmation';
+import { confirmationRequiredError, refuseMisdirectedConfirmation } from './misdirectedConfirmation';
 import { holdsDataExactly, newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
 import { BackupLayout, backupIdTime } from './backup/backupLayout';
 import { chainFault, chainFaultWords, changedSinceVerified } from './backup/verifiedArchives';
@@ -274,7 +274,7 @@ async function deleteWithinLock(context: WorkspaceContext, request: DeleteReques
   const stampsWhenCovered = new Map(request.deleteData && !dryRun ? databases.map(({ file: database }) => [database, databaseWriteStamp(realLocation(database))]) : []);
   const confirmationNeeded = isProtected(profile) && request.confirmedId !== profile.id ? profile.id : undefined;
   if (confirmationNeeded && !dryRun) {
-    throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${profile.id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}; deleting it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
+    throw confirmationRequiredError(`Profile "${profile.id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}; deleting it needs confirmation.`, profile.id, request.confirmedId, `Repeat with --confirm ${profile.id}.`);
   }
   if (request.deleteData) refusals.check(() => refuseIfHeld(held, `deleting ${profile.id} with its data`));
   const deletedFiles = [layout.relative(file)];

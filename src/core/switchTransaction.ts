@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { readActiveState } from './activeState';
 import { appendAudit, auditedAlready, auditingUnfinished } from './auditLog';
-import { refuseMisdirectedConfirmation } from './misdirectedConfirmation';
+import { confirmationRequiredError, refuseMisdirectedConfirmation } from './misdirectedConfirmation';
 import { replaceSymlinkAtomic, writeFileAtomic } from './atomicFile';
 import { quickValidateProfile } from './databaseValidation';
 import { EnvProfilesError, isEnvProfilesError, reworded } from './errors';
@@ -72,10 +72,7 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   step('validated');
   checkBusyGuard(context, config, 'switch');
   if (isProtected(profile) && options.confirmedId !== profile.id) {
-    throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Profile "${id}" is ${profile.type === 'PRODUCTION' ? 'a PRODUCTION profile' : 'protected'}; switching to it needs confirmation.`, {
-      kind: 'refused',
-      hint: `Repeat with --confirm ${id} (typing the id is the confirmation).`,
-    });
+    throw confirmationRequiredError(`Profile "${id}" is ${profile.type === 'PRODUCTION' ? 'a PRODUCTION profile' : 'protected'}; switching to it needs confirmation.`, id, options.confirmedId, `Repeat with --confirm ${id} (typing the id is the confirmation).`);
   }
   step('guards-checked');
 

@@ -31,7 +31,7 @@ import { requireRoomToVerify } from './safetyBackupCheck';
 import { shellArgument } from '../shellArgument';
 import { makeFolders } from '../makeFolders';
 import { restoreAsNew } from './restoreAsNewProfile';
-import { refuseMisdirectedConfirmation } from '../misdirectedConfirmation';
+import { confirmationRequiredError, refuseMisdirectedConfirmation } from '../misdirectedConfirmation';
 import { outcomeNotes, sharedPathNotes, failedVerificationNote } from './restoreNotes';
 import { refuseIfFilesChangedSince, refuseIfSetAsideTouched, refuseIfWrittenSince, rolledBackError, vanishedDuringRestore } from './restoreRefusals';
 import type { Outcome, RestorePlan, RestoreRequest, RestoreResult } from './restoreRequest';
@@ -141,7 +141,7 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest, re
     // A dry run changes nothing, so it needs no confirmation: it says that the restore will.
     if (confirmationNeeded && !request.dryRun) {
       const profile = confirmationNeeded;
-      throw new EnvProfilesError('CONFIRMATION_REQUIRED', `Restoring over "${profile.id}" (${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}) replaces its data; it needs confirmation.`, { kind: 'refused', hint: `Repeat with --confirm ${profile.id}.` });
+      throw confirmationRequiredError(`Restoring over "${profile.id}" (${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}) replaces its data; it needs confirmation.`, profile.id, request.confirmedId, `Repeat with --confirm ${profile.id}.`);
     }
     const outcome: Outcome = request.dryRun ? 'planned' : 'done';
     const { targets, fileRecords, fileTargets, replaced, leftAlone } = planReplacements(context, config, chain, request.database, current, renamedTo, fileTargetOf, outcome);
