@@ -316,6 +316,26 @@ describe('a file larger than the file system takes (EFBIG: FAT32 takes at most 4
     assert.equal(typed?.code, 'IO_ERROR');
     assert.equal(typed?.message, 'The write was refused: a file grew larger than the file system takes (FAT32, common on USB sticks, takes files of at most 4 GiB): EFBIG: file too large, write.');
   });
+
+  it('a backups folder through symbolic links that lead to each other, or under a name too long for the file system: refused with what is wrong and its own fix, nothing written (before: both hints said "use a shorter path, or fix the links")', async () => {
+    const { root } = await demoWorkspace();
+    fs.symlinkSync('loop1', path.join(root, 'loop2'));
+    fs.symlinkSync('loop2', path.join(root, 'loop1'));
+    const config = path.join(root, '.envprofiles/config.yaml');
+    const original = fs.readFileSync(config, 'utf8');
+    const before = snapshotTree(root);
+    fs.writeFileSync(config, original.replace(/directory: \S+/, 'directory: loop1/backups'));
+    const looped = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(looped.status, 1);
+    assert.equal(looped.stderr, `error[IO_ERROR]: The path ${path.join(root, 'loop1/backups', DEV)} cannot be used: it goes through symbolic links that lead to each other.\n  Fix the symbolic links on it (ls -l shows where each leads), then run it again.\n`);
+    const long = 'b'.repeat(300);
+    fs.writeFileSync(config, original.replace(/directory: \S+/, `directory: ${long}`));
+    const tooLong = runCli(['backup', DEV, '--workspace', root]);
+    assert.equal(tooLong.status, 1);
+    assert.match(tooLong.stderr, new RegExp(`^error\\[IO_ERROR\\]: The path ${root}/${long}\\S* cannot be used: a name in it is longer than the file system allows \\(255 bytes\\)\\.\\n  Use a shorter name on that path, then run it again\\.\\n$`));
+    fs.writeFileSync(config, original);
+    assert.deepEqual(snapshotTree(root), before);
+  });
 });
 
 describe('folders that cannot be made', () => {

@@ -47,8 +47,10 @@ export function typedSystemError(error: unknown): EnvProfilesError | undefined {
     return new EnvProfilesError('IO_ERROR', `A folder could not be made (${where}): a folder on its way is a symbolic link that leads nowhere, or was removed meanwhile.`, { file: where, cause: error, hint: 'Check the folders on that path (a broken symbolic link: ls -l), then run it again.' });
   }
   if (code === 'ENAMETOOLONG' || code === 'ELOOP') {
-    const why = code === 'ELOOP' ? 'it goes through symbolic links that lead to each other' : 'a name in it is longer than the file system allows (255 bytes)';
-    return new EnvProfilesError('IO_ERROR', `The path${where ? ` ${where}` : ''} cannot be used: ${why}.`, { file: where, cause: error, hint: 'Use a shorter path, or fix the links on it, then run it again.' });
+    const [why, hint] = code === 'ELOOP'
+      ? ['it goes through symbolic links that lead to each other', 'Fix the symbolic links on it (ls -l shows where each leads), then run it again.']
+      : ['a name in it is longer than the file system allows (255 bytes)', 'Use a shorter name on that path, then run it again.'];
+    return new EnvProfilesError('IO_ERROR', `The path${where ? ` ${where}` : ''} cannot be used: ${why}.`, { file: where, cause: error, hint });
   }
   if (code === 'ENOTDIR' || (code === 'EEXIST' && syscall === 'mkdir')) {
     return new EnvProfilesError('IO_ERROR', `A file stands where a folder is needed${where ? ` (${where}, or a folder on the way to it)` : ''}: ${message}.`, { file: where, cause: error, hint: 'Check the folders on that path (one of them is a file), then run it again.' });
