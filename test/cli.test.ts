@@ -611,6 +611,22 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     assert.match(again.stderr, /error\[PROFILE_EXISTS\]/);
   });
 
+  it('create refuses a --db or --set name given twice, also in another case, and creates nothing (before: the last one won without a word, so a mistyped second --db replaced the first database)', async () => {
+    const { root } = await demoWorkspace();
+    const before = snapshotTree(root);
+    const twice = runCli(['create', 'qa_env', '--db', 'settings=data/qa/settings.sqlite3', '--db', 'settings=data/qa/other.sqlite3', '--workspace', root]);
+    assert.equal(twice.status, 2);
+    assert.equal(twice.stderr, 'error[USAGE]: --db gives the same database twice: "settings=data/qa/settings.sqlite3" and "settings=data/qa/other.sqlite3"; nothing was created.\n  Give each database once.\n');
+    const inCase = runCli(['create', 'qa_env', '--set', 'MAX=1', '--set', 'max=2', '--workspace', root, '--json']);
+    assert.equal(inCase.status, 2);
+    assert.equal(inCase.json?.error.message, '--set gives the same setting twice: "MAX=1" and "max=2" (names that differ only in case become the same variable); nothing was created.');
+    assert.deepEqual(snapshotTree(root), before);
+    // A --set still replaces the template's own value of that variable, in whatever case the template has it.
+    const created = runCli(['create', 'qa_env', '--type', 'testing', '--set', 'LOG_LEVEL=WARN', '--workspace', root, '--json']);
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(created.json?.result.profile.configurations.log_level, 'WARN');
+  });
+
   it('create --from-file takes the specification template as it is', async () => {
     const { root } = await emptyWorkspaceRoot();
     const file = path.join(root, 'profile_template.yaml');
