@@ -253,7 +253,7 @@ describe('clone', () => {
     assert.match(validated.stdout, new RegExp(`\\n {2}WARN id: "${twin}" differs from the profile "${DEV}" only in case`));
   });
 
-  it('--data-dir outside the workspace, in .envprofiles, or through a link leading outside is refused up front, naming the option (before: errors about a profile file that was never written)', async () => {
+  it('--data-dir outside the workspace, in .envprofiles, or through a link leading outside is refused up front, naming the option (before: errors about a profile file that was never written); only for a folder outside does the hint offer allowed_directories', async () => {
     const { root, context } = await demoWorkspace();
     fs.symlinkSync(path.join(tempDir(), 'missing'), path.join(root, 'elsewhere'));
     for (const [dataDir, why] of [[tempDir(), 'it points outside the workspace folder'], ['.envprofiles/data', 'it is inside .envprofiles, where this tool keeps its own files'], ['elsewhere/c', 'it leads outside the workspace folder through a symbolic link']] as const) {
@@ -261,7 +261,7 @@ describe('clone', () => {
         assert.ok(error instanceof EnvProfilesError);
         assert.deepEqual([error.code, error.kind, error.field], ['USAGE', 'usage', 'data-dir']);
         assert.ok(error.message.startsWith(`--data-dir ${dataDir} cannot hold the clone's databases: ${why}`), error.message);
-        assert.equal(error.hint, 'Choose a folder inside the workspace, or add it to allowed_directories in .envprofiles/config.yaml.');
+        assert.equal(error.hint, dataDir.startsWith('.envprofiles') ? 'Choose another folder inside the workspace (data/<new-id>/ is the default).' : 'Choose a folder inside the workspace, or add it to allowed_directories in .envprofiles/config.yaml.');
         return true;
       });
     }

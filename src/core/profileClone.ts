@@ -74,7 +74,8 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
       throw new EnvProfilesError('USAGE', `--data-dir ${request.dataDir} cannot hold the clone's databases: ${verdict.reason.replace(/^"[^"]*" /, 'it ')}. Nothing was written.`, {
         kind: 'usage',
         field: 'data-dir',
-        hint: `Choose a folder inside the workspace, or add it to allowed_directories in ${layout.relative(layout.configFile)}.`,
+        // Only a folder outside the workspace is made usable by allowed_directories (not one in .envprofiles, nor a bad name).
+        hint: verdict.outside ? `Choose a folder inside the workspace, or add it to allowed_directories in ${layout.relative(layout.configFile)}.` : 'Choose another folder inside the workspace (data/<new-id>/ is the default).',
       });
     }
   }
