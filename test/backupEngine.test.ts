@@ -901,7 +901,7 @@ describe('backup archives', () => {
     assert.equal(all.stdout, 'There are no profiles in .envprofiles/profiles: nothing to back up. Create one first: envprofiles create <id>\n');
   });
 
-  it('a backup that has several things to say says each on its own note: line, and --json lists them in notes (note keeps them in one line); before, they ran together in one line', async () => {
+  it('a backup that has several things to say says each on its own note: line, and --json lists them in notes (note keeps them in one line); before, they ran together in one line. --all tells a backup without any database from one without some', async () => {
     const { root } = await demoWorkspace();
     for (const name of ['settings', 'strategies']) {
       for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(root, `data/dev/${name}.sqlite3${suffix}`), { force: true });
@@ -915,6 +915,11 @@ describe('backup archives', () => {
     assert.equal(json.json?.result.note, `${missing('settings')}; ${missing('strategies')}`);
     const all = runCli(['backup', '--all', '--workspace', root, '--json']);
     assert.deepEqual(all.json?.result.backups.find((b: { profileId: string }) => b.profileId === DEV).notes, [missing('settings'), missing('strategies')]);
+    assert.match(runCli(['backup', '--all', '--workspace', root]).stdout, /^3 profiles backed up \(1 of them without every database: see the notes\), 0 failed \(reason: all\)\.$/m);
+    // With none of its databases left (a disk not mounted), the summary says that only the profile's files were saved.
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(root, `data/dev/market_data.sqlite3${suffix}`), { force: true });
+    fs.rmSync(path.join(root, 'data/test/settings.sqlite3'));
+    assert.match(runCli(['backup', '--all', '--workspace', root]).stdout, /^3 profiles backed up \(1 of them without any database, only the profile's files; 1 of them without every database: see the notes\), 0 failed \(reason: all\)\.$/m);
   });
 
   it('backup --all saves what it can: past a profile file that does not parse (named, with its code, file and what to do), and without a database that is missing (named in the output and the manifest); that backup verifies, restores, and says what it lacks', async () => {

@@ -95,8 +95,14 @@ export const backupCommand: CliCommand = {
         if (failure.hint) text.push(`  ${failure.hint}`);
       }
       const partial = checked.filter((c) => c.result.leftOut).length;
+      // A backup that holds none of its databases (all missing: a disk not mounted) saved only the profile's files: said apart.
+      const empty = checked.filter((c) => c.result.leftOut && c.result.databases.length === 0).length;
       const broken = result.brokenProfileFiles.length;
-      const caveats = [...(partial > 0 ? [`${partial} of them without every database`] : []), ...(broken > 0 ? [`${broken} of them with a profile file that does not validate`] : [])];
+      const caveats = [
+        ...(empty > 0 ? [`${empty} of them without any database, only the profile's files`] : []),
+        ...(partial > empty ? [`${partial - empty} of them without every database`] : []),
+        ...(broken > 0 ? [`${broken} of them with a profile file that does not validate`] : []),
+      ];
       if (result.results.length === 0 && result.failures.length === 0) text.push(`There are no profiles in ${context.layout.relative(context.layout.profilesDir)}: nothing to back up. Create one first: envprofiles create <id>`);
       else text.push(`${counted(result.results.length, 'profile')} backed up${caveats.length > 0 ? ` (${caveats.join('; ')}: see the notes)` : ''}, ${result.failures.length} failed (reason: ${result.reason}).`);
       // A full backup taken in place of a failed incremental still counts: an archive of the chain was damaged.
