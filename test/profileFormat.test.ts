@@ -303,6 +303,23 @@ describe('profile format', () => {
     assert.match(issueFor(variant('retention_days: 30', 'retention_days: 0'), 'profile.backup_schedule.retention_days').message, /at least 1/);
   });
 
+  it('a number or true/false written in quotes, as the template writes most values, is refused with why: the quotes make it text (before: "must be a whole number" alone, for "30")', () => {
+    const quoted = variant('retention_days: 30', 'retention_days: "30"\n    before_switch: "True"\n    keep: {daily: "7", weekly: "x"}').replace('  type: "DEVELOPMENT"', '  type: "DEVELOPMENT"\n  protected: "false"');
+    const { issues } = parse(quoted);
+    const message = (field: string): string | undefined => issues.find((i) => i.field === field)?.message;
+    assert.equal(message('profile.backup_schedule.retention_days'), 'must be a whole number of days, at least 1 (it is written in quotes, "30", which makes it text: write 30 without them)');
+    assert.equal(message('profile.backup_schedule.before_switch'), 'must be true or false (it is written in quotes, "True", which makes it text: write true without them)');
+    assert.equal(message('profile.backup_schedule.keep.daily'), 'must be a whole number, 0 or more (it is written in quotes, "7", which makes it text: write 7 without them)');
+    assert.equal(message('profile.backup_schedule.keep.weekly'), 'must be a whole number, 0 or more', 'text that is no number gets no such advice');
+    assert.equal(message('profile.protected'), 'must be true or false (it is written in quotes, "false", which makes it text: write false without them)');
+    const layout = new WorkspaceLayout(tempDir());
+    fs.mkdirSync(layout.storeDir);
+    fs.writeFileSync(layout.configFile, 'backups:\n  max_chain: "7"\n  before_switch: "yes"\n');
+    assert.throws(() => loadWorkspaceConfig(layout), (error: unknown) => error instanceof EnvProfilesError
+      && /backups\.max_chain: must be a whole number from 0 to \d+ \(it is written in quotes, "7", which makes it text: write 7 without them\)/.test(error.message)
+      && error.issues.find((i) => i.field === 'backups.before_switch')?.message === 'must be true or false');
+  });
+
   it('warns about a backup_schedule key it does not know, at its line, and keeps the profile usable', () => {
     const misspelt = parse(SPEC_TEMPLATE.replace('retention_days: 30', 'retention_day: 30'));
     assert.ok(misspelt.profile, 'still a valid profile');

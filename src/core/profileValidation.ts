@@ -10,6 +10,7 @@ import { databaseNameProblem, isEnvironmentVariableName, profileIdProblem } from
 import { isSqliteDatabaseFile } from './sqlite/sqliteHeader';
 import { likelyMeant, unknownKeyMessage } from './nearMiss';
 import { keyPositionOf, plainData, positionOf } from './yamlPositions';
+import { writtenAsText } from './quotedScalar';
 
 export interface ProfileValidationContext {
   workspaceRoot: string;
@@ -131,7 +132,7 @@ export function validateProfileDocument(
   const description = stringField(raw, 'description', report, false);
   let isProtectedFlag = false;
   if (raw.protected !== undefined) {
-    if (typeof raw.protected !== 'boolean') report(['profile', 'protected'], 'must be true or false');
+    if (typeof raw.protected !== 'boolean') report(['profile', 'protected'], `must be true or false${writtenAsText(raw.protected, 'boolean')}`);
     else isProtectedFlag = raw.protected;
   }
 
@@ -375,15 +376,15 @@ function validateBackupSchedule(value: unknown, report: Report): Record<string, 
     report(field('time'), 'must be a time of day as "HH:MM" (24-hour clock), quoted');
   }
   if (value.retention_days !== undefined && (!Number.isInteger(value.retention_days) || (value.retention_days as number) < 1)) {
-    report(field('retention_days'), 'must be a whole number of days, at least 1');
+    report(field('retention_days'), `must be a whole number of days, at least 1${writtenAsText(value.retention_days, 'number')}`);
   }
-  if (value.before_switch !== undefined && typeof value.before_switch !== 'boolean') report(field('before_switch'), 'must be true or false');
+  if (value.before_switch !== undefined && typeof value.before_switch !== 'boolean') report(field('before_switch'), `must be true or false${writtenAsText(value.before_switch, 'boolean')}`);
   if (value.keep !== undefined) {
     if (!isRecord(value.keep)) report(field('keep'), 'must be a mapping such as {last: 5, daily: 7, weekly: 4}');
     else {
       for (const [rule, count] of Object.entries(value.keep)) {
         if (!KEEP_RULES.includes(rule)) report(['profile', 'backup_schedule', 'keep', rule], `is not a keep rule; use ${KEEP_RULES.join(', ')}`);
-        else if (!Number.isInteger(count) || (count as number) < 0) report(['profile', 'backup_schedule', 'keep', rule], 'must be a whole number, 0 or more');
+        else if (!Number.isInteger(count) || (count as number) < 0) report(['profile', 'backup_schedule', 'keep', rule], `must be a whole number, 0 or more${writtenAsText(count, 'number')}`);
       }
     }
   }

@@ -9,6 +9,7 @@ import { checkProfilePath } from './pathSafety';
 import { isEnvironmentVariableName } from './safeNames';
 import type { WorkspaceLayout } from './workspaceLayout';
 import { keyPositionOf, plainData, positionOf, syntaxIssues } from './yamlPositions';
+import { writtenAsText } from './quotedScalar';
 
 /** Workspace settings from `.envprofiles/config.yaml`. */
 export interface WorkspaceConfig {
@@ -230,11 +231,11 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
       else config.backups.compression = backups.compression;
     }
     if (backups.max_chain !== undefined) {
-      if (!Number.isInteger(backups.max_chain) || (backups.max_chain as number) < 0 || (backups.max_chain as number) > MAX_CHAIN) report(['backups', 'max_chain'], `must be a whole number from 0 to ${MAX_CHAIN}`);
+      if (!Number.isInteger(backups.max_chain) || (backups.max_chain as number) < 0 || (backups.max_chain as number) > MAX_CHAIN) report(['backups', 'max_chain'], `must be a whole number from 0 to ${MAX_CHAIN}${writtenAsText(backups.max_chain, 'number')}`);
       else config.backups.maxChain = backups.max_chain as number;
     }
     if (backups.before_switch !== undefined) {
-      if (typeof backups.before_switch !== 'boolean') report(['backups', 'before_switch'], 'must be true or false');
+      if (typeof backups.before_switch !== 'boolean') report(['backups', 'before_switch'], `must be true or false${writtenAsText(backups.before_switch, 'boolean')}`);
       else config.backups.beforeSwitch = backups.before_switch;
     }
   }
