@@ -55,6 +55,11 @@ describe('envprofiles CLI (spawned as a process)', () => {
       await assert.rejects(restoreBackup(context, request), (error: unknown) => error instanceof EnvProfilesError && error.code === 'USAGE' && /is empty; nothing was changed\.$/.test(error.message));
     }
     assertSameTree(snapshotTree(root, (rel) => /-(wal|shm)$/.test(rel)), before, 'nothing written');
+    // --as-new with --db: refused with the two ways to get what was meant (before: no hint at all).
+    const both = runCli(['restore', id, '--as-new', 'dev_again', '--db', 'settings', '--workspace', root]);
+    assert.equal(both.status, 2);
+    assert.equal(both.stderr, `error[USAGE]: --as-new restores a whole profile; it cannot be combined with --db. Nothing was changed.\n  Leave out --db to restore the whole backup as the new profile dev_again (its databases go under data/dev_again/; take the one you need from there), or leave out --as-new to restore only settings over the backup's own profile.\n`);
+    assertSameTree(snapshotTree(root, (rel) => /-(wal|shm)$/.test(rel)), before, 'nothing written');
   });
 
   const stopSignals: [NodeJS.Signals, number, string][] = [

@@ -204,7 +204,12 @@ function refuseMalformedRequest(request: RestoreRequest): void {
   // Empty is not left out: restoring over the profile (or every database) is not what an empty id asks for.
   if (request.asNew === '') throw new EnvProfilesError('USAGE', 'The id of the new profile to restore as (--as-new) is empty; nothing was changed.', { kind: 'usage', hint: 'Give the new profile\'s id, or leave --as-new out to restore over the backup\'s own profile.' });
   if (request.database === '') throw new EnvProfilesError('USAGE', 'The name of the database to restore (--db) is empty; nothing was changed.', { kind: 'usage', hint: 'Give the database\'s name (as in the profile\'s databases:), or leave --db out to restore them all.' });
-  if (request.asNew && request.database) throw new EnvProfilesError('USAGE', '--as-new restores a whole profile; it cannot be combined with --db.', { kind: 'usage' });
+  if (request.asNew && request.database) {
+    throw new EnvProfilesError('USAGE', '--as-new restores a whole profile; it cannot be combined with --db. Nothing was changed.', {
+      kind: 'usage',
+      hint: `Leave out --db to restore the whole backup as the new profile ${request.asNew} (its databases go under data/${request.asNew}/; take the one you need from there), or leave out --as-new to restore only ${request.database} over the backup's own profile.`,
+    });
+  }
 }
 
 /** Opens the backup's chain, which checks every archive for hostile content before anything is written. */
