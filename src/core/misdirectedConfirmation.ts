@@ -1,3 +1,4 @@
+import { shortened } from './backup/restoreNotes';
 import { EnvProfilesError } from './errors';
 
 /**
@@ -24,7 +25,7 @@ const SHOWN_CONFIRMATION = 80;
  */
 export function confirmationRequiredError(needed: string, profileId: string, confirmedId: string | undefined, hint: string): EnvProfilesError {
   const given = confirmedId?.trim();
-  const shown = given && given.length > SHOWN_CONFIRMATION ? `${given.slice(0, SHOWN_CONFIRMATION)}…` : given;
+  const shown = given && shortened(given, SHOWN_CONFIRMATION);
   const mismatch = shown ? ` The confirmation given, "${shown}", is not its id${given?.toLowerCase() === profileId.toLowerCase() ? ' (ids tell upper and lower case apart)' : ''}; nothing was changed.` : '';
   return new EnvProfilesError('CONFIRMATION_REQUIRED', `${needed}${mismatch}`, { kind: 'refused', hint });
 }
