@@ -45,12 +45,16 @@ describe('database validation', () => {
     assert.equal(check(report, 'settings', 'schema').detail, '5 tables');
   });
 
-  it('quick: a database of one table says "1 table" (before: "1 tables")', async () => {
+  it('quick: a database of one table says "1 table" (before: "1 tables"), and one required table is named (before: "all 1 required tables present")', async () => {
     const { root, context } = await demoWorkspace();
     const db = (await engine()).open(path.join(root, 'data/dev/strategies.sqlite3'), { readOnly: false });
     db.exec('PRAGMA foreign_keys = OFF; DROP TABLE trading_conditions; DROP TABLE backtest_results; DROP TABLE performance_metrics');
     db.close();
     assert.equal(check(await validate(context, DEV, false), 'strategies', 'schema').detail, '1 table');
+    // One required table is named, not "all 1 required tables present".
+    const test = await validate(context, TEST, false);
+    assert.equal(check(test, 'market_data', 'required-tables').detail, 'its required table price_data is present');
+    assert.equal(check(test, 'settings', 'required-tables').detail, 'all 2 required tables present');
   });
 
   it('quick: a missing file, a non-SQLite file and a missing required table are errors', async () => {

@@ -109,7 +109,7 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
     const missing = requiredTables.filter((table) => !Object.hasOwn(result.schema ?? {}, table));
     if (requiredTables.length > 0) {
       if (missing.length > 0) add('required-tables', 'error', `${written} lacks required table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
-      else add('required-tables', 'ok', `all ${requiredTables.length} required tables present`);
+      else add('required-tables', 'ok', requiredTables.length === 1 ? `its required table ${requiredTables[0]} is present` : `all ${requiredTables.length} required tables present`);
     }
   } finally {
     connection.close();
