@@ -227,6 +227,21 @@ describe('backup archives', () => {
     assert.deepEqual(next.databases.map((d) => [d.name, d.storage, d.wholeBecause]), [['settings', 'pages', undefined], ['strategies', 'pages', undefined], ['quotes', 'pages', undefined]]);
   });
 
+  it('a database of one page (no tables yet) is "1 page", whole or unchanged (before: "0 of 1 pages changed")', async () => {
+    const { root } = await demoWorkspace();
+    const strategies = path.join(root, 'data/dev/strategies.sqlite3');
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${strategies}${suffix}`, { force: true });
+    const db = (await engine()).open(strategies, { readOnly: false, create: true });
+    db.exec('PRAGMA user_version = 1');
+    db.close();
+    const full = runCli(['backup', DEV, '--full', '--workspace', root]);
+    assert.equal(full.status, 0, full.stderr);
+    assert.match(full.stdout, /\n  strategies: whole image, 1 page\n/, full.stdout);
+    const incremental = runCli(['backup', DEV, '--incremental', '--workspace', root]);
+    assert.equal(incremental.status, 0, incremental.stderr);
+    assert.match(incremental.stdout, /\n  strategies: 0 of 1 page changed\n/, incremental.stdout);
+  });
+
   it('a chain that lost an archive is not built on: the next backup is full, and says why', async () => {
     const { context } = await demoWorkspace();
     const full = await createBackup(context, { profileId: DEV, kind: 'full' });

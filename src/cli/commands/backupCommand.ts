@@ -33,7 +33,7 @@ function describe({ result, verification, inPlaceOf, fullNotTaken }: Checked): s
   const e = result.entry;
   const lines = [`Backed up ${e.profileId}: ${e.id} (${e.kind}, ${formatSize(e.sizeBytes)}, ${(result.durationMs / 1000).toFixed(2)} s)`];
   if (inPlaceOf) lines.push(`  in place of the incremental ${inPlaceOf.id}, which FAILED verification: ${inPlaceOf.problem}`, '    (a full backup needs no other archive; the failed one is kept, marked FAILED, for prune to decide; check the disk of the backups folder)', ...alsoFailedLines(inPlaceOf.alsoFailed, '  '));
-  for (const db of result.databases) lines.push(`  ${db.name}: ${db.storage === 'image' ? `whole image, ${db.pageCount} page${db.pageCount === 1 ? '' : 's'}${db.wholeBecause ? ` (${db.wholeBecause})` : ''}` : `${db.pagesStored} of ${db.pageCount} pages changed`}`);
+  for (const db of result.databases) lines.push(`  ${db.name}: ${db.storage === 'image' ? `whole image, ${counted(db.pageCount, 'page')}${db.wholeBecause ? ` (${db.wholeBecause})` : ''}` : `${db.pagesStored} of ${counted(db.pageCount, 'page')} changed`}`);
   // One line each: several notes in one line (a catalog that cannot be read, three databases left out) were a wall of text.
   for (const note of result.notes) lines.push(`  note: ${note}`);
   lines.push(`  archive: ${result.archive}`);
