@@ -112,6 +112,8 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
 
   it('retention_days keeps everything younger', () => {
     assert.deepEqual(table([entry('old', '2025-09-01T00:00:00Z'), entry('young', '2025-10-25T00:00:00Z')], { withinDays: 30 }), ['young keep within 30 days', 'old delete no rule keeps it']);
+    // retention_days: 1 is "within 1 day" (before: "within 1 days").
+    assert.deepEqual(table([entry('young', '2025-10-31T12:00:00Z')], { withinDays: 1 }), ['young keep within 1 day']);
     // Backups that stopped for longer than that, none verified: the newest is kept all the same, with its
     // chain (before: every backup was deleted).
     const stopped = [entry('incr', '2025-09-02T00:00:00Z', { kind: 'incremental', chain: ['full'] }), entry('full', '2025-09-01T00:00:00Z'), entry('older', '2025-08-01T00:00:00Z')];

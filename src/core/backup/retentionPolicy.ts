@@ -1,3 +1,4 @@
+import { counted } from '../counted';
 import { localParts } from '../localTime';
 import { holdsDataExactly, newestFirst as byNewestFirst, verificationStatus, type CatalogEntry } from './backupCatalog';
 import { chainFault, chainFaultWords } from './verifiedArchives';
@@ -94,13 +95,13 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
     return fault ? `its chain ${chainFaultWords(fault)}` : undefined;
   };
   const restorable = (e: CatalogEntry): boolean => unrestorable(e) === undefined;
-  const counted = ruled.filter(restorable);
+  const countable = ruled.filter(restorable);
   if (!hasRules(rules)) for (const e of ruled) add(e.id, Object.keys(rules).length > 0 ? 'every keep rule is 0 (none): everything is kept' : 'no keep rules: everything is kept');
-  counted.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
+  countable.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
   for (const bucket of BUCKETS) {
     const limit = rules[bucket] ?? 0;
     const seen = new Set<string>();
-    for (const e of counted) {
+    for (const e of countable) {
       if (seen.size >= limit) break;
       const key = bucketOf(bucket, e.createdAt, timeZone);
       if (seen.has(key)) continue;
@@ -110,7 +111,7 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   }
   if (rules.withinDays !== undefined) {
     const limit = now.getTime() - rules.withinDays * 86400000;
-    for (const e of ruled) if (Date.parse(e.createdAt) >= limit) add(e.id, `within ${rules.withinDays} days`);
+    for (const e of ruled) if (Date.parse(e.createdAt) >= limit) add(e.id, `within ${counted(rules.withinDays, 'day')}`);
   }
   // Nor is a verified one that cannot be restored the verified backup prune relies on: that is the
   // newest one that can.

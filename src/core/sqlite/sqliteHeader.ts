@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 
 import { notSqliteDatabaseText } from './notSqliteFile';
+import { counted } from '../counted';
 const MAGIC = 'SQLite format 3\0';
 
 /** What the first 100 bytes of a database file say, read without opening it through SQLite. */
@@ -79,7 +80,7 @@ export function cutShortProblem(file: string, header: SqliteHeader, size: number
   if (!header.pageCountValid || header.pageCount * header.pageSize <= size) return undefined;
   const settled = walSize(file) === 0 && !fs.existsSync(`${file}-journal`);
   if (!settled) return undefined;
-  return `is cut short: ${size} bytes, shorter than the ${header.pageCount} pages of ${header.pageSize} bytes its header counts (a copy that stopped, a failing disk)`;
+  return `is cut short: ${size} bytes, shorter than the ${counted(header.pageCount, 'page')} of ${header.pageSize} bytes its header counts (a copy that stopped, a failing disk)`;
 }
 
 /** Whether `file` is there and is a SQLite 3 database by its header (no error for anything else). */
