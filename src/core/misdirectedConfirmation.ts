@@ -1,4 +1,4 @@
-import { shortened } from './backup/restoreNotes';
+import { shortened } from './shortened';
 import { EnvProfilesError } from './errors';
 
 /**

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveWritten } from './homePath';
 import { STORE_FOLDER } from './storeFolder';
+import { shortened } from './shortened';
 
 /** True when `candidate` is `dir` itself or lies below it (both absolute, normalised). */
 export function isInside(dir: string, candidate: string): boolean {
@@ -77,7 +78,7 @@ export function checkProfilePath(workspaceRoot: string, written: string, allowed
   // As a backup's manifest may not hold one (a backup of such a path could never be restored).
   if (/[\u0001-\u001f\u007f]/.test(written)) return { ok: false, reason: `${JSON.stringify(written)} (in JSON notation) holds a line break or another control character, which a backup cannot restore: rename the file` };
   // File systems refuse a name longer than 255 bytes (and before, a create left a journal behind that then failed every command).
-  if (written.split(/[\\/]/).some((name) => Buffer.byteLength(name) > 255)) return { ok: false, reason: `"${written.length > 80 ? `${written.slice(0, 77)}…` : written}" has a name longer than 255 bytes, which file systems refuse` };
+  if (written.split(/[\\/]/).some((name) => Buffer.byteLength(name) > 255)) return { ok: false, reason: `"${shortened(written, 80)}" has a name longer than 255 bytes, which file systems refuse` };
   if (/^[A-Za-z]:[\\/]/.test(written) && process.platform !== 'win32') {
     return { ok: false, reason: `"${written}" is a Windows drive path` };
   }

@@ -15,6 +15,7 @@ import { backupsOfEarlierProfile } from './earlierProfile';
 import { profileRecord } from './backedUpFiles';
 import { databasesOfOtherProfiles, filesOfOtherProfiles } from '../pathOwners';
 import { namedFew } from '../namedFew';
+import { shortened } from '../shortened';
 import { type Outcome, told } from './restoreRequest';
 
 // What a restore over a profile says once done (or would do): the profile file, databases it does not
@@ -93,11 +94,6 @@ export function sharedPathNotes(context: WorkspaceContext, profileId: string, re
 
 function sha256Of(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-/** `text` cut to about `length` characters (a note stays one readable line). */
-export function shortened(text: string, length: number): string {
-  return text.length <= length ? text : `${text.slice(0, length)}…`;
 }
 
 /** `text` without `suffix` at its end (a path in it may hold any character, so nothing is split). */
