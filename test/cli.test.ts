@@ -194,6 +194,54 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     }
   });
 
+  it('wraps help to 80 columns, to COLUMNS, or to the terminal\'s width (at most 100), losing no word (before: paragraphs of 300 characters were left to the terminal to break)', () => {
+    const widest = (text: string) => Math.max(...text.split('\n').map((line) => line.length));
+    const words = (text: string) => text.split(/\s+/).filter(Boolean).join(' ');
+    for (const topic of [[], ...ALL_COMMANDS.map((command) => [command])]) {
+      const plain = runCli([...topic, '--help'], { env: { COLUMNS: '' } });
+      const narrow = runCli([...topic, '--help'], { env: { COLUMNS: '40' } });
+      const wide = runCli([...topic, '--help'], { env: { COLUMNS: '400' } });
+      assert.deepEqual([plain.status, narrow.status, wide.status], [0, 0, 0], topic.join());
+      assert.ok(widest(plain.stdout) <= 80, `${topic.join()}: ${widest(plain.stdout)}`);
+      // A word is never cut: only a usage line's first argument, too long to follow its command, may stand out.
+      const over = narrow.stdout.split('\n').filter((line) => line.length > 40);
+      assert.ok(over.every((line) => /^Usage: envprofiles \S+ \S+$/.test(line)), `${topic.join()}: ${over.join('\n')}`);
+      assert.ok(widest(wide.stdout) <= 100, `${topic.join()}: ${widest(wide.stdout)}`);
+      assert.equal(words(narrow.stdout), words(plain.stdout), topic.join());
+      assert.equal(words(wide.stdout), words(plain.stdout), topic.join());
+    }
+    // An option's description continues under its column, a usage line's arguments under the first.
+    const backupHelp = runCli(['backup', '--help'], { env: { COLUMNS: '' } }).stdout.split('\n');
+    const waitAt = backupHelp.findIndex((line) => line.startsWith('  --wait MINUTES'));
+    assert.match(backupHelp[waitAt + 1], /^ {20}\S/);
+    assert.match(backupHelp.find((line) => line.startsWith('Usage: '))!, /^Usage: envprofiles backup <id> /);
+    assert.ok(backupHelp.some((line) => /^ {26}\[--/.test(line)), backupHelp.join('\n'));
+    // In a terminal its width counts, not COLUMNS: Python's pty gives the CLI one of 64 columns.
+    const driver = `
+import fcntl, os, pty, struct, subprocess, sys, termios
+master, slave = pty.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 24, int(sys.argv[1]), 0, 0))
+child = subprocess.Popen(sys.argv[2:], stdin=slave, stdout=slave, stderr=slave)
+os.close(slave)
+out = b''
+while True:
+    try:
+        chunk = os.read(master, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
+`;
+    for (const [columns, limit] of [[64, 64], [200, 100]]) {
+      const inTerminal = spawnSync('python3', ['-c', driver, String(columns), process.execPath, CLI, 'restore', '--help'], { encoding: 'utf8', env: { ...process.env, ...NO_TEST_HOOKS, COLUMNS: '300' } });
+      const shown = inTerminal.stdout.replace(/\r/g, '');
+      assert.match(shown, /exit=0$/, inTerminal.stderr);
+      assert.ok(widest(shown) <= limit && widest(shown) > limit - 15, `${columns}: ${widest(shown)}\n${shown}`);
+    }
+  });
+
   it('exits 2 on usage errors: unknown command, unknown option, wrong argument count, bad choice', async () => {
     const { root } = await demoWorkspace();
     const cases: [string[], RegExp][] = [

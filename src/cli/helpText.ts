@@ -1,5 +1,6 @@
 import type { CliCommand } from './cliCommand';
 import { COMMANDS } from './commandTable';
+import { wrappedHelp } from './wrappedHelp';
 
 export const GLOBAL_OPTIONS = [
   '  --workspace DIR   the workspace folder (default: the one the current folder is in, searched upwards)',
@@ -8,24 +9,26 @@ export const GLOBAL_OPTIONS = [
   '  --help, -h        help for a command',
 ];
 
-export function generalHelp(version: string): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return [
+/** The general help, wrapped to `width` columns. */
+export function generalHelp(version: string, width: number): string {
+  const nameWidth = Math.max(...COMMANDS.map((c) => c.name.length));
+  return wrappedHelp([
     `envprofiles ${version}: named, validated environment profiles for SQLite-backed applications`,
     '',
     'Usage: envprofiles <command> [arguments] [--workspace DIR] [--json]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(nameWidth)}  ${c.summary}`),
     '',
     'Options:',
     ...GLOBAL_OPTIONS,
     '',
     'Exit codes: 0 success; 1 the operation failed; 2 usage error; 3 refused by a safety rule; 130 stopped by Ctrl+C (143 SIGTERM, 129 SIGHUP).',
     'Run "envprofiles <command> --help" for a command\'s options.',
-  ].join('\n');
+  ], width).join('\n');
 }
 
-export function commandHelp(command: CliCommand): string {
-  return [`${command.summary}.`, '', `Usage: ${command.usage}`, ...(command.details ? ['', ...command.details] : []), '', 'Options:', ...GLOBAL_OPTIONS].join('\n');
+/** A command's help, wrapped to `width` columns (each of its details is one paragraph, set off by a blank line). */
+export function commandHelp(command: CliCommand, width: number): string {
+  return wrappedHelp([`${command.summary}.`, '', ...`Usage: ${command.usage}`.split('\n'), ...(command.details ?? []).flatMap((paragraph) => ['', paragraph]), '', 'Options:', ...GLOBAL_OPTIONS], width).join('\n');
 }

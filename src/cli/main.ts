@@ -12,6 +12,7 @@ import { recoverIfIdle } from '../core/workspaceSession';
 import type { CliCommand, CommandOutput } from './cliCommand';
 import { COMMANDS } from './commandTable';
 import { commandHelp, generalHelp } from './helpText';
+import { helpWidth } from './wrappedHelp';
 import { askToType } from './terminalPrompt';
 import { TerminalProgress } from './terminalProgress';
 import { terminalSafe } from './textFormat';
@@ -95,19 +96,19 @@ async function run(argv: string[]): Promise<number> {
   const { name, rest } = findCommand(argv);
   if (!name) {
     if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(`${generalHelp(VERSION)}\n`);
+      process.stdout.write(`${generalHelp(VERSION, helpWidth(process.stdout))}\n`);
       return EXIT.ok;
     }
     if (argv.includes('--version')) {
       process.stdout.write(`${VERSION}\n`);
       return EXIT.ok;
     }
-    process.stderr.write(`${generalHelp(VERSION)}\n`);
+    process.stderr.write(`${generalHelp(VERSION, helpWidth(process.stderr))}\n`);
     return EXIT.usage;
   }
   if (name === 'help') {
     const topic = COMMANDS.find((c) => c.name === rest.find((a) => !a.startsWith('-')));
-    process.stdout.write(`${topic ? commandHelp(topic) : generalHelp(VERSION)}\n`);
+    process.stdout.write(`${topic ? commandHelp(topic, helpWidth(process.stdout)) : generalHelp(VERSION, helpWidth(process.stdout))}\n`);
     return EXIT.ok;
   }
   let command: CliCommand | undefined;
@@ -130,7 +131,7 @@ async function run(argv: string[]): Promise<number> {
     const emptied = (parsed.tokens ?? []).find((token) => token.kind === 'option' && token.value === '');
     if (emptied?.kind === 'option') throw usageError(`--${emptied.name} was given an empty value; nothing was done.`, `Give it a value, or leave it out. Usage: ${command.usage}`);
     if (parsed.values.help) {
-      process.stdout.write(`${commandHelp(command)}\n`);
+      process.stdout.write(`${commandHelp(command, helpWidth(process.stdout))}\n`);
       return EXIT.ok;
     }
     const [min, max] = command.positionals;

@@ -18,9 +18,7 @@ export const backupsCommand: CliCommand = {
   summary: 'List the backups of a profile (or of every profile), newest first',
   usage: 'envprofiles backups [<id>] [--rebuild-catalog [--dry-run]]',
   details: [
-    '--rebuild-catalog rebuilds the profile\'s catalog from the archives in its backup folder (for a catalog that was lost,',
-    'damaged, or that disagrees with the folder): each archive is opened and checked, and its SHA-256 computed; verification',
-    'results are kept for archives that are still the ones verified (and a FAILED one stays FAILED). An unreadable catalog is moved aside, never deleted.',
+    '--rebuild-catalog rebuilds the profile\'s catalog from the archives in its backup folder (for a catalog that was lost, damaged, or that disagrees with the folder): each archive is opened and checked, and its SHA-256 computed; verification results are kept for archives that are still the ones verified (and a FAILED one stays FAILED). An unreadable catalog is moved aside, never deleted.',
   ],
   options: { 'rebuild-catalog': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
   positionals: [0, 1],
