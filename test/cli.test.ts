@@ -191,6 +191,7 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
       const result = runCli([command, '--help']);
       assert.equal(result.status, 0, command);
       assert.match(result.stdout, new RegExp(`Usage: envprofiles ${command}`));
+      assert.deepEqual(runCli(['help', command]), result, `help ${command}`);
     }
   });
 
@@ -245,7 +246,11 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
   it('exits 2 on usage errors: unknown command, unknown option, wrong argument count, bad choice', async () => {
     const { root } = await demoWorkspace();
     const cases: [string[], RegExp][] = [
-      [['frobnicate'], /error\[USAGE\]: Unknown command "frobnicate"/],
+      [['frobnicate'], /^error\[USAGE\]: Unknown command "frobnicate"\.\n/],
+      // A misspelt command is named with the one it most likely misspells.
+      [['restroe', 'x'], /^error\[USAGE\]: Unknown command "restroe"\. Did you mean "restore"\?\n {2}Commands: init, create,/],
+      // "help" of a command that does not exist says so (before: the general help, exit 0).
+      [['help', 'backpu'], /^error\[USAGE\]: Unknown command "backpu"\. Did you mean "backup"\?\n/],
       [['list', '--bogus'], /^error\[USAGE\]: list has no option --bogus\.\n {2}It takes only --workspace, --json, --wait, --help\. Run "envprofiles list --help"\.\n$/],
       [['delete', DEV, '--force'], /^error\[USAGE\]: delete has no option --force\.\n {2}It takes --confirm, --delete-data, --dry-run, and --workspace, --json, --wait, --help\./],
       [['backup', DEV, '--increm'], /^error\[USAGE\]: backup has no option --increm\.\n {2}Did you mean --incremental\? It takes --full, --incremental,/],

@@ -13,6 +13,7 @@ import type { CliCommand, CommandOutput } from './cliCommand';
 import { COMMANDS } from './commandTable';
 import { commandHelp, generalHelp } from './helpText';
 import { helpWidth } from './wrappedHelp';
+import { likelyMeant } from '../core/nearMiss';
 import { askToType } from './terminalPrompt';
 import { TerminalProgress } from './terminalProgress';
 import { terminalSafe } from './textFormat';
@@ -83,6 +84,12 @@ function usageError(message: string, hint?: string): EnvProfilesError {
   return new EnvProfilesError('USAGE', message, { kind: 'usage', hint });
 }
 
+/** "Unknown command", with the command it most likely misspells (`backpu` → `backup`). */
+function unknownCommandError(name: string): EnvProfilesError {
+  const meant = likelyMeant(name, COMMANDS.map((c) => c.name));
+  return usageError(`Unknown command "${name}".${meant ? ` Did you mean "${meant}"?` : ''}`, `Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run "envprofiles --help".`);
+}
+
 function stderrLogger(verbose: boolean, progress: TerminalProgress | undefined): Logger {
   const write = (level: string) => (message: string) => {
     progress?.end();
@@ -106,8 +113,10 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${generalHelp(VERSION, helpWidth(process.stderr))}\n`);
     return EXIT.usage;
   }
-  if (name === 'help') {
-    const topic = COMMANDS.find((c) => c.name === rest.find((a) => !a.startsWith('-')));
+  // "help backup" is "backup --help"; "help bogus" is the unknown command it names (before: the general help, exit 0).
+  const topicName = name === 'help' ? rest.find((a) => !a.startsWith('-')) : undefined;
+  if (name === 'help' && (topicName === undefined || COMMANDS.some((c) => c.name === topicName))) {
+    const topic = COMMANDS.find((c) => c.name === topicName);
     process.stdout.write(`${topic ? commandHelp(topic, helpWidth(process.stdout)) : generalHelp(VERSION, helpWidth(process.stdout))}\n`);
     return EXIT.ok;
   }
@@ -115,7 +124,7 @@ async function run(argv: string[]): Promise<number> {
   const progress = process.stderr.isTTY && !wantsJson && !channel ? new TerminalProgress(process.stderr) : undefined;
   try {
     command = COMMANDS.find((c) => c.name === name);
-    if (!command) throw usageError(`Unknown command "${name}".`, `Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run "envprofiles --help".`);
+    if (!command) throw unknownCommandError(topicName ?? name);
     let parsed: ReturnType<typeof parseArgs>;
     const options = { ...GLOBAL_OPTIONS, ...command.options };
     try {
