@@ -810,6 +810,11 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     const typo = `${id.slice(0, -3)}x${id.slice(-2)}`;
     assert.match(runCli(['verify', typo, '--workspace', root]).stderr, new RegExp(`Did you mean ${id.replace(/\./g, '\\.')}\\?`));
     assert.match(runCli(['restore', `${DEV}.`, '--workspace', root]).stderr, /3 backups begin with it, such as .*; give the whole id/);
+    // A bare archive name (as the backups folder shows it) of a listed backup, given where there is no such file, is said to be that backup.
+    const byName = runCli(['verify', `${id}.zip`, '--workspace', root], { cwd: root });
+    assert.equal(byName.status, 1);
+    assert.equal(byName.stderr, `error[BACKUP_NOT_FOUND]: There is no archive at ${path.join(root, `${id}.zip`)}.\n  That is the archive name of backup ${id}, which is in the backups folder: name it by its id, ${id}, or by its archive's path, ${path.join(root, '.envprofiles/backups', DEV, `${id}.zip`)}.\n`);
+    assert.match(runCli(['verify', `${DEV}.zip`, '--workspace', root], { cwd: root }).stderr, /\n {2}Check the path, or name the backup by its id \("envprofiles backups"\)\.\n$/);
     // An empty argument (an unset shell variable) is a usage error, not the beginning of every id.
     for (const command of ['verify', 'restore']) {
       const empty = runCli([command, '', '--workspace', root]);

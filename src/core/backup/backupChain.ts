@@ -28,7 +28,7 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
   if (reference.trim() === '') throw new EnvProfilesError('USAGE', `The backup was named by an empty argument ("${reference}"); nothing was changed.`, { kind: 'usage', hint: 'Give a backup id or the path of its .zip file ("envprofiles backups" lists them).' });
   if (reference.endsWith('.zip') || reference.includes('/')) {
     const archive = path.resolve(cwd, reference);
-    if (!fs.existsSync(archive)) throw new EnvProfilesError('BACKUP_NOT_FOUND', `There is no archive at ${archive}.`, { file: archive, hint: 'Check the path, or name the backup by its id ("envprofiles backups").' });
+    if (!fs.existsSync(archive)) throw new EnvProfilesError('BACKUP_NOT_FOUND', `There is no archive at ${archive}.`, { file: archive, hint: archiveNameHint(backups, reference, cwd) });
     return { archive, ...listedEntryOf(backups, archive) };
   }
   const profiles = profilesWithBackups(backups);
@@ -66,6 +66,23 @@ export function locateBackup(backups: BackupLayout, reference: string, cwd: stri
     });
   }
   throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup with id "${reference}".`, { hint: unknownBackupHint(backups, reference, profiles, knownIds) });
+}
+
+/**
+ * What to do about an archive path that leads nowhere: a bare archive name ("<id>.zip", as the backups
+ * listing shows it) of a backup in the backups folder is said to be that backup, named both ways.
+ */
+function archiveNameHint(backups: BackupLayout, reference: string, cwd: string): string {
+  const id = reference.slice(0, -'.zip'.length);
+  if (reference.endsWith('.zip') && !reference.includes('/') && id !== '') {
+    try {
+      const listed = locateBackup(backups, id, cwd);
+      return `That is the archive name of backup ${id}, which is in the backups folder: name it by its id, ${id}, or by its archive's path, ${listed.archive}.`;
+    } catch {
+      // Not a backup's archive name either: the general hint.
+    }
+  }
+  return 'Check the path, or name the backup by its id ("envprofiles backups").';
 }
 
 /**
