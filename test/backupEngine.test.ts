@@ -3081,6 +3081,16 @@ describe('progress', () => {
     progress.report('Restoring settings', 0.3);
     progress.end();
     assert.equal(written, '… Restoring settings\r… Restoring settings 30 %\x1b[K\n');
+    // On a terminal of 30 columns a longer step is cut to fit with its share: a line that wrapped left a row behind at every rewrite.
+    const { displayWidth } = await import('../src/cli/displayWidth');
+    let narrow = '';
+    const onNarrow = new TerminalProgress({ columns: 30, write: (text: string) => ((narrow += text), true) } as unknown as NodeJS.WriteStream);
+    onNarrow.report('Checking market_data (data/development/market_data.sqlite3)');
+    onNarrow.report('Archiving 시장데이터베이스시장데이터');
+    onNarrow.report('Archiving 시장데이터베이스시장데이터', 0.5);
+    onNarrow.end({ finished: true });
+    assert.equal(narrow, '… Checking market_data…\n… Archiving 시장데이터…\r… Archiving 시장데이터… 50 %\x1b[K\r… Archiving 시장데이터… 100 %\x1b[K\n');
+    for (const row of narrow.replace(/\x1b\[K/g, '').split(/[\r\n]/)) assert.ok(displayWidth(row) <= 29, row);
   });
 });
 

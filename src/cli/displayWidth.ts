@@ -13,6 +13,17 @@ export function displayWidth(text: string): number {
   return width;
 }
 
+/** `text` cut, with "…", to at most `width` columns (whole characters: a wide one is never split). */
+export function fittedToWidth(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  let fitted = '';
+  for (const char of text) {
+    if (displayWidth(`${fitted}${char}…`) > width) break;
+    fitted += char;
+  }
+  return `${fitted}…`;
+}
+
 /** `text` followed by spaces up to `width` columns. */
 export function padToWidth(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - displayWidth(text)));

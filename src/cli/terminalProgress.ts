@@ -1,5 +1,6 @@
 import { percentDone } from '../core/progressMeter';
 import { terminalSafe } from './textFormat';
+import { fittedToWidth } from './displayWidth';
 
 /**
  * Progress on a terminal's stderr: one line per step, which the share done of a long step rewrites in
@@ -14,7 +15,7 @@ export class TerminalProgress {
   constructor(private readonly stream: NodeJS.WriteStream) {}
 
   readonly report = (step: string, share?: number): void => {
-    const message = terminalSafe(step);
+    const message = this.fitted(terminalSafe(step));
     if (share === undefined) {
       // A new step means the one before it finished.
       this.end({ finished: true });
@@ -35,6 +36,16 @@ export class TerminalProgress {
     if (this.open) this.stream.write('\n');
     this.open = false;
     this.shown = undefined;
+  }
+
+  /**
+   * The step's text cut to leave its line room for "… " and " 100 %" within the terminal's width (less
+   * one column, where terminals wrap): a line longer than the terminal wraps, and the \r of the next
+   * rewrite goes back only to the start of its last row, so every rewrite left a row behind.
+   */
+  private fitted(message: string): string {
+    const columns = this.stream.columns;
+    return columns ? fittedToWidth(message, Math.max(10, columns - 1 - '… '.length - ' 100 %'.length)) : message;
   }
 
   private rewrite(message: string, share: number): void {
