@@ -946,26 +946,35 @@ describe('delete', () => {
     assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/test_environment_001.yaml')));
   });
 
-  it('--delete-data keeps a database file another profile also uses, and says whose it is', async () => {
+  it('--delete-data keeps a database file another profile also uses, and says whose it is, one note line each', async () => {
     const { root, context } = await demoWorkspace();
-    // test_environment_001 shares dev's settings database.
+    // test_environment_001 shares dev's settings and strategies databases.
     const testFile = path.join(root, '.envprofiles/profiles/test_environment_001.yaml');
-    fs.writeFileSync(testFile, fs.readFileSync(testFile, 'utf8').replace('settings: "data/test/settings.sqlite3"', 'settings: "data/dev/settings.sqlite3"'));
+    fs.writeFileSync(testFile, fs.readFileSync(testFile, 'utf8').replace('settings: "data/test/settings.sqlite3"', 'settings: "data/dev/settings.sqlite3"').replace('strategies: "data/test/strategies.sqlite3"', 'strategies: "data/dev/strategies.sqlite3"'));
     await pastLastWrite();
     const backup = await createBackup(context, { profileId: 'test_environment_001', kind: 'full' });
     await verifyBackup(context, backup.entry.id);
+    const note = (name: string, would: string) => `data/dev/${name}.sqlite3 ${would} kept: it is also the database of dev_environment_001`;
     // The dry run and the output say why it is kept (before: "use --delete-data to remove them", which was given).
     const dryRun = runCli(['delete', 'test_environment_001', '--delete-data', '--dry-run', '--workspace', root]);
     assert.equal(dryRun.status, 0, dryRun.stderr);
-    assert.match(dryRun.stdout, /\n {2}it would keep data\/dev\/settings\.sqlite3 \(another profile uses it\)\n/);
-    assert.match(dryRun.stdout, /\n {2}note: data\/dev\/settings\.sqlite3 would be kept: it is also the database of dev_environment_001\n/);
-    const deleted = runCli(['delete', 'test_environment_001', '--delete-data', '--json', '--workspace', root]);
+    assert.match(dryRun.stdout, /\n {2}it would keep data\/dev\/settings\.sqlite3, data\/dev\/strategies\.sqlite3 \(each is used by another profile too\)\n/);
+    // Each note on a line of its own (before: joined with "; " into one).
+    assert.ok(dryRun.stdout.includes(`\n  note: ${note('settings', 'would be')}\n  note: ${note('strategies', 'would be')}\n`), dryRun.stdout);
+    const deleted = runCli(['delete', 'test_environment_001', '--delete-data', '--workspace', root]);
     assert.equal(deleted.status, 0, deleted.stderr);
-    const result = deleted.json?.result;
-    assert.deepEqual(result.keptFiles, ['data/dev/settings.sqlite3']);
-    assert.equal(result.note, 'data/dev/settings.sqlite3 was kept: it is also the database of dev_environment_001');
-    assert.ok(fs.existsSync(path.join(root, 'data/dev/settings.sqlite3')), "dev's database is still there");
-    assert.ok(!fs.existsSync(path.join(root, 'data/test/market_data.sqlite3')), 'its own databases are deleted');
+    assert.ok(deleted.stdout.endsWith(`\nnote: ${note('settings', 'was')}\nnote: ${note('strategies', 'was')}\n`), deleted.stdout);
+    assert.ok(fs.existsSync(path.join(root, 'data/dev/settings.sqlite3')) && fs.existsSync(path.join(root, 'data/dev/strategies.sqlite3')), "dev's databases are still there");
+    assert.ok(!fs.existsSync(path.join(root, 'data/test/market_data.sqlite3')), 'its own database is deleted');
+    // JSON has them as a list, and in one line for scripts that read "note".
+    const { context: other, root: otherRoot } = await demoWorkspace();
+    fs.writeFileSync(path.join(otherRoot, '.envprofiles/profiles/test_environment_001.yaml'), fs.readFileSync(testFile.replace(root, otherRoot), 'utf8').replace('settings: "data/test/settings.sqlite3"', 'settings: "data/dev/settings.sqlite3"').replace('strategies: "data/test/strategies.sqlite3"', 'strategies: "data/dev/strategies.sqlite3"'));
+    await pastLastWrite();
+    await verifyBackup(other, (await createBackup(other, { profileId: 'test_environment_001', kind: 'full' })).entry.id);
+    const json = runCli(['delete', 'test_environment_001', '--delete-data', '--json', '--workspace', otherRoot]).json?.result;
+    assert.deepEqual(json.keptFiles, ['data/dev/settings.sqlite3', 'data/dev/strategies.sqlite3']);
+    assert.deepEqual(json.notes, [note('settings', 'was'), note('strategies', 'was')]);
+    assert.equal(json.note, json.notes.join('; '));
   });
 
   it('--delete-data of a database whose path is a symbolic link removes the file it leads to, with its -wal and -shm, and says so (before: the link only, the data left behind)', async () => {

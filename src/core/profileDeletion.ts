@@ -26,6 +26,7 @@ import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
 import { databaseFilesToRemove, deleteProfileFiles, type FilesToDelete } from './profileDeletionJournal';
 import { counted } from './counted';
+import { joinedNotes } from './joinedNotes';
 
 export interface DeleteRequest {
   id: string;
@@ -43,7 +44,9 @@ export interface DeleteResult {
   /** The files deleted (a dry run: that would be). */
   deletedFiles: string[];
   keptFiles: string[];
-  /** Set when the covering backup failed verification only because of problems the data already had, or a database file was kept because another profile uses it. */
+  /** What the user should know, one sentence each: the covering backup failed verification only because of problems the data already had, a database file was kept because another profile uses it, a link was followed, data could not all be removed. */
+  notes: string[];
+  /** The notes in one line (kept for scripts that read it; absent when there are none). */
   note?: string;
   /** Set by a dry run: what would refuse the delete now (each as its error says it), and the id to confirm a protected profile with. */
   plan?: { wouldRefuse: string[]; confirmationNeeded?: string };
@@ -319,8 +322,9 @@ async function deleteWithinLock(context: WorkspaceContext, request: DeleteReques
   const dataNote = !covering || covering.verified?.ok ? undefined : `${covering.id} holds the data exactly as it was backed up, but that data already had problems, which it keeps: ${covering.verified?.detail}`;
   const keptRaw = covering ? leftOutPresent(context, covering, profile) : [];
   const rawNote = covering && keptRaw.length > 0 ? `${keptRaw.join(', ')} ${keptRaw.length === 1 ? 'is' : 'are'} in ${covering.id} only as found, damaged, byte for byte: a restore does not bring ${keptRaw.length === 1 ? 'it' : 'them'} back ("unzip -p" takes the files out of the archive, under damaged/)` : undefined;
-  const note = [dataNote, rawNote, ...notes].filter((n) => n !== undefined).join('; ') || undefined;
-  const result = { id: profile.id, ...(covering ? { coveredBy: covering.id } : {}), deletedFiles, keptFiles, ...(note ? { note } : {}) };
+  const allNotes = [dataNote, rawNote, ...notes].filter((n) => n !== undefined);
+  const note = joinedNotes(allNotes);
+  const result = { id: profile.id, ...(covering ? { coveredBy: covering.id } : {}), deletedFiles, keptFiles, notes: allNotes, ...(note ? { note } : {}) };
   if (dryRun) return { ...result, plan: { wouldRefuse: refusals.wouldRefuse, ...(confirmationNeeded ? { confirmationNeeded } : {}) } };
   appendAudit(context, { event: 'delete', profile: profile.id, outcome: 'ok', detail: `covered by ${covering?.id}${dataNote ? ' (its data had problems when backed up)' : ''}${request.deleteData ? '; data deleted' : '; data kept'}` });
   return result;

@@ -10,7 +10,7 @@ import { removeJournal, writeJournal, type SwitchJournal } from './operationJour
 import { isProtected, type Profile } from './profileModel';
 import { loadProfile, readProfileFile } from './profileStore';
 import { backUpProfile } from './backup/backupCreation';
-import { joinedNotes } from './backup/backupRequest';
+import { joinedNotes } from './joinedNotes';
 import { rollBackSwitch } from './switchRollback';
 import { captureOutput, planOutputs, type OutputSnapshot, type PlannedOutput } from './switchOutputs';
 import { checkBusyGuard } from './busyGuard';

@@ -1,7 +1,8 @@
 import { backUpAllProfiles, type AllProfilesBackupResult } from '../../core/backup/allProfilesBackup';
 import type { CatalogEntry } from '../../core/backup/backupCatalog';
 import { createBackup } from '../../core/backup/backupCreation';
-import { joinedNotes, type BackupResult, type RequestedKind } from '../../core/backup/backupRequest';
+import type { BackupResult, RequestedKind } from '../../core/backup/backupRequest';
+import { joinedNotes } from '../../core/joinedNotes';
 import { verificationHint, type VerificationResult } from '../../core/backup/backupVerification';
 import { verifyNewBackup, type VerifiedNewBackup } from '../../core/backup/newBackupVerification';
 import { formatSize } from '../../core/diskSpace';

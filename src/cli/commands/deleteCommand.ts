@@ -19,7 +19,7 @@ export const deleteCommand: CliCommand = {
     const text = [`Deleted profile ${result.id} (covered by verified backup ${result.coveredBy}).`, `  removed: ${result.deletedFiles.join(', ')}`];
     // With --delete-data, only a file another profile also uses is kept (the note says whose).
     if (result.keptFiles.length) text.push(`  kept: ${result.keptFiles.join(', ')} (${options['delete-data'] ? usedByOthers(result.keptFiles) : `use --delete-data to remove ${itOrThem(result.keptFiles)}`})`);
-    if (result.note) text.push(`note: ${result.note}`);
+    for (const note of result.notes) text.push(`note: ${note}`);
     return { json: result, text };
   },
 };
@@ -30,7 +30,7 @@ function dryRunOutput(result: DeleteResult, plan: NonNullable<DeleteResult['plan
   if (result.coveredBy) text.push(`  covered by the verified backup ${result.coveredBy}`);
   if (plan.confirmationNeeded) text.push(`  it needs --confirm ${plan.confirmationNeeded} (a protected profile)`);
   for (const refusal of plan.wouldRefuse) text.push(`  it would be refused now: ${refusal}`);
-  if (result.note) text.push(`  note: ${result.note}`);
+  for (const note of result.notes) text.push(`  note: ${note}`);
   text.push('Nothing was changed.');
   return { json: result, text, exitCode: plan.wouldRefuse.length > 0 ? 3 : 0 };
 }
@@ -41,5 +41,5 @@ function itOrThem(files: readonly string[]): string {
 
 /** Why --delete-data keeps files: other profiles use them as databases too. */
 function usedByOthers(files: readonly string[]): string {
-  return files.length === 1 ? 'another profile uses it' : 'other profiles use them';
+  return files.length === 1 ? 'another profile uses it' : 'each is used by another profile too';
 }

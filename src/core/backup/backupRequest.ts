@@ -74,8 +74,3 @@ export interface BackupResult {
   /** With `unlisted`: what lists it later (a rebuild; for a newer version's catalog, that version). */
   listedBy?: string;
 }
-
-/** A backup's notes as one line, for a message or JSON field that has room for one (undefined when none). */
-export function joinedNotes(notes: readonly string[]): string | undefined {
-  return notes.length > 0 ? notes.join('; ') : undefined;
-}
