@@ -43,6 +43,17 @@ async function withVerifiedChainKeepingOne() {
 }
 
 describe('rebuilding a backup catalog from the archives', () => {
+  it('with no backup folder for it: a profile without backups is said to be one, an unknown id gets the known profiles (before: "check the profile id" for both)', async () => {
+    const { root } = await demoWorkspace();
+    const none = runCli(['backups', 'test_environment_001', '--rebuild-catalog', '--workspace', root]);
+    assert.equal(none.status, 1);
+    assert.equal(none.stderr, `error[BACKUP_NOT_FOUND]: test_environment_001 has no backups in ${path.join(root, '.envprofiles/backups')} (there is no folder ${path.join(root, '.envprofiles/backups/test_environment_001')}), so there is no catalog to rebuild. Nothing was changed.\n  Back it up: envprofiles backup test_environment_001 --verify. If its backups are in another folder, set backups.directory in config.yaml to that folder.\n`);
+    const typo = runCli(['backups', 'tset_environment_001', '--rebuild-catalog', '--dry-run', '--workspace', root]);
+    assert.equal(typo.status, 1);
+    assert.match(typo.stderr, /^error\[PROFILE_NOT_FOUND\]: No profile "tset_environment_001" in \.envprofiles\/profiles\.\n(.*\n)? {2}Did you mean test_environment_001\? Known profiles: /);
+    assert.ok(!fs.existsSync(path.join(root, '.envprofiles/backups')), 'nothing was made');
+  });
+
   it('a lost catalog: prune refuses and points at the rebuild; the dry run changes nothing; the rebuild lists every archive as it was', async () => {
     const { root, context, ids, catalogFile } = await withChain();
     const original = catalogOf(context);

@@ -260,6 +260,10 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
       [['backup', DEV, '--wait', '-1'], /^error\[USAGE\]: --wait needs a value \(a value that begins with "-" is written --wait=-1\)\.\n/],
       [['backup', DEV, '--wait=-1'], /^error\[USAGE\]: --wait takes the minutes to wait for another operation \(0 to 1440\), got "-1"\./],
       [['show'], /error\[USAGE\]: show takes 1 argument, got 0/],
+      [['verify'], /^error\[USAGE\]: verify needs a backup id or an archive path, --unverified <profile-id>, or --all\.\n {2}List the backups with "envprofiles backups"\.\n$/],
+      [['verify', '--all', DEV], /^error\[USAGE\]: --all verifies the backups of every profile; do not name a backup or a profile too\.\n$/],
+      [['verify', '--unverified'], /^error\[USAGE\]: --unverified needs the profile whose backups it verifies\.\n {2}envprofiles verify --unverified <profile-id>, or envprofiles verify --all --unverified for every profile\.\n$/],
+      [['backup', DEV, '--full', '--incremental'], /^error\[USAGE\]: Choose --full or --incremental, not both\.\n$/],
       [['clone', DEV, 'copy_one', '--data', 'sideways'], /--data must be one of copy, schema, empty/],
       [['create', 'abc', '--db', 'nonsense'], /--db expects NAME=VALUE/],
     ];

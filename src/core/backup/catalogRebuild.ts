@@ -6,6 +6,7 @@ import { fileSha256 } from '../fileDigest';
 import { workspaceConfigFor } from '../workspaceConfig';
 import type { WorkspaceContext } from '../workspaceContext';
 import { requireInitialised } from '../workspaceInit';
+import { profileNotFoundError } from '../profileStore';
 import { withWorkspaceLock } from '../workspaceSession';
 import { ArchiveReader } from './archiveReader';
 import { oldestFirst, readCatalogOrProblem, salvageCatalogEntries, verificationStatus, writeCatalog, type CatalogEntry } from './backupCatalog';
@@ -61,9 +62,7 @@ export async function rebuildCatalog(context: WorkspaceContext, profileId: strin
     const backups = new BackupLayout(context.layout, workspaceConfigFor(context));
     const dir = backups.profileDir(profileId);
     const catalogFile = backups.catalogFile(profileId);
-    if (!fs.existsSync(dir)) {
-      throw new EnvProfilesError('BACKUP_NOT_FOUND', `There is no backup folder for "${profileId}" (${dir}).`, { kind: 'usage', hint: 'Check the profile id, and backups.directory in config.yaml.' });
-    }
+    if (!fs.existsSync(dir)) throw noBackupFolderError(context, backups, profileId, dir);
     const { entries: readable, unreadable: unreadableCatalog } = readCatalogOrProblem(backups, profileId);
     const unreadable = unreadableCatalog !== undefined;
     const previous = unreadable ? salvageCatalogEntries(backups, profileId) : readable;
@@ -199,4 +198,19 @@ function isGone(file: string): boolean {
 /** Whether a catalog entry says of its backup what the archive's manifest says (kind, parent, chain, time). */
 function sameRecord(known: CatalogEntry, read: CatalogEntry): boolean {
   return sameLineage(known, read) && known.createdAt === read.createdAt;
+}
+
+/**
+ * Why there is no catalog of `profileId` to rebuild: the backups folder is not there (a disk not
+ * mounted), no such profile (before: "check the profile id" also for one that exists), or a profile
+ * with no backups yet.
+ */
+function noBackupFolderError(context: WorkspaceContext, backups: BackupLayout, profileId: string, dir: string): EnvProfilesError {
+  const absence = backups.absence();
+  if (absence) return new EnvProfilesError('BACKUP_NOT_FOUND', `There is no catalog of ${profileId} to rebuild: ${absence}. Nothing was changed.`, { hint: 'Then run the command again.' });
+  if (!fs.existsSync(context.layout.profileFile(profileId))) return profileNotFoundError(context.layout, workspaceConfigFor(context), profileId);
+  return new EnvProfilesError('BACKUP_NOT_FOUND', `${profileId} has no backups in ${backups.root} (there is no folder ${dir}), so there is no catalog to rebuild. Nothing was changed.`, {
+    file: dir,
+    hint: `Back it up: envprofiles backup ${profileId} --verify. If its backups are in another folder, set backups.directory in config.yaml to that folder.`,
+  });
 }
