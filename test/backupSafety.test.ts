@@ -19,6 +19,8 @@ const ignoreSqliteCompanions = (rel: string): boolean => rel.endsWith('-shm') ||
 describe('hostile archives are refused before anything is written', () => {
   const cases: [string, RegExp][] = [
     ['dotdot', /entry "\.\.\/escape\.txt" climbs out with "\.\."/],
+    ['folder-entry', /entry "extra\/" has a name that is not a plain relative file path/],
+    ['dot-segment', /entry "\.\/x\.txt" has a name that is not a plain relative file path/],
     ['absolute', /entry "\/tmp\/envprofiles-absolute\.txt" has an absolute path/],
     ['drive', /entry "C:\/envprofiles-drive\.txt" has a drive letter/],
     ['symlink', /entry "files\/link" is a symbolic link/],
@@ -61,6 +63,12 @@ describe('hostile archives are refused before anything is written', () => {
       const cli = runCli(['restore', hostile, '--workspace', root]);
       assert.equal(cli.status, 3, cli.stderr);
       assert.match(cli.stderr, /error\[ARCHIVE_HOSTILE\]/);
+      // verify names it by its id when its manifest was read, else by its path (before: "crafted-dotdot FAILED verification").
+      // A file that would be written outside the workspace is the restore's refusal: the archive itself is sound.
+      if (mode === 'file-escape' || mode === 'file-into-store') return;
+      const verified = runCli(['verify', hostile, '--workspace', root]);
+      assert.equal(verified.status, 1, verified.stderr);
+      assert.ok(verified.stdout.startsWith(`${/manifest\.json/.test(message.source) ? backup.entry.id : hostile} FAILED verification:\n`), verified.stdout);
     });
   }
 });

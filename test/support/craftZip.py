@@ -165,6 +165,13 @@ with zipfile.ZipFile(dest, 'w', zipfile.ZIP_DEFLATED) as out:
         copy_all(out)
         for i in range(100_001):
             out.writestr(zipfile.ZipInfo(f'many/{i}'), b'')
+    elif mode == 'folder-entry':
+        # A folder entry, as "zip -r" or a file manager adds: no backup has one.
+        copy_all(out)
+        out.writestr(zipfile.ZipInfo('extra/'), b'')
+    elif mode == 'dot-segment':
+        copy_all(out)
+        out.writestr('./x.txt', b'x')
     elif mode == 'absolute':
         copy_all(out)
         out.writestr('/tmp/envprofiles-absolute.txt', b'outside')

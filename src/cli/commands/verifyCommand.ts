@@ -1,6 +1,6 @@
 import type { CatalogEntry } from '../../core/backup/backupCatalog';
 import { backupsToVerify, VerificationStopped, verifyEveryProfileInTurn, verifyInTurn, type ScrubbedProfile, type ScrubOutcome } from '../../core/backup/backupScrub';
-import { BackupLayout } from '../../core/backup/backupLayout';
+import { BackupLayout, backupIdTime } from '../../core/backup/backupLayout';
 import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
 import { formatSize } from '../../core/diskSpace';
 import { EnvProfilesError, reworded } from '../../core/errors';
@@ -45,7 +45,8 @@ export const verifyCommand: CliCommand = {
           ...result.databases.map((d) => `  ${d.name}: SHA-256 of the rebuilt file ${d.sha256}`),
           ...(result.leftOut ?? []).map((l) => `  ${l.name}: not in this backup (${l.reason})`),
         ]
-      : [result.notABackup ? `${result.archive} is not a backup:` : `${result.backupId} FAILED verification:`, ...result.problems.map((p) => `  - ${p}`), `  ${verificationHint(result)}`];
+      // An archive refused before its manifest was read has no id but its file name ("a FAILED" read oddly): its path is named.
+      : [result.notABackup ? `${result.archive} is not a backup:` : `${backupIdTime(result.backupId) !== undefined ? result.backupId : result.archive} FAILED verification:`, ...result.problems.map((p) => `  - ${p}`), `  ${verificationHint(result)}`];
     text.push(...alsoFailedLines(result.alsoFailed, ''));
     if (result.notRecorded) text.push(`  not recorded: ${result.notRecorded}`);
     return { json: result, text, exitCode: result.ok ? 0 : 1 };
