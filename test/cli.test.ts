@@ -259,7 +259,11 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
       // A value that begins with "-" reads as an option: how to give one is said (before, only "needs a value", though one was given).
       [['backup', DEV, '--wait', '-1'], /^error\[USAGE\]: --wait needs a value \(a value that begins with "-" is written --wait=-1\)\.\n/],
       [['backup', DEV, '--wait=-1'], /^error\[USAGE\]: --wait takes the minutes to wait for another operation \(0 to 1440\), got "-1"\./],
-      [['show'], /error\[USAGE\]: show takes 1 argument, got 0/],
+      [['show'], /^error\[USAGE\]: show takes 1 argument, got 0\.\n {2}Usage: envprofiles show <id>\n$/],
+      // How many in words, and the ones too many named (before: "takes 0 to 1 argument, got 2").
+      [['list', 'extra'], /^error\[USAGE\]: list takes no arguments, got 1 \("extra" is too many\)\.\n/],
+      [['backups', DEV, 'b'], /^error\[USAGE\]: backups takes at most 1 argument, got 2 \("b" is too many\)\.\n/],
+      [['restore', 'x', 'y', 'z'], /^error\[USAGE\]: restore takes 1 argument, got 3 \("y", "z" are too many\)\.\n/],
       [['verify'], /^error\[USAGE\]: verify needs a backup id or an archive path, --unverified <profile-id>, or --all\.\n {2}List the backups with "envprofiles backups"\.\n$/],
       [['verify', '--all', DEV], /^error\[USAGE\]: --all verifies the backups of every profile; do not name a backup or a profile too\.\n$/],
       [['verify', '--unverified'], /^error\[USAGE\]: --unverified needs the profile whose backups it verifies\.\n {2}envprofiles verify --unverified <profile-id>, or envprofiles verify --all --unverified for every profile\.\n$/],

@@ -14,6 +14,8 @@ import { COMMANDS } from './commandTable';
 import { commandHelp, generalHelp } from './helpText';
 import { helpWidth } from './wrappedHelp';
 import { likelyMeant } from '../core/nearMiss';
+import { counted } from '../core/counted';
+import { shortened } from '../core/shortened';
 import { askToType } from './terminalPrompt';
 import { TerminalProgress } from './terminalProgress';
 import { terminalSafe } from './textFormat';
@@ -84,6 +86,16 @@ function usageError(message: string, hint?: string): EnvProfilesError {
   return new EnvProfilesError('USAGE', message, { kind: 'usage', hint });
 }
 
+/**
+ * "list takes no arguments, got 1 ("extra")": how many a command takes in words (before: "takes 0 to 1
+ * argument"), and the ones too many, which say what was mistyped (a value whose option was left out).
+ */
+function argumentCountProblem(name: string, min: number, max: number, given: readonly string[]): string {
+  const takes = max === 0 ? 'no arguments' : min === max ? counted(max, 'argument') : min === 0 ? `at most ${counted(max, 'argument')}` : `${min} to ${max} arguments`;
+  const extra = given.length > max ? ` (${given.slice(max).map((a) => JSON.stringify(shortened(a, 40))).join(', ')} ${given.length - max === 1 ? 'is' : 'are'} too many)` : '';
+  return `${name} takes ${takes}, got ${given.length}${extra}.`;
+}
+
 /** "Unknown command", with the command it most likely misspells (`backpu` → `backup`). */
 function unknownCommandError(name: string): EnvProfilesError {
   const meant = likelyMeant(name, COMMANDS.map((c) => c.name));
@@ -145,7 +157,7 @@ async function run(argv: string[]): Promise<number> {
     }
     const [min, max] = command.positionals;
     if (parsed.positionals.length < min || parsed.positionals.length > max) {
-      throw usageError(`${command.name} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${parsed.positionals.length}.`, `Usage: ${command.usage}`);
+      throw usageError(argumentCountProblem(command.name, min, max, parsed.positionals), `Usage: ${command.usage}`);
     }
     // Without --workspace, a command run in a folder of the workspace finds it above (as git does); init makes one here.
     const searchAbove = parsed.values.workspace === undefined && !command.worksUninitialised;
