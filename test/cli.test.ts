@@ -326,6 +326,14 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     for (const entry of ['state.json', 'audit.jsonl', 'lock', 'journal/', 'backups/']) assert.ok(ignored.includes(entry), entry);
     const second = runCli(['init', '--workspace', root, '--json']);
     assert.deepEqual(second.json?.result.created, []);
+    assert.equal(runCli(['init', '--workspace', root]).stdout, `${path.join(root, '.envprofiles')} is already initialised; nothing changed.\nNext: envprofiles create <id> --type DEVELOPMENT --db settings=data/dev/settings.sqlite3\n`);
+  });
+
+  it('init of a workspace that has profiles says how many, not to create one', async () => {
+    const { root } = await demoWorkspace();
+    const again = runCli(['init', '--workspace', root]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(again.stdout, `${path.join(root, '.envprofiles')} is already initialised; nothing changed.\nIt has 3 profiles: envprofiles list shows them.\n`);
   });
 
   it('without --workspace, a command run in a folder of the workspace acts on it, as git finds its repository (before: "data/dev has no .envprofiles/ folder"); init there makes a nested workspace and says so', async () => {

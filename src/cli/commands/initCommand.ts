@@ -2,6 +2,8 @@ import * as path from 'node:path';
 import { enclosingWorkspace } from '../../core/workspaceDiscovery';
 import { initialiseWorkspace } from '../../core/workspaceInit';
 import type { CliCommand } from '../cliCommand';
+import { profileFileIds } from '../../core/profileStore';
+import { counted } from '../../core/counted';
 
 export const initCommand: CliCommand = {
   name: 'init',
@@ -16,7 +18,9 @@ export const initCommand: CliCommand = {
     // Commands run in a folder find the nearest workspace above: one made inside another takes its folders from it.
     const enclosing = enclosingWorkspace(path.dirname(context.layout.root));
     if (result.created.length > 0 && enclosing) text.push(`  note: this folder is inside the workspace ${enclosing}; commands run in it (and below) now act on this new workspace, not on that one`);
-    text.push('Next: envprofiles create <id> --type DEVELOPMENT --db settings=data/dev/settings.sqlite3');
+    // A workspace that has profiles already needs none created (before: every init said to create one).
+    const profiles = profileFileIds(context.layout).length;
+    text.push(profiles > 0 ? `It has ${counted(profiles, 'profile')}: envprofiles list shows them.` : 'Next: envprofiles create <id> --type DEVELOPMENT --db settings=data/dev/settings.sqlite3');
     return { json: { workspace: context.layout.root, ...result, ...(enclosing ? { enclosingWorkspace: enclosing } : {}) }, text };
   },
 };
