@@ -43,6 +43,11 @@ describe('database validation', () => {
     assert.deepEqual(Object.keys(settings.schema ?? {}).sort(), ['api_credentials', 'tv_comparison_groups', 'tv_help_texts', 'tv_trading_variables', 'tv_variable_parameters']);
     assert.equal(check(report, 'settings', 'wal-file').severity, 'info');
     assert.equal(check(report, 'settings', 'schema').detail, '5 tables');
+    // Its size at a glance and exactly, in groups of three (before: "598016 bytes").
+    const size = fs.statSync(path.join(context.layout.root, 'data/dev/market_data.sqlite3')).size;
+    assert.ok(size > 10_000, String(size));
+    assert.equal(check(report, 'market_data', 'exists').detail, `${Math.ceil(size / 1024)} KB (${size.toLocaleString('en-US')} bytes)`);
+    assert.match(check(report, 'market_data', 'exists').detail, /^\d+ KB \(\d{2,3},\d{3} bytes\)$/);
   });
 
   it('quick: a database of one table says "1 table" (before: "1 tables"), and one required table is named (before: "all 1 required tables present")', async () => {

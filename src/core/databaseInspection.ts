@@ -5,6 +5,7 @@ import { BUSY_TIMEOUT_MS, damagedDatabaseDetail, DatabaseLockedError, type Sqlit
 import { cutShortProblem, journalModeOf, readSqliteHeader, walSize } from './sqlite/sqliteHeader';
 import { notSqliteDatabaseText } from './sqlite/notSqliteFile';
 import { counted } from './counted';
+import { formatSize } from './diskSpace';
 
 /** One check on one database file; `error` fails validation, `warning` and `info` do not. */
 export interface DatabaseCheck {
@@ -57,7 +58,9 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
     return result;
   }
   result.sizeBytes = stat.size;
-  add('exists', 'ok', `${stat.size} bytes`);
+  // The exact size stays (it is what ls -l shows), in groups of three; the rounded one reads at a glance.
+  const exact = counted(stat.size, 'byte').replace(/^\d+/, stat.size.toLocaleString('en-US'));
+  add('exists', 'ok', stat.size < 1024 ? exact : `${formatSize(stat.size)} (${exact})`);
   const header = stat.size >= 100 ? readSqliteHeader(absolute) : undefined;
   if (stat.size === 0) {
     // What SQLite makes when it opens a new file, and reads as a database with no tables: a backup
