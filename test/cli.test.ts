@@ -956,9 +956,10 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     // "._" files beside a copied archive) is no backup, for prune as for the rebuild.
     fs.rmSync(path.join(devFolder, 'stray.zip'));
     fs.writeFileSync(path.join(devFolder, `._${devBefore[0]}.zip`), 'Mac OS X resource fork');
+    assert.match(cli('prune', '--all', '--dry-run').stdout, /^Dry run: no backup of 4 profiles would be deleted\. Nothing was changed\.$/m);
     const again = cli('prune', '--all');
     assert.equal(again.status, 0, again.stdout);
-    assert.match(again.stdout, /^Deleted 0 backups of 4 profiles, freed 0 KB\.$/m);
+    assert.match(again.stdout, /^No backup of 4 profiles was deleted: each is kept\.$/m);
 
     assert.equal(cli('prune', '--all', DEV).status, 2, '--all names no profile');
     const neither = cli('prune');

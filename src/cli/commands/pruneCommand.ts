@@ -31,8 +31,11 @@ function decisionLines(result: PruneResult): string[] {
 /** How many backups were (or would be) deleted, and the space: "Deleted 3 backups, freed 1.2 MB." */
 function outcomeLine(results: PruneResult[], dryRun: boolean, where: string): string {
   const freed = formatSize(results.reduce((sum, r) => sum + r.freedBytes, 0));
-  if (dryRun) return `Dry run: ${counted(results.reduce((sum, r) => sum + r.decisions.filter((d) => d.action === 'delete').length, 0), 'backup')}${where} would be deleted (${freed}). Nothing was changed.`;
-  return `Deleted ${counted(results.reduce((sum, r) => sum + r.deleted.length, 0), 'backup')}${where}, freed ${freed}.`;
+  const count = results.reduce((sum, r) => sum + (dryRun ? r.decisions.filter((d) => d.action === 'delete').length : r.deleted.length), 0);
+  // None to delete is said as such (before: "Deleted 0 backups, freed 0 KB").
+  if (count === 0) return dryRun ? `Dry run: no backup${where} would be deleted. Nothing was changed.` : `No backup${where} was deleted: each is kept.`;
+  if (dryRun) return `Dry run: ${counted(count, 'backup')}${where} would be deleted (${freed}). Nothing was changed.`;
+  return `Deleted ${counted(count, 'backup')}${where}, freed ${freed}.`;
 }
 
 export const pruneCommand: CliCommand = {
