@@ -526,6 +526,10 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     const confirmed = runCli(['switch', PROD, '--confirm', PROD, '--workspace', root]);
     assert.equal(confirmed.status, 0, confirmed.stderr);
     assert.match(confirmed.stdout, /Switched to prod_environment_001 .*from dev_environment_001/);
+    // Again: it was the active profile already, and its outputs are written again (before: "Switched to", as if it had not been).
+    const again = runCli(['switch', PROD, '--confirm', PROD, '--workspace', root]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /^prod_environment_001 \(PRODUCTION, "[^"]+"\) was already the active profile; its outputs were written again in \d+ ms\.\n {2}wrote data\/settings\.sqlite3, /);
   });
 
   it('a --confirm that names another profile than the one a switch, delete or restore changes (not protected, so it needs none) is a usage error (exit 2) and changes nothing (before: it went on over that other profile)', async () => {

@@ -17,7 +17,8 @@ export async function switchProfileCommand(services: CommandServices, target: un
   services.log.info(`Switched ${folder.name} to ${result.to}${result.from ? ` from ${result.from}` : ''} in ${result.durationMs.toFixed(0)} ms.`);
   const extra = result.beforeSwitchBackup ? ` (backed up ${result.from} first${result.beforeSwitchNote ? `: ${result.beforeSwitchNote}` : ''})` : '';
   if (result.beforeSwitchNote) services.log.warn(`before-switch backup ${result.beforeSwitchBackup}: ${result.beforeSwitchNote}`);
-  void vscode.window.showInformationMessage(`Switched to ${profile.name} (${profile.type}) in ${result.durationMs.toFixed(0)} ms${extra}.`);
+  const done = result.from === result.to ? `${profile.name} (${profile.type}) was already the active profile; its outputs were written again` : `Switched to ${profile.name} (${profile.type})`;
+  void vscode.window.showInformationMessage(`${done} in ${result.durationMs.toFixed(0)} ms${extra}.`);
   void services.terminals.offerRelaunch(openBefore, profile.name);
   return result.to;
 }

@@ -111,7 +111,7 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   step('committed');
   appendAudit(context, { event: 'switch', profile: id, outcome: 'ok', detail: from ? `from ${from}` : undefined });
   removeJournal(layout, SWITCH_JOURNAL);
-  context.logger.info(`Switched to ${id}${from ? ` from ${from}` : ''}.`);
+  context.logger.info(from === id ? `Wrote the outputs of ${id} again (it was already the active profile).` : `Switched to ${id}${from ? ` from ${from}` : ''}.`);
   return { from, to: id, profile, outputs: outputs.map((o) => o.label), envFileBackup, beforeSwitchBackup, beforeSwitchNote, durationMs: performance.now() - started };
 }
 

@@ -23,7 +23,9 @@ export const switchCommand: CliCommand = {
       if (isProtected(profile)) confirmedId = await askToType(`"${id}" is ${profile.type === 'PRODUCTION' ? 'PRODUCTION' : 'protected'}. Type its id to switch to it: `, id);
     }
     const result = await switchProfile(context, id, { confirmedId });
-    const text = [`Switched to ${result.to} (${result.profile.type}, "${result.profile.name}")${result.from && result.from !== result.to ? ` from ${result.from}` : ''} in ${result.durationMs.toFixed(0)} ms.`];
+    // Switching to the active profile writes its outputs again (a repair): said as that, not as a switch.
+    const done = result.from === result.to ? `${result.to} (${result.profile.type}, "${result.profile.name}") was already the active profile; its outputs were written again` : `Switched to ${result.to} (${result.profile.type}, "${result.profile.name}")${result.from ? ` from ${result.from}` : ''}`;
+    const text = [`${done} in ${result.durationMs.toFixed(0)} ms.`];
     text.push(`  wrote ${result.outputs.join(', ')}`);
     if (result.envFileBackup) text.push(`  the previous env file was not written by Environment Profiles; it was saved to ${result.envFileBackup}`);
     if (result.beforeSwitchBackup) text.push(`  backed up ${result.from} first: ${result.beforeSwitchBackup}${result.beforeSwitchNote ? ` (${result.beforeSwitchNote})` : ''}`);
