@@ -204,9 +204,9 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
       const wide = runCli([...topic, '--help'], { env: { COLUMNS: '400' } });
       assert.deepEqual([plain.status, narrow.status, wide.status], [0, 0, 0], topic.join());
       assert.ok(widest(plain.stdout) <= 80, `${topic.join()}: ${widest(plain.stdout)}`);
-      // A word is never cut: only a usage line's first argument, too long to follow its command, may stand out.
+      // A word is never cut, nor an option in brackets with its value: only those, too long for 40 columns, may stand out.
       const over = narrow.stdout.split('\n').filter((line) => line.length > 40);
-      assert.ok(over.every((line) => /^Usage: envprofiles \S+ \S+$/.test(line)), `${topic.join()}: ${over.join('\n')}`);
+      assert.ok(over.every((line) => /^(Usage: envprofiles \S+ | +)(\S+|\[[^\]]*\](\.\.\.)?)$/.test(line)), `${topic.join()}: ${over.join('\n')}`);
       assert.ok(widest(wide.stdout) <= 100, `${topic.join()}: ${widest(wide.stdout)}`);
       assert.equal(words(narrow.stdout), words(plain.stdout), topic.join());
       assert.equal(words(wide.stdout), words(plain.stdout), topic.join());
@@ -217,6 +217,10 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit %d\\n' % os.waitstatus_
     assert.match(backupHelp[waitAt + 1], /^ {20}\S/);
     assert.match(backupHelp.find((line) => line.startsWith('Usage: '))!, /^Usage: envprofiles backup <id> /);
     assert.ok(backupHelp.some((line) => /^ {26}\[--/.test(line)), backupHelp.join('\n'));
+    // An option in brackets stays whole on its line (before: "[--set" ended one line, "KEY=VALUE]..." began the next).
+    const createHelp = runCli(['create', '--help'], { env: { COLUMNS: '' } }).stdout;
+    assert.match(createHelp, /\n {26}\[--set KEY=VALUE\]\.\.\.\n/);
+    assert.match(createHelp, /\n {26}\[--init-db empty \| --schema-from <profile>\]\n/);
     // In a terminal its width counts, not COLUMNS: Python's pty gives the CLI one of 64 columns.
     const driver = `
 import fcntl, os, pty, struct, subprocess, sys, termios

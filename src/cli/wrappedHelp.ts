@@ -23,11 +23,12 @@ export function wrappedHelp(lines: readonly string[], width: number): string[] {
 
 function wrappedLine(line: string, width: number): string[] {
   if (displayWidth(line) <= width) return [line];
-  const lead = line.match(USAGE_LEAD)?.[0] ?? line.match(COLUMN_LEAD)?.[0] ?? line.match(/^ */)![0];
+  const usage = line.match(USAGE_LEAD)?.[0];
+  const lead = usage ?? line.match(COLUMN_LEAD)?.[0] ?? line.match(/^ */)![0];
   const indent = ' '.repeat(displayWidth(lead) <= width / 2 ? displayWidth(lead) : 4);
   const out: string[] = [];
   let current = lead;
-  for (const word of line.slice(lead.length).split(' ')) {
+  for (const word of usage ? bracketedWords(line.slice(lead.length)) : line.slice(lead.length).split(' ')) {
     const started = current.trim() !== '' && current !== lead;
     if (!started) current += word;
     else if (displayWidth(`${current} ${word}`) <= width) current += ` ${word}`;
@@ -44,3 +45,21 @@ function wrappedLine(line: string, width: number): string[] {
 const USAGE_LEAD = /^(?:Usage: | +)envprofiles \S+ /;
 /** "  --wait MINUTES    " or "  backup    ": an option or command, then its description after two spaces or more. */
 const COLUMN_LEAD = /^ +\S+(?: \S+)* {2,}(?=\S)/;
+
+/** A usage line's words, an option in brackets with its value one word ("[--set KEY=VALUE]..." is not broken inside). */
+function bracketedWords(text: string): string[] {
+  const words: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const char of text) {
+    if (char === ' ' && depth === 0) {
+      words.push(current);
+      current = '';
+      continue;
+    }
+    if (char === '[') depth++;
+    if (char === ']') depth = Math.max(0, depth - 1);
+    current += char;
+  }
+  return [...words, current];
+}
