@@ -333,6 +333,18 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     assert.equal(runCli(['init', '--workspace', root]).stdout, `${path.join(root, '.envprofiles')} is already initialised; nothing changed.\nNext: envprofiles create <id> --type DEVELOPMENT --db settings=data/dev/settings.sqlite3\n`);
   });
 
+  it('create without --init-db says which database files do not exist yet, and that switch and backup refuse until they do (before: nothing, until the switch failed)', async () => {
+    const { root } = await demoWorkspace();
+    const created = runCli(['create', 'new_one', '--db', 'settings=data/new/settings.sqlite3', '--db', 'strategies=data/dev/strategies.sqlite3', '--workspace', root, '--json']);
+    assert.equal(created.status, 0, created.stderr);
+    assert.deepEqual(created.json?.result.notes, ['data/new/settings.sqlite3 (settings) does not exist yet: switching to new_one and backing it up are refused until it does (your application can create it; or create the profile with its databases initialised, empty or with another profile\'s schema)']);
+    assert.equal(runCli(['switch', 'new_one', '--workspace', root]).status, 1, 'as the note says');
+    const none = runCli(['create', 'two_new', '--db', 'settings=data/two/a.sqlite3', '--db', 'strategies=data/two/b.sqlite3', '--workspace', root]);
+    assert.match(none.stdout, /\nnote: its 2 database files, data\/two\/a\.sqlite3 \(settings\), data\/two\/b\.sqlite3 \(strategies\), do not exist yet: switching to two_new /);
+    const initialised = runCli(['create', 'three_new', '--db', 'settings=data/three/a.sqlite3', '--init-db', 'empty', '--workspace', root, '--json']);
+    assert.deepEqual(initialised.json?.result.notes, []);
+  });
+
   it('init of a workspace that has profiles says how many, not to create one', async () => {
     const { root } = await demoWorkspace();
     const again = runCli(['init', '--workspace', root]);

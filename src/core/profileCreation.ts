@@ -17,6 +17,8 @@ import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
 import { withNewProfileJournal, type ClaimNewFile } from './newProfileJournal';
 import { refuseNewDatabaseAtOutput } from './outputCollisions';
+import { namedFew } from './namedFew';
+import type { WorkspaceLayout } from './workspaceLayout';
 
 /** How to bring missing databases into existence: not at all, empty, or with another profile's schema. */
 export type InitialiseDatabases = { kind: 'none' } | { kind: 'empty' } | { kind: 'schema-from'; profile: string };
@@ -136,7 +138,21 @@ async function storeParsedProfile(context: WorkspaceContext, config: WorkspaceCo
     initialiseMissingDatabases(context, config, profile, initialise, claim));
   appendAudit(context, { event: 'create', profile: profile.id, outcome: 'ok', detail: initialised.length ? `initialised ${initialised.join(', ')}` : undefined });
   const earlier = earlierBackupsNoteFor(layout, config, profile, context.now());
-  return { profile, file, initialisedDatabases: initialised, notes: earlier ? [earlier] : [] };
+  const missing = missingDatabasesNote(layout, profile);
+  return { profile, file, initialisedDatabases: initialised, notes: [...(earlier ? [earlier] : []), ...(missing ? [missing] : [])] };
+}
+
+/**
+ * A new profile whose database files do not exist (none was asked to be initialised) can be neither
+ * switched to nor backed up until they do: said at once (before: nothing, until the switch failed).
+ */
+function missingDatabasesNote(layout: WorkspaceLayout, profile: Profile): string | undefined {
+  const missing = Object.entries(profile.databases).filter(([, written]) => !fs.existsSync(layout.resolve(written))).map(([logical, written]) => `${written} (${logical})`);
+  if (missing.length === 0) return undefined;
+  const them = missing.length === 1 ? 'it does' : 'they do';
+  const total = Object.keys(profile.databases).length;
+  const which = missing.length === 1 ? missing[0] : `${missing.length === total ? `its ${total}` : `${missing.length} of its ${total}`} database files, ${namedFew(missing)},`;
+  return `${which} ${missing.length === 1 ? 'does' : 'do'} not exist yet: switching to ${profile.id} and backing it up are refused until ${them} (your application can create ${missing.length === 1 ? 'it' : 'them'}; or create the profile with its databases initialised, empty or with another profile's schema)`;
 }
 
 async function initialiseMissingDatabases(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, initialise: InitialiseDatabases, claim: ClaimNewFile): Promise<string[]> {
