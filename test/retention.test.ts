@@ -846,7 +846,7 @@ describe('delete', () => {
     assert.equal(covered.status, 0, covered.stderr);
     assert.deepEqual(covered.json?.result, {
       id: PROD, coveredBy: backup.entry.id, deletedFiles: ['.envprofiles/profiles/prod_environment_001.yaml'],
-      keptFiles: ['data/prod/settings.sqlite3', 'data/prod/strategies.sqlite3', 'data/prod/market_data.sqlite3'], plan: { wouldRefuse: [], confirmationNeeded: PROD },
+      keptFiles: ['data/prod/settings.sqlite3', 'data/prod/strategies.sqlite3', 'data/prod/market_data.sqlite3'], notes: [], plan: { wouldRefuse: [], confirmationNeeded: PROD },
     });
     assert.ok(fs.existsSync(path.join(root, '.envprofiles/profiles/prod_environment_001.yaml')));
     // Several files are "them", one is "it".
