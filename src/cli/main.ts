@@ -87,7 +87,7 @@ function usageError(message: string, hint?: string): EnvProfilesError {
 }
 
 /**
- * "list takes no arguments, got 1 ("extra")": how many a command takes in words (before: "takes 0 to 1
+ * "list takes no arguments, got 1 ("extra" is too many)": how many a command takes in words (before: "takes 0 to 1
  * argument"), and the ones too many, which say what was mistyped (a value whose option was left out).
  */
 function argumentCountProblem(name: string, min: number, max: number, given: readonly string[]): string {
