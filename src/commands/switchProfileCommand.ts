@@ -14,7 +14,7 @@ export async function switchProfileCommand(services: CommandServices, target: un
   const openBefore = [...vscode.window.terminals];
   const result = await withOperationProgress(folder, `Switching to ${profile.name}`, (context) => switchProfile(context, profile.id, { confirmedId }));
   services.terminals.apply();
-  services.log.info(`Switched ${folder.name} to ${result.to}${result.from ? ` from ${result.from}` : ''} in ${result.durationMs.toFixed(0)} ms.`);
+  services.log.info(result.from === result.to ? `Wrote the outputs of ${result.to} in ${folder.name} again (it was already the active profile) in ${result.durationMs.toFixed(0)} ms.` : `Switched ${folder.name} to ${result.to}${result.from ? ` from ${result.from}` : ''} in ${result.durationMs.toFixed(0)} ms.`);
   const extra = result.beforeSwitchBackup ? ` (backed up ${result.from} first${result.beforeSwitchNote ? `: ${result.beforeSwitchNote}` : ''})` : '';
   if (result.beforeSwitchNote) services.log.warn(`before-switch backup ${result.beforeSwitchBackup}: ${result.beforeSwitchNote}`);
   const done = result.from === result.to ? `${profile.name} (${profile.type}) was already the active profile; its outputs were written again` : `Switched to ${profile.name} (${profile.type})`;
