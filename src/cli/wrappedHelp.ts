@@ -28,14 +28,16 @@ function wrappedLine(line: string, width: number): string[] {
   const indent = ' '.repeat(displayWidth(lead) <= width / 2 ? displayWidth(lead) : 4);
   const out: string[] = [];
   let current = lead;
+  // A line's first word goes on it whatever its width (a word is never cut); the next ones while they fit.
+  let hasWord = false;
   for (const word of usage ? bracketedWords(line.slice(lead.length)) : line.slice(lead.length).split(' ')) {
-    const started = current.trim() !== '' && current !== lead;
-    if (!started) current += word;
+    if (!hasWord) current += word;
     else if (displayWidth(`${current} ${word}`) <= width) current += ` ${word}`;
     else {
       out.push(current);
       current = indent + word;
     }
+    hasWord = hasWord || word !== '';
   }
   out.push(current);
   return out;

@@ -59,7 +59,7 @@ export function inspectDatabase(engine: SqliteEngine, name: string, written: str
   }
   result.sizeBytes = stat.size;
   // The exact size stays (it is what ls -l shows), in groups of three; the rounded one reads at a glance.
-  const exact = counted(stat.size, 'byte').replace(/^\d+/, stat.size.toLocaleString('en-US'));
+  const exact = `${stat.size.toLocaleString('en-US')} byte${stat.size === 1 ? '' : 's'}`;
   add('exists', 'ok', stat.size < 1024 ? exact : `${formatSize(stat.size)} (${exact})`);
   const header = stat.size >= 100 ? readSqliteHeader(absolute) : undefined;
   if (stat.size === 0) {
