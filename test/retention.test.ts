@@ -8,7 +8,7 @@ import { createBackup } from '../src/core/backup/backupCreation';
 import { pruneBackups } from '../src/core/backup/backupPruning';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
-import { decideRetention, reasonsText, type KeepRules } from '../src/core/backup/retentionPolicy';
+import { decideRetention, keepRulesFrom, reasonsText, type KeepRules } from '../src/core/backup/retentionPolicy';
 import { EnvProfilesError } from '../src/core/errors';
 import { age, localTimestamp, localTimeZone, onLocalClock } from '../src/core/localTime';
 import { readAudit } from '../src/core/auditLog';
@@ -45,6 +45,9 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
 
   it('without rules everything is kept', () => {
     assert.deepEqual(table([entry('a', '2025-10-01T10:00:00Z')], {}), ['a keep no keep rules: everything is kept']);
+    // As a profile's schedule gives them: without backup_schedule, or one with no rule in it (before: "every keep rule is 0").
+    assert.deepEqual(table([entry('a', '2025-10-01T10:00:00Z')], keepRulesFrom(undefined)), ['a keep no keep rules: everything is kept']);
+    assert.deepEqual(table([entry('a', '2025-10-01T10:00:00Z')], keepRulesFrom({ frequency: 'DAILY', time: '02:00' })), ['a keep no keep rules: everything is kept']);
   });
 
   it('rules that are all 0 are no rules, as in restic: everything is kept (before: nothing was, and the newest unverified backup went)', () => {

@@ -96,7 +96,10 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   };
   const restorable = (e: CatalogEntry): boolean => unrestorable(e) === undefined;
   const countable = ruled.filter(restorable);
-  if (!hasRules(rules)) for (const e of ruled) add(e.id, Object.keys(rules).length > 0 ? 'every keep rule is 0 (none): everything is kept' : 'no keep rules: everything is kept');
+  // keepRulesFrom gives every key, unset ones undefined: "all 0" is only said of rules actually written
+  // (before, a profile without backup_schedule was told its rules were all 0).
+  const writtenZeros = Object.values(rules).some((count) => count !== undefined);
+  if (!hasRules(rules)) for (const e of ruled) add(e.id, writtenZeros ? 'every keep rule is 0 (none): everything is kept' : 'no keep rules: everything is kept');
   countable.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
   for (const bucket of BUCKETS) {
     const limit = rules[bucket] ?? 0;
