@@ -491,6 +491,41 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     assert.equal(status.json?.result.engine, 'node:sqlite');
   });
 
+  it('show prints the whole profile as text: files, required tables, keep rules and schedule too (before, only --json had them)', async () => {
+    const { root } = await demoWorkspace();
+    const prod = runCli(['show', PROD, '--workspace', root]);
+    assert.equal(prod.status, 0, prod.stderr);
+    const tail = prod.stdout.slice(prod.stdout.indexOf('  required tables:'));
+    assert.equal(tail, [
+      '  required tables:',
+      '    settings: tv_trading_variables, api_credentials',
+      '    strategies: strategy_profiles, trading_conditions',
+      '    market_data: price_data',
+      '  backups:',
+      '    keep: within 30 days',
+      '    schedule: DAILY at 02:00 (not run by this version: back up with "envprofiles backup")',
+      '',
+    ].join('\n'));
+    // Keep rules in restic's style, files, and a profile without configurations or schedule.
+    const file = path.join(root, '.envprofiles/profiles', `${DEV}.yaml`);
+    fs.writeFileSync(path.join(root, 'app.ini'), 'x=1\n');
+    const yaml = fs.readFileSync(file, 'utf8').replace(/  configurations:[\s\S]*$/, '  files: [app.ini]\n  backup_schedule:\n    before_switch: true\n    keep: {last: 5, daily: 7, weekly: 0}\n');
+    fs.writeFileSync(file, yaml);
+    const dev = runCli(['show', DEV, '--workspace', root]);
+    assert.equal(dev.status, 0, dev.stderr);
+    assert.equal(dev.stdout.slice(dev.stdout.indexOf('  configurations:')), [
+      '  configurations: none',
+      '  files:',
+      '    app.ini',
+      '  backups:',
+      '    keep: last 5, daily 7',
+      '    before switching away: yes',
+      '',
+    ].join('\n'));
+    fs.writeFileSync(file, yaml.replace(/  backup_schedule:[\s\S]*$/, ''));
+    assert.match(runCli(['show', DEV, '--workspace', root]).stdout, /\n {2}backups:\n {4}keep: no rules \(prune keeps every backup\)\n$/);
+  });
+
   it('status names the active profile\'s backups: none yet, then the newest and that none is verified, then the last verified one', async () => {
     const { root } = await demoWorkspace();
     assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);

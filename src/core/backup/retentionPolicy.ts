@@ -172,3 +172,12 @@ export function keepRulesFrom(schedule: Record<string, unknown> | undefined): Ke
     withinDays: typeof schedule?.retention_days === 'number' ? schedule.retention_days : undefined,
   };
 }
+
+/** The rules in one line, for people: "within 30 days, last 5, daily 7", or what having none means. */
+export function keepRulesText(rules: KeepRules): string {
+  const written = [
+    ...(rules.withinDays !== undefined ? [`within ${counted(rules.withinDays, 'day')}`] : []),
+    ...(['last', ...BUCKETS] as const).filter((rule) => (rules[rule] ?? 0) > 0).map((rule) => `${rule} ${rules[rule]}`),
+  ];
+  return written.length > 0 ? written.join(', ') : 'no rules (prune keeps every backup)';
+}
