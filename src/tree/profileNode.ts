@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { keepRulesFrom, keepRulesText } from '../core/backup/retentionPolicy';
 import { isProtected, type Profile } from '../core/profileModel';
 import { COMMANDS } from '../commands/commandIds';
 import type { FolderModel } from '../folderModel';
@@ -63,7 +64,11 @@ export class ProfileSectionNode implements TreeNode {
     item.contextValue = context;
     if (this.section === 'databases') item.description = `${Object.keys(this.profile.databases).length}`;
     if (this.section === 'configuration') item.description = `${Object.keys(this.profile.configurations).length}`;
-    if (this.section === 'backups') item.description = `${this.folder.backups(this.profile.id).length}`;
+    if (this.section === 'backups') {
+      item.description = `${this.folder.backups(this.profile.id).length}`;
+      // What prune will do with them, as the profile's backup_schedule says.
+      item.tooltip = `Keep rules: ${keepRulesText(keepRulesFrom(this.profile.backupSchedule))}`;
+    }
     return item;
   }
 

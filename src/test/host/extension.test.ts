@@ -91,6 +91,8 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.deepEqual(configuration.map(labelOf), ['Logging', 'API', 'System']);
     assert.deepEqual(child(dev, 'Configuration').getChildren()[0].getChildren().map(labelOf), ['LOG_LEVEL = DEBUG']);
     assert.deepEqual(child(dev, 'Backups').getChildren().map(labelOf), ['No backups yet']);
+    // The section's tooltip says what prune keeps, from the profile's backup_schedule.
+    assert.equal(child(dev, 'Backups').getTreeItem().tooltip, 'Keep rules: within 30 days');
   });
 
   test('the status bar shows no environment before the first switch', () => {
