@@ -36,7 +36,7 @@ describe('restore --dry-run', function () {
     assert.equal(dry.status, 0, dry.stderr);
     assert.deepEqual(snapshotTree(root, unchanging), before, 'a dry run changes nothing, and takes no safety backup');
     const plan = dry.json?.result.plan;
-    assert.deepEqual(plan.writes, ['settings', 'strategies', 'market_data'].map((name) => ({ name, path: `data/dev/${name}.sqlite3`, exists: true })));
+    assert.deepEqual(plan.writes, ['settings', 'strategies', 'market_data'].map((name) => ({ kind: 'database', name, path: `data/dev/${name}.sqlite3`, exists: true })));
     assert.equal(plan.safetyBackupFirst, true);
     assert.deepEqual(plan.wouldRefuse, []);
     assert.equal(plan.confirmationNeeded, undefined);
@@ -66,7 +66,7 @@ describe('restore --dry-run', function () {
     assert.equal(dry.status, 3, dry.stderr);
     assert.deepEqual(snapshotTree(root, unchanging), before);
     const plan = dry.json?.result.plan;
-    assert.deepEqual(plan.writes, [{ name: 'settings', path: 'data/prod/settings.sqlite3', exists: true }]);
+    assert.deepEqual(plan.writes, [{ kind: 'database', name: 'settings', path: 'data/prod/settings.sqlite3', exists: true }]);
     assert.equal(plan.confirmationNeeded, PROD);
     assert.equal(plan.wouldRefuse.length, 1);
     assert.match(plan.wouldRefuse[0], /^The application is live \(its lock file data\/app\.lock exists\), so restoring is refused\./);
@@ -84,7 +84,7 @@ describe('restore --dry-run', function () {
     const note = (verb: string, left: string): string => `market_data was at data/dev/market_data.sqlite3 when it was backed up; the profile now has it at data/dev/market_v2.sqlite3, so it ${verb} restored there (data/dev/market_data.sqlite3 ${left} left as it is)`;
     const dry = runCli(['restore', backup.entry.id, '--db', 'market_data', '--dry-run', '--workspace', root, '--json']);
     assert.equal(dry.status, 0, dry.stderr);
-    assert.deepEqual(dry.json?.result.plan.writes, [{ name: 'market_data', path: 'data/dev/market_v2.sqlite3', exists: true }]);
+    assert.deepEqual(dry.json?.result.plan.writes, [{ kind: 'database', name: 'market_data', path: 'data/dev/market_v2.sqlite3', exists: true }]);
     assert.deepEqual(dry.json?.result.notes, [note('would be', 'would be')]);
     const restored = runCli(['restore', backup.entry.id, '--db', 'market_data', '--workspace', root, '--json']);
     assert.equal(restored.status, 0, restored.stderr);
@@ -93,6 +93,33 @@ describe('restore --dry-run', function () {
     assert.equal(fs.readFileSync(path.join(root, 'data/dev/market_v2.sqlite3')).subarray(0, 15).toString(), 'SQLite format 3');
     // An unmoved database gets no such note.
     assert.ok(!runCli(['restore', backup.entry.id, '--db', 'settings', '--dry-run', '--workspace', root, '--json']).json?.result.notes.some((n: string) => n.includes('when it was backed up')));
+  });
+
+  it('names each file it would write by its part in the profile: a database by its name, a files: entry as such (before, by its own path twice)', async () => {
+    const { root, context } = await demoWorkspace();
+    fs.writeFileSync(path.join(root, 'app.ini'), 'a=1\n');
+    fs.mkdirSync(path.join(root, 'conf'));
+    fs.writeFileSync(path.join(root, 'conf/feed.ini'), 'b=1\n');
+    editDevProfile(root, '  configurations:\n', '  files: [app.ini, ./conf/feed.ini]\n  configurations:\n');
+    const backup = await createBackup(context, { profileId: DEV, kind: 'full' });
+    fs.rmSync(path.join(root, 'conf/feed.ini'));
+    const dry = runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root, '--json']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.deepEqual(dry.json?.result.plan.writes.map((w: { kind: string; name: string; path: string; exists: boolean }) => `${w.kind}: ${w.name} ${w.path} ${w.exists}`), [
+      'database: settings data/dev/settings.sqlite3 true',
+      'database: strategies data/dev/strategies.sqlite3 true',
+      'database: market_data data/dev/market_data.sqlite3 true',
+      'file: app.ini app.ini true',
+      'file: ./conf/feed.ini conf/feed.ini false',
+    ]);
+    const text = runCli(['restore', backup.entry.id, '--dry-run', '--workspace', root]).stdout.split('\n');
+    assert.deepEqual(text.slice(2, 7), [
+      '  replace data/dev/settings.sqlite3 (settings)',
+      '  replace data/dev/strategies.sqlite3 (strategies)',
+      '  replace data/dev/market_data.sqlite3 (market_data)',
+      '  replace app.ini (in files:)',
+      '  create  conf/feed.ini (./conf/feed.ini in files:)',
+    ]);
   });
 
   it('--as-new: lists the databases and the profile file it would create, and creates none of them', async () => {
@@ -107,6 +134,7 @@ describe('restore --dry-run', function () {
     ]);
     assert.deepEqual(dry.json?.result.notes, ['would restore as the new profile dev_copy']);
     assert.equal(dry.json?.result.plan.notVerified, true);
+    assert.match(runCli(['restore', backup.entry.id, '--as-new', 'dev_copy', '--dry-run', '--workspace', root]).stdout, /\n {2}create {2}data\/dev_copy\/settings\.sqlite3 \(settings\)\n[\s\S]*\n {2}create {2}\.envprofiles\/profiles\/dev_copy\.yaml \(the profile file\)\n/);
     assert.equal(runCli(['restore', backup.entry.id, '--as-new', DEV, '--dry-run', '--workspace', root]).status, 3, 'an id that exists is still refused');
     // An id that cannot be a file name: a usage error that says what an id may be, with one that would do.
     const unsafe = runCli(['restore', backup.entry.id, '--as-new', '../outside', '--workspace', root]);

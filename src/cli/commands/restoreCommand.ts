@@ -43,11 +43,18 @@ export const restoreCommand: CliCommand = {
   },
 };
 
+/** A written file's part in the profile (before, a `files:` entry was named by its own path twice). */
+function whatIsWritten(write: RestorePlan['writes'][number]): string {
+  if (write.kind === 'database') return write.name;
+  if (write.kind === 'profile file') return 'the profile file';
+  return write.name === write.path ? 'in files:' : `${write.name} in files:`;
+}
+
 /** A dry run: what the restore would write, in order, and what would stop it now. */
 function describePlan(result: RestoreResult, plan: RestorePlan, asNew: boolean, reference: string): CommandOutput {
   const text = [`Dry run: restoring ${result.backupId} ${asNew ? `as the new profile ${result.profileId} would create` : `over ${result.profileId} would write`}:`];
   if (plan.safetyBackupFirst) text.push(`  first, a safety backup of ${result.profileId}'s current state, verified before anything is replaced`);
-  for (const write of plan.writes) text.push(`  ${write.exists ? 'replace' : 'create '} ${write.path} (${write.name})`);
+  for (const write of plan.writes) text.push(`  ${write.exists ? 'replace' : 'create '} ${write.path} (${whatIsWritten(write)})`);
   for (const note of result.notes) text.push(`  note: ${note}`);
   const checkNow = `the restore itself checks every entry (SHA-256) before anything is replaced; "envprofiles verify ${shellArgument(reference)}" checks the whole backup now`;
   if (plan.notVerified && plan.listed) text.push(`  note: this backup has not passed a verification, and a dry run reads only its manifest, not its data: ${checkNow}`);

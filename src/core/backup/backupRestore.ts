@@ -164,9 +164,9 @@ async function runRestore(context: WorkspaceContext, request: RestoreRequest, re
     const outcomeOf = (safetyBackup: string | undefined, profileFilePutBack = restoresProfileFile): string[] => outcomeNotes(context, backups, chain, records, renamedTo, current, request.database, profileFilePutBack, unusableCopy, safetyBackup, failedVerification, outcome);
     if (request.dryRun) {
       const writes = [
-        ...targets.map(({ nameNow, target }) => ({ name: nameNow, path: layout.relative(target), exists: fs.existsSync(target) })),
-        ...fileRecords.map((f, i) => ({ name: f.originalPath, path: layout.relative(fileTargets[i]), exists: fs.existsSync(fileTargets[i]) })),
-        ...(restoresProfileFile ? [{ name: 'profile file', path: layout.relative(current.file), exists: false }] : []),
+        ...targets.map(({ nameNow, target }) => ({ kind: 'database' as const, name: nameNow, path: layout.relative(target), exists: fs.existsSync(target) })),
+        ...fileRecords.map((f, i) => ({ kind: 'file' as const, name: f.originalPath, path: layout.relative(fileTargets[i]), exists: fs.existsSync(fileTargets[i]) })),
+        ...(restoresProfileFile ? [{ kind: 'profile file' as const, name: 'profile file', path: layout.relative(current.file), exists: false }] : []),
       ];
       const plan: RestorePlan = { writes, safetyBackupFirst: safety.takesBackup, wouldRefuse, ...verification, ...(confirmationNeeded ? { confirmationNeeded: confirmationNeeded.id } : {}) };
       const notes = [...safety.notes, ...leftAlone, ...outcomeOf(undefined), ...sharedPathNotes(context, manifest.profileId, replaced, fileRecords, fileTargets, outcome, undefined)];

@@ -95,7 +95,10 @@ export async function restoreAsNew(context: WorkspaceContext, config: WorkspaceC
   }
   const result = { backupId: manifest.backupId, profileId: id, databases: records.map((r) => r.logicalName), files: [], notes };
   if (dryRun) {
-    const writes = [...records.map((r) => ({ name: r.logicalName, path: databases[r.logicalName], exists: false })), { name: 'profile file', path: layout.relative(layout.profileFile(id)), exists: false }];
+    const writes = [
+      ...records.map((r) => ({ kind: 'database' as const, name: r.logicalName, path: databases[r.logicalName], exists: false })),
+      { kind: 'profile file' as const, name: 'profile file', path: layout.relative(layout.profileFile(id)), exists: false },
+    ];
     return { ...result, durationMs: performance.now() - started, plan: { writes, safetyBackupFirst: false, wouldRefuse, ...verification } };
   }
   try {

@@ -40,7 +40,7 @@ export function restoredWhat(result: Pick<RestoreResult, 'databases' | 'files'>)
 
 export interface RestorePlan {
   /** Every file the restore would write: a database (its logical name), a `files:` entry, the profile file. */
-  writes: { name: string; path: string; exists: boolean }[];
+  writes: { kind: 'database' | 'file' | 'profile file'; name: string; path: string; exists: boolean }[];
   /** Whether a safety backup of the current state would be taken first. */
   safetyBackupFirst: boolean;
   /** Set when the restore needs `--confirm <this id>` (a protected profile). */
