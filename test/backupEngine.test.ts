@@ -242,6 +242,37 @@ describe('backup archives', () => {
     assert.match(incremental.stdout, /\n  strategies: 0 of 1 page changed\n/, incremental.stdout);
   });
 
+  it('an incremental stores again only the other files that changed, and says which (a full names them all; JSON fileDetails)', async () => {
+    const { root } = await demoWorkspace();
+    fs.writeFileSync(path.join(root, 'app.ini'), 'mode = 1\n');
+    fs.writeFileSync(path.join(root, 'feed.ini'), 'feed = 1\n');
+    listFilesInProfile(root, DEV, ['app.ini', 'feed.ini']);
+    // The env file is the profile's own once it is active.
+    assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    const full = runCli(['backup', DEV, '--full', '--workspace', root]);
+    assert.equal(full.status, 0, full.stderr);
+    assert.match(full.stdout, /\n {2}files: the profile file, app\.ini, feed\.ini, \.env\n/, full.stdout);
+    fs.writeFileSync(path.join(root, 'app.ini'), 'mode = 2\n');
+    const incremental = runCli(['backup', DEV, '--json', '--workspace', root]);
+    assert.equal(incremental.status, 0, incremental.stderr);
+    const result = incremental.json?.result;
+    assert.equal(result.kind, 'incremental');
+    assert.deepEqual(result.fileDetails, [
+      { path: `.envprofiles/profiles/${DEV}.yaml`, role: 'profile', stored: false },
+      { path: 'app.ini', role: 'file', stored: true },
+      { path: 'feed.ini', role: 'file', stored: false },
+      { path: '.env', role: 'env-file', stored: false },
+    ]);
+    // What it says is what the archive holds: of the files, app.ini alone.
+    const listed = spawnSync('python3', ['-c', 'import sys, zipfile; print("\\n".join(n for n in zipfile.ZipFile(sys.argv[1]).namelist() if not n.startswith(("db/", "index/")) and n != "manifest.json"))', result.archive], { encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(listed.stdout.trim().split('\n'), ['files/app.ini']);
+    fs.writeFileSync(path.join(root, 'feed.ini'), 'feed = 2\n');
+    const text = runCli(['backup', DEV, '--workspace', root]);
+    assert.match(text.stdout, /\n {2}files: 1 of 4 files changed \(feed\.ini\)\n/, text.stdout);
+    assert.match(runCli(['backup', DEV, '--workspace', root]).stdout, /\n {2}files: 0 of 4 files changed\n/);
+  });
+
   it('a chain that lost an archive is not built on: the next backup is full, and says why', async () => {
     const { context } = await demoWorkspace();
     const full = await createBackup(context, { profileId: DEV, kind: 'full' });

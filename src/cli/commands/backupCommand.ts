@@ -3,6 +3,7 @@ import type { CatalogEntry } from '../../core/backup/backupCatalog';
 import { createBackup } from '../../core/backup/backupCreation';
 import type { BackupResult, RequestedKind } from '../../core/backup/backupRequest';
 import { joinedNotes } from '../../core/joinedNotes';
+import { namedFew } from '../../core/namedFew';
 import { verificationHint, type VerificationResult } from '../../core/backup/backupVerification';
 import { verifyNewBackup, type VerifiedNewBackup } from '../../core/backup/newBackupVerification';
 import { formatSize } from '../../core/diskSpace';
@@ -19,13 +20,13 @@ import { counted } from '../../core/counted';
  * `backup <id> --json`: the catalog entry, where the archive is, and what the backup says (and, with --verify, its verification).
  * `notes` lists what the backup says, one sentence each; `note` is the same in one line (as before `notes`).
  */
-export type BackupJson = CatalogEntry & { archive: string; databaseDetails: BackupResult['databases']; note?: string; notes: string[]; unlisted?: string; durationMs: number; verification?: VerificationResult } & InPlaceOf;
+export type BackupJson = CatalogEntry & { archive: string; databaseDetails: BackupResult['databases']; fileDetails: BackupResult['files']; note?: string; notes: string[]; unlisted?: string; durationMs: number; verification?: VerificationResult } & InPlaceOf;
 /** With --verify: the incremental this full backup was taken in place of, which failed verification (or why no full one could be taken). */
 type InPlaceOf = Pick<VerifiedNewBackup, 'inPlaceOf' | 'fullNotTaken'>;
 /** `backup --all --json`. */
 export interface AllBackupsJson {
   reason: string;
-  backups: (Omit<CatalogEntry, 'databases' | 'leftOut'> & { databases: BackupResult['databases']; note?: string; notes: string[]; leftOut?: BackupResult['leftOut']; unlisted?: string; verification?: VerificationResult } & InPlaceOf)[];
+  backups: (Omit<CatalogEntry, 'databases' | 'leftOut'> & { databases: BackupResult['databases']; fileDetails: BackupResult['files']; note?: string; notes: string[]; leftOut?: BackupResult['leftOut']; unlisted?: string; verification?: VerificationResult } & InPlaceOf)[];
   failures: AllProfilesBackupResult['failures'];
   brokenProfileFiles: string[];
 }
@@ -35,6 +36,7 @@ function describe({ result, verification, inPlaceOf, fullNotTaken }: Checked): s
   const lines = [`Backed up ${e.profileId}: ${e.id} (${e.kind}, ${formatSize(e.sizeBytes)}, ${(result.durationMs / 1000).toFixed(2)} s)`];
   if (inPlaceOf) lines.push(`  in place of the incremental ${inPlaceOf.id}, which FAILED verification: ${inPlaceOf.problem}`, '    (a full backup needs no other archive; the failed one is kept, marked FAILED, for prune to decide; check the disk of the backups folder)', ...alsoFailedLines(inPlaceOf.alsoFailed, '  '));
   for (const db of result.databases) lines.push(`  ${db.name}: ${db.storage === 'image' ? `whole image, ${counted(db.pageCount, 'page')}${db.wholeBecause ? ` (${db.wholeBecause})` : ''}` : `${db.pagesStored} of ${counted(db.pageCount, 'page')} changed`}`);
+  if (result.files.length > 0) lines.push(`  files: ${filesLine(result.files, e.kind === 'incremental')}`);
   // One line each: several notes in one line (a catalog that cannot be read, three databases left out) were a wall of text.
   for (const note of result.notes) lines.push(`  note: ${note}`);
   lines.push(`  archive: ${result.archive}`);
@@ -43,6 +45,17 @@ function describe({ result, verification, inPlaceOf, fullNotTaken }: Checked): s
   else lines.push('  verification FAILED:', ...verification.problems.map((p) => `    - ${p}`), `    ${verificationHint(verification)}`, ...alsoFailedLines(verification.alsoFailed, '  '));
   if (fullNotTaken) lines.push(`  no full backup could be taken in its place: ${fullNotTaken}`);
   return lines;
+}
+
+/**
+ * The profile's other files, as the databases' lines say pages: a full backup names them, an
+ * incremental counts those that changed (stored again) and names them; the rest its parent holds.
+ */
+function filesLine(files: BackupResult['files'], incremental: boolean): string {
+  const named = (list: BackupResult['files']): string => namedFew(list.map((f) => (f.role === 'profile' ? 'the profile file' : f.path)), 10);
+  if (!incremental) return named(files);
+  const changed = files.filter((f) => f.stored);
+  return `${changed.length} of ${counted(files.length, 'file')} changed${changed.length > 0 ? ` (${named(changed)})` : ''}`;
 }
 
 /** A new backup, with its verification when --verify asked for one. */
@@ -110,8 +123,8 @@ export const backupCommand: CliCommand = {
       const failedVerification = checked.filter((c) => (c.verification && !c.verification.ok) || c.inPlaceOf).length;
       if (failedVerification > 0) text.push(`${failedVerification} of the new backups FAILED verification (see above).`);
       const json: AllBackupsJson = { reason: result.reason, backups: checked.map((c) => {
-        const { entry: { leftOut: _names, ...entry }, databases, notes, leftOut, unlisted } = c.result;
-        return { ...entry, databases, note: joinedNotes(notes), notes, ...(leftOut ? { leftOut } : {}), ...(unlisted ? { unlisted } : {}), ...verifiedJson(c) };
+        const { entry: { leftOut: _names, ...entry }, databases, files, notes, leftOut, unlisted } = c.result;
+        return { ...entry, databases, fileDetails: files, note: joinedNotes(notes), notes, ...(leftOut ? { leftOut } : {}), ...(unlisted ? { unlisted } : {}), ...verifiedJson(c) };
       }), failures: result.failures, brokenProfileFiles: result.brokenProfileFiles };
       // Anything not saved is a failure for scripts, also a database left out of a profile's backup (and a backup that failed --verify).
       return { json, text, exitCode: result.failures.length > 0 || partial > 0 || failedVerification > 0 ? 1 : 0 };
@@ -120,7 +133,7 @@ export const backupCommand: CliCommand = {
     const request = { profileId: positionals[0], kind, reason, leaveOutMissing: options['skip-missing'] === true, keepDamaged: options['keep-damaged'] === true };
     const [checked] = await verifiedIfAsked(context, options.verify === true, [await createBackup(context, request)], kind, () => createBackup(context, { ...request, kind: 'full' }));
     const { result, verification } = checked;
-    const json: BackupJson = { ...result.entry, archive: result.archive, databaseDetails: result.databases, note: joinedNotes(result.notes), notes: result.notes, ...(result.unlisted ? { unlisted: result.unlisted } : {}), durationMs: result.durationMs, ...verifiedJson(checked) };
+    const json: BackupJson = { ...result.entry, archive: result.archive, databaseDetails: result.databases, fileDetails: result.files, note: joinedNotes(result.notes), notes: result.notes, ...(result.unlisted ? { unlisted: result.unlisted } : {}), durationMs: result.durationMs, ...verifiedJson(checked) };
     return { json, text: describe(checked), exitCode: (verification && !verification.ok) || checked.inPlaceOf ? 1 : 0 };
   },
 };

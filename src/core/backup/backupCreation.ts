@@ -269,6 +269,7 @@ async function writeBackup(context: WorkspaceContext, config: WorkspaceConfig, p
     const leftOutNotes = leftOutRecords.map((l) => `${l.logicalName} was left out of this backup: ${leftOutReason(manifest, l.logicalName)}`);
     return {
       entry, archive: finalPath, databases: summary, durationMs: performance.now() - started,
+      files: files.records.map((r) => ({ path: r.originalPath, role: r.role, stored: r.entry !== null })),
       ...(unreadableCatalog ? { unlisted: unreadableCatalog.message, listedBy: unreadableCatalog.listedBy } : {}),
       notes: [choice.note, ...snapshots.notes, ...leftOutNotes, ...files.notes, ...exposed].filter((n) => n !== undefined),
       // Each reason as the manifest gives it (with where a damaged database's raw copies are).

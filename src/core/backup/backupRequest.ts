@@ -1,4 +1,5 @@
 import type { CatalogEntry } from './backupCatalog';
+import type { FileRecord } from './backupManifest';
 
 // What a backup is asked (which profile, full or incremental, why, with what options) and what it answers.
 
@@ -61,6 +62,8 @@ export interface BackupResult {
   archive: string;
   /** `wholeBecause`: why an incremental stored this database whole (its parent has no pages of it to compare with). */
   databases: { name: string; storage: 'image' | 'pages'; pagesStored: number; pageCount: number; wholeBecause?: string }[];
+  /** The profile's other files in it (its YAML, its files:, the env file); `stored` false: unchanged since the parent, which holds it. */
+  files: { path: string; role: FileRecord['role']; stored: boolean }[];
   durationMs: number;
   /**
    * What a user should know about this backup, one sentence each: why an incremental request became a
