@@ -735,6 +735,12 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     const cloned = runCli(['clone', DEV, 'dev_copy', '--workspace', root, '--json']);
     assert.equal(cloned.status, 0, cloned.stderr);
     assert.equal(cloned.json?.result.databases.settings, 'data/dev_copy/settings.sqlite3');
+    // The text says what the new databases hold, as --data chose.
+    for (const [data, held] of [['copy', 'copies of the source\'s'], ['schema', 'the source\'s schema, no rows'], ['empty', 'empty']]) {
+      const text = runCli(['clone', DEV, `dev_${data}_clone`, '--data', data, '--workspace', root]);
+      assert.equal(text.status, 0, text.stderr);
+      assert.match(text.stdout, new RegExp(`^Cloned ${DEV} into dev_${data}_clone \\(DEVELOPMENT\\) in \\d+\\.\\d\\d s; its databases \\(${held}\\):\n {2}settings: data/dev_${data}_clone/settings\\.sqlite3\n`), text.stdout);
+    }
     const again = runCli(['clone', DEV, 'dev_copy', '--workspace', root]);
     assert.equal(again.status, 3, 'refused: nothing is written over a profile');
     assert.match(again.stderr, /error\[PROFILE_EXISTS\]/);

@@ -301,6 +301,9 @@ describe('profile format', () => {
     assert.match(issueFor(variant('frequency: "DAILY"', 'frequency: "SOMETIMES"'), 'profile.backup_schedule.frequency').message, /DAILY/);
     assert.match(issueFor(variant('time: "02:00"', 'time: "25:00"'), 'profile.backup_schedule.time').message, /HH:MM/);
     assert.match(issueFor(variant('retention_days: 30', 'retention_days: 0'), 'profile.backup_schedule.retention_days').message, /at least 1/);
+    // A misspelt keep rule is named with the rule it most likely means.
+    assert.equal(issueFor(variant('retention_days: 30', 'keep: {dayly: 7}'), 'profile.backup_schedule.keep.dayly').message, 'is not a keep rule; did you mean daily? The rules are last, hourly, daily, weekly, monthly, yearly');
+    assert.equal(issueFor(variant('retention_days: 30', 'keep: {newest: 7}'), 'profile.backup_schedule.keep.newest').message, 'is not a keep rule; use last, hourly, daily, weekly, monthly, yearly');
   });
 
   it('a number or true/false written in quotes, as the template writes most values, is refused with why: the quotes make it text (before: "must be a whole number" alone, for "30")', () => {

@@ -383,7 +383,10 @@ function validateBackupSchedule(value: unknown, report: Report): Record<string, 
     if (!isRecord(value.keep)) report(field('keep'), 'must be a mapping such as {last: 5, daily: 7, weekly: 4}');
     else {
       for (const [rule, count] of Object.entries(value.keep)) {
-        if (!KEEP_RULES.includes(rule)) report(['profile', 'backup_schedule', 'keep', rule], `is not a keep rule; use ${KEEP_RULES.join(', ')}`);
+        if (!KEEP_RULES.includes(rule)) {
+          const meant = likelyMeant(rule, KEEP_RULES);
+          report(['profile', 'backup_schedule', 'keep', rule], `is not a keep rule; ${meant ? `did you mean ${meant}? The rules are` : 'use'} ${KEEP_RULES.join(', ')}`);
+        }
         else if (!Number.isInteger(count) || (count as number) < 0) report(['profile', 'backup_schedule', 'keep', rule], `must be a whole number, 0 or more${writtenAsText(count, 'number')}`);
       }
     }
