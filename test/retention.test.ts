@@ -8,7 +8,7 @@ import { createBackup } from '../src/core/backup/backupCreation';
 import { pruneBackups } from '../src/core/backup/backupPruning';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { verifyBackup } from '../src/core/backup/backupVerification';
-import { decideRetention, keepRulesFrom, reasonsText, type KeepRules } from '../src/core/backup/retentionPolicy';
+import { decideRetention, keepRulesFrom, keepRulesText, reasonsText, type KeepRules } from '../src/core/backup/retentionPolicy';
 import { EnvProfilesError } from '../src/core/errors';
 import { age, localTimestamp, localTimeZone, onLocalClock } from '../src/core/localTime';
 import { readAudit } from '../src/core/auditLog';
@@ -55,6 +55,13 @@ describe('retention decisions (fixed tables, Europe/Berlin)', () => {
     assert.deepEqual(table(entries, { last: 0, daily: 0 }), ['b keep every keep rule is 0 (none): everything is kept', 'a keep every keep rule is 0 (none): everything is kept; newest verified backup (never deleted)']);
     // A 0 beside a rule above 0 is simply that rule not used.
     assert.deepEqual(table(entries, { last: 1, daily: 0 }), ['b keep last 1/1', 'a keep newest verified backup (never deleted)']);
+  });
+
+  it('says the rules in one line, as show and VS Code give them (a rule of 0 is no rule)', () => {
+    assert.equal(keepRulesText(keepRulesFrom({ retention_days: 30, keep: { yearly: 2, last: 5, daily: 7, weekly: 0 } })), 'within 30 days, last 5, daily 7, yearly 2');
+    assert.equal(keepRulesText(keepRulesFrom({ retention_days: 1 })), 'within 1 day');
+    assert.equal(keepRulesText(keepRulesFrom(undefined)), 'no rules (prune keeps every backup)');
+    assert.equal(keepRulesText(keepRulesFrom({ keep: { last: 0 } })), 'no rules (prune keeps every backup)');
   });
 
   it('last and daily, in local days', () => {
@@ -540,6 +547,7 @@ describe('prune', () => {
     assert.match(dry.stdout, new RegExp(`^The profile file of dev_environment_001 is gone: its keep rules were taken from its newest backup, ${ids[3].replace(/\./g, '\\.')}\\.$`, 'm'));
     const result = await pruneBackups(context, 'dev_environment_001', false);
     assert.equal(result.rulesFrom, ids[3]);
+    assert.deepEqual(JSON.parse(JSON.stringify(result.keepRules)), { last: 2 }, 'the rules it went by, those of its newest backup');
     assert.deepEqual(result.deleted.sort(), [ids[0], ids[1]].sort());
     assert.equal(runCli(['prune', 'no_such_profile', '--workspace', root]).status, 1, 'a profile with no file and no backups is still unknown');
     // A profile without backups: a sentence, not an empty table.
@@ -573,6 +581,7 @@ describe('prune', () => {
     const pruned = runCli(['prune', 'dev_environment_001', '--json', '--workspace', root]);
     assert.equal(pruned.status, 0, pruned.stderr);
     assert.deepEqual(pruned.json?.result.deleted, []);
+    assert.deepEqual(pruned.json?.result.keepRules, { last: 0 });
     assert.deepEqual(pruned.json?.result.notes, ['.envprofiles/profiles/dev_environment_001.yaml: backup_schedule.keep: every rule is 0, which counts as no rule (as in restic), so prune keeps every backup; to keep only the newest, write last: 1 (or more)']);
     assert.equal(fs.readdirSync(path.join(root, '.envprofiles/backups/dev_environment_001')).filter((f) => f.endsWith('.zip')).length, ids.length);
     const validated = runCli(['validate', 'dev_environment_001', '--workspace', root]);

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { AllBackupsJson, BackupJson } from '../cli/commands/backupCommand';
 import { pruneBackups } from '../core/backup/backupPruning';
 import { pruneVerificationText } from '../core/backup/pruneVerification';
-import { reasonsText } from '../core/backup/retentionPolicy';
+import { hasRules, keepRulesText, reasonsText } from '../core/backup/retentionPolicy';
 import { restoreBackup } from '../core/backup/backupRestore';
 import { restoredWhat, type RestoreResult } from '../core/backup/restoreRequest';
 import { formatSize } from '../core/diskSpace';
@@ -170,7 +170,11 @@ export async function pruneBackupsCommand(services: CommandServices, target: unk
   for (const note of dry.notes) services.log.warn(`prune ${profile.id}: ${note}`);
   for (const d of dry.decisions) services.log.info(`prune ${profile.id}: ${d.action} ${d.id} — ${reasonsText(d.reasons)}`);
   if (doomed.length === 0) {
-    const message = `Nothing to prune for ${profile.name}: the keep rules keep ${dry.decisions.length === 1 ? 'its one backup' : `all ${dry.decisions.length} backups`}.`;
+    const all = dry.decisions.length === 1 ? 'its one backup' : `all ${dry.decisions.length} backups`;
+    // Without rules, nothing is ever pruned: said so, with where they are set (before: "the keep rules keep all").
+    const message = !hasRules(dry.keepRules)
+      ? `Nothing to prune for ${profile.name}: it has no keep rules, so ${all} ${dry.decisions.length === 1 ? 'is' : 'are'} kept. Set them in its profile file (backup_schedule: retention_days, keep).`
+      : `Nothing to prune for ${profile.name}: its keep rules (${keepRulesText(dry.keepRules)}) keep ${all}.`;
     // A misspelt rule is ignored, which may be why nothing goes: say so where it is seen.
     if (dry.notes.length > 0) void vscode.window.showWarningMessage(`${message} But ${dry.notes.join(' ')}`);
     else void vscode.window.showInformationMessage(message);

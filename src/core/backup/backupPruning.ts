@@ -41,6 +41,8 @@ export interface PruneResult {
   decisions: RetentionDecision[];
   deleted: string[];
   freedBytes: number;
+  /** The profile's keep rules (its backup_schedule's, or, its file gone, its newest backup's); keepRulesText says them. */
+  keepRules: KeepRules;
   /** Set when the profile file is gone: the backup whose copy of it gave the keep rules. */
   rulesFrom?: string;
   /**
@@ -242,7 +244,7 @@ async function prune(context: WorkspaceContext, config: WorkspaceConfig, profile
     freedBytes = entries.filter(isDoomed).reduce((sum, e) => sum + e.sizeBytes, 0);
   }
   return {
-    profileId, dryRun, timeZone, decisions, deleted: dryRun ? [] : doomed, freedBytes, notes, verifyFirst, verifiedFirst, ...(rulesFrom ? { rulesFrom } : {}),
+    profileId, dryRun, timeZone, keepRules: decided.groups[0]?.rules ?? {}, decisions, deleted: dryRun ? [] : doomed, freedBytes, notes, verifyFirst, verifiedFirst, ...(rulesFrom ? { rulesFrom } : {}),
     ...(earlierProfiles.length > 0 ? { earlierProfileRulesFrom: earlierProfiles[0].rulesFrom, earlierProfiles } : {}),
   };
 }

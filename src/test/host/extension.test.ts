@@ -826,8 +826,17 @@ suite('Environment Profiles in a real VS Code', () => {
   test('Prune Backups works on a deleted profile, from its tree node (before: "No valid profile")', async () => {
     const deleted = await waitFor('the deleted profile', () => roots().find((n) => labelOf(n) === 'cli_clone'));
     api.services.lastError = undefined;
-    // Its keep rules (from its newest backup: retention_days 30) keep both backups.
-    assert.deepEqual(await vscode.commands.executeCommand('envProfiles.pruneBackups', deleted), []);
+    // Its keep rules (from its newest backup: retention_days 30) keep both backups, and the message says which rules.
+    const window = vscode.window as { showInformationMessage: unknown };
+    const { showInformationMessage } = window;
+    const told: string[] = [];
+    window.showInformationMessage = async (message: string) => void told.push(message);
+    try {
+      assert.deepEqual(await vscode.commands.executeCommand('envProfiles.pruneBackups', deleted), []);
+    } finally {
+      window.showInformationMessage = showInformationMessage;
+    }
+    assert.deepEqual(told, ['Nothing to prune for cli_clone: its keep rules (within 30 days) keep all 2 backups.']);
     assert.equal(api.services.lastError, undefined);
     assert.deepEqual(await vscode.commands.executeCommand('envProfiles.pruneBackups', { profileId: 'cli_clone', confirm: true }), []);
     assert.equal(api.services.lastError, undefined);
