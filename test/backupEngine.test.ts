@@ -271,6 +271,12 @@ describe('backup archives', () => {
     const text = runCli(['backup', DEV, '--workspace', root]);
     assert.match(text.stdout, /\n {2}files: 1 of 4 files changed \(feed\.ini\)\n/, text.stdout);
     assert.match(runCli(['backup', DEV, '--workspace', root]).stdout, /\n {2}files: 0 of 4 files changed\n/);
+    // verify names them too, each with the SHA-256 it was checked against (the unchanged ones in the full it builds on).
+    const verified = runCli(['verify', result.id, '--workspace', root, '--json']);
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.deepEqual(verified.json?.result.files.map((f: { path: string }) => f.path), [`.envprofiles/profiles/${DEV}.yaml`, 'app.ini', 'feed.ini', '.env']);
+    assert.equal(verified.json?.result.files[1].sha256, createHash('sha256').update('mode = 2\n').digest('hex'));
+    assert.match(runCli(['verify', result.id, '--workspace', root]).stdout, /\n {2}files checked \(SHA-256\): the profile file, app\.ini, feed\.ini, \.env\n/);
   });
 
   it('a chain that lost an archive is not built on: the next backup is full, and says why', async () => {

@@ -13,7 +13,7 @@ import { OUTSIDE_DATA_CLAUSE, updateCatalog, type CatalogEntry, type Verificatio
 import { closeChain, locateBackup, MissingParentError, openParentsOf } from './backupChain';
 import { vanishedFolderError, type OwnFolder } from './vanishedFolder';
 import { BackupLayout } from './backupLayout';
-import { databaseRecordsOf, leftOutReason, NewerFormatError, rawCopiesOf } from './backupManifest';
+import { databaseRecordsOf, leftOutReason, NewerFormatError, rawCopiesOf, type FileRecord } from './backupManifest';
 import type { DeflateSegment } from './zipWriter';
 import { rebuildDatabase } from './databaseReconstruction';
 import { checkUnchangedFiles } from './backedUpFiles';
@@ -44,6 +44,8 @@ export interface VerificationResult {
   /** No problem but those of `damagedWhenBackedUp`: the archive itself is sound. */
   archiveSound: boolean;
   databases: { name: string; sha256: string; integrity: string; foreignKeyViolations: number }[];
+  /** The profile's other files the backup holds (its YAML, its files:, the env file), as backed up; each checked against its SHA-256 where it is stored. */
+  files: { path: string; role: FileRecord['role']; sha256: string }[];
   bytesChecked: number;
   durationMs: number;
   /** The given file is a ZIP archive without a manifest (another program's, or a backup that lost it): what to give instead. */
@@ -113,6 +115,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
   const located = locateBackup(backups, reference, cwd);
   const problems: string[] = [];
   const databases: VerificationResult['databases'] = [];
+  let files: VerificationResult['files'] = [];
   const damagedWhenBackedUp: string[] = [];
   let dataProblems = 0;
   let leftOut: VerificationResult['leftOut'];
@@ -140,6 +143,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     // The last archive first, so that a broken chain is still reported under the backup's own id.
     const last = await ArchiveReader.open(located.archive);
     const { manifest } = last;
+    files = manifest.files.flatMap((r) => (r.role === 'database' ? [] : [{ path: r.originalPath, role: r.role, sha256: r.sha256 }]));
     if (manifest.leftOut?.length) leftOut = manifest.leftOut.map((l) => ({ name: l.logicalName, reason: leftOutReason(manifest, l.logicalName) as string }));
     chain = [last];
     backupId = last.manifest.backupId;
@@ -280,7 +284,7 @@ export async function verifyUnlocked(context: WorkspaceContext, reference: strin
     : located.unreadableCatalog ? `${located.unreadableCatalog.message} ${located.unreadableCatalog.hint ?? ''} Then verify again to record the result.`
     : unwritable && profileId ? `the result could not be written into the catalog: ${backups.profileDir(profileId)} ${unwritable.readOnly ? 'is on a read-only file system' : `cannot be written (${(unwritable.error as NodeJS.ErrnoException).code ?? 'refused'})`}. The archive was checked all the same; verify again where the folder can be written to record the result.`
     : `${located.archive} is not an archive this workspace's catalog lists (a copy, or one from elsewhere), so the result is not kept; only a listed archive's verification is recorded.`;
-  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, ...(leftOut ? { leftOut } : {}), archiveSound, databases, bytesChecked, durationMs: performance.now() - started, recorded, ...(onlyOutsideData ? { changedOutsideData: true as const } : {}), ...(alsoFailed.length > 0 ? { alsoFailed } : {}), ...(notRecorded ? { notRecorded } : {}), ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}), ...(located.unreadableCatalog ? { unreadableCatalog: { message: located.unreadableCatalog.message, hint: located.unreadableCatalog.hint } } : {}) };
+  return { backupId, profileId, archive: located.archive, ok, problems, damagedWhenBackedUp, ...(leftOut ? { leftOut } : {}), archiveSound, databases, files, bytesChecked, durationMs: performance.now() - started, recorded, ...(onlyOutsideData ? { changedOutsideData: true as const } : {}), ...(alsoFailed.length > 0 ? { alsoFailed } : {}), ...(notRecorded ? { notRecorded } : {}), ...(notABackup ? { notABackup } : {}), ...(missingParent ? { missingParent } : {}), ...(located.unreadableCatalog ? { unreadableCatalog: { message: located.unreadableCatalog.message, hint: located.unreadableCatalog.hint } } : {}) };
 }
 
 const ARCHIVE_CHANGED = "the archive's SHA-256 differs from the one the catalog recorded when it was written";
