@@ -836,7 +836,7 @@ suite('Environment Profiles in a real VS Code', () => {
     } finally {
       window.showInformationMessage = showInformationMessage;
     }
-    assert.deepEqual(told, ['Nothing to prune for cli_clone: its keep rules (within 30 days) keep all 2 backups.']);
+    assert.deepEqual(told, ['Nothing to prune for cli_clone (deleted): its keep rules (within 30 days) keep all 2 backups.']);
     assert.equal(api.services.lastError, undefined);
     assert.deepEqual(await vscode.commands.executeCommand('envProfiles.pruneBackups', { profileId: 'cli_clone', confirm: true }), []);
     assert.equal(api.services.lastError, undefined);
