@@ -702,7 +702,7 @@ describe('backup archives', () => {
     editConfig(root, 'before_switch: false', 'before_switch: true');
     const switching = runCli(['switch', DEV, '--workspace', root]);
     assert.equal(switching.status, 0, switching.stderr);
-    assert.match(switching.stdout, /\n {2}backed up test_environment_001 first: test_environment_001\.\S+\.full \(The backup catalog \S+ cannot be read: .* So this backup is full .* envprofiles backups test_environment_001 --rebuild-catalog/);
+    assert.match(switching.stdout, /\n {2}backed up test_environment_001 first: test_environment_001\.\S+\.full\n {4}note: The backup catalog \S+ cannot be read: .* So this backup is full .* envprofiles backups test_environment_001 --rebuild-catalog/);
     assert.equal(fs.readFileSync(catalog, 'utf8'), '{ "backups": [');
     assert.equal(fs.readdirSync(path.dirname(catalog)).filter((name) => name.endsWith('.full.zip')).length, 2);
   });
@@ -1463,7 +1463,7 @@ describe('backup archives', () => {
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(root, `data/dev/settings.sqlite3${suffix}`), { force: true });
     const switched = runCli(['switch', 'test_environment_001', '--workspace', root]);
     assert.equal(switched.status, 0, switched.stderr);
-    assert.match(switched.stdout, /^ {2}backed up dev_environment_001 first: \S+ \(settings was left out of this backup: data\/dev\/settings\.sqlite3 \(database "settings" of dev_environment_001\) does not exist, so it cannot be backed up\)$/m);
+    assert.match(switched.stdout, /^ {2}backed up dev_environment_001 first: \S+\n {4}note: settings was left out of this backup: data\/dev\/settings\.sqlite3 \(database "settings" of dev_environment_001\) does not exist, so it cannot be backed up$/m);
     assert.deepEqual([backupsOf(context, DEV)[0].reason, backupsOf(context, DEV)[0].leftOut], ['before-switch', ['settings']]);
 
     // One damaged (not SQLite by its header): kept in that backup as found, and the switch goes on (before: refused, the hint run into the next sentence).
@@ -1472,9 +1472,13 @@ describe('backup archives', () => {
     const bytes = fs.readFileSync(damaged);
     bytes.write('not a database!!', 0);
     fs.writeFileSync(damaged, bytes);
-    const away = runCli(['switch', 'prod_environment_001', '--confirm', 'prod_environment_001', '--workspace', root]);
+    // JSON this time: the backup's notes as a list (and in one line, as before the list).
+    const away = runCli(['switch', 'prod_environment_001', '--confirm', 'prod_environment_001', '--workspace', root, '--json']);
     assert.equal(away.status, 0, away.stderr);
-    assert.match(away.stdout, /^ {2}backed up test_environment_001 first: \S+ \(strategies was left out of this backup: .* its file is in the archive as found, byte for byte \(damaged\/strategies\/strategies\.sqlite3: /m);
+    const notes = away.json?.result.beforeSwitchNotes as string[];
+    assert.equal(notes.length, 1, notes.join('\n'));
+    assert.match(notes[0], /^strategies was left out of this backup: .* its file is in the archive as found, byte for byte \(damaged\/strategies\/strategies\.sqlite3: /);
+    assert.equal(away.json?.result.beforeSwitchNote, notes[0]);
     const leftBackup = backupsOf(context, 'test_environment_001').at(-1);
     assert.deepEqual([leftBackup?.reason, leftBackup?.keptAsFound], ['before-switch', ['strategies']]);
     assert.ok(spawnSync('unzip', ['-p', path.join(root, '.envprofiles/backups/test_environment_001', leftBackup?.file ?? ''), 'damaged/strategies/strategies.sqlite3'], { maxBuffer: 64 * 1024 * 1024 }).stdout.equals(bytes));

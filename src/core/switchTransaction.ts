@@ -34,7 +34,9 @@ export interface SwitchResult {
   envFileBackup?: string;
   /** The backup taken of the profile being left, when one was asked for. */
   beforeSwitchBackup?: string;
-  /** What that backup says (a database file of the profile left that was gone, and so left out). */
+  /** What that backup says (a database file of the profile left that was gone, and so left out), one sentence each. */
+  beforeSwitchNotes?: string[];
+  /** The same in one line (as before beforeSwitchNotes). */
   beforeSwitchNote?: string;
   durationMs: number;
 }
@@ -86,7 +88,8 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   checkOutputsReplaceOnlyOutputs(context, config, outputs);
   // Only a switch that nothing refuses backs up the profile it leaves; what is there after that backup
   // (it may take minutes) is what a rollback puts back.
-  const { id: beforeSwitchBackup, note: beforeSwitchNote } = (await backUpProfileBeingLeft(context, config, from, id)) ?? {};
+  const { id: beforeSwitchBackup, notes: beforeSwitchNotes } = (await backUpProfileBeingLeft(context, config, from, id)) ?? {};
+  const beforeSwitchNote = beforeSwitchNotes ? joinedNotes(beforeSwitchNotes) : undefined;
   if (beforeSwitchBackup !== undefined) {
     outputs = captured();
     checkOutputsReplaceOnlyOutputs(context, config, outputs);
@@ -112,11 +115,11 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   appendAudit(context, { event: 'switch', profile: id, outcome: 'ok', detail: from ? `from ${from}` : undefined });
   removeJournal(layout, SWITCH_JOURNAL);
   context.logger.info(from === id ? `Wrote the outputs of ${id} again (it was already the active profile).` : `Switched to ${id}${from ? ` from ${from}` : ''}.`);
-  return { from, to: id, profile, outputs: outputs.map((o) => o.label), envFileBackup, beforeSwitchBackup, beforeSwitchNote, durationMs: performance.now() - started };
+  return { from, to: id, profile, outputs: outputs.map((o) => o.label), envFileBackup, beforeSwitchBackup, ...(beforeSwitchNotes?.length ? { beforeSwitchNotes } : {}), beforeSwitchNote, durationMs: performance.now() - started };
 }
 
 /** Backs up the profile being left when config.yaml (backups.before_switch) or that profile (backup_schedule.before_switch) asks. */
-async function backUpProfileBeingLeft(context: WorkspaceContext, config: WorkspaceConfig, from: string | null, to: string): Promise<{ id: string; note?: string } | undefined> {
+async function backUpProfileBeingLeft(context: WorkspaceContext, config: WorkspaceConfig, from: string | null, to: string): Promise<{ id: string; notes: string[] } | undefined> {
   if (!from || from === to) return undefined;
   const leaving = readProfileFile(context.layout, config, from).profile;
   if (!leaving) return undefined;
@@ -126,7 +129,7 @@ async function backUpProfileBeingLeft(context: WorkspaceContext, config: Workspa
   // from switching away from a broken profile: it is left out (and named); a damaged one is kept as found.
   try {
     const result = await backUpProfile(context, config, leaving, 'auto', 'before-switch', { leaveOutMissing: true, keepDamaged: true });
-    return { id: result.entry.id, note: joinedNotes(result.notes) };
+    return { id: result.entry.id, notes: result.notes };
   } catch (error) {
     if (!isEnvProfilesError(error) || error.code === 'CANCELLED') throw error;
     // Say that it was the switch that stopped, why a backup was taken, and how to switch without one.

@@ -28,7 +28,8 @@ export const switchCommand: CliCommand = {
     const text = [`${done} in ${result.durationMs.toFixed(0)} ms.`];
     text.push(`  wrote ${result.outputs.join(', ')}`);
     if (result.envFileBackup) text.push(`  the previous env file was not written by Environment Profiles; it was saved to ${result.envFileBackup}`);
-    if (result.beforeSwitchBackup) text.push(`  backed up ${result.from} first: ${result.beforeSwitchBackup}${result.beforeSwitchNote ? ` (${result.beforeSwitchNote})` : ''}`);
-    return { json: { from: result.from, to: result.to, outputs: result.outputs, envFileBackup: result.envFileBackup, beforeSwitchBackup: result.beforeSwitchBackup, beforeSwitchNote: result.beforeSwitchNote, durationMs: result.durationMs }, text };
+    // Its notes one line each, as backup prints them (before, all in parentheses after the id).
+    if (result.beforeSwitchBackup) text.push(`  backed up ${result.from} first: ${result.beforeSwitchBackup}`, ...(result.beforeSwitchNotes ?? []).map((note) => `    note: ${note}`));
+    return { json: { from: result.from, to: result.to, outputs: result.outputs, envFileBackup: result.envFileBackup, beforeSwitchBackup: result.beforeSwitchBackup, beforeSwitchNotes: result.beforeSwitchNotes ?? [], beforeSwitchNote: result.beforeSwitchNote, durationMs: result.durationMs }, text };
   },
 };
