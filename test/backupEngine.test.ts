@@ -277,6 +277,7 @@ describe('backup archives', () => {
     assert.deepEqual(verified.json?.result.files.map((f: { path: string }) => f.path), [`.envprofiles/profiles/${DEV}.yaml`, 'app.ini', 'feed.ini', '.env']);
     assert.equal(verified.json?.result.files[1].sha256, createHash('sha256').update('mode = 2\n').digest('hex'));
     assert.match(runCli(['verify', result.id, '--workspace', root]).stdout, /\n {2}files checked \(SHA-256\): the profile file, app\.ini, feed\.ini, \.env\n/);
+    assert.match(runCli(['backup', DEV, '--verify', '--workspace', root]).stdout, /\n {2}verified: sound, 3 databases rebuilt and checked \(SHA-256, integrity_check, foreign_key_check\) and 4 files \(SHA-256\)\n/);
   });
 
   it('a chain that lost an archive is not built on: the next backup is full, and says why', async () => {

@@ -41,7 +41,7 @@ function describe({ result, verification, inPlaceOf, fullNotTaken }: Checked): s
   for (const note of result.notes) lines.push(`  note: ${note}`);
   lines.push(`  archive: ${result.archive}`);
   if (!verification) lines.push(`  not yet verified: envprofiles verify ${result.unlisted ? shellArgument(result.archive) : e.id} (or back up with --verify)`);
-  else if (verification.ok) lines.push(`  verified: sound, ${counted(verification.databases.length, 'database')} rebuilt and checked (SHA-256, integrity_check, foreign_key_check)${verification.unreadableCatalog ? '; not recorded, since the catalog cannot be read (verify it again after the rebuild)' : ''}`);
+  else if (verification.ok) lines.push(`  verified: sound, ${counted(verification.databases.length, 'database')} rebuilt and checked (SHA-256, integrity_check, foreign_key_check)${verification.files.length > 0 ? ` and ${counted(verification.files.length, 'file')} (SHA-256)` : ''}${verification.unreadableCatalog ? '; not recorded, since the catalog cannot be read (verify it again after the rebuild)' : ''}`);
   else lines.push('  verification FAILED:', ...verification.problems.map((p) => `    - ${p}`), `    ${verificationHint(verification)}`, ...alsoFailedLines(verification.alsoFailed, '  '));
   if (fullNotTaken) lines.push(`  no full backup could be taken in its place: ${fullNotTaken}`);
   return lines;
