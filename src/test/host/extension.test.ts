@@ -112,6 +112,18 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the status bar to show testing', () => api.statusBar.item.text === '$(database) TEST · 테스트 환경');
     assert.equal((api.statusBar.item.backgroundColor as unknown as { id: string } | undefined)?.id, 'statusBarItem.warningBackground');
     assert.equal(roots()[2].getTreeItem().contextValue, 'envProfiles.profile.active');
+    // The active profile again: its outputs are written again, and the message says so (not "Switched").
+    const window = vscode.window as { showInformationMessage: unknown };
+    const { showInformationMessage } = window;
+    const told: string[] = [];
+    window.showInformationMessage = async (message: string) => void told.push(message);
+    try {
+      assert.equal(await vscode.commands.executeCommand('envProfiles.switchProfile', { profileId: TEST }), TEST);
+    } finally {
+      window.showInformationMessage = showInformationMessage;
+    }
+    assert.equal(told.length, 1, told.join('\n'));
+    assert.match(told[0], /^테스트 환경 \(TESTING\) was already the active profile; its outputs were written again in \d+ ms\.$/);
   });
 
   test('a damaged state.json shows the environment as unknown, not as none; a switch writes it again', async () => {
