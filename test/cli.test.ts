@@ -491,6 +491,31 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     assert.equal(status.json?.result.engine, 'node:sqlite');
   });
 
+  it('list says of each profile how old its last verified backup is, or why there is none (JSON backups)', async () => {
+    const { root } = await demoWorkspace();
+    const cell = (stdout: string, id: string): string => (stdout.split('\n').find((line) => line.includes(` ${id} `)) ?? '').replace(/^.*?(DEVELOPMENT|PRODUCTION|TESTING) +\d+ +/, '').replace(/ {2,}\S+ 환경$/, '');
+    const header = runCli(['list', '--workspace', root]).stdout.split('\n')[0];
+    assert.match(header, /^ +ID +TYPE +DATABASES +VERIFIED BACKUP +NAME$/);
+    assert.equal(runCli(['backup', DEV, '--full', '--verify', '--workspace', root]).status, 0);
+    assert.equal(runCli(['backup', PROD, '--full', '--workspace', root]).status, 0);
+    const listed = runCli(['list', '--workspace', root]);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(cell(listed.stdout, DEV), /^\d+ s ago$/);
+    assert.deepEqual([PROD, TEST].map((id) => cell(listed.stdout, id)), ['none (1 not verified)', 'no backups']);
+    const json = runCli(['list', '--workspace', root, '--json']).json?.result.profiles as { id: string; backups: { count: number; newest?: string; lastVerified?: string; lastVerifiedAt?: string } }[];
+    const dev = json.find((p) => p.id === DEV)?.backups;
+    assert.equal(dev?.count, 1);
+    assert.equal(dev?.lastVerified, dev?.newest);
+    assert.deepEqual(json.find((p) => p.id === PROD)?.backups.count, 1);
+    assert.equal(json.find((p) => p.id === PROD)?.backups.lastVerified, undefined);
+    assert.deepEqual(json.find((p) => p.id === TEST)?.backups, { count: 0 });
+    // A catalog that cannot be read is said as such, and list still lists.
+    fs.writeFileSync(path.join(root, `.envprofiles/backups/${PROD}/catalog.json`), '{ "backups": [');
+    const damaged = runCli(['list', '--workspace', root]);
+    assert.equal(damaged.status, 0, damaged.stderr);
+    assert.equal(cell(damaged.stdout, PROD), 'catalog unreadable');
+  });
+
   it('show prints the whole profile as text: files, required tables, keep rules and schedule too (before, only --json had them)', async () => {
     const { root } = await demoWorkspace();
     const prod = runCli(['show', PROD, '--workspace', root]);

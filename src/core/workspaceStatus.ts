@@ -16,6 +16,8 @@ export interface ProfileSummary {
   id: string;
   name?: string;
   type?: ProfileType;
+  /** Its created_at: a backup made before it is of an earlier profile with this id. */
+  createdAt?: string;
   protected: boolean;
   active: boolean;
   valid: boolean;
@@ -34,6 +36,7 @@ export function listProfiles(context: WorkspaceContext): ProfileSummary[] {
     id: result.id,
     name: result.profile?.name,
     type: result.profile?.type,
+    ...(result.profile?.createdAt !== undefined ? { createdAt: result.profile.createdAt } : {}),
     protected: result.profile ? isProtected(result.profile) : false,
     active: result.id === active,
     valid: result.profile !== undefined,

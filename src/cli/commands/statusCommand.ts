@@ -1,6 +1,5 @@
-import { newestFirst, readCatalog, type CatalogEntry } from '../../core/backup/backupCatalog';
 import { BackupLayout } from '../../core/backup/backupLayout';
-import { lastVerifiedBackup } from '../../core/backup/lastVerifiedBackup';
+import { backupStanding } from '../../core/backup/backupStanding';
 import { chainFaultWords } from '../../core/backup/verifiedArchives';
 import { localTimestamp, localTimeZone } from '../../core/localTime';
 import { readProfileFile } from '../../core/profileStore';
@@ -36,17 +35,9 @@ function activeBackups(context: WorkspaceContext, profileId: string): { text: st
   const config = workspaceConfigFor(context);
   const { profile } = readProfileFile(context.layout, config, profileId);
   if (!profile) return undefined;
-  let entries: CatalogEntry[];
-  const backups = new BackupLayout(context.layout, config);
-  try {
-    entries = readCatalog(backups, profileId);
-  } catch (error) {
-    return { text: `Backups: the catalog cannot be read (${(error as Error).message})`, json: { count: 0 } };
-  }
-  const newest = [...entries].sort(newestFirst)[0];
-  const { backup: verified, stranded } = lastVerifiedBackup(entries, profile, context.now());
-  const json = { count: entries.length, ...(newest ? { newest: newest.id } : {}), ...(verified ? { lastVerified: verified.id } : {}) };
-  const absence = newest ? undefined : backups.absence();
+  const { count, newest, lastVerified: verified, stranded, unreadable, absence } = backupStanding(new BackupLayout(context.layout, config), profile, context.now());
+  if (unreadable) return { text: `Backups: the catalog cannot be read (${unreadable})`, json: { count: 0 } };
+  const json = { count, ...(newest ? { newest: newest.id } : {}), ...(verified ? { lastVerified: verified.id } : {}) };
   if (absence) return { text: `Backups: none to be seen: ${absence}`, json };
   if (!newest) return { text: `Backups: none yet. Back up with: envprofiles backup ${profileId} --verify`, json };
   const last = verified
@@ -54,7 +45,7 @@ function activeBackups(context: WorkspaceContext, profileId: string): { text: st
     : stranded
       ? `NONE VERIFIED that can be restored: ${stranded.backup.id}'s chain ${chainFaultWords(stranded.fault)} (envprofiles backup ${profileId} --full --verify)`
       : `NONE VERIFIED yet (envprofiles verify ${newest.id})`;
-  return { text: `Backups: ${entries.length}, newest ${newest.id}; ${last}`, json };
+  return { text: `Backups: ${count}, newest ${newest.id}; ${last}`, json };
 }
 
 /** How to bring the outputs back in line: switch to the active profile again, once its file is there and valid. */
