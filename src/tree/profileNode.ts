@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
+import { lastVerifiedBackup } from '../core/backup/lastVerifiedBackup';
 import { keepRulesFrom, keepRulesText } from '../core/backup/retentionPolicy';
+import { age } from '../core/localTime';
 import { isProtected, type Profile } from '../core/profileModel';
 import { COMMANDS } from '../commands/commandIds';
 import type { FolderModel } from '../folderModel';
@@ -65,7 +67,10 @@ export class ProfileSectionNode implements TreeNode {
     if (this.section === 'databases') item.description = `${Object.keys(this.profile.databases).length}`;
     if (this.section === 'configuration') item.description = `${Object.keys(this.profile.configurations).length}`;
     if (this.section === 'backups') {
-      item.description = `${this.folder.backups(this.profile.id).length}`;
+      const entries = this.folder.backups(this.profile.id);
+      // Whether the profile is covered, at a glance (as `envprofiles list` says it).
+      const { backup: verified } = lastVerifiedBackup(entries, this.profile, new Date());
+      item.description = entries.length === 0 ? '0' : `${entries.length} · ${verified ? `last verified ${age(verified.createdAt)}` : 'none verified'}`;
       // What prune will do with them, as the profile's backup_schedule says.
       item.tooltip = `Keep rules: ${keepRulesText(keepRulesFrom(this.profile.backupSchedule))}`;
     }

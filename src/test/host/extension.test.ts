@@ -210,9 +210,12 @@ suite('Environment Profiles in a real VS Code', () => {
       return nodes.length === 1 && labelOf(nodes[0]) !== 'No backups yet' ? nodes : undefined;
     });
     assert.match(String(backups[0].getTreeItem().description), /^full · .* · not verified$/);
+    // The section says whether the profile is covered, as `envprofiles list` does.
+    assert.equal(child(roots()[0], 'Backups').getTreeItem().description, '1 · none verified');
     assert.equal(await vscode.commands.executeCommand('envProfiles.verifyBackup', { backupId: id }), true);
     assert.equal(api.services.lastChildProcess?.command, 'verify');
     await waitFor('the backup to show verified', () => /verified$/.test(String(child(roots()[0], 'Backups').getChildren()[0].getTreeItem().description)) && !/not verified/.test(String(child(roots()[0], 'Backups').getChildren()[0].getTreeItem().description)));
+    assert.match(String(child(roots()[0], 'Backups').getTreeItem().description), /^1 · last verified \d+ s ago$/);
     // An incremental hashes its pages on a worker thread inside the extension host, and verify checks
     // what it rebuilds to page by page.
     const incremental = await vscode.commands.executeCommand<string>('envProfiles.backupIncremental', { profileId: DEV });
