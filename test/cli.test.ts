@@ -514,6 +514,8 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     const damaged = runCli(['list', '--workspace', root]);
     assert.equal(damaged.status, 0, damaged.stderr);
     assert.equal(cell(damaged.stdout, PROD), 'catalog unreadable');
+    fs.writeFileSync(path.join(root, `.envprofiles/backups/${PROD}/catalog.json`), JSON.stringify({ version: 99, backups: [] }));
+    assert.equal(cell(runCli(['list', '--workspace', root]).stdout, PROD), 'catalog of a newer version');
   });
 
   it('show prints the whole profile as text: files, required tables, keep rules and schedule too (before, only --json had them)', async () => {

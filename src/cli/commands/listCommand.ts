@@ -8,6 +8,7 @@ import { profileMarker, table, terminalSafe } from '../textFormat';
 
 /** The VERIFIED BACKUP column: how old the last verified backup that can be restored is, or why there is none. */
 function verifiedBackupCell(standing: BackupStanding, now: number): string {
+  if (standing.newerCatalog) return 'catalog of a newer version';
   if (standing.unreadable) return 'catalog unreadable';
   if (standing.absence) return 'backups folder not found';
   if (standing.count === 0) return 'no backups';

@@ -1,5 +1,5 @@
 import type { Profile } from '../profileModel';
-import { newestFirst, readCatalog, type CatalogEntry } from './backupCatalog';
+import { NewerCatalogError, newestFirst, readCatalog, type CatalogEntry } from './backupCatalog';
 import type { BackupLayout } from './backupLayout';
 import { lastVerifiedBackup, type LastVerified } from './lastVerifiedBackup';
 
@@ -15,6 +15,8 @@ export interface BackupStanding {
   stranded?: LastVerified['stranded'];
   /** The catalog cannot be read: its error. */
   unreadable?: string;
+  /** It cannot be read because a newer version wrote it (this version never rewrites it). */
+  newerCatalog?: true;
   /** No backup is listed and the backups folder is missing or not the one backed up into (see BackupLayout.absence). */
   absence?: string;
 }
@@ -24,7 +26,7 @@ export function backupStanding(backups: BackupLayout, profile: Pick<Profile, 'id
   try {
     entries = readCatalog(backups, profile.id);
   } catch (error) {
-    return { count: 0, unreadable: (error as Error).message };
+    return { count: 0, unreadable: (error as Error).message, ...(error instanceof NewerCatalogError ? { newerCatalog: true as const } : {}) };
   }
   const newest = [...entries].sort(newestFirst)[0];
   const { backup: lastVerified, stranded } = lastVerifiedBackup(entries, profile, now);
