@@ -386,8 +386,8 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     fs.mkdirSync(path.join(root, '.envprofiles/profiles/folder.yaml'));
     const listed = spawnSync(process.execPath, [CLI, 'list', '--workspace', root], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...NO_TEST_HOOKS } });
     assert.equal(listed.status, 0, listed.stderr);
-    assert.match(listed.stdout, /\n {4}folder {16}INVALID +- +is a folder, not a profile file; move it out of \.envprofiles\/profiles\n/);
-    assert.match(listed.stdout, /\n {4}piped {17}INVALID +- +is a pipe, a socket or a device, not a profile file; move it out of \.envprofiles\/profiles\n/);
+    assert.match(listed.stdout, /\n {4}folder {16}INVALID +- +no backups +is a folder, not a profile file; move it out of \.envprofiles\/profiles\n/);
+    assert.match(listed.stdout, /\n {4}piped {17}INVALID +- +no backups +is a pipe, a socket or a device, not a profile file; move it out of \.envprofiles\/profiles\n/);
     // So is config.yaml, which every command reads (a folder there was "a bug").
     const config = path.join(root, '.envprofiles/config.yaml');
     for (const [make, what] of [[() => spawnSync('mkfifo', [config]), 'a pipe, a socket or a device'], [() => fs.mkdirSync(config), 'a folder']] as const) {
