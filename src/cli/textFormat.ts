@@ -1,4 +1,6 @@
 import { REORDERING_CHARACTERS } from '../core/reorderingCharacters';
+import type { FileRecord } from '../core/backup/backupManifest';
+import { namedFew } from '../core/namedFew';
 import type { ProfileSummary } from '../core/workspaceStatus';
 import { displayWidth, padToWidth } from './displayWidth';
 
@@ -25,4 +27,9 @@ export function table(rows: string[][]): string[] {
 
 export function profileMarker(summary: Pick<ProfileSummary, 'active' | 'protected'>): string {
   return `${summary.active ? '*' : ' '}${summary.protected ? '!' : ' '}`;
+}
+
+/** A profile's other files in a backup, named for people: the profile file as such, the others by path (10 at most). */
+export function environmentFilesText(files: readonly { path: string; role: FileRecord['role'] }[]): string {
+  return namedFew(files.map((f) => (f.role === 'profile' ? 'the profile file' : f.path)), 10);
 }

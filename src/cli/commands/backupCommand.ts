@@ -3,7 +3,6 @@ import type { CatalogEntry } from '../../core/backup/backupCatalog';
 import { createBackup } from '../../core/backup/backupCreation';
 import type { BackupResult, RequestedKind } from '../../core/backup/backupRequest';
 import { joinedNotes } from '../../core/joinedNotes';
-import { namedFew } from '../../core/namedFew';
 import { verificationHint, type VerificationResult } from '../../core/backup/backupVerification';
 import { verifyNewBackup, type VerifiedNewBackup } from '../../core/backup/newBackupVerification';
 import { formatSize } from '../../core/diskSpace';
@@ -12,6 +11,7 @@ import type { WorkspaceContext } from '../../core/workspaceContext';
 import { stringOption } from '../cliArguments';
 import { alsoFailedLines } from '../alsoFailedLines';
 import type { CliCommand } from '../cliCommand';
+import { environmentFilesText } from '../textFormat';
 import { lowerProcessPriority } from '../processPriority';
 import { shellArgument } from '../../core/shellArgument';
 import { counted } from '../../core/counted';
@@ -52,10 +52,9 @@ function describe({ result, verification, inPlaceOf, fullNotTaken }: Checked): s
  * incremental counts those that changed (stored again) and names them; the rest its parent holds.
  */
 function filesLine(files: BackupResult['files'], incremental: boolean): string {
-  const named = (list: BackupResult['files']): string => namedFew(list.map((f) => (f.role === 'profile' ? 'the profile file' : f.path)), 10);
-  if (!incremental) return named(files);
+  if (!incremental) return environmentFilesText(files);
   const changed = files.filter((f) => f.stored);
-  return `${changed.length} of ${counted(files.length, 'file')} changed${changed.length > 0 ? ` (${named(changed)})` : ''}`;
+  return `${changed.length} of ${counted(files.length, 'file')} changed${changed.length > 0 ? ` (${environmentFilesText(changed)})` : ''}`;
 }
 
 /** A new backup, with its verification when --verify asked for one. */

@@ -3,7 +3,6 @@ import { backupsToVerify, VerificationStopped, verifyEveryProfileInTurn, verifyI
 import { BackupLayout, backupIdTime } from '../../core/backup/backupLayout';
 import { verificationHint, verifyBackup, type VerificationResult } from '../../core/backup/backupVerification';
 import { formatSize } from '../../core/diskSpace';
-import { namedFew } from '../../core/namedFew';
 import { EnvProfilesError, reworded } from '../../core/errors';
 import { lockWaitLimitFromEnvironment } from '../testHooks';
 import { loadProfile } from '../../core/profileStore';
@@ -12,6 +11,7 @@ import type { WorkspaceContext } from '../../core/workspaceContext';
 import { requireInitialised } from '../../core/workspaceInit';
 import { alsoFailedLines } from '../alsoFailedLines';
 import type { CliCommand, CommandOutput } from '../cliCommand';
+import { environmentFilesText } from '../textFormat';
 import { counted } from '../../core/counted';
 
 export const verifyCommand: CliCommand = {
@@ -45,7 +45,7 @@ export const verifyCommand: CliCommand = {
           `${result.backupId} is sound: ${counted(result.databases.length, 'database')} rebuilt, SHA-256, integrity_check and foreign_key_check pass (${formatSize(result.bytesChecked)} checked in ${seconds.toFixed(2)} s${rate}).`,
           ...result.databases.map((d) => `  ${d.name}: SHA-256 of the rebuilt file ${d.sha256}`),
           // The rest of what a restore puts back was checked too (before, only the databases were named).
-          ...(result.files.length > 0 ? [`  files checked (SHA-256): ${namedFew(result.files.map((f) => (f.role === 'profile' ? 'the profile file' : f.path)), 10)}`] : []),
+          ...(result.files.length > 0 ? [`  files checked (SHA-256): ${environmentFilesText(result.files)}`] : []),
           ...(result.leftOut ?? []).map((l) => `  ${l.name}: not in this backup (${l.reason})`),
         ]
       // An archive refused before its manifest was read has no id but its file name ("a FAILED" read oddly): its path is named.

@@ -96,10 +96,7 @@ export function decideRetention(entries: CatalogEntry[], rules: KeepRules, now: 
   };
   const restorable = (e: CatalogEntry): boolean => unrestorable(e) === undefined;
   const countable = ruled.filter(restorable);
-  // keepRulesFrom gives every key, unset ones undefined: "all 0" is only said of rules actually written
-  // (before, a profile without backup_schedule was told its rules were all 0).
-  const writtenZeros = Object.values(rules).some((count) => count !== undefined);
-  if (!hasRules(rules)) for (const e of ruled) add(e.id, writtenZeros ? 'every keep rule is 0 (none): everything is kept' : 'no keep rules: everything is kept');
+  if (!hasRules(rules)) for (const e of ruled) add(e.id, Object.keys(rules).length > 0 ? 'every keep rule is 0 (none): everything is kept' : 'no keep rules: everything is kept');
   countable.slice(0, rules.last ?? 0).forEach((e, i) => add(e.id, `last ${i + 1}/${rules.last}`));
   for (const bucket of BUCKETS) {
     const limit = rules[bucket] ?? 0;
@@ -159,18 +156,13 @@ export function reasonsText(reasons: string[]): string {
   return [...reasons.filter((r) => !neededBy.includes(r)), folded].join('; ');
 }
 
-/** The rules of a profile's backup_schedule. */
+/** The rules of a profile's backup_schedule: only those written (so that "every rule is 0" is said of rules that are there). */
 export function keepRulesFrom(schedule: Record<string, unknown> | undefined): KeepRules {
   const keep = (schedule?.keep ?? {}) as Record<string, number>;
-  return {
-    last: keep.last,
-    hourly: keep.hourly,
-    daily: keep.daily,
-    weekly: keep.weekly,
-    monthly: keep.monthly,
-    yearly: keep.yearly,
-    withinDays: typeof schedule?.retention_days === 'number' ? schedule.retention_days : undefined,
-  };
+  const rules: KeepRules = {};
+  for (const rule of ['last', ...BUCKETS] as const) if (keep[rule] !== undefined) rules[rule] = keep[rule];
+  if (typeof schedule?.retention_days === 'number') rules.withinDays = schedule.retention_days;
+  return rules;
 }
 
 /** The rules in one line, for people: "within 30 days, last 5, daily 7", or what having none means. */
