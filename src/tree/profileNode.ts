@@ -69,7 +69,7 @@ export class ProfileSectionNode implements TreeNode {
     if (this.section === 'backups') {
       const entries = this.folder.backups(this.profile.id);
       // Whether the profile is covered, at a glance (as `envprofiles list` says it).
-      const { backup: verified } = lastVerifiedBackup(entries, this.profile, new Date());
+      const { backup: verified } = lastVerifiedBackup(entries, this.profile, this.folder.context.now());
       item.description = entries.length === 0 ? '0' : `${entries.length} · ${verified ? `last verified ${age(verified.createdAt)}` : 'none verified'}`;
       // What prune will do with them, as the profile's backup_schedule says.
       item.tooltip = `Keep rules: ${keepRulesText(keepRulesFrom(this.profile.backupSchedule))}`;
