@@ -337,7 +337,7 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     const { root } = await demoWorkspace();
     const created = runCli(['create', 'new_one', '--db', 'settings=data/new/settings.sqlite3', '--db', 'strategies=data/dev/strategies.sqlite3', '--workspace', root, '--json']);
     assert.equal(created.status, 0, created.stderr);
-    assert.deepEqual(created.json?.result.notes, ['data/new/settings.sqlite3 (settings) does not exist yet: switching to new_one and backing it up are refused until it does (your application can create it; or create the profile with its databases initialised, empty or with another profile\'s schema)']);
+    assert.deepEqual(created.json?.result.notes, ['data/new/settings.sqlite3 (settings) does not exist yet: switching to new_one and backing it up are refused until it does (your application can create it, or "envprofiles init-db new_one" makes it now: empty, or with another profile\'s tables with --schema-from <profile>)']);
     assert.equal(runCli(['switch', 'new_one', '--workspace', root]).status, 1, 'as the note says');
     const none = runCli(['create', 'two_new', '--db', 'settings=data/two/a.sqlite3', '--db', 'strategies=data/two/b.sqlite3', '--workspace', root]);
     assert.match(none.stdout, /\nnote: its 2 database files, data\/two\/a\.sqlite3 \(settings\), data\/two\/b\.sqlite3 \(strategies\), do not exist yet: switching to two_new /);

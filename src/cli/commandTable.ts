@@ -1,6 +1,7 @@
 import type { CliCommand } from './cliCommand';
 import { cloneCommand } from './commands/cloneCommand';
 import { createCommand } from './commands/createCommand';
+import { initDbCommand } from './commands/initDbCommand';
 import { initCommand } from './commands/initCommand';
 import { listCommand } from './commands/listCommand';
 import { showCommand } from './commands/showCommand';
@@ -15,4 +16,4 @@ import { pruneCommand } from './commands/pruneCommand';
 import { deleteCommand } from './commands/deleteCommand';
 
 /** Every CLI command, in the order `--help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [initCommand, createCommand, cloneCommand, listCommand, showCommand, statusCommand, validateCommand, switchCommand, backupCommand, backupsCommand, verifyCommand, restoreCommand, pruneCommand, deleteCommand];
+export const COMMANDS: readonly CliCommand[] = [initCommand, createCommand, initDbCommand, cloneCommand, listCommand, showCommand, statusCommand, validateCommand, switchCommand, backupCommand, backupsCommand, verifyCommand, restoreCommand, pruneCommand, deleteCommand];

@@ -5,6 +5,7 @@ export const COMMANDS = {
   cloneProfile: 'envProfiles.cloneProfile',
   switchProfile: 'envProfiles.switchProfile',
   deleteProfile: 'envProfiles.deleteProfile',
+  initialiseDatabases: 'envProfiles.initialiseDatabases',
   validateProfile: 'envProfiles.validateProfile',
   validateProfileFull: 'envProfiles.validateProfileFull',
   backupFull: 'envProfiles.backupFull',

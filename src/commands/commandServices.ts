@@ -37,6 +37,8 @@ export interface CommandArguments {
   type?: string;
   confirm?: string;
   data?: 'copy' | 'schema' | 'empty';
+  /** Make Missing Databases: the profile whose schema they get (without it, `data: 'empty'` makes them empty). */
+  schemaFrom?: string;
   /** Delete Profile: when no verified backup covers the profile, back up, verify and delete without asking. */
   backUpFirst?: boolean;
   /** Back Up: a damaged database is left out and its file kept in the archive as found (backup --keep-damaged). */

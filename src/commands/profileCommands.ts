@@ -1,8 +1,10 @@
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { fullValidateProfile, quickValidateProfile, type ValidationReport } from '../core/databaseValidation';
 import { EnvProfilesError } from '../core/errors';
 import { cloneProfile, type CloneData } from '../core/profileClone';
-import { createProfile, type InitialiseDatabases } from '../core/profileCreation';
+import { createProfile } from '../core/profileCreation';
+import type { InitialiseDatabases } from '../core/profileDatabaseInit';
 import { deleteProfile, type DeleteResult } from '../core/profileDeletion';
 import { isProtected, PROFILE_TYPES, type ProfileType } from '../core/profileModel';
 import { profileIdProblem } from '../core/safeNames';
@@ -11,6 +13,7 @@ import { initialiseWorkspace } from '../core/workspaceInit';
 import { DatabaseNode } from '../tree/databaseNode';
 import { InvalidProfileNode } from '../tree/profileNode';
 import { backUpAndVerify } from './backupCommands';
+import { COMMANDS } from './commandIds';
 import { requireTrust, withOperationProgress } from './commandRunner';
 import type { FolderModel } from '../folderModel';
 import { UserCancelled, type CommandServices } from './commandServices';
@@ -59,6 +62,8 @@ export async function initialiseCommand(services: CommandServices, target: unkno
   void vscode.window.showInformationMessage(result.created.length ? `Initialised Environment Profiles in ${folder.name}: created ${result.created.join(', ')}.` : `${folder.name} was already initialised.`);
 }
 
+const MAKE_MISSING = 'Make Missing Databases…';
+
 /** A result, as a warning when it has notes (they say something the user should act on or know). */
 function showWithNotes(message: string, notes: string[]): void {
   if (notes.length === 0) void vscode.window.showInformationMessage(message);
@@ -87,7 +92,12 @@ export async function createProfileCommand(services: CommandServices, target: un
     initialise = choice.initialise;
   }
   const result = await withOperationProgress(folder, `Creating ${id}`, (context) => createProfile(context, { id, type, name, initialise }));
-  showWithNotes(`Created profile ${result.profile.name} (${result.profile.type}).`, result.notes);
+  const message = `Created profile ${result.profile.name} (${result.profile.type}).`;
+  const missing = Object.values(result.profile.databases).some((written) => !fs.existsSync(folder.context.layout.resolve(written)));
+  if (missing) {
+    // The note names the CLI's init-db; here the same is a button.
+    void vscode.window.showWarningMessage(`${message} ${result.notes.join(' ')}`, MAKE_MISSING).then((chosen) => chosen && vscode.commands.executeCommand(COMMANDS.initialiseDatabases, { profileId: result.profile.id }));
+  } else showWithNotes(message, result.notes);
   return result.profile.id;
 }
 

@@ -5,6 +5,7 @@ import { guarded } from './commandRunner';
 import type { CommandServices } from './commandServices';
 import { backupCommand, emergencyBackupCommand, pruneBackupsCommand, rebuildBackupCatalogCommand, restoreBackupCommand, verifyBackupCommand, verifyUnverifiedBackupsCommand } from './backupCommands';
 import { cloneProfileCommand, createProfileCommand, deleteProfileCommand, initialiseCommand, openProfileYamlCommand, revealDatabaseCommand, validateProfileCommand } from './profileCommands';
+import { initialiseDatabasesCommand } from './initialiseDatabasesCommand';
 import { pruneAllBackupsCommand } from './pruneAllCommand';
 import { verifyAllBackupsCommand } from './verifyAllCommand';
 import { switchProfileCommand } from './switchProfileCommand';
@@ -18,6 +19,7 @@ const HANDLERS: Record<CommandId, Handler> = {
   [COMMANDS.cloneProfile]: cloneProfileCommand,
   [COMMANDS.switchProfile]: switchProfileCommand,
   [COMMANDS.deleteProfile]: deleteProfileCommand,
+  [COMMANDS.initialiseDatabases]: initialiseDatabasesCommand,
   [COMMANDS.validateProfile]: (s, t) => validateProfileCommand(s, t, false),
   [COMMANDS.validateProfileFull]: (s, t) => validateProfileCommand(s, t, true),
   [COMMANDS.backupFull]: (s, t) => backupCommand(s, t, 'full'),

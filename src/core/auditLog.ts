@@ -4,7 +4,7 @@ import type { WorkspaceContext } from './workspaceContext';
 import { nonFileInWords, pathKind, readFileIfRegular } from './pathKind';
 import { makeFolders } from './makeFolders';
 
-export type AuditEvent = 'init' | 'create' | 'clone' | 'switch' | 'rollback' | 'recover' | 'delete' | 'validate' | 'backup' | 'verify' | 'restore' | 'prune' | 'catalog-rebuilt';
+export type AuditEvent = 'init' | 'create' | 'clone' | 'switch' | 'rollback' | 'recover' | 'delete' | 'validate' | 'backup' | 'verify' | 'restore' | 'prune' | 'catalog-rebuilt' | 'init-db';
 
 export interface AuditEntry {
   time: string;

@@ -63,7 +63,8 @@ export function journalPathProblem(journal: OperationJournal, context: Workspace
       return undefined;
     }
     case 'clone':
-    case 'create': {
+    case 'create':
+    case 'initialise': {
       if (journal.profileFile !== layout.profileFile(journal.target)) return `${journal.profileFile} is not the profile file of ${journal.target}`;
       const stray = journal.createdFiles.find((file) => !named(file) || !inAllowed(file))
         ?? [...journal.createdDirectories, ...journal.workDirectories].find((dir) => !named(dir) || !folderInAllowed(dir));

@@ -92,7 +92,7 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
         done.push(`rolled back the interrupted delete of ${journal.profileId}: the profile and its data are as they were`);
       }
     } else {
-      const what = journal.operation === 'clone' ? `clone of ${journal.source} into ${journal.target}` : `creation of ${journal.target}`;
+      const what = journal.operation === 'clone' ? `clone of ${journal.source} into ${journal.target}` : journal.operation === 'initialise' ? `making of ${journal.target}'s missing databases` : `creation of ${journal.target}`;
       if (journal.phase === 'committed') {
         removeJournal(layout, name);
         done.push(`finished the interrupted ${what}`);
@@ -132,7 +132,8 @@ export function leftoverDirectories(context: WorkspaceContext): string[] {
  * database an application had since created where the clone's would have been).
  */
 export function rollBackNewProfile(journal: NewProfileJournal): void {
-  if (journal.profileSha256 === undefined || sha256OfFile(journal.profileFile) === journal.profileSha256) removeIfThere(journal.profileFile);
+  // initialise made databases for a profile that was there before it: its file is never removed.
+  if (journal.operation !== 'initialise' && (journal.profileSha256 === undefined || sha256OfFile(journal.profileFile) === journal.profileSha256)) removeIfThere(journal.profileFile);
   const madeHere = (file: string): boolean => journal.madeFiles === undefined || journal.madeFiles.some((made) => made.path === file && inodeOf(file) === made.ino);
   for (const file of journal.createdFiles.filter(madeHere)) {
     for (const suffix of DATABASE_FILE_SUFFIXES) removeIfThere(`${file}${suffix}`);

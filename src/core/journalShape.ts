@@ -30,6 +30,7 @@ export function journalShapeProblem(journal: unknown): string | undefined {
       break;
     case 'clone':
     case 'create':
+    case 'initialise':
       missing = !phased ? 'phase' : texts('source', 'target', 'profileFile') ?? ['createdFiles', 'createdDirectories', 'workDirectories'].find((key) => !isTextList(j[key]))
         ?? (j.madeFiles !== undefined && !(Array.isArray(j.madeFiles) && j.madeFiles.every((m) => isRecord(m) && typeof m.path === 'string' && typeof m.ino === 'string')) ? 'madeFiles' : undefined)
         ?? (j.profileSha256 !== undefined && typeof j.profileSha256 !== 'string' ? 'profileSha256' : undefined);

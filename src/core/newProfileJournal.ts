@@ -36,6 +36,29 @@ export async function withNewProfileJournal<T>(
   make: (claim: ClaimNewFile) => Promise<T>,
 ): Promise<{ made: T; profileFile: string }> {
   const { layout } = context;
+  const profileSha256 = createHash('sha256').update(details.profileText).digest('hex');
+  const made = await withNewFilesJournal(context, { ...details, profileSha256 }, make, () => {
+    writeNewProfileFile(layout, details.target, details.profileText, () => context.onStep?.('profile-ready'));
+    context.onStep?.('profile-written');
+  });
+  return { made, profileFile: layout.profileFile(details.target) };
+}
+
+/**
+ * Runs the making of an existing profile's missing databases under a journal: all of them, or (after a
+ * failure or a kill) none, as a new profile's. The profile file is neither written nor removed.
+ */
+export async function withNewDatabasesJournal<T>(context: WorkspaceContext, profileId: string, newFiles: string[], make: (claim: ClaimNewFile) => Promise<T>): Promise<T> {
+  return withNewFilesJournal(context, { operation: 'initialise', source: 'missing databases', target: profileId, newFiles }, make, () => undefined);
+}
+
+async function withNewFilesJournal<T>(
+  context: WorkspaceContext,
+  details: { operation: NewProfileJournal['operation']; source: string; target: string; newFiles: string[]; profileSha256?: string },
+  make: (claim: ClaimNewFile) => Promise<T>,
+  commit: () => void,
+): Promise<T> {
+  const { layout } = context;
   const workDirectories = [...new Set(details.newFiles.map((file) => path.dirname(file)))];
   const journal: NewProfileJournal = {
     operation: details.operation,
@@ -48,7 +71,7 @@ export async function withNewProfileJournal<T>(
     createdDirectories: [...new Set(workDirectories.flatMap((dir) => missingAncestors(dir, layout.root)))].sort(),
     workDirectories,
     madeFiles: [],
-    profileSha256: createHash('sha256').update(details.profileText).digest('hex'),
+    ...(details.profileSha256 === undefined ? {} : { profileSha256: details.profileSha256 }),
   };
   const name = `${details.operation}-${details.target}`;
   writeJournal(layout, name, journal);
@@ -61,8 +84,7 @@ export async function withNewProfileJournal<T>(
       context.onStep?.(`claimed:${layout.relative(target)}`);
     });
     throwIfCancelled(context);
-    writeNewProfileFile(layout, details.target, details.profileText, () => context.onStep?.('profile-ready'));
-    context.onStep?.('profile-written');
+    commit();
     writeJournal(layout, name, { ...journal, phase: 'committed' });
   } catch (error) {
     rollBackNewProfile(journal);
@@ -72,5 +94,5 @@ export async function withNewProfileJournal<T>(
   // Past the commit point: an interruption from here on is finished, not rolled back, by the next command.
   context.onStep?.('committed');
   removeJournal(layout, name);
-  return { made, profileFile: journal.profileFile };
+  return made;
 }

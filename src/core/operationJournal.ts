@@ -17,9 +17,13 @@ export interface SwitchJournal {
   outputs: (PlannedOutput & { before: OutputSnapshot })[];
 }
 
-/** A clone or create in progress: the files it may have created, removed if it did not finish. */
+/**
+ * A clone or create in progress, or the making of an existing profile's missing databases (`initialise`,
+ * which never writes or removes its profile file): the files it may have created, removed if it did
+ * not finish.
+ */
 export interface NewProfileJournal {
-  operation: 'clone' | 'create';
+  operation: 'clone' | 'create' | 'initialise';
   phase: 'prepared' | 'committed';
   startedAt: string;
   /** The profile cloned from, or how the profile was created. */
@@ -150,5 +154,6 @@ export function listJournals(layout: WorkspaceLayout): { name: string; journal?:
 }
 
 /** The operations that keep a journal, and the names they give it (see writeJournal's callers): `switch`, or `<operation>-<id>`. Any other file there is not one. */
-const KNOWN_OPERATIONS = new Set<unknown>(['switch', 'backup', 'restore', 'clone', 'create', 'prune', 'delete']);
-const JOURNAL_FILE_NAME = /^(switch|(backup|restore|clone|create|prune|delete)-[^/\\]+)\.json$/;
+const OPERATIONS_NAMED_BY_ID = ['backup', 'restore', 'clone', 'create', 'initialise', 'prune', 'delete'];
+const KNOWN_OPERATIONS = new Set<unknown>(['switch', ...OPERATIONS_NAMED_BY_ID]);
+const JOURNAL_FILE_NAME = new RegExp(`^(switch|(${OPERATIONS_NAMED_BY_ID.join('|')})-[^/\\\\]+)\\.json$`);

@@ -3,25 +3,23 @@ import { requireNewProfileId } from './newProfileId';
 import { appendAudit, auditingUnfinished } from './auditLog';
 import { earlierBackupsNoteFor } from './backup/earlierProfile';
 import { parseConfigValue } from './configValueParsing';
-import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
+import { initialiseMissingDatabases, type InitialiseDatabases } from './profileDatabaseInit';
 import { EnvProfilesError } from './errors';
 import { readActiveState } from './activeState';
 import type { ConfigValue, Profile, ProfileType } from './profileModel';
 import { PROFILE_TYPES } from './profileModel';
-import { invalidProfileError, loadProfile, newProfileDocument, parseProfileText, profileDocumentText, readAllProfileFiles } from './profileStore';
+import { invalidProfileError, newProfileDocument, parseProfileText, profileDocumentText, readAllProfileFiles } from './profileStore';
 import { builtInTemplateFor, fillPlaceholders, findTemplate } from './profileTemplates';
 import { profileIdProblem } from './safeNames';
 import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
-import { withNewProfileJournal, type ClaimNewFile } from './newProfileJournal';
+import { withNewProfileJournal } from './newProfileJournal';
 import { refuseNewDatabaseAtOutput } from './outputCollisions';
 import { namedFew } from './namedFew';
 import type { WorkspaceLayout } from './workspaceLayout';
 
-/** How to bring missing databases into existence: not at all, empty, or with another profile's schema. */
-export type InitialiseDatabases = { kind: 'none' } | { kind: 'empty' } | { kind: 'schema-from'; profile: string };
 
 export interface CreateProfileRequest {
   id: string;
@@ -152,27 +150,6 @@ function missingDatabasesNote(layout: WorkspaceLayout, profile: Profile): string
   const them = missing.length === 1 ? 'it does' : 'they do';
   const total = Object.keys(profile.databases).length;
   const which = missing.length === 1 ? missing[0] : `${missing.length === total ? `its ${total}` : `${missing.length} of its ${total}`} database files, ${namedFew(missing)},`;
-  return `${which} ${missing.length === 1 ? 'does' : 'do'} not exist yet: switching to ${profile.id} and backing it up are refused until ${them} (your application can create ${missing.length === 1 ? 'it' : 'them'}; or create the profile with its databases initialised, empty or with another profile's schema)`;
+  return `${which} ${missing.length === 1 ? 'does' : 'do'} not exist yet: switching to ${profile.id} and backing it up are refused until ${them} (your application can create ${missing.length === 1 ? 'it' : 'them'}, or "envprofiles init-db ${profile.id}" makes ${missing.length === 1 ? 'it' : 'them'} now: empty, or with another profile's tables with --schema-from <profile>)`;
 }
 
-async function initialiseMissingDatabases(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, initialise: InitialiseDatabases, claim: ClaimNewFile): Promise<string[]> {
-  if (initialise.kind === 'none') return [];
-  const schemaSource = initialise.kind === 'schema-from' ? loadProfile(context.layout, config, initialise.profile).profile : undefined;
-  const done: string[] = [];
-  for (const [logical, written] of Object.entries(profile.databases)) {
-    const target = context.layout.resolve(written);
-    if (fs.existsSync(target)) continue;
-    let seed: DatabaseSeed = { kind: 'empty' };
-    if (schemaSource) {
-      const from = schemaSource.databases[logical];
-      if (from === undefined) {
-        throw new EnvProfilesError('USAGE', `Profile "${schemaSource.id}" has no database "${logical}" to take a schema from.`, { kind: 'usage', hint: 'Choose a profile with the same logical databases, or use --init-db empty.' });
-      }
-      seed = { kind: 'schema', from: context.layout.resolve(from), shown: from };
-    }
-    context.progress?.(`Initialising ${logical} (${written})`);
-    await createDatabase(context.engine, seed, target, written, claim);
-    done.push(logical);
-  }
-  return done;
-}

@@ -9,6 +9,8 @@ export const CONTEXT = {
   configurationSection: 'envProfiles.section.configuration',
   backupsSection: 'envProfiles.section.backups',
   database: 'envProfiles.database',
+  /** A database whose file does not exist (Make Missing Databases is offered on it). */
+  missingDatabase: 'envProfiles.database.missing',
   configurationGroup: 'envProfiles.configurationGroup',
   configurationItem: 'envProfiles.configurationItem',
   backup: 'envProfiles.backup',

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { DatabaseInspection } from '../core/databaseInspection';
 import { formatSize } from '../core/diskSpace';
@@ -20,7 +21,7 @@ export class DatabaseNode implements TreeNode {
   getTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.logicalName, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
-    item.contextValue = CONTEXT.database;
+    item.contextValue = fs.existsSync(this.absolutePath) ? CONTEXT.database : CONTEXT.missingDatabase;
     const problems = this.inspection?.checks.filter((c) => c.severity === 'error') ?? [];
     const parts: string[] = [];
     if (this.inspection?.sizeBytes !== undefined) parts.push(formatSize(this.inspection.sizeBytes));

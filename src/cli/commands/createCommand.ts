@@ -1,5 +1,6 @@
 import { EnvProfilesError } from '../../core/errors';
-import { createProfile, createProfileFromFile, type CreateResult, type InitialiseDatabases } from '../../core/profileCreation';
+import { createProfile, createProfileFromFile, type CreateResult } from '../../core/profileCreation';
+import type { InitialiseDatabases } from '../../core/profileDatabaseInit';
 import { choiceOption, parseAssignments, stringOption } from '../cliArguments';
 import type { CliCommand, OptionValues } from '../cliCommand';
 

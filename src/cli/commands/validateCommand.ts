@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { fullValidateProfile, quickValidateProfile } from '../../core/databaseValidation';
 import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
@@ -26,6 +27,11 @@ export const validateCommand: CliCommand = {
     for (const problem of report.problems.filter((p) => p.severity === 'error' && !p.field?.startsWith('profile.databases.'))) text.push(`  FAIL ${problem.message}`);
     for (const problem of report.problems.filter((p) => p.severity === 'warning')) text.push(`  WARN ${problem.message}`);
     text.push(report.ok ? `${profile.id} is valid.` : `${profile.id} is NOT valid: ${counted(report.problems.filter((p) => p.severity === 'error').length, 'problem')}.`);
+    const missing = report.databases.filter((db) => db.checks.some((c) => c.check === 'exists' && c.severity === 'error') && !fs.existsSync(db.absolute));
+    if (missing.length > 0) {
+      const them = missing.length === 1 ? `${missing[0].path} is missing` : `${missing.length} database files are missing`;
+      text.push(`next: ${them}. Restore from a backup ("envprofiles backups ${profile.id}" lists them), fix the path in the profile, or make ${missing.length === 1 ? 'it' : 'them'} anew: envprofiles init-db ${profile.id} [--schema-from <profile>].`);
+    }
     return { json: report, text, exitCode: report.ok ? 0 : 1 };
   },
 };

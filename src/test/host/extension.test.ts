@@ -1035,6 +1035,48 @@ suite('Environment Profiles in a real VS Code', () => {
     });
   });
 
+  test('Make Missing Databases: a database whose file is missing offers it in the tree; it makes the missing ones with another profile\'s schema and leaves the one there alone', async () => {
+    // Created without its databases: the warning that says so offers to make them (not clicked here: it would open a picker).
+    const warned: { message: string; items: string[] }[] = [];
+    const { showWarningMessage } = vscode.window;
+    (vscode.window as { showWarningMessage: unknown }).showWarningMessage = async (message: string, ...items: string[]) => void warned.push({ message, items });
+    try {
+      assert.equal(await vscode.commands.executeCommand('envProfiles.createProfile', { newId: 'made_later', type: 'DEVELOPMENT', name: 'Made Later' }), 'made_later');
+    } finally {
+      (vscode.window as { showWarningMessage: unknown }).showWarningMessage = showWarningMessage;
+    }
+    assert.equal(warned.length, 1, JSON.stringify(warned));
+    assert.match(warned[0].message, /^Created profile Made Later \(DEVELOPMENT\)\. its 3 database files, .* do not exist yet/);
+    assert.deepEqual(warned[0].items, ['Make Missing Databases…']);
+    const databasesOf = () => child(roots().find((n) => labelOf(n) === 'Made Later') as TreeNode, 'Databases').getChildren().map((n) => n.getTreeItem().contextValue);
+    await waitFor('its databases, missing, in the tree', () => roots().some((n) => labelOf(n) === 'Made Later') && databasesOf().every((c) => c === 'envProfiles.database.missing'));
+    fs.mkdirSync(path.join(workspace(), 'data/made_later'), { recursive: true });
+    fs.copyFileSync(path.join(workspace(), 'data/dev/settings.sqlite3'), path.join(workspace(), 'data/made_later/settings.sqlite3'));
+    const settingsBytes = fs.readFileSync(path.join(workspace(), 'data/made_later/settings.sqlite3'));
+    const window = vscode.window as { showInformationMessage: unknown };
+    const { showInformationMessage } = window;
+    const told: string[] = [];
+    window.showInformationMessage = async (message: string) => void told.push(message);
+    try {
+      api.services.lastError = undefined;
+      const result = await vscode.commands.executeCommand<{ made: string[]; alreadyThere: string[] }>('envProfiles.initialiseDatabases', { profileId: 'made_later', schemaFrom: DEV });
+      assert.equal(api.services.lastError, undefined);
+      assert.deepEqual({ made: result?.made, alreadyThere: result?.alreadyThere }, { made: ['strategies', 'market_data'], alreadyThere: ['settings'] });
+      assert.deepEqual(told, [`Made 2 databases of Made Later with the schema of ${DEV}: strategies, market_data. It can be switched to and backed up now.`]);
+      assert.ok(fs.readFileSync(path.join(workspace(), 'data/made_later/settings.sqlite3')).equals(settingsBytes), 'the database that was there is untouched');
+      await waitFor('no database missing in the tree', () => databasesOf().every((c) => c === 'envProfiles.database'));
+      // Run again: nothing is missing, so nothing is asked or made.
+      assert.equal(await vscode.commands.executeCommand('envProfiles.initialiseDatabases', { profileId: 'made_later' }), undefined);
+      assert.equal(told.at(-1), 'Every database of Made Later exists already; nothing was made.');
+    } finally {
+      window.showInformationMessage = showInformationMessage;
+      // The tests after this one count the workspace's profiles as they were.
+      fs.rmSync(path.join(workspace(), '.envprofiles/profiles/made_later.yaml'), { force: true });
+      fs.rmSync(path.join(workspace(), 'data/made_later'), { recursive: true, force: true });
+    }
+    await waitFor('the profile gone from the tree', () => !roots().some((n) => labelOf(n) === 'Made Later'));
+  });
+
   test('Restore One Database: the pick says where each database goes, a database renamed in the profile since the backup is restored under its new name, one no longer listed comes last and says how to get it back', async () => {
     const profileFile = path.join(workspace(), '.envprofiles/profiles', `${TEST}.yaml`);
     const market = path.join(workspace(), 'data/test/market_data.sqlite3');

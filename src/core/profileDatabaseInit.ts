@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import { appendAudit, auditingUnfinished } from './auditLog';
+import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
+import { EnvProfilesError } from './errors';
+import { withNewDatabasesJournal, type ClaimNewFile } from './newProfileJournal';
+import { refuseNewDatabaseAtOutput } from './outputCollisions';
+import type { Profile } from './profileModel';
+import { loadProfile } from './profileStore';
+import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
+import type { WorkspaceContext } from './workspaceContext';
+import { requireInitialised } from './workspaceInit';
+import { withWorkspaceLock } from './workspaceSession';
+
+/** How to bring missing databases into existence: not at all, empty, or with another profile's schema. */
+export type InitialiseDatabases = { kind: 'none' } | { kind: 'empty' } | { kind: 'schema-from'; profile: string };
+
+export interface DatabaseInitResult {
+  profileId: string;
+  /** Logical names of the databases made, in the profile's order. */
+  made: string[];
+  /** Logical names of those that existed already (left as they were). */
+  alreadyThere: string[];
+  seed: 'empty' | 'schema';
+  schemaFrom?: string;
+}
+
+/**
+ * Makes the databases of `profile` that do not exist yet (`claim`: see withNewProfileJournal), empty
+ * or with the schema of another profile's database of the same logical name; returns their logical names.
+ */
+export async function initialiseMissingDatabases(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, initialise: InitialiseDatabases, claim: ClaimNewFile): Promise<string[]> {
+  if (initialise.kind === 'none') return [];
+  const schemaSource = initialise.kind === 'schema-from' ? loadProfile(context.layout, config, initialise.profile).profile : undefined;
+  const missing = Object.entries(profile.databases).filter(([, written]) => !fs.existsSync(context.layout.resolve(written)));
+  // Every source is checked before anything is made, so a profile lacking one leaves nothing half done.
+  for (const [logical] of missing) {
+    if (schemaSource && schemaSource.databases[logical] === undefined) {
+      throw new EnvProfilesError('USAGE', `Profile "${schemaSource.id}" has no database "${logical}" to take a schema from; nothing was made.`, { kind: 'usage', hint: `Choose a profile with the same logical databases (${missing.map(([name]) => name).join(', ')}), or make them empty.` });
+    }
+  }
+  const done: string[] = [];
+  for (const [logical, written] of missing) {
+    const target = context.layout.resolve(written);
+    const from = schemaSource?.databases[logical];
+    const seed: DatabaseSeed = from === undefined ? { kind: 'empty' } : { kind: 'schema', from: context.layout.resolve(from), shown: from };
+    context.progress?.(`Initialising ${logical} (${written})`);
+    await createDatabase(context.engine, seed, target, written, claim);
+    done.push(logical);
+  }
+  return done;
+}
+
+/**
+ * Makes the missing databases of an existing profile (one created without --init-db, or whose
+ * database was removed), under a journal: all of them or, after a failure or a kill, none. Databases
+ * that exist are never touched.
+ */
+export async function initialiseProfileDatabases(context: WorkspaceContext, profileId: string, initialise: Exclude<InitialiseDatabases, { kind: 'none' }>): Promise<DatabaseInitResult> {
+  requireInitialised(context.layout);
+  return withWorkspaceLock(context, `init-db ${profileId}`, () =>
+    auditingUnfinished(context, 'init-db', () => ({ profile: profileId }), async () => {
+      const config = workspaceConfigFor(context);
+      const { profile } = loadProfile(context.layout, config, profileId);
+      // A misspelt source is said even when nothing is missing (it would be ignored, unnoticed).
+      if (initialise.kind === 'schema-from') loadProfile(context.layout, config, initialise.profile);
+      const seedFields = initialise.kind === 'schema-from' ? { seed: 'schema' as const, schemaFrom: initialise.profile } : { seed: 'empty' as const };
+      const missing = Object.entries(profile.databases).filter(([, written]) => !fs.existsSync(context.layout.resolve(written)));
+      const alreadyThere = Object.keys(profile.databases).filter((logical) => !missing.some(([name]) => name === logical));
+      if (missing.length === 0) return { profileId, made: [], alreadyThere, ...seedFields };
+      for (const [, written] of missing) refuseNewDatabaseAtOutput(context.layout, config, written, `Give that database another path in the profile ("envprofiles show ${profileId}" names the file).`);
+      const made = await withNewDatabasesJournal(context, profileId, missing.map(([, written]) => context.layout.resolve(written)), (claim) => initialiseMissingDatabases(context, config, profile, initialise, claim));
+      appendAudit(context, { event: 'init-db', profile: profileId, outcome: 'ok', detail: `made ${made.join(', ')}${initialise.kind === 'schema-from' ? ` with the schema of ${initialise.profile}` : ' empty'}` });
+      return { profileId, made, alreadyThere, ...seedFields };
+    }));
+}
