@@ -9,6 +9,7 @@ import { channelLogger } from './outputLogger';
 import { ActiveProfileStatusBar } from './statusBar/activeProfileStatusBar';
 import { TerminalEnvironment } from './terminal/terminalEnvironment';
 import { ProfilesTreeProvider } from './tree/profilesTreeProvider';
+import { AgeRedraw } from './ageRedraw';
 import { WorkspaceModel } from './workspaceModel';
 import { counted } from './core/counted';
 
@@ -37,7 +38,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Enviro
     void vscode.commands.executeCommand('setContext', 'envProfiles.empty', !model.hasProfiles());
     void vscode.commands.executeCommand('setContext', 'envProfiles.initialised', model.initialised().length > 0);
   };
-  context.subscriptions.push(model, terminals, tree, view, statusBar, diagnostics, model.onDidChange(updateContextKeys));
+  const ages = new AgeRedraw({ treeVisible: () => view.visible, redrawTree: () => tree.redraw(), redrawStatusBar: () => statusBar.update() });
+  context.subscriptions.push(model, terminals, tree, view, statusBar, diagnostics, ages, model.onDidChange(updateContextKeys), view.onDidChangeVisibility((e) => e.visible && ages.shown()));
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration(SETTINGS_SECTION)) {

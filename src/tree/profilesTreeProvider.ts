@@ -13,6 +13,11 @@ export class ProfilesTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     this.subscription = model.onDidChange(() => this.changed.fire(undefined));
   }
 
+  /** Draws every item again from the model as it is (the ages they show, see AgeRedraw). */
+  redraw(): void {
+    this.changed.fire(undefined);
+  }
+
   getTreeItem(node: TreeNode): vscode.TreeItem {
     return node.getTreeItem();
   }
