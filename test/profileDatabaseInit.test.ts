@@ -11,6 +11,11 @@ const DATABASES = ['settings', 'strategies', 'market_data'];
 /** A schema source's -wal and -shm, which SQLite makes when it opens a database in WAL mode (the application's own opens make them too). */
 const sourceCompanion = (rel: string): boolean => /^data\/dev\/.*\.sqlite3-(wal|shm)$/.test(rel);
 
+/** The files in `dir` but the -wal and -shm SQLite makes beside a WAL database it opens (the check after making them opens them). */
+function databaseFiles(dir: string): string[] {
+  return fs.readdirSync(dir).filter((name) => !/-(wal|shm)$/.test(name)).sort();
+}
+
 /** A profile made without --init-db (its databases under data/<id>/ missing); `present` of them copied from DEV's by hand. */
 function profileWithMissingDatabases(root: string, id: string, present: string[] = []): void {
   const created = runCli(['create', id, '--workspace', root]);
@@ -52,7 +57,7 @@ describe('init-db: the missing databases of an existing profile', function () {
       'next: later_env can be switched to and backed up now ("envprofiles validate later_env" checks it).',
       '',
     ].join('\n'));
-    assert.deepEqual(fs.readdirSync(path.join(root, 'data/later_env')).sort(), DATABASES.map((d) => `${d}.sqlite3`).sort(), 'no temporary files');
+    assert.deepEqual(databaseFiles(path.join(root, 'data/later_env')), DATABASES.map((d) => `${d}.sqlite3`).sort(), 'no temporary files');
     const sqlite = await engine();
     for (const logical of DATABASES) assert.deepEqual(tablesOf(path.join(root, `data/later_env/${logical}.sqlite3`), sqlite), { tables: [], rows: 0 });
     assert.equal(runCli(['validate', 'later_env', '--full', '--workspace', root]).status, 0);
@@ -71,7 +76,7 @@ describe('init-db: the missing databases of an existing profile', function () {
     const settingsBytes = fs.readFileSync(settings);
     const made = runCli(['init-db', 'half_env', '--schema-from', DEV, '--json', '--workspace', root]);
     assert.equal(made.status, 0, made.stderr);
-    assert.deepEqual(made.json?.result, { profileId: 'half_env', made: ['strategies', 'market_data'], alreadyThere: ['settings'], seed: 'schema', schemaFrom: DEV });
+    assert.deepEqual(made.json?.result, { profileId: 'half_env', made: ['strategies', 'market_data'], alreadyThere: ['settings'], seed: 'schema', schemaFrom: DEV, notes: [] });
     assert.ok(fs.readFileSync(settings).equals(settingsBytes), 'the existing database is untouched');
     const sqlite = await engine();
     const strategies = tablesOf(path.join(root, 'data/half_env/strategies.sqlite3'), sqlite);
@@ -80,6 +85,24 @@ describe('init-db: the missing databases of an existing profile', function () {
     const text = runCli(['init-db', 'half_env', '--schema-from', DEV, '--workspace', root]);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /^Every database of half_env exists already; nothing was made\.\n {2}settings: data\/half_env\/settings\.sqlite3 \(exists; left as it was\)\n/);
+  });
+
+  it('a database the profile\'s backups hold: the note names the backup to restore it from; an empty one that lacks required tables is said not to validate yet, not "can be switched to"', async () => {
+    const { root } = await demoWorkspace();
+    const TEST = 'test_environment_001';
+    const backup = runCli(['backup', TEST, '--json', '--workspace', root]);
+    assert.equal(backup.status, 0, backup.stderr);
+    const backupId = backup.json?.result.id as string;
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(root, `data/test/settings.sqlite3${suffix}`), { force: true });
+    const made = runCli(['init-db', TEST, '--workspace', root]);
+    assert.equal(made.status, 0, made.stderr);
+    assert.match(made.stdout, new RegExp(`\\nnote: backup ${backupId.replace(/[.]/g, '\\.')} holds settings as it was when it was taken; if that database was lost rather than never made, restore it in place of the new one: envprofiles restore ${backupId.replace(/[.]/g, '\\.')} --db settings\\n`));
+    assert.match(made.stdout, /\nnext: test_environment_001 does not validate yet \(data\/test\/settings\.sqlite3 lacks required tables tv_trading_variables, api_credentials\); switch refuses it until it does/);
+    assert.doesNotMatch(made.stdout, /can be switched to/);
+    // And the restore the note gives puts the data back.
+    const restored = runCli(['restore', backupId, '--db', 'settings', '--workspace', root]);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.equal(runCli(['validate', TEST, '--workspace', root]).status, 0);
   });
 
   it('a source profile that lacks one of the missing databases, or does not exist, is refused before anything is made', async () => {
@@ -129,7 +152,7 @@ describe('init-db: the missing databases of an existing profile', function () {
       check: ({ index, context }) => {
         const next = runCli(['list', '--workspace', root]);
         assert.equal(next.status, 0, next.stderr);
-        const made = fs.readdirSync(path.join(root, 'data', id(index))).sort();
+        const made = databaseFiles(path.join(root, 'data', id(index)));
         const whole = index >= committedAt;
         assert.deepEqual(made, whole ? DATABASES.map((d) => `${d}.sqlite3`).sort() : ['settings.sqlite3'], `${context}: ${whole ? 'all made' : 'only the one there before'}`);
         if (!whole) assert.match(next.stderr, new RegExp(`rolled back the interrupted making of ${id(index)}'s missing databases`), context);

@@ -51,6 +51,9 @@ export async function initialiseDatabasesCommand(services: CommandServices, targ
   }
   const result = await withOperationProgress(folder, `Making the missing databases of ${profile.name}`, (context) => initialiseProfileDatabases(context, profile.id, how));
   services.log.info(`init-db ${profile.id}: made ${result.made.join(', ')}${result.schemaFrom ? ` with the schema of ${result.schemaFrom}` : ' empty'}`);
-  void vscode.window.showInformationMessage(`Made ${counted(result.made.length, result.schemaFrom ? 'database' : 'empty database')} of ${profile.name}${result.schemaFrom ? ` with the schema of ${result.schemaFrom}` : ''}: ${namedFew(result.made)}. It can be switched to and backed up now.`);
+  const message = `Made ${counted(result.made.length, result.schemaFrom ? 'database' : 'empty database')} of ${profile.name}${result.schemaFrom ? ` with the schema of ${result.schemaFrom}` : ''}: ${namedFew(result.made)}. ${result.stillInvalid ? `It does not validate yet (${result.stillInvalid}); switching to it is refused until it does.` : 'It can be switched to and backed up now.'}`;
+  // A backup that holds one of them: the data may have been lost, not never made (Restore One Database… puts it back).
+  if (result.notes.length > 0 || result.stillInvalid) void vscode.window.showWarningMessage([message, ...result.notes.map((note) => `Note: ${note}`)].join(' '));
+  else void vscode.window.showInformationMessage(message);
   return result;
 }

@@ -1,7 +1,11 @@
 import * as fs from 'node:fs';
 import { appendAudit, auditingUnfinished } from './auditLog';
 import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
+import { BackupLayout } from './backup/backupLayout';
+import { newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
+import { quickValidateProfile } from './databaseValidation';
 import { EnvProfilesError } from './errors';
+import { namedFew } from './namedFew';
 import { withNewDatabasesJournal, type ClaimNewFile } from './newProfileJournal';
 import { refuseNewDatabaseAtOutput } from './outputCollisions';
 import type { Profile } from './profileModel';
@@ -22,6 +26,27 @@ export interface DatabaseInitResult {
   alreadyThere: string[];
   seed: 'empty' | 'schema';
   schemaFrom?: string;
+  /** What quick validation still finds wrong after the databases were made (an empty database lacks the profile's required tables), if anything. */
+  stillInvalid?: string;
+  /** Worth telling: backups that hold data of a database just made empty (a lost database is restored, not made anew). */
+  notes: string[];
+}
+
+/**
+ * The note for databases made anew that the profile's backups hold: the data may be lost only from the
+ * disk, and a restore of one database puts it back (after a safety backup of the new, empty one).
+ */
+function heldByBackupsNote(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, made: string[]): string | undefined {
+  let entries: CatalogEntry[];
+  try {
+    entries = readCatalog(new BackupLayout(context.layout, config), profileId);
+  } catch {
+    return undefined; // An unreadable catalog is said by the commands that read it.
+  }
+  const newest = [...entries].sort(newestFirst).find((entry) => made.some((logical) => entry.databases.includes(logical)));
+  if (!newest) return undefined;
+  const held = made.filter((logical) => newest.databases.includes(logical));
+  return `backup ${newest.id} holds ${namedFew(held)} as ${held.length === 1 ? 'it was' : 'they were'} when it was taken; if ${held.length === 1 ? 'that database was' : 'those databases were'} lost rather than never made, restore ${held.length === 1 ? 'it' : 'each'} in place of the new one: envprofiles restore ${newest.id} --db ${held[0]}`;
 }
 
 /**
@@ -66,10 +91,13 @@ export async function initialiseProfileDatabases(context: WorkspaceContext, prof
       const seedFields = initialise.kind === 'schema-from' ? { seed: 'schema' as const, schemaFrom: initialise.profile } : { seed: 'empty' as const };
       const missing = Object.entries(profile.databases).filter(([, written]) => !fs.existsSync(context.layout.resolve(written)));
       const alreadyThere = Object.keys(profile.databases).filter((logical) => !missing.some(([name]) => name === logical));
-      if (missing.length === 0) return { profileId, made: [], alreadyThere, ...seedFields };
+      if (missing.length === 0) return { profileId, made: [], alreadyThere, ...seedFields, notes: [] };
       for (const [, written] of missing) refuseNewDatabaseAtOutput(context.layout, config, written, `Give that database another path in the profile ("envprofiles show ${profileId}" names the file).`);
       const made = await withNewDatabasesJournal(context, profileId, missing.map(([, written]) => context.layout.resolve(written)), (claim) => initialiseMissingDatabases(context, config, profile, initialise, claim));
       appendAudit(context, { event: 'init-db', profile: profileId, outcome: 'ok', detail: `made ${made.join(', ')}${initialise.kind === 'schema-from' ? ` with the schema of ${initialise.profile}` : ' empty'}` });
-      return { profileId, made, alreadyThere, ...seedFields };
+      const held = heldByBackupsNote(context, config, profileId, made);
+      // "It can be switched to now" only when it validates: required tables an empty database lacks keep a switch refused.
+      const stillInvalid = quickValidateProfile(context, config, profile).problems.find((p) => p.severity === 'error')?.message;
+      return { profileId, made, alreadyThere, ...seedFields, ...(stillInvalid ? { stillInvalid } : {}), notes: held ? [held] : [] };
     }));
 }

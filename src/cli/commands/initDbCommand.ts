@@ -26,7 +26,9 @@ export const initDbCommand: CliCommand = {
     for (const [logical, written] of Object.entries(profile.databases)) {
       text.push(`  ${logical}: ${written}${result.made.includes(logical) ? ` (made ${result.schemaFrom === undefined ? 'empty' : 'with its schema'})` : ' (exists; left as it was)'}`);
     }
-    if (result.made.length > 0) text.push(`next: ${profile.id} can be switched to and backed up now ("envprofiles validate ${profile.id}" checks it).`);
+    for (const note of result.notes) text.push(`note: ${note}`);
+    if (result.stillInvalid) text.push(`next: ${profile.id} does not validate yet (${result.stillInvalid}); switch refuses it until it does ("envprofiles validate ${profile.id}" says all).`);
+    else if (result.made.length > 0) text.push(`next: ${profile.id} can be switched to and backed up now ("envprofiles validate ${profile.id}" checks it).`);
     return { json: result, text };
   },
 };
