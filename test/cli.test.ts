@@ -576,6 +576,32 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     assert.deepEqual(runCli(['status', '--workspace', root, '--json']).json?.result.activeBackups, { count: 2, newest: third });
   });
 
+  it("status names the active profile's databases that are gone (the application would get new, empty ones through its links), with the restore that puts each back, or init-db for one no backup holds", async () => {
+    const { root } = await demoWorkspace();
+    assert.equal(runCli(['switch', DEV, '--workspace', root]).status, 0);
+    const backupId = runCli(['backup', DEV, '--workspace', root, '--json']).json?.result.id as string;
+    assert.deepEqual(runCli(['status', '--workspace', root, '--json']).json?.result.missingDatabases, []);
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(root, `data/dev/strategies.sqlite3${suffix}`), { force: true });
+    const status = runCli(['status', '--workspace', root]);
+    assert.equal(status.status, 0, status.stderr);
+    const lines = status.stdout.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('Databases:'));
+    assert.deepEqual(lines.slice(at, at + 3), [
+      'Databases: 1 is MISSING (the application would find none there, and SQLite would make a new, empty one):',
+      '  - strategies: data/dev/strategies.sqlite3 does not exist',
+      `  Restore it from the newest backup that holds it: envprofiles restore ${backupId} --db strategies`,
+    ]);
+    assert.deepEqual(runCli(['status', '--workspace', root, '--json']).json?.result.missingDatabases, [{ name: 'strategies', path: 'data/dev/strategies.sqlite3' }]);
+    // One no backup holds (the profile gained it after its last backup): made anew.
+    const profileFile = path.join(root, `.envprofiles/profiles/${DEV}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('    market_data: "data/dev/market_data.sqlite3"', '    market_data: "data/dev/market_data.sqlite3"\n    audit: "data/dev/audit.sqlite3"'));
+    const both = runCli(['status', '--workspace', root]).stdout;
+    assert.match(both, /Databases: 2 are MISSING .*\n {2}- strategies: data\/dev\/strategies\.sqlite3 does not exist\n {2}- audit: data\/dev\/audit\.sqlite3 does not exist\n {2}Restore it from the newest backup that holds it: envprofiles restore \S+ --db strategies\n {2}No backup holds audit: make it anew \(envprofiles init-db dev_environment_001 \[--schema-from <profile>\]\), or fix the path in the profile\.\n/);
+    // Put back as the line says: status no longer names it.
+    assert.equal(runCli(['restore', backupId, '--db', 'strategies', '--workspace', root]).status, 0);
+    assert.deepEqual(runCli(['status', '--workspace', root, '--json']).json?.result.missingDatabases, [{ name: 'audit', path: 'data/dev/audit.sqlite3' }]);
+  });
+
   it('--workspace defaults to the current directory', async () => {
     const { root } = await demoWorkspace();
     const result = runCli(['list'], { cwd: root });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { appendAudit, auditingUnfinished } from './auditLog';
 import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
 import { BackupLayout } from './backup/backupLayout';
-import { newestFirst, readCatalog, type CatalogEntry } from './backup/backupCatalog';
+import { newestBackupHolding } from './backup/newestBackupHolding';
 import { quickValidateProfile } from './databaseValidation';
 import { EnvProfilesError } from './errors';
 import { namedFew } from './namedFew';
@@ -37,16 +37,10 @@ export interface DatabaseInitResult {
  * disk, and a restore of one database puts it back (after a safety backup of the new, empty one).
  */
 function heldByBackupsNote(context: WorkspaceContext, config: WorkspaceConfig, profileId: string, made: string[]): string | undefined {
-  let entries: CatalogEntry[];
-  try {
-    entries = readCatalog(new BackupLayout(context.layout, config), profileId);
-  } catch {
-    return undefined; // An unreadable catalog is said by the commands that read it.
-  }
-  const newest = [...entries].sort(newestFirst).find((entry) => made.some((logical) => entry.databases.includes(logical)));
-  if (!newest) return undefined;
-  const held = made.filter((logical) => newest.databases.includes(logical));
-  return `backup ${newest.id} holds ${namedFew(held)} as ${held.length === 1 ? 'it was' : 'they were'} when it was taken; if ${held.length === 1 ? 'that database was' : 'those databases were'} lost rather than never made, restore ${held.length === 1 ? 'it' : 'each'} in place of the new one: envprofiles restore ${newest.id} --db ${held[0]}`;
+  const holding = newestBackupHolding(new BackupLayout(context.layout, config), profileId, made);
+  if (!holding) return undefined;
+  const { entry, held } = holding;
+  return `backup ${entry.id} holds ${namedFew(held)} as ${held.length === 1 ? 'it was' : 'they were'} when it was taken; if ${held.length === 1 ? 'that database was' : 'those databases were'} lost rather than never made, restore ${held.length === 1 ? 'it' : 'each'} in place of the new one: envprofiles restore ${entry.id} --db ${held[0]}`;
 }
 
 /**

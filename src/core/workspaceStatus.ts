@@ -60,6 +60,11 @@ export interface WorkspaceStatus {
   activeProfileFile?: 'missing' | 'invalid';
   /** What a switch would refuse to replace at an output path (OUTPUT_CONFLICT), as its hint says how to fix it: switching again would not. */
   outputConflict?: string;
+  /**
+   * The active profile's databases whose files do not exist: through its link or env file the
+   * application would find no database there, and SQLite would make a new, empty one.
+   */
+  missingDatabases: { name: string; path: string }[];
   /** True when every output on disk is what the active profile would write. */
   inSync: boolean;
   drift: string[];
@@ -82,6 +87,7 @@ export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
     switchedAt: state.switchedAt,
     inSync: true,
     drift: [],
+    missingDatabases: [],
     guardActive: false,
     pendingRecovery: listJournals(layout).map((j) => j.name),
     engine: context.engine.name,
@@ -100,6 +106,7 @@ export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
   }
   status.activeName = result.profile.name;
   status.activeType = result.profile.type;
+  status.missingDatabases = Object.entries(result.profile.databases).filter(([, written]) => !fs.existsSync(layout.resolve(written))).map(([name, written]) => ({ name, path: written }));
   try {
     const outputs = planOutputs(layout, config, result.profile, state.switchedAt ?? '').filter((output) => output.role !== 'state');
     // What a switch would refuse to replace (a database, a file too large to be an output) is said as the

@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { counted } from '../core/counted';
 import { lastVerifiedBackup } from '../core/backup/lastVerifiedBackup';
 import type { Profile } from '../core/profileModel';
 import type { FolderModel } from '../folderModel';
@@ -44,14 +46,16 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     }
     const active = folder.activeProfile();
     const unknown = !active && folder.stateUnreadable() !== undefined;
-    this.item.text = active ? `$(database) ${TYPE_SHORT[active.type]} · ${active.name}` : unknown ? '$(warning) Environment unknown' : '$(database) No environment';
+    // Looked at on every redraw (each minute, see AgeRedraw): a database removed under the application is no file event of ours.
+    const missing = active ? missingDatabases(folder, active) : [];
+    this.item.text = active ? `$(${missing.length > 0 ? 'warning' : 'database'}) ${TYPE_SHORT[active.type]} · ${active.name}` : unknown ? '$(warning) Environment unknown' : '$(database) No environment';
     this.item.backgroundColor = active?.type === 'PRODUCTION' ? new vscode.ThemeColor('statusBarItem.errorBackground') : active?.type === 'TESTING' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.accessibilityInformation = { label: active ? `Active environment: ${active.type} ${active.name}. Click to switch.` : unknown ? 'Active environment unknown: its state file is damaged. Click to switch.' : 'No active environment. Click to switch.', role: 'button' };
-    this.item.tooltip = this.tooltip(folder, active);
+    this.item.accessibilityInformation = { label: active ? `Active environment: ${active.type} ${active.name}${missing.length > 0 ? `, ${counted(missing.length, 'database')} missing` : ''}. Click to switch.` : unknown ? 'Active environment unknown: its state file is damaged. Click to switch.' : 'No active environment. Click to switch.', role: 'button' };
+    this.item.tooltip = this.tooltip(folder, active, missing);
     this.item.show();
   }
 
-  private tooltip(folder: FolderModel, active: Profile | undefined): vscode.MarkdownString {
+  private tooltip(folder: FolderModel, active: Profile | undefined, missing: string[]): vscode.MarkdownString {
     const md = new vscode.MarkdownString('', true);
     const unreadable = folder.stateUnreadable();
     if (!active && unreadable !== undefined) {
@@ -64,7 +68,10 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
       return md;
     }
     md.appendMarkdown(`**${active.name}** (\`${active.id}\`, ${active.type}) in ${folder.name}\n\n`);
-    for (const [logical, written] of Object.entries(active.databases)) md.appendMarkdown(`- $(database) ${logical}: \`${written}\`\n`);
+    for (const [logical, written] of Object.entries(active.databases)) {
+      md.appendMarkdown(missing.includes(logical) ? `- $(error) ${logical}: \`${written}\` **does not exist**\n` : `- $(database) ${logical}: \`${written}\`\n`);
+    }
+    if (missing.length > 0) md.appendMarkdown(`\n$(warning) ${missing.length === 1 ? 'A database is' : `${missing.length} databases are`} missing: the application would find none there, and SQLite would make a new, empty one. Restore ${missing.length === 1 ? 'it' : 'them'} from a backup (Restore One Database…), or make ${missing.length === 1 ? 'it' : 'them'} anew (Make Missing Databases…).\n`);
     const { backup: verified, stranded } = lastVerifiedBackup(folder.backups(active.id), active, folder.context.now());
     const dataProblems = verified && !verified.verified?.ok ? '; $(warning) its data had problems when it was backed up (see the backup)' : '';
     const none = stranded ? `$(warning) No verified backup that can be restored: the chain of the last verified one ${stranded.fault.kind === 'lost' ? 'lost an archive' : 'holds an archive that failed verification'}` : '$(warning) No verified backup yet';
@@ -79,6 +86,11 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     this.subscription.dispose();
     this.item.dispose();
   }
+}
+
+/** The logical names of the profile's databases whose files do not exist. */
+function missingDatabases(folder: FolderModel, profile: Profile): string[] {
+  return Object.entries(profile.databases).filter(([, written]) => !fs.existsSync(folder.context.layout.resolve(written))).map(([logical]) => logical);
 }
 
 /** "taken 2 h ago", or "dated after now" for a backup made while the clock was ahead. */

@@ -1,6 +1,8 @@
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { backupStanding } from '../../core/backup/backupStanding';
 import { chainFaultWords } from '../../core/backup/verifiedArchives';
+import { newestBackupHolding } from '../../core/backup/newestBackupHolding';
+import { namedFew } from '../../core/namedFew';
 import { localTimestamp, localTimeZone } from '../../core/localTime';
 import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
@@ -21,6 +23,7 @@ export const statusCommand: CliCommand = {
     else if (!status.active) text.push('No active profile. Switch with: envprofiles switch <id>');
     else text.push(`Active: ${status.active}${status.activeType ? ` (${status.activeType}, "${status.activeName}")` : ''}${status.switchedAt ? `, since ${localTimestamp(status.switchedAt)} (${localTimeZone()})` : ''}`);
     if (status.active) text.push(status.inSync ? 'Outputs: in sync' : `Outputs: out of sync\n${status.drift.map((d) => `  - ${d}`).join('\n')}\n  ${status.outputConflict ?? rewriteAdvice(context, status.active, status.activeProfileFile)}`);
+    if (status.active && status.missingDatabases.length > 0) text.push(...missingDatabasesText(context, status.active, status.missingDatabases));
     const backups = status.active ? activeBackups(context, status.active) : undefined;
     if (backups) text.push(backups.text);
     text.push(`Busy guard: ${status.guardActive ? 'ACTIVE (the application is live; switching is refused)' : 'clear'}`);
@@ -46,6 +49,21 @@ function activeBackups(context: WorkspaceContext, profileId: string): { text: st
       ? `NONE VERIFIED that can be restored: ${stranded.backup.id}'s chain ${chainFaultWords(stranded.fault)} (envprofiles backup ${profileId} --full --verify)`
       : `NONE VERIFIED yet (envprofiles verify ${newest.id})`;
   return { text: `Backups: ${count}, newest ${newest.id}; ${last}`, json };
+}
+
+/**
+ * The active profile's databases that are gone, and how to get each back: from the newest backup that
+ * holds it, else made anew. The application would otherwise get a new, empty database there.
+ */
+function missingDatabasesText(context: WorkspaceContext, profileId: string, missing: WorkspaceStatus['missingDatabases']): string[] {
+  const names = missing.map((m) => m.name);
+  const holding = newestBackupHolding(new BackupLayout(context.layout, workspaceConfigFor(context)), profileId, names);
+  const text = [`Databases: ${missing.length === 1 ? '1 is' : `${missing.length} are`} MISSING (the application would find none there, and SQLite would make a new, empty one):`];
+  for (const { name, path } of missing) text.push(`  - ${name}: ${path} does not exist`);
+  const notHeld = names.filter((name) => !holding?.held.includes(name));
+  if (holding) text.push(`  Restore ${holding.held.length === 1 ? 'it' : 'them'} from the newest backup that holds ${holding.held.length === 1 ? 'it' : 'them'}: ${holding.held.map((name) => `envprofiles restore ${holding.entry.id} --db ${name}`).join('; ')}`);
+  if (notHeld.length > 0) text.push(`  No backup holds ${holding ? namedFew(notHeld) : notHeld.length === 1 ? 'it' : 'them'}: make ${notHeld.length === 1 ? 'it' : 'them'} anew (envprofiles init-db ${profileId} [--schema-from <profile>]), or fix the path in the profile.`);
+  return text;
 }
 
 /** How to bring the outputs back in line: switch to the active profile again, once its file is there and valid. */

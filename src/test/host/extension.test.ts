@@ -1077,6 +1077,29 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the profile gone from the tree', () => !roots().some((n) => labelOf(n) === 'Made Later'));
   });
 
+  test('a database of the active profile removed under it: the status bar warns (its tooltip names it, with what to do), and stops once it is back', async () => {
+    const folder = api.services.model.initialised()[0];
+    const active = folder.activeProfile();
+    assert.ok(active, 'a profile is active by now');
+    const [logical, written] = Object.entries(active.databases)[1];
+    const file = folder.context.layout.resolve(written);
+    const aside = `${file}.aside`;
+    fs.renameSync(file, aside);
+    try {
+      // Redrawn each minute (AgeRedraw); the test redraws at once.
+      api.statusBar.update();
+      assert.match(api.statusBar.item.text, /^\$\(warning\) /);
+      const tooltip = (api.statusBar.item.tooltip as vscode.MarkdownString).value;
+      assert.ok(tooltip.includes(`$(error) ${logical}: \`${written}\` **does not exist**`), tooltip);
+      assert.match(tooltip, /A database is missing: the application would find none there, and SQLite would make a new, empty one\. Restore it from a backup \(Restore One Database…\), or make it anew \(Make Missing Databases…\)\./);
+      assert.match(api.statusBar.item.accessibilityInformation?.label ?? '', /, 1 database missing\. Click to switch\.$/);
+    } finally {
+      fs.renameSync(aside, file);
+    }
+    api.statusBar.update();
+    assert.match(api.statusBar.item.text, /^\$\(database\) /);
+  });
+
   test('Restore One Database: the pick says where each database goes, a database renamed in the profile since the backup is restored under its new name, one no longer listed comes last and says how to get it back', async () => {
     const profileFile = path.join(workspace(), '.envprofiles/profiles', `${TEST}.yaml`);
     const market = path.join(workspace(), 'data/test/market_data.sqlite3');
