@@ -45,7 +45,7 @@ describe('init-db: the missing databases of an existing profile', function () {
     assert.match(created.stdout, /note: its 3 database files, .*do not exist yet.*, or "envprofiles init-db later_env" makes them now: empty, or with another profile's tables with --schema-from <profile>\)/);
     const invalid = runCli(['validate', 'later_env', '--workspace', root]);
     assert.equal(invalid.status, 1);
-    assert.match(invalid.stdout, /next: 3 database files are missing\. Restore from a backup \("envprofiles backups later_env" lists them\), fix the path in the profile, or make them anew: envprofiles init-db later_env \[--schema-from <profile>\]\./);
+    assert.match(invalid.stdout, /\nnext: 3 database files are missing\. No backup holds them: make them anew \(envprofiles init-db later_env \[--schema-from <profile>\]\), or fix the path in the profile\.\n/);
 
     const made = runCli(['init-db', 'later_env', '--workspace', root]);
     assert.equal(made.status, 0, made.stderr);
@@ -94,6 +94,8 @@ describe('init-db: the missing databases of an existing profile', function () {
     assert.equal(backup.status, 0, backup.stderr);
     const backupId = backup.json?.result.id as string;
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(root, `data/test/settings.sqlite3${suffix}`), { force: true });
+    const validated = runCli(['validate', TEST, '--workspace', root]);
+    assert.match(validated.stdout, new RegExp(`\\nnext: data/test/settings\\.sqlite3 is missing\\. Restore it from the newest backup that holds it: envprofiles restore ${backupId.replace(/[.]/g, '\\.')} --db settings\\n`));
     const made = runCli(['init-db', TEST, '--workspace', root]);
     assert.equal(made.status, 0, made.stderr);
     assert.match(made.stdout, new RegExp(`\\nnote: backup ${backupId.replace(/[.]/g, '\\.')} holds settings as it was when it was taken; if that database was lost rather than never made, restore it in place of the new one: envprofiles restore ${backupId.replace(/[.]/g, '\\.')} --db settings\\n`));

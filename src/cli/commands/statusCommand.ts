@@ -1,8 +1,7 @@
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { backupStanding } from '../../core/backup/backupStanding';
 import { chainFaultWords } from '../../core/backup/verifiedArchives';
-import { newestBackupHolding } from '../../core/backup/newestBackupHolding';
-import { namedFew } from '../../core/namedFew';
+import { missingDatabasesAdvice } from '../missingDatabasesAdvice';
 import { localTimestamp, localTimeZone } from '../../core/localTime';
 import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
@@ -56,14 +55,9 @@ function activeBackups(context: WorkspaceContext, profileId: string): { text: st
  * holds it, else made anew. The application would otherwise get a new, empty database there.
  */
 function missingDatabasesText(context: WorkspaceContext, profileId: string, missing: WorkspaceStatus['missingDatabases']): string[] {
-  const names = missing.map((m) => m.name);
-  const holding = newestBackupHolding(new BackupLayout(context.layout, workspaceConfigFor(context)), profileId, names);
   const text = [`Databases: ${missing.length === 1 ? '1 is' : `${missing.length} are`} MISSING (the application would find none there, and SQLite would make a new, empty one):`];
   for (const { name, path } of missing) text.push(`  - ${name}: ${path} does not exist`);
-  const notHeld = names.filter((name) => !holding?.held.includes(name));
-  if (holding) text.push(`  Restore ${holding.held.length === 1 ? 'it' : 'them'} from the newest backup that holds ${holding.held.length === 1 ? 'it' : 'them'}: ${holding.held.map((name) => `envprofiles restore ${holding.entry.id} --db ${name}`).join('; ')}`);
-  if (notHeld.length > 0) text.push(`  No backup holds ${holding ? namedFew(notHeld) : notHeld.length === 1 ? 'it' : 'them'}: make ${notHeld.length === 1 ? 'it' : 'them'} anew (envprofiles init-db ${profileId} [--schema-from <profile>]), or fix the path in the profile.`);
-  return text;
+  return [...text, ...missingDatabasesAdvice(context, profileId, missing.map((m) => m.name)).map((line) => `  ${line}`)];
 }
 
 /** How to bring the outputs back in line: switch to the active profile again, once its file is there and valid. */

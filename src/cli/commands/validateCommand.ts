@@ -3,6 +3,7 @@ import { fullValidateProfile, quickValidateProfile } from '../../core/databaseVa
 import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand } from '../cliCommand';
+import { missingDatabasesAdvice } from '../missingDatabasesAdvice';
 import { counted } from '../../core/counted';
 
 const MARK = { ok: 'ok  ', info: 'info', warning: 'WARN', error: 'FAIL' } as const;
@@ -30,7 +31,7 @@ export const validateCommand: CliCommand = {
     const missing = report.databases.filter((db) => db.checks.some((c) => c.check === 'exists' && c.severity === 'error') && !fs.existsSync(db.absolute));
     if (missing.length > 0) {
       const them = missing.length === 1 ? `${missing[0].path} is missing` : `${missing.length} database files are missing`;
-      text.push(`next: ${them}. Restore from a backup ("envprofiles backups ${profile.id}" lists them), fix the path in the profile, or make ${missing.length === 1 ? 'it' : 'them'} anew: envprofiles init-db ${profile.id} [--schema-from <profile>].`);
+      text.push(`next: ${them}. ${missingDatabasesAdvice(context, profile.id, missing.map((db) => db.name)).join(' ')}`);
     }
     return { json: report, text, exitCode: report.ok ? 0 : 1 };
   },
