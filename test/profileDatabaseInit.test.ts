@@ -47,8 +47,12 @@ describe('init-db: the missing databases of an existing profile', function () {
     assert.equal(invalid.status, 1);
     assert.match(invalid.stdout, /\nnext: 3 database files are missing\. No backup holds them: make them anew \(envprofiles init-db later_env \[--schema-from <profile>\]\), or fix the path in the profile\.\n/);
 
+    const listed = (): string | undefined => runCli(['list', '--workspace', root]).stdout.split('\n').find((line) => line.includes('later_env'));
+    assert.match(listed() ?? '', /^ {4}later_env {2,}DEVELOPMENT {2}3 \(3 missing\) {2}/);
+    assert.deepEqual(runCli(['list', '--json', '--workspace', root]).json?.result.profiles.find((p: { id: string }) => p.id === 'later_env').missingDatabases, DATABASES);
     const made = runCli(['init-db', 'later_env', '--workspace', root]);
     assert.equal(made.status, 0, made.stderr);
+    assert.match(listed() ?? '', /^ {4}later_env {2,}DEVELOPMENT {2}3 {2,}no backups/);
     assert.equal(made.stdout, [
       'Made 3 empty databases for later_env:',
       '  settings: data/later_env/settings.sqlite3 (made empty)',

@@ -22,6 +22,8 @@ export interface ProfileSummary {
   active: boolean;
   valid: boolean;
   databases: Record<string, string>;
+  /** Logical names of its databases whose files do not exist (switch and backup refuse it until they do). */
+  missingDatabases: string[];
   file: string;
   issues: Issue[];
   /** What leaves the profile usable but should be fixed (a misspelt key, an id that differs from another's only in case). */
@@ -41,6 +43,7 @@ export function listProfiles(context: WorkspaceContext): ProfileSummary[] {
     active: result.id === active,
     valid: result.profile !== undefined,
     databases: result.profile?.databases ?? {},
+    missingDatabases: Object.entries(result.profile?.databases ?? {}).filter(([, written]) => !fs.existsSync(context.layout.resolve(written))).map(([logical]) => logical),
     file: context.layout.relative(result.file),
     issues: result.issues,
     warnings: result.warnings ?? [],

@@ -2,7 +2,7 @@ import { BackupLayout } from '../../core/backup/backupLayout';
 import { backupStanding, type BackupStanding } from '../../core/backup/backupStanding';
 import { age } from '../../core/localTime';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
-import { listProfiles } from '../../core/workspaceStatus';
+import { listProfiles, type ProfileSummary } from '../../core/workspaceStatus';
 import type { CliCommand } from '../cliCommand';
 import { profileMarker, table, terminalSafe } from '../textFormat';
 
@@ -17,11 +17,17 @@ function verifiedBackupCell(standing: BackupStanding, now: number): string {
   return `none (${standing.count} not verified)`;
 }
 
+/** The DATABASES column: how many, and how many of them have no file (a profile created without them, or one lost). */
+function databasesCell(profile: ProfileSummary): string {
+  const count = String(Object.keys(profile.databases).length);
+  return profile.missingDatabases.length > 0 ? `${count} (${profile.missingDatabases.length} missing)` : count;
+}
+
 export const listCommand: CliCommand = {
   name: 'list',
   summary: 'List the profiles (* active, ! protected)',
   usage: 'envprofiles list',
-  details: ['VERIFIED BACKUP is the age of the newest backup of the profile that passed verify and can be restored ("envprofiles backups <id>" lists them all).'],
+  details: ['DATABASES counts the profile\'s databases, and those whose files do not exist ("envprofiles validate <id>" says how to get them back).', 'VERIFIED BACKUP is the age of the newest backup of the profile that passed verify and can be restored ("envprofiles backups <id>" lists them all).'],
   options: {},
   positionals: [0, 0],
   async run({ context }) {
@@ -33,7 +39,7 @@ export const listCommand: CliCommand = {
     const standings = profiles.map((p) => backupStanding(backups, p, now));
     const rows = [['', 'ID', 'TYPE', 'DATABASES', 'VERIFIED BACKUP', 'NAME']];
     profiles.forEach((p, i) => {
-      rows.push([profileMarker(p), p.id, p.type ?? 'INVALID', p.valid ? String(Object.keys(p.databases).length) : '-', verifiedBackupCell(standings[i], now.getTime()), p.valid ? (p.name ?? '') : p.issues[0]?.message ?? '']);
+      rows.push([profileMarker(p), p.id, p.type ?? 'INVALID', p.valid ? databasesCell(p) : '-', verifiedBackupCell(standings[i], now.getTime()), p.valid ? (p.name ?? '') : p.issues[0]?.message ?? '']);
     });
     // Usable, so listed as valid; said here so that they are seen without a validate of each.
     const warnings = profiles.flatMap((p) => p.warnings.map((w) => terminalSafe(`warning: ${p.id}: ${w.field ? `${w.field.replace(/^profile\./, '')}: ` : ''}${w.message}`)));
