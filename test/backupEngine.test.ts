@@ -2776,7 +2776,7 @@ describe('restore', () => {
     for (const env of [{}, sqlJs]) {
       const clone = runCli(['clone', DEV, 'copy_of_damaged', '--workspace', root], { env });
       assert.equal(clone.status, 1, clone.stderr);
-      assert.match(clone.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/market_data\.sqlite3 is cut short: [^\n]*, so data\/copy_of_damaged\/market_data\.sqlite3 cannot be made from it\.\n {2}Fix the path in the source profile, or restore that database from a backup/);
+      assert.match(clone.stderr, /^error\[DATABASE_INVALID\]: data\/dev\/market_data\.sqlite3 is cut short: [^\n]*, so data\/copy_of_damaged\/market_data\.sqlite3 cannot be made from it\.\n {2}Restore that database from a backup, or fix the path in dev_environment_001 \("envprofiles validate dev_environment_001" says what is wrong\)\.\n/);
     }
     assert.ok(!fs.existsSync(path.join(root, '.envprofiles/profiles/copy_of_damaged.yaml')));
     // While a journal beside it is there (a write may be under way), the size says nothing; sql.js, which copies the bytes, then checks them itself.

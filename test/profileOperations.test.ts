@@ -192,6 +192,22 @@ describe('clone', () => {
     empty.close();
   });
 
+  it('a clone of a profile whose database file is missing is DATABASE_MISSING, and its hint names a validate that runs (before: DATABASE_INVALID, and "envprofiles validate" without the id, a usage error)', async () => {
+    const { root } = await demoWorkspace();
+    assert.equal(runCli(['create', 'hollow_env', '--workspace', root]).status, 0);
+    const clone = runCli(['clone', 'hollow_env', 'hollow_copy', '--workspace', root]);
+    assert.equal(clone.status, 1, clone.stderr);
+    assert.equal(clone.stderr, [
+      'error[DATABASE_MISSING]: data/hollow_env/settings.sqlite3 does not exist, so data/hollow_copy/settings.sqlite3 cannot be made from it.',
+      '  Fix the path in hollow_env, or restore that database from a backup ("envprofiles validate hollow_env" says which backup holds it).',
+      '',
+    ].join('\n'));
+    assert.ok(!fs.existsSync(path.join(root, 'data/hollow_copy')) && !fs.existsSync(path.join(root, '.envprofiles/profiles/hollow_copy.yaml')), 'nothing of the clone');
+    const validate = runCli(['validate', 'hollow_env', '--workspace', root]);
+    assert.equal(validate.status, 1);
+    assert.match(validate.stdout, /\nnext: 3 database files are missing\. No backup holds them: make them anew/);
+  });
+
   it('refuses to overwrite existing files or profiles, and leaves nothing behind when it fails', async () => {
     const { root, context } = await demoWorkspace();
     fs.mkdirSync(path.join(root, 'data/taken'), { recursive: true });

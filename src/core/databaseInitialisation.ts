@@ -11,7 +11,7 @@ import { makeFolders } from './makeFolders';
 import { DATABASE_FILE_SUFFIXES } from './sqlite/companionFiles';
 
 /** How a new profile's databases come to exist (`shown`: the source as messages name it, e.g. as its profile writes it). */
-export type DatabaseSeed = { kind: 'empty' } | { kind: 'schema' | 'copy'; from: string; shown?: string };
+export type DatabaseSeed = { kind: 'empty' } | { kind: 'schema' | 'copy'; from: string; shown?: string; profile?: string };
 
 function removeWithCompanions(file: string): void {
   for (const suffix of DATABASE_FILE_SUFFIXES) fs.rmSync(`${file}${suffix}`, { force: true });
@@ -28,8 +28,13 @@ export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, t
     throw new EnvProfilesError('TARGET_EXISTS', `${label} already exists; it would be overwritten.`, { kind: 'refused', file: label, hint: 'Choose another id or data folder, or move the file away.' });
   }
   if (seed.kind !== 'empty') {
-    const problem = fs.existsSync(seed.from) ? databaseFileProblem(seed.from) : 'does not exist';
-    if (problem) throw new EnvProfilesError('DATABASE_INVALID', `${seed.shown ?? seed.from} ${problem}, so ${label} cannot be made from it.`, { file: seed.shown ?? seed.from, hint: 'Fix the path in the source profile, or restore that database from a backup ("envprofiles validate" shows every problem).' });
+    const exists = fs.existsSync(seed.from);
+    const problem = exists ? databaseFileProblem(seed.from) : 'does not exist';
+    // Before, the hint said to run "envprofiles validate", which without a profile id is a usage error.
+    const source = seed.profile ?? 'the source profile';
+    const validate = seed.profile ? ` ("envprofiles validate ${seed.profile}" says ${exists ? 'what is wrong' : 'which backup holds it'})` : '';
+    const hint = exists ? `Restore that database from a backup, or fix the path in ${source}${validate}.` : `Fix the path in ${source}, or restore that database from a backup${validate}.`;
+    if (problem) throw new EnvProfilesError(exists ? 'DATABASE_INVALID' : 'DATABASE_MISSING', `${seed.shown ?? seed.from} ${problem}, so ${label} cannot be made from it.`, { file: seed.shown ?? seed.from, hint });
   }
   makeFolders(path.dirname(target));
   const temp = temporaryPathFor(target);

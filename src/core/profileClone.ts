@@ -121,7 +121,7 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
       for (const [logical, written] of Object.entries(databases)) {
         throwIfCancelled(context);
         const from = layout.resolve(source.databases[logical]);
-        const seed: DatabaseSeed = data === 'empty' ? { kind: 'empty' } : { kind: data, from, shown: source.databases[logical] };
+        const seed: DatabaseSeed = data === 'empty' ? { kind: 'empty' } : { kind: data, from, shown: source.databases[logical], profile: source.id };
         context.progress?.(`${data === 'copy' ? 'Copying' : 'Creating'} ${logical} -> ${written}`);
         const { rolledBackJournal } = await createDatabase(context.engine, seed, layout.resolve(written), written, claim);
         if (rolledBackJournal) context.logger.warn(`${source.databases[logical]} had the journal of an unfinished transaction (a program stopped in the middle of writing); it was rolled back to the last committed state before the copy, as SQLite does on the next open.`);

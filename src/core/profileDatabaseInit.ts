@@ -61,7 +61,7 @@ export async function initialiseMissingDatabases(context: WorkspaceContext, conf
   for (const [logical, written] of missing) {
     const target = context.layout.resolve(written);
     const from = schemaSource?.databases[logical];
-    const seed: DatabaseSeed = from === undefined ? { kind: 'empty' } : { kind: 'schema', from: context.layout.resolve(from), shown: from };
+    const seed: DatabaseSeed = from === undefined ? { kind: 'empty' } : { kind: 'schema', from: context.layout.resolve(from), shown: from, profile: schemaSource?.id };
     context.progress?.(`Initialising ${logical} (${written})`);
     await createDatabase(context.engine, seed, target, written, claim);
     done.push(logical);
