@@ -307,7 +307,7 @@ describe('a journal damaged after it was written', () => {
     const [aside] = fs.readdirSync(path.dirname(journal));
     assert.match(aside, /^restore-dev_environment_001\.json\.unreadable-\S+$/);
     assert.equal(fs.readFileSync(path.join(path.dirname(journal), aside), 'utf8'), '{"operation":"restore","phase":"sw');
-    const said = `the journal .envprofiles/journal/restore-dev_environment_001.json could not be read (damaged), so the restore it describes was neither finished nor rolled back; it was kept as .envprofiles/journal/${aside}. Check that operation's files ("envprofiles validate"; a restore's safety backup, listed by "envprofiles backups", holds the state before it), then delete that file`;
+    const said = `the journal .envprofiles/journal/restore-dev_environment_001.json could not be read (damaged), so the restore it describes was neither finished nor rolled back; it was kept as .envprofiles/journal/${aside}. Check that operation's files ("envprofiles validate dev_environment_001"; a restore's safety backup, listed by "envprofiles backups", holds the state before it), then delete that file`;
     assert.equal(status.stderr, `warning: Recovery: ${said}.\n`, 'said once');
     assert.deepEqual(status.json?.recovered, [said]);
     const audit = fs.readFileSync(path.join(root, '.envprofiles/audit.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));

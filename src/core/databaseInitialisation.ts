@@ -53,7 +53,7 @@ export async function createDatabase(engine: SqliteEngine, seed: DatabaseSeed, t
     removeWithCompanions(temp);
     if (error instanceof DatabaseLockedError) throw lockedDatabaseError(seed.kind === 'empty' ? label : (seed.shown ?? seed.from), error.file, `making ${label} from it`);
     const damage = damagedDatabaseDetail(error);
-    if (damage && seed.kind !== 'empty') throw new EnvProfilesError('DATABASE_INVALID', `${seed.shown ?? seed.from} is damaged (${damage}), so ${label} cannot be made from it; nothing was written.`, { file: seed.shown ?? seed.from, cause: error, hint: 'Restore that database from a backup first ("envprofiles backups <profile>" lists them; "envprofiles restore <backup-id> --db <name>" restores only it), then try again.' });
+    if (damage && seed.kind !== 'empty') throw new EnvProfilesError('DATABASE_INVALID', `${seed.shown ?? seed.from} is damaged (${damage}), so ${label} cannot be made from it; nothing was written.`, { file: seed.shown ?? seed.from, cause: error, hint: `Restore that database from a backup first ("envprofiles backups ${seed.profile ?? '<profile>'}" lists them; "envprofiles restore <backup-id> --db <name>" restores only it), then try again.` });
     throw error;
   }
   return { rolledBackJournal };

@@ -37,7 +37,7 @@ export function recoverInterruptedOperations(context: WorkspaceContext): string[
       fs.renameSync(file, aside);
       const why = foreignPath ? `names a path its ${name.split('-')[0]} never writes (${foreignPath}): it was not written by this tool in this workspace, or was edited since` : 'could not be read (damaged)';
       appendAudit(context, { event: 'recover', outcome: 'failed', detail: `journal ${name} ${foreignPath ? `names a path its operation never writes (${foreignPath})` : 'could not be read'}; kept as ${layout.relative(aside)}` });
-      done.push(`the journal ${layout.relative(file)} ${why}, so the ${name.split('-')[0]} it describes was neither finished nor rolled back; it was kept as ${layout.relative(aside)}. Check that operation's files ("envprofiles validate"; a restore's safety backup, listed by "envprofiles backups", holds the state before it), then delete that file`);
+      done.push(`the journal ${layout.relative(file)} ${why}, so the ${name.split('-')[0]} it describes was neither finished nor rolled back; it was kept as ${layout.relative(aside)}. Check that operation's files ("envprofiles validate ${name.includes('-') ? name.slice(name.indexOf('-') + 1) : '<profile>'}"; a restore's safety backup, listed by "envprofiles backups", holds the state before it), then delete that file`);
       continue;
     }
     if (journal.operation === 'switch') {

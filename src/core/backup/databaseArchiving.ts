@@ -60,7 +60,7 @@ function segmentsField(segments: DeflateSegment[]): { segments?: DeflateSegment[
 export async function archiveDatabase(context: WorkspaceContext, writer: ArchiveWriter, logical: string, written: string, snapshot: string, indexFile: string, parent: ParentPages | undefined, hasher: SnapshotHasher | undefined): Promise<DatabaseRecord> {
   const checkCancelled = (): void => throwIfCancelled(context);
   const header = readSqliteHeader(snapshot);
-  if (!header) throw new EnvProfilesError('DATABASE_INVALID', `The snapshot of ${written} is not a SQLite database.`, { file: written, hint: `Run "envprofiles validate" on the profile.` });
+  if (!header) throw new EnvProfilesError('DATABASE_INVALID', `The snapshot of ${written} is not a SQLite database.`, { file: written, hint: 'Run "envprofiles validate <profile> --full" on its profile: it says what SQLite finds wrong with it.' });
   const size = fs.statSync(snapshot).size;
   const pageSize = header.pageSize;
   const pageCount = Math.ceil(size / pageSize);
