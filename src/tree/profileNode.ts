@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { lastVerifiedBackup } from '../core/backup/lastVerifiedBackup';
 import { keepRulesFrom, keepRulesText } from '../core/backup/retentionPolicy';
@@ -64,7 +65,12 @@ export class ProfileSectionNode implements TreeNode {
     item.id = this.id;
     item.iconPath = new vscode.ThemeIcon(icon);
     item.contextValue = context;
-    if (this.section === 'databases') item.description = `${Object.keys(this.profile.databases).length}`;
+    if (this.section === 'databases') {
+      // As list's DATABASES column: how many, and how many have no file (each says so below, with Make Missing Databases inline).
+      const written = Object.values(this.profile.databases);
+      const missing = written.filter((w) => !fs.existsSync(this.folder.context.layout.resolve(w))).length;
+      item.description = missing > 0 ? `${written.length} · ${missing} missing` : `${written.length}`;
+    }
     if (this.section === 'configuration') item.description = `${Object.keys(this.profile.configurations).length}`;
     if (this.section === 'backups') {
       const entries = this.folder.backups(this.profile.id);

@@ -1050,6 +1050,8 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.deepEqual(warned[0].items, ['Make Missing Databases…']);
     const databasesOf = () => child(roots().find((n) => labelOf(n) === 'Made Later') as TreeNode, 'Databases').getChildren().map((n) => n.getTreeItem().contextValue);
     await waitFor('its databases, missing, in the tree', () => roots().some((n) => labelOf(n) === 'Made Later') && databasesOf().every((c) => c === 'envProfiles.database.missing'));
+    const sectionOf = () => child(roots().find((n) => labelOf(n) === 'Made Later') as TreeNode, 'Databases').getTreeItem().description;
+    assert.equal(sectionOf(), '3 · 3 missing');
     fs.mkdirSync(path.join(workspace(), 'data/made_later'), { recursive: true });
     fs.copyFileSync(path.join(workspace(), 'data/dev/settings.sqlite3'), path.join(workspace(), 'data/made_later/settings.sqlite3'));
     const settingsBytes = fs.readFileSync(path.join(workspace(), 'data/made_later/settings.sqlite3'));
@@ -1065,6 +1067,7 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.deepEqual(told, [`Made 2 databases of Made Later with the schema of ${DEV}: strategies, market_data. It can be switched to and backed up now.`]);
       assert.ok(fs.readFileSync(path.join(workspace(), 'data/made_later/settings.sqlite3')).equals(settingsBytes), 'the database that was there is untouched');
       await waitFor('no database missing in the tree', () => databasesOf().every((c) => c === 'envProfiles.database'));
+      assert.equal(sectionOf(), '3');
       // Run again: nothing is missing, so nothing is asked or made.
       assert.equal(await vscode.commands.executeCommand('envProfiles.initialiseDatabases', { profileId: 'made_later' }), undefined);
       assert.equal(told.at(-1), 'Every database of Made Later exists already; nothing was made.');
