@@ -12,7 +12,7 @@ import { assertSameTree, CLI, demoWorkspace, emptyWorkspace as emptyWorkspaceRoo
 const DEV = 'dev_environment_001';
 const PROD = 'prod_environment_001';
 const TEST = 'test_environment_001';
-const ALL_COMMANDS = ['init', 'create', 'clone', 'list', 'show', 'status', 'validate', 'switch', 'backup', 'backups', 'verify', 'restore', 'prune', 'delete'];
+const ALL_COMMANDS = ['init', 'create', 'init-db', 'clone', 'list', 'show', 'status', 'validate', 'switch', 'backup', 'backups', 'verify', 'restore', 'prune', 'delete'];
 
 describe('envprofiles CLI (spawned as a process)', () => {
   it('prints help with exit 0, and usage with exit 2 when no command is given', () => {

@@ -47,6 +47,9 @@ describe('init-db: the missing databases of an existing profile', function () {
     assert.equal(invalid.status, 1);
     assert.match(invalid.stdout, /\nnext: 3 database files are missing\. No backup holds them: make them anew \(envprofiles init-db later_env \[--schema-from <profile>\]\), or fix the path in the profile\.\n/);
 
+    const shown = runCli(['show', 'later_env', '--workspace', root]);
+    assert.match(shown.stdout, /\n {4}settings: data\/later_env\/settings\.sqlite3 \(does not exist; "envprofiles validate later_env" says how to get it back\)\n/);
+    assert.deepEqual(runCli(['show', 'later_env', '--json', '--workspace', root]).json?.result.missingDatabases, DATABASES);
     const listed = (): string | undefined => runCli(['list', '--workspace', root]).stdout.split('\n').find((line) => line.includes('later_env'));
     assert.match(listed() ?? '', /^ {4}later_env {2,}DEVELOPMENT {2}3 \(3 missing\) {2}/);
     assert.deepEqual(runCli(['list', '--json', '--workspace', root]).json?.result.profiles.find((p: { id: string }) => p.id === 'later_env').missingDatabases, DATABASES);

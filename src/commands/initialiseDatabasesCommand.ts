@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { counted } from '../core/counted';
 import { initialiseProfileDatabases, type DatabaseInitResult, type InitialiseDatabases } from '../core/profileDatabaseInit';
@@ -9,6 +8,7 @@ import { DatabaseNode } from '../tree/databaseNode';
 import { requireTrust, withOperationProgress } from './commandRunner';
 import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf, resolveProfile } from './commandTargets';
+import { missingDatabaseNames } from '../core/missingDatabases';
 
 type MakeMissing = Exclude<InitialiseDatabases, { kind: 'none' }>;
 
@@ -27,7 +27,7 @@ function ofDatabaseNode(node: DatabaseNode): { folder: FolderModel; profile: Pro
 export async function initialiseDatabasesCommand(services: CommandServices, target: unknown): Promise<DatabaseInitResult | undefined> {
   requireTrust('making databases');
   const { folder, profile } = target instanceof DatabaseNode ? ofDatabaseNode(target) : await resolveProfile(services, target, 'Make the missing databases of which profile?');
-  const missing = Object.entries(profile.databases).filter(([, written]) => !fs.existsSync(folder.context.layout.resolve(written))).map(([logical]) => logical);
+  const missing = missingDatabaseNames(folder.context.layout, profile.databases);
   if (missing.length === 0) {
     void vscode.window.showInformationMessage(`Every database of ${profile.name} exists already; nothing was made.`);
     return undefined;

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { fullValidateProfile, quickValidateProfile, type ValidationReport } from '../core/databaseValidation';
 import { EnvProfilesError } from '../core/errors';
@@ -19,6 +18,7 @@ import type { FolderModel } from '../folderModel';
 import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf, askToTypeId, resolveFolder, resolveProfile } from './commandTargets';
 import { counted } from '../core/counted';
+import { missingDatabaseNames } from '../core/missingDatabases';
 
 async function input(options: vscode.InputBoxOptions, given?: string): Promise<string> {
   if (given !== undefined) return given;
@@ -93,8 +93,7 @@ export async function createProfileCommand(services: CommandServices, target: un
   }
   const result = await withOperationProgress(folder, `Creating ${id}`, (context) => createProfile(context, { id, type, name, initialise }));
   const message = `Created profile ${result.profile.name} (${result.profile.type}).`;
-  const missing = Object.values(result.profile.databases).some((written) => !fs.existsSync(folder.context.layout.resolve(written)));
-  if (missing) {
+  if (missingDatabaseNames(folder.context.layout, result.profile.databases).length > 0) {
     // The note names the CLI's init-db; here the same is a button.
     void vscode.window.showWarningMessage(`${message} ${result.notes.join(' ')}`, MAKE_MISSING).then((chosen) => chosen && vscode.commands.executeCommand(COMMANDS.initialiseDatabases, { profileId: result.profile.id }));
   } else showWithNotes(message, result.notes);

@@ -19,6 +19,7 @@ import { withNewProfileJournal } from './newProfileJournal';
 import { refuseNewDatabaseAtOutput } from './outputCollisions';
 import { namedFew } from './namedFew';
 import type { WorkspaceLayout } from './workspaceLayout';
+import { missingDatabases } from './missingDatabases';
 
 
 export interface CreateProfileRequest {
@@ -145,7 +146,7 @@ async function storeParsedProfile(context: WorkspaceContext, config: WorkspaceCo
  * switched to nor backed up until they do: said at once (before: nothing, until the switch failed).
  */
 function missingDatabasesNote(layout: WorkspaceLayout, profile: Profile): string | undefined {
-  const missing = Object.entries(profile.databases).filter(([, written]) => !fs.existsSync(layout.resolve(written))).map(([logical, written]) => `${written} (${logical})`);
+  const missing = missingDatabases(layout, profile.databases).map(({ name, path }) => `${path} (${name})`);
   if (missing.length === 0) return undefined;
   const them = missing.length === 1 ? 'it does' : 'they do';
   const total = Object.keys(profile.databases).length;

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import { appendAudit, auditingUnfinished } from './auditLog';
 import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
 import { BackupLayout } from './backup/backupLayout';
@@ -14,6 +13,7 @@ import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
+import { missingDatabases } from './missingDatabases';
 
 /** How to bring missing databases into existence: not at all, empty, or with another profile's schema. */
 export type InitialiseDatabases = { kind: 'none' } | { kind: 'empty' } | { kind: 'schema-from'; profile: string };
@@ -50,15 +50,15 @@ function heldByBackupsNote(context: WorkspaceContext, config: WorkspaceConfig, p
 export async function initialiseMissingDatabases(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, initialise: InitialiseDatabases, claim: ClaimNewFile): Promise<string[]> {
   if (initialise.kind === 'none') return [];
   const schemaSource = initialise.kind === 'schema-from' ? loadProfile(context.layout, config, initialise.profile).profile : undefined;
-  const missing = Object.entries(profile.databases).filter(([, written]) => !fs.existsSync(context.layout.resolve(written)));
+  const missing = missingDatabases(context.layout, profile.databases);
   // Every source is checked before anything is made, so a profile lacking one leaves nothing half done.
-  for (const [logical] of missing) {
+  for (const { name: logical } of missing) {
     if (schemaSource && schemaSource.databases[logical] === undefined) {
-      throw new EnvProfilesError('USAGE', `Profile "${schemaSource.id}" has no database "${logical}" to take a schema from; nothing was made.`, { kind: 'usage', hint: `Choose a profile with the same logical databases (${missing.map(([name]) => name).join(', ')}), or make them empty.` });
+      throw new EnvProfilesError('USAGE', `Profile "${schemaSource.id}" has no database "${logical}" to take a schema from; nothing was made.`, { kind: 'usage', hint: `Choose a profile with the same logical databases (${missing.map(({ name }) => name).join(', ')}), or make them empty.` });
     }
   }
   const done: string[] = [];
-  for (const [logical, written] of missing) {
+  for (const { name: logical, path: written } of missing) {
     const target = context.layout.resolve(written);
     const from = schemaSource?.databases[logical];
     const seed: DatabaseSeed = from === undefined ? { kind: 'empty' } : { kind: 'schema', from: context.layout.resolve(from), shown: from, profile: schemaSource?.id };
@@ -83,11 +83,11 @@ export async function initialiseProfileDatabases(context: WorkspaceContext, prof
       // A misspelt source is said even when nothing is missing (it would be ignored, unnoticed).
       if (initialise.kind === 'schema-from') loadProfile(context.layout, config, initialise.profile);
       const seedFields = initialise.kind === 'schema-from' ? { seed: 'schema' as const, schemaFrom: initialise.profile } : { seed: 'empty' as const };
-      const missing = Object.entries(profile.databases).filter(([, written]) => !fs.existsSync(context.layout.resolve(written)));
-      const alreadyThere = Object.keys(profile.databases).filter((logical) => !missing.some(([name]) => name === logical));
+      const missing = missingDatabases(context.layout, profile.databases);
+      const alreadyThere = Object.keys(profile.databases).filter((logical) => !missing.some(({ name }) => name === logical));
       if (missing.length === 0) return { profileId, made: [], alreadyThere, ...seedFields, notes: [] };
-      for (const [, written] of missing) refuseNewDatabaseAtOutput(context.layout, config, written, `Give that database another path in the profile ("envprofiles show ${profileId}" names the file).`);
-      const made = await withNewDatabasesJournal(context, profileId, missing.map(([, written]) => context.layout.resolve(written)), (claim) => initialiseMissingDatabases(context, config, profile, initialise, claim));
+      for (const { path: written } of missing) refuseNewDatabaseAtOutput(context.layout, config, written, `Give that database another path in the profile ("envprofiles show ${profileId}" names the file).`);
+      const made = await withNewDatabasesJournal(context, profileId, missing.map(({ path }) => context.layout.resolve(path)), (claim) => initialiseMissingDatabases(context, config, profile, initialise, claim));
       appendAudit(context, { event: 'init-db', profile: profileId, outcome: 'ok', detail: `made ${made.join(', ')}${initialise.kind === 'schema-from' ? ` with the schema of ${initialise.profile}` : ' empty'}` });
       const held = heldByBackupsNote(context, config, profileId, made);
       // "It can be switched to now" only when it validates: required tables an empty database lacks keep a switch refused.

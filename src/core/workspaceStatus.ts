@@ -11,6 +11,7 @@ import { typedSystemError } from './systemErrors';
 import { workspaceConfigFor } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { liveLockOwner } from './workspaceLock';
+import { missingDatabaseNames, missingDatabases } from './missingDatabases';
 
 export interface ProfileSummary {
   id: string;
@@ -43,7 +44,7 @@ export function listProfiles(context: WorkspaceContext): ProfileSummary[] {
     active: result.id === active,
     valid: result.profile !== undefined,
     databases: result.profile?.databases ?? {},
-    missingDatabases: Object.entries(result.profile?.databases ?? {}).filter(([, written]) => !fs.existsSync(context.layout.resolve(written))).map(([logical]) => logical),
+    missingDatabases: missingDatabaseNames(context.layout, result.profile?.databases ?? {}),
     file: context.layout.relative(result.file),
     issues: result.issues,
     warnings: result.warnings ?? [],
@@ -109,7 +110,7 @@ export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
   }
   status.activeName = result.profile.name;
   status.activeType = result.profile.type;
-  status.missingDatabases = Object.entries(result.profile.databases).filter(([, written]) => !fs.existsSync(layout.resolve(written))).map(([name, written]) => ({ name, path: written }));
+  status.missingDatabases = missingDatabases(layout, result.profile.databases);
   try {
     const outputs = planOutputs(layout, config, result.profile, state.switchedAt ?? '').filter((output) => output.role !== 'state');
     // What a switch would refuse to replace (a database, a file too large to be an output) is said as the

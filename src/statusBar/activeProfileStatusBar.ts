@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { counted } from '../core/counted';
 import { lastVerifiedBackup } from '../core/backup/lastVerifiedBackup';
@@ -8,6 +7,7 @@ import { age, DATED_AFTER_NOW } from '../core/localTime';
 import { TYPE_SHORT } from '../tree/profileAppearance';
 import type { WorkspaceModel } from '../workspaceModel';
 import { COMMANDS } from '../commands/commandIds';
+import { missingDatabaseNames } from '../core/missingDatabases';
 
 /** The status-bar item that always shows the active environment; clicking it opens the switch picker. */
 export class ActiveProfileStatusBar implements vscode.Disposable {
@@ -47,7 +47,7 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     const active = folder.activeProfile();
     const unknown = !active && folder.stateUnreadable() !== undefined;
     // Looked at on every redraw (each minute, see AgeRedraw): a database removed under the application is no file event of ours.
-    const missing = active ? missingDatabases(folder, active) : [];
+    const missing = active ? missingDatabaseNames(folder.context.layout, active.databases) : [];
     this.item.text = active ? `$(${missing.length > 0 ? 'warning' : 'database'}) ${TYPE_SHORT[active.type]} · ${active.name}` : unknown ? '$(warning) Environment unknown' : '$(database) No environment';
     this.item.backgroundColor = active?.type === 'PRODUCTION' ? new vscode.ThemeColor('statusBarItem.errorBackground') : active?.type === 'TESTING' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.accessibilityInformation = { label: active ? `Active environment: ${active.type} ${active.name}${missing.length > 0 ? `, ${counted(missing.length, 'database')} missing` : ''}. Click to switch.` : unknown ? 'Active environment unknown: its state file is damaged. Click to switch.' : 'No active environment. Click to switch.', role: 'button' };
@@ -86,11 +86,6 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     this.subscription.dispose();
     this.item.dispose();
   }
-}
-
-/** The logical names of the profile's databases whose files do not exist. */
-function missingDatabases(folder: FolderModel, profile: Profile): string[] {
-  return Object.entries(profile.databases).filter(([, written]) => !fs.existsSync(folder.context.layout.resolve(written))).map(([logical]) => logical);
 }
 
 /** "taken 2 h ago", or "dated after now" for a backup made while the clock was ahead. */

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { lastVerifiedBackup } from '../core/backup/lastVerifiedBackup';
 import { keepRulesFrom, keepRulesText } from '../core/backup/retentionPolicy';
@@ -14,6 +13,7 @@ import { DatabaseNode } from './databaseNode';
 import { MessageNode } from './messageNode';
 import { typeIcon } from './profileAppearance';
 import type { TreeNode } from './treeNode';
+import { missingDatabaseNames } from '../core/missingDatabases';
 
 /** A valid profile: type icon and colour, active and protected marks; sections below. */
 export class ProfileNode implements TreeNode {
@@ -67,9 +67,9 @@ export class ProfileSectionNode implements TreeNode {
     item.contextValue = context;
     if (this.section === 'databases') {
       // As list's DATABASES column: how many, and how many have no file (each says so below, with Make Missing Databases inline).
-      const written = Object.values(this.profile.databases);
-      const missing = written.filter((w) => !fs.existsSync(this.folder.context.layout.resolve(w))).length;
-      item.description = missing > 0 ? `${written.length} · ${missing} missing` : `${written.length}`;
+      const count = Object.keys(this.profile.databases).length;
+      const missing = missingDatabaseNames(this.folder.context.layout, this.profile.databases).length;
+      item.description = missing > 0 ? `${count} · ${missing} missing` : `${count}`;
     }
     if (this.section === 'configuration') item.description = `${Object.keys(this.profile.configurations).length}`;
     if (this.section === 'backups') {

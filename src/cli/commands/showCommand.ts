@@ -4,6 +4,7 @@ import { isProtected } from '../../core/profileModel';
 import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand } from '../cliCommand';
+import { missingDatabaseNames } from '../../core/missingDatabases';
 
 /** When backups are meant to run, as written; this version does not run them itself. */
 function scheduleLines(schedule: Record<string, unknown> | undefined, everyProfileBeforeSwitch: boolean): string[] {
@@ -27,6 +28,7 @@ export const showCommand: CliCommand = {
     const config = workspaceConfigFor(context);
     const { profile, file } = loadProfile(context.layout, config, positionals[0]);
     const active = readActiveState(context.layout).active === profile.id;
+    const missing = missingDatabaseNames(context.layout, profile.databases);
     const text = [
       `${profile.id}  ${profile.type}${isProtected(profile) ? ' (protected)' : ''}${active ? ' (active)' : ''}`,
       `  name: ${profile.name}`,
@@ -34,7 +36,7 @@ export const showCommand: CliCommand = {
       ...(profile.createdAt ? [`  created: ${profile.createdAt}`] : []),
       `  file: ${context.layout.relative(file)}`,
       '  databases:',
-      ...Object.entries(profile.databases).map(([k, v]) => `    ${k}: ${v}`),
+      ...Object.entries(profile.databases).map(([k, v]) => `    ${k}: ${v}${missing.includes(k) ? ` (does not exist; "envprofiles validate ${profile.id}" says how to get it back)` : ''}`),
       ...(Object.keys(profile.configurations).length > 0
         ? ['  configurations:', ...Object.entries(profile.configurations).map(([k, v]) => `    ${k.toUpperCase()}=${String(v)}`)]
         : ['  configurations: none']),
@@ -47,6 +49,6 @@ export const showCommand: CliCommand = {
       `    keep: ${keepRulesText(keepRulesFrom(profile.backupSchedule))}`,
       ...scheduleLines(profile.backupSchedule, config.backups.beforeSwitch),
     ];
-    return { json: { profile, file: context.layout.relative(file), active, protected: isProtected(profile) }, text };
+    return { json: { profile, file: context.layout.relative(file), active, protected: isProtected(profile), missingDatabases: missing }, text };
   },
 };
