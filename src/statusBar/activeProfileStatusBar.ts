@@ -71,7 +71,13 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     for (const [logical, written] of Object.entries(active.databases)) {
       md.appendMarkdown(missing.includes(logical) ? `- $(error) ${logical}: \`${written}\` **does not exist**\n` : `- $(database) ${logical}: \`${written}\`\n`);
     }
-    if (missing.length > 0) md.appendMarkdown(`\n$(warning) ${missing.length === 1 ? 'A database is' : `${missing.length} databases are`} missing: the application would find none there, and SQLite would make a new, empty one. Restore ${missing.length === 1 ? 'it' : 'them'} from a backup (Restore One Database…), or make ${missing.length === 1 ? 'it' : 'them'} anew (Make Missing Databases…).\n`);
+    if (missing.length > 0) {
+      // The two commands that get it back, as links (trusted for those two only).
+      const restore = commandLink('Restore One Database…', COMMANDS.restoreDatabase, { profileId: active.id, ...(missing.length === 1 ? { database: missing[0] } : {}) });
+      const make = commandLink('Make Missing Databases…', COMMANDS.initialiseDatabases, { profileId: active.id });
+      md.isTrusted = { enabledCommands: [COMMANDS.restoreDatabase, COMMANDS.initialiseDatabases] };
+      md.appendMarkdown(`\n$(warning) ${missing.length === 1 ? 'A database is' : `${missing.length} databases are`} missing: the application would find none there, and SQLite would make a new, empty one. Restore ${missing.length === 1 ? 'it' : 'them'} from a backup (${restore}), or make ${missing.length === 1 ? 'it' : 'them'} anew (${make}).\n`);
+    }
     const { backup: verified, stranded } = lastVerifiedBackup(folder.backups(active.id), active, folder.context.now());
     const dataProblems = verified && !verified.verified?.ok ? '; $(warning) its data had problems when it was backed up (see the backup)' : '';
     const none = stranded ? `$(warning) No verified backup that can be restored: the chain of the last verified one ${stranded.fault.kind === 'lost' ? 'lost an archive' : 'holds an archive that failed verification'}` : '$(warning) No verified backup yet';
@@ -86,6 +92,11 @@ export class ActiveProfileStatusBar implements vscode.Disposable {
     this.subscription.dispose();
     this.item.dispose();
   }
+}
+
+/** A Markdown link that runs `command` with `args` (the tooltip must trust that command). */
+function commandLink(label: string, command: string, args: Record<string, string>): string {
+  return `[${label}](command:${command}?${encodeURIComponent(JSON.stringify(args))})`;
 }
 
 /** "taken 2 h ago", or "dated after now" for a backup made while the clock was ahead. */

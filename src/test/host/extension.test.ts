@@ -1094,7 +1094,9 @@ suite('Environment Profiles in a real VS Code', () => {
       assert.match(api.statusBar.item.text, /^\$\(warning\) /);
       const tooltip = (api.statusBar.item.tooltip as vscode.MarkdownString).value;
       assert.ok(tooltip.includes(`$(error) ${logical}: \`${written}\` **does not exist**`), tooltip);
-      assert.match(tooltip, /A database is missing: the application would find none there, and SQLite would make a new, empty one\. Restore it from a backup \(Restore One Database…\), or make it anew \(Make Missing Databases…\)\./);
+      const link = (command: string, args: object) => `(command:${command}?${encodeURIComponent(JSON.stringify(args))})`;
+      assert.ok(tooltip.includes(`A database is missing: the application would find none there, and SQLite would make a new, empty one. Restore it from a backup ([Restore One Database…]${link('envProfiles.restoreDatabase', { profileId: active.id, database: logical })}), or make it anew ([Make Missing Databases…]${link('envProfiles.initialiseDatabases', { profileId: active.id })}).`), tooltip);
+      assert.deepEqual((api.statusBar.item.tooltip as vscode.MarkdownString).isTrusted, { enabledCommands: ['envProfiles.restoreDatabase', 'envProfiles.initialiseDatabases'] });
       assert.match(api.statusBar.item.accessibilityInformation?.label ?? '', /, 1 database missing\. Click to switch\.$/);
     } finally {
       fs.renameSync(aside, file);
