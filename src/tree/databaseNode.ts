@@ -21,14 +21,17 @@ export class DatabaseNode implements TreeNode {
   getTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.logicalName, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
-    item.contextValue = fs.existsSync(this.absolutePath) ? CONTEXT.database : CONTEXT.missingDatabase;
+    // Looked at as it is drawn (each minute at least, see AgeRedraw), not as the last validation found it.
+    const missing = !fs.existsSync(this.absolutePath);
+    item.contextValue = missing ? CONTEXT.missingDatabase : CONTEXT.database;
     const problems = this.inspection?.checks.filter((c) => c.severity === 'error') ?? [];
     const parts: string[] = [];
-    if (this.inspection?.sizeBytes !== undefined) parts.push(formatSize(this.inspection.sizeBytes));
-    if (this.inspection?.journalMode) parts.push(this.inspection.journalMode === 'wal' ? 'WAL' : 'rollback journal');
-    parts.push(problems.length > 0 ? 'invalid' : 'valid');
+    if (this.inspection?.sizeBytes !== undefined && !missing) parts.push(formatSize(this.inspection.sizeBytes));
+    if (this.inspection?.journalMode && !missing) parts.push(this.inspection.journalMode === 'wal' ? 'WAL' : 'rollback journal');
+    parts.push(missing ? 'missing' : problems.length > 0 ? 'invalid' : 'valid');
     item.description = parts.join(' · ');
-    item.iconPath = new vscode.ThemeIcon(problems.length > 0 ? 'error' : 'database', problems.length > 0 ? new vscode.ThemeColor('errorForeground') : undefined);
+    const bad = missing || problems.length > 0;
+    item.iconPath = new vscode.ThemeIcon(bad ? 'error' : 'database', bad ? new vscode.ThemeColor('errorForeground') : undefined);
     const tooltip = new vscode.MarkdownString(`**${this.logicalName}** — \`${this.written}\`\n\n`);
     for (const check of this.inspection?.checks ?? []) tooltip.appendMarkdown(`- ${check.severity === 'error' ? '❌' : check.severity === 'warning' ? '⚠️' : '✓'} ${check.check}: ${check.detail}\n`);
     item.tooltip = tooltip;

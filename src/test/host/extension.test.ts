@@ -1052,6 +1052,7 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('its databases, missing, in the tree', () => roots().some((n) => labelOf(n) === 'Made Later') && databasesOf().every((c) => c === 'envProfiles.database.missing'));
     const sectionOf = () => child(roots().find((n) => labelOf(n) === 'Made Later') as TreeNode, 'Databases').getTreeItem().description;
     assert.equal(sectionOf(), '3 · 3 missing');
+    assert.deepEqual(child(roots().find((n) => labelOf(n) === 'Made Later') as TreeNode, 'Databases').getChildren().map((n) => n.getTreeItem().description), ['missing', 'missing', 'missing']);
     fs.mkdirSync(path.join(workspace(), 'data/made_later'), { recursive: true });
     fs.copyFileSync(path.join(workspace(), 'data/dev/settings.sqlite3'), path.join(workspace(), 'data/made_later/settings.sqlite3'));
     const settingsBytes = fs.readFileSync(path.join(workspace(), 'data/made_later/settings.sqlite3'));
