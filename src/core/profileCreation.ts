@@ -21,7 +21,6 @@ import { namedFew } from './namedFew';
 import type { WorkspaceLayout } from './workspaceLayout';
 import { missingDatabases } from './missingDatabases';
 
-
 export interface CreateProfileRequest {
   id: string;
   type?: string;

@@ -1,10 +1,10 @@
-import * as fs from 'node:fs';
 import { fullValidateProfile, quickValidateProfile } from '../../core/databaseValidation';
 import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand } from '../cliCommand';
 import { missingDatabasesAdvice } from '../missingDatabasesAdvice';
 import { counted } from '../../core/counted';
+import { missingDatabases } from '../../core/missingDatabases';
 
 const MARK = { ok: 'ok  ', info: 'info', warning: 'WARN', error: 'FAIL' } as const;
 
@@ -28,7 +28,7 @@ export const validateCommand: CliCommand = {
     for (const problem of report.problems.filter((p) => p.severity === 'error' && !p.field?.startsWith('profile.databases.'))) text.push(`  FAIL ${problem.message}`);
     for (const problem of report.problems.filter((p) => p.severity === 'warning')) text.push(`  WARN ${problem.message}`);
     text.push(report.ok ? `${profile.id} is valid.` : `${profile.id} is NOT valid: ${counted(report.problems.filter((p) => p.severity === 'error').length, 'problem')}.`);
-    const missing = report.databases.filter((db) => db.checks.some((c) => c.check === 'exists' && c.severity === 'error') && !fs.existsSync(db.absolute));
+    const missing = missingDatabases(context.layout, profile.databases);
     if (missing.length > 0) {
       const them = missing.length === 1 ? `${missing[0].path} is missing` : `${missing.length} database files are missing`;
       text.push(`next: ${them}. ${missingDatabasesAdvice(context, profile.id, missing.map((db) => db.name)).join(' ')}`);
