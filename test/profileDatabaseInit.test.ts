@@ -83,7 +83,7 @@ describe('init-db: the missing databases of an existing profile', function () {
     const settingsBytes = fs.readFileSync(settings);
     const made = runCli(['init-db', 'half_env', '--schema-from', DEV, '--json', '--workspace', root]);
     assert.equal(made.status, 0, made.stderr);
-    assert.deepEqual(made.json?.result, { profileId: 'half_env', made: ['strategies', 'market_data'], alreadyThere: ['settings'], seed: 'schema', schemaFrom: DEV, notes: [] });
+    assert.deepEqual(made.json?.result, { profileId: 'half_env', made: ['strategies', 'market_data'], alreadyThere: ['settings'], databases: Object.fromEntries(DATABASES.map((d) => [d, `data/half_env/${d}.sqlite3`])), seed: 'schema', schemaFrom: DEV, notes: [] });
     assert.ok(fs.readFileSync(settings).equals(settingsBytes), 'the existing database is untouched');
     const sqlite = await engine();
     const strategies = tablesOf(path.join(root, 'data/half_env/strategies.sqlite3'), sqlite);

@@ -58,9 +58,14 @@ export function profileItem(folder: FolderModel, profile: Profile): vscode.Quick
   };
 }
 
-/** The profile a command works on: the tree item's, the one named, or picked. */
+/** The profile a command works on: the tree item's (a profile, one of its sections, or one of its databases), the one named, or picked. */
 export async function resolveProfile(services: CommandServices, target: unknown, placeHolder: string): Promise<{ folder: FolderModel; profile: Profile }> {
   if (target instanceof ProfileNode || target instanceof ProfileSectionNode) return { folder: target.folder, profile: target.profile };
+  if (target instanceof DatabaseNode) {
+    const profile = target.folder.profile(target.profileId);
+    if (!profile) throw new Error(`No valid profile "${target.profileId}" in ${target.folder.name}.`);
+    return { folder: target.folder, profile };
+  }
   const folder = await resolveFolder(services, target);
   const args = argumentsOf(target);
   if (args.profileId) {

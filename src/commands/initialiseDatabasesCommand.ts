@@ -2,22 +2,12 @@ import * as vscode from 'vscode';
 import { counted } from '../core/counted';
 import { initialiseProfileDatabases, type DatabaseInitResult, type InitialiseDatabases } from '../core/profileDatabaseInit';
 import { namedFew } from '../core/namedFew';
-import type { Profile } from '../core/profileModel';
-import type { FolderModel } from '../folderModel';
-import { DatabaseNode } from '../tree/databaseNode';
 import { requireTrust, withOperationProgress } from './commandRunner';
 import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf, resolveProfile } from './commandTargets';
 import { missingDatabaseNames } from '../core/missingDatabases';
 
 type MakeMissing = Exclude<InitialiseDatabases, { kind: 'none' }>;
-
-/** The profile of a database's tree item (its menu offers this command when the file is missing). */
-function ofDatabaseNode(node: DatabaseNode): { folder: FolderModel; profile: Profile } {
-  const profile = node.folder.profile(node.profileId);
-  if (!profile) throw new Error(`No valid profile "${node.profileId}" in ${node.folder.name}.`);
-  return { folder: node.folder, profile };
-}
 
 /**
  * Make Missing Databases (envprofiles init-db): the profile's database files that do not exist yet,
@@ -26,7 +16,7 @@ function ofDatabaseNode(node: DatabaseNode): { folder: FolderModel; profile: Pro
  */
 export async function initialiseDatabasesCommand(services: CommandServices, target: unknown): Promise<DatabaseInitResult | undefined> {
   requireTrust('making databases');
-  const { folder, profile } = target instanceof DatabaseNode ? ofDatabaseNode(target) : await resolveProfile(services, target, 'Make the missing databases of which profile?');
+  const { folder, profile } = await resolveProfile(services, target, 'Make the missing databases of which profile?');
   const missing = missingDatabaseNames(folder.context.layout, profile.databases);
   if (missing.length === 0) {
     void vscode.window.showInformationMessage(`Every database of ${profile.name} exists already; nothing was made.`);

@@ -11,6 +11,15 @@ export function isInside(dir: string, candidate: string): boolean {
 }
 
 /**
+ * True when `relative`, a path relative to the workspace folder, names this tool's own folder or a path
+ * in it, read as written: symbolic links are not followed (checkProfilePath follows them too), and an
+ * absolute path is never taken for one.
+ */
+export function relativePathInStore(relative: string): boolean {
+  return !path.isAbsolute(relative) && path.normalize(relative).split(path.sep)[0] === STORE_FOLDER;
+}
+
+/**
  * Resolves symlinks in `target` as far as the path exists, then appends the part that does not exist
  * yet. This is where the file really is (or will be), which is what "inside the workspace" must judge.
  * A symbolic link whose target does not exist (yet) leads there all the same: read as a plain name, a
@@ -100,8 +109,8 @@ export function checkProfilePath(workspaceRoot: string, written: string, allowed
   }
   // The store holds this tool's own files (profiles, state, config, journals, backups): a profile's file
   // or an output there would be overwritten by a restore or a switch, or overwrite one of them.
-  if (!storeAllowed && (isInside(path.join(path.resolve(workspaceRoot), STORE_FOLDER), absolute) || isInside(path.join(root, STORE_FOLDER), real))) {
-    const writtenThere = isInside(path.join(path.resolve(workspaceRoot), STORE_FOLDER), absolute);
+  const writtenThere = relativePathInStore(path.relative(path.resolve(workspaceRoot), absolute));
+  if (!storeAllowed && (writtenThere || isInside(path.join(root, STORE_FOLDER), real))) {
     return { ok: false, reason: `"${written}" is inside ${STORE_FOLDER}, where this tool keeps its own files`, ...(writtenThere ? {} : { throughLink: true }) };
   }
   return { ok: true, absolute, real };

@@ -131,9 +131,10 @@ async function storeParsedProfile(context: WorkspaceContext, config: WorkspaceCo
   }
   requireNewProfileId(layout, config, profile.id, 'Choose another id, or clone the existing profile with "envprofiles clone".');
   for (const written of Object.values(profile.databases)) refuseNewDatabaseAtOutput(layout, config, written, 'Give that database another path.');
-  const newFiles = initialise.kind === 'none' ? [] : Object.values(profile.databases).map((w) => layout.resolve(w)).filter((file) => !fs.existsSync(file));
+  const toMake = initialise.kind === 'none' ? [] : missingDatabases(layout, profile.databases);
+  const newFiles = toMake.map(({ path }) => layout.resolve(path));
   const { made: initialised, profileFile: file } = await withNewProfileJournal(context, { operation: 'create', source: sourceLabel ?? 'flags', target: profile.id, newFiles, profileText: profileDocumentText(parsed.document) }, (claim) =>
-    initialiseMissingDatabases(context, config, profile, initialise, claim));
+    initialiseMissingDatabases(context, config, toMake, initialise, claim));
   appendAudit(context, { event: 'create', profile: profile.id, outcome: 'ok', detail: initialised.length ? `initialised ${initialised.join(', ')}` : undefined });
   const earlier = earlierBackupsNoteFor(layout, config, profile, context.now());
   const missing = missingDatabasesNote(layout, profile);

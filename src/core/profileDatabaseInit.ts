@@ -7,13 +7,12 @@ import { EnvProfilesError } from './errors';
 import { namedFew } from './namedFew';
 import { withNewDatabasesJournal, type ClaimNewFile } from './newProfileJournal';
 import { refuseNewDatabaseAtOutput } from './outputCollisions';
-import type { Profile } from './profileModel';
 import { loadProfile } from './profileStore';
 import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
 import { withWorkspaceLock } from './workspaceSession';
-import { missingDatabases } from './missingDatabases';
+import { missingDatabases, type MissingDatabase } from './missingDatabases';
 
 /** How to bring missing databases into existence: not at all, empty, or with another profile's schema. */
 export type InitialiseDatabases = { kind: 'none' } | { kind: 'empty' } | { kind: 'schema-from'; profile: string };
@@ -24,6 +23,8 @@ export interface DatabaseInitResult {
   made: string[];
   /** Logical names of those that existed already (left as they were). */
   alreadyThere: string[];
+  /** The profile's databases (logical name → path as written), in its order. */
+  databases: Record<string, string>;
   seed: 'empty' | 'schema';
   schemaFrom?: string;
   /** What quick validation still finds wrong after the databases were made (an empty database lacks the profile's required tables), if anything. */
@@ -44,13 +45,13 @@ function heldByBackupsNote(context: WorkspaceContext, config: WorkspaceConfig, p
 }
 
 /**
- * Makes the databases of `profile` that do not exist yet (`claim`: see withNewProfileJournal), empty
- * or with the schema of another profile's database of the same logical name; returns their logical names.
+ * Makes a profile's `missing` databases (see missingDatabases; `claim`: see withNewProfileJournal),
+ * empty or with the schema of another profile's database of the same logical name; returns their
+ * logical names.
  */
-export async function initialiseMissingDatabases(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, initialise: InitialiseDatabases, claim: ClaimNewFile): Promise<string[]> {
+export async function initialiseMissingDatabases(context: WorkspaceContext, config: WorkspaceConfig, missing: MissingDatabase[], initialise: InitialiseDatabases, claim: ClaimNewFile): Promise<string[]> {
   if (initialise.kind === 'none') return [];
   const schemaSource = initialise.kind === 'schema-from' ? loadProfile(context.layout, config, initialise.profile).profile : undefined;
-  const missing = missingDatabases(context.layout, profile.databases);
   // Every source is checked before anything is made, so a profile lacking one leaves nothing half done.
   for (const { name: logical } of missing) {
     if (schemaSource && schemaSource.databases[logical] === undefined) {
@@ -85,13 +86,13 @@ export async function initialiseProfileDatabases(context: WorkspaceContext, prof
       const seedFields = initialise.kind === 'schema-from' ? { seed: 'schema' as const, schemaFrom: initialise.profile } : { seed: 'empty' as const };
       const missing = missingDatabases(context.layout, profile.databases);
       const alreadyThere = Object.keys(profile.databases).filter((logical) => !missing.some(({ name }) => name === logical));
-      if (missing.length === 0) return { profileId, made: [], alreadyThere, ...seedFields, notes: [] };
+      if (missing.length === 0) return { profileId, made: [], alreadyThere, databases: profile.databases, ...seedFields, notes: [] };
       for (const { path: written } of missing) refuseNewDatabaseAtOutput(context.layout, config, written, `Give that database another path in the profile ("envprofiles show ${profileId}" names the file).`);
-      const made = await withNewDatabasesJournal(context, profileId, missing.map(({ path }) => context.layout.resolve(path)), (claim) => initialiseMissingDatabases(context, config, profile, initialise, claim));
+      const made = await withNewDatabasesJournal(context, profileId, missing.map(({ path }) => context.layout.resolve(path)), (claim) => initialiseMissingDatabases(context, config, missing, initialise, claim));
       appendAudit(context, { event: 'init-db', profile: profileId, outcome: 'ok', detail: `made ${made.join(', ')}${initialise.kind === 'schema-from' ? ` with the schema of ${initialise.profile}` : ' empty'}` });
       const held = heldByBackupsNote(context, config, profileId, made);
       // "It can be switched to now" only when it validates: required tables an empty database lacks keep a switch refused.
       const stillInvalid = quickValidateProfile(context, config, profile).problems.find((p) => p.severity === 'error')?.message;
-      return { profileId, made, alreadyThere, ...seedFields, ...(stillInvalid ? { stillInvalid } : {}), notes: held ? [held] : [] };
+      return { profileId, made, alreadyThere, databases: profile.databases, ...seedFields, ...(stillInvalid ? { stillInvalid } : {}), notes: held ? [held] : [] };
     }));
 }

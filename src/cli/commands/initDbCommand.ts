@@ -1,6 +1,4 @@
 import { initialiseProfileDatabases } from '../../core/profileDatabaseInit';
-import { loadProfile } from '../../core/profileStore';
-import { workspaceConfigFor } from '../../core/workspaceConfig';
 import { counted } from '../../core/counted';
 import { stringOption } from '../cliArguments';
 import type { CliCommand } from '../cliCommand';
@@ -19,16 +17,16 @@ export const initDbCommand: CliCommand = {
   async run({ context, positionals, options }) {
     const schemaFrom = stringOption(options['schema-from']);
     const result = await initialiseProfileDatabases(context, positionals[0], schemaFrom === undefined ? { kind: 'empty' } : { kind: 'schema-from', profile: schemaFrom });
-    const { profile } = loadProfile(context.layout, workspaceConfigFor(context), result.profileId);
+    const id = result.profileId;
     const text = result.made.length === 0
-      ? [`Every database of ${profile.id} exists already; nothing was made.`]
-      : [result.schemaFrom === undefined ? `Made ${counted(result.made.length, 'empty database')} for ${profile.id}:` : `Made ${counted(result.made.length, 'database')} for ${profile.id} with the schema of ${result.schemaFrom} (tables, no rows):`];
-    for (const [logical, written] of Object.entries(profile.databases)) {
+      ? [`Every database of ${id} exists already; nothing was made.`]
+      : [result.schemaFrom === undefined ? `Made ${counted(result.made.length, 'empty database')} for ${id}:` : `Made ${counted(result.made.length, 'database')} for ${id} with the schema of ${result.schemaFrom} (tables, no rows):`];
+    for (const [logical, written] of Object.entries(result.databases)) {
       text.push(`  ${logical}: ${written}${result.made.includes(logical) ? ` (made ${result.schemaFrom === undefined ? 'empty' : 'with its schema'})` : ' (exists; left as it was)'}`);
     }
     for (const note of result.notes) text.push(`note: ${note}`);
-    if (result.stillInvalid) text.push(`next: ${profile.id} does not validate yet (${result.stillInvalid}); switch refuses it until it does ("envprofiles validate ${profile.id}" says all).`);
-    else if (result.made.length > 0) text.push(`next: ${profile.id} can be switched to and backed up now ("envprofiles validate ${profile.id}" checks it).`);
+    if (result.stillInvalid) text.push(`next: ${id} does not validate yet (${result.stillInvalid}); switch refuses it until it does ("envprofiles validate ${id}" says all).`);
+    else if (result.made.length > 0) text.push(`next: ${id} can be switched to and backed up now ("envprofiles validate ${id}" checks it).`);
     return { json: result, text };
   },
 };

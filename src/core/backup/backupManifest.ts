@@ -10,6 +10,7 @@ import type { DeflateSegment } from './zipWriter';
 import { isCount, isDateText, isIsoTime, isSha256, shownValue as shown } from '../untrustedValues';
 import { counted } from '../counted';
 import { STORE_FOLDER } from '../storeFolder';
+import { relativePathInStore } from '../pathSafety';
 
 export const MANIFEST_ENTRY = 'manifest.json';
 export const MANIFEST_FORMAT = 'envprofiles-backup';
@@ -154,11 +155,6 @@ export class NewerFormatError extends EnvProfilesError {
   }
 }
 
-/** A relative path inside the tool's own folder, as written (an absolute one is judged by restore, against the workspace). */
-function inStoreFolder(written: string): boolean {
-  return !path.isAbsolute(written) && path.posix.normalize(written).split('/')[0] === STORE_FOLDER;
-}
-
 function fail(archive: string, message: string): never {
   throw new EnvProfilesError('ARCHIVE_INVALID', `${archive}: manifest.json ${message}.`, { file: archive, hint: 'The archive is damaged or was not written by Environment Profiles; use another backup.' });
 }
@@ -300,7 +296,7 @@ export function parseManifest(text: string, archive: string): BackupManifest {
       // Only the profile file is backed up from the tool's own folder (a profile's files: and its env file
       // are refused there): such a record would have a restore write over config.yaml or a profile. Before,
       // verify found it sound and restore refused it (a manifest that said the profile file was a files: entry).
-      if (file.role !== 'profile' && inStoreFolder(file.originalPath)) refuse(archive, `gives ${file.role === 'env-file' ? 'the env file' : 'a file'} the path ${file.originalPath}, inside ${STORE_FOLDER}, where only the profile file is backed up from`);
+      if (file.role !== 'profile' && relativePathInStore(file.originalPath)) refuse(archive, `gives ${file.role === 'env-file' ? 'the env file' : 'a file'} the path ${file.originalPath}, inside ${STORE_FOLDER}, where only the profile file is backed up from`);
       filePaths.add(file.originalPath);
       singleRoles.add(file.role);
     }
