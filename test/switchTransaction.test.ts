@@ -91,14 +91,14 @@ describe('switch transaction', () => {
     fs.rmSync(path.join(root, 'data/market_data.sqlite3'));
     const status = workspaceStatus(context);
     assert.equal(status.inSync, false);
-    assert.deepEqual(status.drift.sort(), ['.env differs in EXTRA', 'data/market_data.sqlite3 is missing (it should be a link to dev/market_data.sqlite3)']);
+    assert.deepEqual(status.drift.sort(), ['.env sets EXTRA, which the profile does not (edited since the last switch wrote it: a switch replaces it, and keeps a copy in .envprofiles/env-backups/ first)', 'data/market_data.sqlite3 is missing (it should be a link to dev/market_data.sqlite3)']);
     // A link pointed elsewhere, and a workspace folder moved: what differs, and why it may.
     fs.symlinkSync('test/market_data.sqlite3', path.join(root, 'data/market_data.sqlite3'));
     const moved = besideDir(root, 'moved');
     fs.renameSync(root, moved);
     const after = workspaceStatus(createWorkspaceContext(moved, context.engine));
     assert.deepEqual(after.drift.sort(), [
-      `.env differs in ENVPROFILE_DB_SETTINGS, ENVPROFILE_DB_STRATEGIES, ENVPROFILE_DB_MARKET_DATA, EXTRA (its database paths are outside ${moved}: was the workspace folder moved or copied?)`,
+      `.env has other values for ENVPROFILE_DB_SETTINGS, ENVPROFILE_DB_STRATEGIES, ENVPROFILE_DB_MARKET_DATA; sets EXTRA, which the profile does not (its database paths are outside ${moved}: was the workspace folder moved or copied?) (edited since the last switch wrote it: a switch replaces it, and keeps a copy in .envprofiles/env-backups/ first)`,
       'data/market_data.sqlite3 points at test/market_data.sqlite3, not at dev/market_data.sqlite3',
     ]);
     // A link whose path goes through a file: said in words (before: "ENOTDIR: not a directory, lstat …").
@@ -117,6 +117,44 @@ describe('switch transaction', () => {
     assert.equal(fs.readFileSync(path.join(root, first.envFileBackup), 'utf8'), 'MY_OWN=secret\n');
     const second = await switchProfile(context, TEST);
     assert.equal(second.envFileBackup, undefined, 'our own env file is not backed up again');
+  });
+
+  it('keeps aside an env file edited since the last switch wrote it before replacing it, and only such a one', async () => {
+    const { root, context } = await demoWorkspace();
+    const env = path.join(root, '.env');
+    await switchProfile(context, DEV);
+    assert.equal((await switchProfile(context, DEV)).envFileBackup, undefined, 'as the switch wrote it: nothing kept');
+    // A secret added by hand: status says what a switch does with it, the switch keeps it.
+    fs.appendFileSync(env, 'API_KEY=added-by-hand\n');
+    const edited = fs.readFileSync(env);
+    assert.deepEqual(workspaceStatus(context).drift, ['.env sets API_KEY, which the profile does not (edited since the last switch wrote it: a switch replaces it, and keeps a copy in .envprofiles/env-backups/ first)']);
+    const cli = runCli(['switch', TEST, '--workspace', root]);
+    assert.equal(cli.status, 0, cli.stderr);
+    const saved = /the previous env file had been edited since the last switch wrote it; it was saved to (\S+) /.exec(cli.stdout)?.[1];
+    assert.ok(saved, cli.stdout);
+    assert.ok(fs.readFileSync(path.join(root, saved)).equals(edited), 'the copy is the edited file, byte for byte');
+    assert.doesNotMatch(fs.readFileSync(env, 'utf8'), /API_KEY/, 'the env file is the profile\'s again');
+    // Stale, not edited: the profile file changed after the switch. The switch writes the new values, keeping nothing.
+    const profileFile = path.join(root, `.envprofiles/profiles/${TEST}.yaml`);
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('log_level: "INFO"', 'log_level: "WARNING"'));
+    assert.match(workspaceStatus(context).drift.join('\n'), /^\.env has other values for LOG_LEVEL$/);
+    const again = await switchProfile(context, TEST);
+    assert.equal(again.envFileBackup, undefined, 'a stale env file is not kept aside');
+    assert.match(fs.readFileSync(env, 'utf8'), /^LOG_LEVEL='WARNING'$/m);
+    // Edited so that it is what the switch writes anyway: nothing would be lost, nothing is kept.
+    const expected = fs.readFileSync(env, 'utf8');
+    await switchProfile(context, DEV);
+    fs.writeFileSync(env, expected);
+    assert.equal((await switchProfile(context, TEST)).envFileBackup, undefined, 'the same content: nothing kept');
+    // A state.json written before the switch recorded what it wrote: edits cannot be told, nothing is kept (as before).
+    const stateFile = path.join(root, '.envprofiles/state.json');
+    const { envFileSha256, ...older } = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    assert.match(envFileSha256, /^[0-9a-f]{64}$/);
+    fs.writeFileSync(stateFile, JSON.stringify(older));
+    fs.appendFileSync(env, 'OTHER=1\n');
+    assert.doesNotMatch(workspaceStatus(context).drift.join('\n'), /edited since/);
+    assert.equal((await switchProfile(context, DEV)).envFileBackup, undefined);
+    assert.deepEqual(fs.readdirSync(path.join(root, '.envprofiles/env-backups')), [path.basename(saved)], 'one copy in all');
   });
 
   it('refuses while the busy guard is up, changing nothing', async () => {

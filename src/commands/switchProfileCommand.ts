@@ -1,9 +1,11 @@
 import * as vscode from 'vscode';
 import { isProtected } from '../core/profileModel';
-import { switchProfile } from '../core/switchTransaction';
+import { ENV_FILE_BACKUP_REASON_TEXT, switchProfile } from '../core/switchTransaction';
 import { argumentsOf, askToTypeId, resolveProfile } from './commandTargets';
 import { requireTrust, withOperationProgress } from './commandRunner';
 import type { CommandServices } from './commandServices';
+
+const OPEN_SAVED_ENV_FILE = 'Open Saved Copy';
 
 /** Switch: pick (with types and warnings), confirm a protected profile by typing its id, switch under progress. */
 export async function switchProfileCommand(services: CommandServices, target: unknown): Promise<string | undefined> {
@@ -18,7 +20,14 @@ export async function switchProfileCommand(services: CommandServices, target: un
   const extra = result.beforeSwitchBackup ? ` (backed up ${result.from} first${result.beforeSwitchNote ? `: ${result.beforeSwitchNote}` : ''})` : '';
   if (result.beforeSwitchNote) services.log.warn(`before-switch backup ${result.beforeSwitchBackup}: ${result.beforeSwitchNote}`);
   const done = result.from === result.to ? `${profile.name} (${profile.type}) was already the active profile; its outputs were written again` : `Switched to ${profile.name} (${profile.type})`;
-  void vscode.window.showInformationMessage(`${done} in ${result.durationMs.toFixed(0)} ms${extra}.`);
+  const message = `${done} in ${result.durationMs.toFixed(0)} ms${extra}.`;
+  if (result.envFileBackup && result.envFileBackupReason) {
+    // What the replaced env file held may be wanted (a secret added by hand): say where it went, and open it on request.
+    const saved = vscode.Uri.file(folder.context.layout.resolve(result.envFileBackup));
+    void vscode.window.showInformationMessage(`${message} The previous env file ${ENV_FILE_BACKUP_REASON_TEXT[result.envFileBackupReason]}; it was saved to ${result.envFileBackup}.`, OPEN_SAVED_ENV_FILE).then((choice) => {
+      if (choice === OPEN_SAVED_ENV_FILE) void vscode.window.showTextDocument(saved);
+    });
+  } else void vscode.window.showInformationMessage(message);
   void services.terminals.offerRelaunch(openBefore, profile.name);
   return result.to;
 }

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderActiveState } from './activeState';
+import { renderActiveState, type ActiveState } from './activeState';
 import { EnvProfilesError } from './errors';
 import { renderEnvFile } from './envFileFormat';
 import type { Profile } from './profileModel';
@@ -9,6 +10,7 @@ import type { WorkspaceLayout } from './workspaceLayout';
 import { nonFileInWords } from './pathKind';
 import { namedFew } from './namedFew';
 import { formatSize } from './diskSpace';
+import { STORE_FOLDER } from './storeFolder';
 
 /** What a switch writes: a file with content, or a symlink with a target. */
 export type OutputContent = { kind: 'file'; content: string } | { kind: 'symlink'; target: string };
@@ -42,12 +44,26 @@ export function planOutputs(layout: WorkspaceLayout, config: WorkspaceConfig, pr
     const absolute = layout.resolve(linkPath);
     outputs.push({ role: 'links', path: absolute, label: linkPath, after: { kind: 'symlink', target: path.relative(path.dirname(absolute), layout.resolve(written)) } });
   }
-  if (config.envFile) {
-    outputs.push({ role: 'env-file', path: layout.resolve(config.envFile), label: config.envFile, after: { kind: 'file', content: renderEnvFile(profile, layout) } });
+  const envContent = config.envFile ? renderEnvFile(profile, layout) : undefined;
+  if (config.envFile && envContent !== undefined) {
+    outputs.push({ role: 'env-file', path: layout.resolve(config.envFile), label: config.envFile, after: { kind: 'file', content: envContent } });
   }
-  const state = { active: profile.id, switchedAt, envFile: config.envFile };
+  const state = { active: profile.id, switchedAt, envFile: config.envFile, ...(envContent === undefined ? {} : { envFileSha256: envFileHash(envContent) }) };
   outputs.push({ role: 'state', path: layout.stateFile, label: layout.relative(layout.stateFile), after: { kind: 'file', content: renderActiveState(state) } });
   return outputs;
+}
+
+/** The SHA-256 of an env file's content, as state.json records it (see ActiveState.envFileSha256). */
+export function envFileHash(content: string | Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/**
+ * True when the env file at `label` holding `content` is not what the last switch wrote there (state.json
+ * records its SHA-256): it was edited since. Unknown (false) when no switch recorded one.
+ */
+export function envFileEditedSinceSwitch(state: ActiveState, label: string, content: string | Buffer): boolean {
+  return state.envFile === label && state.envFileSha256 !== undefined && envFileHash(content) !== state.envFileSha256;
 }
 
 /**
@@ -85,11 +101,12 @@ function envLines(text: string): Map<string, string> {
 
 /**
  * How the output on disk differs from what the switch would write, in words (undefined when it does
- * not): which link points elsewhere, which variables of the env file differ. `now` is what is at its
- * path (captureOutput). `root` is the workspace folder: database paths of the env file outside it mean
- * the folder was moved or copied.
+ * not): which link points elsewhere, which variables of the env file differ and how. `now` is what is
+ * at its path (captureOutput); `state` says what the last switch wrote (an env file edited since is said
+ * so, with what a switch does with those edits). `root` is the workspace folder: database paths of the
+ * env file outside it mean the folder was moved or copied.
  */
-export function outputDrift(output: PlannedOutput, root: string, now: OutputSnapshot): string | undefined {
+export function outputDrift(output: PlannedOutput, root: string, now: OutputSnapshot, state: ActiveState): string | undefined {
   const { label, after } = output;
   if (after.kind === 'symlink') {
     if (now.kind === 'symlink') return now.target === after.target ? undefined : `${label} points at ${now.target}, not at ${after.target}`;
@@ -97,13 +114,22 @@ export function outputDrift(output: PlannedOutput, root: string, now: OutputSnap
   }
   if (now.kind === 'absent') return `${label} is missing`;
   if (now.kind === 'symlink') return `${label} is a link to ${now.target}, not the file a switch writes`;
-  const text = Buffer.from(now.contentBase64, 'base64').toString('utf8');
+  const bytes = Buffer.from(now.contentBase64, 'base64');
+  const text = bytes.toString('utf8');
   if (text === after.content) return undefined;
+  const edited = envFileEditedSinceSwitch(state, label, bytes) ? ` (edited since the last switch wrote it: a switch replaces it, and keeps a copy in ${STORE_FOLDER}/env-backups/ first)` : '';
   const [have, want] = [envLines(text), envLines(after.content)];
-  const differing = [...new Set([...have.keys(), ...want.keys()])].filter((key) => have.get(key) !== want.get(key));
-  if (differing.length === 0) return `${label} differs from what a switch writes (in its comments or layout)`;
-  const shown = namedFew(differing, 5);
+  const keys = [...new Set([...have.keys(), ...want.keys()])];
+  const onlyInFile = keys.filter((key) => !want.has(key));
+  const lacking = keys.filter((key) => !have.has(key));
+  const otherValue = keys.filter((key) => have.has(key) && want.has(key) && have.get(key) !== want.get(key));
+  if (onlyInFile.length + lacking.length + otherValue.length === 0) return `${label} differs from what a switch writes (in its comments or layout)${edited}`;
+  const how = [
+    ...(otherValue.length ? [`has other values for ${namedFew(otherValue, 5)}`] : []),
+    ...(onlyInFile.length ? [`sets ${namedFew(onlyInFile, 5)}, which the profile does not`] : []),
+    ...(lacking.length ? [`lacks ${namedFew(lacking, 5)}`] : []),
+  ];
   const elsewhere = [...have.entries()].some(([key, line]) => key.startsWith('ENVPROFILE_DB_') && want.has(key) && !line.includes(`${root}${path.sep}`));
-  return `${label} differs in ${shown}${elsewhere ? ` (its database paths are outside ${root}: was the workspace folder moved or copied?)` : ''}`;
+  return `${label} ${how.join('; ')}${elsewhere ? ` (its database paths are outside ${root}: was the workspace folder moved or copied?)` : ''}${edited}`;
 }
 

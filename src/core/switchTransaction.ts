@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { readActiveState } from './activeState';
+import { readActiveState, type ActiveState } from './activeState';
 import { appendAudit, auditedAlready, auditingUnfinished } from './auditLog';
 import { confirmationRequiredError, refuseMisdirectedConfirmation } from './misdirectedConfirmation';
 import { replaceSymlinkAtomic, writeFileAtomic } from './atomicFile';
@@ -12,7 +12,7 @@ import { loadProfile, readProfileFile } from './profileStore';
 import { backUpProfile } from './backup/backupCreation';
 import { joinedNotes } from './joinedNotes';
 import { rollBackSwitch } from './switchRollback';
-import { captureOutput, planOutputs, type OutputSnapshot, type PlannedOutput } from './switchOutputs';
+import { captureOutput, envFileEditedSinceSwitch, planOutputs, type OutputSnapshot, type PlannedOutput } from './switchOutputs';
 import { checkBusyGuard } from './busyGuard';
 import { checkOutputsReplaceOnlyOutputs, refuseOversizedOutputs } from './outputCollisions';
 import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
@@ -31,7 +31,10 @@ export interface SwitchResult {
   to: string;
   profile: Profile;
   outputs: string[];
+  /** Where the env file the switch replaced was kept aside, when it was (see keepReplacedEnvFileAside). */
   envFileBackup?: string;
+  /** Why it was: this tool did not write it, or it was edited after the last switch wrote it. */
+  envFileBackupReason?: EnvFileBackupReason;
   /** The backup taken of the profile being left, when one was asked for. */
   beforeSwitchBackup?: string;
   /** What that backup says (a database file of the profile left that was gone, and so left out), one sentence each. */
@@ -58,7 +61,8 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   const step = (name: string): void => context.onStep?.(name);
   const config = workspaceConfigFor(context);
   const { profile } = loadProfile(layout, config, id);
-  const from = readActiveState(layout).active;
+  const state = readActiveState(layout);
+  const from = state.active;
   if (!isProtected(profile)) refuseMisdirectedConfirmation(options.confirmedId, id, 'this switch is to');
 
   const report = quickValidateProfile(context, config, profile);
@@ -94,7 +98,7 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
     outputs = captured();
     checkOutputsReplaceOnlyOutputs(context, config, outputs);
   }
-  const envFileBackup = backUpForeignEnvFile(context, outputs);
+  const { file: envFileBackup, reason: envFileBackupReason } = keepReplacedEnvFileAside(context, outputs, state) ?? {};
 
   const journal: SwitchJournal = { operation: 'switch', phase: 'prepared', startedAt: switchedAt, from, to: id, outputs };
   writeJournal(layout, SWITCH_JOURNAL, journal);
@@ -115,7 +119,7 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   appendAudit(context, { event: 'switch', profile: id, outcome: 'ok', detail: from ? `from ${from}` : undefined });
   removeJournal(layout, SWITCH_JOURNAL);
   context.logger.info(from === id ? `Wrote the outputs of ${id} again (it was already the active profile).` : `Switched to ${id}${from ? ` from ${from}` : ''}.`);
-  return { from, to: id, profile, outputs: outputs.map((o) => o.label), envFileBackup, beforeSwitchBackup, ...(beforeSwitchNotes?.length ? { beforeSwitchNotes } : {}), beforeSwitchNote, durationMs: performance.now() - started };
+  return { from, to: id, profile, outputs: outputs.map((o) => o.label), envFileBackup, envFileBackupReason, beforeSwitchBackup, ...(beforeSwitchNotes?.length ? { beforeSwitchNotes } : {}), beforeSwitchNote, durationMs: performance.now() - started };
 }
 
 /** Backs up the profile being left when config.yaml (backups.before_switch) or that profile (backup_schedule.before_switch) asks. */
@@ -143,15 +147,30 @@ function applyOutput(output: PlannedOutput): void {
   else writeFileAtomic(output.path, output.after.content);
 }
 
-/** An env file that this tool did not write is copied aside before it is first replaced. */
-function backUpForeignEnvFile(context: WorkspaceContext, outputs: (PlannedOutput & { before: OutputSnapshot })[]): string | undefined {
+export type EnvFileBackupReason = 'not-written-by-us' | 'edited-since-switch';
+
+/** Why the replaced env file was kept aside, in words: "the previous env file …". */
+export const ENV_FILE_BACKUP_REASON_TEXT: Record<EnvFileBackupReason, string> = {
+  'not-written-by-us': 'was not written by Environment Profiles',
+  'edited-since-switch': 'had been edited since the last switch wrote it',
+};
+
+/**
+ * Copies the env file aside before the switch replaces it when what it holds would be lost otherwise:
+ * a file this tool did not write (before it is first replaced), or one a switch wrote that was edited
+ * since (state.json records what that switch wrote; a secret added by hand was dropped without a trace).
+ */
+function keepReplacedEnvFileAside(context: WorkspaceContext, outputs: (PlannedOutput & { before: OutputSnapshot })[], state: ActiveState): { file: string; reason: EnvFileBackupReason } | undefined {
   const envOutput = outputs.find((o) => o.role === 'env-file');
-  if (!envOutput || envOutput.before.kind !== 'file') return undefined;
+  if (!envOutput || envOutput.before.kind !== 'file' || envOutput.after.kind !== 'file') return undefined;
   const content = Buffer.from(envOutput.before.contentBase64, 'base64');
-  if (isGeneratedEnvFile(content.toString('utf8'))) return undefined;
+  let reason: EnvFileBackupReason;
+  if (!isGeneratedEnvFile(content.toString('utf8'))) reason = 'not-written-by-us';
+  else if (envFileEditedSinceSwitch(state, envOutput.label, content) && !content.equals(Buffer.from(envOutput.after.content))) reason = 'edited-since-switch';
+  else return undefined;
   const stamp = context.now().toISOString().replace(/[:.]/g, '-');
   const backup = path.join(context.layout.envBackupsDir, `${path.basename(envOutput.path)}.${stamp}`);
   writeFileAtomic(backup, content, envOutput.before.mode);
-  context.logger.info(`Saved the existing ${envOutput.label} (not written by Environment Profiles) to ${context.layout.relative(backup)}.`);
-  return context.layout.relative(backup);
+  context.logger.info(`The existing ${envOutput.label} ${ENV_FILE_BACKUP_REASON_TEXT[reason]}; it was saved to ${context.layout.relative(backup)}.`);
+  return { file: context.layout.relative(backup), reason };
 }

@@ -119,7 +119,7 @@ export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
     const captured = outputs.map((output) => ({ ...output, before: captureOutput(output.path, output.label) }));
     checkOutputsReplaceOnlyOutputs(context, config, captured);
     for (const output of captured) {
-      const drift = outputDrift(output, layout.root, output.before);
+      const drift = outputDrift(output, layout.root, output.before, state);
       if (drift) status.drift.push(drift);
     }
   } catch (error) {

@@ -46,7 +46,7 @@ export interface BackupCommands {
   clone(source: string, id: string): Promise<Record<string, string>>;
 }
 
-export interface MadeSwitch { from: string | null; envFileBackup?: string; beforeSwitchBackup?: string }
+export interface MadeSwitch { from: string | null; envFileBackup?: string; envFileBackupReason?: string; beforeSwitchBackup?: string }
 
 async function typed<T>(run: () => Promise<T>): Promise<T> {
   try {
@@ -76,7 +76,7 @@ export function inProcess(context: WorkspaceContext): BackupCommands {
     delete: (profileId, options) => typed(async () => (await deleteProfile(context, { id: profileId, deleteData: options.deleteData, confirmedId: options.confirm })).coveredBy),
     switchTo: (profileId, confirm) => typed(async () => {
       const result = await switchProfile(context, profileId, { confirmedId: confirm });
-      return { from: result.from, envFileBackup: result.envFileBackup, beforeSwitchBackup: result.beforeSwitchBackup };
+      return { from: result.from, envFileBackup: result.envFileBackup, envFileBackupReason: result.envFileBackupReason, beforeSwitchBackup: result.beforeSwitchBackup };
     }),
     backupAll: () => typed(async () => {
       const result = await backUpAllProfiles(context, 'auto', 'all');
@@ -118,7 +118,7 @@ export function throughCli(root: string): BackupCommands {
     delete: async (profileId, options) => run(['delete', profileId, ...(options.deleteData ? ['--delete-data'] : []), ...(options.confirm ? ['--confirm', options.confirm] : [])]).coveredBy,
     switchTo: async (profileId, confirm) => {
       const result = run(['switch', profileId, ...(confirm ? ['--confirm', confirm] : [])]);
-      return { from: result.from, envFileBackup: result.envFileBackup, beforeSwitchBackup: result.beforeSwitchBackup };
+      return { from: result.from, envFileBackup: result.envFileBackup, envFileBackupReason: result.envFileBackupReason, beforeSwitchBackup: result.beforeSwitchBackup };
     },
     backupAll: async () => {
       // Exit 1 when a profile failed or was saved without every database: the result says which.

@@ -1,6 +1,6 @@
 import { isProtected } from '../../core/profileModel';
 import { loadProfile } from '../../core/profileStore';
-import { switchProfile } from '../../core/switchTransaction';
+import { ENV_FILE_BACKUP_REASON_TEXT, switchProfile } from '../../core/switchTransaction';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import { stringOption } from '../cliArguments';
 import type { CliCommand } from '../cliCommand';
@@ -27,9 +27,9 @@ export const switchCommand: CliCommand = {
     const done = result.from === result.to ? `${result.to} (${result.profile.type}, "${result.profile.name}") was already the active profile; its outputs were written again` : `Switched to ${result.to} (${result.profile.type}, "${result.profile.name}")${result.from ? ` from ${result.from}` : ''}`;
     const text = [`${done} in ${result.durationMs.toFixed(0)} ms.`];
     text.push(`  wrote ${result.outputs.join(', ')}`);
-    if (result.envFileBackup) text.push(`  the previous env file was not written by Environment Profiles; it was saved to ${result.envFileBackup}`);
+    if (result.envFileBackup && result.envFileBackupReason) text.push(`  the previous env file ${ENV_FILE_BACKUP_REASON_TEXT[result.envFileBackupReason]}; it was saved to ${result.envFileBackup} (put lasting settings in a profile's configurations)`);
     // Its notes one line each, as backup prints them (before, all in parentheses after the id).
     if (result.beforeSwitchBackup) text.push(`  backed up ${result.from} first: ${result.beforeSwitchBackup}`, ...(result.beforeSwitchNotes ?? []).map((note) => `    note: ${note}`));
-    return { json: { from: result.from, to: result.to, outputs: result.outputs, envFileBackup: result.envFileBackup, beforeSwitchBackup: result.beforeSwitchBackup, beforeSwitchNotes: result.beforeSwitchNotes ?? [], beforeSwitchNote: result.beforeSwitchNote, durationMs: result.durationMs }, text };
+    return { json: { from: result.from, to: result.to, outputs: result.outputs, envFileBackup: result.envFileBackup, envFileBackupReason: result.envFileBackupReason, beforeSwitchBackup: result.beforeSwitchBackup, beforeSwitchNotes: result.beforeSwitchNotes ?? [], beforeSwitchNote: result.beforeSwitchNote, durationMs: result.durationMs }, text };
   },
 };

@@ -124,6 +124,27 @@ suite('Environment Profiles in a real VS Code', () => {
     }
     assert.equal(told.length, 1, told.join('\n'));
     assert.match(told[0], /^테스트 환경 \(TESTING\) was already the active profile; its outputs were written again in \d+ ms\.$/);
+    // The env file edited by hand since: the switch keeps a copy, says where, and opens it when asked.
+    const envFile = path.join(workspace(), '.env');
+    fs.appendFileSync(envFile, 'API_KEY=added-by-hand\n');
+    const edited = fs.readFileSync(envFile, 'utf8');
+    const offered: string[][] = [];
+    window.showInformationMessage = async (message: string, ...items: string[]) => {
+      offered.push([message, ...items]);
+      return items[0];
+    };
+    try {
+      assert.equal(await vscode.commands.executeCommand('envProfiles.switchProfile', { profileId: TEST }), TEST);
+    } finally {
+      window.showInformationMessage = showInformationMessage;
+    }
+    assert.equal(offered.length, 1, JSON.stringify(offered));
+    const saved = /The previous env file had been edited since the last switch wrote it; it was saved to (\S+)\.$/.exec(offered[0][0])?.[1];
+    assert.ok(saved, offered[0][0]);
+    assert.deepEqual(offered[0].slice(1), ['Open Saved Copy']);
+    assert.equal(fs.readFileSync(path.join(workspace(), saved), 'utf8'), edited);
+    await waitFor('the saved copy open in an editor', () => vscode.window.activeTextEditor?.document.uri.fsPath === path.join(workspace(), saved));
+    assert.doesNotMatch(fs.readFileSync(envFile, 'utf8'), /API_KEY/);
   });
 
   test('a damaged state.json shows the environment as unknown, not as none; a switch writes it again', async () => {
