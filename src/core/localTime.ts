@@ -196,6 +196,31 @@ export function localTimestamp(iso: string, timeZone = localTimeZone()): string 
   return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
 }
 
+/** `2026-12-02 05:19:43 (Europe/Berlin)`: localTimestamp with its zone named, as the CLI shows a time. */
+export function localTimestampWithZone(iso: string): string {
+  const zone = localTimeZone();
+  return `${localTimestamp(iso, zone)} (${zone})`;
+}
+
+/**
+ * The instant at which the clock of `timeZone` shows `parts`. A time the clock skips (the hour a
+ * change to summer time leaves out) is read with the offset from before the change, as if the clock had
+ * not jumped: 02:30 becomes 03:30 summer time. One the clock shows twice is the later of the two.
+ */
+export function instantOnLocalClock(parts: LocalParts, timeZone = localTimeZone()): Date {
+  const wanted = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+  const offsetAt = (ms: number): number => {
+    const shown = localParts(new Date(ms).toISOString(), timeZone);
+    return Date.UTC(shown.year, shown.month - 1, shown.day, shown.hour, shown.minute, shown.second) - ms;
+  };
+  const first = wanted - offsetAt(wanted);
+  const offset = offsetAt(first);
+  const second = wanted - offset;
+  // Where the offset is the same at the answer as the one it was worked out with, the clock shows `parts` there.
+  if (offsetAt(second) === offset) return new Date(second);
+  return new Date(Math.max(first, second));
+}
+
 /** What `age` says of a time after now. */
 export const DATED_AFTER_NOW = 'dated after now';
 
