@@ -34,18 +34,21 @@ function backUp(root: string, ...extra: string[]): { id: string; createdAt: stri
 describe('choosing a backup to restore by time and verification (restore <profile> --latest, --verified, --before)', () => {
   it('reads a date, a date and time on the local clock or with its own zone, and a span before now; refuses anything else, naming the forms', () => {
     const read = (text: string, zone = 'UTC') => parseTimeBound(text, 'before', NOW, zone).toISOString();
-    assert.equal(read('2026-12-07'), '2026-12-07T00:00:00.000Z');
-    assert.equal(read('2026-12-07 14:30'), '2026-12-07T14:30:00.000Z');
-    assert.equal(read('2026-12-07T14:30:05'), '2026-12-07T14:30:05.000Z');
-    assert.equal(read('2026-12-07 14:30', 'Europe/Berlin'), '2026-12-07T13:30:00.000Z', 'winter: UTC+1');
-    assert.equal(read('2026-07-07 14:30', 'Europe/Berlin'), '2026-07-07T12:30:00.000Z', 'summer: UTC+2');
-    assert.equal(read('2026-12-07', 'America/New_York'), '2026-12-07T05:00:00.000Z');
-    assert.equal(read('2026-12-07T14:30:00Z', 'Europe/Berlin'), '2026-12-07T14:30:00.000Z', 'its own zone wins');
-    assert.equal(read('2026-12-07 14:30+05:30'), '2026-12-07T09:00:00.000Z');
-    assert.equal(read('2026-12-07T14:30-0800'), '2026-12-07T22:30:00.000Z');
-    // The hour a change to summer time skips, and the one the change back shows twice.
-    assert.equal(read('2026-03-29 02:30', 'Europe/Berlin'), '2026-03-29T01:30:00.000Z');
-    assert.ok(['2026-10-25T00:30:00.000Z', '2026-10-25T01:30:00.000Z'].includes(read('2026-10-25 02:30', 'Europe/Berlin')));
+    // To the second, as lists show times: the whole of that second (a backup listed at 14:30:05 is at or before it).
+    assert.equal(read('2026-12-07'), '2026-12-07T00:00:00.999Z');
+    assert.equal(read('2026-12-07 14:30'), '2026-12-07T14:30:00.999Z');
+    assert.equal(read('2026-12-07T14:30:05'), '2026-12-07T14:30:05.999Z');
+    assert.equal(read('2026-12-07T14:30:05.25'), '2026-12-07T14:30:05.250Z', 'with a fraction: exact');
+    assert.equal(read('2026-12-07T14:30:05.123Z'), '2026-12-07T14:30:05.123Z', 'a time as JSON gives it');
+    assert.equal(read('2026-12-07 14:30', 'Europe/Berlin'), '2026-12-07T13:30:00.999Z', 'winter: UTC+1');
+    assert.equal(read('2026-07-07 14:30', 'Europe/Berlin'), '2026-07-07T12:30:00.999Z', 'summer: UTC+2');
+    assert.equal(read('2026-12-07', 'America/New_York'), '2026-12-07T05:00:00.999Z');
+    assert.equal(read('2026-12-07T14:30:00Z', 'Europe/Berlin'), '2026-12-07T14:30:00.999Z', 'its own zone wins');
+    assert.equal(read('2026-12-07 14:30+05:30'), '2026-12-07T09:00:00.999Z');
+    assert.equal(read('2026-12-07T14:30-0800'), '2026-12-07T22:30:00.999Z');
+    // The hour a change to summer time skips (read as if the clock had not jumped), and the one the change back shows twice (the later).
+    assert.equal(read('2026-03-29 02:30', 'Europe/Berlin'), '2026-03-29T01:30:00.999Z');
+    assert.equal(read('2026-10-25 02:30', 'Europe/Berlin'), '2026-10-25T01:30:00.999Z');
     assert.equal(read('90m'), '2026-12-07T10:30:00.000Z');
     assert.equal(read('36h'), '2026-12-06T00:00:00.000Z');
     assert.equal(read('2d ago'), '2026-12-05T12:00:00.000Z');
@@ -86,6 +89,12 @@ describe('choosing a backup to restore by time and verification (restore <profil
     assert.equal(byTime.status, 0, byTime.stderr);
     assert.equal(byTime.json?.result.chosen.backupId, full.id);
     assert.match(byTime.json?.result.chosen.rule, new RegExp(`^newest backup of ${DEV} taken at or before \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\(\\S+\\) that can be restored$`));
+    // The time the list shows for the newest, to the second, on a clock of another zone: that one is taken.
+    const berlin = new Date(newest.createdAt).toLocaleString('sv-SE', { timeZone: 'Europe/Berlin' });
+    const asListed = runCli(['restore', DEV, '--before', berlin, '--dry-run', '--json', '--workspace', root], { env: { TZ: 'Europe/Berlin' } });
+    assert.equal(asListed.json?.result.chosen.backupId, newest.id, `${berlin}: ${asListed.stderr}`);
+    const listedLine = runCli(['backups', DEV, '--workspace', root], { env: { TZ: 'Europe/Berlin' } }).stdout.split('\n').find((line) => line.startsWith(newest.id));
+    assert.ok(listedLine?.includes(berlin), `the list shows ${berlin}: ${listedLine}`);
     const tooEarly = runCli(['restore', DEV, '--before', '2020-01-01', '--workspace', root]);
     assert.equal(tooEarly.status, 1);
     assert.match(tooEarly.stderr, new RegExp(`^error\\[BACKUP_NOT_FOUND\\]: ${DEV} has no backup taken at or before 2020-01-01 00:00:00 \\(\\S+\\) that can be restored: of its 4 backups, 4 were taken after 2020-01-01 00:00:00 \\(\\S+\\)\\. Nothing was changed\\.\\n`));

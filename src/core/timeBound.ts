@@ -17,8 +17,10 @@ export function parseTimeBound(text: string, option: string, now: Date, timeZone
   const dated = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(given);
   if (dated) {
     const [year, month, day, hour, minute, second] = dated.slice(1, 7).map((part) => Number(part ?? 0));
-    // A time as catalogs and JSON give it has milliseconds: without them a backup's own time came after itself.
-    const milliseconds = Math.round(Number(dated[7] ?? 0) * 1000);
+    // Lists show times to the second: a time without a fraction stands for the whole of its second, so that
+    // a backup listed at 16:07:16 (taken at 16:07:16.645) is "at or before 16:07:16". One as catalogs and
+    // JSON give it, with milliseconds, is exact.
+    const milliseconds = dated[7] === undefined ? 999 : Math.round(Number(dated[7]) * 1000);
     const zone = dated[8];
     const asUtc = new Date(Date.UTC(year, month - 1, day, hour, minute, second, milliseconds));
     // Date.UTC rolls 2026-02-30 over into March: a date that does not come back as written is none.
