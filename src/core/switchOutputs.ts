@@ -44,11 +44,13 @@ export function planOutputs(layout: WorkspaceLayout, config: WorkspaceConfig, pr
     const absolute = layout.resolve(linkPath);
     outputs.push({ role: 'links', path: absolute, label: linkPath, after: { kind: 'symlink', target: path.relative(path.dirname(absolute), layout.resolve(written)) } });
   }
-  const envContent = config.envFile ? renderEnvFile(profile, layout) : undefined;
-  if (config.envFile && envContent !== undefined) {
-    outputs.push({ role: 'env-file', path: layout.resolve(config.envFile), label: config.envFile, after: { kind: 'file', content: envContent } });
+  let envFileSha256: string | undefined;
+  if (config.envFile) {
+    const content = renderEnvFile(profile, layout);
+    envFileSha256 = envFileHash(content);
+    outputs.push({ role: 'env-file', path: layout.resolve(config.envFile), label: config.envFile, after: { kind: 'file', content } });
   }
-  const state = { active: profile.id, switchedAt, envFile: config.envFile, ...(envContent === undefined ? {} : { envFileSha256: envFileHash(envContent) }) };
+  const state = { active: profile.id, switchedAt, envFile: config.envFile, ...(envFileSha256 === undefined ? {} : { envFileSha256 }) };
   outputs.push({ role: 'state', path: layout.stateFile, label: layout.relative(layout.stateFile), after: { kind: 'file', content: renderActiveState(state) } });
   return outputs;
 }
