@@ -1,12 +1,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ArchiveReader } from '../core/backup/archiveReader';
-import { newestFirst, verificationStatus, type CatalogEntry } from '../core/backup/backupCatalog';
+import { newestFirst, VERIFICATION_TEXT, verificationStatus, type CatalogEntry } from '../core/backup/backupCatalog';
 import { databaseRecordsOf } from '../core/backup/backupManifest';
 import { isProtected, type Profile } from '../core/profileModel';
 import { onLocalClock } from '../core/localTime';
 import type { FolderModel } from '../folderModel';
-import { BackupNode, EARLIER_PROFILE_TEXT, unrestorableText, VERIFICATION_TEXT } from '../tree/backupNode';
+import { BackupNode, EARLIER_PROFILE_TEXT, unrestorableText } from '../tree/backupNode';
 import { DatabaseNode } from '../tree/databaseNode';
 import { FolderNode } from '../tree/folderNode';
 import { DeletedProfileNode } from '../tree/deletedProfileNode';

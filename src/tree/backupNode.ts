@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { verificationStatus, type CatalogEntry, type VerificationStatus } from '../core/backup/backupCatalog';
+import { VERIFICATION_TEXT, verificationStatus, type CatalogEntry, type VerificationStatus } from '../core/backup/backupCatalog';
 import { missingContents } from '../core/backup/backupContents';
 import { formatSize } from '../core/diskSpace';
 import type { FolderModel } from '../folderModel';
@@ -7,13 +7,6 @@ import { CONTEXT } from './contextValues';
 import { age, onLocalClock } from '../core/localTime';
 import type { TreeNode } from './treeNode';
 
-/** How a backup's verification reads in lists (the tree, the pickers). */
-export const VERIFICATION_TEXT: Record<VerificationStatus, string> = {
-  passed: 'verified',
-  'data-problems': 'archive intact, its data FAILED checks',
-  failed: 'verification FAILED',
-  'not-verified': 'not verified',
-};
 /** How a backup of an earlier profile with the same id (deleted, then the id reused) is marked in lists. */
 export const EARLIER_PROFILE_TEXT = 'earlier profile (deleted)';
 const STATUS_ICON: Record<Exclude<VerificationStatus, 'not-verified'>, string> = { passed: 'verified', 'data-problems': 'warning', failed: 'error' };

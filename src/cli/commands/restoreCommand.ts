@@ -1,5 +1,5 @@
 import { locateBackup } from '../../core/backup/backupChain';
-import { verificationStatus, type VerificationStatus } from '../../core/backup/backupCatalog';
+import { VERIFICATION_TEXT, verificationStatus } from '../../core/backup/backupCatalog';
 import { backupIdTime } from '../../core/backup/backupLayout';
 import { selectBackup, type BackupSelection, type SelectedBackup } from '../../core/backup/backupSelection';
 import { EnvProfilesError } from '../../core/errors';
@@ -38,7 +38,7 @@ export const restoreCommand: CliCommand = {
       ? chooseBackupToRestore(context, positionals[0], { verifiedOnly: options.verified === true, before: before === undefined ? undefined : parseTimeBound(before, 'before', context.now()), database: stringOption(options.db) })
       : undefined;
     const reference = chosen?.entry.id ?? positionals[0];
-    const chosenLine = chosen ? [`Chose ${chosen.entry.id} (${chosen.entry.kind}, taken ${localTimestampWithZone(chosen.entry.createdAt)}, ${VERIFICATION_WORDS[verificationStatus(chosen.entry)]}): the ${chosen.rule}.`] : [];
+    const chosenLine = chosen ? [`Chose ${chosen.entry.id} (${chosen.entry.kind}, taken ${localTimestampWithZone(chosen.entry.createdAt)}, ${VERIFICATION_TEXT[verificationStatus(chosen.entry)]}): the ${chosen.rule}.`] : [];
     const chosenJson = chosen ? { chosen: { backupId: chosen.entry.id, rule: chosen.rule } } : {};
     let confirmedId = stringOption(options.confirm);
     if (confirmedId === undefined && !options['as-new'] && !dryRun) {
@@ -60,13 +60,6 @@ export const restoreCommand: CliCommand = {
     for (const note of result.notes) text.push(`  note: ${note}`);
     return { json: { ...result, ...chosenJson }, text };
   },
-};
-
-const VERIFICATION_WORDS: Record<VerificationStatus, string> = {
-  passed: 'verified',
-  'data-problems': 'verified: archive intact, its data FAILED checks',
-  failed: 'FAILED verification',
-  'not-verified': 'not verified',
 };
 
 /**

@@ -50,6 +50,14 @@ export function verificationStatus(entry: CatalogEntry): VerificationStatus {
   return entry.verified.archiveSound ? 'data-problems' : 'failed';
 }
 
+/** How a backup's verification reads in lists (the tree, the pickers, the backup restore chose). */
+export const VERIFICATION_TEXT: Record<VerificationStatus, string> = {
+  passed: 'verified',
+  'data-problems': 'archive intact, its data FAILED checks',
+  failed: 'verification FAILED',
+  'not-verified': 'not verified',
+};
+
 /** One backup as the catalog knows it. */
 export interface CatalogEntry {
   id: string;
