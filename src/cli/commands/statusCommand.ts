@@ -2,7 +2,7 @@ import { BackupLayout } from '../../core/backup/backupLayout';
 import { backupStanding } from '../../core/backup/backupStanding';
 import { chainFaultWords } from '../../core/backup/verifiedArchives';
 import { missingDatabasesAdvice } from '../missingDatabasesAdvice';
-import { localTimestamp, localTimeZone } from '../../core/localTime';
+import { localTimestampWithZone } from '../../core/localTime';
 import { readProfileFile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { WorkspaceContext } from '../../core/workspaceContext';
@@ -20,7 +20,7 @@ export const statusCommand: CliCommand = {
     const text: string[] = [];
     if (status.stateUnreadable) text.push(`No active profile known: ${context.layout.relative(context.layout.stateFile)}, which says which one is, cannot be read (damaged: ${status.stateUnreadable}). Switch to the profile in use to write it again: envprofiles switch <id>`);
     else if (!status.active) text.push('No active profile. Switch with: envprofiles switch <id>');
-    else text.push(`Active: ${status.active}${status.activeType ? ` (${status.activeType}, "${status.activeName}")` : ''}${status.switchedAt ? `, since ${localTimestamp(status.switchedAt)} (${localTimeZone()})` : ''}`);
+    else text.push(`Active: ${status.active}${status.activeType ? ` (${status.activeType}, "${status.activeName}")` : ''}${status.switchedAt ? `, since ${localTimestampWithZone(status.switchedAt)}` : ''}`);
     if (status.active) text.push(status.inSync ? 'Outputs: in sync' : `Outputs: out of sync\n${status.drift.map((d) => `  - ${d}`).join('\n')}\n  ${status.outputConflict ?? rewriteAdvice(context, status.active, status.activeProfileFile)}`);
     if (status.active && status.missingDatabases.length > 0) text.push(...missingDatabasesText(context, status.active, status.missingDatabases));
     const backups = status.active ? activeBackups(context, status.active) : undefined;
