@@ -23,6 +23,20 @@ describe('envprofiles CLI (spawned as a process)', () => {
     const none = runCli([]);
     assert.equal(none.status, 2);
     assert.match(none.stderr, /Usage: envprofiles <command>/);
+    // Options without a command are a usage error like any other: --json gets its JSON document (before:
+    // the whole help on stderr, nothing on stdout), an unknown option is named.
+    const onlyJson = runCli(['--json']);
+    assert.equal(onlyJson.status, 2);
+    assert.deepEqual(JSON.parse(onlyJson.stdout), {
+      ok: false,
+      command: null,
+      error: { code: 'USAGE', kind: 'usage', message: 'No command was given.', hint: `Commands: ${ALL_COMMANDS.join(', ')}. Write the command first, as in "envprofiles list --json"; "envprofiles --help" lists them, "envprofiles <command> --help" gives a command's options.` },
+    });
+    const stranger = runCli(['--wait', '-1', '-x', '--json']);
+    assert.equal(stranger.status, 2);
+    assert.equal(JSON.parse(stranger.stdout).error.message, 'No command was given, and envprofiles itself has no option "-x".');
+    assert.match(stranger.stderr, /^error\[USAGE\]: No command was given, and envprofiles itself has no option "-x"\.\n {2}Commands: init, create,/);
+    assert.doesNotMatch(stranger.stderr, /Usage: envprofiles <command>/);
   });
 
   it('an option with one value given twice is a usage error, not the last one taken without a word (restore --db a --db b restored b only); a flag twice, and --db of create, which takes several, are fine', async () => {

@@ -102,6 +102,17 @@ function unknownCommandError(name: string): EnvProfilesError {
   return usageError(`Unknown command "${name}".${meant ? ` Did you mean "${meant}"?` : ''}`, `Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run "envprofiles --help".`);
 }
 
+/** Options without a command word: names the first that is not one of envprofiles' own, if any. */
+function noCommandError(argv: readonly string[]): EnvProfilesError {
+  const own = new Set(['--json', '--help', '-h', '--version', ...Object.keys(GLOBAL_OPTIONS).map((name) => `--${name}`)]);
+  const stranger = argv.find((arg, i) => arg.startsWith('-') && !own.has(arg.split('=')[0]) && argv[i - 1] !== '--workspace' && argv[i - 1] !== '--wait');
+  const commands = `Commands: ${COMMANDS.map((c) => c.name).join(', ')}.`;
+  return usageError(
+    stranger === undefined ? 'No command was given.' : `No command was given, and envprofiles itself has no option ${JSON.stringify(shortened(stranger, 40))}.`,
+    `${commands} Write the command first, as in "envprofiles list --json"; "envprofiles --help" lists them, "envprofiles <command> --help" gives a command's options.`,
+  );
+}
+
 function stderrLogger(verbose: boolean, progress: TerminalProgress | undefined): Logger {
   const write = (level: string) => (message: string) => {
     progress?.end();
@@ -122,8 +133,14 @@ async function run(argv: string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return EXIT.ok;
     }
-    process.stderr.write(`${generalHelp(VERSION, helpWidth(process.stderr))}\n`);
-    return EXIT.usage;
+    // Nothing at all: the general help, as git prints its usage. Options but no command (`--json`,
+    // `-x`) is a usage error like any other, so that --json still gets its one JSON document (before:
+    // the whole help on stderr and nothing on stdout).
+    if (argv.length === 0) {
+      process.stderr.write(`${generalHelp(VERSION, helpWidth(process.stderr))}\n`);
+      return EXIT.usage;
+    }
+    return reportError(noCommandError(argv), wantsJson, null);
   }
   // "help backup" is "backup --help"; "help bogus" is the unknown command it names (before: the general help, exit 0).
   const topicName = name === 'help' ? rest.find((a) => !a.startsWith('-')) : undefined;
@@ -208,7 +225,7 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-function reportError(error: unknown, wantsJson: boolean, commandName: string): number {
+function reportError(error: unknown, wantsJson: boolean, commandName: string | null): number {
   const known = isEnvProfilesError(error) ? error : typedSystemError(error);
   const code = known?.code ?? 'INTERNAL';
   const message = known?.message ?? `Unexpected error: ${(error as Error)?.message ?? String(error)}`;
