@@ -3,7 +3,11 @@ import { localParts } from '../localTime';
 import { holdsDataExactly, newestFirst as byNewestFirst, verificationStatus, type CatalogEntry } from './backupCatalog';
 import { chainFault, chainFaultWords } from './verifiedArchives';
 
-/** restic-style keep rules plus `retention_days` (restic's --keep-within), from the profile's backup_schedule. */
+/**
+ * restic-style keep rules plus `retention_days`, from the profile's backup_schedule. `retention_days` is
+ * counted back from now (restic's --keep-within counts from the newest backup): a backup older than that
+ * is one no rule keeps, and the newest backup is kept whatever its age (decideRetention).
+ */
 export interface KeepRules {
   last?: number;
   hourly?: number;
