@@ -261,7 +261,7 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     }
   });
 
-  it('exits 2 on usage errors: unknown command, unknown option, wrong argument count, bad choice', async () => {
+  it('exits 2 on usage errors: unknown command, unknown option, wrong argument count, bad choice, a backup given for a profile', async () => {
     const { root } = await demoWorkspace();
     const cases: [string[], RegExp][] = [
       [['frobnicate'], /^error\[USAGE\]: Unknown command "frobnicate"\.\n/],
@@ -288,6 +288,11 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
       [['backup', DEV, '--full', '--incremental'], /^error\[USAGE\]: Choose --full or --incremental, not both\.\n$/],
       [['clone', DEV, 'copy_one', '--data', 'sideways'], /--data must be one of copy, schema, empty/],
       [['create', 'abc', '--db', 'nonsense'], /--db expects NAME=VALUE/],
+      // A backup's id or archive where a profile's id goes (delete of a backup, as if it deleted one) says
+      // what it is and whose (before: "No profile …", as if the profile were unknown, exit 1).
+      [['delete', `${DEV}.20261207T174816-195Z.full`], new RegExp(`^error\\[PROFILE_NOT_FOUND\\]: No profile "${DEV}\\.20261207T174816-195Z\\.full": that is the id of a backup of ${DEV}, and this command takes a profile's id\\.\\n {2}Give the profile's id \\(${DEV}\\)\\. A backup's id or archive goes to verify and restore; backups are deleted by prune, by the profile's keep rules\\.\\n$`)],
+      [['backup', `backups/${DEV}/${DEV}.20261207T174816-195Z.incr.zip`], new RegExp(`^error\\[PROFILE_NOT_FOUND\\]: No profile "backups/${DEV}/${DEV}\\.20261207T174816-195Z\\.incr\\.zip": that is a backup archive of ${DEV}, and this command takes a profile's id\\.\\n {2}Give the profile's id \\(${DEV}\\)\\.`)],
+      [['backups', 'old-backup.zip'], /^error\[PROFILE_NOT_FOUND\]: No profile "old-backup\.zip": that is a backup archive, and this command takes a profile's id\.\n {2}A backup's id or archive goes to verify and restore;/],
     ];
     for (const [args, message] of cases) {
       const result = runCli([...args, '--workspace', root]);
@@ -713,6 +718,14 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     const result = runCli(['show', 'nope_profile', '--workspace', root]);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /error\[PROFILE_NOT_FOUND\][\s\S]*Known profiles: dev_environment_001, prod_environment_001, test_environment_001/);
+    // The profile's file named instead of its id (as a shell completes it) gets the id (before: no "did
+    // you mean", and a path was "contains a path separator" alone).
+    for (const given of ['dev_environment_001.yaml', '.envprofiles/profiles/dev_environment_001.yaml']) {
+      const named = runCli(['validate', given, '--workspace', root]);
+      assert.equal(named.status, 1, named.stderr);
+      assert.match(named.stderr, new RegExp(`^error\\[PROFILE_NOT_FOUND\\]: No profile "${given.replace(/\./g, '\\.')}" in \\.envprofiles/profiles\\.\\n(  file: .*\\n)? {2}Did you mean dev_environment_001\\? Known profiles: `));
+    }
+    assert.doesNotMatch(runCli(['validate', 'elsewhere/dev_environment_001.yaml', '--workspace', root]).stderr, /file: /, 'an id with a separator names no profile file');
   });
 
   it('restore and verify of a folder or of a ZIP archive that is not a backup say so, and what to give instead', async () => {

@@ -12,6 +12,7 @@ import type { WorkspaceLayout } from './workspaceLayout';
 import { syntaxIssues } from './yamlPositions';
 import { likelyMeant } from './nearMiss';
 import { makeFolders } from './makeFolders';
+import { backupGivenForProfile } from './backup/backupGivenForProfile';
 
 /** The outcome of reading one profile file: the profile when valid, its problems otherwise. */
 export interface ProfileFileResult {
@@ -84,20 +85,28 @@ export function readProfileFile(layout: WorkspaceLayout, config: WorkspaceConfig
 
 /** "No profile <id>", with the id it most likely misspells and the known ones. */
 export function profileNotFoundError(layout: WorkspaceLayout, config: WorkspaceConfig, id: string): EnvProfilesError {
+  const backup = backupGivenForProfile(id);
+  if (backup) return new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${id}": ${backup.problem}.`, { kind: 'usage', hint: backup.hint });
   const known = readAllProfileFiles(layout, config).map((r) => r.id);
-  const meant = likelyMeant(id, known);
+  const meant = profileOfFileName(layout, id) ?? likelyMeant(id, known);
   return new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${id}" in ${layout.relative(layout.profilesDir)}.`, {
-    file: layout.relative(layout.profileFile(id)),
+    file: profileIdProblem(id) ? undefined : layout.relative(layout.profileFile(id)),
     hint: known.length > 0 ? `${meant ? `Did you mean ${meant}? ` : ''}Known profiles: ${known.join(', ')}.` : 'Create one with "envprofiles create <id>".',
   });
+}
+
+/** The profile whose file `given` names (`dev.yaml`, `.envprofiles/profiles/dev.yaml`, as a shell completes it), if any. */
+function profileOfFileName(layout: WorkspaceLayout, given: string): string | undefined {
+  const stem = path.basename(given).replace(/\.ya?ml$/i, '');
+  return stem !== given && !profileIdProblem(stem) && fs.existsSync(layout.profileFile(stem)) ? stem : undefined;
 }
 
 /** Loads one valid profile or throws a typed error naming the file and field. */
 export function loadProfile(layout: WorkspaceLayout, config: WorkspaceConfig, id: string): LoadedProfile & { document: Document } {
   const idProblem = profileIdProblem(id);
-  if (idProblem) throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${id}": ${idProblem}.`, { kind: 'usage', hint: 'Run "envprofiles list" to see the profiles.' });
-  const file = layout.profileFile(id);
-  if (!fs.existsSync(file)) throw profileNotFoundError(layout, config, id);
+  if (idProblem && !backupGivenForProfile(id) && !profileOfFileName(layout, id)) throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${id}": ${idProblem}.`, { kind: 'usage', hint: 'Run "envprofiles list" to see the profiles.' });
+  const file = idProblem ? undefined : layout.profileFile(id);
+  if (!file || !fs.existsSync(file)) throw profileNotFoundError(layout, config, id);
   const result = readProfileFile(layout, config, id);
   if (!result.profile || !result.document) throw invalidProfileError(result.issues);
   return { profile: result.profile, file, document: result.document };

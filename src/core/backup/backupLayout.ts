@@ -9,6 +9,7 @@ import { unmarkedFolderProblem } from './backupsFolderMark';
 import type { WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceLayout } from '../workspaceLayout';
 import { shellArgument } from '../shellArgument';
+import { backupGivenForProfile } from './backupGivenForProfile';
 
 /** Where one workspace's backups live: `<backups dir>/<profile id>/<backup id>.zip` plus `catalog.json`. */
 export class BackupLayout {
@@ -21,7 +22,10 @@ export class BackupLayout {
   /** A profile's folder. An id that is not a safe name (`../profiles`) is refused: it would lead outside. */
   profileDir(profileId: string): string {
     const problem = profileIdProblem(profileId);
-    if (problem) throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${profileId}": ${problem}.`, { kind: 'usage', hint: 'Run "envprofiles list" to see the profiles, or "envprofiles backups" for every profile with backups.' });
+    if (problem) {
+      const backup = backupGivenForProfile(profileId);
+      throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${profileId}": ${backup?.problem ?? problem}.`, { kind: 'usage', hint: backup?.hint ?? 'Run "envprofiles list" to see the profiles, or "envprofiles backups" for every profile with backups.' });
+    }
     return path.join(this.root, profileId);
   }
 
