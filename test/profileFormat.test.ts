@@ -114,6 +114,25 @@ describe('profile format', () => {
     assert.equal(typeof issues[0].column, 'number');
   });
 
+  it('says YAML syntax errors in the words of the file\'s author, not the parser\'s (before: "Unexpected map-value-ind token in YAML stream", "please use YAML.parseAllDocuments()")', () => {
+    const said = (text: string): string[] => parse(text).issues.map((i) => `${i.line}:${i.column} ${i.message}`);
+    assert.deepEqual(said(`${SPEC_TEMPLATE}---\nextra: 1\n`).slice(0, 1), ['19:1 YAML syntax error: the file holds more than one YAML document (a line "---" or "..." ends the first); keep one']);
+    assert.deepEqual(said(' profile: x\nprofile:\n  id: "a"\n'), [
+      '2:1 YAML syntax error: Unexpected value after a complete value',
+      '2:8 YAML syntax error: Unexpected ":" here (check the indentation, and the ":" after each key)',
+      '3:3 YAML syntax error: Unexpected value "id" here (check the indentation, and the ":" after each key)',
+      '3:5 YAML syntax error: Unexpected ":" here (check the indentation, and the ":" after each key)',
+      '3:7 YAML syntax error: Unexpected quoted value "a" here (check the indentation, and the ":" after each key)',
+    ]);
+    assert.deepEqual(said('"x" y\nprofile:\n  id: "a"\n'), ['1:5 YAML syntax error: Unexpected value here (check the indentation, and the ":" after each key)']);
+    assert.deepEqual(said('profile:\n  id: "dev_environment_001" - x\n'), ['2:29 YAML syntax error: Unexpected "-" after a complete value', '2:31 YAML syntax error: Unexpected value after a complete value']);
+    // Every message of the parser that names one of its tokens is said in other words.
+    const tokenNames = /\b(map-value-ind|seq-item-ind|explicit-key-ind|flow-(?:map|seq)-(?:start|end)|doc-(?:start|end)|(?:double|single)-quoted-scalar|block-scalar|scalar|node end|YAML stream|parseAllDocuments)\b/;
+    for (const text of [' profile: x\nprofile:\n  id: "a"\n', '"x" y\nprofile:\n', 'a: [1, 2\n', 'profile:\n  id: a\n---\nb: 1\n', 'profile:\n  a: 1 : 2\n  - x\n', '? x\n: y\n]\n', '{a: 1}}\n']) {
+      for (const message of said(text)) assert.doesNotMatch(message, tokenNames, `${JSON.stringify(text)}: ${message}`);
+    }
+  });
+
   it('an alias to no anchor, or aliases nested past 100, is a YAML error at its position (before: "a bug", which stopped every command that lists profiles)', () => {
     const { issues } = parse(variant('    log_level: "DEBUG"', '    log_level: *level'));
     assert.deepEqual(issues.map((i) => [i.line, i.column, i.message]), [[13, 16, 'YAML error: the alias *level refers to no anchor &level before it; define the anchor first, or write the value itself']]);

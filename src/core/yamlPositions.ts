@@ -66,6 +66,63 @@ export function syntaxIssues(file: string, errors: readonly YAMLError[]): Issue[
     // The parser ends its first line with " at line L, column C:" (a code frame followed): the issue
     // carries the position, and messages put it before the text as file:line:column.
     const firstLine = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    return { file, line: pos?.line, column: pos?.col, message: `YAML syntax error: ${firstLine}` };
+    return { file, line: pos?.line, column: pos?.col, message: `YAML syntax error: ${authorsWords(error.code, firstLine)}` };
   });
+}
+
+/** The parser's names of tokens, as the file's author sees them. */
+const TOKEN_WORDS: Readonly<Record<string, string>> = {
+  'map-value-ind': '":"',
+  'seq-item-ind': '"-"',
+  'explicit-key-ind': '"?"',
+  'flow-map-start': '"{"',
+  'flow-map-end': '"}"',
+  'flow-seq-start': '"["',
+  'flow-seq-end': '"]"',
+  comma: '","',
+  'doc-start': '"---"',
+  'doc-end': '"..."',
+  'double-quoted-scalar': 'quoted value',
+  'single-quoted-scalar': 'quoted value',
+  'block-scalar': 'block of text',
+  scalar: 'value',
+  anchor: 'anchor (&)',
+  alias: 'alias (*)',
+  tag: 'tag (!)',
+  directive: 'directive (%)',
+  'byte-order-mark': 'byte order mark',
+  'flow-collection': '[…] or {…}',
+  'block-map': 'mapping',
+  'block-seq': 'list',
+};
+
+/**
+ * The parser's message in the words of the file's author: the names of its tokens
+ * ("Unexpected map-value-ind token in YAML stream") and its advice to programmers ("please use
+ * YAML.parseAllDocuments()") mean nothing to someone editing a profile.
+ */
+function authorsWords(code: string, message: string): string {
+  if (code === 'MULTIPLE_DOCS') return 'the file holds more than one YAML document (a line "---" or "..." ends the first); keep one';
+  const stray = /^Unexpected ([a-z-]+) token(?: in YAML (?:stream|document))?(?:: (.*))?$/.exec(message);
+  if (stray) {
+    const words = TOKEN_WORDS[stray[1]] ?? stray[1];
+    const source = stray[2] === undefined ? undefined : sourceText(stray[2]);
+    const shown = words.startsWith('"') || source === undefined ? words : `${words} ${source}`;
+    return `Unexpected ${shown} here (check the indentation, and the ":" after each key)`;
+  }
+  return message
+    .replace(/ at node end$/, ' after a complete value')
+    .replace(/^(Unexpected |Unsupported token |Expected a flow scalar value, but found: )([a-z][a-z-]*[a-z])\b/, (whole, lead: string, type: string) => (TOKEN_WORDS[type] ? `${lead}${TOKEN_WORDS[type]}` : whole));
+}
+
+/** The text the parser quoted with JSON.stringify, shown once in quotes (a quoted value keeps its own). */
+function sourceText(quoted: string): string {
+  let text: unknown;
+  try {
+    text = JSON.parse(quoted);
+  } catch {
+    return quoted;
+  }
+  if (typeof text !== 'string') return quoted;
+  return /^["']/.test(text) ? text : JSON.stringify(text);
 }
