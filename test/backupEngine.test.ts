@@ -1146,7 +1146,7 @@ describe('backup archives', () => {
     assert.deepEqual(all.json?.result.brokenProfileFiles, [TEST]);
     const saved = (all.json?.result.backups as { id: string; profileId: string; note?: string; databases: { name: string }[] }[]).find((b) => b.profileId === TEST);
     assert.deepEqual(saved?.databases.map((d) => d.name), ['settings', 'strategies', 'market_data']);
-    assert.match(saved?.note ?? '', /^its profile file does not validate \(\.envprofiles\/profiles\/test_environment_001\.yaml:13:\d+: YAML syntax error: Missing closing "quote\); its databases were saved from its databases: list as far as it could be read \(settings, strategies, market_data; any listed at or after the error may be missing\), and the file as it is\./);
+    assert.match(saved?.note ?? '', /^its profile file does not validate \(\.envprofiles\/profiles\/test_environment_001\.yaml:13:\d+: YAML syntax error: the quoted value that opens here has no closing "\); its databases were saved from its databases: list as far as it could be read \(settings, strategies, market_data; any listed at or after the error may be missing\), and the file as it is\./);
     const id = saved?.id as string;
     assert.equal((await verifyBackup(context, id)).ok, true);
     // Its type reads TESTING, but a YAML error may have swallowed another line: a restore asks for the typed id.

@@ -124,6 +124,8 @@ describe('profile format', () => {
       '3:5 YAML syntax error: Unexpected ":" here (check the indentation, and the ":" after each key)',
       '3:7 YAML syntax error: Unexpected quoted value "a" here (check the indentation, and the ":" after each key)',
     ]);
+    assert.deepEqual(said('profile:\n  id: "a\n  name: b\n'), ['2:7 YAML syntax error: the quoted value that opens here has no closing "']);
+    assert.deepEqual(said("profile:\n  id: 'a''s \\\"\n  name: b\n"), ["2:7 YAML syntax error: the quoted value that opens here has no closing '"]);
     assert.deepEqual(said('"x" y\nprofile:\n  id: "a"\n'), ['1:5 YAML syntax error: Unexpected value here (check the indentation, and the ":" after each key)']);
     assert.deepEqual(said('profile:\n  id: "dev_environment_001" - x\n'), ['2:29 YAML syntax error: Unexpected "-" after a complete value', '2:31 YAML syntax error: Unexpected value after a complete value']);
     // Every message of the parser that names one of its tokens is said in other words.

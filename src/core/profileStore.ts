@@ -36,7 +36,7 @@ export function parseProfileText(
 ): { profile?: Profile; issues: Issue[]; warnings?: Issue[]; document: Document } {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: true, keepSourceTokens: false });
-  if (document.errors.length > 0) return { issues: syntaxIssues(fileLabel, document.errors), document };
+  if (document.errors.length > 0) return { issues: syntaxIssues(fileLabel, document.errors, text, lineCounter), document };
   const { profile, issues, warnings } = validateProfileDocument(document, lineCounter, fileLabel, {
     workspaceRoot: layout.root,
     allowedDirectories: config.allowedDirectories,

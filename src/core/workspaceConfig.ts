@@ -146,7 +146,7 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
   const file = layout.relative(layout.configFile);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
-  if (doc.errors.length > 0) return { issues: syntaxIssues(file, doc.errors) };
+  if (doc.errors.length > 0) return { issues: syntaxIssues(file, doc.errors, text, lineCounter) };
   const issues: Issue[] = [];
   const report = (fieldPath: string[], message: string): void => {
     issues.push({ file, field: fieldPath.join('.'), message, ...positionOf(doc, lineCounter, fieldPath) });

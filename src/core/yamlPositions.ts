@@ -60,14 +60,35 @@ export function plainData(doc: Document, lineCounter: LineCounter, file: string)
 }
 
 /** Turns the parser's syntax errors into issues that carry the file, line and column. */
-export function syntaxIssues(file: string, errors: readonly YAMLError[]): Issue[] {
+export function syntaxIssues(file: string, errors: readonly YAMLError[], text: string, lineCounter: LineCounter): Issue[] {
   return errors.map((error) => {
-    const pos = error.linePos?.[0];
     // The parser ends its first line with " at line L, column C:" (a code frame followed): the issue
     // carries the position, and messages put it before the text as file:line:column.
     const firstLine = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    // An unclosed quote is found where the file ends: the place to fix is where it opens.
+    const opening = error.code === 'MISSING_CHAR' ? unclosedQuoteStart(text, error.pos[0], firstLine) : undefined;
+    const pos = opening !== undefined ? lineCounter.linePos(opening) : error.linePos?.[0];
     return { file, line: pos?.line, column: pos?.col, message: `YAML syntax error: ${authorsWords(error.code, firstLine)}` };
   });
+}
+
+/**
+ * Where the quoted value opens that the parser found unclosed at `end` (it runs on over lines, so only
+ * the file's end stops it): the last quote before `end` that is not escaped inside the value.
+ */
+function unclosedQuoteStart(text: string, end: number, message: string): number | undefined {
+  const quote = /^Missing closing (["'])quote$/.exec(message)?.[1];
+  if (!quote) return undefined;
+  for (let i = Math.min(end, text.length) - 1; i >= 0; i--) {
+    if (text[i] !== quote) continue;
+    if (quote === '"' && text[i - 1] === '\\') continue;
+    if (quote === "'" && text[i - 1] === "'") {
+      i--;
+      continue;
+    }
+    return i;
+  }
+  return undefined;
 }
 
 /** The parser's names of tokens, as the file's author sees them. */
@@ -110,6 +131,8 @@ function authorsWords(code: string, message: string): string {
     const shown = words.startsWith('"') || source === undefined ? words : `${words} ${source}`;
     return `Unexpected ${shown} here (check the indentation, and the ":" after each key)`;
   }
+  const unclosed = /^Missing closing (["'])quote$/.exec(message);
+  if (unclosed) return `the quoted value that opens here has no closing ${unclosed[1]}`;
   return message
     .replace(/ at node end$/, ' after a complete value')
     .replace(/^(Unexpected |Unsupported token |Expected a flow scalar value, but found: )([a-z][a-z-]*[a-z])\b/, (whole, lead: string, type: string) => (TOKEN_WORDS[type] ? `${lead}${TOKEN_WORDS[type]}` : whole));
