@@ -150,6 +150,11 @@ describe('profile format', () => {
     const { issues } = parse(variant('    log_level: "DEBUG"', '    log_level: "DEBUG"\n    log_level: "INFO"'));
     assert.match(issues[0].message, /unique/i);
     assert.equal(issues[0].line, 14);
+    // The key is named (the parser's "Map keys must be unique" names none), as written.
+    assert.equal(issues[0].message, 'YAML syntax error: the key "log_level" is written a second time here, in the same mapping; keep one of the two (YAML keys must be unique)');
+    const said = (text: string): string[] => parse(text).issues.map((i) => `${i.line}:${i.column} ${i.message}`);
+    assert.deepEqual(said('profile:\n  id: a\n  \'id\' : b\n'), ["3:3 YAML syntax error: the key 'id' is written a second time here, in the same mapping; keep one of the two (YAML keys must be unique)"]);
+    assert.deepEqual(said('profile: {id: a, "i\\"d": b, "i\\"d": c}\n'), ['1:29 YAML syntax error: the key "i\\"d" is written a second time here, in the same mapping; keep one of the two (YAML keys must be unique)']);
   });
 
   it('refuses database paths that leave the workspace: "..", absolute, drive letters', () => {

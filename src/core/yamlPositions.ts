@@ -68,6 +68,8 @@ export function syntaxIssues(file: string, errors: readonly YAMLError[], text: s
     // An unclosed quote is found where the file ends: the place to fix is where it opens.
     const opening = error.code === 'MISSING_CHAR' ? unclosedQuoteStart(text, error.pos[0], firstLine) : undefined;
     const pos = opening !== undefined ? lineCounter.linePos(opening) : error.linePos?.[0];
+    const duplicate = error.code === 'DUPLICATE_KEY' ? duplicateKeyText(text, error.pos[0]) : undefined;
+    if (duplicate) return { file, line: pos?.line, column: pos?.col, message: `YAML syntax error: the key ${duplicate} is written a second time here, in the same mapping; keep one of the two (YAML keys must be unique)` };
     return { file, line: pos?.line, column: pos?.col, message: `YAML syntax error: ${authorsWords(error.code, firstLine)}` };
   });
 }
@@ -89,6 +91,14 @@ function unclosedQuoteStart(text: string, end: number, message: string): number 
     return i;
   }
   return undefined;
+}
+
+/** The key as written at `start` (`name`, `"name"`), for "Map keys must be unique", which names none. */
+function duplicateKeyText(text: string, start: number): string | undefined {
+  const line = text.slice(start).split('\n', 1)[0];
+  const key = /^("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s"'#:,{}[\]][^:#,{}]*?)\s*:/.exec(line)?.[1];
+  if (!key) return undefined;
+  return /^["']/.test(key) ? key : JSON.stringify(key);
 }
 
 /** The parser's names of tokens, as the file's author sees them. */
