@@ -7,6 +7,7 @@ import { NO_TEST_HOOKS, startHeld } from './support/steppedRuns';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { EnvProfilesError } from '../src/core/errors';
 import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
+import { TOOL_VERSION } from '../src/core/toolVersion';
 import { assertSameTree, CLI, demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
@@ -32,6 +33,7 @@ describe('envprofiles CLI (spawned as a process)', () => {
       command: null,
       error: { code: 'USAGE', kind: 'usage', message: 'No command was given.', hint: `Commands: ${ALL_COMMANDS.join(', ')}. Write the command first, as in "envprofiles list --json"; "envprofiles --help" lists them, "envprofiles <command> --help" gives a command's options.` },
     });
+    assert.deepEqual(JSON.parse(runCli(['--version', '--json']).stdout), { ok: true, command: null, result: { version: TOOL_VERSION } });
     const stranger = runCli(['--wait', '-1', '-x', '--json']);
     assert.equal(stranger.status, 2);
     assert.equal(JSON.parse(stranger.stdout).error.message, 'No command was given, and envprofiles itself has no option "-x".');

@@ -130,7 +130,8 @@ async function run(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     if (argv.includes('--version')) {
-      process.stdout.write(`${VERSION}\n`);
+      // With --json, the one JSON document --json promises (before: the bare version).
+      process.stdout.write(wantsJson ? `${JSON.stringify({ ok: true, command: null, result: { version: VERSION } }, null, 2)}\n` : `${VERSION}\n`);
       return EXIT.ok;
     }
     // Nothing at all: the general help, as git prints its usage. Options but no command (`--json`,
