@@ -122,8 +122,8 @@ describe('a manifest with a field of the wrong kind (damaged, or made by hand)',
 
 describe('a backup\'s copy of the profile file that no edit can make into a new profile\'s (damaged, or made by hand)', () => {
   const cases: [string, RegExp][] = [
-    ['profile-copy-not-yaml', /is not valid YAML \(Nested mappings are not allowed in compact mappings at line \d+, column \d+\)/],
-    ['profile-copy-key-twice', /is not valid YAML \(Map keys must be unique at line \d+, column \d+\)/],
+    ['profile-copy-not-yaml', /is not valid YAML \(line \d+, column \d+: Nested mappings are not allowed in compact mappings\)/],
+    ['profile-copy-key-twice', /is not valid YAML \(line \d+, column \d+: the key "\w+" is written a second time here, in the same mapping; keep one of the two \(YAML keys must be unique\)\)/],
     ['profile-copy-list', /has no "profile:" mapping written out in it/],
     ['profile-copy-alias', /has no "profile:" mapping written out in it/],
     ['profile-copy-databases-list', /has a "databases:" that is not a mapping written out in it/],

@@ -1,9 +1,10 @@
-import { Document, isMap, parseDocument } from 'yaml';
+import { Document, isMap, LineCounter, parseDocument } from 'yaml';
 import type { Issue } from '../errors';
 import type { Profile } from '../profileModel';
 import { parseProfileText } from '../profileStore';
 import type { WorkspaceConfig } from '../workspaceConfig';
 import type { WorkspaceLayout } from '../workspaceLayout';
+import { syntaxIssues } from '../yamlPositions';
 import type { BackupManifest } from './backupManifest';
 
 /** What a restore as a new profile writes as that profile's file, and what it had to leave out. */
@@ -67,8 +68,13 @@ export function restoredProfileFile(backedUpCopy: string | undefined, request: R
 /** The backup's copy of a profile file as a document the edits above can change, or why it is not one. */
 function editableProfileDocument(text: string | undefined): { document: Document } | { problem: string } {
   if (text === undefined) return { problem: 'is not in the backup' };
-  const document = parseDocument(text);
-  if (document.errors.length > 0) return { problem: `is not valid YAML (${document.errors[0].message.split('\n')[0].replace(/:$/, '')})` };
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: true });
+  if (document.errors.length > 0) {
+    // In the words the profile files' own errors use (syntaxIssues), with where.
+    const [first] = syntaxIssues('', document.errors, text, lineCounter);
+    return { problem: `is not valid YAML (${first.line !== undefined ? `line ${first.line}, column ${first.column}: ` : ''}${first.message.replace(/^YAML syntax error: /, '')})` };
+  }
   const profile = isMap(document.contents) ? document.contents.get('profile', true) : undefined;
   if (!isMap(profile)) return { problem: 'has no "profile:" mapping written out in it' };
   const databases = profile.get('databases', true);
