@@ -116,6 +116,13 @@ const TOKEN_WORDS: Readonly<Record<string, string>> = {
   'double-quoted-scalar': 'quoted value',
   'single-quoted-scalar': 'quoted value',
   'block-scalar': 'block of text',
+  'block-scalar-header': 'block text indicator',
+  'directive-line': 'directive line (%)',
+  'flow-error-end': 'unclosed [ or {',
+  'doc-mode': 'end of the document',
+  comment: 'comment (#)',
+  space: 'space',
+  newline: 'line break',
   scalar: 'value',
   anchor: 'anchor (&)',
   alias: 'alias (*)',
@@ -141,6 +148,7 @@ function authorsWords(code: string, message: string): string {
     const shown = words.startsWith('"') || source === undefined ? words : `${words} ${source}`;
     return `Unexpected ${shown} here (check the indentation, and the ":" after each key)`;
   }
+  if (/^Missing directives-end(?:\/doc-start)? indicator line$/.test(message)) return 'a line that starts with "%" is a YAML directive, which needs a line "---" after it; remove that line, or quote a value that starts with "%"';
   const unclosed = /^Missing closing (["'])quote$/.exec(message);
   if (unclosed) return `the quoted value that opens here has no closing ${unclosed[1]}`;
   return message
