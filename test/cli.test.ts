@@ -700,7 +700,8 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     assert.doesNotMatch(result.stderr, /\n  file: /, 'the message names the file already');
     const list = runCli(['list', '--workspace', root]);
     assert.equal(list.status, 0, 'list still shows the other profiles');
-    assert.match(list.stdout, /dev_environment_001\s+INVALID/);
+    // Where in the file and which field, as its row can say them (before: the message alone).
+    assert.match(list.stdout, /dev_environment_001\s+INVALID\s+-\s+no backups\s+line 5: type: "DEVELOPPMENT" is not a profile type/);
     // The same for config.yaml, whose error carries the file's absolute path.
     const config = path.join(root, '.envprofiles/config.yaml');
     fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('compression: fast', 'compression: ultra'));

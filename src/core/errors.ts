@@ -134,6 +134,17 @@ export function formatIssue(issue: Issue): string {
   return `${issue.file}${position}${field} ${issue.message}`;
 }
 
+/**
+ * An issue of a file already named (a profile's row in a list, its tree item): where in the file and
+ * what, as in "line 8: databases.settings: …" (before, the message alone: "the quoted value that opens
+ * here …" said neither where here was nor which field).
+ */
+export function issueInBrief(issue: Issue): string {
+  const line = issue.line !== undefined ? `line ${issue.line}: ` : '';
+  const field = issue.field ? `${issue.field.replace(/^profile\./, '')}: ` : '';
+  return `${line}${field}${issue.message}`;
+}
+
 export function isEnvProfilesError(error: unknown): error is EnvProfilesError {
   return error instanceof EnvProfilesError;
 }

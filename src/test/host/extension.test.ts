@@ -637,6 +637,14 @@ suite('Environment Profiles in a real VS Code', () => {
     });
     assert.equal(diagnostics[0].range.start.line, 4);
     assert.match(diagnostics[0].message, /profile\.type: "DEVELOPPMENT" is not a profile type/);
+    // The tree's item says where and what too (before: the message alone).
+    const invalid = await waitFor('the profile shown invalid', () => roots().find((node) => labelOf(node) === DEV && node.getTreeItem().description === 'invalid'));
+    assert.match(String(invalid.getTreeItem().tooltip), /^line 5: type: "DEVELOPPMENT" is not a profile type/);
+    // A quote left open is placed where it opens (the parser finds it where the file ends).
+    fs.writeFileSync(file, good.replace('log_level: "DEBUG"', 'log_level: "DEBUG'));
+    const unclosed = await waitFor('the unclosed quote', () => vscode.languages.getDiagnostics(uri).find((d) => /no closing/.test(d.message)));
+    assert.equal(unclosed.range.start.line, good.split('\n').findIndex((line) => line.includes('log_level: "DEBUG"')));
+    assert.match(unclosed.message, /YAML syntax error: the quoted value that opens here has no closing "/);
     fs.writeFileSync(file, good);
     await waitFor('the diagnostic to clear', () => vscode.languages.getDiagnostics(uri).length === 0);
     // A misspelt backup_schedule key leaves the profile usable, but would turn retention off: a warning at its line.
