@@ -102,6 +102,13 @@ describe('profile format', () => {
 
   it('refuses a file without a profile mapping', () => {
     assert.match(parse('- just\n- a list\n').issues[0].message, /"profile:" mapping/);
+    // What the file holds instead is said (before: one sentence for a list, a lost "profile:" line and bytes of no text).
+    const said = (text: string): string => parse(text).issues[0].message;
+    assert.equal(said('- just\n- a list\n'), 'the file must contain a "profile:" mapping (see the profile template), but it holds a list');
+    assert.equal(said('\u0007garbage\n'), 'the file must contain a "profile:" mapping (see the profile template), but it holds the text "\\u0007garbage"');
+    assert.equal(said('id: a\nname: b\n'), 'the file must contain a "profile:" mapping (see the profile template), but it has no "profile:" key (its keys: id, name)');
+    assert.equal(said('profile: true\n'), 'the file must contain a "profile:" mapping (see the profile template), but "profile:" holds the value true');
+    assert.equal(said('# only a comment\n'), 'the file must contain a "profile:" mapping (see the profile template), but it holds nothing');
   });
 
   it('reports YAML syntax errors with line and column', () => {
@@ -448,6 +455,9 @@ describe('profile format', () => {
     }
     fs.writeFileSync(layout.configFile, 'outputs: [\n');
     assert.throws(() => loadWorkspaceConfig(layout), /YAML syntax error/);
+    // A file that is no mapping says what it holds (before: "must be a YAML mapping" alone).
+    fs.writeFileSync(layout.configFile, '- outputs\n- backups\n');
+    assert.throws(() => loadWorkspaceConfig(layout), (error: unknown) => error instanceof EnvProfilesError && error.message === '.envprofiles/config.yaml must be a YAML mapping of settings (outputs:, guard:, backups:, …), but it holds a list');
     // An alias to no anchor (before: "a bug" from every command), and a path with a NUL character (before: "a bug" from backup and prune).
     fs.writeFileSync(layout.configFile, 'backups:\n  compression: *fast\n');
     assert.throws(() => loadWorkspaceConfig(layout), (error: unknown) => error instanceof EnvProfilesError && error.code === 'CONFIG_INVALID' && error.message === '.envprofiles/config.yaml:2:16 YAML error: the alias *fast refers to no anchor &fast before it; define the anchor first, or write the value itself');

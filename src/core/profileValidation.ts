@@ -11,6 +11,7 @@ import { isSqliteDatabaseFile } from './sqlite/sqliteHeader';
 import { likelyMeant, unknownKeyMessage } from './nearMiss';
 import { keyPositionOf, plainData, positionOf } from './yamlPositions';
 import { writtenAsText } from './quotedScalar';
+import { yamlValueInWords } from './untrustedValues';
 
 export interface ProfileValidationContext {
   workspaceRoot: string;
@@ -105,7 +106,9 @@ export function validateProfileDocument(
   if ('issue' in plain) return { issues: [plain.issue], warnings: [] };
   const root = plain.data;
   if (!isRecord(root) || !isRecord(root.profile)) {
-    report(['profile'], 'the file must contain a "profile:" mapping (see the profile template)');
+    // What it holds instead (before: the same sentence for a list, a lost "profile:" line and bytes of no text).
+    const instead = !isRecord(root) ? `but it holds ${yamlValueInWords(root)}` : !('profile' in root) ? `but it has no "profile:" key${Object.keys(root).length > 0 ? ` (its keys: ${Object.keys(root).slice(0, 5).join(', ')})` : ''}` : `but "profile:" holds ${yamlValueInWords(root.profile)}`;
+    report(['profile'], `the file must contain a "profile:" mapping (see the profile template), ${instead}`);
     return { issues, warnings: [] };
   }
   const raw = root.profile;

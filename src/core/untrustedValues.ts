@@ -36,3 +36,12 @@ export function isTextList(value: unknown): value is string[] {
 export function shownValue(value: unknown): string {
   return value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value)).slice(0, 80);
 }
+
+/** What a YAML value is, for "… but it holds <this>": "a list", "the text \"abc\"", "nothing". */
+export function yamlValueInWords(value: unknown): string {
+  if (value === undefined || value === null) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `the value ${String(value)}`;
+}

@@ -10,6 +10,7 @@ import { isEnvironmentVariableName } from './safeNames';
 import type { WorkspaceLayout } from './workspaceLayout';
 import { keyPositionOf, plainData, positionOf, syntaxIssues } from './yamlPositions';
 import { writtenAsText } from './quotedScalar';
+import { yamlValueInWords } from './untrustedValues';
 
 /** Workspace settings from `.envprofiles/config.yaml`. */
 export interface WorkspaceConfig {
@@ -155,7 +156,7 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
   if ('issue' in plain) return { issues: [plain.issue] };
   const raw = (plain.data ?? {}) as Record<string, unknown>;
   const config = defaultConfig();
-  if (typeof raw !== 'object' || Array.isArray(raw)) return { issues: [{ file, message: 'must be a YAML mapping' }] };
+  if (typeof raw !== 'object' || Array.isArray(raw)) return { issues: [{ file, message: `must be a YAML mapping of settings (outputs:, guard:, backups:, …), but it holds ${yamlValueInWords(raw)}` }] };
 
   /** Each output's path (resolved) to the output, in words. */
   const outputAt = new Map<string, string>();
