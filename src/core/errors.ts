@@ -139,10 +139,15 @@ export function formatIssue(issue: Issue): string {
  * what, as in "line 8: databases.settings: …" (before, the message alone: "the quoted value that opens
  * here …" said neither where here was nor which field).
  */
-export function issueInBrief(issue: Issue): string {
+function issueInBrief(issue: Issue): string {
   const line = issue.line !== undefined ? `line ${issue.line}: ` : '';
   const field = issue.field ? `${issue.field.replace(/^profile\./, '')}: ` : '';
   return `${line}${field}${issue.message}`;
+}
+
+/** The first of a file's issues in brief (issueInBrief), or `none` when it has none. */
+export function firstIssueInBrief(issues: readonly Issue[], none = 'no issue was recorded'): string {
+  return issues[0] ? issueInBrief(issues[0]) : none;
 }
 
 export function isEnvProfilesError(error: unknown): error is EnvProfilesError {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { readActiveState } from './activeState';
 import { isGuardActive } from './busyGuard';
-import { isEnvProfilesError, issueInBrief, type Issue } from './errors';
+import { firstIssueInBrief, isEnvProfilesError, type Issue } from './errors';
 import { listJournals } from './operationJournal';
 import { isProtected, type ProfileType } from './profileModel';
 import { readAllProfileFiles, readProfileFile } from './profileStore';
@@ -105,7 +105,7 @@ export function workspaceStatus(context: WorkspaceContext): WorkspaceStatus {
   if (!result.profile) {
     status.inSync = false;
     status.activeProfileFile = fs.existsSync(result.file) ? 'invalid' : 'missing';
-    status.drift.push(fs.existsSync(result.file) ? `the active profile "${state.active}" is not valid: ${result.issues[0] ? issueInBrief(result.issues[0]) : 'no issue was recorded'}` : `the active profile "${state.active}" no longer exists`);
+    status.drift.push(fs.existsSync(result.file) ? `the active profile "${state.active}" is not valid: ${firstIssueInBrief(result.issues)}` : `the active profile "${state.active}" no longer exists`);
     return status;
   }
   status.activeName = result.profile.name;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { issueInBrief } from '../core/errors';
+import { firstIssueInBrief } from '../core/errors';
 import type { FolderModel } from '../folderModel';
 import { CONTEXT } from './contextValues';
 import { MessageNode } from './messageNode';
@@ -12,7 +12,7 @@ export function profileNodes(folder: FolderModel): TreeNode[] {
   const data = folder.data;
   if (data.configError) return [new MessageNode(`${folder.folder.uri.toString()}/config-error`, folder, data.configError, 'error')];
   if (!data.initialised) return [new MessageNode(`${folder.folder.uri.toString()}/uninitialised`, folder, 'Not initialised (no .envprofiles/)')];
-  const profiles = data.profiles.map((p) => (p.profile ? new ProfileNode(folder, p.profile) : new InvalidProfileNode(folder, p.id, p.issues[0] ? issueInBrief(p.issues[0]) : 'invalid')));
+  const profiles = data.profiles.map((p) => (p.profile ? new ProfileNode(folder, p.profile) : new InvalidProfileNode(folder, p.id, firstIssueInBrief(p.issues, 'invalid'))));
   return [...profiles, ...folder.deletedProfilesWithBackups().map((id) => new DeletedProfileNode(folder, id))];
 }
 

@@ -1,4 +1,4 @@
-import { issueInBrief } from '../../core/errors';
+import { firstIssueInBrief } from '../../core/errors';
 import { BackupLayout } from '../../core/backup/backupLayout';
 import { backupStanding, type BackupStanding } from '../../core/backup/backupStanding';
 import { age } from '../../core/localTime';
@@ -40,7 +40,7 @@ export const listCommand: CliCommand = {
     const standings = profiles.map((p) => backupStanding(backups, p, now));
     const rows = [['', 'ID', 'TYPE', 'DATABASES', 'VERIFIED BACKUP', 'NAME']];
     profiles.forEach((p, i) => {
-      rows.push([profileMarker(p), p.id, p.type ?? 'INVALID', p.valid ? databasesCell(p) : '-', verifiedBackupCell(standings[i], now.getTime()), p.valid ? (p.name ?? '') : p.issues[0] ? issueInBrief(p.issues[0]) : '']);
+      rows.push([profileMarker(p), p.id, p.type ?? 'INVALID', p.valid ? databasesCell(p) : '-', verifiedBackupCell(standings[i], now.getTime()), p.valid ? (p.name ?? '') : firstIssueInBrief(p.issues, '')]);
     });
     // Usable, so listed as valid; said here so that they are seen without a validate of each.
     const warnings = profiles.flatMap((p) => p.warnings.map((w) => terminalSafe(`warning: ${p.id}: ${w.field ? `${w.field.replace(/^profile\./, '')}: ` : ''}${w.message}`)));

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { backupIdTime } from './backupLayout';
+import { backupIdProfile } from './backupLayout';
 
 /**
  * When a command that takes a profile's id was given a backup's id or archive (`delete <backup-id>`, as
@@ -8,9 +8,8 @@ import { backupIdTime } from './backupLayout';
 export function backupGivenForProfile(given: string): { problem: string; hint: string } | undefined {
   const archive = given.toLowerCase().endsWith('.zip');
   const backupId = archive ? path.basename(given).slice(0, -'.zip'.length) : given;
-  const stamped = backupIdTime(backupId) !== undefined;
-  if (!archive && !stamped) return undefined;
-  const profileId = stamped ? backupId.replace(/\.\d{8}T\d{6}-\d{3}Z\.(?:full|incr)$/, '') : undefined;
+  const profileId = backupIdProfile(backupId);
+  if (!archive && profileId === undefined) return undefined;
   const what = archive ? 'a backup archive' : 'the id of a backup';
   return {
     problem: `that is ${what}${profileId ? ` of ${profileId}` : ''}, and this command takes a profile's id`,

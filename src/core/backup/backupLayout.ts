@@ -149,10 +149,19 @@ export function newBackupId(profileId: string, kind: 'full' | 'incremental', now
   return `${profileId}.${stamp}.${kind === 'full' ? 'full' : 'incr'}`;
 }
 
+/** The end of a backup id that newBackupId writes: `.<UTC stamp>.<full|incr>`, the stamp's parts captured. */
+const BACKUP_ID_ENDING = /\.(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)-(\d{3})Z\.(?:full|incr)$/;
+
 /** The instant the stamp of a backup id names (see newBackupId), or undefined for an id without one. */
 export function backupIdTime(id: string): number | undefined {
-  const stamp = /\.(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)-(\d{3})Z\.(?:full|incr)$/.exec(id);
+  const stamp = BACKUP_ID_ENDING.exec(id);
   if (!stamp) return undefined;
   const [year, month, day, hour, minute, second, millisecond] = stamp.slice(1).map(Number);
   return Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
+}
+
+/** The profile a backup id (see newBackupId) was made of, or undefined for an id without a stamp. */
+export function backupIdProfile(id: string): string | undefined {
+  const stamp = BACKUP_ID_ENDING.exec(id);
+  return stamp ? id.slice(0, stamp.index) : undefined;
 }

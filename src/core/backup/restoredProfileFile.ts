@@ -1,5 +1,5 @@
 import { Document, isMap, LineCounter, parseDocument } from 'yaml';
-import { issueInBrief, type Issue } from '../errors';
+import { firstIssueInBrief, type Issue } from '../errors';
 import type { Profile } from '../profileModel';
 import { parseProfileText } from '../profileStore';
 import type { WorkspaceConfig } from '../workspaceConfig';
@@ -57,7 +57,7 @@ export function restoredProfileFile(backedUpCopy: string | undefined, request: R
     for (const logical of leftOut) document.deleteIn(['profile', 'databases', logical]);
     const parsed = parseProfileText(document.toString({ lineWidth: 0 }), label, layout, config, id);
     if (parsed.profile) return { ...parsed, leftOut };
-    unusableCopy = `does not validate (${parsed.issues[0] ? issueInBrief(parsed.issues[0]) : 'no issue was recorded'})`;
+    unusableCopy = `does not validate (${firstIssueInBrief(parsed.issues)})`;
   } else {
     unusableCopy = copy.problem;
   }
