@@ -1,6 +1,6 @@
 import { locateBackup } from '../../core/backup/backupChain';
 import { VERIFICATION_TEXT, verificationStatus } from '../../core/backup/backupCatalog';
-import { backupIdTime } from '../../core/backup/backupLayout';
+import { backupGivenForProfile } from '../../core/backup/backupGivenForProfile';
 import { selectBackup, type BackupSelection, type SelectedBackup } from '../../core/backup/backupSelection';
 import { EnvProfilesError } from '../../core/errors';
 import { localTimestampWithZone } from '../../core/localTime';
@@ -67,7 +67,7 @@ export const restoreCommand: CliCommand = {
  * The argument must be a profile id then; a backup id or an archive is named already.
  */
 function chooseBackupToRestore(context: WorkspaceContext, profileId: string, selection: BackupSelection): SelectedBackup {
-  if (profileId.endsWith('.zip') || profileId.includes('/') || backupIdTime(profileId) !== undefined) {
+  if (backupGivenForProfile(profileId) || profileId.includes('/')) {
     throw new EnvProfilesError('USAGE', `--latest, --verified and --before choose among a profile's backups, but "${profileId}" names a backup already; nothing was changed.`, { kind: 'usage', hint: `Give the profile's id instead, or leave those options out to restore ${profileId} itself.` });
   }
   const problem = profileIdProblem(profileId);
