@@ -60,6 +60,23 @@ describe('create', () => {
     assert.deepEqual(creates, ['abc failed', 'abc ok', 'abc refused']);
   });
 
+  it('a profile without databases says why none could be taken from the workspace: no profile yet, or none that loads (before: only "would have no databases")', async () => {
+    const { context } = await emptyWorkspace();
+    const noneYet = await createProfile(context, { id: 'lonely', type: 'production' }).then(() => undefined, (e: unknown) => e as EnvProfilesError);
+    assert.equal(noneYet?.message, 'Profile "lonely" would have no databases: the built-in template "production" names none, and the workspace has no profile yet to take the logical names from.');
+    assert.equal(noneYet?.hint, 'Pass at least one --db NAME=PATH (e.g. --db settings=data/lonely/settings.sqlite3).');
+    const { context: demo, root } = await demoWorkspace();
+    const profiles = path.join(root, '.envprofiles', 'profiles');
+    for (const name of fs.readdirSync(profiles)) fs.writeFileSync(path.join(profiles, name), 'profile: [\n');
+    const broken = runCli(['create', 'staging_001', '--type', 'testing'], { cwd: root });
+    assert.equal(broken.status, 2, broken.stderr);
+    assert.match(broken.stderr, /the built-in template "testing" names none, and none of the workspace's 3 profiles loads, so there are no logical names to take from them \("envprofiles validate" says what is wrong\)\./);
+    for (const name of fs.readdirSync(profiles).slice(1)) fs.rmSync(path.join(profiles, name));
+    const one = await createProfile(demo, { id: 'staging_001' }).then(() => undefined, (e: unknown) => e as EnvProfilesError);
+    assert.match(one?.message ?? '', /the workspace's one profile \(dev_environment_001\) does not load, so there are no logical names to take from it/);
+    assert.equal(fs.existsSync(path.join(profiles, 'staging_001.yaml')), false);
+  });
+
   it('from a user template in .envprofiles/templates with ${id} placeholders', async () => {
     const { root, context } = await emptyWorkspace();
     fs.mkdirSync(path.join(root, '.envprofiles/templates'));

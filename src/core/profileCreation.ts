@@ -49,14 +49,25 @@ function parseType(text: string | undefined): ProfileType | undefined {
   return type;
 }
 
-/** The logical databases the workspace already uses (active profile first), placed under data/<id>/. */
-function defaultDatabases(context: WorkspaceContext, config: WorkspaceConfig, id: string): Record<string, string> {
-  const profiles = readAllProfileFiles(context.layout, config).flatMap((r) => (r.profile ? [r.profile] : []));
+/**
+ * The logical databases the workspace already uses (active profile first), placed under data/<id>/;
+ * when there are none to take, why not, in words for the error.
+ */
+function defaultDatabases(context: WorkspaceContext, config: WorkspaceConfig, id: string): { databases: Record<string, string>; noneBecause?: string } {
+  const files = readAllProfileFiles(context.layout, config);
+  const profiles = files.flatMap((r) => (r.profile ? [r.profile] : []));
   const active = readActiveState(context.layout).active;
   const model = profiles.find((p) => p.id === active) ?? profiles[0];
   const databases: Record<string, string> = {};
   for (const logical of Object.keys(model?.databases ?? {})) databases[logical] = `data/${id}/${logical}.sqlite3`;
-  return databases;
+  if (model) return { databases };
+  const noneBecause =
+    files.length === 0
+      ? 'the workspace has no profile yet to take the logical names from'
+      : files.length === 1
+        ? `the workspace's one profile (${files[0].id}) does not load, so there are no logical names to take from it`
+        : `none of the workspace's ${files.length} profiles loads, so there are no logical names to take from them`;
+  return { databases, noneBecause: files.length === 0 ? noneBecause : `${noneBecause} ("envprofiles validate" says what is wrong)` };
 }
 
 /** Creates a profile from a template (built-in or the workspace's), with flags overriding it. */
@@ -76,9 +87,17 @@ export async function createProfile(context: WorkspaceContext, request: CreatePr
     }
     const templateDatabases = Object.fromEntries(Object.entries(template.databases).map(([k, v]) => [k, fillPlaceholders(String(v), request.id)]));
     let databases = request.databases && Object.keys(request.databases).length > 0 ? request.databases : templateDatabases;
-    if (Object.keys(databases).length === 0) databases = defaultDatabases(context, config, request.id);
     if (Object.keys(databases).length === 0) {
-      throw new EnvProfilesError('USAGE', `Profile "${request.id}" would have no databases.`, { kind: 'usage', field: 'databases', hint: 'Pass at least one --db NAME=PATH (e.g. --db settings=data/dev/settings.sqlite3).' });
+      const taken = defaultDatabases(context, config, request.id);
+      databases = taken.databases;
+      if (taken.noneBecause !== undefined) {
+        const from = template.source === 'built-in' ? `built-in template "${template.name}"` : `template "${template.name}" (${template.source})`;
+        throw new EnvProfilesError('USAGE', `Profile "${request.id}" would have no databases: the ${from} names none, and ${taken.noneBecause}.`, {
+          kind: 'usage',
+          field: 'databases',
+          hint: `Pass at least one --db NAME=PATH (e.g. --db settings=data/${request.id}/settings.sqlite3).`,
+        });
+      }
     }
     const finalType = type ?? template.type;
     const draft: Profile = {
