@@ -103,9 +103,13 @@ describe('choosing a backup to restore by time and verification (restore <profil
     const oneDb = runCli(['restore', DEV, '--latest', '--db', 'settings', '--dry-run', '--json', '--workspace', root]);
     assert.equal(oneDb.status, 0, oneDb.stderr);
     assert.match(oneDb.json?.result.chosen.rule, /^newest backup of dev_environment_001 holding settings that can be restored$/);
+    // A name no backup holds is a mistake in the command, said as for a named backup, with the names they hold
+    // (before: exit 1, "of its 4 backups, 4 do not hold journal").
     const noSuchDb = runCli(['restore', DEV, '--latest', '--db', 'journal', '--workspace', root]);
-    assert.equal(noSuchDb.status, 1);
-    assert.match(noSuchDb.stderr, /: of its 4 backups, 4 do not hold journal\. Nothing was changed\./);
+    assert.equal(noSuchDb.status, 2, noSuchDb.stderr);
+    assert.equal(noSuchDb.stderr, `error[BACKUP_NOT_FOUND]: No backup of ${DEV} holds a database "journal"; nothing was changed.\n  Its backups hold: settings, strategies, market_data.\n`);
+    const misspelt = runCli(['restore', DEV, '--latest', '--db', 'setings', '--json', '--workspace', root]);
+    assert.equal(misspelt.json?.error?.hint, 'Did you mean settings? Its backups hold: settings, strategies, market_data.');
   });
 
   it('passes over a backup whose chain lost an archive or holds a FAILED one, and says what kept each out when none is left', async () => {

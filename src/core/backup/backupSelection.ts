@@ -7,6 +7,7 @@ import { newestFirst, readCatalog, verificationStatus, type CatalogEntry } from 
 import type { BackupLayout } from './backupLayout';
 import { backupsOfEarlierProfile } from './earlierProfile';
 import { chainFault } from './verifiedArchives';
+import { likelyMeant } from '../nearMiss';
 
 /** Which of a profile's backups to take when none is named: the newest that can be restored, narrowed. */
 export interface BackupSelection {
@@ -41,6 +42,7 @@ export function selectBackup(backups: BackupLayout, profileId: string, profile: 
       hint: profile ? `Back it up first: envprofiles backup ${profileId} --verify` : 'Check the id: "envprofiles list" names the profiles, "envprofiles backups" every profile\'s backups.',
     });
   }
+  if (selection.database !== undefined) requireDatabaseInSomeBackup(profileId, entries, selection.database);
   const earlier = new Set(profile ? backupsOfEarlierProfile(entries, profile, now) : []);
   const listed = new Map(entries.map((e) => [e.id, e]));
   const passedOver = new Map<PassedOver, number>();
@@ -53,6 +55,21 @@ export function selectBackup(backups: BackupLayout, profileId: string, profile: 
   const unverified = passedOver.has('not-verified');
   throw new EnvProfilesError('BACKUP_NOT_FOUND', `${profileId} has no ${kind}${holding}${taken}${restorable}: of its ${counted(entries.length, 'backup')}, ${reasons}. Nothing was changed.`, {
     hint: unverified ? `Verify them first (envprofiles verify --unverified ${profileId}), or leave out --verified; "envprofiles backups ${profileId}" lists them all.` : `"envprofiles backups ${profileId}" lists them all; name one by its id to restore it.`,
+  });
+}
+
+/**
+ * `--db NAME` that no backup of the profile holds is a name mistyped (or a database the profile never
+ * had): said as the named backup's restore says it, with the names they do hold, not counted as
+ * "N backups do not hold it".
+ */
+function requireDatabaseInSomeBackup(profileId: string, entries: readonly CatalogEntry[], database: string): void {
+  if (entries.some((e) => e.databases.includes(database))) return;
+  const held = [...new Set([...entries].sort(newestFirst).flatMap((e) => e.databases))];
+  const meant = likelyMeant(database, held);
+  throw new EnvProfilesError('BACKUP_NOT_FOUND', `No backup of ${profileId} holds a database "${database}"; nothing was changed.`, {
+    kind: 'usage',
+    hint: held.length > 0 ? `${meant ? `Did you mean ${meant}? ` : ''}Its backups hold: ${held.join(', ')}.` : `${profileId}'s backups hold no database (each left them out); "envprofiles backups ${profileId}" lists them.`,
   });
 }
 
