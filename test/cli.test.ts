@@ -288,7 +288,7 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
       [['verify', '--all', DEV], /^error\[USAGE\]: --all verifies the backups of every profile; do not name a backup or a profile too\.\n$/],
       [['verify', '--unverified'], /^error\[USAGE\]: --unverified needs the profile whose backups it verifies\.\n {2}envprofiles verify --unverified <profile-id>, or envprofiles verify --all --unverified for every profile\.\n$/],
       [['backup', DEV, '--full', '--incremental'], /^error\[USAGE\]: Choose --full or --incremental, not both\.\n$/],
-      [['clone', DEV, 'copy_one', '--data', 'sideways'], /--data must be one of copy, schema, empty/],
+      [['clone', DEV, 'copy_one', '--data', 'sideways'], /^error\[USAGE\]: --data must be one of copy, schema, empty, not "sideways"\.\n$/],
       [['create', 'abc', '--db', 'nonsense'], /--db expects NAME=VALUE/],
       // A backup's id or archive where a profile's id goes (delete of a backup, as if it deleted one) says
       // what it is and whose (before: "No profile …", as if the profile were unknown, exit 1).
@@ -818,9 +818,10 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     const cloned = runCli(['clone', DEV, 'dev_copy', '--workspace', root, '--json']);
     assert.equal(cloned.status, 0, cloned.stderr);
     assert.equal(cloned.json?.result.databases.settings, 'data/dev_copy/settings.sqlite3');
-    // The text says what the new databases hold, as --data chose.
+    // The text says what the new databases hold, as --data chose; its word is taken in any case, as --type's is
+    // (before: "--data must be one of copy, schema, empty" for SCHEMA).
     for (const [data, held] of [['copy', 'copies of the source\'s'], ['schema', 'the source\'s schema, no rows'], ['empty', 'empty']]) {
-      const text = runCli(['clone', DEV, `dev_${data}_clone`, '--data', data, '--workspace', root]);
+      const text = runCli(['clone', DEV, `dev_${data}_clone`, '--data', data === 'schema' ? 'Schema' : data, '--workspace', root]);
       assert.equal(text.status, 0, text.stderr);
       assert.match(text.stdout, new RegExp(`^Cloned ${DEV} into dev_${data}_clone \\(DEVELOPMENT\\) in \\d+\\.\\d\\d s; its databases \\(${held}\\):\n {2}settings: data/dev_${data}_clone/settings\\.sqlite3\n`), text.stdout);
     }

@@ -30,11 +30,13 @@ export function stringOption(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Restricts an option to a set of words. */
+/** Restricts an option to a set of words, in any case (as --type takes PRODUCTION or production). */
 export function choiceOption<T extends string>(value: unknown, option: string, choices: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !choices.includes(value as T)) {
-    throw new EnvProfilesError('USAGE', `--${option} must be one of ${choices.join(', ')}.`, { kind: 'usage' });
+  const chosen = typeof value === 'string' ? choices.find((c) => c.toLowerCase() === value.toLowerCase()) : undefined;
+  if (chosen === undefined) {
+    const given = typeof value === 'string' ? `, not "${value}"` : '';
+    throw new EnvProfilesError('USAGE', `--${option} must be one of ${choices.join(', ')}${given}.`, { kind: 'usage' });
   }
-  return value as T;
+  return chosen;
 }
