@@ -707,7 +707,14 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('compression: fast', 'compression: ultra'));
     const badConfig = runCli(['backup', TEST, '--workspace', root]);
     assert.equal(badConfig.status, 1);
-    assert.match(badConfig.stderr, /^error\[CONFIG_INVALID\]: \.envprofiles\/config\.yaml:\d+:\d+ backups\.compression: must be store, fast or best\n  Fix the file/);
+    assert.match(badConfig.stderr, /^error\[CONFIG_INVALID\]: \.envprofiles\/config\.yaml:\d+:\d+ backups\.compression: must be store, fast or best, but it is the text "ultra"\n  Fix the file/);
+    // Its word in any case, as a profile's type (before: FAST refused).
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('compression: ultra', 'compression: FAST'));
+    const upperCase = runCli(['backup', TEST, '--full', '--workspace', root, '--json']);
+    assert.equal(upperCase.status, 0, upperCase.stderr);
+    const archive = upperCase.json?.result.archive as string;
+    assert.equal(spawnSync('python3', ['-c', 'import sys, zipfile; print(sorted({i.compress_type for i in zipfile.ZipFile(sys.argv[1]).infolist() if i.filename.startswith("db/")}))', archive], { encoding: 'utf8' }).stdout.trim(), '[8]', 'the databases are deflated');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('compression: FAST', 'compression: ultra'));
     // A misspelt key is not an error, but every command warns about it (stderr; stdout stays as it was).
     fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('compression: ultra', 'compresion: best'));
     const warned = runCli(['list', '--workspace', root, '--json']);

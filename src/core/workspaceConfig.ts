@@ -25,7 +25,8 @@ export interface WorkspaceConfig {
   backups: BackupSettings;
 }
 
-export type CompressionSetting = 'store' | 'fast' | 'best';
+export const COMPRESSION_SETTINGS = ['store', 'fast', 'best'] as const;
+export type CompressionSetting = (typeof COMPRESSION_SETTINGS)[number];
 
 /** The `backups:` section: where archives go and how they are made. */
 export interface BackupSettings {
@@ -228,8 +229,10 @@ export function parseWorkspaceConfig(text: string, layout: WorkspaceLayout): { c
       }
     }
     if (backups.compression !== undefined) {
-      if (backups.compression !== 'store' && backups.compression !== 'fast' && backups.compression !== 'best') report(['backups', 'compression'], 'must be store, fast or best');
-      else config.backups.compression = backups.compression;
+      // In any case, as a profile's type: FAST is fast.
+      const chosen = COMPRESSION_SETTINGS.find((c) => typeof backups.compression === 'string' && c === backups.compression.toLowerCase());
+      if (chosen === undefined) report(['backups', 'compression'], `must be store, fast or best, but it is ${yamlValueInWords(backups.compression)}`);
+      else config.backups.compression = chosen;
     }
     if (backups.max_chain !== undefined) {
       if (!Number.isInteger(backups.max_chain) || (backups.max_chain as number) < 0 || (backups.max_chain as number) > MAX_CHAIN) report(['backups', 'max_chain'], `must be a whole number from 0 to ${MAX_CHAIN}${writtenAsText(backups.max_chain, 'number')}`);

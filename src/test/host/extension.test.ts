@@ -493,7 +493,7 @@ suite('Environment Profiles in a real VS Code', () => {
     try {
       assert.equal(await vscode.commands.executeCommand('envProfiles.backupFull', { profileId: DEV }), undefined);
       assert.equal(shown.length, 1);
-      assert.match(shown[0].message, new RegExp(`^\\.envprofiles/config\\.yaml:${line}:\\d+ backups\\.compression: must be store, fast or best`));
+      assert.match(shown[0].message, new RegExp(`^\\.envprofiles/config\\.yaml:${line}:\\d+ backups\\.compression: must be store, fast or best, but it is the text "zstd"`));
       assert.deepEqual(shown[0].items, ['Open config.yaml', 'Show Log']);
       const editor = await waitFor('config.yaml open in an editor', () => (vscode.window.activeTextEditor?.document.uri.fsPath === config ? vscode.window.activeTextEditor : undefined));
       assert.equal(editor.selection.active.line, line - 1, 'at the line of the wrong value');
