@@ -356,7 +356,10 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
 
   it('create without --init-db says which database files do not exist yet, and that switch and backup refuse until they do (before: nothing, until the switch failed)', async () => {
     const { root } = await demoWorkspace();
-    const created = runCli(['create', 'new_one', '--db', 'settings=data/new/settings.sqlite3', '--db', 'strategies=data/dev/strategies.sqlite3', '--workspace', root, '--json']);
+    // One of its two files exists (a copy: dev's own would be shared with dev, which is a note of its own).
+    fs.mkdirSync(path.join(root, 'data/new'));
+    fs.copyFileSync(path.join(root, 'data/dev/strategies.sqlite3'), path.join(root, 'data/new/strategies.sqlite3'));
+    const created = runCli(['create', 'new_one', '--db', 'settings=data/new/settings.sqlite3', '--db', 'strategies=data/new/strategies.sqlite3', '--workspace', root, '--json']);
     assert.equal(created.status, 0, created.stderr);
     assert.deepEqual(created.json?.result.notes, ['data/new/settings.sqlite3 (settings) does not exist yet: switching to new_one and backing it up are refused until it does (your application can create it, or "envprofiles init-db new_one" makes it now: empty, or with another profile\'s tables with --schema-from <profile>)']);
     assert.equal(runCli(['switch', 'new_one', '--workspace', root]).status, 1, 'as the note says');

@@ -6,6 +6,7 @@ import { loadProfile } from '../src/core/profileStore';
 import { loadWorkspaceConfig } from '../src/core/workspaceConfig';
 import type { WorkspaceContext } from '../src/core/workspaceContext';
 import { demoWorkspace, engine } from './support/workspaces';
+import { runCli } from './support/cliRunner';
 
 const DEV = 'dev_environment_001';
 const TEST = 'test_environment_001';
@@ -184,5 +185,26 @@ describe('database validation', () => {
     assert.deepEqual(againstDev.columnDifferences, { tv_trading_variables: 'extra columns unit' });
     assert.ok(report.problems.some((p) => p.severity === 'warning' && /differs from profile "dev_environment_001"/.test(p.message)));
     assert.equal((await validate(context, DEV, true)).schemaDifferences.length, 1, 'dev differs only from test');
+  });
+
+  it('a database file another profile uses too (through another path or a link) is a warning naming that profile and its name for it; create says so at once (before: nothing, until a restore replaced it for both)', async () => {
+    const { root, context } = await demoWorkspace();
+    const profileFile = path.join(root, '.envprofiles/profiles', `${TEST}.yaml`);
+    // test's market_data is dev's, written another way: a link to it.
+    fs.symlinkSync(path.join(root, 'data/dev/market_data.sqlite3'), path.join(root, 'data/test/shared_market.sqlite3'));
+    fs.writeFileSync(profileFile, fs.readFileSync(profileFile, 'utf8').replace('data/test/market_data.sqlite3', 'data/test/shared_market.sqlite3'));
+    const quick = await validate(context, TEST, false);
+    assert.equal(quick.ok, true, 'a warning, not an error');
+    assert.deepEqual(quick.problems.filter((p) => /share/.test(p.message)), [{
+      file: `.envprofiles/profiles/${TEST}.yaml`,
+      field: 'profile.databases.market_data',
+      severity: 'warning',
+      message: `data/test/shared_market.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file, so switching between them changes no data, and restoring a backup of either replaces it for both; give market_data a file of its own unless sharing it is meant`,
+    }]);
+    assert.equal((await validate(context, DEV, true)).problems.filter((p) => /share this one file/.test(p.message)).length, 1, 'and the other way round');
+    assert.equal((await validate(context, 'prod_environment_001', false)).problems.length, 0, 'a profile with files of its own has none');
+    const created = runCli(['create', 'qa_env', '--db', 'settings=data/prod/settings.sqlite3', '--db', 'notes=data/qa/notes.sqlite3', '--init-db', 'empty', '--json'], { cwd: root });
+    assert.equal(created.status, 0, created.stderr);
+    assert.deepEqual(created.json?.result.notes, ['data/prod/settings.sqlite3 is also prod_environment_001\'s "settings": the two profiles share this one file, so switching between them changes no data, and restoring a backup of either replaces it for both; give settings a file of its own unless sharing it is meant']);
   });
 });

@@ -7,6 +7,7 @@ import type { WorkspaceContext } from './workspaceContext';
 import { pathKind } from './pathKind';
 import { missingFileReason, notAFileProblem } from './profileFiles';
 import { outputAtDatabasePath } from './outputCollisions';
+import { sharedDatabaseWarnings } from './pathOwners';
 
 export interface ValidationProblem {
   file: string;
@@ -47,6 +48,7 @@ function collectProblems(context: WorkspaceContext, config: WorkspaceConfig, pro
     const output = outputAtDatabasePath(context.layout, config, written);
     if (output) problems.push({ file, field: `profile.databases.${name}`, severity: 'error', message: `${written} is where a switch writes ${output}, so every switch replaces it: give ${name} a path of its own` });
   }
+  for (const shared of sharedDatabaseWarnings(context, profile)) problems.push({ file, field: `profile.databases.${shared.logicalName}`, severity: 'warning', message: shared.message });
   // The file's warnings (a misspelt key), as its parse found them.
   for (const warning of readProfileFile(context.layout, config, profile.id).warnings ?? []) {
     problems.push({ file, field: warning.field, severity: 'warning', message: `${warning.field?.replace(/^profile\./, '')}: ${warning.message}` });

@@ -11,11 +11,44 @@ function otherValidProfiles(context: WorkspaceContext, profileId: string): Profi
 
 /** The real path of every database file of the other valid profiles, to the id of one that uses it. */
 export function databasesOfOtherProfiles(context: WorkspaceContext, profileId: string): Map<string, string> {
-  const used = new Map<string, string>();
+  return new Map([...databaseUsersElsewhere(context, profileId)].map(([real, users]) => [real, users[users.length - 1].profileId]));
+}
+
+/** A database of another profile, by that profile's id and its logical name there. */
+export interface DatabaseOfAnother {
+  profileId: string;
+  logicalName: string;
+}
+
+/** The real path of every database file of the other valid profiles, to each of them that uses it. */
+export function databaseUsersElsewhere(context: WorkspaceContext, profileId: string): Map<string, DatabaseOfAnother[]> {
+  const used = new Map<string, DatabaseOfAnother[]>();
   for (const other of otherValidProfiles(context, profileId)) {
-    for (const written of Object.values(other.databases)) used.set(realLocation(context.layout.resolve(written)), other.id);
+    for (const [logicalName, written] of Object.entries(other.databases)) {
+      const real = realLocation(context.layout.resolve(written));
+      used.set(real, [...(used.get(real) ?? []), { profileId: other.id, logicalName }]);
+    }
   }
   return used;
+}
+
+/**
+ * Why each of `profile`'s databases that another profile uses too is worth a word: profiles are there
+ * to keep environments apart, and one file under two of them is one environment's data in both
+ * (usually a path copied from the other profile and not changed).
+ */
+export function sharedDatabaseWarnings(context: WorkspaceContext, profile: Profile): { logicalName: string; message: string }[] {
+  const elsewhere = databaseUsersElsewhere(context, profile.id);
+  return Object.entries(profile.databases).flatMap(([logicalName, written]) => {
+    const users = elsewhere.get(realLocation(context.layout.resolve(written)));
+    if (!users) return [];
+    const whose = users.map((u) => `${u.profileId}'s "${u.logicalName}"`);
+    const [either, both] = users.length === 1 ? ['either', 'both'] : ['any of them', 'all of them'];
+    return [{
+      logicalName,
+      message: `${written} is also ${whose.length === 1 ? whose[0] : `${whose.slice(0, -1).join(', ')} and ${whose[whose.length - 1]}`}: ${users.length === 1 ? 'the two profiles' : `these ${users.length + 1} profiles`} share this one file, so switching between them changes no data, and restoring a backup of ${either} replaces it for ${both}; give ${logicalName} a file of its own unless sharing it is meant`,
+    }];
+  });
 }
 
 /** The real path of every file in the `files:` of the other valid profiles, to the ids of those that list it. */

@@ -20,6 +20,7 @@ import { refuseNewDatabaseAtOutput } from './outputCollisions';
 import { namedFew } from './namedFew';
 import type { WorkspaceLayout } from './workspaceLayout';
 import { missingDatabases } from './missingDatabases';
+import { sharedDatabaseWarnings } from './pathOwners';
 
 export interface CreateProfileRequest {
   id: string;
@@ -157,7 +158,8 @@ async function storeParsedProfile(context: WorkspaceContext, config: WorkspaceCo
   appendAudit(context, { event: 'create', profile: profile.id, outcome: 'ok', detail: initialised.length ? `initialised ${initialised.join(', ')}` : undefined });
   const earlier = earlierBackupsNoteFor(layout, config, profile, context.now());
   const missing = missingDatabasesNote(layout, profile);
-  return { profile, file, initialisedDatabases: initialised, notes: [...(earlier ? [earlier] : []), ...(missing ? [missing] : [])] };
+  const shared = sharedDatabaseWarnings(context, profile).map((w) => w.message);
+  return { profile, file, initialisedDatabases: initialised, notes: [...(earlier ? [earlier] : []), ...(missing ? [missing] : []), ...shared] };
 }
 
 /**
