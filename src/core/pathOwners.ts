@@ -4,6 +4,7 @@ import type { Profile } from './profileModel';
 import { readAllProfileFiles } from './profileStore';
 import { workspaceConfigFor } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
+import type { WorkspaceLayout } from './workspaceLayout';
 
 function otherValidProfiles(context: WorkspaceContext, profileId: string): Profile[] {
   return readAllProfileFiles(context.layout, workspaceConfigFor(context)).flatMap((other) => (other.profile && other.profile.id !== profileId ? [other.profile] : []));
@@ -32,16 +33,39 @@ export function databaseUsersElsewhere(context: WorkspaceContext, profileId: str
   return used;
 }
 
+/** A database of a profile that other profiles use too: what to say of it, on its `databases:` entry. */
+export interface SharedDatabase {
+  logicalName: string;
+  message: string;
+}
+
 /**
  * Why each of `profile`'s databases that another profile uses too is worth a word: profiles are there
  * to keep environments apart, and one file under two of them is one environment's data in both
  * (usually a path copied from the other profile and not changed).
  */
-export function sharedDatabaseWarnings(context: WorkspaceContext, profile: Profile): { logicalName: string; message: string }[] {
-  const elsewhere = databaseUsersElsewhere(context, profile.id);
+export function sharedDatabaseWarnings(context: WorkspaceContext, profile: Profile): SharedDatabase[] {
+  return sharedDatabasesOf(profile, databaseUsersElsewhere(context, profile.id), (written) => realLocation(context.layout.resolve(written)));
+}
+
+/** The same for every profile of a list read already (the Problems panel's), each against the others. */
+export function sharedDatabasesAmong(layout: WorkspaceLayout, profiles: readonly Profile[]): Map<string, SharedDatabase[]> {
+  const real = (written: string): string => realLocation(layout.resolve(written));
+  const users = new Map<string, DatabaseOfAnother[]>();
+  for (const profile of profiles) {
+    for (const [logicalName, written] of Object.entries(profile.databases)) {
+      const path = real(written);
+      users.set(path, [...(users.get(path) ?? []), { profileId: profile.id, logicalName }]);
+    }
+  }
+  const others = (id: string): Map<string, DatabaseOfAnother[]> => new Map([...users].map(([path, all]) => [path, all.filter((u) => u.profileId !== id)]));
+  return new Map(profiles.map((profile) => [profile.id, sharedDatabasesOf(profile, others(profile.id), real)]));
+}
+
+function sharedDatabasesOf(profile: Profile, elsewhere: ReadonlyMap<string, DatabaseOfAnother[]>, real: (written: string) => string): SharedDatabase[] {
   return Object.entries(profile.databases).flatMap(([logicalName, written]) => {
-    const users = elsewhere.get(realLocation(context.layout.resolve(written)));
-    if (!users) return [];
+    const users = elsewhere.get(real(written)) ?? [];
+    if (users.length === 0) return [];
     const whose = users.map((u) => `${u.profileId}'s "${u.logicalName}"`);
     const [either, both] = users.length === 1 ? ['either', 'both'] : ['any of them', 'all of them'];
     return [{

@@ -23,6 +23,8 @@ export interface ProfileFileResult {
   /** Problems that leave the profile usable (an unknown backup_schedule key), with their positions. */
   warnings?: Issue[];
   document?: Document;
+  /** Where each of the document's nodes is, by line (for positions of later findings). */
+  lineCounter?: LineCounter;
 }
 
 /** Parses and validates profile YAML text. `fileLabel` is what messages call the file. */
@@ -33,10 +35,10 @@ export function parseProfileText(
   config: WorkspaceConfig,
   expectedId?: string,
   profileIds: readonly string[] = profileFileIds(layout),
-): { profile?: Profile; issues: Issue[]; warnings?: Issue[]; document: Document } {
+): { profile?: Profile; issues: Issue[]; warnings?: Issue[]; document: Document; lineCounter: LineCounter } {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: true, keepSourceTokens: false });
-  if (document.errors.length > 0) return { issues: syntaxIssues(fileLabel, document.errors, text, lineCounter), document };
+  if (document.errors.length > 0) return { issues: syntaxIssues(fileLabel, document.errors, text, lineCounter), document, lineCounter };
   const { profile, issues, warnings } = validateProfileDocument(document, lineCounter, fileLabel, {
     workspaceRoot: layout.root,
     allowedDirectories: config.allowedDirectories,
@@ -45,7 +47,7 @@ export function parseProfileText(
     backupsFolder: layout.resolve(config.backups.directory),
     profileIds,
   });
-  return { profile, issues, warnings, document };
+  return { profile, issues, warnings, document, lineCounter };
 }
 
 /** The id of every `profiles/*.yaml` in the workspace (valid or not), sorted. */
@@ -79,8 +81,8 @@ export function readProfileFile(layout: WorkspaceLayout, config: WorkspaceConfig
   } catch (error) {
     return { id, file, issues: [{ file: label, message: `cannot be read: ${(error as Error).message}` }] };
   }
-  const { profile, issues, warnings, document } = parseProfileText(text, label, layout, config, id, profileIds);
-  return { id, file, profile, issues, warnings, document };
+  const { profile, issues, warnings, document, lineCounter } = parseProfileText(text, label, layout, config, id, profileIds);
+  return { id, file, profile, issues, warnings, document, lineCounter };
 }
 
 /** "No profile <id>", with the id it most likely misspells and the known ones. */

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Issue } from '../core/errors';
+import { sharedDatabaseIssues } from '../core/sharedDatabaseIssues';
 import { parseWorkspaceConfig, readConfigText } from '../core/workspaceConfig';
 import type { WorkspaceModel } from '../workspaceModel';
 
@@ -25,8 +26,10 @@ export class ProfileDiagnostics implements vscode.Disposable {
     const next = new Map<string, vscode.Diagnostic[]>();
     for (const folder of this.model.all()) {
       const { layout } = folder.context;
+      const shared = sharedDatabaseIssues(layout, folder.data.profiles);
       for (const result of folder.data.profiles) {
-        const diagnostics = [...result.issues.map((issue) => toDiagnostic(issue)), ...(result.warnings ?? []).map((issue) => toDiagnostic(issue, vscode.DiagnosticSeverity.Warning))];
+        const warnings = [...(result.warnings ?? []), ...(shared.get(result.file) ?? [])];
+        const diagnostics = [...result.issues.map((issue) => toDiagnostic(issue)), ...warnings.map((issue) => toDiagnostic(issue, vscode.DiagnosticSeverity.Warning))];
         if (diagnostics.length > 0) next.set(vscode.Uri.file(result.file).toString(), diagnostics);
       }
       // Read as every command reads it: never a named pipe there, which would hold up the extension host.

@@ -655,6 +655,22 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.match(warning.message, /profile\.backup_schedule\.retention_day: is not a backup_schedule key .*did you mean retention_days\?/);
     fs.writeFileSync(file, good);
     await waitFor('the warning to clear', () => vscode.languages.getDiagnostics(uri).length === 0);
+    // A database file that another profile uses too: a warning on its line in each of them (before: none anywhere).
+    const testFile = path.join(workspace(), '.envprofiles/profiles', `${TEST}.yaml`);
+    const testUri = vscode.Uri.file(testFile);
+    const goodTest = fs.readFileSync(testFile, 'utf8');
+    fs.writeFileSync(testFile, goodTest.replace('data/test/market_data.sqlite3', 'data/dev/market_data.sqlite3'));
+    const shared = await waitFor('the shared database warnings', () => {
+      const [mine, theirs] = [vscode.languages.getDiagnostics(testUri), vscode.languages.getDiagnostics(uri)];
+      return mine.length > 0 && theirs.length > 0 ? { mine: mine[0], theirs: theirs[0] } : undefined;
+    });
+    assert.equal(shared.mine.severity, vscode.DiagnosticSeverity.Warning);
+    assert.equal(shared.mine.range.start.line, goodTest.split('\n').findIndex((line) => line.includes('data/test/market_data.sqlite3')));
+    assert.equal(shared.mine.message, `profile.databases.market_data: data/dev/market_data.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file, so switching between them changes no data, and restoring a backup of either replaces it for both; give market_data a file of its own unless sharing it is meant`);
+    assert.equal(shared.theirs.range.start.line, good.split('\n').findIndex((line) => line.includes('data/dev/market_data.sqlite3')));
+    assert.match(shared.theirs.message, new RegExp(`^profile\\.databases\\.market_data: data/dev/market_data\\.sqlite3 is also ${TEST}'s "market_data"`));
+    fs.writeFileSync(testFile, goodTest);
+    await waitFor('the shared database warnings to clear', () => vscode.languages.getDiagnostics(uri).length === 0 && vscode.languages.getDiagnostics(testUri).length === 0);
     // The same for config.yaml: a misspelt section is ignored, so it is a warning at its key.
     const configFile = path.join(workspace(), '.envprofiles/config.yaml');
     const configUri = vscode.Uri.file(configFile);
