@@ -7,6 +7,7 @@ import { backupsOfEarlierProfile } from './core/backup/earlierProfile';
 import { BackupLayout } from './core/backup/backupLayout';
 import { chainFault } from './core/backup/verifiedArchives';
 import { quickValidateProfile, type ValidationReport } from './core/databaseValidation';
+import { sharedDatabasesAmong, type SharedDatabase } from './core/pathOwners';
 import { isInside } from './core/pathSafety';
 import type { Profile } from './core/profileModel';
 import { readAllProfileFiles, type ProfileFileResult } from './core/profileStore';
@@ -37,6 +38,8 @@ export class FolderModel implements vscode.Disposable {
   readonly context: WorkspaceContext;
   private snapshot: FolderSnapshot = { initialised: false, profiles: [] };
   private readonly validations = new Map<string, ValidationReport>();
+  /** Each profile's databases that other profiles use too, worked out once per snapshot. */
+  private sharedDatabases: Map<string, SharedDatabase[]> | undefined;
   /** Catalogs read since the last refresh: the tree and the status bar ask for them often. */
   private readonly catalogs = new Map<string, CatalogEntry[]>();
   /** Why a catalog read since the last refresh may not list every backup (undefined: it does). */
@@ -101,6 +104,7 @@ export class FolderModel implements vscode.Disposable {
     }
     this.snapshot = next;
     this.validations.clear();
+    this.sharedDatabases = undefined;
     this.catalogs.clear();
     this.catalogProblems.clear();
     this.missing.clear();
@@ -251,7 +255,9 @@ export class FolderModel implements vscode.Disposable {
   validation(profile: Profile): ValidationReport {
     let report = this.validations.get(profile.id);
     if (!report) {
-      report = quickValidateProfile(this.context, workspaceConfigFor(this.context), profile);
+      // Worked out once for the profiles read: each validation would otherwise read every profile file again.
+      this.sharedDatabases ??= sharedDatabasesAmong(this.context.layout, this.validProfiles());
+      report = quickValidateProfile(this.context, workspaceConfigFor(this.context), profile, this.sharedDatabases.get(profile.id) ?? []);
       this.validations.set(profile.id, report);
     }
     return report;

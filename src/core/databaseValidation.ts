@@ -7,7 +7,7 @@ import type { WorkspaceContext } from './workspaceContext';
 import { pathKind } from './pathKind';
 import { missingFileReason, notAFileProblem } from './profileFiles';
 import { outputAtDatabasePath } from './outputCollisions';
-import { sharedDatabaseWarnings } from './pathOwners';
+import { sharedDatabaseWarnings, type SharedDatabase } from './pathOwners';
 
 export interface ValidationProblem {
   file: string;
@@ -33,7 +33,7 @@ function inspectAll(context: WorkspaceContext, profile: Profile): DatabaseInspec
   });
 }
 
-function collectProblems(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, databases: DatabaseInspection[]): ValidationProblem[] {
+function collectProblems(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, databases: DatabaseInspection[], sharedDatabases: readonly SharedDatabase[]): ValidationProblem[] {
   const file = context.layout.relative(context.layout.profileFile(profile.id));
   const problems: ValidationProblem[] = [];
   for (const db of databases) {
@@ -48,7 +48,7 @@ function collectProblems(context: WorkspaceContext, config: WorkspaceConfig, pro
     const output = outputAtDatabasePath(context.layout, config, written);
     if (output) problems.push({ file, field: `profile.databases.${name}`, severity: 'error', message: `${written} is where a switch writes ${output}, so every switch replaces it: give ${name} a path of its own` });
   }
-  for (const shared of sharedDatabaseWarnings(context, profile)) problems.push({ file, field: `profile.databases.${shared.logicalName}`, severity: 'warning', message: shared.message });
+  for (const shared of sharedDatabases) problems.push({ file, field: `profile.databases.${shared.logicalName}`, severity: 'warning', message: shared.message });
   // The file's warnings (a misspelt key), as its parse found them.
   for (const warning of readProfileFile(context.layout, config, profile.id).warnings ?? []) {
     problems.push({ file, field: warning.field, severity: 'warning', message: `${warning.field?.replace(/^profile\./, '')}: ${warning.message}` });
@@ -64,10 +64,14 @@ function collectProblems(context: WorkspaceContext, config: WorkspaceConfig, pro
   return problems;
 }
 
-/** Quick validation: every database exists, is SQLite, opens, and its schema is readable and complete. */
-export function quickValidateProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile): ValidationReport {
+/**
+ * Quick validation: every database exists, is SQLite, opens, and its schema is readable and complete.
+ * `sharedDatabases`: the profile's databases that others use too, when the caller knows them already
+ * (sharedDatabasesAmong: validating each of many profiles would read every profile file each time).
+ */
+export function quickValidateProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, sharedDatabases?: readonly SharedDatabase[]): ValidationReport {
   const databases = inspectAll(context, profile);
-  const problems = collectProblems(context, config, profile, databases);
+  const problems = collectProblems(context, config, profile, databases, sharedDatabases ?? sharedDatabaseWarnings(context, profile));
   return { profile: profile.id, level: 'quick', ok: !problems.some((p) => p.severity === 'error'), engine: context.engine.name, databases, schemaDifferences: [], problems };
 }
 
@@ -81,17 +85,18 @@ export async function fullValidateProfile(context: WorkspaceContext, config: Wor
     context.progress?.(`Checking ${db.name} (integrity_check, foreign_key_check)`);
     await runFullChecks(context.engine, db);
   }
-  const problems = collectProblems(context, config, profile, databases);
+  const workspaceProfiles = readAllProfileFiles(context.layout, config).flatMap((r) => (r.profile ? [r.profile] : []));
+  const problems = collectProblems(context, config, profile, databases, sharedDatabaseWarnings(context, profile, workspaceProfiles));
   const schemaDifferences: SchemaDifference[] = [];
   const file = context.layout.relative(context.layout.profileFile(profile.id));
-  for (const other of readAllProfileFiles(context.layout, config)) {
-    if (!other.profile || other.profile.id === profile.id) continue;
+  for (const other of workspaceProfiles) {
+    if (other.id === profile.id) continue;
     for (const db of databases) {
-      const otherPath = other.profile.databases[db.name];
+      const otherPath = other.databases[db.name];
       if (!db.schema || otherPath === undefined) continue;
       const theirs = inspectDatabase(context.engine, db.name, otherPath, context.layout.resolve(otherPath), []);
       if (!theirs.schema) continue;
-      const difference = compareSchemas(db.name, other.profile.id, db.schema, theirs.schema);
+      const difference = compareSchemas(db.name, other.id, db.schema, theirs.schema);
       if (difference) {
         schemaDifferences.push(difference);
         problems.push({ file, field: `profile.databases.${db.name}`, severity: 'warning', message: describeDifference(difference) });

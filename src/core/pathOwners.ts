@@ -6,8 +6,10 @@ import { workspaceConfigFor } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import type { WorkspaceLayout } from './workspaceLayout';
 
-function otherValidProfiles(context: WorkspaceContext, profileId: string): Profile[] {
-  return readAllProfileFiles(context.layout, workspaceConfigFor(context)).flatMap((other) => (other.profile && other.profile.id !== profileId ? [other.profile] : []));
+/** The workspace's other valid profiles: from `read` when the caller has them already, else from disk. */
+function otherValidProfiles(context: WorkspaceContext, profileId: string, read?: readonly Profile[]): Profile[] {
+  const all = read ?? readAllProfileFiles(context.layout, workspaceConfigFor(context)).flatMap((other) => (other.profile ? [other.profile] : []));
+  return all.filter((other) => other.id !== profileId);
 }
 
 /** The real path of every database file of the other valid profiles, to the id of one that uses it. */
@@ -22,9 +24,9 @@ export interface DatabaseOfAnother {
 }
 
 /** The real path of every database file of the other valid profiles, to each of them that uses it. */
-export function databaseUsersElsewhere(context: WorkspaceContext, profileId: string): Map<string, DatabaseOfAnother[]> {
+export function databaseUsersElsewhere(context: WorkspaceContext, profileId: string, read?: readonly Profile[]): Map<string, DatabaseOfAnother[]> {
   const used = new Map<string, DatabaseOfAnother[]>();
-  for (const other of otherValidProfiles(context, profileId)) {
+  for (const other of otherValidProfiles(context, profileId, read)) {
     for (const [logicalName, written] of Object.entries(other.databases)) {
       const real = realLocation(context.layout.resolve(written));
       used.set(real, [...(used.get(real) ?? []), { profileId: other.id, logicalName }]);
@@ -42,10 +44,11 @@ export interface SharedDatabase {
 /**
  * Why each of `profile`'s databases that another profile uses too is worth a word: profiles are there
  * to keep environments apart, and one file under two of them is one environment's data in both
- * (usually a path copied from the other profile and not changed).
+ * (usually a path copied from the other profile and not changed). `workspaceProfiles`: every valid
+ * profile, when the caller has read them (validating each of many profiles would read them all each time).
  */
-export function sharedDatabaseWarnings(context: WorkspaceContext, profile: Profile): SharedDatabase[] {
-  return sharedDatabasesOf(profile, databaseUsersElsewhere(context, profile.id), (written) => realLocation(context.layout.resolve(written)));
+export function sharedDatabaseWarnings(context: WorkspaceContext, profile: Profile, workspaceProfiles?: readonly Profile[]): SharedDatabase[] {
+  return sharedDatabasesOf(profile, databaseUsersElsewhere(context, profile.id, workspaceProfiles), (written) => realLocation(context.layout.resolve(written)));
 }
 
 /** The same for every profile of a list read already (the Problems panel's), each against the others. */
