@@ -199,12 +199,17 @@ describe('database validation', () => {
       file: `.envprofiles/profiles/${TEST}.yaml`,
       field: 'profile.databases.market_data',
       severity: 'warning',
-      message: `data/test/shared_market.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file, so switching between them changes no data, and restoring a backup of either replaces it for both; give market_data a file of its own unless sharing it is meant`,
+      message: `data/test/shared_market.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file: switching between them keeps the application on it, and restoring a backup of either replaces it for both; give market_data a file of its own unless sharing it is meant`,
     }]);
     assert.equal((await validate(context, DEV, true)).problems.filter((p) => /share this one file/.test(p.message)).length, 1, 'and the other way round');
+    // A switch is not refused for it, and says it (before: nothing): a warning line, JSON warnings.
+    const switched = runCli(['switch', TEST], { cwd: root });
+    assert.equal(switched.status, 0, switched.stderr);
+    assert.match(switched.stdout, new RegExp(`\n  warning: data/test/shared_market\\.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file: switching between them keeps the application on it, `));
+    assert.equal(runCli(['switch', 'prod_environment_001', '--confirm', 'prod_environment_001', '--json'], { cwd: root }).json?.result.warnings.length, 0, 'none for a profile of its own files');
     assert.equal((await validate(context, 'prod_environment_001', false)).problems.length, 0, 'a profile with files of its own has none');
     const created = runCli(['create', 'qa_env', '--db', 'settings=data/prod/settings.sqlite3', '--db', 'notes=data/qa/notes.sqlite3', '--init-db', 'empty', '--json'], { cwd: root });
     assert.equal(created.status, 0, created.stderr);
-    assert.deepEqual(created.json?.result.notes, ['data/prod/settings.sqlite3 is also prod_environment_001\'s "settings": the two profiles share this one file, so switching between them changes no data, and restoring a backup of either replaces it for both; give settings a file of its own unless sharing it is meant']);
+    assert.deepEqual(created.json?.result.notes, ['data/prod/settings.sqlite3 is also prod_environment_001\'s "settings": the two profiles share this one file: switching between them keeps the application on it, and restoring a backup of either replaces it for both; give settings a file of its own unless sharing it is meant']);
   });
 });

@@ -20,13 +20,17 @@ export async function switchProfileCommand(services: CommandServices, target: un
   const extra = result.beforeSwitchBackup ? ` (backed up ${result.from} first${result.beforeSwitchNote ? `: ${result.beforeSwitchNote}` : ''})` : '';
   if (result.beforeSwitchNote) services.log.warn(`before-switch backup ${result.beforeSwitchBackup}: ${result.beforeSwitchNote}`);
   const done = result.from === result.to ? `${profile.name} (${profile.type}) was already the active profile; its outputs were written again` : `Switched to ${profile.name} (${profile.type})`;
-  const message = `${done} in ${result.durationMs.toFixed(0)} ms${extra}.`;
+  for (const warning of result.warnings) services.log.warn(`${result.to}: ${warning}`);
+  const warned = result.warnings.length === 0 ? '' : ` Warning: ${result.warnings[0]}${result.warnings.length > 1 ? ` (and ${result.warnings.length - 1} more in the log)` : ''}.`;
+  const message = `${done} in ${result.durationMs.toFixed(0)} ms${extra}.${warned}`;
   if (result.envFileBackup && result.envFileBackupReason) {
     // What the replaced env file held may be wanted (a secret added by hand): say where it went, and open it on request.
     const saved = vscode.Uri.file(folder.context.layout.resolve(result.envFileBackup));
     void vscode.window.showInformationMessage(`${message} The previous env file ${ENV_FILE_BACKUP_REASON_TEXT[result.envFileBackupReason]}; it was saved to ${result.envFileBackup}.`, OPEN_SAVED_ENV_FILE).then((choice) => {
       if (choice === OPEN_SAVED_ENV_FILE) void vscode.window.showTextDocument(saved);
     });
+  } else if (warned) {
+    void vscode.window.showWarningMessage(message, 'Show Log').then((choice) => choice && services.log.show());
   } else void vscode.window.showInformationMessage(message);
   void services.terminals.offerRelaunch(openBefore, profile.name);
   return result.to;

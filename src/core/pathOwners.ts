@@ -73,7 +73,7 @@ function sharedDatabasesOf(profile: Profile, elsewhere: ReadonlyMap<string, Data
     const [either, both] = users.length === 1 ? ['either', 'both'] : ['any of them', 'all of them'];
     return [{
       logicalName,
-      message: `${written} is also ${whose.length === 1 ? whose[0] : `${whose.slice(0, -1).join(', ')} and ${whose[whose.length - 1]}`}: ${users.length === 1 ? 'the two profiles' : `these ${users.length + 1} profiles`} share this one file, so switching between them changes no data, and restoring a backup of ${either} replaces it for ${both}; give ${logicalName} a file of its own unless sharing it is meant`,
+      message: `${written} is also ${whose.length === 1 ? whose[0] : `${whose.slice(0, -1).join(', ')} and ${whose[whose.length - 1]}`}: ${users.length === 1 ? 'the two profiles' : `these ${users.length + 1} profiles`} share this one file: switching between them keeps the application on it, and restoring a backup of ${either} replaces it for ${both}; give ${logicalName} a file of its own unless sharing it is meant`,
     }];
   });
 }

@@ -41,6 +41,8 @@ export interface SwitchResult {
   beforeSwitchNotes?: string[];
   /** The same in one line (as before beforeSwitchNotes). */
   beforeSwitchNote?: string;
+  /** The warnings of the profile's validation (the switch is not refused for them), one sentence each. */
+  warnings: string[];
   durationMs: number;
 }
 
@@ -119,7 +121,9 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   appendAudit(context, { event: 'switch', profile: id, outcome: 'ok', detail: from ? `from ${from}` : undefined });
   removeJournal(layout, SWITCH_JOURNAL);
   context.logger.info(from === id ? `Wrote the outputs of ${id} again (it was already the active profile).` : `Switched to ${id}${from ? ` from ${from}` : ''}.`);
-  return { from, to: id, profile, outputs: outputs.map((o) => o.label), envFileBackup, envFileBackupReason, beforeSwitchBackup, ...(beforeSwitchNotes?.length ? { beforeSwitchNotes } : {}), beforeSwitchNote, durationMs: performance.now() - started };
+  // What validation warned of (a database another profile shares, a misspelt key): the switch goes on, and says so.
+  const warnings = report.problems.filter((p) => p.severity === 'warning').map((p) => p.message);
+  return { from, to: id, profile, outputs: outputs.map((o) => o.label), envFileBackup, envFileBackupReason, beforeSwitchBackup, ...(beforeSwitchNotes?.length ? { beforeSwitchNotes } : {}), beforeSwitchNote, warnings, durationMs: performance.now() - started };
 }
 
 /** Backs up the profile being left when config.yaml (backups.before_switch) or that profile (backup_schedule.before_switch) asks. */

@@ -30,6 +30,7 @@ export const switchCommand: CliCommand = {
     if (result.envFileBackup && result.envFileBackupReason) text.push(`  the previous env file ${ENV_FILE_BACKUP_REASON_TEXT[result.envFileBackupReason]}; it was saved to ${result.envFileBackup} (put lasting settings in a profile's configurations)`);
     // Its notes one line each, as backup prints them (before, all in parentheses after the id).
     if (result.beforeSwitchBackup) text.push(`  backed up ${result.from} first: ${result.beforeSwitchBackup}`, ...(result.beforeSwitchNotes ?? []).map((note) => `    note: ${note}`));
-    return { json: { from: result.from, to: result.to, outputs: result.outputs, envFileBackup: result.envFileBackup, envFileBackupReason: result.envFileBackupReason, beforeSwitchBackup: result.beforeSwitchBackup, beforeSwitchNotes: result.beforeSwitchNotes ?? [], beforeSwitchNote: result.beforeSwitchNote, durationMs: result.durationMs }, text };
+    text.push(...result.warnings.map((warning) => `  warning: ${warning}`));
+    return { json: { from: result.from, to: result.to, outputs: result.outputs, envFileBackup: result.envFileBackup, envFileBackupReason: result.envFileBackupReason, beforeSwitchBackup: result.beforeSwitchBackup, beforeSwitchNotes: result.beforeSwitchNotes ?? [], beforeSwitchNote: result.beforeSwitchNote, warnings: result.warnings, durationMs: result.durationMs }, text };
   },
 };

@@ -124,6 +124,24 @@ suite('Environment Profiles in a real VS Code', () => {
     }
     assert.equal(told.length, 1, told.join('\n'));
     assert.match(told[0], /^테스트 환경 \(TESTING\) was already the active profile; its outputs were written again in \d+ ms\.$/);
+    // A warning of the profile's validation (here a database file dev uses too) does not refuse the switch: a
+    // warning message says it (before: nothing).
+    const testFile = path.join(workspace(), '.envprofiles/profiles', `${TEST}.yaml`);
+    const goodTest = fs.readFileSync(testFile, 'utf8');
+    fs.writeFileSync(testFile, goodTest.replace('data/test/market_data.sqlite3', 'data/dev/market_data.sqlite3'));
+    const warnings = vscode.window as { showWarningMessage: unknown };
+    const { showWarningMessage } = warnings;
+    const warned: string[][] = [];
+    warnings.showWarningMessage = async (message: string, ...items: string[]) => void warned.push([message, ...items]);
+    try {
+      assert.equal(await vscode.commands.executeCommand('envProfiles.switchProfile', { profileId: TEST }), TEST);
+    } finally {
+      warnings.showWarningMessage = showWarningMessage;
+      fs.writeFileSync(testFile, goodTest);
+    }
+    assert.equal(warned.length, 1, JSON.stringify(warned));
+    assert.match(warned[0][0], new RegExp(`^테스트 환경 \\(TESTING\\) was already the active profile; its outputs were written again in \\d+ ms\\. Warning: data/dev/market_data\\.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file`));
+    assert.deepEqual(warned[0].slice(1), ['Show Log']);
     // The env file edited by hand since: the switch keeps a copy, says where, and opens it when asked.
     const envFile = path.join(workspace(), '.env');
     fs.appendFileSync(envFile, 'API_KEY=added-by-hand\n');
@@ -666,7 +684,7 @@ suite('Environment Profiles in a real VS Code', () => {
     });
     assert.equal(shared.mine.severity, vscode.DiagnosticSeverity.Warning);
     assert.equal(shared.mine.range.start.line, goodTest.split('\n').findIndex((line) => line.includes('data/test/market_data.sqlite3')));
-    assert.equal(shared.mine.message, `profile.databases.market_data: data/dev/market_data.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file, so switching between them changes no data, and restoring a backup of either replaces it for both; give market_data a file of its own unless sharing it is meant`);
+    assert.equal(shared.mine.message, `profile.databases.market_data: data/dev/market_data.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file: switching between them keeps the application on it, and restoring a backup of either replaces it for both; give market_data a file of its own unless sharing it is meant`);
     assert.equal(shared.theirs.range.start.line, good.split('\n').findIndex((line) => line.includes('data/dev/market_data.sqlite3')));
     assert.match(shared.theirs.message, new RegExp(`^profile\\.databases\\.market_data: data/dev/market_data\\.sqlite3 is also ${TEST}'s "market_data"`));
     fs.writeFileSync(testFile, goodTest);
