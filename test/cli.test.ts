@@ -8,7 +8,7 @@ import { restoreBackup } from '../src/core/backup/backupRestore';
 import { EnvProfilesError } from '../src/core/errors';
 import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
 import { TOOL_VERSION } from '../src/core/toolVersion';
-import { assertSameTree, CLI, demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
+import { assertSameTree, CLI, demoWorkspace, emptyWorkspace as emptyWorkspaceRoot, engine, snapshotTree, tempDir, temporaryFiles } from './support/workspaces';
 
 const DEV = 'dev_environment_001';
 const PROD = 'prod_environment_001';
@@ -352,6 +352,33 @@ sys.stdout.buffer.write(out + b'exit=%d' % child.wait())
     const second = runCli(['init', '--workspace', root, '--json']);
     assert.deepEqual(second.json?.result.created, []);
     assert.equal(runCli(['init', '--workspace', root]).stdout, `${path.join(root, '.envprofiles')} is already initialised; nothing changed.\nNext: envprofiles create <id> --type DEVELOPMENT --db settings=data/dev/settings.sqlite3\n`);
+  });
+
+  it('init in a folder that has SQLite databases already (found by their header, not their name) suggests the create of a first profile with them, and that command works (before: a generic settings=data/dev/… example)', async () => {
+    const root = tempDir();
+    const sqlite = await engine();
+    const make = (relative: string): void => {
+      fs.mkdirSync(path.dirname(path.join(root, relative)), { recursive: true });
+      const db = sqlite.open(path.join(root, relative), { readOnly: false, create: true });
+      db.exec('CREATE TABLE t (x)');
+      db.close();
+    };
+    for (const relative of ['db/app.sqlite3', 'var/My Data/Market-Data.db', 'db/2024.db', 'state.bin', 'node_modules/pkg/cache.db', '.git/objects.db', 'a/b/c/d/e/too-deep.db']) make(relative);
+    fs.writeFileSync(path.join(root, 'db/notes.db'), 'not a database, whatever its name says');
+    spawnSync('mkfifo', [path.join(root, 'db/pipe.db')]);
+    fs.symlinkSync('db/app.sqlite3', path.join(root, 'link.sqlite3'));
+    const init = runCli(['init', '--workspace', root], { timeoutMs: 20000 });
+    assert.equal(init.status, 0, init.stderr);
+    const lines = init.stdout.trim().split('\n');
+    assert.equal(lines[lines.length - 2], 'Found 4 SQLite databases in the workspace: state.bin, db/2024.db, db/app.sqlite3, var/My Data/Market-Data.db.');
+    const suggested = "envprofiles create dev --type DEVELOPMENT --db state=state.bin --db db_2024=db/2024.db --db app=db/app.sqlite3 --db 'market_data=var/My Data/Market-Data.db'";
+    assert.equal(lines[lines.length - 1], `Next, a profile of them: ${suggested}`);
+    // What it suggests runs as it is (the shell's quoting undone as a shell would).
+    const created = spawnSync('sh', ['-c', `envprofiles() { "$NODE" "$CLI" "$@"; }; ${suggested} --workspace "$ROOT"`], { encoding: 'utf8', env: { ...process.env, NODE: process.execPath, CLI, ROOT: root } });
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(runCli(['validate', 'dev', '--workspace', root]).status, 0);
+    // With a profile, init says so instead.
+    assert.match(runCli(['init', '--workspace', root]).stdout, /\nIt has 1 profile: envprofiles list shows them\.\n$/);
   });
 
   it('create without --init-db says which database files do not exist yet, and that switch and backup refuse until they do (before: nothing, until the switch failed)', async () => {
