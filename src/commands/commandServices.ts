@@ -43,4 +43,6 @@ export interface CommandArguments {
   backUpFirst?: boolean;
   /** Back Up: a damaged database is left out and its file kept in the archive as found (backup --keep-damaged). */
   keepDamaged?: boolean;
+  /** Create Profile: its databases, logical name to path (as `--db NAME=PATH`); asked for when no profile has any yet. */
+  databases?: Record<string, string>;
 }

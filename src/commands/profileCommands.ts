@@ -19,6 +19,7 @@ import { UserCancelled, type CommandServices } from './commandServices';
 import { argumentsOf, askToTypeId, resolveFolder, resolveProfile } from './commandTargets';
 import { counted } from '../core/counted';
 import { missingDatabaseNames } from '../core/missingDatabases';
+import { askFirstProfileDatabases } from './firstProfileDatabases';
 
 async function input(options: vscode.InputBoxOptions, given?: string): Promise<string> {
   if (given !== undefined) return given;
@@ -78,8 +79,10 @@ export async function createProfileCommand(services: CommandServices, target: un
   const id = await input({ title: 'New profile (1/4): id', prompt: 'A safe file name: letters, digits, ".", "_", "-"; at least 3 characters', validateInput: idValidator(folder) }, args.newId);
   const type = await pickType(args.type, 'New profile (2/4): type');
   const name = await input({ title: 'New profile (3/4): name', value: id, prompt: 'The name shown in the tree and the status bar' }, args.name);
+  // The first profile of a folder has no other to take its logical databases from: they are asked for.
+  const databases = args.databases ?? (folder.validProfiles().length === 0 ? await askFirstProfileDatabases(folder, id) : undefined);
   let initialise: InitialiseDatabases = { kind: 'none' };
-  if (!args.newId) {
+  if (!args.newId && (!databases || missingDatabaseNames(folder.context.layout, databases).length > 0)) {
     const others = folder.validProfiles();
     const choice = await pick<vscode.QuickPickItem & { initialise: InitialiseDatabases }>(
       [
@@ -87,11 +90,11 @@ export async function createProfileCommand(services: CommandServices, target: un
         { label: 'Create them empty', initialise: { kind: 'empty' } },
         ...others.map((p) => ({ label: `Create them with the schema of ${p.name}`, description: p.id, initialise: { kind: 'schema-from', profile: p.id } as InitialiseDatabases })),
       ],
-      'New profile (4/4): its databases go to data/<id>/',
+      databases ? 'New profile: some of its database files do not exist yet' : 'New profile (4/4): its databases go to data/<id>/',
     );
     initialise = choice.initialise;
   }
-  const result = await withOperationProgress(folder, `Creating ${id}`, (context) => createProfile(context, { id, type, name, initialise }));
+  const result = await withOperationProgress(folder, `Creating ${id}`, (context) => createProfile(context, { id, type, name, databases, initialise }));
   const message = `Created profile ${result.profile.name} (${result.profile.type}).`;
   if (missingDatabaseNames(folder.context.layout, result.profile.databases).length > 0) {
     // The note names the CLI's init-db; here the same is a button.

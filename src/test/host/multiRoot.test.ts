@@ -60,4 +60,60 @@ suite('Environment Profiles in a multi-root workspace', () => {
     assert.equal(deleted.length, 2);
     assert.deepEqual([catalogOf(bot, TEST), catalogOf(pipeline, 'pipeline_dev')], [[newest[0]], [newest[1]]]);
   });
+
+  test("a folder's first profile asks for its databases: the SQLite files found in the folder, all picked, or NAME=PATH pairs typed (before: refused, its hint a CLI option)", async () => {
+    const pipeline = (vscode.workspace.workspaceFolders ?? [])[1].uri.fsPath;
+    const profiles = path.join(pipeline, '.envprofiles/profiles');
+    const kept = path.join(pipeline, 'pipeline_dev.yaml.kept');
+    fs.renameSync(path.join(profiles, 'pipeline_dev.yaml'), kept);
+    const window = vscode.window as { showQuickPick: unknown; showInputBox: unknown };
+    const { showQuickPick, showInputBox } = window;
+    const offered: { items: vscode.QuickPickItem[]; options?: vscode.QuickPickOptions }[] = [];
+    const typedPrompts: (string | undefined)[] = [];
+    try {
+      const folderNode = (): TreeNode => (api.tree.getChildren() as TreeNode[])[1];
+      // Its profiles' names (the deleted profile whose backups the test above made is listed by its id).
+      const shows = async (what: string, names: string[]): Promise<void> => {
+        const deadline = Date.now() + 10000;
+        const shown = (): string[] => folderNode().getChildren().map(label).filter((l) => l !== 'pipeline_dev');
+        while (JSON.stringify(shown()) !== JSON.stringify(names)) {
+          if (Date.now() > deadline) assert.fail(`the tree never showed ${what}: ${folderNode().getChildren().map(label).join(', ')}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      await shows('no profile in data-pipeline', []);
+      // The files found: the user keeps them as picked.
+      window.showQuickPick = async (items: readonly vscode.QuickPickItem[], options?: vscode.QuickPickOptions) => {
+        offered.push({ items: [...items], options });
+        return options?.canPickMany ? items.filter((item) => item.picked) : items[0];
+      };
+      assert.equal(await vscode.commands.executeCommand('envProfiles.createProfile', { folder: pipeline, newId: 'first_env', type: 'DEVELOPMENT', name: 'First' }), 'first_env');
+      assert.deepEqual(offered.map((o) => [o.options?.title, o.items.map((i) => `${i.label} ${i.description}`)]), [['New profile (4/4): its databases', ['jobs db/jobs.sqlite3']]]);
+      assert.match(fs.readFileSync(path.join(profiles, 'first_env.yaml'), 'utf8'), /\n {2}databases:\n {4}jobs: db\/jobs\.sqlite3\n/);
+      await shows('the first profile', ['First']);
+      fs.rmSync(path.join(profiles, 'first_env.yaml'));
+      await shows('no profile again', []);
+      // None kept: typed instead, the whole input asked (no arguments), and a file that does not exist yet made empty, as the last pick offers.
+      window.showQuickPick = async (items: readonly (vscode.QuickPickItem & { initialise?: { kind: string } })[], options?: vscode.QuickPickOptions) =>
+        options?.canPickMany ? [] : items.find((item) => item.label === 'DEVELOPMENT' || item.initialise?.kind === 'empty');
+      window.showInputBox = async (options?: vscode.InputBoxOptions) => {
+        typedPrompts.push(options?.title);
+        if (options?.title === 'New profile (1/4): id') return 'typed_env';
+        if (options?.title === 'New profile (3/4): name') return 'Typed';
+        assert.equal(await options?.validateInput?.('jobs=db/jobs.sqlite3, jobs=x.db'), '"jobs" is given twice.');
+        assert.equal(await options?.validateInput?.('db/jobs.sqlite3'), '"db/jobs.sqlite3" is not NAME=PATH.');
+        return 'jobs=db/jobs.sqlite3, audit=db/audit.sqlite3';
+      };
+      assert.equal(await vscode.commands.executeCommand('envProfiles.createProfile', { folder: pipeline }), 'typed_env');
+      assert.deepEqual(typedPrompts, ['New profile (1/4): id', 'New profile (3/4): name', 'New profile (4/4): its databases']);
+      assert.match(fs.readFileSync(path.join(profiles, 'typed_env.yaml'), 'utf8'), /\n {4}jobs: db\/jobs\.sqlite3\n {4}audit: db\/audit\.sqlite3\n/);
+      assert.ok(fs.statSync(path.join(pipeline, 'db/audit.sqlite3')).isFile(), 'made empty, as picked');
+      for (const end of ['', '-wal', '-shm']) fs.rmSync(path.join(pipeline, `db/audit.sqlite3${end}`), { force: true });
+      fs.rmSync(path.join(profiles, 'typed_env.yaml'));
+    } finally {
+      window.showQuickPick = showQuickPick;
+      window.showInputBox = showInputBox;
+      fs.renameSync(kept, path.join(profiles, 'pipeline_dev.yaml'));
+    }
+  });
 });
