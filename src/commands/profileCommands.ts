@@ -60,8 +60,15 @@ export async function initialiseCommand(services: CommandServices, target: unkno
   const folder = await resolveFolder(services, target, { initialisedOnly: false });
   const result = initialiseWorkspace(folder.context);
   folder.refresh();
-  void vscode.window.showInformationMessage(result.created.length ? `Initialised Environment Profiles in ${folder.name}: created ${result.created.join(', ')}.` : `${folder.name} was already initialised.`);
+  // What comes next is a profile, when the folder has none yet: offered at once.
+  const next = folder.data.profiles.length === 0 ? [CREATE_PROFILE] : [];
+  const message = result.created.length ? `Initialised Environment Profiles in ${folder.name}: created ${result.created.join(', ')}.` : `${folder.name} was already initialised.`;
+  void vscode.window.showInformationMessage(next.length > 0 ? `${message} Next, create its first profile.` : message, ...next).then((choice) => {
+    if (choice === CREATE_PROFILE) void vscode.commands.executeCommand(COMMANDS.createProfile, { folder: folder.folder.uri.fsPath });
+  });
 }
+
+const CREATE_PROFILE = 'Create Profile…';
 
 const MAKE_MISSING = 'Make Missing Databases…';
 

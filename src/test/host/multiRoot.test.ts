@@ -61,6 +61,34 @@ suite('Environment Profiles in a multi-root workspace', () => {
     assert.deepEqual([catalogOf(bot, TEST), catalogOf(pipeline, 'pipeline_dev')], [[newest[0]], [newest[1]]]);
   });
 
+  test('Initialise makes the store of a folder and offers to create its first profile (before: the message alone)', async () => {
+    const pipeline = (vscode.workspace.workspaceFolders ?? [])[1].uri.fsPath;
+    const store = path.join(pipeline, '.envprofiles');
+    const kept = path.join(pipeline, 'envprofiles.kept');
+    // Copied away and back, not renamed: a file watcher keeps following a renamed folder under its old name.
+    fs.cpSync(store, kept, { recursive: true });
+    fs.rmSync(store, { recursive: true });
+    const window = vscode.window as { showInformationMessage: unknown };
+    const { showInformationMessage } = window;
+    const told: string[][] = [];
+    window.showInformationMessage = async (message: string, ...items: string[]) => void told.push([message, ...items]);
+    try {
+      await vscode.commands.executeCommand('envProfiles.initialise', { folder: pipeline });
+      assert.deepEqual(told, [['Initialised Environment Profiles in data-pipeline: created .envprofiles/, .envprofiles/profiles/, .envprofiles/templates/, .envprofiles/config.yaml, .envprofiles/.gitignore. Next, create its first profile.', 'Create Profile…']]);
+      assert.ok(fs.statSync(path.join(store, 'config.yaml')).isFile());
+    } finally {
+      window.showInformationMessage = showInformationMessage;
+      fs.rmSync(store, { recursive: true, force: true });
+      fs.cpSync(kept, store, { recursive: true });
+      fs.rmSync(kept, { recursive: true });
+    }
+    const deadline = Date.now() + 10000;
+    while (!(api.tree.getChildren() as TreeNode[])[1].getChildren().map(label).includes('Pipeline dev')) {
+      if (Date.now() > deadline) assert.fail('the tree never showed Pipeline dev again');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
   test("a folder's first profile asks for its databases: the SQLite files found in the folder, all picked, or NAME=PATH pairs typed (before: refused, its hint a CLI option)", async () => {
     const pipeline = (vscode.workspace.workspaceFolders ?? [])[1].uri.fsPath;
     const profiles = path.join(pipeline, '.envprofiles/profiles');
