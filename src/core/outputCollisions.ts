@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { EnvProfilesError } from './errors';
-import { readAllProfileFiles } from './profileStore';
+import { readAllProfileFiles, type ProfileFileResult } from './profileStore';
 import { salvagedProfile } from './profileSalvage';
 import { parseSqliteHeader } from './sqlite/sqliteHeader';
 import { LARGEST_REPLACED_OUTPUT_BYTES, type OutputSnapshot, type PlannedOutput } from './switchOutputs';
@@ -17,8 +17,8 @@ import type { WorkspaceLayout } from './workspaceLayout';
  * the env file goes, or a path where a profile keeps a database (a link there would make that profile's
  * database another's). Throws OUTPUT_CONFLICT, naming the output and what is there, before anything is written.
  */
-export function checkOutputsReplaceOnlyOutputs(context: WorkspaceContext, config: WorkspaceConfig, outputs: ReadonlyArray<PlannedOutput & { before: OutputSnapshot }>): void {
-  const databases = databasePathsOfEveryProfile(context, config);
+export function checkOutputsReplaceOnlyOutputs(context: WorkspaceContext, config: WorkspaceConfig, outputs: ReadonlyArray<PlannedOutput & { before: OutputSnapshot }>, profileFiles?: readonly ProfileFileResult[]): void {
+  const databases = databasePathsOfEveryProfile(context, config, profileFiles);
   for (const output of outputs) {
     if (output.role === 'state') continue;
     const { refuse, field, configFile } = refusalFor(context, output);
@@ -72,11 +72,14 @@ function refusalFor(context: WorkspaceContext, output: PlannedOutput): { refuse:
   return { refuse, field, configFile };
 }
 
-/** Where every profile of the workspace keeps each database (also one whose file does not validate, as far as its databases: list reads), in words. */
-function databasePathsOfEveryProfile(context: WorkspaceContext, config: WorkspaceConfig): Map<string, string> {
+/**
+ * Where every profile of the workspace keeps each database (also one whose file does not validate, as
+ * far as its databases: list reads), in words; from `profileFiles` when the caller has read them.
+ */
+function databasePathsOfEveryProfile(context: WorkspaceContext, config: WorkspaceConfig, profileFiles?: readonly ProfileFileResult[]): Map<string, string> {
   const { layout } = context;
   const owners = new Map<string, string>();
-  for (const file of readAllProfileFiles(layout, config)) {
+  for (const file of profileFiles ?? readAllProfileFiles(layout, config)) {
     const profile = file.profile ?? (file.document ? salvagedProfile(file.id, file.document, layout, config) : undefined);
     for (const [logical, written] of Object.entries(profile?.databases ?? {})) {
       const database = layout.resolve(written);

@@ -8,7 +8,8 @@ import { EnvProfilesError, isEnvProfilesError, reworded } from './errors';
 import { isGeneratedEnvFile } from './envFileFormat';
 import { removeJournal, writeJournal, type SwitchJournal } from './operationJournal';
 import { isProtected, type Profile } from './profileModel';
-import { loadProfile, readProfileFile } from './profileStore';
+import { loadProfile, readAllProfileFiles, readProfileFile } from './profileStore';
+import { sharedDatabaseWarnings } from './pathOwners';
 import { backUpProfile } from './backup/backupCreation';
 import { joinedNotes } from './joinedNotes';
 import { rollBackSwitch } from './switchRollback';
@@ -67,7 +68,9 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
   const from = state.active;
   if (!isProtected(profile)) refuseMisdirectedConfirmation(options.confirmedId, id, 'this switch is to');
 
-  const report = quickValidateProfile(context, config, profile);
+  // Every profile file, read once for the checks against the other profiles (shared databases, outputs at their paths).
+  const profileFiles = readAllProfileFiles(layout, config);
+  const report = quickValidateProfile(context, config, profile, sharedDatabaseWarnings(context, profile, profileFiles.flatMap((r) => (r.profile ? [r.profile] : []))));
   if (!report.ok) {
     // What refuses the switch comes first (the errors); warnings follow for the record.
     const ordered = [...report.problems.filter((p) => p.severity === 'error'), ...report.problems.filter((p) => p.severity !== 'error')];
@@ -91,7 +94,7 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
     return planned.map((output) => ({ ...output, before: captureOutput(output.path, output.label) }));
   };
   let outputs = captured();
-  checkOutputsReplaceOnlyOutputs(context, config, outputs);
+  checkOutputsReplaceOnlyOutputs(context, config, outputs, profileFiles);
   // Only a switch that nothing refuses backs up the profile it leaves; what is there after that backup
   // (it may take minutes) is what a rollback puts back.
   const { id: beforeSwitchBackup, notes: beforeSwitchNotes } = (await backUpProfileBeingLeft(context, config, from, id)) ?? {};
