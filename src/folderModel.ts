@@ -10,7 +10,7 @@ import { quickValidateProfile, type ValidationReport } from './core/databaseVali
 import { sharedDatabasesAmong, type SharedDatabase } from './core/pathOwners';
 import { isInside } from './core/pathSafety';
 import type { Profile } from './core/profileModel';
-import { readAllProfileFiles, type ProfileFileResult } from './core/profileStore';
+import { readAllProfileFiles, validProfilesOf, type ProfileFileResult } from './core/profileStore';
 import type { SqliteEngine } from './core/sqlite/sqliteEngine';
 import { workspaceConfigFor } from './core/workspaceConfig';
 import { createWorkspaceContext, type Logger, type WorkspaceContext } from './core/workspaceContext';
@@ -38,8 +38,7 @@ export class FolderModel implements vscode.Disposable {
   readonly context: WorkspaceContext;
   private snapshot: FolderSnapshot = { initialised: false, profiles: [] };
   private readonly validations = new Map<string, ValidationReport>();
-  /** Each profile's databases that other profiles use too, worked out once per snapshot. */
-  private sharedDatabases: Map<string, SharedDatabase[]> | undefined;
+  private sharedDatabaseCache: Map<string, SharedDatabase[]> | undefined;
   /** Catalogs read since the last refresh: the tree and the status bar ask for them often. */
   private readonly catalogs = new Map<string, CatalogEntry[]>();
   /** Why a catalog read since the last refresh may not list every backup (undefined: it does). */
@@ -104,7 +103,7 @@ export class FolderModel implements vscode.Disposable {
     }
     this.snapshot = next;
     this.validations.clear();
-    this.sharedDatabases = undefined;
+    this.sharedDatabaseCache = undefined;
     this.catalogs.clear();
     this.catalogProblems.clear();
     this.missing.clear();
@@ -128,7 +127,7 @@ export class FolderModel implements vscode.Disposable {
   }
 
   validProfiles(): Profile[] {
-    return this.snapshot.profiles.flatMap((p) => (p.profile ? [p.profile] : []));
+    return validProfilesOf(this.snapshot.profiles);
   }
 
   profile(id: string): Profile | undefined {
@@ -255,12 +254,16 @@ export class FolderModel implements vscode.Disposable {
   validation(profile: Profile): ValidationReport {
     let report = this.validations.get(profile.id);
     if (!report) {
-      // Worked out once for the profiles read: each validation would otherwise read every profile file again.
-      this.sharedDatabases ??= sharedDatabasesAmong(this.context.layout, this.validProfiles());
-      report = quickValidateProfile(this.context, workspaceConfigFor(this.context), profile, this.sharedDatabases.get(profile.id) ?? []);
+      report = quickValidateProfile(this.context, workspaceConfigFor(this.context), profile, this.sharedDatabases().get(profile.id) ?? []);
       this.validations.set(profile.id, report);
     }
     return report;
+  }
+
+  /** Each profile's databases that other profiles use too, worked out once per snapshot (validation and the Problems panel ask). */
+  sharedDatabases(): Map<string, SharedDatabase[]> {
+    this.sharedDatabaseCache ??= sharedDatabasesAmong(this.context.layout, this.validProfiles());
+    return this.sharedDatabaseCache;
   }
 
   rememberValidation(report: ValidationReport): void {

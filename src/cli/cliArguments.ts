@@ -1,29 +1,21 @@
+import { readAssignments } from '../core/assignments';
 import { EnvProfilesError } from '../core/errors';
 
-/** Parses repeated `NAME=VALUE` options (`--db`, `--set`) into a record, refusing malformed ones. */
 /**
  * `--db` / `--set` NAME=VALUE pairs. A name given twice, also in another case (both become one
  * variable: ENVPROFILE_DB_<NAME>, or the configuration's), is refused: before, the last one won
  * without a word, so a mistyped second --db replaced the first database.
  */
 export function parseAssignments(values: string[] | undefined, option: 'db' | 'set'): Record<string, string> {
-  const result: Record<string, string> = {};
-  const given = new Map<string, string>();
-  for (const item of values ?? []) {
-    const at = item.indexOf('=');
-    if (at <= 0) {
-      throw new EnvProfilesError('USAGE', `--${option} expects NAME=VALUE, got "${item}".`, { kind: 'usage', hint: `Example: --${option} ${option === 'db' ? 'settings=data/dev/settings.sqlite3' : 'LOG_LEVEL=DEBUG'}` });
-    }
-    const name = item.slice(0, at);
-    const earlier = given.get(name.toUpperCase());
-    if (earlier !== undefined) {
-      const inCase = earlier.slice(0, earlier.indexOf('=')) !== name ? ' (names that differ only in case become the same variable)' : '';
-      throw new EnvProfilesError('USAGE', `--${option} gives the same ${option === 'db' ? 'database' : 'setting'} twice: "${earlier}" and "${item}"${inCase}; nothing was created.`, { kind: 'usage', hint: `Give each ${option === 'db' ? 'database' : 'setting'} once.` });
-    }
-    given.set(name.toUpperCase(), item);
-    result[name] = item.slice(at + 1);
+  const { assignments, malformed, twice } = readAssignments(values ?? []);
+  if (malformed !== undefined) {
+    throw new EnvProfilesError('USAGE', `--${option} expects NAME=VALUE, got "${malformed}".`, { kind: 'usage', hint: `Example: --${option} ${option === 'db' ? 'settings=data/dev/settings.sqlite3' : 'LOG_LEVEL=DEBUG'}` });
   }
-  return result;
+  if (twice !== undefined) {
+    const inCase = twice.earlier.name !== twice.item.name ? ' (names that differ only in case become the same variable)' : '';
+    throw new EnvProfilesError('USAGE', `--${option} gives the same ${option === 'db' ? 'database' : 'setting'} twice: "${twice.earlier.item}" and "${twice.item.item}"${inCase}; nothing was created.`, { kind: 'usage', hint: `Give each ${option === 'db' ? 'database' : 'setting'} once.` });
+  }
+  return Object.fromEntries(assignments.map((a) => [a.name, a.value]));
 }
 
 export function stringOption(value: unknown): string | undefined {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { readAssignments } from '../core/assignments';
 import { sqliteDatabasesIn } from '../core/databaseDiscovery';
 import { databaseNameProblem } from '../core/safeNames';
 import type { FolderModel } from '../folderModel';
@@ -30,18 +31,12 @@ export async function askFirstProfileDatabases(folder: FolderModel, id: string):
 
 /** `app=data/app.sqlite3, cache=var/cache.db` as a mapping, or what is wrong with it. */
 export function typedDatabases(text: string): { databases: Record<string, string>; problem?: string } {
-  const databases: Record<string, string> = {};
   const pairs = text.split(',').map((pair) => pair.trim()).filter(Boolean);
+  const { assignments, malformed, twice } = readAssignments(pairs.map((pair) => pair.replace(/\s*=\s*/, '=')));
+  const databases = Object.fromEntries(assignments.map((a) => [a.name, a.value]));
   if (pairs.length === 0) return { databases, problem: 'Give at least one database, as NAME=PATH.' };
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    const name = pair.slice(0, at).trim();
-    const file = pair.slice(at + 1).trim();
-    if (at <= 0 || file === '') return { databases, problem: `"${pair}" is not NAME=PATH.` };
-    const nameProblem = databaseNameProblem(name);
-    if (nameProblem) return { databases, problem: `${nameProblem}.` };
-    if (Object.hasOwn(databases, name)) return { databases, problem: `"${name}" is given twice.` };
-    databases[name] = file;
-  }
-  return { databases };
+  if (malformed !== undefined || assignments.some((a) => a.value === '')) return { databases, problem: `"${malformed ?? assignments.find((a) => a.value === '')?.item}" is not NAME=PATH.` };
+  if (twice !== undefined) return { databases, problem: `"${twice.item.name}" is given twice.` };
+  const nameProblem = assignments.map((a) => databaseNameProblem(a.name)).find((problem) => problem !== undefined);
+  return nameProblem ? { databases, problem: `${nameProblem}.` } : { databases };
 }

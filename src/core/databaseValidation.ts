@@ -1,6 +1,6 @@
 import { inspectDatabase, runFullChecks, type DatabaseInspection } from './databaseInspection';
 import type { Profile } from './profileModel';
-import { readAllProfileFiles, readProfileFile } from './profileStore';
+import { readAllProfileFiles, readProfileFile, validProfilesOf } from './profileStore';
 import { compareSchemas, describeDifference, type SchemaDifference } from './schemaConsistency';
 import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
@@ -85,7 +85,7 @@ export async function fullValidateProfile(context: WorkspaceContext, config: Wor
     context.progress?.(`Checking ${db.name} (integrity_check, foreign_key_check)`);
     await runFullChecks(context.engine, db);
   }
-  const workspaceProfiles = readAllProfileFiles(context.layout, config).flatMap((r) => (r.profile ? [r.profile] : []));
+  const workspaceProfiles = validProfilesOf(readAllProfileFiles(context.layout, config));
   const problems = collectProblems(context, config, profile, databases, sharedDatabaseWarnings(context, profile, workspaceProfiles));
   const schemaDifferences: SchemaDifference[] = [];
   const file = context.layout.relative(context.layout.profileFile(profile.id));

@@ -8,7 +8,7 @@ import { EnvProfilesError } from './errors';
 import { readActiveState } from './activeState';
 import type { ConfigValue, Profile, ProfileType } from './profileModel';
 import { PROFILE_TYPES } from './profileModel';
-import { invalidProfileError, newProfileDocument, parseProfileText, profileDocumentText, readAllProfileFiles } from './profileStore';
+import { invalidProfileError, newProfileDocument, parseProfileText, profileDocumentText, readAllProfileFiles, validProfilesOf } from './profileStore';
 import { builtInTemplateFor, fillPlaceholders, findTemplate } from './profileTemplates';
 import { profileIdProblem } from './safeNames';
 import { workspaceConfigFor, type WorkspaceConfig } from './workspaceConfig';
@@ -56,7 +56,7 @@ function parseType(text: string | undefined): ProfileType | undefined {
  */
 function defaultDatabases(context: WorkspaceContext, config: WorkspaceConfig, id: string): { databases: Record<string, string>; noneBecause?: string } {
   const files = readAllProfileFiles(context.layout, config);
-  const profiles = files.flatMap((r) => (r.profile ? [r.profile] : []));
+  const profiles = validProfilesOf(files);
   const active = readActiveState(context.layout).active;
   const model = profiles.find((p) => p.id === active) ?? profiles[0];
   const databases: Record<string, string> = {};

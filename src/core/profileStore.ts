@@ -63,6 +63,11 @@ export function profileFileIds(layout: WorkspaceLayout): string[] {
 }
 
 /** Reads every `profiles/*.yaml` in the workspace, valid or not, sorted by id. */
+/** The profiles of `results` that loaded (a file with errors has none). */
+export function validProfilesOf(results: readonly ProfileFileResult[]): Profile[] {
+  return results.flatMap((r) => (r.profile ? [r.profile] : []));
+}
+
 export function readAllProfileFiles(layout: WorkspaceLayout, config: WorkspaceConfig): ProfileFileResult[] {
   // The folder is listed once, for the files to read and for each file's check of its id against the others.
   const ids = profileFileIds(layout);

@@ -8,7 +8,7 @@ import { EnvProfilesError, isEnvProfilesError, reworded } from './errors';
 import { isGeneratedEnvFile } from './envFileFormat';
 import { removeJournal, writeJournal, type SwitchJournal } from './operationJournal';
 import { isProtected, type Profile } from './profileModel';
-import { loadProfile, readAllProfileFiles, readProfileFile } from './profileStore';
+import { loadProfile, readAllProfileFiles, readProfileFile, validProfilesOf } from './profileStore';
 import { sharedDatabaseWarnings } from './pathOwners';
 import { backUpProfile } from './backup/backupCreation';
 import { joinedNotes } from './joinedNotes';
@@ -70,7 +70,7 @@ async function runSwitch(context: WorkspaceContext, id: string, options: SwitchO
 
   // Every profile file, read once for the checks against the other profiles (shared databases, outputs at their paths).
   const profileFiles = readAllProfileFiles(layout, config);
-  const report = quickValidateProfile(context, config, profile, sharedDatabaseWarnings(context, profile, profileFiles.flatMap((r) => (r.profile ? [r.profile] : []))));
+  const report = quickValidateProfile(context, config, profile, sharedDatabaseWarnings(context, profile, validProfilesOf(profileFiles)));
   if (!report.ok) {
     // What refuses the switch comes first (the errors); warnings follow for the record.
     const ordered = [...report.problems.filter((p) => p.severity === 'error'), ...report.problems.filter((p) => p.severity !== 'error')];

@@ -26,7 +26,7 @@ export class ProfileDiagnostics implements vscode.Disposable {
     const next = new Map<string, vscode.Diagnostic[]>();
     for (const folder of this.model.all()) {
       const { layout } = folder.context;
-      const shared = sharedDatabaseIssues(layout, folder.data.profiles);
+      const shared = sharedDatabaseIssues(layout, folder.data.profiles, folder.sharedDatabases());
       for (const result of folder.data.profiles) {
         const warnings = [...(result.warnings ?? []), ...(shared.get(result.file) ?? [])];
         const diagnostics = [...result.issues.map((issue) => toDiagnostic(issue)), ...warnings.map((issue) => toDiagnostic(issue, vscode.DiagnosticSeverity.Warning))];
