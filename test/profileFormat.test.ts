@@ -191,15 +191,35 @@ describe('profile format', () => {
     const backups = tempDir('envprofiles-backups-');
     fs.mkdirSync(path.join(backups, 'dev_environment_001'));
     fs.writeFileSync(path.join(backups, 'dev_environment_001/catalog.json'), '{"version":1,"backups":[]}');
+    fs.mkdirSync(path.join(backups, 'other_workspace_profile'));
+    fs.writeFileSync(path.join(backups, 'other_workspace_profile/catalog.json'), '{"version":1,"backups":[]}');
     fs.mkdirSync(path.join(backups, 'app/config'), { recursive: true });
     const config = { ...defaultConfig(), allowedDirectories: [backups], backups: { ...defaultConfig().backups, directory: backups } };
     const text = variant('settings: "data/dev/settings.sqlite3"', `settings: "${backups}/settings.sqlite3"`)
-      .replace('  configurations:', `  files:\n    - ${backups}/dev_environment_001/catalog.json\n    - ${backups}/app/config/app.ini\n  configurations:`);
+      .replace('  configurations:', `  files:\n    - ${backups}/dev_environment_001/catalog.json\n    - ${backups}/other_workspace_profile/catalog.json\n    - ${backups}/app/config/app.ini\n  configurations:`);
     const { issues } = parseProfileText(text, 'p.yaml', layout, config);
     assert.deepEqual(issues.map((i) => `${i.field}: ${i.message}`), [
-      `profile.databases.settings: "${backups}/settings.sqlite3" is among the backups (${backups}, backups.directory in .envprofiles/config.yaml), where this tool keeps the archives and their catalogs: a restore would put an old copy back over the one in use; keep it elsewhere`,
-      `profile.files.0: "${backups}/dev_environment_001/catalog.json" is among the backups (${backups}/dev_environment_001, backups.directory in .envprofiles/config.yaml), where this tool keeps the archives and their catalogs: a restore would put an old copy back over the one in use; keep it elsewhere`,
+      `profile.databases.settings: "${backups}/settings.sqlite3" is in the backups folder (${backups}, backups.directory in .envprofiles/config.yaml), where this tool keeps the archives and their catalogs: a restore would put an old copy back over the one in use; keep it elsewhere`,
+      `profile.files.0: "${backups}/dev_environment_001/catalog.json" is in ${backups}/dev_environment_001, the folder where the backups of dev_environment_001 go (backups.directory in .envprofiles/config.yaml, then a folder per profile id), where this tool keeps the archives and their catalogs: a restore would put an old copy back over the one in use; keep it elsewhere`,
+      `profile.files.1: "${backups}/other_workspace_profile/catalog.json" is in ${backups}/other_workspace_profile, a profile's folder of backups (backups.directory in .envprofiles/config.yaml, then a folder per profile id), where this tool keeps the archives and their catalogs: a restore would put an old copy back over the one in use; keep it elsewhere`,
     ]);
+  });
+
+  it('refuses a database in the folder where a profile\'s backups will go before its first backup, its own or another profile\'s of the workspace (before: valid until the first backup wrote a catalog there, then invalid for good: a clone with backups.directory "data" backed up once and could not be backed up again)', () => {
+    const root = tempDir();
+    const layout = new WorkspaceLayout(root);
+    fs.mkdirSync(path.join(root, 'data/dev_environment_001'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'data/test_environment_001'), { recursive: true });
+    const config = { ...defaultConfig(), backups: { ...defaultConfig().backups, directory: 'data' } };
+    const own = variant('settings: "data/dev/settings.sqlite3"', 'settings: "data/dev_environment_001/settings.sqlite3"');
+    assert.deepEqual(parseProfileText(own, 'p.yaml', layout, config, undefined, []).issues.map((i) => `${i.field}: ${i.message}`), [
+      `profile.databases.settings: "data/dev_environment_001/settings.sqlite3" is in ${root}/data/dev_environment_001, the folder where the backups of dev_environment_001 go (backups.directory in .envprofiles/config.yaml, then a folder per profile id), where this tool keeps the archives and their catalogs: a restore would put an old copy back over the one in use; keep it elsewhere`,
+    ]);
+    const another = variant('settings: "data/dev/settings.sqlite3"', 'settings: "data/test_environment_001/settings.sqlite3"');
+    assert.equal(parseProfileText(another, 'p.yaml', layout, config, undefined, []).issues.length, 0, 'a folder named like no profile of the workspace is the data\'s');
+    assert.match(parseProfileText(another, 'p.yaml', layout, config, undefined, ['test_environment_001']).issues[0]?.message ?? '', /the folder where the backups of test_environment_001 go/);
+    // The same folders under the default backups folder are only data.
+    assert.equal(parseProfileText(own, 'p.yaml', layout, defaultConfig(), undefined, ['test_environment_001']).issues.length, 0);
   });
 
   it('files: may not list the -wal, -shm or -journal of a SQLite database, the profile\'s or another (before: valid; copied as plain files, and a restore put old frames beside the newer database); a database itself there is warned about', () => {

@@ -10,7 +10,7 @@ import { createBackup } from '../src/core/backup/backupCreation';
 import { restoreBackup } from '../src/core/backup/backupRestore';
 import { createProfile, createProfileFromFile } from '../src/core/profileCreation';
 import { loadProfile } from '../src/core/profileStore';
-import { defaultConfig } from '../src/core/workspaceConfig';
+import { defaultConfig, loadWorkspaceConfig } from '../src/core/workspaceConfig';
 import { initialiseWorkspace } from '../src/core/workspaceInit';
 import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
 import { demoWorkspace, emptyWorkspace, engine, tempDir } from './support/workspaces';
@@ -186,6 +186,44 @@ describe('clone', () => {
     assert.equal(created.json?.error?.hint, 'Give that database another path.');
     assert.equal(fs.existsSync(path.join(root, '.envprofiles/profiles/envy.yaml')), false);
     assert.equal(fs.existsSync(path.join(root, 'data/dev_again')), false);
+  });
+
+  it('with backups.directory "data", a clone, a created profile and a restore as a new profile put their databases beside data/<id>/, where their backups go, and say so (before: the first backup wrote its catalog among the databases, and the profile was invalid from then on)', async () => {
+    const { root, context } = await demoWorkspace();
+    const config = path.join(root, '.envprofiles/config.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('directory: .envprofiles/backups', 'directory: data'));
+    const why = (id: string): string => `${id}'s databases go to data/${id}-databases/, not data/${id}/: that is where its backups go (backups.directory "data" in .envprofiles/config.yaml, then a folder per profile id)`;
+    const clone = await cloneProfile(context, { source: DEV, id: 'dev_copy' });
+    assert.equal(clone.databases.settings, 'data/dev_copy-databases/settings.sqlite3');
+    assert.deepEqual(clone.notes, [why('dev_copy')]);
+    // Backed up twice: the second backup, after a catalog is in data/dev_copy/, is what failed.
+    const first = await createBackup(context, { profileId: 'dev_copy' });
+    await createBackup(context, { profileId: 'dev_copy' });
+    assert.ok(fs.existsSync(path.join(root, 'data/dev_copy/catalog.json')));
+    assert.equal(loadProfile(context.layout, loadWorkspaceConfig(context.layout), 'dev_copy').profile.id, 'dev_copy');
+    const created = await createProfile(context, { id: 'named_alike' });
+    assert.equal(created.profile.databases.settings, 'data/named_alike-databases/settings.sqlite3');
+    assert.equal(created.notes[0], why('named_alike'));
+    const restored = await restoreBackup(context, { reference: first.entry.id, asNew: 'dev_back' });
+    assert.ok(restored.notes.includes(why('dev_back')), restored.notes.join('\n'));
+    assert.equal(loadProfile(context.layout, loadWorkspaceConfig(context.layout), 'dev_back').profile.databases.market_data, 'data/dev_back-databases/market_data.sqlite3');
+    // --data-dir names the folder: there data/<id>/ is refused up front, naming the option (not a profile file never written).
+    await assert.rejects(cloneProfile(context, { source: DEV, id: 'dev_third', dataDir: 'data/dev_third' }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'USAGE'
+      && error.message === `--data-dir data/dev_third cannot hold the clone's databases: it is ${root}/data/dev_third, the folder where the backups of dev_third go (backups.directory in .envprofiles/config.yaml, then a folder per profile id), where this tool keeps the archives and their catalogs. Nothing was written.`
+      && error.hint === 'Choose another folder, or leave --data-dir out: the databases then go to data/dev_third-databases/.');
+    await assert.rejects(cloneProfile(context, { source: DEV, id: 'dev_third', dataDir: 'data/dev_copy' }), (error: unknown) => error instanceof EnvProfilesError && error.code === 'USAGE' && error.message.includes('the folder where the backups of dev_copy go'));
+    assert.equal(fs.existsSync(path.join(root, 'data/dev_third')), false);
+    assert.equal(fs.existsSync(path.join(root, '.envprofiles/profiles/dev_third.yaml')), false);
+  });
+
+  it('a backup of a profile that was itself restored is restored as a new profile named once "(restored <date>)", with the date of that backup (before: "(restored …) (restored …)")', async () => {
+    const { context } = await demoWorkspace();
+    const first = await createBackup(context, { profileId: DEV });
+    await restoreBackup(context, { reference: first.entry.id, asNew: 'dev_back' });
+    const again = await createBackup(context, { profileId: 'dev_back' });
+    await restoreBackup(context, { reference: again.entry.id, asNew: 'dev_back_again' });
+    const name = loadProfile(context.layout, loadWorkspaceConfig(context.layout), 'dev_back_again').profile.name;
+    assert.equal(name, `${loadProfile(context.layout, loadWorkspaceConfig(context.layout), DEV).profile.name} (restored ${again.entry.createdAt.slice(0, 10)})`);
   });
 
   it('a clone of PRODUCTION into another type drops protection; into PRODUCTION keeps it', async () => {

@@ -1,4 +1,7 @@
 import * as path from 'node:path';
+import { realLocation } from './pathSafety';
+import type { WorkspaceConfig } from './workspaceConfig';
+import type { WorkspaceLayout } from './workspaceLayout';
 
 /**
  * Paths for a new profile's databases in one folder (a clone's, a backup restored as a new profile):
@@ -17,4 +20,18 @@ export function databasePathsIn(folder: string, databases: Record<string, string
     result[logical] = `${folder.replace(/\/+$/, '')}/${base}`;
   }
   return result;
+}
+
+/**
+ * The folder a new profile's databases go to when no one names it (a clone without --data-dir, a
+ * restore as a new profile, a created profile that takes another's logical names): `data/<id>`, unless
+ * that is where the profile's backups go (backups.directory "data"), where its databases would make it
+ * invalid after its first backup: then `data/<id>-databases`, and `note` says why.
+ */
+export function newProfileDataFolder(layout: WorkspaceLayout, config: WorkspaceConfig, id: string): { folder: string; note?: string } {
+  const usual = `data/${id}`;
+  const backupsOfProfile = path.join(realLocation(layout.resolve(config.backups.directory)), id);
+  if (realLocation(layout.resolve(usual)) !== backupsOfProfile) return { folder: usual };
+  const folder = `${usual}-databases`;
+  return { folder, note: `${id}'s databases go to ${folder}/, not ${usual}/: that is where its backups go (backups.directory "${config.backups.directory}" in .envprofiles/config.yaml, then a folder per profile id)` };
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { requireNewProfileId } from './newProfileId';
 import * as path from 'node:path';
 import { appendAudit, auditingUnfinished } from './auditLog';
-import { databasePathsIn } from './newDatabasePaths';
+import { databasePathsIn, newProfileDataFolder } from './newDatabasePaths';
 import { databaseAtOutputLinkError, refuseNewDatabaseAtOutput } from './outputCollisions';
 import { earlierBackupsNoteFor } from './backup/earlierProfile';
 import { isOutOfSpace, outOfSpaceError, requireFreeSpace } from './diskSpace';
@@ -11,7 +11,8 @@ import { createDatabase, type DatabaseSeed } from './databaseInitialisation';
 import { EnvProfilesError } from './errors';
 import { withNewProfileJournal } from './newProfileJournal';
 import { PROFILE_TYPES, type Profile, type ProfileType } from './profileModel';
-import { invalidProfileError, loadProfile, parseProfileText, profileDocumentText } from './profileStore';
+import { invalidProfileError, loadProfile, parseProfileText, profileDocumentText, profileFileIds } from './profileStore';
+import { backupsFolderRole } from './profileValidation';
 import { checkProfilePath } from './pathSafety';
 import { profileIdProblem } from './safeNames';
 import { workspaceConfigFor } from './workspaceConfig';
@@ -78,8 +79,17 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
         hint: verdict.outside ? `Choose a folder inside the workspace, or add it to allowed_directories in ${layout.relative(layout.configFile)}.` : 'Choose another folder inside the workspace (data/<new-id>/ is the default).',
       });
     }
+    const role = backupsFolderRole(verdict.real, layout.resolve(config.backups.directory), profileFileIds(layout), request.id);
+    if (role) {
+      throw new EnvProfilesError('USAGE', `--data-dir ${request.dataDir} cannot hold the clone's databases: it is ${role}, where this tool keeps the archives and their catalogs. Nothing was written.`, {
+        kind: 'usage',
+        field: 'data-dir',
+        hint: `Choose another folder, or leave --data-dir out: the databases then go to ${newProfileDataFolder(layout, config, request.id).folder}/.`,
+      });
+    }
   }
-  const databases = databasePathsIn(request.dataDir ?? `data/${request.id}`, source.databases);
+  const defaultFolder = request.dataDir === undefined ? newProfileDataFolder(layout, config, request.id) : undefined;
+  const databases = databasePathsIn(request.dataDir ?? defaultFolder?.folder ?? '', source.databases);
 
   // The new profile document: the source's (comments and unknown keys kept) with the new identity.
   const document = sourceDocument.clone();
@@ -137,5 +147,5 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
   // The files: list is copied as it is: the clone's environment uses the same files, which is often
   // meant, but a restore of either profile then puts its copy of them back for both.
   const shared = parsed.profile.files.length > 0 ? `files: ${namedFew(parsed.profile.files, 5)} ${parsed.profile.files.length === 1 ? 'is' : 'are'} shared with ${source.id}: restoring a backup of either profile puts its copy back for both; to keep them apart, give ${request.id} its own copies and change its files: list` : undefined;
-  return { profile: parsed.profile, file: profileFile, databases, durationMs: performance.now() - started, notes: [earlier, shared].filter((n): n is string => n !== undefined) };
+  return { profile: parsed.profile, file: profileFile, databases, durationMs: performance.now() - started, notes: [defaultFolder?.note, earlier, shared].filter((n): n is string => n !== undefined) };
 }

@@ -18,6 +18,7 @@ import { withWorkspaceLock } from './workspaceSession';
 import { withNewProfileJournal } from './newProfileJournal';
 import { refuseNewDatabaseAtOutput } from './outputCollisions';
 import { namedFew } from './namedFew';
+import { newProfileDataFolder } from './newDatabasePaths';
 import type { WorkspaceLayout } from './workspaceLayout';
 import { missingDatabases } from './missingDatabases';
 import { sharedDatabaseWarnings } from './pathOwners';
@@ -54,14 +55,15 @@ function parseType(text: string | undefined): ProfileType | undefined {
  * The logical databases the workspace already uses (active profile first), placed under data/<id>/;
  * when there are none to take, why not, in words for the error.
  */
-function defaultDatabases(context: WorkspaceContext, config: WorkspaceConfig, id: string): { databases: Record<string, string>; noneBecause?: string } {
+function defaultDatabases(context: WorkspaceContext, config: WorkspaceConfig, id: string): { databases: Record<string, string>; noneBecause?: string; note?: string } {
   const files = readAllProfileFiles(context.layout, config);
   const profiles = validProfilesOf(files);
   const active = readActiveState(context.layout).active;
   const model = profiles.find((p) => p.id === active) ?? profiles[0];
   const databases: Record<string, string> = {};
-  for (const logical of Object.keys(model?.databases ?? {})) databases[logical] = `data/${id}/${logical}.sqlite3`;
-  if (model) return { databases };
+  const { folder, note } = newProfileDataFolder(context.layout, config, id);
+  for (const logical of Object.keys(model?.databases ?? {})) databases[logical] = `${folder}/${logical}.sqlite3`;
+  if (model) return { databases, note };
   const noneBecause =
     files.length === 0
       ? 'the workspace has no profile yet to take the logical names from'
@@ -74,7 +76,7 @@ function defaultDatabases(context: WorkspaceContext, config: WorkspaceConfig, id
 /** Creates a profile from a template (built-in or the workspace's), with flags overriding it. */
 export async function createProfile(context: WorkspaceContext, request: CreateProfileRequest): Promise<CreateResult> {
   requireInitialised(context.layout);
-  return withWorkspaceLock(context, `create ${request.id}`, () => {
+  return withWorkspaceLock(context, `create ${request.id}`, async () => {
     const idProblem = profileIdProblem(request.id);
     if (idProblem) throw new EnvProfilesError('PROFILE_INVALID', `Cannot create profile: ${idProblem}.`, { kind: 'usage', field: 'id', hint: 'Use at least 3 letters, digits, ".", "_" or "-".' });
     const config = workspaceConfigFor(context);
@@ -88,9 +90,11 @@ export async function createProfile(context: WorkspaceContext, request: CreatePr
     }
     const templateDatabases = Object.fromEntries(Object.entries(template.databases).map(([k, v]) => [k, fillPlaceholders(String(v), request.id)]));
     let databases = request.databases && Object.keys(request.databases).length > 0 ? request.databases : templateDatabases;
+    let folderNote: string | undefined;
     if (Object.keys(databases).length === 0) {
       const taken = defaultDatabases(context, config, request.id);
       databases = taken.databases;
+      folderNote = taken.note;
       if (taken.noneBecause !== undefined) {
         const from = template.source === 'built-in' ? `built-in template "${template.name}"` : `template "${template.name}" (${template.source})`;
         throw new EnvProfilesError('USAGE', `Profile "${request.id}" would have no databases: the ${from} names none, and ${taken.noneBecause}.`, {
@@ -114,7 +118,8 @@ export async function createProfile(context: WorkspaceContext, request: CreatePr
       requiredTables: {},
       backupSchedule: template.backupSchedule,
     };
-    return storeNewProfile(context, config, newProfileDocument(draft).toString({ lineWidth: 0 }), request.initialise ?? { kind: 'none' }, undefined, request.id);
+    const created = await storeNewProfile(context, config, newProfileDocument(draft).toString({ lineWidth: 0 }), request.initialise ?? { kind: 'none' }, undefined, request.id);
+    return folderNote ? { ...created, notes: [folderNote, ...created.notes] } : created;
   });
 }
 

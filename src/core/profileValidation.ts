@@ -27,18 +27,29 @@ export interface ProfileValidationContext {
 }
 
 /**
- * Why a path of a profile may not be where it leads (`verdict`), or undefined: among this tool's own
- * files in the backups folder (its top, or a profile's folder there, which holds a catalog.json). A
- * restore would put an old copy of such a file (a catalog) back over the one in use. Only those
- * folders: a backups folder may be a broad one (/srv) that also holds the application's data.
+ * What the folder `folder` (where it really is) is among the backups, or undefined: the backups
+ * folder's top, or a profile's folder there, which is named by the profile's id (`profileId`'s or
+ * another of `profileIds`, whether or not it has a backup yet: the first backup would make a path
+ * there wrong after the fact) or holds a catalog.json (another workspace's profile). No file of a
+ * profile may be there: a restore would put an old copy of this tool's own files (a catalog) back over
+ * the one in use. Only those folders: a backups folder may be a broad one (/srv) that also holds the
+ * application's data.
  */
-function inBackupsFolder(written: string, verdict: { absolute: string; real: string }, context: ProfileValidationContext): string | undefined {
+export function backupsFolderRole(folder: string, backupsFolder: string, profileIds: readonly string[], profileId?: string): string | undefined {
+  const root = realLocation(backupsFolder);
+  if (folder === root) return `the backups folder (${folder}, backups.directory in .envprofiles/config.yaml)`;
+  if (path.dirname(folder) !== root) return undefined;
+  const owner = path.basename(folder);
+  const profileFolder = owner === profileId || profileIds.includes(owner);
+  if (!profileFolder && !fs.existsSync(path.join(folder, 'catalog.json'))) return undefined;
+  return `${folder}, ${profileFolder ? `the folder where the backups of ${owner} go` : 'a profile\'s folder of backups'} (backups.directory in .envprofiles/config.yaml, then a folder per profile id)`;
+}
+
+/** Why a path of a profile may not be where it leads (`verdict`) because that is among the backups, or undefined. */
+function inBackupsFolder(written: string, verdict: { absolute: string; real: string }, context: ProfileValidationContext, profileId: string | undefined): string | undefined {
   if (!context.backupsFolder) return undefined;
-  const root = realLocation(context.backupsFolder);
-  const folder = path.dirname(verdict.real);
-  const own = folder === root || (path.dirname(folder) === root && fs.existsSync(path.join(folder, 'catalog.json')));
-  if (!own) return undefined;
-  return `"${written}" is among the backups (${folder}, backups.directory in .envprofiles/config.yaml), where this tool keeps the archives and their catalogs: a restore would put an old copy back over the one in use; keep it elsewhere`;
+  const role = backupsFolderRole(path.dirname(verdict.real), context.backupsFolder, context.profileIds ?? [], profileId);
+  return role && `"${written}" is in ${role}, where this tool keeps the archives and their catalogs: a restore would put an old copy back over the one in use; keep it elsewhere`;
 }
 
 const FREQUENCIES = ['HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY'];
@@ -139,9 +150,9 @@ export function validateProfileDocument(
     else isProtectedFlag = raw.protected;
   }
 
-  const databases = validateDatabases(raw.databases, report, context);
+  const databases = validateDatabases(raw.databases, report, context, id);
   const configurations = validateConfigurations(raw.configurations, report);
-  const files = validateFiles(raw.files, databases, report, context);
+  const files = validateFiles(raw.files, databases, report, context, id);
   // Names as listed, valid paths or not: a database whose path is refused is still one of the profile's.
   const requiredTables = validateSchema(raw.schema, isRecord(raw.databases) ? Object.keys(raw.databases) : [], report);
   const backupSchedule = validateBackupSchedule(raw.backup_schedule, report);
@@ -196,7 +207,7 @@ function stringField(raw: Record<string, unknown>, key: string, report: Report, 
   return value;
 }
 
-function validateDatabases(value: unknown, report: Report, context: ProfileValidationContext): Record<string, string> {
+function validateDatabases(value: unknown, report: Report, context: ProfileValidationContext, profileId: string | undefined): Record<string, string> {
   const result: Record<string, string> = {};
   if (value === undefined || value === null) {
     report(['profile', 'databases'], 'is missing; list at least one database as "name: path/to/file.sqlite3"');
@@ -230,7 +241,7 @@ function validateDatabases(value: unknown, report: Report, context: ProfileValid
       report(field, verdict.outside ? `${verdict.reason}; keep databases inside the workspace or allow the directory under "allowed_directories" in .envprofiles/config.yaml` : verdict.reason);
       continue;
     }
-    const amongBackups = inBackupsFolder(written, verdict, context);
+    const amongBackups = inBackupsFolder(written, verdict, context, profileId);
     if (amongBackups) {
       report(field, amongBackups);
       continue;
@@ -279,7 +290,7 @@ function validateConfigurations(value: unknown, report: Report): Record<string, 
  * twice"); a database listed here would be copied as a plain file, not a consistent snapshot, and put
  * back over the database by a restore.
  */
-function validateFiles(value: unknown, databases: Record<string, string>, report: Report, context: ProfileValidationContext): string[] {
+function validateFiles(value: unknown, databases: Record<string, string>, report: Report, context: ProfileValidationContext, profileId: string | undefined): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
     report(['profile', 'files'], 'must be a list of file paths');
@@ -306,7 +317,7 @@ function validateFiles(value: unknown, databases: Record<string, string>, report
       report(['profile', 'files', index], verdict.reason);
       return;
     }
-    const amongBackups = inBackupsFolder(item, verdict, context) ?? sqliteCompanionProblem(item, verdict.real, databaseFiles);
+    const amongBackups = inBackupsFolder(item, verdict, context, profileId) ?? sqliteCompanionProblem(item, verdict.real, databaseFiles);
     if (amongBackups) {
       report(['profile', 'files', index], amongBackups);
       return;

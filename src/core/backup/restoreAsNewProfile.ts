@@ -9,7 +9,7 @@ import { RefusalChecks } from '../dryRunRefusals';
 import { makeFolderAsItsParent, takeOwnerOfFolder } from '../filePermissions';
 import { withNewProfileJournal } from '../newProfileJournal';
 import { requireNewProfileId } from '../newProfileId';
-import { databasePathsIn } from '../newDatabasePaths';
+import { databasePathsIn, newProfileDataFolder } from '../newDatabasePaths';
 import { refuseNewDatabaseAtOutput } from '../outputCollisions';
 import { invalidProfileError, profileDocumentText } from '../profileStore';
 import { profileIdProblem } from '../safeNames';
@@ -55,7 +55,8 @@ export async function restoreAsNew(context: WorkspaceContext, config: WorkspaceC
     });
   }
   const records = databaseRecordsOf(manifest);
-  const databases = databasePathsIn(`data/${id}`, Object.fromEntries(records.map((r) => [r.logicalName, r.originalPath])));
+  const dataFolder = newProfileDataFolder(layout, config, id);
+  const databases = databasePathsIn(dataFolder.folder, Object.fromEntries(records.map((r) => [r.logicalName, r.originalPath])));
   // Without a copy of the profile file (before, refused as "no profile can be made from it"), the manifest says which database is which.
   const record = profileRecord(chain);
   const backedUpCopy = record && (await fileContent(chain, record)).toString('utf8');
@@ -83,6 +84,7 @@ export async function restoreAsNew(context: WorkspaceContext, config: WorkspaceC
   const earlier = earlierBackupsNoteFor(layout, config, newProfile, context.now());
   if (earlier) notes.push(earlier);
   if (madeFromManifest) notes.push(madeFromManifest);
+  if (dataFolder.note) notes.push(dataFolder.note);
   // The files: paths are kept: writing the backup's copies there would replace files that are (or may
   // be) another profile's, without a safety backup of them.
   if (newProfile.files.length > 0) {

@@ -40,7 +40,8 @@ export function restoredProfileFile(backedUpCopy: string | undefined, request: R
   const { id, manifest, databases, layout, config } = request;
   const label = layout.relative(layout.profileFile(id));
   // A name that is not a plain value (an alias, a mapping) would be written as YAML's own text for it.
-  const restoredName = (name: unknown) => `${typeof name === 'string' || typeof name === 'number' ? name : manifest.profileId} (restored ${manifest.createdAt.slice(0, 10)})`;
+  // A profile that was itself restored says so once, with the date of the backup it now comes from.
+  const restoredName = (name: unknown) => `${typeof name === 'string' || typeof name === 'number' ? String(name).replace(/ \(restored \d{4}-\d{2}-\d{2}\)$/, '') : manifest.profileId} (restored ${manifest.createdAt.slice(0, 10)})`;
   const copy = editableProfileDocument(backedUpCopy);
   let unusableCopy: string;
   if ('document' in copy) {
