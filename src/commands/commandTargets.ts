@@ -48,8 +48,13 @@ export function profileItem(folder: FolderModel, profile: Profile): vscode.Quick
   const active = folder.data.status?.active === profile.id;
   const warnings: string[] = [];
   if (isProtected(profile)) warnings.push('$(lock) protected: you will be asked to type its id');
+  // Its first error, or when it has none its first warning (two profiles sharing a database file): before,
+  // the first problem of either kind for a profile that failed, and nothing of its warnings otherwise.
   const report = folder.validation(profile);
-  if (!report.ok) warnings.push(`$(warning) ${report.problems[0]?.message ?? 'fails validation'}`);
+  const errors = report.problems.filter((p) => p.severity === 'error');
+  const cautions = report.problems.filter((p) => p.severity === 'warning');
+  const shown = !report.ok ? { icon: 'error', first: errors[0]?.message ?? 'fails validation', count: errors.length + cautions.length } : cautions.length > 0 ? { icon: 'warning', first: cautions[0].message, count: cautions.length } : undefined;
+  if (shown) warnings.push(`$(${shown.icon}) ${shown.first}${shown.count > 1 ? ` (and ${shown.count - 1} more: Validate Profile (Quick) lists them)` : ''}`);
   return {
     label: `$(${TYPE_ICON[profile.type]}) ${profile.name}`,
     description: `${profile.id} · ${profile.type}${active ? ' · active' : ''}`,

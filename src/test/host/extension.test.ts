@@ -687,6 +687,15 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.equal(shared.mine.message, `profile.databases.market_data: data/dev/market_data.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file: switching between them keeps the application on it, and restoring a backup of either replaces it for both; give market_data a file of its own unless sharing it is meant`);
     assert.equal(shared.theirs.range.start.line, good.split('\n').findIndex((line) => line.includes('data/dev/market_data.sqlite3')));
     assert.match(shared.theirs.message, new RegExp(`^profile\\.databases\\.market_data: data/dev/market_data\\.sqlite3 is also ${TEST}'s "market_data"`));
+    // The profile picker says it too, under each of the two (before: only a failing profile's first problem).
+    let offered: readonly vscode.QuickPickItem[] = [];
+    await answeringAsTheUser((items) => void (offered = items), async () => {
+      await vscode.commands.executeCommand('envProfiles.switchProfile');
+    });
+    const detailOf = (id: string): string => offered.find((item) => item.description?.startsWith(`${id} ·`))?.detail ?? '';
+    assert.ok(detailOf(TEST).includes(`$(warning) data/dev/market_data.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file`), JSON.stringify(offered));
+    assert.ok(detailOf(DEV).includes(`$(warning) data/dev/market_data.sqlite3 is also ${TEST}'s "market_data"`), JSON.stringify(offered));
+    assert.doesNotMatch(detailOf(PROD), /\$\((warning|error)\)/);
     fs.writeFileSync(testFile, goodTest);
     await waitFor('the shared database warnings to clear', () => vscode.languages.getDiagnostics(uri).length === 0 && vscode.languages.getDiagnostics(testUri).length === 0);
     // The same for config.yaml: a misspelt section is ignored, so it is a warning at its key.
