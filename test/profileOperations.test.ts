@@ -13,7 +13,7 @@ import { loadProfile } from '../src/core/profileStore';
 import { defaultConfig, loadWorkspaceConfig } from '../src/core/workspaceConfig';
 import { initialiseWorkspace } from '../src/core/workspaceInit';
 import { SPEC_TEMPLATE } from '../src/demo/demoWorkspace';
-import { demoWorkspace, emptyWorkspace, engine, tempDir } from './support/workspaces';
+import { demoWorkspace, emptyWorkspace, engine, snapshotTree, tempDir } from './support/workspaces';
 import { runCli } from './support/cliRunner';
 
 const DEV = 'dev_environment_001';
@@ -75,6 +75,30 @@ describe('create', () => {
     const one = await createProfile(demo, { id: 'staging_001' }).then(() => undefined, (e: unknown) => e as EnvProfilesError);
     assert.match(one?.message ?? '', /the workspace's one profile \(dev_environment_001\) does not load, so there are no logical names to take from it/);
     assert.equal(fs.existsSync(path.join(profiles, 'staging_001.yaml')), false);
+  });
+
+  it('a profile made from options that does not validate is refused naming each option (or template key) that gave the bad value, and nothing is written (before: the line and column of a file never written, "new profile:10:10", and "Fix the profile file")', async () => {
+    const { root, context } = await demoWorkspace();
+    const before = snapshotTree(root, (rel) => rel === '.envprofiles/audit.jsonl');
+    const bad = runCli(['create', 'new_one', '--db', 'app=../outside/app.db', '--db', 'notes=.envprofiles/notes.db', '--set', 'bad-key=1'], { cwd: root });
+    assert.equal(bad.status, 1, bad.stderr);
+    assert.equal(bad.stderr, [
+      'error[PROFILE_INVALID]: Cannot create new_one: --db app: "../outside/app.db" points outside the workspace folder; keep databases inside the workspace or allow the directory under "allowed_directories" in .envprofiles/config.yaml (and 2 more problems)',
+      '  also: create new_one --db notes: ".envprofiles/notes.db" is inside .envprofiles, where this tool keeps its own files',
+      '  also: create new_one --set bad-key: "bad-key" cannot be an environment variable name: use letters, digits and "_", not starting with a digit',
+      '  Give that option another value and run the command again; nothing was changed.',
+      '',
+    ].join('\n'));
+    // A template's value is named as the template's, with where the template is.
+    fs.mkdirSync(path.join(root, '.envprofiles/templates'), { recursive: true });
+    fs.writeFileSync(path.join(root, '.envprofiles/templates/outside.yaml'), 'profile:\n  id: "${id}"\n  name: outside\n  type: TESTING\n  databases:\n    main: "../outside/${id}.db"\n');
+    const fromTemplate = runCli(['create', 'new_two', '--template', 'outside', '--json'], { cwd: root });
+    assert.equal(fromTemplate.json?.error?.message, 'Cannot create new_two: databases.main (from the template "outside"): "../outside/new_two.db" points outside the workspace folder; keep databases inside the workspace or allow the directory under "allowed_directories" in .envprofiles/config.yaml');
+    assert.equal(fromTemplate.json?.error?.hint, 'Give the value with an option instead (--db NAME=PATH, --set KEY=VALUE, --name, --description), or correct the template "outside" (.envprofiles/templates/outside.yaml); nothing was changed.');
+    fs.rmSync(path.join(root, '.envprofiles/templates/outside.yaml'));
+    assert.deepEqual(snapshotTree(root, (rel) => rel === '.envprofiles/audit.jsonl'), before);
+    // The attempt is still in the audit log as failed.
+    assert.deepEqual(readAudit(context).filter((e) => e.event === 'create').map((e) => `${e.profile} ${e.outcome}`), ['new_one failed', 'new_two failed']);
   });
 
   it('from a user template in .envprofiles/templates with ${id} placeholders', async () => {

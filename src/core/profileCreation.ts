@@ -19,6 +19,7 @@ import { withNewProfileJournal } from './newProfileJournal';
 import { refuseNewDatabaseAtOutput } from './outputCollisions';
 import { namedFew } from './namedFew';
 import { newProfileDataFolder } from './newDatabasePaths';
+import { optionValuesError, type OptionOrigins } from './optionValueIssues';
 import type { WorkspaceLayout } from './workspaceLayout';
 import { missingDatabases } from './missingDatabases';
 import { sharedDatabaseWarnings } from './pathOwners';
@@ -118,7 +119,16 @@ export async function createProfile(context: WorkspaceContext, request: CreatePr
       requiredTables: {},
       backupSchedule: template.backupSchedule,
     };
-    const created = await storeNewProfile(context, config, newProfileDocument(draft).toString({ lineWidth: 0 }), request.initialise ?? { kind: 'none' }, undefined, request.id);
+    const origins: OptionOrigins = {
+      id: request.id,
+      template: { name: template.name, source: template.source },
+      databases: Object.keys(request.databases ?? {}),
+      settings: Object.keys(request.settings ?? {}),
+      name: request.name !== undefined,
+      description: request.description !== undefined,
+      takenDatabases: databases === request.databases || databases === templateDatabases ? [] : Object.keys(databases),
+    };
+    const created = await storeNewProfile(context, config, newProfileDocument(draft).toString({ lineWidth: 0 }), request.initialise ?? { kind: 'none' }, undefined, request.id, origins);
     return folderNote ? { ...created, notes: [folderNote, ...created.notes] } : created;
   });
 }
@@ -136,16 +146,17 @@ export async function createProfileFromFile(context: WorkspaceContext, file: str
 }
 
 /** Writes the new profile (and its databases, when asked); refused or failed, it leaves its line in the audit log. */
-async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfig, text: string, initialise: InitialiseDatabases, sourceLabel?: string, requestedId?: string): Promise<CreateResult> {
+async function storeNewProfile(context: WorkspaceContext, config: WorkspaceConfig, text: string, initialise: InitialiseDatabases, sourceLabel?: string, requestedId?: string, origins?: OptionOrigins): Promise<CreateResult> {
   // Whose line it is: the id asked for, or the one the file gives once it is read.
   const creating: { id?: string } = { id: requestedId };
-  return auditingUnfinished(context, 'create', () => ({ profile: creating.id, what: sourceLabel ? `from ${sourceLabel}` : undefined }), () => storeParsedProfile(context, config, text, initialise, creating, sourceLabel));
+  return auditingUnfinished(context, 'create', () => ({ profile: creating.id, what: sourceLabel ? `from ${sourceLabel}` : undefined }), () => storeParsedProfile(context, config, text, initialise, creating, sourceLabel, origins));
 }
 
-async function storeParsedProfile(context: WorkspaceContext, config: WorkspaceConfig, text: string, initialise: InitialiseDatabases, creating: { id?: string }, sourceLabel?: string): Promise<CreateResult> {
+async function storeParsedProfile(context: WorkspaceContext, config: WorkspaceConfig, text: string, initialise: InitialiseDatabases, creating: { id?: string }, sourceLabel?: string, origins?: OptionOrigins): Promise<CreateResult> {
   const { layout } = context;
   const parsed = parseProfileText(text, sourceLabel ?? 'new profile', layout, config);
-  if (!parsed.profile) throw invalidProfileError(parsed.issues);
+  // Made from options, a problem is named by the option that gave the value (there is no file to name).
+  if (!parsed.profile) throw origins ? optionValuesError(parsed.issues, origins) : invalidProfileError(parsed.issues);
   const profile = parsed.profile;
   creating.id = profile.id;
   // Every new profile says when it was made: that is what tells its backups from those of an earlier
