@@ -205,6 +205,16 @@ describe('profile format', () => {
     ]);
   });
 
+  it('refuses a name with a line break or another control character, which split the row of list in two; a description may have several lines', () => {
+    for (const [written, shown] of [['"개발\\n환경"', '"개발\\n환경"'], ['"a\\tb"', '"a\\tb"'], ['"a\\u2028b"', '"a\\u2028b"'], ['|-\n    two\n    lines', '"two\\nlines"']]) {
+      const issue = issueFor(variant('name: "개발 환경"', `name: ${written}`), 'profile.name');
+      assert.equal(issue.message, `${shown} (in JSON notation) holds a line break or another control character: a name is shown on one line (lists, the status bar); write it on one line (a description may have several)`);
+    }
+    const described = parse(variant('name: "개발 환경"', 'name: "개발 환경"\n  description: |\n    first line\n    second line'));
+    assert.deepEqual(described.issues, []);
+    assert.equal(described.profile?.description, 'first line\nsecond line\n');
+  });
+
   it('refuses a database in the folder where a profile\'s backups will go before its first backup, its own or another profile\'s of the workspace (before: valid until the first backup wrote a catalog there, then invalid for good: a clone with backups.directory "data" backed up once and could not be backed up again)', () => {
     const root = tempDir();
     const layout = new WorkspaceLayout(root);

@@ -96,9 +96,15 @@ describe('create', () => {
     assert.equal(fromTemplate.json?.error?.message, 'Cannot create new_two: databases.main (from the template "outside"): "../outside/new_two.db" points outside the workspace folder; keep databases inside the workspace or allow the directory under "allowed_directories" in .envprofiles/config.yaml');
     assert.equal(fromTemplate.json?.error?.hint, 'Give the value with an option instead (--db NAME=PATH, --set KEY=VALUE, --name, --description), or correct the template "outside" (.envprofiles/templates/outside.yaml); nothing was changed.');
     fs.rmSync(path.join(root, '.envprofiles/templates/outside.yaml'));
+    // A name of two lines: refused by create (named by its option) and by clone (up front, a usage error).
+    const twoLines = runCli(['create', 'new_three', '--name', 'QA\nnightly', '--json'], { cwd: root });
+    assert.equal(twoLines.json?.error?.message, 'Cannot create new_three: --name: "QA\\nnightly" (in JSON notation) holds a line break or another control character: a name is shown on one line (lists, the status bar); write it on one line (a description may have several)');
+    const cloned = runCli(['clone', DEV, 'new_four', '--name', 'QA\nnightly'], { cwd: root });
+    assert.equal(cloned.status, 2);
+    assert.equal(cloned.stderr, 'error[USAGE]: Cannot clone into "new_four": --name: "QA\\nnightly" (in JSON notation) holds a line break or another control character: a name is shown on one line (lists, the status bar); write it on one line (a description may have several). Nothing was written.\n');
     assert.deepEqual(snapshotTree(root, (rel) => rel === '.envprofiles/audit.jsonl'), before);
     // The attempt is still in the audit log as failed.
-    assert.deepEqual(readAudit(context).filter((e) => e.event === 'create').map((e) => `${e.profile} ${e.outcome}`), ['new_one failed', 'new_two failed']);
+    assert.deepEqual(readAudit(context).filter((e) => e.event === 'create').map((e) => `${e.profile} ${e.outcome}`), ['new_one failed', 'new_two failed', 'new_three failed']);
   });
 
   it('from a user template in .envprofiles/templates with ${id} placeholders', async () => {

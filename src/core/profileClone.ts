@@ -14,7 +14,7 @@ import { PROFILE_TYPES, type Profile, type ProfileType } from './profileModel';
 import { invalidProfileError, loadProfile, parseProfileText, profileDocumentText, profileFileIds } from './profileStore';
 import { backupsFolderRole } from './profileValidation';
 import { checkProfilePath } from './pathSafety';
-import { profileIdProblem } from './safeNames';
+import { profileIdProblem, profileNameProblem } from './safeNames';
 import { workspaceConfigFor } from './workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from './workspaceContext';
 import { requireInitialised } from './workspaceInit';
@@ -63,6 +63,9 @@ async function runClone(context: WorkspaceContext, request: CloneRequest): Promi
     type = PROFILE_TYPES.find((t) => t === request.type?.toUpperCase());
     if (!type) throw new EnvProfilesError('USAGE', `"${request.type}" is not a profile type; use one of ${PROFILE_TYPES.join(', ')}.`, { kind: 'usage', field: 'type' });
   }
+  // Judged here, before the new profile is built: its error named a file that was never written.
+  const nameProblem = request.name === undefined ? undefined : profileNameProblem(request.name);
+  if (nameProblem) throw new EnvProfilesError('USAGE', `Cannot clone into "${request.id}": --name: ${nameProblem}. Nothing was written.`, { kind: 'usage', field: 'name' });
   const config = workspaceConfigFor(context);
   const { profile: source, document: sourceDocument } = loadProfile(layout, config, request.source);
   const profileFile = layout.profileFile(request.id);

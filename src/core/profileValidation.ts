@@ -6,7 +6,7 @@ import type { Issue } from './errors';
 import { resolveWritten } from './homePath';
 import { checkProfilePath, realLocation } from './pathSafety';
 import { PROFILE_TYPES, type ConfigValue, type Profile, type ProfileType } from './profileModel';
-import { databaseNameProblem, isEnvironmentVariableName, profileIdProblem } from './safeNames';
+import { databaseNameProblem, isEnvironmentVariableName, profileIdProblem, profileNameProblem } from './safeNames';
 import { isSqliteDatabaseFile } from './sqlite/sqliteHeader';
 import { likelyMeant, unknownKeyMessage } from './nearMiss';
 import { keyPositionOf, plainData, positionOf } from './yamlPositions';
@@ -133,6 +133,8 @@ export function validateProfileDocument(
     }
   }
   const name = stringField(raw, 'name', report, true);
+  const nameProblem = name === undefined ? undefined : profileNameProblem(name);
+  if (nameProblem) report(['profile', 'name'], nameProblem);
   const typeText = stringField(raw, 'type', report, true);
   let type: ProfileType | undefined;
   if (typeText !== undefined) {

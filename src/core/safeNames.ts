@@ -19,6 +19,16 @@ export function profileIdProblem(id: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Returns why `name` cannot be a profile's display name, or undefined when it can: it is shown on one
+ * line (lists, the tree, the status bar, pickers), and a line break split the row of `list` in two.
+ */
+export function profileNameProblem(name: string): string | undefined {
+  // JSON.stringify leaves U+0085, U+2028 and U+2029 as they are; they break a line too, so they are escaped as well.
+  if (/[\u0000-\u001f\u007f\u0085\u2028\u2029]/.test(name)) return `${JSON.stringify(name).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)} (in JSON notation) holds a line break or another control character: a name is shown on one line (lists, the status bar); write it on one line (a description may have several)`;
+  return undefined;
+}
+
 /** Environment variable names: what POSIX shells and dotenv parsers accept. */
 export function isEnvironmentVariableName(key: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key);
