@@ -6,7 +6,7 @@ import { createProfile } from '../core/profileCreation';
 import type { InitialiseDatabases } from '../core/profileDatabaseInit';
 import { deleteProfile, type DeleteResult } from '../core/profileDeletion';
 import { isProtected, PROFILE_TYPES, type ProfileType } from '../core/profileModel';
-import { profileIdProblem } from '../core/safeNames';
+import { profileIdProblem, profileNameProblem } from '../core/safeNames';
 import { workspaceConfigFor } from '../core/workspaceConfig';
 import { initialiseWorkspace } from '../core/workspaceInit';
 import { DatabaseNode } from '../tree/databaseNode';
@@ -85,7 +85,7 @@ export async function createProfileCommand(services: CommandServices, target: un
   const args = argumentsOf(target);
   const id = await input({ title: 'New profile (1/4): id', prompt: 'A safe file name: letters, digits, ".", "_", "-"; at least 3 characters', validateInput: idValidator(folder) }, args.newId);
   const type = await pickType(args.type, 'New profile (2/4): type');
-  const name = await input({ title: 'New profile (3/4): name', value: id, prompt: 'The name shown in the tree and the status bar' }, args.name);
+  const name = await input({ title: 'New profile (3/4): name', value: id, prompt: 'The name shown in the tree and the status bar', validateInput: (value) => (value.trim() === '' ? 'Give the profile a name.' : profileNameProblem(value)) }, args.name);
   // The first profile of a folder has no other to take its logical databases from: they are asked for.
   const databases = args.databases ?? (folder.validProfiles().length === 0 ? await askFirstProfileDatabases(folder, id) : undefined);
   let initialise: InitialiseDatabases = { kind: 'none' };

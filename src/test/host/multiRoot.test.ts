@@ -127,9 +127,18 @@ suite('Environment Profiles in a multi-root workspace', () => {
       window.showInputBox = async (options?: vscode.InputBoxOptions) => {
         typedPrompts.push(options?.title);
         if (options?.title === 'New profile (1/4): id') return 'typed_env';
-        if (options?.title === 'New profile (3/4): name') return 'Typed';
+        if (options?.title === 'New profile (3/4): name') {
+          // A name on two lines, or none, is said as it is typed (before: only the create that followed refused it).
+          assert.match(String(await options?.validateInput?.('Typed\nTwice')), /^"Typed\\nTwice" \(in JSON notation\) holds a line break or another control character: a name is shown on one line/);
+          assert.equal(await options?.validateInput?.('  '), 'Give the profile a name.');
+          assert.equal(await options?.validateInput?.('Typed'), undefined);
+          return 'Typed';
+        }
         assert.equal(await options?.validateInput?.('jobs=db/jobs.sqlite3, jobs=x.db'), '"jobs" is given twice.');
         assert.equal(await options?.validateInput?.('db/jobs.sqlite3'), '"db/jobs.sqlite3" is not NAME=PATH.');
+        // A path the profile could not have is said as it is typed too (before: by the create, as "--db jobs: …").
+        assert.equal(await options?.validateInput?.('jobs=db/jobs.sqlite3, audit=../audit.sqlite3'), 'audit: "../audit.sqlite3" points outside the workspace folder.');
+        assert.equal(await options?.validateInput?.('jobs=.envprofiles/jobs.sqlite3'), 'jobs: ".envprofiles/jobs.sqlite3" is inside .envprofiles, where this tool keeps its own files.');
         return 'jobs=db/jobs.sqlite3, audit=db/audit.sqlite3';
       };
       assert.equal(await vscode.commands.executeCommand('envProfiles.createProfile', { folder: pipeline }), 'typed_env');
