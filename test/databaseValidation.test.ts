@@ -212,4 +212,44 @@ describe('database validation', () => {
     assert.equal(created.status, 0, created.stderr);
     assert.deepEqual(created.json?.result.notes, ['data/prod/settings.sqlite3 is also prod_environment_001\'s "settings": the two profiles share this one file: switching between them keeps the application on it, and restoring a backup of either replaces it for both; give settings a file of its own unless sharing it is meant']);
   });
+
+  it('validate --all: a line per profile, each error and warning under it, a file that does not load among them, and a count; exit 1 when any is not valid (before: one profile at a time, no way to check a whole workspace in one command)', async () => {
+    const { root } = await demoWorkspace();
+    const intact = runCli(['validate', '--all', '--full'], { cwd: root });
+    assert.equal(intact.status, 0, intact.stderr);
+    assert.equal(intact.stdout, `Full validation of 3 profiles (node:sqlite):\n  ${DEV}: valid\n  prod_environment_001: valid\n  ${TEST}: valid\nAll 3 profiles are valid.\n`);
+    // test shares dev's market_data, prod's settings is gone, and a fourth profile's file does not parse.
+    const testFile = path.join(root, '.envprofiles/profiles', `${TEST}.yaml`);
+    fs.writeFileSync(testFile, fs.readFileSync(testFile, 'utf8').replace('data/test/market_data.sqlite3', 'data/dev/market_data.sqlite3'));
+    fs.rmSync(path.join(root, 'data/prod/settings.sqlite3'));
+    fs.writeFileSync(path.join(root, '.envprofiles/profiles/broken_env.yaml'), 'profile:\n  id: broken_env\n  name: [unclosed\n');
+    const all = runCli(['validate', '--all'], { cwd: root });
+    assert.equal(all.status, 1, all.stderr);
+    const shared = (other: string): string => `data/dev/market_data.sqlite3 is also ${other}'s "market_data": the two profiles share this one file: switching between them keeps the application on it, and restoring a backup of either replaces it for both; give market_data a file of its own unless sharing it is meant`;
+    assert.deepEqual(all.stdout.split('\n'), [
+      'Quick validation of 4 profiles (node:sqlite):',
+      '  broken_env: NOT valid: its file does not load',
+      `    FAIL ${runCli(['validate', 'broken_env', '--json'], { cwd: root }).json?.error?.message}`,
+      `  ${DEV}: valid, 1 warning`,
+      `    WARN market_data: ${shared(TEST)}`,
+      '  prod_environment_001: NOT valid, 1 problem',
+      '    FAIL settings: data/prod/settings.sqlite3 does not exist',
+      `  ${TEST}: valid, 1 warning`,
+      `    WARN market_data: ${shared(DEV)}`,
+      '2 of 4 profiles are valid. "envprofiles validate <id>" shows one profile\'s every check.',
+      '',
+    ]);
+    const json = runCli(['validate', '--all', '--json'], { cwd: root }).json?.result;
+    assert.deepEqual(json.profiles.map((p: { id: string; ok: boolean; file: string }) => `${p.id} ${p.ok} ${p.file}`), [
+      'broken_env false .envprofiles/profiles/broken_env.yaml', `${DEV} true .envprofiles/profiles/${DEV}.yaml`, 'prod_environment_001 false .envprofiles/profiles/prod_environment_001.yaml', `${TEST} true .envprofiles/profiles/${TEST}.yaml`,
+    ]);
+    assert.equal(json.ok, false);
+    // Not with an id too; and without either, the usage says both.
+    const both = runCli(['validate', DEV, '--all'], { cwd: root });
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /^error\[USAGE\]: --all validates every profile; do not name one too\./);
+    const neither = runCli(['validate'], { cwd: root });
+    assert.equal(neither.status, 2);
+    assert.match(neither.stderr, /^error\[USAGE\]: validate needs a profile id, or --all\./);
+  });
 });
