@@ -251,5 +251,15 @@ describe('database validation', () => {
     const neither = runCli(['validate'], { cwd: root });
     assert.equal(neither.status, 2);
     assert.match(neither.stderr, /^error\[USAGE\]: validate needs a profile id, or --all\./);
+    // --full compares each profile's schemas with the others', as validate <id> --full does (each schema read once).
+    const sqlite = await engine();
+    const extra = sqlite.open(path.join(root, 'data/dev/strategies.sqlite3'), { readOnly: false });
+    extra.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY)');
+    extra.close();
+    const full = runCli(['validate', '--all', '--full'], { cwd: root }).stdout.split('\n');
+    const devLines = full.slice(full.indexOf(`  ${DEV}: valid, 3 warnings`) + 1).filter((line) => line.startsWith('    WARN database'));
+    const single = runCli(['validate', DEV, '--full'], { cwd: root }).stdout.split('\n').filter((line) => line.startsWith('  WARN database')).map((line) => `  ${line}`);
+    assert.deepEqual(devLines.slice(0, single.length), single);
+    assert.equal(single.length, 2, single.join('\n'));
   });
 });

@@ -1,13 +1,13 @@
-import { inspectDatabase, runFullChecks, type DatabaseInspection } from './databaseInspection';
+import { inspectDatabase, runFullChecks, type DatabaseInspection, type SchemaShape } from './databaseInspection';
 import type { Profile } from './profileModel';
-import { readAllProfileFiles, readProfileFile, validProfilesOf } from './profileStore';
+import { readAllProfileFiles, readProfileFile, validProfilesOf, type ProfileFileResult } from './profileStore';
 import { compareSchemas, describeDifference, type SchemaDifference } from './schemaConsistency';
 import type { WorkspaceConfig } from './workspaceConfig';
 import type { WorkspaceContext } from './workspaceContext';
 import { pathKind } from './pathKind';
 import { missingFileReason, notAFileProblem } from './profileFiles';
 import { outputAtDatabasePath } from './outputCollisions';
-import { sharedDatabaseWarnings, type SharedDatabase } from './pathOwners';
+import { sharedDatabasesAmong, sharedDatabaseWarnings, type SharedDatabase } from './pathOwners';
 
 export interface ValidationProblem {
   file: string;
@@ -76,27 +76,58 @@ export function quickValidateProfile(context: WorkspaceContext, config: Workspac
 }
 
 /**
+ * What a full validation compares a profile with: the workspace's valid profiles, and the schema of
+ * each of their databases, each read once however many profiles are compared with it (validate --all
+ * compared every profile with every other: 63 profiles read 11,000 schemas, 9 s).
+ */
+export interface WorkspaceSurvey {
+  profiles: Profile[];
+  schemaAt(logical: string, written: string): SchemaShape | undefined;
+  /** The profile's databases that other profiles use too. */
+  sharedBy(profile: Profile): readonly SharedDatabase[];
+}
+
+export function surveyWorkspace(context: WorkspaceContext, config: WorkspaceConfig, files: readonly ProfileFileResult[] = readAllProfileFiles(context.layout, config)): WorkspaceSurvey {
+  const profiles = validProfilesOf(files);
+  const schemas = new Map<string, SchemaShape | undefined>();
+  let shared: Map<string, SharedDatabase[]> | undefined;
+  return {
+    profiles,
+    sharedBy(profile) {
+      // One of them is looked up in what was worked out for all at once; another (a profile not read from these files) on its own.
+      if (!profiles.includes(profile)) return sharedDatabaseWarnings(context, profile, profiles);
+      shared ??= sharedDatabasesAmong(context.layout, profiles);
+      return shared.get(profile.id) ?? [];
+    },
+    schemaAt(logical, written) {
+      const absolute = context.layout.resolve(written);
+      if (!schemas.has(absolute)) schemas.set(absolute, inspectDatabase(context.engine, logical, written, absolute, []).schema);
+      return schemas.get(absolute);
+    },
+  };
+}
+
+/**
  * Full validation: quick checks plus integrity_check, foreign_key_check, and schema consistency with
  * the same logical databases of the workspace's other profiles (differences are warnings).
  */
-export async function fullValidateProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile): Promise<ValidationReport> {
+export async function fullValidateProfile(context: WorkspaceContext, config: WorkspaceConfig, profile: Profile, survey: WorkspaceSurvey = surveyWorkspace(context, config)): Promise<ValidationReport> {
   const databases = inspectAll(context, profile);
   for (const db of databases) {
     context.progress?.(`Checking ${db.name} (integrity_check, foreign_key_check)`);
     await runFullChecks(context.engine, db);
   }
-  const workspaceProfiles = validProfilesOf(readAllProfileFiles(context.layout, config));
-  const problems = collectProblems(context, config, profile, databases, sharedDatabaseWarnings(context, profile, workspaceProfiles));
+  const problems = collectProblems(context, config, profile, databases, survey.sharedBy(profile));
   const schemaDifferences: SchemaDifference[] = [];
   const file = context.layout.relative(context.layout.profileFile(profile.id));
-  for (const other of workspaceProfiles) {
+  for (const other of survey.profiles) {
     if (other.id === profile.id) continue;
     for (const db of databases) {
       const otherPath = other.databases[db.name];
       if (!db.schema || otherPath === undefined) continue;
-      const theirs = inspectDatabase(context.engine, db.name, otherPath, context.layout.resolve(otherPath), []);
-      if (!theirs.schema) continue;
-      const difference = compareSchemas(db.name, other.id, db.schema, theirs.schema);
+      const theirs = survey.schemaAt(db.name, otherPath);
+      if (!theirs) continue;
+      const difference = compareSchemas(db.name, other.id, db.schema, theirs);
       if (difference) {
         schemaDifferences.push(difference);
         problems.push({ file, field: `profile.databases.${db.name}`, severity: 'warning', message: describeDifference(difference) });

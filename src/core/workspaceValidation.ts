@@ -1,7 +1,6 @@
-import { fullValidateProfile, quickValidateProfile, type ValidationReport } from './databaseValidation';
+import { fullValidateProfile, quickValidateProfile, surveyWorkspace, type ValidationReport } from './databaseValidation';
 import type { Issue } from './errors';
-import { sharedDatabasesAmong } from './pathOwners';
-import { readAllProfileFiles, validProfilesOf } from './profileStore';
+import { readAllProfileFiles } from './profileStore';
 import type { WorkspaceConfig } from './workspaceConfig';
 import { throwIfCancelled, type WorkspaceContext } from './workspaceContext';
 
@@ -19,11 +18,12 @@ export interface ProfileVerdict {
 /**
  * Validates every profile file of the workspace, in the order of their ids: a file that does not load
  * is a failed verdict with its problems, the others are validated (quick, or full) as `validate <id>`
- * does. The files are read once, and the database files two profiles share are worked out once.
+ * does. The files are read once, and so are the database files two profiles share and each database's
+ * schema (a full validation compares it with the other profiles').
  */
 export async function validateEveryProfile(context: WorkspaceContext, config: WorkspaceConfig, level: 'quick' | 'full'): Promise<{ ok: boolean; profiles: ProfileVerdict[] }> {
   const files = readAllProfileFiles(context.layout, config);
-  const shared = level === 'quick' ? sharedDatabasesAmong(context.layout, validProfilesOf(files)) : undefined;
+  const survey = surveyWorkspace(context, config, files);
   const profiles: ProfileVerdict[] = [];
   for (const result of files) {
     throwIfCancelled(context);
@@ -33,7 +33,7 @@ export async function validateEveryProfile(context: WorkspaceContext, config: Wo
       continue;
     }
     context.progress?.(`Validating ${result.id}`);
-    const report = shared ? quickValidateProfile(context, config, result.profile, shared.get(result.id) ?? []) : await fullValidateProfile(context, config, result.profile);
+    const report = level === 'quick' ? quickValidateProfile(context, config, result.profile, survey.sharedBy(result.profile)) : await fullValidateProfile(context, config, result.profile, survey);
     profiles.push({ id: result.id, file, ok: report.ok, report, fileIssues: [] });
   }
   return { ok: profiles.every((p) => p.ok), profiles };

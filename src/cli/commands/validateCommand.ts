@@ -71,5 +71,6 @@ async function validateEvery(context: WorkspaceContext, config: WorkspaceConfig,
 /** A problem of a database named by its logical name (its check alone may not say which database it is). */
 function problemText(problem: ValidationProblem): string {
   const database = /^profile\.databases\.(.+)$/.exec(problem.field ?? '')?.[1];
-  return database !== undefined && !problem.message.startsWith(`${database}:`) ? `${database}: ${problem.message}` : problem.message;
+  const named = database === undefined || problem.message.startsWith(`${database}:`) || problem.message.startsWith(`database "${database}"`);
+  return named ? problem.message : `${database}: ${problem.message}`;
 }
