@@ -8,6 +8,7 @@ export const COMMANDS = {
   initialiseDatabases: 'envProfiles.initialiseDatabases',
   validateProfile: 'envProfiles.validateProfile',
   validateProfileFull: 'envProfiles.validateProfileFull',
+  validateAllProfiles: 'envProfiles.validateAllProfiles',
   backupFull: 'envProfiles.backupFull',
   backupIncremental: 'envProfiles.backupIncremental',
   emergencyBackup: 'envProfiles.emergencyBackup',

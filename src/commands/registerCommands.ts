@@ -8,6 +8,7 @@ import { cloneProfileCommand, createProfileCommand, deleteProfileCommand, initia
 import { initialiseDatabasesCommand } from './initialiseDatabasesCommand';
 import { pruneAllBackupsCommand } from './pruneAllCommand';
 import { verifyAllBackupsCommand } from './verifyAllCommand';
+import { validateAllProfilesCommand } from './validateAllCommand';
 import { switchProfileCommand } from './switchProfileCommand';
 
 type Handler = (services: CommandServices, target: unknown) => Promise<unknown>;
@@ -22,6 +23,7 @@ const HANDLERS: Record<CommandId, Handler> = {
   [COMMANDS.initialiseDatabases]: initialiseDatabasesCommand,
   [COMMANDS.validateProfile]: (s, t) => validateProfileCommand(s, t, false),
   [COMMANDS.validateProfileFull]: (s, t) => validateProfileCommand(s, t, true),
+  [COMMANDS.validateAllProfiles]: validateAllProfilesCommand,
   [COMMANDS.backupFull]: (s, t) => backupCommand(s, t, 'full'),
   [COMMANDS.backupIncremental]: (s, t) => backupCommand(s, t, 'incremental'),
   [COMMANDS.emergencyBackup]: (s) => emergencyBackupCommand(s),

@@ -711,6 +711,30 @@ suite('Environment Profiles in a real VS Code', () => {
     await waitFor('the config.yaml warning to clear', () => vscode.languages.getDiagnostics(configUri).length === 0);
   });
 
+  test('Validate All Profiles (Full) validates every profile as validate --all --full does: a message of how many are valid, naming one that is not with its first problem, every problem in the log (before: one profile at a time)', async () => {
+    const window = vscode.window as { showInformationMessage: unknown; showErrorMessage: unknown };
+    const { showInformationMessage, showErrorMessage } = window;
+    const told: string[] = [];
+    window.showInformationMessage = async (message: string) => void told.push(message);
+    window.showErrorMessage = async (message: string) => void told.push(message);
+    const settings = path.join(workspace(), 'data/prod/settings.sqlite3');
+    try {
+      const all = await vscode.commands.executeCommand<{ profile: string; ok: boolean }[]>('envProfiles.validateAllProfiles');
+      assert.ok(all.length >= 3 && all.every((o) => o.ok), JSON.stringify(all));
+      assert.match(told[0], new RegExp(`^All ${all.length} profiles are valid \\(full(, \\d+ warnings?: see the log)?\\)\\.$`));
+      fs.renameSync(settings, `${settings}.away`);
+      const { value: outcomes, lines } = await collectingLogLines(api.services.log, async () => vscode.commands.executeCommand<{ profile: string; ok: boolean }[]>('envProfiles.validateAllProfiles'));
+      assert.deepEqual(outcomes.filter((o) => !o.ok).map((o) => o.profile), [PROD]);
+      assert.equal(told[1], `1 of ${outcomes.length} profiles is not valid: ${PROD} (data/prod/settings.sqlite3 does not exist). See the log.`);
+      assert.ok(lines.includes(`error: full validation of ${PROD} in ${path.basename(workspace())}: NOT valid`), lines.join('\n'));
+      assert.ok(lines.includes('error:   data/prod/settings.sqlite3 does not exist'), lines.join('\n'));
+    } finally {
+      window.showInformationMessage = showInformationMessage;
+      window.showErrorMessage = showErrorMessage;
+      if (fs.existsSync(`${settings}.away`)) fs.renameSync(`${settings}.away`, settings);
+    }
+  });
+
   test('data with a foreign key violation: its backup shows "archive intact, its data FAILED checks", and still covers Delete Profile; the deleted profile\'s backups stay listed, and a restore brings it back', async () => {
     const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)?.extensionPath ?? '', 'dist/cli.js');
     const cloned = spawnSync(process.execPath, [cli, 'clone', DEV, 'orphan_rows', '--name', 'Orphan rows', '--workspace', workspace()], { encoding: 'utf8' });
