@@ -207,6 +207,9 @@ describe('database validation', () => {
     assert.equal(switched.status, 0, switched.stderr);
     assert.match(switched.stdout, new RegExp(`\n  warning: data/test/shared_market\\.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file: switching between them keeps the application on it, `));
     assert.equal(runCli(['switch', 'prod_environment_001', '--confirm', 'prod_environment_001', '--json'], { cwd: root }).json?.result.warnings.length, 0, 'none for a profile of its own files');
+    // show says it too, last (before: nothing).
+    assert.match(runCli(['show', TEST], { cwd: root }).stdout, new RegExp(`\n  warning: data/test/shared_market\\.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file: .*\n$`));
+    assert.deepEqual(runCli(['show', 'prod_environment_001', '--json'], { cwd: root }).json?.result.warnings, []);
     assert.equal((await validate(context, 'prod_environment_001', false)).problems.length, 0, 'a profile with files of its own has none');
     const created = runCli(['create', 'qa_env', '--db', 'settings=data/prod/settings.sqlite3', '--db', 'notes=data/qa/notes.sqlite3', '--init-db', 'empty', '--json'], { cwd: root });
     assert.equal(created.status, 0, created.stderr);

@@ -572,6 +572,10 @@ describe('prune', () => {
     assert.equal(validated.status, 0, 'a warning does not fail validation');
     assert.match(validated.stdout, /\n  WARN backup_schedule\.retention_dayz: is not a backup_schedule key .*did you mean retention_days\?\n/);
     assert.match(validated.stdout, /\n  WARN protect: is not a profile key, so it is ignored \(and kept in the file\); did you mean protected\?\n/);
+    // show says them too, last (before: nothing, as if the profile were as meant).
+    const shown = runCli(['show', 'dev_environment_001', '--workspace', root, '--json']).json?.result;
+    assert.deepEqual(shown.warnings.map((w: string) => w.split(':')[0]), ['protect', 'backup_schedule.retention_dayz']);
+    assert.match(runCli(['show', 'dev_environment_001', '--workspace', root]).stdout, /\n  warning: protect: is not a profile key, so it is ignored \(and kept in the file\); did you mean protected\?\n  warning: backup_schedule\.retention_dayz: is not a backup_schedule key .*did you mean retention_days\?\n$/);
   });
 
   it('keep: {last: 0} alone keeps every backup, and prune and validate say why (before: prune deleted all but the newest verified one)', async () => {

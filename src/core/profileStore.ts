@@ -109,14 +109,14 @@ function profileOfFileName(layout: WorkspaceLayout, given: string): string | und
 }
 
 /** Loads one valid profile or throws a typed error naming the file and field. */
-export function loadProfile(layout: WorkspaceLayout, config: WorkspaceConfig, id: string): LoadedProfile & { document: Document } {
+export function loadProfile(layout: WorkspaceLayout, config: WorkspaceConfig, id: string): LoadedProfile & { document: Document; warnings: Issue[] } {
   const idProblem = profileIdProblem(id);
   if (idProblem && !backupGivenForProfile(id) && !profileOfFileName(layout, id)) throw new EnvProfilesError('PROFILE_NOT_FOUND', `No profile "${id}": ${idProblem}.`, { kind: 'usage', hint: 'Run "envprofiles list" to see the profiles.' });
   const file = idProblem ? undefined : layout.profileFile(id);
   if (!file || !fs.existsSync(file)) throw profileNotFoundError(layout, config, id);
   const result = readProfileFile(layout, config, id);
   if (!result.profile || !result.document) throw invalidProfileError(result.issues);
-  return { profile: result.profile, file, document: result.document };
+  return { profile: result.profile, file, document: result.document, warnings: result.warnings ?? [] };
 }
 
 export function invalidProfileError(issues: Issue[], hint = 'Fix the profile file and run the command again; nothing was changed.'): EnvProfilesError {

@@ -5,6 +5,7 @@ import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand } from '../cliCommand';
 import { missingDatabaseNames } from '../../core/missingDatabases';
+import { sharedDatabaseWarnings } from '../../core/pathOwners';
 
 /** When backups are meant to run, as written; this version does not run them itself. */
 function scheduleLines(schedule: Record<string, unknown> | undefined, everyProfileBeforeSwitch: boolean): string[] {
@@ -26,7 +27,9 @@ export const showCommand: CliCommand = {
   positionals: [1, 1],
   async run({ context, positionals }) {
     const config = workspaceConfigFor(context);
-    const { profile, file } = loadProfile(context.layout, config, positionals[0]);
+    const { profile, file, warnings: fileWarnings } = loadProfile(context.layout, config, positionals[0]);
+    // What validate warns of in the profile itself (not its databases' contents): a misspelt key, a database file another profile uses too.
+    const warnings = [...fileWarnings.map((w) => `${w.field?.replace(/^profile\./, '') ?? ''}: ${w.message}`), ...sharedDatabaseWarnings(context, profile).map((w) => w.message)];
     const active = readActiveState(context.layout).active === profile.id;
     const missing = missingDatabaseNames(context.layout, profile.databases);
     const text = [
@@ -48,7 +51,8 @@ export const showCommand: CliCommand = {
       '  backups:',
       `    keep: ${keepRulesText(keepRulesFrom(profile.backupSchedule))}`,
       ...scheduleLines(profile.backupSchedule, config.backups.beforeSwitch),
+      ...warnings.map((warning) => `  warning: ${warning}`),
     ];
-    return { json: { profile, file: context.layout.relative(file), active, protected: isProtected(profile), missingDatabases: missing }, text };
+    return { json: { profile, file: context.layout.relative(file), active, protected: isProtected(profile), missingDatabases: missing, warnings }, text };
   },
 };
