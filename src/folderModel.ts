@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { catalogDisagreements, missingArchives, readCatalog, type CatalogEntry } from './core/backup/backupCatalog';
 import { deletedProfilesWithBackups } from './core/backup/deletedProfiles';
@@ -26,6 +27,9 @@ export interface FolderSnapshot {
   /** Set when config.yaml cannot be read. */
   configError?: string;
 }
+
+/** How often a folder checks that its files are still what its last refresh read (see refreshIfStale). */
+const STALE_CHECK_MS = 3000;
 
 /**
  * One workspace folder: its core context, a snapshot of its profiles and status, and caches of backups
@@ -64,6 +68,48 @@ export class FolderModel implements vscode.Disposable {
     }
     this.disposables.push(this.changed);
     this.refresh();
+    // A safety net under the watchers: after .envprofiles was deleted and made again (a restore of the
+    // folder, a checkout), VS Code's watcher can miss the events of a subfolder made with it, and the
+    // tree and the status bar then kept an old state (a profile file moved away stayed listed).
+    const staleCheck = setInterval(() => this.refreshIfStale(), STALE_CHECK_MS);
+    staleCheck.unref?.();
+    this.disposables.push({ dispose: () => clearInterval(staleCheck) });
+  }
+
+  /** What the last refresh read, in short (fingerprint()); refreshIfStale compares it with the disk. */
+  private readFingerprint = '';
+
+  /**
+   * The store's folder and the files a snapshot comes from (config.yaml, state.json, each profile
+   * file, each catalog), by inode, size and time: cheap (a listing and a stat each), and different
+   * whenever one of them was replaced, edited, added or removed.
+   */
+  private fingerprint(): string {
+    const { layout } = this.context;
+    const stamp = (file: string): string => {
+      try {
+        const stat = fs.statSync(file);
+        return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+      } catch {
+        return '-';
+      }
+    };
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(layout.profilesDir).sort();
+    } catch {
+      // No profiles folder (yet): its absence is the fingerprint.
+    }
+    const backupsRoot = this.backupLayout?.root;
+    const ids = names.filter((name) => name.endsWith('.yaml')).map((name) => name.slice(0, -'.yaml'.length));
+    const catalogs = backupsRoot ? ids.map((id) => stamp(path.join(backupsRoot, id, 'catalog.json'))) : [];
+    return [stamp(layout.storeDir), stamp(layout.profilesDir), stamp(layout.configFile), stamp(layout.stateFile), ...names.map((name) => `${name}=${stamp(path.join(layout.profilesDir, name))}`), ...catalogs].join('|');
+  }
+
+  /** Refreshes when the files differ from what the last refresh read (a file event the watcher missed). */
+  refreshIfStale(): void {
+    if (this.pending) return;
+    if (this.fingerprint() !== this.readFingerprint) this.refresh();
   }
 
   get data(): FolderSnapshot {
@@ -110,6 +156,7 @@ export class FolderModel implements vscode.Disposable {
     this.catalogsById.clear();
     this.deletedProfiles = undefined;
     this.elsewhere = undefined;
+    this.readFingerprint = this.fingerprint();
     this.changed.fire();
   }
 

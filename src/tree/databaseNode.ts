@@ -10,7 +10,8 @@ import type { TreeNode } from './treeNode';
 export class DatabaseNode implements TreeNode {
   readonly id: string;
 
-  constructor(readonly folder: FolderModel, readonly profileId: string, readonly logicalName: string, readonly written: string, private readonly inspection: DatabaseInspection | undefined) {
+  /** `shared`: the warning that another profile uses this database file too, when one does. */
+  constructor(readonly folder: FolderModel, readonly profileId: string, readonly logicalName: string, readonly written: string, private readonly inspection: DatabaseInspection | undefined, private readonly shared?: string) {
     this.id = `${folder.folder.uri.toString()}/${profileId}/db/${logicalName}`;
   }
 
@@ -29,11 +30,14 @@ export class DatabaseNode implements TreeNode {
     if (this.inspection?.sizeBytes !== undefined && !missing) parts.push(formatSize(this.inspection.sizeBytes));
     if (this.inspection?.journalMode && !missing) parts.push(this.inspection.journalMode === 'wal' ? 'WAL' : 'rollback journal');
     parts.push(missing ? 'missing' : problems.length > 0 ? 'invalid' : 'valid');
+    // Before, only validate and the Problems panel said so: the tree showed such a file as any other.
+    if (this.shared) parts.push('shared with another profile');
     item.description = parts.join(' · ');
     const bad = missing || problems.length > 0;
-    item.iconPath = new vscode.ThemeIcon(bad ? 'error' : 'database', bad ? new vscode.ThemeColor('errorForeground') : undefined);
+    item.iconPath = bad ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')) : this.shared ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon('database');
     const tooltip = new vscode.MarkdownString(`**${this.logicalName}** — \`${this.written}\`\n\n`);
     for (const check of this.inspection?.checks ?? []) tooltip.appendMarkdown(`- ${check.severity === 'error' ? '❌' : check.severity === 'warning' ? '⚠️' : '✓'} ${check.check}: ${check.detail}\n`);
+    if (this.shared) tooltip.appendMarkdown(`- ⚠️ shared: ${this.shared}\n`);
     item.tooltip = tooltip;
     item.resourceUri = vscode.Uri.file(this.absolutePath);
     return item;

@@ -86,7 +86,8 @@ export class ProfileSectionNode implements TreeNode {
   getChildren(): TreeNode[] {
     if (this.section === 'databases') {
       const report = this.folder.validation(this.profile);
-      return Object.entries(this.profile.databases).map(([logical, written]) => new DatabaseNode(this.folder, this.profile.id, logical, written, report.databases.find((d) => d.name === logical)));
+      const shared = this.folder.sharedDatabases().get(this.profile.id) ?? [];
+      return Object.entries(this.profile.databases).map(([logical, written]) => new DatabaseNode(this.folder, this.profile.id, logical, written, report.databases.find((d) => d.name === logical), shared.find((s) => s.logicalName === logical)?.message));
     }
     if (this.section === 'configuration') {
       const groups = groupConfiguration(this.profile.configurations);

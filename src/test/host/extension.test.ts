@@ -687,6 +687,15 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.equal(shared.mine.message, `profile.databases.market_data: data/dev/market_data.sqlite3 is also ${DEV}'s "market_data": the two profiles share this one file: switching between them keeps the application on it, and restoring a backup of either replaces it for both; give market_data a file of its own unless sharing it is meant`);
     assert.equal(shared.theirs.range.start.line, good.split('\n').findIndex((line) => line.includes('data/dev/market_data.sqlite3')));
     assert.match(shared.theirs.message, new RegExp(`^profile\\.databases\\.market_data: data/dev/market_data\\.sqlite3 is also ${TEST}'s "market_data"`));
+    // The tree marks the database in both profiles, its tooltip saying why (before: shown as any other).
+    const marketData = (name: string): vscode.TreeItem => child(child(roots().find((n) => labelOf(n) === name) as TreeNode, 'Databases'), 'market_data').getTreeItem();
+    for (const [name, other] of [['테스트 환경', DEV], ['개발 환경', TEST]]) {
+      const item = marketData(name);
+      assert.match(String(item.description), / · shared with another profile$/);
+      assert.equal((item.iconPath as vscode.ThemeIcon).id, 'warning');
+      assert.ok((item.tooltip as vscode.MarkdownString).value.includes(`shared: data/dev/market_data.sqlite3 is also ${other}'s "market_data"`), (item.tooltip as vscode.MarkdownString).value);
+    }
+    assert.doesNotMatch(String(child(child(roots().find((n) => labelOf(n) === '운영 환경') as TreeNode, 'Databases'), 'market_data').getTreeItem().description), /shared/);
     // The profile picker says it too, under each of the two (before: only a failing profile's first problem).
     let offered: readonly vscode.QuickPickItem[] = [];
     await answeringAsTheUser((items) => void (offered = items), async () => {
@@ -709,6 +718,38 @@ suite('Environment Profiles in a real VS Code', () => {
     assert.match(configWarning.message, /^backup: is not a config\.yaml section/);
     fs.writeFileSync(configFile, goodConfig);
     await waitFor('the config.yaml warning to clear', () => vscode.languages.getDiagnostics(configUri).length === 0);
+  });
+
+  test('a folder re-reads its files when they differ from what it last read, without waiting for a file event (a safety net: after .envprofiles was made again, the watcher missed a profile file moved away, and the tree kept it)', async () => {
+    const folder = api.services.model.initialised()[0];
+    const file = path.join(workspace(), '.envprofiles/profiles/stale_check.yaml');
+    // Let the events of the tests before settle, so that no refresh is pending.
+    await new Promise((r) => setTimeout(r, 500));
+    let fired = 0;
+    const listening = folder.onDidChange(() => fired++);
+    try {
+      folder.refreshIfStale();
+      assert.equal(fired, 0, 'nothing changed: nothing is read again');
+      // Between the write and the check no event can be handled (one JavaScript thread): only the check can see it.
+      fs.writeFileSync(file, 'profile:\n  id: stale_check\n  name: Stale check\n  type: TESTING\n  databases:\n    app: data/stale_check/app.sqlite3\n');
+      folder.refreshIfStale();
+      assert.equal(fired, 1);
+      assert.ok(folder.data.profiles.some((p) => p.id === 'stale_check'));
+      fs.rmSync(file);
+      folder.refreshIfStale();
+      assert.ok(!folder.data.profiles.some((p) => p.id === 'stale_check'));
+      // An edit in place is seen too (its size and time change).
+      const configFile = path.join(workspace(), '.envprofiles/config.yaml');
+      const config = fs.readFileSync(configFile, 'utf8');
+      fs.writeFileSync(configFile, `${config}\n# an edit\n`);
+      const before = fired;
+      folder.refreshIfStale();
+      assert.equal(fired, before + 1);
+      fs.writeFileSync(configFile, config);
+    } finally {
+      listening.dispose();
+      fs.rmSync(file, { force: true });
+    }
   });
 
   test('Validate All Profiles (Full) validates every profile as validate --all --full does: a message of how many are valid, naming one that is not with its first problem, every problem in the log (before: one profile at a time)', async () => {
