@@ -91,14 +91,15 @@ export async function createProfile(context: WorkspaceContext, request: CreatePr
     }
     const templateDatabases = Object.fromEntries(Object.entries(template.databases).map(([k, v]) => [k, fillPlaceholders(String(v), request.id)]));
     let databases = request.databases && Object.keys(request.databases).length > 0 ? request.databases : templateDatabases;
-    let folderNote: string | undefined;
+    // Databases that no option or template names: the workspace's logical names, in a folder of the new profile's.
+    let taken: { names: string[]; note?: string } = { names: [] };
     if (Object.keys(databases).length === 0) {
-      const taken = defaultDatabases(context, config, request.id);
-      databases = taken.databases;
-      folderNote = taken.note;
-      if (taken.noneBecause !== undefined) {
+      const defaults = defaultDatabases(context, config, request.id);
+      databases = defaults.databases;
+      taken = { names: Object.keys(defaults.databases), note: defaults.note };
+      if (defaults.noneBecause !== undefined) {
         const from = template.source === 'built-in' ? `built-in template "${template.name}"` : `template "${template.name}" (${template.source})`;
-        throw new EnvProfilesError('USAGE', `Profile "${request.id}" would have no databases: the ${from} names none, and ${taken.noneBecause}.`, {
+        throw new EnvProfilesError('USAGE', `Profile "${request.id}" would have no databases: the ${from} names none, and ${defaults.noneBecause}.`, {
           kind: 'usage',
           field: 'databases',
           hint: `Pass at least one --db NAME=PATH (e.g. --db settings=data/${request.id}/settings.sqlite3).`,
@@ -126,10 +127,10 @@ export async function createProfile(context: WorkspaceContext, request: CreatePr
       settings: Object.keys(request.settings ?? {}),
       name: request.name !== undefined,
       description: request.description !== undefined,
-      takenDatabases: databases === request.databases || databases === templateDatabases ? [] : Object.keys(databases),
+      takenDatabases: taken.names,
     };
     const created = await storeNewProfile(context, config, newProfileDocument(draft).toString({ lineWidth: 0 }), request.initialise ?? { kind: 'none' }, undefined, request.id, origins);
-    return folderNote ? { ...created, notes: [folderNote, ...created.notes] } : created;
+    return taken.note ? { ...created, notes: [taken.note, ...created.notes] } : created;
   });
 }
 
