@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { counted } from '../core/counted';
-import { invalidProfileError } from '../core/profileStore';
+import { issueSentence } from '../core/errors';
 import { workspaceConfigFor } from '../core/workspaceConfig';
 import { validateEveryProfile } from '../core/workspaceValidation';
 import { withOperationProgress } from './commandRunner';
@@ -29,7 +29,7 @@ export async function validateAllProfilesCommand(services: CommandServices): Pro
     for (const verdict of profiles) {
       if (verdict.report) folder.rememberValidation(verdict.report);
       const problems = verdict.report?.problems ?? [];
-      const errors = [...verdict.fileIssues.map((issue) => invalidProfileError([issue]).message), ...problems.filter((p) => p.severity === 'error').map((p) => p.message)];
+      const errors = [...verdict.fileIssues.map(issueSentence), ...problems.filter((p) => p.severity === 'error').map((p) => p.message)];
       services.log[verdict.ok ? 'info' : 'error'](`full validation of ${verdict.id} in ${folder.name}: ${verdict.ok ? 'valid' : verdict.report ? 'NOT valid' : 'NOT valid: its file does not load'}`);
       for (const error of errors) services.log.error(`  ${error}`);
       for (const problem of problems.filter((p) => p.severity === 'warning')) services.log.warn(`  ${problem.message}`);

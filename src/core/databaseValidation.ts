@@ -1,4 +1,5 @@
 import { inspectDatabase, runFullChecks, type DatabaseInspection, type SchemaShape } from './databaseInspection';
+import type { Issue } from './errors';
 import type { Profile } from './profileModel';
 import { readAllProfileFiles, readProfileFile, validProfilesOf, type ProfileFileResult } from './profileStore';
 import { compareSchemas, describeDifference, type SchemaDifference } from './schemaConsistency';
@@ -14,6 +15,11 @@ export interface ValidationProblem {
   field?: string;
   severity: 'error' | 'warning';
   message: string;
+}
+
+/** A warning of a profile file as validate, switch and show say it: `protect: is not a profile key, …`. */
+export function profileWarningText(warning: Issue): string {
+  return `${warning.field?.replace(/^profile\./, '') ?? ''}: ${warning.message}`;
 }
 
 export interface ValidationReport {
@@ -51,7 +57,7 @@ function collectProblems(context: WorkspaceContext, config: WorkspaceConfig, pro
   for (const shared of sharedDatabases) problems.push({ file, field: `profile.databases.${shared.logicalName}`, severity: 'warning', message: shared.message });
   // The file's warnings (a misspelt key), as its parse found them.
   for (const warning of readProfileFile(context.layout, config, profile.id).warnings ?? []) {
-    problems.push({ file, field: warning.field, severity: 'warning', message: `${warning.field?.replace(/^profile\./, '')}: ${warning.message}` });
+    problems.push({ file, field: warning.field, severity: 'warning', message: profileWarningText(warning) });
   }
   profile.files.forEach((written, index) => {
     const state = pathKind(context.layout.resolve(written));

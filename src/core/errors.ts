@@ -128,6 +128,11 @@ export function reworded(error: EnvProfilesError, message: string, hint = error.
 }
 
 /** Formats an issue as `file:line:column field: message`. */
+/** An issue as the error of a file that does not load says it: `file:line:column field: message`. */
+export function issueSentence(issue: Issue): string {
+  return `${issue.file}${issue.line ? `:${issue.line}:${issue.column}` : ''}${issue.field ? ` ${issue.field}` : ''}: ${issue.message}`;
+}
+
 export function formatIssue(issue: Issue): string {
   const position = issue.line !== undefined ? `:${issue.line}${issue.column !== undefined ? `:${issue.column}` : ''}` : '';
   const field = issue.field ? ` ${issue.field}:` : '';

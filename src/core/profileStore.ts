@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Document, LineCounter, parseDocument } from 'yaml';
 import { writeNewFileDurably } from './atomicFile';
-import { EnvProfilesError, type Issue } from './errors';
+import { EnvProfilesError, issueSentence, type Issue } from './errors';
 import { nonFileInWords, pathKind } from './pathKind';
 import type { LoadedProfile, Profile } from './profileModel';
 import { validateProfileDocument } from './profileValidation';
@@ -123,7 +123,7 @@ export function invalidProfileError(issues: Issue[], hint = 'Fix the profile fil
   const first = issues[0];
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
   const code = first.message.startsWith('YAML syntax error') ? 'YAML_SYNTAX' : 'PROFILE_INVALID';
-  return new EnvProfilesError(code, `${first.file}${first.line ? `:${first.line}:${first.column}` : ''}${first.field ? ` ${first.field}` : ''}: ${first.message}${more}`, {
+  return new EnvProfilesError(code, `${issueSentence(first)}${more}`, {
     file: first.file,
     field: first.field,
     line: first.line,

@@ -6,6 +6,7 @@ import { workspaceConfigFor } from '../../core/workspaceConfig';
 import type { CliCommand } from '../cliCommand';
 import { missingDatabaseNames } from '../../core/missingDatabases';
 import { sharedDatabaseWarnings } from '../../core/pathOwners';
+import { profileWarningText } from '../../core/databaseValidation';
 
 /** When backups are meant to run, as written; this version does not run them itself. */
 function scheduleLines(schedule: Record<string, unknown> | undefined, everyProfileBeforeSwitch: boolean): string[] {
@@ -29,7 +30,7 @@ export const showCommand: CliCommand = {
     const config = workspaceConfigFor(context);
     const { profile, file, warnings: fileWarnings } = loadProfile(context.layout, config, positionals[0]);
     // What validate warns of in the profile itself (not its databases' contents): a misspelt key, a database file another profile uses too.
-    const warnings = [...fileWarnings.map((w) => `${w.field?.replace(/^profile\./, '') ?? ''}: ${w.message}`), ...sharedDatabaseWarnings(context, profile).map((w) => w.message)];
+    const warnings = [...fileWarnings.map(profileWarningText), ...sharedDatabaseWarnings(context, profile).map((w) => w.message)];
     const active = readActiveState(context.layout).active === profile.id;
     const missing = missingDatabaseNames(context.layout, profile.databases);
     const text = [

@@ -1,8 +1,8 @@
 import { fullValidateProfile, quickValidateProfile, type ValidationProblem } from '../../core/databaseValidation';
-import { EnvProfilesError } from '../../core/errors';
+import { EnvProfilesError, issueSentence } from '../../core/errors';
 import { validateEveryProfile } from '../../core/workspaceValidation';
 import type { WorkspaceContext } from '../../core/workspaceContext';
-import { invalidProfileError, loadProfile } from '../../core/profileStore';
+import { loadProfile } from '../../core/profileStore';
 import { workspaceConfigFor, type WorkspaceConfig } from '../../core/workspaceConfig';
 import type { CliCommand, CommandOutput } from '../cliCommand';
 import { missingDatabasesAdvice } from '../missingDatabasesAdvice';
@@ -59,7 +59,7 @@ async function validateEvery(context: WorkspaceContext, config: WorkspaceConfig,
     const warned = warnings.length > 0 ? `, ${counted(warnings.length, 'warning')}` : '';
     text.push(verdict.ok ? `  ${verdict.id}: valid${warned}` : verdict.report ? `  ${verdict.id}: NOT valid, ${counted(errors.length, 'problem')}${warned}` : `  ${verdict.id}: NOT valid: its file does not load`);
     // Each in the words "validate <id>" has for it alone.
-    for (const issue of verdict.fileIssues) text.push(`    FAIL ${invalidProfileError([issue]).message}`);
+    for (const issue of verdict.fileIssues) text.push(`    FAIL ${issueSentence(issue)}`);
     for (const problem of errors) text.push(`    FAIL ${problemText(problem)}`);
     for (const problem of warnings) text.push(`    WARN ${problemText(problem)}`);
   }
